@@ -1,0 +1,59 @@
+// tinytorch/core/allocator.h — where tensor bytes come from, and how many of them are alive.
+//
+//   Tensor ──► TensorImpl ──► Storage ──► StorageImpl ──► Allocator::allocate(nbytes)
+//                                                          │
+//                                                          └── 64-byte aligned block
+//
+// Every byte of every tensor is allocated through an Allocator. The default CPU allocator hands
+// out 64-byte aligned blocks (one cache line; the width of an AVX-512 register, so any SIMD load
+// of a tensor's first element is aligned) and keeps statistics that the profiling module reads:
+// live bytes, peak bytes, number of allocations. PyTorch's c10::Allocator plays the same role;
+// its CUDA caching allocator is the famous one.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace tinytorch {
+
+inline constexpr size_t kAlignment = 64;
+
+struct AllocatorStats {
+  int64_t live_bytes = 0;        // bytes handed out and not yet returned
+  int64_t peak_bytes = 0;        // the largest live_bytes seen since the last reset_peak()
+  int64_t allocation_count = 0;  // allocate() calls since start
+  int64_t free_count = 0;        // deallocate() calls since start
+};
+
+class Allocator {
+ public:
+  virtual ~Allocator() = default;
+  // Returns a block of at least nbytes, aligned to kAlignment. nbytes == 0 may return nullptr.
+  virtual void* allocate(size_t nbytes) = 0;
+  // Returns a block obtained from allocate(nbytes) of this same allocator.
+  virtual void deallocate(void* ptr, size_t nbytes) = 0;
+  virtual AllocatorStats stats() const = 0;
+  virtual void reset_peak() = 0;
+};
+
+// The plain CPU allocator: aligned operator new/delete, plus statistics (thread-safe counters).
+class CPUAllocator final : public Allocator {
+ public:
+  void* allocate(size_t nbytes) override;
+  void deallocate(void* ptr, size_t nbytes) override;
+  AllocatorStats stats() const override;
+  void reset_peak() override;
+
+ private:
+  std::atomic<int64_t> live_{0}, peak_{0}, allocs_{0}, frees_{0};
+};
+
+// The allocator new storages use. Storages remember the allocator that made them, so switching
+// allocators while tensors are alive is safe.
+Allocator* get_allocator();
+// Installs a different allocator (e.g. a caching allocator); nullptr restores the CPU allocator.
+// NOTE: the allocator must outlive every storage it allocated.
+void set_allocator(Allocator* allocator);
+
+}  // namespace tinytorch

@@ -1,0 +1,55 @@
+// tinytorch/core/storage.h — the reference-counted buffer behind one or more tensors.
+//
+// A Storage is just bytes: it has no shape and no dtype. Several tensors (a base and its views)
+// can share one Storage; the bytes are freed when the last of them goes away.
+//
+//   a = arange(6)            b = a.view({2, 3})        c = b.transpose(0, 1)
+//       │                        │                         │
+//       └───────────┬────────────┴─────────────┬───────────┘
+//                   ▼                          │
+//        StorageImpl { data ─► [0 1 2 3 4 5], nbytes = 48, use_count = 3 }
+//
+// This mirrors PyTorch: c10::Storage is an intrusive_ptr<c10::StorageImpl>; we use shared_ptr.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "tinytorch/core/allocator.h"
+
+namespace tinytorch {
+
+class StorageImpl {
+ public:
+  StorageImpl(size_t nbytes, Allocator* allocator);
+  ~StorageImpl();
+  StorageImpl(const StorageImpl&) = delete;
+  StorageImpl& operator=(const StorageImpl&) = delete;
+
+  void* data() const { return data_; }
+  size_t nbytes() const { return nbytes_; }
+
+ private:
+  void* data_;
+  size_t nbytes_;
+  Allocator* allocator_;  // the allocator that must free data_
+};
+
+class Storage {
+ public:
+  Storage() = default;
+  // Allocates nbytes (uninitialised) from the current allocator.
+  explicit Storage(size_t nbytes) : impl_(std::make_shared<StorageImpl>(nbytes, get_allocator())) {}
+
+  void* data() const { return impl_ ? impl_->data() : nullptr; }
+  size_t nbytes() const { return impl_ ? impl_->nbytes() : 0; }
+  // How many TensorImpls share this buffer (a base and its views).
+  long use_count() const { return impl_.use_count(); }
+  bool is_alias_of(const Storage& other) const { return impl_ && impl_ == other.impl_; }
+  explicit operator bool() const { return impl_ != nullptr; }
+
+ private:
+  std::shared_ptr<StorageImpl> impl_;
+};
+
+}  // namespace tinytorch

@@ -1,0 +1,335 @@
+// tinytorch/core/tensor.h — the Tensor handle and its whole public API.
+//
+//   auto x = tinytorch::randn({2, 3});
+//   auto y = x.matmul(x.transpose(0, 1)).sum();
+//
+// A Tensor is a handle: one shared_ptr to a TensorImpl. Copying a Tensor is cheap and ALIASES —
+// both handles see the same TensorImpl — exactly like `b = a` in PyTorch. Use clone() for a copy.
+//
+//   Tensor a ─┐
+//             ├──► TensorImpl (sizes, strides, offset, dtype) ──► Storage (bytes)
+//   Tensor b ─┘
+//
+// The API follows libtorch's names and call shapes, so what a learner writes here transfers:
+// free functions (tinytorch::zeros, tinytorch::matmul) and methods (x.sum(1), x.view({2, -1})).
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "tinytorch/core/generator.h"
+#include "tinytorch/core/int_array_ref.h"
+#include "tinytorch/core/scalar_type.h"
+#include "tinytorch/core/shape.h"
+#include "tinytorch/core/tensor_impl.h"
+#include "tinytorch/core/tensor_options.h"
+
+namespace tinytorch {
+
+class Tensor {
+ public:
+  // An undefined tensor (like a default-constructed torch::Tensor): any use but defined() throws.
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  bool defined() const { return impl_ != nullptr; }
+  TensorImpl* unsafeGetTensorImpl() const { return impl_.get(); }
+  // True when both handles point at the same TensorImpl (a copy of the handle, not a view).
+  bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
+  // True when both tensors share one Storage (one is a view of the other, or both are views).
+  bool is_alias_of(const Tensor& other) const;
+
+  // ── metadata ────────────────────────────────────────────────────────────────────────────
+  IntArrayRef sizes() const { return impl().sizes(); }
+  IntArrayRef strides() const { return impl().strides(); }
+  int64_t size(int64_t dim) const;    // negative dims count from the end
+  int64_t stride(int64_t dim) const;  // in elements, not bytes
+  int64_t dim() const { return impl().dim(); }
+  int64_t ndimension() const { return dim(); }
+  int64_t numel() const { return impl().numel(); }
+  ScalarType dtype() const { return impl().dtype(); }
+  ScalarType scalar_type() const { return dtype(); }
+  int64_t element_size() const { return tinytorch::element_size(dtype()); }
+  int64_t nbytes() const { return numel() * element_size(); }
+  int64_t storage_offset() const { return impl().storage_offset(); }
+  bool is_contiguous() const { return impl().is_contiguous(); }
+  bool is_floating_point() const { return tinytorch::is_floating_point(dtype()); }
+  const Storage& storage() const { return impl().storage(); }
+
+  // Pointer to element (0, 0, ...). The typed form checks that T matches the dtype.
+  void* data_ptr() const { return impl().data(); }
+  template <typename T>
+  T* data_ptr() const {
+    TT_CHECK_TYPE(scalar_type_of<T> == dtype(), "data_ptr<", to_string(scalar_type_of<T>),
+                  ">(): expected dtype ", to_string(scalar_type_of<T>), " but the tensor is ",
+                  to_string(dtype()));
+    return static_cast<T*>(impl().data());
+  }
+  // Copies the elements out in logical (row-major) order — handy in tests and examples.
+  template <typename T>
+  std::vector<T> to_vector() const;
+
+  // The value of a one-element tensor.
+  Scalar item() const;
+  template <typename T>
+  T item() const {
+    return item().to<T>();
+  }
+
+  // ── views: new metadata, same storage (module 01) ──────────────────────────────────────
+  Tensor view(IntArrayRef shape) const;     // never copies; errors if strides don't allow it
+  Tensor reshape(IntArrayRef shape) const;  // a view when possible, a copy otherwise
+  Tensor transpose(int64_t dim0, int64_t dim1) const;
+  Tensor t() const;  // transpose of a ≤2-d tensor
+  Tensor permute(IntArrayRef dims) const;
+  Tensor squeeze() const;                  // drops every size-1 dim
+  Tensor squeeze(int64_t dim) const;       // drops `dim` if it has size 1
+  Tensor unsqueeze(int64_t dim) const;     // inserts a size-1 dim at `dim`
+  Tensor expand(IntArrayRef sizes) const;  // stride-0 broadcast; -1 keeps a size
+  Tensor expand_as(const Tensor& other) const { return expand(other.sizes()); }
+  Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
+  Tensor select(int64_t dim, int64_t index) const;  // removes `dim`
+  Tensor slice(int64_t dim = 0, std::optional<int64_t> start = std::nullopt,
+               std::optional<int64_t> end = std::nullopt, int64_t step = 1) const;
+  Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
+  Tensor as_strided(IntArrayRef sizes, IntArrayRef strides,
+                    std::optional<int64_t> storage_offset = std::nullopt) const;
+  Tensor operator[](int64_t index) const { return select(0, index); }
+
+  Tensor contiguous() const;  // self if already contiguous, else a contiguous copy
+  Tensor clone() const;       // always a new, contiguous copy
+  Tensor to(ScalarType dtype, bool copy = false) const;
+
+  // ── element-wise math (broadcasting) ───────────────────────────────────────────────────
+  Tensor add(const Tensor& other, const Scalar& alpha = 1) const;  // self + alpha * other
+  Tensor add(const Scalar& other, const Scalar& alpha = 1) const;
+  Tensor sub(const Tensor& other, const Scalar& alpha = 1) const;  // self - alpha * other
+  Tensor sub(const Scalar& other, const Scalar& alpha = 1) const;
+  Tensor mul(const Tensor& other) const;
+  Tensor mul(const Scalar& other) const;
+  Tensor div(const Tensor& other) const;  // true division: int64 / int64 gives float32
+  Tensor div(const Scalar& other) const;
+  Tensor neg() const;
+  Tensor pow(const Tensor& exponent) const;
+  Tensor pow(const Scalar& exponent) const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor sqrt() const;
+  Tensor abs() const;
+  Tensor clamp(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
+  Tensor clamp_min(const Scalar& min) const { return clamp(min, std::nullopt); }
+  Tensor clamp_max(const Scalar& max) const { return clamp(std::nullopt, max); }
+  Tensor maximum(const Tensor& other) const;
+  Tensor minimum(const Tensor& other) const;
+  // Comparisons return bool tensors.
+  Tensor eq(const Tensor& other) const;
+  Tensor eq(const Scalar& other) const;
+  Tensor ne(const Tensor& other) const;
+  Tensor ne(const Scalar& other) const;
+  Tensor lt(const Tensor& other) const;
+  Tensor lt(const Scalar& other) const;
+  Tensor le(const Tensor& other) const;
+  Tensor le(const Scalar& other) const;
+  Tensor gt(const Tensor& other) const;
+  Tensor gt(const Scalar& other) const;
+  Tensor ge(const Tensor& other) const;
+  Tensor ge(const Scalar& other) const;
+  // where(condition, self, other): self where condition is true, else other.
+  Tensor where(const Tensor& condition, const Tensor& other) const;
+
+  // ── in-place variants: write into self (and so into every view sharing its storage) ─────
+  Tensor& add_(const Tensor& other, const Scalar& alpha = 1);
+  Tensor& add_(const Scalar& other, const Scalar& alpha = 1);
+  Tensor& sub_(const Tensor& other, const Scalar& alpha = 1);
+  Tensor& sub_(const Scalar& other, const Scalar& alpha = 1);
+  Tensor& mul_(const Tensor& other);
+  Tensor& mul_(const Scalar& other);
+  Tensor& div_(const Tensor& other);
+  Tensor& div_(const Scalar& other);
+  Tensor& neg_();
+  Tensor& pow_(const Scalar& exponent);
+  Tensor& exp_();
+  Tensor& log_();
+  Tensor& sqrt_();
+  Tensor& abs_();
+  Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+  Tensor& fill_(const Scalar& value);
+  Tensor& zero_() { return fill_(0); }
+  Tensor& copy_(const Tensor& src);  // src broadcast to self's shape and cast to self's dtype
+
+  // ── reductions (dims may be negative; empty dims = all dims) ───────────────────────────
+  Tensor sum(std::optional<ScalarType> dtype = std::nullopt) const;
+  Tensor sum(IntArrayRef dims, bool keepdim = false,
+             std::optional<ScalarType> dtype = std::nullopt) const;
+  Tensor mean(IntArrayRef dims = {}, bool keepdim = false) const;  // floating dtypes only
+  // Variance with Bessel's correction (divide by n - 1) unless unbiased is false (divide by n).
+  Tensor var(IntArrayRef dims = {}, bool unbiased = true, bool keepdim = false) const;
+  Tensor max() const;
+  Tensor min() const;
+  std::tuple<Tensor, Tensor> max(int64_t dim, bool keepdim = false) const;  // (values, indices)
+  std::tuple<Tensor, Tensor> min(int64_t dim, bool keepdim = false) const;
+  Tensor argmax(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
+  Tensor argmin(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
+
+  // ── linear algebra ─────────────────────────────────────────────────────────────────────
+  Tensor matmul(const Tensor& other) const;  // 1-d, 2-d and batched N-d with broadcasting
+  Tensor mm(const Tensor& other) const;      // strictly 2-d × 2-d
+
+  // ── comparison of whole tensors ────────────────────────────────────────────────────────
+  bool allclose(const Tensor& other, double rtol = 1e-5, double atol = 1e-8,
+                bool equal_nan = false) const;
+  bool equal(const Tensor& other) const;  // same shape and exactly the same values
+
+  // ── the autograd slot (filled by module 05) ────────────────────────────────────────────
+  bool requires_grad() const;
+  Tensor& set_requires_grad(bool requires_grad);
+
+  std::string toString() const;  // "tinytorch.FloatTensor{2,3}" style type string
+  const TensorImpl& impl() const;
+
+ private:
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+// Prints like PyTorch: tensor([[1., 2.], [3., 4.]]) with dtype= when not the default.
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+std::string repr(const Tensor& t);
+
+// ── values → tensors ─────────────────────────────────────────────────────────────────────
+// Holds a scalar or a (nested) braced list of them, so tensor({{1, 2}, {3, 4}}) works as in
+// libtorch (torch::detail::TensorDataContainer). Ragged lists are rejected with the dim at fault.
+class TensorDataContainer {
+ public:
+  // A leaf: one number. Its dtype is its kind (bool, int64, or float64 for any floating value).
+  template <typename T>
+  requires std::is_arithmetic_v<T> TensorDataContainer(T v)
+      : scalar_(Scalar(v)), dtype_(Scalar(v).type()) {}                  // NOLINT
+  TensorDataContainer(std::initializer_list<TensorDataContainer> list);  // NOLINT
+  template <typename T>
+  TensorDataContainer(const std::vector<T>& values) {  // NOLINT(google-explicit-constructor)
+    for (const T& v : values) children_.emplace_back(v);
+    init_list();
+  }
+
+  // [2, 2] for {{1, 2}, {3, 4}}; [] for a bare scalar.
+  const std::vector<int64_t>& sizes() const { return sizes_; }
+  // bool if every leaf is bool, else int64 if every leaf is integral, else the default float.
+  ScalarType inferred_dtype() const { return dtype_; }
+  // Writes the leaves in row-major order into `out` (numel elements of dtype `t`).
+  void fill(void* out, ScalarType t) const;
+
+ private:
+  void init_list();
+  std::optional<Scalar> scalar_;
+  std::vector<TensorDataContainer> children_;
+  std::vector<int64_t> sizes_;
+  ScalarType dtype_ = kBool;
+};
+
+Tensor tensor(const TensorDataContainer& values, const TensorOptions& options = {});
+// Makes a tensor of the given shape from a flat, row-major vector of values.
+template <typename T>
+Tensor from_vector(const std::vector<T>& values, IntArrayRef shape,
+                   const TensorOptions& options = {});
+
+// ── factories ────────────────────────────────────────────────────────────────────────────
+Tensor empty(IntArrayRef sizes, const TensorOptions& options = {});  // uninitialised
+Tensor zeros(IntArrayRef sizes, const TensorOptions& options = {});
+Tensor ones(IntArrayRef sizes, const TensorOptions& options = {});
+// dtype defaults to the fill value's kind: bool → bool, integer → int64, floating → float32.
+Tensor full(IntArrayRef sizes, const Scalar& fill_value, const TensorOptions& options = {});
+// [start, end) in steps; int64 when all three are integers, else float32.
+Tensor arange(const Scalar& end, const TensorOptions& options = {});
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step = 1,
+              const TensorOptions& options = {});
+Tensor eye(int64_t n, const TensorOptions& options = {});
+Tensor eye(int64_t n, int64_t m, const TensorOptions& options = {});
+Tensor rand(IntArrayRef sizes, const TensorOptions& options = {},
+            Generator* generator = nullptr);  // U[0, 1)
+Tensor randn(IntArrayRef sizes, const TensorOptions& options = {},
+             Generator* generator = nullptr);  // N(0, 1)
+Tensor randint(int64_t low, int64_t high, IntArrayRef sizes, const TensorOptions& options = kInt64,
+               Generator* generator = nullptr);  // uniform integers in [low, high)
+Tensor randint(int64_t high, IntArrayRef sizes, const TensorOptions& options = kInt64,
+               Generator* generator = nullptr);
+Tensor empty_like(const Tensor& t, const TensorOptions& options = {});
+Tensor zeros_like(const Tensor& t, const TensorOptions& options = {});
+Tensor ones_like(const Tensor& t, const TensorOptions& options = {});
+Tensor full_like(const Tensor& t, const Scalar& fill_value, const TensorOptions& options = {});
+Tensor rand_like(const Tensor& t, const TensorOptions& options = {});
+Tensor randn_like(const Tensor& t, const TensorOptions& options = {});
+
+// ── free-function forms of the ops (libtorch's torch::add, torch::matmul, ...) ────────────
+Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha = 1);
+Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha = 1);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor neg(const Tensor& a);
+Tensor pow(const Tensor& a, const Tensor& exponent);
+Tensor pow(const Tensor& a, const Scalar& exponent);
+Tensor pow(const Scalar& base, const Tensor& exponent);
+Tensor exp(const Tensor& a);
+Tensor log(const Tensor& a);
+Tensor sqrt(const Tensor& a);
+Tensor abs(const Tensor& a);
+Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
+Tensor where(const Tensor& condition, const Tensor& a, const Scalar& b);
+Tensor where(const Tensor& condition, const Scalar& a, const Tensor& b);
+Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor mm(const Tensor& a, const Tensor& b);
+Tensor sum(const Tensor& a, IntArrayRef dims = {}, bool keepdim = false);
+Tensor mean(const Tensor& a, IntArrayRef dims = {}, bool keepdim = false);
+bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8,
+              bool equal_nan = false);
+
+// The dtype an op on these operands computes in (PyTorch's torch.result_type rules).
+ScalarType result_type(const Tensor& a, const Tensor& b);
+ScalarType result_type(const Tensor& a, const Scalar& b);
+
+// ── operators ────────────────────────────────────────────────────────────────────────────
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator+(const Tensor& a, const Scalar& b);
+Tensor operator+(const Scalar& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Scalar& b);
+Tensor operator-(const Scalar& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Scalar& b);
+Tensor operator*(const Scalar& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Scalar& b);
+Tensor operator/(const Scalar& a, const Tensor& b);
+Tensor operator-(const Tensor& a);
+Tensor& operator+=(Tensor& a, const Tensor& b);
+Tensor& operator+=(Tensor& a, const Scalar& b);
+Tensor& operator-=(Tensor& a, const Tensor& b);
+Tensor& operator-=(Tensor& a, const Scalar& b);
+Tensor& operator*=(Tensor& a, const Tensor& b);
+Tensor& operator*=(Tensor& a, const Scalar& b);
+Tensor& operator/=(Tensor& a, const Tensor& b);
+Tensor& operator/=(Tensor& a, const Scalar& b);
+// As in libtorch, comparisons between tensors give element-wise bool tensors, not a bool.
+Tensor operator==(const Tensor& a, const Tensor& b);
+Tensor operator==(const Tensor& a, const Scalar& b);
+Tensor operator!=(const Tensor& a, const Tensor& b);
+Tensor operator!=(const Tensor& a, const Scalar& b);
+Tensor operator<(const Tensor& a, const Tensor& b);
+Tensor operator<(const Tensor& a, const Scalar& b);
+Tensor operator<=(const Tensor& a, const Tensor& b);
+Tensor operator<=(const Tensor& a, const Scalar& b);
+Tensor operator>(const Tensor& a, const Tensor& b);
+Tensor operator>(const Tensor& a, const Scalar& b);
+Tensor operator>=(const Tensor& a, const Tensor& b);
+Tensor operator>=(const Tensor& a, const Scalar& b);
+
+}  // namespace tinytorch

@@ -1,0 +1,217 @@
+// Factories: every way of making a brand-new tensor (a fresh Storage) from nothing or from values.
+#include <cmath>
+#include <cstring>
+
+#include "tinytorch/core/tensor.h"
+
+namespace tinytorch {
+
+namespace {
+// Applies the options that are not about memory (today: requires_grad).
+Tensor finish(Tensor t, const TensorOptions& options) {
+  if (options.requires_grad()) t.set_requires_grad(true);
+  return t;
+}
+
+// Writes `value` converted to scalar_t into every element of a fresh contiguous tensor.
+template <typename scalar_t>
+void fill_contiguous(const Tensor& t, scalar_t value) {
+  scalar_t* p = static_cast<scalar_t*>(t.data_ptr());
+  std::fill(p, p + t.numel(), value);
+}
+}  // namespace
+
+Tensor empty(IntArrayRef sizes, const TensorOptions& options) {
+  const ScalarType dtype = options.dtype();
+  const int64_t numel = compute_numel(sizes);
+  Storage storage(static_cast<size_t>(numel * element_size(dtype)));
+  auto impl = std::make_shared<TensorImpl>(std::move(storage), dtype, sizes.vec(),
+                                           contiguous_strides(sizes), 0);
+  return finish(Tensor(std::move(impl)), options);
+}
+
+Tensor full(IntArrayRef sizes, const Scalar& fill_value, const TensorOptions& options) {
+  // Like torch.full: without a dtype, the fill value decides (3 → int64, 3.0 → float32).
+  const ScalarType dtype =
+      options.dtype_or(fill_value.is_floating_point() ? kDefaultFloat : fill_value.type());
+  Tensor t = empty(sizes, options.dtype(dtype).requires_grad(false));
+  t.fill_(fill_value);
+  return finish(t, options);
+}
+
+Tensor zeros(IntArrayRef sizes, const TensorOptions& options) {
+  return full(sizes, 0, options.dtype(options.dtype()));
+}
+Tensor ones(IntArrayRef sizes, const TensorOptions& options) {
+  return full(sizes, 1, options.dtype(options.dtype()));
+}
+
+Tensor arange(const Scalar& end, const TensorOptions& options) {
+  return arange(0, end, 1, options);
+}
+
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step,
+              const TensorOptions& options) {
+  const bool all_integral =
+      !start.is_floating_point() && !end.is_floating_point() && !step.is_floating_point();
+  const ScalarType dtype = options.dtype_or(all_integral ? kInt64 : kDefaultFloat);
+  const double s = start.to<double>(), e = end.to<double>(), st = step.to<double>();
+  TT_CHECK_VALUE(st != 0, "arange: step must be nonzero");
+  TT_CHECK_VALUE(std::isfinite(s) && std::isfinite(e), "arange: unsupported range: ", s, " -> ", e);
+  TT_CHECK_VALUE((st > 0 && e >= s) || (st < 0 && e <= s),
+                 "arange: upper bound and larger bound inconsistent with step sign (start=", start,
+                 ", end=", end, ", step=", step, ")");
+  const auto n = static_cast<int64_t>(std::ceil((e - s) / st));
+  Tensor t = empty({n}, options.dtype(dtype).requires_grad(false));
+  dispatch_numeric_types(dtype, "arange", [&]<typename scalar_t>() {
+    scalar_t* p = t.data_ptr<scalar_t>();
+    for (int64_t i = 0; i < n; ++i) {
+      // start + i*step (not a running sum), so rounding errors do not accumulate.
+      p[i] = all_integral ? static_cast<scalar_t>(start.to<int64_t>() + i * step.to<int64_t>())
+                          : static_cast<scalar_t>(s + static_cast<double>(i) * st);
+    }
+  });
+  return finish(t, options);
+}
+
+Tensor eye(int64_t n, const TensorOptions& options) {
+  return eye(n, n, options);
+}
+
+Tensor eye(int64_t n, int64_t m, const TensorOptions& options) {
+  TT_CHECK_VALUE(n >= 0 && m >= 0, "eye: n and m must be non-negative, got n=", n, ", m=", m);
+  Tensor t = zeros({n, m}, options.requires_grad(false));
+  // The diagonal of an (n, m) row-major matrix is every (m + 1)-th element.
+  t.as_strided({std::min(n, m)}, {m + 1}).fill_(1);
+  return finish(t, options);
+}
+
+Tensor rand(IntArrayRef sizes, const TensorOptions& options, Generator* generator) {
+  Generator& g = generator ? *generator : default_generator();
+  Tensor t = empty(sizes, options.requires_grad(false));
+  dispatch_floating_types(t.dtype(), "rand", [&]<typename scalar_t>() {
+    scalar_t* p = t.data_ptr<scalar_t>();
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      if constexpr (std::is_same_v<scalar_t, float>) {
+        p[i] = g.uniform_float();
+      } else {
+        p[i] = g.uniform_double();
+      }
+    }
+  });
+  return finish(t, options);
+}
+
+Tensor randn(IntArrayRef sizes, const TensorOptions& options, Generator* generator) {
+  Generator& g = generator ? *generator : default_generator();
+  Tensor t = empty(sizes, options.requires_grad(false));
+  dispatch_floating_types(t.dtype(), "randn", [&]<typename scalar_t>() {
+    scalar_t* p = t.data_ptr<scalar_t>();
+    for (int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<scalar_t>(g.normal());
+  });
+  return finish(t, options);
+}
+
+Tensor randint(int64_t low, int64_t high, IntArrayRef sizes, const TensorOptions& options,
+               Generator* generator) {
+  TT_CHECK_VALUE(low < high, "random_ expects 'from' to be less than 'to', but got from=", low,
+                 " >= to=", high);
+  Generator& g = generator ? *generator : default_generator();
+  Tensor t = empty(sizes, options.dtype(options.dtype_or(kInt64)).requires_grad(false));
+  dispatch_numeric_types(t.dtype(), "randint", [&]<typename scalar_t>() {
+    scalar_t* p = t.data_ptr<scalar_t>();
+    for (int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<scalar_t>(g.random_int(low, high));
+  });
+  return finish(t, options);
+}
+
+Tensor randint(int64_t high, IntArrayRef sizes, const TensorOptions& options,
+               Generator* generator) {
+  return randint(0, high, sizes, options, generator);
+}
+
+Tensor empty_like(const Tensor& t, const TensorOptions& options) {
+  return empty(t.sizes(), options.dtype(options.dtype_or(t.dtype())));
+}
+Tensor zeros_like(const Tensor& t, const TensorOptions& options) {
+  return zeros(t.sizes(), options.dtype(options.dtype_or(t.dtype())));
+}
+Tensor ones_like(const Tensor& t, const TensorOptions& options) {
+  return ones(t.sizes(), options.dtype(options.dtype_or(t.dtype())));
+}
+Tensor full_like(const Tensor& t, const Scalar& fill_value, const TensorOptions& options) {
+  return full(t.sizes(), fill_value, options.dtype(options.dtype_or(t.dtype())));
+}
+Tensor rand_like(const Tensor& t, const TensorOptions& options) {
+  return rand(t.sizes(), options.dtype(options.dtype_or(t.dtype())));
+}
+Tensor randn_like(const Tensor& t, const TensorOptions& options) {
+  return randn(t.sizes(), options.dtype(options.dtype_or(t.dtype())));
+}
+
+// ── values → tensors ─────────────────────────────────────────────────────────────────────
+
+TensorDataContainer::TensorDataContainer(std::initializer_list<TensorDataContainer> list)
+    : children_(list) {
+  init_list();
+}
+
+void TensorDataContainer::init_list() {
+  // The shape is [number of children] + the children's common shape; the dtype is the widest
+  // kind seen: bool < int64 < floating (which becomes the default float dtype).
+  sizes_ = {static_cast<int64_t>(children_.size())};
+  dtype_ = kBool;
+  for (size_t i = 0; i < children_.size(); ++i) {
+    const auto& c = children_[i];
+    TT_CHECK_VALUE(c.sizes_ == children_[0].sizes_,
+                   "tensor(): nested lists must be rectangular, but element 0 has shape ",
+                   IntArrayRef(children_[0].sizes_), " and element ", i, " has shape ",
+                   IntArrayRef(c.sizes_));
+    dtype_ = promote_types(dtype_, c.dtype_);
+  }
+  if (!children_.empty()) {
+    sizes_.insert(sizes_.end(), children_[0].sizes_.begin(), children_[0].sizes_.end());
+  } else {
+    dtype_ = kDefaultFloat;  // tensor({}) is an empty float tensor, as in PyTorch
+  }
+}
+
+void TensorDataContainer::fill(void* out, ScalarType t) const {
+  dispatch_all_types(t, "tensor", [&]<typename scalar_t>() {
+    auto* p = static_cast<scalar_t*>(out);
+    // Depth-first over the nested lists writes the leaves in row-major order.
+    auto visit = [&p](const TensorDataContainer& c, auto&& self) -> void {
+      if (c.scalar_) {
+        *p++ = c.scalar_->to<scalar_t>();
+        return;
+      }
+      for (const auto& child : c.children_) self(child, self);
+    };
+    visit(*this, visit);
+  });
+}
+
+Tensor tensor(const TensorDataContainer& values, const TensorOptions& options) {
+  ScalarType inferred = values.inferred_dtype();
+  if (inferred == kFloat64) inferred = kDefaultFloat;
+  Tensor t = empty(values.sizes(), options.dtype(options.dtype_or(inferred)).requires_grad(false));
+  values.fill(t.data_ptr(), t.dtype());
+  return finish(t, options);
+}
+
+template <typename T>
+Tensor from_vector(const std::vector<T>& values, IntArrayRef shape, const TensorOptions& options) {
+  const int64_t numel = compute_numel(shape);
+  TT_CHECK_VALUE(numel == static_cast<int64_t>(values.size()), "from_vector: shape ", shape,
+                 " needs ", numel, " values but ", values.size(), " were given");
+  Tensor t = empty(shape, options.dtype(scalar_type_of<T>).requires_grad(false));
+  if (numel > 0) std::memcpy(t.data_ptr(), values.data(), values.size() * sizeof(T));
+  t = t.to(options.dtype_or(scalar_type_of<T>));
+  return finish(t, options);
+}
+
+template Tensor from_vector(const std::vector<float>&, IntArrayRef, const TensorOptions&);
+template Tensor from_vector(const std::vector<double>&, IntArrayRef, const TensorOptions&);
+template Tensor from_vector(const std::vector<int64_t>&, IntArrayRef, const TensorOptions&);
+
+}  // namespace tinytorch

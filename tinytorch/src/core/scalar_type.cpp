@@ -1,0 +1,37 @@
+#include "tinytorch/core/scalar_type.h"
+
+#include "tinytorch/core/int_array_ref.h"
+
+namespace tinytorch {
+
+std::string_view to_string(ScalarType t) {
+  switch (t) {
+    case kBool:
+      return "bool";
+    case kInt64:
+      return "int64";
+    case kFloat32:
+      return "float32";
+    case kFloat64:
+      return "float64";
+  }
+  return "unknown";
+}
+
+std::ostream& operator<<(std::ostream& os, ScalarType t) {
+  return os << to_string(t);
+}
+
+std::ostream& operator<<(std::ostream& os, const Scalar& s) {
+  if (s.is_floating_point()) return os << s.to<double>();
+  if (s.is_boolean()) return os << (s.to<bool>() ? "true" : "false");
+  return os << s.to<int64_t>();
+}
+
+std::ostream& operator<<(std::ostream& os, IntArrayRef a) {
+  os << '[';
+  for (size_t i = 0; i < a.size(); ++i) os << (i ? ", " : "") << a[i];
+  return os << ']';
+}
+
+}  // namespace tinytorch

@@ -1,0 +1,575 @@
+// Element-wise ops: the shape and dtype rules (broadcasting, type promotion, in-place checks)
+// around the shared strided loop in kernels/loops.h. Each op is a functor applied per element.
+#include <algorithm>
+#include <cmath>
+
+#include "tinytorch/kernels/loops.h"
+
+namespace tinytorch {
+
+using kernels::convert;
+using kernels::elementwise_kernel;
+
+// ── type promotion (torch.result_type) ──────────────────────────────────────────────────────
+//
+// PyTorch ranks operands in three priority classes: tensors with dims > 0, 0-d tensors, and
+// plain numbers ("wrapped numbers"). A lower class may only raise the result's CATEGORY
+// (bool < integral < floating), never its width inside a category:
+//
+//   float32 tensor [3] + float64 0-d tensor  → float32   (same category: dimensioned wins)
+//   int64 tensor [3]   + 2.5                 → float32   (category rises; default float dtype)
+//   float32 tensor [3] + 2                   → float32
+namespace {
+int category(ScalarType t) {
+  return t == kBool ? 0 : is_integral(t, false) ? 1 : 2;
+}
+
+// Combines the result of a higher priority class with that of a lower one.
+ScalarType combine_categories(ScalarType higher, ScalarType lower) {
+  if (category(higher) >= category(lower)) return higher;
+  // The lower class raises the category. A wrapped float becomes the default float dtype.
+  return lower == kFloat64 && category(higher) < 2 ? promote_types(higher, lower) : lower;
+}
+
+ScalarType wrapped_number_type(const Scalar& s) {
+  return s.is_floating_point() ? kDefaultFloat : s.type();
+}
+}  // namespace
+
+ScalarType result_type(const Tensor& a, const Tensor& b) {
+  const bool a_dim = a.dim() > 0, b_dim = b.dim() > 0;
+  if (a_dim == b_dim) return promote_types(a.dtype(), b.dtype());
+  return a_dim ? combine_categories(a.dtype(), b.dtype())
+               : combine_categories(b.dtype(), a.dtype());
+}
+
+ScalarType result_type(const Tensor& a, const Scalar& b) {
+  const ScalarType s = wrapped_number_type(b);
+  return category(a.dtype()) >= category(s) ? a.dtype() : s;
+}
+
+namespace {
+
+// A Scalar as a 0-d tensor of the op's compute dtype.
+Tensor scalar_tensor(const Scalar& s, ScalarType dtype) {
+  return full({}, s, dtype);
+}
+
+// The broadcast shape of several operands, with the op's name in the error.
+std::vector<int64_t> broadcast_all(std::string_view op, std::initializer_list<const Tensor*> ts) {
+  std::vector<int64_t> shape;
+  try {
+    for (const Tensor* t : ts) shape = broadcast_shapes(shape, t->sizes());
+  } catch (const Error& e) {
+    throw Error(detail::str(op, ": ", e.what()));
+  }
+  return shape;
+}
+
+// out = f(a, b) with broadcasting; a and b are computed in `compute` and the result stored as
+// `out_type` (bool for comparisons, else `compute`).
+template <typename F>
+Tensor binary_op(std::string_view op, const Tensor& a, const Tensor& b, ScalarType compute,
+                 std::optional<ScalarType> out_type, F f) {
+  const std::vector<int64_t> shape = broadcast_all(op, {&a, &b});
+  const Tensor a2 = a.to(compute).expand(shape), b2 = b.to(compute).expand(shape);
+  Tensor out = empty(shape, out_type.value_or(compute));
+  dispatch_all_types(compute, op, [&]<typename scalar_t>() {
+    if (out.dtype() == kBool) {
+      elementwise_kernel<bool, scalar_t>(out, std::array{a2, b2},
+                                         f.template operator()<scalar_t>());
+    } else {
+      elementwise_kernel<scalar_t, scalar_t>(out, std::array{a2, b2},
+                                             f.template operator()<scalar_t>());
+    }
+  });
+  return out;
+}
+
+template <typename F>
+Tensor unary_op(std::string_view op, const Tensor& a, ScalarType compute, F f) {
+  const Tensor a2 = a.to(compute);
+  Tensor out = empty(a.sizes(), compute);
+  dispatch_all_types(compute, op, [&]<typename scalar_t>() {
+    elementwise_kernel<scalar_t, scalar_t>(out, std::array{a2}, f.template operator()<scalar_t>());
+  });
+  return out;
+}
+
+// Whether a result of type `from` may be written into a tensor of type `to` (in-place ops):
+// no float into an integer tensor, no number into a bool tensor (torch.can_cast).
+bool can_cast(ScalarType from, ScalarType to) {
+  return category(from) <= category(to);
+}
+
+// The lowest and highest storage element a tensor can touch.
+std::pair<int64_t, int64_t> memory_extent(const Tensor& t) {
+  int64_t lo = t.storage_offset(), hi = t.storage_offset();
+  for (int64_t d = 0; d < t.dim(); ++d) hi += (t.size(d) - 1) * t.stride(d);
+  return {lo, hi};
+}
+
+bool has_internal_overlap(const Tensor& t) {
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    if (t.size(d) > 1 && t.stride(d) == 0) return true;
+  }
+  return false;
+}
+
+// In-place ops write into `self` while reading `src`: refuse layouts where a write could change
+// a value that is still to be read (PyTorch's assert_no_internal_overlap / partial overlap).
+void check_inplace_overlap(std::string_view op, const Tensor& self, const Tensor& src) {
+  TT_CHECK(!has_internal_overlap(self), op,
+           ": unsupported operation: more than one element of the written-to tensor refers to a "
+           "single memory location (it was made by expand()). Please clone() the tensor before "
+           "performing the operation.");
+  if (self.numel() == 0 || src.numel() == 0 || !self.storage().is_alias_of(src.storage())) return;
+  const bool same_layout = self.storage_offset() == src.storage_offset() &&
+                           self.sizes() == src.sizes() && self.strides() == src.strides();
+  if (same_layout) return;  // x.add_(x): each element is read before it is written
+  const auto [a_lo, a_hi] = memory_extent(self);
+  const auto [b_lo, b_hi] = memory_extent(src);
+  TT_CHECK(a_hi < b_lo || b_hi < a_lo, op,
+           ": unsupported operation: some elements of the input tensor and the written-to tensor "
+           "refer to a single memory location. Please clone() the input first.");
+}
+
+// self = f(self, other) in place; other broadcasts to self's shape (never the reverse).
+template <typename F>
+Tensor& binary_op_(std::string_view op, Tensor& self, const Tensor& other, ScalarType compute,
+                   F f) {
+  TT_CHECK(can_cast(compute, self.dtype()), op, ": result type ", compute,
+           " can't be cast to the desired output type ", self.dtype(),
+           " (in-place ops keep self's dtype; use the out-of-place form instead)");
+  const std::vector<int64_t> shape = broadcast_all(op, {&self, &other});
+  TT_CHECK(IntArrayRef(shape) == self.sizes(), op, ": output with shape ", self.sizes(),
+           " doesn't match the broadcast shape ", IntArrayRef(shape));
+  check_inplace_overlap(op, self, other);
+  if (compute != self.dtype()) return self.copy_(binary_op(op, self, other, compute, {}, f));
+  const Tensor other2 = other.to(compute).expand(shape);
+  dispatch_all_types(compute, op, [&]<typename scalar_t>() {
+    elementwise_kernel<scalar_t, scalar_t>(self, std::array{self, other2},
+                                           f.template operator()<scalar_t>());
+  });
+  return self;
+}
+
+template <typename F>
+Tensor& unary_op_(std::string_view op, Tensor& self, F f) {
+  TT_CHECK(!has_internal_overlap(self), op,
+           ": unsupported operation: more than one element of the written-to tensor refers to a "
+           "single memory location. Please clone() the tensor before performing the operation.");
+  dispatch_all_types(self.dtype(), op, [&]<typename scalar_t>() {
+    elementwise_kernel<scalar_t, scalar_t>(self, std::array{self},
+                                           f.template operator()<scalar_t>());
+  });
+  return self;
+}
+
+// ── the per-element functors ───────────────────────────────────────────────────────────────
+// Each is a template over the element type, returning a lambda. Integer arithmetic wraps around
+// (via unsigned math) as in PyTorch, instead of signed overflow, which is undefined behaviour.
+template <typename T>
+T wrap_add(T a, T b) {
+  if constexpr (std::is_same_v<T, int64_t>) {
+    return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+  } else {
+    return static_cast<T>(a + b);
+  }
+}
+template <typename T>
+T wrap_mul(T a, T b) {
+  if constexpr (std::is_same_v<T, int64_t>) {
+    return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return a && b;
+  } else {
+    return a * b;
+  }
+}
+
+// a + alpha * b  (sub is add with -alpha)
+auto add_fn(const Scalar& alpha) {
+  return [alpha]<typename T>() {
+    return [al = alpha.to<T>()](T a, T b) { return wrap_add(a, wrap_mul(al, b)); };
+  };
+}
+struct MulFn {
+  template <typename T>
+  auto operator()() const {
+    return [](T a, T b) { return wrap_mul(a, b); };
+  }
+};
+struct DivFn {  // only ever run on floating types: div promotes integers to float first
+  template <typename T>
+  auto operator()() const {
+    return [](T a, T b) { return a / b; };
+  }
+};
+
+// Integer power by squaring, with PyTorch's results for negative exponents (1, ±1 or 0).
+int64_t int_pow(int64_t base, int64_t exp) {
+  if (exp < 0) {
+    if (base == 1) return 1;
+    if (base == -1) return (exp % 2 == 0) ? 1 : -1;
+    return 0;
+  }
+  uint64_t result = 1, b = static_cast<uint64_t>(base);
+  for (auto e = static_cast<uint64_t>(exp); e > 0; e >>= 1) {
+    if (e & 1) result *= b;
+    b *= b;
+  }
+  return static_cast<int64_t>(result);
+}
+struct PowFn {
+  template <typename T>
+  auto operator()() const {
+    return [](T a, T b) -> T {
+      if constexpr (std::is_same_v<T, int64_t>) {
+        return int_pow(a, b);
+      } else if constexpr (std::is_same_v<T, bool>) {
+        return a || !b;  // x^0 = 1, 1^x = 1, 0^1 = 0
+      } else {
+        return std::pow(a, b);
+      }
+    };
+  }
+};
+
+template <typename Cmp>
+struct CompareFn {
+  template <typename T>
+  auto operator()() const {
+    return [](T a, T b) { return Cmp{}(a, b); };
+  }
+};
+
+// NaN-propagating max/min (std::max would return whichever argument comes first).
+template <bool kMax>
+struct ExtremumFn {
+  template <typename T>
+  auto operator()() const {
+    return [](T a, T b) -> T {
+      if constexpr (std::is_floating_point_v<T>) {
+        if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<T>::quiet_NaN();
+      }
+      return kMax ? (a > b ? a : b) : (a < b ? a : b);
+    };
+  }
+};
+
+// The dtype unary float functions compute in: integers and bools become the default float.
+ScalarType float_compute_type(const Tensor& a) {
+  return a.is_floating_point() ? a.dtype() : kDefaultFloat;
+}
+
+void check_not_bool(std::string_view op, const Tensor& a, std::string_view hint) {
+  TT_CHECK_TYPE(a.dtype() != kBool, op, " on a bool tensor is not supported. ", hint);
+}
+
+void check_alpha(std::string_view op, ScalarType compute, const Scalar& alpha) {
+  TT_CHECK_TYPE(
+      is_floating_point(compute) || !alpha.is_floating_point(), op,
+      ": for integral input tensors, argument alpha must not be a floating point number.");
+}
+
+void check_sub_bool(const Tensor& a, ScalarType compute) {
+  TT_CHECK_TYPE(compute != kBool || a.dtype() != kBool,
+                "sub: subtraction, the `-` operator, with two bool tensors is not supported. "
+                "Use the `^` or logical_xor() operator instead.");
+}
+
+ScalarType div_type(ScalarType t) {
+  return is_floating_point(t) ? t : kDefaultFloat;
+}
+
+}  // namespace
+
+// ── out-of-place ───────────────────────────────────────────────────────────────────────────
+
+Tensor Tensor::add(const Tensor& other, const Scalar& alpha) const {
+  const ScalarType ct = result_type(*this, other);
+  check_alpha("add", ct, alpha);
+  return binary_op("add", *this, other, ct, {}, add_fn(alpha));
+}
+Tensor Tensor::add(const Scalar& other, const Scalar& alpha) const {
+  const ScalarType ct = result_type(*this, other);
+  return add(scalar_tensor(other, ct), alpha);
+}
+Tensor Tensor::sub(const Tensor& other, const Scalar& alpha) const {
+  const ScalarType ct = result_type(*this, other);
+  check_sub_bool(*this, ct);
+  check_alpha("sub", ct, alpha);
+  return binary_op("sub", *this, other, ct, {},
+                   add_fn(alpha.is_floating_point() ? Scalar(-alpha.to<double>())
+                                                    : Scalar(-alpha.to<int64_t>())));
+}
+Tensor Tensor::sub(const Scalar& other, const Scalar& alpha) const {
+  return sub(scalar_tensor(other, result_type(*this, other)), alpha);
+}
+Tensor Tensor::mul(const Tensor& other) const {
+  return binary_op("mul", *this, other, result_type(*this, other), {}, MulFn{});
+}
+Tensor Tensor::mul(const Scalar& other) const {
+  return mul(scalar_tensor(other, result_type(*this, other)));
+}
+Tensor Tensor::div(const Tensor& other) const {
+  return binary_op("div", *this, other, div_type(result_type(*this, other)), {}, DivFn{});
+}
+Tensor Tensor::div(const Scalar& other) const {
+  return div(scalar_tensor(other, result_type(*this, other)));
+}
+Tensor Tensor::pow(const Tensor& exponent) const {
+  return binary_op("pow", *this, exponent, result_type(*this, exponent), {}, PowFn{});
+}
+Tensor Tensor::pow(const Scalar& exponent) const {
+  const ScalarType ct = result_type(*this, exponent);
+  TT_CHECK_VALUE(!is_integral(ct, false) || exponent.to<int64_t>() >= 0,
+                 "pow: integers to negative integer powers are not allowed (got exponent ",
+                 exponent, " for an ", ct, " tensor); convert to float first");
+  return pow(scalar_tensor(exponent, ct));
+}
+Tensor pow(const Scalar& base, const Tensor& exponent) {
+  const ScalarType ct = result_type(exponent, base);
+  return scalar_tensor(base, ct).pow(exponent);
+}
+
+Tensor Tensor::neg() const {
+  check_not_bool("neg: negation, the `-` operator,", *this,
+                 "If you are trying to invert a mask, use logical_not() instead.");
+  return unary_op("neg", *this, dtype(), []<typename T>() {
+    return [](T a) -> T {
+      if constexpr (std::is_same_v<T, int64_t>) {
+        return static_cast<int64_t>(0 - static_cast<uint64_t>(a));
+      } else {
+        return -a;
+      }
+    };
+  });
+}
+
+Tensor Tensor::exp() const {
+  return unary_op("exp", *this, float_compute_type(*this),
+                  []<typename T>() { return [](T a) -> T { return std::exp(a); }; });
+}
+Tensor Tensor::log() const {
+  return unary_op("log", *this, float_compute_type(*this),
+                  []<typename T>() { return [](T a) -> T { return std::log(a); }; });
+}
+Tensor Tensor::sqrt() const {
+  return unary_op("sqrt", *this, float_compute_type(*this),
+                  []<typename T>() { return [](T a) -> T { return std::sqrt(a); }; });
+}
+Tensor Tensor::abs() const {
+  check_not_bool("abs", *this, "Convert it first, e.g. x.to(tinytorch::kInt64).");
+  return unary_op("abs", *this, dtype(), []<typename T>() {
+    return [](T a) -> T {
+      if constexpr (std::is_same_v<T, int64_t>) {
+        return a < 0 ? static_cast<int64_t>(0 - static_cast<uint64_t>(a)) : a;
+      } else {
+        return std::abs(a);
+      }
+    };
+  });
+}
+
+Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const {
+  TT_CHECK(min || max, "clamp: at least one of 'min' or 'max' must not be None");
+  ScalarType ct = dtype();
+  if (min) ct = result_type(empty({1}, ct), *min);
+  if (max) ct = result_type(empty({1}, ct), *max);
+  return unary_op("clamp", *this, ct, [min, max]<typename T>() {
+    // Clamping to [lo, hi] with lo > hi gives hi everywhere, as in PyTorch; NaN stays NaN.
+    const T lo = min ? min->to<T>() : std::numeric_limits<T>::lowest();
+    const T hi = max ? max->to<T>() : std::numeric_limits<T>::max();
+    return [lo, hi](T a) -> T {
+      if constexpr (std::is_floating_point_v<T>) {
+        if (std::isnan(a)) return a;
+      }
+      const T above = a < lo ? lo : a;
+      return above > hi ? hi : above;
+    };
+  });
+}
+
+Tensor Tensor::maximum(const Tensor& other) const {
+  return binary_op("maximum", *this, other, result_type(*this, other), {}, ExtremumFn<true>{});
+}
+Tensor Tensor::minimum(const Tensor& other) const {
+  return binary_op("minimum", *this, other, result_type(*this, other), {}, ExtremumFn<false>{});
+}
+
+#define TT_DEFINE_COMPARISON(name, Cmp)                                                        \
+  Tensor Tensor::name(const Tensor& other) const {                                             \
+    return binary_op(#name, *this, other, result_type(*this, other), kBool, CompareFn<Cmp>{}); \
+  }                                                                                            \
+  Tensor Tensor::name(const Scalar& other) const {                                             \
+    return name(scalar_tensor(other, result_type(*this, other)));                              \
+  }
+TT_DEFINE_COMPARISON(eq, std::equal_to<>)
+TT_DEFINE_COMPARISON(ne, std::not_equal_to<>)
+TT_DEFINE_COMPARISON(lt, std::less<>)
+TT_DEFINE_COMPARISON(le, std::less_equal<>)
+TT_DEFINE_COMPARISON(gt, std::greater<>)
+TT_DEFINE_COMPARISON(ge, std::greater_equal<>)
+#undef TT_DEFINE_COMPARISON
+
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
+  TT_CHECK_TYPE(condition.dtype() == kBool,
+                "where: expected condition to be a bool tensor, but got a tensor with dtype ",
+                condition.dtype(), " (hint: compare first, e.g. where(x > 0, x, y))");
+  const std::vector<int64_t> shape = broadcast_all("where", {&condition, &a, &b});
+  const ScalarType ct = result_type(a, b);
+  const Tensor c2 = condition.expand(shape), a2 = a.to(ct).expand(shape),
+               b2 = b.to(ct).expand(shape);
+  Tensor out = empty(shape, ct);
+  dispatch_all_types(ct, "where", [&]<typename T>() {
+    // The condition is read as the same type as a and b, then tested against zero.
+    const Tensor c3 = c2.to(ct);
+    elementwise_kernel<T, T>(out, std::array{c3, a2, b2},
+                             [](T c, T x, T y) { return c != T(0) ? x : y; });
+  });
+  return out;
+}
+Tensor where(const Tensor& condition, const Tensor& a, const Scalar& b) {
+  return where(condition, a, scalar_tensor(b, result_type(a, b)));
+}
+Tensor where(const Tensor& condition, const Scalar& a, const Tensor& b) {
+  return where(condition, scalar_tensor(a, result_type(b, a)), b);
+}
+Tensor Tensor::where(const Tensor& condition, const Tensor& other) const {
+  return tinytorch::where(condition, *this, other);
+}
+
+// ── in-place ───────────────────────────────────────────────────────────────────────────────
+
+Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) {
+  const ScalarType ct = result_type(*this, other);
+  check_alpha("add_", ct, alpha);
+  return binary_op_("add_", *this, other, ct, add_fn(alpha));
+}
+Tensor& Tensor::add_(const Scalar& other, const Scalar& alpha) {
+  return add_(scalar_tensor(other, result_type(*this, other)), alpha);
+}
+Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) {
+  const ScalarType ct = result_type(*this, other);
+  check_sub_bool(*this, ct);
+  check_alpha("sub_", ct, alpha);
+  return binary_op_("sub_", *this, other, ct,
+                    add_fn(alpha.is_floating_point() ? Scalar(-alpha.to<double>())
+                                                     : Scalar(-alpha.to<int64_t>())));
+}
+Tensor& Tensor::sub_(const Scalar& other, const Scalar& alpha) {
+  return sub_(scalar_tensor(other, result_type(*this, other)), alpha);
+}
+Tensor& Tensor::mul_(const Tensor& other) {
+  return binary_op_("mul_", *this, other, result_type(*this, other), MulFn{});
+}
+Tensor& Tensor::mul_(const Scalar& other) {
+  return mul_(scalar_tensor(other, result_type(*this, other)));
+}
+Tensor& Tensor::div_(const Tensor& other) {
+  return binary_op_("div_", *this, other, div_type(result_type(*this, other)), DivFn{});
+}
+Tensor& Tensor::div_(const Scalar& other) {
+  return div_(scalar_tensor(other, result_type(*this, other)));
+}
+Tensor& Tensor::pow_(const Scalar& exponent) {
+  const ScalarType ct = result_type(*this, exponent);
+  TT_CHECK_VALUE(!is_integral(ct, false) || exponent.to<int64_t>() >= 0,
+                 "pow_: integers to negative integer powers are not allowed");
+  return binary_op_("pow_", *this, scalar_tensor(exponent, ct), ct, PowFn{});
+}
+
+// The in-place unary ops run the out-of-place op and copy back, except where the dtype allows a
+// direct in-place loop; every one keeps self's dtype, so float functions need a float self.
+namespace {
+void check_float_inplace(std::string_view op, const Tensor& t) {
+  TT_CHECK_TYPE(t.is_floating_point(), op, ": result type ", kDefaultFloat,
+                " can't be cast to the desired output type ", t.dtype());
+}
+}  // namespace
+Tensor& Tensor::neg_() {
+  return copy_(neg());
+}
+Tensor& Tensor::exp_() {
+  check_float_inplace("exp_", *this);
+  return copy_(exp());
+}
+Tensor& Tensor::log_() {
+  check_float_inplace("log_", *this);
+  return copy_(log());
+}
+Tensor& Tensor::sqrt_() {
+  check_float_inplace("sqrt_", *this);
+  return copy_(sqrt());
+}
+Tensor& Tensor::abs_() {
+  return copy_(abs());
+}
+Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
+  Tensor r = clamp(min, max);
+  TT_CHECK(can_cast(r.dtype(), dtype()), "clamp_: result type ", r.dtype(),
+           " can't be cast to the desired output type ", dtype());
+  return copy_(r);
+}
+
+Tensor& Tensor::fill_(const Scalar& value) {
+  // Filling an expanded tensor is fine: every alias receives the same value.
+  dispatch_all_types(dtype(), "fill_", [&]<typename T>() {
+    const T v = value.to<T>();
+    elementwise_kernel<T, T>(*this, std::array<Tensor, 0>{}, [v]() { return v; });
+  });
+  return *this;
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  std::vector<int64_t> shape = broadcast_all("copy_", {this, &src});
+  TT_CHECK(IntArrayRef(shape) == sizes(), "copy_: source of shape ", src.sizes(),
+           " cannot be broadcast to destination shape ", sizes());
+  check_inplace_overlap("copy_", *this, src);
+  const Tensor s = src.expand(sizes());
+  dispatch_all_types(dtype(), "copy_", [&]<typename To>() {
+    dispatch_all_types(src.dtype(), "copy_", [&]<typename From>() {
+      elementwise_kernel<To, From>(*this, std::array{s}, [](From v) { return convert<To>(v); });
+    });
+  });
+  return *this;
+}
+
+Tensor Tensor::to(ScalarType dtype, bool copy) const {
+  if (dtype == this->dtype() && !copy) return *this;
+  return empty(sizes(), dtype).copy_(*this);
+}
+
+Tensor Tensor::clone() const {
+  return empty(sizes(), dtype()).copy_(*this);
+}
+
+Tensor Tensor::contiguous() const {
+  return is_contiguous() ? *this : clone();
+}
+
+// ── whole-tensor comparisons ───────────────────────────────────────────────────────────────
+
+bool Tensor::allclose(const Tensor& other, double rtol, double atol, bool equal_nan) const {
+  // |self - other| <= atol + rtol * |other|, element-wise, after broadcasting (torch.allclose).
+  const std::vector<int64_t> shape = broadcast_all("allclose", {this, &other});
+  const Tensor a = to(kFloat64).expand(shape), b = other.to(kFloat64).expand(shape);
+  Tensor ok = empty(shape, kBool);
+  elementwise_kernel<bool, double>(ok, std::array{a, b}, [=](double x, double y) {
+    if (std::isnan(x) || std::isnan(y)) return equal_nan && std::isnan(x) && std::isnan(y);
+    if (x == y) return true;  // also equal infinities
+    return std::abs(x - y) <= atol + rtol * std::abs(y);
+  });
+  const std::vector<bool> flags = ok.to_vector<bool>();
+  return std::all_of(flags.begin(), flags.end(), [](bool f) { return f; });
+}
+
+bool Tensor::equal(const Tensor& other) const {
+  if (sizes() != other.sizes()) return false;
+  const std::vector<bool> flags = eq(other).to_vector<bool>();
+  return std::all_of(flags.begin(), flags.end(), [](bool f) { return f; });
+}
+
+}  // namespace tinytorch

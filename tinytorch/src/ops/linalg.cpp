@@ -1,0 +1,112 @@
+// Module 01 — Tensor: matrix multiplication (reference kernel). The shape logic of matmul (1-d,
+// 2-d and batched N-d with broadcast batch dims) is given; the GEMM loop is yours to write in
+// module 01 (modules/01_tensor/README.md, Part 7). The fast kernels of module 18 come later and
+// are tested against this one.
+#include "tinytorch/core/tensor.h"
+
+namespace tinytorch {
+
+namespace {
+
+// C[M×N] = A[M×K] · B[K×N], all contiguous row-major; C is overwritten.
+//
+// Loop order i-k-j: the innermost loop walks ROWS of B and C (stride 1), so every cache line
+// fetched is used completely, and A[i][k] stays in a register. The textbook i-j-k order walks a
+// COLUMN of B in its inner loop (stride N) and is several times slower — the lab measures it.
+template <typename T>
+void gemm_reference(int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
+  // BEGIN SOLUTION
+  for (int64_t i = 0; i < M; ++i) {
+    T* c_row = C + i * N;
+    for (int64_t j = 0; j < N; ++j) c_row[j] = T(0);
+    for (int64_t k = 0; k < K; ++k) {
+      const T a_ik = A[i * K + k];
+      const T* b_row = B + k * N;
+      for (int64_t j = 0; j < N; ++j) c_row[j] += a_ik * b_row[j];
+    }
+  }
+  // END SOLUTION
+}
+
+// out[b] = a[b] · b[b] for every batch b of [B, M, K] × [B, K, N] contiguous tensors.
+Tensor batched_gemm(const Tensor& a, const Tensor& b) {
+  const int64_t batch = a.size(0), M = a.size(1), K = a.size(2), N = b.size(2);
+  Tensor out = empty({batch, M, N}, a.dtype());
+  dispatch_numeric_types(a.dtype(), "matmul", [&]<typename T>() {
+    const T* pa = a.data_ptr<T>();
+    const T* pb = b.data_ptr<T>();
+    T* pc = out.data_ptr<T>();
+    for (int64_t i = 0; i < batch; ++i) {
+      gemm_reference<T>(M, N, K, pa + i * M * K, pb + i * K * N, pc + i * M * N);
+    }
+  });
+  return out;
+}
+
+std::string shape_str(const Tensor& t) {
+  std::string s;
+  for (int64_t d = 0; d < t.dim(); ++d) s += (d ? "x" : "") + std::to_string(t.size(d));
+  return s;
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  TT_CHECK(a.dim() >= 1 && b.dim() >= 1,
+           "matmul: both arguments need to be at least 1D, but they "
+           "are ",
+           a.dim(), "D and ", b.dim(), "D");
+  TT_CHECK_TYPE(a.dtype() == b.dtype(),
+                "matmul: expected both operands to have the same dtype, "
+                "but got ",
+                a.dtype(), " and ", b.dtype(), " (hint: convert one with .to(dtype))");
+  TT_CHECK_TYPE(a.dtype() != kBool, "matmul: not implemented for dtype bool");
+  // 1-d operands become matrices: a vector on the left is a row [1, K], on the right a column
+  // [K, 1]; the added dim is removed from the result at the end.
+  const Tensor a2 = a.dim() == 1 ? a.unsqueeze(0) : a;
+  const Tensor b2 = b.dim() == 1 ? b.unsqueeze(1) : b;
+  const int64_t M = a2.size(-2), K = a2.size(-1), N = b2.size(-1);
+  TT_CHECK(K == b2.size(-2), "matmul: shapes ", a.sizes(), " and ", b.sizes(),
+           " cannot be multiplied (", shape_str(a2), " and ", shape_str(b2),
+           "): the last dim of the first (", K,
+           ") must equal the second-to-last dim of the "
+           "second (",
+           b2.size(-2), ")");
+  // Batch dims (all but the last two) broadcast like element-wise shapes.
+  const IntArrayRef a_batch(a2.sizes().data(), a2.sizes().size() - 2);
+  const IntArrayRef b_batch(b2.sizes().data(), b2.sizes().size() - 2);
+  std::vector<int64_t> batch;
+  try {
+    batch = broadcast_shapes(a_batch, b_batch);
+  } catch (const Error& e) {
+    throw Error(detail::str("matmul: batch dims of ", a.sizes(), " and ", b.sizes(),
+                            " do not broadcast: ", e.what()));
+  }
+  const int64_t nbatch = compute_numel(batch);
+  std::vector<int64_t> a_shape = batch, b_shape = batch;
+  a_shape.insert(a_shape.end(), {M, K});
+  b_shape.insert(b_shape.end(), {K, N});
+  const Tensor a3 = a2.expand(a_shape).reshape({nbatch, M, K}).contiguous();
+  const Tensor b3 = b2.expand(b_shape).reshape({nbatch, K, N}).contiguous();
+  std::vector<int64_t> out_shape = batch;
+  if (a.dim() > 1) out_shape.push_back(M);
+  if (b.dim() > 1) out_shape.push_back(N);
+  return batched_gemm(a3, b3).view(out_shape);
+}
+
+Tensor mm(const Tensor& a, const Tensor& b) {
+  TT_CHECK(a.dim() == 2 && b.dim() == 2, "mm: both arguments must be matrices (2-D), but got ",
+           a.dim(), "-D ", a.sizes(), " and ", b.dim(), "-D ", b.sizes(),
+           " (use matmul for 1-D "
+           "or batched operands)");
+  return matmul(a, b);
+}
+
+Tensor Tensor::matmul(const Tensor& other) const {
+  return tinytorch::matmul(*this, other);
+}
+Tensor Tensor::mm(const Tensor& other) const {
+  return tinytorch::mm(*this, other);
+}
+
+}  // namespace tinytorch

@@ -1,0 +1,222 @@
+// Module 01 — Tensor: reductions (sum, mean, var, max/min, argmax/argmin) over all or some dims.
+// The planning (which dims, what output shape) is given; the row loops are yours to write in
+// module 01 (modules/01_tensor/README.md, Part 6).
+//
+// Every reduction is planned the same way: move the reduced dims to the end and lay the tensor
+// out as a matrix with one ROW per output element:
+//
+//   x: [2, 3, 4], reduce dims {1}  →  permute to [2, 4, 3]  →  rows [8, 3]  →  out [2, 4]
+//                                                              (8 outputs, each reduces 3 values)
+//
+// When the reduced dims are already innermost and contiguous (the common case: sum over the
+// last dim), the permute is a no-op and no element is copied.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <tuple>
+
+#include "tinytorch/core/tensor.h"
+
+namespace tinytorch {
+
+namespace {
+
+struct ReducePlan {
+  Tensor rows;                     // contiguous [outer, inner]: one row per output element
+  std::vector<int64_t> out_shape;  // with or without the reduced dims, as keepdim asks
+};
+
+ReducePlan plan_reduction(std::string_view op, const Tensor& self, IntArrayRef dims, bool keepdim) {
+  const int64_t nd = self.dim();
+  std::vector<bool> reduced(static_cast<size_t>(nd), dims.empty());  // no dims: reduce all
+  for (int64_t d : dims) {
+    const int64_t w = wrap_dim(d, nd, op);
+    if (nd == 0) continue;  // a 0-d tensor accepts dim 0 / -1 and reduces nothing
+    TT_CHECK(!reduced[w], op, ": dim ", w, " appears multiple times in the list of dims ", dims);
+    reduced[w] = true;
+  }
+  // perm = kept dims in order, then reduced dims in order.
+  std::vector<int64_t> perm, out_shape;
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < nd; ++d) {
+    if (!reduced[d]) {
+      perm.push_back(d);
+      outer *= self.size(d);
+    }
+    if (!reduced[d] || keepdim) out_shape.push_back(reduced[d] ? 1 : self.size(d));
+  }
+  for (int64_t d = 0; d < nd; ++d) {
+    if (reduced[d]) {
+      perm.push_back(d);
+      inner *= self.size(d);
+    }
+  }
+  return {self.permute(perm).contiguous().view({outer, inner}), out_shape};
+}
+
+// Reductions accumulate in a wider type: double for floating types, int64 for integers/bools.
+template <typename T>
+using acc_t = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+
+// Applies row_fn(const T* row, int64_t n) -> R to every row and stores the results in `out`.
+template <typename T, typename R, typename RowFn>
+void reduce_rows(const Tensor& rows, Tensor& out, RowFn row_fn) {
+  // BEGIN SOLUTION
+  const int64_t outer = rows.size(0), inner = rows.size(1);
+  const T* in = rows.data_ptr<T>();
+  R* o = out.data_ptr<R>();
+  for (int64_t i = 0; i < outer; ++i) o[i] = row_fn(in + i * inner, inner);
+  // END SOLUTION
+}
+
+template <typename T>
+acc_t<T> row_sum(const T* row, int64_t n) {
+  // BEGIN SOLUTION
+  acc_t<T> acc = 0;
+  for (int64_t j = 0; j < n; ++j) acc += static_cast<acc_t<T>>(row[j]);
+  return acc;
+  // END SOLUTION
+}
+
+// Two-pass variance: first the mean, then the mean squared deviation. (The one-pass formula
+// E[x²] − E[x]² loses all precision when the mean is large compared with the spread.)
+template <typename T>
+double row_var(const T* row, int64_t n, int64_t correction) {
+  // BEGIN SOLUTION
+  const double mean = static_cast<double>(row_sum(row, n)) / static_cast<double>(n);
+  double ss = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    const double d = static_cast<double>(row[j]) - mean;
+    ss += d * d;
+  }
+  return ss / static_cast<double>(std::max<int64_t>(n - correction, 0));
+  // END SOLUTION
+}
+
+// Index of the largest (kMax) or smallest element of a row; the first one on ties; a NaN wins
+// (so max() of a row containing NaN is NaN, as in PyTorch).
+template <bool kMax, typename T>
+int64_t row_arg_extremum(const T* row, int64_t n) {
+  // BEGIN SOLUTION
+  int64_t best = 0;
+  for (int64_t j = 1; j < n; ++j) {
+    if constexpr (std::is_floating_point_v<T>) {
+      if (std::isnan(row[best])) break;
+      if (std::isnan(row[j])) {
+        best = j;
+        break;
+      }
+    }
+    if (kMax ? row[j] > row[best] : row[j] < row[best]) best = j;
+  }
+  return best;
+  // END SOLUTION
+}
+
+void check_nonempty(std::string_view op, const ReducePlan& plan) {
+  TT_CHECK(plan.rows.size(1) > 0 || plan.rows.size(0) == 0, op,
+           "(): cannot perform a reduction over zero elements because the operation has no "
+           "identity (specify a dim whose size is not 0)");
+}
+
+template <bool kMax>
+std::tuple<Tensor, Tensor> extremum_dim(std::string_view op, const Tensor& self,
+                                        std::optional<int64_t> dim, bool keepdim) {
+  const std::vector<int64_t> dims = dim ? std::vector<int64_t>{*dim} : std::vector<int64_t>{};
+  // With no dim, the index counts positions in the flattened tensor, like torch.argmax.
+  const ReducePlan plan = dim ? plan_reduction(op, self, dims, keepdim)
+                              : plan_reduction(op, self.reshape({-1}), {}, keepdim);
+  check_nonempty(op, plan);
+  std::vector<int64_t> out_shape = plan.out_shape;
+  if (!dim && keepdim) out_shape.assign(static_cast<size_t>(self.dim()), 1);
+  Tensor values = empty(out_shape, self.dtype());
+  Tensor indices = empty(out_shape, kInt64);
+  dispatch_all_types(self.dtype(), op, [&]<typename T>() {
+    reduce_rows<T, int64_t>(plan.rows, indices, row_arg_extremum<kMax, T>);
+    const T* in = plan.rows.data_ptr<T>();
+    const int64_t* idx = indices.data_ptr<int64_t>();
+    T* v = values.data_ptr<T>();
+    for (int64_t i = 0; i < values.numel(); ++i) v[i] = in[i * plan.rows.size(1) + idx[i]];
+  });
+  return {values, indices};
+}
+
+}  // namespace
+
+Tensor Tensor::sum(std::optional<ScalarType> dtype) const {
+  return sum({}, false, dtype);
+}
+
+Tensor Tensor::sum(IntArrayRef dims, bool keepdim, std::optional<ScalarType> dtype) const {
+  // Integers and bools sum to int64 (so a count of trues does not overflow a bool).
+  const ScalarType out_type = dtype.value_or(is_floating_point() ? this->dtype() : kInt64);
+  const ReducePlan plan = plan_reduction("sum", to(out_type), dims, keepdim);
+  Tensor out = empty(plan.out_shape, out_type);
+  dispatch_numeric_types(out_type, "sum", [&]<typename T>() {
+    reduce_rows<T, T>(plan.rows, out,
+                      [](const T* row, int64_t n) { return static_cast<T>(row_sum(row, n)); });
+  });
+  return out;
+}
+
+Tensor Tensor::mean(IntArrayRef dims, bool keepdim) const {
+  TT_CHECK_TYPE(is_floating_point(),
+                "mean(): could not infer output dtype. Input dtype must be either a floating "
+                "point or complex dtype. Got: ",
+                dtype(), " (hint: x.to(tinytorch::kFloat32).mean())");
+  const ReducePlan plan = plan_reduction("mean", *this, dims, keepdim);
+  Tensor out = empty(plan.out_shape, dtype());
+  dispatch_floating_types(dtype(), "mean", [&]<typename T>() {
+    reduce_rows<T, T>(plan.rows, out, [](const T* row, int64_t n) {
+      return static_cast<T>(row_sum(row, n) / static_cast<double>(n));  // 0/0 → NaN when empty
+    });
+  });
+  return out;
+}
+
+Tensor Tensor::var(IntArrayRef dims, bool unbiased, bool keepdim) const {
+  TT_CHECK_TYPE(is_floating_point(), "var(): expected a floating-point tensor but got ", dtype());
+  const ReducePlan plan = plan_reduction("var", *this, dims, keepdim);
+  Tensor out = empty(plan.out_shape, dtype());
+  const int64_t correction = unbiased ? 1 : 0;
+  dispatch_floating_types(dtype(), "var", [&]<typename T>() {
+    reduce_rows<T, T>(plan.rows, out, [correction](const T* row, int64_t n) {
+      return static_cast<T>(row_var(row, n, correction));
+    });
+  });
+  return out;
+}
+
+Tensor Tensor::max() const {
+  TT_CHECK(numel() > 0,
+           "max(): expected reduction dim to be specified for input.numel() == 0. "
+           "Specify the reduction dim with the 'dim' argument.");
+  return std::get<0>(extremum_dim<true>("max", *this, std::nullopt, false));
+}
+Tensor Tensor::min() const {
+  TT_CHECK(numel() > 0,
+           "min(): expected reduction dim to be specified for input.numel() == 0. "
+           "Specify the reduction dim with the 'dim' argument.");
+  return std::get<0>(extremum_dim<false>("min", *this, std::nullopt, false));
+}
+std::tuple<Tensor, Tensor> Tensor::max(int64_t dim, bool keepdim) const {
+  return extremum_dim<true>("max", *this, dim, keepdim);
+}
+std::tuple<Tensor, Tensor> Tensor::min(int64_t dim, bool keepdim) const {
+  return extremum_dim<false>("min", *this, dim, keepdim);
+}
+Tensor Tensor::argmax(std::optional<int64_t> dim, bool keepdim) const {
+  return std::get<1>(extremum_dim<true>("argmax", *this, dim, keepdim));
+}
+Tensor Tensor::argmin(std::optional<int64_t> dim, bool keepdim) const {
+  return std::get<1>(extremum_dim<false>("argmin", *this, dim, keepdim));
+}
+
+Tensor sum(const Tensor& a, IntArrayRef dims, bool keepdim) {
+  return a.sum(dims, keepdim);
+}
+Tensor mean(const Tensor& a, IntArrayRef dims, bool keepdim) {
+  return a.mean(dims, keepdim);
+}
+
+}  // namespace tinytorch
