@@ -1,0 +1,45 @@
+# Compiler warnings, sanitizers and OpenMP for TinyTorch.
+#
+# Provides:
+#   tinytorch_warnings  INTERFACE target: -Wall -Wextra -Wpedantic [-Werror]. Link it from
+#                       every project target (PRIVATE).
+#   tinytorch_openmp    INTERFACE target: OpenMP::OpenMP_CXX + TINYTORCH_HAVE_OPENMP=1 when
+#                       OpenMP is available and TINYTORCH_OPENMP is ON, empty otherwise.
+#   TINYTORCH_HAVE_OPENMP (cache, ON/OFF): whether OpenMP is used.
+include_guard(GLOBAL)
+
+# ---- Warnings -------------------------------------------------------------------
+add_library(tinytorch_warnings INTERFACE)
+target_compile_options(tinytorch_warnings INTERFACE
+  $<$<CXX_COMPILER_ID:GNU,Clang,AppleClang>:-Wall -Wextra -Wpedantic>
+  $<$<AND:$<BOOL:${TINYTORCH_WERROR}>,$<CXX_COMPILER_ID:GNU,Clang,AppleClang>>:-Werror>)
+
+# ---- Sanitizers (global, so that every target — and its tests — is instrumented) ----
+if(TINYTORCH_SANITIZE)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    message(FATAL_ERROR "TINYTORCH_SANITIZE requires GCC or Clang")
+  endif()
+  set(_tt_sanitize_flags
+    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  add_compile_options(${_tt_sanitize_flags})
+  add_link_options(${_tt_sanitize_flags})
+  unset(_tt_sanitize_flags)
+endif()
+
+# ---- OpenMP (optional) ----------------------------------------------------------------
+add_library(tinytorch_openmp INTERFACE)
+set(_tt_have_openmp OFF)
+if(TINYTORCH_OPENMP)
+  find_package(OpenMP COMPONENTS CXX)
+  if(OpenMP_CXX_FOUND)
+    set(_tt_have_openmp ON)
+    target_link_libraries(tinytorch_openmp INTERFACE OpenMP::OpenMP_CXX)
+    target_compile_definitions(tinytorch_openmp INTERFACE TINYTORCH_HAVE_OPENMP=1)
+  else()
+    message(STATUS "TinyTorch: OpenMP not found, building single-threaded kernels")
+  endif()
+endif()
+set(TINYTORCH_HAVE_OPENMP ${_tt_have_openmp} CACHE BOOL
+  "Result: OpenMP is used by TinyTorch (read-only; set TINYTORCH_OPENMP instead)" FORCE)
+mark_as_advanced(TINYTORCH_HAVE_OPENMP)
+unset(_tt_have_openmp)

@@ -1,0 +1,102 @@
+# Helpers to declare per-module tests and labs.
+#
+#   tinytorch_add_module_tests(ID <NN> SOURCES <file>... [HIDDEN_SOURCES <file>...])
+#     - executable test_module<NN> from SOURCES, linked to tinytorch, GTest::gtest_main,
+#       tinytorch_warnings; tests registered as "module<NN>.<Suite>.<Test>", label module<NN>.
+#     - if HIDDEN_SOURCES are given and all exist: executable test_module<NN>_hidden, tests
+#       named "module<NN>.hidden.<Suite>.<Test>", labels module<NN> and hidden.
+#     - both get TT_TEST_DATA_DIR="<repo>/tests/data".
+#
+#   tinytorch_add_lab(ID <NN> SOURCE <file>)
+#     - executable lab<NN> (in ${CMAKE_BINARY_DIR}/bin), linked to tinytorch, tinytorch_warnings.
+#
+# Relative file names are relative to the calling CMakeLists.txt. <NN> is two digits ("01").
+include_guard(GLOBAL)
+
+# Repository root, independent of where the function is called from.
+get_filename_component(TINYTORCH_SOURCE_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
+set(TINYTORCH_TEST_DATA_DIR "${TINYTORCH_SOURCE_ROOT}/tests/data")
+
+# Seconds a single test may run before ctest kills it (sanitized builds are slower).
+set(TINYTORCH_TEST_TIMEOUT 300 CACHE STRING "Per-test timeout in seconds")
+
+function(_tinytorch_check_id fn id)
+  if(NOT id MATCHES "^[0-9][0-9]$")
+    message(FATAL_ERROR "${fn}: ID must be two digits (e.g. 01), got '${id}'")
+  endif()
+  if(NOT TARGET tinytorch)
+    message(FATAL_ERROR "${fn}(ID ${id}): the 'tinytorch' library target does not exist yet "
+                        "(tinytorch/CMakeLists.txt must define it before modules are added)")
+  endif()
+endfunction()
+
+# Internal: one gtest executable + test discovery at ctest time. LABELS is a CMake list.
+function(_tinytorch_gtest_executable target prefix labels)
+  add_executable(${target} ${ARGN})
+  target_link_libraries(${target} PRIVATE tinytorch GTest::gtest_main tinytorch_warnings)
+  target_compile_definitions(${target} PRIVATE
+    TT_TEST_DATA_DIR="${TINYTORCH_TEST_DATA_DIR}")
+  gtest_discover_tests(${target}
+    TEST_PREFIX "${prefix}"
+    DISCOVERY_MODE PRE_TEST
+    DISCOVERY_TIMEOUT 60
+    PROPERTIES TIMEOUT ${TINYTORCH_TEST_TIMEOUT})
+  # Labels are applied by a small ctest script that runs after discovery (a list such as
+  # "module01;hidden" does not survive gtest_discover_tests' PROPERTIES). ${target}_TESTS is
+  # the list of discovered tests that gtest_discover_tests provides to ctest.
+  set(labels_script "${CMAKE_CURRENT_BINARY_DIR}/${target}_labels.cmake")
+  file(CONFIGURE OUTPUT "${labels_script}" @ONLY CONTENT [=[
+if(DEFINED @target@_TESTS AND NOT "${@target@_TESTS}" STREQUAL "")
+  set_tests_properties(${@target@_TESTS} PROPERTIES LABELS "@labels@")
+endif()
+]=])
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_script}")
+endfunction()
+
+function(tinytorch_add_module_tests)
+  cmake_parse_arguments(PARSE_ARGV 0 ARG "" "ID" "SOURCES;HIDDEN_SOURCES")
+  if(ARG_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR
+      "tinytorch_add_module_tests: unexpected arguments: ${ARG_UNPARSED_ARGUMENTS}")
+  endif()
+  _tinytorch_check_id(tinytorch_add_module_tests "${ARG_ID}")
+  if(NOT ARG_SOURCES)
+    message(FATAL_ERROR "tinytorch_add_module_tests(ID ${ARG_ID}): SOURCES is required")
+  endif()
+
+  set(mod "module${ARG_ID}")
+  _tinytorch_gtest_executable(test_${mod} "${mod}." "${mod}" ${ARG_SOURCES})
+
+  # Hidden (grader) tests are optional: they may be absent from student checkouts.
+  if(ARG_HIDDEN_SOURCES)
+    set(missing "")
+    foreach(src IN LISTS ARG_HIDDEN_SOURCES)
+      cmake_path(ABSOLUTE_PATH src BASE_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}"
+        OUTPUT_VARIABLE src_abs)
+      if(NOT EXISTS "${src_abs}")
+        list(APPEND missing "${src}")
+      endif()
+    endforeach()
+    if(missing)
+      message(STATUS "TinyTorch: ${mod} hidden tests not present (${missing}), skipping")
+    else()
+      _tinytorch_gtest_executable(test_${mod}_hidden "${mod}.hidden." "${mod};hidden"
+        ${ARG_HIDDEN_SOURCES})
+    endif()
+  endif()
+endfunction()
+
+function(tinytorch_add_lab)
+  cmake_parse_arguments(PARSE_ARGV 0 ARG "" "ID;SOURCE" "")
+  if(ARG_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "tinytorch_add_lab: unexpected arguments: ${ARG_UNPARSED_ARGUMENTS}")
+  endif()
+  _tinytorch_check_id(tinytorch_add_lab "${ARG_ID}")
+  if(NOT ARG_SOURCE)
+    message(FATAL_ERROR "tinytorch_add_lab(ID ${ARG_ID}): SOURCE is required")
+  endif()
+  add_executable(lab${ARG_ID} "${ARG_SOURCE}")
+  target_link_libraries(lab${ARG_ID} PRIVATE tinytorch tinytorch_warnings)
+  set_target_properties(lab${ARG_ID} PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin")
+endfunction()

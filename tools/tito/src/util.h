@@ -1,0 +1,76 @@
+// Shared helpers for tito commands: subprocesses, repository layout, terminal output.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tito {
+
+namespace fs = std::filesystem;
+
+// A user-facing error: main() prints "tito: error: <what>" and exits with status 1.
+struct Error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// ---- Subprocesses ---------------------------------------------------------------------
+
+struct RunOptions {
+  fs::path cwd;      // working directory of the child; empty = inherit
+  bool echo = true;  // print "$ cmd args..." (dimmed) before running
+};
+
+// Runs argv[0] (looked up in PATH) with stdin/stdout/stderr inherited, so output streams
+// live. Returns the exit status, 128+N if killed by signal N. Throws Error if the program
+// cannot be found.
+int run(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+struct Captured {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr interleaved
+};
+
+// Runs argv with stdout+stderr captured and stdin from /dev/null. Never throws for a
+// missing program: exit_code is 127 then.
+Captured capture(const std::vector<std::string>& argv, const fs::path& cwd = {});
+
+// Full path of an executable found in PATH (or the path itself if it contains '/').
+std::optional<fs::path> find_program(std::string_view name);
+
+// Shell-like rendering of a command line, for messages.
+std::string join_command(const std::vector<std::string>& argv);
+
+// ---- Repository layout ------------------------------------------------------------------
+
+// The repository root: $TITO_ROOT if set, else the first directory containing modules/,
+// tinytorch/ and CMakeLists.txt found walking up from the current directory, else walking
+// up from the tito executable. Throws Error when nothing is found.
+fs::path repo_root();
+
+// "release" or "debug" (the CMake preset names).
+std::string preset_name(bool sanitize);
+fs::path build_dir(const fs::path& root, std::string_view preset);
+
+// Normalizes a module number: "1" -> "01", "07" -> "07". std::nullopt if not 0..99.
+std::optional<std::string> normalize_module_id(std::string_view text);
+
+// ---- Terminal output -----------------------------------------------------------------
+
+enum class Color { kRed, kGreen, kYellow, kBlue, kBold, kDim };
+
+// True when stdout is a terminal and NO_COLOR is not set.
+bool use_color();
+// Wraps text in ANSI color codes when use_color(), else returns it unchanged.
+std::string paint(std::string_view text, Color color);
+
+// "==> message" step header on stdout.
+void print_step(std::string_view message);
+// "tito: warning: ..." / "tito: error: ..." on stderr.
+void print_warning(std::string_view message);
+void print_error(std::string_view message);
+
+}  // namespace tito
