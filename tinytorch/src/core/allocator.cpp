@@ -4,6 +4,7 @@
 
 #include "tinytorch/core/exception.h"
 #include "tinytorch/core/storage.h"
+#include "tinytorch/kernels/registry.h"
 
 namespace tinytorch {
 
@@ -40,21 +41,32 @@ void CPUAllocator::reset_peak() {
   peak_.store(live_.load());
 }
 
-namespace {
 CPUAllocator& cpu_allocator() {
-  static CPUAllocator instance;
-  return instance;
+  // Never destroyed: tensors in static storage may be freed after other statics are gone.
+  static auto* instance = new CPUAllocator();
+  return *instance;
 }
-std::atomic<Allocator*> g_allocator{nullptr};
+
+namespace {
+std::atomic<Allocator*> g_override{nullptr};  // set_allocator()
+std::atomic<Allocator*> g_default{nullptr};   // the kernel tier's choice; null = CPU allocator
 }  // namespace
 
 Allocator* get_allocator() {
-  Allocator* a = g_allocator.load();
-  return a ? a : &cpu_allocator();
+  // The kernel tier decides the default allocator: the fast tier installs the caching allocator
+  // (module 18). Decided once, before the first storage is made.
+  static const bool tier_applied = (kernels::tier(), true);
+  (void)tier_applied;
+  if (Allocator* a = g_override.load()) return a;
+  Allocator* d = g_default.load();
+  return d ? d : &cpu_allocator();
 }
 
 void set_allocator(Allocator* allocator) {
-  g_allocator.store(allocator);
+  g_override.store(allocator);
+}
+void set_default_allocator(Allocator* allocator) {
+  g_default.store(allocator);
 }
 
 StorageImpl::StorageImpl(size_t nbytes, Allocator* allocator)

@@ -27,7 +27,9 @@ int default_num_threads() {
 std::atomic<int> g_num_threads{0};  // 0 = not decided yet
 }  // namespace
 
-void set_num_threads(int n) { g_num_threads.store(n > 0 ? n : default_num_threads()); }
+void set_num_threads(int n) {
+  g_num_threads.store(n > 0 ? n : default_num_threads());
+}
 
 int get_num_threads() {
   int n = g_num_threads.load();

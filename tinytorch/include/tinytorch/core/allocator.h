@@ -49,11 +49,18 @@ class CPUAllocator final : public Allocator {
   std::atomic<int64_t> live_{0}, peak_{0}, allocs_{0}, frees_{0};
 };
 
-// The allocator new storages use. Storages remember the allocator that made them, so switching
-// allocators while tensors are alive is safe.
+// The process-wide plain CPU allocator (what get_allocator() returns unless another was set).
+CPUAllocator& cpu_allocator();
+
+// The allocator new storages use: the CPU allocator, or the caching allocator when the fast
+// kernel tier registered it (kernels/registry.h). Storages remember the allocator that made
+// them, so switching allocators while tensors are alive is safe.
 Allocator* get_allocator();
-// Installs a different allocator (e.g. a caching allocator); nullptr restores the CPU allocator.
+// Installs a different allocator for new storages; nullptr goes back to the default one.
 // NOTE: the allocator must outlive every storage it allocated.
 void set_allocator(Allocator* allocator);
+// The allocator used when none was installed with set_allocator(): null means the CPU allocator.
+// The kernel registry sets it (the fast tier's caching allocator).
+void set_default_allocator(Allocator* allocator);
 
 }  // namespace tinytorch

@@ -35,10 +35,9 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain_size, const F& f) {
   const int64_t n = end - begin;
   const int threads = get_num_threads();
   if (threads > 1 && n > grain_size && !in_parallel_region()) {
-    const int64_t chunks =
-        std::min<int64_t>(threads, (n + std::max<int64_t>(grain_size, 1) - 1) /
-                                       std::max<int64_t>(grain_size, 1));
-#pragma omp parallel num_threads(static_cast<int>(chunks))
+    const int64_t chunks = std::min<int64_t>(
+        threads, (n + std::max<int64_t>(grain_size, 1) - 1) / std::max<int64_t>(grain_size, 1));
+#pragma omp parallel num_threads(static_cast <int>(chunks))
     {
       // Thread t takes the t-th of `chunks` equal slices.
       const int64_t t = omp_get_thread_num();
