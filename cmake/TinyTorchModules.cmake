@@ -5,7 +5,8 @@
 #       tinytorch_warnings; tests registered as "module<NN>.<Suite>.<Test>", label module<NN>.
 #     - if HIDDEN_SOURCES are given and all exist: executable test_module<NN>_hidden, tests
 #       named "module<NN>.hidden.<Suite>.<Test>", labels module<NN> and hidden.
-#     - both get TT_TEST_DATA_DIR="<repo>/tests/data".
+#     - both get TT_TEST_DATA_DIR="<repo>/tests/data", <repo>/tests on the include path (for
+#       tests/support/*.h) and nlohmann-json.
 #
 #   tinytorch_add_lab(ID <NN> SOURCE <file>)
 #     - executable lab<NN> (in ${CMAKE_BINARY_DIR}/bin), linked to tinytorch, tinytorch_warnings.
@@ -16,6 +17,9 @@ include_guard(GLOBAL)
 # Repository root, independent of where the function is called from.
 get_filename_component(TINYTORCH_SOURCE_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 set(TINYTORCH_TEST_DATA_DIR "${TINYTORCH_SOURCE_ROOT}/tests/data")
+
+# Test support (tests/support/*.h) reads reference data with nlohmann-json.
+find_package(nlohmann_json 3 REQUIRED)
 
 # Seconds a single test may run before ctest kills it (sanitized builds are slower).
 set(TINYTORCH_TEST_TIMEOUT 300 CACHE STRING "Per-test timeout in seconds")
@@ -33,7 +37,9 @@ endfunction()
 # Internal: one gtest executable + test discovery at ctest time. LABELS is a CMake list.
 function(_tinytorch_gtest_executable target prefix labels)
   add_executable(${target} ${ARGN})
-  target_link_libraries(${target} PRIVATE tinytorch GTest::gtest_main tinytorch_warnings)
+  target_link_libraries(${target} PRIVATE tinytorch GTest::gtest_main tinytorch_warnings
+    nlohmann_json::nlohmann_json)
+  target_include_directories(${target} PRIVATE "${TINYTORCH_SOURCE_ROOT}/tests")
   target_compile_definitions(${target} PRIVATE
     TT_TEST_DATA_DIR="${TINYTORCH_TEST_DATA_DIR}")
   gtest_discover_tests(${target}
@@ -96,7 +102,8 @@ function(tinytorch_add_lab)
     message(FATAL_ERROR "tinytorch_add_lab(ID ${ARG_ID}): SOURCE is required")
   endif()
   add_executable(lab${ARG_ID} "${ARG_SOURCE}")
-  target_link_libraries(lab${ARG_ID} PRIVATE tinytorch tinytorch_warnings)
+  target_link_libraries(lab${ARG_ID} PRIVATE tinytorch tinytorch_warnings
+    nlohmann_json::nlohmann_json)
   set_target_properties(lab${ARG_ID} PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin")
 endfunction()

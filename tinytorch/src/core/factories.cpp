@@ -35,7 +35,10 @@ Tensor full(IntArrayRef sizes, const Scalar& fill_value, const TensorOptions& op
   const ScalarType dtype =
       options.dtype_or(fill_value.is_floating_point() ? kDefaultFloat : fill_value.type());
   Tensor t = empty(sizes, options.dtype(dtype).requires_grad(false));
-  t.fill_(fill_value);
+  // A plain loop over the fresh contiguous buffer: factories do not depend on the strided loop
+  // (module 01, Part 5), so zeros/ones work as soon as the storage does.
+  dispatch_all_types(dtype, "full",
+                     [&]<typename T>() { fill_contiguous<T>(t, fill_value.to<T>()); });
   return finish(t, options);
 }
 
@@ -81,8 +84,11 @@ Tensor eye(int64_t n, const TensorOptions& options) {
 Tensor eye(int64_t n, int64_t m, const TensorOptions& options) {
   TT_CHECK_VALUE(n >= 0 && m >= 0, "eye: n and m must be non-negative, got n=", n, ", m=", m);
   Tensor t = zeros({n, m}, options.requires_grad(false));
-  // The diagonal of an (n, m) row-major matrix is every (m + 1)-th element.
-  t.as_strided({std::min(n, m)}, {m + 1}).fill_(1);
+  dispatch_all_types(t.dtype(), "eye", [&]<typename T>() {
+    T* p = t.data_ptr<T>();
+    // The diagonal of an (n, m) row-major matrix is every (m + 1)-th element.
+    for (int64_t i = 0; i < std::min(n, m); ++i) p[i * (m + 1)] = T(1);
+  });
   return finish(t, options);
 }
 

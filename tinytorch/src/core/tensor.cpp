@@ -142,7 +142,7 @@ Tensor operator-(const Tensor& a, const Scalar& b) {
   return a.sub(b);
 }
 Tensor operator-(const Scalar& a, const Tensor& b) {
-  return b.neg().add(a);
+  return rsub(b, a);
 }
 Tensor operator*(const Tensor& a, const Tensor& b) {
   return a.mul(b);

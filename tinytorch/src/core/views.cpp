@@ -43,10 +43,13 @@ std::vector<int64_t> contiguous_strides(IntArrayRef sizes) {
 
 bool is_contiguous_strides(IntArrayRef sizes, IntArrayRef strides) {
   // BEGIN SOLUTION
+  // No elements: nothing is out of order, whatever the strides of the other dims.
+  for (int64_t s : sizes) {
+    if (s == 0) return true;
+  }
   int64_t expected = 1;
   for (size_t i = sizes.size(); i-- > 0;) {
-    if (sizes[i] == 0) return true;  // no elements: nothing is out of order
-    if (sizes[i] == 1) continue;     // a size-1 dim is never stepped along; its stride is moot
+    if (sizes[i] == 1) continue;  // a size-1 dim is never stepped along; its stride is moot
     if (strides[i] != expected) return false;
     expected *= sizes[i];
   }

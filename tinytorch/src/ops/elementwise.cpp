@@ -273,10 +273,20 @@ void check_alpha(std::string_view op, ScalarType compute, const Scalar& alpha) {
       ": for integral input tensors, argument alpha must not be a floating point number.");
 }
 
-void check_sub_bool(const Tensor& a, ScalarType compute) {
-  TT_CHECK_TYPE(compute != kBool || a.dtype() != kBool,
+// As in PyTorch, subtraction rejects a bool operand on either side (tensor or Scalar).
+void check_sub_bool(ScalarType a, ScalarType b) {
+  TT_CHECK_TYPE(a != kBool || b != kBool,
                 "sub: subtraction, the `-` operator, with two bool tensors is not supported. "
                 "Use the `^` or logical_xor() operator instead.");
+  TT_CHECK_TYPE(a != kBool && b != kBool,
+                "sub: subtraction, the `-` operator, with a bool tensor is not supported. "
+                "If you are trying to invert a mask, use the `~` or logical_not() operator "
+                "instead.");
+}
+
+void check_pow_not_bool(std::string_view op, ScalarType compute) {
+  TT_CHECK_TYPE(compute != kBool, op, ": not implemented for dtype bool",
+                " (hint: convert first, e.g. x.to(tinytorch::kInt64))");
 }
 
 ScalarType div_type(ScalarType t) {
@@ -298,14 +308,20 @@ Tensor Tensor::add(const Scalar& other, const Scalar& alpha) const {
 }
 Tensor Tensor::sub(const Tensor& other, const Scalar& alpha) const {
   const ScalarType ct = result_type(*this, other);
-  check_sub_bool(*this, ct);
+  check_sub_bool(dtype(), other.dtype());
   check_alpha("sub", ct, alpha);
   return binary_op("sub", *this, other, ct, {},
                    add_fn(alpha.is_floating_point() ? Scalar(-alpha.to<double>())
                                                     : Scalar(-alpha.to<int64_t>())));
 }
 Tensor Tensor::sub(const Scalar& other, const Scalar& alpha) const {
+  check_sub_bool(dtype(), other.type());
   return sub(scalar_tensor(other, result_type(*this, other)), alpha);
+}
+// other - self (torch.rsub): the `Scalar - Tensor` operator.
+Tensor rsub(const Tensor& self, const Scalar& other) {
+  check_sub_bool(self.dtype(), other.type());
+  return scalar_tensor(other, result_type(self, other)).sub(self);
 }
 Tensor Tensor::mul(const Tensor& other) const {
   return binary_op("mul", *this, other, result_type(*this, other), {}, MulFn{});
@@ -320,7 +336,9 @@ Tensor Tensor::div(const Scalar& other) const {
   return div(scalar_tensor(other, result_type(*this, other)));
 }
 Tensor Tensor::pow(const Tensor& exponent) const {
-  return binary_op("pow", *this, exponent, result_type(*this, exponent), {}, PowFn{});
+  const ScalarType ct = result_type(*this, exponent);
+  check_pow_not_bool("pow", ct);
+  return binary_op("pow", *this, exponent, ct, {}, PowFn{});
 }
 Tensor Tensor::pow(const Scalar& exponent) const {
   const ScalarType ct = result_type(*this, exponent);
@@ -453,13 +471,14 @@ Tensor& Tensor::add_(const Scalar& other, const Scalar& alpha) {
 }
 Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) {
   const ScalarType ct = result_type(*this, other);
-  check_sub_bool(*this, ct);
+  check_sub_bool(dtype(), other.dtype());
   check_alpha("sub_", ct, alpha);
   return binary_op_("sub_", *this, other, ct,
                     add_fn(alpha.is_floating_point() ? Scalar(-alpha.to<double>())
                                                      : Scalar(-alpha.to<int64_t>())));
 }
 Tensor& Tensor::sub_(const Scalar& other, const Scalar& alpha) {
+  check_sub_bool(dtype(), other.type());
   return sub_(scalar_tensor(other, result_type(*this, other)), alpha);
 }
 Tensor& Tensor::mul_(const Tensor& other) {
@@ -476,6 +495,7 @@ Tensor& Tensor::div_(const Scalar& other) {
 }
 Tensor& Tensor::pow_(const Scalar& exponent) {
   const ScalarType ct = result_type(*this, exponent);
+  check_pow_not_bool("pow_", ct);
   TT_CHECK_VALUE(!is_integral(ct, false) || exponent.to<int64_t>() >= 0,
                  "pow_: integers to negative integer powers are not allowed");
   return binary_op_("pow_", *this, scalar_tensor(exponent, ct), ct, PowFn{});
@@ -560,6 +580,8 @@ bool Tensor::allclose(const Tensor& other, double rtol, double atol, bool equal_
   elementwise_kernel<bool, double>(ok, std::array{a, b}, [=](double x, double y) {
     if (std::isnan(x) || std::isnan(y)) return equal_nan && std::isnan(x) && std::isnan(y);
     if (x == y) return true;  // also equal infinities
+    // An infinity is only close to itself (|inf - y| <= rtol * |inf| would accept anything).
+    if (std::isinf(x) || std::isinf(y)) return false;
     return std::abs(x - y) <= atol + rtol * std::abs(y);
   });
   const std::vector<bool> flags = ok.to_vector<bool>();

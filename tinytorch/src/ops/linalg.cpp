@@ -82,15 +82,22 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     throw Error(detail::str("matmul: batch dims of ", a.sizes(), " and ", b.sizes(),
                             " do not broadcast: ", e.what()));
   }
+  std::vector<int64_t> out_shape = batch;
+  if (a.dim() > 1) out_shape.push_back(M);
+  if (b.dim() > 1) out_shape.push_back(N);
+  // A batch of inputs times ONE matrix (a Linear layer on [batch, seq, features]): fold the batch
+  // into M and run a single [batch·M, K] × [K, N] GEMM instead of copying b once per batch.
+  if (b2.dim() == 2 && a2.dim() > 2) {
+    const int64_t rows = compute_numel(a_batch) * M;
+    return batched_gemm(a2.reshape({1, rows, K}).contiguous(), b2.contiguous().unsqueeze(0))
+        .view(out_shape);
+  }
   const int64_t nbatch = compute_numel(batch);
   std::vector<int64_t> a_shape = batch, b_shape = batch;
   a_shape.insert(a_shape.end(), {M, K});
   b_shape.insert(b_shape.end(), {K, N});
   const Tensor a3 = a2.expand(a_shape).reshape({nbatch, M, K}).contiguous();
   const Tensor b3 = b2.expand(b_shape).reshape({nbatch, K, N}).contiguous();
-  std::vector<int64_t> out_shape = batch;
-  if (a.dim() > 1) out_shape.push_back(M);
-  if (b.dim() > 1) out_shape.push_back(N);
   return batched_gemm(a3, b3).view(out_shape);
 }
 

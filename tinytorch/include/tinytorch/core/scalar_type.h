@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <ostream>
 #include <string_view>
 #include <type_traits>
@@ -136,8 +137,20 @@ class Scalar {
   bool is_integral() const { return tag_ == kInt64; }
   bool is_boolean() const { return tag_ == kBool; }
 
+  // The value as a T. A floating value that does not fit an integer T (NaN, ±inf, out of range)
+  // throws, as in PyTorch ("value cannot be converted to type int64_t without overflow"): a plain
+  // static_cast would be undefined behaviour.
   template <typename T>
   T to() const {
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      if (tag_ == kFloat64) {
+        constexpr auto lo = static_cast<double>(std::numeric_limits<T>::min());
+        // max + 1 (2^63 for int64), exact in double unlike max itself.
+        constexpr double hi = static_cast<double>(std::numeric_limits<T>::max() / 2 + 1) * 2.0;
+        TT_CHECK_VALUE(d_ >= lo && d_ < hi, "value ", d_,
+                       " cannot be converted to an integer type without overflow");
+      }
+    }
     return tag_ == kFloat64 ? static_cast<T>(d_) : static_cast<T>(i_);
   }
 

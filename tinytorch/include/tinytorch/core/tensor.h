@@ -191,7 +191,7 @@ class Tensor {
   bool requires_grad() const;
   Tensor& set_requires_grad(bool requires_grad);
 
-  std::string toString() const;  // "tinytorch.FloatTensor{2,3}" style type string
+  std::string toString() const;  // type and shape, e.g. "tinytorch.float32Tensor[2, 3]"
   const TensorImpl& impl() const;
 
  private:
@@ -269,6 +269,7 @@ Tensor randn_like(const Tensor& t, const TensorOptions& options = {});
 // ── free-function forms of the ops (libtorch's torch::add, torch::matmul, ...) ────────────
 Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha = 1);
 Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha = 1);
+Tensor rsub(const Tensor& self, const Scalar& other);  // other - self
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);
 Tensor neg(const Tensor& a);

@@ -1,0 +1,417 @@
+// tests/support/reference.h — shared helpers for TinyTorch's GoogleTest suites (header-only).
+//
+//   #include "support/reference.h"          (the test target adds <repo>/tests to its includes)
+//   namespace tt = tinytorch; using namespace tinytorch::test;
+//
+// 1. Reference data: JSON files under TT_TEST_DATA_DIR written by tools/reference/gen_*.py from
+//    PyTorch. load_reference("module01_reference.json")["cases"] is a list of cases; a tensor in
+//    a case is {"shape", "dtype", "values" (flat, row-major), "view" (optional)}; NaN and the
+//    infinities are the strings "nan", "inf", "-inf"; scalars are {"type", "value"}.
+// 2. Tensor comparison: expect_tensor_eq(got, expected, rtol, atol) checks shape, dtype and every
+//    value (NaN equals NaN, infinities must match exactly), printing the first mismatches.
+// 3. Error checks: TT_EXPECT_THROW_WITH(expr, tinytorch::IndexError, "select", "[2, 3]") checks
+//    the exception type AND that what() contains every listed substring.
+//
+// The helpers read and write tensor memory directly through data_ptr() and strides — never through
+// the framework's own copy/convert kernels — so they stay trustworthy while those kernels are
+// the code under test.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <initializer_list>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tinytorch/tinytorch.h"
+
+#ifndef TT_TEST_DATA_DIR
+#error "TT_TEST_DATA_DIR must be defined (tinytorch_add_module_tests defines it)"
+#endif
+
+namespace tinytorch::test {
+
+using json = nlohmann::json;
+
+// ── loading ──────────────────────────────────────────────────────────────────────────────────
+
+inline std::string data_path(std::string_view file) {
+  return std::string(TT_TEST_DATA_DIR) + "/" + std::string(file);
+}
+
+// Parses a JSON file from the test data directory once per process; throws std::runtime_error
+// with the path when the file is missing or malformed.
+inline const json& load_reference(std::string_view file) {
+  static std::mutex mutex;
+  static std::map<std::string, json, std::less<>> cache;
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (auto it = cache.find(file); it != cache.end()) return it->second;
+  const std::string path = data_path(file);
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open reference data file " + path);
+  json doc;
+  try {
+    doc = json::parse(in);
+  } catch (const json::exception& e) {
+    throw std::runtime_error("cannot parse " + path + ": " + e.what());
+  }
+  return cache.emplace(std::string(file), std::move(doc)).first->second;
+}
+
+// ── JSON → values ────────────────────────────────────────────────────────────────────────────
+
+inline ScalarType parse_dtype(const std::string& name) {
+  if (name == "float32") return kFloat32;
+  if (name == "float64") return kFloat64;
+  if (name == "int64") return kInt64;
+  if (name == "bool") return kBool;
+  throw std::runtime_error("reference data: unknown dtype '" + name + "'");
+}
+
+// A JSON number, bool, or one of the strings "nan", "inf", "-inf", as a double.
+inline double json_to_double(const json& v) {
+  if (v.is_string()) {
+    const auto s = v.get<std::string>();
+    if (s == "nan") return std::numeric_limits<double>::quiet_NaN();
+    if (s == "inf") return std::numeric_limits<double>::infinity();
+    if (s == "-inf") return -std::numeric_limits<double>::infinity();
+    throw std::runtime_error("reference data: bad number string '" + s + "'");
+  }
+  if (v.is_boolean()) return v.get<bool>() ? 1.0 : 0.0;
+  if (v.is_number()) return v.get<double>();
+  throw std::runtime_error("reference data: expected a number, got " + v.dump());
+}
+
+// A JSON integer (or bool) as int64_t, exactly; floats are rejected.
+inline int64_t json_to_int(const json& v) {
+  if (v.is_boolean()) return v.get<bool>() ? 1 : 0;
+  if (v.is_number_integer()) return v.get<int64_t>();
+  throw std::runtime_error("reference data: expected an integer, got " + v.dump());
+}
+
+// {"type": "int"|"float"|"bool", "value": v} → Scalar of that kind.
+inline Scalar scalar_from_json(const json& s) {
+  const auto type = s.at("type").get<std::string>();
+  if (type == "bool") return Scalar(s.at("value").get<bool>());
+  if (type == "int") return Scalar(json_to_int(s.at("value")));
+  if (type == "float") return Scalar(json_to_double(s.at("value")));
+  throw std::runtime_error("reference data: unknown scalar type '" + type + "'");
+}
+
+inline std::vector<int64_t> int_list(const json& v) {
+  std::vector<int64_t> out;
+  for (const auto& x : v) out.push_back(json_to_int(x));
+  return out;
+}
+
+// ── raw element access (independent of the framework's kernels) ──────────────────────────────
+
+namespace detail {
+// Calls fn(storage element offset relative to data_ptr()) for every element in row-major order.
+template <typename Fn>
+void for_each_offset(const Tensor& t, Fn&& fn) {
+  const int64_t n = t.numel();
+  if (n == 0) return;
+  const auto nd = static_cast<size_t>(t.dim());
+  std::vector<int64_t> idx(nd, 0);
+  const IntArrayRef sizes = t.sizes(), strides = t.strides();
+  int64_t offset = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    fn(offset);
+    for (size_t d = nd; d-- > 0;) {
+      if (++idx[d] < sizes[d]) {
+        offset += strides[d];
+        break;
+      }
+      offset -= strides[d] * (sizes[d] - 1);
+      idx[d] = 0;
+    }
+  }
+}
+}  // namespace detail
+
+// The elements in row-major order, read straight from memory, as doubles (bool → 0/1).
+inline std::vector<double> values_as_double(const Tensor& t) {
+  std::vector<double> out;
+  out.reserve(static_cast<size_t>(t.numel()));
+  const char* base = static_cast<const char*>(t.data_ptr());
+  const int64_t es = t.element_size();
+  detail::for_each_offset(t, [&](int64_t off) {
+    const char* p = base + off * es;
+    switch (t.dtype()) {
+      case kBool:
+        out.push_back(*reinterpret_cast<const bool*>(p) ? 1.0 : 0.0);
+        break;
+      case kInt64:
+        out.push_back(static_cast<double>(*reinterpret_cast<const int64_t*>(p)));
+        break;
+      case kFloat32:
+        out.push_back(static_cast<double>(*reinterpret_cast<const float*>(p)));
+        break;
+      case kFloat64:
+        out.push_back(*reinterpret_cast<const double*>(p));
+        break;
+    }
+  });
+  return out;
+}
+
+// The elements of an int64 or bool tensor in row-major order, exactly.
+inline std::vector<int64_t> values_as_int(const Tensor& t) {
+  if (t.is_floating_point()) throw std::runtime_error("values_as_int: tensor is floating point");
+  std::vector<int64_t> out;
+  out.reserve(static_cast<size_t>(t.numel()));
+  const char* base = static_cast<const char*>(t.data_ptr());
+  const int64_t es = t.element_size();
+  detail::for_each_offset(t, [&](int64_t off) {
+    const char* p = base + off * es;
+    out.push_back(t.dtype() == kBool ? (*reinterpret_cast<const bool*>(p) ? 1 : 0)
+                                     : *reinterpret_cast<const int64_t*>(p));
+  });
+  return out;
+}
+
+// Writes JSON values into a tensor (any strides) in row-major order, cast to its dtype.
+inline void write_values(const Tensor& t, const json& values) {
+  if (static_cast<int64_t>(values.size()) != t.numel()) {
+    throw std::runtime_error("reference data: " + std::to_string(values.size()) +
+                             " values for a tensor of " + std::to_string(t.numel()) + " elements");
+  }
+  char* base = static_cast<char*>(t.data_ptr());
+  const int64_t es = t.element_size();
+  size_t i = 0;
+  detail::for_each_offset(t, [&](int64_t off) {
+    char* p = base + off * es;
+    const json& v = values[i++];
+    switch (t.dtype()) {
+      case kBool:
+        *reinterpret_cast<bool*>(p) = json_to_double(v) != 0.0;
+        break;
+      case kInt64:
+        *reinterpret_cast<int64_t*>(p) = json_to_int(v);
+        break;
+      case kFloat32:
+        *reinterpret_cast<float*>(p) = static_cast<float>(json_to_double(v));
+        break;
+      case kFloat64:
+        *reinterpret_cast<double*>(p) = json_to_double(v);
+        break;
+    }
+  });
+}
+
+// ── JSON → tensors ───────────────────────────────────────────────────────────────────────────
+
+// Applies one view op of the reference format, e.g. ["transpose", 0, 1] or
+// ["slice", dim, start|null, end|null, step], to t.
+inline Tensor apply_view_op(const Tensor& t, const json& op) {
+  const auto name = op.at(0).get<std::string>();
+  auto opt = [](const json& v) -> std::optional<int64_t> {
+    if (v.is_null()) return std::nullopt;
+    return json_to_int(v);
+  };
+  if (name == "transpose") return t.transpose(json_to_int(op.at(1)), json_to_int(op.at(2)));
+  if (name == "t") return t.t();
+  if (name == "permute") return t.permute(int_list(op.at(1)));
+  if (name == "view") return t.view(int_list(op.at(1)));
+  if (name == "reshape") return t.reshape(int_list(op.at(1)));
+  if (name == "flatten") {
+    if (op.size() == 1) return t.flatten();
+    if (op.size() == 2) return t.flatten(json_to_int(op.at(1)));
+    return t.flatten(json_to_int(op.at(1)), json_to_int(op.at(2)));
+  }
+  if (name == "squeeze") return op.size() == 1 ? t.squeeze() : t.squeeze(json_to_int(op.at(1)));
+  if (name == "unsqueeze") return t.unsqueeze(json_to_int(op.at(1)));
+  if (name == "expand") return t.expand(int_list(op.at(1)));
+  if (name == "narrow") {
+    return t.narrow(json_to_int(op.at(1)), json_to_int(op.at(2)), json_to_int(op.at(3)));
+  }
+  if (name == "select") return t.select(json_to_int(op.at(1)), json_to_int(op.at(2)));
+  if (name == "slice") {
+    return t.slice(json_to_int(op.at(1)), opt(op.at(2)), opt(op.at(3)), json_to_int(op.at(4)));
+  }
+  if (name == "as_strided") {
+    return t.as_strided(int_list(op.at(1)), int_list(op.at(2)), json_to_int(op.at(3)));
+  }
+  if (name == "contiguous") return t.contiguous();
+  if (name == "clone") return t.clone();
+  throw std::runtime_error("reference data: unknown view op " + op.dump());
+}
+
+// {"shape", "dtype", "values"} → a fresh contiguous tensor (the optional "view" is NOT applied).
+inline Tensor base_tensor_from_json(const json& j) {
+  const std::vector<int64_t> shape = int_list(j.at("shape"));
+  Tensor t = empty(shape, parse_dtype(j.at("dtype").get<std::string>()));
+  write_values(t, j.at("values"));
+  return t;
+}
+
+// {"shape", "dtype", "values", "view"?} → the tensor, with its view ops applied.
+inline Tensor tensor_from_json(const json& j) {
+  Tensor t = base_tensor_from_json(j);
+  if (j.contains("view")) {
+    for (const auto& op : j.at("view")) t = apply_view_op(t, op);
+  }
+  return t;
+}
+
+// ── comparison ───────────────────────────────────────────────────────────────────────────────
+
+inline std::string shape_str(IntArrayRef s) {
+  std::ostringstream os;
+  os << s;
+  return os.str();
+}
+
+// Tolerances used when a caller passes negative rtol/atol: exact for integers and bools,
+// a few ulps for floats.
+inline double default_rtol(ScalarType t) {
+  return t == kFloat32 ? 1e-6 : t == kFloat64 ? 1e-12 : 0.0;
+}
+inline double default_atol(ScalarType t) {
+  return t == kFloat32 ? 1e-6 : t == kFloat64 ? 1e-12 : 0.0;
+}
+
+namespace detail {
+inline std::string index_str(int64_t flat, IntArrayRef sizes) {
+  std::vector<int64_t> idx(sizes.size());
+  for (size_t d = sizes.size(); d-- > 0;) {
+    idx[d] = sizes[d] > 0 ? flat % sizes[d] : 0;
+    flat = sizes[d] > 0 ? flat / sizes[d] : 0;
+  }
+  return shape_str(idx);
+}
+
+inline bool close(double g, double e, double rtol, double atol) {
+  if (std::isnan(g) || std::isnan(e)) return std::isnan(g) && std::isnan(e);
+  if (std::isinf(g) || std::isinf(e)) return g == e;
+  return std::abs(g - e) <= atol + rtol * std::abs(e);
+}
+
+inline std::string num_str(double v) {
+  std::ostringstream os;
+  os.precision(17);
+  os << v;
+  return os.str();
+}
+}  // namespace detail
+
+// Shape, dtype and values (NaN == NaN; ±inf must match exactly; |got - exp| <= atol + rtol*|exp|
+// for floats; integers and bools exactly). Negative rtol/atol select default_rtol/default_atol
+// of the expected dtype.
+inline ::testing::AssertionResult tensors_match(const Tensor& got, const Tensor& expected,
+                                                double rtol = -1, double atol = -1) {
+  if (!got.defined()) return ::testing::AssertionFailure() << "the result tensor is undefined";
+  if (!expected.defined()) return ::testing::AssertionFailure() << "expected tensor is undefined";
+  if (rtol < 0) rtol = default_rtol(expected.dtype());
+  if (atol < 0) atol = default_atol(expected.dtype());
+  if (got.sizes() != expected.sizes()) {
+    return ::testing::AssertionFailure() << "shape mismatch: got " << shape_str(got.sizes())
+                                         << ", expected " << shape_str(expected.sizes());
+  }
+  std::ostringstream problems;
+  bool ok = true;
+  if (got.dtype() != expected.dtype()) {
+    ok = false;
+    problems << "dtype mismatch: got " << got.dtype() << ", expected " << expected.dtype() << "\n";
+  }
+  int64_t bad = 0;
+  const bool exact = !got.is_floating_point() && !expected.is_floating_point();
+  if (exact) {
+    const std::vector<int64_t> g = values_as_int(got), e = values_as_int(expected);
+    for (size_t i = 0; i < g.size(); ++i) {
+      if (g[i] == e[i]) continue;
+      if (bad++ < 8) {
+        problems << "  at " << detail::index_str(static_cast<int64_t>(i), got.sizes()) << ": got "
+                 << g[i] << ", expected " << e[i] << "\n";
+      }
+    }
+  } else {
+    const std::vector<double> g = values_as_double(got), e = values_as_double(expected);
+    for (size_t i = 0; i < g.size(); ++i) {
+      if (detail::close(g[i], e[i], rtol, atol)) continue;
+      if (bad++ < 8) {
+        problems << "  at " << detail::index_str(static_cast<int64_t>(i), got.sizes()) << ": got "
+                 << detail::num_str(g[i]) << ", expected " << detail::num_str(e[i]) << " (diff "
+                 << detail::num_str(std::abs(g[i] - e[i])) << ")\n";
+      }
+    }
+  }
+  if (bad > 0) {
+    ok = false;
+    problems << bad << " of " << got.numel() << " values differ (rtol=" << rtol << ", atol=" << atol
+             << ")\n";
+  }
+  if (ok) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "tensor " << shape_str(got.sizes()) << " " << got.dtype() << ":\n"
+         << problems.str();
+}
+
+inline ::testing::AssertionResult tensors_match(const Tensor& got, const json& expected,
+                                                double rtol = -1, double atol = -1) {
+  return tensors_match(got, tensor_from_json(expected), rtol, atol);
+}
+
+// TT_EXPECT_TENSOR_EQ(got, expected [, rtol [, atol]]): like expect_tensor_eq, but the failure is
+// reported at the caller's line.
+#define TT_EXPECT_TENSOR_EQ(got, ...) \
+  EXPECT_TRUE(::tinytorch::test::tensors_match((got), __VA_ARGS__))
+
+inline void expect_tensor_eq(const Tensor& got, const Tensor& expected, double rtol = -1,
+                             double atol = -1) {
+  EXPECT_TRUE(tensors_match(got, expected, rtol, atol));
+}
+inline void expect_tensor_eq(const Tensor& got, const json& expected, double rtol = -1,
+                             double atol = -1) {
+  EXPECT_TRUE(tensors_match(got, expected, rtol, atol));
+}
+
+// ── errors ───────────────────────────────────────────────────────────────────────────────────
+
+// Runs f and checks that it throws an exception of type E (or a subclass) whose what() contains
+// every one of `needles`.
+template <typename E, typename F>
+::testing::AssertionResult throws_with(F&& f, std::initializer_list<std::string_view> needles) {
+  try {
+    f();
+  } catch (const E& e) {
+    const std::string_view what = e.what();
+    std::vector<std::string_view> missing;
+    for (std::string_view n : needles) {
+      if (what.find(n) == std::string_view::npos) missing.push_back(n);
+    }
+    if (missing.empty()) return ::testing::AssertionSuccess();
+    auto r = ::testing::AssertionFailure();
+    r << "the message \"" << what << "\" lacks:";
+    for (std::string_view m : missing) r << " \"" << m << "\"";
+    return r;
+  } catch (const std::exception& e) {
+    return ::testing::AssertionFailure()
+           << "threw an exception of another type, with message \"" << e.what() << "\"";
+  } catch (...) {
+    return ::testing::AssertionFailure() << "threw something that is not a std::exception";
+  }
+  return ::testing::AssertionFailure() << "did not throw";
+}
+
+// TT_EXPECT_THROW_WITH(x.view({5}), tinytorch::Error, "view", "[5]");
+// NOTE: like EXPECT_THROW, an expression with a top-level comma — x.view({2, 3}) — must be
+// wrapped in parentheses: TT_EXPECT_THROW_WITH((x.view({2, 3})), ...).
+#define TT_EXPECT_THROW_WITH(expr, ExceptionType, ...)                                         \
+  EXPECT_TRUE((::tinytorch::test::throws_with<ExceptionType>([&] { static_cast<void>(expr); }, \
+                                                             {__VA_ARGS__})))                  \
+      << "    expression: " #expr
+
+}  // namespace tinytorch::test
