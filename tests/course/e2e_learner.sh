@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# End-to-end test of the course tooling, run by .ci/run. It plays a learner and an instructor:
+#   1. instructor: ./tito release --out W/learner (stubs, leak check, -Werror build kept in the
+#      learner's build/release so the learner steps below reuse it);
+#   2. learner: module 01's visible tests FAIL with the not-implemented message; status says
+#      "not started";
+#   3. learner: puts back module 01's reference files only; module 01's tests pass, every other
+#      available module's still fail (skipped, and said so, when there is none); complete 01;
+#      reset 01 restores the stubs and keeps a backup; completion disappears with the change;
+#   4. instructor: ./tito grade gives module 01 its full points and every other available module
+#      zero; then grades three broken copies — one that does not compile, one that segfaults,
+#      one that loops forever — each must yield a report saying so within the time limit.
+#
+# Usage: tests/course/e2e_learner.sh [WORK_DIR]   (default: a fresh temporary folder, removed
+# on success). Needs: the ./tito prerequisites, python3 (to read JSON), tar.
+set -euo pipefail
+
+ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)"
+W="${1:-$(mktemp -d "${TMPDIR:-/tmp}/tito-e2e.XXXXXX")}"
+KEEP_WORK=$(( $# > 0 ))
+mkdir -p "$W"
+W="$(cd "$W" && pwd)"
+L="$W/learner"
+export NO_COLOR=1 CMAKE_BUILD_PARALLEL_LEVEL=2 CTEST_PARALLEL_LEVEL=2
+TEST_TIMEOUT=10     # seconds per test while grading the broken copies
+MODULE_TIMEOUT=40   # seconds for all of one module's tests while grading the broken copies
+
+t0=$SECONDS
+step() { printf '\n--- e2e [%4ds] %s\n' $((SECONDS - t0)) "$*"; }
+fail() { printf '\n!!! e2e FAILED: %s\n    (work folder kept: %s)\n' "$*" "$W" >&2; exit 1; }
+# expect_in TEXT PATTERN WHAT: grep -E PATTERN in TEXT or fail.
+expect_in() { grep -Eq -- "$2" <<<"$1" || { printf '%s\n' "$1" | tail -40; fail "$3"; }; }
+
+# Module facts from the instructor's map.
+json() { python3 -c "import json,sys; d=json.load(open('$ROOT/modules/modules.json')); $1"; }
+mapfile -t AVAILABLE < <(json "print('\n'.join(m['id'] for m in d['modules'] if m['status']=='available'))")
+mapfile -t FILES01 < <(json "print('\n'.join(next(m for m in d['modules'] if m['id']=='01')['files']))")
+((${#AVAILABLE[@]} > 0)) && [[ "${AVAILABLE[0]}" == 01 ]] || fail "module 01 is not available"
+
+# copy_submission NAME: a copy of the learner repository without its build folder.
+copy_submission() {
+  rm -rf "${W:?}/$1" && mkdir -p "$W/$1"
+  tar -C "$L" --exclude=./build --exclude=./.tito -cf - . | tar -C "$W/$1" -xf -
+}
+# report_field REPORT PYTHON-EXPR (d = the report)
+report_field() { python3 -c "import json; d=json.load(open('$1')); print($2)"; }
+
+# ---------------------------------------------------------------------------------------------
+step "instructor: ./tito release --out $L --keep-build"
+cd "$ROOT"
+./tito release --out "$L" --force --keep-build -j 2
+[[ -x "$L/tito" ]] || fail "the release has no executable ./tito"
+for hidden in $(json "print(' '.join(h for m in d['modules'] for h in m['hidden_tests']))"); do
+  [[ ! -e "$L/$hidden" ]] || fail "hidden tests $hidden were released"
+done
+[[ ! -e "$L/tests/course" ]] || fail "tests/course (instructor-only) was released"
+if grep -rq "BEGIN SOLUTION" "$L/tinytorch/src/core/views.cpp" &&
+   ! grep -q "not implemented yet — module 01" "$L/tinytorch/src/core/views.cpp"; then
+  fail "views.cpp kept its solution"
+fi
+mkdir -p "$W/stubs"
+for f in "${FILES01[@]}"; do mkdir -p "$W/stubs/$(dirname "$f")"; cp "$L/$f" "$W/stubs/$f"; done
+
+# ---------------------------------------------------------------------------------------------
+step "learner: the stubs build, and module 01's tests fail with the not-implemented message"
+cd "$L"
+out="$(./tito module status 2>&1)" || fail "tito module status failed"
+expect_in "$out" "^  01 +tensor +not started" "module 01 should be 'not started' in the release"
+expect_in "$out" "^  02 .*not yet available" "module 02 should be 'not yet available'"
+if out="$(./tito module test 01 2>&1)"; then fail "module 01's tests passed on the stubs"; fi
+expect_in "$out" "not implemented yet — module 01 \(tensor\): implement [A-Za-z_:]+ in tinytorch/" \
+  "no not-implemented hint in the failures"
+expect_in "$out" "^tests: [0-9]+ passed, [1-9][0-9]* failed" "no test summary"
+echo "$out" | grep -E "^tests:|^  FAIL" | head -5
+
+# ---------------------------------------------------------------------------------------------
+step "learner: puts back module 01's reference solution (module 01's files only)"
+for f in "${FILES01[@]}"; do cp "$ROOT/$f" "$L/$f"; done
+expect_in "$(./tito module status)" "^  01 +tensor +in progress" "module 01 should be 'in progress'"
+out="$(./tito module test 01 2>&1)" || { printf '%s\n' "$out" | tail -40; fail "module 01's tests fail with the reference solution"; }
+expect_in "$out" "^tests: [1-9][0-9]* passed, 0 failed" "module 01 summary"
+echo "$out" | grep -E "^tests:"
+expect_in "$(./tito module status)" "^  01 +tensor +tests passing" "module 01 should be 'tests passing'"
+others=0
+for id in "${AVAILABLE[@]}"; do
+  [[ "$id" == 01 ]] && continue
+  others=$((others + 1))
+  if ./tito module test "$id" >/dev/null 2>&1; then fail "module $id's tests pass without its solution"; fi
+  echo "module $id: tests fail, as they should"
+done
+((others > 0)) || echo "skipped: no other available module than 01 to check that its tests still fail"
+
+step "learner: ./tito module complete 01"
+out="$(./tito module complete 01 2>&1)" || { printf '%s\n' "$out" | tail -30; fail "complete 01 failed"; }
+expect_in "$out" "Module 01 \(tensor\) completed" "no completion message"
+[[ -f "$L/.tito/progress.json" ]] || fail "no .tito/progress.json"
+expect_in "$(./tito module status)" "^  01 +tensor +completed" "module 01 should be 'completed'"
+
+step "learner: ./tito module reset 01 (backup, stubs back, completion no longer shown)"
+out="$(./tito module reset 01 2>&1)" || fail "reset failed: $out"
+echo "$out" | tail -1
+for f in "${FILES01[@]}"; do cmp -s "$L/$f" "$W/stubs/$f" || fail "reset did not restore the stub of $f"; done
+backup="$(ls -d "$L"/.tito/backups/01-* | tail -1)"
+for f in "${FILES01[@]}"; do cmp -s "$backup/$f" "$ROOT/$f" || fail "backup of $f differs"; done
+expect_in "$(./tito module status)" "^  01 +tensor +not started" "after reset module 01 should be 'not started'"
+for f in "${FILES01[@]}"; do cp "$backup/$f" "$L/$f"; done
+expect_in "$(./tito module status)" "^  01 +tensor +completed" "with the same files again, 01 is 'completed'"
+
+# ---------------------------------------------------------------------------------------------
+step "instructor: ./tito grade the learner's repository"
+cd "$ROOT"
+report="$W/report-good.json"
+./tito grade "$L" --out "$report" --work "$W/grade" -j 2
+[[ -f "$W/report-good.csv" ]] || fail "no CSV report"
+python3 - "$report" "${AVAILABLE[@]}" <<'PY' || fail "the report of the reference submission is wrong"
+import json, sys
+d = json.load(open(sys.argv[1]))
+mods = d["modules"]
+assert set(mods) == set(sys.argv[2:]), mods.keys()
+m = mods["01"]
+assert m["status"] == "graded", m
+assert m["tests_failed"] == 0 and m["tests_passed"] > 0, m
+assert m["points"] == m["max_points"] > 0, m
+for mid, r in mods.items():
+    if mid != "01":
+        assert r["points"] == 0, (mid, r)
+assert d["total"] == m["max_points"], d["total"]
+print(f"report: module 01 {m['points']}/{m['max_points']} ({m['tests_passed']} tests incl. hidden); "
+      f"total {d['total']}/{d['max_total']}")
+PY
+head -3 "$W/report-good.csv"
+
+# grade_broken NAME EXPECTED-STATUS: grades W/NAME (reusing the grading build) and checks the
+# report says EXPECTED-STATUS for module 01, less than full points, within the time limit.
+grade_broken() {
+  local name="$1" expected="$2" start=$SECONDS limit
+  limit=$((MODULE_TIMEOUT + 300))  # module limit + an incremental rebuild on 2 busy cores
+  ./tito grade "$W/$name" --out "$W/report-$name" --work "$W/grade" -j 2 \
+    --test-timeout "$TEST_TIMEOUT" --module-timeout "$MODULE_TIMEOUT" ||
+    fail "tito grade exited non-zero for $name"
+  local took=$((SECONDS - start))
+  [[ -f "$W/report-$name.json" ]] || fail "no report for $name"
+  local status points
+  status="$(report_field "$W/report-$name.json" 'd["modules"]["01"]["status"]')"
+  points="$(report_field "$W/report-$name.json" 'd["modules"]["01"]["points"]')"
+  echo "$name: module 01 status '$status', $points points, graded in ${took}s"
+  [[ "$status" == "$expected" ]] || fail "$name: expected status '$expected', got '$status'"
+  python3 -c "import json,sys; d=json.load(open('$W/report-$name.json'))['modules']['01']; sys.exit(0 if d['points'] < d['max_points'] else 1)" ||
+    fail "$name: expected less than full points, got $points"
+  ((took <= limit)) || fail "$name: grading took ${took}s, over ${limit}s"
+}
+
+# insert_into_compute_numel NAME CODE: puts CODE at the start of compute_numel in W/NAME.
+insert_into_compute_numel() {
+  python3 - "$W/$1/tinytorch/src/core/views.cpp" "$2" <<'PY'
+import sys
+path, code = sys.argv[1], sys.argv[2]
+text = open(path).read()
+head = "int64_t compute_numel(IntArrayRef sizes) {\n"
+assert head in text, "compute_numel not found"
+open(path, "w").write(text.replace(head, head + "  " + code + "\n", 1))
+PY
+}
+
+step "instructor: grade a submission that does not compile"
+copy_submission broken-compile
+echo "this is not C++;" >>"$W/broken-compile/tinytorch/src/ops/reduce.cpp"
+grade_broken broken-compile "did not compile"
+
+step "instructor: grade a submission that segfaults"
+copy_submission broken-segfault
+insert_into_compute_numel broken-segfault "{ int* volatile p = nullptr; *p = 1; }"
+grade_broken broken-segfault "crashed"
+
+step "instructor: grade a submission that loops forever"
+copy_submission broken-loop
+insert_into_compute_numel broken-loop "for (volatile int spin = 0; spin == 0;) {}"
+grade_broken broken-loop "timed out"
+
+step "instructor: bad arguments are refused"
+if ./tito grade "$W/does-not-exist" --out "$W/x" >/dev/null 2>&1; then fail "grade accepted a missing folder"; fi
+if ./tito release --out "$ROOT/inside" >/dev/null 2>&1; then fail "release accepted a folder inside the repo"; fi
+
+printf '\ne2e passed in %ds\n' $((SECONDS - t0))
+((KEEP_WORK)) || rm -rf "$W"

@@ -1,0 +1,428 @@
+// tito module list | status | start NN | test NN | complete NN | reset NN
+//
+// The learner's commands. A module's state is DERIVED every time from the learner's files and
+// test results, never kept in a progress file that could drift:
+//   not started   — every solution region of the module's files still equals the released stub
+//   in progress   — some region differs from its stub (or a file lost its markers)
+//   tests passing — the last `tito module test NN` passed for exactly the files there are now
+//   completed     — `tito module complete NN` passed (module + prerequisites' tests) for exactly
+//                   these files: .tito/progress.json keeps the SHA-256 of the files it passed with
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "command.h"
+#include "course.h"
+#include "module_map.h"
+#include "project.h"
+#include "util.h"
+
+namespace {
+
+using tito::ModuleInfo;
+using tito::ModuleMap;
+using tito::ModuleState;
+
+struct Options {
+  std::string module;  // normalized "NN"
+  int jobs = 2;
+  bool all = false;    // test: show every failure
+  bool force = false;  // start: ignore missing prerequisites
+};
+
+const char* kPreset = "release";
+
+std::string state_color(ModuleState state) {
+  using tito::Color;
+  const auto name = tito::state_name(state);
+  switch (state) {
+    case ModuleState::kCompleted:
+      return tito::paint(name, Color::kGreen);
+    case ModuleState::kTestsPassing:
+      return tito::paint(name, Color::kBlue);
+    case ModuleState::kInProgress:
+      return tito::paint(name, Color::kYellow);
+    case ModuleState::kNotStarted:
+      return name;
+    case ModuleState::kNotAvailable:
+      return tito::paint(name, Color::kDim);
+  }
+  return name;
+}
+
+std::set<std::string> completed_modules(const tito::fs::path& root, const ModuleMap& map) {
+  std::set<std::string> done;
+  for (const auto& m : map.modules) {
+    if (m.available() && tito::is_completed(root, m)) done.insert(m.id);
+  }
+  return done;
+}
+
+std::vector<std::string> missing_of(const std::vector<std::string>& required,
+                                    const std::set<std::string>& done) {
+  std::vector<std::string> missing;
+  for (const auto& id : required) {
+    if (done.count(id) == 0) missing.push_back(id);
+  }
+  return missing;
+}
+
+std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : sep) + item;
+  return out;
+}
+
+const ModuleInfo& available_module(const ModuleMap& map, const std::string& id) {
+  const auto& m = map.module(id);
+  if (!m.available()) {
+    throw tito::Error("module " + m.id + " (" + m.name + ") is planned and not available yet; " +
+                      "see `tito module list` for the modules you can work on");
+  }
+  return m;
+}
+
+// ---- list / status -------------------------------------------------------------------------
+
+int list_modules(bool with_milestones) {
+  const auto root = tito::repo_root();
+  const auto map = tito::load_module_map(root);
+  std::cout << tito::paint("Modules", tito::Color::kBold) << '\n';
+  const auto done = completed_modules(root, map);
+  const ModuleInfo* next = nullptr;
+  for (const auto& m : map.modules) {
+    const auto status = tito::module_status(root, m);
+    std::ostringstream line;
+    line << "  " << m.id << "  " << std::left << std::setw(14) << m.name << ' ';
+    std::cout << line.str() << state_color(status.state);
+    if (!status.detail.empty() && m.available()) {
+      std::cout << tito::paint("  (" + status.detail + ")", tito::Color::kDim);
+    }
+    std::cout << '\n';
+    if (next == nullptr && m.available() && status.state != ModuleState::kCompleted &&
+        missing_of(m.prerequisites, done).empty()) {
+      next = &m;
+    }
+  }
+  if (with_milestones && !map.milestones.empty()) {
+    std::cout << '\n' << tito::paint("Milestones", tito::Color::kBold) << '\n';
+    for (const auto& s : map.milestones) {
+      const auto missing = missing_of(s.requires_modules, done);
+      std::cout << "  " << s.id << "  " << std::left << std::setw(12) << s.name << ' ';
+      if (missing.empty()) {
+        std::cout << tito::paint("unlocked", tito::Color::kGreen);
+      } else {
+        std::cout << "locked"
+                  << tito::paint("  (complete module(s) " + join(missing) + ")", tito::Color::kDim);
+      }
+      if (s.status != "available")
+        std::cout << tito::paint("  [program not yet available]", tito::Color::kDim);
+      std::cout << "  " << s.title << '\n';
+    }
+  }
+  if (with_milestones) {
+    std::cout << '\n';
+    if (next != nullptr) {
+      std::cout << "Next: ./tito module start " << next->id << "   (" << next->title << ")\n";
+    } else {
+      std::cout << "Every available module is completed. Well done!\n";
+    }
+  }
+  return 0;
+}
+
+// ---- start ------------------------------------------------------------------------------
+
+int start_module(const Options& opts) {
+  const auto root = tito::repo_root();
+  const auto map = tito::load_module_map(root);
+  const auto& m = available_module(map, opts.module);
+  const auto done = completed_modules(root, map);
+  const auto missing = missing_of(m.prerequisites, done);
+  if (!missing.empty()) {
+    std::string msg = "module " + m.id + " needs module(s) " + join(missing) +
+                      " completed first (run `tito module complete NN` for each)";
+    if (!opts.force) throw tito::Error(msg + "; --force starts anyway");
+    tito::print_warning(msg + "; starting anyway (--force)");
+  }
+  std::cout << tito::paint("Module " + m.id + " — " + m.title, tito::Color::kBold) << "\n\n";
+  std::cout << "Read the chapter:   " << m.chapter << '\n';
+  std::cout
+      << "Edit these files (write the bodies between // BEGIN SOLUTION and // END SOLUTION):\n";
+  for (const auto& file : m.files) {
+    std::error_code ec;
+    if (!tito::fs::is_regular_file(root / file, ec)) {
+      std::cout << "  " << file << "  (missing!)\n";
+      continue;
+    }
+    const auto parsed = tito::markers::parse(tito::read_file(root / file));
+    std::vector<std::string> todo;
+    const auto context = tito::stub_context(m, file);
+    for (const auto& r : parsed.regions) {
+      if (tito::markers::region_is_stub(parsed, r, context)) todo.push_back(r.function);
+    }
+    std::cout << "  " << file << "  (" << parsed.regions.size() << " functions, " << todo.size()
+              << " still to write)\n";
+    if (!todo.empty()) {
+      std::cout << tito::paint("      " + join(todo), tito::Color::kDim) << '\n';
+    }
+  }
+  std::cout << "\nTest your code:     ./tito module test " << m.id << '\n';
+  if (m.lab) std::cout << "Run the lab:        ./tito lab " << m.id << '\n';
+  std::cout << "When tests pass:    ./tito module complete " << m.id << '\n';
+  std::cout << "Start over:         ./tito module reset " << m.id
+            << "   (your version is saved in .tito/backups/)\n";
+  return 0;
+}
+
+// ---- test / complete ------------------------------------------------------------------------
+
+// Configures (if needed), builds the test programs of `ids` and runs their visible tests.
+std::optional<tito::TestRun> build_and_test(const tito::fs::path& root, const ModuleMap& map,
+                                            const std::vector<std::string>& ids, int jobs) {
+  if (tito::ensure_configured(root, kPreset) != 0) {
+    throw tito::Error("configuring the build failed (see above)");
+  }
+  std::vector<std::string> targets;
+  for (const auto& id : ids) {
+    const std::string target = "test_module" + id;
+    if (!tito::has_target(root, kPreset, target)) {
+      throw tito::Error("module " + id + " has no test program '" + target + "' (modules/" +
+                        map.module(id).dir_name() +
+                        "/CMakeLists.txt should call tinytorch_add_module_tests(ID " + id +
+                        " ...))");
+    }
+    targets.push_back(target);
+  }
+  if (tito::build(root, kPreset, targets, jobs) != 0) {
+    std::cout << tito::paint("build failed", tito::Color::kRed)
+              << " — fix the compile errors above, then run the command again\n";
+    return std::nullopt;
+  }
+  tito::print_step("Running the tests of module(s) " + join(ids));
+  const auto dir = tito::build_dir(root, kPreset);
+  tito::CtestOptions options;
+  options.modules = ids;
+  options.jobs = jobs;
+  return tito::run_ctest(dir, options, dir / "tito-module-results.xml");
+}
+
+void print_failures(const tito::TestRun& run, bool all) {
+  const size_t limit = all ? SIZE_MAX : 20;
+  size_t shown = 0;
+  std::map<std::string, int> stubs;  // hint -> failing tests
+  for (const auto& c : run.cases) {
+    if (c.outcome == tito::Outcome::kPassed || c.outcome == tito::Outcome::kSkipped) continue;
+    const auto hint = tito::not_implemented_hint(c.output);
+    if (hint) ++stubs[*hint];
+    if (shown++ >= limit) continue;
+    std::cout << tito::paint("  FAIL ", tito::Color::kRed) << c.name;
+    if (c.outcome != tito::Outcome::kFailed)
+      std::cout << "  [" << tito::outcome_name(c.outcome) << "]";
+    std::cout << '\n';
+    if (hint) {
+      std::cout << tito::paint("       " + *hint, tito::Color::kYellow) << '\n';
+      continue;
+    }
+    const auto lines = tito::failure_lines(c.output);
+    for (const auto& line : lines) std::cout << "       " << line << '\n';
+    if (lines.empty() && c.outcome == tito::Outcome::kCrashed) {
+      std::cout << "       the test program crashed (run it under ./tito test --sanitize)\n";
+    }
+  }
+  if (shown > limit) {
+    std::cout << "  ... and " << (shown - limit) << " more failed tests (--all shows them)\n";
+  }
+  if (!stubs.empty()) {
+    std::cout << '\n' << tito::paint("Not implemented yet:", tito::Color::kBold) << '\n';
+    for (const auto& [hint, count] : stubs) {
+      auto what = hint;
+      const auto pos = what.find("implement ");
+      if (pos != std::string::npos) what = what.substr(pos);
+      std::cout << "  " << what << "  (" << count << " tests)\n";
+    }
+  }
+}
+
+void print_crash_help(const tito::TestRun& run) {
+  std::cout << tito::paint("the tests did not run", tito::Color::kRed)
+            << " — ctest stopped before running any test (did a test program crash at "
+               "startup?). ctest said:\n";
+  const auto& text = run.console;
+  std::cout << text.substr(text.size() > 3000 ? text.size() - 3000 : 0) << '\n';
+}
+
+int test_module(const Options& opts) {
+  const auto root = tito::repo_root();
+  const auto map = tito::load_module_map(root);
+  const auto& m = available_module(map, opts.module);
+  const auto run = build_and_test(root, map, {m.id}, opts.jobs);
+  if (!run) return 1;
+  if (!run->ran || run->cases.empty()) {
+    print_crash_help(*run);
+    return 1;
+  }
+  tito::record_test_result(root, m, *run);
+  print_failures(*run, opts.all);
+  const bool ok = run->failed() == 0 && run->passed() > 0;
+  std::ostringstream line;
+  line << "tests: " << run->passed() << " passed, " << run->failed() << " failed";
+  std::cout << tito::paint(line.str(), ok ? tito::Color::kGreen : tito::Color::kRed) << '\n';
+  if (ok)
+    std::cout << "All of module " << m.id << "'s tests pass: ./tito module complete " << m.id
+              << '\n';
+  return ok ? 0 : 1;
+}
+
+int complete_module(const Options& opts) {
+  const auto root = tito::repo_root();
+  const auto map = tito::load_module_map(root);
+  const auto& m = available_module(map, opts.module);
+  auto ids = map.transitive_prerequisites(m.id);
+  ids.push_back(m.id);
+  const auto before = completed_modules(root, map);
+  const auto run = build_and_test(root, map, ids, opts.jobs);
+  if (!run) return 1;
+  if (!run->ran || run->cases.empty()) {
+    print_crash_help(*run);
+    return 1;
+  }
+  tito::record_test_result(root, m, *run);
+  print_failures(*run, opts.all);
+  std::ostringstream line;
+  line << "tests: " << run->passed() << " passed, " << run->failed() << " failed";
+  const bool ok = run->failed() == 0 && run->passed() > 0;
+  std::cout << tito::paint(line.str(), ok ? tito::Color::kGreen : tito::Color::kRed) << '\n';
+  if (!ok) {
+    std::cout << "Module " << m.id << " is not completed: its tests"
+              << (ids.size() > 1 ? " and those of the modules it builds on (" + join(ids) + ")"
+                                 : "")
+              << " must all pass.\n";
+    return 1;
+  }
+  tito::record_completion(root, m);
+  std::cout << tito::paint("Module " + m.id + " (" + m.name + ") completed!", tito::Color::kGreen)
+            << " (recorded in .tito/progress.json with a SHA-256 of your files; editing them "
+               "later means completing again)\n";
+  auto after = before;
+  after.insert(m.id);
+  for (const auto& s : map.milestones) {
+    if (missing_of(s.requires_modules, before).empty()) continue;
+    if (missing_of(s.requires_modules, after).empty()) {
+      std::cout << "Milestone unlocked: " << s.id << " " << s.name << " — " << s.title
+                << (s.status == "available" ? "" : " (its program is not available yet)") << '\n';
+    }
+  }
+  for (const auto& other : map.modules) {
+    if (other.id == m.id || after.count(other.id) != 0) continue;
+    if (!missing_of(other.prerequisites, before).empty() &&
+        missing_of(other.prerequisites, after).empty()) {
+      std::cout << "Module " << other.id << " (" << other.name << ") can be started"
+                << (other.available() ? ": ./tito module start " + other.id
+                                      : " once it is released (not yet available)")
+                << '\n';
+    }
+  }
+  return 0;
+}
+
+// ---- reset ---------------------------------------------------------------------------------
+
+int reset_module(const Options& opts) {
+  const auto root = tito::repo_root();
+  const auto map = tito::load_module_map(root);
+  const auto& m = available_module(map, opts.module);
+  std::vector<std::pair<std::string, std::string>> outputs;  // file, new text
+  std::vector<std::string> problems;
+  for (const auto& file : m.files) {
+    std::error_code ec;
+    if (!tito::fs::is_regular_file(root / file, ec)) {
+      problems.push_back(file + ": missing (restore it from your release, e.g. git checkout -- " +
+                         file + ")");
+      continue;
+    }
+    const auto parsed = tito::markers::parse(tito::read_file(root / file));
+    for (const auto& e : parsed.errors) {
+      problems.push_back(file + ":" + std::to_string(e.line) + ": " + e.message);
+    }
+    if (parsed.errors.empty() && parsed.regions.empty()) {
+      problems.push_back(file +
+                         ": has no // BEGIN SOLUTION regions left; restore it from your "
+                         "release (e.g. git checkout -- " +
+                         file + ")");
+    }
+    if (parsed.errors.empty()) {
+      outputs.emplace_back(file, tito::markers::stubbed_text(parsed, tito::stub_context(m, file)));
+    }
+  }
+  if (!problems.empty()) {
+    for (const auto& p : problems) std::cerr << "  " << p << '\n';
+    throw tito::Error("cannot reset module " + m.id + "; nothing was changed");
+  }
+  const auto backup =
+      tito::tito_state_dir(root) / "backups" / (m.id + "-" + tito::compact_timestamp());
+  for (const auto& file : m.files) {
+    tito::fs::create_directories((backup / file).parent_path());
+    tito::fs::copy_file(root / file, backup / file, tito::fs::copy_options::overwrite_existing);
+  }
+  int changed = 0;
+  for (const auto& [file, text] : outputs) {
+    if (tito::read_file(root / file) == text) continue;
+    tito::write_file_atomic(root / file, text);
+    ++changed;
+    std::cout << "  reset " << file << '\n';
+  }
+  std::error_code ec;
+  std::cout << "Module " << m.id << ": " << changed << " file(s) restored to the released stubs "
+            << "(code outside the solution regions is kept). Your previous version is in "
+            << tito::fs::relative(backup, root, ec).string() << "/\n";
+  return 0;
+}
+
+// ---- registration ----------------------------------------------------------------------------
+
+tito::CommandRunner setup(CLI::App& app) {
+  auto opts = std::make_shared<Options>();
+  app.require_subcommand(1);
+  auto* list = app.add_subcommand(
+      "list", "List every module with its state (derived from your code and test results)");
+  auto* status = app.add_subcommand(
+      "status", "Modules, their states, milestones (locked/unlocked) and what to do next");
+  auto* start = app.add_subcommand(
+      "start", "Check prerequisites, show the chapter, the files to edit and the test command");
+  auto* test = app.add_subcommand(
+      "test", "Build and run a module's visible tests, with friendly failure messages");
+  auto* complete = app.add_subcommand(
+      "complete", "Run the module's and its prerequisites' tests; record completion when all pass");
+  auto* reset = app.add_subcommand(
+      "reset", "Restore a module's files to the released stubs (backing up your version first)");
+  for (auto* sub : {start, test, complete, reset}) {
+    sub->add_option("module", opts->module, "Module number, e.g. 01 or 1")
+        ->required()
+        ->transform(tito::module_id_validator());
+  }
+  for (auto* sub : {test, complete}) {
+    sub->add_option("-j,--jobs", opts->jobs, "Parallel build and test jobs")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 64));
+    sub->add_flag("--all", opts->all, "Show every failed test (default: the first 20)");
+  }
+  start->add_flag("--force", opts->force, "Start even if prerequisites are not completed");
+  return [opts, list, status, start, test, complete, reset]() -> int {
+    if (list->parsed()) return list_modules(false);
+    if (status->parsed()) return list_modules(true);
+    if (start->parsed()) return start_module(*opts);
+    if (test->parsed()) return test_module(*opts);
+    if (complete->parsed()) return complete_module(*opts);
+    if (reset->parsed()) return reset_module(*opts);
+    return 1;
+  };
+}
+
+const tito::RegisterCommand kRegistered{
+    "module", "Work on a course module: list, status, start, test, complete, reset", setup};
+
+}  // namespace

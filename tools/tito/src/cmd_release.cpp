@@ -1,0 +1,345 @@
+// tito release --out DIR [--force] [--keep-build] [--no-build] [-j N]
+//
+// Writes the learner repository: every file git knows (tracked, plus untracked files that are
+// not ignored), except the hidden test directories of modules/modules.json and its
+// release.exclude paths; every `// BEGIN SOLUTION` ... `// END SOLUTION` region replaced by a
+// stub that throws tinytorch::NotImplementedError; .ci/run replaced by a learner CI script.
+// Refuses malformed markers (file:line), checks that no solution line leaked into the output,
+// and checks that the release configures and builds with -Werror.
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "command.h"
+#include "module_map.h"
+#include "util.h"
+
+namespace {
+
+namespace fs = tito::fs;
+namespace markers = tito::markers;
+
+struct Options {
+  std::string out;
+  bool force = false;
+  bool keep_build = false;
+  bool no_build = false;
+  int jobs = 2;
+};
+
+constexpr const char* kLearnerCi = R"(#!/usr/bin/env bash
+# Learner CI (written by `tito release`): builds everything warning-free (-Werror) and prints
+# the state of every module. It does not fail because of modules you have not finished yet;
+# run `./tito module test NN` for a module's tests.
+set -euo pipefail
+cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
+export NO_COLOR=1 CMAKE_BUILD_PARALLEL_LEVEL=2
+./tito build
+./tito module status
+)";
+
+bool is_cpp_source(const fs::path& path) {
+  static const std::set<std::string> kExtensions = {".h",   ".hpp", ".hh",  ".cpp", ".cc",
+                                                    ".cxx", ".inl", ".ipp", ".tpp"};
+  return kExtensions.count(path.extension().string()) != 0;
+}
+
+bool under(const std::string& path, const std::string& dir) {
+  std::string prefix = dir;
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  return path == prefix || path.rfind(prefix + "/", 0) == 0;
+}
+
+bool looks_binary(const std::string& content) {
+  return content.find('\0') != std::string::npos;
+}
+
+std::vector<std::string> git_files(const fs::path& root) {
+  const auto result = tito::capture(
+      {"git", "-C", root.string(), "ls-files", "-z", "--cached", "--others", "--exclude-standard"});
+  if (result.exit_code != 0) {
+    throw tito::Error("tito release needs a git checkout: `git ls-files` failed in " +
+                      root.string() + ": " + result.output);
+  }
+  std::vector<std::string> files;
+  std::string current;
+  for (const char c : result.output) {
+    if (c == '\0') {
+      if (!current.empty()) files.push_back(current);
+      current.clear();
+    } else {
+      current += c;
+    }
+  }
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  return files;
+}
+
+struct OutputFile {
+  std::string path;  // repository-relative
+  std::string text;
+  fs::perms perms = fs::perms::owner_read | fs::perms::owner_write;
+};
+
+struct Plan {
+  std::vector<OutputFile> files;
+  std::vector<std::string> excluded;  // top-level excluded paths that existed
+  int regions = 0;
+  int stubbed_files = 0;
+  // For the leak check (normalized lines, see markers::normalize_code_line).
+  std::set<std::string> solution_lines;  // significant code lines inside regions
+  std::set<std::string> public_lines;    // code lines outside regions of released C++ files
+  std::set<std::string> hidden_dirs;
+};
+
+Plan make_plan(const fs::path& root, const tito::ModuleMap& map) {
+  Plan plan;
+  std::vector<std::string> exclude = map.release_exclude;
+  for (const auto& m : map.modules) {
+    for (const auto& h : m.hidden_tests) {
+      exclude.push_back(h);
+      plan.hidden_dirs.insert(h);
+    }
+  }
+  std::vector<std::string> errors;
+  std::set<std::string> listed_files;
+  for (const auto& m : map.modules) listed_files.insert(m.files.begin(), m.files.end());
+
+  for (const auto& rel : git_files(root)) {
+    std::error_code ec;
+    if (!fs::is_regular_file(root / rel, ec)) continue;  // deleted, or a symlink to a folder
+    const auto hit = std::find_if(exclude.begin(), exclude.end(),
+                                  [&](const std::string& dir) { return under(rel, dir); });
+    if (hit != exclude.end()) {
+      if (std::find(plan.excluded.begin(), plan.excluded.end(), *hit) == plan.excluded.end()) {
+        plan.excluded.push_back(*hit);
+      }
+      continue;
+    }
+    OutputFile out;
+    out.path = rel;
+    out.text = tito::read_file(root / rel);
+    out.perms = fs::status(root / rel).permissions();
+    if (rel == ".ci/run") {
+      out.text = kLearnerCi;
+    } else if (is_cpp_source(rel) && !looks_binary(out.text)) {
+      const auto parsed = markers::parse(out.text);
+      const auto* owner = parsed.has_markers ? map.owner_of_file(rel) : nullptr;
+      if (parsed.has_markers && owner == nullptr) {
+        int first = 0;
+        for (size_t i = 0; i < parsed.lines.size() && first == 0; ++i) {
+          if (markers::classify_line(parsed.lines[i]) != markers::MarkerKind::kNone) {
+            first = static_cast<int>(i) + 1;
+          }
+        }
+        errors.push_back(rel + ":" + std::to_string(first) +
+                         ": solution marker in a file that no module of modules/modules.json "
+                         "lists in its \"files\"");
+      }
+      for (const auto& e : parsed.errors) {
+        errors.push_back(rel + ":" + std::to_string(e.line) + ": " + e.message);
+      }
+      // Leak-check sets, from the instructor's text.
+      size_t next = 0;
+      for (int i = 1; i <= static_cast<int>(parsed.lines.size()); ++i) {
+        while (next < parsed.regions.size() && parsed.regions[next].end_line < i) ++next;
+        const bool inside = next < parsed.regions.size() && parsed.regions[next].begin_line < i &&
+                            i < parsed.regions[next].end_line;
+        const auto norm = markers::normalize_code_line(parsed.lines[static_cast<size_t>(i - 1)]);
+        if (norm.empty()) continue;
+        if (inside) {
+          if (markers::is_significant(norm)) plan.solution_lines.insert(norm);
+        } else {
+          plan.public_lines.insert(norm);
+        }
+      }
+      if (owner != nullptr && parsed.errors.empty() && !parsed.regions.empty()) {
+        out.text = markers::stubbed_text(parsed, tito::stub_context(*owner, rel));
+        plan.regions += static_cast<int>(parsed.regions.size());
+        ++plan.stubbed_files;
+      }
+    }
+    plan.files.push_back(std::move(out));
+  }
+  for (const auto& file : listed_files) {
+    std::error_code ec;
+    if (!fs::is_regular_file(root / file, ec)) {
+      errors.push_back("modules/modules.json: learner file " + file + " does not exist");
+    }
+  }
+  if (!errors.empty()) {
+    for (const auto& e : errors) std::cerr << e << '\n';
+    throw tito::Error("release refused: " + std::to_string(errors.size()) +
+                      " problem(s) with solution markers (listed above as file:line)");
+  }
+  return plan;
+}
+
+// Every significant line that appears only inside solution regions must not appear anywhere
+// in the output. Returns the findings as "file:line: text".
+std::vector<std::string> leak_check(const fs::path& out_dir, const Plan& plan,
+                                    const std::vector<std::string>& allowed) {
+  std::set<std::string> distinctive;
+  for (const auto& line : plan.solution_lines) {
+    if (plan.public_lines.count(line) == 0) distinctive.insert(line);
+  }
+  for (const auto& line : allowed) distinctive.erase(markers::normalize_code_line(line));
+  std::vector<std::string> findings;
+  for (const auto& entry : fs::recursive_directory_iterator(out_dir)) {
+    if (!entry.is_regular_file()) continue;
+    const auto text = tito::read_file(entry.path());
+    if (looks_binary(text) || text.size() > 8 * 1024 * 1024) continue;
+    std::istringstream in(text);
+    std::string line;
+    int number = 0;
+    while (std::getline(in, line)) {
+      ++number;
+      if (distinctive.count(markers::normalize_code_line(line)) != 0) {
+        std::error_code ec;
+        findings.push_back(fs::relative(entry.path(), out_dir, ec).string() + ":" +
+                           std::to_string(number) + ": " + line);
+      }
+    }
+  }
+  for (const auto& dir : plan.hidden_dirs) {
+    std::error_code ec;
+    if (fs::exists(out_dir / dir, ec)) findings.push_back(dir + ": hidden tests in the release");
+  }
+  return findings;
+}
+
+int verify_build(const fs::path& out_dir, const Options& opts) {
+  std::vector<std::string> configure;
+  std::vector<std::string> build;
+  fs::path temp;
+  if (opts.keep_build) {
+    configure = {"cmake", "--preset", "release"};
+    build = {"cmake", "--build", "--preset", "release", "-j", std::to_string(opts.jobs)};
+  } else {
+    std::string pattern = (fs::temp_directory_path() / "tito-release-build-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) throw tito::Error("cannot create a temporary folder");
+    temp = pattern;
+    configure = {"cmake",
+                 "-S",
+                 out_dir.string(),
+                 "-B",
+                 temp.string(),
+                 "-G",
+                 "Ninja",
+                 "-DCMAKE_BUILD_TYPE=Release",
+                 "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -g0 -DNDEBUG",
+                 "-DTINYTORCH_WERROR=ON"};
+    build = {"cmake", "--build", temp.string(), "-j", std::to_string(opts.jobs)};
+  }
+  tito::print_step(
+      "Verifying that the release configures and builds (-Werror)" +
+      (temp.empty() ? " in " + (out_dir / "build/release").string() : " in " + temp.string()));
+  const auto c = tito::capture(configure, out_dir);
+  int status = c.exit_code;
+  std::string log = c.output;
+  if (status == 0) {
+    const int b = tito::run(build, {.cwd = out_dir});
+    status = b;
+  }
+  if (status != 0) std::cerr << log;
+  if (!temp.empty()) {
+    std::error_code ec;
+    fs::remove_all(temp, ec);
+  }
+  return status;
+}
+
+int release(const Options& opts) {
+  const auto root = tito::repo_root();
+  const auto map = tito::load_module_map(root);
+  if (opts.out.empty()) throw tito::Error("--out DIR is required");
+  const fs::path out = fs::weakly_canonical(fs::absolute(opts.out));
+  const auto root_c = fs::weakly_canonical(root);
+  if (out == root_c || out.string().rfind(root_c.string() + "/", 0) == 0) {
+    throw tito::Error("--out " + out.string() +
+                      " is inside the repository; choose a folder "
+                      "outside it, e.g. /tmp/tinytorch-learner");
+  }
+  std::error_code ec;
+  if (fs::exists(out, ec) && !fs::is_empty(out, ec)) {
+    if (!opts.force) {
+      throw tito::Error(out.string() + " exists and is not empty (use --force to replace it)");
+    }
+  }
+
+  const auto status = tito::capture({"git", "-C", root.string(), "status", "--porcelain"});
+  if (status.exit_code == 0 && !status.output.empty()) {
+    tito::print_warning(
+        "the working tree has uncommitted changes or untracked files; they are "
+        "released as they are (release from a clean checkout for a course)");
+  }
+
+  tito::print_step("Reading " + root.string());
+  const auto plan = make_plan(root, map);
+
+  const fs::path staging = out.string() + ".partial";
+  fs::remove_all(staging, ec);
+  for (const auto& f : plan.files) {
+    const auto path = staging / f.path;
+    fs::create_directories(path.parent_path());
+    tito::write_file_atomic(path, f.text);
+    fs::permissions(path, f.perms, ec);
+  }
+  tito::print_step("Checking that no solution text leaked");
+  const auto leaks = leak_check(staging, plan, map.release_allow_lines);
+  if (!leaks.empty()) {
+    for (const auto& l : leaks) std::cerr << l << '\n';
+    fs::remove_all(staging, ec);
+    throw tito::Error("release refused: " + std::to_string(leaks.size()) +
+                      " line(s) of solution code appear in the release (listed above)");
+  }
+  fs::remove_all(out, ec);
+  fs::create_directories(out.parent_path(), ec);
+  fs::rename(staging, out);
+
+  std::cout << "Wrote " << plan.files.size() << " files to " << out.string() << ": " << plan.regions
+            << " solution regions in " << plan.stubbed_files
+            << " files replaced by stubs; left out:";
+  for (const auto& e : plan.excluded) std::cout << ' ' << e;
+  std::cout << (plan.excluded.empty() ? " nothing" : "") << "; .ci/run is the learner CI.\n";
+  std::cout << "Leak check: none of " << plan.solution_lines.size()
+            << " significant solution lines appears in the release.\n";
+
+  if (opts.no_build) {
+    tito::print_warning("--no-build: the release was not test-built");
+    return 0;
+  }
+  if (verify_build(out, opts) != 0) {
+    tito::print_error("the release in " + out.string() +
+                      " does NOT build (see above); do not distribute it");
+    return 1;
+  }
+  std::cout << tito::paint("Release ready: " + out.string(), tito::Color::kGreen)
+            << " (builds warning-free)\n";
+  return 0;
+}
+
+tito::CommandRunner setup(CLI::App& app) {
+  auto opts = std::make_shared<Options>();
+  app.add_option("--out", opts->out, "Folder to write the learner repository to (outside this one)")
+      ->required();
+  app.add_flag("--force", opts->force, "Replace the --out folder if it exists and is not empty");
+  app.add_flag("--keep-build", opts->keep_build,
+               "Test-build in DIR/build/release (the learner's own build folder, kept) instead "
+               "of a temporary folder");
+  app.add_flag("--no-build", opts->no_build, "Skip the test build (faster; for trying markers)");
+  app.add_option("-j,--jobs", opts->jobs, "Parallel build jobs")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  return [opts] { return release(*opts); };
+}
+
+const tito::RegisterCommand kRegistered{
+    "release", "Instructor: write the learner repository (solutions replaced by stubs)", setup};
+
+}  // namespace

@@ -1,0 +1,81 @@
+// Running a module's tests through ctest and reading the results, for `tito module ...` and
+// `tito grade`: ctest's JUnit file gives each test's output; ctest's console summary
+// ("The following tests FAILED: ... (SEGFAULT)") says how a test failed.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "module_map.h"
+#include "util.h"
+
+namespace tito {
+
+enum class Outcome { kPassed, kFailed, kCrashed, kTimedOut, kSkipped };
+
+struct TestCase {
+  std::string name;  // ctest name, e.g. "module01.Views.Transpose"
+  Outcome outcome = Outcome::kFailed;
+  std::string output;  // the test program's output (gtest's failure messages)
+};
+
+struct TestRun {
+  bool ran = false;           // a JUnit file was produced
+  bool wall_timeout = false;  // the whole run was killed at the wall-clock limit
+  int exit_code = 0;
+  std::string console;  // ctest's captured console output (when captured)
+  std::vector<TestCase> cases;
+  [[nodiscard]] int count(Outcome outcome) const;
+  [[nodiscard]] int passed() const { return count(Outcome::kPassed); }
+  [[nodiscard]] int failed() const {  // anything not passed and not skipped
+    return static_cast<int>(cases.size()) - passed() - count(Outcome::kSkipped);
+  }
+};
+
+struct CtestOptions {
+  std::vector<std::string> modules;  // run the tests labelled moduleNN for these ids
+  bool hidden = false;               // include tests labelled hidden
+  int jobs = 2;
+  int per_test_timeout = 0;  // ctest --timeout (0: the tests' own TIMEOUT property)
+  int wall_limit = 0;        // seconds for the whole ctest run (0: none), via timeout(1)
+  bool capture = true;       // capture ctest's output instead of streaming it
+};
+
+// Runs ctest in `build` and reads the results.
+TestRun run_ctest(const fs::path& build, const CtestOptions& options, const fs::path& junit);
+
+// Parses ctest's JUnit XML (testcase name, status, system-out).
+std::vector<TestCase> parse_junit(const std::string& xml);
+
+// The lines of gtest's failure report(s) in a test's output: from "...: Failure" to the end of
+// that assertion's message; at most `max_lines` lines.
+std::vector<std::string> failure_lines(const std::string& output, size_t max_lines = 12);
+// "not implemented yet — module NN (...): implement F in FILE; read CHAPTER" when the failure
+// comes from a not-implemented stub.
+std::optional<std::string> not_implemented_hint(const std::string& output);
+
+std::string outcome_name(Outcome outcome);
+
+// ---- Derived module state (never stored, recomputed from the learner's files) -------------
+
+enum class ModuleState { kNotAvailable, kNotStarted, kInProgress, kTestsPassing, kCompleted };
+std::string state_name(ModuleState state);
+
+struct ModuleStatus {
+  ModuleState state = ModuleState::kNotAvailable;
+  std::string detail;  // e.g. "3 of 21 functions written"
+  int regions = 0;
+  int stubs = 0;  // regions still equal to the released stub
+};
+
+// .tito/progress.json: {"version":1,"completed":{"01":{"sha256":"…","completed_at":"…"}}}
+// .tito/results/NN.json: the last `tito module test/complete` run: files hash + counts.
+fs::path tito_state_dir(const fs::path& root);
+void record_test_result(const fs::path& root, const ModuleInfo& module, const TestRun& run);
+void record_completion(const fs::path& root, const ModuleInfo& module);
+// Whether the module has a recorded completion whose hash matches its files now.
+bool is_completed(const fs::path& root, const ModuleInfo& module);
+ModuleStatus module_status(const fs::path& root, const ModuleInfo& module);
+
+}  // namespace tito

@@ -1,0 +1,219 @@
+#include "module_map.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "sha256.h"
+
+namespace tito {
+
+namespace {
+
+using nlohmann::json;
+
+std::vector<std::string> string_list(const json& object, const char* key,
+                                     const std::string& where) {
+  std::vector<std::string> out;
+  if (!object.contains(key) || object[key].is_null()) return out;
+  if (!object[key].is_array()) throw Error(where + ": '" + key + "' must be a list of strings");
+  for (const auto& item : object[key]) {
+    if (!item.is_string()) throw Error(where + ": '" + key + "' must be a list of strings");
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+std::string string_field(const json& object, const char* key, const std::string& where) {
+  if (!object.contains(key) || !object[key].is_string()) {
+    throw Error(where + ": missing string field '" + key + "'");
+  }
+  return object[key].get<std::string>();
+}
+
+}  // namespace
+
+const ModuleInfo* ModuleMap::find(const std::string& id) const {
+  for (const auto& m : modules) {
+    if (m.id == id) return &m;
+  }
+  return nullptr;
+}
+
+const ModuleInfo& ModuleMap::module(const std::string& id) const {
+  if (const auto* m = find(id)) return *m;
+  std::string known;
+  for (const auto& m : modules) known += (known.empty() ? "" : ", ") + m.id;
+  throw Error("unknown module '" + id + "' (modules/modules.json has " + known + ")");
+}
+
+const ModuleInfo* ModuleMap::owner_of_file(const std::string& path) const {
+  for (const auto& m : modules) {
+    for (const auto& f : m.files) {
+      if (f == path) return &m;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<std::string> ModuleMap::transitive_prerequisites(const std::string& id) const {
+  std::set<std::string> seen;
+  std::function<void(const std::string&)> visit = [&](const std::string& m) {
+    for (const auto& p : module(m).prerequisites) {
+      if (seen.insert(p).second) visit(p);
+    }
+  };
+  visit(id);
+  seen.erase(id);
+  std::vector<std::string> out;
+  for (const auto& m : modules) {
+    if (seen.count(m.id) != 0) out.push_back(m.id);
+  }
+  return out;
+}
+
+ModuleMap load_module_map(const fs::path& root) {
+  const auto path = root / "modules" / "modules.json";
+  json doc;
+  try {
+    doc = json::parse(read_file(path));
+  } catch (const json::exception& e) {
+    throw Error(path.string() + ": not valid JSON: " + e.what());
+  }
+  const std::string where = "modules/modules.json";
+  if (!doc.is_object() || !doc.contains("modules") || !doc["modules"].is_array()) {
+    throw Error(where + ": expected an object with a 'modules' list");
+  }
+  ModuleMap map;
+  std::set<std::string> ids;
+  for (const auto& m : doc["modules"]) {
+    ModuleInfo info;
+    const std::string here = where + ": module " + (m.contains("id") ? m["id"].dump() : "?");
+    info.id = string_field(m, "id", here);
+    if (info.id.size() != 2 || !std::isdigit(static_cast<unsigned char>(info.id[0])) ||
+        !std::isdigit(static_cast<unsigned char>(info.id[1]))) {
+      throw Error(here + ": 'id' must be two digits like \"01\"");
+    }
+    if (!ids.insert(info.id).second) throw Error(here + ": duplicate id");
+    info.name = string_field(m, "name", here);
+    info.title = m.value("title", info.name);
+    info.chapter = m.value("chapter", "modules/" + info.dir_name() + "/README.md");
+    info.files = string_list(m, "files", here);
+    info.tests = string_list(m, "tests", here);
+    info.hidden_tests = string_list(m, "hidden_tests", here);
+    if (m.contains("lab") && m["lab"].is_string()) info.lab = m["lab"].get<std::string>();
+    info.prerequisites = string_list(m, "prerequisites", here);
+    info.unlocks = string_list(m, "unlocks", here);
+    info.points = m.contains("points") && m["points"].is_number() ? m["points"].get<double>() : 0;
+    info.status = m.value("status", "planned");
+    if (info.status != "available" && info.status != "planned") {
+      throw Error(here + ": 'status' must be \"available\" or \"planned\", got \"" + info.status +
+                  "\"");
+    }
+    map.modules.push_back(std::move(info));
+  }
+  for (const auto& m : map.modules) {
+    for (const auto& p : m.prerequisites) {
+      if (ids.count(p) == 0) {
+        throw Error(where + ": module " + m.id + " has unknown prerequisite '" + p + "'");
+      }
+    }
+  }
+  if (doc.contains("milestones") && doc["milestones"].is_array()) {
+    for (const auto& s : doc["milestones"]) {
+      MilestoneInfo info;
+      const std::string here = where + ": milestone " + (s.contains("id") ? s["id"].dump() : "?");
+      info.id = string_field(s, "id", here);
+      info.name = s.value("name", info.id);
+      info.title = s.value("title", info.name);
+      info.requires_modules = string_list(s, "requires", here);
+      info.status = s.value("status", "planned");
+      map.milestones.push_back(std::move(info));
+    }
+  }
+  if (doc.contains("release") && doc["release"].is_object()) {
+    map.release_exclude = string_list(doc["release"], "exclude", where + ": release");
+    map.release_allow_lines = string_list(doc["release"], "allow_lines", where + ": release");
+  }
+  if (doc.contains("grading") && doc["grading"].is_object()) {
+    map.grading_instructor_paths =
+        string_list(doc["grading"], "instructor_paths", where + ": grading");
+  }
+  return map;
+}
+
+markers::StubContext stub_context(const ModuleInfo& module, const std::string& file) {
+  return {module.id, module.name, file, module.chapter};
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot read " + path.string());
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void write_file_atomic(const fs::path& path, const std::string& content) {
+  std::error_code ec;
+  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+  const auto tmp =
+      path.parent_path() / ("." + path.filename().string() + ".tmp" + std::to_string(::getpid()));
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error("cannot write " + tmp.string());
+    out << content;
+    out.flush();
+    if (!out) throw Error("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw Error("cannot replace " + path.string());
+  }
+}
+
+std::string module_files_hash(const fs::path& root, const ModuleInfo& module) {
+  Sha256 sha;
+  for (const auto& file : module.files) {
+    sha.update(file);
+    sha.update(std::string_view("\0", 1));
+    std::error_code ec;
+    if (!fs::is_regular_file(root / file, ec)) {
+      sha.update("<missing>");
+    } else {
+      const auto content = read_file(root / file);
+      sha.update(std::to_string(content.size()));
+      sha.update(std::string_view("\0", 1));
+      sha.update(content);
+    }
+    sha.update(std::string_view("\0", 1));
+  }
+  return sha.hex_digest();
+}
+
+namespace {
+std::string format_utc(const char* format) {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+}  // namespace
+
+std::string utc_timestamp() {
+  return format_utc("%Y-%m-%dT%H:%M:%SZ");
+}
+std::string compact_timestamp() {
+  return format_utc("%Y%m%d-%H%M%S");
+}
+
+}  // namespace tito
