@@ -1,8 +1,9 @@
 // Module 01 — Tensor: matrix multiplication (reference kernel). The shape logic of matmul (1-d,
 // 2-d and batched N-d with broadcast batch dims) is given; the GEMM loop is yours to write in
-// module 01 (modules/01_tensor/README.md, Part 7). The fast kernels of module 18 come later and
-// are tested against this one.
+// module 01 (modules/01_tensor/README.md, Part 7). The fast GEMM of module 18, when registered,
+// is called instead (kernels/registry.h) and is tested against this one.
 #include "tinytorch/core/tensor.h"
+#include "tinytorch/kernels/registry.h"
 
 namespace tinytorch {
 
@@ -28,14 +29,54 @@ void gemm_reference(int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* 
   // END SOLUTION
 }
 
-// out[b] = a[b] · b[b] for every batch b of [B, M, K] × [B, K, N] contiguous tensors.
+// How a fast GEMM can read a 2-d operand in place: row-major (trans = false) when its rows are
+// contiguous, column-major (trans = true: it is the transpose of a row-major matrix) when its
+// columns are — a transposed view costs nothing. Any other layout needs a contiguous copy first.
+struct GemmOperand {
+  Tensor t;  // the operand, or its contiguous copy
+  bool trans;
+  int64_t ld;  // the leading dimension: elements between consecutive stored rows
+};
+GemmOperand gemm_operand(const Tensor& m) {
+  const int64_t rows = m.size(0), cols = m.size(1);
+  if ((cols <= 1 || m.stride(1) == 1) && (rows <= 1 || m.stride(0) >= cols)) {
+    return {m, false, rows <= 1 ? std::max<int64_t>(cols, 1) : m.stride(0)};
+  }
+  if ((rows <= 1 || m.stride(0) == 1) && (cols <= 1 || m.stride(1) >= rows)) {
+    return {m, true, cols <= 1 ? std::max<int64_t>(rows, 1) : m.stride(1)};
+  }
+  return {m.contiguous(), false, std::max<int64_t>(cols, 1)};
+}
+
+// The fast GEMM registered for T (module 18), or null: then the reference kernel runs.
+template <typename T>
+kernels::GemmFn<T> fast_gemm() {
+  if constexpr (std::is_same_v<T, float>) {
+    return kernels::fast_kernels().sgemm;
+  } else if constexpr (std::is_same_v<T, double>) {
+    return kernels::fast_kernels().dgemm;
+  } else {
+    return nullptr;
+  }
+}
+
+// out[i] = a[i] · b[i] for every batch i of [B, M, K] × [B, K, N] (any strides).
 Tensor batched_gemm(const Tensor& a, const Tensor& b) {
   const int64_t batch = a.size(0), M = a.size(1), K = a.size(2), N = b.size(2);
   Tensor out = empty({batch, M, N}, a.dtype());
   dispatch_numeric_types(a.dtype(), "matmul", [&]<typename T>() {
-    const T* pa = a.data_ptr<T>();
-    const T* pb = b.data_ptr<T>();
     T* pc = out.data_ptr<T>();
+    if (const kernels::GemmFn<T> fast = fast_gemm<T>()) {
+      for (int64_t i = 0; i < batch; ++i) {
+        const GemmOperand ga = gemm_operand(a.select(0, i)), gb = gemm_operand(b.select(0, i));
+        fast(ga.trans, gb.trans, M, N, K, T(1), ga.t.template data_ptr<T>(), ga.ld,
+             gb.t.template data_ptr<T>(), gb.ld, T(0), pc + i * M * N, N);
+      }
+      return;
+    }
+    const Tensor ac = a.contiguous(), bc = b.contiguous();
+    const T* pa = ac.data_ptr<T>();
+    const T* pb = bc.data_ptr<T>();
     for (int64_t i = 0; i < batch; ++i) {
       gemm_reference<T>(M, N, K, pa + i * M * K, pb + i * K * N, pc + i * M * N);
     }
@@ -89,15 +130,14 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   // into M and run a single [batch·M, K] × [K, N] GEMM instead of copying b once per batch.
   if (b2.dim() == 2 && a2.dim() > 2) {
     const int64_t rows = compute_numel(a_batch) * M;
-    return batched_gemm(a2.reshape({1, rows, K}).contiguous(), b2.contiguous().unsqueeze(0))
-        .view(out_shape);
+    return batched_gemm(a2.reshape({1, rows, K}), b2.unsqueeze(0)).view(out_shape);
   }
   const int64_t nbatch = compute_numel(batch);
   std::vector<int64_t> a_shape = batch, b_shape = batch;
   a_shape.insert(a_shape.end(), {M, K});
   b_shape.insert(b_shape.end(), {K, N});
-  const Tensor a3 = a2.expand(a_shape).reshape({nbatch, M, K}).contiguous();
-  const Tensor b3 = b2.expand(b_shape).reshape({nbatch, K, N}).contiguous();
+  const Tensor a3 = a2.expand(a_shape).reshape({nbatch, M, K});
+  const Tensor b3 = b2.expand(b_shape).reshape({nbatch, K, N});
   return batched_gemm(a3, b3).view(out_shape);
 }
 
