@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "support/reference.h"
@@ -50,12 +51,16 @@ bool keepdim_arg(const json& args) {
   return args.contains("keepdim") && args.at("keepdim").get<bool>();
 }
 
-Tensor binary(const std::string& op, const Tensor& a, const Tensor& b) {
+// `other` is a Tensor or a Scalar: every op below has both overloads, except maximum/minimum.
+template <typename Other>
+Tensor binary(const std::string& op, const Tensor& a, const Other& b) {
   if (op == "mul") return a.mul(b);
   if (op == "div") return a.div(b);
   if (op == "pow") return a.pow(b);
-  if (op == "maximum") return a.maximum(b);
-  if (op == "minimum") return a.minimum(b);
+  if constexpr (std::is_same_v<Other, Tensor>) {
+    if (op == "maximum") return a.maximum(b);
+    if (op == "minimum") return a.minimum(b);
+  }
   if (op == "eq") return a.eq(b);
   if (op == "ne") return a.ne(b);
   if (op == "lt") return a.lt(b);
@@ -63,19 +68,6 @@ Tensor binary(const std::string& op, const Tensor& a, const Tensor& b) {
   if (op == "gt") return a.gt(b);
   if (op == "ge") return a.ge(b);
   throw std::runtime_error("unknown binary op " + op);
-}
-
-Tensor binary(const std::string& op, const Tensor& a, const Scalar& b) {
-  if (op == "mul") return a.mul(b);
-  if (op == "div") return a.div(b);
-  if (op == "pow") return a.pow(b);
-  if (op == "eq") return a.eq(b);
-  if (op == "ne") return a.ne(b);
-  if (op == "lt") return a.lt(b);
-  if (op == "le") return a.le(b);
-  if (op == "gt") return a.gt(b);
-  if (op == "ge") return a.ge(b);
-  throw std::runtime_error("unknown binary scalar op " + op);
 }
 
 // Runs an in-place op on `self` and checks that it returns a reference to `self`.

@@ -255,15 +255,15 @@ void print_crash_help(const tito::TestRun& run) {
   std::cout << text.substr(text.size() > 3000 ? text.size() - 3000 : 0) << '\n';
 }
 
-int test_module(const Options& opts) {
-  const auto root = tito::repo_root();
-  const auto map = tito::load_module_map(root);
-  const auto& m = available_module(map, opts.module);
-  const auto run = build_and_test(root, map, {m.id}, opts.jobs);
-  if (!run) return 1;
+// Builds, runs the tests of `ids`, records the result for module m and prints the failures and
+// a summary line. True when every test ran and passed.
+bool run_tests_and_report(const tito::fs::path& root, const ModuleMap& map, const ModuleInfo& m,
+                          const std::vector<std::string>& ids, const Options& opts) {
+  const auto run = build_and_test(root, map, ids, opts.jobs);
+  if (!run) return false;
   if (!run->ran || run->cases.empty()) {
     print_crash_help(*run);
-    return 1;
+    return false;
   }
   tito::record_test_result(root, m, *run);
   print_failures(*run, opts.all);
@@ -271,6 +271,14 @@ int test_module(const Options& opts) {
   std::ostringstream line;
   line << "tests: " << run->passed() << " passed, " << run->failed() << " failed";
   std::cout << tito::paint(line.str(), ok ? tito::Color::kGreen : tito::Color::kRed) << '\n';
+  return ok;
+}
+
+int test_module(const Options& opts) {
+  const auto root = tito::repo_root();
+  const auto map = tito::load_module_map(root);
+  const auto& m = available_module(map, opts.module);
+  const bool ok = run_tests_and_report(root, map, m, {m.id}, opts);
   if (ok)
     std::cout << "All of module " << m.id << "'s tests pass: ./tito module complete " << m.id
               << '\n';
@@ -284,18 +292,7 @@ int complete_module(const Options& opts) {
   auto ids = map.transitive_prerequisites(m.id);
   ids.push_back(m.id);
   const auto before = completed_modules(root, map);
-  const auto run = build_and_test(root, map, ids, opts.jobs);
-  if (!run) return 1;
-  if (!run->ran || run->cases.empty()) {
-    print_crash_help(*run);
-    return 1;
-  }
-  tito::record_test_result(root, m, *run);
-  print_failures(*run, opts.all);
-  std::ostringstream line;
-  line << "tests: " << run->passed() << " passed, " << run->failed() << " failed";
-  const bool ok = run->failed() == 0 && run->passed() > 0;
-  std::cout << tito::paint(line.str(), ok ? tito::Color::kGreen : tito::Color::kRed) << '\n';
+  const bool ok = run_tests_and_report(root, map, m, ids, opts);
   if (!ok) {
     std::cout << "Module " << m.id << " is not completed: its tests"
               << (ids.size() > 1 ? " and those of the modules it builds on (" + join(ids) + ")"
