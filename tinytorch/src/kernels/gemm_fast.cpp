@@ -25,7 +25,7 @@
 //   for jc in [0, N) step NC:                      5th loop  - column panel of C and B
 //     for pc in [0, K) step KC:                    4th loop  - rank-KC update
 //       pack op(B)[pc:pc+KC, jc:jc+NC] -> b_packed (KC x NC, in KC x NR slivers)   L3-resident
-//       for ic in [0, M) step MC:                  3rd loop  - parallel over threads
+//       for ic in [0, M) step MC:                  3rd loop
 //         pack op(A)[ic:ic+MC, pc:pc+KC] -> a_packed (MC x KC, in MR x KC slivers) L2-resident
 //         for jr in [0, NC) step NR:               2nd loop  - one B sliver (KC x NR) in L1
 //           for ir in [0, MC) step MR:             1st loop  - one A sliver (MR x KC) from L2
@@ -35,11 +35,14 @@
 //   (beta' is the caller's beta for the first rank-KC update, pc == 0, and 1 afterwards, since
 //    later updates accumulate onto what the first one wrote.)
 //
-// Threads: all threads walk the jc/pc loops together. They pack the shared B panel cooperatively
-// (split by slivers), meet at a barrier, then split the ic loop: each thread packs its own A block
-// into its own buffer (in its own core's L2) and runs the macro-kernel on its own rows of C, so
-// no two threads ever write the same element of C. A second barrier keeps the B panel alive
-// until everyone is done with it.
+// Threads: C is cut into one strip per thread and each thread runs the whole loop nest above on
+// its strip, with its own packing buffers (see gemm_blocked). That is the 5th (NC) loop made
+// parallel when the strips are columns: each thread packs only its own columns of B, and all of
+// op(A). No thread ever writes another's part of C, and nothing is shared, so the only
+// synchronisation is the join at the end. (The alternative, a B panel packed by all threads
+// together and then shared, needs two barriers per rank-KC update and leaves half of each
+// thread's B panel in the other core's cache; on the 2-core Zen 3 it measured up to ~10% slower
+// at N = 256 and no faster at larger N.)
 #include <omp.h>
 
 #include <algorithm>
@@ -77,8 +80,9 @@ namespace {
 // slivers stream past it, with room left for the B slivers and C traffic. MC = 144 floats or
 // 72 doubles (multiples of MR) gives 144 KiB, under a third of L2.
 //
-// NC: the packed B panel (KC x NC) lives in the shared 32 MiB L3. NC = 4080 (a multiple of NR)
-// gives 4 MiB for float; any N <= NC just means a single jc iteration.
+// NC: the packed B panel (KC x NC) lives in the 32 MiB L3 (shared by the cores, each thread has
+// its own panel). NC = 4080 (a multiple of NR) gives 4 MiB for float; a strip of C narrower than
+// NC just means a single jc iteration.
 //
 // Measured on a 2-core Zen 3 EPYC (bench/gemm_bench.cpp): any KC in 192..384 with MC in 72..192
 // performs within the run-to-run noise (about 5%) of these values; they sit in the middle of
@@ -135,8 +139,8 @@ class AlignedBuffer {
   int64_t capacity_ = 0;
 };
 
-// One buffer per (thread, element type, operand). The B panel buffer belongs to the thread that
-// called gemm_fast and is shared with its team; each team member packs A into its own buffer.
+// One buffer per (thread, element type, operand): every thread packs into its own A block and its
+// own B panel, so concurrent calls and the threads of one call never share a buffer.
 enum class Operand { kA, kB };
 
 template <typename T, Operand kWhich>
@@ -440,6 +444,49 @@ void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
   }
 }
 
+// op(X) seen through strides: op(X)(r, c) = data[r * rs + c * cs] (see "Packing").
+template <typename T>
+struct StridedView {
+  const T* data;
+  int64_t rs, cs;
+  const T* at(int64_t r, int64_t c) const { return data + r * rs + c * cs; }
+};
+
+// The five-loop nest on one thread: C (M x N, row stride ldc) = alpha * a * b + beta * C, where a
+// is the M x K view of op(A) and b the K x N view of op(B).
+template <typename T>
+void gemm_one_thread(int64_t M, int64_t N, int64_t K, T alpha, StridedView<T> a, StridedView<T> b,
+                     T beta, T* C, int64_t ldc, MicroKernel<T> kernel) {
+  using Blk = Blocking<T>;
+  // Cut M into blocks of at most MC rows, all of (nearly) the same size, so that no block is a
+  // thin leftover: e.g. M = 150 gives 78 + 72 rows rather than 144 + 6.
+  const int64_t mc_step = round_up(ceil_div(M, ceil_div(M, Blk::MC)), Blk::MR);
+  const int64_t kc_max = std::min(K, Blk::KC);
+  T* a_packed = thread_local_buffer<T, Operand::kA>(mc_step * kc_max);
+  T* b_packed =
+      thread_local_buffer<T, Operand::kB>(round_up(std::min(N, Blk::NC), Blk::NR) * kc_max);
+
+  for (int64_t jc = 0; jc < N; jc += Blk::NC) {  // 5th loop
+    const int64_t nc = std::min(Blk::NC, N - jc);
+    for (int64_t pc = 0; pc < K; pc += Blk::KC) {  // 4th loop
+      const int64_t kc = std::min(Blk::KC, K - pc);
+      const T beta_pc = pc == 0 ? beta : T(1);
+      // Pack op(B)[pc : pc+kc, jc : jc+nc] (kc x nc), one NR-wide sliver at a time.
+      for (int64_t jr = 0; jr < nc; jr += Blk::NR) {
+        pack_b_sliver(kc, std::min(Blk::NR, nc - jr), b.at(pc, jc + jr), b.rs, b.cs,
+                      b_packed + jr * kc);
+      }
+      for (int64_t ic = 0; ic < M; ic += mc_step) {  // 3rd loop
+        const int64_t mc = std::min(mc_step, M - ic);
+        // Pack op(A)[ic : ic+mc, pc : pc+kc] (mc x kc).
+        pack_a_block(mc, kc, a.at(ic, pc), a.rs, a.cs, a_packed);
+        macro_kernel(mc, nc, kc, a_packed, b_packed, alpha, beta_pc, C + ic * ldc + jc, ldc,
+                     kernel);
+      }
+    }
+  }
+}
+
 template <typename T>
 void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
                   int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
@@ -450,56 +497,48 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
     return;
   }
 
-  // Strides of op(A) and op(B), see "Packing" above.
-  const int64_t a_rs = trans_a ? 1 : lda, a_cs = trans_a ? lda : 1;  // op(A)(i,k) = A[i*rs + k*cs]
-  const int64_t b_rs = trans_b ? 1 : ldb, b_cs = trans_b ? ldb : 1;  // op(B)(k,j) = B[k*rs + j*cs]
+  // op(A) is M x K and op(B) is K x N, whichever way they are stored.
+  const StridedView<T> a = trans_a ? StridedView<T>{A, 1, lda} : StridedView<T>{A, lda, 1};
+  const StridedView<T> b = trans_b ? StridedView<T>{B, 1, ldb} : StridedView<T>{B, ldb, 1};
+  const MicroKernel<T> kernel = select_kernel<T>();
 
-  // Threads split the ic loop. Small problems stay on the calling thread, and there is no point
-  // in more threads than MR-row slivers.
-  int num_threads = gemm_num_threads();
+  // How many threads: small problems stay on the calling thread, and each thread needs at least
+  // one micro-tile row or column of C.
+  const int64_t row_tiles = ceil_div(M, Blk::MR), col_tiles = ceil_div(N, Blk::NR);
+  int64_t num_threads = gemm_num_threads();
   if (static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K) <
       kMinMultiplyAddsForThreads) {
     num_threads = 1;
   }
-  num_threads = static_cast<int>(std::min<int64_t>(num_threads, ceil_div(M, Blk::MR)));
+  num_threads = std::min(num_threads, std::max(row_tiles, col_tiles));
+  if (num_threads <= 1) {
+    gemm_one_thread(M, N, K, alpha, a, b, beta, C, ldc, kernel);
+    return;
+  }
 
-  // Cut M into blocks of at most MC rows, with a block count that is a multiple of the thread
-  // count and blocks of (nearly) equal size, so every thread gets the same amount of work.
-  // E.g. M = 512 with 2 threads: 4 blocks of 128 rows rather than 144 + 144 + 144 + 80.
-  const int64_t num_m_blocks = round_up(ceil_div(M, Blk::MC), num_threads);
-  const int64_t mc_step = round_up(ceil_div(M, num_m_blocks), Blk::MR);
+  // Which way to cut C into strips: every thread packs all of the operand that is not split, so
+  // split the dimension whose operand is the larger one. Splitting columns (N) makes every thread
+  // pack all of op(A) (M x K) and its own columns of op(B); splitting rows (M) the reverse.
+  const bool split_columns = col_tiles >= num_threads && (N >= M || row_tiles < num_threads);
+  const int team_size = static_cast<int>(num_threads);
 
-  const int64_t kc_max = std::min(K, Blk::KC);
-  T* b_packed =
-      thread_local_buffer<T, Operand::kB>(round_up(std::min(N, Blk::NC), Blk::NR) * kc_max);
-  const MicroKernel<T> kernel = select_kernel<T>();
-
-#pragma omp parallel num_threads(num_threads) if (num_threads > 1)
+#pragma omp parallel num_threads(team_size)
   {
-    T* a_packed = thread_local_buffer<T, Operand::kA>(mc_step * kc_max);
-    for (int64_t jc = 0; jc < N; jc += Blk::NC) {  // 5th loop
-      const int64_t nc = std::min(Blk::NC, N - jc);
-      for (int64_t pc = 0; pc < K; pc += Blk::KC) {  // 4th loop
-        const int64_t kc = std::min(Blk::KC, K - pc);
-        const T beta_pc = pc == 0 ? beta : T(1);
-
-        // Pack op(B)[pc : pc+kc, jc : jc+nc] (kc x nc), one NR-wide sliver per iteration.
-#pragma omp for schedule(static)
-        for (int64_t jr = 0; jr < nc; jr += Blk::NR) {
-          pack_b_sliver(kc, std::min(Blk::NR, nc - jr), B + pc * b_rs + (jc + jr) * b_cs, b_rs,
-                        b_cs, b_packed + jr * kc);
-        }
-        // (implicit barrier: the whole panel is packed before anyone reads it)
-
-#pragma omp for schedule(static)
-        for (int64_t ic = 0; ic < M; ic += mc_step) {  // 3rd loop
-          const int64_t mc = std::min(mc_step, M - ic);
-          // Pack op(A)[ic : ic+mc, pc : pc+kc] (mc x kc) into this thread's buffer.
-          pack_a_block(mc, kc, A + ic * a_rs + pc * a_cs, a_rs, a_cs, a_packed);
-          macro_kernel(mc, nc, kc, a_packed, b_packed, alpha, beta_pc, C + ic * ldc + jc, ldc,
-                       kernel);
-        }
-        // (implicit barrier: nobody repacks b_packed while another thread still reads it)
+    // The team may be smaller than asked for (e.g. when nested), so cut by its actual size.
+    const int64_t thread = omp_get_thread_num(), team = omp_get_num_threads();
+    if (split_columns) {
+      const int64_t width = round_up(ceil_div(N, team), Blk::NR);  // whole micro-tiles
+      const int64_t j0 = std::min(N, thread * width), j1 = std::min(N, j0 + width);
+      if (j0 < j1) {
+        gemm_one_thread(M, j1 - j0, K, alpha, a, StridedView<T>{b.at(0, j0), b.rs, b.cs}, beta,
+                        C + j0, ldc, kernel);
+      }
+    } else {
+      const int64_t height = round_up(ceil_div(M, team), Blk::MR);
+      const int64_t i0 = std::min(M, thread * height), i1 = std::min(M, i0 + height);
+      if (i0 < i1) {
+        gemm_one_thread(i1 - i0, N, K, alpha, StridedView<T>{a.at(i0, 0), a.rs, a.cs}, b, beta,
+                        C + i0 * ldc, ldc, kernel);
       }
     }
   }

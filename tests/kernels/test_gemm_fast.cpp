@@ -1,0 +1,289 @@
+// Tests for tinytorch::kernels::gemm_fast against a naive triple loop accumulated in double.
+//
+// Every test runs under four configurations: AVX2 micro-kernel or portable micro-kernel (forced
+// with TINYTORCH_DISABLE_AVX2=1), times 1 or 2 threads. Each checks float and double, and the
+// shape-driven tests cover all four transpose combinations.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <iterator>
+#include <limits>
+#include <random>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "tinytorch/kernels/gemm.h"
+
+namespace tinytorch::kernels {
+namespace {
+
+struct Shape {
+  int64_t M, N, K;
+};
+
+// One GEMM call: shape, transposes, scalars, and how much each leading dimension exceeds the
+// stored row length.
+struct Problem {
+  Shape shape;
+  bool trans_a = false, trans_b = false;
+  double alpha = 1.0, beta = 0.0;
+  int64_t pad_a = 0, pad_b = 0, pad_c = 0;
+  bool nan_c = false;  // fill C with NaN before the call (only meaningful with beta == 0)
+};
+
+std::string describe(const Problem& p) {
+  return "M=" + std::to_string(p.shape.M) + " N=" + std::to_string(p.shape.N) +
+         " K=" + std::to_string(p.shape.K) + " trans_a=" + std::to_string(p.trans_a) +
+         " trans_b=" + std::to_string(p.trans_b) + " alpha=" + std::to_string(p.alpha) +
+         " beta=" + std::to_string(p.beta) + " pads=" + std::to_string(p.pad_a) + "," +
+         std::to_string(p.pad_b) + "," + std::to_string(p.pad_c) +
+         (p.nan_c ? " (C filled with NaN)" : "");
+}
+
+// Value in C's padding columns (j >= N); gemm_fast must never touch it.
+constexpr double kPaddingSentinel = 12345.0;
+
+// Runs gemm_fast<T> on random data and checks every element of C against a double-precision
+// reference, with a tolerance that grows with K (the classic bound for a dot product of length
+// K: |error| <= ~K * eps * sum |a_ik * b_kj|).
+template <typename T>
+void check_gemm(const Problem& p, uint32_t seed = 42) {
+  SCOPED_TRACE(describe(p));
+  const auto [M, N, K] = p.shape;
+  // Stored shapes: A is M x K (or K x M if transposed), B is K x N (or N x K).
+  const int64_t a_rows = p.trans_a ? K : M, a_cols = p.trans_a ? M : K;
+  const int64_t b_rows = p.trans_b ? N : K, b_cols = p.trans_b ? K : N;
+  const int64_t lda = a_cols + p.pad_a, ldb = b_cols + p.pad_b, ldc = N + p.pad_c;
+
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+  auto random_matrix = [&](int64_t rows, int64_t ld) {
+    // +1 so that data() is never null, even for an empty matrix.
+    std::vector<T> m(static_cast<size_t>(rows * ld) + 1);
+    for (T& x : m) x = static_cast<T>(uniform(rng));
+    return m;
+  };
+  const std::vector<T> A = random_matrix(a_rows, lda);
+  const std::vector<T> B = random_matrix(b_rows, ldb);
+  std::vector<T> C = random_matrix(M, ldc);
+  for (int64_t i = 0; i < M; ++i) {
+    for (int64_t j = 0; j < ldc; ++j) {
+      T& c = C[i * ldc + j];
+      if (j >= N) {
+        c = static_cast<T>(kPaddingSentinel);
+      } else if (p.nan_c) {
+        c = std::numeric_limits<T>::quiet_NaN();
+      }
+    }
+  }
+  const std::vector<T> C0 = C;
+
+  gemm_fast(p.trans_a, p.trans_b, M, N, K, static_cast<T>(p.alpha), A.data(), lda, B.data(), ldb,
+            static_cast<T>(p.beta), C.data(), ldc);
+
+  // Reference operands in double: op(A) as M x K and op(B)^T as N x K, both contiguous along k.
+  std::vector<double> ref_a(static_cast<size_t>(M * K)), ref_bt(static_cast<size_t>(N * K));
+  for (int64_t k = 0; k < K; ++k) {
+    for (int64_t i = 0; i < M; ++i) ref_a[i * K + k] = p.trans_a ? A[k * lda + i] : A[i * lda + k];
+    for (int64_t j = 0; j < N; ++j) ref_bt[j * K + k] = p.trans_b ? B[j * ldb + k] : B[k * ldb + j];
+  }
+  const double eps = std::numeric_limits<T>::epsilon();
+  const double alpha = static_cast<T>(p.alpha), beta = static_cast<T>(p.beta);
+  int64_t failures = 0;
+  for (int64_t i = 0; i < M; ++i) {
+    for (int64_t j = 0; j < ldc; ++j) {
+      const double got = C[i * ldc + j];
+      if (j >= N) {
+        EXPECT_EQ(got, kPaddingSentinel)
+            << "padding of C overwritten at (" << i << ", " << j << ")";
+        continue;
+      }
+      double dot = 0.0, abs_dot = 0.0;
+      for (int64_t k = 0; k < K; ++k) {
+        const double product = ref_a[i * K + k] * ref_bt[j * K + k];
+        dot += product;
+        abs_dot += std::abs(product);
+      }
+      const double c0 = C0[i * ldc + j];
+      const double expected = alpha * dot + (beta == 0.0 ? 0.0 : beta * c0);
+      const double scale = std::abs(alpha) * abs_dot + (beta == 0.0 ? 0.0 : std::abs(beta * c0));
+      const double tolerance = 4.0 * eps * static_cast<double>(K + 2) * scale + 1e-30;
+      if (!(std::abs(got - expected) <= tolerance) && ++failures <= 5) {
+        ADD_FAILURE() << "C(" << i << ", " << j << ") = " << got << ", expected " << expected
+                      << " (tolerance " << tolerance << ")";
+      }
+    }
+  }
+  EXPECT_EQ(failures, 0) << "elements outside tolerance";
+}
+
+template <typename T>
+void check_all_transposes(Problem p) {
+  for (const bool trans_a : {false, true}) {
+    for (const bool trans_b : {false, true}) {
+      p.trans_a = trans_a;
+      p.trans_b = trans_b;
+      check_gemm<T>(p);
+    }
+  }
+}
+
+// Parameter: (use the AVX2 micro-kernel?, number of threads).
+class GemmFastTest : public ::testing::TestWithParam<std::tuple<bool, int>> {
+ protected:
+  void SetUp() override {
+    const auto [avx2, threads] = GetParam();
+    unsetenv("TINYTORCH_DISABLE_AVX2");
+    if (avx2 && !gemm_fast_uses_avx2()) GTEST_SKIP() << "this CPU lacks AVX2/FMA";
+    if (!avx2) {
+      setenv("TINYTORCH_DISABLE_AVX2", "1", /*overwrite=*/1);
+      ASSERT_FALSE(gemm_fast_uses_avx2());
+    }
+    set_gemm_num_threads(threads);
+    ASSERT_EQ(gemm_num_threads(), threads);
+  }
+
+  void TearDown() override {
+    unsetenv("TINYTORCH_DISABLE_AVX2");
+    set_gemm_num_threads(0);
+  }
+};
+
+TEST_P(GemmFastTest, AllTinyShapes) {
+  // Every combination of tiny sizes, including empty ones: exercises the early outs and tiles
+  // that are nothing but edge.
+  const int64_t sizes[] = {0, 1, 2, 7, 13};
+  for (const int64_t M : sizes) {
+    for (const int64_t N : sizes) {
+      for (const int64_t K : sizes) {
+        check_all_transposes<float>({.shape = {M, N, K}, .alpha = 1.5, .beta = -0.5});
+        check_all_transposes<double>({.shape = {M, N, K}, .alpha = 1.5, .beta = -0.5});
+      }
+    }
+  }
+}
+
+TEST_P(GemmFastTest, EdgeAndMultiBlockShapes) {
+  // Sizes chosen around the block sizes (MR = 6, NR = 16 or 8, MC = 144 or 72, KC = 256,
+  // NC = 4080): several rank-KC updates (K = 300, 513), several MC blocks, a second NC panel
+  // (N = 4100), vector- and matrix-like extremes, and (with 2 threads) C split into row strips
+  // (M > N) or column strips (M <= N), including splits where one strip is a single tile.
+  const Shape shapes[] = {{64, 64, 64},   {127, 255, 300}, {300, 127, 255}, {255, 300, 127},
+                          {1, 1000, 3},   {1000, 1, 3},    {3, 1, 1000},    {1, 1, 1000},
+                          {145, 17, 513}, {7, 4100, 5},    {1000, 5, 100},  {4, 1000, 100}};
+  for (const Shape& s : shapes) {
+    check_all_transposes<float>({.shape = s, .alpha = 1.0, .beta = 0.0});
+    check_all_transposes<double>({.shape = s, .alpha = 1.0, .beta = 0.0});
+  }
+}
+
+TEST_P(GemmFastTest, RandomShapesWithPaddedLeadingDimensions) {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int64_t> dim(1, 300), pad(0, 20);
+  std::uniform_int_distribution<int> coin(0, 1);
+  const double scalars[] = {0.0, 1.0, -1.0, 0.5, 2.5};
+  std::uniform_int_distribution<size_t> scalar(0, std::size(scalars) - 1);
+  for (int trial = 0; trial < 24; ++trial) {
+    Problem p{.shape = {dim(rng), dim(rng), dim(rng)},
+              .trans_a = coin(rng) == 1,
+              .trans_b = coin(rng) == 1,
+              .alpha = scalars[scalar(rng)],
+              .beta = scalars[scalar(rng)],
+              .pad_a = pad(rng),
+              .pad_b = pad(rng),
+              .pad_c = pad(rng)};
+    check_gemm<float>(p, /*seed=*/trial);
+    check_gemm<double>(p, /*seed=*/trial);
+  }
+}
+
+TEST_P(GemmFastTest, AlphaBetaVariations) {
+  const std::pair<double, double> alpha_beta[] = {{1.0, 0.0}, {1.0, 1.0}, {-0.5, 2.0}, {2.0, -1.0},
+                                                  {0.0, 0.5}, {0.0, 0.0}, {0.25, 0.0}, {-1.0, 1.0}};
+  for (const auto& [alpha, beta] : alpha_beta) {
+    check_all_transposes<float>({.shape = {37, 70, 260}, .alpha = alpha, .beta = beta});
+    check_all_transposes<double>({.shape = {37, 70, 260}, .alpha = alpha, .beta = beta});
+  }
+}
+
+TEST_P(GemmFastTest, BetaZeroNeverReadsC) {
+  // C full of NaN must come out finite and correct when beta == 0, including K == 0 and
+  // alpha == 0, where no product is added at all.
+  const Shape shapes[] = {{13, 29, 7}, {150, 70, 300}, {5, 9, 0}};
+  for (const Shape& s : shapes) {
+    for (const double alpha : {1.0, 0.0}) {
+      check_all_transposes<float>({.shape = s, .alpha = alpha, .beta = 0.0, .nan_c = true});
+      check_all_transposes<double>({.shape = s, .alpha = alpha, .beta = 0.0, .nan_c = true});
+    }
+  }
+}
+
+TEST_P(GemmFastTest, KZeroScalesC) {
+  for (const double beta : {0.0, 1.0, -3.0}) {
+    check_gemm<float>({.shape = {9, 21, 0}, .beta = beta, .pad_c = 3});
+    check_gemm<double>({.shape = {9, 21, 0}, .beta = beta, .pad_c = 3});
+  }
+}
+
+TEST_P(GemmFastTest, AlphaZeroDoesNotReadAOrB) {
+  // As in BLAS, A and B are not referenced when alpha == 0: NaNs in them must not leak into C.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<float> A(6 * 5, nan), B(5 * 4, nan);
+  std::vector<float> C(6 * 4, 2.0f);
+  gemm_fast(false, false, 6, 4, 5, 0.0f, A.data(), 5, B.data(), 4, 0.5f, C.data(), 4);
+  for (const float c : C) EXPECT_EQ(c, 1.0f);
+}
+
+TEST_P(GemmFastTest, EmptyOutputTouchesNothing) {
+  // With M == 0 or N == 0 there is nothing to write; the pointers are never dereferenced.
+  gemm_fast(false, false, 0, 5, 3, 1.0f, nullptr, 3, nullptr, 5, 0.0f, nullptr, 5);
+  gemm_fast(true, true, 4, 0, 3, 1.0, nullptr, 4, nullptr, 3, 0.0, nullptr, 1);
+  SUCCEED();
+}
+
+INSTANTIATE_TEST_SUITE_P(KernelsAndThreads, GemmFastTest,
+                         ::testing::Combine(::testing::Bool(), ::testing::Values(1, 2)),
+                         [](const ::testing::TestParamInfo<std::tuple<bool, int>>& info) {
+                           return std::string(std::get<0>(info.param) ? "Avx2" : "Portable") + "_" +
+                                  std::to_string(std::get<1>(info.param)) + "Threads";
+                         });
+
+TEST(GemmFastConcurrency, CallsFromSeveralThreadsAtOnce) {
+  // Each caller has its own packing buffers, so concurrent calls must not interfere.
+  set_gemm_num_threads(2);
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 3; ++t) {
+    callers.emplace_back([t] {
+      for (int repeat = 0; repeat < 3; ++repeat) {
+        check_gemm<float>({.shape = {100 + t, 90, 270}, .trans_a = t == 1, .beta = 0.5},
+                          /*seed=*/t);
+      }
+    });
+  }
+  for (std::thread& caller : callers) caller.join();
+  set_gemm_num_threads(0);
+}
+
+TEST(GemmFastSettings, ThreadCountDefaultsToOpenMP) {
+  set_gemm_num_threads(3);
+  EXPECT_EQ(gemm_num_threads(), 3);
+  set_gemm_num_threads(0);
+  EXPECT_GE(gemm_num_threads(), 1);
+}
+
+TEST(GemmFastSettings, EnvironmentVariableDisablesAvx2) {
+  setenv("TINYTORCH_DISABLE_AVX2", "1", 1);
+  EXPECT_FALSE(gemm_fast_uses_avx2());
+  setenv("TINYTORCH_DISABLE_AVX2", "0", 1);
+  const bool with_zero = gemm_fast_uses_avx2();
+  unsetenv("TINYTORCH_DISABLE_AVX2");
+  EXPECT_EQ(with_zero, gemm_fast_uses_avx2()) << "TINYTORCH_DISABLE_AVX2=0 must not disable";
+}
+
+}  // namespace
+}  // namespace tinytorch::kernels
