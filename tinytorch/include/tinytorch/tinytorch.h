@@ -11,3 +11,7 @@
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/core/tensor_impl.h"
 #include "tinytorch/core/tensor_options.h"
+#include "tinytorch/data/dataloader.h"
+#include "tinytorch/data/dataset.h"
+#include "tinytorch/data/idx.h"
+#include "tinytorch/data/transforms.h"

@@ -186,6 +186,8 @@ int run_doctor() {
   checks.push_back(check_package("CLI11", true, "libcli11-dev", "/usr/include/CLI/CLI.hpp"));
   checks.push_back(
       check_package("nlohmann-json", true, "nlohmann-json3-dev", "/usr/include/nlohmann/json.hpp"));
+  // zlib reads the gzip-compressed IDX files of (Fashion-)MNIST (module 08's data pipeline).
+  checks.push_back(check_package("zlib", true, "zlib1g-dev", "/usr/include/zlib.h"));
   // The course trains on Fashion-MNIST, so ./tito installs it like a build dependency.
   checks.push_back(check_package("Fashion-MNIST dataset", true, "dataset-fashion-mnist",
                                  "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"));

@@ -1,0 +1,127 @@
+// Module 08 hidden (grader) tests: harder DataLoader and dataset cases.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <numeric>
+#include <set>
+#include <stdexcept>
+
+#include "support/reference.h"
+#include "tinytorch/tinytorch.h"
+
+namespace tt = tinytorch;
+namespace td = tinytorch::data;
+
+namespace {
+
+td::TensorDataset counting(int64_t n) {
+  tt::Tensor ids = tt::arange(n, tt::kInt64);
+  return td::TensorDataset(ids.to(tt::kFloat32).unsqueeze(1), ids);
+}
+
+std::vector<int64_t> epoch_targets(td::DataLoader& loader) {
+  std::vector<int64_t> out;
+  for (auto& b : loader)
+    for (int64_t v : b.target.to_vector<int64_t>()) out.push_back(v);
+  return out;
+}
+
+// A dataset that throws for one index, to check error propagation from workers.
+class Faulty : public td::Dataset {
+ public:
+  explicit Faulty(int64_t bad) : bad_(bad) {}
+  td::Example get(int64_t i) const override {
+    if (i == bad_) throw std::runtime_error("cannot decode sample " + std::to_string(i));
+    return {tt::full({2}, static_cast<double>(i)), tt::full({}, i, tt::kInt64)};
+  }
+  int64_t size() const override { return 64; }
+
+ private:
+  int64_t bad_;
+};
+
+TEST(Hidden, ManyWorkersTinyBatchesKeepOrder) {
+  td::DataLoader ref(counting(257), {.batch_size = 1, .shuffle = true, .seed = 77});
+  td::DataLoader par(
+      counting(257),
+      {.batch_size = 1, .shuffle = true, .num_workers = 8, .prefetch_factor = 1, .seed = 77});
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    auto a = epoch_targets(ref), b = epoch_targets(par);
+    EXPECT_EQ(a, b) << "epoch " << epoch;
+    std::sort(b.begin(), b.end());
+    std::vector<int64_t> all(257);
+    std::iota(all.begin(), all.end(), 0);
+    EXPECT_EQ(b, all);
+  }
+}
+
+TEST(Hidden, WorkerExceptionReachesTheConsumerAtItsBatch) {
+  for (int64_t workers : {0, 1, 3}) {
+    td::DataLoader loader(std::make_shared<Faulty>(37), {.batch_size = 4, .num_workers = workers});
+    int64_t batches_before = 0;
+    bool thrown = false;
+    try {
+      for (auto& b : loader) {
+        static_cast<void>(b);
+        ++batches_before;
+      }
+    } catch (const std::runtime_error& e) {
+      thrown = true;
+      EXPECT_NE(std::string(e.what()).find("cannot decode sample 37"), std::string::npos);
+    }
+    EXPECT_TRUE(thrown) << "workers " << workers;
+    EXPECT_EQ(batches_before, 9) << "batches 0..8 come before the batch holding sample 37";
+  }
+}
+
+TEST(Hidden, RandomSplitDisjointAndSeeded) {
+  tt::Generator g1(1), g2(1);
+  auto a = td::random_split(counting(100), {50, 30, 20}, g1);
+  auto b = td::random_split(counting(100), {50, 30, 20}, g2);
+  std::set<int64_t> seen;
+  for (size_t p = 0; p < a.size(); ++p) {
+    EXPECT_EQ(a[p].indices(), b[p].indices());
+    for (int64_t i : a[p].indices()) EXPECT_TRUE(seen.insert(i).second) << "index " << i;
+  }
+  EXPECT_EQ(seen.size(), 100u);
+  // A Subset plugs into a DataLoader like any Dataset.
+  td::DataLoader loader(a[2], {.batch_size = 7, .num_workers = 2});
+  auto t = epoch_targets(loader);
+  std::vector<int64_t> want = a[2].indices();
+  EXPECT_EQ(t, want);
+}
+
+TEST(Hidden, RepeatedEarlyStopsAndAbandonedIterators) {
+  td::DataLoader loader(counting(500), {.batch_size = 3, .shuffle = true, .num_workers = 4});
+  for (int i = 0; i < 20; ++i) {
+    auto it = loader.begin();  // abandoned after one batch: workers must be stopped and joined
+    EXPECT_EQ(it->target.size(0), 3);
+  }
+  EXPECT_EQ(epoch_targets(loader).size(), 500u);
+}
+
+TEST(Hidden, LoaderOutlivedByIterator) {
+  std::optional<td::DataLoader::Iterator> it;
+  {
+    td::DataLoader loader(counting(20), {.batch_size = 4, .num_workers = 2});
+    it.emplace(loader.begin());
+  }
+  int64_t n = 0;
+  for (; *it != std::default_sentinel; ++*it) n += (**it).target.size(0);
+  EXPECT_EQ(n, 20);
+}
+
+TEST(Hidden, MismatchedSampleShapesNameTheEntry) {
+  class Ragged : public td::Dataset {
+   public:
+    td::Example get(int64_t i) const override {
+      return {tt::zeros({i + 1}), tt::full({}, i, tt::kInt64)};
+    }
+    int64_t size() const override { return 4; }
+  };
+  td::DataLoader loader(std::make_shared<Ragged>(), {.batch_size = 2, .num_workers = 1});
+  TT_EXPECT_THROW_WITH(loader.begin(), tt::ValueError, "stack", "[1]", "[2]", "entry 1");
+}
+
+}  // namespace

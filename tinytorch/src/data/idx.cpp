@@ -1,0 +1,188 @@
+// Reading IDX files (MNIST, Fashion-MNIST), gzip-compressed or plain. See tinytorch/data/idx.h.
+#include "tinytorch/data/idx.h"
+
+#include <zlib.h>
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "tinytorch/core/exception.h"
+#include "tinytorch/core/scalar_type.h"
+
+namespace tinytorch::data {
+namespace {
+
+// Owns a zlib gzFile. gzopen/gzread read plain files too ("transparent" mode), so one code path
+// serves both .gz and uncompressed files.
+class GzReader {
+ public:
+  explicit GzReader(const std::string& path) : path_(path) {
+    TT_CHECK(std::filesystem::is_regular_file(path), "read_idx: cannot open '", path,
+             "': no such file (expected an IDX file, e.g. train-images-idx3-ubyte.gz)");
+    file_ = gzopen(path.c_str(), "rb");
+    TT_CHECK(file_ != nullptr, "read_idx: cannot open '", path, "'");
+    gzbuffer(file_, 1 << 17);  // 128 KiB reads: fewer system calls for the 47 MB image file
+  }
+  ~GzReader() {
+    if (file_ != nullptr) gzclose(file_);
+  }
+  GzReader(const GzReader&) = delete;
+  GzReader& operator=(const GzReader&) = delete;
+
+  // Reads up to n bytes into dst; returns how many were read (< n only at the end of the data).
+  // A corrupt or cut-off gzip stream throws.
+  int64_t read(void* dst, int64_t n) {
+    int64_t total = 0;
+    auto* out = static_cast<unsigned char*>(dst);
+    while (total < n) {
+      // gzread takes an unsigned count; read in chunks of at most 1 GiB.
+      const auto chunk = static_cast<unsigned>(std::min<int64_t>(n - total, int64_t{1} << 30));
+      const int got = gzread(file_, out + total, chunk);
+      int errnum = Z_OK;
+      const char* msg = gzerror(file_, &errnum);
+      TT_CHECK(got >= 0 && errnum == Z_OK, "read_idx: '", path_,
+               "' is not a valid gzip file or is corrupt (zlib: ", msg,
+               "); expected a gzip-compressed or plain IDX file");
+      if (got == 0) break;  // end of data
+      total += got;
+    }
+    return total;
+  }
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  gzFile file_ = nullptr;
+};
+
+// [[maybe_unused]]: the helpers below serve read_idx_header, whose body is the learner's.
+[[maybe_unused]] uint32_t big_endian_u32(const unsigned char* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+
+[[maybe_unused]] const char* idx_type_name(unsigned code) {
+  switch (code) {
+    case 0x08:
+      return "unsigned byte";
+    case 0x09:
+      return "signed byte";
+    case 0x0B:
+      return "int16";
+    case 0x0C:
+      return "int32";
+    case 0x0D:
+      return "float32";
+    case 0x0E:
+      return "float64";
+    default:
+      return "unknown";
+  }
+}
+
+// Reads and validates the IDX header (magic number and sizes). Returns the shape.
+std::vector<int64_t> read_idx_header(GzReader& in) {
+  // BEGIN SOLUTION
+  const std::string& path = in.path();
+  std::array<unsigned char, 4> magic{};
+  const int64_t got = in.read(magic.data(), 4);
+  TT_CHECK(got > 0, "read_idx: '", path, "' is empty (0 bytes); expected an IDX header");
+  TT_CHECK(got == 4, "read_idx: '", path,
+           "' is too short: expected a 4-byte IDX magic number, got ", got, " bytes");
+  // Bytes 0-1 are zero, byte 2 is the element type, byte 3 the number of dims.
+  const uint32_t magic_number = big_endian_u32(magic.data());
+  TT_CHECK(magic[0] == 0 && magic[1] == 0 && magic[3] >= 1 && magic[3] <= 4, "read_idx: '", path,
+           "' has bad magic number 0x", std::hex, magic_number, std::dec,
+           "; expected 0x00000803 (images) or 0x00000801 (labels) — is this an IDX file?");
+  TT_CHECK(magic[2] == 0x08, "read_idx: '", path, "' has IDX type code 0x", std::hex,
+           unsigned{magic[2]}, std::dec, " (", idx_type_name(magic[2]),
+           "); only type code 0x08 (unsigned byte) is supported");
+
+  const int ndim = magic[3];
+  std::array<unsigned char, 16> dims_raw{};
+  const int64_t got_dims = in.read(dims_raw.data(), 4 * ndim);
+  TT_CHECK(got_dims == 4 * ndim, "read_idx: '", path, "' is truncated: expected a ", 4 + 4 * ndim,
+           "-byte header for ", ndim, " dims, got ", 4 + got_dims, " bytes");
+  std::vector<int64_t> shape;
+  int64_t numel = 1;
+  constexpr int64_t kMaxElements = int64_t{1} << 34;  // 16 GiB of bytes: a sanity bound
+  for (int d = 0; d < ndim; ++d) {
+    const int64_t size = big_endian_u32(dims_raw.data() + 4 * d);
+    TT_CHECK(size > 0, "read_idx: '", path, "' has size 0 in dim ", d,
+             " of its header; expected every dim > 0");
+    TT_CHECK(size <= kMaxElements / numel, "read_idx: '", path,
+             "' has implausibly large dims in its header (more than 2^34 elements)");
+    numel *= size;
+    shape.push_back(size);
+  }
+  return shape;
+  // END SOLUTION
+}
+
+}  // namespace
+
+Tensor read_idx(const std::string& path, ScalarType dtype) {
+  TT_CHECK_TYPE(dtype == kInt64 || dtype == kFloat32 || dtype == kFloat64,
+                "read_idx: dtype must be int64, float32 or float64, got ", to_string(dtype));
+  GzReader in(path);
+  const std::vector<int64_t> shape = read_idx_header(in);
+  const int64_t header_bytes = 4 + 4 * static_cast<int64_t>(shape.size());
+  int64_t numel = 1;
+  for (const int64_t s : shape) numel *= s;
+
+  // The payload: exactly numel bytes, then nothing.
+  std::vector<unsigned char> bytes(static_cast<size_t>(numel));
+  const int64_t got = in.read(bytes.data(), numel);
+  TT_CHECK(got == numel, "read_idx: '", path, "' is truncated: the header promises shape ",
+           IntArrayRef(shape), " so expected ", header_bytes + numel, " bytes, got ",
+           header_bytes + got, " bytes");
+  std::array<unsigned char, 4096> rest{};
+  int64_t extra = 0;
+  for (int64_t n = in.read(rest.data(), rest.size()); n > 0;
+       n = in.read(rest.data(), rest.size())) {
+    extra += n;
+  }
+  TT_CHECK(extra == 0, "read_idx: '", path, "' has ", extra,
+           " unexpected trailing bytes: the header promises shape ", IntArrayRef(shape),
+           " so expected ", header_bytes + numel, " bytes, got ", header_bytes + numel + extra);
+
+  Tensor out = empty(shape, TensorOptions(dtype));
+  dispatch_all_types(dtype, "read_idx", [&]<typename T>() {
+    T* dst = out.data_ptr<T>();  // [numel], contiguous
+    for (size_t i = 0; i < bytes.size(); ++i) dst[i] = static_cast<T>(bytes[i]);
+  });
+  return out;
+}
+
+TensorDataset load_fashion_mnist(const std::string& dir, bool train) {
+  const std::string prefix = train ? "train" : "t10k";
+  // Debian ships the .gz files; an unpacked copy works too.
+  auto find = [&](const std::string& stem) {
+    const std::string base = dir + "/" + prefix + "-" + stem;
+    if (std::filesystem::exists(base + ".gz")) return base + ".gz";
+    TT_CHECK(std::filesystem::exists(base), "load_fashion_mnist: neither '", base, ".gz' nor '",
+             base,
+             "' exists (install Debian's dataset-fashion-mnist package, or pass the "
+             "directory that holds the files)");
+    return base;
+  };
+  const std::string images_path = find("images-idx3-ubyte");
+  const std::string labels_path = find("labels-idx1-ubyte");
+  Tensor images = read_idx(images_path, kFloat32);  // [N, H, W], values 0 … 255
+  Tensor labels = read_idx(labels_path, kInt64);    // [N], values 0 … 9
+  TT_CHECK(images.dim() == 3, "load_fashion_mnist: '", images_path,
+           "' should hold images [N, H, W], got shape ", images.sizes());
+  TT_CHECK(labels.dim() == 1, "load_fashion_mnist: '", labels_path,
+           "' should hold labels [N], got shape ", labels.sizes());
+  TT_CHECK(images.size(0) == labels.size(0), "load_fashion_mnist: '", images_path, "' has ",
+           images.size(0), " images but '", labels_path, "' has ", labels.size(0), " labels");
+  images.div_(255.0);  // [0, 255] → [0, 1]
+  // [N, H, W] → [N, 1, H, W]: one channel, the layout convolution layers expect.
+  return TensorDataset(images.unsqueeze(1), labels);
+}
+
+}  // namespace tinytorch::data
