@@ -112,7 +112,9 @@ constexpr int64_t round_up(int64_t x, int64_t multiple) {
   return (x + multiple - 1) / multiple * multiple;
 }
 
-constexpr int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
+constexpr int64_t ceil_div(int64_t x, int64_t y) {
+  return (x + y - 1) / y;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Packing buffers: 64-byte aligned (one cache line, and what aligned AVX loads need), owned per
@@ -558,9 +560,13 @@ void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, doub
   gemm_blocked(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-bool gemm_fast_uses_avx2() { return cpu_has_avx2_fma() && !avx2_disabled_by_env(); }
+bool gemm_fast_uses_avx2() {
+  return cpu_has_avx2_fma() && !avx2_disabled_by_env();
+}
 
-void set_gemm_num_threads(int n) { g_num_threads.store(n > 0 ? n : 0, std::memory_order_relaxed); }
+void set_gemm_num_threads(int n) {
+  g_num_threads.store(n > 0 ? n : 0, std::memory_order_relaxed);
+}
 
 int gemm_num_threads() {
   const int n = g_num_threads.load(std::memory_order_relaxed);
