@@ -346,10 +346,11 @@ int reset_module(const Options& opts) {
       problems.push_back(file + ":" + std::to_string(e.line) + ": " + e.message);
     }
     if (parsed.errors.empty() && parsed.regions.empty()) {
-      problems.push_back(file +
-                         ": has no // BEGIN SOLUTION regions left; restore it from your "
-                         "release (e.g. git checkout -- " +
-                         file + ")");
+      problems.push_back(
+          file +
+          ": has no solution regions (BEGIN/END SOLUTION markers) left; restore it from your "
+          "release (e.g. git checkout -- " +
+          file + ")");
     }
     if (parsed.errors.empty()) {
       outputs.emplace_back(file, tito::markers::stubbed_text(parsed, tito::stub_context(m, file)));
