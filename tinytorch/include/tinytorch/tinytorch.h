@@ -1,6 +1,10 @@
 // tinytorch/tinytorch.h — everything, in one include (like <torch/torch.h>).
 #pragma once
 
+#include "tinytorch/autograd/engine.h"
+#include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/autograd/gradcheck.h"
+#include "tinytorch/autograd/node.h"
 #include "tinytorch/core/allocator.h"
 #include "tinytorch/core/exception.h"
 #include "tinytorch/core/generator.h"
@@ -15,3 +19,4 @@
 #include "tinytorch/data/dataset.h"
 #include "tinytorch/data/idx.h"
 #include "tinytorch/data/transforms.h"
+#include "tinytorch/nn/functional.h"

@@ -18,6 +18,14 @@ std::string_view to_string(ScalarType t) {
   return "unknown";
 }
 
+ScalarType scalar_type_from_string(std::string_view name) {
+  for (ScalarType t : {kBool, kInt64, kFloat32, kFloat64}) {
+    if (to_string(t) == name) return t;
+  }
+  TT_CHECK_VALUE(false, "unknown dtype '", name, "' (expected bool, int64, float32 or float64)");
+  return kFloat32;  // unreachable
+}
+
 std::ostream& operator<<(std::ostream& os, ScalarType t) {
   return os << to_string(t);
 }

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "tinytorch/core/shape.h"
+#include "tinytorch/native/tensor_ops.h"
 #include "tinytorch/core/tensor.h"
 
 namespace tinytorch {
@@ -173,9 +174,9 @@ Tensor make_view(const Tensor& self, std::vector<int64_t> sizes, std::vector<int
 }
 }  // namespace
 
-Tensor Tensor::as_strided(IntArrayRef sizes, IntArrayRef strides,
-                          std::optional<int64_t> storage_offset) const {
-  const int64_t offset = storage_offset.value_or(this->storage_offset());
+Tensor native::as_strided(const Tensor& self, IntArrayRef sizes, IntArrayRef strides,
+                          std::optional<int64_t> storage_offset) {
+  const int64_t offset = storage_offset.value_or(self.storage_offset());
   TT_CHECK(sizes.size() == strides.size(), "as_strided: got ", sizes.size(), " sizes but ",
            strides.size(), " strides");
   TT_CHECK(offset >= 0, "as_strided: negative storage offset ", offset);
@@ -184,51 +185,51 @@ Tensor Tensor::as_strided(IntArrayRef sizes, IntArrayRef strides,
   for (size_t i = 0; i < sizes.size(); ++i) {
     TT_CHECK(sizes[i] >= 0, "as_strided: negative size ", sizes[i], " in ", sizes);
     TT_CHECK(strides[i] >= 0, "as_strided: negative stride ", strides[i], " in ", strides);
-    if (sizes[i] == 0) return make_view(*this, sizes.vec(), strides.vec(), offset);
+    if (sizes[i] == 0) return make_view(self, sizes.vec(), strides.vec(), offset);
     last += (sizes[i] - 1) * strides[i];
   }
-  const auto capacity = static_cast<int64_t>(storage().nbytes()) / element_size();
+  const auto capacity = static_cast<int64_t>(self.storage().nbytes()) / self.element_size();
   TT_CHECK(last < capacity, "as_strided: sizes ", sizes, " and strides ", strides, " with offset ",
            offset, " reach element ", last, " but the storage holds only ", capacity, " elements");
-  return make_view(*this, sizes.vec(), strides.vec(), offset);
+  return make_view(self, sizes.vec(), strides.vec(), offset);
 }
 
-Tensor Tensor::view(IntArrayRef shape) const {
+Tensor native::view(const Tensor& self, IntArrayRef shape) {
   // BEGIN SOLUTION
-  std::vector<int64_t> sizes = infer_size(shape, numel());
-  auto strides = compute_view_strides(this->sizes(), this->strides(), sizes);
+  std::vector<int64_t> sizes = infer_size(shape, self.numel());
+  auto strides = compute_view_strides(self.sizes(), self.strides(), sizes);
   TT_CHECK(strides.has_value(), "view size ", IntArrayRef(sizes),
-           " is not compatible with input tensor's size ", this->sizes(), " and stride ",
-           this->strides(),
+           " is not compatible with input tensor's size ", self.sizes(), " and stride ",
+           self.strides(),
            " (at least one dimension spans across two contiguous subspaces). "
            "Use .reshape(...) instead.");
-  return make_view(*this, std::move(sizes), std::move(*strides), storage_offset());
+  return make_view(self, std::move(sizes), std::move(*strides), self.storage_offset());
   // END SOLUTION
 }
 
-Tensor Tensor::reshape(IntArrayRef shape) const {
+Tensor native::reshape(const Tensor& self, IntArrayRef shape) {
   // BEGIN SOLUTION
-  std::vector<int64_t> sizes = infer_size(shape, numel());
-  if (auto strides = compute_view_strides(this->sizes(), this->strides(), sizes)) {
-    return make_view(*this, std::move(sizes), std::move(*strides), storage_offset());
+  std::vector<int64_t> sizes = infer_size(shape, self.numel());
+  if (auto strides = compute_view_strides(self.sizes(), self.strides(), sizes)) {
+    return make_view(self, std::move(sizes), std::move(*strides), self.storage_offset());
   }
-  return clone().view(sizes);  // the elements are not evenly spaced: copy them first
+  return self.clone().view(sizes);  // the elements are not evenly spaced: copy them first
   // END SOLUTION
 }
 
-Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
+Tensor native::transpose(const Tensor& self, int64_t dim0, int64_t dim1) {
   // BEGIN SOLUTION
-  if (dim() == 0) {
+  if (self.dim() == 0) {
     wrap_dim(dim0, 0, "transpose");
     wrap_dim(dim1, 0, "transpose");
-    return make_view(*this, {}, {}, storage_offset());
+    return make_view(self, {}, {}, self.storage_offset());
   }
-  const int64_t d0 = wrap_dim(dim0, dim(), "transpose");
-  const int64_t d1 = wrap_dim(dim1, dim(), "transpose");
-  std::vector<int64_t> sizes = this->sizes().vec(), strides = this->strides().vec();
+  const int64_t d0 = wrap_dim(dim0, self.dim(), "transpose");
+  const int64_t d1 = wrap_dim(dim1, self.dim(), "transpose");
+  std::vector<int64_t> sizes = self.sizes().vec(), strides = self.strides().vec();
   std::swap(sizes[d0], sizes[d1]);
   std::swap(strides[d0], strides[d1]);
-  return make_view(*this, std::move(sizes), std::move(strides), storage_offset());
+  return make_view(self, std::move(sizes), std::move(strides), self.storage_offset());
   // END SOLUTION
 }
 
@@ -238,72 +239,72 @@ Tensor Tensor::t() const {
   return dim() < 2 ? transpose(0, 0) : transpose(0, 1);
 }
 
-Tensor Tensor::permute(IntArrayRef dims) const {
+Tensor native::permute(const Tensor& self, IntArrayRef dims) {
   // BEGIN SOLUTION
-  TT_CHECK(static_cast<int64_t>(dims.size()) == dim(), "permute(): number of dims ", dims.size(),
-           " in ", dims, " doesn't match the tensor's ", dim(), " dims");
+  TT_CHECK(static_cast<int64_t>(dims.size()) == self.dim(), "permute(): number of dims ", dims.size(),
+           " in ", dims, " doesn't match the tensor's ", self.dim(), " dims");
   std::vector<int64_t> sizes(dims.size()), strides(dims.size());
   std::vector<bool> seen(dims.size(), false);
   for (size_t i = 0; i < dims.size(); ++i) {
-    const int64_t d = wrap_dim(dims[i], dim(), "permute");
+    const int64_t d = wrap_dim(dims[i], self.dim(), "permute");
     TT_CHECK(!seen[d], "permute(): duplicate dims are not allowed (got ", dims, ")");
     seen[d] = true;
-    sizes[i] = this->sizes()[d];
-    strides[i] = this->strides()[d];
+    sizes[i] = self.sizes()[d];
+    strides[i] = self.strides()[d];
   }
-  return make_view(*this, std::move(sizes), std::move(strides), storage_offset());
+  return make_view(self, std::move(sizes), std::move(strides), self.storage_offset());
   // END SOLUTION
 }
 
-Tensor Tensor::squeeze() const {
+Tensor native::squeeze(const Tensor& self) {
   // BEGIN SOLUTION
   std::vector<int64_t> sizes, strides;
-  for (int64_t d = 0; d < dim(); ++d) {
-    if (this->sizes()[d] != 1) {
-      sizes.push_back(this->sizes()[d]);
-      strides.push_back(this->strides()[d]);
+  for (int64_t d = 0; d < self.dim(); ++d) {
+    if (self.sizes()[d] != 1) {
+      sizes.push_back(self.sizes()[d]);
+      strides.push_back(self.strides()[d]);
     }
   }
-  return make_view(*this, std::move(sizes), std::move(strides), storage_offset());
+  return make_view(self, std::move(sizes), std::move(strides), self.storage_offset());
   // END SOLUTION
 }
 
-Tensor Tensor::squeeze(int64_t dim) const {
+Tensor native::squeeze(const Tensor& self, int64_t dim) {
   // BEGIN SOLUTION
-  const int64_t d = wrap_dim(dim, this->dim(), "squeeze");
-  std::vector<int64_t> sizes = this->sizes().vec(), strides = this->strides().vec();
-  if (this->dim() > 0 && sizes[d] == 1) {
+  const int64_t d = wrap_dim(dim, self.dim(), "squeeze");
+  std::vector<int64_t> sizes = self.sizes().vec(), strides = self.strides().vec();
+  if (self.dim() > 0 && sizes[d] == 1) {
     sizes.erase(sizes.begin() + d);
     strides.erase(strides.begin() + d);
   }
-  return make_view(*this, std::move(sizes), std::move(strides), storage_offset());
+  return make_view(self, std::move(sizes), std::move(strides), self.storage_offset());
   // END SOLUTION
 }
 
-Tensor Tensor::unsqueeze(int64_t dim) const {
+Tensor native::unsqueeze(const Tensor& self, int64_t dim) {
   // BEGIN SOLUTION
-  const int64_t d = wrap_dim(dim, this->dim() + 1, "unsqueeze");
-  std::vector<int64_t> sizes = this->sizes().vec(), strides = this->strides().vec();
+  const int64_t d = wrap_dim(dim, self.dim() + 1, "unsqueeze");
+  std::vector<int64_t> sizes = self.sizes().vec(), strides = self.strides().vec();
   // The new dim has size 1, so its stride is never used to step; pick the value that keeps a
   // contiguous tensor contiguous (the stride of the dim it sits in front of, times its size).
-  const int64_t stride = d < this->dim() ? sizes[d] * strides[d] : 1;
+  const int64_t stride = d < self.dim() ? sizes[d] * strides[d] : 1;
   sizes.insert(sizes.begin() + d, 1);
   strides.insert(strides.begin() + d, stride);
-  return make_view(*this, std::move(sizes), std::move(strides), storage_offset());
+  return make_view(self, std::move(sizes), std::move(strides), self.storage_offset());
   // END SOLUTION
 }
 
-Tensor Tensor::expand(IntArrayRef sizes) const {
+Tensor native::expand(const Tensor& self, IntArrayRef sizes) {
   // BEGIN SOLUTION
   // Broadcasting without copying: a dim of size 1 becomes size n with stride 0, so all n
   // positions read the same element. New leading dims also get stride 0.
   //   [3, 1] strides [1, 1]  expand({3, 4}) →  [3, 4] strides [1, 0]
   const auto n = static_cast<int64_t>(sizes.size());
-  TT_CHECK(n >= dim(), "expand: the number of sizes provided (", n,
-           ") must be greater or equal to the number of dimensions in the tensor (", dim(), ")");
+  TT_CHECK(n >= self.dim(), "expand: the number of sizes provided (", n,
+           ") must be greater or equal to the number of dimensions in the tensor (", self.dim(), ")");
   std::vector<int64_t> new_sizes(n), new_strides(n);
   for (int64_t i = n - 1; i >= 0; --i) {
-    const int64_t self_d = i - (n - dim());  // the matching dim of self, < 0 for a new dim
+    const int64_t self_d = i - (n - self.dim());  // the matching dim of self, < 0 for a new dim
     const int64_t want = sizes[i];
     if (self_d < 0) {
       TT_CHECK(want >= 0, "expand: the expanded size ", want, " is not allowed in a leading, ",
@@ -312,20 +313,20 @@ Tensor Tensor::expand(IntArrayRef sizes) const {
       new_strides[i] = 0;
       continue;
     }
-    const int64_t have = this->sizes()[self_d];
+    const int64_t have = self.sizes()[self_d];
     if (want == -1 || want == have) {
       new_sizes[i] = have;
-      new_strides[i] = this->strides()[self_d];
+      new_strides[i] = self.strides()[self_d];
     } else {
       TT_CHECK(have == 1, "The expanded size of the tensor (", want,
                ") must match the existing size (", have, ") at non-singleton dimension ", i,
-               ".  Target sizes: ", sizes, ".  Tensor sizes: ", this->sizes());
+               ".  Target sizes: ", sizes, ".  Tensor sizes: ", self.sizes());
       TT_CHECK(want >= 0, "expand: invalid target size ", want, " in ", sizes);
       new_sizes[i] = want;
       new_strides[i] = 0;
     }
   }
-  return make_view(*this, std::move(new_sizes), std::move(new_strides), storage_offset());
+  return make_view(self, std::move(new_sizes), std::move(new_strides), self.storage_offset());
   // END SOLUTION
 }
 
@@ -343,29 +344,29 @@ Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
   // END SOLUTION
 }
 
-Tensor Tensor::select(int64_t dim, int64_t index) const {
+Tensor native::select(const Tensor& self, int64_t dim, int64_t index) {
   // BEGIN SOLUTION
-  TT_CHECK_INDEX(this->dim() > 0, "select() cannot be applied to a 0-dim tensor.");
-  const int64_t d = wrap_dim(dim, this->dim(), "select");
-  const int64_t size = sizes()[d];
+  TT_CHECK_INDEX(self.dim() > 0, "select() cannot be applied to a 0-dim tensor.");
+  const int64_t d = wrap_dim(dim, self.dim(), "select");
+  const int64_t size = self.sizes()[d];
   TT_CHECK_INDEX(index >= -size && index < size, "select(): index ", index,
-                 " out of range for tensor of size ", sizes(), " at dimension ", d);
+                 " out of range for tensor of size ", self.sizes(), " at dimension ", d);
   if (index < 0) index += size;
-  std::vector<int64_t> sizes = this->sizes().vec(), strides = this->strides().vec();
-  const int64_t offset = storage_offset() + index * strides[d];
+  std::vector<int64_t> sizes = self.sizes().vec(), strides = self.strides().vec();
+  const int64_t offset = self.storage_offset() + index * strides[d];
   sizes.erase(sizes.begin() + d);
   strides.erase(strides.begin() + d);
-  return make_view(*this, std::move(sizes), std::move(strides), offset);
+  return make_view(self, std::move(sizes), std::move(strides), offset);
   // END SOLUTION
 }
 
-Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end,
-                     int64_t step) const {
+Tensor native::slice(const Tensor& self, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end,
+                     int64_t step) {
   // BEGIN SOLUTION
-  TT_CHECK_INDEX(this->dim() > 0, "slice() cannot be applied to a 0-dim tensor.");
+  TT_CHECK_INDEX(self.dim() > 0, "slice() cannot be applied to a 0-dim tensor.");
   TT_CHECK_VALUE(step > 0, "slice step must be positive (got ", step, ")");
-  const int64_t d = wrap_dim(dim, this->dim(), "slice");
-  const int64_t size = sizes()[d];
+  const int64_t d = wrap_dim(dim, self.dim(), "slice");
+  const int64_t size = self.sizes()[d];
   // Python slice semantics: negative bounds count from the end, then clamp into [0, size].
   auto clamp_bound = [size](int64_t v) {
     if (v < 0) v += size;
@@ -373,11 +374,11 @@ Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<in
   };
   const int64_t s = clamp_bound(start.value_or(0));
   const int64_t e = std::max(s, clamp_bound(end.value_or(size)));
-  std::vector<int64_t> sizes = this->sizes().vec(), strides = this->strides().vec();
-  const int64_t offset = storage_offset() + s * strides[d];
+  std::vector<int64_t> sizes = self.sizes().vec(), strides = self.strides().vec();
+  const int64_t offset = self.storage_offset() + s * strides[d];
   sizes[d] = (e - s + step - 1) / step;  // ceil((e - s) / step)
   strides[d] *= step;
-  return make_view(*this, std::move(sizes), std::move(strides), offset);
+  return make_view(self, std::move(sizes), std::move(strides), offset);
   // END SOLUTION
 }
 

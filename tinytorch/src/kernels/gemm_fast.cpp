@@ -42,16 +42,16 @@
 // synchronisation is the join at the end. (The alternative, a B panel packed by all threads
 // together and then shared, needs two barriers per rank-KC update and leaves half of each
 // thread's B panel in the other core's cache; on the 2-core Zen 3 it measured up to ~10% slower
-// at N = 256 and no faster at larger N.)
-#include <omp.h>
-
+// at N = 256 and no faster at larger N.) The strips are handed out by tinytorch::parallel_for, so
+// the thread count is the framework's one (set_num_threads, TINYTORCH_NUM_THREADS).
 #include <algorithm>
-#include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
 
+#include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/gemm.h"
 
 // The AVX2 micro-kernel exists only on x86; elsewhere the portable one is always used.
@@ -84,7 +84,7 @@ namespace {
 // its own panel). NC = 4080 (a multiple of NR) gives 4 MiB for float; a strip of C narrower than
 // NC just means a single jc iteration.
 //
-// Measured on a 2-core Zen 3 EPYC (bench/gemm_bench.cpp): any KC in 192..384 with MC in 72..192
+// Measured on a 2-core Zen 3 EPYC (./tito bench sgemm): any KC in 192..384 with MC in 72..192
 // performs within the run-to-run noise (about 5%) of these values; they sit in the middle of
 // that plateau. What matters is the order of magnitude: each block must fit its cache level.
 // ---------------------------------------------------------------------------------------------
@@ -103,7 +103,7 @@ struct Blocking<double> {
   static constexpr int64_t KC = 256, MC = 72, NC = 4080;
 };
 
-// Problems with fewer multiply-adds than this (about 7 us of work) run on the calling thread:
+// Problems with no more multiply-adds than this (about 7 us of work) run on the calling thread:
 // starting and synchronising a thread team costs microseconds, which eats the gain. On the
 // 2-core Zen 3, two threads start to win at about N = 64 for square matrices.
 constexpr double kMinMultiplyAddsForThreads = 64.0 * 64.0 * 64.0;
@@ -393,8 +393,6 @@ MicroKernel<T> select_kernel() {
   return microkernel_portable<T>;
 }
 
-std::atomic<int> g_num_threads{0};  // 0: use omp_get_max_threads()
-
 // ---------------------------------------------------------------------------------------------
 // Macro-kernel: loops 2 and 1 of the nest, over the micro-tiles of one MC x NC block of C.
 //
@@ -504,46 +502,31 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   const StridedView<T> b = trans_b ? StridedView<T>{B, 1, ldb} : StridedView<T>{B, ldb, 1};
   const MicroKernel<T> kernel = select_kernel<T>();
 
-  // How many threads: small problems stay on the calling thread, and each thread needs at least
-  // one micro-tile row or column of C.
+  // Which way to cut C into strips of whole micro-tiles, one strip per thread: every thread packs
+  // all of the operand that is not split, so split the dimension whose operand is the larger
+  // one. Splitting columns (N) makes every thread pack all of op(A) (M x K) and its own columns
+  // of op(B); splitting rows (M) the reverse. Each thread needs at least one tile.
   const int64_t row_tiles = ceil_div(M, Blk::MR), col_tiles = ceil_div(N, Blk::NR);
-  int64_t num_threads = gemm_num_threads();
-  if (static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K) <
-      kMinMultiplyAddsForThreads) {
-    num_threads = 1;
-  }
-  num_threads = std::min(num_threads, std::max(row_tiles, col_tiles));
-  if (num_threads <= 1) {
-    gemm_one_thread(M, N, K, alpha, a, b, beta, C, ldc, kernel);
-    return;
-  }
+  const int64_t threads = std::min<int64_t>(get_num_threads(), std::max(row_tiles, col_tiles));
+  const bool split_columns = col_tiles >= threads && (N >= M || row_tiles < threads);
+  const int64_t tiles = split_columns ? col_tiles : row_tiles;
+  // parallel_for runs on the calling thread when there are no more than grain_size tiles: make
+  // that the number of tiles holding kMinMultiplyAddsForThreads multiply-adds.
+  const double work_per_tile =
+      static_cast<double>(split_columns ? Blk::NR * M : Blk::MR * N) * static_cast<double>(K);
+  const auto grain = static_cast<int64_t>(std::ceil(kMinMultiplyAddsForThreads / work_per_tile));
 
-  // Which way to cut C into strips: every thread packs all of the operand that is not split, so
-  // split the dimension whose operand is the larger one. Splitting columns (N) makes every thread
-  // pack all of op(A) (M x K) and its own columns of op(B); splitting rows (M) the reverse.
-  const bool split_columns = col_tiles >= num_threads && (N >= M || row_tiles < num_threads);
-  const int team_size = static_cast<int>(num_threads);
-
-#pragma omp parallel num_threads(team_size)
-  {
-    // The team may be smaller than asked for (e.g. when nested), so cut by its actual size.
-    const int64_t thread = omp_get_thread_num(), team = omp_get_num_threads();
+  parallel_for(0, tiles, grain, [&](int64_t first_tile, int64_t end_tile) {
     if (split_columns) {
-      const int64_t width = round_up(ceil_div(N, team), Blk::NR);  // whole micro-tiles
-      const int64_t j0 = std::min(N, thread * width), j1 = std::min(N, j0 + width);
-      if (j0 < j1) {
-        gemm_one_thread(M, j1 - j0, K, alpha, a, StridedView<T>{b.at(0, j0), b.rs, b.cs}, beta,
-                        C + j0, ldc, kernel);
-      }
+      const int64_t j0 = first_tile * Blk::NR, j1 = std::min(N, end_tile * Blk::NR);
+      gemm_one_thread(M, j1 - j0, K, alpha, a, StridedView<T>{b.at(0, j0), b.rs, b.cs}, beta,
+                      C + j0, ldc, kernel);
     } else {
-      const int64_t height = round_up(ceil_div(M, team), Blk::MR);
-      const int64_t i0 = std::min(M, thread * height), i1 = std::min(M, i0 + height);
-      if (i0 < i1) {
-        gemm_one_thread(i1 - i0, N, K, alpha, StridedView<T>{a.at(i0, 0), a.rs, a.cs}, b, beta,
-                        C + i0 * ldc, ldc, kernel);
-      }
+      const int64_t i0 = first_tile * Blk::MR, i1 = std::min(M, end_tile * Blk::MR);
+      gemm_one_thread(i1 - i0, N, K, alpha, StridedView<T>{a.at(i0, 0), a.rs, a.cs}, b, beta,
+                      C + i0 * ldc, ldc, kernel);
     }
-  }
+  });
 }
 
 }  // namespace
@@ -562,15 +545,6 @@ void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, doub
 
 bool gemm_fast_uses_avx2() {
   return cpu_has_avx2_fma() && !avx2_disabled_by_env();
-}
-
-void set_gemm_num_threads(int n) {
-  g_num_threads.store(n > 0 ? n : 0, std::memory_order_relaxed);
-}
-
-int gemm_num_threads() {
-  const int n = g_num_threads.load(std::memory_order_relaxed);
-  return n > 0 ? n : omp_get_max_threads();
 }
 
 }  // namespace tinytorch::kernels

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "tinytorch/kernels/loops.h"
+#include "tinytorch/native/tensor_ops.h"
 
 namespace tinytorch {
 
@@ -297,20 +298,20 @@ ScalarType div_type(ScalarType t) {
 
 // ── out-of-place ───────────────────────────────────────────────────────────────────────────
 
-Tensor Tensor::add(const Tensor& other, const Scalar& alpha) const {
-  const ScalarType ct = result_type(*this, other);
+Tensor native::add(const Tensor& self, const Tensor& other, const Scalar& alpha) {
+  const ScalarType ct = result_type(self, other);
   check_alpha("add", ct, alpha);
-  return binary_op("add", *this, other, ct, {}, add_fn(alpha));
+  return binary_op("add", self, other, ct, {}, add_fn(alpha));
 }
 Tensor Tensor::add(const Scalar& other, const Scalar& alpha) const {
   const ScalarType ct = result_type(*this, other);
   return add(scalar_tensor(other, ct), alpha);
 }
-Tensor Tensor::sub(const Tensor& other, const Scalar& alpha) const {
-  const ScalarType ct = result_type(*this, other);
-  check_sub_bool(dtype(), other.dtype());
+Tensor native::sub(const Tensor& self, const Tensor& other, const Scalar& alpha) {
+  const ScalarType ct = result_type(self, other);
+  check_sub_bool(self.dtype(), other.dtype());
   check_alpha("sub", ct, alpha);
-  return binary_op("sub", *this, other, ct, {},
+  return binary_op("sub", self, other, ct, {},
                    add_fn(alpha.is_floating_point() ? Scalar(-alpha.to<double>())
                                                     : Scalar(-alpha.to<int64_t>())));
 }
@@ -323,22 +324,22 @@ Tensor rsub(const Tensor& self, const Scalar& other) {
   check_sub_bool(self.dtype(), other.type());
   return scalar_tensor(other, result_type(self, other)).sub(self);
 }
-Tensor Tensor::mul(const Tensor& other) const {
-  return binary_op("mul", *this, other, result_type(*this, other), {}, MulFn{});
+Tensor native::mul(const Tensor& self, const Tensor& other) {
+  return binary_op("mul", self, other, result_type(self, other), {}, MulFn{});
 }
 Tensor Tensor::mul(const Scalar& other) const {
   return mul(scalar_tensor(other, result_type(*this, other)));
 }
-Tensor Tensor::div(const Tensor& other) const {
-  return binary_op("div", *this, other, div_type(result_type(*this, other)), {}, DivFn{});
+Tensor native::div(const Tensor& self, const Tensor& other) {
+  return binary_op("div", self, other, div_type(result_type(self, other)), {}, DivFn{});
 }
 Tensor Tensor::div(const Scalar& other) const {
   return div(scalar_tensor(other, result_type(*this, other)));
 }
-Tensor Tensor::pow(const Tensor& exponent) const {
-  const ScalarType ct = result_type(*this, exponent);
+Tensor native::pow(const Tensor& self, const Tensor& exponent) {
+  const ScalarType ct = result_type(self, exponent);
   check_pow_not_bool("pow", ct);
-  return binary_op("pow", *this, exponent, ct, {}, PowFn{});
+  return binary_op("pow", self, exponent, ct, {}, PowFn{});
 }
 Tensor Tensor::pow(const Scalar& exponent) const {
   const ScalarType ct = result_type(*this, exponent);
@@ -352,10 +353,10 @@ Tensor pow(const Scalar& base, const Tensor& exponent) {
   return scalar_tensor(base, ct).pow(exponent);
 }
 
-Tensor Tensor::neg() const {
-  check_not_bool("neg: negation, the `-` operator,", *this,
+Tensor native::neg(const Tensor& self) {
+  check_not_bool("neg: negation, the `-` operator,", self,
                  "If you are trying to invert a mask, use logical_not() instead.");
-  return unary_op("neg", *this, dtype(), []<typename T>() {
+  return unary_op("neg", self, self.dtype(), []<typename T>() {
     return [](T a) -> T {
       if constexpr (std::is_same_v<T, int64_t>) {
         return static_cast<int64_t>(0 - static_cast<uint64_t>(a));
@@ -366,21 +367,21 @@ Tensor Tensor::neg() const {
   });
 }
 
-Tensor Tensor::exp() const {
-  return unary_op("exp", *this, float_compute_type(*this),
+Tensor native::exp(const Tensor& self) {
+  return unary_op("exp", self, float_compute_type(self),
                   []<typename T>() { return [](T a) -> T { return std::exp(a); }; });
 }
-Tensor Tensor::log() const {
-  return unary_op("log", *this, float_compute_type(*this),
+Tensor native::log(const Tensor& self) {
+  return unary_op("log", self, float_compute_type(self),
                   []<typename T>() { return [](T a) -> T { return std::log(a); }; });
 }
-Tensor Tensor::sqrt() const {
-  return unary_op("sqrt", *this, float_compute_type(*this),
+Tensor native::sqrt(const Tensor& self) {
+  return unary_op("sqrt", self, float_compute_type(self),
                   []<typename T>() { return [](T a) -> T { return std::sqrt(a); }; });
 }
-Tensor Tensor::abs() const {
-  check_not_bool("abs", *this, "Convert it first, e.g. x.to(tinytorch::kInt64).");
-  return unary_op("abs", *this, dtype(), []<typename T>() {
+Tensor native::abs(const Tensor& self) {
+  check_not_bool("abs", self, "Convert it first, e.g. x.to(tinytorch::kInt64).");
+  return unary_op("abs", self, self.dtype(), []<typename T>() {
     return [](T a) -> T {
       if constexpr (std::is_same_v<T, int64_t>) {
         return a < 0 ? static_cast<int64_t>(0 - static_cast<uint64_t>(a)) : a;
@@ -391,12 +392,12 @@ Tensor Tensor::abs() const {
   });
 }
 
-Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const {
+Tensor native::clamp(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max) {
   TT_CHECK(min || max, "clamp: at least one of 'min' or 'max' must not be None");
-  ScalarType ct = dtype();
+  ScalarType ct = self.dtype();
   if (min) ct = result_type(empty({1}, ct), *min);
   if (max) ct = result_type(empty({1}, ct), *max);
-  return unary_op("clamp", *this, ct, [min, max]<typename T>() {
+  return unary_op("clamp", self, ct, [min, max]<typename T>() {
     // Clamping to [lo, hi] with lo > hi gives hi everywhere, as in PyTorch; NaN stays NaN.
     const T lo = min ? min->to<T>() : std::numeric_limits<T>::lowest();
     const T hi = max ? max->to<T>() : std::numeric_limits<T>::max();
@@ -410,11 +411,11 @@ Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const
   });
 }
 
-Tensor Tensor::maximum(const Tensor& other) const {
-  return binary_op("maximum", *this, other, result_type(*this, other), {}, ExtremumFn<true>{});
+Tensor native::maximum(const Tensor& self, const Tensor& other) {
+  return binary_op("maximum", self, other, result_type(self, other), {}, ExtremumFn<true>{});
 }
-Tensor Tensor::minimum(const Tensor& other) const {
-  return binary_op("minimum", *this, other, result_type(*this, other), {}, ExtremumFn<false>{});
+Tensor native::minimum(const Tensor& self, const Tensor& other) {
+  return binary_op("minimum", self, other, result_type(self, other), {}, ExtremumFn<false>{});
 }
 
 #define TT_DEFINE_COMPARISON(name, Cmp)                                                        \
@@ -432,7 +433,7 @@ TT_DEFINE_COMPARISON(gt, std::greater<>)
 TT_DEFINE_COMPARISON(ge, std::greater_equal<>)
 #undef TT_DEFINE_COMPARISON
 
-Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
+Tensor native::where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   TT_CHECK_TYPE(condition.dtype() == kBool,
                 "where: expected condition to be a bool tensor, but got a tensor with dtype ",
                 condition.dtype(), " (hint: compare first, e.g. where(x > 0, x, y))");
@@ -461,19 +462,19 @@ Tensor Tensor::where(const Tensor& condition, const Tensor& other) const {
 
 // ── in-place ───────────────────────────────────────────────────────────────────────────────
 
-Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) {
-  const ScalarType ct = result_type(*this, other);
+Tensor& native::add_(Tensor& self, const Tensor& other, const Scalar& alpha) {
+  const ScalarType ct = result_type(self, other);
   check_alpha("add_", ct, alpha);
-  return binary_op_("add_", *this, other, ct, add_fn(alpha));
+  return binary_op_("add_", self, other, ct, add_fn(alpha));
 }
 Tensor& Tensor::add_(const Scalar& other, const Scalar& alpha) {
   return add_(scalar_tensor(other, result_type(*this, other)), alpha);
 }
-Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) {
-  const ScalarType ct = result_type(*this, other);
-  check_sub_bool(dtype(), other.dtype());
+Tensor& native::sub_(Tensor& self, const Tensor& other, const Scalar& alpha) {
+  const ScalarType ct = result_type(self, other);
+  check_sub_bool(self.dtype(), other.dtype());
   check_alpha("sub_", ct, alpha);
-  return binary_op_("sub_", *this, other, ct,
+  return binary_op_("sub_", self, other, ct,
                     add_fn(alpha.is_floating_point() ? Scalar(-alpha.to<double>())
                                                      : Scalar(-alpha.to<int64_t>())));
 }
@@ -481,24 +482,24 @@ Tensor& Tensor::sub_(const Scalar& other, const Scalar& alpha) {
   check_sub_bool(dtype(), other.type());
   return sub_(scalar_tensor(other, result_type(*this, other)), alpha);
 }
-Tensor& Tensor::mul_(const Tensor& other) {
-  return binary_op_("mul_", *this, other, result_type(*this, other), MulFn{});
+Tensor& native::mul_(Tensor& self, const Tensor& other) {
+  return binary_op_("mul_", self, other, result_type(self, other), MulFn{});
 }
 Tensor& Tensor::mul_(const Scalar& other) {
   return mul_(scalar_tensor(other, result_type(*this, other)));
 }
-Tensor& Tensor::div_(const Tensor& other) {
-  return binary_op_("div_", *this, other, div_type(result_type(*this, other)), DivFn{});
+Tensor& native::div_(Tensor& self, const Tensor& other) {
+  return binary_op_("div_", self, other, div_type(result_type(self, other)), DivFn{});
 }
 Tensor& Tensor::div_(const Scalar& other) {
   return div_(scalar_tensor(other, result_type(*this, other)));
 }
-Tensor& Tensor::pow_(const Scalar& exponent) {
-  const ScalarType ct = result_type(*this, exponent);
+Tensor& native::pow_(Tensor& self, const Scalar& exponent) {
+  const ScalarType ct = result_type(self, exponent);
   check_pow_not_bool("pow_", ct);
   TT_CHECK_VALUE(!is_integral(ct, false) || exponent.to<int64_t>() >= 0,
                  "pow_: integers to negative integer powers are not allowed");
-  return binary_op_("pow_", *this, scalar_tensor(exponent, ct), ct, PowFn{});
+  return binary_op_("pow_", self, scalar_tensor(exponent, ct), ct, PowFn{});
 }
 
 // The in-place unary ops run the out-of-place op and copy back, except where the dtype allows a
@@ -534,36 +535,36 @@ Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
   return copy_(r);
 }
 
-Tensor& Tensor::fill_(const Scalar& value) {
+Tensor& native::fill_(Tensor& self, const Scalar& value) {
   // Filling an expanded tensor is fine: every alias receives the same value.
-  dispatch_all_types(dtype(), "fill_", [&]<typename T>() {
+  dispatch_all_types(self.dtype(), "fill_", [&]<typename T>() {
     const T v = value.to<T>();
-    elementwise_kernel<T, T>(*this, std::array<Tensor, 0>{}, [v]() { return v; });
+    elementwise_kernel<T, T>(self, std::array<Tensor, 0>{}, [v]() { return v; });
   });
-  return *this;
+  return self;
 }
 
-Tensor& Tensor::copy_(const Tensor& src) {
-  std::vector<int64_t> shape = broadcast_all("copy_", {this, &src});
-  TT_CHECK(IntArrayRef(shape) == sizes(), "copy_: source of shape ", src.sizes(),
-           " cannot be broadcast to destination shape ", sizes());
-  check_inplace_overlap("copy_", *this, src);
-  const Tensor s = src.expand(sizes());
-  dispatch_all_types(dtype(), "copy_", [&]<typename To>() {
+Tensor& native::copy_(Tensor& self, const Tensor& src) {
+  std::vector<int64_t> shape = broadcast_all("copy_", {&self, &src});
+  TT_CHECK(IntArrayRef(shape) == self.sizes(), "copy_: source of shape ", src.sizes(),
+           " cannot be broadcast to destination shape ", self.sizes());
+  check_inplace_overlap("copy_", self, src);
+  const Tensor s = src.expand(self.sizes());
+  dispatch_all_types(self.dtype(), "copy_", [&]<typename To>() {
     dispatch_all_types(src.dtype(), "copy_", [&]<typename From>() {
-      elementwise_kernel<To, From>(*this, std::array{s}, [](From v) { return convert<To>(v); });
+      elementwise_kernel<To, From>(self, std::array{s}, [](From v) { return convert<To>(v); });
     });
   });
-  return *this;
+  return self;
 }
 
-Tensor Tensor::to(ScalarType dtype, bool copy) const {
-  if (dtype == this->dtype() && !copy) return *this;
-  return empty(sizes(), dtype).copy_(*this);
+Tensor native::to(const Tensor& self, ScalarType dtype, bool copy) {
+  if (dtype == self.dtype() && !copy) return self;
+  return empty(self.sizes(), dtype).copy_(self);
 }
 
-Tensor Tensor::clone() const {
-  return empty(sizes(), dtype()).copy_(*this);
+Tensor native::clone(const Tensor& self) {
+  return empty(self.sizes(), self.dtype()).copy_(self);
 }
 
 Tensor Tensor::contiguous() const {

@@ -3,9 +3,14 @@
 // module 01 (modules/01_tensor/README.md, Part 7). The fast GEMM of module 18, when registered,
 // is called instead (kernels/registry.h) and is tested against this one.
 #include "tinytorch/core/tensor.h"
-#include "tinytorch/kernels/registry.h"
+#include "tinytorch/native/tensor_ops.h"
+#include "gemm_dispatch.h"
 
 namespace tinytorch {
+
+using detail::fast_gemm;
+using detail::GemmOperand;
+using detail::gemm_operand;
 
 namespace {
 
@@ -27,37 +32,6 @@ void gemm_reference(int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* 
     }
   }
   // END SOLUTION
-}
-
-// How a fast GEMM can read a 2-d operand in place: row-major (trans = false) when its rows are
-// contiguous, column-major (trans = true: it is the transpose of a row-major matrix) when its
-// columns are — a transposed view costs nothing. Any other layout needs a contiguous copy first.
-struct GemmOperand {
-  Tensor t;  // the operand, or its contiguous copy
-  bool trans;
-  int64_t ld;  // the leading dimension: elements between consecutive stored rows
-};
-GemmOperand gemm_operand(const Tensor& m) {
-  const int64_t rows = m.size(0), cols = m.size(1);
-  if ((cols <= 1 || m.stride(1) == 1) && (rows <= 1 || m.stride(0) >= cols)) {
-    return {m, false, rows <= 1 ? std::max<int64_t>(cols, 1) : m.stride(0)};
-  }
-  if ((rows <= 1 || m.stride(0) == 1) && (cols <= 1 || m.stride(1) >= rows)) {
-    return {m, true, cols <= 1 ? std::max<int64_t>(rows, 1) : m.stride(1)};
-  }
-  return {m.contiguous(), false, std::max<int64_t>(cols, 1)};
-}
-
-// The fast GEMM registered for T (module 18), or null: then the reference kernel runs.
-template <typename T>
-kernels::GemmFn<T> fast_gemm() {
-  if constexpr (std::is_same_v<T, float>) {
-    return kernels::fast_kernels().sgemm;
-  } else if constexpr (std::is_same_v<T, double>) {
-    return kernels::fast_kernels().dgemm;
-  } else {
-    return nullptr;
-  }
 }
 
 // out[i] = a[i] · b[i] for every batch i of [B, M, K] × [B, K, N] (any strides).
@@ -92,7 +66,7 @@ std::string shape_str(const Tensor& t) {
 
 }  // namespace
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
+Tensor native::matmul(const Tensor& a, const Tensor& b) {
   TT_CHECK(a.dim() >= 1 && b.dim() >= 1,
            "matmul: both arguments need to be at least 1D, but they "
            "are ",
@@ -149,9 +123,6 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   return matmul(a, b);
 }
 
-Tensor Tensor::matmul(const Tensor& other) const {
-  return tinytorch::matmul(*this, other);
-}
 Tensor Tensor::mm(const Tensor& other) const {
   return tinytorch::mm(*this, other);
 }

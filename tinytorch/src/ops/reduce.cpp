@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "tinytorch/core/tensor.h"
+#include "tinytorch/native/tensor_ops.h"
 
 namespace tinytorch {
 
@@ -143,14 +144,10 @@ std::tuple<Tensor, Tensor> extremum_dim(std::string_view op, const Tensor& self,
 
 }  // namespace
 
-Tensor Tensor::sum(std::optional<ScalarType> dtype) const {
-  return sum({}, false, dtype);
-}
-
-Tensor Tensor::sum(IntArrayRef dims, bool keepdim, std::optional<ScalarType> dtype) const {
+Tensor native::sum(const Tensor& self, IntArrayRef dims, bool keepdim, std::optional<ScalarType> dtype) {
   // Integers and bools sum to int64 (so a count of trues does not overflow a bool).
-  const ScalarType out_type = dtype.value_or(is_floating_point() ? this->dtype() : kInt64);
-  const ReducePlan plan = plan_reduction("sum", to(out_type), dims, keepdim);
+  const ScalarType out_type = dtype.value_or(self.is_floating_point() ? self.dtype() : kInt64);
+  const ReducePlan plan = plan_reduction("sum", self.to(out_type), dims, keepdim);
   Tensor out = empty(plan.out_shape, out_type);
   dispatch_numeric_types(out_type, "sum", [&]<typename T>() {
     reduce_rows<T, T>(plan.rows, out,
@@ -159,14 +156,14 @@ Tensor Tensor::sum(IntArrayRef dims, bool keepdim, std::optional<ScalarType> dty
   return out;
 }
 
-Tensor Tensor::mean(IntArrayRef dims, bool keepdim) const {
-  TT_CHECK_TYPE(is_floating_point(),
+Tensor native::mean(const Tensor& self, IntArrayRef dims, bool keepdim) {
+  TT_CHECK_TYPE(self.is_floating_point(),
                 "mean(): could not infer output dtype. Input dtype must be either a floating "
                 "point or complex dtype. Got: ",
-                dtype(), " (hint: x.to(tinytorch::kFloat32).mean())");
-  const ReducePlan plan = plan_reduction("mean", *this, dims, keepdim);
-  Tensor out = empty(plan.out_shape, dtype());
-  dispatch_floating_types(dtype(), "mean", [&]<typename T>() {
+                self.dtype(), " (hint: x.to(tinytorch::kFloat32).mean())");
+  const ReducePlan plan = plan_reduction("mean", self, dims, keepdim);
+  Tensor out = empty(plan.out_shape, self.dtype());
+  dispatch_floating_types(self.dtype(), "mean", [&]<typename T>() {
     reduce_rows<T, T>(plan.rows, out, [](const T* row, int64_t n) {
       return static_cast<T>(row_sum(row, n) / static_cast<double>(n));  // 0/0 → NaN when empty
     });
@@ -174,12 +171,12 @@ Tensor Tensor::mean(IntArrayRef dims, bool keepdim) const {
   return out;
 }
 
-Tensor Tensor::var(IntArrayRef dims, bool unbiased, bool keepdim) const {
-  TT_CHECK_TYPE(is_floating_point(), "var(): expected a floating-point tensor but got ", dtype());
-  const ReducePlan plan = plan_reduction("var", *this, dims, keepdim);
-  Tensor out = empty(plan.out_shape, dtype());
+Tensor native::var(const Tensor& self, IntArrayRef dims, bool unbiased, bool keepdim) {
+  TT_CHECK_TYPE(self.is_floating_point(), "var(): expected a floating-point tensor but got ", self.dtype());
+  const ReducePlan plan = plan_reduction("var", self, dims, keepdim);
+  Tensor out = empty(plan.out_shape, self.dtype());
   const int64_t correction = unbiased ? 1 : 0;
-  dispatch_floating_types(dtype(), "var", [&]<typename T>() {
+  dispatch_floating_types(self.dtype(), "var", [&]<typename T>() {
     reduce_rows<T, T>(plan.rows, out, [correction](const T* row, int64_t n) {
       return static_cast<T>(row_var(row, n, correction));
     });
@@ -187,23 +184,23 @@ Tensor Tensor::var(IntArrayRef dims, bool unbiased, bool keepdim) const {
   return out;
 }
 
-Tensor Tensor::max() const {
-  TT_CHECK(numel() > 0,
+Tensor native::max(const Tensor& self) {
+  TT_CHECK(self.numel() > 0,
            "max(): expected reduction dim to be specified for input.numel() == 0. "
            "Specify the reduction dim with the 'dim' argument.");
-  return std::get<0>(extremum_dim<true>("max", *this, std::nullopt, false));
+  return std::get<0>(extremum_dim<true>("max", self, std::nullopt, false));
 }
-Tensor Tensor::min() const {
-  TT_CHECK(numel() > 0,
+Tensor native::min(const Tensor& self) {
+  TT_CHECK(self.numel() > 0,
            "min(): expected reduction dim to be specified for input.numel() == 0. "
            "Specify the reduction dim with the 'dim' argument.");
-  return std::get<0>(extremum_dim<false>("min", *this, std::nullopt, false));
+  return std::get<0>(extremum_dim<false>("min", self, std::nullopt, false));
 }
-std::tuple<Tensor, Tensor> Tensor::max(int64_t dim, bool keepdim) const {
-  return extremum_dim<true>("max", *this, dim, keepdim);
+std::tuple<Tensor, Tensor> native::max(const Tensor& self, int64_t dim, bool keepdim) {
+  return extremum_dim<true>("max", self, dim, keepdim);
 }
-std::tuple<Tensor, Tensor> Tensor::min(int64_t dim, bool keepdim) const {
-  return extremum_dim<false>("min", *this, dim, keepdim);
+std::tuple<Tensor, Tensor> native::min(const Tensor& self, int64_t dim, bool keepdim) {
+  return extremum_dim<false>("min", self, dim, keepdim);
 }
 Tensor Tensor::argmax(std::optional<int64_t> dim, bool keepdim) const {
   return std::get<1>(extremum_dim<true>("argmax", *this, dim, keepdim));

@@ -20,8 +20,9 @@
 
 namespace tinytorch {
 
-// Threads used by parallel kernels. Defaults to TINYTORCH_NUM_THREADS if set, else the number of
-// hardware threads OpenMP reports. n <= 0 restores that default.
+// Threads used by every parallel kernel (the fast GEMM, element-wise ops, reductions). Defaults to
+// TINYTORCH_NUM_THREADS if set, else the number of hardware threads OpenMP reports (which
+// honours OMP_NUM_THREADS). n <= 0 restores that default.
 void set_num_threads(int n);
 int get_num_threads();
 
@@ -29,7 +30,7 @@ int get_num_threads();
 bool in_parallel_region();
 
 template <typename F>
-void parallel_for(int64_t begin, int64_t end, int64_t grain_size, const F& f) {
+void parallel_for(int64_t begin, int64_t end, [[maybe_unused]] int64_t grain_size, const F& f) {
   if (begin >= end) return;
 #ifdef TINYTORCH_HAVE_OPENMP
   const int64_t n = end - begin;
@@ -39,10 +40,12 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain_size, const F& f) {
         threads, (n + std::max<int64_t>(grain_size, 1) - 1) / std::max<int64_t>(grain_size, 1));
 #pragma omp parallel num_threads(static_cast <int>(chunks))
     {
-      // Thread t takes the t-th of `chunks` equal slices.
+      // Thread t takes the t-th of `team` equal slices. The team may be smaller than asked for
+      // (OMP_THREAD_LIMIT, OMP_DYNAMIC), so slice by its actual size: every item runs once.
+      const int64_t team = omp_get_num_threads();
       const int64_t t = omp_get_thread_num();
-      const int64_t per = (n + chunks - 1) / chunks;
-      const int64_t b = begin + t * per;
+      const int64_t per = (n + team - 1) / team;
+      const int64_t b = begin + std::min(n, t * per);
       const int64_t e = std::min(end, b + per);
       if (b < e) f(b, e);
     }

@@ -61,6 +61,8 @@ constexpr bool is_integral(ScalarType t, bool include_bool) {
 
 // "float32", "float64", "int64", "bool" — the names used in every error message.
 std::string_view to_string(ScalarType t);
+// The inverse of to_string ("float32" → kFloat32); throws ValueError for an unknown name.
+ScalarType scalar_type_from_string(std::string_view name);
 std::ostream& operator<<(std::ostream& os, ScalarType t);
 
 // The smallest dtype that can hold values of both: bool < int64 < float32 < float64.

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "tinytorch/core/allocator.h"
@@ -28,10 +29,15 @@ class StorageImpl {
 
   void* data() const { return data_; }
   size_t nbytes() const { return nbytes_; }
+  uint32_t version() const { return version_; }
+  void bump_version() { ++version_; }
 
  private:
   void* data_;
   size_t nbytes_;
+  // Counts in-place writes (module 05): shared by a base and all its views, because they
+  // share these bytes. Autograd compares it with the version a saved tensor was saved at.
+  uint32_t version_ = 0;
   Allocator* allocator_;  // the allocator that must free data_
 };
 
@@ -45,6 +51,10 @@ class Storage {
   size_t nbytes() const { return impl_ ? impl_->nbytes() : 0; }
   // How many TensorImpls share this buffer (a base and its views).
   long use_count() const { return impl_.use_count(); }
+  uint32_t version() const { return impl_ ? impl_->version() : 0; }
+  void bump_version() const {
+    if (impl_) impl_->bump_version();
+  }
   bool is_alias_of(const Storage& other) const { return impl_ && impl_ == other.impl_; }
   explicit operator bool() const { return impl_ != nullptr; }
 

@@ -21,6 +21,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -33,6 +34,10 @@
 
 namespace tinytorch {
 
+namespace autograd {
+class Node;
+}
+
 class Tensor {
  public:
   // An undefined tensor (like a default-constructed torch::Tensor): any use but defined() throws.
@@ -41,6 +46,9 @@ class Tensor {
 
   bool defined() const { return impl_ != nullptr; }
   TensorImpl* unsafeGetTensorImpl() const { return impl_.get(); }
+  const std::shared_ptr<TensorImpl>& getIntrusivePtr() const { return impl_; }
+  // How many Tensor handles share this TensorImpl (libtorch's use_count()).
+  long use_count() const { return impl_.use_count(); }
   // True when both handles point at the same TensorImpl (a copy of the handle, not a view).
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
   // True when both tensors share one Storage (one is a view of the other, or both are views).
@@ -187,9 +195,34 @@ class Tensor {
                 bool equal_nan = false) const;
   bool equal(const Tensor& other) const;  // same shape and exactly the same values
 
-  // ── the autograd slot (filled by module 05) ────────────────────────────────────────────
+  // ── activations (module 02) ────────────────────────────────────────────────────────────
+  Tensor relu() const;
+  Tensor sigmoid() const;
+  Tensor tanh() const;
+  Tensor softmax(int64_t dim) const;      // exp(x - max) / sum(exp(x - max)) along dim
+  Tensor log_softmax(int64_t dim) const;  // x - max - log(sum(exp(x - max))) along dim
+
+  // ── autograd (module 05; libtorch's names) ─────────────────────────────────────────────
   bool requires_grad() const;
   Tensor& set_requires_grad(bool requires_grad);
+  Tensor& requires_grad_(bool requires_grad = true) { return set_requires_grad(requires_grad); }
+  // The gradient accumulated by backward(); an undefined tensor until there is one.
+  const Tensor& grad() const;
+  Tensor& mutable_grad();  // e.g. x.mutable_grad() = Tensor() to drop it
+  // A leaf has no grad_fn: it was made by the user, or by ops that did not record a graph.
+  bool is_leaf() const;
+  const std::shared_ptr<autograd::Node>& grad_fn() const;
+  // Seeds this tensor with `gradient` (a one-element tensor may leave it out: 1 is used) and
+  // runs the graph backwards, accumulating into every leaf's grad(). See autograd/engine.h.
+  void backward(const Tensor& gradient = {}, std::optional<bool> retain_graph = std::nullopt) const;
+  // Same data, no history: what is computed from the result is not traced back through here.
+  Tensor detach() const;
+  Tensor& detach_();
+  // Keep .grad() for this non-leaf too (leaves keep theirs anyway).
+  void retain_grad() const;
+  bool retains_grad() const;
+  // How many in-place writes this tensor's storage has seen (autograd checks saved tensors).
+  uint32_t _version() const { return storage().version(); }
 
   std::string toString() const;  // type and shape, e.g. "tinytorch.float32Tensor[2, 3]"
   const TensorImpl& impl() const;
@@ -289,6 +322,18 @@ Tensor where(const Tensor& condition, const Scalar& a, const Tensor& b);
 Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor mm(const Tensor& a, const Tensor& b);
 Tensor sum(const Tensor& a, IntArrayRef dims = {}, bool keepdim = false);
+// Activations (module 02). gelu's approximate is "none" (exact, with erf) or "tanh".
+Tensor relu(const Tensor& a);
+Tensor leaky_relu(const Tensor& a, double negative_slope = 0.01);
+Tensor sigmoid(const Tensor& a);
+Tensor tanh(const Tensor& a);
+Tensor gelu(const Tensor& a, std::string_view approximate = "none");
+Tensor silu(const Tensor& a);
+Tensor softmax(const Tensor& a, int64_t dim);
+Tensor log_softmax(const Tensor& a, int64_t dim);
+// y = input · weightᵀ + bias (module 03). input [*, in], weight [out, in], bias [out] or
+// undefined → [*, out].
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {});
 Tensor mean(const Tensor& a, IntArrayRef dims = {}, bool keepdim = false);
 bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8,
               bool equal_nan = false);

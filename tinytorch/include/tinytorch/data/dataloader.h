@@ -128,6 +128,11 @@ class DataLoader {
   int64_t size() const;  // batches per epoch
   const Dataset& dataset() const { return *dataset_; }
   const DataLoaderOptions& options() const { return options_; }
+  // The generator each begin() draws the epoch's order and seed from. A training checkpoint
+  // saves its state (serialize::generator_state) and a resumed run restores it, so epoch k+1
+  // after a resume is the same epoch k+1 as in an uninterrupted run.
+  Generator& generator() { return generator_; }
+  const Generator& generator() const { return generator_; }
 
  private:
   std::shared_ptr<const Dataset> dataset_;

@@ -23,6 +23,10 @@
 //   * M, N or K may be 0; any sizes are allowed (no multiple-of-tile requirement).
 //   * C must not overlap A or B. gemm_fast may be called from several threads at once (its
 //     packing buffers are per thread).
+//   * Threads: gemm_fast splits C over up to tinytorch::get_num_threads() threads (set with
+//     tinytorch::set_num_threads or TINYTORCH_NUM_THREADS; core/parallel.h). Problems of about
+//     64^3 multiply-adds or fewer, and calls from inside a parallel region, run on the calling
+//     thread.
 #pragma once
 
 #include <cstdint>
@@ -45,11 +49,5 @@ void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, doub
 // forces the portable C++ micro-kernel, e.g. to test it on an AVX2 machine. It is read on every
 // call, so a test may change it between calls.
 bool gemm_fast_uses_avx2();
-
-// Number of OpenMP threads gemm_fast may use. Defaults to omp_get_max_threads() (so it honours
-// OMP_NUM_THREADS). Problems smaller than about 64^3 multiply-adds always run on the calling
-// thread. n <= 0 restores the default.
-void set_gemm_num_threads(int n);
-int gemm_num_threads();
 
 }  // namespace tinytorch::kernels

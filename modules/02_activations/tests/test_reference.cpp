@@ -1,0 +1,168 @@
+// Module 02 against PyTorch: every case of tests/data/module02_reference.json (written by
+// tools/reference/gen_module02.py with PyTorch 1.13) runs through the native kernels and must
+// give PyTorch's forward values — and, where the case has a grad_output, the backward kernel
+// must give the gradient PyTorch's autograd computed. Cases PyTorch rejects ("error": true)
+// must throw a tinytorch::Error.
+//
+// A failure names the case; find it in the JSON file (one case per line) to see its inputs.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "support/reference.h"
+#include "tinytorch/native/activation.h"
+#include "tinytorch/tinytorch.h"
+
+namespace tinytorch {
+namespace {
+
+using test::json;
+
+const json& cases() {
+  return test::load_reference("module02_reference.json").at("cases");
+}
+
+std::string approximate_arg(const json& args) {
+  return args.value("approximate", std::string("none"));
+}
+
+Tensor forward(const std::string& op, const Tensor& x, const json& args) {
+  if (op == "relu") return native::relu(x);
+  if (op == "leaky_relu") return native::leaky_relu(x, args.at("negative_slope").get<double>());
+  if (op == "sigmoid") return native::sigmoid(x);
+  if (op == "tanh") return native::tanh(x);
+  if (op == "gelu") return native::gelu(x, approximate_arg(args));
+  if (op == "silu") return native::silu(x);
+  if (op == "softmax") return native::softmax(x, args.at("dim").get<int64_t>());
+  if (op == "log_softmax") return native::log_softmax(x, args.at("dim").get<int64_t>());
+  throw std::runtime_error("unknown op " + op);
+}
+
+// The backward kernel of `op`. Kernels whose formula uses the forward OUTPUT (sigmoid, tanh,
+// softmax, log_softmax) get PyTorch's output, so a forward error cannot hide in the backward.
+Tensor backward(const std::string& op, const Tensor& g, const Tensor& x, const Tensor& y,
+                const json& args) {
+  if (op == "relu") return native::threshold_backward(g, x, 0.0);
+  if (op == "leaky_relu") {
+    return native::leaky_relu_backward(g, x, args.at("negative_slope").get<double>());
+  }
+  if (op == "sigmoid") return native::sigmoid_backward(g, y);
+  if (op == "tanh") return native::tanh_backward(g, y);
+  if (op == "gelu") return native::gelu_backward(g, x, approximate_arg(args));
+  if (op == "silu") return native::silu_backward(g, x);
+  if (op == "softmax") return native::softmax_backward(g, y, args.at("dim").get<int64_t>());
+  if (op == "log_softmax") {
+    return native::log_softmax_backward(g, y, args.at("dim").get<int64_t>());
+  }
+  throw std::runtime_error("unknown op " + op);
+}
+
+// Transcendental functions differ by an ulp or two between libm and PyTorch's vectorised ones.
+double tolerance_rtol(const json& c, ScalarType t) {
+  if (c.contains("rtol")) return c.at("rtol").get<double>();
+  return t == kFloat64 ? 1e-10 : 1e-5;
+}
+double tolerance_atol(const json& c, ScalarType t) {
+  if (c.contains("atol")) return c.at("atol").get<double>();
+  return t == kFloat64 ? 1e-12 : 1e-6;
+}
+
+void check_case(const json& c) {
+  const auto name = c.at("name").get<std::string>();
+  SCOPED_TRACE("reference case " + name + " (tests/data/module02_reference.json)");
+  const auto op = c.at("op").get<std::string>();
+  const json& args = c.at("args");
+  const Tensor x = test::tensor_from_json(c.at("inputs").at(0));
+  if (c.value("error", false)) {
+    EXPECT_THROW(forward(op, x, args), Error)
+        << "PyTorch rejects this case: " << c.value("torch_error", "");
+    return;
+  }
+  Tensor y;
+  try {
+    y = forward(op, x, args);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "threw, but PyTorch accepts this case: " << e.what();
+    return;
+  }
+  const Tensor expected = test::tensor_from_json(c.at("expected"));
+  const double rtol = tolerance_rtol(c, expected.dtype()),
+               atol = tolerance_atol(c, expected.dtype());
+  EXPECT_TRUE(test::tensors_match(y, expected, rtol, atol)) << "forward";
+  EXPECT_TRUE(y.is_contiguous()) << "outputs are contiguous, whatever the input's layout";
+  if (y.numel() > 0 && x.numel() > 0) {
+    EXPECT_FALSE(y.is_alias_of(x)) << "an activation returns a new tensor";
+  }
+  if (!c.contains("grad_output")) return;
+  const Tensor g = test::tensor_from_json(c.at("grad_output"));
+  try {
+    const Tensor gx = backward(op, g, x, expected, args);
+    EXPECT_TRUE(test::tensors_match(gx, c.at("expected_grad"), rtol, atol)) << "backward";
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "the backward kernel threw: " << e.what();
+  }
+}
+
+void run(const std::string& group, const std::set<std::string>& ops) {
+  int n = 0;
+  for (const auto& c : cases()) {
+    if (c.at("group") != group || !ops.count(c.at("op").get<std::string>())) continue;
+    ++n;
+    check_case(c);
+  }
+  EXPECT_GT(n, 0) << "no reference cases in group " << group;
+}
+
+const std::set<std::string> kRelu = {"relu", "leaky_relu"};
+const std::set<std::string> kSigmoidTanh = {"sigmoid", "tanh"};
+const std::set<std::string> kGeluSilu = {"gelu", "silu"};
+const std::set<std::string> kSoftmax = {"softmax", "log_softmax"};
+
+TEST(Reference, FileIsCompleteAndKnown) {
+  const json& doc = test::load_reference("module02_reference.json");
+  EXPECT_EQ(doc.at("generator"), "tools/reference/gen_module02.py");
+  const std::set<std::string> groups = {"values",  "stability", "strided",
+                                        "special", "dtypes",    "errors"};
+  std::map<std::string, int> per_op;
+  std::set<std::string> names;
+  int errors = 0, with_grad = 0;
+  for (const auto& c : cases()) {
+    EXPECT_TRUE(groups.count(c.at("group").get<std::string>()))
+        << "unknown group " << c.at("group");
+    ++per_op[c.at("op").get<std::string>()];
+    EXPECT_TRUE(names.insert(c.at("name").get<std::string>()).second)
+        << "duplicate case " << c.at("name");
+    errors += c.value("error", false) ? 1 : 0;
+    with_grad += c.contains("expected_grad") ? 1 : 0;
+  }
+  EXPECT_EQ(per_op.size(), 8u) << "eight activations";
+  EXPECT_GE(cases().size(), 250u) << "the reference file looks truncated";
+  EXPECT_GE(errors, 15) << "error cases are missing";
+  EXPECT_GE(with_grad, 150) << "gradient cases are missing";
+}
+
+TEST(Reference, ReluAndLeakyRelu) {
+  for (const char* g : {"values", "strided", "special", "stability"}) run(g, kRelu);
+}
+TEST(Reference, SigmoidAndTanh) {
+  for (const char* g : {"values", "strided", "special", "stability"}) run(g, kSigmoidTanh);
+}
+TEST(Reference, GeluAndSilu) {
+  for (const char* g : {"values", "strided", "special", "stability"}) run(g, kGeluSilu);
+}
+TEST(Reference, SoftmaxAndLogSoftmax) {
+  for (const char* g : {"values", "strided", "special", "stability"}) run(g, kSoftmax);
+}
+TEST(Reference, DtypesFollowPyTorch) {
+  // relu keeps int64; sigmoid/tanh compute int64 and bool in float32; the others reject them.
+  run("dtypes",
+      {"relu", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "softmax", "log_softmax"});
+}
+TEST(Reference, RejectedLikePyTorch) {
+  run("errors", {"gelu", "softmax", "log_softmax"});
+}
+
+}  // namespace
+}  // namespace tinytorch

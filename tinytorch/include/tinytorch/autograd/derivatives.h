@@ -1,0 +1,110 @@
+// tinytorch/autograd/derivatives.h — every backward formula, in one place (our derivatives.yaml).
+//
+// Each formula receives the gradient of the op's output (`grad`, same shape as the output) and
+// what the forward saved, and returns the gradient for each input. Two jobs are NOT done here,
+// because the engine does them once for every op (engine.cpp, validate_gradient):
+//   * un-broadcasting: a formula may return a gradient in the broadcast shape; the engine sums
+//     it back to the input's shape with sum_to() below;
+//   * dtype: a float32 input of a float64 op gets its gradient cast back to float32.
+// A formula for a two-input op gets `needs`: which input gradients are wanted. Skipping an
+// unwanted one is not a detail — for the first Linear layer, grad_input would cost as much as
+// grad_weight.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "tinytorch/core/tensor.h"
+#include "tinytorch/nn/functional.h"
+
+namespace tinytorch::autograd {
+
+using variable_list = std::vector<Tensor>;
+using GradMask = std::array<bool, 2>;
+
+// ── the shared helpers ────────────────────────────────────────────────────────────────────────
+// Whether a tensor of `shape` can be broadcast (expanded) to `desired`.
+bool is_expandable_to(IntArrayRef shape, IntArrayRef desired);
+// Sums `grad` over the dims that broadcasting added or stretched, so it gets `shape` back:
+//   [4, 3] → [3]: sum over dim 0;   [4, 3] → [4, 1]: sum over dim 1 keeping it.
+Tensor sum_to(const Tensor& grad, IntArrayRef shape);
+
+// ── views ─────────────────────────────────────────────────────────────────────────────────────
+Tensor reshape_backward(const Tensor& grad, IntArrayRef self_sizes);  // view, reshape, squeeze
+Tensor transpose_backward(const Tensor& grad, int64_t dim0, int64_t dim1);
+Tensor permute_backward(const Tensor& grad, IntArrayRef dims);
+Tensor unsqueeze_backward(const Tensor& grad, int64_t dim);
+Tensor expand_backward(const Tensor& grad, IntArrayRef self_sizes);
+Tensor select_backward(const Tensor& grad, IntArrayRef self_sizes, int64_t dim, int64_t index);
+Tensor slice_backward(const Tensor& grad, IntArrayRef self_sizes, int64_t dim,
+                      std::optional<int64_t> start, std::optional<int64_t> end, int64_t step);
+// The general view: each input element receives the gradients of the output elements that
+// read the same storage location (averaged over input elements that share one location).
+Tensor as_strided_backward(const Tensor& grad, IntArrayRef self_sizes, IntArrayRef self_strides,
+                           int64_t self_offset, IntArrayRef sizes, IntArrayRef strides,
+                           int64_t offset);
+
+// ── element-wise ──────────────────────────────────────────────────────────────────────────────
+variable_list add_backward(const Tensor& grad, const Scalar& alpha, GradMask needs);
+variable_list sub_backward(const Tensor& grad, const Scalar& alpha, GradMask needs);
+variable_list mul_backward(const Tensor& grad, const Tensor& self, const Tensor& other,
+                           GradMask needs);
+variable_list div_backward(const Tensor& grad, const Tensor& self, const Tensor& other,
+                           GradMask needs);
+variable_list pow_backward(const Tensor& grad, const Tensor& self, const Tensor& exponent,
+                           const Tensor& result, GradMask needs);
+Tensor neg_backward(const Tensor& grad);
+Tensor exp_backward(const Tensor& grad, const Tensor& result);
+Tensor log_backward(const Tensor& grad, const Tensor& self);
+Tensor sqrt_backward(const Tensor& grad, const Tensor& result);
+Tensor abs_backward(const Tensor& grad, const Tensor& self);
+Tensor clamp_backward(const Tensor& grad, const Tensor& self, std::optional<Scalar> min,
+                      std::optional<Scalar> max);
+// maximum/minimum: the larger (smaller) input gets the gradient; ties split it in half.
+variable_list extremum_backward(const Tensor& grad, const Tensor& self, const Tensor& other,
+                                bool is_max, GradMask needs);
+variable_list where_backward(const Tensor& grad, const Tensor& condition, GradMask needs);
+
+// ── reductions ────────────────────────────────────────────────────────────────────────────────
+Tensor sum_backward(const Tensor& grad, IntArrayRef self_sizes, IntArrayRef dims, bool keepdim);
+Tensor mean_backward(const Tensor& grad, IntArrayRef self_sizes, IntArrayRef dims, bool keepdim);
+Tensor var_backward(const Tensor& grad, const Tensor& self, IntArrayRef dims, bool unbiased,
+                    bool keepdim);
+// max()/min() over everything: ties share the gradient evenly.
+Tensor extremum_all_backward(const Tensor& grad, const Tensor& self, const Tensor& result);
+// max(dim)/min(dim): the gradient goes to the position each index points at.
+Tensor value_selecting_backward(const Tensor& grad, int64_t dim, const Tensor& indices,
+                                IntArrayRef self_sizes, bool keepdim);
+
+// ── linear algebra ────────────────────────────────────────────────────────────────────────────
+variable_list matmul_backward(const Tensor& grad, const Tensor& self, const Tensor& other,
+                              GradMask needs);
+// linear: {input, weight, bias}; needs has three entries.
+variable_list linear_backward(const Tensor& grad, const Tensor& input, const Tensor& weight,
+                              std::array<bool, 3> needs);
+
+// ── activations (module 02) and losses (module 04): their backward kernels are natives ────────
+Tensor relu_backward(const Tensor& grad, const Tensor& result);
+Tensor leaky_relu_backward(const Tensor& grad, const Tensor& self, double negative_slope);
+Tensor sigmoid_backward(const Tensor& grad, const Tensor& result);
+Tensor tanh_backward(const Tensor& grad, const Tensor& result);
+Tensor gelu_backward(const Tensor& grad, const Tensor& self, std::string_view approximate);
+Tensor silu_backward(const Tensor& grad, const Tensor& self);
+Tensor softmax_backward(const Tensor& grad, const Tensor& result, int64_t dim);
+Tensor log_softmax_backward(const Tensor& grad, const Tensor& result, int64_t dim);
+// mse / l1 / bce-with-logits: {input, target}
+variable_list mse_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
+                                Reduction reduction, GradMask needs);
+variable_list l1_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
+                               Reduction reduction, GradMask needs);
+Tensor nll_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
+                         Reduction reduction, int64_t ignore_index);
+Tensor bce_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
+                    Reduction reduction);
+variable_list bce_with_logits_backward(const Tensor& grad, const Tensor& self,
+                                       const Tensor& target, Reduction reduction,
+                                       GradMask needs);
+
+}  // namespace tinytorch::autograd

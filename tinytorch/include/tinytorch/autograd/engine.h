@@ -1,0 +1,31 @@
+// tinytorch/autograd/engine.h — running the graph backwards.
+//
+//   loss.backward()  ==  autograd::backward({loss})
+//   autograd::grad({y}, {x})  returns dy/dx without touching x.grad()
+//
+// The engine first counts, for every node reachable from the roots, how many edges point at
+// it (its dependencies). A node runs only when all of them have delivered their gradient —
+// so a tensor used twice gets the SUM of both contributions before its own node runs. Ready
+// nodes are taken newest first (highest sequence_nr), which is PyTorch's order on one thread.
+#pragma once
+
+#include <optional>
+
+#include "tinytorch/autograd/node.h"
+
+namespace tinytorch::autograd {
+
+// Accumulates d(roots)/d(leaf) into every reachable leaf's .grad(). `grad_tensors` seed the
+// roots (empty: each root must be a one-element tensor and is seeded with 1). Without
+// retain_graph the saved tensors are freed as the pass goes (a second backward then errors).
+void backward(const variable_list& roots, const variable_list& grad_tensors = {},
+              std::optional<bool> retain_graph = std::nullopt);
+
+// Returns d(outputs)/d(inputs), one tensor per input, leaving every .grad() untouched.
+// allow_unused: an input the outputs do not depend on gives an undefined tensor instead of an
+// error.
+variable_list grad(const variable_list& outputs, const variable_list& inputs,
+                   const variable_list& grad_outputs = {},
+                   std::optional<bool> retain_graph = std::nullopt, bool allow_unused = false);
+
+}  // namespace tinytorch::autograd

@@ -1,0 +1,35 @@
+// tinytorch/autograd/gradcheck.h — do the backward formulas agree with finite differences?
+//
+// For f: inputs → output, the analytical Jacobian comes from backward (one pass per output
+// element, seeding it with 1); the numerical one from central differences in float64:
+//
+//     ∂f_j/∂x_i ≈ (f_j(x + eps·e_i) − f_j(x − eps·e_i)) / (2·eps)
+//
+// They must agree to |a − n| ≤ atol + rtol·|n| for every entry. Inputs must be float64 tensors
+// (float32 rounding would swamp the difference quotient).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "tinytorch/core/tensor.h"
+
+namespace tinytorch::autograd {
+
+struct GradcheckOptions {
+  double eps = 1e-6;
+  double atol = 1e-5;
+  double rtol = 1e-3;
+};
+
+struct GradcheckResult {
+  bool ok = true;
+  std::string message;  // on failure: which input, which entry, analytical vs numerical
+  explicit operator bool() const { return ok; }
+};
+
+// Checks every input that requires grad. `fn` must be deterministic and return one tensor.
+GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                          const std::vector<Tensor>& inputs, const GradcheckOptions& options = {});
+
+}  // namespace tinytorch::autograd

@@ -1,0 +1,102 @@
+// tinytorch/autograd/node.h — one step of the backward graph.
+//
+// Every differentiable op that runs while grad mode is on and an input requires grad attaches a
+// Node to its output. The node remembers (a) what the backward formula needs — the "saved
+// tensors" — and (b) one Edge per input, pointing at the node that produced that input:
+//
+//   forward:   x (leaf) ──mul──► y ──sum──► loss
+//   backward:  loss.grad_fn = SumBackward0 ──edge──► MulBackward0 ──edge──► AccumulateGrad(x)
+//
+// A leaf that requires grad (a parameter) is reached through its AccumulateGrad node, which adds
+// the incoming gradient into x.grad(). The graph points from outputs to inputs, so a graph is
+// kept alive by the tensors at its end (the loss) and freed when they go away — PyTorch's
+// torch::autograd::Node and Edge, at teaching scale.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tinytorch/core/tensor.h"
+
+namespace tinytorch::autograd {
+
+using variable_list = std::vector<Tensor>;
+
+class Node;
+
+// Where the gradient for one input of a node goes: `function`'s input number `input_nr`.
+// An invalid edge (function == nullptr) means "this input does not need a gradient".
+struct Edge {
+  std::shared_ptr<Node> function;
+  uint32_t input_nr = 0;
+  bool is_valid() const { return function != nullptr; }
+};
+
+// The shape and dtype the gradient of one forward input must have. The engine reduces a
+// broadcast gradient to `sizes` (sum_to_size) and casts it to `dtype` before passing it on.
+struct InputMetadata {
+  std::vector<int64_t> sizes;
+  ScalarType dtype = kFloat32;
+};
+
+class Node : public std::enable_shared_from_this<Node> {
+ public:
+  Node();
+  virtual ~Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // "MulBackward0", "AccumulateGrad", ... (PyTorch's names, so printed graphs read the same).
+  virtual std::string name() const = 0;
+  // Gradients of the forward outputs in, gradients of the forward inputs out (one per edge;
+  // an undefined Tensor where no gradient flows).
+  virtual variable_list apply(variable_list&& grads) = 0;
+  // Frees the saved tensors once a backward pass without retain_graph is done with them.
+  virtual void release_variables() {}
+
+  const std::vector<Edge>& next_edges() const { return next_edges_; }
+  const Edge& next_edge(size_t i) const { return next_edges_[i]; }
+  size_t num_inputs() const { return next_edges_.size(); }
+  const InputMetadata& input_metadata(size_t i) const { return input_metadata_[i]; }
+  // Whether input i's gradient is wanted at all (a formula may skip computing it).
+  bool needs_input_grad(size_t i) const { return i < next_edges_.size() && next_edges_[i].is_valid(); }
+  // Creation order: later nodes run first when several are ready (PyTorch's sequence_nr).
+  uint64_t sequence_nr() const { return sequence_nr_; }
+
+  // Called once when the node is attached: one edge and metadata per forward input.
+  void set_next_edges(std::vector<Edge> edges, std::vector<InputMetadata> metadata);
+
+  // Non-leaf tensors whose .grad() must be filled when this node runs (retain_grad()).
+  void add_retained_tensor(const Tensor& t) { retained_.push_back(t.getIntrusivePtr()); }
+  const std::vector<std::weak_ptr<TensorImpl>>& retained_tensors() const { return retained_; }
+
+ protected:
+  void set_sequence_nr(uint64_t nr) { sequence_nr_ = nr; }
+
+ private:
+  std::vector<std::weak_ptr<TensorImpl>> retained_;
+  std::vector<Edge> next_edges_;
+  std::vector<InputMetadata> input_metadata_;
+  uint64_t sequence_nr_;
+};
+
+// The sink for a leaf tensor that requires grad: adds the incoming gradient into leaf.grad().
+// It holds the leaf's TensorImpl weakly — a graph must not keep a deleted parameter alive.
+class AccumulateGrad final : public Node {
+ public:
+  explicit AccumulateGrad(const Tensor& leaf);
+  std::string name() const override { return "AccumulateGrad"; }
+  variable_list apply(variable_list&& grads) override;
+  Tensor variable() const;  // the leaf, or an undefined tensor if it no longer exists
+
+ private:
+  std::weak_ptr<TensorImpl> leaf_;
+};
+
+// slot += incoming, as the leaf's AccumulateGrad does it: the first gradient is stored (copied
+// when it is shared or not dense), later ones are added in place.
+void accumulate_grad(Tensor& slot, Tensor&& incoming);
+
+}  // namespace tinytorch::autograd

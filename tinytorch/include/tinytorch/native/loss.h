@@ -1,0 +1,29 @@
+// tinytorch/native/loss.h — the loss kernels of module 04 (forward, and the backward kernels
+// the derivative formulas of module 05 call). Gradients are with respect to `self` (the input).
+#pragma once
+
+#include <cstdint>
+
+#include "tinytorch/nn/functional.h"
+
+namespace tinytorch::native {
+
+Tensor mse_loss(const Tensor& self, const Tensor& target, Reduction reduction);
+Tensor mse_loss_backward(const Tensor& grad_output, const Tensor& self, const Tensor& target,
+                         Reduction reduction);
+Tensor l1_loss(const Tensor& self, const Tensor& target, Reduction reduction);
+Tensor l1_loss_backward(const Tensor& grad_output, const Tensor& self, const Tensor& target,
+                        Reduction reduction);
+Tensor nll_loss(const Tensor& self, const Tensor& target, Reduction reduction,
+                int64_t ignore_index);
+Tensor nll_loss_backward(const Tensor& grad_output, const Tensor& self, const Tensor& target,
+                         Reduction reduction, int64_t ignore_index);
+Tensor binary_cross_entropy(const Tensor& self, const Tensor& target, Reduction reduction);
+Tensor binary_cross_entropy_backward(const Tensor& grad_output, const Tensor& self,
+                                     const Tensor& target, Reduction reduction);
+Tensor binary_cross_entropy_with_logits(const Tensor& self, const Tensor& target,
+                                        Reduction reduction);
+Tensor binary_cross_entropy_with_logits_backward(const Tensor& grad_output, const Tensor& self,
+                                                 const Tensor& target, Reduction reduction);
+
+}  // namespace tinytorch::native

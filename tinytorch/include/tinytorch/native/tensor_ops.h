@@ -1,0 +1,76 @@
+// tinytorch/native/tensor_ops.h — the native functions of module 01: the computations behind the
+// differentiable Tensor methods.
+//
+//   x.view({2, 3})  ──►  Tensor::view            (src/autograd/variable_ops.cpp: the public layer;
+//                          │                       records a ViewBackward0 node when x needs grad)
+//                          ▼
+//                        native::view(x, {2, 3})  (src/core/views.cpp: computes, knows nothing
+//                                                  about gradients)
+//
+// PyTorch has the same split: at::native:: functions in aten/src/ATen/native compute, and the
+// generated VariableType layer records the graph around them. A native function may call public
+// ops (x.to(...), x.expand(...)): the public layer runs natives with grad mode off, so those
+// inner calls never record anything.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <tuple>
+
+#include "tinytorch/core/tensor.h"
+
+namespace tinytorch::native {
+
+// ── views (src/core/views.cpp) ─────────────────────────────────────────────────────────────
+Tensor as_strided(const Tensor& self, IntArrayRef sizes, IntArrayRef strides,
+                  std::optional<int64_t> storage_offset);
+Tensor view(const Tensor& self, IntArrayRef shape);
+Tensor reshape(const Tensor& self, IntArrayRef shape);
+Tensor transpose(const Tensor& self, int64_t dim0, int64_t dim1);
+Tensor permute(const Tensor& self, IntArrayRef dims);
+Tensor squeeze(const Tensor& self);
+Tensor squeeze(const Tensor& self, int64_t dim);
+Tensor unsqueeze(const Tensor& self, int64_t dim);
+Tensor expand(const Tensor& self, IntArrayRef sizes);
+Tensor select(const Tensor& self, int64_t dim, int64_t index);
+Tensor slice(const Tensor& self, int64_t dim, std::optional<int64_t> start,
+             std::optional<int64_t> end, int64_t step);
+
+// ── element-wise (src/ops/elementwise.cpp) ─────────────────────────────────────────────────
+Tensor add(const Tensor& self, const Tensor& other, const Scalar& alpha);
+Tensor sub(const Tensor& self, const Tensor& other, const Scalar& alpha);
+Tensor mul(const Tensor& self, const Tensor& other);
+Tensor div(const Tensor& self, const Tensor& other);
+Tensor pow(const Tensor& self, const Tensor& exponent);
+Tensor neg(const Tensor& self);
+Tensor exp(const Tensor& self);
+Tensor log(const Tensor& self);
+Tensor sqrt(const Tensor& self);
+Tensor abs(const Tensor& self);
+Tensor clamp(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max);
+Tensor maximum(const Tensor& self, const Tensor& other);
+Tensor minimum(const Tensor& self, const Tensor& other);
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
+Tensor to(const Tensor& self, ScalarType dtype, bool copy);
+Tensor clone(const Tensor& self);
+Tensor& add_(Tensor& self, const Tensor& other, const Scalar& alpha);
+Tensor& sub_(Tensor& self, const Tensor& other, const Scalar& alpha);
+Tensor& mul_(Tensor& self, const Tensor& other);
+Tensor& div_(Tensor& self, const Tensor& other);
+Tensor& pow_(Tensor& self, const Scalar& exponent);
+Tensor& fill_(Tensor& self, const Scalar& value);
+Tensor& copy_(Tensor& self, const Tensor& src);
+
+// ── reductions (src/ops/reduce.cpp) ────────────────────────────────────────────────────────
+Tensor sum(const Tensor& self, IntArrayRef dims, bool keepdim, std::optional<ScalarType> dtype);
+Tensor mean(const Tensor& self, IntArrayRef dims, bool keepdim);
+Tensor var(const Tensor& self, IntArrayRef dims, bool unbiased, bool keepdim);
+Tensor max(const Tensor& self);
+Tensor min(const Tensor& self);
+std::tuple<Tensor, Tensor> max(const Tensor& self, int64_t dim, bool keepdim);
+std::tuple<Tensor, Tensor> min(const Tensor& self, int64_t dim, bool keepdim);
+
+// ── linear algebra (src/ops/linalg.cpp) ────────────────────────────────────────────────────
+Tensor matmul(const Tensor& a, const Tensor& b);
+
+}  // namespace tinytorch::native

@@ -1,0 +1,16 @@
+// tinytorch/nn/modules.h — every built-in layer of tinytorch::nn (module 03).
+//
+//   containers   Sequential, ModuleList, Functional, AnyModule         modules/container.h
+//   layers       Linear, Identity, Flatten                              modules/linear.h
+//   dropout      Dropout, nn::functional::dropout                       modules/dropout.h
+//   activations  ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, Softmax,
+//                LogSoftmax                                             modules/activation.h
+//   losses       MSELoss, L1Loss, NLLLoss, CrossEntropyLoss, BCELoss,
+//                BCEWithLogitsLoss                                      modules/loss.h
+#pragma once
+
+#include "tinytorch/nn/modules/activation.h"
+#include "tinytorch/nn/modules/container.h"
+#include "tinytorch/nn/modules/dropout.h"
+#include "tinytorch/nn/modules/linear.h"
+#include "tinytorch/nn/modules/loss.h"

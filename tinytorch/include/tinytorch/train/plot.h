@@ -1,0 +1,49 @@
+// tinytorch/train/plot.h — the training-curve picture (module 07): loss and accuracy per epoch,
+// as a hand-written SVG file (no plotting library: SVG is text, and any browser shows it).
+//
+//   ┌──────────────── Loss ────────────────┐  ┌────────────── Accuracy ──────────────┐
+//   │0.6 ┤●                                │  │90% ┤                 ●─────●────●     │
+//   │    │ ╲                              │  │    │        ●───●──╱                  │
+//   │0.4 ┤  ●──●                           │  │85% ┤   ●──╱     ○────○─────○────○     │
+//   │    │      ╲──●────●────●     ─ train│  │    │ ╱    ○──○                  ─ train│
+//   │0.2 ┤                         ┄ val  │  │80% ┤●   ○                       ┄ val  │
+//   │    └──┬────┬────┬────┬────┬─        │  │    └──┬────┬────┬────┬────┬─          │
+//   │       1    2    3    4    5  epoch   │  │       1    2    3    4    5  epoch     │
+//   └──────────────────────────────────────┘  └──────────────────────────────────────┘
+//
+// Two panels side by side, each with axes, "nice" tick values (1-2-5 steps), a title, axis
+// labels and a legend; one polyline plus a dot per epoch for each series. A train curve that
+// keeps falling while the validation curve turns up is overfitting — the picture shows in one
+// glance what the numbers hide.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tinytorch/train/metrics.h"
+
+namespace tinytorch::train {
+
+struct CurveOptions {
+  std::string title = "Training curves";
+  // Columns in the left ("Loss") and right ("Accuracy") panel. Empty: every column whose name
+  // contains "loss", resp. "acc". Accuracies in [0, 1] are drawn as percentages.
+  std::vector<std::string> loss_columns{};
+  std::vector<std::string> accuracy_columns{};
+  // The x values: this column if the history has it, else 1, 2, 3, ...
+  std::string x_column = "epoch";
+  int width = 960;   // pixels, both panels together
+  int height = 400;  // pixels
+};
+
+// "Nice" axis ticks covering [lo, hi]: about `target` values at steps of 1, 2 or 5 · 10^k,
+// starting at or below lo and ending at or above hi.
+std::vector<double> nice_ticks(double lo, double hi, int target = 5);
+
+// The picture as SVG text.
+std::string training_curve_svg(const History& history, const CurveOptions& options = {});
+// Writes it to `path`, atomically.
+void write_training_curve_svg(const History& history, const std::string& path,
+                              const CurveOptions& options = {});
+
+}  // namespace tinytorch::train

@@ -1,0 +1,148 @@
+// Module 05 fills the autograd slot of module 01's TensorImpl: the AutogradMeta factory, the
+// autograd methods of Tensor (grad, backward, detach, ...) and SavedVariable.
+#include "tinytorch/autograd/autograd_meta.h"
+
+#include "tinytorch/autograd/engine.h"
+#include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/autograd/saved_variable.h"
+
+namespace tinytorch {
+
+namespace autograd {
+
+namespace {
+struct Factory final : AutogradMetaFactory {
+  std::unique_ptr<AutogradMetaInterface> make() const override {
+    return std::make_unique<AutogradMeta>();
+  }
+};
+const Factory g_factory;
+// Registered during static initialisation. This file is always linked: every Tensor autograd
+// method lives here.
+[[maybe_unused]] const bool g_registered = (set_autograd_meta_factory(&g_factory), true);
+}  // namespace
+
+void AutogradMeta::set_requires_grad(bool requires_grad) {
+  TT_CHECK(requires_grad || grad_fn_ == nullptr,
+           "you can only change requires_grad flags of leaf variables. If you want to use a "
+           "computed variable in a subgraph that doesn't require differentiation use "
+           "var_no_grad = var.detach().");
+  requires_grad_ = requires_grad;
+}
+
+AutogradMeta* get_autograd_meta(const Tensor& t) {
+  return static_cast<AutogradMeta*>(t.impl().autograd_meta());
+}
+
+AutogradMeta& materialize_autograd_meta(const Tensor& t) {
+  TensorImpl* impl = t.unsafeGetTensorImpl();
+  TT_CHECK(impl != nullptr, "autograd: the tensor is undefined");
+  if (impl->autograd_meta() == nullptr) impl->set_autograd_meta(g_factory.make());
+  return *static_cast<AutogradMeta*>(impl->autograd_meta());
+}
+
+Edge gradient_edge(const Tensor& t) {
+  AutogradMeta* meta = get_autograd_meta(t);
+  if (meta == nullptr) return {};
+  if (meta->grad_fn_) return {meta->grad_fn_, 0};
+  if (!meta->requires_grad_) return {};
+  // A leaf: every use shares one AccumulateGrad, created on first use and owned by the graphs.
+  std::shared_ptr<Node> acc = meta->grad_accumulator_.lock();
+  if (!acc) {
+    acc = std::make_shared<AccumulateGrad>(t);
+    meta->grad_accumulator_ = acc;
+  }
+  return {acc, 0};
+}
+
+// ── SavedVariable ─────────────────────────────────────────────────────────────────────────────
+
+SavedVariable::SavedVariable(const Tensor& tensor)
+    : data_(tensor.defined() ? tensor.detach() : Tensor()),
+      saved_version_(tensor.defined() ? tensor._version() : 0),
+      was_defined_(tensor.defined()) {}
+
+Tensor SavedVariable::unpack(const char* node_name) const {
+  if (!was_defined_) return {};
+  TT_CHECK(data_.defined(), "Trying to backward through the graph a second time (or directly "
+           "access saved tensors after they have already been freed) in ", node_name,
+           ". Saved intermediate values of the graph are freed when you call .backward(). "
+           "Specify retain_graph=true if you need to backward through the graph a second time.");
+  TT_CHECK(data_._version() == saved_version_,
+           "one of the variables needed for gradient computation has been modified by an "
+           "inplace operation: [", data_.toString(), "], which is output 0 of ", node_name,
+           ", is at version ", data_._version(), "; expected version ", saved_version_,
+           " instead.");
+  return data_;
+}
+
+void SavedVariable::reset() {
+  data_ = Tensor();
+}
+
+}  // namespace autograd
+
+// ── the autograd methods of Tensor ───────────────────────────────────────────────────────────
+
+using autograd::get_autograd_meta;
+
+const Tensor& Tensor::grad() const {
+  static const Tensor undefined;
+  const autograd::AutogradMeta* meta = get_autograd_meta(*this);
+  return meta != nullptr ? meta->grad_ : undefined;
+}
+
+Tensor& Tensor::mutable_grad() {
+  return autograd::materialize_autograd_meta(*this).grad_;
+}
+
+bool Tensor::is_leaf() const {
+  const autograd::AutogradMeta* meta = get_autograd_meta(*this);
+  return meta == nullptr || meta->grad_fn_ == nullptr;
+}
+
+const std::shared_ptr<autograd::Node>& Tensor::grad_fn() const {
+  static const std::shared_ptr<autograd::Node> none;
+  const autograd::AutogradMeta* meta = get_autograd_meta(*this);
+  return meta != nullptr ? meta->grad_fn_ : none;
+}
+
+void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph) const {
+  autograd::backward({*this}, gradient.defined() ? autograd::variable_list{gradient}
+                                                 : autograd::variable_list{},
+                     retain_graph);
+}
+
+Tensor Tensor::detach() const {
+  // Same storage, sizes, strides and offset — a new TensorImpl with an empty autograd slot.
+  const TensorImpl& i = impl();
+  return Tensor(std::make_shared<TensorImpl>(i.storage(), i.dtype(), i.sizes().vec(),
+                                             i.strides().vec(), i.storage_offset()));
+}
+
+Tensor& Tensor::detach_() {
+  if (autograd::AutogradMeta* meta = get_autograd_meta(*this)) {
+    TT_CHECK(!meta->is_view_,
+             "detach_(): can't detach a view in place; use detach() instead (it returns a new "
+             "tensor)");
+    meta->grad_fn_.reset();
+    meta->requires_grad_ = false;
+  }
+  return *this;
+}
+
+void Tensor::retain_grad() const {
+  TT_CHECK(requires_grad(), "can't retain_grad on Tensor that has requires_grad=False");
+  if (is_leaf()) return;  // leaves keep their gradient anyway
+  autograd::AutogradMeta& meta = autograd::materialize_autograd_meta(*this);
+  if (meta.retains_grad_) return;
+  meta.retains_grad_ = true;
+  meta.grad_fn_->add_retained_tensor(*this);
+}
+
+bool Tensor::retains_grad() const {
+  const autograd::AutogradMeta* meta = get_autograd_meta(*this);
+  return meta != nullptr && meta->retains_grad_;
+}
+
+}  // namespace tinytorch

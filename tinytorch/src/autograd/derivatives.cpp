@@ -1,0 +1,483 @@
+// Module 05 — Autograd: every backward formula, in one place.
+//
+// Read each formula next to the forward line it differentiates (written above it). `grad` is
+// dL/d(out); a formula returns dL/d(input) = grad · d(out)/d(input) by the chain rule. The engine
+// sums broadcast gradients back to the input's shape (sum_to, below) and casts dtypes, so the
+// formulas stay as short as the math. They run with grad mode off (engine.cpp).
+#include "tinytorch/autograd/derivatives.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "tinytorch/core/shape.h"
+#include "tinytorch/native/activation.h"
+#include "tinytorch/native/loss.h"
+
+namespace tinytorch::autograd {
+
+namespace {
+// The reduced dims, wrapped to [0, ndim) and sorted; empty `dims` means every dim.
+std::vector<int64_t> reduced_dims(IntArrayRef dims, int64_t ndim) {
+  std::vector<int64_t> out;
+  if (dims.empty()) {
+    for (int64_t d = 0; d < ndim; ++d) out.push_back(d);
+  } else {
+    for (int64_t d : dims) out.push_back(wrap_dim(d, std::max<int64_t>(ndim, 1)));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The gradient of a keepdim=false reduction, with the reduced dims put back as size 1.
+Tensor unsqueeze_reduced(const Tensor& grad, IntArrayRef self_sizes, IntArrayRef dims,
+                         bool keepdim) {
+  if (keepdim || self_sizes.empty()) return grad;
+  Tensor g = grad;
+  for (int64_t d : reduced_dims(dims, static_cast<int64_t>(self_sizes.size()))) g = g.unsqueeze(d);
+  return g;
+}
+
+int64_t reduced_count(IntArrayRef self_sizes, IntArrayRef dims) {
+  int64_t n = 1;
+  for (int64_t d : reduced_dims(dims, static_cast<int64_t>(self_sizes.size()))) {
+    n *= self_sizes.empty() ? 1 : self_sizes[d];
+  }
+  return n;
+}
+
+Tensor zero_where(const Tensor& mask, const Tensor& grad) {
+  return where(mask, Scalar(0.0), grad);
+}
+}  // namespace
+
+// ── the shared helpers ────────────────────────────────────────────────────────────────────────
+
+bool is_expandable_to(IntArrayRef shape, IntArrayRef desired) {
+  if (shape.size() > desired.size()) return false;
+  const size_t lead = desired.size() - shape.size();
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] != desired[lead + i] && shape[i] != 1) return false;
+  }
+  return true;
+}
+
+Tensor sum_to(const Tensor& grad, IntArrayRef shape) {
+  // BEGIN SOLUTION
+  if (grad.sizes() == shape) return grad;
+  // forward: out = expand(x, grad.sizes())  →  every copy of an element sends its gradient back.
+  Tensor g = grad;
+  const int64_t lead = g.dim() - static_cast<int64_t>(shape.size());
+  if (lead > 0) {
+    std::vector<int64_t> leading(static_cast<size_t>(lead));
+    for (int64_t d = 0; d < lead; ++d) leading[d] = d;
+    g = g.sum(leading, false);
+  }
+  std::vector<int64_t> stretched;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == 1 && g.size(static_cast<int64_t>(i)) != 1) {
+      stretched.push_back(static_cast<int64_t>(i));
+    }
+  }
+  if (!stretched.empty()) g = g.sum(stretched, true);
+  return g;
+  // END SOLUTION
+}
+
+// ── views ─────────────────────────────────────────────────────────────────────────────────────
+// A view moves no numbers, so its backward moves the gradient back into the input's shape.
+
+// out = self.view(sizes) / reshape / squeeze
+Tensor reshape_backward(const Tensor& grad, IntArrayRef self_sizes) {
+  // BEGIN SOLUTION
+  return grad.reshape(self_sizes);
+  // END SOLUTION
+}
+
+// out = self.transpose(dim0, dim1)
+Tensor transpose_backward(const Tensor& grad, int64_t dim0, int64_t dim1) {
+  // BEGIN SOLUTION
+  return grad.transpose(dim0, dim1);
+  // END SOLUTION
+}
+
+// out = self.permute(dims): out dim i is self dim dims[i], so grad dim i goes back to dims[i].
+Tensor permute_backward(const Tensor& grad, IntArrayRef dims) {
+  // BEGIN SOLUTION
+  std::vector<int64_t> inverse(dims.size());
+  for (size_t i = 0; i < dims.size(); ++i) {
+    inverse[wrap_dim(dims[i], static_cast<int64_t>(dims.size()))] = static_cast<int64_t>(i);
+  }
+  return grad.permute(inverse);
+  // END SOLUTION
+}
+
+// out = self.unsqueeze(dim)
+Tensor unsqueeze_backward(const Tensor& grad, int64_t dim) {
+  // BEGIN SOLUTION
+  return grad.squeeze(dim);
+  // END SOLUTION
+}
+
+// out = self.expand(sizes): one element read many times → its gradient is the sum.
+Tensor expand_backward(const Tensor& grad, IntArrayRef self_sizes) {
+  // BEGIN SOLUTION
+  return sum_to(grad, self_sizes);
+  // END SOLUTION
+}
+
+// out = self.select(dim, index): the gradient lands in one slice of zeros.
+Tensor select_backward(const Tensor& grad, IntArrayRef self_sizes, int64_t dim, int64_t index) {
+  // BEGIN SOLUTION
+  Tensor g = zeros(self_sizes, grad.dtype());
+  g.select(dim, index).copy_(grad);
+  return g;
+  // END SOLUTION
+}
+
+// out = self.slice(dim, start, end, step)
+Tensor slice_backward(const Tensor& grad, IntArrayRef self_sizes, int64_t dim,
+                      std::optional<int64_t> start, std::optional<int64_t> end, int64_t step) {
+  // BEGIN SOLUTION
+  Tensor g = zeros(self_sizes, grad.dtype());
+  g.slice(dim, start, end, step).copy_(grad);
+  return g;
+  // END SOLUTION
+}
+
+// out = self.as_strided(sizes, strides, offset). Both tensors are windows on one storage: route
+// every output gradient to its storage location, then read each input element's location.
+Tensor as_strided_backward(const Tensor& grad, IntArrayRef self_sizes, IntArrayRef self_strides,
+                           int64_t self_offset, IntArrayRef sizes, IntArrayRef strides,
+                           int64_t offset) {
+  // BEGIN SOLUTION
+  auto extent = [](IntArrayRef sz, IntArrayRef st, int64_t off) {
+    int64_t last = off;
+    for (size_t i = 0; i < sz.size(); ++i) {
+      if (sz[i] == 0) return int64_t{0};
+      last += (sz[i] - 1) * st[i];
+    }
+    return last + 1;
+  };
+  const int64_t n = std::max(extent(self_sizes, self_strides, self_offset),
+                             extent(sizes, strides, offset));
+  // The storage location of every element, as int64 tensors in row-major order.
+  const Tensor locations = arange(n);
+  const std::vector<int64_t> out_loc =
+      locations.as_strided(sizes, strides, offset).to_vector<int64_t>();
+  const std::vector<int64_t> in_loc =
+      locations.as_strided(self_sizes, self_strides, self_offset).to_vector<int64_t>();
+  std::vector<double> storage_grad(static_cast<size_t>(n), 0.0);
+  std::vector<double> readers(static_cast<size_t>(n), 0.0);
+  const std::vector<double> g = grad.to_vector<double>();
+  for (size_t j = 0; j < out_loc.size(); ++j) storage_grad[out_loc[j]] += g[j];
+  for (int64_t loc : in_loc) readers[loc] += 1;
+  std::vector<double> result(in_loc.size());
+  for (size_t i = 0; i < in_loc.size(); ++i) {
+    result[i] = storage_grad[in_loc[i]] / readers[in_loc[i]];
+  }
+  return from_vector(result, self_sizes, grad.dtype());
+  // END SOLUTION
+}
+
+// ── element-wise ──────────────────────────────────────────────────────────────────────────────
+
+// out = self + alpha · other
+variable_list add_backward(const Tensor& grad, const Scalar& alpha, GradMask needs) {
+  // BEGIN SOLUTION
+  return {needs[0] ? grad : Tensor(),
+          needs[1] ? (alpha.to<double>() == 1.0 ? grad : grad.mul(alpha)) : Tensor()};
+  // END SOLUTION
+}
+
+// out = self − alpha · other
+variable_list sub_backward(const Tensor& grad, const Scalar& alpha, GradMask needs) {
+  // BEGIN SOLUTION
+  return {needs[0] ? grad : Tensor(), needs[1] ? grad.mul(alpha).neg() : Tensor()};
+  // END SOLUTION
+}
+
+// out = self · other
+variable_list mul_backward(const Tensor& grad, const Tensor& self, const Tensor& other,
+                           GradMask needs) {
+  // BEGIN SOLUTION
+  return {needs[0] ? grad.mul(other) : Tensor(), needs[1] ? grad.mul(self) : Tensor()};
+  // END SOLUTION
+}
+
+// out = self / other:  ∂/∂self = 1/other,  ∂/∂other = −self/other²
+variable_list div_backward(const Tensor& grad, const Tensor& self, const Tensor& other,
+                           GradMask needs) {
+  // BEGIN SOLUTION
+  return {needs[0] ? grad.div(other) : Tensor(),
+          needs[1] ? grad.mul(self).div(other.mul(other)).neg() : Tensor()};
+  // END SOLUTION
+}
+
+// out = self^exponent:  ∂/∂self = e·self^(e−1) (0 where e = 0),  ∂/∂e = out·ln(self)
+// (0 where self = 0 and e ≥ 0, the limit, instead of 0·(−inf) = NaN).
+variable_list pow_backward(const Tensor& grad, const Tensor& self, const Tensor& exponent,
+                           const Tensor& result, GradMask needs) {
+  // BEGIN SOLUTION
+  Tensor grad_self, grad_exponent;
+  if (needs[0]) {
+    grad_self = zero_where(exponent.eq(0.0), grad.mul(exponent).mul(self.pow(exponent.sub(1.0))));
+  }
+  if (needs[1]) {
+    grad_exponent = zero_where(self.eq(0.0).mul(exponent.ge(0.0)), grad.mul(result).mul(self.log()));
+  }
+  return {grad_self, grad_exponent};
+  // END SOLUTION
+}
+
+// out = −self
+Tensor neg_backward(const Tensor& grad) {
+  // BEGIN SOLUTION
+  return grad.neg();
+  // END SOLUTION
+}
+
+// out = e^self: the derivative is the output itself (saved, so nothing is recomputed).
+Tensor exp_backward(const Tensor& grad, const Tensor& result) {
+  // BEGIN SOLUTION
+  return grad.mul(result);
+  // END SOLUTION
+}
+
+// out = ln(self)
+Tensor log_backward(const Tensor& grad, const Tensor& self) {
+  // BEGIN SOLUTION
+  return grad.div(self);
+  // END SOLUTION
+}
+
+// out = √self:  1 / (2·√self) = 1 / (2·out)
+Tensor sqrt_backward(const Tensor& grad, const Tensor& result) {
+  // BEGIN SOLUTION
+  return grad.div(result.mul(2.0));
+  // END SOLUTION
+}
+
+// out = |self|:  sign(self), and 0 at 0 (PyTorch's choice of subgradient)
+Tensor abs_backward(const Tensor& grad, const Tensor& self) {
+  // BEGIN SOLUTION
+  const Tensor sign = self.gt(0.0).to(grad.dtype()).sub(self.lt(0.0).to(grad.dtype()));
+  return grad.mul(sign);
+  // END SOLUTION
+}
+
+// out = clamp(self, min, max): the gradient passes where self was inside [min, max].
+Tensor clamp_backward(const Tensor& grad, const Tensor& self, std::optional<Scalar> min,
+                      std::optional<Scalar> max) {
+  // BEGIN SOLUTION
+  Tensor inside = ones_like(self, kBool);
+  if (min) inside = inside.mul(self.ge(*min));
+  if (max) inside = inside.mul(self.le(*max));
+  return where(inside, grad, Scalar(0.0));
+  // END SOLUTION
+}
+
+// out = maximum(self, other) (is_max) or minimum(self, other)
+variable_list extremum_backward(const Tensor& grad, const Tensor& self, const Tensor& other,
+                                bool is_max, GradMask needs) {
+  // BEGIN SOLUTION
+  const Tensor shared = where(self.eq(other), grad.div(2.0), grad);
+  const Tensor self_loses = is_max ? self.lt(other) : self.gt(other);
+  const Tensor other_loses = is_max ? self.gt(other) : self.lt(other);
+  return {needs[0] ? zero_where(self_loses, shared) : Tensor(),
+          needs[1] ? zero_where(other_loses, shared) : Tensor()};
+  // END SOLUTION
+}
+
+// out = where(condition, self, other)
+variable_list where_backward(const Tensor& grad, const Tensor& condition, GradMask needs) {
+  // BEGIN SOLUTION
+  return {needs[0] ? where(condition, grad, Scalar(0.0)) : Tensor(),
+          needs[1] ? zero_where(condition, grad) : Tensor()};
+  // END SOLUTION
+}
+
+// ── reductions ────────────────────────────────────────────────────────────────────────────────
+
+// out = self.sum(dims): every summed element gets the gradient of its sum (a stride-0 view).
+Tensor sum_backward(const Tensor& grad, IntArrayRef self_sizes, IntArrayRef dims, bool keepdim) {
+  // BEGIN SOLUTION
+  return unsqueeze_reduced(grad, self_sizes, dims, keepdim).expand(self_sizes);
+  // END SOLUTION
+}
+
+// out = self.sum(dims) / n
+Tensor mean_backward(const Tensor& grad, IntArrayRef self_sizes, IntArrayRef dims, bool keepdim) {
+  // BEGIN SOLUTION
+  const auto n = static_cast<double>(reduced_count(self_sizes, dims));
+  return sum_backward(grad, self_sizes, dims, keepdim).div(n);
+  // END SOLUTION
+}
+
+// out = Σ (self − mean)² / (n − correction):  ∂/∂self_i = 2·(self_i − mean) / (n − correction)
+// (the mean's own dependence on self_i sums to zero).
+Tensor var_backward(const Tensor& grad, const Tensor& self, IntArrayRef dims, bool unbiased,
+                    bool keepdim) {
+  // BEGIN SOLUTION
+  const auto n = static_cast<double>(reduced_count(self.sizes(), dims));
+  const double scale = 2.0 / (n - (unbiased ? 1.0 : 0.0));
+  const Tensor centered = self.sub(self.mean(dims, true));
+  return unsqueeze_reduced(grad, self.sizes(), dims, keepdim).mul(centered).mul(scale);
+  // END SOLUTION
+}
+
+// out = self.max() (or min): the gradient is shared evenly by every element equal to out.
+Tensor extremum_all_backward(const Tensor& grad, const Tensor& self, const Tensor& result) {
+  // BEGIN SOLUTION
+  const bool nan = std::isnan(result.item<double>());
+  const Tensor hits = nan ? self.ne(self) : self.eq(result);
+  return hits.to(grad.dtype()).mul(grad.div(hits.sum()));
+  // END SOLUTION
+}
+
+// (values, indices) = self.max(dim): values[i] came from position indices[i] along dim.
+Tensor value_selecting_backward(const Tensor& grad, int64_t dim, const Tensor& indices,
+                                IntArrayRef self_sizes, bool keepdim) {
+  // BEGIN SOLUTION
+  const auto ndim = static_cast<int64_t>(self_sizes.size());
+  const int64_t d = ndim == 0 ? 0 : wrap_dim(dim, ndim);
+  Tensor g = grad, idx = indices;
+  if (!keepdim && ndim > 0) {
+    g = g.unsqueeze(d);
+    idx = idx.unsqueeze(d);
+  }
+  // View everything as [outer, n, inner]: out[o, idx[o, i], i] = g[o, i].
+  int64_t outer = 1, inner = 1;
+  for (int64_t k = 0; k < d; ++k) outer *= self_sizes[k];
+  for (int64_t k = d + 1; k < ndim; ++k) inner *= self_sizes[k];
+  const int64_t n = ndim == 0 ? 1 : self_sizes[d];
+  Tensor out = zeros(self_sizes, grad.dtype());
+  const Tensor gc = g.contiguous(), ic = idx.contiguous();
+  const int64_t* ip = ic.data_ptr<int64_t>();
+  dispatch_floating_types(grad.dtype(), "max_backward", [&]<typename T>() {
+    const T* gp = gc.data_ptr<T>();
+    T* op = out.data_ptr<T>();
+    for (int64_t o = 0; o < outer; ++o) {
+      for (int64_t i = 0; i < inner; ++i) {
+        op[(o * n + ip[o * inner + i]) * inner + i] = gp[o * inner + i];
+      }
+    }
+  });
+  return out;
+  // END SOLUTION
+}
+
+// ── linear algebra ────────────────────────────────────────────────────────────────────────────
+
+// out = self @ other   ([.., M, K] @ [.., K, N]):  ∂/∂self = grad @ otherᵀ,  ∂/∂other = selfᵀ @ grad
+// A 1-d operand is a matrix with one row (left) or one column (right), as in the forward.
+variable_list matmul_backward(const Tensor& grad, const Tensor& self, const Tensor& other,
+                              GradMask needs) {
+  // BEGIN SOLUTION
+  const Tensor a = self.dim() == 1 ? self.unsqueeze(0) : self;    // [.., M, K]
+  const Tensor b = other.dim() == 1 ? other.unsqueeze(1) : other;  // [.., K, N]
+  Tensor g = grad;                                                 // [.., M, N]
+  if (other.dim() == 1) g = g.unsqueeze(-1);  // (this order also turns a 0-d grad into [1, 1])
+  if (self.dim() == 1) g = g.unsqueeze(-2);
+  Tensor grad_self, grad_other;
+  if (needs[0]) {
+    grad_self = sum_to(g.matmul(b.transpose(-1, -2)), a.sizes()).reshape(self.sizes());
+  }
+  if (needs[1]) {
+    if (b.dim() == 2 && a.dim() > 2) {
+      // A batch of inputs times one matrix: fold the batch into the rows, one GEMM.
+      const int64_t K = a.size(-1), N = b.size(-1);
+      grad_other = a.reshape({-1, K}).t().matmul(g.reshape({-1, N})).reshape(other.sizes());
+    } else {
+      grad_other = sum_to(a.transpose(-1, -2).matmul(g), b.sizes()).reshape(other.sizes());
+    }
+  }
+  return {grad_self, grad_other};
+  // END SOLUTION
+}
+
+// out = input @ weightᵀ + bias   (input [*, in], weight [out, in], bias [out])
+variable_list linear_backward(const Tensor& grad, const Tensor& input, const Tensor& weight,
+                              std::array<bool, 3> needs) {
+  // BEGIN SOLUTION
+  const int64_t out_features = weight.size(0), in_features = weight.size(1);
+  const Tensor g2 = grad.reshape({-1, out_features});  // [rows, out]
+  return {needs[0] ? grad.matmul(weight) : Tensor(),   // [*, out] @ [out, in]
+          needs[1] ? g2.t().matmul(input.reshape({-1, in_features})) : Tensor(),  // [out, in]
+          needs[2] ? g2.sum({0}) : Tensor()};
+  // END SOLUTION
+}
+
+// ── activations (module 02): the kernels are natives; the rules are these ────────────────────
+
+// out = max(self, 0): the gradient passes where the output is positive.
+Tensor relu_backward(const Tensor& grad, const Tensor& result) {
+  return native::threshold_backward(grad, result, 0.0);
+}
+// out = self if self > 0 else slope·self
+Tensor leaky_relu_backward(const Tensor& grad, const Tensor& self, double negative_slope) {
+  return native::leaky_relu_backward(grad, self, negative_slope);
+}
+// out = σ(self):  σ' = out·(1 − out)
+Tensor sigmoid_backward(const Tensor& grad, const Tensor& result) {
+  return native::sigmoid_backward(grad, result);
+}
+// out = tanh(self):  1 − out²
+Tensor tanh_backward(const Tensor& grad, const Tensor& result) {
+  return native::tanh_backward(grad, result);
+}
+// out = self·Φ(self) (or its tanh approximation — the backward differentiates the same form)
+Tensor gelu_backward(const Tensor& grad, const Tensor& self, std::string_view approximate) {
+  return native::gelu_backward(grad, self, approximate);
+}
+// out = self·σ(self)
+Tensor silu_backward(const Tensor& grad, const Tensor& self) {
+  return native::silu_backward(grad, self);
+}
+// out = softmax(self, dim):  grad_in = out · (grad − Σ grad·out)
+Tensor softmax_backward(const Tensor& grad, const Tensor& result, int64_t dim) {
+  return native::softmax_backward(grad, result, dim);
+}
+// out = log_softmax(self, dim):  grad_in = grad − softmax · Σ grad
+Tensor log_softmax_backward(const Tensor& grad, const Tensor& result, int64_t dim) {
+  return native::log_softmax_backward(grad, result, dim);
+}
+
+// ── losses (module 04) ────────────────────────────────────────────────────────────────────────
+
+// out = reduce((self − target)²): the target's gradient is the input's, negated.
+variable_list mse_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
+                                Reduction reduction, GradMask needs) {
+  const Tensor g = native::mse_loss_backward(grad, self, target, reduction);
+  return {needs[0] ? g : Tensor(), needs[1] ? g.neg() : Tensor()};
+}
+// out = reduce(|self − target|)
+variable_list l1_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
+                               Reduction reduction, GradMask needs) {
+  const Tensor g = native::l1_loss_backward(grad, self, target, reduction);
+  return {needs[0] ? g : Tensor(), needs[1] ? g.neg() : Tensor()};
+}
+// out = reduce(−self[i, target[i]]) over the rows whose target is not ignore_index
+Tensor nll_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
+                         Reduction reduction, int64_t ignore_index) {
+  return native::nll_loss_backward(grad, self, target, reduction, ignore_index);
+}
+// out = reduce(−(target·ln(self) + (1 − target)·ln(1 − self)))
+Tensor bce_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
+                    Reduction reduction) {
+  return native::binary_cross_entropy_backward(grad, self, target, reduction);
+}
+// out = reduce(max(self, 0) − self·target + ln(1 + e^−|self|)):  ∂/∂target = −self
+variable_list bce_with_logits_backward(const Tensor& grad, const Tensor& self,
+                                       const Tensor& target, Reduction reduction,
+                                       GradMask needs) {
+  Tensor grad_target;
+  if (needs[1]) {
+    grad_target = self.neg().mul(grad);
+    if (reduction == Reduction::Mean) grad_target = grad_target.div(static_cast<double>(self.numel()));
+  }
+  return {needs[0] ? native::binary_cross_entropy_with_logits_backward(grad, self, target, reduction)
+                   : Tensor(),
+          grad_target};
+}
+
+}  // namespace tinytorch::autograd

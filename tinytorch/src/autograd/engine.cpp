@@ -1,0 +1,204 @@
+// The backward engine: dependency counting, then a ready queue.
+//
+//   loss = ((x * w).sum() + w.sum())            x, w leaves; w is used twice
+//
+//        SumBackward0 ─► MulBackward0 ─► AccumulateGrad(w)   ◄─┐
+//     AddBackward0 ┤                  └► (x: no grad needed)   │ two edges: dependency count 2
+//        SumBackward0 ───────────────────────────────────────────┘
+//
+// 1. Walk the graph from the roots and count, for every node, the edges that point at it.
+// 2. Seed the roots' buffers. A node whose count is 0 is ready.
+// 3. Repeatedly take the ready node with the highest sequence number (the most recently created
+//    op — the reverse of the forward order), call it, and add each gradient it returns into the
+//    buffer of the node its edge leads to; decrement that node's count; at 0 it is ready.
+// Every node therefore runs exactly once, after ALL contributions to its gradient have been
+// summed — the whole point of the counting.
+#include "tinytorch/autograd/engine.h"
+
+#include <queue>
+#include <unordered_map>
+
+#include "tinytorch/autograd/autograd_meta.h"
+#include "tinytorch/autograd/derivatives.h"
+#include "tinytorch/autograd/grad_mode.h"
+
+namespace tinytorch::autograd {
+
+namespace {
+
+// The gradients one backward pass has received for a node so far (one slot per forward output).
+using InputBuffer = std::vector<Tensor>;
+
+void add_to_buffer(InputBuffer& buffer, uint32_t slot, Tensor grad) {
+  if (buffer.size() <= slot) buffer.resize(slot + 1);
+  Tensor& cur = buffer[slot];
+  cur = cur.defined() ? cur.add(grad) : std::move(grad);
+}
+
+// A gradient a node returned must match the input it belongs to: a broadcast input receives the
+// broadcast-shaped gradient and is summed back to its own shape here, once, for every op
+// (PyTorch's validate_outputs); a float32 input of a float64 op gets its gradient in float32.
+Tensor validate_gradient(const Node& node, size_t i, Tensor grad) {
+  const InputMetadata& meta = node.input_metadata(i);
+  if (grad.sizes() != IntArrayRef(meta.sizes)) {
+    TT_CHECK(is_expandable_to(meta.sizes, grad.sizes()), "Function ", node.name(),
+             " returned an invalid gradient at index ", i, " - got ", grad.sizes(),
+             " but expected shape compatible with ", IntArrayRef(meta.sizes));
+    grad = sum_to(grad, meta.sizes);
+  }
+  if (grad.dtype() != meta.dtype) grad = grad.to(meta.dtype);
+  return grad;
+}
+
+struct CompareSequenceNr {
+  bool operator()(const Node* a, const Node* b) const { return a->sequence_nr() < b->sequence_nr(); }
+};
+
+// Runs the graph below `roots` (edges seeded with `seeds`). With `capture` (autograd::grad),
+// the gradients arriving at the captured edges are returned instead of being accumulated into
+// leaves, and no AccumulateGrad runs.
+variable_list run_backward(const std::vector<Edge>& roots, variable_list seeds, bool keep_graph,
+                           const std::vector<Edge>* capture) {
+  // 1. Dependency counts of every reachable node.
+  std::unordered_map<Node*, int> dependencies;
+  std::vector<Node*> stack;
+  std::unordered_map<Node*, bool> seen;
+  for (const Edge& e : roots) {
+    if (!seen[e.function.get()]) {
+      seen[e.function.get()] = true;
+      stack.push_back(e.function.get());
+    }
+  }
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    for (const Edge& e : n->next_edges()) {
+      if (!e.is_valid()) continue;
+      ++dependencies[e.function.get()];
+      if (!seen[e.function.get()]) {
+        seen[e.function.get()] = true;
+        stack.push_back(e.function.get());
+      }
+    }
+  }
+
+  // 2. Seed the roots.
+  std::unordered_map<Node*, InputBuffer> buffers;
+  for (size_t i = 0; i < roots.size(); ++i) {
+    add_to_buffer(buffers[roots[i].function.get()], roots[i].input_nr, std::move(seeds[i]));
+  }
+  std::priority_queue<Node*, std::vector<Node*>, CompareSequenceNr> ready;
+  for (const Edge& e : roots) {
+    Node* n = e.function.get();
+    if (dependencies[n] == 0) {
+      dependencies[n] = -1;  // queued once, even if it is the root of several edges
+      ready.push(n);
+    }
+  }
+
+  variable_list captured(capture != nullptr ? capture->size() : 0);
+  NoGradGuard no_grad;  // formulas compute gradients; they are not themselves recorded
+  // 3. Run nodes as they become ready.
+  while (!ready.empty()) {
+    Node* node = ready.top();
+    ready.pop();
+    InputBuffer grads = std::move(buffers[node]);
+    buffers.erase(node);
+    grads.resize(1);
+
+    if (capture != nullptr) {
+      for (size_t c = 0; c < capture->size(); ++c) {
+        const Edge& e = (*capture)[c];
+        if (e.function.get() == node && e.input_nr < grads.size() && grads[e.input_nr].defined()) {
+          captured[c] = captured[c].defined() ? captured[c].add(grads[e.input_nr])
+                                              : grads[e.input_nr];
+        }
+      }
+      if (dynamic_cast<AccumulateGrad*>(node) != nullptr) continue;
+    }
+    for (const std::weak_ptr<TensorImpl>& weak : node->retained_tensors()) {
+      if (std::shared_ptr<TensorImpl> impl = weak.lock(); impl && grads[0].defined()) {
+        accumulate_grad(Tensor(impl).mutable_grad(), Tensor(grads[0]));
+      }
+    }
+
+    // A node none of whose outputs received a gradient contributes nothing: skip its formula.
+    bool any_defined = false;
+    for (const Tensor& g : grads) any_defined = any_defined || g.defined();
+    variable_list outputs;
+    if (any_defined) outputs = node->apply(std::move(grads));
+    if (!keep_graph) node->release_variables();
+
+    for (size_t i = 0; i < node->num_inputs(); ++i) {
+      const Edge& e = node->next_edge(i);
+      if (!e.is_valid()) continue;
+      Node* next = e.function.get();
+      if (i < outputs.size() && outputs[i].defined()) {
+        add_to_buffer(buffers[next], e.input_nr, validate_gradient(*node, i, outputs[i]));
+      }
+      if (--dependencies[next] == 0) ready.push(next);
+    }
+  }
+  return captured;
+}
+
+// The edge and the seed gradient for each root, with PyTorch's checks.
+std::vector<Edge> root_edges(const variable_list& roots, const variable_list& grad_tensors,
+                             variable_list& seeds) {
+  TT_CHECK(grad_tensors.empty() || grad_tensors.size() == roots.size(), "backward: got ",
+           grad_tensors.size(), " gradients for ", roots.size(), " tensors");
+  std::vector<Edge> edges;
+  for (size_t i = 0; i < roots.size(); ++i) {
+    const Tensor& root = roots[i];
+    TT_CHECK(root.defined(), "backward: tensor ", i, " is undefined");
+    TT_CHECK(root.requires_grad(), "element ", i,
+             " of tensors does not require grad and does not have a grad_fn");
+    Tensor seed = grad_tensors.empty() ? Tensor() : grad_tensors[i];
+    if (!seed.defined()) {
+      TT_CHECK(root.numel() == 1,
+               "grad can be implicitly created only for scalar outputs (tensor ", i,
+               " has shape ", root.sizes(), "; pass a gradient of that shape to backward)");
+      seed = ones_like(root);
+    }
+    TT_CHECK(seed.sizes() == root.sizes(), "Mismatch in shape: grad_output[", i,
+             "] has a shape of ", seed.sizes(), " and output[", i, "] has a shape of ",
+             root.sizes(), ".");
+    TT_CHECK_TYPE(seed.is_floating_point(), "backward: the gradient for tensor ", i,
+                  " must be floating point, got ", seed.dtype());
+    seeds.push_back(seed.to(root.dtype()).detach());
+    edges.push_back(gradient_edge(root));
+  }
+  return edges;
+}
+
+}  // namespace
+
+void backward(const variable_list& roots, const variable_list& grad_tensors,
+              std::optional<bool> retain_graph) {
+  variable_list seeds;
+  const std::vector<Edge> edges = root_edges(roots, grad_tensors, seeds);
+  run_backward(edges, std::move(seeds), retain_graph.value_or(false), nullptr);
+}
+
+variable_list grad(const variable_list& outputs, const variable_list& inputs,
+                   const variable_list& grad_outputs, std::optional<bool> retain_graph,
+                   bool allow_unused) {
+  variable_list seeds;
+  const std::vector<Edge> edges = root_edges(outputs, grad_outputs, seeds);
+  std::vector<Edge> targets;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    TT_CHECK(inputs[i].requires_grad(), "grad: input ", i,
+             " does not require grad (set requires_grad before computing the outputs)");
+    targets.push_back(gradient_edge(inputs[i]));
+  }
+  variable_list result =
+      run_backward(edges, std::move(seeds), retain_graph.value_or(false), &targets);
+  for (size_t i = 0; i < result.size(); ++i) {
+    TT_CHECK(result[i].defined() || allow_unused, "grad: one of the differentiated Tensors (input ",
+             i, ") appears to not have been used in the graph. Set allow_unused=true if this is "
+             "the desired behavior.");
+  }
+  return result;
+}
+
+}  // namespace tinytorch::autograd

@@ -1,0 +1,58 @@
+// Node bookkeeping and the leaf sink, AccumulateGrad.
+#include "tinytorch/autograd/node.h"
+
+#include <atomic>
+#include <limits>
+
+#include "tinytorch/autograd/autograd_meta.h"
+#include "tinytorch/autograd/grad_mode.h"
+
+namespace tinytorch::autograd {
+
+namespace {
+std::atomic<uint64_t> g_next_sequence_nr{0};
+}  // namespace
+
+Node::Node() : sequence_nr_(g_next_sequence_nr.fetch_add(1)) {}
+
+void Node::set_next_edges(std::vector<Edge> edges, std::vector<InputMetadata> metadata) {
+  TT_CHECK(edges.size() == metadata.size(), name(), ": ", edges.size(), " edges but ",
+           metadata.size(), " input metadata entries");
+  next_edges_ = std::move(edges);
+  input_metadata_ = std::move(metadata);
+}
+
+AccumulateGrad::AccumulateGrad(const Tensor& leaf)
+    : leaf_(leaf.getIntrusivePtr()) {
+  // A leaf's gradient is ready as soon as it arrives: run it before everything else that is
+  // ready, like PyTorch (which gives AccumulateGrad the largest sequence number).
+  set_sequence_nr(std::numeric_limits<uint64_t>::max());
+}
+
+Tensor AccumulateGrad::variable() const {
+  std::shared_ptr<TensorImpl> impl = leaf_.lock();
+  return impl ? Tensor(std::move(impl)) : Tensor();
+}
+
+variable_list AccumulateGrad::apply(variable_list&& grads) {
+  Tensor leaf = variable();
+  if (!leaf.defined() || !grads[0].defined()) return {};
+  accumulate_grad(leaf.mutable_grad(), std::move(grads[0]));
+  return {};
+}
+
+void accumulate_grad(Tensor& slot, Tensor&& incoming) {
+  NoGradGuard no_grad;
+  if (!slot.defined()) {
+    // NOTE: the first gradient is stored as it is only if nobody else can see it and it is a
+    // plain dense tensor. A pass-through formula (AddBackward gives `grad` to both inputs) or a
+    // broadcast view (SumBackward's grad.expand(...)) must be copied: the optimizer and
+    // clip_grad_norm_ later write into .grad() in place.
+    const bool exclusive = incoming.use_count() == 1 && incoming.storage().use_count() == 1;
+    slot = exclusive && incoming.is_contiguous() ? std::move(incoming) : incoming.clone();
+  } else {
+    slot.add_(incoming);
+  }
+}
+
+}  // namespace tinytorch::autograd

@@ -1,0 +1,728 @@
+// The public, differentiable layer over the native functions (PyTorch's generated VariableType).
+//
+//   Tensor Tensor::exp() const
+//     1. no input requires grad, or grad mode is off  →  just native::exp(*this)
+//     2. otherwise: run native::exp with grad mode off (its inner ops record nothing), then
+//        attach ExpBackward0 to the output: an edge to each input's gradient node, the saved
+//        tensors the formula needs (here the output), and the formula (derivatives.cpp).
+//
+// Modules 01–04 wrote only the natives; this file is why they never had to change when
+// autograd arrived — the "one Tensor class gains capabilities" rule of DESIGN.md.
+#include <functional>
+
+#include "tinytorch/autograd/autograd_meta.h"
+#include "tinytorch/autograd/derivatives.h"
+#include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/autograd/saved_variable.h"
+#include "tinytorch/native/activation.h"
+#include "tinytorch/native/linear.h"
+#include "tinytorch/native/loss.h"
+#include "tinytorch/native/tensor_ops.h"
+
+namespace tinytorch {
+
+using autograd::AutogradMeta;
+using autograd::Edge;
+using autograd::GradMask;
+using autograd::Node;
+using autograd::variable_list;
+
+namespace {
+
+// ── recording machinery ─────────────────────────────────────────────────────────────────────
+
+using Formula =
+    std::function<variable_list(const Tensor& grad, const variable_list& saved, const Node&)>;
+
+// A backward node whose formula is a callable over saved tensors.
+class FunctionNode final : public Node {
+ public:
+  FunctionNode(const char* name, Formula formula, std::vector<autograd::SavedVariable> saved)
+      : name_(name), formula_(std::move(formula)), saved_(std::move(saved)) {}
+  std::string name() const override { return name_; }
+  variable_list apply(variable_list&& grads) override {
+    variable_list unpacked;
+    unpacked.reserve(saved_.size());
+    for (const autograd::SavedVariable& s : saved_) unpacked.push_back(s.unpack(name_));
+    return formula_(grads[0], unpacked, *this);
+  }
+  void release_variables() override {
+    for (autograd::SavedVariable& s : saved_) s.reset();
+  }
+
+ private:
+  const char* name_;
+  Formula formula_;
+  std::vector<autograd::SavedVariable> saved_;
+};
+
+GradMask needs2(const Node& n) {
+  return {n.needs_input_grad(0), n.needs_input_grad(1)};
+}
+
+// Refuses a view whose storage was modified in place after the view was recorded.
+void check_view_is_current(const Tensor& t) {
+  const AutogradMeta* meta = autograd::get_autograd_meta(t);
+  if (meta == nullptr || !meta->is_view_) return;
+  TT_CHECK(t._version() == meta->view_version_,
+           "a view of a tensor that requires grad was used after its base (or another view of "
+           "it) was modified in place; its recorded history is stale. Take the view again after "
+           "the in-place operation.");
+}
+
+// One op's recording: decides whether to record, runs the native with grad mode off, attaches
+// the node to the output.
+class Recorder {
+ public:
+  Recorder(const char* name, std::initializer_list<const Tensor*> inputs) : name_(name) {
+    if (!GradMode::is_enabled()) return;
+    for (const Tensor* t : inputs) active_ = active_ || (t->defined() && t->requires_grad());
+    if (!active_) return;
+    for (const Tensor* t : inputs) {
+      if (t->defined()) check_view_is_current(*t);
+      inputs_.push_back(*t);
+    }
+  }
+  explicit operator bool() const { return active_; }
+
+  template <typename F>
+  auto run(F&& forward) {
+    AutoGradMode no_grad(false);
+    return forward();
+  }
+
+  // Builds the node: one edge and the shape/dtype per input, and the saved tensors.
+  std::shared_ptr<Node> make_node(std::initializer_list<Tensor> saved, Formula formula) const {
+    std::vector<Edge> edges;
+    std::vector<autograd::InputMetadata> meta;
+    for (const Tensor& t : inputs_) {
+      edges.push_back(t.defined() ? autograd::gradient_edge(t) : Edge{});
+      meta.push_back(t.defined() ? autograd::InputMetadata{t.sizes().vec(), t.dtype()}
+                                 : autograd::InputMetadata{});
+    }
+    std::vector<autograd::SavedVariable> saved_vars;
+    for (const Tensor& t : saved) saved_vars.emplace_back(t);
+    auto node = std::make_shared<FunctionNode>(name_, std::move(formula), std::move(saved_vars));
+    node->set_next_edges(std::move(edges), std::move(meta));
+    return node;
+  }
+
+  // Attaches the node to a fresh output. A native that returned one of its inputs (to() with the
+  // same dtype, contiguous() of a contiguous tensor) gets a new alias, so the input's own
+  // history is never overwritten.
+  Tensor finish(Tensor out, std::initializer_list<Tensor> saved, Formula formula,
+                bool is_view = false) const {
+    for (const Tensor& t : inputs_) {
+      if (out.is_same(t)) out = out.detach();
+    }
+    AutogradMeta& meta = autograd::materialize_autograd_meta(out);
+    meta.grad_fn_ = make_node(saved, std::move(formula));
+    if (is_view) {
+      meta.is_view_ = true;
+      meta.view_version_ = out._version();
+    }
+    return out;
+  }
+  Tensor finish_view(Tensor out, Formula formula) const {
+    return finish(std::move(out), {}, std::move(formula), true);
+  }
+
+ private:
+  const char* name_;
+  bool active_ = false;
+  std::vector<Tensor> inputs_;
+};
+
+// ── in-place ops ──────────────────────────────────────────────────────────────────────────────
+// PyTorch's rules: a leaf that requires grad may not be modified in place while grad mode is on
+// (its .grad would no longer describe the value used), and in-place writes through views need
+// the base's history rewritten (CopySlices), which tinytorch does not do — so it refuses.
+void check_inplace(const Tensor& self, std::string_view op) {
+  const AutogradMeta* meta = autograd::get_autograd_meta(self);
+  TT_CHECK(!(self.is_leaf() && self.requires_grad()), op,
+           ": a leaf Variable that requires grad is being used in an in-place operation. (Wrap "
+           "the update in a tinytorch::NoGradGuard, as optimizers do.)");
+  TT_CHECK_WITH(NotImplementedError, meta == nullptr || !meta->is_view_, op,
+                ": in-place operations on a view of a tensor that requires grad are not "
+                "supported by tinytorch's autograd; compute the result out of place instead");
+  TT_CHECK_WITH(NotImplementedError, self.requires_grad() || self.storage().use_count() == 1, op,
+                ": this in-place operation would make a tensor that shares its storage with "
+                "another (a view or an alias) require grad; tinytorch cannot update the other "
+                "tensor's history — compute the result out of place instead");
+}
+
+bool records_inplace(const Tensor& self, const Tensor* other) {
+  return GradMode::is_enabled() &&
+         (self.requires_grad() || (other != nullptr && other->requires_grad()));
+}
+
+// Gives `self` a new history: `node` (whose inputs were collected before the write).
+void rebase_history(Tensor& self, std::shared_ptr<Node> node) {
+  autograd::materialize_autograd_meta(self).grad_fn_ = std::move(node);
+}
+
+// self ← result, for an in-place op that records: result was computed out of place (and
+// recorded) from a CLONE of self — a formula that saved self must keep the old values, which
+// the write below overwrites — then copy_ writes it into self's storage and makes
+// CopyBackwards self's history.
+Tensor& assign_recorded(Tensor& self, std::string_view op, const Tensor& result) {
+  TT_CHECK_TYPE(self.is_floating_point() || !result.is_floating_point(), op, ": result type ",
+                result.dtype(), " can't be cast to the desired output type ", self.dtype());
+  return self.copy_(result);
+}
+
+}  // namespace
+
+// ══ views ═════════════════════════════════════════════════════════════════════════════════════
+
+Tensor Tensor::as_strided(IntArrayRef sizes, IntArrayRef strides,
+                          std::optional<int64_t> storage_offset) const {
+  Recorder r("AsStridedBackward0", {this});
+  if (!r) return native::as_strided(*this, sizes, strides, storage_offset);
+  Tensor out = r.run([&] { return native::as_strided(*this, sizes, strides, storage_offset); });
+  return r.finish_view(out, [in_sizes = this->sizes().vec(), in_strides = this->strides().vec(),
+                             in_offset = this->storage_offset(), sz = out.sizes().vec(),
+                             st = out.strides().vec(), off = out.storage_offset()](
+                                const Tensor& g, const variable_list&, const Node&) {
+    return variable_list{
+        autograd::as_strided_backward(g, in_sizes, in_strides, in_offset, sz, st, off)};
+  });
+}
+
+Tensor Tensor::view(IntArrayRef shape) const {
+  Recorder r("ViewBackward0", {this});
+  if (!r) return native::view(*this, shape);
+  return r.finish_view(r.run([&] { return native::view(*this, shape); }),
+                       [in = sizes().vec()](const Tensor& g, const variable_list&, const Node&) {
+                         return variable_list{autograd::reshape_backward(g, in)};
+                       });
+}
+
+Tensor Tensor::reshape(IntArrayRef shape) const {
+  Recorder r("ReshapeAliasBackward0", {this});
+  if (!r) return native::reshape(*this, shape);
+  Tensor out = r.run([&] { return native::reshape(*this, shape); });
+  return r.finish(out, {},
+                  [in = sizes().vec()](const Tensor& g, const variable_list&, const Node&) {
+                    return variable_list{autograd::reshape_backward(g, in)};
+                  },
+                  out.is_alias_of(*this));
+}
+
+Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
+  Recorder r("TransposeBackward0", {this});
+  if (!r) return native::transpose(*this, dim0, dim1);
+  return r.finish_view(r.run([&] { return native::transpose(*this, dim0, dim1); }),
+                       [dim0, dim1](const Tensor& g, const variable_list&, const Node&) {
+                         return variable_list{autograd::transpose_backward(g, dim0, dim1)};
+                       });
+}
+
+Tensor Tensor::permute(IntArrayRef dims) const {
+  Recorder r("PermuteBackward0", {this});
+  if (!r) return native::permute(*this, dims);
+  return r.finish_view(r.run([&] { return native::permute(*this, dims); }),
+                       [d = dims.vec()](const Tensor& g, const variable_list&, const Node&) {
+                         return variable_list{autograd::permute_backward(g, d)};
+                       });
+}
+
+Tensor Tensor::squeeze() const {
+  Recorder r("SqueezeBackward0", {this});
+  if (!r) return native::squeeze(*this);
+  return r.finish_view(r.run([&] { return native::squeeze(*this); }),
+                       [in = sizes().vec()](const Tensor& g, const variable_list&, const Node&) {
+                         return variable_list{autograd::reshape_backward(g, in)};
+                       });
+}
+
+Tensor Tensor::squeeze(int64_t dim) const {
+  Recorder r("SqueezeBackward1", {this});
+  if (!r) return native::squeeze(*this, dim);
+  return r.finish_view(r.run([&] { return native::squeeze(*this, dim); }),
+                       [in = sizes().vec()](const Tensor& g, const variable_list&, const Node&) {
+                         return variable_list{autograd::reshape_backward(g, in)};
+                       });
+}
+
+Tensor Tensor::unsqueeze(int64_t dim) const {
+  Recorder r("UnsqueezeBackward0", {this});
+  if (!r) return native::unsqueeze(*this, dim);
+  return r.finish_view(r.run([&] { return native::unsqueeze(*this, dim); }),
+                       [dim](const Tensor& g, const variable_list&, const Node&) {
+                         return variable_list{autograd::unsqueeze_backward(g, dim)};
+                       });
+}
+
+Tensor Tensor::expand(IntArrayRef sizes) const {
+  Recorder r("ExpandBackward0", {this});
+  if (!r) return native::expand(*this, sizes);
+  return r.finish_view(r.run([&] { return native::expand(*this, sizes); }),
+                       [in = this->sizes().vec()](const Tensor& g, const variable_list&,
+                                                  const Node&) {
+                         return variable_list{autograd::expand_backward(g, in)};
+                       });
+}
+
+Tensor Tensor::select(int64_t dim, int64_t index) const {
+  Recorder r("SelectBackward0", {this});
+  if (!r) return native::select(*this, dim, index);
+  return r.finish_view(r.run([&] { return native::select(*this, dim, index); }),
+                       [in = sizes().vec(), dim, index](const Tensor& g, const variable_list&,
+                                                        const Node&) {
+                         return variable_list{autograd::select_backward(g, in, dim, index)};
+                       });
+}
+
+Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end,
+                     int64_t step) const {
+  Recorder r("SliceBackward0", {this});
+  if (!r) return native::slice(*this, dim, start, end, step);
+  return r.finish_view(
+      r.run([&] { return native::slice(*this, dim, start, end, step); }),
+      [in = sizes().vec(), dim, start, end, step](const Tensor& g, const variable_list&,
+                                                  const Node&) {
+        return variable_list{autograd::slice_backward(g, in, dim, start, end, step)};
+      });
+}
+
+// ══ element-wise ══════════════════════════════════════════════════════════════════════════════
+
+Tensor Tensor::add(const Tensor& other, const Scalar& alpha) const {
+  Recorder r("AddBackward0", {this, &other});
+  if (!r) return native::add(*this, other, alpha);
+  return r.finish(r.run([&] { return native::add(*this, other, alpha); }), {},
+                  [alpha](const Tensor& g, const variable_list&, const Node& n) {
+                    return autograd::add_backward(g, alpha, needs2(n));
+                  });
+}
+
+Tensor Tensor::sub(const Tensor& other, const Scalar& alpha) const {
+  Recorder r("SubBackward0", {this, &other});
+  if (!r) return native::sub(*this, other, alpha);
+  return r.finish(r.run([&] { return native::sub(*this, other, alpha); }), {},
+                  [alpha](const Tensor& g, const variable_list&, const Node& n) {
+                    return autograd::sub_backward(g, alpha, needs2(n));
+                  });
+}
+
+Tensor Tensor::mul(const Tensor& other) const {
+  Recorder r("MulBackward0", {this, &other});
+  if (!r) return native::mul(*this, other);
+  return r.finish(r.run([&] { return native::mul(*this, other); }), {*this, other},
+                  [](const Tensor& g, const variable_list& s, const Node& n) {
+                    return autograd::mul_backward(g, s[0], s[1], needs2(n));
+                  });
+}
+
+Tensor Tensor::div(const Tensor& other) const {
+  Recorder r("DivBackward0", {this, &other});
+  if (!r) return native::div(*this, other);
+  return r.finish(r.run([&] { return native::div(*this, other); }), {*this, other},
+                  [](const Tensor& g, const variable_list& s, const Node& n) {
+                    return autograd::div_backward(g, s[0], s[1], needs2(n));
+                  });
+}
+
+Tensor Tensor::pow(const Tensor& exponent) const {
+  Recorder r("PowBackward1", {this, &exponent});
+  if (!r) return native::pow(*this, exponent);
+  Tensor out = r.run([&] { return native::pow(*this, exponent); });
+  return r.finish(out, {*this, exponent, out},
+                  [](const Tensor& g, const variable_list& s, const Node& n) {
+                    return autograd::pow_backward(g, s[0], s[1], s[2], needs2(n));
+                  });
+}
+
+// The one-input element-wise ops differ only in their native, their formula, and whether the
+// formula needs the input or the output.
+namespace {
+enum class Save { kInput, kOutput };
+Tensor unary(const Tensor& self, const char* name, Tensor (*forward)(const Tensor&),
+             Tensor (*formula)(const Tensor&, const Tensor&), Save save) {
+  Recorder r(name, {&self});
+  if (!r) return forward(self);
+  Tensor out = r.run([&] { return forward(self); });
+  return r.finish(out, {save == Save::kInput ? self : out},
+                  [formula](const Tensor& g, const variable_list& s, const Node&) {
+                    return variable_list{formula(g, s[0])};
+                  });
+}
+}  // namespace
+
+Tensor Tensor::neg() const {
+  Recorder r("NegBackward0", {this});
+  if (!r) return native::neg(*this);
+  return r.finish(r.run([&] { return native::neg(*this); }), {},
+                  [](const Tensor& g, const variable_list&, const Node&) {
+                    return variable_list{autograd::neg_backward(g)};
+                  });
+}
+Tensor Tensor::exp() const {
+  return unary(*this, "ExpBackward0", native::exp, autograd::exp_backward, Save::kOutput);
+}
+Tensor Tensor::log() const {
+  return unary(*this, "LogBackward0", native::log, autograd::log_backward, Save::kInput);
+}
+Tensor Tensor::sqrt() const {
+  return unary(*this, "SqrtBackward0", native::sqrt, autograd::sqrt_backward, Save::kOutput);
+}
+Tensor Tensor::abs() const {
+  return unary(*this, "AbsBackward0", native::abs, autograd::abs_backward, Save::kInput);
+}
+Tensor Tensor::relu() const {
+  return unary(*this, "ReluBackward0", native::relu, autograd::relu_backward, Save::kOutput);
+}
+Tensor Tensor::sigmoid() const {
+  return unary(*this, "SigmoidBackward0", native::sigmoid, autograd::sigmoid_backward,
+               Save::kOutput);
+}
+Tensor Tensor::tanh() const {
+  return unary(*this, "TanhBackward0", native::tanh, autograd::tanh_backward, Save::kOutput);
+}
+Tensor silu(const Tensor& a) {
+  return unary(a, "SiluBackward0", native::silu, autograd::silu_backward, Save::kInput);
+}
+
+Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const {
+  Recorder r("ClampBackward1", {this});
+  if (!r) return native::clamp(*this, min, max);
+  return r.finish(r.run([&] { return native::clamp(*this, min, max); }), {*this},
+                  [min, max](const Tensor& g, const variable_list& s, const Node&) {
+                    return variable_list{autograd::clamp_backward(g, s[0], min, max)};
+                  });
+}
+
+Tensor Tensor::maximum(const Tensor& other) const {
+  Recorder r("MaximumBackward0", {this, &other});
+  if (!r) return native::maximum(*this, other);
+  return r.finish(r.run([&] { return native::maximum(*this, other); }), {*this, other},
+                  [](const Tensor& g, const variable_list& s, const Node& n) {
+                    return autograd::extremum_backward(g, s[0], s[1], true, needs2(n));
+                  });
+}
+
+Tensor Tensor::minimum(const Tensor& other) const {
+  Recorder r("MinimumBackward0", {this, &other});
+  if (!r) return native::minimum(*this, other);
+  return r.finish(r.run([&] { return native::minimum(*this, other); }), {*this, other},
+                  [](const Tensor& g, const variable_list& s, const Node& n) {
+                    return autograd::extremum_backward(g, s[0], s[1], false, needs2(n));
+                  });
+}
+
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
+  Recorder r("WhereBackward0", {&a, &b});
+  if (!r) return native::where(condition, a, b);
+  return r.finish(r.run([&] { return native::where(condition, a, b); }), {condition},
+                  [](const Tensor& g, const variable_list& s, const Node& n) {
+                    return autograd::where_backward(g, s[0], needs2(n));
+                  });
+}
+
+Tensor Tensor::to(ScalarType dtype, bool copy) const {
+  if (dtype == this->dtype() && !copy) return *this;
+  Recorder r("ToCopyBackward0", {this});
+  if (!r) return native::to(*this, dtype, copy);
+  // The engine casts the gradient back to the input's dtype; the formula passes it through.
+  return r.finish(r.run([&] { return native::to(*this, dtype, copy); }), {},
+                  [](const Tensor& g, const variable_list&, const Node&) {
+                    return variable_list{g};
+                  });
+}
+
+Tensor Tensor::clone() const {
+  Recorder r("CloneBackward0", {this});
+  if (!r) return native::clone(*this);
+  return r.finish(r.run([&] { return native::clone(*this); }), {},
+                  [](const Tensor& g, const variable_list&, const Node&) {
+                    return variable_list{g};
+                  });
+}
+
+// ══ in-place ══════════════════════════════════════════════════════════════════════════════════
+// Without recording: the native writes in place and the storage's version goes up. With
+// recording: out of place, then copy_ (below) writes the result and rebases the history.
+
+Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) {
+  if (records_inplace(*this, &other)) return assign_recorded(*this, "add_", clone().add(other, alpha));
+  native::add_(*this, other, alpha);
+  storage().bump_version();
+  return *this;
+}
+Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) {
+  if (records_inplace(*this, &other)) return assign_recorded(*this, "sub_", clone().sub(other, alpha));
+  native::sub_(*this, other, alpha);
+  storage().bump_version();
+  return *this;
+}
+Tensor& Tensor::mul_(const Tensor& other) {
+  if (records_inplace(*this, &other)) return assign_recorded(*this, "mul_", clone().mul(other));
+  native::mul_(*this, other);
+  storage().bump_version();
+  return *this;
+}
+Tensor& Tensor::div_(const Tensor& other) {
+  if (records_inplace(*this, &other)) return assign_recorded(*this, "div_", clone().div(other));
+  native::div_(*this, other);
+  storage().bump_version();
+  return *this;
+}
+Tensor& Tensor::pow_(const Scalar& exponent) {
+  if (records_inplace(*this, nullptr)) return assign_recorded(*this, "pow_", clone().pow(exponent));
+  native::pow_(*this, exponent);
+  storage().bump_version();
+  return *this;
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  const bool record = records_inplace(*this, &src);
+  if (!record) {
+    native::copy_(*this, src);
+    storage().bump_version();
+    return *this;
+  }
+  check_inplace(*this, "copy_");
+  Recorder r("CopyBackwards", {this, &src});
+  // Edges are taken BEFORE the write: self's old history gets no gradient (its values were
+  // overwritten), src gets all of it.
+  std::shared_ptr<Node> node = r.make_node({}, [](const Tensor& g, const variable_list&,
+                                                  const Node& n) {
+    return variable_list{Tensor(), n.needs_input_grad(1) ? g : Tensor()};
+  });
+  r.run([&] { return native::copy_(*this, src); });
+  storage().bump_version();
+  rebase_history(*this, std::move(node));
+  return *this;
+}
+
+Tensor& Tensor::fill_(const Scalar& value) {
+  const bool record = records_inplace(*this, nullptr);
+  if (record) check_inplace(*this, "fill_");
+  native::fill_(*this, value);
+  storage().bump_version();
+  if (record) {
+    // The new values do not depend on the old ones: no gradient flows past this point.
+    Recorder r("FillBackward0", {this});
+    rebase_history(*this, r.make_node({}, [](const Tensor&, const variable_list&, const Node&) {
+      return variable_list{Tensor()};
+    }));
+  }
+  return *this;
+}
+
+// ══ reductions ════════════════════════════════════════════════════════════════════════════════
+
+Tensor Tensor::sum(std::optional<ScalarType> dtype) const {
+  return sum({}, false, dtype);
+}
+
+Tensor Tensor::sum(IntArrayRef dims, bool keepdim, std::optional<ScalarType> dtype) const {
+  Recorder r("SumBackward1", {this});
+  if (!r) return native::sum(*this, dims, keepdim, dtype);
+  return r.finish(r.run([&] { return native::sum(*this, dims, keepdim, dtype); }), {},
+                  [in = sizes().vec(), d = dims.vec(), keepdim](const Tensor& g,
+                                                                const variable_list&, const Node&) {
+                    return variable_list{autograd::sum_backward(g, in, d, keepdim)};
+                  });
+}
+
+Tensor Tensor::mean(IntArrayRef dims, bool keepdim) const {
+  Recorder r("MeanBackward1", {this});
+  if (!r) return native::mean(*this, dims, keepdim);
+  return r.finish(r.run([&] { return native::mean(*this, dims, keepdim); }), {},
+                  [in = sizes().vec(), d = dims.vec(), keepdim](const Tensor& g,
+                                                                const variable_list&, const Node&) {
+                    return variable_list{autograd::mean_backward(g, in, d, keepdim)};
+                  });
+}
+
+Tensor Tensor::var(IntArrayRef dims, bool unbiased, bool keepdim) const {
+  Recorder r("VarBackward0", {this});
+  if (!r) return native::var(*this, dims, unbiased, keepdim);
+  return r.finish(r.run([&] { return native::var(*this, dims, unbiased, keepdim); }), {*this},
+                  [d = dims.vec(), unbiased, keepdim](const Tensor& g, const variable_list& s,
+                                                      const Node&) {
+                    return variable_list{autograd::var_backward(g, s[0], d, unbiased, keepdim)};
+                  });
+}
+
+namespace {
+Tensor extremum_all(const Tensor& self, const char* name, Tensor (*forward)(const Tensor&)) {
+  Recorder r(name, {&self});
+  if (!r) return forward(self);
+  Tensor out = r.run([&] { return forward(self); });
+  return r.finish(out, {self, out}, [](const Tensor& g, const variable_list& s, const Node&) {
+    return variable_list{autograd::extremum_all_backward(g, s[0], s[1])};
+  });
+}
+
+std::tuple<Tensor, Tensor> extremum_dim(const Tensor& self, const char* name, int64_t dim,
+                                        bool keepdim,
+                                        std::tuple<Tensor, Tensor> (*forward)(const Tensor&,
+                                                                              int64_t, bool)) {
+  Recorder r(name, {&self});
+  if (!r) return forward(self, dim, keepdim);
+  auto [values, indices] = r.run([&] { return forward(self, dim, keepdim); });
+  // Only the values are differentiable; the indices are saved to route the gradient.
+  values = r.finish(values, {indices},
+                    [in = self.sizes().vec(), dim, keepdim](const Tensor& g,
+                                                            const variable_list& s, const Node&) {
+                      return variable_list{
+                          autograd::value_selecting_backward(g, dim, s[0], in, keepdim)};
+                    });
+  return {values, indices};
+}
+}  // namespace
+
+Tensor Tensor::max() const {
+  return extremum_all(*this, "MaxBackward1", native::max);
+}
+Tensor Tensor::min() const {
+  return extremum_all(*this, "MinBackward1", native::min);
+}
+std::tuple<Tensor, Tensor> Tensor::max(int64_t dim, bool keepdim) const {
+  return extremum_dim(*this, "MaxBackward0", dim, keepdim, native::max);
+}
+std::tuple<Tensor, Tensor> Tensor::min(int64_t dim, bool keepdim) const {
+  return extremum_dim(*this, "MinBackward0", dim, keepdim, native::min);
+}
+
+// ══ linear algebra ════════════════════════════════════════════════════════════════════════════
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  Recorder r("MmBackward0", {&a, &b});
+  if (!r) return native::matmul(a, b);
+  return r.finish(r.run([&] { return native::matmul(a, b); }), {a, b},
+                  [](const Tensor& g, const variable_list& s, const Node& n) {
+                    return autograd::matmul_backward(g, s[0], s[1], needs2(n));
+                  });
+}
+Tensor Tensor::matmul(const Tensor& other) const {
+  return tinytorch::matmul(*this, other);
+}
+
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  Recorder r("AddmmBackward0", {&input, &weight, &bias});
+  if (!r) return native::linear(input, weight, bias);
+  return r.finish(r.run([&] { return native::linear(input, weight, bias); }), {input, weight},
+                  [](const Tensor& g, const variable_list& s, const Node& n) {
+                    return autograd::linear_backward(
+                        g, s[0], s[1],
+                        {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2)});
+                  });
+}
+
+// ══ activations (module 02) ═══════════════════════════════════════════════════════════════════
+
+Tensor relu(const Tensor& a) {
+  return a.relu();
+}
+Tensor sigmoid(const Tensor& a) {
+  return a.sigmoid();
+}
+Tensor tanh(const Tensor& a) {
+  return a.tanh();
+}
+
+Tensor leaky_relu(const Tensor& a, double negative_slope) {
+  Recorder r("LeakyReluBackward0", {&a});
+  if (!r) return native::leaky_relu(a, negative_slope);
+  return r.finish(r.run([&] { return native::leaky_relu(a, negative_slope); }), {a},
+                  [negative_slope](const Tensor& g, const variable_list& s, const Node&) {
+                    return variable_list{autograd::leaky_relu_backward(g, s[0], negative_slope)};
+                  });
+}
+
+Tensor gelu(const Tensor& a, std::string_view approximate) {
+  Recorder r("GeluBackward0", {&a});
+  if (!r) return native::gelu(a, approximate);
+  return r.finish(r.run([&] { return native::gelu(a, approximate); }), {a},
+                  [approx = std::string(approximate)](const Tensor& g, const variable_list& s,
+                                                      const Node&) {
+                    return variable_list{autograd::gelu_backward(g, s[0], approx)};
+                  });
+}
+
+Tensor Tensor::softmax(int64_t dim) const {
+  Recorder r("SoftmaxBackward0", {this});
+  if (!r) return native::softmax(*this, dim);
+  Tensor out = r.run([&] { return native::softmax(*this, dim); });
+  return r.finish(out, {out}, [dim](const Tensor& g, const variable_list& s, const Node&) {
+    return variable_list{autograd::softmax_backward(g, s[0], dim)};
+  });
+}
+Tensor Tensor::log_softmax(int64_t dim) const {
+  Recorder r("LogSoftmaxBackward0", {this});
+  if (!r) return native::log_softmax(*this, dim);
+  Tensor out = r.run([&] { return native::log_softmax(*this, dim); });
+  return r.finish(out, {out}, [dim](const Tensor& g, const variable_list& s, const Node&) {
+    return variable_list{autograd::log_softmax_backward(g, s[0], dim)};
+  });
+}
+Tensor softmax(const Tensor& a, int64_t dim) {
+  return a.softmax(dim);
+}
+Tensor log_softmax(const Tensor& a, int64_t dim) {
+  return a.log_softmax(dim);
+}
+
+// ══ losses (module 04) ════════════════════════════════════════════════════════════════════════
+
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  Recorder r("MseLossBackward0", {&input, &target});
+  if (!r) return native::mse_loss(input, target, reduction);
+  return r.finish(r.run([&] { return native::mse_loss(input, target, reduction); }),
+                  {input, target},
+                  [reduction](const Tensor& g, const variable_list& s, const Node& n) {
+                    return autograd::mse_loss_backward(g, s[0], s[1], reduction, needs2(n));
+                  });
+}
+
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  Recorder r("L1LossBackward0", {&input, &target});
+  if (!r) return native::l1_loss(input, target, reduction);
+  return r.finish(r.run([&] { return native::l1_loss(input, target, reduction); }),
+                  {input, target},
+                  [reduction](const Tensor& g, const variable_list& s, const Node& n) {
+                    return autograd::l1_loss_backward(g, s[0], s[1], reduction, needs2(n));
+                  });
+}
+
+Tensor nll_loss(const Tensor& input, const Tensor& target, Reduction reduction,
+                int64_t ignore_index) {
+  Recorder r("NllLossBackward0", {&input});
+  if (!r) return native::nll_loss(input, target, reduction, ignore_index);
+  return r.finish(
+      r.run([&] { return native::nll_loss(input, target, reduction, ignore_index); }),
+      {input, target},
+      [reduction, ignore_index](const Tensor& g, const variable_list& s, const Node&) {
+        return variable_list{autograd::nll_loss_backward(g, s[0], s[1], reduction, ignore_index)};
+      });
+}
+
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, Reduction reduction) {
+  TT_CHECK_WITH(NotImplementedError, !(GradMode::is_enabled() && target.requires_grad()),
+                "binary_cross_entropy: the derivative for 'target' is not implemented (use "
+                "binary_cross_entropy_with_logits, or detach the target)");
+  Recorder r("BinaryCrossEntropyBackward0", {&input});
+  if (!r) return native::binary_cross_entropy(input, target, reduction);
+  return r.finish(r.run([&] { return native::binary_cross_entropy(input, target, reduction); }),
+                  {input, target},
+                  [reduction](const Tensor& g, const variable_list& s, const Node&) {
+                    return variable_list{autograd::bce_backward(g, s[0], s[1], reduction)};
+                  });
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                        Reduction reduction) {
+  Recorder r("BinaryCrossEntropyWithLogitsBackward0", {&input, &target});
+  if (!r) return native::binary_cross_entropy_with_logits(input, target, reduction);
+  return r.finish(
+      r.run([&] { return native::binary_cross_entropy_with_logits(input, target, reduction); }),
+      {input, target}, [reduction](const Tensor& g, const variable_list& s, const Node& n) {
+        return autograd::bce_with_logits_backward(g, s[0], s[1], reduction, needs2(n));
+      });
+}
+
+}  // namespace tinytorch

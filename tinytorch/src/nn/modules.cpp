@@ -1,0 +1,268 @@
+// Module 03 — Layers: the built-in modules (modules/03_layers/README.md, Parts 2-4 and 6).
+// Linear owns two parameters and calls the fused linear op; Dropout builds its mask from
+// rand_like; Sequential runs its children in order; the activation and loss modules are thin
+// wrappers that remember their options and call the public functions.
+#include <cmath>
+#include <string>
+
+#include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/nn/init.h"
+#include "tinytorch/nn/modules.h"
+
+namespace tinytorch::nn {
+
+using detail::python_float_repr;
+
+namespace {
+const char* bool_str(bool b) {
+  return b ? "true" : "false";  // libtorch's spelling; Python prints True / False
+}
+}  // namespace
+
+// ── Linear ───────────────────────────────────────────────────────────────────────────────────
+
+LinearImpl::LinearImpl(const LinearOptions& options_) : Module("Linear"), options(options_) {
+  TT_CHECK_VALUE(options.in_features() >= 0 && options.out_features() >= 0,
+                 "Linear: in_features and out_features must be non-negative, but got "
+                 "in_features=",
+                 options.in_features(), ", out_features=", options.out_features());
+  TT_CHECK_TYPE(is_floating_point(options.dtype()),
+                "Linear: the parameters must have a floating-point dtype, but got ",
+                options.dtype());
+  reset();
+}
+
+void LinearImpl::reset() {
+  const int64_t in = options.in_features(), out = options.out_features();
+  weight = register_parameter("weight", empty({out, in}, options.dtype()));
+  bias = options.bias() ? register_parameter("bias", empty({out}, options.dtype()))
+                        : register_parameter("bias", Tensor(), /*requires_grad=*/false);
+  reset_parameters();
+}
+
+void LinearImpl::reset_parameters() {
+  // BEGIN SOLUTION
+  // kaiming_uniform_ with a = √5: gain = √(2 / (1 + 5)) = 1/√3, bound = √3 · gain / √fan_in
+  // = 1/√fan_in. (PyTorch's choice; it is the old "U(-1/√in, 1/√in)" rule in new clothes.)
+  init::kaiming_uniform_(weight, std::sqrt(5.0));
+  if (bias.defined()) {
+    const int64_t fan_in = init::calculate_fan_in_and_fan_out(weight).first;
+    const double bound = fan_in > 0 ? 1.0 / std::sqrt(static_cast<double>(fan_in)) : 0.0;
+    init::uniform_(bias, -bound, bound);
+  }
+  // END SOLUTION
+}
+
+Tensor LinearImpl::forward(const Tensor& input) {
+  // BEGIN SOLUTION
+  return tinytorch::linear(input, weight, bias);
+  // END SOLUTION
+}
+
+std::string LinearImpl::extra_repr() const {
+  return "in_features=" + std::to_string(options.in_features()) +
+         ", out_features=" + std::to_string(options.out_features()) +
+         ", bias=" + bool_str(bias.defined());
+}
+
+// ── Identity, Flatten ────────────────────────────────────────────────────────────────────────
+
+Tensor IdentityImpl::forward(const Tensor& input) {
+  return input;
+}
+
+FlattenImpl::FlattenImpl(const FlattenOptions& options_) : Module("Flatten"), options(options_) {}
+
+Tensor FlattenImpl::forward(const Tensor& input) {
+  return input.flatten(options.start_dim(), options.end_dim());
+}
+
+std::string FlattenImpl::extra_repr() const {
+  return "start_dim=" + std::to_string(options.start_dim()) +
+         ", end_dim=" + std::to_string(options.end_dim());
+}
+
+// ── Dropout ──────────────────────────────────────────────────────────────────────────────────
+
+namespace functional {
+
+namespace {
+// Training-mode dropout with 0 < p ≤ 1 on a non-empty floating input: input · mask, where mask is
+// 1/(1 − p) with probability 1 − p and 0 otherwise (all zeros for p = 1). The mask is a constant
+// of the graph, so autograd sees one differentiable multiply. inplace: input.mul_(mask).
+Tensor apply_dropout(const Tensor& input, double p, bool inplace) {
+  // BEGIN SOLUTION
+  Tensor mask;
+  {
+    const NoGradGuard no_grad;
+    if (p == 1.0) {
+      mask = zeros_like(input);
+    } else {
+      mask = (rand_like(input) >= p).to(input.dtype());  // P(keep) = P(u ≥ p) = 1 − p
+      mask.div_(1.0 - p);
+    }
+  }
+  if (inplace) {
+    Tensor out = input;
+    out.mul_(mask);
+    return out;
+  }
+  return input * mask;
+  // END SOLUTION
+}
+}  // namespace
+
+Tensor dropout(const Tensor& input, double p, bool training, bool inplace) {
+  TT_CHECK_VALUE(p >= 0.0 && p <= 1.0, "dropout probability has to be between 0 and 1, but got ",
+                 p);
+  TT_CHECK_TYPE(input.is_floating_point(),
+                "dropout: expected a floating-point input (float32 or float64), but got ",
+                input.dtype());
+  // Evaluation, p = 0, or nothing to drop: the input itself (as PyTorch returns it).
+  if (!training || p == 0.0 || input.numel() == 0) return input;
+  return apply_dropout(input, p, inplace);
+}
+
+}  // namespace functional
+
+DropoutImpl::DropoutImpl(const DropoutOptions& options_) : Module("Dropout"), options(options_) {
+  TT_CHECK_VALUE(options.p() >= 0.0 && options.p() <= 1.0,
+                 "dropout probability has to be between 0 and 1, but got ", options.p());
+}
+
+Tensor DropoutImpl::forward(const Tensor& input) {
+  return functional::dropout(input, options.p(), is_training(), options.inplace());
+}
+
+std::string DropoutImpl::extra_repr() const {
+  return "p=" + python_float_repr(options.p()) + ", inplace=" + bool_str(options.inplace());
+}
+
+// ── activations ──────────────────────────────────────────────────────────────────────────────
+
+Tensor ReLUImpl::forward(const Tensor& input) {
+  return tinytorch::relu(input);
+}
+
+Tensor LeakyReLUImpl::forward(const Tensor& input) {
+  return tinytorch::leaky_relu(input, options.negative_slope());
+}
+std::string LeakyReLUImpl::extra_repr() const {
+  return "negative_slope=" + python_float_repr(options.negative_slope());
+}
+
+Tensor SigmoidImpl::forward(const Tensor& input) {
+  return tinytorch::sigmoid(input);
+}
+
+Tensor TanhImpl::forward(const Tensor& input) {
+  return tinytorch::tanh(input);
+}
+
+GELUImpl::GELUImpl(const GELUOptions& options_) : Module("GELU"), options(options_) {
+  TT_CHECK_VALUE(options.approximate() == "none" || options.approximate() == "tanh",
+                 "GELU: approximate must be 'none' or 'tanh', but got '", options.approximate(),
+                 "'");
+}
+Tensor GELUImpl::forward(const Tensor& input) {
+  return tinytorch::gelu(input, options.approximate());
+}
+std::string GELUImpl::extra_repr() const {
+  return "approximate='" + options.approximate() + "'";
+}
+
+Tensor SiLUImpl::forward(const Tensor& input) {
+  return tinytorch::silu(input);
+}
+
+Tensor SoftmaxImpl::forward(const Tensor& input) {
+  return tinytorch::softmax(input, options.dim());
+}
+std::string SoftmaxImpl::extra_repr() const {
+  return "dim=" + std::to_string(options.dim());
+}
+
+Tensor LogSoftmaxImpl::forward(const Tensor& input) {
+  return tinytorch::log_softmax(input, options.dim());
+}
+std::string LogSoftmaxImpl::extra_repr() const {
+  return "dim=" + std::to_string(options.dim());
+}
+
+// ── losses ───────────────────────────────────────────────────────────────────────────────────
+
+Tensor MSELossImpl::forward(const Tensor& input, const Tensor& target) {
+  return tinytorch::mse_loss(input, target, options.reduction());
+}
+
+Tensor L1LossImpl::forward(const Tensor& input, const Tensor& target) {
+  return tinytorch::l1_loss(input, target, options.reduction());
+}
+
+Tensor NLLLossImpl::forward(const Tensor& input, const Tensor& target) {
+  return tinytorch::nll_loss(input, target, options.reduction(), options.ignore_index());
+}
+
+CrossEntropyLossImpl::CrossEntropyLossImpl(const CrossEntropyLossOptions& options_)
+    : Module("CrossEntropyLoss"), options(options_) {
+  TT_CHECK_VALUE(options.label_smoothing() >= 0.0 && options.label_smoothing() <= 1.0,
+                 "CrossEntropyLoss: label_smoothing must be between 0.0 and 1.0, but got ",
+                 options.label_smoothing());
+}
+Tensor CrossEntropyLossImpl::forward(const Tensor& input, const Tensor& target) {
+  return tinytorch::cross_entropy(input, target, options.reduction(), options.ignore_index(),
+                                  options.label_smoothing());
+}
+
+Tensor BCELossImpl::forward(const Tensor& input, const Tensor& target) {
+  return tinytorch::binary_cross_entropy(input, target, options.reduction());
+}
+
+Tensor BCEWithLogitsLossImpl::forward(const Tensor& input, const Tensor& target) {
+  return tinytorch::binary_cross_entropy_with_logits(input, target, options.reduction());
+}
+
+// ── containers ───────────────────────────────────────────────────────────────────────────────
+
+void SequentialImpl::add(std::string name, AnyModule module) {
+  TT_CHECK(!module.is_empty(), "Sequential: cannot add an empty module (a nullptr holder)");
+  register_module(std::move(name), module.ptr());
+  modules_.push_back(std::move(module));
+}
+
+Tensor SequentialImpl::forward(const Tensor& input) {
+  // BEGIN SOLUTION
+  Tensor x = input;
+  for (const AnyModule& m : modules_) x = m.forward(x);
+  return x;
+  // END SOLUTION
+}
+
+std::shared_ptr<Module> SequentialImpl::ptr(size_t index) const {
+  TT_CHECK_INDEX(index < modules_.size(), "Sequential: index ", index,
+                 " is out of range for a Sequential of ", modules_.size(), " module(s)");
+  return modules_[index].ptr();
+}
+
+void ModuleListImpl::add(std::shared_ptr<Module> module) {
+  TT_CHECK(module != nullptr, "ModuleList: cannot add an empty module (a nullptr holder)");
+  register_module(std::to_string(modules_.size()), module);
+  modules_.push_back(std::move(module));
+}
+
+std::shared_ptr<Module> ModuleListImpl::ptr(size_t index) const {
+  TT_CHECK_INDEX(index < modules_.size(), "ModuleList: index ", index,
+                 " is out of range for a ModuleList of ", modules_.size(), " module(s)");
+  return modules_[index];
+}
+
+FunctionalImpl::FunctionalImpl(Function function)
+    : Module("Functional"), function_(std::move(function)) {
+  TT_CHECK(function_ != nullptr, "Functional: the function is empty");
+}
+
+Tensor FunctionalImpl::forward(const Tensor& input) {
+  return function_(input);
+}
+
+}  // namespace tinytorch::nn

@@ -1,0 +1,117 @@
+// Module 03 — Layers: the fused linear kernel, y = x · Wᵀ + b (modules/03_layers/README.md,
+// Part 3). Every nn::Linear forward pass ends here (through the public tinytorch::linear, which
+// records the graph in module 05 and calls this with grad mode off).
+//
+//   x [*, in] ──reshape──► [M, K]        M = product of the leading dims, K = in_features
+//   W [out, in] = [N, K]   read in place as the GEMM operand Wᵀ (trans_b): never copied
+//   b [out]                copied into every row of y first, then  y = 1·x·Wᵀ + 1·y  (beta = 1)
+//
+// One GEMM call does the matrix product AND the bias add, so y is written once and read once,
+// instead of matmul writing y and a separate `y + b` reading it back and writing a second tensor.
+// When no fast GEMM is registered (TINYTORCH_KERNELS=reference, or module 18 not written yet),
+// the reference path is matmul (your module-01 GEMM) followed by an in-place bias add.
+#include "tinytorch/native/linear.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "gemm_dispatch.h"
+#include "tinytorch/native/tensor_ops.h"
+
+namespace tinytorch::native {
+
+namespace {
+
+using detail::gemm_operand;
+using detail::GemmOperand;
+
+// out [M, N] (contiguous, freshly allocated) = x2 [M, K] · weightᵀ + bias, with one call of the
+// fast GEMM `gemm`. x2 may be any 2-d layout gemm_operand can read (row- or column-major);
+// weight is [N, K]; bias is undefined or already broadcast to [N] and contiguous.
+template <typename T>
+void linear_fast(kernels::GemmFn<T> gemm, const Tensor& x2, const Tensor& weight,
+                 const Tensor& bias, Tensor& out) {
+  // BEGIN SOLUTION
+  const int64_t M = x2.size(0), K = x2.size(1), N = weight.size(0);
+  if (M == 0 || N == 0) return;  // nothing to write
+  T* y = out.template data_ptr<T>();
+  // 1. The bias goes into every row of y first; the GEMM then ACCUMULATES onto it (beta = 1).
+  //    Without a bias, beta = 0 tells the GEMM that y's (uninitialised) contents are never read.
+  T beta = T(0);
+  if (bias.defined()) {
+    const T* b = bias.template data_ptr<T>();
+    for (int64_t i = 0; i < M; ++i) std::copy_n(b, N, y + i * N);
+    beta = T(1);
+  }
+  // 2. y = x2 · Wᵀ + beta·y. W is stored [N, K]; the GEMM's op(B) must be Wᵀ [K, N]. A row-major
+  //    W (w.trans == false) IS a column-major Wᵀ, so trans_b = !w.trans: no copy, no transpose.
+  const GemmOperand a = gemm_operand(x2);
+  const GemmOperand w = gemm_operand(weight);
+  gemm(a.trans, !w.trans, M, N, K, T(1), a.t.template data_ptr<T>(), a.ld,
+       w.t.template data_ptr<T>(), w.ld, beta, y, N);
+  // END SOLUTION
+}
+
+// The reference tier: the product through matmul (your module-01 gemm_reference), then the bias
+// added in place into that fresh output (broadcast over the rows; no second output tensor).
+Tensor linear_reference(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  // BEGIN SOLUTION
+  Tensor y = native::matmul(input, weight.t());
+  if (bias.defined()) native::add_(y, bias, 1);
+  return y;
+  // END SOLUTION
+}
+
+std::string mat_str(int64_t rows, int64_t cols) {
+  return std::to_string(rows) + "x" + std::to_string(cols);
+}
+
+}  // namespace
+
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  TT_CHECK(input.defined() && weight.defined(),
+           "linear: input and weight must be defined tensors (got an undefined ",
+           input.defined() ? "weight" : "input", ")");
+  TT_CHECK(input.dim() >= 1,
+           "linear: input must have at least 1 dimension (its last dim is in_features), but got a "
+           "0-d tensor");
+  TT_CHECK(weight.dim() == 2, "linear: weight must be 2-D [out_features, in_features], but got ",
+           weight.dim(), "-D ", weight.sizes());
+  const int64_t K = input.size(-1), N = weight.size(0);
+  // M: every leading dim of the input folded into the rows of one matrix.
+  const IntArrayRef lead(input.sizes().data(), input.sizes().size() - 1);
+  const int64_t M = compute_numel(lead);
+  // PyTorch's wording: mat1 is the input as [M, K], mat2 is Wᵀ as [in, out].
+  TT_CHECK(weight.size(1) == K, "mat1 and mat2 shapes cannot be multiplied (", mat_str(M, K),
+           " and ", mat_str(weight.size(1), N), "): linear's input ", input.sizes(),
+           " has in_features = ", K, " (its last dim), but weight ", weight.sizes(),
+           " is [out_features, in_features] with in_features = ", weight.size(1));
+  TT_CHECK_TYPE(input.dtype() == weight.dtype(),
+                "linear: mat1 and mat2 must have the same dtype, but got ", input.dtype(),
+                " (input) and ", weight.dtype(),
+                " (weight) (hint: convert the input with .to(weight.dtype()))");
+  TT_CHECK_TYPE(input.dtype() != kBool, "linear: not implemented for dtype bool");
+  if (bias.defined()) {
+    TT_CHECK_TYPE(bias.dtype() == input.dtype(), "linear: bias must have the same dtype as input (",
+                  input.dtype(), "), but got ", bias.dtype());
+    TT_CHECK(bias.dim() == 0 || (bias.dim() == 1 && (bias.size(0) == N || bias.size(0) == 1)),
+             "linear: a bias of shape ", bias.sizes(), " cannot be broadcast to [", N,
+             "] (out_features = weight.size(0)); expected a bias of shape [", N, "]");
+  }
+
+  std::vector<int64_t> out_shape(lead.begin(), lead.end());
+  out_shape.push_back(N);
+  Tensor out;
+  dispatch_numeric_types(input.dtype(), "linear", [&]<typename T>() {
+    const kernels::GemmFn<T> gemm = detail::fast_gemm<T>();
+    if (gemm == nullptr) return;  // no fast GEMM for T, or the reference tier is forced
+    out = empty(out_shape, input.dtype());
+    const Tensor b = bias.defined() ? bias.expand({N}).contiguous() : Tensor();
+    linear_fast<T>(gemm, input.reshape({M, K}), weight, b, out);
+  });
+  if (!out.defined()) out = linear_reference(input, weight, bias);
+  return out;
+}
+
+}  // namespace tinytorch::native
