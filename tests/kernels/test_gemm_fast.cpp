@@ -1,8 +1,8 @@
 // Tests for tinytorch::kernels::gemm_fast against a naive triple loop accumulated in double.
 //
 // Every test runs under four configurations: AVX2 micro-kernel or portable micro-kernel (forced
-// with TINYTORCH_DISABLE_AVX2=1), times 1 or 2 threads. Each checks float and double, and the
-// shape-driven tests cover all four transpose combinations.
+// with TINYTORCH_DISABLE_AVX2=1), times 1 or 2 threads (tinytorch::set_num_threads). Each checks
+// float and double, and the shape-driven tests cover all four transpose combinations.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/gemm.h"
 
 namespace tinytorch::kernels {
@@ -144,13 +145,13 @@ class GemmFastTest : public ::testing::TestWithParam<std::tuple<bool, int>> {
       setenv("TINYTORCH_DISABLE_AVX2", "1", /*overwrite=*/1);
       ASSERT_FALSE(gemm_fast_uses_avx2());
     }
-    set_gemm_num_threads(threads);
-    ASSERT_EQ(gemm_num_threads(), threads);
+    set_num_threads(threads);
+    ASSERT_EQ(get_num_threads(), threads);
   }
 
   void TearDown() override {
     unsetenv("TINYTORCH_DISABLE_AVX2");
-    set_gemm_num_threads(0);
+    set_num_threads(0);
   }
 };
 
@@ -255,7 +256,7 @@ INSTANTIATE_TEST_SUITE_P(KernelsAndThreads, GemmFastTest,
 
 TEST(GemmFastConcurrency, CallsFromSeveralThreadsAtOnce) {
   // Each caller has its own packing buffers, so concurrent calls must not interfere.
-  set_gemm_num_threads(2);
+  set_num_threads(2);
   std::vector<std::thread> callers;
   for (int t = 0; t < 3; ++t) {
     callers.emplace_back([t] {
@@ -266,14 +267,19 @@ TEST(GemmFastConcurrency, CallsFromSeveralThreadsAtOnce) {
     });
   }
   for (std::thread& caller : callers) caller.join();
-  set_gemm_num_threads(0);
+  set_num_threads(0);
 }
 
-TEST(GemmFastSettings, ThreadCountDefaultsToOpenMP) {
-  set_gemm_num_threads(3);
-  EXPECT_EQ(gemm_num_threads(), 3);
-  set_gemm_num_threads(0);
-  EXPECT_GE(gemm_num_threads(), 1);
+TEST(GemmFastConcurrency, CallFromInsideAParallelRegionRunsSerially) {
+  // A GEMM per row block, each inside a parallel_for: the nested GEMMs must run on their own
+  // thread (no nested teams) and still be right.
+  set_num_threads(2);
+  parallel_for(0, 4, 1, [](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      check_gemm<float>({.shape = {70, 80, 90}, .beta = 0.5}, static_cast<uint32_t>(i));
+    }
+  });
+  set_num_threads(0);
 }
 
 TEST(GemmFastSettings, EnvironmentVariableDisablesAvx2) {

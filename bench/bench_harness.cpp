@@ -1,0 +1,317 @@
+#include "bench_harness.h"
+
+#include <benchmark/benchmark.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+#include "tinytorch/core/parallel.h"
+
+namespace tinytorch::bench {
+
+namespace {
+
+constexpr int kRepetitions = 5, kQuickRepetitions = 1;
+constexpr double kMinSeconds = 0.2, kQuickMinSeconds = 0.05;
+
+// The rate counter Google Benchmark computes for each unit (work per call / real time per call).
+const char* counter_name(Unit unit) {
+  return unit == Unit::kGflops ? "FLOP/s" : "bytes/s";
+}
+const char* record_field(Unit unit) {
+  return unit == Unit::kGflops ? "gflops" : "gbps";
+}
+const char* unit_text(Unit unit) {
+  return unit == Unit::kGflops ? "GFLOP/s" : "GB/s";
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+nlohmann::ordered_json key_json(const Key& key) {
+  nlohmann::ordered_json record = {{"name", key.name}};
+  if (!key.impl.empty()) record["impl"] = key.impl;
+  if (key.n > 0) record["n"] = key.n;
+  if (key.threads > 0) record["threads"] = key.threads;
+  return record;
+}
+
+// The fraction of CPU time other programs use right now (0 = idle machine, 1 = every CPU busy),
+// from two samples of /proc/stat 0.3 s apart; nullopt where there is no /proc/stat.
+std::optional<double> cpu_busy_fraction() {
+  const auto sample = []() -> std::optional<std::pair<double, double>> {  // (busy, total) ticks
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
+        cpu != "cpu") {
+      return std::nullopt;
+    }
+    const double busy = user + nice + system + irq + softirq + steal;
+    return std::pair{busy, busy + idle + iowait};
+  };
+  const auto before = sample();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto after = sample();
+  if (!before || !after || after->second <= before->second) return std::nullopt;
+  return (after->first - before->first) / (after->second - before->second);
+}
+
+// How idle OpenMP threads wait, as the environment sets it (libgomp reads it at start-up only).
+std::string openmp_wait_policy() {
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  const char* spin = std::getenv("GOMP_SPINCOUNT");
+  if (policy != nullptr && *policy != '\0') return std::string("OMP_WAIT_POLICY=") + policy;
+  if (spin != nullptr && *spin != '\0') return std::string("GOMP_SPINCOUNT=") + spin;
+  return "default (idle threads spin for some milliseconds before they sleep)";
+}
+
+std::string size_text(int bytes) {
+  return bytes >= (1 << 20) ? std::to_string(bytes >> 20) + " MiB"
+                            : std::to_string(bytes >> 10) + " KiB";
+}
+
+// tito mode's display: the machine in one line, then one line per figure (the median of its
+// repetitions) as each benchmark finishes. It also keeps the medians for the records file.
+class CompactReporter : public benchmark::BenchmarkReporter {
+ public:
+  CompactReporter(const std::map<std::string, Figure>& figures,
+                  std::vector<std::pair<std::string, std::string>> context)
+      : figures_(figures), context_(std::move(context)) {}
+
+  bool ReportContext(const Context& context) override {
+    const benchmark::CPUInfo& cpu = context.cpu_info;
+    std::ostream& out = GetOutputStream();
+    out << "  machine: " << cpu.num_cpus << " CPUs at " << std::fixed << std::setprecision(0)
+        << cpu.cycles_per_second / 1e6 << " MHz";
+    for (const auto& cache : cpu.caches) {
+      if (cache.type == "Instruction") continue;
+      out << ", L" << cache.level << (cache.type == "Data" ? "d " : " ") << size_text(cache.size);
+      if (cache.num_sharing > 1) out << " per " << cache.num_sharing << " CPUs";
+    }
+    out << "\n";
+    if (const auto busy = cpu_busy_fraction()) {
+      out << "  CPU time used by other programs just before the run: " << std::setprecision(0)
+          << 100.0 * *busy << "%";
+      if (*busy > 0.1) {
+        out << "\n  expect noisy figures, 2-thread ones most: measure on an idle machine (on a "
+               "busy "
+               "one, OMP_WAIT_POLICY=passive avoids the worst, see README.md, Benchmarks)";
+      }
+      out << "\n";
+    }
+    out << "  OpenMP wait policy: " << openmp_wait_policy() << "\n";
+    for (const auto& [key, value] : context_) out << "  " << key << ": " << value << "\n";
+    out.flush();
+    return true;
+  }
+
+  void ReportRuns(const std::vector<Run>& runs) override {
+    std::vector<std::string> finished;
+    for (const Run& run : runs) {
+      const auto figure = figures_.find(run.report_label);
+      if (run.run_type != Run::RT_Iteration || figure == figures_.end()) continue;
+      const auto counter = run.counters.find(counter_name(figure->second.unit));
+      if (counter == run.counters.end()) continue;  // failed: the suite recorded why
+      auto& values = rates_[run.report_label];
+      if (values.empty()) {
+        finished.push_back(run.report_label);
+        order_.push_back(run.report_label);
+      }
+      values.push_back(counter->second.value);
+    }
+    std::ostream& out = GetOutputStream();
+    for (const std::string& label : finished) {
+      const Unit unit = figures_.at(label).unit;
+      const auto& values = rates_.at(label);
+      out << "  " << std::left << std::setw(44) << label << std::right << std::setw(10)
+          << std::fixed << std::setprecision(1) << median(values) / 1e9 << " " << unit_text(unit);
+      if (values.size() > 1) out << "  (median of " << values.size() << ")";
+      out << "\n";
+    }
+    out.flush();
+  }
+
+  // Every measured figure as a record, in the order they were measured.
+  [[nodiscard]] nlohmann::ordered_json records() const {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const std::string& label : order_) {
+      const auto& values = rates_.at(label);
+      const Figure& figure = figures_.at(label);
+      nlohmann::ordered_json record = key_json(figure.key);
+      record[record_field(figure.unit)] = std::round(median(values) / 1e9 * 1000.0) / 1000.0;
+      list.push_back(std::move(record));
+    }
+    return list;
+  }
+
+ private:
+  const std::map<std::string, Figure>& figures_;
+  std::vector<std::pair<std::string, std::string>> context_;
+  std::map<std::string, std::vector<double>> rates_;  // label -> rate of each repetition
+  std::vector<std::string> order_;                    // labels, as they were measured
+};
+
+void write_json_atomically(const std::string& path, const nlohmann::ordered_json& value) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << value.dump(2) << "\n";
+    if (!out.flush()) throw std::runtime_error("cannot write " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
+  }
+}
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::cerr << "error: " << message << "\n";
+  std::exit(2);
+}
+
+}  // namespace
+
+std::string Key::describe() const {
+  std::string text = name;
+  if (!impl.empty()) text += " " + impl;
+  if (n > 0) text += " n=" + std::to_string(n);
+  if (threads > 0) text += " threads=" + std::to_string(threads);
+  return text;
+}
+
+Suite::Suite(int& argc, char** argv)
+    : argc_(argc), argv_(argv), failures_(std::make_shared<std::map<std::string, std::string>>()) {
+  int out = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--quick") {
+      quick_ = true;
+    } else if (arg == "--records" || arg.rfind("--records=", 0) == 0) {
+      if (arg == "--records") {
+        if (i + 1 >= argc) usage_error("--records needs a file name");
+        records_path_ = argv[++i];
+      } else {
+        records_path_ = arg.substr(std::strlen("--records="));
+      }
+      if (records_path_.empty()) usage_error("--records needs a file name");
+    } else {
+      if (arg == "--help" || arg == "-h") {
+        std::cout << "Options of this benchmark program (the others are Google Benchmark's):\n"
+                     "  --quick          1 repetition of >= 0.05 s per figure (default: 5 of "
+                     ">= 0.2 s, median reported)\n"
+                     "  --records PATH   print one line per figure and write them all to PATH "
+                     "as JSON records (used by ./tito bench)\n\n";
+      }
+      argv[out++] = argv[i];
+    }
+  }
+  argc = out;
+  argv[argc] = nullptr;
+}
+
+void Suite::add(const Key& key, Unit unit, double work_per_call, Prepare prepare) {
+  const std::string label = key.describe();
+  if (!figures_.emplace(label, Figure{key, unit}).second) {
+    throw std::logic_error("two benchmarks measure the same figure: " + label);
+  }
+  // Google Benchmark's name: "sgemm/tinytorch-fast/n:512/threads:1".
+  std::string name = key.name;
+  if (!key.impl.empty()) name += "/" + key.impl;
+  if (key.n > 0) name += "/n:" + std::to_string(key.n);
+  if (key.threads > 0) name += "/threads:" + std::to_string(key.threads);
+
+  auto failures = failures_;
+  benchmark::RegisterBenchmark(
+      name.c_str(),
+      [label, unit, work_per_call, prepare, failures](benchmark::State& state) {
+        try {
+          const Call call = prepare();
+          call();  // warm-up: caches, page faults, starting the thread team
+          for (auto _ : state) {
+            call();
+            benchmark::ClobberMemory();
+          }
+        } catch (const std::exception& e) {
+          (*failures)[label] = e.what();
+          state.SkipWithError(e.what());
+          return;
+        }
+        state.SetLabel(label);
+        state.counters[counter_name(unit)] =
+            benchmark::Counter(work_per_call, benchmark::Counter::kIsIterationInvariantRate);
+      })
+      ->UseRealTime()  // wall-clock: the figure of a multi-threaded call must not add up CPUs
+      ->Unit(benchmark::kMillisecond)
+      ->MinTime(quick_ ? kQuickMinSeconds : kMinSeconds)
+      ->Repetitions(quick_ ? kQuickRepetitions : kRepetitions);
+}
+
+void Suite::skip(const Key& key, std::string reason) {
+  skipped_.emplace_back(key, std::move(reason));
+}
+
+void Suite::context(const std::string& key, const std::string& value) {
+  context_.emplace_back(key, value);
+  benchmark::AddCustomContext(key, value);
+}
+
+int Suite::run() {
+  benchmark::Initialize(&argc_, argv_);
+  if (benchmark::ReportUnrecognizedArguments(argc_, argv_)) return 2;
+
+  if (records_path_.empty()) {
+    benchmark::RunSpecifiedBenchmarks();
+    for (const auto& [key, reason] : skipped_) {
+      std::cout << "skipped: " << key.describe() << ": " << reason << "\n";
+    }
+  } else {
+    CompactReporter reporter(figures_, context_);
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    nlohmann::ordered_json records = reporter.records();
+    for (const auto& [key, reason] : skipped_) {
+      nlohmann::ordered_json record = key_json(key);
+      record["skipped"] = reason;
+      records.push_back(std::move(record));
+      std::cout << "  " << std::left << std::setw(44) << key.describe() << " skipped: " << reason
+                << "\n";
+    }
+    for (const auto& [label, message] : *failures_) {
+      nlohmann::ordered_json record = key_json(figures_.at(label).key);
+      record["failed"] = message;
+      records.push_back(std::move(record));
+    }
+    write_json_atomically(records_path_, records);
+  }
+  benchmark::Shutdown();
+  for (const auto& [label, message] : *failures_) {
+    std::cerr << "FAILED: " << label << ": " << message << "\n";
+  }
+  return failures_->empty() ? 0 : 1;
+}
+
+int default_threads() {
+  const int current = get_num_threads();
+  set_num_threads(0);
+  const int all = get_num_threads();
+  set_num_threads(current);
+  return all;
+}
+
+}  // namespace tinytorch::bench

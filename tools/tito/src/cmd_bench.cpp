@@ -1,0 +1,537 @@
+// tito bench [all|peak|sgemm ...] [--quick] [--json PATH]
+//
+// Builds the benchmark programs of bench/ (preset release) and runs them. Each program prints a
+// line per figure as it measures it and writes all its figures to a JSON records file
+// (bench/bench_harness.h); tito then prints summary tables whose ratios (fast/openblas,
+// 2 threads/1 thread, fraction of the measured peak) all come from figures of this same run, and
+// with --json writes every figure as one list of records:
+//   [{"name": "sgemm", "impl": "tinytorch-fast", "n": 1024, "threads": 1, "gflops": 80.1}, ...]
+//
+// Adding a benchmark program is one entry in kPrograms (below): its name, its CMake target, what
+// it measures, the programs whose figures its table also needs, and its table (or the generic
+// one, which lists every figure).
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "command.h"
+#include "project.h"
+#include "util.h"
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// ---- Records ------------------------------------------------------------------------------
+
+// Every record of the run, in the order measured. A record holds a figure ("gflops" or "gbps"),
+// or says why the figure was not measured ("skipped") or how measuring it failed ("failed").
+class Records {
+ public:
+  void add(const Json& record) { all_.push_back(record); }
+  [[nodiscard]] const std::vector<Json>& all() const { return all_; }
+
+  // The record with these fields (impl "" and n, threads 0 = absent), or nullptr.
+  [[nodiscard]] const Json* find(const std::string& name, const std::string& impl, int64_t n,
+                                 int64_t threads) const {
+    for (const Json& r : all_) {
+      if (r.value("name", "") == name && r.value("impl", "") == impl &&
+          r.value("n", int64_t{0}) == n && r.value("threads", int64_t{0}) == threads) {
+        return &r;
+      }
+    }
+    return nullptr;
+  }
+
+  // The figure of that record, if it was measured.
+  [[nodiscard]] std::optional<double> figure(const std::string& name, const std::string& impl,
+                                             int64_t n, int64_t threads) const {
+    const Json* r = find(name, impl, n, threads);
+    if (r == nullptr || !is_figure(*r)) return std::nullopt;
+    return (*r)[r->contains("gflops") ? "gflops" : "gbps"].get<double>();
+  }
+
+  // A table cell for that record: its figure, "skipped", "FAILED", or "-" when there is none.
+  [[nodiscard]] std::string cell(const std::string& name, const std::string& impl, int64_t n,
+                                 int64_t threads, int decimals = 1) const;
+
+  // The values of field `field` (e.g. "n", "threads") among the measured records named `name`.
+  [[nodiscard]] std::vector<int64_t> values(const std::string& name,
+                                            const std::string& field) const {
+    std::set<int64_t> found;
+    for (const Json& r : all_) {
+      if (r.value("name", "") == name && r.contains(field) && is_figure(r)) {
+        found.insert(r[field].get<int64_t>());
+      }
+    }
+    return {found.begin(), found.end()};
+  }
+
+  static bool is_figure(const Json& r) { return r.contains("gflops") || r.contains("gbps"); }
+
+ private:
+  std::vector<Json> all_;
+};
+
+// ---- Table formatting ----------------------------------------------------------------------
+
+std::string fixed(double value, int decimals) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(decimals) << value;
+  return out.str();
+}
+
+std::string Records::cell(const std::string& name, const std::string& impl, int64_t n,
+                          int64_t threads, int decimals) const {
+  const Json* r = find(name, impl, n, threads);
+  if (r == nullptr) return "-";
+  if (r->contains("skipped")) return "skipped";
+  if (r->contains("failed")) return "FAILED";
+  return fixed((*r)[r->contains("gflops") ? "gflops" : "gbps"].get<double>(), decimals);
+}
+
+// "-" when either figure is missing.
+std::string ratio(std::optional<double> a, std::optional<double> b) {
+  if (!a || !b || *b <= 0.0) return "-";
+  return fixed(*a / *b, 2) + "x";
+}
+std::string percent(std::optional<double> a, std::optional<double> b) {
+  if (!a || !b || *b <= 0.0) return "-";
+  return fixed(100.0 * *a / *b, 0) + "%";
+}
+
+// A table printed with right-aligned columns (the first one left-aligned).
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+  void row(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+
+  void print(std::ostream& out) const {
+    std::vector<size_t> width;
+    for (const auto& row : rows_) {
+      width.resize(std::max(width.size(), row.size()));
+      for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    }
+    for (size_t r = 0; r < rows_.size(); ++r) {
+      std::string line = "  ";
+      for (size_t c = 0; c < rows_[r].size(); ++c) {
+        const std::string& cell = rows_[r][c];
+        const std::string pad(width[c] - cell.size(), ' ');
+        line += c == 0 ? cell + pad : "  " + pad + cell;
+      }
+      out << (r == 0 ? tito::paint(line, tito::Color::kBold) : line) << "\n";
+    }
+  }
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+void print_title(const std::string& title) {
+  std::cout << "\n" << tito::paint(title, tito::Color::kBold) << "\n";
+}
+
+// Lists the records of these names that were skipped or failed, merging the ones that differ only
+// in n: "skipped: sgemm tinytorch-reference threads=1 at n = 512, 1024: N > 256: ...".
+void print_not_measured(const Records& records, const std::set<std::string>& names) {
+  struct Note {
+    std::string what, why;
+    std::vector<std::string> sizes;
+  };
+  std::vector<Note> notes;
+  for (const Json& r : records.all()) {
+    if (names.count(r.value("name", "")) == 0 || Records::is_figure(r)) continue;
+    std::string what = r.contains("failed") ? "FAILED: " : "skipped: ";
+    what += r.value("name", "");
+    if (r.contains("impl")) what += " " + r["impl"].get<std::string>();
+    if (r.contains("threads")) what += " threads=" + std::to_string(r["threads"].get<int64_t>());
+    const std::string why = r.value("failed", r.value("skipped", std::string()));
+    auto note = std::find_if(notes.begin(), notes.end(),
+                             [&](const Note& n) { return n.what == what && n.why == why; });
+    if (note == notes.end()) note = notes.insert(notes.end(), Note{what, why, {}});
+    if (r.contains("n")) note->sizes.push_back(std::to_string(r["n"].get<int64_t>()));
+  }
+  for (const Note& note : notes) {
+    std::string sizes;
+    for (const auto& n : note.sizes) sizes += (sizes.empty() ? " at n = " : ", ") + n;
+    std::cout << "  " << note.what << sizes << ": " << note.why << "\n";
+  }
+}
+
+// ---- The tables of each program -------------------------------------------------------------
+
+// The machine's limits: FMA peak and STREAM bandwidth per thread count, and the roofline's ridge
+// point (flops per byte above which a kernel can be compute-bound rather than memory-bound).
+void print_peak(const Records& records) {
+  print_title("Machine limits (measured in this run)");
+  const std::vector<int64_t> threads = records.values("fma_peak", "threads").empty()
+                                           ? records.values("stream_triad", "threads")
+                                           : records.values("fma_peak", "threads");
+  std::vector<std::string> header{""};
+  for (const int64_t t : threads)
+    header.push_back(std::to_string(t) + (t == 1 ? " thread" : " threads"));
+  if (threads.size() > 1) header.push_back(std::to_string(threads.back()) + "t/1t");
+  Table table(header);
+  const std::pair<const char*, const char*> rows[] = {{"fma_peak", "FMA peak, float32 (GFLOP/s)"},
+                                                      {"stream_copy", "STREAM copy (GB/s)"},
+                                                      {"stream_triad", "STREAM triad (GB/s)"}};
+  for (const auto& [name, label] : rows) {
+    std::vector<std::string> cells{label};
+    for (const int64_t t : threads) cells.push_back(records.cell(name, "", 0, t));
+    if (threads.size() > 1) {
+      cells.push_back(ratio(records.figure(name, "", 0, threads.back()),
+                            records.figure(name, "", 0, threads.front())));
+    }
+    table.row(cells);
+  }
+  table.print(std::cout);
+  if (!threads.empty()) {
+    const int64_t all = threads.back();
+    const auto peak = records.figure("fma_peak", "", 0, all);
+    const auto triad = records.figure("stream_triad", "", 0, all);
+    if (peak && triad && *triad > 0.0) {
+      std::cout << "  ridge point at " << all << (all == 1 ? " thread" : " threads") << ": "
+                << fixed(*peak / *triad, 1)
+                << " flops per byte of DRAM traffic — kernels doing fewer are memory-bound\n";
+    }
+  }
+  print_not_measured(records, {"fma_peak", "stream_copy", "stream_triad"});
+}
+
+// SGEMM: GFLOP/s per N and implementation, then the ratios, then the backward-pass layouts.
+void print_sgemm(const Records& records) {
+  const std::string fast = "tinytorch-fast", ref = "tinytorch-reference", blas = "openblas";
+  const auto sizes = records.values("sgemm", "n");
+  const auto f = [&](const std::string& impl, int64_t n, int64_t t) {
+    return records.figure("sgemm", impl, n, t);
+  };
+  const auto c = [&](const std::string& impl, int64_t n, int64_t t) {
+    return records.cell("sgemm", impl, n, t);
+  };
+  const bool have_blas = std::any_of(sizes.begin(), sizes.end(), [&](int64_t n) {
+    return records.find("sgemm", blas, n, 1) != nullptr;
+  });
+
+  print_title("SGEMM C = A·B, square N×N float32: GFLOP/s (median of the repetitions)");
+  std::vector<std::string> header{"N", "reference 1t", "fast 1t", "fast 2t"};
+  if (have_blas) header.insert(header.end(), {"openblas 1t", "openblas 2t"});
+  Table gflops(header);
+  for (const int64_t n : sizes) {
+    std::vector<std::string> row{std::to_string(n), records.cell("sgemm", ref, n, 1, 2),
+                                 c(fast, n, 1), c(fast, n, 2)};
+    if (have_blas) row.insert(row.end(), {c(blas, n, 1), c(blas, n, 2)});
+    gflops.row(row);
+  }
+  gflops.print(std::cout);
+
+  print_title("SGEMM ratios (figures of this run)");
+  std::vector<std::string> ratio_header{"N", "fast/reference 1t"};
+  if (have_blas) ratio_header.insert(ratio_header.end(), {"fast/openblas 1t", "fast/openblas 2t"});
+  ratio_header.push_back("fast 2t/1t");
+  if (have_blas) ratio_header.push_back("openblas 2t/1t");
+  ratio_header.insert(ratio_header.end(), {"fast % of peak 1t", "fast % of peak 2t"});
+  Table ratios(ratio_header);
+  const auto peak1 = records.figure("fma_peak", "", 0, 1),
+             peak2 = records.figure("fma_peak", "", 0, 2);
+  for (const int64_t n : sizes) {
+    std::vector<std::string> row{std::to_string(n), ratio(f(fast, n, 1), f(ref, n, 1))};
+    if (have_blas) {
+      row.insert(row.end(),
+                 {ratio(f(fast, n, 1), f(blas, n, 1)), ratio(f(fast, n, 2), f(blas, n, 2))});
+    }
+    row.push_back(ratio(f(fast, n, 2), f(fast, n, 1)));
+    if (have_blas) row.push_back(ratio(f(blas, n, 2), f(blas, n, 1)));
+    row.insert(row.end(), {percent(f(fast, n, 1), peak1), percent(f(fast, n, 2), peak2)});
+    ratios.row(row);
+  }
+  ratios.print(std::cout);
+  if (!peak1) std::cout << "  (% of peak needs the peak figures: tito bench peak sgemm)\n";
+
+  // The layouts of the backward pass, if measured.
+  const std::pair<const char*, const char*> layouts[] = {{"sgemm_at_b", "A^T·B (weight gradient)"},
+                                                         {"sgemm_a_bt", "A·B^T (input gradient)"}};
+  Table transposed({"layout", "N", "fast 1t", "fast 2t", "openblas 1t", "openblas 2t",
+                    "fast/openblas 1t", "fast/openblas 2t"});
+  bool any = false;
+  for (const auto& layout : layouts) {
+    const std::string name = layout.first, label = layout.second;
+    for (const int64_t n : records.values(name, "n")) {
+      const auto g = [&](const std::string& impl, int64_t t) {
+        return records.figure(name, impl, n, t);
+      };
+      const auto gc = [&](const std::string& impl, int64_t t) {
+        return records.cell(name, impl, n, t);
+      };
+      transposed.row({label, std::to_string(n), gc(fast, 1), gc(fast, 2), gc(blas, 1), gc(blas, 2),
+                      ratio(g(fast, 1), g(blas, 1)), ratio(g(fast, 2), g(blas, 2))});
+      any = true;
+    }
+  }
+  if (any) {
+    print_title("SGEMM with transposed operands (backward pass): GFLOP/s");
+    transposed.print(std::cout);
+  }
+  print_not_measured(records, {"sgemm", "sgemm_at_b", "sgemm_a_bt"});
+}
+
+// The table of a program without its own: every record it wrote, one per line.
+void print_generic(const std::string& title, const std::vector<Json>& program_records) {
+  print_title(title);
+  Table table({"figure", "impl", "n", "threads", "value"});
+  for (const Json& r : program_records) {
+    std::string value = r.contains("gflops")   ? fixed(r["gflops"].get<double>(), 2) + " GFLOP/s"
+                        : r.contains("gbps")   ? fixed(r["gbps"].get<double>(), 2) + " GB/s"
+                        : r.contains("failed") ? "FAILED: " + r["failed"].get<std::string>()
+                                               : "skipped: " + r.value("skipped", std::string());
+    table.row({r.value("name", ""), r.value("impl", ""),
+               r.contains("n") ? std::to_string(r["n"].get<int64_t>()) : "",
+               r.contains("threads") ? std::to_string(r["threads"].get<int64_t>()) : "", value});
+  }
+  table.print(std::cout);
+}
+
+// ---- The programs ---------------------------------------------------------------------------
+
+struct Program {
+  const char* name;                // tito bench <name>
+  const char* target;              // its CMake target (bench/CMakeLists.txt)
+  const char* description;         // what it measures, for --help and the progress line
+  std::vector<const char*> needs;  // programs whose figures its table uses: run them first
+  void (*print)(const Records&);   // its summary table; nullptr: the generic one
+};
+
+const std::vector<Program> kPrograms = {
+    {"peak",
+     "peak_bench",
+     "the machine's FMA peak (GFLOP/s) and memory bandwidth (GB/s)",
+     {},
+     print_peak},
+    {"sgemm",
+     "sgemm_bench",
+     "SGEMM GFLOP/s, N = 128..2048, 1 and 2 threads: fast tier, reference tier, OpenBLAS",
+     {"peak"},
+     print_sgemm},
+};
+
+const Program* find_program(const std::string& name) {
+  for (const Program& p : kPrograms) {
+    if (name == p.name) return &p;
+  }
+  return nullptr;
+}
+
+std::string program_names() {
+  std::string names = "all";
+  for (const Program& p : kPrograms) names += std::string(", ") + p.name;
+  return names;
+}
+
+// The programs to run for the names asked for, dependencies first, each once.
+std::vector<const Program*> resolve(const std::vector<std::string>& asked) {
+  std::vector<const Program*> order;
+  const auto visit = [&](const auto& self, const Program* p) -> void {
+    if (std::find(order.begin(), order.end(), p) != order.end()) return;
+    for (const char* need : p->needs) self(self, find_program(need));
+    order.push_back(p);
+  };
+  for (const std::string& name : asked) {
+    if (name == "all") {
+      for (const Program& p : kPrograms) visit(visit, &p);
+    } else {
+      visit(visit, find_program(name));
+    }
+  }
+  return order;
+}
+
+// ---- The command ------------------------------------------------------------------------------
+
+struct Options {
+  std::vector<std::string> which;
+  bool quick = false;
+  std::string json_path;
+};
+
+// Writes `text` to `path` through a temporary file in the same directory and a rename, so the
+// file is either the old one or the complete new one, never half written.
+void write_atomically(const tito::fs::path& path, const std::string& text) {
+  const tito::fs::path tmp = path.string() + ".tmp" + std::to_string(getpid());
+  {
+    std::ofstream out(tmp);
+    out << text;
+    if (!out.flush()) throw tito::Error("cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  tito::fs::rename(tmp, path, ec);
+  if (ec) {
+    tito::fs::remove(tmp, ec);
+    throw tito::Error("cannot write " + path.string() + ": " + ec.message());
+  }
+}
+
+// Builds the programs' targets; reconfigures once when a target is unknown (Google Benchmark
+// installed after the first configure). Returns false with the error printed.
+bool build_programs(const tito::fs::path& root, const std::vector<const Program*>& programs) {
+  const std::string preset = "release";
+  if (tito::ensure_configured(root, preset) != 0) {
+    tito::print_error("configuring with preset '" + preset + "' failed (see above)");
+    return false;
+  }
+  std::vector<std::string> targets;
+  for (const Program* p : programs) targets.emplace_back(p->target);
+  const auto missing = [&] {
+    return std::any_of(targets.begin(), targets.end(),
+                       [&](const std::string& t) { return !tito::has_target(root, preset, t); });
+  };
+  if (missing()) {
+    tito::print_step("Reconfiguring build/" + preset + " (a benchmark target is missing)");
+    if (tito::run({"cmake", "--preset", preset}, {.cwd = root}) != 0 || missing()) {
+      tito::print_error(
+          "the benchmark programs are not part of the build: they need Google Benchmark "
+          "(install it with: sudo apt-get install -y libbenchmark-dev, then run tito bench "
+          "again; tito doctor lists every optional package)");
+      return false;
+    }
+  }
+  if (tito::build(root, preset, targets) != 0) {
+    tito::print_error("building the benchmarks failed (see above)");
+    return false;
+  }
+  return true;
+}
+
+int run_bench(const Options& opts) {
+  // Fail before a minute of measuring, not after it, when the JSON cannot be written there.
+  tito::fs::path json_path;
+  if (!opts.json_path.empty()) {
+    json_path = tito::fs::absolute(opts.json_path);
+    std::error_code ec;
+    if (!tito::fs::is_directory(json_path.parent_path(), ec)) {
+      tito::print_error("--json " + opts.json_path + ": directory " +
+                        json_path.parent_path().string() + " does not exist");
+      return 1;
+    }
+    if (tito::fs::is_directory(json_path, ec)) {
+      tito::print_error("--json " + opts.json_path + " is a directory; give a file name");
+      return 1;
+    }
+  }
+
+  const auto root = tito::repo_root();
+  const auto programs = resolve(opts.which.empty() ? std::vector<std::string>{"all"} : opts.which);
+  if (!build_programs(root, programs)) return 1;
+
+  const auto bin = tito::build_dir(root, "release") / "bin";
+  const auto records_dir = tito::build_dir(root, "release") / "bench";
+  std::error_code ec;
+  tito::fs::create_directories(records_dir, ec);
+
+  Records records;
+  std::map<std::string, std::vector<Json>> by_program;
+  bool ok = true;
+  for (const Program* p : programs) {
+    const auto records_file = records_dir / (std::string(p->target) + ".records.json");
+    tito::fs::remove(records_file, ec);
+    tito::print_step(std::string("Running ") + p->target + ": " + p->description);
+    std::vector<std::string> argv{(bin / p->target).string(), "--records", records_file.string()};
+    if (opts.quick) argv.emplace_back("--quick");
+    const int status = tito::run(argv, {.cwd = root, .echo = false});
+    std::ifstream in(records_file);
+    if (!in) {
+      tito::print_error(std::string(p->target) +
+                        " stopped without writing its figures (exit status " +
+                        std::to_string(status) + ")");
+      ok = false;
+      continue;
+    }
+    try {
+      for (const Json& record : Json::parse(in)) {
+        records.add(record);
+        by_program[p->name].push_back(record);
+      }
+    } catch (const Json::exception& e) {
+      tito::print_error(records_file.string() + " is not a list of records: " + e.what());
+      ok = false;
+      continue;
+    }
+    if (status != 0) {
+      tito::print_error(std::string(p->target) + " reported failures (exit status " +
+                        std::to_string(status) + ")");
+      ok = false;
+    }
+  }
+
+  for (const Program* p : programs) {
+    if (p->print != nullptr) {
+      p->print(records);
+    } else {
+      print_generic(p->description, by_program[p->name]);
+    }
+  }
+
+  if (!json_path.empty()) {
+    Json figures = Json::array();
+    for (const Json& r : records.all()) {
+      if (Records::is_figure(r)) figures.push_back(r);
+    }
+    write_atomically(json_path, figures.dump(2) + "\n");
+    std::cout << "\n" << figures.size() << " figures written to " << opts.json_path << "\n";
+  }
+  if (opts.quick) {
+    std::cout << "\n(--quick: one short repetition per figure; run without it for the figures to "
+                 "record)\n";
+  }
+  return ok ? 0 : 1;
+}
+
+tito::CommandRunner setup(CLI::App& app) {
+  auto opts = std::make_shared<Options>();
+  app.add_option("benchmark", opts->which,
+                 "What to run: " + program_names() + " (default: all; several may be given)")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            if (value == "all" || find_program(value) != nullptr) return {};
+            return "unknown benchmark '" + value + "'; choose from: " + program_names();
+          },
+          "", "benchmark name"))
+      ->type_name("BENCHMARK");
+  app.add_flag("--quick", opts->quick,
+               "One short repetition per figure (seconds instead of a minute; noisier)");
+  app.add_option("--json", opts->json_path,
+                 "Also write every figure to this file as a JSON list of records")
+      ->type_name("PATH");
+  std::string footer = "Benchmarks:\n";
+  for (const Program& p : kPrograms) {
+    std::string name = p.name;
+    name.resize(std::max<size_t>(name.size() + 2, 8), ' ');
+    footer += "  " + name + p.description;
+    for (size_t i = 0; i < p.needs.size(); ++i) {
+      footer += std::string(i == 0 ? " (runs " : ", ") + p.needs[i];
+    }
+    footer += p.needs.empty() ? "\n" : " too, for its table)\n";
+  }
+  footer +=
+      "\nFigures are medians of 5 repetitions (1 with --quick), measured on this machine in this\n"
+      "run; ratios are computed from figures of the same run. Close other programs first: on a\n"
+      "busy machine figures are noisy, 2-thread ones most (each program prints how busy the\n"
+      "CPUs were; README.md, Benchmarks, says when OMP_WAIT_POLICY=passive helps).";
+  app.footer(footer);
+  return [opts] { return run_bench(*opts); };
+}
+
+const tito::RegisterCommand kRegistered{
+    "bench", "Build and run the benchmarks: machine peak, SGEMM (figures and ratios)", setup};
+
+}  // namespace
