@@ -8,15 +8,18 @@
 #include "tinytorch/autograd/node.h"
 
 namespace tt = tinytorch;
-using tt::Tensor;
 using tinytorch::test::expect_tensor_eq;
+using tt::Tensor;
 
 namespace {
 Tensor param(std::initializer_list<double> values) {
-  return tt::from_vector(std::vector<double>(values), {static_cast<int64_t>(values.size())}, tt::kFloat64).set_requires_grad(true);
+  return tt::from_vector(std::vector<double>(values), {static_cast<int64_t>(values.size())},
+                         tt::kFloat64)
+      .set_requires_grad(true);
 }
 Tensor vec(std::initializer_list<double> values) {
-  return tt::from_vector(std::vector<double>(values), {static_cast<int64_t>(values.size())}, tt::kFloat64);
+  return tt::from_vector(std::vector<double>(values), {static_cast<int64_t>(values.size())},
+                         tt::kFloat64);
 }
 }  // namespace
 
@@ -143,7 +146,8 @@ TEST(Engine, AutogradGradLeavesDotGradAlone) {
   Tensor unused = param({5});
   TT_EXPECT_THROW_WITH(tt::autograd::grad({(x * 2.0).sum()}, {unused}), tt::Error,
                        "not have been used in the graph");
-  EXPECT_FALSE(tt::autograd::grad({(x * 2.0).sum()}, {unused}, {}, std::nullopt, true)[0].defined());
+  EXPECT_FALSE(
+      tt::autograd::grad({(x * 2.0).sum()}, {unused}, {}, std::nullopt, true)[0].defined());
 }
 
 TEST(Engine, BroadcastGradientIsSummedBackToInputShape) {

@@ -184,17 +184,21 @@ TEST(GradcheckReductions, MaxMin) {
 // ── matmul ────────────────────────────────────────────────────────────────────────────────────
 
 TEST(GradcheckMatmul, AllShapeCases) {
-  expect_gradcheck([](auto& in) { return in[0].matmul(in[1]); }, {leaf({3, 4}, 40), leaf({4, 2}, 41)});
+  expect_gradcheck([](auto& in) { return in[0].matmul(in[1]); },
+                   {leaf({3, 4}, 40), leaf({4, 2}, 41)});
   expect_gradcheck([](auto& in) { return in[0].matmul(in[1]); }, {leaf({4}, 42), leaf({4}, 43)});
   expect_gradcheck([](auto& in) { return in[0].matmul(in[1]); }, {leaf({4}, 44), leaf({4, 3}, 45)});
   expect_gradcheck([](auto& in) { return in[0].matmul(in[1]); }, {leaf({3, 4}, 46), leaf({4}, 47)});
   // Batched with a broadcast batch dim, and a batch of inputs times one matrix.
   expect_gradcheck([](auto& in) { return in[0].matmul(in[1]); },
                    {leaf({2, 1, 3, 4}, 48), leaf({3, 4, 2}, 49)});
-  expect_gradcheck([](auto& in) { return in[0].matmul(in[1]); }, {leaf({2, 3, 4}, 50), leaf({4, 2}, 51)});
-  expect_gradcheck([](auto& in) { return in[0].matmul(in[1]); }, {leaf({4}, 52), leaf({2, 4, 3}, 53)});
+  expect_gradcheck([](auto& in) { return in[0].matmul(in[1]); },
+                   {leaf({2, 3, 4}, 50), leaf({4, 2}, 51)});
+  expect_gradcheck([](auto& in) { return in[0].matmul(in[1]); },
+                   {leaf({4}, 52), leaf({2, 4, 3}, 53)});
   // Transposed operands go to the GEMM without copies; the gradient must not care.
-  expect_gradcheck([](auto& in) { return in[0].t().mm(in[1].t()); }, {leaf({4, 3}, 54), leaf({2, 4}, 55)});
+  expect_gradcheck([](auto& in) { return in[0].t().mm(in[1].t()); },
+                   {leaf({4, 3}, 54), leaf({2, 4}, 55)});
 }
 
 TEST(GradcheckMatmul, OnlyOneSideRequiresGrad) {

@@ -42,6 +42,7 @@ AutogradMeta& materialize_autograd_meta(const Tensor& t) {
 }
 
 Edge gradient_edge(const Tensor& t) {
+  // BEGIN SOLUTION
   AutogradMeta* meta = get_autograd_meta(t);
   if (meta == nullptr) return {};
   if (meta->grad_fn_) return {meta->grad_fn_, 0};
@@ -53,6 +54,7 @@ Edge gradient_edge(const Tensor& t) {
     meta->grad_accumulator_ = acc;
   }
   return {acc, 0};
+  // END SOLUTION
 }
 
 // ── SavedVariable ─────────────────────────────────────────────────────────────────────────────
@@ -63,17 +65,21 @@ SavedVariable::SavedVariable(const Tensor& tensor)
       was_defined_(tensor.defined()) {}
 
 Tensor SavedVariable::unpack(const char* node_name) const {
+  // BEGIN SOLUTION
   if (!was_defined_) return {};
-  TT_CHECK(data_.defined(), "Trying to backward through the graph a second time (or directly "
-           "access saved tensors after they have already been freed) in ", node_name,
+  TT_CHECK(data_.defined(),
+           "Trying to backward through the graph a second time (or directly "
+           "access saved tensors after they have already been freed) in ",
+           node_name,
            ". Saved intermediate values of the graph are freed when you call .backward(). "
            "Specify retain_graph=true if you need to backward through the graph a second time.");
   TT_CHECK(data_._version() == saved_version_,
            "one of the variables needed for gradient computation has been modified by an "
-           "inplace operation: [", data_.toString(), "], which is output 0 of ", node_name,
-           ", is at version ", data_._version(), "; expected version ", saved_version_,
-           " instead.");
+           "inplace operation: [",
+           data_.toString(), "], which is output 0 of ", node_name, ", is at version ",
+           data_._version(), "; expected version ", saved_version_, " instead.");
   return data_;
+  // END SOLUTION
 }
 
 void SavedVariable::reset() {
@@ -108,9 +114,9 @@ const std::shared_ptr<autograd::Node>& Tensor::grad_fn() const {
 }
 
 void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph) const {
-  autograd::backward({*this}, gradient.defined() ? autograd::variable_list{gradient}
-                                                 : autograd::variable_list{},
-                     retain_graph);
+  autograd::backward(
+      {*this}, gradient.defined() ? autograd::variable_list{gradient} : autograd::variable_list{},
+      retain_graph);
 }
 
 Tensor Tensor::detach() const {

@@ -158,8 +158,8 @@ Tensor as_strided_backward(const Tensor& grad, IntArrayRef self_sizes, IntArrayR
     }
     return last + 1;
   };
-  const int64_t n = std::max(extent(self_sizes, self_strides, self_offset),
-                             extent(sizes, strides, offset));
+  const int64_t n =
+      std::max(extent(self_sizes, self_strides, self_offset), extent(sizes, strides, offset));
   // The storage location of every element, as int64 tensors in row-major order.
   const Tensor locations = arange(n);
   const std::vector<int64_t> out_loc =
@@ -223,7 +223,8 @@ variable_list pow_backward(const Tensor& grad, const Tensor& self, const Tensor&
     grad_self = zero_where(exponent.eq(0.0), grad.mul(exponent).mul(self.pow(exponent.sub(1.0))));
   }
   if (needs[1]) {
-    grad_exponent = zero_where(self.eq(0.0).mul(exponent.ge(0.0)), grad.mul(result).mul(self.log()));
+    grad_exponent =
+        zero_where(self.eq(0.0).mul(exponent.ge(0.0)), grad.mul(result).mul(self.log()));
   }
   return {grad_self, grad_exponent};
   // END SOLUTION
@@ -368,12 +369,12 @@ Tensor value_selecting_backward(const Tensor& grad, int64_t dim, const Tensor& i
 
 // ── linear algebra ────────────────────────────────────────────────────────────────────────────
 
-// out = self @ other   ([.., M, K] @ [.., K, N]):  ∂/∂self = grad @ otherᵀ,  ∂/∂other = selfᵀ @ grad
-// A 1-d operand is a matrix with one row (left) or one column (right), as in the forward.
+// out = self @ other   ([.., M, K] @ [.., K, N]):  ∂/∂self = grad @ otherᵀ,  ∂/∂other = selfᵀ @
+// grad A 1-d operand is a matrix with one row (left) or one column (right), as in the forward.
 variable_list matmul_backward(const Tensor& grad, const Tensor& self, const Tensor& other,
                               GradMask needs) {
   // BEGIN SOLUTION
-  const Tensor a = self.dim() == 1 ? self.unsqueeze(0) : self;    // [.., M, K]
+  const Tensor a = self.dim() == 1 ? self.unsqueeze(0) : self;     // [.., M, K]
   const Tensor b = other.dim() == 1 ? other.unsqueeze(1) : other;  // [.., K, N]
   Tensor g = grad;                                                 // [.., M, N]
   if (other.dim() == 1) g = g.unsqueeze(-1);  // (this order also turns a 0-d grad into [1, 1])
@@ -467,16 +468,17 @@ Tensor bce_backward(const Tensor& grad, const Tensor& self, const Tensor& target
   return native::binary_cross_entropy_backward(grad, self, target, reduction);
 }
 // out = reduce(max(self, 0) − self·target + ln(1 + e^−|self|)):  ∂/∂target = −self
-variable_list bce_with_logits_backward(const Tensor& grad, const Tensor& self,
-                                       const Tensor& target, Reduction reduction,
-                                       GradMask needs) {
+variable_list bce_with_logits_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
+                                       Reduction reduction, GradMask needs) {
   Tensor grad_target;
   if (needs[1]) {
     grad_target = self.neg().mul(grad);
-    if (reduction == Reduction::Mean) grad_target = grad_target.div(static_cast<double>(self.numel()));
+    if (reduction == Reduction::Mean)
+      grad_target = grad_target.div(static_cast<double>(self.numel()));
   }
-  return {needs[0] ? native::binary_cross_entropy_with_logits_backward(grad, self, target, reduction)
-                   : Tensor(),
+  return {needs[0]
+              ? native::binary_cross_entropy_with_logits_backward(grad, self, target, reduction)
+              : Tensor(),
           grad_target};
 }
 

@@ -39,6 +39,7 @@ void add_to_buffer(InputBuffer& buffer, uint32_t slot, Tensor grad) {
 // broadcast-shaped gradient and is summed back to its own shape here, once, for every op
 // (PyTorch's validate_outputs); a float32 input of a float64 op gets its gradient in float32.
 Tensor validate_gradient(const Node& node, size_t i, Tensor grad) {
+  // BEGIN SOLUTION
   const InputMetadata& meta = node.input_metadata(i);
   if (grad.sizes() != IntArrayRef(meta.sizes)) {
     TT_CHECK(is_expandable_to(meta.sizes, grad.sizes()), "Function ", node.name(),
@@ -48,10 +49,13 @@ Tensor validate_gradient(const Node& node, size_t i, Tensor grad) {
   }
   if (grad.dtype() != meta.dtype) grad = grad.to(meta.dtype);
   return grad;
+  // END SOLUTION
 }
 
 struct CompareSequenceNr {
-  bool operator()(const Node* a, const Node* b) const { return a->sequence_nr() < b->sequence_nr(); }
+  bool operator()(const Node* a, const Node* b) const {
+    return a->sequence_nr() < b->sequence_nr();
+  }
 };
 
 // Runs the graph below `roots` (edges seeded with `seeds`). With `capture` (autograd::grad),
@@ -59,6 +63,7 @@ struct CompareSequenceNr {
 // leaves, and no AccumulateGrad runs.
 variable_list run_backward(const std::vector<Edge>& roots, variable_list seeds, bool keep_graph,
                            const std::vector<Edge>* capture) {
+  // BEGIN SOLUTION
   // 1. Dependency counts of every reachable node.
   std::unordered_map<Node*, int> dependencies;
   std::vector<Node*> stack;
@@ -110,8 +115,8 @@ variable_list run_backward(const std::vector<Edge>& roots, variable_list seeds, 
       for (size_t c = 0; c < capture->size(); ++c) {
         const Edge& e = (*capture)[c];
         if (e.function.get() == node && e.input_nr < grads.size() && grads[e.input_nr].defined()) {
-          captured[c] = captured[c].defined() ? captured[c].add(grads[e.input_nr])
-                                              : grads[e.input_nr];
+          captured[c] =
+              captured[c].defined() ? captured[c].add(grads[e.input_nr]) : grads[e.input_nr];
         }
       }
       if (dynamic_cast<AccumulateGrad*>(node) != nullptr) continue;
@@ -140,6 +145,7 @@ variable_list run_backward(const std::vector<Edge>& roots, variable_list seeds, 
     }
   }
   return captured;
+  // END SOLUTION
 }
 
 // The edge and the seed gradient for each root, with PyTorch's checks.
@@ -155,9 +161,8 @@ std::vector<Edge> root_edges(const variable_list& roots, const variable_list& gr
              " of tensors does not require grad and does not have a grad_fn");
     Tensor seed = grad_tensors.empty() ? Tensor() : grad_tensors[i];
     if (!seed.defined()) {
-      TT_CHECK(root.numel() == 1,
-               "grad can be implicitly created only for scalar outputs (tensor ", i,
-               " has shape ", root.sizes(), "; pass a gradient of that shape to backward)");
+      TT_CHECK(root.numel() == 1, "grad can be implicitly created only for scalar outputs (tensor ",
+               i, " has shape ", root.sizes(), "; pass a gradient of that shape to backward)");
       seed = ones_like(root);
     }
     TT_CHECK(seed.sizes() == root.sizes(), "Mismatch in shape: grad_output[", i,
@@ -195,7 +200,8 @@ variable_list grad(const variable_list& outputs, const variable_list& inputs,
       run_backward(edges, std::move(seeds), retain_graph.value_or(false), &targets);
   for (size_t i = 0; i < result.size(); ++i) {
     TT_CHECK(result[i].defined() || allow_unused, "grad: one of the differentiated Tensors (input ",
-             i, ") appears to not have been used in the graph. Set allow_unused=true if this is "
+             i,
+             ") appears to not have been used in the graph. Set allow_unused=true if this is "
              "the desired behavior.");
   }
   return result;

@@ -64,7 +64,7 @@ GradMask needs2(const Node& n) {
 void check_view_is_current(const Tensor& t) {
   const AutogradMeta* meta = autograd::get_autograd_meta(t);
   if (meta == nullptr || !meta->is_view_) return;
-  TT_CHECK(t._version() == meta->view_version_,
+  TT_CHECK(t.storage().history_version() == meta->view_version_,
            "a view of a tensor that requires grad was used after its base (or another view of "
            "it) was modified in place; its recorded history is stale. Take the view again after "
            "the in-place operation.");
@@ -119,7 +119,7 @@ class Recorder {
     meta.grad_fn_ = make_node(saved, std::move(formula));
     if (is_view) {
       meta.is_view_ = true;
-      meta.view_version_ = out._version();
+      meta.view_version_ = out.storage().history_version();
     }
     return out;
   }
@@ -138,6 +138,7 @@ class Recorder {
 // (its .grad would no longer describe the value used), and in-place writes through views need
 // the base's history rewritten (CopySlices), which tinytorch does not do — so it refuses.
 void check_inplace(const Tensor& self, std::string_view op) {
+  // BEGIN SOLUTION
   const AutogradMeta* meta = autograd::get_autograd_meta(self);
   TT_CHECK(!(self.is_leaf() && self.requires_grad()), op,
            ": a leaf Variable that requires grad is being used in an in-place operation. (Wrap "
@@ -149,6 +150,7 @@ void check_inplace(const Tensor& self, std::string_view op) {
                 ": this in-place operation would make a tensor that shares its storage with "
                 "another (a view or an alias) require grad; tinytorch cannot update the other "
                 "tensor's history — compute the result out of place instead");
+  // END SOLUTION
 }
 
 bool records_inplace(const Tensor& self, const Tensor* other) {
@@ -158,7 +160,13 @@ bool records_inplace(const Tensor& self, const Tensor* other) {
 
 // Gives `self` a new history: `node` (whose inputs were collected before the write).
 void rebase_history(Tensor& self, std::shared_ptr<Node> node) {
-  autograd::materialize_autograd_meta(self).grad_fn_ = std::move(node);
+  AutogradMeta& meta = autograd::materialize_autograd_meta(self);
+  if (meta.retains_grad_) {  // retain_grad() follows the tensor to its new history
+    if (meta.grad_fn_) meta.grad_fn_->remove_retained_tensor(self);
+    node->add_retained_tensor(self);
+  }
+  meta.grad_fn_ = std::move(node);
+  self.storage().bump_history_version();
 }
 
 // self ← result, for an in-place op that records: result was computed out of place (and
@@ -180,13 +188,13 @@ Tensor Tensor::as_strided(IntArrayRef sizes, IntArrayRef strides,
   Recorder r("AsStridedBackward0", {this});
   if (!r) return native::as_strided(*this, sizes, strides, storage_offset);
   Tensor out = r.run([&] { return native::as_strided(*this, sizes, strides, storage_offset); });
-  return r.finish_view(out, [in_sizes = this->sizes().vec(), in_strides = this->strides().vec(),
-                             in_offset = this->storage_offset(), sz = out.sizes().vec(),
-                             st = out.strides().vec(), off = out.storage_offset()](
-                                const Tensor& g, const variable_list&, const Node&) {
-    return variable_list{
-        autograd::as_strided_backward(g, in_sizes, in_strides, in_offset, sz, st, off)};
-  });
+  return r.finish_view(
+      out, [in_sizes = this->sizes().vec(), in_strides = this->strides().vec(),
+            in_offset = this->storage_offset(), sz = out.sizes().vec(), st = out.strides().vec(),
+            off = out.storage_offset()](const Tensor& g, const variable_list&, const Node&) {
+        return variable_list{
+            autograd::as_strided_backward(g, in_sizes, in_strides, in_offset, sz, st, off)};
+      });
 }
 
 Tensor Tensor::view(IntArrayRef shape) const {
@@ -202,11 +210,12 @@ Tensor Tensor::reshape(IntArrayRef shape) const {
   Recorder r("ReshapeAliasBackward0", {this});
   if (!r) return native::reshape(*this, shape);
   Tensor out = r.run([&] { return native::reshape(*this, shape); });
-  return r.finish(out, {},
-                  [in = sizes().vec()](const Tensor& g, const variable_list&, const Node&) {
-                    return variable_list{autograd::reshape_backward(g, in)};
-                  },
-                  out.is_alias_of(*this));
+  return r.finish(
+      out, {},
+      [in = sizes().vec()](const Tensor& g, const variable_list&, const Node&) {
+        return variable_list{autograd::reshape_backward(g, in)};
+      },
+      out.is_alias_of(*this));
 }
 
 Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
@@ -257,21 +266,21 @@ Tensor Tensor::unsqueeze(int64_t dim) const {
 Tensor Tensor::expand(IntArrayRef sizes) const {
   Recorder r("ExpandBackward0", {this});
   if (!r) return native::expand(*this, sizes);
-  return r.finish_view(r.run([&] { return native::expand(*this, sizes); }),
-                       [in = this->sizes().vec()](const Tensor& g, const variable_list&,
-                                                  const Node&) {
-                         return variable_list{autograd::expand_backward(g, in)};
-                       });
+  return r.finish_view(
+      r.run([&] { return native::expand(*this, sizes); }),
+      [in = this->sizes().vec()](const Tensor& g, const variable_list&, const Node&) {
+        return variable_list{autograd::expand_backward(g, in)};
+      });
 }
 
 Tensor Tensor::select(int64_t dim, int64_t index) const {
   Recorder r("SelectBackward0", {this});
   if (!r) return native::select(*this, dim, index);
-  return r.finish_view(r.run([&] { return native::select(*this, dim, index); }),
-                       [in = sizes().vec(), dim, index](const Tensor& g, const variable_list&,
-                                                        const Node&) {
-                         return variable_list{autograd::select_backward(g, in, dim, index)};
-                       });
+  return r.finish_view(
+      r.run([&] { return native::select(*this, dim, index); }),
+      [in = sizes().vec(), dim, index](const Tensor& g, const variable_list&, const Node&) {
+        return variable_list{autograd::select_backward(g, in, dim, index)};
+      });
 }
 
 Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end,
@@ -425,19 +434,17 @@ Tensor Tensor::to(ScalarType dtype, bool copy) const {
   Recorder r("ToCopyBackward0", {this});
   if (!r) return native::to(*this, dtype, copy);
   // The engine casts the gradient back to the input's dtype; the formula passes it through.
-  return r.finish(r.run([&] { return native::to(*this, dtype, copy); }), {},
-                  [](const Tensor& g, const variable_list&, const Node&) {
-                    return variable_list{g};
-                  });
+  return r.finish(
+      r.run([&] { return native::to(*this, dtype, copy); }), {},
+      [](const Tensor& g, const variable_list&, const Node&) { return variable_list{g}; });
 }
 
 Tensor Tensor::clone() const {
   Recorder r("CloneBackward0", {this});
   if (!r) return native::clone(*this);
-  return r.finish(r.run([&] { return native::clone(*this); }), {},
-                  [](const Tensor& g, const variable_list&, const Node&) {
-                    return variable_list{g};
-                  });
+  return r.finish(
+      r.run([&] { return native::clone(*this); }), {},
+      [](const Tensor& g, const variable_list&, const Node&) { return variable_list{g}; });
 }
 
 // ══ in-place ══════════════════════════════════════════════════════════════════════════════════
@@ -445,13 +452,15 @@ Tensor Tensor::clone() const {
 // recording: out of place, then copy_ (below) writes the result and rebases the history.
 
 Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) {
-  if (records_inplace(*this, &other)) return assign_recorded(*this, "add_", clone().add(other, alpha));
+  if (records_inplace(*this, &other))
+    return assign_recorded(*this, "add_", clone().add(other, alpha));
   native::add_(*this, other, alpha);
   storage().bump_version();
   return *this;
 }
 Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) {
-  if (records_inplace(*this, &other)) return assign_recorded(*this, "sub_", clone().sub(other, alpha));
+  if (records_inplace(*this, &other))
+    return assign_recorded(*this, "sub_", clone().sub(other, alpha));
   native::sub_(*this, other, alpha);
   storage().bump_version();
   return *this;
@@ -486,10 +495,10 @@ Tensor& Tensor::copy_(const Tensor& src) {
   Recorder r("CopyBackwards", {this, &src});
   // Edges are taken BEFORE the write: self's old history gets no gradient (its values were
   // overwritten), src gets all of it.
-  std::shared_ptr<Node> node = r.make_node({}, [](const Tensor& g, const variable_list&,
-                                                  const Node& n) {
-    return variable_list{Tensor(), n.needs_input_grad(1) ? g : Tensor()};
-  });
+  std::shared_ptr<Node> node =
+      r.make_node({}, [](const Tensor& g, const variable_list&, const Node& n) {
+        return variable_list{Tensor(), n.needs_input_grad(1) ? g : Tensor()};
+      });
   r.run([&] { return native::copy_(*this, src); });
   storage().bump_version();
   rebase_history(*this, std::move(node));
@@ -540,11 +549,11 @@ Tensor Tensor::mean(IntArrayRef dims, bool keepdim) const {
 Tensor Tensor::var(IntArrayRef dims, bool unbiased, bool keepdim) const {
   Recorder r("VarBackward0", {this});
   if (!r) return native::var(*this, dims, unbiased, keepdim);
-  return r.finish(r.run([&] { return native::var(*this, dims, unbiased, keepdim); }), {*this},
-                  [d = dims.vec(), unbiased, keepdim](const Tensor& g, const variable_list& s,
-                                                      const Node&) {
-                    return variable_list{autograd::var_backward(g, s[0], d, unbiased, keepdim)};
-                  });
+  return r.finish(
+      r.run([&] { return native::var(*this, dims, unbiased, keepdim); }), {*this},
+      [d = dims.vec(), unbiased, keepdim](const Tensor& g, const variable_list& s, const Node&) {
+        return variable_list{autograd::var_backward(g, s[0], d, unbiased, keepdim)};
+      });
 }
 
 namespace {
@@ -565,12 +574,12 @@ std::tuple<Tensor, Tensor> extremum_dim(const Tensor& self, const char* name, in
   if (!r) return forward(self, dim, keepdim);
   auto [values, indices] = r.run([&] { return forward(self, dim, keepdim); });
   // Only the values are differentiable; the indices are saved to route the gradient.
-  values = r.finish(values, {indices},
-                    [in = self.sizes().vec(), dim, keepdim](const Tensor& g,
-                                                            const variable_list& s, const Node&) {
-                      return variable_list{
-                          autograd::value_selecting_backward(g, dim, s[0], in, keepdim)};
-                    });
+  values = r.finish(
+      values, {indices},
+      [in = self.sizes().vec(), dim, keepdim](const Tensor& g, const variable_list& s,
+                                              const Node&) {
+        return variable_list{autograd::value_selecting_backward(g, dim, s[0], in, keepdim)};
+      });
   return {values, indices};
 }
 }  // namespace
@@ -637,11 +646,11 @@ Tensor leaky_relu(const Tensor& a, double negative_slope) {
 Tensor gelu(const Tensor& a, std::string_view approximate) {
   Recorder r("GeluBackward0", {&a});
   if (!r) return native::gelu(a, approximate);
-  return r.finish(r.run([&] { return native::gelu(a, approximate); }), {a},
-                  [approx = std::string(approximate)](const Tensor& g, const variable_list& s,
-                                                      const Node&) {
-                    return variable_list{autograd::gelu_backward(g, s[0], approx)};
-                  });
+  return r.finish(
+      r.run([&] { return native::gelu(a, approximate); }), {a},
+      [approx = std::string(approximate)](const Tensor& g, const variable_list& s, const Node&) {
+        return variable_list{autograd::gelu_backward(g, s[0], approx)};
+      });
 }
 
 Tensor Tensor::softmax(int64_t dim) const {
@@ -682,8 +691,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
   Recorder r("L1LossBackward0", {&input, &target});
   if (!r) return native::l1_loss(input, target, reduction);
-  return r.finish(r.run([&] { return native::l1_loss(input, target, reduction); }),
-                  {input, target},
+  return r.finish(r.run([&] { return native::l1_loss(input, target, reduction); }), {input, target},
                   [reduction](const Tensor& g, const variable_list& s, const Node& n) {
                     return autograd::l1_loss_backward(g, s[0], s[1], reduction, needs2(n));
                   });

@@ -8,8 +8,8 @@
 #include <limits>
 
 #include "tinytorch/core/shape.h"
-#include "tinytorch/native/tensor_ops.h"
 #include "tinytorch/core/tensor.h"
+#include "tinytorch/native/tensor_ops.h"
 
 namespace tinytorch {
 
@@ -241,8 +241,8 @@ Tensor Tensor::t() const {
 
 Tensor native::permute(const Tensor& self, IntArrayRef dims) {
   // BEGIN SOLUTION
-  TT_CHECK(static_cast<int64_t>(dims.size()) == self.dim(), "permute(): number of dims ", dims.size(),
-           " in ", dims, " doesn't match the tensor's ", self.dim(), " dims");
+  TT_CHECK(static_cast<int64_t>(dims.size()) == self.dim(), "permute(): number of dims ",
+           dims.size(), " in ", dims, " doesn't match the tensor's ", self.dim(), " dims");
   std::vector<int64_t> sizes(dims.size()), strides(dims.size());
   std::vector<bool> seen(dims.size(), false);
   for (size_t i = 0; i < dims.size(); ++i) {
@@ -301,7 +301,8 @@ Tensor native::expand(const Tensor& self, IntArrayRef sizes) {
   //   [3, 1] strides [1, 1]  expand({3, 4}) →  [3, 4] strides [1, 0]
   const auto n = static_cast<int64_t>(sizes.size());
   TT_CHECK(n >= self.dim(), "expand: the number of sizes provided (", n,
-           ") must be greater or equal to the number of dimensions in the tensor (", self.dim(), ")");
+           ") must be greater or equal to the number of dimensions in the tensor (", self.dim(),
+           ")");
   std::vector<int64_t> new_sizes(n), new_strides(n);
   for (int64_t i = n - 1; i >= 0; --i) {
     const int64_t self_d = i - (n - self.dim());  // the matching dim of self, < 0 for a new dim
@@ -360,8 +361,8 @@ Tensor native::select(const Tensor& self, int64_t dim, int64_t index) {
   // END SOLUTION
 }
 
-Tensor native::slice(const Tensor& self, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end,
-                     int64_t step) {
+Tensor native::slice(const Tensor& self, int64_t dim, std::optional<int64_t> start,
+                     std::optional<int64_t> end, int64_t step) {
   // BEGIN SOLUTION
   TT_CHECK_INDEX(self.dim() > 0, "slice() cannot be applied to a 0-dim tensor.");
   TT_CHECK_VALUE(step > 0, "slice step must be positive (got ", step, ")");

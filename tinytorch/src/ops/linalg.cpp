@@ -2,15 +2,15 @@
 // 2-d and batched N-d with broadcast batch dims) is given; the GEMM loop is yours to write in
 // module 01 (modules/01_tensor/README.md, Part 7). The fast GEMM of module 18, when registered,
 // is called instead (kernels/registry.h) and is tested against this one.
+#include "gemm_dispatch.h"
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/native/tensor_ops.h"
-#include "gemm_dispatch.h"
 
 namespace tinytorch {
 
 using detail::fast_gemm;
-using detail::GemmOperand;
 using detail::gemm_operand;
+using detail::GemmOperand;
 
 namespace {
 

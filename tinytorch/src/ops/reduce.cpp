@@ -144,7 +144,8 @@ std::tuple<Tensor, Tensor> extremum_dim(std::string_view op, const Tensor& self,
 
 }  // namespace
 
-Tensor native::sum(const Tensor& self, IntArrayRef dims, bool keepdim, std::optional<ScalarType> dtype) {
+Tensor native::sum(const Tensor& self, IntArrayRef dims, bool keepdim,
+                   std::optional<ScalarType> dtype) {
   // Integers and bools sum to int64 (so a count of trues does not overflow a bool).
   const ScalarType out_type = dtype.value_or(self.is_floating_point() ? self.dtype() : kInt64);
   const ReducePlan plan = plan_reduction("sum", self.to(out_type), dims, keepdim);
@@ -172,7 +173,8 @@ Tensor native::mean(const Tensor& self, IntArrayRef dims, bool keepdim) {
 }
 
 Tensor native::var(const Tensor& self, IntArrayRef dims, bool unbiased, bool keepdim) {
-  TT_CHECK_TYPE(self.is_floating_point(), "var(): expected a floating-point tensor but got ", self.dtype());
+  TT_CHECK_TYPE(self.is_floating_point(), "var(): expected a floating-point tensor but got ",
+                self.dtype());
   const ReducePlan plan = plan_reduction("var", self, dims, keepdim);
   Tensor out = empty(plan.out_shape, self.dtype());
   const int64_t correction = unbiased ? 1 : 0;

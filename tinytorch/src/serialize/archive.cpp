@@ -8,8 +8,8 @@
 #include <sstream>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 namespace tinytorch::serialize {
 

@@ -26,9 +26,10 @@ struct AutogradMeta final : AutogradMetaInterface {
 
   bool requires_grad_ = false;
   bool retains_grad_ = false;
-  // A view (made by a view op from a tensor taking part in autograd) remembers the version of
-  // its storage at creation: if the base is later modified in place, using the view in a new
-  // op would silently differentiate stale history, so it is refused.
+  // A view (made by a view op from a tensor taking part in autograd) remembers its storage's
+  // history version at creation: if the base is later modified in place by a RECORDED op, the
+  // view's history is stale and using it in a new op is refused. (Writes with grad mode off —
+  // optimizer steps — leave the history valid.)
   bool is_view_ = false;
   uint32_t view_version_ = 0;
   Tensor grad_;

@@ -103,8 +103,7 @@ Tensor nll_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& t
                          Reduction reduction, int64_t ignore_index);
 Tensor bce_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
                     Reduction reduction);
-variable_list bce_with_logits_backward(const Tensor& grad, const Tensor& self,
-                                       const Tensor& target, Reduction reduction,
-                                       GradMask needs);
+variable_list bce_with_logits_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
+                                       Reduction reduction, GradMask needs);
 
 }  // namespace tinytorch::autograd

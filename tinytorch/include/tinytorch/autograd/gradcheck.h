@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "tinytorch/core/tensor.h"
 
@@ -27,6 +28,12 @@ struct GradcheckResult {
   std::string message;  // on failure: which input, which entry, analytical vs numerical
   explicit operator bool() const { return ok; }
 };
+
+// Column k of the numerical Jacobian: d fn(inputs) / d x[k] by central differences, where x is
+// one of `inputs` (float64, any strides).
+std::vector<double> numerical_jacobian_column(
+    const std::function<Tensor(const std::vector<Tensor>&)>& fn, const std::vector<Tensor>& inputs,
+    const Tensor& x, int64_t k, double eps);
 
 // Checks every input that requires grad. `fn` must be deterministic and return one tensor.
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,

@@ -44,7 +44,9 @@ struct InputMetadata {
 class Node : public std::enable_shared_from_this<Node> {
  public:
   Node();
-  virtual ~Node() = default;
+  // Frees the nodes this one keeps alive iteratively, not recursively: a chain of 300k nodes
+  // (a loss summed over many steps without .item()) would overflow the stack otherwise.
+  virtual ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
@@ -61,7 +63,9 @@ class Node : public std::enable_shared_from_this<Node> {
   size_t num_inputs() const { return next_edges_.size(); }
   const InputMetadata& input_metadata(size_t i) const { return input_metadata_[i]; }
   // Whether input i's gradient is wanted at all (a formula may skip computing it).
-  bool needs_input_grad(size_t i) const { return i < next_edges_.size() && next_edges_[i].is_valid(); }
+  bool needs_input_grad(size_t i) const {
+    return i < next_edges_.size() && next_edges_[i].is_valid();
+  }
   // Creation order: later nodes run first when several are ready (PyTorch's sequence_nr).
   uint64_t sequence_nr() const { return sequence_nr_; }
 
@@ -70,6 +74,7 @@ class Node : public std::enable_shared_from_this<Node> {
 
   // Non-leaf tensors whose .grad() must be filled when this node runs (retain_grad()).
   void add_retained_tensor(const Tensor& t) { retained_.push_back(t.getIntrusivePtr()); }
+  void remove_retained_tensor(const Tensor& t);
   const std::vector<std::weak_ptr<TensorImpl>>& retained_tensors() const { return retained_; }
 
  protected:

@@ -25,7 +25,8 @@ class OrderedDict {
   };
 
   OrderedDict() = default;
-  explicit OrderedDict(std::string key_description) : key_description_(std::move(key_description)) {}
+  explicit OrderedDict(std::string key_description)
+      : key_description_(std::move(key_description)) {}
 
   // Adds a new key; a key that is already present is an error (use insert_or_assign to replace).
   Value& insert(Key key, Value value) {

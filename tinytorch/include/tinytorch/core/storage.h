@@ -31,6 +31,8 @@ class StorageImpl {
   size_t nbytes() const { return nbytes_; }
   uint32_t version() const { return version_; }
   void bump_version() { ++version_; }
+  uint32_t history_version() const { return history_version_; }
+  void bump_history_version() { ++history_version_; }
 
  private:
   void* data_;
@@ -38,6 +40,9 @@ class StorageImpl {
   // Counts in-place writes (module 05): shared by a base and all its views, because they
   // share these bytes. Autograd compares it with the version a saved tensor was saved at.
   uint32_t version_ = 0;
+  // Counts in-place writes that autograd RECORDED (they give the written tensor a new history);
+  // a view made before such a write would differentiate a stale history.
+  uint32_t history_version_ = 0;
   Allocator* allocator_;  // the allocator that must free data_
 };
 
@@ -54,6 +59,10 @@ class Storage {
   uint32_t version() const { return impl_ ? impl_->version() : 0; }
   void bump_version() const {
     if (impl_) impl_->bump_version();
+  }
+  uint32_t history_version() const { return impl_ ? impl_->history_version() : 0; }
+  void bump_history_version() const {
+    if (impl_) impl_->bump_history_version();
   }
   bool is_alias_of(const Storage& other) const { return impl_ && impl_ == other.impl_; }
   explicit operator bool() const { return impl_ != nullptr; }

@@ -19,7 +19,7 @@ Tensor sigmoid(const Tensor& self);
 Tensor sigmoid_backward(const Tensor& grad_output, const Tensor& output);  // g·y·(1 − y)
 Tensor tanh(const Tensor& self);
 Tensor tanh_backward(const Tensor& grad_output, const Tensor& output);  // g·(1 − y²)
-Tensor gelu(const Tensor& self, std::string_view approximate);  // "none" or "tanh"
+Tensor gelu(const Tensor& self, std::string_view approximate);          // "none" or "tanh"
 Tensor gelu_backward(const Tensor& grad_output, const Tensor& self, std::string_view approximate);
 Tensor silu(const Tensor& self);
 Tensor silu_backward(const Tensor& grad_output, const Tensor& self);

@@ -1,0 +1,1111 @@
+// Module 05 lab — Use + Reflect: what automatic differentiation costs, measured on YOUR machine.
+//
+//   ./tito lab 05                 the full run (about a minute)
+//   ./tito lab 05 --quick         small sizes, a few seconds (a smoke test)
+//   ./tito lab 05 --json out.json also write every measured figure to out.json
+//   ./tito lab 05 --only CE       only some experiments (0, A-E)
+//
+// Every number this program prints is measured (std::chrono::steady_clock, warm-up runs, then
+// the median of several repeats) or counted (tensor bytes from tinytorch's allocator, heap
+// allocations from a counting operator new). Nothing is hard-coded. The experiments follow the
+// chapter (modules/05_autograd/README.md, "The lab"):
+//
+//   0  inside a graph        the nodes, edges and dependency counts of a small loss
+//   A  recording overhead    one op with and without requires_grad, tiny and large tensors
+//   B  backward vs forward   a chain of 1,000 small ops, and a chain of matmuls
+//   C  memory                what a 784-256-128-10 MLP's graph keeps alive, before and after
+//                            backward; how it grows with the batch
+//   D  gradcheck cost        time and function evaluations vs the number of inputs and outputs
+//   E  finite differences    numerical vs analytical gradient error as eps shrinks, float32 vs
+//                            float64
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <new>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tinytorch/autograd/engine.h"
+#include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/autograd/gradcheck.h"
+#include "tinytorch/autograd/node.h"
+#include "tinytorch/core/caching_allocator.h"
+#include "tinytorch/core/parallel.h"
+#include "tinytorch/kernels/registry.h"
+#include "tinytorch/nn/functional.h"
+#include "tinytorch/tinytorch.h"
+
+// ── Counting C++ heap allocations ───────────────────────────────────────────────────────────
+// Tensor BYTES come from tinytorch's Allocator, which keeps statistics. Recording a graph node
+// allocates no tensor bytes, but it is not free: the node, its edges, its saved tensors' handles
+// and the output's AutogradMeta live on the ordinary C++ heap. To count those too, this program
+// replaces the global operator new/delete (allowed by the C++ standard), as module 01's lab does.
+namespace {
+std::atomic<int64_t> g_heap_allocs{0};
+std::atomic<int64_t> g_heap_bytes{0};
+}  // namespace
+
+// (noinline: once inlined, GCC's -Wmismatched-new-delete would see free() of a pointer that
+// came from operator new and warn, not knowing that our operator new is malloc underneath.)
+[[gnu::noinline]] void* operator new(std::size_t n) {
+  g_heap_allocs.fetch_add(1, std::memory_order_relaxed);
+  g_heap_bytes.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+[[gnu::noinline]] void operator delete(void* p) noexcept {
+  std::free(p);
+}
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+
+namespace {
+
+using namespace tinytorch;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using autograd::Node;
+
+// ── Options ─────────────────────────────────────────────────────────────────────────────────
+struct Options {
+  bool quick = false;
+  std::string json_path;
+  std::string only;  // experiment letters to run, e.g. "CE"; empty = all
+};
+
+void print_usage(const char* argv0) {
+  std::cout << "usage: " << argv0 << " [--quick] [--json PATH] [--only LIST]\n"
+            << "  --quick      small sizes: finishes in a few seconds (smoke test)\n"
+            << "  --json PATH  also write every measured figure to PATH (JSON)\n"
+            << "  --only LIST  run only these experiments, e.g. --only CE (letters 0 A-E)\n";
+}
+
+// ── Keeping the optimiser honest ────────────────────────────────────────────────────────────
+volatile double g_sink = 0;
+void consume(double v) {
+  g_sink = v;
+}
+
+// ── Timing ──────────────────────────────────────────────────────────────────────────────────
+// The clock is the CPU time of this thread (CLOCK_THREAD_CPUTIME_ID), not the wall clock. On a
+// shared machine the wall clock also counts the time other programs held the core — for a
+// 2-millisecond measurement that can be several times the work itself — while the thread's CPU
+// time counts only the time our code ran. (Caches and memory bandwidth are still shared, so
+// results still vary a little.) This is only right while every op runs on this one thread, so
+// the lab sets tinytorch to one thread; if TINYTORCH_NUM_THREADS asks for more, it falls back
+// to the wall clock and says so.
+//
+// Each variant runs `warmup` times untimed, then `reps` times timed, ROUND-ROBIN with the
+// variants it is compared with; we report the median. Times are seconds per call (divided by
+// `calls_per_body` when a body repeats a short operation many times).
+bool g_use_cpu_clock = true;
+
+double now_seconds() {
+  if (g_use_cpu_clock) {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  }
+  return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+}
+
+struct Timing {
+  std::vector<double> samples;
+  double median = 0, min = 0, max = 0;
+};
+
+Timing summarise(std::vector<double> samples) {
+  Timing t;
+  t.samples = samples;
+  std::sort(samples.begin(), samples.end());
+  const size_t n = samples.size();
+  t.median = n % 2 == 1 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
+  t.min = samples.front();
+  t.max = samples.back();
+  return t;
+}
+
+std::vector<Timing> measure_round_robin(int warmup, int reps,
+                                        const std::vector<std::function<void()>>& bodies,
+                                        int64_t calls_per_body = 1) {
+  for (int i = 0; i < warmup; ++i) {
+    for (const auto& body : bodies) body();
+  }
+  std::vector<std::vector<double>> samples(bodies.size());
+  for (int i = 0; i < reps; ++i) {
+    for (size_t b = 0; b < bodies.size(); ++b) {
+      const double t0 = now_seconds();
+      bodies[b]();
+      const double t1 = now_seconds();
+      samples[b].push_back((t1 - t0) / static_cast<double>(calls_per_body));
+    }
+  }
+  std::vector<Timing> out;
+  out.reserve(samples.size());
+  for (auto& s : samples) out.push_back(summarise(std::move(s)));
+  return out;
+}
+
+json to_json(const Timing& t) {
+  return {{"median_s", t.median}, {"min_s", t.min}, {"max_s", t.max}, {"samples_s", t.samples}};
+}
+
+// Heap allocations (operator new calls) made by one call of f.
+template <typename F>
+int64_t count_heap_allocs(F&& f) {
+  const int64_t h0 = g_heap_allocs.load();
+  f();
+  return g_heap_allocs.load() - h0;
+}
+
+// ── Formatting ──────────────────────────────────────────────────────────────────────────────
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string sci(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1e", v);
+  return buf;
+}
+
+std::string human_time(double seconds) {
+  const double ns = seconds * 1e9;
+  auto sig3 = [](double v) { return fixed(v, v >= 100 ? 0 : v >= 10 ? 1 : 2); };
+  if (ns < 1e3) return sig3(ns) + " ns";
+  if (ns < 1e6) return sig3(ns / 1e3) + " µs";
+  if (ns < 1e9) return sig3(ns / 1e6) + " ms";
+  return sig3(ns / 1e9) + " s";
+}
+
+// A difference of two medians can come out negative when the true difference is below the noise.
+std::string signed_time(double seconds) {
+  return (seconds < 0 ? "−" : "+") + human_time(std::abs(seconds));
+}
+
+std::string human_bytes(double bytes) {
+  const double a = std::abs(bytes);
+  if (a < 1024) return fixed(bytes, 0) + " B";
+  if (a < 1024.0 * 1024) return fixed(bytes / 1024, 1) + " KiB";
+  if (a < 1024.0 * 1024 * 1024) return fixed(bytes / (1024.0 * 1024), 2) + " MiB";
+  return fixed(bytes / (1024.0 * 1024 * 1024), 2) + " GiB";
+}
+
+std::string ratio(double v) {
+  return fixed(v, v >= 100 ? 0 : v >= 10 ? 1 : 2) + "×";
+}
+
+std::string shape_str(IntArrayRef s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+size_t display_width(std::string_view s) {
+  return static_cast<size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) : rows_{std::move(header)} {}
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+
+  void print() const {
+    std::vector<size_t> width(rows_.front().size(), 0);
+    for (const auto& row : rows_) {
+      for (size_t c = 0; c < row.size() && c < width.size(); ++c) {
+        width[c] = std::max(width[c], display_width(row[c]));
+      }
+    }
+    size_t total = 0;
+    for (size_t w : width) total += w + 2;
+    for (size_t r = 0; r < rows_.size(); ++r) {
+      std::string line = "  ";
+      for (size_t c = 0; c < width.size(); ++c) {
+        const std::string& cell = c < rows_[r].size() ? rows_[r][c] : std::string();
+        const std::string pad(width[c] - display_width(cell), ' ');
+        line += c == 0 ? cell + pad : pad + cell;
+        if (c + 1 < width.size()) line += "  ";
+      }
+      std::cout << line << "\n";
+      if (r == 0) {
+        std::string rule = "  ";
+        for (size_t i = 0; i + 2 < total; ++i) rule += "─";
+        std::cout << rule << "\n";
+      }
+    }
+  }
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+void heading(std::string_view id, std::string_view title, std::string_view what) {
+  std::cout << "\n━━ " << id << ". " << title << " ";
+  for (size_t i = display_width(title) + id.size() + 6; i < 96; ++i) std::cout << "━";
+  std::cout << "\n  " << what << "\n\n";
+}
+
+void meaning(const std::string& text) {
+  constexpr size_t kWidth = 96;
+  std::string line = "  → ", word;
+  size_t width = display_width(line);
+  std::cout << "\n";
+  auto flush_word = [&] {
+    if (word.empty()) return;
+    if (width + 1 + display_width(word) > kWidth && width > 4) {
+      std::cout << line << "\n";
+      line = "    ";
+      width = 4;
+    } else if (width > 4) {
+      line += ' ';
+      ++width;
+    }
+    line += word;
+    width += display_width(word);
+    word.clear();
+  };
+  for (char c : text) {
+    if (c == ' ' || c == '\n') {
+      flush_word();
+    } else {
+      word += c;
+    }
+  }
+  flush_word();
+  std::cout << line << "\n";
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+  }
+  return "unknown";
+}
+
+struct Config {
+  bool quick;
+  int reps;
+  int warmup;
+};
+
+// Random float32/float64 tensors from a fixed seed.
+Tensor randn_scaled(std::vector<int64_t> shape, double scale, ScalarType dtype, Generator& gen) {
+  return randn(shape, dtype, &gen).mul(scale);
+}
+
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+// 0. Inside a graph: what loss.grad_fn points at.
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+json tour() {
+  heading("0", "Inside a graph",
+          "loss = relu(x·W + b).sum() + 0.01·(W²).sum()   x: [2, 3] data, W: [3, 2] and b: [2] "
+          "parameters.\n  The graph, read from loss.grad_fn along next_edges (the backward "
+          "direction). \"deps\" is the\n  number of edges pointing at a node: the engine runs "
+          "it after that many gradients arrived.");
+  Generator gen(1);
+  const Tensor x = randn({2, 3}, kFloat32, &gen);
+  Tensor w = randn({3, 2}, kFloat32, &gen).set_requires_grad(true);
+  Tensor b = zeros({2}, kFloat32).set_requires_grad(true);
+  const Tensor loss = (x.matmul(w) + b).clamp_min(0.0).sum() + w.pow(2.0).sum() * 0.01;
+
+  // Dependency counts, as the engine computes them (engine.cpp, step 1).
+  std::map<const Node*, int> deps;
+  std::vector<const Node*> stack = {loss.grad_fn().get()};
+  std::set<const Node*> seen = {loss.grad_fn().get()};
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    for (const auto& e : n->next_edges()) {
+      if (!e.is_valid()) continue;
+      ++deps[e.function.get()];
+      if (seen.insert(e.function.get()).second) stack.push_back(e.function.get());
+    }
+  }
+  // Sequence numbers count every node ever created in the process; show them relative to the
+  // oldest op node of this graph (AccumulateGrad's is the maximum, so that it runs early).
+  uint64_t first_seq = std::numeric_limits<uint64_t>::max();
+  int op_nodes = 0, sinks = 0;
+  for (const Node* n : seen) {
+    if (n->name() == "AccumulateGrad") {
+      ++sinks;
+    } else {
+      ++op_nodes;
+      first_seq = std::min(first_seq, n->sequence_nr());
+    }
+  }
+  // Print the graph as a tree; a node reached a second time is marked instead of repeated.
+  json nodes = json::array();
+  std::set<const Node*> printed;
+  std::function<void(const Node*, const std::string&, bool, const std::string&)> show =
+      [&](const Node* n, const std::string& prefix, bool last, const std::string& label) {
+        const std::string branch = prefix.empty() && label.empty() ? "" : (last ? "└─ " : "├─ ");
+        const bool again = printed.count(n) > 0;
+        std::string seq = n->name() == "AccumulateGrad"
+                              ? "seq max"
+                              : "seq " + std::to_string(n->sequence_nr() - first_seq);
+        std::cout << "  " << prefix << branch << label << n->name() << "  (" << seq << ", deps "
+                  << deps[n] << ")" << (again ? "  ← the same node again" : "") << "\n";
+        if (again) return;
+        printed.insert(n);
+        nodes.push_back(
+            {{"name", n->name()}, {"dependencies", deps[n]}, {"edges", n->num_inputs()}});
+        const std::string child_prefix =
+            prefix + (prefix.empty() && label.empty() ? "" : (last ? "   " : "│  "));
+        for (size_t i = 0; i < n->num_inputs(); ++i) {
+          const auto& e = n->next_edge(i);
+          const bool is_last = i + 1 == n->num_inputs();
+          if (!e.is_valid()) {
+            std::cout << "  " << child_prefix << (is_last ? "└─ " : "├─ ") << "input " << i
+                      << ": (no gradient needed)\n";
+            continue;
+          }
+          show(e.function.get(), child_prefix, is_last, "input " + std::to_string(i) + ": ");
+        }
+      };
+  show(loss.grad_fn().get(), "", true, "");
+  loss.backward();
+  std::cout << "\n  after loss.backward():  W.grad " << shape_str(w.grad().sizes()) << ", b.grad "
+            << shape_str(b.grad().sizes()) << "; x.grad is "
+            << (x.grad().defined() ? "defined" : "undefined (x does not require grad)") << "\n";
+  meaning(std::to_string(op_nodes) + " op nodes (seq: creation order) and " +
+          std::to_string(sinks) +
+          " AccumulateGrad sinks. W is read twice (matmul and pow), so its "
+          "AccumulateGrad has 2 dependencies: the engine adds both gradients before it runs. "
+          "The edge for x is invalid: nothing upstream wants its gradient, so MmBackward0 skips "
+          "computing it (x·Wᵀ would cost a whole matmul).");
+  return {{"nodes", nodes}, {"op_nodes", op_nodes}, {"accumulate_grad_nodes", sinks}};
+}
+
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+// A. Recording overhead: the same op with and without a graph.
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+json experiment_overhead(const Config& cfg) {
+  const int64_t big_side = cfg.quick ? 256 : 1024;
+  heading("A", "Recording overhead",
+          "Time per call of one op on float32 inputs that do / do not require grad. \"tiny\": "
+          "[4, 4]\n  (matmul 4×4·4×4); \"large\": [" +
+              std::to_string(big_side) + ", " + std::to_string(big_side) +
+              "] (matmul 256×256·256×256). The recorded variant builds\n  one node per call "
+              "(freed right after); heap = operator new calls per op.");
+  Generator gen(2);
+  struct Op {
+    std::string name;
+    std::function<Tensor(const Tensor&, const Tensor&)> fn;
+    bool matmul;
+  };
+  const std::vector<Op> ops = {
+      {"a + b   (saves nothing)", [](const Tensor& a, const Tensor& b) { return a + b; }, false},
+      {"a * b   (saves a, b)", [](const Tensor& a, const Tensor& b) { return a * b; }, false},
+      {"a.exp() (saves output)", [](const Tensor& a, const Tensor&) { return a.exp(); }, false},
+      {"a.sum()", [](const Tensor& a, const Tensor&) { return a.sum(); }, false},
+      {"a.matmul(b)", [](const Tensor& a, const Tensor& b) { return a.matmul(b); }, true},
+  };
+  Table table({"op", "size", "plain", "recorded", "overhead", "overhead/plain", "heap plain",
+               "heap recorded"});
+  json out = json::array();
+  std::vector<double> tiny_overheads, tiny_ratios;
+  for (const bool large : {false, true}) {
+    for (const Op& op : ops) {
+      std::vector<int64_t> shape =
+          large ? std::vector<int64_t>{big_side, big_side} : std::vector<int64_t>{4, 4};
+      if (op.matmul && large) shape = {256, 256};
+      const Tensor a = randn(shape, kFloat32, &gen), b = randn(shape, kFloat32, &gen);
+      const Tensor ag = a.clone().set_requires_grad(true), bg = b.clone().set_requires_grad(true);
+      // Tiny ops are timed in batches of a few hundred calls (a clock read costs more than one
+      // tiny op); large ones one call at a time.
+      const int64_t calls = large ? 1 : (cfg.quick ? 200 : 300);
+      const int reps = large ? cfg.reps : (cfg.quick ? 9 : 21);
+      auto loop = [&](const Tensor& x, const Tensor& y) {
+        return [&, x, y] {
+          double acc = 0;
+          for (int64_t i = 0; i < calls; ++i) acc += static_cast<double>(op.fn(x, y).numel());
+          consume(acc);
+        };
+      };
+      const std::vector<Timing> ts =
+          measure_round_robin(cfg.warmup, reps, {loop(a, b), loop(ag, bg)}, calls);
+      const int64_t heap_plain = count_heap_allocs([&] { consume(op.fn(a, b).numel()); });
+      const int64_t heap_rec = count_heap_allocs([&] { consume(op.fn(ag, bg).numel()); });
+      const double over = ts[1].median - ts[0].median;
+      if (!large) {
+        tiny_overheads.push_back(over);
+        tiny_ratios.push_back(ts[1].median / ts[0].median);
+      }
+      table.add({op.name, large ? "large" : "tiny", human_time(ts[0].median),
+                 human_time(ts[1].median), signed_time(over), ratio(ts[1].median / ts[0].median),
+                 std::to_string(heap_plain), std::to_string(heap_rec)});
+      out.push_back({{"op", op.name},
+                     {"shape", shape},
+                     {"plain", to_json(ts[0])},
+                     {"recorded", to_json(ts[1])},
+                     {"overhead_s", over},
+                     {"heap_allocs_plain", heap_plain},
+                     {"heap_allocs_recorded", heap_rec}});
+    }
+  }
+  table.print();
+  // NoGradGuard: inputs that require grad, but nothing recorded.
+  const Tensor ag = randn({4, 4}, kFloat32, &gen).set_requires_grad(true);
+  const Tensor bg = randn({4, 4}, kFloat32, &gen).set_requires_grad(true);
+  const Tensor a = ag.detach(), b = bg.detach();
+  const int64_t calls = cfg.quick ? 200 : 300;
+  const std::vector<Timing> guard =
+      measure_round_robin(cfg.warmup, cfg.quick ? 9 : 21,
+                          {[&] {
+                             double acc = 0;
+                             for (int64_t i = 0; i < calls; ++i)
+                               acc += static_cast<double>((a * b).numel());
+                             consume(acc);
+                           },
+                           [&] {
+                             NoGradGuard no_grad;
+                             double acc = 0;
+                             for (int64_t i = 0; i < calls; ++i)
+                               acc += static_cast<double>((ag * bg).numel());
+                             consume(acc);
+                           }},
+                          calls);
+  std::cout << "\n  tiny a * b, inputs requiring grad, inside a NoGradGuard: "
+            << human_time(guard[1].median) << " (plain: " << human_time(guard[0].median) << ")\n";
+  std::sort(tiny_overheads.begin(), tiny_overheads.end());
+  const double med_over = tiny_overheads[tiny_overheads.size() / 2];
+  std::sort(tiny_ratios.begin(), tiny_ratios.end());
+  meaning("Recording costs a roughly constant " + human_time(med_over) +
+          " per op (the median over the tiny ops): a node, its edges, the saved handles, the "
+          "output's AutogradMeta — about 10-20 more C++ heap allocations, none of them tensor "
+          "bytes. On tiny tensors that makes the op " +
+          ratio(tiny_ratios.front()) + "–" + ratio(tiny_ratios.back()) +
+          " as expensive; on large ones it disappears in the noise of the arithmetic. Under "
+          "NoGradGuard the same inputs cost what plain ones do. This is why inference runs "
+          "under no_grad, and why frameworks fight per-op overhead (Production context).");
+  return {{"ops", out},
+          {"tiny_median_overhead_s", med_over},
+          {"no_grad_guard", {{"plain", to_json(guard[0])}, {"guarded", to_json(guard[1])}}}};
+}
+
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+// B. Backward vs forward.
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+json experiment_backward(const Config& cfg) {
+  const int64_t chain = cfg.quick ? 300 : 1000;
+  const int64_t n = cfg.quick ? 96 : 256;
+  const int layers = 4;
+  heading("B", "Backward vs forward",
+          "B1: y = y · 1.0001 repeated " + std::to_string(chain) +
+              " times on a [16] float32 tensor: time per node, forward\n  without and with "
+              "recording, and backward.\n  B2: y = x·W₁·W₂·W₃·W₄, loss = y.sum(), all " +
+              std::to_string(n) + "×" + std::to_string(n) +
+              " float32: forward vs backward, with x as data (backward runs\n  3 + 4 "
+              "matmuls) and with x requiring grad (4 + 4).");
+  Generator gen(3);
+  // B1
+  const Tensor x16 = randn({16}, kFloat32, &gen).set_requires_grad(true);
+  const Tensor x16_plain = x16.detach();
+  Tensor loss1;
+  auto forward_chain = [&](const Tensor& start) {
+    Tensor y = start;
+    for (int64_t i = 0; i < chain; ++i) y = y * 1.0001;
+    return y.sum();
+  };
+  const int reps = cfg.quick ? cfg.reps : 21;
+  std::vector<double> fwd_plain, fwd_rec, bwd;
+  for (int i = 0; i < cfg.warmup + reps; ++i) {
+    const double t0 = now_seconds();
+    consume(forward_chain(x16_plain).item<double>());
+    const double t1 = now_seconds();
+    loss1 = forward_chain(x16);
+    const double t2 = now_seconds();
+    loss1.backward();
+    const double t3 = now_seconds();
+    loss1 = Tensor();  // the graph goes here (not timed)
+    if (i < cfg.warmup) continue;
+    fwd_plain.push_back(t1 - t0);
+    fwd_rec.push_back(t2 - t1);
+    bwd.push_back(t3 - t2);
+  }
+  const Timing tp = summarise(fwd_plain), tr = summarise(fwd_rec), tb = summarise(bwd);
+  const double nodes = static_cast<double>(chain + 1);
+  Table t1({"B1: chain of tiny ops", "total", "per node"});
+  t1.add({"forward, no graph", human_time(tp.median), human_time(tp.median / nodes)});
+  t1.add({"forward, recording", human_time(tr.median), human_time(tr.median / nodes)});
+  t1.add({"backward", human_time(tb.median), human_time(tb.median / nodes)});
+  t1.print();
+
+  // B2
+  std::vector<Tensor> ws;
+  for (int l = 0; l < layers; ++l) {
+    ws.push_back(randn_scaled({n, n}, 1.0 / std::sqrt(static_cast<double>(n)), kFloat32, gen)
+                     .set_requires_grad(true));
+  }
+  const Tensor xd = randn({n, n}, kFloat32, &gen);
+  Tensor xg = xd.clone().set_requires_grad(true);
+  auto forward_mm = [&](const Tensor& x) {
+    Tensor y = x;
+    for (const Tensor& w : ws) y = y.matmul(w);
+    return y.sum();
+  };
+  json b2 = json::array();
+  Table t2({"B2: matmul chain", "forward", "backward", "backward / forward", "matmuls fwd : bwd"});
+  double ratio_data = 0, ratio_grad = 0;
+  for (const bool input_grad : {false, true}) {
+    const Tensor& x = input_grad ? xg : xd;
+    std::vector<double> f, bw;
+    for (int i = 0; i < cfg.warmup + reps; ++i) {
+      for (Tensor& w : ws) w.mutable_grad() = Tensor();
+      xg.mutable_grad() = Tensor();
+      const double t0 = now_seconds();
+      Tensor loss = forward_mm(x);
+      const double t1 = now_seconds();
+      loss.backward();
+      const double t2 = now_seconds();
+      if (i < cfg.warmup) continue;
+      f.push_back(t1 - t0);
+      bw.push_back(t2 - t1);
+    }
+    const Timing tf = summarise(f), tbw = summarise(bw);
+    const double r = tbw.median / tf.median;
+    (input_grad ? ratio_grad : ratio_data) = r;
+    const int bwd_mm = input_grad ? 2 * layers : 2 * layers - 1;
+    t2.add({input_grad ? "x requires grad" : "x is data", human_time(tf.median),
+            human_time(tbw.median), ratio(r),
+            std::to_string(layers) + " : " + std::to_string(bwd_mm)});
+    b2.push_back({{"input_requires_grad", input_grad},
+                  {"forward", to_json(tf)},
+                  {"backward", to_json(tbw)},
+                  {"backward_over_forward", r},
+                  {"matmuls_forward", layers},
+                  {"matmuls_backward", bwd_mm}});
+  }
+  std::cout << "\n";
+  t2.print();
+  meaning("B1: on tiny tensors the cost per node is pure bookkeeping — recording adds " +
+          human_time((tr.median - tp.median) / nodes) +
+          " per op here (more than in experiment A: this graph stays alive until backward, so "
+          "every node, handle and output is new memory, where A got back the blocks it had just "
+          "freed), and backward spends " +
+          human_time(tb.median / nodes) +
+          " per node (run the formula, add into the next buffer, free the saved tensors). B2: "
+          "with real arithmetic the ratio follows the matmul count: backward/forward = " +
+          ratio(ratio_data) + " when x is data (7 matmuls for 4: " + ratio(7.0 / 4.0) +
+          " expected) and " + ratio(ratio_grad) +
+          " when x requires grad (8 for 4: 2.00× expected). Forward + backward ≈ 3 forwards: the "
+          "rule of thumb for the cost of a training step.");
+  return {{"chain_length", chain},
+          {"chain_forward_plain", to_json(tp)},
+          {"chain_forward_recording", to_json(tr)},
+          {"chain_backward", to_json(tb)},
+          {"chain_backward_per_node_s", tb.median / nodes},
+          {"chain_recording_overhead_per_node_s", (tr.median - tp.median) / nodes},
+          {"matmul_n", n},
+          {"matmul_layers", layers},
+          {"matmul_chain", b2}};
+}
+
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+// C. Memory: what the graph of an MLP keeps alive.
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+struct Mlp {
+  std::vector<Tensor> w, b;  // weights [in, out] (module-01 form) or [out, in] (linear form)
+};
+
+Mlp make_mlp(const std::vector<int64_t>& sizes, bool linear_layout, Generator& gen) {
+  Mlp m;
+  for (size_t l = 0; l + 1 < sizes.size(); ++l) {
+    const int64_t in = sizes[l], out = sizes[l + 1];
+    const double scale = 1.0 / std::sqrt(static_cast<double>(in));
+    m.w.push_back(
+        randn_scaled(linear_layout ? std::vector<int64_t>{out, in} : std::vector<int64_t>{in, out},
+                     scale, kFloat32, gen)
+            .set_requires_grad(true));
+    m.b.push_back(zeros({out}, kFloat32).set_requires_grad(true));
+  }
+  return m;
+}
+
+// The MLP with module-01 ops only: matmul, +, clamp_min(0) as ReLU, squared error.
+Tensor forward_module01(const Mlp& m, const Tensor& x, const Tensor& onehot) {
+  Tensor h = x;
+  for (size_t l = 0; l < m.w.size(); ++l) {
+    h = h.matmul(m.w[l]) + m.b[l];
+    if (l + 1 < m.w.size()) h = h.clamp_min(0.0);
+  }
+  return (h - onehot).pow(2.0).mean();
+}
+
+// The same MLP with the fused ops of modules 02-04: linear, relu, cross_entropy.
+Tensor forward_fused(const Mlp& m, const Tensor& x, const Tensor& labels) {
+  Tensor h = x;
+  for (size_t l = 0; l < m.w.size(); ++l) {
+    h = linear(h, m.w[l], m.b[l]);
+    if (l + 1 < m.w.size()) h = relu(h);
+  }
+  return cross_entropy(h, labels);
+}
+
+struct MemRow {
+  int64_t params = 0, data = 0;
+  int64_t nograd_peak = 0, nograd_after = 0;
+  int64_t graph_peak = 0, graph_kept = 0;
+  int64_t after_backward = 0, after_backward_retained = 0, after_drop = 0;
+};
+
+json to_json(const MemRow& r) {
+  return {{"params_bytes", r.params},
+          {"data_bytes", r.data},
+          {"no_grad_forward_peak_extra", r.nograd_peak},
+          {"no_grad_forward_kept", r.nograd_after},
+          {"grad_forward_peak_extra", r.graph_peak},
+          {"graph_kept", r.graph_kept},
+          {"after_backward", r.after_backward},
+          {"after_backward_retain_graph", r.after_backward_retained},
+          {"after_dropping_loss_and_grads", r.after_drop}};
+}
+
+// All byte figures are tensor bytes above the live bytes of (parameters + data).
+MemRow measure_mlp(const std::vector<int64_t>& sizes, int64_t batch, bool fused) {
+  Allocator* alloc = get_allocator();
+  Generator gen(4);
+  MemRow r;
+  const int64_t live0 = alloc->stats().live_bytes;
+  Mlp m = make_mlp(sizes, fused, gen);
+  const int64_t live1 = alloc->stats().live_bytes;
+  r.params = live1 - live0;
+  const Tensor x = randn({batch, sizes.front()}, kFloat32, &gen);
+  const Tensor labels = randint(0, sizes.back(), {batch}, kInt64, &gen);
+  Tensor onehot = zeros({batch, sizes.back()}, kFloat32);
+  {
+    const std::vector<int64_t> lab = labels.to_vector<int64_t>();
+    float* p = onehot.data_ptr<float>();
+    for (int64_t i = 0; i < batch; ++i) p[i * sizes.back() + lab[static_cast<size_t>(i)]] = 1.0F;
+  }
+  const int64_t base = alloc->stats().live_bytes;
+  r.data = base - live1;
+  auto fwd = [&] { return fused ? forward_fused(m, x, labels) : forward_module01(m, x, onehot); };
+  {
+    NoGradGuard no_grad;
+    alloc->reset_peak();
+    Tensor loss = fwd();
+    r.nograd_peak = alloc->stats().peak_bytes - base;
+    r.nograd_after = alloc->stats().live_bytes - base;
+  }
+  for (const bool retain : {false, true}) {
+    alloc->reset_peak();
+    Tensor loss = fwd();
+    if (!retain) {
+      r.graph_peak = alloc->stats().peak_bytes - base;
+      r.graph_kept = alloc->stats().live_bytes - base;
+    }
+    loss.backward({}, retain);
+    (retain ? r.after_backward_retained : r.after_backward) = alloc->stats().live_bytes - base;
+    loss = Tensor();
+    for (Tensor& t : m.w) t.mutable_grad() = Tensor();
+    for (Tensor& t : m.b) t.mutable_grad() = Tensor();
+    r.after_drop = alloc->stats().live_bytes - base;
+  }
+  return r;
+}
+
+json experiment_memory(const Config& cfg) {
+  const std::vector<int64_t> sizes = {784, 256, 128, 10};
+  heading("C", "Memory: what the graph keeps alive",
+          "MLP 784-256-128-10, float32, batch 64. Tensor bytes from the allocator, ABOVE the "
+          "parameters and\n  the input batch (which are alive anyway). Two forms of the same "
+          "network: module-01 ops\n  (matmul, +, clamp_min(0), squared error) and modules "
+          "02-04's fused ops (linear, relu, cross_entropy).");
+  Table table({"", "module-01 ops", "linear/relu/CE"});
+  const MemRow a = measure_mlp(sizes, 64, false);
+  const MemRow b = measure_mlp(sizes, 64, true);
+  auto row = [&](const std::string& name, int64_t va, int64_t vb) {
+    table.add({name, human_bytes(static_cast<double>(va)), human_bytes(static_cast<double>(vb))});
+  };
+  row("parameters (for scale)", a.params, b.params);
+  row("data: x [64, 784], labels, one-hot (for scale)", a.data, b.data);
+  row("forward under NoGradGuard: peak", a.nograd_peak, b.nograd_peak);
+  row("forward under NoGradGuard: kept after", a.nograd_after, b.nograd_after);
+  row("forward with graph: peak", a.graph_peak, b.graph_peak);
+  row("forward with graph: kept (saved tensors)", a.graph_kept, b.graph_kept);
+  row("after backward()", a.after_backward, b.after_backward);
+  row("after backward(retain_graph=true)", a.after_backward_retained, b.after_backward_retained);
+  row("after dropping loss and grads", a.after_drop, b.after_drop);
+  table.print();
+
+  // What the saved activations should be, counted by hand (float32 = 4 bytes).
+  const int64_t batch = 64;
+  const int64_t pre = batch * (256 + 128) * 4;   // clamp saves its INPUT (pre-activation)
+  const int64_t post = batch * (256 + 128) * 4;  // the next matmul saves its input (post-act.)
+  const int64_t loss_a = 2 * batch * 10 * 4;     // pow saves (out - y) and its result
+  const int64_t expect_a = pre + post + loss_a;
+  const int64_t expect_b = post + batch * 10 * 4;  // relu saves its OUTPUT = the next input;
+                                                   // log_softmax saves its output [64, 10]
+  std::cout << "\n  counted by hand: module-01 form " << human_bytes(static_cast<double>(expect_a))
+            << " (pre- and post-activations + the loss's two [64, 10]),\n"
+            << "                   fused form     " << human_bytes(static_cast<double>(expect_b))
+            << " (post-activations only + log-probabilities [64, 10]) + small terms\n";
+
+  // Batch scaling.
+  std::vector<int64_t> batches =
+      cfg.quick ? std::vector<int64_t>{64, 256} : std::vector<int64_t>{64, 256, 1024};
+  Table scale({"batch", "graph keeps (mod-01)", "per sample", "graph keeps (fused)", "per sample",
+               "vs parameters (fused)"});
+  json scaling = json::array();
+  for (const int64_t bsz : batches) {
+    const MemRow ra = measure_mlp(sizes, bsz, false);
+    const MemRow rb = measure_mlp(sizes, bsz, true);
+    const double bd = static_cast<double>(bsz);
+    scale.add({std::to_string(bsz), human_bytes(static_cast<double>(ra.graph_kept)),
+               human_bytes(static_cast<double>(ra.graph_kept) / bd),
+               human_bytes(static_cast<double>(rb.graph_kept)),
+               human_bytes(static_cast<double>(rb.graph_kept) / bd),
+               ratio(static_cast<double>(rb.graph_kept) / static_cast<double>(rb.params))});
+    scaling.push_back({{"batch", bsz}, {"module01", to_json(ra)}, {"fused", to_json(rb)}});
+  }
+  std::cout << "\n";
+  scale.print();
+  meaning("The graph keeps " + human_bytes(static_cast<double>(a.graph_kept)) +
+          " (module-01 form) / " + human_bytes(static_cast<double>(b.graph_kept)) +
+          " (fused) of activations alive between forward and backward — memory that inference "
+          "under NoGradGuard never holds (it keeps only the loss). backward() without "
+          "retain_graph frees them as it goes: what is left is the gradients, one per parameter "
+          "(" +
+          human_bytes(static_cast<double>(a.after_backward)) +
+          "). With retain_graph the activations stay too. The fused form keeps less because "
+          "relu saves its output — the same tensor the next layer saves as its input — while "
+          "clamp saves its input, a second tensor per layer. Activations grow with the batch; "
+          "parameters do not: that is why batch size is the memory knob in training.");
+  return {{"sizes", sizes},
+          {"batch64_module01", to_json(a)},
+          {"batch64_fused", to_json(b)},
+          {"counted_by_hand_module01", expect_a},
+          {"counted_by_hand_fused", expect_b},
+          {"batch_scaling", scaling}};
+}
+
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+// D. gradcheck cost.
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+json experiment_gradcheck(const Config& cfg) {
+  const std::vector<int64_t> ns =
+      cfg.quick ? std::vector<int64_t>{4, 16, 64} : std::vector<int64_t>{4, 16, 64, 256};
+  const int reps = cfg.quick ? 3 : 7;
+  heading("D", "gradcheck: cost vs inputs and outputs",
+          "gradcheck(f, {x}) for x of n float64 elements. scalar: f = (x·x).exp().sum() (1 "
+          "output);\n  element-wise: f = (x·x).exp() (n outputs). Counted: calls of f and "
+          "backward passes (one per\n  output element). Time: the median of " +
+              std::to_string(reps) + " gradchecks.");
+  Generator gen(5);
+  Table table({"n", "output", "Jacobian entries", "f calls", "backward passes", "time",
+               "time / (f calls + passes)", "ok"});
+  json out = json::array();
+  for (const bool elementwise : {false, true}) {
+    for (const int64_t n : ns) {
+      const Tensor x = rand({n}, kFloat64, &gen).set_requires_grad(true);
+      int64_t calls = 0;
+      auto f = [&](const std::vector<Tensor>& in) {
+        ++calls;
+        const Tensor y = (in[0] * in[0]).exp();
+        return elementwise ? y : y.sum();
+      };
+      bool ok = true;
+      std::vector<double> secs;
+      for (int r = 0; r < reps; ++r) {
+        calls = 0;
+        const double t0 = now_seconds();
+        ok = autograd::gradcheck(f, {x}).ok && ok;
+        secs.push_back(now_seconds() - t0);
+      }
+      const Timing t = summarise(secs);
+      const int64_t outputs = elementwise ? n : 1;
+      const double steps = static_cast<double>(calls + outputs);
+      table.add({std::to_string(n), elementwise ? "element-wise (n)" : "scalar (1)",
+                 std::to_string(n * outputs), std::to_string(calls), std::to_string(outputs),
+                 human_time(t.median), human_time(t.median / steps), ok ? "yes" : "NO"});
+      out.push_back({{"n", n},
+                     {"outputs", outputs},
+                     {"jacobian_entries", n * outputs},
+                     {"f_calls", calls},
+                     {"backward_passes", outputs},
+                     {"time", to_json(t)},
+                     {"ok", ok}});
+    }
+  }
+  table.print();
+  const size_t k = ns.size();
+  auto best = [&](size_t i) { return out[i]["time"]["median_s"].get<double>(); };
+  meaning(
+      "gradcheck fills the whole Jacobian: 2 calls of f per input element (x ± eps, each "
+      "giving a column) plus 1 backward pass per output element (each giving a row). From n = " +
+      std::to_string(ns.front()) + " to n = " + std::to_string(ns.back()) +
+      " the scalar check took " + ratio(best(k - 1) / best(0)) +
+      " longer and the element-wise one " + ratio(best(2 * k - 1) / best(k)) +
+      ". While the tensors are tiny, each call costs about the same (per-op overhead), so "
+      "time follows the count of calls and passes; once f's own work grows with n, the "
+      "cost becomes O(n · (inputs + outputs)). This is why gradcheck runs on tiny tensors, "
+      "and why PyTorch added fast_mode (a random projection of the Jacobian instead of all "
+      "of it).");
+  return {{"results", out}};
+}
+
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+// E. Finite differences: error vs eps in float32 and float64.
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+json experiment_eps(const Config& /*cfg*/) {
+  heading("E", "Finite differences: why gradcheck wants float64",
+          "f(x) = Σ x·exp(x) for 16 values x in [-1, 1]. The exact gradient (1 + x)·exp(x) "
+          "comes from\n  backward in float64; the numerical one is (f(x + eps·eᵢ) − f(x − "
+          "eps·eᵢ)) / 2eps, with f\n  evaluated by tinytorch in float32 or float64. Shown: "
+          "the largest |numerical − exact| / max|exact|.");
+  Generator gen(6);
+  const Tensor x64 = rand({16}, kFloat64, &gen).mul(2.0).sub(1.0).set_requires_grad(true);
+  (x64 * x64.exp()).sum().backward();
+  const std::vector<double> exact = x64.grad().to_vector<double>();
+  double scale = 0;
+  for (double e : exact) scale = std::max(scale, std::abs(e));
+  const std::vector<double> xs = x64.detach().to_vector<double>();
+
+  auto numerical_error = [&](ScalarType dt, double eps) {
+    NoGradGuard no_grad;
+    double worst = 0;
+    for (size_t i = 0; i < xs.size(); ++i) {
+      std::vector<double> plus = xs, minus = xs;
+      plus[i] += eps;
+      minus[i] -= eps;
+      const Tensor tp = from_vector(plus, {16}, dt), tm = from_vector(minus, {16}, dt);
+      // Divided by the nominal 2·eps, as gradcheck does. In float32 both roundings show: of
+      // x ± eps to float32 (below about 3e-8 · |x| the perturbation vanishes entirely and the
+      // quotient is 0), and of f's value, whose last-bit noise is divided by 2·eps.
+      const double fp = (tp * tp.exp()).sum().item<double>();
+      const double fm = (tm * tm.exp()).sum().item<double>();
+      const double numerical = (fp - fm) / (2 * eps);
+      worst = std::max(worst, std::abs(numerical - exact[i]) / scale);
+    }
+    return worst;
+  };
+  const std::vector<double> epsilons = {1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9};
+  Table table({"eps", "float32 error", "float64 error"});
+  json out = json::array();
+  double best32 = 1e300, best64 = 1e300, eps32 = 0, eps64 = 0, at_default32 = 0, at_default64 = 0;
+  for (const double eps : epsilons) {
+    const double e32 = numerical_error(kFloat32, eps), e64 = numerical_error(kFloat64, eps);
+    if (e32 < best32) {
+      best32 = e32;
+      eps32 = eps;
+    }
+    if (e64 < best64) {
+      best64 = e64;
+      eps64 = eps;
+    }
+    if (eps == 1e-6) {
+      at_default32 = e32;
+      at_default64 = e64;
+    }
+    table.add({sci(eps), sci(e32), sci(e64)});
+    out.push_back({{"eps", eps}, {"float32_rel_error", e32}, {"float64_rel_error", e64}});
+  }
+  table.print();
+  const double u32 = std::numeric_limits<float>::epsilon() / 2;
+  const double u64 = std::numeric_limits<double>::epsilon() / 2;
+  std::cout << "\n  theory: truncation error ≈ eps²·|f'''|/6 falls with eps, rounding error ≈ "
+               "u·|f|/eps grows;\n  they cross near eps ≈ u^(1/3): "
+            << sci(std::cbrt(u32)) << " for float32 (u = " << sci(u32) << "), "
+            << sci(std::cbrt(u64)) << " for float64 (u = " << sci(u64) << ")\n";
+  meaning("float64 reaches " + sci(best64) + " (at eps = " + sci(eps64) + "); float32 at best " +
+          sci(best32) + " (at eps = " + sci(eps32) + "). At gradcheck's eps = 1e-6 float64 is " +
+          sci(at_default64) + " off — far inside atol 1e-5 + rtol 1e-3 — while float32 is " +
+          sci(at_default32) +
+          " off: its rounding noise, divided by 2·eps, swamps the difference. A float32 "
+          "gradcheck would either fail correct formulas or need tolerances loose enough to pass "
+          "wrong ones.");
+  return {{"function", "sum(x * exp(x)), 16 values in [-1, 1]"},
+          {"results", out},
+          {"best_float32", {{"eps", eps32}, {"rel_error", best32}}},
+          {"best_float64", {{"eps", eps64}, {"rel_error", best64}}}};
+}
+
+// ── main ────────────────────────────────────────────────────────────────────────────────────
+void write_json_atomically(const std::string& path, const json& doc) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  fs::path tmp = target;
+  tmp += ".tmp";
+  try {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot open " + tmp.string() + " for writing");
+    out << doc.dump(2) << "\n";
+    out.close();
+    if (!out) throw std::runtime_error("writing " + tmp.string() + " failed");
+    fs::rename(tmp, target);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opts;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--quick") {
+      opts.quick = true;
+    } else if (arg == "--only" && i + 1 < argc) {
+      opts.only = argv[++i];
+    } else if (arg == "--json" && i + 1 < argc) {
+      opts.json_path = argv[++i];
+    } else if (arg.rfind("--json=", 0) == 0) {
+      opts.json_path = std::string(arg.substr(7));
+    } else if (arg == "--help" || arg == "-h") {
+      print_usage(argv[0]);
+      return 0;
+    } else {
+      std::cerr << "lab05: unknown or incomplete argument '" << arg << "'\n";
+      print_usage(argv[0]);
+      return 2;
+    }
+  }
+  if (!opts.json_path.empty() && opts.json_path.back() == '/') {
+    std::cerr << "lab05: --json needs a file name, got a directory '" << opts.json_path << "'\n";
+    return 2;
+  }
+
+  const Config cfg{opts.quick, opts.quick ? 5 : 11, opts.quick ? 1 : 2};
+  manual_seed(0);
+  // One thread, unless TINYTORCH_NUM_THREADS says otherwise: the lab compares costs within one
+  // run, and a multi-threaded matmul on a busy machine makes those comparisons noisy.
+  if (std::getenv("TINYTORCH_NUM_THREADS") == nullptr) set_num_threads(1);
+  g_use_cpu_clock = get_num_threads() == 1;
+  const std::clock_t cpu_start = std::clock();
+  // Tensors come from a caching allocator (freed blocks are reused), as in module 01's lab, so
+  // timings show the work and not the operating system's page faults; its statistics still count
+  // live bytes exactly as tensors asked for them, which is what experiment C reads.
+  CPUAllocator plain;
+  CachingAllocator cache(&plain);
+  set_allocator(&cache);
+  const char* env = std::getenv("TINYTORCH_KERNELS");
+  const std::string kernels_env = env ? env : "(unset)";
+  const bool fast = kernels::tier() == kernels::Tier::kFast && kernels::fast_kernels().sgemm;
+  const auto start = Clock::now();
+  std::cout << "TinyTorch module 05 lab — automatic differentiation, measured"
+            << (cfg.quick ? " (--quick: small sizes)" : "") << "\n"
+            << "  CPU: " << cpu_model() << ", " << std::thread::hardware_concurrency()
+            << " hardware threads; compiler: " << __VERSION__
+#ifdef NDEBUG
+            << " (optimised, NDEBUG)"
+#endif
+            << "\n  Times: " << (g_use_cpu_clock ? "CPU time of the lab's thread" : "wall clock")
+            << ", the median of " << cfg.reps << " runs after " << cfg.warmup
+            << " warm-up run(s) unless said otherwise;\n  they vary between runs and machines.\n"
+            << "  Matmul kernels: " << (fast ? "fast tier (module 18)" : "reference tier")
+            << " (TINYTORCH_KERNELS=" << kernels_env << "), " << get_num_threads()
+            << " thread(s).\n";
+
+  json doc = {{"lab", "05_autograd"},
+              {"quick", cfg.quick},
+              {"repeats", cfg.reps},
+              {"warmup", cfg.warmup},
+              {"kernels_env", kernels_env},
+              {"fast_matmul", fast},
+              {"threads", get_num_threads()},
+              {"clock", g_use_cpu_clock ? "thread_cpu_time" : "wall"},
+              {"machine",
+               {{"cpu", cpu_model()},
+                {"hardware_threads", std::thread::hardware_concurrency()},
+                {"compiler", __VERSION__}}}};
+  struct Experiment {
+    const char* key;
+    std::function<json()> run;
+  };
+  const std::vector<Experiment> experiments = {
+      {"0_graph", [] { return tour(); }},
+      {"a_overhead", [&] { return experiment_overhead(cfg); }},
+      {"b_backward", [&] { return experiment_backward(cfg); }},
+      {"c_memory", [&] { return experiment_memory(cfg); }},
+      {"d_gradcheck", [&] { return experiment_gradcheck(cfg); }},
+      {"e_eps", [&] { return experiment_eps(cfg); }},
+  };
+  int failed = 0;
+  for (const auto& e : experiments) {
+    const char letter = static_cast<char>(std::toupper(static_cast<unsigned char>(e.key[0])));
+    if (!opts.only.empty() && opts.only.find(letter) == std::string::npos &&
+        opts.only.find(static_cast<char>(std::tolower(letter))) == std::string::npos) {
+      continue;
+    }
+    try {
+      doc["experiments"][e.key] = e.run();
+    } catch (const NotImplementedError& err) {
+      ++failed;
+      std::cout << "\n  ✗ skipped — part of the course is not written yet:\n    " << err.what()
+                << "\n    (run `./tito test --module 05` to see which parts still fail)\n";
+      doc["experiments"][e.key] = {{"error", err.what()}};
+    } catch (const std::exception& err) {
+      ++failed;
+      std::cout << "\n  ✗ failed: " << err.what() << "\n";
+      doc["experiments"][e.key] = {{"error", err.what()}};
+    }
+  }
+  const double total = std::chrono::duration<double>(Clock::now() - start).count();
+  const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  doc["total_seconds"] = total;
+  doc["cpu_seconds"] = cpu;
+  set_allocator(nullptr);
+  std::cout << "\nDone in " << fixed(total, 1) << " s"
+            << (failed ? " — " + std::to_string(failed) + " experiment(s) did not run" : "") << ".";
+  // CPU time over wall time: below ~90%, other programs competed for the CPU. The measured
+  // times are this thread's CPU time (when g_use_cpu_clock), which leaves out the time the
+  // others held the core — but they still shared its caches and memory bandwidth.
+  if (total >= 1.0) {
+    std::cout << " The lab ran on a CPU for " << fixed(100 * cpu / total, 0) << "% of that time";
+    if (cpu < 0.9 * total) {
+      std::cout << (g_use_cpu_clock
+                        ? ": other programs competed for the CPU (the times above count only "
+                          "the lab's own CPU time, but caches and memory were shared, so expect "
+                          "more spread than usual)."
+                        : ": other programs competed for the CPU, so times are inflated and "
+                          "noisier than usual.");
+    } else {
+      std::cout << ".";
+    }
+  }
+  std::cout << "\n";
+  if (!opts.json_path.empty()) {
+    try {
+      write_json_atomically(opts.json_path, doc);
+      std::cout << "Wrote " << opts.json_path << "\n";
+    } catch (const std::exception& err) {
+      std::cerr << "lab05: could not write " << opts.json_path << ": " << err.what() << "\n";
+      return 1;
+    }
+  }
+  return failed ? 1 : 0;
+}
