@@ -401,9 +401,11 @@ variable_list linear_backward(const Tensor& grad, const Tensor& input, const Ten
                               std::array<bool, 3> needs) {
   // BEGIN SOLUTION
   const int64_t out_features = weight.size(0), in_features = weight.size(1);
-  const Tensor g2 = grad.reshape({-1, out_features});  // [rows, out]
-  return {needs[0] ? grad.matmul(weight) : Tensor(),   // [*, out] @ [out, in]
-          needs[1] ? g2.t().matmul(input.reshape({-1, in_features})) : Tensor(),  // [out, in]
+  int64_t rows = 1;  // the product of the leading dims (explicit: -1 can't be inferred next to 0)
+  for (int64_t d = 0; d + 1 < grad.dim(); ++d) rows *= grad.size(d);
+  const Tensor g2 = grad.reshape({rows, out_features});  // [rows, out]
+  return {needs[0] ? grad.matmul(weight) : Tensor(),     // [*, out] @ [out, in]
+          needs[1] ? g2.t().matmul(input.reshape({rows, in_features})) : Tensor(),  // [out, in]
           needs[2] ? g2.sum({0}) : Tensor()};
   // END SOLUTION
 }

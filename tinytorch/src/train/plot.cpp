@@ -69,6 +69,15 @@ std::string tick_label(double value, double step, bool percent) {
 
 const char* const kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"};
 
+const char* color_of(size_t series_index) {
+  return kPalette[series_index % (sizeof(kPalette) / sizeof(kPalette[0]))];
+}
+
+// Validation / test curves are dashed, training curves solid.
+bool is_dashed(const std::string& name) {
+  return name.rfind("val", 0) == 0 || name.rfind("test", 0) == 0;
+}
+
 struct Series {
   std::string name;
   std::vector<double> y;  // NaN: no point at that epoch
@@ -175,11 +184,12 @@ void draw_panel(std::ostringstream& svg, const Box& box, const std::string& titl
       << px(box.top + box.height / 2) << ") rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">"
       << xml_escape(ylab) << "</text>\n";
 
-  // The series: a polyline through the finite points, and a dot on each.
+  // The series: a polyline through the finite points, and a dot on each; then the legend, top
+  // right, on a translucent white box so that a curve passing under it stays readable.
   for (size_t i = 0; i < series.size(); ++i) {
     const Series& s = series[i];
-    const char* color = kPalette[i % (sizeof(kPalette) / sizeof(kPalette[0]))];
-    const bool dashed = s.name.rfind("val", 0) == 0 || s.name.rfind("test", 0) == 0;
+    const char* color = color_of(i);
+    const bool dashed = is_dashed(s.name);
     std::string points;
     for (size_t k = 0; k < s.y.size() && k < xs.size(); ++k) {
       if (!std::isfinite(s.y[k])) continue;
@@ -194,7 +204,14 @@ void draw_panel(std::ostringstream& svg, const Box& box, const std::string& titl
           << "\" r=\"3\" fill=\"" << color << "\"/>\n";
     }
     svg << "  </g>\n";
-    // Legend entry, top right inside the plot area.
+  }
+  svg << "  <rect x=\"" << px(box.right() - 126) << "\" y=\"" << px(box.top + 2)
+      << "\" width=\"122\" height=\"" << px(16.0 * static_cast<double>(series.size()) + 6)
+      << "\" fill=\"white\" fill-opacity=\"0.8\"/>\n";
+  for (size_t i = 0; i < series.size(); ++i) {
+    const Series& s = series[i];
+    const char* color = color_of(i);
+    const bool dashed = is_dashed(s.name);
     const double ly = box.top + 14 + 16 * static_cast<double>(i);
     svg << "  <line x1=\"" << px(box.right() - 120) << "\" y1=\"" << px(ly - 4) << "\" x2=\""
         << px(box.right() - 96) << "\" y2=\"" << px(ly - 4) << "\" stroke=\"" << color

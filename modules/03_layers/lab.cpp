@@ -1,0 +1,826 @@
+// Module 03 lab — Use + Analyze: what a layer costs, measured on YOUR machine.
+//
+//   ./tito lab 03                 the full run (about half a minute)
+//   ./tito lab 03 --quick         small sizes, a few seconds (a smoke test)
+//   ./tito lab 03 --json out.json also write every measured figure to out.json
+//   ./tito lab 03 --only AB       only some experiments (0, A-D)
+//   ./tito lab 03 --threads 1     run the GEMM and loops on one thread
+//
+// Every number printed is measured (std::chrono::steady_clock, warm-up runs, then the median of
+// several repeats) or counted from the tensors the program made. Nothing is hard-coded.
+// The experiments follow the chapter (modules/03_layers/README.md, "The lab"):
+//
+//   0  the model          a 784-256-128-10 MLP: parameters per layer, bytes, training budget
+//   A  fused linear       linear(x, W, b) in one GEMM vs matmul(x, W.t()) + b vs the reference
+//                         tier: time, GFLOP/s, tensor bytes and allocations
+//   B  batch size         the MLP's forward time per batch and per sample, with and without
+//                         autograd recording
+//   C  dropout            what training-mode Dropout costs next to eval mode (the identity)
+//   D  initialisation     the spread of activations through a 20-layer ReLU MLP, per init scheme
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/core/parallel.h"
+#include "tinytorch/kernels/registry.h"
+#include "tinytorch/nn/nn.h"
+#include "tinytorch/tinytorch.h"
+
+namespace {
+
+using namespace tinytorch;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using kernels::Tier;
+
+struct Options {
+  bool quick = false;
+  std::string json_path;
+  std::string only;  // experiment letters to run, e.g. "AB"; empty = all
+  int threads = 0;   // 0: the default (TINYTORCH_NUM_THREADS or all cores)
+};
+
+void print_usage(const char* argv0) {
+  std::cout << "usage: " << argv0 << " [--quick] [--json PATH] [--only LIST] [--threads N]\n"
+            << "  --quick      small sizes: finishes in a few seconds (smoke test)\n"
+            << "  --json PATH  also write every measured figure to PATH (JSON)\n"
+            << "  --only LIST  run only these experiments, e.g. --only AB (letters 0 A-D)\n"
+            << "  --threads N  threads for the GEMM and parallel loops (set_num_threads)\n";
+}
+
+struct Config {
+  bool quick;
+  int reps;    // timed repeats per measurement (the median is reported)
+  int warmup;  // untimed runs first
+};
+
+// A store to a volatile can never be optimised away: every measured result goes here.
+volatile double g_sink = 0;
+void consume(const Tensor& t) {
+  if (t.numel() > 0) g_sink = static_cast<double>(static_cast<const char*>(t.data_ptr())[0]);
+}
+
+// ── Timing ──────────────────────────────────────────────────────────────────────────────────
+// Warm-up runs, then `reps` timed runs; the median is reported. Variants that are compared are
+// timed round-robin (1, 2, 3, 1, 2, 3, ...) so that a burst of other work on the machine slows
+// all of them alike.
+struct Timing {
+  std::vector<double> samples;
+  double median = 0, min = 0, max = 0;
+};
+
+Timing summarise(std::vector<double> samples) {
+  Timing t;
+  t.samples = samples;
+  std::sort(samples.begin(), samples.end());
+  const size_t n = samples.size();
+  t.median = n % 2 == 1 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
+  t.min = samples.front();
+  t.max = samples.back();
+  return t;
+}
+
+std::vector<Timing> measure_round_robin(int warmup, int reps,
+                                        const std::vector<std::function<void()>>& bodies,
+                                        int64_t calls_per_body = 1) {
+  for (int i = 0; i < warmup; ++i) {
+    for (const auto& body : bodies) body();
+  }
+  std::vector<std::vector<double>> samples(bodies.size());
+  for (int i = 0; i < reps; ++i) {
+    for (size_t b = 0; b < bodies.size(); ++b) {
+      const auto t0 = Clock::now();
+      bodies[b]();
+      const auto t1 = Clock::now();
+      samples[b].push_back(std::chrono::duration<double>(t1 - t0).count() /
+                           static_cast<double>(calls_per_body));
+    }
+  }
+  std::vector<Timing> out;
+  for (auto& s : samples) out.push_back(summarise(std::move(s)));
+  return out;
+}
+
+json to_json(const Timing& t) {
+  return {{"median_s", t.median}, {"min_s", t.min}, {"max_s", t.max}, {"samples_s", t.samples}};
+}
+
+// ── Memory: what one call costs in tensor storage (from the tinytorch allocator) ────────────
+struct MemDelta {
+  int64_t peak_extra = 0;   // peak live tensor bytes during f(), above the live bytes before
+  int64_t allocations = 0;  // tensor allocations made by f()
+  int64_t retained = 0;     // tensor bytes still live after f() (what f's results keep)
+};
+
+template <typename F>
+MemDelta measure_memory(F&& f) {
+  Allocator* alloc = get_allocator();
+  alloc->reset_peak();
+  const AllocatorStats s0 = alloc->stats();
+  f();
+  const AllocatorStats s1 = alloc->stats();
+  return {s1.peak_bytes - s0.live_bytes, s1.allocation_count - s0.allocation_count,
+          s1.live_bytes - s0.live_bytes};
+}
+
+json to_json(const MemDelta& m) {
+  return {{"peak_extra_bytes", m.peak_extra},
+          {"allocations", m.allocations},
+          {"retained_bytes", m.retained}};
+}
+
+// ── Formatting ──────────────────────────────────────────────────────────────────────────────
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string human_time(double seconds) {
+  const double ns = seconds * 1e9;
+  auto sig3 = [](double v) { return fixed(v, v >= 100 ? 0 : v >= 10 ? 1 : 2); };
+  if (ns < 1e3) return sig3(ns) + " ns";
+  if (ns < 1e6) return sig3(ns / 1e3) + " µs";
+  if (ns < 1e9) return sig3(ns / 1e6) + " ms";
+  return sig3(ns / 1e9) + " s";
+}
+
+std::string human_bytes(double bytes) {
+  const double a = std::abs(bytes);
+  if (a < 1024) return fixed(bytes, 0) + " B";
+  if (a < 1024.0 * 1024) return fixed(bytes / 1024, 1) + " KiB";
+  if (a < 1024.0 * 1024 * 1024) return fixed(bytes / (1024.0 * 1024), 1) + " MiB";
+  return fixed(bytes / (1024.0 * 1024 * 1024), 2) + " GiB";
+}
+
+std::string ratio(double v) {
+  return fixed(v, v >= 100 ? 0 : v >= 10 ? 1 : 2) + "×";
+}
+
+std::string with_commas(int64_t v) {
+  std::string s = std::to_string(v), out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i > 0 && (s.size() - i) % 3 == 0) out += ',';
+    out += s[i];
+  }
+  return out;
+}
+
+std::string shape_str(IntArrayRef s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+size_t display_width(std::string_view s) {
+  return static_cast<size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// A compact aligned table: first column left-aligned, the others right-aligned.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) : rows_{std::move(header)} {}
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void print() const {
+    std::vector<size_t> width(rows_.front().size(), 0);
+    for (const auto& row : rows_) {
+      for (size_t c = 0; c < row.size() && c < width.size(); ++c) {
+        width[c] = std::max(width[c], display_width(row[c]));
+      }
+    }
+    size_t total = 0;
+    for (size_t w : width) total += w + 2;
+    for (size_t r = 0; r < rows_.size(); ++r) {
+      std::string line = "  ";
+      for (size_t c = 0; c < width.size(); ++c) {
+        const std::string& cell = c < rows_[r].size() ? rows_[r][c] : std::string();
+        const std::string pad(width[c] - display_width(cell), ' ');
+        line += c == 0 ? cell + pad : pad + cell;
+        if (c + 1 < width.size()) line += "  ";
+      }
+      std::cout << line << "\n";
+      if (r == 0) {
+        std::string rule = "  ";
+        for (size_t i = 0; i + 2 < total; ++i) rule += "─";
+        std::cout << rule << "\n";
+      }
+    }
+  }
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+void heading(std::string_view id, std::string_view title, std::string_view what) {
+  std::cout << "\n━━ " << id << ". " << title << " ";
+  for (size_t i = display_width(title) + id.size() + 6; i < 96; ++i) std::cout << "━";
+  std::cout << "\n  " << what << "\n\n";
+}
+
+// The "what this means" line, word-wrapped.
+void meaning(const std::string& text) {
+  constexpr size_t kWidth = 96;
+  std::string line = "  → ", word;
+  size_t width = display_width(line);
+  std::cout << "\n";
+  auto flush_word = [&] {
+    if (word.empty()) return;
+    if (width + 1 + display_width(word) > kWidth && width > 4) {
+      std::cout << line << "\n";
+      line = "    ";
+      width = 4;
+    } else if (width > 4) {
+      line += ' ';
+      ++width;
+    }
+    line += word;
+    width += display_width(word);
+    word.clear();
+  };
+  for (char c : text) {
+    if (c == ' ' || c == '\n') {
+      flush_word();
+    } else {
+      word += c;
+    }
+  }
+  flush_word();
+  std::cout << line << "\n";
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+  }
+  return "unknown";
+}
+
+// The course's reference MLP.
+nn::Sequential make_mlp() {
+  return nn::Sequential(nn::Linear(784, 256), nn::ReLU(), nn::Linear(256, 128), nn::ReLU(),
+                        nn::Linear(128, 10));
+}
+
+// Multiply-adds of one forward pass of the MLP per sample.
+int64_t mlp_macs() {
+  return 784 * 256 + 256 * 128 + 128 * 10;
+}
+
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+// 0. The model: what a 784-256-128-10 MLP holds.
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+json experiment_model(const Config& cfg) {
+  heading("0", "The model",
+          "nn::Sequential(Linear(784, 256), ReLU(), Linear(256, 128), ReLU(), Linear(128, 10)):\n"
+          "  its parameters, their bytes, and what training it needs on top.");
+  manual_seed(0);
+  auto mlp = make_mlp();
+  std::cout << "  std::cout << *mlp prints:\n\n";
+  std::istringstream lines(mlp->to_string());
+  for (std::string l; std::getline(lines, l);) std::cout << "    " << l << "\n";
+  std::cout << "\n";
+  Table table({"parameter", "shape", "elements", "float32 bytes", "share"});
+  int64_t total = 0, total_bytes = 0;
+  for (const auto& [name, p] : mlp->named_parameters()) {
+    total += p.numel();
+    total_bytes += p.nbytes();
+  }
+  json params = json::array();
+  for (const auto& [name, p] : mlp->named_parameters()) {
+    table.add(
+        {name, shape_str(p.sizes()), with_commas(p.numel()),
+         human_bytes(static_cast<double>(p.nbytes())),
+         fixed(100.0 * static_cast<double>(p.numel()) / static_cast<double>(total), 1) + " %"});
+    params.push_back(
+        {{"name", name}, {"shape", p.sizes().vec()}, {"numel", p.numel()}, {"bytes", p.nbytes()}});
+  }
+  table.add({"total", "", with_commas(total), human_bytes(static_cast<double>(total_bytes)), ""});
+  table.print();
+
+  // Activations: what one forward pass at batch B keeps alive when autograd records the graph
+  // (the tensors the backward pass needs), measured as tensor bytes retained by the output.
+  const int64_t batch = cfg.quick ? 16 : 64;
+  const Tensor x = randn({batch, 784});
+  Tensor out;
+  const MemDelta with_graph = measure_memory([&] { out = mlp(x); });
+  out = Tensor();
+  Tensor out_ng;
+  const MemDelta no_graph = measure_memory([&] {
+    const NoGradGuard no_grad;
+    out_ng = mlp(x);
+  });
+  out_ng = Tensor();
+  std::cout << "\n";
+  Table budget({"training memory (float32)", "bytes", "× parameters"});
+  const auto pb = static_cast<double>(total_bytes);
+  budget.add({"parameters", human_bytes(pb), "1"});
+  budget.add({"gradients (one per parameter)", human_bytes(pb), "1"});
+  budget.add({"Adam state (m and v)", human_bytes(2 * pb), "2"});
+  budget.add({"activations kept for backward, batch " + std::to_string(batch) + " (measured)",
+              human_bytes(static_cast<double>(with_graph.retained)),
+              fixed(static_cast<double>(with_graph.retained) / pb, 2)});
+  budget.add({"output only, batch " + std::to_string(batch) + ", NoGradGuard (measured)",
+              human_bytes(static_cast<double>(no_graph.retained)),
+              fixed(static_cast<double>(no_graph.retained) / pb, 3)});
+  budget.print();
+  meaning(with_commas(total) + " parameters, " + human_bytes(pb) + " in float32; " +
+          fixed(100.0 * 784 * 256 / static_cast<double>(total), 1) +
+          " % of them in the first layer, whose input is the widest. Training with Adam needs "
+          "4× the parameter bytes before a single activation; at batch " +
+          std::to_string(batch) + " the recorded forward pass keeps " +
+          human_bytes(static_cast<double>(with_graph.retained)) +
+          " of activations alive for backward (" +
+          human_bytes(static_cast<double>(no_graph.retained)) +
+          " without autograd: just the output). Activations grow with the batch; parameters "
+          "do not.");
+  return {{"parameters", params},
+          {"total_parameters", total},
+          {"total_bytes", total_bytes},
+          {"batch", batch},
+          {"forward_with_graph", to_json(with_graph)},
+          {"forward_no_grad", to_json(no_graph)}};
+}
+
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+// A. The fused linear kernel.
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+json experiment_fused(const Config& cfg) {
+  heading("A", "Fused linear: one GEMM with the bias inside",
+          "y = x·Wᵀ + b three ways. fused: linear(x, W, b) — bias copied into y, then one GEMM "
+          "with\n  beta = 1 reading W in place. unfused: matmul(x, W.t()) + b — a GEMM, then a "
+          "separate add\n  that allocates a second output. reference: linear on the reference "
+          "tier (your module-01 GEMM).");
+  const bool have_fast = [] {
+    kernels::set_tier(Tier::kFast);
+    return kernels::fast_kernels().sgemm != nullptr;
+  }();
+  if (!have_fast) {
+    std::cout << "  (no fast GEMM is registered — module 18 — so 'fused' and 'unfused' run the "
+                 "reference GEMM too)\n\n";
+  }
+  struct Case {
+    std::vector<int64_t> x;
+    int64_t out;
+  };
+  const std::vector<Case> cases =
+      cfg.quick ? std::vector<Case>{{{1, 784}, 256}, {{64, 784}, 256}, {{1024, 16}, 256}}
+                : std::vector<Case>{{{1, 784}, 256},  {{64, 784}, 256},  {{256, 784}, 256},
+                                    {{256, 128}, 10}, {{4096, 16}, 256}, {{16, 64, 256}, 256}};
+  Table table(
+      {"x", "W", "variant", "time", "GFLOP/s", "vs fused", "tensor bytes (peak)", "allocations"});
+  json out = json::array();
+  double unfused_over_fused_sum = 0, max_ratio = 0;
+  int n_cases = 0;
+  std::string max_case;
+  double ref_weight_copy = 0;  // extra bytes of the reference tier beyond its two outputs
+  for (const auto& c : cases) {
+    const int64_t K = c.x.back();
+    int64_t M = 1;
+    for (size_t d = 0; d + 1 < c.x.size(); ++d) M *= c.x[d];
+    const Tensor x = randn(c.x), w = randn({c.out, K}), b = randn({c.out});
+    const double flops = 2.0 * static_cast<double>(M * K * c.out);
+    const int64_t calls = std::max<int64_t>(1, static_cast<int64_t>(2e6 / flops));
+    const NoGradGuard no_grad;
+    Tensor y;
+    // fused and unfused are timed round-robin on the fast tier; the reference tier is timed on
+    // its own (switching tiers between calls would also switch allocators every call).
+    kernels::set_tier(Tier::kFast);
+    const bool big = flops > 1e8;
+    const int warmup = big ? 1 : cfg.warmup, reps = big ? 5 : cfg.reps;
+    std::vector<Timing> ts = measure_round_robin(warmup, reps,
+                                                 {[&] {
+                                                    for (int64_t i = 0; i < calls; ++i)
+                                                      y = linear(x, w, b);
+                                                    consume(y);
+                                                  },
+                                                  [&] {
+                                                    for (int64_t i = 0; i < calls; ++i)
+                                                      y = matmul(x, w.t()) + b;
+                                                    consume(y);
+                                                  }},
+                                                 calls);
+    // The reference GEMM is slow: fewer repeats for the largest problems.
+    kernels::set_tier(Tier::kReference);
+    const bool big = flops > 1e8;
+    ts.push_back(measure_round_robin(big ? 1 : cfg.warmup, big ? 5 : cfg.reps, {[&] {
+                                       for (int64_t i = 0; i < calls; ++i) y = linear(x, w, b);
+                                       consume(y);
+                                     }},
+                                     calls)
+                     .front());
+    // Memory of one call each (y released first so that only the new output counts).
+    std::vector<MemDelta> mem;
+    for (int v = 0; v < 3; ++v) {
+      y = Tensor();
+      kernels::set_tier(v == 2 ? Tier::kReference : Tier::kFast);
+      mem.push_back(measure_memory([&] { y = v == 1 ? matmul(x, w.t()) + b : linear(x, w, b); }));
+    }
+    kernels::set_tier(Tier::kFast);
+    const char* names[] = {"fused", "unfused", "reference"};
+    for (int v = 0; v < 3; ++v) {
+      table.add({v == 0 ? shape_str(c.x) : "", v == 0 ? shape_str({c.out, K}) : "", names[v],
+                 human_time(ts[static_cast<size_t>(v)].median),
+                 fixed(flops / ts[static_cast<size_t>(v)].median / 1e9, 2),
+                 ratio(ts[static_cast<size_t>(v)].median / ts[0].median),
+                 human_bytes(static_cast<double>(mem[static_cast<size_t>(v)].peak_extra)),
+                 std::to_string(mem[static_cast<size_t>(v)].allocations)});
+      out.push_back({{"x", c.x},
+                     {"out_features", c.out},
+                     {"variant", names[v]},
+                     {"time", to_json(ts[static_cast<size_t>(v)])},
+                     {"gflops", flops / ts[static_cast<size_t>(v)].median / 1e9},
+                     {"over_fused", ts[static_cast<size_t>(v)].median / ts[0].median},
+                     {"memory", to_json(mem[static_cast<size_t>(v)])},
+                     {"output_bytes", M * c.out * 4}});
+    }
+    unfused_over_fused_sum += ts[1].median / ts[0].median;
+    if (ts[1].median / ts[0].median > max_ratio) {
+      max_ratio = ts[1].median / ts[0].median;
+      max_case = shape_str(c.x) + " · " + shape_str({c.out, K}) + "ᵀ";
+    }
+    ref_weight_copy =
+        std::max(ref_weight_copy, static_cast<double>(mem[2].peak_extra - mem[0].peak_extra) /
+                                      static_cast<double>(w.nbytes()));
+    ++n_cases;
+  }
+  table.print();
+  const double avg = unfused_over_fused_sum / n_cases;
+  meaning(
+      "The fused op allocates only its output; matmul + b writes y, reads it back and "
+      "writes a second tensor of the same size (twice the peak bytes, two allocations). "
+      "In time, the unfused pair took " +
+      ratio(avg) + " the fused time on average over these shapes and at most " + ratio(max_ratio) +
+      " (" + max_case +
+      "): the bias pass costs about as much as streaming y once, which matters only where "
+      "the GEMM does little work per output element (small in_features). The reference "
+      "tier runs your module-01 loop and also copies Wᵀ into a contiguous buffer on every "
+      "call (up to " +
+      fixed(ref_weight_copy, 2) +
+      "× W's bytes of extra peak memory): the distance to 'fused' is what reading W in place, "
+      "blocking and SIMD (module 18) buy.");
+  return {{"fast_gemm_registered", have_fast},
+          {"threads", get_num_threads()},
+          {"results", out},
+          {"mean_unfused_over_fused", avg},
+          {"max_unfused_over_fused", max_ratio},
+          {"max_case", max_case}};
+}
+
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+// B. Batch size: forward time of the MLP per batch and per sample.
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+json experiment_batch(const Config& cfg) {
+  heading("B", "Forward time vs batch size",
+          "The 784-256-128-10 MLP (fast tier) on [B, 784]: time per batch and per sample, "
+          "under\n  NoGradGuard (inference) and with autograd recording the graph (training's "
+          "forward).");
+  kernels::set_tier(Tier::kFast);
+  manual_seed(1);
+  auto mlp = make_mlp();
+  const std::vector<int64_t> batches =
+      cfg.quick ? std::vector<int64_t>{1, 16, 64} : std::vector<int64_t>{1, 8, 32, 128, 512, 2048};
+  Table table({"batch", "no-grad time", "per sample", "GFLOP/s", "recording time",
+               "recording / "
+               "no-grad"});
+  json out = json::array();
+  double per_sample_1 = 0, best_per_sample = 1e30, min_rec = 1e30, max_rec = 0;
+  int64_t best_batch = 0;
+  for (const int64_t B : batches) {
+    const Tensor x = randn({B, 784});
+    const double flops = 2.0 * static_cast<double>(mlp_macs() * B);
+    const int64_t calls = std::max<int64_t>(1, static_cast<int64_t>(4e6 / flops));
+    Tensor y;
+    const std::vector<Timing> ts = measure_round_robin(cfg.warmup, cfg.reps,
+                                                       {[&] {
+                                                          const NoGradGuard no_grad;
+                                                          for (int64_t i = 0; i < calls; ++i)
+                                                            y = mlp(x);
+                                                          consume(y);
+                                                        },
+                                                        [&] {
+                                                          for (int64_t i = 0; i < calls; ++i)
+                                                            y = mlp(x);
+                                                          consume(y);
+                                                        }},
+                                                       calls);
+    const double per_sample = ts[0].median / static_cast<double>(B);
+    if (B == batches.front()) per_sample_1 = per_sample;
+    if (per_sample < best_per_sample) {
+      best_per_sample = per_sample;
+      best_batch = B;
+    }
+    min_rec = std::min(min_rec, ts[1].median / ts[0].median);
+    max_rec = std::max(max_rec, ts[1].median / ts[0].median);
+    table.add({std::to_string(B), human_time(ts[0].median), human_time(per_sample),
+               fixed(flops / ts[0].median / 1e9, 2), human_time(ts[1].median),
+               ratio(ts[1].median / ts[0].median)});
+    out.push_back({{"batch", B},
+                   {"no_grad", to_json(ts[0])},
+                   {"recording", to_json(ts[1])},
+                   {"per_sample_s", per_sample},
+                   {"gflops", flops / ts[0].median / 1e9}});
+  }
+  table.print();
+  meaning("The cheapest batch per sample was " + std::to_string(best_batch) + ": " +
+          human_time(best_per_sample) + " per sample against " + human_time(per_sample_1) +
+          " for one sample alone (" + ratio(per_sample_1 / best_per_sample) +
+          "). A batch of one is a matrix-VECTOR product: it reads every weight to use it once, "
+          "and pays the fixed per-op costs (checks, allocation, dispatch) for one sample. A batch "
+          "reuses each weight B times while it is in cache. Past some size the activations no "
+          "longer fit in cache either, and the per-sample cost stops falling. Recording the graph "
+          "cost " +
+          ratio(min_rec) + "–" + ratio(max_rec) +
+          " the no-grad time here: a few nodes per forward pass are cheap next to these GEMMs "
+          "(the memory they keep alive is experiment 0's point).");
+  return {{"results", out}, {"best_batch", best_batch}, {"threads", get_num_threads()}};
+}
+
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+// C. Dropout: the price of a random mask.
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+json experiment_dropout(const Config& cfg) {
+  const int64_t rows = cfg.quick ? 64 : 256, cols = 1024;
+  heading("C", "Dropout: train vs eval",
+          "nn::Dropout(0.5) on a [" + std::to_string(rows) + ", " + std::to_string(cols) +
+              "] float32 activation, next to the Linear(1024, 1024) that would produce it.");
+  kernels::set_tier(Tier::kFast);
+  const NoGradGuard no_grad;
+  nn::Dropout drop(0.5);
+  nn::Linear fc(1024, 1024);
+  const Tensor x = randn({rows, cols});
+  Tensor y;
+  const std::vector<Timing> ts = measure_round_robin(cfg.warmup, cfg.reps,
+                                                     {[&] {
+                                                        drop->eval();
+                                                        y = drop(x);
+                                                        consume(y);
+                                                      },
+                                                      [&] {
+                                                        drop->train();
+                                                        y = drop(x);
+                                                        consume(y);
+                                                      },
+                                                      [&] {
+                                                        y = fc(x);
+                                                        consume(y);
+                                                      }});
+  y = Tensor();
+  drop->train();
+  const MemDelta train_mem = measure_memory([&] { y = drop(x); });
+  y = Tensor();
+  drop->eval();
+  const MemDelta eval_mem = measure_memory([&] { y = drop(x); });
+  Table table({"forward", "time", "tensor bytes (peak)", "allocations"});
+  table.add({"Dropout, eval (identity)", human_time(ts[0].median),
+             human_bytes(static_cast<double>(eval_mem.peak_extra)),
+             std::to_string(eval_mem.allocations)});
+  table.add({"Dropout, train", human_time(ts[1].median),
+             human_bytes(static_cast<double>(train_mem.peak_extra)),
+             std::to_string(train_mem.allocations)});
+  table.add({"Linear(1024, 1024), for scale", human_time(ts[2].median), "", ""});
+  table.print();
+  const double act = static_cast<double>(x.nbytes());
+  meaning(
+      "In eval mode Dropout returns its input: no time, no bytes. In training it draws a "
+      "random number per element and builds the mask through several element-wise ops "
+      "(rand_like, compare, convert, scale, multiply): " +
+      std::to_string(train_mem.allocations) + " tensor allocations with a peak of " +
+      fixed(static_cast<double>(train_mem.peak_extra) / act, 2) + "× the activation's bytes, " +
+      ratio(ts[1].median / ts[2].median) +
+      " the time of the Linear layer before it. Fused dropout kernels (PyTorch's CUDA kernel, "
+      "cuDNN's) draw the random numbers and apply the mask in one pass for this reason.");
+  return {{"shape", {rows, cols}},
+          {"eval", to_json(ts[0])},
+          {"train", to_json(ts[1])},
+          {"linear", to_json(ts[2])},
+          {"train_memory", to_json(train_mem)},
+          {"eval_memory", to_json(eval_mem)},
+          {"activation_bytes", x.nbytes()}};
+}
+
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+// D. Initialisation: how the spread of activations evolves through depth.
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+json experiment_init(const Config& cfg) {
+  const int64_t width = 256, depth = 20, batch = cfg.quick ? 64 : 512;
+  heading("D", "Initialisation and depth",
+          "A stack of " + std::to_string(depth) + " × (Linear(" + std::to_string(width) + ", " +
+              std::to_string(width) + ", bias=false) → ReLU) on x ~ N(0, 1), batch " +
+              std::to_string(batch) +
+              ":\n  the standard deviation of the activations after layers 1, 5, 10, 20, per "
+              "init scheme.");
+  kernels::set_tier(Tier::kFast);
+  const NoGradGuard no_grad;
+  struct Scheme {
+    std::string name;
+    std::function<void(Tensor&)> init;
+  };
+  namespace init = nn::init;
+  const std::vector<Scheme> schemes = {
+      {"PyTorch default: kaiming_uniform_(a=√5), U(±1/√in)",
+       [](Tensor& w) { init::kaiming_uniform_(w, std::sqrt(5.0)); }},
+      {"kaiming_normal_(relu): N(0, 2/in)",
+       [](Tensor& w) { init::kaiming_normal_(w, 0.0, init::kFanIn, init::kReLU); }},
+      {"xavier_normal_: N(0, 2/(in+out))", [](Tensor& w) { init::xavier_normal_(w); }},
+      {"normal_(0, 1)", [](Tensor& w) { init::normal_(w, 0.0, 1.0); }},
+      {"normal_(0, 0.01)", [](Tensor& w) { init::normal_(w, 0.0, 0.01); }},
+  };
+  const std::vector<int64_t> report = {1, 5, 10, 20};
+  Table table({"init", "std after 1", "after 5", "after 10", "after 20"});
+  json out = json::array();
+  manual_seed(3);
+  const Tensor x0 = randn({batch, width});
+  for (const auto& s : schemes) {
+    manual_seed(4);
+    Tensor x = x0;
+    std::vector<double> stds;
+    std::vector<std::string> row = {s.name};
+    for (int64_t layer = 1; layer <= depth; ++layer) {
+      nn::Linear fc(nn::LinearOptions(width, width).bias(false));
+      s.init(fc->weight);
+      x = relu(fc(x));
+      const double sd = std::sqrt(x.var({}, /*unbiased=*/false).item<double>());
+      stds.push_back(sd);
+      if (std::find(report.begin(), report.end(), layer) != report.end()) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.3g", sd);
+        row.push_back(buf);
+      }
+    }
+    table.add(row);
+    out.push_back({{"scheme", s.name}, {"std_per_layer", stds}});
+  }
+  table.print();
+  meaning(
+      "Each layer multiplies the variance by fan_in·Var(w)·(1/2 for ReLU). Kaiming's "
+      "N(0, 2/fan_in) makes that factor 1, so the spread stays put through 20 layers. "
+      "PyTorch's default U(±1/√fan_in) has Var(w) = 1/(3·fan_in): the factor is 1/6 per "
+      "layer, fine for the 2-3 layer MLPs it was tuned for, vanishing in deep stacks. "
+      "N(0, 1) multiplies by fan_in/2 = 128 per layer and overflows; N(0, 0.01) shrinks "
+      "to nothing. Gradients flow back through the same factors.");
+  return {{"width", width}, {"depth", depth}, {"batch", batch}, {"results", out}};
+}
+
+void write_json_atomically(const std::string& path, const json& doc) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  fs::path tmp = target;
+  tmp += ".tmp";
+  try {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot open " + tmp.string() + " for writing");
+    out << doc.dump(2) << "\n";
+    out.close();
+    if (!out) throw std::runtime_error("writing " + tmp.string() + " failed");
+    fs::rename(tmp, target);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opts;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--quick") {
+      opts.quick = true;
+    } else if (arg == "--only" && i + 1 < argc) {
+      opts.only = argv[++i];
+    } else if (arg == "--threads" && i + 1 < argc) {
+      opts.threads = std::atoi(argv[++i]);
+      if (opts.threads < 1) {
+        std::cerr << "lab03: --threads needs a positive number\n";
+        return 2;
+      }
+    } else if (arg == "--json" && i + 1 < argc) {
+      opts.json_path = argv[++i];
+    } else if (arg.rfind("--json=", 0) == 0) {
+      opts.json_path = std::string(arg.substr(7));
+    } else if (arg == "--help" || arg == "-h") {
+      print_usage(argv[0]);
+      return 0;
+    } else {
+      std::cerr << "lab03: unknown or incomplete argument '" << arg << "'\n";
+      print_usage(argv[0]);
+      return 2;
+    }
+  }
+  if (!opts.json_path.empty() && opts.json_path.back() == '/') {
+    std::cerr << "lab03: --json needs a file name, got a directory '" << opts.json_path << "'\n";
+    return 2;
+  }
+  const Config cfg{opts.quick, opts.quick ? 5 : 11, opts.quick ? 1 : 2};
+  if (opts.threads > 0) set_num_threads(opts.threads);
+  const Tier initial_tier = kernels::tier();
+  const std::clock_t cpu_start = std::clock();
+  const auto start = Clock::now();
+  std::cout << "TinyTorch module 03 lab — what a layer costs, measured"
+            << (cfg.quick ? " (--quick: small sizes)" : "") << "\n"
+            << "  CPU: " << cpu_model() << ", " << std::thread::hardware_concurrency()
+            << " hardware threads; threads (get_num_threads): " << get_num_threads()
+            << "; compiler: " << __VERSION__
+#ifdef NDEBUG
+            << " (optimised, NDEBUG)"
+#endif
+            << "\n  Each time is the median of " << cfg.reps << " runs after " << cfg.warmup
+            << " warm-up run(s) (5 after 1 for the largest reference-tier GEMMs); timings vary "
+               "between runs "
+               "and machines.\n";
+
+  json doc = {{"lab", "03_layers"},
+              {"quick", cfg.quick},
+              {"repeats", cfg.reps},
+              {"warmup", cfg.warmup},
+              {"machine",
+               {{"cpu", cpu_model()},
+                {"hardware_threads", std::thread::hardware_concurrency()},
+                {"gemm_threads", get_num_threads()},
+                {"compiler", __VERSION__}}}};
+  struct Experiment {
+    const char* key;
+    std::function<json()> run;
+  };
+  const std::vector<Experiment> experiments = {
+      {"0_model", [&] { return experiment_model(cfg); }},
+      {"a_fused_linear", [&] { return experiment_fused(cfg); }},
+      {"b_batch_size", [&] { return experiment_batch(cfg); }},
+      {"c_dropout", [&] { return experiment_dropout(cfg); }},
+      {"d_init_depth", [&] { return experiment_init(cfg); }},
+  };
+  int failed = 0;
+  for (const auto& e : experiments) {
+    const char letter = static_cast<char>(std::toupper(static_cast<unsigned char>(e.key[0])));
+    if (!opts.only.empty() && opts.only.find(letter) == std::string::npos &&
+        opts.only.find(static_cast<char>(std::tolower(letter))) == std::string::npos) {
+      continue;
+    }
+    try {
+      doc["experiments"][e.key] = e.run();
+    } catch (const NotImplementedError& err) {
+      ++failed;
+      std::cout << "\n  ✗ skipped — part of the framework is not written yet:\n    " << err.what()
+                << "\n    (run `./tito test --module 03` to see which parts still fail)\n";
+      doc["experiments"][e.key] = {{"error", err.what()}};
+    } catch (const std::exception& err) {
+      ++failed;
+      std::cout << "\n  ✗ failed: " << err.what() << "\n";
+      doc["experiments"][e.key] = {{"error", err.what()}};
+    }
+    kernels::set_tier(initial_tier);
+  }
+  const double total = std::chrono::duration<double>(Clock::now() - start).count();
+  const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  doc["total_seconds"] = total;
+  doc["cpu_seconds"] = cpu;
+  doc["threads"] = get_num_threads();
+  std::cout << "\nDone in " << fixed(total, 1) << " s"
+            << (failed ? " — " + std::to_string(failed) + " experiment(s) did not run" : "") << ".";
+  // On one thread, CPU time ≈ wall time unless other programs took turns on our core.
+  if (get_num_threads() == 1 && total >= 1.0) {
+    std::cout << " The lab (one thread) was on a CPU for " << fixed(100 * cpu / total, 0)
+              << "% of that time"
+              << (cpu < 0.9 * total ? ": other programs competed for the CPU, so times are "
+                                      "inflated and noisier than usual."
+                                    : ".");
+  } else {
+    std::cout << " CPU time " << fixed(cpu, 1) << " s over " << get_num_threads() << " thread(s).";
+  }
+  std::cout << "\n";
+  if (!opts.json_path.empty()) {
+    try {
+      write_json_atomically(opts.json_path, doc);
+      std::cout << "Wrote " << opts.json_path << "\n";
+    } catch (const std::exception& err) {
+      std::cerr << "lab03: could not write " << opts.json_path << ": " << err.what() << "\n";
+      return 1;
+    }
+  }
+  return failed ? 1 : 0;
+}
