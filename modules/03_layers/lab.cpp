@@ -408,9 +408,7 @@ json experiment_fused(const Config& cfg) {
     // fused and unfused are timed round-robin on the fast tier; the reference tier is timed on
     // its own (switching tiers between calls would also switch allocators every call).
     kernels::set_tier(Tier::kFast);
-    const bool big = flops > 1e8;
-    const int warmup = big ? 1 : cfg.warmup, reps = big ? 5 : cfg.reps;
-    std::vector<Timing> ts = measure_round_robin(warmup, reps,
+    std::vector<Timing> ts = measure_round_robin(cfg.warmup, cfg.reps,
                                                  {[&] {
                                                     for (int64_t i = 0; i < calls; ++i)
                                                       y = linear(x, w, b);

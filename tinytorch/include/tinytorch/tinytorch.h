@@ -20,3 +20,7 @@
 #include "tinytorch/data/idx.h"
 #include "tinytorch/data/transforms.h"
 #include "tinytorch/nn/functional.h"
+#include "tinytorch/nn/nn.h"
+#include "tinytorch/nn/utils/clip_grad.h"
+#include "tinytorch/optim/optim.h"
+#include "tinytorch/serialize/archive.h"
