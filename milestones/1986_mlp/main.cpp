@@ -183,8 +183,8 @@ int run(const Settings& s) {
   const train::History& history = trainer.fit(s.epochs);
   const bool trained = trainer.epoch() > first_epoch;
   if (!trained) {
-    out << "nothing to train: the run is already at epoch " << trainer.epoch() << " of "
-        << s.epochs << "\n";
+    out << "nothing to train: the run is already at epoch " << trainer.epoch() << " of " << s.epochs
+        << "\n";
   }
 
   const double final_acc = history.empty() ? std::nan("") : history.at(-1, "val_acc");

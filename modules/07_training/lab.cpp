@@ -26,6 +26,7 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -164,9 +165,12 @@ json experiment_step_breakdown(const Data& d, bool quick) {
   }
   std::cout << "  step total " << fmt(1e3 * total, 3) << " ms → " << fmt(64.0 / total, 0)
             << " samples/s\n";
-  // FLOPs of one step: forward 2·B·Σ(in·out), backward twice that (grad wrt input and weight).
-  const double macs = 784.0 * 256 + 256.0 * 128 + 128.0 * 10;
-  const double flops = 3.0 * 2.0 * 64.0 * macs;
+  // FLOPs of one step (2 per multiply-add). Forward: every weight once per sample. Backward: the
+  // weight gradients (as many as the forward) plus the input gradients of every layer but the
+  // first — the images need no gradient. Bias, ReLU, loss and Adam are O(B·width) or O(P): small.
+  const double macs_per_sample = 784.0 * 256 + 256.0 * 128 + 128.0 * 10;
+  const double input_grad_macs = 256.0 * 128 + 128.0 * 10;
+  const double flops = 2.0 * 64.0 * (2.0 * macs_per_sample + input_grad_macs);
   std::cout << "  ≈ " << fmt(flops / 1e6, 1) << " MFLOP per step → " << fmt(flops / total / 1e9, 2)
             << " GFLOP/s achieved\n";
   out["step_ms"] = 1e3 * total;
@@ -177,39 +181,68 @@ json experiment_step_breakdown(const Data& d, bool quick) {
 
 // ── B: throughput by batch size ─────────────────────────────────────────────────────────────
 
+// Each batch size gets its own model, optimizer and loader, and they are timed ROUND-ROBIN: a
+// chunk of steps for batch 8, then for 16, ..., then again from 8 — so a burst of other work on
+// the machine slows all sizes alike instead of one. The median chunk is reported.
 json experiment_batch_sizes(const Data& d, bool quick) {
-  std::cout << "\nB. Training throughput by batch size (Adam, same number of samples each)\n";
+  std::cout << "\nB. Training throughput by batch size (Adam; median of round-robin chunks)\n";
   const std::vector<int64_t> sizes = quick ? std::vector<int64_t>{16, 64, 256}
                                            : std::vector<int64_t>{8, 16, 32, 64, 128, 256, 512};
-  const int64_t samples = quick ? 4096 : 16384;
-  json out = json::array();
-  double base = 0;
-  std::cout << "  batch   steps   samples/s   vs batch " << sizes.front() << "   ms/step\n";
+  const int64_t samples_per_chunk = quick ? 2048 : 4096;
+  const int rounds = quick ? 3 : 7;
+  struct Config {
+    int64_t batch_size;
+    nn::Sequential model;
+    std::unique_ptr<optim::Adam> optimizer;
+    std::unique_ptr<data::DataLoader> loader;
+    std::optional<data::DataLoader::Iterator> it;
+    std::vector<double> samples_per_second;
+  };
+  std::vector<Config> configs;
+  configs.reserve(sizes.size());
   for (const int64_t b : sizes) {
     tt::manual_seed(2);
-    nn::Sequential model = make_mlp();
-    optim::Adam optimizer(model->parameters(), optim::AdamOptions(1e-3));
-    data::DataLoader loader(d.train, {.batch_size = b, .shuffle = true, .seed = 2});
-    const auto forward = train::forward_of(model);
-    const int64_t steps = std::max<int64_t>(samples / b, 4);
-    int64_t done = 0, seen = 0;
-    Clock::time_point start;
-    for (auto& batch : loader) {
-      if (done == 2) start = Clock::now();  // two warm-up steps
-      train::train_step(forward, loss_fn, optimizer, batch);
-      if (done >= 2) seen += batch.data.size(0);
-      if (++done == steps + 2) break;
+    Config c{b, make_mlp(), nullptr, nullptr, std::nullopt, {}};
+    c.optimizer = std::make_unique<optim::Adam>(c.model->parameters(), optim::AdamOptions(1e-3));
+    c.loader = std::make_unique<data::DataLoader>(
+        d.train, data::DataLoaderOptions{.batch_size = b, .shuffle = true, .seed = 2});
+    configs.push_back(std::move(c));
+  }
+  // `steps` training steps of one configuration; returns samples per second.
+  auto run_chunk = [&](Config& c, int64_t steps) {
+    const auto forward = train::forward_of(c.model);
+    int64_t seen = 0;
+    const auto t0 = Clock::now();
+    for (int64_t i = 0; i < steps; ++i) {
+      if (!c.it || *c.it == c.loader->end()) c.it.emplace(c.loader->begin());
+      train::train_step(forward, loss_fn, *c.optimizer, **c.it);
+      seen += (**c.it).data.size(0);
+      ++*c.it;
     }
-    const double s = seconds(Clock::now() - start);
-    const double sps = static_cast<double>(seen) / s;
-    if (base == 0) base = sps;
-    std::cout << "  " << std::setw(5) << b << std::setw(8) << steps << std::setw(12)
-              << train::format_count(sps) << std::setw(12) << fmt(sps / base, 2) << "x"
-              << std::setw(11) << fmt(1e3 * s / static_cast<double>(steps), 3) << "\n";
-    out.push_back({{"batch_size", b},
-                   {"steps", steps},
+    return static_cast<double>(seen) / seconds(Clock::now() - t0);
+  };
+  for (auto& c : configs) run_chunk(c, 2);  // warm-up
+  for (int r = 0; r < rounds; ++r) {
+    for (auto& c : configs) {
+      c.samples_per_second.push_back(
+          run_chunk(c, std::max<int64_t>(samples_per_chunk / c.batch_size, 2)));
+    }
+  }
+  json out = json::array();
+  const double base = median(configs.front().samples_per_second);
+  std::cout << "  batch   samples/s   vs batch " << sizes.front() << "   ms/step   (min … max)\n";
+  for (const auto& c : configs) {
+    const double sps = median(c.samples_per_second);
+    const auto [lo, hi] =
+        std::minmax_element(c.samples_per_second.begin(), c.samples_per_second.end());
+    const double ms = 1e3 * static_cast<double>(c.batch_size) / sps;
+    std::cout << "  " << std::setw(5) << c.batch_size << std::setw(12) << train::format_count(sps)
+              << std::setw(12) << fmt(sps / base, 2) << "x" << std::setw(10) << fmt(ms, 3) << "   ("
+              << train::format_count(*lo) << " … " << train::format_count(*hi) << ")\n";
+    out.push_back({{"batch_size", c.batch_size},
                    {"samples_per_second", sps},
-                   {"ms_per_step", 1e3 * s / static_cast<double>(steps)}});
+                   {"ms_per_step", ms},
+                   {"samples_per_second_runs", c.samples_per_second}});
   }
   return out;
 }

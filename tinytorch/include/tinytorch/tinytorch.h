@@ -24,3 +24,4 @@
 #include "tinytorch/nn/utils/clip_grad.h"
 #include "tinytorch/optim/optim.h"
 #include "tinytorch/serialize/archive.h"
+#include "tinytorch/train/train.h"

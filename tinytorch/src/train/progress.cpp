@@ -103,7 +103,9 @@ double ProgressBar::elapsed() const {
 }
 
 double ProgressBar::samples_per_second() const {
-  const double t = elapsed();
+  // Up to the last update(), so that work done after the last step (a validation pass before
+  // finish()) does not dilute the training rate.
+  const double t = steps_ > 0 ? last_update_ - start_ : 0.0;
   return t > 0 ? static_cast<double>(samples_) / t : 0.0;
 }
 
@@ -149,8 +151,9 @@ void ProgressBar::update(int64_t samples, Values values) {
   ++steps_;
   samples_ += samples;
   values_ = std::move(values);
-  if (mode_ != ProgressMode::kBar) return;
   const double t = now();
+  last_update_ = t;
+  if (mode_ != ProgressMode::kBar) return;
   if (t - last_draw_ >= options_.min_interval || steps_ == total_) {
     last_draw_ = t;
     draw();

@@ -77,7 +77,7 @@ class ProgressBar {
   int64_t steps() const { return steps_; }
   int64_t samples() const { return samples_; }
   double elapsed() const;             // seconds since construction
-  double samples_per_second() const;  // 0 before any time has passed
+  double samples_per_second() const;  // samples / time to the last update(); 0 before any
   double eta() const;                 // seconds left, from the mean time per step so far
   ProgressMode mode() const { return mode_; }
   // The current line, without '\r' or newline (what the bar shows right now).
@@ -94,6 +94,7 @@ class ProgressBar {
   std::ostream* out_;
   double start_;
   double last_draw_ = -1e300;
+  double last_update_ = 0.0;
   int64_t steps_ = 0;
   int64_t samples_ = 0;
   Values values_;
