@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../tests/layers_test_util.h"
+#include "support/prerequisites.h"
 #include "tinytorch/autograd/gradcheck.h"
 
 namespace tinytorch {
@@ -91,6 +92,7 @@ TEST(HiddenLinear, TiersAgreeClosely) {
 }
 
 TEST(HiddenLinear, Gradcheck) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
   Generator gen(8);
   for (const Tier tier : {Tier::kReference, Tier::kFast}) {
     const test::TierGuard guard(tier);
@@ -195,6 +197,7 @@ TEST(HiddenModules, LoadStateDictQuirksOfPyTorch) {
 }
 
 TEST(HiddenModules, TiedParametersGetOneGradientAndOneZeroGrad) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
   struct TiedImpl : nn::Module {
     TiedImpl() {
       nn::Linear shared(3, 3);

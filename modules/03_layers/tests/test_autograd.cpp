@@ -1,12 +1,14 @@
 // Module 03 with module 05's autograd: gradients reach the parameters of Linear, Sequential and
 // Dropout through backward(), and equal PyTorch's (tests/data/module03_reference.json);
 // zero_grad drops or zeroes them; initialisation and load_state_dict leave parameters leaves.
+// The tests that call backward() are skipped while module 05 is not written.
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "layers_test_util.h"
+#include "support/prerequisites.h"
 
 namespace tinytorch {
 namespace {
@@ -14,6 +16,7 @@ namespace {
 using test::tensors_match;
 
 TEST(LayerGradients, LinearMatchesPyTorch) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
   // For each case: y = linear(x), loss = (y · g).sum() with PyTorch's g, so dL/dy = g.
   for (const auto& c : test::module03_reference().at("linear")) {
     const std::string name = c.at("name").get<std::string>();
@@ -48,6 +51,7 @@ TEST(LayerGradients, LinearMatchesPyTorch) {
 }
 
 TEST(LayerGradients, SequentialMlpMatchesPyTorch) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
   const auto& ref = test::module03_reference().at("mlp");
   const std::vector<int64_t> sizes = test::int_list(ref.at("sizes"));
   nn::Sequential model;
@@ -69,6 +73,7 @@ TEST(LayerGradients, SequentialMlpMatchesPyTorch) {
 }
 
 TEST(LayerGradients, ZeroGrad) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
   nn::Sequential model(nn::Linear(3, 4), nn::Tanh(), nn::Linear(4, 1));
   const Tensor x = randn({5, 3});
   for (const Tensor& p : model->parameters()) EXPECT_FALSE(p.grad().defined());
@@ -95,6 +100,7 @@ TEST(LayerGradients, ZeroGrad) {
 }
 
 TEST(LayerGradients, FrozenParameterGetsNoGradient) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
   nn::Linear fc(3, 2);
   fc->weight.set_requires_grad(false);
   fc(randn({4, 3})).sum().backward();
@@ -104,6 +110,7 @@ TEST(LayerGradients, FrozenParameterGetsNoGradient) {
 }
 
 TEST(LayerGradients, DropoutGradientIsTheScaledMask) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
   Tensor x = ones({1000});
   x.set_requires_grad(true);
   manual_seed(3);

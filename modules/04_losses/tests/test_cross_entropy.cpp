@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "support/prerequisites.h"
 #include "support/reference.h"
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/autograd/gradcheck.h"
@@ -24,26 +25,6 @@ namespace {
 namespace F = tinytorch::nn::functional;
 using test::json;
 using test::values_as_double;
-
-// The gradient tests need module 05 (autograd). In a learner's repository where module 05 is not
-// written yet they are SKIPPED with this message instead of failing; any other error fails.
-bool autograd_ready() {
-  static const bool ready = [] {
-    try {
-      Tensor t = zeros({1}, kFloat64).requires_grad_();
-      t.sum().backward();
-      return t.grad().defined();
-    } catch (const NotImplementedError&) {
-      return false;
-    } catch (const Error& e) {
-      if (std::string_view(e.what()).find("module 05") == std::string_view::npos) throw;
-      return false;
-    }
-  }();
-  return ready;
-}
-#define TT_SKIP_WITHOUT_AUTOGRAD() \
-  if (!autograd_ready()) GTEST_SKIP() << "needs module 05 (autograd), which is not written yet"
 
 Tensor random(IntArrayRef shape, uint64_t seed, ScalarType dtype = kFloat64, double scale = 1.0) {
   Generator gen(seed);

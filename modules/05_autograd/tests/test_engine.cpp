@@ -1,5 +1,6 @@
 // The engine's semantics, each against what PyTorch does: accumulation, graph shapes, seeds,
 // retain_graph, grad mode, detach, leaves, in-place rules and the version counter.
+#include <exception>
 #include <thread>
 
 #include "support/reference.h"
@@ -98,9 +99,19 @@ TEST(Engine, NoGradGuardAndThreadLocality) {
     Tensor y = x * 2.0;
     EXPECT_FALSE(y.requires_grad());
     // Another thread still records: grad mode is per thread.
+    // (An exception in the thread is carried back and rethrown here: escaping a std::thread it
+    // would terminate the whole test program.)
     bool other_thread_records = false;
-    std::thread t([&] { other_thread_records = (x * 2.0).requires_grad(); });
+    std::exception_ptr error;
+    std::thread t([&] {
+      try {
+        other_thread_records = (x * 2.0).requires_grad();
+      } catch (...) {
+        error = std::current_exception();
+      }
+    });
     t.join();
+    if (error) std::rethrow_exception(error);
     EXPECT_TRUE(other_thread_records);
   }
   EXPECT_TRUE(tt::GradMode::is_enabled());

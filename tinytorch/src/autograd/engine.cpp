@@ -29,7 +29,7 @@ namespace {
 // The gradients one backward pass has received for a node so far (one slot per forward output).
 using InputBuffer = std::vector<Tensor>;
 
-void add_to_buffer(InputBuffer& buffer, uint32_t slot, Tensor grad) {
+[[maybe_unused]] void add_to_buffer(InputBuffer& buffer, uint32_t slot, Tensor grad) {
   if (buffer.size() <= slot) buffer.resize(slot + 1);
   Tensor& cur = buffer[slot];
   cur = cur.defined() ? cur.add(grad) : std::move(grad);
@@ -38,7 +38,7 @@ void add_to_buffer(InputBuffer& buffer, uint32_t slot, Tensor grad) {
 // A gradient a node returned must match the input it belongs to: a broadcast input receives the
 // broadcast-shaped gradient and is summed back to its own shape here, once, for every op
 // (PyTorch's validate_outputs); a float32 input of a float64 op gets its gradient in float32.
-Tensor validate_gradient(const Node& node, size_t i, Tensor grad) {
+[[maybe_unused]] Tensor validate_gradient(const Node& node, size_t i, Tensor grad) {
   // BEGIN SOLUTION
   const InputMetadata& meta = node.input_metadata(i);
   if (grad.sizes() != IntArrayRef(meta.sizes)) {

@@ -12,7 +12,7 @@ namespace tinytorch::autograd {
 
 namespace {
 // Address of the k-th element (row-major order) of a float64 tensor with any strides.
-double* element(const Tensor& t, int64_t k) {
+[[maybe_unused]] double* element(const Tensor& t, int64_t k) {
   int64_t offset = 0;
   for (int64_t d = t.dim() - 1; d >= 0; --d) {
     offset += (k % t.size(d)) * t.stride(d);

@@ -9,7 +9,8 @@
 // and runs its visible + hidden tests with a per-test and a per-module time limit.
 //
 // Writes REPORT.json and REPORT.csv (a trailing .json on REPORT is dropped first). Points per
-// module = max_points × passed / total tests (0 when it did not compile or ran out of time).
+// module = max_points × passed / total tests (0 when it did not compile or ran out of time, and
+// for a module not started: all its solution regions still the released stubs, tests not run).
 // Exit status 0 whenever a report was written, also for a broken submission; 1 for bad
 // arguments.
 #include <chrono>
@@ -47,7 +48,8 @@ struct Options {
 struct ModuleResult {
   std::string id;
   std::string name;
-  std::string status = "graded";  // graded | did not compile | crashed | timed out | grader error
+  std::string status = "graded";  // graded | not started | did not compile | crashed | timed out
+                                  // | grader error
   double max_points = 0;
   double points = 0;
   int passed = 0;
@@ -266,7 +268,15 @@ struct Grader {
       tito::print_step("Module " + r.id + " (" + r.name +
                        "): building and running visible + hidden tests");
       try {
-        grade_module(map.module(r.id), r);
+        // A module whose solution regions are all still the released stubs is not run: its
+        // tests could only earn points for checks that hold without any of the learner's code.
+        const auto& m = map.module(r.id);
+        if (tito::module_status(src, m).state == tito::ModuleState::kNotStarted) {
+          r.status = "not started";
+          r.message = "every solution region is still the released stub";
+        } else {
+          grade_module(m, r);
+        }
       } catch (const std::exception& e) {
         r.status = "grader error";
         r.message = e.what();
