@@ -8,8 +8,10 @@
 #     - both get TT_TEST_DATA_DIR="<repo>/tests/data", <repo>/tests on the include path (for
 #       tests/support/*.h) and nlohmann-json.
 #
-#   tinytorch_add_lab(ID <NN> SOURCE <file>)
-#     - executable lab<NN> (in ${CMAKE_BINARY_DIR}/bin), linked to tinytorch, tinytorch_warnings.
+#   tinytorch_add_lab(ID <NN> SOURCE <file> [COUNT_HEAP])
+#     - executable lab<NN> (in ${CMAKE_BINARY_DIR}/bin), linked to tinytorch, tinytorch_warnings
+#       and tinytorch_lab_support (modules/lab_support: the code every lab shares).
+#     - COUNT_HEAP: also the counting operator new of modules/lab_support/heap_counter.h.
 #
 # Relative file names are relative to the calling CMakeLists.txt. <NN> is two digits ("01").
 include_guard(GLOBAL)
@@ -93,7 +95,7 @@ function(tinytorch_add_module_tests)
 endfunction()
 
 function(tinytorch_add_lab)
-  cmake_parse_arguments(PARSE_ARGV 0 ARG "" "ID;SOURCE" "")
+  cmake_parse_arguments(PARSE_ARGV 0 ARG "COUNT_HEAP" "ID;SOURCE" "")
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "tinytorch_add_lab: unexpected arguments: ${ARG_UNPARSED_ARGUMENTS}")
   endif()
@@ -102,8 +104,11 @@ function(tinytorch_add_lab)
     message(FATAL_ERROR "tinytorch_add_lab(ID ${ARG_ID}): SOURCE is required")
   endif()
   add_executable(lab${ARG_ID} "${ARG_SOURCE}")
-  target_link_libraries(lab${ARG_ID} PRIVATE tinytorch tinytorch_warnings
+  target_link_libraries(lab${ARG_ID} PRIVATE tinytorch tinytorch_lab_support tinytorch_warnings
     nlohmann_json::nlohmann_json)
+  if(ARG_COUNT_HEAP)
+    target_link_libraries(lab${ARG_ID} PRIVATE tinytorch_lab_heap_counter)
+  endif()
   set_target_properties(lab${ARG_ID} PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin")
 endfunction()

@@ -4,11 +4,13 @@
 //   ./tito lab 01 --quick         small sizes, a few seconds (a smoke test)
 //   ./tito lab 01 --json out.json also write every measured figure to out.json
 //   ./tito lab 01 --only AE       only some experiments (0, A-F)
-//   ./tito lab 01 --no-cache      tensors from the plain allocator (see "A caching allocator"
-//   below)
+//   ./tito lab 01 --no-cache      tensors from the plain allocator (see LabAllocator in
+//                                 modules/lab_support/lab_support.h)
 //
 // Every number this program prints is measured (std::chrono::steady_clock, warm-up runs, then
 // the median of several repeats) or computed from the tensors it made. Nothing is hard-coded.
+// How it measures, and the command line and tables, are the code all labs share
+// (modules/lab_support/lab_support.h); this file holds the experiments.
 // The experiments follow the chapter (modules/01_tensor/README.md, "The lab"):
 //
 //   0  inside a tensor       sizes, strides, offsets and shared storage of a few views
@@ -19,30 +21,16 @@
 //   E  matmul loop orders    i-j-k vs i-k-j vs j-k-i on raw arrays, and tinytorch::matmul
 //   F  memory budgets        bytes per element per dtype; what an image batch costs
 #include <algorithm>
-#include <atomic>
-#include <cctype>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
-#include <ctime>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iostream>
-#include <mutex>
-#include <new>
 #include <string>
-#include <string_view>
-#include <thread>
-#include <unordered_map>
-#include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "tinytorch/core/caching_allocator.h"
+#include "lab_support/heap_counter.h"
+#include "lab_support/lab_support.h"
 #include "tinytorch/kernels/registry.h"
 #include "tinytorch/tinytorch.h"
 
@@ -57,130 +45,14 @@
 #pragma GCC optimize("align-loops=64")
 #endif
 
-// ── Counting C++ heap allocations ───────────────────────────────────────────────────────────
-// Tensor BYTES come from tinytorch's Allocator, which keeps statistics. A view allocates no
-// tensor bytes, but it is not literally free: its TensorImpl, sizes and strides live on the
-// ordinary C++ heap. To measure that too, this program replaces the global operator new/delete
-// (allowed by the C++ standard) with versions that count calls and bytes. The over-aligned
-// variants used by the tensor allocator are left alone.
-namespace {
-std::atomic<int64_t> g_heap_allocs{0};
-std::atomic<int64_t> g_heap_bytes{0};
-}  // namespace
-
-// (noinline: once inlined, GCC's -Wmismatched-new-delete would see free() of a pointer that
-// came from operator new and warn, not knowing that our operator new is malloc underneath.)
-[[gnu::noinline]] void* operator new(std::size_t n) {
-  g_heap_allocs.fetch_add(1, std::memory_order_relaxed);
-  g_heap_bytes.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept {
-  std::free(p);
-}
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-
 namespace {
 
 using namespace tinytorch;
-using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
-
-// ── Options ─────────────────────────────────────────────────────────────────────────────────
-struct Options {
-  bool quick = false;
-  bool no_cache = false;
-  std::string json_path;
-  std::string only;  // experiment letters to run, e.g. "AE"; empty = all
-};
-
-void print_usage(const char* argv0) {
-  std::cout << "usage: " << argv0 << " [--quick] [--json PATH] [--no-cache] [--only LIST]\n"
-            << "  --quick      small sizes: finishes in a few seconds (smoke test)\n"
-            << "  --json PATH  also write every measured figure to PATH (JSON)\n"
-            << "  --no-cache   use the plain allocator (fresh memory, page faults) for tensors\n"
-            << "  --only LIST  run only these experiments, e.g. --only AE (letters 0 A-F)\n";
-}
-
-// ── Keeping the optimiser honest ────────────────────────────────────────────────────────────
-// A loop whose result is never used may be deleted by the compiler. Every measured loop stores
-// its result here; a store to a volatile object can never be optimised away.
-volatile double g_sink = 0;
-void consume(double v) {
-  g_sink = v;
-}
-void consume(int64_t v) {
-  g_sink = static_cast<double>(v);
-}
-
-// ── A caching allocator for the measurements ──────────────────────────────────────────────
-// Every tinytorch op allocates its output. With the plain allocator, a big output is fresh
-// memory from the operating system each time, and the first write to each 4 KiB page takes a
-// page fault — on a VM that can cost more than the op itself, and glibc's malloc decides
-// unpredictably when to hand memory back. That would hide what this lab is about (the ORDER in
-// which memory is read). So the lab allocates through tinytorch::CachingAllocator (the one
-// module 18 explains), which keeps freed blocks and hands them out again; the statistics still
-// count live bytes exactly as tensors asked for them. Pass --no-cache to use the plain allocator.
-
-// ── Timing ──────────────────────────────────────────────────────────────────────────────────
-// Each variant runs `warmup` times untimed (caches, page faults and lazy set-up settle), then
-// `reps` times timed; we report the median, which one unlucky run cannot move. When variants are
-// compared, they are timed ROUND-ROBIN — variant 1, 2, 3, then 1, 2, 3 again, ... — so that a
-// burst of other work on the machine slows all of them alike instead of one. Times are seconds
-// per call, divided by `calls_per_body` when a body repeats a very short operation many times.
-struct Timing {
-  std::vector<double> samples;  // seconds per call, one per repeat, in run order
-  double median = 0, min = 0, max = 0;
-};
-
-Timing summarise(std::vector<double> samples) {
-  Timing t;
-  t.samples = samples;
-  std::sort(samples.begin(), samples.end());
-  const size_t n = samples.size();
-  t.median = n % 2 == 1 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
-  t.min = samples.front();
-  t.max = samples.back();
-  return t;
-}
-
-std::vector<Timing> measure_round_robin(int warmup, int reps,
-                                        const std::vector<std::function<void()>>& bodies,
-                                        int64_t calls_per_body = 1) {
-  for (int i = 0; i < warmup; ++i) {
-    for (const auto& body : bodies) body();
-  }
-  std::vector<std::vector<double>> samples(bodies.size());
-  for (auto& s : samples) s.reserve(static_cast<size_t>(reps));
-  for (int i = 0; i < reps; ++i) {
-    for (size_t b = 0; b < bodies.size(); ++b) {
-      const auto t0 = Clock::now();
-      bodies[b]();
-      const auto t1 = Clock::now();
-      samples[b].push_back(std::chrono::duration<double>(t1 - t0).count() /
-                           static_cast<double>(calls_per_body));
-    }
-  }
-  std::vector<Timing> out;
-  out.reserve(samples.size());
-  for (auto& s : samples) out.push_back(summarise(std::move(s)));
-  return out;
-}
-
-Timing measure(int warmup, int reps, int64_t calls_per_body, const std::function<void()>& body) {
-  return measure_round_robin(warmup, reps, {body}, calls_per_body).front();
-}
-
-json to_json(const Timing& t) {
-  return {{"median_s", t.median}, {"min_s", t.min}, {"max_s", t.max}, {"samples_s", t.samples}};
-}
+using namespace tinytorch::lab;  // the shared lab code: timing, tables, the command line
 
 // ── Memory accounting ───────────────────────────────────────────────────────────────────────
 // What one call of f() costs in tensor storage (from the tinytorch allocator) and in plain C++
-// heap (from the counting operator new above).
+// heap (from the counting operator new of lab_support/heap_counter.h).
 struct MemDelta {
   int64_t storage_peak_extra = 0;  // peak live tensor bytes during f(), above the live bytes before
   int64_t storage_allocs = 0;      // tensor allocations made by f()
@@ -193,9 +65,9 @@ MemDelta measure_memory(F&& f) {
   Allocator* alloc = get_allocator();
   alloc->reset_peak();
   const AllocatorStats s0 = alloc->stats();
-  const int64_t h0 = g_heap_allocs.load(), b0 = g_heap_bytes.load();
+  const int64_t h0 = heap_allocations(), b0 = heap_bytes();
   f();
-  const int64_t h1 = g_heap_allocs.load(), b1 = g_heap_bytes.load();
+  const int64_t h1 = heap_allocations(), b1 = heap_bytes();
   const AllocatorStats s1 = alloc->stats();
   return {s1.peak_bytes - s0.live_bytes, s1.allocation_count - s0.allocation_count, h1 - h0,
           b1 - b0};
@@ -207,139 +79,6 @@ json to_json(const MemDelta& m) {
           {"heap_allocations", m.heap_allocs},
           {"heap_bytes", m.heap_bytes}};
 }
-
-// ── Formatting ──────────────────────────────────────────────────────────────────────────────
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
-// 3 significant digits in the best unit: "812 ns", "4.27 ms", "1.31 s".
-std::string human_time(double seconds) {
-  const double ns = seconds * 1e9;
-  auto sig3 = [](double v) { return fixed(v, v >= 100 ? 0 : v >= 10 ? 1 : 2); };
-  if (ns < 1e3) return sig3(ns) + " ns";
-  if (ns < 1e6) return sig3(ns / 1e3) + " µs";
-  if (ns < 1e9) return sig3(ns / 1e6) + " ms";
-  return sig3(ns / 1e9) + " s";
-}
-
-std::string human_bytes(double bytes) {
-  const double a = std::abs(bytes);
-  if (a < 1024) return fixed(bytes, 0) + " B";
-  if (a < 1024.0 * 1024) return fixed(bytes / 1024, 1) + " KiB";
-  if (a < 1024.0 * 1024 * 1024) return fixed(bytes / (1024.0 * 1024), 1) + " MiB";
-  return fixed(bytes / (1024.0 * 1024 * 1024), 2) + " GiB";
-}
-
-std::string ratio(double v) {
-  return fixed(v, v >= 100 ? 0 : v >= 10 ? 1 : 2) + "×";
-}
-
-std::string shape_str(IntArrayRef s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
-
-// Display width of a UTF-8 string (one column per code point; all our symbols are narrow).
-size_t display_width(std::string_view s) {
-  return static_cast<size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
-// A compact aligned table: first column left-aligned, the others right-aligned.
-class Table {
- public:
-  explicit Table(std::vector<std::string> header) : rows_{std::move(header)} {}
-  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-
-  void print() const {
-    std::vector<size_t> width(rows_.front().size(), 0);
-    for (const auto& row : rows_) {
-      for (size_t c = 0; c < row.size() && c < width.size(); ++c) {
-        width[c] = std::max(width[c], display_width(row[c]));
-      }
-    }
-    size_t total = 0;
-    for (size_t w : width) total += w + 2;
-    for (size_t r = 0; r < rows_.size(); ++r) {
-      std::string line = "  ";
-      for (size_t c = 0; c < width.size(); ++c) {
-        const std::string& cell = c < rows_[r].size() ? rows_[r][c] : std::string();
-        const std::string pad(width[c] - display_width(cell), ' ');
-        line += c == 0 ? cell + pad : pad + cell;
-        if (c + 1 < width.size()) line += "  ";
-      }
-      std::cout << line << "\n";
-      if (r == 0) {
-        std::string rule = "  ";
-        for (size_t i = 0; i + 2 < total; ++i) rule += "─";
-        std::cout << rule << "\n";
-      }
-    }
-  }
-
- private:
-  std::vector<std::vector<std::string>> rows_;
-};
-
-void heading(std::string_view id, std::string_view title, std::string_view what) {
-  std::cout << "\n━━ " << id << ". " << title << " ";
-  for (size_t i = display_width(title) + id.size() + 6; i < 96; ++i) std::cout << "━";
-  std::cout << "\n  " << what << "\n\n";
-}
-
-// The "what this means" line, word-wrapped to the width of the headings.
-void meaning(const std::string& text) {
-  constexpr size_t kWidth = 96;
-  std::string line = "  → ", word;
-  size_t width = display_width(line);
-  std::cout << "\n";
-  auto flush_word = [&] {
-    if (word.empty()) return;
-    if (width + 1 + display_width(word) > kWidth && width > 4) {
-      std::cout << line << "\n";
-      line = "    ";
-      width = 4;
-    } else if (width > 4) {
-      line += ' ';
-      ++width;
-    }
-    line += word;
-    width += display_width(word);
-    word.clear();
-  };
-  for (char c : text) {
-    if (c == ' ' || c == '\n') {
-      flush_word();
-    } else {
-      word += c;
-    }
-  }
-  flush_word();
-  std::cout << line << "\n";
-}
-
-// ── Machine description (for the JSON and the header) ───────────────────────────────────────
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
-    }
-  }
-  return "unknown";
-}
-
-struct Config {
-  bool quick;
-  int reps;    // timed repeats per measurement (the median of these is reported)
-  int warmup;  // untimed runs first
-};
 
 // ═════════════════════════════════════════════════════════════════════════════════════════════
 // 0. Inside a tensor: every view is new (sizes, strides, offset) over the same storage.
@@ -849,55 +588,13 @@ json experiment_memory(const Config& /*cfg*/) {
   return {{"dtypes", out_dtypes}, {"image_batches", out_batches}};
 }
 
-// ── main ────────────────────────────────────────────────────────────────────────────────────
-void write_json_atomically(const std::string& path, const json& doc) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  fs::path tmp = target;
-  tmp += ".tmp";
-  try {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot open " + tmp.string() + " for writing");
-    out << doc.dump(2) << "\n";
-    out.close();
-    if (!out) throw std::runtime_error("writing " + tmp.string() + " failed");
-    fs::rename(tmp, target);  // atomic on POSIX: readers see the old file or the new, never half
-  } catch (...) {
-    std::error_code ec;
-    fs::remove(tmp, ec);  // leave no half-written temporary behind
-    throw;
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  const CommandLine cli{
+      .name = "lab01", .no_cache = true, .only_help = "e.g. --only AE (letters 0 A-F)"};
   Options opts;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--quick") {
-      opts.quick = true;
-    } else if (arg == "--only" && i + 1 < argc) {
-      opts.only = argv[++i];
-    } else if (arg == "--no-cache") {
-      opts.no_cache = true;
-    } else if (arg == "--json" && i + 1 < argc) {
-      opts.json_path = argv[++i];
-    } else if (arg.rfind("--json=", 0) == 0) {
-      opts.json_path = std::string(arg.substr(7));
-    } else if (arg == "--help" || arg == "-h") {
-      print_usage(argv[0]);
-      return 0;
-    } else {
-      std::cerr << "lab01: unknown or incomplete argument '" << arg << "'\n";
-      print_usage(argv[0]);
-      return 2;
-    }
-  }
-  if (!opts.json_path.empty() && opts.json_path.back() == '/') {
-    std::cerr << "lab01: --json needs a file name, got a directory '" << opts.json_path << "'\n";
-    return 2;
-  }
+  if (const auto rc = parse_command_line(argc, argv, cli, opts)) return *rc;
 
   const Config cfg{opts.quick, opts.quick ? 5 : 7, opts.quick ? 1 : 2};
   // This lab measures YOUR module-01 code, so it asks for the reference kernel tier (matmul =
@@ -905,24 +602,15 @@ int main(int argc, char** argv) {
   // read once, at the first tensor operation; an explicit setting in the environment wins.
   if (std::getenv("TINYTORCH_KERNELS") == nullptr) kernels::set_tier(kernels::Tier::kReference);
   manual_seed(0);
-  const std::clock_t cpu_start = std::clock();
-  // Install the lab's allocator (a cache over a private plain CPU allocator, or with --no-cache
-  // the plain one alone). Both outlive every tensor: they are removed at the end of main, after
-  // the last tensor is gone.
-  CPUAllocator plain;
-  CachingAllocator cache(&plain);
-  set_allocator(opts.no_cache ? static_cast<Allocator*>(&plain) : &cache);
+  const Stopwatch stopwatch;
+  // Tensors come from a caching allocator (with --no-cache the plain one); see LabAllocator in
+  // lab_support.h for why. It outlives every tensor: it is removed at the end of main.
+  const LabAllocator allocator(opts.no_cache);
   const char* env = std::getenv("TINYTORCH_KERNELS");
   const std::string kernels_env = env ? env : "(unset)";
-  const auto start = Clock::now();
-  std::cout << "TinyTorch module 01 lab — memory layout, measured"
-            << (cfg.quick ? " (--quick: small sizes)" : "") << "\n"
-            << "  CPU: " << cpu_model() << ", " << std::thread::hardware_concurrency()
-            << " hardware threads; compiler: " << __VERSION__
-#ifdef NDEBUG
-            << " (optimised, NDEBUG)"
-#endif
-            << "\n  Each time is the median of " << cfg.reps << " runs after " << cfg.warmup
+  print_title("TinyTorch module 01 lab — memory layout, measured",
+              cfg.quick ? " (--quick: small sizes)" : "");
+  std::cout << "  Each time is the median of " << cfg.reps << " runs after " << cfg.warmup
             << " warm-up run(s); timings vary between runs and machines.\n"
             << "  Tensor memory: "
             << (opts.no_cache ? "the plain allocator (--no-cache)"
@@ -935,76 +623,33 @@ int main(int argc, char** argv) {
               {"quick", cfg.quick},
               {"repeats", cfg.reps},
               {"warmup", cfg.warmup},
-              {"caching_allocator", !opts.no_cache},
+              {"caching_allocator", allocator.caching()},
               {"kernels_env", kernels_env},
-              {"machine",
-               {{"cpu", cpu_model()},
-                {"hardware_threads", std::thread::hardware_concurrency()},
-                {"compiler", __VERSION__}}}};
-  struct Experiment {
-    const char* key;
-    std::function<json()> run;
-  };
-  const std::vector<Experiment> experiments = {
-      {"0_tour", [] { return tour(); }},
-      {"a_traversal", [&] { return experiment_traversal(cfg); }},
-      {"b_strided", [&] { return experiment_strided(cfg); }},
-      {"c_broadcast", [&] { return experiment_broadcast(cfg); }},
-      {"d_views", [&] { return experiment_views(cfg); }},
-      {"e_matmul", [&] { return experiment_matmul(cfg, kernels_env); }},
-      {"f_memory", [&] { return experiment_memory(cfg); }},
-  };
-  int failed = 0;
-  for (const auto& e : experiments) {
-    const char letter = static_cast<char>(std::toupper(static_cast<unsigned char>(e.key[0])));
-    if (!opts.only.empty() && opts.only.find(letter) == std::string::npos &&
-        opts.only.find(static_cast<char>(std::tolower(letter))) == std::string::npos) {
-      continue;
-    }
-    try {
-      doc["experiments"][e.key] = e.run();
-    } catch (const NotImplementedError& err) {
-      ++failed;
-      std::cout << "\n  ✗ skipped — part of module 01 is not written yet:\n    " << err.what()
-                << "\n    (run `./tito test --module 01` to see which parts still fail)\n";
-      doc["experiments"][e.key] = {{"error", err.what()}};
-    } catch (const std::exception& err) {
-      ++failed;
-      std::cout << "\n  ✗ failed: " << err.what() << "\n";
-      doc["experiments"][e.key] = {{"error", err.what()}};
-    }
-  }
-  const double total = std::chrono::duration<double>(Clock::now() - start).count();
-  const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+              {"machine", machine_json()}};
+  const int failed =
+      run_experiments({{"0_tour", [] { return tour(); }},
+                       {"a_traversal", [&] { return experiment_traversal(cfg); }},
+                       {"b_strided", [&] { return experiment_strided(cfg); }},
+                       {"c_broadcast", [&] { return experiment_broadcast(cfg); }},
+                       {"d_views", [&] { return experiment_views(cfg); }},
+                       {"e_matmul", [&] { return experiment_matmul(cfg, kernels_env); }},
+                       {"f_memory", [&] { return experiment_memory(cfg); }}},
+                      opts, "01", doc);
+  const double total = stopwatch.wall_seconds();
+  const double cpu = stopwatch.cpu_seconds();
   doc["total_seconds"] = total;
   doc["cpu_seconds"] = cpu;
-  if (!opts.no_cache) {
-    doc["cache_reserved_bytes_at_exit"] = cache.caching_stats().bytes_cached;
-    std::cout << "\nThe caching allocator holds "
-              << human_bytes(static_cast<double>(cache.caching_stats().bytes_cached))
+  if (allocator.caching()) {
+    const int64_t cached = allocator.cache().caching_stats().bytes_cached;
+    doc["cache_reserved_bytes_at_exit"] = cached;
+    std::cout << "\nThe caching allocator holds " << human_bytes(static_cast<double>(cached))
               << " of freed blocks for reuse (what torch.cuda.memory_reserved() would count).\n";
   }
-  set_allocator(nullptr);
-  std::cout << "\nDone in " << fixed(total, 1) << " s"
-            << (failed ? " — " + std::to_string(failed) + " experiment(s) did not run" : "") << ".";
+  print_done(total, failed);
   // The lab runs on one thread, so CPU time ≈ wall time unless other programs took turns on our
-  // core. (Meaningless for a run of a fraction of a second.)
-  if (total >= 1.0) {
-    std::cout << " The lab (one thread) was on a CPU for " << fixed(100 * cpu / total, 0)
-              << "% of that time"
-              << (cpu < 0.9 * total ? ": other programs competed for the CPU, so times are "
-                                      "inflated and noisier than usual."
-                                    : ".");
-  }
+  // core.
+  print_cpu_share(total, cpu);
   std::cout << "\n";
-  if (!opts.json_path.empty()) {
-    try {
-      write_json_atomically(opts.json_path, doc);
-      std::cout << "Wrote " << opts.json_path << "\n";
-    } catch (const std::exception& err) {
-      std::cerr << "lab01: could not write " << opts.json_path << ": " << err.what() << "\n";
-      return 1;
-    }
-  }
+  if (!opts.json_path.empty() && !write_json(cli.name, opts.json_path, doc)) return 1;
   return failed ? 1 : 0;
 }

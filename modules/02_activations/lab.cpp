@@ -18,25 +18,14 @@
 //   E  threads             1 thread vs all, by tensor size: where parallel_for starts to pay
 //   F  memory              bytes allocated per call: one fused kernel vs a chain of ops
 #include <algorithm>
-#include <cctype>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <string>
-#include <string_view>
-#include <thread>
-#include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "tinytorch/core/caching_allocator.h"
+#include "lab_support/lab_support.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/native/activation.h"
 #include "tinytorch/nn/functional.h"
@@ -45,185 +34,11 @@
 namespace {
 
 using namespace tinytorch;
-using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using namespace tinytorch::lab;  // the shared lab code: timing, tables, the command line
 
-struct Options {
-  bool quick = false;
-  bool no_cache = false;
-  std::string json_path;
-  std::string only;
-};
-
-struct Config {
-  bool quick;
-  int reps;
-  int warmup;
-};
-
-// ── timing (as in lab 01: warm-up, then the median of round-robin repeats) ──────────────────
-volatile double g_sink = 0;
+// A measured call's result is "used" by storing its size in the sink (see lab_support.h).
 void consume(const Tensor& t) {
   g_sink = static_cast<double>(t.numel());
-}
-
-struct Timing {
-  double median = 0, min = 0, max = 0;
-};
-
-json to_json(const Timing& t) {
-  return {{"median_s", t.median}, {"min_s", t.min}, {"max_s", t.max}};
-}
-
-std::vector<Timing> measure_round_robin(const Config& cfg,
-                                        const std::vector<std::function<void()>>& bodies,
-                                        int inner = 1) {
-  for (int i = 0; i < cfg.warmup; ++i) {
-    for (const auto& b : bodies) b();
-  }
-  std::vector<std::vector<double>> samples(bodies.size());
-  for (int r = 0; r < cfg.reps; ++r) {
-    for (size_t b = 0; b < bodies.size(); ++b) {
-      const auto t0 = Clock::now();
-      for (int k = 0; k < inner; ++k) bodies[b]();
-      samples[b].push_back(std::chrono::duration<double>(Clock::now() - t0).count() / inner);
-    }
-  }
-  std::vector<Timing> out;
-  for (auto& s : samples) {
-    std::sort(s.begin(), s.end());
-    const size_t n = s.size();
-    out.push_back({n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]), s.front(), s.back()});
-  }
-  return out;
-}
-
-// ── formatting ──────────────────────────────────────────────────────────────────────────────
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
-std::string sci(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2e", v);
-  return buf;
-}
-
-std::string human_time(double seconds) {
-  const double ns = seconds * 1e9;
-  auto sig3 = [](double v) { return fixed(v, v >= 100 ? 0 : v >= 10 ? 1 : 2); };
-  if (ns < 1e3) return sig3(ns) + " ns";
-  if (ns < 1e6) return sig3(ns / 1e3) + " µs";
-  if (ns < 1e9) return sig3(ns / 1e6) + " ms";
-  return sig3(ns / 1e9) + " s";
-}
-
-std::string human_bytes(double bytes) {
-  if (bytes < 1024) return fixed(bytes, 0) + " B";
-  if (bytes < 1024.0 * 1024) return fixed(bytes / 1024, 1) + " KiB";
-  return fixed(bytes / (1024.0 * 1024), 1) + " MiB";
-}
-
-std::string ratio(double v) {
-  return fixed(v, v >= 100 ? 0 : v >= 10 ? 1 : 2) + "×";
-}
-
-size_t display_width(std::string_view s) {
-  return static_cast<size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
-class Table {
- public:
-  explicit Table(std::vector<std::string> header) : rows_{std::move(header)} {}
-  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-  void print() const {
-    std::vector<size_t> width(rows_.front().size(), 0);
-    for (const auto& row : rows_) {
-      for (size_t c = 0; c < row.size() && c < width.size(); ++c) {
-        width[c] = std::max(width[c], display_width(row[c]));
-      }
-    }
-    size_t total = 0;
-    for (size_t w : width) total += w + 2;
-    for (size_t r = 0; r < rows_.size(); ++r) {
-      std::string line = "  ";
-      for (size_t c = 0; c < width.size(); ++c) {
-        const std::string& cell = c < rows_[r].size() ? rows_[r][c] : std::string();
-        const std::string pad(width[c] - display_width(cell), ' ');
-        line += c == 0 ? cell + pad : pad + cell;
-        if (c + 1 < width.size()) line += "  ";
-      }
-      std::cout << line << "\n";
-      if (r == 0) {
-        std::string rule = "  ";
-        for (size_t i = 0; i + 2 < total; ++i) rule += "─";
-        std::cout << rule << "\n";
-      }
-    }
-  }
-
- private:
-  std::vector<std::vector<std::string>> rows_;
-};
-
-void heading(std::string_view id, std::string_view title, std::string_view what) {
-  std::cout << "\n━━ " << id << ". " << title << " ";
-  for (size_t i = display_width(title) + id.size() + 6; i < 96; ++i) std::cout << "━";
-  std::cout << "\n  " << what << "\n\n";
-}
-
-void meaning(const std::string& text) {
-  constexpr size_t kWidth = 96;
-  std::string line = "  → ", word;
-  size_t width = display_width(line);
-  std::cout << "\n";
-  auto flush_word = [&] {
-    if (word.empty()) return;
-    if (width + 1 + display_width(word) > kWidth && width > 4) {
-      std::cout << line << "\n";
-      line = "    ";
-      width = 4;
-    } else if (width > 4) {
-      line += ' ';
-      ++width;
-    }
-    line += word;
-    width += display_width(word);
-    word.clear();
-  };
-  for (char c : text) {
-    if (c == ' ' || c == '\n') {
-      flush_word();
-    } else {
-      word += c;
-    }
-  }
-  flush_word();
-  std::cout << line << "\n";
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
-    }
-  }
-  return "unknown";
-}
-
-// Peak tensor bytes one call of f allocates (above what was live before).
-int64_t peak_bytes(const std::function<void()>& f) {
-  Allocator* a = get_allocator();
-  a->reset_peak();
-  const int64_t before = a->stats().live_bytes;
-  f();
-  return a->stats().peak_bytes - before;
 }
 
 int64_t count_nonfinite(const Tensor& t) {
@@ -293,7 +108,7 @@ json experiment_throughput(const Config& cfg) {
   };
   std::vector<std::function<void()>> bodies;
   for (const auto& r : rows) bodies.push_back([&r] { consume(r.f()); });
-  const std::vector<Timing> ts = measure_round_robin(cfg, bodies);
+  const std::vector<Timing> ts = measure_round_robin(cfg.warmup, cfg.reps, bodies);
   Table table({"activation", "time", "ns/element", "GB/s", "vs relu"});
   json out = {{"n", n}, {"threads", get_num_threads()}, {"rows", json::array()}};
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -399,9 +214,10 @@ json experiment_gelu(const Config& cfg) {
   const Tensor x = randn({n});
   const Tensor g = randn({n});
   const std::vector<Timing> ts = measure_round_robin(
-      cfg, {[&] { consume(native::gelu(x, "none")); }, [&] { consume(native::gelu(x, "tanh")); },
-            [&] { consume(native::gelu_backward(g, x, "none")); },
-            [&] { consume(native::gelu_backward(g, x, "tanh")); }});
+      cfg.warmup, cfg.reps,
+      {[&] { consume(native::gelu(x, "none")); }, [&] { consume(native::gelu(x, "tanh")); },
+       [&] { consume(native::gelu_backward(g, x, "none")); },
+       [&] { consume(native::gelu_backward(g, x, "tanh")); }});
   Table table({"", "erf (exact)", "tanh (approx.)", "tanh / erf"});
   table.add({"forward, ns/element", fixed(ts[0].median * 1e9 / static_cast<double>(n), 2),
              fixed(ts[1].median * 1e9 / static_cast<double>(n), 2),
@@ -438,8 +254,9 @@ json experiment_layouts(const Config& cfg) {
               " elements; x.t() is a transposed view, copied by .contiguous() first.");
   const Tensor x = randn({m, m});
   const std::vector<Timing> ts = measure_round_robin(
-      cfg, {[&] { consume(native::softmax(x, 1)); }, [&] { consume(native::softmax(x, 0)); },
-            [&] { consume(native::softmax(x.t(), 1)); }, [&] { consume(x.t().contiguous()); }});
+      cfg.warmup, cfg.reps,
+      {[&] { consume(native::softmax(x, 1)); }, [&] { consume(native::softmax(x, 0)); },
+       [&] { consume(native::softmax(x.t(), 1)); }, [&] { consume(x.t().contiguous()); }});
   Table table({"call", "time", "vs dim 1"});
   const char* names[] = {"softmax(x, 1)   rows contiguous", "softmax(x, 0)   rows strided",
                          "softmax(x.t(), 1)   copy, then contiguous rows",
@@ -489,9 +306,10 @@ json experiment_threads(const Config& cfg) {
     const int inner = n < 100000 ? 20 : 1;
     for (const auto& k : ks) {
       set_num_threads(1);
-      const Timing one = measure_round_robin(cfg, {k.f}, inner)[0];
+      const auto body = repeated(inner, {k.f});
+      const Timing one = measure_round_robin(cfg.warmup, cfg.reps, body, inner)[0];
       set_num_threads(threads);
-      const Timing all = measure_round_robin(cfg, {k.f}, inner)[0];
+      const Timing all = measure_round_robin(cfg.warmup, cfg.reps, body, inner)[0];
       row.push_back(human_time(one.median));
       row.push_back(human_time(all.median) + " (" + ratio(one.median / all.median) + ")");
       j[k.key] = {{"one_thread", to_json(one)},
@@ -553,68 +371,26 @@ json experiment_memory(const Config& cfg) {
   return {{"n", n}, {"rows", out}};
 }
 
-void write_json(const std::string& path, const json& doc) {
-  const std::filesystem::path tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp);
-    if (!f) throw std::runtime_error("cannot open " + tmp.string());
-    f << doc.dump(2) << "\n";
-  }
-  std::filesystem::rename(tmp, path);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  const CommandLine cli{
+      .name = "lab02", .no_cache = true, .only_help = "e.g. --only BC (letters A-F)"};
   Options opts;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--quick") {
-      opts.quick = true;
-    } else if (arg == "--no-cache") {
-      opts.no_cache = true;
-    } else if (arg == "--only" && i + 1 < argc) {
-      opts.only = argv[++i];
-    } else if (arg == "--json" && i + 1 < argc) {
-      opts.json_path = argv[++i];
-    } else if (arg.rfind("--json=", 0) == 0) {
-      opts.json_path = std::string(arg.substr(7));
-    } else if (arg == "--help" || arg == "-h") {
-      std::cout << "usage: " << argv[0] << " [--quick] [--json PATH] [--no-cache] [--only LIST]\n";
-      return 0;
-    } else {
-      std::cerr << "lab02: unknown or incomplete argument '" << arg << "'\n";
-      return 2;
-    }
-  }
+  if (const auto rc = parse_command_line(argc, argv, cli, opts)) return *rc;
   const Config cfg{opts.quick, opts.quick ? 5 : 9, opts.quick ? 1 : 2};
   manual_seed(0);
-  CPUAllocator plain;
-  CachingAllocator cache(&plain);
-  set_allocator(opts.no_cache ? static_cast<Allocator*>(&plain) : &cache);
-  const auto start = Clock::now();
-  std::cout << "TinyTorch module 02 lab — activations, measured"
-            << (cfg.quick ? " (--quick: small sizes)" : "") << "\n  CPU: " << cpu_model() << ", "
-            << std::thread::hardware_concurrency() << " hardware threads, kernels use "
-            << get_num_threads() << " (1 in A, C, D, F); compiler: " << __VERSION__
-#ifdef NDEBUG
-            << " (optimised)"
-#endif
-            << "\n  Each time is the median of " << cfg.reps << " runs after " << cfg.warmup
+  const LabAllocator allocator(opts.no_cache);  // see lab_support.h
+  const Stopwatch stopwatch;
+  print_title("TinyTorch module 02 lab — activations, measured",
+              cfg.quick ? " (--quick: small sizes)" : "",
+              ", kernels use " + std::to_string(get_num_threads()) + " (1 in A, C, D, F)");
+  std::cout << "  Each time is the median of " << cfg.reps << " runs after " << cfg.warmup
             << " warm-up run(s); timings vary between runs and machines.\n";
-  json doc = {{"lab", "02_activations"},
-              {"quick", cfg.quick},
-              {"repeats", cfg.reps},
-              {"machine",
-               {{"cpu", cpu_model()},
-                {"hardware_threads", std::thread::hardware_concurrency()},
-                {"kernel_threads", get_num_threads()},
-                {"compiler", __VERSION__}}}};
-  struct Experiment {
-    char letter;
-    const char* key;
-    std::function<json()> run;
-  };
+  json machine = machine_json();
+  machine["kernel_threads"] = get_num_threads();
+  json doc = {
+      {"lab", "02_activations"}, {"quick", cfg.quick}, {"repeats", cfg.reps}, {"machine", machine}};
   // A, C, D and F measure the kernels on ONE thread, so that their numbers are about the loops
   // and not about thread scheduling (which on a busy machine can cost milliseconds per parallel
   // region); E is about threads.
@@ -625,47 +401,18 @@ int main(int argc, char** argv) {
     set_num_threads(threads);
     return j;
   };
-  const std::vector<Experiment> experiments = {
-      {'A', "a_throughput", [&] { return single([&] { return experiment_throughput(cfg); }); }},
-      {'B', "b_stability", [&] { return experiment_stability(cfg); }},
-      {'C', "c_gelu", [&] { return single([&] { return experiment_gelu(cfg); }); }},
-      {'D', "d_layouts", [&] { return single([&] { return experiment_layouts(cfg); }); }},
-      {'E', "e_threads", [&] { return experiment_threads(cfg); }},
-      {'F', "f_memory", [&] { return single([&] { return experiment_memory(cfg); }); }},
-  };
-  int failed = 0;
-  for (const auto& e : experiments) {
-    if (!opts.only.empty() && opts.only.find(e.letter) == std::string::npos &&
-        opts.only.find(static_cast<char>(std::tolower(e.letter))) == std::string::npos) {
-      continue;
-    }
-    try {
-      doc["experiments"][e.key] = e.run();
-    } catch (const NotImplementedError& err) {
-      ++failed;
-      std::cout << "\n  ✗ skipped — part of module 02 is not written yet:\n    " << err.what()
-                << "\n    (run `./tito test --module 02` to see which parts still fail)\n";
-      doc["experiments"][e.key] = {{"error", err.what()}};
-    } catch (const std::exception& err) {
-      ++failed;
-      std::cout << "\n  ✗ failed: " << err.what() << "\n";
-      doc["experiments"][e.key] = {{"error", err.what()}};
-    }
-  }
-  const double total = std::chrono::duration<double>(Clock::now() - start).count();
+  const int failed = run_experiments(
+      {{"a_throughput", [&] { return single([&] { return experiment_throughput(cfg); }); }},
+       {"b_stability", [&] { return experiment_stability(cfg); }},
+       {"c_gelu", [&] { return single([&] { return experiment_gelu(cfg); }); }},
+       {"d_layouts", [&] { return single([&] { return experiment_layouts(cfg); }); }},
+       {"e_threads", [&] { return experiment_threads(cfg); }},
+       {"f_memory", [&] { return single([&] { return experiment_memory(cfg); }); }}},
+      opts, "02", doc);
+  const double total = stopwatch.wall_seconds();
   doc["total_seconds"] = total;
-  set_allocator(nullptr);
-  std::cout << "\nDone in " << fixed(total, 1) << " s"
-            << (failed ? " — " + std::to_string(failed) + " experiment(s) did not run" : "")
-            << ".\n";
-  if (!opts.json_path.empty()) {
-    try {
-      write_json(opts.json_path, doc);
-      std::cout << "Wrote " << opts.json_path << "\n";
-    } catch (const std::exception& err) {
-      std::cerr << "lab02: could not write " << opts.json_path << ": " << err.what() << "\n";
-      return 1;
-    }
-  }
+  print_done(total, failed);
+  std::cout << "\n";
+  if (!opts.json_path.empty() && !write_json(cli.name, opts.json_path, doc)) return 1;
   return failed ? 1 : 0;
 }

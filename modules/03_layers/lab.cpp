@@ -18,25 +18,16 @@
 //   C  dropout            what training-mode Dropout costs next to eval mode (the identity)
 //   D  initialisation     the spread of activations through a 20-layer ReLU MLP, per init scheme
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <ctime>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <sstream>
 #include <string>
-#include <string_view>
-#include <thread>
-#include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "lab_support/lab_support.h"
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/registry.h"
@@ -46,80 +37,12 @@
 namespace {
 
 using namespace tinytorch;
-using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using namespace tinytorch::lab;  // the shared lab code: timing, tables, the command line
 using kernels::Tier;
 
-struct Options {
-  bool quick = false;
-  std::string json_path;
-  std::string only;  // experiment letters to run, e.g. "AB"; empty = all
-  int threads = 0;   // 0: the default (TINYTORCH_NUM_THREADS or all cores)
-};
-
-void print_usage(const char* argv0) {
-  std::cout << "usage: " << argv0 << " [--quick] [--json PATH] [--only LIST] [--threads N]\n"
-            << "  --quick      small sizes: finishes in a few seconds (smoke test)\n"
-            << "  --json PATH  also write every measured figure to PATH (JSON)\n"
-            << "  --only LIST  run only these experiments, e.g. --only AB (letters 0 A-D)\n"
-            << "  --threads N  threads for the GEMM and parallel loops (set_num_threads)\n";
-}
-
-struct Config {
-  bool quick;
-  int reps;    // timed repeats per measurement (the median is reported)
-  int warmup;  // untimed runs first
-};
-
-// A store to a volatile can never be optimised away: every measured result goes here.
-volatile double g_sink = 0;
+// A measured call's result is "used" by storing its first byte in the sink (see lab_support.h).
 void consume(const Tensor& t) {
   if (t.numel() > 0) g_sink = static_cast<double>(static_cast<const char*>(t.data_ptr())[0]);
-}
-
-// ── Timing ──────────────────────────────────────────────────────────────────────────────────
-// Warm-up runs, then `reps` timed runs; the median is reported. Variants that are compared are
-// timed round-robin (1, 2, 3, 1, 2, 3, ...) so that a burst of other work on the machine slows
-// all of them alike.
-struct Timing {
-  std::vector<double> samples;
-  double median = 0, min = 0, max = 0;
-};
-
-Timing summarise(std::vector<double> samples) {
-  Timing t;
-  t.samples = samples;
-  std::sort(samples.begin(), samples.end());
-  const size_t n = samples.size();
-  t.median = n % 2 == 1 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
-  t.min = samples.front();
-  t.max = samples.back();
-  return t;
-}
-
-std::vector<Timing> measure_round_robin(int warmup, int reps,
-                                        const std::vector<std::function<void()>>& bodies,
-                                        int64_t calls_per_body = 1) {
-  for (int i = 0; i < warmup; ++i) {
-    for (const auto& body : bodies) body();
-  }
-  std::vector<std::vector<double>> samples(bodies.size());
-  for (int i = 0; i < reps; ++i) {
-    for (size_t b = 0; b < bodies.size(); ++b) {
-      const auto t0 = Clock::now();
-      bodies[b]();
-      const auto t1 = Clock::now();
-      samples[b].push_back(std::chrono::duration<double>(t1 - t0).count() /
-                           static_cast<double>(calls_per_body));
-    }
-  }
-  std::vector<Timing> out;
-  for (auto& s : samples) out.push_back(summarise(std::move(s)));
-  return out;
-}
-
-json to_json(const Timing& t) {
-  return {{"median_s", t.median}, {"min_s", t.min}, {"max_s", t.max}, {"samples_s", t.samples}};
 }
 
 // ── Memory: what one call costs in tensor storage (from the tinytorch allocator) ────────────
@@ -146,34 +69,7 @@ json to_json(const MemDelta& m) {
           {"retained_bytes", m.retained}};
 }
 
-// ── Formatting ──────────────────────────────────────────────────────────────────────────────
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
-std::string human_time(double seconds) {
-  const double ns = seconds * 1e9;
-  auto sig3 = [](double v) { return fixed(v, v >= 100 ? 0 : v >= 10 ? 1 : 2); };
-  if (ns < 1e3) return sig3(ns) + " ns";
-  if (ns < 1e6) return sig3(ns / 1e3) + " µs";
-  if (ns < 1e9) return sig3(ns / 1e6) + " ms";
-  return sig3(ns / 1e9) + " s";
-}
-
-std::string human_bytes(double bytes) {
-  const double a = std::abs(bytes);
-  if (a < 1024) return fixed(bytes, 0) + " B";
-  if (a < 1024.0 * 1024) return fixed(bytes / 1024, 1) + " KiB";
-  if (a < 1024.0 * 1024 * 1024) return fixed(bytes / (1024.0 * 1024), 1) + " MiB";
-  return fixed(bytes / (1024.0 * 1024 * 1024), 2) + " GiB";
-}
-
-std::string ratio(double v) {
-  return fixed(v, v >= 100 ? 0 : v >= 10 ? 1 : 2) + "×";
-}
-
+// 1234567 → "1,234,567".
 std::string with_commas(int64_t v) {
   std::string s = std::to_string(v), out;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -181,101 +77,6 @@ std::string with_commas(int64_t v) {
     out += s[i];
   }
   return out;
-}
-
-std::string shape_str(IntArrayRef s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
-
-size_t display_width(std::string_view s) {
-  return static_cast<size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
-// A compact aligned table: first column left-aligned, the others right-aligned.
-class Table {
- public:
-  explicit Table(std::vector<std::string> header) : rows_{std::move(header)} {}
-  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-  void print() const {
-    std::vector<size_t> width(rows_.front().size(), 0);
-    for (const auto& row : rows_) {
-      for (size_t c = 0; c < row.size() && c < width.size(); ++c) {
-        width[c] = std::max(width[c], display_width(row[c]));
-      }
-    }
-    size_t total = 0;
-    for (size_t w : width) total += w + 2;
-    for (size_t r = 0; r < rows_.size(); ++r) {
-      std::string line = "  ";
-      for (size_t c = 0; c < width.size(); ++c) {
-        const std::string& cell = c < rows_[r].size() ? rows_[r][c] : std::string();
-        const std::string pad(width[c] - display_width(cell), ' ');
-        line += c == 0 ? cell + pad : pad + cell;
-        if (c + 1 < width.size()) line += "  ";
-      }
-      std::cout << line << "\n";
-      if (r == 0) {
-        std::string rule = "  ";
-        for (size_t i = 0; i + 2 < total; ++i) rule += "─";
-        std::cout << rule << "\n";
-      }
-    }
-  }
-
- private:
-  std::vector<std::vector<std::string>> rows_;
-};
-
-void heading(std::string_view id, std::string_view title, std::string_view what) {
-  std::cout << "\n━━ " << id << ". " << title << " ";
-  for (size_t i = display_width(title) + id.size() + 6; i < 96; ++i) std::cout << "━";
-  std::cout << "\n  " << what << "\n\n";
-}
-
-// The "what this means" line, word-wrapped.
-void meaning(const std::string& text) {
-  constexpr size_t kWidth = 96;
-  std::string line = "  → ", word;
-  size_t width = display_width(line);
-  std::cout << "\n";
-  auto flush_word = [&] {
-    if (word.empty()) return;
-    if (width + 1 + display_width(word) > kWidth && width > 4) {
-      std::cout << line << "\n";
-      line = "    ";
-      width = 4;
-    } else if (width > 4) {
-      line += ' ';
-      ++width;
-    }
-    line += word;
-    width += display_width(word);
-    word.clear();
-  };
-  for (char c : text) {
-    if (c == ' ' || c == '\n') {
-      flush_word();
-    } else {
-      word += c;
-    }
-  }
-  flush_word();
-  std::cout << line << "\n";
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
-    }
-  }
-  return "unknown";
 }
 
 // The course's reference MLP.
@@ -682,143 +483,62 @@ json experiment_init(const Config& cfg) {
   return {{"width", width}, {"depth", depth}, {"batch", batch}, {"results", out}};
 }
 
-void write_json_atomically(const std::string& path, const json& doc) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  fs::path tmp = target;
-  tmp += ".tmp";
-  try {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot open " + tmp.string() + " for writing");
-    out << doc.dump(2) << "\n";
-    out.close();
-    if (!out) throw std::runtime_error("writing " + tmp.string() + " failed");
-    fs::rename(tmp, target);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw;
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  const CommandLine cli{
+      .name = "lab03",
+      .only_help = "e.g. --only AB (letters 0 A-D)",
+      .threads_help = "threads for the GEMM and parallel loops (set_num_threads)"};
   Options opts;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--quick") {
-      opts.quick = true;
-    } else if (arg == "--only" && i + 1 < argc) {
-      opts.only = argv[++i];
-    } else if (arg == "--threads" && i + 1 < argc) {
-      opts.threads = std::atoi(argv[++i]);
-      if (opts.threads < 1) {
-        std::cerr << "lab03: --threads needs a positive number\n";
-        return 2;
-      }
-    } else if (arg == "--json" && i + 1 < argc) {
-      opts.json_path = argv[++i];
-    } else if (arg.rfind("--json=", 0) == 0) {
-      opts.json_path = std::string(arg.substr(7));
-    } else if (arg == "--help" || arg == "-h") {
-      print_usage(argv[0]);
-      return 0;
-    } else {
-      std::cerr << "lab03: unknown or incomplete argument '" << arg << "'\n";
-      print_usage(argv[0]);
-      return 2;
-    }
-  }
-  if (!opts.json_path.empty() && opts.json_path.back() == '/') {
-    std::cerr << "lab03: --json needs a file name, got a directory '" << opts.json_path << "'\n";
-    return 2;
-  }
+  if (const auto rc = parse_command_line(argc, argv, cli, opts)) return *rc;
   const Config cfg{opts.quick, opts.quick ? 5 : 11, opts.quick ? 1 : 2};
   if (opts.threads > 0) set_num_threads(opts.threads);
   const Tier initial_tier = kernels::tier();
-  const std::clock_t cpu_start = std::clock();
-  const auto start = Clock::now();
-  std::cout << "TinyTorch module 03 lab — what a layer costs, measured"
-            << (cfg.quick ? " (--quick: small sizes)" : "") << "\n"
-            << "  CPU: " << cpu_model() << ", " << std::thread::hardware_concurrency()
-            << " hardware threads; threads (get_num_threads): " << get_num_threads()
-            << "; compiler: " << __VERSION__
-#ifdef NDEBUG
-            << " (optimised, NDEBUG)"
-#endif
-            << "\n  Each time is the median of " << cfg.reps << " runs after " << cfg.warmup
+  const Stopwatch stopwatch;
+  print_title("TinyTorch module 03 lab — what a layer costs, measured",
+              cfg.quick ? " (--quick: small sizes)" : "",
+              "; threads (get_num_threads): " + std::to_string(get_num_threads()));
+  std::cout << "  Each time is the median of " << cfg.reps << " runs after " << cfg.warmup
             << " warm-up run(s) (5 after 1 for the largest reference-tier GEMMs); timings vary "
                "between runs "
                "and machines.\n";
 
+  json machine = machine_json();
+  machine["gemm_threads"] = get_num_threads();
   json doc = {{"lab", "03_layers"},
               {"quick", cfg.quick},
               {"repeats", cfg.reps},
               {"warmup", cfg.warmup},
-              {"machine",
-               {{"cpu", cpu_model()},
-                {"hardware_threads", std::thread::hardware_concurrency()},
-                {"gemm_threads", get_num_threads()},
-                {"compiler", __VERSION__}}}};
-  struct Experiment {
-    const char* key;
-    std::function<json()> run;
-  };
-  const std::vector<Experiment> experiments = {
+              {"machine", machine}};
+  std::vector<Experiment> experiments = {
       {"0_model", [&] { return experiment_model(cfg); }},
       {"a_fused_linear", [&] { return experiment_fused(cfg); }},
       {"b_batch_size", [&] { return experiment_batch(cfg); }},
       {"c_dropout", [&] { return experiment_dropout(cfg); }},
       {"d_init_depth", [&] { return experiment_init(cfg); }},
   };
-  int failed = 0;
-  for (const auto& e : experiments) {
-    const char letter = static_cast<char>(std::toupper(static_cast<unsigned char>(e.key[0])));
-    if (!opts.only.empty() && opts.only.find(letter) == std::string::npos &&
-        opts.only.find(static_cast<char>(std::tolower(letter))) == std::string::npos) {
-      continue;
-    }
-    try {
-      doc["experiments"][e.key] = e.run();
-    } catch (const NotImplementedError& err) {
-      ++failed;
-      std::cout << "\n  ✗ skipped — part of the framework is not written yet:\n    " << err.what()
-                << "\n    (run `./tito test --module 03` to see which parts still fail)\n";
-      doc["experiments"][e.key] = {{"error", err.what()}};
-    } catch (const std::exception& err) {
-      ++failed;
-      std::cout << "\n  ✗ failed: " << err.what() << "\n";
-      doc["experiments"][e.key] = {{"error", err.what()}};
-    }
-    kernels::set_tier(initial_tier);
+  // The experiments switch the kernel tier (reference vs fast); each starts from the tier the run
+  // began with.
+  for (auto& e : experiments) {
+    e.run = [run = std::move(e.run), initial_tier] {
+      kernels::set_tier(initial_tier);
+      return run();
+    };
   }
-  const double total = std::chrono::duration<double>(Clock::now() - start).count();
-  const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  const int failed = run_experiments(experiments, opts, "03", doc);
+  const double total = stopwatch.wall_seconds();
+  const double cpu = stopwatch.cpu_seconds();
   doc["total_seconds"] = total;
   doc["cpu_seconds"] = cpu;
   doc["threads"] = get_num_threads();
-  std::cout << "\nDone in " << fixed(total, 1) << " s"
-            << (failed ? " — " + std::to_string(failed) + " experiment(s) did not run" : "") << ".";
-  // On one thread, CPU time ≈ wall time unless other programs took turns on our core.
-  if (get_num_threads() == 1 && total >= 1.0) {
-    std::cout << " The lab (one thread) was on a CPU for " << fixed(100 * cpu / total, 0)
-              << "% of that time"
-              << (cpu < 0.9 * total ? ": other programs competed for the CPU, so times are "
-                                      "inflated and noisier than usual."
-                                    : ".");
+  print_done(total, failed);
+  if (get_num_threads() == 1) {
+    print_cpu_share(total, cpu);
   } else {
     std::cout << " CPU time " << fixed(cpu, 1) << " s over " << get_num_threads() << " thread(s).";
   }
   std::cout << "\n";
-  if (!opts.json_path.empty()) {
-    try {
-      write_json_atomically(opts.json_path, doc);
-      std::cout << "Wrote " << opts.json_path << "\n";
-    } catch (const std::exception& err) {
-      std::cerr << "lab03: could not write " << opts.json_path << ": " << err.what() << "\n";
-      return 1;
-    }
-  }
+  if (!opts.json_path.empty() && !write_json(cli.name, opts.json_path, doc)) return 1;
   return failed ? 1 : 0;
 }

@@ -19,304 +19,48 @@
 //   E  finite differences    numerical vs analytical gradient error as eps shrinks, float32 vs
 //                            float64
 #include <algorithm>
-#include <atomic>
-#include <cctype>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
-#include <ctime>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <limits>
 #include <map>
-#include <memory>
-#include <new>
 #include <set>
 #include <string>
-#include <string_view>
-#include <thread>
-#include <unordered_map>
-#include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "lab_support/heap_counter.h"
+#include "lab_support/lab_support.h"
 #include "tinytorch/autograd/engine.h"
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/autograd/gradcheck.h"
 #include "tinytorch/autograd/node.h"
-#include "tinytorch/core/caching_allocator.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/registry.h"
 #include "tinytorch/nn/functional.h"
 #include "tinytorch/tinytorch.h"
 
-// ── Counting C++ heap allocations ───────────────────────────────────────────────────────────
-// Tensor BYTES come from tinytorch's Allocator, which keeps statistics. Recording a graph node
-// allocates no tensor bytes, but it is not free: the node, its edges, its saved tensors' handles
-// and the output's AutogradMeta live on the ordinary C++ heap. To count those too, this program
-// replaces the global operator new/delete (allowed by the C++ standard), as module 01's lab does.
-namespace {
-std::atomic<int64_t> g_heap_allocs{0};
-std::atomic<int64_t> g_heap_bytes{0};
-}  // namespace
-
-// (noinline: once inlined, GCC's -Wmismatched-new-delete would see free() of a pointer that
-// came from operator new and warn, not knowing that our operator new is malloc underneath.)
-[[gnu::noinline]] void* operator new(std::size_t n) {
-  g_heap_allocs.fetch_add(1, std::memory_order_relaxed);
-  g_heap_bytes.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept {
-  std::free(p);
-}
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-
 namespace {
 
 using namespace tinytorch;
-using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using namespace tinytorch::lab;  // the shared lab code: timing, tables, the command line
 using autograd::Node;
 
-// ── Options ─────────────────────────────────────────────────────────────────────────────────
-struct Options {
-  bool quick = false;
-  std::string json_path;
-  std::string only;  // experiment letters to run, e.g. "CE"; empty = all
-};
-
-void print_usage(const char* argv0) {
-  std::cout << "usage: " << argv0 << " [--quick] [--json PATH] [--only LIST]\n"
-            << "  --quick      small sizes: finishes in a few seconds (smoke test)\n"
-            << "  --json PATH  also write every measured figure to PATH (JSON)\n"
-            << "  --only LIST  run only these experiments, e.g. --only CE (letters 0 A-E)\n";
-}
-
-// ── Keeping the optimiser honest ────────────────────────────────────────────────────────────
-volatile double g_sink = 0;
-void consume(double v) {
-  g_sink = v;
-}
-
-// ── Timing ──────────────────────────────────────────────────────────────────────────────────
-// The clock is the CPU time of this thread (CLOCK_THREAD_CPUTIME_ID), not the wall clock. On a
-// shared machine the wall clock also counts the time other programs held the core — for a
-// 2-millisecond measurement that can be several times the work itself — while the thread's CPU
-// time counts only the time our code ran. (Caches and memory bandwidth are still shared, so
-// results still vary a little.) This is only right while every op runs on this one thread, so
-// the lab sets tinytorch to one thread; if TINYTORCH_NUM_THREADS asks for more, it falls back
-// to the wall clock and says so.
-//
-// Each variant runs `warmup` times untimed, then `reps` times timed, ROUND-ROBIN with the
-// variants it is compared with; we report the median. Times are seconds per call (divided by
-// `calls_per_body` when a body repeats a short operation many times).
-bool g_use_cpu_clock = true;
-
-double now_seconds() {
-  if (g_use_cpu_clock) {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-  }
-  return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
-}
-
-struct Timing {
-  std::vector<double> samples;
-  double median = 0, min = 0, max = 0;
-};
-
-Timing summarise(std::vector<double> samples) {
-  Timing t;
-  t.samples = samples;
-  std::sort(samples.begin(), samples.end());
-  const size_t n = samples.size();
-  t.median = n % 2 == 1 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
-  t.min = samples.front();
-  t.max = samples.back();
-  return t;
-}
-
-std::vector<Timing> measure_round_robin(int warmup, int reps,
-                                        const std::vector<std::function<void()>>& bodies,
-                                        int64_t calls_per_body = 1) {
-  for (int i = 0; i < warmup; ++i) {
-    for (const auto& body : bodies) body();
-  }
-  std::vector<std::vector<double>> samples(bodies.size());
-  for (int i = 0; i < reps; ++i) {
-    for (size_t b = 0; b < bodies.size(); ++b) {
-      const double t0 = now_seconds();
-      bodies[b]();
-      const double t1 = now_seconds();
-      samples[b].push_back((t1 - t0) / static_cast<double>(calls_per_body));
-    }
-  }
-  std::vector<Timing> out;
-  out.reserve(samples.size());
-  for (auto& s : samples) out.push_back(summarise(std::move(s)));
-  return out;
-}
-
-json to_json(const Timing& t) {
-  return {{"median_s", t.median}, {"min_s", t.min}, {"max_s", t.max}, {"samples_s", t.samples}};
-}
-
-// Heap allocations (operator new calls) made by one call of f.
+// Heap allocations (operator new calls, counted by lab_support/heap_counter.h) made by one call
+// of f: recording a graph node allocates no tensor bytes, but the node, its edges, its saved
+// tensors' handles and the output's AutogradMeta live on the ordinary C++ heap.
 template <typename F>
 int64_t count_heap_allocs(F&& f) {
-  const int64_t h0 = g_heap_allocs.load();
+  const int64_t h0 = heap_allocations();
   f();
-  return g_heap_allocs.load() - h0;
-}
-
-// ── Formatting ──────────────────────────────────────────────────────────────────────────────
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
-std::string sci(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.1e", v);
-  return buf;
-}
-
-std::string human_time(double seconds) {
-  const double ns = seconds * 1e9;
-  auto sig3 = [](double v) { return fixed(v, v >= 100 ? 0 : v >= 10 ? 1 : 2); };
-  if (ns < 1e3) return sig3(ns) + " ns";
-  if (ns < 1e6) return sig3(ns / 1e3) + " µs";
-  if (ns < 1e9) return sig3(ns / 1e6) + " ms";
-  return sig3(ns / 1e9) + " s";
+  return heap_allocations() - h0;
 }
 
 // A difference of two medians can come out negative when the true difference is below the noise.
 std::string signed_time(double seconds) {
   return (seconds < 0 ? "−" : "+") + human_time(std::abs(seconds));
 }
-
-std::string human_bytes(double bytes) {
-  const double a = std::abs(bytes);
-  if (a < 1024) return fixed(bytes, 0) + " B";
-  if (a < 1024.0 * 1024) return fixed(bytes / 1024, 1) + " KiB";
-  if (a < 1024.0 * 1024 * 1024) return fixed(bytes / (1024.0 * 1024), 2) + " MiB";
-  return fixed(bytes / (1024.0 * 1024 * 1024), 2) + " GiB";
-}
-
-std::string ratio(double v) {
-  return fixed(v, v >= 100 ? 0 : v >= 10 ? 1 : 2) + "×";
-}
-
-std::string shape_str(IntArrayRef s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
-
-size_t display_width(std::string_view s) {
-  return static_cast<size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
-class Table {
- public:
-  explicit Table(std::vector<std::string> header) : rows_{std::move(header)} {}
-  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-
-  void print() const {
-    std::vector<size_t> width(rows_.front().size(), 0);
-    for (const auto& row : rows_) {
-      for (size_t c = 0; c < row.size() && c < width.size(); ++c) {
-        width[c] = std::max(width[c], display_width(row[c]));
-      }
-    }
-    size_t total = 0;
-    for (size_t w : width) total += w + 2;
-    for (size_t r = 0; r < rows_.size(); ++r) {
-      std::string line = "  ";
-      for (size_t c = 0; c < width.size(); ++c) {
-        const std::string& cell = c < rows_[r].size() ? rows_[r][c] : std::string();
-        const std::string pad(width[c] - display_width(cell), ' ');
-        line += c == 0 ? cell + pad : pad + cell;
-        if (c + 1 < width.size()) line += "  ";
-      }
-      std::cout << line << "\n";
-      if (r == 0) {
-        std::string rule = "  ";
-        for (size_t i = 0; i + 2 < total; ++i) rule += "─";
-        std::cout << rule << "\n";
-      }
-    }
-  }
-
- private:
-  std::vector<std::vector<std::string>> rows_;
-};
-
-void heading(std::string_view id, std::string_view title, std::string_view what) {
-  std::cout << "\n━━ " << id << ". " << title << " ";
-  for (size_t i = display_width(title) + id.size() + 6; i < 96; ++i) std::cout << "━";
-  std::cout << "\n  " << what << "\n\n";
-}
-
-void meaning(const std::string& text) {
-  constexpr size_t kWidth = 96;
-  std::string line = "  → ", word;
-  size_t width = display_width(line);
-  std::cout << "\n";
-  auto flush_word = [&] {
-    if (word.empty()) return;
-    if (width + 1 + display_width(word) > kWidth && width > 4) {
-      std::cout << line << "\n";
-      line = "    ";
-      width = 4;
-    } else if (width > 4) {
-      line += ' ';
-      ++width;
-    }
-    line += word;
-    width += display_width(word);
-    word.clear();
-  };
-  for (char c : text) {
-    if (c == ' ' || c == '\n') {
-      flush_word();
-    } else {
-      word += c;
-    }
-  }
-  flush_word();
-  std::cout << line << "\n";
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
-    }
-  }
-  return "unknown";
-}
-
-struct Config {
-  bool quick;
-  int reps;
-  int warmup;
-};
 
 // Random float32/float64 tensors from a fixed seed.
 Tensor randn_scaled(std::vector<int64_t> shape, double scale, ScalarType dtype, Generator& gen) {
@@ -746,7 +490,8 @@ json experiment_memory(const Config& cfg) {
   const MemRow a = measure_mlp(sizes, 64, false);
   const MemRow b = measure_mlp(sizes, 64, true);
   auto row = [&](const std::string& name, int64_t va, int64_t vb) {
-    table.add({name, human_bytes(static_cast<double>(va)), human_bytes(static_cast<double>(vb))});
+    table.add(
+        {name, human_bytes(static_cast<double>(va), 2), human_bytes(static_cast<double>(vb), 2)});
   };
   row("parameters (for scale)", a.params, b.params);
   row("data: x [64, 784], labels, one-hot (for scale)", a.data, b.data);
@@ -767,9 +512,10 @@ json experiment_memory(const Config& cfg) {
   const int64_t expect_a = pre + post + loss_a;
   const int64_t expect_b = post + batch * 10 * 4;  // relu saves its OUTPUT = the next input;
                                                    // log_softmax saves its output [64, 10]
-  std::cout << "\n  counted by hand: module-01 form " << human_bytes(static_cast<double>(expect_a))
+  std::cout << "\n  counted by hand: module-01 form "
+            << human_bytes(static_cast<double>(expect_a), 2)
             << " (pre- and post-activations + the loss's two [64, 10]),\n"
-            << "                   fused form     " << human_bytes(static_cast<double>(expect_b))
+            << "                   fused form     " << human_bytes(static_cast<double>(expect_b), 2)
             << " (post-activations only + log-probabilities [64, 10]) + small terms\n";
 
   // Batch scaling.
@@ -782,22 +528,22 @@ json experiment_memory(const Config& cfg) {
     const MemRow ra = measure_mlp(sizes, bsz, false);
     const MemRow rb = measure_mlp(sizes, bsz, true);
     const double bd = static_cast<double>(bsz);
-    scale.add({std::to_string(bsz), human_bytes(static_cast<double>(ra.graph_kept)),
-               human_bytes(static_cast<double>(ra.graph_kept) / bd),
-               human_bytes(static_cast<double>(rb.graph_kept)),
-               human_bytes(static_cast<double>(rb.graph_kept) / bd),
+    scale.add({std::to_string(bsz), human_bytes(static_cast<double>(ra.graph_kept), 2),
+               human_bytes(static_cast<double>(ra.graph_kept) / bd, 2),
+               human_bytes(static_cast<double>(rb.graph_kept), 2),
+               human_bytes(static_cast<double>(rb.graph_kept) / bd, 2),
                ratio(static_cast<double>(rb.graph_kept) / static_cast<double>(rb.params))});
     scaling.push_back({{"batch", bsz}, {"module01", to_json(ra)}, {"fused", to_json(rb)}});
   }
   std::cout << "\n";
   scale.print();
-  meaning("The graph keeps " + human_bytes(static_cast<double>(a.graph_kept)) +
-          " (module-01 form) / " + human_bytes(static_cast<double>(b.graph_kept)) +
+  meaning("The graph keeps " + human_bytes(static_cast<double>(a.graph_kept), 2) +
+          " (module-01 form) / " + human_bytes(static_cast<double>(b.graph_kept), 2) +
           " (fused) of activations alive between forward and backward — memory that inference "
           "under NoGradGuard never holds (it keeps only the loss). backward() without "
           "retain_graph frees them as it goes: what is left is the gradients, one per parameter "
           "(" +
-          human_bytes(static_cast<double>(a.after_backward)) +
+          human_bytes(static_cast<double>(a.after_backward), 2) +
           "). With retain_graph the activations stay too. The fused form keeps less because "
           "relu saves its output — the same tensor the next layer saves as its input — while "
           "clamp saves its input, a second tensor per layer. Activations grow with the batch; "
@@ -928,7 +674,7 @@ json experiment_eps(const Config& /*cfg*/) {
       at_default32 = e32;
       at_default64 = e64;
     }
-    table.add({sci(eps), sci(e32), sci(e64)});
+    table.add({sci(eps, 1), sci(e32, 1), sci(e64, 1)});
     out.push_back({{"eps", eps}, {"float32_rel_error", e32}, {"float64_rel_error", e64}});
   }
   table.print();
@@ -936,12 +682,12 @@ json experiment_eps(const Config& /*cfg*/) {
   const double u64 = std::numeric_limits<double>::epsilon() / 2;
   std::cout << "\n  theory: truncation error ≈ eps²·|f'''|/6 falls with eps, rounding error ≈ "
                "u·|f|/eps grows;\n  they cross near eps ≈ u^(1/3): "
-            << sci(std::cbrt(u32)) << " for float32 (u = " << sci(u32) << "), "
-            << sci(std::cbrt(u64)) << " for float64 (u = " << sci(u64) << ")\n";
-  meaning("float64 reaches " + sci(best64) + " (at eps = " + sci(eps64) + "); float32 at best " +
-          sci(best32) + " (at eps = " + sci(eps32) + "). At gradcheck's eps = 1e-6 float64 is " +
-          sci(at_default64) + " off — far inside atol 1e-5 + rtol 1e-3 — while float32 is " +
-          sci(at_default32) +
+            << sci(std::cbrt(u32), 1) << " for float32 (u = " << sci(u32, 1) << "), "
+            << sci(std::cbrt(u64), 1) << " for float64 (u = " << sci(u64, 1) << ")\n";
+  meaning("float64 reaches " + sci(best64, 1) + " (at eps = " + sci(eps64, 1) +
+          "); float32 at best " + sci(best32, 1) + " (at eps = " + sci(eps32, 1) +
+          "). At gradcheck's eps = 1e-6 float64 is " + sci(at_default64, 1) +
+          " off — far inside atol 1e-5 + rtol 1e-3 — while float32 is " + sci(at_default32, 1) +
           " off: its rounding noise, divided by 2·eps, swamps the difference. A float32 "
           "gradcheck would either fail correct formulas or need tolerances loose enough to pass "
           "wrong ones.");
@@ -951,79 +697,37 @@ json experiment_eps(const Config& /*cfg*/) {
           {"best_float64", {{"eps", eps64}, {"rel_error", best64}}}};
 }
 
-// ── main ────────────────────────────────────────────────────────────────────────────────────
-void write_json_atomically(const std::string& path, const json& doc) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  fs::path tmp = target;
-  tmp += ".tmp";
-  try {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot open " + tmp.string() + " for writing");
-    out << doc.dump(2) << "\n";
-    out.close();
-    if (!out) throw std::runtime_error("writing " + tmp.string() + " failed");
-    fs::rename(tmp, target);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw;
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  const CommandLine cli{.name = "lab05", .only_help = "e.g. --only CE (letters 0 A-E)"};
   Options opts;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--quick") {
-      opts.quick = true;
-    } else if (arg == "--only" && i + 1 < argc) {
-      opts.only = argv[++i];
-    } else if (arg == "--json" && i + 1 < argc) {
-      opts.json_path = argv[++i];
-    } else if (arg.rfind("--json=", 0) == 0) {
-      opts.json_path = std::string(arg.substr(7));
-    } else if (arg == "--help" || arg == "-h") {
-      print_usage(argv[0]);
-      return 0;
-    } else {
-      std::cerr << "lab05: unknown or incomplete argument '" << arg << "'\n";
-      print_usage(argv[0]);
-      return 2;
-    }
-  }
-  if (!opts.json_path.empty() && opts.json_path.back() == '/') {
-    std::cerr << "lab05: --json needs a file name, got a directory '" << opts.json_path << "'\n";
-    return 2;
-  }
+  if (const auto rc = parse_command_line(argc, argv, cli, opts)) return *rc;
 
   const Config cfg{opts.quick, opts.quick ? 5 : 11, opts.quick ? 1 : 2};
   manual_seed(0);
   // One thread, unless TINYTORCH_NUM_THREADS says otherwise: the lab compares costs within one
   // run, and a multi-threaded matmul on a busy machine makes those comparisons noisy.
   if (std::getenv("TINYTORCH_NUM_THREADS") == nullptr) set_num_threads(1);
-  g_use_cpu_clock = get_num_threads() == 1;
-  const std::clock_t cpu_start = std::clock();
+  // The clock is the CPU time of this thread (CLOCK_THREAD_CPUTIME_ID), not the wall clock. On a
+  // shared machine the wall clock also counts the time other programs held the core — for a
+  // 2-millisecond measurement that can be several times the work itself — while the thread's CPU
+  // time counts only the time our code ran. (Caches and memory bandwidth are still shared, so
+  // results still vary a little.) This is only right while every op runs on this one thread; if
+  // TINYTORCH_NUM_THREADS asks for more, the lab falls back to the wall clock and says so.
+  use_thread_cpu_clock(get_num_threads() == 1);
+  const Stopwatch stopwatch;
   // Tensors come from a caching allocator (freed blocks are reused), as in module 01's lab, so
   // timings show the work and not the operating system's page faults; its statistics still count
   // live bytes exactly as tensors asked for them, which is what experiment C reads.
-  CPUAllocator plain;
-  CachingAllocator cache(&plain);
-  set_allocator(&cache);
+  const LabAllocator allocator(/*plain_only=*/false);
   const char* env = std::getenv("TINYTORCH_KERNELS");
   const std::string kernels_env = env ? env : "(unset)";
   const bool fast = kernels::tier() == kernels::Tier::kFast && kernels::fast_kernels().sgemm;
-  const auto start = Clock::now();
-  std::cout << "TinyTorch module 05 lab — automatic differentiation, measured"
-            << (cfg.quick ? " (--quick: small sizes)" : "") << "\n"
-            << "  CPU: " << cpu_model() << ", " << std::thread::hardware_concurrency()
-            << " hardware threads; compiler: " << __VERSION__
-#ifdef NDEBUG
-            << " (optimised, NDEBUG)"
-#endif
-            << "\n  Times: " << (g_use_cpu_clock ? "CPU time of the lab's thread" : "wall clock")
+  print_title("TinyTorch module 05 lab — automatic differentiation, measured",
+              cfg.quick ? " (--quick: small sizes)" : "");
+  std::cout << "  Times: "
+            << (using_thread_cpu_clock() ? "CPU time of the lab's thread" : "wall clock")
             << ", the median of " << cfg.reps << " runs after " << cfg.warmup
             << " warm-up run(s) unless said otherwise;\n  they vary between runs and machines.\n"
             << "  Matmul kernels: " << (fast ? "fast tier (module 18)" : "reference tier")
@@ -1037,57 +741,27 @@ int main(int argc, char** argv) {
               {"kernels_env", kernels_env},
               {"fast_matmul", fast},
               {"threads", get_num_threads()},
-              {"clock", g_use_cpu_clock ? "thread_cpu_time" : "wall"},
-              {"machine",
-               {{"cpu", cpu_model()},
-                {"hardware_threads", std::thread::hardware_concurrency()},
-                {"compiler", __VERSION__}}}};
-  struct Experiment {
-    const char* key;
-    std::function<json()> run;
-  };
-  const std::vector<Experiment> experiments = {
-      {"0_graph", [] { return tour(); }},
-      {"a_overhead", [&] { return experiment_overhead(cfg); }},
-      {"b_backward", [&] { return experiment_backward(cfg); }},
-      {"c_memory", [&] { return experiment_memory(cfg); }},
-      {"d_gradcheck", [&] { return experiment_gradcheck(cfg); }},
-      {"e_eps", [&] { return experiment_eps(cfg); }},
-  };
-  int failed = 0;
-  for (const auto& e : experiments) {
-    const char letter = static_cast<char>(std::toupper(static_cast<unsigned char>(e.key[0])));
-    if (!opts.only.empty() && opts.only.find(letter) == std::string::npos &&
-        opts.only.find(static_cast<char>(std::tolower(letter))) == std::string::npos) {
-      continue;
-    }
-    try {
-      doc["experiments"][e.key] = e.run();
-    } catch (const NotImplementedError& err) {
-      ++failed;
-      std::cout << "\n  ✗ skipped — part of the course is not written yet:\n    " << err.what()
-                << "\n    (run `./tito test --module 05` to see which parts still fail)\n";
-      doc["experiments"][e.key] = {{"error", err.what()}};
-    } catch (const std::exception& err) {
-      ++failed;
-      std::cout << "\n  ✗ failed: " << err.what() << "\n";
-      doc["experiments"][e.key] = {{"error", err.what()}};
-    }
-  }
-  const double total = std::chrono::duration<double>(Clock::now() - start).count();
-  const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+              {"clock", using_thread_cpu_clock() ? "thread_cpu_time" : "wall"},
+              {"machine", machine_json()}};
+  const int failed = run_experiments({{"0_graph", [] { return tour(); }},
+                                      {"a_overhead", [&] { return experiment_overhead(cfg); }},
+                                      {"b_backward", [&] { return experiment_backward(cfg); }},
+                                      {"c_memory", [&] { return experiment_memory(cfg); }},
+                                      {"d_gradcheck", [&] { return experiment_gradcheck(cfg); }},
+                                      {"e_eps", [&] { return experiment_eps(cfg); }}},
+                                     opts, "05", doc);
+  const double total = stopwatch.wall_seconds();
+  const double cpu = stopwatch.cpu_seconds();
   doc["total_seconds"] = total;
   doc["cpu_seconds"] = cpu;
-  set_allocator(nullptr);
-  std::cout << "\nDone in " << fixed(total, 1) << " s"
-            << (failed ? " — " + std::to_string(failed) + " experiment(s) did not run" : "") << ".";
+  print_done(total, failed);
   // CPU time over wall time: below ~90%, other programs competed for the CPU. The measured
-  // times are this thread's CPU time (when g_use_cpu_clock), which leaves out the time the
-  // others held the core — but they still shared its caches and memory bandwidth.
+  // times are this thread's CPU time (when using_thread_cpu_clock()), which leaves out the time
+  // the others held the core — but they still shared its caches and memory bandwidth.
   if (total >= 1.0) {
     std::cout << " The lab ran on a CPU for " << fixed(100 * cpu / total, 0) << "% of that time";
     if (cpu < 0.9 * total) {
-      std::cout << (g_use_cpu_clock
+      std::cout << (using_thread_cpu_clock()
                         ? ": other programs competed for the CPU (the times above count only "
                           "the lab's own CPU time, but caches and memory were shared, so expect "
                           "more spread than usual)."
@@ -1098,14 +772,6 @@ int main(int argc, char** argv) {
     }
   }
   std::cout << "\n";
-  if (!opts.json_path.empty()) {
-    try {
-      write_json_atomically(opts.json_path, doc);
-      std::cout << "Wrote " << opts.json_path << "\n";
-    } catch (const std::exception& err) {
-      std::cerr << "lab05: could not write " << opts.json_path << ": " << err.what() << "\n";
-      return 1;
-    }
-  }
+  if (!opts.json_path.empty() && !write_json(cli.name, opts.json_path, doc)) return 1;
   return failed ? 1 : 0;
 }

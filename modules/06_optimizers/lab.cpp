@@ -17,28 +17,17 @@
 //                            closed form
 //   E  gradient clipping     what clip_grad_norm_ costs next to a step, and how often it clips
 #include <algorithm>
-#include <cctype>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <ctime>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
 #include <numbers>
 #include <string>
-#include <string_view>
-#include <thread>
-#include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "lab_support/lab_support.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/nn/nn.h"
 #include "tinytorch/nn/utils/clip_grad.h"
@@ -48,187 +37,7 @@
 namespace {
 
 using namespace tinytorch;
-using json = nlohmann::json;
-using Clock = std::chrono::steady_clock;
-
-// ── Options ─────────────────────────────────────────────────────────────────────────────────
-struct Options {
-  bool quick = false;
-  std::string json_path;
-  std::string only;  // experiment letters to run, e.g. "BD"; empty = all
-};
-
-void print_usage(const char* argv0) {
-  std::cout << "usage: " << argv0 << " [--quick] [--json PATH] [--only LIST]\n"
-            << "  --quick      fewer repeats and steps: finishes in a few seconds (smoke test)\n"
-            << "  --json PATH  also write every measured figure to PATH (JSON)\n"
-            << "  --only LIST  run only these experiments, e.g. --only BD (letters 0 A-E)\n";
-}
-
-struct Config {
-  bool quick;
-  int reps;    // timed repeats per measurement (the median is reported)
-  int warmup;  // untimed runs first
-};
-
-// A store to a volatile object can never be optimised away: measured results go here.
-volatile double g_sink = 0;
-
-// ── Timing ──────────────────────────────────────────────────────────────────────────────────
-// Variants that are compared are timed ROUND-ROBIN (1, 2, 3, 1, 2, 3, ...), so a burst of other
-// work on the machine slows all of them alike; each reports the median of its repeats.
-struct Timing {
-  double median = 0, min = 0, max = 0;
-};
-
-std::vector<Timing> measure_round_robin(int warmup, int reps,
-                                        const std::vector<std::function<void()>>& bodies) {
-  for (int i = 0; i < warmup; ++i) {
-    for (const auto& body : bodies) body();
-  }
-  std::vector<std::vector<double>> samples(bodies.size());
-  for (int i = 0; i < reps; ++i) {
-    for (size_t b = 0; b < bodies.size(); ++b) {
-      const auto t0 = Clock::now();
-      bodies[b]();
-      samples[b].push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-    }
-  }
-  std::vector<Timing> out;
-  for (auto& s : samples) {
-    std::sort(s.begin(), s.end());
-    const size_t n = s.size();
-    out.push_back({n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]), s.front(), s.back()});
-  }
-  return out;
-}
-
-json to_json(const Timing& t) {
-  return {{"median_s", t.median}, {"min_s", t.min}, {"max_s", t.max}};
-}
-
-// ── Formatting ──────────────────────────────────────────────────────────────────────────────
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
-std::string sci(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2e", v);
-  return buf;
-}
-
-std::string human_time(double seconds) {
-  const double ns = seconds * 1e9;
-  auto sig3 = [](double v) { return fixed(v, v >= 100 ? 0 : v >= 10 ? 1 : 2); };
-  if (ns < 1e3) return sig3(ns) + " ns";
-  if (ns < 1e6) return sig3(ns / 1e3) + " µs";
-  if (ns < 1e9) return sig3(ns / 1e6) + " ms";
-  return sig3(ns / 1e9) + " s";
-}
-
-std::string human_bytes(double bytes) {
-  const double a = std::abs(bytes);
-  if (a < 1024) return fixed(bytes, 0) + " B";
-  if (a < 1024.0 * 1024) return fixed(bytes / 1024, 1) + " KiB";
-  if (a < 1024.0 * 1024 * 1024) return fixed(bytes / (1024.0 * 1024), 2) + " MiB";
-  return fixed(bytes / (1024.0 * 1024 * 1024), 2) + " GiB";
-}
-
-std::string ratio(double v) {
-  return fixed(v, v >= 100 ? 0 : v >= 10 ? 1 : 2) + "×";
-}
-
-size_t display_width(std::string_view s) {
-  return static_cast<size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
-// A compact aligned table: first column left-aligned, the others right-aligned.
-class Table {
- public:
-  explicit Table(std::vector<std::string> header) : rows_{std::move(header)} {}
-  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
-  void print() const {
-    std::vector<size_t> width(rows_.front().size(), 0);
-    for (const auto& row : rows_) {
-      for (size_t c = 0; c < row.size() && c < width.size(); ++c) {
-        width[c] = std::max(width[c], display_width(row[c]));
-      }
-    }
-    size_t total = 0;
-    for (size_t w : width) total += w + 2;
-    for (size_t r = 0; r < rows_.size(); ++r) {
-      std::string line = "  ";
-      for (size_t c = 0; c < width.size(); ++c) {
-        const std::string& cell = c < rows_[r].size() ? rows_[r][c] : std::string();
-        const std::string pad(width[c] - display_width(cell), ' ');
-        line += c == 0 ? cell + pad : pad + cell;
-        if (c + 1 < width.size()) line += "  ";
-      }
-      std::cout << line << "\n";
-      if (r == 0) {
-        std::string rule = "  ";
-        for (size_t i = 0; i + 2 < total; ++i) rule += "─";
-        std::cout << rule << "\n";
-      }
-    }
-  }
-
- private:
-  std::vector<std::vector<std::string>> rows_;
-};
-
-void heading(std::string_view id, std::string_view title, std::string_view what) {
-  std::cout << "\n━━ " << id << ". " << title << " ";
-  for (size_t i = display_width(title) + id.size() + 6; i < 96; ++i) std::cout << "━";
-  std::cout << "\n  " << what << "\n\n";
-}
-
-// The "what this means" paragraph, word-wrapped.
-void meaning(const std::string& text) {
-  constexpr size_t kWidth = 96;
-  std::string line = "  → ", word;
-  size_t width = display_width(line);
-  std::cout << "\n";
-  auto flush_word = [&] {
-    if (word.empty()) return;
-    if (width + 1 + display_width(word) > kWidth && width > 4) {
-      std::cout << line << "\n";
-      line = "    ";
-      width = 4;
-    } else if (width > 4) {
-      line += ' ';
-      ++width;
-    }
-    line += word;
-    width += display_width(word);
-    word.clear();
-  };
-  for (char c : text) {
-    if (c == ' ' || c == '\n') {
-      flush_word();
-    } else {
-      word += c;
-    }
-  }
-  flush_word();
-  std::cout << line << "\n";
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
-    }
-  }
-  return "unknown";
-}
+using namespace tinytorch::lab;  // the shared lab code: timing, tables, the command line
 
 // ── The optimizers compared throughout ──────────────────────────────────────────────────────
 // Each configuration: a name, how many bytes of memory one update of one float32 element reads
@@ -324,8 +133,8 @@ json experiment_memory(const std::vector<OptimizerConfig>& configs) {
     const int64_t state = alloc->stats().live_bytes - before;
     const double per_param = static_cast<double>(state) / static_cast<double>(n);
     const double total = static_cast<double>(2 * 4 * n + state);
-    table.add({c.name, human_bytes(static_cast<double>(state)), fixed(per_param, 2),
-               human_bytes(total), ratio(total / static_cast<double>(4 * n))});
+    table.add({c.name, human_bytes(static_cast<double>(state), 2), fixed(per_param, 2),
+               human_bytes(total, 2), ratio(total / static_cast<double>(4 * n))});
     out.push_back({{"optimizer", c.name},
                    {"state_bytes", state},
                    {"bytes_per_param", per_param},
@@ -409,7 +218,7 @@ json experiment_step(const Config& cfg, const std::vector<OptimizerConfig>& conf
     const Timing all = measure_round_robin(cfg.warmup, cfg.reps, {[&] { opt->step(); }})[0];
     const double traffic = static_cast<double>(c.bytes_per_element * n);
     const double gbs = traffic / one.median / 1e9;
-    table.add({c.name, human_bytes(traffic), human_time(one.median), fixed(1 / one.median, 0),
+    table.add({c.name, human_bytes(traffic, 2), human_time(one.median), fixed(1 / one.median, 0),
                fixed(one.median * 1e9 / static_cast<double>(n), 2), fixed(gbs, 1),
                human_time(all.median)});
     out.push_back({{"optimizer", c.name},
@@ -652,7 +461,7 @@ json experiment_convergence(const Config& cfg) {
     SpiralNet net;
     auto opt = r.make(net.parameters());
     double early = 0, loss = 0;
-    const auto t0 = Clock::now();
+    const Stopwatch stopwatch;
     for (int s = 1; s <= steps; ++s) {
       opt->zero_grad();
       Tensor l = cross_entropy(net(inputs), labels);
@@ -661,7 +470,7 @@ json experiment_convergence(const Config& cfg) {
       if (s == steps / 10) early = l.item<double>();
       loss = l.item<double>();
     }
-    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double seconds = stopwatch.wall_seconds();
     NoGradGuard no_grad;
     const double accuracy = net(inputs).argmax(1).eq(labels).to(kFloat64).mean().item<double>();
     t2.add({r.name, fixed(early, 3), fixed(loss, 3), fixed(100 * accuracy, 1) + "%"});
@@ -838,26 +647,6 @@ json experiment_clipping(const Config& cfg) {
           {"runs", runs}};
 }
 
-// ── main ────────────────────────────────────────────────────────────────────────────────────
-void write_json_atomically(const std::string& path, const json& doc) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  fs::path tmp = target;
-  tmp += ".tmp";
-  try {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot open " + tmp.string() + " for writing");
-    out << doc.dump(2) << "\n";
-    out.close();
-    if (!out) throw std::runtime_error("writing " + tmp.string() + " failed");
-    fs::rename(tmp, target);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw;
-  }
-}
-
 std::vector<OptimizerConfig> optimizer_configs() {
   using P = std::vector<Tensor>;
   return {
@@ -885,102 +674,55 @@ std::vector<OptimizerConfig> optimizer_configs() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const CommandLine cli{
+      .name = "lab06",
+      .quick_help = "fewer repeats and steps: finishes in a few seconds (smoke test)",
+      .only_help = "e.g. --only BD (letters 0 A-E)"};
   Options opts;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--quick") {
-      opts.quick = true;
-    } else if (arg == "--only" && i + 1 < argc) {
-      opts.only = argv[++i];
-    } else if (arg == "--json" && i + 1 < argc) {
-      opts.json_path = argv[++i];
-    } else if (arg.rfind("--json=", 0) == 0) {
-      opts.json_path = std::string(arg.substr(7));
-    } else if (arg == "--help" || arg == "-h") {
-      print_usage(argv[0]);
-      return 0;
-    } else {
-      std::cerr << "lab06: unknown or incomplete argument '" << arg << "'\n";
-      print_usage(argv[0]);
-      return 2;
-    }
-  }
+  if (const auto rc = parse_command_line(argc, argv, cli, opts)) return *rc;
   const Config cfg{opts.quick, opts.quick ? 5 : 21, opts.quick ? 1 : 3};
   manual_seed(0);
-  const std::clock_t cpu_start = std::clock();
-  const auto start = Clock::now();
-  std::cout << "TinyTorch module 06 lab — optimizers, measured"
-            << (cfg.quick ? " (--quick: fewer repeats and steps)" : "") << "\n"
-            << "  CPU: " << cpu_model() << ", " << std::thread::hardware_concurrency()
-            << " hardware threads, " << get_num_threads() << " used; compiler: " << __VERSION__
-#ifdef NDEBUG
-            << " (optimised, NDEBUG)"
-#endif
-            << "\n  Each time is the median of " << cfg.reps << " runs after " << cfg.warmup
+  const Stopwatch stopwatch;
+  print_title("TinyTorch module 06 lab — optimizers, measured",
+              cfg.quick ? " (--quick: fewer repeats and steps)" : "",
+              ", " + std::to_string(get_num_threads()) + " used");
+  std::cout << "  Each time is the median of " << cfg.reps << " runs after " << cfg.warmup
             << " warm-up run(s); timings vary between runs and machines.\n";
 
   const std::vector<OptimizerConfig> configs = optimizer_configs();
+  json machine = machine_json();
+  machine["threads_used"] = get_num_threads();
   json doc = {{"lab", "06_optimizers"},
               {"quick", cfg.quick},
               {"repeats", cfg.reps},
               {"warmup", cfg.warmup},
-              {"machine",
-               {{"cpu", cpu_model()},
-                {"hardware_threads", std::thread::hardware_concurrency()},
-                {"threads_used", get_num_threads()},
-                {"compiler", __VERSION__}}}};
-  struct Experiment {
-    char letter;
-    const char* key;
-    std::function<json()> run;
+              {"machine", machine}};
+  std::vector<Experiment> experiments = {
+      {"0_tour", [] { return tour(); }},
+      {"a_memory", [&] { return experiment_memory(configs); }},
+      {"b_step", [&] { return experiment_step(cfg, configs); }},
+      {"c_convergence", [&] { return experiment_convergence(cfg); }},
+      {"d_schedules", [&] { return experiment_schedules(cfg); }},
+      {"e_clipping", [&] { return experiment_clipping(cfg); }},
   };
-  const std::vector<Experiment> experiments = {
-      {'0', "0_tour", [] { return tour(); }},
-      {'A', "a_memory", [&] { return experiment_memory(configs); }},
-      {'B', "b_step", [&] { return experiment_step(cfg, configs); }},
-      {'C', "c_convergence", [&] { return experiment_convergence(cfg); }},
-      {'D', "d_schedules", [&] { return experiment_schedules(cfg); }},
-      {'E', "e_clipping", [&] { return experiment_clipping(cfg); }},
-  };
-  int failed = 0;
-  for (const auto& e : experiments) {
-    if (!opts.only.empty() && opts.only.find(e.letter) == std::string::npos &&
-        opts.only.find(static_cast<char>(std::tolower(e.letter))) == std::string::npos) {
-      continue;
-    }
-    try {
+  // Each experiment also records the CPU time it took (all threads).
+  for (auto& e : experiments) {
+    e.run = [run = std::move(e.run)] {
       const std::clock_t c0 = std::clock();
-      doc["experiments"][e.key] = e.run();
-      doc["experiments"][e.key]["cpu_seconds"] =
-          static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
-    } catch (const NotImplementedError& err) {
-      ++failed;
-      std::cout << "\n  ✗ skipped — part of the framework is not written yet:\n    " << err.what()
-                << "\n    (run `./tito test --module 06` to see which parts still fail)\n";
-      doc["experiments"][e.key] = {{"error", err.what()}};
-    } catch (const std::exception& err) {
-      ++failed;
-      std::cout << "\n  ✗ failed: " << err.what() << "\n";
-      doc["experiments"][e.key] = {{"error", err.what()}};
-    }
+      json j = run();
+      j["cpu_seconds"] = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
+      return j;
+    };
   }
-  const double total = std::chrono::duration<double>(Clock::now() - start).count();
-  const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  const int failed = run_experiments(experiments, opts, "06", doc);
+  const double total = stopwatch.wall_seconds();
+  const double cpu = stopwatch.cpu_seconds();
   doc["total_seconds"] = total;
   doc["cpu_seconds"] = cpu;
-  std::cout << "\nDone in " << fixed(total, 1) << " s"
-            << (failed ? " — " + std::to_string(failed) + " experiment(s) did not run" : "")
-            << ". CPU time " << fixed(cpu, 1)
+  print_done(total, failed);
+  std::cout << " CPU time " << fixed(cpu, 1)
             << " s (over all threads; well below wall time × threads means other programs "
                "competed for the CPU).\n";
-  if (!opts.json_path.empty()) {
-    try {
-      write_json_atomically(opts.json_path, doc);
-      std::cout << "Wrote " << opts.json_path << "\n";
-    } catch (const std::exception& err) {
-      std::cerr << "lab06: could not write " << opts.json_path << ": " << err.what() << "\n";
-      return 1;
-    }
-  }
+  if (!opts.json_path.empty() && !write_json(cli.name, opts.json_path, doc)) return 1;
   return failed ? 1 : 0;
 }

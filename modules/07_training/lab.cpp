@@ -20,21 +20,18 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include "lab_support/lab_support.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/nn/nn.h"
 #include "tinytorch/optim/optim.h"
@@ -49,6 +46,7 @@ namespace nn = tinytorch::nn;
 namespace optim = tinytorch::optim;
 namespace data = tinytorch::data;
 namespace train = tinytorch::train;
+namespace lab = tinytorch::lab;  // the shared lab code: the command line, the JSON record
 using json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
@@ -56,19 +54,11 @@ double seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
-}
-
-std::string fmt(double v, int decimals) {
-  std::ostringstream os;
-  os << std::fixed << std::setprecision(decimals) << v;
-  return os.str();
-}
+using lab::fixed;
+using lab::median;
 
 std::string mib(double bytes) {
-  return fmt(bytes / (1024.0 * 1024.0), 2) + " MiB";
+  return fixed(bytes / (1024.0 * 1024.0), 2) + " MiB";
 }
 
 // ── data and model ──────────────────────────────────────────────────────────────────────────
@@ -159,11 +149,11 @@ json experiment_step_breakdown(const Data& d, bool quick) {
     const double m = median(*v);
     const int bar = static_cast<int>(std::lround(40.0 * m / total));
     std::cout << "  " << std::setw(15) << std::left << name << std::right << std::setw(9)
-              << fmt(1e3 * m, 3) << " ms  " << std::setw(5) << fmt(100.0 * m / total, 1) << "%  "
-              << std::string(static_cast<size_t>(bar), '#') << "\n";
+              << fixed(1e3 * m, 3) << " ms  " << std::setw(5) << fixed(100.0 * m / total, 1)
+              << "%  " << std::string(static_cast<size_t>(bar), '#') << "\n";
     out[name] = {{"median_ms", 1e3 * m}, {"share", m / total}};
   }
-  std::cout << "  step total " << fmt(1e3 * total, 3) << " ms → " << fmt(64.0 / total, 0)
+  std::cout << "  step total " << fixed(1e3 * total, 3) << " ms → " << fixed(64.0 / total, 0)
             << " samples/s\n";
   // FLOPs of one step (2 per multiply-add). Forward: every weight once per sample. Backward: the
   // weight gradients (as many as the forward) plus the input gradients of every layer but the
@@ -171,8 +161,8 @@ json experiment_step_breakdown(const Data& d, bool quick) {
   const double macs_per_sample = 784.0 * 256 + 256.0 * 128 + 128.0 * 10;
   const double input_grad_macs = 256.0 * 128 + 128.0 * 10;
   const double flops = 2.0 * 64.0 * (2.0 * macs_per_sample + input_grad_macs);
-  std::cout << "  ≈ " << fmt(flops / 1e6, 1) << " MFLOP per step → " << fmt(flops / total / 1e9, 2)
-            << " GFLOP/s achieved\n";
+  std::cout << "  ≈ " << fixed(flops / 1e6, 1) << " MFLOP per step → "
+            << fixed(flops / total / 1e9, 2) << " GFLOP/s achieved\n";
   out["step_ms"] = 1e3 * total;
   out["samples_per_second"] = 64.0 / total;
   out["gflops"] = flops / total / 1e9;
@@ -237,8 +227,8 @@ json experiment_batch_sizes(const Data& d, bool quick) {
         std::minmax_element(c.samples_per_second.begin(), c.samples_per_second.end());
     const double ms = 1e3 * static_cast<double>(c.batch_size) / sps;
     std::cout << "  " << std::setw(5) << c.batch_size << std::setw(12) << train::format_count(sps)
-              << std::setw(12) << fmt(sps / base, 2) << "x" << std::setw(10) << fmt(ms, 3) << "   ("
-              << train::format_count(*lo) << " … " << train::format_count(*hi) << ")\n";
+              << std::setw(12) << fixed(sps / base, 2) << "x" << std::setw(10) << fixed(ms, 3)
+              << "   (" << train::format_count(*lo) << " … " << train::format_count(*hi) << ")\n";
     out.push_back({{"batch_size", c.batch_size},
                    {"samples_per_second", sps},
                    {"ms_per_step", ms},
@@ -284,8 +274,9 @@ json experiment_no_grad(const Data& d, bool quick) {
     const double m = median(t);
     times[no_grad ? 1 : 0] = m;
     const char* name = no_grad ? "NoGradGuard" : "grad mode on";
-    std::cout << "  " << std::setw(13) << std::left << name << std::right << "  " << fmt(1e3 * m, 1)
-              << " ms   peak new tensor memory " << mib(static_cast<double>(peak)) << "\n";
+    std::cout << "  " << std::setw(13) << std::left << name << std::right << "  "
+              << fixed(1e3 * m, 1) << " ms   peak new tensor memory "
+              << mib(static_cast<double>(peak)) << "\n";
     out[no_grad ? "no_grad" : "grad"] = {{"ms", 1e3 * m}, {"peak_bytes", peak}};
   }
   std::cout << "  (with grad mode on, every batch's graph keeps its activations alive as long as "
@@ -349,11 +340,12 @@ json experiment_checkpoint(const Data& d, bool quick) {
             << "  file on disk          " << std::setw(12) << mib(static_cast<double>(file_bytes))
             << "  (+" << file_bytes - model_bytes - opt_bytes
             << " bytes of header, RNG states, history, CRC)\n"
-            << "  save (capture+write)  " << std::setw(9) << fmt(1e3 * median(t_save), 2)
-            << " ms   " << fmt(static_cast<double>(file_bytes) / median(t_save) / 1e9, 2)
+            << "  save (capture+write)  " << std::setw(9) << fixed(1e3 * median(t_save), 2)
+            << " ms   " << fixed(static_cast<double>(file_bytes) / median(t_save) / 1e9, 2)
             << " GB/s\n"
-            << "  load (read+check)     " << std::setw(9) << fmt(1e3 * median(t_load), 2) << " ms\n"
-            << "  restore into objects  " << std::setw(9) << fmt(1e3 * median(t_restore), 2)
+            << "  load (read+check)     " << std::setw(9) << fixed(1e3 * median(t_load), 2)
+            << " ms\n"
+            << "  restore into objects  " << std::setw(9) << fixed(1e3 * median(t_restore), 2)
             << " ms\n";
   fs::remove_all(dir);
   return {{"model_bytes", model_bytes},      {"optimizer_bytes", opt_bytes},
@@ -434,26 +426,16 @@ json experiment_resume(const Data& d, bool quick) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false;
-  std::string json_path;
-  int threads = 0;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--quick") {
-      quick = true;
-    } else if (arg == "--json" && i + 1 < argc) {
-      json_path = argv[++i];
-    } else if (arg == "--threads" && i + 1 < argc) {
-      threads = std::atoi(argv[++i]);
-    } else {
-      std::cerr << "usage: " << argv[0] << " [--quick] [--json PATH] [--threads N]\n";
-      return arg == "--help" || arg == "-h" ? 0 : 2;
-    }
-  }
+  const lab::CommandLine cli{
+      .name = "lab07",
+      .quick_help = "fewer steps and sizes (trains on the 10 000 test images): a few seconds",
+      .threads_help = "kernel threads (set_num_threads; default: the framework's default)"};
+  lab::Options opts;
+  if (const auto rc = lab::parse_command_line(argc, argv, cli, opts)) return *rc;
+  const bool quick = opts.quick;
   try {
-    if (threads > 0) tt::set_num_threads(threads);
-    const auto t0 = Clock::now();
-    const std::clock_t c0 = std::clock();
+    if (opts.threads > 0) tt::set_num_threads(opts.threads);
+    const lab::Stopwatch stopwatch;
     std::cout << "Module 07 lab: the training loop, measured (" << (quick ? "--quick, " : "")
               << tt::get_num_threads() << " kernel thread(s))\n";
     const Data d = load_data(quick);
@@ -466,16 +448,13 @@ int main(int argc, char** argv) {
     out["C_no_grad"] = experiment_no_grad(d, quick);
     out["D_checkpoint"] = experiment_checkpoint(d, quick);
     out["E_resume"] = experiment_resume(d, quick);
-    const double wall = seconds(Clock::now() - t0);
-    const double cpu = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
+    const double wall = stopwatch.wall_seconds();
+    const double cpu = stopwatch.cpu_seconds();
     out["wall_seconds"] = wall;
     out["cpu_seconds"] = cpu;
-    std::cout << "\nran " << fmt(wall, 1) << " s wall, " << fmt(cpu, 1)
+    std::cout << "\nran " << fixed(wall, 1) << " s wall, " << fixed(cpu, 1)
               << " s CPU (all threads); on a busy machine the times above are inflated\n";
-    if (!json_path.empty()) {
-      train::write_file_atomically(json_path, out.dump(2) + "\n");
-      std::cout << "wrote " << json_path << "\n";
-    }
+    if (!opts.json_path.empty() && !lab::write_json(cli.name, opts.json_path, out)) return 1;
   } catch (const std::exception& e) {
     std::cerr << "lab07: " << e.what() << "\n";
     return 1;

@@ -8,20 +8,21 @@
 // 0, 1, 2 — alone, and next to a simulated training step that costs about as much as building a
 // batch. Without workers the two costs add up; with workers, building batch k+1 overlaps the
 // step on batch k. Figures vary run to run and machine to machine: run it on yours.
-#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <iostream>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "lab_support/lab_support.h"
 #include "tinytorch/tinytorch.h"
 
 namespace tt = tinytorch;
 namespace td = tinytorch::data;
+namespace lab = tinytorch::lab;  // the shared lab code: the command line, median
 
 namespace {
 
@@ -54,23 +55,19 @@ std::pair<double, int64_t> run_epoch(td::DataLoader& loader, double step_seconds
     }
     times.push_back(seconds_since(t0));
   }
-  std::sort(times.begin(), times.end());
-  return {times[times.size() / 2], batches};
+  return {lab::median(times), batches};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--quick") {
-      quick = true;
-    } else {
-      std::cerr << "usage: " << argv[0] << " [--quick]\n";
-      return arg == "--help" || arg == "-h" ? 0 : 2;
-    }
-  }
+  const lab::CommandLine cli{
+      .name = "lab08",
+      .quick_help = "the test split (10 000 images) instead of the training split: a few seconds",
+      .json = false};
+  lab::Options opts;
+  if (const auto rc = lab::parse_command_line(argc, argv, cli, opts)) return *rc;
+  const bool quick = opts.quick;
   try {
     std::cout << "Module 08 lab: the data pipeline on Fashion-MNIST ("
               << (quick ? "test split, --quick" : "training split") << ", "
