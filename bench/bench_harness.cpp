@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -14,11 +13,10 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <optional>
 #include <stdexcept>
-#include <thread>
 #include <utility>
 
+#include "machine_limits.h"
 #include "tinytorch/core/parallel.h"
 
 namespace tinytorch::bench {
@@ -51,36 +49,6 @@ nlohmann::ordered_json key_json(const Key& key) {
   if (key.n > 0) record["n"] = key.n;
   if (key.threads > 0) record["threads"] = key.threads;
   return record;
-}
-
-// The fraction of CPU time other programs use right now (0 = idle machine, 1 = every CPU busy),
-// from two samples of /proc/stat 0.3 s apart; nullopt where there is no /proc/stat.
-std::optional<double> cpu_busy_fraction() {
-  const auto sample = []() -> std::optional<std::pair<double, double>> {  // (busy, total) ticks
-    std::ifstream in("/proc/stat");
-    std::string cpu;
-    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-    if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
-        cpu != "cpu") {
-      return std::nullopt;
-    }
-    const double busy = user + nice + system + irq + softirq + steal;
-    return std::pair{busy, busy + idle + iowait};
-  };
-  const auto before = sample();
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const auto after = sample();
-  if (!before || !after || after->second <= before->second) return std::nullopt;
-  return (after->first - before->first) / (after->second - before->second);
-}
-
-// How idle OpenMP threads wait, as the environment sets it (libgomp reads it at start-up only).
-std::string openmp_wait_policy() {
-  const char* policy = std::getenv("OMP_WAIT_POLICY");
-  const char* spin = std::getenv("GOMP_SPINCOUNT");
-  if (policy != nullptr && *policy != '\0') return std::string("OMP_WAIT_POLICY=") + policy;
-  if (spin != nullptr && *spin != '\0') return std::string("GOMP_SPINCOUNT=") + spin;
-  return "default (idle threads spin for some milliseconds before they sleep)";
 }
 
 std::string size_text(int bytes) {

@@ -1,0 +1,106 @@
+#include "machine_limits.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <utility>
+
+namespace tinytorch::bench {
+
+namespace {
+
+// The largest cache of CPU 0 in bytes, from Linux's sysfs (where Google Benchmark reads it too);
+// 0 where it cannot be read.
+int64_t largest_cache_bytes() {
+  int64_t largest = 0;
+  for (int index = 0;; ++index) {
+    std::ifstream in("/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/size");
+    std::string text;
+    if (!(in >> text)) break;
+    char* unit = nullptr;
+    int64_t bytes = std::strtoll(text.c_str(), &unit, 10);
+    if (*unit == 'K') bytes <<= 10;
+    if (*unit == 'M') bytes <<= 20;
+    largest = std::max(largest, bytes);
+  }
+  return largest;
+}
+
+}  // namespace
+
+bool fma_peak_available() {
+#ifdef TINYTORCH_BENCH_HAVE_FMA_KERNEL
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+int64_t StreamArrays::elements() {
+  const int64_t bytes =
+      std::clamp<int64_t>(4 * largest_cache_bytes(), int64_t{128} << 20, int64_t{1} << 30);
+  return bytes / static_cast<int64_t>(sizeof(float)) / kBlock * kBlock;
+}
+
+StreamArrays& StreamArrays::get() {
+  static StreamArrays arrays;
+  return arrays;
+}
+
+StreamArrays::StreamArrays() {
+  const int threads = get_num_threads();
+  set_num_threads(0);  // all of them
+  for_stream_blocks(n, [this](int64_t begin, int64_t end) {
+    std::fill(a.get() + begin, a.get() + end, 1.0f);
+    std::fill(b.get() + begin, b.get() + end, 2.0f);
+    std::fill(c.get() + begin, c.get() + end, 0.5f);
+  });
+  set_num_threads(threads);
+}
+
+// __restrict: the arrays never overlap.
+void stream_copy_range(const float* __restrict a, float* __restrict c, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; i += StreamArrays::kBlock) {
+    for (int64_t j = 0; j < StreamArrays::kBlock; ++j) c[i + j] = a[i + j];
+  }
+}
+
+void stream_triad_range(float* __restrict a, const float* __restrict b, const float* __restrict c,
+                        float s, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; i += StreamArrays::kBlock) {
+    for (int64_t j = 0; j < StreamArrays::kBlock; ++j) a[i + j] = b[i + j] + s * c[i + j];
+  }
+}
+
+std::optional<double> cpu_busy_fraction() {
+  const auto sample = []() -> std::optional<std::pair<double, double>> {  // (busy, total) ticks
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
+        cpu != "cpu") {
+      return std::nullopt;
+    }
+    const double busy = user + nice + system + irq + softirq + steal;
+    return std::pair{busy, busy + idle + iowait};
+  };
+  const auto before = sample();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto after = sample();
+  if (!before || !after || after->second <= before->second) return std::nullopt;
+  return (after->first - before->first) / (after->second - before->second);
+}
+
+std::string openmp_wait_policy() {
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  const char* spin = std::getenv("GOMP_SPINCOUNT");
+  if (policy != nullptr && *policy != '\0') return std::string("OMP_WAIT_POLICY=") + policy;
+  if (spin != nullptr && *spin != '\0') return std::string("GOMP_SPINCOUNT=") + spin;
+  return "default (idle threads spin for some milliseconds before they sleep)";
+}
+
+}  // namespace tinytorch::bench

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""PyTorch's side of `./tito bench mlp` (bench/mlp_bench.cpp runs it): the 1986 MLP
+(784-256-128-10, ReLU, Adam lr 1e-3, batch 64) timed exactly as our side is timed.
+
+  * step:  zero_grad -> forward -> cross_entropy -> backward -> Adam step -> loss.item(),
+           median of many steps on one batch;
+  * epoch: a reshuffled pass over the training images in batches of 64 (last one smaller),
+           each gathered with index_select from in-memory tensors (no torch.utils.data workers:
+           the fastest way to feed PyTorch, so this measures the framework, not Python);
+  * the peak resident memory of this process.
+
+Prints one JSON object on its last line. Data: Fashion-MNIST from the Debian package, or random
+images of the same shape when it is missing (as the C++ side does).
+
+  /usr/bin/python3 bench/mlp_torch.py --threads 1 [--quick] [--data DIR]
+"""
+import argparse
+import gzip
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+
+BATCH = 64
+
+
+def read_idx(path, magic, dims):
+    """An IDX file (plain or .gz) as a uint8 array, with its header checked."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    header = np.frombuffer(raw[: 4 + 4 * dims], dtype=">u4")
+    if header[0] != magic:
+        sys.exit(f"{path}: magic number {header[0]:#x}, expected {magic:#x}")
+    shape = tuple(int(s) for s in header[1:])
+    body = np.frombuffer(raw[4 + 4 * dims :], dtype=np.uint8)
+    if body.size != int(np.prod(shape)):
+        sys.exit(f"{path}: {body.size} bytes of data, the header announces {int(np.prod(shape))}")
+    return body.reshape(shape)
+
+
+def find(directory, stem):
+    for name in (stem + ".gz", stem):
+        if os.path.exists(os.path.join(directory, name)):
+            return os.path.join(directory, name)
+    sys.exit(f"{directory}: no {stem}[.gz]")
+
+
+def training_data(directory, samples):
+    """images [N, 784] standardised with their own mean and std, labels [N] int64."""
+    if not os.path.isdir(directory):
+        return torch.randn(samples, 784), torch.randint(0, 10, (samples,)), False
+    images = read_idx(find(directory, "train-images-idx3-ubyte"), 0x803, 3)[:samples]
+    labels = read_idx(find(directory, "train-labels-idx1-ubyte"), 0x801, 1)[:samples]
+    # One float copy, standardised in place (as the C++ side does): no dataset-sized temporaries.
+    x = torch.from_numpy(images.reshape(samples, 784).astype(np.float32)).div_(255.0)
+    x.sub_(x.mean()).div_(x.std())
+    return x, torch.from_numpy(labels.astype(np.int64)), True
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    args = parser.parse_args()
+    if args.threads < 1:
+        sys.exit("--threads must be at least 1")
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    samples, warmup, count = (100 * BATCH, 5, 30) if args.quick else (60000, 20, 200)
+    x, y, real = training_data(args.data, samples)
+
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 256), torch.nn.ReLU(),
+        torch.nn.Linear(256, 128), torch.nn.ReLU(),
+        torch.nn.Linear(128, 10))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.functional.cross_entropy
+
+    def step(xb, yb):
+        optimizer.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    xb, yb = x[:BATCH], y[:BATCH]
+    for _ in range(warmup):
+        step(xb, yb)
+    times = []
+    for _ in range(count):
+        t0 = time.perf_counter()
+        step(xb, yb)
+        times.append(time.perf_counter() - t0)
+
+    generator = torch.Generator().manual_seed(1986)
+    loss_sum, batches = 0.0, 0
+    t0 = time.perf_counter()
+    order = torch.randperm(samples, generator=generator)
+    for start in range(0, samples, BATCH):
+        idx = order[start : start + BATCH]
+        loss_sum += step(x.index_select(0, idx), y.index_select(0, idx))
+        batches += 1
+    epoch = time.perf_counter() - t0
+
+    print(json.dumps({
+        "impl": "torch",
+        "torch_version": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "step_ms": 1e3 * statistics.median(times),
+        "epoch_seconds": epoch,
+        "samples": samples,
+        "batches": batches,
+        "samples_per_second": samples / epoch,
+        "mean_loss": loss_sum / batches,
+        "data": "fashion-mnist" if real else "random",
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    }))
+
+
+if __name__ == "__main__":
+    main()
