@@ -81,7 +81,8 @@ class CompactReporter : public benchmark::BenchmarkReporter {
       if (*busy > 0.1) {
         out << "\n  expect noisy figures, 2-thread ones most: measure on an idle machine (on a "
                "busy "
-               "one, OMP_WAIT_POLICY=passive avoids the worst, see README.md, Benchmarks)";
+               "one, OMP_WAIT_POLICY=passive or one thread avoids the worst, see README.md, "
+               "Benchmarks)";
       }
       out << "\n";
     }

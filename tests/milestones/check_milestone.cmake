@@ -1,9 +1,11 @@
 # Runs a milestone program twice with the same arguments plus --json and --out, then checks
 #   - both runs exit with status 0,
 #   - the results file has the EXPECTed values,
-#   - both runs wrote exactly the same results (same seed, same numbers),
+#   - both runs wrote exactly the same results (same seed, same numbers) — or, when SAME lists
+#     key paths, the same values at those keys (a program that also reports timings),
 #   - the program wrote the FILES into its --out folder.
-# cmake -DPROGRAM=... -DARGS="a|b" -DEXPECT="key OP value|..." -DFILES="f|..." -DWORK=dir -P this
+# cmake -DPROGRAM=... -DARGS="a|b" -DEXPECT="key OP value|..." -DFILES="f|..." [-DSAME="k|..."]
+#       -DWORK=dir -P this
 # (lists are '|'-separated: ctest would split ';').
 cmake_minimum_required(VERSION 3.25)
 foreach(_var PROGRAM WORK)
@@ -34,7 +36,17 @@ message(STATUS "output of the first run:\n${_out}")
 
 file(READ "${WORK}/a.json" _json)
 file(READ "${WORK}/b.json" _json_b)
-if(NOT _json STREQUAL _json_b)
+if(SAME)
+  string(REPLACE "|" ";" _same "${SAME}")
+  foreach(_key IN LISTS _same)
+    string(REPLACE "." ";" _keys "${_key}")
+    string(JSON _a ERROR_VARIABLE _error GET "${_json}" ${_keys})
+    string(JSON _b ERROR_VARIABLE _error_b GET "${_json_b}" ${_keys})
+    if(_error OR _error_b OR NOT _a STREQUAL _b)
+      message(FATAL_ERROR "two runs with the same arguments wrote different '${_key}':\n${_a}\n---\n${_b}")
+    endif()
+  endforeach()
+elseif(NOT _json STREQUAL _json_b)
   message(FATAL_ERROR "two runs with the same arguments wrote different results:\n${_json}\n---\n${_json_b}")
 endif()
 

@@ -15,6 +15,7 @@
 #include <limits>
 #include <tuple>
 
+#include "tinytorch/core/parallel.h"
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/native/tensor_ops.h"
 
@@ -59,14 +60,23 @@ ReducePlan plan_reduction(std::string_view op, const Tensor& self, IntArrayRef d
 template <typename T>
 using acc_t = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
 
+// Reductions over fewer elements than this run on the calling thread (see core/parallel.h).
+constexpr int64_t kReduceGrainElements = 65536;
+
 // Applies row_fn(const T* row, int64_t n) -> R to every row and stores the results in `out`.
+// Rows are independent, so they may be split over threads: each output is still summed in the
+// same order, and the result has the same bits on one thread or many.
 template <typename T, typename R, typename RowFn>
 void reduce_rows(const Tensor& rows, Tensor& out, RowFn row_fn) {
   // BEGIN SOLUTION
   const int64_t outer = rows.size(0), inner = rows.size(1);
-  const T* in = rows.data_ptr<T>();
-  R* o = out.data_ptr<R>();
-  for (int64_t i = 0; i < outer; ++i) o[i] = row_fn(in + i * inner, inner);
+  const T* in = rows.data_ptr<T>();  // [outer, inner], contiguous
+  R* o = out.data_ptr<R>();          // [outer]
+  const int64_t grain_rows =
+      std::max<int64_t>(1, kReduceGrainElements / std::max<int64_t>(inner, 1));
+  parallel_for(0, outer, grain_rows, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) o[i] = row_fn(in + i * inner, inner);
+  });
   // END SOLUTION
 }
 

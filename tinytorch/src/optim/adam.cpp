@@ -51,7 +51,7 @@ struct AdamArgs {
 //   kWeightDecay  Adam with weight_decay ≠ 0: g ← g + wd·p
 //   kAmsgrad      keep and use the running maximum v̂ of v
 template <typename T, bool kDecoupled, bool kWeightDecay, bool kAmsgrad>
-void adam_update(const AdamArgs<T>& a, int64_t begin, int64_t end) {
+TT_TARGET_CLONES_AVX2 void adam_update(const AdamArgs<T>& a, int64_t begin, int64_t end) {
   // BEGIN SOLUTION
   const double t = static_cast<double>(a.step);
   const double bias_correction1 = 1.0 - std::pow(a.beta1, t);

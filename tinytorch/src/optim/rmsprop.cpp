@@ -45,7 +45,7 @@ struct RMSpropArgs {
 //   kCentered     a grad_avg buffer exists: divide by the standard deviation, not the RMS
 //   kMomentum     momentum > 0: a momentum buffer exists
 template <typename T, bool kWeightDecay, bool kCentered, bool kMomentum>
-void rmsprop_update(const RMSpropArgs<T>& a, int64_t begin, int64_t end) {
+TT_TARGET_CLONES_AVX2 void rmsprop_update(const RMSpropArgs<T>& a, int64_t begin, int64_t end) {
   // BEGIN SOLUTION
   const T neg_lr = static_cast<T>(-a.lr), alpha = static_cast<T>(a.alpha);
   const T one_minus_alpha = static_cast<T>(1.0 - a.alpha);

@@ -49,7 +49,7 @@ struct SGDArgs {
 //   kWeightDecay  weight_decay ≠ 0
 //   kFirstStep    the buffer has no history yet: it starts as the gradient itself
 template <typename T, bool kMomentum, bool kNesterov, bool kWeightDecay, bool kFirstStep>
-void sgd_update(const SGDArgs<T>& a, int64_t begin, int64_t end) {
+TT_TARGET_CLONES_AVX2 void sgd_update(const SGDArgs<T>& a, int64_t begin, int64_t end) {
   // BEGIN SOLUTION
   // Local copies: the compiler cannot keep a.lr in a register if a store to a.param[i] might
   // change it (both are T in memory); locals and __restrict make the iterations independent.

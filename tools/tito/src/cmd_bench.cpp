@@ -36,8 +36,9 @@ using Json = nlohmann::ordered_json;
 
 // ---- Records ------------------------------------------------------------------------------
 
-// Every record of the run, in the order measured. A record holds a figure ("gflops" or "gbps"),
-// or says why the figure was not measured ("skipped") or how measuring it failed ("failed").
+// Every record of the run, in the order measured. A record holds a figure ("gflops", "gbps",
+// "seconds", "ms" or "mib"), or says why the figure was not measured ("skipped") or how measuring
+// it failed ("failed").
 class Records {
  public:
   void add(const Json& record) { all_.push_back(record); }
@@ -60,7 +61,7 @@ class Records {
                                              int64_t n, int64_t threads) const {
     const Json* r = find(name, impl, n, threads);
     if (r == nullptr || !is_figure(*r)) return std::nullopt;
-    return (*r)[r->contains("gflops") ? "gflops" : "gbps"].get<double>();
+    return (*r)[figure_field(*r)].get<double>();
   }
 
   // A table cell for that record: its figure, "skipped", "FAILED", or "-" when there is none.
@@ -79,7 +80,17 @@ class Records {
     return {found.begin(), found.end()};
   }
 
-  static bool is_figure(const Json& r) { return r.contains("gflops") || r.contains("gbps"); }
+  // The field holding a record's figure, "" when it has none (skipped or failed).
+  static const char* figure_field(const Json& r) {
+    for (const char* field : kFigureFields) {
+      if (r.contains(field)) return field;
+    }
+    return "";
+  }
+  static bool is_figure(const Json& r) { return *figure_field(r) != '\0'; }
+
+  // The units a figure can have: kernels' rates, and end-to-end times and sizes.
+  static constexpr const char* kFigureFields[] = {"gflops", "gbps", "seconds", "ms", "mib"};
 
  private:
   std::vector<Json> all_;
@@ -99,7 +110,7 @@ std::string Records::cell(const std::string& name, const std::string& impl, int6
   if (r == nullptr) return "-";
   if (r->contains("skipped")) return "skipped";
   if (r->contains("failed")) return "FAILED";
-  return fixed((*r)[r->contains("gflops") ? "gflops" : "gbps"].get<double>(), decimals);
+  return fixed((*r)[figure_field(*r)].get<double>(), decimals);
 }
 
 // "-" when either figure is missing.
@@ -286,13 +297,54 @@ void print_sgemm(const Records& records) {
   print_not_measured(records, {"sgemm", "sgemm_at_b", "sgemm_a_bt"});
 }
 
+// The 1986 MLP: step and epoch times and peak memory, ours vs PyTorch, per thread count. The
+// last column compares with PyTorch's best thread setting (the bar for 2 threads).
+void print_mlp(const Records& records) {
+  const std::string ours = "tinytorch-fast", torch = "torch";
+  const auto threads = records.values("mlp_epoch", "threads");
+  print_title("1986 MLP (784-256-128-10, Adam, batch 64): ours vs PyTorch, same run");
+  Table table({"threads", "step ms (ours)", "step ms (torch)", "epoch s (ours)", "epoch s (torch)",
+               "torch/ours epoch", "peak MiB (ours)", "peak MiB (torch)"});
+  std::optional<double> torch_best;
+  for (const int64_t t : threads) {
+    if (const auto e = records.figure("mlp_epoch", torch, 0, t)) {
+      torch_best = torch_best ? std::min(*torch_best, *e) : *e;
+    }
+    table.row(
+        {std::to_string(t), records.cell("mlp_step", ours, 0, t, 2),
+         records.cell("mlp_step", torch, 0, t, 2), records.cell("mlp_epoch", ours, 0, t, 2),
+         records.cell("mlp_epoch", torch, 0, t, 2),
+         ratio(records.figure("mlp_epoch", torch, 0, t), records.figure("mlp_epoch", ours, 0, t)),
+         records.cell("mlp_peak_rss", ours, 0, t, 0),
+         records.cell("mlp_peak_rss", torch, 0, t, 0)});
+  }
+  table.print(std::cout);
+  if (!threads.empty() && torch_best) {
+    const int64_t most = threads.back();
+    std::cout << "  ours at " << most << (most == 1 ? " thread" : " threads")
+              << " vs PyTorch's best thread setting: "
+              << ratio(torch_best, records.figure("mlp_epoch", ours, 0, most))
+              << " (> 1x: ours is faster)\n";
+  }
+  if (const Json* r = records.find("mlp_epoch", ours, 0, threads.empty() ? 1 : threads.front())) {
+    std::cout << "  data: " << r->value("data", std::string("?")) << ", "
+              << r->value("samples", int64_t{0}) << " images per epoch\n";
+  }
+  print_not_measured(records, {"mlp_step", "mlp_epoch", "mlp_peak_rss"});
+}
+
 // The table of a program without its own: every record it wrote, one per line.
 void print_generic(const std::string& title, const std::vector<Json>& program_records) {
   print_title(title);
   Table table({"figure", "impl", "n", "threads", "value"});
   for (const Json& r : program_records) {
-    std::string value = r.contains("gflops")   ? fixed(r["gflops"].get<double>(), 2) + " GFLOP/s"
-                        : r.contains("gbps")   ? fixed(r["gbps"].get<double>(), 2) + " GB/s"
+    static const std::map<std::string, std::string> kUnits = {{"gflops", " GFLOP/s"},
+                                                              {"gbps", " GB/s"},
+                                                              {"seconds", " s"},
+                                                              {"ms", " ms"},
+                                                              {"mib", " MiB"}};
+    const std::string field = Records::figure_field(r);
+    std::string value = !field.empty()         ? fixed(r[field].get<double>(), 2) + kUnits.at(field)
                         : r.contains("failed") ? "FAILED: " + r["failed"].get<std::string>()
                                                : "skipped: " + r.value("skipped", std::string());
     table.row({r.value("name", ""), r.value("impl", ""),
@@ -323,6 +375,11 @@ const std::vector<Program> kPrograms = {
      "SGEMM GFLOP/s, N = 128..2048, 1 and 2 threads: fast tier, reference tier, OpenBLAS",
      {"peak"},
      print_sgemm},
+    {"mlp",
+     "mlp_bench",
+     "the 1986 MLP: training step, epoch and peak memory, ours vs PyTorch, 1 and 2 threads",
+     {},
+     print_mlp},
 };
 
 const Program* find_program(const std::string& name) {
@@ -526,7 +583,7 @@ tito::CommandRunner setup(CLI::App& app) {
       "\nFigures are medians of 5 repetitions (1 with --quick), measured on this machine in this\n"
       "run; ratios are computed from figures of the same run. Close other programs first: on a\n"
       "busy machine figures are noisy, 2-thread ones most (each program prints how busy the\n"
-      "CPUs were; README.md, Benchmarks, says when OMP_WAIT_POLICY=passive helps).";
+      "CPUs were; README.md, Benchmarks, explains the OpenMP spin setting tito uses).";
   app.footer(footer);
   return [opts] { return run_bench(*opts); };
 }

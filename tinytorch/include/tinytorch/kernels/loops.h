@@ -26,6 +26,8 @@
 #include <utility>
 #include <vector>
 
+#include "tinytorch/core/parallel.h"
+#include "tinytorch/core/simd.h"
 #include "tinytorch/core/tensor.h"
 
 namespace tinytorch::kernels {
@@ -56,32 +58,121 @@ To convert(From v) {
   }
 }
 
+namespace detail {
+
+// The fast loop: out[i] = f(in_0[i * kStep_0], in_1[i * kStep_1], ...) for i < n, where each step
+// is 1 (a contiguous input) or 0 (a broadcast scalar, e.g. the 2.0 of x * 2.0, or a [B, 1]
+// column against [B, N]). Steps known at compile time leave a plain indexed loop, which the
+// compiler vectorises: 4 floats per instruction, 8 in the AVX2 clone (core/simd.h).
+template <typename out_t, typename in_t, typename F, int64_t... kStep>
+TT_TARGET_CLONES_AVX2 void contiguous_loop(out_t* out, std::array<const in_t*, sizeof...(kStep)> in,
+                                           int64_t n, const F& f) {
+  constexpr size_t N = sizeof...(kStep);
+  constexpr std::array<int64_t, N> step{kStep...};
+  if constexpr (N == 0) {  // fill
+    TT_PRAGMA_OMP_SIMD
+    for (int64_t i = 0; i < n; ++i) out[i] = f();
+  } else if constexpr (N == 1) {
+    const in_t* a = in[0];
+    TT_PRAGMA_OMP_SIMD
+    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i * step[0]]);
+  } else if constexpr (N == 2) {
+    const in_t *a = in[0], *b = in[1];
+    TT_PRAGMA_OMP_SIMD
+    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i * step[0]], b[i * step[1]]);
+  } else {
+    static_assert(N == 3, "element-wise ops have 0 to 3 inputs");
+    const in_t *a = in[0], *b = in[1], *c = in[2];
+    TT_PRAGMA_OMP_SIMD
+    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i * step[0]], b[i * step[1]], c[i * step[2]]);
+  }
+}
+
+// Runs contiguous_loop when the output is contiguous and every input has a byte stride of
+// sizeof(in_t) or 0 — with at most one broadcast input, to bound the number of compiled loops
+// (2 clones each). `strides` are byte strides, out first. Returns false for any other layout.
+template <typename out_t, typename in_t, size_t N, typename F, int64_t... kStep>
+bool try_contiguous_loop(char* const* data, const int64_t* strides, int64_t n, const F& f) {
+  constexpr size_t k = sizeof...(kStep);  // inputs already checked
+  if constexpr (k == 0) {
+    if (strides[0] != static_cast<int64_t>(sizeof(out_t))) return false;
+  }
+  if constexpr (k == N) {
+    std::array<const in_t*, N> in{};
+    for (size_t i = 0; i < N; ++i) in[i] = reinterpret_cast<const in_t*>(data[i + 1]);
+    contiguous_loop<out_t, in_t, F, kStep...>(reinterpret_cast<out_t*>(data[0]), in, n, f);
+    return true;
+  } else {
+    const int64_t s = strides[k + 1];
+    if (s == static_cast<int64_t>(sizeof(in_t))) {
+      return try_contiguous_loop<out_t, in_t, N, F, kStep..., 1>(data, strides, n, f);
+    }
+    constexpr bool one_broadcast_already = ((kStep == 0) || ...);
+    if constexpr (!one_broadcast_already) {
+      if (s == 0) return try_contiguous_loop<out_t, in_t, N, F, kStep..., 0>(data, strides, n, f);
+    }
+    return false;
+  }
+}
+
+// Tensors below this many elements run on the calling thread: waking a second thread costs
+// ~10-30 us, the time to add ~50k floats that are already in cache.
+inline constexpr int64_t kElementwiseGrainSize = 65536;
+
+}  // namespace detail
+
 // out = f(in_0, in_1, ...) element-wise; all tensors already have out's shape. out_t / in_t are
 // the element types of the output and inputs (the caller dispatched on dtype).
+//
+// Three paths, fastest first:
+//   1. the whole output is contiguous and every input is contiguous or one broadcast value: one
+//      vectorised loop over all numel elements, split over threads above kElementwiseGrainSize;
+//   2. otherwise for_each_strided walks the rows; a row whose operands are contiguous or
+//      broadcast (a [B, N] + [N] bias add is N-long contiguous rows) gets the vectorised loop;
+//   3. any other row (a transposed view, a sliced column) gets the plain strided loop.
 template <typename out_t, typename in_t, size_t N, typename F>
 void elementwise_kernel(const Tensor& out, const std::array<Tensor, N>& inputs, F f) {
+  // Path 1: every input contiguous (byte stride sizeof(in_t)) or, at most one of them, a single
+  // value broadcast to every position (stride 0 in every dim).
+  const int64_t numel = out.numel();
+  bool flat = numel > 0 && out.is_contiguous();
+  int broadcasts = 0;
+  std::array<int64_t, N + 1> strides{};  // bytes, out first
+  strides[0] = sizeof(out_t);
+  for (size_t k = 0; flat && k < N; ++k) {
+    const Tensor& t = inputs[k];
+    if (t.is_contiguous()) {
+      strides[k + 1] = sizeof(in_t);
+      continue;
+    }
+    for (int64_t d = 0; d < t.dim(); ++d) flat = flat && (t.stride(d) == 0 || t.size(d) == 1);
+    ++broadcasts;
+  }
+  if (flat && broadcasts <= 1) {
+    parallel_for(0, numel, detail::kElementwiseGrainSize, [&](int64_t begin, int64_t end) {
+      std::array<char*, N + 1> data{};
+      data[0] = static_cast<char*>(out.data_ptr()) + begin * strides[0];
+      for (size_t k = 0; k < N; ++k) {
+        data[k + 1] = static_cast<char*>(inputs[k].data_ptr()) + begin * strides[k + 1];
+      }
+      detail::try_contiguous_loop<out_t, in_t, N>(data.data(), strides.data(), end - begin, f);
+    });
+    return;
+  }
+  // Paths 2 and 3: row by row.
   std::vector<Tensor> operands{out};
   operands.insert(operands.end(), inputs.begin(), inputs.end());
-  for_each_strided(
-      out.sizes(), operands, [&](char* const* data, const int64_t* strides, int64_t n) {
-        auto run = [&]<size_t... I>(std::index_sequence<I...>) {
-          // Contiguous rows get a plain indexed loop the compiler can vectorise.
-          const bool dense =
-              strides[0] == sizeof(out_t) && ((strides[I + 1] == sizeof(in_t)) && ...);
-          if (dense) {
-            auto* o = reinterpret_cast<out_t*>(data[0]);
-            for (int64_t i = 0; i < n; ++i) {
-              o[i] = f(reinterpret_cast<const in_t*>(data[I + 1])[i]...);
-            }
-          } else {
-            for (int64_t i = 0; i < n; ++i) {
-              *reinterpret_cast<out_t*>(data[0] + i * strides[0]) =
-                  f(*reinterpret_cast<const in_t*>(data[I + 1] + i * strides[I + 1])...);
-            }
-          }
-        };
-        run(std::make_index_sequence<N>{});
-      });
+  for_each_strided(out.sizes(), operands,
+                   [&](char* const* data, const int64_t* strides, int64_t n) {
+                     if (detail::try_contiguous_loop<out_t, in_t, N>(data, strides, n, f)) return;
+                     auto run = [&]<size_t... I>(std::index_sequence<I...>) {
+                       for (int64_t i = 0; i < n; ++i) {
+                         *reinterpret_cast<out_t*>(data[0] + i * strides[0]) =
+                             f(*reinterpret_cast<const in_t*>(data[I + 1] + i * strides[I + 1])...);
+                       }
+                     };
+                     run(std::make_index_sequence<N>{});
+                   });
 }
 
 }  // namespace tinytorch::kernels

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "tinytorch/core/ordered_dict.h"
+#include "tinytorch/core/simd.h"
 #include "tinytorch/core/tensor.h"
 
 namespace tinytorch::optim {
@@ -222,17 +223,8 @@ class Optimizer {
 
 // ── helpers for update() implementations ─────────────────────────────────────────────────────
 
-// Put before an update kernel's element loop: asks the compiler to vectorize it (OpenMP's `omp
-// simd`; at -O2 GCC otherwise vectorizes only loops it deems trivially profitable). It changes no
-// result: the element operations are the same, only several run at once. A branch inside the
-// loop prevents it — even `if (nesterov)` on a flag that never changes — which is why the kernels
-// take their options as template flags (detail::dispatch_flags): `if constexpr` leaves one
-// straight-line loop per combination.
-#if defined(TINYTORCH_HAVE_OPENMP)
-#define TT_PRAGMA_OMP_SIMD _Pragma("omp simd")
-#else
-#define TT_PRAGMA_OMP_SIMD
-#endif
+// Update kernels put TT_PRAGMA_OMP_SIMD before their element loop and TT_TARGET_CLONES_AVX2 before
+// their declaration (core/simd.h): Adam's sqrt and two divisions per element run 8 at a time.
 
 namespace detail {
 // Calls f.template operator()<b0, b1, ...>() with the runtime bools as template arguments, e.g.
