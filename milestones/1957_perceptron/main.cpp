@@ -21,7 +21,6 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <numbers>
@@ -31,13 +30,12 @@
 #include <utility>
 #include <vector>
 
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "tinytorch/nn/nn.h"
 #include "tinytorch/tinytorch.h"
+#include "tinytorch/train/logging.h"
 
 namespace tt = tinytorch;
 namespace nn = tinytorch::nn;
@@ -356,33 +354,6 @@ std::string svg_panel(const std::string& title, const DataSet& data, const Line&
   return s.str();
 }
 
-// Writes `contents` to `path` atomically: a temporary file in the same directory, then a
-// rename, so a reader never sees half a file.
-void write_atomically(const fs::path& path, const std::string& contents) {
-  const fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-  if (!fs::is_directory(dir)) {
-    throw tt::Error("cannot write '" + path.string() + "': directory '" + dir.string() +
-                    "' does not exist");
-  }
-  const fs::path tmp = dir / ("." + path.filename().string() + ".tmp" + std::to_string(::getpid()));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << contents;
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw tt::Error("cannot write '" + tmp.string() + "'");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw tt::Error("cannot replace '" + path.string() + "': " + ec.message());
-  }
-}
-
 nlohmann::ordered_json result_json(const TrainResult& r) {
   nlohmann::ordered_json j;
   j["converged"] = r.converged;
@@ -538,7 +509,7 @@ int run(const Settings& s) {
            "generated the data (seed "
         << s.seed << ")</text>\n</svg>\n";
     svg_path = (fs::path(s.out_dir) / "decision_boundary.svg").string();
-    write_atomically(svg_path, svg.str());
+    tt::train::write_file_atomically(svg_path, svg.str());
     out << "\nwrote " << svg_path << "\n";
   }
 
@@ -560,7 +531,7 @@ int run(const Settings& s) {
     j["and"] = result_json(gates[0].second);
     j["or"] = result_json(gates[1].second);
     j["svg"] = svg_path.empty() ? nullptr : nlohmann::ordered_json(svg_path);
-    write_atomically(s.json_path, j.dump(2) + "\n");
+    tt::train::write_file_atomically(s.json_path, j.dump(2) + "\n");
     out << "wrote " << s.json_path << "\n";
   }
   return 0;

@@ -22,7 +22,6 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iomanip>
 #include <iostream>
@@ -34,13 +33,12 @@
 #include <utility>
 #include <vector>
 
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "tinytorch/nn/nn.h"
 #include "tinytorch/tinytorch.h"
+#include "tinytorch/train/logging.h"
 
 namespace tt = tinytorch;
 namespace nn = tinytorch::nn;
@@ -329,33 +327,6 @@ std::string svg_panel(const std::string& title,
   return s.str();
 }
 
-// Writes `contents` to `path` atomically: a temporary file in the same directory, then a
-// rename, so a reader never sees half a file.
-void write_atomically(const fs::path& path, const std::string& contents) {
-  const fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-  if (!fs::is_directory(dir)) {
-    throw tt::Error("cannot write '" + path.string() + "': directory '" + dir.string() +
-                    "' does not exist");
-  }
-  const fs::path tmp = dir / ("." + path.filename().string() + ".tmp" + std::to_string(::getpid()));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << contents;
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw tt::Error("cannot write '" + tmp.string() + "'");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw tt::Error("cannot replace '" + path.string() + "': " + ec.message());
-  }
-}
-
 std::function<tt::Tensor(const tt::Tensor&)> activation_fn(const std::string& name) {
   if (name == "sigmoid") return [](const tt::Tensor& t) { return t.sigmoid(); };
   if (name == "relu") return [](const tt::Tensor& t) { return t.relu(); };
@@ -515,7 +486,7 @@ int run(const Settings& s) {
            "0.5 · blue 1; circles: the four examples (seed "
         << s.seed << ")</text>\n</svg>\n";
     svg_path = (fs::path(s.out_dir) / "decision_regions.svg").string();
-    write_atomically(svg_path, svg.str());
+    tt::train::write_file_atomically(svg_path, svg.str());
     out << "\nwrote " << svg_path << "\n";
   }
   if (!s.json_path.empty()) {
@@ -554,7 +525,7 @@ int run(const Settings& s) {
     for (const auto& [e, l] : loss_log) curve.push_back({{"epoch", e}, {"loss", l}});
     j["loss_curve"] = curve;
     j["svg"] = svg_path.empty() ? nullptr : nlohmann::ordered_json(svg_path);
-    write_atomically(s.json_path, j.dump(2) + "\n");
+    tt::train::write_file_atomically(s.json_path, j.dump(2) + "\n");
     out << "wrote " << s.json_path << "\n";
   }
   return 0;

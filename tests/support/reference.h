@@ -26,6 +26,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -67,6 +68,29 @@ inline const json& load_reference(std::string_view file) {
     throw std::runtime_error("cannot parse " + path + ": " + e.what());
   }
   return cache.emplace(std::string(file), std::move(doc)).first->second;
+}
+
+// What a list of reference cases holds, for the tests that check a file is complete: cases per
+// op, error cases, cases with an expected gradient. Fails the calling test on a case whose group
+// is not one of `groups`, and on a case name seen twice.
+struct ReferenceCensus {
+  std::map<std::string, int> per_op;
+  int errors = 0;
+  int with_grad = 0;
+};
+inline ReferenceCensus census(const json& cases, const std::set<std::string>& groups) {
+  ReferenceCensus c;
+  std::set<std::string> names;
+  for (const auto& k : cases) {
+    EXPECT_TRUE(groups.count(k.at("group").get<std::string>()))
+        << "unknown group " << k.at("group");
+    ++c.per_op[k.at("op").get<std::string>()];
+    EXPECT_TRUE(names.insert(k.at("name").get<std::string>()).second)
+        << "duplicate case " << k.at("name");
+    c.errors += k.value("error", false) ? 1 : 0;
+    c.with_grad += k.contains("expected_grad") ? 1 : 0;
+  }
+  return c;
 }
 
 // ── JSON → values ────────────────────────────────────────────────────────────────────────────

@@ -44,6 +44,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from refdata import write_or_check  # noqa: E402
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(REPO, "tests", "data", "module03_reference.json")
 
@@ -374,18 +377,8 @@ def main():
     # One entry of each section per line keeps diffs readable.
     text = re.sub(r'(\[|,)(\{"(?:name|shape|nonlinearity|in_features|input_shape)":)',
                   r"\1\n\2", text) + "\n"
-    if opts.check:
-        with open(opts.out) as f:
-            if f.read() != text:
-                print(f"{opts.out} is stale: rerun {sys.argv[0]}", file=sys.stderr)
-                return 1
-        print(f"{opts.out} is up to date")
-        return 0
-    os.makedirs(os.path.dirname(opts.out), exist_ok=True)
-    with open(opts.out, "w") as f:
-        f.write(text)
-    print(f"wrote {len(text)} bytes to {opts.out}")
-    return 0
+    return write_or_check(opts.out, text, opts.check,
+                          "the module 03 reference data")
 
 
 if __name__ == "__main__":

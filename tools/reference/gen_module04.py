@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from refdata import write_or_check  # noqa: E402
 from gen_module01 import T, enc_tensor, numel  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -343,18 +344,8 @@ def main():
     }
     text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
     text = text.replace(',{"name":', ',\n{"name":') + "\n"
-    if opts.check:
-        with open(opts.out) as f:
-            if f.read() != text:
-                print(f"{opts.out} is stale: rerun {sys.argv[0]}", file=sys.stderr)
-                return 1
-        print(f"{opts.out} is up to date ({len(CASES)} cases)")
-        return 0
-    os.makedirs(os.path.dirname(opts.out), exist_ok=True)
-    with open(opts.out, "w") as f:
-        f.write(text)
-    print(f"wrote {len(CASES)} cases, {len(text)} bytes to {opts.out}")
-    return 0
+    return write_or_check(opts.out, text, opts.check,
+                          f"{len(CASES)} cases")
 
 
 if __name__ == "__main__":

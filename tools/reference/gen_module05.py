@@ -48,6 +48,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from refdata import write_or_check  # noqa: E402
 from gen_module01 import apply_views, enc_tensor, numel  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -654,20 +655,8 @@ def main():
     head = json.dumps(doc, separators=(",", ":"))
     text = (head[:-1] + ',"cases":[\n' + lines(CASES) + '],\n"sum_to":[\n' + lines(SUM_TO) +
             '],\n"formulas":[\n' + lines(FORMULAS) + "]}\n")
-    if opts.check:
-        with open(opts.out) as f:
-            if f.read() != text:
-                print(f"{opts.out} is stale: rerun {sys.argv[0]}", file=sys.stderr)
-                return 1
-        print(f"{opts.out} is up to date ({len(CASES)} cases, {len(SUM_TO)} sum_to, "
-              f"{len(FORMULAS)} formulas)")
-        return 0
-    os.makedirs(os.path.dirname(opts.out), exist_ok=True)
-    with open(opts.out, "w") as f:
-        f.write(text)
-    print(f"wrote {len(CASES)} cases, {len(SUM_TO)} sum_to, {len(FORMULAS)} formulas, "
-          f"{len(text)} bytes to {opts.out}")
-    return 0
+    return write_or_check(opts.out, text, opts.check,
+                          f"{len(CASES)} cases, {len(SUM_TO)} sum_to, {len(FORMULAS)} formulas")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,9 @@ import sys
 
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from refdata import write_or_check  # noqa: E402
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(REPO, "tests", "data", "module06_reference.json")
 
@@ -345,19 +348,9 @@ def main():
     # One case per line keeps diffs readable.
     text = text.replace(',{"name":', ',\n{"name":') + "\n"
     n = len(OPTIMIZERS) + len(SCHEDULERS) + len(CLIPPING)
-    if opts.check:
-        with open(opts.out) as f:
-            if f.read() != text:
-                print(f"{opts.out} is stale: rerun {sys.argv[0]}", file=sys.stderr)
-                return 1
-        print(f"{opts.out} is up to date ({n} cases)")
-        return 0
-    os.makedirs(os.path.dirname(opts.out), exist_ok=True)
-    with open(opts.out, "w") as f:
-        f.write(text)
-    print(f"wrote {n} cases ({len(OPTIMIZERS)} optimizer, {len(SCHEDULERS)} scheduler, "
-          f"{len(CLIPPING)} clipping), {len(text)} bytes to {opts.out}")
-    return 0
+    return write_or_check(opts.out, text, opts.check,
+                          f"{n} cases ({len(OPTIMIZERS)} optimizer, {len(SCHEDULERS)} scheduler, "
+                          f"{len(CLIPPING)} clipping)")
 
 
 if __name__ == "__main__":

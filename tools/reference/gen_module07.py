@@ -47,6 +47,9 @@ import sys
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from refdata import write_or_check  # noqa: E402
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(REPO, "tests", "data", "module07_reference.json")
 
@@ -301,20 +304,9 @@ def main():
     text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
     text = text.replace(',{"name":', ',\n{"name":') + "\n"  # one case per line
     n = len(METRICS) + len(RUNNING) + len(EARLY) + len(TRAINING)
-    if opts.check:
-        with open(opts.out) as f:
-            if f.read() != text:
-                print(f"{opts.out} is stale: rerun {sys.argv[0]}", file=sys.stderr)
-                return 1
-        print(f"{opts.out} is up to date ({n} cases)")
-        return 0
-    os.makedirs(os.path.dirname(opts.out), exist_ok=True)
-    with open(opts.out, "w") as f:
-        f.write(text)
-    print(f"wrote {n} cases ({len(METRICS)} metrics, {len(RUNNING)} running average, "
-          f"{len(EARLY)} early stopping, {len(TRAINING)} training), {len(text)} bytes to "
-          f"{opts.out}")
-    return 0
+    return write_or_check(opts.out, text, opts.check,
+                          f"{n} cases ({len(METRICS)} metrics, {len(RUNNING)} running average, "
+                          f"{len(EARLY)} early stopping, {len(TRAINING)} training)")
 
 
 if __name__ == "__main__":

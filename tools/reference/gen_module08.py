@@ -6,6 +6,7 @@ tests/data/module08_fashion_mnist.json: per split the header, the first 32 label
 histogram and a few pixel rows and sums of the first images.
 
     /usr/bin/python3 tools/reference/gen_module08.py [DIR]
+    /usr/bin/python3 tools/reference/gen_module08.py --check [DIR]   # fails if the file is stale
 """
 import gzip
 import json
@@ -13,9 +14,14 @@ import os
 import struct
 import sys
 
-DIR = sys.argv[1] if len(sys.argv) > 1 else "/usr/share/datasets/fashion-mnist"
-OUT = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "data",
-                   "module08_fashion_mnist.json")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from refdata import write_or_check  # noqa: E402
+
+CHECK = "--check" in sys.argv[1:]
+ARGS = [a for a in sys.argv[1:] if a != "--check"]
+DIR = ARGS[0] if ARGS else "/usr/share/datasets/fashion-mnist"
+OUT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                   "tests", "data", "module08_fashion_mnist.json"))
 
 
 def read_idx(path):
@@ -49,7 +55,5 @@ def split(prefix):
 
 doc = {"generator": "tools/reference/gen_module08.py", "source": DIR,
        "train": split("train"), "test": split("t10k")}
-with open(OUT, "w") as f:
-    json.dump(doc, f, indent=1)
-    f.write("\n")
-print("wrote", os.path.normpath(OUT))
+sys.exit(write_or_check(OUT, json.dumps(doc, indent=1) + "\n", CHECK,
+                        "Fashion-MNIST facts for the train and test splits"))

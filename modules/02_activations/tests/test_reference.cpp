@@ -125,22 +125,11 @@ TEST(Reference, FileIsCompleteAndKnown) {
   EXPECT_EQ(doc.at("generator"), "tools/reference/gen_module02.py");
   const std::set<std::string> groups = {"values",  "stability", "strided",
                                         "special", "dtypes",    "errors"};
-  std::map<std::string, int> per_op;
-  std::set<std::string> names;
-  int errors = 0, with_grad = 0;
-  for (const auto& c : cases()) {
-    EXPECT_TRUE(groups.count(c.at("group").get<std::string>()))
-        << "unknown group " << c.at("group");
-    ++per_op[c.at("op").get<std::string>()];
-    EXPECT_TRUE(names.insert(c.at("name").get<std::string>()).second)
-        << "duplicate case " << c.at("name");
-    errors += c.value("error", false) ? 1 : 0;
-    with_grad += c.contains("expected_grad") ? 1 : 0;
-  }
-  EXPECT_EQ(per_op.size(), 8u) << "eight activations";
+  const test::ReferenceCensus found = test::census(cases(), groups);
+  EXPECT_EQ(found.per_op.size(), 8u) << "eight activations";
   EXPECT_GE(cases().size(), 250u) << "the reference file looks truncated";
-  EXPECT_GE(errors, 15) << "error cases are missing";
-  EXPECT_GE(with_grad, 150) << "gradient cases are missing";
+  EXPECT_GE(found.errors, 15) << "error cases are missing";
+  EXPECT_GE(found.with_grad, 150) << "gradient cases are missing";
 }
 
 TEST(Reference, ReluAndLeakyRelu) {
