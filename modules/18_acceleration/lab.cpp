@@ -756,17 +756,7 @@ json experiment_small(const Budget& budget) {
 // E. The kernel registry and the caching allocator.
 // ═════════════════════════════════════════════════════════════════════════════════════════════
 
-// The tier in force for the lifetime of the guard.
-class TierGuard {
- public:
-  explicit TierGuard(kernels::Tier t) : before_(kernels::tier()) { kernels::set_tier(t); }
-  ~TierGuard() { kernels::set_tier(before_); }
-  TierGuard(const TierGuard&) = delete;
-  TierGuard& operator=(const TierGuard&) = delete;
-
- private:
-  kernels::Tier before_;
-};
+using kernels::TierGuard;
 
 double max_abs_diff(const Tensor& a, const Tensor& b) {
   const Tensor x = a.to(kFloat64).contiguous(), y = b.to(kFloat64).contiguous();

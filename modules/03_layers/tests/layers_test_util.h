@@ -52,17 +52,7 @@ inline Tensor naive_linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   return from_vector(out, shape, kFloat64);
 }
 
-// Sets the kernel tier for a scope and restores the one before.
-class TierGuard {
- public:
-  explicit TierGuard(kernels::Tier t) : prev_(kernels::tier()) { kernels::set_tier(t); }
-  ~TierGuard() { kernels::set_tier(prev_); }
-  TierGuard(const TierGuard&) = delete;
-  TierGuard& operator=(const TierGuard&) = delete;
-
- private:
-  kernels::Tier prev_;
-};
+using kernels::TierGuard;
 
 inline const char* tier_name(kernels::Tier t) {
   return t == kernels::Tier::kFast ? "fast" : "reference";

@@ -20,16 +20,7 @@ namespace {
 
 using kernels::Tier;
 
-class TierGuard {
- public:
-  explicit TierGuard(Tier t) : before_(kernels::tier()) { kernels::set_tier(t); }
-  ~TierGuard() { kernels::set_tier(before_); }
-  TierGuard(const TierGuard&) = delete;
-  TierGuard& operator=(const TierGuard&) = delete;
-
- private:
-  Tier before_;
-};
+using kernels::TierGuard;
 
 TEST(HiddenRegistry, FastTierRegistersTheLibrarysGemmFast) {
   const TierGuard fast(Tier::kFast);

@@ -20,17 +20,7 @@ namespace {
 
 using kernels::Tier;
 
-// The tier in force for the lifetime of the guard (then the one before it comes back).
-class TierGuard {
- public:
-  explicit TierGuard(Tier t) : before_(kernels::tier()) { kernels::set_tier(t); }
-  ~TierGuard() { kernels::set_tier(before_); }
-  TierGuard(const TierGuard&) = delete;
-  TierGuard& operator=(const TierGuard&) = delete;
-
- private:
-  Tier before_;
-};
+using kernels::TierGuard;
 
 constexpr const char* kHint =
     "register_fast_kernels() in tinytorch/src/kernels/fast_registry.cpp must register it "

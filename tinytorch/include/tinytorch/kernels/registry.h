@@ -22,6 +22,19 @@ enum class Tier { kReference, kFast };
 Tier tier();
 void set_tier(Tier tier);
 
+// Sets the tier for a scope and restores the one before (as NoGradGuard does for grad mode):
+//   { kernels::TierGuard guard(Tier::kReference); ... }   // reference kernels in here only
+class TierGuard {
+ public:
+  explicit TierGuard(Tier t) : before_(tier()) { set_tier(t); }
+  ~TierGuard() { set_tier(before_); }
+  TierGuard(const TierGuard&) = delete;
+  TierGuard& operator=(const TierGuard&) = delete;
+
+ private:
+  Tier before_;
+};
+
 // C[M×N] = alpha · op(A) · op(B) + beta · C, row-major (see kernels/gemm.h for the conventions).
 template <typename T>
 using GemmFn = void (*)(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha,
