@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include <iomanip>
 #include <iostream>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include "machine_limits.h"
@@ -195,7 +197,8 @@ Suite::Suite(int& argc, char** argv)
   argv[argc] = nullptr;
 }
 
-void Suite::add(const Key& key, Unit unit, double work_per_call, Prepare prepare) {
+void Suite::add(const Key& key, Unit unit, double work_per_call, Prepare prepare,
+                double idle_after_seconds) {
   const std::string label = key.describe();
   if (!figures_.emplace(label, Figure{key, unit}).second) {
     throw std::logic_error("two benchmarks measure the same figure: " + label);
@@ -209,7 +212,7 @@ void Suite::add(const Key& key, Unit unit, double work_per_call, Prepare prepare
   auto failures = failures_;
   benchmark::RegisterBenchmark(
       name.c_str(),
-      [label, unit, work_per_call, prepare, failures](benchmark::State& state) {
+      [label, unit, work_per_call, prepare, idle_after_seconds, failures](benchmark::State& state) {
         try {
           const Call call = prepare();
           call();  // warm-up: caches, page faults, starting the thread team
@@ -217,6 +220,7 @@ void Suite::add(const Key& key, Unit unit, double work_per_call, Prepare prepare
             call();
             benchmark::ClobberMemory();
           }
+          std::this_thread::sleep_for(std::chrono::duration<double>(idle_after_seconds));
         } catch (const std::exception& e) {
           (*failures)[label] = e.what();
           state.SkipWithError(e.what());
@@ -242,8 +246,18 @@ void Suite::context(const std::string& key, const std::string& value) {
 }
 
 int Suite::run() {
-  benchmark::Initialize(&argc_, argv_);
-  if (benchmark::ReportUnrecognizedArguments(argc_, argv_)) return 2;
+  // Interleave the repetitions (see the header) unless the command line says otherwise.
+  std::vector<char*> args(argv_, argv_ + argc_);
+  std::string interleave = "--benchmark_enable_random_interleaving=true";
+  if (std::none_of(args.begin(), args.end(), [](const char* arg) {
+        return std::strstr(arg, "--benchmark_enable_random_interleaving") == arg;
+      })) {
+    args.push_back(interleave.data());
+  }
+  int argc = static_cast<int>(args.size());
+  args.push_back(nullptr);
+  benchmark::Initialize(&argc, args.data());
+  if (benchmark::ReportUnrecognizedArguments(argc, args.data())) return 2;
 
   if (records_path_.empty()) {
     benchmark::RunSpecifiedBenchmarks();

@@ -18,6 +18,12 @@
 // MEDIAN rate of the repetitions: the median ignores the odd repetition slowed down by another
 // process, which on a shared machine is the common kind of noise.
 //
+// The repetitions of all figures run in a random order (Google Benchmark's
+// --benchmark_enable_random_interleaving, on by default here). A shared VM also drifts: for
+// seconds or minutes at a time everything runs 10-30% slower. Figures measured one after the other
+// would each see a different drift, and a ratio such as ours/OpenBLAS would measure the drift as
+// much as the code; interleaved, both sides of a ratio sample the same stretch of time.
+//
 // Two ways to run a program:
 //   * by hand: Google Benchmark's usual console table (and all its --benchmark_* flags);
 //   * from tito (`--records PATH`): one compact line per figure, and PATH receives every figure
@@ -74,9 +80,13 @@ class Suite {
 
   [[nodiscard]] bool quick() const { return quick_; }
 
-  // Registers one figure: `prepare` runs once before timing and returns the call to time; each
-  // call does `work_per_call` flops (kGflops) or moves that many bytes (kGbps).
-  void add(const Key& key, Unit unit, double work_per_call, Prepare prepare);
+  // Registers one figure: `prepare` runs once before each repetition and returns the call to
+  // time; each call does `work_per_call` flops (kGflops) or moves that many bytes (kGbps).
+  // `idle_after_seconds`: an untimed pause after each repetition, for code whose thread pool keeps
+  // spinning after its last call (OpenBLAS's, for ~0.1 s): a repetition of another figure run
+  // right after would find a core taken.
+  void add(const Key& key, Unit unit, double work_per_call, Prepare prepare,
+           double idle_after_seconds = 0.0);
 
   // Records that a figure is deliberately not measured, and why (tito prints the reason).
   void skip(const Key& key, std::string reason);

@@ -16,10 +16,10 @@
 //   sgemm_at_b   C = A^T * B   (weight gradient of a linear layer)
 //   sgemm_a_bt   C = A * B^T   (input gradient)
 //
-// Thread pools: OpenMP's (ours) and OpenBLAS's own each keep idle threads spinning for a while
-// after a call, which steals a core from the other pool's next call. So every tinytorch figure is
-// measured before the first OpenBLAS one (registration order). Do not pass
-// --benchmark_enable_random_interleaving.
+// Thread pools: OpenBLAS's threads keep spinning for about 0.1 s after a call (OpenMP's, ours,
+// only for microseconds: tito sets GOMP_SPINCOUNT), which would steal a core from whatever figure
+// is measured next. The repetitions of all figures run interleaved (see bench_harness.h), so every
+// OpenBLAS repetition is followed by an untimed pause that lets its pool go idle.
 #include <benchmark/benchmark.h>
 
 #ifdef TINYTORCH_BENCH_HAVE_OPENBLAS
@@ -50,6 +50,9 @@ constexpr int64_t kSizes[] = {128, 256, 512, 1024, 2048};
 constexpr int64_t kThreads[] = {1, 2};
 constexpr int64_t kReferenceMaxN = 512, kQuickReferenceMaxN = 256;
 constexpr int64_t kTransposedN = 512;
+// OpenBLAS's idle threads spin for 2^28 cycles (its THREAD_TIMEOUT default; ~0.09 s at 3 GHz)
+// before they sleep: the pause after each of its repetitions is comfortably longer.
+constexpr double kOpenBlasIdleSeconds = 0.25;
 
 // Random A and B and an output C for one square problem, shared by every benchmark of that size.
 struct Problem {
@@ -115,16 +118,19 @@ void add_reference(tinytorch::bench::Suite& suite, const Key& key) {
 
 #ifdef TINYTORCH_BENCH_HAVE_OPENBLAS
 void add_openblas(tinytorch::bench::Suite& suite, const Key& key, bool trans_a, bool trans_b) {
-  suite.add(key, Unit::kGflops, flops(key.n), [key, trans_a, trans_b] {
-    openblas_set_num_threads(static_cast<int>(key.threads));
-    Problem& p = Problem::get(key.n);
-    return [&p, trans_a, trans_b] {
-      const auto n = static_cast<blasint>(p.n);
-      cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                  trans_b ? CblasTrans : CblasNoTrans, n, n, n, 1.0f, p.a.data(), n, p.b.data(), n,
-                  0.0f, p.c.data(), n);
-    };
-  });
+  suite.add(
+      key, Unit::kGflops, flops(key.n),
+      [key, trans_a, trans_b] {
+        openblas_set_num_threads(static_cast<int>(key.threads));
+        Problem& p = Problem::get(key.n);
+        return [&p, trans_a, trans_b] {
+          const auto n = static_cast<blasint>(p.n);
+          cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                      trans_b ? CblasTrans : CblasNoTrans, n, n, n, 1.0f, p.a.data(), n, p.b.data(),
+                      n, 0.0f, p.c.data(), n);
+        };
+      },
+      kOpenBlasIdleSeconds);
 }
 #endif
 
@@ -143,7 +149,6 @@ int main(int argc, char** argv) {
     };
     constexpr Layout kTransposed[] = {{"sgemm_at_b", true, false}, {"sgemm_a_bt", false, true}};
 
-    // Every tinytorch figure first, OpenBLAS last (see the thread-pool note at the top).
     for (const int64_t n : kSizes) {
       for (const int64_t threads : kThreads) {
         add_fast(suite, {.name = "sgemm", .impl = "tinytorch-fast", .n = n, .threads = threads},

@@ -1,7 +1,8 @@
 // Tests for tinytorch::kernels::gemm_fast against a naive triple loop accumulated in double.
 //
 // Every test runs under four configurations: AVX2 micro-kernel or portable micro-kernel (forced
-// with TINYTORCH_DISABLE_AVX2=1), times 1 or 2 threads (tinytorch::set_num_threads). Each checks
+// with TINYTORCH_DISABLE_AVX2=1), times 1, 2 or 3 threads (tinytorch::set_num_threads; 3 threads
+// on a 2-core machine makes one of them late, so the others take its units). Each checks
 // float and double, and the shape-driven tests cover all four transpose combinations.
 #include <gtest/gtest.h>
 
@@ -172,8 +173,8 @@ TEST_P(GemmFastTest, AllTinyShapes) {
 TEST_P(GemmFastTest, EdgeAndMultiBlockShapes) {
   // Sizes chosen around the block sizes (MR = 6, NR = 16 or 8, MC = 144 or 72, KC = 256,
   // NC = 4080): several rank-KC updates (K = 300, 513), several MC blocks, a second NC panel
-  // (N = 4100), vector- and matrix-like extremes, and (with 2 threads) C split into row strips
-  // (M > N) or column strips (M <= N), including splits where one strip is a single tile.
+  // (N = 4100), vector- and matrix-like extremes, and (with threads) home ranges of one sliver or
+  // none, and units that end at the edge of a range or of C.
   const Shape shapes[] = {{64, 64, 64},   {127, 255, 300}, {300, 127, 255}, {255, 300, 127},
                           {1, 1000, 3},   {1000, 1, 3},    {3, 1, 1000},    {1, 1, 1000},
                           {145, 17, 513}, {7, 4100, 5},    {1000, 5, 100},  {4, 1000, 100}};
@@ -248,7 +249,7 @@ TEST_P(GemmFastTest, EmptyOutputTouchesNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(KernelsAndThreads, GemmFastTest,
-                         ::testing::Combine(::testing::Bool(), ::testing::Values(1, 2)),
+                         ::testing::Combine(::testing::Bool(), ::testing::Values(1, 2, 3)),
                          [](const ::testing::TestParamInfo<std::tuple<bool, int>>& info) {
                            return std::string(std::get<0>(info.param) ? "Avx2" : "Portable") + "_" +
                                   std::to_string(std::get<1>(info.param)) + "Threads";
@@ -267,6 +268,30 @@ TEST(GemmFastConcurrency, CallsFromSeveralThreadsAtOnce) {
     });
   }
   for (std::thread& caller : callers) caller.join();
+  set_num_threads(0);
+}
+
+TEST(GemmFastThreads, ResultIsBitwiseIdenticalForAnyThreadCount) {
+  // Every element's sum over k runs in the same order whichever thread computes which block, so
+  // the thread count must not change a single bit (several rank-KC updates, several row blocks).
+  const Shape shape{300, 700, 600};
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+  std::vector<float> A(shape.M * shape.K), B(shape.K * shape.N);
+  for (float& x : A) x = value(rng);
+  for (float& x : B) x = value(rng);
+  std::vector<float> one_thread;
+  for (const int threads : {1, 2, 3, 4}) {
+    set_num_threads(threads);
+    std::vector<float> C(shape.M * shape.N, 0.5f);
+    gemm_fast(false, true, shape.M, shape.N, shape.K, 1.0f, A.data(), shape.K, B.data(), shape.K,
+              0.25f, C.data(), shape.N);
+    if (threads == 1) {
+      one_thread = C;
+    } else {
+      EXPECT_EQ(C, one_thread) << threads << " threads";
+    }
+  }
   set_num_threads(0);
 }
 

@@ -35,16 +35,11 @@
 //   (beta' is the caller's beta for the first rank-KC update, pc == 0, and 1 afterwards, since
 //    later updates accumulate onto what the first one wrote.)
 //
-// Threads: C is cut into one strip per thread and each thread runs the whole loop nest above on
-// its strip, with its own packing buffers (see gemm_blocked). That is the 5th (NC) loop made
-// parallel when the strips are columns: each thread packs only its own columns of B, and all of
-// op(A). No thread ever writes another's part of C, and nothing is shared, so the only
-// synchronisation is the join at the end. (The alternative, a B panel packed by all threads
-// together and then shared, needs two barriers per rank-KC update and leaves half of each
-// thread's B panel in the other core's cache; on the 2-core Zen 3 it measured up to ~10% slower
-// at N = 256 and no faster at larger N.) The strips are handed out by tinytorch::parallel_for, so
-// the thread count is the framework's one (set_num_threads, TINYTORCH_NUM_THREADS).
+// Threads: the team shares each packed B panel and takes blocks of C on demand; see "Threads"
+// above gemm_blocked. The thread count is the framework's one (set_num_threads,
+// TINYTORCH_NUM_THREADS).
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -547,45 +542,116 @@ struct StridedView {
   const T* at(int64_t r, int64_t c) const { return data + r * rs + c * cs; }
 };
 
-// The five-loop nest on one thread: C (M x N, row stride ldc) = alpha * a * b + beta * C, where a
-// is the M x K view of op(A) and b the K x N view of op(B).
-template <typename T>
-void gemm_one_thread(int64_t M, int64_t N, int64_t K, T alpha, StridedView<T> a, StridedView<T> b,
-                     T beta, T* C, int64_t ldc, const GemmKernels<T>& kernels) {
-  using Blk = Blocking<T>;
-  // Cut M into blocks of at most MC rows, all of (nearly) the same size, so that no block is a
-  // thin leftover: e.g. M = 150 gives 78 + 72 rows rather than 144 + 6.
-  const int64_t mc_step = round_up(ceil_div(M, ceil_div(M, Blk::MC)), Blk::MR);
-  const int64_t kc_max = std::min(K, Blk::KC);
-  T* a_packed = thread_local_buffer<T, Operand::kA>(mc_step * kc_max);
-  T* b_packed =
-      thread_local_buffer<T, Operand::kB>(round_up(std::min(N, Blk::NC), Blk::NR) * kc_max);
+// ---------------------------------------------------------------------------------------------
+// Threads: a team that shares the packed B panel and balances the blocks of C as it goes.
+//
+// One OpenMP region runs the whole loop nest. Each rank-KC update ("step": one (jc, pc) pair) is
+//
+//   1. pack: the step's B panel is cut into one home range of slivers per thread, and each thread
+//      packs its own range into the shared panel;
+//   2. barrier: the panel is complete;
+//   3. compute: C[:, jc : jc+nc] is cut into units of (MC rows) x (a few NR slivers). Each thread
+//      takes the units of its home range first, in order; when they run out, it takes units of
+//      the other ranges, from the far end. A thread packs the A block of a unit into its own
+//      buffer, and keeps it while its next unit has the same rows.
+//
+//        columns:   | home range of thread 0    | home range of thread 1    |
+//        row block 0|  0->  0->  0->  0->       |  1->  1->  1->  1->       |
+//        row block 1|  0->  0->  0->  0->       |  1->  1->  1->  1->       |
+//        row block 2|  0->  0->  0->  0->  <-1  |  1->  1->  1->  1->       |
+//                                    thread 1 ran out of its own units ^ and took one of thread 0's
+//
+// Why not give each thread a fixed half of C? Because the two cores of a VM are rarely equally
+// fast. On the 2-core Zen 3 course VM the 1-thread GEMM measured 63-66 GFLOP/s pinned to CPU 0
+// and 72-74 pinned to CPU 1 (`taskset -c`), the gap being the interrupts and host work that land
+// on CPU 0. With fixed halves the fast core waits for the slow one, and 2 threads give at most
+// 2 x 63 rather than 63 + 73. A unit takes ~50 us, so all threads finish a step within about one
+// unit of each other.
+//
+// Why home ranges, rather than one shared list of units? A thread mostly reads the B slivers it
+// packed itself, which are still in its own core's caches. Reading slivers that the other core
+// just wrote costs a transfer between the cores' caches: with one shared list (each unit going to
+// whichever thread asked first), N = 2048 ran 15% slower than fixed halves in an interleaved run
+// on the course VM.
+//
+// Why double buffering? It makes the barrier the only one per step: a thread that runs out of
+// units of step s packs its home range of step s + 1 into the other panel, then waits. When the
+// barrier opens, every thread has finished step s - 1 (it packed step s after computing it), so
+// the panel of step s - 1 may be overwritten by step s + 1, and each C element is only ever
+// updated by one thread at a time, in the order of the steps. The sum over k is therefore done in
+// the same order whatever the number of threads or the order the units are taken in: the result
+// is bitwise identical.
+// ---------------------------------------------------------------------------------------------
 
-  for (int64_t jc = 0; jc < N; jc += Blk::NC) {  // 5th loop
-    const int64_t nc = std::min(Blk::NC, N - jc);
-    for (int64_t pc = 0; pc < K; pc += Blk::KC) {  // 4th loop
-      const int64_t kc = std::min(Blk::KC, K - pc);
-      const T beta_pc = pc == 0 ? beta : T(1);
-      // Pack op(B)[pc : pc+kc, jc : jc+nc] (kc x nc), one NR-wide sliver at a time.
-      for (int64_t jr = 0; jr < nc; jr += Blk::NR) {
-        pack_b_sliver(kc, std::min(Blk::NR, nc - jr), b.at(pc, jc + jr), b.rs, b.cs,
-                      b_packed + jr * kc, kernels.pack_b);
-      }
-      for (int64_t ic = 0; ic < M; ic += mc_step) {  // 3rd loop
-        const int64_t mc = std::min(mc_step, M - ic);
-        // Pack op(A)[ic : ic+mc, pc : pc+kc] (mc x kc).
-        pack_a_block(mc, kc, a.at(ic, pc), a.rs, a.cs, a_packed, kernels.pack_a);
-        macro_kernel(mc, nc, kc, a_packed, b_packed, alpha, beta_pc, C + ic * ldc + jc, ldc,
-                     kernels.micro);
+// A unit of work holds about this many multiply-adds (~50 us on one Zen 3 core): small enough that
+// threads finish a step close together, large enough that taking a unit (one compare-and-swap) is
+// free.
+constexpr double kMultiplyAddsPerUnit = 2.0 * 1024 * 1024;
+// ... and each step has at least this many units per thread, so the last one is a small part.
+constexpr int64_t kMinUnitsPerThread = 4;
+
+// Runs body(rank, team_size) on each thread of a team of `threads` (one OpenMP region).
+template <typename F>
+void run_team([[maybe_unused]] int threads, const F& body) {
+#ifdef TINYTORCH_HAVE_OPENMP
+  if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+    body(omp_get_thread_num(), omp_get_num_threads());  // the team may be smaller than asked for
+    return;
+  }
+#endif
+  body(0, 1);
+}
+
+// Waits until every thread of the team has arrived (a no-op for a team of one).
+void team_barrier() {
+#ifdef TINYTORCH_HAVE_OPENMP
+#pragma omp barrier
+#endif
+}
+
+// The units of one home range: the owner takes them from the front, idle threads from the back
+// (so a thief works on other rows than the owner, and packs another A block). Both ends live in
+// one 64-bit word, so one compare-and-swap claims a unit.
+// NOTE: unit numbers must fit in 32 bits. A range has at most m_blocks * NC / NR units, about
+// M * N / 1000 for large M: 2^32 units would need a C of 4 * 10^12 elements.
+class alignas(64) WorkQueue {
+ public:
+  void reset(int64_t units) { ends_.store(static_cast<uint64_t>(units) << 32); }
+  int64_t take_front() { return take(true); }
+  int64_t take_back() { return take(false); }
+
+ private:
+  int64_t take(bool front) {
+    uint64_t ends = ends_.load(std::memory_order_relaxed);
+    for (;;) {
+      const uint64_t first = ends & 0xffffffffU, end = ends >> 32;
+      if (first >= end) return -1;
+      const uint64_t next = front ? ends + 1 : ends - (uint64_t{1} << 32);
+      if (ends_.compare_exchange_weak(ends, next, std::memory_order_relaxed)) {
+        return static_cast<int64_t>(front ? first : end - 1);
       }
     }
   }
+  std::atomic<uint64_t> ends_{0};  // first unit left (low 32 bits), one past the last (high 32)
+};
+
+// The calling thread's queues for its team, grown on demand like the packing buffers.
+WorkQueue* thread_local_queues(int count) {
+  thread_local std::unique_ptr<WorkQueue[]> queues;
+  thread_local int capacity = 0;
+  if (count > capacity) {
+    queues = std::make_unique<WorkQueue[]>(static_cast<size_t>(count));
+    capacity = count;
+  }
+  return queues.get();
 }
 
 template <typename T>
 void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
                   int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
   using Blk = Blocking<T>;
+  constexpr int64_t NR = Blk::NR;
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == T(0)) {
     scale_c(M, N, beta, C, ldc);
@@ -597,29 +663,106 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   const StridedView<T> b = trans_b ? StridedView<T>{B, 1, ldb} : StridedView<T>{B, ldb, 1};
   const GemmKernels<T> kernels = select_kernels<T>();
 
-  // Which way to cut C into strips of whole micro-tiles, one strip per thread: every thread packs
-  // all of the operand that is not split, so split the dimension whose operand is the larger
-  // one. Splitting columns (N) makes every thread pack all of op(A) (M x K) and its own columns
-  // of op(B); splitting rows (M) the reverse. Each thread needs at least one tile.
-  const int64_t row_tiles = ceil_div(M, Blk::MR), col_tiles = ceil_div(N, Blk::NR);
-  const int64_t threads = std::min<int64_t>(get_num_threads(), std::max(row_tiles, col_tiles));
-  const bool split_columns = col_tiles >= threads && (N >= M || row_tiles < threads);
-  const int64_t tiles = split_columns ? col_tiles : row_tiles;
-  // parallel_for runs on the calling thread when there are no more than grain_size tiles: make
-  // that the number of tiles holding kMinMultiplyAddsForThreads multiply-adds.
-  const double work_per_tile =
-      static_cast<double>(split_columns ? Blk::NR * M : Blk::MR * N) * static_cast<double>(K);
-  const auto grain = static_cast<int64_t>(std::ceil(kMinMultiplyAddsForThreads / work_per_tile));
+  // Cut M into blocks of at most MC rows, all of (nearly) the same size, so that no block is a
+  // thin leftover: e.g. M = 150 gives 78 + 72 rows rather than 144 + 6.
+  const int64_t mc_step = round_up(ceil_div(M, ceil_div(M, Blk::MC)), Blk::MR);
+  const int64_t m_blocks = ceil_div(M, mc_step);
+  const int64_t kc_max = std::min(K, Blk::KC);
+  const int64_t nc_max = std::min(N, Blk::NC);
+  const int64_t steps_k = ceil_div(K, Blk::KC), steps = ceil_div(N, Blk::NC) * steps_k;
 
-  parallel_for(0, tiles, grain, [&](int64_t first_tile, int64_t end_tile) {
-    if (split_columns) {
-      const int64_t j0 = first_tile * Blk::NR, j1 = std::min(N, end_tile * Blk::NR);
-      gemm_one_thread(M, j1 - j0, K, alpha, a, StridedView<T>{b.at(0, j0), b.rs, b.cs}, beta,
-                      C + j0, ldc, kernels);
-    } else {
-      const int64_t i0 = first_tile * Blk::MR, i1 = std::min(M, end_tile * Blk::MR);
-      gemm_one_thread(i1 - i0, N, K, alpha, StridedView<T>{a.at(i0, 0), a.rs, a.cs}, b, beta,
-                      C + i0 * ldc, ldc, kernels);
+  // The team: one thread for small problems (starting a team costs microseconds), and never more
+  // threads than the widest step has units to give.
+  const double multiply_adds = static_cast<double>(M) * static_cast<double>(N) * K;
+  const int64_t max_units = m_blocks * ceil_div(nc_max, NR);
+  const int team = multiply_adds <= kMinMultiplyAddsForThreads || in_parallel_region()
+                       ? 1
+                       : static_cast<int>(std::min<int64_t>(get_num_threads(), max_units));
+
+  // A unit is an (mc_step rows) x (unit_slivers * NR columns) block of C. A team of one takes
+  // whole rows of blocks, exactly the classic single-threaded loop nest.
+  const auto unit_slivers = [&](int64_t slivers) -> int64_t {
+    if (team == 1) return slivers;
+    const auto by_size =
+        static_cast<int64_t>(kMultiplyAddsPerUnit / static_cast<double>(mc_step * kc_max * NR));
+    const int64_t by_count = m_blocks * slivers / (kMinUnitsPerThread * team);
+    return std::clamp<int64_t>(std::min(by_size, by_count), 1, slivers);
+  };
+
+  // Shared by the team: the B panels (two, so the next step can be packed while this one is still
+  // being computed) and the work queues of the current and the next step, one per thread.
+  const int64_t panel_size = round_up(nc_max, NR) * kc_max;
+  const int panels = team > 1 ? 2 : 1;
+  T* b_panels = thread_local_buffer<T, Operand::kB>(panels * panel_size);
+  WorkQueue* queues = thread_local_queues(2 * team);  // [step % 2][home range]
+
+  // Step s covers columns [jc, jc + nc) of C. Its slivers are cut into one home range per thread
+  // (the slivers that thread packs), and each home range into units: every row block x every chunk
+  // of unit_slivers() slivers, numbered block by block.
+  const auto step_columns = [&](int64_t s) {
+    const int64_t jc = s / steps_k * Blk::NC;
+    return std::pair{jc, std::min(Blk::NC, N - jc)};
+  };
+  const auto home = [](int64_t slivers, int rank, int team_size) {
+    const int64_t share = ceil_div(slivers, team_size);
+    return std::pair{std::min(slivers, rank * share), std::min(slivers, (rank + 1) * share)};
+  };
+  const auto units_of = [&](std::pair<int64_t, int64_t> range, int64_t per_unit) {
+    return m_blocks * ceil_div(range.second - range.first, per_unit);
+  };
+  // Fills the queue of `rank`'s home range for step s.
+  const auto fill_queue = [&](int64_t s, int rank, int team_size) {
+    const int64_t slivers = ceil_div(step_columns(s).second, NR);
+    queues[s % 2 * team + rank].reset(
+        units_of(home(slivers, rank, team_size), unit_slivers(slivers)));
+  };
+
+  run_team(team, [&](int rank, int team_size) {
+    T* a_packed = thread_local_buffer<T, Operand::kA>(mc_step * kc_max);
+    if (rank == 0) {
+      for (int r = 0; r < team_size; ++r) fill_queue(0, r, team_size);
+    }
+    team_barrier();  // step 0's queues are full before anyone takes from them
+
+    for (int64_t s = 0; s < steps; ++s) {
+      const auto [jc, nc] = step_columns(s);                                     // 5th loop
+      const int64_t pc = s % steps_k * Blk::KC, kc = std::min(Blk::KC, K - pc);  // 4th loop
+      const T beta_pc = pc == 0 ? beta : T(1);
+      T* b_packed = b_panels + (s % panels) * panel_size;  // kc x nc, in NR-column slivers
+      const int64_t slivers = ceil_div(nc, NR), per_unit = unit_slivers(slivers);
+
+      // 1. Pack this thread's home range of op(B)[pc : pc+kc, jc : jc+nc].
+      const auto [first, end] = home(slivers, rank, team_size);
+      for (int64_t jr = first * NR; jr < end * NR; jr += NR) {
+        pack_b_sliver(kc, std::min(NR, nc - jr), b.at(pc, jc + jr), b.rs, b.cs, b_packed + jr * kc,
+                      kernels.pack_b);
+      }
+      // 2. Wait for the whole panel. Every thread is now done with step s - 1, so its queues are
+      //    free for step s + 1.
+      team_barrier();
+      if (s + 1 < steps) fill_queue(s + 1, rank, team_size);
+
+      // 3. Take units of the own home range from the front, then the others' from the back
+      //    (the 3rd loop, and part of the 2nd).
+      int64_t packed_block = -1;  // the block of rows a_packed holds in this step
+      for (int v = 0; v < team_size; ++v) {
+        const int r = (rank + v) % team_size;
+        const auto range = home(slivers, r, team_size);
+        const int64_t chunks = ceil_div(range.second - range.first, per_unit);
+        WorkQueue& queue = queues[s % 2 * team + r];
+        for (int64_t u; (u = v == 0 ? queue.take_front() : queue.take_back()) >= 0;) {
+          const int64_t block = u / chunks, ic = block * mc_step, mc = std::min(mc_step, M - ic);
+          const int64_t jr = (range.first + u % chunks * per_unit) * NR;
+          const int64_t nr = std::min(per_unit * NR, std::min(range.second * NR, nc) - jr);
+          if (block != packed_block) {
+            // Pack op(A)[ic : ic+mc, pc : pc+kc] (mc x kc).
+            pack_a_block(mc, kc, a.at(ic, pc), a.rs, a.cs, a_packed, kernels.pack_a);
+            packed_block = block;
+          }
+          macro_kernel(mc, nr, kc, a_packed, b_packed + jr * kc, alpha, beta_pc,
+                       C + ic * ldc + jc + jr, ldc, kernels.micro);
+        }
+      }
     }
   });
 }
