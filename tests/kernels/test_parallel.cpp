@@ -116,5 +116,20 @@ TEST_F(ParallelTest, NestedCallsRunSerially) {
   EXPECT_EQ(inner_chunks.load(), 2) << "each nested parallel_for must be a single chunk";
 }
 
+TEST_F(ParallelTest, AnExceptionInAnyChunkIsRethrownOnTheCallingThread) {
+  // Whichever thread runs the chunk that throws, the caller gets the exception (an exception
+  // leaving an OpenMP region would terminate the program instead).
+  set_num_threads(2);
+  for (const int64_t bad : {int64_t{0}, int64_t{999}}) {  // in the first chunk, and in the last
+    EXPECT_THROW(parallel_for(0, 1000, 1,
+                              [&](int64_t b, int64_t e) {
+                                for (int64_t i = b; i < e; ++i) {
+                                  if (i == bad) throw ValueError("bad item");
+                                }
+                              }),
+                 ValueError);
+  }
+}
+
 }  // namespace
 }  // namespace tinytorch

@@ -16,8 +16,6 @@
 // Softmax and LogSoftmax work on ROWS along `dim` instead; see Part 4.
 #include <algorithm>
 #include <cmath>
-#include <exception>
-#include <mutex>
 #include <numbers>
 #include <string>
 
@@ -47,28 +45,6 @@ namespace {
 constexpr int64_t kCheapGrain = 65536;      // relu, leaky_relu, backward of sigmoid/tanh/relu
 constexpr int64_t kExpensiveGrain = 16384;  // exp / erf / tanh per element
 
-// f(begin, end) over [0, n) in contiguous chunks, on several threads when n > grain. An
-// exception must never leave an OpenMP region (the program would terminate), so each chunk
-// catches, and the first exception is rethrown here on the calling thread.
-template <typename F>
-void parallel_chunks(int64_t n, int64_t grain, const F& f) {
-  if (n <= grain) {
-    if (n > 0) f(0, n);
-    return;
-  }
-  std::exception_ptr error;
-  std::mutex mutex;
-  parallel_for(0, n, grain, [&](int64_t begin, int64_t end) {
-    try {
-      f(begin, end);
-    } catch (...) {
-      const std::lock_guard<std::mutex> lock(mutex);
-      if (!error) error = std::current_exception();
-    }
-  });
-  if (error) std::rethrow_exception(error);
-}
-
 void check_floating(std::string_view op, const Tensor& t, std::string_view what = "input") {
   TT_CHECK_TYPE(t.is_floating_point(), op, ": not implemented for dtype ", t.dtype(), " (the ",
                 what, " must be float32 or float64; hint: x.to(tinytorch::kFloat32))");
@@ -87,7 +63,7 @@ Tensor map_unary(const Tensor& self, int64_t grain, const Kernel& kernel) {
   Tensor out = empty(self.sizes(), self.dtype());
   const T* xp = x.data_ptr<T>();
   T* yp = out.data_ptr<T>();
-  parallel_chunks(x.numel(), grain, [&](int64_t b, int64_t e) { kernel(xp + b, yp + b, e - b); });
+  parallel_for(0, x.numel(), grain, [&](int64_t b, int64_t e) { kernel(xp + b, yp + b, e - b); });
   return out;
 }
 
@@ -102,8 +78,8 @@ Tensor map_backward(const Tensor& grad_output, const Tensor& input, int64_t grai
   const T* gp = g.data_ptr<T>();
   const T* xp = x.data_ptr<T>();
   T* op = out.data_ptr<T>();
-  parallel_chunks(x.numel(), grain,
-                  [&](int64_t b, int64_t e) { kernel(gp + b, xp + b, op + b, e - b); });
+  parallel_for(0, x.numel(), grain,
+               [&](int64_t b, int64_t e) { kernel(gp + b, xp + b, op + b, e - b); });
   return out;
 }
 
@@ -370,7 +346,7 @@ Tensor softmax_forward(std::string_view op, const Tensor& self, int64_t dim, con
   const RowLayout l = row_layout(x, d);
   const T* xp = x.data_ptr<T>();
   T* yp = out.data_ptr<T>();
-  parallel_chunks(l.rows(), std::max<int64_t>(1, kExpensiveGrain / l.n), [&](int64_t b, int64_t e) {
+  parallel_for(0, l.rows(), std::max<int64_t>(1, kExpensiveGrain / l.n), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) row_fn(xp + l.start(r), yp + l.start(r), l.n, l.inner);
   });
   return out;
@@ -388,7 +364,7 @@ Tensor softmax_backward_driver(std::string_view op, const Tensor& grad_output, c
   const T* gp = g.data_ptr<T>();
   const T* yp = y.data_ptr<T>();
   T* op_ = out.data_ptr<T>();
-  parallel_chunks(l.rows(), std::max<int64_t>(1, kCheapGrain / l.n), [&](int64_t b, int64_t e) {
+  parallel_for(0, l.rows(), std::max<int64_t>(1, kCheapGrain / l.n), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       const int64_t s = l.start(r);
       row_fn(gp + s, yp + s, op_ + s, l.n, l.inner);

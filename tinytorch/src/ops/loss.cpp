@@ -15,8 +15,6 @@
 // incoming gradient: a 0-d tensor for Sum/Mean, one value per element for None.
 #include <algorithm>
 #include <cmath>
-#include <exception>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -28,27 +26,6 @@ namespace tinytorch {
 namespace {
 
 // ── helpers (given) ──────────────────────────────────────────────────────────────────────────
-
-// f(begin, end) over [0, n) in chunks, on several threads when n > grain; the first exception
-// of any chunk is rethrown on the calling thread (none may escape an OpenMP region).
-template <typename F>
-void parallel_chunks(int64_t n, int64_t grain, const F& f) {
-  if (n <= grain) {
-    if (n > 0) f(0, n);
-    return;
-  }
-  std::exception_ptr error;
-  std::mutex mutex;
-  parallel_for(0, n, grain, [&](int64_t begin, int64_t end) {
-    try {
-      f(begin, end);
-    } catch (...) {
-      const std::lock_guard<std::mutex> lock(mutex);
-      if (!error) error = std::current_exception();
-    }
-  });
-  if (error) std::rethrow_exception(error);
-}
 
 // TT_SIMD before a loop with independent iterations asks the compiler to vectorise it (see
 // module 02, Part 0: OpenMP's `simd` directive; empty without OpenMP).
@@ -70,7 +47,7 @@ double parallel_sum(int64_t n, const F& block_sum) {
   if (n <= kSumBlock) return n > 0 ? block_sum(int64_t{0}, n) : 0.0;
   const int64_t blocks = (n + kSumBlock - 1) / kSumBlock;
   std::vector<double> partial(static_cast<size_t>(blocks), 0.0);
-  parallel_chunks(blocks, 1, [&](int64_t b, int64_t e) {
+  parallel_for(0, blocks, 1, [&](int64_t b, int64_t e) {
     for (int64_t k = b; k < e; ++k) {
       partial[static_cast<size_t>(k)] = block_sum(k * kSumBlock, std::min(n, (k + 1) * kSumBlock));
     }
@@ -124,7 +101,7 @@ void pointwise_loss_forward(const T* x, const T* y, T* out, int64_t n, Reduction
                             Loss loss) {
   // BEGIN SOLUTION
   if (reduction == Reduction::None) {
-    parallel_chunks(n, kGrain, [&](int64_t b, int64_t e) {
+    parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
       TT_SIMD for (int64_t i = b; i < e; ++i) out[i] = loss(x[i], y[i]);
     });
     return;
@@ -146,13 +123,13 @@ void pointwise_loss_backward(const T* g, const T* x, const T* y, T* out, int64_t
                              Reduction reduction, LossGrad loss_grad) {
   // BEGIN SOLUTION
   if (reduction == Reduction::None) {
-    parallel_chunks(n, kGrain, [&](int64_t b, int64_t e) {
+    parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
       TT_SIMD for (int64_t i = b; i < e; ++i) out[i] = g[i] * loss_grad(x[i], y[i]);
     });
     return;
   }
   const T scale = reduction == Reduction::Mean ? g[0] / static_cast<T>(n) : g[0];
-  parallel_chunks(n, kGrain, [&](int64_t b, int64_t e) {
+  parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
     TT_SIMD for (int64_t i = b; i < e; ++i) out[i] = scale * loss_grad(x[i], y[i]);
   });
   // END SOLUTION

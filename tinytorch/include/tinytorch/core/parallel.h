@@ -9,10 +9,16 @@
 // OpenMP — but only when the range holds more than grain_size items: below that, starting threads
 // costs more than it saves, so small tensors run on the calling thread (at::parallel_for has the
 // same signature and the same rule). Without OpenMP everything runs on the calling thread.
+//
+// An exception thrown by f on any thread is rethrown by parallel_for on the calling thread (the
+// first one, if several chunks throw), as at::parallel_for does. NOTE: an exception must never
+// leave an OpenMP region, where it would terminate the program: each chunk catches its own.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <exception>
+#include <mutex>
 
 #ifdef TINYTORCH_HAVE_OPENMP
 #include <omp.h>
@@ -38,6 +44,8 @@ void parallel_for(int64_t begin, int64_t end, [[maybe_unused]] int64_t grain_siz
   if (threads > 1 && n > grain_size && !in_parallel_region()) {
     const int64_t chunks = std::min<int64_t>(
         threads, (n + std::max<int64_t>(grain_size, 1) - 1) / std::max<int64_t>(grain_size, 1));
+    std::exception_ptr error;
+    std::mutex error_mutex;
 #pragma omp parallel num_threads(static_cast <int>(chunks))
     {
       // Thread t takes the t-th of `team` equal slices. The team may be smaller than asked for
@@ -47,8 +55,14 @@ void parallel_for(int64_t begin, int64_t end, [[maybe_unused]] int64_t grain_siz
       const int64_t per = (n + team - 1) / team;
       const int64_t b = begin + std::min(n, t * per);
       const int64_t e = std::min(end, b + per);
-      if (b < e) f(b, e);
+      try {
+        if (b < e) f(b, e);
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+      }
     }
+    if (error) std::rethrow_exception(error);
     return;
   }
 #endif
