@@ -21,6 +21,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <limits>
@@ -47,8 +48,18 @@ using json = nlohmann::json;
 
 // ── loading ──────────────────────────────────────────────────────────────────────────────────
 
+// TT_TEST_DATA_DIR is relative to the folder of the test program (see
+// cmake/TinyTorchModules.cmake), so the program finds its data from any working directory. (Linux:
+// /proc/self/exe.)
 inline std::string data_path(std::string_view file) {
-  return std::string(TT_TEST_DATA_DIR) + "/" + std::string(file);
+  static const std::filesystem::path dir = [] {
+    std::error_code error;
+    const std::filesystem::path program = std::filesystem::read_symlink("/proc/self/exe", error);
+    if (error)
+      throw std::runtime_error("cannot find the test program's folder: " + error.message());
+    return (program.parent_path() / TT_TEST_DATA_DIR).lexically_normal();
+  }();
+  return (dir / file).string();
 }
 
 // Parses a JSON file from the test data directory once per process; throws std::runtime_error
@@ -400,6 +411,46 @@ inline void expect_tensor_eq(const Tensor& got, const Tensor& expected, double r
 inline void expect_tensor_eq(const Tensor& got, const json& expected, double rtol = -1,
                              double atol = -1) {
   EXPECT_TRUE(tensors_match(got, expected, rtol, atol));
+}
+
+// ── kernel cases ─────────────────────────────────────────────────────────────────────────────
+
+// Checks one reference case of a kernel-level op with an optional backward (modules 02 and 04):
+//   * an "error" case: forward() must throw tinytorch::Error;
+//   * otherwise forward() must match "expected", then also_check(output) runs, and when the case
+//     has a "grad_output" g, backward(g, expected) must match "expected_grad".
+// Tolerances: the case's own "rtol"/"atol" when it has them (transcendental functions differ by an
+// ulp or two between libm and PyTorch's vectorised ones), else 1e-5/1e-6 for float32 and
+// 1e-10/1e-12 for float64. `file` names the data file in the failure messages.
+template <typename Forward, typename Backward, typename AlsoCheck>
+void check_kernel_case(const json& c, std::string_view file, const Forward& forward,
+                       const Backward& backward, const AlsoCheck& also_check) {
+  SCOPED_TRACE("reference case " + c.at("name").get<std::string>() + " (tests/data/" +
+               std::string(file) + ")");
+  if (c.value("error", false)) {
+    EXPECT_THROW(forward(), Error) << "PyTorch rejects this case: " << c.value("torch_error", "");
+    return;
+  }
+  Tensor output;
+  try {
+    output = forward();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "threw, but PyTorch accepts this case: " << e.what();
+    return;
+  }
+  const Tensor expected = tensor_from_json(c.at("expected"));
+  const bool is_double = expected.dtype() == kFloat64;
+  const double rtol = c.contains("rtol") ? c.at("rtol").get<double>() : is_double ? 1e-10 : 1e-5;
+  const double atol = c.contains("atol") ? c.at("atol").get<double>() : is_double ? 1e-12 : 1e-6;
+  EXPECT_TRUE(tensors_match(output, expected, rtol, atol)) << "forward";
+  also_check(output);
+  if (!c.contains("grad_output")) return;
+  try {
+    const Tensor grad_input = backward(tensor_from_json(c.at("grad_output")), expected);
+    EXPECT_TRUE(tensors_match(grad_input, c.at("expected_grad"), rtol, atol)) << "backward";
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "the backward kernel threw: " << e.what();
+  }
 }
 
 // ── errors ───────────────────────────────────────────────────────────────────────────────────

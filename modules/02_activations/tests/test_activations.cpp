@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "support/numeric_grad.h"
 #include "support/reference.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/native/activation.h"
@@ -36,26 +37,7 @@ bool all_finite(const Tensor& t) {
   return true;
 }
 
-// Σ_j g_j · ∂f_j/∂x_i for every i, by central differences (float64): the vector-Jacobian
-// product a backward kernel must compute.
-Tensor numeric_vjp(const Fn& f, const Tensor& x, const Tensor& g, double h = 1e-6) {
-  Tensor xc = x.to(kFloat64).clone();
-  double* xp = xc.data_ptr<double>();
-  const std::vector<double> gv = values_as_double(g);
-  std::vector<double> out(static_cast<size_t>(xc.numel()));
-  for (int64_t i = 0; i < xc.numel(); ++i) {
-    const double saved = xp[i];
-    xp[i] = saved + h;
-    const std::vector<double> fp = values_as_double(f(xc));
-    xp[i] = saved - h;
-    const std::vector<double> fm = values_as_double(f(xc));
-    xp[i] = saved;
-    double s = 0;
-    for (size_t j = 0; j < gv.size(); ++j) s += gv[j] * (fp[j] - fm[j]) / (2 * h);
-    out[static_cast<size_t>(i)] = s;
-  }
-  return from_vector(out, x.sizes(), kFloat64);
-}
+using test::numeric_vjp;  // tests/support/numeric_grad.h
 
 // ── Part 1: ReLU and LeakyReLU ───────────────────────────────────────────────────────────────
 

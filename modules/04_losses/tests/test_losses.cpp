@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/numeric_grad.h"
 #include "support/reference.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/native/activation.h"
@@ -33,27 +34,6 @@ Tensor random(IntArrayRef shape, uint64_t seed, ScalarType dtype = kFloat64, dou
 double item(const Tensor& t) {
   EXPECT_EQ(t.dim(), 0) << "a reduced loss is 0-d";
   return values_as_double(t).at(0);
-}
-
-// ∂L/∂x_i · g by central differences, for a loss L(x) with a fixed target (float64).
-Tensor numeric_grad(const std::function<Tensor(const Tensor&)>& loss, const Tensor& x,
-                    const Tensor& g, double h = 1e-6) {
-  Tensor xc = x.clone();
-  double* xp = xc.data_ptr<double>();
-  const std::vector<double> gv = values_as_double(g);
-  std::vector<double> out(static_cast<size_t>(xc.numel()));
-  for (int64_t i = 0; i < xc.numel(); ++i) {
-    const double saved = xp[i];
-    xp[i] = saved + h;
-    const std::vector<double> lp = values_as_double(loss(xc));
-    xp[i] = saved - h;
-    const std::vector<double> lm = values_as_double(loss(xc));
-    xp[i] = saved;
-    double s = 0;
-    for (size_t j = 0; j < gv.size(); ++j) s += gv[j] * (lp[j] - lm[j]) / (2 * h);
-    out[static_cast<size_t>(i)] = s;
-  }
-  return from_vector(out, x.sizes(), kFloat64);
 }
 
 const Reduction kAll[] = {Reduction::None, Reduction::Mean, Reduction::Sum};
@@ -176,7 +156,7 @@ TEST(Backward, PointwiseLossKernelsMatchFiniteDifferences) {
       const Tensor g = r == Reduction::None ? vec({0.5, -1, 2, 0.25, -0.75, 1.5}) : full({}, 0.8);
       const Tensor analytic = c.grad(g, c.x, c.target, r);
       const Tensor numeric =
-          numeric_grad([&](const Tensor& x) { return c.loss(x, c.target, r); }, c.x, g);
+          test::numeric_vjp([&](const Tensor& x) { return c.loss(x, c.target, r); }, c.x, g);
       EXPECT_TRUE(test::tensors_match(analytic, numeric, 1e-6, 1e-8));
     }
   }
@@ -262,8 +242,8 @@ TEST(Nll, BackwardTouchesOnlyTheTargetEntries) {
     const Tensor go = r == Reduction::None ? vec({0.5, 1, -2, 0.75}) : full({}, 1.5);
     EXPECT_TRUE(test::tensors_match(
         native::nll_loss_backward(go, logp, target, r, -100),
-        numeric_grad([&](const Tensor& x) { return native::nll_loss(x, target, r, -100); }, logp,
-                     go),
+        test::numeric_vjp([&](const Tensor& x) { return native::nll_loss(x, target, r, -100); },
+                          logp, go),
         1e-6, 1e-8));
   }
 }

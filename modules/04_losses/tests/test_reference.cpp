@@ -62,46 +62,15 @@ Tensor backward(const std::string& op, const Tensor& g, const Tensor& x, const T
   throw std::runtime_error("unknown op " + op);
 }
 
-double tolerance_rtol(const json& c, ScalarType t) {
-  if (c.contains("rtol")) return c.at("rtol").get<double>();
-  return t == kFloat64 ? 1e-10 : 1e-5;
-}
-double tolerance_atol(const json& c, ScalarType t) {
-  if (c.contains("atol")) return c.at("atol").get<double>();
-  return t == kFloat64 ? 1e-12 : 1e-6;
-}
-
 void check_case(const json& c) {
-  const auto name = c.at("name").get<std::string>();
-  SCOPED_TRACE("reference case " + name + " (tests/data/module04_reference.json)");
   const auto op = c.at("op").get<std::string>();
   const json& args = c.at("args");
   const Tensor x = test::tensor_from_json(c.at("inputs").at(0));
   const Tensor t = test::tensor_from_json(c.at("inputs").at(1));
-  if (c.value("error", false)) {
-    EXPECT_THROW(forward(op, x, t, args), Error)
-        << "PyTorch rejects this case: " << c.value("torch_error", "");
-    return;
-  }
-  Tensor loss;
-  try {
-    loss = forward(op, x, t, args);
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw, but PyTorch accepts this case: " << e.what();
-    return;
-  }
-  const Tensor expected = test::tensor_from_json(c.at("expected"));
-  const double rtol = tolerance_rtol(c, expected.dtype()),
-               atol = tolerance_atol(c, expected.dtype());
-  EXPECT_TRUE(test::tensors_match(loss, expected, rtol, atol)) << "forward";
-  if (!c.contains("grad_output")) return;
-  const Tensor g = test::tensor_from_json(c.at("grad_output"));
-  try {
-    const Tensor gx = backward(op, g, x, t, args);
-    EXPECT_TRUE(test::tensors_match(gx, c.at("expected_grad"), rtol, atol)) << "backward";
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "the backward kernel threw: " << e.what();
-  }
+  test::check_kernel_case(
+      c, "module04_reference.json", [&] { return forward(op, x, t, args); },
+      [&](const Tensor& g, const Tensor&) { return backward(op, g, x, t, args); },
+      [](const Tensor&) {});
 }
 
 void run(const std::set<std::string>& ops) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "support/reference.h"
+#include "support/temp_dir.h"
 #include "tinytorch/nn/nn.h"
 #include "tinytorch/optim/optim.h"
 #include "tinytorch/serialize/archive.h"
@@ -27,26 +28,8 @@ namespace data = tinytorch::data;
 namespace train = tinytorch::train;
 
 // A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::path(::testing::TempDir()) /
-            ("tt07_" + std::string(info->test_suite_name()) + "_" + info->name());
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
+struct TempDir : test::TempDir {
+  TempDir() : test::TempDir("tt07") {}
 };
 
 inline std::string read_file(const std::string& path) {
