@@ -33,11 +33,15 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/outputs.h"
+#include "common/text_layout.h"
 #include "tinytorch/nn/nn.h"
 #include "tinytorch/tinytorch.h"
 #include "tinytorch/train/logging.h"
 
 namespace tt = tinytorch;
+using tinytorch::milestones::beside;
+using tinytorch::milestones::fixed;
 namespace nn = tinytorch::nn;
 namespace fs = std::filesystem;
 
@@ -194,12 +198,6 @@ double novikoff_bound(const DataSet& data, const Line& truth) {
 
 // ── pictures ─────────────────────────────────────────────────────────────────────────────────
 
-std::string fixed(double v, int digits) {
-  std::ostringstream os;
-  os << std::fixed << std::setprecision(digits) << (v == 0.0 ? 0.0 : v);  // no "-0.00"
-  return os.str();
-}
-
 // The data and the learned decision regions as text, `width` × `height` cells over
 // [lo, hi]²: '.' where the perceptron says +1, ' ' where it says −1, '*' where the boundary
 // crosses a cell; 'o' / 'x' the examples of class +1 / −1 ('O' / 'X' when misclassified).
@@ -259,20 +257,6 @@ std::vector<std::string> ascii_plot(const DataSet& data, const std::vector<float
       right_label;
   lines.push_back(axis);
   return lines;
-}
-
-// Side by side: the columns of `left` padded to equal width, then `right`.
-std::vector<std::string> beside(const std::vector<std::string>& left,
-                                const std::vector<std::string>& right, size_t gap = 4) {
-  size_t w = 0;
-  for (const auto& l : left) w = std::max(w, l.size());
-  std::vector<std::string> out;
-  for (size_t i = 0; i < std::max(left.size(), right.size()); ++i) {
-    std::string l = i < left.size() ? left[i] : "";
-    l.resize(w + gap, ' ');
-    out.push_back(l + (i < right.size() ? right[i] : ""));
-  }
-  return out;
 }
 
 struct Point {
@@ -392,22 +376,7 @@ std::string boundary_text(const Line& w) {
 
 int run(const Settings& s) {
   std::ostream& out = std::cout;
-  // Fail on an unwritable output before training, not after.
-  if (!s.json_path.empty()) {
-    const fs::path parent = fs::path(s.json_path).parent_path();
-    if (!parent.empty() && !fs::is_directory(parent)) {
-      throw tt::Error("--json " + s.json_path + ": directory '" + parent.string() +
-                      "' does not exist");
-    }
-  }
-  if (!s.out_dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(s.out_dir, ec);
-    if (ec || !fs::is_directory(s.out_dir)) {
-      throw tt::Error("--out " + s.out_dir + ": cannot create the directory" +
-                      (ec ? " (" + ec.message() + ")" : std::string(" (a file is in the way)")));
-    }
-  }
+  tinytorch::milestones::check_outputs(s.json_path, s.out_dir);  // before training, not after
 
   tt::manual_seed(s.seed);
   tt::Generator gen(s.seed);  // data and presentation order
@@ -486,7 +455,7 @@ int run(const Settings& s) {
     and_titled.insert(and_titled.end(), and_plot.begin(), and_plot.end());
     std::vector<std::string> or_titled{"      OR"};
     or_titled.insert(or_titled.end(), or_plot.begin(), or_plot.end());
-    for (const auto& line : beside(and_titled, or_titled)) out << line << "\n";
+    for (const auto& line : beside(and_titled, or_titled, 4)) out << line << "\n";
     out << "\nXOR (+1 when exactly one input is 1) has no such line: see milestone 1969.\n";
   }
 

@@ -36,11 +36,15 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/outputs.h"
+#include "common/text_layout.h"
 #include "tinytorch/nn/nn.h"
 #include "tinytorch/tinytorch.h"
 #include "tinytorch/train/logging.h"
 
 namespace tt = tinytorch;
+using tinytorch::milestones::beside;
+using tinytorch::milestones::fixed;
 namespace nn = tinytorch::nn;
 namespace F = tinytorch::nn::functional;
 namespace fs = std::filesystem;
@@ -72,12 +76,6 @@ int64_t count_correct(const std::vector<float>& predicted, const std::vector<flo
   int64_t n = 0;
   for (size_t i = 0; i < target.size(); ++i) n += predicted[i] == target[i] ? 1 : 0;
   return n;
-}
-
-std::string fixed(double v, int digits) {
-  std::ostringstream os;
-  os << std::fixed << std::setprecision(digits) << (v == 0.0 ? 0.0 : v);  // no "-0.00"
-  return os.str();
 }
 
 std::string percent(double fraction) {
@@ -245,19 +243,6 @@ std::vector<std::string> ascii_regions(const std::string& title,
   return lines;
 }
 
-std::vector<std::string> beside(const std::vector<std::string>& left,
-                                const std::vector<std::string>& right, size_t gap = 6) {
-  size_t w = 0;
-  for (const auto& l : left) w = std::max(w, l.size());
-  std::vector<std::string> out;
-  for (size_t i = 0; i < std::max(left.size(), right.size()); ++i) {
-    std::string l = i < left.size() ? left[i] : "";
-    l.resize(w + gap, ' ');
-    out.push_back(l + (i < right.size() ? right[i] : ""));
-  }
-  return out;
-}
-
 // p in [0, 1] as a colour: orange (0) → white (0.5) → blue (1).
 std::string colour(double p) {
   const double t = std::clamp(2.0 * p - 1.0, -1.0, 1.0);
@@ -341,21 +326,7 @@ nn::AnyModule activation_module(const std::string& name) {
 
 int run(const Settings& s) {
   std::ostream& out = std::cout;
-  if (!s.json_path.empty()) {  // fail on an unwritable output before training, not after
-    const fs::path parent = fs::path(s.json_path).parent_path();
-    if (!parent.empty() && !fs::is_directory(parent)) {
-      throw tt::Error("--json " + s.json_path + ": directory '" + parent.string() +
-                      "' does not exist");
-    }
-  }
-  if (!s.out_dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(s.out_dir, ec);
-    if (ec || !fs::is_directory(s.out_dir)) {
-      throw tt::Error("--out " + s.out_dir + ": cannot create the directory" +
-                      (ec ? " (" + ec.message() + ")" : std::string(" (a file is in the way)")));
-    }
-  }
+  tinytorch::milestones::check_outputs(s.json_path, s.out_dir);  // before training, not after
   tt::manual_seed(s.seed);
   tt::Generator gen(s.seed);
   const tt::Tensor x = xor_inputs();
@@ -468,7 +439,7 @@ int run(const Settings& s) {
     out << "\n";
     const auto left = ascii_regions("one layer (linear)", linear_forward, 30, 12);
     const auto right = ascii_regions("two layers (MLP)", mlp_forward, 30, 12);
-    for (const auto& line : beside(left, right)) out << line << "\n";
+    for (const auto& line : beside(left, right, 6)) out << line << "\n";
     out << "     # the model says 1   . it says 0   digits: the four XOR examples\n";
   }
 
