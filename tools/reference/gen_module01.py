@@ -28,8 +28,6 @@ View results ("op": "views") also record PyTorch's strides, storage_offset, is_c
 whether the result shares storage with the input ("aliases").
 """
 
-import argparse
-import json
 import math
 import os
 import sys
@@ -37,7 +35,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refdata import write_or_check  # noqa: E402
+from refdata import command_line, header, one_case_per_line, write_or_check  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(REPO, "tests", "data", "module01_reference.json")
@@ -1022,10 +1020,7 @@ def gen_printing():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--check", action="store_true", help="fail if the file on disk is stale")
-    ap.add_argument("--out", default=OUT)
-    opts = ap.parse_args()
+    opts = command_line(__doc__, OUT)
 
     torch.set_printoptions(profile="default")
     torch.set_default_dtype(torch.float32)
@@ -1045,14 +1040,10 @@ def main():
     gen_printing()
 
     doc = {
-        "generator": "tools/reference/gen_module01.py",
-        "torch_version": torch.__version__.split("+")[0],
-        "format": 1,
+        **header(__file__),
         "cases": CASES,
     }
-    text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
-    # One case per line keeps diffs readable.
-    text = text.replace(',{"name":', ',\n{"name":') + "\n"
+    text = one_case_per_line(doc)
     return write_or_check(opts.out, text, opts.check,
                           f"{len(CASES)} cases")
 

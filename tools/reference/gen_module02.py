@@ -22,8 +22,6 @@ those of gen_module01.py, whose helpers this script imports. Each case is
 op is one of relu, leaky_relu, sigmoid, tanh, gelu, silu, softmax, log_softmax.
 """
 
-import argparse
-import json
 import os
 import sys
 
@@ -31,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refdata import write_or_check  # noqa: E402
+from refdata import command_line, header, one_case_per_line, write_or_check  # noqa: E402
 from gen_module01 import T, enc_tensor, numel  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -221,10 +219,7 @@ def gen_softmax():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--check", action="store_true", help="fail if the file on disk is stale")
-    ap.add_argument("--out", default=OUT)
-    opts = ap.parse_args()
+    opts = command_line(__doc__, OUT)
     torch.set_default_dtype(torch.float32)
 
     gen_elementwise()
@@ -233,13 +228,10 @@ def main():
          expect_error=True)
 
     doc = {
-        "generator": "tools/reference/gen_module02.py",
-        "torch_version": torch.__version__.split("+")[0],
-        "format": 1,
+        **header(__file__),
         "cases": CASES,
     }
-    text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
-    text = text.replace(',{"name":', ',\n{"name":') + "\n"
+    text = one_case_per_line(doc)
     return write_or_check(opts.out, text, opts.check,
                           f"{len(CASES)} cases")
 

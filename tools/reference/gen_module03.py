@@ -32,7 +32,6 @@ Sections (tensors are {"shape", "dtype", "values" (flat, row-major)}):
   linear_errors  F.linear shape errors: torch's message (TinyTorch's must contain it).
 """
 
-import argparse
 import collections
 import json
 import math
@@ -45,7 +44,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refdata import write_or_check  # noqa: E402
+from refdata import command_line, header, write_or_check  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(REPO, "tests", "data", "module03_reference.json")
@@ -350,18 +349,13 @@ def gen_linear_errors():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--check", action="store_true", help="fail if the file on disk is stale")
-    ap.add_argument("--out", default=OUT)
-    opts = ap.parse_args()
+    opts = command_line(__doc__, OUT)
     torch.set_default_dtype(torch.float32)
     import warnings
     warnings.simplefilter("ignore")  # "Initializing zero-element tensors is a no-op"
 
     doc = {
-        "generator": "tools/reference/gen_module03.py",
-        "torch_version": torch.__version__.split("+")[0],
-        "format": 1,
+        **header(__file__),
         "linear": gen_linear(),
         "mlp": gen_mlp(),
         "fans": gen_fans(),

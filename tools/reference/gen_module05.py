@@ -40,7 +40,6 @@ directly (no graph, no engine):
                 test calls the op's formula from derivatives.h with the same grad_output.
 """
 
-import argparse
 import json
 import os
 import sys
@@ -48,7 +47,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refdata import write_or_check  # noqa: E402
+from refdata import command_line, header, write_or_check  # noqa: E402
 from gen_module01 import apply_views, enc_tensor, numel  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -625,10 +624,7 @@ def gen_formulas():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--check", action="store_true", help="fail if the file on disk is stale")
-    ap.add_argument("--out", default=OUT)
-    opts = ap.parse_args()
+    opts = command_line(__doc__, OUT)
     torch.set_default_dtype(torch.float32)
 
     gen_mlp()
@@ -644,9 +640,7 @@ def main():
     gen_formulas()
 
     doc = {
-        "generator": "tools/reference/gen_module05.py",
-        "torch_version": torch.__version__.split("+")[0],
-        "format": 1,
+        **header(__file__),
     }
     # One case per line (inputs also have a "name" key, so the cases are joined explicitly).
     def lines(items):

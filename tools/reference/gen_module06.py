@@ -37,8 +37,6 @@ Tensors are {"shape", "dtype", "values"} as in module 01's reference file (value
 row-major; a float32 value is written as the exact float64 it converts to).
 """
 
-import argparse
-import json
 import math
 import os
 import sys
@@ -46,7 +44,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refdata import write_or_check  # noqa: E402
+from refdata import command_line, header, one_case_per_line, write_or_check  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(REPO, "tests", "data", "module06_reference.json")
@@ -315,10 +313,7 @@ def gen_clipping():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--check", action="store_true", help="fail if the file on disk is stale")
-    ap.add_argument("--out", default=OUT)
-    opts = ap.parse_args()
+    opts = command_line(__doc__, OUT)
     torch.set_default_dtype(torch.float32)
     import warnings
     warnings.simplefilter("ignore")  # the scheduler's "call optimizer.step() first" warnings
@@ -337,16 +332,12 @@ def main():
         return obj
 
     doc = clean({
-        "generator": "tools/reference/gen_module06.py",
-        "torch_version": torch.__version__.split("+")[0],
-        "format": 1,
+        **header(__file__),
         "optimizers": OPTIMIZERS,
         "schedulers": SCHEDULERS,
         "clipping": CLIPPING,
     })
-    text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
-    # One case per line keeps diffs readable.
-    text = text.replace(',{"name":', ',\n{"name":') + "\n"
+    text = one_case_per_line(doc)
     n = len(OPTIMIZERS) + len(SCHEDULERS) + len(CLIPPING)
     return write_or_check(opts.out, text, opts.check,
                           f"{n} cases ({len(OPTIMIZERS)} optimizer, {len(SCHEDULERS)} scheduler, "

@@ -38,8 +38,6 @@ function of this script, NumPy and PyTorch. Four lists:
 Tensors are {"shape", "dtype", "values"} as in module 01's reference file.
 """
 
-import argparse
-import json
 import math
 import os
 import sys
@@ -48,7 +46,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refdata import write_or_check  # noqa: E402
+from refdata import command_line, header, one_case_per_line, write_or_check  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(REPO, "tests", "data", "module07_reference.json")
@@ -280,10 +278,7 @@ def gen_training():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--check", action="store_true", help="fail if the file on disk is stale")
-    ap.add_argument("--out", default=OUT)
-    opts = ap.parse_args()
+    opts = command_line(__doc__, OUT)
     torch.set_default_dtype(torch.float32)
     torch.set_num_threads(1)
 
@@ -293,16 +288,13 @@ def main():
     gen_training()
 
     doc = {
-        "generator": "tools/reference/gen_module07.py",
-        "torch_version": torch.__version__.split("+")[0],
-        "format": 1,
+        **header(__file__),
         "metrics": METRICS,
         "running_average": RUNNING,
         "early_stopping": EARLY,
         "training": TRAINING,
     }
-    text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
-    text = text.replace(',{"name":', ',\n{"name":') + "\n"  # one case per line
+    text = one_case_per_line(doc)
     n = len(METRICS) + len(RUNNING) + len(EARLY) + len(TRAINING)
     return write_or_check(opts.out, text, opts.check,
                           f"{n} cases ({len(METRICS)} metrics, {len(RUNNING)} running average, "

@@ -1,12 +1,42 @@
-"""What every generator of tests/data/*.json shares: writing the file, or checking that it is
-current (--check), in one place.
+"""What every generator of tests/data/*.json shares: its command line, the document header,
+the one-case-per-line layout, and writing the file or checking that it is current (--check).
 
-    from refdata import write_or_check
-    return write_or_check(opts.out, text, opts.check, f"{len(CASES)} cases")
+    from refdata import command_line, header, one_case_per_line, write_or_check
+    opts = command_line(__doc__, OUT)                  # --out PATH, --check
+    doc = {**header(__file__), "cases": CASES}
+    return write_or_check(opts.out, one_case_per_line(doc), opts.check, f"{len(CASES)} cases")
 """
+import argparse
+import json
 import os
 import sys
 import tempfile
+
+
+def command_line(doc, default_out):
+    """Parses the options every generator takes: --out PATH (default: its file under tests/data)
+    and --check. `doc` is the generator's docstring; its first line is the description."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--check", action="store_true", help="fail if the file on disk is stale")
+    ap.add_argument("--out", default=default_out)
+    return ap.parse_args()
+
+
+def header(script):
+    """The first keys of every document: which generator wrote it (`script` is its __file__),
+    with which PyTorch, in which format."""
+    import torch
+    return {
+        "generator": "tools/reference/" + os.path.basename(script),
+        "torch_version": torch.__version__.split("+")[0],
+        "format": 1,
+    }
+
+
+def one_case_per_line(doc):
+    """Compact JSON with a line break before every case ({"name": ...}): readable diffs."""
+    text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
+    return text.replace(',{"name":', ',\n{"name":') + "\n"
 
 
 def write_or_check(path, text, check, summary):
