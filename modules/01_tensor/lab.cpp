@@ -1,6 +1,6 @@
 // Module 01 lab — Use + Reflect: what memory layout costs, measured on YOUR machine.
 //
-//   ./tito lab 01                 the full run (under a minute)
+//   ./tito lab 01                 the full run (about 15 s on the 2-core course VM)
 //   ./tito lab 01 --quick         small sizes, a few seconds (a smoke test)
 //   ./tito lab 01 --json out.json also write every measured figure to out.json
 //   ./tito lab 01 --only AE       only some experiments (0, A-F)

@@ -1,7 +1,7 @@
 // Module 02 lab — Use + Analyze: what activations cost, and what numerical stability is worth,
 // measured on YOUR machine.
 //
-//   ./tito lab 02                 the full run (under a minute)
+//   ./tito lab 02                 the full run (about 15 s on the 2-core course VM)
 //   ./tito lab 02 --quick         small sizes, a few seconds (a smoke test)
 //   ./tito lab 02 --json out.json also write every measured figure to out.json
 //   ./tito lab 02 --only BC       only some experiments (A-F)

@@ -1,6 +1,6 @@
 // Module 03 lab — Use + Analyze: what a layer costs, measured on YOUR machine.
 //
-//   ./tito lab 03                 the full run (about half a minute)
+//   ./tito lab 03                 the full run (about 3 s on the 2-core course VM)
 //   ./tito lab 03 --quick         small sizes, a few seconds (a smoke test)
 //   ./tito lab 03 --json out.json also write every measured figure to out.json
 //   ./tito lab 03 --only AB       only some experiments (0, A-D)

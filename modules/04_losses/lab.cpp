@@ -1,7 +1,7 @@
 // Module 04 lab — Use + Analyze: what losses cost, why they are written the way they are, and
 // what label smoothing does — measured on YOUR machine.
 //
-//   ./tito lab 04                 the full run (under a minute)
+//   ./tito lab 04                 the full run (about 5 s on the 2-core course VM)
 //   ./tito lab 04 --quick         small sizes, a few seconds (a smoke test)
 //   ./tito lab 04 --json out.json also write every measured figure to out.json
 //   ./tito lab 04 --only BD       only some experiments (A-F)

@@ -1,6 +1,6 @@
 // Module 05 lab — Use + Reflect: what automatic differentiation costs, measured on YOUR machine.
 //
-//   ./tito lab 05                 the full run (about a minute)
+//   ./tito lab 05                 the full run (about 2 s on the 2-core course VM)
 //   ./tito lab 05 --quick         small sizes, a few seconds (a smoke test)
 //   ./tito lab 05 --json out.json also write every measured figure to out.json
 //   ./tito lab 05 --only CE       only some experiments (0, A-E)

@@ -1,6 +1,6 @@
 // Module 06 lab — Use + Analyze: what optimizers cost, and what they buy, measured on YOUR machine.
 //
-//   ./tito lab 06                 the full run (about a minute)
+//   ./tito lab 06                 the full run (about 2 s on the 2-core course VM)
 //   ./tito lab 06 --quick         fewer repeats and steps, a few seconds (a smoke test)
 //   ./tito lab 06 --json out.json also write every measured figure to out.json
 //   ./tito lab 06 --only BD       only some experiments (0, A-E)

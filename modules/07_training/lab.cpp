@@ -1,7 +1,7 @@
 // Module 07 lab — Use + Reflect: what a training loop spends its time and memory on, measured on
 // YOUR machine with the 1986 MLP (784-256-128-10) on Fashion-MNIST.
 //
-//   ./tito lab 07                   the full run (about a minute on a quiet 2-core machine)
+//   ./tito lab 07                   the full run (about 7 s on a quiet 2-core machine)
 //   ./tito lab 07 --quick           fewer steps and sizes (a smoke test, a few seconds)
 //   ./tito lab 07 --json out.json   also write every measured figure to out.json (atomically)
 //   ./tito lab 07 --threads 1       kernel threads (default: the framework's default)

@@ -1,7 +1,7 @@
 // Module 18 lab — Use + Analyze: from three nested loops to a fast SGEMM, one step at a time,
 // measured against YOUR machine's own limits.
 //
-//   ./tito lab 18                 the full run (about 30 s)
+//   ./tito lab 18                 the full run (about 20 s on the 2-core course VM)
 //   ./tito lab 18 --quick         small sizes, a few seconds (a smoke test)
 //   ./tito lab 18 --json out.json also write every figure to out.json, one record per figure
 //   ./tito lab 18 --only BD       only some experiments (A-E)
