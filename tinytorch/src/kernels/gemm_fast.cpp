@@ -707,22 +707,20 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
     const int64_t share = ceil_div(slivers, team_size);
     return std::pair{std::min(slivers, rank * share), std::min(slivers, (rank + 1) * share)};
   };
-  const auto units_of = [&](std::pair<int64_t, int64_t> range, int64_t per_unit) {
-    return m_blocks * ceil_div(range.second - range.first, per_unit);
+  const auto chunks_of = [](std::pair<int64_t, int64_t> range, int64_t per_unit) {
+    return ceil_div(range.second - range.first, per_unit);
   };
-  // Fills the queue of `rank`'s home range for step s.
+  // Fills the queue of `rank`'s home range for step s. Each thread fills its own, before the
+  // barrier after which the others may take from it.
   const auto fill_queue = [&](int64_t s, int rank, int team_size) {
     const int64_t slivers = ceil_div(step_columns(s).second, NR);
     queues[s % 2 * team + rank].reset(
-        units_of(home(slivers, rank, team_size), unit_slivers(slivers)));
+        m_blocks * chunks_of(home(slivers, rank, team_size), unit_slivers(slivers)));
   };
 
   run_team(team, [&](int rank, int team_size) {
     T* a_packed = thread_local_buffer<T, Operand::kA>(mc_step * kc_max);
-    if (rank == 0) {
-      for (int r = 0; r < team_size; ++r) fill_queue(0, r, team_size);
-    }
-    team_barrier();  // step 0's queues are full before anyone takes from them
+    fill_queue(0, rank, team_size);
 
     for (int64_t s = 0; s < steps; ++s) {
       const auto [jc, nc] = step_columns(s);                                     // 5th loop
@@ -748,7 +746,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
       for (int v = 0; v < team_size; ++v) {
         const int r = (rank + v) % team_size;
         const auto range = home(slivers, r, team_size);
-        const int64_t chunks = ceil_div(range.second - range.first, per_unit);
+        const int64_t chunks = chunks_of(range, per_unit);
         WorkQueue& queue = queues[s % 2 * team + r];
         for (int64_t u; (u = v == 0 ? queue.take_front() : queue.take_back()) >= 0;) {
           const int64_t block = u / chunks, ic = block * mc_step, mc = std::min(mc_step, M - ic);
