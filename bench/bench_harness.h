@@ -14,7 +14,7 @@
 //   return suite.run();
 //
 // Google Benchmark times each call (real time, after one untimed warm-up call), choosing how many
-// calls make a repetition; the suite repeats that (5 times, 1 with --quick) and reports the
+// calls make a repetition; the suite repeats that (9 times, 1 with --quick) and reports the
 // MEDIAN rate of the repetitions: the median ignores the odd repetition slowed down by another
 // process, which on a shared machine is the common kind of noise.
 //
@@ -73,7 +73,7 @@ using Prepare = std::function<Call()>;
 class Suite {
  public:
   // Takes the suite's own flags out of argv (Google Benchmark sees the rest):
-  //   --quick          1 repetition of at least 0.05 s instead of 5 of 0.2 s
+  //   --quick          1 repetition of at least 0.05 s instead of 9 of 0.1 s
   //   --records PATH   tito mode (see above)
   // Exits with status 2 and a message on a malformed flag; --help also lists Google Benchmark's.
   Suite(int& argc, char** argv);

@@ -19,7 +19,8 @@
 // Thread pools: OpenBLAS's threads keep spinning for about 0.1 s after a call (OpenMP's, ours,
 // only for microseconds: tito sets GOMP_SPINCOUNT), which would steal a core from whatever figure
 // is measured next. The repetitions of all figures run interleaved (see bench_harness.h), so every
-// OpenBLAS repetition is followed by an untimed pause that lets its pool go idle.
+// multi-threaded OpenBLAS repetition is followed by an untimed pause that lets its pool go idle
+// (a 1-thread call runs on the calling thread and wakes no pool thread).
 #include <benchmark/benchmark.h>
 
 #ifdef TINYTORCH_BENCH_HAVE_OPENBLAS
@@ -130,7 +131,7 @@ void add_openblas(tinytorch::bench::Suite& suite, const Key& key, bool trans_a, 
                       n, 0.0f, p.c.data(), n);
         };
       },
-      kOpenBlasIdleSeconds);
+      key.threads > 1 ? kOpenBlasIdleSeconds : 0.0);
 }
 #endif
 

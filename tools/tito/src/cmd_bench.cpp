@@ -580,7 +580,7 @@ tito::CommandRunner setup(CLI::App& app) {
     footer += p.needs.empty() ? "\n" : " too, for its table)\n";
   }
   footer +=
-      "\nFigures are medians of 5 repetitions (1 with --quick), measured on this machine in this\n"
+      "\nFigures are medians of 9 repetitions (1 with --quick), measured on this machine in this\n"
       "run; ratios are computed from figures of the same run. Close other programs first: on a\n"
       "busy machine figures are noisy, 2-thread ones most (each program prints how busy the\n"
       "CPUs were; README.md, Benchmarks, explains the OpenMP spin setting tito uses).";
