@@ -218,30 +218,29 @@ void pack_slivers(int64_t kc, int64_t width, const T* src, int64_t w_stride, int
                   T* dst, TransposePack<T> pack_transposed) {
   const int64_t full = width / W;                                       // slivers with no padding
   const auto line = [&](int64_t s) { return src + s * W * w_stride; };  // first line of sliver s
-  int64_t s = 0;
+  // NOTE: one of the two strides is always 1 (a StridedView of a row-major matrix or of its
+  // transpose), so every full sliver is either a straight copy or a transpose.
   if (w_stride == 1) {
     // The W values of one step are contiguous (op(A) = A^T, or op(B) = B): straight copies.
-    for (; s < full; s += kCopyGroup) {
-      const int64_t group_end = std::min(full, s + kCopyGroup);
+    for (int64_t group = 0; group < full; group += kCopyGroup) {
+      const int64_t group_end = std::min(full, group + kCopyGroup);
       for (int64_t p = 0; p < kc; ++p) {
-        for (int64_t g = s; g < group_end; ++g) {
-          std::memcpy(dst + g * W * kc + p * W, line(g) + p * p_stride, W * sizeof(T));
+        for (int64_t s = group; s < group_end; ++s) {
+          std::memcpy(dst + s * W * kc + p * W, line(s) + p * p_stride, W * sizeof(T));
         }
       }
     }
-    s = full;
-  } else if (p_stride == 1) {
-    // Each line contiguous along k (op(A) = A, or op(B) = B^T — the forward pass of every Linear
-    // layer, x · W^T): a transpose, in registers where the CPU has AVX2 (see below).
-    for (; s < full; ++s) {
+  } else {
+    // Each line contiguous along k (p_stride == 1: op(A) = A, or op(B) = B^T — the forward pass
+    // of every Linear layer, x · W^T): a transpose, in registers where the CPU has AVX2 (below).
+    for (int64_t s = 0; s < full; ++s) {
       pack_transposed(kc, line(s), w_stride, dst + s * W * kc,
                       s + 1 < full ? line(s + 1) : nullptr);
     }
   }
-  // The rest: a ragged last sliver, or every sliver of a view with no unit stride. The general,
-  // zero-padding copy.
-  for (; s * W < width; ++s) {
-    const int64_t lines = std::min(W, width - s * W);
+  // A ragged last sliver (fewer than W lines): the general copy, padded with zeros.
+  if (const int64_t s = full; s * W < width) {
+    const int64_t lines = width - s * W;
     const T* from = line(s);
     T* to = dst + s * W * kc;
     for (int64_t p = 0; p < kc; ++p) {
