@@ -173,11 +173,13 @@ TEST_P(GemmFastTest, AllTinyShapes) {
 TEST_P(GemmFastTest, EdgeAndMultiBlockShapes) {
   // Sizes chosen around the block sizes (MR = 6, NR = 16 or 8, MC = 144 or 72, KC = 256,
   // NC = 4080): several rank-KC updates (K = 300, 513), several MC blocks, a second NC panel
-  // (N = 4100), vector- and matrix-like extremes, and (with threads) home ranges of one sliver or
-  // none, and units that end at the edge of a range or of C.
+  // (N = 4100; with K = 260 both panels take two updates, the second panel narrower), vector- and
+  // matrix-like extremes, and (with threads) home ranges of one sliver or none, and units that end
+  // at the edge of a range or of C.
   const Shape shapes[] = {{64, 64, 64},   {127, 255, 300}, {300, 127, 255}, {255, 300, 127},
                           {1, 1000, 3},   {1000, 1, 3},    {3, 1, 1000},    {1, 1, 1000},
-                          {145, 17, 513}, {7, 4100, 5},    {1000, 5, 100},  {4, 1000, 100}};
+                          {145, 17, 513}, {7, 4100, 5},    {1000, 5, 100},  {4, 1000, 100},
+                          {13, 4100, 260}};
   for (const Shape& s : shapes) {
     check_all_transposes<float>({.shape = s, .alpha = 1.0, .beta = 0.0});
     check_all_transposes<double>({.shape = s, .alpha = 1.0, .beta = 0.0});
@@ -274,6 +276,7 @@ TEST(GemmFastConcurrency, CallsFromSeveralThreadsAtOnce) {
 TEST(GemmFastThreads, ResultIsBitwiseIdenticalForAnyThreadCount) {
   // Every element's sum over k runs in the same order whichever thread computes which block, so
   // the thread count must not change a single bit (several rank-KC updates, several row blocks).
+  // Each count runs several times: which thread takes which block varies from call to call.
   const Shape shape{300, 700, 600};
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> value(-1.0f, 1.0f);
@@ -283,13 +286,15 @@ TEST(GemmFastThreads, ResultIsBitwiseIdenticalForAnyThreadCount) {
   std::vector<float> one_thread;
   for (const int threads : {1, 2, 3, 4}) {
     set_num_threads(threads);
-    std::vector<float> C(shape.M * shape.N, 0.5f);
-    gemm_fast(false, true, shape.M, shape.N, shape.K, 1.0f, A.data(), shape.K, B.data(), shape.K,
-              0.25f, C.data(), shape.N);
-    if (threads == 1) {
-      one_thread = C;
-    } else {
-      EXPECT_EQ(C, one_thread) << threads << " threads";
+    for (int repeat = 0; repeat < 5; ++repeat) {
+      std::vector<float> C(shape.M * shape.N, 0.5f);
+      gemm_fast(false, true, shape.M, shape.N, shape.K, 1.0f, A.data(), shape.K, B.data(), shape.K,
+                0.25f, C.data(), shape.N);
+      if (one_thread.empty()) {
+        one_thread = C;
+      } else {
+        EXPECT_EQ(C, one_thread) << threads << " threads, call " << repeat;
+      }
     }
   }
   set_num_threads(0);

@@ -45,6 +45,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <thread>
 #include <type_traits>
 
 #include "tinytorch/core/parallel.h"
@@ -580,9 +581,8 @@ struct StridedView {
 // One OpenMP region runs the whole loop nest. Each rank-KC update ("step": one (jc, pc) pair) is
 //
 //   1. pack: the step's B panel is cut into one home range of slivers per thread, and each thread
-//      packs its own range into the shared panel;
-//   2. barrier: the panel is complete;
-//   3. compute: C[:, jc : jc+nc] is cut into units of (MC rows) x (a few NR slivers). Each thread
+//      packs its own range into the shared panel, then says so;
+//   2. compute: C[:, jc : jc+nc] is cut into units of (MC rows) x (a few NR slivers). Each thread
 //      takes the units of its home range first, in order; when they run out, it takes units of
 //      the other ranges, from the far end. A thread packs the A block of a unit into its own
 //      buffer, and keeps it while its next unit has the same rows.
@@ -597,8 +597,8 @@ struct StridedView {
 // fast. On the 2-core Zen 3 course VM the 1-thread GEMM measured 63-66 GFLOP/s pinned to CPU 0
 // and 72-74 pinned to CPU 1 (`taskset -c`), the gap being the interrupts and host work that land
 // on CPU 0. With fixed halves the fast core waits for the slow one, and 2 threads give at most
-// 2 x 63 rather than 63 + 73. A unit takes ~50 us, so all threads finish a step within about one
-// unit of each other.
+// 2 x 63 rather than 63 + 73. A unit takes ~50 us, so all threads finish within about one unit of
+// each other.
 //
 // Why home ranges, rather than one shared list of units? A thread mostly reads the B slivers it
 // packed itself, which are still in its own core's caches. Reading slivers that the other core
@@ -606,17 +606,32 @@ struct StridedView {
 // whichever thread asked first), N = 2048 ran 15% slower than fixed halves in an interleaved run
 // on the course VM.
 //
-// Why double buffering? It makes the barrier the only one per step: a thread that runs out of
-// units of step s packs its home range of step s + 1 into the other panel, then waits. When the
-// barrier opens, every thread has finished step s - 1 (it packed step s after computing it), so
-// the panel of step s - 1 may be overwritten by step s + 1, and each C element is only ever
-// updated by one thread at a time, in the order of the steps. The sum over k is therefore done in
-// the same order whatever the number of threads or the order the units are taken in: the result
-// is bitwise identical.
+// Why no barrier between the steps? A thread waits only for the things it is about to use
+// (a "dataflow" schedule), each thread publishing how far it has got (TeamMember):
+//   * a range's units of step s may start once that range of the panel is packed, and once all
+//     of the range's units of earlier steps are done: those of the same column panel update the
+//     same elements of C, and must do so in the order of the steps;
+//   * step s packs into the panel, and fills the queues, of step s - 2 (there are two of each, so
+//     one step can be packed while the last is computed): a thread starts step s once every
+//     thread has finished step s - 2.
+// With a barrier after each packing, as this kernel had before, every thread waited at every step
+// for the slowest to arrive: the team thread that starts a few microseconds late, or the vCPU
+// the host took away for a while. Now the others go on with their own units and take the late
+// one's. In interleaved runs on the course VM (medians of 9-11, 2 threads, GFLOP/s, dataflow vs
+// barrier): N = 512 125-141 vs 112-136, N = 1024 144-146 vs 135-145, N = 2048 146-156 vs 142-154,
+// and a batch-64 Linear forward (64 x 784 times 784 x 256, four steps) 100-111 vs 76-77.
+//
+// Each C element is still updated by one thread at a time, in the order of the steps, so the sum
+// over k is done in the same order whatever the number of threads or the order the units are
+// taken in: the result is bitwise identical.
+//
+// NOTE: the waits cannot deadlock. The thread furthest behind, at step s, never waits for long:
+// every thread has finished step s - 1, so every unit before step s is done, and a range of step
+// s it wants is packed or being packed by a thread that is not waiting either.
 // ---------------------------------------------------------------------------------------------
 
 // A unit of work holds about this many multiply-adds (~50 us on one Zen 3 core): small enough that
-// threads finish a step close together, large enough that taking a unit (one compare-and-swap) is
+// threads finish close together, large enough that taking a unit (one compare-and-swap) is
 // free.
 constexpr double kMultiplyAddsPerUnit = 2.0 * 1024 * 1024;
 // ... and each step has at least this many units per thread, so the last one is a small part.
@@ -635,11 +650,20 @@ void run_team([[maybe_unused]] int threads, const F& body) {
   body(0, 1);
 }
 
-// Waits until every thread of the team has arrived (a no-op for a team of one).
-void team_barrier() {
-#ifdef TINYTORCH_HAVE_OPENMP
-#pragma omp barrier
+// Spins until ready() holds. A thread here waits for another to finish a unit or to pack its part
+// of a panel: tens of microseconds, too short to be worth sleeping. After a while it yields its
+// core anyway, in case the thread it waits for needs that core (more threads than cores).
+template <typename F>
+void spin_until(const F& ready) {
+  for (int spins = 0; !ready(); ++spins) {
+    if (spins < 4096) {
+#ifdef TINYTORCH_GEMM_X86
+      _mm_pause();
 #endif
+    } else {
+      std::this_thread::yield();
+    }
+  }
 }
 
 // The units of one home range: the owner takes them from the front, idle threads from the back
@@ -668,15 +692,30 @@ class alignas(64) WorkQueue {
   std::atomic<uint64_t> ends_{0};  // first unit left (low 32 bits), one past the last (high 32)
 };
 
-// The calling thread's queues for its team, grown on demand like the packing buffers.
-WorkQueue* thread_local_queues(int count) {
-  thread_local std::unique_ptr<WorkQueue[]> queues;
+// What one thread of a team shares with the others: the work queues of its home range, and how far
+// it has got. One cache line each, apart from the queues, so that writing them does not slow down
+// the other threads' reads of theirs.
+struct TeamMember {
+  WorkQueue queues[2];  // the units of the home range in steps of even and odd number
+  alignas(64) std::atomic<int64_t> packed;  // the last step whose home range of B is packed
+  std::atomic<int64_t> finished;            // the last step this thread takes no more units of
+  std::atomic<int64_t> done;  // units of the home range computed so far (all steps, any thread)
+};
+
+// The calling thread's team state, grown on demand like the packing buffers, and reset.
+TeamMember* thread_local_team(int count) {
+  thread_local std::unique_ptr<TeamMember[]> members;
   thread_local int capacity = 0;
   if (count > capacity) {
-    queues = std::make_unique<WorkQueue[]>(static_cast<size_t>(count));
+    members = std::make_unique<TeamMember[]>(static_cast<size_t>(count));
     capacity = count;
   }
-  return queues.get();
+  for (int t = 0; t < count; ++t) {
+    members[t].packed.store(-1, std::memory_order_relaxed);
+    members[t].finished.store(-1, std::memory_order_relaxed);
+    members[t].done.store(0, std::memory_order_relaxed);
+  }
+  return members.get();
 }
 
 template <typename T>
@@ -722,11 +761,11 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   };
 
   // Shared by the team: the B panels (two, so the next step can be packed while this one is still
-  // being computed) and the work queues of the current and the next step, one per thread.
+  // being computed) and each thread's queues and progress.
   const int64_t panel_size = round_up(nc_max, NR) * kc_max;
   const int panels = team > 1 ? 2 : 1;
   T* b_panels = thread_local_buffer<T, Operand::kB>(panels * panel_size);
-  WorkQueue* queues = thread_local_queues(2 * team);  // [step % 2][home range]
+  TeamMember* members = thread_local_team(team);
 
   // Step s covers columns [jc, jc + nc) of C. Its slivers are cut into one home range per thread
   // (the slivers that thread packs), and each home range into units: every row block x every chunk
@@ -742,17 +781,26 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   const auto chunks_of = [](std::pair<int64_t, int64_t> range, int64_t per_unit) {
     return ceil_div(range.second - range.first, per_unit);
   };
-  // Fills the queue of `rank`'s home range for step s. Each thread fills its own, before the
-  // barrier after which the others may take from it.
-  const auto fill_queue = [&](int64_t s, int rank, int team_size) {
+  const auto units_of = [&](int64_t s, int rank, int team_size) {
     const int64_t slivers = ceil_div(step_columns(s).second, NR);
-    queues[s % 2 * team + rank].reset(
-        m_blocks * chunks_of(home(slivers, rank, team_size), unit_slivers(slivers)));
+    return m_blocks * chunks_of(home(slivers, rank, team_size), unit_slivers(slivers));
+  };
+  // Units of `rank`'s home range in steps 0 ... s-1. All column panels but the last are NC wide.
+  const auto units_before = [&](int64_t s, int rank, int team_size) {
+    const int64_t full_panel_steps = std::min(s, (steps / steps_k - 1) * steps_k);
+    return full_panel_steps * units_of(0, rank, team_size) +
+           (s - full_panel_steps) * units_of(steps - 1, rank, team_size);
   };
 
   run_team(team, [&](int rank, int team_size) {
     T* a_packed = thread_local_buffer<T, Operand::kA>(mc_step * kc_max);
-    fill_queue(0, rank, team_size);
+    TeamMember& me = members[rank];
+    const auto all_finished = [&](int64_t s) {
+      for (int t = 0; t < team_size; ++t) {
+        if (members[t].finished.load(std::memory_order_acquire) < s) return false;
+      }
+      return true;
+    };
 
     for (int64_t s = 0; s < steps; ++s) {
       const auto [jc, nc] = step_columns(s);                                     // 5th loop
@@ -761,26 +809,34 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
       T* b_packed = b_panels + (s % panels) * panel_size;  // kc x nc, in NR-column slivers
       const int64_t slivers = ceil_div(nc, NR), per_unit = unit_slivers(slivers);
 
-      // 1. Pack this thread's home range of op(B)[pc : pc+kc, jc : jc+nc] (its columns are the
-      //    lines of the slivers).
+      // 1. Step s uses the panel and the queues of step s - 2: wait until every thread is done
+      //    with them. Then fill the own queue and pack the own home range of
+      //    op(B)[pc : pc+kc, jc : jc+nc] (its columns are the lines of the slivers).
+      spin_until([&] { return all_finished(s - 2); });
+      me.queues[s % 2].reset(units_of(s, rank, team_size));
       const auto [first, end] = home(slivers, rank, team_size);
       if (first < end) {
         pack_slivers<T, NR>(kc, std::min(end * NR, nc) - first * NR, b.at(pc, jc + first * NR),
                             b.cs, b.rs, b_packed + first * NR * kc, kernels.pack_b);
       }
-      // 2. Wait for the whole panel. Every thread is now done with step s - 1, so its queues are
-      //    free for step s + 1.
-      team_barrier();
-      if (s + 1 < steps) fill_queue(s + 1, rank, team_size);
+      me.packed.store(s, std::memory_order_release);
 
-      // 3. Take units of the own home range from the front, then the others' from the back
-      //    (the 3rd loop, and part of the 2nd).
+      // 2. Take units of the own home range from the front, then the others' from the back
+      //    (the 3rd loop, and part of the 2nd). A range's units of step s may start once its
+      //    part of the panel is packed and its units of the earlier steps (which update the same
+      //    elements of C) are done.
       int64_t packed_block = -1;  // the block of rows a_packed holds in this step
       for (int v = 0; v < team_size; ++v) {
         const int r = (rank + v) % team_size;
+        TeamMember& owner = members[r];
+        const int64_t before = units_before(s, r, team_size);
+        spin_until([&] {
+          return owner.packed.load(std::memory_order_acquire) >= s &&
+                 owner.done.load(std::memory_order_acquire) >= before;
+        });
         const auto range = home(slivers, r, team_size);
         const int64_t chunks = chunks_of(range, per_unit);
-        WorkQueue& queue = queues[s % 2 * team + r];
+        WorkQueue& queue = owner.queues[s % 2];
         for (int64_t u; (u = v == 0 ? queue.take_front() : queue.take_back()) >= 0;) {
           const int64_t block = u / chunks, ic = block * mc_step, mc = std::min(mc_step, M - ic);
           const int64_t jr = (range.first + u % chunks * per_unit) * NR;
@@ -792,8 +848,10 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
           }
           macro_kernel(mc, nr, kc, a_packed, b_packed + jr * kc, alpha, beta_pc,
                        C + ic * ldc + jc + jr, ldc, kernels.micro);
+          owner.done.fetch_add(1, std::memory_order_release);
         }
       }
+      me.finished.store(s, std::memory_order_release);
     }
   });
 }
