@@ -823,8 +823,8 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
 
       // 2. Take units of the own home range from the front, then the others' from the back
       //    (the 3rd loop, and part of the 2nd). A range's units of step s may start once its
-      //    part of the panel is packed and its units of the earlier steps (which update the same
-      //    elements of C) are done.
+      //    part of the panel is packed and all its units of earlier steps are done (those of the
+      //    same column panel update the same elements of C).
       int64_t packed_block = -1;  // the block of rows a_packed holds in this step
       for (int v = 0; v < team_size; ++v) {
         const int r = (rank + v) % team_size;
