@@ -140,8 +140,8 @@ void add_openblas(tinytorch::bench::Suite& suite, const Key& key, bool trans_a, 
 int main(int argc, char** argv) {
   try {
     tinytorch::bench::Suite suite(argc, argv);
-    suite.context("gemm_fast micro-kernel",
-                  tinytorch::kernels::gemm_fast_uses_avx2() ? "AVX2/FMA" : "portable C++");
+    suite.context("gemm_fast CPU capability",
+                  tinytorch::kernels::to_string(tinytorch::kernels::get_cpu_capability()));
 
     // The backward-pass layouts: {record name, trans_a, trans_b}.
     struct Layout {

@@ -1,11 +1,13 @@
 // Tests for tinytorch::kernels::gemm_fast against a naive triple loop accumulated in double.
 //
-// Every test runs under four configurations: AVX2 micro-kernel or portable micro-kernel (forced
-// with TINYTORCH_DISABLE_AVX2=1), times 1, 2 or 3 threads (tinytorch::set_num_threads; 3 threads
-// on a 2-core machine makes one of them late, so the others take its units). Each checks
-// float and double, and the shape-driven tests cover all four transpose combinations.
+// Every test runs under nine configurations: each micro-kernel the CPU can run (portable, AVX2,
+// AVX-512: TINYTORCH_CPU_CAPABILITY picks it; the levels this CPU lacks are skipped), times 1, 2 or
+// 3 threads (tinytorch::set_num_threads; 3 threads on a 2-core machine makes one of them late, so
+// the others take its units). Each checks float and double, and the shape-driven tests cover all
+// four transpose combinations.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -18,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "tinytorch/core/exception.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/gemm.h"
 
@@ -135,23 +138,28 @@ void check_all_transposes(Problem p) {
   }
 }
 
-// Parameter: (use the AVX2 micro-kernel?, number of threads).
-class GemmFastTest : public ::testing::TestWithParam<std::tuple<bool, int>> {
+// The level this CPU supports, with no cap from the environment.
+CpuCapability highest_capability() {
+  unsetenv("TINYTORCH_CPU_CAPABILITY");
+  return get_cpu_capability();
+}
+
+// Parameter: (micro-kernel, number of threads).
+class GemmFastTest : public ::testing::TestWithParam<std::tuple<CpuCapability, int>> {
  protected:
   void SetUp() override {
-    const auto [avx2, threads] = GetParam();
-    unsetenv("TINYTORCH_DISABLE_AVX2");
-    if (avx2 && !gemm_fast_uses_avx2()) GTEST_SKIP() << "this CPU lacks AVX2/FMA";
-    if (!avx2) {
-      setenv("TINYTORCH_DISABLE_AVX2", "1", /*overwrite=*/1);
-      ASSERT_FALSE(gemm_fast_uses_avx2());
+    const auto [capability, threads] = GetParam();
+    if (capability > highest_capability()) {
+      GTEST_SKIP() << "this CPU lacks " << to_string(capability);
     }
+    setenv("TINYTORCH_CPU_CAPABILITY", to_string(capability), /*overwrite=*/1);
+    ASSERT_EQ(get_cpu_capability(), capability);
     set_num_threads(threads);
     ASSERT_EQ(get_num_threads(), threads);
   }
 
   void TearDown() override {
-    unsetenv("TINYTORCH_DISABLE_AVX2");
+    unsetenv("TINYTORCH_CPU_CAPABILITY");
     set_num_threads(0);
   }
 };
@@ -171,15 +179,15 @@ TEST_P(GemmFastTest, AllTinyShapes) {
 }
 
 TEST_P(GemmFastTest, EdgeAndMultiBlockShapes) {
-  // Sizes chosen around the block sizes (MR = 6, NR = 16 or 8, MC = 144 or 72, KC = 256,
-  // NC = 4080): several rank-KC updates (K = 300, 513), several MC blocks, a second NC panel
-  // (N = 4100; with K = 260 both panels take two updates, the second panel narrower), vector- and
-  // matrix-like extremes, and (with threads) home ranges of one sliver or none, and units that end
-  // at the edge of a range or of C.
-  const Shape shapes[] = {{64, 64, 64},   {127, 255, 300}, {300, 127, 255}, {255, 300, 127},
-                          {1, 1000, 3},   {1000, 1, 3},    {3, 1, 1000},    {1, 1, 1000},
-                          {145, 17, 513}, {7, 4100, 5},    {1000, 5, 100},  {4, 1000, 100},
-                          {13, 4100, 260}};
+  // Sizes chosen around the block sizes (MR = 6 or 12; NR = 16 or 32 floats, 8 or 16 doubles;
+  // MC = 144 or 72, KC = 256, NC = 4064 or 4080): several rank-KC updates (K = 300, 513), several
+  // MC blocks (M = 145, 156), a second NC panel (N = 4100; with K = 260 both panels take two
+  // updates, the second panel narrower), vector- and matrix-like extremes, and (with threads)
+  // home ranges of one sliver or none, and units that end at the edge of a range or of C.
+  const Shape shapes[] = {{64, 64, 64},    {127, 255, 300}, {300, 127, 255}, {255, 300, 127},
+                          {1, 1000, 3},    {1000, 1, 3},    {3, 1, 1000},    {1, 1, 1000},
+                          {145, 17, 513},  {7, 4100, 5},    {1000, 5, 100},  {4, 1000, 100},
+                          {13, 4100, 260}, {156, 97, 300},  {25, 65, 31}};
   for (const Shape& s : shapes) {
     check_all_transposes<float>({.shape = s, .alpha = 1.0, .beta = 0.0});
     check_all_transposes<double>({.shape = s, .alpha = 1.0, .beta = 0.0});
@@ -251,9 +259,12 @@ TEST_P(GemmFastTest, EmptyOutputTouchesNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(KernelsAndThreads, GemmFastTest,
-                         ::testing::Combine(::testing::Bool(), ::testing::Values(1, 2, 3)),
-                         [](const ::testing::TestParamInfo<std::tuple<bool, int>>& info) {
-                           return std::string(std::get<0>(info.param) ? "Avx2" : "Portable") + "_" +
+                         ::testing::Combine(::testing::Values(CpuCapability::kDefault,
+                                                              CpuCapability::kAvx2,
+                                                              CpuCapability::kAvx512),
+                                            ::testing::Values(1, 2, 3)),
+                         [](const ::testing::TestParamInfo<std::tuple<CpuCapability, int>>& info) {
+                           return std::string(to_string(std::get<0>(info.param))) + "_" +
                                   std::to_string(std::get<1>(info.param)) + "Threads";
                          });
 
@@ -312,13 +323,43 @@ TEST(GemmFastConcurrency, CallFromInsideAParallelRegionRunsSerially) {
   set_num_threads(0);
 }
 
-TEST(GemmFastSettings, EnvironmentVariableDisablesAvx2) {
-  setenv("TINYTORCH_DISABLE_AVX2", "1", 1);
-  EXPECT_FALSE(gemm_fast_uses_avx2());
-  setenv("TINYTORCH_DISABLE_AVX2", "0", 1);
-  const bool with_zero = gemm_fast_uses_avx2();
-  unsetenv("TINYTORCH_DISABLE_AVX2");
-  EXPECT_EQ(with_zero, gemm_fast_uses_avx2()) << "TINYTORCH_DISABLE_AVX2=0 must not disable";
+TEST(GemmFastSettings, EnvironmentVariableCapsTheCpuCapability) {
+  const CpuCapability highest = highest_capability();
+  // Each name caps the level, in any case, and never raises it above what the CPU has.
+  const std::pair<const char*, CpuCapability> caps[] = {{"default", CpuCapability::kDefault},
+                                                        {"avx2", CpuCapability::kAvx2},
+                                                        {"AVX2", CpuCapability::kAvx2},
+                                                        {"avx512", CpuCapability::kAvx512},
+                                                        {"Avx512", CpuCapability::kAvx512}};
+  for (const auto& [name, cap] : caps) {
+    setenv("TINYTORCH_CPU_CAPABILITY", name, 1);
+    EXPECT_EQ(get_cpu_capability(), std::min(cap, highest)) << name;
+  }
+  setenv("TINYTORCH_CPU_CAPABILITY", "", 1);
+  EXPECT_EQ(get_cpu_capability(), highest) << "an empty value sets no cap";
+  unsetenv("TINYTORCH_CPU_CAPABILITY");
+  EXPECT_STREQ(to_string(CpuCapability::kDefault), "DEFAULT");
+  EXPECT_STREQ(to_string(CpuCapability::kAvx2), "AVX2");
+  EXPECT_STREQ(to_string(CpuCapability::kAvx512), "AVX512");
+}
+
+TEST(GemmFastSettings, UnknownCpuCapabilityIsAnError) {
+  // A typo must not silently run another kernel than the one asked for.
+  setenv("TINYTORCH_CPU_CAPABILITY", "avx-512", 1);
+  try {
+    get_cpu_capability();
+    ADD_FAILURE() << "expected a ValueError";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("TINYTORCH_CPU_CAPABILITY"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("'avx-512'"), std::string::npos) << e.what();
+  }
+  const float a = 1.0f, b = 2.0f;
+  float c = 0.0f;
+  EXPECT_THROW(gemm_fast(false, false, 1, 1, 1, 1.0f, &a, 1, &b, 1, 0.0f, &c, 1), ValueError);
+  unsetenv("TINYTORCH_CPU_CAPABILITY");
+  gemm_fast(false, false, 1, 1, 1, 1.0f, &a, 1, &b, 1, 0.0f, &c, 1);
+  EXPECT_EQ(c, 2.0f);
 }
 
 }  // namespace

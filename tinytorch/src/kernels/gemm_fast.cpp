@@ -40,65 +40,91 @@
 // TINYTORCH_NUM_THREADS).
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
+#include <string>
 #include <thread>
 #include <type_traits>
 
+#include "gemm_kernels.h"
+#include "tinytorch/core/exception.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/gemm.h"
 
-// The AVX2 micro-kernel exists only on x86; elsewhere the portable one is always used.
-#if defined(__x86_64__) || defined(__i386__)
-#define TINYTORCH_GEMM_X86 1
+// The SIMD micro-kernels (gemm_avx2.cpp, gemm_avx512.cpp) are built only for x86, and then
+// tinytorch/CMakeLists.txt defines TINYTORCH_GEMM_X86; elsewhere the portable one is always used.
+#ifdef TINYTORCH_GEMM_X86
 #include <immintrin.h>
 #endif
 
 namespace tinytorch::kernels {
 namespace {
 
+using gemm::MicroKernel;
+using gemm::prefetch_lines;
+using gemm::TransposePack;
+
 // ---------------------------------------------------------------------------------------------
-// Block sizes.
+// Block sizes, one set per micro-kernel (the portable kernel computes the AVX2 tile).
 //
-// MR x NR is the register tile: AVX2 has 16 ymm registers. With NR = 2 vectors and MR = 6 rows,
-// the C tile takes 12 registers, the B row 2 more, and one more holds the broadcast A value, so
-// 15 of 16 are in use. 12 independent accumulators also hide the FMA latency: Zen 3 has 2 FMA
-// pipes with 4-cycle latency, so at least 8 FMAs must be in flight.
+// MR x NR is the register tile (see gemm_simd.h): NR = 2 vectors, and MR as many rows as the
+// register file holds accumulators for. AVX2 has 16 ymm registers: MR = 6 takes 12 for the C tile,
+// 2 for the B row and 1 for the broadcast A value. AVX-512 has 32 zmm registers: MR = 12 takes
+// 24 + 2 + 1.
 //
 // KC: the B sliver (KC x NR) that the macro-kernel reuses for a whole column of micro-tiles should
-// stay in the 32 KiB L1d, next to the A sliver (MR x KC) being streamed in. KC = 256 gives
-// 16 KiB + 6 KiB for float (16 + 12 KiB for double). A large KC also amortises the load/store of
-// the C tile, which happens once per KC multiply-adds.
+// stay in L1d (32 KiB on Zen 3, 48 KiB on Zen 4/5), next to the A sliver (MR x KC) being streamed
+// in. KC = 256 gives 16 KiB + 6 KiB for AVX2 floats (16 + 12 KiB for doubles), and 32 + 12 KiB
+// for AVX-512 floats. A large KC also amortises the load/store of the C tile, which happens once
+// per KC multiply-adds.
 //
-// MC: the packed A block (MC x KC) must stay in the 512 KiB per-core L2 while all NC / NR B
-// slivers stream past it, with room left for the B slivers and C traffic. MC = 144 floats or
-// 72 doubles (multiples of MR) gives 144 KiB, under a third of L2.
+// MC: the packed A block (MC x KC) must stay in the per-core L2 (512 KiB on Zen 3, 1 MiB on Zen
+// 4/5) while all NC / NR B slivers stream past it, with room left for the B slivers and C traffic.
+// MC = 144 floats or 72 doubles (multiples of MR) gives 144 KiB.
 //
-// NC: the packed B panel (KC x NC) lives in the 32 MiB L3 (shared by the cores, each thread has
-// its own panel). NC = 4080 (a multiple of NR) gives 4 MiB for float; a strip of C narrower than
+// NC: the packed B panel (KC x NC) lives in L3 (shared by the cores, each call has its own
+// panel). NC = 4080 or 4064 (multiples of NR) gives 4 MiB for float; a strip of C narrower than
 // NC just means a single jc iteration.
 //
 // Measured on a 2-core Zen 3 EPYC (./tito bench sgemm): any KC in 192..384 with MC in 72..192
-// performs within the run-to-run noise (about 5%) of these values; they sit in the middle of
-// that plateau. What matters is the order of magnitude: each block must fit its cache level.
+// performs within the run-to-run noise (about 5%) of the AVX2 values; they sit in the middle of
+// that plateau. So does the AVX-512 float kernel on a 2-core Zen 5 EPYC: with KC in 192..384 and
+// MC in 96..240, one thread ran 192-198 GFLOP/s at N = 512 (of a 224 GFLOP/s FMA peak). What
+// matters is the order of magnitude: each block must fit its cache level.
 // ---------------------------------------------------------------------------------------------
-template <typename T>
+template <typename T, CpuCapability kLevel>
 struct Blocking;
 
 template <>
-struct Blocking<float> {
+struct Blocking<float, CpuCapability::kAvx2> {
   static constexpr int64_t MR = 6, NR = 16;  // 6 x (2 ymm of 8 floats)
   static constexpr int64_t KC = 256, MC = 144, NC = 4080;
 };
 
 template <>
-struct Blocking<double> {
+struct Blocking<double, CpuCapability::kAvx2> {
   static constexpr int64_t MR = 6, NR = 8;  // 6 x (2 ymm of 4 doubles)
   static constexpr int64_t KC = 256, MC = 72, NC = 4080;
 };
+
+template <>
+struct Blocking<float, CpuCapability::kAvx512> {
+  static constexpr int64_t MR = 12, NR = 32;  // 12 x (2 zmm of 16 floats)
+  static constexpr int64_t KC = 256, MC = 144, NC = 4064;
+};
+
+template <>
+struct Blocking<double, CpuCapability::kAvx512> {
+  static constexpr int64_t MR = 12, NR = 16;  // 12 x (2 zmm of 8 doubles)
+  static constexpr int64_t KC = 256, MC = 72, NC = 4080;
+};
+
+template <typename T>
+struct Blocking<T, CpuCapability::kDefault> : Blocking<T, CpuCapability::kAvx2> {};
 
 // Problems with no more multiply-adds than this (about 7 us of work) run on the calling thread:
 // starting and synchronising a thread team costs microseconds, which eats the gain. On the
@@ -168,7 +194,7 @@ T* thread_local_buffer(int64_t count) {
 // The transposing case (each of the W lines contiguous along k: op(A) = A, or op(B) = B^T — the
 // forward pass of every Linear layer, x · W^T) is a function of its own, because a scalar loop
 // moves only about one element per cycle: on a batch-64 layer that is a quarter of the time of
-// the multiply itself. The AVX2 version (below) transposes 8 x 8 blocks in registers.
+// the multiply itself. The AVX2 version (gemm_avx2.cpp) transposes 8 x 8 blocks in registers.
 // ---------------------------------------------------------------------------------------------
 
 // Packing reads its source in short pieces (a sliver is W lines of kc values), too short for the
@@ -176,7 +202,7 @@ T* thread_local_buffer(int64_t count) {
 // machines, much of the source comes from DRAM, and packing took about a tenth of a 1-thread
 // N = 512 multiply. Two things help:
 //   * a transposing pack asks for the lines of the next sliver while it packs this one
-//     (prefetch_lines), so that they are in cache by the time it gets to them;
+//     (prefetch_lines, gemm_kernels.h), so that they are in cache by the time it gets to them;
 //   * a straight copy packs kCopyGroup slivers at once, step by step, so it reads each source row
 //     as one run of kCopyGroup * W values rather than W values at a stride of ld.
 // Packing 512 KiB of a 512 x 512 matrix that was in DRAM, one thread: straight copies 154 -> 90 us,
@@ -184,21 +210,7 @@ T* thread_local_buffer(int64_t count) {
 // Of group sizes 1, 2, 4, 8 and 32, 4 packed fastest from L3 and within 2% of the best from DRAM.
 constexpr int64_t kCopyGroup = 4;
 
-// Prefetches the cache line holding value p of each of lines [from, to) of a sliver (line w at
-// next + w * w_stride), once per cache line: only when p is a multiple of the values in a line.
-template <typename T>
-inline void prefetch_lines(const T* next, int64_t w_stride, int64_t p, int64_t from, int64_t to) {
-  constexpr int64_t kValuesPerLine = 64 / sizeof(T);
-  if (next == nullptr || p % kValuesPerLine != 0) return;
-  for (int64_t w = from; w < to; ++w) __builtin_prefetch(next + w * w_stride + p);
-}
-
-// dst[p * W + w] = src[w * w_stride + p] for w < W, p < kc: a full-width sliver whose lines are
-// contiguous along k. `next` is the first line of the sliver packed after this one (same
-// w_stride), to prefetch, or nullptr.
-template <typename T>
-using TransposePack = void (*)(int64_t kc, const T* src, int64_t w_stride, T* dst, const T* next);
-
+// The portable TransposePack (gemm_kernels.h).
 template <typename T, int64_t W>
 void pack_transposed_portable(int64_t kc, const T* src, int64_t w_stride, T* dst, const T* next) {
   // Reads W streams at once; fully unrolling the fixed-size w loop keeps it at about one element
@@ -233,7 +245,7 @@ void pack_slivers(int64_t kc, int64_t width, const T* src, int64_t w_stride, int
     }
   } else {
     // Each line contiguous along k (p_stride == 1: op(A) = A, or op(B) = B^T — the forward pass
-    // of every Linear layer, x · W^T): a transpose, in registers where the CPU has AVX2 (below).
+    // of every Linear layer, x · W^T): a transpose, in registers where the CPU has AVX2.
     for (int64_t s = 0; s < full; ++s) {
       pack_transposed(kc, line(s), w_stride, dst + s * W * kc,
                       s + 1 < full ? line(s + 1) : nullptr);
@@ -253,28 +265,17 @@ void pack_slivers(int64_t kc, int64_t width, const T* src, int64_t w_stride, int
 }
 
 // ---------------------------------------------------------------------------------------------
-// Micro-kernels. Contract, for T = float (MR = 6, NR = 16) or double (MR = 6, NR = 8):
-//
-//   a: MR x kc packed sliver (a[p * MR + i] = op(A)(i, p))
-//   b: kc x NR packed sliver (b[p * NR + j] = op(B)(p, j)), 64-byte aligned (each row of it is
-//      exactly one cache line, 16 floats or 8 doubles)
-//   c: MR x NR tile of C, row stride ldc, any alignment
-//
-//   c = alpha * (a * b) + beta * c,   and c is not read when beta == 0.
-//
-// They always compute a full MR x NR tile; the macro-kernel deals with ragged edges.
+// Micro-kernels: see MicroKernel in gemm_kernels.h for the contract. They always compute a full
+// MR x NR tile; the macro-kernel deals with ragged edges. The SIMD ones are in gemm_avx2.cpp and
+// gemm_avx512.cpp (one template, gemm_simd.h).
 // ---------------------------------------------------------------------------------------------
-template <typename T>
-using MicroKernel = void (*)(int64_t kc, const T* a, const T* b, T alpha, T beta, T* c,
-                             int64_t ldc);
 
 // Portable micro-kernel: plain loops, one row of the tile at a time. The NR accumulators of a row
 // fit in registers, and the fixed-length j loop is what the compiler vectorises: with SSE2 at -O3
 // this runs at ~15-20 GFLOP/s, a quarter of the AVX2 kernel (less at -O2, where GCC vectorises
-// less eagerly). Used when the CPU lacks AVX2/FMA or TINYTORCH_DISABLE_AVX2 is set.
-template <typename T>
+// less eagerly). Used when the CPU lacks AVX2/FMA or TINYTORCH_CPU_CAPABILITY=default.
+template <typename T, int64_t MR, int64_t NR>
 void microkernel_portable(int64_t kc, const T* a, const T* b, T alpha, T beta, T* c, int64_t ldc) {
-  constexpr int64_t MR = Blocking<T>::MR, NR = Blocking<T>::NR;
   for (int64_t i = 0; i < MR; ++i) {
     T acc[NR] = {};
     for (int64_t p = 0; p < kc; ++p) {
@@ -288,210 +289,43 @@ void microkernel_portable(int64_t kc, const T* a, const T* b, T alpha, T beta, T
   }
 }
 
-#ifdef TINYTORCH_GEMM_X86
-// AVX2/FMA micro-kernel. Only these functions are compiled for AVX2 (via the target attribute);
-// the rest of the library stays baseline x86-64 and picks them at run time (see select_kernels).
-//
-// Register layout for float (a ymm register holds 8 floats; for double, 4 doubles, NR = 8):
-//
-//                  b0 = b[p*16 + 0..7]   b1 = b[p*16 + 8..15]
-//   a[p*6 + 0] ->  c00                   c01                   <- row 0 of the C tile
-//   a[p*6 + 1] ->  c10                   c11
-//      ...             ...                   ...
-//   a[p*6 + 5] ->  c50                   c51                   <- row 5
-//
-// Step p: load b0, b1; for each row i broadcast a[p*6 + i] to all lanes of one register and do
-// ci0 += a_i * b0, ci1 += a_i * b1 (12 FMAs on 8 loaded values). Total: 12 accumulators + 2 B
-// registers + 1 broadcast = 15 of the 16 ymm registers.
-#define TT_AVX2 __attribute__((target("avx2,fma")))
-
-// The few AVX intrinsics the kernel needs, named independently of the element type so that one
-// kernel template serves float and double.
-template <typename T>
-struct Avx2;
-
-template <>
-struct Avx2<float> {
-  using Vec = __m256;
-  TT_AVX2 static Vec zero() { return _mm256_setzero_ps(); }
-  TT_AVX2 static Vec broadcast(const float* p) { return _mm256_broadcast_ss(p); }
-  TT_AVX2 static Vec set1(float x) { return _mm256_set1_ps(x); }
-  TT_AVX2 static Vec load_aligned(const float* p) { return _mm256_load_ps(p); }
-  TT_AVX2 static Vec load(const float* p) { return _mm256_loadu_ps(p); }
-  TT_AVX2 static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
-  TT_AVX2 static Vec mul(Vec x, Vec y) { return _mm256_mul_ps(x, y); }
-  TT_AVX2 static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm256_fmadd_ps(x, y, acc); }
-};
-
-template <>
-struct Avx2<double> {
-  using Vec = __m256d;
-  TT_AVX2 static Vec zero() { return _mm256_setzero_pd(); }
-  TT_AVX2 static Vec broadcast(const double* p) { return _mm256_broadcast_sd(p); }
-  TT_AVX2 static Vec set1(double x) { return _mm256_set1_pd(x); }
-  TT_AVX2 static Vec load_aligned(const double* p) { return _mm256_load_pd(p); }
-  TT_AVX2 static Vec load(const double* p) { return _mm256_loadu_pd(p); }
-  TT_AVX2 static void store(double* p, Vec v) { _mm256_storeu_pd(p, v); }
-  TT_AVX2 static Vec mul(Vec x, Vec y) { return _mm256_mul_pd(x, y); }
-  TT_AVX2 static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm256_fmadd_pd(x, y, acc); }
-};
-
-// One row of a rank-1 update: broadcast a_i to every lane, then (ci0, ci1) += a_i * (b0, b1).
-template <typename T>
-TT_AVX2 inline void fma_row(const T* a_i, typename Avx2<T>::Vec b0, typename Avx2<T>::Vec b1,
-                            typename Avx2<T>::Vec& ci0, typename Avx2<T>::Vec& ci1) {
-  using V = Avx2<T>;
-  const typename V::Vec a = V::broadcast(a_i);
-  ci0 = V::fmadd(a, b0, ci0);
-  ci1 = V::fmadd(a, b1, ci1);
-}
-
-// Write one row of the tile: c[0 .. NR) = alpha * (lo, hi) + beta * c.
-template <typename T>
-TT_AVX2 inline void store_row_avx2(T* c, typename Avx2<T>::Vec lo, typename Avx2<T>::Vec hi,
-                                   typename Avx2<T>::Vec alpha, typename Avx2<T>::Vec beta,
-                                   bool beta_is_zero) {
-  using V = Avx2<T>;
-  constexpr int64_t kLanes = sizeof(typename V::Vec) / sizeof(T);
-  if (beta_is_zero) {
-    V::store(c, V::mul(alpha, lo));
-    V::store(c + kLanes, V::mul(alpha, hi));
-  } else {
-    V::store(c, V::fmadd(alpha, lo, V::mul(beta, V::load(c))));
-    V::store(c + kLanes, V::fmadd(alpha, hi, V::mul(beta, V::load(c + kLanes))));
-  }
-}
-
-template <typename T>
-TT_AVX2 void microkernel_avx2(int64_t kc, const T* a, const T* b, T alpha, T beta, T* c,
-                              int64_t ldc) {
-  using V = Avx2<T>;
-  constexpr int64_t MR = Blocking<T>::MR, NR = Blocking<T>::NR;
-  static_assert(MR == 6 && NR == 2 * sizeof(typename V::Vec) / sizeof(T),
-                "the kernel body below is written out for a 6 x (2 vector) tile");
-  constexpr int64_t kLanes = NR / 2;
-
-  // Start fetching the C tile now; it is only needed after the kc loop, by which time the
-  // (likely) cache misses have been served in the background.
-  for (int64_t i = 0; i < MR; ++i) {
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T0);
-  }
-
-  typename V::Vec c00 = V::zero(), c01 = V::zero(), c10 = V::zero(), c11 = V::zero();
-  typename V::Vec c20 = V::zero(), c21 = V::zero(), c30 = V::zero(), c31 = V::zero();
-  typename V::Vec c40 = V::zero(), c41 = V::zero(), c50 = V::zero(), c51 = V::zero();
-
-  // Unrolling the loop 4 times trims the loop-counter overhead and gives the out-of-order core
-  // longer straight runs of independent FMAs (measured: ~5% faster than no unrolling).
-#pragma GCC unroll 4
-  for (int64_t p = 0; p < kc; ++p, a += MR, b += NR) {
-    const typename V::Vec b0 = V::load_aligned(b);
-    const typename V::Vec b1 = V::load_aligned(b + kLanes);
-    fma_row<T>(a + 0, b0, b1, c00, c01);
-    fma_row<T>(a + 1, b0, b1, c10, c11);
-    fma_row<T>(a + 2, b0, b1, c20, c21);
-    fma_row<T>(a + 3, b0, b1, c30, c31);
-    fma_row<T>(a + 4, b0, b1, c40, c41);
-    fma_row<T>(a + 5, b0, b1, c50, c51);
-  }
-
-  const typename V::Vec valpha = V::set1(alpha), vbeta = V::set1(beta);
-  const bool beta_is_zero = beta == T(0);
-  store_row_avx2<T>(c + 0 * ldc, c00, c01, valpha, vbeta, beta_is_zero);
-  store_row_avx2<T>(c + 1 * ldc, c10, c11, valpha, vbeta, beta_is_zero);
-  store_row_avx2<T>(c + 2 * ldc, c20, c21, valpha, vbeta, beta_is_zero);
-  store_row_avx2<T>(c + 3 * ldc, c30, c31, valpha, vbeta, beta_is_zero);
-  store_row_avx2<T>(c + 4 * ldc, c40, c41, valpha, vbeta, beta_is_zero);
-  store_row_avx2<T>(c + 5 * ldc, c50, c51, valpha, vbeta, beta_is_zero);
-}
-
-// The transposing pack for float, 8 x 8 at a time: load 8 lines (8 consecutive k each), transpose
-// the 8 x 8 block in registers, store 8 steps (8 values of w each). In-register transpose, with
-// r_i = line i and c_j = column j (the values of all 8 lines at step j):
-//
-//   unpacklo/hi   pairs of lines interleaved:   (r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] ...)
-//   shuffle       quads:                        (r0[0] r1[0] r2[0] r3[0] | r0[4] .. r3[4])
-//   permute2f128  128-bit halves swapped in:    (r0[0] .. r3[0] r4[0] .. r7[0]) = c_0
-//
-// 24 shuffles for 64 values instead of 64 scalar moves with 8 scattered stores. For W = 6 (the A
-// sliver) lines 6 and 7 repeat line 5 and only 6 lanes of each column are stored.
-TT_AVX2 inline void transpose8x8(__m256 r[8]) {
-  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-  const __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
-  const __m256 s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
-  const __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
-  const __m256 s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
-  const __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
-  const __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
-  const __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
-  const __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
-  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
-  r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
-  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
-  r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
-  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
-  r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
-  r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
-}
-
-template <int64_t W>
-TT_AVX2 void pack_transposed_avx2(int64_t kc, const float* src, int64_t w_stride, float* dst,
-                                  const float* next) {
-  static_assert(W == 16 || W == 6, "written for the float slivers: NR = 16 and MR = 6");
-  int64_t p = 0;
-  for (; p + 8 <= kc; p += 8) {
-    for (int64_t g = 0; g < W; g += 8) {  // lines g .. g+7
-      prefetch_lines(next, w_stride, p, g, std::min(W, g + 8));
-      __m256 r[8];
-      for (int64_t i = 0; i < 8; ++i) {
-        r[i] = _mm256_loadu_ps(src + std::min(g + i, W - 1) * w_stride + p);
-      }
-      transpose8x8(r);
-      for (int64_t j = 0; j < 8; ++j) {
-        float* out = dst + (p + j) * W + g;
-        if constexpr (W == 16) {
-          _mm256_storeu_ps(out, r[j]);
-        } else {  // lanes 0..5: four, then two
-          _mm_storeu_ps(out, _mm256_castps256_ps128(r[j]));
-          _mm_storel_pi(reinterpret_cast<__m64*>(out + 4), _mm256_extractf128_ps(r[j], 1));
-        }
-      }
-    }
-  }
-  for (; p < kc; ++p) {  // the last kc % 8 steps
-    for (int64_t w = 0; w < W; ++w) dst[p * W + w] = src[w * w_stride + p];
-  }
-}
-
-#undef TT_AVX2
-#endif  // TINYTORCH_GEMM_X86
-
 // ---------------------------------------------------------------------------------------------
-// Run-time dispatch and thread count.
+// Run-time dispatch: which kernels this CPU runs.
 // ---------------------------------------------------------------------------------------------
-bool cpu_has_avx2_fma() {
+
+// The highest level this CPU supports, checked once. (__builtin_cpu_supports also checks that the
+// operating system saves the wide registers on a context switch.)
+CpuCapability cpu_capability_of_this_cpu() {
 #ifdef TINYTORCH_GEMM_X86
-  static const bool has = [] {
+  static const CpuCapability level = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+      return CpuCapability::kDefault;
+    }
+    return __builtin_cpu_supports("avx512f") ? CpuCapability::kAvx512 : CpuCapability::kAvx2;
   }();
-  return has;
+  return level;
 #else
-  return false;
+  return CpuCapability::kDefault;
 #endif
 }
 
-bool avx2_disabled_by_env() {
-  const char* value = std::getenv("TINYTORCH_DISABLE_AVX2");
-  return value != nullptr && value[0] != '\0' && std::strcmp(value, "0") != 0;
+// The cap set by TINYTORCH_CPU_CAPABILITY (any case), or the highest level when it is unset or
+// empty.
+CpuCapability cpu_capability_from_env() {
+  const char* env = std::getenv("TINYTORCH_CPU_CAPABILITY");
+  if (env == nullptr || *env == '\0') return CpuCapability::kAvx512;
+  std::string v(env);
+  std::transform(v.begin(), v.end(), v.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+  TT_CHECK_VALUE(v == "DEFAULT" || v == "AVX2" || v == "AVX512",
+                 "TINYTORCH_CPU_CAPABILITY must be 'default', 'avx2' or 'avx512', got '", env, "'");
+  return v == "AVX512" ? CpuCapability::kAvx512
+         : v == "AVX2" ? CpuCapability::kAvx2
+                       : CpuCapability::kDefault;
 }
 
-// The micro-kernel and the transposing packs of A and B slivers that this CPU runs.
+// The micro-kernel and the transposing packs of A and B slivers of one level.
 template <typename T>
 struct GemmKernels {
   MicroKernel<T> micro;
@@ -499,18 +333,18 @@ struct GemmKernels {
   TransposePack<T> pack_b;  // NR-wide slivers
 };
 
-template <typename T>
-GemmKernels<T> select_kernels() {
-  using Blk = Blocking<T>;
-  GemmKernels<T> k{microkernel_portable<T>, pack_transposed_portable<T, Blk::MR>,
-                   pack_transposed_portable<T, Blk::NR>};
+template <typename T, CpuCapability kLevel>
+GemmKernels<T> kernels_for() {
+  constexpr int64_t MR = Blocking<T, kLevel>::MR, NR = Blocking<T, kLevel>::NR;
+  GemmKernels<T> k{microkernel_portable<T, MR, NR>, pack_transposed_portable<T, MR>,
+                   pack_transposed_portable<T, NR>};
 #ifdef TINYTORCH_GEMM_X86
-  if (gemm_fast_uses_avx2()) {
-    k.micro = microkernel_avx2<T>;
-    if constexpr (std::is_same_v<T, float>) {
-      k.pack_a = pack_transposed_avx2<Blk::MR>;
-      k.pack_b = pack_transposed_avx2<Blk::NR>;
-    }
+  if constexpr (kLevel == CpuCapability::kAvx2) k.micro = gemm::microkernel_avx2<T, MR, NR>;
+  if constexpr (kLevel == CpuCapability::kAvx512) k.micro = gemm::microkernel_avx512<T, MR, NR>;
+  // An AVX-512 CPU has AVX2 too, and the transposing pack is bound by memory, not by registers.
+  if constexpr (kLevel != CpuCapability::kDefault && std::is_same_v<T, float>) {
+    k.pack_a = gemm::pack_transposed_avx2<MR>;
+    k.pack_b = gemm::pack_transposed_avx2<NR>;
   }
 #endif
   return k;
@@ -527,10 +361,9 @@ GemmKernels<T> select_kernels() {
 // computed into a local MR x NR buffer (the packed zero padding makes that safe) and only its
 // valid part is merged into C.
 // ---------------------------------------------------------------------------------------------
-template <typename T>
+template <int64_t MR, int64_t NR, typename T>
 void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const T* a_packed, const T* b_packed, T alpha,
                   T beta, T* c, int64_t ldc, MicroKernel<T> kernel) {
-  constexpr int64_t MR = Blocking<T>::MR, NR = Blocking<T>::NR;
   for (int64_t jr = 0; jr < nc; jr += NR) {
     const int64_t nr = std::min(NR, nc - jr);
     const T* b_sliver = b_packed + jr * kc;  // kc x NR
@@ -718,21 +551,17 @@ TeamMember* thread_local_team(int count) {
   return members.get();
 }
 
-template <typename T>
+// The whole GEMM with the kernels and block sizes of one level; M, N > 0, K > 0, alpha != 0.
+template <typename T, CpuCapability kLevel>
 void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
                   int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
-  using Blk = Blocking<T>;
+  using Blk = Blocking<T, kLevel>;
   constexpr int64_t NR = Blk::NR;
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0 || alpha == T(0)) {
-    scale_c(M, N, beta, C, ldc);
-    return;
-  }
 
   // op(A) is M x K and op(B) is K x N, whichever way they are stored.
   const StridedView<T> a = trans_a ? StridedView<T>{A, 1, lda} : StridedView<T>{A, lda, 1};
   const StridedView<T> b = trans_b ? StridedView<T>{B, 1, ldb} : StridedView<T>{B, ldb, 1};
-  const GemmKernels<T> kernels = select_kernels<T>();
+  const GemmKernels<T> kernels = kernels_for<T, kLevel>();
 
   // Cut M into blocks of at most MC rows, all of (nearly) the same size, so that no block is a
   // thin leftover: e.g. M = 150 gives 78 + 72 rows rather than 144 + 6.
@@ -846,8 +675,8 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
             pack_slivers<T, Blk::MR>(kc, mc, a.at(ic, pc), a.rs, a.cs, a_packed, kernels.pack_a);
             packed_block = block;
           }
-          macro_kernel(mc, nr, kc, a_packed, b_packed + jr * kc, alpha, beta_pc,
-                       C + ic * ldc + jc + jr, ldc, kernels.micro);
+          macro_kernel<Blk::MR, NR>(mc, nr, kc, a_packed, b_packed + jr * kc, alpha, beta_pc,
+                                    C + ic * ldc + jc + jr, ldc, kernels.micro);
           owner.done.fetch_add(1, std::memory_order_release);
         }
       }
@@ -856,22 +685,57 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   });
 }
 
+// The early outs, then the blocked GEMM of the level this call may use.
+template <typename T>
+void gemm_dispatch(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+                   int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == T(0)) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  switch (get_cpu_capability()) {
+    case CpuCapability::kAvx512:
+      return gemm_blocked<T, CpuCapability::kAvx512>(trans_a, trans_b, M, N, K, alpha, A, lda, B,
+                                                     ldb, beta, C, ldc);
+    case CpuCapability::kAvx2:
+      return gemm_blocked<T, CpuCapability::kAvx2>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
+                                                   beta, C, ldc);
+    case CpuCapability::kDefault:
+      break;
+  }
+  gemm_blocked<T, CpuCapability::kDefault>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta,
+                                           C, ldc);
+}
+
 }  // namespace
 
 void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                int64_t ldc) {
-  gemm_blocked(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  gemm_dispatch(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha,
                const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
                int64_t ldc) {
-  gemm_blocked(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  gemm_dispatch(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-bool gemm_fast_uses_avx2() {
-  return cpu_has_avx2_fma() && !avx2_disabled_by_env();
+const char* to_string(CpuCapability capability) {
+  switch (capability) {
+    case CpuCapability::kAvx512:
+      return "AVX512";
+    case CpuCapability::kAvx2:
+      return "AVX2";
+    case CpuCapability::kDefault:
+      break;
+  }
+  return "DEFAULT";
+}
+
+CpuCapability get_cpu_capability() {
+  return std::min(cpu_capability_of_this_cpu(), cpu_capability_from_env());
 }
 
 }  // namespace tinytorch::kernels

@@ -3,8 +3,9 @@
 // This is the kernel every matmul, linear layer and convolution (via im2col) ends up in, so it is
 // where most of a training step's time goes. The implementation (src/kernels/gemm_fast.cpp) is a
 // cache-blocked GEMM in the BLIS/GotoBLAS style: operands are copied ("packed") into small
-// contiguous panels sized for the L1/L2/L3 caches, and a register-tiled AVX2/FMA micro-kernel
-// does the arithmetic. No BLAS library is used.
+// contiguous panels sized for the L1/L2/L3 caches, and a register-tiled SIMD micro-kernel (AVX-512
+// or AVX2/FMA, whichever the CPU has, chosen at run time) does the arithmetic. No BLAS library is
+// used.
 //
 // Conventions (the same as cblas with CblasRowMajor):
 //   * All matrices are row-major. Element (i, j) of a stored matrix X is X[i * ldx + j], where the
@@ -33,7 +34,7 @@
 
 namespace tinytorch::kernels {
 
-// Single precision (SGEMM). Uses the AVX2/FMA micro-kernel when the CPU supports it.
+// Single precision (SGEMM). Uses the widest micro-kernel the CPU supports (get_cpu_capability).
 void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                int64_t ldc);
@@ -43,11 +44,24 @@ void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, doub
                const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
                int64_t ldc);
 
-// True when gemm_fast will use the AVX2/FMA micro-kernels: the CPU supports both instruction sets
-// (checked at run time, the library itself is not compiled with -mavx2) and the environment
-// variable TINYTORCH_DISABLE_AVX2 is not set to a value other than "0". Setting that variable
-// forces the portable C++ micro-kernel, e.g. to test it on an AVX2 machine. It is read on every
-// call, so a test may change it between calls.
-bool gemm_fast_uses_avx2();
+// The instruction sets a kernel may use, from the portable C++ one up. As in PyTorch, whose
+// torch.backends.cpu.get_cpu_capability() answers "DEFAULT", "AVX2" or "AVX512": the library is
+// compiled for plain x86-64, its SIMD kernels are compiled once per level, and each call picks
+// the highest level that both the CPU (checked at run time) and the environment allow.
+enum class CpuCapability {
+  kDefault,  // portable C++ (whatever vectorisation the compiler finds for baseline x86-64)
+  kAvx2,     // AVX2 + FMA: 256-bit vectors, 16 registers (Intel since 2013, AMD since 2017)
+  kAvx512,   // AVX-512F: 512-bit vectors, 32 registers (Intel server/Xeon, AMD Zen 4 and later)
+};
+
+// "DEFAULT", "AVX2" or "AVX512".
+const char* to_string(CpuCapability capability);
+
+// The level gemm_fast uses now: the CPU's highest, capped by the environment variable
+// TINYTORCH_CPU_CAPABILITY = default | avx2 | avx512 (PyTorch's ATEN_CPU_CAPABILITY), e.g. to run
+// the AVX2 or the portable micro-kernel on an AVX-512 machine. It never raises the level above
+// what the CPU has. It is read on every call, so a test may change it between calls.
+// Throws std::invalid_argument, naming the variable and the accepted values, for any other value.
+CpuCapability get_cpu_capability();
 
 }  // namespace tinytorch::kernels

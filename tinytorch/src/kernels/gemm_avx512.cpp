@@ -1,0 +1,62 @@
+// The fast GEMM's AVX-512 micro-kernels. This file alone is compiled with -mavx512f -mfma (see
+// tinytorch/CMakeLists.txt); gemm_fast.cpp calls it only on CPUs that have AVX-512F
+// (gemm_kernels.h).
+//
+// The same kernel as AVX2's (gemm_simd.h) with registers twice as wide, and twice as many of them,
+// so the tile is twice as tall: 12 x 32 floats in 24 zmm accumulators. Where the core executes
+// 512-bit FMAs at full width (Intel Xeon with two FMA units, AMD Zen 5), this doubles the peak.
+// Where it splits them into two 256-bit halves (AMD Zen 4), the peak stays that of AVX2, and the
+// taller tile still halves the loads per FMA.
+#include <immintrin.h>
+
+#include "gemm_kernels.h"
+#include "gemm_simd.h"
+
+namespace tinytorch::kernels::gemm {
+namespace {
+
+// The vector type of simd_microkernel (gemm_simd.h): a zmm register of 16 floats or 8 doubles.
+template <typename T>
+struct Avx512;
+
+template <>
+struct Avx512<float> {
+  using Vec = __m512;
+  static constexpr int64_t kLanes = 16;
+  static Vec zero() { return _mm512_setzero_ps(); }
+  static Vec set1(float x) { return _mm512_set1_ps(x); }
+  static Vec broadcast(const float* p) { return _mm512_set1_ps(*p); }  // vbroadcastss zmm, [p]
+  static Vec load_aligned(const float* p) { return _mm512_load_ps(p); }
+  static Vec load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+  static Vec mul(Vec x, Vec y) { return _mm512_mul_ps(x, y); }
+  static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm512_fmadd_ps(x, y, acc); }
+};
+
+template <>
+struct Avx512<double> {
+  using Vec = __m512d;
+  static constexpr int64_t kLanes = 8;
+  static Vec zero() { return _mm512_setzero_pd(); }
+  static Vec set1(double x) { return _mm512_set1_pd(x); }
+  static Vec broadcast(const double* p) { return _mm512_set1_pd(*p); }  // vbroadcastsd zmm, [p]
+  static Vec load_aligned(const double* p) { return _mm512_load_pd(p); }
+  static Vec load(const double* p) { return _mm512_loadu_pd(p); }
+  static void store(double* p, Vec v) { _mm512_storeu_pd(p, v); }
+  static Vec mul(Vec x, Vec y) { return _mm512_mul_pd(x, y); }
+  static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm512_fmadd_pd(x, y, acc); }
+};
+
+}  // namespace
+
+template <typename T, int64_t MR, int64_t NR>
+void microkernel_avx512(int64_t kc, const T* a, const T* b, T alpha, T beta, T* c, int64_t ldc) {
+  simd_microkernel<Avx512<T>, MR, NR>(kc, a, b, alpha, beta, c, ldc);
+}
+
+template void microkernel_avx512<float, 12, 32>(int64_t, const float*, const float*, float, float,
+                                                float*, int64_t);
+template void microkernel_avx512<double, 12, 16>(int64_t, const double*, const double*, double,
+                                                 double, double*, int64_t);
+
+}  // namespace tinytorch::kernels::gemm
