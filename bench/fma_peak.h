@@ -1,15 +1,27 @@
-// The register-only FMA kernel that measures a core's floating-point peak (fma_peak_avx2.cpp).
+// The register-only FMA kernels that measure a core's floating-point peak, one per instruction
+// set: fma_peak_avx2.cpp (8-float ymm registers) and fma_peak_avx512.cpp (16-float zmm registers).
+// Each file is compiled for its own instructions (bench/CMakeLists.txt), so nobody may call a
+// kernel before checking that the CPU has them: use fma_peak_for_this_cpu() (machine_limits.h),
+// which picks the widest kernel this CPU runs.
+//
+// This header is included by those two files, so it declares plain functions and constants only:
+// an inline function or template defined here would be compiled with AVX-512 in one of them, and
+// the linker may keep that copy for every caller (see fma_peak_avx512.cpp).
 #pragma once
 
 #include <cstdint>
 
 namespace tinytorch::bench {
 
-// Single-precision flops one step of fma_peak_kernel does: 12 FMAs x 8 lanes x 2 flops.
-constexpr double kFmaPeakFlopsPerStep = 12 * 8 * 2;
+// Single-precision flops one step of each kernel does: 12 FMAs x lanes x 2 flops (a multiply and
+// an add).
+constexpr double kFmaPeakAvx2FlopsPerStep = 12 * 8 * 2;
+constexpr double kFmaPeakAvx512FlopsPerStep = 12 * 16 * 2;
 
-// Runs `steps` steps; the result only exists so the work cannot be optimised away.
-// REQUIRES: the CPU supports AVX2 and FMA (the file is compiled with -mavx2 -mfma).
-float fma_peak_kernel(int64_t steps);
+// Run `steps` steps; the result only exists so the work cannot be optimised away.
+// REQUIRES: the CPU supports AVX2 and FMA.
+float fma_peak_avx2(int64_t steps);
+// REQUIRES: the CPU supports AVX-512F (the 512-bit FMA is one of its instructions).
+float fma_peak_avx512(int64_t steps);
 
 }  // namespace tinytorch::bench

@@ -1,6 +1,7 @@
-// The FMA peak kernel: the only file of the project compiled with -mavx2 -mfma (see
-// bench/CMakeLists.txt). peak_bench calls it only after checking at run time that the CPU has
-// AVX2 and FMA, so nothing here may run before that check (no static initialisers).
+// The AVX2 FMA peak kernel, compiled with -mavx2 -mfma (see bench/CMakeLists.txt). It is called
+// only after fma_peak_for_this_cpu() has checked at run time that the CPU has AVX2 and FMA, so
+// nothing here may run before that check (no static initialisers). On a CPU with AVX-512 the
+// wider kernel of fma_peak_avx512.cpp measures the peak instead.
 #include "fma_peak.h"
 
 #include <immintrin.h>
@@ -12,7 +13,7 @@ namespace tinytorch::bench {
 // flight to keep both pipes busy. Only registers are touched: no loads, no stores.
 //   acc = acc * m + c with m just below 1 converges to c / (1 - m): the values stay normal floats
 //   (no overflow, no slow denormals), whatever the iteration count.
-float fma_peak_kernel(int64_t steps) {
+float fma_peak_avx2(int64_t steps) {
   const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-6f);
   __m256 a0 = _mm256_set1_ps(0.0f), a1 = _mm256_set1_ps(0.1f), a2 = _mm256_set1_ps(0.2f);
   __m256 a3 = _mm256_set1_ps(0.3f), a4 = _mm256_set1_ps(0.4f), a5 = _mm256_set1_ps(0.5f);

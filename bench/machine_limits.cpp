@@ -8,6 +8,8 @@
 #include <thread>
 #include <utility>
 
+#include "fma_peak.h"
+
 namespace tinytorch::bench {
 
 namespace {
@@ -31,13 +33,21 @@ int64_t largest_cache_bytes() {
 
 }  // namespace
 
-bool fma_peak_available() {
-#ifdef TINYTORCH_BENCH_HAVE_FMA_KERNEL
+std::optional<FmaPeak> fma_peak_for_this_cpu() {
+#ifdef TINYTORCH_BENCH_HAVE_FMA_KERNELS
+  // __builtin_cpu_supports also checks that the operating system saves the wider registers on a
+  // context switch (without that, the instructions fault even on a CPU that has them).
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
+  if (__builtin_cpu_supports("avx512f")) {
+    return FmaPeak{
+        .isa = "AVX-512", .flops_per_step = kFmaPeakAvx512FlopsPerStep, .kernel = fma_peak_avx512};
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    return FmaPeak{
+        .isa = "AVX2", .flops_per_step = kFmaPeakAvx2FlopsPerStep, .kernel = fma_peak_avx2};
+  }
 #endif
+  return std::nullopt;
 }
 
 int64_t StreamArrays::elements() {

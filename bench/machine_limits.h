@@ -9,14 +9,28 @@
 #include <optional>
 #include <string>
 
-#include "fma_peak.h"
 #include "tinytorch/core/parallel.h"
 
 namespace tinytorch::bench {
 
-// True when fma_peak_kernel (fma_peak.h) may be called: it was compiled in (x86-64 with GCC or
-// Clang) and this CPU has AVX2 and FMA (checked at run time).
-bool fma_peak_available();
+// ---- FMA peak ---------------------------------------------------------------------------------
+// A core's floating-point peak is measured with the widest fused multiply-add its CPU has: a
+// kernel of narrower FMAs would measure a lower ceiling than the one a GEMM of the widest ones
+// reaches. On a core with 512-bit FMA units (AMD Zen 5, Intel Xeons with two 512-bit FMA units) an
+// AVX2 kernel does half the flops per cycle of an AVX-512 one, so against an AVX2 "peak" a good
+// GEMM would score close to 200%.
+
+// One of the register-only FMA kernels of fma_peak.h, and what a step of it does.
+struct FmaPeak {
+  const char* isa;        // its instruction set, "AVX-512" or "AVX2", for the printed figures
+  double flops_per_step;  // single-precision flops one step does
+  float (*kernel)(int64_t steps);  // runs `steps` steps (the result only defeats the optimiser)
+};
+
+// The widest kernel this CPU can run: AVX-512 when the CPU has AVX-512F, else AVX2 when it has AVX2
+// and FMA (both checked at run time); nullopt when it has neither or the kernels are not compiled
+// in (they are on x86-64 with GCC or Clang).
+std::optional<FmaPeak> fma_peak_for_this_cpu();
 
 // ---- STREAM (McCalpin) ------------------------------------------------------------------------
 //   copy   c[i] = a[i]            2 x 4 bytes per element

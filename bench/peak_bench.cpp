@@ -2,9 +2,10 @@
 //
 // The loops themselves live in machine_limits.h (shared with module 18's lab).
 //
-//   fma_peak      GFLOP/s of a register-only AVX2/FMA kernel (fma_peak_avx2.cpp): what the cores
-//                 can compute when no data has to come from memory. No kernel beats it; a GEMM
-//                 at 80-90% of it is excellent.
+//   fma_peak      GFLOP/s of a register-only FMA kernel of the widest FMA the CPU has (AVX-512,
+//                 else AVX2: fma_peak_for_this_cpu()), its record's impl naming which: what the
+//                 cores can compute when no data has to come from memory. No kernel beats it; a
+//                 GEMM at 80-90% of it is excellent.
 //   stream_copy   GB/s of c[i] = a[i]            (counted as 2 x 4 bytes per element)
 //   stream_triad  GB/s of a[i] = b[i] + s * c[i] (3 x 4 bytes per element)
 //                 on arrays several times larger than the last-level cache, so every byte comes
@@ -19,6 +20,7 @@
 #include <cstdint>
 #include <exception>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -28,6 +30,7 @@
 
 namespace {
 
+using tinytorch::bench::FmaPeak;
 using tinytorch::bench::for_stream_blocks;
 using tinytorch::bench::Key;
 using tinytorch::bench::stream_copy_range;
@@ -37,25 +40,29 @@ using tinytorch::bench::Unit;
 
 // ---- FMA peak ---------------------------------------------------------------------------------
 
-// Steps per call: about 2 ms of work per thread at 100 GFLOP/s per core.
+// Steps per call: about 2 ms of work per thread (AVX-512 at 200 GFLOP/s per core, or AVX2 at
+// 100: a step of AVX2 does half the flops).
 constexpr int64_t kFmaSteps = int64_t{1} << 20;
 
-void add_fma_peak(tinytorch::bench::Suite& suite, int64_t threads) {
-  const Key key{.name = "fma_peak", .threads = threads};
-  if (!tinytorch::bench::fma_peak_available()) {
-    suite.skip(key, "needs an x86-64 CPU with AVX2 and FMA");
+// The figure "fma_peak" with impl = the kernel's instruction set ("AVX-512", "AVX2"), so that the
+// record, and tito's table, say which FMA the peak was measured with.
+void add_fma_peak(tinytorch::bench::Suite& suite, const std::optional<FmaPeak>& peak,
+                  int64_t threads) {
+  if (!peak) {
+    suite.skip({.name = "fma_peak", .threads = threads},
+               "needs an x86-64 CPU with AVX2 and FMA, or AVX-512");
     return;
   }
-  suite.add(key, Unit::kGflops,
-            tinytorch::bench::kFmaPeakFlopsPerStep * static_cast<double>(kFmaSteps * threads),
-            [threads] {
+  const Key key{.name = "fma_peak", .impl = peak->isa, .threads = threads};
+  suite.add(key, Unit::kGflops, peak->flops_per_step * static_cast<double>(kFmaSteps * threads),
+            [threads, kernel = peak->kernel] {
               tinytorch::set_num_threads(static_cast<int>(threads));
-              return [threads] {
+              return [threads, kernel] {
                 // One kernel per thread. (If OpenMP gave us fewer threads, a thread runs several
                 // in turn and the figure honestly comes out lower.)
-                tinytorch::parallel_for(0, threads, 1, [](int64_t begin, int64_t end) {
+                tinytorch::parallel_for(0, threads, 1, [kernel](int64_t begin, int64_t end) {
                   for (int64_t t = begin; t < end; ++t) {
-                    benchmark::DoNotOptimize(tinytorch::bench::fma_peak_kernel(kFmaSteps));
+                    benchmark::DoNotOptimize(kernel(kFmaSteps));
                   }
                 });
               };
@@ -93,8 +100,12 @@ int main(int argc, char** argv) {
     tinytorch::bench::Suite suite(argc, argv);
     // 1 thread, 2 threads (what the SGEMM figures use) and all of them.
     const std::set<int64_t> thread_counts{1, 2, tinytorch::bench::default_threads()};
-    for (const int64_t threads : thread_counts) add_fma_peak(suite, threads);
+    const std::optional<FmaPeak> peak = tinytorch::bench::fma_peak_for_this_cpu();
+    for (const int64_t threads : thread_counts) add_fma_peak(suite, peak, threads);
     for (const int64_t threads : thread_counts) add_stream(suite, threads);
+    if (peak) {
+      suite.context("FMA peak kernel", std::string(peak->isa) + " (the widest FMA of this CPU)");
+    }
     suite.context("stream arrays", "3 x " + std::to_string(StreamArrays::elements() * 4 >> 20) +
                                        " MiB (at least 4x the largest cache)");
     return suite.run();

@@ -6,7 +6,8 @@
 //   ./tito lab 18 --json out.json also write every figure to out.json, one record per figure
 //   ./tito lab 18 --only BD       only some experiments (A-E)
 //
-//   A  machine limits        FMA peak (1 and 2 threads) and STREAM bandwidth: the two ceilings
+//   A  machine limits        FMA peak (1 and 2 threads; the widest FMA: AVX-512 where there is)
+//                            and STREAM bandwidth: the two ceilings
 //   B  the SGEMM ladder      naive i-j-k → i-k-j → cache-blocked → packed → AVX2/FMA micro-kernel →
 //                            threads, then the library's gemm_fast: GFLOP/s, % of the 1-core
 //                            peak, max |error| against a float64 GEMM
@@ -416,21 +417,24 @@ double gemm_flops(int64_t n) {
 // ═════════════════════════════════════════════════════════════════════════════════════════════
 struct Limits {
   std::optional<double> peak_1, peak_2;         // GFLOP/s of the register-only FMA kernel
+  std::string peak_isa;                         // its instruction set: "AVX-512" or "AVX2"
   double copy_1 = 0, triad_1 = 0, triad_2 = 0;  // GB/s, STREAM
   int64_t stream_elements = 0;
 };
 
-double fma_peak_gflops(const Budget& budget, int threads) {
-  constexpr int64_t kSteps = int64_t{1} << 18;  // ≈ 0.5 ms at 100 GFLOP/s
+// The peak is measured with the widest FMA this CPU has (bench::fma_peak_for_this_cpu): with
+// AVX-512 where there is AVX-512, since that is the ceiling of any float32 kernel on it.
+double fma_peak_gflops(const Budget& budget, const bench::FmaPeak& peak, int threads) {
+  // ≈ 0.5 ms: AVX-512 at 200 GFLOP/s, or AVX2 (half the flops per step) at 100
+  constexpr int64_t kSteps = int64_t{1} << 18;
   const Timing t = with_threads(threads, [&] {
-    return time_calls(budget, [threads] {
-      parallel_for(0, threads, 1, [](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i)
-          consume(static_cast<double>(bench::fma_peak_kernel(kSteps)));
+    return time_calls(budget, [threads, kernel = peak.kernel] {
+      parallel_for(0, threads, 1, [kernel](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) consume(static_cast<double>(kernel(kSteps)));
       });
     });
   });
-  return bench::kFmaPeakFlopsPerStep * static_cast<double>(kSteps * threads) / t.min / 1e9;
+  return peak.flops_per_step * static_cast<double>(kSteps * threads) / t.min / 1e9;
 }
 
 double stream_gbps(const Budget& budget, int threads, bool triad) {
@@ -452,9 +456,10 @@ double stream_gbps(const Budget& budget, int threads, bool triad) {
 const Limits& limits(const Budget& budget) {
   static const Limits measured = [&] {
     Limits l;
-    if (bench::fma_peak_available()) {
-      l.peak_1 = fma_peak_gflops(budget, 1);
-      l.peak_2 = fma_peak_gflops(budget, 2);
+    if (const std::optional<bench::FmaPeak> peak = bench::fma_peak_for_this_cpu()) {
+      l.peak_isa = peak->isa;
+      l.peak_1 = fma_peak_gflops(budget, *peak, 1);
+      l.peak_2 = fma_peak_gflops(budget, *peak, 2);
     }
     l.stream_elements = bench::StreamArrays::elements();
     l.copy_1 = stream_gbps(budget, 1, false);
@@ -466,13 +471,17 @@ const Limits& limits(const Budget& budget) {
 }
 
 json experiment_limits(const Budget& budget) {
-  heading("A", "The machine's limits",
-          "A register-only AVX2/FMA loop (12 independent accumulators, no memory traffic) gives "
-          "the compute\n  ceiling; STREAM copy and triad over arrays 4× larger than the last "
-          "cache give the memory ceiling.\n  Both are the best sample (see the top of lab.cpp).");
   const Limits& l = limits(budget);
+  const std::string fma = l.peak_1 ? l.peak_isa : "FMA";
+  heading("A", "The machine's limits",
+          "A register-only " + fma +
+              " loop (the widest FMA of this CPU; 12 independent accumulators, no memory\n  "
+              "traffic) gives the compute ceiling; STREAM copy and triad over arrays 4× larger "
+              "than the last\n  cache give the memory ceiling. Both are the best sample (see the "
+              "top of lab.cpp).");
   Table table({"ceiling", "1 thread", "2 threads", "what it bounds"});
-  table.add({"FMA peak, GFLOP/s", l.peak_1 ? sig3(*l.peak_1) : "n/a (no AVX2/FMA)",
+  table.add({"FMA peak (" + fma + "), GFLOP/s",
+             l.peak_1 ? sig3(*l.peak_1) : "n/a (no AVX2/FMA, no AVX-512)",
              l.peak_2 ? sig3(*l.peak_2) : "n/a", "any float32 kernel"});
   table.add({"STREAM triad a = b + s·c, GB/s", sig3(l.triad_1), sig3(l.triad_2),
              "element-wise ops on big tensors"});
@@ -488,10 +497,19 @@ json experiment_limits(const Budget& budget) {
   record({{"experiment", "A"}, {"name", "stream_triad"}, {"threads", 1}, {"gbps", l.triad_1}});
   record({{"experiment", "A"}, {"name", "stream_triad"}, {"threads", 2}, {"gbps", l.triad_2}});
   if (l.peak_1 && l.peak_2) {
+    out["fma_peak_isa"] = l.peak_isa;
     out["fma_peak_gflops_1"] = *l.peak_1;
     out["fma_peak_gflops_2"] = *l.peak_2;
-    record({{"experiment", "A"}, {"name", "fma_peak"}, {"threads", 1}, {"gflops", *l.peak_1}});
-    record({{"experiment", "A"}, {"name", "fma_peak"}, {"threads", 2}, {"gflops", *l.peak_2}});
+    record({{"experiment", "A"},
+            {"name", "fma_peak"},
+            {"isa", l.peak_isa},
+            {"threads", 1},
+            {"gflops", *l.peak_1}});
+    record({{"experiment", "A"},
+            {"name", "fma_peak"},
+            {"isa", l.peak_isa},
+            {"threads", 2},
+            {"gflops", *l.peak_2}});
     const double ridge = *l.peak_1 / l.triad_1;
     out["ridge_flops_per_byte_1"] = ridge;
     meaning("One core can do " + sig3(*l.peak_1) + " GFLOP/s but memory feeds it only " +
@@ -539,7 +557,12 @@ json experiment_ladder(const Budget& budget) {
   heading("B", "The SGEMM ladder",
           "C = A·B, square float32 matrices, entries in [−1, 1]; each step is one function of "
           "lab.cpp.\n  % peak: of A's 1-core FMA peak (2 threads can reach 200%). Error: "
-          "max |C − A·B| against float64.");
+          "max |C − A·B| against float64." +
+              std::string(l.peak_isa == "AVX-512"
+                              ? "\n  A's peak is AVX-512's: on a CPU whose FMA units are 512 "
+                                "bits wide, the AVX2 micro-kernel\n  of steps 5 and 6 (8 floats "
+                                "per FMA, not 16) can reach at most half of it per core."
+                              : ""));
   json out = json::array();
   for (const int64_t n : sizes) {
     std::cout << "  N = " << n << " (" << sig3(gemm_flops(n) / 1e6) << " MFLOP per call)\n";
@@ -603,8 +626,8 @@ json experiment_ladder(const Budget& budget) {
 json experiment_roofline(const Budget& budget) {
   const Limits& l = limits(budget);
   if (!l.peak_1) {
-    std::cout << "\n  C skipped: the FMA peak needs AVX2/FMA.\n";
-    return {{"skipped", "no AVX2/FMA"}};
+    std::cout << "\n  C skipped: the FMA peak needs AVX2/FMA or AVX-512.\n";
+    return {{"skipped", "no AVX2/FMA, no AVX-512"}};
   }
   const double peak = *l.peak_1, bw = l.triad_1;
   heading("C", "Roofline (1 thread)",

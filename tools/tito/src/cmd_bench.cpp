@@ -24,6 +24,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "command.h"
@@ -183,6 +184,16 @@ void print_not_measured(const Records& records, const std::set<std::string>& nam
 
 // ---- The tables of each program -------------------------------------------------------------
 
+// The instruction set the FMA peak was measured with: the impl of its records ("AVX-512" or
+// "AVX2", the widest FMA of the CPU: bench/machine_limits.h), "" when it was not measured. Every
+// "% of peak" of this run divides by the figures of that kernel.
+std::string fma_peak_isa(const Records& records) {
+  for (const Json& r : records.all()) {
+    if (r.value("name", "") == "fma_peak" && Records::is_figure(r)) return r.value("impl", "");
+  }
+  return "";
+}
+
 // The machine's limits: FMA peak and STREAM bandwidth per thread count, and the roofline's ridge
 // point (flops per byte above which a kernel can be compute-bound rather than memory-bound).
 void print_peak(const Records& records) {
@@ -195,22 +206,27 @@ void print_peak(const Records& records) {
     header.push_back(std::to_string(t) + (t == 1 ? " thread" : " threads"));
   if (threads.size() > 1) header.push_back(std::to_string(threads.back()) + "t/1t");
   Table table(header);
-  const std::pair<const char*, const char*> rows[] = {{"fma_peak", "FMA peak, float32 (GFLOP/s)"},
-                                                      {"stream_copy", "STREAM copy (GB/s)"},
-                                                      {"stream_triad", "STREAM triad (GB/s)"}};
-  for (const auto& [name, label] : rows) {
+  const std::string isa = fma_peak_isa(records);
+  const std::string peak_label =
+      isa.empty() ? "FMA peak, float32 (GFLOP/s)" : "FMA peak, float32, " + isa + " (GFLOP/s)";
+  // (name, impl, label): the peak's records carry its kernel's instruction set as impl.
+  const std::tuple<std::string, std::string, std::string> rows[] = {
+      {"fma_peak", isa, peak_label},
+      {"stream_copy", "", "STREAM copy (GB/s)"},
+      {"stream_triad", "", "STREAM triad (GB/s)"}};
+  for (const auto& [name, impl, label] : rows) {
     std::vector<std::string> cells{label};
-    for (const int64_t t : threads) cells.push_back(records.cell(name, "", 0, t));
+    for (const int64_t t : threads) cells.push_back(records.cell(name, impl, 0, t));
     if (threads.size() > 1) {
-      cells.push_back(ratio(records.figure(name, "", 0, threads.back()),
-                            records.figure(name, "", 0, threads.front())));
+      cells.push_back(ratio(records.figure(name, impl, 0, threads.back()),
+                            records.figure(name, impl, 0, threads.front())));
     }
     table.row(cells);
   }
   table.print(std::cout);
   if (!threads.empty()) {
     const int64_t all = threads.back();
-    const auto peak = records.figure("fma_peak", "", 0, all);
+    const auto peak = records.figure("fma_peak", isa, 0, all);
     const auto triad = records.figure("stream_triad", "", 0, all);
     if (peak && triad && *triad > 0.0) {
       std::cout << "  ridge point at " << all << (all == 1 ? " thread" : " threads") << ": "
@@ -254,8 +270,9 @@ void print_sgemm(const Records& records) {
   if (have_blas) ratio_header.push_back("openblas 2t/1t");
   ratio_header.insert(ratio_header.end(), {"fast % of peak 1t", "fast % of peak 2t"});
   Table ratios(ratio_header);
-  const auto peak1 = records.figure("fma_peak", "", 0, 1),
-             peak2 = records.figure("fma_peak", "", 0, 2);
+  const std::string isa = fma_peak_isa(records);
+  const auto peak1 = records.figure("fma_peak", isa, 0, 1),
+             peak2 = records.figure("fma_peak", isa, 0, 2);
   for (const int64_t n : sizes) {
     std::vector<std::string> row{std::to_string(n), ratio(f(fast, n, 1), f(ref, n, 1))};
     if (have_blas) {
@@ -268,7 +285,11 @@ void print_sgemm(const Records& records) {
     ratios.row(row);
   }
   ratios.print(std::cout);
-  if (!peak1) std::cout << "  (% of peak needs the peak figures: tito bench peak sgemm)\n";
+  if (peak1) {
+    std::cout << "  % of peak: of the " << isa << " FMA peak (the widest FMA of this CPU)\n";
+  } else {
+    std::cout << "  (% of peak needs the peak figures: tito bench peak sgemm)\n";
+  }
 
   // The layouts of the backward pass, if measured.
   const std::pair<const char*, const char*> layouts[] = {{"sgemm_at_b", "A^T·B (weight gradient)"},
