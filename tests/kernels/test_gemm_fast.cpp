@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <iterator>
 #include <limits>
+#include <ostream>
 #include <random>
 #include <string>
 #include <thread>
@@ -25,6 +26,12 @@
 #include "tinytorch/kernels/gemm.h"
 
 namespace tinytorch::kernels {
+
+// How GoogleTest prints a test parameter: "AVX2" rather than "4-byte object <01-00 00-00>".
+void PrintTo(CpuCapability capability, std::ostream* os) {
+  *os << to_string(capability);
+}
+
 namespace {
 
 struct Shape {
@@ -288,23 +295,27 @@ TEST(GemmFastThreads, ResultIsBitwiseIdenticalForAnyThreadCount) {
   // Every element's sum over k runs in the same order whichever thread computes which block, so
   // the thread count must not change a single bit (several rank-KC updates, several row blocks).
   // Each count runs several times: which thread takes which block varies from call to call.
-  const Shape shape{300, 700, 600};
-  std::mt19937 rng(3);
-  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
-  std::vector<float> A(shape.M * shape.K), B(shape.K * shape.N);
-  for (float& x : A) x = value(rng);
-  for (float& x : B) x = value(rng);
-  std::vector<float> one_thread;
-  for (const int threads : {1, 2, 3, 4}) {
-    set_num_threads(threads);
-    for (int repeat = 0; repeat < 5; ++repeat) {
-      std::vector<float> C(shape.M * shape.N, 0.5f);
-      gemm_fast(false, true, shape.M, shape.N, shape.K, 1.0f, A.data(), shape.K, B.data(), shape.K,
-                0.25f, C.data(), shape.N);
-      if (one_thread.empty()) {
-        one_thread = C;
-      } else {
-        EXPECT_EQ(C, one_thread) << threads << " threads, call " << repeat;
+  // 300 x 700 splits the columns of C between the threads, 700 x 300 the rows (see "Threads" in
+  // gemm_fast.cpp).
+  for (const Shape shape : {Shape{300, 700, 600}, Shape{700, 300, 600}}) {
+    SCOPED_TRACE("M=" + std::to_string(shape.M) + " N=" + std::to_string(shape.N));
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+    std::vector<float> A(shape.M * shape.K), B(shape.K * shape.N);
+    for (float& x : A) x = value(rng);
+    for (float& x : B) x = value(rng);
+    std::vector<float> one_thread;
+    for (const int threads : {1, 2, 3, 4}) {
+      set_num_threads(threads);
+      for (int repeat = 0; repeat < 5; ++repeat) {
+        std::vector<float> C(shape.M * shape.N, 0.5f);
+        gemm_fast(false, true, shape.M, shape.N, shape.K, 1.0f, A.data(), shape.K, B.data(),
+                  shape.K, 0.25f, C.data(), shape.N);
+        if (one_thread.empty()) {
+          one_thread = C;
+        } else {
+          EXPECT_EQ(C, one_thread) << threads << " threads, call " << repeat;
+        }
       }
     }
   }

@@ -35,8 +35,8 @@
 //   (beta' is the caller's beta for the first rank-KC update, pc == 0, and 1 afterwards, since
 //    later updates accumulate onto what the first one wrote.)
 //
-// Threads: the team shares each packed B panel and takes blocks of C on demand; see "Threads"
-// above gemm_blocked. The thread count is the framework's one (set_num_threads,
+// Threads: the team splits the packing and takes blocks of C on demand; see "Threads" above
+// gemm_blocked. The thread count is the framework's one (set_num_threads,
 // TINYTORCH_NUM_THREADS).
 #include <algorithm>
 #include <atomic>
@@ -409,7 +409,7 @@ struct StridedView {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Threads: a team that shares the packed B panel and balances the blocks of C as it goes.
+// Threads: a team that splits the packing and balances the blocks of C as it goes.
 //
 // One OpenMP region runs the whole loop nest. Each rank-KC update ("step": one (jc, pc) pair) is
 //
@@ -439,9 +439,22 @@ struct StridedView {
 // whichever thread asked first), N = 2048 ran 15% slower than fixed halves in an interleaved run
 // on the course VM.
 //
+// Home ranges of columns or of rows? Above, each thread packs its share of B, but every A block:
+// for a square N = 512 on the Zen 5 course VM, that is 1 MiB of A per thread and call, where one
+// thread alone packs 1 MiB of A and 1 MiB of B, and the copies grew from 8-11% of one thread's time
+// to 15-20% of each of two threads' (rdtsc counters in a scratch copy of this file). So when
+// packing all of op(B) costs less than packing all of op(A) (M x K against K x N values, a
+// transposing pack counting twice: it moves about half as fast as a straight copy), the team turns
+// the picture: home ranges of row blocks, every thread packing the whole B panel of a step into a
+// buffer of its own, and each A block packed once. No thread then reads what another packed, so a
+// thief needs nothing but its own panel. 2 threads, GFLOP/s, rows vs columns, three runs each: C =
+// A B at N = 512 349-362 vs 313-321, N = 1024 351-361 vs 329-344; A^T B at N = 512 347-351 vs
+// 318-322.
+//
 // Why no barrier between the steps? A thread waits only for the things it is about to use
 // (a "dataflow" schedule), each thread publishing how far it has got (TeamMember):
-//   * a range's units of step s may start once that range of the panel is packed, and once all
+//   * a range's units of step s may start once that range of the panel is packed (the queue
+//     filled, when the ranges are rows), and once all
 //     of the range's units of earlier steps are done: those of the same column panel update the
 //     same elements of C, and must do so in the order of the steps;
 //   * step s packs into the panel, and fills the queues, of step s - 2 (there are two of each, so
@@ -578,6 +591,13 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   const int team = multiply_adds <= kMinMultiplyAddsForThreads || in_parallel_region()
                        ? 1
                        : static_cast<int>(std::min<int64_t>(get_num_threads(), max_units));
+  // Which operand every thread packs in full (see "Threads"): B, with home ranges of row blocks,
+  // when that copies less than packing all of A would; A, with home ranges of B slivers,
+  // otherwise. A transposing pack (lines contiguous along k) costs about twice a straight copy.
+  const auto pack_cost = [](bool transposing) { return transposing ? 2.0 : 1.0; };
+  const bool split_rows = team > 1 && m_blocks >= team &&
+                          static_cast<double>(M) * pack_cost(a.cs == 1) >=
+                              static_cast<double>(N) * pack_cost(b.rs == 1);
 
   // A unit is an (mc_step rows) x (unit_slivers * NR columns) block of C. A team of one takes
   // whole rows of blocks, exactly the classic single-threaded loop nest.
@@ -589,16 +609,17 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
     return std::clamp<int64_t>(std::min(by_size, by_count), 1, slivers);
   };
 
-  // Shared by the team: the B panels (two, so the next step can be packed while this one is still
-  // being computed) and each thread's queues and progress.
+  // Shared by the team: each thread's queues and progress, and when the team splits the columns,
+  // the B panels (two, so the next step can be packed while this one is still being computed).
+  // When it splits the rows, each thread packs the whole panel into its own buffer.
   const int64_t panel_size = round_up(nc_max, NR) * kc_max;
-  const int panels = team > 1 ? 2 : 1;
+  const int panels = team == 1 || split_rows ? 1 : 2;
   T* b_panels = thread_local_buffer<T, Operand::kB>(panels * panel_size);
   TeamMember* members = thread_local_team(team);
 
-  // Step s covers columns [jc, jc + nc) of C. Its slivers are cut into one home range per thread
-  // (the slivers that thread packs), and each home range into units: every row block x every chunk
-  // of unit_slivers() slivers, numbered block by block.
+  // Step s covers columns [jc, jc + nc) of C. Its row blocks or its slivers are cut into one home
+  // range per thread, and each home range into units: every row block x every chunk of
+  // unit_slivers() slivers of the range, numbered block by block.
   const auto step_columns = [&](int64_t s) {
     const int64_t jc = s / steps_k * Blk::NC;
     return std::pair{jc, std::min(Blk::NC, N - jc)};
@@ -610,9 +631,19 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   const auto chunks_of = [](std::pair<int64_t, int64_t> range, int64_t per_unit) {
     return ceil_div(range.second - range.first, per_unit);
   };
+  // A home range as (first row block, end row block) x (first sliver, end sliver) of step s.
+  struct Range {
+    std::pair<int64_t, int64_t> blocks, slivers;
+  };
+  const auto range_of = [&](int64_t slivers, int rank, int team_size) {
+    return split_rows ? Range{home(m_blocks, rank, team_size), {0, slivers}}
+                      : Range{{0, m_blocks}, home(slivers, rank, team_size)};
+  };
   const auto units_of = [&](int64_t s, int rank, int team_size) {
     const int64_t slivers = ceil_div(step_columns(s).second, NR);
-    return m_blocks * chunks_of(home(slivers, rank, team_size), unit_slivers(slivers));
+    const Range range = range_of(slivers, rank, team_size);
+    return (range.blocks.second - range.blocks.first) *
+           chunks_of(range.slivers, unit_slivers(slivers));
   };
   // Units of `rank`'s home range in steps 0 ... s-1. All column panels but the last are NC wide.
   const auto units_before = [&](int64_t s, int rank, int team_size) {
@@ -623,6 +654,8 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
 
   run_team(team, [&](int rank, int team_size) {
     T* a_packed = thread_local_buffer<T, Operand::kA>(mc_step * kc_max);
+    // This thread's own B panel, when it packs all of it (each thread's buffer is its own).
+    T* own_panel = split_rows ? thread_local_buffer<T, Operand::kB>(panel_size) : nullptr;
     TeamMember& me = members[rank];
     const auto all_finished = [&](int64_t s) {
       for (int t = 0; t < team_size; ++t) {
@@ -635,15 +668,17 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
       const auto [jc, nc] = step_columns(s);                                     // 5th loop
       const int64_t pc = s % steps_k * Blk::KC, kc = std::min(Blk::KC, K - pc);  // 4th loop
       const T beta_pc = pc == 0 ? beta : T(1);
-      T* b_packed = b_panels + (s % panels) * panel_size;  // kc x nc, in NR-column slivers
+      // kc x nc, in NR-column slivers
+      T* b_packed = split_rows ? own_panel : b_panels + (s % panels) * panel_size;
       const int64_t slivers = ceil_div(nc, NR), per_unit = unit_slivers(slivers);
 
       // 1. Step s uses the panel and the queues of step s - 2: wait until every thread is done
-      //    with them. Then fill the own queue and pack the own home range of
-      //    op(B)[pc : pc+kc, jc : jc+nc] (its columns are the lines of the slivers).
+      //    with them. Then fill the own queue and pack op(B)[pc : pc+kc, jc : jc+nc] (its columns
+      //    are the lines of the slivers): all of it, or the own home range of it.
       spin_until([&] { return all_finished(s - 2); });
       me.queues[s % 2].reset(units_of(s, rank, team_size));
-      const auto [first, end] = home(slivers, rank, team_size);
+      const auto [first, end] =
+          split_rows ? std::pair<int64_t, int64_t>{0, slivers} : home(slivers, rank, team_size);
       if (first < end) {
         pack_slivers<T, NR>(kc, std::min(end * NR, nc) - first * NR, b.at(pc, jc + first * NR),
                             b.cs, b.rs, b_packed + first * NR * kc, kernels.pack_b);
@@ -663,13 +698,14 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
           return owner.packed.load(std::memory_order_acquire) >= s &&
                  owner.done.load(std::memory_order_acquire) >= before;
         });
-        const auto range = home(slivers, r, team_size);
-        const int64_t chunks = chunks_of(range, per_unit);
+        const Range range = range_of(slivers, r, team_size);
+        const int64_t chunks = chunks_of(range.slivers, per_unit);
         WorkQueue& queue = owner.queues[s % 2];
         for (int64_t u; (u = v == 0 ? queue.take_front() : queue.take_back()) >= 0;) {
-          const int64_t block = u / chunks, ic = block * mc_step, mc = std::min(mc_step, M - ic);
-          const int64_t jr = (range.first + u % chunks * per_unit) * NR;
-          const int64_t nr = std::min(per_unit * NR, std::min(range.second * NR, nc) - jr);
+          const int64_t block = range.blocks.first + u / chunks, ic = block * mc_step,
+                        mc = std::min(mc_step, M - ic);
+          const int64_t jr = (range.slivers.first + u % chunks * per_unit) * NR;
+          const int64_t nr = std::min(per_unit * NR, std::min(range.slivers.second * NR, nc) - jr);
           if (block != packed_block) {
             // Pack op(A)[ic : ic+mc, pc : pc+kc] (mc x kc).
             pack_slivers<T, Blk::MR>(kc, mc, a.at(ic, pc), a.rs, a.cs, a_packed, kernels.pack_a);
