@@ -6,7 +6,7 @@
 //
 // This header is included by those two files, so it declares plain functions and constants only:
 // an inline function or template defined here would be compiled with AVX-512 in one of them, and
-// the linker may keep that copy for every caller (see fma_peak_avx512.cpp).
+// the linker may keep that copy for every caller (see fma_peak_loop.h).
 #pragma once
 
 #include <cstdint>
