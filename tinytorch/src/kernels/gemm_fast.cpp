@@ -126,10 +126,17 @@ struct Blocking<double, CpuCapability::kAvx512> {
 template <typename T>
 struct Blocking<T, CpuCapability::kDefault> : Blocking<T, CpuCapability::kAvx2> {};
 
-// Problems with no more multiply-adds than this (about 7 us of work) run on the calling thread:
-// starting and synchronising a thread team costs microseconds, which eats the gain. On the
-// 2-core Zen 3, two threads start to win at about N = 64 for square matrices.
-constexpr double kMinMultiplyAddsForThreads = 64.0 * 64.0 * 64.0;
+// Problems with no more multiply-adds than kMinMultiplyAddsForThreads run on the calling thread:
+// starting and synchronising a thread team costs microseconds, which eats the gain. Where two
+// threads start to win depends on the machine as much as on the kernel. Square matrices, back to
+// back calls, 2 threads against 1:
+//   * AVX2 kernel, 2-core Zen 3 VM (an empty parallel region: 0.7 us): from about N = 64 (64^3
+//     multiply-adds take about 5 us there);
+//   * AVX-512 kernel, 2-core Zen 5 VM (an empty region: 3.3 us, its vCPUs farther apart): slower
+//     up to N = 120 (0.95-0.98x), faster from N = 128 (1.14x).
+template <CpuCapability kLevel>
+constexpr double kMinMultiplyAddsForThreads =
+    kLevel == CpuCapability::kAvx512 ? 120.0 * 120.0 * 120.0 : 64.0 * 64.0 * 64.0;
 
 constexpr int64_t round_up(int64_t x, int64_t multiple) {
   return (x + multiple - 1) / multiple * multiple;
@@ -576,28 +583,33 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   const StridedView<T> b = trans_b ? StridedView<T>{B, 1, ldb} : StridedView<T>{B, ldb, 1};
   const GemmKernels<T> kernels = kernels_for<T, kLevel>();
 
+  // The threads this call may use: one for small problems (starting a team costs microseconds).
+  const double multiply_adds = static_cast<double>(M) * static_cast<double>(N) * K;
+  const int threads = multiply_adds <= kMinMultiplyAddsForThreads<kLevel> || in_parallel_region()
+                          ? 1
+                          : get_num_threads();
+  // Which operand every thread packs in full (see "Threads"): B, with home ranges of row blocks,
+  // when that copies less than packing all of A would; A, with home ranges of B slivers,
+  // otherwise. A transposing pack (lines contiguous along k) costs about twice a straight copy.
+  const auto pack_cost = [](bool transposing) { return transposing ? 2.0 : 1.0; };
+  const bool rows_cheaper = static_cast<double>(M) * pack_cost(a.cs == 1) >=
+                            static_cast<double>(N) * pack_cost(b.rs == 1);
+
   // Cut M into blocks of at most MC rows, all of (nearly) the same size, so that no block is a
-  // thin leftover: e.g. M = 150 gives 78 + 72 rows rather than 144 + 6.
-  const int64_t mc_step = round_up(ceil_div(M, ceil_div(M, Blk::MC)), Blk::MR);
+  // thin leftover: e.g. M = 150 gives 78 + 72 rows rather than 144 + 6. When the threads are to
+  // split the rows, into at least one block per thread.
+  const int64_t min_blocks =
+      threads > 1 && rows_cheaper ? std::min<int64_t>(threads, ceil_div(M, Blk::MR)) : 1;
+  const int64_t mc_step =
+      round_up(ceil_div(M, std::max(ceil_div(M, Blk::MC), min_blocks)), Blk::MR);
   const int64_t m_blocks = ceil_div(M, mc_step);
   const int64_t kc_max = std::min(K, Blk::KC);
   const int64_t nc_max = std::min(N, Blk::NC);
   const int64_t steps_k = ceil_div(K, Blk::KC), steps = ceil_div(N, Blk::NC) * steps_k;
 
-  // The team: one thread for small problems (starting a team costs microseconds), and never more
-  // threads than the widest step has units to give.
-  const double multiply_adds = static_cast<double>(M) * static_cast<double>(N) * K;
-  const int64_t max_units = m_blocks * ceil_div(nc_max, NR);
-  const int team = multiply_adds <= kMinMultiplyAddsForThreads || in_parallel_region()
-                       ? 1
-                       : static_cast<int>(std::min<int64_t>(get_num_threads(), max_units));
-  // Which operand every thread packs in full (see "Threads"): B, with home ranges of row blocks,
-  // when that copies less than packing all of A would; A, with home ranges of B slivers,
-  // otherwise. A transposing pack (lines contiguous along k) costs about twice a straight copy.
-  const auto pack_cost = [](bool transposing) { return transposing ? 2.0 : 1.0; };
-  const bool split_rows = team > 1 && m_blocks >= team &&
-                          static_cast<double>(M) * pack_cost(a.cs == 1) >=
-                              static_cast<double>(N) * pack_cost(b.rs == 1);
+  // The team: never more threads than the widest step has units to give.
+  const int team = static_cast<int>(std::min<int64_t>(threads, m_blocks * ceil_div(nc_max, NR)));
+  const bool split_rows = team > 1 && rows_cheaper && m_blocks >= team;
 
   // A unit is an (mc_step rows) x (unit_slivers * NR columns) block of C. A team of one takes
   // whole rows of blocks, exactly the classic single-threaded loop nest.
