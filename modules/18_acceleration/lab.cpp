@@ -711,8 +711,8 @@ json experiment_small(const Budget& budget) {
   const bool avx2 = cpu_has_avx2_fma();
   heading("D", "Small problems: when do threads pay?",
           "The price of an empty parallel region; then gemm_fast on 1 and 2 threads (problems "
-          "of ≤ 64³\n  multiply-adds run on the calling thread whatever the count), and step 5 "
-          "vs step 6, which\n  always splits.");
+          "of ≤ 64³\n  multiply-adds, 120³ with the AVX-512 kernel, run on the calling thread "
+          "whatever the count),\n  and step 5 vs step 6, which always splits.");
   const Timing region = with_threads(2, [&] {
     return time_calls(
         budget, [] { parallel_for(0, 2, 1, [](int64_t begin, int64_t) { consume(begin); }); });
