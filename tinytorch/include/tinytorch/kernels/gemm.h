@@ -25,9 +25,9 @@
 //   * C must not overlap A or B. gemm_fast may be called from several threads at once (its
 //     packing buffers are per thread).
 //   * Threads: gemm_fast splits C over up to tinytorch::get_num_threads() threads (set with
-//     tinytorch::set_num_threads or TINYTORCH_NUM_THREADS; core/parallel.h). Problems of about
-//     64^3 multiply-adds or fewer, and calls from inside a parallel region, run on the calling
-//     thread.
+//     tinytorch::set_num_threads or TINYTORCH_NUM_THREADS; core/parallel.h). Problems of 64^3
+//     multiply-adds or fewer (120^3 with the AVX-512 kernel), and calls from inside a parallel
+//     region, run on the calling thread.
 #pragma once
 
 #include <cstdint>
