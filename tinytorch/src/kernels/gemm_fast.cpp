@@ -93,7 +93,7 @@ using gemm::TransposePack;
 // Measured on a 2-core Zen 3 EPYC (./tito bench sgemm): any KC in 192..384 with MC in 72..192
 // performs within the run-to-run noise (about 5%) of the AVX2 values; they sit in the middle of
 // that plateau. So does the AVX-512 float kernel on a 2-core Zen 5 EPYC: with KC in 192..384 and
-// MC in 96..240, one thread ran 192-198 GFLOP/s at N = 512 (of a 224 GFLOP/s FMA peak). What
+// MC in 96..240, one thread ran 192-197 GFLOP/s at N = 512 (of a 224 GFLOP/s FMA peak). What
 // matters is the order of magnitude: each block must fit its cache level.
 // ---------------------------------------------------------------------------------------------
 template <typename T, CpuCapability kLevel>
@@ -133,7 +133,8 @@ struct Blocking<T, CpuCapability::kDefault> : Blocking<T, CpuCapability::kAvx2> 
 //   * AVX2 kernel, 2-core Zen 3 VM (an empty parallel region: 0.7 us): from about N = 64 (64^3
 //     multiply-adds take about 5 us there);
 //   * AVX-512 kernel, 2-core Zen 5 VM (an empty region: 3.3 us, its vCPUs farther apart): slower
-//     up to N = 120 (0.95-0.98x), faster from N = 128 (1.14x).
+//     up to N = 120 (0.66x at N = 96, 0.81-0.99x from 104 to 120), even or faster from N = 128
+//     (0.98-1.15x).
 template <CpuCapability kLevel>
 constexpr double kMinMultiplyAddsForThreads =
     kLevel == CpuCapability::kAvx512 ? 120.0 * 120.0 * 120.0 : 64.0 * 64.0 * 64.0;
