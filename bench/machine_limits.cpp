@@ -8,6 +8,9 @@
 #include <thread>
 #include <utility>
 
+#include <time.h>
+#include <unistd.h>
+
 #include "fma_peak.h"
 
 namespace tinytorch::bench {
@@ -87,22 +90,32 @@ void stream_triad_range(float* __restrict a, const float* __restrict b, const fl
 }
 
 std::optional<double> cpu_busy_fraction() {
-  const auto sample = []() -> std::optional<std::pair<double, double>> {  // (busy, total) ticks
+  // (CPU seconds all programs spent busy, wall-clock CPU seconds) since boot, from /proc/stat, and
+  // the CPU seconds of this process, whose own threads must not count as other programs: a
+  // library's thread pool may spin at start-up (OpenBLAS's does for about 0.1 s).
+  struct Sample {
+    double busy, total, own;
+  };
+  const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));  // seconds per tick
+  const auto sample = [tick]() -> std::optional<Sample> {
     std::ifstream in("/proc/stat");
     std::string cpu;
     double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    timespec own{};
     if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
-        cpu != "cpu") {
+        cpu != "cpu" || clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &own) != 0) {
       return std::nullopt;
     }
     const double busy = user + nice + system + irq + softirq + steal;
-    return std::pair{busy, busy + idle + iowait};
+    return Sample{busy * tick, (busy + idle + iowait) * tick,
+                  static_cast<double>(own.tv_sec) + 1e-9 * static_cast<double>(own.tv_nsec)};
   };
   const auto before = sample();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const auto after = sample();
-  if (!before || !after || after->second <= before->second) return std::nullopt;
-  return (after->first - before->first) / (after->second - before->second);
+  if (!before || !after || after->total <= before->total) return std::nullopt;
+  const double others = (after->busy - before->busy) - (after->own - before->own);
+  return std::max(0.0, others / (after->total - before->total));
 }
 
 std::string openmp_wait_policy() {

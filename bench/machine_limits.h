@@ -78,7 +78,8 @@ void for_stream_blocks(int64_t n, const F& f) {
 // ---- The machine while it is measured ---------------------------------------------------------
 
 // The fraction of CPU time other programs use right now (0 = idle machine, 1 = every CPU busy),
-// from two samples of /proc/stat 0.3 s apart; nullopt where there is no /proc/stat.
+// from two samples of /proc/stat 0.3 s apart, less what this process used meanwhile; nullopt
+// where there is no /proc/stat.
 std::optional<double> cpu_busy_fraction();
 
 // How idle OpenMP threads wait, as the environment sets it (libgomp reads it at start-up only).
