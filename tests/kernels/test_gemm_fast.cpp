@@ -187,10 +187,11 @@ TEST_P(GemmFastTest, AllTinyShapes) {
 
 TEST_P(GemmFastTest, EdgeAndMultiBlockShapes) {
   // Sizes chosen around the block sizes (MR = 6 or 12; NR = 16 or 32 floats, 8 or 16 doubles;
-  // MC = 144 or 72, KC = 256, NC = 4064 or 4080): several rank-KC updates (K = 300, 513), several
-  // MC blocks (M = 145, 156), a second NC panel (N = 4100; with K = 260 both panels take two
-  // updates, the second panel narrower), vector- and matrix-like extremes, and (with threads)
-  // home ranges of one sliver or none, and units that end at the edge of a range or of C.
+  // MC = 144 or 72, KC = 256 or 512, NC = 2048 to 4080): several rank-KC updates (K = 300, 513),
+  // several MC blocks (M = 145, 156), a second NC panel (N = 4100; with K = 260 both panels take
+  // two updates where KC = 256, the second panel narrower), vector- and matrix-like extremes, and
+  // (with threads) home ranges of one sliver or none, and units that end at the edge of a range or
+  // of C.
   const Shape shapes[] = {{64, 64, 64},    {127, 255, 300}, {300, 127, 255}, {255, 300, 127},
                           {1, 1000, 3},    {1000, 1, 3},    {3, 1, 1000},    {1, 1, 1000},
                           {145, 17, 513},  {7, 4100, 5},    {1000, 5, 100},  {4, 1000, 100},

@@ -78,23 +78,31 @@ using gemm::TransposePack;
 //
 // KC: the B sliver (KC x NR) that the macro-kernel reuses for a whole column of micro-tiles should
 // stay in L1d (32 KiB on Zen 3, 48 KiB on Zen 4/5), next to the A sliver (MR x KC) being streamed
-// in. KC = 256 gives 16 KiB + 6 KiB for AVX2 floats (16 + 12 KiB for doubles), and 32 + 12 KiB
-// for AVX-512 floats. A large KC also amortises the load/store of the C tile, which happens once
-// per KC multiply-adds.
+// in. KC = 256 gives 16 KiB + 6 KiB for AVX2 floats (16 + 12 KiB for doubles). A large KC also
+// amortises the load/store of the C tile, which happens once per KC multiply-adds, and means
+// fewer passes over C, fewer packing calls and, with threads, fewer steps to synchronise.
 //
 // MC: the packed A block (MC x KC) must stay in the per-core L2 (512 KiB on Zen 3, 1 MiB on Zen
 // 4/5) while all NC / NR B slivers stream past it, with room left for the B slivers and C traffic.
 // MC = 144 floats or 72 doubles (multiples of MR) gives 144 KiB.
 //
 // NC: the packed B panel (KC x NC) lives in L3 (shared by the cores, each call has its own
-// panel). NC = 4080 or 4064 (multiples of NR) gives 4 MiB for float; a strip of C narrower than
-// NC just means a single jc iteration.
+// panel). NC = 4080 or 4064 (multiples of NR) gives 4 MiB for float with KC = 256; a strip of C
+// narrower than NC just means a single jc iteration.
 //
 // Measured on a 2-core Zen 3 EPYC (./tito bench sgemm): any KC in 192..384 with MC in 72..192
 // performs within the run-to-run noise (about 5%) of the AVX2 values; they sit in the middle of
-// that plateau. So does the AVX-512 float kernel on a 2-core Zen 5 EPYC: with KC in 192..384 and
-// MC in 96..240, one thread ran 192-197 GFLOP/s at N = 512 (of a 224 GFLOP/s FMA peak). What
-// matters is the order of magnitude: each block must fit its cache level.
+// that plateau. What matters is the order of magnitude: each block must fit its cache level.
+//
+// The AVX-512 float kernel breaks the L1 rule and is faster for it. On a 2-core Zen 5 EPYC, KC in
+// 192..384 (MC in 96..240) stayed within noise, 192-197 GFLOP/s at N = 512 on one thread; but
+// KC = 512, whose B sliver (64 KiB) streams from L2, beat KC = 256 in paired, interleaved runs
+// (a scratch driver switching between the two, 6-30 rounds): 1.01x (1 thread) and 1.02x (2
+// threads) at N = 512, 1.03-1.05x and 1.02-1.04x at N = 1024, 1.04x (2 threads) at N = 2048.
+// KC = 1024 gained another 1-2% at N = 1024 and 2048, but its A block (MC x KC: 576 KiB) would
+// not fit the 512 KiB L2 of some AVX-512 CPUs. The 12-row tile needs 12 + 32 values per step for
+// 24 FMAs, which L2 can supply; the C tile and the steps are what KC = 512 halves. NC = 2048
+// keeps the panel at 4 MiB.
 // ---------------------------------------------------------------------------------------------
 template <typename T, CpuCapability kLevel>
 struct Blocking;
@@ -114,7 +122,7 @@ struct Blocking<double, CpuCapability::kAvx2> {
 template <>
 struct Blocking<float, CpuCapability::kAvx512> {
   static constexpr int64_t MR = 12, NR = 32;  // 12 x (2 zmm of 16 floats)
-  static constexpr int64_t KC = 256, MC = 144, NC = 4064;
+  static constexpr int64_t KC = 512, MC = 144, NC = 2048;
 };
 
 template <>
