@@ -500,16 +500,13 @@ json experiment_limits(const Budget& budget) {
     out["fma_peak_isa"] = l.peak_isa;
     out["fma_peak_gflops_1"] = *l.peak_1;
     out["fma_peak_gflops_2"] = *l.peak_2;
-    record({{"experiment", "A"},
-            {"name", "fma_peak"},
-            {"isa", l.peak_isa},
-            {"threads", 1},
-            {"gflops", *l.peak_1}});
-    record({{"experiment", "A"},
-            {"name", "fma_peak"},
-            {"isa", l.peak_isa},
-            {"threads", 2},
-            {"gflops", *l.peak_2}});
+    for (const auto& [threads, gflops] : {std::pair{1, *l.peak_1}, std::pair{2, *l.peak_2}}) {
+      record({{"experiment", "A"},
+              {"name", "fma_peak"},
+              {"isa", l.peak_isa},
+              {"threads", threads},
+              {"gflops", gflops}});
+    }
     const double ridge = *l.peak_1 / l.triad_1;
     out["ridge_flops_per_byte_1"] = ridge;
     meaning("One core can do " + sig3(*l.peak_1) + " GFLOP/s but memory feeds it only " +
