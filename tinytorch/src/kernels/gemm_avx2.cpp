@@ -40,46 +40,36 @@ struct Avx2<double> {
   static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm256_fmadd_pd(x, y, acc); }
 };
 
-// The transposing pack for float, 8 x 8 at a time: load 8 lines (8 consecutive k each), transpose
-// the 8 x 8 block in registers, store 8 steps (8 values of w each). In-register transpose, with
-// r_i = line i and c_j = column j (the values of all 8 lines at step j):
+// The transposing pack for float, 4 lines x 8 steps at a time. Load 8 consecutive k of 4 lines,
+// one ymm each; a ymm is two 128-bit halves (steps 0-3 | steps 4-7), and every instruction below
+// works inside each half, so one sequence transposes two 4 x 4 blocks at once:
 //
-//   unpacklo/hi   pairs of lines interleaved:   (r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] ...)
-//   shuffle       quads:                        (r0[0] r1[0] r2[0] r3[0] | r0[4] .. r3[4])
-//   permute2f128  128-bit halves swapped in:    (r0[0] .. r3[0] r4[0] .. r7[0]) = c_0
+//   r_i = line i:                 (r_i[0] r_i[1] r_i[2] r_i[3] | r_i[4] .. r_i[7])
+//   unpacklo(r0, r1), pairs:      (r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5])
+//   shuffle of two pairs, quads:  (r0[0] r1[0] r2[0] r3[0] | r0[4] r1[4] r2[4] r3[4])
+//                                  = step 0 of lines 0-3 | step 4 of lines 0-3
 //
-// 24 shuffles for 64 values instead of 64 scalar moves with 8 scattered stores.
-void transpose8x8(__m256 r[8]) {
-  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-  const __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
-  const __m256 s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
-  const __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
-  const __m256 s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
-  const __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
-  const __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
-  const __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
-  const __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
-  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
-  r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
-  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
-  r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
-  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
-  r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
-  r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
-}
+// and each half is stored as the 4 values of its step (dst[step * W + g ...]). 8 shuffles for 32
+// values, no shuffle across the halves. A first version transposed 8 x 8 blocks (24 shuffles for 64
+// values, 8 of them across the halves, and for W = 6 or 12 a last group of 8 lines with 2 or 4 of
+// them repeated) and packed 1.5-3x slower: on the Zen 5 VM, a 132 x 512 A block (12-wide slivers)
+// took 14.0 us from L2 against 4.6 us now; a 256 x 512 block of 32-wide B slivers 23.0 against 14.9
+// us (the best of 40 calls each, in a scratch driver). Whole GEMMs, in paired runs of the old and
+// the new pack: with the AVX-512 tile 1.06x at N = 256 and 1.03x at N = 512 on one thread, 1.04x at
+// N = 512 on two; with the AVX2 tile 1.01-1.03x.
+struct FourLines {
+  __m256 step_0_4, step_1_5, step_2_6, step_3_7;
+};
 
-// Stores the first `lanes` values of v (8, 6 or 4: what a group of lines of a sliver holds).
-void store_lanes(float* out, __m256 v, int64_t lanes) {
-  if (lanes == 8) {
-    _mm256_storeu_ps(out, v);
-    return;
-  }
-  _mm_storeu_ps(out, _mm256_castps256_ps128(v));
-  if (lanes == 6) _mm_storel_pi(reinterpret_cast<__m64*>(out + 4), _mm256_extractf128_ps(v, 1));
+FourLines transpose4x8(const float* line, int64_t w_stride) {
+  const __m256 r0 = _mm256_loadu_ps(line), r1 = _mm256_loadu_ps(line + w_stride);
+  const __m256 r2 = _mm256_loadu_ps(line + 2 * w_stride), r3 = _mm256_loadu_ps(line + 3 * w_stride);
+  const __m256 lo01 = _mm256_unpacklo_ps(r0, r1), hi01 = _mm256_unpackhi_ps(r0, r1);
+  const __m256 lo23 = _mm256_unpacklo_ps(r2, r3), hi23 = _mm256_unpackhi_ps(r2, r3);
+  return {_mm256_shuffle_ps(lo01, lo23, _MM_SHUFFLE(1, 0, 1, 0)),
+          _mm256_shuffle_ps(lo01, lo23, _MM_SHUFFLE(3, 2, 3, 2)),
+          _mm256_shuffle_ps(hi01, hi23, _MM_SHUFFLE(1, 0, 1, 0)),
+          _mm256_shuffle_ps(hi01, hi23, _MM_SHUFFLE(3, 2, 3, 2))};
 }
 
 }  // namespace
@@ -94,23 +84,35 @@ template void microkernel_avx2<float, 6, 16>(int64_t, const float*, const float*
 template void microkernel_avx2<double, 6, 8>(int64_t, const double*, const double*, double, double,
                                              double*, int64_t);
 
-// The lines of a sliver go in groups of 8; a last group of 6 or 4 (W = 6 or 12) loads its last
-// line again in the missing places and stores only its own lanes.
+// The lines of a sliver go in groups of 4 (transpose4x8); W = 6 ends with a pair of lines, whose
+// unpacklo/hi already holds each step's two values next to each other.
 template <int64_t W>
-void pack_transposed_avx2(int64_t kc, const float* src, int64_t w_stride, float* dst,
-                          const float* next) {
-  static_assert(W % 8 == 0 || W % 8 == 4 || W % 8 == 6, "lines go in groups of 8, 6 or 4");
+void pack_transposed_avx2(int64_t kc, const float* src, int64_t w_stride, float* dst) {
+  static_assert(W % 2 == 0, "lines go in groups of 4, and a last pair");
   int64_t p = 0;
   for (; p + 8 <= kc; p += 8) {
-    for (int64_t g = 0; g < W; g += 8) {  // lines g .. g+7
-      const int64_t lanes = W - g < 8 ? W - g : 8;
-      prefetch_lines(next, w_stride, p, g, g + lanes);
-      __m256 r[8];
-      for (int64_t i = 0; i < 8; ++i) {
-        r[i] = _mm256_loadu_ps(src + (i < lanes ? g + i : W - 1) * w_stride + p);
+    float* out = dst + p * W;  // 8 steps x W values
+#pragma GCC unroll 8
+    for (int64_t g = 0; g + 4 <= W; g += 4) {  // lines g .. g+3
+      const FourLines t = transpose4x8(src + g * w_stride + p, w_stride);
+      const __m256 steps[4] = {t.step_0_4, t.step_1_5, t.step_2_6, t.step_3_7};
+      for (int64_t j = 0; j < 4; ++j) {
+        _mm_storeu_ps(out + j * W + g, _mm256_castps256_ps128(steps[j]));
+        _mm_storeu_ps(out + (j + 4) * W + g, _mm256_extractf128_ps(steps[j], 1));
       }
-      transpose8x8(r);
-      for (int64_t j = 0; j < 8; ++j) store_lanes(dst + (p + j) * W + g, r[j], lanes);
+    }
+    if constexpr (W % 4 == 2) {  // lines W-2, W-1
+      constexpr int64_t g = W - 2;
+      const __m256 r0 = _mm256_loadu_ps(src + g * w_stride + p);
+      const __m256 r1 = _mm256_loadu_ps(src + (g + 1) * w_stride + p);
+      // (r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5]) and the same for steps 2, 3 | 6, 7
+      const __m256 lo = _mm256_unpacklo_ps(r0, r1), hi = _mm256_unpackhi_ps(r0, r1);
+      const __m128 pairs[4] = {_mm256_castps256_ps128(lo), _mm256_castps256_ps128(hi),
+                               _mm256_extractf128_ps(lo, 1), _mm256_extractf128_ps(hi, 1)};
+      for (int64_t j = 0; j < 4; ++j) {  // pairs[j] holds steps 2j and 2j + 1
+        _mm_storel_pi(reinterpret_cast<__m64*>(out + 2 * j * W + g), pairs[j]);
+        _mm_storeh_pi(reinterpret_cast<__m64*>(out + (2 * j + 1) * W + g), pairs[j]);
+      }
     }
   }
   for (; p < kc; ++p) {  // the last kc % 8 steps
@@ -118,9 +120,9 @@ void pack_transposed_avx2(int64_t kc, const float* src, int64_t w_stride, float*
   }
 }
 
-template void pack_transposed_avx2<6>(int64_t, const float*, int64_t, float*, const float*);
-template void pack_transposed_avx2<12>(int64_t, const float*, int64_t, float*, const float*);
-template void pack_transposed_avx2<16>(int64_t, const float*, int64_t, float*, const float*);
-template void pack_transposed_avx2<32>(int64_t, const float*, int64_t, float*, const float*);
+template void pack_transposed_avx2<6>(int64_t, const float*, int64_t, float*);
+template void pack_transposed_avx2<12>(int64_t, const float*, int64_t, float*);
+template void pack_transposed_avx2<16>(int64_t, const float*, int64_t, float*);
+template void pack_transposed_avx2<32>(int64_t, const float*, int64_t, float*);
 
 }  // namespace tinytorch::kernels::gemm

@@ -65,7 +65,6 @@ namespace tinytorch::kernels {
 namespace {
 
 using gemm::MicroKernel;
-using gemm::prefetch_lines;
 using gemm::TransposePack;
 
 // ---------------------------------------------------------------------------------------------
@@ -210,29 +209,28 @@ T* thread_local_buffer(int64_t count) {
 // The transposing case (each of the W lines contiguous along k: op(A) = A, or op(B) = B^T — the
 // forward pass of every Linear layer, x · W^T) is a function of its own, because a scalar loop
 // moves only about one element per cycle: on a batch-64 layer that is a quarter of the time of
-// the multiply itself. The AVX2 version (gemm_avx2.cpp) transposes 8 x 8 blocks in registers.
+// the multiply itself. The AVX2 version (gemm_avx2.cpp) transposes 4 lines x 8 steps at a time in
+// registers.
 // ---------------------------------------------------------------------------------------------
 
 // Packing reads its source in short pieces (a sliver is W lines of kc values), too short for the
 // hardware prefetcher to get ahead of. On the course VM, whose L3 the vCPUs share with other
 // machines, much of the source comes from DRAM, and packing took about a tenth of a 1-thread
-// N = 512 multiply. Two things help:
-//   * a transposing pack asks for the lines of the next sliver while it packs this one
-//     (prefetch_lines, gemm_kernels.h), so that they are in cache by the time it gets to them;
-//   * a straight copy packs kCopyGroup slivers at once, step by step, so it reads each source row
-//     as one run of kCopyGroup * W values rather than W values at a stride of ld.
-// Packing 512 KiB of a 512 x 512 matrix that was in DRAM, one thread: straight copies 154 -> 90 us,
-// transposing 100 -> 81 us. Whole multiplies at N = 256 ... 2048 changed by -2% to +8% in speed.
-// Of group sizes 1, 2, 4, 8 and 32, 4 packed fastest from L3 and within 2% of the best from DRAM.
+// N = 512 multiply. So a straight copy packs kCopyGroup slivers at once, step by step: it reads
+// each source row as one run of kCopyGroup * W values rather than W values at a stride of ld.
+// Packing 512 KiB of a 512 x 512 matrix that was in DRAM, one thread: 154 -> 90 us. Of group sizes
+// 1, 2, 4, 8 and 32, 4 packed fastest from L3 and within 2% of the best from DRAM.
+// (Prefetching the next sliver's lines helped an earlier, 8 x 8 transposing pack: 100 -> 81 us. It
+// does not help today's: the portable and the AVX2 pack took the same time with and without it,
+// packing 512 x 512 from cache or from DRAM, and whole GEMMs ran 0-1% slower with it.)
 constexpr int64_t kCopyGroup = 4;
 
 // The portable TransposePack (gemm_kernels.h).
 template <typename T, int64_t W>
-void pack_transposed_portable(int64_t kc, const T* src, int64_t w_stride, T* dst, const T* next) {
+void pack_transposed_portable(int64_t kc, const T* src, int64_t w_stride, T* dst) {
   // Reads W streams at once; fully unrolling the fixed-size w loop keeps it at about one element
   // per cycle.
   for (int64_t p = 0; p < kc; ++p) {
-    prefetch_lines(next, w_stride, p, 0, W);
 #pragma GCC unroll 16
     for (int64_t w = 0; w < W; ++w) dst[p * W + w] = src[w * w_stride + p];
   }
@@ -262,10 +260,7 @@ void pack_slivers(int64_t kc, int64_t width, const T* src, int64_t w_stride, int
   } else {
     // Each line contiguous along k (p_stride == 1: op(A) = A, or op(B) = B^T — the forward pass
     // of every Linear layer, x · W^T): a transpose, in registers where the CPU has AVX2.
-    for (int64_t s = 0; s < full; ++s) {
-      pack_transposed(kc, line(s), w_stride, dst + s * W * kc,
-                      s + 1 < full ? line(s + 1) : nullptr);
-    }
+    for (int64_t s = 0; s < full; ++s) pack_transposed(kc, line(s), w_stride, dst + s * W * kc);
   }
   // A ragged last sliver (fewer than W lines): the general copy, padded with zeros.
   if (const int64_t s = full; s * W < width) {
@@ -460,7 +455,7 @@ struct StridedView {
 // thread alone packs 1 MiB of A and 1 MiB of B, and the copies grew from 8-11% of one thread's time
 // to 15-20% of each of two threads' (rdtsc counters in a scratch copy of this file). So when
 // packing all of op(B) costs less than packing all of op(A) (M x K against K x N values, a
-// transposing pack counting twice: it moves about half as fast as a straight copy), the team turns
+// transposing pack counting twice, see gemm_blocked), the team turns
 // the picture: home ranges of row blocks, every thread packing the whole B panel of a step into a
 // buffer of its own, and each A block packed once. No thread then reads what another packed, so a
 // thief needs nothing but its own panel. 2 threads, GFLOP/s, rows vs columns, three runs each: C =
@@ -601,7 +596,11 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
                           : get_num_threads();
   // Which operand every thread packs in full (see "Threads"): B, with home ranges of row blocks,
   // when that copies less than packing all of A would; A, with home ranges of B slivers,
-  // otherwise. A transposing pack (lines contiguous along k) costs about twice a straight copy.
+  // otherwise. A transposing pack (lines contiguous along k) counts twice. It is slower than a
+  // straight copy (1 MiB from L3 on the Zen 5 VM: 1.2x the time for 12-wide slivers, 1.7x for
+  // 32-wide ones), and the weight also favours the row split, whose A blocks are packed once:
+  // against a weight of 1.2, 2 ran 0.98-1.03x as fast on 2 threads where the two pick differently
+  // (M x 512 x 512 with M = 300, 384 and the mirror cases; paired runs).
   const auto pack_cost = [](bool transposing) { return transposing ? 2.0 : 1.0; };
   const bool rows_cheaper = static_cast<double>(M) * pack_cost(a.cs == 1) >=
                             static_cast<double>(N) * pack_cost(b.rs == 1);
