@@ -13,10 +13,13 @@
 
 namespace tinytorch::bench {
 
-// Single-precision flops one step of each kernel does: 12 FMAs x lanes x 2 flops (a multiply and
-// an add).
-constexpr double kFmaPeakAvx2FlopsPerStep = 12 * 8 * 2;
-constexpr double kFmaPeakAvx512FlopsPerStep = 12 * 16 * 2;
+// Independent accumulators of each kernel, each updated by one FMA per step (fma_peak_loop.h).
+constexpr int kFmaPeakAccumulators = 12;
+
+// Single-precision flops one step of each kernel does: one FMA per accumulator x lanes x 2 flops
+// (a multiply and an add).
+constexpr double kFmaPeakAvx2FlopsPerStep = kFmaPeakAccumulators * 8 * 2;
+constexpr double kFmaPeakAvx512FlopsPerStep = kFmaPeakAccumulators * 16 * 2;
 
 // Run `steps` steps; the result only exists so the work cannot be optimised away.
 // REQUIRES: the CPU supports AVX2 and FMA.

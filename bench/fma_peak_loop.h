@@ -15,27 +15,28 @@
 
 #include <cstdint>
 
+#include "fma_peak.h"
+
 namespace tinytorch::bench {
 
-// 12 independent accumulators, each updated by one FMA per loop step, and nothing but registers
-// touched: a core with 2 FMA units and a latency of 4-5 cycles needs at least 8-10 FMAs in flight
-// to keep both busy; 12 leave room to spare. Returns the sum of the accumulators, only so that
-// the work cannot be optimised away.
+// 12 independent accumulators (kFmaPeakAccumulators), each updated by one FMA per loop step, and
+// nothing but registers touched: a core with 2 FMA units and a latency of 4-5 cycles needs at least
+// 8-10 FMAs in flight to keep both busy; 12 leave room to spare. Returns the sum of the
+// accumulators, only so that the work cannot be optimised away.
 //   acc = acc * m + c with m just below 1 converges to c / (1 - m): the values stay normal floats
 //   (no overflow, no slow denormals), whatever the iteration count.
 template <typename V>
 float fma_peak_loop(int64_t steps) {
-  constexpr int kAccumulators = 12;
   const typename V::Vec m = V::set1(0.999999f), c = V::set1(1e-6f);
-  typename V::Vec acc[kAccumulators];
+  typename V::Vec acc[kFmaPeakAccumulators];
 #pragma GCC unroll 12
-  for (int i = 0; i < kAccumulators; ++i) acc[i] = V::set1(0.1f * static_cast<float>(i));
+  for (int i = 0; i < kFmaPeakAccumulators; ++i) acc[i] = V::set1(0.1f * static_cast<float>(i));
   for (int64_t step = 0; step < steps; ++step) {
 #pragma GCC unroll 12
-    for (int i = 0; i < kAccumulators; ++i) acc[i] = V::fmadd(acc[i], m, c);
+    for (int i = 0; i < kFmaPeakAccumulators; ++i) acc[i] = V::fmadd(acc[i], m, c);
   }
 #pragma GCC unroll 12
-  for (int i = 1; i < kAccumulators; ++i) acc[0] = V::add(acc[0], acc[i]);
+  for (int i = 1; i < kFmaPeakAccumulators; ++i) acc[0] = V::add(acc[0], acc[i]);
   alignas(64) float lanes[V::kLanes];
   V::store(lanes, acc[0]);
   float total = 0.0f;
