@@ -33,6 +33,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/cli.h"
 #include "common/outputs.h"
 #include "common/text_layout.h"
 #include "tinytorch/nn/nn.h"
@@ -516,19 +517,19 @@ int main(int argc, char** argv) {
                  "the most passes over the data (training stops at the first epoch without a "
                  "mistake)")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+      ->check(tinytorch::milestones::whole_number_in(1, 100000));
   app.add_option("--seed", s.seed, "random seed: data and example order (same seed, same numbers)")
       ->capture_default_str();
   app.add_option("--points", s.points, "how many points to generate")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{2}, int64_t{100000}));
+      ->check(tinytorch::milestones::whole_number_in(2, 100000));
   app.add_option("--margin", s.margin,
                  "no point lies closer than this to the generating line (smaller: harder)")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 0.5));
+      ->check(tinytorch::milestones::number_in(0.0, 0.5));
   app.add_option("--lr", s.lr, "learning rate of the perceptron rule")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(tinytorch::milestones::positive_number());
   app.add_option("--out", s.out_dir,
                  "output directory for decision_boundary.svg (created if missing; '' for none)")
       ->capture_default_str();
