@@ -6,8 +6,9 @@
 //     for (auto& batch : train_loader) {
 //       train::StepResult r = train::train_step(forward, loss_fn, optimizer, batch);
 //     }
-//     train::EvalResult val = train::evaluate(*model, forward, loss_fn, test_loader);
+//     train::EvalResult val = train::evaluate(*model, forward, loss_fn, val_loader);
 //   }
+//   train::EvalResult test = train::evaluate(*model, forward, loss_fn, test_loader);  // once
 //
 // One training step, and what each line touches:
 //

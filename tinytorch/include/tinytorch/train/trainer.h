@@ -1,6 +1,6 @@
 // tinytorch/train/trainer.h — a small reusable training loop (module 07).
 //
-//   train::Trainer trainer(model, optimizer, F::cross_entropy, train_loader, &test_loader,
+//   train::Trainer trainer(model, optimizer, F::cross_entropy, train_loader, &val_loader,
 //                          {.out_dir = "runs/mlp"});
 //   trainer.set_scheduler(&scheduler);
 //   const train::History& h = trainer.fit(10);      // epochs 1 … 10
@@ -67,8 +67,10 @@ class Trainer {
   using EpochHook = std::function<void(Trainer&, const Metrics&)>;
   using BatchHook = std::function<void(Trainer&, int64_t batch, const StepResult&)>;
 
-  // `val_loader` may be null (no validation). The loaders, optimizer and model must outlive the
-  // trainer; the trainer does not copy them.
+  // `val_loader` may be null (no validation). It is the VALIDATION set — data held out of the
+  // training set, on which early stopping and every other choice is made — never the test set,
+  // which is evaluated once after training (train::evaluate). The loaders, optimizer and model
+  // must outlive the trainer; the trainer does not copy them.
   Trainer(std::shared_ptr<nn::Module> model, ForwardFn forward, optim::Optimizer& optimizer,
           LossFn loss_fn, data::DataLoader& train_loader, data::DataLoader* val_loader = nullptr,
           TrainerOptions options = {});
