@@ -7,7 +7,12 @@
 // augmentation (RandomCrop(28, padding 2) → RandomHorizontalFlip → Normalize) for num_workers
 // 0, 1, 2 — alone, and next to a simulated training step that costs about as much as building a
 // batch. Without workers the two costs add up; with workers, building batch k+1 overlaps the
-// step on batch k. Figures vary run to run and machine to machine: run it on yours.
+// step on batch k. (4) Memory: the process's peak resident set after loading, the bytes of one
+// batch, and the peak tensor memory an epoch adds on top of the dataset for num_workers 0, 1, 2
+// — what the prefetch ring costs. Figures vary run to run and machine to machine: run it on
+// yours.
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdint>
 #include <iostream>
@@ -29,6 +34,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Peak resident memory of this process so far (the kernel's high-water mark), in bytes.
+int64_t peak_rss_bytes() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<int64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
 }
 
 // Stands in for forward + backward + step: spins for `seconds` (not sleep — it occupies a core,
@@ -80,7 +92,8 @@ int main(int argc, char** argv) {
     const double load_s = seconds_since(t0);
     const int64_t live = tt::get_allocator()->stats().live_bytes - live0;
     std::cout << "load_fashion_mnist: " << dataset.size() << " images " << dataset.data().sizes()
-              << " in " << load_s << " s; tensors hold " << live / 1e6 << " MB\n\n";
+              << " in " << load_s << " s; tensors hold " << live / 1e6 << " MB; peak RSS so far "
+              << lab::human_bytes(static_cast<double>(peak_rss_bytes())) << "\n\n";
 
     auto augment = std::make_shared<td::Compose>(std::vector<std::shared_ptr<const td::Transform>>{
         std::make_shared<td::RandomCrop>(28, 2), std::make_shared<td::RandomHorizontalFlip>(0.5),
@@ -118,6 +131,37 @@ int main(int argc, char** argv) {
     }
     std::cout << "\nWith num_workers=0 the epoch costs data + compute; with a worker it tends to"
                  " max(data, compute) — if a core is free for the worker.\n";
+
+    // 4. Memory. One batch is [64, 1, 28, 28] float32 + [64] int64. During an epoch, tensors
+    // beyond the dataset are: the batch the consumer holds, the batches waiting in the ring
+    // (at most num_workers · prefetch_factor), and each worker's batch in the making (its
+    // samples after the transforms, then the stacked copy). Measured with the allocator's
+    // peak live bytes over one epoch, next to the simulated training step (a slow consumer, so
+    // the workers fill the ring).
+    const int64_t batch_bytes = [&] {
+      td::DataLoader loader = make_loader(0);
+      auto it = loader.begin();
+      return it->data.nbytes() + it->target.nbytes();
+    }();
+    std::cout << "\nmemory: one batch holds " << batch_bytes << " bytes ("
+              << lab::human_bytes(static_cast<double>(batch_bytes))
+              << "); peak tensor bytes one epoch adds above the dataset, with the training step "
+                 "(prefetch_factor 2):\n";
+    for (int64_t workers : {0, 1, 2}) {
+      td::DataLoader loader = make_loader(workers);
+      const int64_t peak = lab::peak_bytes([&] {
+        for (auto& batch : loader) {
+          static_cast<void>(batch);
+          fake_train_step(per_batch);
+        }
+      });
+      std::cout << "  num_workers=" << workers << ": "
+                << lab::human_bytes(static_cast<double>(peak)) << " = "
+                << lab::fixed(static_cast<double>(peak) / static_cast<double>(batch_bytes), 1)
+                << " batches (ring: " << workers * loader.options().prefetch_factor << " slots)\n";
+    }
+    std::cout << "peak RSS of the process: "
+              << lab::human_bytes(static_cast<double>(peak_rss_bytes())) << "\n";
   } catch (const std::exception& e) {
     std::cerr << "lab08: " << e.what() << "\n";
     return 1;

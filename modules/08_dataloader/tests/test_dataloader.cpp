@@ -1,4 +1,5 @@
-// DataLoader: coverage, drop_last, determinism across workers and seeds, epochs, early stop.
+// Epoch::make_batch alone (Part 3: before any thread exists), then the DataLoader: coverage,
+// drop_last, determinism across workers and seeds, epochs, early stop.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,6 +19,48 @@ std::vector<int64_t> iota(int64_t n) {
   std::vector<int64_t> v(static_cast<size_t>(n));
   std::iota(v.begin(), v.end(), 0);
   return v;
+}
+
+// Part 3 — a batch is a pure function of its number. These call make_batch directly on an epoch
+// without workers (its constructor starts no thread then), so they pass before Part 4's
+// worker_loop and next() exist.
+TEST(MakeBatch, TakesItsSliceOfTheOrder) {
+  const std::vector<int64_t> order = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0};
+  tt::data::detail::Epoch epoch(
+      std::make_shared<const tt::data::TensorDataset>(counting_dataset(10)), {.batch_size = 4},
+      order, /*epoch_seed=*/7, /*num_batches=*/3);
+  const tt::data::Example first = epoch.make_batch(0);
+  EXPECT_EQ(first.data.sizes(), tt::IntArrayRef({4, 3}));
+  EXPECT_EQ(first.target.to_vector<int64_t>(), (std::vector<int64_t>{9, 8, 7, 6}));
+  const tt::data::Example last = epoch.make_batch(2);  // order[8, 10): the short last batch
+  EXPECT_EQ(last.target.to_vector<int64_t>(), (std::vector<int64_t>{1, 0}));
+  EXPECT_EQ(last.data.to_vector<float>(), (std::vector<float>{1, 1, 1, 0, 0, 0}));
+}
+
+TEST(MakeBatch, IsAPureFunctionOfItsNumber) {
+  // Images [40, 1, 2, 3] and a random flip: batch k's flips come from its own generator
+  // (epoch seed + k), so building the batches in any order, twice, gives the same tensors.
+  tt::Tensor x = tt::arange(40 * 6, tt::kFloat32).view({40, 1, 2, 3});
+  auto dataset = std::make_shared<const tt::data::TensorDataset>(x, tt::arange(40, tt::kInt64));
+  std::vector<int64_t> order(40);
+  std::iota(order.begin(), order.end(), 0);
+  const DataLoaderOptions options{
+      .batch_size = 8, .transform = std::make_shared<tt::data::RandomHorizontalFlip>(0.5)};
+  tt::data::detail::Epoch epoch(dataset, options, order, /*epoch_seed=*/42, /*num_batches=*/5);
+  const tt::data::Example b3 = epoch.make_batch(3);
+  epoch.make_batch(0);  // other batches in between must not change batch 3
+  epoch.make_batch(4);
+  EXPECT_TRUE(epoch.make_batch(3).data.equal(b3.data));
+  tt::data::detail::Epoch again(dataset, options, order, /*epoch_seed=*/42, /*num_batches=*/5);
+  EXPECT_TRUE(again.make_batch(3).data.equal(b3.data));
+  // Another epoch seed draws other flips for the same samples (5 batches × 8 samples: the
+  // chance that all 40 coin flips agree is 2^-40).
+  tt::data::detail::Epoch other(dataset, options, order, /*epoch_seed=*/43, /*num_batches=*/5);
+  bool any_differs = false;
+  for (int64_t k = 0; k < 5; ++k) {
+    any_differs = any_differs || !other.make_batch(k).data.equal(epoch.make_batch(k).data);
+  }
+  EXPECT_TRUE(any_differs);
 }
 
 TEST(DataLoader, BatchesInOrderWithoutShuffle) {
