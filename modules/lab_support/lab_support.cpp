@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -48,9 +49,21 @@ std::optional<int> parse_command_line(int argc, char** argv, const CommandLine& 
     } else if (!cli.only_help.empty() && arg == "--only" && has_value) {
       opts.only = argv[++i];
     } else if (!cli.threads_help.empty() && arg == "--threads" && has_value) {
-      opts.threads = std::atoi(argv[++i]);
-      if (opts.threads < 1) {
-        std::cerr << cli.name << ": --threads needs a positive number\n";
+      // All of the text, base 10: "abc" and "2x" are not numbers (std::atoi would read 0 and 2).
+      const std::string_view text = argv[++i];
+      const char* end = text.data() + text.size();
+      const auto [ptr, ec] = std::from_chars(text.data(), end, opts.threads);
+      constexpr int kMaxThreads = 1024;
+      const std::string expected =
+          "expected a whole number from 1 to " + std::to_string(kMaxThreads);
+      if (text.empty() || ptr != end || ec == std::errc::invalid_argument) {
+        std::cerr << cli.name << ": --threads: '" << text << "' is not a whole number; " << expected
+                  << "\n";
+        return 2;
+      }
+      if (ec == std::errc::result_out_of_range || opts.threads < 1 || opts.threads > kMaxThreads) {
+        std::cerr << cli.name << ": --threads: " << text << " is out of range; " << expected
+                  << "\n";
         return 2;
       }
     } else if (cli.json && arg == "--json" && has_value) {

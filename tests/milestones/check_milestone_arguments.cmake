@@ -1,4 +1,4 @@
-# Runs a milestone program with arguments it must refuse, before any training, and checks
+# Runs a milestone (or lab) program with arguments it must refuse, before any work, and checks
 #   - it exits with a non-zero status,
 #   - its output (stdout and stderr together) matches MATCH (a regex),
 #   - and does not match NO_MATCH (a regex; optional) — e.g. a 300-digit number, or advice that
@@ -18,7 +18,8 @@ string(REPLACE "@EMPTY_DIR@" "${WORK}/empty" _args "${ARGS}")
 string(REPLACE "|" ";" _args "${_args}")
 string(REPLACE ";" " " _command_line "${PROGRAM};${_args}")
 
-execute_process(COMMAND "${PROGRAM}" ${_args} --out "${WORK}/out"
+# In WORK: a program that wrongly went ahead would write its outputs (runs/...) there.
+execute_process(COMMAND "${PROGRAM}" ${_args}
   WORKING_DIRECTORY "${WORK}" RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _out
   TIMEOUT 30)
 if(_rc EQUAL 0)
