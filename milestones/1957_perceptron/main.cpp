@@ -510,6 +510,7 @@ int run(const Settings& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  namespace ms = tinytorch::milestones;  // the argument checks of common/cli.h
   Settings s;
   CLI::App app{"Milestone 1957: Rosenblatt's perceptron learns linearly separable data, AND and OR",
                "milestone_1957"};
@@ -517,19 +518,19 @@ int main(int argc, char** argv) {
                  "the most passes over the data (training stops at the first epoch without a "
                  "mistake)")
       ->capture_default_str()
-      ->check(tinytorch::milestones::whole_number_in(1, 100000));
+      ->check(ms::whole_number_in(1, 100000));
   app.add_option("--seed", s.seed, "random seed: data and example order (same seed, same numbers)")
       ->capture_default_str();
   app.add_option("--points", s.points, "how many points to generate")
       ->capture_default_str()
-      ->check(tinytorch::milestones::whole_number_in(2, 100000));
+      ->check(ms::whole_number_in(2, 100000));
   app.add_option("--margin", s.margin,
                  "no point lies closer than this to the generating line (smaller: harder)")
       ->capture_default_str()
-      ->check(tinytorch::milestones::number_in(0.0, 0.5));
+      ->check(ms::number_in(0.0, 0.5));
   app.add_option("--lr", s.lr, "learning rate of the perceptron rule")
       ->capture_default_str()
-      ->check(tinytorch::milestones::positive_number());
+      ->check(ms::positive_number());
   app.add_option("--out", s.out_dir,
                  "output directory for decision_boundary.svg (created if missing; '' for none)")
       ->capture_default_str();

@@ -506,6 +506,7 @@ int run(const Settings& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  namespace ms = tinytorch::milestones;  // the argument checks of common/cli.h
   Settings s;
   CLI::App app{
       "Milestone 1969: a single layer fails on XOR; a hidden layer trained by "
@@ -513,25 +514,25 @@ int main(int argc, char** argv) {
       "milestone_1969"};
   app.add_option("--epochs", s.epochs, "full-batch gradient steps (linear model and MLP)")
       ->capture_default_str()
-      ->check(tinytorch::milestones::whole_number_in(1, 1000000));
+      ->check(ms::whole_number_in(1, 1000000));
   app.add_option("--seed", s.seed,
                  "random seed: initial weights, random lines (same seed, same numbers)")
       ->capture_default_str();
   app.add_option("--hidden", s.hidden, "hidden units of the MLP")
       ->capture_default_str()
-      ->check(tinytorch::milestones::whole_number_in(1, 1024));
+      ->check(ms::whole_number_in(1, 1024));
   app.add_option("--activation", s.activation, "hidden activation")
       ->capture_default_str()
       ->check(CLI::IsMember({"tanh", "sigmoid", "relu"}));
   app.add_option("--lr", s.lr, "learning rate")
       ->capture_default_str()
-      ->check(tinytorch::milestones::positive_number());
+      ->check(ms::positive_number());
   app.add_option("--momentum", s.momentum, "momentum of the gradient steps (0: plain descent)")
       ->capture_default_str()
-      ->check(tinytorch::milestones::number_in(0.0, 0.999));
+      ->check(ms::number_in(0.0, 0.999));
   app.add_option("--lines", s.lines, "random lines to try in the single-layer search")
       ->capture_default_str()
-      ->check(tinytorch::milestones::whole_number_in(1, 10000000));
+      ->check(ms::whole_number_in(1, 10000000));
   app.add_option("--out", s.out_dir,
                  "output directory for decision_regions.svg (created if missing; '' for none)")
       ->capture_default_str();

@@ -335,32 +335,33 @@ int run(const Settings& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  namespace ms = tinytorch::milestones;  // the argument checks of common/cli.h
   Settings s;
   CLI::App app{"Milestone 1986: a 784-256-128-10 MLP trained by backpropagation on Fashion-MNIST",
                "milestone_1986"};
   app.add_option("--epochs", s.epochs, "epochs to train (in total, when resuming)")
       ->capture_default_str()
-      ->check(tinytorch::milestones::whole_number_in(1, 1000));
+      ->check(ms::whole_number_in(1, 1000));
   app.add_option("--seed", s.seed, "random seed: weights, shuffling (same seed, same numbers)")
       ->capture_default_str();
   app.add_option("--batch-size", s.batch_size, "training batch size")
       ->capture_default_str()
-      ->check(tinytorch::milestones::whole_number_in(1, 60000));
+      ->check(ms::whole_number_in(1, 60000));
   app.add_option("--lr", s.lr, "Adam's learning rate (the start of the cosine schedule)")
       ->capture_default_str()
-      ->check(tinytorch::milestones::positive_number());
+      ->check(ms::positive_number());
   app.add_option("--threads", s.threads,
                  "threads for the kernels (0: TINYTORCH_NUM_THREADS or all hardware threads)")
       ->capture_default_str()
-      ->check(tinytorch::milestones::whole_number_in(0, 1024));
+      ->check(ms::whole_number_in(0, 1024));
   app.add_option("--workers", s.workers, "DataLoader worker threads (0: batches on this thread)")
       ->capture_default_str()
-      ->check(tinytorch::milestones::whole_number_in(0, 64));
+      ->check(ms::whole_number_in(0, 64));
   app.add_option("--val-size", s.val_size,
                  "training images held out for validation (the test set is evaluated once, at "
                  "the end)")
       ->capture_default_str()
-      ->check(tinytorch::milestones::whole_number_in(1, 30000));
+      ->check(ms::whole_number_in(1, 30000));
   app.add_option("--data", s.data_dir, "directory with the Fashion-MNIST IDX files")
       ->capture_default_str();
   app.add_option("--out", s.out_dir,
