@@ -76,6 +76,43 @@ expect_in "$out" "not implemented yet — module 01 \(tensor\): implement [A-Za-
   "no not-implemented hint in the failures"
 expect_in "$out" "^tests: [0-9]+ passed, [1-9][0-9]* failed" "no test summary"
 echo "$out" | grep -E "^tests:|^  FAIL" | head -5
+# The summary's first entry is the function the most failed tests wait for.
+python3 - "$out" <<'PY' || fail "the not-implemented summary is not ordered by failed tests"
+import re, sys
+text = sys.argv[1].split("Not implemented yet", 1)[1]
+counts = [int(n) for n in re.findall(r"^  implement .*\((\d+) tests\)$", text, re.M)]
+assert counts and counts == sorted(counts, reverse=True), counts
+PY
+out="$(./tito test --module 01 2>&1)" && fail "tito test --module 01 passed on the stubs"
+expect_in "$out" "cmake --build --preset release -j 2 --target test_module01$" \
+  "tito test --module 01 should build module 01's test program only"
+
+step "learner: module start names every missing prerequisite once; unknown ids offer available ones"
+out="$(./tito module start 01 2>&1)" || fail "tito module start 01 failed: $out"
+python3 - "$out" <<'PY' || fail "module start 01 lists a function twice"
+import sys
+for line in sys.argv[1].splitlines():
+    if line.startswith("      "):  # the functions still to write, under each file
+        names = line.split(", ")
+        assert len(names) == len(set(names)), line
+PY
+LAST="${AVAILABLE[-1]}"
+PREREQS="$(json "
+ids = [m['id'] for m in d['modules']]
+pre = {m['id']: m['prerequisites'] for m in d['modules']}
+seen, todo = set(), list(pre['$LAST'])
+while todo:
+    p = todo.pop()
+    if p not in seen: seen.add(p); todo += pre[p]
+print(', '.join(i for i in ids if i in seen))")"
+if [[ -n "$PREREQS" ]]; then
+  out="$(./tito module start "$LAST" 2>&1)" && fail "module start $LAST started without its prerequisites"
+  expect_in "$out" "needs module\(s\) $PREREQS completed first" \
+    "module start $LAST should name every missing prerequisite ($PREREQS)"
+fi
+out="$(./tito module test 42 2>&1)" && fail "module test 42 succeeded"
+expect_in "$out" "unknown module '42' \(the modules you can work on: $(IFS=,; echo "${AVAILABLE[*]}" | sed 's/,/, /g')\)" \
+  "module test 42 should offer the available modules only"
 
 # ---------------------------------------------------------------------------------------------
 step "learner: puts back module 01's reference solution (module 01's files only)"

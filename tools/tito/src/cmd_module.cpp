@@ -9,7 +9,6 @@
 //                   these files: .tito/progress.json keeps the SHA-256 of the files it passed with
 #include <iomanip>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -17,7 +16,6 @@
 #include "command.h"
 #include "course.h"
 #include "module_map.h"
-#include "project.h"
 #include "util.h"
 
 namespace {
@@ -76,15 +74,6 @@ std::string join(const std::vector<std::string>& items, const std::string& sep =
   return out;
 }
 
-const ModuleInfo& available_module(const ModuleMap& map, const std::string& id) {
-  const auto& m = map.module(id);
-  if (!m.available()) {
-    throw tito::Error("module " + m.id + " (" + m.name + ") is planned and not available yet; " +
-                      "see `tito module list` for the modules you can work on");
-  }
-  return m;
-}
-
 // ---- list / status -------------------------------------------------------------------------
 
 int list_modules(bool with_milestones) {
@@ -139,12 +128,14 @@ int list_modules(bool with_milestones) {
 int start_module(const Options& opts) {
   const auto root = tito::repo_root();
   const auto map = tito::load_module_map(root);
-  const auto& m = available_module(map, opts.module);
+  const auto& m = map.available_module(opts.module);
   const auto done = completed_modules(root, map);
-  const auto missing = missing_of(m.prerequisites, done);
+  // Every missing module before this one, not only the direct prerequisite: 05 needs 04, which
+  // needs 03, ... — a learner who lacks 01 must be told to start there.
+  const auto missing = map.missing_prerequisites(m.id, done);
   if (!missing.empty()) {
     std::string msg = "module " + m.id + " needs module(s) " + join(missing) +
-                      " completed first (run `tito module complete NN` for each)";
+                      " completed first, in that order (run `tito module complete NN` for each)";
     if (!opts.force) throw tito::Error(msg + "; --force starts anyway");
     tito::print_warning(msg + "; starting anyway (--force)");
   }
@@ -167,7 +158,8 @@ int start_module(const Options& opts) {
     std::cout << "  " << file << "  (" << parsed.regions.size() << " functions, " << todo.size()
               << " still to write)\n";
     if (!todo.empty()) {
-      std::cout << tito::paint("      " + join(todo), tito::Color::kDim) << '\n';
+      std::cout << tito::paint("      " + join(tito::unique_in_order(todo)), tito::Color::kDim)
+                << '\n';
     }
   }
   std::cout << "\nTest your code:     ./tito module test " << m.id << '\n';
@@ -180,24 +172,10 @@ int start_module(const Options& opts) {
 
 // ---- test / complete ------------------------------------------------------------------------
 
-// Configures (if needed), builds the test programs of `ids` and runs their visible tests.
+// Builds what the tests of `ids` need (nothing else) and runs their visible tests.
 std::optional<tito::TestRun> build_and_test(const tito::fs::path& root, const ModuleMap& map,
                                             const std::vector<std::string>& ids, int jobs) {
-  if (tito::ensure_configured(root, kPreset) != 0) {
-    throw tito::Error("configuring the build failed (see above)");
-  }
-  std::vector<std::string> targets;
-  for (const auto& id : ids) {
-    const std::string target = "test_module" + id;
-    if (!tito::has_target(root, kPreset, target)) {
-      throw tito::Error("module " + id + " has no test program '" + target + "' (modules/" +
-                        map.module(id).dir_name() +
-                        "/CMakeLists.txt should call tinytorch_add_module_tests(ID " + id +
-                        " ...))");
-    }
-    targets.push_back(target);
-  }
-  if (tito::build(root, kPreset, targets, jobs) != 0) {
+  if (!tito::build_module_tests(root, kPreset, map, ids, /*hidden=*/false, jobs)) {
     std::cout << tito::paint("build failed", tito::Color::kRed)
               << " — fix the compile errors above, then run the command again\n";
     return std::nullopt;
@@ -213,11 +191,9 @@ std::optional<tito::TestRun> build_and_test(const tito::fs::path& root, const Mo
 void print_failures(const tito::TestRun& run, bool all) {
   const size_t limit = all ? SIZE_MAX : 20;
   size_t shown = 0;
-  std::map<std::string, int> stubs;  // hint -> failing tests
   for (const auto& c : run.cases) {
     if (c.outcome == tito::Outcome::kPassed || c.outcome == tito::Outcome::kSkipped) continue;
     const auto hint = tito::not_implemented_hint(c.output);
-    if (hint) ++stubs[*hint];
     if (shown++ >= limit) continue;
     std::cout << tito::paint("  FAIL ", tito::Color::kRed) << c.name;
     if (c.outcome != tito::Outcome::kFailed)
@@ -236,13 +212,13 @@ void print_failures(const tito::TestRun& run, bool all) {
   if (shown > limit) {
     std::cout << "  ... and " << (shown - limit) << " more failed tests (--all shows them)\n";
   }
+  const auto stubs = tito::not_implemented_summary(run);
   if (!stubs.empty()) {
-    std::cout << '\n' << tito::paint("Not implemented yet:", tito::Color::kBold) << '\n';
-    for (const auto& [hint, count] : stubs) {
-      auto what = hint;
-      const auto pos = what.find("implement ");
-      if (pos != std::string::npos) what = what.substr(pos);
-      std::cout << "  " << what << "  (" << count << " tests)\n";
+    std::cout << '\n'
+              << tito::paint("Not implemented yet", tito::Color::kBold)
+              << " (the function most failed tests wait for first):\n";
+    for (const auto& stub : stubs) {
+      std::cout << "  " << stub.what << "  (" << stub.tests << " tests)\n";
     }
   }
 }
@@ -277,7 +253,7 @@ bool run_tests_and_report(const tito::fs::path& root, const ModuleMap& map, cons
 int test_module(const Options& opts) {
   const auto root = tito::repo_root();
   const auto map = tito::load_module_map(root);
-  const auto& m = available_module(map, opts.module);
+  const auto& m = map.available_module(opts.module);
   const bool ok = run_tests_and_report(root, map, m, {m.id}, opts);
   if (ok)
     std::cout << "All of module " << m.id << "'s tests pass: ./tito module complete " << m.id
@@ -288,7 +264,7 @@ int test_module(const Options& opts) {
 int complete_module(const Options& opts) {
   const auto root = tito::repo_root();
   const auto map = tito::load_module_map(root);
-  const auto& m = available_module(map, opts.module);
+  const auto& m = map.available_module(opts.module);
   auto ids = map.transitive_prerequisites(m.id);
   ids.push_back(m.id);
   const auto before = completed_modules(root, map);
@@ -331,7 +307,7 @@ int complete_module(const Options& opts) {
 int reset_module(const Options& opts) {
   const auto root = tito::repo_root();
   const auto map = tito::load_module_map(root);
-  const auto& m = available_module(map, opts.module);
+  const auto& m = map.available_module(opts.module);
   std::vector<std::pair<std::string, std::string>> outputs;  // file, new text
   std::vector<std::string> problems;
   for (const auto& file : m.files) {

@@ -1,6 +1,7 @@
 // tito test [--module NN] [--sanitize] [--hidden] [--filter REGEX] [-j N]
 //
-// Configures (if needed) and builds a preset, then runs ctest on it:
+// Configures (if needed) and builds a preset — with --module, only module NN's test programs, as
+// `tito module test NN` does (tito::build_module_tests) — then runs ctest on it:
 //   ctest --test-dir build/<preset> --output-on-failure -j2 [-L ^moduleNN$] [-LE ^hidden$]
 // and prints "tests: N passed, M failed" from ctest's JUnit report.
 #include <cctype>
@@ -12,6 +13,7 @@
 #include <sstream>
 
 #include "command.h"
+#include "course.h"
 #include "project.h"
 #include "util.h"
 
@@ -67,11 +69,20 @@ int run_tests(const Options& opts) {
   const auto preset = tito::preset_name(opts.sanitize);
   const auto dir = tito::build_dir(root, preset);
 
-  if (tito::ensure_configured(root, preset) != 0) {
-    tito::print_error("configuring with preset '" + preset + "' failed (see above)");
-    return 1;
+  bool built = false;
+  if (opts.module.empty()) {
+    if (tito::ensure_configured(root, preset) != 0) {
+      tito::print_error("configuring with preset '" + preset + "' failed (see above)");
+      return 1;
+    }
+    built = tito::build(root, preset, {}, opts.jobs) == 0;
+  } else {
+    const auto map = tito::load_module_map(root);
+    // An unknown or planned id: the error names the modules there are.
+    static_cast<void>(map.available_module(opts.module));
+    built = tito::build_module_tests(root, preset, map, {opts.module}, opts.hidden, opts.jobs);
   }
-  if (tito::build(root, preset, {}, opts.jobs) != 0) {
+  if (!built) {
     std::cout << tito::paint("tito test: build failed", tito::Color::kRed)
               << " — fix the compile errors above, then run tito test again\n";
     return 1;

@@ -1,9 +1,13 @@
 #include "course.h"
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
+
+#include "project.h"
 
 namespace tito {
 
@@ -146,6 +150,26 @@ std::vector<TestCase> parse_junit(const std::string& xml) {
   return cases;
 }
 
+bool build_module_tests(const fs::path& root, const std::string& preset, const ModuleMap& map,
+                        const std::vector<std::string>& ids, bool hidden, int jobs) {
+  if (ensure_configured(root, preset) != 0) {
+    throw Error("configuring build/" + preset + " failed (see above)");
+  }
+  std::vector<std::string> targets;
+  for (const auto& id : ids) {
+    const std::string target = "test_module" + id;
+    if (!has_target(root, preset, target)) {
+      throw Error("module " + id + " has no test program '" + target + "' (modules/" +
+                  map.module(id).dir_name() +
+                  "/CMakeLists.txt should call tinytorch_add_module_tests(ID " + id + " ...))");
+    }
+    targets.push_back(target);
+    if (hidden && has_target(root, preset, target + "_hidden"))
+      targets.push_back(target + "_hidden");
+  }
+  return build(root, preset, targets, jobs) == 0;
+}
+
 TestRun run_ctest(const fs::path& build, const CtestOptions& options, const fs::path& junit) {
   std::error_code ec;
   fs::remove(junit, ec);
@@ -212,6 +236,44 @@ std::optional<std::string> not_implemented_hint(const std::string& output) {
   auto end = output.find_first_of("\"\n", pos);
   if (end == std::string::npos) end = output.size();
   return output.substr(pos, end - pos);
+}
+
+std::vector<StubFailures> not_implemented_summary(const TestRun& run) {
+  struct Entry {
+    StubFailures stub;
+    std::string module;  // "not implemented yet — module NN (name): ", the tie-break
+  };
+  std::vector<Entry> entries;  // in the order the failures came in
+  for (const auto& c : run.cases) {
+    if (c.outcome == Outcome::kPassed || c.outcome == Outcome::kSkipped) continue;
+    const auto hint = not_implemented_hint(c.output);
+    if (!hint) continue;
+    const auto pos = std::min(hint->find("implement "), hint->size());
+    const auto what = hint->substr(pos);
+    const auto it = std::find_if(entries.begin(), entries.end(),
+                                 [&](const Entry& e) { return e.stub.what == what; });
+    if (it == entries.end()) {
+      entries.push_back({{what, 1}, hint->substr(0, pos)});
+    } else {
+      ++it->stub.tests;
+    }
+  }
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    if (a.stub.tests != b.stub.tests) return a.stub.tests > b.stub.tests;
+    return a.module < b.module;
+  });
+  std::vector<StubFailures> out;
+  for (auto& e : entries) out.push_back(std::move(e.stub));
+  return out;
+}
+
+std::vector<std::string> unique_in_order(const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& name : names) {
+    if (seen.insert(name).second) out.push_back(name);
+  }
+  return out;
 }
 
 // ---- State -----------------------------------------------------------------------------------

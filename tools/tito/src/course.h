@@ -42,6 +42,15 @@ struct CtestOptions {
   bool capture = true;       // capture ctest's output instead of streaming it
 };
 
+// Configures build/<preset> if needed, then builds only what the tests of modules `ids` need:
+// their test programs test_moduleNN (and test_moduleNN_hidden, where the build has one, when
+// `hidden`), never the other modules' tests, the labs or the milestones. Shared by
+// `tito module test/complete` and `tito test --module`. False when the build failed (the
+// compiler's errors are on the terminal); throws Error when configuring fails or a module has no
+// test program.
+bool build_module_tests(const fs::path& root, const std::string& preset, const ModuleMap& map,
+                        const std::vector<std::string>& ids, bool hidden, int jobs);
+
 // Runs ctest in `build` and reads the results.
 TestRun run_ctest(const fs::path& build, const CtestOptions& options, const fs::path& junit);
 
@@ -56,6 +65,20 @@ std::vector<std::string> failure_lines(const std::string& output, size_t max_lin
 std::optional<std::string> not_implemented_hint(const std::string& output);
 
 std::string outcome_name(Outcome outcome);
+
+// The "Not implemented yet" summary of a run: each stub's "implement F in FILE; read CHAPTER"
+// with the number of failed tests that hit it, the real blocker first — most failed tests first
+// (a helper every op calls, like compute_numel, fails nearly every test), then the earlier module,
+// then the order the failures came in.
+struct StubFailures {
+  std::string what;  // "implement F in FILE; read CHAPTER"
+  int tests = 0;
+};
+std::vector<StubFailures> not_implemented_summary(const TestRun& run);
+
+// The names in their first-seen order, each once; an overloaded function has one solution region
+// per overload, and a learner reads its name once.
+std::vector<std::string> unique_in_order(const std::vector<std::string>& names);
 
 // ---- Derived module state (never stored, recomputed from the learner's files) -------------
 

@@ -48,9 +48,24 @@ const ModuleInfo* ModuleMap::find(const std::string& id) const {
 
 const ModuleInfo& ModuleMap::module(const std::string& id) const {
   if (const auto* m = find(id)) return *m;
-  std::string known;
-  for (const auto& m : modules) known += (known.empty() ? "" : ", ") + m.id;
-  throw Error("unknown module '" + id + "' (modules/modules.json has " + known + ")");
+  throw Error("unknown module '" + id + "' (the modules you can work on: " + available_ids() + ")");
+}
+
+const ModuleInfo& ModuleMap::available_module(const std::string& id) const {
+  const auto& m = module(id);
+  if (!m.available()) {
+    throw Error("module " + m.id + " (" + m.name + ") is planned and not available yet; " +
+                "the modules you can work on: " + available_ids());
+  }
+  return m;
+}
+
+std::string ModuleMap::available_ids() const {
+  std::string ids;
+  for (const auto& m : modules) {
+    if (m.available()) ids += (ids.empty() ? "" : ", ") + m.id;
+  }
+  return ids.empty() ? "none yet" : ids;
 }
 
 const ModuleInfo* ModuleMap::owner_of_file(const std::string& path) const {
@@ -75,6 +90,13 @@ std::vector<std::string> ModuleMap::transitive_prerequisites(const std::string& 
   for (const auto& m : modules) {
     if (seen.count(m.id) != 0) out.push_back(m.id);
   }
+  return out;
+}
+
+std::vector<std::string> ModuleMap::missing_prerequisites(const std::string& id,
+                                                          const std::set<std::string>& done) const {
+  auto out = transitive_prerequisites(id);
+  std::erase_if(out, [&](const std::string& p) { return done.count(p) != 0; });
   return out;
 }
 

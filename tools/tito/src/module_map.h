@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,13 +51,22 @@ struct ModuleMap {
   // repository, besides every available module's tests and hidden_tests.
   std::vector<std::string> grading_instructor_paths;
 
-  // The module with this id; throws Error naming the known ids when there is none.
+  // The module with this id; throws Error naming the available modules when there is none.
   [[nodiscard]] const ModuleInfo& module(const std::string& id) const;
+  // The module with this id when a learner can work on it; throws Error when it is unknown or
+  // only planned.
+  [[nodiscard]] const ModuleInfo& available_module(const std::string& id) const;
+  // The available modules' ids, in map order ("01, 02, ..."), for messages.
+  [[nodiscard]] std::string available_ids() const;
   [[nodiscard]] const ModuleInfo* find(const std::string& id) const;
   // The module whose `files` list this repository-relative path, or nullptr.
   [[nodiscard]] const ModuleInfo* owner_of_file(const std::string& path) const;
   // All prerequisites of `id`, transitively, in map order (without `id`).
   [[nodiscard]] std::vector<std::string> transitive_prerequisites(const std::string& id) const;
+  // The prerequisites of `id`, transitively and in map order, that are not in `done`: every
+  // module to complete before `id`, in the order to do them.
+  [[nodiscard]] std::vector<std::string> missing_prerequisites(
+      const std::string& id, const std::set<std::string>& done) const;
 };
 
 // Reads and validates <root>/modules/modules.json; throws Error with the problem.

@@ -1,10 +1,46 @@
 #include "project.h"
 
+#include <fstream>
+
 namespace tito {
+
+std::optional<std::string> stale_cache_reason(const fs::path& dir, const fs::path& root) {
+  std::ifstream cache(dir / "CMakeCache.txt");
+  if (!cache) return std::nullopt;
+  // The same folder whether a path is written with symlinks, "..", or a trailing slash.
+  const auto canonical = [](const fs::path& p) {
+    std::error_code ec;
+    auto c = fs::weakly_canonical(p, ec);
+    return ec ? p.lexically_normal() : c;
+  };
+  const auto same = [&](const fs::path& a, const fs::path& b) {
+    return canonical(a) == canonical(b);
+  };
+  // The source folder first: when the checkout moved, that is the path a user recognizes.
+  const std::pair<std::string_view, fs::path> expected[] = {
+      {"CMAKE_HOME_DIRECTORY:INTERNAL=", root}, {"CMAKE_CACHEFILE_DIR:INTERNAL=", dir}};
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(cache, line);) lines.push_back(line);
+  for (const auto& [key, here] : expected) {
+    for (const auto& line : lines) {
+      if (line.rfind(key, 0) != 0) continue;
+      const fs::path cached = line.substr(key.size());
+      if (!same(cached, here)) return "configured for " + cached.string();
+    }
+  }
+  return std::nullopt;
+}
 
 int ensure_configured(const fs::path& root, const std::string& preset) {
   const fs::path dir = build_dir(root, preset);
   std::error_code ec;
+  if (const auto reason = stale_cache_reason(dir, root)) {
+    print_warning(fs::relative(dir, root, ec).string() + " was " + *reason +
+                  " (this checkout was copied or moved): removing its CMake cache and configuring "
+                  "it again (everything is rebuilt)");
+    fs::remove(dir / "CMakeCache.txt", ec);
+    fs::remove_all(dir / "CMakeFiles", ec);
+  }
   if (fs::exists(dir / "CMakeCache.txt", ec) && fs::exists(dir / "build.ninja", ec)) return 0;
   print_step("Configuring " + fs::relative(dir, root, ec).string() + " (preset " + preset + ")");
   return run({"cmake", "--preset", preset}, {.cwd = root});

@@ -1,6 +1,7 @@
 // CMake/ctest steps shared by commands (configure, build, target lookup).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -8,9 +9,17 @@
 
 namespace tito {
 
-// Runs `cmake --preset <preset>` unless build/<preset> is already configured.
+// Runs `cmake --preset <preset>` unless build/<preset> is already configured — for this checkout:
+// a build folder carried along when the repository was copied or moved keeps the old paths in
+// its CMakeCache.txt (CMake then refuses it, and Ninja would check the OLD sources and call the
+// old programs up to date), so its cache is removed and the folder configured again.
 // Returns 0 on success, the cmake exit status otherwise.
 int ensure_configured(const fs::path& root, const std::string& preset);
+
+// Why the CMake cache in build folder `dir` belongs to another checkout than `root` ("configured
+// for /old/path"), compared by CMAKE_HOME_DIRECTORY and CMAKE_CACHEFILE_DIR; nullopt when it
+// belongs to this one or there is no cache.
+std::optional<std::string> stale_cache_reason(const fs::path& dir, const fs::path& root);
 
 // Runs `cmake --build --preset <preset> [-j jobs] [--target targets...]`.
 // jobs <= 0 keeps the preset's default (2). Returns the cmake exit status.

@@ -1,0 +1,143 @@
+// Unit tests for tito's course logic that the learner sees: prerequisites, unknown module ids,
+// the not-implemented summary, the functions `module start` lists, a build folder carried along
+// by a copied checkout (tools/tito/src/module_map, course, project).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "course.h"
+#include "module_map.h"
+#include "project.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Strings = std::vector<std::string>;
+
+// A temporary folder, removed at the end of the test.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() /
+           ("tito-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
+
+void write(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+}
+
+// 01 <- 02 <- 03 <- 05 (04 is a side branch of 02), 06 is planned.
+tito::ModuleMap chain_map(const fs::path& root) {
+  write(root / "modules" / "modules.json", R"({"modules": [
+    {"id": "01", "name": "tensor", "status": "available"},
+    {"id": "02", "name": "activations", "prerequisites": ["01"], "status": "available"},
+    {"id": "03", "name": "layers", "prerequisites": ["02"], "status": "available"},
+    {"id": "04", "name": "losses", "prerequisites": ["02"], "status": "available"},
+    {"id": "05", "name": "autograd", "prerequisites": ["03"], "status": "available"},
+    {"id": "06", "name": "optimizers", "prerequisites": ["05"], "status": "planned"}]})");
+  return tito::load_module_map(root);
+}
+
+TEST(Tito, StartNamesEveryMissingPrerequisiteInOrder) {
+  const TempDir dir;
+  const auto map = chain_map(dir.path);
+  EXPECT_EQ(map.missing_prerequisites("05", {}), (Strings{"01", "02", "03"}));
+  EXPECT_EQ(map.missing_prerequisites("05", {"01", "03"}), (Strings{"02"}));
+  EXPECT_EQ(map.missing_prerequisites("05", {"01", "02", "03"}), Strings{});
+  EXPECT_EQ(map.missing_prerequisites("01", {}), Strings{});
+}
+
+TEST(Tito, UnknownModuleOffersOnlyTheAvailableOnes) {
+  const TempDir dir;
+  const auto map = chain_map(dir.path);
+  try {
+    static_cast<void>(map.module("42"));
+    FAIL() << "module 42 was found";
+  } catch (const tito::Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("'42'"), std::string::npos) << what;
+    EXPECT_NE(what.find("01, 02, 03, 04, 05)"), std::string::npos) << what;
+    EXPECT_EQ(what.find("06"), std::string::npos) << what;
+  }
+  try {
+    static_cast<void>(map.available_module("06"));
+    FAIL() << "planned module 06 was offered";
+  } catch (const tito::Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("planned"), std::string::npos) << what;
+    EXPECT_NE(what.find("01, 02, 03, 04, 05"), std::string::npos) << what;
+  }
+  EXPECT_EQ(map.available_module("03").name, "layers");
+}
+
+tito::TestCase failed(const std::string& name, const std::string& module, const std::string& fn) {
+  return {name, tito::Outcome::kFailed,
+          "unknown file: Failure\nC++ exception with description \"not implemented yet — module " +
+              module + ": implement " + fn + " in f.cpp; read c.md\" thrown in the test body.\n"};
+}
+
+TEST(Tito, NotImplementedSummaryPutsTheRealBlockerFirst) {
+  tito::TestRun run;
+  run.ran = true;
+  run.cases = {failed("a", "01 (tensor)", "Tensor::argmax"),
+               failed("b", "01 (tensor)", "compute_numel"),
+               failed("c", "01 (tensor)", "compute_numel"),
+               failed("d", "02 (activations)", "relu"),
+               failed("e", "01 (tensor)", "compute_numel"),
+               failed("f", "01 (tensor)", "Tensor::view"),
+               failed("g", "01 (tensor)", "Tensor::view"),
+               {"h", tito::Outcome::kPassed, ""},
+               {"i", tito::Outcome::kFailed, "x.cpp:3: Failure\nExpected equality\n"}};
+  const auto summary = tito::not_implemented_summary(run);
+  ASSERT_EQ(summary.size(), 4U);
+  // Most failed tests first; equal counts: the earlier module first, then the order seen.
+  EXPECT_EQ(summary[0].what, "implement compute_numel in f.cpp; read c.md");
+  EXPECT_EQ(summary[0].tests, 3);
+  EXPECT_EQ(summary[1].what, "implement Tensor::view in f.cpp; read c.md");
+  EXPECT_EQ(summary[2].what, "implement Tensor::argmax in f.cpp; read c.md");
+  EXPECT_EQ(summary[3].what, "implement relu in f.cpp; read c.md");
+  EXPECT_EQ(summary[3].tests, 1);
+}
+
+TEST(Tito, OverloadedFunctionsAreListedOnce) {
+  EXPECT_EQ(tito::unique_in_order({"Tensor::sum", "Tensor::view", "Tensor::sum", "max"}),
+            (Strings{"Tensor::sum", "Tensor::view", "max"}));
+}
+
+TEST(Tito, BuildFolderOfACopiedCheckoutIsStale) {
+  const TempDir dir;
+  const auto root = dir.path / "copy";
+  const auto build = root / "build" / "release";
+  EXPECT_EQ(tito::stale_cache_reason(build, root), std::nullopt);  // no cache yet
+  const auto cache = [&](const fs::path& source, const fs::path& binary) {
+    write(build / "CMakeCache.txt", "# comment\nCMAKE_CACHEFILE_DIR:INTERNAL=" + binary.string() +
+                                        "\nCMAKE_HOME_DIRECTORY:INTERNAL=" + source.string() +
+                                        "\n");
+  };
+  cache(root, build);
+  EXPECT_EQ(tito::stale_cache_reason(build, root), std::nullopt);
+  cache(root / "build" / "..", build);  // the same folder, spelt differently
+  EXPECT_EQ(tito::stale_cache_reason(build, root), std::nullopt);
+  const auto old = dir.path / "original";
+  cache(old, old / "build" / "release");
+  EXPECT_EQ(tito::stale_cache_reason(build, root), "configured for " + old.string());
+  cache(root, old / "build" / "release");
+  EXPECT_EQ(tito::stale_cache_reason(build, root),
+            "configured for " + (old / "build" / "release").string());
+}
+
+}  // namespace
