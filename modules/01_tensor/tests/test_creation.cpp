@@ -192,6 +192,12 @@ TEST(Factories, NegativeSizesAreRejected) {
 TEST(Factories, HugeShapesOverflowCleanly) {
   const int64_t big = int64_t{1} << 40;
   TT_EXPECT_THROW_WITH((empty({big, big})), ValueError, "int64");
+  // 2^62 elements fit in int64, but their bytes do not: the byte count must not wrap around to
+  // a small allocation that the first write overruns.
+  TT_EXPECT_THROW_WITH(empty({int64_t{1} << 62}), ValueError, "empty", "[4611686018427387904]",
+                       "bytes");
+  TT_EXPECT_THROW_WITH(zeros({int64_t{1} << 61}, kFloat64), ValueError, "empty", "bytes");
+  TT_EXPECT_THROW_WITH((ones({int64_t{1} << 31, int64_t{1} << 31})), ValueError, "bytes");
 }
 
 // ── arange ──────────────────────────────────────────────────────────────────────────────────
@@ -236,6 +242,10 @@ TEST(Arange, Errors) {
   TT_EXPECT_THROW_WITH(arange(5, 0, 1), ValueError, "arange");
   TT_EXPECT_THROW_WITH(arange(0.0, INFINITY, 1.0), ValueError, "arange");
   TT_EXPECT_THROW_WITH(arange(NAN), ValueError, "arange");
+  // A finite range with more elements than int64 can count: said so, not "negative dimension".
+  TT_EXPECT_THROW_WITH(arange(0, 1e300), ValueError, "arange", "1e+300", "elements");
+  TT_EXPECT_THROW_WITH(arange(-1e308, 1e308), ValueError, "arange", "elements");
+  TT_EXPECT_THROW_WITH(arange(0.0, 1.0, 1e-300), ValueError, "arange", "elements");
 }
 
 // ── eye ─────────────────────────────────────────────────────────────────────────────────────

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "support/reference.h"
@@ -212,6 +213,14 @@ TEST(Views, SliceWithStep) {
   EXPECT_EQ(values_as_int(r.slice(0, 1, std::nullopt, 3)), (V{1, 4, 7}));
   EXPECT_EQ(values_as_int(r.slice(0, std::nullopt, -3, 2)), (V{0, 2, 4, 6}));
   EXPECT_EQ(values_as_int(r.slice(0, -100, 100, 4)), (V{0, 4, 8}));
+  // A huge step takes the first element only, as in PyTorch: ceil((end - start) / step) must not
+  // be computed as (end - start + step - 1) / step, which overflows.
+  const int64_t huge = std::numeric_limits<int64_t>::max();
+  const Tensor x = arange(6).reshape({2, 3});
+  EXPECT_EQ(x.slice(1, 0, 3, huge).sizes().vec(), (V{2, 1}));
+  EXPECT_EQ(values_as_int(x.slice(1, 0, 3, huge)), (V{0, 3}));
+  EXPECT_EQ(values_as_int(x.slice(0, 1, std::nullopt, huge)), (V{3, 4, 5}));
+  EXPECT_EQ(x.slice(1, 3, 3, huge).numel(), 0);
   // Slices of slices compose their steps and offsets.
   const Tensor rr = arange(20).slice(0, 1, std::nullopt, 2).slice(0, 1, std::nullopt, 3);
   EXPECT_EQ(rr.strides().vec(), V{6});
@@ -227,6 +236,14 @@ TEST(Views, AsStrided) {
   TT_EXPECT_THROW_WITH((r.as_strided({4, 3}, {3, 1}, 1)), Error, "as_strided", "storage");
   TT_EXPECT_THROW_WITH((r.as_strided({2}, {1, 1})), Error, "as_strided");
   TT_EXPECT_THROW_WITH((r.as_strided({2}, {-1})), Error, "as_strided", "-1");
+  // A stride so large that (size - 1) * stride, or the sum over dims, passes 2^63 - 1: the
+  // wrapped-around value must not slip past the bounds check.
+  const int64_t half = int64_t{1} << 62;
+  TT_EXPECT_THROW_WITH((r.as_strided({3}, {half})), Error, "as_strided", "storage");
+  TT_EXPECT_THROW_WITH((r.as_strided({2, 2}, {half, half})), Error, "as_strided", "storage");
+  TT_EXPECT_THROW_WITH((r.as_strided({2}, {half}, half)), Error, "as_strided", "storage");
+  // No elements: no element is reached, whatever the strides.
+  EXPECT_EQ(r.as_strided({0, 3}, {half, half}).numel(), 0);
 }
 
 TEST(Views, ChainsComposeOffsetsAndStrides) {

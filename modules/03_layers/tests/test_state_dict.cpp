@@ -83,6 +83,26 @@ TEST(StateDict, LoadingItsOwnStateDictIsANoOp) {
   EXPECT_TRUE(model->ptr<nn::LinearImpl>(2)->weight.equal(before));
 }
 
+// An entry may share memory with another parameter of the model: here the source for 1.weight
+// is a transposed view of 0.weight, which the same load overwrites, and the source for
+// 2.weight is a view of 2.weight itself. Every source is read as it was before the load began
+// (no entry sees another's new values), and nothing fails half-way.
+TEST(StateDict, SourcesThatAliasTheModelAreReadBeforeAnythingIsWritten) {
+  auto model = nn::Sequential(nn::Linear(3, 3), nn::Linear(3, 3), nn::Linear(3, 3));
+  const Tensor w0 = model->ptr<nn::LinearImpl>(0)->weight;
+  const Tensor w1 = model->ptr<nn::LinearImpl>(1)->weight;
+  const Tensor w2 = model->ptr<nn::LinearImpl>(2)->weight;
+  const Tensor old0 = w0.clone(), old2 = w2.clone();
+  auto sd = model->state_dict();
+  sd["0.weight"] = full({3, 3}, 7.0);
+  sd["1.weight"] = w0.detach().t();
+  sd["2.weight"] = w2.detach().t();
+  model->load_state_dict(sd);
+  EXPECT_TRUE(w0.equal(full({3, 3}, 7.0)));
+  EXPECT_TRUE(w1.equal(old0.t()));
+  EXPECT_TRUE(w2.equal(old2.t()));
+}
+
 TEST(StateDict, DtypeIsConvertedToTheModels) {
   auto model = seq_model();
   OrderedDict<std::string, Tensor> sd;

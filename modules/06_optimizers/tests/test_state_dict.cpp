@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+#include <memory>
+#include <string>
 
 #include "optim_test_util.h"
 
@@ -220,6 +223,67 @@ TEST(OptimizerStateDict, AFailedLoadChangesNothing) {
   EXPECT_DOUBLE_EQ(after["param_groups.0.lr"].item<double>(), 0.1);
   EXPECT_TRUE(
       tensors_match(after["state.0.momentum_buffer"], before["state.0.momentum_buffer"], 0.0, 0.0));
+}
+
+// A state dict may come from a file (a checkpoint), so every field is checked before it is
+// used. A step of +inf used to be accepted: its conversion to int64 is undefined behaviour and
+// the next Adam step turned every weight into NaN. So were NaN, negative and fractional steps,
+// and buffers holding inf, NaN, integers or (for averages of squares) negative values.
+TEST(OptimizerStateDict, RejectsHostileValuesInEveryField) {
+  const std::vector<Tensor> ps = make_params();
+  std::vector<std::unique_ptr<Optimizer>> optimizers;
+  optimizers.push_back(std::make_unique<SGD>(ps, SGDOptions(0.1).momentum(0.9)));
+  optimizers.push_back(std::make_unique<Adam>(ps, AdamOptions(0.01).amsgrad(true)));
+  optimizers.push_back(std::make_unique<AdamW>(ps));
+  optimizers.push_back(
+      std::make_unique<RMSprop>(ps, RMSpropOptions(0.01).centered(true).momentum(0.5)));
+  for (const auto& opt : optimizers) {
+    SCOPED_TRACE(opt->name());
+    set_grads(ps, 0);
+    opt->step();
+    const auto good = opt->state_dict();
+    auto with = [&](const std::string& key, const Tensor& value) {
+      auto sd = good;
+      sd[key] = value;
+      return sd;
+    };
+    const double inf = std::numeric_limits<double>::infinity();
+    for (const double step : {inf, -inf, std::nan(""), -1.0, 2.5, 1e300}) {
+      TT_EXPECT_THROW_WITH(opt->load_state_dict(with("state.0.step", full({}, step, kFloat64))),
+                           Error, "state.0.step");
+    }
+    TT_EXPECT_THROW_WITH(opt->load_state_dict(with("state.0.step", full({}, int64_t{-3}))), Error,
+                         "state.0.step", "-3");
+    TT_EXPECT_THROW_WITH(opt->load_state_dict(with("state.0.step", full({}, 1, kBool))), TypeError,
+                         "state.0.step", "bool");
+    TT_EXPECT_THROW_WITH(opt->load_state_dict(with("optimizer." + std::string(opt->name()),
+                                                   full({}, inf, kFloat64))),
+                         Error, "optimizer.", "finite");
+    TT_EXPECT_THROW_WITH(opt->load_state_dict(with("param_groups.0.lr", full({}, inf, kFloat64))),
+                         Error, "param_groups.0.lr", "finite");
+    int64_t buffers = 0;
+    for (const auto& [key, value] : good) {
+      if (key.rfind("state.1.", 0) != 0 || key == "state.1.step") continue;
+      ++buffers;
+      SCOPED_TRACE(key);
+      for (const double bad : {inf, std::nan("")}) {
+        Tensor t = value.clone();
+        t[2].fill_(bad);
+        TT_EXPECT_THROW_WITH(opt->load_state_dict(with(key, t)), Error, key, "non-finite");
+      }
+      TT_EXPECT_THROW_WITH(opt->load_state_dict(with(key, value.to(kInt64))), TypeError, key,
+                           "floating point");
+      const bool squares = key.find("_sq") != std::string::npos || key == "state.1.square_avg";
+      if (squares) {
+        TT_EXPECT_THROW_WITH(opt->load_state_dict(with(key, full_like(value, -1.0))), Error, key,
+                             "negative");
+      }
+    }
+    EXPECT_GT(buffers, 0);
+    // A step stored as a whole floating-point number, as PyTorch stores it, is fine.
+    opt->load_state_dict(with("state.0.step", full({}, 3.0, kFloat32)));
+    EXPECT_EQ(opt->state_dict()["state.0.step"].item<int64_t>(), 3);
+  }
 }
 
 TEST(SchedulerStateDict, KeysAndExactResume) {

@@ -1,6 +1,10 @@
 // IDX reading: valid files (plain and gzip) and every kind of broken file, with message checks.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <fstream>
+#include <string>
+
 #include "data_test_util.h"
 #include "support/reference.h"
 
@@ -83,6 +87,43 @@ TEST(ReadIdx, TruncatedData) {
   write_gz(dir.file("short.gz"), bytes);  // truncated content inside a valid gzip stream
   TT_EXPECT_THROW_WITH(tt::data::read_idx(dir.file("short.gz")), tt::Error, dir.file("short.gz"),
                        "expected 18 bytes, got 16 bytes");
+}
+
+// The peak resident memory of this process (VmHWM) in bytes, after `f` runs with the peak
+// reset just before it (writing 5 to /proc/self/clear_refs, Linux >= 4.0); -1 where /proc does
+// not allow it. Measures what a call really touched, not what it asked the allocator for.
+template <typename F>
+int64_t peak_rss_growth(F f) {
+  auto status_kib = [](const std::string& field) -> int64_t {
+    std::ifstream in("/proc/self/status");
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind(field + ":", 0) == 0) return std::stoll(line.substr(field.size() + 1));
+    }
+    return -1;
+  };
+  std::ofstream reset("/proc/self/clear_refs");
+  if (!(reset << "5" << std::flush)) return -1;
+  const int64_t before = status_kib("VmRSS");
+  f();
+  const int64_t peak = status_kib("VmHWM");
+  return before < 0 || peak < 0 ? -1 : (peak - before) * 1024;
+}
+
+TEST(ReadIdx, AHeaderPromisingMoreThanTheFileHoldsAllocatesNothingLarge) {
+  // 12 bytes that promise 16384 × 16384 pixels (256 MiB): the reader allocated and zero-filled
+  // all of it before it found the file short (4 GiB and 22 s for a 65536 × 65536 promise).
+  TempDir dir;
+  write_plain(dir.file("liar"), idx_bytes({16384, 16384}, {}));
+  write_gz(dir.file("liar.gz"), idx_bytes({16384, 16384}, {1, 2, 3}));
+  for (const std::string name : {"liar", "liar.gz"}) {
+    SCOPED_TRACE(name);
+    const int64_t grew = peak_rss_growth([&] {
+      TT_EXPECT_THROW_WITH(tt::data::read_idx(dir.file(name)), tt::Error, dir.file(name),
+                           "truncated", "expected 268435468 bytes");
+    });
+    if (grew < 0) GTEST_SKIP() << "/proc/self/clear_refs is not available";
+    EXPECT_LT(grew, int64_t{32} << 20) << "bytes of peak memory for a 12-byte file";
+  }
 }
 
 TEST(ReadIdx, TruncatedHeader) {

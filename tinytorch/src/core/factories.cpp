@@ -24,7 +24,12 @@ void fill_contiguous(const Tensor& t, scalar_t value) {
 Tensor empty(IntArrayRef sizes, const TensorOptions& options) {
   const ScalarType dtype = options.dtype();
   const int64_t numel = compute_numel(sizes);
-  Storage storage(static_cast<size_t>(numel * element_size(dtype)));
+  // numel fits in int64, but numel × bytes-per-element may not: [2^62] float32 is 2^64 bytes.
+  int64_t nbytes = 0;
+  TT_CHECK_VALUE(!mul_overflows(numel, element_size(dtype), &nbytes), "empty: shape ", sizes,
+                 " of ", dtype, " needs ", numel, " × ", element_size(dtype),
+                 " bytes, more than fit in int64 (the largest tensor holds 2^63 - 1 bytes)");
+  Storage storage(static_cast<size_t>(nbytes));
   auto impl = std::make_shared<TensorImpl>(std::move(storage), dtype, sizes.vec(),
                                            contiguous_strides(sizes), 0);
   return finish(Tensor(std::move(impl)), options);
@@ -64,7 +69,12 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step,
   TT_CHECK_VALUE((st > 0 && e >= s) || (st < 0 && e <= s),
                  "arange: upper bound and larger bound inconsistent with step sign (start=", start,
                  ", end=", end, ", step=", step, ")");
-  const auto n = static_cast<int64_t>(std::ceil((e - s) / st));
+  // The element count is computed in double: check it fits in int64 before converting (the
+  // conversion of an out-of-range double is undefined behaviour). 2^63 is exact in double.
+  const double count = std::ceil((e - s) / st);
+  TT_CHECK_VALUE(count < 0x1p63, "arange: the range from ", start, " to ", end, " with step ", step,
+                 " has ", count, " elements, more than a tensor can hold (at most 2^63 - 1)");
+  const auto n = static_cast<int64_t>(count);
   Tensor t = empty({n}, options.dtype(dtype).requires_grad(false));
   dispatch_numeric_types(dtype, "arange", [&]<typename scalar_t>() {
     scalar_t* p = t.data_ptr<scalar_t>();

@@ -180,15 +180,21 @@ Tensor native::as_strided(const Tensor& self, IntArrayRef sizes, IntArrayRef str
   TT_CHECK(sizes.size() == strides.size(), "as_strided: got ", sizes.size(), " sizes but ",
            strides.size(), " strides");
   TT_CHECK(offset >= 0, "as_strided: negative storage offset ", offset);
-  // The largest element the view can reach must lie inside the storage.
-  int64_t last = offset;
   for (size_t i = 0; i < sizes.size(); ++i) {
     TT_CHECK(sizes[i] >= 0, "as_strided: negative size ", sizes[i], " in ", sizes);
     TT_CHECK(strides[i] >= 0, "as_strided: negative stride ", strides[i], " in ", strides);
-    if (sizes[i] == 0) return make_view(self, sizes.vec(), strides.vec(), offset);
-    last += (sizes[i] - 1) * strides[i];
   }
+  if (compute_numel(sizes) == 0) return make_view(self, sizes.vec(), strides.vec(), offset);
+  // The largest element the view can reach, offset + Σ (size - 1) · stride, must lie inside the
+  // storage. Checked arithmetic: a huge stride would wrap the sum around to a small number.
   const auto capacity = static_cast<int64_t>(self.storage().nbytes()) / self.element_size();
+  int64_t last = offset;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    int64_t reach = 0;
+    TT_CHECK(!mul_overflows(sizes[i] - 1, strides[i], &reach) && !add_overflows(last, reach, &last),
+             "as_strided: sizes ", sizes, " and strides ", strides, " with offset ", offset,
+             " reach past element 2^63 - 1, but the storage holds only ", capacity, " elements");
+  }
   TT_CHECK(last < capacity, "as_strided: sizes ", sizes, " and strides ", strides, " with offset ",
            offset, " reach element ", last, " but the storage holds only ", capacity, " elements");
   return make_view(self, sizes.vec(), strides.vec(), offset);
@@ -377,8 +383,13 @@ Tensor native::slice(const Tensor& self, int64_t dim, std::optional<int64_t> sta
   const int64_t e = std::max(s, clamp_bound(end.value_or(size)));
   std::vector<int64_t> sizes = self.sizes().vec(), strides = self.strides().vec();
   const int64_t offset = self.storage_offset() + s * strides[d];
-  sizes[d] = (e - s + step - 1) / step;  // ceil((e - s) / step)
-  strides[d] *= step;
+  // ceil((e - s) / step), written so that a huge step (INT64_MAX) cannot overflow.
+  sizes[d] = e == s ? 0 : (e - s - 1) / step + 1;
+  // The new stride is stride · step. It can only overflow when the slice has at most one
+  // element (with two, step < size and the product stays inside the storage); then the stride
+  // is never stepped along and the old one serves.
+  int64_t stepped = 0;
+  if (!mul_overflows(strides[d], step, &stepped)) strides[d] = stepped;
   return make_view(self, std::move(sizes), std::move(strides), offset);
   // END SOLUTION
 }

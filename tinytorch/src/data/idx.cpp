@@ -3,6 +3,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <filesystem>
@@ -135,11 +136,26 @@ Tensor read_idx(const std::string& path, ScalarType dtype) {
   for (const int64_t s : shape) numel *= s;
 
   // The payload: exactly numel bytes, then nothing.
-  std::vector<unsigned char> bytes(static_cast<size_t>(numel));
-  const int64_t got = in.read(bytes.data(), numel);
-  TT_CHECK(got == numel, "read_idx: '", path, "' is truncated: the header promises shape ",
-           IntArrayRef(shape), " so expected ", header_bytes + numel, " bytes, got ",
-           header_bytes + got, " bytes");
+  //
+  // NOTE: numel comes from the header — four bytes anyone can write. A 12-byte file may promise
+  // 65536 × 65536 elements, so the payload is read in chunks of at most kChunk bytes as it
+  // arrives, and a short file fails at its first missing byte: memory never exceeds what the
+  // file really holds plus one chunk. (For a plain file the length is known up front, but a
+  // gzip stream's is not; one path serves both.) The tensor is allocated only once every
+  // promised byte has been read.
+  constexpr int64_t kChunk = int64_t{1} << 20;  // 1 MiB
+  std::vector<std::vector<unsigned char>> chunks;
+  int64_t got = 0;
+  while (got < numel) {
+    std::vector<unsigned char>& chunk =
+        chunks.emplace_back(static_cast<size_t>(std::min(kChunk, numel - got)));
+    const auto want = static_cast<int64_t>(chunk.size());
+    const int64_t n = in.read(chunk.data(), want);
+    got += n;
+    TT_CHECK(n == want, "read_idx: '", path, "' is truncated: the header promises shape ",
+             IntArrayRef(shape), " so expected ", header_bytes + numel, " bytes, got ",
+             header_bytes + got, " bytes");
+  }
   std::array<unsigned char, 4096> rest{};
   int64_t extra = 0;
   for (int64_t n = in.read(rest.data(), rest.size()); n > 0;
@@ -152,8 +168,11 @@ Tensor read_idx(const std::string& path, ScalarType dtype) {
 
   Tensor out = empty(shape, TensorOptions(dtype));
   dispatch_all_types(dtype, "read_idx", [&]<typename T>() {
-    T* dst = out.data_ptr<T>();  // [numel], contiguous
-    for (size_t i = 0; i < bytes.size(); ++i) dst[i] = static_cast<T>(bytes[i]);
+    T* dst = out.data_ptr<T>();  // [numel], contiguous, filled chunk after chunk
+    for (const std::vector<unsigned char>& chunk : chunks) {
+      dst = std::transform(chunk.begin(), chunk.end(), dst,
+                           [](unsigned char b) { return static_cast<T>(b); });
+    }
   });
   return out;
 }

@@ -6,6 +6,7 @@
 
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -389,10 +390,25 @@ LoadStateDictResult Module::load_state_dict(const OrderedDict<std::string, Tenso
   // same tensors) and with grad mode off (a parameter that requires grad may not be written
   // in place while the graph is being recorded).
   const NoGradGuard no_grad;
+  auto same_memory = [](const Copy& c) {
+    return c.dst.data_ptr() == c.src.data_ptr() && c.dst.dtype() == c.src.dtype() &&
+           c.dst.strides() == c.src.strides();
+  };
+  // NOTE: a source may share memory with a destination written before it is read — the dict
+  // maps "1.weight" to a view of "0.weight", or swaps two parameters. Copying in order would
+  // then read bytes already overwritten (or fail half-way on the overlap, breaking the promise
+  // that nothing is copied when there is an error). Such sources are cloned first, before
+  // anything is written. Loading a module's own state_dict() back aliases each parameter only
+  // with itself: no clone, nothing to copy.
   for (Copy& c : copies) {
-    const bool same_memory = c.dst.data_ptr() == c.src.data_ptr() &&
-                             c.dst.dtype() == c.src.dtype() && c.dst.strides() == c.src.strides();
-    if (same_memory) continue;  // loading a module's own state_dict back: nothing to do
+    if (same_memory(c)) continue;
+    const bool aliases_a_destination =
+        std::any_of(copies.begin(), copies.end(),
+                    [&](const Copy& d) { return !same_memory(d) && c.src.is_alias_of(d.dst); });
+    if (aliases_a_destination) c.src = c.src.clone();
+  }
+  for (Copy& c : copies) {
+    if (same_memory(c)) continue;  // loading a module's own state_dict back: nothing to do
     try {
       c.dst.copy_(c.src);
     } catch (const std::exception& e) {

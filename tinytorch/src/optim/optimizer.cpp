@@ -3,7 +3,10 @@
 // rmsprop.cpp.
 #include "tinytorch/optim/optimizer.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <limits>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -192,10 +195,47 @@ std::optional<std::pair<int64_t, std::string>> split_indexed(const std::string& 
   return std::make_pair(index, std::string(ptr + 1, end));
 }
 
+// A state dict may come from a file, so nothing in it is trusted: each number is checked to be
+// one real, finite number before it is used.
 double number_of(const Tensor& t, const std::string& key) {
   TT_CHECK(t.defined() && t.numel() == 1, "load_state_dict: '", key, "' must hold one number, got ",
            t.defined() ? shape_str(t.sizes()) : "undefined");
-  return t.item<double>();
+  TT_CHECK_TYPE(t.dtype() != kBool, "load_state_dict: '", key, "' must be a number, got bool");
+  const double value = t.item<double>();
+  TT_CHECK_VALUE(std::isfinite(value), "load_state_dict: '", key, "' must be finite, got ", value);
+  return value;
+}
+
+// A count (a step number, a format version): an integer >= 0 stored in an integer tensor, or in
+// a floating one as PyTorch stores `step`. Converting a non-integral, infinite or out-of-range
+// double to int64_t is undefined behaviour, so each case is refused first.
+int64_t count_of(const Tensor& t, const std::string& key) {
+  if (t.defined() && t.numel() == 1 && is_integral(t.dtype(), /*include_bool=*/false)) {
+    const auto value = t.item<int64_t>();
+    TT_CHECK_VALUE(value >= 0, "load_state_dict: '", key, "' must be >= 0, got ", value);
+    return value;
+  }
+  const double value = number_of(t, key);
+  TT_CHECK_VALUE(value >= 0 && value == std::floor(value) && value < 0x1p63, "load_state_dict: '",
+                 key, "' must be a whole number >= 0 (a count), got ", value);
+  return static_cast<int64_t>(value);
+}
+
+// True when `ok` holds for every element of a contiguous floating-point tensor.
+template <typename Pred>
+bool all_elements(const Tensor& t, Pred ok) {
+  bool result = true;
+  dispatch_floating_types(t.dtype(), "load_state_dict", [&]<typename T>() {
+    const T* p = t.data_ptr<T>();  // [numel], contiguous
+    result = std::all_of(p, p + t.numel(), [&](T v) { return ok(static_cast<double>(v)); });
+  });
+  return result;
+}
+
+// The buffers that hold running averages of SQUARED gradients: their square root divides the
+// update, so a negative value would turn the parameter into NaN.
+bool holds_squares(std::string_view buffer) {
+  return buffer == "exp_avg_sq" || buffer == "max_exp_avg_sq" || buffer == "square_avg";
 }
 
 }  // namespace
@@ -245,7 +285,7 @@ void Optimizer::load_state_dict(const OrderedDict<std::string, Tensor>& sd) {
   TT_CHECK(types.front() == name(), who, ": the state dict was saved by ", types.front(),
            ", but this optimizer is ", name());
   const std::string type_key = "optimizer." + types.front();
-  const int64_t version = static_cast<int64_t>(number_of(sd.at(type_key), type_key));
+  const int64_t version = count_of(sd.at(type_key), type_key);
   TT_CHECK(version == kFormatVersion, who, ": unsupported state dict format version ", version,
            " (this build reads version ", kFormatVersion, ")");
 
@@ -310,9 +350,10 @@ void Optimizer::load_state_dict(const OrderedDict<std::string, Tensor>& sd) {
     std::unique_ptr<OptimizerParamState>& state = new_state[index];
     if (!state) state = make_state();
     if (field == "step") {
-      const double step = number_of(item.value, key);
-      TT_CHECK(step >= 0, who, ": '", key, "' is negative (", step, ")");
-      state->step = static_cast<int64_t>(step);
+      // +1 at the next update must still fit.
+      state->step = count_of(item.value, key);
+      TT_CHECK_VALUE(state->step < std::numeric_limits<int64_t>::max(), who, ": '", key,
+                     "' is too large (", state->step, ")");
       continue;
     }
     Tensor* buffer = nullptr;
@@ -325,12 +366,24 @@ void Optimizer::load_state_dict(const OrderedDict<std::string, Tensor>& sd) {
              field, "' (its buffers: ", known,
              "; was this state dict saved by another optimizer?)");
     const Tensor& param = p->second;
-    TT_CHECK(item.value.defined() && item.value.sizes() == param.sizes(), who, ": '", key,
-             "' has shape ", item.value.defined() ? shape_str(item.value.sizes()) : "undefined",
-             " but parameter ", index, " has shape ", param.sizes(),
-             " (was the state dict saved for another model?)");
+    const Tensor& value = item.value;
+    TT_CHECK(value.defined() && value.sizes() == param.sizes(), who, ": '", key, "' has shape ",
+             value.defined() ? shape_str(value.sizes()) : "undefined", " but parameter ", index,
+             " has shape ", param.sizes(), " (was the state dict saved for another model?)");
+    // Like PyTorch, a buffer saved in another floating dtype is converted to the parameter's.
+    TT_CHECK_TYPE(value.is_floating_point(), who, ": '", key, "' is ", value.dtype(),
+                  "; optimizer buffers are floating point (parameter ", index, " is ",
+                  param.dtype(), ")");
     *buffer = empty(param.sizes(), param.dtype());  // our own contiguous copy, in p's dtype
-    buffer->copy_(item.value);
+    buffer->copy_(value);
+    // Checked after the conversion: a float64 value too large for a float32 parameter is inf.
+    TT_CHECK_VALUE(all_elements(*buffer, [](double v) { return std::isfinite(v); }), who, ": '",
+                   key,
+                   "' holds a non-finite value (inf or NaN); the next step would make parameter ",
+                   index, " NaN");
+    TT_CHECK_VALUE(!holds_squares(field) || all_elements(*buffer, [](double v) { return v >= 0; }),
+                   who, ": '", key,
+                   "' holds a negative value, but it is an average of squares (>= 0)");
   }
   for (const auto& [index, state] : new_state) {
     TT_CHECK(sd.contains("state." + std::to_string(index) + ".step"), who,

@@ -3,38 +3,19 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <system_error>
 
-#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include "tinytorch/core/exception.h"
+#include "tinytorch/serialize/archive.h"
 
 namespace tinytorch::train {
 
 void write_file_atomically(const std::string& path, std::string_view contents) {
-  // Same directory as the target, so rename() never crosses file systems (and is atomic).
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    TT_CHECK(out.good(), "write_file_atomically: cannot open '", tmp,
-             "' for writing (does the directory exist?)");
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    out.flush();
-    if (!out.good()) {
-      out.close();
-      std::remove(tmp.c_str());
-      TT_CHECK(false, "write_file_atomically: writing '", tmp, "' failed (disk full?)");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    TT_CHECK(false, "write_file_atomically: cannot rename '", tmp, "' to '", path, "'");
-  }
+  serialize::write_file_atomically(path, contents);  // one implementation, shared with save()
 }
 
 std::string format_number(double value) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tinytorch/core/int_array_ref.h"
+#include "tinytorch/core/safe_numerics.h"  // mul_overflows, add_overflows: for every size product
 
 namespace tinytorch {
 

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "tinytorch/core/generator.h"
 #include "tinytorch/core/ordered_dict.h"
@@ -34,12 +35,21 @@ struct Archive {
   OrderedDict<std::string, std::string> strings{"String"};
 };
 
-// Writes `archive` to `path` atomically: into a temporary file in the same directory, flushed,
-// then renamed over `path`. Throws tinytorch::Error naming the path on any I/O failure.
+// Writes `archive` to `path` atomically (write_file_atomically). Throws tinytorch::Error naming
+// the path on any I/O failure.
 void save(const Archive& archive, const std::string& path);
-// Reads an archive; throws tinytorch::Error naming the path and what is wrong (not an archive,
-// unsupported version, truncated, checksum mismatch, malformed header).
+// Reads an archive; throws tinytorch::Error naming the path and what is wrong (a directory, not
+// an archive, unsupported version, truncated, checksum mismatch, malformed header, a tensor
+// whose shape, dtype and byte range disagree). Nothing is allocated for a tensor before its
+// recorded byte range has been checked against the file's length.
 Archive load(const std::string& path);
+
+// Writes `contents` to `path` atomically: into `<path>.tmp.<pid>` in the same directory, then
+// renamed over `path`, so a crash mid-save never leaves a half-written file. First removes the
+// temporaries of `path` that killed saves left behind (those whose process is gone, or that
+// have not been touched for a day); a concurrent writer's temporary is kept. Throws
+// tinytorch::Error naming the path and the system's reason (errno's text) on failure.
+void write_file_atomically(const std::string& path, std::string_view contents);
 
 // The state of a random generator as text (for checkpoints: resuming must continue the same
 // random stream), and back.
