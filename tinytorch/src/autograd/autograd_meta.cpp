@@ -23,11 +23,26 @@ const Factory g_factory;
 }  // namespace
 
 void AutogradMeta::set_requires_grad(bool requires_grad) {
-  TT_CHECK(requires_grad || grad_fn_ == nullptr,
+  TT_CHECK(requires_grad || grad_fn() == nullptr,
            "you can only change requires_grad flags of leaf variables. If you want to use a "
            "computed variable in a subgraph that doesn't require differentiation use "
            "var_no_grad = var.detach().");
   requires_grad_ = requires_grad;
+}
+
+const std::shared_ptr<Node>& AutogradMeta::grad_fn() const {
+  if (!is_view_ || created_in_no_grad_) return grad_fn_;
+  const uint32_t current = base_.storage().history_version();
+  if (attr_version_ != current) {
+    // The base (or another view of it) was written in place by a recorded op: this view's
+    // history must now start from the base's new one. Replay the view ops on the base.
+    attr_version_ = current;
+    AutoGradMode enable(true);
+    const Tensor regenerated = view_fn_(base_);
+    const AutogradMeta* meta = get_autograd_meta(regenerated);
+    grad_fn_ = meta != nullptr ? meta->grad_fn_ : nullptr;
+  }
+  return grad_fn_;
 }
 
 AutogradMeta* get_autograd_meta(const Tensor& t) {
@@ -46,7 +61,7 @@ AutogradMeta& materialize_autograd_meta(const Tensor& t) {
 Edge gradient_edge(const Tensor& t) {
   AutogradMeta* meta = get_autograd_meta(t);
   if (meta == nullptr) return {};
-  if (meta->grad_fn_) return {meta->grad_fn_, 0};
+  if (const std::shared_ptr<Node>& fn = meta->grad_fn()) return {fn, 0};
   if (!meta->requires_grad_) return {};
   // A leaf: every use shares one AccumulateGrad, created on first use and owned by the graphs.
   std::shared_ptr<Node> acc = meta->grad_accumulator_.lock();
@@ -104,13 +119,13 @@ Tensor& Tensor::mutable_grad() {
 
 bool Tensor::is_leaf() const {
   const autograd::AutogradMeta* meta = get_autograd_meta(*this);
-  return meta == nullptr || meta->grad_fn_ == nullptr;
+  return meta == nullptr || meta->grad_fn() == nullptr;
 }
 
 const std::shared_ptr<autograd::Node>& Tensor::grad_fn() const {
   static const std::shared_ptr<autograd::Node> none;
   const autograd::AutogradMeta* meta = get_autograd_meta(*this);
-  return meta != nullptr ? meta->grad_fn_ : none;
+  return meta != nullptr ? meta->grad_fn() : none;
 }
 
 void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph) const {
@@ -143,7 +158,7 @@ void Tensor::retain_grad() const {
   autograd::AutogradMeta& meta = autograd::materialize_autograd_meta(*this);
   if (meta.retains_grad_) return;
   meta.retains_grad_ = true;
-  meta.grad_fn_->add_retained_tensor(*this);
+  meta.grad_fn()->add_retained_tensor(*this);
 }
 
 bool Tensor::retains_grad() const {

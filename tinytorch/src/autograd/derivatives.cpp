@@ -387,9 +387,12 @@ variable_list matmul_backward(const Tensor& grad, const Tensor& self, const Tens
   }
   if (needs[1]) {
     if (b.dim() == 2 && a.dim() > 2) {
-      // A batch of inputs times one matrix: fold the batch into the rows, one GEMM.
+      // A batch of inputs times one matrix: fold the batch into the rows, one GEMM. (The row
+      // count is explicit: -1 can't be inferred next to a 0-sized K or N.)
       const int64_t K = a.size(-1), N = b.size(-1);
-      grad_other = a.reshape({-1, K}).t().matmul(g.reshape({-1, N})).reshape(other.sizes());
+      int64_t rows = 1;
+      for (int64_t d = 0; d + 1 < a.dim(); ++d) rows *= a.size(d);
+      grad_other = a.reshape({rows, K}).t().matmul(g.reshape({rows, N})).reshape(other.sizes());
     } else {
       grad_other = sum_to(a.transpose(-1, -2).matmul(g), b.sizes()).reshape(other.sizes());
     }
@@ -466,10 +469,19 @@ Tensor nll_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& t
                          Reduction reduction, int64_t ignore_index) {
   return native::nll_loss_backward(grad, self, target, reduction, ignore_index);
 }
-// out = reduce(−(target·ln(self) + (1 − target)·ln(1 − self)))
-Tensor bce_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
-                    Reduction reduction) {
-  return native::binary_cross_entropy_backward(grad, self, target, reduction);
+// out = reduce(−(target·ln(self) + (1 − target)·ln(1 − self))):
+//   ∂/∂target = ln(1 − self) − ln(self) = −logit(self)   (PyTorch's, without the forward's clamp)
+variable_list bce_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
+                           Reduction reduction, GradMask needs) {
+  Tensor grad_target;
+  if (needs[1]) {
+    grad_target = rsub(self, 1.0).log().sub(self.log()).mul(grad);
+    if (reduction == Reduction::Mean)
+      grad_target = grad_target.div(static_cast<double>(target.numel()));
+  }
+  return {
+      needs[0] ? native::binary_cross_entropy_backward(grad, self, target, reduction) : Tensor(),
+      grad_target};
 }
 // out = reduce(max(self, 0) − self·target + ln(1 + e^−|self|)):  ∂/∂target = −self
 variable_list bce_with_logits_backward(const Tensor& grad, const Tensor& self, const Tensor& target,

@@ -1,6 +1,7 @@
 // Node bookkeeping and the leaf sink, AccumulateGrad.
 #include "tinytorch/autograd/node.h"
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
 
@@ -63,6 +64,46 @@ variable_list AccumulateGrad::apply(variable_list&& grads) {
   if (!leaf.defined() || !grads[0].defined()) return {};
   accumulate_grad(leaf.mutable_grad(), std::move(grads[0]));
   return {};
+  // END SOLUTION
+}
+
+CopySlices::CopySlices(const Tensor& base, ViewFn view_fn, std::shared_ptr<Node> fn)
+    : base_sizes_(base.sizes().vec()),
+      base_strides_(base.strides().vec()),
+      base_offset_(base.storage_offset()),
+      view_fn_(std::move(view_fn)),
+      fn_(std::move(fn)) {
+  // Edge 0: the base's history before the write. Then fn's inputs after its first (the view).
+  std::vector<Edge> edges{gradient_edge(base)};
+  std::vector<InputMetadata> metadata{{base.sizes().vec(), base.dtype()}};
+  for (size_t i = 1; i < fn_->num_inputs(); ++i) {
+    edges.push_back(fn_->next_edge(i));
+    metadata.push_back(fn_->input_metadata(i));
+  }
+  set_next_edges(std::move(edges), std::move(metadata));
+}
+
+variable_list CopySlices::apply(variable_list&& grads) {
+  // BEGIN SOLUTION
+  // result: a fresh buffer with the base's strides and offset — view_fn_ may replay an
+  // as_strided with absolute offsets — holding the incoming gradient (the base's shape).
+  int64_t last = base_offset_;  // the last storage element the base's layout reaches
+  for (size_t d = 0; d < base_sizes_.size(); ++d) last += (base_sizes_[d] - 1) * base_strides_[d];
+  // (A base with no elements reaches none: max() keeps the buffer's length valid.)
+  Tensor result = empty({std::max(last + 1, base_offset_)}, grads[0].dtype())
+                      .as_strided(base_sizes_, base_strides_, base_offset_);
+  result.copy_(grads[0]);
+  Tensor grad_slice = view_fn_(result);  // the written region, as the view saw it
+  variable_list res = fn_->apply({grad_slice.clone()});
+  // fn's gradient for the view's old values replaces the slice (a copy_ or fill_ gives none:
+  // those values were overwritten, so they receive zero).
+  if (res[0].defined()) {
+    grad_slice.copy_(res[0]);
+  } else {
+    grad_slice.zero_();
+  }
+  res[0] = std::move(result);
+  return res;
   // END SOLUTION
 }
 

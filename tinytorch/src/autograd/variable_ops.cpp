@@ -60,16 +60,6 @@ GradMask needs2(const Node& n) {
   return {n.needs_input_grad(0), n.needs_input_grad(1)};
 }
 
-// Refuses a view whose storage was modified in place after the view was recorded.
-void check_view_is_current(const Tensor& t) {
-  const AutogradMeta* meta = autograd::get_autograd_meta(t);
-  if (meta == nullptr || !meta->is_view_) return;
-  TT_CHECK(t.storage().history_version() == meta->view_version_,
-           "a view of a tensor that requires grad was used after its base (or another view of "
-           "it) was modified in place; its recorded history is stale. Take the view again after "
-           "the in-place operation.");
-}
-
 // One op's recording: decides whether to record, runs the native with grad mode off, attaches
 // the node to the output.
 class Recorder {
@@ -78,10 +68,7 @@ class Recorder {
     if (!GradMode::is_enabled()) return;
     for (const Tensor* t : inputs) active_ = active_ || (t->defined() && t->requires_grad());
     if (!active_) return;
-    for (const Tensor* t : inputs) {
-      if (t->defined()) check_view_is_current(*t);
-      inputs_.push_back(*t);
-    }
+    for (const Tensor* t : inputs) inputs_.push_back(*t);
   }
   explicit operator bool() const { return active_; }
 
@@ -109,22 +96,16 @@ class Recorder {
 
   // Attaches the node to a fresh output. A native that returned one of its inputs (to() with the
   // same dtype, contiguous() of a contiguous tensor) gets a new alias, so the input's own
-  // history is never overwritten.
-  Tensor finish(Tensor out, std::initializer_list<Tensor> saved, Formula formula,
-                bool is_view = false) const {
-    for (const Tensor& t : inputs_) {
-      if (out.is_same(t)) out = out.detach();
-    }
-    AutogradMeta& meta = autograd::materialize_autograd_meta(out);
-    meta.grad_fn_ = make_node(saved, std::move(formula));
-    if (is_view) {
-      meta.is_view_ = true;
-      meta.view_version_ = out.storage().history_version();
-    }
+  // history is never overwritten; so does one that returned a view of an internal buffer (its
+  // view metadata would describe that buffer). Only floating-point results are differentiable
+  // (PyTorch): x.to(kInt64), x.sum(kInt64) or x.gt(0) start no history.
+  Tensor finish(Tensor out, std::initializer_list<Tensor> saved, Formula formula) const {
+    if (!out.is_floating_point()) return out;
+    bool fresh = autograd::get_autograd_meta(out) == nullptr;
+    for (const Tensor& t : inputs_) fresh = fresh && !out.is_same(t);
+    if (!fresh) out = out.detach();
+    autograd::materialize_autograd_meta(out).grad_fn_ = make_node(saved, std::move(formula));
     return out;
-  }
-  Tensor finish_view(Tensor out, Formula formula) const {
-    return finish(std::move(out), {}, std::move(formula), true);
   }
 
  private:
@@ -133,34 +114,98 @@ class Recorder {
   std::vector<Tensor> inputs_;
 };
 
+// ── views ─────────────────────────────────────────────────────────────────────────────────────
+// A view op returns a tensor that shares its input's storage. Besides the backward node (when
+// the input requires grad), a view of a floating-point tensor records what a later in-place
+// write through it needs: its root base and how to make it again from the base (view_fn). A
+// view of a view composes the two replays, so base_ is always a tensor that is not a view.
+using NativeView = std::function<Tensor(const Tensor&)>;
+
+Tensor view_op(const Tensor& self, const char* name, const NativeView& forward,
+               const Formula& formula);
+
+void set_view_meta(const Tensor& self, Tensor& out, const char* name, const NativeView& forward,
+                   const Formula& formula) {
+  AutogradMeta& meta = autograd::materialize_autograd_meta(out);
+  const AutogradMeta* parent = autograd::get_autograd_meta(self);
+  meta.is_view_ = true;
+  meta.base_ = parent != nullptr && parent->is_view_ ? parent->base_ : self;
+  if (!GradMode::is_enabled() || (parent != nullptr && parent->created_in_no_grad_)) {
+    meta.created_in_no_grad_ = true;  // no view_fn: writes with grad mode on are refused
+    return;
+  }
+  autograd::ViewFn replay = [name, forward, formula](const Tensor& base) {
+    return view_op(base, name, forward, formula);
+  };
+  if (parent != nullptr && parent->is_view_) {
+    meta.view_fn_ = [outer = parent->view_fn_, inner = std::move(replay)](const Tensor& base) {
+      return inner(outer(base));
+    };
+  } else {
+    meta.view_fn_ = std::move(replay);
+  }
+  meta.attr_version_ = meta.base_.storage().history_version();
+}
+
+// Every view op: the native view, recorded when the input requires grad, then its view meta.
+// (reshape is a view only when it did not have to copy.)
+Tensor view_op(const Tensor& self, const char* name, const NativeView& forward,
+               const Formula& formula) {
+  Recorder r(name, {&self});
+  Tensor out = r ? r.run([&] { return forward(self); }) : forward(self);
+  if (r) out = r.finish(out, {}, formula);
+  if (!self.is_floating_point() || !out.is_alias_of(self)) return out;
+  if (out.is_same(self)) out = out.detach();  // never give the input a view meta of itself
+  set_view_meta(self, out, name, forward, formula);
+  return out;
+}
+
 // ── in-place ops ──────────────────────────────────────────────────────────────────────────────
-// PyTorch's rules: a leaf that requires grad may not be modified in place while grad mode is on
-// (its .grad would no longer describe the value used), and in-place writes through views need
-// the base's history rewritten (CopySlices), which tinytorch does not do — so it refuses.
+// PyTorch's rules: a leaf that requires grad (or a view of one) may not be modified in place
+// while grad mode is on (its .grad would no longer describe the value used); a write through a
+// view rewrites the base's history (CopySlices, in rebase_history below); a view made with grad
+// mode off may not be written with grad mode on.
 void check_inplace(const Tensor& self, std::string_view op) {
   // BEGIN SOLUTION
   const AutogradMeta* meta = autograd::get_autograd_meta(self);
   TT_CHECK(!(self.is_leaf() && self.requires_grad()), op,
            ": a leaf Variable that requires grad is being used in an in-place operation. (Wrap "
            "the update in a tinytorch::NoGradGuard, as optimizers do.)");
-  TT_CHECK_WITH(NotImplementedError, meta == nullptr || !meta->is_view_, op,
-                ": in-place operations on a view of a tensor that requires grad are not "
-                "supported by tinytorch's autograd; compute the result out of place instead");
-  TT_CHECK_WITH(NotImplementedError, self.requires_grad() || self.storage().use_count() == 1, op,
-                ": this in-place operation would make a tensor that shares its storage with "
-                "another (a view or an alias) require grad; tinytorch cannot update the other "
-                "tensor's history — compute the result out of place instead");
+  if (meta == nullptr || !meta->is_view_) return;
+  TT_CHECK(!meta->created_in_no_grad_, op,
+           ": a view was created in no_grad mode and is being modified inplace with grad mode "
+           "enabled. Take the view and do the in-place operation both inside the NoGradGuard "
+           "(not recorded) or both outside it (recorded).");
+  TT_CHECK(!(meta->base_.is_leaf() && meta->base_.requires_grad()), op,
+           ": a view of a leaf Variable that requires grad is being used in an in-place "
+           "operation. (Wrap the update in a tinytorch::NoGradGuard, as optimizers do.)");
   // END SOLUTION
 }
 
+// Whether an in-place op records: grad mode on, something requires grad — self, the other
+// operand, or the base of a view made with grad mode off (check_inplace then refuses it) — and
+// self can hold a gradient at all (an integer tensor written with values that require grad
+// cannot).
 bool records_inplace(const Tensor& self, const Tensor* other) {
-  return GradMode::is_enabled() &&
-         (self.requires_grad() || (other != nullptr && other->requires_grad()));
+  if (!GradMode::is_enabled() || !self.is_floating_point()) return false;
+  const AutogradMeta* meta = autograd::get_autograd_meta(self);
+  const bool no_grad_view_of_grad =
+      meta != nullptr && meta->created_in_no_grad_ && meta->base_.requires_grad();
+  return self.requires_grad() || no_grad_view_of_grad ||
+         (other != nullptr && other->requires_grad());
 }
 
-// Gives `self` a new history: `node` (whose inputs were collected before the write).
+// Gives `self` a new history: `node` (whose inputs were collected before the write). Written
+// through a view, it is the base whose history changes — to CopySlices(node) — and the view's
+// grad_fn is regenerated from the base's on next use (the history version says it is stale).
 void rebase_history(Tensor& self, std::shared_ptr<Node> node) {
   AutogradMeta& meta = autograd::materialize_autograd_meta(self);
+  if (meta.is_view_) {
+    Tensor base = meta.base_;
+    rebase_history(base,
+                   std::make_shared<autograd::CopySlices>(base, meta.view_fn_, std::move(node)));
+    return;
+  }
   if (meta.retains_grad_) {  // retain_grad() follows the tensor to its new history
     if (meta.grad_fn_) meta.grad_fn_->remove_retained_tensor(self);
     node->add_retained_tensor(self);
@@ -169,11 +214,23 @@ void rebase_history(Tensor& self, std::shared_ptr<Node> node) {
   self.storage().bump_history_version();
 }
 
-// self ← result, for an in-place op that records: result was computed out of place (and
-// recorded) from a CLONE of self — a formula that saved self must keep the old values, which
-// the write below overwrites — then copy_ writes it into self's storage and makes
-// CopyBackwards self's history.
-Tensor& assign_recorded(Tensor& self, std::string_view op, const Tensor& result) {
+// The one path of every in-place op, self ← f(self[, other]):
+//  * recorded: f runs out of place on a CLONE of self — a formula that saves its input (log,
+//    abs, mul, ...) must keep the old values, which the write overwrites — then copy_ writes the
+//    result and makes CopyBackwards self's history (CopySlices the base's, through a view);
+//  * not recorded: `write` runs the native in-place kernel, or, for ops that have none, the
+//    out-of-place result is copied in.
+Tensor& inplace(Tensor& self, std::string_view op, const Tensor* other,
+                const std::function<Tensor(const Tensor&)>& out_of_place,
+                const std::function<void()>& write = {}) {
+  const bool record = records_inplace(self, other);
+  if (!record && write) {
+    write();
+    self.storage().bump_version();
+    return self;
+  }
+  if (record) check_inplace(self, op);
+  const Tensor result = out_of_place(record ? self.clone() : self);
   TT_CHECK_TYPE(self.is_floating_point() || !result.is_floating_point(), op, ": result type ",
                 result.dtype(), " can't be cast to the desired output type ", self.dtype());
   return self.copy_(result);
@@ -185,99 +242,94 @@ Tensor& assign_recorded(Tensor& self, std::string_view op, const Tensor& result)
 
 Tensor Tensor::as_strided(IntArrayRef sizes, IntArrayRef strides,
                           std::optional<int64_t> storage_offset) const {
-  Recorder r("AsStridedBackward0", {this});
-  if (!r) return native::as_strided(*this, sizes, strides, storage_offset);
-  Tensor out = r.run([&] { return native::as_strided(*this, sizes, strides, storage_offset); });
-  return r.finish_view(
-      out, [in_sizes = this->sizes().vec(), in_strides = this->strides().vec(),
-            in_offset = this->storage_offset(), sz = out.sizes().vec(), st = out.strides().vec(),
-            off = out.storage_offset()](const Tensor& g, const variable_list&, const Node&) {
+  // NOTE: the replay keeps the absolute storage offset, so CopySlices lays its gradient buffer
+  // out exactly like the base.
+  const int64_t offset = storage_offset.value_or(this->storage_offset());
+  return view_op(
+      *this, "AsStridedBackward0",
+      [sz = sizes.vec(), st = strides.vec(), offset](const Tensor& t) {
+        return native::as_strided(t, sz, st, offset);
+      },
+      [in_sizes = this->sizes().vec(), in_strides = this->strides().vec(),
+       in_offset = this->storage_offset(), sz = sizes.vec(), st = strides.vec(),
+       offset](const Tensor& g, const variable_list&, const Node&) {
         return variable_list{
-            autograd::as_strided_backward(g, in_sizes, in_strides, in_offset, sz, st, off)};
+            autograd::as_strided_backward(g, in_sizes, in_strides, in_offset, sz, st, offset)};
       });
 }
 
+namespace {
+// The formula of every view that only changes the shape (view, reshape, squeeze, flatten).
+Formula reshape_formula(IntArrayRef self_sizes) {
+  return [in = self_sizes.vec()](const Tensor& g, const variable_list&, const Node&) {
+    return variable_list{autograd::reshape_backward(g, in)};
+  };
+}
+}  // namespace
+
 Tensor Tensor::view(IntArrayRef shape) const {
-  Recorder r("ViewBackward0", {this});
-  if (!r) return native::view(*this, shape);
-  return r.finish_view(r.run([&] { return native::view(*this, shape); }),
-                       [in = sizes().vec()](const Tensor& g, const variable_list&, const Node&) {
-                         return variable_list{autograd::reshape_backward(g, in)};
-                       });
+  return view_op(
+      *this, "ViewBackward0", [s = shape.vec()](const Tensor& t) { return native::view(t, s); },
+      reshape_formula(sizes()));
 }
 
 Tensor Tensor::reshape(IntArrayRef shape) const {
-  Recorder r("ReshapeAliasBackward0", {this});
-  if (!r) return native::reshape(*this, shape);
-  Tensor out = r.run([&] { return native::reshape(*this, shape); });
-  return r.finish(
-      out, {},
-      [in = sizes().vec()](const Tensor& g, const variable_list&, const Node&) {
-        return variable_list{autograd::reshape_backward(g, in)};
-      },
-      out.is_alias_of(*this));
+  return view_op(
+      *this, "ReshapeAliasBackward0",
+      [s = shape.vec()](const Tensor& t) { return native::reshape(t, s); },
+      reshape_formula(sizes()));
 }
 
 Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
-  Recorder r("TransposeBackward0", {this});
-  if (!r) return native::transpose(*this, dim0, dim1);
-  return r.finish_view(r.run([&] { return native::transpose(*this, dim0, dim1); }),
-                       [dim0, dim1](const Tensor& g, const variable_list&, const Node&) {
-                         return variable_list{autograd::transpose_backward(g, dim0, dim1)};
-                       });
+  return view_op(
+      *this, "TransposeBackward0",
+      [dim0, dim1](const Tensor& t) { return native::transpose(t, dim0, dim1); },
+      [dim0, dim1](const Tensor& g, const variable_list&, const Node&) {
+        return variable_list{autograd::transpose_backward(g, dim0, dim1)};
+      });
 }
 
 Tensor Tensor::permute(IntArrayRef dims) const {
-  Recorder r("PermuteBackward0", {this});
-  if (!r) return native::permute(*this, dims);
-  return r.finish_view(r.run([&] { return native::permute(*this, dims); }),
-                       [d = dims.vec()](const Tensor& g, const variable_list&, const Node&) {
-                         return variable_list{autograd::permute_backward(g, d)};
-                       });
+  return view_op(
+      *this, "PermuteBackward0",
+      [d = dims.vec()](const Tensor& t) { return native::permute(t, d); },
+      [d = dims.vec()](const Tensor& g, const variable_list&, const Node&) {
+        return variable_list{autograd::permute_backward(g, d)};
+      });
 }
 
 Tensor Tensor::squeeze() const {
-  Recorder r("SqueezeBackward0", {this});
-  if (!r) return native::squeeze(*this);
-  return r.finish_view(r.run([&] { return native::squeeze(*this); }),
-                       [in = sizes().vec()](const Tensor& g, const variable_list&, const Node&) {
-                         return variable_list{autograd::reshape_backward(g, in)};
-                       });
+  return view_op(
+      *this, "SqueezeBackward0", [](const Tensor& t) { return native::squeeze(t); },
+      reshape_formula(sizes()));
 }
 
 Tensor Tensor::squeeze(int64_t dim) const {
-  Recorder r("SqueezeBackward1", {this});
-  if (!r) return native::squeeze(*this, dim);
-  return r.finish_view(r.run([&] { return native::squeeze(*this, dim); }),
-                       [in = sizes().vec()](const Tensor& g, const variable_list&, const Node&) {
-                         return variable_list{autograd::reshape_backward(g, in)};
-                       });
+  return view_op(
+      *this, "SqueezeBackward1", [dim](const Tensor& t) { return native::squeeze(t, dim); },
+      reshape_formula(sizes()));
 }
 
 Tensor Tensor::unsqueeze(int64_t dim) const {
-  Recorder r("UnsqueezeBackward0", {this});
-  if (!r) return native::unsqueeze(*this, dim);
-  return r.finish_view(r.run([&] { return native::unsqueeze(*this, dim); }),
-                       [dim](const Tensor& g, const variable_list&, const Node&) {
-                         return variable_list{autograd::unsqueeze_backward(g, dim)};
-                       });
+  return view_op(
+      *this, "UnsqueezeBackward0", [dim](const Tensor& t) { return native::unsqueeze(t, dim); },
+      [dim](const Tensor& g, const variable_list&, const Node&) {
+        return variable_list{autograd::unsqueeze_backward(g, dim)};
+      });
 }
 
 Tensor Tensor::expand(IntArrayRef sizes) const {
-  Recorder r("ExpandBackward0", {this});
-  if (!r) return native::expand(*this, sizes);
-  return r.finish_view(
-      r.run([&] { return native::expand(*this, sizes); }),
+  return view_op(
+      *this, "ExpandBackward0", [s = sizes.vec()](const Tensor& t) { return native::expand(t, s); },
       [in = this->sizes().vec()](const Tensor& g, const variable_list&, const Node&) {
         return variable_list{autograd::expand_backward(g, in)};
       });
 }
 
 Tensor Tensor::select(int64_t dim, int64_t index) const {
-  Recorder r("SelectBackward0", {this});
-  if (!r) return native::select(*this, dim, index);
-  return r.finish_view(
-      r.run([&] { return native::select(*this, dim, index); }),
+  return view_op(
+      *this, "SelectBackward0",
+      [dim, index](const Tensor& t) { return native::select(t, dim, index); },
       [in = sizes().vec(), dim, index](const Tensor& g, const variable_list&, const Node&) {
         return variable_list{autograd::select_backward(g, in, dim, index)};
       });
@@ -285,10 +337,9 @@ Tensor Tensor::select(int64_t dim, int64_t index) const {
 
 Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end,
                      int64_t step) const {
-  Recorder r("SliceBackward0", {this});
-  if (!r) return native::slice(*this, dim, start, end, step);
-  return r.finish_view(
-      r.run([&] { return native::slice(*this, dim, start, end, step); }),
+  return view_op(
+      *this, "SliceBackward0",
+      [dim, start, end, step](const Tensor& t) { return native::slice(t, dim, start, end, step); },
       [in = sizes().vec(), dim, start, end, step](const Tensor& g, const variable_list&,
                                                   const Node&) {
         return variable_list{autograd::slice_backward(g, in, dim, start, end, step)};
@@ -448,40 +499,52 @@ Tensor Tensor::clone() const {
 }
 
 // ══ in-place ══════════════════════════════════════════════════════════════════════════════════
-// Without recording: the native writes in place and the storage's version goes up. With
-// recording: out of place, then copy_ (below) writes the result and rebases the history.
+// Every one takes the path of inplace() above: recorded, out of place on a clone of self and
+// written back by copy_ (below), which rebases the history; otherwise the native in place.
 
 Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) {
-  if (records_inplace(*this, &other))
-    return assign_recorded(*this, "add_", clone().add(other, alpha));
-  native::add_(*this, other, alpha);
-  storage().bump_version();
-  return *this;
+  return inplace(
+      *this, "add_", &other, [&](const Tensor& t) { return t.add(other, alpha); },
+      [&] { native::add_(*this, other, alpha); });
 }
 Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) {
-  if (records_inplace(*this, &other))
-    return assign_recorded(*this, "sub_", clone().sub(other, alpha));
-  native::sub_(*this, other, alpha);
-  storage().bump_version();
-  return *this;
+  return inplace(
+      *this, "sub_", &other, [&](const Tensor& t) { return t.sub(other, alpha); },
+      [&] { native::sub_(*this, other, alpha); });
 }
 Tensor& Tensor::mul_(const Tensor& other) {
-  if (records_inplace(*this, &other)) return assign_recorded(*this, "mul_", clone().mul(other));
-  native::mul_(*this, other);
-  storage().bump_version();
-  return *this;
+  return inplace(
+      *this, "mul_", &other, [&](const Tensor& t) { return t.mul(other); },
+      [&] { native::mul_(*this, other); });
 }
 Tensor& Tensor::div_(const Tensor& other) {
-  if (records_inplace(*this, &other)) return assign_recorded(*this, "div_", clone().div(other));
-  native::div_(*this, other);
-  storage().bump_version();
-  return *this;
+  return inplace(
+      *this, "div_", &other, [&](const Tensor& t) { return t.div(other); },
+      [&] { native::div_(*this, other); });
 }
 Tensor& Tensor::pow_(const Scalar& exponent) {
-  if (records_inplace(*this, nullptr)) return assign_recorded(*this, "pow_", clone().pow(exponent));
-  native::pow_(*this, exponent);
-  storage().bump_version();
-  return *this;
+  return inplace(
+      *this, "pow_", nullptr, [&](const Tensor& t) { return t.pow(exponent); },
+      [&] { native::pow_(*this, exponent); });
+}
+// The unary ones have no in-place kernel: their result is computed, then copied in.
+Tensor& Tensor::neg_() {
+  return inplace(*this, "neg_", nullptr, [](const Tensor& t) { return t.neg(); });
+}
+Tensor& Tensor::exp_() {
+  return inplace(*this, "exp_", nullptr, [](const Tensor& t) { return t.exp(); });
+}
+Tensor& Tensor::log_() {
+  return inplace(*this, "log_", nullptr, [](const Tensor& t) { return t.log(); });
+}
+Tensor& Tensor::sqrt_() {
+  return inplace(*this, "sqrt_", nullptr, [](const Tensor& t) { return t.sqrt(); });
+}
+Tensor& Tensor::abs_() {
+  return inplace(*this, "abs_", nullptr, [](const Tensor& t) { return t.abs(); });
+}
+Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
+  return inplace(*this, "clamp_", nullptr, [&](const Tensor& t) { return t.clamp(min, max); });
 }
 
 Tensor& Tensor::copy_(const Tensor& src) {
@@ -710,15 +773,12 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, Reduction reduction,
 }
 
 Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, Reduction reduction) {
-  TT_CHECK_WITH(NotImplementedError, !(GradMode::is_enabled() && target.requires_grad()),
-                "binary_cross_entropy: the derivative for 'target' is not implemented (use "
-                "binary_cross_entropy_with_logits, or detach the target)");
-  Recorder r("BinaryCrossEntropyBackward0", {&input});
+  Recorder r("BinaryCrossEntropyBackward0", {&input, &target});
   if (!r) return native::binary_cross_entropy(input, target, reduction);
   return r.finish(r.run([&] { return native::binary_cross_entropy(input, target, reduction); }),
                   {input, target},
-                  [reduction](const Tensor& g, const variable_list& s, const Node&) {
-                    return variable_list{autograd::bce_backward(g, s[0], s[1], reduction)};
+                  [reduction](const Tensor& g, const variable_list& s, const Node& n) {
+                    return autograd::bce_backward(g, s[0], s[1], reduction, needs2(n));
                   });
 }
 

@@ -219,7 +219,7 @@ Tensor native::reshape(const Tensor& self, IntArrayRef shape) {
   if (auto strides = compute_view_strides(self.sizes(), self.strides(), sizes)) {
     return make_view(self, std::move(sizes), std::move(*strides), self.storage_offset());
   }
-  return self.clone().view(sizes);  // the elements are not evenly spaced: copy them first
+  return native::view(self.clone(), sizes);  // the elements are not evenly spaced: copy first
   // END SOLUTION
 }
 

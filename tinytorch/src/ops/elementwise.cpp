@@ -73,7 +73,7 @@ template <typename F>
 Tensor binary_op(std::string_view op, const Tensor& a, const Tensor& b, ScalarType compute,
                  std::optional<ScalarType> out_type, F f) {
   const std::vector<int64_t> shape = broadcast_all(op, {&a, &b});
-  const Tensor a2 = a.to(compute).expand(shape), b2 = b.to(compute).expand(shape);
+  const Tensor a2 = native::expand(a.to(compute), shape), b2 = native::expand(b.to(compute), shape);
   Tensor out = empty(shape, out_type.value_or(compute));
   dispatch_all_types(compute, op, [&]<typename scalar_t>() {
     if (out.dtype() == kBool) {
@@ -110,7 +110,9 @@ std::pair<int64_t, int64_t> memory_extent(const Tensor& t) {
   return {lo, hi};
 }
 
+// (A tensor with no elements has no memory location to share.)
 bool has_internal_overlap(const Tensor& t) {
+  if (t.numel() == 0) return false;
   for (int64_t d = 0; d < t.dim(); ++d) {
     if (t.size(d) > 1 && t.stride(d) == 0) return true;
   }
@@ -147,7 +149,7 @@ Tensor& binary_op_(std::string_view op, Tensor& self, const Tensor& other, Scala
            " doesn't match the broadcast shape ", IntArrayRef(shape));
   check_inplace_overlap(op, self, other);
   if (compute != self.dtype()) return self.copy_(binary_op(op, self, other, compute, {}, f));
-  const Tensor other2 = other.to(compute).expand(shape);
+  const Tensor other2 = native::expand(other.to(compute), shape);
   dispatch_all_types(compute, op, [&]<typename scalar_t>() {
     elementwise_kernel<scalar_t, scalar_t>(self, std::array{self, other2},
                                            f.template operator()<scalar_t>());
@@ -398,15 +400,17 @@ Tensor native::clamp(const Tensor& self, std::optional<Scalar> min, std::optiona
   if (min) ct = result_type(empty({1}, ct), *min);
   if (max) ct = result_type(empty({1}, ct), *max);
   return unary_op("clamp", self, ct, [min, max]<typename T>() {
-    // Clamping to [lo, hi] with lo > hi gives hi everywhere, as in PyTorch; NaN stays NaN.
-    const T lo = min ? min->to<T>() : std::numeric_limits<T>::lowest();
-    const T hi = max ? max->to<T>() : std::numeric_limits<T>::max();
-    return [lo, hi](T a) -> T {
+    // Clamping to [lo, hi] with lo > hi gives hi everywhere, as in PyTorch; NaN stays NaN. A
+    // missing bound is not applied at all (a stand-in like the largest finite value would turn
+    // -inf into -3.4e38 under clamp_max).
+    const bool has_lo = min.has_value(), has_hi = max.has_value();
+    const T lo = has_lo ? min->to<T>() : T{}, hi = has_hi ? max->to<T>() : T{};
+    return [has_lo, has_hi, lo, hi](T a) -> T {
       if constexpr (std::is_floating_point_v<T>) {
         if (std::isnan(a)) return a;
       }
-      const T above = a < lo ? lo : a;
-      return above > hi ? hi : above;
+      const T above = has_lo && a < lo ? lo : a;
+      return has_hi && above > hi ? hi : above;
     };
   });
 }
@@ -439,8 +443,8 @@ Tensor native::where(const Tensor& condition, const Tensor& a, const Tensor& b) 
                 condition.dtype(), " (hint: compare first, e.g. where(x > 0, x, y))");
   const std::vector<int64_t> shape = broadcast_all("where", {&condition, &a, &b});
   const ScalarType ct = result_type(a, b);
-  const Tensor c2 = condition.expand(shape), a2 = a.to(ct).expand(shape),
-               b2 = b.to(ct).expand(shape);
+  const Tensor c2 = native::expand(condition, shape), a2 = native::expand(a.to(ct), shape),
+               b2 = native::expand(b.to(ct), shape);
   Tensor out = empty(shape, ct);
   dispatch_all_types(ct, "where", [&]<typename T>() {
     // The condition is read as the same type as a and b, then tested against zero.
@@ -502,38 +506,8 @@ Tensor& native::pow_(Tensor& self, const Scalar& exponent) {
   return binary_op_("pow_", self, scalar_tensor(exponent, ct), ct, PowFn{});
 }
 
-// The in-place unary ops run the out-of-place op and copy back, except where the dtype allows a
-// direct in-place loop; every one keeps self's dtype, so float functions need a float self.
-namespace {
-void check_float_inplace(std::string_view op, const Tensor& t) {
-  TT_CHECK_TYPE(t.is_floating_point(), op, ": result type ", kDefaultFloat,
-                " can't be cast to the desired output type ", t.dtype());
-}
-}  // namespace
-Tensor& Tensor::neg_() {
-  return copy_(neg());
-}
-Tensor& Tensor::exp_() {
-  check_float_inplace("exp_", *this);
-  return copy_(exp());
-}
-Tensor& Tensor::log_() {
-  check_float_inplace("log_", *this);
-  return copy_(log());
-}
-Tensor& Tensor::sqrt_() {
-  check_float_inplace("sqrt_", *this);
-  return copy_(sqrt());
-}
-Tensor& Tensor::abs_() {
-  return copy_(abs());
-}
-Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
-  Tensor r = clamp(min, max);
-  TT_CHECK(can_cast(r.dtype(), dtype()), "clamp_: result type ", r.dtype(),
-           " can't be cast to the desired output type ", dtype());
-  return copy_(r);
-}
+// The in-place unary ops (neg_, exp_, log_, sqrt_, abs_, clamp_) live with the other in-place
+// ops in autograd/variable_ops.cpp: every in-place op takes one path there.
 
 Tensor& native::fill_(Tensor& self, const Scalar& value) {
   // Filling an expanded tensor is fine: every alias receives the same value.
@@ -549,7 +523,7 @@ Tensor& native::copy_(Tensor& self, const Tensor& src) {
   TT_CHECK(IntArrayRef(shape) == self.sizes(), "copy_: source of shape ", src.sizes(),
            " cannot be broadcast to destination shape ", self.sizes());
   check_inplace_overlap("copy_", self, src);
-  const Tensor s = src.expand(self.sizes());
+  const Tensor s = native::expand(src, self.sizes());
   dispatch_all_types(self.dtype(), "copy_", [&]<typename To>() {
     dispatch_all_types(src.dtype(), "copy_", [&]<typename From>() {
       elementwise_kernel<To, From>(self, std::array{s}, [](From v) { return convert<To>(v); });
@@ -576,7 +550,8 @@ Tensor Tensor::contiguous() const {
 bool Tensor::allclose(const Tensor& other, double rtol, double atol, bool equal_nan) const {
   // |self - other| <= atol + rtol * |other|, element-wise, after broadcasting (torch.allclose).
   const std::vector<int64_t> shape = broadcast_all("allclose", {this, &other});
-  const Tensor a = to(kFloat64).expand(shape), b = other.to(kFloat64).expand(shape);
+  const Tensor a = native::expand(to(kFloat64), shape),
+               b = native::expand(other.to(kFloat64), shape);
   Tensor ok = empty(shape, kBool);
   elementwise_kernel<bool, double>(ok, std::array{a, b}, [=](double x, double y) {
     if (std::isnan(x) || std::isnan(y)) return equal_nan && std::isnan(x) && std::isnan(y);

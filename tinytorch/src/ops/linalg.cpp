@@ -42,7 +42,8 @@ Tensor batched_gemm(const Tensor& a, const Tensor& b) {
     T* pc = out.data_ptr<T>();
     if (const kernels::GemmFn<T> fast = fast_gemm<T>()) {
       for (int64_t i = 0; i < batch; ++i) {
-        const GemmOperand ga = gemm_operand(a.select(0, i)), gb = gemm_operand(b.select(0, i));
+        const GemmOperand ga = gemm_operand(native::select(a, 0, i)),
+                          gb = gemm_operand(native::select(b, 0, i));
         fast(ga.trans, gb.trans, M, N, K, T(1), ga.t.template data_ptr<T>(), ga.ld,
              gb.t.template data_ptr<T>(), gb.ld, T(0), pc + i * M * N, N);
       }
@@ -78,8 +79,10 @@ Tensor native::matmul(const Tensor& a, const Tensor& b) {
   TT_CHECK_TYPE(a.dtype() != kBool, "matmul: not implemented for dtype bool");
   // 1-d operands become matrices: a vector on the left is a row [1, K], on the right a column
   // [K, 1]; the added dim is removed from the result at the end.
-  const Tensor a2 = a.dim() == 1 ? a.unsqueeze(0) : a;
-  const Tensor b2 = b.dim() == 1 ? b.unsqueeze(1) : b;
+  // (Natives use native views: a public view op would record view metadata, and the result of
+  // matmul must not be a view of an internal buffer.)
+  const Tensor a2 = a.dim() == 1 ? native::unsqueeze(a, 0) : a;
+  const Tensor b2 = b.dim() == 1 ? native::unsqueeze(b, 1) : b;
   const int64_t M = a2.size(-2), K = a2.size(-1), N = b2.size(-1);
   TT_CHECK(K == b2.size(-2), "matmul: shapes ", a.sizes(), " and ", b.sizes(),
            " cannot be multiplied (", shape_str(a2), " and ", shape_str(b2),
@@ -104,15 +107,16 @@ Tensor native::matmul(const Tensor& a, const Tensor& b) {
   // into M and run a single [batch·M, K] × [K, N] GEMM instead of copying b once per batch.
   if (b2.dim() == 2 && a2.dim() > 2) {
     const int64_t rows = compute_numel(a_batch) * M;
-    return batched_gemm(a2.reshape({1, rows, K}), b2.unsqueeze(0)).view(out_shape);
+    return native::view(batched_gemm(native::reshape(a2, {1, rows, K}), native::unsqueeze(b2, 0)),
+                        out_shape);
   }
   const int64_t nbatch = compute_numel(batch);
   std::vector<int64_t> a_shape = batch, b_shape = batch;
   a_shape.insert(a_shape.end(), {M, K});
   b_shape.insert(b_shape.end(), {K, N});
-  const Tensor a3 = a2.expand(a_shape).reshape({nbatch, M, K});
-  const Tensor b3 = b2.expand(b_shape).reshape({nbatch, K, N});
-  return batched_gemm(a3, b3).view(out_shape);
+  const Tensor a3 = native::reshape(native::expand(a2, a_shape), {nbatch, M, K});
+  const Tensor b3 = native::reshape(native::expand(b2, b_shape), {nbatch, K, N});
+  return native::view(batched_gemm(a3, b3), out_shape);
 }
 
 Tensor mm(const Tensor& a, const Tensor& b) {

@@ -107,8 +107,8 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
     const kernels::GemmFn<T> gemm = detail::fast_gemm<T>();
     if (gemm == nullptr) return;  // no fast GEMM for T, or the reference tier is forced
     out = empty(out_shape, input.dtype());
-    const Tensor b = bias.defined() ? bias.expand({N}).contiguous() : Tensor();
-    linear_fast<T>(gemm, input.reshape({M, K}), weight, b, out);
+    const Tensor b = bias.defined() ? native::expand(bias, {N}).contiguous() : Tensor();
+    linear_fast<T>(gemm, native::reshape(input, {M, K}), weight, b, out);
   });
   if (!out.defined()) out = linear_reference(input, weight, bias);
   return out;

@@ -159,13 +159,15 @@ T binary_cross_entropy_grad(T p, T y) {
 }
 
 // BCE on a logit x (p = σ(x)) without ever forming p:
-//   max(x, 0) − x · y + log(1 + e^(−|x|))
+//   max(x, 0) − x · y + log(1 + e^(−|x|))  =  (1 − y) · x + max(−x, 0) + log(1 + e^(−|x|))
 // Every exponent is ≤ 0, so nothing overflows at |x| = 1000 (the naive −y log σ(x) − … takes
 // log 0 = −inf there).
 template <typename T>
 T binary_cross_entropy_with_logits_point(T x, T y) {
   // BEGIN SOLUTION
-  return std::max(x, T(0)) - x * y + std::log1p(std::exp(-std::abs(x)));
+  // max(x, 0) − x·y written as (1 − y)·x + max(−x, 0), PyTorch's order: at x = +inf the first
+  // form is inf − inf = NaN, the second is inf (for y < 1), as in PyTorch.
+  return (T(1) - y) * x + std::max(-x, T(0)) + std::log1p(std::exp(-std::abs(x)));
   // END SOLUTION
 }
 

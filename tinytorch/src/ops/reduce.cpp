@@ -53,7 +53,8 @@ ReducePlan plan_reduction(std::string_view op, const Tensor& self, IntArrayRef d
       inner *= self.size(d);
     }
   }
-  return {self.permute(perm).contiguous().view({outer, inner}), out_shape};
+  // (native:: views: the public ones would record view metadata for this internal tensor.)
+  return {native::view(native::permute(self, perm).contiguous(), {outer, inner}), out_shape};
 }
 
 // Reductions accumulate in a wider type: double for floating types, int64 for integers/bools.
@@ -136,7 +137,7 @@ std::tuple<Tensor, Tensor> extremum_dim(std::string_view op, const Tensor& self,
   const std::vector<int64_t> dims = dim ? std::vector<int64_t>{*dim} : std::vector<int64_t>{};
   // With no dim, the index counts positions in the flattened tensor, like torch.argmax.
   const ReducePlan plan = dim ? plan_reduction(op, self, dims, keepdim)
-                              : plan_reduction(op, self.reshape({-1}), {}, keepdim);
+                              : plan_reduction(op, native::reshape(self, {-1}), {}, keepdim);
   check_nonempty(op, plan);
   std::vector<int64_t> out_shape = plan.out_shape;
   if (!dim && keepdim) out_shape.assign(static_cast<size_t>(self.dim()), 1);

@@ -8,10 +8,16 @@
 //     grad            the accumulated gradient (leaves, or any tensor after retain_grad())
 //     grad_fn         the Node that produced this tensor; null for leaves
 //     grad_accumulator weak pointer to the leaf's AccumulateGrad, so every use shares one
-//     is_view         made by a view op from a tensor that requires grad (+ its version then)
+//     is_view, base, view_fn   made by a view op: the tensor it views, and how to make it again
 //   }
+//
+// Views are what make in-place writes hard. `v = y.select(1, 0); v.mul_(2)` changes y, so y's
+// history must change too: y's grad_fn becomes a CopySlices node (node.h) wrapping the write, and
+// v's own grad_fn is regenerated from y's new one by replaying view_fn on y — PyTorch's
+// DifferentiableViewMeta.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "tinytorch/autograd/node.h"
@@ -22,19 +28,32 @@ namespace tinytorch::autograd {
 struct AutogradMeta final : AutogradMetaInterface {
   // Only leaves may change the flag: a non-leaf requires grad because of its grad_fn.
   void set_requires_grad(bool requires_grad) override;
-  bool requires_grad() const override { return requires_grad_ || grad_fn_ != nullptr; }
+  bool requires_grad() const override { return requires_grad_ || grad_fn() != nullptr; }
+
+  // The node that produced this tensor. A view whose base's history was rewritten since
+  // grad_fn_ was set (an in-place op recorded on the base or on any view of it) first
+  // regenerates it: view_fn_(base_) is replayed with grad mode on, from the base's new history.
+  const std::shared_ptr<Node>& grad_fn() const;
 
   bool requires_grad_ = false;
   bool retains_grad_ = false;
-  // A view (made by a view op from a tensor taking part in autograd) remembers its storage's
-  // history version at creation: if the base is later modified in place by a RECORDED op, the
-  // view's history is stale and using it in a new op is refused. (Writes with grad mode off —
-  // optimizer steps — leave the history valid.)
-  bool is_view_ = false;
-  uint32_t view_version_ = 0;
-  Tensor grad_;
-  std::shared_ptr<Node> grad_fn_;
+  mutable std::shared_ptr<Node> grad_fn_;  // read it through grad_fn(): a view may be stale
   std::weak_ptr<Node> grad_accumulator_;
+  Tensor grad_;
+
+  // ── views (made by a view op from a floating-point tensor) ──────────────────────────────
+  // NOTE: base_ is never itself a view (a view of a view records the root), and view_fn_ maps
+  // the base to a tensor with this view's sizes, strides and offset. A view made while grad
+  // mode was off records no view_fn_ (created_in_no_grad_): writing through it with grad mode on
+  // while its base requires grad is refused, as in PyTorch — whether the base should see the
+  // write is ambiguous.
+  bool is_view_ = false;
+  bool created_in_no_grad_ = false;
+  Tensor base_;
+  ViewFn view_fn_;
+  // The base's storage history version (bumped by every recorded in-place write) when grad_fn_
+  // was last set. Writes with grad mode off (optimizer steps) leave the history valid.
+  mutable uint32_t attr_version_ = 0;
 };
 
 // The tensor's AutogradMeta, or nullptr if it has none yet.

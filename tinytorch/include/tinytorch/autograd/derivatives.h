@@ -101,8 +101,9 @@ variable_list l1_loss_backward(const Tensor& grad, const Tensor& self, const Ten
                                Reduction reduction, GradMask needs);
 Tensor nll_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
                          Reduction reduction, int64_t ignore_index);
-Tensor bce_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
-                    Reduction reduction);
+// binary_cross_entropy: {input, target}
+variable_list bce_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
+                           Reduction reduction, GradMask needs);
 variable_list bce_with_logits_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
                                        Reduction reduction, GradMask needs);
 

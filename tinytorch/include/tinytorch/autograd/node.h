@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,8 @@
 namespace tinytorch::autograd {
 
 using variable_list = std::vector<Tensor>;
+// Replays a chain of view ops on a tensor: view_fn(base) has the view's sizes, strides, offset.
+using ViewFn = std::function<Tensor(const Tensor&)>;
 
 class Node;
 
@@ -98,6 +101,36 @@ class AccumulateGrad final : public Node {
 
  private:
   std::weak_ptr<TensorImpl> leaf_;
+};
+
+// The new history of a tensor written through one of its views (PyTorch's CopySlices).
+//
+//   y = x * 1;  v = y.select(1, 0);  v.mul_(2)        (v: column 0 of y)
+//
+//   y.grad_fn = CopySlices ──edge 0──► MulBackward0 (x * 1): y's OLD history
+//                   │  fn = CopyBackwards (the write into v, recorded as for any in-place op)
+//                   └─────edge 1──► MulBackward0 (v_old * 2) ─► CloneBackward0 ─► SelectBackward0
+//                                   (fn's edge 1: the values written; fn's edge 0, v's old
+//                                   history, is replaced by edge 0 above)
+//
+// backward: grad (y's shape) is copied into `result`, laid out like y; grad_slice =
+// view_fn(result) is the region the write covered. fn runs on a copy of grad_slice; its
+// gradient for the old view values (none for a copy: they were overwritten) is written back into
+// grad_slice, so `result` — y's gradient everywhere else — goes to y's old history, and fn's
+// other gradients (the written values) go on along fn's other edges.
+class CopySlices final : public Node {
+ public:
+  CopySlices(const Tensor& base, ViewFn view_fn, std::shared_ptr<Node> fn);
+  std::string name() const override { return "CopySlices"; }
+  variable_list apply(variable_list&& grads) override;
+  void release_variables() override { fn_->release_variables(); }
+
+ private:
+  // The base's layout (the node must not hold the base itself: that would be a cycle).
+  std::vector<int64_t> base_sizes_, base_strides_;
+  int64_t base_offset_;
+  ViewFn view_fn_;
+  std::shared_ptr<Node> fn_;
 };
 
 // slot += incoming, as the leaf's AccumulateGrad does it: the first gradient is stored (copied

@@ -1,0 +1,339 @@
+// In-place ops under autograd, as PyTorch 1.13 does them: every in-place op takes one path (a
+// clone, the out-of-place op, copy_), writes through views rebase the base's history with
+// CopySlices, and only floating-point results take part. Also the other wrong answers that
+// differential fuzzing against PyTorch found (issue 16): each test names its case.
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <vector>
+
+#include "support/reference.h"
+#include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/autograd/gradcheck.h"
+#include "tinytorch/autograd/node.h"
+
+namespace tt = tinytorch;
+using tinytorch::test::expect_tensor_eq;
+using tt::Tensor;
+using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
+
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+Tensor vec(std::vector<double> values, std::vector<int64_t> shape = {}) {
+  if (shape.empty()) shape = {static_cast<int64_t>(values.size())};
+  return tt::from_vector(values, shape, tt::kFloat64);
+}
+Tensor param(std::vector<double> values, std::vector<int64_t> shape = {}) {
+  return vec(std::move(values), std::move(shape)).set_requires_grad(true);
+}
+// A float64 leaf requiring grad with values in [lo, hi), from a fixed seed per call site.
+Tensor leaf(std::vector<int64_t> shape, uint64_t seed, double lo = -1.0, double hi = 1.0) {
+  tt::Generator gen(seed);
+  return tt::rand(shape, tt::kFloat64, &gen).mul(hi - lo).add(lo).set_requires_grad(true);
+}
+void expect_gradcheck(const Fn& fn, const std::vector<Tensor>& inputs) {
+  const tt::autograd::GradcheckResult r = tt::autograd::gradcheck(fn, inputs);
+  EXPECT_TRUE(r.ok) << r.message;
+}
+}  // namespace
+
+// ── 1. every in-place op clones what the recorded op saves ────────────────────────────────────
+
+TEST(InPlace, UnaryOpsOnANonLeafKeepTheirSavedInput) {
+  // log_/abs_/clamp_ used to copy into *this, which LogBackward0 (etc.) had saved: backward then
+  // failed with "modified by an inplace operation ... is at version 1".
+  Tensor x = param({0.5, 2.0, 4.0});
+  Tensor y = x * 2.0;
+  y.log_();
+  y.sum().backward();
+  expect_tensor_eq(x.grad(), vec({2.0, 0.5, 0.25}));  // d/dx ln(2x) = 1/x
+
+  Tensor a = param({-1.5, 0.5, 3.0});
+  Tensor b = a * 1.0;
+  b.abs_().clamp_(std::nullopt, 2.0);
+  b.sum().backward();
+  expect_tensor_eq(a.grad(), vec({-1.0, 1.0, 0.0}));
+}
+
+TEST(InPlace, GradcheckOfEveryUnaryInPlaceOp) {
+  const Tensor a = leaf({3, 4}, 40, 0.2, 2.0);
+  for (const auto& op : std::vector<std::function<void(Tensor&)>>{
+           [](Tensor& y) { y.log_(); }, [](Tensor& y) { y.exp_(); }, [](Tensor& y) { y.sqrt_(); },
+           [](Tensor& y) { y.abs_(); }, [](Tensor& y) { y.neg_(); },
+           [](Tensor& y) { y.clamp_(0.5, 1.5); }, [](Tensor& y) { y.clamp_(std::nullopt, 1.0); },
+           [](Tensor& y) { y.pow_(3.0); }}) {
+    expect_gradcheck(
+        [&op](auto& in) {
+          Tensor y = in[0].mul(1.0);
+          op(y);
+          return y.mul(in[0]);  // uses the input again, so both histories matter
+        },
+        {a});
+  }
+}
+
+// ── 2. only floating-point results take part in autograd ──────────────────────────────────────
+
+TEST(InPlace, CastsToIntegerOrBoolStartNoHistory) {
+  Tensor a = tt::from_vector(std::vector<float>{1.5f, -2.0f, 0.25f}, {3}).set_requires_grad(true);
+  EXPECT_FALSE(a.to(tt::kInt64).requires_grad());
+  EXPECT_FALSE(a.to(tt::kBool).requires_grad());
+  EXPECT_FALSE(a.sum(tt::kInt64).requires_grad());
+  Tensor i = tt::zeros({3}, tt::kInt64);
+  i.copy_(a);
+  EXPECT_FALSE(i.requires_grad());
+  EXPECT_TRUE(i.is_leaf());
+  // PyTorch: 2, not 3 — the round trip through int64 is not differentiable.
+  (a * 2.0 + a.to(tt::kInt64).to(tt::kFloat32)).sum().backward();
+  expect_tensor_eq(a.grad(), tt::full({3}, 2.0, tt::kFloat32));
+}
+
+// ── 3. clamp with one bound keeps the other infinity ──────────────────────────────────────────
+
+TEST(InPlace, ClampWithOneBoundKeepsInfinities) {
+  for (const tt::ScalarType dtype : {tt::kFloat32, tt::kFloat64}) {
+    const Tensor x = vec({-kInf, kInf, 0.5, -0.5}).to(dtype);
+    expect_tensor_eq(x.clamp_max(1.0), vec({-kInf, 1.0, 0.5, -0.5}).to(dtype));
+    expect_tensor_eq(x.clamp_min(0.0), vec({0.0, kInf, 0.5, 0.0}).to(dtype));
+    expect_tensor_eq(x.clamp(std::nullopt, 0.0), vec({-kInf, 0.0, 0.0, -0.5}).to(dtype));
+    Tensor y = x.clone();
+    y.clamp_(-1.0);
+    expect_tensor_eq(y, vec({-1.0, kInf, 0.5, -0.5}).to(dtype));
+  }
+  const Tensor a = leaf({3, 4}, 41);
+  expect_gradcheck([](auto& in) { return in[0].clamp_max(0.25); }, {a});
+}
+
+// ── 4. matmul backward with K = 0 or N = 0 ────────────────────────────────────────────────────
+
+TEST(InPlace, MatmulBackwardWithAZeroSizedInnerOrOuterDim) {
+  // [2, 3, K] @ [K, N] and [2, 3, K] @ [K]: "cannot infer the -1 dimension next to a 0-sized one"
+  // before; PyTorch returns zero gradients of the operands' shapes.
+  for (const auto& [k, n] : std::vector<std::pair<int64_t, int64_t>>{{0, 4}, {4, 0}, {0, 0}}) {
+    Tensor a = tt::ones({2, 3, k}, tt::kFloat64).set_requires_grad(true);
+    Tensor b = tt::ones({k, n}, tt::kFloat64).set_requires_grad(true);
+    a.matmul(b).sum().backward();
+    expect_tensor_eq(a.grad(), tt::zeros({2, 3, k}, tt::kFloat64));
+    expect_tensor_eq(b.grad(), tt::zeros({k, n}, tt::kFloat64));
+  }
+  Tensor a = tt::ones({2, 3, 0}, tt::kFloat64).set_requires_grad(true);
+  Tensor v = tt::ones({0}, tt::kFloat64).set_requires_grad(true);
+  a.matmul(v).sum().backward();
+  expect_tensor_eq(a.grad(), tt::zeros({2, 3, 0}, tt::kFloat64));
+  expect_tensor_eq(v.grad(), tt::zeros({0}, tt::kFloat64));
+  expect_gradcheck([](auto& in) { return in[0].matmul(in[1]); },
+                   {leaf({2, 3, 4}, 42), leaf({4}, 43)});
+}
+
+// ── 5. binary_cross_entropy_with_logits at an infinite logit ──────────────────────────────────
+
+TEST(InPlace, BceWithLogitsOfAnInfiniteLogitMatchesPyTorch) {
+  // PyTorch 1.13: [inf, nan, inf] for logits [inf, -inf, inf] and targets [0, 0.5, 0.5].
+  const Tensor loss = tt::binary_cross_entropy_with_logits(
+      vec({kInf, -kInf, kInf}), vec({0.0, 0.5, 0.5}), tt::Reduction::None);
+  const std::vector<double> v = loss.to_vector<double>();
+  EXPECT_EQ(v[0], kInf);
+  EXPECT_TRUE(std::isnan(v[1]));
+  EXPECT_EQ(v[2], kInf);
+}
+
+// ── 6. a second backward into a leaf with no elements ─────────────────────────────────────────
+
+TEST(InPlace, SecondBackwardIntoAnEmptyLeaf) {
+  Tensor x = tt::ones({0, 3}, tt::kFloat64).set_requires_grad(true);
+  x.sum().backward();
+  ASSERT_NO_THROW(x.sum().backward());
+  expect_tensor_eq(x.grad(), tt::zeros({0, 3}, tt::kFloat64));
+}
+
+// ── 8. binary_cross_entropy's gradient with respect to its target ─────────────────────────────
+
+TEST(InPlace, BinaryCrossEntropyTargetGradient) {
+  Tensor p = param({0.2, 0.7}), t = param({0.3, 0.9});
+  tt::binary_cross_entropy(p, t).backward();
+  expect_tensor_eq(t.grad(), vec({0.6931471805599453, -0.42364893019360184}));  // PyTorch 1.13
+  expect_tensor_eq(p.grad(), vec({-0.3125, -0.47619047619047616}));
+  const Tensor x = leaf({3, 2}, 44, 0.1, 0.9), y = leaf({3, 2}, 45, 0.1, 0.9);
+  for (const tt::Reduction r : {tt::Reduction::None, tt::Reduction::Sum, tt::Reduction::Mean}) {
+    expect_gradcheck([r](auto& in) { return tt::binary_cross_entropy(in[0], in[1], r); }, {x, y});
+  }
+}
+
+// ── 7. writes through views: CopySlices ───────────────────────────────────────────────────────
+
+TEST(CopySlices, WriteThroughASelectRebasesTheBase) {
+  // PyTorch 1.13: x.grad = [[8, 4], [24, 8]], y.grad_fn = CopySlices.
+  Tensor x = param({1, 2, 3, 4}, {2, 2});
+  Tensor y = x * 1.0;
+  Tensor v = y.select(1, 0);
+  v.mul_(2.0);
+  ASSERT_NE(y.grad_fn(), nullptr);
+  EXPECT_EQ(y.grad_fn()->name(), "CopySlices");
+  // The view's history is regenerated from the base's new one.
+  ASSERT_NE(v.grad_fn(), nullptr);
+  EXPECT_EQ(v.grad_fn()->name(), "SelectBackward0");
+  EXPECT_EQ(v.grad_fn()->next_edge(0).function, y.grad_fn());
+  (y * y).sum().backward();
+  expect_tensor_eq(x.grad(), vec({8, 4, 24, 8}, {2, 2}));
+}
+
+TEST(CopySlices, GradcheckSelectSliceNarrowTransposeView) {
+  const Tensor a = leaf({4, 3}, 50), b = leaf({3}, 51), c = leaf({2, 3}, 52);
+  const std::vector<Fn> cases = {
+      [](auto& in) {  // x.select(1, 0).mul_(...)
+        Tensor y = in[0].mul(1.0);
+        y.select(1, 0).mul_(in[1].slice(0, 0, 1).squeeze(0));
+        return y.mul(y);
+      },
+      [](auto& in) {  // += on a strided slice
+        Tensor y = in[0].mul(2.0);
+        y.slice(0, 0, 4, 2).add_(in[2]);
+        return y.exp();
+      },
+      [](auto& in) {  // narrow, copy_ with broadcasting
+        Tensor y = in[0].mul(1.0);
+        y.narrow(0, 1, 2).copy_(in[1]);
+        return y.mul(in[0]);
+      },
+      [](auto& in) {  // through a transpose, then a select of it
+        Tensor y = in[0].mul(1.0);
+        y.t().select(0, 2).div_(in[0].select(1, 1).add(2.0));
+        return y;
+      },
+      [](auto& in) {  // through view(): a reshape that aliases
+        Tensor y = in[0].mul(1.0);
+        y.view({2, 6}).select(0, 1).sub_(in[0].view({12}).slice(0, 0, 6), 0.5);
+        return y.pow(2.0);
+      },
+  };
+  for (const Fn& f : cases) expect_gradcheck(f, {a, b, c});
+}
+
+TEST(CopySlices, GradcheckViewsOfViewsAndRepeatedWrites) {
+  const Tensor a = leaf({4, 5}, 53), b = leaf({5}, 54);
+  expect_gradcheck(
+      [](auto& in) {
+        Tensor y = in[0].mul(1.0);
+        Tensor rows = y.slice(0, 1, 3);   // a view
+        Tensor cell = rows.select(1, 2);  // a view of a view: its base is y
+        cell.mul_(3.0);
+        rows.add_(in[1]);                             // writes the same region again
+        y.select(0, 0).mul_(y.select(0, 3).clone());  // another row, reading the base
+        cell.exp_();                                  // the old view, after the base changed
+        return rows.mul(cell.unsqueeze(1)).sum().add(y.sum());
+      },
+      {a, b});
+}
+
+TEST(CopySlices, TheViewStaysUsableAfterItsBaseIsWritten) {
+  // PyTorch regenerates a view's grad_fn when its base's history changed (tinytorch refused to
+  // use such a view before).
+  const Tensor a = leaf({3, 4}, 55);
+  expect_gradcheck(
+      [](auto& in) {
+        Tensor y = in[0].mul(1.0);
+        Tensor v = y.view({2, 6});
+        y.mul_(in[0]);  // recorded: v's history is stale until it is regenerated
+        return v.mul(2.0);
+      },
+      {a});
+}
+
+TEST(CopySlices, AnInPlaceOpMakesTheBaseOfAPlainBufferRequireGrad) {
+  // The KV cache of wave 2: a buffer that does not require grad, written slice by slice with
+  // tensors that do. PyTorch 1.13: k.grad = [[20, 40]].
+  Tensor k = param({1, 2}, {1, 2});
+  Tensor cache = tt::zeros({2, 2}, tt::kFloat64);
+  cache.slice(0, 0, 1).copy_(k);
+  cache.select(0, 1).copy_(k.select(0, 0) * 3.0);
+  EXPECT_TRUE(cache.requires_grad());
+  EXPECT_FALSE(cache.is_leaf());
+  EXPECT_EQ(cache.grad_fn()->name(), "CopySlices");
+  (cache * cache).sum().backward();
+  expect_tensor_eq(k.grad(), vec({20, 40}, {1, 2}));
+
+  const Tensor k1 = leaf({2, 3}, 56), k2 = leaf({2, 3}, 57), q = leaf({3, 2}, 58);
+  expect_gradcheck(
+      [](auto& in) {
+        Tensor buf = tt::zeros({4, 3}, tt::kFloat64);
+        buf.slice(0, 0, 2).copy_(in[0]);
+        buf.slice(0, 2, 4).copy_(in[1].mul(2.0));
+        return buf.matmul(in[2]).softmax(1);
+      },
+      {k1, k2, q});
+}
+
+TEST(CopySlices, AViewOfABaseWrittenWithGradRequiresGrad) {
+  // b.add_(w) where b has a view: the view's history is regenerated from b's new one.
+  Tensor w = param({1, 2, 3});
+  Tensor b = tt::zeros({3}, tt::kFloat64);
+  Tensor v = b.slice(0, 0, 2);
+  EXPECT_FALSE(v.requires_grad());
+  b.add_(w);
+  EXPECT_TRUE(v.requires_grad());
+  (v * 5.0).sum().backward();
+  expect_tensor_eq(w.grad(), vec({5, 5, 0}));
+}
+
+TEST(CopySlices, AsStridedViewOfAnOffsetBase) {
+  const Tensor a = leaf({12}, 59);
+  expect_gradcheck(
+      [](auto& in) {
+        Tensor y = in[0].mul(1.0);
+        y.as_strided({2, 2}, {4, 1}, 1).mul_(in[0].slice(0, 0, 4).view({2, 2}));
+        return y;
+      },
+      {a});
+}
+
+TEST(CopySlices, FillAndZeroThroughAView) {
+  const Tensor a = leaf({3, 3}, 60);
+  expect_gradcheck(
+      [](auto& in) {
+        Tensor y = in[0].mul(2.0);
+        y.select(0, 1).zero_();
+        y.slice(1, 2, 3).fill_(0.5);
+        return y.mul(in[0]);
+      },
+      {a});
+}
+
+TEST(CopySlices, TheVersionCounterStillGuardsSavedTensors) {
+  // exp saves its output; writing into a slice of it is a write to what was saved.
+  Tensor x = param({1, 2, 3});
+  Tensor y = x.exp();
+  y.slice(0, 0, 1).mul_(2.0);
+  TT_EXPECT_THROW_WITH(y.sum().backward(), tt::Error, "modified by an inplace operation",
+                       "ExpBackward0");
+  // A view that was saved (mul saves both factors) and then written through its base.
+  Tensor x2 = param({1, 2, 3});
+  Tensor base = x2 * 1.0;
+  Tensor v = base.slice(0, 0, 2);
+  Tensor z = v * v;
+  base.add_(1.0);
+  TT_EXPECT_THROW_WITH(z.sum().backward(), tt::Error, "modified by an inplace operation",
+                       "MulBackward0");
+}
+
+TEST(CopySlices, RefusedCases) {
+  // A view of a leaf that requires grad (PyTorch's message).
+  Tensor x = param({1, 2, 3});
+  TT_EXPECT_THROW_WITH(x.slice(0, 0, 2).mul_(2.0), tt::Error,
+                       "a view of a leaf Variable that requires grad");
+  // A view made with grad mode off, written with grad mode on: ambiguous, refused.
+  Tensor y = x * 1.0;
+  Tensor v;
+  {
+    tt::NoGradGuard no_grad;
+    v = y.slice(0, 0, 2);
+  }
+  TT_EXPECT_THROW_WITH(v.mul_(2.0), tt::Error, "created in no_grad mode");
+  // Both inside the guard: nothing is recorded, and that is fine.
+  {
+    tt::NoGradGuard no_grad;
+    Tensor w = y.slice(0, 0, 2);
+    w.mul_(2.0);
+  }
+  expect_tensor_eq(y.detach(), vec({2, 4, 3}));
+}
