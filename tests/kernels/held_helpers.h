@@ -26,9 +26,8 @@ class HeldHelpers {
     hold().store(true);
     parked().store(0);
     detail::set_before_join_hook_for_testing(&park);
-    // Wake every helper (a new team) until each one sits in the hook.
+    // Setting the hook woke every helper: wait until each one sits in it.
     while (parked().load() < detail::helper_threads()) {
-      parallel_team(2, [](int) {});
       std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
   }

@@ -81,6 +81,14 @@ constexpr auto kCallerSpin = std::chrono::microseconds(20);
 // core a yield returns at once, so a spinning helper still sees a new task within a microsecond.
 constexpr int kPausingLooks = 64;
 
+using Clock = std::chrono::steady_clock;
+constexpr Clock::duration kStallFloor = std::chrono::microseconds(20);
+constexpr Clock::duration kFirstAlone = std::chrono::milliseconds(2);
+constexpr Clock::duration kMaxAlone = std::chrono::milliseconds(256);
+
+// Time member 0 spent inside the task waiting for pieces other members claimed (add_waiting_time).
+thread_local Clock::duration t_waited{};
+
 // Spins until ready() or `budget` has passed; true when ready() held.
 template <typename F>
 bool spin_for(std::chrono::microseconds budget, const F& ready) {
@@ -116,6 +124,16 @@ class Pool {
 
   int helpers() const { return started_.load(); }
 
+  // Testing: forget past stalls, and make every helper pass by the before-join hook now.
+  void reset_for_testing() {
+    while (busy_.test_and_set(std::memory_order_acquire)) std::this_thread::yield();
+    alone_until_ = last_stall_ = Clock::time_point{};
+    alone_for_ = Clock::duration::zero();
+    busy_.clear(std::memory_order_release);
+    generation_.fetch_add(1);
+    generation_.notify_all();
+  }
+
   void run(int max_members, detail::TeamTask task) {
     // One team at a time: a second caller (another user thread) runs alone rather than wait.
     if (max_members <= 1 || t_in_team || busy_.test_and_set(std::memory_order_acquire)) {
@@ -132,6 +150,11 @@ class Pool {
       threads_.emplace_back([this] { helper_loop(); });
       started_.fetch_add(1);
     }
+    const Clock::time_point start = Clock::now();
+    if (start < alone_until_) {  // helpers have been holding calls up: see note_stall
+      run_alone(task);
+      return;
+    }
     task_ = task;
     error_ = nullptr;
     seats_ = helpers;
@@ -141,16 +164,26 @@ class Pool {
     generation_.fetch_add(1);
     if (sleepers_.load() > 0) generation_.notify_all();
 
+    t_waited = Clock::duration::zero();
     run_member(0);
+    const Clock::time_point own_done = Clock::now();
 
     // Close the team and wait for the members inside it.
     uint32_t s = state_.fetch_and(~kOpen, std::memory_order_acq_rel) & ~kOpen;
+    const bool helped = joined(s) > 0;
     if (active(s) != 0 && !spin_for(kCallerSpin, [&] {
           return active(s = state_.load(std::memory_order_acquire)) == 0;
         })) {
       while (active(s) != 0) {
         state_.wait(s, std::memory_order_acquire);
         s = state_.load(std::memory_order_acquire);
+      }
+    }
+    if (helped) {
+      const Clock::time_point end = Clock::now();
+      const Clock::duration waited = (end - own_done) + t_waited;
+      if (waited > std::max<Clock::duration>(kStallFloor, (own_done - start) - t_waited)) {
+        note_stall(end);
       }
     }
     if (error_) std::rethrow_exception(error_);
@@ -164,6 +197,21 @@ class Pool {
   static constexpr int kMaxHelpers = 1023;  // TINYTORCH_NUM_THREADS is at most 1024
   static uint32_t active(uint32_t s) { return s & kActiveMask; }
   static uint32_t joined(uint32_t s) { return (s & ~kOpen) >> 16; }
+
+  // A call "stalled" when its caller waited for members longer than it worked itself (and more
+  // than kStallFloor): the call then took about as long as the caller alone would have, or longer
+  // — a helper that joined was taken off its core by the OS in the middle of a piece. On a busy
+  // machine that happens again and again, each time costing a scheduler time slice (ms). So after
+  // a stall the pool runs calls on the caller alone for a while: 2 ms after a first stall,
+  // doubling with each stall less than a second after the last one, up to 256 ms; then it tries
+  // its helpers again. A quiet machine never stalls and never pays for this.
+  void note_stall(Clock::time_point now) {
+    alone_for_ = now - last_stall_ < std::chrono::seconds(1)
+                     ? std::min<Clock::duration>(2 * alone_for_, kMaxAlone)
+                     : kFirstAlone;
+    last_stall_ = now;
+    alone_until_ = now + alone_for_;
+  }
 
   static void run_alone(detail::TeamTask task) {
     const bool outer = t_in_team;
@@ -223,6 +271,10 @@ class Pool {
     sleepers_.fetch_sub(1);
   }
 
+  // Owned by the caller that owns the team (busy_): see note_stall.
+  Clock::time_point alone_until_{}, last_stall_{};
+  Clock::duration alone_for_{};
+
   std::atomic_flag busy_ = ATOMIC_FLAG_INIT;  // a caller owns the team
   std::vector<std::thread> threads_;          // grown by the caller that owns the team
   detail::TeamTask task_{};
@@ -260,8 +312,13 @@ void run_team(int max_members, TeamTask task) {
   Pool::get().run(max_members, task);
 }
 
+void add_waiting_time(std::chrono::nanoseconds waited) {
+  t_waited += std::chrono::duration_cast<Clock::duration>(waited);
+}
+
 void set_before_join_hook_for_testing(void (*hook)()) {
   g_before_join_hook.store(hook);
+  Pool::get().reset_for_testing();
 }
 
 int helper_threads() {

@@ -41,6 +41,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -735,6 +736,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
       // Take units of the own home range from the front, then the others' from the back (the 3rd
       // loop, and part of the 2nd), until every unit of the step is taken.
       int64_t packed_block = -1;  // the block of rows a_packed holds in this step
+      std::chrono::steady_clock::time_point idle_since;
       for (int idle = 0;;) {
         bool left = false, took = false;
         for (int v = 0; v < team; ++v) {
@@ -762,10 +764,13 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
             took = true;
           }
         }
-        if (!left) break;
-        if (took) {
+        if (idle > 0 && (took || !left)) {  // the wait is over: tell the team how long it took
+          detail::add_waiting_time(std::chrono::steady_clock::now() - idle_since);
           idle = 0;
-        } else {
+        }
+        if (!left) break;
+        if (!took) {
+          if (idle == 0) idle_since = std::chrono::steady_clock::now();
           back_off(idle);  // every range left waits for a unit a running member holds
         }
       }

@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
 namespace tinytorch {
@@ -46,9 +47,15 @@ struct TeamTask {
 // parallel_team's implementation (core/parallel.cpp).
 void run_team(int max_members, TeamTask task);
 
+// A task that waits inside itself for pieces other members claimed (the fast GEMM: a block of C
+// whose earlier rank-KC update another member is still computing) reports the time here, so that
+// the team can tell a call its helpers held up (see "stalls" in core/parallel.cpp).
+void add_waiting_time(std::chrono::nanoseconds waited);
+
 // Testing only: when set, every helper thread calls hook() just before it tries to join a team.
 // A test blocks in it to play a thread that the operating system has not scheduled yet, or sleeps
-// in it to make a helper arrive late. nullptr (the default) removes it.
+// in it to make a helper arrive late. nullptr (the default) removes it. Setting it also wakes
+// every helper (so each passes by the new hook at once) and makes the pool forget past stalls.
 void set_before_join_hook_for_testing(void (*hook)());
 
 // The helper threads the pool has started so far (it starts them on demand, and keeps them).
