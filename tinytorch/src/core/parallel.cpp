@@ -85,6 +85,7 @@ using Clock = std::chrono::steady_clock;
 constexpr Clock::duration kStallFloor = std::chrono::microseconds(20);
 constexpr Clock::duration kFirstAlone = std::chrono::milliseconds(2);
 constexpr Clock::duration kMaxAlone = std::chrono::milliseconds(256);
+constexpr int kMaxMisses = 4;
 
 // Time member 0 spent inside the task waiting for pieces other members claimed (add_waiting_time).
 thread_local Clock::duration t_waited{};
@@ -129,6 +130,7 @@ class Pool {
     while (busy_.test_and_set(std::memory_order_acquire)) std::this_thread::yield();
     alone_until_ = last_stall_ = Clock::time_point{};
     alone_for_ = Clock::duration::zero();
+    misses_ = 0;
     busy_.clear(std::memory_order_release);
     generation_.fetch_add(1);
     generation_.notify_all();
@@ -162,7 +164,8 @@ class Pool {
     // NOTE: seq_cst on both sides (here and in wait_for_task) so that either this thread sees a
     // sleeper and wakes it, or the sleeper sees the new generation and does not sleep.
     generation_.fetch_add(1);
-    if (sleepers_.load() > 0) generation_.notify_all();
+    const bool woke = sleepers_.load() > 0;
+    if (woke) generation_.notify_all();
 
     t_waited = Clock::duration::zero();
     run_member(0);
@@ -180,11 +183,16 @@ class Pool {
       }
     }
     if (helped) {
+      misses_ = 0;
       const Clock::time_point end = Clock::now();
       const Clock::duration waited = (end - own_done) + t_waited;
       if (waited > std::max<Clock::duration>(kStallFloor, (own_done - start) - t_waited)) {
         note_stall(end);
       }
+    } else if (woke && ++misses_ == kMaxMisses) {
+      // Woken helpers that never make it in time cost the caller a system call per call.
+      misses_ = 0;
+      note_stall(Clock::now());
     }
     if (error_) std::rethrow_exception(error_);
   }
@@ -204,7 +212,9 @@ class Pool {
   // machine that happens again and again, each time costing a scheduler time slice (ms). So after
   // a stall the pool runs calls on the caller alone for a while: 2 ms after a first stall,
   // doubling with each stall less than a second after the last one, up to 256 ms; then it tries
-  // its helpers again. A quiet machine never stalls and never pays for this.
+  // its helpers again. A quiet machine never stalls and never pays for this. kMaxMisses calls in
+  // a row that had to wake sleeping helpers (a futex system call, microseconds) and that no
+  // helper joined in time count as a stall too: the OS is not giving the helpers a core.
   void note_stall(Clock::time_point now) {
     alone_for_ = now - last_stall_ < std::chrono::seconds(1)
                      ? std::min<Clock::duration>(2 * alone_for_, kMaxAlone)
@@ -274,6 +284,7 @@ class Pool {
   // Owned by the caller that owns the team (busy_): see note_stall.
   Clock::time_point alone_until_{}, last_stall_{};
   Clock::duration alone_for_{};
+  int misses_ = 0;  // calls in a row that woke sleeping helpers and none joined
 
   std::atomic_flag busy_ = ATOMIC_FLAG_INIT;  // a caller owns the team
   std::vector<std::thread> threads_;          // grown by the caller that owns the team
