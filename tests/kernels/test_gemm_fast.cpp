@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "held_helpers.h"
 #include "tinytorch/core/exception.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/gemm.h"
@@ -322,6 +323,78 @@ TEST(GemmFastThreads, ResultIsBitwiseIdenticalForAnyThreadCount) {
   }
   set_num_threads(0);
 }
+
+// Helpers that the OS has not scheduled (issue 16): the calling thread must finish the call alone —
+// taking the units and packing the parts of B that were the absent members' — and the result must
+// be the one a single thread computes, bit for bit. Also helpers that arrive at random points of
+// the call. Every kernel level, 2 and 3 threads, and shapes that split the rows (700 x 300), split
+// the columns (300 x 700; 64 x 1000, a Linear forward), and take several rank-KC updates and two
+// column panels (40 x 4100 x 600).
+class GemmFastAbsentHelpers : public ::testing::TestWithParam<CpuCapability> {
+ protected:
+  void SetUp() override {
+    if (GetParam() > highest_capability())
+      GTEST_SKIP() << "this CPU lacks " << to_string(GetParam());
+    setenv("TINYTORCH_CPU_CAPABILITY", to_string(GetParam()), /*overwrite=*/1);
+  }
+  void TearDown() override {
+    unsetenv("TINYTORCH_CPU_CAPABILITY");
+    set_num_threads(0);
+  }
+
+  // C = 0.25 C + A B^T, from a fixed C.
+  static std::vector<float> gemm(const Shape& shape, const std::vector<float>& A,
+                                 const std::vector<float>& B) {
+    std::vector<float> C(static_cast<size_t>(shape.M * shape.N), 0.5f);
+    gemm_fast(false, true, shape.M, shape.N, shape.K, 1.0f, A.data(), shape.K, B.data(), shape.K,
+              0.25f, C.data(), shape.N);
+    return C;
+  }
+
+  template <typename Helpers>
+  static void check_with(int helpers_per_thread_count_repeats) {
+    for (const Shape shape :
+         {Shape{700, 300, 600}, Shape{300, 700, 600}, Shape{64, 1000, 784}, Shape{40, 4100, 600}}) {
+      SCOPED_TRACE("M=" + std::to_string(shape.M) + " N=" + std::to_string(shape.N) +
+                   " K=" + std::to_string(shape.K));
+      std::mt19937 rng(5);
+      std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+      std::vector<float> A(static_cast<size_t>(shape.M * shape.K)),
+          B(static_cast<size_t>(shape.K * shape.N));
+      for (float& x : A) x = value(rng);
+      for (float& x : B) x = value(rng);
+      set_num_threads(1);
+      const std::vector<float> one_thread = gemm(shape, A, B);
+      for (const int threads : {2, 3}) {
+        set_num_threads(threads);
+        const Helpers helpers(threads - 1);
+        for (int repeat = 0; repeat < helpers_per_thread_count_repeats; ++repeat) {
+          EXPECT_EQ(gemm(shape, A, B), one_thread) << threads << " threads, call " << repeat;
+        }
+      }
+    }
+  }
+};
+
+// LateHelpers takes the helper count only to share check_with with HeldHelpers.
+struct LateHelpersOf : testing::LateHelpers {
+  explicit LateHelpersOf(int) {}
+};
+
+TEST_P(GemmFastAbsentHelpers, HelpersThatNeverStartLeaveTheirUnitsToTheCaller) {
+  check_with<testing::HeldHelpers>(2);
+}
+
+TEST_P(GemmFastAbsentHelpers, HelpersArrivingAtAnyPointGiveTheSameBits) {
+  check_with<LateHelpersOf>(20);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, GemmFastAbsentHelpers,
+                         ::testing::Values(CpuCapability::kDefault, CpuCapability::kAvx2,
+                                           CpuCapability::kAvx512),
+                         [](const ::testing::TestParamInfo<CpuCapability>& info) {
+                           return std::string(to_string(info.param));
+                         });
 
 TEST(GemmFastConcurrency, CallFromInsideAParallelRegionRunsSerially) {
   // A GEMM per row block, each inside a parallel_for: the nested GEMMs must run on their own

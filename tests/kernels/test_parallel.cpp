@@ -1,5 +1,6 @@
-// Tests for core/parallel.h: the thread-count setting every parallel kernel reads, and
-// parallel_for's contract (every index exactly once, small ranges on the calling thread).
+// Tests for core/parallel.h: the thread-count setting every parallel kernel reads, parallel_for's
+// contract (every index exactly once, small ranges on the calling thread), and the team behind it
+// (helpers that never start or arrive late must not hold up or break a call).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "held_helpers.h"
 #include "tinytorch/core/exception.h"
 #include "tinytorch/core/parallel.h"
 
@@ -92,17 +94,95 @@ TEST_F(ParallelTest, SmallRangesRunOnTheCallingThreadInOneChunk) {
   EXPECT_EQ(ran_on, caller);
 }
 
-TEST_F(ParallelTest, OneChunkPerThreadAtMost) {
+TEST_F(ParallelTest, AtMostFourChunksPerThreadAndNoMoreThanRangeOverGrain) {
+  // Chunks are claimed from a counter, so there may be more than threads (a thread that is done
+  // takes the next one), but never more than kChunksPerThread per thread, nor more than
+  // ceil(n / grain_size): on average a chunk holds at least the grain.
   set_num_threads(2);
-  const auto chunks = chunks_of(0, 1000, 1);
-#ifdef TINYTORCH_HAVE_OPENMP
-  // OpenMP may hand out fewer threads than asked for (OMP_THREAD_LIMIT), never more.
-  EXPECT_EQ(chunks.size(), omp_get_thread_limit() >= 2 ? 2u : 1u);
-#else
-  EXPECT_EQ(chunks.size(), 1u);
-#endif
+  for (const auto& [n, grain] :
+       {std::pair<int64_t, int64_t>{1000, 1}, {1000, 300}, {1000, 999}, {7, 1}, {100000, 4096}}) {
+    const auto chunks = chunks_of(0, n, grain);
+    EXPECT_LE(chunks.size(), static_cast<size_t>(2 * detail::kChunksPerThread))
+        << n << " " << grain;
+    EXPECT_LE(chunks.size(), static_cast<size_t>((n + grain - 1) / grain)) << n << " " << grain;
+    EXPECT_GE(chunks.size(), 2u) << n << " " << grain;
+    int64_t total = 0;
+    for (const auto& [b, e] : chunks) total += e - b;
+    EXPECT_EQ(total, n);
+  }
   set_num_threads(1);
   EXPECT_EQ(chunks_of(0, 1000, 1).size(), 1u);
+}
+
+TEST_F(ParallelTest, TeamMembersAreNumberedFromTheCallerInTheOrderTheyJoin) {
+  set_num_threads(3);
+  for (int repeat = 0; repeat < 50; ++repeat) {
+    std::mutex mutex;
+    std::set<int> members;
+    std::thread::id member0;
+    parallel_team(3, [&](int member) {
+      EXPECT_TRUE(in_parallel_region());
+      const std::lock_guard<std::mutex> lock(mutex);
+      EXPECT_TRUE(members.insert(member).second) << "member " << member << " ran twice";
+      if (member == 0) member0 = std::this_thread::get_id();
+    });
+    ASSERT_TRUE(members.count(0)) << "the caller is always member 0";
+    EXPECT_EQ(member0, std::this_thread::get_id());
+    EXPECT_LE(*members.rbegin(), 2);
+    EXPECT_EQ(*members.rbegin() + 1, static_cast<int>(members.size())) << "numbered 0, 1, ...";
+  }
+  EXPECT_FALSE(in_parallel_region());
+}
+
+// The regression test of issue 16: on a busy machine the OS may not give a helper a core for
+// milliseconds. The call must not wait for it: the caller runs every chunk itself.
+TEST_F(ParallelTest, AHelperThatNeverStartsDoesNotHoldUpTheCall) {
+  for (const int threads : {2, 3}) {
+    set_num_threads(threads);
+    const testing::HeldHelpers held(threads - 1);
+    std::vector<std::atomic<int>> hits(1000);
+    std::set<std::thread::id> ran_on;
+    std::mutex mutex;
+    parallel_for(0, 1000, 1, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) ++hits[static_cast<size_t>(i)];
+      const std::lock_guard<std::mutex> lock(mutex);
+      ran_on.insert(std::this_thread::get_id());
+    });
+    for (size_t i = 0; i < hits.size(); ++i) ASSERT_EQ(hits[i].load(), 1) << "index " << i;
+    EXPECT_EQ(ran_on, std::set<std::thread::id>{std::this_thread::get_id()});
+  }
+}
+
+TEST_F(ParallelTest, HelpersArrivingLateStillRunEveryIndexOnce) {
+  const testing::LateHelpers late;
+  for (const int threads : {2, 3}) {
+    set_num_threads(threads);
+    for (int repeat = 0; repeat < 200; ++repeat) {
+      std::vector<std::atomic<int>> hits(4096);
+      parallel_for(0, 4096, 64, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) ++hits[static_cast<size_t>(i)];
+      });
+      for (size_t i = 0; i < hits.size(); ++i) ASSERT_EQ(hits[i].load(), 1) << "index " << i;
+    }
+  }
+}
+
+TEST_F(ParallelTest, CallsFromSeveralThreadsAtOnce) {
+  // One team at a time: a second user thread that finds the pool busy runs its call alone.
+  set_num_threads(2);
+  std::vector<std::thread> callers;
+  std::atomic<int64_t> sum{0};
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&] {
+      for (int repeat = 0; repeat < 200; ++repeat) {
+        parallel_for(0, 1000, 10, [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) sum += i;
+        });
+      }
+    });
+  }
+  for (std::thread& caller : callers) caller.join();
+  EXPECT_EQ(sum.load(), int64_t{4} * 200 * (999 * 1000 / 2));
 }
 
 TEST_F(ParallelTest, NestedCallsRunSerially) {
@@ -118,7 +198,7 @@ TEST_F(ParallelTest, NestedCallsRunSerially) {
 
 TEST_F(ParallelTest, AnExceptionInAnyChunkIsRethrownOnTheCallingThread) {
   // Whichever thread runs the chunk that throws, the caller gets the exception (an exception
-  // leaving an OpenMP region would terminate the program instead).
+  // leaving a helper thread would terminate the program instead).
   set_num_threads(2);
   for (const int64_t bad : {int64_t{0}, int64_t{999}}) {  // in the first chunk, and in the last
     EXPECT_THROW(parallel_for(0, 1000, 1,

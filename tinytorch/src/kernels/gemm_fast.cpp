@@ -41,6 +41,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -424,71 +425,79 @@ struct StridedView {
 // ---------------------------------------------------------------------------------------------
 // Threads: a team that splits the packing and balances the blocks of C as it goes.
 //
-// One OpenMP region runs the whole loop nest. Each rank-KC update ("step": one (jc, pc) pair) is
+// One team (parallel_team, core/parallel.h) runs the whole loop nest. Each rank-KC update
+// ("step": one (jc, pc) pair) is
 //
-//   1. pack: the step's B panel is cut into one home range of slivers per thread, and each thread
-//      packs its own range into the shared panel, then says so;
-//   2. compute: C[:, jc : jc+nc] is cut into units of (MC rows) x (a few NR slivers). Each thread
+//   1. pack: the step's B panel is cut into one home range of slivers per member, and each range
+//      is packed into the shared panel by the first member that needs it (its own, normally);
+//   2. compute: C[:, jc : jc+nc] is cut into units of (MC rows) x (a few NR slivers). Each member
 //      takes the units of its home range first, in order; when they run out, it takes units of
-//      the other ranges, from the far end. A thread packs the A block of a unit into its own
+//      the other ranges, from the far end. A member packs the A block of a unit into its own
 //      buffer, and keeps it while its next unit has the same rows.
 //
-//        columns:   | home range of thread 0    | home range of thread 1    |
+//        columns:   | home range of member 0    | home range of member 1    |
 //        row block 0|  0->  0->  0->  0->       |  1->  1->  1->  1->       |
 //        row block 1|  0->  0->  0->  0->       |  1->  1->  1->  1->       |
 //        row block 2|  0->  0->  0->  0->  <-1  |  1->  1->  1->  1->       |
-//                                    thread 1 ran out of its own units ^ and took one of thread 0's
+//                                    member 1 ran out of its own units ^ and took one of member 0's
 //
 // Why not give each thread a fixed half of C? Because the two cores of a VM are rarely equally
 // fast. On the 2-core Zen 3 course VM the 1-thread GEMM measured 63-66 GFLOP/s pinned to CPU 0
 // and 72-74 pinned to CPU 1 (`taskset -c`), the gap being the interrupts and host work that land
 // on CPU 0. With fixed halves the fast core waits for the slow one, and 2 threads give at most
-// 2 x 63 rather than 63 + 73. A unit takes ~50 us, so all threads finish within about one unit of
+// 2 x 63 rather than 63 + 73. A unit takes ~50 us, so all members finish within about one unit of
 // each other.
 //
-// Why home ranges, rather than one shared list of units? A thread mostly reads the B slivers it
+// Why home ranges, rather than one shared list of units? A member mostly reads the B slivers it
 // packed itself, which are still in its own core's caches. Reading slivers that the other core
 // just wrote costs a transfer between the cores' caches: with one shared list (each unit going to
 // whichever thread asked first), N = 2048 ran 15% slower than fixed halves in an interleaved run
 // on the course VM.
 //
-// Home ranges of columns or of rows? Above, each thread packs its share of B, but every A block:
+// Home ranges of columns or of rows? Above, each member packs its share of B, but every A block:
 // for a square N = 512 on the Zen 5 course VM, that is 1 MiB of A per thread and call, where one
 // thread alone packs 1 MiB of A and 1 MiB of B, and the copies grew from 8-11% of one thread's time
 // to 15-20% of each of two threads' (rdtsc counters in a scratch copy of this file). So when
 // packing all of op(B) costs less than packing all of op(A) (M x K against K x N values, a
-// transposing pack counting twice, see gemm_blocked), the team turns
-// the picture: home ranges of row blocks, every thread packing the whole B panel of a step into a
-// buffer of its own, and each A block packed once. No thread then reads what another packed, so a
-// thief needs nothing but its own panel. 2 threads, GFLOP/s, rows vs columns, three runs each: C =
-// A B at N = 512 349-362 vs 313-321, N = 1024 351-361 vs 329-344; A^T B at N = 512 347-351 vs
-// 318-322. Sharing one panel instead, each thread packing half of it as in the column split, ran
-// 0.90x as fast at N = 512 and 0.97x at N = 1024 (interleaved A/B, 40 rounds): reading what the
-// other vCPU just wrote costs more than packing it again.
+// transposing pack counting twice, see gemm_blocked), the team turns the picture: home ranges of
+// row blocks, every member packing the whole B panel of a step into a buffer of its own, and each
+// A block packed once. No member then reads what another packed, so a thief needs nothing but its
+// own panel. 2 threads, GFLOP/s, rows vs columns, three runs each: C = A B at N = 512 349-362 vs
+// 313-321, N = 1024 351-361 vs 329-344; A^T B at N = 512 347-351 vs 318-322. Sharing one panel
+// instead, each thread packing half of it as in the column split, ran 0.90x as fast at N = 512 and
+// 0.97x at N = 1024 (interleaved A/B, 40 rounds): reading what the other vCPU just wrote costs
+// more than packing it again.
 //
-// Why no barrier between the steps? A thread waits only for the things it is about to use
-// (a "dataflow" schedule), each thread publishing how far it has got (TeamMember):
-//   * a range's units of step s may start once that range of the panel is packed (the queue
-//     filled, when the ranges are rows), and once all
-//     of the range's units of earlier steps are done: those of the same column panel update the
-//     same elements of C, and must do so in the order of the steps;
-//   * step s packs into the panel, and fills the queues, of step s - 2 (there are two of each, so
-//     one step can be packed while the last is computed): a thread starts step s once every
-//     thread has finished step s - 2.
-// With a barrier after each packing, as this kernel had before, every thread waited at every step
-// for the slowest to arrive: the team thread that starts a few microseconds late, or the vCPU
-// the host took away for a while. Now the others go on with their own units and take the late
-// one's. In interleaved runs on the course VM (medians of 9-11, 2 threads, GFLOP/s, dataflow vs
-// barrier): N = 512 125-141 vs 112-136, N = 1024 144-146 vs 135-145, N = 2048 146-156 vs 142-154,
-// and a batch-64 Linear forward (64 x 784 times 784 x 256, four steps) 100-111 vs 76-77.
+// Nobody waits for a member that has not started. On a busy machine the OS may keep a member off
+// every core for a whole time slice (milliseconds): here member 1 never got a core during the call.
+//
+//   claimed, not assigned (this file)         assigned per thread (an OpenMP team, a barrier)
+//   core 1: member 0 |0 0 0 0 1 1 1 1| done   core 1: thread 0 |0 0 0 0|...waits...........|1 1|
+//   core 0: (another program's time slice)    core 0: (another program)  ...  thread 1 runs ^
+//           member 1 wakes up later, finds    one call: 4 units of work + a time slice of waiting
+//           the team closed, does nothing
+//
+// So every piece of work is *claimed*, never assigned:
+//   * the units of a range, by one compare-and-swap on its queue. The caller fills the queues of
+//     every step before the team starts, so a member that has not started owns nothing;
+//   * the packing of a range's part of the shared B panel, by one compare-and-swap on its flag,
+//     by whoever first wants that range's units;
+// and a member waits only for work that a running member claimed (a "dataflow" schedule, no
+// barrier):
+//   * a range's units of step s may start once its units of earlier steps are done: those of the
+//     same column panel update the same elements of C, and must do so in the order of the steps;
+//   * with two shared panels (the next step is packed while this one is computed), a range's part
+//     of the panel of step s is overwritten only once its units of step s - 2 are done.
+// While one range is not ready, a member works on any other that is. The caller (member 0) alone
+// can thus finish the call, and returns as soon as it has and the members inside a unit are out
+// (parallel_team). A member the OS stops in the middle of a unit still holds up the end of the
+// call; with units of ~50 us that happens rarely, and the waiting caller sleeps (it does not spin),
+// so that a member the OS put on the caller's own core gets it.
 //
 // Each C element is still updated by one thread at a time, in the order of the steps, so the sum
 // over k is done in the same order whatever the number of threads or the order the units are
-// taken in: the result is bitwise identical.
-//
-// NOTE: the waits cannot deadlock. The thread furthest behind, at step s, never waits for long:
-// every thread has finished step s - 1, so every unit before step s is done, and a range of step
-// s it wants is packed or being packed by a thread that is not waiting either.
+// taken in: the result is bitwise identical. (The units are cut for the team the call asked for,
+// whoever turns up.)
 // ---------------------------------------------------------------------------------------------
 
 // A unit of work holds about this many multiply-adds (~50 us on one Zen 3 core): small enough that
@@ -498,43 +507,31 @@ constexpr double kMultiplyAddsPerUnit = 2.0 * 1024 * 1024;
 // ... and each step has at least this many units per thread, so the last one is a small part.
 constexpr int64_t kMinUnitsPerThread = 4;
 
-// Runs body(rank, team_size) on each thread of a team of `threads` (one OpenMP region).
-template <typename F>
-void run_team([[maybe_unused]] int threads, const F& body) {
-#ifdef TINYTORCH_HAVE_OPENMP
-  if (threads > 1) {
-#pragma omp parallel num_threads(threads)
-    body(omp_get_thread_num(), omp_get_num_threads());  // the team may be smaller than asked for
-    return;
-  }
-#endif
-  body(0, 1);
-}
-
-// Spins until ready() holds. A thread here waits for another to finish a unit or to pack its part
-// of a panel: tens of microseconds, too short to be worth sleeping. After a while it yields its
-// core anyway, in case the thread it waits for needs that core (more threads than cores).
-template <typename F>
-void spin_until(const F& ready) {
-  for (int spins = 0; !ready(); ++spins) {
-    if (spins < 4096) {
+// Waiting for work a running member claimed: a few pauses (a unit takes tens of microseconds),
+// then a yield of the core after each look, in case the member waited for needs it (the OS may
+// have put two members, or a member and another program, on one core).
+void back_off(int& idle) {
+  if (idle++ < 256) {
 #ifdef TINYTORCH_GEMM_X86
-      _mm_pause();
+    _mm_pause();
 #endif
-    } else {
-      std::this_thread::yield();
-    }
+  } else {
+    std::this_thread::yield();
   }
 }
 
-// The units of one home range: the owner takes them from the front, idle threads from the back
-// (so a thief works on other rows than the owner, and packs another A block). Both ends live in
-// one 64-bit word, so one compare-and-swap claims a unit.
+// The units of one home range of one step: the owner takes them from the front, others from the
+// back (so a thief works on other rows than the owner, and packs another A block). Both ends live
+// in one 64-bit word, so one compare-and-swap claims a unit.
 // NOTE: unit numbers must fit in 32 bits. A range has at most m_blocks * NC / NR units, about
 // M * N / 1000 for large M: 2^32 units would need a C of 4 * 10^12 elements.
-class alignas(64) WorkQueue {
+class WorkQueue {
  public:
   void reset(int64_t units) { ends_.store(static_cast<uint64_t>(units) << 32); }
+  bool empty() const {
+    const uint64_t ends = ends_.load(std::memory_order_relaxed);
+    return (ends & 0xffffffffU) >= (ends >> 32);
+  }
   int64_t take_front() { return take(true); }
   int64_t take_back() { return take(false); }
 
@@ -553,30 +550,39 @@ class alignas(64) WorkQueue {
   std::atomic<uint64_t> ends_{0};  // first unit left (low 32 bits), one past the last (high 32)
 };
 
-// What one thread of a team shares with the others: the work queues of its home range, and how far
-// it has got. One cache line each, apart from the queues, so that writing them does not slow down
-// the other threads' reads of theirs.
-struct TeamMember {
-  WorkQueue queues[2];  // the units of the home range in steps of even and odd number
-  alignas(64) std::atomic<int64_t> packed;  // the last step whose home range of B is packed
-  std::atomic<int64_t> finished;            // the last step this thread takes no more units of
-  std::atomic<int64_t> done;  // units of the home range computed so far (all steps, any thread)
+// What the team shares about one home range in one step, on a cache line of its own, so that
+// claiming in one range does not slow down the members reading another.
+struct alignas(64) RangeOfStep {
+  WorkQueue queue;
+  std::atomic<int> pack{0};  // its part of the shared B panel: kUnpacked, kPacking or kPacked
+};
+enum PackState : int { kUnpacked, kPacking, kPacked };
+
+// ... and about one home range over the whole call.
+struct alignas(64) RangeProgress {
+  std::atomic<int64_t> done{0};  // units computed so far (all steps, any member)
 };
 
-// The calling thread's team state, grown on demand like the packing buffers, and reset.
-TeamMember* thread_local_team(int count) {
-  thread_local std::unique_ptr<TeamMember[]> members;
-  thread_local int capacity = 0;
-  if (count > capacity) {
-    members = std::make_unique<TeamMember[]>(static_cast<size_t>(count));
-    capacity = count;
+// The calling thread's team state for `steps` steps of `ranges` home ranges each, grown on demand
+// like the packing buffers; the caller resets it before the team starts.
+struct TeamState {
+  RangeOfStep* steps;     // [steps][ranges]
+  RangeProgress* ranges;  // [ranges]
+};
+TeamState thread_local_team(int64_t steps, int ranges) {
+  thread_local std::unique_ptr<RangeOfStep[]> of_step;
+  thread_local std::unique_ptr<RangeProgress[]> progress;
+  thread_local int64_t step_capacity = 0;
+  thread_local int range_capacity = 0;
+  if (steps * ranges > step_capacity) {
+    of_step = std::make_unique<RangeOfStep[]>(static_cast<size_t>(steps * ranges));
+    step_capacity = steps * ranges;
   }
-  for (int t = 0; t < count; ++t) {
-    members[t].packed.store(-1, std::memory_order_relaxed);
-    members[t].finished.store(-1, std::memory_order_relaxed);
-    members[t].done.store(0, std::memory_order_relaxed);
+  if (ranges > range_capacity) {
+    progress = std::make_unique<RangeProgress[]>(static_cast<size_t>(ranges));
+    range_capacity = ranges;
   }
-  return members.get();
+  return {of_step.get(), progress.get()};
 }
 
 // The whole GEMM with the kernels and block sizes of one level; M, N > 0, K > 0, alpha != 0.
@@ -591,12 +597,12 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   const StridedView<T> b = trans_b ? StridedView<T>{B, 1, ldb} : StridedView<T>{B, ldb, 1};
   const GemmKernels<T> kernels = kernels_for<T, kLevel>();
 
-  // The threads this call may use: one for small problems (starting a team costs microseconds).
+  // The threads this call may use: one for small problems (waking a helper costs microseconds).
   const double multiply_adds = static_cast<double>(M) * static_cast<double>(N) * K;
   const int threads = multiply_adds <= kMinMultiplyAddsForThreads<kLevel> || in_parallel_region()
                           ? 1
                           : get_num_threads();
-  // Which operand every thread packs in full (see "Threads"): B, with home ranges of row blocks,
+  // Which operand every member packs in full (see "Threads"): B, with home ranges of row blocks,
   // when that copies less than packing all of A would; A, with home ranges of B slivers,
   // otherwise. A transposing pack (lines contiguous along k) counts twice. It is slower than a
   // straight copy (1 MiB from L3 on the Zen 5 VM: 1.2x the time for 12-wide slivers, 1.7x for
@@ -619,7 +625,8 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   const int64_t nc_max = std::min(N, Blk::NC);
   const int64_t steps_k = ceil_div(K, Blk::KC), steps = ceil_div(N, Blk::NC) * steps_k;
 
-  // The team: never more threads than the widest step has units to give.
+  // The team: never more members than the widest step has units to give. The work is cut for
+  // this many members, however many turn up.
   const int team = static_cast<int>(std::min<int64_t>(threads, m_blocks * ceil_div(nc_max, NR)));
   const bool split_rows = team > 1 && rows_cheaper && m_blocks >= team;
 
@@ -633,24 +640,23 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
     return std::clamp<int64_t>(std::min(by_size, by_count), 1, slivers);
   };
 
-  // Shared by the team: each thread's queues and progress, and when the team splits the columns,
-  // the B panels (two, so the next step can be packed while this one is still being computed).
-  // When it splits the rows, each thread packs the whole panel into its own buffer.
+  // The B panels: when the team splits the columns, shared, two of them (so the next step can be
+  // packed while this one is still being computed); when it splits the rows, each member packs
+  // the whole panel into its own buffer.
   const int64_t panel_size = round_up(nc_max, NR) * kc_max;
   const int panels = team == 1 || split_rows ? 1 : 2;
   T* b_panels = thread_local_buffer<T, Operand::kB>(panels * panel_size);
-  TeamMember* members = thread_local_team(team);
 
   // Step s covers columns [jc, jc + nc) of C. Its row blocks or its slivers are cut into one home
-  // range per thread, and each home range into units: every row block x every chunk of
+  // range per member, and each home range into units: every row block x every chunk of
   // unit_slivers() slivers of the range, numbered block by block.
   const auto step_columns = [&](int64_t s) {
     const int64_t jc = s / steps_k * Blk::NC;
     return std::pair{jc, std::min(Blk::NC, N - jc)};
   };
-  const auto home = [](int64_t slivers, int rank, int team_size) {
-    const int64_t share = ceil_div(slivers, team_size);
-    return std::pair{std::min(slivers, rank * share), std::min(slivers, (rank + 1) * share)};
+  const auto home = [&](int64_t count, int r) {
+    const int64_t share = ceil_div(count, team);
+    return std::pair{std::min(count, r * share), std::min(count, (r + 1) * share)};
   };
   const auto chunks_of = [](std::pair<int64_t, int64_t> range, int64_t per_unit) {
     return ceil_div(range.second - range.first, per_unit);
@@ -659,34 +665,39 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   struct Range {
     std::pair<int64_t, int64_t> blocks, slivers;
   };
-  const auto range_of = [&](int64_t slivers, int rank, int team_size) {
-    return split_rows ? Range{home(m_blocks, rank, team_size), {0, slivers}}
-                      : Range{{0, m_blocks}, home(slivers, rank, team_size)};
+  const auto range_of = [&](int64_t slivers, int r) {
+    return split_rows ? Range{home(m_blocks, r), {0, slivers}}
+                      : Range{{0, m_blocks}, home(slivers, r)};
   };
-  const auto units_of = [&](int64_t s, int rank, int team_size) {
+  const auto units_of = [&](int64_t s, int r) {
     const int64_t slivers = ceil_div(step_columns(s).second, NR);
-    const Range range = range_of(slivers, rank, team_size);
+    const Range range = range_of(slivers, r);
     return (range.blocks.second - range.blocks.first) *
            chunks_of(range.slivers, unit_slivers(slivers));
   };
-  // Units of `rank`'s home range in steps 0 ... s-1. All column panels but the last are NC wide.
-  const auto units_before = [&](int64_t s, int rank, int team_size) {
+  // Units of range r in steps 0 ... s-1 (none for s <= 0). All column panels but the last are NC
+  // wide.
+  const auto units_before = [&](int64_t s, int r) -> int64_t {
+    if (s <= 0) return 0;
     const int64_t full_panel_steps = std::min(s, (steps / steps_k - 1) * steps_k);
-    return full_panel_steps * units_of(0, rank, team_size) +
-           (s - full_panel_steps) * units_of(steps - 1, rank, team_size);
+    return full_panel_steps * units_of(0, r) + (s - full_panel_steps) * units_of(steps - 1, r);
   };
 
-  run_team(team, [&](int rank, int team_size) {
+  // Fill every queue before the team starts: a member that never starts then owns nothing.
+  const TeamState shared = thread_local_team(steps, team);
+  for (int64_t s = 0; s < steps; ++s) {
+    for (int r = 0; r < team; ++r) {
+      shared.steps[s * team + r].queue.reset(units_of(s, r));
+      shared.steps[s * team + r].pack.store(kUnpacked, std::memory_order_relaxed);
+    }
+  }
+  for (int r = 0; r < team; ++r) shared.ranges[r].done.store(0, std::memory_order_relaxed);
+
+  parallel_team(team, [&](int member) {
     T* a_packed = thread_local_buffer<T, Operand::kA>(mc_step * kc_max);
-    // This thread's own B panel, when it packs all of it (each thread's buffer is its own).
+    // This member's own B panel, when it packs all of it (each thread's buffer is its own).
     T* own_panel = split_rows ? thread_local_buffer<T, Operand::kB>(panel_size) : nullptr;
-    TeamMember& me = members[rank];
-    const auto all_finished = [&](int64_t s) {
-      for (int t = 0; t < team_size; ++t) {
-        if (members[t].finished.load(std::memory_order_acquire) < s) return false;
-      }
-      return true;
-    };
+    int64_t own_panel_step = -1;  // the step whose panel own_panel holds
 
     for (int64_t s = 0; s < steps; ++s) {
       const auto [jc, nc] = step_columns(s);                                     // 5th loop
@@ -695,52 +706,74 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
       // kc x nc, in NR-column slivers
       T* b_packed = split_rows ? own_panel : b_panels + (s % panels) * panel_size;
       const int64_t slivers = ceil_div(nc, NR), per_unit = unit_slivers(slivers);
+      RangeOfStep* of_step = shared.steps + s * team;
 
-      // 1. Step s uses the panel and the queues of step s - 2: wait until every thread is done
-      //    with them. Then fill the own queue and pack op(B)[pc : pc+kc, jc : jc+nc] (its columns
-      //    are the lines of the slivers): all of it, or the own home range of it.
-      spin_until([&] { return all_finished(s - 2); });
-      me.queues[s % 2].reset(units_of(s, rank, team_size));
-      const auto [first, end] =
-          split_rows ? std::pair<int64_t, int64_t>{0, slivers} : home(slivers, rank, team_size);
-      if (first < end) {
-        pack_slivers<T, NR>(kc, std::min(end * NR, nc) - first * NR, b.at(pc, jc + first * NR),
-                            b.cs, b.rs, b_packed + first * NR * kc, kernels.pack_b);
-      }
-      me.packed.store(s, std::memory_order_release);
-
-      // 2. Take units of the own home range from the front, then the others' from the back
-      //    (the 3rd loop, and part of the 2nd). A range's units of step s may start once its
-      //    part of the panel is packed and all its units of earlier steps are done (those of the
-      //    same column panel update the same elements of C).
-      int64_t packed_block = -1;  // the block of rows a_packed holds in this step
-      for (int v = 0; v < team_size; ++v) {
-        const int r = (rank + v) % team_size;
-        TeamMember& owner = members[r];
-        const int64_t before = units_before(s, r, team_size);
-        spin_until([&] {
-          return owner.packed.load(std::memory_order_acquire) >= s &&
-                 owner.done.load(std::memory_order_acquire) >= before;
-        });
-        const Range range = range_of(slivers, r, team_size);
-        const int64_t chunks = chunks_of(range.slivers, per_unit);
-        WorkQueue& queue = owner.queues[s % 2];
-        for (int64_t u; (u = v == 0 ? queue.take_front() : queue.take_back()) >= 0;) {
-          const int64_t block = range.blocks.first + u / chunks, ic = block * mc_step,
-                        mc = std::min(mc_step, M - ic);
-          const int64_t jr = (range.slivers.first + u % chunks * per_unit) * NR;
-          const int64_t nr = std::min(per_unit * NR, std::min(range.slivers.second * NR, nc) - jr);
-          if (block != packed_block) {
-            // Pack op(A)[ic : ic+mc, pc : pc+kc] (mc x kc).
-            pack_slivers<T, Blk::MR>(kc, mc, a.at(ic, pc), a.rs, a.cs, a_packed, kernels.pack_a);
-            packed_block = block;
+      // May the units of range r of step s start? Packs the B they need if nobody has yet.
+      const auto ready = [&](int r) {
+        const std::atomic<int64_t>& done = shared.ranges[r].done;
+        if (split_rows) {
+          if (done.load(std::memory_order_acquire) < units_before(s, r)) return false;
+          if (own_panel_step != s) {  // pack all of op(B)[pc : pc+kc, jc : jc+nc]
+            pack_slivers<T, NR>(kc, nc, b.at(pc, jc), b.cs, b.rs, own_panel, kernels.pack_b);
+            own_panel_step = s;
           }
-          macro_kernel<Blk::MR, NR>(mc, nr, kc, a_packed, b_packed + jr * kc, alpha, beta_pc,
-                                    C + ic * ldc + jc + jr, ldc, kernels.micro);
-          owner.done.fetch_add(1, std::memory_order_release);
+          return true;
+        }
+        std::atomic<int>& pack = of_step[r].pack;
+        int state = pack.load(std::memory_order_acquire);
+        // Its part of the panel was last read by its units of step s - panels.
+        if (state == kUnpacked &&
+            done.load(std::memory_order_acquire) >= units_before(s - panels + 1, r) &&
+            pack.compare_exchange_strong(state, kPacking, std::memory_order_acquire)) {
+          const auto [first, end] = home(slivers, r);  // pack op(B)[pc : pc+kc, its columns]
+          pack_slivers<T, NR>(kc, std::min(end * NR, nc) - first * NR, b.at(pc, jc + first * NR),
+                              b.cs, b.rs, b_packed + first * NR * kc, kernels.pack_b);
+          pack.store(state = kPacked, std::memory_order_release);
+        }
+        return state == kPacked && done.load(std::memory_order_acquire) >= units_before(s, r);
+      };
+
+      // Take units of the own home range from the front, then the others' from the back (the 3rd
+      // loop, and part of the 2nd), until every unit of the step is taken.
+      int64_t packed_block = -1;  // the block of rows a_packed holds in this step
+      std::chrono::steady_clock::time_point idle_since;
+      for (int idle = 0;;) {
+        bool left = false, took = false;
+        for (int v = 0; v < team; ++v) {
+          const int r = (member + v) % team;
+          WorkQueue& queue = of_step[r].queue;
+          if (queue.empty()) continue;
+          left = true;
+          if (!ready(r)) continue;
+          const Range range = range_of(slivers, r);
+          const int64_t chunks = chunks_of(range.slivers, per_unit);
+          for (int64_t u; (u = v == 0 ? queue.take_front() : queue.take_back()) >= 0;) {
+            const int64_t block = range.blocks.first + u / chunks, ic = block * mc_step,
+                          mc = std::min(mc_step, M - ic);
+            const int64_t jr = (range.slivers.first + u % chunks * per_unit) * NR;
+            const int64_t nr =
+                std::min(per_unit * NR, std::min(range.slivers.second * NR, nc) - jr);
+            if (block != packed_block) {
+              // Pack op(A)[ic : ic+mc, pc : pc+kc] (mc x kc).
+              pack_slivers<T, Blk::MR>(kc, mc, a.at(ic, pc), a.rs, a.cs, a_packed, kernels.pack_a);
+              packed_block = block;
+            }
+            macro_kernel<Blk::MR, NR>(mc, nr, kc, a_packed, b_packed + jr * kc, alpha, beta_pc,
+                                      C + ic * ldc + jc + jr, ldc, kernels.micro);
+            shared.ranges[r].done.fetch_add(1, std::memory_order_release);
+            took = true;
+          }
+        }
+        if (idle > 0 && (took || !left)) {  // the wait is over: tell the team how long it took
+          detail::add_waiting_time(std::chrono::steady_clock::now() - idle_since);
+          idle = 0;
+        }
+        if (!left) break;
+        if (!took) {
+          if (idle == 0) idle_since = std::chrono::steady_clock::now();
+          back_off(idle);  // every range left waits for a unit a running member holds
         }
       }
-      me.finished.store(s, std::memory_order_release);
     }
   });
 }

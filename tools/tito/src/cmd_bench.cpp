@@ -10,7 +10,12 @@
 // Adding a benchmark program is one entry in kPrograms (below): its name, its CMake target, what
 // it measures, the programs whose figures its table also needs, and its table (or the generic
 // one, which lists every figure).
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <nlohmann/json.hpp>
 
@@ -375,6 +380,84 @@ void print_generic(const std::string& title, const std::vector<Json>& program_re
   table.print(std::cout);
 }
 
+// ---- --contended: a competitor on one core --------------------------------------------------
+//
+// Laptops and shared servers always run other programs. `tito bench --contended` measures what
+// our threads do then: for the whole run tito keeps a competitor busy — a child process that
+// spins, at normal priority, pinned to one CPU (the first this process may use, like
+// `taskset -c 0`) — and prints the 2-thread/1-thread ratio of every SGEMM size and of the MLP.
+// A second thread must never make a call much slower than one thread: the target is >= 0.9x
+// (issue 16; a thread the OS takes away must not hold up the others, see core/parallel.cpp).
+constexpr double kContendedTarget = 0.9;
+
+class Competitor {
+ public:
+  Competitor() {
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0 || CPU_COUNT(&allowed) < 2) {
+      throw tito::Error(
+          "--contended needs at least 2 CPUs (it takes one of them away from the benchmarks)");
+    }
+    while (!CPU_ISSET(cpu_, &allowed)) ++cpu_;
+    const pid_t parent = getpid();
+    pid_ = fork();
+    if (pid_ < 0) throw tito::Error("--contended: cannot start the competitor process (fork)");
+    if (pid_ == 0) {
+      // The competitor: dies with tito (even if tito is killed), runs on one CPU, spins.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(0);
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpu_, &one);
+      sched_setaffinity(0, sizeof(one), &one);
+      volatile uint64_t spins = 0;
+      for (;;) spins = spins + 1;
+    }
+  }
+  ~Competitor() {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  Competitor(const Competitor&) = delete;
+  Competitor& operator=(const Competitor&) = delete;
+
+  [[nodiscard]] int cpu() const { return cpu_; }
+
+ private:
+  int cpu_ = 0;
+  pid_t pid_ = -1;
+};
+
+// The 2-thread/1-thread ratios measured beside the competitor, each against the target.
+void print_contended(const Records& records, int cpu) {
+  print_title("Contended: a competitor spinning on CPU " + std::to_string(cpu) +
+              " all run long; 2 threads / 1 thread (target >= " + fixed(kContendedTarget, 1) +
+              "x)");
+  Table table({"figure", "1 thread", "2 threads", "2t/1t", ""});
+  int below = 0;
+  const auto row = [&](const std::string& label, std::optional<double> one,
+                       std::optional<double> two, bool higher_is_better, const std::string& unit) {
+    if (!one || !two || *one <= 0.0 || *two <= 0.0) return;
+    const double speedup = higher_is_better ? *two / *one : *one / *two;
+    const bool ok = speedup >= kContendedTarget;
+    below += ok ? 0 : 1;
+    table.row({label, fixed(*one, 2) + unit, fixed(*two, 2) + unit, fixed(speedup, 2) + "x",
+               ok ? "ok" : "BELOW TARGET"});
+  };
+  for (const int64_t n : records.values("sgemm", "n")) {
+    row("SGEMM N = " + std::to_string(n), records.figure("sgemm", "tinytorch-fast", n, 1),
+        records.figure("sgemm", "tinytorch-fast", n, 2), true, " GFLOP/s");
+  }
+  row("MLP training step", records.figure("mlp_step", "tinytorch-fast", 0, 1),
+      records.figure("mlp_step", "tinytorch-fast", 0, 2), false, " ms");
+  row("MLP epoch", records.figure("mlp_epoch", "tinytorch-fast", 0, 1),
+      records.figure("mlp_epoch", "tinytorch-fast", 0, 2), false, " s");
+  table.print(std::cout);
+  std::cout << "  (times: 2t/1t is the 1-thread time over the 2-thread one, so > 1x is faster)\n";
+  if (below > 0) std::cout << "  " << below << " figure(s) below the target\n";
+}
+
 // ---- The programs ---------------------------------------------------------------------------
 
 struct Program {
@@ -440,6 +523,7 @@ struct Options {
   std::vector<std::string> which;
   bool quick = false;
   std::string json_path;
+  bool contended = false;  // run beside a competitor pinned to one CPU (see Competitor)
 };
 
 // Writes `text` to `path` through a temporary file in the same directory and a rename, so the
@@ -519,6 +603,8 @@ int run_bench(const Options& opts) {
   Records records;
   std::map<std::string, std::vector<Json>> by_program;
   bool ok = true;
+  std::optional<Competitor> competitor;
+  if (opts.contended) competitor.emplace();
   for (const Program* p : programs) {
     const auto records_file = records_dir / (std::string(p->target) + ".records.json");
     tito::fs::remove(records_file, ec);
@@ -535,7 +621,8 @@ int run_bench(const Options& opts) {
       continue;
     }
     try {
-      for (const Json& record : Json::parse(in)) {
+      for (Json record : Json::parse(in)) {
+        if (competitor) record["contended_cpu"] = competitor->cpu();
         records.add(record);
         by_program[p->name].push_back(record);
       }
@@ -558,6 +645,8 @@ int run_bench(const Options& opts) {
       print_generic(p->description, by_program[p->name]);
     }
   }
+  if (competitor) print_contended(records, competitor->cpu());
+  competitor.reset();
 
   if (!json_path.empty()) {
     Json figures = Json::array();
@@ -587,6 +676,9 @@ tito::CommandRunner setup(CLI::App& app) {
       ->type_name("BENCHMARK");
   app.add_flag("--quick", opts->quick,
                "One short repetition per figure (seconds instead of a minute; noisier)");
+  app.add_flag("--contended", opts->contended,
+               "Run beside a busy competitor process pinned to one CPU and print the 2-thread / "
+               "1-thread ratios (a second thread must never make a call much slower)");
   app.add_option("--json", opts->json_path,
                  "Also write every figure to this file as a JSON list of records")
       ->type_name("PATH");
