@@ -96,19 +96,22 @@ for line in sys.argv[1].splitlines():
         names = line.split(", ")
         assert len(names) == len(set(names)), line
 PY
-LAST="${AVAILABLE[-1]}"
-PREREQS="$(json "
+# The available module with the longest chain of prerequisites, and that chain in map order.
+IFS='|' read -r DEEP PREREQS < <(json "
 ids = [m['id'] for m in d['modules']]
 pre = {m['id']: m['prerequisites'] for m in d['modules']}
-seen, todo = set(), list(pre['$LAST'])
-while todo:
-    p = todo.pop()
-    if p not in seen: seen.add(p); todo += pre[p]
-print(', '.join(i for i in ids if i in seen))")"
+def chain(i):
+    seen, todo = set(), list(pre[i])
+    while todo:
+        p = todo.pop()
+        if p not in seen: seen.add(p); todo += pre[p]
+    return [j for j in ids if j in seen]
+deep = max((m['id'] for m in d['modules'] if m['status'] == 'available'), key=lambda i: len(chain(i)))
+print(deep + '|' + ', '.join(chain(deep)))")
 if [[ -n "$PREREQS" ]]; then
-  out="$(./tito module start "$LAST" 2>&1)" && fail "module start $LAST started without its prerequisites"
+  out="$(./tito module start "$DEEP" 2>&1)" && fail "module start $DEEP started without its prerequisites"
   expect_in "$out" "needs module\(s\) $PREREQS completed first" \
-    "module start $LAST should name every missing prerequisite ($PREREQS)"
+    "module start $DEEP should name every missing prerequisite ($PREREQS)"
 fi
 out="$(./tito module test 42 2>&1)" && fail "module test 42 succeeded"
 expect_in "$out" "unknown module '42' \(the modules you can work on: $(IFS=,; echo "${AVAILABLE[*]}" | sed 's/,/, /g')\)" \
