@@ -35,6 +35,11 @@ TEST(Shape, ContiguousStrides) {
   // A size-0 dim counts as 1 when building strides (as PyTorch does): [2, 0, 3] → [3, 3, 1].
   EXPECT_EQ(contiguous_strides({2, 0, 3}), (V{3, 3, 1}));
   EXPECT_EQ(contiguous_strides({5, 1, 2}), (V{2, 2, 1}));
+  // No elements, yet the first dim's stride would be 2^80: refused, not wrapped around.
+  const int64_t big = int64_t{1} << 40;
+  TT_EXPECT_THROW_WITH((contiguous_strides({0, big, big})), ValueError, "strides", "int64");
+  // The last product is never a stride, so it must not be checked: [4, 2^62] is fine.
+  EXPECT_EQ((contiguous_strides({4, int64_t{1} << 62})), (V{int64_t{1} << 62, 1}));
 }
 
 TEST(Shape, IsContiguousStrides) {
@@ -79,6 +84,12 @@ TEST(Shape, InferSize) {
   TT_EXPECT_THROW_WITH((infer_size({2, 3}, 7)), ValueError, "[2, 3]", "7");
   TT_EXPECT_THROW_WITH((infer_size({0, -1}, 0)), ValueError, "[0, -1]");
   TT_EXPECT_THROW_WITH((infer_size({-2, 3}, 6)), ValueError, "-2");
+  // Sizes whose product overflows int64 (2^40 · 2^40 wraps to 0 in 64 bits) match no count.
+  const int64_t big = int64_t{1} << 40;
+  TT_EXPECT_THROW_WITH((infer_size({big, big, -1}, 6)), ValueError, "int64");
+  TT_EXPECT_THROW_WITH((infer_size({big, big}, 0)), ValueError, "int64");
+  // ... unless a 0 among them makes the product 0.
+  EXPECT_EQ((infer_size({big, big, 0}, 0)), (V{big, big, 0}));
 }
 
 TEST(Shape, ComputeViewStridesContiguous) {

@@ -36,7 +36,10 @@ std::vector<int64_t> contiguous_strides(IntArrayRef sizes) {
   int64_t running = 1;
   for (size_t i = sizes.size(); i-- > 0;) {
     strides[i] = running;
-    running *= std::max<int64_t>(sizes[i], 1);
+    // A shape with a 0-sized dim has 0 elements (compute_numel accepts it) but its strides can
+    // still exceed int64: [0, 2^40, 2^40] needs a stride of 2^80. Check before multiplying.
+    TT_CHECK_VALUE(i == 0 || !mul_overflows(running, std::max<int64_t>(sizes[i], 1), &running),
+                   "shape ", sizes, " has strides that do not fit in int64");
   }
   return strides;
   // END SOLUTION
@@ -72,7 +75,9 @@ int64_t wrap_dim(int64_t dim, int64_t ndim, std::string_view op) {
 std::vector<int64_t> infer_size(IntArrayRef shape, int64_t numel) {
   // BEGIN SOLUTION
   std::vector<int64_t> out = shape.vec();
-  int64_t known = 1;
+  int64_t known = 1;       // the product of the given sizes (all but the -1)
+  bool has_zero = false;   // a 0 makes that product 0, however large the other sizes are
+  bool too_large = false;  // the product exceeds int64, so it can equal no element count
   std::optional<size_t> infer_at;
   for (size_t i = 0; i < out.size(); ++i) {
     if (out[i] == -1) {
@@ -81,9 +86,13 @@ std::vector<int64_t> infer_size(IntArrayRef shape, int64_t numel) {
     } else {
       TT_CHECK_VALUE(out[i] >= 0, "shape ", shape, ": invalid size ", out[i],
                      " (sizes must be >= 0, or -1 to infer one)");
-      known *= out[i];
+      has_zero = has_zero || out[i] == 0;
+      too_large = too_large || mul_overflows(known, out[i], &known);
     }
   }
+  if (has_zero) known = 0;
+  TT_CHECK_VALUE(known == 0 || !too_large, "shape ", shape, " is invalid for input of size ", numel,
+                 ": its sizes multiply to more than fits in int64");
   if (infer_at) {
     // -1 next to a 0 is ambiguous: any size would give 0 elements.
     TT_CHECK_VALUE(known != 0, "shape ", shape,
