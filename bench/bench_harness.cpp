@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <thread>
 #include <utility>
+#include <variant>
 
 #include "machine_limits.h"
 #include "tinytorch/core/parallel.h"
@@ -248,6 +249,10 @@ void Suite::context(const std::string& key, const std::string& value) {
   benchmark::AddCustomContext(key, value);
 }
 
+void Suite::impl_field(const std::string& impl, const std::string& field, FieldValue value) {
+  impl_fields_[impl].emplace_back(field, std::move(value));
+}
+
 int Suite::run() {
   // Interleave the repetitions (see the header) unless the command line says otherwise.
   std::vector<char*> args(argv_, argv_ + argc_);
@@ -282,6 +287,13 @@ int Suite::run() {
       nlohmann::ordered_json record = key_json(figures_.at(label).key);
       record["failed"] = message;
       records.push_back(std::move(record));
+    }
+    for (nlohmann::ordered_json& record : records) {
+      const auto fields = impl_fields_.find(record.value("impl", ""));
+      if (fields == impl_fields_.end()) continue;
+      for (const auto& [field, value] : fields->second) {
+        std::visit([&, &field = field](const auto& v) { record[field] = v; }, value);
+      }
     }
     write_json_atomically(records_path_, records);
   }
