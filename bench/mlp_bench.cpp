@@ -161,6 +161,13 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
+// Page faults served without I/O so far: fresh memory from the kernel costs one per 4 KiB page.
+int64_t minor_faults() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<int64_t>(usage.ru_minflt);
+}
+
 int64_t peak_rss_bytes() {
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
@@ -220,11 +227,14 @@ Json run_worker(const Options& o) {
   const tt::Tensor yb = dataset.targets().narrow(0, 0, kBatch);
   for (int64_t i = 0; i < w.step_warmup; ++i) step(xb, yb);
   std::vector<double> step_seconds;
+  const int64_t faults_before = minor_faults();
   for (int64_t i = 0; i < w.step_count; ++i) {
     const auto t0 = Clock::now();
     step(xb, yb);
     step_seconds.push_back(seconds_since(t0));
   }
+  const double faults_per_step =
+      static_cast<double>(minor_faults() - faults_before) / static_cast<double>(w.step_count);
   const auto middle = step_seconds.begin() + static_cast<std::ptrdiff_t>(step_seconds.size() / 2);
   std::nth_element(step_seconds.begin(), middle, step_seconds.end());
 
@@ -245,6 +255,7 @@ Json run_worker(const Options& o) {
   r["optimizer"] = optimizer_name;
   r["threads"] = tt::get_num_threads();
   r["step_ms"] = 1e3 * *middle;
+  r["step_minor_faults"] = faults_per_step;
   r["epoch_seconds"] = epoch;
   r["samples"] = w.samples;
   r["batches"] = batches;
@@ -343,6 +354,7 @@ std::vector<Json> make_records(const Json& r, const std::string& impl, const std
   }
   Json step = record("mlp_step");
   step["ms"] = r["step_ms"];
+  step["minor_faults"] = r["step_minor_faults"];
   Json epoch = record("mlp_epoch");
   epoch["seconds"] = r["epoch_seconds"];
   for (const char* key : {"samples_per_second", "samples", "batches", "mean_loss", "data"}) {
@@ -357,7 +369,10 @@ std::string describe(const Json& rec) {
   std::ostringstream line;
   line << "  " << rec["name"].get<std::string>() << " " << rec["impl"].get<std::string>() << " "
        << rec["optimizer"].get<std::string>() << " threads=" << rec["threads"].get<int>() << ": ";
-  if (rec.contains("ms")) line << rec["ms"].get<double>() << " ms";
+  if (rec.contains("ms")) {
+    line << rec["ms"].get<double>() << " ms, " << rec["minor_faults"].get<double>()
+         << " page faults per step";
+  }
   if (rec.contains("seconds")) {
     line << rec["seconds"].get<double>() << " s (" << rec["batches"].get<int64_t>()
          << " batches, mean loss " << rec["mean_loss"].get<double>() << ", "

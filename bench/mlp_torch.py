@@ -17,6 +17,8 @@ images of the same shape when it is missing (as the C++ side does).
 
   /usr/bin/python3 bench/mlp_torch.py --threads 1 --optimizer sgd|adam [--quick] [--data DIR]
   /usr/bin/python3 bench/mlp_torch.py --describe     (the configuration only)
+  /usr/bin/python3 bench/mlp_torch.py --threads 1 --optimizer adam --quick --profile
+      (also: torch.profiler's table of the ops of 100 steps, on standard error)
 """
 import argparse
 import ctypes
@@ -119,6 +121,8 @@ def main():
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     parser.add_argument("--describe", action="store_true",
                         help="print PyTorch's configuration as JSON and exit")
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile 100 steps with torch.profiler (table on stderr)")
     args = parser.parse_args()
     if args.describe:
         print(json.dumps(configuration()))
@@ -152,10 +156,21 @@ def main():
     for _ in range(warmup):
         step(xb, yb)
     times = []
+    faults_before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(count):
         t0 = time.perf_counter()
         step(xb, yb)
         times.append(time.perf_counter() - t0)
+    faults_per_step = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before) / count
+    if args.profile:
+        # NOTE: the profiler allocates too, which changes what glibc hands back to the kernel:
+        # compare its step time with step_ms, measured without it.
+        from torch.profiler import ProfilerActivity, profile
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(100):
+                step(xb, yb)
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=8),
+              file=sys.stderr)
 
     generator = torch.Generator().manual_seed(1986)
     loss_sum, batches = 0.0, 0
@@ -172,6 +187,7 @@ def main():
         "optimizer": args.optimizer,
         "threads": torch.get_num_threads(),
         "step_ms": 1e3 * statistics.median(times),
+        "step_minor_faults": faults_per_step,
         "epoch_seconds": epoch,
         "samples": samples,
         "batches": batches,
