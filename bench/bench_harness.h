@@ -65,6 +65,7 @@ enum class Unit {
 struct Figure {
   Key key;
   Unit unit;
+  bool thread_cpu_clock = false;  // timed by the thread's CPU clock (TINYTORCH_BENCH_CLOCK)
 };
 
 // A timed call, and the untimed set-up that makes it (allocation, thread count, ...).
