@@ -203,6 +203,19 @@ const Json* first_figure(const Records& records, const std::string& name, const 
   return nullptr;
 }
 
+// When 1-thread figures were timed by the thread's CPU clock (TINYTORCH_BENCH_CLOCK=thread-cpu,
+// bench/bench_harness.cpp), says so: a ratio of a 2-thread figure to a 1-thread one then compares
+// the wall clock with the CPU clock.
+void print_clock_note(const Records& records) {
+  const bool cpu_clock = std::any_of(records.all().begin(), records.all().end(), [](const Json& r) {
+    return r.value("clock", "") == "thread-cpu";
+  });
+  if (cpu_clock) {
+    std::cout << "  1-thread figures: the thread's CPU clock (TINYTORCH_BENCH_CLOCK=thread-cpu); "
+                 "others: the wall clock, so 2t/1t ratios mix the two\n";
+  }
+}
+
 // Which OpenBLAS kernels a baseline's record ran (its openblas_* fields, bench/sgemm_bench.cpp):
 // "core Cooperlake, chosen for this CPU (OPENBLAS_CORETYPE=Haswell cleared for this run)".
 std::string openblas_core_text(const Json& r) {
@@ -257,6 +270,7 @@ void print_peak(const Records& records) {
     table.row(cells);
   }
   table.print(std::cout);
+  print_clock_note(records);
   if (!threads.empty()) {
     const int64_t all = threads.back();
     const auto peak = records.figure("fma_peak", isa, 0, all);
@@ -298,6 +312,7 @@ void print_sgemm(const Records& records) {
   if (const Json* r = first_figure(records, "sgemm", blas)) {
     std::cout << "  openblas: " << openblas_core_text(*r) << "\n";
   }
+  print_clock_note(records);
 
   print_title("SGEMM ratios (figures of this run)");
   std::vector<std::string> ratio_header{"N", "fast/reference 1t"};
@@ -595,10 +610,11 @@ bool build_programs(const tito::fs::path& root, const std::vector<const Program*
 
 // The baselines run as a user who has not tuned them gets them. OPENBLAS_CORETYPE pins OpenBLAS
 // (and PyTorch, which calls it for Linear) to one core's kernels: on a Zen 5 with =Haswell, its
-// AVX2 ones, about half as fast as the AVX-512 ones it picks by itself (209 vs 108 GFLOP/s at
-// N = 1024, 1 thread). A benchmark against a handicapped baseline flatters us, so the variable is
-// cleared for every program, and its value handed on in TINYTORCH_BENCH_CLEARED_OPENBLAS_CORETYPE
-// for the programs to report (bench/sgemm_bench.cpp, bench/mlp_torch.py).
+// AVX2 ones, about half as fast as the AVX-512 ones it picks by itself (185 vs 101 GFLOP/s at
+// N = 1024, 1 thread, on the course VM's thread CPU clock). A benchmark against a handicapped
+// baseline flatters us, so the variable is cleared for every program, and its value handed on in
+// TINYTORCH_BENCH_CLEARED_OPENBLAS_CORETYPE for the programs to report (bench/sgemm_bench.cpp,
+// bench/mlp_torch.py).
 void clear_openblas_coretype() {
   const char* pinned = std::getenv("OPENBLAS_CORETYPE");
   if (pinned == nullptr) {
@@ -728,12 +744,16 @@ tito::CommandRunner setup(CLI::App& app) {
       "\nFigures are medians of 9 repetitions (1 with --quick), measured on this machine in this\n"
       "run; ratios are computed from figures of the same run. Close other programs first: on a\n"
       "busy machine figures are noisy, 2-thread ones most (each program prints how busy the\n"
-      "CPUs were; README.md, Benchmarks, explains the OpenMP spin setting tito uses).";
+      "CPUs were; README.md, Benchmarks, explains the OpenMP spin setting tito uses). On a busy\n"
+      "machine, TINYTORCH_BENCH_CLOCK=thread-cpu times 1-thread figures by the thread's CPU "
+      "clock.\n"
+      "The baselines run as a user gets them: OPENBLAS_CORETYPE is cleared for OpenBLAS and\n"
+      "PyTorch, and every run names the OpenBLAS core they ran.";
   app.footer(footer);
   return [opts] { return run_bench(*opts); };
 }
 
 const tito::RegisterCommand kRegistered{
-    "bench", "Build and run the benchmarks: machine peak, SGEMM (figures and ratios)", setup};
+    "bench", "Build and run the benchmarks: machine peak, SGEMM, the MLP against PyTorch", setup};
 
 }  // namespace
