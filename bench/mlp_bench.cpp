@@ -57,6 +57,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "machine_limits.h"
 #include "openblas_coretype.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/data/dataloader.h"
@@ -384,8 +385,13 @@ std::string describe(const Json& rec) {
   return line.str();
 }
 
-// The header: what each side runs on, before the first figure.
+// The header: how busy the machine is and what each side runs on, before the first figure.
 void print_header(const Json& torch_config) {
+  if (const auto busy = tt::bench::cpu_busy_fraction()) {
+    std::cout << "  CPU time used by other programs just before the run: "
+              << static_cast<int>(std::lround(100.0 * *busy)) << "%\n";
+  }
+  std::cout << "  OpenMP wait policy: " << tt::bench::openmp_wait_policy() << "\n";
   std::cout << "  tinytorch: gemm_fast CPU capability "
             << tt::kernels::to_string(tt::kernels::get_cpu_capability()) << "\n";
   if (torch_config.contains("skipped") || torch_config.contains("failed")) {
