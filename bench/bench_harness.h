@@ -39,6 +39,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace tinytorch::bench {
@@ -64,6 +65,7 @@ enum class Unit {
 struct Figure {
   Key key;
   Unit unit;
+  bool thread_cpu_clock = false;  // timed by the thread's CPU clock (TINYTORCH_BENCH_CLOCK)
 };
 
 // A timed call, and the untimed set-up that makes it (allocation, thread count, ...).
@@ -94,6 +96,12 @@ class Suite {
   // A fact about the run worth printing beside the figures ("gemm_fast micro-kernel": "AVX2").
   void context(const std::string& key, const std::string& value);
 
+  // A fact about one implementation that every record of it carries, so that a figure read from
+  // the JSON alone says what was measured: e.g. the records of "openblas" carry
+  // {"openblas_core": "Cooperlake"}. A FieldValue is JSON's null, a bool or a string.
+  using FieldValue = std::variant<std::nullptr_t, bool, std::string>;
+  void impl_field(const std::string& impl, const std::string& field, FieldValue value);
+
   // Runs the registered benchmarks (honouring --benchmark_filter), then writes the records in
   // tito mode. Returns the process exit status: 1 when a benchmark failed.
   int run();
@@ -106,6 +114,7 @@ class Suite {
   std::map<std::string, Figure> figures_;  // by Key::describe()
   std::vector<std::pair<Key, std::string>> skipped_;
   std::vector<std::pair<std::string, std::string>> context_;
+  std::map<std::string, std::vector<std::pair<std::string, FieldValue>>> impl_fields_;  // by impl
   std::shared_ptr<std::map<std::string, std::string>> failures_;  // describe() -> message
 };
 

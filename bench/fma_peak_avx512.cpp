@@ -9,11 +9,11 @@
 namespace tinytorch::bench {
 namespace {
 
-// A zmm register of 16 floats (fma_peak_loop.h). A core with two 512-bit FMA units (AMD Zen 5,
-// Intel Xeons with two such units) issues 2 of these per cycle: twice the flops of 8-wide AVX2
-// FMAs, and the reason this kernel, not the AVX2 one, measures those machines' peak. (Where the
-// units are 256 bits wide and split each 512-bit FMA in two halves, as on Zen 4, both kernels
-// measure the same peak.)
+// A zmm register of 16 floats (fma_peak_loop.h). A core with two 512-bit FMA units (AMD Zen 5
+// desktop/server, Intel Xeons with two such units) issues 2 of these per cycle: twice the flops of
+// 8-wide AVX2 FMAs, and the reason this kernel, not the AVX2 one, measures those machines' peak.
+// (Where there is one 512-bit unit, as on many Xeon SKUs, or the units are 256 bits wide and split
+// each 512-bit FMA in two halves, as on Zen 4, both kernels measure the same peak.)
 struct Zmm {
   using Vec = __m512;
   static constexpr int kLanes = 16;

@@ -16,9 +16,9 @@ namespace tinytorch::bench {
 // ---- FMA peak ---------------------------------------------------------------------------------
 // A core's floating-point peak is measured with the widest fused multiply-add its CPU has: a
 // kernel of narrower FMAs would measure a lower ceiling than the one a GEMM of the widest ones
-// reaches. On a core with 512-bit FMA units (AMD Zen 5, Intel Xeons with two 512-bit FMA units) an
-// AVX2 kernel does half the flops per cycle of an AVX-512 one, so against an AVX2 "peak" a good
-// GEMM would score close to 200%.
+// reaches. On a core with two 512-bit FMA units (AMD Zen 5 desktop/server, Intel Xeons with two
+// such units; many Xeon SKUs have one) an AVX2 kernel does half the flops per cycle of an AVX-512
+// one, so against an AVX2 "peak" a good GEMM would score close to 200%.
 
 // One of the register-only FMA kernels of fma_peak.h, and what a step of it does.
 struct FmaPeak {

@@ -1,9 +1,17 @@
-// mlp_bench — one epoch of the 1986 MLP (784-256-128-10, ReLU, Adam, batch 64) trained by our
-// framework and by PyTorch, in the same run, at 1 and 2 threads: `./tito bench mlp`.
+// mlp_bench — one epoch of the 1986 MLP (784-256-128-10, ReLU, batch 64) trained by our
+// framework and by PyTorch, in the same run, with two optimizers — SGD (lr 0.1, momentum 0.9) and
+// Adam (lr 1e-3) — at 1 and 2 threads: `./tito bench mlp`.
+//
+// Why both optimizers: SGD's step is two element-wise ops per parameter, so its epoch is mostly
+// the layers' matrix products — a comparison of the frameworks' GEMMs and overheads. Adam's step
+// is a dozen element-wise ops per parameter, and there Debian's PyTorch 1.13 is slow for reasons
+// of its own (most of the step in one out-of-place aten::div: README.md, Benchmarks). Either alone
+// would tell half the story.
 //
 // What is timed, for both frameworks the same way:
-//   * a training STEP: zero_grad → forward → cross-entropy → backward → Adam step → loss value,
-//     the median of many steps on one batch (the framework's own overhead and kernels, no data);
+//   * a training STEP: zero_grad → forward → cross-entropy → backward → optimizer step → loss
+//     value, the median of many steps on one batch (the framework's own overhead and kernels, no
+//     data);
 //   * an EPOCH: a reshuffled pass over the training set in batches of 64 (the last one smaller),
 //     each batch gathered from the in-memory dataset, then the step above. Ours uses
 //     data::DataLoader (no workers); PyTorch's uses randperm + index_select on tensors — the
@@ -11,18 +19,24 @@
 //     of the frameworks, not of Python's data loading;
 //   * the peak resident memory of the process that trained (each side runs in its own process).
 //
-//   parent ─┬─ mlp_bench --worker --threads 1 ──► JSON (ours, 1 thread)
-//           ├─ python3 bench/mlp_torch.py --threads 1 ──► JSON (torch, 1 thread)
-//           ├─ mlp_bench --worker --threads 2 ──► …     (interleaved, so a slow minute on a
-//           └─ python3 … --threads 2 ──► …              shared machine hits both sides)
+//   parent ─┬─ mlp_bench --worker --threads 1 --optimizer sgd ──► JSON (ours, 1 thread, SGD)
+//           ├─ python3 bench/mlp_torch.py --threads 1 --optimizer sgd ──► JSON (torch, …)
+//           ├─ … --optimizer adam                  (interleaved, so a slow minute on a
+//           └─ … --threads 2 …                      shared machine hits both sides)
+//
+// PyTorch runs as a user gets it: its configuration (version, BLAS, OpenBLAS's core; asked of
+// mlp_torch.py --describe first) is printed and copied into each of its records. tito bench clears
+// OPENBLAS_CORETYPE for it (tools/tito/src/cmd_bench.cpp, bench/sgemm_bench.cpp).
 //
 // Data: Fashion-MNIST's 60,000 training images when the Debian package is installed, otherwise
 // random images of the same shape (the timing is the same; the loss is not meaningful).
 //
-//   mlp_bench [--quick] [--records PATH] [--threads 1,2] [--data DIR] [--python PATH]
+//   mlp_bench [--quick] [--records PATH] [--threads 1,2] [--optimizer sgd|adam] [--data DIR]
+//             [--python PATH]
 //
 // --records PATH writes every figure as JSON records for tito, e.g.
-//   {"name": "mlp_epoch", "impl": "tinytorch-fast", "threads": 1, "seconds": 1.71, ...}
+//   {"name": "mlp_epoch", "impl": "tinytorch-fast", "optimizer": "sgd", "threads": 1,
+//    "seconds": 0.55, ...}
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,15 +50,19 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "machine_limits.h"
+#include "openblas_coretype.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/data/dataloader.h"
 #include "tinytorch/data/idx.h"
+#include "tinytorch/kernels/gemm.h"
 #include "tinytorch/kernels/registry.h"
 #include "tinytorch/nn/nn.h"
 #include "tinytorch/optim/optim.h"
@@ -62,12 +80,14 @@ using Json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
 constexpr int64_t kBatch = 64;
-constexpr double kLearningRate = 1e-3;
+// The same hyper-parameters as bench/mlp_torch.py's.
+constexpr double kSgdLearningRate = 0.1, kSgdMomentum = 0.9, kAdamLearningRate = 1e-3;
 
 struct Options {
   bool quick = false;
   bool worker = false;  // internal: train in this process and print one JSON object
   std::vector<int> threads{1, 2};
+  std::vector<std::string> optimizers{"sgd", "adam"};  // the worker runs one
   std::string records_path;
   std::string data_dir = data::kFashionMnistDir;
   std::string python = "/usr/bin/python3";
@@ -85,8 +105,8 @@ Workload workload(bool quick) {
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::cerr << "mlp_bench: " << message
-            << "\nusage: mlp_bench [--quick] [--records PATH] [--threads LIST] [--data DIR] "
-               "[--python PATH]\n";
+            << "\nusage: mlp_bench [--quick] [--records PATH] [--threads LIST] "
+               "[--optimizer sgd|adam] [--data DIR] [--python PATH]\n";
   std::exit(2);
 }
 
@@ -122,6 +142,12 @@ Options parse(int argc, char** argv) {
       o.records_path = value();
     } else if (arg == "--threads") {
       o.threads = parse_threads(value());
+    } else if (arg == "--optimizer") {
+      const std::string name = value();
+      if (name != "sgd" && name != "adam") {
+        usage_error("--optimizer expects sgd or adam, got '" + name + "'");
+      }
+      o.optimizers = {name};
     } else if (arg == "--data") {
       o.data_dir = value();
     } else if (arg == "--python") {
@@ -130,8 +156,17 @@ Options parse(int argc, char** argv) {
       usage_error("unknown argument '" + arg + "'");
     }
   }
-  if (o.worker && o.threads.size() != 1) usage_error("--worker runs one thread count");
+  if (o.worker && (o.threads.size() != 1 || o.optimizers.size() != 1)) {
+    usage_error("--worker runs one thread count (--threads N) and one --optimizer");
+  }
   return o;
+}
+
+// Page faults served without I/O so far: fresh memory from the kernel costs one per 4 KiB page.
+int64_t minor_faults() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<int64_t>(usage.ru_minflt);
 }
 
 int64_t peak_rss_bytes() {
@@ -171,12 +206,20 @@ Json run_worker(const Options& o) {
 
   nn::Sequential model(nn::Linear(784, 256), nn::ReLU(), nn::Linear(256, 128), nn::ReLU(),
                        nn::Linear(128, 10));
-  tt::optim::Adam optimizer(model->parameters(), tt::optim::AdamOptions(kLearningRate));
+  const std::string& optimizer_name = o.optimizers.front();
+  std::unique_ptr<tt::optim::Optimizer> optimizer;
+  if (optimizer_name == "sgd") {
+    optimizer = std::make_unique<tt::optim::SGD>(
+        model->parameters(), tt::optim::SGDOptions(kSgdLearningRate).momentum(kSgdMomentum));
+  } else {
+    optimizer = std::make_unique<tt::optim::Adam>(model->parameters(),
+                                                  tt::optim::AdamOptions(kAdamLearningRate));
+  }
   const auto step = [&](const tt::Tensor& x, const tt::Tensor& y) {
-    optimizer.zero_grad();
+    optimizer->zero_grad();
     tt::Tensor loss = F::cross_entropy(model->forward(x), y);
     loss.backward();
-    optimizer.step();
+    optimizer->step();
     return loss.item<double>();
   };
 
@@ -185,11 +228,14 @@ Json run_worker(const Options& o) {
   const tt::Tensor yb = dataset.targets().narrow(0, 0, kBatch);
   for (int64_t i = 0; i < w.step_warmup; ++i) step(xb, yb);
   std::vector<double> step_seconds;
+  const int64_t faults_before = minor_faults();
   for (int64_t i = 0; i < w.step_count; ++i) {
     const auto t0 = Clock::now();
     step(xb, yb);
     step_seconds.push_back(seconds_since(t0));
   }
+  const double faults_per_step =
+      static_cast<double>(minor_faults() - faults_before) / static_cast<double>(w.step_count);
   const auto middle = step_seconds.begin() + static_cast<std::ptrdiff_t>(step_seconds.size() / 2);
   std::nth_element(step_seconds.begin(), middle, step_seconds.end());
 
@@ -207,8 +253,10 @@ Json run_worker(const Options& o) {
   Json r;
   r["impl"] =
       tt::kernels::tier() == tt::kernels::Tier::kFast ? "tinytorch-fast" : "tinytorch-reference";
+  r["optimizer"] = optimizer_name;
   r["threads"] = tt::get_num_threads();
   r["step_ms"] = 1e3 * *middle;
+  r["step_minor_faults"] = faults_per_step;
   r["epoch_seconds"] = epoch;
   r["samples"] = w.samples;
   r["batches"] = batches;
@@ -256,15 +304,22 @@ Json run_side(const std::string& who, const std::vector<std::string>& argv) {
   return r;
 }
 
-// Why PyTorch cannot be the baseline here, or "" when it can.
-std::string torch_missing(const Options& o, const fs::path& script) {
-  if (!fs::exists(script)) return "the PyTorch side " + script.string() + " is missing";
+// PyTorch's configuration (mlp_torch.py --describe: version, BLAS, OpenBLAS's core), or
+// {"skipped": why PyTorch cannot be the baseline here}.
+Json torch_configuration(const Options& o, const fs::path& script) {
+  if (!fs::exists(script)) {
+    return Json{{"skipped", "the PyTorch side " + script.string() + " is missing"}};
+  }
+  Json config = run_side(script.filename().string() + " --describe",
+                         {o.python, script.string(), "--describe"});
+  if (!config.contains("failed")) return config;
   int status = 0;
   capture({o.python, "-c", "import torch"}, status);
   if (status != 0) {
-    return "PyTorch is not installed for " + o.python + " (sudo apt-get install -y python3-torch)";
+    return Json{{"skipped", "PyTorch is not installed for " + o.python +
+                                " (sudo apt-get install -y python3-torch)"}};
   }
-  return "";
+  return config;  // PyTorch is there, the script failed: every torch figure is FAILED
 }
 
 std::string self_path(const char* argv0) {
@@ -273,21 +328,34 @@ std::string self_path(const char* argv0) {
   return ec ? std::string(argv0) : exe.string();
 }
 
-void add_records(Json& records, const Json& r, const std::string& impl, int threads) {
+// PyTorch's configuration fields (torch_configuration), copied into each of its records.
+constexpr const char* kTorchFields[] = {"torch_version",     "torch_cpu_capability",
+                                        "torch_blas",        "openblas_core",
+                                        "openblas_coretype", "openblas_coretype_cleared"};
+
+// The records of one worker's result `r` (or of why there is none): mlp_step, mlp_epoch and
+// mlp_peak_rss, each with its impl, optimizer and thread count, and `config`'s fields.
+std::vector<Json> make_records(const Json& r, const std::string& impl, const std::string& optimizer,
+                               int threads, const Json& config) {
   const auto record = [&](const char* name) {
-    Json rec{{"name", name}, {"impl", impl}, {"threads", threads}};
+    Json rec{{"name", name}, {"impl", impl}, {"optimizer", optimizer}, {"threads", threads}};
+    for (const char* field : kTorchFields) {
+      if (config.contains(field)) rec[field] = config[field];
+    }
     return rec;
   };
   if (r.contains("failed") || r.contains("skipped")) {
+    std::vector<Json> out;
     for (const char* name : {"mlp_step", "mlp_epoch", "mlp_peak_rss"}) {
       Json rec = record(name);
       rec[r.contains("failed") ? "failed" : "skipped"] = r.begin().value();
-      records.push_back(rec);
+      out.push_back(rec);
     }
-    return;
+    return out;
   }
   Json step = record("mlp_step");
   step["ms"] = r["step_ms"];
+  step["minor_faults"] = r["step_minor_faults"];
   Json epoch = record("mlp_epoch");
   epoch["seconds"] = r["epoch_seconds"];
   for (const char* key : {"samples_per_second", "samples", "batches", "mean_loss", "data"}) {
@@ -295,14 +363,17 @@ void add_records(Json& records, const Json& r, const std::string& impl, int thre
   }
   Json rss = record("mlp_peak_rss");
   rss["mib"] = r["peak_rss_bytes"].get<double>() / (1024.0 * 1024.0);
-  for (Json* rec : {&step, &epoch, &rss}) records.push_back(*rec);
+  return {step, epoch, rss};
 }
 
 std::string describe(const Json& rec) {
   std::ostringstream line;
-  line << rec["name"].get<std::string>() << " " << rec["impl"].get<std::string>()
-       << " threads=" << rec["threads"].get<int>() << ": ";
-  if (rec.contains("ms")) line << rec["ms"].get<double>() << " ms";
+  line << "  " << rec["name"].get<std::string>() << " " << rec["impl"].get<std::string>() << " "
+       << rec["optimizer"].get<std::string>() << " threads=" << rec["threads"].get<int>() << ": ";
+  if (rec.contains("ms")) {
+    line << rec["ms"].get<double>() << " ms, " << rec["minor_faults"].get<double>()
+         << " page faults per step";
+  }
   if (rec.contains("seconds")) {
     line << rec["seconds"].get<double>() << " s (" << rec["batches"].get<int64_t>()
          << " batches, mean loss " << rec["mean_loss"].get<double>() << ", "
@@ -314,41 +385,79 @@ std::string describe(const Json& rec) {
   return line.str();
 }
 
+// The header: how busy the machine is and what each side runs on, before the first figure.
+void print_header(const Json& torch_config) {
+  if (const auto busy = tt::bench::cpu_busy_fraction()) {
+    std::cout << "  CPU time used by other programs just before the run: "
+              << static_cast<int>(std::lround(100.0 * *busy)) << "%\n";
+  }
+  std::cout << "  OpenMP wait policy: " << tt::bench::openmp_wait_policy() << "\n";
+  std::cout << "  tinytorch: gemm_fast CPU capability "
+            << tt::kernels::to_string(tt::kernels::get_cpu_capability()) << "\n";
+  if (torch_config.contains("skipped") || torch_config.contains("failed")) {
+    std::cout << "  PyTorch: " << torch_config.begin().value().get<std::string>() << "\n";
+    return;
+  }
+  const Json capability = torch_config.value("torch_cpu_capability", Json());
+  std::cout << "  PyTorch " << torch_config.value("torch_version", "?") << " (ATen CPU capability "
+            << (capability.is_string() ? capability.get<std::string>() : "?") << "), BLAS "
+            << torch_config.value("torch_blas", "?") << "\n";
+  if (torch_config.contains("openblas_core")) {
+    const Json value = torch_config.value("openblas_coretype", Json());
+    tt::bench::OpenBlasCoretype coretype;
+    if (value.is_string()) coretype.value = value.get<std::string>();
+    coretype.cleared = torch_config.value("openblas_coretype_cleared", false);
+    std::cout << "  PyTorch's OpenBLAS core: " << torch_config["openblas_core"].get<std::string>()
+              << ", " << coretype.reason() << "\n";
+  }
+  std::cout.flush();
+}
+
 int run_parent(const Options& o, const char* argv0) {
   const fs::path script = fs::path(TINYTORCH_SOURCE_DIR) / "bench" / "mlp_torch.py";
-  const std::string no_torch = torch_missing(o, script);
+  const Json torch_config = torch_configuration(o, script);
+  print_header(torch_config);
   const std::string self = self_path(argv0);
   Json records = Json::array();
   bool ok = true;
-  for (const int t : o.threads) {
-    std::vector<std::string> ours{self,     "--worker", "--threads", std::to_string(t),
-                                  "--data", o.data_dir};
-    if (o.quick) ours.emplace_back("--quick");
-    Json mine = run_side("mlp_bench --worker", ours);
-    add_records(records, mine, mine.value("impl", "tinytorch-fast"), t);
-    ok = ok && !mine.contains("failed");
-
-    Json theirs = Json{{"skipped", no_torch}};
-    if (no_torch.empty()) {
-      // PyTorch's matrix products run in OpenBLAS, whose own thread pool ignores
-      // torch.set_num_threads: its thread count is set through the environment.
-      const std::string threads = std::to_string(t);
-      std::vector<std::string> torch{"env",
-                                     "OPENBLAS_NUM_THREADS=" + threads,
-                                     "OMP_NUM_THREADS=" + threads,
-                                     o.python,
-                                     script.string(),
-                                     "--threads",
-                                     threads,
-                                     "--data",
-                                     o.data_dir};
-      if (o.quick) torch.emplace_back("--quick");
-      theirs = run_side(script.filename().string(), torch);
-      ok = ok && !theirs.contains("failed");
+  const auto add = [&](const Json& result, const std::string& impl, const std::string& optimizer,
+                       int threads, const Json& config) {
+    for (const Json& rec : make_records(result, impl, optimizer, threads, config)) {
+      std::cout << describe(rec) << "\n" << std::flush;
+      records.push_back(rec);
     }
-    add_records(records, theirs, "torch", t);
+    ok = ok && !result.contains("failed");
+  };
+  for (const int t : o.threads) {
+    for (const std::string& optimizer : o.optimizers) {
+      std::vector<std::string> ours{self,     "--worker", "--threads",   std::to_string(t),
+                                    "--data", o.data_dir, "--optimizer", optimizer};
+      if (o.quick) ours.emplace_back("--quick");
+      const Json mine = run_side("mlp_bench --worker", ours);
+      add(mine, mine.value("impl", "tinytorch-fast"), optimizer, t, Json::object());
+
+      Json theirs = torch_config;  // {"skipped"/"failed": why} when PyTorch cannot run
+      if (!torch_config.contains("skipped") && !torch_config.contains("failed")) {
+        // PyTorch's matrix products run in OpenBLAS, whose own thread pool ignores
+        // torch.set_num_threads: its thread count is set through the environment.
+        const std::string threads = std::to_string(t);
+        std::vector<std::string> torch{"env",
+                                       "OPENBLAS_NUM_THREADS=" + threads,
+                                       "OMP_NUM_THREADS=" + threads,
+                                       o.python,
+                                       script.string(),
+                                       "--threads",
+                                       threads,
+                                       "--optimizer",
+                                       optimizer,
+                                       "--data",
+                                       o.data_dir};
+        if (o.quick) torch.emplace_back("--quick");
+        theirs = run_side(script.filename().string(), torch);
+      }
+      add(theirs, "torch", optimizer, t, torch_config);
+    }
   }
-  for (const Json& rec : records) std::cout << describe(rec) << "\n";
   if (!o.records_path.empty()) {
     tt::train::write_file_atomically(o.records_path, records.dump(2) + "\n");
   }

@@ -1,23 +1,31 @@
 #!/usr/bin/env python3
 """PyTorch's side of `./tito bench mlp` (bench/mlp_bench.cpp runs it): the 1986 MLP
-(784-256-128-10, ReLU, Adam lr 1e-3, batch 64) timed exactly as our side is timed.
+(784-256-128-10, ReLU, batch 64; SGD lr 0.1 momentum 0.9, or Adam lr 1e-3) timed exactly as our
+side is timed.
 
-  * step:  zero_grad -> forward -> cross_entropy -> backward -> Adam step -> loss.item(),
+  * step:  zero_grad -> forward -> cross_entropy -> backward -> optimizer step -> loss.item(),
            median of many steps on one batch;
   * epoch: a reshuffled pass over the training images in batches of 64 (last one smaller),
            each gathered with index_select from in-memory tensors (no torch.utils.data workers:
            the fastest way to feed PyTorch, so this measures the framework, not Python);
   * the peak resident memory of this process.
 
-Prints one JSON object on its last line. Data: Fashion-MNIST from the Debian package, or random
+Prints one JSON object on its last line, with PyTorch's configuration: its version, the BLAS its
+Linear calls and, when that is OpenBLAS, the core whose kernels OpenBLAS runs (see
+bench/sgemm_bench.cpp on OPENBLAS_CORETYPE). Data: Fashion-MNIST from the Debian package, or random
 images of the same shape when it is missing (as the C++ side does).
 
-  /usr/bin/python3 bench/mlp_torch.py --threads 1 [--quick] [--data DIR]
+  /usr/bin/python3 bench/mlp_torch.py --threads 1 --optimizer sgd|adam [--quick] [--data DIR]
+  /usr/bin/python3 bench/mlp_torch.py --describe     (the configuration only)
+  /usr/bin/python3 bench/mlp_torch.py --threads 1 --optimizer adam --quick --profile
+      (also: torch.profiler's table of the ops of 100 steps, on standard error)
 """
 import argparse
+import ctypes
 import gzip
 import json
 import os
+import re
 import resource
 import statistics
 import sys
@@ -27,6 +35,48 @@ import numpy as np
 import torch
 
 BATCH = 64
+SGD_LR, SGD_MOMENTUM, ADAM_LR = 0.1, 0.9, 1e-3
+
+
+def openblas_in_process():
+    """(path, config, core) of the OpenBLAS this process has loaded, or None.
+
+    Debian's PyTorch is built against the generic BLAS interface (BLAS_INFO=generic): its Linear
+    calls libblas.so.3, which Debian's alternatives point at OpenBLAS. Every loaded library that
+    exports openblas_get_corename is asked (dlopen of a loaded library returns that library)."""
+    with open("/proc/self/maps") as maps:
+        paths = sorted({line.split()[-1] for line in maps if "blas" in line.split()[-1]})
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+            corename, config = lib.openblas_get_corename, lib.openblas_get_config
+        except (OSError, AttributeError):
+            continue
+        corename.restype = config.restype = ctypes.c_char_p
+        return path, config().decode(), corename().decode()
+    return None
+
+
+def configuration():
+    """PyTorch's version and BLAS, and what OPENBLAS_CORETYPE did to it, as JSON fields."""
+    shown = torch.__config__.show()
+    blas_info = re.search(r"BLAS_INFO=(\w+)", shown)
+    capability = re.search(r"CPU capability usage: (\w+)", shown)
+    blas = "BLAS_INFO=" + (blas_info.group(1) if blas_info else "?")
+    fields = {"torch_version": torch.__version__,
+              "torch_cpu_capability": capability.group(1) if capability else None}
+    found = openblas_in_process()
+    if found is None:
+        fields["torch_blas"] = blas
+        return fields
+    path, config, core = found
+    fields["torch_blas"] = f"{blas}: {os.path.basename(path)} = {config}"
+    pinned = os.environ.get("OPENBLAS_CORETYPE")
+    cleared = os.environ.get("TINYTORCH_BENCH_CLEARED_OPENBLAS_CORETYPE")
+    fields["openblas_core"] = core
+    fields["openblas_coretype"] = pinned if pinned is not None else cleared
+    fields["openblas_coretype_cleared"] = pinned is None and cleared is not None
+    return fields
 
 
 def read_idx(path, magic, dims):
@@ -65,12 +115,20 @@ def training_data(directory, samples):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--threads", type=int)
+    parser.add_argument("--optimizer", choices=["sgd", "adam"])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--describe", action="store_true",
+                        help="print PyTorch's configuration as JSON and exit")
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile 100 steps with torch.profiler (table on stderr)")
     args = parser.parse_args()
-    if args.threads < 1:
-        sys.exit("--threads must be at least 1")
+    if args.describe:
+        print(json.dumps(configuration()))
+        return
+    if args.threads is None or args.threads < 1 or args.optimizer is None:
+        sys.exit("--threads (at least 1) and --optimizer are required")
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -81,7 +139,10 @@ def main():
         torch.nn.Linear(784, 256), torch.nn.ReLU(),
         torch.nn.Linear(256, 128), torch.nn.ReLU(),
         torch.nn.Linear(128, 10))
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    if args.optimizer == "sgd":
+        optimizer = torch.optim.SGD(model.parameters(), lr=SGD_LR, momentum=SGD_MOMENTUM)
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=ADAM_LR)
     loss_fn = torch.nn.functional.cross_entropy
 
     def step(xb, yb):
@@ -95,10 +156,21 @@ def main():
     for _ in range(warmup):
         step(xb, yb)
     times = []
+    faults_before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(count):
         t0 = time.perf_counter()
         step(xb, yb)
         times.append(time.perf_counter() - t0)
+    faults_per_step = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before) / count
+    if args.profile:
+        # NOTE: the profiler allocates too, which changes what glibc hands back to the kernel:
+        # compare its step time with step_ms, measured without it.
+        from torch.profiler import ProfilerActivity, profile
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(100):
+                step(xb, yb)
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=8),
+              file=sys.stderr)
 
     generator = torch.Generator().manual_seed(1986)
     loss_sum, batches = 0.0, 0
@@ -112,9 +184,10 @@ def main():
 
     print(json.dumps({
         "impl": "torch",
-        "torch_version": torch.__version__,
+        "optimizer": args.optimizer,
         "threads": torch.get_num_threads(),
         "step_ms": 1e3 * statistics.median(times),
+        "step_minor_faults": faults_per_step,
         "epoch_seconds": epoch,
         "samples": samples,
         "batches": batches,
@@ -122,6 +195,7 @@ def main():
         "mean_loss": loss_sum / batches,
         "data": "fashion-mnist" if real else "random",
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        **configuration(),
     }))
 
 

@@ -16,6 +16,17 @@
 //   sgemm_at_b   C = A^T * B   (weight gradient of a linear layer)
 //   sgemm_a_bt   C = A * B^T   (input gradient)
 //
+// OpenBLAS as a user gets it: Debian's OpenBLAS is built with DYNAMIC_ARCH, i.e. with kernels for
+// many CPUs, and picks one set when the library is loaded — the one for the CPU it detects (0.3.21
+// takes a Zen 5 for "Cooperlake" and runs its AVX-512 kernels), or the one named by the
+// environment variable OPENBLAS_CORETYPE (=Haswell pins it to AVX2 kernels, about half as fast
+// there). `tito bench` clears that variable for the programs it runs and passes its old value on
+// (openblas_coretype.h); this program reports which core OpenBLAS chose
+// (openblas_get_corename) and why, in its header and in every openblas record:
+//   {"name": "sgemm", "impl": "openblas", ..., "openblas_core": "Cooperlake",
+//    "openblas_coretype": "Haswell", "openblas_coretype_cleared": true}
+// (openblas_coretype: the variable's value in the user's environment, null when unset).
+//
 // Thread pools: OpenBLAS's threads keep spinning for about 0.1 s after a call (OpenMP's, ours,
 // only for microseconds: tito sets GOMP_SPINCOUNT), which would steal a core from whatever figure
 // is measured next. The repetitions of all figures run interleaved (see bench_harness.h), so every
@@ -37,6 +48,7 @@
 #include <vector>
 
 #include "bench_harness.h"
+#include "openblas_coretype.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/kernels/gemm.h"
@@ -118,6 +130,22 @@ void add_reference(tinytorch::bench::Suite& suite, const Key& key) {
 }
 
 #ifdef TINYTORCH_BENCH_HAVE_OPENBLAS
+// Which kernels OpenBLAS runs in this process, and what OPENBLAS_CORETYPE had to do with it (see
+// the top of this file): a header line, and fields for every openblas record.
+void describe_openblas(tinytorch::bench::Suite& suite) {
+  const std::string core = openblas_get_corename();
+  const auto coretype = tinytorch::bench::OpenBlasCoretype::from_environment();
+  suite.context("OpenBLAS", std::string(openblas_get_config()));
+  suite.context("OpenBLAS core", core + ", " + coretype.reason());
+  suite.impl_field("openblas", "openblas_core", core);
+  if (coretype.value) {
+    suite.impl_field("openblas", "openblas_coretype", *coretype.value);
+  } else {
+    suite.impl_field("openblas", "openblas_coretype", nullptr);
+  }
+  suite.impl_field("openblas", "openblas_coretype_cleared", coretype.cleared);
+}
+
 void add_openblas(tinytorch::bench::Suite& suite, const Key& key, bool trans_a, bool trans_b) {
   suite.add(
       key, Unit::kGflops, flops(key.n),
@@ -177,7 +205,7 @@ int main(int argc, char** argv) {
     }
 
 #ifdef TINYTORCH_BENCH_HAVE_OPENBLAS
-    suite.context("OpenBLAS", std::string(openblas_get_config()));
+    describe_openblas(suite);
     for (const int64_t n : kSizes) {
       for (const int64_t threads : kThreads) {
         add_openblas(suite, {.name = "sgemm", .impl = "openblas", .n = n, .threads = threads},
@@ -194,7 +222,8 @@ int main(int argc, char** argv) {
 #else
     suite.skip({.name = "sgemm", .impl = "openblas"},
                "OpenBLAS was not found when the build was configured (install Debian's "
-               "libopenblas-dev, then reconfigure: cmake --preset release)");
+               "libopenblas-dev: tito bench configures again and finds it; by hand: "
+               "cmake --preset release)");
 #endif
     return suite.run();
   } catch (const std::exception& e) {  // e.g. a bad TINYTORCH_* environment variable

@@ -556,8 +556,8 @@ json experiment_ladder(const Budget& budget) {
           "lab.cpp.\n  % peak: of A's 1-core FMA peak (2 threads can reach 200%). Error: "
           "max |C − A·B| against float64." +
               std::string(l.peak_isa == "AVX-512"
-                              ? "\n  A's peak is AVX-512's: on a CPU whose FMA units are 512 "
-                                "bits wide, the AVX2 micro-kernel\n  of steps 5 and 6 (8 floats "
+                              ? "\n  A's peak is AVX-512's: on a CPU with two 512-bit FMA "
+                                "units, the AVX2 micro-kernel\n  of steps 5 and 6 (8 floats "
                                 "per FMA, not 16) can reach at most half of it per core."
                               : ""));
   json out = json::array();

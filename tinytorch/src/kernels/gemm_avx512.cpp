@@ -3,10 +3,11 @@
 // (gemm_kernels.h).
 //
 // The same kernel as AVX2's (gemm_simd.h) with registers twice as wide, and twice as many of them,
-// so the tile is twice as tall: 12 x 32 floats in 24 zmm accumulators. Where the core executes
-// 512-bit FMAs at full width (Intel Xeon with two FMA units, AMD Zen 5), this doubles the peak.
-// Where it splits them into two 256-bit halves (AMD Zen 4), the peak stays that of AVX2, and the
-// taller tile still halves the loads per FMA.
+// so the tile is twice as tall: 12 x 32 floats in 24 zmm accumulators. Where the core has two
+// full-width 512-bit FMA units (AMD Zen 5 desktop/server, Intel Xeons with two such units), this
+// doubles the peak. Where it has one (many Xeon SKUs, Intel's client cores) or splits each 512-bit
+// FMA into two 256-bit halves (AMD Zen 4), the peak stays that of AVX2, and the taller tile still
+// halves the loads per FMA.
 #include <immintrin.h>
 
 #include "gemm_kernels.h"
