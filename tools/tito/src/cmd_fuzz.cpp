@@ -86,7 +86,8 @@ int run_fuzz(const Options& opts) {
   const auto root = tito::repo_root();
   const json fuzzers = load_fuzzers(root);
   const fs::path fuzz_dir = fuzzers.at("fuzz_dir").get<std::string>();
-  const auto names = fuzzers.at("fuzzers").get<std::vector<std::string>>();
+  std::vector<std::string> names;
+  for (const auto& f : fuzzers.at("fuzzers")) names.push_back(f.at("name").get<std::string>());
 
   if (opts.name == "list") {
     std::cout << "Harnesses (tests/fuzz/fuzz_NAME.cpp), with the inputs their corpus holds:\n";
@@ -97,7 +98,8 @@ int run_fuzz(const Options& opts) {
     std::cout << "Run one: ./tito fuzz NAME [--seconds S] [--runs N]\n";
     return 0;
   }
-  if (std::find(names.begin(), names.end(), opts.name) == names.end()) {
+  const auto it = std::find(names.begin(), names.end(), opts.name);
+  if (it == names.end()) {
     std::string known;
     for (const auto& n : names) known += " " + n;
     tito::print_error("no harness '" + opts.name + "'; known:" + known);
@@ -118,7 +120,9 @@ int run_fuzz(const Options& opts) {
   const fs::path artifacts = fuzz_dir / "artifacts";
   std::vector<std::string> argv{
       (fs::path(fuzzers.at("binary_dir").get<std::string>()) / target).string()};
-  for (const auto& flag : fuzzers.at("flags")) argv.push_back(flag.get<std::string>());
+  for (const auto& flag : fuzzers.at("fuzzers").at(it - names.begin()).at("flags")) {
+    argv.push_back(flag.get<std::string>());
+  }
   argv.push_back("-max_total_time=" + std::to_string(opts.seconds));
   if (opts.runs > 0) argv.push_back("-runs=" + std::to_string(opts.runs));
   argv.push_back("-artifact_prefix=" + (artifacts / (opts.name + "-")).string());
