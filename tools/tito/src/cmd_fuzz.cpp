@@ -118,6 +118,9 @@ int run_fuzz(const Options& opts) {
     setenv(text.substr(0, eq).c_str(), text.substr(eq + 1).c_str(), /*overwrite=*/0);
   }
   const fs::path artifacts = fuzz_dir / "artifacts";
+  std::error_code ec;  // libFuzzer needs both folders to exist
+  fs::create_directories(artifacts, ec);
+  fs::create_directories(fuzz_dir / "corpus" / opts.name, ec);
   std::vector<std::string> argv{
       (fs::path(fuzzers.at("binary_dir").get<std::string>()) / target).string()};
   for (const auto& flag : fuzzers.at("fuzzers").at(it - names.begin()).at("flags")) {
