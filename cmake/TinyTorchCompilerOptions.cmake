@@ -26,6 +26,23 @@ if(TINYTORCH_SANITIZE)
   unset(_tt_sanitize_flags)
 endif()
 
+# ---- libFuzzer (tests/fuzz) ------------------------------------------------------------
+# Everything is compiled with libFuzzer's coverage instrumentation (fuzzer-no-link), so the
+# fuzzer sees which branches of the library an input reaches; only the harnesses link libFuzzer
+# itself (-fsanitize=fuzzer, which brings its main()). Needs the sanitizers too: a fuzzer that
+# cannot see a bad read finds only the crashes.
+if(TINYTORCH_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "TINYTORCH_FUZZ requires Clang with libFuzzer (Debian: clang-14 "
+                        "libclang-rt-14-dev); configure with the fuzz preset")
+  endif()
+  if(NOT TINYTORCH_SANITIZE)
+    message(FATAL_ERROR "TINYTORCH_FUZZ requires TINYTORCH_SANITIZE=ON (ASan + UBSan)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
+  add_link_options(-fsanitize=fuzzer-no-link)
+endif()
+
 # ---- OpenMP (optional) ----------------------------------------------------------------
 add_library(tinytorch_openmp INTERFACE)
 set(_tt_have_openmp OFF)

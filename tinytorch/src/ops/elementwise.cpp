@@ -371,15 +371,15 @@ Tensor native::neg(const Tensor& self) {
 
 Tensor native::exp(const Tensor& self) {
   return unary_op("exp", self, float_compute_type(self),
-                  []<typename T>() { return [](T a) -> T { return std::exp(a); }; });
+                  []<typename T>() { return [](T a) { return static_cast<T>(std::exp(a)); }; });
 }
 Tensor native::log(const Tensor& self) {
   return unary_op("log", self, float_compute_type(self),
-                  []<typename T>() { return [](T a) -> T { return std::log(a); }; });
+                  []<typename T>() { return [](T a) { return static_cast<T>(std::log(a)); }; });
 }
 Tensor native::sqrt(const Tensor& self) {
   return unary_op("sqrt", self, float_compute_type(self),
-                  []<typename T>() { return [](T a) -> T { return std::sqrt(a); }; });
+                  []<typename T>() { return [](T a) { return static_cast<T>(std::sqrt(a)); }; });
 }
 Tensor native::abs(const Tensor& self) {
   check_not_bool("abs", self, "Convert it first, e.g. x.to(tinytorch::kInt64).");
@@ -387,6 +387,8 @@ Tensor native::abs(const Tensor& self) {
     return [](T a) -> T {
       if constexpr (std::is_same_v<T, int64_t>) {
         return a < 0 ? static_cast<int64_t>(0 - static_cast<uint64_t>(a)) : a;
+      } else if constexpr (std::is_unsigned_v<T>) {
+        return a;  // its own absolute value (bool never gets here: refused above)
       } else {
         return std::abs(a);
       }

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "command.h"
+#include "fuzz.h"
 #include "util.h"
 
 namespace {
@@ -86,7 +87,7 @@ bool file_exists(const std::string& path) {
 // ---- The checks ------------------------------------------------------------------------
 
 Check check_compiler() {
-  Check c{"C++ compiler (g++ >= 12 or clang++ >= 15)", true, false, "", "g++"};
+  Check c{"C++ compiler (g++ >= 12 or clang++ >= 14)", true, false, "", "g++"};
   std::vector<std::string> candidates;
   if (const char* cxx = std::getenv("CXX"); cxx != nullptr && *cxx != '\0') {
     candidates.emplace_back(cxx);
@@ -102,14 +103,24 @@ Check check_compiler() {
     std::string desc = cxx;
     desc += " ";
     desc += version;
-    if (version_at_least(version, clang ? std::vector<int>{15} : std::vector<int>{12})) {
+    if (version_at_least(version, clang ? std::vector<int>{14} : std::vector<int>{12})) {
       c.ok = true;
       c.detail = desc;
       return c;
     }
-    found.push_back(desc + (clang ? " (too old, need >= 15)" : " (too old, need >= 12)"));
+    found.push_back(desc + (clang ? " (too old, need >= 14)" : " (too old, need >= 12)"));
   }
   c.detail = found.empty() ? "no g++ or clang++ in PATH" : found.front();
+  return c;
+}
+
+// Optional: `tito fuzz` and the fuzz preset need Clang and its libFuzzer runtime.
+Check check_fuzz_toolchain() {
+  Check c{"Clang + libFuzzer (tito fuzz)", false, false, "", tito::kFuzzPackages};
+  std::string found;
+  const std::string missing = tito::missing_fuzz_toolchain(&found);
+  c.ok = missing.empty();
+  c.detail = c.ok ? found : missing;
   return c;
 }
 
@@ -200,6 +211,7 @@ int run_doctor() {
   checks.push_back(check_package("Google Benchmark", false, "libbenchmark-dev",
                                  "/usr/include/benchmark/benchmark.h"));
   checks.push_back(check_package("clang-format", false, "clang-format", ""));
+  checks.push_back(check_fuzz_toolchain());
 
   std::cout << "tito doctor — repository: ";
   try {
