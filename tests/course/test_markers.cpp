@@ -152,6 +152,11 @@ TEST(Markers, RefusesRegionsThatAreNotWholeBodies) {
   parsed = markers::parse(join({"int f(int a) {", kBegin, "  // {", "  const char* s = \"}\";",
                                 "  return a + (s[0] == '{');", kEnd, "}"}));
   EXPECT_TRUE(parsed.errors.empty());
+  // Found by the markers fuzzer: a "signature" whose '(' lies inside the previous region's body
+  // parsed, and the stubbed file (that body replaced) was then refused. Refused here too.
+  parsed = markers::parse(join(
+      {"void f(int a) {", kBegin, "  g(a,", kEnd, "}", "b) {", kBegin, "  return;", kEnd, "}"}));
+  EXPECT_EQ(error_lines(parsed), std::vector<int>{7});
 }
 
 TEST(Markers, StubsKeepTheMarkersAndCompileShape) {

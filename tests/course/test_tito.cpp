@@ -141,3 +141,15 @@ TEST(Tito, BuildFolderOfACopiedCheckoutIsStale) {
 }
 
 }  // namespace
+
+// Found by the junit fuzzer: a malformed character reference threw std::invalid_argument out of
+// the parser (std::stoul). A reference that is not one is kept as text; a real one is decoded.
+TEST(Tito, JunitReportWithMalformedCharacterReferencesParses) {
+  const std::string xml =
+      "<testsuite><testcase name=\"a&#;b&#x;c&#xZZ;d&#99999999;e&#65;&#x42;\" status=\"run\">"
+      "</testcase></testsuite>";
+  std::vector<tito::TestCase> cases;
+  ASSERT_NO_THROW(cases = tito::parse_junit(xml));
+  ASSERT_EQ(cases.size(), 1u);
+  EXPECT_EQ(cases[0].name, "a&#;b&#x;c&#xZZ;d&#99999999;eAB");
+}

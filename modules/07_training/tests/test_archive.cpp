@@ -103,6 +103,19 @@ TEST(Archive, NumbersInTheHeaderMustBeIntegers) {
       "malformed header", "nbytes", "larger than 2^63 - 1");
 }
 
+TEST(Archive, BoolBytesOtherThanZeroOrOneAreRefused) {
+  // Found by the archive fuzzer: a bool byte of 191 loaded, and reading it (clone()) was
+  // undefined behaviour. 0 and 1 load; anything else names the tensor and the element.
+  TempDir dir;
+  const std::string header =
+      R"({"tensors":[{"name":"m","dtype":"bool","shape":[3],"offset":0,"nbytes":3}],"strings":{}})";
+  const serialize::Archive ok = load_crafted(dir, header, std::string("\x01\x00\x01", 3));
+  EXPECT_EQ(ok.tensors["m"].clone().to(kInt64).to_vector<int64_t>(),
+            (std::vector<int64_t>{1, 0, 1}));
+  TT_EXPECT_THROW_WITH(load_crafted(dir, header, std::string("\x01\x00\xbf", 3)), Error,
+                       "crafted.tta", "tensor 'm'", "191", "element 2", "0 or 1");
+}
+
 TEST(Archive, EmptyTensorsRoundTrip) {
   // An empty tensor has no buffer: its data_ptr() is null, which memcpy must never be given
   // (UBSan reported it in the sanitized build).

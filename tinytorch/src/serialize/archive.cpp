@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -256,10 +257,19 @@ Archive load(const std::string& path) {
       TT_CHECK(offset <= blob_size && nbytes <= blob_size - offset, "load: '", path, "': ", what,
                " (", to_string(dtype), " ", IntArrayRef(shape), ") claims bytes ", offset, " to ",
                offset, " + ", nbytes, " of the tensor data, but the file holds only ", blob_size);
+      const char* data = bytes.data() + blob_begin + offset;
+      // A bool is a byte that must hold 0 or 1: reading any other value as bool is undefined
+      // behaviour (the compiler may assume 0/1), so the bytes are checked before they are used.
+      if (dtype == kBool) {
+        const auto bad = std::find_if(data, data + nbytes, [](char c) { return c != 0 && c != 1; });
+        TT_CHECK(bad == data + nbytes, "load: '", path, "': ", what, " (bool) holds the byte ",
+                 static_cast<int>(static_cast<unsigned char>(*bad)), " at element ", bad - data,
+                 "; a bool must be 0 or 1");
+      }
       Tensor t = empty(shape, dtype);
       // An empty tensor has no buffer (data_ptr() is null): memcpy must not be given it.
       if (nbytes > 0) {
-        std::memcpy(t.data_ptr(), bytes.data() + blob_begin + offset, static_cast<size_t>(nbytes));
+        std::memcpy(t.data_ptr(), data, static_cast<size_t>(nbytes));
       }
       archive.tensors.insert(name, t);
     }

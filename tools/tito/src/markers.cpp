@@ -271,9 +271,13 @@ Parsed parse(std::string_view text) {
                    std::to_string(b) + "-" + std::to_string(e) + ")");
       return;
     }
-    // The signature: up to 40 lines before the '{', comments removed.
+    // The signature: up to 40 lines before the '{', comments removed — but never a line of the
+    // previous region: the release replaces that body with a stub, so a "signature" pieced
+    // together from it would parse here and be refused in the stubbed file.
+    int first = std::max(1, prev - 40);
+    if (!p.regions.empty()) first = std::max(first, p.regions.back().end_line + 1);
     std::string before;
-    for (int i = std::max(1, prev - 40); i <= prev; ++i) {
+    for (int i = first; i <= prev; ++i) {
       before += strip_line_comment(line_at(i));
       before += '\n';
     }
