@@ -9,21 +9,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static tt::fuzz::InputFile file;
   const std::string bytes = tt::fuzz::with_valid_crc(data, size);
   const std::string& path = file.write(bytes.data(), bytes.size());
-  tt::nn::Sequential model = tt::fuzz::make_model();
-  tt::optim::Adam optimizer(model->parameters(), tt::optim::AdamOptions(0.01));
-  tt::optim::StepLR scheduler(optimizer, 2);
-  tt::Generator generator(1);
-  const tt::train::TrainingState state{.model = model.ptr().get(),
-                                       .optimizer = &optimizer,
-                                       .scheduler = &scheduler,
-                                       .generators = {{"default", &generator}}};
-  const auto before = tt::fuzz::snapshot(*model);
+  tt::fuzz::TrainingObjects t;
+  const auto before = tt::fuzz::snapshot(*t.model);
   try {
-    tt::train::restore_checkpoint(tt::train::load_checkpoint(path), state);
+    tt::train::restore_checkpoint(tt::train::load_checkpoint(path), t.state);
   } catch (const tt::Error&) {
-    tt::fuzz::expect_unchanged(*model, before);
+    tt::fuzz::expect_unchanged(*t.model, before);
   }
-  tt::fuzz::train_step(model, optimizer);
-  scheduler.step();
+  tt::fuzz::train_step(t.model, t.optimizer);
+  t.scheduler.step();
   return 0;
 }

@@ -112,28 +112,21 @@ int main(int argc, char** argv) {
 
   // ---- state_dict and checkpoints of fuzz_support.h's training state ----------------------
   {
-    tt::nn::Sequential model = tt::fuzz::make_model();
+    tt::fuzz::TrainingObjects t;
     tt::serialize::Archive a;
-    a.tensors = model->state_dict();
+    a.tensors = t.model->state_dict();
     tt::serialize::save(a, (fresh_dir(out / "state_dict") / "model.ttc").string());
 
     const fs::path checkpoint = fresh_dir(out / "checkpoint");
-    tt::optim::Adam optimizer(model->parameters(), tt::optim::AdamOptions(0.01));
-    tt::optim::StepLR scheduler(optimizer, 2);
-    tt::Generator generator(1);
-    const tt::train::TrainingState state{.model = model.ptr().get(),
-                                         .optimizer = &optimizer,
-                                         .scheduler = &scheduler,
-                                         .generators = {{"default", &generator}}};
     tt::train::History history;
-    tt::train::save_checkpoint(tt::train::capture_checkpoint(state, 0, history),
+    tt::train::save_checkpoint(tt::train::capture_checkpoint(t.state, 0, history),
                                (checkpoint / "epoch0.ttc").string());
     for (int epoch = 1; epoch <= 2; ++epoch) {
-      tt::fuzz::train_step(model, optimizer);
-      scheduler.step();
+      tt::fuzz::train_step(t.model, t.optimizer);
+      t.scheduler.step();
       history.append({{"loss", 1.0 / epoch}, {"accuracy", 0.5 + 0.1 * epoch}});
     }
-    tt::train::Checkpoint ckpt = tt::train::capture_checkpoint(state, 2, history);
+    tt::train::Checkpoint ckpt = tt::train::capture_checkpoint(t.state, 2, history);
     ckpt.extra.insert("early_stopping.best", "0.5");
     tt::train::save_checkpoint(ckpt, (checkpoint / "epoch2.ttc").string());
   }

@@ -102,6 +102,24 @@ inline nn::Sequential make_model() {
   return nn::Sequential(nn::Linear(3, 4), nn::ReLU(), nn::Linear(4, 2));
 }
 
+// The whole training state of the checkpoint harness and its seeds: make_model()'s model, Adam,
+// StepLR and a generator, as train::TrainingState points at them. (Not copyable: the state points
+// into it.)
+struct TrainingObjects {
+  nn::Sequential model = make_model();
+  optim::Adam optimizer{model->parameters(), optim::AdamOptions(0.01)};
+  optim::StepLR scheduler{optimizer, 2};
+  Generator generator{1};
+  const train::TrainingState state{.model = model.ptr().get(),
+                                   .optimizer = &optimizer,
+                                   .scheduler = &scheduler,
+                                   .generators = {{"default", &generator}}};
+
+  TrainingObjects() = default;
+  TrainingObjects(const TrainingObjects&) = delete;
+  TrainingObjects& operator=(const TrainingObjects&) = delete;
+};
+
 // Copies of a model's parameters and buffers, to check that a failed load changed nothing.
 inline std::vector<Tensor> snapshot(const nn::Module& model) {
   std::vector<Tensor> out;

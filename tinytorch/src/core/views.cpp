@@ -90,9 +90,11 @@ std::vector<int64_t> infer_size(IntArrayRef shape, int64_t numel) {
       too_large = too_large || mul_overflows(known, out[i], &known);
     }
   }
-  if (has_zero) known = 0;
-  TT_CHECK_VALUE(known == 0 || !too_large, "shape ", shape, " is invalid for input of size ", numel,
+  // NOTE: a wrapped product can be anything, 0 included (2^40 · 2^40 wraps to 0), so the
+  // overflow is judged by the flag, never by the value.
+  TT_CHECK_VALUE(has_zero || !too_large, "shape ", shape, " is invalid for input of size ", numel,
                  ": its sizes multiply to more than fits in int64");
+  if (has_zero) known = 0;
   if (infer_at) {
     // -1 next to a 0 is ambiguous: any size would give 0 elements.
     TT_CHECK_VALUE(known != 0, "shape ", shape,

@@ -59,7 +59,7 @@ std::string xml_unescape(std::string_view s) {
       out += '\'';
     } else if (const auto code = character_reference(entity)) {
       if (*code < 0x80) {
-        out += static_cast<char>(code);
+        out += static_cast<char>(*code);
       } else if (*code < 0x800) {
         out += static_cast<char>(0xC0 | (*code >> 6));
         out += static_cast<char>(0x80 | (*code & 0x3F));
