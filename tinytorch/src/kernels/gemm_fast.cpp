@@ -700,7 +700,10 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
     int64_t own_panel_step = -1;  // the step whose panel own_panel holds
 
     for (int64_t s = 0; s < steps; ++s) {
-      const auto [jc, nc] = step_columns(s);                                     // 5th loop
+      // (Two names, not a structured binding: the lambdas below capture them, which Clang 14
+      // does not allow for bindings.)
+      const std::pair<int64_t, int64_t> columns = step_columns(s);  // 5th loop
+      const int64_t jc = columns.first, nc = columns.second;
       const int64_t pc = s % steps_k * Blk::KC, kc = std::min(Blk::KC, K - pc);  // 4th loop
       const T beta_pc = pc == 0 ? beta : T(1);
       // kc x nc, in NR-column slivers

@@ -383,7 +383,9 @@ void print_mlp(const Records& records) {
   print_title("1986 MLP (784-256-128-10, batch 64): ours vs PyTorch, same run");
   Table table({"optimizer", "threads", "step ms (ours)", "step ms (torch)", "epoch s (ours)",
                "epoch s (torch)", "ours/torch epoch", "peak MiB (ours)", "peak MiB (torch)"});
-  for (const auto& [opt, label] : optimizers) {
+  for (const auto& optimizer : optimizers) {
+    const char* opt = optimizer.first;  // a plain name: Clang 14 cannot capture a binding
+    const char* label = optimizer.second;
     for (const int64_t t : threads) {
       if (records.find("mlp_epoch", ours, 0, t, opt) == nullptr &&
           records.find("mlp_epoch", torch, 0, t, opt) == nullptr) {
