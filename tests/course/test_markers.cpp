@@ -157,6 +157,11 @@ TEST(Markers, RefusesRegionsThatAreNotWholeBodies) {
   parsed = markers::parse(join(
       {"void f(int a) {", kBegin, "  g(a,", kEnd, "}", "b) {", kBegin, "  return;", kEnd, "}"}));
   EXPECT_EQ(error_lines(parsed), std::vector<int>{7});
+  // Found by the markers fuzzer: an '#include' line ending in '{' taken for a function's header;
+  // the release's added #include then landed between it and BEGIN SOLUTION.
+  parsed =
+      markers::parse(join({"#include \"a.h\" int f(int a) {", kBegin, "  return a;", kEnd, "}"}));
+  EXPECT_EQ(error_lines(parsed), std::vector<int>{2});
 }
 
 TEST(Markers, StubsKeepTheMarkersAndCompileShape) {

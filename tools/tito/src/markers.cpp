@@ -254,6 +254,12 @@ Parsed parse(std::string_view text) {
       error(b, whole + ": the line before BEGIN SOLUTION does not end with '{'");
       return;
     }
+    // A preprocessor line ending in '{' opens no function body — and the release inserts its
+    // #include after the file's last #include line, which would then split this function.
+    if (trim(line_at(prev)).front() == '#') {
+      error(b, whole + ": the line before BEGIN SOLUTION is a preprocessor directive");
+      return;
+    }
     int next = e + 1;
     while (next <= n && trim(line_at(next)).empty()) ++next;
     if (next > n || trim(strip_line_comment(line_at(next))) != "}") {
