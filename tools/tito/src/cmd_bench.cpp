@@ -527,10 +527,14 @@ void print_contended(const Records& records, int cpu) {
     row("SGEMM N = " + std::to_string(n), records.figure("sgemm", "tinytorch-fast", n, 1),
         records.figure("sgemm", "tinytorch-fast", n, 2), true, " GFLOP/s");
   }
-  row("MLP training step", records.figure("mlp_step", "tinytorch-fast", 0, 1),
-      records.figure("mlp_step", "tinytorch-fast", 0, 2), false, " ms");
-  row("MLP epoch", records.figure("mlp_epoch", "tinytorch-fast", 0, 1),
-      records.figure("mlp_epoch", "tinytorch-fast", 0, 2), false, " s");
+  // The MLP's records carry their optimizer: one pair of rows per optimizer measured.
+  for (const char* optimizer : {"sgd", "adam"}) {
+    const std::string label = std::string("MLP ") + optimizer;
+    row(label + " training step", records.figure("mlp_step", "tinytorch-fast", 0, 1, optimizer),
+        records.figure("mlp_step", "tinytorch-fast", 0, 2, optimizer), false, " ms");
+    row(label + " epoch", records.figure("mlp_epoch", "tinytorch-fast", 0, 1, optimizer),
+        records.figure("mlp_epoch", "tinytorch-fast", 0, 2, optimizer), false, " s");
+  }
   table.print(std::cout);
   std::cout << "  (times: 2t/1t is the 1-thread time over the 2-thread one, so > 1x is faster)\n";
   if (below > 0) std::cout << "  " << below << " figure(s) below the target\n";
