@@ -13,6 +13,8 @@
 
 #include <cstdint>
 
+#include "tinytorch/kernels/spatial.h"
+
 namespace tinytorch::kernels {
 
 enum class Tier { kReference, kFast };
@@ -44,6 +46,7 @@ using GemmFn = void (*)(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_
 struct FastKernels {
   GemmFn<float> sgemm = nullptr;
   GemmFn<double> dgemm = nullptr;
+  SpatialKernels spatial;          // convolution, pooling, batch norm (float32; kernels/spatial.h)
   bool caching_allocator = false;  // install the caching allocator (core/caching_allocator.h)
 };
 

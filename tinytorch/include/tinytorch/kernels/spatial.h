@@ -1,0 +1,112 @@
+// tinytorch/kernels/spatial.h — the contract between module 09's spatial ops and the fast tier.
+//
+// Module 09's ops (src/ops/conv.cpp, pooling.cpp, batch_norm.cpp) check shapes and dtypes, make
+// the inputs contiguous NCHW, allocate the outputs, and then either run the learner's reference
+// kernels or — for float32, when module 18 registered them — the fast kernels declared here
+// (src/kernels/spatial_fast.cpp). Everything crossing this line is a raw, contiguous, row-major
+// float buffer plus a plain struct of sizes: no Tensor, no autograd, no allocation the caller
+// must know about.
+//
+//   conv2d:   x [N, C, H, W] ──┐
+//             w [K, C/g, R, S] ├─► y [N, K, P, Q]     P = (H + 2·pad_h − dil_h·(R − 1) − 1) / stride_h + 1
+//             b [K] or null ───┘                      (Q likewise over W, S)
+//
+// Every function OVERWRITES its outputs (never accumulates into them), and may split its work
+// over tinytorch::get_num_threads() threads with parallel_for / parallel_team.
+#pragma once
+
+#include <cstdint>
+
+namespace tinytorch::kernels {
+
+// The geometry of one 2-d convolution, NCHW. groups divides both channel counts; the weight is
+// [out_channels, in_channels / groups, kernel_h, kernel_w].
+struct Conv2dShape {
+  int64_t batch = 0, in_channels = 0, in_h = 0, in_w = 0;
+  int64_t out_channels = 0, kernel_h = 0, kernel_w = 0;
+  int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dilation_h = 1, dilation_w = 1;
+  int64_t groups = 1;
+  int64_t out_h = 0, out_w = 0;
+};
+
+// y [N, K, P, Q] = conv2d(x [N, C, H, W], w [K, C/g, R, S]) + b [K]   (b may be nullptr)
+using Conv2dForwardFn = void (*)(const Conv2dShape& s, const float* x, const float* w,
+                                 const float* b, float* y);
+// gx [N, C, H, W] = ∂L/∂x given gy = ∂L/∂y [N, K, P, Q]  (the "transposed convolution" of gy)
+using Conv2dBackwardInputFn = void (*)(const Conv2dShape& s, const float* gy, const float* w,
+                                       float* gx);
+// gw [K, C/g, R, S] = ∂L/∂w and gb [K] = ∂L/∂b = Σ_{n,p,q} gy  (gb may be nullptr: not wanted)
+using Conv2dBackwardWeightFn = void (*)(const Conv2dShape& s, const float* gy, const float* x,
+                                        float* gw, float* gb);
+
+// The geometry of one 2-d pooling window sweep over `planes` = N·C independent H×W planes.
+struct Pool2dShape {
+  int64_t planes = 0, in_h = 0, in_w = 0;
+  int64_t kernel_h = 0, kernel_w = 0, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t out_h = 0, out_w = 0;
+};
+
+// y [planes, P, Q] = max over each window of x [planes, H, W]; indices [planes, P, Q] = the
+// flat position h·W + w of the maximum inside its plane (PyTorch's convention; NaN wins).
+using MaxPool2dForwardFn = void (*)(const Pool2dShape& s, const float* x, float* y,
+                                    int64_t* indices);
+// gx [planes, H, W] = zeros, then gx[plane][indices[i]] += gy[i] for every output i.
+using MaxPool2dBackwardFn = void (*)(const Pool2dShape& s, const float* gy,
+                                     const int64_t* indices, float* gx);
+
+// Batch norm over x [N, C, HW] (HW = the product of the spatial dims, 1 for [N, C]), split into
+// the per-channel reductions and the element-wise passes (as PyTorch's CUDA kernels split it):
+//
+//   stats:           mean[c] = Σ x / (N·HW),  var[c] = Σ (x − mean)² / (N·HW)   (biased)
+//   apply:           y = x · scale[c] + shift[c]        (scale = γ·invstd, shift = β − mean·scale)
+//   backward_reduce: sum_dy[c] = Σ gy,   sum_dy_xmu[c] = Σ gy · (x − mean[c])
+//   backward_apply:  gx = gy · a[c] + x · b[c] + d[c]   (the caller folds the formula into a, b, d)
+//
+// Accumulation is in double: a float sum over N·HW ≈ 10^5 elements would lose ~4 digits.
+using BatchNormStatsFn = void (*)(int64_t N, int64_t C, int64_t HW, const float* x, double* mean,
+                                  double* var);
+using BatchNormApplyFn = void (*)(int64_t N, int64_t C, int64_t HW, const float* x,
+                                  const float* scale, const float* shift, float* y);
+using BatchNormBackwardReduceFn = void (*)(int64_t N, int64_t C, int64_t HW, const float* gy,
+                                           const float* x, const double* mean, double* sum_dy,
+                                           double* sum_dy_xmu);
+using BatchNormBackwardApplyFn = void (*)(int64_t N, int64_t C, int64_t HW, const float* gy,
+                                          const float* x, const float* a, const float* b,
+                                          const float* d, float* gx);
+
+// The fast spatial kernels module 18 registers (all float32; null = use the reference kernel).
+struct SpatialKernels {
+  Conv2dForwardFn conv2d_forward = nullptr;
+  Conv2dBackwardInputFn conv2d_backward_input = nullptr;
+  Conv2dBackwardWeightFn conv2d_backward_weight = nullptr;
+  MaxPool2dForwardFn max_pool2d_forward = nullptr;
+  MaxPool2dBackwardFn max_pool2d_backward = nullptr;
+  BatchNormStatsFn batch_norm_stats = nullptr;
+  BatchNormApplyFn batch_norm_apply = nullptr;
+  BatchNormBackwardReduceFn batch_norm_backward_reduce = nullptr;
+  BatchNormBackwardApplyFn batch_norm_backward_apply = nullptr;
+};
+
+// The fast implementations (src/kernels/spatial_fast.cpp): im2col-free implicit GEMM on the packed
+// fast GEMM, threaded; pooling and batch-norm loops vectorised and threaded over planes/channels.
+void conv2d_forward_fast(const Conv2dShape& s, const float* x, const float* w, const float* b,
+                         float* y);
+void conv2d_backward_input_fast(const Conv2dShape& s, const float* gy, const float* w, float* gx);
+void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const float* x, float* gw,
+                                 float* gb);
+void max_pool2d_forward_fast(const Pool2dShape& s, const float* x, float* y, int64_t* indices);
+void max_pool2d_backward_fast(const Pool2dShape& s, const float* gy, const int64_t* indices,
+                              float* gx);
+void batch_norm_stats_fast(int64_t N, int64_t C, int64_t HW, const float* x, double* mean,
+                           double* var);
+void batch_norm_apply_fast(int64_t N, int64_t C, int64_t HW, const float* x, const float* scale,
+                           const float* shift, float* y);
+void batch_norm_backward_reduce_fast(int64_t N, int64_t C, int64_t HW, const float* gy,
+                                     const float* x, const double* mean, double* sum_dy,
+                                     double* sum_dy_xmu);
+void batch_norm_backward_apply_fast(int64_t N, int64_t C, int64_t HW, const float* gy,
+                                    const float* x, const float* a, const float* b, const float* d,
+                                    float* gx);
+
+}  // namespace tinytorch::kernels
