@@ -8,8 +8,10 @@
 // must know about.
 //
 //   conv2d:   x [N, C, H, W] ──┐
-//             w [K, C/g, R, S] ├─► y [N, K, P, Q]     P = (H + 2·pad_h − dil_h·(R − 1) − 1) / stride_h + 1
-//             b [K] or null ───┘                      (Q likewise over W, S)
+//             w [K, C/g, R, S] ├─► y [N, K, P, Q]
+//             b [K] or null ───┘
+//
+//   P = (H + 2·pad_h − dil_h·(R − 1) − 1) / stride_h + 1     (Q likewise over W and S)
 //
 // Every function OVERWRITES its outputs (never accumulates into them), and may split its work
 // over tinytorch::get_num_threads() threads with parallel_for / parallel_team.
@@ -52,8 +54,8 @@ struct Pool2dShape {
 using MaxPool2dForwardFn = void (*)(const Pool2dShape& s, const float* x, float* y,
                                     int64_t* indices);
 // gx [planes, H, W] = zeros, then gx[plane][indices[i]] += gy[i] for every output i.
-using MaxPool2dBackwardFn = void (*)(const Pool2dShape& s, const float* gy,
-                                     const int64_t* indices, float* gx);
+using MaxPool2dBackwardFn = void (*)(const Pool2dShape& s, const float* gy, const int64_t* indices,
+                                     float* gx);
 
 // Batch norm over x [N, C, HW] (HW = the product of the spatial dims, 1 for [N, C]), split into
 // the per-channel reductions and the element-wise passes (as PyTorch's CUDA kernels split it):

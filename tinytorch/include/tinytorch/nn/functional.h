@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "tinytorch/core/tensor.h"
+#include "tinytorch/nn/functional/spatial.h"
 
 namespace tinytorch {
 
