@@ -15,6 +15,7 @@
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/core/tensor_impl.h"
 #include "tinytorch/core/tensor_options.h"
+#include "tinytorch/data/cifar.h"
 #include "tinytorch/data/dataloader.h"
 #include "tinytorch/data/dataset.h"
 #include "tinytorch/data/idx.h"

@@ -2,15 +2,19 @@
 #include "tinytorch/data/transforms.h"
 
 #include <utility>
+#include <vector>
 
 #include "tinytorch/core/exception.h"
+#include "tinytorch/data/dataset.h"
 
 namespace tinytorch::data {
 namespace {
 
 // Transforms work on one sample [C, H, W] of a floating dtype.
 void check_chw(const Tensor& x, const char* op) {
-  TT_CHECK_VALUE(x.defined() && x.dim() == 3, op, ": expected an image tensor [C, H, W], got ",
+  TT_CHECK_VALUE(x.defined() && x.dim() == 3, op,
+                 ": expected an image tensor [C, H, W] (or, through operator(), a batch "
+                 "[N, C, H, W]), got ",
                  x.defined() ? x.toString() : std::string("an undefined tensor"));
   TT_CHECK_TYPE(x.is_floating_point(), op, ": expected a float32 or float64 image, got ",
                 to_string(x.dtype()));
@@ -18,9 +22,20 @@ void check_chw(const Tensor& x, const char* op) {
 
 }  // namespace
 
+Tensor Transform::operator()(const Tensor& x, Generator& gen) const {
+  if (!x.defined() || x.dim() != 4) return apply(x, gen);  // one sample (apply checks it)
+  // A batch [N, C, H, W]: sample by sample, in order, so each draws its own randomness.
+  TT_CHECK_VALUE(x.size(0) > 0, "Transform: expected a batch [N, C, H, W] with N >= 1, got ",
+                 x.sizes());
+  std::vector<Tensor> samples;
+  samples.reserve(static_cast<size_t>(x.size(0)));
+  for (int64_t i = 0; i < x.size(0); ++i) samples.push_back(apply(x.select(0, i), gen));
+  return stack(samples);
+}
+
 Tensor Transform::operator()(const Tensor& x) const {
   const std::lock_guard<std::mutex> lock(mutex_);
-  return apply(x, generator_);
+  return (*this)(x, generator_);
 }
 
 // ── Normalize ────────────────────────────────────────────────────────────────────────────────

@@ -1,6 +1,9 @@
 // tinytorch/data/transforms.h — per-sample transforms: normalisation and augmentation.
 //
 // A transform maps one sample's data [C, H, W] to a new tensor (inputs are never modified).
+// Called on a batch [N, C, H, W], it transforms each sample on its own, in order: every sample
+// gets its own random crop/flip (all its channels alike), and t(batch, gen) equals stacking
+// t(batch[0], gen), t(batch[1], gen), … — the draws of sample i follow those of sample i-1.
 // Random transforms draw every random number from a Generator, so results are reproducible:
 //
 //   t(x)        uses the transform's own Generator (seeded at construction; not thread-safe
@@ -31,7 +34,8 @@ class Transform {
   // The transform itself: x [C, H, W] → new tensor; random draws come from `gen`.
   virtual Tensor apply(const Tensor& x, Generator& gen) const = 0;
 
-  Tensor operator()(const Tensor& x, Generator& gen) const { return apply(x, gen); }
+  // x [C, H, W], or a batch [N, C, H, W] (N ≥ 1) transformed sample by sample (see above).
+  Tensor operator()(const Tensor& x, Generator& gen) const;
   Tensor operator()(const Tensor& x) const;  // draws from the transform's own Generator
 
  private:
