@@ -5,6 +5,7 @@
 //
 //   idx, idx_gzip   IDX files of unsigned bytes (the library reads IDX but never writes it: the
 //                   four-line writer below), plain and gzip-compressed (idx only)
+//   cifar           CIFAR-10 binary batch files of 1 and 2 records (no library writer either)
 //   archive         archives of each dtype, an empty tensor, a scalar, a view, generator states
 //   state_dict      the state_dict of fuzz_support.h's model
 //   checkpoint      checkpoints of model + Adam + StepLR + generator, before and after 2 steps
@@ -86,6 +87,19 @@ int main(int argc, char** argv) {
     write_file(idx / (name + ".idx"), bytes);
     write_gzip(idx / (name + ".idx.gz"), bytes);
     write_file(idx_gzip / (name + ".idx"), bytes);
+  }
+
+  // ---- CIFAR-10: records of a label byte and 3072 pixel bytes (tinytorch/data/cifar.h) ------
+  const fs::path cifar = fresh_dir(out / "cifar");
+  for (int records = 1; records <= 2; ++records) {
+    std::string bytes;
+    for (int r = 0; r < records; ++r) {
+      bytes += static_cast<char>(r + 3);  // the label
+      for (int64_t i = 0; i < tt::data::kCifar10ImageBytes; ++i) {
+        bytes += static_cast<char>((i * 37 + r) % 256);
+      }
+    }
+    write_file(cifar / ("records" + std::to_string(records) + ".bin"), bytes);
   }
 
   // ---- Archives ------------------------------------------------------------------------
