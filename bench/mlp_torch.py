@@ -12,7 +12,7 @@ side is timed.
 
 Prints one JSON object on its last line, with PyTorch's configuration: its version, the BLAS its
 Linear calls and, when that is OpenBLAS, the core whose kernels OpenBLAS runs (see
-bench/sgemm_bench.cpp on OPENBLAS_CORETYPE). Data: Fashion-MNIST from the Debian package, or random
+bench/sgemm_bench.cpp on OPENBLAS_CORETYPE; bench/torch_bench_common.py). Data: Fashion-MNIST from the Debian package, or random
 images of the same shape when it is missing (as the C++ side does).
 
   /usr/bin/python3 bench/mlp_torch.py --threads 1 --optimizer sgd|adam [--quick] [--data DIR]
@@ -21,12 +21,7 @@ images of the same shape when it is missing (as the C++ side does).
       (also: torch.profiler's table of the ops of 100 steps, on standard error)
 """
 import argparse
-import ctypes
-import gzip
 import json
-import os
-import re
-import resource
 import statistics
 import sys
 import time
@@ -34,79 +29,19 @@ import time
 import numpy as np
 import torch
 
+from torch_bench_common import (FASHION_MNIST_DIR, configuration, fashion_mnist_train,
+                                minor_faults, peak_rss_bytes)
+
 BATCH = 64
 SGD_LR, SGD_MOMENTUM, ADAM_LR = 0.1, 0.9, 1e-3
 
 
-def openblas_in_process():
-    """(path, config, core) of the OpenBLAS this process has loaded, or None.
-
-    Debian's PyTorch is built against the generic BLAS interface (BLAS_INFO=generic): its Linear
-    calls libblas.so.3, which Debian's alternatives point at OpenBLAS. Every loaded library that
-    exports openblas_get_corename is asked (dlopen of a loaded library returns that library)."""
-    with open("/proc/self/maps") as maps:
-        paths = sorted({line.split()[-1] for line in maps if "blas" in line.split()[-1]})
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path)
-            corename, config = lib.openblas_get_corename, lib.openblas_get_config
-        except (OSError, AttributeError):
-            continue
-        corename.restype = config.restype = ctypes.c_char_p
-        return path, config().decode(), corename().decode()
-    return None
-
-
-def configuration():
-    """PyTorch's version and BLAS, and what OPENBLAS_CORETYPE did to it, as JSON fields."""
-    shown = torch.__config__.show()
-    blas_info = re.search(r"BLAS_INFO=(\w+)", shown)
-    capability = re.search(r"CPU capability usage: (\w+)", shown)
-    blas = "BLAS_INFO=" + (blas_info.group(1) if blas_info else "?")
-    fields = {"torch_version": torch.__version__,
-              "torch_cpu_capability": capability.group(1) if capability else None}
-    found = openblas_in_process()
-    if found is None:
-        fields["torch_blas"] = blas
-        return fields
-    path, config, core = found
-    fields["torch_blas"] = f"{blas}: {os.path.basename(path)} = {config}"
-    pinned = os.environ.get("OPENBLAS_CORETYPE")
-    cleared = os.environ.get("TINYTORCH_BENCH_CLEARED_OPENBLAS_CORETYPE")
-    fields["openblas_core"] = core
-    fields["openblas_coretype"] = pinned if pinned is not None else cleared
-    fields["openblas_coretype_cleared"] = pinned is None and cleared is not None
-    return fields
-
-
-def read_idx(path, magic, dims):
-    """An IDX file (plain or .gz) as a uint8 array, with its header checked."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    header = np.frombuffer(raw[: 4 + 4 * dims], dtype=">u4")
-    if header[0] != magic:
-        sys.exit(f"{path}: magic number {header[0]:#x}, expected {magic:#x}")
-    shape = tuple(int(s) for s in header[1:])
-    body = np.frombuffer(raw[4 + 4 * dims :], dtype=np.uint8)
-    if body.size != int(np.prod(shape)):
-        sys.exit(f"{path}: {body.size} bytes of data, the header announces {int(np.prod(shape))}")
-    return body.reshape(shape)
-
-
-def find(directory, stem):
-    for name in (stem + ".gz", stem):
-        if os.path.exists(os.path.join(directory, name)):
-            return os.path.join(directory, name)
-    sys.exit(f"{directory}: no {stem}[.gz]")
-
-
 def training_data(directory, samples):
     """images [N, 784] standardised with their own mean and std, labels [N] int64."""
-    if not os.path.isdir(directory):
+    loaded = fashion_mnist_train(directory, samples)
+    if loaded is None:
         return torch.randn(samples, 784), torch.randint(0, 10, (samples,)), False
-    images = read_idx(find(directory, "train-images-idx3-ubyte"), 0x803, 3)[:samples]
-    labels = read_idx(find(directory, "train-labels-idx1-ubyte"), 0x801, 1)[:samples]
+    images, labels = loaded
     # One float copy, standardised in place (as the C++ side does): no dataset-sized temporaries.
     x = torch.from_numpy(images.reshape(samples, 784).astype(np.float32)).div_(255.0)
     x.sub_(x.mean()).div_(x.std())
@@ -118,7 +53,7 @@ def main():
     parser.add_argument("--threads", type=int)
     parser.add_argument("--optimizer", choices=["sgd", "adam"])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--data", default=FASHION_MNIST_DIR)
     parser.add_argument("--describe", action="store_true",
                         help="print PyTorch's configuration as JSON and exit")
     parser.add_argument("--profile", action="store_true",
@@ -156,12 +91,12 @@ def main():
     for _ in range(warmup):
         step(xb, yb)
     times = []
-    faults_before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    faults_before = minor_faults()
     for _ in range(count):
         t0 = time.perf_counter()
         step(xb, yb)
         times.append(time.perf_counter() - t0)
-    faults_per_step = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before) / count
+    faults_per_step = (minor_faults() - faults_before) / count
     if args.profile:
         # NOTE: the profiler allocates too, which changes what glibc hands back to the kernel:
         # compare its step time with step_ms, measured without it.
@@ -194,7 +129,7 @@ def main():
         "samples_per_second": samples / epoch,
         "mean_loss": loss_sum / batches,
         "data": "fashion-mnist" if real else "random",
-        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "peak_rss_bytes": peak_rss_bytes(),
         **configuration(),
     }))
 

@@ -1,0 +1,276 @@
+// The machinery of the benchmarks against PyTorch. See torch_baseline.h.
+#include "torch_baseline.h"
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+#include "machine_limits.h"
+#include "openblas_coretype.h"
+#include "tinytorch/kernels/gemm.h"
+#include "tinytorch/train/logging.h"
+
+namespace tinytorch::bench {
+
+namespace fs = std::filesystem;
+
+void usage_error(const std::string& program, const std::string& usage, const std::string& message) {
+  std::cerr << program << ": " << message << "\nusage: " << usage << "\n";
+  std::exit(2);
+}
+
+void parse_options(int argc, char** argv, const std::string& program, const std::string& usage,
+                   CommonOptions& options, const OptionHook& hook) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const std::function<std::string()> value = [&]() -> std::string {
+      if (i + 1 >= argc) usage_error(program, usage, arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--quick") {
+      options.quick = true;
+    } else if (arg == "--worker") {
+      options.worker = true;
+    } else if (arg == "--records") {
+      options.records_path = value();
+    } else if (arg == "--threads") {
+      try {
+        options.threads = parse_thread_list(value());
+      } catch (const std::invalid_argument& e) {
+        usage_error(program, usage, e.what());
+      }
+    } else if (arg == "--data") {
+      options.data_dir = value();
+    } else if (arg == "--python") {
+      options.python = value();
+    } else if (!hook || !hook(arg, value)) {
+      usage_error(program, usage, "unknown argument '" + arg + "'");
+    }
+  }
+}
+
+std::vector<int> parse_thread_list(const std::string& list) {
+  std::vector<int> out;
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');) {
+    char* end = nullptr;
+    const long t = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || t < 1 || t > 256) {
+      throw std::invalid_argument(
+          "--threads expects a comma-separated list of thread counts (1..256), got '" + list + "'");
+    }
+    out.push_back(static_cast<int>(t));
+  }
+  if (out.empty()) throw std::invalid_argument("--threads expects at least one thread count");
+  return out;
+}
+
+int64_t minor_faults() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<int64_t>(usage.ru_minflt);
+}
+
+int64_t peak_rss_bytes() {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<int64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double percentile(std::vector<double> values, double fraction) {
+  const auto rank = std::min(values.size() - 1,
+                             static_cast<size_t>(fraction * static_cast<double>(values.size())));
+  const auto at = values.begin() + static_cast<std::ptrdiff_t>(rank);
+  std::nth_element(values.begin(), at, values.end());
+  return *at;
+}
+
+std::string capture(const std::vector<std::string>& argv, int& status) {
+  std::string command;
+  for (const std::string& a : argv) {
+    std::string quoted = "'";
+    for (char c : a) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    command += quoted + "' ";
+  }
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    status = -1;
+    return {};
+  }
+  std::string out;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) out.append(buffer, n);
+  const int raw = pclose(pipe);
+  status = raw == -1 ? -1 : (WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw));
+  return out;
+}
+
+Json run_side(const std::string& who, const std::vector<std::string>& argv) {
+  int status = 0;
+  const std::string out = capture(argv, status);
+  const size_t last = out.rfind("\n{");
+  const std::string tail = out.substr(last == std::string::npos ? 0 : last + 1);
+  Json r = Json::parse(tail, nullptr, /*allow_exceptions=*/false);
+  if (status != 0 || !r.is_object()) {
+    return Json{{"failed", who + " exited with status " + std::to_string(status) +
+                               (r.is_object() ? "" : " without printing its results")}};
+  }
+  return r;
+}
+
+Json torch_configuration(const std::string& python, const fs::path& script) {
+  if (!fs::exists(script)) {
+    return Json{{"skipped", "the PyTorch side " + script.string() + " is missing"}};
+  }
+  Json config =
+      run_side(script.filename().string() + " --describe", {python, script.string(), "--describe"});
+  if (!config.contains("failed")) return config;
+  int status = 0;
+  capture({python, "-c", "import torch"}, status);
+  if (status != 0) {
+    return Json{{"skipped", "PyTorch is not installed for " + python +
+                                " (sudo apt-get install -y python3-torch)"}};
+  }
+  return config;  // PyTorch is there, the script failed: every torch figure is FAILED
+}
+
+bool torch_runs(const Json& config) {
+  return !config.contains("skipped") && !config.contains("failed");
+}
+
+void copy_torch_fields(const Json& config, Json& record) {
+  static constexpr const char* kFields[] = {
+      "torch_version",     "torch_cpu_capability",      "torch_blas",  "openblas_core",
+      "openblas_coretype", "openblas_coretype_cleared", "torch_mkldnn"};
+  for (const char* field : kFields) {
+    if (config.contains(field)) record[field] = config[field];
+  }
+}
+
+std::vector<std::string> torch_command(const std::string& python, const fs::path& script,
+                                       int threads, const std::vector<std::string>& args) {
+  const std::string t = std::to_string(threads);
+  std::vector<std::string> argv{"env",
+                                "OPENBLAS_NUM_THREADS=" + t,
+                                "OMP_NUM_THREADS=" + t,
+                                python,
+                                script.string(),
+                                "--threads",
+                                t};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+std::string self_path(const char* argv0) {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(argv0) : exe.string();
+}
+
+void print_header(const Json& torch_config) {
+  if (const auto busy = cpu_busy_fraction()) {
+    std::cout << "  CPU time used by other programs just before the run: "
+              << static_cast<int>(std::lround(100.0 * *busy)) << "%\n";
+  }
+  std::cout << "  OpenMP wait policy: " << openmp_wait_policy() << "\n";
+  std::cout << "  tinytorch: gemm_fast CPU capability "
+            << kernels::to_string(kernels::get_cpu_capability()) << "\n";
+  if (!torch_runs(torch_config)) {
+    std::cout << "  PyTorch: " << torch_config.begin().value().get<std::string>() << "\n";
+    return;
+  }
+  const Json capability = torch_config.value("torch_cpu_capability", Json());
+  std::cout << "  PyTorch " << torch_config.value("torch_version", "?") << " (ATen CPU capability "
+            << (capability.is_string() ? capability.get<std::string>() : "?") << "), BLAS "
+            << torch_config.value("torch_blas", "?") << "\n";
+  if (torch_config.contains("openblas_core")) {
+    const Json value = torch_config.value("openblas_coretype", Json());
+    OpenBlasCoretype coretype;
+    if (value.is_string()) coretype.value = value.get<std::string>();
+    coretype.cleared = torch_config.value("openblas_coretype_cleared", false);
+    std::cout << "  PyTorch's OpenBLAS core: " << torch_config["openblas_core"].get<std::string>()
+              << ", " << coretype.reason() << "\n";
+  }
+  std::cout.flush();
+}
+
+std::vector<Json> unmeasured_records(const Json& result, const std::vector<const char*>& names,
+                                     const std::function<Json(const char*)>& make_record) {
+  const char* why = result.contains("failed") ? "failed" : "skipped";
+  std::vector<Json> out;
+  for (const char* name : names) {
+    Json rec = make_record(name);
+    rec[why] = result[why];
+    out.push_back(rec);
+  }
+  return out;
+}
+
+std::string describe(const Json& rec) {
+  std::ostringstream line;
+  line << "  " << rec["name"].get<std::string>() << " " << rec["impl"].get<std::string>();
+  if (rec.contains("optimizer")) line << " " << rec["optimizer"].get<std::string>();
+  line << " threads=" << rec["threads"].get<int>() << ": ";
+  if (rec.contains("ms")) line << rec["ms"].get<double>() << " ms";
+  if (rec.contains("p90_ms")) line << " (p90 " << rec["p90_ms"].get<double>() << " ms)";
+  if (rec.contains("minor_faults")) {
+    line << ", " << rec["minor_faults"].get<double>() << " page faults per step";
+  }
+  if (rec.contains("seconds")) {
+    line << rec["seconds"].get<double>() << " s (" << rec["batches"].get<int64_t>()
+         << " batches, mean loss " << rec["mean_loss"].get<double>() << ", "
+         << rec["data"].get<std::string>() << " data)";
+  }
+  if (rec.contains("mib")) line << rec["mib"].get<double>() << " MiB";
+  if (rec.contains("failed")) line << "FAILED: " << rec["failed"].get<std::string>();
+  if (rec.contains("skipped")) line << "skipped: " << rec["skipped"].get<std::string>();
+  return line.str();
+}
+
+SideBySide::SideBySide(std::string program, std::string python, fs::path script, const char* argv0)
+    : program_(std::move(program)),
+      python_(std::move(python)),
+      self_(self_path(argv0)),
+      script_(std::move(script)),
+      torch_config_(torch_configuration(python_, script_)) {
+  print_header(torch_config_);
+}
+
+Json SideBySide::run_ours(int threads, const std::vector<std::string>& args) const {
+  std::vector<std::string> argv{self_, "--worker", "--threads", std::to_string(threads)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_side(program_ + " --worker", argv);
+}
+
+Json SideBySide::run_torch(int threads, const std::vector<std::string>& args) const {
+  if (!torch_runs(torch_config_)) return torch_config_;  // {"skipped"/"failed": why}
+  return run_side(script_.filename().string(), torch_command(python_, script_, threads, args));
+}
+
+void SideBySide::add(const std::vector<Json>& records) {
+  for (const Json& rec : records) {
+    std::cout << describe(rec) << "\n" << std::flush;
+    records_.push_back(rec);
+    ok_ = ok_ && !rec.contains("failed");
+  }
+}
+
+int SideBySide::finish(const std::string& records_path) const {
+  if (!records_path.empty()) {
+    train::write_file_atomically(records_path, records_.dump(2) + "\n");
+  }
+  return ok_ ? 0 : 1;
+}
+
+}  // namespace tinytorch::bench

@@ -1,0 +1,134 @@
+// What the end-to-end benchmarks against PyTorch share (mlp_bench, cnn_bench): each side trains
+// in its own process, the parent runs them interleaved and reads one JSON object from each.
+//
+//   parent ─┬─ <program> --worker --threads 1 ──────────────────► JSON (ours, 1 thread)
+//           ├─ env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+//           │    python3 bench/<x>_torch.py --threads 1 ───────────► JSON (PyTorch, 1 thread)
+//           ├─ <program> --worker --threads 2 …                 (interleaved, so a slow minute
+//           └─ … python3 bench/<x>_torch.py --threads 2 …         on a shared machine hits both)
+//
+// PyTorch runs as a user gets it: its configuration (version, BLAS, OpenBLAS's core; asked of the
+// script with --describe first) is printed in the header and copied into each of its records.
+// tito bench clears OPENBLAS_CORETYPE for it (tools/tito/src/cmd_bench.cpp).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tinytorch/data/idx.h"
+
+namespace tinytorch::bench {
+
+using Json = nlohmann::ordered_json;
+
+// The options every benchmark against PyTorch takes (its own are handed to parse_options' hook):
+//   [--quick] [--records PATH] [--threads LIST] [--data DIR] [--python PATH], and --worker
+struct CommonOptions {
+  bool quick = false;
+  bool worker = false;  // internal: train in this process and print one JSON object
+  std::vector<int> threads{1, 2};
+  std::string records_path;
+  std::string data_dir = data::kFashionMnistDir;
+  std::string python = "/usr/bin/python3";
+};
+
+// Prints "<program>: <message>" and the usage line to standard error and exits with status 2.
+[[noreturn]] void usage_error(const std::string& program, const std::string& usage,
+                              const std::string& message);
+
+// A program's own option: called with the argument and a function that takes its value; returns
+// false for an argument it does not know either.
+using OptionHook =
+    std::function<bool(const std::string& arg, const std::function<std::string()>& value)>;
+
+// Parses argv into `options` (the common ones) and `hook` (the program's own); exits through
+// usage_error on an unknown argument, a missing value or a bad --threads list.
+void parse_options(int argc, char** argv, const std::string& program, const std::string& usage,
+                   CommonOptions& options, const OptionHook& hook = {});
+
+// "1,2" → {1, 2}. Throws std::invalid_argument saying what is wrong (for the usage message).
+std::vector<int> parse_thread_list(const std::string& list);
+
+// This process's page faults served without I/O so far (fresh memory costs one per 4 KiB page),
+// and its peak resident memory in bytes.
+int64_t minor_faults();
+int64_t peak_rss_bytes();
+
+double seconds_since(std::chrono::steady_clock::time_point t0);
+
+// The value at `fraction` (0 … 1) of `values` sorted, nearest rank: 0.5 is the median (the upper
+// one of an even count). `values` must not be empty.
+double percentile(std::vector<double> values, double fraction);
+
+// Runs argv, returns its standard output; `status` receives the exit status (-1: not run).
+std::string capture(const std::vector<std::string>& argv, int& status);
+
+// The one JSON object a side printed last, or {"failed": why not} naming `who`.
+Json run_side(const std::string& who, const std::vector<std::string>& argv);
+
+// PyTorch's configuration (`python script --describe`: version, BLAS, OpenBLAS's core), or
+// {"skipped": why PyTorch cannot be the baseline here}, or {"failed": ...} when the script fails.
+Json torch_configuration(const std::string& python, const std::filesystem::path& script);
+
+// True when `config` (torch_configuration's result) says PyTorch can run.
+bool torch_runs(const Json& config);
+
+// Copies PyTorch's configuration fields (torch_version, torch_blas, openblas_core, ...) from
+// `config` into `record`.
+void copy_torch_fields(const Json& config, Json& record);
+
+// The command that runs `script` at `threads` threads, followed by `args`. PyTorch's matrix
+// products run in OpenBLAS, whose own thread pool ignores torch.set_num_threads: its thread
+// count (and OpenMP's) is set through the environment.
+std::vector<std::string> torch_command(const std::string& python,
+                                       const std::filesystem::path& script, int threads,
+                                       const std::vector<std::string>& args);
+
+// This program's own path (for re-running itself as a worker).
+std::string self_path(const char* argv0);
+
+// The header: how busy the machine is and what each side runs on, before the first figure.
+void print_header(const Json& torch_config);
+
+// The records `names` for a side's result without figures ({"failed"/"skipped": why}): each is
+// make_record(name) plus that field.
+std::vector<Json> unmeasured_records(const Json& result, const std::vector<const char*>& names,
+                                     const std::function<Json(const char*)>& make_record);
+
+// One line for a record: "  mlp_step tinytorch-fast sgd threads=1: 0.52 ms, …".
+std::string describe(const Json& record);
+
+// One run of a benchmark against PyTorch: the two sides at each configuration, in turn; every
+// record printed as it arrives and kept for --records.
+class SideBySide {
+ public:
+  // Asks `python script --describe` for PyTorch's configuration and prints the header.
+  SideBySide(std::string program, std::string python, std::filesystem::path script,
+             const char* argv0);
+
+  const Json& torch_config() const { return torch_config_; }
+  // Our side: this program again, as `--worker --threads T args...`.
+  Json run_ours(int threads, const std::vector<std::string>& args) const;
+  // PyTorch's side (torch_command), or torch_config() (why it was skipped) when it cannot run.
+  Json run_torch(int threads, const std::vector<std::string>& args) const;
+
+  // Prints each record's line and keeps it; a record that says "failed" fails the run.
+  void add(const std::vector<Json>& records);
+  // Writes the records to `records_path` (when not empty); returns the exit status, 0 or 1.
+  int finish(const std::string& records_path) const;
+
+ private:
+  std::string program_, python_, self_;
+  std::filesystem::path script_;
+  Json torch_config_;
+  Json records_ = Json::array();
+  bool ok_ = true;
+};
+
+}  // namespace tinytorch::bench
