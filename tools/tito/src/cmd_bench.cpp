@@ -1,4 +1,4 @@
-// tito bench [all|peak|sgemm ...] [--quick] [--json PATH]
+// tito bench [all|peak|sgemm|mlp|cnn ...] [--quick] [--contended] [--json PATH]
 //
 // Builds the benchmark programs of bench/ (preset release) and runs them. Each program prints a
 // line per figure as it measures it and writes all its figures to a JSON records file
@@ -437,6 +437,101 @@ void print_mlp(const Records& records) {
   print_not_measured(records, {"mlp_step", "mlp_epoch", "mlp_peak_rss"});
 }
 
+// LeNet-5 (milestone 1998): step, epoch, batch-1 latency and peak memory, ours vs PyTorch per
+// thread count; then ours at each thread count against PyTorch's best thread setting of each
+// figure, with the issue's targets (epoch <= 0.8x, latency and peak memory <= 1x).
+void print_cnn(const Records& records) {
+  const std::string ours = "tinytorch-fast", torch = "torch";
+  const auto threads = records.values("cnn_epoch", "threads");
+  // A record's extra field (e.g. the latency's p90_ms), if it was measured.
+  const auto field = [&](const char* name, const std::string& impl, int64_t t,
+                         const char* key) -> std::optional<double> {
+    const Json* r = records.find(name, impl, 0, t);
+    if (r == nullptr || !Records::is_figure(*r) || !r->contains(key)) return std::nullopt;
+    return (*r)[key].get<double>();
+  };
+  const auto latency_cell = [&](const std::string& impl, int64_t t) {
+    const std::string median = records.cell("cnn_latency", impl, 0, t, 3);
+    const auto p90 = field("cnn_latency", impl, t, "p90_ms");
+    return p90 ? median + " / " + fixed(*p90, 3) : median;
+  };
+
+  print_title("1998 LeNet-5 (Fashion-MNIST, batch 64, SGD lr 0.1 momentum 0.9): ours vs PyTorch");
+  Table table({"threads", "step ms (ours)", "step ms (torch)", "epoch s (ours)", "epoch s (torch)",
+               "batch-1 ms median / p90 (ours)", "(torch)", "peak MiB (ours)", "(torch)"});
+  for (const int64_t t : threads) {
+    const auto c = [&](const char* name, const std::string& impl, int decimals) {
+      return records.cell(name, impl, 0, t, decimals);
+    };
+    table.row({std::to_string(t), c("cnn_step", ours, 2), c("cnn_step", torch, 2),
+               c("cnn_epoch", ours, 2), c("cnn_epoch", torch, 2), latency_cell(ours, t),
+               latency_cell(torch, t), c("cnn_peak_rss", ours, 0), c("cnn_peak_rss", torch, 0)});
+  }
+  table.print(std::cout);
+
+  // Each figure: PyTorch's best thread setting, and ours at every thread count against it.
+  struct Row {
+    const char* label;
+    const char* name;
+    const char* key;  // nullptr: the record's figure
+    std::optional<double> target;
+  };
+  const Row rows[] = {{"epoch (s)", "cnn_epoch", nullptr, 0.8},
+                      {"training step (ms)", "cnn_step", nullptr, std::nullopt},
+                      {"batch-1 latency, median (ms)", "cnn_latency", nullptr, 1.0},
+                      {"batch-1 latency, p90 (ms)", "cnn_latency", "p90_ms", std::nullopt},
+                      {"peak RSS (MiB)", "cnn_peak_rss", nullptr, 1.0}};
+  std::vector<std::string> header{"figure", "PyTorch's best"};
+  for (const int64_t t : threads) header.push_back("ours/best " + std::to_string(t) + "t");
+  header.push_back("target");
+  Table best_table(header);
+  bool any = false;
+  for (const Row& row : rows) {
+    const auto get = [&](const std::string& impl, int64_t t) {
+      return row.key == nullptr ? records.figure(row.name, impl, 0, t)
+                                : field(row.name, impl, t, row.key);
+    };
+    std::optional<double> best;
+    int64_t best_threads = 0;
+    for (const int64_t t : threads) {
+      const auto v = get(torch, t);
+      if (v && (!best || *v < *best)) {
+        best = v;
+        best_threads = t;
+      }
+    }
+    if (!best) continue;
+    any = true;
+    std::vector<std::string> cells{row.label,
+                                   fixed(*best, 2) + " (" + std::to_string(best_threads) + "t)"};
+    bool met = false;
+    for (const int64_t t : threads) {
+      const auto mine = get(ours, t);
+      cells.push_back(ratio(mine, best));
+      met = met || (mine && row.target && *mine <= *row.target * *best);
+    }
+    cells.push_back(!row.target ? ""
+                                : "<= " + fixed(*row.target, 2) + "x " + (met ? "met" : "NOT MET"));
+    best_table.row(cells);
+  }
+  if (any) {
+    print_title("LeNet-5: ours / PyTorch's best thread setting (< 1x: ours is better)");
+    best_table.print(std::cout);
+    std::cout << "  a target is met when ours at some thread count is within it\n";
+  }
+  if (const Json* r = first_figure(records, "cnn_epoch", ours)) {
+    std::cout << "  data: " << r->value("data", std::string("?")) << ", "
+              << r->value("samples", int64_t{0}) << " images per epoch\n";
+  }
+  if (const Json* r = first_figure(records, "cnn_epoch", torch)) {
+    std::cout << "  PyTorch " << r->value("torch_version", std::string("?"))
+              << ", convolutions on oneDNN: " << (r->value("torch_mkldnn", false) ? "yes" : "no")
+              << ", BLAS " << r->value("torch_blas", std::string("?")) << ", "
+              << openblas_core_text(*r) << "\n";
+  }
+  print_not_measured(records, {"cnn_step", "cnn_epoch", "cnn_latency", "cnn_peak_rss"});
+}
+
 // The table of a program without its own: every record it wrote, one per line.
 void print_generic(const std::string& title, const std::vector<Json>& program_records) {
   print_title(title);
@@ -463,9 +558,9 @@ void print_generic(const std::string& title, const std::vector<Json>& program_re
 // Laptops and shared servers always run other programs. `tito bench --contended` measures what
 // our threads do then: for the whole run tito keeps a competitor busy — a child process that
 // spins, at normal priority, pinned to one CPU (the first this process may use, like
-// `taskset -c 0`) — and prints the 2-thread/1-thread ratio of every SGEMM size and of the MLP.
-// A second thread must never make a call much slower than one thread: the target is >= 0.9x
-// (issue 16; a thread the OS takes away must not hold up the others, see core/parallel.cpp).
+// `taskset -c 0`) — and prints the 2-thread/1-thread ratio of every SGEMM size, of the MLP and
+// of the CNN. A second thread must never make a call much slower than one thread: the target is >=
+// 0.9x (issue 16; a thread the OS takes away must not hold up the others, see core/parallel.cpp).
 constexpr double kContendedTarget = 0.9;
 
 class Competitor {
@@ -535,6 +630,10 @@ void print_contended(const Records& records, int cpu) {
     row(label + " epoch", records.figure("mlp_epoch", "tinytorch-fast", 0, 1, optimizer),
         records.figure("mlp_epoch", "tinytorch-fast", 0, 2, optimizer), false, " s");
   }
+  row("LeNet-5 training step", records.figure("cnn_step", "tinytorch-fast", 0, 1),
+      records.figure("cnn_step", "tinytorch-fast", 0, 2), false, " ms");
+  row("LeNet-5 epoch", records.figure("cnn_epoch", "tinytorch-fast", 0, 1),
+      records.figure("cnn_epoch", "tinytorch-fast", 0, 2), false, " s");
   table.print(std::cout);
   std::cout << "  (times: 2t/1t is the 1-thread time over the 2-thread one, so > 1x is faster)\n";
   if (below > 0) std::cout << "  " << below << " figure(s) below the target\n";
@@ -572,6 +671,12 @@ const std::vector<Program> kPrograms = {
      "threads",
      {},
      print_mlp},
+    {"cnn",
+     "cnn_bench",
+     "the 1998 LeNet-5: training step, epoch, batch-1 latency and peak memory, ours vs PyTorch, 1 "
+     "and 2 threads",
+     {},
+     print_cnn},
 };
 
 const Program* find_program(const std::string& name) {
@@ -852,6 +957,8 @@ tito::CommandRunner setup(CLI::App& app) {
 }
 
 const tito::RegisterCommand kRegistered{
-    "bench", "Build and run the benchmarks: machine peak, SGEMM, the MLP against PyTorch", setup};
+    "bench",
+    "Build and run the benchmarks: machine peak, SGEMM, the MLP and the CNN against PyTorch",
+    setup};
 
 }  // namespace
