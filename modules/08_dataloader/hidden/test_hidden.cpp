@@ -3,11 +3,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <numeric>
 #include <set>
 #include <stdexcept>
 
 #include "support/reference.h"
+#include "support/temp_dir.h"
 #include "tinytorch/tinytorch.h"
 
 namespace tt = tinytorch;
@@ -122,6 +124,32 @@ TEST(Hidden, MismatchedSampleShapesNameTheEntry) {
   };
   td::DataLoader loader(std::make_shared<Ragged>(), {.batch_size = 2, .num_workers = 1});
   TT_EXPECT_THROW_WITH(loader.begin(), tt::ValueError, "stack", "[1]", "[2]", "entry 1");
+}
+
+// CIFAR-10: every byte value in every plane, the last pixel of the blue plane, labels 0 and 9
+// (the edges of the valid range) and 255 (far outside it).
+TEST(Hidden, Cifar10EveryByteValueAndLabelEdges) {
+  tt::test::TempDir dir("tt08h");
+  const auto write = [&](const std::string& name, const std::vector<unsigned char>& labels) {
+    std::string bytes;
+    for (const unsigned char label : labels) {
+      bytes += static_cast<char>(label);
+      for (int i = 0; i < 3072; ++i) bytes += static_cast<char>((i + label) % 256);
+    }
+    std::ofstream(dir.file(name), std::ios::binary) << bytes;
+  };
+  write("ok.bin", {9, 0});
+  const td::TensorDataset ds = td::read_cifar10({dir.file("ok.bin")});
+  EXPECT_EQ(ds.targets().to_vector<int64_t>(), (std::vector<int64_t>{9, 0}));
+  const std::vector<float> first = ds.data()[0].contiguous().to_vector<float>();  // label 9
+  ASSERT_EQ(first.size(), 3072u);
+  for (size_t i = 0; i < first.size(); ++i) {
+    ASSERT_FLOAT_EQ(first[i], static_cast<float>((i + 9) % 256) / 255.0f) << "byte " << i;
+  }
+  EXPECT_FLOAT_EQ(ds.data()[1][2][31][31].item<float>(), 3071 % 256 / 255.0f);  // last blue pixel
+  write("bad.bin", {0, 255});
+  TT_EXPECT_THROW_WITH(td::read_cifar10({dir.file("bad.bin")}), tt::Error, "record 1",
+                       "has label 255");
 }
 
 }  // namespace

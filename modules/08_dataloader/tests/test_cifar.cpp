@@ -76,6 +76,19 @@ TEST(Cifar10, ReadsImagesLabelsAndChannelPlanes) {
   EXPECT_EQ(ds.get(2).target.item<int64_t>(), 9);
 }
 
+TEST(Cifar10, ReadsAcrossChunks) {
+  // 300 records: more than one chunk of the reader (256 records), the second one partial.
+  TempDir dir;
+  Bytes labels;
+  for (int i = 0; i < 300; ++i) labels.push_back(static_cast<unsigned char>(i % 10));
+  write_plain(dir.file("big.bin"), batch(0, labels));
+  const td::TensorDataset ds = td::read_cifar10({dir.file("big.bin")});
+  ASSERT_EQ(ds.size(), 300);
+  const std::vector<int64_t> got = ds.targets().to_vector<int64_t>();
+  for (int i = 0; i < 300; ++i) ASSERT_EQ(got[static_cast<size_t>(i)], i % 10) << "record " << i;
+  for (const int64_t i : {0, 255, 256, 299}) expect_image(ds.data(), i, i);
+}
+
 TEST(Cifar10, PixelRangeIsZeroToOne) {
   TempDir dir;
   Bytes bytes = record(0, 5);
