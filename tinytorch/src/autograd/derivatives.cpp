@@ -11,6 +11,7 @@
 
 #include "tinytorch/core/shape.h"
 #include "tinytorch/native/activation.h"
+#include "tinytorch/native/conv.h"
 #include "tinytorch/native/loss.h"
 
 namespace tinytorch::autograd {
@@ -496,6 +497,18 @@ variable_list bce_with_logits_backward(const Tensor& grad, const Tensor& self, c
               ? native::binary_cross_entropy_with_logits_backward(grad, self, target, reduction)
               : Tensor(),
           grad_target};
+}
+
+// ── spatial (module 09) ───────────────────────────────────────────────────────────────────────
+
+// out = conv2d(input, weight) + bias: per image and group y = W · im2col(x) + b, so
+//   ∂L/∂x = col2im(Wᵀ · g),  ∂L/∂W = Σ_n g · im2col(x)ᵀ,  ∂L/∂b = Σ_{n,p,q} g
+variable_list conv2d_backward(const Tensor& grad, const Tensor& input, const Tensor& weight,
+                              IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation,
+                              int64_t groups, std::array<bool, 3> needs) {
+  auto [grad_input, grad_weight, grad_bias] =
+      native::conv2d_backward(grad, input, weight, stride, padding, dilation, groups, needs);
+  return {grad_input, grad_weight, grad_bias};
 }
 
 }  // namespace tinytorch::autograd

@@ -15,6 +15,7 @@
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/autograd/saved_variable.h"
 #include "tinytorch/native/activation.h"
+#include "tinytorch/native/conv.h"
 #include "tinytorch/native/linear.h"
 #include "tinytorch/native/loss.h"
 #include "tinytorch/native/tensor_ops.h"
@@ -790,6 +791,23 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
       r.run([&] { return native::binary_cross_entropy_with_logits(input, target, reduction); }),
       {input, target}, [reduction](const Tensor& g, const variable_list& s, const Node& n) {
         return autograd::bce_with_logits_backward(g, s[0], s[1], reduction, needs2(n));
+      });
+}
+
+// ══ spatial (module 09) ═══════════════════════════════════════════════════════════════════════
+
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntArrayRef stride,
+              IntArrayRef padding, IntArrayRef dilation, int64_t groups) {
+  Recorder r("ConvolutionBackward0", {&input, &weight, &bias});
+  if (!r) return native::conv2d(input, weight, bias, stride, padding, dilation, groups);
+  return r.finish(
+      r.run([&] { return native::conv2d(input, weight, bias, stride, padding, dilation, groups); }),
+      {input, weight},
+      [stride = stride.vec(), padding = padding.vec(), dilation = dilation.vec(), groups](
+          const Tensor& g, const variable_list& s, const Node& n) {
+        return autograd::conv2d_backward(
+            g, s[0], s[1], stride, padding, dilation, groups,
+            {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2)});
       });
 }
 

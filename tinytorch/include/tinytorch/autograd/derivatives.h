@@ -107,4 +107,10 @@ variable_list bce_backward(const Tensor& grad, const Tensor& self, const Tensor&
 variable_list bce_with_logits_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
                                        Reduction reduction, GradMask needs);
 
+// ── spatial (module 09): the backward kernels are natives ─────────────────────────────────────
+// conv2d: {input, weight, bias}; needs has three entries (native::conv2d_backward).
+variable_list conv2d_backward(const Tensor& grad, const Tensor& input, const Tensor& weight,
+                              IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation,
+                              int64_t groups, std::array<bool, 3> needs);
+
 }  // namespace tinytorch::autograd
