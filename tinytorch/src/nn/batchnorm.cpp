@@ -104,14 +104,14 @@ std::string BatchNormImplBase::extra_repr() const {
 
 void BatchNorm1dImpl::check_input_dim(const Tensor& input) const {
   TT_CHECK_VALUE(input.dim() == 2 || input.dim() == 3, "BatchNorm1d: expected 2D or 3D input (got ",
-                 input.dim(), "D input of shape ", input.sizes(), ": [N, C] or [N, C, L])");
+                 input.dim(), "D input) — [N, C] or [N, C, L], but the input has shape ",
+                 input.sizes());
 }
 
 void BatchNorm2dImpl::check_input_dim(const Tensor& input) const {
   TT_CHECK_VALUE(input.dim() == 4, "BatchNorm2d: expected 4D input (got ", input.dim(),
-                 "D input of shape ", input.sizes(),
-                 input.dim() == 3 ? ": an unbatched [C, H, W] image needs x.unsqueeze(0))"
-                                  : ": [N, C, H, W])");
+                 "D input) — [N, C, H, W], but the input has shape ", input.sizes(),
+                 input.dim() == 3 ? " (one unbatched [C, H, W] image: x.unsqueeze(0))" : "");
 }
 
 }  // namespace tinytorch::nn

@@ -482,7 +482,7 @@ namespace {
 Pool2dShape adaptive_shape(std::string_view op, const Tensor& self, IntArrayRef output_size) {
   const int64_t d = self.dim();
   TT_CHECK(d == 3 || d == 4, op, ": Expected 3D or 4D tensor, but got ", self.sizes());
-  for (int64_t i = d - 3; i < d; ++i) {  // every dim but the batch
+  for (int64_t i = d - 2; i < d; ++i) {  // H and W (C may be 0, as in PyTorch)
     TT_CHECK(self.size(i) != 0, op,
              ": Expected input to have non-zero size for non-batch dimensions, but input has "
              "sizes ",
