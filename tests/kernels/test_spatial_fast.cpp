@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <ostream>
 #include <random>
@@ -21,9 +22,14 @@
 
 #include "held_helpers.h"
 #include "tinytorch/core/parallel.h"
+#include "tinytorch/kernels/gemm.h"
 #include "tinytorch/kernels/spatial.h"
 
 namespace tinytorch::kernels {
+
+// How GoogleTest prints a capability parameter: "AVX2" rather than its bytes.
+void PrintTo(CpuCapability capability, std::ostream* os);
+
 namespace {
 
 std::vector<float> random_values(int64_t count, uint32_t seed) {
@@ -114,10 +120,23 @@ void expect_close(const std::vector<float>& got, const std::vector<double>& want
   }
 }
 
-class ConvFast : public ::testing::TestWithParam<std::tuple<int, ConvCase>> {
+// Each convolution case runs with every kernel level this CPU has (TINYTORCH_CPU_CAPABILITY:
+// the portable level takes the im2col + GEMM path everywhere; AVX2 and AVX-512 run the direct
+// kernel for stride-1 convs), at 1 and 2 threads.
+class ConvFast : public ::testing::TestWithParam<std::tuple<CpuCapability, int, ConvCase>> {
  protected:
-  void SetUp() override { set_num_threads(std::get<0>(GetParam())); }
-  void TearDown() override { set_num_threads(0); }
+  void SetUp() override {
+    const CpuCapability capability = std::get<0>(GetParam());
+    unsetenv("TINYTORCH_CPU_CAPABILITY");
+    if (capability > get_cpu_capability())
+      GTEST_SKIP() << "this CPU lacks " << to_string(capability);
+    setenv("TINYTORCH_CPU_CAPABILITY", to_string(capability), /*overwrite=*/1);
+    set_num_threads(std::get<1>(GetParam()));
+  }
+  void TearDown() override {
+    unsetenv("TINYTORCH_CPU_CAPABILITY");
+    set_num_threads(0);
+  }
 };
 
 void check_conv(const ConvCase& cc) {
@@ -175,7 +194,7 @@ void check_conv(const ConvCase& cc) {
 }
 
 TEST_P(ConvFast, MatchesNaiveLoops) {
-  const ConvCase& c = std::get<1>(GetParam());
+  const ConvCase& c = std::get<2>(GetParam());
   SCOPED_TRACE(::testing::PrintToString(c));
   check_conv(c);
 }
@@ -255,7 +274,10 @@ const ConvCase kConvCases[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Geometries, ConvFast,
-                         ::testing::Combine(::testing::Values(1, 2),
+                         ::testing::Combine(::testing::Values(CpuCapability::kDefault,
+                                                              CpuCapability::kAvx2,
+                                                              CpuCapability::kAvx512),
+                                            ::testing::Values(1, 2),
                                             ::testing::ValuesIn(kConvCases)));
 
 // The convolution must finish, and be right, on the calling thread alone while the pool's helper

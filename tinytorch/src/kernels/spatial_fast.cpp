@@ -41,6 +41,12 @@
 #include "tinytorch/kernels/gemm.h"
 #include "tinytorch/kernels/spatial.h"
 
+// The direct convolution's SIMD kernels (spatial_avx2.cpp, spatial_avx512.cpp) are built only for
+// x86, and then tinytorch/CMakeLists.txt defines TINYTORCH_GEMM_X86 here.
+#ifdef TINYTORCH_GEMM_X86
+#include "spatial_kernels.h"
+#endif
+
 namespace tinytorch::kernels {
 namespace {
 
@@ -51,7 +57,8 @@ constexpr int64_t ceil_div(int64_t x, int64_t y) {
   return (x + y - 1) / y;
 }
 
-// A growable per-thread float buffer: steady-state calls never allocate.
+// Growable per-thread float buffers (kSlot tells two apart): steady-state calls never allocate.
+template <int kSlot = 0>
 float* thread_buffer(int64_t count) {
   thread_local std::unique_ptr<float[]> data;
   thread_local int64_t capacity = 0;
@@ -155,6 +162,154 @@ void col2im_add(const Conv2dShape& s, int64_t channels, const float* col, int64_
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The direct convolution (stride 1): no im2col. The image is copied, with its zero padding, into
+// Hp x Wp planes, and a SIMD kernel reads each tap's input straight from them (see DirectConvArgs
+// in spatial_kernels.h):
+//
+//   padded plane (Hp x Wp), output position j = p·Wp + q        out[k][j], j < J = (P−1)·Wp + Q
+//   . . . . . .                                                  ┌──── Q ────┐
+//   . x x x x .   tap (r, t) of output j reads                   o o o o o o ? ?   ← row p: the
+//   . x x x x .   plane[j + r·dil_h·Wp + t·dil_w]:               o o o o o o ? ?     Wp − Q last
+//   . . . . . .   one offset per tap, for every j                                    are dropped
+//
+// For every tap consecutive outputs read consecutive inputs, so the kernel's vector loads take
+// 16 outputs' inputs at once, and the whole weight tile stays in registers' reach. The cost is the
+// dropped columns: Q / Wp of the work is kept (28 / 32 for LeNet's first layer, 28 / 30 for a 3×3
+// pad-1 layer at 28×28), against im2col's R·S-fold copy of the input and the GEMM's packing.
+//
+// The input gradient of a stride-1 convolution is itself one: gy, padded by dil·(R−1) − pad, with
+// the kernel flipped and its channel axes swapped,
+//
+//   gx[c, h, w] = Σ_{k, r, t} gy[k, h + pad_h − r·dil_h, w + pad_w − t·dil_w] · w[k, c, r, t]
+//               = Σ_{k, r', t'} gy_padded[k, h + r'·dil_h, w + t'·dil_w] · w[k, c, R−1−r', S−1−t']
+//
+// (r' = R−1−r), so both run on the same kernel.
+// ---------------------------------------------------------------------------------------------
+#ifdef TINYTORCH_GEMM_X86
+using spatial::DirectConvKernel;
+
+// The direct kernel this CPU runs (taken only after checking the CPU), or nullptr.
+const DirectConvKernel* direct_kernel() {
+  switch (get_cpu_capability()) {
+    case CpuCapability::kAvx512: {
+      static const DirectConvKernel kernel = spatial::direct_conv_avx512();
+      return &kernel;
+    }
+    case CpuCapability::kAvx2: {
+      static const DirectConvKernel kernel = spatial::direct_conv_avx2();
+      return &kernel;
+    }
+    case CpuCapability::kDefault:
+      break;
+  }
+  return nullptr;
+}
+
+// One stride-1 convolution, groups included, set up for the direct kernel: everything that does
+// not depend on the image (the padded grid, the tap offsets, the packed weights).
+class DirectConv {
+ public:
+  // in_channels / out_channels per group; weight(g, k, i) = the weight of output channel k of
+  // group g for tap i = (c·R + r)·S + t.
+  template <typename Weight>
+  DirectConv(const DirectConvKernel& kernel, int64_t groups, int64_t in_channels, int64_t H,
+             int64_t W, int64_t pad_h, int64_t pad_w, int64_t out_channels, int64_t R, int64_t S,
+             int64_t dil_h, int64_t dil_w, const Weight& weight)
+      : kernel_(kernel),
+        C_(in_channels),
+        H_(H),
+        W_(W),
+        pad_h_(pad_h),
+        pad_w_(pad_w),
+        Hp_(H + 2 * pad_h),
+        Wp_(W + 2 * pad_w),
+        K_(out_channels),
+        P_(Hp_ - dil_h * (R - 1)),
+        Q_(Wp_ - dil_w * (S - 1)),
+        J_((P_ - 1) * Wp_ + Q_),
+        ldo_(ceil_div(J_, kernel.nr) * kernel.nr),
+        steps_(in_channels * R * S),
+        tiles_(ceil_div(out_channels, kernel.mr)),
+        offsets_(static_cast<size_t>(steps_)),
+        weights_(static_cast<size_t>(groups * tiles_ * kernel.mr * steps_), 0.0f) {
+    for (int64_t c = 0; c < C_; ++c) {
+      for (int64_t r = 0; r < R; ++r) {
+        for (int64_t t = 0; t < S; ++t) {
+          offsets_[static_cast<size_t>((c * R + r) * S + t)] =
+              c * Hp_ * Wp_ + r * dil_h * Wp_ + t * dil_w;
+        }
+      }
+    }
+    // [groups][tiles][steps][mr]: tile k / mr holds output channels k of the group at lane k % mr
+    // (lanes past K stay 0).
+    for (int64_t g = 0; g < groups; ++g) {
+      for (int64_t k = 0; k < K_; ++k) {
+        float* tile = weights_.data() + (g * tiles_ + k / kernel.mr) * kernel.mr * steps_;
+        for (int64_t i = 0; i < steps_; ++i) tile[i * kernel.mr + k % kernel.mr] = weight(g, k, i);
+      }
+    }
+  }
+
+  // dst [K, P, Q] (+ bias[k]) = the convolution of src [C, H, W] with group g's weights.
+  void run(int64_t g, const float* src, const float* bias, float* dst) const {
+    const int64_t plane = Hp_ * Wp_;
+    // The kernel reads up to ldo − J values past the last plane: zeros.
+    float* padded = thread_buffer<0>(C_ * plane + ldo_ - J_);
+    for (int64_t c = 0; c < C_; ++c) {
+      const float* in = src + c * H_ * W_;
+      float* out = padded + c * plane;
+      std::fill(out, out + pad_h_ * Wp_, 0.0f);
+      for (int64_t h = 0; h < H_; ++h) {
+        float* row = out + (pad_h_ + h) * Wp_;
+        std::fill(row, row + pad_w_, 0.0f);
+        std::memcpy(row + pad_w_, in + h * W_, static_cast<size_t>(W_) * sizeof(float));
+        std::fill(row + pad_w_ + W_, row + Wp_, 0.0f);
+      }
+      std::fill(out + (pad_h_ + H_) * Wp_, out + plane, 0.0f);
+    }
+    std::fill(padded + C_ * plane, padded + C_ * plane + ldo_ - J_, 0.0f);
+
+    float* out = thread_buffer<1>(K_ * ldo_);  // [K, ldo]: row p of channel k at k·ldo + p·Wp
+    kernel_.run({.out_channels = K_,
+                 .steps = steps_,
+                 .positions = J_,
+                 .offsets = offsets_.data(),
+                 .x = padded,
+                 .w = weights_.data() + g * tiles_ * kernel_.mr * steps_,
+                 .out = out,
+                 .ldo = ldo_});
+    // Keep the first Q of every Wp positions, adding the bias.
+    for (int64_t k = 0; k < K_; ++k) {
+      const float add = bias != nullptr ? bias[k] : 0.0f;
+      for (int64_t p = 0; p < P_; ++p) {
+        const float* from = out + k * ldo_ + p * Wp_;
+        float* to = dst + (k * P_ + p) * Q_;
+        for (int64_t q = 0; q < Q_; ++q) to[q] = from[q] + add;
+      }
+    }
+  }
+
+ private:
+  const DirectConvKernel& kernel_;
+  int64_t C_, H_, W_, pad_h_, pad_w_, Hp_, Wp_;
+  int64_t K_, P_, Q_, J_, ldo_, steps_, tiles_;
+  std::vector<int64_t> offsets_;  // [steps]
+  std::vector<float> weights_;    // [groups][tiles][steps][mr]
+};
+
+// The direct kernel for this convolution, or nullptr where the im2col path runs: strided and 1×1
+// convs (a 1×1 stride-1 conv is a plain GEMM), CPUs without AVX2, and a single image on several
+// threads when it is large enough for gemm_fast to split (the direct path runs an image on one
+// thread).
+const DirectConvKernel* direct_kernel_for(const Conv2dShape& s, const ConvGeometry& geo) {
+  if (s.stride_h != 1 || s.stride_w != 1 || geo.pointwise) return nullptr;
+  const double multiply_adds = static_cast<double>(s.out_channels) * geo.CRS * geo.PQ;
+  if (s.batch == 1 && get_num_threads() > 1 && multiply_adds > 4e6) return nullptr;
+  return direct_kernel();
+}
+#endif
+
 // Runs image(n) for every n of the batch: split over the threads by images when there are
 // several, else on the calling thread (whose gemm_fast calls may then use the threads).
 template <typename F>
@@ -173,6 +328,22 @@ void for_each_image(int64_t batch, const F& image) {
 void conv2d_forward_fast(const Conv2dShape& s, const float* x, const float* w, const float* b,
                          float* y) {
   const ConvGeometry geo(s);
+#ifdef TINYTORCH_GEMM_X86
+  if (const DirectConvKernel* kernel = direct_kernel_for(s, geo)) {
+    const DirectConv conv(
+        *kernel, s.groups, geo.C_g, s.in_h, s.in_w, s.pad_h, s.pad_w, geo.K_g, s.kernel_h,
+        s.kernel_w, s.dilation_h, s.dilation_w,
+        [&](int64_t g, int64_t k, int64_t i) { return w[(g * geo.K_g + k) * geo.CRS + i]; });
+    for_each_image(s.batch, [&](int64_t n) {
+      for (int64_t g = 0; g < s.groups; ++g) {
+        conv.run(g, x + (n * s.in_channels + g * geo.C_g) * geo.HW,
+                 b != nullptr ? b + g * geo.K_g : nullptr,
+                 y + (n * s.out_channels + g * geo.K_g) * geo.PQ);
+      }
+    });
+    return;
+  }
+#endif
   const int64_t Q = s.out_w, band = geo.band_rows(s);
   for_each_image(s.batch, [&](int64_t n) {
     for (int64_t g = 0; g < s.groups; ++g) {
@@ -204,6 +375,28 @@ void conv2d_forward_fast(const Conv2dShape& s, const float* x, const float* w, c
 
 void conv2d_backward_input_fast(const Conv2dShape& s, const float* gy, const float* w, float* gx) {
   const ConvGeometry geo(s);
+#ifdef TINYTORCH_GEMM_X86
+  // The flipped convolution of gy, padded by dil·(R − 1) − pad (when that is not negative).
+  const int64_t pad_h = s.dilation_h * (s.kernel_h - 1) - s.pad_h;
+  const int64_t pad_w = s.dilation_w * (s.kernel_w - 1) - s.pad_w;
+  const DirectConvKernel* kernel = direct_kernel_for(s, geo);
+  if (kernel != nullptr && pad_h >= 0 && pad_w >= 0) {
+    const int64_t R = s.kernel_h, S = s.kernel_w;
+    // Tap i = (k·R + r')·S + t' of input channel c: w[k, c, R−1−r', S−1−t'].
+    const DirectConv conv(*kernel, s.groups, geo.K_g, s.out_h, s.out_w, pad_h, pad_w, geo.C_g, R, S,
+                          s.dilation_h, s.dilation_w, [&](int64_t g, int64_t c, int64_t i) {
+                            const int64_t k = i / (R * S), r = R - 1 - i / S % R, t = S - 1 - i % S;
+                            return w[(((g * geo.K_g + k) * geo.C_g + c) * R + r) * S + t];
+                          });
+    for_each_image(s.batch, [&](int64_t n) {
+      for (int64_t g = 0; g < s.groups; ++g) {
+        conv.run(g, gy + (n * s.out_channels + g * geo.K_g) * geo.PQ, nullptr,
+                 gx + (n * s.in_channels + g * geo.C_g) * geo.HW);
+      }
+    });
+    return;
+  }
+#endif
   const int64_t Q = s.out_w, band = geo.band_rows(s);
   for_each_image(s.batch, [&](int64_t n) {
     float* gx_n = gx + n * s.in_channels * geo.HW;  // [C, H, W]

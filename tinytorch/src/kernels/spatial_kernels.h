@@ -1,0 +1,50 @@
+// The inner kernel of the fast tier's direct convolution (spatial_fast.cpp), one copy per CPU
+// capability.
+//
+// Private to src/kernels. As for the GEMM (gemm_kernels.h), spatial_fast.cpp is compiled for plain
+// x86-64, and the SIMD kernel lives in translation units of its own, each compiled with the flags
+// of one instruction set:
+//
+//   spatial_avx2.cpp     -mavx2 -mfma      tiles of 6 output channels x 2 ymm (16 positions)
+//   spatial_avx512.cpp   -mavx512f -mfma   tiles of 8 output channels x 3 zmm (48 positions)
+//
+// both instantiating one template (spatial_simd.h). spatial_fast.cpp calls them only through
+// pointers it takes after checking the CPU (get_cpu_capability).
+#pragma once
+
+#include <cstdint>
+
+namespace tinytorch::kernels::spatial {
+
+// One stride-1 convolution of one image (and group) whose input was copied, with its zero padding,
+// into planes of Hp x Wp values. On that padded grid an output position is j = p·Wp + q, and the
+// input value that kernel tap (c, r, t) multiplies is x[c·Hp·Wp + r·dil_h·Wp + t·dil_w + j]:
+// an offset that depends on the tap only. So for each tap, consecutive output positions read
+// consecutive input values — one vector load, no im2col — and
+//
+//   out[k][j] = Σ_i w(k, i) · x[offsets[i] + j]        i = (c·R + r)·S + t, k < K, j < J
+//
+// is a matrix product whose right operand is read straight from the padded image. The positions
+// j = p·Wp + q with q >= Q (the row's last Wp − Q) are computed too and thrown away by the caller.
+struct DirectConvArgs {
+  int64_t out_channels;    // K: rows of out
+  int64_t steps;           // C·R·S taps
+  int64_t positions;       // J: out[k][0 .. J) are wanted
+  const int64_t* offsets;  // [steps]
+  const float* x;          // readable at offsets[i] + j for j < round_up(J, tile width)
+  const float* w;          // packed: [ceil(K / MR)][steps][MR], w(k, i) at [k / MR][i][k % MR]
+  float* out;              // [K][ldo], written up to round_up(J, tile width) per row
+  int64_t ldo;
+};
+
+// The tile of one instruction set: MR output channels (weights broadcast) by NR positions (vector
+// loads of the input); and the kernel that sweeps all of out with it.
+struct DirectConvKernel {
+  int64_t mr, nr;
+  void (*run)(const DirectConvArgs& args);
+};
+
+DirectConvKernel direct_conv_avx2();
+DirectConvKernel direct_conv_avx512();
+
+}  // namespace tinytorch::kernels::spatial
