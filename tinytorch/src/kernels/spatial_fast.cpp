@@ -33,8 +33,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "tinytorch/core/parallel.h"
@@ -52,9 +54,27 @@ namespace {
 
 // At most this many floats of col per thread (1 MiB: Zen 4/5's L2 per core).
 constexpr int64_t kColumnBudget = int64_t{1} << 18;
+// At most this many images per call of the direct weight-gradient kernel.
+constexpr int64_t kMaxImagesPerCall = 64;
 
 constexpr int64_t ceil_div(int64_t x, int64_t y) {
   return (x + y - 1) / y;
+}
+
+// Σ f(i) over i < count, in double, four running sums (so that the additions need not wait for
+// each other, and the compiler may pair them into vector instructions).
+template <typename F>
+double sum4(int64_t count, const F& f) {
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  int64_t i = 0;
+  for (; i + 4 <= count; i += 4) {
+    s0 += f(i);
+    s1 += f(i + 1);
+    s2 += f(i + 2);
+    s3 += f(i + 3);
+  }
+  for (; i < count; ++i) s0 += f(i);
+  return (s0 + s1) + (s2 + s3);
 }
 
 // Growable per-thread float buffers (kSlot tells two apart): steady-state calls never allocate.
@@ -206,8 +226,64 @@ const DirectConvKernel* direct_kernel() {
   return nullptr;
 }
 
+// The padded grid of one stride-1 convolution of C-channel H x W images, and the offset of each
+// tap (c, r, t) on it (see DirectConvArgs).
+class PaddedGrid {
+ public:
+  PaddedGrid(const DirectConvKernel& kernel, int64_t C, int64_t H, int64_t W, int64_t pad_h,
+             int64_t pad_w, int64_t R, int64_t S, int64_t dil_h, int64_t dil_w)
+      : C(C),
+        H(H),
+        W(W),
+        pad_h(pad_h),
+        pad_w(pad_w),
+        Hp(H + 2 * pad_h),
+        Wp(W + 2 * pad_w),
+        P(Hp - dil_h * (R - 1)),
+        Q(Wp - dil_w * (S - 1)),
+        J((P - 1) * Wp + Q),
+        ldo(ceil_div(J, kernel.nr) * kernel.nr),
+        offsets(static_cast<size_t>(C * R * S)) {
+    for (int64_t c = 0; c < C; ++c) {
+      for (int64_t r = 0; r < R; ++r) {
+        for (int64_t t = 0; t < S; ++t) {
+          offsets[static_cast<size_t>((c * R + r) * S + t)] =
+              c * Hp * Wp + r * dil_h * Wp + t * dil_w;
+        }
+      }
+    }
+  }
+
+  // Floats of a padded image: the planes, then the ldo − J values past the last one that the
+  // kernels read (for positions they compute and drop).
+  int64_t padded_size() const { return C * Hp * Wp + ldo - J; }
+
+  // dst [padded_size()] = src [C, H, W] with its zero padding, and zeros after.
+  void pad(const float* src, float* dst) const {
+    const int64_t plane = Hp * Wp;
+    for (int64_t c = 0; c < C; ++c) {
+      const float* in = src + c * H * W;
+      float* out = dst + c * plane;
+      std::fill(out, out + pad_h * Wp, 0.0f);
+      for (int64_t h = 0; h < H; ++h) {
+        float* row = out + (pad_h + h) * Wp;
+        std::fill(row, row + pad_w, 0.0f);
+        std::memcpy(row + pad_w, in + h * W, static_cast<size_t>(W) * sizeof(float));
+        std::fill(row + pad_w + W, row + Wp, 0.0f);
+      }
+      std::fill(out + (pad_h + H) * Wp, out + plane, 0.0f);
+    }
+    std::fill(dst + C * plane, dst + padded_size(), 0.0f);
+  }
+
+  const int64_t C, H, W, pad_h, pad_w, Hp, Wp;
+  const int64_t P, Q, J;         // the output, and the positions the kernel computes: j < J
+  const int64_t ldo;             // J rounded up to the direct kernel's tile
+  std::vector<int64_t> offsets;  // [C·R·S]
+};
+
 // One stride-1 convolution, groups included, set up for the direct kernel: everything that does
-// not depend on the image (the padded grid, the tap offsets, the packed weights).
+// not depend on the image (the grid and the packed weights).
 class DirectConv {
  public:
   // in_channels / out_channels per group; weight(g, k, i) = the weight of output channel k of
@@ -217,31 +293,12 @@ class DirectConv {
              int64_t W, int64_t pad_h, int64_t pad_w, int64_t out_channels, int64_t R, int64_t S,
              int64_t dil_h, int64_t dil_w, const Weight& weight)
       : kernel_(kernel),
-        C_(in_channels),
-        H_(H),
-        W_(W),
-        pad_h_(pad_h),
-        pad_w_(pad_w),
-        Hp_(H + 2 * pad_h),
-        Wp_(W + 2 * pad_w),
+        grid_(kernel, in_channels, H, W, pad_h, pad_w, R, S, dil_h, dil_w),
         K_(out_channels),
-        P_(Hp_ - dil_h * (R - 1)),
-        Q_(Wp_ - dil_w * (S - 1)),
-        J_((P_ - 1) * Wp_ + Q_),
-        ldo_(ceil_div(J_, kernel.nr) * kernel.nr),
         steps_(in_channels * R * S),
         tiles_(ceil_div(out_channels, kernel.mr)),
-        offsets_(static_cast<size_t>(steps_)),
         weights_(static_cast<size_t>(groups * tiles_ * kernel.mr * steps_), 0.0f) {
-    for (int64_t c = 0; c < C_; ++c) {
-      for (int64_t r = 0; r < R; ++r) {
-        for (int64_t t = 0; t < S; ++t) {
-          offsets_[static_cast<size_t>((c * R + r) * S + t)] =
-              c * Hp_ * Wp_ + r * dil_h * Wp_ + t * dil_w;
-        }
-      }
-    }
-    // [groups][tiles][steps][mr]: tile k / mr holds output channels k of the group at lane k % mr
+    // [groups][tiles][steps][mr]: tile k / mr holds output channel k of the group at lane k % mr
     // (lanes past K stay 0).
     for (int64_t g = 0; g < groups; ++g) {
       for (int64_t k = 0; k < K_; ++k) {
@@ -253,49 +310,34 @@ class DirectConv {
 
   // dst [K, P, Q] (+ bias[k]) = the convolution of src [C, H, W] with group g's weights.
   void run(int64_t g, const float* src, const float* bias, float* dst) const {
-    const int64_t plane = Hp_ * Wp_;
-    // The kernel reads up to ldo − J values past the last plane: zeros.
-    float* padded = thread_buffer<0>(C_ * plane + ldo_ - J_);
-    for (int64_t c = 0; c < C_; ++c) {
-      const float* in = src + c * H_ * W_;
-      float* out = padded + c * plane;
-      std::fill(out, out + pad_h_ * Wp_, 0.0f);
-      for (int64_t h = 0; h < H_; ++h) {
-        float* row = out + (pad_h_ + h) * Wp_;
-        std::fill(row, row + pad_w_, 0.0f);
-        std::memcpy(row + pad_w_, in + h * W_, static_cast<size_t>(W_) * sizeof(float));
-        std::fill(row + pad_w_ + W_, row + Wp_, 0.0f);
-      }
-      std::fill(out + (pad_h_ + H_) * Wp_, out + plane, 0.0f);
-    }
-    std::fill(padded + C_ * plane, padded + C_ * plane + ldo_ - J_, 0.0f);
-
-    float* out = thread_buffer<1>(K_ * ldo_);  // [K, ldo]: row p of channel k at k·ldo + p·Wp
+    const PaddedGrid& grid = grid_;
+    float* padded = thread_buffer<0>(grid.padded_size());
+    grid.pad(src, padded);
+    float* out = thread_buffer<1>(K_ * grid.ldo);  // [K, ldo]: row p of channel k at p·Wp
     kernel_.run({.out_channels = K_,
                  .steps = steps_,
-                 .positions = J_,
-                 .offsets = offsets_.data(),
+                 .positions = grid.J,
+                 .offsets = grid.offsets.data(),
                  .x = padded,
                  .w = weights_.data() + g * tiles_ * kernel_.mr * steps_,
                  .out = out,
-                 .ldo = ldo_});
+                 .ldo = grid.ldo});
     // Keep the first Q of every Wp positions, adding the bias.
     for (int64_t k = 0; k < K_; ++k) {
       const float add = bias != nullptr ? bias[k] : 0.0f;
-      for (int64_t p = 0; p < P_; ++p) {
-        const float* from = out + k * ldo_ + p * Wp_;
-        float* to = dst + (k * P_ + p) * Q_;
-        for (int64_t q = 0; q < Q_; ++q) to[q] = from[q] + add;
+      for (int64_t p = 0; p < grid.P; ++p) {
+        const float* from = out + k * grid.ldo + p * grid.Wp;
+        float* to = dst + (k * grid.P + p) * grid.Q;
+        for (int64_t q = 0; q < grid.Q; ++q) to[q] = from[q] + add;
       }
     }
   }
 
  private:
   const DirectConvKernel& kernel_;
-  int64_t C_, H_, W_, pad_h_, pad_w_, Hp_, Wp_;
-  int64_t K_, P_, Q_, J_, ldo_, steps_, tiles_;
-  std::vector<int64_t> offsets_;  // [steps]
-  std::vector<float> weights_;    // [groups][tiles][steps][mr]
+  PaddedGrid grid_;
+  int64_t K_, steps_, tiles_;
+  std::vector<float> weights_;  // [groups][tiles][steps][mr]
 };
 
 // The direct kernel for this convolution, or nullptr where the im2col path runs: strided and 1×1
@@ -425,7 +467,6 @@ void conv2d_backward_input_fast(const Conv2dShape& s, const float* gy, const flo
 void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const float* x, float* gw,
                                  float* gb) {
   const ConvGeometry geo(s);
-  const int64_t Q = s.out_w, band = geo.band_rows(s);
   const int64_t weight_size = s.out_channels * geo.CRS;
   if (s.batch == 0 || geo.PQ == 0) {  // no output pixel: nothing flows back
     std::fill(gw, gw + weight_size, 0.0f);
@@ -445,37 +486,96 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
   float* const partial_w = partial_weights.data();
   double* const partial_b = partial_bias.data();
 
-  const auto chunk = [&](int64_t c) {
-    float* gw_c = c == 0 ? gw : partial_w + (c - 1) * weight_size;  // [K, C_g·R·S]
-    double* gb_c = partial_b + c * s.out_channels;                  // [K]
-    const int64_t first = c * per_chunk, end = std::min(s.batch, first + per_chunk);
-    for (int64_t n = first; n < end; ++n) {
-      const float beta = n == first ? 0.0f : 1.0f;  // the chunk's first image overwrites
+  // gw_c [K, C_g·R·S] = Σ over images [first, end) (zeroed first, then added to).
+  std::function<void(int64_t, int64_t, float*)> sum_images;
+#ifdef TINYTORCH_GEMM_X86
+  const DirectConvKernel* kernel = direct_kernel_for(s, geo);
+  std::optional<PaddedGrid> grid;
+  if (kernel != nullptr) {
+    grid.emplace(*kernel, geo.C_g, s.in_h, s.in_w, s.pad_h, s.pad_w, s.kernel_h, s.kernel_w,
+                 s.dilation_h, s.dilation_w);
+    // gy on the padded grid: [K_g][positions], zero where the forward kernel dropped a position.
+    const int64_t positions = ceil_div(grid->J, kernel->lanes) * kernel->lanes;
+    const int64_t x_size = grid->padded_size(), gy_size = geo.K_g * positions;
+    // Images per kernel call: as many as fit kColumnBudget (the sums over lanes, once per tile
+    // and call, are then spread over more positions).
+    const int64_t per_call = std::clamp<int64_t>(kColumnBudget / (x_size + gy_size), 1,
+                                                 std::min(per_chunk, kMaxImagesPerCall));
+    sum_images = [&, kernel, positions, x_size, gy_size, per_call](int64_t first, int64_t end,
+                                                                   float* gw_c) {
+      std::fill(gw_c, gw_c + weight_size, 0.0f);
+      float* xs = thread_buffer<0>(per_call * x_size);
+      float* gys = thread_buffer<1>(per_call * gy_size);
+      const float* x_of[kMaxImagesPerCall];
+      const float* gy_of[kMaxImagesPerCall];
       for (int64_t g = 0; g < s.groups; ++g) {
-        const float* x_g = x + (n * s.in_channels + g * geo.C_g) * geo.HW;     // [C_g, H, W]
-        const float* gy_g = gy + (n * s.out_channels + g * geo.K_g) * geo.PQ;  // [K_g, P·Q]
-        float* gw_g = gw_c + g * geo.K_g * geo.CRS;                            // [K_g, C_g·R·S]
-        if (geo.pointwise) {  // gw_g += gy[n, g] · x[n, g]ᵀ
-          gemm_fast(false, true, geo.K_g, geo.CRS, geo.PQ, 1.0f, gy_g, geo.PQ, x_g, geo.HW, beta,
-                    gw_g, geo.CRS);
-        } else {
-          float* col = thread_buffer(geo.CRS * band * Q);
+        for (int64_t n0 = first; n0 < end; n0 += per_call) {
+          const int64_t images = std::min(per_call, end - n0);
+          for (int64_t i = 0; i < images; ++i) {
+            const int64_t n = n0 + i;
+            grid->pad(x + (n * s.in_channels + g * geo.C_g) * geo.HW, xs + i * x_size);
+            float* to = gys + i * gy_size;  // [K_g][positions]
+            std::fill(to, to + gy_size, 0.0f);
+            const float* from = gy + (n * s.out_channels + g * geo.K_g) * geo.PQ;
+            for (int64_t k = 0; k < geo.K_g; ++k) {
+              for (int64_t p = 0; p < s.out_h; ++p) {
+                std::memcpy(to + k * positions + p * grid->Wp, from + (k * s.out_h + p) * s.out_w,
+                            static_cast<size_t>(s.out_w) * sizeof(float));
+              }
+            }
+            x_of[i] = xs + i * x_size;
+            gy_of[i] = to;
+          }
+          kernel->weight_grad({.out_channels = geo.K_g,
+                               .steps = geo.CRS,
+                               .positions = positions,
+                               .images = images,
+                               .offsets = grid->offsets.data(),
+                               .x = x_of,
+                               .gy = gy_of,
+                               .gw = gw_c + g * geo.K_g * geo.CRS});
+        }
+      }
+    };
+  }
+#endif
+  if (!sum_images) {
+    // im2col: gw_g += gy[n, g] · col(x[n, g])ᵀ, band by band.
+    const int64_t Q = s.out_w, band = geo.band_rows(s);
+    sum_images = [&, Q, band](int64_t first, int64_t end, float* gw_c) {
+      for (int64_t n = first; n < end; ++n) {
+        for (int64_t g = 0; g < s.groups; ++g) {
+          const float* x_g = x + (n * s.in_channels + g * geo.C_g) * geo.HW;     // [C_g, H, W]
+          const float* gy_g = gy + (n * s.out_channels + g * geo.K_g) * geo.PQ;  // [K_g, P·Q]
+          float* gw_g = gw_c + g * geo.K_g * geo.CRS;                            // [K_g, C_g·R·S]
+          const float beta = n == first ? 0.0f : 1.0f;  // the first image overwrites
+          if (geo.pointwise) {
+            gemm_fast(false, true, geo.K_g, geo.CRS, geo.PQ, 1.0f, gy_g, geo.PQ, x_g, geo.HW, beta,
+                      gw_g, geo.CRS);
+            continue;
+          }
+          float* col = thread_buffer<0>(geo.CRS * band * Q);
           for (int64_t p0 = 0; p0 < s.out_h; p0 += band) {
             const int64_t p1 = std::min(s.out_h, p0 + band), cols = (p1 - p0) * Q;
             im2col(s, geo.C_g, x_g, p0, p1, col);
-            // gw_g (+)= gy[n, g][:, band] · colᵀ
             gemm_fast(false, true, geo.K_g, geo.CRS, cols, 1.0f, gy_g + p0 * Q, geo.PQ, col, cols,
                       p0 == 0 ? beta : 1.0f, gw_g, geo.CRS);
           }
         }
       }
-      if (gb != nullptr) {
-        const float* gy_n = gy + n * s.out_channels * geo.PQ;
+    };
+  }
+
+  const auto chunk = [&](int64_t c) {
+    const int64_t first = c * per_chunk, end = std::min(s.batch, first + per_chunk);
+    if (first >= end) return;
+    sum_images(first, end, c == 0 ? gw : partial_w + (c - 1) * weight_size);
+    if (gb != nullptr) {
+      double* gb_c = partial_b + c * s.out_channels;  // [K]
+      for (int64_t n = first; n < end; ++n) {
         for (int64_t k = 0; k < s.out_channels; ++k) {
-          const float* row = gy_n + k * geo.PQ;
-          double sum = 0.0;
-          for (int64_t i = 0; i < geo.PQ; ++i) sum += row[i];
-          gb_c[k] += sum;
+          const float* row = gy + (n * s.out_channels + k) * geo.PQ;
+          gb_c[k] += sum4(geo.PQ, [row](int64_t i) { return static_cast<double>(row[i]); });
         }
       }
     }
@@ -602,21 +702,6 @@ void max_pool2d_backward_fast(const Pool2dShape& s, const float* gy, const int64
 // need not wait for each other and the compiler may pair them into vector instructions.
 // ---------------------------------------------------------------------------------------------
 namespace {
-
-// Σ f(i) over i < count, in double, four running sums.
-template <typename F>
-double sum4(int64_t count, const F& f) {
-  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-  int64_t i = 0;
-  for (; i + 4 <= count; i += 4) {
-    s0 += f(i);
-    s1 += f(i + 1);
-    s2 += f(i + 2);
-    s3 += f(i + 3);
-  }
-  for (; i < count; ++i) s0 += f(i);
-  return (s0 + s1) + (s2 + s3);
-}
 
 // Channels per parallel chunk: at least ~32k values.
 int64_t channel_grain(int64_t N, int64_t HW) {

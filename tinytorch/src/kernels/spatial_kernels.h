@@ -37,11 +37,31 @@ struct DirectConvArgs {
   int64_t ldo;
 };
 
-// The tile of one instruction set: MR output channels (weights broadcast) by NR positions (vector
-// loads of the input); and the kernel that sweeps all of out with it.
+// The weight gradient of the same convolution, summed over a group of images:
+//
+//   gw[k][i] += Σ_image Σ_j gy[image][k][j] · x[image][offsets[i] + j]      k < K, i < steps
+//
+// a dot product over the positions j for every (channel, tap) pair, with gy laid out on the
+// padded grid (gy[k][p·Wp + q]) and zero at the dropped positions q >= Q and at j >= J, so that
+// they add nothing.
+struct WeightGradArgs {
+  int64_t out_channels;  // K
+  int64_t steps;         // C·R·S taps
+  int64_t positions;     // a multiple of `lanes`: the dot products run over j < positions
+  int64_t images;
+  const int64_t* offsets;  // [steps]
+  const float* const* x;   // [images]: each readable at offsets[i] + j for j < positions
+  const float* const* gy;  // [images]: each [K][positions]
+  float* gw;               // [K][steps], added to
+};
+
+// The kernels of one instruction set. The direct convolution's tile: mr output channels (weights
+// broadcast) by nr positions (vector loads of the input). The weight gradient's dot products run
+// over vectors of `lanes` positions.
 struct DirectConvKernel {
-  int64_t mr, nr;
+  int64_t mr, nr, lanes;
   void (*run)(const DirectConvArgs& args);
+  void (*weight_grad)(const WeightGradArgs& args);
 };
 
 DirectConvKernel direct_conv_avx2();

@@ -3,7 +3,7 @@
 //
 // Private to src/kernels and included only by the translation units compiled for one instruction
 // set each (spatial_avx2.cpp, spatial_avx512.cpp). V is the vector type, as in gemm_simd.h: Vec,
-// kLanes, zero(), broadcast(p), load(p), store(p, v), fmadd(x, y, acc).
+// kLanes, zero(), broadcast(p), load(p), store(p, v), fmadd(x, y, acc), and sum(v) (of the lanes).
 //
 // NOTE: as gemm_simd.h explains, each copy of these templates must stay in the file that compiled
 // it: V is declared in an unnamed namespace in each .cpp, and this header calls no inline function
@@ -82,6 +82,61 @@ void direct_conv(const DirectConvArgs& args) {
     float* out = args.out + k0 * args.ldo;
     for (int64_t j = 0; j < args.positions; j += NR) {
       tile(args.steps, args.offsets, args.x + j, w, out + j, args.ldo);
+    }
+  }
+}
+
+// The weight gradient (WeightGradArgs): a tile of MR channels x NC taps, each a dot product over
+// the positions of every image, kept in MR·NC vector accumulators and summed across their lanes
+// once per tile.
+//
+//   step j (one vector of positions):  a[m] = gy[k0 + m][j ...]            MR loads
+//                                      b    = x[offsets[i0 + n] + j ...]   NC loads, one at a time
+//                                      acc[m][n] += a[m] · b
+//
+// MR + NC loads for MR·NC FMAs. The channels and taps past the last tile's end repeat its first
+// row or column (computed, not stored), so one tile shape serves every size.
+template <typename V, int64_t MR, int64_t NC>
+void weight_grad(const WeightGradArgs& args) {
+  using Vec = typename V::Vec;
+  for (int64_t k0 = 0; k0 < args.out_channels; k0 += MR) {
+    const int64_t rows = args.out_channels - k0 < MR ? args.out_channels - k0 : MR;
+    for (int64_t i0 = 0; i0 < args.steps; i0 += NC) {
+      const int64_t cols = args.steps - i0 < NC ? args.steps - i0 : NC;
+      int64_t offset[NC];
+#pragma GCC unroll 8
+      for (int64_t n = 0; n < NC; ++n) offset[n] = args.offsets[i0 + (n < cols ? n : 0)];
+      Vec acc[MR][NC];
+#pragma GCC unroll 8
+      for (int64_t m = 0; m < MR; ++m) {
+#pragma GCC unroll 8
+        for (int64_t n = 0; n < NC; ++n) acc[m][n] = V::zero();
+      }
+      for (int64_t image = 0; image < args.images; ++image) {
+        const float* x = args.x[image];
+        const float* gy_rows[MR];
+#pragma GCC unroll 8
+        for (int64_t m = 0; m < MR; ++m) {
+          gy_rows[m] = args.gy[image] + (k0 + (m < rows ? m : 0)) * args.positions;
+        }
+#pragma GCC unroll 2
+        for (int64_t j = 0; j < args.positions; j += V::kLanes) {
+          Vec a[MR];
+#pragma GCC unroll 8
+          for (int64_t m = 0; m < MR; ++m) a[m] = V::load(gy_rows[m] + j);
+#pragma GCC unroll 8
+          for (int64_t n = 0; n < NC; ++n) {
+            const Vec b = V::load(x + offset[n] + j);
+#pragma GCC unroll 8
+            for (int64_t m = 0; m < MR; ++m) acc[m][n] = V::fmadd(a[m], b, acc[m][n]);
+          }
+        }
+      }
+      for (int64_t m = 0; m < rows; ++m) {
+        for (int64_t n = 0; n < cols; ++n) {
+          args.gw[(k0 + m) * args.steps + i0 + n] += V::sum(acc[m][n]);
+        }
+      }
     }
   }
 }
