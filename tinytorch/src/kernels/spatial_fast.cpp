@@ -627,9 +627,11 @@ inline void take_if_greater(float v, int64_t at, float& best, int64_t& best_at) 
 void max_pool2d_forward_fast(const Pool2dShape& s, const float* x, float* y, int64_t* indices) {
   const int64_t H = s.in_h, W = s.in_w, P = s.out_h, Q = s.out_w;
   // The common 2×2, stride 2 window without padding or dilation: 4 loads, 3 comparisons.
+  // NOTE: only when every window lies inside the plane — with ceil_mode on an odd size the last
+  // window hangs over the edge (2·P > H) and must take the general, bounds-checked path.
   const bool two_by_two = s.kernel_h == 2 && s.kernel_w == 2 && s.stride_h == 2 &&
                           s.stride_w == 2 && s.pad_h == 0 && s.pad_w == 0 && s.dilation_h == 1 &&
-                          s.dilation_w == 1;
+                          s.dilation_w == 1 && 2 * P <= H && 2 * Q <= W;
   parallel_for(0, s.planes, plane_grain(H * W), [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane) {
       const float* in = x + plane * H * W;     // [H, W]
