@@ -54,7 +54,10 @@ namespace {
 
 // At most this many floats of col per thread (1 MiB: Zen 4/5's L2 per core).
 constexpr int64_t kColumnBudget = int64_t{1} << 18;
-// At most this many images per call of the direct weight-gradient kernel.
+// The direct weight-gradient kernel sweeps all the images of one call once per tile of (channel,
+// tap) pairs, so they should stay in L2 (at most this many floats, a quarter of Zen 4/5's 1 MiB,
+// and at most kMaxImagesPerCall images); each call ends with one sum across the lanes per pair.
+constexpr int64_t kWeightGradBudget = int64_t{1} << 16;
 constexpr int64_t kMaxImagesPerCall = 64;
 
 constexpr int64_t ceil_div(int64_t x, int64_t y) {
@@ -497,9 +500,7 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
     // gy on the padded grid: [K_g][positions], zero where the forward kernel dropped a position.
     const int64_t positions = ceil_div(grid->J, kernel->lanes) * kernel->lanes;
     const int64_t x_size = grid->padded_size(), gy_size = geo.K_g * positions;
-    // Images per kernel call: as many as fit kColumnBudget (the sums over lanes, once per tile
-    // and call, are then spread over more positions).
-    const int64_t per_call = std::clamp<int64_t>(kColumnBudget / (x_size + gy_size), 1,
+    const int64_t per_call = std::clamp<int64_t>(kWeightGradBudget / (x_size + gy_size), 1,
                                                  std::min(per_chunk, kMaxImagesPerCall));
     sum_images = [&, kernel, positions, x_size, gy_size, per_call](int64_t first, int64_t end,
                                                                    float* gw_c) {
