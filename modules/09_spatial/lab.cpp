@@ -307,9 +307,10 @@ json experiment_layout(const Config& cfg) {
   table.print();
   meaning(
       "The layout conversion is one memory-bound pass over the input (none at all with one "
-      "channel: [N, H, W, 1] and [N, 1, H, W] are the same bytes); next to the convolution's "
-      "arithmetic it is a few percent, paid again by every layer that gets NHWC. PyTorch can keep "
-      "a whole network channels-last "
+      "channel: [N, H, W, 1] and [N, 1, H, W] are the same bytes). Once the fast convolution "
+      "runs near the FMA peak, that pass is no longer small next to it (the overhead column), and "
+      "it is paid again by every layer that gets NHWC. PyTorch can keep a whole network "
+      "channels-last "
       "(memory_format=torch.channels_last), where oneDNN's kernels read NHWC directly.");
   return out;
 }
