@@ -12,12 +12,14 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "support/prerequisites.h"
 #include "support/reference.h"
 #include "tinytorch/autograd/gradcheck.h"
 #include "tinytorch/core/parallel.h"
+#include "tinytorch/kernels/registry.h"
 #include "tinytorch/native/batch_norm.h"
 #include "tinytorch/native/pooling.h"
 #include "tinytorch/tinytorch.h"
@@ -359,6 +361,56 @@ TEST(HiddenBatchNorm, BackwardMaskSkipsUnwantedGradients) {
   EXPECT_FALSE(gb.defined());
   // Σ over the batch of the input gradient is 0 in training (the mean absorbs any shift).
   EXPECT_LT(gx.sum({0}).abs().max().item<double>(), 1e-12);
+}
+
+// ── the two tiers ─────────────────────────────────────────────────────────────────────────────
+
+struct TierOutputs {
+  Tensor mp, idx, mp_grad, bn, rm, rv, gx, gw, gb;
+};
+
+// Max pooling (forward, backward) and batch norm (train forward with running stats, backward)
+// on the tier in force.
+TierOutputs run_spatial_ops(const Tensor& x, const Tensor& xb, const Tensor& w, const Tensor& b,
+                            const Tensor& g) {
+  TierOutputs o;
+  std::tie(o.mp, o.idx) = native::max_pool2d_with_indices(x, 3, 2, 1, 1, true);
+  o.mp_grad = native::max_pool2d_with_indices_backward(ones_like(o.mp), x, 3, 2, 1, 1, true, o.idx);
+  o.rm = zeros({xb.size(1)});
+  o.rv = ones({xb.size(1)});
+  Tensor mean, invstd;
+  std::tie(o.bn, mean, invstd) = native::native_batch_norm(xb, w, b, o.rm, o.rv, true, 0.1, 1e-5);
+  std::tie(o.gx, o.gw, o.gb) =
+      native::native_batch_norm_backward(g, xb, w, mean, invstd, true, {true, true, true});
+  return o;
+}
+
+// The fast tier (module 18's float32 kernels, when registered) must agree with the reference
+// loops: max pooling exactly (values and indices, ties and NaN included), batch norm to float
+// rounding. Without registered fast kernels both runs take the reference path.
+TEST(HiddenTiers, FastAndReferenceKernelsAgree) {
+  Generator gen(30);
+  Tensor x = randn({5, 7, 13, 11}, kFloat32, &gen);
+  x.select(1, 3).fill_(1.0);  // a channel of ties
+  x.data_ptr<float>()[17] = std::numeric_limits<float>::quiet_NaN();
+  const Tensor xb = randn({6, 7, 9, 5}, kFloat32, &gen).mul(2.0).add(0.5);
+  const Tensor w = randn({7}, kFloat32, &gen), b = randn({7}, kFloat32, &gen);
+  const Tensor g = randn({6, 7, 9, 5}, kFloat32, &gen);
+  TierOutputs ref;
+  {
+    const kernels::TierGuard reference(kernels::Tier::kReference);
+    ref = run_spatial_ops(x, xb, w, b, g);
+  }
+  const TierOutputs fast = run_spatial_ops(x, xb, w, b, g);
+  EXPECT_TRUE(tensors_match(fast.mp, ref.mp, 0, 0));
+  EXPECT_TRUE(tensors_match(fast.idx, ref.idx));
+  EXPECT_TRUE(tensors_match(fast.mp_grad, ref.mp_grad, 0, 0));
+  EXPECT_TRUE(tensors_match(fast.bn, ref.bn, 1e-5, 1e-5));
+  EXPECT_TRUE(tensors_match(fast.rm, ref.rm, 1e-6, 1e-6));
+  EXPECT_TRUE(tensors_match(fast.rv, ref.rv, 1e-6, 1e-6));
+  EXPECT_TRUE(tensors_match(fast.gx, ref.gx, 1e-4, 1e-5));
+  EXPECT_TRUE(tensors_match(fast.gw, ref.gw, 1e-4, 1e-4));
+  EXPECT_TRUE(tensors_match(fast.gb, ref.gb, 1e-4, 1e-4));
 }
 
 }  // namespace

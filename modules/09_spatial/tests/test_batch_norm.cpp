@@ -148,33 +148,57 @@ TEST(BatchNormModule, TrainingStepsAndEvalMatchPyTorch) {
   EXPECT_GE(n, 6);
 }
 
-TEST(BatchNormModule, PrintsLikePyTorch) {
+// Every repr case of the reference data, built here with the same arguments.
+TEST(BatchNormModule, LayersPrintLikePyTorch) {
+  int checked = 0, cases = 0;
   for (const json& c : test::pool_bn_cases()) {
     if (c.at("op") != "repr") continue;
+    ++cases;
     const std::string name = c.at("name");
-    std::ostringstream os;
-    if (name == "repr_bn2d_16") {
-      os << *nn::BatchNorm2d(16);
-    } else if (name == "repr_bn2d_options") {
-      os << *nn::BatchNorm2d(nn::BatchNorm2dOptions(8)
-                                 .eps(1e-3)
-                                 .momentum(std::nullopt)
-                                 .affine(false)
-                                 .track_running_stats(false));
-    } else if (name == "repr_bn1d_4") {
-      os << *nn::BatchNorm1d(nn::BatchNorm1dOptions(4).momentum(0.01));
+    std::shared_ptr<nn::Module> m;
+    if (name == "repr_maxpool_2") {
+      m = nn::MaxPool2d(2).ptr();
+    } else if (name == "repr_maxpool_3_s2_p1") {
+      m = nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).padding(1)).ptr();
     } else if (name == "repr_maxpool_rect") {
-      os << *nn::MaxPool2d(
-          nn::MaxPool2dOptions({2, 3}).stride(1).padding({1, 0}).dilation(2).ceil_mode(true));
+      m = nn::MaxPool2d(
+              nn::MaxPool2dOptions({2, 3}).stride(1).padding({1, 0}).dilation(2).ceil_mode(true))
+              .ptr();
+    } else if (name == "repr_avgpool_2") {
+      m = nn::AvgPool2d(2).ptr();
+    } else if (name == "repr_avgpool_3_s1_p1") {
+      m = nn::AvgPool2d(nn::AvgPool2dOptions(3).stride(1).padding(1).count_include_pad(false))
+              .ptr();
+    } else if (name == "repr_adaptive_1x1") {
+      m = nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions({1, 1})).ptr();
+    } else if (name == "repr_adaptive_3x2") {
+      m = nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions({3, 2})).ptr();
+    } else if (name == "repr_bn2d_16") {
+      m = nn::BatchNorm2d(16).ptr();
+    } else if (name == "repr_bn2d_options") {
+      m = nn::BatchNorm2d(nn::BatchNorm2dOptions(8)
+                              .eps(1e-3)
+                              .momentum(std::nullopt)
+                              .affine(false)
+                              .track_running_stats(false))
+              .ptr();
+    } else if (name == "repr_bn1d_4") {
+      m = nn::BatchNorm1d(nn::BatchNorm1dOptions(4).momentum(0.01)).ptr();
     } else if (name == "repr_cnn_block") {
-      nn::Sequential block(nn::BatchNorm2d(6), nn::ReLU(), nn::MaxPool2d(2),
-                           nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions({1, 1})));
-      os << *block;
+      m = nn::Sequential(nn::BatchNorm2d(6), nn::ReLU(), nn::MaxPool2d(2),
+                         nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions({1, 1})))
+              .ptr();
     } else {
+      ADD_FAILURE() << "no C++ module for reference case " << name;
       continue;
     }
+    std::ostringstream os;
+    os << *m;
     EXPECT_EQ(os.str(), c.at("expected").get<std::string>()) << name;
+    ++checked;
   }
+  EXPECT_EQ(checked, cases);
+  EXPECT_GE(cases, 10);
 }
 
 // ── train() / eval() ──────────────────────────────────────────────────────────────────────────

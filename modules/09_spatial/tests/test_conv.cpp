@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -36,6 +37,26 @@ const test::json& cases() {
 // The number of products one output value sums: C/groups · R · S.
 int64_t terms(const Tensor& w) {
   return w.size(1) * w.size(2) * w.size(3);
+}
+
+TEST(Conv2dReferenceData, IsCompleteAndFromItsGenerator) {
+  const auto& doc = test::module09_conv_reference();
+  EXPECT_EQ(doc.at("generator"), "tools/reference/gen_module09_conv.py");
+  std::set<std::string> names;
+  int float64 = 0, unbatched = 0, grouped = 0, no_bias = 0;
+  for (const auto& c : cases()) {
+    EXPECT_TRUE(names.insert(c.at("name").get<std::string>()).second) << c.at("name");
+    float64 += c.at("dtype") == "float64";
+    unbatched += c.at("input").at("shape").size() == 3;
+    grouped += test::json_to_int(c.at("groups")) > 1;
+    no_bias += c.at("bias").is_null();
+  }
+  EXPECT_GE(names.size(), 15u);
+  EXPECT_GE(float64, 2);
+  EXPECT_GE(unbatched, 1);
+  EXPECT_GE(grouped, 3);
+  EXPECT_GE(no_bias, 2);
+  EXPECT_GE(doc.at("errors").size(), 17u);
 }
 
 // ── Part 1: the seven loops ─────────────────────────────────────────────────────────────────

@@ -35,8 +35,13 @@ constexpr int64_t kGradRows = 3, kGradTaps = 4;
 }  // namespace
 
 DirectConvKernel direct_conv_avx2() {
-  return {kRows, kVectors * Avx2::kLanes, Avx2::kLanes, direct_conv<Avx2, kRows, kVectors>,
-          weight_grad<Avx2, kGradRows, kGradTaps>};
+  // One width: J rounded up to 16 wastes little, and a narrower tile would be load-bound.
+  const DirectConvTile tile{kVectors * Avx2::kLanes, direct_conv<Avx2, kRows, kVectors>};
+  return {.mr = kRows,
+          .lanes = Avx2::kLanes,
+          .wide = tile,
+          .narrow = tile,
+          .weight_grad = weight_grad<Avx2, kGradRows, kGradTaps>};
 }
 
 }  // namespace tinytorch::kernels::spatial

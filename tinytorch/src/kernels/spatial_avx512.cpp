@@ -3,9 +3,10 @@
 // have AVX-512F.
 //
 // Tile: 8 output channels x 3 zmm (48 positions): 24 accumulators + 3 input vectors + 1
-// broadcast = 28 of the 32 registers. 8 rows rather than the GEMM's 12, because the layers that
-// matter have 6, 16, 32 or 64 output channels: 8 divides all but the first, and 6 fits in one
-// tile of 6 rows.
+// broadcast = 28 of the 32 registers; or x 2 zmm (32 positions), for grids whose J rounds up to
+// fewer positions that way (a 14×14 pad-1 layer: J = 209, 224 rather than 240). 8 rows rather than
+// the GEMM's 12, because the layers that matter have 6, 16, 32 or 64 output channels: 8 divides all
+// but the first, and 6 fits in one tile of 6 rows.
 #include <immintrin.h>
 
 // GCC 12 reports the deliberately undefined pass-through operand of its AVX-512 shuffle
@@ -39,15 +40,18 @@ struct Avx512 {
   }
 };
 
-constexpr int64_t kRows = 8, kVectors = 3;
+constexpr int64_t kRows = 8, kVectors = 3, kNarrowVectors = 2;
 // The weight gradient's tile: 4 channels x 6 taps = 24 accumulators + 4 gy vectors + 1 input.
 constexpr int64_t kGradRows = 4, kGradTaps = 6;
 
 }  // namespace
 
 DirectConvKernel direct_conv_avx512() {
-  return {kRows, kVectors * Avx512::kLanes, Avx512::kLanes, direct_conv<Avx512, kRows, kVectors>,
-          weight_grad<Avx512, kGradRows, kGradTaps>};
+  return {.mr = kRows,
+          .lanes = Avx512::kLanes,
+          .wide = {kVectors * Avx512::kLanes, direct_conv<Avx512, kRows, kVectors>},
+          .narrow = {kNarrowVectors * Avx512::kLanes, direct_conv<Avx512, kRows, kNarrowVectors>},
+          .weight_grad = weight_grad<Avx512, kGradRows, kGradTaps>};
 }
 
 }  // namespace tinytorch::kernels::spatial

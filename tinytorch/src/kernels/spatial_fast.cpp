@@ -36,6 +36,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <new>
 #include <optional>
 #include <vector>
 
@@ -54,7 +55,10 @@ namespace {
 
 // At most this many floats of col per thread (1 MiB: Zen 4/5's L2 per core).
 constexpr int64_t kColumnBudget = int64_t{1} << 18;
-// At most this many images per call of the direct weight-gradient kernel.
+// The direct weight-gradient kernel sweeps all the images of one call once per tile of (channel,
+// tap) pairs, so they should stay in L2 (at most this many floats, half of Zen 4/5's 1 MiB, and
+// at most kMaxImagesPerCall images); each call ends with one sum across the lanes per pair.
+constexpr int64_t kWeightGradBudget = int64_t{1} << 17;
 constexpr int64_t kMaxImagesPerCall = 64;
 
 constexpr int64_t ceil_div(int64_t x, int64_t y) {
@@ -78,12 +82,18 @@ double sum4(int64_t count, const F& f) {
 }
 
 // Growable per-thread float buffers (kSlot tells two apart): steady-state calls never allocate.
+// 64-byte aligned, so that rows whose length is a multiple of 16 floats start on a cache line.
 template <int kSlot = 0>
 float* thread_buffer(int64_t count) {
-  thread_local std::unique_ptr<float[]> data;
+  static constexpr std::align_val_t kAlignment{64};
+  struct Free {
+    void operator()(float* p) const { ::operator delete(p, kAlignment); }
+  };
+  thread_local std::unique_ptr<float, Free> data;
   thread_local int64_t capacity = 0;
   if (count > capacity) {
-    data.reset(new float[static_cast<size_t>(count)]);
+    data.reset(static_cast<float*>(
+        ::operator new(static_cast<size_t>(count) * sizeof(float), kAlignment)));
     capacity = count;
   }
   return data.get();
@@ -188,15 +198,16 @@ void col2im_add(const Conv2dShape& s, int64_t channels, const float* col, int64_
 // in spatial_kernels.h):
 //
 //   padded plane (Hp x Wp), output position j = p·Wp + q        out[k][j], j < J = (P−1)·Wp + Q
-//   . . . . . .                                                  ┌──── Q ────┐
-//   . x x x x .   tap (r, t) of output j reads                   o o o o o o ? ?   ← row p: the
-//   . x x x x .   plane[j + r·dil_h·Wp + t·dil_w]:               o o o o o o ? ?     Wp − Q last
-//   . . . . . .   one offset per tap, for every j                                    are dropped
+//   . . . . .                                                    ┌─── Q ───┐
+//   . x x x x     tap (r, t) of output j reads                   o o o o o ?   ← row p: the
+//   . x x x x     plane[j + r·dil_h·Wp + t·dil_w]:               o o o o o ?     Wp − Q last
+//   . . . . .     one offset per tap, for every j                                are dropped
+//   (a row's right padding is the next row's left padding: Wp = W + pad_w, see PaddedGrid)
 //
 // For every tap consecutive outputs read consecutive inputs, so the kernel's vector loads take
 // 16 outputs' inputs at once, and the whole weight tile stays in registers' reach. The cost is the
-// dropped columns: Q / Wp of the work is kept (28 / 32 for LeNet's first layer, 28 / 30 for a 3×3
-// pad-1 layer at 28×28), against im2col's R·S-fold copy of the input and the GEMM's packing.
+// dropped positions: Q / Wp of the work is kept (28 / 30 for LeNet's first layer, 28 / 29 for a
+// 3×3 pad-1 layer at 28×28), against im2col's R·S-fold copy of the input and the GEMM's packing.
 //
 // The input gradient of a stride-1 convolution is itself one: gy, padded by dil·(R−1) − pad, with
 // the kernel flipped and its channel axes swapped,
@@ -208,6 +219,7 @@ void col2im_add(const Conv2dShape& s, int64_t channels, const float* col, int64_
 // ---------------------------------------------------------------------------------------------
 #ifdef TINYTORCH_GEMM_X86
 using spatial::DirectConvKernel;
+using spatial::DirectConvTile;
 
 // The direct kernel this CPU runs (taken only after checking the CPU), or nullptr.
 const DirectConvKernel* direct_kernel() {
@@ -238,11 +250,16 @@ class PaddedGrid {
         pad_h(pad_h),
         pad_w(pad_w),
         Hp(H + 2 * pad_h),
-        Wp(W + 2 * pad_w),
         P(Hp - dil_h * (R - 1)),
-        Q(Wp - dil_w * (S - 1)),
+        Q(W + 2 * pad_w - dil_w * (S - 1)),
+        Wp(std::max(W + pad_w, Q)),
         J((P - 1) * Wp + Q),
-        ldo(ceil_div(J, kernel.nr) * kernel.nr),
+        tile(ceil_div(J, kernel.narrow.nr) * kernel.narrow.nr <
+                     ceil_div(J, kernel.wide.nr) * kernel.wide.nr
+                 ? kernel.narrow
+                 : kernel.wide),
+        ldo(ceil_div(J, tile.nr) * tile.nr),
+        size((C - 1) * Hp * Wp + (R - 1) * dil_h * Wp + (S - 1) * dil_w + ldo),
         offsets(static_cast<size_t>(C * R * S)) {
     for (int64_t c = 0; c < C; ++c) {
       for (int64_t r = 0; r < R; ++r) {
@@ -254,11 +271,8 @@ class PaddedGrid {
     }
   }
 
-  // Floats of a padded image: the planes, then the ldo − J values past the last one that the
+  // dst [size] = src [C, H, W] on the grid: the planes, then zeros up to the last value the
   // kernels read (for positions they compute and drop).
-  int64_t padded_size() const { return C * Hp * Wp + ldo - J; }
-
-  // dst [padded_size()] = src [C, H, W] with its zero padding, and zeros after.
   void pad(const float* src, float* dst) const {
     const int64_t plane = Hp * Wp;
     for (int64_t c = 0; c < C; ++c) {
@@ -273,12 +287,21 @@ class PaddedGrid {
       }
       std::fill(out + (pad_h + H) * Wp, out + plane, 0.0f);
     }
-    std::fill(dst + C * plane, dst + padded_size(), 0.0f);
+    std::fill(dst + C * plane, dst + size, 0.0f);
   }
 
-  const int64_t C, H, W, pad_h, pad_w, Hp, Wp;
-  const int64_t P, Q, J;         // the output, and the positions the kernel computes: j < J
-  const int64_t ldo;             // J rounded up to the direct kernel's tile
+  const int64_t C, H, W, pad_h, pad_w, Hp;
+  const int64_t P, Q;  // the output
+  // The grid's row length. Row h's data sits at pad_w ... pad_w + W − 1, and the Wp − W >= pad_w
+  // zeros after it are both its right padding and the next row's left padding, so a row needs
+  // only W + pad_w values, not W + 2·pad_w: fewer positions to drop (a 3×3 pad-1 conv at 14×14
+  // keeps 14 of 15 rather than 14 of 16).
+  const int64_t Wp;
+  const int64_t J;  // the positions the kernel computes: j < J
+  // The kernel's tile width that computes fewer positions past J, and J rounded up to it.
+  const DirectConvTile tile;
+  const int64_t ldo;
+  const int64_t size;            // floats of a padded image: C·Hp·Wp, then zeros the kernels read
   std::vector<int64_t> offsets;  // [C·R·S]
 };
 
@@ -311,17 +334,17 @@ class DirectConv {
   // dst [K, P, Q] (+ bias[k]) = the convolution of src [C, H, W] with group g's weights.
   void run(int64_t g, const float* src, const float* bias, float* dst) const {
     const PaddedGrid& grid = grid_;
-    float* padded = thread_buffer<0>(grid.padded_size());
+    float* padded = thread_buffer<0>(grid.size);
     grid.pad(src, padded);
     float* out = thread_buffer<1>(K_ * grid.ldo);  // [K, ldo]: row p of channel k at p·Wp
-    kernel_.run({.out_channels = K_,
-                 .steps = steps_,
-                 .positions = grid.J,
-                 .offsets = grid.offsets.data(),
-                 .x = padded,
-                 .w = weights_.data() + g * tiles_ * kernel_.mr * steps_,
-                 .out = out,
-                 .ldo = grid.ldo});
+    grid.tile.run({.out_channels = K_,
+                   .steps = steps_,
+                   .positions = grid.J,
+                   .offsets = grid.offsets.data(),
+                   .x = padded,
+                   .w = weights_.data() + g * tiles_ * kernel_.mr * steps_,
+                   .out = out,
+                   .ldo = grid.ldo});
     // Keep the first Q of every Wp positions, adding the bias.
     for (int64_t k = 0; k < K_; ++k) {
       const float add = bias != nullptr ? bias[k] : 0.0f;
@@ -496,10 +519,8 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
                  s.dilation_h, s.dilation_w);
     // gy on the padded grid: [K_g][positions], zero where the forward kernel dropped a position.
     const int64_t positions = ceil_div(grid->J, kernel->lanes) * kernel->lanes;
-    const int64_t x_size = grid->padded_size(), gy_size = geo.K_g * positions;
-    // Images per kernel call: as many as fit kColumnBudget (the sums over lanes, once per tile
-    // and call, are then spread over more positions).
-    const int64_t per_call = std::clamp<int64_t>(kColumnBudget / (x_size + gy_size), 1,
+    const int64_t x_size = grid->size, gy_size = geo.K_g * positions;
+    const int64_t per_call = std::clamp<int64_t>(kWeightGradBudget / (x_size + gy_size), 1,
                                                  std::min(per_chunk, kMaxImagesPerCall));
     sum_images = [&, kernel, positions, x_size, gy_size, per_call](int64_t first, int64_t end,
                                                                    float* gw_c) {

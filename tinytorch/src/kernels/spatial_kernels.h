@@ -6,7 +6,7 @@
 // of one instruction set:
 //
 //   spatial_avx2.cpp     -mavx2 -mfma      tiles of 6 output channels x 2 ymm (16 positions)
-//   spatial_avx512.cpp   -mavx512f -mfma   tiles of 8 output channels x 3 zmm (48 positions)
+//   spatial_avx512.cpp   -mavx512f -mfma   tiles of 8 output channels x 3 or 2 zmm (48 or 32)
 //
 // both instantiating one template (spatial_simd.h). spatial_fast.cpp calls them only through
 // pointers it takes after checking the CPU (get_cpu_capability).
@@ -55,12 +55,20 @@ struct WeightGradArgs {
   float* gw;               // [K][steps], added to
 };
 
-// The kernels of one instruction set. The direct convolution's tile: mr output channels (weights
-// broadcast) by nr positions (vector loads of the input). The weight gradient's dot products run
-// over vectors of `lanes` positions.
-struct DirectConvKernel {
-  int64_t mr, nr, lanes;
+// A direct convolution tile: mr output channels (weights broadcast) by nr positions (vector loads
+// of the input), and the kernel that sweeps all of out with it (out written up to J rounded up to
+// nr).
+struct DirectConvTile {
+  int64_t nr;
   void (*run)(const DirectConvArgs& args);
+};
+
+// The kernels of one instruction set: two tile widths for the direct convolution (the caller
+// takes the one that computes fewer positions past J), and the weight gradient, whose dot
+// products run over vectors of `lanes` positions.
+struct DirectConvKernel {
+  int64_t mr, lanes;
+  DirectConvTile wide, narrow;
   void (*weight_grad)(const WeightGradArgs& args);
 };
 

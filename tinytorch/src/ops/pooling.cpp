@@ -37,6 +37,8 @@ namespace {
 using kernels::Pool2dShape;
 
 // ── Part 1: the window arithmetic ─────────────────────────────────────────────────────────────
+// NOTE: avg_window and adaptive_start/end are called only from the loops you write below;
+// [[maybe_unused]] keeps a learner release (where those loops are stubs) building with -Werror.
 
 // The number of window positions along one dim of size `in` (PyTorch's pooling_output_shape):
 //
@@ -74,8 +76,9 @@ struct AvgWindow {
 //    [ ·  │ x   x   x   x │  · ]       window 0: [-1, 2) → sums x0 x1,    divisor 3 (or 2)
 //                                     window 2: [ 3, 5) → sums x3, size 2 (the padded input
 //                                               ends at 5), divisor 2 (or 1)
-AvgWindow avg_window(const Pool2dShape& s, int64_t oh, int64_t ow, bool count_include_pad,
-                     std::optional<int64_t> divisor_override) {
+[[maybe_unused]] AvgWindow avg_window(const Pool2dShape& s, int64_t oh, int64_t ow,
+                                      bool count_include_pad,
+                                      std::optional<int64_t> divisor_override) {
   // BEGIN SOLUTION
   int64_t h0 = oh * s.stride_h - s.pad_h, w0 = ow * s.stride_w - s.pad_w;
   int64_t h1 = std::min(h0 + s.kernel_h, s.in_h + s.pad_h);
@@ -95,12 +98,12 @@ AvgWindow avg_window(const Pool2dShape& s, int64_t oh, int64_t ow, bool count_in
 // Adaptive pooling picks the windows from the sizes alone: output index i of `out` covers input
 // [⌊i·in/out⌋, ⌈(i+1)·in/out⌉). Windows tile the input exactly when out divides in, and overlap
 // by one element otherwise (7 → 3: [0, 3) [2, 5) [4, 7)).
-int64_t adaptive_start(int64_t i, int64_t in, int64_t out) {
+[[maybe_unused]] int64_t adaptive_start(int64_t i, int64_t in, int64_t out) {
   // BEGIN SOLUTION
   return (i * in) / out;
   // END SOLUTION
 }
-int64_t adaptive_end(int64_t i, int64_t in, int64_t out) {
+[[maybe_unused]] int64_t adaptive_end(int64_t i, int64_t in, int64_t out) {
   // BEGIN SOLUTION
   return ((i + 1) * in + out - 1) / out;
   // END SOLUTION
