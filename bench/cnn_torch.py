@@ -115,7 +115,13 @@ def main():
         print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12),
               file=sys.stderr)
 
-    # The epoch: every batch of a pass in a fresh random order.
+    # The epoch: every batch of a pass in a fresh random order, by a freshly initialised model
+    # (hundreds of steps at lr 0.1 on one batch leave the timed one stuck at chance), so that its
+    # mean loss shows whether training makes progress (step() uses these new ones). At lr 0.1,
+    # momentum 0.9 LeNet-5 is at the edge of stability: see bench/cnn_bench.cpp.
+    torch.manual_seed(0)
+    model = lenet5()
+    optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     generator = torch.Generator().manual_seed(1998)
     loss_sum, batches = 0.0, 0
     t0 = time.perf_counter()
@@ -126,7 +132,8 @@ def main():
         batches += 1
     epoch = time.perf_counter() - t0
 
-    # Batch-1 inference: eval mode, no autograd recording, one image at a time.
+    # Batch-1 inference with the trained model: eval mode, no autograd recording, one image at a
+    # time.
     model.eval()
     latencies = []
     with torch.inference_mode():
