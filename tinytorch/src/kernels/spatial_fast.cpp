@@ -636,6 +636,12 @@ int64_t plane_grain(int64_t plane_size) {
   return std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(plane_size, 1));
 }
 
+// The common 2×2 window, stride 2, without padding or dilation (LeNet's, most CNNs').
+bool is_two_by_two(const Pool2dShape& s) {
+  return s.kernel_h == 2 && s.kernel_w == 2 && s.stride_h == 2 && s.stride_w == 2 && s.pad_h == 0 &&
+         s.pad_w == 0 && s.dilation_h == 1 && s.dilation_w == 1;
+}
+
 inline void take_if_greater(float v, int64_t at, float& best, int64_t& best_at) {
   if (v > best || std::isnan(v)) {
     best = v;
@@ -647,10 +653,8 @@ inline void take_if_greater(float v, int64_t at, float& best, int64_t& best_at) 
 
 void max_pool2d_forward_fast(const Pool2dShape& s, const float* x, float* y, int64_t* indices) {
   const int64_t H = s.in_h, W = s.in_w, P = s.out_h, Q = s.out_w;
-  // The common 2×2, stride 2 window without padding or dilation: 4 loads, 3 comparisons.
-  const bool two_by_two = s.kernel_h == 2 && s.kernel_w == 2 && s.stride_h == 2 &&
-                          s.stride_w == 2 && s.pad_h == 0 && s.pad_w == 0 && s.dilation_h == 1 &&
-                          s.dilation_w == 1;
+  // The common 2×2, stride 2 window: 4 loads, 3 comparisons.
+  const bool two_by_two = is_two_by_two(s);
   parallel_for(0, s.planes, plane_grain(H * W), [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane) {
       const float* in = x + plane * H * W;     // [H, W]
@@ -703,15 +707,35 @@ void max_pool2d_forward_fast(const Pool2dShape& s, const float* x, float* y, int
 
 void max_pool2d_backward_fast(const Pool2dShape& s, const float* gy, const int64_t* indices,
                               float* gx) {
-  const int64_t HW = s.in_h * s.in_w, PQ = s.out_h * s.out_w;
+  const int64_t H = s.in_h, W = s.in_w, P = s.out_h, Q = s.out_w, HW = H * W, PQ = P * Q;
   // Every index points into its own plane, so planes are independent.
   parallel_for(0, s.planes, plane_grain(HW), [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane) {
-      float* g = gx + plane * HW;
-      std::fill(g, g + HW, 0.0f);
+      float* g = gx + plane * HW;  // [H, W]
       const float* grad = gy + plane * PQ;
       const int64_t* idx = indices + plane * PQ;
-      for (int64_t i = 0; i < PQ; ++i) g[idx[i]] += grad[i];
+      if (!is_two_by_two(s)) {  // windows may overlap: zeros, then scatter-add
+        std::fill(g, g + HW, 0.0f);
+        for (int64_t i = 0; i < PQ; ++i) g[idx[i]] += grad[i];
+        continue;
+      }
+      // 2×2 windows tile the plane: each pixel is written once, gy where it was its window's
+      // maximum, else 0 (and 0 in a last odd row or column, which no window covers).
+      for (int64_t p = 0; p < P; ++p) {
+        float* top = g + 2 * p * W;  // rows 2p and 2p + 1
+        float* bottom = top + W;
+        for (int64_t q = 0; q < Q; ++q) {
+          const int64_t at = 2 * p * W + 2 * q, i = idx[p * Q + q];
+          const float v = grad[p * Q + q];
+          top[2 * q] = i == at ? v : 0.0f;
+          top[2 * q + 1] = i == at + 1 ? v : 0.0f;
+          bottom[2 * q] = i == at + W ? v : 0.0f;
+          bottom[2 * q + 1] = i == at + W + 1 ? v : 0.0f;
+        }
+        std::fill(top + 2 * Q, top + W, 0.0f);
+        std::fill(bottom + 2 * Q, bottom + W, 0.0f);
+      }
+      std::fill(g + 2 * P * W, g + HW, 0.0f);
     }
   });
 }
