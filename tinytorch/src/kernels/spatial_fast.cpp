@@ -49,6 +49,9 @@
 #ifdef TINYTORCH_GEMM_X86
 #include "spatial_kernels.h"
 #endif
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 namespace tinytorch::kernels {
 namespace {
@@ -65,21 +68,37 @@ constexpr int64_t ceil_div(int64_t x, int64_t y) {
   return (x + y - 1) / y;
 }
 
-// Σ f(i) over i < count, in double, four running sums (so that the additions need not wait for
-// each other, and the compiler may pair them into vector instructions).
-template <typename F>
-double sum4(int64_t count, const F& f) {
-  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+// Σ term(in[i]...) over i < count, in double. term maps one value of each input, converted to
+// double, to the value to add; it is called with doubles, and (where the CPU has SSE2: every
+// x86-64) with pairs of them in an __m128d, for which GCC's and Clang's vector extensions give
+// the same arithmetic syntax (v - mu, d * d). Four pairs are summed side by side, so that the
+// additions need not wait for each other: about twice the speed of a scalar double loop.
+template <typename Term, typename... In>
+double sum_terms(int64_t count, const Term& term, const In*... in) {
   int64_t i = 0;
-  for (; i + 4 <= count; i += 4) {
-    s0 += f(i);
-    s1 += f(i + 1);
-    s2 += f(i + 2);
-    s3 += f(i + 3);
+  double total = 0.0;
+#ifdef __SSE2__
+  __m128d acc[4] = {_mm_setzero_pd(), _mm_setzero_pd(), _mm_setzero_pd(), _mm_setzero_pd()};
+  for (; i + 8 <= count; i += 8) {
+    for (int64_t half = 0; half < 2; ++half) {  // floats i .. i+3, then i+4 .. i+7
+      const auto low = [&](const float* p) { return _mm_cvtps_pd(_mm_loadu_ps(p + i + 4 * half)); };
+      const auto high = [&](const float* p) {
+        const __m128 v = _mm_loadu_ps(p + i + 4 * half);
+        return _mm_cvtps_pd(_mm_movehl_ps(v, v));
+      };
+      acc[2 * half] = _mm_add_pd(acc[2 * half], term(low(in)...));
+      acc[2 * half + 1] = _mm_add_pd(acc[2 * half + 1], term(high(in)...));
+    }
   }
-  for (; i < count; ++i) s0 += f(i);
-  return (s0 + s1) + (s2 + s3);
+  const __m128d pair = _mm_add_pd(_mm_add_pd(acc[0], acc[1]), _mm_add_pd(acc[2], acc[3]));
+  total = _mm_cvtsd_f64(pair) + _mm_cvtsd_f64(_mm_unpackhi_pd(pair, pair));
+#endif
+  for (; i < count; ++i) total += term(static_cast<double>(in[i])...);
+  return total;
 }
+
+// The terms of the sums above.
+constexpr auto kValue = [](auto v) { return v; };
 
 // Growable per-thread float buffers (kSlot tells two apart): steady-state calls never allocate.
 // 64-byte aligned, so that rows whose length is a multiple of 16 floats start on a cache line.
@@ -596,7 +615,7 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
       for (int64_t n = first; n < end; ++n) {
         for (int64_t k = 0; k < s.out_channels; ++k) {
           const float* row = gy + (n * s.out_channels + k) * geo.PQ;
-          gb_c[k] += sum4(geo.PQ, [row](int64_t i) { return static_cast<double>(row[i]); });
+          gb_c[k] += sum_terms(geo.PQ, kValue, row);
         }
       }
     }
@@ -743,8 +762,7 @@ void max_pool2d_backward_fast(const Pool2dShape& s, const float* gy, const int64
 // ---------------------------------------------------------------------------------------------
 // Batch norm. The reductions run per channel (one channel's N runs of HW values are summed by one
 // thread, in a fixed order: the same result for any thread count); the element-wise passes run
-// per (n, c) plane. The inner loops keep four independent double sums, so that the additions
-// need not wait for each other and the compiler may pair them into vector instructions.
+// per (n, c) plane. The sums are sum_terms' (double, SSE2 pairs).
 // ---------------------------------------------------------------------------------------------
 namespace {
 
@@ -769,17 +787,20 @@ void batch_norm_stats_fast(int64_t N, int64_t C, int64_t HW, const float* x, dou
       double sum = 0.0;
       for (int64_t n = 0; n < N; ++n) {
         const float* row = x + (n * C + c) * HW;
-        sum += sum4(HW, [row](int64_t i) { return static_cast<double>(row[i]); });
+        sum += sum_terms(HW, kValue, row);
       }
       const double mu = count > 0 ? sum / count : 0.0;
       // Two passes: Σ (x − mean)² does not cancel catastrophically as Σ x² − N·mean² can.
       double squares = 0.0;
       for (int64_t n = 0; n < N; ++n) {
         const float* row = x + (n * C + c) * HW;
-        squares += sum4(HW, [row, mu](int64_t i) {
-          const double d = static_cast<double>(row[i]) - mu;
-          return d * d;
-        });
+        squares += sum_terms(
+            HW,
+            [mu](auto v) {
+              const auto d = v - mu;
+              return d * d;
+            },
+            row);
       }
       mean[c] = mu;
       var[c] = count > 0 ? squares / count : 0.0;
@@ -810,10 +831,9 @@ void batch_norm_backward_reduce_fast(int64_t N, int64_t C, int64_t HW, const flo
       for (int64_t n = 0; n < N; ++n) {
         const float* g = gy + (n * C + c) * HW;
         const float* in = x + (n * C + c) * HW;
-        dy += sum4(HW, [g](int64_t i) { return static_cast<double>(g[i]); });
-        dy_xmu += sum4(HW, [g, in, mu](int64_t i) {
-          return static_cast<double>(g[i]) * (static_cast<double>(in[i]) - mu);
-        });
+        dy += sum_terms(HW, kValue, g);
+        dy_xmu += sum_terms(
+            HW, [mu](auto grad, auto v) { return grad * (v - mu); }, g, in);
       }
       sum_dy[c] = dy;
       sum_dy_xmu[c] = dy_xmu;
