@@ -294,6 +294,18 @@ TEST(ConvFastHeldHelpers, FinishesOnTheCallingThread) {
   set_num_threads(0);
 }
 
+// A batch of no images: the forward writes nothing, the weight and bias gradients are zero.
+TEST(ConvFastEdges, EmptyBatchGivesZeroWeightGradient) {
+  const Conv2dShape s = ConvCase{.N = 0, .C = 3, .H = 8, .W = 8, .K = 4, .R = 3, .S = 3}.shape();
+  std::vector<float> gw(4 * 3 * 3 * 3, 7.0f), gb(4, 7.0f), y(1, 7.0f);
+  const float none = 0.0f;
+  conv2d_forward_fast(s, &none, gw.data(), gb.data(), y.data());
+  EXPECT_EQ(y[0], 7.0f);
+  conv2d_backward_weight_fast(s, &none, &none, gw.data(), gb.data());
+  for (const float v : gw) ASSERT_EQ(v, 0.0f);
+  for (const float v : gb) ASSERT_EQ(v, 0.0f);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Max pooling
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,12 @@
-// The fast tier's spatial kernels (kernels/spatial.h): convolution on the packed fast GEMM, max
-// pooling and batch norm, float32, NCHW, threaded with parallel_for.
+// The fast tier's spatial kernels (kernels/spatial.h): convolution, max pooling and batch norm,
+// float32, NCHW, threaded with parallel_for.
+//
+// Convolution takes one of two paths:
+//   * direct (stride 1, not 1×1, on CPUs with AVX2 or AVX-512): a SIMD kernel reads each tap's
+//     inputs straight from a zero-padded copy of the image, with no im2col (see "The direct
+//     convolution" below) — forward, input gradient and weight gradient;
+//   * im2col + gemm_fast (everything else: strides, 1×1 convs, the portable level, a large single
+//     image on several threads), described here.
 //
 // Convolution as GEMM. For one image n and one group g (C_g = C / groups input channels, K_g =
 // K / groups output channels), the convolution is one matrix product:
@@ -15,15 +22,14 @@
 // it for one image at a time, and at most kColumnBudget floats of it (a band of output rows) at a
 // time, in a buffer of its own that stays in its core's L2 while the GEMM reads it.
 //
-// The three kernels are the three products of that one equation:
-//   forward          y[n]  = w · col(x[n])                     M = K_g,      N = P·Q,     K =
-//   C_g·R·S backward input   gx[n] = col2im(wᵀ · gy[n])                M = C_g·R·S,  N = P·Q,     K
-//   = K_g backward weight  gw    = Σ_n gy[n] · col(x[n])ᵀ            M = K_g,      N = C_g·R·S, K =
-//   P·Q
+// The three kernels are the three products of that one equation (GEMM sizes M x N x K):
+//   forward           y[n]  = w · col(x[n])            K_g x P·Q x C_g·R·S
+//   backward input    gx[n] = col2im(wᵀ · gy[n])       C_g·R·S x P·Q x K_g
+//   backward weight   gw    = Σ_n gy[n] · col(x[n])ᵀ   K_g x C_g·R·S x P·Q
 // col2im is im2col's adjoint: it adds every column entry back onto the input pixel it came from.
 // A 1×1 stride-1 unpadded conv needs neither: col(x[n]) is x[n] itself, a [C_g, H·W] matrix.
 //
-// Threads: a batch is split over the threads by images (parallel_for), each image's products
+// Threads (both paths): a batch is split over the threads by images (parallel_for), each image
 // running on its thread (gemm_fast runs serially inside a parallel region). A single image is
 // left to gemm_fast, which splits one product over the threads when it is large enough. The
 // weight gradient sums over the images: each of a fixed number of batch chunks sums its images
@@ -412,6 +418,7 @@ void for_each_image(int64_t batch, const F& image) {
 void conv2d_forward_fast(const Conv2dShape& s, const float* x, const float* w, const float* b,
                          float* y) {
   const ConvGeometry geo(s);
+  if (geo.PQ == 0) return;  // an empty output
 #ifdef TINYTORCH_GEMM_X86
   if (const DirectConvKernel* kernel = direct_kernel_for(s, geo)) {
     const DirectConv conv(
@@ -459,6 +466,10 @@ void conv2d_forward_fast(const Conv2dShape& s, const float* x, const float* w, c
 
 void conv2d_backward_input_fast(const Conv2dShape& s, const float* gy, const float* w, float* gx) {
   const ConvGeometry geo(s);
+  if (geo.PQ == 0) {  // no output pixel: nothing flows back
+    std::fill(gx, gx + s.batch * s.in_channels * geo.HW, 0.0f);
+    return;
+  }
 #ifdef TINYTORCH_GEMM_X86
   // The flipped convolution of gy, padded by dil·(R − 1) − pad (when that is not negative).
   const int64_t pad_h = s.dilation_h * (s.kernel_h - 1) - s.pad_h;
@@ -783,28 +794,32 @@ void batch_norm_stats_fast(int64_t N, int64_t C, int64_t HW, const float* x, dou
                            double* var) {
   const double count = static_cast<double>(N * HW);
   parallel_for(0, C, channel_grain(N, HW), [&](int64_t begin, int64_t end) {
+    // Image by image, the chunk's channels [begin, end) side by side: one contiguous run of
+    // (end − begin)·HW values per image, which the hardware prefetcher follows better than N
+    // separate runs of HW per channel. Each channel still sums its images in order.
+    const auto each_row = [&](const auto& f) {
+      for (int64_t n = 0; n < N; ++n) {
+        for (int64_t c = begin; c < end; ++c) f(c, x + (n * C + c) * HW);
+      }
+    };
+    for (int64_t c = begin; c < end; ++c) mean[c] = 0.0;
+    each_row([&](int64_t c, const float* row) { mean[c] += sum_terms(HW, kValue, row); });
     for (int64_t c = begin; c < end; ++c) {
-      double sum = 0.0;
-      for (int64_t n = 0; n < N; ++n) {
-        const float* row = x + (n * C + c) * HW;
-        sum += sum_terms(HW, kValue, row);
-      }
-      const double mu = count > 0 ? sum / count : 0.0;
-      // Two passes: Σ (x − mean)² does not cancel catastrophically as Σ x² − N·mean² can.
-      double squares = 0.0;
-      for (int64_t n = 0; n < N; ++n) {
-        const float* row = x + (n * C + c) * HW;
-        squares += sum_terms(
-            HW,
-            [mu](auto v) {
-              const auto d = v - mu;
-              return d * d;
-            },
-            row);
-      }
-      mean[c] = mu;
-      var[c] = count > 0 ? squares / count : 0.0;
+      mean[c] = count > 0 ? mean[c] / count : 0.0;
+      var[c] = 0.0;
     }
+    // Two passes: Σ (x − mean)² does not cancel catastrophically as Σ x² − N·mean² can.
+    each_row([&](int64_t c, const float* row) {
+      const double mu = mean[c];
+      var[c] += sum_terms(
+          HW,
+          [mu](auto v) {
+            const auto d = v - mu;
+            return d * d;
+          },
+          row);
+    });
+    for (int64_t c = begin; c < end; ++c) var[c] = count > 0 ? var[c] / count : 0.0;
   });
 }
 
@@ -825,18 +840,17 @@ void batch_norm_backward_reduce_fast(int64_t N, int64_t C, int64_t HW, const flo
                                      const float* x, const double* mean, double* sum_dy,
                                      double* sum_dy_xmu) {
   parallel_for(0, C, channel_grain(N, HW), [&](int64_t begin, int64_t end) {
-    for (int64_t c = begin; c < end; ++c) {
-      const double mu = mean[c];
-      double dy = 0.0, dy_xmu = 0.0;
-      for (int64_t n = 0; n < N; ++n) {
+    for (int64_t c = begin; c < end; ++c) sum_dy[c] = sum_dy_xmu[c] = 0.0;
+    // Image by image, channels side by side, as in batch_norm_stats_fast.
+    for (int64_t n = 0; n < N; ++n) {
+      for (int64_t c = begin; c < end; ++c) {
         const float* g = gy + (n * C + c) * HW;
         const float* in = x + (n * C + c) * HW;
-        dy += sum_terms(HW, kValue, g);
-        dy_xmu += sum_terms(
+        const double mu = mean[c];
+        sum_dy[c] += sum_terms(HW, kValue, g);
+        sum_dy_xmu[c] += sum_terms(
             HW, [mu](auto grad, auto v) { return grad * (v - mu); }, g, in);
       }
-      sum_dy[c] = dy;
-      sum_dy_xmu[c] = dy_xmu;
     }
   });
 }
