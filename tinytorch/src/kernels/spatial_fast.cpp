@@ -528,9 +528,11 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
   }
   // The batch is cut into `chunks` fixed runs of images, each summed into its own partial
   // gradient: a function of the thread count only, not of which thread ran which chunk.
+  // (7 images on 3 threads: at most 6 chunks, of 2 images each, so 4 chunks.)
   const int threads = get_num_threads();
-  const int64_t chunks = threads > 1 ? std::min<int64_t>(s.batch, 2 * threads) : 1;
-  const int64_t per_chunk = ceil_div(s.batch, chunks);
+  const int64_t per_chunk =
+      ceil_div(s.batch, threads > 1 ? std::min<int64_t>(s.batch, 2 * threads) : 1);
+  const int64_t chunks = ceil_div(s.batch, per_chunk);  // every chunk holds at least one image
   // Chunk 0 sums straight into gw; the others into partials [chunks − 1, K, C_g·R·S].
   thread_local std::vector<float> partial_weights;
   thread_local std::vector<double> partial_bias;  // [chunks, K]
@@ -619,7 +621,6 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
 
   const auto chunk = [&](int64_t c) {
     const int64_t first = c * per_chunk, end = std::min(s.batch, first + per_chunk);
-    if (first >= end) return;
     sum_images(first, end, c == 0 ? gw : partial_w + (c - 1) * weight_size);
     if (gb != nullptr) {
       double* gb_c = partial_b + c * s.out_channels;  // [K]
