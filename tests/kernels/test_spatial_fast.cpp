@@ -296,6 +296,15 @@ TEST(ConvFastHeldHelpers, FinishesOnTheCallingThread) {
   set_num_threads(0);
 }
 
+// 5 images on 2 threads: the weight gradient's batch chunks hold 2, 2 and 1 images, and no chunk is
+// left empty (an empty one once added the stale partial of the call before: the 8-image call).
+TEST(ConvFastEdges, UnevenBatchChunksIgnoreStalePartials) {
+  set_num_threads(2);
+  check_conv({.N = 8, .C = 3, .H = 9, .W = 9, .K = 4, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1});
+  check_conv({.N = 5, .C = 3, .H = 9, .W = 9, .K = 4, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1});
+  set_num_threads(0);
+}
+
 // A batch of no images: the forward writes nothing, the weight and bias gradients are zero.
 TEST(ConvFastEdges, EmptyBatchGivesZeroWeightGradient) {
   const Conv2dShape s = ConvCase{.N = 0, .C = 3, .H = 8, .W = 8, .K = 4, .R = 3, .S = 3}.shape();
