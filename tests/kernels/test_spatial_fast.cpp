@@ -1,7 +1,8 @@
 // Tests for the fast tier's spatial kernels (kernels/spatial.h, src/kernels/spatial_fast.cpp)
 // against plain loops written here, accumulated in double.
 //
-// Every geometry runs at 1 and 2 threads (tinytorch::set_num_threads). The convolution's
+// Every geometry runs at 1 and 2 threads (tinytorch::set_num_threads; the convolutions also at 3).
+// The convolution's
 // geometries cover stride, padding, dilation, groups (depthwise included), 1×1 with and without
 // stride, a single input channel, batches of 1 and 7, and sizes that are no multiple of a vector
 // width; the weight gradient is also checked to be the same on every run at a given thread count,
@@ -122,7 +123,8 @@ void expect_close(const std::vector<float>& got, const std::vector<double>& want
 
 // Each convolution case runs with every kernel level this CPU has (TINYTORCH_CPU_CAPABILITY:
 // the portable level takes the im2col + GEMM path everywhere; AVX2 and AVX-512 run the direct
-// kernel for stride-1 convs), at 1 and 2 threads.
+// kernel for stride-1 convs), at 1, 2 and 3 threads (3 on a 2-core machine makes one late, so
+// the others take its images).
 class ConvFast : public ::testing::TestWithParam<std::tuple<CpuCapability, int, ConvCase>> {
  protected:
   void SetUp() override {
@@ -277,7 +279,7 @@ INSTANTIATE_TEST_SUITE_P(Geometries, ConvFast,
                          ::testing::Combine(::testing::Values(CpuCapability::kDefault,
                                                               CpuCapability::kAvx2,
                                                               CpuCapability::kAvx512),
-                                            ::testing::Values(1, 2),
+                                            ::testing::Values(1, 2, 3),
                                             ::testing::ValuesIn(kConvCases)));
 
 // The convolution must finish, and be right, on the calling thread alone while the pool's helper
@@ -292,6 +294,27 @@ TEST(ConvFastHeldHelpers, FinishesOnTheCallingThread) {
         {.N = 1, .C = 64, .H = 28, .W = 28, .K = 64, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1});
   }
   set_num_threads(0);
+}
+
+// 5 images on 2 threads: the weight gradient's batch chunks hold 2, 2 and 1 images, and no chunk is
+// left empty (an empty one once added the stale partial of the call before: the 8-image call).
+TEST(ConvFastEdges, UnevenBatchChunksIgnoreStalePartials) {
+  set_num_threads(2);
+  check_conv({.N = 8, .C = 3, .H = 9, .W = 9, .K = 4, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1});
+  check_conv({.N = 5, .C = 3, .H = 9, .W = 9, .K = 4, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1});
+  set_num_threads(0);
+}
+
+// A batch of no images: the forward writes nothing, the weight and bias gradients are zero.
+TEST(ConvFastEdges, EmptyBatchGivesZeroWeightGradient) {
+  const Conv2dShape s = ConvCase{.N = 0, .C = 3, .H = 8, .W = 8, .K = 4, .R = 3, .S = 3}.shape();
+  std::vector<float> gw(4 * 3 * 3 * 3, 7.0f), gb(4, 7.0f), y(1, 7.0f);
+  const float none = 0.0f;
+  conv2d_forward_fast(s, &none, gw.data(), gb.data(), y.data());
+  EXPECT_EQ(y[0], 7.0f);
+  conv2d_backward_weight_fast(s, &none, &none, gw.data(), gb.data());
+  for (const float v : gw) ASSERT_EQ(v, 0.0f);
+  for (const float v : gb) ASSERT_EQ(v, 0.0f);
 }
 
 // ---------------------------------------------------------------------------------------------
