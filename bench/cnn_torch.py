@@ -31,8 +31,8 @@ import time
 import numpy as np
 import torch
 
-from torch_bench_common import (FASHION_MNIST_DIR, configuration, fashion_mnist_train,
-                                minor_faults, peak_rss_bytes, percentile)
+from torch_bench_common import (FASHION_MNIST_DIR, configuration, fashion_mnist_train, make_step,
+                                peak_rss_bytes, percentile, profile_steps, time_steps, train_epoch)
 
 BATCH = 64
 LR, MOMENTUM = 0.1, 0.9
@@ -87,50 +87,22 @@ def main():
 
     model = lenet5()
     optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    loss_fn = torch.nn.functional.cross_entropy
-
-    def step(xb, yb):
-        optimizer.zero_grad()
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
+    step = make_step(model, optimizer)
 
     # The step: one fixed batch, warm-up, then the median of the timed steps.
     xb, yb = x[:BATCH], y[:BATCH]
-    for _ in range(warmup):
-        step(xb, yb)
-    times = []
-    faults_before = minor_faults()
-    for _ in range(count):
-        t0 = time.perf_counter()
-        step(xb, yb)
-        times.append(time.perf_counter() - t0)
-    faults_per_step = (minor_faults() - faults_before) / count
+    times, faults_per_step = time_steps(step, xb, yb, warmup, count)
     if args.profile:
-        from torch.profiler import ProfilerActivity, profile
-        with profile(activities=[ProfilerActivity.CPU]) as prof:
-            for _ in range(50):
-                step(xb, yb)
-        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12),
-              file=sys.stderr)
+        profile_steps(step, xb, yb, 50, 12)
 
     # The epoch: every batch of a pass in a fresh random order, by a freshly initialised model
     # (hundreds of steps at lr 0.1 on one batch leave the timed one stuck at chance), so that its
-    # mean loss shows whether training makes progress (step() uses these new ones). At lr 0.1,
-    # momentum 0.9 LeNet-5 is at the edge of stability: see bench/cnn_bench.cpp.
+    # mean loss shows whether training makes progress. At lr 0.1, momentum 0.9 LeNet-5 is at the
+    # edge of stability: see bench/cnn_bench.cpp.
     torch.manual_seed(0)
     model = lenet5()
     optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    generator = torch.Generator().manual_seed(1998)
-    loss_sum, batches = 0.0, 0
-    t0 = time.perf_counter()
-    order = torch.randperm(samples, generator=generator)
-    for start in range(0, samples, BATCH):
-        idx = order[start : start + BATCH]
-        loss_sum += step(x.index_select(0, idx), y.index_select(0, idx))
-        batches += 1
-    epoch = time.perf_counter() - t0
+    epoch, batches, mean_loss = train_epoch(make_step(model, optimizer), x, y, BATCH, 1998)
 
     # Batch-1 inference with the trained model: eval mode, no autograd recording, one image at a
     # time.
@@ -153,7 +125,7 @@ def main():
         "samples": samples,
         "batches": batches,
         "samples_per_second": samples / epoch,
-        "mean_loss": loss_sum / batches,
+        "mean_loss": mean_loss,
         "data": "fashion-mnist" if real else "random",
         "latency_ms": 1e3 * statistics.median(latencies),
         "latency_p90_ms": 1e3 * percentile(latencies, 0.9),

@@ -24,13 +24,12 @@ import argparse
 import json
 import statistics
 import sys
-import time
 
 import numpy as np
 import torch
 
-from torch_bench_common import (FASHION_MNIST_DIR, configuration, fashion_mnist_train,
-                                minor_faults, peak_rss_bytes)
+from torch_bench_common import (FASHION_MNIST_DIR, configuration, fashion_mnist_train, make_step,
+                                peak_rss_bytes, profile_steps, time_steps, train_epoch)
 
 BATCH = 64
 SGD_LR, SGD_MOMENTUM, ADAM_LR = 0.1, 0.9, 1e-3
@@ -78,44 +77,12 @@ def main():
         optimizer = torch.optim.SGD(model.parameters(), lr=SGD_LR, momentum=SGD_MOMENTUM)
     else:
         optimizer = torch.optim.Adam(model.parameters(), lr=ADAM_LR)
-    loss_fn = torch.nn.functional.cross_entropy
-
-    def step(xb, yb):
-        optimizer.zero_grad()
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-
+    step = make_step(model, optimizer)
     xb, yb = x[:BATCH], y[:BATCH]
-    for _ in range(warmup):
-        step(xb, yb)
-    times = []
-    faults_before = minor_faults()
-    for _ in range(count):
-        t0 = time.perf_counter()
-        step(xb, yb)
-        times.append(time.perf_counter() - t0)
-    faults_per_step = (minor_faults() - faults_before) / count
+    times, faults_per_step = time_steps(step, xb, yb, warmup, count)
     if args.profile:
-        # NOTE: the profiler allocates too, which changes what glibc hands back to the kernel:
-        # compare its step time with step_ms, measured without it.
-        from torch.profiler import ProfilerActivity, profile
-        with profile(activities=[ProfilerActivity.CPU]) as prof:
-            for _ in range(100):
-                step(xb, yb)
-        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=8),
-              file=sys.stderr)
-
-    generator = torch.Generator().manual_seed(1986)
-    loss_sum, batches = 0.0, 0
-    t0 = time.perf_counter()
-    order = torch.randperm(samples, generator=generator)
-    for start in range(0, samples, BATCH):
-        idx = order[start : start + BATCH]
-        loss_sum += step(x.index_select(0, idx), y.index_select(0, idx))
-        batches += 1
-    epoch = time.perf_counter() - t0
+        profile_steps(step, xb, yb, 100, 8)
+    epoch, batches, mean_loss = train_epoch(step, x, y, BATCH, 1986)
 
     print(json.dumps({
         "impl": "torch",
@@ -127,7 +94,7 @@ def main():
         "samples": samples,
         "batches": batches,
         "samples_per_second": samples / epoch,
-        "mean_loss": loss_sum / batches,
+        "mean_loss": mean_loss,
         "data": "fashion-mnist" if real else "random",
         "peak_rss_bytes": peak_rss_bytes(),
         **configuration(),

@@ -11,6 +11,7 @@ import os
 import re
 import resource
 import sys
+import time
 
 import numpy as np
 import torch
@@ -103,3 +104,56 @@ def percentile(values, fraction):
     """The value at `fraction` (0 … 1) of the sorted values, nearest rank (as the C++ side)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def make_step(model, optimizer):
+    """One training step as both sides time it: zero_grad -> forward -> cross_entropy ->
+    backward -> optimizer step -> loss.item() (which waits for the result)."""
+    def step(xb, yb):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+    return step
+
+
+def time_steps(step, xb, yb, warmup, count):
+    """`warmup` untimed steps on one batch, then `count` timed ones: (the step times in seconds,
+    the minor page faults per timed step)."""
+    for _ in range(warmup):
+        step(xb, yb)
+    times = []
+    faults_before = minor_faults()
+    for _ in range(count):
+        t0 = time.perf_counter()
+        step(xb, yb)
+        times.append(time.perf_counter() - t0)
+    return times, (minor_faults() - faults_before) / count
+
+
+def profile_steps(step, xb, yb, steps, rows):
+    """torch.profiler's table of the ops of `steps` steps, on standard error.
+    NOTE: the profiler allocates too, which changes what glibc hands back to the kernel: compare
+    its step time with the one time_steps measured without it."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            step(xb, yb)
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows),
+          file=sys.stderr)
+
+
+def train_epoch(step, x, y, batch, seed):
+    """One pass over all of x in a fresh random order (torch.randperm seeded with `seed`), batches
+    gathered with index_select (the last one smaller): (seconds, batches, mean loss)."""
+    samples = x.shape[0]
+    generator = torch.Generator().manual_seed(seed)
+    loss_sum, batches = 0.0, 0
+    t0 = time.perf_counter()
+    order = torch.randperm(samples, generator=generator)
+    for start in range(0, samples, batch):
+        idx = order[start : start + batch]
+        loss_sum += step(x.index_select(0, idx), y.index_select(0, idx))
+        batches += 1
+    return time.perf_counter() - t0, batches, loss_sum / batches
