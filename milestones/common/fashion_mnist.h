@@ -142,7 +142,8 @@ inline std::pair<double, double> pixel_mean_std(const Tensor& images,
 
 // The three splits, standardised with the statistics of the training part only.
 struct FashionMnistSplits {
-  data::Subset train;        // fits the weights
+  std::shared_ptr<const data::TensorDataset> images;  // the 60 000 training images, standardised
+  data::Subset train;                                 // fits the weights
   data::Subset val;          // held out of the training images: every choice is made on it
   data::TensorDataset test;  // evaluated once, after training
   double mean = 0.0, stdev = 1.0;
@@ -179,7 +180,8 @@ inline FashionMnistSplits load_splits(const std::string& dir, int64_t val_size, 
     return data::TensorDataset(x, raw.targets());
   };
   auto all_train = std::make_shared<const data::TensorDataset>(standardised(train_raw));
-  return {data::Subset(all_train, std::move(train_rows)),
+  return {all_train,
+          data::Subset(all_train, std::move(train_rows)),
           data::Subset(all_train, std::move(val_rows)),
           standardised(test_raw),
           mean,
