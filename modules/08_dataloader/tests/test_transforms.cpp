@@ -1,6 +1,8 @@
 // Transforms: Normalize values, flip and crop values, determinism with a seed, Compose.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "data_test_util.h"
 #include "support/reference.h"
 
@@ -113,6 +115,61 @@ TEST(Compose, AppliesInOrderAndIsSeeded) {
   td::RandomHorizontalFlip flip(1.0);
   td::Normalize norm({1.0}, {2.0});
   EXPECT_TRUE(flip_norm(image()).allclose(norm(flip(image()))));
+}
+
+// A CNN's batches are NCHW: a DataLoader over [N, 1, H, W] images with a crop+flip transform
+// transforms each [1, H, W] sample on its own (its own offsets and coin flip) and stacks them
+// into [B, 1, H, W]. A batch handed to a transform directly is refused with that advice.
+TEST(Transforms, AugmentNchwBatchesSamplePerSampleThroughTheDataLoader) {
+  const int64_t n = 16, h = 4, w = 5;
+  std::vector<float> v;
+  for (int64_t i = 0; i < n * h * w; ++i) v.push_back(static_cast<float>(i + 1));  // no zeros
+  const tt::Tensor images = tt::from_vector(v, {n, 1, h, w});
+  const tt::Tensor labels = tt::arange(n);
+  auto crop_flip =
+      std::make_shared<const td::Compose>(std::vector<std::shared_ptr<const td::Transform>>{
+          std::make_shared<td::RandomCrop>(h, w, 1),
+          std::make_shared<td::RandomHorizontalFlip>(0.5)});
+  td::DataLoader loader(td::TensorDataset(images, labels),
+                        {.batch_size = 8, .shuffle = true, .seed = 3, .transform = crop_flip});
+  // Which (top, left, flip) of the padded source turns `src` [1, h, w] into `out`; -1 if none.
+  auto which = [&](const tt::Tensor& src, const tt::Tensor& out) -> int64_t {
+    for (int64_t top = 0; top <= 2; ++top) {
+      for (int64_t left = 0; left <= 2; ++left) {
+        for (int64_t flip = 0; flip <= 1; ++flip) {
+          bool same = true;
+          for (int64_t i = 0; i < h && same; ++i) {
+            for (int64_t j = 0; j < w && same; ++j) {
+              const int64_t y = top + i - 1, x = left + (flip ? w - 1 - j : j) - 1;
+              const float want =
+                  y < 0 || y >= h || x < 0 || x >= w ? 0.0f : src[0][y][x].item<float>();
+              same = out[0][i][j].item<float>() == want;
+            }
+          }
+          if (same) return (top * 3 + left) * 2 + flip;
+        }
+      }
+    }
+    return -1;
+  };
+  std::set<int64_t> variants;
+  int64_t seen = 0;
+  for (auto& batch : loader) {
+    ASSERT_EQ(batch.data.sizes(), tt::IntArrayRef({8, 1, h, w}));
+    for (int64_t k = 0; k < 8; ++k) {
+      const int64_t source = batch.target[k].item<int64_t>();
+      const int64_t variant = which(images[source], batch.data[k]);
+      EXPECT_GE(variant, 0) << "sample " << k << " is not a crop/flip of image " << source;
+      variants.insert(variant);
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, n);
+  EXPECT_GE(variants.size(), 4u);  // each sample drew its own window and flip, not one per batch
+
+  td::RandomCrop crop(h, w, 1);
+  TT_EXPECT_THROW_WITH(crop(images), tt::ValueError, "expected an image tensor [C, H, W]",
+                       "a batch [N, C, H, W]?", "DataLoaderOptions::transform");
 }
 
 }  // namespace

@@ -8,10 +8,17 @@
 namespace tinytorch::data {
 namespace {
 
-// Transforms work on one sample [C, H, W] of a floating dtype.
+// Transforms work on one sample [C, H, W] of a floating dtype. A batch [N, C, H, W] is refused
+// with a pointer to the DataLoader, which applies a transform to every sample with its own random
+// draws (one crop for the whole batch would be a much weaker augmentation).
 void check_chw(const Tensor& x, const char* op) {
   TT_CHECK_VALUE(x.defined() && x.dim() == 3, op, ": expected an image tensor [C, H, W], got ",
-                 x.defined() ? x.toString() : std::string("an undefined tensor"));
+                 x.defined() ? x.toString() : std::string("an undefined tensor"),
+                 x.defined() && x.dim() == 4
+                     ? " — a batch [N, C, H, W]? Give the transform to the DataLoader "
+                       "(DataLoaderOptions::transform): it transforms each sample, each with its "
+                       "own random draws, then stacks them into the [N, C, H, W] batch"
+                     : "");
   TT_CHECK_TYPE(x.is_floating_point(), op, ": expected a float32 or float64 image, got ",
                 to_string(x.dtype()));
 }
