@@ -1,19 +1,19 @@
 // tinytorch/nn/summary.h — a model's layers, output shapes and sizes, from one forward pass
 // (Python's torchinfo.summary; libtorch has none).
 //
-//   nn::Sequential model(nn::Conv2d(1, 6, 5), nn::ReLU(), nn::Flatten(), nn::Linear(3456, 10));
-//   std::cout << nn::summary(model, {1, 1, 28, 28});
+//   nn::Sequential model(nn::Flatten(), nn::Linear(784, 256), nn::ReLU(), nn::Linear(256, 10));
+//   std::cout << nn::summary(model, {64, 1, 28, 28});
 //
-//   ==================================================================
-//   Layer (type: name)            Output Shape               Param #
-//   ==================================================================
-//   Sequential                    [1, 10]                         --
-//   ├─Conv2d: 0                   [1, 6, 24, 24]                 156
-//   ├─ReLU: 1                     [1, 6, 24, 24]                  --
-//   ├─Flatten: 2                  [1, 3456]                       --
-//   └─Linear: 3                   [1, 10]                     34,570
-//   ==================================================================
-//   Total params: 34,726   ...   Params size: 135.6 KiB   ...
+//   ===============================================================
+//   Layer (type: name)              Output Shape            Param #
+//   ===============================================================
+//   Sequential                      [64, 10]                     --
+//   ├─Flatten: 0                    [64, 784]                    --
+//   ├─Linear: 1                     [64, 256]               200,960
+//   ├─ReLU: 2                       [64, 256]                    --
+//   └─Linear: 3                     [64, 10]                  2,570
+//   ===============================================================
+//   Total params: 203,530  ...  Forward activations: 326.50 KiB  ...  Params size: 795.04 KiB
 //
 // How: a zero input of `input_size` goes through the model once, in eval mode (BatchNorm uses
 // its running statistics and updates nothing, Dropout is the identity) and with no graph. Each
