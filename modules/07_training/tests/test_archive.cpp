@@ -116,6 +116,15 @@ TEST(Archive, BoolBytesOtherThanZeroOrOneAreRefused) {
                        "crafted.tta", "tensor 'm'", "191", "element 2", "0 or 1");
 }
 
+TEST(Archive, ATensorNameListedTwiceIsRefused) {
+  // Two entries named "w": loading must not keep one silently (nor fail without the file name).
+  TempDir dir;
+  const std::string entry = R"({"name":"w","dtype":"float32","shape":[1],"offset":0,"nbytes":4})";
+  const std::string header = R"({"tensors":[)" + entry + "," + entry + R"(],"strings":{}})";
+  TT_EXPECT_THROW_WITH(load_crafted(dir, header, std::string(4, '\0')), Error, "crafted.tta",
+                       "tensor 'w'", "twice");
+}
+
 TEST(Archive, EmptyTensorsRoundTrip) {
   // An empty tensor has no buffer: its data_ptr() is null, which memcpy must never be given
   // (UBSan reported it in the sanitized build).

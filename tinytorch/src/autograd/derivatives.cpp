@@ -11,7 +11,10 @@
 
 #include "tinytorch/core/shape.h"
 #include "tinytorch/native/activation.h"
+#include "tinytorch/native/batch_norm.h"
+#include "tinytorch/native/conv.h"
 #include "tinytorch/native/loss.h"
+#include "tinytorch/native/pooling.h"
 
 namespace tinytorch::autograd {
 
@@ -496,6 +499,52 @@ variable_list bce_with_logits_backward(const Tensor& grad, const Tensor& self, c
               ? native::binary_cross_entropy_with_logits_backward(grad, self, target, reduction)
               : Tensor(),
           grad_target};
+}
+
+// ── spatial (module 09) ───────────────────────────────────────────────────────────────────────
+
+// out = conv2d(input, weight) + bias: per image and group y = W · im2col(x) + b, so
+//   ∂L/∂x = col2im(Wᵀ · g),  ∂L/∂W = Σ_n g · im2col(x)ᵀ,  ∂L/∂b = Σ_{n,p,q} g
+variable_list conv2d_backward(const Tensor& grad, const Tensor& input, const Tensor& weight,
+                              IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation,
+                              int64_t groups, std::array<bool, 3> needs) {
+  auto [grad_input, grad_weight, grad_bias] =
+      native::conv2d_backward(grad, input, weight, stride, padding, dilation, groups, needs);
+  return {grad_input, grad_weight, grad_bias};
+}
+
+// ── spatial (module 09): pooling and batch norm ───────────────────────────────────────────────
+// forward: y[i] = x[indices[i]]  →  the gradient goes back to where each max came from.
+Tensor max_pool2d_with_indices_backward(const Tensor& grad, const Tensor& self,
+                                        IntArrayRef kernel_size, IntArrayRef stride,
+                                        IntArrayRef padding, IntArrayRef dilation, bool ceil_mode,
+                                        const Tensor& indices) {
+  return native::max_pool2d_with_indices_backward(grad, self, kernel_size, stride, padding,
+                                                  dilation, ceil_mode, indices);
+}
+
+// forward: y = Σ_window x / divisor  →  each x of a window receives grad / divisor.
+Tensor avg_pool2d_backward(const Tensor& grad, const Tensor& self, IntArrayRef kernel_size,
+                           IntArrayRef stride, IntArrayRef padding, bool ceil_mode,
+                           bool count_include_pad, std::optional<int64_t> divisor_override) {
+  return native::avg_pool2d_backward(grad, self, kernel_size, stride, padding, ceil_mode,
+                                     count_include_pad, divisor_override);
+}
+
+// forward: y = mean of the window  →  each x of a window receives grad / (window size).
+Tensor adaptive_avg_pool2d_backward(const Tensor& grad, const Tensor& self) {
+  return native::adaptive_avg_pool2d_backward(grad, self);
+}
+
+// forward: y = (x − mean)·invstd·γ + β   (training: mean, invstd are the batch's, functions of x)
+//   gx = γ·invstd/M · (M·gy − Σgy − x̂·Σ gy·x̂)  in training,  gy·γ·invstd  in eval;
+//   gγ = Σ gy·x̂;  gβ = Σ gy.
+variable_list batch_norm_backward(const Tensor& grad, const Tensor& input, const Tensor& weight,
+                                  const Tensor& save_mean, const Tensor& save_invstd, bool training,
+                                  std::array<bool, 3> needs) {
+  auto [gx, gw, gb] = native::native_batch_norm_backward(grad, input, weight, save_mean,
+                                                         save_invstd, training, needs);
+  return {gx, gw, gb};
 }
 
 }  // namespace tinytorch::autograd

@@ -15,8 +15,11 @@
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/autograd/saved_variable.h"
 #include "tinytorch/native/activation.h"
+#include "tinytorch/native/batch_norm.h"
+#include "tinytorch/native/conv.h"
 #include "tinytorch/native/linear.h"
 #include "tinytorch/native/loss.h"
+#include "tinytorch/native/pooling.h"
 #include "tinytorch/native/tensor_ops.h"
 
 namespace tinytorch {
@@ -791,6 +794,97 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
       {input, target}, [reduction](const Tensor& g, const variable_list& s, const Node& n) {
         return autograd::bce_with_logits_backward(g, s[0], s[1], reduction, needs2(n));
       });
+}
+
+// ══ spatial (module 09) ═══════════════════════════════════════════════════════════════════════
+
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntArrayRef stride,
+              IntArrayRef padding, IntArrayRef dilation, int64_t groups) {
+  Recorder r("ConvolutionBackward0", {&input, &weight, &bias});
+  if (!r) return native::conv2d(input, weight, bias, stride, padding, dilation, groups);
+  return r.finish(
+      r.run([&] { return native::conv2d(input, weight, bias, stride, padding, dilation, groups); }),
+      {input, weight},
+      [stride = stride.vec(), padding = padding.vec(), dilation = dilation.vec(), groups](
+          const Tensor& g, const variable_list& s, const Node& n) {
+        return autograd::conv2d_backward(
+            g, s[0], s[1], stride, padding, dilation, groups,
+            {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2)});
+      });
+}
+
+// ══ spatial (module 09): pooling and batch norm ═══════════════════════════════════════════════
+
+std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, IntArrayRef kernel_size,
+                                                   IntArrayRef stride, IntArrayRef padding,
+                                                   IntArrayRef dilation, bool ceil_mode) {
+  const auto forward = [&] {
+    return native::max_pool2d_with_indices(input, kernel_size, stride, padding, dilation,
+                                           ceil_mode);
+  };
+  Recorder r("MaxPool2DWithIndicesBackward0", {&input});
+  if (!r) return forward();
+  auto [values, indices] = r.run(forward);
+  // Only the values are differentiable; the indices are saved to route the gradient back.
+  values =
+      r.finish(values, {input, indices},
+               [k = kernel_size.vec(), st = stride.vec(), pad = padding.vec(), dil = dilation.vec(),
+                ceil_mode](const Tensor& g, const variable_list& s, const Node&) {
+                 return variable_list{autograd::max_pool2d_with_indices_backward(
+                     g, s[0], k, st, pad, dil, ceil_mode, s[1])};
+               });
+  return {values, indices};
+}
+
+Tensor max_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stride,
+                  IntArrayRef padding, IntArrayRef dilation, bool ceil_mode) {
+  return std::get<0>(
+      max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode));
+}
+
+Tensor avg_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stride,
+                  IntArrayRef padding, bool ceil_mode, bool count_include_pad,
+                  std::optional<int64_t> divisor_override) {
+  const auto forward = [&] {
+    return native::avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                              divisor_override);
+  };
+  Recorder r("AvgPool2DBackward0", {&input});
+  if (!r) return forward();
+  return r.finish(
+      r.run(forward), {input},
+      [k = kernel_size.vec(), st = stride.vec(), pad = padding.vec(), ceil_mode, count_include_pad,
+       divisor_override](const Tensor& g, const variable_list& s, const Node&) {
+        return variable_list{autograd::avg_pool2d_backward(g, s[0], k, st, pad, ceil_mode,
+                                                           count_include_pad, divisor_override)};
+      });
+}
+
+Tensor adaptive_avg_pool2d(const Tensor& input, IntArrayRef output_size) {
+  Recorder r("AdaptiveAvgPool2DBackward0", {&input});
+  if (!r) return native::adaptive_avg_pool2d(input, output_size);
+  return r.finish(r.run([&] { return native::adaptive_avg_pool2d(input, output_size); }), {input},
+                  [](const Tensor& g, const variable_list& s, const Node&) {
+                    return variable_list{autograd::adaptive_avg_pool2d_backward(g, s[0])};
+                  });
+}
+
+Tensor batch_norm(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                  const Tensor& running_mean, const Tensor& running_var, bool training,
+                  double momentum, double eps) {
+  const auto forward = [&] {
+    return native::native_batch_norm(input, weight, bias, running_mean, running_var, training,
+                                     momentum, eps);
+  };
+  Recorder r("NativeBatchNormBackward0", {&input, &weight, &bias});
+  if (!r) return std::get<0>(forward());
+  auto [y, save_mean, save_invstd] = r.run(forward);
+  return r.finish(y, {input, weight, save_mean, save_invstd},
+                  [training](const Tensor& g, const variable_list& s, const Node& n) {
+                    return autograd::batch_norm_backward(
+                        g, s[0], s[1], s[2], s[3], training,
+                        {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2)});
+                  });
 }
 
 }  // namespace tinytorch

@@ -3,6 +3,7 @@
 // its module-01 reference kernel (see kernels/registry.h).
 #include "tinytorch/kernels/gemm.h"
 #include "tinytorch/kernels/registry.h"
+#include "tinytorch/kernels/spatial.h"
 
 namespace tinytorch::kernels {
 
@@ -11,6 +12,15 @@ void register_fast_kernels(FastKernels& kernels) {
   kernels.sgemm = &gemm_fast;
   kernels.dgemm = &gemm_fast;
   kernels.caching_allocator = true;
+  kernels.spatial.conv2d_forward = &conv2d_forward_fast;
+  kernels.spatial.conv2d_backward_input = &conv2d_backward_input_fast;
+  kernels.spatial.conv2d_backward_weight = &conv2d_backward_weight_fast;
+  kernels.spatial.max_pool2d_forward = &max_pool2d_forward_fast;
+  kernels.spatial.max_pool2d_backward = &max_pool2d_backward_fast;
+  kernels.spatial.batch_norm_stats = &batch_norm_stats_fast;
+  kernels.spatial.batch_norm_apply = &batch_norm_apply_fast;
+  kernels.spatial.batch_norm_backward_reduce = &batch_norm_backward_reduce_fast;
+  kernels.spatial.batch_norm_backward_apply = &batch_norm_backward_apply_fast;
   // END SOLUTION
 }
 

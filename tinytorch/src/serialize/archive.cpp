@@ -234,6 +234,8 @@ Archive load(const std::string& path) {
     for (const nlohmann::json& entry : header.at("tensors")) {
       const std::string name = entry.at("name").get<std::string>();
       const std::string what = "tensor '" + name + "'";
+      TT_CHECK(!archive.tensors.contains(name), "load: '", path, "': the header lists ", what,
+               " twice; every tensor name must appear once");
       const ScalarType dtype = scalar_type_from_string(entry.at("dtype").get<std::string>());
       std::vector<int64_t> shape;
       for (const nlohmann::json& size : entry.at("shape")) {

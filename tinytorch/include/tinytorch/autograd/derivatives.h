@@ -107,4 +107,23 @@ variable_list bce_backward(const Tensor& grad, const Tensor& self, const Tensor&
 variable_list bce_with_logits_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
                                        Reduction reduction, GradMask needs);
 
+// ── spatial (module 09): the backward kernels are natives ─────────────────────────────────────
+// conv2d: {input, weight, bias}; needs has three entries (native::conv2d_backward).
+variable_list conv2d_backward(const Tensor& grad, const Tensor& input, const Tensor& weight,
+                              IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation,
+                              int64_t groups, std::array<bool, 3> needs);
+// ── spatial (module 09): pooling and batch norm; their backward kernels are natives ───────────
+Tensor max_pool2d_with_indices_backward(const Tensor& grad, const Tensor& self,
+                                        IntArrayRef kernel_size, IntArrayRef stride,
+                                        IntArrayRef padding, IntArrayRef dilation, bool ceil_mode,
+                                        const Tensor& indices);
+Tensor avg_pool2d_backward(const Tensor& grad, const Tensor& self, IntArrayRef kernel_size,
+                           IntArrayRef stride, IntArrayRef padding, bool ceil_mode,
+                           bool count_include_pad, std::optional<int64_t> divisor_override);
+Tensor adaptive_avg_pool2d_backward(const Tensor& grad, const Tensor& self);
+// batch_norm: {input, weight, bias}; save_mean/save_invstd are native_batch_norm's.
+variable_list batch_norm_backward(const Tensor& grad, const Tensor& input, const Tensor& weight,
+                                  const Tensor& save_mean, const Tensor& save_invstd, bool training,
+                                  std::array<bool, 3> needs);
+
 }  // namespace tinytorch::autograd

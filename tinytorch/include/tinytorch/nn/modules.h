@@ -7,10 +7,16 @@
 //                LogSoftmax                                             modules/activation.h
 //   losses       MSELoss, L1Loss, NLLLoss, CrossEntropyLoss, BCELoss,
 //                BCEWithLogitsLoss                                      modules/loss.h
+//   spatial      Conv2d, nn::functional::conv2d (module 09)              modules/conv.h
+//   pooling      MaxPool2d, AvgPool2d, AdaptiveAvgPool2d (module 09)    modules/pooling.h
+//   batch norm   BatchNorm1d, BatchNorm2d (module 09)                   modules/batchnorm.h
 #pragma once
 
 #include "tinytorch/nn/modules/activation.h"
+#include "tinytorch/nn/modules/batchnorm.h"
 #include "tinytorch/nn/modules/container.h"
+#include "tinytorch/nn/modules/conv.h"
 #include "tinytorch/nn/modules/dropout.h"
 #include "tinytorch/nn/modules/linear.h"
 #include "tinytorch/nn/modules/loss.h"
+#include "tinytorch/nn/modules/pooling.h"

@@ -1,0 +1,205 @@
+// The convolution layers of LeNet-5 and of the modern small CNN, one pass at a time: the fast
+// tier's kernels (kernels::conv2d_*_fast, called directly on raw buffers) against PyTorch's
+// (bench/conv_layers_torch.py, run with Debian's python3-torch in its own process: oneDNN does its
+// convolutions), at 1 and 2 threads.
+//
+//   layer         batch  C → K   kernel  input   (the shapes a training step runs)
+//   lenet_conv1     64   1 → 6   5×5 p2  28×28
+//   lenet_conv2     64   6 → 16  5×5     14×14
+//   cnn_conv1      128   1 → 32  3×3 p1  28×28
+//   cnn_conv2      128  32 → 32  3×3 p1  28×28
+//   cnn_conv3      128  32 → 64  3×3 p1  14×14
+//   cnn_conv4      128  64 → 64  3×3 p1  14×14
+//
+// For each layer, pass (forward; backward_input: the input gradient; backward_weight: the weight
+// and bias gradients) and thread count it prints the median time of 9 repetitions of a batch of
+// calls sized to take about 20 ms (after warm-up calls; timed by the calling thread's CPU clock at
+// 1 thread, by the wall clock at 2), its GFLOP/s (2·N·K·C·R·S·P·Q flops per
+// pass), PyTorch's, and ours / PyTorch's time. The two sides alternate by thread count (ours at 1
+// thread, PyTorch at 1, ours at 2, PyTorch at 2), so each pair of figures samples about the same
+// stretch of a shared machine's load: print `uptime` beside the table.
+//
+//   ./build/release/bin/conv_layers_bench [--quick] [--no-torch]
+//
+// A build target only (not run by `tito bench`).
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "tinytorch/core/parallel.h"
+#include "tinytorch/kernels/spatial.h"
+
+namespace {
+
+using tinytorch::kernels::Conv2dShape;
+
+struct Layer {
+  const char* name;
+  int64_t batch, C, H, W, K, kernel, pad;
+
+  Conv2dShape shape() const {
+    Conv2dShape s{.batch = batch,
+                  .in_channels = C,
+                  .in_h = H,
+                  .in_w = W,
+                  .out_channels = K,
+                  .kernel_h = kernel,
+                  .kernel_w = kernel,
+                  .pad_h = pad,
+                  .pad_w = pad};
+    s.out_h = H + 2 * pad - kernel + 1;
+    s.out_w = W + 2 * pad - kernel + 1;
+    return s;
+  }
+  double flops() const {
+    const Conv2dShape s = shape();
+    return 2.0 * static_cast<double>(batch * K * C * kernel * kernel * s.out_h * s.out_w);
+  }
+};
+
+// The same table as bench/conv_layers_torch.py.
+constexpr Layer kLayers[] = {
+    {"lenet_conv1", 64, 1, 28, 28, 6, 5, 2},  {"lenet_conv2", 64, 6, 14, 14, 16, 5, 0},
+    {"cnn_conv1", 128, 1, 28, 28, 32, 3, 1},  {"cnn_conv2", 128, 32, 28, 28, 32, 3, 1},
+    {"cnn_conv3", 128, 32, 14, 14, 64, 3, 1}, {"cnn_conv4", 128, 64, 14, 14, 64, 3, 1},
+};
+constexpr const char* kPasses[] = {"forward", "backward_input", "backward_weight"};
+
+using Clock = std::chrono::steady_clock;
+
+template <typename F>
+double median_seconds(const F& call, int repetitions, double target_seconds) {
+  for (int i = 0; i < 3; ++i) call();
+  const auto start = Clock::now();
+  call();
+  const double once = std::max(std::chrono::duration<double>(Clock::now() - start).count(), 1e-7);
+  const int calls = std::max(1, static_cast<int>(target_seconds / once));
+  std::vector<double> samples;
+  for (int r = 0; r < repetitions; ++r) {
+    const auto begin = Clock::now();
+    for (int i = 0; i < calls; ++i) call();
+    samples.push_back(std::chrono::duration<double>(Clock::now() - begin).count() / calls);
+  }
+  std::sort(samples.begin(), samples.end());
+  return samples[samples.size() / 2];
+}
+
+std::vector<float> random_values(int64_t count, float offset) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(count));
+  for (float& x : v) x = uniform(rng) - offset;
+  return v;
+}
+
+// (layer, pass, threads) -> seconds
+using Figures = std::map<std::tuple<std::string, std::string, int>, double>;
+
+void measure_ours(int threads, bool quick, Figures& figures) {
+  tinytorch::set_num_threads(threads);
+  const int repetitions = quick ? 3 : 9;
+  const double target = quick ? 0.005 : 0.02;
+  for (const Layer& layer : kLayers) {
+    const Conv2dShape s = layer.shape();
+    const auto x = random_values(s.batch * s.in_channels * s.in_h * s.in_w, 0.0f);
+    const auto w = random_values(s.out_channels * s.in_channels * s.kernel_h * s.kernel_w, 0.5f);
+    const auto b = random_values(s.out_channels, 0.5f);
+    const auto gy = random_values(s.batch * s.out_channels * s.out_h * s.out_w, 0.0f);
+    std::vector<float> y(gy.size()), gx(x.size()), gw(w.size()), gb(b.size());
+    for (const char* pass : kPasses) {
+      double seconds = 0.0;
+      if (std::strcmp(pass, "forward") == 0) {
+        seconds = median_seconds(
+            [&] {
+              tinytorch::kernels::conv2d_forward_fast(s, x.data(), w.data(), b.data(), y.data());
+            },
+            repetitions, target);
+      } else if (std::strcmp(pass, "backward_input") == 0) {
+        seconds = median_seconds(
+            [&] {
+              tinytorch::kernels::conv2d_backward_input_fast(s, gy.data(), w.data(), gx.data());
+            },
+            repetitions, target);
+      } else {
+        seconds = median_seconds(
+            [&] {
+              tinytorch::kernels::conv2d_backward_weight_fast(s, gy.data(), x.data(), gw.data(),
+                                                              gb.data());
+            },
+            repetitions, target);
+      }
+      figures[{layer.name, pass, threads}] = seconds;
+    }
+  }
+}
+
+// Runs conv_layers_torch.py and reads its JSON lines (only the fields it needs, by hand).
+bool measure_torch(int threads, bool quick, Figures& figures) {
+  const std::string command = std::string("env -u OPENBLAS_CORETYPE /usr/bin/python3 ") +
+                              TINYTORCH_SOURCE_DIR + "/bench/conv_layers_torch.py --threads " +
+                              std::to_string(threads) + (quick ? " --quick" : "");
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return false;
+  char line[1024];
+  int read = 0;
+  while (std::fgets(line, sizeof line, pipe) != nullptr) {
+    const auto field = [&](const char* key) -> std::string {
+      const char* at = std::strstr(line, key);
+      if (at == nullptr) return "";
+      at += std::strlen(key);
+      const char* end = at;
+      while (*end != '\0' && *end != '"' && *end != ',' && *end != '}') ++end;
+      return {at, end};
+    };
+    const std::string layer = field("\"layer\": \""), pass = field("\"pass\": \""),
+                      seconds = field("\"seconds\": ");
+    if (layer.empty() || pass.empty() || seconds.empty()) continue;
+    figures[{layer, pass, threads}] = std::stod(seconds);
+    ++read;
+  }
+  return pclose(pipe) == 0 && read > 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false, torch = true;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0) quick = true;
+    if (std::strcmp(argv[i], "--no-torch") == 0) torch = false;
+  }
+  Figures ours, theirs;
+  for (const int threads : {1, 2}) {
+    measure_ours(threads, quick, ours);
+    if (torch && !measure_torch(threads, quick, theirs)) {
+      std::fprintf(stderr, "PyTorch's side failed (is python3-torch installed?)\n");
+      torch = false;
+    }
+  }
+  std::printf("%-12s %-16s %3s %10s %9s %10s %9s %7s\n", "layer", "pass", "thr", "ours_us",
+              "ours_GF/s", "torch_us", "torch_GF/s", "ratio");
+  for (const Layer& layer : kLayers) {
+    for (const char* pass : kPasses) {
+      for (const int threads : {1, 2}) {
+        const auto key = std::tuple{std::string(layer.name), std::string(pass), threads};
+        const double t = ours.at(key);
+        std::printf("%-12s %-16s %3d %10.1f %9.1f", layer.name, pass, threads, t * 1e6,
+                    layer.flops() / t / 1e9);
+        if (const auto it = theirs.find(key); it != theirs.end()) {
+          // ratio = our time / PyTorch's: below 1 is faster than PyTorch.
+          std::printf(" %10.1f %9.1f %7.2f", it->second * 1e6, layer.flops() / it->second / 1e9,
+                      t / it->second);
+        }
+        std::printf("\n");
+      }
+    }
+  }
+  return 0;
+}

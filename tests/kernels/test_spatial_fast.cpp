@@ -1,0 +1,562 @@
+// Tests for the fast tier's spatial kernels (kernels/spatial.h, src/kernels/spatial_fast.cpp)
+// against plain loops written here, accumulated in double.
+//
+// Every geometry runs at 1 and 2 threads (tinytorch::set_num_threads). The convolution's
+// geometries cover stride, padding, dilation, groups (depthwise included), 1×1 with and without
+// stride, a single input channel, batches of 1 and 7, and sizes that are no multiple of a vector
+// width; the weight gradient is also checked to be the same on every run at a given thread count,
+// and the convolution to finish, right, while the pool's helper threads are held.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <ostream>
+#include <random>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "held_helpers.h"
+#include "tinytorch/core/parallel.h"
+#include "tinytorch/kernels/gemm.h"
+#include "tinytorch/kernels/spatial.h"
+
+namespace tinytorch::kernels {
+
+// How GoogleTest prints a capability parameter: "AVX2" rather than its bytes.
+void PrintTo(CpuCapability capability, std::ostream* os);
+
+namespace {
+
+std::vector<float> random_values(int64_t count, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(count) + 1);  // + 1: data() never null
+  for (float& x : v) x = uniform(rng);
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Convolution
+// ---------------------------------------------------------------------------------------------
+
+struct ConvCase {
+  int64_t N, C, H, W, K, R, S;
+  int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1, groups = 1;
+  bool bias = true;
+
+  Conv2dShape shape() const {
+    Conv2dShape s{.batch = N,
+                  .in_channels = C,
+                  .in_h = H,
+                  .in_w = W,
+                  .out_channels = K,
+                  .kernel_h = R,
+                  .kernel_w = S,
+                  .stride_h = stride_h,
+                  .stride_w = stride_w,
+                  .pad_h = pad_h,
+                  .pad_w = pad_w,
+                  .dilation_h = dil_h,
+                  .dilation_w = dil_w,
+                  .groups = groups};
+    s.out_h = (H + 2 * pad_h - dil_h * (R - 1) - 1) / stride_h + 1;
+    s.out_w = (W + 2 * pad_w - dil_w * (S - 1) - 1) / stride_w + 1;
+    return s;
+  }
+};
+
+std::ostream& operator<<(std::ostream& os, const ConvCase& c) {
+  return os << "N" << c.N << " C" << c.C << " " << c.H << "x" << c.W << " K" << c.K << " " << c.R
+            << "x" << c.S << " stride " << c.stride_h << "," << c.stride_w << " pad " << c.pad_h
+            << "," << c.pad_w << " dil " << c.dil_h << "," << c.dil_w << " groups " << c.groups
+            << (c.bias ? " bias" : "");
+}
+
+// Calls f(n, k, c, p, q, h, w, r, t) for every multiply-add of the convolution whose input pixel
+// (h, w) lies inside the image: y[n, k, p, q] += x[n, c, h, w] · w[k, c − g·C_g, r, t].
+template <typename F>
+void for_each_tap(const Conv2dShape& s, const F& f) {
+  const int64_t C_g = s.in_channels / s.groups, K_g = s.out_channels / s.groups;
+  for (int64_t n = 0; n < s.batch; ++n) {
+    for (int64_t k = 0; k < s.out_channels; ++k) {
+      const int64_t g = k / K_g;
+      for (int64_t p = 0; p < s.out_h; ++p) {
+        for (int64_t q = 0; q < s.out_w; ++q) {
+          for (int64_t c = 0; c < C_g; ++c) {
+            for (int64_t r = 0; r < s.kernel_h; ++r) {
+              const int64_t h = p * s.stride_h - s.pad_h + r * s.dilation_h;
+              if (h < 0 || h >= s.in_h) continue;
+              for (int64_t t = 0; t < s.kernel_w; ++t) {
+                const int64_t w = q * s.stride_w - s.pad_w + t * s.dilation_w;
+                if (w < 0 || w >= s.in_w) continue;
+                f(((n * s.out_channels + k) * s.out_h + p) * s.out_w + q,
+                  ((n * s.in_channels + g * C_g + c) * s.in_h + h) * s.in_w + w,
+                  ((k * C_g + c) * s.kernel_h + r) * s.kernel_w + t);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// |got − want| <= tol · (1 + scale) for every element, where scale is the sum of |terms| that
+// made want (passed per element).
+void expect_close(const std::vector<float>& got, const std::vector<double>& want,
+                  const std::vector<double>& magnitude, const char* what) {
+  ASSERT_GE(got.size(), want.size());
+  int reported = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const double tol = 1e-6 * (1.0 + magnitude[i]);
+    if (!(std::abs(got[i] - want[i]) <= tol) && reported++ < 5) {
+      ADD_FAILURE() << what << "[" << i << "] = " << got[i] << ", expected " << want[i];
+    }
+  }
+}
+
+// Each convolution case runs with every kernel level this CPU has (TINYTORCH_CPU_CAPABILITY:
+// the portable level takes the im2col + GEMM path everywhere; AVX2 and AVX-512 run the direct
+// kernel for stride-1 convs), at 1 and 2 threads.
+class ConvFast : public ::testing::TestWithParam<std::tuple<CpuCapability, int, ConvCase>> {
+ protected:
+  void SetUp() override {
+    const CpuCapability capability = std::get<0>(GetParam());
+    unsetenv("TINYTORCH_CPU_CAPABILITY");
+    if (capability > get_cpu_capability())
+      GTEST_SKIP() << "this CPU lacks " << to_string(capability);
+    setenv("TINYTORCH_CPU_CAPABILITY", to_string(capability), /*overwrite=*/1);
+    set_num_threads(std::get<1>(GetParam()));
+  }
+  void TearDown() override {
+    unsetenv("TINYTORCH_CPU_CAPABILITY");
+    set_num_threads(0);
+  }
+};
+
+void check_conv(const ConvCase& cc) {
+  const Conv2dShape s = cc.shape();
+  const int64_t C_g = s.in_channels / s.groups;
+  const int64_t x_size = s.batch * s.in_channels * s.in_h * s.in_w;
+  const int64_t w_size = s.out_channels * C_g * s.kernel_h * s.kernel_w;
+  const int64_t y_size = s.batch * s.out_channels * s.out_h * s.out_w;
+  const auto x = random_values(x_size, 1), w = random_values(w_size, 2),
+             b = random_values(s.out_channels, 3), gy = random_values(y_size, 4);
+
+  // The naive sums, in double, with the sum of |terms| of each for the tolerance.
+  std::vector<double> y(y_size), y_mag(y_size), gx(x_size), gx_mag(x_size), gw(w_size),
+      gw_mag(w_size), gb(s.out_channels), gb_mag(s.out_channels);
+  const int64_t PQ = s.out_h * s.out_w;
+  for (int64_t i = 0; i < y_size; ++i) {
+    const int64_t k = i / PQ % s.out_channels;
+    y[i] = cc.bias ? b[k] : 0.0;
+    y_mag[i] = std::abs(y[i]);
+    gb[k] += gy[i];
+    gb_mag[k] += std::abs(gy[i]);
+  }
+  for_each_tap(s, [&](int64_t yi, int64_t xi, int64_t wi) {
+    y[yi] += double{x[xi]} * w[wi];
+    y_mag[yi] += std::abs(double{x[xi]} * w[wi]);
+    gx[xi] += double{gy[yi]} * w[wi];
+    gx_mag[xi] += std::abs(double{gy[yi]} * w[wi]);
+    gw[wi] += double{gy[yi]} * x[xi];
+    gw_mag[wi] += std::abs(double{gy[yi]} * x[xi]);
+  });
+
+  // The outputs start as NaN: every kernel must overwrite, never accumulate.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> y_fast(y_size + 1, nan), gx_fast(x_size + 1, nan), gw_fast(w_size + 1, nan),
+      gb_fast(s.out_channels + 1, nan);
+  conv2d_forward_fast(s, x.data(), w.data(), cc.bias ? b.data() : nullptr, y_fast.data());
+  expect_close(y_fast, y, y_mag, "y");
+  conv2d_backward_input_fast(s, gy.data(), w.data(), gx_fast.data());
+  expect_close(gx_fast, gx, gx_mag, "gx");
+  conv2d_backward_weight_fast(s, gy.data(), x.data(), gw_fast.data(),
+                              cc.bias ? gb_fast.data() : nullptr);
+  expect_close(gw_fast, gw, gw_mag, "gw");
+  if (cc.bias) {
+    expect_close(gb_fast, gb, gb_mag, "gb");
+  } else {
+    EXPECT_TRUE(std::isnan(gb_fast[0])) << "gb was written though it was not wanted";
+  }
+
+  // Deterministic for a given thread count: a second run gives the same bits.
+  std::vector<float> gw_again(w_size + 1, nan);
+  conv2d_backward_weight_fast(s, gy.data(), x.data(), gw_again.data(), nullptr);
+  for (int64_t i = 0; i < w_size; ++i) {
+    ASSERT_EQ(gw_fast[i], gw_again[i]) << "gw[" << i << "] differs between two runs";
+  }
+}
+
+TEST_P(ConvFast, MatchesNaiveLoops) {
+  const ConvCase& c = std::get<2>(GetParam());
+  SCOPED_TRACE(::testing::PrintToString(c));
+  check_conv(c);
+}
+
+const ConvCase kConvCases[] = {
+    // LeNet-5's two convolutions (batch 7 rather than 64, to keep the naive loops quick).
+    {.N = 7, .C = 1, .H = 28, .W = 28, .K = 6, .R = 5, .S = 5, .pad_h = 2, .pad_w = 2},
+    {.N = 7, .C = 6, .H = 14, .W = 14, .K = 16, .R = 5, .S = 5},
+    // The modern CNN's 3×3 pad 1 blocks.
+    {.N = 2, .C = 1, .H = 28, .W = 28, .K = 32, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
+    {.N = 2, .C = 32, .H = 14, .W = 14, .K = 64, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
+    // Batch 1 (the product may be split over the threads), odd sizes.
+    {.N = 1, .C = 3, .H = 13, .W = 11, .K = 5, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
+    {.N = 1, .C = 40, .H = 9, .W = 17, .K = 70, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
+    // Strides, asymmetric padding and kernels, dilation.
+    {.N = 7,
+     .C = 3,
+     .H = 17,
+     .W = 19,
+     .K = 4,
+     .R = 3,
+     .S = 5,
+     .stride_h = 2,
+     .stride_w = 3,
+     .pad_h = 1,
+     .pad_w = 2},
+    {.N = 3,
+     .C = 2,
+     .H = 15,
+     .W = 16,
+     .K = 3,
+     .R = 3,
+     .S = 2,
+     .pad_h = 2,
+     .pad_w = 0,
+     .dil_h = 2,
+     .dil_w = 3},
+    {.N = 2,
+     .C = 4,
+     .H = 9,
+     .W = 9,
+     .K = 6,
+     .R = 3,
+     .S = 3,
+     .stride_h = 2,
+     .stride_w = 2,
+     .pad_h = 3,
+     .pad_w = 3,
+     .dil_h = 2,
+     .dil_w = 2,
+     .bias = false},
+    // Padding larger than the kernel reaches: whole rows and columns of zeros.
+    {.N = 2, .C = 2, .H = 4, .W = 5, .K = 3, .R = 2, .S = 2, .pad_h = 3, .pad_w = 4},
+    // Kernel as large as the (padded) image: a 1×1 output.
+    {.N = 3, .C = 3, .H = 5, .W = 6, .K = 2, .R = 5, .S = 6},
+    // Groups, and depthwise (groups = channels, a channel multiplier of 2).
+    {.N = 7, .C = 6, .H = 10, .W = 11, .K = 9, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1, .groups = 3},
+    {.N = 2,
+     .C = 8,
+     .H = 12,
+     .W = 12,
+     .K = 16,
+     .R = 3,
+     .S = 3,
+     .stride_h = 2,
+     .stride_w = 2,
+     .pad_h = 1,
+     .pad_w = 1,
+     .groups = 8},
+    // 1×1: stride 1 unpadded (no im2col at all), with groups, strided, padded.
+    {.N = 7, .C = 19, .H = 7, .W = 9, .K = 13, .R = 1, .S = 1},
+    {.N = 2, .C = 4, .H = 5, .W = 5, .K = 6, .R = 1, .S = 1, .groups = 2, .bias = false},
+    {.N = 3, .C = 5, .H = 9, .W = 8, .K = 7, .R = 1, .S = 1, .stride_h = 2, .stride_w = 2},
+    {.N = 2, .C = 3, .H = 4, .W = 4, .K = 2, .R = 1, .S = 1, .pad_h = 1, .pad_w = 1},
+    // A band of im2col smaller than the image (C·R·S·Q > the per-thread budget of 2^18 floats).
+    {.N = 2, .C = 64, .H = 40, .W = 41, .K = 3, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
+};
+
+INSTANTIATE_TEST_SUITE_P(Geometries, ConvFast,
+                         ::testing::Combine(::testing::Values(CpuCapability::kDefault,
+                                                              CpuCapability::kAvx2,
+                                                              CpuCapability::kAvx512),
+                                            ::testing::Values(1, 2),
+                                            ::testing::ValuesIn(kConvCases)));
+
+// The convolution must finish, and be right, on the calling thread alone while the pool's helper
+// threads are held back (the OS not scheduling them); a batch of one image lets gemm_fast try to
+// split a product over the threads.
+TEST(ConvFastHeldHelpers, FinishesOnTheCallingThread) {
+  set_num_threads(2);
+  {
+    testing::HeldHelpers held;
+    check_conv({.N = 7, .C = 6, .H = 14, .W = 14, .K = 16, .R = 5, .S = 5});
+    check_conv(
+        {.N = 1, .C = 64, .H = 28, .W = 28, .K = 64, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1});
+  }
+  set_num_threads(0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Max pooling
+// ---------------------------------------------------------------------------------------------
+
+struct PoolCase {
+  int64_t planes, H, W, kh, kw, sh, sw, ph = 0, pw = 0, dh = 1, dw = 1;
+  bool ceil_mode = false;
+
+  Pool2dShape shape() const {
+    const auto out = [&](int64_t size, int64_t k, int64_t s, int64_t p, int64_t d) {
+      const int64_t span = size + 2 * p - d * (k - 1) - 1;
+      int64_t o = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+      if (ceil_mode && (o - 1) * s >= size + p) --o;  // the last window must start inside
+      return o;
+    };
+    return {.planes = planes,
+            .in_h = H,
+            .in_w = W,
+            .kernel_h = kh,
+            .kernel_w = kw,
+            .stride_h = sh,
+            .stride_w = sw,
+            .pad_h = ph,
+            .pad_w = pw,
+            .dilation_h = dh,
+            .dilation_w = dw,
+            .out_h = out(H, kh, sh, ph, dh),
+            .out_w = out(W, kw, sw, pw, dw)};
+  }
+};
+
+std::ostream& operator<<(std::ostream& os, const PoolCase& c) {
+  return os << c.planes << " planes " << c.H << "x" << c.W << " kernel " << c.kh << "x" << c.kw
+            << " stride " << c.sh << "," << c.sw << " pad " << c.ph << "," << c.pw << " dil "
+            << c.dh << "," << c.dw << (c.ceil_mode ? " ceil" : "");
+}
+
+// The window scan of PyTorch's CPU kernel: row by row, a value replaces the maximum when it is
+// greater or NaN; the first valid value starts it.
+void naive_max_pool(const Pool2dShape& s, const float* x, std::vector<float>& y,
+                    std::vector<int64_t>& idx) {
+  const int64_t PQ = s.out_h * s.out_w;
+  y.assign(static_cast<size_t>(s.planes * PQ), 0.0f);
+  idx.assign(y.size(), -1);
+  for (int64_t plane = 0; plane < s.planes; ++plane) {
+    for (int64_t p = 0; p < s.out_h; ++p) {
+      for (int64_t q = 0; q < s.out_w; ++q) {
+        float best = 0.0f;
+        int64_t at = -1;
+        for (int64_t i = 0; i < s.kernel_h; ++i) {
+          for (int64_t j = 0; j < s.kernel_w; ++j) {
+            const int64_t h = p * s.stride_h - s.pad_h + i * s.dilation_h;
+            const int64_t w = q * s.stride_w - s.pad_w + j * s.dilation_w;
+            if (h < 0 || h >= s.in_h || w < 0 || w >= s.in_w) continue;
+            const float v = x[plane * s.in_h * s.in_w + h * s.in_w + w];
+            if (at < 0 || v > best || std::isnan(v)) {
+              best = v;
+              at = h * s.in_w + w;
+            }
+          }
+        }
+        y[plane * PQ + p * s.out_w + q] = best;
+        idx[plane * PQ + p * s.out_w + q] = at;
+      }
+    }
+  }
+}
+
+class PoolFast : public ::testing::TestWithParam<std::tuple<int, PoolCase>> {
+ protected:
+  void SetUp() override { set_num_threads(std::get<0>(GetParam())); }
+  void TearDown() override { set_num_threads(0); }
+};
+
+void check_pool(const Pool2dShape& s, const std::vector<float>& x) {
+  std::vector<float> y_want;
+  std::vector<int64_t> idx_want;
+  naive_max_pool(s, x.data(), y_want, idx_want);
+  const int64_t out_size = s.planes * s.out_h * s.out_w, in_size = s.planes * s.in_h * s.in_w;
+  std::vector<float> y(out_size + 1, -7.0f);
+  std::vector<int64_t> idx(out_size + 1, -7);
+  max_pool2d_forward_fast(s, x.data(), y.data(), idx.data());
+  for (int64_t i = 0; i < out_size; ++i) {
+    ASSERT_EQ(idx[i], idx_want[i]) << "index of output " << i;
+    if (std::isnan(y_want[i])) {
+      ASSERT_TRUE(std::isnan(y[i])) << "output " << i;
+    } else {
+      ASSERT_EQ(y[i], y_want[i]) << "output " << i;
+    }
+  }
+  // Backward: gx = 0, then gx[plane][idx] += gy, in double here.
+  const auto gy = random_values(out_size, 9);
+  std::vector<double> gx_want(in_size, 0.0);
+  const int64_t PQ = s.out_h * s.out_w, HW = s.in_h * s.in_w;
+  for (int64_t i = 0; i < out_size; ++i) gx_want[i / PQ * HW + idx_want[i]] += gy[i];
+  std::vector<float> gx(in_size + 1, std::numeric_limits<float>::quiet_NaN());
+  max_pool2d_backward_fast(s, gy.data(), idx.data(), gx.data());
+  for (int64_t i = 0; i < in_size; ++i) {
+    ASSERT_NEAR(gx[i], gx_want[i], 1e-6 * (1.0 + std::abs(gx_want[i]))) << "gx " << i;
+  }
+}
+
+TEST_P(PoolFast, MatchesNaiveLoops) {
+  const PoolCase& c = std::get<1>(GetParam());
+  SCOPED_TRACE(::testing::PrintToString(c));
+  const Pool2dShape s = c.shape();
+  check_pool(s, random_values(s.planes * s.in_h * s.in_w, 5));
+  // Few distinct values: many ties, which the first of them must win.
+  auto ties = random_values(s.planes * s.in_h * s.in_w, 6);
+  for (float& v : ties) v = std::round(v);
+  check_pool(s, ties);
+}
+
+const PoolCase kPoolCases[] = {
+    {.planes = 7 * 6, .H = 28, .W = 28, .kh = 2, .kw = 2, .sh = 2, .sw = 2},  // LeNet, fast path
+    {.planes = 5, .H = 9, .W = 7, .kh = 2, .kw = 2, .sh = 2, .sw = 2},        // odd: edge dropped
+    {.planes = 3, .H = 10, .W = 11, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .ph = 1, .pw = 1},
+    {.planes = 2,
+     .H = 9,
+     .W = 9,
+     .kh = 3,
+     .kw = 2,
+     .sh = 1,
+     .sw = 2,
+     .ph = 1,
+     .pw = 1,
+     .dh = 2,
+     .dw = 1},
+    {.planes = 4, .H = 7, .W = 8, .kh = 2, .kw = 2, .sh = 2, .sw = 2, .ph = 1, .pw = 1},
+    {.planes = 3, .H = 9, .W = 10, .kh = 3, .kw = 3, .sh = 2, .sw = 2, .ceil_mode = true},
+    // 2×2 stride 2 with ceil_mode on odd sizes: the last windows hang over the edge, so the 2×2
+    // fast path must not take them (it read past the plane before).
+    {.planes = 2, .H = 5, .W = 7, .kh = 2, .kw = 2, .sh = 2, .sw = 2, .ceil_mode = true},
+    {.planes = 600, .H = 6, .W = 6, .kh = 2, .kw = 2, .sh = 2, .sw = 2},  // many small planes
+};
+
+INSTANTIATE_TEST_SUITE_P(Geometries, PoolFast,
+                         ::testing::Combine(::testing::Values(1, 2),
+                                            ::testing::ValuesIn(kPoolCases)));
+
+// Index semantics on hand-made windows, in both the 2×2 fast path and the general one.
+TEST(PoolFastIndices, FirstMaxWinsNanWinsPaddingNever) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (const bool general : {false, true}) {
+    SCOPED_TRACE(general ? "general path (3x3 window, padding 1)" : "2x2 fast path");
+    // One 2×2 plane; the general path sees it through a 3×3 window with padding 1, stride 2,
+    // whose single output covers the whole plane plus padding.
+    const Pool2dShape s = general ? Pool2dShape{.planes = 1,
+                                                .in_h = 2,
+                                                .in_w = 2,
+                                                .kernel_h = 3,
+                                                .kernel_w = 3,
+                                                .stride_h = 2,
+                                                .stride_w = 2,
+                                                .pad_h = 1,
+                                                .pad_w = 1,
+                                                .out_h = 1,
+                                                .out_w = 1}
+                                  : Pool2dShape{.planes = 1,
+                                                .in_h = 2,
+                                                .in_w = 2,
+                                                .kernel_h = 2,
+                                                .kernel_w = 2,
+                                                .stride_h = 2,
+                                                .stride_w = 2,
+                                                .out_h = 1,
+                                                .out_w = 1};
+    const auto pool = [&](std::vector<float> x) {
+      float y = 0.0f;
+      int64_t idx = -1;
+      max_pool2d_forward_fast(s, x.data(), &y, &idx);
+      return std::pair{y, idx};
+    };
+    EXPECT_EQ(pool({1, 3, 3, 2}), (std::pair{3.0f, int64_t{1}}));       // first of equal maxima
+    EXPECT_EQ(pool({-5, -5, -5, -5}), (std::pair{-5.0f, int64_t{0}}));  // padding (0) never wins
+    EXPECT_EQ(pool({-inf, -inf, -inf, -inf}), (std::pair{-inf, int64_t{0}}));
+    const auto [y, idx] = pool({1, nan, 7, 2});
+    EXPECT_TRUE(std::isnan(y));
+    EXPECT_EQ(idx, 1);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch norm
+// ---------------------------------------------------------------------------------------------
+
+struct BnCase {
+  int64_t N, C, HW;
+};
+
+class BatchNormFast : public ::testing::TestWithParam<std::tuple<int, BnCase>> {
+ protected:
+  void SetUp() override { set_num_threads(std::get<0>(GetParam())); }
+  void TearDown() override { set_num_threads(0); }
+};
+
+TEST_P(BatchNormFast, MatchesNaiveDoubleSums) {
+  const auto [N, C, HW] = std::get<1>(GetParam());
+  SCOPED_TRACE("N=" + std::to_string(N) + " C=" + std::to_string(C) + " HW=" + std::to_string(HW));
+  const int64_t size = N * C * HW;
+  auto x = random_values(size, 11);
+  for (float& v : x) v = 3.0f + 0.5f * v;  // an offset mean: one-pass variance would cancel
+  const auto gy = random_values(size, 12), scale = random_values(C, 13),
+             shift = random_values(C, 14), a = random_values(C, 15), b = random_values(C, 16),
+             d = random_values(C, 17);
+
+  std::vector<double> mean_want(C), var_want(C), dy_want(C), dy_xmu_want(C);
+  const auto at = [&](int64_t n, int64_t c, int64_t i) { return (n * C + c) * HW + i; };
+  for (int64_t c = 0; c < C; ++c) {
+    double sum = 0.0;
+    for (int64_t n = 0; n < N; ++n) {
+      for (int64_t i = 0; i < HW; ++i) sum += x[at(n, c, i)];
+    }
+    mean_want[c] = sum / static_cast<double>(N * HW);
+    for (int64_t n = 0; n < N; ++n) {
+      for (int64_t i = 0; i < HW; ++i) {
+        const double xmu = x[at(n, c, i)] - mean_want[c];
+        var_want[c] += xmu * xmu;
+        dy_want[c] += gy[at(n, c, i)];
+        dy_xmu_want[c] += gy[at(n, c, i)] * xmu;
+      }
+    }
+    var_want[c] /= static_cast<double>(N * HW);
+  }
+
+  std::vector<double> mean(C), var(C), dy(C), dy_xmu(C);
+  batch_norm_stats_fast(N, C, HW, x.data(), mean.data(), var.data());
+  batch_norm_backward_reduce_fast(N, C, HW, gy.data(), x.data(), mean_want.data(), dy.data(),
+                                  dy_xmu.data());
+  for (int64_t c = 0; c < C; ++c) {
+    EXPECT_NEAR(mean[c], mean_want[c], 1e-12 * std::abs(mean_want[c])) << "mean " << c;
+    EXPECT_NEAR(var[c], var_want[c], 1e-12 * var_want[c]) << "var " << c;
+    EXPECT_NEAR(dy[c], dy_want[c], 1e-11 * static_cast<double>(N * HW)) << "sum_dy " << c;
+    EXPECT_NEAR(dy_xmu[c], dy_xmu_want[c], 1e-11 * static_cast<double>(N * HW))
+        << "sum_dy_xmu " << c;
+  }
+
+  std::vector<float> y(size), gx(size);
+  batch_norm_apply_fast(N, C, HW, x.data(), scale.data(), shift.data(), y.data());
+  batch_norm_backward_apply_fast(N, C, HW, gy.data(), x.data(), a.data(), b.data(), d.data(),
+                                 gx.data());
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t c = 0; c < C; ++c) {
+      for (int64_t i = 0; i < HW; ++i) {
+        const int64_t j = at(n, c, i);
+        const double y_want = double{x[j]} * scale[c] + shift[c];
+        const double gx_want = double{gy[j]} * a[c] + double{x[j]} * b[c] + d[c];
+        ASSERT_NEAR(y[j], y_want, 1e-6 * (1.0 + std::abs(y_want))) << "y " << j;
+        ASSERT_NEAR(gx[j], gx_want, 1e-6 * (1.0 + std::abs(gx_want))) << "gx " << j;
+      }
+    }
+  }
+}
+
+const BnCase kBnCases[] = {
+    {.N = 7, .C = 3, .HW = 13 * 11}, {.N = 1, .C = 5, .HW = 1},  {.N = 33, .C = 4, .HW = 1},
+    {.N = 16, .C = 32, .HW = 196},   {.N = 2, .C = 70, .HW = 3}, {.N = 1, .C = 1, .HW = 4097},
+};
+
+INSTANTIATE_TEST_SUITE_P(Shapes, BatchNormFast,
+                         ::testing::Combine(::testing::Values(1, 2),
+                                            ::testing::ValuesIn(kBnCases)));
+
+}  // namespace
+}  // namespace tinytorch::kernels

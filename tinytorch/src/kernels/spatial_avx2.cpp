@@ -1,0 +1,42 @@
+// The direct convolution kernel for AVX2/FMA (spatial_simd.h). This file alone is compiled with
+// -mavx2 -mfma (see tinytorch/CMakeLists.txt); spatial_fast.cpp calls it only on CPUs that have
+// both.
+//
+// Tile: 6 output channels x 2 ymm (16 positions): 12 accumulators + 2 input vectors + 1
+// broadcast = 15 of the 16 registers (the GEMM's AVX2 tile).
+#include <immintrin.h>
+
+#include "spatial_kernels.h"
+#include "spatial_simd.h"
+
+namespace tinytorch::kernels::spatial {
+namespace {
+
+struct Avx2 {
+  using Vec = __m256;
+  static constexpr int64_t kLanes = 8;
+  static Vec zero() { return _mm256_setzero_ps(); }
+  static Vec broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+  static Vec load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+  static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm256_fmadd_ps(x, y, acc); }
+  static float sum(Vec v) {  // (0+4, 1+5, 2+6, 3+7), then pairs, then the last two
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
+    return _mm_cvtss_f32(x);
+  }
+};
+
+constexpr int64_t kRows = 6, kVectors = 2;
+// The weight gradient's tile: 3 channels x 4 taps = 12 accumulators + 3 gy vectors + 1 input.
+constexpr int64_t kGradRows = 3, kGradTaps = 4;
+
+}  // namespace
+
+DirectConvKernel direct_conv_avx2() {
+  return {kRows, kVectors * Avx2::kLanes, Avx2::kLanes, direct_conv<Avx2, kRows, kVectors>,
+          weight_grad<Avx2, kGradRows, kGradTaps>};
+}
+
+}  // namespace tinytorch::kernels::spatial

@@ -1,0 +1,796 @@
+// The fast tier's spatial kernels (kernels/spatial.h): convolution on the packed fast GEMM, max
+// pooling and batch norm, float32, NCHW, threaded with parallel_for.
+//
+// Convolution as GEMM. For one image n and one group g (C_g = C / groups input channels, K_g =
+// K / groups output channels), the convolution is one matrix product:
+//
+//   y[n, g] [K_g, P·Q] = w[g] [K_g, C_g·R·S] · col [C_g·R·S, P·Q]   (+ b[k] on row k)
+//
+//   col[(c·R + r)·S + t][p·Q + q] = x[n, g·C_g + c, p·stride_h − pad_h + r·dil_h,
+//                                                  q·stride_w − pad_w + t·dil_w]   (0 outside)
+//
+// col ("im2col") holds every input pixel once per kernel tap that reads it: R·S times the input
+// for a stride-1 conv. For 32 → 32 channels 3×3 at 28×28 that is 288 × 784 floats (882 KiB) per
+// image, for a batch of 128 110 MiB. So it is never built for the whole batch: each thread builds
+// it for one image at a time, and at most kColumnBudget floats of it (a band of output rows) at a
+// time, in a buffer of its own that stays in its core's L2 while the GEMM reads it.
+//
+// The three kernels are the three products of that one equation:
+//   forward          y[n]  = w · col(x[n])                     M = K_g,      N = P·Q,     K =
+//   C_g·R·S backward input   gx[n] = col2im(wᵀ · gy[n])                M = C_g·R·S,  N = P·Q,     K
+//   = K_g backward weight  gw    = Σ_n gy[n] · col(x[n])ᵀ            M = K_g,      N = C_g·R·S, K =
+//   P·Q
+// col2im is im2col's adjoint: it adds every column entry back onto the input pixel it came from.
+// A 1×1 stride-1 unpadded conv needs neither: col(x[n]) is x[n] itself, a [C_g, H·W] matrix.
+//
+// Threads: a batch is split over the threads by images (parallel_for), each image's products
+// running on its thread (gemm_fast runs serially inside a parallel region). A single image is
+// left to gemm_fast, which splits one product over the threads when it is large enough. The
+// weight gradient sums over the images: each of a fixed number of batch chunks sums its images
+// into a partial gradient of its own, and the partials are added in chunk order — the same
+// result whichever thread ran which chunk.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "tinytorch/core/parallel.h"
+#include "tinytorch/kernels/gemm.h"
+#include "tinytorch/kernels/spatial.h"
+
+// The direct convolution's SIMD kernels (spatial_avx2.cpp, spatial_avx512.cpp) are built only for
+// x86, and then tinytorch/CMakeLists.txt defines TINYTORCH_GEMM_X86 here.
+#ifdef TINYTORCH_GEMM_X86
+#include "spatial_kernels.h"
+#endif
+
+namespace tinytorch::kernels {
+namespace {
+
+// At most this many floats of col per thread (1 MiB: Zen 4/5's L2 per core).
+constexpr int64_t kColumnBudget = int64_t{1} << 18;
+// At most this many images per call of the direct weight-gradient kernel.
+constexpr int64_t kMaxImagesPerCall = 64;
+
+constexpr int64_t ceil_div(int64_t x, int64_t y) {
+  return (x + y - 1) / y;
+}
+
+// Σ f(i) over i < count, in double, four running sums (so that the additions need not wait for
+// each other, and the compiler may pair them into vector instructions).
+template <typename F>
+double sum4(int64_t count, const F& f) {
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  int64_t i = 0;
+  for (; i + 4 <= count; i += 4) {
+    s0 += f(i);
+    s1 += f(i + 1);
+    s2 += f(i + 2);
+    s3 += f(i + 3);
+  }
+  for (; i < count; ++i) s0 += f(i);
+  return (s0 + s1) + (s2 + s3);
+}
+
+// Growable per-thread float buffers (kSlot tells two apart): steady-state calls never allocate.
+template <int kSlot = 0>
+float* thread_buffer(int64_t count) {
+  thread_local std::unique_ptr<float[]> data;
+  thread_local int64_t capacity = 0;
+  if (count > capacity) {
+    data.reset(new float[static_cast<size_t>(count)]);
+    capacity = count;
+  }
+  return data.get();
+}
+
+// The sizes derived from a Conv2dShape, per group.
+struct ConvGeometry {
+  int64_t C_g, K_g, HW, PQ, CRS;
+  bool pointwise;  // 1×1, stride 1, no padding: col(x[n]) is x[n] itself
+
+  explicit ConvGeometry(const Conv2dShape& s)
+      : C_g(s.in_channels / s.groups),
+        K_g(s.out_channels / s.groups),
+        HW(s.in_h * s.in_w),
+        PQ(s.out_h * s.out_w),
+        CRS(C_g * s.kernel_h * s.kernel_w),
+        pointwise(s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
+                  s.pad_h == 0 && s.pad_w == 0) {}
+
+  // Output rows per band of col: as many as fit kColumnBudget, at least one.
+  int64_t band_rows(const Conv2dShape& s) const {
+    return std::max<int64_t>(
+        1, std::min(s.out_h, kColumnBudget / std::max<int64_t>(CRS * s.out_w, 1)));
+  }
+};
+
+// Along one axis: output positions o in [lo, hi) read input position o·stride + offset inside
+// [0, size); the others read padding. (offset = tap·dilation − pad.)
+struct ValidRange {
+  int64_t lo, hi;
+  ValidRange(int64_t offset, int64_t stride, int64_t size, int64_t out) {
+    lo = std::min(out, offset >= 0 ? 0 : ceil_div(-offset, stride));
+    hi = std::clamp<int64_t>(size - offset <= 0 ? 0 : ceil_div(size - offset, stride), lo, out);
+  }
+};
+
+// col [C_g·R·S, (p1 − p0)·Q] = the im2col band of output rows [p0, p1) of one image and group,
+// x [C_g, H, W].
+void im2col(const Conv2dShape& s, int64_t channels, const float* x, int64_t p0, int64_t p1,
+            float* col) {
+  const int64_t H = s.in_h, W = s.in_w, Q = s.out_w, cols = (p1 - p0) * Q;
+  for (int64_t c = 0; c < channels; ++c) {
+    const float* plane = x + c * H * W;  // [H, W]
+    for (int64_t r = 0; r < s.kernel_h; ++r) {
+      for (int64_t t = 0; t < s.kernel_w; ++t) {
+        float* row = col + ((c * s.kernel_h + r) * s.kernel_w + t) * cols;  // [p1 − p0, Q]
+        const int64_t w_offset = t * s.dilation_w - s.pad_w;
+        const ValidRange qs(w_offset, s.stride_w, W, Q);
+        for (int64_t p = p0; p < p1; ++p) {
+          float* out = row + (p - p0) * Q;  // [Q]
+          const int64_t h = p * s.stride_h - s.pad_h + r * s.dilation_h;
+          if (h < 0 || h >= H) {
+            std::fill(out, out + Q, 0.0f);
+            continue;
+          }
+          const float* in = plane + h * W + w_offset;  // in[q·stride_w] for q in [qs.lo, qs.hi)
+          std::fill(out, out + qs.lo, 0.0f);
+          if (s.stride_w == 1) {
+            std::memcpy(out + qs.lo, in + qs.lo,
+                        static_cast<size_t>(qs.hi - qs.lo) * sizeof(float));
+          } else {
+            for (int64_t q = qs.lo; q < qs.hi; ++q) out[q] = in[q * s.stride_w];
+          }
+          std::fill(out + qs.hi, out + Q, 0.0f);
+        }
+      }
+    }
+  }
+}
+
+// x [C_g, H, W] += col2im(col [C_g·R·S, (p1 − p0)·Q]): im2col's adjoint, each entry added back
+// onto the pixel it was copied from (padding entries are dropped).
+void col2im_add(const Conv2dShape& s, int64_t channels, const float* col, int64_t p0, int64_t p1,
+                float* x) {
+  const int64_t H = s.in_h, W = s.in_w, Q = s.out_w, cols = (p1 - p0) * Q;
+  for (int64_t c = 0; c < channels; ++c) {
+    float* plane = x + c * H * W;
+    for (int64_t r = 0; r < s.kernel_h; ++r) {
+      for (int64_t t = 0; t < s.kernel_w; ++t) {
+        const float* row = col + ((c * s.kernel_h + r) * s.kernel_w + t) * cols;
+        const int64_t w_offset = t * s.dilation_w - s.pad_w;
+        const ValidRange qs(w_offset, s.stride_w, W, Q);
+        for (int64_t p = p0; p < p1; ++p) {
+          const int64_t h = p * s.stride_h - s.pad_h + r * s.dilation_h;
+          if (h < 0 || h >= H) continue;
+          const float* in = row + (p - p0) * Q;
+          float* out = plane + h * W + w_offset;  // out[q·stride_w] for q in [qs.lo, qs.hi)
+          if (s.stride_w == 1) {
+            for (int64_t q = qs.lo; q < qs.hi; ++q) out[q] += in[q];
+          } else {
+            for (int64_t q = qs.lo; q < qs.hi; ++q) out[q * s.stride_w] += in[q];
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The direct convolution (stride 1): no im2col. The image is copied, with its zero padding, into
+// Hp x Wp planes, and a SIMD kernel reads each tap's input straight from them (see DirectConvArgs
+// in spatial_kernels.h):
+//
+//   padded plane (Hp x Wp), output position j = p·Wp + q        out[k][j], j < J = (P−1)·Wp + Q
+//   . . . . . .                                                  ┌──── Q ────┐
+//   . x x x x .   tap (r, t) of output j reads                   o o o o o o ? ?   ← row p: the
+//   . x x x x .   plane[j + r·dil_h·Wp + t·dil_w]:               o o o o o o ? ?     Wp − Q last
+//   . . . . . .   one offset per tap, for every j                                    are dropped
+//
+// For every tap consecutive outputs read consecutive inputs, so the kernel's vector loads take
+// 16 outputs' inputs at once, and the whole weight tile stays in registers' reach. The cost is the
+// dropped columns: Q / Wp of the work is kept (28 / 32 for LeNet's first layer, 28 / 30 for a 3×3
+// pad-1 layer at 28×28), against im2col's R·S-fold copy of the input and the GEMM's packing.
+//
+// The input gradient of a stride-1 convolution is itself one: gy, padded by dil·(R−1) − pad, with
+// the kernel flipped and its channel axes swapped,
+//
+//   gx[c, h, w] = Σ_{k, r, t} gy[k, h + pad_h − r·dil_h, w + pad_w − t·dil_w] · w[k, c, r, t]
+//               = Σ_{k, r', t'} gy_padded[k, h + r'·dil_h, w + t'·dil_w] · w[k, c, R−1−r', S−1−t']
+//
+// (r' = R−1−r), so both run on the same kernel.
+// ---------------------------------------------------------------------------------------------
+#ifdef TINYTORCH_GEMM_X86
+using spatial::DirectConvKernel;
+
+// The direct kernel this CPU runs (taken only after checking the CPU), or nullptr.
+const DirectConvKernel* direct_kernel() {
+  switch (get_cpu_capability()) {
+    case CpuCapability::kAvx512: {
+      static const DirectConvKernel kernel = spatial::direct_conv_avx512();
+      return &kernel;
+    }
+    case CpuCapability::kAvx2: {
+      static const DirectConvKernel kernel = spatial::direct_conv_avx2();
+      return &kernel;
+    }
+    case CpuCapability::kDefault:
+      break;
+  }
+  return nullptr;
+}
+
+// The padded grid of one stride-1 convolution of C-channel H x W images, and the offset of each
+// tap (c, r, t) on it (see DirectConvArgs).
+class PaddedGrid {
+ public:
+  PaddedGrid(const DirectConvKernel& kernel, int64_t C, int64_t H, int64_t W, int64_t pad_h,
+             int64_t pad_w, int64_t R, int64_t S, int64_t dil_h, int64_t dil_w)
+      : C(C),
+        H(H),
+        W(W),
+        pad_h(pad_h),
+        pad_w(pad_w),
+        Hp(H + 2 * pad_h),
+        Wp(W + 2 * pad_w),
+        P(Hp - dil_h * (R - 1)),
+        Q(Wp - dil_w * (S - 1)),
+        J((P - 1) * Wp + Q),
+        ldo(ceil_div(J, kernel.nr) * kernel.nr),
+        offsets(static_cast<size_t>(C * R * S)) {
+    for (int64_t c = 0; c < C; ++c) {
+      for (int64_t r = 0; r < R; ++r) {
+        for (int64_t t = 0; t < S; ++t) {
+          offsets[static_cast<size_t>((c * R + r) * S + t)] =
+              c * Hp * Wp + r * dil_h * Wp + t * dil_w;
+        }
+      }
+    }
+  }
+
+  // Floats of a padded image: the planes, then the ldo − J values past the last one that the
+  // kernels read (for positions they compute and drop).
+  int64_t padded_size() const { return C * Hp * Wp + ldo - J; }
+
+  // dst [padded_size()] = src [C, H, W] with its zero padding, and zeros after.
+  void pad(const float* src, float* dst) const {
+    const int64_t plane = Hp * Wp;
+    for (int64_t c = 0; c < C; ++c) {
+      const float* in = src + c * H * W;
+      float* out = dst + c * plane;
+      std::fill(out, out + pad_h * Wp, 0.0f);
+      for (int64_t h = 0; h < H; ++h) {
+        float* row = out + (pad_h + h) * Wp;
+        std::fill(row, row + pad_w, 0.0f);
+        std::memcpy(row + pad_w, in + h * W, static_cast<size_t>(W) * sizeof(float));
+        std::fill(row + pad_w + W, row + Wp, 0.0f);
+      }
+      std::fill(out + (pad_h + H) * Wp, out + plane, 0.0f);
+    }
+    std::fill(dst + C * plane, dst + padded_size(), 0.0f);
+  }
+
+  const int64_t C, H, W, pad_h, pad_w, Hp, Wp;
+  const int64_t P, Q, J;         // the output, and the positions the kernel computes: j < J
+  const int64_t ldo;             // J rounded up to the direct kernel's tile
+  std::vector<int64_t> offsets;  // [C·R·S]
+};
+
+// One stride-1 convolution, groups included, set up for the direct kernel: everything that does
+// not depend on the image (the grid and the packed weights).
+class DirectConv {
+ public:
+  // in_channels / out_channels per group; weight(g, k, i) = the weight of output channel k of
+  // group g for tap i = (c·R + r)·S + t.
+  template <typename Weight>
+  DirectConv(const DirectConvKernel& kernel, int64_t groups, int64_t in_channels, int64_t H,
+             int64_t W, int64_t pad_h, int64_t pad_w, int64_t out_channels, int64_t R, int64_t S,
+             int64_t dil_h, int64_t dil_w, const Weight& weight)
+      : kernel_(kernel),
+        grid_(kernel, in_channels, H, W, pad_h, pad_w, R, S, dil_h, dil_w),
+        K_(out_channels),
+        steps_(in_channels * R * S),
+        tiles_(ceil_div(out_channels, kernel.mr)),
+        weights_(static_cast<size_t>(groups * tiles_ * kernel.mr * steps_), 0.0f) {
+    // [groups][tiles][steps][mr]: tile k / mr holds output channel k of the group at lane k % mr
+    // (lanes past K stay 0).
+    for (int64_t g = 0; g < groups; ++g) {
+      for (int64_t k = 0; k < K_; ++k) {
+        float* tile = weights_.data() + (g * tiles_ + k / kernel.mr) * kernel.mr * steps_;
+        for (int64_t i = 0; i < steps_; ++i) tile[i * kernel.mr + k % kernel.mr] = weight(g, k, i);
+      }
+    }
+  }
+
+  // dst [K, P, Q] (+ bias[k]) = the convolution of src [C, H, W] with group g's weights.
+  void run(int64_t g, const float* src, const float* bias, float* dst) const {
+    const PaddedGrid& grid = grid_;
+    float* padded = thread_buffer<0>(grid.padded_size());
+    grid.pad(src, padded);
+    float* out = thread_buffer<1>(K_ * grid.ldo);  // [K, ldo]: row p of channel k at p·Wp
+    kernel_.run({.out_channels = K_,
+                 .steps = steps_,
+                 .positions = grid.J,
+                 .offsets = grid.offsets.data(),
+                 .x = padded,
+                 .w = weights_.data() + g * tiles_ * kernel_.mr * steps_,
+                 .out = out,
+                 .ldo = grid.ldo});
+    // Keep the first Q of every Wp positions, adding the bias.
+    for (int64_t k = 0; k < K_; ++k) {
+      const float add = bias != nullptr ? bias[k] : 0.0f;
+      for (int64_t p = 0; p < grid.P; ++p) {
+        const float* from = out + k * grid.ldo + p * grid.Wp;
+        float* to = dst + (k * grid.P + p) * grid.Q;
+        for (int64_t q = 0; q < grid.Q; ++q) to[q] = from[q] + add;
+      }
+    }
+  }
+
+ private:
+  const DirectConvKernel& kernel_;
+  PaddedGrid grid_;
+  int64_t K_, steps_, tiles_;
+  std::vector<float> weights_;  // [groups][tiles][steps][mr]
+};
+
+// The direct kernel for this convolution, or nullptr where the im2col path runs: strided and 1×1
+// convs (a 1×1 stride-1 conv is a plain GEMM), CPUs without AVX2, and a single image on several
+// threads when it is large enough for gemm_fast to split (the direct path runs an image on one
+// thread).
+const DirectConvKernel* direct_kernel_for(const Conv2dShape& s, const ConvGeometry& geo) {
+  if (s.stride_h != 1 || s.stride_w != 1 || geo.pointwise) return nullptr;
+  const double multiply_adds = static_cast<double>(s.out_channels) * geo.CRS * geo.PQ;
+  if (s.batch == 1 && get_num_threads() > 1 && multiply_adds > 4e6) return nullptr;
+  return direct_kernel();
+}
+#endif
+
+// Runs image(n) for every n of the batch: split over the threads by images when there are
+// several, else on the calling thread (whose gemm_fast calls may then use the threads).
+template <typename F>
+void for_each_image(int64_t batch, const F& image) {
+  if (batch > 1 && get_num_threads() > 1) {
+    parallel_for(0, batch, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t n = begin; n < end; ++n) image(n);
+    });
+  } else {
+    for (int64_t n = 0; n < batch; ++n) image(n);
+  }
+}
+
+}  // namespace
+
+void conv2d_forward_fast(const Conv2dShape& s, const float* x, const float* w, const float* b,
+                         float* y) {
+  const ConvGeometry geo(s);
+#ifdef TINYTORCH_GEMM_X86
+  if (const DirectConvKernel* kernel = direct_kernel_for(s, geo)) {
+    const DirectConv conv(
+        *kernel, s.groups, geo.C_g, s.in_h, s.in_w, s.pad_h, s.pad_w, geo.K_g, s.kernel_h,
+        s.kernel_w, s.dilation_h, s.dilation_w,
+        [&](int64_t g, int64_t k, int64_t i) { return w[(g * geo.K_g + k) * geo.CRS + i]; });
+    for_each_image(s.batch, [&](int64_t n) {
+      for (int64_t g = 0; g < s.groups; ++g) {
+        conv.run(g, x + (n * s.in_channels + g * geo.C_g) * geo.HW,
+                 b != nullptr ? b + g * geo.K_g : nullptr,
+                 y + (n * s.out_channels + g * geo.K_g) * geo.PQ);
+      }
+    });
+    return;
+  }
+#endif
+  const int64_t Q = s.out_w, band = geo.band_rows(s);
+  for_each_image(s.batch, [&](int64_t n) {
+    for (int64_t g = 0; g < s.groups; ++g) {
+      const float* x_g = x + (n * s.in_channels + g * geo.C_g) * geo.HW;  // [C_g, H, W]
+      const float* w_g = w + g * geo.K_g * geo.CRS;                       // [K_g, C_g·R·S]
+      float* y_g = y + (n * s.out_channels + g * geo.K_g) * geo.PQ;       // [K_g, P·Q]
+      // The bias goes in first, and the product is added onto it (beta = 1).
+      if (b != nullptr) {
+        for (int64_t k = 0; k < geo.K_g; ++k) {
+          std::fill(y_g + k * geo.PQ, y_g + (k + 1) * geo.PQ, b[g * geo.K_g + k]);
+        }
+      }
+      const float beta = b != nullptr ? 1.0f : 0.0f;
+      if (geo.pointwise) {
+        gemm_fast(false, false, geo.K_g, geo.PQ, geo.CRS, 1.0f, w_g, geo.CRS, x_g, geo.HW, beta,
+                  y_g, geo.PQ);
+        continue;
+      }
+      float* col = thread_buffer(geo.CRS * band * Q);
+      for (int64_t p0 = 0; p0 < s.out_h; p0 += band) {
+        const int64_t p1 = std::min(s.out_h, p0 + band), cols = (p1 - p0) * Q;
+        im2col(s, geo.C_g, x_g, p0, p1, col);
+        gemm_fast(false, false, geo.K_g, cols, geo.CRS, 1.0f, w_g, geo.CRS, col, cols, beta,
+                  y_g + p0 * Q, geo.PQ);
+      }
+    }
+  });
+}
+
+void conv2d_backward_input_fast(const Conv2dShape& s, const float* gy, const float* w, float* gx) {
+  const ConvGeometry geo(s);
+#ifdef TINYTORCH_GEMM_X86
+  // The flipped convolution of gy, padded by dil·(R − 1) − pad (when that is not negative).
+  const int64_t pad_h = s.dilation_h * (s.kernel_h - 1) - s.pad_h;
+  const int64_t pad_w = s.dilation_w * (s.kernel_w - 1) - s.pad_w;
+  const DirectConvKernel* kernel = direct_kernel_for(s, geo);
+  if (kernel != nullptr && pad_h >= 0 && pad_w >= 0) {
+    const int64_t R = s.kernel_h, S = s.kernel_w;
+    // Tap i = (k·R + r')·S + t' of input channel c: w[k, c, R−1−r', S−1−t'].
+    const DirectConv conv(*kernel, s.groups, geo.K_g, s.out_h, s.out_w, pad_h, pad_w, geo.C_g, R, S,
+                          s.dilation_h, s.dilation_w, [&](int64_t g, int64_t c, int64_t i) {
+                            const int64_t k = i / (R * S), r = R - 1 - i / S % R, t = S - 1 - i % S;
+                            return w[(((g * geo.K_g + k) * geo.C_g + c) * R + r) * S + t];
+                          });
+    for_each_image(s.batch, [&](int64_t n) {
+      for (int64_t g = 0; g < s.groups; ++g) {
+        conv.run(g, gy + (n * s.out_channels + g * geo.K_g) * geo.PQ, nullptr,
+                 gx + (n * s.in_channels + g * geo.C_g) * geo.HW);
+      }
+    });
+    return;
+  }
+#endif
+  const int64_t Q = s.out_w, band = geo.band_rows(s);
+  for_each_image(s.batch, [&](int64_t n) {
+    float* gx_n = gx + n * s.in_channels * geo.HW;  // [C, H, W]
+    if (!geo.pointwise) std::fill(gx_n, gx_n + s.in_channels * geo.HW, 0.0f);
+    for (int64_t g = 0; g < s.groups; ++g) {
+      float* gx_g = gx_n + g * geo.C_g * geo.HW;                             // [C_g, H, W]
+      const float* w_g = w + g * geo.K_g * geo.CRS;                          // [K_g, C_g·R·S]
+      const float* gy_g = gy + (n * s.out_channels + g * geo.K_g) * geo.PQ;  // [K_g, P·Q]
+      if (geo.pointwise) {  // gx[n, g] [C_g, H·W] = w_gᵀ · gy[n, g]
+        gemm_fast(true, false, geo.CRS, geo.PQ, geo.K_g, 1.0f, w_g, geo.CRS, gy_g, geo.PQ, 0.0f,
+                  gx_g, geo.HW);
+        continue;
+      }
+      float* dcol = thread_buffer(geo.CRS * band * Q);
+      for (int64_t p0 = 0; p0 < s.out_h; p0 += band) {
+        const int64_t p1 = std::min(s.out_h, p0 + band), cols = (p1 - p0) * Q;
+        // dcol [C_g·R·S, cols] = w_gᵀ · gy[n, g][:, band]
+        gemm_fast(true, false, geo.CRS, cols, geo.K_g, 1.0f, w_g, geo.CRS, gy_g + p0 * Q, geo.PQ,
+                  0.0f, dcol, cols);
+        col2im_add(s, geo.C_g, dcol, p0, p1, gx_g);
+      }
+    }
+  });
+}
+
+void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const float* x, float* gw,
+                                 float* gb) {
+  const ConvGeometry geo(s);
+  const int64_t weight_size = s.out_channels * geo.CRS;
+  if (s.batch == 0 || geo.PQ == 0) {  // no output pixel: nothing flows back
+    std::fill(gw, gw + weight_size, 0.0f);
+    if (gb != nullptr) std::fill(gb, gb + s.out_channels, 0.0f);
+    return;
+  }
+  // The batch is cut into `chunks` fixed runs of images, each summed into its own partial
+  // gradient: a function of the thread count only, not of which thread ran which chunk.
+  const int threads = get_num_threads();
+  const int64_t chunks = threads > 1 ? std::min<int64_t>(s.batch, 2 * threads) : 1;
+  const int64_t per_chunk = ceil_div(s.batch, chunks);
+  // Chunk 0 sums straight into gw; the others into partials [chunks − 1, K, C_g·R·S].
+  thread_local std::vector<float> partial_weights;
+  thread_local std::vector<double> partial_bias;  // [chunks, K]
+  partial_weights.resize(static_cast<size_t>((chunks - 1) * weight_size));
+  partial_bias.assign(static_cast<size_t>(chunks * s.out_channels), 0.0);
+  float* const partial_w = partial_weights.data();
+  double* const partial_b = partial_bias.data();
+
+  // gw_c [K, C_g·R·S] = Σ over images [first, end) (zeroed first, then added to).
+  std::function<void(int64_t, int64_t, float*)> sum_images;
+#ifdef TINYTORCH_GEMM_X86
+  const DirectConvKernel* kernel = direct_kernel_for(s, geo);
+  std::optional<PaddedGrid> grid;
+  if (kernel != nullptr) {
+    grid.emplace(*kernel, geo.C_g, s.in_h, s.in_w, s.pad_h, s.pad_w, s.kernel_h, s.kernel_w,
+                 s.dilation_h, s.dilation_w);
+    // gy on the padded grid: [K_g][positions], zero where the forward kernel dropped a position.
+    const int64_t positions = ceil_div(grid->J, kernel->lanes) * kernel->lanes;
+    const int64_t x_size = grid->padded_size(), gy_size = geo.K_g * positions;
+    // Images per kernel call: as many as fit kColumnBudget (the sums over lanes, once per tile
+    // and call, are then spread over more positions).
+    const int64_t per_call = std::clamp<int64_t>(kColumnBudget / (x_size + gy_size), 1,
+                                                 std::min(per_chunk, kMaxImagesPerCall));
+    sum_images = [&, kernel, positions, x_size, gy_size, per_call](int64_t first, int64_t end,
+                                                                   float* gw_c) {
+      std::fill(gw_c, gw_c + weight_size, 0.0f);
+      float* xs = thread_buffer<0>(per_call * x_size);
+      float* gys = thread_buffer<1>(per_call * gy_size);
+      const float* x_of[kMaxImagesPerCall];
+      const float* gy_of[kMaxImagesPerCall];
+      for (int64_t g = 0; g < s.groups; ++g) {
+        for (int64_t n0 = first; n0 < end; n0 += per_call) {
+          const int64_t images = std::min(per_call, end - n0);
+          for (int64_t i = 0; i < images; ++i) {
+            const int64_t n = n0 + i;
+            grid->pad(x + (n * s.in_channels + g * geo.C_g) * geo.HW, xs + i * x_size);
+            float* to = gys + i * gy_size;  // [K_g][positions]
+            std::fill(to, to + gy_size, 0.0f);
+            const float* from = gy + (n * s.out_channels + g * geo.K_g) * geo.PQ;
+            for (int64_t k = 0; k < geo.K_g; ++k) {
+              for (int64_t p = 0; p < s.out_h; ++p) {
+                std::memcpy(to + k * positions + p * grid->Wp, from + (k * s.out_h + p) * s.out_w,
+                            static_cast<size_t>(s.out_w) * sizeof(float));
+              }
+            }
+            x_of[i] = xs + i * x_size;
+            gy_of[i] = to;
+          }
+          kernel->weight_grad({.out_channels = geo.K_g,
+                               .steps = geo.CRS,
+                               .positions = positions,
+                               .images = images,
+                               .offsets = grid->offsets.data(),
+                               .x = x_of,
+                               .gy = gy_of,
+                               .gw = gw_c + g * geo.K_g * geo.CRS});
+        }
+      }
+    };
+  }
+#endif
+  if (!sum_images) {
+    // im2col: gw_g += gy[n, g] · col(x[n, g])ᵀ, band by band.
+    const int64_t Q = s.out_w, band = geo.band_rows(s);
+    sum_images = [&, Q, band](int64_t first, int64_t end, float* gw_c) {
+      for (int64_t n = first; n < end; ++n) {
+        for (int64_t g = 0; g < s.groups; ++g) {
+          const float* x_g = x + (n * s.in_channels + g * geo.C_g) * geo.HW;     // [C_g, H, W]
+          const float* gy_g = gy + (n * s.out_channels + g * geo.K_g) * geo.PQ;  // [K_g, P·Q]
+          float* gw_g = gw_c + g * geo.K_g * geo.CRS;                            // [K_g, C_g·R·S]
+          const float beta = n == first ? 0.0f : 1.0f;  // the first image overwrites
+          if (geo.pointwise) {
+            gemm_fast(false, true, geo.K_g, geo.CRS, geo.PQ, 1.0f, gy_g, geo.PQ, x_g, geo.HW, beta,
+                      gw_g, geo.CRS);
+            continue;
+          }
+          float* col = thread_buffer<0>(geo.CRS * band * Q);
+          for (int64_t p0 = 0; p0 < s.out_h; p0 += band) {
+            const int64_t p1 = std::min(s.out_h, p0 + band), cols = (p1 - p0) * Q;
+            im2col(s, geo.C_g, x_g, p0, p1, col);
+            gemm_fast(false, true, geo.K_g, geo.CRS, cols, 1.0f, gy_g + p0 * Q, geo.PQ, col, cols,
+                      p0 == 0 ? beta : 1.0f, gw_g, geo.CRS);
+          }
+        }
+      }
+    };
+  }
+
+  const auto chunk = [&](int64_t c) {
+    const int64_t first = c * per_chunk, end = std::min(s.batch, first + per_chunk);
+    if (first >= end) return;
+    sum_images(first, end, c == 0 ? gw : partial_w + (c - 1) * weight_size);
+    if (gb != nullptr) {
+      double* gb_c = partial_b + c * s.out_channels;  // [K]
+      for (int64_t n = first; n < end; ++n) {
+        for (int64_t k = 0; k < s.out_channels; ++k) {
+          const float* row = gy + (n * s.out_channels + k) * geo.PQ;
+          gb_c[k] += sum4(geo.PQ, [row](int64_t i) { return static_cast<double>(row[i]); });
+        }
+      }
+    }
+  };
+  if (chunks > 1) {
+    parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t c = begin; c < end; ++c) chunk(c);
+    });
+  } else {
+    chunk(0);
+  }
+
+  // gw = Σ_c partial_c, in chunk order.
+  for (int64_t c = 1; c < chunks; ++c) {
+    const float* part = partial_w + (c - 1) * weight_size;
+    for (int64_t i = 0; i < weight_size; ++i) gw[i] += part[i];
+  }
+  if (gb != nullptr) {
+    for (int64_t k = 0; k < s.out_channels; ++k) {
+      double sum = 0.0;
+      for (int64_t c = 0; c < chunks; ++c) sum += partial_b[c * s.out_channels + k];
+      gb[k] = static_cast<float>(sum);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Max pooling: each output is the maximum of its window, and its index the flat position h·W + w
+// of that maximum in its plane. The window is scanned row by row and a value replaces the maximum
+// when it is greater or NaN (PyTorch's rule): so the first of equal maxima wins, a NaN wins, and
+// padding, never read, never wins.
+// ---------------------------------------------------------------------------------------------
+namespace {
+
+// Planes per parallel chunk: at least ~16k input values.
+int64_t plane_grain(int64_t plane_size) {
+  return std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(plane_size, 1));
+}
+
+inline void take_if_greater(float v, int64_t at, float& best, int64_t& best_at) {
+  if (v > best || std::isnan(v)) {
+    best = v;
+    best_at = at;
+  }
+}
+
+}  // namespace
+
+void max_pool2d_forward_fast(const Pool2dShape& s, const float* x, float* y, int64_t* indices) {
+  const int64_t H = s.in_h, W = s.in_w, P = s.out_h, Q = s.out_w;
+  // The common 2×2, stride 2 window without padding or dilation: 4 loads, 3 comparisons.
+  // NOTE: only when every window lies inside the plane — with ceil_mode on an odd size the last
+  // window hangs over the edge (2·P > H) and must take the general, bounds-checked path.
+  const bool two_by_two = s.kernel_h == 2 && s.kernel_w == 2 && s.stride_h == 2 &&
+                          s.stride_w == 2 && s.pad_h == 0 && s.pad_w == 0 && s.dilation_h == 1 &&
+                          s.dilation_w == 1 && 2 * P <= H && 2 * Q <= W;
+  parallel_for(0, s.planes, plane_grain(H * W), [&](int64_t begin, int64_t end) {
+    for (int64_t plane = begin; plane < end; ++plane) {
+      const float* in = x + plane * H * W;     // [H, W]
+      float* out = y + plane * P * Q;          // [P, Q]
+      int64_t* idx = indices + plane * P * Q;  // [P, Q]
+      for (int64_t p = 0; p < P; ++p) {
+        if (two_by_two) {
+          const int64_t top = 2 * p * W;  // rows 2p and 2p + 1
+          for (int64_t q = 0; q < Q; ++q) {
+            const int64_t at = top + 2 * q;
+            float best = in[at];
+            int64_t best_at = at;
+            take_if_greater(in[at + 1], at + 1, best, best_at);
+            take_if_greater(in[at + W], at + W, best, best_at);
+            take_if_greater(in[at + W + 1], at + W + 1, best, best_at);
+            out[p * Q + q] = best;
+            idx[p * Q + q] = best_at;
+          }
+          continue;
+        }
+        const int64_t h0 = p * s.stride_h - s.pad_h;
+        for (int64_t q = 0; q < Q; ++q) {
+          const int64_t w0 = q * s.stride_w - s.pad_w;
+          float best = -std::numeric_limits<float>::infinity();
+          int64_t best_at = -1;
+          for (int64_t i = 0; i < s.kernel_h; ++i) {
+            const int64_t h = h0 + i * s.dilation_h;
+            if (h < 0 || h >= H) continue;
+            for (int64_t j = 0; j < s.kernel_w; ++j) {
+              const int64_t w = w0 + j * s.dilation_w;
+              if (w < 0 || w >= W) continue;
+              const int64_t at = h * W + w;
+              // The first valid value is taken whatever it is (even −inf): the index is always
+              // a real position.
+              if (best_at < 0) {
+                best = in[at];
+                best_at = at;
+              } else {
+                take_if_greater(in[at], at, best, best_at);
+              }
+            }
+          }
+          out[p * Q + q] = best;
+          idx[p * Q + q] = best_at;
+        }
+      }
+    }
+  });
+}
+
+void max_pool2d_backward_fast(const Pool2dShape& s, const float* gy, const int64_t* indices,
+                              float* gx) {
+  const int64_t HW = s.in_h * s.in_w, PQ = s.out_h * s.out_w;
+  // Every index points into its own plane, so planes are independent.
+  parallel_for(0, s.planes, plane_grain(HW), [&](int64_t begin, int64_t end) {
+    for (int64_t plane = begin; plane < end; ++plane) {
+      float* g = gx + plane * HW;
+      std::fill(g, g + HW, 0.0f);
+      const float* grad = gy + plane * PQ;
+      const int64_t* idx = indices + plane * PQ;
+      for (int64_t i = 0; i < PQ; ++i) g[idx[i]] += grad[i];
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch norm. The reductions run per channel (one channel's N runs of HW values are summed by one
+// thread, in a fixed order: the same result for any thread count); the element-wise passes run
+// per (n, c) plane. The inner loops keep four independent double sums, so that the additions
+// need not wait for each other and the compiler may pair them into vector instructions.
+// ---------------------------------------------------------------------------------------------
+namespace {
+
+// Channels per parallel chunk: at least ~32k values.
+int64_t channel_grain(int64_t N, int64_t HW) {
+  return std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(N * HW, 1));
+}
+
+// Runs f(begin, end) over the N·C planes [n, c] of HW values, split over the threads.
+template <typename F>
+void for_planes(int64_t N, int64_t C, int64_t HW, const F& f) {
+  parallel_for(0, N * C, plane_grain(HW), f);
+}
+
+}  // namespace
+
+void batch_norm_stats_fast(int64_t N, int64_t C, int64_t HW, const float* x, double* mean,
+                           double* var) {
+  const double count = static_cast<double>(N * HW);
+  parallel_for(0, C, channel_grain(N, HW), [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      double sum = 0.0;
+      for (int64_t n = 0; n < N; ++n) {
+        const float* row = x + (n * C + c) * HW;
+        sum += sum4(HW, [row](int64_t i) { return static_cast<double>(row[i]); });
+      }
+      const double mu = count > 0 ? sum / count : 0.0;
+      // Two passes: Σ (x − mean)² does not cancel catastrophically as Σ x² − N·mean² can.
+      double squares = 0.0;
+      for (int64_t n = 0; n < N; ++n) {
+        const float* row = x + (n * C + c) * HW;
+        squares += sum4(HW, [row, mu](int64_t i) {
+          const double d = static_cast<double>(row[i]) - mu;
+          return d * d;
+        });
+      }
+      mean[c] = mu;
+      var[c] = count > 0 ? squares / count : 0.0;
+    }
+  });
+}
+
+void batch_norm_apply_fast(int64_t N, int64_t C, int64_t HW, const float* x, const float* scale,
+                           const float* shift, float* y) {
+  for_planes(N, C, HW, [&](int64_t begin, int64_t end) {
+    for (int64_t plane = begin; plane < end; ++plane) {
+      const int64_t c = plane % C;
+      const float a = scale[c], d = shift[c];
+      const float* in = x + plane * HW;
+      float* out = y + plane * HW;
+      for (int64_t i = 0; i < HW; ++i) out[i] = in[i] * a + d;
+    }
+  });
+}
+
+void batch_norm_backward_reduce_fast(int64_t N, int64_t C, int64_t HW, const float* gy,
+                                     const float* x, const double* mean, double* sum_dy,
+                                     double* sum_dy_xmu) {
+  parallel_for(0, C, channel_grain(N, HW), [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      const double mu = mean[c];
+      double dy = 0.0, dy_xmu = 0.0;
+      for (int64_t n = 0; n < N; ++n) {
+        const float* g = gy + (n * C + c) * HW;
+        const float* in = x + (n * C + c) * HW;
+        dy += sum4(HW, [g](int64_t i) { return static_cast<double>(g[i]); });
+        dy_xmu += sum4(HW, [g, in, mu](int64_t i) {
+          return static_cast<double>(g[i]) * (static_cast<double>(in[i]) - mu);
+        });
+      }
+      sum_dy[c] = dy;
+      sum_dy_xmu[c] = dy_xmu;
+    }
+  });
+}
+
+void batch_norm_backward_apply_fast(int64_t N, int64_t C, int64_t HW, const float* gy,
+                                    const float* x, const float* a, const float* b, const float* d,
+                                    float* gx) {
+  for_planes(N, C, HW, [&](int64_t begin, int64_t end) {
+    for (int64_t plane = begin; plane < end; ++plane) {
+      const int64_t c = plane % C;
+      const float ac = a[c], bc = b[c], dc = d[c];
+      const float* g = gy + plane * HW;
+      const float* in = x + plane * HW;
+      float* out = gx + plane * HW;
+      for (int64_t i = 0; i < HW; ++i) out[i] = g[i] * ac + in[i] * bc + dc;
+    }
+  });
+}
+
+}  // namespace tinytorch::kernels
