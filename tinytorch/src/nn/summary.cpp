@@ -200,11 +200,11 @@ class Walker {
     if (sequential != nullptr) {
       // NOTE: a Sequential registers its children in the order it runs them, so the i-th
       // named child is the i-th module of the walk.
-      const auto children = sequential->named_children();
+      const std::vector<std::string> names = sequential->named_children().keys();
       y = x;
       size_t i = 0;
       for (const AnyModule& child : *sequential) {
-        const std::string child_name = children.keys()[i++];
+        const std::string& child_name = names.at(i++);
         y = run(child, name.empty() ? child_name : name + "." + child_name, depth + 1, y);
       }
     } else {
