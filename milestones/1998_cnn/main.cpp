@@ -72,7 +72,7 @@ struct Defaults {
 };
 constexpr Defaults kLeNet = {
     .epochs = 5, .batch_size = 64, .lr = 2e-3, .target_accuracy = 0.88, .out_dir = "runs/1998"};
-constexpr Defaults kNorthStar = {.epochs = 10,
+constexpr Defaults kNorthStar = {.epochs = 15,
                                  .batch_size = 128,
                                  .lr = 0.1,
                                  .target_accuracy = 0.92,
@@ -369,7 +369,7 @@ int main(int argc, char** argv) {
   app.add_flag("--north-star", s.north_star,
                "train the North Star CNN against the clock instead of LeNet-5");
   app.add_option("--epochs", s.epochs,
-                 "epochs to train (in total, when resuming) [default: 5; --north-star: 10, fewer "
+                 "epochs to train (in total, when resuming) [default: 5; --north-star: 15, fewer "
                  "if the time budget says so]")
       ->check(ms::whole_number_in(1, 1000));
   app.add_option("--time-budget", s.time_budget,
