@@ -271,6 +271,9 @@ int run(Settings s) {
             << s.time_budget << " s; epoch " << std::setprecision(1) << epoch_seconds << " s";
         if (fit == 0 && t.epoch() < s.epochs) {
           out << "; stopping: another epoch would not fit into the budget";
+        } else if (t.epoch() == planned_epochs && planned_epochs < s.epochs) {
+          out << "; the shortened schedule is complete: stopping after epoch " << planned_epochs
+              << " of " << s.epochs;
         } else if (shortened) {
           out << "; the schedule now ends after epoch " << planned_epochs
               << ", the last that fits into the budget";
