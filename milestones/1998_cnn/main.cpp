@@ -5,7 +5,8 @@
 //   build/release/bin/milestone_1998                         LeNet-5, ≥ 88% test accuracy
 //   build/release/bin/milestone_1998 --north-star            a modern small CNN: ≥ 92% in ≤ 10 min
 //   build/release/bin/milestone_1998 --epochs 1 --json r.json
-//   build/release/bin/milestone_1998 --resume runs/1998/checkpoint.ttc --epochs 8
+//   build/release/bin/milestone_1998 --resume runs/1998/checkpoint.ttc   (same arguments as the
+//                                                     interrupted run: --epochs is the schedule)
 //
 //   LeNet-5 (default)
 //   image [1, 28, 28] ─► conv 6@5×5 pad 2 ─► ReLU ─► maxpool 2 ─► [6, 14, 14]
