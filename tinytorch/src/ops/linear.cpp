@@ -82,11 +82,19 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   // M: every leading dim of the input folded into the rows of one matrix.
   const IntArrayRef lead(input.sizes().data(), input.sizes().size() - 1);
   const int64_t M = compute_numel(lead);
+  // A feature map [N, C, H, W] that reaches a Linear without a Flatten is the classic CNN
+  // mistake: say how many features each sample has once flattened from dim 1.
+  const auto flatten_hint = [&]() -> std::string {
+    if (input.dim() <= 2 || input.size(0) == 0) return "";
+    return detail::str("; if ", input.sizes(), " is a batch of feature maps, flatten it from dim ",
+                       "1 first (nn::Flatten()): each sample then has ",
+                       input.numel() / input.size(0), " features");
+  };
   // PyTorch's wording: mat1 is the input as [M, K], mat2 is Wᵀ as [in, out].
   TT_CHECK(weight.size(1) == K, "mat1 and mat2 shapes cannot be multiplied (", mat_str(M, K),
            " and ", mat_str(weight.size(1), N), "): linear's input ", input.sizes(),
            " has in_features = ", K, " (its last dim), but weight ", weight.sizes(),
-           " is [out_features, in_features] with in_features = ", weight.size(1));
+           " is [out_features, in_features] with in_features = ", weight.size(1), flatten_hint());
   TT_CHECK_TYPE(input.dtype() == weight.dtype(),
                 "linear: mat1 and mat2 must have the same dtype, but got ", input.dtype(),
                 " (input) and ", weight.dtype(),
