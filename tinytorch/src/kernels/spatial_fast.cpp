@@ -64,11 +64,13 @@ namespace {
 
 // At most this many floats of col per thread (1 MiB: Zen 4/5's L2 per core).
 constexpr int64_t kColumnBudget = int64_t{1} << 18;
+#ifdef TINYTORCH_GEMM_X86
 // The direct weight-gradient kernel sweeps all the images of one call once per tile of (channel,
 // tap) pairs, so they should stay in L2 (at most this many floats, half of Zen 4/5's 1 MiB, and
 // at most kMaxImagesPerCall images); each call ends with one sum across the lanes per pair.
 constexpr int64_t kWeightGradBudget = int64_t{1} << 17;
 constexpr int64_t kMaxImagesPerCall = 64;
+#endif
 
 constexpr int64_t ceil_div(int64_t x, int64_t y) {
   return (x + y - 1) / y;

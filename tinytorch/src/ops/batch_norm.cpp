@@ -272,7 +272,9 @@ std::tuple<Tensor, Tensor, Tensor> native_batch_norm(const Tensor& input, const 
                                                      const Tensor& running_var, bool training,
                                                      double momentum, double eps) {
   check_batch_norm_args(input, weight, bias, running_mean, running_var, training);
-  const auto [N, C, HW] = flat_dims(input);
+  // (Plain variables, not a structured binding: Clang 14 cannot capture bindings in lambdas.)
+  const NCHW dims = flat_dims(input);
+  const int64_t N = dims.N, C = dims.C, HW = dims.HW;
   const Tensor x = input.contiguous();
   Tensor y = empty(input.sizes(), input.dtype());
   Tensor save_mean = zeros({C}, kFloat64), save_invstd = zeros({C}, kFloat64);
@@ -322,7 +324,9 @@ std::tuple<Tensor, Tensor, Tensor> native_batch_norm_backward(
   TT_CHECK(input.dim() >= 2, op, ": expected input of shape [N, C, *], but got ", input.sizes());
   TT_CHECK(grad_output.sizes() == input.sizes(), op, ": grad_output must have the input's shape ",
            input.sizes(), ", but got ", grad_output.sizes());
-  const auto [N, C, HW] = flat_dims(input);
+  // (Plain variables, not a structured binding: Clang 14 cannot capture bindings in lambdas.)
+  const NCHW dims = flat_dims(input);
+  const int64_t N = dims.N, C = dims.C, HW = dims.HW;
   TT_CHECK(save_mean.dtype() == kFloat64 && save_invstd.dtype() == kFloat64 &&
                save_mean.numel() == C && save_invstd.numel() == C,
            op, ": save_mean and save_invstd must be the float64 [", C,
