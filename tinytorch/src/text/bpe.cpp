@@ -406,7 +406,7 @@ BpeTokenizer BpeTokenizer::load(const std::filesystem::path& path) {
   try {
     return BpeTokenizer(std::move(merges), std::move(specials));
   } catch (const ValueError& e) {
-    in.fail(e.what());
+    in.fail_contents(e.what());
   }
 }
 

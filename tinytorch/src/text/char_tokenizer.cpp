@@ -85,12 +85,11 @@ CharTokenizer CharTokenizer::load(const std::filesystem::path& path) {
     in.fail("has " + std::to_string(vocabulary.size()) + " vocabulary bytes, but its header says " +
             std::to_string(size) + " (expected 1 to 256)");
   }
+  in.expect_end();
   try {
-    CharTokenizer tokenizer(vocabulary);
-    in.expect_end();
-    return tokenizer;
+    return CharTokenizer(vocabulary);
   } catch (const ValueError& e) {
-    in.fail(e.what());
+    in.fail_contents(e.what());
   }
 }
 

@@ -155,4 +155,9 @@ void VocabFileReader::fail(std::string_view message) const {
   throw Error(tinytorch::detail::str(who_, ": '", path_, "' line ", line_, " ", message));
 }
 
+void VocabFileReader::fail_contents(std::string_view message) const {
+  throw Error(
+      tinytorch::detail::str(who_, ": '", path_, "' holds an invalid vocabulary: ", message));
+}
+
 }  // namespace tinytorch::text::detail

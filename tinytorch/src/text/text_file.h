@@ -36,7 +36,10 @@ class VocabFileReader {
   // Checks that nothing but empty lines follow.
   void expect_end();
 
+  // Throws tinytorch::Error: "<who>: '<path>' line <n> <message>".
   [[noreturn]] void fail(std::string_view message) const;
+  // For a problem of the whole vocabulary (found after parsing), without a line number.
+  [[noreturn]] void fail_contents(std::string_view message) const;
 
  private:
   std::string_view next_line(std::string_view expected);
