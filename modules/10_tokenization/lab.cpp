@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
     }
     const std::string sample = "The quick brown fox jumps over the lazy programmer.";
     std::cout << "\n  " << show_tokens(largest, sample) << "\n";
-    std::cout << "  characters: " << show_tokens(chars, sample).size() / 2 + 1
+    std::cout << "  characters: " << chars.encode(sample).size()
               << " tokens; BPE: " << largest.encode(sample).size() << " tokens\n";
   } catch (const std::exception& e) {
     std::cerr << "lab10: " << e.what() << "\n";
