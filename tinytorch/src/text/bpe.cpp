@@ -29,10 +29,11 @@ constexpr int64_t kMaxSpecialTokens = 1024;
 uint64_t pair_key(int64_t left, int64_t right) {
   return (static_cast<uint64_t>(left) << 32) | static_cast<uint64_t>(right);
 }
-int64_t key_left(uint64_t key) {
+// [[maybe_unused]]: they serve learn_merges, whose body is the learner's.
+[[maybe_unused]] int64_t key_left(uint64_t key) {
   return static_cast<int64_t>(key >> 32);
 }
-int64_t key_right(uint64_t key) {
+[[maybe_unused]] int64_t key_right(uint64_t key) {
   return static_cast<int64_t>(key & 0xFFFFFFFFu);
 }
 
