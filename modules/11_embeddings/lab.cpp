@@ -100,8 +100,9 @@ json experiment_scatter(const Config& cfg) {
   const int64_t n = cfg.quick ? 2048 : 16384, D = 128;
   heading("B", "The backward: a scatter-add, and the dense gradient's price",
           "grad_weight[ids[i]] += grad[i] for " + std::to_string(n) +
-              " lookups of D = 128,\n  by how often ids repeat. The backward first zeroes the "
-              "dense [V, D] gradient; the scatter column is the rest.");
+              " lookups of D = 128, by how often ids repeat.\n"
+              "  The backward first zeroes the dense [V, D] gradient; the scatter column is the "
+              "rest.");
   Generator gen(2);
   const Tensor g = randn({n, D}, kFloat32, &gen);
   struct Case {
@@ -141,6 +142,7 @@ json experiment_scatter(const Config& cfg) {
                    {"scatter_s", scatter}});
   }
   table.print();
+  std::cout << "\n";
   // The dense gradient on a big table: most of the work is writing V·D zeros.
   const int64_t V = cfg.quick ? 8192 : 50257, Dg = cfg.quick ? 256 : 768, tokens = 1024;
   const Tensor gg = randn({tokens, Dg}, kFloat32, &gen);
@@ -161,13 +163,13 @@ json experiment_scatter(const Config& cfg) {
                  {"dense_backward", to_json(dense[0])},
                  {"zeros_alone", to_json(dense[1])}});
   meaning(
-      "On one CPU thread duplicates cost nothing extra — each add is a read-modify-write of a row "
-      "that is likely already in cache when it repeats (on a GPU, thousands of threads adding to "
-      "one row must use atomics and serialise). Compare the scatter column with the zeros column: "
-      "on a big vocabulary the dense gradient is the real cost: a step that looked up 1,024 tokens "
-      "still writes all V·D "
-      "gradient values (and Adam then updates every row). A sparse gradient (PyTorch's "
-      "sparse=True) keeps only the touched rows.");
+      "On a CPU, repeated ids make the scatter FASTER, not slower: a row that comes back is "
+      "still in cache, while ids spread over a big table miss it on every add. (On a GPU it is "
+      "the opposite: thousands of threads adding into one row must use atomics and serialise.) "
+      "Compare the scatter column with the zeros column: on a big vocabulary the dense gradient "
+      "is the real cost — a step that looked up 1,024 tokens still writes all V·D gradient "
+      "values, and Adam then updates every row. A sparse gradient (PyTorch's sparse=True) keeps "
+      "only the touched rows.");
   return out;
 }
 
