@@ -21,6 +21,23 @@ int64_t resolve_padding_idx(const char* who, std::optional<int64_t> padding_idx,
   return p < 0 ? p + V : p;
 }
 
+// pe [L, d]: column pair (2i, 2i+1) holds sin and cos of the angle pos·ω_i, ω_i = base^(−2i/d)
+// (an odd d's last column is a sin alone).
+void fill_sinusoidal_table(int64_t L, int64_t d, double base, double* pe) {
+  // BEGIN SOLUTION
+  // Each column pair is a rotation at its own angular frequency: the wavelengths 2π/ω_i grow
+  // geometrically from 2π (column 0: one turn every 6.3 positions) to 2π·base.
+  for (int64_t pos = 0; pos < L; ++pos) {
+    for (int64_t c = 0; c < d; ++c) {
+      const int64_t pair = c - c % 2;  // 2i
+      const double omega = std::pow(base, -static_cast<double>(pair) / static_cast<double>(d));
+      const double angle = static_cast<double>(pos) * omega;
+      pe[pos * d + c] = c % 2 == 0 ? std::sin(angle) : std::cos(angle);
+    }
+  }
+  // END SOLUTION
+}
+
 }  // namespace
 
 namespace functional {
@@ -101,22 +118,8 @@ SinusoidalPositionalEncodingImpl::SinusoidalPositionalEncodingImpl(
 }
 
 void SinusoidalPositionalEncodingImpl::reset() {
-  const int64_t L = options.max_len(), d = options.dim();
-  Tensor table = empty({L, d}, kFloat64);
-  double* p = table.data_ptr<double>();  // [L, d]
-  // BEGIN SOLUTION
-  // Column pair (2i, 2i+1) is a rotation at angular frequency ω_i = base^(−2i/d): position p is
-  // the angle p·ω_i. The wavelengths 2π/ω_i grow geometrically from 2π to 2π·base.
-  for (int64_t pos = 0; pos < L; ++pos) {
-    for (int64_t c = 0; c < d; ++c) {
-      const int64_t pair = c - c % 2;  // 2i
-      const double omega =
-          std::pow(options.base(), -static_cast<double>(pair) / static_cast<double>(d));
-      const double angle = static_cast<double>(pos) * omega;
-      p[pos * d + c] = c % 2 == 0 ? std::sin(angle) : std::cos(angle);
-    }
-  }
-  // END SOLUTION
+  Tensor table = empty({options.max_len(), options.dim()}, kFloat64);
+  fill_sinusoidal_table(options.max_len(), options.dim(), options.base(), table.data_ptr<double>());
   pe = register_buffer("pe", table.to(options.dtype()));
 }
 
