@@ -56,19 +56,20 @@ void embedding_scatter_add(int64_t n, int64_t D, const T* grad, const int64_t* i
 
 // ── the checks and drivers (given) ────────────────────────────────────────────────────────────
 
-// Every index must be in [0, V): checked before any row is read, so a bad index is an IndexError
-// naming it — never a read outside the table.
-void check_indices(std::string_view op, const Tensor& indices, int64_t V) {
+// The indices, checked and contiguous: int64, every value in [0, V). Checked before any row is
+// read, so a bad index is an IndexError naming it — never a read outside the table.
+Tensor checked_indices(std::string_view op, const Tensor& indices, int64_t V) {
   TT_CHECK_TYPE(indices.dtype() == kInt64, op,
                 ": expected indices of dtype int64 (token ids), but got ", indices.dtype(),
                 " (convert with .to(kInt64))");
-  const Tensor idx = indices.contiguous();
+  Tensor idx = indices.contiguous();
   const int64_t* p = idx.data_ptr<int64_t>();
   for (int64_t i = 0; i < idx.numel(); ++i) {
     TT_CHECK_INDEX(p[i] >= 0 && p[i] < V, op, ": index ", p[i], " (at flat position ", i,
                    " of indices of shape ", indices.sizes(), ") is out of range for a table of ", V,
                    " rows: indices must lie in [0, ", V, ")");
   }
+  return idx;
 }
 
 }  // namespace
@@ -82,12 +83,12 @@ Tensor embedding(const Tensor& weight, const Tensor& indices) {
                 "embedding: expected a floating-point weight (float32 or float64), but got ",
                 weight.dtype());
   const int64_t V = weight.size(0), D = weight.size(1);
-  check_indices("embedding", indices, V);
+  const Tensor idx = checked_indices("embedding", indices, V);
   std::vector<int64_t> out_shape = indices.sizes().vec();
   out_shape.push_back(D);
   Tensor out = empty(out_shape, weight.dtype());
   if (out.numel() == 0) return out;
-  const Tensor w = weight.contiguous(), idx = indices.contiguous();
+  const Tensor w = weight.contiguous();
   dispatch_floating_types(weight.dtype(), "embedding", [&]<typename T>() {
     embedding_gather<T>(idx.numel(), D, w.data_ptr<T>(), idx.data_ptr<int64_t>(),
                         out.data_ptr<T>());
@@ -107,11 +108,11 @@ Tensor embedding_dense_backward(const Tensor& grad_output, const Tensor& indices
   TT_CHECK_TYPE(grad_output.is_floating_point(), op,
                 ": expected a floating-point grad_output, but got ", grad_output.dtype());
   TT_CHECK_VALUE(num_weights >= 0, op, ": num_weights must be non-negative, but got ", num_weights);
-  check_indices(op, indices, num_weights);
+  const Tensor idx = checked_indices(op, indices, num_weights);
   const int64_t D = grad_output.size(-1);
   Tensor grad_weight = zeros({num_weights, D}, grad_output.dtype());
   if (grad_output.numel() == 0) return grad_weight;
-  const Tensor g = grad_output.contiguous(), idx = indices.contiguous();
+  const Tensor g = grad_output.contiguous();
   dispatch_floating_types(grad_output.dtype(), op, [&]<typename T>() {
     embedding_scatter_add<T>(idx.numel(), D, g.data_ptr<T>(), idx.data_ptr<int64_t>(), padding_idx,
                              grad_weight.data_ptr<T>());
