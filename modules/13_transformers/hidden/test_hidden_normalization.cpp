@@ -129,5 +129,25 @@ TEST(NormHidden, ALayerNormTrainsAndRejectsAFloat64InputWithFloat32Parameters) {
   TT_EXPECT_THROW_WITH(ln->forward(random({2, 4}, 42)), TypeError, "mixed dtype");
 }
 
+// Rows run in parallel, the weight/bias gradients are summed in row order on one thread: the
+// same bits on 1 and 2 threads.
+TEST(NormHidden, ResultsDoNotDependOnTheThreadCount) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const int threads = get_num_threads();
+  std::vector<Tensor> results[2];
+  for (int run = 0; run < 2; ++run) {
+    set_num_threads(run == 0 ? 1 : 2);
+    const Tensor x = random({512, 96}, 50, kFloat32).requires_grad_();
+    const Tensor w = random({96}, 51, kFloat32).requires_grad_();
+    const Tensor b = random({96}, 52, kFloat32).requires_grad_();
+    const Tensor y = layer_norm(x, {96}, w, b) + rms_norm(x, {96}, w);
+    y.backward(random({512, 96}, 53, kFloat32));
+    results[run] = {y.detach(), x.grad(), w.grad(), b.grad()};
+  }
+  set_num_threads(threads);
+  for (size_t i = 0; i < results[0].size(); ++i)
+    EXPECT_TRUE(results[0][i].equal(results[1][i])) << i;
+}
+
 }  // namespace
 }  // namespace tinytorch
