@@ -8,6 +8,7 @@
 
 #include "support/prerequisites.h"
 #include "support/reference.h"
+#include "tinytorch/core/parallel.h"
 #include "tinytorch/native/normalization.h"
 #include "tinytorch/tinytorch.h"
 
