@@ -13,7 +13,9 @@
 #include "tinytorch/native/activation.h"
 #include "tinytorch/native/batch_norm.h"
 #include "tinytorch/native/conv.h"
+#include "tinytorch/native/embedding.h"
 #include "tinytorch/native/loss.h"
+#include "tinytorch/native/normalization.h"
 #include "tinytorch/native/pooling.h"
 
 namespace tinytorch::autograd {
@@ -545,6 +547,39 @@ variable_list batch_norm_backward(const Tensor& grad, const Tensor& input, const
   auto [gx, gw, gb] = native::native_batch_norm_backward(grad, input, weight, save_mean,
                                                          save_invstd, training, needs);
   return {gx, gw, gb};
+}
+
+// ── normalization (module 13) ─────────────────────────────────────────────────────────────────
+
+// forward: y = x̂·γ + β, x̂ = (x − mean)·rstd per row of N values   (mean, rstd functions of x)
+//   gx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = gy·γ;  gγ = Σ_rows gy·x̂;  gβ = Σ_rows gy
+//   (derived in src/ops/normalization.cpp).
+variable_list layer_norm_backward(const Tensor& grad, const Tensor& input,
+                                  IntArrayRef normalized_shape, const Tensor& mean,
+                                  const Tensor& rstd, const Tensor& weight, const Tensor& bias,
+                                  std::array<bool, 3> needs) {
+  auto [gx, gw, gb] = native::native_layer_norm_backward(grad, input, normalized_shape, mean, rstd,
+                                                         weight, bias, needs);
+  return {gx, gw, gb};
+}
+
+// forward: y = x̂·γ, x̂ = x·rstd, rstd = 1/√(mean(x²) + eps)
+//   gx = rstd·(g − x̂·mean(g·x̂)) with g = gy·γ;  gγ = Σ_rows gy·x̂.
+variable_list rms_norm_backward(const Tensor& grad, const Tensor& input,
+                                IntArrayRef normalized_shape, const Tensor& rstd,
+                                const Tensor& weight, GradMask needs) {
+  auto [gx, gw] =
+      native::native_rms_norm_backward(grad, input, normalized_shape, rstd, weight, needs);
+  return {gx, gw};
+}
+
+// ── embedding (module 11) ─────────────────────────────────────────────────────────────────────
+
+// forward: out[i] = weight[indices[i]]  →  grad_weight[v] = Σ_{i : indices[i] = v} grad[i]
+// (a one-hot matrix product's transpose: duplicates add up), row padding_idx left at zero.
+Tensor embedding_backward(const Tensor& grad, const Tensor& indices, int64_t num_weights,
+                          int64_t padding_idx) {
+  return native::embedding_dense_backward(grad, indices, num_weights, padding_idx);
 }
 
 }  // namespace tinytorch::autograd

@@ -9,6 +9,7 @@
 // Modules 01–04 wrote only the natives; this file is why they never had to change when
 // autograd arrived — the "one Tensor class gains capabilities" rule of DESIGN.md.
 #include <functional>
+#include <limits>
 
 #include "tinytorch/autograd/autograd_meta.h"
 #include "tinytorch/autograd/derivatives.h"
@@ -17,8 +18,10 @@
 #include "tinytorch/native/activation.h"
 #include "tinytorch/native/batch_norm.h"
 #include "tinytorch/native/conv.h"
+#include "tinytorch/native/embedding.h"
 #include "tinytorch/native/linear.h"
 #include "tinytorch/native/loss.h"
+#include "tinytorch/native/normalization.h"
 #include "tinytorch/native/pooling.h"
 #include "tinytorch/native/tensor_ops.h"
 
@@ -885,6 +888,57 @@ Tensor batch_norm(const Tensor& input, const Tensor& weight, const Tensor& bias,
                         g, s[0], s[1], s[2], s[3], training,
                         {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2)});
                   });
+}
+
+// ══ normalization (module 13) ═════════════════════════════════════════════════════════════════
+
+Tensor layer_norm(const Tensor& input, IntArrayRef normalized_shape, const Tensor& weight,
+                  const Tensor& bias, double eps) {
+  const auto forward = [&] {
+    return native::native_layer_norm(input, normalized_shape, weight, bias, eps);
+  };
+  Recorder r("NativeLayerNormBackward0", {&input, &weight, &bias});
+  if (!r) return std::get<0>(forward());
+  auto [y, mean, rstd] = r.run(forward);
+  return r.finish(
+      y, {input, weight, bias, mean, rstd},
+      [shape = normalized_shape.vec()](const Tensor& g, const variable_list& s, const Node& n) {
+        return autograd::layer_norm_backward(
+            g, s[0], shape, s[3], s[4], s[1], s[2],
+            {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2)});
+      });
+}
+
+Tensor rms_norm(const Tensor& input, IntArrayRef normalized_shape, const Tensor& weight,
+                std::optional<double> eps) {
+  // PyTorch's default: the machine epsilon of the input's dtype (float32: 1.19e-07).
+  const double e = eps ? *eps
+                       : (input.dtype() == kFloat64 ? std::numeric_limits<double>::epsilon()
+                                                    : std::numeric_limits<float>::epsilon());
+  const auto forward = [&] { return native::native_rms_norm(input, normalized_shape, weight, e); };
+  Recorder r("RmsNormBackward0", {&input, &weight});
+  if (!r) return std::get<0>(forward());
+  auto [y, rstd] = r.run(forward);
+  return r.finish(
+      y, {input, weight, rstd},
+      [shape = normalized_shape.vec()](const Tensor& g, const variable_list& s, const Node& n) {
+        return autograd::rms_norm_backward(g, s[0], shape, s[2], s[1], needs2(n));
+      });
+}
+
+// ══ embedding (module 11) ═════════════════════════════════════════════════════════════════════
+
+Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx) {
+  Recorder r("EmbeddingBackward0", {&weight});
+  if (!r) return native::embedding(weight, indices);
+  Tensor out = r.run([&] { return native::embedding(weight, indices); });  // checks the shapes
+  // Only the indices are saved (the weight's values play no part in its gradient).
+  return r.finish(
+      out, {indices},
+      [num_weights = weight.size(0), padding_idx](const Tensor& g, const variable_list& s,
+                                                  const Node&) {
+        return variable_list{autograd::embedding_backward(g, s[0], num_weights, padding_idx)};
+      });
 }
 
 }  // namespace tinytorch

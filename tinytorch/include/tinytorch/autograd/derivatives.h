@@ -126,4 +126,20 @@ variable_list batch_norm_backward(const Tensor& grad, const Tensor& input, const
                                   const Tensor& save_mean, const Tensor& save_invstd, bool training,
                                   std::array<bool, 3> needs);
 
+// ── normalization (module 13): the backward kernels are natives ───────────────────────────────
+// layer_norm: {input, weight, bias}; mean/rstd are native_layer_norm's.
+variable_list layer_norm_backward(const Tensor& grad, const Tensor& input,
+                                  IntArrayRef normalized_shape, const Tensor& mean,
+                                  const Tensor& rstd, const Tensor& weight, const Tensor& bias,
+                                  std::array<bool, 3> needs);
+// rms_norm: {input, weight}; rstd is native_rms_norm's.
+variable_list rms_norm_backward(const Tensor& grad, const Tensor& input,
+                                IntArrayRef normalized_shape, const Tensor& rstd,
+                                const Tensor& weight, GradMask needs);
+
+// ── embedding (module 11) ─────────────────────────────────────────────────────────────────────
+// embedding: {weight, indices}; only the weight is differentiable.
+Tensor embedding_backward(const Tensor& grad, const Tensor& indices, int64_t num_weights,
+                          int64_t padding_idx);
+
 }  // namespace tinytorch::autograd
