@@ -10,6 +10,8 @@
 
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/nn/functional/spatial.h"
+// module 12
+#include "tinytorch/nn/functional/attention.h"
 
 namespace tinytorch {
 

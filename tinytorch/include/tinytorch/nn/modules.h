@@ -10,6 +10,8 @@
 //   spatial      Conv2d, nn::functional::conv2d (module 09)              modules/conv.h
 //   pooling      MaxPool2d, AvgPool2d, AdaptiveAvgPool2d (module 09)    modules/pooling.h
 //   batch norm   BatchNorm1d, BatchNorm2d (module 09)                   modules/batchnorm.h
+//   attention    MultiheadAttention, F::scaled_dot_product_attention
+//                (module 12)                                            modules/attention.h
 #pragma once
 
 #include "tinytorch/nn/modules/activation.h"
@@ -20,3 +22,5 @@
 #include "tinytorch/nn/modules/linear.h"
 #include "tinytorch/nn/modules/loss.h"
 #include "tinytorch/nn/modules/pooling.h"
+// module 12
+#include "tinytorch/nn/modules/attention.h"
