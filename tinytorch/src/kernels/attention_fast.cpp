@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "attention_simd.h"
 #include "tinytorch/core/parallel.h"
@@ -21,6 +22,7 @@ namespace tinytorch::kernels {
 namespace {
 
 using attention_detail::AttentionIsa;
+using attention_detail::kKeyBlock;
 using attention_detail::kRowBlock;
 
 // The portable one-lane "vector" (whatever the compiler makes of it for baseline x86-64).
@@ -34,9 +36,9 @@ struct Scalar {
   static Vec add(Vec x, Vec y) { return x + y; }
   static Vec sub(Vec x, Vec y) { return x - y; }
   static Vec mul(Vec x, Vec y) { return x * y; }
-  static Vec max(Vec x, Vec y) { return std::max(x, y); }
+  static Vec max(Vec x, Vec y) { return x > y ? x : y; }
   static Vec fmadd(Vec x, Vec y, Vec acc) { return x * y + acc; }
-  static Vec exp(Vec x) { return std::exp(x); }
+  static Vec exp(Vec x) { return __builtin_expf(x); }
   static float reduce_max(Vec v) { return v; }
   static float reduce_add(Vec v) { return v; }
 };
@@ -61,7 +63,30 @@ const AttentionIsa& isa() {
   return portable;
 }
 
+// Per-thread scratch, grown as needed and kept.
+float* scratch(int64_t floats) {
+  thread_local std::vector<float> buffer;
+  if (static_cast<int64_t>(buffer.size()) < floats) buffer.resize(static_cast<size_t>(floats));
+  return buffer.data();
+}
+
 }  // namespace
+
+namespace attention_detail {
+
+// The scratch layouts are listed in attention_simd.h; keep these sums in step with them.
+int64_t forward_workspace(const AttentionShape& s, int64_t rows, int64_t lanes) {
+  const int64_t E = s.head_dim, Evp = (s.value_dim + lanes - 1) / lanes * lanes;
+  return E * kKeyBlock + kKeyBlock * Evp + rows * (Evp + E + 2) + 2 * kKeyBlock;
+}
+
+int64_t backward_workspace(const AttentionShape& s, int64_t lanes) {
+  const int64_t L = s.q_len, E = s.head_dim, Ev = s.value_dim;
+  const int64_t Ep = (E + lanes - 1) / lanes * lanes, Evp = (Ev + lanes - 1) / lanes * lanes;
+  return L * (2 * Ep + E + Evp + 1) + kKeyBlock * (E + Ev + 2 * Ep + Evp) + 2 * kKeyBlock;
+}
+
+}  // namespace attention_detail
 
 void attention_forward_fast(const AttentionShape& s, const AttentionInputs<float>& in, float* out,
                             float* logsumexp) {
@@ -70,7 +95,9 @@ void attention_forward_fast(const AttentionShape& s, const AttentionInputs<float
   parallel_for(0, s.batch * blocks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / blocks, i0 = (task % blocks) * kRowBlock;
-      k.forward_rows(s, in, b, i0, std::min(s.q_len, i0 + kRowBlock), out, logsumexp);
+      const int64_t i1 = std::min(s.q_len, i0 + kRowBlock);
+      k.forward_rows(s, in, b, i0, i1, out, logsumexp,
+                     scratch(attention_detail::forward_workspace(s, i1 - i0, k.lanes)));
     }
   });
 }
@@ -81,7 +108,8 @@ void attention_backward_fast(const AttentionShape& s, const AttentionInputs<floa
   const AttentionIsa& k = isa();
   parallel_for(0, s.batch, 1, [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
-      k.backward_problem(s, in, b, out, logsumexp, grad_out, grad_query, grad_key, grad_value);
+      k.backward_problem(s, in, b, out, logsumexp, grad_out, grad_query, grad_key, grad_value,
+                         scratch(attention_detail::backward_workspace(s, k.lanes)));
     }
   });
 }
