@@ -11,6 +11,7 @@
 
 #include "tinytorch/core/shape.h"
 #include "tinytorch/native/activation.h"
+#include "tinytorch/native/attention.h"
 #include "tinytorch/native/batch_norm.h"
 #include "tinytorch/native/conv.h"
 #include "tinytorch/native/embedding.h"
@@ -580,6 +581,30 @@ variable_list rms_norm_backward(const Tensor& grad, const Tensor& input,
 Tensor embedding_backward(const Tensor& grad, const Tensor& indices, int64_t num_weights,
                           int64_t padding_idx) {
   return native::embedding_dense_backward(grad, indices, num_weights, padding_idx);
+}
+
+// ── attention (module 12): the backward kernel is a native ───────────────────────────────────
+
+// forward: out = softmax(q·kᵀ·scale + mask) ⊙ Z · v   (src/ops/attention.cpp derives it)
+//   dV = P̃ᵀ·dO,  dS = P ⊙ ((dO·vᵀ) ⊙ Z − rowsum),  dQ = dS·k·scale,  dK = dSᵀ·q·scale,
+//   dmask = dS — returned in the scores' shape [*, L, S]; the engine sums it back to the mask's
+//   broadcast shape (sum_to), as for any broadcast input.
+variable_list scaled_dot_product_attention_backward(const Tensor& grad, const Tensor& query,
+                                                    const Tensor& key, const Tensor& value,
+                                                    const Tensor& attn_mask,
+                                                    const Tensor& dropout_mask, const Tensor& out,
+                                                    const Tensor& logsumexp, bool is_causal,
+                                                    double scale, std::array<bool, 4> needs) {
+  const bool mask_grad = needs[3] && attn_mask.defined() && attn_mask.is_floating_point();
+  auto [gq, gk, gv, gs] = native::scaled_dot_product_attention_backward(
+      grad, query, key, value, attn_mask, dropout_mask, out, logsumexp, is_causal, scale,
+      {needs[0], needs[1], needs[2], mask_grad});
+  return {gq, gk, gv, gs};
+}
+
+// forward: out = where(mask, value, self)  →  the filled entries no longer depend on self.
+Tensor masked_fill_backward(const Tensor& grad, const Tensor& mask) {
+  return native::masked_fill(grad, mask, 0);
 }
 
 }  // namespace tinytorch::autograd

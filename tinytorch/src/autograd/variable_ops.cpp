@@ -16,6 +16,7 @@
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/autograd/saved_variable.h"
 #include "tinytorch/native/activation.h"
+#include "tinytorch/native/attention.h"
 #include "tinytorch/native/batch_norm.h"
 #include "tinytorch/native/conv.h"
 #include "tinytorch/native/embedding.h"
@@ -24,6 +25,7 @@
 #include "tinytorch/native/normalization.h"
 #include "tinytorch/native/pooling.h"
 #include "tinytorch/native/tensor_ops.h"
+#include "tinytorch/nn/functional/attention.h"
 
 namespace tinytorch {
 
@@ -939,6 +941,58 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
                                                   const Node&) {
         return variable_list{autograd::embedding_backward(g, s[0], num_weights, padding_idx)};
       });
+}
+
+// ══ attention (module 12) ═════════════════════════════════════════════════════════════════════
+
+// The dropout mask Z of scaled_dot_product_attention: [*, L, S], 1/(1 − p) with probability 1 − p
+// and 0 otherwise (all 0 for p = 1), drawn from the global generator. Undefined when nothing is
+// dropped: p = 0, or grad mode off (inference), or shapes the op's checks will reject anyway.
+namespace {
+Tensor attention_dropout_mask(const Tensor& query, const Tensor& key, double dropout_p) {
+  TT_CHECK_VALUE(dropout_p >= 0.0 && dropout_p <= 1.0,
+                 "scaled_dot_product_attention: dropout_p must be in [0, 1], but got ", dropout_p);
+  if (dropout_p == 0.0 || !GradMode::is_enabled() || query.dim() < 2 || key.dim() < 2) return {};
+  std::vector<int64_t> shape(query.sizes().begin(), query.sizes().end() - 1);
+  shape.push_back(key.size(-2));
+  const NoGradGuard no_grad;
+  if (dropout_p == 1.0) return zeros(shape, query.dtype());
+  Tensor keep = (rand(shape, query.dtype()) >= dropout_p).to(query.dtype());  // P(keep) = 1 − p
+  return keep.div_(1.0 - dropout_p);
+}
+}  // namespace
+
+Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
+                                    const Tensor& attn_mask, double dropout_p, bool is_causal,
+                                    std::optional<double> scale) {
+  const double s = native::attention_scale(query, scale);
+  const Tensor dropout_mask = attention_dropout_mask(query, key, dropout_p);
+  const auto forward = [&] {
+    return native::scaled_dot_product_attention_forward(query, key, value, attn_mask, dropout_mask,
+                                                        is_causal, s);
+  };
+  // A bool mask never requires grad; a floating one may (a learned bias, ALiBi-style).
+  Recorder r("ScaledDotProductAttentionBackward0", {&query, &key, &value, &attn_mask});
+  if (!r) return std::get<0>(forward());
+  auto [out, logsumexp] = r.run(forward);
+  // The output itself is saved (as ExpBackward0 saves its result): the fast backward's
+  // rowsum(dO ⊙ out) needs it; logsumexp rebuilds P. P itself is never kept.
+  return r.finish(out, {query, key, value, attn_mask, dropout_mask, out, logsumexp},
+                  [is_causal, s](const Tensor& g, const variable_list& v, const Node& n) {
+                    return autograd::scaled_dot_product_attention_backward(
+                        g, v[0], v[1], v[2], v[3], v[4], v[5], v[6], is_causal, s,
+                        {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2),
+                         n.needs_input_grad(3)});
+                  });
+}
+
+Tensor masked_fill(const Tensor& self, const Tensor& mask, const Scalar& value) {
+  Recorder r("MaskedFillBackward0", {&self});
+  if (!r) return native::masked_fill(self, mask, value);
+  return r.finish(r.run([&] { return native::masked_fill(self, mask, value); }), {mask},
+                  [](const Tensor& g, const variable_list& s, const Node&) {
+                    return variable_list{autograd::masked_fill_backward(g, s[0])};
+                  });
 }
 
 }  // namespace tinytorch

@@ -142,4 +142,16 @@ variable_list rms_norm_backward(const Tensor& grad, const Tensor& input,
 Tensor embedding_backward(const Tensor& grad, const Tensor& indices, int64_t num_weights,
                           int64_t padding_idx);
 
+// ── attention (module 12) ─────────────────────────────────────────────────────────────────────
+// scaled_dot_product_attention: {query, key, value, attn_mask}; out and logsumexp are the
+// forward's (native::scaled_dot_product_attention_forward).
+variable_list scaled_dot_product_attention_backward(const Tensor& grad, const Tensor& query,
+                                                    const Tensor& key, const Tensor& value,
+                                                    const Tensor& attn_mask,
+                                                    const Tensor& dropout_mask, const Tensor& out,
+                                                    const Tensor& logsumexp, bool is_causal,
+                                                    double scale, std::array<bool, 4> needs);
+// masked_fill: {self}
+Tensor masked_fill_backward(const Tensor& grad, const Tensor& mask);
+
 }  // namespace tinytorch::autograd

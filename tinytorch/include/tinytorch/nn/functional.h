@@ -13,6 +13,8 @@
 // issue 18: module 11 (embedding) and module 13 (layer_norm, rms_norm)
 #include "tinytorch/nn/functional/embedding.h"
 #include "tinytorch/nn/functional/normalization.h"
+// module 12
+#include "tinytorch/nn/functional/attention.h"
 
 namespace tinytorch {
 
