@@ -41,7 +41,9 @@ std::string load_fortunes(const fs::path& dir) {
            "packages `fortunes` and `fortunes-min`: install them with "
            "`apt-get install fortunes fortunes-min` (as root, or with sudo)");
   std::vector<fs::path> files;
-  for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
+  fs::directory_iterator listing(dir, ec);
+  TT_CHECK(!ec, "load_fortunes: cannot list '", dir.string(), "': ", ec.message());
+  for (const fs::directory_entry& entry : listing) {
     const fs::path& path = entry.path();
     // NOTE: symlink_status, not status: the .u8 names are links to the same texts.
     if (!fs::is_regular_file(entry.symlink_status())) continue;

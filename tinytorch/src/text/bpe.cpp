@@ -327,29 +327,22 @@ BpeTokenizer BpeTokenizer::train(std::string_view corpus, int64_t vocab_size,
                       std::move(special_tokens));
 }
 
-std::vector<int64_t> BpeTokenizer::encode_ordinary(std::string_view text) const {
-  // Text repeats its words: each distinct chunk is encoded once per call.
-  std::unordered_map<std::string_view, std::vector<int64_t>> cache;
-  std::vector<int64_t> ids;
-  ids.reserve(text.size() / 3);
+void BpeTokenizer::encode_ordinary(std::string_view text, ChunkCache& cache,
+                                   std::vector<int64_t>& ids) const {
   for (const std::string_view chunk : split_chunks(text)) {
     auto it = cache.find(chunk);
     if (it == cache.end()) it = cache.emplace(chunk, encode_chunk(chunk, ranks_)).first;
     ids.insert(ids.end(), it->second.begin(), it->second.end());
   }
-  return ids;
 }
 
 std::vector<int64_t> BpeTokenizer::encode(std::string_view text) const {
-  if (special_tokens_.empty()) return encode_ordinary(text);
+  ChunkCache cache;  // NOTE: keys are views into `text`, so the cache must not outlive this call
   std::vector<int64_t> ids;
+  ids.reserve(text.size() / 3);
   const int64_t first_special = kNumBytes + static_cast<int64_t>(merges_.size());
   split_specials(
-      text, special_tokens_,
-      [&](std::string_view piece) {
-        const std::vector<int64_t> part = encode_ordinary(piece);
-        ids.insert(ids.end(), part.begin(), part.end());
-      },
+      text, special_tokens_, [&](std::string_view piece) { encode_ordinary(piece, cache, ids); },
       [&](size_t s) { ids.push_back(first_special + static_cast<int64_t>(s)); });
   return ids;
 }

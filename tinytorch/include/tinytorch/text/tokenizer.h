@@ -142,7 +142,10 @@ class BpeTokenizer {
   static BpeTokenizer load(const std::filesystem::path& path);
 
  private:
-  std::vector<int64_t> encode_ordinary(std::string_view text) const;  // no special tokens
+  // Text repeats its words: within one encode() call each distinct chunk is encoded once.
+  using ChunkCache = std::unordered_map<std::string_view, std::vector<int64_t>>;
+  // Appends the ids of `text` (no special tokens in it) to `ids`.
+  void encode_ordinary(std::string_view text, ChunkCache& cache, std::vector<int64_t>& ids) const;
 
   std::vector<Merge> merges_;                    // [M]
   std::vector<std::string> special_tokens_;      // [S]
