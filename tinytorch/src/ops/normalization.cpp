@@ -300,20 +300,36 @@ Tensor contiguous_if_defined(const Tensor& t) {
   return t.defined() ? t.contiguous() : Tensor();
 }
 
-// Runs rows(first_row, count) over [0, M) on the thread team, in contiguous chunks of at least
-// ~32k values. Rows are independent, so any split gives the same bits; the weight/bias gradients,
-// which sum over rows, are accumulated on one thread instead (a fixed order: reproducible).
-template <typename Rows>
-void for_row_chunks(int64_t M, int64_t N, const Rows& rows) {
-  parallel_for(0, M, std::max<int64_t>(1, 32768 / std::max<int64_t>(N, 1)),
-               [&](int64_t begin, int64_t end) { rows(begin, end - begin); });
+// The rows are cut into fixed blocks of kBlockRows, and the blocks run on the thread team:
+// block(k, first_row, count). The weight/bias gradients are sums over all rows: each block sums
+// its rows into its own partials (row k of a [blocks, N] buffer), and sum_blocks adds those in
+// block order on one thread — one pass over the data, and the same bits whatever the thread count
+// (the blocks never depend on it).
+constexpr int64_t kBlockRows = 64;
+
+int64_t row_blocks(int64_t M) {
+  return (M + kBlockRows - 1) / kBlockRows;
 }
 
-// A gradient accumulated over the rows in double, as a tensor of normalized_shape and dtype.
-Tensor accumulated(const std::vector<double>& acc, IntArrayRef normalized_shape, ScalarType dtype) {
-  Tensor out = empty(normalized_shape, kFloat64);
-  double* p = out.data_ptr<double>();
-  for (size_t i = 0; i < acc.size(); ++i) p[i] = acc[i];
+template <typename Block>
+void for_row_blocks(int64_t M, int64_t N, const Block& block) {
+  // About 32k values per task: below that, waking a thread costs more than it saves.
+  const int64_t grain = std::max<int64_t>(1, 32768 / (kBlockRows * std::max<int64_t>(N, 1)));
+  parallel_for(0, row_blocks(M), grain, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k)
+      block(k, k * kBlockRows, std::min(kBlockRows, M - k * kBlockRows));
+  });
+}
+
+// Σ over blocks of partials [blocks, N], in block order, as a tensor of normalized_shape.
+Tensor sum_blocks(const std::vector<double>& partials, IntArrayRef normalized_shape,
+                  ScalarType dtype) {
+  Tensor out = zeros(normalized_shape, kFloat64);
+  double* acc = out.data_ptr<double>();
+  const size_t N = static_cast<size_t>(out.numel());
+  for (size_t k = 0; N > 0 && k < partials.size() / N; ++k) {
+    for (size_t i = 0; i < N; ++i) acc[i] += partials[k * N + i];
+  }
   return out.to(dtype);
 }
 
@@ -333,7 +349,7 @@ std::tuple<Tensor, Tensor, Tensor> native_layer_norm(const Tensor& input,
   Tensor mean = zeros({M}, kFloat64), rstd = zeros({M}, kFloat64);
   if (input.numel() == 0) return {y, mean, rstd};
   dispatch_floating_types(input.dtype(), "layer_norm", [&]<typename T>() {
-    for_row_chunks(M, N, [&](int64_t m, int64_t count) {
+    for_row_blocks(M, N, [&](int64_t, int64_t m, int64_t count) {
       layer_norm_forward_rows<T>(count, N, x.data_ptr<T>() + m * N, data_or_null<T>(w),
                                  data_or_null<T>(b), eps, y.data_ptr<T>() + m * N,
                                  mean.data_ptr<double>() + m, rstd.data_ptr<double>() + m);
@@ -354,32 +370,25 @@ std::tuple<Tensor, Tensor, Tensor> native_layer_norm_backward(
   const bool want_gx = output_mask[0], want_gw = output_mask[1] && weight.defined(),
              want_gb = output_mask[2] && bias.defined();
   Tensor gx = want_gx ? empty(input.sizes(), input.dtype()) : Tensor();
-  std::vector<double> gw(want_gw ? static_cast<size_t>(N) : 0, 0.0);
-  std::vector<double> gb(want_gb ? static_cast<size_t>(N) : 0, 0.0);
+  // The blocks' partial sums of gγ and gβ: [blocks, N] each.
+  const size_t partials = static_cast<size_t>(row_blocks(M) * N);
+  std::vector<double> gw(want_gw ? partials : 0, 0.0), gb(want_gb ? partials : 0, 0.0);
   const Tensor x = input.contiguous(), g = grad_output.to(input.dtype()).contiguous();
   const Tensor w = contiguous_if_defined(weight);
   const Tensor mean_c = mean.contiguous(), rstd_c = rstd.contiguous();
   if (input.numel() > 0) {
     dispatch_floating_types(input.dtype(), op, [&]<typename T>() {
-      const T* gp = g.data_ptr<T>();
-      const T* xp = x.data_ptr<T>();
-      const double* mp = mean_c.data_ptr<double>();
-      const double* rp = rstd_c.data_ptr<double>();
-      if (want_gx) {  // rows in parallel
-        for_row_chunks(M, N, [&](int64_t m, int64_t count) {
-          layer_norm_backward_rows<T>(count, N, gp + m * N, xp + m * N, mp + m, rp + m,
-                                      data_or_null<T>(w), gx.data_ptr<T>() + m * N, nullptr,
-                                      nullptr);
-        });
-      }
-      if (want_gw || want_gb) {  // summed over all rows, on this thread
-        layer_norm_backward_rows<T>(M, N, gp, xp, mp, rp, data_or_null<T>(w), nullptr,
-                                    want_gw ? gw.data() : nullptr, want_gb ? gb.data() : nullptr);
-      }
+      for_row_blocks(M, N, [&](int64_t k, int64_t m, int64_t count) {
+        layer_norm_backward_rows<T>(
+            count, N, g.data_ptr<T>() + m * N, x.data_ptr<T>() + m * N,
+            mean_c.data_ptr<double>() + m, rstd_c.data_ptr<double>() + m, data_or_null<T>(w),
+            want_gx ? gx.data_ptr<T>() + m * N : nullptr, want_gw ? gw.data() + k * N : nullptr,
+            want_gb ? gb.data() + k * N : nullptr);
+      });
     });
   }
-  return {gx, want_gw ? accumulated(gw, normalized_shape, input.dtype()) : Tensor(),
-          want_gb ? accumulated(gb, normalized_shape, input.dtype()) : Tensor()};
+  return {gx, want_gw ? sum_blocks(gw, normalized_shape, input.dtype()) : Tensor(),
+          want_gb ? sum_blocks(gb, normalized_shape, input.dtype()) : Tensor()};
 }
 
 std::tuple<Tensor, Tensor> native_rms_norm(const Tensor& input, IntArrayRef normalized_shape,
@@ -391,7 +400,7 @@ std::tuple<Tensor, Tensor> native_rms_norm(const Tensor& input, IntArrayRef norm
   Tensor rstd = zeros({M}, kFloat64);
   if (input.numel() == 0) return {y, rstd};
   dispatch_floating_types(input.dtype(), "rms_norm", [&]<typename T>() {
-    for_row_chunks(M, N, [&](int64_t m, int64_t count) {
+    for_row_blocks(M, N, [&](int64_t, int64_t m, int64_t count) {
       rms_norm_forward_rows<T>(count, N, x.data_ptr<T>() + m * N, data_or_null<T>(w), eps,
                                y.data_ptr<T>() + m * N, rstd.data_ptr<double>() + m);
     });
@@ -409,26 +418,20 @@ std::tuple<Tensor, Tensor> native_rms_norm_backward(const Tensor& grad_output, c
   const int64_t M = rows.M, N = rows.N;
   const bool want_gx = output_mask[0], want_gw = output_mask[1] && weight.defined();
   Tensor gx = want_gx ? empty(input.sizes(), input.dtype()) : Tensor();
-  std::vector<double> gw(want_gw ? static_cast<size_t>(N) : 0, 0.0);
+  std::vector<double> gw(want_gw ? static_cast<size_t>(row_blocks(M) * N) : 0, 0.0);
   const Tensor x = input.contiguous(), g = grad_output.to(input.dtype()).contiguous();
   const Tensor w = contiguous_if_defined(weight), rstd_c = rstd.contiguous();
   if (input.numel() > 0) {
     dispatch_floating_types(input.dtype(), op, [&]<typename T>() {
-      const T* gp = g.data_ptr<T>();
-      const T* xp = x.data_ptr<T>();
-      const double* rp = rstd_c.data_ptr<double>();
-      if (want_gx) {
-        for_row_chunks(M, N, [&](int64_t m, int64_t count) {
-          rms_norm_backward_rows<T>(count, N, gp + m * N, xp + m * N, rp + m, data_or_null<T>(w),
-                                    gx.data_ptr<T>() + m * N, nullptr);
-        });
-      }
-      if (want_gw) {
-        rms_norm_backward_rows<T>(M, N, gp, xp, rp, data_or_null<T>(w), nullptr, gw.data());
-      }
+      for_row_blocks(M, N, [&](int64_t k, int64_t m, int64_t count) {
+        rms_norm_backward_rows<T>(count, N, g.data_ptr<T>() + m * N, x.data_ptr<T>() + m * N,
+                                  rstd_c.data_ptr<double>() + m, data_or_null<T>(w),
+                                  want_gx ? gx.data_ptr<T>() + m * N : nullptr,
+                                  want_gw ? gw.data() + k * N : nullptr);
+      });
     });
   }
-  return {gx, want_gw ? accumulated(gw, normalized_shape, input.dtype()) : Tensor()};
+  return {gx, want_gw ? sum_blocks(gw, normalized_shape, input.dtype()) : Tensor()};
 }
 
 }  // namespace native
