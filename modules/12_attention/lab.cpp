@@ -3,7 +3,7 @@
 //   ./tito lab 12                 the full run (T up to 2048; about a minute on the 2-core VM)
 //   ./tito lab 12 --quick         T up to 256, a few seconds (a smoke test)
 //   ./tito lab 12 --json out.json also write every measured figure to out.json
-//   ./tito lab 12 --only AB       only some experiments (0, A-C)
+//   ./tito lab 12 --only AB       only some experiments (0, A-D)
 //   ./tito lab 12 --threads 1     run the GEMMs and the fused kernels on one thread
 //
 // Every number printed is measured (steady_clock, a warm-up run, then the median of several
@@ -18,6 +18,8 @@
 //                         forward + backward; peak tensor bytes of each
 //   B  where time goes    the composed forward split into QKᵀ, softmax and PV
 //   C  decoding           one query against S = 128 … 1024 cached keys (the KV-cache step)
+//   D  the course GPT     one layer's attention at milestone 2017's shape, [32, 4, 64, 32]
+//                         causal: composed ops vs fused, forward and forward + backward
 #include <cmath>
 #include <cstdint>
 #include <iostream>
@@ -238,13 +240,56 @@ json experiment_decoding(const Config& cfg) {
   return out;
 }
 
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+// D. The course GPT's shape
+// ═════════════════════════════════════════════════════════════════════════════════════════════
+json experiment_gpt(const Config& cfg) {
+  heading("D", "The course GPT",
+          "One layer's attention at milestone 2017's shape: B = 32, 4 heads, T = 64, d = 32, "
+          "causal.");
+  const int64_t B = cfg.quick ? 4 : 32, T = 64;
+  const Tensor q0 = random({B, kHeads, T, kHeadDim}, 1), k0 = random({B, kHeads, T, kHeadDim}, 2);
+  const Tensor v0 = random({B, kHeads, T, kHeadDim}, 3), g = random({B, kHeads, T, kHeadDim}, 4);
+  const Tensor future = future_mask(T, T);
+  const auto step = [&](bool composed, bool backward) {
+    return [&, composed, backward] {
+      const Tensor q = q0.detach().requires_grad_(backward),
+                   k = k0.detach().requires_grad_(backward);
+      const Tensor v = v0.detach().requires_grad_(backward);
+      const Tensor out = composed ? composed_attention(q, k, v, future)
+                                  : scaled_dot_product_attention(q, k, v, {}, 0.0, true);
+      if (backward) {
+        (out * g).sum().backward();
+        consume(q.grad());
+      } else {
+        consume(out);
+      }
+    };
+  };
+  const std::vector<Timing> ts = measure_round_robin(
+      cfg.warmup, cfg.reps,
+      {step(true, false), step(false, false), step(true, true), step(false, true)});
+  Table table({"variant", "forward", "fwd+bwd"});
+  table.add({"composed ops", human_time(ts[0].median), human_time(ts[2].median)});
+  table.add({"fused (fast tier)", human_time(ts[1].median), human_time(ts[3].median)});
+  table.print();
+  meaning(
+      "At T = 64 the score matrices are small (2 MiB for the whole batch), so the fused kernel's "
+      "gain here is time, not memory: the composed ops pay for five passes over them.");
+  return {{"batch", B},
+          {"composed_forward", to_json(ts[0])},
+          {"fused_forward", to_json(ts[1])},
+          {"composed_forward_backward", to_json(ts[2])},
+          {"fused_forward_backward", to_json(ts[3])}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const CommandLine cli{
       .name = "lab12",
       .no_cache = true,
-      .only_help = "e.g. --only AB (letters 0 A-C)",
+      .only_help = "e.g. --only AB (letters 0 A-D)",
       .threads_help = "threads for the GEMMs and fused kernels (set_num_threads)"};
   Options opts;
   if (const auto rc = parse_command_line(argc, argv, cli, opts)) return *rc;
@@ -271,6 +316,7 @@ int main(int argc, char** argv) {
       {"a_three_ways", [&] { return experiment_three_ways(cfg); }},
       {"b_breakdown", [&] { return experiment_breakdown(cfg); }},
       {"c_decoding", [&] { return experiment_decoding(cfg); }},
+      {"d_gpt", [&] { return experiment_gpt(cfg); }},
   };
   for (auto& e : experiments) {
     e.run = [run = std::move(e.run), initial_tier] {

@@ -45,17 +45,18 @@ struct AttnCase {
   // 0: no mask; 1: one [L, S] plane shared by every problem; 2: a plane per pair of problems
   // (a mask broadcast over "heads"), with −∞ entries and query row 0 fully masked.
   int mask = 0;
-  double scale = 0.0;  // 0: 1/√E
+  double scale = 0.0;    // 0: 1/√E
+  bool dropout = false;  // a keep mask of 0 and 1/(1 − 0.25)
 };
 
 std::ostream& operator<<(std::ostream& os, const AttnCase& c) {
   return os << "batch " << c.batch << " L" << c.L << " S" << c.S << " E" << c.E << " Ev" << c.Ev
-            << (c.causal ? " causal" : "") << " mask " << c.mask;
+            << (c.causal ? " causal" : "") << " mask " << c.mask << (c.dropout ? " dropout" : "");
 }
 
 struct Problem {
   AttentionShape shape;
-  std::vector<float> q, k, v, mask, grad_out;
+  std::vector<float> q, k, v, mask, grad_out, keep;
   std::vector<int64_t> offsets;
 
   explicit Problem(const AttnCase& c) {
@@ -70,6 +71,10 @@ struct Problem {
     k = random_values(c.batch * c.S * c.E, 2, 2.0f);
     v = random_values(c.batch * c.S * c.Ev, 3);
     grad_out = random_values(c.batch * c.L * c.Ev, 4);
+    if (c.dropout) {
+      keep = random_values(c.batch * c.L * c.S, 7);
+      for (float& z : keep) z = z < -0.5f ? 0.0f : 1.0f / 0.75f;  // P(drop) = 1/4
+    }
     if (c.mask == 0) return;
     const int64_t planes = c.mask == 1 ? 1 : (c.batch + 1) / 2;
     mask = random_values(planes * c.L * c.S, 5);
@@ -88,8 +93,12 @@ struct Problem {
     }
   }
   AttentionInputs<float> inputs() const {
-    return {q.data(), k.data(), v.data(), mask.empty() ? nullptr : mask.data(),
-            mask.empty() ? nullptr : offsets.data()};
+    return {q.data(),
+            k.data(),
+            v.data(),
+            mask.empty() ? nullptr : mask.data(),
+            mask.empty() ? nullptr : offsets.data(),
+            keep.empty() ? nullptr : keep.data()};
   }
 };
 
@@ -105,6 +114,9 @@ Expected naive(const Problem& p) {
              std::vector<double>(s.batch * L * E), std::vector<double>(s.batch * S * E),
              std::vector<double>(s.batch * S * Ev)};
   const double inf = std::numeric_limits<double>::infinity();
+  const auto z = [&](int64_t b, int64_t i, int64_t j) {
+    return p.keep.empty() ? 1.0 : double(p.keep[(b * L + i) * S + j]);
+  };
   for (int64_t b = 0; b < s.batch; ++b) {
     std::vector<double> P(L * S), dP(L * S);
     for (int64_t i = 0; i < L; ++i) {
@@ -130,7 +142,7 @@ Expected naive(const Problem& p) {
       for (int64_t j = 0; j < S; ++j) P[i * S + j] = std::exp(sc[j] - m) / sum;
       for (int64_t e = 0; e < Ev; ++e) {
         double o = 0;
-        for (int64_t j = 0; j < S; ++j) o += P[i * S + j] * p.v[(b * S + j) * Ev + e];
+        for (int64_t j = 0; j < S; ++j) o += P[i * S + j] * z(b, i, j) * p.v[(b * S + j) * Ev + e];
         x.out[(b * L + i) * Ev + e] = o;
       }
     }
@@ -141,8 +153,8 @@ Expected naive(const Problem& p) {
         for (int64_t e = 0; e < Ev; ++e) {
           d += double(p.grad_out[(b * L + i) * Ev + e]) * p.v[(b * S + j) * Ev + e];
         }
-        dP[i * S + j] = d;
-        rowsum += d * P[i * S + j];
+        dP[i * S + j] = d * z(b, i, j);
+        rowsum += dP[i * S + j] * P[i * S + j];
       }
       for (int64_t j = 0; j < S; ++j) {
         const double ds = P[i * S + j] * (dP[i * S + j] - rowsum) * s.scale;
@@ -151,7 +163,8 @@ Expected naive(const Problem& p) {
           x.gk[(b * S + j) * E + e] += ds * p.q[(b * L + i) * E + e];
         }
         for (int64_t e = 0; e < Ev; ++e) {
-          x.gv[(b * S + j) * Ev + e] += P[i * S + j] * p.grad_out[(b * L + i) * Ev + e];
+          x.gv[(b * S + j) * Ev + e] +=
+              P[i * S + j] * z(b, i, j) * p.grad_out[(b * L + i) * Ev + e];
         }
       }
     }
@@ -224,7 +237,10 @@ INSTANTIATE_TEST_SUITE_P(
                                          AttnCase{3, 7, 4, 8, 8, true},         // L > S
                                          AttnCase{2, 66, 67, 16, 16, true, 2},  // causal + mask
                                          AttnCase{2, 3, 1, 4, 5, false, 0, 2.5},
-                                         AttnCase{2, 4, 0, 4, 4})));  // no keys
+                                         AttnCase{2, 4, 0, 4, 4},  // no keys
+                                         // dropout's keep mask, with a mask and causal; decoding
+                                         AttnCase{2, 70, 70, 16, 16, true, 2, 0.0, true},
+                                         AttnCase{3, 1, 80, 32, 32, true, 0, 0.0, true})));
 
 }  // namespace
 }  // namespace tinytorch::kernels

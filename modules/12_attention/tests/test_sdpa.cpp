@@ -248,28 +248,32 @@ TEST(Sdpa, DropoutUsesTheGlobalGeneratorAndOnlyWithGradMode) {
 TEST(Sdpa, DropoutGradientsAreThoseOfTheMaskedProduct) {
   TT_SKIP_WITHOUT_AUTOGRAD();
   const double p = 0.3;
-  const Tensor q0 = random({2, 3, 4}, 1), k0 = random({2, 5, 4}, 2), v0 = random({2, 5, 3}, 3);
-  const Tensor g = random({2, 3, 3}, 4);
-  std::vector<Tensor> grads[2];
-  Tensor outs[2];
-  for (int way = 0; way < 2; ++way) {
-    const Tensor q = q0.clone().requires_grad_(), k = k0.clone().requires_grad_();
-    const Tensor v = v0.clone().requires_grad_();
-    manual_seed(3);
-    if (way == 0) {
-      outs[way] = scaled_dot_product_attention(q, k, v, {}, p, true);
-    } else {
-      const Tensor z = (rand({2, 3, 5}, kFloat64) >= p).to(kFloat64) / (1.0 - p);
-      const Tensor c = test::causal_mask(3, 5);
-      const Tensor scores = masked_fill(q.matmul(k.transpose(-2, -1)) / 2.0, c.eq(false), -kInf);
-      outs[way] = (scores.softmax(-1) * z).matmul(v);
+  for (ScalarType dtype : {kFloat64, kFloat32}) {  // float32: the fast tier, when registered
+    SCOPED_TRACE(to_string(dtype));
+    const Tensor q0 = random({2, 3, 4}, 1, dtype), k0 = random({2, 5, 4}, 2, dtype);
+    const Tensor v0 = random({2, 5, 3}, 3, dtype), g = random({2, 3, 3}, 4, dtype);
+    std::vector<Tensor> grads[2];
+    Tensor outs[2];
+    for (int way = 0; way < 2; ++way) {
+      const Tensor q = q0.clone().requires_grad_(), k = k0.clone().requires_grad_();
+      const Tensor v = v0.clone().requires_grad_();
+      manual_seed(3);
+      if (way == 0) {
+        outs[way] = scaled_dot_product_attention(q, k, v, {}, p, true);
+      } else {  // the same draw as the op's: rand of the scores' shape and the query's dtype
+        const Tensor z = (rand({2, 3, 5}, dtype) >= p).to(dtype) / (1.0 - p);
+        const Tensor c = test::causal_mask(3, 5);
+        const Tensor scores = masked_fill(q.matmul(k.transpose(-2, -1)) / 2.0, c.eq(false), -kInf);
+        outs[way] = (scores.softmax(-1) * z).matmul(v);
+      }
+      (outs[way] * g).sum().backward();
+      grads[way] = {q.grad(), k.grad(), v.grad()};
     }
-    (outs[way] * g).sum().backward();
-    grads[way] = {q.grad(), k.grad(), v.grad()};
+    const double tol = dtype == kFloat64 ? 1e-12 : 1e-5;
+    EXPECT_TRUE(test::tensors_match(outs[0], outs[1], tol, tol));
+    for (int i = 0; i < 3; ++i)
+      EXPECT_TRUE(test::tensors_match(grads[0][i], grads[1][i], tol, tol));
   }
-  EXPECT_TRUE(test::tensors_match(outs[0], outs[1], 1e-12, 1e-12));
-  for (int i = 0; i < 3; ++i)
-    EXPECT_TRUE(test::tensors_match(grads[0][i], grads[1][i], 1e-12, 1e-12));
 }
 
 // ── masked_fill ────────────────────────────────────────────────────────────────────────────────

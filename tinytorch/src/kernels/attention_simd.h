@@ -260,8 +260,12 @@ struct FlashAttention {
           sum = V::add(sum, p);
           V::store(prow + t * W, p);
         }
-        l[r] = l[r] * alpha + V::reduce_add(sum);
+        l[r] = l[r] * alpha + V::reduce_add(sum);  // the softmax's sum: before dropout
         m[r] = m_new;
+        if (in.keep != nullptr) {  // dropout: out accumulates (P ⊙ keep)·v
+          const float* z = in.keep + (b * L + i) * S + j0;
+          for (int64_t j = 0; j < visible; ++j) prow[j] *= z[j];
+        }
         accumulate_rows(visible, prow, v_rows, Evp, Evp, alpha, acc + r * Evp);
       }
     }
@@ -339,11 +343,23 @@ struct FlashAttention {
           for (int64_t t = 0; t < NV; ++t) dp[t] = V::fmadd(g, V::load(row + t * W), dp[t]);
         }
         const Vec l_i = V::set1(lse[i]), d_i = V::set1(D[i]);
+        if (in.keep == nullptr) {
 #pragma GCC unroll 8
-        for (int64_t t = 0; t < NV; ++t) {
-          const Vec p = V::exp(V::sub(sv[t], l_i));
-          V::store(srow + t * W, p);
-          V::store(dsrow + t * W, V::mul(p, V::sub(dp[t], d_i)));
+          for (int64_t t = 0; t < NV; ++t) {
+            const Vec p = V::exp(V::sub(sv[t], l_i));
+            V::store(srow + t * W, p);
+            V::store(dsrow + t * W, V::mul(p, V::sub(dp[t], d_i)));
+          }
+        } else {  // dropout: ds = p ⊙ (dp ⊙ keep − D), and dV takes p ⊙ keep
+          const float* z = in.keep + (b * L + i) * S + j0;
+          for (int64_t t = 0; t < NV; ++t) {
+            V::store(srow + t * W, V::exp(V::sub(sv[t], l_i)));
+            V::store(dsrow + t * W, dp[t]);
+          }
+          for (int64_t j = 0; j < visible; ++j) {
+            dsrow[j] = srow[j] * (dsrow[j] * z[j] - D[i]);
+            srow[j] *= z[j];
+          }
         }
         // dV_j += p_j·dO_i and dK_j += ds_j·q_i·scale: a different row of dv, dk for every j.
         const float* q_i = qp + i * Ep;

@@ -57,17 +57,17 @@ inline bool visible(const AttentionShape& s, int64_t i, int64_t j) {
 // Buffers are contiguous: query [batch, L, E], key [batch, S, E], value [batch, S, Ev],
 // out [batch, L, Ev], logsumexp [batch, L]. Problem b's query row i is query + (b·L + i)·E.
 // in.mask, when not null, is additive: problem b's [L, S] plane starts at in.mask +
-// in.mask_offsets[b]. keep, when not null, is the dropout mask Z [batch, L, S].
+// in.mask_offsets[b]. in.keep, when not null, is the dropout mask Z [batch, L, S].
 
-// out = softmax(q·kᵀ·scale + mask) ⊙ keep · v and logsumexp, one [L, S] score matrix at a time:
+// out = softmax(q·kᵀ·scale + mask) ⊙ Z · v and logsumexp, one [L, S] score matrix at a time:
 //   1. scores[i][j] = scale · q_i·k_j + mask[i][j], or −∞ when visible(s, i, j) is false;
 //   2. per row: m = max_j scores (subtract it before exp: exp of a large score overflows);
 //      m = −∞ means every key is masked: logsumexp = −∞ and out row = 0 — never exp(−∞ − −∞);
 //      otherwise sum = Σ exp(scores − m), logsumexp = m + log(sum), P = exp(scores − m) / sum;
-//   3. out_i = Σ_j P_ij · keep_ij · v_j.
+//   3. out_i = Σ_j P_ij · Z_ij · v_j   (Z = in.keep, or 1).
 template <typename T>
-void attention_forward_reference(const AttentionShape& s, const AttentionInputs<T>& in,
-                                 const T* keep, T* out, T* logsumexp) {
+void attention_forward_reference(const AttentionShape& s, const AttentionInputs<T>& in, T* out,
+                                 T* logsumexp) {
   // BEGIN SOLUTION
   const int64_t L = s.q_len, S = s.kv_len, E = s.head_dim, Ev = s.value_dim;
   const T scale = static_cast<T>(s.scale);
@@ -78,7 +78,7 @@ void attention_forward_reference(const AttentionShape& s, const AttentionInputs<
     const T* k = in.key + b * S * E;
     const T* v = in.value + b * S * Ev;
     const T* mask = in.mask != nullptr ? in.mask + in.mask_offsets[b] : nullptr;
-    const T* z = keep != nullptr ? keep + b * L * S : nullptr;
+    const T* z = in.keep != nullptr ? in.keep + b * L * S : nullptr;
     T* o = out + b * L * Ev;
     T* lse = logsumexp + b * L;
     for (int64_t i = 0; i < L; ++i) {
@@ -121,14 +121,14 @@ void attention_forward_reference(const AttentionShape& s, const AttentionInputs<
 // The gradients, rebuilding one problem's P [L, S] at a time from logsumexp:
 //   1. P_ij = exp(scale · q_i·k_j + mask_ij − logsumexp_i) where visible and logsumexp_i > −∞,
 //      else 0;
-//   2. dV = (P ⊙ keep)ᵀ·dO;       3. dP = (dO·vᵀ) ⊙ keep;
+//   2. dV = (P ⊙ Z)ᵀ·dO;       3. dP = (dO·vᵀ) ⊙ Z   (Z = in.keep, or 1);
 //   4. dS_ij = P_ij · (dP_ij − Σ_l P_il · dP_il);
 //   5. dQ = dS·k·scale,  dK = dSᵀ·q·scale;  grad_scores (when not null) = dS.
 // grad_query, grad_key, grad_value are overwritten.
 template <typename T>
 void attention_backward_reference(const AttentionShape& s, const AttentionInputs<T>& in,
-                                  const T* keep, const T* logsumexp, const T* grad_out,
-                                  T* grad_query, T* grad_key, T* grad_value, T* grad_scores) {
+                                  const T* logsumexp, const T* grad_out, T* grad_query, T* grad_key,
+                                  T* grad_value, T* grad_scores) {
   // BEGIN SOLUTION
   const int64_t L = s.q_len, S = s.kv_len, E = s.head_dim, Ev = s.value_dim;
   const T scale = static_cast<T>(s.scale);
@@ -139,7 +139,7 @@ void attention_backward_reference(const AttentionShape& s, const AttentionInputs
     const T* k = in.key + b * S * E;
     const T* v = in.value + b * S * Ev;
     const T* mask = in.mask != nullptr ? in.mask + in.mask_offsets[b] : nullptr;
-    const T* z = keep != nullptr ? keep + b * L * S : nullptr;
+    const T* z = in.keep != nullptr ? in.keep + b * L * S : nullptr;
     const T* lse = logsumexp + b * L;
     const T* dO = grad_out + b * L * Ev;
     T* dq = grad_query + b * L * E;
@@ -313,15 +313,13 @@ PreparedMask prepare_mask(const Tensor& attn_mask, const Problem& p, ScalarType 
 
 template <typename T>
 AttentionInputs<T> inputs_of(const Tensor& q, const Tensor& k, const Tensor& v,
-                             const PreparedMask& m) {
-  return {q.data_ptr<T>(), k.data_ptr<T>(), v.data_ptr<T>(),
+                             const PreparedMask& m, const Tensor& keep) {
+  return {q.data_ptr<T>(),
+          k.data_ptr<T>(),
+          v.data_ptr<T>(),
           m.planes.defined() ? m.planes.data_ptr<T>() : nullptr,
-          m.planes.defined() ? m.offsets.data() : nullptr};
-}
-
-template <typename T>
-const T* data_or_null(const Tensor& t) {
-  return t.defined() ? t.data_ptr<T>() : nullptr;
+          m.planes.defined() ? m.offsets.data() : nullptr,
+          keep.defined() ? keep.data_ptr<T>() : nullptr};
 }
 
 std::vector<int64_t> with_last(std::vector<int64_t> sizes, std::initializer_list<int64_t> last) {
@@ -355,15 +353,14 @@ std::tuple<Tensor, Tensor> scaled_dot_product_attention_forward(
   const Tensor z = dropout_mask.defined() ? dropout_mask.contiguous() : Tensor();
   const PreparedMask m = prepare_mask(attn_mask, p, query.dtype());
   dispatch_floating_types(query.dtype(), kOp, [&]<typename T>() {
-    const AttentionInputs<T> in = inputs_of<T>(q, k, v, m);
+    const AttentionInputs<T> in = inputs_of<T>(q, k, v, m, z);
     if constexpr (std::is_same_v<T, float>) {
-      const auto fast = kernels::fast_kernels().attention.forward;
-      if (fast != nullptr && !z.defined()) {
+      if (const auto fast = kernels::fast_kernels().attention.forward) {
         fast(s, in, out.data_ptr<T>(), lse.data_ptr<T>());
         return;
       }
     }
-    attention_forward_reference<T>(s, in, data_or_null<T>(z), out.data_ptr<T>(), lse.data_ptr<T>());
+    attention_forward_reference<T>(s, in, out.data_ptr<T>(), lse.data_ptr<T>());
   });
   return {out, lse};
 }
@@ -392,17 +389,17 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> scaled_dot_product_attention_backward
     const Tensor l = logsumexp.contiguous();
     const PreparedMask m = prepare_mask(attn_mask, p, query.dtype());
     dispatch_floating_types(query.dtype(), kOp, [&]<typename T>() {
-      const AttentionInputs<T> in = inputs_of<T>(q, k, v, m);
+      const AttentionInputs<T> in = inputs_of<T>(q, k, v, m, z);
       if constexpr (std::is_same_v<T, float>) {
         const auto fast = kernels::fast_kernels().attention.backward;
-        if (fast != nullptr && !z.defined() && !gs.defined()) {
+        if (fast != nullptr && !gs.defined()) {
           fast(s, in, o.data_ptr<T>(), l.data_ptr<T>(), g.data_ptr<T>(), gq.data_ptr<T>(),
                gk.data_ptr<T>(), gv.data_ptr<T>());
           return;
         }
       }
-      attention_backward_reference<T>(s, in, data_or_null<T>(z), l.data_ptr<T>(), g.data_ptr<T>(),
-                                      gq.data_ptr<T>(), gk.data_ptr<T>(), gv.data_ptr<T>(),
+      attention_backward_reference<T>(s, in, l.data_ptr<T>(), g.data_ptr<T>(), gq.data_ptr<T>(),
+                                      gk.data_ptr<T>(), gv.data_ptr<T>(),
                                       gs.defined() ? gs.data_ptr<T>() : nullptr);
     });
   }

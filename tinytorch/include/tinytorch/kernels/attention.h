@@ -41,7 +41,9 @@ struct AttentionShape {
 };
 
 // The inputs of one call, contiguous row-major: query [batch, L, E], key [batch, S, E],
-// value [batch, S, Ev]; mask and mask_offsets as above (both null: no mask).
+// value [batch, S, Ev]; mask and mask_offsets as above (both null: no mask); keep (optional) is
+// dropout's [batch, L, S] multipliers, 0 (dropped) or 1/(1 − p) (kept): the output is
+// (P ⊙ keep)·v, while logsumexp stays that of P.
 template <typename T>
 struct AttentionInputs {
   const T* query = nullptr;
@@ -49,6 +51,7 @@ struct AttentionInputs {
   const T* value = nullptr;
   const T* mask = nullptr;
   const int64_t* mask_offsets = nullptr;  // [batch]
+  const T* keep = nullptr;                // [batch, L, S], or null: no dropout
 };
 
 // out [batch, L, Ev] = softmax(scores)·v, logsumexp [batch, L].
@@ -56,15 +59,16 @@ using AttentionForwardFn = void (*)(const AttentionShape& s, const AttentionInpu
                                     float* out, float* logsumexp);
 // grad_query [batch, L, E], grad_key [batch, S, E], grad_value [batch, S, Ev] given grad_out
 // [batch, L, Ev], the forward's out and logsumexp:
-//   P = exp(scores − logsumexp),  dV = Pᵀ·dO,  dP = dO·vᵀ,  dS = P ⊙ (dP − rowsum(dO ⊙ out)),
-//   dQ = dS·k·scale,  dK = dSᵀ·q·scale             (rowsum(dP ⊙ P) = rowsum(dO ⊙ out))
+//   P = exp(scores − logsumexp),  dV = (P ⊙ keep)ᵀ·dO,  dP = (dO·vᵀ) ⊙ keep,
+//   dS = P ⊙ (dP − rowsum(dO ⊙ out)),  dQ = dS·k·scale,  dK = dSᵀ·q·scale
+//   (rowsum(P ⊙ dP) = rowsum(dO ⊙ out), with or without keep)
 using AttentionBackwardFn = void (*)(const AttentionShape& s, const AttentionInputs<float>& in,
                                      const float* out, const float* logsumexp,
                                      const float* grad_out, float* grad_query, float* grad_key,
                                      float* grad_value);
 
 // The fast attention kernels module 18 registers (float32; null = use the reference kernels).
-// Dropout and a gradient for the mask always take the reference kernels.
+// A gradient for the mask always takes the reference kernels.
 struct AttentionKernels {
   AttentionForwardFn forward = nullptr;
   AttentionBackwardFn backward = nullptr;
