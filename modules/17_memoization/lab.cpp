@@ -118,7 +118,7 @@ json experiment_memory(const Config&) {
   meaning(
       "The cache grows linearly with the context and the batch, and at production sizes it, not "
       "the weights, is what limits how many sequences a GPU can serve at once: LLaMA-2 7B's "
-      "fp16 weights are 13 GB, and 32 sequences of 2,048 tokens need 32 GiB of cache. That is "
+      "fp16 weights are 13.5 GB, and 32 sequences of 2,048 tokens need 32 GiB of cache. That is "
       "why grouped-query attention shares K/V heads, and why vLLM pages the cache in blocks "
       "instead of reserving max_seq_len for every sequence as this cache does.");
   return {{"models", out},
