@@ -114,7 +114,8 @@ struct GenerateOptions {
   // Always the most likely token (argmax; temperature and top_k are then ignored).
   bool greedy = false;
   // Keep every layer's keys and values in a KVCache (module 17) instead of recomputing the
-  // whole context each step. Gives the same tokens either way.
+  // whole context each step. Gives the same tokens either way (and, until module 17 is
+  // written in a learner's tree, generate falls back to recomputing).
   bool use_cache = true;
 };
 
