@@ -35,6 +35,12 @@ class KVCache {
   // Allocates n_layer pairs of zero-filled [batch_size, n_head, max_seq_len, head_dim] buffers.
   KVCache(int64_t n_layer, int64_t batch_size, int64_t n_head, int64_t max_seq_len,
           int64_t head_dim, ScalarType dtype = kFloat32);
+  // Move-only: a copy would alias the buffers (Tensor copies are handles) but not the lengths,
+  // and two caches writing into one buffer is a bug waiting to happen.
+  KVCache(const KVCache&) = delete;
+  KVCache& operator=(const KVCache&) = delete;
+  KVCache(KVCache&&) = default;
+  KVCache& operator=(KVCache&&) = default;
 
   // Appends key/value [B, H, T, hd] (T ≥ 1 new positions) to layer `layer`'s buffers and returns
   // (keys, values) [B, H, length + T, hd]: views of everything the layer holds, the new
