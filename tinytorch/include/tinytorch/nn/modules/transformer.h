@@ -28,11 +28,13 @@
 #include "tinytorch/core/scalar_type.h"
 #include "tinytorch/nn/kv_cache.h"
 #include "tinytorch/nn/module.h"
-#include "tinytorch/nn/modules/TEMPORARY_h18g_standins.h"
 #include "tinytorch/nn/modules/activation.h"
+#include "tinytorch/nn/modules/attention.h"
 #include "tinytorch/nn/modules/container.h"
 #include "tinytorch/nn/modules/dropout.h"
+#include "tinytorch/nn/modules/embedding.h"
 #include "tinytorch/nn/modules/linear.h"
+#include "tinytorch/nn/modules/normalization.h"
 
 namespace tinytorch::nn {
 
