@@ -198,7 +198,7 @@ void check_token_ids(const Tensor& idx, int64_t vocab_size, const char* who) {
 }
 }  // namespace detail
 
-Tensor GPTImpl::forward(const Tensor& idx, KVCache* cache) {
+int64_t GPTImpl::check_input(const Tensor& idx, const KVCache* cache) const {
   TT_CHECK_TYPE(idx.dtype() == kInt64, "GPT: expected token ids of dtype int64, but got ",
                 idx.dtype());
   TT_CHECK(idx.dim() == 2 && idx.size(1) >= 1,
@@ -215,7 +215,12 @@ Tensor GPTImpl::forward(const Tensor& idx, KVCache* cache) {
              " layers and the batch is ", idx.size(0), " (make it with model->make_cache(B))");
   }
   detail::check_token_ids(idx, config.vocab_size, "GPT");
+  return past;
+}
+
+Tensor GPTImpl::forward(const Tensor& idx, KVCache* cache) {
   // BEGIN SOLUTION
+  const int64_t past = check_input(idx, cache);  // positions already cached (0 without a cache)
   // Positions continue after the cached ones: a decode step's token sits at position `past`.
   const int64_t T = idx.size(1);
   const Tensor pos = arange(past, past + T, 1, kInt64);  // [T]

@@ -159,6 +159,9 @@ class GPTImpl : public Module {
 
  private:
   void init_weights();
+  // Checks idx (int64 [B, T], ids in [0, V), T within block_size after the cached positions) and
+  // the cache (made for this model and batch); returns the cached length, 0 without a cache.
+  int64_t check_input(const Tensor& idx, const KVCache* cache) const;
 };
 TT_MODULE(GPT);
 
