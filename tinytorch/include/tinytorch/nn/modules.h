@@ -14,6 +14,8 @@
 //   norms        LayerNorm, RMSNorm (module 13)                         modules/normalization.h
 //   attention    MultiheadAttention, F::scaled_dot_product_attention
 //                (module 12)                                            modules/attention.h
+//   transformer  GPTConfig, CausalSelfAttention, TransformerMLP, TransformerBlock, GPT,
+//                sample_next_token (module 13); KVCache (module 17)     modules/transformer.h
 #pragma once
 
 #include "tinytorch/nn/modules/activation.h"
@@ -29,3 +31,5 @@
 #include "tinytorch/nn/modules/normalization.h"
 // module 12
 #include "tinytorch/nn/modules/attention.h"
+// modules 13 and 17
+#include "tinytorch/nn/modules/transformer.h"
