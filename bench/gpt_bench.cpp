@@ -83,7 +83,9 @@ constexpr const char* kUsage =
 struct Workload {
   int64_t train_warmup, train_count, generate_count;
 };
-Workload workload(bool quick) { return quick ? Workload{3, 5, 2} : Workload{10, 40, 7}; }
+Workload workload(bool quick) {
+  return quick ? Workload{3, 5, 2} : Workload{10, 40, 7};
+}
 
 // ── the worker: our side of the comparison ──────────────────────────────────────────────────
 
@@ -277,13 +279,12 @@ int main(int argc, char** argv) {
   tt::bench::CommonOptions o;
   o.data_dir = std::string(data::kFortunesDir);
   std::string corpus_path;  // internal (--worker): the training text the parent wrote
-  tt::bench::parse_options(
-      argc, argv, "gpt_bench", kUsage, o,
-      [&](const std::string& arg, const std::function<std::string()>& value) {
-        if (arg != "--corpus") return false;
-        corpus_path = value();
-        return true;
-      });
+  tt::bench::parse_options(argc, argv, "gpt_bench", kUsage, o,
+                           [&](const std::string& arg, const std::function<std::string()>& value) {
+                             if (arg != "--corpus") return false;
+                             corpus_path = value();
+                             return true;
+                           });
   if (o.worker && o.threads.size() != 1) {
     tt::bench::usage_error("gpt_bench", kUsage, "--worker runs one thread count (--threads N)");
   }

@@ -147,7 +147,8 @@ std::vector<std::pair<tt::Tensor, tt::Tensor>> fixed_batches(const tt::Tensor& t
                                                              int64_t context) {
   tt::Generator gen(1);
   std::vector<std::pair<tt::Tensor, tt::Tensor>> out;
-  for (int64_t i = 0; i < count; ++i) out.push_back(data::random_windows(tokens, batch, context, gen));
+  for (int64_t i = 0; i < count; ++i)
+    out.push_back(data::random_windows(tokens, batch, context, gen));
   return out;
 }
 
@@ -207,7 +208,9 @@ std::string one_line(std::string text, size_t width) {
 
 int run(const Settings& s) {
   const auto t_start = Clock::now();
-  const auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t_start).count(); };
+  const auto elapsed = [&] {
+    return std::chrono::duration<double>(Clock::now() - t_start).count();
+  };
   ms::check_outputs(s.json_path, s.out_dir);  // before training, not after
   TT_CHECK_VALUE(s.warmup < s.steps, "--warmup ", s.warmup, " must be fewer than --steps ",
                  s.steps);
@@ -238,11 +241,11 @@ int run(const Settings& s) {
   tt::Generator windows(s.seed);  // the training windows' stream
 
   // ── resume ─────────────────────────────────────────────────────────────────────────────
-  const train::TrainingState state{.model = model.ptr().get(),
-                                   .optimizer = &optimizer,
-                                   .scheduler = &scheduler,
-                                   .generators = {{"default", &tt::default_generator()},
-                                                  {"windows", &windows}}};
+  const train::TrainingState state{
+      .model = model.ptr().get(),
+      .optimizer = &optimizer,
+      .scheduler = &scheduler,
+      .generators = {{"default", &tt::default_generator()}, {"windows", &windows}}};
   train::History history;
   int64_t step = 0;  // steps done
   if (!s.resume_path.empty()) {
@@ -343,9 +346,9 @@ int run(const Settings& s) {
   const std::string text = sample(model, tokenizer, s.sample_chars, s.seed);
   const double final_val_loss = history.empty() ? std::nan("") : history.at(-1, "val_loss");
   const double tokens_per_second =
-      train_seconds > 0 ? static_cast<double>(trained_steps * s.batch_size * s.context) /
-                              train_seconds
-                        : 0.0;
+      train_seconds > 0
+          ? static_cast<double>(trained_steps * s.batch_size * s.context) / train_seconds
+          : 0.0;
   const int64_t rss = ms::peak_rss_bytes();
   const double total_seconds = elapsed();
   const bool reached = final_val_loss <= kTargetValLoss;
@@ -353,10 +356,9 @@ int run(const Settings& s) {
   out << std::fixed << std::setprecision(4) << "final validation loss " << final_val_loss
       << " nats/char (target <= " << std::setprecision(2) << kTargetValLoss << ": "
       << (reached ? "reached" : "NOT reached") << ")\n"
-      << "training throughput " << train::format_count(tokens_per_second) << " tokens/s; "
-      << step << " of " << s.steps << " steps"
-      << (stopped_by_budget ? " (stopped by the time budget)" : "") << "; total "
-      << std::setprecision(1) << total_seconds << " s\n"
+      << "training throughput " << train::format_count(tokens_per_second) << " tokens/s; " << step
+      << " of " << s.steps << " steps" << (stopped_by_budget ? " (stopped by the time budget)" : "")
+      << "; total " << std::setprecision(1) << total_seconds << " s\n"
       << "peak RSS " << ms::mib(rss) << "\n"
       << std::defaultfloat;
   if (!s.out_dir.empty() && trained_steps > 0) {
@@ -388,10 +390,14 @@ int run(const Settings& s) {
     j["total_seconds"] = total_seconds;
     j["target_val_loss"] = kTargetValLoss;
     j["reached_target"] = reached;
-    j["config"] = {{"vocab_size", config.vocab_size}, {"block_size", config.block_size},
-                   {"n_layer", config.n_layer},       {"n_head", config.n_head},
-                   {"n_embd", config.n_embd},         {"dropout", config.dropout},
-                   {"bias", config.bias},             {"tie_weights", config.tie_weights},
+    j["config"] = {{"vocab_size", config.vocab_size},
+                   {"block_size", config.block_size},
+                   {"n_layer", config.n_layer},
+                   {"n_head", config.n_head},
+                   {"n_embd", config.n_embd},
+                   {"dropout", config.dropout},
+                   {"bias", config.bias},
+                   {"tie_weights", config.tie_weights},
                    {"parameters", parameters}};
     j["batch_size"] = s.batch_size;
     j["lr"] = s.lr;
@@ -407,7 +413,8 @@ int run(const Settings& s) {
     j["sample"] = text;
     j["out_dir"] = s.out_dir;
     train::write_file_atomically(
-        s.json_path, j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+        s.json_path,
+        j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
     if (!s.quiet) out << "wrote " << s.json_path << "\n";
   }
   return 0;
@@ -421,7 +428,8 @@ int main(int argc, char** argv) {
       "Milestone 2017: a character-level GPT (4 layers, 4 heads, d_model 128) trained with AdamW "
       "on Debian's fortunes; target: validation loss <= 1.60 nats per character",
       "milestone_2017"};
-  app.add_option("--steps", s.steps, "optimizer steps (the schedule's length; in total, when resuming)")
+  app.add_option("--steps", s.steps,
+                 "optimizer steps (the schedule's length; in total, when resuming)")
       ->capture_default_str()
       ->check(ms::whole_number_in(2, 1000000));
   app.add_option("--batch-size", s.batch_size, "windows per step")

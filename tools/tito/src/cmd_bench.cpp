@@ -567,8 +567,9 @@ void print_gpt(const Records& records) {
     return fixed(*get(name, impl, t, mode), 0);
   };
 
-  print_title("2017 GPT (4 layers, 4 heads, d 128, context 64; train batch 32, AdamW lr 3e-4; "
-              "greedy generation of 63 tokens at batch 1): ours vs PyTorch");
+  print_title(
+      "2017 GPT (4 layers, 4 heads, d 128, context 64; train batch 32, AdamW lr 3e-4; "
+      "greedy generation of 63 tokens at batch 1): ours vs PyTorch");
   Table table({"threads", "train tok/s (ours)", "(torch)", "generate tok/s (ours)", "(torch)",
                "with KV cache (ours)", "(torch)", "peak MiB (ours)", "(torch)"});
   for (const int64_t t : threads) {
@@ -587,11 +588,11 @@ void print_gpt(const Records& records) {
     bool higher_is_better;
     std::optional<double> target;  // ours/best at or beyond it (in the better direction)
   };
-  const Row rows[] = {{"training (tokens/s)", "gpt_train", "", true, 1.25},
-                      {"generation, KV cache (tokens/s)", "gpt_generate", "cache", true, 2.0},
-                      {"generation, no cache (tokens/s)", "gpt_generate", "nocache", true,
-                       std::nullopt},
-                      {"peak RSS (MiB)", "gpt_peak_rss", "", false, 1.0}};
+  const Row rows[] = {
+      {"training (tokens/s)", "gpt_train", "", true, 1.25},
+      {"generation, KV cache (tokens/s)", "gpt_generate", "cache", true, 2.0},
+      {"generation, no cache (tokens/s)", "gpt_generate", "nocache", true, std::nullopt},
+      {"peak RSS (MiB)", "gpt_peak_rss", "", false, 1.0}};
   std::vector<std::string> header{"figure", "PyTorch's best"};
   for (const int64_t t : threads) header.push_back("ours/best " + std::to_string(t) + "t");
   header.push_back("target");
@@ -615,9 +616,9 @@ void print_gpt(const Records& records) {
     for (const int64_t t : threads) {
       const auto mine = get(row.name, ours, t, row.mode);
       cells.push_back(ratio(mine, best));
-      met = met || (mine && row.target &&
-                    (row.higher_is_better ? *mine >= *row.target * *best
-                                          : *mine <= *row.target * *best));
+      met = met ||
+            (mine && row.target &&
+             (row.higher_is_better ? *mine >= *row.target * *best : *mine <= *row.target * *best));
     }
     cells.push_back(!row.target ? ""
                                 : (row.higher_is_better ? ">= " : "<= ") + fixed(*row.target, 2) +
@@ -625,8 +626,9 @@ void print_gpt(const Records& records) {
     best_table.row(cells);
   }
   if (any) {
-    print_title("GPT: ours / PyTorch's best thread setting (tokens/s: > 1x, memory: < 1x is "
-                "ours better)");
+    print_title(
+        "GPT: ours / PyTorch's best thread setting (tokens/s: > 1x, memory: < 1x is "
+        "ours better)");
     best_table.print(std::cout);
     std::cout << "  a target is met when ours at some thread count is within it; cached and "
                  "uncached generation gave the same tokens unless a row above says FAILED\n";
@@ -634,8 +636,7 @@ void print_gpt(const Records& records) {
   if (const Json* r = first_figure(records, "gpt_train", torch)) {
     std::cout << "  PyTorch " << r->value("torch_version", std::string("?"))
               << " (attention written out by hand: bench/gpt_torch.py), BLAS "
-              << r->value("torch_blas", std::string("?")) << ", " << openblas_core_text(*r)
-              << "\n";
+              << r->value("torch_blas", std::string("?")) << ", " << openblas_core_text(*r) << "\n";
   }
   print_not_measured(records, {"gpt_train", "gpt_generate", "gpt_peak_rss"});
 }
