@@ -45,7 +45,6 @@
 #include <string>
 #include <vector>
 
-#include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/core/generator.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/data/text.h"
@@ -105,8 +104,7 @@ std::pair<std::vector<int64_t>, double> time_generation(nn::GPT& model, const tt
   nn::GenerateOptions options;
   options.max_new_tokens = kNewTokens;
   options.greedy = true;
-  options.use_cache = use_cache;
-  const tt::NoGradGuard no_grad;
+  options.use_cache = use_cache;  // generate() runs in eval mode without a graph
   std::vector<int64_t> tokens = model->generate(prompt, options).to_vector<int64_t>();
   std::vector<double> seconds;
   for (int64_t i = 0; i < count; ++i) {

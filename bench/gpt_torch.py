@@ -57,19 +57,37 @@ NEW_TOKENS = 63
 # ---- data --------------------------------------------------------------------------------------
 
 def load_fortunes(directory):
-    """Every fortune file of the directory (the text ones, not their .dat indexes or .u8 copies),
-    in name order, concatenated."""
+    """data::load_fortunes: every fortune file of the directory (regular files, not their .dat
+    indexes or .u8 links), in name order, each ending its last record with "%\n"."""
     names = sorted(n for n in os.listdir(directory)
-                   if "." not in n and os.path.isfile(os.path.join(directory, n)))
+                   if not n.endswith((".dat", ".u8"))
+                   and os.path.isfile(os.path.join(directory, n))
+                   and not os.path.islink(os.path.join(directory, n)))
     if not names:
-        sys.exit(f"{directory}: no fortune files (sudo apt-get install -y fortunes)")
-    return b"".join(open(os.path.join(directory, n), "rb").read() for n in names)
+        sys.exit(f"{directory}: no fortune files (sudo apt-get install -y fortunes fortunes-min)")
+    corpus = b""
+    for name in names:
+        text = open(os.path.join(directory, name), "rb").read()
+        if not text:
+            continue
+        if not text.endswith(b"%\n"):
+            text += b"%\n" if text.endswith(b"\n") else b"\n%\n"
+        corpus += text
+    return corpus
 
 
 def split_text(corpus, validation_fraction=0.1):
-    """The first 90% for training, the last 10% for validation (deterministic)."""
-    cut = len(corpus) - int(len(corpus) * validation_fraction)
-    return corpus[:cut], corpus[cut:]
+    """data::split_text: the corpus cut into records after each "\n%\n"; record r goes to
+    validation when floor((r + 1) f) > floor(r f) — every tenth fortune for f = 0.1."""
+    train, val = [], []
+    start, record = 0, 0
+    while start < len(corpus):
+        found = corpus.find(b"\n%\n", start)
+        end = len(corpus) if found < 0 else found + 3
+        to_val = math.floor((record + 1) * validation_fraction) > math.floor(record * validation_fraction)
+        (val if to_val else train).append(corpus[start:end])
+        start, record = end, record + 1
+    return b"".join(train), b"".join(val)
 
 
 class CharVocab:

@@ -11,7 +11,7 @@
 //        ─► ln_f ─► lm_head ─► logits [B, T, V] ─► cross-entropy against the ids shifted by one
 //
 // The corpus (every fortune file, data::load_fortunes) is split 90/10 into training and
-// validation text (data::split_text: the last tenth validates); each training step takes
+// validation text (data::split_text: every tenth fortune validates); each training step takes
 // --batch-size random windows of --context characters of the training text. AdamW with a linear
 // warm-up and a cosine decay per step (WarmupCosineLR, below), the gradients' joint norm clipped
 // to --clip. Every --eval-every steps: the loss on FIXED batches of the training and the
@@ -171,7 +171,8 @@ double evaluate(nn::GPT& model, const std::vector<std::pair<tt::Tensor, tt::Tens
 }
 
 // `chars` characters after kPrompt, sampled at temperature 0.8 from the 40 likeliest (seeded:
-// the same text for the same weights), with the KV cache.
+// the same text for the same weights), with the KV cache. (generate() runs in eval mode without
+// a graph and restores the training mode; past the context, it recomputes the last 64.)
 std::string sample(nn::GPT& model, const tt::text::CharTokenizer& tokenizer, int64_t chars,
                    uint64_t seed) {
   const std::vector<int64_t> prompt_ids = tokenizer.encode(kPrompt);
@@ -183,13 +184,8 @@ std::string sample(nn::GPT& model, const tt::text::CharTokenizer& tokenizer, int
   options.top_k = 40;
   options.seed = seed;
   options.use_cache = true;
-  model->eval();
-  tt::Tensor out;
-  {
-    const tt::NoGradGuard no_grad;
-    out = model->generate(prompt, options);  // [1, prompt + chars]
-  }
-  model->train();
+  const tt::Tensor out =
+      model->generate(prompt, options);  // [1, prompt + chars]; eval mode, no graph
   const std::vector<int64_t> ids = out.view({-1}).to_vector<int64_t>();
   return tokenizer.decode(ids);
 }
@@ -264,7 +260,7 @@ int run(const Settings& s) {
         << config.n_embd << ", context " << config.block_size << ", vocabulary "
         << config.vocab_size << " characters; " << parameters << " parameters\n"
         << "fortunes corpus " << corpus.size() << " bytes: " << train_tokens.numel()
-        << " training / " << val_tokens.numel() << " validation characters (the last tenth)\n"
+        << " training / " << val_tokens.numel() << " validation characters (every tenth fortune)\n"
         << "AdamW(lr=" << s.lr << " peak, betas (0.9, " << s.beta2 << "), weight decay "
         << s.weight_decay << "), warm-up " << s.warmup << " steps then cosine to " << s.min_lr
         << ", clip " << s.clip << ", batch " << s.batch_size << " x " << s.context
