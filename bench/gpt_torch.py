@@ -350,7 +350,7 @@ def main():
     parser.add_argument("--steps", type=int, default=5000)
     parser.add_argument("--batch-size", type=int, default=BATCH)
     parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--min-lr", type=float, default=2e-4)
+    parser.add_argument("--min-lr", type=float, default=1e-4)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--beta2", type=float, default=0.99)
     parser.add_argument("--weight-decay", type=float, default=0.1)

@@ -71,7 +71,7 @@ struct Settings {
   int64_t batch_size = 32;
   int64_t context = 64;
   double lr = 2e-3;      // the peak, after the warm-up
-  double min_lr = 2e-4;  // the end of the cosine
+  double min_lr = 1e-4;  // the end of the cosine
   int64_t warmup = 200;  // steps
   double beta2 = 0.99;
   double weight_decay = 0.1;
