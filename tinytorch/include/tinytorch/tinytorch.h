@@ -26,3 +26,5 @@
 #include "tinytorch/optim/optim.h"
 #include "tinytorch/serialize/archive.h"
 #include "tinytorch/train/train.h"
+#include "tinytorch/data/text.h"
+#include "tinytorch/text/tokenizer.h"

@@ -11,9 +11,12 @@
 
 #include "tinytorch/core/shape.h"
 #include "tinytorch/native/activation.h"
+#include "tinytorch/native/attention.h"
 #include "tinytorch/native/batch_norm.h"
 #include "tinytorch/native/conv.h"
+#include "tinytorch/native/embedding.h"
 #include "tinytorch/native/loss.h"
+#include "tinytorch/native/normalization.h"
 #include "tinytorch/native/pooling.h"
 
 namespace tinytorch::autograd {
@@ -545,6 +548,63 @@ variable_list batch_norm_backward(const Tensor& grad, const Tensor& input, const
   auto [gx, gw, gb] = native::native_batch_norm_backward(grad, input, weight, save_mean,
                                                          save_invstd, training, needs);
   return {gx, gw, gb};
+}
+
+// ── normalization (module 13) ─────────────────────────────────────────────────────────────────
+
+// forward: y = x̂·γ + β, x̂ = (x − mean)·rstd per row of N values   (mean, rstd functions of x)
+//   gx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = gy·γ;  gγ = Σ_rows gy·x̂;  gβ = Σ_rows gy
+//   (derived in src/ops/normalization.cpp).
+variable_list layer_norm_backward(const Tensor& grad, const Tensor& input,
+                                  IntArrayRef normalized_shape, const Tensor& mean,
+                                  const Tensor& rstd, const Tensor& weight, const Tensor& bias,
+                                  std::array<bool, 3> needs) {
+  auto [gx, gw, gb] = native::native_layer_norm_backward(grad, input, normalized_shape, mean, rstd,
+                                                         weight, bias, needs);
+  return {gx, gw, gb};
+}
+
+// forward: y = x̂·γ, x̂ = x·rstd, rstd = 1/√(mean(x²) + eps)
+//   gx = rstd·(g − x̂·mean(g·x̂)) with g = gy·γ;  gγ = Σ_rows gy·x̂.
+variable_list rms_norm_backward(const Tensor& grad, const Tensor& input,
+                                IntArrayRef normalized_shape, const Tensor& rstd,
+                                const Tensor& weight, GradMask needs) {
+  auto [gx, gw] =
+      native::native_rms_norm_backward(grad, input, normalized_shape, rstd, weight, needs);
+  return {gx, gw};
+}
+
+// ── embedding (module 11) ─────────────────────────────────────────────────────────────────────
+
+// forward: out[i] = weight[indices[i]]  →  grad_weight[v] = Σ_{i : indices[i] = v} grad[i]
+// (a one-hot matrix product's transpose: duplicates add up), row padding_idx left at zero.
+Tensor embedding_backward(const Tensor& grad, const Tensor& indices, int64_t num_weights,
+                          int64_t padding_idx) {
+  return native::embedding_dense_backward(grad, indices, num_weights, padding_idx);
+}
+
+// ── attention (module 12): the backward kernel is a native ───────────────────────────────────
+
+// forward: out = softmax(q·kᵀ·scale + mask) ⊙ Z · v   (src/ops/attention.cpp derives it)
+//   dV = P̃ᵀ·dO,  dS = P ⊙ ((dO·vᵀ) ⊙ Z − rowsum),  dQ = dS·k·scale,  dK = dSᵀ·q·scale,
+//   dmask = dS — returned in the scores' shape [*, L, S]; the engine sums it back to the mask's
+//   broadcast shape (sum_to), as for any broadcast input.
+variable_list scaled_dot_product_attention_backward(const Tensor& grad, const Tensor& query,
+                                                    const Tensor& key, const Tensor& value,
+                                                    const Tensor& attn_mask,
+                                                    const Tensor& dropout_mask, const Tensor& out,
+                                                    const Tensor& logsumexp, bool is_causal,
+                                                    double scale, std::array<bool, 4> needs) {
+  const bool mask_grad = needs[3] && attn_mask.defined() && attn_mask.is_floating_point();
+  auto [gq, gk, gv, gs] = native::scaled_dot_product_attention_backward(
+      grad, query, key, value, attn_mask, dropout_mask, out, logsumexp, is_causal, scale,
+      {needs[0], needs[1], needs[2], mask_grad});
+  return {gq, gk, gv, gs};
+}
+
+// forward: out = where(mask, value, self)  →  the filled entries no longer depend on self.
+Tensor masked_fill_backward(const Tensor& grad, const Tensor& mask) {
+  return native::masked_fill(grad, mask, 0);
 }
 
 }  // namespace tinytorch::autograd

@@ -9,18 +9,23 @@
 // Modules 01–04 wrote only the natives; this file is why they never had to change when
 // autograd arrived — the "one Tensor class gains capabilities" rule of DESIGN.md.
 #include <functional>
+#include <limits>
 
 #include "tinytorch/autograd/autograd_meta.h"
 #include "tinytorch/autograd/derivatives.h"
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/autograd/saved_variable.h"
 #include "tinytorch/native/activation.h"
+#include "tinytorch/native/attention.h"
 #include "tinytorch/native/batch_norm.h"
 #include "tinytorch/native/conv.h"
+#include "tinytorch/native/embedding.h"
 #include "tinytorch/native/linear.h"
 #include "tinytorch/native/loss.h"
+#include "tinytorch/native/normalization.h"
 #include "tinytorch/native/pooling.h"
 #include "tinytorch/native/tensor_ops.h"
+#include "tinytorch/nn/functional/attention.h"
 
 namespace tinytorch {
 
@@ -884,6 +889,109 @@ Tensor batch_norm(const Tensor& input, const Tensor& weight, const Tensor& bias,
                     return autograd::batch_norm_backward(
                         g, s[0], s[1], s[2], s[3], training,
                         {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2)});
+                  });
+}
+
+// ══ normalization (module 13) ═════════════════════════════════════════════════════════════════
+
+Tensor layer_norm(const Tensor& input, IntArrayRef normalized_shape, const Tensor& weight,
+                  const Tensor& bias, double eps) {
+  const auto forward = [&] {
+    return native::native_layer_norm(input, normalized_shape, weight, bias, eps);
+  };
+  Recorder r("NativeLayerNormBackward0", {&input, &weight, &bias});
+  if (!r) return std::get<0>(forward());
+  auto [y, mean, rstd] = r.run(forward);
+  return r.finish(
+      y, {input, weight, bias, mean, rstd},
+      [shape = normalized_shape.vec()](const Tensor& g, const variable_list& s, const Node& n) {
+        return autograd::layer_norm_backward(
+            g, s[0], shape, s[3], s[4], s[1], s[2],
+            {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2)});
+      });
+}
+
+Tensor rms_norm(const Tensor& input, IntArrayRef normalized_shape, const Tensor& weight,
+                std::optional<double> eps) {
+  // PyTorch's default: the machine epsilon of the input's dtype (float32: 1.19e-07).
+  const double e = eps ? *eps
+                       : (input.dtype() == kFloat64 ? std::numeric_limits<double>::epsilon()
+                                                    : std::numeric_limits<float>::epsilon());
+  const auto forward = [&] { return native::native_rms_norm(input, normalized_shape, weight, e); };
+  Recorder r("RmsNormBackward0", {&input, &weight});
+  if (!r) return std::get<0>(forward());
+  auto [y, rstd] = r.run(forward);
+  return r.finish(
+      y, {input, weight, rstd},
+      [shape = normalized_shape.vec()](const Tensor& g, const variable_list& s, const Node& n) {
+        return autograd::rms_norm_backward(g, s[0], shape, s[2], s[1], needs2(n));
+      });
+}
+
+// ══ embedding (module 11) ═════════════════════════════════════════════════════════════════════
+
+Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx) {
+  Recorder r("EmbeddingBackward0", {&weight});
+  if (!r) return native::embedding(weight, indices);
+  Tensor out = r.run([&] { return native::embedding(weight, indices); });  // checks the shapes
+  // Only the indices are saved (the weight's values play no part in its gradient).
+  return r.finish(
+      out, {indices},
+      [num_weights = weight.size(0), padding_idx](const Tensor& g, const variable_list& s,
+                                                  const Node&) {
+        return variable_list{autograd::embedding_backward(g, s[0], num_weights, padding_idx)};
+      });
+}
+
+// ══ attention (module 12) ═════════════════════════════════════════════════════════════════════
+
+// The dropout mask Z of scaled_dot_product_attention: [*, L, S], 1/(1 − p) with probability 1 − p
+// and 0 otherwise (all 0 for p = 1), drawn from the global generator. Undefined when nothing is
+// dropped: p = 0, or grad mode off (inference), or shapes the op's checks will reject anyway.
+namespace {
+Tensor attention_dropout_mask(const Tensor& query, const Tensor& key, double dropout_p) {
+  TT_CHECK_VALUE(dropout_p >= 0.0 && dropout_p <= 1.0,
+                 "scaled_dot_product_attention: dropout_p must be in [0, 1], but got ", dropout_p);
+  if (dropout_p == 0.0 || !GradMode::is_enabled() || query.dim() < 2 || key.dim() < 2) return {};
+  std::vector<int64_t> shape(query.sizes().begin(), query.sizes().end() - 1);
+  shape.push_back(key.size(-2));
+  const NoGradGuard no_grad;
+  if (dropout_p == 1.0) return zeros(shape, query.dtype());
+  Tensor keep = (rand(shape, query.dtype()) >= dropout_p).to(query.dtype());  // P(keep) = 1 − p
+  return keep.div_(1.0 - dropout_p);
+}
+}  // namespace
+
+Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
+                                    const Tensor& attn_mask, double dropout_p, bool is_causal,
+                                    std::optional<double> scale) {
+  const double s = native::attention_scale(query, scale);
+  const Tensor dropout_mask = attention_dropout_mask(query, key, dropout_p);
+  const auto forward = [&] {
+    return native::scaled_dot_product_attention_forward(query, key, value, attn_mask, dropout_mask,
+                                                        is_causal, s);
+  };
+  // A bool mask never requires grad; a floating one may (a learned bias, ALiBi-style).
+  Recorder r("ScaledDotProductAttentionBackward0", {&query, &key, &value, &attn_mask});
+  if (!r) return std::get<0>(forward());
+  auto [out, logsumexp] = r.run(forward);
+  // The output itself is saved (as ExpBackward0 saves its result): the fast backward's
+  // rowsum(dO ⊙ out) needs it; logsumexp rebuilds P. P itself is never kept.
+  return r.finish(out, {query, key, value, attn_mask, dropout_mask, out, logsumexp},
+                  [is_causal, s](const Tensor& g, const variable_list& v, const Node& n) {
+                    return autograd::scaled_dot_product_attention_backward(
+                        g, v[0], v[1], v[2], v[3], v[4], v[5], v[6], is_causal, s,
+                        {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2),
+                         n.needs_input_grad(3)});
+                  });
+}
+
+Tensor masked_fill(const Tensor& self, const Tensor& mask, const Scalar& value) {
+  Recorder r("MaskedFillBackward0", {&self});
+  if (!r) return native::masked_fill(self, mask, value);
+  return r.finish(r.run([&] { return native::masked_fill(self, mask, value); }), {mask},
+                  [](const Tensor& g, const variable_list& s, const Node&) {
+                    return variable_list{autograd::masked_fill_backward(g, s[0])};
                   });
 }
 

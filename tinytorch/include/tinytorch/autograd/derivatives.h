@@ -126,4 +126,32 @@ variable_list batch_norm_backward(const Tensor& grad, const Tensor& input, const
                                   const Tensor& save_mean, const Tensor& save_invstd, bool training,
                                   std::array<bool, 3> needs);
 
+// ── normalization (module 13): the backward kernels are natives ───────────────────────────────
+// layer_norm: {input, weight, bias}; mean/rstd are native_layer_norm's.
+variable_list layer_norm_backward(const Tensor& grad, const Tensor& input,
+                                  IntArrayRef normalized_shape, const Tensor& mean,
+                                  const Tensor& rstd, const Tensor& weight, const Tensor& bias,
+                                  std::array<bool, 3> needs);
+// rms_norm: {input, weight}; rstd is native_rms_norm's.
+variable_list rms_norm_backward(const Tensor& grad, const Tensor& input,
+                                IntArrayRef normalized_shape, const Tensor& rstd,
+                                const Tensor& weight, GradMask needs);
+
+// ── embedding (module 11) ─────────────────────────────────────────────────────────────────────
+// embedding: {weight, indices}; only the weight is differentiable.
+Tensor embedding_backward(const Tensor& grad, const Tensor& indices, int64_t num_weights,
+                          int64_t padding_idx);
+
+// ── attention (module 12) ─────────────────────────────────────────────────────────────────────
+// scaled_dot_product_attention: {query, key, value, attn_mask}; out and logsumexp are the
+// forward's (native::scaled_dot_product_attention_forward).
+variable_list scaled_dot_product_attention_backward(const Tensor& grad, const Tensor& query,
+                                                    const Tensor& key, const Tensor& value,
+                                                    const Tensor& attn_mask,
+                                                    const Tensor& dropout_mask, const Tensor& out,
+                                                    const Tensor& logsumexp, bool is_causal,
+                                                    double scale, std::array<bool, 4> needs);
+// masked_fill: {self}
+Tensor masked_fill_backward(const Tensor& grad, const Tensor& mask);
+
 }  // namespace tinytorch::autograd

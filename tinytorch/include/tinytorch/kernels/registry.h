@@ -14,6 +14,8 @@
 #include <cstdint>
 
 #include "tinytorch/kernels/spatial.h"
+// module 12 (attention)
+#include "tinytorch/kernels/attention.h"
 
 namespace tinytorch::kernels {
 
@@ -48,6 +50,8 @@ struct FastKernels {
   GemmFn<double> dgemm = nullptr;
   SpatialKernels spatial;          // convolution, pooling, batch norm (float32; kernels/spatial.h)
   bool caching_allocator = false;  // install the caching allocator (core/caching_allocator.h)
+  // module 12: fused scaled-dot-product attention (float32; kernels/attention.h)
+  AttentionKernels attention;
 };
 
 // The fast kernels registered by module 18 — all null when the tier is kReference, or when the

@@ -10,6 +10,11 @@
 
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/nn/functional/spatial.h"
+// issue 18: module 11 (embedding) and module 13 (layer_norm, rms_norm)
+#include "tinytorch/nn/functional/embedding.h"
+#include "tinytorch/nn/functional/normalization.h"
+// module 12
+#include "tinytorch/nn/functional/attention.h"
 
 namespace tinytorch {
 

@@ -10,6 +10,10 @@
 //   spatial      Conv2d, nn::functional::conv2d (module 09)              modules/conv.h
 //   pooling      MaxPool2d, AvgPool2d, AdaptiveAvgPool2d (module 09)    modules/pooling.h
 //   batch norm   BatchNorm1d, BatchNorm2d (module 09)                   modules/batchnorm.h
+//   embeddings   Embedding, SinusoidalPositionalEncoding (module 11)    modules/embedding.h
+//   norms        LayerNorm, RMSNorm (module 13)                         modules/normalization.h
+//   attention    MultiheadAttention, F::scaled_dot_product_attention
+//                (module 12)                                            modules/attention.h
 #pragma once
 
 #include "tinytorch/nn/modules/activation.h"
@@ -20,3 +24,8 @@
 #include "tinytorch/nn/modules/linear.h"
 #include "tinytorch/nn/modules/loss.h"
 #include "tinytorch/nn/modules/pooling.h"
+// issue 18: modules 11 and 13
+#include "tinytorch/nn/modules/embedding.h"
+#include "tinytorch/nn/modules/normalization.h"
+// module 12
+#include "tinytorch/nn/modules/attention.h"

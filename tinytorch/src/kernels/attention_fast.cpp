@@ -1,0 +1,117 @@
+// The fast tier's attention (kernels/attention.h): the FlashAttention-style kernels of
+// attention_simd.h, on the widest instruction set the CPU has (AVX-512, AVX2 or portable C++),
+// threaded with parallel_for.
+//
+//   forward:  tasks = (problem b, block of kRowBlock query rows) pairs, so a single problem with
+//             many queries still spreads over the threads; each task streams every key block
+//             once and keeps only kKeyBlock scores per row (no L×S matrix).
+//   backward: tasks = problems (dK and dV of a problem sum over all its query rows, so one thread
+//             owns them — no atomics, the same result whichever thread ran it). B·H = 128
+//             problems for the course's GPT keep 16 threads busy; a lone problem runs on one.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "attention_simd.h"
+#include "tinytorch/core/parallel.h"
+#include "tinytorch/kernels/attention.h"
+#include "tinytorch/kernels/gemm.h"
+
+namespace tinytorch::kernels {
+namespace {
+
+using attention_detail::AttentionIsa;
+using attention_detail::kKeyBlock;
+using attention_detail::kRowBlock;
+
+// The portable one-lane "vector" (whatever the compiler makes of it for baseline x86-64).
+struct Scalar {
+  using Vec = float;
+  static constexpr int64_t kLanes = 1;
+  static Vec zero() { return 0.0f; }
+  static Vec set1(float x) { return x; }
+  static Vec load(const float* p) { return *p; }
+  static void store(float* p, Vec v) { *p = v; }
+  static Vec add(Vec x, Vec y) { return x + y; }
+  static Vec sub(Vec x, Vec y) { return x - y; }
+  static Vec mul(Vec x, Vec y) { return x * y; }
+  static Vec max(Vec x, Vec y) { return x > y ? x : y; }
+  static Vec fmadd(Vec x, Vec y, Vec acc) { return x * y + acc; }
+  static Vec exp(Vec x) { return __builtin_expf(x); }
+  static float reduce_max(Vec v) { return v; }
+  static float reduce_add(Vec v) { return v; }
+};
+
+// The kernels this CPU runs (get_cpu_capability, which TINYTORCH_CPU_CAPABILITY may cap).
+const AttentionIsa& isa() {
+  static const AttentionIsa portable = attention_detail::attention_isa<Scalar>();
+#ifdef TINYTORCH_GEMM_X86
+  switch (get_cpu_capability()) {
+    case CpuCapability::kAvx512: {
+      static const AttentionIsa kernels = attention_detail::attention_avx512();
+      return kernels;
+    }
+    case CpuCapability::kAvx2: {
+      static const AttentionIsa kernels = attention_detail::attention_avx2();
+      return kernels;
+    }
+    case CpuCapability::kDefault:
+      break;
+  }
+#endif
+  return portable;
+}
+
+// Per-thread scratch, grown as needed and kept.
+float* scratch(int64_t floats) {
+  thread_local std::vector<float> buffer;
+  if (static_cast<int64_t>(buffer.size()) < floats) buffer.resize(static_cast<size_t>(floats));
+  return buffer.data();
+}
+
+}  // namespace
+
+namespace attention_detail {
+
+// The scratch layouts are listed in attention_simd.h; keep these sums in step with them.
+int64_t forward_workspace(const AttentionShape& s, int64_t rows, int64_t lanes) {
+  const int64_t E = s.head_dim, Evp = (s.value_dim + lanes - 1) / lanes * lanes;
+  return E * kKeyBlock + kKeyBlock * Evp + rows * (Evp + E + 2) + 2 * kKeyBlock;
+}
+
+int64_t backward_workspace(const AttentionShape& s, int64_t lanes) {
+  const int64_t L = s.q_len, E = s.head_dim, Ev = s.value_dim;
+  const int64_t Ep = (E + lanes - 1) / lanes * lanes, Evp = (Ev + lanes - 1) / lanes * lanes;
+  return L * (2 * Ep + E + Evp + 1) + kKeyBlock * (E + Ev + 2 * Ep + Evp) + 2 * kKeyBlock;
+}
+
+}  // namespace attention_detail
+
+void attention_forward_fast(const AttentionShape& s, const AttentionInputs<float>& in, float* out,
+                            float* logsumexp) {
+  const AttentionIsa& k = isa();
+  const int64_t blocks = (s.q_len + kRowBlock - 1) / kRowBlock;
+  parallel_for(0, s.batch * blocks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t b = task / blocks, i0 = (task % blocks) * kRowBlock;
+      const int64_t i1 = std::min(s.q_len, i0 + kRowBlock);
+      k.forward_rows(s, in, b, i0, i1, out, logsumexp,
+                     scratch(attention_detail::forward_workspace(s, i1 - i0, k.lanes)));
+    }
+  });
+}
+
+void attention_backward_fast(const AttentionShape& s, const AttentionInputs<float>& in,
+                             const float* out, const float* logsumexp, const float* grad_out,
+                             float* grad_query, float* grad_key, float* grad_value) {
+  const AttentionIsa& k = isa();
+  parallel_for(0, s.batch, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      k.backward_problem(s, in, b, out, logsumexp, grad_out, grad_query, grad_key, grad_value,
+                         scratch(attention_detail::backward_workspace(s, k.lanes)));
+    }
+  });
+}
+
+}  // namespace tinytorch::kernels

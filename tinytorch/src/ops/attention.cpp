@@ -1,0 +1,431 @@
+// Module 12 — Attention: scaled dot-product attention, forward and backward, and masked_fill.
+// The checks, the mask preparation and the drivers are given; the two reference kernels — the
+// forward that builds the L×S score matrix and its softmax, and the backward that rebuilds it —
+// are yours to write (modules/12_attention/README.md).
+//
+// For each of the `batch` independent problems (B·H of them in multi-head attention):
+//
+//         keys j → (S of them)
+//        ┌─────────────────┐
+//   q_i  │ s_ij = q_i·k_j  │ ·scale + mask_ij       (−∞: "may not look")
+//   (L)  │                 │ ─softmax over j─► P_ij  (each row sums to 1, or is 0 if all −∞)
+//        └─────────────────┘
+//   out_i = Σ_j P_ij · v_j                          a weighted average of the values
+//
+// The forward returns out and logsumexp_i = log Σ_j exp(s_ij) — enough for the backward to
+// rebuild P_ij = exp(s_ij − logsumexp_i) without anyone keeping the L×S matrix P around.
+//
+// The backward, from out_i = Σ_j P_ij v_j and P_ij = exp(s_ij) / Σ_l exp(s_il):
+//
+//   dV_j  = Σ_i P_ij · dO_i                                 (dV = Pᵀ·dO)
+//   dP_ij = dO_i · v_j                                      (dP = dO·Vᵀ)
+//   dS_ij = Σ_l dP_il · ∂P_il/∂s_ij = Σ_l dP_il · P_il (δ_lj − P_ij)
+//         = P_ij · (dP_ij − Σ_l P_il dP_il)                  (the softmax's Jacobian-vector
+//         product)
+//   s_ij  = scale · q_i·k_j + mask_ij   ⇒   dQ_i = scale · Σ_j dS_ij k_j,   dK_j = scale · Σ_i
+//   dS_ij q_i,
+//                                           dmask_ij = dS_ij
+//
+// With dropout the forward uses P̃ = P ⊙ Z (Z_ij = 0 or 1/(1 − p)): dV = P̃ᵀ·dO and dP = (dO·Vᵀ) ⊙ Z,
+// the rest unchanged.
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "tinytorch/kernels/attention.h"
+#include "tinytorch/kernels/registry.h"
+#include "tinytorch/native/attention.h"
+#include "tinytorch/native/tensor_ops.h"
+
+namespace tinytorch {
+
+namespace {
+
+using kernels::AttentionInputs;
+using kernels::AttentionShape;
+
+// Whether query row i may look at key j under is_causal: bottom-right aligned, so that with
+// L < S the queries are the last L of the S positions (kernels/attention.h).
+inline bool visible(const AttentionShape& s, int64_t i, int64_t j) {
+  return !s.causal || j <= i + (s.kv_len - s.q_len);
+}
+
+// ── Part 1: the reference kernels ─────────────────────────────────────────────────────────────
+// Buffers are contiguous: query [batch, L, E], key [batch, S, E], value [batch, S, Ev],
+// out [batch, L, Ev], logsumexp [batch, L]. Problem b's query row i is query + (b·L + i)·E.
+// in.mask, when not null, is additive: problem b's [L, S] plane starts at in.mask +
+// in.mask_offsets[b]. keep, when not null, is the dropout mask Z [batch, L, S].
+
+// out = softmax(q·kᵀ·scale + mask) ⊙ keep · v and logsumexp, one [L, S] score matrix at a time:
+//   1. scores[i][j] = scale · q_i·k_j + mask[i][j], or −∞ when visible(s, i, j) is false;
+//   2. per row: m = max_j scores (subtract it before exp: exp of a large score overflows);
+//      m = −∞ means every key is masked: logsumexp = −∞ and out row = 0 — never exp(−∞ − −∞);
+//      otherwise sum = Σ exp(scores − m), logsumexp = m + log(sum), P = exp(scores − m) / sum;
+//   3. out_i = Σ_j P_ij · keep_ij · v_j.
+template <typename T>
+void attention_forward_reference(const AttentionShape& s, const AttentionInputs<T>& in,
+                                 const T* keep, T* out, T* logsumexp) {
+  // BEGIN SOLUTION
+  const int64_t L = s.q_len, S = s.kv_len, E = s.head_dim, Ev = s.value_dim;
+  const T scale = static_cast<T>(s.scale);
+  const T neg_inf = -std::numeric_limits<T>::infinity();
+  std::vector<T> scores(static_cast<size_t>(L * S));  // one problem's score matrix, reused
+  for (int64_t b = 0; b < s.batch; ++b) {
+    const T* q = in.query + b * L * E;
+    const T* k = in.key + b * S * E;
+    const T* v = in.value + b * S * Ev;
+    const T* mask = in.mask != nullptr ? in.mask + in.mask_offsets[b] : nullptr;
+    const T* z = keep != nullptr ? keep + b * L * S : nullptr;
+    T* o = out + b * L * Ev;
+    T* lse = logsumexp + b * L;
+    for (int64_t i = 0; i < L; ++i) {
+      for (int64_t j = 0; j < S; ++j) {
+        T& score = scores[static_cast<size_t>(i * S + j)];
+        if (!visible(s, i, j)) {
+          score = neg_inf;
+          continue;
+        }
+        T dot = 0;
+        for (int64_t e = 0; e < E; ++e) dot += q[i * E + e] * k[j * E + e];
+        score = dot * scale + (mask != nullptr ? mask[i * S + j] : T(0));
+      }
+    }
+    for (int64_t i = 0; i < L; ++i) {
+      T* row = scores.data() + i * S;
+      T* o_i = o + i * Ev;
+      for (int64_t e = 0; e < Ev; ++e) o_i[e] = 0;
+      T m = neg_inf;
+      for (int64_t j = 0; j < S; ++j) m = std::max(m, row[j]);
+      if (m == neg_inf) {  // every key masked: no distribution to take
+        lse[i] = neg_inf;
+        continue;
+      }
+      T sum = 0;
+      for (int64_t j = 0; j < S; ++j) {
+        row[j] = std::exp(row[j] - m);
+        sum += row[j];
+      }
+      lse[i] = m + std::log(sum);
+      for (int64_t j = 0; j < S; ++j) {
+        const T p = row[j] / sum * (z != nullptr ? z[i * S + j] : T(1));
+        for (int64_t e = 0; e < Ev; ++e) o_i[e] += p * v[j * Ev + e];
+      }
+    }
+  }
+  // END SOLUTION
+}
+
+// The gradients, rebuilding one problem's P [L, S] at a time from logsumexp:
+//   1. P_ij = exp(scale · q_i·k_j + mask_ij − logsumexp_i) where visible and logsumexp_i > −∞,
+//      else 0;
+//   2. dV = (P ⊙ keep)ᵀ·dO;       3. dP = (dO·vᵀ) ⊙ keep;
+//   4. dS_ij = P_ij · (dP_ij − Σ_l P_il · dP_il);
+//   5. dQ = dS·k·scale,  dK = dSᵀ·q·scale;  grad_scores (when not null) = dS.
+// grad_query, grad_key, grad_value are overwritten.
+template <typename T>
+void attention_backward_reference(const AttentionShape& s, const AttentionInputs<T>& in,
+                                  const T* keep, const T* logsumexp, const T* grad_out,
+                                  T* grad_query, T* grad_key, T* grad_value, T* grad_scores) {
+  // BEGIN SOLUTION
+  const int64_t L = s.q_len, S = s.kv_len, E = s.head_dim, Ev = s.value_dim;
+  const T scale = static_cast<T>(s.scale);
+  const T neg_inf = -std::numeric_limits<T>::infinity();
+  std::vector<T> P(static_cast<size_t>(L * S)), dS(P.size());
+  for (int64_t b = 0; b < s.batch; ++b) {
+    const T* q = in.query + b * L * E;
+    const T* k = in.key + b * S * E;
+    const T* v = in.value + b * S * Ev;
+    const T* mask = in.mask != nullptr ? in.mask + in.mask_offsets[b] : nullptr;
+    const T* z = keep != nullptr ? keep + b * L * S : nullptr;
+    const T* lse = logsumexp + b * L;
+    const T* dO = grad_out + b * L * Ev;
+    T* dq = grad_query + b * L * E;
+    T* dk = grad_key + b * S * E;
+    T* dv = grad_value + b * S * Ev;
+    // 1. P, rebuilt
+    for (int64_t i = 0; i < L; ++i) {
+      for (int64_t j = 0; j < S; ++j) {
+        T p = 0;
+        if (visible(s, i, j) && lse[i] != neg_inf) {
+          T dot = 0;
+          for (int64_t e = 0; e < E; ++e) dot += q[i * E + e] * k[j * E + e];
+          p = std::exp(dot * scale + (mask != nullptr ? mask[i * S + j] : T(0)) - lse[i]);
+        }
+        P[static_cast<size_t>(i * S + j)] = p;
+      }
+    }
+    // 2. dV = (P ⊙ Z)ᵀ·dO
+    for (int64_t x = 0; x < S * Ev; ++x) dv[x] = 0;
+    for (int64_t i = 0; i < L; ++i) {
+      for (int64_t j = 0; j < S; ++j) {
+        const T p = P[static_cast<size_t>(i * S + j)] * (z != nullptr ? z[i * S + j] : T(1));
+        for (int64_t e = 0; e < Ev; ++e) dv[j * Ev + e] += p * dO[i * Ev + e];
+      }
+    }
+    // 3. and 4. dP = (dO·Vᵀ) ⊙ Z, then dS = P ⊙ (dP − rowsum(P ⊙ dP))
+    for (int64_t i = 0; i < L; ++i) {
+      T* ds = dS.data() + i * S;
+      const T* p = P.data() + i * S;
+      T rowsum = 0;
+      for (int64_t j = 0; j < S; ++j) {
+        T dot = 0;
+        for (int64_t e = 0; e < Ev; ++e) dot += dO[i * Ev + e] * v[j * Ev + e];
+        ds[j] = dot * (z != nullptr ? z[i * S + j] : T(1));
+        rowsum += p[j] * ds[j];
+      }
+      for (int64_t j = 0; j < S; ++j) ds[j] = p[j] * (ds[j] - rowsum);
+    }
+    // 5. dQ = dS·K·scale, dK = dSᵀ·Q·scale
+    for (int64_t x = 0; x < L * E; ++x) dq[x] = 0;
+    for (int64_t x = 0; x < S * E; ++x) dk[x] = 0;
+    for (int64_t i = 0; i < L; ++i) {
+      for (int64_t j = 0; j < S; ++j) {
+        const T ds = dS[static_cast<size_t>(i * S + j)] * scale;
+        for (int64_t e = 0; e < E; ++e) {
+          dq[i * E + e] += ds * k[j * E + e];
+          dk[j * E + e] += ds * q[i * E + e];
+        }
+      }
+    }
+    if (grad_scores != nullptr) {
+      for (int64_t x = 0; x < L * S; ++x) grad_scores[b * L * S + x] = dS[static_cast<size_t>(x)];
+    }
+  }
+  // END SOLUTION
+}
+
+// ── the drivers (given) ───────────────────────────────────────────────────────────────────────
+
+constexpr std::string_view kOp = "scaled_dot_product_attention";
+
+// The sizes of a checked call, and its batch dims (the query's dims but the last two).
+struct Problem {
+  AttentionShape shape;
+  std::vector<int64_t> batch_sizes;
+};
+
+// The mask as the kernels take it: additive planes of the query's dtype, [*mask batch dims, L, S]
+// contiguous (a dim the mask broadcasts along is stored once), and where problem b's plane starts.
+struct PreparedMask {
+  Tensor planes;
+  std::vector<int64_t> offsets;
+};
+
+Problem check_attention_args(const Tensor& query, const Tensor& key, const Tensor& value,
+                             const Tensor& attn_mask, const Tensor& dropout_mask, bool is_causal,
+                             double scale) {
+  TT_CHECK(query.defined() && key.defined() && value.defined(), kOp,
+           ": query, key and value must all be defined tensors");
+  TT_CHECK(query.dim() >= 2 && key.dim() == query.dim() && value.dim() == query.dim(), kOp,
+           ": expected query [*, L, E], key [*, S, E] and value [*, S, Ev] with the same number "
+           "of dims (at least 2), but got query ",
+           query.sizes(), ", key ", key.sizes(), " and value ", value.sizes());
+  TT_CHECK_TYPE(
+      query.is_floating_point() && key.dtype() == query.dtype() && value.dtype() == query.dtype(),
+      kOp,
+      ": expected query, key and value of one floating-point dtype (float32 or "
+      "float64), but got ",
+      query.dtype(), ", ", key.dtype(), " and ", value.dtype());
+  const int64_t n = query.dim();
+  for (int64_t d = 0; d < n - 2; ++d) {
+    TT_CHECK(key.size(d) == query.size(d) && value.size(d) == query.size(d), kOp,
+             ": the batch dims (all but the last two) of query, key and value must be equal, but "
+             "got query ",
+             query.sizes(), ", key ", key.sizes(), " and value ", value.sizes());
+  }
+  TT_CHECK(key.size(-1) == query.size(-1), kOp,
+           ": query and key must have the same last dim E (q·k is a dot product), but got query ",
+           query.sizes(), " and key ", key.sizes());
+  TT_CHECK(value.size(-2) == key.size(-2), kOp,
+           ": key and value must have the same number of positions S (dim -2), but got key ",
+           key.sizes(), " and value ", value.sizes());
+  TT_CHECK_VALUE(std::isfinite(scale), kOp, ": scale must be finite, but got ", scale);
+  Problem p;
+  p.batch_sizes.assign(query.sizes().begin(), query.sizes().end() - 2);
+  p.shape.batch = 1;
+  for (int64_t s : p.batch_sizes) p.shape.batch *= s;
+  p.shape.q_len = query.size(-2);
+  p.shape.kv_len = key.size(-2);
+  p.shape.head_dim = query.size(-1);
+  p.shape.value_dim = value.size(-1);
+  p.shape.scale = scale;
+  p.shape.causal = is_causal;
+  std::vector<int64_t> scores_shape = p.batch_sizes;
+  scores_shape.push_back(p.shape.q_len);
+  scores_shape.push_back(p.shape.kv_len);
+  if (attn_mask.defined()) {
+    TT_CHECK_TYPE(attn_mask.dtype() == kBool || attn_mask.dtype() == query.dtype(), kOp,
+                  ": attn_mask must be bool (true = may attend) or of the query's dtype ",
+                  query.dtype(), " (added to the scores), but got ", attn_mask.dtype());
+    bool broadcastable = attn_mask.dim() <= n;
+    for (int64_t d = 1; broadcastable && d <= attn_mask.dim(); ++d) {
+      const int64_t m = attn_mask.size(-d), want = scores_shape[static_cast<size_t>(n - d)];
+      broadcastable = m == want || m == 1;
+    }
+    TT_CHECK(broadcastable, kOp, ": attn_mask of shape ", attn_mask.sizes(),
+             " cannot be broadcast to the scores' shape ", IntArrayRef(scores_shape),
+             " ([*, L, S] for query ", query.sizes(), " and key ", key.sizes(), ")");
+  }
+  if (dropout_mask.defined()) {
+    TT_CHECK(
+        dropout_mask.sizes() == IntArrayRef(scores_shape) && dropout_mask.dtype() == query.dtype(),
+        kOp, ": dropout_mask must be of shape ", IntArrayRef(scores_shape), " and dtype ",
+        query.dtype(), ", but got ", dropout_mask.sizes(), " ", dropout_mask.dtype());
+  }
+  return p;
+}
+
+PreparedMask prepare_mask(const Tensor& attn_mask, const Problem& p, ScalarType dtype) {
+  PreparedMask m;
+  if (!attn_mask.defined()) return m;
+  const int64_t n = static_cast<int64_t>(p.batch_sizes.size()) + 2;
+  // The mask with n dims (leading 1s), its own batch dims kept, expanded over L and S.
+  std::vector<int64_t> padded(static_cast<size_t>(n - attn_mask.dim()), 1);
+  padded.insert(padded.end(), attn_mask.sizes().begin(), attn_mask.sizes().end());
+  std::vector<int64_t> planes_shape(padded.begin(), padded.end() - 2);
+  planes_shape.push_back(p.shape.q_len);
+  planes_shape.push_back(p.shape.kv_len);
+  Tensor additive = attn_mask;
+  if (attn_mask.dtype() == kBool) {  // true → 0, false → −∞
+    additive = native::where(attn_mask, zeros({}, dtype),
+                             full({}, -std::numeric_limits<double>::infinity(), dtype));
+  }
+  m.planes = native::reshape(additive, padded).expand(planes_shape).contiguous();
+  // Problem b = (b_0, ..., b_{n-3}) in the batch dims; a dim the mask broadcasts along adds 0.
+  const int64_t plane = p.shape.q_len * p.shape.kv_len;
+  m.offsets.assign(static_cast<size_t>(p.shape.batch), 0);
+  for (int64_t b = 0; b < p.shape.batch; ++b) {
+    int64_t rest = b, offset = 0, stride = plane;
+    for (int64_t d = n - 3; d >= 0; --d) {
+      const int64_t size = p.batch_sizes[static_cast<size_t>(d)];
+      const int64_t mask_size = planes_shape[static_cast<size_t>(d)];
+      if (mask_size != 1) offset += (rest % size) * stride;
+      rest /= size;
+      stride *= mask_size;
+    }
+    m.offsets[static_cast<size_t>(b)] = offset;
+  }
+  return m;
+}
+
+template <typename T>
+AttentionInputs<T> inputs_of(const Tensor& q, const Tensor& k, const Tensor& v,
+                             const PreparedMask& m) {
+  return {q.data_ptr<T>(), k.data_ptr<T>(), v.data_ptr<T>(),
+          m.planes.defined() ? m.planes.data_ptr<T>() : nullptr,
+          m.planes.defined() ? m.offsets.data() : nullptr};
+}
+
+template <typename T>
+const T* data_or_null(const Tensor& t) {
+  return t.defined() ? t.data_ptr<T>() : nullptr;
+}
+
+std::vector<int64_t> with_last(std::vector<int64_t> sizes, std::initializer_list<int64_t> last) {
+  sizes.insert(sizes.end(), last);
+  return sizes;
+}
+
+}  // namespace
+
+namespace native {
+
+double attention_scale(const Tensor& query, std::optional<double> scale) {
+  TT_CHECK(query.defined() && query.dim() >= 2, kOp, ": expected query [*, L, E], but got ",
+           query.defined() ? query.sizes() : IntArrayRef());
+  if (scale.has_value()) return *scale;
+  TT_CHECK(query.size(-1) > 0, kOp,
+           ": the default scale 1/sqrt(E) needs E > 0, but query has shape ", query.sizes());
+  return 1.0 / std::sqrt(static_cast<double>(query.size(-1)));
+}
+
+std::tuple<Tensor, Tensor> scaled_dot_product_attention_forward(
+    const Tensor& query, const Tensor& key, const Tensor& value, const Tensor& attn_mask,
+    const Tensor& dropout_mask, bool is_causal, double scale) {
+  const Problem p =
+      check_attention_args(query, key, value, attn_mask, dropout_mask, is_causal, scale);
+  const AttentionShape& s = p.shape;
+  Tensor out = empty(with_last(p.batch_sizes, {s.q_len, s.value_dim}), query.dtype());
+  Tensor lse = empty(with_last(p.batch_sizes, {s.q_len}), query.dtype());
+  if (s.batch == 0 || s.q_len == 0) return {out, lse};
+  const Tensor q = query.contiguous(), k = key.contiguous(), v = value.contiguous();
+  const Tensor z = dropout_mask.defined() ? dropout_mask.contiguous() : Tensor();
+  const PreparedMask m = prepare_mask(attn_mask, p, query.dtype());
+  dispatch_floating_types(query.dtype(), kOp, [&]<typename T>() {
+    const AttentionInputs<T> in = inputs_of<T>(q, k, v, m);
+    if constexpr (std::is_same_v<T, float>) {
+      const auto fast = kernels::fast_kernels().attention.forward;
+      if (fast != nullptr && !z.defined()) {
+        fast(s, in, out.data_ptr<T>(), lse.data_ptr<T>());
+        return;
+      }
+    }
+    attention_forward_reference<T>(s, in, data_or_null<T>(z), out.data_ptr<T>(), lse.data_ptr<T>());
+  });
+  return {out, lse};
+}
+
+std::tuple<Tensor, Tensor, Tensor, Tensor> scaled_dot_product_attention_backward(
+    const Tensor& grad_out, const Tensor& query, const Tensor& key, const Tensor& value,
+    const Tensor& attn_mask, const Tensor& dropout_mask, const Tensor& out, const Tensor& logsumexp,
+    bool is_causal, double scale, std::array<bool, 4> output_mask) {
+  const Problem p =
+      check_attention_args(query, key, value, attn_mask, dropout_mask, is_causal, scale);
+  const AttentionShape& s = p.shape;
+  const std::vector<int64_t> out_shape = with_last(p.batch_sizes, {s.q_len, s.value_dim});
+  TT_CHECK(grad_out.defined() && grad_out.sizes() == IntArrayRef(out_shape) &&
+               out.sizes() == IntArrayRef(out_shape) &&
+               logsumexp.sizes() == IntArrayRef(with_last(p.batch_sizes, {s.q_len})),
+           kOp, "_backward: grad_out and out must have the output's shape ", IntArrayRef(out_shape),
+           " and logsumexp [*, L]: pass what scaled_dot_product_attention_forward returned");
+  Tensor gq = zeros(query.sizes(), query.dtype()), gk = zeros(key.sizes(), key.dtype());
+  Tensor gv = zeros(value.sizes(), value.dtype());
+  Tensor gs = output_mask[3] ? zeros(with_last(p.batch_sizes, {s.q_len, s.kv_len}), query.dtype())
+                             : Tensor();
+  if (s.batch > 0 && s.q_len > 0 && s.kv_len > 0) {
+    const Tensor q = query.contiguous(), k = key.contiguous(), v = value.contiguous();
+    const Tensor z = dropout_mask.defined() ? dropout_mask.contiguous() : Tensor();
+    const Tensor g = grad_out.to(query.dtype()).contiguous(), o = out.contiguous();
+    const Tensor l = logsumexp.contiguous();
+    const PreparedMask m = prepare_mask(attn_mask, p, query.dtype());
+    dispatch_floating_types(query.dtype(), kOp, [&]<typename T>() {
+      const AttentionInputs<T> in = inputs_of<T>(q, k, v, m);
+      if constexpr (std::is_same_v<T, float>) {
+        const auto fast = kernels::fast_kernels().attention.backward;
+        if (fast != nullptr && !z.defined() && !gs.defined()) {
+          fast(s, in, o.data_ptr<T>(), l.data_ptr<T>(), g.data_ptr<T>(), gq.data_ptr<T>(),
+               gk.data_ptr<T>(), gv.data_ptr<T>());
+          return;
+        }
+      }
+      attention_backward_reference<T>(s, in, data_or_null<T>(z), l.data_ptr<T>(), g.data_ptr<T>(),
+                                      gq.data_ptr<T>(), gk.data_ptr<T>(), gv.data_ptr<T>(),
+                                      gs.defined() ? gs.data_ptr<T>() : nullptr);
+    });
+  }
+  return {output_mask[0] ? gq : Tensor(), output_mask[1] ? gk : Tensor(),
+          output_mask[2] ? gv : Tensor(), gs};
+}
+
+Tensor masked_fill(const Tensor& self, const Tensor& mask, const Scalar& value) {
+  TT_CHECK(self.defined() && mask.defined(), "masked_fill: self and mask must be defined");
+  TT_CHECK_TYPE(mask.dtype() == kBool, "masked_fill: expected a bool mask, but got ", mask.dtype(),
+                " (build one with a comparison, e.g. x.eq(0))");
+  bool broadcastable = mask.dim() <= self.dim();
+  for (int64_t d = 1; broadcastable && d <= mask.dim(); ++d) {
+    broadcastable = mask.size(-d) == self.size(-d) || mask.size(-d) == 1;
+  }
+  TT_CHECK(broadcastable, "masked_fill: the mask of shape ", mask.sizes(),
+           " cannot be broadcast to self's shape ", self.sizes());
+  TT_CHECK_TYPE(self.is_floating_point() || !value.is_floating_point(),
+                "masked_fill: cannot fill a ", self.dtype(), " tensor with the floating value ",
+                value.to<double>(), " (convert self to a floating dtype first)");
+  return native::where(mask, full({}, value, self.dtype()), self);
+}
+
+}  // namespace native
+
+}  // namespace tinytorch
