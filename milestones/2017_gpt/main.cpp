@@ -67,7 +67,7 @@ using Clock = std::chrono::steady_clock;
 // The defaults: the recipe of the README's "How the defaults were chosen" (checked with PyTorch,
 // bench/gpt_torch.py --train, before our model existed).
 struct Settings {
-  int64_t steps = 5000;
+  int64_t steps = 7000;
   int64_t batch_size = 32;
   int64_t context = 64;
   double lr = 2e-3;      // the peak, after the warm-up
@@ -131,6 +131,14 @@ class WarmupCosineLR : public optim::LRScheduler {
     return lrs;
   }
   std::string_view name() const override { return "WarmupCosineLR"; }
+  // Ends the cosine at `total` instead (the run's clock says fewer steps fit): from the next
+  // step on, the lr follows the shorter curve. Not saved in a checkpoint (like every
+  // scheduler's hyper-parameters): a resumed run plans again.
+  void set_total(int64_t total) {
+    TT_CHECK_VALUE(total > warmup_, "WarmupCosineLR: total ", total, " must exceed warmup ",
+                   warmup_);
+    total_ = total;
+  }
 
  protected:
   std::vector<double> get_lrs() override { return closed_form_lrs(); }
@@ -276,10 +284,16 @@ int run(const Settings& s) {
   double train_seconds = 0.0;  // the training steps alone (no evaluation): tokens/s
   int64_t trained_steps = 0;   // steps of this run
   bool stopped_by_budget = false;
+  // The schedule's length: --steps, shortened when the measured pace says fewer steps fit into
+  // the budget (as milestone 1998's North Star does with epochs), so that the cosine still ends
+  // annealed rather than being cut off at a high learning rate.
+  int64_t planned = s.steps;
+  double slowest_step = 0.0;  // seconds per step, evaluation included, of the slowest interval
   const train::ProgressMode mode =
       s.quiet ? train::ProgressMode::kSilent : train::ProgressMode::kAuto;
-  while (step < s.steps) {
-    const int64_t stop = std::min(s.steps, (step / s.eval_every + 1) * s.eval_every);
+  while (step < planned) {
+    const int64_t stop = std::min(planned, (step / s.eval_every + 1) * s.eval_every);
+    const double interval_start = elapsed();
     train::ProgressBar bar("steps " + std::to_string(step + 1) + "-" + std::to_string(stop),
                            stop - step, {.mode = mode});
     double loss_sum = 0.0;
@@ -336,6 +350,23 @@ int run(const Settings& s) {
                              (std::filesystem::path(s.out_dir) / "checkpoint.ttc").string());
     }
     if (stopped_by_budget) break;
+
+    // How many more steps fit, at the slowest pace so far (3% of the budget and 10 s kept for
+    // the final sample and the results)?
+    slowest_step =
+        std::max(slowest_step, (elapsed() - interval_start) / static_cast<double>(step - first));
+    const double left = 0.97 * s.time_budget - 10.0 - elapsed();
+    const auto fit = static_cast<int64_t>(std::max(left, 0.0) / slowest_step);
+    if (step < planned && step + fit < planned) {
+      planned = std::max(step + fit, s.warmup + 1);
+      scheduler.set_total(planned);
+      if (!s.quiet) {
+        out << "  the time budget fits about " << fit << " more steps: the schedule now ends at "
+            << "step " << planned << " of " << s.steps << "\n"
+            << std::flush;
+      }
+      if (planned <= step) break;
+    }
   }
 
   // ── the end: a longer sample, the results ──────────────────────────────────────────────
@@ -353,8 +384,12 @@ int run(const Settings& s) {
       << " nats/char (target <= " << std::setprecision(2) << kTargetValLoss << ": "
       << (reached ? "reached" : "NOT reached") << ")\n"
       << "training throughput " << train::format_count(tokens_per_second) << " tokens/s; " << step
-      << " of " << s.steps << " steps" << (stopped_by_budget ? " (stopped by the time budget)" : "")
-      << "; total " << std::setprecision(1) << total_seconds << " s\n"
+      << " of " << s.steps << " steps"
+      << (planned < s.steps
+              ? " (the schedule shortened to " + std::to_string(planned) + " to fit the budget)"
+              : "")
+      << (stopped_by_budget ? " (stopped by the time budget)" : "") << "; total "
+      << std::setprecision(1) << total_seconds << " s\n"
       << "peak RSS " << ms::mib(rss) << "\n"
       << std::defaultfloat;
   if (!s.out_dir.empty() && trained_steps > 0) {
@@ -379,6 +414,7 @@ int run(const Settings& s) {
     j["seed"] = s.seed;
     j["peak_rss_bytes"] = rss;
     j["steps"] = s.steps;
+    j["planned_steps"] = planned;
     j["steps_trained"] = step;
     j["stopped_by_budget"] = stopped_by_budget;
     j["time_budget_seconds"] = s.time_budget;
