@@ -39,7 +39,6 @@
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/data/dataloader.h"
 #include "tinytorch/data/idx.h"
-#include "tinytorch/kernels/registry.h"
 #include "tinytorch/nn/nn.h"
 #include "tinytorch/optim/optim.h"
 #include "tinytorch/tinytorch.h"
@@ -172,8 +171,7 @@ Json run_worker(const tt::bench::CommonOptions& o) {
   }
 
   Json r;
-  r["impl"] =
-      tt::kernels::tier() == tt::kernels::Tier::kFast ? "tinytorch-fast" : "tinytorch-reference";
+  r["impl"] = tt::bench::tinytorch_impl();
   r["threads"] = tt::get_num_threads();
   r["step_ms"] = 1e3 * tt::bench::percentile(step_seconds, 0.5);
   r["step_minor_faults"] = faults_per_step;

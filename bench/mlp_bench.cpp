@@ -53,7 +53,6 @@
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/data/dataloader.h"
 #include "tinytorch/data/idx.h"
-#include "tinytorch/kernels/registry.h"
 #include "tinytorch/nn/nn.h"
 #include "tinytorch/optim/optim.h"
 #include "tinytorch/tinytorch.h"
@@ -184,8 +183,7 @@ Json run_worker(const Options& o) {
   const double epoch = seconds_since(t0);
 
   Json r;
-  r["impl"] =
-      tt::kernels::tier() == tt::kernels::Tier::kFast ? "tinytorch-fast" : "tinytorch-reference";
+  r["impl"] = tt::bench::tinytorch_impl();
   r["optimizer"] = optimizer_name;
   r["threads"] = tt::get_num_threads();
   r["step_ms"] = 1e3 * tt::bench::percentile(step_seconds, 0.5);  // the median

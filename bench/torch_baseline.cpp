@@ -15,6 +15,7 @@
 #include "machine_limits.h"
 #include "openblas_coretype.h"
 #include "tinytorch/kernels/gemm.h"
+#include "tinytorch/kernels/registry.h"
 #include "tinytorch/train/logging.h"
 
 namespace tinytorch::bench {
@@ -189,6 +190,10 @@ std::vector<std::string> torch_command(const std::string& python, const fs::path
   return argv;
 }
 
+std::string tinytorch_impl() {
+  return kernels::tier() == kernels::Tier::kFast ? "tinytorch-fast" : "tinytorch-reference";
+}
+
 std::string self_path(const char* argv0) {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
@@ -238,13 +243,16 @@ std::string describe(const Json& rec) {
   std::ostringstream line;
   line << "  " << rec["name"].get<std::string>() << " " << rec["impl"].get<std::string>();
   if (rec.contains("optimizer")) line << " " << rec["optimizer"].get<std::string>();
+  if (rec.contains("mode")) line << " " << rec["mode"].get<std::string>();
   line << " threads=" << rec["threads"].get<int>() << ": ";
   if (rec.contains("ms")) line << rec["ms"].get<double>() << " ms";
   if (rec.contains("p90_ms")) line << " (p90 " << rec["p90_ms"].get<double>() << " ms)";
   if (rec.contains("minor_faults")) {
     line << ", " << rec["minor_faults"].get<double>() << " page faults per step";
   }
-  if (rec.contains("seconds")) {
+  if (rec.contains("tokens_per_second")) {
+    line << std::lround(rec["tokens_per_second"].get<double>()) << " tokens/s";
+  } else if (rec.contains("seconds")) {
     line << rec["seconds"].get<double>() << " s (" << rec["batches"].get<int64_t>()
          << " batches, mean loss " << rec["mean_loss"].get<double>() << ", "
          << rec["data"].get<std::string>() << " data)";

@@ -90,6 +90,10 @@ std::vector<std::string> torch_command(const std::string& python,
                                        const std::filesystem::path& script, int threads,
                                        const std::vector<std::string>& args);
 
+// Our side's impl in the records: "tinytorch-fast", or "tinytorch-reference" when
+// TINYTORCH_KERNELS=reference chose the reference tier.
+std::string tinytorch_impl();
+
 // This program's own path (for re-running itself as a worker).
 std::string self_path(const char* argv0);
 
@@ -101,7 +105,8 @@ void print_header(const Json& torch_config);
 std::vector<Json> unmeasured_records(const Json& result, const std::vector<const char*>& names,
                                      const std::function<Json(const char*)>& make_record);
 
-// One line for a record: "  mlp_step tinytorch-fast sgd threads=1: 0.52 ms, …".
+// One line for a record: "  mlp_step tinytorch-fast sgd threads=1: 0.52 ms, …",
+// "  gpt_generate torch cache threads=1: 2607 tokens/s".
 std::string describe(const Json& record);
 
 // One run of a benchmark against PyTorch: the two sides at each configuration, in turn; every

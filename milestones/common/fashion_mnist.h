@@ -11,8 +11,6 @@
 //   10 000 test images ───────────────────────────► test: looked at ONCE, after training
 #pragma once
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -29,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/memory.h"
 #include "tinytorch/core/exception.h"
 #include "tinytorch/core/generator.h"
 #include "tinytorch/core/parallel.h"
@@ -43,20 +42,6 @@ inline const std::vector<std::string>& fashion_mnist_classes() {
   static const std::vector<std::string> names = {"T-shirt", "Trouser", "Pullover", "Dress", "Coat",
                                                  "Sandal",  "Shirt",   "Sneaker",  "Bag",   "Boot"};
   return names;
-}
-
-// Peak resident memory of this process so far (the kernel's high-water mark), in bytes.
-inline int64_t peak_rss_bytes() {
-  struct rusage usage {};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<int64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
-}
-
-inline std::string mib(int64_t bytes) {
-  std::ostringstream os;
-  os << std::fixed << std::setprecision(1) << static_cast<double>(bytes) / (1024.0 * 1024.0)
-     << " MiB";
-  return os.str();
 }
 
 // ── the data ─────────────────────────────────────────────────────────────────────────────────

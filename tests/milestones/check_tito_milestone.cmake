@@ -36,7 +36,7 @@ expect(nonzero "unknown milestone 'nosuch'; valid ids: 1957 \\(perceptron.*1969 
 expect(nonzero "which milestone\\?.*1957 \\(perceptron" milestone run)
 expect(nonzero "expected a milestone id before the program's options, got '--epochs'"
        milestone run --epochs 3)
-expect(nonzero "milestone 2017 \\(transformer\\) is planned" milestone run TRANSFORMER)
+expect(nonzero "milestone 2018 \\(mlperf\\) is planned" milestone run MLPERF)
 expect(nonzero "takes no arguments \\(got 'extra'\\)" milestone list extra)
 expect(0 "Usage: tito milestone run <id\\|name>" milestone run --help)
 expect(nonzero "[Ss]ubcommand" milestone)

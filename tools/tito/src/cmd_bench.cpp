@@ -1,4 +1,4 @@
-// tito bench [all|peak|sgemm|mlp|cnn ...] [--quick] [--contended] [--json PATH]
+// tito bench [all|peak|sgemm|mlp|cnn|gpt ...] [--quick] [--contended] [--json PATH]
 //
 // Builds the benchmark programs of bench/ (preset release) and runs them. Each program prints a
 // line per figure as it measures it and writes all its figures to a JSON records file
@@ -103,8 +103,11 @@ class Records {
   }
   static bool is_figure(const Json& r) { return *figure_field(r) != '\0'; }
 
-  // The units a figure can have: kernels' rates, and end-to-end times and sizes.
-  static constexpr const char* kFigureFields[] = {"gflops", "gbps", "seconds", "ms", "mib"};
+  // The units a figure can have: kernels' rates, end-to-end rates, times and sizes. (A record
+  // may hold several, e.g. gpt_train's tokens_per_second and seconds: the first listed here is
+  // its figure.)
+  static constexpr const char* kFigureFields[] = {"tokens_per_second", "gflops", "gbps",
+                                                  "seconds",           "ms",     "mib"};
 
  private:
   std::vector<Json> all_;
@@ -182,6 +185,7 @@ void print_not_measured(const Records& records, const std::set<std::string>& nam
     what += r.value("name", "");
     if (r.contains("impl")) what += " " + r["impl"].get<std::string>();
     if (r.contains("optimizer")) what += " " + r["optimizer"].get<std::string>();
+    if (r.contains("mode")) what += " " + r["mode"].get<std::string>();
     if (r.contains("threads")) what += " threads=" + std::to_string(r["threads"].get<int64_t>());
     const std::string why = r.value("failed", r.value("skipped", std::string()));
     auto note = std::find_if(notes.begin(), notes.end(),
@@ -532,12 +536,118 @@ void print_cnn(const Records& records) {
   print_not_measured(records, {"cnn_step", "cnn_epoch", "cnn_latency", "cnn_peak_rss"});
 }
 
+// Milestone 2017's GPT: training and generation tokens/s and peak memory, ours vs PyTorch per
+// thread count; then ours at each thread count against PyTorch's best thread setting of each
+// figure, with the targets (training >= 1.25x, KV-cache generation >= 2x, peak memory
+// <= 1x). gpt_generate's records differ by their "mode" (cache | nocache).
+void print_gpt(const Records& records) {
+  const std::string ours = "tinytorch-fast", torch = "torch";
+  const auto threads = records.values("gpt_train", "threads");
+  const auto find = [&](const char* name, const std::string& impl, int64_t t,
+                        const char* mode) -> const Json* {
+    for (const Json& r : records.all()) {
+      if (r.value("name", "") == name && r.value("impl", "") == impl &&
+          r.value("threads", int64_t{0}) == t && r.value("mode", "") == mode) {
+        return &r;
+      }
+    }
+    return nullptr;
+  };
+  const auto get = [&](const char* name, const std::string& impl, int64_t t,
+                       const char* mode) -> std::optional<double> {
+    const Json* r = find(name, impl, t, mode);
+    if (r == nullptr || !Records::is_figure(*r)) return std::nullopt;
+    return (*r)[Records::figure_field(*r)].get<double>();
+  };
+  const auto cell = [&](const char* name, const std::string& impl, int64_t t, const char* mode) {
+    const Json* r = find(name, impl, t, mode);
+    if (r == nullptr) return std::string("-");
+    if (r->contains("failed")) return std::string("FAILED");
+    if (r->contains("skipped")) return std::string("skipped");
+    return fixed(*get(name, impl, t, mode), 0);
+  };
+
+  print_title(
+      "2017 GPT (4 layers, 4 heads, d 128, context 64; train batch 32, AdamW lr 3e-4; "
+      "greedy generation of 63 tokens at batch 1): ours vs PyTorch");
+  Table table({"threads", "train tok/s (ours)", "(torch)", "generate tok/s (ours)", "(torch)",
+               "with KV cache (ours)", "(torch)", "peak MiB (ours)", "(torch)"});
+  for (const int64_t t : threads) {
+    table.row({std::to_string(t), cell("gpt_train", ours, t, ""), cell("gpt_train", torch, t, ""),
+               cell("gpt_generate", ours, t, "nocache"), cell("gpt_generate", torch, t, "nocache"),
+               cell("gpt_generate", ours, t, "cache"), cell("gpt_generate", torch, t, "cache"),
+               cell("gpt_peak_rss", ours, t, ""), cell("gpt_peak_rss", torch, t, "")});
+  }
+  table.print(std::cout);
+
+  // Each figure: PyTorch's best thread setting, and ours at every thread count against it.
+  struct Row {
+    const char* label;
+    const char* name;
+    const char* mode;
+    bool higher_is_better;
+    std::optional<double> target;  // ours/best at or beyond it (in the better direction)
+  };
+  const Row rows[] = {
+      {"training (tokens/s)", "gpt_train", "", true, 1.25},
+      {"generation, KV cache (tokens/s)", "gpt_generate", "cache", true, 2.0},
+      {"generation, no cache (tokens/s)", "gpt_generate", "nocache", true, std::nullopt},
+      {"peak RSS (MiB)", "gpt_peak_rss", "", false, 1.0}};
+  std::vector<std::string> header{"figure", "PyTorch's best"};
+  for (const int64_t t : threads) header.push_back("ours/best " + std::to_string(t) + "t");
+  header.push_back("target");
+  Table best_table(header);
+  bool any = false;
+  for (const Row& row : rows) {
+    std::optional<double> best;
+    int64_t best_threads = 0;
+    for (const int64_t t : threads) {
+      const auto v = get(row.name, torch, t, row.mode);
+      if (v && (!best || (row.higher_is_better ? *v > *best : *v < *best))) {
+        best = v;
+        best_threads = t;
+      }
+    }
+    if (!best) continue;
+    any = true;
+    std::vector<std::string> cells{row.label,
+                                   fixed(*best, 0) + " (" + std::to_string(best_threads) + "t)"};
+    bool met = false;
+    for (const int64_t t : threads) {
+      const auto mine = get(row.name, ours, t, row.mode);
+      cells.push_back(ratio(mine, best));
+      met = met ||
+            (mine && row.target &&
+             (row.higher_is_better ? *mine >= *row.target * *best : *mine <= *row.target * *best));
+    }
+    cells.push_back(!row.target ? ""
+                                : (row.higher_is_better ? ">= " : "<= ") + fixed(*row.target, 2) +
+                                      "x " + (met ? "met" : "NOT MET"));
+    best_table.row(cells);
+  }
+  if (any) {
+    print_title(
+        "GPT: ours / PyTorch's best thread setting (tokens/s: > 1x, memory: < 1x is "
+        "ours better)");
+    best_table.print(std::cout);
+    std::cout << "  a target is met when ours at some thread count is within it; cached and "
+                 "uncached generation gave the same tokens unless a row above says FAILED\n";
+  }
+  if (const Json* r = first_figure(records, "gpt_train", torch)) {
+    std::cout << "  PyTorch " << r->value("torch_version", std::string("?"))
+              << " (attention written out by hand: bench/gpt_torch.py), BLAS "
+              << r->value("torch_blas", std::string("?")) << ", " << openblas_core_text(*r) << "\n";
+  }
+  print_not_measured(records, {"gpt_train", "gpt_generate", "gpt_peak_rss"});
+}
+
 // The table of a program without its own: every record it wrote, one per line.
 void print_generic(const std::string& title, const std::vector<Json>& program_records) {
   print_title(title);
   Table table({"figure", "impl", "n", "threads", "value"});
   for (const Json& r : program_records) {
-    static const std::map<std::string, std::string> kUnits = {{"gflops", " GFLOP/s"},
+    static const std::map<std::string, std::string> kUnits = {{"tokens_per_second", " tokens/s"},
+                                                              {"gflops", " GFLOP/s"},
                                                               {"gbps", " GB/s"},
                                                               {"seconds", " s"},
                                                               {"ms", " ms"},
@@ -677,6 +787,12 @@ const std::vector<Program> kPrograms = {
      "and 2 threads",
      {},
      print_cnn},
+    {"gpt",
+     "gpt_bench",
+     "the 2017 GPT: training tokens/s, generation tokens/s with and without the KV cache, peak "
+     "memory, ours vs PyTorch, 1 and 2 threads",
+     {},
+     print_gpt},
 };
 
 const Program* find_program(const std::string& name) {
@@ -958,7 +1074,8 @@ tito::CommandRunner setup(CLI::App& app) {
 
 const tito::RegisterCommand kRegistered{
     "bench",
-    "Build and run the benchmarks: machine peak, SGEMM, the MLP and the CNN against PyTorch",
+    "Build and run the benchmarks: machine peak, SGEMM, the MLP, the CNN and the GPT against "
+    "PyTorch",
     setup};
 
 }  // namespace

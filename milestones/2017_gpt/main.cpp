@@ -1,0 +1,530 @@
+// Milestone 2017 — "Attention Is All You Need" (Vaswani et al.) and GPT (Radford et al., 2018):
+// a character-level GPT trained on Debian's fortunes with YOUR framework: tensors to data (01–08),
+// tokenization (10), embeddings (11), attention (12), transformers (13) and the KV cache (17).
+//
+//   build/release/bin/milestone_2017                         validation loss ≤ 1.60 nats/char
+//   build/release/bin/milestone_2017 --steps 200 --json r.json
+//   build/release/bin/milestone_2017 --resume runs/2017/checkpoint.ttc   (same arguments as the
+//                                                     interrupted run: --steps is the schedule)
+//
+//   text ─► CharTokenizer ─► ids [B, T] ─► wte + wpe ─► 4 × [x + attn(ln_1 x); x + mlp(ln_2 x)]
+//        ─► ln_f ─► lm_head ─► logits [B, T, V] ─► cross-entropy against the ids shifted by one
+//
+// The corpus (every fortune file, data::load_fortunes) is split 90/10 into training and
+// validation text (data::split_text: every tenth fortune validates); each training step takes
+// --batch-size random windows of --context characters of the training text. AdamW with a linear
+// warm-up and a cosine decay per step (WarmupCosineLR, below), the gradients' joint norm clipped
+// to --clip. Every --eval-every steps: the loss on FIXED batches of the training and the
+// validation text (the same windows every time, so the curve is not noise), a short sample, and
+// the logs; at the end a longer sample.
+//
+// Writes into --out (default runs/2017/): checkpoint.ttc (resumable), tokenizer.txt,
+// metrics.csv, metrics.json and training_curve.svg at every evaluation. See
+// milestones/2017_gpt/README.md.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <numbers>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/cli.h"
+#include "common/memory.h"
+#include "common/outputs.h"
+#include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/core/generator.h"
+#include "tinytorch/core/parallel.h"
+#include "tinytorch/data/text.h"
+#include "tinytorch/nn/modules/transformer.h"
+#include "tinytorch/nn/nn.h"
+#include "tinytorch/nn/utils/clip_grad.h"
+#include "tinytorch/optim/optim.h"
+#include "tinytorch/text/tokenizer.h"
+#include "tinytorch/tinytorch.h"
+#include "tinytorch/train/train.h"
+
+namespace tt = tinytorch;
+namespace nn = tinytorch::nn;
+namespace F = tinytorch::nn::functional;
+namespace optim = tinytorch::optim;
+namespace data = tinytorch::data;
+namespace train = tinytorch::train;
+namespace ms = tinytorch::milestones;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The defaults: the recipe of the README's "How the defaults were chosen" (checked with PyTorch,
+// bench/gpt_torch.py --train, before our model existed).
+struct Settings {
+  int64_t steps = 7000;
+  int64_t batch_size = 32;
+  int64_t context = 64;
+  double lr = 2e-3;      // the peak, after the warm-up
+  double min_lr = 1e-4;  // the end of the cosine
+  int64_t warmup = 200;  // steps
+  double beta2 = 0.99;
+  double weight_decay = 0.1;
+  double clip = 1.0;  // the gradients' joint 2-norm
+  int64_t eval_every = 500;
+  int64_t eval_batches = 20;
+  int64_t sample_chars = 300;
+  double time_budget = 900.0;  // seconds for the whole run, evaluations included
+  uint64_t seed = 2017;
+  int threads = 0;  // 0: the framework's default (TINYTORCH_NUM_THREADS or all hardware threads)
+  std::string fortunes_dir = std::string(data::kFortunesDir);
+  std::string out_dir = "runs/2017";
+  std::string json_path;
+  std::string resume_path;
+  bool quiet = false;
+};
+
+constexpr double kTargetValLoss = 1.60;  // nats per character
+constexpr const char* kPrompt = "The ";  // where every sample starts
+
+// Linear warm-up then half a cosine, per optimizer step (one scheduler step per training step):
+//
+//   lr(t) = lr · (t + 1) / warmup                                       t < warmup
+//   lr(t) = min_lr + (lr − min_lr) · (1 + cos(π (t − warmup) / (steps − warmup))) / 2   after
+//
+//   lr ┤    ╭──╮
+//      │   ╱    ╲___
+//      │  ╱         ╲___
+//      │ ╱              ╲____ min_lr
+//      └─┴──────────────────── step
+//        warmup            steps
+//
+// The warm-up keeps Adam's first steps — its second-moment estimate still tiny — from throwing
+// the freshly initialised weights far; the cosine lets the last steps settle. optim has no
+// warm-up schedule (PyTorch composes one from LinearLR + CosineAnnealingLR with SequentialLR, or
+// writes a LambdaLR); this is the closed form, in both of the base class's roles.
+class WarmupCosineLR : public optim::LRScheduler {
+ public:
+  WarmupCosineLR(optim::Optimizer& optimizer, int64_t warmup, int64_t total, double min_lr)
+      : LRScheduler(optimizer), warmup_(warmup), total_(total), min_lr_(min_lr) {
+    TT_CHECK_VALUE(warmup >= 1 && total > warmup, "WarmupCosineLR: expected 1 <= warmup < total, ",
+                   "got warmup ", warmup, " and total ", total);
+    initial_step();
+  }
+  std::vector<double> closed_form_lrs() const override {
+    std::vector<double> lrs;
+    const auto t = static_cast<double>(std::min(last_epoch_, total_));
+    for (const double base : base_lrs_) {
+      if (last_epoch_ < warmup_) {
+        lrs.push_back(base * (t + 1.0) / static_cast<double>(warmup_));
+        continue;
+      }
+      const double progress =
+          (t - static_cast<double>(warmup_)) / static_cast<double>(total_ - warmup_);
+      lrs.push_back(min_lr_ + (base - min_lr_) * (1.0 + std::cos(std::numbers::pi * progress)) / 2);
+    }
+    return lrs;
+  }
+  std::string_view name() const override { return "WarmupCosineLR"; }
+  // Ends the cosine at `total` instead (the run's clock says fewer steps fit): from the next
+  // step on, the lr follows the shorter curve. Not saved in a checkpoint (like every
+  // scheduler's hyper-parameters): a resumed run plans again.
+  void set_total(int64_t total) {
+    TT_CHECK_VALUE(total > warmup_, "WarmupCosineLR: total ", total, " must exceed warmup ",
+                   warmup_);
+    total_ = total;
+  }
+
+ protected:
+  std::vector<double> get_lrs() override { return closed_form_lrs(); }
+
+ private:
+  int64_t warmup_, total_;
+  double min_lr_;
+};
+
+// `count` batches of windows of `tokens` drawn with their own generator (seeded 1): the same
+// windows at every evaluation and in every run.
+std::vector<std::pair<tt::Tensor, tt::Tensor>> fixed_batches(const tt::Tensor& tokens,
+                                                             int64_t count, int64_t batch,
+                                                             int64_t context) {
+  tt::Generator gen(1);
+  std::vector<std::pair<tt::Tensor, tt::Tensor>> out;
+  for (int64_t i = 0; i < count; ++i)
+    out.push_back(data::random_windows(tokens, batch, context, gen));
+  return out;
+}
+
+// The mean next-character cross-entropy of logits [B, T, V] against targets [B, T].
+tt::Tensor next_char_loss(const tt::Tensor& logits, const tt::Tensor& targets) {
+  const int64_t vocab = logits.size(-1);
+  return F::cross_entropy(logits.reshape({-1, vocab}), targets.reshape({-1}));
+}
+
+// The mean loss over `batches`, in eval mode without a graph; the model is left in train mode.
+double evaluate(nn::GPT& model, const std::vector<std::pair<tt::Tensor, tt::Tensor>>& batches) {
+  model->eval();
+  const tt::NoGradGuard no_grad;
+  double sum = 0.0;
+  for (const auto& batch : batches) {
+    sum += next_char_loss(model->forward(batch.first), batch.second).item<double>();
+  }
+  model->train();
+  return sum / static_cast<double>(batches.size());
+}
+
+// `chars` characters after kPrompt, sampled at temperature 0.8 from the 40 likeliest (seeded:
+// the same text for the same weights), with the KV cache. (generate() runs in eval mode without
+// a graph and restores the training mode; past the context, it recomputes the last 64.)
+std::string sample(nn::GPT& model, const tt::text::CharTokenizer& tokenizer, int64_t chars,
+                   uint64_t seed) {
+  const std::vector<int64_t> prompt_ids = tokenizer.encode(kPrompt);
+  const auto prompt_length = static_cast<int64_t>(prompt_ids.size());
+  const tt::Tensor prompt = data::encode_to_tensor(prompt_ids).view({1, prompt_length});
+  nn::GenerateOptions options;
+  options.max_new_tokens = chars;
+  options.temperature = 0.8;
+  options.top_k = 40;
+  options.seed = seed;
+  options.use_cache = true;
+  const tt::Tensor out =
+      model->generate(prompt, options);  // [1, prompt + chars]; eval mode, no graph
+  const std::vector<int64_t> ids = out.view({-1}).to_vector<int64_t>();
+  return tokenizer.decode(ids);
+}
+
+// A sample as one line: newlines shown as "⏎", cut to `width` bytes (at a UTF-8 boundary).
+std::string one_line(std::string text, size_t width) {
+  if (text.size() > width) {
+    size_t cut = width;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text.resize(cut);
+  }
+  std::string out;
+  for (const char c : text) out += c == '\n' ? std::string("⏎") : std::string(1, c);
+  return out;
+}
+
+int run(const Settings& s) {
+  const auto t_start = Clock::now();
+  const auto elapsed = [&] {
+    return std::chrono::duration<double>(Clock::now() - t_start).count();
+  };
+  ms::check_outputs(s.json_path, s.out_dir);  // before training, not after
+  TT_CHECK_VALUE(s.warmup < s.steps, "--warmup ", s.warmup, " must be fewer than --steps ",
+                 s.steps);
+  if (s.threads > 0) tt::set_num_threads(s.threads);
+  tt::manual_seed(s.seed);
+  std::ostream& out = std::cout;
+
+  // ── data: the corpus, its characters, the two splits ────────────────────────────────────
+  const std::string corpus = data::load_fortunes(s.fortunes_dir);
+  const auto tokenizer = tt::text::CharTokenizer::train(corpus);
+  const data::TextSplit split = data::split_text(corpus);
+  const tt::Tensor train_tokens = data::encode_to_tensor(tokenizer.encode(split.train));
+  const tt::Tensor val_tokens = data::encode_to_tensor(tokenizer.encode(split.validation));
+  const auto train_eval = fixed_batches(train_tokens, s.eval_batches, s.batch_size, s.context);
+  const auto val_eval = fixed_batches(val_tokens, s.eval_batches, s.batch_size, s.context);
+
+  // ── model, optimizer, schedule ──────────────────────────────────────────────────────────
+  nn::GPTConfig config;
+  config.vocab_size = tokenizer.vocab_size();
+  config.block_size = s.context;
+  nn::GPT model(config);
+  int64_t parameters = 0;
+  for (const auto& p : model->parameters()) parameters += p.numel();
+  optim::AdamW optimizer(
+      model->parameters(),
+      optim::AdamWOptions(s.lr).betas({0.9, s.beta2}).weight_decay(s.weight_decay));
+  WarmupCosineLR scheduler(optimizer, s.warmup, s.steps, s.min_lr);
+  tt::Generator windows(s.seed);  // the training windows' stream
+
+  // ── resume ─────────────────────────────────────────────────────────────────────────────
+  const train::TrainingState state{
+      .model = model.ptr().get(),
+      .optimizer = &optimizer,
+      .scheduler = &scheduler,
+      .generators = {{"default", &tt::default_generator()}, {"windows", &windows}}};
+  train::History history;
+  int64_t step = 0;  // steps done
+  if (!s.resume_path.empty()) {
+    const train::Checkpoint ckpt = train::load_checkpoint(s.resume_path);
+    train::restore_checkpoint(ckpt, state);
+    step = ckpt.epoch;  // this milestone counts steps where the Trainer counts epochs
+    history = ckpt.history;
+  }
+  if (!s.out_dir.empty()) {
+    tokenizer.save(std::filesystem::path(s.out_dir) / "tokenizer.txt");
+  }
+
+  if (!s.quiet) {
+    out << "Milestone 2017 — attention is all you need: a character-level GPT\n\n"
+        << "GPT: " << config.n_layer << " layers, " << config.n_head << " heads, d_model "
+        << config.n_embd << ", context " << config.block_size << ", vocabulary "
+        << config.vocab_size << " characters; " << parameters << " parameters\n"
+        << "fortunes corpus " << corpus.size() << " bytes: " << train_tokens.numel()
+        << " training / " << val_tokens.numel() << " validation characters (every tenth fortune)\n"
+        << "AdamW(lr=" << s.lr << " peak, betas (0.9, " << s.beta2 << "), weight decay "
+        << s.weight_decay << "), warm-up " << s.warmup << " steps then cosine to " << s.min_lr
+        << ", clip " << s.clip << ", batch " << s.batch_size << " x " << s.context
+        << " characters, " << s.steps << " steps, time budget " << s.time_budget << " s, seed "
+        << s.seed << ", " << tt::get_num_threads() << " thread(s)\n";
+    if (step > 0) out << "resumed from " << s.resume_path << " after step " << step << "\n";
+    out << "\n" << std::flush;
+  }
+
+  // ── train ──────────────────────────────────────────────────────────────────────────────
+  const std::vector<tt::Tensor> params = model->parameters();
+  model->train();
+  double train_seconds = 0.0;  // the training steps alone (no evaluation): tokens/s
+  int64_t trained_steps = 0;   // steps of this run
+  bool stopped_by_budget = false;
+  // The schedule's length: --steps, shortened when the measured pace says fewer steps fit into
+  // the budget (as milestone 1998's North Star does with epochs), so that the cosine still ends
+  // annealed rather than being cut off at a high learning rate.
+  int64_t planned = s.steps;
+  double slowest_step = 0.0;  // seconds per step, evaluation included, of the slowest interval
+  const train::ProgressMode mode =
+      s.quiet ? train::ProgressMode::kSilent : train::ProgressMode::kAuto;
+  while (step < planned) {
+    const int64_t stop = std::min(planned, (step / s.eval_every + 1) * s.eval_every);
+    const double interval_start = elapsed();
+    train::ProgressBar bar("steps " + std::to_string(step + 1) + "-" + std::to_string(stop),
+                           stop - step, {.mode = mode});
+    double loss_sum = 0.0;
+    const int64_t first = step;
+    const auto t0 = Clock::now();
+    for (; step < stop; ++step) {
+      const auto [x, y] = data::random_windows(train_tokens, s.batch_size, s.context, windows);
+      optimizer.zero_grad();
+      tt::Tensor loss = next_char_loss(model->forward(x), y);
+      loss.backward();
+      nn::utils::clip_grad_norm_(params, s.clip);
+      optimizer.step();
+      scheduler.step();
+      loss_sum += loss.item<double>();
+      bar.update(s.batch_size, {{"loss", loss_sum / static_cast<double>(step - first + 1)}});
+      if (elapsed() > s.time_budget) {
+        stopped_by_budget = true;
+        ++step;
+        break;
+      }
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    train_seconds += seconds;
+    trained_steps += step - first;
+    const double tokens_per_second =
+        static_cast<double>((step - first) * s.batch_size * s.context) / seconds;
+
+    // Evaluate on the fixed batches, sample a line, write the logs and the checkpoint.
+    const double train_loss = evaluate(model, train_eval);
+    const double val_loss = evaluate(model, val_eval);
+    history.append({{"step", static_cast<double>(step)},
+                    {"train_loss", train_loss},
+                    {"val_loss", val_loss},
+                    {"lr", scheduler.get_last_lr().front()},
+                    {"tokens_per_second", tokens_per_second},
+                    {"seconds", elapsed()}});
+    bar.finish("train " + train::format_number(std::round(train_loss * 1e4) / 1e4) + "  val " +
+               train::format_number(std::round(val_loss * 1e4) / 1e4) + "  " +
+               train::format_count(tokens_per_second) + " tokens/s");
+    if (!s.quiet) {
+      out << "  sample: " << kPrompt
+          << one_line(sample(model, tokenizer, 60, s.seed).substr(std::string_view(kPrompt).size()),
+                      60)
+          << "\n"
+          << std::flush;
+    }
+    if (!s.out_dir.empty()) {
+      train::CurveOptions curve;
+      curve.title = "2017 character-level GPT on fortunes (4 layers, 4 heads, d 128)";
+      curve.x_column = "step";
+      curve.loss_columns = {"train_loss", "val_loss"};
+      train::write_logs(history, s.out_dir, curve);
+      train::save_checkpoint(train::capture_checkpoint(state, step, history),
+                             (std::filesystem::path(s.out_dir) / "checkpoint.ttc").string());
+    }
+    if (stopped_by_budget) break;
+
+    // How many more steps fit, at the slowest pace so far (3% of the budget and 10 s kept for
+    // the final sample and the results)?
+    slowest_step =
+        std::max(slowest_step, (elapsed() - interval_start) / static_cast<double>(step - first));
+    const double left = 0.97 * s.time_budget - 10.0 - elapsed();
+    const auto fit = static_cast<int64_t>(std::max(left, 0.0) / slowest_step);
+    if (step < planned && step + fit < planned) {
+      planned = std::max(step + fit, s.warmup + 1);
+      scheduler.set_total(planned);
+      if (!s.quiet) {
+        out << "  the time budget fits about " << fit << " more steps: the schedule now ends at "
+            << "step " << planned << " of " << s.steps << "\n"
+            << std::flush;
+      }
+      if (planned <= step) break;
+    }
+  }
+
+  // ── the end: a longer sample, the results ──────────────────────────────────────────────
+  const std::string text = sample(model, tokenizer, s.sample_chars, s.seed);
+  const double final_val_loss = history.empty() ? std::nan("") : history.at(-1, "val_loss");
+  const double tokens_per_second =
+      train_seconds > 0
+          ? static_cast<double>(trained_steps * s.batch_size * s.context) / train_seconds
+          : 0.0;
+  const int64_t rss = ms::peak_rss_bytes();
+  const double total_seconds = elapsed();
+  const bool reached = final_val_loss <= kTargetValLoss;
+  if (!s.quiet) out << "\nsample (temperature 0.8, top-k 40):\n" << text << "\n\n";
+  out << std::fixed << std::setprecision(4) << "final validation loss " << final_val_loss
+      << " nats/char (target <= " << std::setprecision(2) << kTargetValLoss << ": "
+      << (reached ? "reached" : "NOT reached") << ")\n"
+      << "training throughput " << train::format_count(tokens_per_second) << " tokens/s; " << step
+      << " of " << s.steps << " steps"
+      << (planned < s.steps
+              ? " (the schedule shortened to " + std::to_string(planned) + " to fit the budget)"
+              : "")
+      << (stopped_by_budget ? " (stopped by the time budget)" : "") << "; total "
+      << std::setprecision(1) << total_seconds << " s\n"
+      << "peak RSS " << ms::mib(rss) << "\n"
+      << std::defaultfloat;
+  if (!s.out_dir.empty() && trained_steps > 0) {
+    out << "wrote checkpoint.ttc, tokenizer.txt, metrics.csv, metrics.json, training_curve.svg "
+           "into "
+        << s.out_dir << "\n";
+  }
+
+  if (!s.json_path.empty()) {
+    nlohmann::ordered_json j;
+    j["milestone"] = "2017_gpt";
+    j["final_val_loss"] = final_val_loss;
+    j["val_loss"] = history.empty() ? std::vector<double>{} : history.column("val_loss");
+    j["train_loss"] = history.empty() ? std::vector<double>{} : history.column("train_loss");
+    std::vector<int64_t> eval_steps;
+    if (!history.empty()) {
+      for (const double v : history.column("step")) eval_steps.push_back(static_cast<int64_t>(v));
+    }
+    j["eval_steps"] = eval_steps;
+    j["tokens_per_second"] = tokens_per_second;
+    j["threads"] = tt::get_num_threads();
+    j["seed"] = s.seed;
+    j["peak_rss_bytes"] = rss;
+    j["steps"] = s.steps;
+    j["planned_steps"] = planned;
+    j["steps_trained"] = step;
+    j["stopped_by_budget"] = stopped_by_budget;
+    j["time_budget_seconds"] = s.time_budget;
+    j["training_seconds"] = train_seconds;
+    j["total_seconds"] = total_seconds;
+    j["target_val_loss"] = kTargetValLoss;
+    j["reached_target"] = reached;
+    j["config"] = {{"vocab_size", config.vocab_size},
+                   {"block_size", config.block_size},
+                   {"n_layer", config.n_layer},
+                   {"n_head", config.n_head},
+                   {"n_embd", config.n_embd},
+                   {"dropout", config.dropout},
+                   {"bias", config.bias},
+                   {"tie_weights", config.tie_weights},
+                   {"parameters", parameters}};
+    j["batch_size"] = s.batch_size;
+    j["lr"] = s.lr;
+    j["min_lr"] = s.min_lr;
+    j["warmup"] = s.warmup;
+    j["beta2"] = s.beta2;
+    j["weight_decay"] = s.weight_decay;
+    j["clip"] = s.clip;
+    j["eval_every"] = s.eval_every;
+    j["eval_batches"] = s.eval_batches;
+    j["train_tokens"] = train_tokens.numel();
+    j["val_tokens"] = val_tokens.numel();
+    j["sample"] = text;
+    j["out_dir"] = s.out_dir;
+    train::write_file_atomically(
+        s.json_path,
+        j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+    if (!s.quiet) out << "wrote " << s.json_path << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings s;
+  CLI::App app{
+      "Milestone 2017: a character-level GPT (4 layers, 4 heads, d_model 128) trained with AdamW "
+      "on Debian's fortunes; target: validation loss <= 1.60 nats per character",
+      "milestone_2017"};
+  app.add_option("--steps", s.steps,
+                 "optimizer steps (the schedule's length; in total, when resuming)")
+      ->capture_default_str()
+      ->check(ms::whole_number_in(2, 1000000));
+  app.add_option("--batch-size", s.batch_size, "windows per step")
+      ->capture_default_str()
+      ->check(ms::whole_number_in(1, 4096));
+  app.add_option("--context", s.context, "characters per window (the model's block size)")
+      ->capture_default_str()
+      ->check(ms::whole_number_in(8, 1024));
+  app.add_option("--lr", s.lr, "AdamW's peak learning rate (after the warm-up)")
+      ->capture_default_str()
+      ->check(ms::positive_number(0.002));
+  app.add_option("--min-lr", s.min_lr, "the learning rate at the end of the cosine")
+      ->capture_default_str()
+      ->check(ms::number_in(0, 1));
+  app.add_option("--warmup", s.warmup, "warm-up steps (linear, from lr/warmup to lr)")
+      ->capture_default_str()
+      ->check(ms::whole_number_in(1, 1000000));
+  app.add_option("--beta2", s.beta2, "AdamW's second-moment decay")
+      ->capture_default_str()
+      ->check(ms::number_in(0, 0.9999));
+  app.add_option("--weight-decay", s.weight_decay, "AdamW's decoupled weight decay")
+      ->capture_default_str()
+      ->check(ms::number_in(0, 1));
+  app.add_option("--clip", s.clip, "clip the gradients' joint 2-norm to this")
+      ->capture_default_str()
+      ->check(ms::positive_number(1.0));
+  app.add_option("--eval-every", s.eval_every,
+                 "steps between evaluations (train/val loss on fixed batches, a sample, the logs "
+                 "and the checkpoint)")
+      ->capture_default_str()
+      ->check(ms::whole_number_in(1, 1000000));
+  app.add_option("--eval-batches", s.eval_batches, "fixed batches per evaluation of each split")
+      ->capture_default_str()
+      ->check(ms::whole_number_in(1, 1000));
+  app.add_option("--sample-chars", s.sample_chars, "characters of the final sample")
+      ->capture_default_str()
+      ->check(ms::whole_number_in(1, 100000));
+  app.add_option("--time-budget", s.time_budget,
+                 "wall-clock seconds for the whole run, evaluations included: training stops "
+                 "(and evaluates) when it is spent")
+      ->capture_default_str()
+      ->check(ms::number_in(1, 86400));
+  app.add_option("--seed", s.seed, "random seed: weights, training windows, samples")
+      ->capture_default_str();
+  app.add_option("--threads", s.threads,
+                 "threads for the kernels (0: TINYTORCH_NUM_THREADS or all hardware threads)")
+      ->capture_default_str()
+      ->check(ms::whole_number_in(0, 1024));
+  app.add_option("--fortunes", s.fortunes_dir, "directory with the fortune files")
+      ->capture_default_str();
+  app.add_option("--out", s.out_dir,
+                 "output directory: checkpoint.ttc, tokenizer.txt, metrics.csv/.json, "
+                 "training_curve.svg (created if missing)")
+      ->capture_default_str();
+  app.add_option("--json", s.json_path, "also write the results to this JSON file");
+  app.add_option("--resume", s.resume_path, "continue from a checkpoint written by this program")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--quiet,-q", s.quiet, "print only the final results");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    return run(s);
+  } catch (const std::exception& e) {
+    std::cerr << "milestone_2017: error: " << e.what() << "\n";
+    return 1;
+  }
+}
