@@ -17,6 +17,7 @@
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/attention.h"
 #include "tinytorch/kernels/gemm.h"
+#include "vec_policy.h"
 
 namespace tinytorch::kernels {
 namespace {
@@ -24,24 +25,6 @@ namespace {
 using attention_detail::AttentionIsa;
 using attention_detail::kKeyBlock;
 using attention_detail::kRowBlock;
-
-// The portable one-lane "vector" (whatever the compiler makes of it for baseline x86-64).
-struct Scalar {
-  using Vec = float;
-  static constexpr int64_t kLanes = 1;
-  static Vec zero() { return 0.0f; }
-  static Vec set1(float x) { return x; }
-  static Vec load(const float* p) { return *p; }
-  static void store(float* p, Vec v) { *p = v; }
-  static Vec add(Vec x, Vec y) { return x + y; }
-  static Vec sub(Vec x, Vec y) { return x - y; }
-  static Vec mul(Vec x, Vec y) { return x * y; }
-  static Vec max(Vec x, Vec y) { return x > y ? x : y; }
-  static Vec fmadd(Vec x, Vec y, Vec acc) { return x * y + acc; }
-  static Vec exp(Vec x) { return __builtin_expf(x); }
-  static float reduce_max(Vec v) { return v; }
-  static float reduce_add(Vec v) { return v; }
-};
 
 // The kernels this CPU runs (get_cpu_capability, which TINYTORCH_CPU_CAPABILITY may cap).
 const AttentionIsa& isa() {

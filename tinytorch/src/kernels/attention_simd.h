@@ -2,10 +2,7 @@
 // instantiated per instruction set: attention_avx2.cpp, attention_avx512.cpp, and the portable
 // one-lane version in attention_fast.cpp. Private to src/kernels.
 //
-// The policy V provides, for vectors of V::kLanes floats:
-//   Vec, kLanes, zero(), set1(float), load(const float*), store(float*, Vec), add, sub, mul,
-//   max, fmadd(x, y, acc) = x·y + acc, exp (exact 0 for −∞ and for x < −87.3, where e^x
-//   leaves the normal floats), reduce_max(Vec), reduce_add(Vec).
+// V is one of vec_policy.h's vector policies (Scalar, Avx2, Avx512).
 //
 // ── The forward: online softmax over blocks of keys (FlashAttention) ──────────────────────────
 // For a block of query rows [i0, i1) of one problem, the keys are visited kKeyBlock at a time;
@@ -39,8 +36,8 @@
 // NOTE: this header is compiled once per instruction set (attention_avx2.cpp, attention_avx512.cpp,
 // attention_fast.cpp), and each copy must stay inside the file that compiled it, or the linker
 // could hand AVX-512 code to a caller on a CPU without it (gemm_simd.h has the same rule). So
-// every function here is a member of FlashAttention<V>, whose V is declared in an unnamed
-// namespace in each .cpp (every instantiation is local to its file), and none calls an inline
+// every function here is a member of FlashAttention<V>, whose V lives in an unnamed namespace
+// (vec_policy.h: every instantiation is local to its file), and none calls an inline
 // function of the standard library (the one shared copy of, say, std::fill<float*> could come
 // from any of the files): plain loops, and __builtin_expf / __builtin_logf, which call libm.
 // Scratch memory comes from the caller (attention_fast.cpp) for the same reason.

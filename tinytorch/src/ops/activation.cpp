@@ -20,6 +20,7 @@
 #include <string>
 
 #include "tinytorch/core/parallel.h"
+#include "tinytorch/kernels/registry.h"
 #include "tinytorch/native/activation.h"
 
 namespace tinytorch::native {
@@ -42,7 +43,8 @@ namespace {
 
 // Work items (elements) per thread below which a kernel runs on the calling thread: starting
 // threads costs microseconds, more than a cheap kernel spends on a few thousand elements.
-constexpr int64_t kCheapGrain = 65536;      // relu, leaky_relu, backward of sigmoid/tanh/relu
+constexpr int64_t kCheapGrain =
+    65536;  // relu, leaky_relu, backward of sigmoid/tanh/relu, SIMD GELU
 constexpr int64_t kExpensiveGrain = 16384;  // exp / erf / tanh per element
 
 void check_floating(std::string_view op, const Tensor& t, std::string_view what = "input") {
@@ -480,6 +482,12 @@ Tensor tanh_backward(const Tensor& grad_output, const Tensor& output) {
 Tensor gelu(const Tensor& self, std::string_view approximate) {
   const bool use_tanh = gelu_uses_tanh("gelu", approximate);
   check_floating("gelu", self);
+  if (self.dtype() ==
+      kFloat32) {  // module 18's SIMD kernels, once registered (kernels/activation.h)
+    const kernels::ActivationKernels& fast = kernels::fast_kernels().activation;
+    if (const auto kernel = use_tanh ? fast.gelu_tanh : fast.gelu)
+      return map_unary<float>(self, kCheapGrain, kernel);
+  }
   return dispatch_floating_types(self.dtype(), "gelu", [&]<typename T>() {
     return map_unary<T>(self, kExpensiveGrain, [use_tanh](const T* x, T* y, int64_t n) {
       if (use_tanh) {
@@ -496,6 +504,11 @@ Tensor gelu_backward(const Tensor& grad_output, const Tensor& self, std::string_
   check_floating("gelu_backward", self);
   check_floating("gelu_backward", grad_output, "grad_output");
   check_same_shape("gelu_backward", grad_output, self, "the input");
+  if (self.dtype() == kFloat32) {
+    const kernels::ActivationKernels& fast = kernels::fast_kernels().activation;
+    if (const auto kernel = use_tanh ? fast.gelu_tanh_backward : fast.gelu_backward)
+      return map_backward<float>(grad_output, self, kCheapGrain, kernel);
+  }
   return dispatch_floating_types(self.dtype(), "gelu_backward", [&]<typename T>() {
     return map_backward<T>(grad_output, self, kExpensiveGrain,
                            [use_tanh](const T* g, const T* x, T* out, int64_t n) {

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 
+#include "tinytorch/kernels/activation.h"
 #include "tinytorch/kernels/spatial.h"
 // module 12 (attention)
 #include "tinytorch/kernels/attention.h"
@@ -52,6 +53,8 @@ struct FastKernels {
   bool caching_allocator = false;  // install the caching allocator (core/caching_allocator.h)
   // module 12: fused scaled-dot-product attention (float32; kernels/attention.h)
   AttentionKernels attention;
+  // GELU's SIMD kernels (float32; kernels/activation.h): the transformer MLP's activation
+  ActivationKernels activation;
 };
 
 // The fast kernels registered by module 18 — all null when the tier is kReference, or when the

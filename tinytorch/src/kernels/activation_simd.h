@@ -1,0 +1,151 @@
+// The fast tier's GELU kernels (kernels/activation.h), written once over a vector policy
+// (vec_policy.h) and instantiated per instruction set: activation_avx2.cpp, activation_avx512.cpp,
+// and the portable one-lane version in activation_fast.cpp. Private to src/kernels.
+//
+// ── The exact GELU: y = x · Φ(x) ──────────────────────────────────────────────────────────────
+// std::erf is a branchy scalar routine; here Φ comes from a closed form that vectorises:
+//
+//   z = |x| / √2,   t = 1 / (1 + z/2),
+//   erfc(z) ≈ t · exp(−z² + P(t)),   P a degree-9 polynomial (Numerical Recipes' erfcc, a
+//                                    Chebyshev fit with relative error < 1.2·10⁻⁷ for all z ≥ 0)
+//   h = ½ · erfc(z)  = Φ(−|x|)        (the small tail, kept to full RELATIVE accuracy)
+//   Φ(x) = x < 0 ? h : 1 − h
+//
+// so each lane costs one division, one exponential and ten FMAs, with no branch. The backward
+// needs φ(x) = e^(−x²/2)/√(2π) = e^(−z²)/√(2π) as well — a second exponential:
+//
+//   d/dx [x · Φ(x)] = Φ(x) + x · φ(x)
+//
+// ── The tanh approximation: y = ½x(1 + tanh u),  u = √(2/π)(x + 0.044715x³) ───────────────────
+// With s = σ(2u) = e/(1 + e), e = e^(2u):  ½(1 + tanh u) = s  and  ½(1 − tanh² u) = 2s(1 − s), so
+//
+//   y = x · s,     dy/dx = s + 2x · s(1 − s) · √(2/π)(1 + 3 · 0.044715x²),   1 − s = 1/(1 + e)
+//
+// (exp saturates at e^88.3 for large u, where s rounds to 1, as tanh does; x = −∞ gives e = 0,
+// s = 0 and y = −∞ · 0 = NaN, as the reference's ½x(1 + tanh u) does.)
+//
+// The last n mod kLanes elements go through a kLanes-long buffer, so every element takes the
+// same vector path (results do not depend on where a chunk boundary falls).
+//
+// NOTE: compiled once per instruction set; see attention_simd.h's NOTE for why everything here
+// is a member of a template over a file-local V and uses no inline standard-library function.
+#pragma once
+
+#include <cstdint>
+
+#include "tinytorch/kernels/activation.h"
+
+namespace tinytorch::kernels::activation_detail {
+
+template <class V>
+struct Gelu {
+  using Vec = typename V::Vec;
+  static constexpr int64_t W = V::kLanes;
+
+  static constexpr float kInvSqrt2 = 0.70710678118654752f;     // 1/√2
+  static constexpr float kInvSqrt2Pi = 0.39894228040143268f;   // 1/√(2π)
+  static constexpr float kSqrt2OverPi = 0.79788456080286536f;  // √(2/π)
+  static constexpr float kKappa = 0.044715f;
+
+  // Φ(x), and e^(−x²/2) in *gauss when asked for.
+  static Vec cdf(Vec x, Vec* gauss) {
+    const Vec one = V::set1(1.0f);
+    const Vec z = V::mul(V::max(x, V::sub(V::zero(), x)), V::set1(kInvSqrt2));  // |x|/√2
+    const Vec t = V::div(one, V::fmadd(z, V::set1(0.5f), one));
+    // P(t), Horner from the highest coefficient.
+    Vec p = V::set1(0.17087277f);
+    p = V::fmadd(p, t, V::set1(-0.82215223f));
+    p = V::fmadd(p, t, V::set1(1.48851587f));
+    p = V::fmadd(p, t, V::set1(-1.13520398f));
+    p = V::fmadd(p, t, V::set1(0.27886807f));
+    p = V::fmadd(p, t, V::set1(-0.18628806f));
+    p = V::fmadd(p, t, V::set1(0.09678418f));
+    p = V::fmadd(p, t, V::set1(0.37409196f));
+    p = V::fmadd(p, t, V::set1(1.00002368f));
+    p = V::fmadd(p, t, V::set1(-1.26551223f));
+    const Vec minus_z2 = V::mul(V::sub(V::zero(), z), z);
+    if (gauss != nullptr) *gauss = V::exp(minus_z2);
+    const Vec h = V::mul(V::set1(0.5f), V::mul(t, V::exp(V::add(minus_z2, p))));  // Φ(−|x|)
+    return V::select_negative(x, h, V::sub(one, h));
+  }
+
+  static Vec forward(Vec x) { return V::mul(x, cdf(x, nullptr)); }
+
+  static Vec backward(Vec g, Vec x) {
+    Vec gauss;
+    const Vec phi = cdf(x, &gauss);
+    return V::mul(g, V::fmadd(V::mul(x, gauss), V::set1(kInvSqrt2Pi), phi));
+  }
+
+  // s = σ(2u) and 1 − s, for the tanh form.
+  static Vec sigmoid_2u(Vec x, Vec* one_minus_s) {
+    const Vec x2 = V::mul(x, x);
+    const Vec two_u = V::mul(V::mul(x, V::set1(2.0f * kSqrt2OverPi)),
+                             V::fmadd(x2, V::set1(kKappa), V::set1(1.0f)));
+    const Vec e = V::exp(two_u);
+    const Vec r = V::div(V::set1(1.0f), V::add(V::set1(1.0f), e));
+    *one_minus_s = r;
+    return V::mul(e, r);
+  }
+
+  static Vec tanh_forward(Vec x) {
+    Vec r;
+    return V::mul(x, sigmoid_2u(x, &r));
+  }
+
+  static Vec tanh_backward(Vec g, Vec x) {
+    Vec r;
+    const Vec s = sigmoid_2u(x, &r);
+    const Vec slope = V::mul(V::set1(2.0f * kSqrt2OverPi),
+                             V::fmadd(V::mul(x, x), V::set1(3.0f * kKappa), V::set1(1.0f)));
+    return V::mul(g, V::fmadd(V::mul(V::mul(x, s), r), slope, s));
+  }
+
+  // y[0 .. n) = F(x[0 .. n)), whole vectors, then the tail through a buffer.
+  template <Vec (*F)(Vec)>
+  static void map(const float* x, float* y, int64_t n) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) V::store(y + i, F(V::load(x + i)));
+    if (i == n) return;
+    float buf[W] = {};
+    for (int64_t j = 0; j < n - i; ++j) buf[j] = x[i + j];
+    V::store(buf, F(V::load(buf)));
+    for (int64_t j = 0; j < n - i; ++j) y[i + j] = buf[j];
+  }
+
+  // out[0 .. n) = F(grad, x) likewise.
+  template <Vec (*F)(Vec, Vec)>
+  static void map_backward(const float* g, const float* x, float* out, int64_t n) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) V::store(out + i, F(V::load(g + i), V::load(x + i)));
+    if (i == n) return;
+    float gb[W] = {}, xb[W] = {};
+    for (int64_t j = 0; j < n - i; ++j) {
+      gb[j] = g[i + j];
+      xb[j] = x[i + j];
+    }
+    V::store(gb, F(V::load(gb), V::load(xb)));
+    for (int64_t j = 0; j < n - i; ++j) out[i + j] = gb[j];
+  }
+};
+
+// The four kernels of one instruction set.
+struct ActivationIsa {
+  UnaryFn gelu;
+  UnaryBackwardFn gelu_backward;
+  UnaryFn gelu_tanh;
+  UnaryBackwardFn gelu_tanh_backward;
+};
+
+template <class V>
+ActivationIsa activation_isa() {
+  using G = Gelu<V>;
+  return {G::template map<G::forward>, G::template map_backward<G::backward>,
+          G::template map<G::tanh_forward>, G::template map_backward<G::tanh_backward>};
+}
+
+// activation_avx2.cpp and activation_avx512.cpp, built only for x86 (as attention's).
+ActivationIsa activation_avx2();
+ActivationIsa activation_avx512();
+
+}  // namespace tinytorch::kernels::activation_detail

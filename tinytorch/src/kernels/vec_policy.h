@@ -1,0 +1,118 @@
+// The vector "policies" the fast tier's SIMD kernels are written over (attention_simd.h,
+// activation_simd.h): one struct per instruction set, each wrapping that set's intrinsics behind
+// the same names, so a kernel is written once as a template over V and instantiated per set.
+// Private to src/kernels.
+//
+// Every policy provides, for vectors of V::kLanes floats:
+//   Vec, kLanes, zero(), set1(float), load(const float*), store(float*, Vec),
+//   add, sub, mul, div, max, fmadd(x, y, acc) = x·y + acc,
+//   exp (saturating at e^88.3 for larger x, +∞ included; exactly 0 for −∞ (and in the SIMD
+//   versions for any x < −87.3, where e^x leaves the normal floats); NaN stays NaN),
+//   select_negative(x, a, b) = x < 0 ? a : b lane by lane (−0 may pick either: callers make both
+//   sides agree at 0), reduce_max(Vec), reduce_add(Vec).
+//
+// NOTE: this header is included by files compiled with different instruction sets
+// (attention_avx512.cpp with -mavx512f, attention_fast.cpp with none, ...). Its structs live in
+// an unnamed namespace so that each file gets its own copy, compiled with its own flags: a shared
+// (inline, external) copy could hand AVX-512 code to a CPU without it. Each struct is defined only
+// when the file's flags allow its intrinsics.
+#pragma once
+
+#include <cstdint>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#include "exp_simd.h"
+#endif
+
+namespace tinytorch::kernels {
+namespace {
+
+// The portable one-lane "vector" (whatever the compiler makes of it for baseline x86-64).
+struct Scalar {
+  using Vec = float;
+  static constexpr float exp_hi = 88.3f;  // exp_constants::kHi
+  static constexpr int64_t kLanes = 1;
+  static Vec zero() { return 0.0f; }
+  static Vec set1(float x) { return x; }
+  static Vec load(const float* p) { return *p; }
+  static void store(float* p, Vec v) { *p = v; }
+  static Vec add(Vec x, Vec y) { return x + y; }
+  static Vec sub(Vec x, Vec y) { return x - y; }
+  static Vec mul(Vec x, Vec y) { return x * y; }
+  static Vec div(Vec x, Vec y) { return x / y; }
+  static Vec max(Vec x, Vec y) { return x > y ? x : y; }
+  static Vec fmadd(Vec x, Vec y, Vec acc) { return x * y + acc; }
+  static Vec exp(Vec x) {  // saturating at e^88.3 like the SIMD versions (NaN stays NaN)
+    return __builtin_expf(x > exp_hi ? exp_hi : x);
+  }
+  static Vec select_negative(Vec x, Vec a, Vec b) { return x < 0.0f ? a : b; }
+  static float reduce_max(Vec v) { return v; }
+  static float reduce_add(Vec v) { return v; }
+};
+
+#ifdef __AVX2__
+struct Avx2 {
+  using Vec = __m256;
+  static constexpr int64_t kLanes = 8;
+  static Vec zero() { return _mm256_setzero_ps(); }
+  static Vec set1(float x) { return _mm256_set1_ps(x); }
+  static Vec load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+  static Vec add(Vec x, Vec y) { return _mm256_add_ps(x, y); }
+  static Vec sub(Vec x, Vec y) { return _mm256_sub_ps(x, y); }
+  static Vec mul(Vec x, Vec y) { return _mm256_mul_ps(x, y); }
+  static Vec div(Vec x, Vec y) { return _mm256_div_ps(x, y); }
+  static Vec max(Vec x, Vec y) { return _mm256_max_ps(x, y); }
+  static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm256_fmadd_ps(x, y, acc); }
+  static Vec exp(Vec x) { return exp_avx2(x); }
+  // blendv picks by each lane's sign bit: a where x is negative (−0 included), b elsewhere.
+  static Vec select_negative(Vec x, Vec a, Vec b) { return _mm256_blendv_ps(b, a, x); }
+  static float reduce_max(Vec v) {  // halves, then pairs, then the last two
+    __m128 x = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    x = _mm_max_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_max_ss(x, _mm_shuffle_ps(x, x, 1));
+    return _mm_cvtss_f32(x);
+  }
+  static float reduce_add(Vec v) {
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
+    return _mm_cvtss_f32(x);
+  }
+};
+#endif
+
+#ifdef __AVX512F__
+// GCC 12 reports the deliberately undefined pass-through operand of its AVX-512 intrinsics
+// (_mm512_reduce_*_ps, the masked compares) as "may be used uninitialized" once they are inlined:
+// a false positive, silenced for the files that use AVX-512 (as in spatial_avx512.cpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+struct Avx512 {
+  using Vec = __m512;
+  static constexpr int64_t kLanes = 16;
+  static Vec zero() { return _mm512_setzero_ps(); }
+  static Vec set1(float x) { return _mm512_set1_ps(x); }
+  static Vec load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+  static Vec add(Vec x, Vec y) { return _mm512_add_ps(x, y); }
+  static Vec sub(Vec x, Vec y) { return _mm512_sub_ps(x, y); }
+  static Vec mul(Vec x, Vec y) { return _mm512_mul_ps(x, y); }
+  static Vec div(Vec x, Vec y) { return _mm512_div_ps(x, y); }
+  static Vec max(Vec x, Vec y) { return _mm512_max_ps(x, y); }
+  static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm512_fmadd_ps(x, y, acc); }
+  static Vec exp(Vec x) { return exp_avx512(x); }
+  static Vec select_negative(Vec x, Vec a, Vec b) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), b, a);
+  }
+  static float reduce_max(Vec v) { return _mm512_reduce_max_ps(v); }
+  static float reduce_add(Vec v) { return _mm512_reduce_add_ps(v); }
+};
+#endif
+
+}  // namespace
+}  // namespace tinytorch::kernels
