@@ -106,6 +106,26 @@ TEST(Sum, NonContiguousInputs) {
   }
 }
 
+// Summing the LEADING dims of a contiguous tensor (a bias gradient: [N, out] over dim 0) adds
+// whole rows instead of transposing first; each output must still add the same values in the
+// same order, so the result has the same bits as the row path (a transposed copy's last dims).
+TEST(Sum, LeadingDimsGiveTheBitsOfTheRowPath) {
+  const Tensor x = randn({37, 5, 300}, kFloat32) * 3.0 + 1.0;  // 1500 columns: several blocks
+  const Tensor rows = x.permute({1, 2, 0}).contiguous();       // the reduced dim last
+  EXPECT_TRUE(tensors_match(x.sum(0), rows.sum(2), 0, 0));
+  EXPECT_TRUE(tensors_match(x.mean({0}), rows.mean({2}), 0, 0));
+  EXPECT_TRUE(tensors_match(x.sum({0, 1}), x.permute({2, 0, 1}).contiguous().sum({1, 2}), 0, 0));
+  EXPECT_TRUE(tensors_match(x.sum({1, 0}, true), rows.sum(2).sum(0, true).unsqueeze(0), 1e-5, 0));
+  EXPECT_EQ(x.sum({1, 0}, true).sizes().vec(), (I{1, 1, 300}));
+  EXPECT_EQ(x.mean({-3}, true).sizes().vec(), (I{1, 5, 300}));
+  const Tensor b = x.gt(1.0);  // bools and integers sum to int64 on this path too
+  EXPECT_EQ(b.sum(0).dtype(), kInt64);
+  EXPECT_TRUE(tensors_match(b.sum(0), b.permute({1, 2, 0}).contiguous().sum(2), 0, 0));
+  EXPECT_EQ(values_as_double(zeros({0, 3}).sum(0)), (D{0, 0, 0}));
+  for (double v : values_as_double(zeros({0, 3}).mean({0}))) EXPECT_TRUE(std::isnan(v));
+  TT_EXPECT_THROW_WITH(x.sum({0, 0}), Error, "sum", "dim 0 appears multiple times");
+}
+
 TEST(Sum, EmptyAndZeroDim) {
   EXPECT_EQ(zeros({0}).sum().item<double>(), 0.0);
   const Tensor e = zeros({3, 0});

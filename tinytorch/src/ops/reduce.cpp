@@ -9,13 +9,19 @@
 //                                                              (8 outputs, each reduces 3 values)
 //
 // When the reduced dims are already innermost and contiguous (the common case: sum over the
-// last dim), the permute is a no-op and no element is copied.
+// last dim), the permute is a no-op and no element is copied. When they are the LEADING dims of a
+// contiguous tensor (a bias gradient: sum over the batch), sum and mean skip the permute and add
+// whole rows instead (reduce_leading, given).
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "tinytorch/core/parallel.h"
+#include "tinytorch/core/simd.h"
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/native/tensor_ops.h"
 
@@ -125,6 +131,71 @@ int64_t row_arg_extremum(const T* row, int64_t n) {
   // END SOLUTION
 }
 
+// ── The leading-dims path (given) ─────────────────────────────────────────────────────────────
+// Summing a contiguous tensor over its LEADING dims — the bias gradient of every Linear, a
+// [N, out] gradient summed over dim 0 — would make plan_reduction transpose all N·out elements
+// so that each output's values form a row. Adding whole rows into a vector of accumulators
+// instead reads memory once, in order, and copies nothing:
+//
+//   x [R, K] (R = product of the reduced dims, K of the kept ones)   acc[k] = Σ_r x[r, k]
+//
+// Each output still adds its values in the same order, in the same wider type, as row_sum: the
+// result has the same bits as the row path's. Threads split the K columns.
+//
+// The R × K shape of `self` when dims are exactly its first m dims (0 < m < dim()), self is
+// contiguous and more than one output remains; nullopt otherwise (the row path then runs).
+std::optional<std::pair<int64_t, int64_t>> leading_reduction(const Tensor& self, IntArrayRef dims) {
+  const int64_t nd = self.dim();
+  if (dims.empty() || !self.is_contiguous()) return std::nullopt;
+  std::vector<bool> reduced(static_cast<size_t>(nd), false);
+  for (int64_t d : dims) {
+    const int64_t w = d < 0 ? d + nd : d;
+    if (w < 0 || w >= nd || reduced[w]) return std::nullopt;  // the row path reports the error
+    reduced[w] = true;
+  }
+  const auto m = static_cast<int64_t>(dims.size());
+  int64_t rows = 1, cols = 1;
+  for (int64_t d = 0; d < nd; ++d) {
+    if (reduced[d] != (d < m)) return std::nullopt;
+    (d < m ? rows : cols) *= self.size(d);
+  }
+  if (m == nd || cols < 2) return std::nullopt;
+  return std::make_pair(rows, cols);
+}
+
+// out[k] = Σ_r x[r, k] (divided by R when kMean), accumulated as row_sum does.
+template <typename T, bool kMean>
+void reduce_leading(const T* x, int64_t rows, int64_t cols, T* out) {
+  constexpr int64_t kBlock = 512;  // columns per accumulator block: 4 KiB of doubles, in L1
+  const int64_t grain = std::max<int64_t>(1, kReduceGrainElements / std::max<int64_t>(rows, 1));
+  parallel_for(0, cols, grain, [&](int64_t begin, int64_t end) {
+    acc_t<T> acc[kBlock];
+    for (int64_t k0 = begin; k0 < end; k0 += kBlock) {
+      const int64_t n = std::min(kBlock, end - k0);
+      std::fill(acc, acc + n, acc_t<T>(0));
+      for (int64_t r = 0; r < rows; ++r) {
+        const T* row = x + r * cols + k0;
+        TT_PRAGMA_OMP_SIMD
+        for (int64_t k = 0; k < n; ++k) acc[k] += static_cast<acc_t<T>>(row[k]);
+      }
+      for (int64_t k = 0; k < n; ++k) {
+        if constexpr (kMean) {
+          out[k0 + k] = static_cast<T>(acc[k] / static_cast<double>(rows));
+        } else {
+          out[k0 + k] = static_cast<T>(acc[k]);
+        }
+      }
+    }
+  });
+}
+
+// The output shape of a leading reduction: the kept dims, with 1s for the reduced ones if keepdim.
+std::vector<int64_t> leading_out_shape(const Tensor& self, int64_t reduced, bool keepdim) {
+  std::vector<int64_t> shape(keepdim ? static_cast<size_t>(reduced) : 0, 1);
+  for (int64_t d = reduced; d < self.dim(); ++d) shape.push_back(self.size(d));
+  return shape;
+}
+
 void check_nonempty(std::string_view op, const ReducePlan& plan) {
   TT_CHECK(plan.rows.size(1) > 0 || plan.rows.size(0) == 0, op,
            "(): cannot perform a reduction over zero elements because the operation has no "
@@ -159,7 +230,15 @@ Tensor native::sum(const Tensor& self, IntArrayRef dims, bool keepdim,
                    std::optional<ScalarType> dtype) {
   // Integers and bools sum to int64 (so a count of trues does not overflow a bool).
   const ScalarType out_type = dtype.value_or(self.is_floating_point() ? self.dtype() : kInt64);
-  const ReducePlan plan = plan_reduction("sum", self.to(out_type), dims, keepdim);
+  const Tensor x = self.to(out_type);
+  if (const auto shape = leading_reduction(x, dims)) {
+    Tensor out = empty(leading_out_shape(x, static_cast<int64_t>(dims.size()), keepdim), out_type);
+    dispatch_numeric_types(out_type, "sum", [&]<typename T>() {
+      reduce_leading<T, false>(x.data_ptr<T>(), shape->first, shape->second, out.data_ptr<T>());
+    });
+    return out;
+  }
+  const ReducePlan plan = plan_reduction("sum", x, dims, keepdim);
   Tensor out = empty(plan.out_shape, out_type);
   dispatch_numeric_types(out_type, "sum", [&]<typename T>() {
     reduce_rows<T, T>(plan.rows, out,
@@ -173,6 +252,14 @@ Tensor native::mean(const Tensor& self, IntArrayRef dims, bool keepdim) {
                 "mean(): could not infer output dtype. Input dtype must be either a floating "
                 "point or complex dtype. Got: ",
                 self.dtype(), " (hint: x.to(tinytorch::kFloat32).mean())");
+  if (const auto shape = leading_reduction(self, dims)) {
+    Tensor out =
+        empty(leading_out_shape(self, static_cast<int64_t>(dims.size()), keepdim), self.dtype());
+    dispatch_floating_types(self.dtype(), "mean", [&]<typename T>() {
+      reduce_leading<T, true>(self.data_ptr<T>(), shape->first, shape->second, out.data_ptr<T>());
+    });
+    return out;
+  }
   const ReducePlan plan = plan_reduction("mean", self, dims, keepdim);
   Tensor out = empty(plan.out_shape, self.dtype());
   dispatch_floating_types(self.dtype(), "mean", [&]<typename T>() {
