@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "activation_simd.h"
+#include "isa_select.h"
 #include "tinytorch/kernels/activation.h"
 #include "tinytorch/kernels/gemm.h"
 #include "vec_policy.h"
@@ -17,20 +18,11 @@ using activation_detail::ActivationIsa;
 const ActivationIsa& isa() {
   static const ActivationIsa portable = activation_detail::activation_isa<Scalar>();
 #ifdef TINYTORCH_GEMM_X86
-  switch (get_cpu_capability()) {
-    case CpuCapability::kAvx512: {
-      static const ActivationIsa kernels = activation_detail::activation_avx512();
-      return kernels;
-    }
-    case CpuCapability::kAvx2: {
-      static const ActivationIsa kernels = activation_detail::activation_avx2();
-      return kernels;
-    }
-    case CpuCapability::kDefault:
-      break;
-  }
-#endif
+  return isa_for_cpu<ActivationIsa, activation_detail::activation_avx2,
+                     activation_detail::activation_avx512>(portable);
+#else
   return portable;
+#endif
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "attention_simd.h"
+#include "isa_select.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/attention.h"
 #include "tinytorch/kernels/gemm.h"
@@ -30,20 +31,11 @@ using attention_detail::kRowBlock;
 const AttentionIsa& isa() {
   static const AttentionIsa portable = attention_detail::attention_isa<Scalar>();
 #ifdef TINYTORCH_GEMM_X86
-  switch (get_cpu_capability()) {
-    case CpuCapability::kAvx512: {
-      static const AttentionIsa kernels = attention_detail::attention_avx512();
-      return kernels;
-    }
-    case CpuCapability::kAvx2: {
-      static const AttentionIsa kernels = attention_detail::attention_avx2();
-      return kernels;
-    }
-    case CpuCapability::kDefault:
-      break;
-  }
-#endif
+  return isa_for_cpu<AttentionIsa, attention_detail::attention_avx2,
+                     attention_detail::attention_avx512>(portable);
+#else
   return portable;
+#endif
 }
 
 // Per-thread scratch, grown as needed and kept.

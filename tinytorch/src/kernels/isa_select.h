@@ -1,0 +1,31 @@
+// The kernels of the widest instruction set this CPU has, for a kernel family written over the
+// vector policies of vec_policy.h (attention_fast.cpp, activation_fast.cpp). Private to
+// src/kernels; included only by files compiled for baseline x86-64.
+#pragma once
+
+#include "tinytorch/kernels/gemm.h"
+
+namespace tinytorch::kernels {
+
+// Isa is the family's struct of function pointers; kAvx2 / kAvx512 return it for their instruction
+// set (defined in the family's *_avx2.cpp / *_avx512.cpp, which exist on x86 only: callers use
+// this under TINYTORCH_GEMM_X86). get_cpu_capability() honours TINYTORCH_CPU_CAPABILITY, so each
+// level keeps its own copy, made on first use.
+template <typename Isa, Isa (*kAvx2)(), Isa (*kAvx512)()>
+const Isa& isa_for_cpu(const Isa& portable) {
+  switch (get_cpu_capability()) {
+    case CpuCapability::kAvx512: {
+      static const Isa kernels = kAvx512();
+      return kernels;
+    }
+    case CpuCapability::kAvx2: {
+      static const Isa kernels = kAvx2();
+      return kernels;
+    }
+    case CpuCapability::kDefault:
+      break;
+  }
+  return portable;
+}
+
+}  // namespace tinytorch::kernels
