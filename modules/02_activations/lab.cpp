@@ -27,6 +27,7 @@
 
 #include "lab_support/lab_support.h"
 #include "tinytorch/core/parallel.h"
+#include "tinytorch/kernels/registry.h"
 #include "tinytorch/native/activation.h"
 #include "tinytorch/nn/functional.h"
 #include "tinytorch/tinytorch.h"
@@ -61,6 +62,14 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
   return m;
 }
 
+// Runs f on the reference tier: this lab measures YOUR loops, also where module 18
+// registered a faster one (float32 GELU: kernels/activation.h).
+template <typename F>
+Tensor reference_tier(const F& f) {
+  const kernels::TierGuard reference(kernels::Tier::kReference);
+  return f();
+}
+
 // ═════════════════════════════════════════════════════════════════════════════════════════════
 // A. Throughput of every activation, and of the same math composed from module-01 ops.
 // ═════════════════════════════════════════════════════════════════════════════════════════════
@@ -89,8 +98,8 @@ json experiment_throughput(const Config& cfg) {
       {"leaky_relu(0.01)", [&] { return native::leaky_relu(x, 0.01); }},
       {"sigmoid", [&] { return native::sigmoid(x); }},
       {"tanh", [&] { return native::tanh(x); }},
-      {"gelu (erf)", [&] { return native::gelu(x, "none"); }},
-      {"gelu (tanh)", [&] { return native::gelu(x, "tanh"); }},
+      {"gelu (erf)", [&] { return reference_tier([&] { return native::gelu(x, "none"); }); }},
+      {"gelu (tanh)", [&] { return reference_tier([&] { return native::gelu(x, "tanh"); }); }},
       {"silu", [&] { return native::silu(x); }},
       {"softmax (rows of 1024)",
        [&] {
@@ -105,6 +114,8 @@ json experiment_throughput(const Config& cfg) {
       {"relu as x.clamp_min(0)", [&] { return x.clamp_min(0); }},
       {"sigmoid as 1 / (1 + exp(−x))", [&] { return 1.0 / (1.0 + (-x).exp()); }},
       {"silu as x · sigmoid(x)  (2 ops)", [&] { return x * native::sigmoid(x); }},
+      // Module 18's SIMD GELU (when registered; otherwise the same kernel as the gelu row).
+      {"gelu (erf), fast tier", [&] { return native::gelu(x, "none"); }},
   };
   std::vector<std::function<void()>> bodies;
   for (const auto& r : rows) bodies.push_back([&r] { consume(r.f()); });
@@ -215,9 +226,10 @@ json experiment_gelu(const Config& cfg) {
   const Tensor g = randn({n});
   const std::vector<Timing> ts = measure_round_robin(
       cfg.warmup, cfg.reps,
-      {[&] { consume(native::gelu(x, "none")); }, [&] { consume(native::gelu(x, "tanh")); },
-       [&] { consume(native::gelu_backward(g, x, "none")); },
-       [&] { consume(native::gelu_backward(g, x, "tanh")); }});
+      {[&] { consume(reference_tier([&] { return native::gelu(x, "none"); })); },
+       [&] { consume(reference_tier([&] { return native::gelu(x, "tanh"); })); },
+       [&] { consume(reference_tier([&] { return native::gelu_backward(g, x, "none"); })); },
+       [&] { consume(reference_tier([&] { return native::gelu_backward(g, x, "tanh"); })); }});
   Table table({"", "erf (exact)", "tanh (approx.)", "tanh / erf"});
   table.add({"forward, ns/element", fixed(ts[0].median * 1e9 / static_cast<double>(n), 2),
              fixed(ts[1].median * 1e9 / static_cast<double>(n), 2),
