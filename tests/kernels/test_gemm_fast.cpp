@@ -267,6 +267,50 @@ TEST_P(GemmFastTest, EmptyOutputTouchesNothing) {
   SUCCEED();
 }
 
+// A GEMM with M = 1 (one token through a Linear: decoding with a KV cache) takes an unpacked row
+// path. Every row must come out with the same bits as the same row of a larger product — rows in
+// full micro-tiles and in the ragged last one alike — or cached decoding would drift from
+// uncached decoding. K spans one and several KC blocks; N one and several 256-column chunks;
+// beta 0 and 1 (a Linear's bias is added through beta = 1).
+template <typename T>
+void check_rows_match_the_blocked_product(bool trans_a, bool trans_b, int64_t N, int64_t K,
+                                          T beta) {
+  constexpr int64_t M = 13;  // 12 rows of full tiles (MR = 6 or 12) and one ragged row
+  std::mt19937 rng(static_cast<uint32_t>(N * 1000 + K));
+  std::uniform_real_distribution<T> u(-1, 1);
+  std::vector<T> A(M * K), B(K * N), C0(M * N);
+  for (T& x : A) x = u(rng);
+  for (T& x : B) x = u(rng);
+  for (T& x : C0) x = u(rng);
+  const int64_t lda = trans_a ? M : K, ldb = trans_b ? K : N;
+  std::vector<T> big = C0;
+  gemm_fast(trans_a, trans_b, M, N, K, T(1), A.data(), lda, B.data(), ldb, beta, big.data(), N);
+  for (int64_t i = 0; i < M; ++i) {
+    std::vector<T> row(C0.begin() + i * N, C0.begin() + (i + 1) * N);
+    const T* a_row = trans_a ? A.data() + i : A.data() + i * K;  // row i of op(A)
+    gemm_fast(trans_a, trans_b, 1, N, K, T(1), a_row, lda, B.data(), ldb, beta, row.data(), N);
+    int differ = 0;
+    for (int64_t j = 0; j < N; ++j) differ += row[j] != big[i * N + j] ? 1 : 0;
+    EXPECT_EQ(differ, 0) << "row " << i << " of " << M << ", N " << N << ", K " << K
+                         << (trans_a ? ", A transposed" : "") << (trans_b ? ", B transposed" : "")
+                         << ", beta " << beta;
+  }
+}
+
+TEST_P(GemmFastTest, OneRowHasTheBitsOfTheSameRowInALargerProduct) {
+  for (const bool trans_a : {false, true}) {
+    for (const bool trans_b : {false, true}) {
+      for (const auto& [N, K] : {std::pair<int64_t, int64_t>{7, 100}, {70, 300}, {600, 700}}) {
+        for (const double beta : {0.0, 1.0}) {
+          check_rows_match_the_blocked_product<float>(trans_a, trans_b, N, K,
+                                                      static_cast<float>(beta));
+          check_rows_match_the_blocked_product<double>(trans_a, trans_b, N, K, beta);
+        }
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(KernelsAndThreads, GemmFastTest,
                          ::testing::Combine(::testing::Values(CpuCapability::kDefault,
                                                               CpuCapability::kAvx2,

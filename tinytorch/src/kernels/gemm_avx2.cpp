@@ -24,6 +24,7 @@ struct Avx2<float> {
   static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
   static Vec mul(Vec x, Vec y) { return _mm256_mul_ps(x, y); }
   static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm256_fmadd_ps(x, y, acc); }
+  static float fma(float x, float y, float acc) { return __builtin_fmaf(x, y, acc); }
 };
 
 template <>
@@ -38,6 +39,7 @@ struct Avx2<double> {
   static void store(double* p, Vec v) { _mm256_storeu_pd(p, v); }
   static Vec mul(Vec x, Vec y) { return _mm256_mul_pd(x, y); }
   static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm256_fmadd_pd(x, y, acc); }
+  static double fma(double x, double y, double acc) { return __builtin_fma(x, y, acc); }
 };
 
 // The transposing pack for float, 4 lines x 8 steps at a time. Load 8 consecutive k of 4 lines,
@@ -124,5 +126,90 @@ template void pack_transposed_avx2<6>(int64_t, const float*, int64_t, float*);
 template void pack_transposed_avx2<12>(int64_t, const float*, int64_t, float*);
 template void pack_transposed_avx2<16>(int64_t, const float*, int64_t, float*);
 template void pack_transposed_avx2<32>(int64_t, const float*, int64_t, float*);
+
+namespace {
+
+// r[0..8) = 8 consecutive k of 8 lines → r[k] = step k of the 8 lines (the classic 8 x 8
+// transpose: pairs, quads within each 128-bit half, then the halves swapped across).
+inline void transpose8x8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 q0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 q1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 q2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 q3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 q4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 q5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 q6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 q7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+  r[0] = _mm256_permute2f128_ps(q0, q4, 0x20);
+  r[1] = _mm256_permute2f128_ps(q1, q5, 0x20);
+  r[2] = _mm256_permute2f128_ps(q2, q6, 0x20);
+  r[3] = _mm256_permute2f128_ps(q3, q7, 0x20);
+  r[4] = _mm256_permute2f128_ps(q0, q4, 0x31);
+  r[5] = _mm256_permute2f128_ps(q1, q5, 0x31);
+  r[6] = _mm256_permute2f128_ps(q2, q6, 0x31);
+  r[7] = _mm256_permute2f128_ps(q3, q7, 0x31);
+}
+
+}  // namespace
+
+// The lanes run across 8 lines of B, transposed 8 steps at a time in registers, so each lane is
+// still one chain of FMAs in k order: the bits of simd_gemv_row's scalar chains, faster. Up to
+// four groups of 8 lines run side by side — a group's 8 FMAs per block of steps form one dependent
+// chain, and four chains hide the FMA latency.
+void gemv_lines_avx2(int64_t kc, int64_t n, const float* a, const float* b, int64_t ld,
+                     float* acc) {
+  constexpr int64_t kGroups = 4;
+  int64_t j = 0;
+  while (n - j >= 8) {
+    const int64_t groups = (n - j) / 8 < kGroups ? (n - j) / 8 : kGroups;
+    __m256 s[kGroups] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                         _mm256_setzero_ps()};
+    int64_t p = 0;
+    for (; p + 8 <= kc; p += 8) {
+      for (int64_t g = 0; g < groups; ++g) {
+        const float* lines = b + (j + 8 * g) * ld + p;
+        __m256 r[8];
+#pragma GCC unroll 8
+        for (int64_t i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(lines + i * ld);
+        transpose8x8(r);
+#pragma GCC unroll 8
+        for (int64_t k = 0; k < 8; ++k)
+          s[g] = _mm256_fmadd_ps(_mm256_set1_ps(a[p + k]), r[k], s[g]);
+      }
+    }
+    for (; p < kc; ++p) {  // the last kc % 8 steps, one gathered vector each
+      for (int64_t g = 0; g < groups; ++g) {
+        const float* col = b + (j + 8 * g) * ld + p;
+        const __m256 v = _mm256_setr_ps(col[0], col[ld], col[2 * ld], col[3 * ld], col[4 * ld],
+                                        col[5 * ld], col[6 * ld], col[7 * ld]);
+        s[g] = _mm256_fmadd_ps(_mm256_set1_ps(a[p]), v, s[g]);
+      }
+    }
+    for (int64_t g = 0; g < groups; ++g) _mm256_storeu_ps(acc + j + 8 * g, s[g]);
+    j += 8 * groups;
+  }
+  for (; j < n; ++j) {  // the last n % 8 lines: one scalar chain each
+    float sum = 0.0f;
+    for (int64_t p = 0; p < kc; ++p) sum = __builtin_fmaf(a[p], b[j * ld + p], sum);
+    acc[j] = sum;
+  }
+}
+
+template <typename T>
+void gemv_row_avx2(int64_t kc, int64_t n, const T* a, const T* b, int64_t rs, int64_t cs, T* acc) {
+  if constexpr (sizeof(T) == sizeof(float)) {
+    if (rs == 1 && cs != 1) return gemv_lines_avx2(kc, n, a, b, cs, acc);
+  }
+  simd_gemv_row<Avx2<T>>(kc, n, a, b, rs, cs, acc);
+}
+
+template void gemv_row_avx2<float>(int64_t, int64_t, const float*, const float*, int64_t, int64_t,
+                                   float*);
+template void gemv_row_avx2<double>(int64_t, int64_t, const double*, const double*, int64_t,
+                                    int64_t, double*);
 
 }  // namespace tinytorch::kernels::gemm

@@ -32,6 +32,7 @@ struct Avx512<float> {
   static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
   static Vec mul(Vec x, Vec y) { return _mm512_mul_ps(x, y); }
   static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm512_fmadd_ps(x, y, acc); }
+  static float fma(float x, float y, float acc) { return __builtin_fmaf(x, y, acc); }
 };
 
 template <>
@@ -46,6 +47,7 @@ struct Avx512<double> {
   static void store(double* p, Vec v) { _mm512_storeu_pd(p, v); }
   static Vec mul(Vec x, Vec y) { return _mm512_mul_pd(x, y); }
   static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm512_fmadd_pd(x, y, acc); }
+  static double fma(double x, double y, double acc) { return __builtin_fma(x, y, acc); }
 };
 
 }  // namespace
@@ -59,5 +61,19 @@ template void microkernel_avx512<float, 12, 32>(int64_t, const float*, const flo
                                                 float*, int64_t);
 template void microkernel_avx512<double, 12, 16>(int64_t, const double*, const double*, double,
                                                  double, double*, int64_t);
+
+template <typename T>
+void gemv_row_avx512(int64_t kc, int64_t n, const T* a, const T* b, int64_t rs, int64_t cs,
+                     T* acc) {
+  if constexpr (sizeof(T) == sizeof(float)) {  // B stored N x K: the AVX2 transposing kernel
+    if (rs == 1 && cs != 1) return gemv_lines_avx2(kc, n, a, b, cs, acc);
+  }
+  simd_gemv_row<Avx512<T>>(kc, n, a, b, rs, cs, acc);
+}
+
+template void gemv_row_avx512<float>(int64_t, int64_t, const float*, const float*, int64_t, int64_t,
+                                     float*);
+template void gemv_row_avx512<double>(int64_t, int64_t, const double*, const double*, int64_t,
+                                      int64_t, double*);
 
 }  // namespace tinytorch::kernels::gemm

@@ -35,6 +35,11 @@
 //   (beta' is the caller's beta for the first rank-KC update, pc == 0, and 1 afterwards, since
 //    later updates accumulate onto what the first one wrote.)
 //
+// One row (M = 1: a Linear on one token, as when decoding with a KV cache) skips all of it:
+// packing would copy the whole of B to use each element once, and every micro-tile would be
+// MR − 1 rows of padding. gemm_one_row streams B instead, in the micro-kernel's k order, so the
+// row has the same bits as in a larger product.
+//
 // Threads: the team splits the packing and takes blocks of C on demand; see "Threads" above
 // gemm_blocked. The thread count is the framework's one (set_num_threads,
 // TINYTORCH_NUM_THREADS).
@@ -66,6 +71,7 @@ namespace tinytorch::kernels {
 namespace {
 
 using gemm::MicroKernel;
+using gemm::RowKernel;
 using gemm::TransposePack;
 
 // ---------------------------------------------------------------------------------------------
@@ -301,6 +307,18 @@ void microkernel_portable(int64_t kc, const T* a, const T* b, T alpha, T beta, T
   }
 }
 
+// Portable row kernel (RowKernel in gemm_kernels.h): each acc[j] adds a[p] · op(B)(p, j) in p
+// order from 0, with a separate multiply and add, as microkernel_portable does.
+template <typename T>
+void gemv_row_portable(int64_t kc, int64_t n, const T* a, const T* b, int64_t rs, int64_t cs,
+                       T* acc) {
+  for (int64_t j = 0; j < n; ++j) {
+    T s = T(0);
+    for (int64_t p = 0; p < kc; ++p) s += a[p] * b[p * rs + j * cs];
+    acc[j] = s;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Run-time dispatch: which kernels this CPU runs.
 // ---------------------------------------------------------------------------------------------
@@ -341,6 +359,7 @@ CpuCapability cpu_capability_from_env() {
 template <typename T>
 struct GemmKernels {
   MicroKernel<T> micro;
+  RowKernel<T> row;         // M = 1, unpacked
   TransposePack<T> pack_a;  // MR-wide slivers
   TransposePack<T> pack_b;  // NR-wide slivers
 };
@@ -348,11 +367,17 @@ struct GemmKernels {
 template <typename T, CpuCapability kLevel>
 GemmKernels<T> kernels_for() {
   constexpr int64_t MR = Blocking<T, kLevel>::MR, NR = Blocking<T, kLevel>::NR;
-  GemmKernels<T> k{microkernel_portable<T, MR, NR>, pack_transposed_portable<T, MR>,
-                   pack_transposed_portable<T, NR>};
+  GemmKernels<T> k{microkernel_portable<T, MR, NR>, gemv_row_portable<T>,
+                   pack_transposed_portable<T, MR>, pack_transposed_portable<T, NR>};
 #ifdef TINYTORCH_GEMM_X86
-  if constexpr (kLevel == CpuCapability::kAvx2) k.micro = gemm::microkernel_avx2<T, MR, NR>;
-  if constexpr (kLevel == CpuCapability::kAvx512) k.micro = gemm::microkernel_avx512<T, MR, NR>;
+  if constexpr (kLevel == CpuCapability::kAvx2) {
+    k.micro = gemm::microkernel_avx2<T, MR, NR>;
+    k.row = gemm::gemv_row_avx2<T>;
+  }
+  if constexpr (kLevel == CpuCapability::kAvx512) {
+    k.micro = gemm::microkernel_avx512<T, MR, NR>;
+    k.row = gemm::gemv_row_avx512<T>;
+  }
   // An AVX-512 CPU has AVX2 too, and runs the AVX2 transposing packs. (No AVX-512 pack was tried:
   // on the Zen 5 VM the AVX2 one packs a 132 x 512 A block from L2 at 59 GB/s, faster than the
   // straight copy packs 1 MiB of B from L3, 36-40 GB/s.)
@@ -585,6 +610,47 @@ TeamState thread_local_team(int64_t steps, int ranges) {
   return {of_step.get(), progress.get()};
 }
 
+// A GEMM with M = 1 (a Linear on one token, as in decoding with a KV cache): no packing. The row
+// kernel computes each element's k-sum in the micro-kernel's order, over the same KC blocks, and
+// the update below is the macro-kernel's for a ragged tile, so the row has the same bits as row i
+// of any larger product containing it (what keeps cached and uncached decoding identical; with
+// alpha = 1 and beta 0 or 1, as a Linear calls it, a full tile's fused update agrees too). Large
+// rows split their columns over the threads.
+template <typename T, CpuCapability kLevel>
+void gemm_one_row(int64_t N, int64_t K, T alpha, StridedView<T> a, StridedView<T> b, T beta, T* C,
+                  RowKernel<T> row) {
+  constexpr int64_t KC = Blocking<T, kLevel>::KC;
+  constexpr int64_t kChunk = 256;  // columns per accumulator buffer (1-2 KiB, on the stack)
+  const T* a_row = a.data;
+  if (a.cs != 1) {  // op(A) = Aᵀ: its row is a strided column of A
+    T* copy = thread_local_buffer<T, Operand::kA>(K);
+    for (int64_t p = 0; p < K; ++p) copy[p] = *a.at(0, p);
+    a_row = copy;
+  }
+  const auto columns = [&](int64_t chunk_begin, int64_t chunk_end) {
+    for (int64_t chunk = chunk_begin; chunk < chunk_end; ++chunk) {
+      const int64_t j0 = chunk * kChunk, n = std::min(kChunk, N - j0);
+      T acc[kChunk];
+      for (int64_t pc = 0; pc < K; pc += KC) {
+        const int64_t kc = std::min(KC, K - pc);
+        const T beta_pc = pc == 0 ? beta : T(1);
+        row(kc, n, a_row + pc, b.at(pc, j0), b.rs, b.cs, acc);
+        T* c = C + j0;
+        for (int64_t j = 0; j < n; ++j) {
+          c[j] = beta_pc == T(0) ? alpha * acc[j] : alpha * acc[j] + beta_pc * c[j];
+        }
+      }
+    }
+  };
+  const int64_t chunks = ceil_div(N, kChunk);
+  const double multiply_adds = static_cast<double>(N) * static_cast<double>(K);
+  if (chunks == 1 || multiply_adds <= kMinMultiplyAddsForThreads<kLevel> || in_parallel_region()) {
+    columns(0, chunks);
+  } else {
+    parallel_for(0, chunks, 1, columns);
+  }
+}
+
 // The whole GEMM with the kernels and block sizes of one level; M, N > 0, K > 0, alpha != 0.
 template <typename T, CpuCapability kLevel>
 void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
@@ -596,6 +662,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   const StridedView<T> a = trans_a ? StridedView<T>{A, 1, lda} : StridedView<T>{A, lda, 1};
   const StridedView<T> b = trans_b ? StridedView<T>{B, 1, ldb} : StridedView<T>{B, ldb, 1};
   const GemmKernels<T> kernels = kernels_for<T, kLevel>();
+  if (M == 1) return gemm_one_row<T, kLevel>(N, K, alpha, a, b, beta, C, kernels.row);
 
   // The threads this call may use: one for small problems (waking a helper costs microseconds).
   const double multiply_adds = static_cast<double>(M) * static_cast<double>(N) * K;

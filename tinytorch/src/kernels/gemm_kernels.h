@@ -26,6 +26,12 @@ using MicroKernel = void (*)(int64_t kc, const T* a, const T* b, T alpha, T beta
 
 // dst[p * W + w] = src[w * w_stride + p] for w < W, p < kc: packs a full-width sliver whose W lines
 // are contiguous along k.
+// acc[j] = Σ_{p < kc} a[p] · op(B)(p, j) for j < n, op(B)(p, j) = b[p * rs + j * cs]: one row of
+// C for M = 1, unpacked, in the micro-kernel's order (simd_gemv_row in gemm_simd.h).
+template <typename T>
+using RowKernel = void (*)(int64_t kc, int64_t n, const T* a, const T* b, int64_t rs, int64_t cs,
+                           T* acc);
+
 template <typename T>
 using TransposePack = void (*)(int64_t kc, const T* src, int64_t w_stride, T* dst);
 
@@ -41,5 +47,14 @@ void pack_transposed_avx2(int64_t kc, const float* src, int64_t w_stride, float*
 // gemm_avx512.cpp. Instantiated for (float, 12, 32) and (double, 12, 16).
 template <typename T, int64_t MR, int64_t NR>
 void microkernel_avx512(int64_t kc, const T* a, const T* b, T alpha, T beta, T* c, int64_t ldc);
+
+// gemm_avx2.cpp, float: acc[j] = Σ_{p < kc} a[p] · b[j * ld + p] (B stored N x K, a Linear's
+// weight), each a chain of FMAs in p order; AVX-512 CPUs use it too.
+void gemv_lines_avx2(int64_t kc, int64_t n, const float* a, const float* b, int64_t ld, float* acc);
+// gemm_avx2.cpp and gemm_avx512.cpp, for float and double.
+template <typename T>
+void gemv_row_avx2(int64_t kc, int64_t n, const T* a, const T* b, int64_t rs, int64_t cs, T* acc);
+template <typename T>
+void gemv_row_avx512(int64_t kc, int64_t n, const T* a, const T* b, int64_t rs, int64_t cs, T* acc);
 
 }  // namespace tinytorch::kernels::gemm

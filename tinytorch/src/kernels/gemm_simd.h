@@ -9,6 +9,7 @@
 //   zero(), set1(x), broadcast(p)  all lanes 0, x, *p
 //   load_aligned(p), load(p), store(p, v)
 //   mul(x, y), fmadd(x, y, acc)    x * y, x * y + acc (one rounding)
+//   fma(x, y, acc)                 the same for one scalar
 //
 // NOTE: the kernel below is compiled once per instruction set, and each copy must stay inside the
 // translation unit that compiled it, or the linker could hand AVX-512 code to a caller on a CPU
@@ -85,6 +86,67 @@ inline void simd_microkernel(int64_t kc, const T* a, const T* b, T alpha, T beta
       V::store(out, beta_is_zero ? V::mul(valpha, acc[i][half])
                                  : V::fmadd(valpha, acc[i][half], V::mul(vbeta, V::load(out))));
     }
+  }
+}
+
+// One row of C without packing, for a GEMM with M = 1 (a Linear on one token: KV-cache decoding).
+// acc[j] = Σ_{p < kc} a[p] · op(B)(p, j) for j < n, where op(B)(p, j) = b[p·rs + j·cs]. Each
+// acc[j] is ONE chain of fused multiply-adds in p order, starting from 0 — exactly what
+// simd_microkernel does for every element of its tile — so a row computed here has the same bits
+// as the same row computed by the blocked GEMM (tokens decoded with the KV cache then match those
+// decoded without it). Packing would copy all of B to use each element once; the blocked path
+// would also compute MR − 1 rows of zero padding per tile.
+//
+//   cs == 1 (B stored K x N): lanes across j, acc[j .. j+4L) += a[p] · B[p, j .. j+4L);
+//   else (B stored N x K, a Linear's weight): the chain for j runs along B's row j, so the lanes
+//        cannot be j without a transpose; 8 scalar chains run side by side instead (two FMA pipes
+//        x 4 cycles of latency = 8 in flight).
+template <typename V, typename T>
+inline void simd_gemv_row(int64_t kc, int64_t n, const T* a, const T* b, int64_t rs, int64_t cs,
+                          T* acc) {
+  using Vec = typename V::Vec;
+  constexpr int64_t L = V::kLanes;
+  int64_t j = 0;
+  if (cs == 1) {
+    for (; j + 4 * L <= n; j += 4 * L) {
+      Vec s0 = V::zero(), s1 = V::zero(), s2 = V::zero(), s3 = V::zero();
+      for (int64_t p = 0; p < kc; ++p) {
+        const Vec ap = V::broadcast(a + p);
+        const T* row = b + p * rs + j;
+        s0 = V::fmadd(ap, V::load(row), s0);
+        s1 = V::fmadd(ap, V::load(row + L), s1);
+        s2 = V::fmadd(ap, V::load(row + 2 * L), s2);
+        s3 = V::fmadd(ap, V::load(row + 3 * L), s3);
+      }
+      V::store(acc + j, s0);
+      V::store(acc + j + L, s1);
+      V::store(acc + j + 2 * L, s2);
+      V::store(acc + j + 3 * L, s3);
+    }
+    for (; j + L <= n; j += L) {
+      Vec s = V::zero();
+      for (int64_t p = 0; p < kc; ++p)
+        s = V::fmadd(V::broadcast(a + p), V::load(b + p * rs + j), s);
+      V::store(acc + j, s);
+    }
+  } else {
+    constexpr int64_t kChains = 8;
+    for (; j + kChains <= n; j += kChains) {
+      T s[kChains] = {};
+      const T* col = b + j * cs;
+      for (int64_t p = 0; p < kc; ++p) {
+        const T ap = a[p];
+#pragma GCC unroll 8
+        for (int64_t u = 0; u < kChains; ++u) s[u] = V::fma(ap, col[u * cs + p * rs], s[u]);
+      }
+#pragma GCC unroll 8
+      for (int64_t u = 0; u < kChains; ++u) acc[j + u] = s[u];
+    }
+  }
+  for (; j < n; ++j) {  // the last columns: one chain each
+    T s = T(0);
+    for (int64_t p = 0; p < kc; ++p) s = V::fma(a[p], b[p * rs + j * cs], s);
+    acc[j] = s;
   }
 }
 
