@@ -10,8 +10,12 @@ include_guard(GLOBAL)
 
 # ---- Warnings -------------------------------------------------------------------
 add_library(tinytorch_warnings INTERFACE)
+# Clang reports an `omp simd` loop it could not vectorise as a warning (-Wpass-failed): the pragma
+# is a request (TT_PRAGMA_OMP_SIMD, core/simd.h), GCC drops an unmet one silently, and the loop is
+# correct either way, so that is not an error here.
 target_compile_options(tinytorch_warnings INTERFACE
   $<$<CXX_COMPILER_ID:GNU,Clang,AppleClang>:-Wall -Wextra -Wpedantic>
+  $<$<CXX_COMPILER_ID:Clang,AppleClang>:-Wno-pass-failed>
   $<$<AND:$<BOOL:${TINYTORCH_WERROR}>,$<CXX_COMPILER_ID:GNU,Clang,AppleClang>>:-Werror>)
 
 # ---- Sanitizers (global, so that every target — and its tests — is instrumented) ----

@@ -1,0 +1,110 @@
+// Unit tests for the summary tables of `tito bench` (tools/tito/src/bench_report): which records
+// count as figures, and the target verdicts printed from records written here — a target must
+// read "NOT MET" / "BELOW TARGET" exactly when the figures miss it.
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "bench_report.h"
+
+namespace {
+
+using tito::bench::Json;
+using tito::bench::Records;
+
+// What f prints on std::cout.
+template <typename F>
+std::string printed(F f) {
+  std::ostringstream out;
+  std::streambuf* saved = std::cout.rdbuf(out.rdbuf());
+  f();
+  std::cout.rdbuf(saved);
+  return out.str();
+}
+
+// The printed line that starts (after the indent) with `label`; "" when there is none.
+std::string line_of(const std::string& text, const std::string& label) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("  " + label) == 0) return line;
+  }
+  return "";
+}
+
+Json record(const std::string& name, const std::string& impl, int64_t threads, const char* field,
+            double value, const std::string& mode = "") {
+  Json r = {{"name", name}, {"impl", impl}, {"threads", threads}, {field, value}};
+  if (!mode.empty()) r["mode"] = mode;
+  return r;
+}
+
+TEST(BenchReport, SkippedAndFailedRecordsAreNotFigures) {
+  Records records;
+  records.add(record("sgemm", "tinytorch-fast", 1, "gflops", 80.5));
+  records.add(
+      {{"name", "sgemm"}, {"impl", "openblas"}, {"threads", 1}, {"skipped", "no libopenblas"}});
+  records.add(
+      {{"name", "sgemm"}, {"impl", "tinytorch-reference"}, {"threads", 1}, {"failed", "rc 1"}});
+  EXPECT_EQ(records.figure("sgemm", "tinytorch-fast", 0, 1), 80.5);
+  EXPECT_FALSE(records.figure("sgemm", "openblas", 0, 1));
+  EXPECT_EQ(records.cell("sgemm", "tinytorch-fast", 0, 1), "80.5");
+  EXPECT_EQ(records.cell("sgemm", "openblas", 0, 1), "skipped");
+  EXPECT_EQ(records.cell("sgemm", "tinytorch-reference", 0, 1), "FAILED");
+  EXPECT_EQ(records.cell("sgemm", "tinytorch-fast", 0, 2), "-");
+}
+
+// Training: ours 130 at 2 threads against PyTorch's best 100 (its 1-thread figure): 1.30x, met.
+// Cached generation 150 against 100: 1.5x, below the 2x target. Memory 50 against 100 MiB: met.
+TEST(BenchReport, GptTargetsAreMetOnlyWhenTheFiguresReachThem) {
+  Records records;
+  for (const auto& [impl, t1, t2] :
+       {std::tuple<std::string, double, double>{"tinytorch-fast", 100, 130}, {"torch", 100, 90}}) {
+    records.add(record("gpt_train", impl, 1, "tokens_per_second", t1));
+    records.add(record("gpt_train", impl, 2, "tokens_per_second", t2));
+  }
+  records.add(record("gpt_generate", "tinytorch-fast", 1, "tokens_per_second", 150, "cache"));
+  records.add(record("gpt_generate", "torch", 1, "tokens_per_second", 100, "cache"));
+  records.add(record("gpt_peak_rss", "tinytorch-fast", 1, "mib", 50));
+  records.add(record("gpt_peak_rss", "torch", 1, "mib", 100));
+  const std::string out = printed([&] { tito::bench::print_gpt(records); });
+  const std::string train = line_of(out, "training (tokens/s)");
+  EXPECT_NE(train.find("1.30x"), std::string::npos) << out;
+  EXPECT_NE(train.find(">= 1.25x met"), std::string::npos) << out;
+  const std::string cache = line_of(out, "generation, KV cache (tokens/s)");
+  EXPECT_NE(cache.find("1.50x"), std::string::npos) << out;
+  EXPECT_NE(cache.find("NOT MET"), std::string::npos) << out;
+  const std::string rss = line_of(out, "peak RSS (MiB)");
+  EXPECT_NE(rss.find("<= 1.00x met"), std::string::npos) << out;
+  EXPECT_EQ(rss.find("NOT MET"), std::string::npos) << out;
+}
+
+// Beside a competitor, a second thread must not make a call slower than 0.9x of one thread.
+TEST(BenchReport, ContendedTableFlagsEveryFigureBelowTheTarget) {
+  Records records;
+  for (const auto& [threads, gflops] : {std::pair<int64_t, double>{1, 100}, {2, 95}}) {
+    Json r = record("sgemm", "tinytorch-fast", threads, "gflops", gflops);
+    r["n"] = 512;
+    records.add(r);
+  }
+  // A step time (lower is better): 2 ms on one thread, 2.5 ms on two is 0.80x.
+  for (const auto& [threads, ms] : {std::pair<int64_t, double>{1, 2.0}, {2, 2.5}}) {
+    Json r = record("mlp_step", "tinytorch-fast", threads, "ms", ms);
+    r["optimizer"] = "sgd";
+    records.add(r);
+  }
+  const std::string out = printed([&] { tito::bench::print_contended(records, 0); });
+  const std::string sgemm = line_of(out, "SGEMM N = 512");
+  EXPECT_NE(sgemm.find("0.95x"), std::string::npos) << out;
+  EXPECT_NE(sgemm.find("ok"), std::string::npos) << out;
+  const std::string step = line_of(out, "MLP sgd training step");
+  EXPECT_NE(step.find("0.80x"), std::string::npos) << out;
+  EXPECT_NE(step.find("BELOW TARGET"), std::string::npos) << out;
+  EXPECT_NE(out.find("1 figure(s) below the target"), std::string::npos) << out;
+}
+
+}  // namespace

@@ -1,0 +1,608 @@
+// The summary tables of `tito bench` (bench_report.h).
+#include "bench_report.h"
+
+#include <algorithm>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "util.h"
+
+namespace tito::bench {
+namespace {
+
+// ---- Table formatting ----------------------------------------------------------------------
+
+std::string fixed(double value, int decimals) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(decimals) << value;
+  return out.str();
+}
+
+// "-" when either figure is missing.
+std::string ratio(std::optional<double> a, std::optional<double> b) {
+  if (!a || !b || *b <= 0.0) return "-";
+  return fixed(*a / *b, 2) + "x";
+}
+std::string percent(std::optional<double> a, std::optional<double> b) {
+  if (!a || !b || *b <= 0.0) return "-";
+  return fixed(100.0 * *a / *b, 0) + "%";
+}
+
+// A table printed with right-aligned columns (the first one left-aligned).
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+  void row(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+
+  void print(std::ostream& out) const {
+    std::vector<size_t> width;
+    for (const auto& row : rows_) {
+      width.resize(std::max(width.size(), row.size()));
+      for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    }
+    for (size_t r = 0; r < rows_.size(); ++r) {
+      std::string line = "  ";
+      for (size_t c = 0; c < rows_[r].size(); ++c) {
+        const std::string& cell = rows_[r][c];
+        const std::string pad(width[c] - cell.size(), ' ');
+        line += c == 0 ? cell + pad : "  " + pad + cell;
+      }
+      out << (r == 0 ? tito::paint(line, tito::Color::kBold) : line) << "\n";
+    }
+  }
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+void print_title(const std::string& title) {
+  std::cout << "\n" << tito::paint(title, tito::Color::kBold) << "\n";
+}
+
+// Lists the records of these names that were skipped or failed, merging the ones that differ only
+// in n: "skipped: sgemm tinytorch-reference threads=1 at n = 512, 1024: N > 256: ...".
+void print_not_measured(const Records& records, const std::set<std::string>& names) {
+  struct Note {
+    std::string what, why;
+    std::vector<std::string> sizes;
+  };
+  std::vector<Note> notes;
+  for (const Json& r : records.all()) {
+    if (names.count(r.value("name", "")) == 0 || Records::is_figure(r)) continue;
+    std::string what = r.contains("failed") ? "FAILED: " : "skipped: ";
+    what += r.value("name", "");
+    if (r.contains("impl")) what += " " + r["impl"].get<std::string>();
+    if (r.contains("optimizer")) what += " " + r["optimizer"].get<std::string>();
+    if (r.contains("mode")) what += " " + r["mode"].get<std::string>();
+    if (r.contains("threads")) what += " threads=" + std::to_string(r["threads"].get<int64_t>());
+    const std::string why = r.value("failed", r.value("skipped", std::string()));
+    auto note = std::find_if(notes.begin(), notes.end(),
+                             [&](const Note& n) { return n.what == what && n.why == why; });
+    if (note == notes.end()) note = notes.insert(notes.end(), Note{what, why, {}});
+    if (r.contains("n")) note->sizes.push_back(std::to_string(r["n"].get<int64_t>()));
+  }
+  for (const Note& note : notes) {
+    std::string sizes;
+    for (const auto& n : note.sizes) sizes += (sizes.empty() ? " at n = " : ", ") + n;
+    std::cout << "  " << note.what << sizes << ": " << note.why << "\n";
+  }
+}
+
+// ---- The tables of each program -------------------------------------------------------------
+
+// The first measured record of this name and impl, or nullptr.
+const Json* first_figure(const Records& records, const std::string& name, const std::string& impl) {
+  for (const Json& r : records.all()) {
+    if (r.value("name", "") == name && r.value("impl", "") == impl && Records::is_figure(r)) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+// When 1-thread figures were timed by the thread's CPU clock (TINYTORCH_BENCH_CLOCK=thread-cpu,
+// bench/bench_harness.cpp), says so: a ratio of a 2-thread figure to a 1-thread one then compares
+// the wall clock with the CPU clock.
+void print_clock_note(const Records& records) {
+  const bool cpu_clock = std::any_of(records.all().begin(), records.all().end(), [](const Json& r) {
+    return r.value("clock", "") == "thread-cpu";
+  });
+  if (cpu_clock) {
+    std::cout << "  1-thread figures: the thread's CPU clock (TINYTORCH_BENCH_CLOCK=thread-cpu); "
+                 "others: the wall clock, so 2t/1t ratios mix the two\n";
+  }
+}
+
+// Which OpenBLAS kernels a baseline's record ran (its openblas_* fields, bench/sgemm_bench.cpp):
+// "core Cooperlake, chosen for this CPU (OPENBLAS_CORETYPE=Haswell cleared for this run)".
+std::string openblas_core_text(const Json& r) {
+  if (!r.contains("openblas_core")) return "core unknown";
+  std::string text = "core " + r["openblas_core"].get<std::string>();
+  const Json coretype = r.value("openblas_coretype", Json());
+  if (!coretype.is_string()) return text + ", chosen for this CPU";
+  if (r.value("openblas_coretype_cleared", false)) {
+    return text + ", chosen for this CPU (OPENBLAS_CORETYPE=" + coretype.get<std::string>() +
+           " cleared for this run)";
+  }
+  return text + ", pinned by OPENBLAS_CORETYPE=" + coretype.get<std::string>();
+}
+
+// The instruction set the FMA peak was measured with: the impl of its records ("AVX-512" or
+// "AVX2", the widest FMA of the CPU: bench/machine_limits.h), "" when it was not measured. Every
+// "% of peak" of this run divides by the figures of that kernel.
+std::string fma_peak_isa(const Records& records) {
+  for (const Json& r : records.all()) {
+    if (r.value("name", "") == "fma_peak" && Records::is_figure(r)) return r.value("impl", "");
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string Records::cell(const std::string& name, const std::string& impl, int64_t n,
+                          int64_t threads, int decimals, const std::string& optimizer) const {
+  const Json* r = find(name, impl, n, threads, optimizer);
+  if (r == nullptr) return "-";
+  if (r->contains("skipped")) return "skipped";
+  if (r->contains("failed")) return "FAILED";
+  return fixed((*r)[figure_field(*r)].get<double>(), decimals);
+}
+
+// The machine's limits: FMA peak and STREAM bandwidth per thread count, and the roofline's ridge
+// point (flops per byte above which a kernel can be compute-bound rather than memory-bound).
+void print_peak(const Records& records) {
+  print_title("Machine limits (measured in this run)");
+  const std::vector<int64_t> threads = records.values("fma_peak", "threads").empty()
+                                           ? records.values("stream_triad", "threads")
+                                           : records.values("fma_peak", "threads");
+  std::vector<std::string> header{""};
+  for (const int64_t t : threads)
+    header.push_back(std::to_string(t) + (t == 1 ? " thread" : " threads"));
+  if (threads.size() > 1) header.push_back(std::to_string(threads.back()) + "t/1t");
+  Table table(header);
+  const std::string isa = fma_peak_isa(records);
+  const std::string peak_label =
+      isa.empty() ? "FMA peak, float32 (GFLOP/s)" : "FMA peak, float32, " + isa + " (GFLOP/s)";
+  // (name, impl, label): the peak's records carry its kernel's instruction set as impl.
+  const std::tuple<std::string, std::string, std::string> rows[] = {
+      {"fma_peak", isa, peak_label},
+      {"stream_copy", "", "STREAM copy (GB/s)"},
+      {"stream_triad", "", "STREAM triad (GB/s)"}};
+  for (const auto& [name, impl, label] : rows) {
+    std::vector<std::string> cells{label};
+    for (const int64_t t : threads) cells.push_back(records.cell(name, impl, 0, t));
+    if (threads.size() > 1) {
+      cells.push_back(ratio(records.figure(name, impl, 0, threads.back()),
+                            records.figure(name, impl, 0, threads.front())));
+    }
+    table.row(cells);
+  }
+  table.print(std::cout);
+  print_clock_note(records);
+  if (!threads.empty()) {
+    const int64_t all = threads.back();
+    const auto peak = records.figure("fma_peak", isa, 0, all);
+    const auto triad = records.figure("stream_triad", "", 0, all);
+    if (peak && triad && *triad > 0.0) {
+      std::cout << "  ridge point at " << all << (all == 1 ? " thread" : " threads") << ": "
+                << fixed(*peak / *triad, 1)
+                << " flops per byte of DRAM traffic — kernels doing fewer are memory-bound\n";
+    }
+  }
+  print_not_measured(records, {"fma_peak", "stream_copy", "stream_triad"});
+}
+
+// SGEMM: GFLOP/s per N and implementation, then the ratios, then the backward-pass layouts.
+void print_sgemm(const Records& records) {
+  const std::string fast = "tinytorch-fast", ref = "tinytorch-reference", blas = "openblas";
+  const auto sizes = records.values("sgemm", "n");
+  const auto f = [&](const std::string& impl, int64_t n, int64_t t) {
+    return records.figure("sgemm", impl, n, t);
+  };
+  const auto c = [&](const std::string& impl, int64_t n, int64_t t) {
+    return records.cell("sgemm", impl, n, t);
+  };
+  const bool have_blas = std::any_of(sizes.begin(), sizes.end(), [&](int64_t n) {
+    return records.find("sgemm", blas, n, 1) != nullptr;
+  });
+
+  print_title("SGEMM C = A·B, square N×N float32: GFLOP/s (median of the repetitions)");
+  std::vector<std::string> header{"N", "reference 1t", "fast 1t", "fast 2t"};
+  if (have_blas) header.insert(header.end(), {"openblas 1t", "openblas 2t"});
+  Table gflops(header);
+  for (const int64_t n : sizes) {
+    std::vector<std::string> row{std::to_string(n), records.cell("sgemm", ref, n, 1, 2),
+                                 c(fast, n, 1), c(fast, n, 2)};
+    if (have_blas) row.insert(row.end(), {c(blas, n, 1), c(blas, n, 2)});
+    gflops.row(row);
+  }
+  gflops.print(std::cout);
+  if (const Json* r = first_figure(records, "sgemm", blas)) {
+    std::cout << "  openblas: " << openblas_core_text(*r) << "\n";
+  }
+  print_clock_note(records);
+
+  print_title("SGEMM ratios (figures of this run)");
+  std::vector<std::string> ratio_header{"N", "fast/reference 1t"};
+  if (have_blas) ratio_header.insert(ratio_header.end(), {"fast/openblas 1t", "fast/openblas 2t"});
+  ratio_header.push_back("fast 2t/1t");
+  if (have_blas) ratio_header.push_back("openblas 2t/1t");
+  ratio_header.insert(ratio_header.end(), {"fast % of peak 1t", "fast % of peak 2t"});
+  Table ratios(ratio_header);
+  const std::string isa = fma_peak_isa(records);
+  const auto peak1 = records.figure("fma_peak", isa, 0, 1),
+             peak2 = records.figure("fma_peak", isa, 0, 2);
+  for (const int64_t n : sizes) {
+    std::vector<std::string> row{std::to_string(n), ratio(f(fast, n, 1), f(ref, n, 1))};
+    if (have_blas) {
+      row.insert(row.end(),
+                 {ratio(f(fast, n, 1), f(blas, n, 1)), ratio(f(fast, n, 2), f(blas, n, 2))});
+    }
+    row.push_back(ratio(f(fast, n, 2), f(fast, n, 1)));
+    if (have_blas) row.push_back(ratio(f(blas, n, 2), f(blas, n, 1)));
+    row.insert(row.end(), {percent(f(fast, n, 1), peak1), percent(f(fast, n, 2), peak2)});
+    ratios.row(row);
+  }
+  ratios.print(std::cout);
+  if (peak1) {
+    std::cout << "  % of peak: of the " << isa << " FMA peak (the widest FMA of this CPU)\n";
+  } else {
+    std::cout << "  (% of peak needs the peak figures: tito bench peak sgemm)\n";
+  }
+
+  // The layouts of the backward pass, if measured.
+  const std::pair<const char*, const char*> layouts[] = {{"sgemm_at_b", "A^T·B (weight gradient)"},
+                                                         {"sgemm_a_bt", "A·B^T (input gradient)"}};
+  Table transposed({"layout", "N", "fast 1t", "fast 2t", "openblas 1t", "openblas 2t",
+                    "fast/openblas 1t", "fast/openblas 2t"});
+  bool any = false;
+  for (const auto& layout : layouts) {
+    const std::string name = layout.first, label = layout.second;
+    for (const int64_t n : records.values(name, "n")) {
+      const auto g = [&](const std::string& impl, int64_t t) {
+        return records.figure(name, impl, n, t);
+      };
+      const auto gc = [&](const std::string& impl, int64_t t) {
+        return records.cell(name, impl, n, t);
+      };
+      transposed.row({label, std::to_string(n), gc(fast, 1), gc(fast, 2), gc(blas, 1), gc(blas, 2),
+                      ratio(g(fast, 1), g(blas, 1)), ratio(g(fast, 2), g(blas, 2))});
+      any = true;
+    }
+  }
+  if (any) {
+    print_title("SGEMM with transposed operands (backward pass): GFLOP/s");
+    transposed.print(std::cout);
+  }
+  print_not_measured(records, {"sgemm", "sgemm_at_b", "sgemm_a_bt"});
+}
+
+// The 1986 MLP: step and epoch times and peak memory, ours vs PyTorch, per optimizer and thread
+// count; then each optimizer's epoch against PyTorch's best thread setting (the bar).
+void print_mlp(const Records& records) {
+  const std::string ours = "tinytorch-fast", torch = "torch";
+  const auto threads = records.values("mlp_epoch", "threads");
+  const std::pair<const char*, const char*> optimizers[] = {{"sgd", "SGD"}, {"adam", "Adam"}};
+  print_title("1986 MLP (784-256-128-10, batch 64): ours vs PyTorch, same run");
+  Table table({"optimizer", "threads", "step ms (ours)", "step ms (torch)", "epoch s (ours)",
+               "epoch s (torch)", "ours/torch epoch", "peak MiB (ours)", "peak MiB (torch)"});
+  for (const auto& optimizer : optimizers) {
+    const char* opt = optimizer.first;  // a plain name: Clang 14 cannot capture a binding
+    const char* label = optimizer.second;
+    for (const int64_t t : threads) {
+      if (records.find("mlp_epoch", ours, 0, t, opt) == nullptr &&
+          records.find("mlp_epoch", torch, 0, t, opt) == nullptr) {
+        continue;
+      }
+      const auto c = [&](const char* name, const std::string& impl, int decimals) {
+        return records.cell(name, impl, 0, t, decimals, opt);
+      };
+      table.row({label, std::to_string(t), c("mlp_step", ours, 2), c("mlp_step", torch, 2),
+                 c("mlp_epoch", ours, 2), c("mlp_epoch", torch, 2),
+                 ratio(records.figure("mlp_epoch", ours, 0, t, opt),
+                       records.figure("mlp_epoch", torch, 0, t, opt)),
+                 c("mlp_peak_rss", ours, 0), c("mlp_peak_rss", torch, 0)});
+    }
+  }
+  table.print(std::cout);
+  std::cout << "  SGD: lr 0.1, momentum 0.9; Adam: lr 1e-3. ours/torch < 1x: ours is faster\n";
+
+  // Each optimizer: PyTorch's best thread setting, and ours at every thread count against it.
+  const auto threads_text = [](int64_t t) {
+    return std::to_string(t) + (t == 1 ? " thread" : " threads");
+  };
+  for (const auto& [opt, label] : optimizers) {
+    std::optional<double> torch_best;
+    int64_t torch_best_threads = 0;
+    for (const int64_t t : threads) {
+      const auto e = records.figure("mlp_epoch", torch, 0, t, opt);
+      if (e && (!torch_best || *e < *torch_best)) {
+        torch_best = e;
+        torch_best_threads = t;
+      }
+    }
+    if (!torch_best) continue;
+    std::cout << "  " << label << ", PyTorch's best epoch " << fixed(*torch_best, 2) << " s ("
+              << threads_text(torch_best_threads) << "); ours/that:";
+    for (const int64_t t : threads) {
+      std::cout << " " << ratio(records.figure("mlp_epoch", ours, 0, t, opt), torch_best) << " at "
+                << threads_text(t) << (t == threads.back() ? "\n" : ",");
+    }
+  }
+  if (const Json* r = first_figure(records, "mlp_epoch", ours)) {
+    std::cout << "  data: " << r->value("data", std::string("?")) << ", "
+              << r->value("samples", int64_t{0}) << " images per epoch\n";
+  }
+  if (const Json* r = first_figure(records, "mlp_epoch", torch)) {
+    std::cout << "  PyTorch " << r->value("torch_version", std::string("?")) << ", BLAS "
+              << r->value("torch_blas", std::string("?")) << ", " << openblas_core_text(*r) << "\n";
+  }
+  print_not_measured(records, {"mlp_step", "mlp_epoch", "mlp_peak_rss"});
+}
+
+// LeNet-5 (milestone 1998): step, epoch, batch-1 latency and peak memory, ours vs PyTorch per
+// thread count; then ours at each thread count against PyTorch's best thread setting of each
+// figure, with the targets (epoch <= 0.8x, latency and peak memory <= 1x).
+void print_cnn(const Records& records) {
+  const std::string ours = "tinytorch-fast", torch = "torch";
+  const auto threads = records.values("cnn_epoch", "threads");
+  // A record's extra field (e.g. the latency's p90_ms), if it was measured.
+  const auto field = [&](const char* name, const std::string& impl, int64_t t,
+                         const char* key) -> std::optional<double> {
+    const Json* r = records.find(name, impl, 0, t);
+    if (r == nullptr || !Records::is_figure(*r) || !r->contains(key)) return std::nullopt;
+    return (*r)[key].get<double>();
+  };
+  const auto latency_cell = [&](const std::string& impl, int64_t t) {
+    const std::string median = records.cell("cnn_latency", impl, 0, t, 3);
+    const auto p90 = field("cnn_latency", impl, t, "p90_ms");
+    return p90 ? median + " / " + fixed(*p90, 3) : median;
+  };
+
+  print_title("1998 LeNet-5 (Fashion-MNIST, batch 64, SGD lr 0.1 momentum 0.9): ours vs PyTorch");
+  Table table({"threads", "step ms (ours)", "step ms (torch)", "epoch s (ours)", "epoch s (torch)",
+               "batch-1 ms median / p90 (ours)", "(torch)", "peak MiB (ours)", "(torch)"});
+  for (const int64_t t : threads) {
+    const auto c = [&](const char* name, const std::string& impl, int decimals) {
+      return records.cell(name, impl, 0, t, decimals);
+    };
+    table.row({std::to_string(t), c("cnn_step", ours, 2), c("cnn_step", torch, 2),
+               c("cnn_epoch", ours, 2), c("cnn_epoch", torch, 2), latency_cell(ours, t),
+               latency_cell(torch, t), c("cnn_peak_rss", ours, 0), c("cnn_peak_rss", torch, 0)});
+  }
+  table.print(std::cout);
+
+  // Each figure: PyTorch's best thread setting, and ours at every thread count against it.
+  struct Row {
+    const char* label;
+    const char* name;
+    const char* key;  // nullptr: the record's figure
+    std::optional<double> target;
+  };
+  const Row rows[] = {{"epoch (s)", "cnn_epoch", nullptr, 0.8},
+                      {"training step (ms)", "cnn_step", nullptr, std::nullopt},
+                      {"batch-1 latency, median (ms)", "cnn_latency", nullptr, 1.0},
+                      {"batch-1 latency, p90 (ms)", "cnn_latency", "p90_ms", std::nullopt},
+                      {"peak RSS (MiB)", "cnn_peak_rss", nullptr, 1.0}};
+  std::vector<std::string> header{"figure", "PyTorch's best"};
+  for (const int64_t t : threads) header.push_back("ours/best " + std::to_string(t) + "t");
+  header.push_back("target");
+  Table best_table(header);
+  bool any = false;
+  for (const Row& row : rows) {
+    const auto get = [&](const std::string& impl, int64_t t) {
+      return row.key == nullptr ? records.figure(row.name, impl, 0, t)
+                                : field(row.name, impl, t, row.key);
+    };
+    std::optional<double> best;
+    int64_t best_threads = 0;
+    for (const int64_t t : threads) {
+      const auto v = get(torch, t);
+      if (v && (!best || *v < *best)) {
+        best = v;
+        best_threads = t;
+      }
+    }
+    if (!best) continue;
+    any = true;
+    std::vector<std::string> cells{row.label,
+                                   fixed(*best, 2) + " (" + std::to_string(best_threads) + "t)"};
+    bool met = false;
+    for (const int64_t t : threads) {
+      const auto mine = get(ours, t);
+      cells.push_back(ratio(mine, best));
+      met = met || (mine && row.target && *mine <= *row.target * *best);
+    }
+    cells.push_back(!row.target ? ""
+                                : "<= " + fixed(*row.target, 2) + "x " + (met ? "met" : "NOT MET"));
+    best_table.row(cells);
+  }
+  if (any) {
+    print_title("LeNet-5: ours / PyTorch's best thread setting (< 1x: ours is better)");
+    best_table.print(std::cout);
+    std::cout << "  a target is met when ours at some thread count is within it\n";
+  }
+  if (const Json* r = first_figure(records, "cnn_epoch", ours)) {
+    std::cout << "  data: " << r->value("data", std::string("?")) << ", "
+              << r->value("samples", int64_t{0}) << " images per epoch\n";
+  }
+  if (const Json* r = first_figure(records, "cnn_epoch", torch)) {
+    std::cout << "  PyTorch " << r->value("torch_version", std::string("?"))
+              << ", convolutions on oneDNN: " << (r->value("torch_mkldnn", false) ? "yes" : "no")
+              << ", BLAS " << r->value("torch_blas", std::string("?")) << ", "
+              << openblas_core_text(*r) << "\n";
+  }
+  print_not_measured(records, {"cnn_step", "cnn_epoch", "cnn_latency", "cnn_peak_rss"});
+}
+
+// Milestone 2017's GPT: training and generation tokens/s and peak memory, ours vs PyTorch per
+// thread count; then ours at each thread count against PyTorch's best thread setting of each
+// figure, with the targets (training >= 1.25x, KV-cache generation >= 2x, peak memory
+// <= 1x). gpt_generate's records differ by their "mode" (cache | nocache).
+void print_gpt(const Records& records) {
+  const std::string ours = "tinytorch-fast", torch = "torch";
+  const auto threads = records.values("gpt_train", "threads");
+  const auto find = [&](const char* name, const std::string& impl, int64_t t,
+                        const char* mode) -> const Json* {
+    for (const Json& r : records.all()) {
+      if (r.value("name", "") == name && r.value("impl", "") == impl &&
+          r.value("threads", int64_t{0}) == t && r.value("mode", "") == mode) {
+        return &r;
+      }
+    }
+    return nullptr;
+  };
+  const auto get = [&](const char* name, const std::string& impl, int64_t t,
+                       const char* mode) -> std::optional<double> {
+    const Json* r = find(name, impl, t, mode);
+    if (r == nullptr || !Records::is_figure(*r)) return std::nullopt;
+    return (*r)[Records::figure_field(*r)].get<double>();
+  };
+  const auto cell = [&](const char* name, const std::string& impl, int64_t t, const char* mode) {
+    const Json* r = find(name, impl, t, mode);
+    if (r == nullptr) return std::string("-");
+    if (r->contains("failed")) return std::string("FAILED");
+    if (r->contains("skipped")) return std::string("skipped");
+    return fixed(*get(name, impl, t, mode), 0);
+  };
+
+  print_title(
+      "2017 GPT (4 layers, 4 heads, d 128, context 64; train batch 32, AdamW lr 3e-4; "
+      "greedy generation of 63 tokens at batch 1): ours vs PyTorch");
+  Table table({"threads", "train tok/s (ours)", "(torch)", "generate tok/s (ours)", "(torch)",
+               "with KV cache (ours)", "(torch)", "peak MiB (ours)", "(torch)"});
+  for (const int64_t t : threads) {
+    table.row({std::to_string(t), cell("gpt_train", ours, t, ""), cell("gpt_train", torch, t, ""),
+               cell("gpt_generate", ours, t, "nocache"), cell("gpt_generate", torch, t, "nocache"),
+               cell("gpt_generate", ours, t, "cache"), cell("gpt_generate", torch, t, "cache"),
+               cell("gpt_peak_rss", ours, t, ""), cell("gpt_peak_rss", torch, t, "")});
+  }
+  table.print(std::cout);
+
+  // Each figure: PyTorch's best thread setting, and ours at every thread count against it.
+  struct Row {
+    const char* label;
+    const char* name;
+    const char* mode;
+    bool higher_is_better;
+    std::optional<double> target;  // ours/best at or beyond it (in the better direction)
+  };
+  const Row rows[] = {
+      {"training (tokens/s)", "gpt_train", "", true, 1.25},
+      {"generation, KV cache (tokens/s)", "gpt_generate", "cache", true, 2.0},
+      {"generation, no cache (tokens/s)", "gpt_generate", "nocache", true, std::nullopt},
+      {"peak RSS (MiB)", "gpt_peak_rss", "", false, 1.0}};
+  std::vector<std::string> header{"figure", "PyTorch's best"};
+  for (const int64_t t : threads) header.push_back("ours/best " + std::to_string(t) + "t");
+  header.push_back("target");
+  Table best_table(header);
+  bool any = false;
+  for (const Row& row : rows) {
+    std::optional<double> best;
+    int64_t best_threads = 0;
+    for (const int64_t t : threads) {
+      const auto v = get(row.name, torch, t, row.mode);
+      if (v && (!best || (row.higher_is_better ? *v > *best : *v < *best))) {
+        best = v;
+        best_threads = t;
+      }
+    }
+    if (!best) continue;
+    any = true;
+    std::vector<std::string> cells{row.label,
+                                   fixed(*best, 0) + " (" + std::to_string(best_threads) + "t)"};
+    bool met = false;
+    for (const int64_t t : threads) {
+      const auto mine = get(row.name, ours, t, row.mode);
+      cells.push_back(ratio(mine, best));
+      met = met ||
+            (mine && row.target &&
+             (row.higher_is_better ? *mine >= *row.target * *best : *mine <= *row.target * *best));
+    }
+    cells.push_back(!row.target ? ""
+                                : (row.higher_is_better ? ">= " : "<= ") + fixed(*row.target, 2) +
+                                      "x " + (met ? "met" : "NOT MET"));
+    best_table.row(cells);
+  }
+  if (any) {
+    print_title(
+        "GPT: ours / PyTorch's best thread setting (tokens/s: > 1x, memory: < 1x is "
+        "ours better)");
+    best_table.print(std::cout);
+    std::cout << "  a target is met when ours at some thread count is within it; cached and "
+                 "uncached generation gave the same tokens unless a row above says FAILED\n";
+  }
+  if (const Json* r = first_figure(records, "gpt_train", torch)) {
+    std::cout << "  PyTorch " << r->value("torch_version", std::string("?"))
+              << " (attention written out by hand: bench/gpt_torch.py), BLAS "
+              << r->value("torch_blas", std::string("?")) << ", " << openblas_core_text(*r) << "\n";
+  }
+  print_not_measured(records, {"gpt_train", "gpt_generate", "gpt_peak_rss"});
+}
+
+// The table of a program without its own: every record it wrote, one per line.
+void print_generic(const std::string& title, const std::vector<Json>& program_records) {
+  print_title(title);
+  Table table({"figure", "impl", "n", "threads", "value"});
+  for (const Json& r : program_records) {
+    static const std::map<std::string, std::string> kUnits = {{"tokens_per_second", " tokens/s"},
+                                                              {"gflops", " GFLOP/s"},
+                                                              {"gbps", " GB/s"},
+                                                              {"seconds", " s"},
+                                                              {"ms", " ms"},
+                                                              {"mib", " MiB"}};
+    const std::string field = Records::figure_field(r);
+    std::string value = !field.empty()         ? fixed(r[field].get<double>(), 2) + kUnits.at(field)
+                        : r.contains("failed") ? "FAILED: " + r["failed"].get<std::string>()
+                                               : "skipped: " + r.value("skipped", std::string());
+    table.row({r.value("name", ""), r.value("impl", ""),
+               r.contains("n") ? std::to_string(r["n"].get<int64_t>()) : "",
+               r.contains("threads") ? std::to_string(r["threads"].get<int64_t>()) : "", value});
+  }
+  table.print(std::cout);
+}
+
+void print_contended(const Records& records, int cpu) {
+  print_title("Contended: a competitor spinning on CPU " + std::to_string(cpu) +
+              " all run long; 2 threads / 1 thread (target >= " + fixed(kContendedTarget, 1) +
+              "x)");
+  Table table({"figure", "1 thread", "2 threads", "2t/1t", ""});
+  int below = 0;
+  const auto row = [&](const std::string& label, std::optional<double> one,
+                       std::optional<double> two, bool higher_is_better, const std::string& unit) {
+    if (!one || !two || *one <= 0.0 || *two <= 0.0) return;
+    const double speedup = higher_is_better ? *two / *one : *one / *two;
+    const bool ok = speedup >= kContendedTarget;
+    below += ok ? 0 : 1;
+    table.row({label, fixed(*one, 2) + unit, fixed(*two, 2) + unit, fixed(speedup, 2) + "x",
+               ok ? "ok" : "BELOW TARGET"});
+  };
+  for (const int64_t n : records.values("sgemm", "n")) {
+    row("SGEMM N = " + std::to_string(n), records.figure("sgemm", "tinytorch-fast", n, 1),
+        records.figure("sgemm", "tinytorch-fast", n, 2), true, " GFLOP/s");
+  }
+  // The MLP's records carry their optimizer: one pair of rows per optimizer measured.
+  for (const char* optimizer : {"sgd", "adam"}) {
+    const std::string label = std::string("MLP ") + optimizer;
+    row(label + " training step", records.figure("mlp_step", "tinytorch-fast", 0, 1, optimizer),
+        records.figure("mlp_step", "tinytorch-fast", 0, 2, optimizer), false, " ms");
+    row(label + " epoch", records.figure("mlp_epoch", "tinytorch-fast", 0, 1, optimizer),
+        records.figure("mlp_epoch", "tinytorch-fast", 0, 2, optimizer), false, " s");
+  }
+  row("LeNet-5 training step", records.figure("cnn_step", "tinytorch-fast", 0, 1),
+      records.figure("cnn_step", "tinytorch-fast", 0, 2), false, " ms");
+  row("LeNet-5 epoch", records.figure("cnn_epoch", "tinytorch-fast", 0, 1),
+      records.figure("cnn_epoch", "tinytorch-fast", 0, 2), false, " s");
+  table.print(std::cout);
+  std::cout << "  (times: 2t/1t is the 1-thread time over the 2-thread one, so > 1x is faster)\n";
+  if (below > 0) std::cout << "  " << below << " figure(s) below the target\n";
+}
+
+}  // namespace tito::bench
