@@ -48,7 +48,7 @@ struct Gelu {
   static constexpr float kKappa = 0.044715f;
 
   // Φ(x), and e^(−x²/2) in *gauss when asked for.
-  static Vec cdf(Vec x, Vec* gauss) {
+  [[gnu::always_inline]] static Vec cdf(Vec x, Vec* gauss) {
     const Vec one = V::set1(1.0f);
     const Vec z = V::mul(V::max(x, V::sub(V::zero(), x)), V::set1(kInvSqrt2));  // |x|/√2
     const Vec t = V::div(one, V::fmadd(z, V::set1(0.5f), one));
@@ -69,16 +69,16 @@ struct Gelu {
     return V::select_negative(x, h, V::sub(one, h));
   }
 
-  static Vec forward(Vec x) { return V::mul(x, cdf(x, nullptr)); }
+  [[gnu::always_inline]] static Vec forward(Vec x) { return V::mul(x, cdf(x, nullptr)); }
 
-  static Vec backward(Vec g, Vec x) {
+  [[gnu::always_inline]] static Vec backward(Vec g, Vec x) {
     Vec gauss;
     const Vec phi = cdf(x, &gauss);
     return V::mul(g, V::fmadd(V::mul(x, gauss), V::set1(kInvSqrt2Pi), phi));
   }
 
   // s = σ(2u) and 1 − s, for the tanh form.
-  static Vec sigmoid_2u(Vec x, Vec* one_minus_s) {
+  [[gnu::always_inline]] static Vec sigmoid_2u(Vec x, Vec* one_minus_s) {
     const Vec x2 = V::mul(x, x);
     const Vec two_u = V::mul(V::mul(x, V::set1(2.0f * kSqrt2OverPi)),
                              V::fmadd(x2, V::set1(kKappa), V::set1(1.0f)));
@@ -88,12 +88,12 @@ struct Gelu {
     return V::mul(e, r);
   }
 
-  static Vec tanh_forward(Vec x) {
+  [[gnu::always_inline]] static Vec tanh_forward(Vec x) {
     Vec r;
     return V::mul(x, sigmoid_2u(x, &r));
   }
 
-  static Vec tanh_backward(Vec g, Vec x) {
+  [[gnu::always_inline]] static Vec tanh_backward(Vec g, Vec x) {
     Vec r;
     const Vec s = sigmoid_2u(x, &r);
     const Vec slope = V::mul(V::set1(2.0f * kSqrt2OverPi),

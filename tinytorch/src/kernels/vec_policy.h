@@ -114,5 +114,77 @@ struct Avx512 {
 };
 #endif
 
+// U vectors of policy V as one "vector" of U · V::kLanes floats: every operation is issued for
+// all U parts before the next operation starts, so the instruction stream interleaves U
+// independent dependency chains.
+//
+//   one at a time:   x0 → z0 → t0 → P(t0) → e0 → Φ0 → y0 │ x1 → z1 → …     (~130 cycles each)
+//   interleaved:     x0 x1 x2 x3 → z0 z1 z2 z3 → t0 t1 t2 t3 → …            (4 overlap)
+//
+// Why it matters: a kernel whose per-vector work is one long chain (GELU's Φ: a division, a
+// Horner polynomial and an exponential, ~40 dependent instructions) runs at the chain's LATENCY
+// when vectors go one by one — the out-of-order core can hold only 2–3 iterations' worth of
+// instructions, not enough to find independent work — and at the core's THROUGHPUT once the
+// program order itself offers U independent chains. (GCC does not interleave unrolled copies on
+// its own for x86: it schedules after register allocation only.) Measured on one Zen 3 core
+// (AVX2, U = 4), GELU went from 1.48 to 1.01 ns per element forward and from 1.91 to 1.31
+// backward; U = 2 gains less, and U = 4 is about the most AVX2's 16 registers hold without
+// spilling. The results are bit-identical, since each lane sees the same operations. exp is V's
+// own, called per part: it is short enough for the core to overlap. The kernel's functions must be
+// inlined (gnu::always_inline): a Vec of U parts passed to a call goes through memory.
+// Provides what the element-wise kernels use (no reductions).
+template <class V, int U>
+struct Interleaved {
+  struct Vec {
+    typename V::Vec part[U];
+  };
+  static constexpr int64_t kLanes = V::kLanes * U;
+
+  template <class F>
+  static Vec each(F f) {  // {f(0), …, f(U − 1)}
+    Vec r;
+#pragma GCC unroll 16
+    for (int u = 0; u < U; ++u) r.part[u] = f(u);
+    return r;
+  }
+  static Vec zero() {
+    return each([](int) { return V::zero(); });
+  }
+  static Vec set1(float x) {
+    return each([x](int) { return V::set1(x); });
+  }
+  static Vec load(const float* p) {
+    return each([p](int u) { return V::load(p + u * V::kLanes); });
+  }
+  static void store(float* p, Vec v) {
+#pragma GCC unroll 16
+    for (int u = 0; u < U; ++u) V::store(p + u * V::kLanes, v.part[u]);
+  }
+  static Vec add(Vec x, Vec y) {
+    return each([&](int u) { return V::add(x.part[u], y.part[u]); });
+  }
+  static Vec sub(Vec x, Vec y) {
+    return each([&](int u) { return V::sub(x.part[u], y.part[u]); });
+  }
+  static Vec mul(Vec x, Vec y) {
+    return each([&](int u) { return V::mul(x.part[u], y.part[u]); });
+  }
+  static Vec div(Vec x, Vec y) {
+    return each([&](int u) { return V::div(x.part[u], y.part[u]); });
+  }
+  static Vec max(Vec x, Vec y) {
+    return each([&](int u) { return V::max(x.part[u], y.part[u]); });
+  }
+  static Vec fmadd(Vec x, Vec y, Vec acc) {
+    return each([&](int u) { return V::fmadd(x.part[u], y.part[u], acc.part[u]); });
+  }
+  static Vec exp(Vec x) {
+    return each([&](int u) { return V::exp(x.part[u]); });
+  }
+  static Vec select_negative(Vec x, Vec a, Vec b) {
+    return each([&](int u) { return V::select_negative(x.part[u], a.part[u], b.part[u]); });
+  }
+};
+
 }  // namespace
 }  // namespace tinytorch::kernels
