@@ -148,6 +148,36 @@ TEST(Engine, RetainGradOnNonLeaf) {
   expect_tensor_eq(x.grad(), vec({18, 36}));
 }
 
+// unbind: ONE node with three outputs. Each output's gradient arrives in its own slot of the
+// node's input buffer (edge.input_nr = the output's number); slots nobody wrote stay undefined.
+TEST(Engine, MultiOutputNodeReceivesEachGradientInItsSlot) {
+  Tensor x = tt::from_vector(std::vector<double>{1, 2, 3, 4, 5, 6}, {3, 2}, tt::kFloat64)
+                 .set_requires_grad(true);
+  std::vector<Tensor> rows = x.unbind(0);
+  ASSERT_EQ(rows.size(), 3U);
+  EXPECT_EQ(rows[0].grad_fn(), rows[2].grad_fn());  // one node for all three
+  EXPECT_EQ(rows[1].grad_fn()->name(), "UnbindBackward0");
+  EXPECT_EQ(rows[1].grad_fn()->num_outputs(), 3U);
+  // Output 1 is unused: its slot of x's gradient is zero, not garbage.
+  (rows[0] * 2.0 + rows[2].pow(2.0)).sum().backward();
+  expect_tensor_eq(x.grad(),
+                   tt::from_vector(std::vector<double>{2, 2, 0, 0, 10, 12}, {3, 2}, tt::kFloat64));
+  // retain_grad, autograd::grad and a root that is output 1 find their slots too.
+  rows = x.unbind(1);
+  rows[1].retain_grad();
+  const Tensor loss = (rows[1] * rows[1]).sum();
+  loss.backward(Tensor(), /*retain_graph=*/true);
+  expect_tensor_eq(rows[1].grad(), vec({4, 8, 12}));
+  const tt::autograd::variable_list g =
+      tt::autograd::grad({loss}, {rows[1], rows[0]}, {}, std::nullopt, /*allow_unused=*/true);
+  expect_tensor_eq(g[0], vec({4, 8, 12}));
+  EXPECT_FALSE(g[1].defined());  // output 0 received nothing
+  x.mutable_grad() = Tensor();
+  x.unbind(1)[1].backward(vec({1, 1, 1}));
+  expect_tensor_eq(x.grad(),
+                   tt::from_vector(std::vector<double>{0, 1, 0, 1, 0, 1}, {3, 2}, tt::kFloat64));
+}
+
 TEST(Engine, AutogradGradLeavesDotGradAlone) {
   Tensor x = param({1, 2});
   Tensor y = (x * x * x).sum();

@@ -63,6 +63,24 @@ TEST(GradcheckViews, SelectNarrowSliceIndex) {
   expect_gradcheck([](auto& in) { return in[0].slice(0, 0, 3).add(in[0].slice(0, 1, 4)); }, {x});
 }
 
+TEST(GradcheckViews, Unbind) {
+  Tensor x = leaf({3, 4, 2}, 31);
+  // Every output used, some unused, one used twice, on a permuted (non-contiguous) input.
+  expect_gradcheck(
+      [](auto& in) {
+        std::vector<Tensor> p = in[0].unbind(1);
+        return p[0].mul(p[3]).add(p[1].exp());
+      },
+      {x});
+  expect_gradcheck([](auto& in) { return in[0].unbind(-1)[1].mul(2.0); }, {x});
+  expect_gradcheck(
+      [](auto& in) {
+        std::vector<Tensor> p = in[0].permute({2, 0, 1}).unbind(0);
+        return p[0].matmul(p[1].t()).add(p[0].sum());
+      },
+      {x});
+}
+
 TEST(GradcheckViews, AsStrided) {
   const Tensor x = leaf({3, 4}, 6);
   // Overlapping windows: storage elements are read by several output elements.

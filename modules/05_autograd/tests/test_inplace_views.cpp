@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "support/reference.h"
+#include "tinytorch/autograd/engine.h"
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/autograd/gradcheck.h"
 #include "tinytorch/autograd/node.h"
@@ -176,6 +177,42 @@ TEST(CopySlices, WriteThroughASelectRebasesTheBase) {
   EXPECT_EQ(v.grad_fn()->next_edge(0).function, y.grad_fn());
   (y * y).sum().backward();
   expect_tensor_eq(x.grad(), vec({8, 4, 24, 8}, {2, 2}));
+}
+
+// The outputs of unbind are views too: a write through one rebases the base, and every output's
+// history is regenerated as its own select of the base's new history (PyTorch refuses such
+// writes; replaying the select gives the one right answer instead).
+TEST(CopySlices, WriteThroughAnUnbindOutput) {
+  Tensor x = param({1, 2, 3, 4}, {2, 2});
+  Tensor y = x * 1.0;
+  std::vector<Tensor> rows = y.unbind(0);
+  rows[0].mul_(3.0);
+  EXPECT_EQ(y.grad_fn()->name(), "CopySlices");
+  EXPECT_EQ(rows[1].grad_fn()->name(), "SelectBackward0");
+  EXPECT_EQ(rows[1].grad_fn()->next_edge(0).function, y.grad_fn());
+  (rows[0] * rows[1]).sum().backward();  // 3·x0·x1 per column
+  expect_tensor_eq(x.grad(), vec({9, 12, 3, 6}, {2, 2}));
+  expect_gradcheck(
+      [](auto& in) {
+        Tensor y = in[0].mul(1.0);
+        std::vector<Tensor> rows = y.unbind(0);
+        rows[2].add_(rows[0].exp());
+        return y.mul(rows[1]);
+      },
+      {leaf({4, 3}, 53)});
+}
+
+// Unbind's gradient takes its input's layout: q, k, v unbound from a permuted projection give
+// the projection a contiguous gradient, with no copy on the way.
+TEST(CopySlices, UnbindGradientKeepsThePermutedLayout) {
+  Tensor x = leaf({2, 5, 3, 4}, 54);
+  Tensor y = x.mul(1.0);
+  std::vector<Tensor> qkv = y.permute({2, 0, 3, 1}).unbind(0);
+  const Tensor loss = (qkv[0] * qkv[1] + qkv[2]).sum();
+  const Tensor g = tt::autograd::grad({loss}, {y})[0];
+  EXPECT_TRUE(g.is_contiguous());
+  expect_tensor_eq(g.select(2, 2), tt::ones({2, 5, 4}, tt::kFloat64));
+  expect_tensor_eq(g.select(2, 0), y.select(2, 1).detach());
 }
 
 TEST(CopySlices, GradcheckSelectSliceNarrowTransposeView) {

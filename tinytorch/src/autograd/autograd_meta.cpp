@@ -41,6 +41,7 @@ const std::shared_ptr<Node>& AutogradMeta::grad_fn() const {
     const Tensor regenerated = view_fn_(base_);
     const AutogradMeta* meta = get_autograd_meta(regenerated);
     grad_fn_ = meta != nullptr ? meta->grad_fn_ : nullptr;
+    output_nr_ = meta != nullptr ? meta->output_nr_ : 0;
   }
   return grad_fn_;
 }
@@ -61,7 +62,7 @@ AutogradMeta& materialize_autograd_meta(const Tensor& t) {
 Edge gradient_edge(const Tensor& t) {
   AutogradMeta* meta = get_autograd_meta(t);
   if (meta == nullptr) return {};
-  if (const std::shared_ptr<Node>& fn = meta->grad_fn()) return {fn, 0};
+  if (const std::shared_ptr<Node>& fn = meta->grad_fn()) return {fn, meta->output_nr_};
   if (!meta->requires_grad_) return {};
   // A leaf: every use shares one AccumulateGrad, created on first use and owned by the graphs.
   std::shared_ptr<Node> acc = meta->grad_accumulator_.lock();
@@ -158,7 +159,7 @@ void Tensor::retain_grad() const {
   autograd::AutogradMeta& meta = autograd::materialize_autograd_meta(*this);
   if (meta.retains_grad_) return;
   meta.retains_grad_ = true;
-  meta.grad_fn()->add_retained_tensor(*this);
+  meta.grad_fn()->add_retained_tensor(*this, meta.output_nr_);
 }
 
 bool Tensor::retains_grad() const {

@@ -109,7 +109,7 @@ variable_list run_backward(const std::vector<Edge>& roots, variable_list seeds, 
     ready.pop();
     InputBuffer grads = std::move(buffers[node]);
     buffers.erase(node);
-    grads.resize(1);
+    grads.resize(node->num_outputs());  // a slot per output, undefined where nothing arrived
 
     if (capture != nullptr) {
       for (size_t c = 0; c < capture->size(); ++c) {
@@ -121,9 +121,10 @@ variable_list run_backward(const std::vector<Edge>& roots, variable_list seeds, 
       }
       if (dynamic_cast<AccumulateGrad*>(node) != nullptr) continue;
     }
-    for (const std::weak_ptr<TensorImpl>& weak : node->retained_tensors()) {
-      if (std::shared_ptr<TensorImpl> impl = weak.lock(); impl && grads[0].defined()) {
-        accumulate_grad(Tensor(impl).mutable_grad(), Tensor(grads[0]));
+    for (const Node::RetainedTensor& r : node->retained_tensors()) {
+      const Tensor& g = grads[r.output_nr];
+      if (std::shared_ptr<TensorImpl> impl = r.tensor.lock(); impl && g.defined()) {
+        accumulate_grad(Tensor(impl).mutable_grad(), Tensor(g));
       }
     }
 

@@ -35,9 +35,8 @@ Node::~Node() {
 }
 
 void Node::remove_retained_tensor(const Tensor& t) {
-  std::erase_if(retained_, [&](const std::weak_ptr<TensorImpl>& w) {
-    return w.lock() == t.getIntrusivePtr();
-  });
+  std::erase_if(retained_,
+                [&](const RetainedTensor& r) { return r.tensor.lock() == t.getIntrusivePtr(); });
 }
 
 void Node::set_next_edges(std::vector<Edge> edges, std::vector<InputMetadata> metadata) {

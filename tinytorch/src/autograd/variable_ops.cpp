@@ -41,18 +41,25 @@ namespace {
 
 using Formula =
     std::function<variable_list(const Tensor& grad, const variable_list& saved, const Node&)>;
+// The formula of an op with several outputs: one gradient per output (undefined where none
+// flowed back).
+using MultiFormula = std::function<variable_list(const variable_list& grads,
+                                                 const variable_list& saved, const Node&)>;
 
 // A backward node whose formula is a callable over saved tensors.
 class FunctionNode final : public Node {
  public:
-  FunctionNode(const char* name, Formula formula, std::vector<autograd::SavedVariable> saved)
-      : name_(name), formula_(std::move(formula)), saved_(std::move(saved)) {}
+  FunctionNode(const char* name, MultiFormula formula, std::vector<autograd::SavedVariable> saved,
+               size_t num_outputs)
+      : name_(name), formula_(std::move(formula)), saved_(std::move(saved)) {
+    set_num_outputs(num_outputs);
+  }
   std::string name() const override { return name_; }
   variable_list apply(variable_list&& grads) override {
     variable_list unpacked;
     unpacked.reserve(saved_.size());
     for (const autograd::SavedVariable& s : saved_) unpacked.push_back(s.unpack(name_));
-    return formula_(grads[0], unpacked, *this);
+    return formula_(grads, unpacked, *this);
   }
   void release_variables() override {
     for (autograd::SavedVariable& s : saved_) s.reset();
@@ -60,7 +67,7 @@ class FunctionNode final : public Node {
 
  private:
   const char* name_;
-  Formula formula_;
+  MultiFormula formula_;
   std::vector<autograd::SavedVariable> saved_;
 };
 
@@ -88,6 +95,14 @@ class Recorder {
 
   // Builds the node: one edge and the shape/dtype per input, and the saved tensors.
   std::shared_ptr<Node> make_node(std::initializer_list<Tensor> saved, Formula formula) const {
+    return make_node(
+        saved,
+        [f = std::move(formula)](const variable_list& grads, const variable_list& saved_values,
+                                 const Node& node) { return f(grads[0], saved_values, node); },
+        1);
+  }
+  std::shared_ptr<Node> make_node(std::initializer_list<Tensor> saved, MultiFormula formula,
+                                  size_t num_outputs) const {
     std::vector<Edge> edges;
     std::vector<autograd::InputMetadata> meta;
     for (const Tensor& t : inputs_) {
@@ -97,7 +112,8 @@ class Recorder {
     }
     std::vector<autograd::SavedVariable> saved_vars;
     for (const Tensor& t : saved) saved_vars.emplace_back(t);
-    auto node = std::make_shared<FunctionNode>(name_, std::move(formula), std::move(saved_vars));
+    auto node = std::make_shared<FunctionNode>(name_, std::move(formula), std::move(saved_vars),
+                                               num_outputs);
     node->set_next_edges(std::move(edges), std::move(meta));
     return node;
   }
@@ -216,9 +232,10 @@ void rebase_history(Tensor& self, std::shared_ptr<Node> node) {
   }
   if (meta.retains_grad_) {  // retain_grad() follows the tensor to its new history
     if (meta.grad_fn_) meta.grad_fn_->remove_retained_tensor(self);
-    node->add_retained_tensor(self);
+    node->add_retained_tensor(self, 0);
   }
   meta.grad_fn_ = std::move(node);
+  meta.output_nr_ = 0;
   self.storage().bump_history_version();
 }
 
@@ -334,13 +351,61 @@ Tensor Tensor::expand(IntArrayRef sizes) const {
       });
 }
 
+namespace {
+NativeView select_forward(int64_t dim, int64_t index) {
+  return [dim, index](const Tensor& t) { return native::select(t, dim, index); };
+}
+Formula select_formula(IntArrayRef self_sizes, int64_t dim, int64_t index) {
+  return [in = self_sizes.vec(), dim, index](const Tensor& g, const variable_list&, const Node&) {
+    return variable_list{autograd::select_backward(g, in, dim, index)};
+  };
+}
+}  // namespace
+
 Tensor Tensor::select(int64_t dim, int64_t index) const {
-  return view_op(
-      *this, "SelectBackward0",
-      [dim, index](const Tensor& t) { return native::select(t, dim, index); },
-      [in = sizes().vec(), dim, index](const Tensor& g, const variable_list&, const Node&) {
-        return variable_list{autograd::select_backward(g, in, dim, index)};
-      });
+  return view_op(*this, "SelectBackward0", select_forward(dim, index),
+                 select_formula(sizes(), dim, index));
+}
+
+// The one multi-output op: n = size(dim) views, out[i] = select(dim, i), and ONE backward node
+// (UnbindBackward0) with n outputs. Output i records output_nr_ = i, so its gradient lands in
+// slot i of the node's input buffer, and the node writes all n slots into one buffer:
+//
+//   select × 3, summed by the engine          unbind
+//   zeros(qkv) ← g_q   zeros(qkv) ← g_k        empty(qkv) ← [g_q | g_k | g_v]
+//   zeros(qkv) ← g_v   + + (two full adds)     one allocation, each element written once
+//
+// Each output is still a view of self whose replay is its select: written in place, its history
+// is regenerated as a SelectBackward0 on the base's new history (PyTorch refuses in-place writes
+// to the outputs of multi-output views instead).
+std::vector<Tensor> Tensor::unbind(int64_t dim) const {
+  const int64_t d = wrap_dim(dim, this->dim(), "unbind");
+  Recorder r("UnbindBackward0", {this});
+  std::vector<Tensor> outs =
+      r ? r.run([&] { return native::unbind(*this, d); }) : native::unbind(*this, d);
+  std::shared_ptr<Node> node;
+  if (r && is_floating_point()) {
+    node = r.make_node(
+        {},
+        [in = sizes().vec(), in_strides = strides().vec(), d](const variable_list& grads,
+                                                              const variable_list&, const Node&) {
+          return variable_list{autograd::unbind_backward(grads, in, in_strides, d)};
+        },
+        outs.size());
+  }
+  for (size_t i = 0; i < outs.size(); ++i) {
+    if (node) {
+      AutogradMeta& meta = autograd::materialize_autograd_meta(outs[i]);
+      meta.grad_fn_ = node;
+      meta.output_nr_ = static_cast<uint32_t>(i);
+    }
+    if (is_floating_point()) {
+      const int64_t index = static_cast<int64_t>(i);
+      set_view_meta(*this, outs[i], "SelectBackward0", select_forward(d, index),
+                    select_formula(sizes(), d, index));
+    }
+  }
+  return outs;
 }
 
 Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end,
@@ -967,17 +1032,25 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
                                     std::optional<double> scale) {
   const double s = native::attention_scale(query, scale);
   const Tensor dropout_mask = attention_dropout_mask(query, key, dropout_p);
-  const auto forward = [&] {
-    return native::scaled_dot_product_attention_forward(query, key, value, attn_mask, dropout_mask,
-                                                        is_causal, s);
-  };
   // A bool mask never requires grad; a floating one may (a learned bias, ALiBi-style).
   Recorder r("ScaledDotProductAttentionBackward0", {&query, &key, &value, &attn_mask});
-  if (!r) return std::get<0>(forward());
-  auto [out, logsumexp] = r.run(forward);
+  if (!r) {
+    return std::get<0>(native::scaled_dot_product_attention_forward(query, key, value, attn_mask,
+                                                                    dropout_mask, is_causal, s));
+  }
+  // The kernels read contiguous [*, T, E] rows. Strided heads (a transformer's q, k, v are
+  // views of one projection) are copied ONCE here and the copies saved, so backward reads them
+  // as they are instead of copying again (it costs their bytes until backward; a contiguous
+  // input is saved as itself).
+  Tensor q, k, v;
+  auto [out, logsumexp] = r.run([&] {
+    q = query.contiguous(), k = key.contiguous(), v = value.contiguous();
+    return native::scaled_dot_product_attention_forward(q, k, v, attn_mask, dropout_mask, is_causal,
+                                                        s);
+  });
   // The output itself is saved (as ExpBackward0 saves its result): the fast backward's
   // rowsum(dO ⊙ out) needs it; logsumexp rebuilds P. P itself is never kept.
-  return r.finish(out, {query, key, value, attn_mask, dropout_mask, out, logsumexp},
+  return r.finish(out, {q, k, v, attn_mask, dropout_mask, out, logsumexp},
                   [is_causal, s](const Tensor& g, const variable_list& v, const Node& n) {
                     return autograd::scaled_dot_product_attention_backward(
                         g, v[0], v[1], v[2], v[3], v[4], v[5], v[6], is_causal, s,

@@ -378,6 +378,16 @@ Tensor native::select(const Tensor& self, int64_t dim, int64_t index) {
   // END SOLUTION
 }
 
+// NOTE: given (not a solution region): unbind is select at every index of `dim`.
+std::vector<Tensor> native::unbind(const Tensor& self, int64_t dim) {
+  TT_CHECK_INDEX(self.dim() > 0, "unbind() cannot be applied to a 0-dim tensor.");
+  const int64_t d = wrap_dim(dim, self.dim(), "unbind");
+  std::vector<Tensor> outs;
+  outs.reserve(static_cast<size_t>(self.sizes()[d]));
+  for (int64_t i = 0; i < self.sizes()[d]; ++i) outs.push_back(select(self, d, i));
+  return outs;
+}
+
 Tensor native::slice(const Tensor& self, int64_t dim, std::optional<int64_t> start,
                      std::optional<int64_t> end, int64_t step) {
   // BEGIN SOLUTION

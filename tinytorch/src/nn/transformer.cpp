@@ -72,11 +72,13 @@ CausalSelfAttentionImpl::CausalSelfAttentionImpl(const GPTConfig& config_, int64
 std::vector<Tensor> CausalSelfAttentionImpl::split_heads(const Tensor& x) {
   // BEGIN SOLUTION
   // One GEMM for all three projections, then pure views: [B, T, 3d] read as [B, T, 3, H, hd]
-  // and permuted to [3, B, H, T, hd]. q, k and v are slices of it — no copy (the attention's
-  // matmuls read the strided heads directly).
+  // and permuted to [3, B, H, T, hd]. q, k and v are its three slices — no copy (the attention's
+  // matmuls read the strided heads directly). unbind, not three selects: in backward ONE node
+  // writes the three gradients into one [B, T, 3d] buffer (three SelectBackward0 would each fill
+  // a zero tensor of that size and the engine would add them).
   const int64_t B = x.size(0), T = x.size(1), H = config.n_head, hd = config.n_embd / H;
   const Tensor qkv = c_attn(x).view({B, T, 3, H, hd}).permute({2, 0, 3, 1, 4});
-  return {qkv.select(0, 0), qkv.select(0, 1), qkv.select(0, 2)};
+  return qkv.unbind(0);
   // END SOLUTION
 }
 

@@ -378,10 +378,17 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> scaled_dot_product_attention_backward
                logsumexp.sizes() == IntArrayRef(with_last(p.batch_sizes, {s.q_len})),
            kOp, "_backward: grad_out and out must have the output's shape ", IntArrayRef(out_shape),
            " and logsumexp [*, L]: pass what scaled_dot_product_attention_forward returned");
-  Tensor gq = zeros(query.sizes(), query.dtype()), gk = zeros(key.sizes(), key.dtype());
-  Tensor gv = zeros(value.sizes(), value.dtype());
   Tensor gs = output_mask[3] ? zeros(with_last(p.batch_sizes, {s.q_len, s.kv_len}), query.dtype())
                              : Tensor();
+  // The fast kernel writes every element of gq, gk, gv; the reference one accumulates into them.
+  const auto fast = query.dtype() == kFloat32 && !gs.defined()
+                        ? kernels::fast_kernels().attention.backward
+                        : nullptr;
+  const bool writes_all = fast != nullptr && s.batch > 0 && s.q_len > 0 && s.kv_len > 0;
+  const auto make_grad = [&](const Tensor& like) {
+    return writes_all ? empty(like.sizes(), like.dtype()) : zeros(like.sizes(), like.dtype());
+  };
+  Tensor gq = make_grad(query), gk = make_grad(key), gv = make_grad(value);
   if (s.batch > 0 && s.q_len > 0 && s.kv_len > 0) {
     const Tensor q = query.contiguous(), k = key.contiguous(), v = value.contiguous();
     const Tensor z = dropout_mask.defined() ? dropout_mask.contiguous() : Tensor();
@@ -391,8 +398,7 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> scaled_dot_product_attention_backward
     dispatch_floating_types(query.dtype(), kOp, [&]<typename T>() {
       const AttentionInputs<T> in = inputs_of<T>(q, k, v, m, z);
       if constexpr (std::is_same_v<T, float>) {
-        const auto fast = kernels::fast_kernels().attention.backward;
-        if (fast != nullptr && !gs.defined()) {
+        if (fast != nullptr) {
           fast(s, in, o.data_ptr<T>(), l.data_ptr<T>(), g.data_ptr<T>(), gq.data_ptr<T>(),
                gk.data_ptr<T>(), gv.data_ptr<T>());
           return;

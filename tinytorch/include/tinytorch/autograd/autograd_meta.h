@@ -38,6 +38,9 @@ struct AutogradMeta final : AutogradMetaInterface {
   bool requires_grad_ = false;
   bool retains_grad_ = false;
   mutable std::shared_ptr<Node> grad_fn_;  // read it through grad_fn(): a view may be stale
+  // Which of grad_fn_'s outputs this tensor is: the input-buffer slot its gradient goes to (0
+  // but for the outputs of a multi-output op such as unbind).
+  mutable uint32_t output_nr_ = 0;
   std::weak_ptr<Node> grad_accumulator_;
   Tensor grad_;
 

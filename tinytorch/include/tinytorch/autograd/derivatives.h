@@ -38,6 +38,8 @@ Tensor permute_backward(const Tensor& grad, IntArrayRef dims);
 Tensor unsqueeze_backward(const Tensor& grad, int64_t dim);
 Tensor expand_backward(const Tensor& grad, IntArrayRef self_sizes);
 Tensor select_backward(const Tensor& grad, IntArrayRef self_sizes, int64_t dim, int64_t index);
+Tensor unbind_backward(const std::vector<Tensor>& grads, IntArrayRef self_sizes,
+                       IntArrayRef self_strides, int64_t dim);
 Tensor slice_backward(const Tensor& grad, IntArrayRef self_sizes, int64_t dim,
                       std::optional<int64_t> start, std::optional<int64_t> end, int64_t step);
 // The general view: each input element receives the gradients of the output elements that

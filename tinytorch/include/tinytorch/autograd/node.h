@@ -64,6 +64,9 @@ class Node : public std::enable_shared_from_this<Node> {
   const std::vector<Edge>& next_edges() const { return next_edges_; }
   const Edge& next_edge(size_t i) const { return next_edges_[i]; }
   size_t num_inputs() const { return next_edges_.size(); }
+  // How many forward outputs the node stands for: apply() receives one gradient slot per output
+  // (undefined where none arrived). 1 for almost every op; n for unbind's n views.
+  size_t num_outputs() const { return num_outputs_; }
   const InputMetadata& input_metadata(size_t i) const { return input_metadata_[i]; }
   // Whether input i's gradient is wanted at all (a formula may skip computing it).
   bool needs_input_grad(size_t i) const {
@@ -75,16 +78,25 @@ class Node : public std::enable_shared_from_this<Node> {
   // Called once when the node is attached: one edge and metadata per forward input.
   void set_next_edges(std::vector<Edge> edges, std::vector<InputMetadata> metadata);
 
-  // Non-leaf tensors whose .grad() must be filled when this node runs (retain_grad()).
-  void add_retained_tensor(const Tensor& t) { retained_.push_back(t.getIntrusivePtr()); }
+  // Non-leaf tensors whose .grad() must be filled when this node runs (retain_grad()), each
+  // with the output slot its gradient arrives in.
+  struct RetainedTensor {
+    std::weak_ptr<TensorImpl> tensor;
+    uint32_t output_nr = 0;
+  };
+  void add_retained_tensor(const Tensor& t, uint32_t output_nr) {
+    retained_.push_back({t.getIntrusivePtr(), output_nr});
+  }
   void remove_retained_tensor(const Tensor& t);
-  const std::vector<std::weak_ptr<TensorImpl>>& retained_tensors() const { return retained_; }
+  const std::vector<RetainedTensor>& retained_tensors() const { return retained_; }
 
  protected:
   void set_sequence_nr(uint64_t nr) { sequence_nr_ = nr; }
+  void set_num_outputs(size_t n) { num_outputs_ = n; }
 
  private:
-  std::vector<std::weak_ptr<TensorImpl>> retained_;
+  std::vector<RetainedTensor> retained_;
+  size_t num_outputs_ = 1;
   std::vector<Edge> next_edges_;
   std::vector<InputMetadata> input_metadata_;
   uint64_t sequence_nr_;

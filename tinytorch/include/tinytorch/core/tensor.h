@@ -103,7 +103,8 @@ class Tensor {
   Tensor expand(IntArrayRef sizes) const;  // stride-0 broadcast; -1 keeps a size
   Tensor expand_as(const Tensor& other) const { return expand(other.sizes()); }
   Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
-  Tensor select(int64_t dim, int64_t index) const;  // removes `dim`
+  Tensor select(int64_t dim, int64_t index) const;    // removes `dim`
+  std::vector<Tensor> unbind(int64_t dim = 0) const;  // every select(dim, i), as one op
   Tensor slice(int64_t dim = 0, std::optional<int64_t> start = std::nullopt,
                std::optional<int64_t> end = std::nullopt, int64_t step = 1) const;
   Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;

@@ -33,6 +33,7 @@ Tensor squeeze(const Tensor& self, int64_t dim);
 Tensor unsqueeze(const Tensor& self, int64_t dim);
 Tensor expand(const Tensor& self, IntArrayRef sizes);
 Tensor select(const Tensor& self, int64_t dim, int64_t index);
+std::vector<Tensor> unbind(const Tensor& self, int64_t dim);  // select at every index of dim
 Tensor slice(const Tensor& self, int64_t dim, std::optional<int64_t> start,
              std::optional<int64_t> end, int64_t step);
 
