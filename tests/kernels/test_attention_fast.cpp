@@ -3,7 +3,8 @@
 // gradients, on every instruction set the CPU has, at 1 and 3 threads.
 //
 // The sizes straddle the kernels' blocks (64 keys, 64 query rows) and vector widths (8, 16): head
-// dims 1, 3, 17, 32, 33; key counts 1, 63, 64, 65, 130; one query (decoding) up to 130 queries.
+// dims 1, 3, 17, 24, 32, 33, 64; key counts 1, 63, 64, 65, 130, 200; one query (decoding) up to
+// 130 queries.
 // Masks are additive with −∞ entries, shared between problems through mask_offsets (a mask
 // broadcast over heads), and include fully masked rows; is_causal covers L == S, L < S (the
 // bottom-right rule) and L > S (rows that see nothing).
@@ -240,7 +241,12 @@ INSTANTIATE_TEST_SUITE_P(
                                          AttnCase{2, 4, 0, 4, 4},  // no keys
                                          // dropout's keep mask, with a mask and causal; decoding
                                          AttnCase{2, 70, 70, 16, 16, true, 2, 0.0, true},
-                                         AttnCase{3, 1, 80, 32, 32, true, 0, 0.0, true})));
+                                         AttnCase{3, 1, 80, 32, 32, true, 0, 0.0, true},
+                                         // the backward's query chunks (64 rows): L = 129 is
+                                         // chunks of 64, 64, 1 against key blocks 64, 64, 64, 8;
+                                         // causal L < S with everything else on top
+                                         AttnCase{1, 129, 200, 64, 48},
+                                         AttnCase{2, 100, 150, 24, 40, true, 2, 0.0, true})));
 
 }  // namespace
 }  // namespace tinytorch::kernels

@@ -25,6 +25,7 @@ namespace {
 
 using attention_detail::AttentionIsa;
 using attention_detail::kKeyBlock;
+using attention_detail::kQueryChunk;
 using attention_detail::kRowBlock;
 
 // The kernels this CPU runs (get_cpu_capability, which TINYTORCH_CPU_CAPABILITY may cap).
@@ -52,13 +53,13 @@ namespace attention_detail {
 // The scratch layouts are listed in attention_simd.h; keep these sums in step with them.
 int64_t forward_workspace(const AttentionShape& s, int64_t rows, int64_t lanes) {
   const int64_t E = s.head_dim, Evp = (s.value_dim + lanes - 1) / lanes * lanes;
-  return E * kKeyBlock + kKeyBlock * Evp + rows * (Evp + E + 2) + 2 * kKeyBlock;
+  return E * kKeyBlock + kKeyBlock * Evp + rows * (Evp + E + 2 + kKeyBlock);
 }
 
 int64_t backward_workspace(const AttentionShape& s, int64_t lanes) {
   const int64_t L = s.q_len, E = s.head_dim, Ev = s.value_dim;
   const int64_t Ep = (E + lanes - 1) / lanes * lanes, Evp = (Ev + lanes - 1) / lanes * lanes;
-  return L * (2 * Ep + E + Evp + 1) + kKeyBlock * (E + Ev + 2 * Ep + Evp) + 2 * kKeyBlock;
+  return L * (2 * Ep + Evp + 1) + kKeyBlock * (E + Ev + 2 * Ep + Evp) + 2 * kQueryChunk * kKeyBlock;
 }
 
 }  // namespace attention_detail

@@ -8,30 +8,38 @@
 // For a block of query rows [i0, i1) of one problem, the keys are visited kKeyBlock at a time;
 // each row keeps a running max m, a running sum l and an unnormalised output acc:
 //
-//   s      = q_i·kᵀ·scale + mask                  (kKeyBlock scores, in registers/L1)
+//   s      = q_i·kᵀ·scale + mask                  (kKeyBlock scores, a row of a small tile)
 //   m_new  = max(m, max_j s_j)
 //   acc    = acc·e^(m − m_new) + Σ_j e^(s_j − m_new)·v_j
 //   l      = l·e^(m − m_new)   + Σ_j e^(s_j − m_new)
 //   ...after the last block: out_i = acc / l,  logsumexp_i = m + log l
 //
 // Rescaling by e^(m − m_new) whenever the max grows keeps every exponent ≤ 0 (no overflow), and
-// the result is exactly softmax(s)·v: no L×S matrix is ever stored, only kKeyBlock scores per row.
-// While m is still −∞ (every key so far masked) a block adds nothing; a row that ends with
-// l = 0 had no visible key: out = 0, logsumexp = −∞.
+// the result is exactly softmax(s)·v: no L×S matrix is ever stored, only a tile of kKeyBlock
+// scores per row. While m is still −∞ (every key so far masked) a block adds nothing; a row that
+// ends with l = 0 had no visible key: out = 0, logsumexp = −∞.
 //
-// The key block is packed transposed, kt[e][j], so that a row's kKeyBlock scores are E vector
-// FMAs wide along j (q_i[e] broadcast); the value block is packed vp[j][e] with the row length
-// padded to whole vectors, so that acc += p_j·v_j is Ev/kLanes vector FMAs.
+// Per key block, the row block's scores S = (Q·scale)·Kᵀ are one small matrix product into a tile
+// P [rows][kKeyBlock], each row of which then becomes p = e^(s − m_new), and acc += P·V is another
+// (FlashAttention-2's order). Both run in register tiles (accumulate_band): a few rows × a few
+// vectors of the result stay in registers while the sum runs over E or the block's keys, one
+// broadcast feeding several FMAs; under is_causal they skip the tiles above the diagonal.
 //
-// ── The backward: P rebuilt block by block from logsumexp ─────────────────────────────────────
-// One problem at a time (dK and dV sum over every query row), keys in blocks, every query row
-// that can see the block:
+// ── The backward: P rebuilt tile by tile from logsumexp (FlashAttention-2) ─────────────────────
+// One problem at a time (dK and dV sum over every query row), keys in blocks, and for each block
+// the query rows that can see it in chunks of kQueryChunk. A chunk computes its scores and
+// dp = dO·vᵀ as two products into tiles P, dS [chunk rows][kKeyBlock], turns them row by row into
 //
-//   p  = exp(q_i·kᵀ·scale + mask − logsumexp_i)      dp = dO_i·vᵀ        (vectors along j)
+//   p  = exp(q_i·kᵀ·scale + mask − logsumexp_i)
 //   ds = p ⊙ (dp − D_i),  D_i = dO_i·out_i  (= Σ_j p_j·dp_j: the softmax's row term)
-//   dV_j += p_j·dO_i,   dK_j += ds_j·scale·q_i,   dQ_i += ds_j·scale·k_j   (vectors along E)
 //
-// so the backward stores no L×S matrix either: it pays for it by computing the scores twice.
+// (zero for every invisible key), then multiplies them out as three more, in register tiles too:
+//
+//   dV_block += Pᵀ·dO_chunk,   dK_block += dSᵀ·(Q·scale)_chunk,   dQ_chunk += dS·(K·scale)_block
+//
+// (Done row by row instead, as rank-1 updates dV_j += p_j·dO_i, every FMA would load and store a
+// row of dV: the store port, not the FMAs, would set the pace.) The backward stores no L×S matrix
+// either: it pays for it by computing the scores twice.
 //
 // NOTE: this header is compiled once per instruction set (attention_avx2.cpp, attention_avx512.cpp,
 // attention_fast.cpp), and each copy must stay inside the file that compiled it, or the linker
@@ -50,19 +58,21 @@
 
 namespace tinytorch::kernels::attention_detail {
 
-// Keys per block: 64 scores per row fit in 4 AVX-512 / 8 AVX2 registers, and the packed key and
-// value blocks of a 64-dim head (2 · 16 KiB) stay in L1/L2 while every row of the block reads them.
+// Keys per block: a row's 64 scores are one 256-byte row of a P tile, and the packed key and value
+// blocks of a 64-dim head (2 · 16 KiB) stay in L1/L2 while every row of the block reads them.
 inline constexpr int64_t kKeyBlock = 64;
 // Query rows per task of the forward (the threads share out (problem, row block) pairs).
 inline constexpr int64_t kRowBlock = 64;
+// Query rows per P/dS tile of the backward: 2 · 16 KiB of tiles whatever the sequence length.
+inline constexpr int64_t kQueryChunk = 64;
 
 // The scratch floats the kernels need from their caller, for vectors of `lanes` floats (the
 // kernels below carve it up in this order: keep the two in step).
 //   forward (one row block of `rows` rows):  kt [E][64], vp [64][Evp], acc [rows][Evp],
-//                                            q_scaled [rows][E], m, l [rows], srow, prow [64]
-//   backward (one problem):  qp [L][Ep], dq [L][Ep], q_scaled [L][E], dop [L][Evp], D [L],
+//                                            q_scaled [rows][E], m, l [rows], P [rows][64]
+//   backward (one problem):  qp [L][Ep], dq [L][Ep], dop [L][Evp], D [L],
 //                            kt [E][64], vt [Ev][64], kp [64][Ep], dk [64][Ep], dv [64][Evp],
-//                            srow, dsrow [64]
+//                            P, dS [kQueryChunk][64]
 // (Ep, Evp: E and Ev rounded up to whole vectors.) Defined in attention_fast.cpp only.
 int64_t forward_workspace(const AttentionShape& s, int64_t rows, int64_t lanes);
 int64_t backward_workspace(const AttentionShape& s, int64_t lanes);
@@ -71,11 +81,12 @@ template <class V>
 struct FlashAttention {
   using Vec = typename V::Vec;
   static constexpr int64_t W = V::kLanes, NV = kKeyBlock / W;
-  // acc[0 .. n) += Σ_j coef[j]·rows[j·ld ..] in register chunks of this many vectors (two sets
-  // of accumulators, for even and odd j: twice the independent FMAs in flight).
-  static constexpr int64_t kChunk = 4;
-  // Row blocks with fewer rows than this compute their scores with direct_scores.
+  // Row blocks with fewer rows than this (decoding) compute their scores as dot products with
+  // the key rows: packing kᵀ would cost as much as using it once.
   static constexpr int64_t kDirectRows = 4;
+  // Keys per strip of the score products (causal rows skip the strips they cannot see): two
+  // vectors, so that a tile is kTileVectors / 2 rows tall.
+  static constexpr int64_t kStrip = 2 * W;
 
   static int64_t round_up(int64_t x) { return (x + W - 1) / W * W; }
   static int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -87,65 +98,40 @@ struct FlashAttention {
     return s.causal ? min(n, i + (s.kv_len - s.q_len) + 1 - j0) : n;
   }
 
+  // p[0 .. n) = value, a vector at a time.
   static void fill(float* p, int64_t n, float value) {
-    for (int64_t x = 0; x < n; ++x) p[x] = value;
+    const Vec v = V::set1(value);
+    const int64_t whole = n / W * W;
+    for (int64_t x = 0; x < whole; x += W) V::store(p + x, v);
+    for (int64_t x = whole; x < n; ++x) p[x] = value;
   }
 
-  // dst [n][ld_dst] (padded with zeros from `width` to ld_dst) = src [n][width] · factor.
-  static void pack_rows(const float* src, int64_t n, int64_t width, float factor, float* dst,
-                        int64_t ld_dst) {
-    for (int64_t r = 0; r < n; ++r) {
-      for (int64_t e = 0; e < ld_dst; ++e) {
-        dst[r * ld_dst + e] = e < width ? src[r * width + e] * factor : 0.0f;
-      }
-    }
-  }
-
-  // dst [width][kKeyBlock] = src [n][width] transposed, zero past n.
-  static void pack_transposed(const float* src, int64_t n, int64_t width, float* dst) {
-    for (int64_t e = 0; e < width; ++e) {
-      for (int64_t j = 0; j < kKeyBlock; ++j)
-        dst[e * kKeyBlock + j] = j < n ? src[j * width + e] : 0.0f;
-    }
-  }
-
-  // acc[0 .. n) = acc · factor + Σ_{j < count} coef[j] · rows[j·ld + 0 .. n), n a multiple of W.
-  static void accumulate_rows(int64_t count, const float* coef, const float* rows, int64_t ld,
-                              int64_t n, float factor, float* acc) {
+  // dst [n][ld_dst] = src [n][ld_src] · factor over the first `width` columns, and zeros from
+  // `width` to ld_dst: packs rows padded to whole vectors (ld_dst = round_up(width)), or copies
+  // packed rows back out (ld_dst = width).
+  static void copy_rows(const float* src, int64_t ld_src, int64_t n, int64_t width, float factor,
+                        float* dst, int64_t ld_dst) {
     const Vec f = V::set1(factor);
-    for (int64_t t0 = 0; t0 < n; t0 += kChunk * W) {
-      const int64_t nv = min(kChunk, (n - t0) / W);
-      Vec a[kChunk], b[kChunk];
-#pragma GCC unroll 4
-      for (int64_t c = 0; c < kChunk; ++c) {
-        a[c] = c < nv ? V::mul(V::load(acc + t0 + c * W), f) : V::zero();
-        b[c] = V::zero();
-      }
-      int64_t j = 0;
-      for (; j + 1 < count; j += 2) {
-        const Vec c0 = V::set1(coef[j]), c1 = V::set1(coef[j + 1]);
-        const float* r0 = rows + j * ld + t0;
-        const float* r1 = r0 + ld;
-#pragma GCC unroll 4
-        for (int64_t c = 0; c < kChunk; ++c) {
-          if (c < nv) {
-            a[c] = V::fmadd(c0, V::load(r0 + c * W), a[c]);
-            b[c] = V::fmadd(c1, V::load(r1 + c * W), b[c]);
-          }
-        }
-      }
-      if (j < count) {
-        const Vec c0 = V::set1(coef[j]);
-        const float* r0 = rows + j * ld + t0;
-#pragma GCC unroll 4
-        for (int64_t c = 0; c < kChunk; ++c) {
-          if (c < nv) a[c] = V::fmadd(c0, V::load(r0 + c * W), a[c]);
-        }
-      }
-#pragma GCC unroll 4
-      for (int64_t c = 0; c < kChunk; ++c) {
-        if (c < nv) V::store(acc + t0 + c * W, V::add(a[c], b[c]));
-      }
+    for (int64_t r = 0; r < n; ++r) {
+      const float* from = src + r * ld_src;
+      float* to = dst + r * ld_dst;
+      int64_t e = 0;
+      for (; e + W <= width; e += W) V::store(to + e, V::mul(V::load(from + e), f));
+      for (; e < ld_dst; ++e) to[e] = e < width ? from[e] * factor : 0.0f;
+    }
+  }
+
+  // dst [width][kKeyBlock] = src [n][width] transposed, zero past n: W × W blocks through
+  // V::transpose, then the ragged edges (n or width not a multiple of W) element by element.
+  static void pack_transposed(const float* src, int64_t n, int64_t width, float* dst) {
+    const int64_t n_whole = n / W * W, width_whole = width / W * W;
+    for (int64_t j = 0; j < n_whole; j += W) {
+      for (int64_t e = 0; e < width_whole; e += W)
+        V::transpose(src + j * width + e, width, dst + e * kKeyBlock + j, kKeyBlock);
+    }
+    for (int64_t e = 0; e < width; ++e) {
+      for (int64_t j = e < width_whole ? n_whole : 0; j < kKeyBlock; ++j)
+        dst[e * kKeyBlock + j] = j < n ? src[j * width + e] : 0.0f;
     }
   }
 
@@ -159,45 +145,190 @@ struct FlashAttention {
     return r;
   }
 
-  // The same scores for a few rows (decoding: one query), straight from the key rows k [n][E]:
-  // packing kᵀ would cost as much as using it once.
-  static void direct_scores(int64_t E, const float* q_scaled, const float* k, const float* mask_row,
-                            int64_t visible, Vec* sv, float* srow) {
-    const float neg_inf = -std::numeric_limits<float>::infinity();
-    for (int64_t j = 0; j < kKeyBlock; ++j) {
-      srow[j] = j < visible
-                    ? dot(q_scaled, k + j * E, E) + (mask_row != nullptr ? mask_row[j] : 0.0f)
-                    : neg_inf;
+  // ── Register tiles: every product of both passes ──
+  // One small matrix product, C [m][width] (+)= Σ_t a(t, x) · B[t][0 .. width) for every row
+  // x < m, with a(t, x) = A[t·a_t + x·a_x]: the strides let A be read as it lies (say P
+  // [rows][keys] for dV = Pᵀ·dO, or for dQ = dS·K: the same layout, the other way round).
+  struct Product {
+    const float* A;
+    int64_t a_t, a_x;
+    const float* B;  // [T][ldb]
+    int64_t ldb;
+    float* C;  // [m][ldc]
+    int64_t ldc;
+  };
+
+  // A band wide enough for any m and T: no band.
+  static constexpr int64_t kNoBand = int64_t{1} << 40;
+  // Columns per register tile: at most this many vectors.
+  static constexpr int64_t kChunk = 4;
+  // Vector registers for a tile's accumulators: AVX-512 has 32, the others 16, which must also
+  // hold a row of B (≤ kChunk vectors) and a broadcast.
+  static constexpr int64_t kTileVectors = W == 16 ? 24 : 12;
+
+  // C = (accumulate ? C : 0) + Σ_t a(t, x)·B[t][..] over t < T (width a multiple of W), in
+  // register tiles, visiting only the band lo ≤ t − x < hi: a tile of rows [x0, x0 + R) sums over
+  // t ∈ [x0 + lo, x0 + R − 1 + hi) (clamped to [0, T)). The kernels' band is the causal
+  // triangle, between query rows and keys.
+  // NOTE: inside a visited tile some (t, x) may still lie outside the band: A must hold zeros
+  // there (P and dS are zero wherever a key is invisible).
+  static void accumulate_band(const Product& p, int64_t m, int64_t T, int64_t width,
+                              bool accumulate, int64_t lo = -kNoBand, int64_t hi = kNoBand) {
+    for (int64_t c0 = 0; c0 < width; c0 += kChunk * W) {
+      const Product strip{p.A, p.a_t, p.a_x, p.B + c0, p.ldb, p.C + c0, p.ldc};
+      band_columns<kChunk>(min(kChunk, (width - c0) / W), strip, m, T, accumulate, lo, hi);
     }
-#pragma GCC unroll 8
-    for (int64_t t = 0; t < NV; ++t) sv[t] = V::load(srow + t * W);
   }
 
-  // The scores of one row against one packed key block, as NV vectors:
-  //   sv[t] = Σ_e q_scaled[e] · kt[e][t·W ..]
-  // then + mask_row[j] for the `visible` first keys and −∞ for the rest (invisible or padding).
-  static void block_scores(int64_t E, const float* q_scaled, const float* kt, const float* mask_row,
-                           int64_t visible, Vec* sv, float* srow) {
-#pragma GCC unroll 8
-    for (int64_t t = 0; t < NV; ++t) sv[t] = V::zero();
-    for (int64_t e = 0; e < E; ++e) {
-      const Vec qe = V::set1(q_scaled[e]);
-      const float* row = kt + e * kKeyBlock;
-#pragma GCC unroll 8
-      for (int64_t t = 0; t < NV; ++t) sv[t] = V::fmadd(qe, V::load(row + t * W), sv[t]);
+  // accumulate_band for one strip of nv ≤ NV_ vectors of columns: dispatches nv to a compile-time
+  // NV_ (so that the tile's accumulators are a fixed array the compiler keeps in registers), then
+  // walks the rows in tiles of kTileVectors / NV_ (the ragged last one in tiles half as tall).
+  template <int64_t NV_>
+  static void band_columns(int64_t nv, const Product& p, int64_t m, int64_t T, bool accumulate,
+                           int64_t lo, int64_t hi) {
+    if constexpr (NV_ > 1) {
+      if (nv < NV_) return band_columns<NV_ - 1>(nv, p, m, T, accumulate, lo, hi);
     }
-    const int64_t full = visible / W;  // vectors whose every key is visible
+    for (int64_t x0 = 0; x0 < m;) {
+      const bool full = m - x0 >= TileShape<NV_, true>::kRows;
+      const int64_t rows =
+          full ? TileShape<NV_, true>::kRows : min(TileShape<NV_, false>::kRows, m - x0);
+      const int64_t t0 = clamp(x0 + lo, 0, T), t1 = clamp(x0 + rows - 1 + hi, 0, T);
+      const Product tile{p.A + x0 * p.a_x, p.a_t, p.a_x, p.B, p.ldb, p.C + x0 * p.ldc, p.ldc};
+      if (t0 < t1 || !accumulate) {  // else the tile lies outside the band: C stays
+        if (full) {
+          band_tile<NV_, true>(tile, rows, t0, t1, accumulate);
+        } else {
+          band_tile<NV_, false>(tile, rows, t0, t1, accumulate);
+        }
+      }
+      x0 += rows;
+    }
+  }
+
+  // A tile's shape: kRows rows of NV_ vectors, in kSets sets of accumulators. A full tile fills
+  // the registers with one set; a ragged one (a few rows: a decoding step's one query) has half
+  // the rows and two sets, for even and odd t: its few rows alone would leave too few FMA chains
+  // in flight to hide their latency.
+  template <int64_t NV_, bool kFull>
+  struct TileShape {
+    static constexpr int64_t kSets = kFull ? 1 : 2;
+    static constexpr int64_t kRows = kTileVectors / NV_ / kSets;
+    static_assert(kRows >= 1, "kTileVectors too small for kChunk vectors in two sets");
+  };
+
+  // One register tile: C[x][0 .. NV_·W) (+)= Σ_{t0 ≤ t < t1} a(t, x)·B[t][..] for x < rows (≤
+  // kRows, all of them when kFull), the accumulators loaded (or zeroed) once, summed in
+  // registers, stored once. Per t: NV_ loads of B, then per row one broadcast and NV_ FMAs.
+  template <int64_t NV_, bool kFull>
+  static void band_tile(const Product& p, int64_t rows, int64_t t0, int64_t t1, bool accumulate) {
+    constexpr int64_t kSets = TileShape<NV_, kFull>::kSets, R = TileShape<NV_, kFull>::kRows;
+    Vec acc[kSets][R][NV_];
+#pragma GCC unroll 2
+    for (int64_t h = 0; h < kSets; ++h) {
+#pragma GCC unroll 24
+      for (int64_t x = 0; x < R; ++x) {
+#pragma GCC unroll 4
+        for (int64_t c = 0; c < NV_; ++c) {
+          const bool load = h == 0 && accumulate && (kFull || x < rows);
+          acc[h][x][c] = load ? V::load(p.C + x * p.ldc + c * W) : V::zero();
+        }
+      }
+    }
+    for (int64_t t = t0; t < t1; t += kSets) {
+#pragma GCC unroll 2
+      for (int64_t h = 0; h < kSets; ++h) {
+        if (h > 0 && t + h >= t1) break;
+        const float* a = p.A + (t + h) * p.a_t;
+        Vec b[NV_];
+#pragma GCC unroll 4
+        for (int64_t c = 0; c < NV_; ++c) b[c] = V::load(p.B + (t + h) * p.ldb + c * W);
+#pragma GCC unroll 24
+        for (int64_t x = 0; x < R; ++x) {
+          if (kFull || x < rows) {
+            const Vec ax = V::set1(a[x * p.a_x]);
+#pragma GCC unroll 4
+            for (int64_t c = 0; c < NV_; ++c) acc[h][x][c] = V::fmadd(ax, b[c], acc[h][x][c]);
+          }
+        }
+      }
+    }
+#pragma GCC unroll 24
+    for (int64_t x = 0; x < R; ++x) {
+#pragma GCC unroll 4
+      for (int64_t c = 0; c < NV_; ++c) {
+        if (kFull || x < rows) {
+          Vec sum = acc[0][x][c];
+#pragma GCC unroll 2
+          for (int64_t h = 1; h < kSets; ++h) sum = V::add(sum, acc[h][x][c]);
+          V::store(p.C + x * p.ldc + c * W, sum);
+        }
+      }
+    }
+  }
+
+  // S [rows][kKeyBlock] = X [rows][K] · block, block [K][kKeyBlock] a packed, transposed key or
+  // value block whose keys past n are zeros: the scores (X = Q·scale, block = Kᵀ) or dP (X = dO,
+  // block = Vᵀ). A strip of kStrip keys at a time, for the rows that see the strip's first key
+  // (r ≥ x0 − shift, when row r sees key x iff x ≤ r + shift): on the causal diagonal, about half
+  // the products. Row r's entries past its visible keys are not meaningful.
+  static void strip_products(const float* X, int64_t ldx, int64_t K, const float* block,
+                             int64_t rows, int64_t n, int64_t shift, float* S) {
+    const int64_t np = round_up(n);
+    for (int64_t x0 = 0; x0 < np; x0 += kStrip) {
+      const int64_t r0 = clamp(x0 - shift, 0, rows);
+      accumulate_band(
+          {X + r0 * ldx, 1, ldx, block + x0, kKeyBlock, S + r0 * kKeyBlock + x0, kKeyBlock},
+          rows - r0, K, min(kStrip, np - x0), /*accumulate=*/false);
+    }
+  }
+
+  // A row of scores s_row, in place: + mask_row for the `visible` (≥ 1) first keys, and −∞ for
+  // the rest of the last vector that holds a visible key. Returns ⌈visible / W⌉, the vectors
+  // that hold one: the callers read no further.
+  static int64_t mask_scores(int64_t visible, const float* mask_row, float* s_row) {
+    const int64_t full = visible / W, live = (visible + W - 1) / W;
     if (mask_row != nullptr) {
-      for (int64_t t = 0; t < full; ++t) sv[t] = V::add(sv[t], V::load(mask_row + t * W));
+      for (int64_t t = 0; t < full; ++t) {
+        V::store(s_row + t * W, V::add(V::load(s_row + t * W), V::load(mask_row + t * W)));
+      }
+      for (int64_t j = full * W; j < visible; ++j) s_row[j] += mask_row[j];
     }
-    if (full == NV) return;
-    // The partly visible vectors, element by element.
+    for (int64_t j = visible; j < live * W; ++j) s_row[j] = -std::numeric_limits<float>::infinity();
+    return live;
+  }
+
+  // One row's online-softmax step against one key block. p_row holds the row's scores s (the
+  // first `visible` valid) and becomes p = e^(s + mask − m_new) (⊙ keep), zero past `visible`;
+  // m, l move to the new block, and acc_row [Evp] is rescaled by e^(m − m_new), ready for
+  // acc += P·V.
+  static void online_softmax_row(int64_t visible, const float* mask_row, const float* keep_row,
+                                 float& m, float& l, float* acc_row, int64_t Evp, float* p_row) {
     const float neg_inf = -std::numeric_limits<float>::infinity();
-    for (int64_t t = full; t < NV; ++t) V::store(srow + t * W, sv[t]);
-    for (int64_t j = full * W; j < kKeyBlock; ++j) {
-      srow[j] = j < visible ? srow[j] + (mask_row != nullptr ? mask_row[j] : 0.0f) : neg_inf;
+    const int64_t live = visible > 0 ? mask_scores(visible, mask_row, p_row) : 0;
+    Vec mv = V::set1(neg_inf);
+    for (int64_t t = 0; t < live; ++t) mv = V::max(mv, V::load(p_row + t * W));
+    const float block_max = V::reduce_max(mv);
+    const float m_new = block_max > m ? block_max : m;
+    if (m_new == neg_inf) {  // every key so far masked: nothing to add yet
+      fill(p_row, kKeyBlock, 0.0f);
+      return;
     }
-    for (int64_t t = full; t < NV; ++t) sv[t] = V::load(srow + t * W);
+    const float alpha = __builtin_expf(m - m_new);  // 0 when m was −∞
+    const Vec mn = V::set1(m_new);
+    Vec sum = V::zero();
+    for (int64_t t = 0; t < live; ++t) {
+      const Vec p = V::exp(V::sub(V::load(p_row + t * W), mn));
+      sum = V::add(sum, p);
+      V::store(p_row + t * W, p);
+    }
+    fill(p_row + live * W, kKeyBlock - live * W, 0.0f);
+    l = l * alpha + V::reduce_add(sum);  // the softmax's sum: before dropout
+    m = m_new;
+    if (alpha != 1.0f) copy_rows(acc_row, Evp, 1, Evp, alpha, acc_row, Evp);
+    if (keep_row != nullptr) {  // dropout: out accumulates (P ⊙ keep)·v
+      for (int64_t j = 0; j < visible; ++j) p_row[j] *= keep_row[j];
+    }
   }
 
   static void forward_rows(const AttentionShape& s, const AttentionInputs<float>& in, int64_t b,
@@ -215,12 +346,11 @@ struct FlashAttention {
     float* q_scaled = acc + rows * Evp;  // [rows][E]
     float* m = q_scaled + rows * E;      // [rows]
     float* l = m + rows;                 // [rows]
-    float* srow = l + rows;              // [kKeyBlock]
-    float* prow = srow + kKeyBlock;      // [kKeyBlock]
+    float* P = l + rows;                 // [rows][kKeyBlock]  s, then p
     fill(acc, rows * Evp, 0.0f);
     fill(m, rows, neg_inf);
     fill(l, rows, 0.0f);
-    pack_rows(q + i0 * E, rows, E, static_cast<float>(s.scale), q_scaled, E);
+    copy_rows(q + i0 * E, E, rows, E, static_cast<float>(s.scale), q_scaled, E);
 
     // Under is_causal the row block's last row sees keys up to (i1 − 1) + S − L.
     const int64_t key_end = s.causal ? clamp(i1 + S - L, 0, S) : S;
@@ -229,42 +359,29 @@ struct FlashAttention {
     const bool direct = rows < kDirectRows, values_in_place = Ev == Evp;
     for (int64_t j0 = 0; j0 < key_end; j0 += kKeyBlock) {
       const int64_t n = min(kKeyBlock, key_end - j0);
-      if (!direct) pack_transposed(k + j0 * E, n, E, kt);
-      if (!values_in_place) pack_rows(v + j0 * Ev, n, Ev, 1.0f, vp, Evp);
-      const float* v_rows = values_in_place ? v + j0 * Ev : vp;
+      // Row r sees key x of the block iff x ≤ r + shift (every key unless causal).
+      const int64_t shift = s.causal ? i0 + (S - L) - j0 : n;
+      if (direct) {
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t visible = visible_in_block(s, i0 + r, j0, n);
+          for (int64_t j = 0; j < visible; ++j)
+            P[r * kKeyBlock + j] = dot(q_scaled + r * E, k + (j0 + j) * E, E);
+        }
+      } else {
+        pack_transposed(k + j0 * E, n, E, kt);
+        strip_products(q_scaled, E, E, kt, rows, n, shift, P);
+      }
       for (int64_t r = 0; r < rows; ++r) {
         const int64_t i = i0 + r;
-        const int64_t visible = visible_in_block(s, i, j0, n);
-        if (visible <= 0) continue;
-        Vec sv[NV];
-        const float* mask_row = mask != nullptr ? mask + i * S + j0 : nullptr;
-        if (direct) {
-          direct_scores(E, q_scaled + r * E, k + j0 * E, mask_row, visible, sv, srow);
-        } else {
-          block_scores(E, q_scaled + r * E, kt, mask_row, visible, sv, srow);
-        }
-        Vec mv = sv[0];
-        for (int64_t t = 1; t < NV; ++t) mv = V::max(mv, sv[t]);
-        const float block_max = V::reduce_max(mv);
-        const float m_new = block_max > m[r] ? block_max : m[r];
-        if (m_new == neg_inf) continue;  // every key so far masked: nothing to add yet
-        const float alpha = __builtin_expf(m[r] - m_new);  // 0 when m was −∞
-        const Vec mn = V::set1(m_new);
-        Vec sum = V::zero();
-#pragma GCC unroll 8
-        for (int64_t t = 0; t < NV; ++t) {
-          const Vec p = V::exp(V::sub(sv[t], mn));
-          sum = V::add(sum, p);
-          V::store(prow + t * W, p);
-        }
-        l[r] = l[r] * alpha + V::reduce_add(sum);  // the softmax's sum: before dropout
-        m[r] = m_new;
-        if (in.keep != nullptr) {  // dropout: out accumulates (P ⊙ keep)·v
-          const float* z = in.keep + (b * L + i) * S + j0;
-          for (int64_t j = 0; j < visible; ++j) prow[j] *= z[j];
-        }
-        accumulate_rows(visible, prow, v_rows, Evp, Evp, alpha, acc + r * Evp);
+        online_softmax_row(visible_in_block(s, i, j0, n),
+                           mask != nullptr ? mask + i * S + j0 : nullptr,
+                           in.keep != nullptr ? in.keep + (b * L + i) * S + j0 : nullptr, m[r],
+                           l[r], acc + r * Evp, Evp, P + r * kKeyBlock);
       }
+      // acc [rows][Evp] += P·V: tiles of rows, summed over the keys x ≤ r + shift.
+      if (!values_in_place) copy_rows(v + j0 * Ev, Ev, n, Ev, 1.0f, vp, Evp);
+      accumulate_band({P, 1, kKeyBlock, values_in_place ? v + j0 * Ev : vp, Evp, acc, Evp}, rows, n,
+                      Evp, /*accumulate=*/true, -kNoBand, shift + 1);
     }
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t i = i0 + r;
@@ -274,10 +391,35 @@ struct FlashAttention {
         logsumexp[b * L + i] = neg_inf;
         continue;
       }
-      const float inv = 1.0f / l[r];
-      for (int64_t e = 0; e < Ev; ++e) o[e] = acc[r * Evp + e] * inv;
+      copy_rows(acc + r * Evp, Evp, 1, Ev, 1.0f / l[r], o, Ev);
       logsumexp[b * L + i] = m[r] + __builtin_logf(l[r]);
     }
+  }
+
+  // One query row's softmax gradient, in place, against one key block (kKeyBlock entries each,
+  // zero past the `visible` (≥ 1) first keys):
+  //   p_row:  the scores s (q_i·kᵀ·scale)         →  p = exp(s + mask − lse_i)  (⊙ keep)
+  //   ds_row: dp = dO_i·vᵀ                         →  ds = p ⊙ (dp (⊙ keep) − D_i)
+  // Past `visible` the scores are −∞, so p = 0 exactly and ds = 0·(dp − D_i) = 0.
+  static void softmax_gradient_row(int64_t visible, const float* mask_row, const float* keep_row,
+                                   float lse_i, float D_i, float* p_row, float* ds_row) {
+    const int64_t live = mask_scores(visible, mask_row, p_row);
+    const Vec l_i = V::set1(lse_i), d_i = V::set1(D_i);
+    for (int64_t t = 0; t < live; ++t) {
+      const Vec p = V::exp(V::sub(V::load(p_row + t * W), l_i)), dp = V::load(ds_row + t * W);
+      V::store(p_row + t * W, p);
+      V::store(ds_row + t * W, keep_row == nullptr ? V::mul(p, V::sub(dp, d_i)) : dp);
+    }
+    fill(p_row + live * W, kKeyBlock - live * W, 0.0f);
+    fill(ds_row + live * W, kKeyBlock - live * W, 0.0f);
+    if (keep_row == nullptr) return;
+    // Dropout: ds = p ⊙ (dp ⊙ keep − D) and dV takes p ⊙ keep, element by element (ds_row
+    // holds dp so far).
+    for (int64_t j = 0; j < visible; ++j) {
+      ds_row[j] = p_row[j] * (ds_row[j] * keep_row[j] - D_i);
+      p_row[j] *= keep_row[j];
+    }
+    fill(ds_row + visible, live * W - visible, 0.0f);  // dp in the last live vector's tail
   }
 
   static void backward_problem(const AttentionShape& s, const AttentionInputs<float>& in, int64_t b,
@@ -294,95 +436,66 @@ struct FlashAttention {
     const float* o = out + b * L * Ev;
     const float* lse = logsumexp + b * L;
     const float* dO = grad_out + b * L * Ev;
-    float* qp = work;                    // [L][Ep]   q·scale, padded (for dK)
-    float* dq = qp + L * Ep;             // [L][Ep]   dQ, accumulated over the key blocks
-    float* q_scaled = dq + L * Ep;       // [L][E]    q·scale (for the scores)
-    float* dop = q_scaled + L * E;       // [L][Evp]  dO, padded (for dV)
-    float* D = dop + L * Evp;            // [L]       D_i = dO_i·out_i
-    float* kt = D + L;                   // [E][kKeyBlock]
-    float* vt = kt + E * kKeyBlock;      // [Ev][kKeyBlock]
-    float* kp = vt + Ev * kKeyBlock;     // [kKeyBlock][Ep]  k·scale, padded (for dQ)
-    float* dk = kp + kKeyBlock * Ep;     // [kKeyBlock][Ep]
-    float* dv = dk + kKeyBlock * Ep;     // [kKeyBlock][Evp]
-    float* srow = dv + kKeyBlock * Evp;  // [kKeyBlock]  p
-    float* dsrow = srow + kKeyBlock;     // [kKeyBlock]  ds
-    pack_rows(q, L, E, scale, qp, Ep);
-    pack_rows(q, L, E, scale, q_scaled, E);
-    pack_rows(dO, L, Ev, 1.0f, dop, Evp);
-    for (int64_t i = 0; i < L; ++i) {
-      float d = 0;
-      for (int64_t e = 0; e < Ev; ++e) d += dO[i * Ev + e] * o[i * Ev + e];
-      D[i] = d;
-    }
+    float* qp = work;                         // [L][Ep]   q·scale, padded (scores, dK)
+    float* dq = qp + L * Ep;                  // [L][Ep]   dQ, accumulated over the key blocks
+    float* dop = dq + L * Ep;                 // [L][Evp]  dO, padded (dp, dV)
+    float* D = dop + L * Evp;                 // [L]       D_i = dO_i·out_i
+    float* kt = D + L;                        // [E][kKeyBlock]
+    float* vt = kt + E * kKeyBlock;           // [Ev][kKeyBlock]
+    float* kp = vt + Ev * kKeyBlock;          // [kKeyBlock][Ep]  k·scale, padded (for dQ)
+    float* dk = kp + kKeyBlock * Ep;          // [kKeyBlock][Ep]
+    float* dv = dk + kKeyBlock * Ep;          // [kKeyBlock][Evp]
+    float* P = dv + kKeyBlock * Evp;          // [kQueryChunk][kKeyBlock]  s, then p (⊙ keep)
+    float* dS = P + kQueryChunk * kKeyBlock;  // [kQueryChunk][kKeyBlock]  dp, then ds
+    copy_rows(q, E, L, E, scale, qp, Ep);
+    copy_rows(dO, Ev, L, Ev, 1.0f, dop, Evp);
+    for (int64_t i = 0; i < L; ++i) D[i] = dot(dO + i * Ev, o + i * Ev, Ev);
     fill(dq, L * Ep, 0.0f);
 
     for (int64_t j0 = 0; j0 < S; j0 += kKeyBlock) {
       const int64_t n = min(kKeyBlock, S - j0);
       pack_transposed(k + j0 * E, n, E, kt);
       pack_transposed(v + j0 * Ev, n, Ev, vt);
-      pack_rows(k + j0 * E, n, E, scale, kp, Ep);
+      copy_rows(k + j0 * E, E, n, E, scale, kp, Ep);
       fill(dk, kKeyBlock * Ep, 0.0f);
       fill(dv, kKeyBlock * Evp, 0.0f);
       // Under is_causal, rows before j0 − (S − L) see none of this block.
       const int64_t first_row = s.causal ? clamp(j0 - (S - L), 0, L) : 0;
-      for (int64_t i = first_row; i < L; ++i) {
-        const int64_t visible = visible_in_block(s, i, j0, n);
-        if (visible <= 0 || lse[i] == neg_inf) continue;  // a dead row gets no gradient
-        Vec sv[NV], dp[NV];
-        block_scores(E, q_scaled + i * E, kt, mask != nullptr ? mask + i * S + j0 : nullptr,
-                     visible, sv, srow);
-#pragma GCC unroll 8
-        for (int64_t t = 0; t < NV; ++t) dp[t] = V::zero();
-        for (int64_t e = 0; e < Ev; ++e) {
-          const Vec g = V::set1(dO[i * Ev + e]);
-          const float* row = vt + e * kKeyBlock;
-#pragma GCC unroll 8
-          for (int64_t t = 0; t < NV; ++t) dp[t] = V::fmadd(g, V::load(row + t * W), dp[t]);
+      for (int64_t c0 = first_row; c0 < L; c0 += kQueryChunk) {
+        const int64_t rows = min(kQueryChunk, L - c0);
+        // Row r of the chunk sees key x of the block iff x ≤ r + shift (every key unless causal).
+        const int64_t shift = s.causal ? c0 + (S - L) - j0 : n;
+        // S = (Q·scale)_chunk·Kᵀ into P, dP = dO_chunk·Vᵀ into dS.
+        strip_products(qp + c0 * Ep, Ep, E, kt, rows, n, shift, P);
+        strip_products(dop + c0 * Evp, Evp, Ev, vt, rows, n, shift, dS);
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t i = c0 + r;
+          const int64_t visible = visible_in_block(s, i, j0, n);
+          float* p_row = P + r * kKeyBlock;
+          float* ds_row = dS + r * kKeyBlock;
+          if (visible <= 0 || lse[i] == neg_inf) {  // a dead row gets no gradient
+            fill(p_row, kKeyBlock, 0.0f);
+            fill(ds_row, kKeyBlock, 0.0f);
+            continue;
+          }
+          softmax_gradient_row(visible, mask != nullptr ? mask + i * S + j0 : nullptr,
+                               in.keep != nullptr ? in.keep + (b * L + i) * S + j0 : nullptr,
+                               lse[i], D[i], p_row, ds_row);
         }
-        const Vec l_i = V::set1(lse[i]), d_i = V::set1(D[i]);
-        if (in.keep == nullptr) {
-#pragma GCC unroll 8
-          for (int64_t t = 0; t < NV; ++t) {
-            const Vec p = V::exp(V::sub(sv[t], l_i));
-            V::store(srow + t * W, p);
-            V::store(dsrow + t * W, V::mul(p, V::sub(dp[t], d_i)));
-          }
-        } else {  // dropout: ds = p ⊙ (dp ⊙ keep − D), and dV takes p ⊙ keep
-          const float* z = in.keep + (b * L + i) * S + j0;
-          for (int64_t t = 0; t < NV; ++t) {
-            V::store(srow + t * W, V::exp(V::sub(sv[t], l_i)));
-            V::store(dsrow + t * W, dp[t]);
-          }
-          for (int64_t j = 0; j < visible; ++j) {
-            dsrow[j] = srow[j] * (dsrow[j] * z[j] - D[i]);
-            srow[j] *= z[j];
-          }
-        }
-        // dV_j += p_j·dO_i and dK_j += ds_j·q_i·scale: a different row of dv, dk for every j.
-        const float* q_i = qp + i * Ep;
-        const float* do_i = dop + i * Evp;
-        for (int64_t j = 0; j < visible; ++j) {
-          const Vec pj = V::set1(srow[j]), dsj = V::set1(dsrow[j]);
-          float* dv_j = dv + j * Evp;
-          for (int64_t t = 0; t < Evp; t += W) {
-            V::store(dv_j + t, V::fmadd(pj, V::load(do_i + t), V::load(dv_j + t)));
-          }
-          float* dk_j = dk + j * Ep;
-          for (int64_t t = 0; t < Ep; t += W) {
-            V::store(dk_j + t, V::fmadd(dsj, V::load(q_i + t), V::load(dk_j + t)));
-          }
-        }
-        // dQ_i += Σ_j ds_j·k_j·scale: one row summed over j, in registers.
-        accumulate_rows(visible, dsrow, kp, Ep, Ep, 1.0f, dq + i * Ep);
+        // dV [n][Evp] += Pᵀ·dO_chunk and dK [n][Ep] += dSᵀ·(Q·scale)_chunk: tiles of keys, summed
+        // over the rows r ≥ x − shift.
+        accumulate_band({P, kKeyBlock, 1, dop + c0 * Evp, Evp, dv, Evp}, n, rows, Evp,
+                        /*accumulate=*/true, -shift);
+        accumulate_band({dS, kKeyBlock, 1, qp + c0 * Ep, Ep, dk, Ep}, n, rows, Ep,
+                        /*accumulate=*/true, -shift);
+        // dQ_chunk [rows][Ep] += dS·(K·scale): tiles of rows, summed over the keys x ≤ r + shift.
+        accumulate_band({dS, 1, kKeyBlock, kp, Ep, dq + c0 * Ep, Ep}, rows, n, Ep,
+                        /*accumulate=*/true, -kNoBand, shift + 1);
       }
-      for (int64_t j = 0; j < n; ++j) {
-        for (int64_t e = 0; e < E; ++e) grad_key[(b * S + j0 + j) * E + e] = dk[j * Ep + e];
-        for (int64_t e = 0; e < Ev; ++e) grad_value[(b * S + j0 + j) * Ev + e] = dv[j * Evp + e];
-      }
+      copy_rows(dk, Ep, n, E, 1.0f, grad_key + (b * S + j0) * E, E);
+      copy_rows(dv, Evp, n, Ev, 1.0f, grad_value + (b * S + j0) * Ev, Ev);
     }
-    for (int64_t i = 0; i < L; ++i) {
-      for (int64_t e = 0; e < E; ++e) grad_query[(b * L + i) * E + e] = dq[i * Ep + e];
-    }
+    copy_rows(dq, Ep, L, E, 1.0f, grad_query + b * L * E, E);
   }
 };
 

@@ -9,7 +9,9 @@
 //   exp (saturating at e^88.3 for larger x, +∞ included; exactly 0 for −∞ (and in the SIMD
 //   versions for any x < −87.3, where e^x leaves the normal floats); NaN stays NaN),
 //   select_negative(x, a, b) = x < 0 ? a : b lane by lane (−0 may pick either: callers make both
-//   sides agree at 0), reduce_max(Vec), reduce_add(Vec).
+//   sides agree at 0), reduce_max(Vec), reduce_add(Vec),
+//   transpose(src, ld_src, dst, ld_dst): dst[c][r] = src[r][c] for a kLanes × kLanes block (rows
+//   ld_src and ld_dst floats apart).
 //
 // NOTE: this header is included by files compiled with different instruction sets
 // (attention_avx512.cpp with -mavx512f, attention_fast.cpp with none, ...). Its structs live in
@@ -50,6 +52,7 @@ struct Scalar {
   static Vec select_negative(Vec x, Vec a, Vec b) { return x < 0.0f ? a : b; }
   static float reduce_max(Vec v) { return v; }
   static float reduce_add(Vec v) { return v; }
+  static void transpose(const float* src, int64_t, float* dst, int64_t) { *dst = *src; }
 };
 
 #ifdef __AVX2__
@@ -81,6 +84,28 @@ struct Avx2 {
     x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
     return _mm_cvtss_f32(x);
   }
+  // 8 × 8 in three rounds of shuffles, each within 128-bit halves until the last:
+  //   unpack:   pairs of rows interleaved      t0 = (r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] ...)
+  //   shuffle:  4 rows of one column per half  u0 = (r0..3[0] | r0..3[4]),  u1 = (.[1] | .[5]) ...
+  //   permute:  the halves of u_c and u_c+4    column c = (u_c low | u_c+4 low), c + 4: the highs
+  static void transpose(const float* src, int64_t ld_src, float* dst, int64_t ld_dst) {
+    __m256 r[8], t[8], u[8];
+    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld_src);
+    for (int i = 0; i < 8; i += 2) {
+      t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+      t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int h = 0; h < 8; h += 4) {  // rows 0–3, then rows 4–7
+      u[h] = _mm256_shuffle_ps(t[h], t[h + 2], _MM_SHUFFLE(1, 0, 1, 0));
+      u[h + 1] = _mm256_shuffle_ps(t[h], t[h + 2], _MM_SHUFFLE(3, 2, 3, 2));
+      u[h + 2] = _mm256_shuffle_ps(t[h + 1], t[h + 3], _MM_SHUFFLE(1, 0, 1, 0));
+      u[h + 3] = _mm256_shuffle_ps(t[h + 1], t[h + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int c = 0; c < 4; ++c) {
+      _mm256_storeu_ps(dst + c * ld_dst, _mm256_permute2f128_ps(u[c], u[c + 4], 0x20));
+      _mm256_storeu_ps(dst + (c + 4) * ld_dst, _mm256_permute2f128_ps(u[c], u[c + 4], 0x31));
+    }
+  }
 };
 #endif
 
@@ -111,6 +136,14 @@ struct Avx512 {
   }
   static float reduce_max(Vec v) { return _mm512_reduce_max_ps(v); }
   static float reduce_add(Vec v) { return _mm512_reduce_add_ps(v); }
+  // 16 × 16 as four 8 × 8 blocks, block (a, b) of src to block (b, a) of dst (-mavx512f implies
+  // AVX2, so Avx2 is defined in every file that has Avx512).
+  static void transpose(const float* src, int64_t ld_src, float* dst, int64_t ld_dst) {
+    for (int64_t a = 0; a < 16; a += 8) {
+      for (int64_t b = 0; b < 16; b += 8)
+        Avx2::transpose(src + a * ld_src + b, ld_src, dst + b * ld_dst + a, ld_dst);
+    }
+  }
 };
 #endif
 
