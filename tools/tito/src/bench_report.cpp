@@ -2,6 +2,7 @@
 #include "bench_report.h"
 
 #include <algorithm>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -64,6 +65,59 @@ class Table {
 
 void print_title(const std::string& title) {
   std::cout << "\n" << tito::paint(title, tito::Color::kBold) << "\n";
+}
+
+// One figure of an "ours / PyTorch's best thread setting" table: how to read it for an impl at a
+// thread count, which direction is better, and the target ratio (if any).
+struct BestRow {
+  using Getter = std::function<std::optional<double>(const std::string& impl, int64_t threads)>;
+  std::string label;
+  Getter get;
+  bool higher_is_better;
+  std::optional<double> target;  // ours/best at or beyond it (in the better direction)
+  int decimals;                  // for PyTorch's figure
+};
+
+// Each row: PyTorch's best thread setting, ours at every thread count against it, and whether
+// the target is met at some thread count. Printed only if PyTorch measured something.
+void print_against_best(const std::string& title, const std::vector<BestRow>& rows,
+                        const std::vector<int64_t>& threads, const std::string& ours,
+                        const std::string& torch, const std::string& footnote) {
+  std::vector<std::string> header{"figure", "PyTorch's best"};
+  for (const int64_t t : threads) header.push_back("ours/best " + std::to_string(t) + "t");
+  header.push_back("target");
+  Table table(header);
+  bool any = false;
+  for (const BestRow& row : rows) {
+    const auto better = [&](double a, double b) { return row.higher_is_better ? a > b : a < b; };
+    std::optional<double> best;
+    int64_t best_threads = 0;
+    for (const int64_t t : threads) {
+      const auto v = row.get(torch, t);
+      if (v && (!best || better(*v, *best))) {
+        best = v;
+        best_threads = t;
+      }
+    }
+    if (!best) continue;
+    any = true;
+    std::vector<std::string> cells{
+        row.label, fixed(*best, row.decimals) + " (" + std::to_string(best_threads) + "t)"};
+    bool met = false;
+    for (const int64_t t : threads) {
+      const auto mine = row.get(ours, t);
+      cells.push_back(ratio(mine, best));
+      met = met || (mine && row.target && !better(*row.target * *best, *mine));
+    }
+    cells.push_back(!row.target ? ""
+                                : (row.higher_is_better ? ">= " : "<= ") + fixed(*row.target, 2) +
+                                      "x " + (met ? "met" : "NOT MET"));
+    table.row(cells);
+  }
+  if (!any) return;
+  print_title(title);
+  table.print(std::cout);
+  std::cout << footnote;
 }
 
 // Lists the records of these names that were skipped or failed, merging the ones that differ only
@@ -380,55 +434,19 @@ void print_cnn(const Records& records) {
   table.print(std::cout);
 
   // Each figure: PyTorch's best thread setting, and ours at every thread count against it.
-  struct Row {
-    const char* label;
-    const char* name;
-    const char* key;  // nullptr: the record's figure
-    std::optional<double> target;
-  };
-  const Row rows[] = {{"epoch (s)", "cnn_epoch", nullptr, 0.8},
-                      {"training step (ms)", "cnn_step", nullptr, std::nullopt},
-                      {"batch-1 latency, median (ms)", "cnn_latency", nullptr, 1.0},
-                      {"batch-1 latency, p90 (ms)", "cnn_latency", "p90_ms", std::nullopt},
-                      {"peak RSS (MiB)", "cnn_peak_rss", nullptr, 1.0}};
-  std::vector<std::string> header{"figure", "PyTorch's best"};
-  for (const int64_t t : threads) header.push_back("ours/best " + std::to_string(t) + "t");
-  header.push_back("target");
-  Table best_table(header);
-  bool any = false;
-  for (const Row& row : rows) {
-    const auto get = [&](const std::string& impl, int64_t t) {
-      return row.key == nullptr ? records.figure(row.name, impl, 0, t)
-                                : field(row.name, impl, t, row.key);
+  const auto figure = [&](const char* name, const char* key) -> BestRow::Getter {
+    return [&records, &field, name, key](const std::string& impl, int64_t t) {
+      return key == nullptr ? records.figure(name, impl, 0, t) : field(name, impl, t, key);
     };
-    std::optional<double> best;
-    int64_t best_threads = 0;
-    for (const int64_t t : threads) {
-      const auto v = get(torch, t);
-      if (v && (!best || *v < *best)) {
-        best = v;
-        best_threads = t;
-      }
-    }
-    if (!best) continue;
-    any = true;
-    std::vector<std::string> cells{row.label,
-                                   fixed(*best, 2) + " (" + std::to_string(best_threads) + "t)"};
-    bool met = false;
-    for (const int64_t t : threads) {
-      const auto mine = get(ours, t);
-      cells.push_back(ratio(mine, best));
-      met = met || (mine && row.target && *mine <= *row.target * *best);
-    }
-    cells.push_back(!row.target ? ""
-                                : "<= " + fixed(*row.target, 2) + "x " + (met ? "met" : "NOT MET"));
-    best_table.row(cells);
-  }
-  if (any) {
-    print_title("LeNet-5: ours / PyTorch's best thread setting (< 1x: ours is better)");
-    best_table.print(std::cout);
-    std::cout << "  a target is met when ours at some thread count is within it\n";
-  }
+  };
+  print_against_best(
+      "LeNet-5: ours / PyTorch's best thread setting (< 1x: ours is better)",
+      {{"epoch (s)", figure("cnn_epoch", nullptr), false, 0.8, 2},
+       {"training step (ms)", figure("cnn_step", nullptr), false, std::nullopt, 2},
+       {"batch-1 latency, median (ms)", figure("cnn_latency", nullptr), false, 1.0, 2},
+       {"batch-1 latency, p90 (ms)", figure("cnn_latency", "p90_ms"), false, std::nullopt, 2},
+       {"peak RSS (MiB)", figure("cnn_peak_rss", nullptr), false, 1.0, 2}},
+      threads, ours, torch, "  a target is met when ours at some thread count is within it\n");
   if (const Json* r = first_figure(records, "cnn_epoch", ours)) {
     std::cout << "  data: " << r->value("data", std::string("?")) << ", "
               << r->value("samples", int64_t{0}) << " images per epoch\n";
@@ -487,58 +505,20 @@ void print_gpt(const Records& records) {
   table.print(std::cout);
 
   // Each figure: PyTorch's best thread setting, and ours at every thread count against it.
-  struct Row {
-    const char* label;
-    const char* name;
-    const char* mode;
-    bool higher_is_better;
-    std::optional<double> target;  // ours/best at or beyond it (in the better direction)
+  const auto figure = [&](const char* name, const char* mode) -> BestRow::Getter {
+    return
+        [&get, name, mode](const std::string& impl, int64_t t) { return get(name, impl, t, mode); };
   };
-  const Row rows[] = {
-      {"training (tokens/s)", "gpt_train", "", true, 1.25},
-      {"generation, KV cache (tokens/s)", "gpt_generate", "cache", true, 2.0},
-      {"generation, no cache (tokens/s)", "gpt_generate", "nocache", true, std::nullopt},
-      {"peak RSS (MiB)", "gpt_peak_rss", "", false, 1.0}};
-  std::vector<std::string> header{"figure", "PyTorch's best"};
-  for (const int64_t t : threads) header.push_back("ours/best " + std::to_string(t) + "t");
-  header.push_back("target");
-  Table best_table(header);
-  bool any = false;
-  for (const Row& row : rows) {
-    std::optional<double> best;
-    int64_t best_threads = 0;
-    for (const int64_t t : threads) {
-      const auto v = get(row.name, torch, t, row.mode);
-      if (v && (!best || (row.higher_is_better ? *v > *best : *v < *best))) {
-        best = v;
-        best_threads = t;
-      }
-    }
-    if (!best) continue;
-    any = true;
-    std::vector<std::string> cells{row.label,
-                                   fixed(*best, 0) + " (" + std::to_string(best_threads) + "t)"};
-    bool met = false;
-    for (const int64_t t : threads) {
-      const auto mine = get(row.name, ours, t, row.mode);
-      cells.push_back(ratio(mine, best));
-      met = met ||
-            (mine && row.target &&
-             (row.higher_is_better ? *mine >= *row.target * *best : *mine <= *row.target * *best));
-    }
-    cells.push_back(!row.target ? ""
-                                : (row.higher_is_better ? ">= " : "<= ") + fixed(*row.target, 2) +
-                                      "x " + (met ? "met" : "NOT MET"));
-    best_table.row(cells);
-  }
-  if (any) {
-    print_title(
-        "GPT: ours / PyTorch's best thread setting (tokens/s: > 1x, memory: < 1x is "
-        "ours better)");
-    best_table.print(std::cout);
-    std::cout << "  a target is met when ours at some thread count is within it; cached and "
-                 "uncached generation gave the same tokens unless a row above says FAILED\n";
-  }
+  print_against_best(
+      "GPT: ours / PyTorch's best thread setting (tokens/s: > 1x, memory: < 1x is ours better)",
+      {{"training (tokens/s)", figure("gpt_train", ""), true, 1.25, 0},
+       {"generation, KV cache (tokens/s)", figure("gpt_generate", "cache"), true, 2.0, 0},
+       {"generation, no cache (tokens/s)", figure("gpt_generate", "nocache"), true, std::nullopt,
+        0},
+       {"peak RSS (MiB)", figure("gpt_peak_rss", ""), false, 1.0, 0}},
+      threads, ours, torch,
+      "  a target is met when ours at some thread count is within it; cached and uncached "
+      "generation gave the same tokens unless a row above says FAILED\n");
   if (const Json* r = first_figure(records, "gpt_train", torch)) {
     std::cout << "  PyTorch " << r->value("torch_version", std::string("?"))
               << " (attention written out by hand: bench/gpt_torch.py), BLAS "
