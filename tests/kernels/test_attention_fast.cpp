@@ -68,6 +68,10 @@ struct Problem {
              .value_dim = c.Ev,
              .scale = c.scale != 0.0 ? c.scale : 1.0 / std::sqrt(static_cast<double>(c.E)),
              .causal = c.causal};
+    q_offsets = packed(c.batch, c.L * c.E);
+    k_offsets = packed(c.batch, c.S * c.E);
+    v_offsets = packed(c.batch, c.S * c.Ev);
+    out_offsets = packed(c.batch, c.L * c.Ev);
     q = random_values(c.batch * c.L * c.E, 1, 2.0f);
     k = random_values(c.batch * c.S * c.E, 2, 2.0f);
     v = random_values(c.batch * c.S * c.Ev, 3);
@@ -93,13 +97,18 @@ struct Problem {
       offsets.push_back((c.mask == 1 ? 0 : b / 2) * c.L * c.S);
     }
   }
+  // Contiguous operands: problem b's rows start at b·rows·width.
+  std::vector<int64_t> q_offsets, k_offsets, v_offsets, out_offsets;
+  static std::vector<int64_t> packed(int64_t batch, int64_t problem) {
+    std::vector<int64_t> offsets;
+    for (int64_t b = 0; b < batch; ++b) offsets.push_back(b * problem);
+    return offsets;
+  }
   AttentionInputs<float> inputs() const {
-    return {q.data(),
-            k.data(),
-            v.data(),
-            mask.empty() ? nullptr : mask.data(),
-            mask.empty() ? nullptr : offsets.data(),
-            keep.empty() ? nullptr : keep.data()};
+    return {
+        {q.data(), q_offsets.data(), shape.head_dim},  {k.data(), k_offsets.data(), shape.head_dim},
+        {v.data(), v_offsets.data(), shape.value_dim}, mask.empty() ? nullptr : mask.data(),
+        mask.empty() ? nullptr : offsets.data(),       keep.empty() ? nullptr : keep.data()};
   }
 };
 
@@ -207,7 +216,8 @@ TEST_P(AttentionFast, ForwardAndBackwardMatchPlainLoops) {
   const AttentionShape& s = p.shape;
   std::vector<float> out(s.batch * s.q_len * s.value_dim + 1, 123.0f);  // overwritten
   std::vector<float> lse(s.batch * s.q_len + 1, 123.0f);
-  attention_forward_fast(s, p.inputs(), out.data(), lse.data());
+  attention_forward_fast(s, p.inputs(), {out.data(), p.out_offsets.data(), s.value_dim},
+                         lse.data());
   out.pop_back();
   lse.pop_back();
   expect_close(out, want.out, "out", 2e-5);
@@ -216,8 +226,9 @@ TEST_P(AttentionFast, ForwardAndBackwardMatchPlainLoops) {
   std::vector<float> gk(s.batch * s.kv_len * s.head_dim + 1, 123.0f);
   std::vector<float> gv(s.batch * s.kv_len * s.value_dim + 1, 123.0f);
   // The backward takes the forward's out and logsumexp (here the fast forward's own).
-  attention_backward_fast(s, p.inputs(), out.data(), lse.data(), p.grad_out.data(), gq.data(),
-                          gk.data(), gv.data());
+  attention_backward_fast(s, p.inputs(), {out.data(), p.out_offsets.data(), s.value_dim},
+                          lse.data(), {p.grad_out.data(), p.out_offsets.data(), s.value_dim},
+                          gq.data(), gk.data(), gv.data());
   for (auto* g : {&gq, &gk, &gv}) g->pop_back();
   expect_close(gq, want.gq, "grad_query", 1e-4);
   expect_close(gk, want.gk, "grad_key", 1e-4);

@@ -5,6 +5,7 @@
 // checked in test_reference.cpp.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -273,6 +274,64 @@ TEST(Sdpa, DropoutGradientsAreThoseOfTheMaskedProduct) {
     EXPECT_TRUE(test::tensors_match(outs[0], outs[1], tol, tol));
     for (int i = 0; i < 3; ++i)
       EXPECT_TRUE(test::tensors_match(grads[0][i], grads[1][i], tol, tol));
+  }
+}
+
+// The kernels read strided rows in place (kernels::Rows): only the addressing differs from the
+// same values made contiguous, so the results must be bitwise equal — for float64 (the reference
+// kernels) and float32 (the fast tier, when registered). q, k, v are a transformer's heads (one
+// [B, T, 3, H, hd] projection, permuted), or slices of bigger buffers (the KV cache's case); an
+// innermost stride other than 1 (a transposed view) takes the contiguous copy instead.
+TEST(Sdpa, StridedInputsGiveTheSameBitsAsContiguousOnes) {
+  const int64_t B = 2, T = 7, H = 3, hd = 5;
+  for (ScalarType dtype : {kFloat64, kFloat32}) {
+    SCOPED_TRACE(to_string(dtype));
+    const std::vector<Tensor> heads =
+        random({B, T, 3, H, hd}, 1, dtype).permute({2, 0, 3, 1, 4}).unbind(0);
+    const Tensor big = random({B, H, T + 4, hd + 3}, 2, dtype);
+    const Tensor sliced = big.slice(2, 2, T + 2).slice(3, 1, hd + 1);  // rows hd + 3 apart
+    const Tensor transposed = random({B, H, hd, T}, 3, dtype).transpose(-2, -1);
+    const Tensor grad = random({B, T, H, hd}, 4, dtype).transpose(1, 2);  // merge_heads' gradient
+    const Tensor mask = random({T, T}, 5, dtype);
+    const std::vector<std::array<Tensor, 3>> ways = {
+        {heads[0], heads[1], heads[2]}, {heads[0], sliced, sliced}, {transposed, heads[1], sliced}};
+    for (const auto& [q, k, v] : ways) {
+      ASSERT_FALSE(q.is_contiguous() && k.is_contiguous());
+      const auto [out, lse] =
+          native::scaled_dot_product_attention_forward(q, k, v, mask, {}, true, 0.5);
+      const Tensor qc = q.contiguous(), kc = k.contiguous(), vc = v.contiguous();
+      const auto [out_c, lse_c] =
+          native::scaled_dot_product_attention_forward(qc, kc, vc, mask, {}, true, 0.5);
+      EXPECT_TRUE(out.equal(out_c));
+      EXPECT_TRUE(lse.equal(lse_c));
+      const auto got = native::scaled_dot_product_attention_backward(
+          grad, q, k, v, mask, {}, out, lse, true, 0.5, {true, true, true, false});
+      const auto want = native::scaled_dot_product_attention_backward(
+          grad.contiguous(), qc, kc, vc, mask, {}, out_c.contiguous(), lse_c, true, 0.5,
+          {true, true, true, false});
+      EXPECT_TRUE(std::get<0>(got).equal(std::get<0>(want)));
+      EXPECT_TRUE(std::get<1>(got).equal(std::get<1>(want)));
+      EXPECT_TRUE(std::get<2>(got).equal(std::get<2>(want)));
+    }
+  }
+}
+
+// The output is laid out in the query's dim order: for a transformer's head q [B, H, T, hd] that
+// is [B, T, H, hd] memory, so merge_heads' out.transpose(1, 2).reshape({B, T, H·hd}) is a view.
+TEST(Sdpa, OutputOfTransformerHeadsMergesWithoutACopy) {
+  const int64_t B = 2, T = 6, H = 4, hd = 8;
+  for (ScalarType dtype : {kFloat64, kFloat32}) {
+    SCOPED_TRACE(to_string(dtype));
+    const std::vector<Tensor> heads =
+        random({B, T, 3, H, hd}, 1, dtype).permute({2, 0, 3, 1, 4}).unbind(0);
+    const Tensor out = scaled_dot_product_attention(heads[0], heads[1], heads[2], {}, 0.0, true);
+    EXPECT_EQ(out.sizes(), IntArrayRef({B, H, T, hd}));
+    const Tensor merged = out.transpose(1, 2).reshape({B, T, H * hd});
+    EXPECT_TRUE(merged.is_alias_of(out));
+    EXPECT_EQ(merged.data_ptr(), out.data_ptr());
+    // A contiguous query still gives a contiguous output.
+    const Tensor q = heads[0].contiguous();
+    EXPECT_TRUE(scaled_dot_product_attention(q, q, q, {}, 0.0, true).is_contiguous());
   }
 }
 

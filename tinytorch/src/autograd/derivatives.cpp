@@ -143,31 +143,6 @@ Tensor select_backward(const Tensor& grad, IntArrayRef self_sizes, int64_t dim, 
   // END SOLUTION
 }
 
-namespace {
-// An uninitialised tensor with `sizes` laid out as `strides` describe, when they describe a dense
-// tensor whose dims were permuted (a transposed or permuted view of a contiguous tensor);
-// contiguous otherwise. PyTorch's empty_like(..., preserve_format).
-Tensor empty_with_layout(IntArrayRef sizes, IntArrayRef strides, ScalarType dtype) {
-  const size_t n = sizes.size();
-  std::vector<int64_t> order(n);  // dims from the outermost (largest stride) to the innermost
-  for (size_t i = 0; i < n; ++i) order[i] = static_cast<int64_t>(i);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return strides[a] > strides[b]; });
-  int64_t expected = 1;  // the stride the next dim inward would have in a dense layout
-  for (size_t k = n; k-- > 0;) {
-    const int64_t d = order[k];
-    if (sizes[d] != 1 && strides[d] != expected) return empty(sizes, dtype);
-    expected *= sizes[d];
-  }
-  std::vector<int64_t> dense_sizes(n), inverse(n);
-  for (size_t k = 0; k < n; ++k) {
-    dense_sizes[k] = sizes[order[k]];
-    inverse[order[k]] = static_cast<int64_t>(k);
-  }
-  return native::permute(empty(dense_sizes, dtype), inverse);
-}
-}  // namespace
-
 // NOTE: given. outs = self.unbind(dim), i.e. outs[i] = self.select(dim, i) for every i: slice i
 // of ONE buffer takes grads[i] (zeros where output i received no gradient). The buffer has self's
 // layout, so when self was a permuted view (the transformer's q, k, v of one [B, T, 3, H, hd]
@@ -177,7 +152,7 @@ Tensor unbind_backward(const variable_list& grads, IntArrayRef self_sizes, IntAr
   const auto first =
       std::find_if(grads.begin(), grads.end(), [](const Tensor& g) { return g.defined(); });
   TT_CHECK(first != grads.end(), "UnbindBackward0: no output received a gradient");
-  Tensor result = empty_with_layout(self_sizes, self_strides, first->dtype());
+  Tensor result = native::empty_in_stride_order(self_sizes, self_strides, first->dtype());
   for (size_t i = 0; i < grads.size(); ++i) {
     Tensor slice = native::select(result, dim, static_cast<int64_t>(i));
     if (grads[i].defined()) {

@@ -1038,19 +1038,15 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
     return std::get<0>(native::scaled_dot_product_attention_forward(query, key, value, attn_mask,
                                                                     dropout_mask, is_causal, s));
   }
-  // The kernels read contiguous [*, T, E] rows. Strided heads (a transformer's q, k, v are
-  // views of one projection) are copied ONCE here and the copies saved, so backward reads them
-  // as they are instead of copying again (it costs their bytes until backward; a contiguous
-  // input is saved as itself).
-  Tensor q, k, v;
+  // The kernels read strided rows, so q, k, v are saved as they are: a transformer's heads stay
+  // views of its one projection (no copy, no extra memory until backward).
   auto [out, logsumexp] = r.run([&] {
-    q = query.contiguous(), k = key.contiguous(), v = value.contiguous();
-    return native::scaled_dot_product_attention_forward(q, k, v, attn_mask, dropout_mask, is_causal,
-                                                        s);
+    return native::scaled_dot_product_attention_forward(query, key, value, attn_mask, dropout_mask,
+                                                        is_causal, s);
   });
   // The output itself is saved (as ExpBackward0 saves its result): the fast backward's
   // rowsum(dO ⊙ out) needs it; logsumexp rebuilds P. P itself is never kept.
-  return r.finish(out, {q, k, v, attn_mask, dropout_mask, out, logsumexp},
+  return r.finish(out, {query, key, value, attn_mask, dropout_mask, out, logsumexp},
                   [is_causal, s](const Tensor& g, const variable_list& v, const Node& n) {
                     return autograd::scaled_dot_product_attention_backward(
                         g, v[0], v[1], v[2], v[3], v[4], v[5], v[6], is_causal, s,

@@ -431,4 +431,23 @@ Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
   // END SOLUTION
 }
 
+// NOTE: given. Sort the dims outermost first (largest stride; ties keep their order), allocate
+// that permutation densely, and permute it back: the result has `sizes`, and walking its memory
+// visits the dims in the same order as walking `strides`' (PyTorch's infer_dense_strides).
+Tensor native::empty_in_stride_order(IntArrayRef sizes, IntArrayRef strides, ScalarType dtype) {
+  TT_CHECK(sizes.size() == strides.size(), "empty_in_stride_order: got ", sizes.size(),
+           " sizes but ", strides.size(), " strides");
+  const size_t n = sizes.size();
+  std::vector<int64_t> order(n);  // dims from the outermost (largest stride) to the innermost
+  for (size_t i = 0; i < n; ++i) order[i] = static_cast<int64_t>(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return strides[a] > strides[b]; });
+  std::vector<int64_t> dense_sizes(n), inverse(n);
+  for (size_t k = 0; k < n; ++k) {
+    dense_sizes[k] = sizes[order[k]];
+    inverse[order[k]] = static_cast<int64_t>(k);
+  }
+  return native::permute(empty(dense_sizes, dtype), inverse);
+}
+
 }  // namespace tinytorch

@@ -64,8 +64,8 @@ int64_t backward_workspace(const AttentionShape& s, int64_t lanes) {
 
 }  // namespace attention_detail
 
-void attention_forward_fast(const AttentionShape& s, const AttentionInputs<float>& in, float* out,
-                            float* logsumexp) {
+void attention_forward_fast(const AttentionShape& s, const AttentionInputs<float>& in,
+                            const Rows<float>& out, float* logsumexp) {
   const AttentionIsa& k = isa();
   const int64_t blocks = (s.q_len + kRowBlock - 1) / kRowBlock;
   parallel_for(0, s.batch * blocks, 1, [&](int64_t begin, int64_t end) {
@@ -79,8 +79,9 @@ void attention_forward_fast(const AttentionShape& s, const AttentionInputs<float
 }
 
 void attention_backward_fast(const AttentionShape& s, const AttentionInputs<float>& in,
-                             const float* out, const float* logsumexp, const float* grad_out,
-                             float* grad_query, float* grad_key, float* grad_value) {
+                             const Rows<const float>& out, const float* logsumexp,
+                             const Rows<const float>& grad_out, float* grad_query, float* grad_key,
+                             float* grad_value) {
   const AttentionIsa& k = isa();
   parallel_for(0, s.batch, 1, [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {

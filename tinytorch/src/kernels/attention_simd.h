@@ -98,6 +98,13 @@ struct FlashAttention {
     return s.causal ? min(n, i + (s.kv_len - s.q_len) + 1 - j0) : n;
   }
 
+  // Row i of problem b: Rows::row restated as a member (the NOTE above: no inline function from
+  // outside FlashAttention<V>).
+  template <typename T>
+  static T* row(const Rows<T>& r, int64_t b, int64_t i) {
+    return r.data + r.offsets[b] + i * r.ld;
+  }
+
   // p[0 .. n) = value, a vector at a time.
   static void fill(float* p, int64_t n, float value) {
     const Vec v = V::set1(value);
@@ -121,17 +128,19 @@ struct FlashAttention {
     }
   }
 
-  // dst [width][kKeyBlock] = src [n][width] transposed, zero past n: W × W blocks through
-  // V::transpose, then the ragged edges (n or width not a multiple of W) element by element.
-  static void pack_transposed(const float* src, int64_t n, int64_t width, float* dst) {
+  // dst [width][kKeyBlock] = src [n][ld_src] transposed (its first `width` columns), zero past n:
+  // W × W blocks through V::transpose, then the ragged edges (n or width not a multiple of W)
+  // element by element.
+  static void pack_transposed(const float* src, int64_t ld_src, int64_t n, int64_t width,
+                              float* dst) {
     const int64_t n_whole = n / W * W, width_whole = width / W * W;
     for (int64_t j = 0; j < n_whole; j += W) {
       for (int64_t e = 0; e < width_whole; e += W)
-        V::transpose(src + j * width + e, width, dst + e * kKeyBlock + j, kKeyBlock);
+        V::transpose(src + j * ld_src + e, ld_src, dst + e * kKeyBlock + j, kKeyBlock);
     }
     for (int64_t e = 0; e < width; ++e) {
       for (int64_t j = e < width_whole ? n_whole : 0; j < kKeyBlock; ++j)
-        dst[e * kKeyBlock + j] = j < n ? src[j * width + e] : 0.0f;
+        dst[e * kKeyBlock + j] = j < n ? src[j * ld_src + e] : 0.0f;
     }
   }
 
@@ -331,14 +340,17 @@ struct FlashAttention {
     }
   }
 
+  // The query rows [i0, i1) of problem b. The operands' rows may be strided (Rows): a row is
+  // read in place through its leading dimension, or packed into `work`.
   static void forward_rows(const AttentionShape& s, const AttentionInputs<float>& in, int64_t b,
-                           int64_t i0, int64_t i1, float* out, float* logsumexp, float* work) {
+                           int64_t i0, int64_t i1, const Rows<float>& out, float* logsumexp,
+                           float* work) {
     const int64_t L = s.q_len, S = s.kv_len, E = s.head_dim, Ev = s.value_dim;
     const int64_t Evp = round_up(Ev), rows = i1 - i0;
     const float neg_inf = -std::numeric_limits<float>::infinity();
-    const float* q = in.query + b * L * E;
-    const float* k = in.key + b * S * E;
-    const float* v = in.value + b * S * Ev;
+    const float* k = row(in.key, b, 0);    // [S][ldk]
+    const float* v = row(in.value, b, 0);  // [S][ldv]
+    const int64_t ldk = in.key.ld, ldv = in.value.ld;
     const float* mask = in.mask != nullptr ? in.mask + in.mask_offsets[b] : nullptr;
     float* kt = work;                    // [E][kKeyBlock]
     float* vp = kt + E * kKeyBlock;      // [kKeyBlock][Evp]
@@ -350,7 +362,7 @@ struct FlashAttention {
     fill(acc, rows * Evp, 0.0f);
     fill(m, rows, neg_inf);
     fill(l, rows, 0.0f);
-    copy_rows(q + i0 * E, E, rows, E, static_cast<float>(s.scale), q_scaled, E);
+    copy_rows(row(in.query, b, i0), in.query.ld, rows, E, static_cast<float>(s.scale), q_scaled, E);
 
     // Under is_causal the row block's last row sees keys up to (i1 − 1) + S − L.
     const int64_t key_end = s.causal ? clamp(i1 + S - L, 0, S) : S;
@@ -365,10 +377,10 @@ struct FlashAttention {
         for (int64_t r = 0; r < rows; ++r) {
           const int64_t visible = visible_in_block(s, i0 + r, j0, n);
           for (int64_t j = 0; j < visible; ++j)
-            P[r * kKeyBlock + j] = dot(q_scaled + r * E, k + (j0 + j) * E, E);
+            P[r * kKeyBlock + j] = dot(q_scaled + r * E, k + (j0 + j) * ldk, E);
         }
       } else {
-        pack_transposed(k + j0 * E, n, E, kt);
+        pack_transposed(k + j0 * ldk, ldk, n, E, kt);
         strip_products(q_scaled, E, E, kt, rows, n, shift, P);
       }
       for (int64_t r = 0; r < rows; ++r) {
@@ -379,13 +391,14 @@ struct FlashAttention {
                            l[r], acc + r * Evp, Evp, P + r * kKeyBlock);
       }
       // acc [rows][Evp] += P·V: tiles of rows, summed over the keys x ≤ r + shift.
-      if (!values_in_place) copy_rows(v + j0 * Ev, Ev, n, Ev, 1.0f, vp, Evp);
-      accumulate_band({P, 1, kKeyBlock, values_in_place ? v + j0 * Ev : vp, Evp, acc, Evp}, rows, n,
-                      Evp, /*accumulate=*/true, -kNoBand, shift + 1);
+      if (!values_in_place) copy_rows(v + j0 * ldv, ldv, n, Ev, 1.0f, vp, Evp);
+      const Product pv = values_in_place ? Product{P, 1, kKeyBlock, v + j0 * ldv, ldv, acc, Evp}
+                                         : Product{P, 1, kKeyBlock, vp, Evp, acc, Evp};
+      accumulate_band(pv, rows, n, Evp, /*accumulate=*/true, -kNoBand, shift + 1);
     }
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t i = i0 + r;
-      float* o = out + (b * L + i) * Ev;
+      float* o = row(out, b, i);
       if (l[r] == 0.0f) {  // no visible key
         fill(o, Ev, 0.0f);
         logsumexp[b * L + i] = neg_inf;
@@ -422,20 +435,21 @@ struct FlashAttention {
     fill(ds_row + visible, live * W - visible, 0.0f);  // dp in the last live vector's tail
   }
 
+  // Problem b's gradients. q, k, v, out and grad_out are read through their Rows (strided rows
+  // are packed, as contiguous ones are); the gradients are written contiguous.
   static void backward_problem(const AttentionShape& s, const AttentionInputs<float>& in, int64_t b,
-                               const float* out, const float* logsumexp, const float* grad_out,
-                               float* grad_query, float* grad_key, float* grad_value, float* work) {
+                               const Rows<const float>& out, const float* logsumexp,
+                               const Rows<const float>& grad_out, float* grad_query,
+                               float* grad_key, float* grad_value, float* work) {
     const int64_t L = s.q_len, S = s.kv_len, E = s.head_dim, Ev = s.value_dim;
     const int64_t Ep = round_up(E), Evp = round_up(Ev);
     const float neg_inf = -std::numeric_limits<float>::infinity();
     const float scale = static_cast<float>(s.scale);
-    const float* q = in.query + b * L * E;
-    const float* k = in.key + b * S * E;
-    const float* v = in.value + b * S * Ev;
+    const float* k = row(in.key, b, 0);    // [S][ldk]
+    const float* v = row(in.value, b, 0);  // [S][ldv]
+    const int64_t ldk = in.key.ld, ldv = in.value.ld;
     const float* mask = in.mask != nullptr ? in.mask + in.mask_offsets[b] : nullptr;
-    const float* o = out + b * L * Ev;
     const float* lse = logsumexp + b * L;
-    const float* dO = grad_out + b * L * Ev;
     float* qp = work;                         // [L][Ep]   q·scale, padded (scores, dK)
     float* dq = qp + L * Ep;                  // [L][Ep]   dQ, accumulated over the key blocks
     float* dop = dq + L * Ep;                 // [L][Evp]  dO, padded (dp, dV)
@@ -447,16 +461,16 @@ struct FlashAttention {
     float* dv = dk + kKeyBlock * Ep;          // [kKeyBlock][Evp]
     float* P = dv + kKeyBlock * Evp;          // [kQueryChunk][kKeyBlock]  s, then p (⊙ keep)
     float* dS = P + kQueryChunk * kKeyBlock;  // [kQueryChunk][kKeyBlock]  dp, then ds
-    copy_rows(q, E, L, E, scale, qp, Ep);
-    copy_rows(dO, Ev, L, Ev, 1.0f, dop, Evp);
-    for (int64_t i = 0; i < L; ++i) D[i] = dot(dO + i * Ev, o + i * Ev, Ev);
+    copy_rows(row(in.query, b, 0), in.query.ld, L, E, scale, qp, Ep);
+    copy_rows(row(grad_out, b, 0), grad_out.ld, L, Ev, 1.0f, dop, Evp);
+    for (int64_t i = 0; i < L; ++i) D[i] = dot(dop + i * Evp, row(out, b, i), Ev);
     fill(dq, L * Ep, 0.0f);
 
     for (int64_t j0 = 0; j0 < S; j0 += kKeyBlock) {
       const int64_t n = min(kKeyBlock, S - j0);
-      pack_transposed(k + j0 * E, n, E, kt);
-      pack_transposed(v + j0 * Ev, n, Ev, vt);
-      copy_rows(k + j0 * E, E, n, E, scale, kp, Ep);
+      pack_transposed(k + j0 * ldk, ldk, n, E, kt);
+      pack_transposed(v + j0 * ldv, ldv, n, Ev, vt);
+      copy_rows(k + j0 * ldk, ldk, n, E, scale, kp, Ep);
       fill(dk, kKeyBlock * Ep, 0.0f);
       fill(dv, kKeyBlock * Evp, 0.0f);
       // Under is_causal, rows before j0 − (S − L) see none of this block.
@@ -504,10 +518,12 @@ struct FlashAttention {
 struct AttentionIsa {
   int64_t lanes;
   void (*forward_rows)(const AttentionShape& s, const AttentionInputs<float>& in, int64_t b,
-                       int64_t i0, int64_t i1, float* out, float* logsumexp, float* work);
+                       int64_t i0, int64_t i1, const Rows<float>& out, float* logsumexp,
+                       float* work);
   void (*backward_problem)(const AttentionShape& s, const AttentionInputs<float>& in, int64_t b,
-                           const float* out, const float* logsumexp, const float* grad_out,
-                           float* grad_query, float* grad_key, float* grad_value, float* work);
+                           const Rows<const float>& out, const float* logsumexp,
+                           const Rows<const float>& grad_out, float* grad_query, float* grad_key,
+                           float* grad_value, float* work);
 };
 
 template <class V>

@@ -84,8 +84,9 @@ std::vector<Tensor> CausalSelfAttentionImpl::split_heads(const Tensor& x) {
 
 Tensor CausalSelfAttentionImpl::merge_heads(const Tensor& y) {
   // BEGIN SOLUTION
-  // [B, H, T, hd] → [B, T, H, hd] (a view) → [B, T, d]: the one copy of the layer, since the
-  // heads of one position must sit side by side for c_proj's GEMM.
+  // [B, H, T, hd] → [B, T, H, hd] → [B, T, d]: c_proj's GEMM wants the heads of one position side
+  // by side, and they already are — the attention lays its output out like q, whose memory is
+  // [B, T, 3, H, hd] — so the transpose and the reshape are views, no copy.
   const int64_t B = y.size(0), T = y.size(2);
   return resid_dropout(c_proj(y.transpose(1, 2).reshape({B, T, config.n_embd})));
   // END SOLUTION

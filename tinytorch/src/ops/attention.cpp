@@ -54,10 +54,12 @@ inline bool visible(const AttentionShape& s, int64_t i, int64_t j) {
 }
 
 // ── Part 1: the reference kernels ─────────────────────────────────────────────────────────────
-// Buffers are contiguous: query [batch, L, E], key [batch, S, E], value [batch, S, Ev],
-// out [batch, L, Ev], logsumexp [batch, L]. Problem b's query row i is query + (b·L + i)·E.
-// in.mask, when not null, is additive: problem b's [L, S] plane starts at in.mask +
-// in.mask_offsets[b]. in.keep, when not null, is the dropout mask Z [batch, L, S].
+// query [batch, L, E], key [batch, S, E], value [batch, S, Ev] and out [batch, L, Ev] are Rows
+// (kernels/attention.h): problem b's query row i is in.query.row(b, i), E contiguous elements,
+// but the rows themselves may be strided (a transformer's heads are views). logsumexp
+// [batch, L] and the gradients are contiguous. in.mask, when not null, is additive: problem b's [L,
+// S] plane starts at in.mask + in.mask_offsets[b]. in.keep, when not null, is the dropout mask Z
+// [batch, L, S].
 
 // out = softmax(q·kᵀ·scale + mask) ⊙ Z · v and logsumexp, one [L, S] score matrix at a time:
 //   1. scores[i][j] = scale · q_i·k_j + mask[i][j], or −∞ when visible(s, i, j) is false;
@@ -66,36 +68,34 @@ inline bool visible(const AttentionShape& s, int64_t i, int64_t j) {
 //      otherwise sum = Σ exp(scores − m), logsumexp = m + log(sum), P = exp(scores − m) / sum;
 //   3. out_i = Σ_j P_ij · Z_ij · v_j   (Z = in.keep, or 1).
 template <typename T>
-void attention_forward_reference(const AttentionShape& s, const AttentionInputs<T>& in, T* out,
-                                 T* logsumexp) {
+void attention_forward_reference(const AttentionShape& s, const AttentionInputs<T>& in,
+                                 const kernels::Rows<T>& out, T* logsumexp) {
   // BEGIN SOLUTION
   const int64_t L = s.q_len, S = s.kv_len, E = s.head_dim, Ev = s.value_dim;
   const T scale = static_cast<T>(s.scale);
   const T neg_inf = -std::numeric_limits<T>::infinity();
   std::vector<T> scores(static_cast<size_t>(L * S));  // one problem's score matrix, reused
   for (int64_t b = 0; b < s.batch; ++b) {
-    const T* q = in.query + b * L * E;
-    const T* k = in.key + b * S * E;
-    const T* v = in.value + b * S * Ev;
     const T* mask = in.mask != nullptr ? in.mask + in.mask_offsets[b] : nullptr;
     const T* z = in.keep != nullptr ? in.keep + b * L * S : nullptr;
-    T* o = out + b * L * Ev;
     T* lse = logsumexp + b * L;
     for (int64_t i = 0; i < L; ++i) {
+      const T* q_i = in.query.row(b, i);
       for (int64_t j = 0; j < S; ++j) {
         T& score = scores[static_cast<size_t>(i * S + j)];
         if (!visible(s, i, j)) {
           score = neg_inf;
           continue;
         }
+        const T* k_j = in.key.row(b, j);
         T dot = 0;
-        for (int64_t e = 0; e < E; ++e) dot += q[i * E + e] * k[j * E + e];
+        for (int64_t e = 0; e < E; ++e) dot += q_i[e] * k_j[e];
         score = dot * scale + (mask != nullptr ? mask[i * S + j] : T(0));
       }
     }
     for (int64_t i = 0; i < L; ++i) {
       T* row = scores.data() + i * S;
-      T* o_i = o + i * Ev;
+      T* o_i = out.row(b, i);
       for (int64_t e = 0; e < Ev; ++e) o_i[e] = 0;
       T m = neg_inf;
       for (int64_t j = 0; j < S; ++j) m = std::max(m, row[j]);
@@ -111,7 +111,8 @@ void attention_forward_reference(const AttentionShape& s, const AttentionInputs<
       lse[i] = m + std::log(sum);
       for (int64_t j = 0; j < S; ++j) {
         const T p = row[j] / sum * (z != nullptr ? z[i * S + j] : T(1));
-        for (int64_t e = 0; e < Ev; ++e) o_i[e] += p * v[j * Ev + e];
+        const T* v_j = in.value.row(b, j);
+        for (int64_t e = 0; e < Ev; ++e) o_i[e] += p * v_j[e];
       }
     }
   }
@@ -127,21 +128,21 @@ void attention_forward_reference(const AttentionShape& s, const AttentionInputs<
 // grad_query, grad_key, grad_value are overwritten.
 template <typename T>
 void attention_backward_reference(const AttentionShape& s, const AttentionInputs<T>& in,
-                                  const T* logsumexp, const T* grad_out, T* grad_query, T* grad_key,
-                                  T* grad_value, T* grad_scores) {
+                                  const T* logsumexp, const kernels::Rows<const T>& grad_out,
+                                  T* grad_query, T* grad_key, T* grad_value, T* grad_scores) {
   // BEGIN SOLUTION
   const int64_t L = s.q_len, S = s.kv_len, E = s.head_dim, Ev = s.value_dim;
   const T scale = static_cast<T>(s.scale);
   const T neg_inf = -std::numeric_limits<T>::infinity();
   std::vector<T> P(static_cast<size_t>(L * S)), dS(P.size());
   for (int64_t b = 0; b < s.batch; ++b) {
-    const T* q = in.query + b * L * E;
-    const T* k = in.key + b * S * E;
-    const T* v = in.value + b * S * Ev;
+    const auto q = [&](int64_t i) { return in.query.row(b, i); };   // [E]
+    const auto k = [&](int64_t j) { return in.key.row(b, j); };     // [E]
+    const auto v = [&](int64_t j) { return in.value.row(b, j); };   // [Ev]
+    const auto dO = [&](int64_t i) { return grad_out.row(b, i); };  // [Ev]
     const T* mask = in.mask != nullptr ? in.mask + in.mask_offsets[b] : nullptr;
     const T* z = in.keep != nullptr ? in.keep + b * L * S : nullptr;
     const T* lse = logsumexp + b * L;
-    const T* dO = grad_out + b * L * Ev;
     T* dq = grad_query + b * L * E;
     T* dk = grad_key + b * S * E;
     T* dv = grad_value + b * S * Ev;
@@ -151,7 +152,7 @@ void attention_backward_reference(const AttentionShape& s, const AttentionInputs
         T p = 0;
         if (visible(s, i, j) && lse[i] != neg_inf) {
           T dot = 0;
-          for (int64_t e = 0; e < E; ++e) dot += q[i * E + e] * k[j * E + e];
+          for (int64_t e = 0; e < E; ++e) dot += q(i)[e] * k(j)[e];
           p = std::exp(dot * scale + (mask != nullptr ? mask[i * S + j] : T(0)) - lse[i]);
         }
         P[static_cast<size_t>(i * S + j)] = p;
@@ -162,7 +163,7 @@ void attention_backward_reference(const AttentionShape& s, const AttentionInputs
     for (int64_t i = 0; i < L; ++i) {
       for (int64_t j = 0; j < S; ++j) {
         const T p = P[static_cast<size_t>(i * S + j)] * (z != nullptr ? z[i * S + j] : T(1));
-        for (int64_t e = 0; e < Ev; ++e) dv[j * Ev + e] += p * dO[i * Ev + e];
+        for (int64_t e = 0; e < Ev; ++e) dv[j * Ev + e] += p * dO(i)[e];
       }
     }
     // 3. and 4. dP = (dO·Vᵀ) ⊙ Z, then dS = P ⊙ (dP − rowsum(P ⊙ dP))
@@ -172,7 +173,7 @@ void attention_backward_reference(const AttentionShape& s, const AttentionInputs
       T rowsum = 0;
       for (int64_t j = 0; j < S; ++j) {
         T dot = 0;
-        for (int64_t e = 0; e < Ev; ++e) dot += dO[i * Ev + e] * v[j * Ev + e];
+        for (int64_t e = 0; e < Ev; ++e) dot += dO(i)[e] * v(j)[e];
         ds[j] = dot * (z != nullptr ? z[i * S + j] : T(1));
         rowsum += p[j] * ds[j];
       }
@@ -185,8 +186,8 @@ void attention_backward_reference(const AttentionShape& s, const AttentionInputs
       for (int64_t j = 0; j < S; ++j) {
         const T ds = dS[static_cast<size_t>(i * S + j)] * scale;
         for (int64_t e = 0; e < E; ++e) {
-          dq[i * E + e] += ds * k[j * E + e];
-          dk[j * E + e] += ds * q[i * E + e];
+          dq[i * E + e] += ds * k(j)[e];
+          dk[j * E + e] += ds * q(i)[e];
         }
       }
     }
@@ -278,6 +279,47 @@ Problem check_attention_args(const Tensor& query, const Tensor& key, const Tenso
   return p;
 }
 
+std::vector<int64_t> with_last(std::vector<int64_t> sizes, std::initializer_list<int64_t> last) {
+  sizes.insert(sizes.end(), last);
+  return sizes;
+}
+
+// Where problem b of t [*batch dims, rows, width] starts, counted from t's first element: with
+// b = (b_0, ..., b_{n-3}) over the batch dims (the last one fastest), Σ_d b_d · t.stride(d). A dim
+// t is broadcast along has stride 0 and adds nothing.
+std::vector<int64_t> problem_offsets(const Tensor& t, const Problem& p) {
+  std::vector<int64_t> offsets(static_cast<size_t>(p.shape.batch), 0);
+  for (int64_t b = 0; b < p.shape.batch; ++b) {
+    int64_t rest = b, offset = 0;
+    for (int64_t d = static_cast<int64_t>(p.batch_sizes.size()) - 1; d >= 0; --d) {
+      const int64_t size = p.batch_sizes[static_cast<size_t>(d)];
+      offset += (rest % size) * t.stride(d);
+      rest /= size;
+    }
+    offsets[static_cast<size_t>(b)] = offset;
+  }
+  return offsets;
+}
+
+// One of q, k, v, out, grad_out [*batch dims, rows, width] as the kernels read it (kernels::Rows):
+// the tensor itself, strided as it is — a transformer's heads are views into one projection —
+// with problem b's offset and the stride between rows.
+// NOTE: the kernels read a row as `width` consecutive elements, so a tensor whose last dim has a
+// stride other than 1 (say a transposed [*, E, L] seen as [*, L, E]) is copied contiguous first.
+struct Operand {
+  Tensor tensor;
+  std::vector<int64_t> offsets;  // [batch]
+
+  Operand(const Tensor& t, const Problem& p)
+      : tensor(t.size(-1) <= 1 || t.stride(-1) == 1 ? t : t.contiguous()),
+        offsets(problem_offsets(tensor, p)) {}
+
+  template <typename U>  // const T for an input, T for an output
+  kernels::Rows<U> rows() const {
+    return {tensor.data_ptr<std::remove_const_t<U>>(), offsets.data(), tensor.stride(-2)};
+  }
+};
+
 PreparedMask prepare_mask(const Tensor& attn_mask, const Problem& p, ScalarType dtype) {
   PreparedMask m;
   if (!attn_mask.defined()) return m;
@@ -294,37 +336,21 @@ PreparedMask prepare_mask(const Tensor& attn_mask, const Problem& p, ScalarType 
                              full({}, -std::numeric_limits<double>::infinity(), dtype));
   }
   m.planes = native::reshape(additive, padded).expand(planes_shape).contiguous();
-  // Problem b = (b_0, ..., b_{n-3}) in the batch dims; a dim the mask broadcasts along adds 0.
-  const int64_t plane = p.shape.q_len * p.shape.kv_len;
-  m.offsets.assign(static_cast<size_t>(p.shape.batch), 0);
-  for (int64_t b = 0; b < p.shape.batch; ++b) {
-    int64_t rest = b, offset = 0, stride = plane;
-    for (int64_t d = n - 3; d >= 0; --d) {
-      const int64_t size = p.batch_sizes[static_cast<size_t>(d)];
-      const int64_t mask_size = planes_shape[static_cast<size_t>(d)];
-      if (mask_size != 1) offset += (rest % size) * stride;
-      rest /= size;
-      stride *= mask_size;
-    }
-    m.offsets[static_cast<size_t>(b)] = offset;
-  }
+  // Expanded over the batch dims it broadcasts along (stride 0), a plane serves several problems.
+  m.offsets = problem_offsets(
+      m.planes.expand(with_last(p.batch_sizes, {p.shape.q_len, p.shape.kv_len})), p);
   return m;
 }
 
 template <typename T>
-AttentionInputs<T> inputs_of(const Tensor& q, const Tensor& k, const Tensor& v,
+AttentionInputs<T> inputs_of(const Operand& q, const Operand& k, const Operand& v,
                              const PreparedMask& m, const Tensor& keep) {
-  return {q.data_ptr<T>(),
-          k.data_ptr<T>(),
-          v.data_ptr<T>(),
+  return {q.rows<const T>(),
+          k.rows<const T>(),
+          v.rows<const T>(),
           m.planes.defined() ? m.planes.data_ptr<T>() : nullptr,
           m.planes.defined() ? m.offsets.data() : nullptr,
           keep.defined() ? keep.data_ptr<T>() : nullptr};
-}
-
-std::vector<int64_t> with_last(std::vector<int64_t> sizes, std::initializer_list<int64_t> last) {
-  sizes.insert(sizes.end(), last);
-  return sizes;
 }
 
 }  // namespace
@@ -346,23 +372,30 @@ std::tuple<Tensor, Tensor> scaled_dot_product_attention_forward(
   const Problem p =
       check_attention_args(query, key, value, attn_mask, dropout_mask, is_causal, scale);
   const AttentionShape& s = p.shape;
-  Tensor out = empty(with_last(p.batch_sizes, {s.q_len, s.value_dim}), query.dtype());
+  const Operand q(query, p), k(key, p), v(value, p);
+  // out [*, L, Ev] is laid out in the query's dim order (Ev innermost): for a transformer's head
+  // q [B, H, T, hd] with strides (T·3d, hd, 3d, 1) that is [B, T, H, hd] memory, so merge_heads'
+  // out.transpose(1, 2).reshape({B, T, d}) is a view, not a copy.
+  std::vector<int64_t> dim_order = q.tensor.strides().vec();
+  dim_order.back() = 0;
+  const Operand o(native::empty_in_stride_order(with_last(p.batch_sizes, {s.q_len, s.value_dim}),
+                                                dim_order, query.dtype()),
+                  p);
   Tensor lse = empty(with_last(p.batch_sizes, {s.q_len}), query.dtype());
-  if (s.batch == 0 || s.q_len == 0) return {out, lse};
-  const Tensor q = query.contiguous(), k = key.contiguous(), v = value.contiguous();
+  if (s.batch == 0 || s.q_len == 0) return {o.tensor, lse};
   const Tensor z = dropout_mask.defined() ? dropout_mask.contiguous() : Tensor();
   const PreparedMask m = prepare_mask(attn_mask, p, query.dtype());
   dispatch_floating_types(query.dtype(), kOp, [&]<typename T>() {
     const AttentionInputs<T> in = inputs_of<T>(q, k, v, m, z);
     if constexpr (std::is_same_v<T, float>) {
       if (const auto fast = kernels::fast_kernels().attention.forward) {
-        fast(s, in, out.data_ptr<T>(), lse.data_ptr<T>());
+        fast(s, in, o.rows<T>(), lse.data_ptr<T>());
         return;
       }
     }
-    attention_forward_reference<T>(s, in, out.data_ptr<T>(), lse.data_ptr<T>());
+    attention_forward_reference<T>(s, in, o.rows<T>(), lse.data_ptr<T>());
   });
-  return {out, lse};
+  return {o.tensor, lse};
 }
 
 std::tuple<Tensor, Tensor, Tensor, Tensor> scaled_dot_product_attention_backward(
@@ -390,21 +423,21 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> scaled_dot_product_attention_backward
   };
   Tensor gq = make_grad(query), gk = make_grad(key), gv = make_grad(value);
   if (s.batch > 0 && s.q_len > 0 && s.kv_len > 0) {
-    const Tensor q = query.contiguous(), k = key.contiguous(), v = value.contiguous();
+    const Operand q(query, p), k(key, p), v(value, p);
+    const Operand g(grad_out.to(query.dtype()), p), o(out, p);
     const Tensor z = dropout_mask.defined() ? dropout_mask.contiguous() : Tensor();
-    const Tensor g = grad_out.to(query.dtype()).contiguous(), o = out.contiguous();
     const Tensor l = logsumexp.contiguous();
     const PreparedMask m = prepare_mask(attn_mask, p, query.dtype());
     dispatch_floating_types(query.dtype(), kOp, [&]<typename T>() {
       const AttentionInputs<T> in = inputs_of<T>(q, k, v, m, z);
       if constexpr (std::is_same_v<T, float>) {
         if (fast != nullptr) {
-          fast(s, in, o.data_ptr<T>(), l.data_ptr<T>(), g.data_ptr<T>(), gq.data_ptr<T>(),
+          fast(s, in, o.rows<const T>(), l.data_ptr<T>(), g.rows<const T>(), gq.data_ptr<T>(),
                gk.data_ptr<T>(), gv.data_ptr<T>());
           return;
         }
       }
-      attention_backward_reference<T>(s, in, l.data_ptr<T>(), g.data_ptr<T>(), gq.data_ptr<T>(),
+      attention_backward_reference<T>(s, in, l.data_ptr<T>(), g.rows<const T>(), gq.data_ptr<T>(),
                                       gk.data_ptr<T>(), gv.data_ptr<T>(),
                                       gs.defined() ? gs.data_ptr<T>() : nullptr);
     });

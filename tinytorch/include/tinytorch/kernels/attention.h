@@ -1,7 +1,8 @@
 // tinytorch/kernels/attention.h — the contract between module 12's attention op and its kernels.
 //
 // Module 12's op (src/ops/attention.cpp) checks shapes and dtypes, flattens the batch dims, turns a
-// bool mask into an additive one, makes everything contiguous, allocates the outputs, and then
+// bool mask into an additive one, describes where every row of q, k, v lies (no copy: see Rows),
+// allocates the outputs, and then
 // runs either the learner's reference kernels (which materialise the L×S score matrix) or — for
 // float32, when module 18 registered them — the fast kernels declared here
 // (src/kernels/attention_fast.cpp), which never hold more than one tile of it.
@@ -40,32 +41,51 @@ struct AttentionShape {
   bool causal = false;    // key j is visible to query i only when j ≤ i + (S − L)
 };
 
-// The inputs of one call, contiguous row-major: query [batch, L, E], key [batch, S, E],
-// value [batch, S, Ev]; mask and mask_offsets as above (both null: no mask); keep (optional) is
-// dropout's [batch, L, S] multipliers, 0 (dropped) or 1/(1 − p) (kept): the output is
-// (P ⊙ keep)·v, while logsumexp stays that of P.
+// Where the rows of one [batch, rows, width] operand lie: row i of problem b starts at
+// data + offsets[b] + i·ld, and its `width` elements follow one another.
+//
+// NOTE: the innermost stride is 1 (a row is contiguous); everything else may be strided. A
+// transformer's heads are views: q of c_attn(x).view({B, T, 3, H, hd}).permute({2, 0, 3, 1, 4})
+// is [B, H, T, hd] with strides (T·3d, hd, 3d, 1), i.e. problem b = (b_B, b_H) at
+// b_B·T·3d + b_H·hd, ld = 3d. The flattened batch dims have their own strides, hence a table of
+// `batch` offsets rather than one stride (like mask_offsets); a contiguous operand has
+// offsets[b] = b·rows·width and ld = width.
+template <typename T>  // const float for the inputs, float for the forward's out
+struct Rows {
+  T* data = nullptr;
+  const int64_t* offsets = nullptr;  // [batch]
+  int64_t ld = 0;                    // elements from row i to row i + 1
+
+  T* row(int64_t b, int64_t i) const { return data + offsets[b] + i * ld; }
+};
+
+// The inputs of one call: query [batch, L, E], key [batch, S, E], value [batch, S, Ev], rows
+// anywhere (Rows); mask and mask_offsets as above (both null: no mask); keep (optional) is
+// dropout's [batch, L, S] multipliers, contiguous, 0 (dropped) or 1/(1 − p) (kept): the output
+// is (P ⊙ keep)·v, while logsumexp stays that of P.
 template <typename T>
 struct AttentionInputs {
-  const T* query = nullptr;
-  const T* key = nullptr;
-  const T* value = nullptr;
+  Rows<const T> query;
+  Rows<const T> key;
+  Rows<const T> value;
   const T* mask = nullptr;
   const int64_t* mask_offsets = nullptr;  // [batch]
   const T* keep = nullptr;                // [batch, L, S], or null: no dropout
 };
 
-// out [batch, L, Ev] = softmax(scores)·v, logsumexp [batch, L].
+// out [batch, L, Ev] (rows anywhere: the op lays them out like the query's) = softmax(scores)·v,
+// logsumexp [batch, L] (contiguous).
 using AttentionForwardFn = void (*)(const AttentionShape& s, const AttentionInputs<float>& in,
-                                    float* out, float* logsumexp);
-// grad_query [batch, L, E], grad_key [batch, S, E], grad_value [batch, S, Ev] given grad_out
-// [batch, L, Ev], the forward's out and logsumexp:
+                                    const Rows<float>& out, float* logsumexp);
+// grad_query [batch, L, E], grad_key [batch, S, E], grad_value [batch, S, Ev] (contiguous) given
+// grad_out [batch, L, Ev] and the forward's out (rows anywhere) and logsumexp:
 //   P = exp(scores − logsumexp),  dV = (P ⊙ keep)ᵀ·dO,  dP = (dO·vᵀ) ⊙ keep,
 //   dS = P ⊙ (dP − rowsum(dO ⊙ out)),  dQ = dS·k·scale,  dK = dSᵀ·q·scale
 //   (rowsum(P ⊙ dP) = rowsum(dO ⊙ out), with or without keep)
 using AttentionBackwardFn = void (*)(const AttentionShape& s, const AttentionInputs<float>& in,
-                                     const float* out, const float* logsumexp,
-                                     const float* grad_out, float* grad_query, float* grad_key,
-                                     float* grad_value);
+                                     const Rows<const float>& out, const float* logsumexp,
+                                     const Rows<const float>& grad_out, float* grad_query,
+                                     float* grad_key, float* grad_value);
 
 // The fast attention kernels module 18 registers (float32; null = use the reference kernels).
 // A gradient for the mask always takes the reference kernels.
@@ -77,10 +97,11 @@ struct AttentionKernels {
 // The fast implementations (src/kernels/attention_fast.cpp): FlashAttention-style — blocks of
 // keys with a running max and sum (online softmax), threaded over the batch; the backward
 // recomputes P tile by tile from logsumexp.
-void attention_forward_fast(const AttentionShape& s, const AttentionInputs<float>& in, float* out,
-                            float* logsumexp);
+void attention_forward_fast(const AttentionShape& s, const AttentionInputs<float>& in,
+                            const Rows<float>& out, float* logsumexp);
 void attention_backward_fast(const AttentionShape& s, const AttentionInputs<float>& in,
-                             const float* out, const float* logsumexp, const float* grad_out,
-                             float* grad_query, float* grad_key, float* grad_value);
+                             const Rows<const float>& out, const float* logsumexp,
+                             const Rows<const float>& grad_out, float* grad_query, float* grad_key,
+                             float* grad_value);
 
 }  // namespace tinytorch::kernels

@@ -36,6 +36,12 @@ Tensor select(const Tensor& self, int64_t dim, int64_t index);
 std::vector<Tensor> unbind(const Tensor& self, int64_t dim);  // select at every index of dim
 Tensor slice(const Tensor& self, int64_t dim, std::optional<int64_t> start,
              std::optional<int64_t> end, int64_t step);
+// An uninitialised dense tensor of `sizes` whose dims lie in memory in the order `strides` gives
+// them (decreasing stride): for a permuted view, a buffer with that very layout (PyTorch's
+// empty_like(preserve_format)); for any strided view, the dense layout of its dim order — e.g.
+// for a transformer's head q [B, H, T, hd] with strides (T·3d, hd, 3d, 1), a [B, T, H, hd]
+// buffer seen as [B, H, T, hd]. Contiguous when the strides decrease already.
+Tensor empty_in_stride_order(IntArrayRef sizes, IntArrayRef strides, ScalarType dtype);
 
 // ── element-wise (src/ops/elementwise.cpp) ─────────────────────────────────────────────────
 Tensor add(const Tensor& self, const Tensor& other, const Scalar& alpha);
