@@ -515,7 +515,9 @@ class BatchNormFast : public ::testing::TestWithParam<std::tuple<int, BnCase>> {
 };
 
 TEST_P(BatchNormFast, MatchesNaiveDoubleSums) {
-  const auto [N, C, HW] = std::get<1>(GetParam());
+  // Named copies, not a structured binding: clang 14 cannot capture a binding in a lambda.
+  const BnCase& shape = std::get<1>(GetParam());
+  const int64_t N = shape.N, C = shape.C, HW = shape.HW;
   SCOPED_TRACE("N=" + std::to_string(N) + " C=" + std::to_string(C) + " HW=" + std::to_string(HW));
   const int64_t size = N * C * HW;
   auto x = random_values(size, 11);
