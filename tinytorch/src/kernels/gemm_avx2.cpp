@@ -4,6 +4,7 @@
 
 #include "gemm_kernels.h"
 #include "gemm_simd.h"
+#include "vec_policy.h"
 
 namespace tinytorch::kernels::gemm {
 namespace {
@@ -127,35 +128,6 @@ template void pack_transposed_avx2<12>(int64_t, const float*, int64_t, float*);
 template void pack_transposed_avx2<16>(int64_t, const float*, int64_t, float*);
 template void pack_transposed_avx2<32>(int64_t, const float*, int64_t, float*);
 
-namespace {
-
-// r[0..8) = 8 consecutive k of 8 lines → r[k] = step k of the 8 lines (the classic 8 x 8
-// transpose: pairs, quads within each 128-bit half, then the halves swapped across).
-inline void transpose8x8(__m256 r[8]) {
-  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-  const __m256 q0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
-  const __m256 q1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
-  const __m256 q2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
-  const __m256 q3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
-  const __m256 q4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
-  const __m256 q5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
-  const __m256 q6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
-  const __m256 q7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
-  r[0] = _mm256_permute2f128_ps(q0, q4, 0x20);
-  r[1] = _mm256_permute2f128_ps(q1, q5, 0x20);
-  r[2] = _mm256_permute2f128_ps(q2, q6, 0x20);
-  r[3] = _mm256_permute2f128_ps(q3, q7, 0x20);
-  r[4] = _mm256_permute2f128_ps(q0, q4, 0x31);
-  r[5] = _mm256_permute2f128_ps(q1, q5, 0x31);
-  r[6] = _mm256_permute2f128_ps(q2, q6, 0x31);
-  r[7] = _mm256_permute2f128_ps(q3, q7, 0x31);
-}
-
-}  // namespace
-
 // The lanes run across 8 lines of B, transposed 8 steps at a time in registers, so each lane is
 // still one chain of FMAs in k order: the bits of simd_gemv_row's scalar chains, faster. Up to
 // four groups of 8 lines run side by side — a group's 8 FMAs per block of steps form one dependent
@@ -175,7 +147,7 @@ void gemv_lines_avx2(int64_t kc, int64_t n, const float* a, const float* b, int6
         __m256 r[8];
 #pragma GCC unroll 8
         for (int64_t i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(lines + i * ld);
-        transpose8x8(r);
+        kernels::Avx2::transpose8x8(r);  // vec_policy.h: r[k] = step k of the 8 lines
 #pragma GCC unroll 8
         for (int64_t k = 0; k < 8; ++k)
           s[g] = _mm256_fmadd_ps(_mm256_set1_ps(a[p + k]), r[k], s[g]);

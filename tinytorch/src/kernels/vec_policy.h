@@ -84,13 +84,13 @@ struct Avx2 {
     x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
     return _mm_cvtss_f32(x);
   }
-  // 8 × 8 in three rounds of shuffles, each within 128-bit halves until the last:
+  // 8 × 8 in registers, in three rounds of shuffles, each within 128-bit halves until the last:
   //   unpack:   pairs of rows interleaved      t0 = (r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] ...)
   //   shuffle:  4 rows of one column per half  u0 = (r0..3[0] | r0..3[4]),  u1 = (.[1] | .[5]) ...
   //   permute:  the halves of u_c and u_c+4    column c = (u_c low | u_c+4 low), c + 4: the highs
-  static void transpose(const float* src, int64_t ld_src, float* dst, int64_t ld_dst) {
-    __m256 r[8], t[8], u[8];
-    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld_src);
+  // (Also the GEMM's one-row path, gemm_avx2.cpp: exact, so it keeps the bits of its FMA chains.)
+  static void transpose8x8(Vec r[8]) {
+    Vec t[8], u[8];
     for (int i = 0; i < 8; i += 2) {
       t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
       t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
@@ -102,9 +102,15 @@ struct Avx2 {
       u[h + 3] = _mm256_shuffle_ps(t[h + 1], t[h + 3], _MM_SHUFFLE(3, 2, 3, 2));
     }
     for (int c = 0; c < 4; ++c) {
-      _mm256_storeu_ps(dst + c * ld_dst, _mm256_permute2f128_ps(u[c], u[c + 4], 0x20));
-      _mm256_storeu_ps(dst + (c + 4) * ld_dst, _mm256_permute2f128_ps(u[c], u[c + 4], 0x31));
+      r[c] = _mm256_permute2f128_ps(u[c], u[c + 4], 0x20);
+      r[c + 4] = _mm256_permute2f128_ps(u[c], u[c + 4], 0x31);
     }
+  }
+  static void transpose(const float* src, int64_t ld_src, float* dst, int64_t ld_dst) {
+    Vec r[8];
+    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld_src);
+    transpose8x8(r);
+    for (int i = 0; i < 8; ++i) _mm256_storeu_ps(dst + i * ld_dst, r[i]);
   }
 };
 #endif
