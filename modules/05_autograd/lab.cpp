@@ -22,6 +22,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <limits>
@@ -35,11 +36,13 @@
 #include "tinytorch/autograd/engine.h"
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/autograd/gradcheck.h"
+#include "tinytorch/autograd/graph_viz.h"
 #include "tinytorch/autograd/node.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/registry.h"
 #include "tinytorch/nn/functional.h"
 #include "tinytorch/tinytorch.h"
+#include "tinytorch/train/logging.h"
 
 namespace {
 
@@ -68,6 +71,29 @@ Tensor randn_scaled(std::vector<int64_t> shape, double scale, ScalarType dtype, 
 }
 
 // ═════════════════════════════════════════════════════════════════════════════════════════════
+// The graph drawn: autograd::to_dot's text always, and a picture when Graphviz's `dot` is
+// installed (Debian's graphviz package). Both files are written whole or not at all.
+json draw_graph(const Tensor& loss, const OrderedDict<std::string, Tensor>& names) {
+  const std::string dir = "runs/lab05";
+  const std::string dot_path = dir + "/autograd_graph.dot";
+  const std::string svg_path = dir + "/autograd_graph.svg";
+  std::filesystem::create_directories(dir);
+  train::write_file_atomically(dot_path, autograd::to_dot(loss, names));
+  json out = {{"dot", dot_path}};
+  const std::string tmp = svg_path + ".tmp";
+  if (std::system("command -v dot > /dev/null 2>&1") == 0 &&
+      std::system(("dot -Tsvg " + dot_path + " -o " + tmp).c_str()) == 0) {
+    std::filesystem::rename(tmp, svg_path);
+    out["svg"] = svg_path;
+    std::cout << "\n  drawn: " << svg_path << " (from " << dot_path << ")\n";
+  } else {
+    std::filesystem::remove(tmp);
+    std::cout << "\n  the graph as Graphviz text: " << dot_path
+              << " (install graphviz to draw it: dot -Tsvg " << dot_path << " -o graph.svg)\n";
+  }
+  return out;
+}
+
 // 0. Inside a graph: what loss.grad_fn points at.
 // ═════════════════════════════════════════════════════════════════════════════════════════════
 json tour() {
@@ -137,6 +163,10 @@ json tour() {
         }
       };
   show(loss.grad_fn().get(), "", true, "");
+  OrderedDict<std::string, Tensor> names;
+  names.insert("W", w);
+  names.insert("b", b);
+  const json files = draw_graph(loss, names);
   loss.backward();
   std::cout << "\n  after loss.backward():  W.grad " << shape_str(w.grad().sizes()) << ", b.grad "
             << shape_str(b.grad().sizes()) << "; x.grad is "
@@ -147,7 +177,8 @@ json tour() {
           "AccumulateGrad has 2 dependencies: the engine adds both gradients before it runs. "
           "The edge for x is invalid: nothing upstream wants its gradient, so MmBackward0 skips "
           "computing it (x·Wᵀ would cost a whole matmul).");
-  return {{"nodes", nodes}, {"op_nodes", op_nodes}, {"accumulate_grad_nodes", sinks}};
+  return {
+      {"nodes", nodes}, {"op_nodes", op_nodes}, {"accumulate_grad_nodes", sinks}, {"files", files}};
 }
 
 // ═════════════════════════════════════════════════════════════════════════════════════════════

@@ -4,6 +4,7 @@
 #include "tinytorch/autograd/engine.h"
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/autograd/gradcheck.h"
+#include "tinytorch/autograd/graph_viz.h"
 #include "tinytorch/autograd/node.h"
 #include "tinytorch/benchmark/stats.h"
 #include "tinytorch/core/allocator.h"

@@ -64,6 +64,11 @@ class FunctionNode final : public Node {
   void release_variables() override {
     for (autograd::SavedVariable& s : saved_) s.reset();
   }
+  std::vector<const autograd::SavedVariable*> saved_variables() const override {
+    std::vector<const autograd::SavedVariable*> out;
+    for (const autograd::SavedVariable& s : saved_) out.push_back(&s);
+    return out;
+  }
 
  private:
   const char* name_;

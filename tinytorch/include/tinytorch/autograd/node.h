@@ -28,6 +28,7 @@ using variable_list = std::vector<Tensor>;
 using ViewFn = std::function<Tensor(const Tensor&)>;
 
 class Node;
+class SavedVariable;
 
 // Where the gradient for one input of a node goes: `function`'s input number `input_nr`.
 // An invalid edge (function == nullptr) means "this input does not need a gradient".
@@ -60,6 +61,8 @@ class Node : public std::enable_shared_from_this<Node> {
   virtual variable_list apply(variable_list&& grads) = 0;
   // Frees the saved tensors once a backward pass without retain_graph is done with them.
   virtual void release_variables() {}
+  // The tensors the backward formula saved, for looking at a graph (to_dot); none by default.
+  virtual std::vector<const SavedVariable*> saved_variables() const { return {}; }
 
   const std::vector<Edge>& next_edges() const { return next_edges_; }
   const Edge& next_edge(size_t i) const { return next_edges_[i]; }
@@ -136,6 +139,9 @@ class CopySlices final : public Node {
   std::string name() const override { return "CopySlices"; }
   variable_list apply(variable_list&& grads) override;
   void release_variables() override { fn_->release_variables(); }
+  std::vector<const SavedVariable*> saved_variables() const override {
+    return fn_->saved_variables();
+  }
 
  private:
   // The base's layout (the node must not hold the base itself: that would be a cycle).

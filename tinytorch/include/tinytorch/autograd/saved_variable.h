@@ -29,6 +29,10 @@ class SavedVariable {
   Tensor unpack(const char* node_name) const;
   void reset();  // frees the data; unpack() then reports that the graph was freed
   bool defined() const { return data_.defined() || was_defined_; }
+  // Whether the data is still held (false once backward freed it, or for an undefined tensor).
+  // For looking at a graph (to_dot): the tensor itself is only handed out by unpack().
+  bool is_held() const { return data_.defined(); }
+  IntArrayRef sizes() const { return data_.sizes(); }  // requires is_held()
 
  private:
   Tensor data_;
