@@ -117,8 +117,10 @@ json experiment_one(const Config& cfg) {
   t.add({"max", human_time(m.max)});
   t.add({"IQR", human_time(m.iqr)});
   t.add({"median 95% CI (2000 resamples)", with_ci(m)});
-  t.add({"Tukey fences",
-         human_time(m.outliers.fences.low) + " … " + human_time(m.outliers.fences.high)});
+  // The low fence of a skewed sample is often below zero: no time can be an outlier that way.
+  const double low_fence = m.outliers.fences.low;
+  t.add({"Tukey fences", (low_fence > 0 ? human_time(low_fence) : "0 (" + sci(low_fence) + " s)") +
+                             " … " + human_time(m.outliers.fences.high)});
   t.add({"outliers (reported, kept)", std::to_string(m.outliers.indices.size())});
   t.print();
   meaning(
@@ -216,8 +218,9 @@ json experiment_few(const Config& cfg) {
   meaning(
       "With 3 samples the ratio of two medians of the SAME code wanders by several percent "
       "on a shared VM, and a rule like \"5% faster wins\" declares winners that do not exist. "
-      "The bootstrap interval of 3 samples is as wide as their spread, so compare() stays "
-      "silent; with 40 it is narrow and still honest.");
+      "The bootstrap interval of 3 samples spans their whole range, so compare() speaks only "
+      "when every block of one side was slower than every block of the other — which a burst of "
+      "load can still arrange. 40 blocks give a narrow interval and an honest answer.");
   return {{"experiments", experiments},
           {"ratio_min", lo},
           {"ratio_max", hi},
