@@ -180,9 +180,10 @@ class CompactReporter : public ::benchmark::BenchmarkReporter {
       nlohmann::ordered_json record = key_json(figure.key);
       const std::string field = record_field(figure.unit);
       record[field] = rounded(benchmark_stats::median(values) / 1e9);
-      // The median's 95% bootstrap interval (module 19), when there are repetitions to resample:
-      // tito prints a verdict on two figures only when their intervals separate.
-      if (values.size() > 1) {
+      // The median's 95% bootstrap interval (module 19), from enough repetitions for a verdict
+      // (kMinSamplesForVerdict: not --quick's one): tito prints a verdict on two figures only
+      // when their intervals separate.
+      if (values.size() >= benchmark_stats::kMinSamplesForVerdict) {
         const benchmark_stats::Interval ci = benchmark_stats::bootstrap_median_ci(values);
         record[field + "_ci95"] = {rounded(ci.low / 1e9), rounded(ci.high / 1e9)};
       }

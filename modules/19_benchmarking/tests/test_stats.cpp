@@ -154,6 +154,18 @@ TEST(Compare, ShiftedDistributionsGiveTheRightVerdict) {
   EXPECT_EQ(r.describe("slow", "fast").rfind("fast faster by 1.", 0), 0u) << r.describe();
 }
 
+// Two sets of 3 samples of the same code separate completely 1 time in 10: no verdict below 5.
+TEST(Compare, TooFewSamplesGiveNoVerdictEvenWhenTheySeparate) {
+  const std::vector<double> a{1.0, 1.1, 1.2}, b{2.0, 2.1, 2.2};
+  const Comparison c = compare(a, b);
+  EXPECT_TRUE(c.ci_a.separated_from(c.ci_b));
+  EXPECT_EQ(c.verdict, Verdict::kTooFewSamples);
+  EXPECT_NE(c.describe().find("too few samples for a verdict"), std::string::npos) << c.describe();
+  EXPECT_NE(c.describe().find("3 and 3, at least 5"), std::string::npos) << c.describe();
+  const std::vector<double> a5{1.0, 1.1, 1.2, 1.05, 1.15}, b5{2.0, 2.1, 2.2, 2.05, 2.15};
+  EXPECT_EQ(compare(a5, b5).verdict, Verdict::kAFaster);
+}
+
 TEST(Compare, TheVerdictNeedsSeparatedIntervals) {
   EXPECT_EQ(decide({1.0, 2.0}, {3.0, 4.0}, {1.5, 3.0}), Verdict::kAFaster);
   EXPECT_EQ(decide({3.0, 4.0}, {1.0, 2.0}, {0.3, 0.6}), Verdict::kBFaster);

@@ -135,12 +135,22 @@ Comparison compare(std::span<const double> times_a, std::span<const double> time
     s = resampled_median(times_b, scratch_b, gen) / a;
   }
   c.speedup_ci = central_interval(speedups, options.confidence);
-  c.verdict = decide(c.ci_a, c.ci_b, c.speedup_ci);
+  c.samples_a = times_a.size();
+  c.samples_b = times_b.size();
+  c.verdict = std::min(c.samples_a, c.samples_b) < kMinSamplesForVerdict
+                  ? Verdict::kTooFewSamples
+                  : decide(c.ci_a, c.ci_b, c.speedup_ci);
   return c;
 }
 
 std::string Comparison::describe(const std::string& name_a, const std::string& name_b) const {
   char text[160];
+  if (verdict == Verdict::kTooFewSamples) {
+    std::snprintf(text, sizeof text,
+                  "too few samples for a verdict (%.2f×; %zu and %zu, at least %zu each)", speedup,
+                  samples_a, samples_b, kMinSamplesForVerdict);
+    return text;
+  }
   if (verdict == Verdict::kNoSignificantDifference) {
     std::snprintf(text, sizeof text, "no significant difference (%.2f× [%.2f×, %.2f×])", speedup,
                   speedup_ci.low, speedup_ci.high);

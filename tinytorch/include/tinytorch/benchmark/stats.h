@@ -75,7 +75,14 @@ enum class Verdict {
   kAFaster,                  // A's median CI lies entirely below B's
   kBFaster,                  // B's median CI lies entirely below A's
   kNoSignificantDifference,  // the intervals overlap: the data cannot tell them apart
+  kTooFewSamples,            // fewer than kMinSamplesForVerdict on a side: no verdict at all
 };
+
+// With n <= 5 samples the bootstrap interval of the median is the samples' whole range [min,
+// max] (a resample's median is the minimum with probability > 2.5%), and two ranges of n samples
+// of the SAME code separate with probability 2 / C(2n, n): 1 in 10 for n = 3, 1 in 126 for n = 5.
+// Below 5 a "verdict" would be a coin toss with loaded odds, so compare() refuses to give one.
+inline constexpr size_t kMinSamplesForVerdict = 5;
 
 struct Comparison {
   double median_a = 0.0, median_b = 0.0;
@@ -83,15 +90,18 @@ struct Comparison {
   double speedup = 0.0;  // median_b / median_a: how many times faster A is (< 1: slower)
   Interval speedup_ci;   // bootstrap CI of that ratio (A and B resampled independently)
   Verdict verdict = Verdict::kNoSignificantDifference;
+  size_t samples_a = 0, samples_b = 0;
 
-  // "A faster by 1.52× [1.41×, 1.63×]", "B faster by ...", or "no significant difference
-  // (1.02× [0.97×, 1.08×])", with the given names for A and B.
+  // "A faster by 1.52× [1.41×, 1.63×]", "B faster by ...", "no significant difference
+  // (1.02× [0.97×, 1.08×])" or "too few samples for a verdict (1.10×; 3 and 3, at least 5
+  // each)", with the given names for A and B.
   [[nodiscard]] std::string describe(const std::string& name_a = "A",
                                      const std::string& name_b = "B") const;
 };
 
-// Compares the median times of A and B. The verdict names a winner only when the two medians'
-// confidence intervals separate AND the speedup's interval excludes 1.
+// Compares the median times of A and B. The verdict names a winner only when each side has at
+// least kMinSamplesForVerdict samples, the two medians' confidence intervals separate AND the
+// speedup's interval excludes 1.
 // Errors: as bootstrap_median_ci, for either side; a non-positive time.
 Comparison compare(std::span<const double> times_a, std::span<const double> times_b,
                    const BootstrapOptions& options = {});
