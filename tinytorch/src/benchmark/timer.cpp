@@ -30,19 +30,6 @@ std::string first_line(const char* path) {
   return line;
 }
 
-std::string read_cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      const auto start = line.find_first_not_of(' ', colon == std::string::npos ? 0 : colon + 1);
-      if (colon != std::string::npos && start != std::string::npos) return line.substr(start);
-    }
-  }
-  return "unknown";
-}
-
 // /proc/loadavg: "0.52 0.40 0.31 2/345 12345" — load averages over 1, 5 and 15 minutes, then
 // runnable/total scheduling entities. Anything unexpected leaves the fields unknown (-1).
 void read_load(MachineInfo& info) {
@@ -94,9 +81,22 @@ int64_t grow_block(const std::function<double(int64_t)>& time_block, double min_
 
 }  // namespace
 
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      const auto start = line.find_first_not_of(' ', colon == std::string::npos ? 0 : colon + 1);
+      if (colon != std::string::npos && start != std::string::npos) return line.substr(start);
+    }
+  }
+  return "unknown";
+}
+
 MachineInfo machine_info() {
   MachineInfo info;
-  info.cpu_model = read_cpu_model();
+  info.cpu_model = cpu_model();
   info.isa = kernels::to_string(kernels::get_cpu_capability());
   info.threads = get_num_threads();
   read_load(info);

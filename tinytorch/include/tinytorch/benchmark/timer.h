@@ -41,6 +41,9 @@ struct MachineInfo {
 
 MachineInfo machine_info();
 
+// /proc/cpuinfo's first "model name"; "unknown" where there is none (the labs print it too).
+std::string cpu_model();
+
 // The samples of one benchmark and their statistics (seconds per call).
 struct Measurement {
   std::string label;
