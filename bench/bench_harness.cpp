@@ -16,15 +16,21 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <utility>
 #include <variant>
 
 #include "machine_limits.h"
+#include "tinytorch/benchmark/stats.h"
+#include "tinytorch/benchmark/timer.h"
+#include "tinytorch/core/exception.h"
 #include "tinytorch/core/parallel.h"
 
 namespace tinytorch::bench {
+
+namespace benchmark_stats = tinytorch::benchmark;
 
 namespace {
 
@@ -66,10 +72,29 @@ double thread_cpu_seconds() {
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+// 3 decimals: the records' precision.
+double rounded(double value) {
+  return std::round(value * 1000.0) / 1000.0;
+}
+
+// The 95% bootstrap interval of the median of a figure's repetitions (module 19), when there are
+// enough for a verdict (kMinSamplesForVerdict; --quick measures once) and, in a learner release,
+// once module 19 is written: until then the figures go without intervals.
+std::optional<benchmark_stats::Interval> median_ci(const std::vector<double>& values) {
+  if (values.size() < benchmark_stats::kMinSamplesForVerdict) return std::nullopt;
+  try {
+    return benchmark_stats::bootstrap_median_ci(values);
+  } catch (const NotImplementedError&) {
+    return std::nullopt;
+  }
+}
+
+// The machine block every record carries (module 19's MachineInfo, read before the run).
+nlohmann::ordered_json machine_json(const benchmark_stats::MachineInfo& info) {
+  return {{"cpu", info.cpu_model},     {"isa", info.isa},
+          {"threads", info.threads},   {"load_average", info.load_average},
+          {"runnable", info.runnable}, {"clock", info.clock},
+          {"commit", info.commit}};
 }
 
 nlohmann::ordered_json key_json(const Key& key) {
@@ -87,14 +112,15 @@ std::string size_text(int bytes) {
 
 // tito mode's display: the machine in one line, then one line per figure (the median of its
 // repetitions) as each benchmark finishes. It also keeps the medians for the records file.
-class CompactReporter : public benchmark::BenchmarkReporter {
+class CompactReporter : public ::benchmark::BenchmarkReporter {
  public:
   CompactReporter(const std::map<std::string, Figure>& figures,
-                  std::vector<std::pair<std::string, std::string>> context)
-      : figures_(figures), context_(std::move(context)) {}
+                  std::vector<std::pair<std::string, std::string>> context,
+                  benchmark_stats::MachineInfo machine)
+      : figures_(figures), context_(std::move(context)), machine_(std::move(machine)) {}
 
   bool ReportContext(const Context& context) override {
-    const benchmark::CPUInfo& cpu = context.cpu_info;
+    const ::benchmark::CPUInfo& cpu = context.cpu_info;
     std::ostream& out = GetOutputStream();
     out << "  machine: " << cpu.num_cpus << " CPUs at " << std::fixed << std::setprecision(0)
         << cpu.cycles_per_second / 1e6 << " MHz";
@@ -115,6 +141,7 @@ class CompactReporter : public benchmark::BenchmarkReporter {
       }
       out << "\n";
     }
+    out << "  before the run: " << machine_.describe() << "\n";
     out << "  OpenMP wait policy: " << openmp_wait_policy() << "\n";
     out << "  clock: "
         << (thread_cpu_clock() ? "1-thread figures on the calling thread's CPU clock "
@@ -146,8 +173,13 @@ class CompactReporter : public benchmark::BenchmarkReporter {
       const Unit unit = figures_.at(label).unit;
       const auto& values = rates_.at(label);
       out << "  " << std::left << std::setw(44) << label << std::right << std::setw(10)
-          << std::fixed << std::setprecision(1) << median(values) / 1e9 << " " << unit_text(unit);
-      if (values.size() > 1) out << "  (median of " << values.size() << ")";
+          << std::fixed << std::setprecision(1) << benchmark_stats::median(values) / 1e9 << " "
+          << unit_text(unit);
+      if (values.size() > 1) out << "  (median of " << values.size();
+      if (const auto ci = median_ci(values)) {
+        out << ", 95% CI " << ci->low / 1e9 << "-" << ci->high / 1e9;
+      }
+      if (values.size() > 1) out << ")";
       out << "\n";
     }
     out.flush();
@@ -160,8 +192,15 @@ class CompactReporter : public benchmark::BenchmarkReporter {
       const auto& values = rates_.at(label);
       const Figure& figure = figures_.at(label);
       nlohmann::ordered_json record = key_json(figure.key);
-      record[record_field(figure.unit)] = std::round(median(values) / 1e9 * 1000.0) / 1000.0;
+      const std::string field = record_field(figure.unit);
+      record[field] = rounded(benchmark_stats::median(values) / 1e9);
+      // tito prints a verdict on two figures only when these intervals separate.
+      if (const auto ci = median_ci(values)) {
+        record[field + "_ci95"] = {rounded(ci->low / 1e9), rounded(ci->high / 1e9)};
+      }
+      record["repetitions"] = values.size();
       if (figure.thread_cpu_clock) record["clock"] = "thread-cpu";
+      record["machine"] = machine_json(machine_);
       list.push_back(std::move(record));
     }
     return list;
@@ -170,6 +209,7 @@ class CompactReporter : public benchmark::BenchmarkReporter {
  private:
   const std::map<std::string, Figure>& figures_;
   std::vector<std::pair<std::string, std::string>> context_;
+  benchmark_stats::MachineInfo machine_;
   std::map<std::string, std::vector<double>> rates_;  // label -> rate of each repetition
   std::vector<std::string> order_;                    // labels, as they were measured
 };
@@ -245,18 +285,18 @@ void Suite::add(const Key& key, Unit unit, double work_per_call, Prepare prepare
   if (key.threads > 0) name += "/threads:" + std::to_string(key.threads);
 
   auto failures = failures_;
-  benchmark::internal::Benchmark* benchmark =
-      benchmark::RegisterBenchmark(
+  ::benchmark::internal::Benchmark* benchmark =
+      ::benchmark::RegisterBenchmark(
           name.c_str(),
           [label, unit, work_per_call, prepare, idle_after_seconds, failures,
-           cpu_clock](benchmark::State& state) {
+           cpu_clock](::benchmark::State& state) {
             try {
               const Call call = prepare();
               call();  // warm-up: caches, page faults, starting the thread team
               for (auto _ : state) {
                 const double start = cpu_clock ? thread_cpu_seconds() : 0.0;
                 call();
-                benchmark::ClobberMemory();
+                ::benchmark::ClobberMemory();
                 if (cpu_clock) state.SetIterationTime(thread_cpu_seconds() - start);
               }
               std::this_thread::sleep_for(std::chrono::duration<double>(idle_after_seconds));
@@ -266,10 +306,10 @@ void Suite::add(const Key& key, Unit unit, double work_per_call, Prepare prepare
               return;
             }
             state.SetLabel(label);
-            state.counters[counter_name(unit)] =
-                benchmark::Counter(work_per_call, benchmark::Counter::kIsIterationInvariantRate);
+            state.counters[counter_name(unit)] = ::benchmark::Counter(
+                work_per_call, ::benchmark::Counter::kIsIterationInvariantRate);
           })
-          ->Unit(benchmark::kMillisecond)
+          ->Unit(::benchmark::kMillisecond)
           ->MinTime(quick_ ? kQuickMinSeconds : kMinSeconds)
           ->Repetitions(quick_ ? kQuickRepetitions : kRepetitions);
   if (cpu_clock) {
@@ -286,7 +326,7 @@ void Suite::skip(const Key& key, std::string reason) {
 
 void Suite::context(const std::string& key, const std::string& value) {
   context_.emplace_back(key, value);
-  benchmark::AddCustomContext(key, value);
+  ::benchmark::AddCustomContext(key, value);
 }
 
 void Suite::impl_field(const std::string& impl, const std::string& field, FieldValue value) {
@@ -304,17 +344,18 @@ int Suite::run() {
   }
   int argc = static_cast<int>(args.size());
   args.push_back(nullptr);
-  benchmark::Initialize(&argc, args.data());
-  if (benchmark::ReportUnrecognizedArguments(argc, args.data())) return 2;
+  ::benchmark::Initialize(&argc, args.data());
+  if (::benchmark::ReportUnrecognizedArguments(argc, args.data())) return 2;
 
   if (records_path_.empty()) {
-    benchmark::RunSpecifiedBenchmarks();
+    ::benchmark::RunSpecifiedBenchmarks();
     for (const auto& [key, reason] : skipped_) {
       std::cout << "skipped: " << key.describe() << ": " << reason << "\n";
     }
   } else {
-    CompactReporter reporter(figures_, context_);
-    benchmark::RunSpecifiedBenchmarks(&reporter);
+    // Read before any benchmark runs: the load the run started under.
+    CompactReporter reporter(figures_, context_, benchmark_stats::machine_info());
+    ::benchmark::RunSpecifiedBenchmarks(&reporter);
     nlohmann::ordered_json records = reporter.records();
     for (const auto& [key, reason] : skipped_) {
       nlohmann::ordered_json record = key_json(key);
@@ -337,7 +378,7 @@ int Suite::run() {
     }
     write_json_atomically(records_path_, records);
   }
-  benchmark::Shutdown();
+  ::benchmark::Shutdown();
   for (const auto& [label, message] : *failures_) {
     std::cerr << "FAILED: " << label << ": " << message << "\n";
   }

@@ -8,11 +8,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <fstream>
 #include <iostream>
 #include <thread>
 #include <utility>
 
+#include "tinytorch/benchmark/timer.h"
 #include "tinytorch/core/exception.h"
 #include "tinytorch/train/logging.h"
 
@@ -298,15 +298,7 @@ int64_t peak_bytes(const std::function<void()>& f) {
 
 // ── The run ─────────────────────────────────────────────────────────────────────────────────
 std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
-    }
-  }
-  return "unknown";
+  return benchmark::cpu_model();
 }
 
 void print_title(std::string_view title, std::string_view quick_note,

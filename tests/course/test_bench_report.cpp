@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -105,6 +106,52 @@ TEST(BenchReport, ContendedTableFlagsEveryFigureBelowTheTarget) {
   EXPECT_NE(step.find("0.80x"), std::string::npos) << out;
   EXPECT_NE(step.find("BELOW TARGET"), std::string::npos) << out;
   EXPECT_NE(out.find("1 figure(s) below the target"), std::string::npos) << out;
+}
+
+}  // namespace
+
+namespace {
+
+// A SGEMM record at n = 128 with its figure's 95% interval (as the harness writes it), or none.
+Json sgemm(const std::string& impl, double gflops, std::optional<std::pair<double, double>> ci) {
+  Json r = record("sgemm", impl, 1, "gflops", gflops);
+  r["n"] = 128;
+  if (ci) r["gflops_ci95"] = {ci->first, ci->second};
+  return r;
+}
+
+// A verdict only when the intervals separate; none without intervals (one repetition).
+TEST(BenchReport, VerdictsOnlyWhenTheIntervalsSeparate) {
+  const Json fast = sgemm("tinytorch-fast", 40, std::pair{38.0, 41.0});
+  const Json ref = sgemm("tinytorch-reference", 1.3, std::pair{1.2, 1.4});
+  const Json close = sgemm("openblas", 39.5, std::pair{37.0, 42.0});
+  const Json once = sgemm("openblas", 39.5, std::nullopt);
+  EXPECT_EQ(tito::bench::verdict(&fast, &ref), "higher");
+  EXPECT_EQ(tito::bench::verdict(&ref, &fast), "lower");
+  EXPECT_EQ(tito::bench::verdict(&fast, &close), "no significant difference");
+  EXPECT_EQ(tito::bench::verdict(&fast, &once), "");
+  EXPECT_EQ(tito::bench::verdict(&fast, nullptr), "");
+  Json malformed = fast;
+  malformed["gflops_ci95"] = "38-41";
+  EXPECT_FALSE(Records::interval(malformed));
+  EXPECT_EQ(Records::interval(fast), (std::pair{38.0, 41.0}));
+}
+
+// The ratio table marks "~" the ratios whose figures' intervals overlap, and only those.
+TEST(BenchReport, SgemmRatiosAreMarkedWhenNotSignificant) {
+  Records records;
+  records.add(sgemm("tinytorch-fast", 40, std::pair{38.0, 41.0}));
+  records.add(sgemm("tinytorch-reference", 1.3, std::pair{1.2, 1.4}));
+  records.add(sgemm("openblas", 39.5, std::pair{37.0, 42.0}));
+  const std::string out = printed([&] { tito::bench::print_sgemm(records); });
+  std::string row;
+  std::istringstream in(out.substr(out.find("SGEMM ratios")));
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("  128 ", 0) == 0) row = line;
+  }
+  EXPECT_NE(row.find("30.77x "), std::string::npos) << out;  // fast/reference: separated
+  EXPECT_EQ(row.find("30.77x ~"), std::string::npos) << out;
+  EXPECT_NE(row.find("1.01x ~"), std::string::npos) << out;  // fast/openblas: overlapping
 }
 
 }  // namespace

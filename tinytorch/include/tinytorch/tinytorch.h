@@ -7,6 +7,7 @@
 #include "tinytorch/autograd/graph_viz.h"
 #include "tinytorch/autograd/node.h"
 #include "tinytorch/benchmark/stats.h"
+#include "tinytorch/benchmark/timer.h"
 #include "tinytorch/core/allocator.h"
 #include "tinytorch/core/exception.h"
 #include "tinytorch/core/generator.h"

@@ -36,6 +36,23 @@ std::string percent(std::optional<double> a, std::optional<double> b) {
   return fixed(100.0 * *a / *b, 0) + "%";
 }
 
+// The ratio a/b of two records' figures, then " ~" when their 95% intervals overlap (no
+// significant difference: the ratio is noise as much as code). A footnote (verdict_note) says so.
+std::string ratio_of(const Json* a, const Json* b) {
+  const auto figure = [](const Json* r) -> std::optional<double> {
+    if (r == nullptr || !Records::is_figure(*r)) return std::nullopt;
+    return (*r)[Records::figure_field(*r)].get<double>();
+  };
+  const std::string text = ratio(figure(a), figure(b));
+  return verdict(a, b) == "no significant difference" ? text + " ~" : text;
+}
+
+void verdict_note() {
+  std::cout << "  ~: the two figures' 95% intervals (bootstrap of the median of the repetitions) "
+               "overlap: no significant difference. Without the mark they separate; --quick "
+               "measures once, with no intervals and no verdicts.\n";
+}
+
 // A table printed with right-aligned columns (the first one left-aligned).
 class Table {
  public:
@@ -254,6 +271,24 @@ void print_peak(const Records& records) {
 }
 
 // SGEMM: GFLOP/s per N and implementation, then the ratios, then the backward-pass layouts.
+std::optional<std::pair<double, double>> Records::interval(const Json& r) {
+  const std::string field = std::string(figure_field(r)) + "_ci95";
+  if (!is_figure(r) || !r.contains(field) || !r[field].is_array() || r[field].size() != 2 ||
+      !r[field][0].is_number() || !r[field][1].is_number()) {
+    return std::nullopt;
+  }
+  return std::make_pair(r[field][0].get<double>(), r[field][1].get<double>());
+}
+
+std::string verdict(const Json* a, const Json* b) {
+  if (a == nullptr || b == nullptr) return "";
+  const auto ia = Records::interval(*a), ib = Records::interval(*b);
+  if (!ia || !ib) return "";
+  if (ia->first > ib->second) return "higher";
+  if (ia->second < ib->first) return "lower";
+  return "no significant difference";
+}
+
 void print_sgemm(const Records& records) {
   const std::string fast = "tinytorch-fast", ref = "tinytorch-reference", blas = "openblas";
   const auto sizes = records.values("sgemm", "n");
@@ -294,10 +329,12 @@ void print_sgemm(const Records& records) {
   const auto peak1 = records.figure("fma_peak", isa, 0, 1),
              peak2 = records.figure("fma_peak", isa, 0, 2);
   for (const int64_t n : sizes) {
-    std::vector<std::string> row{std::to_string(n), ratio(f(fast, n, 1), f(ref, n, 1))};
+    const auto r = [&](const std::string& impl, int64_t t) {
+      return records.find("sgemm", impl, n, t);
+    };
+    std::vector<std::string> row{std::to_string(n), ratio_of(r(fast, 1), r(ref, 1))};
     if (have_blas) {
-      row.insert(row.end(),
-                 {ratio(f(fast, n, 1), f(blas, n, 1)), ratio(f(fast, n, 2), f(blas, n, 2))});
+      row.insert(row.end(), {ratio_of(r(fast, 1), r(blas, 1)), ratio_of(r(fast, 2), r(blas, 2))});
     }
     row.push_back(ratio(f(fast, n, 2), f(fast, n, 1)));
     if (have_blas) row.push_back(ratio(f(blas, n, 2), f(blas, n, 1)));
@@ -305,6 +342,7 @@ void print_sgemm(const Records& records) {
     ratios.row(row);
   }
   ratios.print(std::cout);
+  verdict_note();
   if (peak1) {
     std::cout << "  % of peak: of the " << isa << " FMA peak (the widest FMA of this CPU)\n";
   } else {
@@ -539,9 +577,13 @@ void print_generic(const std::string& title, const std::vector<Json>& program_re
                                                               {"ms", " ms"},
                                                               {"mib", " MiB"}};
     const std::string field = Records::figure_field(r);
-    std::string value = !field.empty()         ? fixed(r[field].get<double>(), 2) + kUnits.at(field)
-                        : r.contains("failed") ? "FAILED: " + r["failed"].get<std::string>()
-                                               : "skipped: " + r.value("skipped", std::string());
+    const auto ci = Records::interval(r);
+    std::string value =
+        !field.empty()
+            ? fixed(r[field].get<double>(), 2) + kUnits.at(field) +
+                  (ci ? " [" + fixed(ci->first, 2) + ", " + fixed(ci->second, 2) + "]" : "")
+        : r.contains("failed") ? "FAILED: " + r["failed"].get<std::string>()
+                               : "skipped: " + r.value("skipped", std::string());
     table.row({r.value("name", ""), r.value("impl", ""),
                r.contains("n") ? std::to_string(r["n"].get<int64_t>()) : "",
                r.contains("threads") ? std::to_string(r["threads"].get<int64_t>()) : "", value});

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tito::bench {
@@ -71,6 +72,10 @@ class Records {
   }
   static bool is_figure(const Json& r) { return *figure_field(r) != '\0'; }
 
+  // The 95% bootstrap interval of a record's figure (the field "<figure field>_ci95", which the
+  // harness writes when the figure is the median of several repetitions), if it has one.
+  static std::optional<std::pair<double, double>> interval(const Json& r);
+
   // The units a figure can have: kernels' rates, end-to-end rates, times and sizes. (A record
   // may hold several, e.g. gpt_train's tokens_per_second and seconds: the first listed here is
   // its figure.)
@@ -80,6 +85,11 @@ class Records {
  private:
   std::vector<Json> all_;
 };
+
+// Figure a against figure b (records of the same unit): "higher" or "lower" only when their 95%
+// intervals separate, "no significant difference" when they overlap, and "" when either record
+// is missing or has no interval (one repetition, e.g. --quick): then there is no verdict to give.
+std::string verdict(const Json* a, const Json* b);
 
 // The tables of each program (tito bench's kPrograms): figures, ratios to the baselines measured
 // in the same run, and each issue target with "met" / "NOT MET".
