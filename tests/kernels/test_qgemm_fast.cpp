@@ -7,6 +7,7 @@
 // are skipped) times 1, 2 or 3 threads. Results must be EQUAL: integer arithmetic has no rounding.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <random>
@@ -125,6 +126,45 @@ TEST_P(QGemmFastTest, EmptyProblems) {
   std::vector<int32_t> C2(6, 42);
   qgemm_packed(3, A.data(), 1, no_k, C2.data(), 2);
   EXPECT_EQ(C2, std::vector<int32_t>(6, 0));
+}
+
+TEST_P(QGemmFastTest, ActivationPassesEqualThePlainLoops) {
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<float> value(-3.0f, 5.0f);
+  std::uniform_int_distribution<int32_t> acc(-100000, 100000);
+  for (const int64_t n : {0, 1, 7, 8, 9, 31, 32, 33, 100}) {
+    std::vector<float> x(static_cast<size_t>(n)), scale(x.size()), bias(x.size());
+    std::vector<int32_t> c(x.size()), correction(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      x[i] = value(gen);
+      scale[i] = value(gen) * 1e-3f;
+      bias[i] = value(gen);
+      c[i] = acc(gen);
+      correction[i] = acc(gen);
+    }
+    if (n > 4) x[3] = 2.5f * (8.0f / 127);  // a rounding tie of x / s: half to even
+    float lo_fast = 1, hi_fast = 1, lo = 1, hi = 1;
+    minmax_fast(n, x.data(), &lo_fast, &hi_fast);
+    minmax_plain(n, x.data(), &lo, &hi);
+    EXPECT_EQ(lo_fast, lo);
+    EXPECT_EQ(hi_fast, hi);
+    EXPECT_LE(lo, 0.0f);
+    EXPECT_GE(hi, 0.0f);
+    std::vector<uint8_t> q_fast(x.size(), 255), q(x.size(), 255);
+    quantize_fast(n, x.data(), 127 / 8.0f, 48, q_fast.data());
+    quantize_plain(n, x.data(), 127 / 8.0f, 48, q.data());
+    EXPECT_EQ(q_fast, q) << "n=" << n;
+    for (const uint8_t v : q) EXPECT_LE(v, 127);
+    std::vector<float> y_fast(x.size()), y(x.size());
+    dequantize_fast(n, c.data(), scale.data(), correction.data(), bias.data(), y_fast.data());
+    dequantize_plain(n, c.data(), scale.data(), correction.data(), bias.data(), y.data());
+    EXPECT_EQ(y_fast, y) << "n=" << n;
+    if (n > 0) {
+      x[static_cast<size_t>(n - 1)] = std::nanf("");  // in the vector part or the tail
+      minmax_fast(n, x.data(), &lo_fast, &hi_fast);
+      EXPECT_TRUE(std::isnan(lo_fast)) << "n=" << n;
+    }
+  }
 }
 
 std::string name(const ::testing::TestParamInfo<std::tuple<CpuCapability, int>>& info) {

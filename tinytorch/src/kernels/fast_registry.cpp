@@ -33,6 +33,9 @@ void register_fast_kernels(FastKernels& kernels) {
   kernels.activation.gelu_tanh_backward = &gelu_tanh_backward_fast;
   // module 15
   kernels.qgemm.pack = &pack_int8_weight_fast;
+  kernels.qgemm.minmax = &minmax_fast;
+  kernels.qgemm.quantize = &quantize_fast;
+  kernels.qgemm.dequantize = &dequantize_fast;
   // END SOLUTION
 }
 

@@ -3,6 +3,7 @@
 // arithmetic itself is in qgemm_reference.cpp (the learner's loop) and qgemm_fast.cpp.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "tinytorch/core/exception.h"
@@ -105,50 +106,74 @@ ActivationQuantParams choose_activation_qparams(float x_min, float x_max) {
   return p;
 }
 
+void minmax_plain(int64_t n, const float* x, float* lo, float* hi) {
+  float l = 0.0f, h = 0.0f;
+  bool nan = false;
+  for (int64_t i = 0; i < n; ++i) {
+    nan |= std::isnan(x[i]);
+    l = std::min(l, x[i]);
+    h = std::max(h, x[i]);
+  }
+  *lo = nan ? std::numeric_limits<float>::quiet_NaN() : l;
+  *hi = h;
+}
+
+void quantize_plain(int64_t n, const float* x, float inv_scale, int32_t zero_point, uint8_t* q) {
+  for (int64_t i = 0; i < n; ++i) {
+    // nearbyint rounds half to even (the default rounding mode), as vcvtps2dq does.
+    const float r = std::nearbyint(x[i] * inv_scale) + static_cast<float>(zero_point);
+    q[i] = static_cast<uint8_t>(std::clamp(r, 0.0f, static_cast<float>(kActivationMax)));
+  }
+}
+
+void dequantize_plain(int64_t n, const int32_t* c, const float* scale, const int32_t* correction,
+                      const float* bias, float* y) {
+  for (int64_t j = 0; j < n; ++j)
+    y[j] = scale[j] * static_cast<float>(c[j] - correction[j]) + bias[j];
+}
+
 void dynamic_quant_linear(const DynamicQuantLinear& layer, int64_t M, const float* x, float* y) {
   const PackedInt8Weight& w = layer.weight;
   const int64_t N = w.out_features, K = w.in_features;
   TT_CHECK_VALUE(M >= 0, "dynamic_quant_linear: M must be >= 0, got ", M);
   if (M == 0) return;
-  // 1. The batch's range → (scale, zero point). O(M·K).
-  float x_min = 0.0f, x_max = 0.0f;
-  bool finite = true;
-  for (int64_t i = 0; i < M * K; ++i) {
-    finite &= std::isfinite(x[i]);
-    x_min = std::min(x_min, x[i]);
-    x_max = std::max(x_max, x[i]);
-  }
-  TT_CHECK_VALUE(finite, "dynamic_quant_linear: the input holds a NaN or an infinity");
-  const ActivationQuantParams qp = choose_activation_qparams(x_min, x_max);
-  // 2. q_x = clamp(round(x / s_x) + zp, 0, 127), per thread-local buffers reused across calls.
+  const QGemmKernels& fast = fast_kernels().qgemm;
+  const MinMaxFn minmax = fast.minmax != nullptr ? fast.minmax : &minmax_plain;
+  const QuantizeFn quantize = fast.quantize != nullptr ? fast.quantize : &quantize_plain;
+  const DequantizeFn dequantize = fast.dequantize != nullptr ? fast.dequantize : &dequantize_plain;
+  // 1. The batch's range, widened to include 0 → (scale, zero point). O(M·K).
+  float lo = 0.0f, hi = 0.0f;
+  minmax(M * K, x, &lo, &hi);
+  TT_CHECK_VALUE(std::isfinite(lo) && std::isfinite(hi),
+                 "dynamic_quant_linear: the input holds a NaN or an infinity");
+  const ActivationQuantParams qp = choose_activation_qparams(lo, hi);
+  // 2. q_x = clamp(round(x / s_x) + zp, 0, 127), into buffers kept across calls (per thread).
   thread_local std::vector<uint8_t> qx;
   thread_local std::vector<int32_t> acc;
+  thread_local std::vector<float> scale, bias;
+  thread_local std::vector<int32_t> correction;
   qx.resize(static_cast<size_t>(M * K));
   acc.resize(static_cast<size_t>(M * N));
-  const float inv_scale = 1.0f / qp.scale;
-  const auto zp = static_cast<float>(qp.zero_point);
-  for (int64_t i = 0; i < M * K; ++i) {
-    const float q = std::nearbyint(x[i] * inv_scale) + zp;
-    qx[i] = static_cast<uint8_t>(std::clamp(q, 0.0f, static_cast<float>(kActivationMax)));
-  }
+  quantize(M * K, x, 1.0f / qp.scale, qp.zero_point, qx.data());
   // 3. C = q_x · q_wᵀ in int32, exact.
-  int32_t* C = acc.data();  // (the lambda below runs on other threads: no thread_local there)
-  qgemm_packed(M, qx.data(), K, w, C, N);
-  // 4. Dequantize: y = s_x·s_w[n]·(C − zp·Σ_k q_w[n, k]) + bias[n].
+  qgemm_packed(M, qx.data(), K, w, acc.data(), N);
+  // 4. Dequantize: y = (s_x·s_w[n])·(C − zp·Σ_k q_w[n, k]) + bias[n], per-channel factors first.
+  scale.resize(static_cast<size_t>(N));
+  correction.resize(static_cast<size_t>(N));
+  bias.assign(static_cast<size_t>(N), 0.0f);
   const bool per_channel = layer.weight_scales.size() > 1;
-  const bool has_bias = !layer.bias.empty();
+  for (int64_t n = 0; n < N; ++n) {
+    scale[n] = qp.scale * layer.weight_scales[per_channel ? static_cast<size_t>(n) : 0];
+    correction[n] = qp.zero_point * w.row_sums[n];
+  }
+  if (!layer.bias.empty()) bias = layer.bias;
+  // (The lambda runs on other threads too: it must see this thread's buffers, not its own.)
+  const int32_t* C = acc.data();
+  const float *s = scale.data(), *b = bias.data();
+  const int32_t* corr = correction.data();
   parallel_for(0, M, std::max<int64_t>(1, 16384 / std::max<int64_t>(N, 1)),
                [&](int64_t m0, int64_t m1) {
-                 for (int64_t m = m0; m < m1; ++m) {
-                   const int32_t* c = C + m * N;
-                   float* ym = y + m * N;
-                   for (int64_t n = 0; n < N; ++n) {
-                     const float s =
-                         qp.scale * layer.weight_scales[per_channel ? static_cast<size_t>(n) : 0];
-                     const int32_t centred = c[n] - qp.zero_point * w.row_sums[n];
-                     ym[n] = s * static_cast<float>(centred) + (has_bias ? layer.bias[n] : 0.0f);
-                   }
-                 }
+                 for (int64_t m = m0; m < m1; ++m) dequantize(N, C + m * N, s, corr, b, y + m * N);
                });
 }
 

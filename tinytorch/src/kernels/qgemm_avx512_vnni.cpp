@@ -43,7 +43,9 @@ void micro_avx512_vnni(int64_t groups, const uint8_t* a, int64_t lda, int64_t ro
 }  // namespace
 
 QGemmIsa qgemm_avx512_vnni() {
-  return {&micro_avx512_vnni, kMR, /*needs_7bit=*/false, "AVX512_VNNI"};
+  return {&micro_avx512_vnni, kMR,          /*needs_7bit=*/false,
+          "AVX512_VNNI",      &minmax_avx2, &quantize_avx2,
+          &dequantize_avx2};
 }
 
 }  // namespace tinytorch::kernels::qgemm_detail

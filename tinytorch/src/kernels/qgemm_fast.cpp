@@ -42,7 +42,8 @@ void micro_portable(int64_t groups, const uint8_t* a, int64_t lda, int64_t rows,
 }  // namespace
 
 QGemmIsa qgemm_portable() {
-  return {&micro_portable, 4, /*needs_7bit=*/false, "DEFAULT"};
+  return {&micro_portable,  4, /*needs_7bit=*/false, "DEFAULT", &minmax_plain, &quantize_plain,
+          &dequantize_plain};
 }
 
 namespace {
@@ -163,6 +164,19 @@ PackedInt8Weight pack_int8_weight_fast(int64_t N, int64_t K, const int8_t* B, in
   }
   packed.gemm = &gemm_panels;
   return packed;
+}
+
+void minmax_fast(int64_t n, const float* x, float* lo, float* hi) {
+  qgemm_detail::isa(/*exact_only=*/false).minmax(n, x, lo, hi);
+}
+
+void quantize_fast(int64_t n, const float* x, float inv_scale, int32_t zero_point, uint8_t* q) {
+  qgemm_detail::isa(/*exact_only=*/false).quantize(n, x, inv_scale, zero_point, q);
+}
+
+void dequantize_fast(int64_t n, const int32_t* c, const float* scale, const int32_t* correction,
+                     const float* bias, float* y) {
+  qgemm_detail::isa(/*exact_only=*/false).dequantize(n, c, scale, correction, bias, y);
 }
 
 const char* qgemm_fast_isa() {

@@ -22,6 +22,10 @@
 
 #include <cstdint>
 
+#include "tinytorch/kernels/qgemm.h"
+
+#include "tinytorch/kernels/qgemm.h"
+
 namespace tinytorch::kernels::qgemm_detail {
 
 inline constexpr int64_t kNR = 16;     // output channels per panel
@@ -39,7 +43,18 @@ struct QGemmIsa {
   int64_t mr = 0;           // rows per micro-kernel call
   bool needs_7bit = false;  // exact only when every activation is ≤ 127 (vpmaddubsw)
   const char* name = "";
+  // The dynamic Linear's O(M·K) and O(M·N) passes (kernels/qgemm.h, QGemmKernels), vectorised.
+  MinMaxFn minmax = nullptr;
+  QuantizeFn quantize = nullptr;
+  DequantizeFn dequantize = nullptr;
 };
+
+// AVX2 versions of the three passes (qgemm_avx2.cpp); the VNNI set reuses them (an AVX-512 CPU
+// has AVX2).
+void minmax_avx2(int64_t n, const float* x, float* lo, float* hi);
+void quantize_avx2(int64_t n, const float* x, float inv_scale, int32_t zero_point, uint8_t* q);
+void dequantize_avx2(int64_t n, const int32_t* c, const float* scale, const int32_t* correction,
+                     const float* bias, float* y);
 
 // The portable kernel (qgemm_fast.cpp) computes the same tile in plain C++.
 QGemmIsa qgemm_portable();

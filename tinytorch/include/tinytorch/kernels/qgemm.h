@@ -73,10 +73,36 @@ PackedInt8Weight pack_int8_weight_fast(int64_t N, int64_t K, const int8_t* B, in
 // (for a call whose activations are all ≤ 127).
 const char* qgemm_fast_isa();
 
+// The dynamic Linear's passes over activations and outputs (below), element by element:
+//   minmax:     *lo = min(0, x…), *hi = max(0, x…); NaN in *lo when some x is NaN
+//   quantize:   q[i] = clamp(round_half_even(x[i] · inv_scale) + zero_point, 0, 127)
+//   dequantize: y[j] = scale[j] · float(c[j] − correction[j]) + bias[j]   (one row of N)
+// Every tier computes them with the same float operations, so their results are identical.
+using MinMaxFn = void (*)(int64_t n, const float* x, float* lo, float* hi);
+using QuantizeFn = void (*)(int64_t n, const float* x, float inv_scale, int32_t zero_point,
+                            uint8_t* q);
+using DequantizeFn = void (*)(int64_t n, const int32_t* c, const float* scale,
+                              const int32_t* correction, const float* bias, float* y);
+
 // The fast kernels module 18 registers (FastKernels::qgemm in kernels/registry.h).
 struct QGemmKernels {
   PackedInt8Weight (*pack)(int64_t N, int64_t K, const int8_t* B, int64_t ldb) = nullptr;
+  MinMaxFn minmax = nullptr;
+  QuantizeFn quantize = nullptr;
+  DequantizeFn dequantize = nullptr;
 };
+
+// The fast tier's passes (src/kernels/qgemm_fast.cpp: AVX2 when the CPU has it, else the plain
+// loops below).
+void minmax_fast(int64_t n, const float* x, float* lo, float* hi);
+void quantize_fast(int64_t n, const float* x, float inv_scale, int32_t zero_point, uint8_t* q);
+void dequantize_fast(int64_t n, const int32_t* c, const float* scale, const int32_t* correction,
+                     const float* bias, float* y);
+// The plain loops (src/kernels/qgemm.cpp), used by the reference tier and for vector tails.
+void minmax_plain(int64_t n, const float* x, float* lo, float* hi);
+void quantize_plain(int64_t n, const float* x, float inv_scale, int32_t zero_point, uint8_t* q);
+void dequantize_plain(int64_t n, const int32_t* c, const float* scale, const int32_t* correction,
+                      const float* bias, float* y);
 
 // ---------------------------------------------------------------------------------------------
 // The dynamically quantized Linear (PyTorch: torch.ao.nn.quantized.dynamic.Linear), on raw
