@@ -244,6 +244,10 @@ std::string describe(const Json& rec) {
   line << "  " << rec["name"].get<std::string>() << " " << rec["impl"].get<std::string>();
   if (rec.contains("optimizer")) line << " " << rec["optimizer"].get<std::string>();
   if (rec.contains("mode")) line << " " << rec["mode"].get<std::string>();
+  if (rec.contains("in_features")) {
+    line << " " << rec["in_features"].get<int64_t>() << "->" << rec["out_features"].get<int64_t>();
+  }
+  if (rec.contains("batch")) line << " batch=" << rec["batch"].get<int64_t>();
   line << " threads=" << rec["threads"].get<int>() << ": ";
   if (rec.contains("ms")) line << rec["ms"].get<double>() << " ms";
   if (rec.contains("p90_ms")) line << " (p90 " << rec["p90_ms"].get<double>() << " ms)";

@@ -84,6 +84,32 @@ TEST(BenchReport, GptTargetsAreMetOnlyWhenTheFiguresReachThem) {
   EXPECT_EQ(rss.find("NOT MET"), std::string::npos) << out;
 }
 
+// Quant: ours int8 1.0 ms against ours fp32 2.5 ms (2.50x, met) and PyTorch's int8 1.5 ms (1.50x,
+// NOT MET); the worst row decides, so a second row at 1.9x fails the fp32 target too.
+TEST(BenchReport, QuantTargetsTakeTheWorstRow) {
+  const auto quant = [](const char* name, const std::string& impl, int64_t batch, double ms) {
+    Json r = record(name, impl, 1, "ms", ms);
+    r["batch"] = batch;
+    r["in_features"] = 784;
+    r["out_features"] = 256;
+    return r;
+  };
+  Records records;
+  records.add(quant("int8_linear", "tinytorch-fast", 64, 1.0));
+  records.add(quant("fp32_linear", "tinytorch-fast", 64, 2.5));
+  records.add(quant("int8_linear", "torch", 64, 1.5));
+  std::string out = printed([&] { tito::bench::print_quant(records); });
+  EXPECT_NE(line_of(out, "784->256").find("2.50x"), std::string::npos) << out;
+  EXPECT_NE(line_of(out, "target: int8 >= 2x our fp32").find("met"), std::string::npos) << out;
+  EXPECT_EQ(line_of(out, "target: int8 >= 2x our fp32").find("NOT MET"), std::string::npos) << out;
+  EXPECT_NE(line_of(out, "target: int8 >= 2x PyTorch").find("NOT MET"), std::string::npos) << out;
+  records.add(quant("int8_linear", "tinytorch-fast", 256, 1.0));
+  records.add(quant("fp32_linear", "tinytorch-fast", 256, 1.9));
+  out = printed([&] { tito::bench::print_quant(records); });
+  EXPECT_NE(line_of(out, "target: int8 >= 2x our fp32").find("1.90x — NOT MET"), std::string::npos)
+      << out;
+}
+
 // Beside a competitor, a second thread must not make a call slower than 0.9x of one thread.
 TEST(BenchReport, ContendedTableFlagsEveryFigureBelowTheTarget) {
   Records records;

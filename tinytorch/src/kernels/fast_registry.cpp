@@ -4,6 +4,7 @@
 #include "tinytorch/kernels/activation.h"
 #include "tinytorch/kernels/attention.h"
 #include "tinytorch/kernels/gemm.h"
+#include "tinytorch/kernels/qgemm.h"
 #include "tinytorch/kernels/registry.h"
 #include "tinytorch/kernels/spatial.h"
 
@@ -30,6 +31,11 @@ void register_fast_kernels(FastKernels& kernels) {
   kernels.activation.gelu_backward = &gelu_backward_fast;
   kernels.activation.gelu_tanh = &gelu_tanh_fast;
   kernels.activation.gelu_tanh_backward = &gelu_tanh_backward_fast;
+  // module 15
+  kernels.qgemm.pack = &pack_int8_weight_fast;
+  kernels.qgemm.minmax = &minmax_fast;
+  kernels.qgemm.quantize = &quantize_fast;
+  kernels.qgemm.dequantize = &dequantize_fast;
   // END SOLUTION
 }
 

@@ -502,6 +502,97 @@ void print_cnn(const Records& records) {
 // thread count; then ours at each thread count against PyTorch's best thread setting of each
 // figure, with the targets (training >= 1.25x, KV-cache generation >= 2x, peak memory
 // <= 1x). gpt_generate's records differ by their "mode" (cache | nocache).
+void print_quant(const Records& records) {
+  const std::string ours = "tinytorch-fast", torch = "torch";
+  const auto find = [&](const char* name, const std::string& impl, int64_t in, int64_t out,
+                        int64_t batch, int64_t t) -> const Json* {
+    for (const Json& r : records.all()) {
+      if (r.value("name", "") == name && r.value("impl", "") == impl &&
+          r.value("in_features", int64_t{0}) == in && r.value("out_features", int64_t{0}) == out &&
+          r.value("batch", int64_t{0}) == batch && r.value("threads", int64_t{0}) == t) {
+        return &r;
+      }
+    }
+    return nullptr;
+  };
+  const auto ms = [&](const char* name, const std::string& impl, int64_t in, int64_t out,
+                      int64_t batch, int64_t t) -> std::optional<double> {
+    const Json* r = find(name, impl, in, out, batch, t);
+    if (r == nullptr || !r->contains("ms")) return std::nullopt;
+    return (*r)["ms"].get<double>();
+  };
+  const auto cell = [&](const char* name, const std::string& impl, int64_t in, int64_t out,
+                        int64_t batch, int64_t t) {
+    const Json* r = find(name, impl, in, out, batch, t);
+    if (r == nullptr) return std::string("-");
+    if (r->contains("failed")) return std::string("FAILED");
+    if (r->contains("skipped")) return std::string("skipped");
+    return fixed((*r)["ms"].get<double>(), 3);
+  };
+  // The layers measured, in order, from our int8 records.
+  std::vector<std::pair<int64_t, int64_t>> layers;
+  for (const Json& r : records.all()) {
+    if (r.value("name", "") != "int8_linear" || !r.contains("in_features")) continue;
+    const std::pair<int64_t, int64_t> l{r["in_features"].get<int64_t>(),
+                                        r["out_features"].get<int64_t>()};
+    if (std::find(layers.begin(), layers.end(), l) == layers.end()) layers.push_back(l);
+  }
+  print_title(
+      "Dynamically quantized int8 Linear vs float32 Linear: ours vs PyTorch, same run (ms)");
+  Table table({"layer", "batch", "threads", "int8 (ours)", "fp32 (ours)", "int8 (torch)",
+               "fp32 (torch)", "ours fp32/int8", "torch int8/ours int8"});
+  std::optional<double> worst_vs_fp32, worst_vs_torch;
+  const auto keep_min = [](std::optional<double>& worst, std::optional<double> a,
+                           std::optional<double> b) {
+    if (!a || !b || *b <= 0.0) return;
+    worst = std::min(worst.value_or(*a / *b), *a / *b);
+  };
+  for (const auto& [in_f, out_f] : layers) {
+    const int64_t in = in_f, out = out_f;  // plain names: Clang 14 cannot capture a binding
+    for (const int64_t batch : records.values("int8_linear", "batch")) {
+      for (const int64_t t : records.values("int8_linear", "threads")) {
+        if (find("int8_linear", ours, in, out, batch, t) == nullptr) continue;
+        const auto i8 = ms("int8_linear", ours, in, out, batch, t);
+        table.row({std::to_string(in) + "->" + std::to_string(out), std::to_string(batch),
+                   std::to_string(t), cell("int8_linear", ours, in, out, batch, t),
+                   cell("fp32_linear", ours, in, out, batch, t),
+                   cell("int8_linear", torch, in, out, batch, t),
+                   cell("fp32_linear", torch, in, out, batch, t),
+                   ratio(ms("fp32_linear", ours, in, out, batch, t), i8),
+                   ratio(ms("int8_linear", torch, in, out, batch, t), i8)});
+        keep_min(worst_vs_fp32, ms("fp32_linear", ours, in, out, batch, t), i8);
+        keep_min(worst_vs_torch, ms("int8_linear", torch, in, out, batch, t), i8);
+      }
+    }
+  }
+  table.print(std::cout);
+  std::cout << "  ratios > 1x: our int8 Linear is faster. int8 = the whole dynamic forward "
+               "(min/max, quantize, int32 GEMM, dequantize + bias)\n";
+  const auto target = [](const char* what, std::optional<double> worst) {
+    if (!worst) return;
+    std::cout << "  target: int8 >= 2x " << what << " at every batch and thread count: worst "
+              << fixed(*worst, 2) << "x — "
+              << (*worst >= 2.0 ? tito::paint("met", tito::Color::kGreen)
+                                : tito::paint("NOT MET", tito::Color::kRed))
+              << "\n";
+  };
+  target("our fp32 Linear", worst_vs_fp32);
+  target("PyTorch's quantize_dynamic Linear", worst_vs_torch);
+  for (const Json& r : records.all()) {
+    if (r.value("name", "") == "int8_linear" && r.value("impl", "") == ours &&
+        r.contains("qgemm_isa")) {
+      std::cout << "  our int8 micro-kernel: " << r["qgemm_isa"].get<std::string>() << "\n";
+      break;
+    }
+  }
+  if (const Json* r = first_figure(records, "int8_linear", torch)) {
+    std::cout << "  PyTorch " << r->value("torch_version", std::string("?"))
+              << ", quantized engine " << r->value("torch_engine", std::string("?")) << ", BLAS "
+              << r->value("torch_blas", std::string("?")) << "\n";
+  }
+  print_not_measured(records, {"int8_linear", "fp32_linear"});
+}
+
 void print_gpt(const Records& records) {
   const std::string ours = "tinytorch-fast", torch = "torch";
   const auto threads = records.values("gpt_train", "threads");

@@ -51,6 +51,7 @@ using tito::bench::print_generic;
 using tito::bench::print_gpt;
 using tito::bench::print_mlp;
 using tito::bench::print_peak;
+using tito::bench::print_quant;
 using tito::bench::print_sgemm;
 using tito::bench::Records;
 
@@ -145,6 +146,12 @@ const std::vector<Program> kPrograms = {
      "memory, ours vs PyTorch, 1 and 2 threads",
      {},
      print_gpt},
+    {"quant",
+     "quant_bench",
+     "the dynamically quantized int8 Linear vs our float32 Linear and PyTorch's quantize_dynamic, "
+     "784->256 and 1024->1024, batch 64-256, 1 and 2 threads",
+     {},
+     print_quant},
 };
 
 const Program* find_program(const std::string& name) {

@@ -17,6 +17,8 @@
 #include "tinytorch/kernels/spatial.h"
 // module 12 (attention)
 #include "tinytorch/kernels/attention.h"
+// module 15 (quantization)
+#include "tinytorch/kernels/qgemm.h"
 
 namespace tinytorch::kernels {
 
@@ -55,6 +57,8 @@ struct FastKernels {
   AttentionKernels attention;
   // GELU's SIMD kernels (float32; kernels/activation.h): the transformer MLP's activation
   ActivationKernels activation;
+  // module 15: the int8 GEMM's weight packing for the micro-kernels (kernels/qgemm.h)
+  QGemmKernels qgemm;
 };
 
 // The fast kernels registered by module 18 — all null when the tier is kReference, or when the

@@ -1,0 +1,180 @@
+// The int8 GEMM's entry points and the dynamically quantized Linear (kernels/qgemm.h): argument
+// checks, the tier's packing, and the quantize → int32 GEMM → dequantize pipeline. The integer
+// arithmetic itself is in qgemm_reference.cpp (the learner's loop) and qgemm_fast.cpp.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "tinytorch/core/exception.h"
+#include "tinytorch/core/parallel.h"
+#include "tinytorch/kernels/qgemm.h"
+#include "tinytorch/kernels/registry.h"
+
+namespace tinytorch::kernels {
+namespace {
+
+// The reference tier's "packing" is B itself, [N, K] row-major.
+void gemm_plain(int64_t M, const uint8_t* A, int64_t lda, const PackedInt8Weight& B, int32_t* C,
+                int64_t ldc) {
+  qgemm_u8s8_reference(M, B.out_features, B.in_features, A, lda, B.data.data(), B.in_features, C,
+                       ldc);
+}
+
+PackedInt8Weight pack_plain(int64_t N, int64_t K, const int8_t* B, int64_t ldb) {
+  PackedInt8Weight packed;
+  packed.out_features = N;
+  packed.in_features = K;
+  packed.data.resize(static_cast<size_t>(N * K));
+  packed.row_sums.assign(static_cast<size_t>(N), 0);
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t k = 0; k < K; ++k) {
+      packed.data[n * K + k] = B[n * ldb + k];
+      packed.row_sums[n] += B[n * ldb + k];
+    }
+  }
+  packed.gemm = &gemm_plain;
+  return packed;
+}
+
+// Activations are quantized to [0, kActivationMax]: 7 bits (reduce_range), so that AVX2's
+// vpmaddubsw pair sums cannot saturate (kernels/qgemm.h).
+constexpr int32_t kActivationMax = 127;
+// Weights are symmetric over [−127, 127] (PyTorch's qint8 weights use −128 too; keeping the range
+// symmetric makes zero point 0 exact and |q| ≤ 127).
+constexpr float kWeightMax = 127.0f;
+
+}  // namespace
+
+PackedInt8Weight pack_int8_weight(int64_t N, int64_t K, const int8_t* B, int64_t ldb) {
+  TT_CHECK_VALUE(N >= 0 && K >= 0, "pack_int8_weight: sizes must be >= 0, got N=", N, " K=", K);
+  TT_CHECK_VALUE(K <= kQGemmMaxK, "pack_int8_weight: K=", K, " exceeds kQGemmMaxK=", kQGemmMaxK,
+                 " (int32 accumulation would overflow)");
+  TT_CHECK_VALUE(ldb >= K, "pack_int8_weight: ldb=", ldb, " must be >= K=", K);
+  TT_CHECK(B != nullptr || N * K == 0, "pack_int8_weight: B is null");
+  if (const auto pack = fast_kernels().qgemm.pack) return pack(N, K, B, ldb);
+  return pack_plain(N, K, B, ldb);
+}
+
+void qgemm_packed(int64_t M, const uint8_t* A, int64_t lda, const PackedInt8Weight& B, int32_t* C,
+                  int64_t ldc) {
+  TT_CHECK(B.gemm != nullptr, "qgemm_packed: B was not packed (use pack_int8_weight)");
+  TT_CHECK_VALUE(M >= 0, "qgemm_packed: M must be >= 0, got ", M);
+  TT_CHECK_VALUE(lda >= B.in_features, "qgemm_packed: lda=", lda, " must be >= K=", B.in_features);
+  TT_CHECK_VALUE(ldc >= B.out_features, "qgemm_packed: ldc=", ldc,
+                 " must be >= N=", B.out_features);
+  B.gemm(M, A, lda, B, C, ldc);
+}
+
+DynamicQuantLinear dynamic_quant_linear_prepack(int64_t N, int64_t K, const float* weight,
+                                                const float* bias, bool per_channel) {
+  TT_CHECK_VALUE(N > 0 && K > 0,
+                 "dynamic_quant_linear_prepack: expected N > 0 and K > 0, got N=", N, " K=", K);
+  // s_w = max|w| / 127 per channel (or over the tensor); an all-zero channel gets scale 1.
+  std::vector<float> scales(per_channel ? static_cast<size_t>(N) : 1, 0.0f);
+  for (int64_t n = 0; n < N; ++n) {
+    float& s = scales[per_channel ? n : 0];
+    for (int64_t k = 0; k < K; ++k) {
+      const float w = weight[n * K + k];
+      TT_CHECK_VALUE(std::isfinite(w), "dynamic_quant_linear_prepack: weight[", n, ", ", k,
+                     "] is not finite");
+      s = std::max(s, std::fabs(w));
+    }
+  }
+  for (float& s : scales) s = s > 0.0f ? s / kWeightMax : 1.0f;
+  std::vector<int8_t> q(static_cast<size_t>(N * K));
+  for (int64_t n = 0; n < N; ++n) {
+    const float inv = 1.0f / scales[per_channel ? n : 0];
+    for (int64_t k = 0; k < K; ++k) {
+      const float r = std::nearbyint(weight[n * K + k] * inv);
+      q[n * K + k] = static_cast<int8_t>(std::clamp(r, -kWeightMax, kWeightMax));
+    }
+  }
+  DynamicQuantLinear layer{pack_int8_weight(N, K, q.data(), K), std::move(scales), {}};
+  if (bias != nullptr) layer.bias.assign(bias, bias + N);
+  return layer;
+}
+
+ActivationQuantParams choose_activation_qparams(float x_min, float x_max) {
+  // The range must contain 0 so that 0.0 quantizes exactly (to the zero point).
+  const float lo = std::min(x_min, 0.0f), hi = std::max(x_max, 0.0f);
+  ActivationQuantParams p;
+  p.scale = (hi - lo) / static_cast<float>(kActivationMax);
+  if (!(p.scale > 0.0f)) p.scale = 1.0f;  // all zeros: any scale is exact
+  // lo maps to 0 and hi to 127: zp = round(−lo / scale), in [0, 127] since lo ≤ 0 ≤ hi.
+  p.zero_point = std::clamp(static_cast<int32_t>(std::nearbyint(-lo / p.scale)), 0, kActivationMax);
+  return p;
+}
+
+void minmax_plain(int64_t n, const float* x, float* lo, float* hi) {
+  float l = 0.0f, h = 0.0f;
+  bool nan = false;
+  for (int64_t i = 0; i < n; ++i) {
+    nan |= std::isnan(x[i]);
+    l = std::min(l, x[i]);
+    h = std::max(h, x[i]);
+  }
+  *lo = nan ? std::numeric_limits<float>::quiet_NaN() : l;
+  *hi = h;
+}
+
+void quantize_plain(int64_t n, const float* x, float inv_scale, int32_t zero_point, uint8_t* q) {
+  for (int64_t i = 0; i < n; ++i) {
+    // nearbyint rounds half to even (the default rounding mode), as vcvtps2dq does.
+    const float r = std::nearbyint(x[i] * inv_scale) + static_cast<float>(zero_point);
+    q[i] = static_cast<uint8_t>(std::clamp(r, 0.0f, static_cast<float>(kActivationMax)));
+  }
+}
+
+void dequantize_plain(int64_t n, const int32_t* c, const float* scale, const int32_t* correction,
+                      const float* bias, float* y) {
+  for (int64_t j = 0; j < n; ++j)
+    y[j] = scale[j] * static_cast<float>(c[j] - correction[j]) + bias[j];
+}
+
+void dynamic_quant_linear(const DynamicQuantLinear& layer, int64_t M, const float* x, float* y) {
+  const PackedInt8Weight& w = layer.weight;
+  const int64_t N = w.out_features, K = w.in_features;
+  TT_CHECK_VALUE(M >= 0, "dynamic_quant_linear: M must be >= 0, got ", M);
+  if (M == 0) return;
+  const QGemmKernels& fast = fast_kernels().qgemm;
+  const MinMaxFn minmax = fast.minmax != nullptr ? fast.minmax : &minmax_plain;
+  const QuantizeFn quantize = fast.quantize != nullptr ? fast.quantize : &quantize_plain;
+  const DequantizeFn dequantize = fast.dequantize != nullptr ? fast.dequantize : &dequantize_plain;
+  // 1. The batch's range, widened to include 0 → (scale, zero point). O(M·K).
+  float lo = 0.0f, hi = 0.0f;
+  minmax(M * K, x, &lo, &hi);
+  TT_CHECK_VALUE(std::isfinite(lo) && std::isfinite(hi),
+                 "dynamic_quant_linear: the input holds a NaN or an infinity");
+  const ActivationQuantParams qp = choose_activation_qparams(lo, hi);
+  // 2. q_x = clamp(round(x / s_x) + zp, 0, 127), into buffers kept across calls (per thread).
+  thread_local std::vector<uint8_t> qx;
+  thread_local std::vector<int32_t> acc;
+  thread_local std::vector<float> scale, bias;
+  thread_local std::vector<int32_t> correction;
+  qx.resize(static_cast<size_t>(M * K));
+  acc.resize(static_cast<size_t>(M * N));
+  quantize(M * K, x, 1.0f / qp.scale, qp.zero_point, qx.data());
+  // 3. C = q_x · q_wᵀ in int32, exact.
+  qgemm_packed(M, qx.data(), K, w, acc.data(), N);
+  // 4. Dequantize: y = (s_x·s_w[n])·(C − zp·Σ_k q_w[n, k]) + bias[n], per-channel factors first.
+  scale.resize(static_cast<size_t>(N));
+  correction.resize(static_cast<size_t>(N));
+  bias.assign(static_cast<size_t>(N), 0.0f);
+  const bool per_channel = layer.weight_scales.size() > 1;
+  for (int64_t n = 0; n < N; ++n) {
+    scale[n] = qp.scale * layer.weight_scales[per_channel ? static_cast<size_t>(n) : 0];
+    correction[n] = qp.zero_point * w.row_sums[n];
+  }
+  if (!layer.bias.empty()) bias = layer.bias;
+  // (The lambda runs on other threads too: it must see this thread's buffers, not its own.)
+  const int32_t* C = acc.data();
+  const float *s = scale.data(), *b = bias.data();
+  const int32_t* corr = correction.data();
+  parallel_for(0, M, std::max<int64_t>(1, 16384 / std::max<int64_t>(N, 1)),
+               [&](int64_t m0, int64_t m1) {
+                 for (int64_t m = m0; m < m1; ++m) dequantize(N, C + m * N, s, corr, b, y + m * N);
+               });
+}
+
+}  // namespace tinytorch::kernels
