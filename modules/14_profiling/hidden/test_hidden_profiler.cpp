@@ -158,6 +158,9 @@ TEST(HiddenProfiler, OpNames) {
   EXPECT_EQ(profiler::detail::forward_op_name("LogSoftmaxBackward0"), "aten::log_softmax");
   EXPECT_EQ(profiler::detail::forward_op_name("MmBackward0"), "aten::matmul");
   EXPECT_EQ(profiler::detail::forward_op_name("SumBackward1"), "aten::sum");
+  EXPECT_EQ(profiler::detail::forward_op_name("MaxPool2DWithIndicesBackward0"),
+            "aten::max_pool2d_with_indices");
+  EXPECT_EQ(profiler::detail::forward_op_name("NllLossBackward0"), "aten::nll_loss");
 }
 
 }  // namespace

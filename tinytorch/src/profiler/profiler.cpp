@@ -134,17 +134,23 @@ std::string forward_op_name(std::string_view backward_name) {
   if (auto it = renamed.find(backward_name); it != renamed.end()) {
     return "aten::" + std::string(it->second);
   }
-  // "LogSoftmaxBackward0" → "log_softmax": drop "Backward<n>", CamelCase → snake_case.
-  std::string_view stem = backward_name.substr(0, backward_name.find("Backward"));
+  // "LogSoftmaxBackward0" → "log_softmax", "MaxPool2DWithIndicesBackward0" →
+  // "max_pool2d_with_indices": drop "Backward<n>"; a capital starts a word after a lower-case
+  // letter, or before one ("2DWith": the W), and is lower-cased.
+  const std::string_view stem = backward_name.substr(0, backward_name.find("Backward"));
+  const auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+  const auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
   std::string out = "aten::";
   for (size_t i = 0; i < stem.size(); ++i) {
     const char c = stem[i];
-    if (c >= 'A' && c <= 'Z') {
-      if (i > 0) out += '_';
-      out += static_cast<char>(c - 'A' + 'a');
-    } else {
+    if (!upper(c)) {
       out += c;
+      continue;
     }
+    const bool after_lower = i > 0 && lower(stem[i - 1]);
+    const bool starts_word = i > 0 && i + 1 < stem.size() && lower(stem[i + 1]);
+    if (after_lower || starts_word) out += '_';
+    out += static_cast<char>(c - 'A' + 'a');
   }
   return out;
 }
