@@ -250,7 +250,7 @@ json experiment_summaries(const Config&) {
   const auto cnn = nn::summary(lenet5(), {64, 1, 28, 28});
   std::cout << cnn;
   meaning(
-      "LeNet-5 has 61,706 parameters, a third of the MLP's 235,146, yet its forward pass "
+      "LeNet-5 has 61,706 parameters, a quarter of the MLP's 235,146, yet its forward pass "
       "does " +
       fixed(static_cast<double>(cnn.total_flops) / static_cast<double>(mlp.total_flops), 1) +
       "× the MLP's FLOPs: a convolution reuses each weight at every position.");

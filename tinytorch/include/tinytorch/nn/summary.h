@@ -83,6 +83,7 @@ struct ModelSummary {
   int64_t activation_bytes = 0;   // the outputs of every non-container layer, for this batch:
                                   // what a training step keeps alive for its backward pass
   int64_t total_flops = 0;        // the forward pass's FLOPs, for this batch
+  bool flops_counted = true;      // false while profiler::flops (module 14) is still a stub
   std::string to_string() const;  // the table above
 };
 
