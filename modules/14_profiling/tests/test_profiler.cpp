@@ -136,6 +136,26 @@ TEST(Profiler, BackwardNodesAreEvents) {
   EXPECT_NE(find(events, "aten::sum"), nullptr);
 }
 
+TEST(Profiler, CompositeOpsWrapTheirParts) {
+  // cross_entropy is log_softmax + nll_loss: one event around both, as in PyTorch's profiler.
+  manual_seed(0);
+  const Tensor logits = randn({4, 3});
+  const Tensor target = randint(0, 3, {4}, kInt64);
+  Profiler prof;
+  (void)cross_entropy(logits, target);
+  const auto& events = prof.events();
+  const Event* ce = find(events, "aten::cross_entropy_loss");
+  const Event* ls = find(events, "aten::log_softmax");
+  const Event* nll = find(events, "aten::nll_loss");
+  ASSERT_NE(ce, nullptr);
+  ASSERT_NE(ls, nullptr);
+  ASSERT_NE(nll, nullptr);
+  EXPECT_EQ(ls->depth, ce->depth + 1);
+  EXPECT_EQ(nll->depth, ce->depth + 1);
+  EXPECT_LE(ce->start_ns, ls->start_ns);
+  EXPECT_GE(ce->end_ns, nll->end_ns);
+}
+
 TEST(Profiler, AggregatesPerOpSortedBySelfTime) {
   // Hand-made events: the aggregation is checked exactly.
   std::vector<Event> events(4);

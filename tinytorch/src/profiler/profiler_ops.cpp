@@ -126,27 +126,34 @@ std::vector<OpStats> aggregate(const std::vector<Event>& events, bool group_by_i
   // END SOLUTION
 }
 
+namespace {
+
+// One event as a Chrome trace "X" (complete) event of process `pid`.
+nlohmann::json trace_event(const Event& e, int pid) {
+  // BEGIN SOLUTION
+  // ts and dur in microseconds: ns / 1000 keeps nanosecond resolution in the fraction, so a
+  // child never appears to start before its parent.
+  nlohmann::json args = nlohmann::json::object();
+  if (!e.shapes.empty()) args["Input Dims"] = e.shapes;
+  if (e.flops != 0) args["flops"] = e.flops;
+  if (e.self_bytes != 0) args["bytes"] = e.self_bytes;
+  return {{"name", e.name},
+          {"cat", "cpu_op"},
+          {"ph", "X"},
+          {"ts", static_cast<double>(e.start_ns) / 1000.0},
+          {"dur", static_cast<double>(e.duration_ns()) / 1000.0},
+          {"pid", pid},
+          {"tid", e.thread},
+          {"args", std::move(args)}};
+  // END SOLUTION
+}
+
+}  // namespace
+
 std::string chrome_trace_json(const std::vector<Event>& events) {
   const int pid = static_cast<int>(::getpid());
   nlohmann::json trace_events = nlohmann::json::array();
-  // BEGIN SOLUTION
-  // One "X" (complete) event per event: ts and dur in microseconds. ns / 1000 keeps
-  // nanosecond resolution in the fraction, so a child never appears to start before its parent.
-  for (const Event& e : events) {
-    nlohmann::json args = nlohmann::json::object();
-    if (!e.shapes.empty()) args["Input Dims"] = e.shapes;
-    if (e.flops != 0) args["flops"] = e.flops;
-    if (e.self_bytes != 0) args["bytes"] = e.self_bytes;
-    trace_events.push_back({{"name", e.name},
-                            {"cat", "cpu_op"},
-                            {"ph", "X"},
-                            {"ts", static_cast<double>(e.start_ns) / 1000.0},
-                            {"dur", static_cast<double>(e.duration_ns()) / 1000.0},
-                            {"pid", pid},
-                            {"tid", e.thread},
-                            {"args", std::move(args)}});
-  }
-  // END SOLUTION
+  for (const Event& e : events) trace_events.push_back(trace_event(e, pid));
   return nlohmann::json{{"traceEvents", std::move(trace_events)}, {"displayTimeUnit", "ms"}}.dump();
 }
 
