@@ -13,8 +13,9 @@ namespace tinytorch::profiler {
 
 namespace {
 
-// Product of dims [begin, end) of `shape` (1 for an empty range).
-int64_t prod(const std::vector<int64_t>& shape, size_t begin, size_t end) {
+// Product of dims [begin, end) of `shape` (1 for an empty range). [[maybe_unused]] keeps a
+// learner release (where the formulas that call it are stubs) building with -Werror.
+[[maybe_unused]] int64_t prod(const std::vector<int64_t>& shape, size_t begin, size_t end) {
   int64_t p = 1;
   for (size_t i = begin; i < end; ++i) p *= shape[i];
   return p;
