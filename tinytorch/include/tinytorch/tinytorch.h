@@ -27,6 +27,7 @@
 #include "tinytorch/nn/nn.h"
 #include "tinytorch/nn/utils/clip_grad.h"
 #include "tinytorch/optim/optim.h"
+#include "tinytorch/profiler/profiler.h"
 #include "tinytorch/serialize/archive.h"
 #include "tinytorch/train/train.h"
 #include "tinytorch/data/text.h"

@@ -15,12 +15,14 @@
 // summed — the whole point of the counting.
 #include "tinytorch/autograd/engine.h"
 
+#include <optional>
 #include <queue>
 #include <unordered_map>
 
 #include "tinytorch/autograd/autograd_meta.h"
 #include "tinytorch/autograd/derivatives.h"
 #include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/profiler/profiler.h"
 
 namespace tinytorch::autograd {
 
@@ -132,7 +134,13 @@ variable_list run_backward(const std::vector<Edge>& roots, variable_list seeds, 
     bool any_defined = false;
     for (const Tensor& g : grads) any_defined = any_defined || g.defined();
     variable_list outputs;
-    if (any_defined) outputs = node->apply(std::move(grads));
+    if (any_defined) {
+      // The node's run is a profiler event named after it ("MmBackward0"); the ops its formula
+      // calls nest inside it.
+      std::optional<profiler::RecordFunction> event;
+      if (profiler::detail::is_enabled()) event.emplace(node->name());
+      outputs = node->apply(std::move(grads));
+    }
     if (!keep_graph) node->release_variables();
 
     for (size_t i = 0; i < node->num_inputs(); ++i) {

@@ -26,6 +26,7 @@
 #include "tinytorch/native/pooling.h"
 #include "tinytorch/native/tensor_ops.h"
 #include "tinytorch/nn/functional/attention.h"
+#include "tinytorch/profiler/profiler.h"
 
 namespace tinytorch {
 
@@ -84,13 +85,18 @@ GradMask needs2(const Node& n) {
 // the node to the output.
 class Recorder {
  public:
-  Recorder(const char* name, std::initializer_list<const Tensor*> inputs) : name_(name) {
+  // NOTE: profile_ is the profiler's event for this op ("aten::add"): open from here to the
+  // Recorder's destruction at the end of the public op; one relaxed load when none is running.
+  Recorder(const char* name, std::initializer_list<const Tensor*> inputs)
+      : name_(name), profile_(name, inputs) {
     if (!GradMode::is_enabled()) return;
     for (const Tensor* t : inputs) active_ = active_ || (t->defined() && t->requires_grad());
     if (!active_) return;
     for (const Tensor* t : inputs) inputs_.push_back(*t);
   }
   explicit operator bool() const { return active_; }
+  // Tells the profiler the op's output shape (conv2d's FLOPs depend on it).
+  void profile_output(const Tensor& out) { profile_.set_output(out); }
 
   template <typename F>
   auto run(F&& forward) {
@@ -139,6 +145,7 @@ class Recorder {
 
  private:
   const char* name_;
+  profiler::detail::OpScope profile_;
   bool active_ = false;
   std::vector<Tensor> inputs_;
 };
@@ -876,8 +883,12 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntArrayRef stride,
               IntArrayRef padding, IntArrayRef dilation, int64_t groups) {
   Recorder r("ConvolutionBackward0", {&input, &weight, &bias});
-  if (!r) return native::conv2d(input, weight, bias, stride, padding, dilation, groups);
-  return r.finish(
+  if (!r) {
+    Tensor out = native::conv2d(input, weight, bias, stride, padding, dilation, groups);
+    r.profile_output(out);
+    return out;
+  }
+  Tensor out = r.finish(
       r.run([&] { return native::conv2d(input, weight, bias, stride, padding, dilation, groups); }),
       {input, weight},
       [stride = stride.vec(), padding = padding.vec(), dilation = dilation.vec(), groups](
@@ -886,6 +897,8 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Int
             g, s[0], s[1], stride, padding, dilation, groups,
             {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2)});
       });
+  r.profile_output(out);
+  return out;
 }
 
 // ══ spatial (module 09): pooling and batch norm ═══════════════════════════════════════════════

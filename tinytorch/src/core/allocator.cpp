@@ -5,6 +5,7 @@
 #include "tinytorch/core/exception.h"
 #include "tinytorch/core/storage.h"
 #include "tinytorch/kernels/registry.h"
+#include "tinytorch/profiler/profiler.h"
 
 namespace tinytorch {
 
@@ -70,7 +71,11 @@ void set_default_allocator(Allocator* allocator) {
 }
 
 StorageImpl::StorageImpl(size_t nbytes, Allocator* allocator)
-    : data_(allocator->allocate(nbytes)), nbytes_(nbytes), allocator_(allocator) {}
+    : data_(allocator->allocate(nbytes)), nbytes_(nbytes), allocator_(allocator) {
+  // Every allocator's storage passes here: the profiler charges the bytes to the innermost open
+  // event of this thread (profile_memory).
+  if (profiler::detail::is_enabled()) profiler::detail::record_allocation(nbytes);
+}
 
 StorageImpl::~StorageImpl() {
   allocator_->deallocate(data_, nbytes_);

@@ -8,6 +8,7 @@
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/nn/init.h"
 #include "tinytorch/nn/modules.h"
+#include "tinytorch/profiler/profiler.h"
 
 namespace tinytorch::nn {
 
@@ -120,6 +121,7 @@ Tensor dropout(const Tensor& input, double p, bool training, bool inplace) {
                 input.dtype());
   // Evaluation, p = 0, or nothing to drop: the input itself (as PyTorch returns it).
   if (!training || p == 0.0 || input.numel() == 0) return input;
+  const profiler::RecordFunction event("aten::dropout");  // a composite: one profiler event
   return apply_dropout(input, p, inplace);
 }
 

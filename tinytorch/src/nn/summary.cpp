@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <iomanip>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <unordered_set>
 #include <utility>
@@ -14,6 +15,7 @@
 #include "tinytorch/core/exception.h"
 #include "tinytorch/core/shape.h"
 #include "tinytorch/nn/modules/linear.h"
+#include "tinytorch/profiler/profiler.h"
 #include "tinytorch/tinytorch.h"
 
 namespace tinytorch::nn {
@@ -116,31 +118,39 @@ std::vector<std::pair<size_t, std::string>> tree_labels(const std::vector<LayerS
 std::string layer_table(const std::vector<LayerSummary>& layers, int64_t max_depth,
                         const std::vector<std::string>* notes = nullptr) {
   const auto labels = tree_labels(layers, max_depth);
-  const std::string h_layer = "Layer (type: name)", h_shape = "Output Shape", h_params = "Param #";
+  const std::string h_layer = "Layer (type: name)", h_shape = "Output Shape", h_params = "Param #",
+                    h_act = "Activations", h_flops = "FLOPs";
   size_t w_layer = display_width(h_layer), w_shape = display_width(h_shape),
-         w_params = display_width(h_params);
-  std::vector<std::string> shapes, params;
+         w_params = display_width(h_params), w_act = h_act.size(), w_flops = h_flops.size();
+  std::vector<std::string> shapes, params, acts, flops;
   for (const auto& [i, label] : labels) {
     if (notes != nullptr && i >= notes->size()) break;  // rows after a failure never ran
     const LayerSummary& l = layers[i];
     shapes.push_back(notes != nullptr && !(*notes)[i].empty() ? (*notes)[i]
                                                               : shape_str(l.output_shape));
     params.push_back(l.is_container || l.parameters == 0 ? "--" : with_commas(l.parameters));
+    acts.push_back(l.activation_bytes == 0 ? "--" : human_bytes(l.activation_bytes));
+    flops.push_back(l.flops == 0 ? "--" : with_commas(l.flops));
     w_layer = std::max(w_layer, display_width(label));
     w_shape = std::max(w_shape, shapes.back().size());
     w_params = std::max(w_params, params.back().size());
+    w_act = std::max(w_act, acts.back().size());
+    w_flops = std::max(w_flops, flops.back().size());
   }
+  w_act += 2;
+  w_flops += 2;
   w_layer = std::max<size_t>(w_layer + 4, 32);
   w_shape = std::max<size_t>(w_shape + 4, 24);
-  const std::string rule(w_layer + w_shape + w_params, '=');
+  const std::string rule(w_layer + w_shape + w_params + w_act + w_flops, '=');
   std::ostringstream os;
   os << rule << '\n'
      << pad_right(h_layer, w_layer) << pad_right(h_shape, w_shape) << pad_left(h_params, w_params)
-     << '\n'
+     << pad_left(h_act, w_act) << pad_left(h_flops, w_flops) << '\n'
      << rule << '\n';
   for (size_t r = 0; r < shapes.size(); ++r) {
     os << pad_right(labels[r].second, w_layer) << pad_right(shapes[r], w_shape)
-       << pad_left(params[r], w_params) << '\n';
+       << pad_left(params[r], w_params) << pad_left(acts[r], w_act) << pad_left(flops[r], w_flops)
+       << '\n';
   }
   os << rule << '\n';
   return os.str();
@@ -205,15 +215,39 @@ class Walker {
       size_t i = 0;
       for (const AnyModule& child : *sequential) {
         const std::string& child_name = names.at(i++);
+        const size_t child_row = summary_.layers.size();
         y = run(child, name.empty() ? child_name : name + "." + child_name, depth + 1, y);
+        summary_.layers[row].activation_bytes += summary_.layers[child_row].activation_bytes;
+        summary_.layers[row].flops += summary_.layers[child_row].flops;
       }
     } else {
+      // The layer's FLOPs: its ops' counts under a profiler (none when the caller's own
+      // profiler is running: only one may run, and the caller's records these ops already).
+      std::optional<profiler::Profiler> prof;
+      if (!profiler::detail::is_enabled()) {
+        prof.emplace(profiler::ProfilerOptions().record_shapes(false).profile_memory(false));
+      }
       try {
         y = module.forward(x);
       } catch (...) {
+        prof.reset();
         fail(row, m, x);
       }
-      summary_.activation_bytes += y.defined() ? y.nbytes() : 0;
+      int64_t layer_flops = 0;
+      if (prof) {
+        // NOTE: summary() is module 03's; the FLOP formulas are module 14's learner code. A
+        // learner who has not written them yet still gets the rest of the summary.
+        try {
+          for (const profiler::Event& e : prof->events()) layer_flops += e.flops;
+        } catch (const NotImplementedError&) {
+          summary_.flops_counted = false;
+        }
+      }
+      LayerSummary& entry_done = summary_.layers[row];
+      entry_done.flops = layer_flops;
+      entry_done.activation_bytes = y.defined() ? y.nbytes() : 0;
+      summary_.activation_bytes += entry_done.activation_bytes;
+      summary_.total_flops += layer_flops;
     }
     summary_.layers[row].output_shape = y.defined() ? y.sizes().vec() : std::vector<int64_t>{};
     finished_[row] = true;
@@ -315,7 +349,11 @@ std::string ModelSummary::to_string() const {
      << dtype << ")\n"
      << "Forward activations: " << human_bytes(activation_bytes)
      << " (the layers' outputs for this batch, kept for backward)\n"
-     << "Params size: " << human_bytes(parameter_bytes) << '\n';
+     << "Params size: " << human_bytes(parameter_bytes) << '\n'
+     << "Forward FLOPs: "
+     << (flops_counted ? with_commas(total_flops) + " (matmul, linear, conv2d, attention)"
+                       : std::string("-- (profiler::flops is module 14's to write)"))
+     << '\n';
   if (buffer_bytes > 0) os << "Buffers size: " << human_bytes(buffer_bytes) << '\n';
   os << "Estimated total size: "
      << human_bytes(input_bytes + activation_bytes + parameter_bytes + buffer_bytes) << '\n'

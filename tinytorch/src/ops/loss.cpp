@@ -20,6 +20,7 @@
 
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/native/loss.h"
+#include "tinytorch/profiler/profiler.h"
 
 namespace tinytorch {
 
@@ -524,6 +525,8 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction reduct
       label_smoothing >= 0.0 && label_smoothing <= 1.0,
       "cross_entropy: label_smoothing must be between 0.0 and 1.0. Got: ", label_smoothing);
   check_nll_args("cross_entropy", input, target, ignore_index);
+  // A composite of public ops: one profiler event around them, as PyTorch's profiler shows it.
+  const profiler::RecordFunction event("aten::cross_entropy_loss");
   return cross_entropy_composite(input, target, reduction, ignore_index, label_smoothing);
 }
 

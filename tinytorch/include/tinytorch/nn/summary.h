@@ -15,6 +15,10 @@
 //   ===============================================================
 //   Total params: 203,530  ...  Forward activations: 326.50 KiB  ...  Params size: 795.04 KiB
 //
+// Each layer's FLOPs come from the profiler (module 14): its forward runs under a
+// profiler::Profiler and the counted FLOPs of its ops are summed. The table shows them and the
+// layer's activation bytes in two more columns.
+//
 // How: a zero input of `input_size` goes through the model once, in eval mode (BatchNorm uses
 // its running statistics and updates nothing, Dropout is the identity) and with no graph. Each
 // Sequential — nested ones too — is walked child by child, so every layer's output shape is
@@ -58,6 +62,11 @@ struct LayerSummary {
   std::vector<int64_t> output_shape;
   int64_t parameters = 0;  // its parameters (and its submodules'), each tensor once
   int64_t trainable_parameters = 0;
+  // Its output's bytes (a container: its children's sum): what training keeps for backward.
+  int64_t activation_bytes = 0;
+  // FLOPs of its forward pass, as the profiler counts them (profiler::flops: matmul, linear,
+  // conv2d, attention; a container: its children's sum).
+  int64_t flops = 0;
 };
 
 struct ModelSummary {
@@ -73,6 +82,8 @@ struct ModelSummary {
   int64_t input_bytes = 0;        // the input batch
   int64_t activation_bytes = 0;   // the outputs of every non-container layer, for this batch:
                                   // what a training step keeps alive for its backward pass
+  int64_t total_flops = 0;        // the forward pass's FLOPs, for this batch
+  bool flops_counted = true;      // false while profiler::flops (module 14) is still a stub
   std::string to_string() const;  // the table above
 };
 
