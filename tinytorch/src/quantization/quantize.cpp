@@ -145,7 +145,9 @@ void check_no_nan(std::string_view op, const T* x, int64_t n) {
 Tensor quantize_impl(std::string_view op, const Tensor& x, std::shared_ptr<Quantizer> quantizer,
                      ScalarType dtype) {
   check_floating(op, x);
-  const auto [qmin, qmax] = quantized_range(dtype);
+  // (Plain variables, not a structured binding: clang 14 cannot capture those in the lambda.)
+  const std::pair<int64_t, int64_t> range = quantized_range(dtype);
+  const int64_t qmin = range.first, qmax = range.second;
   check_qparams(op, quantizer->scales, quantizer->zero_points, qmin, qmax);
   const ChannelLayout l = channel_layout(x, layout_axis(*quantizer));
   const Tensor xf = x.detach().to(kFloat32).contiguous();
