@@ -110,6 +110,8 @@ inline ScalarType parse_dtype(const std::string& name) {
   if (name == "float32") return kFloat32;
   if (name == "float64") return kFloat64;
   if (name == "int64") return kInt64;
+  if (name == "int8") return kInt8;
+  if (name == "uint8") return kUInt8;
   if (name == "bool") return kBool;
   throw std::runtime_error("reference data: unknown dtype '" + name + "'");
 }
@@ -188,6 +190,12 @@ inline std::vector<double> values_as_double(const Tensor& t) {
       case kBool:
         out.push_back(*reinterpret_cast<const bool*>(p) ? 1.0 : 0.0);
         break;
+      case kUInt8:
+        out.push_back(*reinterpret_cast<const uint8_t*>(p));
+        break;
+      case kInt8:
+        out.push_back(*reinterpret_cast<const int8_t*>(p));
+        break;
       case kInt64:
         out.push_back(static_cast<double>(*reinterpret_cast<const int64_t*>(p)));
         break;
@@ -202,7 +210,7 @@ inline std::vector<double> values_as_double(const Tensor& t) {
   return out;
 }
 
-// The elements of an int64 or bool tensor in row-major order, exactly.
+// The elements of an integer or bool tensor in row-major order, exactly.
 inline std::vector<int64_t> values_as_int(const Tensor& t) {
   if (t.is_floating_point()) throw std::runtime_error("values_as_int: tensor is floating point");
   std::vector<int64_t> out;
@@ -211,8 +219,15 @@ inline std::vector<int64_t> values_as_int(const Tensor& t) {
   const int64_t es = t.element_size();
   detail::for_each_offset(t, [&](int64_t off) {
     const char* p = base + off * es;
-    out.push_back(t.dtype() == kBool ? (*reinterpret_cast<const bool*>(p) ? 1 : 0)
-                                     : *reinterpret_cast<const int64_t*>(p));
+    switch (t.element_size()) {
+      case 1:  // bool, uint8, int8
+        out.push_back(t.dtype() == kBool   ? (*reinterpret_cast<const bool*>(p) ? 1 : 0)
+                      : t.dtype() == kInt8 ? *reinterpret_cast<const int8_t*>(p)
+                                           : *reinterpret_cast<const uint8_t*>(p));
+        break;
+      default:
+        out.push_back(*reinterpret_cast<const int64_t*>(p));
+    }
   });
   return out;
 }
@@ -232,6 +247,12 @@ inline void write_values(const Tensor& t, const json& values) {
     switch (t.dtype()) {
       case kBool:
         *reinterpret_cast<bool*>(p) = json_to_double(v) != 0.0;
+        break;
+      case kUInt8:
+        *reinterpret_cast<uint8_t*>(p) = static_cast<uint8_t>(json_to_int(v));
+        break;
+      case kInt8:
+        *reinterpret_cast<int8_t*>(p) = static_cast<int8_t>(json_to_int(v));
         break;
       case kInt64:
         *reinterpret_cast<int64_t*>(p) = json_to_int(v);

@@ -65,6 +65,10 @@ double read_double(const Tensor& t, int64_t off) {
   switch (t.dtype()) {
     case kBool:
       return *reinterpret_cast<const bool*>(p) ? 1.0 : 0.0;
+    case kUInt8:
+      return *reinterpret_cast<const uint8_t*>(p);
+    case kInt8:
+      return *reinterpret_cast<const int8_t*>(p);
     case kInt64:
       return static_cast<double>(*reinterpret_cast<const int64_t*>(p));
     case kFloat32:
@@ -112,6 +116,12 @@ Tensor make_tensor(const V& shape, ScalarType dt, const std::vector<double>& val
     switch (dt) {
       case kBool:
         reinterpret_cast<bool*>(p)[i] = values[i] != 0;
+        break;
+      case kUInt8:
+        reinterpret_cast<uint8_t*>(p)[i] = static_cast<uint8_t>(values[i]);
+        break;
+      case kInt8:
+        reinterpret_cast<int8_t*>(p)[i] = static_cast<int8_t>(values[i]);
         break;
       case kInt64:
         reinterpret_cast<int64_t*>(p)[i] = static_cast<int64_t>(values[i]);

@@ -88,7 +88,7 @@ TEST(Module15QGemm, PackedWeightsOfBothTiersAreExact) {
   }
 }
 
-// The error bound of the dynamic Linear, per output element (int8_gemm.md derives it):
+// The error bound of the dynamic Linear, per output element (the chapter's Part 6.5 derives it):
 //   x̂ = s_x·(q_x − zp) with |x − x̂| ≤ s_x/2 (0 ∈ [min, max], so rounding, not clamping, decides),
 //   ŵ = s_w·q_w        with |w − ŵ| ≤ s_w/2,
 //   |Σ x·w − Σ x̂·ŵ| ≤ Σ_k |x_k|·s_w/2 + s_x/2·Σ_k |ŵ_k|, plus float rounding in the epilogue.

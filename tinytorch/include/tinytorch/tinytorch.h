@@ -28,6 +28,8 @@
 #include "tinytorch/nn/utils/clip_grad.h"
 #include "tinytorch/optim/optim.h"
 #include "tinytorch/profiler/profiler.h"
+#include "tinytorch/quantization/observer.h"
+#include "tinytorch/quantization/quantize.h"
 #include "tinytorch/serialize/archive.h"
 #include "tinytorch/train/train.h"
 #include "tinytorch/data/text.h"

@@ -138,8 +138,10 @@ void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph) 
 Tensor Tensor::detach() const {
   // Same storage, sizes, strides and offset — a new TensorImpl with an empty autograd slot.
   const TensorImpl& i = impl();
-  return Tensor(std::make_shared<TensorImpl>(i.storage(), i.dtype(), i.sizes().vec(),
-                                             i.strides().vec(), i.storage_offset()));
+  auto out = std::make_shared<TensorImpl>(i.storage(), i.dtype(), i.sizes().vec(),
+                                          i.strides().vec(), i.storage_offset());
+  out->set_quantizer(i.quantizer());  // a quantized tensor stays quantized (module 15)
+  return Tensor(std::move(out));
 }
 
 Tensor& Tensor::detach_() {

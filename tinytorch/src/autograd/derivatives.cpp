@@ -307,6 +307,15 @@ Tensor clamp_backward(const Tensor& grad, const Tensor& self, std::optional<Scal
   // END SOLUTION
 }
 
+// out = fake_quantize(x) = scale * (clamp(zp + round(x / scale), qmin, qmax) - zp)
+// round() has derivative 0 almost everywhere, which would stop all learning. The straight-through
+// estimator pretends round(v) = v, leaving d out / d x = 1 inside the range and 0 where the clamp
+// was active (mask = false): PyTorch's dX = dY * mask (fake_quantize_*_cachemask_backward).
+// (Module 15's learner writes the mask, in fake_quantize_affine; applying it is this one line.)
+Tensor fake_quantize_backward(const Tensor& grad, const Tensor& mask) {
+  return where(mask, grad, Scalar(0.0));
+}
+
 // out = maximum(self, other) (is_max) or minimum(self, other)
 variable_list extremum_backward(const Tensor& grad, const Tensor& self, const Tensor& other,
                                 bool is_max, GradMask needs) {

@@ -27,6 +27,7 @@
 #include "tinytorch/native/tensor_ops.h"
 #include "tinytorch/nn/functional/attention.h"
 #include "tinytorch/profiler/profiler.h"
+#include "tinytorch/quantization/quantize.h"
 
 namespace tinytorch {
 
@@ -1071,6 +1072,33 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
                         {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2),
                          n.needs_input_grad(3)});
                   });
+}
+
+// Both fake-quant ops save only their bool mask: the backward needs nothing else.
+Tensor fake_quantize_per_tensor_affine(const Tensor& x, double scale, int64_t zero_point,
+                                       int64_t quant_min, int64_t quant_max) {
+  Recorder r("FakeQuantizePerTensorAffineCachemaskBackward0", {&x});
+  auto [out, mask] = r.run([&] {
+    return native::fake_quantize_per_tensor_affine(x, scale, zero_point, quant_min, quant_max);
+  });
+  if (!r) return out;
+  return r.finish(out, {mask}, [](const Tensor& g, const variable_list& s, const Node&) {
+    return variable_list{autograd::fake_quantize_backward(g, s[0])};
+  });
+}
+
+Tensor fake_quantize_per_channel_affine(const Tensor& x, const Tensor& scale,
+                                        const Tensor& zero_point, int64_t axis, int64_t quant_min,
+                                        int64_t quant_max) {
+  Recorder r("FakeQuantizePerChannelAffineCachemaskBackward0", {&x});
+  auto [out, mask] = r.run([&] {
+    return native::fake_quantize_per_channel_affine(x, scale, zero_point, axis, quant_min,
+                                                    quant_max);
+  });
+  if (!r) return out;
+  return r.finish(out, {mask}, [](const Tensor& g, const variable_list& s, const Node&) {
+    return variable_list{autograd::fake_quantize_backward(g, s[0])};
+  });
 }
 
 Tensor masked_fill(const Tensor& self, const Tensor& mask, const Scalar& value) {

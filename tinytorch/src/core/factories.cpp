@@ -42,8 +42,8 @@ Tensor full(IntArrayRef sizes, const Scalar& fill_value, const TensorOptions& op
   Tensor t = empty(sizes, options.dtype(dtype).requires_grad(false));
   // A plain loop over the fresh contiguous buffer: factories do not depend on the strided loop
   // (module 01, Part 5), so zeros/ones work as soon as the storage does.
-  dispatch_all_types(dtype, "full",
-                     [&]<typename T>() { fill_contiguous<T>(t, fill_value.to<T>()); });
+  dispatch_storage_types(dtype, "full",
+                         [&]<typename T>() { fill_contiguous<T>(t, fill_value.to<T>()); });
   return finish(t, options);
 }
 
@@ -94,7 +94,7 @@ Tensor eye(int64_t n, const TensorOptions& options) {
 Tensor eye(int64_t n, int64_t m, const TensorOptions& options) {
   TT_CHECK_VALUE(n >= 0 && m >= 0, "eye: n and m must be non-negative, got n=", n, ", m=", m);
   Tensor t = zeros({n, m}, options.requires_grad(false));
-  dispatch_all_types(t.dtype(), "eye", [&]<typename T>() {
+  dispatch_storage_types(t.dtype(), "eye", [&]<typename T>() {
     T* p = t.data_ptr<T>();
     // The diagonal of an (n, m) row-major matrix is every (m + 1)-th element.
     for (int64_t i = 0; i < std::min(n, m); ++i) p[i * (m + 1)] = T(1);
@@ -193,7 +193,7 @@ void TensorDataContainer::init_list() {
 }
 
 void TensorDataContainer::fill(void* out, ScalarType t) const {
-  dispatch_all_types(t, "tensor", [&]<typename scalar_t>() {
+  dispatch_storage_types(t, "tensor", [&]<typename scalar_t>() {
     auto* p = static_cast<scalar_t*>(out);
     // Depth-first over the nested lists writes the leaves in row-major order.
     auto visit = [&p](const TensorDataContainer& c, auto&& self) -> void {

@@ -144,10 +144,28 @@ void print_tensor(std::ostream& os, const Tensor& t, int64_t indent, bool summar
   os << ']';
 }
 
+// The suffix PyTorch prints after a quantized tensor's (dequantized) values.
+std::string quantization_suffix(const Tensor& t) {
+  std::ostringstream os;
+  os << "dtype=tinytorch.q" << t.dtype() << ", quantization_scheme=tinytorch."
+     << to_string(t.qscheme());
+  if (t.qscheme() == kPerTensorAffine) {
+    os << ", scale=" << t.q_scale() << ", zero_point=" << t.q_zero_point();
+  } else {
+    os << ", axis=" << t.q_per_channel_axis();
+  }
+  return os.str();
+}
+
 }  // namespace
 
 std::string repr(const Tensor& t) {
   if (!t.defined()) return "tensor(undefined)";
+  if (t.is_quantized()) {  // tensor([...values...], size=..., dtype=tinytorch.qint8, ...)
+    std::string body = repr(t.dequantize());
+    body.pop_back();  // the ')'
+    return body + ", " + quantization_suffix(t) + ")";
+  }
   std::ostringstream os;
   const std::string prefix = "tensor(";
   std::vector<std::string> suffixes;
@@ -167,7 +185,9 @@ std::string repr(const Tensor& t) {
     os << prefix;
     print_tensor(os, t, static_cast<int64_t>(prefix.size()), summarize, f);
     // float32, int64 and bool are the dtypes a value's kind implies; others are spelled out.
-    if (t.dtype() == kFloat64) suffixes.push_back("dtype=tinytorch.float64");
+    if (t.dtype() == kFloat64 || !is_compute_type(t.dtype())) {
+      suffixes.push_back(detail::str("dtype=tinytorch.", t.dtype()));
+    }
   }
   if (t.requires_grad()) suffixes.emplace_back("requires_grad=True");
   for (const std::string& s : suffixes) os << ", " << s;

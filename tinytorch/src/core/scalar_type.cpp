@@ -8,6 +8,10 @@ std::string_view to_string(ScalarType t) {
   switch (t) {
     case kBool:
       return "bool";
+    case kUInt8:
+      return "uint8";
+    case kInt8:
+      return "int8";
     case kInt64:
       return "int64";
     case kFloat32:
@@ -19,10 +23,11 @@ std::string_view to_string(ScalarType t) {
 }
 
 ScalarType scalar_type_from_string(std::string_view name) {
-  for (ScalarType t : {kBool, kInt64, kFloat32, kFloat64}) {
+  for (ScalarType t : {kBool, kUInt8, kInt8, kInt64, kFloat32, kFloat64}) {
     if (to_string(t) == name) return t;
   }
-  TT_CHECK_VALUE(false, "unknown dtype '", name, "' (expected bool, int64, float32 or float64)");
+  TT_CHECK_VALUE(false, "unknown dtype '", name,
+                 "' (expected bool, uint8, int8, int64, float32 or float64)");
   return kFloat32;  // unreachable
 }
 

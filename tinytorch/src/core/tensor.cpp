@@ -36,6 +36,8 @@ std::vector<T> Tensor::to_vector() const {
 template std::vector<float> Tensor::to_vector() const;
 template std::vector<double> Tensor::to_vector() const;
 template std::vector<int64_t> Tensor::to_vector() const;
+template std::vector<int8_t> Tensor::to_vector() const;
+template std::vector<uint8_t> Tensor::to_vector() const;
 template <>
 std::vector<bool> Tensor::to_vector() const {  // std::vector<bool> packs bits: copy one by one
   const Tensor c = to(kBool).contiguous();
@@ -46,7 +48,7 @@ std::vector<bool> Tensor::to_vector() const {  // std::vector<bool> packs bits: 
 Scalar Tensor::item() const {
   TT_CHECK(numel() == 1, "item(): a Tensor with ", numel(),
            " elements cannot be converted to Scalar (shape ", sizes(), ")");
-  return dispatch_all_types(dtype(), "item", [&]<typename T>() -> Scalar {
+  return dispatch_storage_types(dtype(), "item", [&]<typename T>() -> Scalar {
     return Scalar(*static_cast<const T*>(data_ptr()));
   });
 }

@@ -180,8 +180,17 @@ namespace {
 // A new TensorImpl over the same storage: the one way every view below is made.
 Tensor make_view(const Tensor& self, std::vector<int64_t> sizes, std::vector<int64_t> strides,
                  int64_t storage_offset) {
-  return Tensor(std::make_shared<TensorImpl>(self.storage(), self.dtype(), std::move(sizes),
-                                             std::move(strides), storage_offset));
+  auto impl = std::make_shared<TensorImpl>(self.storage(), self.dtype(), std::move(sizes),
+                                           std::move(strides), storage_offset);
+  // A per-tensor scale means the same for every element, so any view keeps it. Per-channel
+  // scales belong to indices of `axis`, which a view may move, drop or slice: refused.
+  if (const auto& q = self.unsafeGetTensorImpl()->quantizer()) {
+    TT_CHECK(q->qscheme == kPerTensorAffine,
+             "views of a per-channel quantized tensor are not supported (hint: take the view "
+             "of x.int_repr() or of x.dequantize())");
+    impl->set_quantizer(q);
+  }
+  return Tensor(std::move(impl));
 }
 }  // namespace
 

@@ -1,7 +1,7 @@
 // Module 15 — Quantization: the int8 GEMM's reference loop (kernels/qgemm.h,
-// modules/15_quantization/int8_gemm.md). Integers in, integers out: uint8 activations times int8
-// weights, summed in int32. Nothing here rounds, so the result is exact and every faster kernel
-// (module 18's packed AVX2 / AVX-512 VNNI micro-kernels) is tested for EQUALITY against it.
+// modules/15_quantization/README.md, Part 6). Integers in, integers out: uint8 activations times
+// int8 weights, summed in int32. Nothing here rounds, so the result is exact and every faster
+// kernel (module 18's packed AVX2 / AVX-512 VNNI micro-kernels) is tested for EQUALITY against it.
 #include "tinytorch/kernels/qgemm.h"
 
 namespace tinytorch::kernels {

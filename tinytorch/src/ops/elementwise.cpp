@@ -424,12 +424,19 @@ Tensor native::minimum(const Tensor& self, const Tensor& other) {
   return binary_op("minimum", self, other, result_type(self, other), {}, ExtremumFn<false>{});
 }
 
-#define TT_DEFINE_COMPARISON(name, Cmp)                                                        \
-  Tensor Tensor::name(const Tensor& other) const {                                             \
-    return binary_op(#name, *this, other, result_type(*this, other), kBool, CompareFn<Cmp>{}); \
-  }                                                                                            \
-  Tensor Tensor::name(const Scalar& other) const {                                             \
-    return name(scalar_tensor(other, result_type(*this, other)));                              \
+// Comparing int8 / uint8 (storage dtypes, no kernels of their own) is exact in int64.
+ScalarType comparison_compute_type(const Tensor& a, const Tensor& b) {
+  const ScalarType t = result_type(a, b);
+  return is_compute_type(t) ? t : kInt64;
+}
+
+#define TT_DEFINE_COMPARISON(name, Cmp)                                                 \
+  Tensor Tensor::name(const Tensor& other) const {                                      \
+    return binary_op(#name, *this, other, comparison_compute_type(*this, other), kBool, \
+                     CompareFn<Cmp>{});                                                 \
+  }                                                                                     \
+  Tensor Tensor::name(const Scalar& other) const {                                      \
+    return name(scalar_tensor(other, result_type(*this, other)));                       \
   }
 TT_DEFINE_COMPARISON(eq, std::equal_to<>)
 TT_DEFINE_COMPARISON(ne, std::not_equal_to<>)
@@ -513,7 +520,7 @@ Tensor& native::pow_(Tensor& self, const Scalar& exponent) {
 
 Tensor& native::fill_(Tensor& self, const Scalar& value) {
   // Filling an expanded tensor is fine: every alias receives the same value.
-  dispatch_all_types(self.dtype(), "fill_", [&]<typename T>() {
+  dispatch_storage_types(self.dtype(), "fill_", [&]<typename T>() {
     const T v = value.to<T>();
     elementwise_kernel<T, T>(self, std::array<Tensor, 0>{}, [v]() { return v; });
   });
@@ -525,9 +532,15 @@ Tensor& native::copy_(Tensor& self, const Tensor& src) {
   TT_CHECK(IntArrayRef(shape) == self.sizes(), "copy_: source of shape ", src.sizes(),
            " cannot be broadcast to destination shape ", self.sizes());
   check_inplace_overlap("copy_", self, src);
+  // The integers of a quantized tensor are not its values: copying them out would silently
+  // return q instead of scale * (q - zero_point) (PyTorch refuses the same way).
+  TT_CHECK_TYPE(!src.is_quantized() && !self.is_quantized(),
+                "copy_: copying from or into a quantized tensor is not supported (hint: "
+                "x.dequantize() gives its float values, x.int_repr() its integers, and "
+                "quantize_per_tensor / quantize_per_channel make a new quantized tensor)");
   const Tensor s = native::expand(src, self.sizes());
-  dispatch_all_types(self.dtype(), "copy_", [&]<typename To>() {
-    dispatch_all_types(src.dtype(), "copy_", [&]<typename From>() {
+  dispatch_storage_types(self.dtype(), "copy_", [&]<typename To>() {
+    dispatch_storage_types(src.dtype(), "copy_", [&]<typename From>() {
       elementwise_kernel<To, From>(self, std::array{s}, [](From v) { return convert<To>(v); });
     });
   });

@@ -145,6 +145,11 @@ void save(const Archive& archive, const std::string& path) {
   std::string blob;
   for (const auto& [name, tensor] : archive.tensors) {
     TT_CHECK(tensor.defined(), "save(", path, "): tensor '", name, "' is undefined");
+    // The file format has no place for scale/zero_point: saving only the integers would load
+    // back as a plain int8 tensor that means something else.
+    TT_CHECK(!tensor.is_quantized(), "save(", path, "): tensor '", name,
+             "' is quantized, which the archive format does not store (hint: save its "
+             "int_repr() and its scale/zero_point, or its dequantize())");
     const Tensor c = tensor.detach().contiguous();
     nlohmann::json entry;
     entry["name"] = name;

@@ -64,6 +64,8 @@ Tensor sqrt_backward(const Tensor& grad, const Tensor& result);
 Tensor abs_backward(const Tensor& grad, const Tensor& self);
 Tensor clamp_backward(const Tensor& grad, const Tensor& self, std::optional<Scalar> min,
                       std::optional<Scalar> max);
+// fake_quantize_*: the straight-through estimator — grad where mask (not clamped), else 0.
+Tensor fake_quantize_backward(const Tensor& grad, const Tensor& mask);
 // maximum/minimum: the larger (smaller) input gets the gradient; ties split it in half.
 variable_list extremum_backward(const Tensor& grad, const Tensor& self, const Tensor& other,
                                 bool is_max, GradMask needs);

@@ -71,6 +71,18 @@ class Tensor {
   bool is_floating_point() const { return tinytorch::is_floating_point(dtype()); }
   const Storage& storage() const { return impl().storage(); }
 
+  // ── quantized tensors (module 15, quantization/quantize.h) ──────────────────────────────
+  // x ≈ scale * (q - zero_point): see core/quantizer.h for the representation.
+  bool is_quantized() const { return impl().quantizer() != nullptr; }
+  QScheme qscheme() const;                   // kPerTensorAffine or kPerChannelAffine
+  double q_scale() const;                    // per-tensor only
+  int64_t q_zero_point() const;              // per-tensor only
+  Tensor q_per_channel_scales() const;       // float64 [C], per-channel only
+  Tensor q_per_channel_zero_points() const;  // int64 [C], per-channel only
+  int64_t q_per_channel_axis() const;        // per-channel only
+  Tensor int_repr() const;                   // the stored integers q, as a plain int8/uint8 tensor
+  Tensor dequantize() const;                 // scale * (q - zero_point), float32
+
   // Pointer to element (0, 0, ...). The typed form checks that T matches the dtype.
   void* data_ptr() const { return impl().data(); }
   template <typename T>

@@ -9,6 +9,7 @@
 //     strides_         how many ELEMENTS to step in storage per +1 along each dim, e.g. [3, 1]
 //     storage_offset_  where element (0, 0, ...) lives, in elements
 //     autograd_meta_   empty until module 05 (autograd) fills it
+//     quantizer_       empty unless the tensor is quantized (module 15, core/quantizer.h)
 //   }
 //
 // Element (i, j) of a 2-d tensor lives at storage element
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "tinytorch/core/int_array_ref.h"
+#include "tinytorch/core/quantizer.h"
 #include "tinytorch/core/scalar_type.h"
 #include "tinytorch/core/storage.h"
 
@@ -77,6 +79,10 @@ class TensorImpl {
     autograd_meta_ = std::move(meta);
   }
 
+  // Null for every tensor but a quantized one (module 15).
+  const std::shared_ptr<const Quantizer>& quantizer() const { return quantizer_; }
+  void set_quantizer(std::shared_ptr<const Quantizer> q) { quantizer_ = std::move(q); }
+
  private:
   void refresh_numel_and_contiguity();
 
@@ -90,6 +96,7 @@ class TensorImpl {
   int64_t numel_ = 1;
   bool is_contiguous_ = true;
   std::unique_ptr<AutogradMetaInterface> autograd_meta_;
+  std::shared_ptr<const Quantizer> quantizer_;
 };
 
 }  // namespace tinytorch
