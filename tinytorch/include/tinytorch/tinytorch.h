@@ -30,6 +30,7 @@
 #include "tinytorch/profiler/profiler.h"
 #include "tinytorch/quantization/observer.h"
 #include "tinytorch/quantization/quantize.h"
+#include "tinytorch/nn/modules/quantized_linear.h"
 #include "tinytorch/serialize/archive.h"
 #include "tinytorch/train/train.h"
 #include "tinytorch/data/text.h"
