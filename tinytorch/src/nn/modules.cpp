@@ -54,14 +54,21 @@ void LinearImpl::reset_parameters() {
   // END SOLUTION
 }
 
+namespace {
+// The body of LinearImpl::forward: y = x·Wᵀ + b.
+Tensor linear_forward(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  // BEGIN SOLUTION
+  return tinytorch::linear(input, weight, bias);
+  // END SOLUTION
+}
+}  // namespace
+
 Tensor LinearImpl::forward(const Tensor& input) {
   // A pruned weight or bias (module 16) is <name>_orig · <name>_mask, recomputed here before
   // every forward — the job of PyTorch's pruning forward pre-hook. No-op when not pruned.
   utils::prune::detail::apply_mask(*this, "weight", weight);
   utils::prune::detail::apply_mask(*this, "bias", bias);
-  // BEGIN SOLUTION
-  return tinytorch::linear(input, weight, bias);
-  // END SOLUTION
+  return linear_forward(input, weight, bias);
 }
 
 std::string LinearImpl::extra_repr() const {

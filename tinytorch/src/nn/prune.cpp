@@ -117,27 +117,36 @@ int64_t Amount::of(int64_t n) const {
   return k;
 }
 
+namespace {
+
+// Zeroes, in mask[0 .. n), the k entries with the smallest scores among those where mask is not
+// 0; ties go to the lower index. The caller has checked that at least k entries are alive.
+void zero_smallest(const double* scores, double* mask, int64_t n, int64_t k) {
+  // BEGIN SOLUTION
+  std::vector<int64_t> alive;
+  for (int64_t i = 0; i < n; ++i) {
+    if (mask[i] != 0) alive.push_back(i);
+  }
+  // The k smallest (score, index) pairs: a partial sort, O(n) on average.
+  std::nth_element(alive.begin(), alive.begin() + k, alive.end(), [scores](int64_t a, int64_t b) {
+    return scores[a] < scores[b] || (scores[a] == scores[b] && a < b);
+  });
+  for (int64_t j = 0; j < k; ++j) mask[alive[static_cast<size_t>(j)]] = 0;
+  // END SOLUTION
+}
+
+}  // namespace
+
 Tensor magnitude_mask(const Tensor& scores, const Tensor& mask, int64_t k) {
   TT_CHECK_VALUE(scores.dim() == 1 && mask.dim() == 1 && scores.numel() == mask.numel(),
                  "prune: magnitude_mask expects 1-D scores and mask of the same length, but got ",
                  scores.sizes(), " and ", mask.sizes());
   const Tensor s = scores.to(kFloat64).contiguous();
   Tensor out = mask.to(kFloat64, /*copy=*/true).contiguous();
-  // BEGIN SOLUTION
-  const double* sp = s.data_ptr<double>();
-  double* mp = out.data_ptr<double>();
-  std::vector<int64_t> alive;
-  for (int64_t i = 0; i < out.numel(); ++i) {
-    if (mp[i] != 0) alive.push_back(i);
-  }
-  TT_CHECK_VALUE(k <= static_cast<int64_t>(alive.size()), "prune: cannot prune ", k,
-                 " entries, only ", alive.size(), " are left");
-  // The k smallest scores, ties by index: a partial sort on the pair (score, index).
-  std::nth_element(alive.begin(), alive.begin() + k, alive.end(), [sp](int64_t a, int64_t b) {
-    return sp[a] < sp[b] || (sp[a] == sp[b] && a < b);
-  });
-  for (int64_t j = 0; j < k; ++j) mp[alive[static_cast<size_t>(j)]] = 0;
-  // END SOLUTION
+  const auto alive = out.ne(0).sum().item<int64_t>();
+  TT_CHECK_VALUE(k >= 0 && k <= alive, "prune: cannot prune ", k, " entries, only ", alive,
+                 " are left");
+  zero_smallest(s.data_ptr<double>(), out.data_ptr<double>(), out.numel(), k);
   return out.to(mask.dtype());
 }
 
