@@ -1,6 +1,6 @@
 // Module 16 lab — Use + Analyze: compressing the 1986 MLP, measured on YOUR machine.
 //
-//   ./tito lab 16                 the full run (about a minute and a half on the 2-core VM)
+//   ./tito lab 16                 the full run (40–70 s on the 2-core VM)
 //   ./tito lab 16 --quick         10 000 training images, one epoch: a smoke test
 //   ./tito lab 16 --json out.json also write every measured figure to out.json
 //   ./tito lab 16 --only AC       only some experiments (0, A-C)
@@ -15,7 +15,7 @@
 //                      number costs); structured: the same fractions of hidden NEURONS removed
 //                      (L2 norm ranking) — smaller matrices: parameters, bytes, MACs and
 //                      latency fall together
-//   B  low rank        fc1 (256×784, 79% of the weights) replaced by its rank-r SVD
+//   B  low rank        fc1 (256×784, 85% of the weights) replaced by its rank-r SVD
 //                      factorisation, r = 8 … 256
 //   C  distillation    a 784-32-10 student trained with and without the teacher's softened
 //                      outputs (T = 4, α = 0.9), same seed, same batches
@@ -328,7 +328,7 @@ struct Lab {
                  "256×784 weight by one-sided Jacobi took "
               << fixed(svd_seconds, 2) << " s)\n";
     write_svg(curve, out_dir + "/accuracy_vs_rank.svg", "1986 MLP: test accuracy vs rank of fc1",
-              "rank", "rank r of fc1 (256×784 → 784×r, r×256)");
+              "rank", "rank r of fc1 (784 → r → 256)");
     meaning(
         "A rank-r fc1 stores r·(784 + 256) numbers instead of 784·256: below r ≈ 193 it is "
         "smaller and faster. Trained weights are far from random — their singular values "
