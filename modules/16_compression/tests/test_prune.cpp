@@ -143,13 +143,18 @@ TEST(Prune, MaskKeptThroughAdam) {
 
 TEST(Prune, RejectsBadArguments) {
   nn::Linear fc(4, 3);
-  EXPECT_THROW(prune::l1_unstructured(*fc, "weight", 1.5), Error);
-  EXPECT_THROW(prune::l1_unstructured(*fc, "weight", -1), Error);
-  EXPECT_THROW(prune::l1_unstructured(*fc, "weight", 13), Error);
-  EXPECT_THROW(prune::l1_unstructured(*fc, "kernel", 0.5), Error);
-  EXPECT_THROW(prune::remove(*fc, "weight"), Error);
+  TT_EXPECT_THROW_WITH(prune::l1_unstructured(*fc, "weight", 1.5), ValueError,
+                       "amount as a fraction must be in [0, 1]");
+  TT_EXPECT_THROW_WITH(prune::l1_unstructured(*fc, "weight", -1), ValueError,
+                       "amount as a count must be non-negative");
+  TT_EXPECT_THROW_WITH(prune::l1_unstructured(*fc, "weight", 13), ValueError,
+                       "amount=13 should be smaller than the number of parameters to prune=12");
+  TT_EXPECT_THROW_WITH(prune::l1_unstructured(*fc, "kernel", 0.5), ValueError,
+                       "a Linear has parameters \"weight\" and \"bias\"");
+  TT_EXPECT_THROW_WITH(prune::remove(*fc, "weight"), ValueError, "is not pruned");
   nn::ReLU relu;
-  EXPECT_THROW(prune::l1_unstructured(*relu, "weight", 0.5), Error);
+  TT_EXPECT_THROW_WITH(prune::l1_unstructured(*relu, "weight", 0.5), TypeError,
+                       "only Linear layers can be pruned", "ReLU");
 }
 
 TEST(StructuredPrune, RemovedNeuronsShrinkTheLayersAndKeepTheOutput) {
@@ -182,9 +187,11 @@ TEST(StructuredPrune, RemovedNeuronsShrinkTheLayersAndKeepTheOutput) {
     }
   }
   EXPECT_GE(min_kept, max_removed);
-  EXPECT_THROW(prune::remove_neurons(fc1, fc1, keep), Error);
-  EXPECT_THROW(prune::remove_neurons(fc1, fc2, {3, 1}), Error);
-  EXPECT_THROW(prune::remove_neurons(fc1, fc2, {16}), Error);
+  TT_EXPECT_THROW_WITH(prune::remove_neurons(fc1, fc1, keep), ValueError, "feeds 16 features");
+  TT_EXPECT_THROW_WITH(prune::remove_neurons(fc1, fc2, {3, 1}), ValueError,
+                       "keep must be sorted and unique");
+  TT_EXPECT_THROW_WITH(prune::remove_neurons(fc1, fc2, {16}), IndexError,
+                       "neuron 16 is out of range");
 }
 
 }  // namespace
