@@ -489,6 +489,14 @@ Tensor log_softmax_backward(const Tensor& grad, const Tensor& result, int64_t di
 
 // ── losses (module 04) ────────────────────────────────────────────────────────────────────────
 
+// out = reduce(p·(log p − self)) or reduce(e^t·(t − self)) (kl_div, module 16): both
+// gradients come from the native kernels (∂/∂self = −p, ∂/∂target = log p + 1 − self).
+variable_list kl_div_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
+                              Reduction reduction, bool log_target, GradMask needs) {
+  return {needs[0] ? native::kl_div_backward(grad, self, target, reduction, log_target) : Tensor(),
+          needs[1] ? native::kl_div_target_backward(grad, self, target, reduction, log_target)
+                   : Tensor()};
+}
 // out = reduce((self − target)²): the target's gradient is the input's, negated.
 variable_list mse_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
                                 Reduction reduction, GradMask needs) {

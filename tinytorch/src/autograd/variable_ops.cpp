@@ -26,6 +26,7 @@
 #include "tinytorch/native/pooling.h"
 #include "tinytorch/native/tensor_ops.h"
 #include "tinytorch/nn/functional/attention.h"
+#include "tinytorch/nn/functional/distillation.h"
 #include "tinytorch/profiler/profiler.h"
 #include "tinytorch/quantization/quantize.h"
 
@@ -1108,6 +1109,18 @@ Tensor masked_fill(const Tensor& self, const Tensor& mask, const Scalar& value) 
                   [](const Tensor& g, const variable_list& s, const Node&) {
                     return variable_list{autograd::masked_fill_backward(g, s[0])};
                   });
+}
+
+// ══ KL divergence (module 16) ══════════════════════════════════════════════════════════════════
+
+Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction, bool log_target) {
+  Recorder r("KlDivBackward0", {&input, &target});
+  if (!r) return native::kl_div(input, target, reduction, log_target);
+  return r.finish(
+      r.run([&] { return native::kl_div(input, target, reduction, log_target); }), {input, target},
+      [reduction, log_target](const Tensor& g, const variable_list& s, const Node& n) {
+        return autograd::kl_div_backward(g, s[0], s[1], reduction, log_target, needs2(n));
+      });
 }
 
 }  // namespace tinytorch

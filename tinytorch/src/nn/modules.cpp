@@ -8,6 +8,7 @@
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/nn/init.h"
 #include "tinytorch/nn/modules.h"
+#include "tinytorch/nn/utils/prune.h"
 #include "tinytorch/profiler/profiler.h"
 
 namespace tinytorch::nn {
@@ -54,10 +55,21 @@ void LinearImpl::reset_parameters() {
   // END SOLUTION
 }
 
-Tensor LinearImpl::forward(const Tensor& input) {
+namespace {
+// The body of LinearImpl::forward: y = x·Wᵀ + b.
+Tensor linear_forward(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   // BEGIN SOLUTION
   return tinytorch::linear(input, weight, bias);
   // END SOLUTION
+}
+}  // namespace
+
+Tensor LinearImpl::forward(const Tensor& input) {
+  // A pruned weight or bias (module 16) is <name>_orig · <name>_mask, recomputed here before
+  // every forward — the job of PyTorch's pruning forward pre-hook. No-op when not pruned.
+  utils::prune::detail::apply_mask(*this, "weight", weight);
+  utils::prune::detail::apply_mask(*this, "bias", bias);
+  return linear_forward(input, weight, bias);
 }
 
 std::string LinearImpl::extra_repr() const {

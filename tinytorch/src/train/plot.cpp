@@ -107,7 +107,7 @@ struct Box {
 
 void draw_panel(std::ostringstream& svg, const Box& box, const std::string& title,
                 const std::string& y_label, const std::vector<double>& xs,
-                std::vector<Series> series, bool as_percent) {
+                std::vector<Series> series, bool as_percent, const CurveOptions& options) {
   // Panel title and frame of the plot area.
   svg << "  <text x=\"" << px(box.left + box.width / 2) << "\" y=\"" << px(box.top - 12)
       << "\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">" << xml_escape(title)
@@ -163,14 +163,15 @@ void draw_panel(std::ostringstream& svg, const Box& box, const std::string& titl
         << "\" text-anchor=\"end\" font-size=\"11\">" << tick_label(t, ystep, percent)
         << "</text>\n";
   }
-  // x ticks: whole epochs, at a 1-2-5 step that leaves room for the labels.
-  const double xstep = std::max(1.0, nice_step((xmax - xmin) / 8.0));
+  // x ticks at a 1-2-5 step that leaves room for the labels (whole numbers for epochs).
+  double xstep = nice_step((xmax - xmin) / 8.0);
+  if (options.x_whole_numbers) xstep = std::max(1.0, xstep);
   for (double t = std::ceil(xmin / xstep) * xstep; t <= xmax + 1e-9; t += xstep) {
     svg << "  <line x1=\"" << px(sx(t)) << "\" y1=\"" << px(box.bottom()) << "\" x2=\"" << px(sx(t))
         << "\" y2=\"" << px(box.bottom() + 5) << "\" stroke=\"#333\"/>\n";
     svg << "  <text x=\"" << px(sx(t)) << "\" y=\"" << px(box.bottom() + 18)
-        << "\" text-anchor=\"middle\" font-size=\"11\">" << tick_label(t, 1.0, false)
-        << "</text>\n";
+        << "\" text-anchor=\"middle\" font-size=\"11\">"
+        << tick_label(t, options.x_whole_numbers ? 1.0 : xstep, false) << "</text>\n";
   }
   // Axes and their labels.
   svg << "  <line x1=\"" << px(box.left) << "\" y1=\"" << px(box.bottom()) << "\" x2=\""
@@ -178,7 +179,8 @@ void draw_panel(std::ostringstream& svg, const Box& box, const std::string& titl
   svg << "  <line x1=\"" << px(box.left) << "\" y1=\"" << px(box.top) << "\" x2=\"" << px(box.left)
       << "\" y2=\"" << px(box.bottom()) << "\" stroke=\"#333\"/>\n";
   svg << "  <text x=\"" << px(box.left + box.width / 2) << "\" y=\"" << px(box.bottom() + 38)
-      << "\" text-anchor=\"middle\" font-size=\"12\">epoch</text>\n";
+      << "\" text-anchor=\"middle\" font-size=\"12\">" << xml_escape(options.x_label)
+      << "</text>\n";
   const std::string ylab = percent ? y_label + " (%)" : y_label;
   svg << "  <text transform=\"translate(" << px(box.left - 48) << ","
       << px(box.top + box.height / 2) << ") rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">"
@@ -271,10 +273,10 @@ std::string training_curve_svg(const History& history, const CurveOptions& optio
   const Box acc_box{panel + left, top, panel - left - right, h - top - bottom};
   draw_panel(svg, loss_box, "Loss", "loss", xs,
              pick(history, options.loss_columns, "loss", options.x_column),
-             /*as_percent=*/false);
+             /*as_percent=*/false, options);
   draw_panel(svg, acc_box, "Accuracy", "accuracy", xs,
              pick(history, options.accuracy_columns, "acc", options.x_column),
-             /*as_percent=*/true);
+             /*as_percent=*/true, options);
   svg << "</svg>\n";
   return svg.str();
 }

@@ -99,6 +99,9 @@ Tensor silu_backward(const Tensor& grad, const Tensor& self);
 Tensor softmax_backward(const Tensor& grad, const Tensor& result, int64_t dim);
 Tensor log_softmax_backward(const Tensor& grad, const Tensor& result, int64_t dim);
 // mse / l1 / bce-with-logits: {input, target}
+// out = reduce(kl_div(self, target)) (module 16)
+variable_list kl_div_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
+                              Reduction reduction, bool log_target, GradMask needs);
 variable_list mse_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
                                 Reduction reduction, GradMask needs);
 variable_list l1_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,

@@ -32,6 +32,10 @@ struct CurveOptions {
   std::vector<std::string> accuracy_columns{};
   // The x values: this column if the history has it, else 1, 2, 3, ...
   std::string x_column = "epoch";
+  // The x axis' label, and whether its ticks are whole numbers (epochs) or any 1-2-5 step (a
+  // fraction pruned, module 16's accuracy-vs-sparsity picture).
+  std::string x_label = "epoch";
+  bool x_whole_numbers = true;
   int width = 960;   // pixels, both panels together
   int height = 400;  // pixels
 };

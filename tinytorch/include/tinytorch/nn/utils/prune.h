@@ -1,0 +1,116 @@
+// tinytorch/nn/utils/prune.h — magnitude pruning (module 16), as torch.nn.utils.prune, and
+// structured pruning that really removes neurons.
+//
+//   namespace prune = nn::utils::prune;
+//   prune::l1_unstructured(*model->fc1, "weight", 0.9);     // zero the 90% smallest |w|
+//   prune::global_unstructured({{model->fc1.ptr(), "weight"}, {model->fc2.ptr(), "weight"}}, 0.9);
+//   ... train: the pruned weights stay zero ...
+//   prune::remove(*model->fc1, "weight");                    // make it permanent
+//
+// ── how a pruned parameter is stored (PyTorch's design, same state_dict keys) ─────────────────
+//
+//   before                         after l1_unstructured(fc, "weight", 0.5)
+//   parameters  weight [out, in]   parameters  bias, weight_orig [out, in]   (the SAME tensor)
+//               bias               buffers     weight_mask [out, in]  (0./1., weight's dtype)
+//                                  fc->weight  = weight_orig · weight_mask, recomputed at the
+//                                                start of every forward
+//
+// The optimizer keeps training weight_orig (it is the tensor it already held), momentum and all;
+// the forward only ever sees weight_orig · weight_mask, and d(loss)/d(weight_orig) = grad · mask,
+// so the pruned entries stay out of the model however the optimizer moves weight_orig. PyTorch
+// does the recomputation in a forward pre-hook; tinytorch's Module has no hooks, so the layers
+// that can be pruned (Linear) call prune::detail::apply_mask at the top of forward() — the one
+// line PyTorch's hook runs. Masks combine: pruning a pruned parameter again removes `amount` of
+// the entries still alive (PyTorch's PruningContainer).
+//
+// ── structured pruning: smaller layers, not zeros ──────────────────────────────────────────
+//
+//   fc1 [h, in] ─ReLU─► fc2 [out, h]     remove_neurons(fc1, fc2, keep)     fc1' [h', in], fc2'
+//   [out, h']
+//
+// Removing neuron j deletes row j of fc1.weight, entry j of fc1.bias and column j of fc2.weight:
+// the network computes exactly what the masked one computed (a dead ReLU unit outputs 0), with
+// h'/h of the FLOPs of both layers — a dense GEMM that is really smaller, unlike zeros in a
+// dense matrix, which cost the same time as any other number.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tinytorch/core/tensor.h"
+#include "tinytorch/nn/module.h"
+#include "tinytorch/nn/modules/linear.h"
+
+namespace tinytorch::nn::utils::prune {
+
+// How much to prune: a fraction in [0, 1] of the entries (rounded half to even like Python's
+// round: 0.5 of 5 entries is 2) or a count (PyTorch's float-or-int `amount`).
+class Amount {
+ public:
+  Amount(double fraction);  // NOLINT(google-explicit-constructor): prune(..., 0.3)
+  template <std::integral I>
+  Amount(I count) : is_count_(true), count_(static_cast<int64_t>(count)) {  // NOLINT: prune(..., 3)
+    check_count();
+  }
+  // The number of entries to prune out of n; throws when a count exceeds n.
+  int64_t of(int64_t n) const;
+
+ private:
+  void check_count() const;
+  bool is_count_ = false;
+  double fraction_ = 0;
+  int64_t count_ = 0;
+};
+
+// Prunes the `amount` entries of module.<name> with the smallest |value| (L1 norm of one entry)
+// among those not pruned yet. Ties are pruned lowest flat index first. The module must be a
+// Linear (the layers whose forward applies the mask); name is "weight" or "bias".
+void l1_unstructured(Module& module, const std::string& name, Amount amount);
+
+// The same ranking over ALL the given parameters at once: the layers whose weights are small
+// overall lose more (torch.nn.utils.prune.global_unstructured with L1Unstructured).
+void global_unstructured(const std::vector<std::pair<std::shared_ptr<Module>, std::string>>& params,
+                         Amount amount);
+
+// Makes the pruning permanent: weight_orig · weight_mask is written into weight_orig, which
+// becomes module.<name> again (the optimizer's handle stays valid), and weight_orig and
+// weight_mask are dropped. Throws if the parameter is not pruned.
+void remove(Module& module, const std::string& name);
+
+bool is_pruned(const Module& module);
+
+// The fraction of zero entries of a tensor (of its effective value, for a pruned layer).
+double sparsity(const Tensor& t);
+
+// The learner's kernel: the mask that keeps `mask`'s zeros and also zeroes the k entries with
+// the smallest scores among those where mask is 1 (ties: lowest index first). scores and mask
+// are 1-D of the same length, any floating dtype; the result has mask's dtype.
+Tensor magnitude_mask(const Tensor& scores, const Tensor& mask, int64_t k);
+
+// ── structured ────────────────────────────────────────────────────────────────────────────
+
+// The neurons (rows of layer.weight) to keep when removing `amount` of them with the smallest
+// L_p norm of their row — the ranking of torch.nn.utils.prune.ln_structured(dim=0); p = 1 or 2
+// (or any p ≥ 1). Ties: lowest index removed first. The result is sorted ascending.
+std::vector<int64_t> neurons_to_keep(const Linear& layer, Amount amount, double p = 2.0);
+
+// New, smaller layers computing exactly what (layer, next) compute with every neuron not in
+// `keep` masked out: layer' keeps rows `keep` of weight and bias, next' keeps columns `keep` of
+// its weight (its bias unchanged). keep must be sorted, unique and in range. Only valid when the
+// activation between the layers maps 0 to 0 (ReLU, GELU, tanh) — a removed neuron then
+// contributes nothing downstream.
+std::pair<Linear, Linear> remove_neurons(const Linear& layer, const Linear& next,
+                                         const std::vector<int64_t>& keep);
+
+namespace detail {
+// Called at the top of a prunable layer's forward(): if module.<name> is pruned, sets `value`
+// (the layer's member, e.g. LinearImpl::weight) to <name>_orig · <name>_mask, recorded by
+// autograd; otherwise does nothing.
+void apply_mask(Module& module, const std::string& name, Tensor& value);
+}  // namespace detail
+
+}  // namespace tinytorch::nn::utils::prune

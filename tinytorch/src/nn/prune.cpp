@@ -1,0 +1,302 @@
+// Module 16 — pruning. The bookkeeping (which tensors a pruned layer holds, the state_dict keys,
+// global pruning's concatenation) is given; the magnitude mask and the structured shrink are
+// yours (modules/16_compression/README.md, Parts 1 and 2).
+#include "tinytorch/nn/utils/prune.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/core/exception.h"
+
+namespace tinytorch::nn::utils::prune {
+
+namespace {
+
+// NOTE: Module's public API registers parameters and buffers but cannot unregister one, and
+// pruning must turn "weight" into "weight_orig" + "weight_mask" and back (PyTorch deletes from
+// module._parameters). This accessor reaches the protected dictionaries; an entry set to an
+// undefined tensor is listed nowhere (not in parameters(), state_dict(), ...), which is how a
+// name is "removed" here and how it is reused when the layer is pruned again.
+struct ModuleAccess : Module {
+  static OrderedDict<std::string, Tensor>& parameters_of(Module& m) {
+    return m.*&ModuleAccess::parameters_;
+  }
+  static OrderedDict<std::string, Tensor>& buffers_of(Module& m) {
+    return m.*&ModuleAccess::buffers_;
+  }
+};
+
+// Sets (or registers) an entry of a parameter/buffer dictionary.
+void set_entry(Module& module, bool parameter, const std::string& key, const Tensor& value) {
+  auto& dict = parameter ? ModuleAccess::parameters_of(module) : ModuleAccess::buffers_of(module);
+  if (Tensor* slot = dict.find(key)) {
+    *slot = value;
+  } else if (parameter) {
+    module.register_parameter(key, value);
+  } else {
+    module.register_buffer(key, value);
+  }
+}
+
+const Tensor* defined_entry(Module& module, bool parameter, const std::string& key) {
+  auto& dict = parameter ? ModuleAccess::parameters_of(module) : ModuleAccess::buffers_of(module);
+  const Tensor* t = dict.find(key);
+  return t != nullptr && t->defined() ? t : nullptr;
+}
+
+// The layer's member that forward() reads: LinearImpl::weight / bias.
+Tensor& member(Module& module, const std::string& name) {
+  auto* linear = module.as<Linear>();
+  TT_CHECK_TYPE(linear != nullptr,
+                "prune: only Linear layers can be pruned (their forward applies "
+                "the mask), but got ",
+                module.name());
+  TT_CHECK_VALUE(name == "weight" || name == "bias",
+                 "prune: a Linear has parameters \"weight\" and \"bias\", but got \"", name, "\"");
+  return name == "weight" ? linear->weight : linear->bias;
+}
+
+// The tensor to rank (the original values: weight_orig once pruned) and the current mask (all
+// ones before the first pruning), flattened.
+std::pair<Tensor, Tensor> orig_and_mask(Module& module, const std::string& name) {
+  member(module, name);  // checks the layer and the name
+  if (const Tensor* orig = defined_entry(module, true, name + "_orig")) {
+    return {*orig, *defined_entry(module, false, name + "_mask")};
+  }
+  const Tensor* p = defined_entry(module, true, name);
+  TT_CHECK_VALUE(p != nullptr, "prune: ", module.name(), " has no parameter \"", name, "\"");
+  return {*p, ones(p->sizes(), p->dtype())};
+}
+
+// Installs `mask` on module.<name>: the first time, moves the parameter to <name>_orig.
+void install_mask(Module& module, const std::string& name, const Tensor& mask) {
+  if (defined_entry(module, true, name + "_orig") == nullptr) {
+    const Tensor orig = *defined_entry(module, true, name);
+    set_entry(module, true, name, Tensor());
+    set_entry(module, true, name + "_orig", orig);
+  }
+  set_entry(module, false, name + "_mask", mask);
+  const NoGradGuard no_grad;
+  detail::apply_mask(module, name, member(module, name));
+}
+
+// The tensors flattened and concatenated into one float64 vector.
+Tensor concat_flat(const std::vector<Tensor>& parts) {
+  int64_t n = 0;
+  for (const Tensor& t : parts) n += t.numel();
+  Tensor out = empty({n}, kFloat64);
+  double* dst = out.data_ptr<double>();
+  for (const Tensor& t : parts) {
+    const Tensor c = t.detach().to(kFloat64).contiguous();
+    dst = std::copy_n(c.data_ptr<double>(), c.numel(), dst);
+  }
+  return out;
+}
+
+}  // namespace
+
+Amount::Amount(double fraction) : fraction_(fraction) {
+  TT_CHECK_VALUE(fraction >= 0.0 && fraction <= 1.0,
+                 "prune: amount as a fraction must be in [0, 1], but got ", fraction);
+}
+
+void Amount::check_count() const {
+  TT_CHECK_VALUE(count_ >= 0, "prune: amount as a count must be non-negative, but got ", count_);
+}
+
+int64_t Amount::of(int64_t n) const {
+  // Python's round(amount · n): half to even (std::nearbyint in the default rounding mode).
+  const int64_t k =
+      is_count_ ? count_ : static_cast<int64_t>(std::nearbyint(fraction_ * static_cast<double>(n)));
+  TT_CHECK_VALUE(k <= n, "prune: amount=", k,
+                 " should be smaller than the number of parameters "
+                 "to prune=",
+                 n);
+  return k;
+}
+
+namespace {
+
+// Zeroes, in mask[0 .. n), the k entries with the smallest scores among those where mask is not
+// 0; ties go to the lower index. The caller has checked that at least k entries are alive.
+void zero_smallest(const double* scores, double* mask, int64_t n, int64_t k) {
+  // BEGIN SOLUTION
+  std::vector<int64_t> alive;
+  for (int64_t i = 0; i < n; ++i) {
+    if (mask[i] != 0) alive.push_back(i);
+  }
+  // The k smallest (score, index) pairs: a partial sort, O(n) on average.
+  std::nth_element(alive.begin(), alive.begin() + k, alive.end(), [scores](int64_t a, int64_t b) {
+    return scores[a] < scores[b] || (scores[a] == scores[b] && a < b);
+  });
+  for (int64_t j = 0; j < k; ++j) mask[alive[static_cast<size_t>(j)]] = 0;
+  // END SOLUTION
+}
+
+}  // namespace
+
+Tensor magnitude_mask(const Tensor& scores, const Tensor& mask, int64_t k) {
+  TT_CHECK_VALUE(scores.dim() == 1 && mask.dim() == 1 && scores.numel() == mask.numel(),
+                 "prune: magnitude_mask expects 1-D scores and mask of the same length, but got ",
+                 scores.sizes(), " and ", mask.sizes());
+  const Tensor s = scores.to(kFloat64).contiguous();
+  Tensor out = mask.to(kFloat64, /*copy=*/true).contiguous();
+  const auto alive = out.ne(0).sum().item<int64_t>();
+  TT_CHECK_VALUE(k >= 0 && k <= alive, "prune: cannot prune ", k, " entries, only ", alive,
+                 " are left");
+  zero_smallest(s.data_ptr<double>(), out.data_ptr<double>(), out.numel(), k);
+  return out.to(mask.dtype());
+}
+
+void l1_unstructured(Module& module, const std::string& name, Amount amount) {
+  global_unstructured({{module.shared_from_this(), name}}, amount);
+}
+
+void global_unstructured(const std::vector<std::pair<std::shared_ptr<Module>, std::string>>& params,
+                         Amount amount) {
+  TT_CHECK_VALUE(!params.empty(), "prune: global_unstructured needs at least one parameter");
+  std::vector<Tensor> scores, masks;
+  for (const auto& [module, name] : params) {
+    TT_CHECK(module != nullptr, "prune: global_unstructured got a null module");
+    auto [orig, mask] = orig_and_mask(*module, name);
+    scores.push_back(orig.detach().abs());
+    masks.push_back(mask);
+  }
+  const Tensor all_masks = concat_flat(masks);
+  const auto alive = all_masks.ne(0).sum().item<int64_t>();
+  const Tensor new_mask = magnitude_mask(concat_flat(scores), all_masks, amount.of(alive));
+  int64_t offset = 0;
+  for (size_t i = 0; i < params.size(); ++i) {
+    Module& module = *params[i].first;
+    const Tensor& orig = orig_and_mask(module, params[i].second).first;
+    const int64_t n = orig.numel();
+    install_mask(module, params[i].second,
+                 new_mask.narrow(0, offset, n).reshape(orig.sizes()).to(orig.dtype()).contiguous());
+    offset += n;
+  }
+}
+
+void remove(Module& module, const std::string& name) {
+  Tensor& value = member(module, name);
+  const Tensor* orig = defined_entry(module, true, name + "_orig");
+  TT_CHECK_VALUE(orig != nullptr, "prune.remove: parameter \"", name, "\" of ", module.name(),
+                 " is not pruned");
+  Tensor kept = *orig;
+  {
+    const NoGradGuard no_grad;
+    kept.mul_(*defined_entry(module, false, name + "_mask"));
+  }
+  set_entry(module, true, name + "_orig", Tensor());
+  set_entry(module, false, name + "_mask", Tensor());
+  set_entry(module, true, name, kept);
+  value = kept;
+}
+
+bool is_pruned(const Module& module) {
+  for (const auto& item : module.named_buffers(/*recurse=*/true)) {
+    const std::string& key = item.key;
+    if (key.size() >= 5 && key.compare(key.size() - 5, 5, "_mask") == 0) return true;
+  }
+  return false;
+}
+
+double sparsity(const Tensor& t) {
+  TT_CHECK(t.defined(), "prune.sparsity: undefined tensor");
+  if (t.numel() == 0) return 0.0;
+  const NoGradGuard no_grad;
+  return t.eq(0).to(kFloat64).mean().item<double>();
+}
+
+namespace {
+
+// Copies the kept neurons into the smaller layers: rows `keep` of layer.weight [h, in] and
+// layer.bias [h] into small [h', in] / [h'], columns `keep` of next.weight [out, h] into
+// small_next [out, h'], and next.bias [out] unchanged.
+void shrink(const Linear& layer, const Linear& next, const std::vector<int64_t>& keep,
+            Linear& small, Linear& small_next) {
+  // BEGIN SOLUTION
+  const int64_t in = layer->options.in_features(), out = next->options.out_features();
+  const int64_t hidden = layer->options.out_features();
+  const auto h = static_cast<int64_t>(keep.size());
+  // dst[i, j] = src[keep[i], j] (pick_rows) or src[i, keep[j]]; src has `cols` columns.
+  const auto gather = [&](const Tensor& src, int64_t cols, int64_t new_rows, int64_t new_cols,
+                          bool pick_rows) {
+    const Tensor s = src.to(kFloat64).contiguous();
+    Tensor d = empty({new_rows, new_cols}, kFloat64);
+    const double* sp = s.data_ptr<double>();
+    double* dp = d.data_ptr<double>();
+    for (int64_t i = 0; i < new_rows; ++i) {
+      for (int64_t j = 0; j < new_cols; ++j) {
+        const int64_t si = pick_rows ? keep[static_cast<size_t>(i)] : i;
+        const int64_t sj = pick_rows ? j : keep[static_cast<size_t>(j)];
+        dp[i * new_cols + j] = sp[si * cols + sj];
+      }
+    }
+    return d;
+  };
+  small->weight.copy_(gather(layer->weight, in, h, in, true));
+  if (layer->bias.defined()) {
+    small->bias.copy_(gather(layer->bias.reshape({hidden, 1}), 1, h, 1, true).reshape({h}));
+  }
+  small_next->weight.copy_(gather(next->weight, hidden, out, h, false));
+  if (next->bias.defined()) small_next->bias.copy_(next->bias);
+  // END SOLUTION
+}
+
+}  // namespace
+
+std::vector<int64_t> neurons_to_keep(const Linear& layer, Amount amount, double p) {
+  TT_CHECK_VALUE(p >= 1.0, "prune: neurons_to_keep needs a norm p >= 1, but got ", p);
+  const NoGradGuard no_grad;
+  const Tensor w = layer->weight.detach().to(kFloat64);
+  const int64_t out = w.size(0);
+  // ‖row_j‖_p for every neuron j (torch.norm over all dims but 0).
+  const Tensor norms = w.abs().pow(p).sum({1}).pow(1.0 / p);
+  const Tensor mask = magnitude_mask(norms, ones({out}, kFloat64), amount.of(out));
+  const double* m = mask.data_ptr<double>();
+  std::vector<int64_t> keep;
+  for (int64_t j = 0; j < out; ++j) {
+    if (m[j] != 0) keep.push_back(j);
+  }
+  return keep;
+}
+
+std::pair<Linear, Linear> remove_neurons(const Linear& layer, const Linear& next,
+                                         const std::vector<int64_t>& keep) {
+  const int64_t hidden = layer->options.out_features();
+  TT_CHECK_VALUE(next->options.in_features() == hidden, "prune.remove_neurons: ", *layer, " feeds ",
+                 hidden, " features but the next layer ", *next, " expects ",
+                 next->options.in_features());
+  for (size_t i = 0; i < keep.size(); ++i) {
+    TT_CHECK_INDEX(keep[i] >= 0 && keep[i] < hidden, "prune.remove_neurons: neuron ", keep[i],
+                   " is out of range for ", hidden, " neurons");
+    TT_CHECK_VALUE(i == 0 || keep[i - 1] < keep[i],
+                   "prune.remove_neurons: keep must be sorted and unique");
+  }
+  TT_CHECK_VALUE(!is_pruned(*layer) && !is_pruned(*next),
+                 "prune.remove_neurons: call prune::remove() on the layers first");
+  const auto h = static_cast<int64_t>(keep.size());
+  Linear small(LinearOptions(layer->options.in_features(), h)
+                   .bias(layer->bias.defined())
+                   .dtype(layer->options.dtype()));
+  Linear small_next(LinearOptions(h, next->options.out_features())
+                        .bias(next->bias.defined())
+                        .dtype(next->options.dtype()));
+  const NoGradGuard no_grad;
+  shrink(layer, next, keep, small, small_next);
+  return {small, small_next};
+}
+
+namespace detail {
+
+void apply_mask(Module& module, const std::string& name, Tensor& value) {
+  const Tensor* mask = defined_entry(module, false, name + "_mask");
+  if (mask == nullptr) return;
+  value = defined_entry(module, true, name + "_orig")->mul(*mask);
+}
+
+}  // namespace detail
+
+}  // namespace tinytorch::nn::utils::prune
