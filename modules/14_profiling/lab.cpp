@@ -37,7 +37,8 @@ namespace {
 using namespace tinytorch;
 using namespace tinytorch::lab;
 
-std::string g_trace_dir = ".";  // where the traces go (the --json file's directory)
+// Where the traces go: runs/lab14/, or the --json file's directory when one is given.
+std::string g_trace_dir = "runs/lab14";
 
 nn::Sequential mlp_1986() {
   return nn::Sequential(nn::Flatten(), nn::Linear(784, 256), nn::ReLU(), nn::Linear(256, 128),
@@ -95,6 +96,7 @@ json profile_steps(const std::string& model, const std::function<void()>& step, 
                     {"flops", r.flops},
                     {"self_bytes", r.self_bytes}});
   }
+  std::filesystem::create_directories(g_trace_dir);
   const std::string trace =
       (std::filesystem::path(g_trace_dir) / ("lab14_" + model + "_trace.json")).string();
   prof.export_chrome_trace(trace);
