@@ -262,12 +262,16 @@ Overlay make_overlay(const fs::path& root, const tito::ModuleMap& map, const fs:
     if (owner != nullptr) {
       const auto parsed = tito::markers::parse(text);
       const auto stub = tito::markers::stubbed_text(parsed, tito::stub_context(*owner, rel));
+      const auto instructor_outside = outside_regions(text);
       if (it == theirs.end() || !owner->available()) {
         if (it == theirs.end()) note(rel, "missing (graded as the released stub)");
         text = stub;
       } else {
         text = tito::read_file(it->second);
-        if (outside_regions(text) != outside_regions(stub)) {
+        // Either the release's text outside the regions (the stub may add an #include) or the
+        // instructor's own.
+        const auto outside = outside_regions(text);
+        if (outside != outside_regions(stub) && outside != instructor_outside) {
           note(rel, "learner file edited outside its solution regions (or its markers)");
         }
       }
