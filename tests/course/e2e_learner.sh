@@ -228,7 +228,10 @@ grade_broken broken-loop "timed out"
 # ---------------------------------------------------------------------------------------------
 # Cheating submissions (module 01 only, --modules 01, reusing the grading build). Each starts
 # from module 01's stubs with one no-op statement in a solution region, so module 01 counts as
-# started and its tests run: every one of them must fail, whatever the trick does.
+# started and its tests run. A few of module 01's tests need no learner code and pass on the
+# stubs (BASELINE, measured on the CMake trick, whose learner files are the honest started
+# stubs): a trick may earn exactly those, never one test more; a trick that breaks every test
+# process earns 0. (A release left all stubs is "not started": 0 without running anything.)
 # tree_hash: the instructor's checkout, every file but build/ and .git/.
 tree_hash() {
   (cd "$ROOT" && find . \( -path ./build -o -path ./.git \) -prune -o -type f -print0 |
@@ -248,40 +251,33 @@ PY
 }
 # append_to_views NAME CODE: C++ at the end of views.cpp, outside every solution region.
 append_to_views() { printf '\n%s\n' "$2" >>"$W/$1/tinytorch/src/core/views.cpp"; }
-# grade_cheat NAME EXPECTED-STATUS: module 01 must score 0 with that status.
+# grade_cheat NAME EXPECTED-STATUS EXPECTED-PASSED: module 01's status and passed tests
+# (EXPECTED-PASSED "any": at most a tenth of the tests, the points under a tenth).
 grade_cheat() {
-  local name="$1" expected="$2" start=$SECONDS
+  local name="$1" expected="$2" passed="$3" start=$SECONDS
   ./tito grade "$W/$name" --out "$W/report-$name" --work "$W/grade" -j 2 --modules 01 \
     --test-timeout "$TEST_TIMEOUT" --module-timeout "$MODULE_TIMEOUT" ||
     fail "tito grade exited non-zero for $name"
-  python3 - "$W/report-$name.json" "$expected" <<'PY' || fail "$name: the trick was not scored 0"
+  python3 - "$W/report-$name.json" "$expected" "$passed" <<'PY' || fail "$name: the trick earned points"
 import json, sys
 d = json.load(open(sys.argv[1]))
 m = d["modules"]["01"]
 print(f"{sys.argv[1]}: module 01 '{m['status']}', {m['points']}/{m['max_points']} points, "
       f"{m['tests_passed']} of {m['tests_expected']} expected tests passed; sandbox {d['sandbox']}; "
-      f"changed files: {[c['path'] + ' (' + c['change'] + ')' for c in d['changed_files']]}")
+      f"changed files: {[c['path'] for c in d['changed_files']]}")
 assert d["sandbox"] is True
 assert m["status"] == sys.argv[2], m["status"]
-assert m["points"] == 0 and m["tests_passed"] == 0 and m["tests_expected"] > 0, m
+assert sys.argv[3] == "any" or m["tests_passed"] == int(sys.argv[3]), m["tests_passed"]
+assert m["tests_expected"] > 0 and m["tests_passed"] < m["tests_expected"] / 10, m
+assert m["points"] < m["max_points"] / 10, m["points"]
 PY
   echo "$name graded in $((SECONDS - start))s"
 }
 
-step "instructor: cheating submissions score 0 and leave the instructor's tree unchanged"
+step "instructor: cheating submissions earn nothing and leave the instructor's tree unchanged"
 hash_before="$(tree_hash)"
 
-# 1. A static object in a learner file whose atexit handler exits 0: the test programs' exit
-#    status says "passed", their gtest JSON says which tests failed.
-cheat_base cheat-atexit
-append_to_views cheat-atexit '#include <cstdlib>
-#include <unistd.h>
-namespace { struct ExitZero { ExitZero() { std::atexit([] { _exit(0); }); } } exit_zero; }'
-grade_cheat cheat-atexit graded
-report_field "$W/report-cheat-atexit.json" '[c["path"] for c in d["changed_files"]]' |
-  grep -q "tinytorch/src/core/views.cpp" || fail "the edit outside the solution regions is not listed"
-
-# 2. The release's CMake rewritten: one SUCCEED() test per module, and a configure-time
+# 1. The release's CMake rewritten: one SUCCEED() test per module, and a configure-time
 #    execute_process writing into the instructor's checkout. The grader builds its own CMake.
 cheat_base cheat-cmake
 python3 - "$W/cheat-cmake/CMakeLists.txt" "$ROOT" <<'PY'
@@ -302,9 +298,21 @@ anchor = "include(TinyTorchModules)\n"
 assert anchor in text
 open(path, "w").write(text.replace(anchor, anchor + trick, 1))
 PY
-grade_cheat cheat-cmake graded
+grade_cheat cheat-cmake graded any
+BASELINE="$(report_field "$W/report-cheat-cmake.json" 'd["modules"]["01"]["tests_passed"]')"
+echo "baseline: $BASELINE tests of module 01 pass on the honest stubs (they need no learner code)"
 report_field "$W/report-cheat-cmake.json" '[c["path"] for c in d["changed_files"]]' |
   grep -q "'CMakeLists.txt'" || fail "the changed CMakeLists.txt is not listed in the report"
+
+# 2. A static object in a learner file whose atexit handler exits 0: the test programs' exit
+#    status says "passed", their gtest JSON says which tests failed.
+cheat_base cheat-atexit
+append_to_views cheat-atexit '#include <cstdlib>
+#include <unistd.h>
+namespace { struct ExitZero { ExitZero() { std::atexit([] { _exit(0); }); } } exit_zero; }'
+grade_cheat cheat-atexit graded "$BASELINE"
+report_field "$W/report-cheat-atexit.json" '[c["path"] for c in d["changed_files"]]' |
+  grep -q "tinytorch/src/core/views.cpp" || fail "the edit outside the solution regions is not listed"
 
 # 3. Test-time escapes from a learner file: write into the instructor's checkout (by its path,
 #    and through /proc/<parent>/cwd), read the hidden tests, and leave a detached process that
@@ -328,7 +336,7 @@ struct Escape {
   }
 } escape;
 }"
-grade_cheat cheat-escape graded
+grade_cheat cheat-escape graded "$BASELINE"
 report_sum="$(sha256sum "$W/report-cheat-escape.json")"
 if pgrep -f "sleep 6.5" >/dev/null; then fail "a detached process of the submission outlived grading"; fi
 sleep 7
@@ -339,7 +347,7 @@ sleep 7
 cheat_base cheat-spam
 append_to_views cheat-spam '#include <cstdio>
 namespace { struct Spam { Spam() { for (;;) std::fputs("spam spam spam spam spam spam spam\n", stdout); } } spam; }'
-grade_cheat cheat-spam "output limit"
+grade_cheat cheat-spam "output limit" 0
 
 for f in PWNED-configure PWNED-test PWNED-proc; do
   [[ ! -e "$ROOT/$f" ]] || fail "a cheating submission wrote $ROOT/$f"

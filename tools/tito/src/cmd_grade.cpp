@@ -786,7 +786,8 @@ tito::CommandRunner setup(CLI::App& app) {
                  "changed files are rebuilt). Default: a temporary folder, deleted afterwards");
   app.add_option("--modules", opts->modules,
                  "Grade only these modules (e.g. --modules 01,05). Default: every available one")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false);  // one value per --modules: never the submission after it
   app.add_option("--test-timeout", opts->test_timeout, "Seconds one test may run")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
