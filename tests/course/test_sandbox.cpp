@@ -102,4 +102,19 @@ TEST(Sandbox, TimeAndOutputCapsStopTheRun) {
   EXPECT_EQ(loud.output.size(), size_t{1} << 16);
 }
 
+TEST(Sandbox, ProcessCapStopsAForkBomb) {
+  SKIP_WITHOUT_SANDBOX();
+  const tito::Sandbox sandbox(true, {});
+  tito::SandboxLimits limits;
+  limits.seconds = 10;
+  limits.processes = 8;
+  // dash gives up at the first fork the kernel refuses.
+  const auto r =
+      sandbox.run({"sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 1 & done; wait"}, {},
+                  "/tmp", limits);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_NE(r.output.find("fork"), std::string::npos) << r.output;
+}
+
 }  // namespace

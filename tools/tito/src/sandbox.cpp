@@ -9,16 +9,17 @@ namespace tito {
 namespace {
 
 // prlimit(1) in front of the command: the caps apply to it and everything it starts.
-std::vector<std::string> limited(const std::vector<std::string>& argv,
-                                 const SandboxLimits& limits) {
+// RLIMIT_NPROC counts the processes of the user in the command's user namespace: inside the
+// sandbox those are the sandbox's own (or nobody's); outside it, all of the caller's, so an
+// unsandboxed run gets no process cap.
+std::vector<std::string> limited(const std::vector<std::string>& argv, const SandboxLimits& limits,
+                                 bool sandboxed) {
   const int64_t mib = 1024 * 1024;
-  std::vector<std::string> out = {"prlimit",
-                                  "--as=" + std::to_string(limits.memory_mib * mib),
-                                  "--nproc=" + std::to_string(limits.processes),
-                                  "--fsize=" + std::to_string(limits.file_mib * mib),
-                                  "--core=0",
-                                  "--nofile=1024",
-                                  "--"};
+  std::vector<std::string> out = {"prlimit", "--as=" + std::to_string(limits.memory_mib * mib),
+                                  "--fsize=" + std::to_string(limits.file_mib * mib), "--core=0",
+                                  "--nofile=1024"};
+  if (sandboxed) out.push_back("--nproc=" + std::to_string(limits.processes));
+  out.emplace_back("--");
   out.insert(out.end(), argv.begin(), argv.end());
   return out;
 }
@@ -64,7 +65,7 @@ SandboxResult Sandbox::run(const std::vector<std::string>& argv,
                                      "--no-new-privs"});
     }
   }
-  const auto inner = limited(argv, limits);
+  const auto inner = limited(argv, limits, enabled_);
   command.insert(command.end(), inner.begin(), inner.end());
   const auto captured = capture(command, enabled_ ? fs::path{} : cwd, limits.output_bytes);
   SandboxResult result;
