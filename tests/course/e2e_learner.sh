@@ -13,8 +13,9 @@
 #      within the time limit;
 #   5. instructor: grades four cheating copies with --modules 01 (atexit(_exit(0)), a rewritten
 #      root CMakeLists.txt, test-time writes into the checkout plus a detached process that
-#      rewrites the report, a test printing without end): each scores 0, the instructor's tree
-#      hashes the same before and after, and no process of theirs is left (needs bwrap).
+#      rewrites the report, a test printing without end): none earns a test more than the honest
+#      stubs (the flood earns 0), the instructor's tree hashes the same before and after, and no
+#      process of theirs is left (needs bwrap).
 #
 # Usage: tests/course/e2e_learner.sh [WORK_DIR]   (default: a fresh temporary folder, removed
 # on success). Needs: the ./tito prerequisites, python3 (to read JSON), tar.
