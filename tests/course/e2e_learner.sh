@@ -10,7 +10,12 @@
 #   4. instructor: ./tito grade gives module 01 its full points and every other available module
 #      (all stubs) zero, as "not started"; then grades three broken copies — one that does not
 #      compile, one that segfaults, one that loops forever — each must yield a report saying so
-#      within the time limit.
+#      within the time limit;
+#   5. instructor: grades four cheating copies with --modules 01 (atexit(_exit(0)), a rewritten
+#      root CMakeLists.txt, test-time writes into the checkout plus a detached process that
+#      rewrites the report, a test printing without end): none earns a test more than the honest
+#      stubs (the flood earns 0), the instructor's tree hashes the same before and after, and no
+#      process of theirs is left (needs bwrap).
 #
 # Usage: tests/course/e2e_learner.sh [WORK_DIR]   (default: a fresh temporary folder, removed
 # on success). Needs: the ./tito prerequisites, python3 (to read JSON), tar.
@@ -220,6 +225,136 @@ step "instructor: grade a submission that loops forever"
 copy_submission broken-loop
 insert_into_compute_numel broken-loop "for (volatile int spin = 0; spin == 0;) {}"
 grade_broken broken-loop "timed out"
+
+# ---------------------------------------------------------------------------------------------
+# Cheating submissions (module 01 only, --modules 01, reusing the grading build). Each starts
+# from module 01's stubs with one no-op statement in a solution region, so module 01 counts as
+# started and its tests run. A few of module 01's tests need no learner code and pass on the
+# stubs (BASELINE, measured on the CMake trick, whose learner files are the honest started
+# stubs): a trick may earn exactly those, never one test more; a trick that breaks every test
+# process earns 0. (A release left all stubs is "not started": 0 without running anything.)
+# tree_hash: the instructor's checkout, every file but build/ and .git/.
+tree_hash() {
+  (cd "$ROOT" && find . \( -path ./build -o -path ./.git \) -prune -o -type f -print0 |
+    LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+# cheat_base NAME: the learner's repository with module 01 back to its stubs, started.
+cheat_base() {
+  copy_submission "$1"
+  for f in "${FILES01[@]}"; do cp "$W/stubs/$f" "$W/$1/$f"; done
+  python3 - "$W/$1/tinytorch/src/core/views.cpp" <<'PY'
+import sys
+path = sys.argv[1]
+text = open(path).read()
+assert "// BEGIN SOLUTION\n" in text
+open(path, "w").write(text.replace("// BEGIN SOLUTION\n", "// BEGIN SOLUTION\n  static_cast<void>(0);\n", 1))
+PY
+}
+# append_to_views NAME CODE: C++ at the end of views.cpp, outside every solution region.
+append_to_views() { printf '\n%s\n' "$2" >>"$W/$1/tinytorch/src/core/views.cpp"; }
+# grade_cheat NAME EXPECTED-STATUS EXPECTED-PASSED: module 01's status and passed tests
+# (EXPECTED-PASSED "any": at most a tenth of the tests, the points under a tenth).
+grade_cheat() {
+  local name="$1" expected="$2" passed="$3" start=$SECONDS
+  ./tito grade "$W/$name" --out "$W/report-$name" --work "$W/grade" -j 2 --modules 01 \
+    --test-timeout "$TEST_TIMEOUT" --module-timeout "$MODULE_TIMEOUT" ||
+    fail "tito grade exited non-zero for $name"
+  python3 - "$W/report-$name.json" "$expected" "$passed" <<'PY' || fail "$name: the trick earned points"
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = d["modules"]["01"]
+print(f"{sys.argv[1]}: module 01 '{m['status']}', {m['points']}/{m['max_points']} points, "
+      f"{m['tests_passed']} of {m['tests_expected']} expected tests passed; sandbox {d['sandbox']}; "
+      f"changed files: {[c['path'] for c in d['changed_files']]}")
+assert d["sandbox"] is True
+assert m["status"] == sys.argv[2], m["status"]
+assert sys.argv[3] == "any" or m["tests_passed"] == int(sys.argv[3]), m["tests_passed"]
+assert m["tests_expected"] > 0 and m["tests_passed"] < m["tests_expected"] / 10, m
+assert m["points"] < m["max_points"] / 10, m["points"]
+PY
+  echo "$name graded in $((SECONDS - start))s"
+}
+
+step "instructor: cheating submissions earn nothing and leave the instructor's tree unchanged"
+hash_before="$(tree_hash)"
+
+# 1. The release's CMake rewritten: one SUCCEED() test per module, and a configure-time
+#    execute_process writing into the instructor's checkout. The grader builds its own CMake.
+cheat_base cheat-cmake
+python3 - "$W/cheat-cmake/CMakeLists.txt" "$ROOT" <<'PY'
+import sys
+path, root = sys.argv[1], sys.argv[2]
+text = open(path).read()
+trick = f"""
+execute_process(COMMAND sh -c "touch '{root}/PWNED-configure'; cat '{root}'/modules/*/hidden/*.cpp > /tmp/stolen")
+function(tinytorch_add_module_tests)
+  cmake_parse_arguments(PARSE_ARGV 0 ARG "" "ID" "SOURCES;HIDDEN_SOURCES")
+  file(WRITE "${{CMAKE_CURRENT_BINARY_DIR}}/fake.cpp" "#include <gtest/gtest.h>\\nTEST(Fake, Passes) {{ SUCCEED(); }}\\n")
+  add_executable(test_module${{ARG_ID}} "${{CMAKE_CURRENT_BINARY_DIR}}/fake.cpp")
+  target_link_libraries(test_module${{ARG_ID}} PRIVATE GTest::gtest_main)
+  gtest_discover_tests(test_module${{ARG_ID}} TEST_PREFIX "module${{ARG_ID}}.")
+endfunction()
+"""
+anchor = "include(TinyTorchModules)\n"
+assert anchor in text
+open(path, "w").write(text.replace(anchor, anchor + trick, 1))
+PY
+grade_cheat cheat-cmake graded any
+BASELINE="$(report_field "$W/report-cheat-cmake.json" 'd["modules"]["01"]["tests_passed"]')"
+echo "baseline: $BASELINE tests of module 01 pass on the honest stubs (they need no learner code)"
+report_field "$W/report-cheat-cmake.json" '[c["path"] for c in d["changed_files"]]' |
+  grep -q "'CMakeLists.txt'" || fail "the changed CMakeLists.txt is not listed in the report"
+
+# 2. A static object in a learner file whose atexit handler exits 0: the test programs' exit
+#    status says "passed", their gtest JSON says which tests failed.
+cheat_base cheat-atexit
+append_to_views cheat-atexit '#include <cstdlib>
+#include <unistd.h>
+namespace { struct ExitZero { ExitZero() { std::atexit([] { _exit(0); }); } } exit_zero; }'
+grade_cheat cheat-atexit graded "$BASELINE"
+report_field "$W/report-cheat-atexit.json" '[c["path"] for c in d["changed_files"]]' |
+  grep -q "tinytorch/src/core/views.cpp" || fail "the edit outside the solution regions is not listed"
+
+# 3. Test-time escapes from a learner file: write into the instructor's checkout (by its path,
+#    and through /proc/<parent>/cwd), read the hidden tests, and leave a detached process that
+#    rewrites the report after tito grade has exited.
+cheat_base cheat-escape
+append_to_views cheat-escape "#include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
+namespace {
+struct Escape {
+  Escape() {
+    std::system(\"touch '$ROOT/PWNED-test'; cp -r '$ROOT/modules/01_tensor/hidden' /tmp/stolen 2>/dev/null;\"
+                \" touch \\\"/proc/\$PPID/cwd/PWNED-proc\\\" /proc/1/cwd/PWNED-proc 2>/dev/null\");
+    if (fork() == 0) {
+      setsid();
+      if (fork() == 0) {
+        execl(\"/bin/sh\", \"sh\", \"-c\", \"sleep 6.5; echo forged > '$W/report-cheat-escape.json'; touch '$W/PWNED-daemon'\", nullptr);
+      }
+      _exit(0);
+    }
+  }
+} escape;
+}"
+grade_cheat cheat-escape graded "$BASELINE"
+report_sum="$(sha256sum "$W/report-cheat-escape.json")"
+if pgrep -f "sleep 6.5" >/dev/null; then fail "a detached process of the submission outlived grading"; fi
+sleep 7
+[[ "$(sha256sum "$W/report-cheat-escape.json")" == "$report_sum" ]] || fail "the report was rewritten after grading"
+[[ ! -e "$W/PWNED-daemon" ]] || fail "a detached process of the submission ran after grading"
+
+# 4. A test program printing without end: stopped at the output cap, each of its tests failed.
+cheat_base cheat-spam
+append_to_views cheat-spam '#include <cstdio>
+namespace { struct Spam { Spam() { for (;;) std::fputs("spam spam spam spam spam spam spam\n", stdout); } } spam; }'
+grade_cheat cheat-spam "output limit" 0
+
+for f in PWNED-configure PWNED-test PWNED-proc; do
+  [[ ! -e "$ROOT/$f" ]] || fail "a cheating submission wrote $ROOT/$f"
+done
+[[ "$(tree_hash)" == "$hash_before" ]] || fail "the instructor's tree changed while grading cheats"
+echo "instructor's tree unchanged (sha256 of its files: $hash_before)"
 
 step "instructor: bad arguments are refused"
 if ./tito grade "$W/does-not-exist" --out "$W/x" >/dev/null 2>&1; then fail "grade accepted a missing folder"; fi

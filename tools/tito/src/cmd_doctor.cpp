@@ -11,6 +11,7 @@
 
 #include "command.h"
 #include "fuzz.h"
+#include "sandbox.h"
 #include "util.h"
 
 namespace {
@@ -115,6 +116,19 @@ Check check_compiler() {
 }
 
 // Optional: `tito fuzz` and the fuzz preset need Clang and its libFuzzer runtime.
+// tito grade runs a submission's build and tests in a bubblewrap sandbox (sandbox.h) and refuses
+// to grade without it unless told --unsafe-no-sandbox: a trial sandbox must start here.
+Check check_grading_sandbox() {
+  Check c{"Grading sandbox (bubblewrap, tito grade)", false, false, "", "bubblewrap"};
+  if (const auto why = tito::sandbox_unavailable_reason()) {
+    c.detail = *why + "; tito grade refuses without it (--unsafe-no-sandbox)";
+  } else {
+    c.ok = true;
+    c.detail = first_line(tito::capture({"bwrap", "--version"}).output) + ", starts here";
+  }
+  return c;
+}
+
 Check check_fuzz_toolchain() {
   Check c{"Clang + libFuzzer (tito fuzz)", false, false, "", tito::kFuzzPackages};
   std::string found;
@@ -212,6 +226,7 @@ int run_doctor() {
                                  "/usr/include/benchmark/benchmark.h"));
   checks.push_back(check_package("clang-format", false, "clang-format", ""));
   checks.push_back(check_fuzz_toolchain());
+  checks.push_back(check_grading_sandbox());
 
   std::cout << "tito doctor — repository: ";
   try {

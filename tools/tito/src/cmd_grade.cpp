@@ -1,18 +1,34 @@
-// tito grade SUBMISSION --out REPORT [--work DIR] [--test-timeout S] [--module-timeout S]
-//                                    [--build-timeout S] [-j N]
+// tito grade SUBMISSION --out REPORT [--work DIR] [--modules ID,...] [--test-timeout S]
+//                                    [--module-timeout S] [--build-timeout S] [-j N]
+//                                    [--unsafe-no-sandbox]
 //
-// Grades a learner's repository in an isolated copy: the submission is copied to a work folder
-// (without build/, .git/, .tito/), the grader-owned paths are put back from this (the
-// instructor's) repository — every available module's tests and hidden tests and its
-// CMakeLists.txt, modules/modules.json, modules/CMakeLists.txt, and modules.json's
-// grading.instructor_paths — then it configures, builds each available module's test programs
-// and runs its visible + hidden tests with a per-test and a per-module time limit.
+// Grades a learner's repository so that the learner's code cannot change the verdict from the
+// outside (what it can still do from inside a test process: docs/INSTRUCTOR_GUIDE.md):
 //
-// Writes REPORT.json and REPORT.csv (a trailing .json on REPORT is dropped first). Points per
-// module = max_points × passed / total tests (0 when it did not compile or ran out of time, and
-// for a module not started: all its solution regions still the released stubs, tests not run).
+//   instructor's checkout (git ls-files)       submission
+//        |  every file, pristine                  |  only the learner files of modules.json
+//        v                                        v  (a missing one: the released stub)
+//   WORK/src  <------------- overlay -------------+
+//        |  configure + build: inside the sandbox (sandbox.h), the instructor's CMake only
+//        v
+//   WORK/build/bin/test_moduleNN[_hidden]
+//        |  one sandboxed run per test suite (--gtest_filter=Suite.* --gtest_output=json),
+//        |  each test of a suite that did not report rerun on its own
+//        v
+//   per-test verdicts  <--  the EXPECTED names: --gtest_list_tests of the instructor's own build
+//                           (build/release of this checkout); a test missing from the JSON fails
+//
+// The submission's CMake files, tests, test data and tools are never used; every other file of
+// it that differs from the release is listed in the report ("changed_files"), and so is a learner
+// file edited outside its solution regions. Exit codes of the test programs are never trusted.
+//
+// Writes REPORT.json and REPORT.csv (a trailing .json on REPORT is dropped first), after every
+// sandbox is gone. Points per module = max_points × passed / expected tests (0 when it did not
+// compile, and for a module not started: all its solution regions still the released stubs).
 // Exit status 0 whenever a report was written, also for a broken submission; 1 for bad
-// arguments.
+// arguments, and when the sandbox is unavailable without --unsafe-no-sandbox.
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -24,10 +40,13 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "command.h"
 #include "course.h"
+#include "markers.h"
 #include "module_map.h"
+#include "sandbox.h"
 #include "util.h"
 
 namespace {
@@ -39,19 +58,22 @@ struct Options {
   std::string submission;
   std::string out;
   std::string work;
+  std::vector<std::string> modules;  // empty: every available module
   int test_timeout = 60;
   int module_timeout = 600;
   int build_timeout = 1800;
   int jobs = 2;
+  bool unsafe_no_sandbox = false;
 };
 
 struct ModuleResult {
   std::string id;
   std::string name;
   std::string status = "graded";  // graded | not started | did not compile | crashed | timed out
-                                  // | grader error
+                                  // | output limit | grader error
   double max_points = 0;
   double points = 0;
+  int expected = 0;  // tests in the instructor's list
   int passed = 0;
   int failed = 0;
   double seconds = 0;
@@ -78,212 +100,528 @@ std::string build_errors(const std::string& log) {
   return out.empty() ? tail(log, 2000) : out;
 }
 
-// ---- the isolated copy -------------------------------------------------------------------------
+// ---- the expected tests: the instructor's own build ------------------------------------
 
-void collect(const fs::path& base, const fs::path& dir, std::map<std::string, fs::path>& files,
-             bool top_level_filter) {
-  std::error_code ec;
-  if (fs::is_regular_file(dir, ec)) {
-    files[fs::relative(dir, base).generic_string()] = dir;
-    return;
+struct ExpectedTest {
+  std::string suite;  // "Views" or "Cases/OptimizerReference"
+  std::string name;   // "Transpose" or "MatchesPyTorchAfterEveryStep/adam"
+  [[nodiscard]] std::string full() const { return suite + "." + name; }
+};
+
+struct TestProgram {
+  std::string target;  // "test_module01" / "test_module01_hidden"
+  std::string prefix;  // "module01." / "module01.hidden." (the names ctest shows)
+  std::vector<ExpectedTest> tests;
+};
+
+// Parses `--gtest_list_tests`: "Suite.\n  Test\n  Test2  # GetParam() = 3\n".
+std::vector<ExpectedTest> parse_test_list(const std::string& text) {
+  std::vector<ExpectedTest> tests;
+  std::istringstream in(text);
+  std::string line;
+  std::string suite;
+  const auto strip = [](std::string s) {
+    s = s.substr(0, s.find("  #"));
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\r')) s.pop_back();
+    return s.substr(std::min(s.find_first_not_of(' '), s.size()));
+  };
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (line[0] != ' ') {
+      suite = strip(line);
+      if (!suite.empty() && suite.back() == '.') suite.pop_back();
+    } else if (!suite.empty()) {
+      tests.push_back({suite, strip(line)});
+    }
   }
-  if (!fs::is_directory(dir, ec)) return;
-  for (auto it =
-           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+  return tests;
+}
+
+// Builds the instructor's test programs of `ids` in build/release of this checkout (nothing to
+// do when they are up to date, as in CI after ./tito test --hidden) and lists their tests.
+std::map<std::string, std::vector<TestProgram>> expected_tests(const fs::path& root,
+                                                               const tito::ModuleMap& map,
+                                                               const std::vector<std::string>& ids,
+                                                               int jobs) {
+  tito::print_step("Listing the expected tests from the instructor's own build (build/release)");
+  if (!tito::build_module_tests(root, "release", map, ids, /*hidden=*/true, jobs)) {
+    throw tito::Error("the instructor's own test programs do not build (see above)");
+  }
+  std::map<std::string, std::vector<TestProgram>> programs;
+  const auto bin = tito::build_dir(root, "release") / "bin";
+  for (const auto& id : ids) {
+    for (const bool hidden : {false, true}) {
+      TestProgram p;
+      p.target = "test_module" + id + (hidden ? "_hidden" : "");
+      p.prefix = "module" + id + (hidden ? ".hidden." : ".");
+      std::error_code ec;
+      if (hidden && (map.module(id).hidden_tests.empty() || !fs::exists(bin / p.target, ec))) {
+        continue;
+      }
+      const auto listed = tito::capture({(bin / p.target).string(), "--gtest_list_tests"});
+      p.tests = parse_test_list(listed.output);
+      if (listed.exit_code != 0 || p.tests.empty()) {
+        throw tito::Error("cannot list the tests of the instructor's " + p.target + ": " +
+                          tail(listed.output, 500));
+      }
+      programs[id].push_back(std::move(p));
+    }
+  }
+  return programs;
+}
+
+// ---- the overlay -------------------------------------------------------------------------
+
+// The submission's regular files (links are not followed), without build/, .git/, .tito/.
+std::map<std::string, fs::path> submission_files(const fs::path& submission) {
+  std::map<std::string, fs::path> files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(
+           submission, fs::directory_options::skip_permission_denied, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
-    const auto rel = fs::relative(it->path(), base).generic_string();
-    if (top_level_filter && it.depth() == 0 && it->is_directory() &&
+    const auto rel = fs::relative(it->path(), submission).generic_string();
+    if (it.depth() == 0 && it->is_directory() &&
         (rel == "build" || rel == ".git" || rel == ".tito")) {
       it.disable_recursion_pending();
       continue;
     }
-    if (it->is_symlink()) continue;  // a submission's links are not followed
-    if (it->is_regular_file()) files[rel] = it->path();
+    if (!it->is_symlink() && it->is_regular_file()) files[rel] = it->path();
   }
+  return files;
 }
 
-// Makes `dest` hold exactly `files`, rewriting only files whose content differs, so that a
-// reused build folder recompiles only what changed (Ninja compares modification times).
-void sync_tree(const std::map<std::string, fs::path>& files, const fs::path& dest) {
-  std::map<std::string, fs::path> existing;
-  collect(dest, dest, existing, false);
-  for (const auto& [rel, path] : existing) {
-    std::error_code ec;
-    if (files.count(rel) == 0) fs::remove(path, ec);
+// Makes `dest` hold exactly `files` (path -> content), rewriting only files whose content
+// differs, so that a reused build folder recompiles only what changed (Ninja compares times).
+void sync_tree(const std::map<std::string, std::string>& files, const fs::path& dest) {
+  std::error_code ec;
+  fs::create_directories(dest, ec);
+  std::vector<fs::path> stale;
+  for (auto it = fs::recursive_directory_iterator(dest, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (!it->is_directory() && files.count(fs::relative(it->path(), dest).generic_string()) == 0) {
+      stale.push_back(it->path());
+    }
   }
-  for (const auto& [rel, source] : files) {
+  for (const auto& path : stale) fs::remove(path, ec);
+  for (const auto& [rel, content] : files) {
     const auto target = dest / rel;
-    const auto content = tito::read_file(source);
-    std::error_code ec;
     if (fs::is_regular_file(target, ec) && tito::read_file(target) == content) continue;
-    fs::create_directories(target.parent_path());
     tito::write_file_atomic(target, content);
   }
 }
 
-std::vector<std::string> instructor_paths(const tito::ModuleMap& map) {
-  std::vector<std::string> paths = {"modules/modules.json", "modules/CMakeLists.txt"};
-  for (const auto& m : map.modules) {
-    if (!m.available()) continue;
-    paths.insert(paths.end(), m.tests.begin(), m.tests.end());
-    paths.insert(paths.end(), m.hidden_tests.begin(), m.hidden_tests.end());
-    paths.push_back((fs::path(m.chapter).parent_path() / "CMakeLists.txt").generic_string());
+// A learner file's text with every solution region's body removed: what the learner may not
+// change. std::nullopt when its markers are malformed.
+std::optional<std::string> outside_regions(const std::string& text) {
+  const auto parsed = tito::markers::parse(text);
+  if (!parsed.errors.empty()) return std::nullopt;
+  std::string out;
+  size_t next = 0;
+  for (int i = 1; i <= static_cast<int>(parsed.lines.size()); ++i) {
+    while (next < parsed.regions.size() && parsed.regions[next].end_line < i) ++next;
+    const bool inside = next < parsed.regions.size() && parsed.regions[next].begin_line < i &&
+                        i < parsed.regions[next].end_line;
+    if (!inside) out += parsed.lines[static_cast<size_t>(i - 1)] + "\n";
   }
-  paths.insert(paths.end(), map.grading_instructor_paths.begin(),
-               map.grading_instructor_paths.end());
-  return paths;
+  return out;
+}
+
+struct Overlay {
+  std::map<std::string, std::string> files;  // what WORK/src holds
+  json changed = json::array();              // {"path", "change"} for the instructor to read
+};
+
+// The instructor's files, with the learner files taken from the submission (whole; one the
+// submission lacks is the released stub). Lists the submission's other files that differ from
+// the release, and learner files edited outside their solution regions.
+Overlay make_overlay(const fs::path& root, const tito::ModuleMap& map, const fs::path& submission) {
+  const auto theirs = submission_files(submission);
+  std::set<std::string> not_shipped;  // in the instructor's tree, never in a release
+  for (const auto& m : map.modules)
+    not_shipped.insert(m.hidden_tests.begin(), m.hidden_tests.end());
+  not_shipped.insert(map.release_exclude.begin(), map.release_exclude.end());
+  const auto shipped = [&](const std::string& rel) {
+    return std::none_of(not_shipped.begin(), not_shipped.end(), [&](const std::string& dir) {
+      return rel == dir || rel.rfind(dir + "/", 0) == 0;
+    });
+  };
+  Overlay overlay;
+  const auto note = [&](const std::string& path, const std::string& change) {
+    overlay.changed.push_back({{"path", path}, {"change", change}});
+  };
+  std::set<std::string> ours;
+  for (const auto& rel : tito::git_files(root)) {
+    std::error_code ec;
+    if (!fs::is_regular_file(root / rel, ec)) continue;
+    ours.insert(rel);
+    auto text = tito::read_file(root / rel);
+    const auto* owner = map.owner_of_file(rel);
+    const auto it = theirs.find(rel);
+    if (owner != nullptr) {
+      const auto parsed = tito::markers::parse(text);
+      const auto stub = tito::markers::stubbed_text(parsed, tito::stub_context(*owner, rel));
+      const auto instructor_outside = outside_regions(text);
+      if (it == theirs.end() || !owner->available()) {
+        if (it == theirs.end()) note(rel, "missing (graded as the released stub)");
+        text = stub;
+      } else {
+        text = tito::read_file(it->second);
+        // Either the release's text outside the regions (the stub may add an #include) or the
+        // instructor's own.
+        const auto outside = outside_regions(text);
+        if (outside != outside_regions(stub) && outside != instructor_outside) {
+          note(rel, "learner file edited outside its solution regions (or its markers)");
+        }
+      }
+    } else if (it == theirs.end()) {
+      if (shipped(rel) && rel != ".ci/run") note(rel, "missing (the instructor's copy was used)");
+    } else if (rel != ".ci/run" && tito::read_file(it->second) != text) {
+      // .ci/run is the learner CI in a release; any other difference is the learner's.
+      note(rel, shipped(rel) ? "changed (not used: the instructor's copy was built)"
+                             : "present though never released (not used)");
+    }
+    overlay.files[rel] = std::move(text);
+  }
+  for (const auto& [rel, path] : theirs) {
+    if (ours.count(rel) == 0) note(rel, "added (not used)");
+  }
+  return overlay;
 }
 
 // ---- grading ------------------------------------------------------------------------------
+
+// Where the work folder's parts are mounted in the sandbox (the build tree's absolute paths).
+const fs::path kInsideSrc = "/tmp/grade/src";
+const fs::path kInsideBuild = "/tmp/grade/build";
+const fs::path kInsideOut = "/tmp/grade/out";
+
+enum class Verdict { kPassed, kFailed, kSkipped, kCrashed, kTimedOut, kOutputLimit, kMissing };
+
+struct TestVerdict {
+  Verdict verdict = Verdict::kMissing;
+  std::string message;
+};
+
+// One sandboxed run of a test program with a gtest filter.
+struct Job {
+  const TestProgram* program = nullptr;
+  std::string filter;
+  std::vector<size_t> tests;  // indices into program->tests
+  int seconds = 0;            // limit for the whole run
+};
 
 struct Grader {
   fs::path root;
   tito::ModuleMap map;
   Options opts;
-  fs::path src;
-  fs::path build;
+  fs::path work;
+  std::unique_ptr<tito::Sandbox> sandbox;
 
-  tito::Captured timed(std::vector<std::string> argv, int limit) const {
-    argv.insert(argv.begin(), {"timeout", "--kill-after=10", std::to_string(limit)});
-    return tito::capture(argv);
+  [[nodiscard]] fs::path src() const { return work / "src"; }
+  [[nodiscard]] fs::path build() const { return work / "build"; }
+  [[nodiscard]] tito::SandboxMount src_mount() const { return {src(), kInsideSrc, false}; }
+  [[nodiscard]] tito::SandboxMount build_mount(bool writable) const {
+    return {build(), kInsideBuild, writable};
   }
 
-  bool has_target(const std::string& target) const {
-    return tito::capture({"ninja", "-C", build.string(), "-t", "query", target}).exit_code == 0;
+  // Configure and build steps: the instructor's CMake on the overlay; only the compiler reads
+  // the learner's text. They write the build folder, so they keep the caller's user.
+  tito::SandboxResult build_step(const std::vector<std::string>& argv) const {
+    tito::SandboxLimits limits;
+    limits.seconds = opts.build_timeout;
+    limits.memory_mib = 8192;  // cc1plus on a large translation unit
+    limits.processes = 512;
+    limits.file_mib = 1024;
+    limits.output_bytes = 8u << 20;
+    limits.drop_to_nobody_as_root = false;
+    return sandbox->run(argv, {src_mount(), build_mount(true)}, sandbox->inside(build_mount(true)),
+                        limits);
   }
 
-  void grade_module(const tito::ModuleInfo& m, ModuleResult& r) const {
-    std::vector<std::string> targets;
-    for (const auto& t : {"test_module" + m.id, "test_module" + m.id + "_hidden"}) {
-      if (has_target(t)) targets.push_back(t);
+  // Runs one job in its own sandbox and reads gtest's JSON report of it.
+  std::map<size_t, TestVerdict> run_job(const Job& job, const fs::path& out_dir) const {
+    std::error_code ec;
+    fs::remove_all(out_dir, ec);
+    fs::create_directories(out_dir);
+    // The test runs as nobody when tito is root: it may write this folder and /tmp only.
+    fs::permissions(out_dir, fs::perms::all, ec);
+    const tito::SandboxMount out{out_dir, kInsideOut, true};
+    const auto binary = sandbox->inside(build_mount(false)) / "bin" / job.program->target;
+    const auto report = sandbox->inside(out) / "report.json";
+    tito::SandboxLimits limits;
+    limits.seconds = std::max(1, job.seconds);
+    const auto run =
+        sandbox->run({binary.string(), "--gtest_filter=" + job.filter,
+                      "--gtest_output=json:" + report.string(), "--gtest_color=no"},
+                     {src_mount(), build_mount(false), out}, sandbox->inside(out), limits);
+    json parsed;
+    try {
+      if (fs::is_regular_file(out_dir / "report.json", ec) &&
+          fs::file_size(out_dir / "report.json", ec) < (16u << 20)) {
+        parsed = json::parse(tito::read_file(out_dir / "report.json"));
+      }
+    } catch (const std::exception&) {
+      parsed = json();  // a torn or forged file: every test of the job is missing
     }
-    if (targets.empty() || targets.front() != "test_module" + m.id) {
-      r.status = "did not compile";
-      r.message = "the build has no test program test_module" + m.id;
-      return;
+    fs::remove_all(out_dir, ec);
+    std::map<std::string, const json*> reported;  // "Suite.Name" -> testcase object
+    if (parsed.is_object() && parsed.contains("testsuites") && parsed["testsuites"].is_array()) {
+      for (const auto& suite : parsed["testsuites"]) {
+        if (!suite.is_object() || !suite.contains("testsuite") || !suite["testsuite"].is_array() ||
+            !suite.value("name", json()).is_string()) {
+          continue;
+        }
+        for (const auto& test : suite["testsuite"]) {
+          if (test.is_object() && test.value("name", json()).is_string()) {
+            reported[suite["name"].get<std::string>() + "." + test["name"].get<std::string>()] =
+                &test;
+          }
+        }
+      }
     }
+    std::map<size_t, TestVerdict> verdicts;
+    for (const auto index : job.tests) {
+      TestVerdict v;
+      const auto found = reported.find(job.program->tests[index].full());
+      if (found != reported.end()) {
+        const json& t = *found->second;
+        const auto result = t.value("result", std::string());
+        const bool has_failures = t.contains("failures") && !t["failures"].empty();
+        if (result == "SKIPPED") {
+          v.verdict = Verdict::kSkipped;
+        } else if (t.value("status", std::string()) == "RUN" && result == "COMPLETED" &&
+                   !has_failures) {
+          v.verdict = Verdict::kPassed;
+        } else {
+          v.verdict = Verdict::kFailed;
+          if (has_failures && t["failures"].is_array()) {
+            for (const auto& f : t["failures"]) {
+              if (f.is_object() && f.value("failure", json()).is_string()) {
+                v.message += f["failure"].get<std::string>() + "\n";
+              }
+            }
+          }
+          if (v.message.empty()) v.message = "failed (result: " + result + ")";
+        }
+      } else if (run.output_capped) {
+        v.verdict = Verdict::kOutputLimit;
+        v.message =
+            "stopped: printed more than " + std::to_string(limits.output_bytes >> 20) + " MiB";
+      } else if (run.timed_out) {
+        v.verdict = Verdict::kTimedOut;
+        v.message = "did not finish within " + std::to_string(job.seconds) + " s";
+      } else if (run.exit_code > 128) {
+        v.verdict = Verdict::kCrashed;
+        v.message = "the test program was killed by signal " + std::to_string(run.exit_code - 128) +
+                    ": " + tail(run.output, 800);
+      } else {
+        v.message = "the test program (exit status " + std::to_string(run.exit_code) +
+                    ") did not report this test as passed in its gtest JSON output: " +
+                    tail(run.output, 800);
+      }
+      verdicts[index] = v;
+    }
+    return verdicts;
+  }
+
+  // Runs `jobs` on opts.jobs threads; a job that would start after `deadline` is not run.
+  std::vector<std::map<size_t, TestVerdict>> run_jobs(
+      std::vector<Job>& jobs, const std::string& tag,
+      std::chrono::steady_clock::time_point deadline) const {
+    std::vector<std::map<size_t, TestVerdict>> results(jobs.size());
+    std::atomic<size_t> next{0};
+    const auto worker = [&](size_t slot) {
+      for (size_t i = next++; i < jobs.size(); i = next++) {
+        const auto left = std::chrono::duration_cast<std::chrono::seconds>(
+                              deadline - std::chrono::steady_clock::now())
+                              .count();
+        if (left < 1) {
+          for (const auto index : jobs[i].tests) {
+            results[i][index] = {Verdict::kTimedOut,
+                                 "not run: the module's tests ran out of time (" +
+                                     std::to_string(opts.module_timeout) + " s)"};
+          }
+          continue;
+        }
+        jobs[i].seconds = static_cast<int>(std::min<int64_t>(jobs[i].seconds, left));
+        results[i] = run_job(jobs[i], work / "out" / (tag + "-" + std::to_string(slot)));
+      }
+    };
+    std::vector<std::thread> threads;
+    const auto n = std::min<size_t>(static_cast<size_t>(std::max(1, opts.jobs)), jobs.size());
+    for (size_t slot = 0; slot < n; ++slot) threads.emplace_back(worker, slot);
+    for (auto& t : threads) t.join();
+    return results;
+  }
+
+  void run_tests(const std::vector<TestProgram>& programs, ModuleResult& r) const {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(opts.module_timeout);
+    // Pass 1: one run per suite (cheap: a few dozen sandboxes per module).
+    std::vector<Job> jobs;
+    for (const auto& p : programs) {
+      std::map<std::string, std::vector<size_t>> suites;
+      for (size_t i = 0; i < p.tests.size(); ++i) suites[p.tests[i].suite].push_back(i);
+      for (const auto& [suite, tests] : suites) {
+        jobs.push_back(
+            {&p, suite + ".*", tests, opts.test_timeout * static_cast<int>(tests.size())});
+      }
+    }
+    std::map<std::pair<const TestProgram*, size_t>, TestVerdict> verdicts;
+    auto results = run_jobs(jobs, r.id, deadline);
+    // Pass 2: each test that a suite run did not report (it crashed, hung or stopped early)
+    // runs on its own, so one bad test does not take its suite's other tests with it.
+    std::vector<Job> reruns;
+    for (size_t j = 0; j < jobs.size(); ++j) {
+      for (const auto& [index, v] : results[j]) {
+        const bool unreported = v.verdict != Verdict::kPassed && v.verdict != Verdict::kFailed &&
+                                v.verdict != Verdict::kSkipped;
+        if (unreported && jobs[j].tests.size() > 1 && !v.message.starts_with("not run")) {
+          reruns.push_back(
+              {jobs[j].program, jobs[j].program->tests[index].full(), {index}, opts.test_timeout});
+        } else {
+          verdicts[{jobs[j].program, index}] = v;
+        }
+      }
+    }
+    results = run_jobs(reruns, r.id, deadline);
+    for (size_t j = 0; j < reruns.size(); ++j) {
+      for (const auto& [index, v] : results[j]) verdicts[{reruns[j].program, index}] = v;
+    }
+    std::map<Verdict, int> counts;
+    for (const auto& [key, v] : verdicts) {
+      ++counts[v.verdict];
+      if (v.verdict == Verdict::kPassed || v.verdict == Verdict::kSkipped) continue;
+      const auto& [program, index] = key;
+      std::string message;
+      if (const auto hint = tito::not_implemented_hint(v.message)) {
+        message = *hint;
+      } else {
+        for (const auto& line : tito::failure_lines(v.message, 8)) message += line + "\n";
+        if (message.empty()) message = v.message;
+      }
+      r.failures.emplace_back(program->prefix + program->tests[index].full(), tail(message, 1000));
+    }
+    r.expected = static_cast<int>(verdicts.size());
+    r.passed = counts[Verdict::kPassed];
+    r.failed = r.expected - r.passed - counts[Verdict::kSkipped];
+    const int total = r.passed + r.failed;
+    r.points = total == 0 ? 0 : std::round(r.max_points * r.passed / total * 100.0) / 100.0;
+    if (counts[Verdict::kTimedOut] > 0) {
+      r.status = "timed out";
+    } else if (counts[Verdict::kOutputLimit] > 0) {
+      r.status = "output limit";
+    } else if (counts[Verdict::kCrashed] > 0) {
+      r.status = "crashed";
+    }
+    if (r.status != "graded") {
+      r.message = std::to_string(counts[Verdict::kCrashed]) + " test(s) crashed, " +
+                  std::to_string(counts[Verdict::kTimedOut]) + " timed out (" +
+                  std::to_string(opts.test_timeout) + " s each), " +
+                  std::to_string(counts[Verdict::kOutputLimit]) + " printed without end";
+    }
+    if (counts[Verdict::kMissing] > 0) {
+      r.message += (r.message.empty() ? "" : "; ") + std::to_string(counts[Verdict::kMissing]) +
+                   " expected test(s) never reported as run";
+    }
+  }
+
+  void grade_module(const std::vector<TestProgram>& programs, ModuleResult& r) const {
     std::vector<std::string> argv = {
-        "cmake", "--build", build.string(), "-j", std::to_string(opts.jobs), "--target"};
-    argv.insert(argv.end(), targets.begin(), targets.end());
-    const auto built = timed(argv, opts.build_timeout);
+        "cmake", "--build", kInsideBuild.string(), "-j", std::to_string(opts.jobs), "--target"};
+    if (!sandbox->enabled()) argv[2] = build().string();
+    for (const auto& p : programs) argv.push_back(p.target);
+    const auto built = build_step(argv);
     if (built.exit_code != 0) {
       r.status = "did not compile";
-      r.message = built.exit_code == 124 || built.exit_code == 137
+      r.message = built.timed_out
                       ? "the build ran out of time (" + std::to_string(opts.build_timeout) + " s)"
                       : build_errors(built.output);
       return;
     }
-    tito::CtestOptions options;
-    options.modules = {m.id};
-    options.hidden = true;
-    options.jobs = opts.jobs;
-    options.per_test_timeout = opts.test_timeout;
-    options.wall_limit = opts.module_timeout;
-    const auto run = tito::run_ctest(build, options, build / ("grade-" + m.id + ".xml"));
-    if (run.wall_timeout) {
-      r.status = "timed out";
-      r.message = "the tests of module " + m.id + " did not finish within " +
-                  std::to_string(opts.module_timeout) + " s (an endless loop?)";
-      return;
-    }
-    if (!run.ran || run.cases.empty()) {
-      r.status = "crashed";
-      r.message = "ctest could not run the tests (a test program crashed or hung at start-up): " +
-                  tail(run.console, 1500);
-      return;
-    }
-    r.passed = run.passed();
-    r.failed = run.failed();
-    const int total = r.passed + r.failed;
-    if (run.count(tito::Outcome::kTimedOut) > 0) {
-      r.status = "timed out";
-    } else if (run.count(tito::Outcome::kCrashed) > 0) {
-      r.status = "crashed";
-    }
-    for (const auto& c : run.cases) {
-      if (c.outcome == tito::Outcome::kPassed || c.outcome == tito::Outcome::kSkipped) continue;
-      std::string message;
-      if (const auto hint = tito::not_implemented_hint(c.output)) {
-        message = *hint;
-      } else {
-        for (const auto& line : tito::failure_lines(c.output, 8)) message += line + "\n";
-        if (message.empty()) message = tito::outcome_name(c.outcome);
-      }
-      r.failures.emplace_back(c.name, tail(message, 1000));
-    }
-    r.points = total == 0 ? 0 : std::round(r.max_points * r.passed / total * 100.0) / 100.0;
-    if (r.status != "graded") {
-      r.message = std::to_string(run.count(tito::Outcome::kCrashed)) + " test(s) crashed, " +
-                  std::to_string(run.count(tito::Outcome::kTimedOut)) + " timed out (" +
-                  std::to_string(opts.test_timeout) + " s each)";
-    }
+    run_tests(programs, r);
   }
 
-  std::vector<ModuleResult> grade(const fs::path& submission) const {
+  std::vector<ModuleResult> grade(const fs::path& submission, const std::vector<std::string>& ids,
+                                  json& changed) {
     std::vector<ModuleResult> results;
-    for (const auto& m : map.modules) {
-      if (!m.available()) continue;
+    for (const auto& id : ids) {
+      const auto& m = map.module(id);
       ModuleResult r;
       r.id = m.id;
       r.name = m.name;
       r.max_points = m.points;
       results.push_back(r);
     }
-    auto fail_all = [&](const std::string& status, const std::string& message) {
+    tito::print_step("Overlaying the submission's learner files on the instructor's tree in " +
+                     src().string());
+    auto overlay = make_overlay(root, map, submission);
+    changed = std::move(overlay.changed);
+    sync_tree(overlay.files, src());
+    // A module whose solution regions are all still the released stubs is not run: its tests
+    // could only earn points for checks that hold without any of the learner's code.
+    std::vector<std::string> started;
+    for (auto& r : results) {
+      if (tito::module_status(src(), map.module(r.id)).state == tito::ModuleState::kNotStarted) {
+        r.status = "not started";
+        r.message = "every solution region is still the released stub";
+      } else {
+        started.push_back(r.id);
+      }
+    }
+    if (started.empty()) return results;
+    const auto programs = expected_tests(root, map, started, opts.jobs);
+
+    // A build folder configured for other paths (a work folder used without the sandbox
+    // before) is started afresh.
+    const auto src_inside = sandbox->inside(src_mount());
+    const auto build_inside = sandbox->inside(build_mount(true));
+    std::error_code ec;
+    if (fs::exists(build() / "CMakeCache.txt", ec)) {
+      const auto cache = tito::read_file(build() / "CMakeCache.txt");
+      if (cache.find("CMAKE_HOME_DIRECTORY:INTERNAL=" + src_inside.string() + "\n") ==
+              std::string::npos ||
+          cache.find("CMAKE_CACHEFILE_DIR:INTERNAL=" + build_inside.string() + "\n") ==
+              std::string::npos) {
+        fs::remove_all(build(), ec);
+      }
+    }
+    fs::create_directories(build());
+    tito::print_step(std::string("Configuring ") + build().string() +
+                     (sandbox->enabled() ? " (in the sandbox)" : " (NO SANDBOX)"));
+    // No compiler launcher: the sandbox's / is read-only, and nothing the submission compiles
+    // belongs in the instructor's compiler cache.
+    const auto configured =
+        build_step({"cmake", "-S", src_inside.string(), "-B", build_inside.string(), "-G", "Ninja",
+                    "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -g0 -DNDEBUG",
+                    "-DTINYTORCH_WERROR=OFF", "-DCMAKE_CXX_COMPILER_LAUNCHER="});
+    if (configured.exit_code != 0) {
       for (auto& r : results) {
-        r.status = status;
-        r.message = message;
+        if (r.status == "not started") continue;
+        r.status = "did not compile";
+        r.message = "cmake configure failed: " + tail(configured.output, 2000);
       }
       return results;
-    };
-    std::error_code ec;
-    if (!fs::is_regular_file(submission / "CMakeLists.txt", ec)) {
-      return fail_all("did not compile", "the submission has no CMakeLists.txt at its top level");
-    }
-    tito::print_step("Copying the submission to " + src.string());
-    std::map<std::string, fs::path> files;
-    collect(submission, submission, files, true);
-    for (const auto& path : instructor_paths(map)) {
-      for (auto it = files.begin(); it != files.end();) {
-        const bool inside = it->first == path || it->first.rfind(path + "/", 0) == 0;
-        it = inside ? files.erase(it) : std::next(it);
-      }
-      collect(root, root / path, files, false);
-    }
-    sync_tree(files, src);
-
-    tito::print_step("Configuring " + build.string());
-    const auto configured = timed(
-        {"cmake", "-S", src.string(), "-B", build.string(), "-G", "Ninja",
-         "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -g0 -DNDEBUG",
-         "-DTINYTORCH_WERROR=OFF", "-DTINYTORCH_TEST_TIMEOUT=" + std::to_string(opts.test_timeout)},
-        opts.build_timeout);
-    if (configured.exit_code != 0) {
-      return fail_all("did not compile",
-                      "cmake configure failed: " + tail(configured.output, 2000));
     }
     for (auto& r : results) {
+      if (r.status == "not started") continue;
       const auto start = std::chrono::steady_clock::now();
       tito::print_step("Module " + r.id + " (" + r.name +
                        "): building and running visible + hidden tests");
       try {
-        // A module whose solution regions are all still the released stubs is not run: its
-        // tests could only earn points for checks that hold without any of the learner's code.
-        const auto& m = map.module(r.id);
-        if (tito::module_status(src, m).state == tito::ModuleState::kNotStarted) {
-          r.status = "not started";
-          r.message = "every solution region is still the released stub";
-        } else {
-          grade_module(m, r);
-        }
+        const auto& mine = programs.at(r.id);
+        for (const auto& p : mine) r.expected += static_cast<int>(p.tests.size());
+        grade_module(mine, r);
       } catch (const std::exception& e) {
         r.status = "grader error";
         r.message = e.what();
       }
       r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::cout << "    " << r.status << ": " << r.passed << " passed, " << r.failed << " failed, "
-                << r.points << "/" << r.max_points << " points\n";
+      std::cout << "    " << r.status << ": " << r.passed << " passed, " << r.failed
+                << " failed of " << r.expected << " expected, " << r.points << "/" << r.max_points
+                << " points\n";
     }
     return results;
   }
@@ -296,8 +634,9 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
-void write_reports(const fs::path& base, const std::string& submission,
-                   const std::vector<ModuleResult>& results, const std::string& error) {
+void write_reports(const fs::path& base, const std::string& submission, bool sandboxed,
+                   const std::vector<ModuleResult>& results, const json& changed,
+                   const std::string& error) {
   json modules = json::object();
   double total = 0;
   double max_total = 0;
@@ -311,6 +650,7 @@ void write_reports(const fs::path& base, const std::string& submission,
                      {"status", r.status},
                      {"points", r.points},
                      {"max_points", r.max_points},
+                     {"tests_expected", r.expected},
                      {"tests_passed", r.passed},
                      {"tests_failed", r.failed},
                      {"failures", failures},
@@ -326,6 +666,8 @@ void write_reports(const fs::path& base, const std::string& submission,
   json report = {{"submission", submission},
                  {"graded_at", tito::utc_timestamp()},
                  {"tito_version", TITO_VERSION},
+                 {"sandbox", sandboxed},
+                 {"changed_files", changed},
                  {"modules", modules},
                  {"total", total},
                  {"max_total", max_total}};
@@ -355,6 +697,30 @@ int grade(const Options& opts) {
   grader.root = tito::repo_root();
   grader.map = tito::load_module_map(grader.root);
   grader.opts = opts;
+  std::vector<std::string> ids;
+  for (const auto& text : opts.modules) {
+    const auto id = tito::normalize_module_id(text);
+    const auto* m = id ? grader.map.find(*id) : nullptr;
+    if (m == nullptr || !m->available()) {
+      throw tito::Error("--modules: '" + text + "' is not an available module");
+    }
+    if (std::find(ids.begin(), ids.end(), *id) == ids.end()) ids.push_back(*id);
+  }
+  if (ids.empty()) {
+    for (const auto& m : grader.map.modules) {
+      if (m.available()) ids.push_back(m.id);
+    }
+  }
+  if (opts.unsafe_no_sandbox) {
+    tito::print_warning(
+        "--unsafe-no-sandbox: the submission's code runs with your rights, can read and write "
+        "your files and outlive tito; grade only code you trust this way");
+  } else if (const auto why = tito::sandbox_unavailable_reason()) {
+    throw tito::Error("the grading sandbox is unavailable: " + *why +
+                      ". Grading runs the submission's code; without the sandbox it could change "
+                      "your files or the report. See ./tito doctor; --unsafe-no-sandbox grades "
+                      "anyway");
+  }
 
   fs::path work;
   bool temporary = false;
@@ -367,17 +733,21 @@ int grade(const Options& opts) {
     work = pattern;
     temporary = true;
   }
-  grader.src = work / "src";
-  grader.build = work / "build";
+  grader.work = work;
+  // The instructor's checkout is hidden from everything the submission runs.
+  grader.sandbox =
+      std::make_unique<tito::Sandbox>(!opts.unsafe_no_sandbox, std::vector<fs::path>{grader.root});
 
   std::vector<ModuleResult> results;
+  json changed = json::array();
   std::string error;
   try {
-    results = grader.grade(submission);
+    results = grader.grade(submission, ids, changed);
   } catch (const std::exception& e) {
     error = std::string("the grader failed: ") + e.what();
-    for (const auto& m : grader.map.modules) {
-      if (!m.available()) continue;
+    results.clear();
+    for (const auto& id : ids) {
+      const auto& m = grader.map.module(id);
       ModuleResult r;
       r.id = m.id;
       r.name = m.name;
@@ -387,13 +757,18 @@ int grade(const Options& opts) {
       results.push_back(r);
     }
   }
-  write_reports(base, submission.string(), results, error);
+  // Every sandbox is gone here (each run tore its PID namespace down before returning).
+  write_reports(base, submission.string(), grader.sandbox->enabled(), results, changed, error);
   if (temporary) fs::remove_all(work, ec);
   double total = 0;
   double max_total = 0;
   for (const auto& r : results) {
     total += r.points;
     max_total += r.max_points;
+  }
+  if (!changed.empty()) {
+    std::cout << changed.size()
+              << " file(s) of the submission differ from the release (report: changed_files)\n";
   }
   std::cout << "Report: " << base.string() << ".json and " << base.string() << ".csv — total "
             << total << " / " << max_total << '\n';
@@ -409,6 +784,10 @@ tito::CommandRunner setup(CLI::App& app) {
   app.add_option("--work", opts->work,
                  "Work folder to keep and reuse between submissions (src/ and build/ inside; only "
                  "changed files are rebuilt). Default: a temporary folder, deleted afterwards");
+  app.add_option("--modules", opts->modules,
+                 "Grade only these modules (e.g. --modules 01,05). Default: every available one")
+      ->delimiter(',')
+      ->allow_extra_args(false);  // one value per --modules: never the submission after it
   app.add_option("--test-timeout", opts->test_timeout, "Seconds one test may run")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
@@ -423,6 +802,8 @@ tito::CommandRunner setup(CLI::App& app) {
   app.add_option("-j,--jobs", opts->jobs, "Parallel build and test jobs")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  app.add_flag("--unsafe-no-sandbox", opts->unsafe_no_sandbox,
+               "Grade without the bubblewrap sandbox (only for code you trust; see tito doctor)");
   return [opts] { return grade(*opts); };
 }
 

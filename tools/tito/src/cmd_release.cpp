@@ -58,28 +58,6 @@ bool looks_binary(const std::string& content) {
   return content.find('\0') != std::string::npos;
 }
 
-std::vector<std::string> git_files(const fs::path& root) {
-  const auto result = tito::capture(
-      {"git", "-C", root.string(), "ls-files", "-z", "--cached", "--others", "--exclude-standard"});
-  if (result.exit_code != 0) {
-    throw tito::Error("tito release needs a git checkout: `git ls-files` failed in " +
-                      root.string() + ": " + result.output);
-  }
-  std::vector<std::string> files;
-  std::string current;
-  for (const char c : result.output) {
-    if (c == '\0') {
-      if (!current.empty()) files.push_back(current);
-      current.clear();
-    } else {
-      current += c;
-    }
-  }
-  std::sort(files.begin(), files.end());
-  files.erase(std::unique(files.begin(), files.end()), files.end());
-  return files;
-}
-
 struct OutputFile {
   std::string path;  // repository-relative
   std::string text;
@@ -110,7 +88,7 @@ Plan make_plan(const fs::path& root, const tito::ModuleMap& map) {
   std::set<std::string> listed_files;
   for (const auto& m : map.modules) listed_files.insert(m.files.begin(), m.files.end());
 
-  for (const auto& rel : git_files(root)) {
+  for (const auto& rel : tito::git_files(root)) {
     std::error_code ec;
     if (!fs::is_regular_file(root / rel, ec)) continue;  // deleted, or a symlink to a folder
     const auto hit = std::find_if(exclude.begin(), exclude.end(),

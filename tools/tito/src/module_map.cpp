@@ -163,10 +163,6 @@ ModuleMap load_module_map(const fs::path& root) {
     map.release_exclude = string_list(doc["release"], "exclude", where + ": release");
     map.release_allow_lines = string_list(doc["release"], "allow_lines", where + ": release");
   }
-  if (doc.contains("grading") && doc["grading"].is_object()) {
-    map.grading_instructor_paths =
-        string_list(doc["grading"], "instructor_paths", where + ": grading");
-  }
   return map;
 }
 

@@ -47,9 +47,6 @@ struct ModuleMap {
   // release.allow_lines: solution lines the instructor deliberately shows outside the regions
   // (e.g. as an example in a chapter); the leak check ignores them (whitespace-insensitive).
   std::vector<std::string> release_allow_lines;
-  // "grading" section (optional): paths the grader always takes from the instructor's
-  // repository, besides every available module's tests and hidden_tests.
-  std::vector<std::string> grading_instructor_paths;
 
   // The module with this id; throws Error naming the available modules when there is none.
   [[nodiscard]] const ModuleInfo& module(const std::string& id) const;

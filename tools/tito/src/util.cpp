@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -129,7 +131,7 @@ int run(const std::vector<std::string>& argv, const RunOptions& options) {
   return wait_for(pid);
 }
 
-Captured capture(const std::vector<std::string>& argv, const fs::path& cwd) {
+Captured capture(const std::vector<std::string>& argv, const fs::path& cwd, size_t max_output) {
   Captured result;
   if (argv.empty() || !find_program(argv[0])) {
     result.exit_code = 127;
@@ -140,9 +142,14 @@ Captured capture(const std::vector<std::string>& argv, const fs::path& cwd) {
   std::cout.flush();
   std::cerr.flush();
 
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) throw Error(std::string("fork failed: ") + std::strerror(errno));
   if (pid == 0) {
+    // A captured child never outlives tito: killed with it (a sandbox's bwrap then tears its
+    // PID namespace down, --die-with-parent), not left running until its own time limit.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // tito died before the prctl
     const int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
     dup2(fds[1], STDOUT_FILENO);
@@ -156,7 +163,13 @@ Captured capture(const std::vector<std::string>& argv, const fs::path& cwd) {
   while (true) {
     const ssize_t n = read(fds[0], buffer.data(), buffer.size());
     if (n > 0) {
+      if (result.output_capped) continue;  // killed already: drain until the writers are gone
       result.output.append(buffer.data(), static_cast<size_t>(n));
+      if (max_output > 0 && result.output.size() > max_output) {
+        result.output.resize(max_output);
+        result.output_capped = true;
+        kill(pid, SIGKILL);
+      }
     } else if (n == 0 || errno != EINTR) {
       break;
     }
@@ -164,6 +177,29 @@ Captured capture(const std::vector<std::string>& argv, const fs::path& cwd) {
   close(fds[0]);
   result.exit_code = wait_for(pid);
   return result;
+}
+
+std::vector<std::string> git_files(const fs::path& root) {
+  const auto result = capture(
+      {"git", "-C", root.string(), "ls-files", "-z", "--cached", "--others", "--exclude-standard"});
+  if (result.exit_code != 0) {
+    throw Error(
+        "`git ls-files` failed in " + root.string() +
+        " (tito release and tito grade need the instructor's git checkout): " + result.output);
+  }
+  std::vector<std::string> files;
+  std::string current;
+  for (const char c : result.output) {
+    if (c == '\0') {
+      if (!current.empty()) files.push_back(current);
+      current.clear();
+    } else {
+      current += c;
+    }
+  }
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  return files;
 }
 
 // ---- Repository layout ------------------------------------------------------------------

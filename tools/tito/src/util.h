@@ -31,12 +31,21 @@ int run(const std::vector<std::string>& argv, const RunOptions& options = {});
 
 struct Captured {
   int exit_code = -1;
-  std::string output;  // stdout and stderr interleaved
+  std::string output;          // stdout and stderr interleaved
+  bool output_capped = false;  // the child printed more than max_output bytes and was killed
 };
 
 // Runs argv with stdout+stderr captured and stdin from /dev/null. Never throws for a
-// missing program: exit_code is 127 then.
-Captured capture(const std::vector<std::string>& argv, const fs::path& cwd = {});
+// missing program: exit_code is 127 then. max_output > 0: once the child has printed more than
+// that many bytes it is killed (SIGKILL) and the rest is read and dropped until the pipe closes,
+// so a program printing without end cannot grow tito's memory.
+Captured capture(const std::vector<std::string>& argv, const fs::path& cwd = {},
+                 size_t max_output = 0);
+
+// The files git knows in `root` (tracked, plus untracked files that are not ignored), sorted:
+// the instructor's tree as `tito release` ships it and `tito grade` builds it. Throws Error when
+// `root` is not a git checkout.
+std::vector<std::string> git_files(const fs::path& root);
 
 // Full path of an executable found in PATH (or the path itself if it contains '/').
 std::optional<fs::path> find_program(std::string_view name);
