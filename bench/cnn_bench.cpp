@@ -239,17 +239,7 @@ int run_parent(const tt::bench::CommonOptions& o, const char* argv0) {
 int main(int argc, char** argv) {
   tt::bench::CommonOptions o;
   tt::bench::parse_options(argc, argv, "cnn_bench", kUsage, o);
-  if (o.worker && o.threads.size() != 1) {
-    tt::bench::usage_error("cnn_bench", kUsage, "--worker runs one thread count (--threads N)");
-  }
-  try {
-    if (o.worker) {
-      std::cout << "\n" << run_worker(o).dump() << "\n";
-      return 0;
-    }
-    return run_parent(o, argv[0]);
-  } catch (const std::exception& e) {
-    std::cerr << "cnn_bench: " << e.what() << "\n";
-    return 1;
-  }
+  return tt::bench::run_main(
+      "cnn_bench", kUsage, o, [&] { return run_worker(o); },
+      [&] { return run_parent(o, argv[0]); });
 }

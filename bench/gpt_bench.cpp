@@ -283,17 +283,7 @@ int main(int argc, char** argv) {
                              corpus_path = value();
                              return true;
                            });
-  if (o.worker && o.threads.size() != 1) {
-    tt::bench::usage_error("gpt_bench", kUsage, "--worker runs one thread count (--threads N)");
-  }
-  try {
-    if (o.worker) {
-      std::cout << "\n" << run_worker(o, corpus_path).dump() << "\n";
-      return 0;
-    }
-    return run_parent(o, argv[0]);
-  } catch (const std::exception& e) {
-    std::cerr << "gpt_bench: " << e.what() << "\n";
-    return 1;
-  }
+  return tt::bench::run_main(
+      "gpt_bench", kUsage, o, [&] { return run_worker(o, corpus_path); },
+      [&] { return run_parent(o, argv[0]); });
 }

@@ -174,17 +174,7 @@ int run_parent(const tt::bench::CommonOptions& o, const char* argv0) {
 int main(int argc, char** argv) {
   tt::bench::CommonOptions o;
   tt::bench::parse_options(argc, argv, "quant_bench", kUsage, o);
-  if (o.worker && o.threads.size() != 1) {
-    tt::bench::usage_error("quant_bench", kUsage, "--worker runs one thread count (--threads N)");
-  }
-  try {
-    if (o.worker) {
-      std::cout << "\n" << run_worker(o).dump() << "\n";
-      return 0;
-    }
-    return run_parent(o, argv[0]);
-  } catch (const std::exception& e) {
-    std::cerr << "quant_bench: " << e.what() << "\n";
-    return 1;
-  }
+  return tt::bench::run_main(
+      "quant_bench", kUsage, o, [&] { return run_worker(o); },
+      [&] { return run_parent(o, argv[0]); });
 }

@@ -27,6 +27,23 @@ void usage_error(const std::string& program, const std::string& usage, const std
   std::exit(2);
 }
 
+int run_main(const std::string& program, const std::string& usage, const CommonOptions& options,
+             const std::function<Json()>& worker, const std::function<int()>& parent) {
+  if (options.worker && options.threads.size() != 1) {
+    usage_error(program, usage, "--worker runs one thread count (--threads N)");
+  }
+  try {
+    if (options.worker) {
+      std::cout << "\n" << worker().dump() << "\n";
+      return 0;
+    }
+    return parent();
+  } catch (const std::exception& e) {
+    std::cerr << program << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
 void parse_options(int argc, char** argv, const std::string& program, const std::string& usage,
                    CommonOptions& options, const OptionHook& hook) {
   for (int i = 1; i < argc; ++i) {

@@ -52,6 +52,12 @@ using OptionHook =
 void parse_options(int argc, char** argv, const std::string& program, const std::string& usage,
                    CommonOptions& options, const OptionHook& hook = {});
 
+// main() after parse_options, for every such benchmark: a worker (--worker, exactly one thread
+// count) prints the JSON object `worker` returns; the parent returns `parent`'s exit status. An
+// exception becomes "<program>: <what>" on standard error and exit status 1.
+int run_main(const std::string& program, const std::string& usage, const CommonOptions& options,
+             const std::function<Json()>& worker, const std::function<int()>& parent);
+
 // "1,2" → {1, 2}. Throws std::invalid_argument saying what is wrong (for the usage message).
 std::vector<int> parse_thread_list(const std::string& list);
 
