@@ -85,9 +85,10 @@ Interval bootstrap_median_ci(std::span<const double> samples, const BootstrapOpt
   return central_interval(medians, options.confidence);
 }
 
-Outliers tukey_outliers(std::span<const double> samples, double k) {
-  check_samples(samples, "tukey_outliers");
-  TT_CHECK_VALUE(k >= 0.0, "tukey_outliers(): k must be >= 0, got ", k);
+namespace {
+
+// Tukey's fences from the quartiles, and the samples outside them (arguments already checked).
+Outliers tukey_fences(std::span<const double> samples, double k) {
   // BEGIN SOLUTION
   const double q1 = percentile(samples, 25.0), q3 = percentile(samples, 75.0);
   const double iqr = q3 - q1;
@@ -97,6 +98,14 @@ Outliers tukey_outliers(std::span<const double> samples, double k) {
   }
   return result;
   // END SOLUTION
+}
+
+}  // namespace
+
+Outliers tukey_outliers(std::span<const double> samples, double k) {
+  check_samples(samples, "tukey_outliers");
+  TT_CHECK_VALUE(k >= 0.0, "tukey_outliers(): k must be >= 0, got ", k);
+  return tukey_fences(samples, k);
 }
 
 Verdict decide(const Interval& ci_a, const Interval& ci_b, const Interval& speedup_ci) {
