@@ -28,6 +28,7 @@
 
 #include "common/cli.h"
 #include "common/fashion_mnist.h"
+#include "common/models.h"
 #include "common/outputs.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/data/dataloader.h"
@@ -61,8 +62,6 @@ struct Settings {
   bool quiet = false;
 };
 
-constexpr double kTargetAccuracy = 0.88;
-
 int run(const Settings& s) {
   namespace ms = tt::milestones;
   const auto t_start = std::chrono::steady_clock::now();
@@ -89,8 +88,7 @@ int run(const Settings& s) {
   data::DataLoader test_loader(test_set, {.batch_size = 1000, .num_workers = s.workers});
 
   // ── model, loss, optimizer, schedule ────────────────────────────────────────────────────
-  nn::Sequential model(nn::Linear(784, 256), nn::ReLU(), nn::Linear(256, 128), nn::ReLU(),
-                       nn::Linear(128, 10));
+  nn::Sequential model = ms::mlp_1986();
   int64_t parameters = 0;
   for (const auto& p : model->parameters()) parameters += p.numel();
   optim::Adam optimizer(model->parameters(), optim::AdamOptions(s.lr));
@@ -145,7 +143,7 @@ int run(const Settings& s) {
   settings["parameters"] = parameters;
   ms::finish_run(out,
                  {.milestone = "1986_mlp",
-                  .target_accuracy = kTargetAccuracy,
+                  .target_accuracy = ms::kMlpTargetAccuracy,
                   .train_size = train_set.size(),
                   .val_size = val_set.size(),
                   .start = t_start,

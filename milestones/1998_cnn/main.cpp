@@ -43,6 +43,7 @@
 
 #include "common/cli.h"
 #include "common/fashion_mnist.h"
+#include "common/models.h"
 #include "common/outputs.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/data/dataloader.h"
@@ -71,8 +72,11 @@ struct Defaults {
   double target_accuracy;
   const char* out_dir;
 };
-constexpr Defaults kLeNet = {
-    .epochs = 5, .batch_size = 64, .lr = 2e-3, .target_accuracy = 0.88, .out_dir = "runs/1998"};
+constexpr Defaults kLeNet = {.epochs = 5,
+                             .batch_size = 64,
+                             .lr = 2e-3,
+                             .target_accuracy = ms::kLeNetTargetAccuracy,
+                             .out_dir = "runs/1998"};
 constexpr Defaults kNorthStar = {.epochs = 15,
                                  .batch_size = 128,
                                  .lr = 0.1,
@@ -99,21 +103,6 @@ struct Settings {
 };
 
 // ── the models ───────────────────────────────────────────────────────────────────────────────
-
-// LeNet-5 as the modern re-implementations write it: ReLU for the scaled tanh, max pooling for
-// the trainable sub-sampling, a full C3 (every S2 map feeds every C3 map; LeCun's C3 used a fixed
-// sparse table) and a plain Linear + softmax for the RBF output layer. 61 706 parameters.
-nn::Sequential lenet5() {
-  return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(1, 6, 5).padding(2)),
-                        nn::ReLU(),                                           // C1 [6, 28, 28]
-                        nn::MaxPool2d(nn::MaxPool2dOptions(2)),               // S2 [6, 14, 14]
-                        nn::Conv2d(nn::Conv2dOptions(6, 16, 5)), nn::ReLU(),  // C3 [16, 10, 10]
-                        nn::MaxPool2d(nn::MaxPool2dOptions(2)),               // S4 [16, 5, 5]
-                        nn::Flatten(),                                        //    400
-                        nn::Linear(400, 120), nn::ReLU(),                     // C5
-                        nn::Linear(120, 84), nn::ReLU(),                      // F6
-                        nn::Linear(84, 10));                                  // output
-}
 
 // conv 3×3 (same size, no bias: BatchNorm's shift replaces it) ─► BatchNorm ─► ReLU.
 nn::Sequential conv_bn_relu(int64_t in, int64_t out) {
@@ -212,7 +201,7 @@ int run(Settings s) {
   data::DataLoader test_loader(test_set, {.batch_size = 500, .num_workers = s.workers});
 
   // ── model, loss, optimizer, schedule ────────────────────────────────────────────────────
-  nn::Sequential model = s.north_star ? north_star_cnn() : lenet5();
+  nn::Sequential model = s.north_star ? north_star_cnn() : ms::lenet5();
   const nn::ModelSummary summary = nn::summary(model, {1, 1, 28, 28});
   auto loss_fn = [](const tt::Tensor& logits, const tt::Tensor& labels) {
     return F::cross_entropy(logits, labels);

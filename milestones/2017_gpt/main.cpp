@@ -37,6 +37,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/char_gpt.h"
 #include "common/cli.h"
 #include "common/memory.h"
 #include "common/outputs.h"
@@ -89,8 +90,8 @@ struct Settings {
   bool quiet = false;
 };
 
-constexpr double kTargetValLoss = 1.60;  // nats per character
-constexpr const char* kPrompt = "The ";  // where every sample starts
+constexpr double kTargetValLoss = ms::kGptTargetValLoss;  // nats per character
+constexpr const char* kPrompt = "The ";                   // where every sample starts
 
 // Linear warm-up then half a cosine, per optimizer step (one scheduler step per training step):
 //
@@ -148,36 +149,6 @@ class WarmupCosineLR : public optim::LRScheduler {
   double min_lr_;
 };
 
-// `count` batches of windows of `tokens` drawn with their own generator (seeded 1): the same
-// windows at every evaluation and in every run.
-std::vector<std::pair<tt::Tensor, tt::Tensor>> fixed_batches(const tt::Tensor& tokens,
-                                                             int64_t count, int64_t batch,
-                                                             int64_t context) {
-  tt::Generator gen(1);
-  std::vector<std::pair<tt::Tensor, tt::Tensor>> out;
-  for (int64_t i = 0; i < count; ++i)
-    out.push_back(data::random_windows(tokens, batch, context, gen));
-  return out;
-}
-
-// The mean next-character cross-entropy of logits [B, T, V] against targets [B, T].
-tt::Tensor next_char_loss(const tt::Tensor& logits, const tt::Tensor& targets) {
-  const int64_t vocab = logits.size(-1);
-  return F::cross_entropy(logits.reshape({-1, vocab}), targets.reshape({-1}));
-}
-
-// The mean loss over `batches`, in eval mode without a graph; the model is left in train mode.
-double evaluate(nn::GPT& model, const std::vector<std::pair<tt::Tensor, tt::Tensor>>& batches) {
-  model->eval();
-  const tt::NoGradGuard no_grad;
-  double sum = 0.0;
-  for (const auto& batch : batches) {
-    sum += next_char_loss(model->forward(batch.first), batch.second).item<double>();
-  }
-  model->train();
-  return sum / static_cast<double>(batches.size());
-}
-
 // `chars` characters after kPrompt, sampled at temperature 0.8 from the 40 likeliest (seeded:
 // the same text for the same weights), with the KV cache. (generate() runs in eval mode without
 // a graph and restores the training mode; past the context, it recomputes the last 64.)
@@ -228,8 +199,8 @@ int run(const Settings& s) {
   const data::TextSplit split = data::split_text(corpus);
   const tt::Tensor train_tokens = data::encode_to_tensor(tokenizer.encode(split.train));
   const tt::Tensor val_tokens = data::encode_to_tensor(tokenizer.encode(split.validation));
-  const auto train_eval = fixed_batches(train_tokens, s.eval_batches, s.batch_size, s.context);
-  const auto val_eval = fixed_batches(val_tokens, s.eval_batches, s.batch_size, s.context);
+  const auto train_eval = ms::fixed_batches(train_tokens, s.eval_batches, s.batch_size, s.context);
+  const auto val_eval = ms::fixed_batches(val_tokens, s.eval_batches, s.batch_size, s.context);
 
   // ── model, optimizer, schedule ──────────────────────────────────────────────────────────
   nn::GPTConfig config;
@@ -302,7 +273,7 @@ int run(const Settings& s) {
     for (; step < stop; ++step) {
       const auto [x, y] = data::random_windows(train_tokens, s.batch_size, s.context, windows);
       optimizer.zero_grad();
-      tt::Tensor loss = next_char_loss(model->forward(x), y);
+      tt::Tensor loss = ms::next_char_loss(model->forward(x), y);
       loss.backward();
       nn::utils::clip_grad_norm_(params, s.clip);
       optimizer.step();
@@ -322,8 +293,8 @@ int run(const Settings& s) {
         static_cast<double>((step - first) * s.batch_size * s.context) / seconds;
 
     // Evaluate on the fixed batches, sample a line, write the logs and the checkpoint.
-    const double train_loss = evaluate(model, train_eval);
-    const double val_loss = evaluate(model, val_eval);
+    const double train_loss = ms::evaluate(model, train_eval);
+    const double val_loss = ms::evaluate(model, val_eval);
     history.append({{"step", static_cast<double>(step)},
                     {"train_loss", train_loss},
                     {"val_loss", val_loss},

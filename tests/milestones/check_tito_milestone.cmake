@@ -1,6 +1,7 @@
 # `tito milestone` argument handling, without building anything:
-#   list; run with an unknown id, no id, an option instead of an id, a planned milestone (by its
-#   name, in another case); list with an extra argument; run --help; no subcommand.
+#   list (also the last milestone, 2018, with its aliases and the modules it needs); run with an
+#   unknown id, no id, an option instead of an id; list with an extra argument; run --help; no
+#   subcommand.
 # cmake -DTITO=path/to/tito -DROOT=repository -P this
 cmake_minimum_required(VERSION 3.25)
 foreach(_var TITO ROOT)
@@ -36,7 +37,7 @@ expect(nonzero "unknown milestone 'nosuch'; valid ids: 1957 \\(perceptron.*1969 
 expect(nonzero "which milestone\\?.*1957 \\(perceptron" milestone run)
 expect(nonzero "expected a milestone id before the program's options, got '--epochs'"
        milestone run --epochs 3)
-expect(nonzero "milestone 2018 \\(mlperf\\) is planned" milestone run MLPERF)
+expect(0 "2018 +mlperf +TinyMLPerf.*also: tinymlperf, benchmark.*modules 01-19 " milestone list)
 expect(nonzero "takes no arguments \\(got 'extra'\\)" milestone list extra)
 expect(0 "Usage: tito milestone run <id\\|name>" milestone run --help)
 expect(nonzero "[Ss]ubcommand" milestone)
