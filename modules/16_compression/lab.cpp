@@ -3,13 +3,13 @@
 //   ./tito lab 16                 the full run (40–70 s on the 2-core VM)
 //   ./tito lab 16 --quick         10 000 training images, one epoch: a smoke test
 //   ./tito lab 16 --json out.json also write every measured figure to out.json
-//   ./tito lab 16 --only AC       only some experiments (0, A-C)
+//   ./tito lab 16 --only AC       only some experiments (0, A-D)
 //
 // Every accuracy is on the 10 000 Fashion-MNIST TEST images; every latency the median of timed
 // repeats (round-robin, after a warm-up) of one forward pass of a batch of 256 images.
 //
 //   0  the model       trains the 1986 MLP (784-256-128-10, Adam) for two epochs: the model
-//                      every experiment compresses (the teacher of D)
+//                      A-C compress (the teacher of C)
 //   A  sparsity        unstructured: global magnitude pruning at 0 … 98% sparsity —
 //                      accuracy, and the latency of the SAME dense GEMMs (zeros cost what any
 //                      number costs); structured: the same fractions of hidden NEURONS removed
@@ -19,8 +19,11 @@
 //                      factorisation, r = 8 … 256
 //   C  distillation    a 784-32-10 student trained with and without the teacher's softened
 //                      outputs (T = 4, α = 0.9), same seed, same batches
+//   D  conv channels   LeNet-5 (1→6→16 channels, 28×28) with half of each conv's filters
+//                      removed (prune::remove_channels): FLOPs and forward time of the features
+//                      and of the whole network, by benchmark::Timer (module 19)
 //
-// A, B and C train the model of 0 first when it has not run (--only B).
+// A, B and C train the model of 0 first when it has not run (--only B); D needs no data.
 //
 // Writes accuracy_vs_sparsity.svg and accuracy_vs_rank.svg into runs/lab16/ (--out DIR).
 #include <cmath>
@@ -32,6 +35,8 @@
 
 #include "lab_support/lab_support.h"
 #include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/benchmark/stats.h"
+#include "tinytorch/benchmark/timer.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/data/dataloader.h"
 #include "tinytorch/data/idx.h"
@@ -171,6 +176,33 @@ nn::Sequential remove_hidden_neurons(const nn::Sequential& trained, double fract
   nn::Sequential small(a, nn::ReLU(), b2, nn::ReLU(), c);
   small->eval();
   return small;
+}
+
+// LeNet-5 on 28×28 images (padding 2): conv 1→C1 5×5, ReLU, MaxPool 2, conv C1→C2 5×5, ReLU,
+// MaxPool 2, Flatten (C2·5·5), then 120-84-10. `features` is the part up to the Flatten.
+struct LeNet {
+  nn::Conv2d conv1, conv2;
+  nn::Linear fc1;
+  nn::Sequential head;  // ReLU, Linear(120, 84), ReLU, Linear(84, 10): shared, never pruned
+
+  nn::Sequential features() const {
+    return nn::Sequential(conv1, nn::ReLU(), nn::MaxPool2d(2), conv2, nn::ReLU(), nn::MaxPool2d(2));
+  }
+  nn::Sequential model() const { return nn::Sequential(features(), nn::Flatten(), fc1, head); }
+  // Multiply-adds of one image: O·C·kH·kW·H'·W' per conv (28×28 and 10×10 outputs), in·out per
+  // Linear.
+  int64_t feature_macs() const {
+    return conv1->weight.numel() * 28 * 28 + conv2->weight.numel() * 10 * 10;
+  }
+  int64_t macs() const { return feature_macs() + fc1->weight.numel() + 120 * 84 + 84 * 10; }
+};
+
+// A timed body: one forward of `x` through `net`, no graph.
+std::function<void()> forward_of(const nn::Sequential& net, const Tensor& x) {
+  return [net, x] {
+    const NoGradGuard no_grad;
+    consume(net->forward(x).sum().item<double>());
+  };
 }
 
 void write_svg(const train::History& h, const std::string& path, const std::string& title,
@@ -380,12 +412,87 @@ struct Lab {
         "the seed.");
     return {{"student_alone_accuracy", a.accuracy}, {"distilled", runs}};
   }
+
+  json conv_channels() {
+    heading("D", "Conv channels",
+            "LeNet-5 (1→6→16 channels, 28×28) with half of each conv's filters removed (L2 "
+            "ranking, untrained weights); forward of 64 images, one thread, benchmark::Timer");
+    manual_seed(1998);
+    const LeNet dense{
+        nn::Conv2d(nn::Conv2dOptions(1, 6, 5).padding(2)), nn::Conv2d(6, 16, 5),
+        nn::Linear(400, 120),
+        nn::Sequential(nn::ReLU(), nn::Linear(120, 84), nn::ReLU(), nn::Linear(84, 10))};
+    auto [conv1, conv2] =
+        prune::remove_channels(dense.conv1, dense.conv2, prune::channels_to_keep(dense.conv1, 0.5));
+    auto [conv2_small, fc1] =
+        prune::remove_channels(conv2, dense.fc1, prune::channels_to_keep(conv2, 0.5), 5 * 5);
+    const LeNet small{conv1, conv2_small, fc1, dense.head};
+    const Tensor x = randn({64, 1, 28, 28});
+    const nn::Sequential nets[] = {dense.features(), small.features(), dense.model(),
+                                   small.model()};
+    for (const auto& n : nets) n->eval();
+    // Alternate the variants in six short rounds (a machine busy for a while then slows them
+    // alike) and pool each variant's blocks: one Measurement and a bootstrap CI per variant.
+    std::vector<std::vector<double>> samples(4);
+    std::vector<int64_t> per_block(4, 1);
+    benchmark::MachineInfo machine;  // as the first measurement found it (one thread)
+    {
+      const int threads = get_num_threads();
+      set_num_threads(1);
+      for (int round = 0; round < 6; ++round) {
+        for (size_t i = 0; i < 4; ++i) {
+          benchmark::Timer timer(forward_of(nets[i], x));
+          const benchmark::Measurement m = timer.blocked_autorange(cfg.quick ? 0.05 : 0.2);
+          samples[i].insert(samples[i].end(), m.samples.begin(), m.samples.end());
+          per_block[i] = m.number_per_run;
+          if (round == 0 && i == 0) machine = m.machine;
+        }
+      }
+      set_num_threads(threads);
+    }
+    Table t({"", "conv channels", "parameters", "MACs / image", "forward (64 images)", "95% CI",
+             "pruned vs dense"});
+    json rows = json::array();
+    const char* names[] = {"features, dense", "features, 50% removed", "LeNet-5, dense",
+                           "LeNet-5, 50% removed"};
+    for (size_t i = 0; i < 4; ++i) {
+      const LeNet& net = i % 2 == 0 ? dense : small;
+      const benchmark::Measurement m = benchmark::summarize(names[i], samples[i], per_block[i]);
+      const int64_t macs = i < 2 ? net.feature_macs() : net.macs();
+      std::string speed;
+      if (i % 2 == 1) {
+        speed = benchmark::compare(samples[i], samples[i - 1]).describe("pruned", "dense");
+      }
+      t.add({names[i],
+             std::to_string(net.conv1->options.out_channels()) + "→" +
+                 std::to_string(net.conv2->options.out_channels()),
+             std::to_string(parameter_count(*nets[i])), std::to_string(macs), human_time(m.median),
+             "[" + human_time(m.median_ci.low) + ", " + human_time(m.median_ci.high) + "]", speed});
+      rows.push_back({{"variant", names[i]},
+                      {"parameters", parameter_count(*nets[i])},
+                      {"macs_per_image", macs},
+                      {"median_seconds", m.median},
+                      {"ci_low", m.median_ci.low},
+                      {"ci_high", m.median_ci.high},
+                      {"blocks", m.samples.size()},
+                      {"calls_per_block", m.number_per_run}});
+    }
+    t.print();
+    std::cout << "  (" << machine.describe() << ")\n";
+    meaning(
+        "Removing half of conv1's filters halves conv1 and removes half of conv2's input "
+        "channels; removing half of conv2's filters halves it again: conv2 keeps a quarter of "
+        "its MACs and fc1 half of its columns. Expect the time to fall less than the MACs: "
+        "conv1 still unfolds the same one-channel input (its im2col does not shrink), and "
+        "pooling, ReLU and the output allocations are costs the MAC count leaves out.");
+    return {{"rows", rows}};
+  }
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const CommandLine cli{.name = "lab16", .only_help = "e.g. --only AC (letters 0 A-C)"};
+  const CommandLine cli{.name = "lab16", .only_help = "e.g. --only AC (letters 0 A-D)"};
   Options opts;
   if (const auto rc = parse_command_line(argc, argv, cli, opts)) return *rc;
   const LabAllocator allocator(opts.no_cache);
@@ -405,7 +512,8 @@ int main(int argc, char** argv) {
       run_experiments({{"0_model", [&] { return lab.model(); }},
                        {"a_sparsity", [&] { return lab.unstructured_and_structured(); }},
                        {"b_low_rank", [&] { return lab.low_rank(); }},
-                       {"c_distillation", [&] { return lab.distillation(); }}},
+                       {"c_distillation", [&] { return lab.distillation(); }},
+                       {"d_conv_channels", [&] { return lab.conv_channels(); }}},
                       opts, "16", doc);
   print_done(stopwatch.wall_seconds(), failed);
   std::cout << "\n";

@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <numeric>
+#include <string>
+#include <tuple>
 
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/core/exception.h"
@@ -245,15 +248,15 @@ void shrink(const Linear& layer, const Linear& next, const std::vector<int64_t>&
   // END SOLUTION
 }
 
-}  // namespace
-
-std::vector<int64_t> neurons_to_keep(const Linear& layer, Amount amount, double p) {
-  TT_CHECK_VALUE(p >= 1.0, "prune: neurons_to_keep needs a norm p >= 1, but got ", p);
+// The indices j of the slices weight[j] to keep when removing `amount` of them with the smallest
+// L_p norm (torch.norm over all dims but 0: ln_structured's ranking along dim 0), ascending.
+std::vector<int64_t> largest_slices(const char* fn, const Tensor& weight, Amount amount, double p) {
+  TT_CHECK_VALUE(p >= 1.0, "prune: ", fn, " needs a norm p >= 1, but got ", p);
   const NoGradGuard no_grad;
-  const Tensor w = layer->weight.detach().to(kFloat64);
+  const Tensor w = weight.detach().to(kFloat64);
   const int64_t out = w.size(0);
-  // ‖row_j‖_p for every neuron j (torch.norm over all dims but 0).
-  const Tensor norms = w.abs().pow(p).sum({1}).pow(1.0 / p);
+  const Tensor norms =
+      w.abs().pow(p).reshape({out, out == 0 ? 0 : w.numel() / out}).sum({1}).pow(1.0 / p);
   const Tensor mask = magnitude_mask(norms, ones({out}, kFloat64), amount.of(out));
   const double* m = mask.data_ptr<double>();
   std::vector<int64_t> keep;
@@ -263,20 +266,151 @@ std::vector<int64_t> neurons_to_keep(const Linear& layer, Amount amount, double 
   return keep;
 }
 
+// What every structured removal checks about `keep`, the `unit`s ("neuron", "channel") of n to
+// keep: non-empty, in range, sorted and unique.
+void check_keep(const char* fn, const char* unit, const std::vector<int64_t>& keep, int64_t n) {
+  TT_CHECK_VALUE(!keep.empty(), "prune.", fn, ": keep is empty, but at least one ", unit, " of ", n,
+                 " must be kept");
+  for (size_t i = 0; i < keep.size(); ++i) {
+    TT_CHECK_INDEX(keep[i] >= 0 && keep[i] < n, "prune.", fn, ": ", unit, " ", keep[i],
+                   " is out of range for ", n, " ", unit, "s (expected 0 <= index < ", n, ")");
+    TT_CHECK_VALUE(i == 0 || keep[i - 1] < keep[i], "prune.", fn,
+                   ": keep must be sorted and unique, but keep[", i - 1, "] = ", keep[i - 1],
+                   " is followed by keep[", i, "] = ", keep[i]);
+  }
+}
+
+// Structured removal copies the effective weights: a layer still holding a pruning mask must be
+// made permanent first.
+void check_not_pruned(const char* fn, std::initializer_list<const Module*> modules) {
+  for (const Module* m : modules) {
+    TT_CHECK_VALUE(m == nullptr || !is_pruned(*m), "prune.", fn, ": ", m->name(),
+                   " is pruned with a mask: call prune::remove() on the layers first");
+  }
+}
+
+// dst's block i along `dim` ← src's block keep[i], blocks of `block` entries: index_select of
+// whole blocks (block = 1: single filters, channels, entries; block = H·W: a flattened channel).
+void copy_blocks(const Tensor& dst, const Tensor& src, int64_t dim,
+                 const std::vector<int64_t>& keep, int64_t block) {
+  for (size_t i = 0; i < keep.size(); ++i) {
+    dst.narrow(dim, static_cast<int64_t>(i) * block, block)
+        .copy_(src.narrow(dim, keep[i] * block, block));
+  }
+}
+
+void check_groups(const Conv2d& conv) {
+  TT_CHECK_VALUE(
+      conv->options.groups() == 1,
+      "prune.remove_channels: only convolutions with groups=1 are supported, but ", *conv,
+      " has groups=", conv->options.groups(),
+      "; expected groups=1 (a grouped convolution ties each output channel to a group of input "
+      "channels)");
+}
+
+// The producer's side of remove_channels: conv (and bn) with only the output channels `keep`.
+// The caller has checked that next takes conv.out_channels channels.
+std::pair<Conv2d, BatchNorm2d> keep_output_channels(const Conv2d& conv, const BatchNorm2d* bn,
+                                                    const Module& next,
+                                                    const std::vector<int64_t>& keep) {
+  const int64_t channels = conv->options.out_channels();
+  check_groups(conv);
+  if (bn != nullptr) {
+    const BatchNormOptions& o = (*bn)->options;
+    TT_CHECK_VALUE(o.num_features() == channels, "prune.remove_channels: ", *conv, " outputs ",
+                   channels, " channels but the BatchNorm2d between it and the next layer has ",
+                   o.num_features(), " features; expected BatchNorm2d(", channels, ")");
+    TT_CHECK_VALUE(o.affine(), "prune.remove_channels: ", **bn,
+                   " has no weight and bias to zero a removed channel (it would output "
+                   "-mean/sqrt(var + eps), not 0); expected affine=true, or fold the BatchNorm "
+                   "into the convolution first");
+  }
+  check_keep("remove_channels", "channel", keep, channels);
+  check_not_pruned("remove_channels", {conv.get(), bn == nullptr ? nullptr : bn->get(), &next});
+  const auto k = static_cast<int64_t>(keep.size());
+  const NoGradGuard no_grad;
+  Conv2d small(Conv2dOptions(conv->options).out_channels(k));
+  copy_blocks(small->weight, conv->weight, 0, keep, 1);
+  if (conv->bias.defined()) copy_blocks(small->bias, conv->bias, 0, keep, 1);
+  BatchNorm2d small_bn{nullptr};
+  if (bn != nullptr) {
+    const auto& b = *bn;
+    small_bn = BatchNorm2d(BatchNormOptions(b->options).num_features(k));
+    const std::initializer_list<std::pair<Tensor, Tensor>> slices = {
+        {small_bn->weight, b->weight},
+        {small_bn->bias, b->bias},
+        {small_bn->running_mean, b->running_mean},
+        {small_bn->running_var, b->running_var}};
+    for (const auto& [to, from] : slices) {
+      if (from.defined()) copy_blocks(to, from, 0, keep, 1);
+    }
+    if (b->num_batches_tracked.defined()) {
+      small_bn->num_batches_tracked.copy_(b->num_batches_tracked);
+    }
+    small_bn->train(b->is_training());
+  }
+  return {small, small_bn};
+}
+
+std::tuple<Conv2d, BatchNorm2d, Conv2d> remove_channels_before_conv(
+    const Conv2d& conv, const BatchNorm2d* bn, const Conv2d& next,
+    const std::vector<int64_t>& keep) {
+  const int64_t channels = conv->options.out_channels();
+  TT_CHECK_VALUE(next->options.in_channels() == channels, "prune.remove_channels: ", *conv,
+                 " outputs ", channels, " channels but the next layer ", *next, " expects ",
+                 next->options.in_channels());
+  check_groups(next);
+  auto [small, small_bn] = keep_output_channels(conv, bn, *next, keep);
+  const NoGradGuard no_grad;
+  Conv2d small_next(Conv2dOptions(next->options).in_channels(static_cast<int64_t>(keep.size())));
+  copy_blocks(small_next->weight, next->weight, 1, keep, 1);
+  if (next->bias.defined()) small_next->bias.copy_(next->bias);
+  return {small, small_bn, small_next};
+}
+
+std::tuple<Conv2d, BatchNorm2d, Linear> remove_channels_before_linear(
+    const Conv2d& conv, const BatchNorm2d* bn, const Linear& next, const std::vector<int64_t>& keep,
+    int64_t spatial) {
+  const int64_t channels = conv->options.out_channels();
+  const int64_t in = next->options.in_features();
+  TT_CHECK_VALUE(spatial >= 1,
+                 "prune.remove_channels: spatial is the H·W of one channel at the "
+                 "Flatten and must be >= 1, but got ",
+                 spatial);
+  TT_CHECK_VALUE(
+      in == channels * spatial, "prune.remove_channels: ", *conv, " outputs ", channels,
+      " channels × spatial ", spatial, " = ", channels * spatial, " features but the next layer ",
+      *next, " expects ", in,
+      (channels > 0 && in % channels == 0 ? " (expected spatial = in_features / out_channels = " +
+                                                std::to_string(in / channels) + ")"
+                                          : std::string()));
+  auto [small, small_bn] = keep_output_channels(conv, bn, *next, keep);
+  const NoGradGuard no_grad;
+  Linear small_next(
+      LinearOptions(next->options).in_features(static_cast<int64_t>(keep.size()) * spatial));
+  copy_blocks(small_next->weight, next->weight, 1, keep, spatial);
+  if (next->bias.defined()) small_next->bias.copy_(next->bias);
+  return {small, small_bn, small_next};
+}
+
+}  // namespace
+
+std::vector<int64_t> neurons_to_keep(const Linear& layer, Amount amount, double p) {
+  return largest_slices("neurons_to_keep", layer->weight, amount, p);
+}
+
+std::vector<int64_t> channels_to_keep(const Conv2d& conv, Amount amount, double p) {
+  return largest_slices("channels_to_keep", conv->weight, amount, p);
+}
+
 std::pair<Linear, Linear> remove_neurons(const Linear& layer, const Linear& next,
                                          const std::vector<int64_t>& keep) {
   const int64_t hidden = layer->options.out_features();
   TT_CHECK_VALUE(next->options.in_features() == hidden, "prune.remove_neurons: ", *layer, " feeds ",
                  hidden, " features but the next layer ", *next, " expects ",
                  next->options.in_features());
-  for (size_t i = 0; i < keep.size(); ++i) {
-    TT_CHECK_INDEX(keep[i] >= 0 && keep[i] < hidden, "prune.remove_neurons: neuron ", keep[i],
-                   " is out of range for ", hidden, " neurons");
-    TT_CHECK_VALUE(i == 0 || keep[i - 1] < keep[i],
-                   "prune.remove_neurons: keep must be sorted and unique");
-  }
-  TT_CHECK_VALUE(!is_pruned(*layer) && !is_pruned(*next),
-                 "prune.remove_neurons: call prune::remove() on the layers first");
+  check_keep("remove_neurons", "neuron", keep, hidden);
+  check_not_pruned("remove_neurons", {layer.get(), next.get()});
   const auto h = static_cast<int64_t>(keep.size());
   Linear small(LinearOptions(layer->options.in_features(), h)
                    .bias(layer->bias.defined())
@@ -287,6 +421,31 @@ std::pair<Linear, Linear> remove_neurons(const Linear& layer, const Linear& next
   const NoGradGuard no_grad;
   shrink(layer, next, keep, small, small_next);
   return {small, small_next};
+}
+
+std::pair<Conv2d, Conv2d> remove_channels(const Conv2d& conv, const Conv2d& next,
+                                          const std::vector<int64_t>& keep) {
+  auto [small, bn, small_next] = remove_channels_before_conv(conv, nullptr, next, keep);
+  return {small, small_next};
+}
+
+std::pair<Conv2d, Linear> remove_channels(const Conv2d& conv, const Linear& next,
+                                          const std::vector<int64_t>& keep, int64_t spatial) {
+  auto [small, bn, small_next] = remove_channels_before_linear(conv, nullptr, next, keep, spatial);
+  return {small, small_next};
+}
+
+std::tuple<Conv2d, BatchNorm2d, Conv2d> remove_channels(const Conv2d& conv, const BatchNorm2d& bn,
+                                                        const Conv2d& next,
+                                                        const std::vector<int64_t>& keep) {
+  return remove_channels_before_conv(conv, &bn, next, keep);
+}
+
+std::tuple<Conv2d, BatchNorm2d, Linear> remove_channels(const Conv2d& conv, const BatchNorm2d& bn,
+                                                        const Linear& next,
+                                                        const std::vector<int64_t>& keep,
+                                                        int64_t spatial) {
+  return remove_channels_before_linear(conv, &bn, next, keep, spatial);
 }
 
 namespace detail {

@@ -32,17 +32,33 @@
 // the network computes exactly what the masked one computed (a dead ReLU unit outputs 0), with
 // h'/h of the FLOPs of both layers — a dense GEMM that is really smaller, unlike zeros in a
 // dense matrix, which cost the same time as any other number.
+//
+// A convolution's "neuron" is an output channel: filter weight[c] [in, kH, kW] and bias[c].
+//
+//   conv [C, in, kH, kW] ─ReLU/MaxPool─► next [out, C, kH', kW']
+//     remove_channels(conv, next, keep)  →  conv' [C', in, kH, kW], next' [out, C', kH', kW']
+//
+//   conv [C, in, kH, kW] ─ReLU/MaxPool─► Flatten [C·S] ─► fc [out, C·S]    (S = H·W per channel)
+//     remove_channels(conv, fc, keep, S)  →  conv', fc' [out, C'·S]: the column blocks
+//     [c·S, (c+1)·S) of the kept channels c (Flatten is channel-major)
+//
+// A BatchNorm2d between them is sliced too (weight, bias, running_mean, running_var); the masked
+// network it matches also zeroes the removed channels' BN weight and bias — otherwise a removed
+// channel's BN outputs β − γ·mean/√(var + eps), not 0, in eval mode.
 #pragma once
 
 #include <concepts>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/nn/module.h"
+#include "tinytorch/nn/modules/batchnorm.h"
+#include "tinytorch/nn/modules/conv.h"
 #include "tinytorch/nn/modules/linear.h"
 
 namespace tinytorch::nn::utils::prune {
@@ -105,6 +121,39 @@ std::vector<int64_t> neurons_to_keep(const Linear& layer, Amount amount, double 
 // contributes nothing downstream.
 std::pair<Linear, Linear> remove_neurons(const Linear& layer, const Linear& next,
                                          const std::vector<int64_t>& keep);
+
+// The output channels (filters weight[c], [in/groups, kH, kW]) of conv to keep when removing
+// `amount` of them with the smallest L_p norm of their filter — ln_structured(dim=0) on a conv
+// weight. Same rules as neurons_to_keep: p ≥ 1, ties removed lowest index first, sorted result.
+std::vector<int64_t> channels_to_keep(const Conv2d& conv, Amount amount, double p = 2.0);
+
+// New, smaller layers computing exactly what (conv, next) compute with every output channel of
+// conv not in `keep` masked out (its filter and bias zeroed): conv' keeps filters and bias
+// entries `keep`, next' keeps input channels `keep` of its weight (next.weight[:, keep]); stride,
+// padding, dilation and next's bias are unchanged. Between them only per-channel ops that map an
+// all-zero channel to zeros (ReLU, MaxPool2d, AvgPool2d, Dropout). Both layers must have groups =
+// 1 (a grouped conv ties its channels to groups). keep: non-empty, sorted, unique, in range.
+std::pair<Conv2d, Conv2d> remove_channels(const Conv2d& conv, const Conv2d& next,
+                                          const std::vector<int64_t>& keep);
+
+// The same, when conv's output is flattened into a Linear: next.in_features must be
+// conv.out_channels · spatial (spatial = H·W of one channel at the Flatten, after any pooling),
+// and next' keeps the column blocks [c·spatial, (c+1)·spatial) of the channels c in `keep`.
+std::pair<Conv2d, Linear> remove_channels(const Conv2d& conv, const Linear& next,
+                                          const std::vector<int64_t>& keep, int64_t spatial);
+
+// With a BatchNorm2d(conv.out_channels) between conv and next: bn' keeps entries `keep` of
+// weight, bias, running_mean and running_var (num_batches_tracked, options and train/eval mode
+// copied). The network matched is the masked one with the removed channels' BN weight and bias
+// zeroed too. bn must be affine (a BN without γ, β cannot silence a channel: fold it into conv
+// first).
+std::tuple<Conv2d, BatchNorm2d, Conv2d> remove_channels(const Conv2d& conv, const BatchNorm2d& bn,
+                                                        const Conv2d& next,
+                                                        const std::vector<int64_t>& keep);
+std::tuple<Conv2d, BatchNorm2d, Linear> remove_channels(const Conv2d& conv, const BatchNorm2d& bn,
+                                                        const Linear& next,
+                                                        const std::vector<int64_t>& keep,
+                                                        int64_t spatial);
 
 namespace detail {
 // Called at the top of a prunable layer's forward(): if module.<name> is pruned, sets `value`
