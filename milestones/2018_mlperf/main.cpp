@@ -102,8 +102,9 @@ struct Settings {
   int64_t gpt_new_tokens = 32;  // characters a GPT query generates
   int64_t repetitions = 7;      // Offline passes over the test data
   int64_t batch = 256;          // Offline batch size (Fashion-MNIST)
-  double prune_fraction = 0.5;  // of every hidden layer's neurons
-  int64_t finetune_epochs = 1;  // after structured pruning
+  // Of every hidden layer's neurons and channels; unset: the task's own (FashionTask).
+  std::optional<double> prune_fraction;
+  int64_t finetune_epochs = 2;  // after structured pruning
   bool train_missing = true;
   uint64_t seed = 2018;
 };
@@ -322,6 +323,10 @@ struct FashionTask {
   double target_accuracy;
   uint64_t train_seed;  // the milestone's default --seed: its split and standardisation
   std::string minutes;  // how long the milestone takes to train, roughly
+  // The pruned submissions' fraction. Chosen as MLPerf submitters choose theirs, against the
+  // benchmark's quality rule (README, "The rules"): LeNet-5's 6 and 16 channels lose too much at
+  // 50% (88.5% after 3 epochs of fine-tuning, below the 99% rule's 89.2%); 25% keeps 89.7%.
+  double prune_fraction;
 };
 
 // The class scores of `model` for the rows [begin, begin + n) of `images`.
@@ -349,20 +354,58 @@ nn::Sequential copy_of(const FashionTask& task, const nn::Sequential& model) {
   return copy;
 }
 
-// Structured pruning (module 16) of every hidden layer: wherever a Linear is followed by a ReLU
-// and another Linear, `fraction` of the first one's neurons — the rows of smallest L2 norm —
-// are removed, with the matching columns of the next (prune::remove_neurons). The result is a
-// new, smaller Sequential; its other modules are `model`'s own objects.
-nn::Sequential remove_hidden_neurons(const nn::Sequential& model, double fraction) {
+// Structured pruning (module 16) of every hidden layer: `fraction` of the neurons of each Linear
+// and of the channels (filters) of each Conv2d — those with the smallest L2 norm — are removed,
+// with the matching inputs of the next weighted layer, when only modules that keep a removed unit
+// at exactly 0 lie between them (ReLU, MaxPool2d, Flatten; prune::remove_neurons /
+// remove_channels). The last layer (the class scores) keeps its outputs. The result is a new,
+// smaller Sequential; its other modules are `model`'s own objects.
+//
+//   LeNet-5: conv 6 ─ReLU─pool─► conv 16 ─ReLU─pool─flatten─► fc 120 ─ReLU─► fc 84 ─ReLU─► fc 10
+//   50%:     conv 3 ─────────►   conv 8  ──────────────────► fc 60  ──────► fc 42 ──────► fc 10
+template <typename Impl>
+std::shared_ptr<Impl> as(const nn::AnyModule& module) {
+  return std::dynamic_pointer_cast<Impl>(module.ptr());
+}
+
+nn::Sequential remove_hidden_units(const nn::Sequential& model, double fraction) {
   std::vector<nn::AnyModule> items(model->begin(), model->end());
-  for (size_t i = 0; i + 2 < items.size(); ++i) {
-    auto first = std::dynamic_pointer_cast<nn::LinearImpl>(items[i].ptr());
-    auto next = std::dynamic_pointer_cast<nn::LinearImpl>(items[i + 2].ptr());
-    if (!first || !next || !std::dynamic_pointer_cast<nn::ReLUImpl>(items[i + 1].ptr())) continue;
-    const nn::Linear a(first), b(next);
-    auto [smaller, next_smaller] = prune::remove_neurons(a, b, prune::neurons_to_keep(a, fraction));
-    items[i] = nn::AnyModule(smaller);
-    items[i + 2] = nn::AnyModule(next_smaller);
+  for (size_t i = 0; i < items.size(); ++i) {
+    const auto conv = as<nn::Conv2dImpl>(items[i]);
+    const auto linear = as<nn::LinearImpl>(items[i]);
+    if (!conv && !linear) continue;
+    // The next weighted layer, and whether the way to it keeps every unit's zeros.
+    size_t j = i + 1;
+    bool flattened = false, zero_preserving = true;
+    for (; j < items.size(); ++j) {
+      if (as<nn::Conv2dImpl>(items[j]) || as<nn::LinearImpl>(items[j])) break;
+      flattened = flattened || as<nn::FlattenImpl>(items[j]) != nullptr;
+      zero_preserving =
+          zero_preserving && (as<nn::ReLUImpl>(items[j]) || as<nn::MaxPool2dImpl>(items[j]) ||
+                              as<nn::FlattenImpl>(items[j]));
+    }
+    if (j == items.size() || !zero_preserving) continue;
+    const auto next_conv = as<nn::Conv2dImpl>(items[j]);
+    const auto next_linear = as<nn::LinearImpl>(items[j]);
+    if (linear && next_linear && !flattened) {
+      const nn::Linear a(linear), b(next_linear);
+      auto [small, next_small] = prune::remove_neurons(a, b, prune::neurons_to_keep(a, fraction));
+      items[i] = nn::AnyModule(small);
+      items[j] = nn::AnyModule(next_small);
+    } else if (conv && next_conv && !flattened) {
+      const nn::Conv2d a(conv), b(next_conv);
+      auto [small, next_small] = prune::remove_channels(a, b, prune::channels_to_keep(a, fraction));
+      items[i] = nn::AnyModule(small);
+      items[j] = nn::AnyModule(next_small);
+    } else if (conv && next_linear && flattened) {
+      const nn::Conv2d a(conv);
+      const nn::Linear b(next_linear);
+      const int64_t spatial = b->options.in_features() / a->options.out_channels();
+      auto [small, next_small] =
+          prune::remove_channels(a, b, prune::channels_to_keep(a, fraction), spatial);
+      items[i] = nn::AnyModule(small);
+      items[j] = nn::AnyModule(next_small);
+    }
   }
   nn::Sequential out;
   for (auto& item : items) out->push_back(item);
@@ -429,13 +472,14 @@ std::vector<Submission> run_fashion_task(const Settings& s, const FashionTask& t
       tt::quantization::quantize_dynamic(reference), splits.test, optimized_target));
 
   const auto t0 = Clock::now();
-  nn::Sequential pruned = remove_hidden_neurons(copy_of(task, reference), s.prune_fraction);
+  const double fraction = s.prune_fraction.value_or(task.prune_fraction);
+  nn::Sequential pruned = remove_hidden_units(copy_of(task, reference), fraction);
   fine_tune(pruned, splits.train, s.finetune_epochs, s.seed);
   const double finetune_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   std::ostringstream what;
-  what << "structured pruning: " << s.prune_fraction * 100
-       << "% of every hidden layer's neurons removed (L2 ranking), then " << s.finetune_epochs
-       << " epoch(s) of Adam fine-tuning (module 16)";
+  what << "structured pruning: " << fraction * 100
+       << "% of every hidden layer's neurons and channels removed (L2 ranking), then "
+       << s.finetune_epochs << " epoch(s) of Adam fine-tuning (module 16)";
   subs.push_back(measure_fashion(s, "pruned", what.str(), pruned, splits.test, optimized_target));
   subs.back().extra["finetune_seconds"] = finetune_seconds;
   subs.push_back(measure_fashion(s, "pruned-int8", "the pruned model, then int8-dynamic",
@@ -448,6 +492,7 @@ std::vector<Submission> run_fashion_task(const Settings& s, const FashionTask& t
   record["higher_is_better"] = true;
   record["reference_target"] = task.target_accuracy;
   record["offline_batch"] = s.batch;
+  record["prune_fraction"] = fraction;
   return subs;
 }
 
@@ -639,7 +684,8 @@ int run(const Settings& s) {
                                              {784},
                                              ms::kMlpTargetAccuracy,
                                              1986,
-                                             "2 minutes"},
+                                             "1 minute",
+                                             0.5},
                                             {"cnn",
                                              "fashion-cnn",
                                              "1998",
@@ -648,7 +694,8 @@ int run(const Settings& s) {
                                              {1, 28, 28},
                                              ms::kLeNetTargetAccuracy,
                                              1998,
-                                             "5 minutes"}};
+                                             "2 minutes",
+                                             0.25}};
 
   json records = json::array();
   bool all_valid = true;
@@ -705,7 +752,7 @@ int run(const Settings& s) {
                         {"gpt_new_tokens", s.gpt_new_tokens},
                         {"repetitions", s.repetitions},
                         {"batch", s.batch},
-                        {"prune_fraction", s.prune_fraction},
+                        {"prune_fraction", s.prune_fraction ? json(*s.prune_fraction) : json()},
                         {"finetune_epochs", s.finetune_epochs},
                         {"optimized_quality_fraction", kOptimizedQualityFraction},
                         {"seed", s.seed},
@@ -768,8 +815,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(ms::whole_number_in(1, 10000));
   app.add_option("--prune-fraction", s.prune_fraction,
-                 "fraction of every hidden layer's neurons the pruned submission removes")
-      ->capture_default_str()
+                 "fraction of every hidden layer's neurons and channels the pruned submission "
+                 "removes [default: the task's, mlp 0.5, cnn 0.25]")
       ->check(ms::number_in(0.0, 0.95));
   app.add_option("--finetune-epochs", s.finetune_epochs, "epochs of fine-tuning after pruning")
       ->capture_default_str()
