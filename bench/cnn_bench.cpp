@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/benchmark/stats.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/data/dataloader.h"
 #include "tinytorch/data/idx.h"
@@ -173,7 +174,7 @@ Json run_worker(const tt::bench::CommonOptions& o) {
   Json r;
   r["impl"] = tt::bench::tinytorch_impl();
   r["threads"] = tt::get_num_threads();
-  r["step_ms"] = 1e3 * tt::bench::percentile(step_seconds, 0.5);
+  r["step_ms"] = 1e3 * tt::benchmark::median(step_seconds);
   r["step_minor_faults"] = faults_per_step;
   r["epoch_seconds"] = epoch;
   r["samples"] = w.samples;
@@ -181,8 +182,8 @@ Json run_worker(const tt::bench::CommonOptions& o) {
   r["samples_per_second"] = static_cast<double>(w.samples) / epoch;
   r["mean_loss"] = loss_sum / static_cast<double>(batches);
   r["data"] = real ? "fashion-mnist" : "random";
-  r["latency_ms"] = 1e3 * tt::bench::percentile(latencies, 0.5);
-  r["latency_p90_ms"] = 1e3 * tt::bench::percentile(latencies, 0.9);
+  r["latency_ms"] = 1e3 * tt::benchmark::median(latencies);
+  r["latency_p90_ms"] = 1e3 * tt::benchmark::percentile(latencies, 90);
   r["latency_count"] = w.latency_count;
   r["peak_rss_bytes"] = tt::bench::peak_rss_bytes();
   return r;

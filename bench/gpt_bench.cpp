@@ -45,6 +45,7 @@
 #include <string>
 #include <vector>
 
+#include "tinytorch/benchmark/stats.h"
 #include "tinytorch/core/generator.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/data/text.h"
@@ -112,7 +113,7 @@ std::pair<std::vector<int64_t>, double> time_generation(nn::GPT& model, const tt
     (void)model->generate(prompt, options);
     seconds.push_back(seconds_since(t0));
   }
-  return {tokens, static_cast<double>(kNewTokens) / tt::bench::percentile(seconds, 0.5)};
+  return {tokens, static_cast<double>(kNewTokens) / tt::benchmark::median(seconds)};
 }
 
 Json run_worker(const tt::bench::CommonOptions& o, const std::string& corpus_path) {

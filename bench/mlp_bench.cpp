@@ -50,6 +50,7 @@
 #include <string>
 #include <vector>
 
+#include "tinytorch/benchmark/stats.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/data/dataloader.h"
 #include "tinytorch/data/idx.h"
@@ -186,7 +187,7 @@ Json run_worker(const Options& o) {
   r["impl"] = tt::bench::tinytorch_impl();
   r["optimizer"] = optimizer_name;
   r["threads"] = tt::get_num_threads();
-  r["step_ms"] = 1e3 * tt::bench::percentile(step_seconds, 0.5);  // the median
+  r["step_ms"] = 1e3 * tt::benchmark::median(step_seconds);  // the median
   r["step_minor_faults"] = faults_per_step;
   r["epoch_seconds"] = epoch;
   r["samples"] = w.samples;

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "tinytorch/benchmark/stats.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/qgemm.h"
 #include "tinytorch/tinytorch.h"
@@ -62,7 +63,7 @@ double median_seconds(const F& f, int warmup, int count) {
     f();
     s.push_back(tt::bench::seconds_since(t0));
   }
-  return tt::bench::percentile(s, 0.5);
+  return tt::benchmark::median(s);
 }
 
 // ── the worker: our side ────────────────────────────────────────────────────────────────────

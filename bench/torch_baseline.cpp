@@ -106,14 +106,6 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-double percentile(std::vector<double> values, double fraction) {
-  const auto rank = std::min(values.size() - 1,
-                             static_cast<size_t>(fraction * static_cast<double>(values.size())));
-  const auto at = values.begin() + static_cast<std::ptrdiff_t>(rank);
-  std::nth_element(values.begin(), at, values.end());
-  return *at;
-}
-
 std::string capture(const std::vector<std::string>& argv, int& status) {
   std::string command;
   for (const std::string& a : argv) {

@@ -68,10 +68,6 @@ int64_t peak_rss_bytes();
 
 double seconds_since(std::chrono::steady_clock::time_point t0);
 
-// The value at `fraction` (0 … 1) of `values` sorted, nearest rank: 0.5 is the median (the upper
-// one of an even count). `values` must not be empty.
-double percentile(std::vector<double> values, double fraction);
-
 // Runs argv, returns its standard output; `status` receives the exit status (-1: not run).
 std::string capture(const std::vector<std::string>& argv, int& status);
 

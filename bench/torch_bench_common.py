@@ -101,9 +101,14 @@ def minor_faults():
 
 
 def percentile(values, fraction):
-    """The value at `fraction` (0 … 1) of the sorted values, nearest rank (as the C++ side)."""
+    """The value at `fraction` (0 … 1) of the sorted values, interpolated linearly between the two
+    whose ranks bracket fraction · (n − 1): numpy's default method, and the C++ side's
+    tinytorch::benchmark::percentile. percentile(v, 0.5) is statistics.median(v)."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+    position = fraction * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (position - low) * (ordered[high] - ordered[low])
 
 
 def make_step(model, optimizer):
