@@ -225,6 +225,10 @@ int run_doctor() {
   checks.push_back(check_package("Google Benchmark", false, "libbenchmark-dev",
                                  "/usr/include/benchmark/benchmark.h"));
   checks.push_back(check_package("clang-format", false, "clang-format", ""));
+  // tito site renders the course website with pandoc; its test (label site) opens it in Chromium.
+  checks.push_back(check_package("pandoc (tito site)", false, "pandoc", "/usr/bin/pandoc"));
+  checks.push_back(
+      check_package("Chromium (the site's browser test)", false, "chromium", "/usr/bin/chromium"));
   checks.push_back(check_fuzz_toolchain());
   checks.push_back(check_grading_sandbox());
 

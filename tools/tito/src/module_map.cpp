@@ -156,6 +156,7 @@ ModuleMap load_module_map(const fs::path& root) {
       info.title = s.value("title", info.name);
       info.requires_modules = string_list(s, "requires", here);
       info.status = s.value("status", "planned");
+      info.directory = s.value("directory", "milestones/" + info.id + "_" + info.name);
       map.milestones.push_back(std::move(info));
     }
   }

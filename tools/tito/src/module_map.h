@@ -37,6 +37,7 @@ struct MilestoneInfo {
   std::string title;
   std::vector<std::string> requires_modules;  // "requires"
   std::string status;
+  std::string directory;  // repository-relative, "milestones/1957_perceptron"
 };
 
 struct ModuleMap {
