@@ -15,7 +15,8 @@
 // and the 10 000 test images are evaluated once, after training — the reported test accuracy.
 //
 // Writes into --out (default runs/1986/): checkpoint.ttc (resumable), metrics.csv, metrics.json
-// and training_curve.svg after every epoch. See milestones/1986_mlp/README.md.
+// and training_curve.svg after every epoch; confusion_matrix.svg of the test set at the end. See
+// milestones/1986_mlp/README.md.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -189,7 +190,8 @@ int main(int argc, char** argv) {
   app.add_option("--data", s.data_dir, "directory with the Fashion-MNIST IDX files")
       ->capture_default_str();
   app.add_option("--out", s.out_dir,
-                 "output directory: checkpoint.ttc, metrics.csv/.json, training_curve.svg "
+                 "output directory: checkpoint.ttc, metrics.csv/.json, training_curve.svg, "
+                 "confusion_matrix.svg "
                  "(created if missing)")
       ->capture_default_str();
   app.add_option("--json", s.json_path, "also write the results to this JSON file");

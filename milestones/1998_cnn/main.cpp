@@ -24,8 +24,8 @@
 // reports after every epoch, and the 10 000 test images are evaluated once, after training.
 //
 // Writes into --out (default runs/1998/, or runs/1998_north_star/): checkpoint.ttc (resumable),
-// metrics.csv, metrics.json and training_curve.svg after every epoch. See
-// milestones/1998_cnn/README.md.
+// metrics.csv, metrics.json and training_curve.svg after every epoch; confusion_matrix.svg of
+// the test set at the end. See milestones/1998_cnn/README.md.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -398,7 +398,8 @@ int main(int argc, char** argv) {
   app.add_option("--data", s.data_dir, "directory with the Fashion-MNIST IDX files")
       ->capture_default_str();
   app.add_option("--out", s.out_dir,
-                 "output directory: checkpoint.ttc, metrics.csv/.json, training_curve.svg "
+                 "output directory: checkpoint.ttc, metrics.csv/.json, training_curve.svg, "
+                 "confusion_matrix.svg "
                  "(created if missing) [default: runs/1998; --north-star: runs/1998_north_star]");
   app.add_option("--json", s.json_path, "also write the results to this JSON file");
   app.add_option("--resume", s.resume_path, "continue from a checkpoint written by this program")

@@ -224,11 +224,19 @@ inline train::EvalResult finish_run(std::ostream& out, const FinishOptions& o, n
       << "training throughput " << train::format_count(sps_mean) << " samples/s (mean over "
       << sps.size() << " epochs); total " << std::setprecision(1) << total_seconds << " s\n"
       << "peak RSS " << mib(rss) << "\n";
-  if (!o.out_dir.empty() && o.trained) {
+  if (!o.out_dir.empty()) {
     const std::filesystem::path dir(o.out_dir);
-    out << "wrote " << (dir / o.checkpoint_name).string() << ", "
-        << (dir / train::kMetricsCsv).string() << ", " << (dir / train::kMetricsJson).string()
-        << ", " << (dir / train::kTrainingCurveSvg).string() << "\n";
+    const std::string confusion_svg = (dir / train::kConfusionMatrixSvg).string();
+    train::write_confusion_matrix_svg(
+        confusion, confusion_svg,
+        o.milestone + ": the " + std::to_string(test_size) + " test images, evaluated once");
+    if (o.trained) {
+      out << "wrote " << (dir / o.checkpoint_name).string() << ", "
+          << (dir / train::kMetricsCsv).string() << ", " << (dir / train::kMetricsJson).string()
+          << ", " << (dir / train::kTrainingCurveSvg).string() << ", " << confusion_svg << "\n";
+    } else {
+      out << "wrote " << confusion_svg << "\n";
+    }
   }
 
   if (!o.json_path.empty()) {

@@ -179,5 +179,32 @@ TEST(Plot, EmptyAndSingleEpochHistoriesStillMakeAPicture) {
   TT_EXPECT_THROW_WITH(train::training_curve_svg(one, {.width = 10}), ValueError, "200");
 }
 
+// The confusion matrix's picture: one cell per (true, predicted) pair with its count, shaded by
+// its share of the row; the recall column; escaped names; written atomically like the curve.
+TEST(Plot, ConfusionMatrixHeatMap) {
+  train::ConfusionMatrix cm(3, {"cat", "dog", "<b>"});
+  // true 0: 8 right, 2 as class 1; true 1: 5 right; true 2: never seen.
+  cm.update(tensor({0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1}),   // predicted
+            tensor({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1}));  // true
+  const std::string svg = train::confusion_matrix_svg(cm, "pets & co");
+  EXPECT_EQ(svg.rfind("<?xml", 0), 0U);
+  EXPECT_EQ(svg.substr(svg.size() - 7), "</svg>\n");
+  EXPECT_NE(svg.find("pets &amp; co"), std::string::npos);
+  EXPECT_NE(svg.find("&lt;b&gt;"), std::string::npos) << "class names are escaped";
+  EXPECT_EQ(count_of(svg, "<rect x="), 9) << "a cell per pair";
+  EXPECT_NE(svg.find(">8</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">80.0%</text>"), std::string::npos) << "recall of class 0";
+  EXPECT_NE(svg.find(">100.0%</text>"), std::string::npos) << "recall of class 1";
+  EXPECT_NE(svg.find(">–</text>"), std::string::npos) << "class 2 never occurred";
+  // Shades: the diagonal cell of row 1 (share 1) is the darkest blue, an empty cell white.
+  EXPECT_NE(svg.find("fill=\"rgb(8,48,107)\""), std::string::npos);
+  EXPECT_NE(svg.find("fill=\"rgb(255,255,255)\""), std::string::npos);
+  EXPECT_NE(svg.find("accuracy 86.67% of 15"), std::string::npos);
+  TempDir dir;
+  const std::string path = dir.file("cm.svg");
+  train::write_confusion_matrix_svg(cm, path, "pets & co");
+  EXPECT_EQ(read_file(path), svg);
+}
+
 }  // namespace
 }  // namespace tinytorch::test07

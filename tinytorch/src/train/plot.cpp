@@ -286,4 +286,77 @@ void write_training_curve_svg(const History& history, const std::string& path,
   write_file_atomically(path, training_curve_svg(history, options));
 }
 
+std::string confusion_matrix_svg(const ConfusionMatrix& confusion, const std::string& title) {
+  const int64_t C = confusion.num_classes();
+  const auto& names = confusion.class_names();
+  const auto label = [&](int64_t c) {
+    return names.empty() ? std::to_string(c) : names[static_cast<size_t>(c)];
+  };
+  // Layout: a column of row labels, C × C cells, a recall column; the predicted labels above.
+  constexpr double kCell = 46, kLabel = 96, kTop = 96, kRecall = 70, kMargin = 16;
+  const double grid = kCell * static_cast<double>(C);
+  const double width = kMargin + kLabel + grid + kRecall + kMargin;
+  const double height = kTop + grid + 40;
+  std::ostringstream svg;
+  svg << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << px(width) << "\" height=\""
+      << px(height) << "\" viewBox=\"0 0 " << px(width) << " " << px(height)
+      << "\" font-family=\"sans-serif\">\n"
+      << "  <title>" << xml_escape(title) << "</title>\n"
+      << "  <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+      << "  <text x=\"" << px(width / 2) << "\" y=\"22\" text-anchor=\"middle\" font-size=\"16\">"
+      << xml_escape(title) << "</text>\n";
+  const double x0 = kMargin + kLabel, y0 = kTop;
+  svg << "  <text x=\"" << px(x0 + grid / 2) << "\" y=\"44\" text-anchor=\"middle\" "
+      << "font-size=\"12\" fill=\"#555\">predicted class</text>\n"
+      << "  <text x=\"" << px(kMargin) << "\" y=\"" << px(y0 - 8)
+      << "\" font-size=\"12\" fill=\"#555\">true class</text>\n";
+  for (int64_t j = 0; j < C; ++j) {  // column labels, slanted so long names fit
+    const double x = x0 + kCell * (static_cast<double>(j) + 0.5);
+    svg << "  <text transform=\"translate(" << px(x) << "," << px(y0 - 8)
+        << ") rotate(-40)\" font-size=\"11\">" << xml_escape(label(j)) << "</text>\n";
+  }
+  svg << "  <text x=\"" << px(x0 + grid + kRecall / 2) << "\" y=\"" << px(y0 - 8)
+      << "\" text-anchor=\"middle\" font-size=\"11\">recall</text>\n";
+  for (int64_t i = 0; i < C; ++i) {
+    int64_t row_total = 0;
+    for (int64_t j = 0; j < C; ++j) row_total += confusion.at(i, j);
+    const double y = y0 + kCell * static_cast<double>(i);
+    svg << "  <text x=\"" << px(x0 - 6) << "\" y=\"" << px(y + kCell / 2 + 4)
+        << "\" text-anchor=\"end\" font-size=\"11\">" << xml_escape(label(i)) << "</text>\n";
+    for (int64_t j = 0; j < C; ++j) {
+      const int64_t count = confusion.at(i, j);
+      const double share =
+          row_total > 0 ? static_cast<double>(count) / static_cast<double>(row_total) : 0.0;
+      // White (share 0) to dark blue (share 1), in sRGB steps.
+      const auto channel = [&](int dark) {
+        return static_cast<int>(std::lround(255.0 - share * (255.0 - dark)));
+      };
+      const double x = x0 + kCell * static_cast<double>(j);
+      svg << "  <rect x=\"" << px(x) << "\" y=\"" << px(y) << "\" width=\"" << px(kCell)
+          << "\" height=\"" << px(kCell) << "\" fill=\"rgb(" << channel(8) << "," << channel(48)
+          << "," << channel(107) << ")\" stroke=\"#ddd\"/>\n"
+          << "  <text x=\"" << px(x + kCell / 2) << "\" y=\"" << px(y + kCell / 2 + 4)
+          << "\" text-anchor=\"middle\" font-size=\"11\" fill=\""
+          << (share > 0.5 ? "white" : "#222") << "\">" << count << "</text>\n";
+    }
+    const double recall = confusion.recall(i);
+    svg << "  <text x=\"" << px(x0 + grid + kRecall / 2) << "\" y=\"" << px(y + kCell / 2 + 4)
+        << "\" text-anchor=\"middle\" font-size=\"11\">"
+        << (std::isnan(recall) ? std::string("–") : px(100.0 * recall) + "%") << "</text>\n";
+  }
+  char accuracy[64];
+  std::snprintf(accuracy, sizeof(accuracy), "accuracy %.2f%% of %lld", 100.0 * confusion.accuracy(),
+                static_cast<long long>(confusion.total()));
+  svg << "  <text x=\"" << px(x0 + grid / 2) << "\" y=\"" << px(y0 + grid + 26)
+      << "\" text-anchor=\"middle\" font-size=\"12\" fill=\"#555\">" << accuracy
+      << "</text>\n</svg>\n";
+  return svg.str();
+}
+
+void write_confusion_matrix_svg(const ConfusionMatrix& confusion, const std::string& path,
+                                const std::string& title) {
+  write_file_atomically(path, confusion_matrix_svg(confusion, title));
+}
+
 }  // namespace tinytorch::train

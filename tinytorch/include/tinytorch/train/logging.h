@@ -47,6 +47,8 @@ void write_json(const History& history, const std::string& path);
 inline constexpr const char* kMetricsCsv = "metrics.csv";
 inline constexpr const char* kMetricsJson = "metrics.json";
 inline constexpr const char* kTrainingCurveSvg = "training_curve.svg";
+// The test set's confusion matrix, drawn by the milestones that classify (plot.h).
+inline constexpr const char* kConfusionMatrixSvg = "confusion_matrix.svg";
 
 // Writes metrics.csv, metrics.json and training_curve.svg into `directory` (created if missing)
 // and returns their paths.

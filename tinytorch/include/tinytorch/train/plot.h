@@ -50,4 +50,20 @@ std::string training_curve_svg(const History& history, const CurveOptions& optio
 void write_training_curve_svg(const History& history, const std::string& path,
                               const CurveOptions& options = {});
 
+// ── the confusion matrix as a heat map ───────────────────────────────────────────────────────
+//
+//                predicted →
+//             T-shirt Trouser Pullover …   recall
+//   T-shirt   ██ 851    3      14          85.1%      a cell's shade: its share of the ROW
+//   Trouser     2    ██ 968     1          96.8%      (the true class), so a rare class's
+//   Pullover   17      1    ▓▓ 790         79.0%      mistakes show as clearly as a common one's
+//   …                                                 diagonal: right; elsewhere: confusions
+//
+// Each cell shows its count; the shade is count / row total (white 0 → dark blue 1), the text
+// turns white on dark cells. The recall column is the diagonal's share of each row.
+std::string confusion_matrix_svg(const ConfusionMatrix& confusion, const std::string& title);
+// Writes it to `path`, atomically.
+void write_confusion_matrix_svg(const ConfusionMatrix& confusion, const std::string& path,
+                                const std::string& title);
+
 }  // namespace tinytorch::train
