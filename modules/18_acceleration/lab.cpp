@@ -30,6 +30,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -47,6 +48,7 @@
 #include "tinytorch/kernels/gemm.h"
 #include "tinytorch/kernels/registry.h"
 #include "tinytorch/tinytorch.h"
+#include "tinytorch/train/plot.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #define LAB_X86 1
@@ -545,6 +547,30 @@ std::vector<Step> ladder() {
   return steps;
 }
 
+// runs/lab18/sgemm_ladder.svg: every step's GFLOP/s (left) and % of the 1-core FMA peak (right)
+// against N — the ladder's table as a picture (chapter 18 shows it; ./tito site copies it).
+void write_ladder_chart(const tinytorch::train::History& chart, const std::string& peak_isa) {
+  namespace train = tinytorch::train;
+  train::CurveOptions o;
+  o.title = "The SGEMM ladder: each step of lab.cpp against N (float32, square)";
+  o.x_column = "n";
+  o.x_label = "N";
+  o.left_title = "GFLOP/s";
+  o.left_y_label = "GFLOP/s";
+  o.right_title = "% of the 1-core " + peak_isa + " FMA peak";
+  o.right_y_label = "% of peak";
+  for (const auto& c : chart.columns()) {
+    if (c.ends_with(" GFLOP/s")) o.loss_columns.push_back(c);
+    if (c.ends_with(" % of peak")) o.accuracy_columns.push_back(c);
+  }
+  o.width = 1200;
+  o.height = 480;
+  const std::string path = "runs/lab18/sgemm_ladder.svg";
+  std::filesystem::create_directories("runs/lab18");
+  train::write_training_curve_svg(chart, path, o);
+  std::cout << "  wrote " << path << "\n";
+}
+
 json experiment_ladder(const Budget& budget) {
   const std::vector<int64_t> sizes =
       budget.quick ? std::vector<int64_t>{128, 256} : std::vector<int64_t>{256, 512, 1024};
@@ -561,7 +587,12 @@ json experiment_ladder(const Budget& budget) {
                                 "per FMA, not 16) can reach at most half of it per core."
                               : ""));
   json out = json::array();
+  // The chart: one row per N, a GFLOP/s and a %-of-peak column per step (NaN: not run).
+  tinytorch::train::History chart;
+  std::vector<std::string> gflops_columns, peak_columns;
   for (const int64_t n : sizes) {
+    tinytorch::train::Metrics row;
+    row.insert("n", static_cast<double>(n));
     std::cout << "  N = " << n << " (" << sig3(gemm_flops(n) / 1e6) << " MFLOP per call)\n";
     Problem p(n);
     Table table({"step", "time", "GFLOP/s", "% peak", "speed-up", "vs 1", "max |error|"});
@@ -599,7 +630,10 @@ json experiment_ladder(const Budget& budget) {
       if (over != seconds.end()) r["speedup_over_" + s.over] = over->second / t.median;
       out.push_back(r);
       record(r);
+      row.insert("step " + s.id + " GFLOP/s", gflops);
+      if (l.peak_1) row.insert("step " + s.id + " % of peak", 100.0 * gflops / *l.peak_1);
     }
+    chart.append(row);
     table.print();
     if (n > naive_max_n) {
       std::cout << "  (step 1 is not run above N = " << naive_max_n << ": it would take most of "
@@ -607,6 +641,7 @@ json experiment_ladder(const Budget& budget) {
     }
     std::cout << "\n";
   }
+  write_ladder_chart(chart, l.peak_isa);
   meaning(
       "Each rung removes one bottleneck. i-k-j reads B along rows (every cache line used in "
       "full); blocking keeps a block of B in L2 so it is fetched once, not N times; packing lays "

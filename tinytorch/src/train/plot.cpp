@@ -67,7 +67,9 @@ std::string tick_label(double value, double step, bool percent) {
   return buf;
 }
 
-const char* const kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"};
+// matplotlib's "tab10": ten colours that stay apart (a ladder of 8 GEMM steps needs them all).
+const char* const kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
 const char* color_of(size_t series_index) {
   return kPalette[series_index % (sizeof(kPalette) / sizeof(kPalette[0]))];
@@ -271,10 +273,10 @@ std::string training_curve_svg(const History& history, const CurveOptions& optio
   const double top = 64, bottom = 52, left = 70, right = 20;
   const Box loss_box{left, top, panel - left - right, h - top - bottom};
   const Box acc_box{panel + left, top, panel - left - right, h - top - bottom};
-  draw_panel(svg, loss_box, "Loss", "loss", xs,
+  draw_panel(svg, loss_box, options.left_title, options.left_y_label, xs,
              pick(history, options.loss_columns, "loss", options.x_column),
              /*as_percent=*/false, options);
-  draw_panel(svg, acc_box, "Accuracy", "accuracy", xs,
+  draw_panel(svg, acc_box, options.right_title, options.right_y_label, xs,
              pick(history, options.accuracy_columns, "acc", options.x_column),
              /*as_percent=*/true, options);
   svg << "</svg>\n";

@@ -36,6 +36,10 @@ struct CurveOptions {
   // fraction pruned, module 16's accuracy-vs-sparsity picture).
   std::string x_label = "epoch";
   bool x_whole_numbers = true;
+  // The two panels' titles and y-axis labels: the same picture serves any two related measures
+  // against one x (module 18's lab: GFLOP/s and % of peak against N).
+  std::string left_title = "Loss", left_y_label = "loss";
+  std::string right_title = "Accuracy", right_y_label = "accuracy";
   int width = 960;   // pixels, both panels together
   int height = 400;  // pixels
 };
