@@ -15,7 +15,12 @@
 #      root CMakeLists.txt, test-time writes into the checkout plus a detached process that
 #      rewrites the report, a test printing without end): none earns a test more than the honest
 #      stubs (the flood earns 0), the instructor's tree hashes the same before and after, and no
-#      process of theirs is left (needs bwrap).
+#      process of theirs is left (needs bwrap);
+#   6. learner, stuck after module 01: `tito module use-reference 02 03 04` links the release's
+#      compiled reference objects (its files stay the stubs, status says "reference"); module 05's
+#      tests fail on its stubs, then pass once the learner writes 05 (its reference files); a
+#      milestone says it ran with the reference; the grader gives 02-04 0 points with the reason;
+#      use-mine switches back.
 #
 # Usage: tests/course/e2e_learner.sh [WORK_DIR]   (default: a fresh temporary folder, removed
 # on success). Needs: the ./tito prerequisites, python3 (to read JSON), tar.
@@ -42,6 +47,9 @@ json() { python3 -c "import json,sys; d=json.load(open('$ROOT/modules/modules.js
 mapfile -t AVAILABLE < <(json "print('\n'.join(m['id'] for m in d['modules'] if m['status']=='available'))")
 LOCKED="$(json "print(next((m['id'] for m in d['modules'] if m['status']!='available'), ''))")"
 mapfile -t FILES01 < <(json "print('\n'.join(next(m for m in d['modules'] if m['id']=='01')['files']))")
+mapfile -t FILES05 < <(json "print('\n'.join(next(m for m in d['modules'] if m['id']=='05')['files']))")
+REFERENCE_IDS=(02 03 04)  # stage 6: on the reference, so that 05 is reachable without them
+mapfile -t FILESREF < <(json "print('\n'.join(f for m in d['modules'] if m['id'] in ('02','03','04') for f in m['files']))")
 ((${#AVAILABLE[@]} > 0)) && [[ "${AVAILABLE[0]}" == 01 ]] || fail "module 01 is not available"
 
 # copy_submission NAME: a copy of the learner repository without its build folder.
@@ -66,7 +74,15 @@ if grep -rq "BEGIN SOLUTION" "$L/tinytorch/src/core/views.cpp" &&
   fail "views.cpp kept its solution"
 fi
 mkdir -p "$W/stubs"
-for f in "${FILES01[@]}"; do mkdir -p "$W/stubs/$(dirname "$f")"; cp "$L/$f" "$W/stubs/$f"; done
+for f in "${FILES01[@]}" "${FILESREF[@]}"; do mkdir -p "$W/stubs/$(dirname "$f")"; cp "$L/$f" "$W/stubs/$f"; done
+[[ -f "$L/reference/manifest.json" ]] || fail "the release ships no reference/manifest.json"
+for id in "${REFERENCE_IDS[@]}" 05; do
+  python3 -c "import json,sys; d=json.load(open('$L/reference/manifest.json')); sys.exit(0 if d['modules']['$id']['objects'] else 1)" ||
+    fail "reference/manifest.json has no objects for module $id"
+done
+while IFS= read -r -d '' object; do  # the leak check of tito release scanned their strings
+  if readelf -S "$object" | grep -q '\.debug'; then fail "$object keeps debug information"; fi
+done < <(find "$L/reference" -name '*.o' -print0)
 
 # ---------------------------------------------------------------------------------------------
 step "learner: the stubs build, and module 01's tests fail with the not-implemented message"
@@ -355,6 +371,56 @@ for f in PWNED-configure PWNED-test PWNED-proc; do
 done
 [[ "$(tree_hash)" == "$hash_before" ]] || fail "the instructor's tree changed while grading cheats"
 echo "instructor's tree unchanged (sha256 of its files: $hash_before)"
+
+# ---------------------------------------------------------------------------------------------
+step "learner: stuck after module 01 — modules ${REFERENCE_IDS[*]} on the release's reference"
+cd "$L"
+expect_in "$(./tito module status)" "^  01 +tensor +completed" "module 01 should be the learner's, completed"
+out="$(./tito module use-reference "${REFERENCE_IDS[@]}" 2>&1)" || fail "use-reference failed: $out"
+echo "$out" | tail -1
+status="$(./tito module status)"
+for id in "${REFERENCE_IDS[@]}"; do
+  expect_in "$status" "^  $id +[a-z]+ +reference" "module $id should show 'reference'"
+done
+for f in "${FILESREF[@]}"; do cmp -s "$L/$f" "$W/stubs/$f" || fail "use-reference changed the learner's $f"; done
+out="$(./tito module start 05 2>&1)" || fail "module start 05 refused with 02-04 on the reference: $out"
+if out="$(./tito module test 05 2>&1)"; then fail "module 05's tests passed on its stubs"; fi
+expect_in "$out" "not implemented yet — module 05" "module 05 should fail on its own stubs"
+if grep -Eq "not implemented yet — module 0[234]" <<<"$out"; then
+  fail "module 05's tests reached the stubs of 02-04 (not the reference)"
+fi
+echo "$out" | grep -E "^tests:"
+step "learner: writes module 05 (its reference files); its tests pass with 02-04 on the reference"
+for f in "${FILES05[@]}"; do cp "$ROOT/$f" "$L/$f"; done
+out="$(./tito module test 05 2>&1)" || { printf '%s\n' "$out" | tail -40; fail "module 05's tests fail with 02-04 on the reference"; }
+expect_in "$out" "^tests: [1-9][0-9]* passed, 0 failed" "module 05 summary"
+echo "$out" | grep -E "^tests:"
+for f in "${FILESREF[@]}"; do cmp -s "$L/$f" "$W/stubs/$f" || fail "the learner's $f changed"; done
+out="$(./tito milestone run 1957 2>&1)" || { printf '%s\n' "$out" | tail -20; fail "milestone 1957 failed"; }
+for id in 02 03; do
+  expect_in "$out" "ran with the reference for module $id" "milestone 1957 should say it ran with the reference for $id"
+done
+
+step "instructor: grading gives the modules on the reference 0 points, with the reason"
+cd "$ROOT"
+./tito grade "$L" --out "$W/report-reference" --work "$W/grade" -j 2 --modules 02,03,04
+python3 - "$W/report-reference.json" "${REFERENCE_IDS[@]}" <<'PY' || fail "the report of the reference modules is wrong"
+import json, sys
+d = json.load(open(sys.argv[1]))
+for mid in sys.argv[2:]:
+    m = d["modules"][mid]
+    assert m["status"] == "not started" and m["points"] == 0 and m["reference"] is True, (mid, m)
+    assert f"ran on the reference implementation (tito module use-reference {mid})" in m["message"], m
+print("report: " + "; ".join(f"{mid} {d['modules'][mid]['points']} points: {d['modules'][mid]['message']}"
+                             for mid in sys.argv[2:]))
+PY
+grep -q "^02,.*,ran on the reference implementation$" "$W/report-reference.csv" || fail "the CSV does not say 02 ran on the reference"
+cd "$L"
+out="$(./tito module use-mine 02 2>&1)" || fail "use-mine 02 failed: $out"
+expect_in "$(./tito module status)" "^  02 +activations +not started" "after use-mine, 02 is the learner's stubs again"
+if ./tito module use-mine 02 >/dev/null 2>&1; then fail "use-mine accepted a module not on the reference"; fi
+cd "$ROOT"
+if ./tito module use-reference 02 >/dev/null 2>&1; then fail "use-reference worked in the instructor's tree"; fi
 
 step "instructor: bad arguments are refused"
 if ./tito grade "$W/does-not-exist" --out "$W/x" >/dev/null 2>&1; then fail "grade accepted a missing folder"; fi

@@ -221,6 +221,23 @@ TEST(Markers, KeepsAFileWithoutTrailingNewline) {
   EXPECT_EQ(stubbed.back(), '}');
 }
 
+TEST(Markers, PrintableRunsOfABinaryFile) {
+  using namespace std::string_literals;
+  // An object file's string table: text between NULs and other control bytes.
+  const auto data =
+      "\x7f"
+      "ELF\x02\x01"s +
+      "  n *= sizes[i];  // x"s + '\0' + "ab"s + '\0' + "for (int64_t s : sizes) {\n"s +
+      "\x01\x02" + "caf\xc3\xa9 au lait, s'il vous"s;
+  const auto runs = markers::printable_runs(data, 16);
+  ASSERT_EQ(runs.size(), 3U);
+  EXPECT_EQ(runs[0], "  n *= sizes[i];  // x");
+  EXPECT_EQ(runs[1], "for (int64_t s : sizes) {");
+  EXPECT_EQ(runs[2], "caf\xc3\xa9 au lait, s'il vous");
+  EXPECT_EQ(markers::normalize_code_line(runs[1]), "for(int64_ts:sizes){");
+  EXPECT_TRUE(markers::printable_runs("short\0text", 16).empty());
+}
+
 TEST(Markers, LeakCheckNormalization) {
   EXPECT_EQ(markers::normalize_code_line("  n *= s;   // multiply"), "n*=s;");
   EXPECT_EQ(markers::normalize_code_line("  const char* s = \"//\";"), "constchar*s=\"//\";");

@@ -25,6 +25,10 @@
 // Writes REPORT.json and REPORT.csv (a trailing .json on REPORT is dropped first), after every
 // sandbox is gone. Points per module = max_points × passed / expected tests (0 when it did not
 // compile, and for a module not started: all its solution regions still the released stubs).
+// A module the submission's .tito/reference.json puts on the release's compiled reference
+// (tito module use-reference NN) is graded as not started, with that reason ("reference": true
+// in the JSON, a note in the CSV); the grader builds the learner's own files of it regardless,
+// never the reference objects, so hiding the choice changes nothing but the reason.
 // Exit status 0 whenever a report was written, also for a broken submission; 1 for bad
 // arguments, and when the sandbox is unavailable without --unsafe-no-sandbox.
 #include <algorithm>
@@ -78,6 +82,7 @@ struct ModuleResult {
   int failed = 0;
   double seconds = 0;
   std::string message;
+  bool reference = false;  // the submission runs this module on the release's reference
   std::vector<std::pair<std::string, std::string>> failures;  // test, message
 };
 
@@ -172,7 +177,8 @@ std::map<std::string, std::vector<TestProgram>> expected_tests(const fs::path& r
 
 // ---- the overlay -------------------------------------------------------------------------
 
-// The submission's regular files (links are not followed), without build/, .git/, .tito/.
+// The submission's regular files (links are not followed), without build/, .git/, .tito/ and
+// reference/ (the compiled reference implementations `tito release` adds; never built here).
 std::map<std::string, fs::path> submission_files(const fs::path& submission) {
   std::map<std::string, fs::path> files;
   std::error_code ec;
@@ -182,7 +188,7 @@ std::map<std::string, fs::path> submission_files(const fs::path& submission) {
     if (ec) break;
     const auto rel = fs::relative(it->path(), submission).generic_string();
     if (it.depth() == 0 && it->is_directory() &&
-        (rel == "build" || rel == ".git" || rel == ".tito")) {
+        (rel == "build" || rel == ".git" || rel == ".tito" || rel == "reference")) {
       it.disable_recursion_pending();
       continue;
     }
@@ -563,8 +569,21 @@ struct Grader {
     // A module whose solution regions are all still the released stubs is not run: its tests
     // could only earn points for checks that hold without any of the learner's code.
     std::vector<std::string> started;
+    // The learner's choice, as `tito module use-reference` recorded it (a link is not followed).
+    std::error_code ec;
+    const bool linked = fs::is_symlink(tito::tito_state_dir(submission), ec) ||
+                        fs::is_symlink(tito::reference_choice_file(submission), ec);
+    const auto on_reference =
+        linked ? std::vector<std::string>{} : tito::reference_modules(submission);
     for (auto& r : results) {
-      if (tito::module_status(src(), map.module(r.id)).state == tito::ModuleState::kNotStarted) {
+      if (std::find(on_reference.begin(), on_reference.end(), r.id) != on_reference.end()) {
+        r.status = "not started";
+        r.reference = true;
+        r.message = "ran on the reference implementation (tito module use-reference " + r.id +
+                    "): a module linked against the release's compiled reference earns no points";
+        std::cout << "    module " << r.id << ": " << r.message << '\n';
+      } else if (tito::module_status(src(), map.module(r.id)).state ==
+                 tito::ModuleState::kNotStarted) {
         r.status = "not started";
         r.message = "every solution region is still the released stub";
       } else {
@@ -578,7 +597,6 @@ struct Grader {
     // before) is started afresh.
     const auto src_inside = sandbox->inside(src_mount());
     const auto build_inside = sandbox->inside(build_mount(true));
-    std::error_code ec;
     if (fs::exists(build() / "CMakeCache.txt", ec)) {
       const auto cache = tito::read_file(build() / "CMakeCache.txt");
       if (cache.find("CMAKE_HOME_DIRECTORY:INTERNAL=" + src_inside.string() + "\n") ==
@@ -641,7 +659,7 @@ void write_reports(const fs::path& base, const std::string& submission, bool san
   double total = 0;
   double max_total = 0;
   std::ostringstream csv;
-  csv << "module,name,status,tests_passed,tests_failed,points,max_points\n";
+  csv << "module,name,status,tests_passed,tests_failed,points,max_points,note\n";
   for (const auto& r : results) {
     json failures = json::array();
     for (const auto& [test, message] : r.failures)
@@ -655,14 +673,16 @@ void write_reports(const fs::path& base, const std::string& submission, bool san
                      {"tests_failed", r.failed},
                      {"failures", failures},
                      {"message", r.message},
+                     {"reference", r.reference},
                      {"seconds", std::round(r.seconds * 10) / 10}};
     total += r.points;
     max_total += r.max_points;
     csv << r.id << ',' << csv_field(r.name) << ',' << csv_field(r.status) << ',' << r.passed << ','
-        << r.failed << ',' << r.points << ',' << r.max_points << '\n';
+        << r.failed << ',' << r.points << ',' << r.max_points << ','
+        << (r.reference ? "ran on the reference implementation" : "") << '\n';
   }
   csv << "total,,,"
-      << ",," << total << ',' << max_total << '\n';
+      << ",," << total << ',' << max_total << ",\n";
   json report = {{"submission", submission},
                  {"graded_at", tito::utc_timestamp()},
                  {"tito_version", TITO_VERSION},

@@ -12,7 +12,9 @@
 // build/release/bin/<executable> with every argument after the id passed through unchanged
 // (`tito milestone run xor --epochs 500 --json r.json`), and exits with the program's status.
 // A milestone whose modules are not completed yet still runs — with the code as it is — after a
-// note saying which modules are missing.
+// note saying which modules are missing. A module on the release's compiled reference (tito module
+// use-reference NN) counts as done for unlocking, and the run says "ran with the reference for
+// module NN" for each one it needs.
 #include <algorithm>
 #include <cctype>
 #include <iomanip>
@@ -190,6 +192,7 @@ struct Readiness {
   std::vector<std::string> modules;        // every module needed
   std::vector<std::string> not_released;   // needed modules still "planned"
   std::vector<std::string> not_completed;  // available, but not (or no longer) completed
+  std::vector<std::string> reference;      // needed modules on the reference implementation
   [[nodiscard]] bool unlocked() const { return not_released.empty() && not_completed.empty(); }
 };
 
@@ -200,6 +203,8 @@ Readiness readiness(const tito::fs::path& root, const tito::ModuleMap& map, cons
     const auto& m = map.module(id);
     if (!m.available()) {
       r.not_released.push_back(id);
+    } else if (tito::on_reference(root, id)) {
+      r.reference.push_back(id);
     } else if (!tito::is_completed(root, m)) {
       r.not_completed.push_back(id);
     }
@@ -232,6 +237,10 @@ int list_milestones() {
     std::cout << "        " << modules << " · ";
     if (r.unlocked()) {
       std::cout << tito::paint("unlocked", tito::Color::kGreen);
+      if (!r.reference.empty()) {
+        std::cout << tito::paint(" (with the reference for module " + ranges(r.reference) + ")",
+                                 tito::Color::kDim);
+      }
     } else if (!r.not_completed.empty()) {
       std::cout << "locked"
                 << tito::paint(" (complete " + ranges(r.not_completed) + ")", tito::Color::kDim);
@@ -329,7 +338,15 @@ int run_milestone(const std::vector<std::string>& args) {
   std::vector<std::string> argv{(tito::build_dir(root, kPreset) / "bin" / s->executable).string()};
   argv.insert(argv.end(), args.begin() + 1, args.end());
   tito::print_step("Running milestone " + s->id + " — " + s->title);
-  return tito::run(argv);
+  for (const auto& id : r.reference) {
+    std::cout << "note: module " << id << " runs on the reference implementation\n";
+  }
+  const int status = tito::run(argv);
+  for (const auto& id : r.reference) {
+    std::cout << "milestone " << s->id << " ran with the reference for module " << id
+              << " (not your code; ./tito module use-mine " << id << ")\n";
+  }
+  return status;
 }
 
 // ---- registration --------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 // tito module list | status | start NN | test NN | complete NN | reset NN
+//             | use-reference NN... | use-mine NN...
 //
 // The learner's commands. A module's state is DERIVED every time from the learner's files and
 // test results, never kept in a progress file that could drift:
@@ -7,15 +8,21 @@
 //   tests passing — the last `tito module test NN` passed for exactly the files there are now
 //   completed     — `tito module complete NN` passed (module + prerequisites' tests) for exactly
 //                   these files: .tito/progress.json keeps the SHA-256 of the files it passed with
+//   reference     — `tito module use-reference NN`: the build links the release's compiled
+//                   reference of NN instead of the learner's files (course.h; graded as not
+//                   started); `tito module use-mine NN` switches back
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
 #include "command.h"
 #include "course.h"
 #include "module_map.h"
+#include "project.h"
 #include "util.h"
 
 namespace {
@@ -25,7 +32,8 @@ using tito::ModuleMap;
 using tito::ModuleState;
 
 struct Options {
-  std::string module;  // normalized "NN"
+  std::string module;                // normalized "NN"
+  std::vector<std::string> modules;  // use-reference / use-mine: normalized "NN"s
   int jobs = 2;
   bool all = false;    // test: show every failure
   bool force = false;  // start: ignore missing prerequisites
@@ -45,6 +53,8 @@ std::string state_color(ModuleState state) {
       return tito::paint(name, Color::kYellow);
     case ModuleState::kNotStarted:
       return name;
+    case ModuleState::kReference:
+      return tito::paint(name, Color::kBlue);
     case ModuleState::kNotAvailable:
       return tito::paint(name, Color::kDim);
   }
@@ -56,6 +66,13 @@ std::set<std::string> completed_modules(const tito::fs::path& root, const Module
   for (const auto& m : map.modules) {
     if (m.available() && tito::is_completed(root, m)) done.insert(m.id);
   }
+  return done;
+}
+
+// The completed modules and those on the reference: what a later module may build on.
+std::set<std::string> usable_modules(const tito::fs::path& root, const ModuleMap& map) {
+  auto done = completed_modules(root, map);
+  for (const auto& id : tito::reference_modules(root)) done.insert(id);
   return done;
 }
 
@@ -80,7 +97,7 @@ int list_modules(bool with_milestones) {
   const auto root = tito::repo_root();
   const auto map = tito::load_module_map(root);
   std::cout << tito::paint("Modules", tito::Color::kBold) << '\n';
-  const auto done = completed_modules(root, map);
+  const auto done = usable_modules(root, map);
   const ModuleInfo* next = nullptr;
   for (const auto& m : map.modules) {
     const auto status = tito::module_status(root, m);
@@ -92,7 +109,7 @@ int list_modules(bool with_milestones) {
     }
     std::cout << '\n';
     if (next == nullptr && m.available() && status.state != ModuleState::kCompleted &&
-        missing_of(m.prerequisites, done).empty()) {
+        status.state != ModuleState::kReference && missing_of(m.prerequisites, done).empty()) {
       next = &m;
     }
   }
@@ -129,7 +146,7 @@ int start_module(const Options& opts) {
   const auto root = tito::repo_root();
   const auto map = tito::load_module_map(root);
   const auto& m = map.available_module(opts.module);
-  const auto done = completed_modules(root, map);
+  const auto done = usable_modules(root, map);
   // Every missing module before this one, not only the direct prerequisite: 05 needs 04, which
   // needs 03, ... — a learner who lacks 01 must be told to start there.
   const auto missing = map.missing_prerequisites(m.id, done);
@@ -241,7 +258,8 @@ bool run_tests_and_report(const tito::fs::path& root, const ModuleMap& map, cons
     print_crash_help(*run);
     return false;
   }
-  tito::record_test_result(root, m, *run);
+  // A result of the reference says nothing about the learner's files.
+  if (!tito::on_reference(root, m.id)) tito::record_test_result(root, m, *run);
   print_failures(*run, opts.all);
   const bool ok = run->failed() == 0 && run->passed() > 0;
   std::ostringstream line;
@@ -254,7 +272,18 @@ int test_module(const Options& opts) {
   const auto root = tito::repo_root();
   const auto map = tito::load_module_map(root);
   const auto& m = map.available_module(opts.module);
+  const bool reference = tito::on_reference(root, m.id);
+  if (reference) {
+    std::cout << tito::paint("note: module " + m.id +
+                                 " runs on the reference implementation (tito module "
+                                 "use-reference): these tests test the reference, not your files; "
+                                 "./tito module use-mine " +
+                                 m.id + " tests yours",
+                             tito::Color::kYellow)
+              << '\n';
+  }
   const bool ok = run_tests_and_report(root, map, m, {m.id}, opts);
+  if (reference) return ok ? 0 : 1;
   if (ok)
     std::cout << "All of module " << m.id << "'s tests pass: ./tito module complete " << m.id
               << '\n';
@@ -265,6 +294,12 @@ int complete_module(const Options& opts) {
   const auto root = tito::repo_root();
   const auto map = tito::load_module_map(root);
   const auto& m = map.available_module(opts.module);
+  if (tito::on_reference(root, m.id)) {
+    throw tito::Error("module " + m.id +
+                      " runs on the reference implementation, not your code: switch back with "
+                      "./tito module use-mine " +
+                      m.id + ", then complete it");
+  }
   auto ids = map.transitive_prerequisites(m.id);
   ids.push_back(m.id);
   const auto before = completed_modules(root, map);
@@ -356,6 +391,104 @@ int reset_module(const Options& opts) {
   return 0;
 }
 
+// ---- use-reference / use-mine ----------------------------------------------------------------
+
+// Reconfigures the build folders that exist, so that they link what .tito/reference.json says
+// (once the file exists, CMake also re-runs by itself when it changes). 0 when all succeeded.
+int reconfigure(const tito::fs::path& root) {
+  int status = 0;
+  for (const char* preset : {"release", "debug"}) {
+    std::error_code ec;
+    if (!tito::fs::exists(tito::build_dir(root, preset) / "CMakeCache.txt", ec)) continue;
+    tito::print_step(std::string("Re-configuring build/") + preset);
+    const auto result = tito::capture({"cmake", "--preset", preset}, root);
+    if (result.exit_code != 0) {
+      std::cerr << result.output;
+      status = result.exit_code;
+    }
+  }
+  return status;
+}
+
+// Writes the new choice and reconfigures; puts the old choice back when configuring fails.
+void switch_modules(const tito::fs::path& root, const std::vector<std::string>& before,
+                    const std::vector<std::string>& after) {
+  tito::write_reference_modules(root, after);
+  if (reconfigure(root) != 0) {
+    tito::write_reference_modules(root, before);
+    reconfigure(root);
+    throw tito::Error("configuring the build with that choice failed (see above); nothing changed");
+  }
+}
+
+int use_reference(const Options& opts) {
+  const auto root = tito::repo_root();
+  const auto map = tito::load_module_map(root);
+  std::error_code ec;
+  const auto manifest_path = root / tito::kReferenceManifest;
+  if (!tito::fs::exists(manifest_path, ec)) {
+    throw tito::Error(
+        "this tree ships no reference implementations (" + std::string(tito::kReferenceManifest) +
+        "): they exist only in a learner release made by `tito release`; in the instructor's "
+        "tree every module is the solution already");
+  }
+  nlohmann::json manifest;
+  try {
+    manifest = nlohmann::json::parse(tito::read_file(manifest_path));
+  } catch (const nlohmann::json::exception& e) {
+    throw tito::Error(manifest_path.string() + ": not valid JSON: " + e.what());
+  }
+  const auto before = tito::reference_modules(root);
+  auto after = before;
+  for (const auto& id : opts.modules) {
+    const auto& m = map.available_module(id);
+    if (!manifest.contains("modules") || !manifest["modules"].contains(m.id)) {
+      throw tito::Error("the release ships no reference implementation of module " + m.id + " (" +
+                        std::string(tito::kReferenceManifest) + ")");
+    }
+    if (std::find(after.begin(), after.end(), m.id) != after.end()) {
+      std::cout << "Module " << m.id << " already runs on the reference implementation\n";
+      continue;
+    }
+    after.push_back(m.id);
+  }
+  if (after == before) return 0;
+  switch_modules(root, before, after);
+  for (const auto& id : opts.modules) {
+    const auto& m = map.module(id);
+    std::cout << tito::paint("Module " + m.id + " (" + m.name + ")", tito::Color::kBold)
+              << " now links the release's compiled reference implementation instead of your "
+                 "files (left untouched):\n";
+    for (const auto& file : m.files) std::cout << "  " << file << '\n';
+  }
+  std::cout << "Later modules can build on it now. Grading counts a module on the reference as "
+               "not started (0 points) — switch back with ./tito module use-mine "
+            << join(opts.modules, " ") << " when you are ready.\n";
+  return 0;
+}
+
+int use_mine(const Options& opts) {
+  const auto root = tito::repo_root();
+  const auto map = tito::load_module_map(root);
+  const auto before = tito::reference_modules(root);
+  auto after = before;
+  for (const auto& id : opts.modules) {
+    const auto& m = map.available_module(id);
+    const auto it = std::find(after.begin(), after.end(), m.id);
+    if (it == after.end()) {
+      throw tito::Error("module " + m.id +
+                        " does not run on the reference implementation; it builds your files "
+                        "already (tito module status)");
+    }
+    after.erase(it);
+  }
+  switch_modules(root, before, after);
+  for (const auto& id : opts.modules) {
+    std::cout << "Module " << id << " builds your files again (./tito module test " << id << ")\n";
+  }
+  return 0;
+}
+
 // ---- registration ----------------------------------------------------------------------------
 
 tito::CommandRunner setup(CLI::App& app) {
@@ -373,6 +506,17 @@ tito::CommandRunner setup(CLI::App& app) {
       "complete", "Run the module's and its prerequisites' tests; record completion when all pass");
   auto* reset = app.add_subcommand(
       "reset", "Restore a module's files to the released stubs (backing up your version first)");
+  auto* use_ref = app.add_subcommand(
+      "use-reference",
+      "Link the release's compiled reference implementation of module(s) NN instead of your "
+      "files, so later modules can build on it (graded as not started)");
+  auto* use_mine_cmd = app.add_subcommand(
+      "use-mine", "Build your own files of module(s) NN again (undoes use-reference)");
+  for (auto* sub : {use_ref, use_mine_cmd}) {
+    sub->add_option("modules", opts->modules, "Module numbers, e.g. 02 03 04")
+        ->required()
+        ->transform(tito::module_id_validator());
+  }
   for (auto* sub : {start, test, complete, reset}) {
     sub->add_option("module", opts->module, "Module number, e.g. 01 or 1")
         ->required()
@@ -385,18 +529,22 @@ tito::CommandRunner setup(CLI::App& app) {
     sub->add_flag("--all", opts->all, "Show every failed test (default: the first 20)");
   }
   start->add_flag("--force", opts->force, "Start even if prerequisites are not completed");
-  return [opts, list, status, start, test, complete, reset]() -> int {
+  return [opts, list, status, start, test, complete, reset, use_ref, use_mine_cmd]() -> int {
     if (list->parsed()) return list_modules(false);
     if (status->parsed()) return list_modules(true);
     if (start->parsed()) return start_module(*opts);
     if (test->parsed()) return test_module(*opts);
     if (complete->parsed()) return complete_module(*opts);
     if (reset->parsed()) return reset_module(*opts);
+    if (use_ref->parsed()) return use_reference(*opts);
+    if (use_mine_cmd->parsed()) return use_mine(*opts);
     return 1;
   };
 }
 
 const tito::RegisterCommand kRegistered{
-    "module", "Work on a course module: list, status, start, test, complete, reset", setup};
+    "module",
+    "Work on a course module: list, status, start, test, complete, reset, use-reference, use-mine",
+    setup};
 
 }  // namespace

@@ -1,11 +1,16 @@
-// tito release --out DIR [--force] [--keep-build] [--no-build] [-j N]
+// tito release --out DIR [--force] [--keep-build] [--no-build] [--no-reference] [-j N]
 //
 // Writes the learner repository: every file git knows (tracked, plus untracked files that are
 // not ignored), except the hidden test directories of modules/modules.json and its
 // release.exclude paths; every `// BEGIN SOLUTION` ... `// END SOLUTION` region replaced by a
 // stub that throws tinytorch::NotImplementedError; .ci/run replaced by a learner CI script.
-// Refuses malformed markers (file:line), checks that no solution line leaked into the output,
-// and checks that the release configures and builds with -Werror.
+// Adds reference/: for every available module, the instructor's compiled objects of the
+// module's files (from build/release, the learner's release preset; debug info and local symbols
+// stripped) and reference/manifest.json, which `tito module use-reference NN` links instead of
+// the learner's files (cmake/TinyTorchReference.cmake). Refuses malformed markers (file:line),
+// checks that no solution line leaked into the output — text files line by line, binary files
+// (the objects) by their printable runs, like strings(1) — and checks that the release
+// configures and builds with -Werror.
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
@@ -14,8 +19,12 @@
 #include <set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "command.h"
 #include "module_map.h"
+#include "project.h"
+#include "sha256.h"
 #include "util.h"
 
 namespace {
@@ -28,6 +37,7 @@ struct Options {
   bool force = false;
   bool keep_build = false;
   bool no_build = false;
+  bool no_reference = false;
   int jobs = 2;
 };
 
@@ -158,20 +168,40 @@ Plan make_plan(const fs::path& root, const tito::ModuleMap& map) {
   return plan;
 }
 
+struct LeakReport {
+  std::vector<std::string> findings;  // "file:line: text" / "file: strings: text"
+  int binary_files = 0;               // binary files scanned by their printable runs
+  size_t binary_runs = 0;
+};
+
 // Every significant line that appears only inside solution regions must not appear anywhere
-// in the output. Returns the findings as "file:line: text".
-std::vector<std::string> leak_check(const fs::path& out_dir, const Plan& plan,
-                                    const std::vector<std::string>& allowed) {
+// in the output: not as a line of a text file, nor as a printable run (strings(1)) of a binary
+// file such as a reference object.
+LeakReport leak_check(const fs::path& out_dir, const Plan& plan,
+                      const std::vector<std::string>& allowed) {
   std::set<std::string> distinctive;
   for (const auto& line : plan.solution_lines) {
     if (plan.public_lines.count(line) == 0) distinctive.insert(line);
   }
   for (const auto& line : allowed) distinctive.erase(markers::normalize_code_line(line));
-  std::vector<std::string> findings;
+  LeakReport report;
+  auto& findings = report.findings;
   for (const auto& entry : fs::recursive_directory_iterator(out_dir)) {
     if (!entry.is_regular_file()) continue;
     const auto text = tito::read_file(entry.path());
-    if (looks_binary(text) || text.size() > 8 * 1024 * 1024) continue;
+    if (looks_binary(text)) {
+      ++report.binary_files;
+      for (const auto run : markers::printable_runs(text, markers::kSignificantLength)) {
+        ++report.binary_runs;
+        if (distinctive.count(markers::normalize_code_line(run)) != 0) {
+          std::error_code ec;
+          findings.push_back(fs::relative(entry.path(), out_dir, ec).string() +
+                             ": strings: " + std::string(run));
+        }
+      }
+      continue;
+    }
+    if (text.size() > 8 * 1024 * 1024) continue;
     std::istringstream in(text);
     std::string line;
     int number = 0;
@@ -188,7 +218,127 @@ std::vector<std::string> leak_check(const fs::path& out_dir, const Plan& plan,
     std::error_code ec;
     if (fs::exists(out_dir / dir, ec)) findings.push_back(dir + ": hidden tests in the release");
   }
-  return findings;
+  return report;
+}
+
+// ---- The reference implementations -----------------------------------------------------
+
+// "<object> <command>" of each source in build/release/compile_commands.json, by the source's
+// canonical path; the object path is absolute.
+struct CompileEntry {
+  fs::path object;
+  std::string command;
+};
+
+std::map<std::string, CompileEntry> compile_database(const fs::path& build) {
+  const auto path = build / "compile_commands.json";
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(tito::read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw tito::Error(path.string() + ": not valid JSON: " + e.what());
+  }
+  std::map<std::string, CompileEntry> out;
+  for (const auto& entry : doc) {
+    if (!entry.contains("file") || !entry.contains("command") || !entry.contains("directory"))
+      continue;
+    const auto command = entry["command"].get<std::string>();
+    // Ninja writes "... -o tinytorch/CMakeFiles/tinytorch.dir/src/x.cpp.o -c /abs/x.cpp".
+    const auto at = command.find(" -o ");
+    if (at == std::string::npos) continue;
+    const auto begin = at + 4;
+    const auto end = command.find(' ', begin);
+    fs::path object = command.substr(begin, end == std::string::npos ? end : end - begin);
+    if (object.is_relative()) object = fs::path(entry["directory"].get<std::string>()) / object;
+    std::error_code ec;
+    out[fs::weakly_canonical(entry["file"].get<std::string>(), ec).string()] = {object, command};
+  }
+  return out;
+}
+
+// CMAKE_CXX_COMPILER_ID / _VERSION of a configured build folder
+// (CMakeFiles/<cmake version>/CMakeCXXCompiler.cmake).
+std::string compiler_field(const fs::path& build, const std::string& key) {
+  std::error_code ec;
+  for (const auto& dir : fs::directory_iterator(build / "CMakeFiles", ec)) {
+    const auto file = dir.path() / "CMakeCXXCompiler.cmake";
+    if (!fs::is_regular_file(file, ec)) continue;
+    std::istringstream in(tito::read_file(file));
+    const std::string prefix = "set(" + key + " \"";
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind(prefix, 0) != 0) continue;
+      const auto value = line.substr(prefix.size());
+      return value.substr(0, value.find('"'));
+    }
+  }
+  throw tito::Error("cannot read " + key + " from " + (build / "CMakeFiles").string() +
+                    "/*/CMakeCXXCompiler.cmake");
+}
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size()))
+    text.replace(pos, from.size(), to);
+  return text;
+}
+
+// Builds the instructor's library in build/release (the learner's release preset; up to date
+// already in most cases) and copies the objects of every available module's files into
+// staging/reference/release/NN/, stripped of debug information and of local symbols, with
+// reference/manifest.json. Returns the number of objects.
+int build_references(const fs::path& root, const tito::ModuleMap& map, const fs::path& staging,
+                     const Options& opts) {
+  tito::print_step("Building the reference implementations (the instructor's build/release)");
+  if (tito::ensure_configured(root, "release") != 0) {
+    throw tito::Error("configuring the instructor's build/release failed (see above)");
+  }
+  if (tito::build(root, "release", {"tinytorch"}, opts.jobs) != 0) {
+    throw tito::Error("the instructor's library does not build (see above)");
+  }
+  const auto build = tito::build_dir(root, "release");
+  const auto database = compile_database(build);
+  std::error_code ec;
+  const auto root_text = fs::weakly_canonical(root, ec).string();
+  nlohmann::json modules = nlohmann::json::object();
+  int count = 0;
+  for (const auto& m : map.modules) {
+    if (!m.available() || m.files.empty()) continue;
+    nlohmann::json objects = nlohmann::json::array();
+    for (const auto& file : m.files) {
+      const auto it = database.find(fs::weakly_canonical(root / file, ec).string());
+      if (it == database.end()) {
+        throw tito::Error((build / "compile_commands.json").string() + " has no command for " +
+                          file + " (module " + m.id +
+                          "): is it a source of the tinytorch library?");
+      }
+      const std::string object = "reference/release/" + m.id + "/" + file + ".o";
+      fs::create_directories((staging / object).parent_path());
+      const auto stripped =
+          tito::capture({"objcopy", "--strip-debug", "--strip-unneeded", it->second.object.string(),
+                         (staging / object).string()});
+      if (stripped.exit_code != 0) {
+        throw tito::Error("objcopy " + it->second.object.string() + " failed: " + stripped.output);
+      }
+      objects.push_back({{"source", file},
+                         {"object", object},
+                         {"sha256", tito::sha256_hex(tito::read_file(staging / object))},
+                         {"command", replace_all(it->second.command, root_text + "/", "")}});
+      ++count;
+    }
+    modules[m.id] = {{"name", m.name}, {"objects", objects}};
+  }
+  const nlohmann::json manifest = {
+      {"version", 1},
+      {"note",
+       "Compiled reference implementations of the modules (tito module use-reference NN links "
+       "them instead of your files; cmake/TinyTorchReference.cmake). No source text is shipped."},
+      {"preset", "release"},
+      {"compiler",
+       {{"id", compiler_field(build, "CMAKE_CXX_COMPILER_ID")},
+        {"version", compiler_field(build, "CMAKE_CXX_COMPILER_VERSION")}}},
+      {"modules", modules}};
+  tito::write_file_atomic(staging / tito::fs::path("reference/manifest.json"),
+                          manifest.dump(2) + "\n");
+  return count;
 }
 
 int verify_build(const fs::path& out_dir, const Options& opts) {
@@ -268,8 +418,18 @@ int release(const Options& opts) {
     tito::write_file_atomic(path, f.text);
     fs::permissions(path, f.perms, ec);
   }
+  int references = 0;
+  if (!opts.no_reference) {
+    try {
+      references = build_references(root, map, staging, opts);
+    } catch (const std::exception&) {
+      fs::remove_all(staging, ec);
+      throw;
+    }
+  }
   tito::print_step("Checking that no solution text leaked");
-  const auto leaks = leak_check(staging, plan, map.release_allow_lines);
+  const auto leak = leak_check(staging, plan, map.release_allow_lines);
+  const auto& leaks = leak.findings;
   if (!leaks.empty()) {
     for (const auto& l : leaks) std::cerr << l << '\n';
     fs::remove_all(staging, ec);
@@ -286,7 +446,16 @@ int release(const Options& opts) {
   for (const auto& e : plan.excluded) std::cout << ' ' << e;
   std::cout << (plan.excluded.empty() ? " nothing" : "") << "; .ci/run is the learner CI.\n";
   std::cout << "Leak check: none of " << plan.solution_lines.size()
-            << " significant solution lines appears in the release.\n";
+            << " significant solution lines appears in the release (text files line by line; "
+            << leak.binary_files << " binary files, " << references
+            << " reference objects among them, by their " << leak.binary_runs
+            << " printable runs).\n";
+  if (opts.no_reference) {
+    tito::print_warning("--no-reference: the release ships no reference implementations");
+  } else {
+    std::cout << "Reference implementations: " << references
+              << " stripped objects in reference/ (./tito module use-reference NN).\n";
+  }
 
   if (opts.no_build) {
     tito::print_warning("--no-build: the release was not test-built");
@@ -311,6 +480,9 @@ tito::CommandRunner setup(CLI::App& app) {
                "Test-build in DIR/build/release (the learner's own build folder, kept) instead "
                "of a temporary folder");
   app.add_flag("--no-build", opts->no_build, "Skip the test build (faster; for trying markers)");
+  app.add_flag("--no-reference", opts->no_reference,
+               "Ship no compiled reference implementations (reference/); learners then cannot "
+               "use tito module use-reference");
   app.add_option("-j,--jobs", opts->jobs, "Parallel build jobs")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));

@@ -80,6 +80,13 @@ int run_tests(const Options& opts) {
     const auto map = tito::load_module_map(root);
     // An unknown or planned id: the error names the modules there are.
     static_cast<void>(map.available_module(opts.module));
+    if (tito::on_reference(root, opts.module)) {
+      std::cout << tito::paint("note: module " + opts.module +
+                                   " runs on the reference implementation (tito module "
+                                   "use-reference): its tests test the reference, not your files",
+                               tito::Color::kYellow)
+                << '\n';
+    }
     built = tito::build_module_tests(root, preset, map, {opts.module}, opts.hidden, opts.jobs);
   }
   if (!built) {

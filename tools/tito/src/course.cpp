@@ -317,6 +317,8 @@ std::string state_name(ModuleState state) {
       return "tests passing";
     case ModuleState::kCompleted:
       return "completed";
+    case ModuleState::kReference:
+      return "reference";
   }
   return "?";
 }
@@ -377,6 +379,13 @@ bool is_completed(const fs::path& root, const ModuleInfo& module) {
 ModuleStatus module_status(const fs::path& root, const ModuleInfo& module) {
   ModuleStatus status;
   if (!module.available()) return status;
+  if (on_reference(root, module.id)) {
+    status.state = ModuleState::kReference;
+    status.detail =
+        "runs the release's compiled reference, not your files; ./tito module use-mine " +
+        module.id + " switches back";
+    return status;
+  }
   bool unparsable = false;
   for (const auto& file : module.files) {
     std::error_code ec;
@@ -421,6 +430,37 @@ ModuleStatus module_status(const fs::path& root, const ModuleInfo& module) {
     }
   }
   return status;
+}
+
+fs::path reference_choice_file(const fs::path& root) {
+  return tito_state_dir(root) / "reference.json";
+}
+
+std::vector<std::string> reference_modules(const fs::path& root) {
+  const json doc = read_json_or_empty(reference_choice_file(root));
+  std::vector<std::string> ids;
+  if (!doc.contains("modules") || !doc["modules"].is_array()) return ids;
+  for (const auto& item : doc["modules"]) {
+    if (!item.is_string()) continue;
+    const auto id = normalize_module_id(item.get<std::string>());
+    if (id && std::find(ids.begin(), ids.end(), *id) == ids.end()) ids.push_back(*id);
+  }
+  return ids;
+}
+
+bool on_reference(const fs::path& root, const std::string& id) {
+  const auto ids = reference_modules(root);
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+void write_reference_modules(const fs::path& root, const std::vector<std::string>& ids) {
+  const json doc = {{"version", 1},
+                    {"modules", ids},
+                    {"note",
+                     "modules linked against the release's compiled reference implementation "
+                     "(tito module use-reference / use-mine); graded as not started"}};
+  fs::create_directories(tito_state_dir(root));
+  write_file_atomic(reference_choice_file(root), doc.dump(2) + "\n");
 }
 
 }  // namespace tito

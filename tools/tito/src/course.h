@@ -82,7 +82,14 @@ std::vector<std::string> unique_in_order(const std::vector<std::string>& names);
 
 // ---- Derived module state (never stored, recomputed from the learner's files) -------------
 
-enum class ModuleState { kNotAvailable, kNotStarted, kInProgress, kTestsPassing, kCompleted };
+enum class ModuleState {
+  kNotAvailable,
+  kNotStarted,
+  kInProgress,
+  kTestsPassing,
+  kCompleted,
+  kReference  // linked against the release's compiled reference (tito module use-reference)
+};
 std::string state_name(ModuleState state);
 
 struct ModuleStatus {
@@ -100,5 +107,21 @@ void record_completion(const fs::path& root, const ModuleInfo& module);
 // Whether the module has a recorded completion whose hash matches its files now.
 bool is_completed(const fs::path& root, const ModuleInfo& module);
 ModuleStatus module_status(const fs::path& root, const ModuleInfo& module);
+
+// ---- The reference implementations (issue 21: a stuck learner can continue) ----------------
+// A learner release ships, for every available module, the instructor's compiled objects of the
+// module's files (reference/manifest.json, written by `tito release`). `tito module
+// use-reference NN` records NN in .tito/reference.json ({"version":1,"modules":["02",...]});
+// CMake (cmake/TinyTorchReference.cmake) then links those objects instead of compiling the
+// learner's files of NN, which stay untouched. The grader reads the same file of a submission.
+inline constexpr const char* kReferenceManifest = "reference/manifest.json";
+fs::path reference_choice_file(const fs::path& root);
+// The modules on the reference in `root` (map order is the caller's business; the file's order
+// is kept). Empty when there is no choice file; an unreadable one is a warning and empty.
+std::vector<std::string> reference_modules(const fs::path& root);
+bool on_reference(const fs::path& root, const std::string& id);
+// Rewrites .tito/reference.json with exactly `ids` (an empty list is written, not removed: the
+// build folders depend on the file once it existed).
+void write_reference_modules(const fs::path& root, const std::vector<std::string>& ids);
 
 }  // namespace tito

@@ -499,4 +499,16 @@ bool is_significant(std::string_view normalized) {
   return normalized.size() >= kSignificantLength;
 }
 
+std::vector<std::string_view> printable_runs(std::string_view data, size_t min_length) {
+  std::vector<std::string_view> runs;
+  size_t start = 0;
+  for (size_t i = 0; i <= data.size(); ++i) {
+    const auto byte = i < data.size() ? static_cast<unsigned char>(data[i]) : 0;
+    if (i < data.size() && (byte == '\t' || byte >= 0x20) && byte != 0x7F) continue;
+    if (i - start >= min_length && i > start) runs.push_back(data.substr(start, i - start));
+    start = i + 1;
+  }
+  return runs;
+}
+
 }  // namespace tito::markers

@@ -78,5 +78,10 @@ std::string normalize_code_line(std::string_view line);
 // Lines this short after normalization ("}", "returnout;", "++i;") are not evidence of a leak.
 inline constexpr size_t kSignificantLength = 16;
 bool is_significant(std::string_view normalized);
+// The text runs of a binary file (a shipped object file), like strings(1): maximal runs of
+// printable ASCII, tabs and non-ASCII bytes (so UTF-8 text stays whole), at least `min_length`
+// bytes long; every other byte (NUL, newline, control characters) ends a run. The leak check
+// compares each run with the solution lines as it compares a text file's lines.
+std::vector<std::string_view> printable_runs(std::string_view data, size_t min_length);
 
 }  // namespace tito::markers
