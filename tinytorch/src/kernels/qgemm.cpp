@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "tinytorch/core/exception.h"
@@ -34,6 +35,9 @@ PackedInt8Weight pack_plain(int64_t N, int64_t K, const int8_t* B, int64_t ldb) 
     }
   }
   packed.gemm = &gemm_plain;
+  packed.unpack = [](const PackedInt8Weight& w, int8_t* B) {
+    std::copy(w.data.begin(), w.data.end(), B);
+  };
   return packed;
 }
 
@@ -54,6 +58,13 @@ PackedInt8Weight pack_int8_weight(int64_t N, int64_t K, const int8_t* B, int64_t
   TT_CHECK(B != nullptr || N * K == 0, "pack_int8_weight: B is null");
   if (const auto pack = fast_kernels().qgemm.pack) return pack(N, K, B, ldb);
   return pack_plain(N, K, B, ldb);
+}
+
+std::vector<int8_t> unpack_int8_weight(const PackedInt8Weight& packed) {
+  TT_CHECK(packed.unpack != nullptr, "unpack_int8_weight: the weight was not packed");
+  std::vector<int8_t> B(static_cast<size_t>(packed.out_features * packed.in_features));
+  packed.unpack(packed, B.data());
+  return B;
 }
 
 void qgemm_packed(int64_t M, const uint8_t* A, int64_t lda, const PackedInt8Weight& B, int32_t* C,
@@ -90,7 +101,25 @@ DynamicQuantLinear dynamic_quant_linear_prepack(int64_t N, int64_t K, const floa
       q[n * K + k] = static_cast<int8_t>(std::clamp(r, -kWeightMax, kWeightMax));
     }
   }
-  DynamicQuantLinear layer{pack_int8_weight(N, K, q.data(), K), std::move(scales), {}};
+  return dynamic_quant_linear_from_int8(N, K, q.data(), std::move(scales), bias);
+}
+
+DynamicQuantLinear dynamic_quant_linear_from_int8(int64_t N, int64_t K, const int8_t* q,
+                                                  std::vector<float> scales, const float* bias) {
+  TT_CHECK_VALUE(N > 0 && K > 0,
+                 "dynamic_quant_linear_from_int8: expected N > 0 and K > 0, got N=", N, " K=", K);
+  TT_CHECK_VALUE(scales.size() == 1 || std::cmp_equal(scales.size(), N),
+                 "dynamic_quant_linear_from_int8: expected 1 or N=", N, " weight scales, got ",
+                 scales.size());
+  for (const float s : scales) {
+    TT_CHECK_VALUE(std::isfinite(s) && s > 0.0f,
+                   "dynamic_quant_linear_from_int8: weight scales must be finite and > 0, got ", s);
+  }
+  // −128 would break the symmetric range the kernels' saturation argument relies on.
+  const auto* bad = std::find(q, q + N * K, std::numeric_limits<int8_t>::min());
+  TT_CHECK_VALUE(bad == q + N * K, "dynamic_quant_linear_from_int8: weight[", (bad - q) / K, ", ",
+                 (bad - q) % K, "] is -128; expected values in [-127, 127]");
+  DynamicQuantLinear layer{pack_int8_weight(N, K, q, K), std::move(scales), {}};
   if (bias != nullptr) layer.bias.assign(bias, bias + N);
   return layer;
 }

@@ -163,6 +163,16 @@ PackedInt8Weight pack_int8_weight_fast(int64_t N, int64_t K, const int8_t* B, in
     }
   }
   packed.gemm = &gemm_panels;
+  // The inverse of the loop above.
+  packed.unpack = [](const PackedInt8Weight& w, int8_t* B) {
+    const int64_t K = w.in_features, K4 = round_up(K, kKGroup);
+    for (int64_t n = 0; n < w.out_features; ++n) {
+      const int8_t* panel = w.data.data() + (n / kNR) * K4 * kNR;
+      for (int64_t k = 0; k < K; ++k) {
+        B[n * K + k] = panel[(k / kKGroup) * kGroupBytes + (n % kNR) * kKGroup + k % kKGroup];
+      }
+    }
+  };
   return packed;
 }
 

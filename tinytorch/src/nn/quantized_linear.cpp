@@ -1,6 +1,7 @@
 // The dynamically quantized Linear and quantize_dynamic (see nn/modules/quantized_linear.h).
 #include "tinytorch/nn/modules/quantized_linear.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "tinytorch/autograd/grad_mode.h"
@@ -20,6 +21,46 @@ LinearImpl::LinearImpl(const nn::LinearImpl& linear, bool per_channel)
   layer_ = kernels::dynamic_quant_linear_prepack(w.size(0), w.size(1), w.data_ptr<float>(),
                                                  b.defined() ? b.data_ptr<float>() : nullptr,
                                                  per_channel);
+}
+
+LinearImpl::LinearImpl(const Tensor& weight, const Tensor& weight_scales, const Tensor& bias)
+    : Module("DynamicQuantizedLinear"), per_channel_(weight_scales.numel() != 1) {
+  TT_CHECK_TYPE(weight.dtype() == kInt8 && !weight.is_quantized() && weight.dim() == 2,
+                "quantized::dynamic::Linear: expected an int8 weight [out, in], got ",
+                weight.dtype(), " ", weight.sizes());
+  const int64_t N = weight.size(0), K = weight.size(1);
+  TT_CHECK_TYPE(weight_scales.dtype() == kFloat32 && weight_scales.dim() == 1 &&
+                    (weight_scales.numel() == 1 || weight_scales.numel() == N),
+                "quantized::dynamic::Linear: expected float32 weight scales [", N, "] or [1], got ",
+                weight_scales.dtype(), " ", weight_scales.sizes());
+  TT_CHECK_TYPE(!bias.defined() || (bias.dtype() == kFloat32 && bias.sizes() == IntArrayRef{N}),
+                "quantized::dynamic::Linear: expected a float32 bias [", N, "], got ", bias.dtype(),
+                " ", bias.sizes());
+  const Tensor q = weight.contiguous(), s = weight_scales.contiguous();
+  const Tensor b = bias.defined() ? bias.contiguous() : Tensor();
+  layer_ = kernels::dynamic_quant_linear_from_int8(
+      N, K, q.data_ptr<int8_t>(), {s.data_ptr<float>(), s.data_ptr<float>() + s.numel()},
+      b.defined() ? b.data_ptr<float>() : nullptr);
+}
+
+Tensor LinearImpl::weight() const {
+  const std::vector<int8_t> q = kernels::unpack_int8_weight(layer_.weight);
+  Tensor w = empty({out_features(), in_features()}, kInt8);
+  std::copy(q.begin(), q.end(), w.data_ptr<int8_t>());
+  return w;
+}
+
+Tensor LinearImpl::weight_scales() const {
+  Tensor s = empty({static_cast<int64_t>(layer_.weight_scales.size())}, kFloat32);
+  std::copy(layer_.weight_scales.begin(), layer_.weight_scales.end(), s.data_ptr<float>());
+  return s;
+}
+
+Tensor LinearImpl::bias() const {
+  if (layer_.bias.empty()) return {};
+  Tensor b = empty({out_features()}, kFloat32);
+  std::copy(layer_.bias.begin(), layer_.bias.end(), b.data_ptr<float>());
+  return b;
 }
 
 Tensor LinearImpl::forward(const Tensor& input) {

@@ -44,14 +44,17 @@ struct PackedInt8Weight;
 // C[M, N] = A[M, K] · Bᵀ for a packed B; the kernel that can read the packing.
 using QGemmPackedFn = void (*)(int64_t M, const uint8_t* A, int64_t lda, const PackedInt8Weight& B,
                                int32_t* C, int64_t ldc);
+// Writes the packed weight back as B[N, K], row-major (PyTorch's packed params' unpack()).
+using QGemmUnpackFn = void (*)(const PackedInt8Weight& packed, int8_t* B);
 
 // An int8 weight B[N, K] in the layout of the kernel that packed it, with its row sums.
 struct PackedInt8Weight {
-  int64_t out_features = 0;       // N
-  int64_t in_features = 0;        // K
-  std::vector<int8_t> data;       // the packed bytes (layout: the packing kernel's)
-  std::vector<int32_t> row_sums;  // [N]: Σ_k B[n, k], for the zero-point correction
-  QGemmPackedFn gemm = nullptr;   // the kernel that reads `data` (set by the packer)
+  int64_t out_features = 0;        // N
+  int64_t in_features = 0;         // K
+  std::vector<int8_t> data;        // the packed bytes (layout: the packing kernel's)
+  std::vector<int32_t> row_sums;   // [N]: Σ_k B[n, k], for the zero-point correction
+  QGemmPackedFn gemm = nullptr;    // the kernel that reads `data` (set by the packer)
+  QGemmUnpackFn unpack = nullptr;  // its inverse (set by the packer)
 };
 
 // Packs B[N, K] (row stride ldb ≥ K) for the tier in force: the fast kernels' micro-panels when
@@ -59,6 +62,9 @@ struct PackedInt8Weight {
 // tinytorch::Error for negative sizes, ldb < K or K > kQGemmMaxK.
 PackedInt8Weight pack_int8_weight(int64_t N, int64_t K, const int8_t* B, int64_t ldb);
 
+// B[N, K] row-major, as it was given to the packer: what an exported model file stores (module
+// 20), since the packing depends on the machine that loads it.
+std::vector<int8_t> unpack_int8_weight(const PackedInt8Weight& packed);
 // C[M, N] (row stride ldc ≥ N, overwritten) = A[M, K] (row stride lda ≥ K) · Bᵀ, exact, with the
 // kernel that packed B (whatever the tier now). Threads: tinytorch::get_num_threads().
 void qgemm_packed(int64_t M, const uint8_t* A, int64_t lda, const PackedInt8Weight& B, int32_t* C,
@@ -126,6 +132,11 @@ struct DynamicQuantLinear {
 // null. Throws tinytorch::Error for bad sizes or a non-finite weight.
 DynamicQuantLinear dynamic_quant_linear_prepack(int64_t N, int64_t K, const float* weight,
                                                 const float* bias, bool per_channel);
+// The same layer from weights that are already quantized (a loaded model file): q [N, K] in
+// [−127, 127], scales [N] or [1] (finite, > 0), bias [N] or null. Throws tinytorch::Error for
+// anything outside those ranges.
+DynamicQuantLinear dynamic_quant_linear_from_int8(int64_t N, int64_t K, const int8_t* q,
+                                                  std::vector<float> scales, const float* bias);
 
 // The activation quantization of one call: x ≈ scale · (q − zero_point), q in [0, 127].
 struct ActivationQuantParams {

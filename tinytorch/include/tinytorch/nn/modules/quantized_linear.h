@@ -31,6 +31,10 @@ class LinearImpl : public Module {
   // Quantizes and packs `linear`'s float32 weight (and copies its bias) once.
   // Errors: a weight that is not float32, or not finite.
   explicit LinearImpl(const nn::LinearImpl& linear, bool per_channel = true);
+  // From weights quantized earlier (a model file, module 20): weight int8 [out, in] in
+  // [−127, 127], weight_scales float32 [out] (per channel) or [1], bias float32 [out] or
+  // undefined.
+  LinearImpl(const Tensor& weight, const Tensor& weight_scales, const Tensor& bias);
 
   // input [*, in_features] float32 → [*, out_features] float32. Not differentiable: an input
   // that requires grad while grad mode is on is refused.
@@ -39,6 +43,11 @@ class LinearImpl : public Module {
   int64_t in_features() const { return layer_.weight.in_features; }
   int64_t out_features() const { return layer_.weight.out_features; }
   bool per_channel() const { return per_channel_; }
+  // What the constructor above takes, as new tensors: int8 [out, in] (unpacked), float32 scales
+  // [out] or [1], float32 bias [out] or undefined.
+  Tensor weight() const;
+  Tensor weight_scales() const;
+  Tensor bias() const;
   // The bytes the layer keeps: packed int8 weight, row sums, scales and bias (the float Linear
   // keeps 4·(out·in + out)).
   int64_t nbytes() const;

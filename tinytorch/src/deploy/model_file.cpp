@@ -1,0 +1,601 @@
+// Exported model files and the inference-only loader (deploy/model_file.h, module 20).
+#include "tinytorch/deploy/model_file.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/core/exception.h"
+#include "tinytorch/nn/modules/quantized_linear.h"
+#include "tinytorch/nn/nn.h"
+#include "tinytorch/serialize/archive.h"
+#include "tinytorch/tinytorch.h"
+
+namespace tinytorch::deploy {
+namespace {
+
+using json = nlohmann::json;
+
+// ── one record per layer type ─────────────────────────────────────────────────────────────
+// A layer's record is its type and its options, the same keys its printed form uses:
+//   {"name": "0", "type": "Linear", "in_features": 784, "out_features": 256, "bias": true}
+// Each kind knows how to write the record of a module of its type and how to build one back.
+
+template <size_t D>
+json to_json(const ExpandingArray<D>& a) {
+  json j = json::array();
+  for (size_t i = 0; i < D; ++i) j.push_back(a[i]);
+  return j;
+}
+
+template <size_t D>
+ExpandingArray<D> pair_at(const json& record, const char* key) {
+  const auto v = record.at(key).get<std::vector<int64_t>>();
+  TT_CHECK_VALUE(v.size() == D, "'", key, "' must hold ", D, " values, got ", v.size());
+  return ExpandingArray<D>(IntArrayRef(v));
+}
+
+// A record's integer option that must be > 0 (sizes): a negative size from a hostile file would
+// reach an allocation.
+int64_t size_at(const json& record, const char* key) {
+  const auto v = record.at(key).get<int64_t>();
+  TT_CHECK_VALUE(v > 0 && v <= (int64_t{1} << 24), "'", key, "' must be in [1, 2^24], got ", v);
+  return v;
+}
+
+using Describe = std::function<std::optional<json>(const nn::Module&)>;
+using Build = std::function<nn::AnyModule(const json&)>;
+
+struct LayerKind {
+  std::string type;
+  Describe describe;  // nullopt when the module is of another kind
+  Build build;
+};
+
+// A kind for the module class Impl: `options(impl)` gives the record's options, `make(record)`
+// builds an Impl from them.
+template <typename Impl, typename Options, typename Make>
+LayerKind kind(std::string type, Options options, Make make) {
+  return {type,
+          [options](const nn::Module& m) -> std::optional<json> {
+            const auto* impl = dynamic_cast<const Impl*>(&m);
+            if (impl == nullptr) return std::nullopt;
+            return options(*impl);
+          },
+          [make](const json& record) { return nn::AnyModule(make(record)); }};
+}
+
+// A layer without options (ReLU(), Sigmoid(), ...).
+template <typename Impl>
+LayerKind plain(std::string type) {
+  return kind<Impl>(
+      std::move(type), [](const Impl&) { return json::object(); },
+      [](const json&) { return std::make_shared<Impl>(); });
+}
+
+const std::vector<LayerKind>& layer_kinds() {
+  static const std::vector<LayerKind> kinds = {
+      kind<nn::LinearImpl>(
+          "Linear",
+          [](const nn::LinearImpl& m) {
+            TT_CHECK_TYPE(m.options.dtype() == kFloat32,
+                          "export: only float32 Linear layers can be exported, got ",
+                          m.options.dtype());
+            return json{{"in_features", m.options.in_features()},
+                        {"out_features", m.options.out_features()},
+                        {"bias", m.options.bias()}};
+          },
+          [](const json& r) {
+            return std::make_shared<nn::LinearImpl>(
+                nn::LinearOptions(size_at(r, "in_features"), size_at(r, "out_features"))
+                    .bias(r.at("bias").get<bool>()));
+          }),
+      // The int8 Linear's weights are not parameters: its builder is given them (load()).
+      kind<nn::quantized::dynamic::LinearImpl>(
+          "DynamicQuantizedLinear",
+          [](const nn::quantized::dynamic::LinearImpl& m) {
+            return json{{"in_features", m.in_features()},
+                        {"out_features", m.out_features()},
+                        {"bias", m.bias().defined()},
+                        {"per_channel", m.per_channel()}};
+          },
+          [](const json&) -> std::shared_ptr<nn::quantized::dynamic::LinearImpl> {
+            return nullptr;
+          }),
+      kind<nn::Conv2dImpl>(
+          "Conv2d",
+          [](const nn::Conv2dImpl& m) {
+            TT_CHECK_TYPE(m.options.dtype() == kFloat32,
+                          "export: only float32 Conv2d layers can be exported, got ",
+                          m.options.dtype());
+            return json{{"in_channels", m.options.in_channels()},
+                        {"out_channels", m.options.out_channels()},
+                        {"kernel_size", to_json(m.options.kernel_size())},
+                        {"stride", to_json(m.options.stride())},
+                        {"padding", to_json(m.options.padding())},
+                        {"dilation", to_json(m.options.dilation())},
+                        {"groups", m.options.groups()},
+                        {"bias", m.options.bias()}};
+          },
+          [](const json& r) {
+            return std::make_shared<nn::Conv2dImpl>(nn::Conv2dOptions(size_at(r, "in_channels"),
+                                                                      size_at(r, "out_channels"),
+                                                                      pair_at<2>(r, "kernel_size"))
+                                                        .stride(pair_at<2>(r, "stride"))
+                                                        .padding(pair_at<2>(r, "padding"))
+                                                        .dilation(pair_at<2>(r, "dilation"))
+                                                        .groups(size_at(r, "groups"))
+                                                        .bias(r.at("bias").get<bool>()));
+          }),
+      kind<nn::MaxPool2dImpl>(
+          "MaxPool2d",
+          [](const nn::MaxPool2dImpl& m) {
+            return json{{"kernel_size", to_json(m.options.kernel_size())},
+                        {"stride", to_json(m.options.stride())},
+                        {"padding", to_json(m.options.padding())},
+                        {"dilation", to_json(m.options.dilation())},
+                        {"ceil_mode", m.options.ceil_mode()}};
+          },
+          [](const json& r) {
+            return std::make_shared<nn::MaxPool2dImpl>(
+                nn::MaxPool2dOptions(pair_at<2>(r, "kernel_size"))
+                    .stride(pair_at<2>(r, "stride"))
+                    .padding(pair_at<2>(r, "padding"))
+                    .dilation(pair_at<2>(r, "dilation"))
+                    .ceil_mode(r.at("ceil_mode").get<bool>()));
+          }),
+      kind<nn::AvgPool2dImpl>(
+          "AvgPool2d",
+          [](const nn::AvgPool2dImpl& m) {
+            TT_CHECK_TYPE(!m.options.divisor_override().has_value(),
+                          "export: AvgPool2d with divisor_override has no record");
+            return json{{"kernel_size", to_json(m.options.kernel_size())},
+                        {"stride", to_json(m.options.stride())},
+                        {"padding", to_json(m.options.padding())},
+                        {"ceil_mode", m.options.ceil_mode()},
+                        {"count_include_pad", m.options.count_include_pad()}};
+          },
+          [](const json& r) {
+            return std::make_shared<nn::AvgPool2dImpl>(
+                nn::AvgPool2dOptions(pair_at<2>(r, "kernel_size"))
+                    .stride(pair_at<2>(r, "stride"))
+                    .padding(pair_at<2>(r, "padding"))
+                    .ceil_mode(r.at("ceil_mode").get<bool>())
+                    .count_include_pad(r.at("count_include_pad").get<bool>()));
+          }),
+      kind<nn::BatchNorm1dImpl>(
+          "BatchNorm1d",
+          [](const nn::BatchNorm1dImpl& m) {
+            return json{{"num_features", m.options.num_features()},
+                        {"eps", m.options.eps()},
+                        {"affine", m.options.affine()},
+                        {"track_running_stats", m.options.track_running_stats()}};
+          },
+          [](const json& r) {
+            return std::make_shared<nn::BatchNorm1dImpl>(
+                nn::BatchNormOptions(size_at(r, "num_features"))
+                    .eps(r.at("eps").get<double>())
+                    .affine(r.at("affine").get<bool>())
+                    .track_running_stats(r.at("track_running_stats").get<bool>()));
+          }),
+      kind<nn::BatchNorm2dImpl>(
+          "BatchNorm2d",
+          [](const nn::BatchNorm2dImpl& m) {
+            return json{{"num_features", m.options.num_features()},
+                        {"eps", m.options.eps()},
+                        {"affine", m.options.affine()},
+                        {"track_running_stats", m.options.track_running_stats()}};
+          },
+          [](const json& r) {
+            return std::make_shared<nn::BatchNorm2dImpl>(
+                nn::BatchNormOptions(size_at(r, "num_features"))
+                    .eps(r.at("eps").get<double>())
+                    .affine(r.at("affine").get<bool>())
+                    .track_running_stats(r.at("track_running_stats").get<bool>()));
+          }),
+      kind<nn::FlattenImpl>(
+          "Flatten",
+          [](const nn::FlattenImpl& m) {
+            return json{{"start_dim", m.options.start_dim()}, {"end_dim", m.options.end_dim()}};
+          },
+          [](const json& r) {
+            return std::make_shared<nn::FlattenImpl>(
+                nn::FlattenOptions()
+                    .start_dim(r.at("start_dim").get<int64_t>())
+                    .end_dim(r.at("end_dim").get<int64_t>()));
+          }),
+      kind<nn::DropoutImpl>(
+          "Dropout",
+          [](const nn::DropoutImpl& m) {
+            return json{{"p", m.options.p()}};
+          },
+          [](const json& r) {
+            return std::make_shared<nn::DropoutImpl>(nn::DropoutOptions(r.at("p").get<double>()));
+          }),
+      kind<nn::LeakyReLUImpl>(
+          "LeakyReLU",
+          [](const nn::LeakyReLUImpl& m) {
+            return json{{"negative_slope", m.options.negative_slope()}};
+          },
+          [](const json& r) {
+            return std::make_shared<nn::LeakyReLUImpl>(
+                nn::LeakyReLUOptions().negative_slope(r.at("negative_slope").get<double>()));
+          }),
+      kind<nn::GELUImpl>(
+          "GELU",
+          [](const nn::GELUImpl& m) {
+            return json{{"approximate", m.options.approximate()}};
+          },
+          [](const json& r) {
+            return std::make_shared<nn::GELUImpl>(
+                nn::GELUOptions(r.at("approximate").get<std::string>()));
+          }),
+      kind<nn::SoftmaxImpl>(
+          "Softmax",
+          [](const nn::SoftmaxImpl& m) {
+            return json{{"dim", m.options.dim()}};
+          },
+          [](const json& r) {
+            return std::make_shared<nn::SoftmaxImpl>(r.at("dim").get<int64_t>());
+          }),
+      kind<nn::LogSoftmaxImpl>(
+          "LogSoftmax",
+          [](const nn::LogSoftmaxImpl& m) {
+            return json{{"dim", m.options.dim()}};
+          },
+          [](const json& r) {
+            return std::make_shared<nn::LogSoftmaxImpl>(r.at("dim").get<int64_t>());
+          }),
+      plain<nn::ReLUImpl>("ReLU"),
+      plain<nn::SigmoidImpl>("Sigmoid"),
+      plain<nn::TanhImpl>("Tanh"),
+      plain<nn::SiLUImpl>("SiLU"),
+      plain<nn::IdentityImpl>("Identity"),
+  };
+  return kinds;
+}
+
+json describe(const nn::Module& model);
+
+json describe_gpt(const nn::GPTImpl& gpt) {
+  const nn::GPTConfig& c = gpt.config;
+  TT_CHECK_TYPE(c.dtype == kFloat32, "export: only a float32 GPT can be exported, got ", c.dtype);
+  return json{{"type", "GPT"},        {"vocab_size", c.vocab_size},  {"block_size", c.block_size},
+              {"n_layer", c.n_layer}, {"n_head", c.n_head},          {"n_embd", c.n_embd},
+              {"bias", c.bias},       {"tie_weights", c.tie_weights}};
+}
+
+json describe(const nn::Module& model) {
+  if (const auto* gpt = dynamic_cast<const nn::GPTImpl*>(&model)) return describe_gpt(*gpt);
+  if (const auto* seq = dynamic_cast<const nn::SequentialImpl*>(&model)) {
+    json layers = json::array();
+    for (const auto& [name, child] : seq->named_children()) {
+      json record = describe(*child);
+      record["name"] = name;
+      layers.push_back(std::move(record));
+    }
+    return json{{"type", "Sequential"}, {"layers", std::move(layers)}};
+  }
+  for (const LayerKind& k : layer_kinds()) {
+    if (auto options = k.describe(model)) {
+      json record = {{"type", k.type}};
+      record.update(*options);
+      return record;
+    }
+  }
+  std::string names;
+  for (const LayerKind& k : layer_kinds()) names += ", " + k.type;
+  throw TypeError(detail::str("export: no architecture record for a ", model.name(),
+                              " module (supported: Sequential, GPT", names, ")"));
+}
+
+// The tensors of a file under "model.", by their key without the prefix; build() takes those of
+// the int8 layers (which are not parameters) out, and load() checks every one was used.
+using TensorMap = OrderedDict<std::string, Tensor>;
+
+// The int8 Linear at `path` ("3." in a Sequential) from its three tensors.
+nn::AnyModule build_quantized_linear(const json& record, const std::string& path,
+                                     const TensorMap& tensors, std::set<std::string>& used) {
+  // BEGIN SOLUTION
+  const int64_t in = size_at(record, "in_features"), out = size_at(record, "out_features");
+  auto take = [&](const std::string& key) -> Tensor {
+    const Tensor* t = tensors.find(path + key);
+    TT_CHECK_VALUE(t != nullptr, "missing tensor 'model.", path, key, "' of the int8 Linear");
+    used.insert(path + key);
+    return *t;
+  };
+  const Tensor weight = take("weight"), scales = take("weight_scale");
+  TT_CHECK_VALUE(weight.sizes() == IntArrayRef({out, in}), "tensor 'model.", path,
+                 "weight' has shape ", weight.sizes(), ", the record says [", out, ", ", in, "]");
+  const Tensor bias = record.at("bias").get<bool>() ? take("bias") : Tensor();
+  return nn::AnyModule(std::make_shared<nn::quantized::dynamic::LinearImpl>(weight, scales, bias));
+  // END SOLUTION
+}
+
+// One layer of a Sequential (or a nested Sequential) from its record.
+nn::AnyModule build_layer(const json& record, const std::string& path, const TensorMap* tensors,
+                          std::set<std::string>& used) {
+  const auto type = record.at("type").get<std::string>();
+  if (type == "Sequential") {
+    auto seq = std::make_shared<nn::SequentialImpl>();
+    for (const json& layer : record.at("layers")) {
+      const auto name = layer.at("name").get<std::string>();
+      seq->push_back(name, build_layer(layer, path + name + ".", tensors, used));
+    }
+    return nn::AnyModule(seq);
+  }
+  if (type == "DynamicQuantizedLinear") {
+    TT_CHECK_VALUE(tensors != nullptr,
+                   "an int8 Linear can only be built with its weights (InferenceModel::load)");
+    return build_quantized_linear(record, path, *tensors, used);
+  }
+  for (const LayerKind& k : layer_kinds()) {
+    if (k.type == type) return k.build(record);
+  }
+  throw ValueError(detail::str("unknown layer type '", type, "'"));
+}
+
+// The whole model: a GPT, or a layer (a Sequential).
+std::shared_ptr<nn::Module> build(const json& record, const TensorMap* tensors,
+                                  std::set<std::string>& used) {
+  if (record.at("type").get<std::string>() != "GPT") {
+    return build_layer(record, "", tensors, used).ptr();
+  }
+  nn::GPTConfig c;
+  c.vocab_size = size_at(record, "vocab_size");
+  c.block_size = size_at(record, "block_size");
+  c.n_layer = size_at(record, "n_layer");
+  c.n_head = size_at(record, "n_head");
+  c.n_embd = size_at(record, "n_embd");
+  c.bias = record.at("bias").get<bool>();
+  c.tie_weights = record.at("tie_weights").get<bool>();
+  return std::make_shared<nn::GPTImpl>(c);
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    s += (i ? ", " : "") + (shape[i] < 0 ? std::string("T") : std::to_string(shape[i]));
+  }
+  return s + "]";
+}
+
+json signature_to_json(const ModelSignature& s) {
+  return json{{"name", s.name},
+              {"version", s.version},
+              {"input_shape", s.input_shape},
+              {"input_dtype", to_string(s.input_dtype)},
+              {"labels", s.labels}};
+}
+
+ModelSignature signature_from_json(const json& j) {
+  ModelSignature s;
+  s.name = j.at("name").get<std::string>();
+  s.version = j.at("version").get<std::string>();
+  s.input_shape = j.at("input_shape").get<std::vector<int64_t>>();
+  s.input_dtype = scalar_type_from_string(j.at("input_dtype").get<std::string>());
+  s.labels = j.at("labels").get<std::vector<std::string>>();
+  TT_CHECK_VALUE(s.input_dtype == kFloat32 || s.input_dtype == kInt64,
+                 "input_dtype must be float32 or int64, got ", s.input_dtype);
+  TT_CHECK_VALUE(!s.input_shape.empty() && s.input_shape.size() <= 4,
+                 "input_shape must have 1 to 4 dims, got ", s.input_shape.size());
+  for (const int64_t d : s.input_shape) {
+    TT_CHECK_VALUE(d == -1 || (d > 0 && d <= (int64_t{1} << 24)),
+                   "input_shape entries must be -1 or in [1, 2^24], got ", d);
+  }
+  return s;
+}
+
+bool all_finite(const Tensor& t) {
+  const Tensor c = t.contiguous();
+  auto finite = [](const auto* p, int64_t n) {
+    return std::all_of(p, p + n, [](auto v) { return std::isfinite(v); });
+  };
+  if (c.dtype() == kFloat32) return finite(c.data_ptr<float>(), c.numel());
+  if (c.dtype() == kFloat64) return finite(c.data_ptr<double>(), c.numel());
+  return true;
+}
+
+uint32_t crc_of(const OrderedDict<std::string, Tensor>& tensors) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  for (const auto& [name, t] : tensors) {
+    const Tensor c = t.contiguous();
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(name.data()), static_cast<uInt>(name.size()));
+    crc = crc32(crc, static_cast<const Bytef*>(c.data_ptr()), static_cast<uInt>(c.nbytes()));
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+}  // namespace
+
+std::string describe_architecture(const nn::Module& model) {
+  return describe(model).dump();
+}
+
+std::shared_ptr<nn::Module> build_module(const std::string& architecture) {
+  try {
+    std::set<std::string> unused;
+    return build(json::parse(architecture), nullptr, unused);
+  } catch (const json::exception& e) {
+    throw ValueError(detail::str("build_module: malformed architecture record: ", e.what()));
+  }
+}
+
+void export_model(const nn::Module& model, const ModelSignature& signature, const std::string& path,
+                  const OrderedDict<std::string, Tensor>& statistics) {
+  TT_CHECK_VALUE(!signature.input_shape.empty(),
+                 "export_model: the signature's input_shape is empty");
+  serialize::Archive archive;
+  // BEGIN SOLUTION
+  // The float layers' tensors are the state_dict; the int8 Linears keep theirs outside it.
+  for (const auto& [key, t] : model.state_dict()) {
+    TT_CHECK_VALUE(all_finite(t), "export_model: tensor '", key, "' has a non-finite value");
+    archive.tensors.insert("model." + key, t.contiguous());
+  }
+  for (const auto& [name, m] : model.named_modules()) {
+    const auto* q = dynamic_cast<const nn::quantized::dynamic::LinearImpl*>(m.get());
+    if (q == nullptr) continue;
+    const std::string prefix = "model." + (name.empty() ? "" : name + ".");
+    archive.tensors.insert(prefix + "weight", q->weight());
+    archive.tensors.insert(prefix + "weight_scale", q->weight_scales());
+    if (const Tensor b = q->bias(); b.defined()) archive.tensors.insert(prefix + "bias", b);
+  }
+  // END SOLUTION
+  ModelSignature sig = signature;
+  if (sig.version.empty()) {
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08x", crc_of(archive.tensors));
+    sig.version = sig.name + "-" + hex;
+  }
+  for (const auto& [key, t] : statistics)
+    archive.tensors.insert("statistics." + key, t.contiguous());
+  archive.strings.insert("format", kModelFormat);
+  archive.strings.insert("format_version", std::to_string(kModelFormatVersion));
+  archive.strings.insert("architecture", describe_architecture(model));
+  archive.strings.insert("signature", signature_to_json(sig).dump());
+  serialize::save(archive, path);
+}
+
+InferenceModel InferenceModel::load(const std::string& path) {
+  serialize::Archive archive = serialize::load(path);  // magic, version, sizes, CRC-32
+  auto fail = [&](const auto&... what) -> void {
+    throw ValueError(detail::str("load model: '", path, "': ", what...));
+  };
+  const std::string* format = archive.strings.find("format");
+  if (format != nullptr && *format == "tinytorch-training-checkpoint") {
+    fail(
+        "this is a training checkpoint, not an exported model (convert it with "
+        "./tito export CHECKPOINT --out model.ttm)");
+  }
+  if (format == nullptr || *format != kModelFormat) {
+    fail("not a tinytorch model file (format '", format ? *format : std::string("(none)"),
+         "', expected '", kModelFormat, "')");
+  }
+  const std::string* version = archive.strings.find("format_version");
+  if (version == nullptr || *version != std::to_string(kModelFormatVersion)) {
+    fail("model format version ", version ? *version : std::string("(none)"),
+         " is not supported (this build reads version ", kModelFormatVersion, ")");
+  }
+
+  InferenceModel m;
+  m.path_ = path;
+  TensorMap tensors{"Tensor"};
+  for (const auto& [key, t] : archive.tensors) {
+    if (key.starts_with("model.")) {
+      tensors.insert(key.substr(6), t);
+      m.weight_bytes_ += t.nbytes();
+    } else if (key.starts_with("statistics.")) {
+      m.statistics_.insert(key.substr(11), t);
+    } else {
+      fail("unexpected tensor '", key, "' (expected model.* or statistics.*)");
+    }
+  }
+  std::set<std::string> used;
+  try {
+    const std::string* arch = archive.strings.find("architecture");
+    const std::string* sig = archive.strings.find("signature");
+    if (arch == nullptr || sig == nullptr) fail("no architecture or signature record");
+    m.architecture_ = *arch;
+    m.signature_ = signature_from_json(json::parse(*sig));
+    m.module_ = build(json::parse(*arch), &tensors, used);
+  } catch (const json::exception& e) {
+    fail("malformed record: ", e.what());
+  } catch (const Error& e) {
+    fail(e.what());
+  }
+
+  // The float tensors must be exactly the rebuilt model's parameters and buffers, dtype included
+  // (load_state_dict would convert a float64 tensor silently).
+  TensorMap state{"Tensor"};
+  for (const auto& [key, t] : tensors) {
+    if (!used.contains(key)) state.insert(key, t);
+  }
+  const auto expected = m.module_->state_dict();
+  for (const auto& [key, t] : state) {
+    const Tensor* want = expected.find(key);
+    if (want != nullptr && want->dtype() != t.dtype()) {
+      fail("tensor 'model.", key, "' is ", t.dtype(), ", the architecture needs ", want->dtype());
+    }
+  }
+  try {
+    m.module_->load_state_dict(state);
+  } catch (const Error& e) {
+    fail(e.what());
+  }
+  m.module_->eval();
+  for (Tensor p : m.module_->parameters()) p.set_requires_grad(false);
+
+  // What one forward returns: a GPT's logits at the last position, a Sequential's output.
+  if (auto gpt = std::dynamic_pointer_cast<nn::GPTImpl>(m.module_)) {
+    if (m.signature_.input_dtype != kInt64 ||
+        m.signature_.input_shape != std::vector<int64_t>{-1}) {
+      fail("a GPT takes int64 token ids of shape [T]: the signature says ",
+           m.signature_.input_dtype, " ", shape_text(m.signature_.input_shape));
+    }
+    m.num_outputs_ = gpt->config.vocab_size;
+    m.run_ = [gpt](const Tensor& x) {
+      const int64_t T = x.size(1);
+      return gpt->forward(x).select(1, T - 1).contiguous();
+    };
+  } else {
+    auto seq = std::dynamic_pointer_cast<nn::SequentialImpl>(m.module_);
+    if (!seq) fail("the architecture's top level must be a Sequential or a GPT");
+    m.run_ = [seq](const Tensor& x) { return seq->forward(x); };
+    std::vector<int64_t> probe = m.signature_.input_shape;
+    if (std::ranges::find(probe, -1) != probe.end())
+      fail("a Sequential's input_shape must be fixed");
+    probe.insert(probe.begin(), 1);
+    try {
+      NoGradGuard no_grad;
+      const Tensor out = m.run_(zeros(probe, m.signature_.input_dtype));
+      if (out.dim() != 2)
+        fail("the model's output for one sample is ", out.sizes(), ", expected [1, C]");
+      m.num_outputs_ = out.size(1);
+    } catch (const Error& e) {
+      fail("the architecture does not accept the signature's input ",
+           shape_text(m.signature_.input_shape), ": ", e.what());
+    }
+  }
+  if (!m.signature_.labels.empty() &&
+      static_cast<int64_t>(m.signature_.labels.size()) != m.num_outputs_) {
+    fail("the signature has ", m.signature_.labels.size(), " labels for ", m.num_outputs_,
+         " outputs");
+  }
+  return m;
+}
+
+Tensor InferenceModel::forward(const Tensor& inputs) const {
+  const auto& shape = signature_.input_shape;
+  // BEGIN SOLUTION
+  bool fits = inputs.dim() == static_cast<int64_t>(shape.size()) + 1 && inputs.size(0) >= 1;
+  for (size_t i = 0; fits && i < shape.size(); ++i) {
+    fits = shape[i] == -1 ? inputs.size(static_cast<int64_t>(i) + 1) >= 1
+                          : inputs.size(static_cast<int64_t>(i) + 1) == shape[i];
+  }
+  TT_CHECK_VALUE(fits, "model '", signature_.name, "': expected inputs [N, ",
+                 shape_text(shape).substr(1), " with N >= 1, got ", inputs.sizes());
+  TT_CHECK_TYPE(inputs.dtype() == signature_.input_dtype, "model '", signature_.name,
+                "': expected ", signature_.input_dtype, " inputs, got ", inputs.dtype());
+  // END SOLUTION
+  if (signature_.input_dtype == kInt64) {  // token ids: inside the vocabulary and the context
+    const auto* gpt = dynamic_cast<const nn::GPTImpl*>(module_.get());
+    const int64_t V = num_outputs_, T_max = gpt != nullptr ? gpt->config.block_size : 0;
+    TT_CHECK_VALUE(inputs.size(1) <= T_max, "model '", signature_.name, "': at most ", T_max,
+                   " tokens per row, got ", inputs.size(1));
+    TT_CHECK_VALUE(inputs.min().item<int64_t>() >= 0 && inputs.max().item<int64_t>() < V, "model '",
+                   signature_.name, "': token ids must be in [0, ", V, ")");
+  }
+  NoGradGuard no_grad;
+  return run_(inputs);
+}
+
+}  // namespace tinytorch::deploy
