@@ -209,6 +209,22 @@ TEST(DynamicBatcher, AModelErrorReachesEveryRequestOfTheBatch) {
   EXPECT_THROW(b.get(), ValueError);
 }
 
+TEST(DynamicBatcher, ARequestTheModelRefusesFailsAloneNotItsBatch) {
+  // The model refuses any negative value (as an embedding refuses a token id past its vocabulary).
+  RecordingModel inner;
+  BatchForward picky = [&inner](const Tensor& x) {
+    if (x.min().item().to<float>() < 0.0f) throw ValueError("negative input");
+    return inner.fn()(x);
+  };
+  DynamicBatcher batcher(picky, {.max_batch_size = 8, .max_wait = 100ms});
+  auto good1 = batcher.submit(rows_of(1, 1)).result;
+  auto bad = batcher.submit(rows_of(-1, 1)).result;
+  auto good2 = batcher.submit(rows_of(2, 2)).result;
+  EXPECT_THROW(bad.get(), ValueError);
+  EXPECT_FLOAT_EQ(good1.get().select(0, 0).select(0, 0).item().to<float>(), 3.0f);
+  EXPECT_FLOAT_EQ(good2.get().select(0, 1).select(0, 0).item().to<float>(), 6.0f);
+}
+
 TEST(DynamicBatcher, ZeroWindowRunsEveryRequestAlone) {
   RecordingModel model;
   DynamicBatcher batcher(model.fn(), {.max_batch_size = 8, .max_wait = 0us});

@@ -204,16 +204,31 @@ void DynamicBatcher::run_batch(std::vector<Request>& batch) {
   std::vector<Tensor> inputs;
   inputs.reserve(batch.size());
   for (const Request& r : batch) inputs.push_back(r.inputs);
+  const NoGradGuard no_grad;  // serving is inference: no graph is recorded
   try {
-    const NoGradGuard no_grad;  // serving is inference: no graph is recorded
     std::vector<Tensor> outputs = forward_batch(inputs, forward_);
     TT_CHECK(outputs.size() == batch.size(), "DynamicBatcher: forward_batch returned ",
              outputs.size(), " outputs for ", batch.size(), " requests");
     for (size_t i = 0; i < batch.size(); ++i) batch[i].promise.set_value(std::move(outputs[i]));
+    return;
   } catch (...) {
-    // The model failed (or forward_batch is a stub): every request of the batch gets the error.
-    const std::exception_ptr error = std::current_exception();
-    for (Request& r : batch) r.promise.set_exception(error);
+    if (batch.size() == 1) {
+      batch.front().promise.set_exception(std::current_exception());
+      return;
+    }
+  }
+  // One request of the batch may be what the model refused (say a token id past the vocabulary):
+  // run each request alone, so that its error reaches only its own caller and the others still
+  // get their answers. (A broken model fails them all, one by one.)
+  for (Request& r : batch) {
+    try {
+      std::vector<Tensor> outputs = forward_batch({r.inputs}, forward_);
+      TT_CHECK(outputs.size() == 1, "DynamicBatcher: forward_batch returned ", outputs.size(),
+               " outputs for 1 request");
+      r.promise.set_value(std::move(outputs.front()));
+    } catch (...) {
+      r.promise.set_exception(std::current_exception());
+    }
   }
 }
 

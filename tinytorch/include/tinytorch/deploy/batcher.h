@@ -24,6 +24,10 @@
 // HTTP 503 so that clients back off — a server that queued without bound would answer every
 // request, each one later than the last, until it ran out of memory.
 //
+// Errors: when the forward call of a batch throws, each of its requests is run again on its own,
+// so that a request the model refuses (a token id past the vocabulary) fails alone and the
+// others of its batch are still answered; the error reaches the caller through its future.
+//
 // Shape grouping: a batch is ONE tensor, so only requests whose per-sample shapes (and dtypes)
 // are equal can share it. A GPT model takes token rows of any length: a [1, 12] request and a
 // [1, 40] one run in separate batches, each in arrival order.
