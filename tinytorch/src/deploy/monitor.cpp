@@ -61,6 +61,87 @@ std::string header(const std::string& name, const std::string& help, const std::
   return "# HELP " + name + " " + escaped + "\n# TYPE " + name + " " + type + "\n";
 }
 
+// The exposition lines of a histogram after its header: name_bucket{le="..."} with CUMULATIVE
+// counts (the le="+Inf" one equals the count), then name_sum and name_count.
+std::string histogram_lines(const std::string& name, const HistogramSnapshot& s) {
+  // BEGIN SOLUTION
+  std::string out;
+  int64_t cumulative = 0;
+  for (size_t i = 0; i <= s.upper_bounds.size(); ++i) {
+    cumulative += s.counts[i];
+    const double le =
+        i < s.upper_bounds.size() ? s.upper_bounds[i] : std::numeric_limits<double>::infinity();
+    out += name + "_bucket" + label_text({}, {{"le", format_metric_value(le)}}) + " " +
+           std::to_string(cumulative) + "\n";
+  }
+  out += name + "_sum " + format_metric_value(s.sum) + "\n";
+  out += name + "_count " + std::to_string(s.count) + "\n";
+  return out;
+  // END SOLUTION
+}
+
+// Prometheus' histogram_quantile() over a snapshot (see Histogram::quantile).
+double histogram_quantile(const HistogramSnapshot& s, double q) {
+  // BEGIN SOLUTION
+  if (s.count == 0) return std::numeric_limits<double>::quiet_NaN();
+  const double rank = q * static_cast<double>(s.count);
+  int64_t below = 0;  // observations in the buckets before bucket i
+  for (size_t i = 0; i < s.upper_bounds.size(); ++i) {
+    if (static_cast<double>(below + s.counts[i]) >= rank && s.counts[i] > 0) {
+      const double lower = i == 0 ? 0.0 : s.upper_bounds[i - 1];
+      const double fraction =
+          (rank - static_cast<double>(below)) / static_cast<double>(s.counts[i]);
+      return lower + (s.upper_bounds[i] - lower) * fraction;
+    }
+    below += s.counts[i];
+  }
+  return s.upper_bounds.back();  // the rank lies in the +Inf bucket
+  // END SOLUTION
+}
+
+// fit_drift's work, its arguments already checked (see monitor.h).
+DriftReference fit_equal_frequency(const Tensor& inputs, int64_t buckets) {
+  // BEGIN SOLUTION
+  const int64_t n = inputs.size(0), features = inputs.size(1);
+  const Tensor x = inputs.contiguous();
+  const float* data = x.data_ptr<float>();
+  DriftReference ref{empty({features, buckets + 1}, kFloat32),
+                     zeros({features, buckets}, kFloat32)};
+  float* edges = ref.edges.data_ptr<float>();
+  float* expected = ref.expected.data_ptr<float>();
+  std::vector<float> column(static_cast<size_t>(n));
+  for (int64_t f = 0; f < features; ++f) {
+    for (int64_t i = 0; i < n; ++i) column[static_cast<size_t>(i)] = data[i * features + f];
+    std::sort(column.begin(), column.end());
+    float* e = edges + f * (buckets + 1);
+    e[0] = column.front();
+    e[buckets] = column.back();
+    // Inner edge j: the value at rank j·N/B (the last row of bucket j-1 in sorted order).
+    for (int64_t j = 1; j < buckets; ++j) {
+      e[j] = column[static_cast<size_t>(std::max<int64_t>(0, j * n / buckets - 1))];
+    }
+    // Count, do not assume: tied values make some buckets empty and others larger than N/B.
+    const std::span<const float> row(e, static_cast<size_t>(buckets + 1));
+    float* frac = expected + f * buckets;
+    for (float v : column) frac[drift_bucket(row, v)] += 1.0f;
+    for (int64_t j = 0; j < buckets; ++j) frac[j] /= static_cast<float>(n);
+  }
+  return ref;
+  // END SOLUTION
+}
+
+// Σ (a − e) · ln(a / e) with fractions below eps counted as eps (see monitor.h: psi).
+double psi_sum(std::span<const double> actual, std::span<const double> expected, double eps) {
+  // BEGIN SOLUTION
+  double total = 0.0;
+  for (size_t j = 0; j < actual.size(); ++j) {
+    const double a = std::max(actual[j], eps), e = std::max(expected[j], eps);
+    total += (a - e) * std::log(a / e);
+  }
+  return total;
+  // END SOLUTION
+}
+
 }  // namespace
 
 std::string escape_label_value(std::string_view value) {
@@ -177,41 +258,12 @@ HistogramSnapshot Histogram::snapshot() const {
 }
 
 std::string Histogram::expose() const {
-  const HistogramSnapshot s = snapshot();
-  std::string out = header(name_, help_, "histogram");
-  // BEGIN SOLUTION
-  int64_t cumulative = 0;
-  for (size_t i = 0; i <= s.upper_bounds.size(); ++i) {
-    cumulative += s.counts[i];
-    const double le =
-        i < s.upper_bounds.size() ? s.upper_bounds[i] : std::numeric_limits<double>::infinity();
-    out += name_ + "_bucket" + label_text({}, {{"le", format_metric_value(le)}}) + " " +
-           std::to_string(cumulative) + "\n";
-  }
-  out += name_ + "_sum " + format_metric_value(s.sum) + "\n";
-  out += name_ + "_count " + std::to_string(s.count) + "\n";
-  return out;
-  // END SOLUTION
+  return header(name_, help_, "histogram") + histogram_lines(name_, snapshot());
 }
 
 double Histogram::quantile(double q) const {
   TT_CHECK_VALUE(q >= 0.0 && q <= 1.0, name_, ": quantile q must be in [0, 1], got ", q);
-  const HistogramSnapshot s = snapshot();
-  // BEGIN SOLUTION
-  if (s.count == 0) return std::numeric_limits<double>::quiet_NaN();
-  const double rank = q * static_cast<double>(s.count);
-  int64_t below = 0;  // observations in the buckets before bucket i
-  for (size_t i = 0; i < s.upper_bounds.size(); ++i) {
-    if (static_cast<double>(below + s.counts[i]) >= rank && s.counts[i] > 0) {
-      const double lower = i == 0 ? 0.0 : s.upper_bounds[i - 1];
-      const double fraction =
-          (rank - static_cast<double>(below)) / static_cast<double>(s.counts[i]);
-      return lower + (s.upper_bounds[i] - lower) * fraction;
-    }
-    below += s.counts[i];
-  }
-  return s.upper_bounds.back();  // the rank lies in the +Inf bucket
-  // END SOLUTION
+  return histogram_quantile(snapshot(), q);
 }
 
 // ── drift ────────────────────────────────────────────────────────────────────────────────────
@@ -228,33 +280,7 @@ DriftReference fit_drift(const Tensor& inputs, int64_t buckets) {
                  inputs.sizes(), " ", to_string(inputs.dtype()));
   TT_CHECK_VALUE(buckets >= 2 && buckets <= 100, "fit_drift(): buckets must be in [2, 100], got ",
                  buckets);
-  // BEGIN SOLUTION
-  const int64_t n = inputs.size(0), features = inputs.size(1);
-  const Tensor x = inputs.contiguous();
-  const float* data = x.data_ptr<float>();
-  DriftReference ref{empty({features, buckets + 1}, kFloat32),
-                     zeros({features, buckets}, kFloat32)};
-  float* edges = ref.edges.data_ptr<float>();
-  float* expected = ref.expected.data_ptr<float>();
-  std::vector<float> column(static_cast<size_t>(n));
-  for (int64_t f = 0; f < features; ++f) {
-    for (int64_t i = 0; i < n; ++i) column[static_cast<size_t>(i)] = data[i * features + f];
-    std::sort(column.begin(), column.end());
-    float* e = edges + f * (buckets + 1);
-    e[0] = column.front();
-    e[buckets] = column.back();
-    // Inner edge j: the value at rank j·N/B (the last row of bucket j-1 in sorted order).
-    for (int64_t j = 1; j < buckets; ++j) {
-      e[j] = column[static_cast<size_t>(std::max<int64_t>(0, j * n / buckets - 1))];
-    }
-    // Count, do not assume: tied values make some buckets empty and others larger than N/B.
-    const std::span<const float> row(e, static_cast<size_t>(buckets + 1));
-    float* frac = expected + f * buckets;
-    for (float v : column) frac[drift_bucket(row, v)] += 1.0f;
-    for (int64_t j = 0; j < buckets; ++j) frac[j] /= static_cast<float>(n);
-  }
-  return ref;
-  // END SOLUTION
+  return fit_equal_frequency(inputs, buckets);
 }
 
 OrderedDict<std::string, Tensor> drift_statistics(const DriftReference& reference) {
@@ -285,14 +311,7 @@ double psi(std::span<const double> actual, std::span<const double> expected, dou
                  "psi(): expected two distributions over the same buckets, got ", actual.size(),
                  " and ", expected.size(), " buckets");
   TT_CHECK_VALUE(eps > 0.0, "psi(): eps must be > 0, got ", eps);
-  // BEGIN SOLUTION
-  double total = 0.0;
-  for (size_t j = 0; j < actual.size(); ++j) {
-    const double a = std::max(actual[j], eps), e = std::max(expected[j], eps);
-    total += (a - e) * std::log(a / e);
-  }
-  return total;
-  // END SOLUTION
+  return psi_sum(actual, expected, eps);
 }
 
 DriftMonitor::DriftMonitor(DriftReference reference)
