@@ -21,8 +21,10 @@ int main(int argc, char** argv) {
   manual_seed(20);
   nn::Sequential mlp(nn::Linear(12, 16), nn::ReLU(), nn::Linear(16, 4));
   const Tensor train = rand({200, 12});
-  deploy::ModelSignature sig{
-      .name = "tiny-mlp", .input_shape = {12}, .labels = {"north", "east", "south", "west"}};
+  deploy::ModelSignature sig;
+  sig.name = "tiny-mlp";
+  sig.input_shape = {12};
+  sig.labels = {"north", "east", "south", "west"};
   deploy::export_model(*mlp.ptr(), sig, dir + "/model.ttm",
                        deploy::drift_statistics(deploy::fit_drift(train, 5)));
   const auto model = deploy::InferenceModel::load(dir + "/model.ttm");
