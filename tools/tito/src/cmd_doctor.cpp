@@ -213,6 +213,9 @@ int run_doctor() {
       check_package("nlohmann-json", true, "nlohmann-json3-dev", "/usr/include/nlohmann/json.hpp"));
   // zlib reads the gzip-compressed IDX files of (Fashion-)MNIST (module 08's data pipeline).
   checks.push_back(check_package("zlib", true, "zlib1g-dev", "/usr/include/zlib.h"));
+  // Module 20's model server (tools/serve) speaks HTTP/JSON through cpp-httplib.
+  checks.push_back(
+      check_package("cpp-httplib", true, "libcpp-httplib-dev", "/usr/include/httplib.h"));
   // The course trains on Fashion-MNIST, so ./tito installs it like a build dependency.
   checks.push_back(check_package("Fashion-MNIST dataset", true, "dataset-fashion-mnist",
                                  "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"));

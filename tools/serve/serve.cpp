@@ -1,0 +1,606 @@
+// tinytorch_serve — a trained model behind HTTP/JSON (module 20). `tito serve MODEL` runs it.
+//
+//   tinytorch_serve runs/1986/model.ttm [--port 8020] [--threads 16] [--max-batch 32]
+//                   [--batch-window-ms 2] [--queue 256] [--max-body-bytes 8388608]
+//                   [--timeout-ms 5000] [--host 127.0.0.1] [--token-file F] [--slo-p99-ms 50]
+//
+//   POST /v1/predict  {"inputs": [[...], ...]}  one flat row per sample, in the model's input
+//                     layout → {"outputs": [[logits]], "predictions": [argmax], "labels": [names],
+//                     "model_version": "..."}
+//   GET  /healthz     {"status": "ok", ...}            (never needs the token)
+//   GET  /metrics     Prometheus text: requests by status, latency histogram, batch sizes,
+//                     queue depth, model version, drift (PSI), latency SLO
+//   GET  /v1/monitor  the monitoring report as JSON (drift summary, SLO verdict)
+//
+//   HTTP thread pool (--threads)            DynamicBatcher (tinytorch/deploy/batcher.h)
+//   ┌────────────────────────────┐ submit  ┌───────────────┐  one forward call per batch
+//   │ parse + validate JSON → 4xx├────────►│ bounded queue ├─► InferenceModel::forward
+//   │ wait for the future (504)  │◄────────┤ (503 if full) │
+//   └────────────────────────────┘ answer  └───────────────┘
+//
+// Errors are JSON, {"error": "what was wrong; what was expected"}: 400 malformed JSON, missing
+// "inputs", wrong row length, non-numeric values, non-integer token ids, too many rows; 401
+// missing/wrong bearer token; 404; 405; 413 body too large; 503 queue full or shutting down; 504
+// the answer took longer than --timeout-ms.
+//
+// SIGTERM / SIGINT: stop accepting connections, answer every request already read (httplib's
+// pool finishes its tasks; each waits for its batch), drain the batcher, exit 0.
+#include <httplib.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tinytorch/deploy/batcher.h"
+#include "tinytorch/deploy/model_file.h"
+#include "tinytorch/deploy/monitor.h"
+#include "tinytorch/tinytorch.h"
+
+namespace {
+
+using namespace tinytorch;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+const char* kUsage =
+    "Usage: tinytorch_serve MODEL.ttm [options]\n"
+    "  --port P             TCP port (default 8020; 0 = any free port, printed)\n"
+    "  --host H             address to bind (default 127.0.0.1: this machine only)\n"
+    "  --threads N          HTTP worker threads = concurrent connections (default 16)\n"
+    "  --max-batch B        rows per forward call, and per request, at most (default 32)\n"
+    "  --batch-window-ms W  how long a request may wait for others to join its batch\n"
+    "                       (default 2; 0 = no dynamic batching)\n"
+    "  --queue Q            requests waiting, at most; beyond that 503 (default 256)\n"
+    "  --max-body-bytes S   larger request bodies get 413 (default 8388608)\n"
+    "  --timeout-ms T       answer within T ms or 504; also the socket read timeout (default "
+    "5000)\n"
+    "  --token-file F       require 'Authorization: Bearer <token>' (the file's first line);\n"
+    "                       use it whenever --host is not a loopback address\n"
+    "  --slo-p99-ms L       the latency objective /metrics and /v1/monitor check (default 50)\n";
+
+struct Options {
+  std::string model_path;
+  std::string host = "127.0.0.1";
+  int port = 8020;
+  int threads = 16;
+  int64_t max_batch = 32;
+  double window_ms = 2.0;
+  int64_t queue = 256;
+  int64_t max_body_bytes = 8 << 20;
+  int64_t timeout_ms = 5000;
+  std::string token_file;
+  double slo_p99_ms = 50.0;
+};
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::cerr << "tinytorch_serve: " << message << "\n\n" << kUsage;
+  std::exit(2);
+}
+
+// A whole-number option in [lo, hi].
+int64_t int_arg(const std::string& flag, const std::string& text, int64_t lo, int64_t hi) {
+  size_t used = 0;
+  int64_t v = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty() || v < lo || v > hi) {
+    usage_error(flag + " expects a whole number in [" + std::to_string(lo) + ", " +
+                std::to_string(hi) + "], got '" + text + "'");
+  }
+  return v;
+}
+
+double double_arg(const std::string& flag, const std::string& text, double lo, double hi) {
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty() || !(v >= lo && v <= hi)) {
+    usage_error(flag + " expects a number in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                "], got '" + text + "'");
+  }
+  return v;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      std::exit(0);
+    }
+    if (a.rfind("--", 0) != 0) {
+      if (!o.model_path.empty()) usage_error("one model file expected, got '" + a + "' too");
+      o.model_path = a;
+      continue;
+    }
+    if (i + 1 >= argc) usage_error(a + " needs a value");
+    const std::string v = argv[++i];
+    if (a == "--port") {
+      o.port = static_cast<int>(int_arg(a, v, 0, 65535));
+    } else if (a == "--host") {
+      o.host = v;
+    } else if (a == "--threads") {
+      o.threads = static_cast<int>(int_arg(a, v, 1, 1024));
+    } else if (a == "--max-batch") {
+      o.max_batch = int_arg(a, v, 1, 4096);
+    } else if (a == "--batch-window-ms") {
+      o.window_ms = double_arg(a, v, 0.0, 10000.0);
+    } else if (a == "--queue") {
+      o.queue = int_arg(a, v, 1, 1 << 20);
+    } else if (a == "--max-body-bytes") {
+      o.max_body_bytes = int_arg(a, v, 64, int64_t{1} << 30);
+    } else if (a == "--timeout-ms") {
+      o.timeout_ms = int_arg(a, v, 1, 3600 * 1000);
+    } else if (a == "--token-file") {
+      o.token_file = v;
+    } else if (a == "--slo-p99-ms") {
+      o.slo_p99_ms = double_arg(a, v, 0.001, 1e6);
+    } else {
+      usage_error("unknown option '" + a + "'");
+    }
+  }
+  if (o.model_path.empty()) usage_error("which model? give the path of a .ttm file");
+  return o;
+}
+
+// The token: the file's first line, without surrounding whitespace; the file must exist and the
+// token must not be empty (an empty token would let everyone in).
+std::string read_token(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) usage_error("--token-file " + path + ": cannot read the file");
+  std::string line;
+  std::getline(in, line);
+  const auto first = line.find_first_not_of(" \t\r\n");
+  const auto last = line.find_last_not_of(" \t\r\n");
+  if (first == std::string::npos) usage_error("--token-file " + path + ": the token is empty");
+  return line.substr(first, last - first + 1);
+}
+
+// Compares in time independent of where the strings differ (a byte-by-byte early exit would tell
+// an attacker, through the response time, how many leading bytes of a guess were right).
+bool constant_time_equal(const std::string& a, const std::string& b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  const size_t n = std::max(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff = static_cast<unsigned char>(diff | (x ^ y));
+  }
+  return diff == 0;
+}
+
+void send_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& message) {
+  send_json(res, status, {{"error", message}});
+}
+
+// The server's state: the model, the batcher, the instruments.
+class Server {
+ public:
+  explicit Server(Options options)
+      : opts_(std::move(options)),
+        model_(deploy::InferenceModel::load(opts_.model_path)),
+        requests_("tinytorch_requests_total", "HTTP requests answered, by path and status code."),
+        latency_("tinytorch_request_duration_seconds",
+                 "Time from a parsed /v1/predict request to its answer.",
+                 deploy::Histogram::latency_buckets()),
+        batch_rows_("tinytorch_batch_size_rows", "Rows per forward call of the model.",
+                    {1, 2, 4, 8, 16, 32, 64, 128, 256}),
+        info_("tinytorch_model_info", "The model served (value 1)."),
+        gauges_("tinytorch_serving_state", "Queue depth, drift and SLO state, by quantity."),
+        slo_window_(10000) {
+    const auto& sig = model_.signature();
+    row_length_ = 1;
+    for (int64_t d : sig.input_shape) {
+      if (d < 0) {
+        variable_length_ = true;
+      } else {
+        row_length_ *= d;
+      }
+    }
+    if (!opts_.token_file.empty()) token_ = read_token(opts_.token_file);
+    if (sig.input_dtype == kFloat32 && model_.statistics().contains("drift.edges")) {
+      drift_.emplace(deploy::drift_from_statistics(model_.statistics()));
+    }
+    info_.set({{"name", sig.name}, {"version", sig.version}}, 1.0);
+    batcher_ = std::make_unique<deploy::DynamicBatcher>(
+        [this](const Tensor& x) {
+          batch_rows_.observe(static_cast<double>(x.size(0)));
+          return model_.forward(x);
+        },
+        deploy::BatcherOptions{
+            .max_batch_size = opts_.max_batch,
+            .max_wait = std::chrono::microseconds(static_cast<int64_t>(opts_.window_ms * 1000.0)),
+            .max_queue = opts_.queue,
+            .num_workers = 1});
+  }
+
+  void routes(httplib::Server& http) {
+    http.set_payload_max_length(static_cast<size_t>(opts_.max_body_bytes));
+    http.set_read_timeout(opts_.timeout_ms / 1000, (opts_.timeout_ms % 1000) * 1000);
+    http.set_write_timeout(opts_.timeout_ms / 1000, (opts_.timeout_ms % 1000) * 1000);
+    http.set_keep_alive_timeout(2);  // an idle client cannot hold up a shutdown for longer
+    const int threads = opts_.threads;
+    http.new_task_queue = [threads] {
+      return new httplib::ThreadPool(static_cast<size_t>(threads));
+    };
+
+    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (token_.empty() || req.path == "/healthz")
+        return httplib::Server::HandlerResponse::Unhandled;
+      const std::string header = req.get_header_value("Authorization");
+      const std::string prefix = "Bearer ";
+      if (header.rfind(prefix, 0) != 0 ||
+          !constant_time_equal(header.substr(prefix.size()), token_)) {
+        res.set_header("WWW-Authenticate", "Bearer");
+        send_error(res, 401,
+                   "missing or wrong bearer token: send the header 'Authorization: Bearer "
+                   "<token>' with the token of the server's --token-file");
+        count(req, res);
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    http.Post("/v1/predict", [this](const httplib::Request& req, httplib::Response& res) {
+      predict(req, res);
+      count(req, res);
+    });
+    http.Get("/healthz", [this](const httplib::Request& req, httplib::Response& res) {
+      send_json(res, 200,
+                {{"status", "ok"},
+                 {"model", model_.signature().name},
+                 {"version", model_.signature().version}});
+      count(req, res);
+    });
+    http.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+      count(req, res);  // this scrape counts in its own exposition
+      res.set_content(metrics(), "text/plain; version=0.0.4; charset=utf-8");
+    });
+    http.Get("/v1/monitor", [this](const httplib::Request& req, httplib::Response& res) {
+      send_json(res, 200, monitor_report());
+      count(req, res);
+    });
+    // The known paths with a method they do not take: 405 and the methods they do.
+    const auto not_allowed = [this](const char* allowed) {
+      return [this, allowed](const httplib::Request& req, httplib::Response& res) {
+        res.set_header("Allow", allowed);
+        send_error(res, 405, req.method + " is not allowed on " + req.path + "; use " + allowed);
+        count(req, res);
+      };
+    };
+    for (const char* path : {"/healthz", "/metrics", "/v1/monitor"}) {
+      http.Post(path, not_allowed("GET"));
+      http.Put(path, not_allowed("GET"));
+      http.Delete(path, not_allowed("GET"));
+    }
+    http.Get("/v1/predict", not_allowed("POST"));
+    http.Put("/v1/predict", not_allowed("POST"));
+    http.Delete("/v1/predict", not_allowed("POST"));
+
+    // Statuses httplib sets itself (404: no route; 413: body over --max-body-bytes; 400: an
+    // unreadable request) get a JSON body too. Our own errors already have one: left alone.
+    http.set_error_handler(httplib::Server::HandlerWithResponse(
+        [this](const httplib::Request& req, httplib::Response& res) {
+          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          if (res.status == 404) {
+            send_error(res, 404,
+                       "no such path " + req.path +
+                           "; the server answers POST /v1/predict, GET /healthz, GET /metrics and "
+                           "GET /v1/monitor");
+          } else if (res.status == 413) {
+            send_error(res, 413,
+                       "request body too large: at most " + std::to_string(opts_.max_body_bytes) +
+                           " bytes (--max-body-bytes); send fewer rows per request");
+          } else {
+            send_error(res, res.status, "the HTTP request could not be read");
+          }
+          count(req, res);
+          return httplib::Server::HandlerResponse::Handled;
+        }));
+    http.set_exception_handler(
+        [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+          std::string what = "unknown error";
+          try {
+            std::rethrow_exception(ep);
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+          }
+          send_error(res, 500, "internal error: " + what);
+          count(req, res);
+        });
+  }
+
+  void shutdown() { batcher_->shutdown(); }
+  const deploy::InferenceModel& model() const { return model_; }
+  const Options& options() const { return opts_; }
+
+ private:
+  void count(const httplib::Request& req, const httplib::Response& res) {
+    // Unknown paths are counted under one label: a client must not grow the label set at will.
+    const bool known = req.path == "/v1/predict" || req.path == "/healthz" ||
+                       req.path == "/metrics" || req.path == "/v1/monitor";
+    requests_.inc({{"path", known ? req.path : "other"}, {"code", std::to_string(res.status)}});
+  }
+
+  // Parses and checks the body; on success returns the inputs [n, *input_shape].
+  std::optional<Tensor> parse_inputs(const httplib::Request& req, httplib::Response& res) const {
+    const auto& sig = model_.signature();
+    const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded()) {
+      send_error(res, 400, "the body is not valid JSON; expected {\"inputs\": [[...], ...]}");
+      return std::nullopt;
+    }
+    if (!body.is_object() || !body.contains("inputs") || !body["inputs"].is_array()) {
+      send_error(res, 400,
+                 "expected a JSON object with \"inputs\": a list of rows, e.g. {\"inputs\": "
+                 "[[0.0, 0.1, ...]]}");
+      return std::nullopt;
+    }
+    const json& rows = body["inputs"];
+    const auto n = static_cast<int64_t>(rows.size());
+    if (n < 1 || n > opts_.max_batch) {
+      send_error(res, 400,
+                 "\"inputs\" has " + std::to_string(n) + " rows; expected 1 to " +
+                     std::to_string(opts_.max_batch) + " (--max-batch) rows per request");
+      return std::nullopt;
+    }
+    const bool ints = sig.input_dtype == kInt64;
+    int64_t length = row_length_;
+    if (variable_length_) {
+      length = rows[0].is_array() ? static_cast<int64_t>(rows[0].size()) : 0;
+      if (length < 1 || length % row_length_ != 0) {
+        send_error(res, 400, "row 0 must be a non-empty list of values");
+        return std::nullopt;
+      }
+    }
+    std::vector<int64_t> shape = {n};
+    for (int64_t d : sig.input_shape) shape.push_back(d >= 0 ? d : length / row_length_);
+    Tensor x = empty(shape, sig.input_dtype);
+    for (int64_t r = 0; r < n; ++r) {
+      const json& row = rows[static_cast<size_t>(r)];
+      if (!row.is_array() || static_cast<int64_t>(row.size()) != length) {
+        send_error(res, 400,
+                   "row " + std::to_string(r) + " has " +
+                       (row.is_array() ? std::to_string(row.size()) + " values" : "no list") +
+                       "; expected a flat list of " + std::to_string(length) +
+                       " values (one sample of shape " + shape_text() + ", row-major)" +
+                       (variable_length_ ? ", every row as long as row 0" : ""));
+        return std::nullopt;
+      }
+      for (int64_t c = 0; c < length; ++c) {
+        const json& v = row[static_cast<size_t>(c)];
+        const std::string where = "inputs[" + std::to_string(r) + "][" + std::to_string(c) + "]";
+        if (ints) {
+          if (!v.is_number_integer() || v.get<int64_t>() < 0 ||
+              v.get<int64_t>() >= model_.num_outputs()) {
+            send_error(res, 400,
+                       where + " is " + v.dump() + "; expected a token id, an integer in [0, " +
+                           std::to_string(model_.num_outputs()) + ")");
+            return std::nullopt;
+          }
+          x.data_ptr<int64_t>()[r * length + c] = v.get<int64_t>();
+        } else {
+          if (!v.is_number() || !std::isfinite(v.get<double>())) {
+            send_error(res, 400, where + " is " + v.dump() + "; expected a finite number");
+            return std::nullopt;
+          }
+          x.data_ptr<float>()[r * length + c] = v.get<float>();
+        }
+      }
+    }
+    return x;
+  }
+
+  std::string shape_text() const {
+    std::string s = "[";
+    for (size_t i = 0; i < model_.signature().input_shape.size(); ++i) {
+      const int64_t d = model_.signature().input_shape[i];
+      s += (i ? ", " : "") + (d < 0 ? std::string("any") : std::to_string(d));
+    }
+    return s + "]";
+  }
+
+  void predict(const httplib::Request& req, httplib::Response& res) {
+    const auto start = Clock::now();
+    std::optional<Tensor> inputs = parse_inputs(req, res);
+    if (!inputs) return;
+    deploy::Submission s = batcher_->submit(*inputs);
+    if (!s.accepted()) {
+      res.set_header("Retry-After", "1");
+      send_error(res, 503,
+                 s.status == deploy::SubmitStatus::kQueueFull
+                     ? "the server is at capacity (" + std::to_string(opts_.queue) +
+                           " requests queued, --queue); retry later"
+                     : std::string("the server is shutting down; retry on another replica"));
+      return;
+    }
+    if (s.result.wait_until(start + std::chrono::milliseconds(opts_.timeout_ms)) !=
+        std::future_status::ready) {
+      send_error(res, 504,
+                 "no answer within " + std::to_string(opts_.timeout_ms) + " ms (--timeout-ms)");
+      return;
+    }
+    Tensor out;
+    try {
+      out = s.result.get().contiguous();
+    } catch (const std::exception& e) {
+      send_error(res, 500, std::string("the model failed on this request: ") + e.what());
+      return;
+    }
+    const auto& labels = model_.signature().labels;
+    const int64_t n = out.size(0), k = out.size(1);
+    json outputs = json::array(), predictions = json::array(), names = json::array();
+    const float* p = out.data_ptr<float>();
+    for (int64_t r = 0; r < n; ++r) {
+      const float* row = p + r * k;
+      outputs.push_back(std::vector<float>(row, row + k));
+      const auto best = static_cast<int64_t>(std::max_element(row, row + k) - row);
+      predictions.push_back(best);
+      names.push_back(best < static_cast<int64_t>(labels.size()) ? labels[static_cast<size_t>(best)]
+                                                                 : std::to_string(best));
+    }
+    send_json(res, 200,
+              {{"outputs", outputs},
+               {"predictions", predictions},
+               {"labels", names},
+               {"model_version", model_.signature().version}});
+    if (drift_) drift_->observe(*inputs);
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    latency_.observe(seconds);
+    slo_window_.add(seconds);
+  }
+
+  json monitor_report() const {
+    const std::vector<double> window = slo_window_.values();
+    const deploy::SloReport slo =
+        deploy::check_latency_slo(window, 0.99, opts_.slo_p99_ms / 1000.0);
+    json out = {{"model", model_.signature().name},
+                {"version", model_.signature().version},
+                {"slo",
+                 {{"objective", "p99 <= " + std::to_string(opts_.slo_p99_ms) + " ms"},
+                  {"samples", slo.samples},
+                  {"p99_seconds", slo.samples ? json(slo.observed_seconds) : json(nullptr)},
+                  {"met", slo.met},
+                  {"text", slo.describe()}}}};
+    if (drift_) {
+      const deploy::DriftReport d = drift_->report();
+      out["drift"] = {{"samples", d.samples},
+                      {"max_psi", d.max_psi},
+                      {"mean_psi", d.mean_psi},
+                      {"max_feature", d.max_feature},
+                      {"features", d.psi.size()},
+                      {"features_psi_above_0_1", d.above_moderate},
+                      {"features_psi_above_0_25", d.above_major}};
+    } else {
+      out["drift"] = nullptr;  // the model file carries no drift statistics
+    }
+    return out;
+  }
+
+  std::string metrics() {
+    const deploy::BatcherStats b = batcher_->stats();
+    gauges_.set({{"quantity", "queue_depth"}}, static_cast<double>(b.queued));
+    gauges_.set({{"quantity", "batches_total"}}, static_cast<double>(b.batches));
+    gauges_.set({{"quantity", "rejected_queue_full_total"}}, static_cast<double>(b.rejected));
+    const json m = monitor_report();
+    gauges_.set({{"quantity", "slo_p99_met"}}, m["slo"]["met"].get<bool>() ? 1.0 : 0.0);
+    if (!m["drift"].is_null()) {
+      gauges_.set({{"quantity", "drift_psi_max"}}, m["drift"]["max_psi"].get<double>());
+      gauges_.set({{"quantity", "drift_psi_mean"}}, m["drift"]["mean_psi"].get<double>());
+      gauges_.set({{"quantity", "drift_features_psi_above_0_25"}},
+                  m["drift"]["features_psi_above_0_25"].get<double>());
+    }
+    return requests_.expose() + latency_.expose() + batch_rows_.expose() + info_.expose() +
+           gauges_.expose();
+  }
+
+  const Options opts_;
+  const deploy::InferenceModel model_;
+  int64_t row_length_ = 1;  // product of the fixed dims of one sample
+  bool variable_length_ = false;
+  std::string token_;  // empty: no authentication
+  deploy::Counter requests_;
+  deploy::Histogram latency_, batch_rows_;
+  deploy::Gauge info_, gauges_;
+  deploy::LatencyWindow slo_window_;
+  std::optional<deploy::DriftMonitor> drift_;
+  std::unique_ptr<deploy::DynamicBatcher> batcher_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse(argc, argv);
+  // SIGTERM and SIGINT are blocked in every thread (the mask is inherited by the threads started
+  // below) and taken by one thread with sigwait(): it can then call http.stop(), which a signal
+  // handler could not safely do.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::unique_ptr<Server> server;
+  try {
+    server = std::make_unique<Server>(options);
+  } catch (const std::exception& e) {
+    std::cerr << "tinytorch_serve: " << e.what() << "\n";
+    return 1;
+  }
+  httplib::Server http;
+  server->routes(http);
+  const int port = options.port == 0
+                       ? http.bind_to_any_port(options.host)
+                       : (http.bind_to_port(options.host, options.port) ? options.port : -1);
+  if (port < 0) {
+    std::cerr << "tinytorch_serve: cannot listen on " << options.host << ":" << options.port
+              << " (in use, or not an address of this machine)\n";
+    return 1;
+  }
+  const auto& sig = server->model().signature();
+  std::cout << "serving " << sig.name << " " << sig.version << " from " << options.model_path
+            << " (batch window " << options.window_ms << " ms, max batch " << options.max_batch
+            << ", queue " << options.queue << ", " << options.threads << " threads"
+            << (options.token_file.empty() ? "" : ", bearer token required") << ")\n";
+  if (options.host != "127.0.0.1" && options.host != "localhost" && options.host != "::1" &&
+      options.token_file.empty()) {
+    std::cout << "warning: listening on " << options.host
+              << " beyond this machine WITHOUT a token: anyone who can reach it can use the "
+                 "model (--token-file F)\n";
+  }
+  std::cout << "listening on http://" << options.host << ":" << port << std::endl;  // flushed
+
+  std::atomic<bool> listen_finished{false}, by_signal{false};
+  std::thread waiter([&] {
+    int received = 0;
+    sigwait(&stop_signals, &received);
+    if (!listen_finished) {
+      by_signal = true;
+      std::cout << "signal " << received << ": finishing the requests in flight" << std::endl;
+      http.stop();
+    }
+  });
+  // Returns after stop(), once httplib's pool has finished every connection it accepted.
+  http.listen_after_bind();
+  listen_finished = true;
+  if (!by_signal)
+    pthread_kill(waiter.native_handle(), SIGTERM);  // listening failed: end the waiter
+  waiter.join();
+  server->shutdown();  // the batcher drains (no handler waits on it any more)
+  if (!by_signal) {
+    std::cerr << "tinytorch_serve: the server stopped listening unexpectedly\n";
+    return 1;
+  }
+  std::cout << "stopped: every accepted request was answered" << std::endl;
+  return 0;
+}
