@@ -34,6 +34,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/cli.h"
+#include "common/export.h"
 #include "common/outputs.h"
 #include "common/text_layout.h"
 #include "tinytorch/nn/nn.h"
@@ -482,6 +483,23 @@ int run(const Settings& s) {
     tt::train::write_file_atomically(svg_path, svg.str());
     out << "\nwrote " << svg_path << "\n";
   }
+  // The learned neuron as a model file (module 20): a point (x₁, x₂) → w₁x₁ + w₂x₂ + b, whose
+  // sign is the class.
+  nn::Linear neuron(2, 1);
+  {
+    tt::NoGradGuard no_grad;
+    neuron->weight.copy_(
+        tt::tensor({static_cast<float>(result.weights.w1), static_cast<float>(result.weights.w2)})
+            .view({1, 2}));
+    neuron->bias.fill_(result.weights.b);
+  }
+  tt::milestones::write_model_file(out, *nn::Sequential(neuron).ptr(),
+                                   {.name = "perceptron-1957",
+                                    .version = "",
+                                    .input_shape = {2},
+                                    .input_dtype = tt::kFloat32,
+                                    .labels = {}},
+                                   s.out_dir);
 
   if (!s.json_path.empty()) {
     nlohmann::ordered_json j;

@@ -37,6 +37,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/cli.h"
+#include "common/export.h"
 #include "common/outputs.h"
 #include "common/text_layout.h"
 #include "tinytorch/nn/nn.h"
@@ -461,6 +462,14 @@ int run(const Settings& s) {
     tt::train::write_file_atomically(svg_path, svg.str());
     out << "\nwrote " << svg_path << "\n";
   }
+  // The trained MLP as a model file (module 20): (x₁, x₂) → the logit of p(XOR = 1).
+  tt::milestones::write_model_file(out, *mlp.ptr(),
+                                   {.name = "xor-mlp-1969",
+                                    .version = "",
+                                    .input_shape = {2},
+                                    .input_dtype = tt::kFloat32,
+                                    .labels = {}},
+                                   s.out_dir);
   if (!s.json_path.empty()) {
     nlohmann::ordered_json j;
     j["milestone"] = "1969";

@@ -103,6 +103,9 @@ int run(const Settings& s) {
   options.out_dir = s.out_dir;
   options.progress.mode = s.quiet ? train::ProgressMode::kSilent : train::ProgressMode::kAuto;
   options.curve.title = "1986 MLP on Fashion-MNIST (784-256-128-10, Adam)";
+  // Every checkpoint records what ./tito export needs to turn it into a model file (module 20).
+  const auto signature = ms::fashion_signature("fashion-mlp", {784});
+  options.metadata = ms::export_metadata(*model.ptr(), signature);
   // The trainer validates on the held-out part of the training images after every epoch; the
   // test images are not given to it.
   train::Trainer trainer(model, optimizer, loss_fn, train_loader, &val_loader, options);
@@ -152,7 +155,9 @@ int run(const Settings& s) {
                   .checkpoint_name = options.checkpoint_name,
                   .trained = trained,
                   .json_path = s.json_path,
-                  .quiet = s.quiet},
+                  .quiet = s.quiet,
+                  .signature = signature,
+                  .statistics = ms::fashion_statistics(splits)},
                  *model, train::forward_of(model), loss_fn, test_loader, history, settings);
   return 0;
 }

@@ -226,6 +226,9 @@ int run(Settings s) {
   options.curve.title = s.north_star
                             ? "1998 North Star CNN on Fashion-MNIST (3 conv-BN-ReLU blocks, SGD)"
                             : "1998 LeNet-5 on Fashion-MNIST (Adam)";
+  // Every checkpoint records what ./tito export needs to turn it into a model file (module 20).
+  const auto signature = ms::fashion_signature("fashion-cnn", {1, 28, 28});
+  options.metadata = ms::export_metadata(*model.ptr(), signature);
   // The trainer validates on the held-out part of the training images after every epoch; the
   // test images are not given to it.
   train::Trainer trainer(model, *optimizer, loss_fn, train_loader, &val_loader, options);
@@ -336,7 +339,9 @@ int run(Settings s) {
                       .checkpoint_name = options.checkpoint_name,
                       .trained = trained,
                       .json_path = s.json_path,
-                      .quiet = s.quiet},
+                      .quiet = s.quiet,
+                      .signature = signature,
+                      .statistics = ms::fashion_statistics(splits)},
                      *model, train::forward_of(model), loss_fn, test_loader, history, settings);
   if (s.north_star) {
     const double wall = std::chrono::duration<double>(Clock::now() - t_start).count();

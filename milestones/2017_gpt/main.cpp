@@ -39,6 +39,7 @@
 
 #include "common/char_gpt.h"
 #include "common/cli.h"
+#include "common/export.h"
 #include "common/memory.h"
 #include "common/outputs.h"
 #include "tinytorch/autograd/grad_mode.h"
@@ -214,6 +215,17 @@ int run(const Settings& s) {
       optim::AdamWOptions(s.lr).betas({0.9, s.beta2}).weight_decay(s.weight_decay));
   WarmupCosineLR scheduler(optimizer, s.warmup, s.steps, s.min_lr);
   tt::Generator windows(s.seed);  // the training windows' stream
+  // The exported model (module 20): token ids [T] → the next character's logits, one label per
+  // character of the vocabulary. Every checkpoint records it for ./tito export.
+  tt::deploy::ModelSignature signature{.name = "fortunes-gpt",
+                                       .version = "",
+                                       .input_shape = {-1},
+                                       .input_dtype = tt::kInt64,
+                                       .labels = {}};
+  for (int64_t id = 0; id < tokenizer.vocab_size(); ++id) {
+    signature.labels.push_back(tokenizer.decode(std::vector<int64_t>{id}));
+  }
+  const auto export_metadata = ms::export_metadata(*model.ptr(), signature);
 
   // ── resume ─────────────────────────────────────────────────────────────────────────────
   const train::TrainingState state{
@@ -317,7 +329,9 @@ int run(const Settings& s) {
       curve.x_column = "step";
       curve.loss_columns = {"train_loss", "val_loss"};
       train::write_logs(history, s.out_dir, curve);
-      train::save_checkpoint(train::capture_checkpoint(state, step, history),
+      train::Checkpoint checkpoint = train::capture_checkpoint(state, step, history);
+      for (const auto& [key, value] : export_metadata) checkpoint.extra.insert(key, value);
+      train::save_checkpoint(checkpoint,
                              (std::filesystem::path(s.out_dir) / "checkpoint.ttc").string());
     }
     if (stopped_by_budget) break;
@@ -368,6 +382,7 @@ int run(const Settings& s) {
            "into "
         << s.out_dir << "\n";
   }
+  const bool exported = ms::write_model_file(out, *model.ptr(), signature, s.out_dir);
 
   if (!s.json_path.empty()) {
     nlohmann::ordered_json j;
@@ -415,6 +430,8 @@ int run(const Settings& s) {
     j["val_tokens"] = val_tokens.numel();
     j["sample"] = text;
     j["out_dir"] = s.out_dir;
+    j["model_file"] =
+        exported ? (std::filesystem::path(s.out_dir) / ms::kModelFileName).string() : "";
     train::write_file_atomically(
         s.json_path,
         j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");

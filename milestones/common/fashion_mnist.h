@@ -27,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/export.h"
 #include "common/memory.h"
 #include "tinytorch/core/exception.h"
 #include "tinytorch/core/generator.h"
@@ -174,6 +175,22 @@ inline FashionMnistSplits load_splits(const std::string& dir, int64_t val_size, 
           std::chrono::duration<double>(Clock::now() - t_load).count()};
 }
 
+// What an exported Fashion-MNIST classifier takes and returns (module 20): one standardised
+// image of `input_shape` ([784] for an MLP, [1, 28, 28] for a CNN) → 10 logits, one per class.
+inline deploy::ModelSignature fashion_signature(std::string name,
+                                                std::vector<int64_t> input_shape) {
+  return {.name = std::move(name),
+          .version = "",
+          .input_shape = std::move(input_shape),
+          .input_dtype = kFloat32,
+          .labels = fashion_mnist_classes()};
+}
+
+// The statistics stored with it: the standardisation and the drift reference.
+inline StatisticsFn fashion_statistics(const FashionMnistSplits& splits) {
+  return [&splits] { return input_statistics(splits.images->data(), splits.mean, splits.stdev); };
+}
+
 // ── after training ───────────────────────────────────────────────────────────────────────────
 
 struct FinishOptions {
@@ -186,6 +203,10 @@ struct FinishOptions {
   bool trained = true;  // false: nothing was trained in this run (no files written)
   std::string json_path;
   bool quiet = false;
+  // The exported model.ttm (module 20) in out_dir: its signature (no name: not exported) and the
+  // statistics stored with it.
+  deploy::ModelSignature signature{};
+  StatisticsFn statistics{};
 };
 
 // The test set, evaluated once: prints the confusion matrix (unless quiet) and the closing lines
@@ -239,6 +260,9 @@ inline train::EvalResult finish_run(std::ostream& out, const FinishOptions& o, n
     }
   }
 
+  const bool exported = !o.signature.name.empty() &&
+                        write_model_file(out, model, o.signature, o.out_dir, o.statistics);
+
   if (!o.json_path.empty()) {
     nlohmann::ordered_json j;
     j["milestone"] = o.milestone;
@@ -262,6 +286,7 @@ inline train::EvalResult finish_run(std::ostream& out, const FinishOptions& o, n
     j["target_accuracy"] = o.target_accuracy;
     j["reached_target"] = test.accuracy >= o.target_accuracy;
     j["out_dir"] = o.out_dir;
+    j["model_file"] = exported ? (std::filesystem::path(o.out_dir) / kModelFileName).string() : "";
     train::write_file_atomically(o.json_path, j.dump(2) + "\n");
     if (!o.quiet) out << "wrote " << o.json_path << "\n";
   }

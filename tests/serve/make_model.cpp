@@ -1,6 +1,8 @@
 // serve_make_model DIR — exports a small 12-16-4 MLP with drift statistics to DIR/model.ttm and
 // writes DIR/expected.json: 6 input rows and the logits InferenceModel::forward gives for them
-// in process, which the server's answers must equal (tests/serve/test_serve.py).
+// in process, which the server's answers must equal (tests/serve/test_serve.py). Also writes the
+// same model as training checkpoints for tinytorch_export (tests/serve/test_export.py):
+// DIR/checkpoint.ttc with the architecture and signature entries, DIR/plain.ttc without.
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -10,6 +12,7 @@
 #include "tinytorch/deploy/model_file.h"
 #include "tinytorch/deploy/monitor.h"
 #include "tinytorch/tinytorch.h"
+#include "tinytorch/train/checkpoint.h"
 
 int main(int argc, char** argv) {
   using namespace tinytorch;
@@ -38,5 +41,11 @@ int main(int argc, char** argv) {
     out["logits"].push_back(logits.select(0, i).to_vector<float>());
   }
   std::ofstream(dir + "/expected.json") << out.dump() << "\n";
+
+  train::Checkpoint ckpt = train::capture_checkpoint({.model = mlp.ptr().get()}, 3);
+  train::save_checkpoint(ckpt, dir + "/plain.ttc");
+  ckpt.extra.insert(deploy::kArchitectureKey, deploy::describe_architecture(*mlp.ptr()));
+  ckpt.extra.insert(deploy::kSignatureKey, deploy::signature_json(sig));
+  train::save_checkpoint(ckpt, dir + "/checkpoint.ttc");
   return 0;
 }

@@ -369,6 +369,26 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
+bool all_finite(const Tensor& t) {
+  const Tensor c = t.contiguous();
+  auto finite = [](const auto* p, int64_t n) {
+    return std::all_of(p, p + n, [](auto v) { return std::isfinite(v); });
+  };
+  if (c.dtype() == kFloat32) return finite(c.data_ptr<float>(), c.numel());
+  if (c.dtype() == kFloat64) return finite(c.data_ptr<double>(), c.numel());
+  return true;
+}
+
+uint32_t crc_of(const OrderedDict<std::string, Tensor>& tensors) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  for (const auto& [name, t] : tensors) {
+    const Tensor c = t.contiguous();
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(name.data()), static_cast<uInt>(name.size()));
+    crc = crc32(crc, static_cast<const Bytef*>(c.data_ptr()), static_cast<uInt>(c.nbytes()));
+  }
+  return static_cast<uint32_t>(crc);
+}
+
 json signature_to_json(const ModelSignature& s) {
   return json{{"name", s.name},
               {"version", s.version},
@@ -395,30 +415,22 @@ ModelSignature signature_from_json(const json& j) {
   return s;
 }
 
-bool all_finite(const Tensor& t) {
-  const Tensor c = t.contiguous();
-  auto finite = [](const auto* p, int64_t n) {
-    return std::all_of(p, p + n, [](auto v) { return std::isfinite(v); });
-  };
-  if (c.dtype() == kFloat32) return finite(c.data_ptr<float>(), c.numel());
-  if (c.dtype() == kFloat64) return finite(c.data_ptr<double>(), c.numel());
-  return true;
-}
-
-uint32_t crc_of(const OrderedDict<std::string, Tensor>& tensors) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  for (const auto& [name, t] : tensors) {
-    const Tensor c = t.contiguous();
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(name.data()), static_cast<uInt>(name.size()));
-    crc = crc32(crc, static_cast<const Bytef*>(c.data_ptr()), static_cast<uInt>(c.nbytes()));
-  }
-  return static_cast<uint32_t>(crc);
-}
-
 }  // namespace
 
 std::string describe_architecture(const nn::Module& model) {
   return describe(model).dump();
+}
+
+std::string signature_json(const ModelSignature& signature) {
+  return signature_to_json(signature).dump();
+}
+
+ModelSignature parse_signature(const std::string& json_text) {
+  try {
+    return signature_from_json(json::parse(json_text));
+  } catch (const json::exception& e) {
+    throw ValueError(detail::str("malformed signature record: ", e.what()));
+  }
 }
 
 std::shared_ptr<nn::Module> build_module(const std::string& architecture) {

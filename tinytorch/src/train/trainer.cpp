@@ -185,6 +185,7 @@ Checkpoint Trainer::checkpoint() const {
   Checkpoint ckpt = capture_checkpoint(training_state(), epoch_, history_);
   if (early_stopping_) ckpt.extra.insert("early_stopping", early_stopping_->state_string());
   ckpt.extra.insert("stopped_early", stopped_early_ ? "1" : "0");
+  for (const auto& [key, value] : options_.metadata) ckpt.extra.insert(key, value);
   return ckpt;
 }
 

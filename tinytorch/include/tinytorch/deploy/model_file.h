@@ -67,6 +67,18 @@ std::string describe_architecture(const nn::Module& model);
 // Throws tinytorch::ValueError for a malformed record or an unknown layer type.
 std::shared_ptr<nn::Module> build_module(const std::string& architecture);
 
+// The signature as JSON text ({"name", "version", "input_shape", "input_dtype", "labels"}) and
+// back. parse_signature throws tinytorch::ValueError for malformed JSON, a missing key, an input
+// dtype other than float32/int64, or input_shape entries outside [1, 2^24] (or -1).
+std::string signature_json(const ModelSignature& signature);
+ModelSignature parse_signature(const std::string& json_text);
+
+// A training checkpoint that can be exported later (./tito export CHECKPOINT) carries these two
+// extra entries: describe_architecture(model) and signature_json(signature). The milestones put
+// them there through train::TrainerOptions::metadata.
+inline constexpr const char* kArchitectureKey = "deploy.architecture";
+inline constexpr const char* kSignatureKey = "deploy.signature";
+
 // Writes `model` (float or int8 layers) with its signature and `statistics` to `path`,
 // atomically. The model must be describable (describe_architecture) and its tensors finite.
 void export_model(

@@ -60,6 +60,9 @@ struct TrainerOptions {
   std::optional<EarlyStoppingOptions> early_stopping{};
   double max_grad_norm = 0.0;  // > 0: clip the gradients' joint norm before each step
   CurveOptions curve{};        // the training-curve picture
+  // Free-form text saved in every checkpoint's extra entries, e.g. the architecture record and
+  // signature that ./tito export reads (deploy::kArchitectureKey, module 20).
+  OrderedDict<std::string, std::string> metadata{"Metadata key"};
 };
 
 class Trainer {

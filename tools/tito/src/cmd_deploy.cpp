@@ -1,13 +1,15 @@
+// tito export CHECKPOINT --out FILE [--int8] [--statistics-from MODEL] [...]
 // tito serve MODEL [--port P] [--threads N] [...]
 // tito loadtest MODEL [--clients C] [--requests N] [--seconds S] [--faults] [--drift] [...]
 //
-// Module 20's two programs (tools/serve): the model server, tinytorch_serve, and its load
-// generator, tinytorch_loadtest, which starts the server itself (so `loadtest` builds both).
-// Like `tito milestone run`, each command builds its targets in the release preset, then runs
+// Module 20's three programs (tools/serve): the exporter, tinytorch_export (a training checkpoint
+// → a model file), the model server, tinytorch_serve, and its load generator,
+// tinytorch_loadtest, which starts the server itself (so `loadtest` builds both). Like
+// `tito milestone run`, each command builds its targets in the release preset, then runs
 // build/release/bin/<program> with every argument after the command unchanged, and exits with
 // the program's status. `tito serve MODEL --help` prints the program's own options.
 //
-// Both commands live in this one file because they differ only in the program they run.
+// The three commands live in this one file because they differ only in the program they run.
 #include <iostream>
 #include <memory>
 #include <string>
@@ -21,8 +23,9 @@ namespace {
 
 const char* kPreset = "release";
 
-// Builds `targets` and runs the first one with the model path and the passed-through arguments.
-int build_and_run(const std::vector<std::string>& targets, const std::string& model) {
+// Builds `targets` and runs the first one with `file` (a model or checkpoint) and the
+// passed-through arguments.
+int build_and_run(const std::vector<std::string>& targets, const std::string& file) {
   const auto root = tito::repo_root();
   if (tito::ensure_configured(root, kPreset) != 0) {
     tito::print_error(std::string("configuring with preset '") + kPreset + "' failed (see above)");
@@ -31,9 +34,9 @@ int build_and_run(const std::vector<std::string>& targets, const std::string& mo
   for (const auto& target : targets) {
     if (!tito::has_target(root, kPreset, target)) {
       tito::print_error("the build has no target '" + target +
-                        "': tools/serve needs cpp-httplib (sudo apt-get install "
-                        "libcpp-httplib-dev; ./tito doctor) and module 20's "
-                        "tinytorch/deploy/model_file.h; then re-run cmake --preset release");
+                        "': the server and the load generator need cpp-httplib (sudo "
+                        "apt-get install libcpp-httplib-dev; ./tito doctor), then re-run "
+                        "cmake --preset release");
       return 1;
     }
   }
@@ -43,10 +46,23 @@ int build_and_run(const std::vector<std::string>& targets, const std::string& mo
   }
   std::vector<std::string> argv{
       (tito::build_dir(root, kPreset) / "bin" / targets.front()).string()};
-  argv.push_back(model);
+  argv.push_back(file);
   const auto& args = tito::passthrough_args();
   argv.insert(argv.end(), args.begin(), args.end());
   return tito::run(argv);
+}
+
+tito::CommandRunner setup_export(CLI::App& app) {
+  app.footer(
+      "Usage: tito export CHECKPOINT --out MODEL.ttm [--int8] [--per-tensor]\n"
+      "                   [--statistics-from MODEL.ttm] [--name NAME]\n"
+      "Converts a training checkpoint of milestone 1986, 1998 or 2017 into a model file and\n"
+      "checks that the file reproduces the model; --int8 quantizes its Linear layers.");
+  auto checkpoint = std::make_shared<std::string>();
+  app.add_option("checkpoint", *checkpoint,
+                 "the training checkpoint, e.g. runs/1986/checkpoint.ttc")
+      ->required();
+  return [checkpoint] { return build_and_run({"tinytorch_export"}, *checkpoint); };
 }
 
 tito::CommandRunner setup_serve(CLI::App& app) {
@@ -70,6 +86,9 @@ tito::CommandRunner setup_loadtest(CLI::App& app) {
   return [model] { return build_and_run({"tinytorch_loadtest", "tinytorch_serve"}, *model); };
 }
 
+const tito::RegisterCommand kExport{
+    "export", "Convert a training checkpoint into a model file for serving (module 20)",
+    setup_export, /*passthrough=*/true};
 const tito::RegisterCommand kServe{"serve", "Serve a model file over HTTP/JSON (module 20)",
                                    setup_serve, /*passthrough=*/true};
 const tito::RegisterCommand kLoadtest{
