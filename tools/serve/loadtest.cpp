@@ -259,6 +259,7 @@ RunResult run_window(const Options& o, const std::string& server_bin, double win
     threads.emplace_back([&, c] {
       httplib::Client cli("127.0.0.1", server.port());
       cli.set_keep_alive(true);
+      cli.set_tcp_nodelay(true);  // the request's headers and body leave at once (serve.cpp)
       cli.set_read_timeout(30, 0);
       std::vector<double> mine;
       RunResult local;

@@ -249,6 +249,9 @@ class Server {
     http.set_read_timeout(opts_.timeout_ms / 1000, (opts_.timeout_ms % 1000) * 1000);
     http.set_write_timeout(opts_.timeout_ms / 1000, (opts_.timeout_ms % 1000) * 1000);
     http.set_keep_alive_timeout(2);  // an idle client cannot hold up a shutdown for longer
+    // Small responses go out at once: with Nagle's algorithm on, a response written in two
+    // pieces waits for the client's delayed ACK (~40 ms on Linux) — 40 ms added to a 0.1 ms model.
+    http.set_tcp_nodelay(true);
     const int threads = opts_.threads;
     http.new_task_queue = [threads] {
       return new httplib::ThreadPool(static_cast<size_t>(threads));
