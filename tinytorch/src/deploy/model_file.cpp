@@ -415,6 +415,44 @@ ModelSignature signature_from_json(const json& j) {
   return s;
 }
 
+// The tensors a model file stores for `model`, each under "model.": the float layers' are its
+// state_dict; an int8 Linear's are not parameters, so they are taken from the layer, unpacked.
+TensorMap model_tensors(const nn::Module& model) {
+  // BEGIN SOLUTION
+  TensorMap tensors{"Tensor"};
+  for (const auto& [key, t] : model.state_dict()) {
+    TT_CHECK_VALUE(all_finite(t), "export_model: tensor '", key, "' has a non-finite value");
+    tensors.insert("model." + key, t.contiguous());
+  }
+  for (const auto& [name, m] : model.named_modules()) {
+    const auto* q = dynamic_cast<const nn::quantized::dynamic::LinearImpl*>(m.get());
+    if (q == nullptr) continue;
+    const std::string prefix = "model." + (name.empty() ? "" : name + ".");
+    tensors.insert(prefix + "weight", q->weight());
+    tensors.insert(prefix + "weight_scale", q->weight_scales());
+    if (const Tensor b = q->bias(); b.defined()) tensors.insert(prefix + "bias", b);
+  }
+  return tensors;
+  // END SOLUTION
+}
+
+// Throws unless `inputs` is [N, *input_shape] (N >= 1; -1 in the shape: any length >= 1) of the
+// signature's dtype; the message names the expected and the actual shape or dtype.
+void check_inputs(const ModelSignature& signature, const Tensor& inputs) {
+  // BEGIN SOLUTION
+  const auto& shape = signature.input_shape;
+  bool fits = inputs.dim() == static_cast<int64_t>(shape.size()) + 1 && inputs.size(0) >= 1;
+  for (size_t i = 0; fits && i < shape.size(); ++i) {
+    fits = shape[i] == -1 ? inputs.size(static_cast<int64_t>(i) + 1) >= 1
+                          : inputs.size(static_cast<int64_t>(i) + 1) == shape[i];
+  }
+  TT_CHECK_VALUE(fits, "model '", signature.name, "': expected inputs [N, ",
+                 shape_text(shape).substr(1), " with N >= 1, got ", inputs.sizes());
+  TT_CHECK_TYPE(inputs.dtype() == signature.input_dtype, "model '", signature.name, "': expected ",
+                signature.input_dtype, " inputs, got ", inputs.dtype());
+  // END SOLUTION
+}
+
 }  // namespace
 
 std::string describe_architecture(const nn::Module& model) {
@@ -447,21 +485,7 @@ void export_model(const nn::Module& model, const ModelSignature& signature, cons
   TT_CHECK_VALUE(!signature.input_shape.empty(),
                  "export_model: the signature's input_shape is empty");
   serialize::Archive archive;
-  // BEGIN SOLUTION
-  // The float layers' tensors are the state_dict; the int8 Linears keep theirs outside it.
-  for (const auto& [key, t] : model.state_dict()) {
-    TT_CHECK_VALUE(all_finite(t), "export_model: tensor '", key, "' has a non-finite value");
-    archive.tensors.insert("model." + key, t.contiguous());
-  }
-  for (const auto& [name, m] : model.named_modules()) {
-    const auto* q = dynamic_cast<const nn::quantized::dynamic::LinearImpl*>(m.get());
-    if (q == nullptr) continue;
-    const std::string prefix = "model." + (name.empty() ? "" : name + ".");
-    archive.tensors.insert(prefix + "weight", q->weight());
-    archive.tensors.insert(prefix + "weight_scale", q->weight_scales());
-    if (const Tensor b = q->bias(); b.defined()) archive.tensors.insert(prefix + "bias", b);
-  }
-  // END SOLUTION
+  archive.tensors = model_tensors(model);
   ModelSignature sig = signature;
   if (sig.version.empty()) {
     char hex[9];
@@ -586,18 +610,7 @@ InferenceModel InferenceModel::load(const std::string& path) {
 }
 
 Tensor InferenceModel::forward(const Tensor& inputs) const {
-  const auto& shape = signature_.input_shape;
-  // BEGIN SOLUTION
-  bool fits = inputs.dim() == static_cast<int64_t>(shape.size()) + 1 && inputs.size(0) >= 1;
-  for (size_t i = 0; fits && i < shape.size(); ++i) {
-    fits = shape[i] == -1 ? inputs.size(static_cast<int64_t>(i) + 1) >= 1
-                          : inputs.size(static_cast<int64_t>(i) + 1) == shape[i];
-  }
-  TT_CHECK_VALUE(fits, "model '", signature_.name, "': expected inputs [N, ",
-                 shape_text(shape).substr(1), " with N >= 1, got ", inputs.sizes());
-  TT_CHECK_TYPE(inputs.dtype() == signature_.input_dtype, "model '", signature_.name,
-                "': expected ", signature_.input_dtype, " inputs, got ", inputs.dtype());
-  // END SOLUTION
+  check_inputs(signature_, inputs);
   if (signature_.input_dtype == kInt64) {  // token ids: inside the vocabulary and the context
     const auto* gpt = dynamic_cast<const nn::GPTImpl*>(module_.get());
     const int64_t V = num_outputs_, T_max = gpt != nullptr ? gpt->config.block_size : 0;
