@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -153,6 +154,30 @@ class WarmupCosineLR : public optim::LRScheduler {
 // `chars` characters after kPrompt, sampled at temperature 0.8 from the 40 likeliest (seeded:
 // the same text for the same weights), with the KV cache. (generate() runs in eval mode without
 // a graph and restores the training mode; past the context, it recomputes the last 64.)
+// A token's label in the exported signature: its text, or — a byte that is only part of a UTF-8
+// character (JSON text must be valid UTF-8) — "<0x80>", the byte-token notation of
+// SentencePiece's byte fallback.
+std::string token_label(const std::string& text) {
+  const auto lead = text.empty() ? 0 : static_cast<unsigned char>(text[0]);
+  const size_t need = lead < 0x80           ? 1
+                      : (lead >> 5) == 0x6  ? 2
+                      : (lead >> 4) == 0xE  ? 3
+                      : (lead >> 3) == 0x1E ? 4
+                                            : 0;
+  bool valid = need != 0 && text.size() == need;
+  for (size_t i = 1; valid && i < text.size(); ++i) {
+    valid = (static_cast<unsigned char>(text[i]) >> 6) == 0x2;
+  }
+  if (valid) return text;
+  std::string label;
+  for (const char c : text) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "<0x%02X>", static_cast<unsigned char>(c));
+    label += hex;
+  }
+  return label;
+}
+
 std::string sample(nn::GPT& model, const tt::text::CharTokenizer& tokenizer, int64_t chars,
                    uint64_t seed) {
   const std::vector<int64_t> prompt_ids = tokenizer.encode(kPrompt);
@@ -223,7 +248,7 @@ int run(const Settings& s) {
                                        .input_dtype = tt::kInt64,
                                        .labels = {}};
   for (int64_t id = 0; id < tokenizer.vocab_size(); ++id) {
-    signature.labels.push_back(tokenizer.decode(std::vector<int64_t>{id}));
+    signature.labels.push_back(token_label(tokenizer.decode(std::vector<int64_t>{id})));
   }
   const auto export_metadata = ms::export_metadata(*model.ptr(), signature);
 

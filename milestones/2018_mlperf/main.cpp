@@ -465,11 +465,12 @@ std::vector<Submission> run_fashion_task(const Settings& s, const FashionTask& t
   subs.push_back(measure_fashion(s, "reference", "float32, as trained by milestone " + task.year,
                                  reference, splits.test, task.target_accuracy));
   const double optimized_target = kOptimizedQualityFraction * subs[0].quality;
+  const nn::Sequential reference_int8 = tt::quantization::quantize_dynamic(reference);
   subs.push_back(measure_fashion(
       s, "int8-dynamic",
       "every Linear dynamically quantized: int8 weights per channel, uint8 activations per "
       "batch, int32 accumulation (module 15)",
-      tt::quantization::quantize_dynamic(reference), splits.test, optimized_target));
+      reference_int8, splits.test, optimized_target));
 
   const auto t0 = Clock::now();
   const double fraction = s.prune_fraction.value_or(task.prune_fraction);
@@ -482,9 +483,21 @@ std::vector<Submission> run_fashion_task(const Settings& s, const FashionTask& t
        << s.finetune_epochs << " epoch(s) of Adam fine-tuning (module 16)";
   subs.push_back(measure_fashion(s, "pruned", what.str(), pruned, splits.test, optimized_target));
   subs.back().extra["finetune_seconds"] = finetune_seconds;
+  const nn::Sequential pruned_int8 = tt::quantization::quantize_dynamic(pruned);
   subs.push_back(measure_fashion(s, "pruned-int8", "the pruned model, then int8-dynamic",
-                                 tt::quantization::quantize_dynamic(pruned), splits.test,
-                                 optimized_target));
+                                 pruned_int8, splits.test, optimized_target));
+
+  // The valid submissions as model files for tito serve (module 20): <task>.<submission>.ttm.
+  const std::vector<nn::Sequential> models = {reference, reference_int8, pruned, pruned_int8};
+  for (size_t i = 0; i < subs.size(); ++i) {
+    const std::string file = task.id + "." + subs[i].name + ".ttm";
+    if (subs[i].valid &&
+        ms::write_model_file(std::cout, *models[i].ptr(),
+                             ms::fashion_signature(task.id + "-" + subs[i].name, task.sample_shape),
+                             s.out_dir, ms::fashion_statistics(splits), file)) {
+      subs[i].extra["model_file"] = (std::filesystem::path(s.out_dir) / file).string();
+    }
+  }
 
   record["model"] = task.model;
   record["dataset"] = "Fashion-MNIST test set (" + std::to_string(splits.test.size()) + " images)";

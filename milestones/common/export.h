@@ -37,19 +37,20 @@ inline OrderedDict<std::string, std::string> export_metadata(const nn::Module& m
 
 using StatisticsFn = std::function<OrderedDict<std::string, Tensor>()>;
 
-// Writes <out_dir>/model.ttm (nothing when out_dir is empty) and says so. `statistics` (may be
+// Writes <out_dir>/<file_name> (nothing when out_dir is empty) and says so. `statistics` (may be
 // empty) computes the tensors stored with it — only when the file is written. Returns whether it
 // was written; a module-20 function that is still a stub prints why instead of failing the run.
 inline bool write_model_file(std::ostream& out, const nn::Module& model,
                              const deploy::ModelSignature& sig, const std::string& out_dir,
-                             const StatisticsFn& statistics = {}) {
+                             const StatisticsFn& statistics = {},
+                             const std::string& file_name = kModelFileName) {
   if (out_dir.empty()) return false;
-  const std::string path = (std::filesystem::path(out_dir) / kModelFileName).string();
+  const std::string path = (std::filesystem::path(out_dir) / file_name).string();
   try {
     deploy::export_model(model, sig, path,
                          statistics ? statistics() : OrderedDict<std::string, Tensor>{});
   } catch (const NotImplementedError& e) {
-    out << "model.ttm not written: module 20 (export) is not implemented yet (" << e.what()
+    out << file_name << " not written: module 20 (export) is not implemented yet (" << e.what()
         << ")\n";
     return false;
   }

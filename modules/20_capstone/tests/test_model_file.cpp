@@ -234,6 +234,13 @@ TEST(ExportModel, RefusesWhatItCannotDescribe) {
   EXPECT_NE(e.find("no architecture record for a MyBlock module"), std::string::npos) << e;
   EXPECT_FALSE(std::filesystem::exists(dir.file("x.ttm")));
 
+  // JSON text is UTF-8: a label of raw bytes is refused with a hint.
+  nn::Sequential mlp = small_mlp();
+  EXPECT_NE(error_of([&] {
+              export_model(*mlp.ptr(), signature({12}, {"a", "\x80", "c"}), dir.file("x.ttm"));
+            }).find("is not valid UTF-8"),
+            std::string::npos);
+
   nn::Sequential bad = small_mlp();
   {
     NoGradGuard g;

@@ -460,7 +460,13 @@ std::string describe_architecture(const nn::Module& model) {
 }
 
 std::string signature_json(const ModelSignature& signature) {
-  return signature_to_json(signature).dump();
+  try {
+    return signature_to_json(signature).dump();
+  } catch (const json::exception& e) {  // JSON text is UTF-8: a label of raw bytes cannot be
+    throw ValueError(detail::str("signature of '", signature.name,
+                                 "': a name or label is not valid UTF-8 (", e.what(),
+                                 "); name byte tokens e.g. <0x80>"));
+  }
 }
 
 ModelSignature parse_signature(const std::string& json_text) {
@@ -497,7 +503,7 @@ void export_model(const nn::Module& model, const ModelSignature& signature, cons
   archive.strings.insert("format", kModelFormat);
   archive.strings.insert("format_version", std::to_string(kModelFormatVersion));
   archive.strings.insert("architecture", describe_architecture(model));
-  archive.strings.insert("signature", signature_to_json(sig).dump());
+  archive.strings.insert("signature", signature_json(sig));
   serialize::save(archive, path);
 }
 
