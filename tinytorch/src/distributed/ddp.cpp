@@ -10,11 +10,12 @@
 
 namespace tinytorch::distributed {
 
-std::vector<std::vector<size_t>> compute_bucket_assignment_by_size(
-    const std::vector<Tensor>& parameters, int64_t bucket_cap_bytes) {
-  TT_CHECK_VALUE(bucket_cap_bytes >= 1,
-                 "compute_bucket_assignment_by_size(): expected bucket_cap_bytes >= 1, got ",
-                 bucket_cap_bytes);
+namespace {
+
+// compute_bucket_assignment_by_size once its arguments are checked: from the last parameter to
+// the first, open a new bucket when the next one does not fit (bytes or dtype).
+std::vector<std::vector<size_t>> assign_buckets(const std::vector<Tensor>& parameters,
+                                                int64_t bucket_cap_bytes) {
   // BEGIN SOLUTION
   std::vector<std::vector<size_t>> buckets;
   int64_t open_bytes = 0;  // bytes in buckets.back(), the open bucket
@@ -31,6 +32,52 @@ std::vector<std::vector<size_t>> compute_bucket_assignment_by_size(
   }
   return buckets;
   // END SOLUTION
+}
+
+// One bucket's all-reduce: pack the gradients of its parameters into its flat buffer, ONE
+// all-reduce (mean), unpack them back.
+//
+//   buffer [numel]:  │ grad b3 (10) │ grad W3 (1280) │ grad b2 (128) │ … │
+//                    └ offset 0     └ offset 10      └ offset 1290
+//
+// A parameter without a gradient (unused in this step) contributes zeros and receives the mean.
+void reduce_bucket(ProcessGroup& pg, DistributedDataParallel::Bucket& bucket,
+                   const std::vector<Tensor>& parameters) {
+  // BEGIN SOLUTION
+  int64_t offset = 0;
+  for (size_t i : bucket.parameters) {
+    const Tensor& p = parameters[i];
+    Tensor slice = bucket.buffer.narrow(0, offset, p.numel());
+    if (p.grad().defined()) {
+      slice.copy_(p.grad().reshape({p.numel()}));
+    } else {
+      slice.zero_();
+    }
+    offset += p.numel();
+  }
+  pg.all_reduce(bucket.buffer, ReduceOp::kAvg);
+  offset = 0;
+  for (size_t i : bucket.parameters) {
+    Tensor p = parameters[i];
+    Tensor slice = bucket.buffer.narrow(0, offset, p.numel()).view(p.sizes());
+    if (p.grad().defined()) {
+      p.mutable_grad().copy_(slice);
+    } else {
+      p.mutable_grad() = slice.clone();
+    }
+    offset += p.numel();
+  }
+  // END SOLUTION
+}
+
+}  // namespace
+
+std::vector<std::vector<size_t>> compute_bucket_assignment_by_size(
+    const std::vector<Tensor>& parameters, int64_t bucket_cap_bytes) {
+  TT_CHECK_VALUE(bucket_cap_bytes >= 1,
+                 "compute_bucket_assignment_by_size(): expected bucket_cap_bytes >= 1, got ",
+                 bucket_cap_bytes);
+  return assign_buckets(parameters, bucket_cap_bytes);
 }
 
 DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> module,
@@ -62,37 +109,7 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
 
 void DistributedDataParallel::sync_gradients() {
   NoGradGuard no_grad;
-  // Per bucket: pack the gradients into its flat buffer, ONE all-reduce (mean), unpack.
-  //
-  //   buffer [numel]:  │ grad b3 (10) │ grad W3 (1280) │ grad b2 (128) │ … │
-  //                    └ offset 0     └ offset 10      └ offset 1290
-  // BEGIN SOLUTION
-  for (Bucket& bucket : buckets_) {
-    int64_t offset = 0;
-    for (size_t i : bucket.parameters) {
-      const Tensor& p = parameters_[i];
-      Tensor slice = bucket.buffer.narrow(0, offset, p.numel());
-      if (p.grad().defined()) {
-        slice.copy_(p.grad().reshape({p.numel()}));
-      } else {
-        slice.zero_();  // unused this step: contributes zero
-      }
-      offset += p.numel();
-    }
-    pg_.all_reduce(bucket.buffer, ReduceOp::kAvg);
-    offset = 0;
-    for (size_t i : bucket.parameters) {
-      Tensor p = parameters_[i];
-      Tensor slice = bucket.buffer.narrow(0, offset, p.numel()).view(p.sizes());
-      if (p.grad().defined()) {
-        p.mutable_grad().copy_(slice);
-      } else {
-        p.mutable_grad() = slice.clone();
-      }
-      offset += p.numel();
-    }
-  }
-  // END SOLUTION
+  for (Bucket& bucket : buckets_) reduce_bucket(pg_, bucket, parameters_);
 }
 
 void save_checkpoint(ProcessGroup& pg, const train::Checkpoint& checkpoint,

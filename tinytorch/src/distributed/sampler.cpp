@@ -25,12 +25,12 @@ DistributedSampler::DistributedSampler(int64_t dataset_size, int num_replicas, i
                  num_replicas, ")");
 }
 
+// 1. the epoch's order: 0 … N−1, shuffled (Fisher–Yates) by a generator seeded with
+//    seed + epoch — the same numbers on every rank, different every epoch;
+// 2. padded to total_size() by repeating its first entries (from the start again if the
+//    padding is longer than N, as when N < p);
+// 3. this rank's share: positions rank, rank + p, rank + 2p, …
 std::vector<int64_t> DistributedSampler::indices() const {
-  // 1. the epoch's order: 0 … N−1, shuffled (Fisher–Yates) by a generator seeded with
-  //    seed + epoch — the same numbers on every rank, different every epoch;
-  // 2. padded to total_size() by repeating its first entries (from the start again if the
-  //    padding is longer than N, as when N < p);
-  // 3. this rank's share: positions rank, rank + p, rank + 2p, …
   // BEGIN SOLUTION
   std::vector<int64_t> order(static_cast<size_t>(dataset_size_));
   std::iota(order.begin(), order.end(), int64_t{0});
