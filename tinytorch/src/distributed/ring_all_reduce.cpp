@@ -10,13 +10,14 @@ namespace tinytorch::distributed {
 namespace {
 
 // The ring cuts the flat tensor into p chunks, as even as possible: chunk c is
-// [chunk_begin(c), chunk_begin(c + 1)).
-int64_t chunk_begin(int64_t numel, int p, int c) {
+// [chunk_begin(c), chunk_begin(c + 1)). [[maybe_unused]], like wrap: a learner release, where
+// ring_phases is a stub, still builds with -Werror.
+[[maybe_unused]] int64_t chunk_begin(int64_t numel, int p, int c) {
   return numel * c / p;
 }
 
 // The (p + c) mod p that C++'s % does not give for negative c.
-int wrap(int c, int p) {
+[[maybe_unused]] int wrap(int c, int p) {
   return ((c % p) + p) % p;
 }
 
