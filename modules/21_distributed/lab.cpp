@@ -10,8 +10,8 @@
 //   A  all-reduce vs message size   MPI_Allreduce and YOUR ring all-reduce, 4 B … 64 MiB: time
 //                                   per call and bus bandwidth 2(p−1)/p · n / t
 //   B  the α–β model                t(n) ≈ α + β·n fitted to A (α: latency from the small
-//                                   messages, β: seconds per byte from the large ones), and how
-//                                   well it predicts every measured size
+//                                   messages, β: seconds per byte, for messages in cache and
+//                                   from DRAM), and how well it predicts every measured size
 //   C  buckets                      DDP's sync_gradients on the 1986 MLP with bucket caps from
 //                                   16 KiB to 4 MiB: measured vs buckets·α + bytes·β
 //   D  scaling                      one training step of the 1986 MLP (global batch 64):
@@ -22,6 +22,7 @@
 // The lab starts itself under mpirun on 2 ranks (distributed::relaunch_under_mpirun); every rank
 // runs every measurement (collectives need all of them), rank 0 prints. Each rank uses 1 thread.
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <iostream>
 #include <string>
@@ -42,11 +43,19 @@ using namespace tinytorch::lab;
 namespace distributed = tinytorch::distributed;
 namespace F = tinytorch::nn::functional;
 
-// t(n) = alpha + beta · n: seconds for an all-reduce of n bytes.
+// t(n) = α + β(n) · n: seconds for an all-reduce of n bytes. On one machine the "network" is
+// memory, whose bandwidth depends on where the message lives: β_cache for messages that stay in
+// the caches (≤ kCacheBytes, measured here), β_dram for those that stream from DRAM.
+constexpr int64_t kCacheBytes = int64_t{4} << 20;
+
 struct AlphaBeta {
-  double alpha = 0;  // s
-  double beta = 0;   // s per byte (1 / bandwidth)
-  double predict(double bytes) const { return alpha + beta * bytes; }
+  double alpha = 0;       // s
+  double beta_cache = 0;  // s per byte (1 / bandwidth), messages ≤ kCacheBytes
+  double beta_dram = 0;   // s per byte, larger messages (0: none measured, --quick)
+  double beta(double bytes) const {
+    return bytes <= static_cast<double>(kCacheBytes) || beta_dram == 0 ? beta_cache : beta_dram;
+  }
+  double predict(double bytes) const { return alpha + beta(bytes) * bytes; }
 };
 
 struct SizeTiming {
@@ -55,29 +64,29 @@ struct SizeTiming {
   double ring_s;
 };
 
-// α: the median time of the messages ≤ 256 B (all latency); β: the least-squares slope of the
-// messages ≥ 1 MiB (all bandwidth). Fitting one line through every size instead would let the
-// big messages' seconds swamp the small ones' microseconds.
+// α: the median time of the messages ≤ 256 B (all latency). β of a range of sizes: the least-
+// squares slope of t − α = β·n over it (the line through α; one point is enough). Fitting one
+// free line through every size instead would let the big messages' milliseconds swamp the small
+// ones' microseconds.
 AlphaBeta fit(const std::vector<SizeTiming>& rows, double SizeTiming::*field) {
   std::vector<double> small;
-  std::vector<std::pair<double, double>> large;
   for (const auto& r : rows) {
     if (r.bytes <= 256) small.push_back(r.*field);
-    if (r.bytes >= (1 << 20)) large.emplace_back(static_cast<double>(r.bytes), r.*field);
   }
   AlphaBeta m;
   m.alpha = median(small);
-  double mean_n = 0, mean_t = 0;
-  for (const auto& [n, t] : large) {
-    mean_n += n / static_cast<double>(large.size());
-    mean_t += t / static_cast<double>(large.size());
-  }
-  double cov = 0, var = 0;
-  for (const auto& [n, t] : large) {
-    cov += (n - mean_n) * (t - mean_t);
-    var += (n - mean_n) * (n - mean_n);
-  }
-  m.beta = var > 0 ? cov / var : 0.0;
+  const auto slope = [&](int64_t lo, int64_t hi) {
+    double nt = 0, nn = 0;
+    for (const auto& r : rows) {
+      if (r.bytes < lo || r.bytes > hi) continue;
+      const auto n = static_cast<double>(r.bytes);
+      nt += n * (r.*field - m.alpha);
+      nn += n * n;
+    }
+    return nn > 0 ? nt / nn : 0.0;
+  };
+  m.beta_cache = slope(64 << 10, kCacheBytes);
+  m.beta_dram = slope(kCacheBytes + 1, INT64_MAX);
   return m;
 }
 
@@ -104,7 +113,7 @@ struct Lab {
             "every rank; rank 0's median per call");
     Table table({"bytes", "MPI", "MPI bus GB/s", "ring", "ring bus GB/s"});
     json rows = json::array();
-    const int64_t largest = cfg.quick ? (int64_t{4} << 20) : (int64_t{64} << 20);
+    const int64_t largest = cfg.quick ? (int64_t{16} << 20) : (int64_t{64} << 20);
     for (int64_t bytes = 4; bytes <= largest; bytes *= 4) {
       Tensor a = ones({bytes / 4});
       Tensor b = ones({bytes / 4});
@@ -131,13 +140,17 @@ struct Lab {
   json b_model() {
     if (sizes.empty()) a_sizes();
     heading("B", "The α–β model: t(n) = α + β·n",
-            "α from the messages <= 256 B, β from the slope over those >= 1 MiB");
+            "α from the messages <= 256 B; β from 64 KiB - 4 MiB (in cache) and from the larger "
+            "messages (from DRAM)");
     mpi_model = fit(sizes, &SizeTiming::mpi_s);
     ring_model = fit(sizes, &SizeTiming::ring_s);
-    Table fits({"", "α (latency)", "1/β (bandwidth)", "n½ = α/β (half-bandwidth size)"});
+    Table fits({"", "α (latency)", "1/β in cache", "1/β from DRAM", "n½ = α/β (in cache)"});
+    const auto gbps = [](double beta) {
+      return beta > 0 ? fixed(1.0 / beta / 1e9, 2) + " GB/s" : "-";
+    };
     for (const auto& [name, m] : {std::pair{"MPI_Allreduce", mpi_model}, {"ring", ring_model}}) {
-      fits.add({name, human_time(m.alpha), fixed(1.0 / m.beta / 1e9, 2) + " GB/s",
-                human_bytes(m.alpha / m.beta)});
+      fits.add({name, human_time(m.alpha), gbps(m.beta_cache), gbps(m.beta_dram),
+                human_bytes(m.alpha / m.beta_cache)});
     }
     fits.print();
     Table table({"bytes", "MPI measured", "model", "error", "ring measured", "model", "error"});
@@ -149,9 +162,14 @@ struct Lab {
                  fixed(100.0 * (ring_model.predict(n) / r.ring_s - 1.0), 0) + "%"});
     }
     table.print();
-    const json figures = {
-        {"mpi", {{"alpha_s", mpi_model.alpha}, {"beta_s_per_byte", mpi_model.beta}}},
-        {"ring", {{"alpha_s", ring_model.alpha}, {"beta_s_per_byte", ring_model.beta}}}};
+    const json figures = {{"mpi",
+                           {{"alpha_s", mpi_model.alpha},
+                            {"beta_cache_s_per_byte", mpi_model.beta_cache},
+                            {"beta_dram_s_per_byte", mpi_model.beta_dram}}},
+                          {"ring",
+                           {{"alpha_s", ring_model.alpha},
+                            {"beta_cache_s_per_byte", ring_model.beta_cache},
+                            {"beta_dram_s_per_byte", ring_model.beta_dram}}}};
     meaning(
         "Two numbers describe the network: α, paid once per all-reduce, and β, paid per "
         "byte. Below n½ = α/β a message is latency-bound (half its time or more is α): "
@@ -161,10 +179,10 @@ struct Lab {
   }
 
   json c_buckets() {
-    if (mpi_model.beta == 0) b_model();
+    if (mpi_model.beta_cache == 0) b_model();
     heading("C", "Buckets: one all-reduce per bucket",
             "sync_gradients() of the 1986 MLP (235 146 float32 gradients, 919 KiB) at several "
-            "bucket caps; model = buckets·α + bytes·β (MPI's fit from B)");
+            "bucket caps; model = buckets·α + bytes·β_cache (MPI's fit from B)");
     nn::Sequential model = mlp_1986();
     for (Tensor& p : model->parameters()) p.mutable_grad() = ones_like(p);
     Table table({"bucket cap", "buckets", "measured", "model"});
@@ -174,7 +192,7 @@ struct Lab {
       distributed::DistributedDataParallel ddp(model, pg, cap);
       const Timing t = measure(cfg.warmup, cfg.reps * 5, 1, [&] { ddp.sync_gradients(); });
       const auto buckets = static_cast<double>(ddp.buckets().size());
-      const double predicted = buckets * mpi_model.alpha + 235146.0 * 4 * mpi_model.beta;
+      const double predicted = buckets * mpi_model.alpha + 235146.0 * 4 * mpi_model.beta(940584.0);
       if (cap == distributed::kDefaultBucketCapBytes) sync_s = t.median;
       table.add({human_bytes(static_cast<double>(cap)), std::to_string(ddp.buckets().size()),
                  human_time(t.median), human_time(predicted)});
@@ -231,7 +249,8 @@ struct Lab {
     json extrapolated = json::array();
     for (int ranks : {2, 8, 64, 256, 1024}) {
       auto t = [&](double bytes) {
-        return 2.0 * (ranks - 1) * alpha_hop + 2.0 * (ranks - 1) / ranks * bytes * ring_model.beta;
+        return 2.0 * (ranks - 1) * alpha_hop +
+               2.0 * (ranks - 1) / ranks * bytes * ring_model.beta(bytes);
       };
       ring.add({std::to_string(ranks), human_time(t(940584.0)), human_time(t(500e6))});
       extrapolated.push_back({{"ranks", ranks}, {"mlp_s", t(940584.0)}, {"gpt2_s", t(500e6)}});
@@ -267,7 +286,7 @@ int main(int argc, char** argv) {
   const Stopwatch stopwatch;
   print_title("TinyTorch module 21 lab — the cost of data parallelism on " +
                   std::to_string(pg.size()) + " ranks (1 thread each)",
-              cfg.quick ? " (--quick: up to 4 MiB, fewer repeats)" : "");
+              cfg.quick ? " (--quick: up to 16 MiB, fewer repeats)" : "");
   json doc = {{"lab", "21_distributed"}, {"machine", machine_json()}, {"ranks", pg.size()}};
   Lab lab{pg, cfg};
   const int failed = run_experiments({{"a_sizes", [&] { return lab.a_sizes(); }},
