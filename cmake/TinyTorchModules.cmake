@@ -76,11 +76,18 @@ function(_tinytorch_gtest_executable target prefix labels distributed)
   elseif(CMAKE_BUILD_TYPE STREQUAL "Release")
     target_compile_options(${target} PRIVATE -O1)
   endif()
+  # A distributed test is 2 processes busy-waiting on each other: ctest -j2 running two at once
+  # puts 4 ranks on 2 cores, each test then taking several times longer. One at a time
+  # (RESOURCE_LOCK), and counted as 2 processors.
+  set(mpi_properties "")
+  if(distributed)
+    set(mpi_properties PROCESSORS 2 RESOURCE_LOCK tinytorch_mpi_ranks)
+  endif()
   gtest_discover_tests(${target}
     TEST_PREFIX "${prefix}"
     DISCOVERY_MODE PRE_TEST
     DISCOVERY_TIMEOUT 60
-    PROPERTIES TIMEOUT ${TINYTORCH_TEST_TIMEOUT})
+    PROPERTIES TIMEOUT ${TINYTORCH_TEST_TIMEOUT} ${mpi_properties})
   # Labels are applied by a small ctest script that runs after discovery (a list such as
   # "module01;hidden" does not survive gtest_discover_tests' PROPERTIES). ${target}_TESTS is
   # the list of discovered tests that gtest_discover_tests provides to ctest.

@@ -1,6 +1,7 @@
 // What every ProcessGroup shares: checks that all ranks agree (see distributed/process_group.h).
 #include "tinytorch/distributed/process_group.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
