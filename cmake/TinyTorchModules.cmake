@@ -9,13 +9,20 @@
 #       e.g. "../../../tests/data"), <repo>/tests on the include path (for tests/support/*.h) and
 #       nlohmann-json.
 #
-#   tinytorch_add_lab(ID <NN> SOURCE <file> [COUNT_HEAP])
+#     - DISTRIBUTED (module 21): the programs link tinytorch_distributed and, instead of
+#       gtest_main, tests/support/mpi_gtest_main.cpp, which starts them on 2 ranks under mpirun
+#       (cmake/TinyTorchMPI.cmake), so ctest and the grader run them like any test program.
+#       Without MPI: nothing is built, and one test, skipped, says why.
+#
+#   tinytorch_add_lab(ID <NN> SOURCE <file> [COUNT_HEAP] [DISTRIBUTED])
 #     - executable lab<NN> (in ${CMAKE_BINARY_DIR}/bin), linked to tinytorch, tinytorch_warnings
 #       and tinytorch_lab_support (modules/lab_support: the code every lab shares).
 #     - COUNT_HEAP: also the counting operator new of modules/lab_support/heap_counter.h.
+#     - DISTRIBUTED: also tinytorch_distributed; not built without MPI.
 #
 # Relative file names are relative to the calling CMakeLists.txt. <NN> is two digits ("01").
 include_guard(GLOBAL)
+include(TinyTorchMPI)  # TINYTORCH_HAVE_MPI, for DISTRIBUTED modules
 
 # Repository root, independent of where the function is called from.
 get_filename_component(TINYTORCH_SOURCE_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
@@ -43,10 +50,17 @@ function(_tinytorch_check_id fn id)
 endfunction()
 
 # Internal: one gtest executable + test discovery at ctest time. LABELS is a CMake list.
-function(_tinytorch_gtest_executable target prefix labels)
+# DISTRIBUTED: TRUE for a module whose tests run on several MPI ranks.
+function(_tinytorch_gtest_executable target prefix labels distributed)
   add_executable(${target} ${ARGN})
-  target_link_libraries(${target} PRIVATE tinytorch GTest::gtest_main tinytorch_warnings
+  target_link_libraries(${target} PRIVATE tinytorch tinytorch_warnings
     nlohmann_json::nlohmann_json)
+  if(distributed)
+    target_sources(${target} PRIVATE "${TINYTORCH_SOURCE_ROOT}/tests/support/mpi_gtest_main.cpp")
+    target_link_libraries(${target} PRIVATE tinytorch_distributed GTest::gtest)
+  else()
+    target_link_libraries(${target} PRIVATE GTest::gtest_main)
+  endif()
   target_include_directories(${target} PRIVATE "${TINYTORCH_SOURCE_ROOT}/tests")
   target_compile_definitions(${target} PRIVATE
     TT_TEST_DATA_DIR="${TINYTORCH_TEST_DATA_DIR}")
@@ -62,11 +76,18 @@ function(_tinytorch_gtest_executable target prefix labels)
   elseif(CMAKE_BUILD_TYPE STREQUAL "Release")
     target_compile_options(${target} PRIVATE -O1)
   endif()
+  # A distributed test is 2 processes busy-waiting on each other: ctest -j2 running two at once
+  # puts 4 ranks on 2 cores, each test then taking several times longer. One at a time
+  # (RESOURCE_LOCK), and counted as 2 processors.
+  set(mpi_properties "")
+  if(distributed)
+    set(mpi_properties PROCESSORS 2 RESOURCE_LOCK tinytorch_mpi_ranks)
+  endif()
   gtest_discover_tests(${target}
     TEST_PREFIX "${prefix}"
     DISCOVERY_MODE PRE_TEST
     DISCOVERY_TIMEOUT 60
-    PROPERTIES TIMEOUT ${TINYTORCH_TEST_TIMEOUT})
+    PROPERTIES TIMEOUT ${TINYTORCH_TEST_TIMEOUT} ${mpi_properties})
   # Labels are applied by a small ctest script that runs after discovery (a list such as
   # "module01;hidden" does not survive gtest_discover_tests' PROPERTIES). ${target}_TESTS is
   # the list of discovered tests that gtest_discover_tests provides to ctest.
@@ -80,7 +101,7 @@ endif()
 endfunction()
 
 function(tinytorch_add_module_tests)
-  cmake_parse_arguments(PARSE_ARGV 0 ARG "" "ID" "SOURCES;HIDDEN_SOURCES")
+  cmake_parse_arguments(PARSE_ARGV 0 ARG "DISTRIBUTED" "ID" "SOURCES;HIDDEN_SOURCES")
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR
       "tinytorch_add_module_tests: unexpected arguments: ${ARG_UNPARSED_ARGUMENTS}")
@@ -91,7 +112,16 @@ function(tinytorch_add_module_tests)
   endif()
 
   set(mod "module${ARG_ID}")
-  _tinytorch_gtest_executable(test_${mod} "${mod}." "${mod}" ${ARG_SOURCES})
+  if(ARG_DISTRIBUTED AND NOT TINYTORCH_HAVE_MPI)
+    # ctest reports it as skipped (not passed, not failed), with the reason in its output.
+    add_test(NAME ${mod}.skipped_without_mpi COMMAND "${CMAKE_COMMAND}" -E echo
+      "SKIPPED: module ${ARG_ID} needs MPI: sudo apt-get install -y openmpi-bin libopenmpi-dev, "
+      "then configure again")
+    set_tests_properties(${mod}.skipped_without_mpi PROPERTIES LABELS "${mod}"
+      SKIP_REGULAR_EXPRESSION "SKIPPED:")
+    return()
+  endif()
+  _tinytorch_gtest_executable(test_${mod} "${mod}." "${mod}" "${ARG_DISTRIBUTED}" ${ARG_SOURCES})
 
   # Hidden (grader) tests are optional: they may be absent from student checkouts.
   if(ARG_HIDDEN_SOURCES)
@@ -107,13 +137,13 @@ function(tinytorch_add_module_tests)
       message(STATUS "TinyTorch: ${mod} hidden tests not present (${missing}), skipping")
     else()
       _tinytorch_gtest_executable(test_${mod}_hidden "${mod}.hidden." "${mod};hidden"
-        ${ARG_HIDDEN_SOURCES})
+        "${ARG_DISTRIBUTED}" ${ARG_HIDDEN_SOURCES})
     endif()
   endif()
 endfunction()
 
 function(tinytorch_add_lab)
-  cmake_parse_arguments(PARSE_ARGV 0 ARG "COUNT_HEAP" "ID;SOURCE" "")
+  cmake_parse_arguments(PARSE_ARGV 0 ARG "COUNT_HEAP;DISTRIBUTED" "ID;SOURCE" "")
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "tinytorch_add_lab: unexpected arguments: ${ARG_UNPARSED_ARGUMENTS}")
   endif()
@@ -121,7 +151,13 @@ function(tinytorch_add_lab)
   if(NOT ARG_SOURCE)
     message(FATAL_ERROR "tinytorch_add_lab(ID ${ARG_ID}): SOURCE is required")
   endif()
+  if(ARG_DISTRIBUTED AND NOT TINYTORCH_HAVE_MPI)
+    return()  # cmake/TinyTorchMPI.cmake said why
+  endif()
   add_executable(lab${ARG_ID} "${ARG_SOURCE}")
+  if(ARG_DISTRIBUTED)
+    target_link_libraries(lab${ARG_ID} PRIVATE tinytorch_distributed)
+  endif()
   target_link_libraries(lab${ARG_ID} PRIVATE tinytorch tinytorch_lab_support tinytorch_warnings
     nlohmann_json::nlohmann_json)
   if(ARG_COUNT_HEAP)

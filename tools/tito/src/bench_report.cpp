@@ -657,6 +657,30 @@ void print_gpt(const Records& records) {
 }
 
 // The table of a program without its own: every record it wrote, one per line.
+void print_ddp(const Records& records) {
+  print_title(
+      "The 1986 MLP, one training epoch (55 000 images, global batch 64) on 2 cores: 2 threads "
+      "in one process vs 2 MPI ranks (module 21)");
+  Table table({"configuration", "epoch", "samples", "speedup vs 1 rank x 1 thread"});
+  for (const Json& r : records.all()) {
+    if (r.value("name", "") != "ddp_epoch") continue;
+    if (!Records::is_figure(r)) {
+      table.row({r.value("impl", ""), r.contains("failed") ? "FAILED" : "skipped", "", ""});
+      continue;
+    }
+    std::string samples;
+    for (const Json& s : r.value("seconds_samples", Json::array())) {
+      samples += (samples.empty() ? "" : " ") + fixed(s.get<double>(), 2);
+    }
+    table.row({r.value("impl", ""), fixed(r["seconds"].get<double>(), 2) + " s", samples,
+               fixed(r.value("speedup_vs_1x1", 0.0), 2) + "x"});
+  }
+  table.print(std::cout);
+  std::cout << "  The epoch is the median of the rounds (training only, timed between barriers: "
+               "the slowest rank's). 2 ranks pay an all-reduce of 919 KiB per step and wait for "
+               "each other: a rank that another program delays holds up both.\n";
+}
+
 void print_generic(const std::string& title, const std::vector<Json>& program_records) {
   print_title(title);
   Table table({"figure", "impl", "n", "threads", "value"});

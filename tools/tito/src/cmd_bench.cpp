@@ -1,4 +1,4 @@
-// tito bench [all|peak|sgemm|mlp|cnn|gpt ...] [--quick] [--contended] [--json PATH]
+// tito bench [all|peak|sgemm|mlp|cnn|gpt|quant|ddp ...] [--quick] [--contended] [--json PATH]
 //
 // Builds the benchmark programs of bench/ (preset release) and runs them. Each program prints a
 // line per figure as it measures it and writes all its figures to a JSON records file
@@ -47,6 +47,7 @@ namespace {
 using tito::bench::Json;
 using tito::bench::print_cnn;
 using tito::bench::print_contended;
+using tito::bench::print_ddp;
 using tito::bench::print_generic;
 using tito::bench::print_gpt;
 using tito::bench::print_mlp;
@@ -152,6 +153,12 @@ const std::vector<Program> kPrograms = {
      "784->256 and 1024->1024, batch 64-256, 1 and 2 threads",
      {},
      print_quant},
+    {"ddp",
+     "ddp_bench",
+     "an epoch of the 1986 MLP: 1 rank x 1 thread, 1 rank x 2 threads, 2 MPI ranks x 1 thread "
+     "(module 21; needs Open MPI)",
+     {},
+     print_ddp},
 };
 
 const Program* find_program(const std::string& name) {

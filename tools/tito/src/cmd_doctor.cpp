@@ -228,6 +228,12 @@ int run_doctor() {
   checks.push_back(check_package("Google Benchmark", false, "libbenchmark-dev",
                                  "/usr/include/benchmark/benchmark.h"));
   checks.push_back(check_package("clang-format", false, "clang-format", ""));
+  // Module 21 (distributed) runs its ranks with Open MPI; without it the rest of the course
+  // builds and module 21's tests are skipped (cmake/TinyTorchMPI.cmake).
+  checks.push_back(
+      check_package("Open MPI: mpirun (module 21)", false, "openmpi-bin", "/usr/bin/mpirun"));
+  checks.push_back(
+      check_package("Open MPI: headers and libraries (module 21)", false, "libopenmpi-dev", ""));
   // tito site renders the course website with pandoc; its test (label site) opens it in Chromium.
   checks.push_back(check_package("pandoc (tito site)", false, "pandoc", "/usr/bin/pandoc"));
   checks.push_back(
