@@ -113,6 +113,9 @@ int run(const Settings& s) {
   // ── model (rank 0's weights everywhere), optimizer, schedule ────────────────────────────
   nn::Sequential model = ms::mlp_1986();
   distributed::DistributedDataParallel ddp(model, pg, s.bucket_kib << 10);
+  // What ./tito export needs in every checkpoint, and the exported model.ttm (module 20).
+  const auto signature = ms::fashion_signature("fashion-mlp", {784});
+  const auto export_metadata = ms::export_metadata(*model.ptr(), signature);
   optim::Adam optimizer(model->parameters(), optim::AdamOptions(s.lr));
   optim::CosineAnnealingLR scheduler(optimizer, std::max<int64_t>(s.epochs, 1));
   auto loss_fn = [](const tt::Tensor& logits, const tt::Tensor& labels) {
@@ -197,8 +200,9 @@ int run(const Settings& s) {
                     {"val_acc", f[4]},
                     {"epoch_seconds", seconds},
                     {"samples_per_second", f[2] / seconds}});
-    distributed::save_checkpoint(pg, train::capture_checkpoint(state, epoch + 1, history),
-                                 (out_dir / "checkpoint.ttc").string());
+    train::Checkpoint checkpoint = train::capture_checkpoint(state, epoch + 1, history);
+    for (const auto& [key, value] : export_metadata) checkpoint.extra.insert(key, value);
+    distributed::save_checkpoint(pg, checkpoint, (out_dir / "checkpoint.ttc").string());
     if (rank0) {
       train::write_csv(history, (out_dir / train::kMetricsCsv).string());
       train::write_json(history, (out_dir / train::kMetricsJson).string());
@@ -239,7 +243,9 @@ int run(const Settings& s) {
                     .checkpoint_name = "checkpoint.ttc",
                     .trained = history.size() > first_epoch,
                     .json_path = s.json_path,
-                    .quiet = s.quiet},
+                    .quiet = s.quiet,
+                    .signature = signature,
+                    .statistics = ms::fashion_statistics(splits)},
                    *model, train::forward_of(model), loss_fn, test_loader, history, settings);
   }
   return 0;
