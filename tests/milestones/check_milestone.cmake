@@ -3,9 +3,11 @@
 #   - the results file has the EXPECTed values,
 #   - both runs wrote exactly the same results (same seed, same numbers) — or, when SAME lists
 #     key paths, the same values at those keys (a program that also reports timings),
-#   - the program wrote the FILES into its --out folder.
+#   - the program wrote the FILES into its --out folder,
+#   - with -DEXPORTER=tinytorch_export: its checkpoint.ttc converts into a model file whose
+#     reloaded outputs equal the model's (module 20).
 # cmake -DPROGRAM=... -DARGS="a|b" -DEXPECT="key OP value|..." -DFILES="f|..." [-DSAME="k|..."]
-#       -DWORK=dir -P this
+#       [-DEXPORTER=...] -DWORK=dir -P this
 # (lists are '|'-separated: ctest would split ';').
 cmake_minimum_required(VERSION 3.25)
 foreach(_var PROGRAM WORK)
@@ -123,6 +125,17 @@ foreach(_file IN LISTS _files)
     message(STATUS "ok: wrote ${_file}")
   endif()
 endforeach()
+
+if(EXPORTER)
+  execute_process(
+    COMMAND "${EXPORTER}" "${WORK}/out/checkpoint.ttc" --out "${WORK}/exported.ttm"
+    RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
+  if(NOT _rc EQUAL 0 OR NOT _out MATCHES "max \\|difference\\| 0\n")
+    string(APPEND _failures "  tinytorch_export on its checkpoint.ttc (exit ${_rc}):\n${_out}${_err}\n")
+  else()
+    message(STATUS "ok: its checkpoint exports to a model file that reproduces it:\n${_out}")
+  endif()
+endif()
 
 if(_failures)
   message(FATAL_ERROR "${PROGRAM}: failed checks:\n${_failures}results file:\n${_json}")
