@@ -15,8 +15,9 @@ namespace tinytorch::deploy {
 namespace {
 
 // Whether two requests may share a batch: the same dtype and the same per-sample shape (every
-// size but the first, which counts the request's rows).
-bool same_sample_shape(const Tensor& a, const Tensor& b) {
+// size but the first, which counts the request's rows). [[maybe_unused]]: its one caller,
+// pick_batch, is a stub in the learner release, and -Werror would refuse an unused function.
+[[maybe_unused]] bool same_sample_shape(const Tensor& a, const Tensor& b) {
   if (a.dtype() != b.dtype() || a.dim() != b.dim()) return false;
   for (int64_t d = 1; d < a.dim(); ++d) {
     if (a.size(d) != b.size(d)) return false;

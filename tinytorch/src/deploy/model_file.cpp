@@ -420,10 +420,7 @@ ModelSignature signature_from_json(const json& j) {
 TensorMap model_tensors(const nn::Module& model) {
   // BEGIN SOLUTION
   TensorMap tensors{"Tensor"};
-  for (const auto& [key, t] : model.state_dict()) {
-    TT_CHECK_VALUE(all_finite(t), "export_model: tensor '", key, "' has a non-finite value");
-    tensors.insert("model." + key, t.contiguous());
-  }
+  for (const auto& [key, t] : model.state_dict()) tensors.insert("model." + key, t.contiguous());
   for (const auto& [name, m] : model.named_modules()) {
     const auto* q = dynamic_cast<const nn::quantized::dynamic::LinearImpl*>(m.get());
     if (q == nullptr) continue;
@@ -492,6 +489,10 @@ void export_model(const nn::Module& model, const ModelSignature& signature, cons
                  "export_model: the signature's input_shape is empty");
   serialize::Archive archive;
   archive.tensors = model_tensors(model);
+  for (const auto& [key, t] : archive.tensors) {
+    TT_CHECK_VALUE(all_finite(t), "export_model: tensor '", key.substr(6),
+                   "' has a non-finite value");
+  }
   ModelSignature sig = signature;
   if (sig.version.empty()) {
     char hex[9];
