@@ -17,7 +17,8 @@ TEST(HiddenModelFile, StridedConvWithoutBiasAndNestedSequential) {
   test::TempDir dir("tt20h");
   nn::Sequential net(
       nn::Conv2d(nn::Conv2dOptions(2, 3, {3, 2}).stride({2, 1}).padding({1, 0}).bias(false)),
-      nn::ReLU(), nn::Sequential(nn::Flatten(), nn::Linear(3 * 3 * 4, 2).ptr()));
+      nn::BatchNorm2d(3), nn::ReLU(),
+      nn::Sequential(nn::Flatten(), nn::Linear(3 * 3 * 4, 2).ptr()));
   ModelSignature sig{.name = "n",
                      .version = "",
                      .input_shape = {2, 5, 5},

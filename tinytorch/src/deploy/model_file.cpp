@@ -82,6 +82,26 @@ LayerKind plain(std::string type) {
       [](const json&) { return std::make_shared<Impl>(); });
 }
 
+// BatchNorm1d and BatchNorm2d: the same options (the momentum only matters in training).
+template <typename Impl>
+LayerKind batch_norm(std::string type) {
+  return kind<Impl>(
+      std::move(type),
+      [](const Impl& m) {
+        return json{{"num_features", m.options.num_features()},
+                    {"eps", m.options.eps()},
+                    {"affine", m.options.affine()},
+                    {"track_running_stats", m.options.track_running_stats()}};
+      },
+      [](const json& r) {
+        return std::make_shared<Impl>(
+            nn::BatchNormOptions(size_at(r, "num_features"))
+                .eps(r.at("eps").get<double>())
+                .affine(r.at("affine").get<bool>())
+                .track_running_stats(r.at("track_running_stats").get<bool>()));
+      });
+}
+
 const std::vector<LayerKind>& layer_kinds() {
   static const std::vector<LayerKind> kinds = {
       kind<nn::LinearImpl>(
@@ -172,36 +192,8 @@ const std::vector<LayerKind>& layer_kinds() {
                     .ceil_mode(r.at("ceil_mode").get<bool>())
                     .count_include_pad(r.at("count_include_pad").get<bool>()));
           }),
-      kind<nn::BatchNorm1dImpl>(
-          "BatchNorm1d",
-          [](const nn::BatchNorm1dImpl& m) {
-            return json{{"num_features", m.options.num_features()},
-                        {"eps", m.options.eps()},
-                        {"affine", m.options.affine()},
-                        {"track_running_stats", m.options.track_running_stats()}};
-          },
-          [](const json& r) {
-            return std::make_shared<nn::BatchNorm1dImpl>(
-                nn::BatchNormOptions(size_at(r, "num_features"))
-                    .eps(r.at("eps").get<double>())
-                    .affine(r.at("affine").get<bool>())
-                    .track_running_stats(r.at("track_running_stats").get<bool>()));
-          }),
-      kind<nn::BatchNorm2dImpl>(
-          "BatchNorm2d",
-          [](const nn::BatchNorm2dImpl& m) {
-            return json{{"num_features", m.options.num_features()},
-                        {"eps", m.options.eps()},
-                        {"affine", m.options.affine()},
-                        {"track_running_stats", m.options.track_running_stats()}};
-          },
-          [](const json& r) {
-            return std::make_shared<nn::BatchNorm2dImpl>(
-                nn::BatchNormOptions(size_at(r, "num_features"))
-                    .eps(r.at("eps").get<double>())
-                    .affine(r.at("affine").get<bool>())
-                    .track_running_stats(r.at("track_running_stats").get<bool>()));
-          }),
+      batch_norm<nn::BatchNorm1dImpl>("BatchNorm1d"),
+      batch_norm<nn::BatchNorm2dImpl>("BatchNorm2d"),
       kind<nn::FlattenImpl>(
           "Flatten",
           [](const nn::FlattenImpl& m) {
