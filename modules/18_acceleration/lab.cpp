@@ -36,6 +36,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -580,13 +581,15 @@ json experiment_ladder(const Budget& budget) {
   heading("B", "The SGEMM ladder",
           "C = A·B, square float32 matrices, entries in [−1, 1]; each step is one function of "
           "lab.cpp.\n  % peak: of A's 1-core FMA peak (2 threads can reach 200%). Error: "
-          "max |C − A·B| against float64." +
+          "max |C − A·B| against float64; above N²·2⁻²⁴ it is WRONG\n  (no order of "
+          "float32 additions is that far off) and the experiment fails." +
               std::string(l.peak_isa == "AVX-512"
                               ? "\n  A's peak is AVX-512's: on a CPU with two 512-bit FMA "
                                 "units, the AVX2 micro-kernel\n  of steps 5 and 6 (8 floats "
                                 "per FMA, not 16) can reach at most half of it per core."
                               : ""));
   json out = json::array();
+  std::vector<std::string> wrong;  // rungs whose error exceeds float32's worst case (below)
   // The chart: one row per N, a GFLOP/s and a %-of-peak column per step (NaN: not run).
   tinytorch::train::History chart;
   std::vector<std::string> gflops_columns, peak_columns;
@@ -595,6 +598,11 @@ json experiment_ladder(const Budget& budget) {
     row.insert("n", static_cast<double>(n));
     std::cout << "  N = " << n << " (" << sig3(gemm_flops(n) / 1e6) << " MFLOP per call)\n";
     Problem p(n);
+    // NOTE: a float32 dot product of length n is off by at most about n·u·Σ|a_k·b_k| (u = 2⁻²⁴,
+    // the unit roundoff); with every entry in [−1, 1] the sum is at most n, so every correct rung
+    // stays below n²·u, whatever order it adds in. A rung that skips or repeats one product is
+    // off by |a_ik·b_kj|, typically ~0.3: far above it.
+    const double bound = static_cast<double>(n) * static_cast<double>(n) * 0x1p-24;
     Table table({"step", "time", "GFLOP/s", "% peak", "speed-up", "vs 1", "max |error|"});
     std::map<std::string, double> seconds;  // by step id
     for (const Step& s : ladder()) {
@@ -617,11 +625,16 @@ json experiment_ladder(const Budget& budget) {
       const double gflops = gemm_flops(n) / t.median / 1e9;
       const double error = p.max_abs_error();
       const auto over = seconds.find(s.over);
-      table.add({label, human_time(t.median), sig3(gflops),
-                 l.peak_1 ? percent(gflops / *l.peak_1) : "n/a",
-                 over == seconds.end() ? "" : ratio(over->second / t.median) + " over " + s.over,
-                 seconds.count("1") ? ratio(seconds.at("1") / t.median) : "",
-                 std::isfinite(error) ? sci(error, 1) : "WRONG (NaN)"});
+      table.add(
+          {label, human_time(t.median), sig3(gflops),
+           l.peak_1 ? percent(gflops / *l.peak_1) : "n/a",
+           over == seconds.end() ? "" : ratio(over->second / t.median) + " over " + s.over,
+           seconds.count("1") ? ratio(seconds.at("1") / t.median) : "",
+           std::isfinite(error) ? sci(error, 1) + (error > bound ? " WRONG" : "") : "WRONG (NaN)"});
+      if (!(error <= bound)) {
+        wrong.push_back("step " + s.id + " at N = " + std::to_string(n) + " (max |error| " +
+                        sci(error, 1) + ")");
+      }
       json r = {{"experiment", "B"},      {"step", s.id},
                 {"name", s.name},         {"n", n},
                 {"threads", s.threads},   {"gflops", gflops},
@@ -642,6 +655,15 @@ json experiment_ladder(const Budget& budget) {
     std::cout << "\n";
   }
   write_ladder_chart(chart, l.peak_isa);
+  if (!wrong.empty()) {
+    std::string list;
+    for (const auto& w : wrong) list += (list.empty() ? "" : ", ") + w;
+    throw std::runtime_error("wrong results from " + list +
+                             ": a correct float32 GEMM stays below N²·2⁻²⁴ (" +
+                             sci(static_cast<double>(sizes.front() * sizes.front()) * 0x1p-24, 1) +
+                             " at N = " + std::to_string(sizes.front()) +
+                             "); look for a loop bound or an index that skips or repeats a term");
+  }
   meaning(
       "Each rung removes one bottleneck. i-k-j reads B along rows (every cache line used in "
       "full); blocking keeps a block of B in L2 so it is fetched once, not N times; packing lays "
