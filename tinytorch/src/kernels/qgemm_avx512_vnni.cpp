@@ -29,6 +29,8 @@ void micro_avx512_vnni(int64_t groups, const uint8_t* a, int64_t lda, int64_t ro
   for (auto& r : acc) r = _mm512_setzero_si512();
   for (int64_t g = 0; g < groups; ++g) {
     const __m512i b = _mm512_loadu_si512(panel + g * kGroupBytes);
+    // NOTE: unrolled so that acc[] stays in registers (qgemm_avx2.cpp says what it costs not to).
+#pragma GCC unroll 8
     for (int64_t i = 0; i < kMR; ++i) {
       int32_t four;  // A[i, 4g … 4g+3]
       std::memcpy(&four, row[i] + g * kKGroup, sizeof(four));
