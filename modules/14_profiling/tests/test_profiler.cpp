@@ -136,6 +136,49 @@ TEST(Profiler, BackwardNodesAreEvents) {
   EXPECT_NE(find(events, "aten::sum"), nullptr);
 }
 
+// Backward nodes whose kernels run directly (no public matmul inside) are counted by
+// backward_flops, from the event's [grad_output, inputs...] shapes and grad_mask.
+TEST(ProfilerFlops, ConvolutionBackwardCountsEachRequestedGradient) {
+  manual_seed(0);
+  // x [2, 3, 8, 8], w [4, 3, 3, 3] → y [2, 4, 6, 6]: one conv is 2 · 288 outputs · 27 taps.
+  const int64_t one = 2 * 2 * 4 * 6 * 6 * 27;
+  for (const bool x_grad : {true, false}) {
+    const Tensor x = randn({2, 3, 8, 8}).requires_grad_(x_grad);
+    const Tensor w = randn({4, 3, 3, 3}).requires_grad_(true);
+    const Tensor y = conv2d(x, w, Tensor(), {1, 1}, {0, 0}, {1, 1}, 1);
+    Profiler prof;
+    y.sum().backward();
+    const Event* node = find(prof.events(), "ConvolutionBackward0");
+    ASSERT_NE(node, nullptr);
+    // grad_weight always; grad_input only when x asks for it (torch's output_mask).
+    EXPECT_EQ(node->flops, x_grad ? 2 * one : one) << "x requires grad: " << x_grad;
+    EXPECT_EQ(node->shapes.front(), (std::vector<int64_t>{2, 4, 6, 6}));  // grad_output first
+    EXPECT_EQ(node->grad_mask, (std::vector<bool>{x_grad, true, false}));
+  }
+}
+
+TEST(ProfilerFlops, AttentionBackwardIsFiveGemms) {
+  // q [2, 5, 4], k [2, 7, 4], v [2, 7, 3]; batch 2, L 5, S 7, E 4, Ev 3:
+  //   q·kᵀ (recomputed) 2·2·5·7·4 = 560, dP = dO·vᵀ 420, dv = Pᵀ·dO 420, dq 560, dk 560.
+  manual_seed(0);
+  const Tensor q = randn({2, 5, 4}).requires_grad_(true);
+  const Tensor k = randn({2, 7, 4}).requires_grad_(true);
+  const Tensor v = randn({2, 7, 3}).requires_grad_(true);
+  const Tensor out = scaled_dot_product_attention(q, k, v);
+  Profiler prof;
+  out.sum().backward();
+  const Event* node = find(prof.events(), "ScaledDotProductAttentionBackward0");
+  ASSERT_NE(node, nullptr);
+  EXPECT_EQ(node->flops, 560 + 420 + 420 + 560 + 560);
+  // The formula alone, from shapes: [dO, q, k, v, mask].
+  EXPECT_EQ(profiler::backward_flops("ScaledDotProductAttentionBackward0",
+                                     {{2, 5, 3}, {2, 5, 4}, {2, 7, 4}, {2, 7, 3}, {}},
+                                     {true, true, true, false}),
+            2520);
+  // Nodes whose formulas call a public matmul count there, not here.
+  EXPECT_EQ(profiler::backward_flops("MmBackward0", {{3, 5}, {3, 4}, {4, 5}}, {true, true}), 0);
+}
+
 TEST(Profiler, CompositeOpsWrapTheirParts) {
   // cross_entropy is log_softmax + nll_loss: one event around both, as in PyTorch's profiler.
   manual_seed(0);

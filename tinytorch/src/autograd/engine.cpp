@@ -22,7 +22,6 @@
 #include "tinytorch/autograd/autograd_meta.h"
 #include "tinytorch/autograd/derivatives.h"
 #include "tinytorch/autograd/grad_mode.h"
-#include "tinytorch/profiler/profiler.h"
 
 namespace tinytorch::autograd {
 
@@ -135,11 +134,9 @@ variable_list run_backward(const std::vector<Edge>& roots, variable_list seeds, 
     for (const Tensor& g : grads) any_defined = any_defined || g.defined();
     variable_list outputs;
     if (any_defined) {
-      // The node's run is a profiler event named after it ("MmBackward0"); the ops its formula
-      // calls nest inside it.
-      std::optional<profiler::RecordFunction> event;
-      if (profiler::detail::is_enabled()) event.emplace(node->name());
-      outputs = node->apply(std::move(grads));
+      // Calling the node (not apply() directly) makes its run a profiler event named after it
+      // ("MmBackward0"), when a profiler records; the ops its formula calls nest inside it.
+      outputs = (*node)(std::move(grads));
     }
     if (!keep_graph) node->release_variables();
 

@@ -7,6 +7,7 @@
 
 #include "tinytorch/autograd/autograd_meta.h"
 #include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/profiler/profiler.h"
 
 namespace tinytorch::autograd {
 
@@ -37,6 +38,26 @@ Node::~Node() {
 void Node::remove_retained_tensor(const Tensor& t) {
   std::erase_if(retained_,
                 [&](const RetainedTensor& r) { return r.tensor.lock() == t.getIntrusivePtr(); });
+}
+
+variable_list Node::operator()(variable_list&& grads) {
+  if (!profiler::detail::is_enabled()) return apply(std::move(grads));
+  // The event's shapes follow torch's backward ops (convolution_backward(grad_output, input,
+  // weight, ...)): the gradient of output 0, then every forward input's shape; grad_mask says
+  // which inputs get a gradient (their output_mask). The FLOP count of the backward formulas
+  // reads both (profiler::backward_flops).
+  std::vector<std::vector<int64_t>> shapes;
+  std::vector<bool> grad_mask;
+  shapes.reserve(num_inputs() + 1);
+  grad_mask.reserve(num_inputs());
+  shapes.push_back(!grads.empty() && grads[0].defined() ? grads[0].sizes().vec()
+                                                        : std::vector<int64_t>{});
+  for (size_t i = 0; i < num_inputs(); ++i) {
+    shapes.push_back(input_metadata_[i].sizes);
+    grad_mask.push_back(needs_input_grad(i));
+  }
+  const profiler::RecordFunction event(name(), std::move(shapes), std::move(grad_mask));
+  return apply(std::move(grads));
 }
 
 void Node::set_next_edges(std::vector<Edge> edges, std::vector<InputMetadata> metadata) {
@@ -93,7 +114,7 @@ variable_list CopySlices::apply(variable_list&& grads) {
                       .as_strided(base_sizes_, base_strides_, base_offset_);
   result.copy_(grads[0]);
   Tensor grad_slice = view_fn_(result);  // the written region, as the view saw it
-  variable_list res = fn_->apply({grad_slice.clone()});
+  variable_list res = (*fn_)({grad_slice.clone()});
   // fn's gradient for the view's old values replaces the slice (a copy_ or fill_ gives none:
   // those values were overwritten, so they receive zero).
   if (res[0].defined()) {

@@ -66,6 +66,18 @@ int64_t now_ns(const State& s) {
 namespace detail {
 
 uint64_t begin(std::string_view name, std::initializer_list<const Tensor*> inputs) {
+  if (!is_enabled()) return 0;
+  // Shapes are kept even without record_shapes until stop(): the FLOP formulas read them.
+  std::vector<std::vector<int64_t>> shapes;
+  shapes.reserve(inputs.size());
+  for (const Tensor* x : inputs) {
+    shapes.push_back(x->defined() ? x->sizes().vec() : std::vector<int64_t>{});
+  }
+  return begin(name, std::move(shapes));
+}
+
+uint64_t begin(std::string_view name, std::vector<std::vector<int64_t>> shapes,
+               std::vector<bool> grad_mask) {
   State& s = state();
   const uint64_t gen = s.generation.load(std::memory_order_acquire);
   if (!is_enabled()) return 0;
@@ -81,11 +93,8 @@ uint64_t begin(std::string_view name, std::initializer_list<const Tensor*> input
   open.event.name = std::string(name);
   open.event.thread = t.id;
   open.event.depth = static_cast<int64_t>(t.stack.size());
-  // Shapes are kept even without record_shapes until stop(): the FLOP formulas read them.
-  open.event.shapes.reserve(inputs.size());
-  for (const Tensor* x : inputs) {
-    open.event.shapes.push_back(x->defined() ? x->sizes().vec() : std::vector<int64_t>{});
-  }
+  open.event.shapes = std::move(shapes);
+  open.event.grad_mask = std::move(grad_mask);
   open.event.start_ns = now_ns(s);
   t.stack.push_back(std::move(open));
   return gen;
@@ -203,7 +212,10 @@ const std::vector<Event>& Profiler::events() {
   if (!counted_) {
     counted_ = true;
     for (Event& e : events_) {
-      if (options_.with_flops()) e.flops = flops(e.name, e.shapes, e.out_shape);
+      if (options_.with_flops()) {
+        e.flops = e.grad_mask.empty() ? flops(e.name, e.shapes, e.out_shape)
+                                      : backward_flops(e.name, e.shapes, e.grad_mask);
+      }
       if (!options_.record_shapes()) e.shapes.clear();
     }
   }
@@ -220,6 +232,13 @@ void Profiler::export_chrome_trace(const std::string& path) {
 
 RecordFunction::RecordFunction(std::string_view name) {
   if (detail::is_enabled()) generation_ = detail::begin(name, {});
+}
+
+RecordFunction::RecordFunction(std::string_view name, std::vector<std::vector<int64_t>> shapes,
+                               std::vector<bool> grad_mask) {
+  if (detail::is_enabled()) {
+    generation_ = detail::begin(name, std::move(shapes), std::move(grad_mask));
+  }
 }
 
 RecordFunction::~RecordFunction() {

@@ -98,6 +98,36 @@ int64_t flops(std::string_view name, const std::vector<std::vector<int64_t>>& sh
   return 0;
 }
 
+int64_t backward_flops(std::string_view name, const std::vector<std::vector<int64_t>>& shapes,
+                       const std::vector<bool>& grad_mask) {
+  // shapes = [grad_output, forward input 0, forward input 1, ...]; grad_mask[i] ↔ shapes[i + 1].
+  const auto wants = [&](size_t i) { return i < grad_mask.size() && grad_mask[i]; };
+  if (name == "ConvolutionBackward0" && has_shapes(shapes, {4, 4, 4})) {
+    // grad_input = conv_transpose(grad_out, weight) and grad_weight = conv(input, grad_out): the
+    // same multiply-adds as the forward, each.
+    const int64_t one = conv2d_flops(shapes[2], shapes[0]);
+    return (wants(0) ? one : 0) + (wants(1) ? one : 0);
+  }
+  if (name == "ScaledDotProductAttentionBackward0" && has_shapes(shapes, {2, 2, 2, 2})) {
+    // q [.., L, E], k [.., S, E], v [.., S, Ev], dO [.., L, Ev]; P and dS are [.., L, S].
+    const auto& q = shapes[1];
+    const auto& k = shapes[2];
+    const auto& v = shapes[3];
+    const auto with = [](std::vector<int64_t> shape, int64_t rows, int64_t cols) {
+      shape[shape.size() - 2] = rows;
+      shape.back() = cols;
+      return shape;
+    };
+    const int64_t L = q[q.size() - 2], E = q.back(), S = k[k.size() - 2], Ev = v.back();
+    return matmul_flops(with(q, L, E), with(k, E, S))      // scores again:  q·kᵀ
+           + matmul_flops(with(q, L, Ev), with(v, Ev, S))  // dP = dO·vᵀ
+           + matmul_flops(with(q, S, L), with(q, L, Ev))   // dv = Pᵀ·dO
+           + matmul_flops(with(q, L, S), with(k, S, E))    // dq = dS·k
+           + matmul_flops(with(q, S, L), with(q, L, E));   // dk = dSᵀ·q
+  }
+  return 0;
+}
+
 std::vector<OpStats> aggregate(const std::vector<Event>& events, bool group_by_input_shape) {
   // BEGIN SOLUTION
   // One row per name (and shapes): counts, times, FLOPs and bytes summed.

@@ -59,6 +59,10 @@ class Node : public std::enable_shared_from_this<Node> {
   // Gradients of the forward outputs in, gradients of the forward inputs out (one per edge;
   // an undefined Tensor where no gradient flows).
   virtual variable_list apply(variable_list&& grads) = 0;
+  // Runs the node: apply() inside a profiler event named after it (as PyTorch's
+  // Node::operator() does), when a profiler records; just apply() otherwise. The engine calls
+  // this, not apply().
+  variable_list operator()(variable_list&& grads);
   // Frees the saved tensors once a backward pass without retain_graph is done with them.
   virtual void release_variables() {}
   // The tensors the backward formula saved, for looking at a graph (to_dot); none by default.

@@ -63,6 +63,9 @@ struct Event {
   int64_t flops = 0;       // with_flops, for the ops flops() knows; 0 otherwise
   int64_t self_bytes = 0;  // bytes allocated while it was the innermost open event (profile_memory)
   std::vector<int64_t> out_shape;  // the op's output shape, where the op reports it (conv2d)
+  // A backward node's event ("ConvolutionBackward0"): shapes are [grad_output, each forward
+  // input], and grad_mask[i] says whether input i gets a gradient. Empty for every other event.
+  std::vector<bool> grad_mask;
   int64_t duration_ns() const { return end_ns - start_ns; }
 };
 
@@ -124,6 +127,9 @@ class Profiler {
 class RecordFunction {
  public:
   explicit RecordFunction(std::string_view name);
+  // With the shapes the event records (and, for a backward node's run, its grad_mask).
+  RecordFunction(std::string_view name, std::vector<std::vector<int64_t>> shapes,
+                 std::vector<bool> grad_mask = {});
   ~RecordFunction();
   RecordFunction(const RecordFunction&) = delete;
   RecordFunction& operator=(const RecordFunction&) = delete;
@@ -145,6 +151,17 @@ class RecordFunction {
 // `out_shape` is the op's output shape (conv2d needs H'×W'). Every other op: 0.
 int64_t flops(std::string_view name, const std::vector<std::vector<int64_t>>& shapes,
               const std::vector<int64_t>& out_shape);
+
+// FLOPs of one run of a backward node, given (it calls the formulas above), in
+// torch.utils.flop_counter's convention; `shapes` = [grad_output, each forward input]:
+//   ConvolutionBackward0   grad_input and grad_weight each cost the forward's FLOPs; counted for
+//                          the inputs grad_mask asks for
+//   ScaledDotProductAttentionBackward0
+//                          five products: the scores recomputed (q·kᵀ), dP = dO·vᵀ, dv = Pᵀ·dO,
+//                          dq = dS·k, dk = dSᵀ·q: 2·batch·L·S·(3·E + 2·Ev)
+// Every other node: 0 (a formula that calls a public matmul counts there, in its own event).
+int64_t backward_flops(std::string_view name, const std::vector<std::vector<int64_t>>& shapes,
+                       const std::vector<bool>& grad_mask);
 
 // Aggregates finished events per name (and shapes), sorted by self time, largest first.
 std::vector<OpStats> aggregate(const std::vector<Event>& events, bool group_by_input_shape);
@@ -182,6 +199,8 @@ inline bool is_enabled() {
 
 // Opens an event on this thread; returns its generation (0 when nothing was opened).
 uint64_t begin(std::string_view name, std::initializer_list<const Tensor*> inputs);
+uint64_t begin(std::string_view name, std::vector<std::vector<int64_t>> shapes,
+               std::vector<bool> grad_mask = {});
 // Closes the innermost event opened with `generation`; `out_shape` is the op's output shape
 // (conv2d's FLOPs need its H'×W').
 void end(uint64_t generation, std::vector<int64_t> out_shape = {});
