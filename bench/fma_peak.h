@@ -21,10 +21,21 @@ constexpr int kFmaPeakAccumulators = 12;
 constexpr double kFmaPeakAvx2FlopsPerStep = kFmaPeakAccumulators * 8 * 2;
 constexpr double kFmaPeakAvx512FlopsPerStep = kFmaPeakAccumulators * 16 * 2;
 
+// The int8 kernel (fma_peak_avx2.cpp) does per step and accumulator what the int8 GEMM's AVX2
+// micro-kernel does per 32 multiply-adds: vpmaddubsw (32 u8·s8 products, summed in pairs to
+// int16), vpmaddwd by ones (pairs of those to int32), vpaddd into the accumulator. Operations
+// are counted as quant_bench counts them: a multiply-add is 2.
+// 10 accumulators, not 12: with the two products, the ones and the weights, 12 would not fit in
+// AVX2's 16 registers.
+constexpr int kInt8PeakAccumulators = 10;
+constexpr double kInt8PeakAvx2OpsPerStep = kInt8PeakAccumulators * 32 * 2;
+
 // Run `steps` steps; the result only exists so the work cannot be optimised away.
 // REQUIRES: the CPU supports AVX2 and FMA.
 float fma_peak_avx2(int64_t steps);
 // REQUIRES: the CPU supports AVX-512F (the 512-bit FMA is one of its instructions).
 float fma_peak_avx512(int64_t steps);
+// REQUIRES: the CPU supports AVX2.
+float int8_peak_avx2(int64_t steps);
 
 }  // namespace tinytorch::bench

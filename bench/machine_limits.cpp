@@ -53,6 +53,18 @@ std::optional<FmaPeak> fma_peak_for_this_cpu() {
   return std::nullopt;
 }
 
+std::optional<FmaPeak> int8_peak_for_this_cpu() {
+#ifdef TINYTORCH_BENCH_HAVE_FMA_KERNELS
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) {
+    return FmaPeak{.isa = "AVX2 vpmaddubsw+vpmaddwd",
+                   .flops_per_step = kInt8PeakAvx2OpsPerStep,
+                   .kernel = int8_peak_avx2};
+  }
+#endif
+  return std::nullopt;
+}
+
 int64_t StreamArrays::elements() {
   const int64_t bytes =
       std::clamp<int64_t>(4 * largest_cache_bytes(), int64_t{128} << 20, int64_t{1} << 30);

@@ -6,6 +6,10 @@
 //                 else AVX2: fma_peak_for_this_cpu()), its record's impl naming which: what the
 //                 cores can compute when no data has to come from memory. No kernel beats it; a
 //                 GEMM at 80-90% of it is excellent.
+//   int8_peak     GOP/s (a multiply-add = 2) of the int8 GEMM's AVX2 instruction sequence,
+//                 vpmaddubsw + vpmaddwd + vpaddd, in registers (int8_peak_for_this_cpu()): the
+//                 ceiling of module 15's int8 Linear on a CPU without VNNI. Against fma_peak it
+//                 says how much faster than float32 int8 can be here at best.
 //   stream_copy   GB/s of c[i] = a[i]            (counted as 2 x 4 bytes per element)
 //   stream_triad  GB/s of a[i] = b[i] + s * c[i] (3 x 4 bytes per element)
 //                 on arrays several times larger than the last-level cache, so every byte comes
@@ -44,16 +48,15 @@ using tinytorch::bench::Unit;
 // 100: a step of AVX2 does half the flops).
 constexpr int64_t kFmaSteps = int64_t{1} << 20;
 
-// The figure "fma_peak" with impl = the kernel's instruction set ("AVX-512", "AVX2"), so that the
-// record, and tito's table, say which FMA the peak was measured with.
-void add_fma_peak(tinytorch::bench::Suite& suite, const std::optional<FmaPeak>& peak,
-                  int64_t threads) {
+// The figure `name` ("fma_peak", "int8_peak") with impl = the kernel's instruction set ("AVX-512",
+// "AVX2", ...), so that the record, and tito's table, say which kernel the peak was measured with.
+void add_peak(tinytorch::bench::Suite& suite, const std::string& name,
+              const std::optional<FmaPeak>& peak, const std::string& needs, int64_t threads) {
   if (!peak) {
-    suite.skip({.name = "fma_peak", .threads = threads},
-               "needs an x86-64 CPU with AVX2 and FMA, or AVX-512");
+    suite.skip({.name = name, .threads = threads}, needs);
     return;
   }
-  const Key key{.name = "fma_peak", .impl = peak->isa, .threads = threads};
+  const Key key{.name = name, .impl = peak->isa, .threads = threads};
   suite.add(key, Unit::kGflops, peak->flops_per_step * static_cast<double>(kFmaSteps * threads),
             [threads, kernel = peak->kernel] {
               tinytorch::set_num_threads(static_cast<int>(threads));
@@ -101,7 +104,14 @@ int main(int argc, char** argv) {
     // 1 thread, 2 threads (what the SGEMM figures use) and all of them.
     const std::set<int64_t> thread_counts{1, 2, tinytorch::bench::default_threads()};
     const std::optional<FmaPeak> peak = tinytorch::bench::fma_peak_for_this_cpu();
-    for (const int64_t threads : thread_counts) add_fma_peak(suite, peak, threads);
+    const std::optional<FmaPeak> int8 = tinytorch::bench::int8_peak_for_this_cpu();
+    for (const int64_t threads : thread_counts) {
+      add_peak(suite, "fma_peak", peak, "needs an x86-64 CPU with AVX2 and FMA, or AVX-512",
+               threads);
+    }
+    for (const int64_t threads : thread_counts) {
+      add_peak(suite, "int8_peak", int8, "needs an x86-64 CPU with AVX2", threads);
+    }
     for (const int64_t threads : thread_counts) add_stream(suite, threads);
     if (peak) {
       suite.context("FMA peak kernel", std::string(peak->isa) + " (the widest FMA of this CPU)");

@@ -205,12 +205,12 @@ std::string openblas_core_text(const Json& r) {
   return text + ", pinned by OPENBLAS_CORETYPE=" + coretype.get<std::string>();
 }
 
-// The instruction set the FMA peak was measured with: the impl of its records ("AVX-512" or
-// "AVX2", the widest FMA of the CPU: bench/machine_limits.h), "" when it was not measured. Every
-// "% of peak" of this run divides by the figures of that kernel.
-std::string fma_peak_isa(const Records& records) {
+// The instruction set a peak ("fma_peak", "int8_peak") was measured with: the impl of its records
+// ("AVX-512" or "AVX2" for the FMA peak, the widest FMA of the CPU: bench/machine_limits.h), ""
+// when it was not measured. Every "% of peak" of this run divides by the FMA kernel's figures.
+std::string peak_isa(const Records& records, const std::string& name = "fma_peak") {
   for (const Json& r : records.all()) {
-    if (r.value("name", "") == "fma_peak" && Records::is_figure(r)) return r.value("impl", "");
+    if (r.value("name", "") == name && Records::is_figure(r)) return r.value("impl", "");
   }
   return "";
 }
@@ -238,12 +238,15 @@ void print_peak(const Records& records) {
     header.push_back(std::to_string(t) + (t == 1 ? " thread" : " threads"));
   if (threads.size() > 1) header.push_back(std::to_string(threads.back()) + "t/1t");
   Table table(header);
-  const std::string isa = fma_peak_isa(records);
+  const std::string isa = peak_isa(records);
   const std::string peak_label =
       isa.empty() ? "FMA peak, float32 (GFLOP/s)" : "FMA peak, float32, " + isa + " (GFLOP/s)";
   // (name, impl, label): the peak's records carry its kernel's instruction set as impl.
+  const std::string int8_isa = peak_isa(records, "int8_peak");
   const std::tuple<std::string, std::string, std::string> rows[] = {
       {"fma_peak", isa, peak_label},
+      {"int8_peak", int8_isa,
+       int8_isa.empty() ? "int8 peak (GOP/s)" : "int8 peak, " + int8_isa + " (GOP/s)"},
       {"stream_copy", "", "STREAM copy (GB/s)"},
       {"stream_triad", "", "STREAM triad (GB/s)"}};
   for (const auto& [name, impl, label] : rows) {
@@ -266,8 +269,15 @@ void print_peak(const Records& records) {
                 << fixed(*peak / *triad, 1)
                 << " flops per byte of DRAM traffic — kernels doing fewer are memory-bound\n";
     }
+    const auto int8 = records.figure("int8_peak", int8_isa, 0, threads.front());
+    const auto fp32 = records.figure("fma_peak", isa, 0, threads.front());
+    if (int8 && fp32 && *fp32 > 0.0) {
+      std::cout << "  int8 / float32 peak: " << fixed(*int8 / *fp32, 2)
+                << "× — the most an int8 GEMM can gain over a float32 one on this CPU's "
+                << int8_isa << " path\n";
+    }
   }
-  print_not_measured(records, {"fma_peak", "stream_copy", "stream_triad"});
+  print_not_measured(records, {"fma_peak", "int8_peak", "stream_copy", "stream_triad"});
 }
 
 // SGEMM: GFLOP/s per N and implementation, then the ratios, then the backward-pass layouts.
@@ -325,7 +335,7 @@ void print_sgemm(const Records& records) {
   if (have_blas) ratio_header.push_back("openblas 2t/1t");
   ratio_header.insert(ratio_header.end(), {"fast % of peak 1t", "fast % of peak 2t"});
   Table ratios(ratio_header);
-  const std::string isa = fma_peak_isa(records);
+  const std::string isa = peak_isa(records);
   const auto peak1 = records.figure("fma_peak", isa, 0, 1),
              peak2 = records.figure("fma_peak", isa, 0, 2);
   for (const int64_t n : sizes) {
