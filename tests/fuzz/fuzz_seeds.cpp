@@ -12,6 +12,11 @@
 //   modules_json    the repository's modules/modules.json
 //   markers         every library source with solution markers (tinytorch/src/**/*.cpp)
 //   junit           a ctest JUnit file with a passed, a failed and a not-implemented test
+//   vocab           CharTokenizer and BpeTokenizer files (save), trained on a short text
+//   model_file      model files (export_model) of an MLP, its int8 version, a conv net with
+//                   BatchNorm2d and a GPT, all tiny
+//   predict_request /v1/predict bodies: valid ones for fuzz_predict_request's signatures, and
+//                   each kind of invalid one the server answers 400
 #include <zlib.h>
 
 #include <cstdint>
@@ -24,6 +29,7 @@
 #include <vector>
 
 #include "fuzz_support.h"
+#include "tinytorch/deploy/model_file.h"
 
 namespace fs = std::filesystem;
 namespace tt = tinytorch;
@@ -143,6 +149,77 @@ int main(int argc, char** argv) {
     tt::train::Checkpoint ckpt = tt::train::capture_checkpoint(t.state, 2, history);
     ckpt.extra.insert("early_stopping.best", "0.5");
     tt::train::save_checkpoint(ckpt, (checkpoint / "epoch2.ttc").string());
+  }
+
+  // ---- tokenizer vocabularies --------------------------------------------------------------
+  {
+    const fs::path vocab = fresh_dir(out / "vocab");
+    const std::string text =
+        "the cat sat on the mat; then the cats sat there 1234 times.\n<|endoftext|>the end\n";
+    tt::text::CharTokenizer::train(text).save(vocab / "char.vocab");
+    tt::text::BpeTokenizer::train(text, 256 + 24, {"<|endoftext|>", "<|pad|>"})
+        .save(vocab / "bpe.vocab");
+    tt::text::BpeTokenizer().save(vocab / "bytes.vocab");  // no merges, no special tokens
+  }
+
+  // ---- model files (module 20's exporter), tiny: the fuzz limits are 2^16 values per layer ----
+  {
+    const fs::path models = fresh_dir(out / "model_file");
+    const auto sig = [](std::vector<int64_t> shape, std::vector<std::string> labels) {
+      return tt::deploy::ModelSignature{.name = "seed",
+                                        .version = "",
+                                        .input_shape = std::move(shape),
+                                        .input_dtype = tt::kFloat32,
+                                        .labels = std::move(labels)};
+    };
+    tt::manual_seed(0);
+    tt::nn::Sequential mlp(tt::nn::Linear(6, 5), tt::nn::ReLU(), tt::nn::Linear(5, 3));
+    tt::OrderedDict<std::string, tt::Tensor> stats{"Statistic"};
+    stats.insert("mean", tt::zeros({6}));
+    tt::deploy::export_model(*mlp.ptr(), sig({6}, {"a", "b", "c"}), (models / "mlp.ttm").string(),
+                             stats);
+    tt::nn::Sequential q = tt::quantization::quantize_dynamic(mlp);
+    tt::deploy::export_model(*q.ptr(), sig({6}, {}), (models / "mlp_int8.ttm").string());
+    tt::nn::Sequential cnn(tt::nn::Conv2d(tt::nn::Conv2dOptions(1, 2, 3).padding(1)),
+                           tt::nn::BatchNorm2d(2), tt::nn::ReLU(),
+                           tt::nn::MaxPool2d(tt::nn::MaxPool2dOptions(2)), tt::nn::Flatten(),
+                           tt::nn::Linear(8, 2));
+    tt::deploy::export_model(*cnn.ptr(), sig({1, 4, 4}, {}), (models / "cnn.ttm").string());
+    tt::nn::GPTConfig c;
+    c.vocab_size = 8;
+    c.block_size = 4;
+    c.n_layer = 1;
+    c.n_head = 2;
+    c.n_embd = 4;
+    tt::nn::GPT gpt(c);
+    tt::deploy::export_model(*gpt.ptr(),
+                             {.name = "gpt",
+                              .version = "",
+                              .input_shape = {-1},
+                              .input_dtype = tt::kInt64,
+                              .labels = {}},
+                             (models / "gpt.ttm").string());
+  }
+
+  // ---- /v1/predict bodies ----------------------------------------------------------------
+  {
+    const fs::path bodies = fresh_dir(out / "predict_request");
+    const std::vector<std::pair<std::string, std::string>> seeds = {
+        {"floats", R"({"inputs": [[0.5, -1, 2e3, 0], [1, 2, 3, 4]]})"},
+        {"image", R"({"inputs": [[0.25, 0.5, 0.75, 1.0]]})"},
+        {"four_rows",
+         R"({"inputs": [[1, 2, 3, 4], [-0.0, 1e-45, 3.4e38, -7], [0, 0, 0, 0], [9, 8, 7, 6]],)"
+         R"( "extra": {"ignored": [true, null, "x"]}})"},
+        {"tokens", R"({"inputs": [[1, 2, 3], [9, 0, 5]]})"},
+        {"malformed", R"({"inputs": [[1, 2)"},
+        {"no_inputs", R"({"rows": []})"},
+        {"short_row", R"({"inputs": [[1, 2, 3, 4], [1]]})"},
+        {"string_value", R"({"inputs": [["a", "b", "c", "d"]]})"},
+        {"too_many_rows", R"({"inputs": [[1], [2], [3], [4], [5]]})"},
+        {"out_of_range", R"({"inputs": [[1e39, -1, 10, 1.5]]})"},
+        {"nested", R"({"inputs": [[[0.5], {"x": 1}, null, true]]})"},
+    };
+    for (const auto& [name, body] : seeds) write_file(bodies / (name + ".json"), body);
   }
 
   // ---- tito's inputs ---------------------------------------------------------------------

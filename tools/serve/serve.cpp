@@ -51,6 +51,7 @@
 #include "tinytorch/deploy/batcher.h"
 #include "tinytorch/deploy/model_file.h"
 #include "tinytorch/deploy/monitor.h"
+#include "tinytorch/deploy/request.h"
 #include "tinytorch/tinytorch.h"
 
 namespace {
@@ -219,14 +220,6 @@ class Server {
         gauges_("tinytorch_serving_state", "Queue depth, drift and SLO state, by quantity."),
         slo_window_(10000) {
     const auto& sig = model_.signature();
-    row_length_ = 1;
-    for (int64_t d : sig.input_shape) {
-      if (d < 0) {
-        variable_length_ = true;
-      } else {
-        row_length_ *= d;
-      }
-    }
     if (!opts_.token_file.empty()) token_ = read_token(opts_.token_file);
     if (sig.input_dtype == kFloat32 && model_.statistics().contains("drift.edges")) {
       drift_.emplace(deploy::drift_from_statistics(model_.statistics()));
@@ -355,82 +348,16 @@ class Server {
     requests_.inc({{"path", known ? req.path : "other"}, {"code", std::to_string(res.status)}});
   }
 
-  // Parses and checks the body; on success returns the inputs [n, *input_shape].
+  // Parses and checks the body (deploy::parse_predict_request); on success returns the inputs
+  // [n, *input_shape], else answers 400 with the parser's message.
   std::optional<Tensor> parse_inputs(const httplib::Request& req, httplib::Response& res) const {
-    const auto& sig = model_.signature();
-    const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded()) {
-      send_error(res, 400, "the body is not valid JSON; expected {\"inputs\": [[...], ...]}");
+    try {
+      return deploy::parse_predict_request(req.body, model_.signature(), model_.num_outputs(),
+                                           opts_.max_batch);
+    } catch (const ValueError& e) {
+      send_error(res, 400, e.what());
       return std::nullopt;
     }
-    if (!body.is_object() || !body.contains("inputs") || !body["inputs"].is_array()) {
-      send_error(res, 400,
-                 "expected a JSON object with \"inputs\": a list of rows, e.g. {\"inputs\": "
-                 "[[0.0, 0.1, ...]]}");
-      return std::nullopt;
-    }
-    const json& rows = body["inputs"];
-    const auto n = static_cast<int64_t>(rows.size());
-    if (n < 1 || n > opts_.max_batch) {
-      send_error(res, 400,
-                 "\"inputs\" has " + std::to_string(n) + " rows; expected 1 to " +
-                     std::to_string(opts_.max_batch) + " (--max-batch) rows per request");
-      return std::nullopt;
-    }
-    const bool ints = sig.input_dtype == kInt64;
-    int64_t length = row_length_;
-    if (variable_length_) {
-      length = rows[0].is_array() ? static_cast<int64_t>(rows[0].size()) : 0;
-      if (length < 1 || length % row_length_ != 0) {
-        send_error(res, 400, "row 0 must be a non-empty list of values");
-        return std::nullopt;
-      }
-    }
-    std::vector<int64_t> shape = {n};
-    for (int64_t d : sig.input_shape) shape.push_back(d >= 0 ? d : length / row_length_);
-    Tensor x = empty(shape, sig.input_dtype);
-    for (int64_t r = 0; r < n; ++r) {
-      const json& row = rows[static_cast<size_t>(r)];
-      if (!row.is_array() || static_cast<int64_t>(row.size()) != length) {
-        send_error(res, 400,
-                   "row " + std::to_string(r) + " has " +
-                       (row.is_array() ? std::to_string(row.size()) + " values" : "no list") +
-                       "; expected a flat list of " + std::to_string(length) +
-                       " values (one sample of shape " + shape_text() + ", row-major)" +
-                       (variable_length_ ? ", every row as long as row 0" : ""));
-        return std::nullopt;
-      }
-      for (int64_t c = 0; c < length; ++c) {
-        const json& v = row[static_cast<size_t>(c)];
-        const std::string where = "inputs[" + std::to_string(r) + "][" + std::to_string(c) + "]";
-        if (ints) {
-          if (!v.is_number_integer() || v.get<int64_t>() < 0 ||
-              v.get<int64_t>() >= model_.num_outputs()) {
-            send_error(res, 400,
-                       where + " is " + v.dump() + "; expected a token id, an integer in [0, " +
-                           std::to_string(model_.num_outputs()) + ")");
-            return std::nullopt;
-          }
-          x.data_ptr<int64_t>()[r * length + c] = v.get<int64_t>();
-        } else {
-          if (!v.is_number() || !std::isfinite(v.get<double>())) {
-            send_error(res, 400, where + " is " + v.dump() + "; expected a finite number");
-            return std::nullopt;
-          }
-          x.data_ptr<float>()[r * length + c] = v.get<float>();
-        }
-      }
-    }
-    return x;
-  }
-
-  std::string shape_text() const {
-    std::string s = "[";
-    for (size_t i = 0; i < model_.signature().input_shape.size(); ++i) {
-      const int64_t d = model_.signature().input_shape[i];
-      s += (i ? ", " : "") + (d < 0 ? std::string("any") : std::to_string(d));
-    }
-    return s + "]";
   }
 
   void predict(const httplib::Request& req, httplib::Response& res) {
@@ -529,8 +456,6 @@ class Server {
 
   const Options opts_;
   const deploy::InferenceModel model_;
-  int64_t row_length_ = 1;  // product of the fixed dims of one sample
-  bool variable_length_ = false;
   std::string token_;  // empty: no authentication
   deploy::Counter requests_;
   deploy::Histogram latency_, batch_rows_;

@@ -374,5 +374,73 @@ TEST_F(BadModelFile, Int8WeightsOutOfRange) {
   EXPECT_ERROR_HAS(load_error(a), "has shape [16, 11], the record says [16, 12]");
 }
 
+// A record's sizes are trusted only as far as the file's tensors back them, and a model may ask
+// for so much per sample and no more (ModelLimits): each refused before it allocates or computes.
+// Before, a record of a few bytes could declare a 2^48-weight layer, and load() allocated it
+// (tests/fuzz/fuzz_model_file.cpp runs under -malloc_limit_mb).
+TEST_F(BadModelFile, SizesTheTensorsDoNotBackAreRefusedBeforeAllocating) {
+  serialize::Archive a = good;
+  *a.strings.find("architecture") =
+      R"({"type": "Sequential", "layers": [{"name": "0", "type": "Linear", "in_features": 16777216, "out_features": 16777216, "bias": true}]})";
+  EXPECT_ERROR_HAS(load_error(a),
+                   "declares layers of 1125899973951488 bytes of parameters, "
+                   "but the file's model.* tensors hold only ");
+  a = good;
+  *a.strings.find("architecture") =
+      R"({"type": "GPT", "vocab_size": 16777216, "block_size": 16777216, "n_layer": 1, "n_head": 1, "n_embd": 1024, "bias": true, "tie_weights": false})";
+  EXPECT_ERROR_HAS(load_error(a), "bytes of parameters, but the file's model.* tensors hold only");
+  a = good;
+  *a.strings.find("architecture") =
+      R"({"type": "Sequential", "layers": [{"name": "0", "type": "Conv2d", "in_channels": 1, "out_channels": 1, "kernel_size": [1, 1], "stride": [0, 1], "padding": [0, 0], "dilation": [1, 1], "groups": 1, "bias": false}]})";
+  EXPECT_ERROR_HAS(load_error(a), "'stride' values must be in [1, 2^24], got 0");
+}
+
+TEST_F(BadModelFile, WorkOverTheLimitsIsRefusedBeforeComputing) {
+  // A 1x1 convolution (2 weights in the file) whose padding makes a 2^24 x 2^24 output plane.
+  nn::Sequential conv(nn::Conv2d(nn::Conv2dOptions(1, 1, 1).bias(true)), nn::Flatten());
+  serialize::Archive a;
+  export_model(*conv.ptr(), signature({1, 2, 2}), dir.file("conv.ttm"));
+  a = serialize::load(dir.file("conv.ttm"));
+  *a.strings.find("architecture") =
+      R"({"type": "Sequential", "layers": [{"name": "0", "type": "Conv2d", "in_channels": 1, "out_channels": 1, "kernel_size": [1, 1], "stride": [1, 1], "padding": [16777216, 16777216], "dilation": [1, 1], "groups": 1, "bias": true}, {"name": "1", "type": "Flatten", "start_dim": 1, "end_dim": -1}]})";
+  EXPECT_ERROR_HAS(load_error(a),
+                   "layer '0' (Conv2d) would hold 1125900041060356 values for one "
+                   "sample; the limit is 16777216");
+  // An input of 2^48 values per sample.
+  a = good;
+  *a.strings.find("signature") =
+      R"({"name": "x", "version": "1", "input_shape": [16777216, 16777216], "input_dtype": "float32", "labels": []})";
+  EXPECT_ERROR_HAS(load_error(a), "holds 281474976710656 values per sample; the limit is 16777216");
+
+  // Lower limits: the same checks on a real MLP (12·16 + 16·8 + 8·3 = 344 multiply-adds).
+  serialize::save(good, dir.file("bad.ttm"));
+  EXPECT_ERROR_HAS(
+      error_of([&] { InferenceModel::load(dir.file("bad.ttm"), {.max_sample_macs = 300}); }),
+      "need 336 multiply-adds per sample; the limit is 300");
+  EXPECT_ERROR_HAS(
+      error_of([&] { InferenceModel::load(dir.file("bad.ttm"), {.max_activation_elements = 15}); }),
+      "layer '0' (Linear) would hold 16 values for one sample; the limit is 15");
+  EXPECT_EQ(InferenceModel::load(dir.file("bad.ttm"),
+                                 {.max_activation_elements = 16, .max_sample_macs = 400})
+                .num_outputs(),
+            3);
+  // A GPT at its full context: 4 heads of [T, T] attention weights.
+  nn::GPTConfig c;
+  c.vocab_size = 5;
+  c.block_size = 8;
+  c.n_layer = 1;
+  c.n_head = 4;
+  c.n_embd = 8;
+  nn::GPT gpt(c);
+  export_model(
+      *gpt.ptr(),
+      {.name = "gpt", .version = "", .input_shape = {-1}, .input_dtype = kInt64, .labels = {}},
+      dir.file("bad.ttm"));
+  EXPECT_ERROR_HAS(error_of([&] {
+                     InferenceModel::load(dir.file("bad.ttm"), {.max_activation_elements = 255});
+                   }),
+                   "a GPT with block_size 8 would hold 256 values in one layer");
+}
+
 }  // namespace
 }  // namespace tinytorch::deploy

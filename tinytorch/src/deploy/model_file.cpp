@@ -37,10 +37,16 @@ json to_json(const ExpandingArray<D>& a) {
   return j;
 }
 
+// A record's list option of D values, each in [lo, 2^24] (kernel sizes, strides and dilations
+// from 1, padding from 0): an unchecked one would reach the output-size arithmetic.
 template <size_t D>
-ExpandingArray<D> pair_at(const json& record, const char* key) {
+ExpandingArray<D> pair_at(const json& record, const char* key, int64_t lo = 1) {
   const auto v = record.at(key).get<std::vector<int64_t>>();
   TT_CHECK_VALUE(v.size() == D, "'", key, "' must hold ", D, " values, got ", v.size());
+  for (const int64_t x : v) {
+    TT_CHECK_VALUE(x >= lo && x <= (int64_t{1} << 24), "'", key, "' values must be in [", lo,
+                   ", 2^24], got ", x);
+  }
   return ExpandingArray<D>(IntArrayRef(v));
 }
 
@@ -151,7 +157,7 @@ const std::vector<LayerKind>& layer_kinds() {
                                                                       size_at(r, "out_channels"),
                                                                       pair_at<2>(r, "kernel_size"))
                                                         .stride(pair_at<2>(r, "stride"))
-                                                        .padding(pair_at<2>(r, "padding"))
+                                                        .padding(pair_at<2>(r, "padding", 0))
                                                         .dilation(pair_at<2>(r, "dilation"))
                                                         .groups(size_at(r, "groups"))
                                                         .bias(r.at("bias").get<bool>()));
@@ -169,7 +175,7 @@ const std::vector<LayerKind>& layer_kinds() {
             return std::make_shared<nn::MaxPool2dImpl>(
                 nn::MaxPool2dOptions(pair_at<2>(r, "kernel_size"))
                     .stride(pair_at<2>(r, "stride"))
-                    .padding(pair_at<2>(r, "padding"))
+                    .padding(pair_at<2>(r, "padding", 0))
                     .dilation(pair_at<2>(r, "dilation"))
                     .ceil_mode(r.at("ceil_mode").get<bool>()));
           }),
@@ -188,7 +194,7 @@ const std::vector<LayerKind>& layer_kinds() {
             return std::make_shared<nn::AvgPool2dImpl>(
                 nn::AvgPool2dOptions(pair_at<2>(r, "kernel_size"))
                     .stride(pair_at<2>(r, "stride"))
-                    .padding(pair_at<2>(r, "padding"))
+                    .padding(pair_at<2>(r, "padding", 0))
                     .ceil_mode(r.at("ceil_mode").get<bool>())
                     .count_include_pad(r.at("count_include_pad").get<bool>()));
           }),
@@ -353,6 +359,189 @@ std::shared_ptr<nn::Module> build(const json& record, const TensorMap* tensors,
   return std::make_shared<nn::GPTImpl>(c);
 }
 
+// ── what a record may ask of the machine ──────────────────────────────────────────────────
+// Every size in a record is at most 2^24, but their products are not bounded: a record of a few
+// bytes can declare a Linear of 2^48 weights. Before anything is built, the parameters a record
+// declares must be backed by the file's own tensors (params_bytes); before the probe forward,
+// every layer's output and work must fit ModelLimits (checked layer by layer in probe_forward()).
+
+// a * b and a + b for sizes >= 0, saturating at INT64_MAX instead of overflowing.
+int64_t mul_sat(int64_t a, int64_t b) {
+  int64_t r = 0;
+  return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+int64_t add_sat(int64_t a, int64_t b) {
+  int64_t r = 0;
+  return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+// The bytes of the float parameters and buffers the record's layers allocate when built (at
+// least: the GPT's small LayerNorm and bias vectors are left out, they are bounded by the matrices
+// counted). An int8 Linear counts 0: it is built from the file's tensors, not allocated.
+// Sequentials nest at most kMaxDepth deep: building, loading and running a model recurse once
+// per level, and a record nested a million levels deep is a few megabytes.
+int64_t params_bytes(const json& record, int depth = 0) {
+  constexpr int kMaxDepth = 64;
+  const auto type = record.at("type").get<std::string>();
+  const auto f32 = [](int64_t elements) { return mul_sat(elements, 4); };
+  if (type == "Sequential") {
+    TT_CHECK_VALUE(depth < kMaxDepth, "Sequentials nested more than ", kMaxDepth,
+                   " deep; expected at most ", kMaxDepth);
+    int64_t total = 0;
+    for (const json& layer : record.at("layers")) {
+      total = add_sat(total, params_bytes(layer, depth + 1));
+    }
+    return total;
+  }
+  if (type == "Linear") {
+    const int64_t in = size_at(record, "in_features"), out = size_at(record, "out_features");
+    return f32(add_sat(mul_sat(in, out), record.at("bias").get<bool>() ? out : 0));
+  }
+  if (type == "Conv2d") {
+    const int64_t in = size_at(record, "in_channels"), out = size_at(record, "out_channels");
+    const int64_t groups = size_at(record, "groups");
+    TT_CHECK_VALUE(in % groups == 0 && out % groups == 0, "Conv2d: in_channels ", in,
+                   " and out_channels ", out, " must both be divisible by groups ", groups);
+    const auto k = pair_at<2>(record, "kernel_size");
+    const int64_t weight = mul_sat(mul_sat(out, in / groups), mul_sat(k[0], k[1]));
+    return f32(add_sat(weight, record.at("bias").get<bool>() ? out : 0));
+  }
+  if (type == "BatchNorm1d" || type == "BatchNorm2d") {
+    const int64_t c = size_at(record, "num_features");
+    const int64_t vectors = (record.at("affine").get<bool>() ? 2 : 0) +
+                            (record.at("track_running_stats").get<bool>() ? 2 : 0);
+    return f32(mul_sat(c, vectors));
+  }
+  if (type == "GPT") {
+    const int64_t v = size_at(record, "vocab_size"), t = size_at(record, "block_size");
+    const int64_t layers = size_at(record, "n_layer"), d = size_at(record, "n_embd");
+    // wte [V, d], wpe [T, d], per block c_attn [3d, d], c_proj [d, d], c_fc [4d, d],
+    // mlp c_proj [d, 4d]; lm_head [V, d] unless it is wte.
+    int64_t elements = mul_sat(add_sat(v, t), d);
+    elements = add_sat(elements, mul_sat(layers, mul_sat(12, mul_sat(d, d))));
+    if (!record.at("tie_weights").get<bool>()) elements = add_sat(elements, mul_sat(v, d));
+    return f32(elements);
+  }
+  return 0;
+}
+
+// Output values and work (multiply-adds; for elementwise layers one per value) of one module on
+// an input of `sizes`, predicted from its options before it runs; nullopt for a module that does
+// not accept the input — its forward then raises its own error before computing anything.
+struct Cost {
+  int64_t outputs = 0;
+  int64_t buffer = 0;  // the largest temporary it builds (a convolution's unfolded input)
+  int64_t macs = 0;
+};
+
+// Output rows/columns of a window of `k` taps, `d` apart, sliding by `s` over `n` + 2 `p`.
+int64_t windows(int64_t n, int64_t k, int64_t s, int64_t p, int64_t d, bool ceil_mode) {
+  const int64_t span = add_sat(n, 2 * p) - mul_sat(d, k - 1) - 1;
+  if (span < 0) return 0;
+  return (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+}
+
+std::optional<Cost> predict(const nn::Module& m, IntArrayRef sizes) {
+  int64_t numel = 1;
+  for (const int64_t s : sizes) numel = mul_sat(numel, s);
+  if (numel == 0) return Cost{};
+  const auto linear = [&](int64_t in, int64_t out) -> std::optional<Cost> {
+    if (sizes.empty() || sizes.back() != in) return std::nullopt;
+    const int64_t rows = numel / in;
+    return Cost{mul_sat(rows, out), 0, mul_sat(numel, out)};
+  };
+  // A 2-d window over the last two dims: the output values per (batch, channel) plane, the taps.
+  const auto window = [&](ExpandingArray<2> k, ExpandingArray<2> s, ExpandingArray<2> p,
+                          ExpandingArray<2> d, bool ceil_mode) -> std::optional<int64_t> {
+    if (sizes.size() < 3) return std::nullopt;
+    const size_t n = sizes.size();
+    const int64_t h = windows(sizes[n - 2], k[0], s[0], p[0], d[0], ceil_mode);
+    const int64_t w = windows(sizes[n - 1], k[1], s[1], p[1], d[1], ceil_mode);
+    if (h <= 0 || w <= 0) return std::nullopt;
+    return mul_sat(h, w);
+  };
+  if (const auto* l = dynamic_cast<const nn::LinearImpl*>(&m)) {
+    return linear(l->options.in_features(), l->options.out_features());
+  }
+  if (const auto* q = dynamic_cast<const nn::quantized::dynamic::LinearImpl*>(&m)) {
+    return linear(q->in_features(), q->out_features());
+  }
+  if (const auto* c = dynamic_cast<const nn::Conv2dImpl*>(&m)) {
+    const auto& o = c->options;
+    const auto plane = window(o.kernel_size(), o.stride(), o.padding(), o.dilation(), false);
+    const size_t n = sizes.size();
+    if (!plane || sizes[n - 3] != o.in_channels()) return std::nullopt;
+    const int64_t batch = numel / (sizes[n - 3] * sizes[n - 2] * sizes[n - 1]);
+    const int64_t taps =
+        mul_sat(o.in_channels() / o.groups(), mul_sat(o.kernel_size()[0], o.kernel_size()[1]));
+    const int64_t outputs = mul_sat(mul_sat(batch, o.out_channels()), *plane);
+    return Cost{outputs, mul_sat(mul_sat(batch, *plane), mul_sat(taps, o.groups())),
+                mul_sat(outputs, taps)};
+  }
+  const auto pool = [&](const auto& o, ExpandingArray<2> dilation) -> std::optional<Cost> {
+    const auto plane = window(o.kernel_size(), o.stride(), o.padding(), dilation, o.ceil_mode());
+    if (!plane) return std::nullopt;
+    const size_t n = sizes.size();
+    const int64_t outputs = mul_sat(numel / (sizes[n - 2] * sizes[n - 1]), *plane);
+    const int64_t work = mul_sat(outputs, mul_sat(o.kernel_size()[0], o.kernel_size()[1]));
+    return Cost{outputs, work, work};
+  };
+  if (const auto* p = dynamic_cast<const nn::MaxPool2dImpl*>(&m)) {
+    return pool(p->options, p->options.dilation());
+  }
+  if (const auto* p = dynamic_cast<const nn::AvgPool2dImpl*>(&m)) {
+    return pool(p->options, ExpandingArray<2>(1));
+  }
+  return Cost{numel, 0, numel};  // the others keep the number of values
+}
+
+// The forward of `seq` on `x`, one module at a time, each checked against `limits` first: the
+// load's probe, so a record whose layers would compute more per sample than the limits allow is
+// refused before it computes. `path` names the layers in errors ("3.1." for a nested one).
+Tensor probe_forward(const nn::SequentialImpl& seq, const Tensor& x, const ModelLimits& limits,
+                     int64_t& macs, const std::string& path = "") {
+  Tensor out = x;
+  size_t i = 0;
+  for (const auto& [name, child] : seq.named_children()) {
+    const nn::AnyModule& module = *std::next(seq.begin(), static_cast<std::ptrdiff_t>(i++));
+    if (const auto* inner = dynamic_cast<const nn::SequentialImpl*>(child.get())) {
+      out = probe_forward(*inner, out, limits, macs, path + name + ".");
+      continue;
+    }
+    if (const std::optional<Cost> cost = predict(*child, out.sizes())) {
+      const int64_t values = std::max(cost->outputs, cost->buffer);
+      macs = add_sat(macs, cost->macs);
+      TT_CHECK_VALUE(values <= limits.max_activation_elements, "layer '", path, name, "' (",
+                     child->name(), ") would hold ", values,
+                     " values for one sample; the limit is ", limits.max_activation_elements,
+                     " (ModelLimits::max_activation_elements)");
+      TT_CHECK_VALUE(macs <= limits.max_sample_macs, "the layers up to '", path, name, "' (",
+                     child->name(), ") need ", macs, " multiply-adds per sample; the limit is ",
+                     limits.max_sample_macs, " (ModelLimits::max_sample_macs)");
+    }
+    out = module.forward(out);
+  }
+  return out;
+}
+
+// The same limits for a GPT, at its longest context (block_size tokens): the logits [T, V], the
+// attention weights [H, T, T] and the MLP's [T, 4d] per sample; the multiply-adds of the
+// projections, the attention and the output layer.
+void check_gpt_cost(const nn::GPTConfig& c, const ModelLimits& limits) {
+  const int64_t t = c.block_size, d = c.n_embd;
+  const int64_t values = std::max(
+      {mul_sat(t, c.vocab_size), mul_sat(c.n_head, mul_sat(t, t)), mul_sat(t, mul_sat(4, d))});
+  TT_CHECK_VALUE(values <= limits.max_activation_elements, "a GPT with block_size ", t,
+                 " would hold ", values, " values in one layer for one sample; the limit is ",
+                 limits.max_activation_elements, " (ModelLimits::max_activation_elements)");
+  int64_t macs =
+      mul_sat(t, add_sat(mul_sat(c.n_layer, mul_sat(12, mul_sat(d, d))), mul_sat(c.vocab_size, d)));
+  macs = add_sat(macs, mul_sat(c.n_layer, mul_sat(2, mul_sat(mul_sat(t, t), d))));
+  TT_CHECK_VALUE(macs <= limits.max_sample_macs, "a GPT with block_size ", t, " needs ", macs,
+                 " multiply-adds per sample; the limit is ", limits.max_sample_macs,
+                 " (ModelLimits::max_sample_macs)");
+}
+
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -500,7 +689,7 @@ void export_model(const nn::Module& model, const ModelSignature& signature, cons
   serialize::save(archive, path);
 }
 
-InferenceModel InferenceModel::load(const std::string& path) {
+InferenceModel InferenceModel::load(const std::string& path, const ModelLimits& limits) {
   serialize::Archive archive = serialize::load(path);  // magic, version, sizes, CRC-32
   auto fail = [&](const auto&... what) -> void {
     throw ValueError(detail::str("load model: '", path, "': ", what...));
@@ -527,7 +716,7 @@ InferenceModel InferenceModel::load(const std::string& path) {
   for (const auto& [key, t] : archive.tensors) {
     if (key.starts_with("model.")) {
       tensors.insert(key.substr(6), t);
-      m.weight_bytes_ += t.nbytes();
+      m.weight_bytes_ += t.nbytes();  // at most the file's size: serialize::load checked it
     } else if (key.starts_with("statistics.")) {
       m.statistics_.insert(key.substr(11), t);
     } else {
@@ -541,7 +730,17 @@ InferenceModel InferenceModel::load(const std::string& path) {
     if (arch == nullptr || sig == nullptr) fail("no architecture or signature record");
     m.architecture_ = *arch;
     m.signature_ = signature_from_json(json::parse(*sig));
-    m.module_ = build(json::parse(*arch), &tensors, used);
+    const json record = json::parse(*arch);
+    // NOTE: checked before build() allocates: the record's sizes are only trusted as far as the
+    // file's tensors back them. The slack (twice, plus 64 KiB) leaves a small shortfall — a
+    // missing tensor — to load_state_dict, whose error names the key; it still bounds what a
+    // record can allocate by the file's own size.
+    const int64_t needed = params_bytes(record);
+    TT_CHECK_VALUE(needed <= add_sat(mul_sat(m.weight_bytes_, 2), int64_t{1} << 16),
+                   "the architecture declares layers of ", needed,
+                   " bytes of parameters, but the file's model.* tensors hold only ",
+                   m.weight_bytes_, " bytes");
+    m.module_ = build(record, &tensors, used);
   } catch (const json::exception& e) {
     fail("malformed record: ", e.what());
   } catch (const Error& e) {
@@ -576,6 +775,11 @@ InferenceModel InferenceModel::load(const std::string& path) {
       fail("a GPT takes int64 token ids of shape [T]: the signature says ",
            m.signature_.input_dtype, " ", shape_text(m.signature_.input_shape));
     }
+    try {
+      check_gpt_cost(gpt->config, limits);
+    } catch (const Error& e) {
+      fail(e.what());
+    }
     m.num_outputs_ = gpt->config.vocab_size;
     m.run_ = [gpt](const Tensor& x) {
       const int64_t T = x.size(1);
@@ -589,9 +793,17 @@ InferenceModel InferenceModel::load(const std::string& path) {
     if (std::ranges::find(probe, -1) != probe.end())
       fail("a Sequential's input_shape must be fixed");
     probe.insert(probe.begin(), 1);
+    int64_t values = 1;
+    for (const int64_t d : probe) values = mul_sat(values, d);
+    if (values > limits.max_activation_elements) {
+      fail("the signature's input ", shape_text(m.signature_.input_shape), " holds ", values,
+           " values per sample; the limit is ", limits.max_activation_elements,
+           " (ModelLimits::max_activation_elements)");
+    }
     try {
       NoGradGuard no_grad;
-      const Tensor out = m.run_(zeros(probe, m.signature_.input_dtype));
+      int64_t macs = 0;
+      const Tensor out = probe_forward(*seq, zeros(probe, m.signature_.input_dtype), limits, macs);
       if (out.dim() != 2)
         fail("the model's output for one sample is ", out.sizes(), ", expected [1, C]");
       m.num_outputs_ = out.size(1);

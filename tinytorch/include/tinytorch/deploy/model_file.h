@@ -85,13 +85,26 @@ void export_model(
     const nn::Module& model, const ModelSignature& signature, const std::string& path,
     const OrderedDict<std::string, Tensor>& statistics = OrderedDict<std::string, Tensor>{});
 
+// What a loaded model may ask of the machine for ONE sample (a request of N rows costs N times
+// as much; the server bounds N with --max-batch). A model file is input like any other: its
+// architecture record could declare layers whose outputs or work are far larger than its tensors.
+// load() refuses such a file, naming the layer and the limit, before it computes anything.
+struct ModelLimits {
+  // Values in any one layer's output (or temporary buffer), the input included: 2^24 floats are
+  // 64 MiB.
+  int64_t max_activation_elements = int64_t{1} << 24;
+  // Multiply-adds of one forward (a GPT: at its full block_size), ~17 G.
+  int64_t max_sample_macs = int64_t{1} << 34;
+};
+
 // A model loaded for inference: no optimizer, no autograd, eval mode.
 class InferenceModel {
  public:
   // Reads and checks `path` (tinytorch::Error naming the file and the problem: missing, not a
   // model file — a training checkpoint is named as such —, newer version, corrupt, truncated,
-  // a malformed architecture or signature, tensors that do not fit the architecture).
-  static InferenceModel load(const std::string& path);
+  // a malformed architecture or signature, tensors that do not fit the architecture, layers
+  // whose parameters the file's tensors do not hold, a model over `limits`).
+  static InferenceModel load(const std::string& path, const ModelLimits& limits = {});
 
   // inputs [N, *input_shape] of input_dtype (N ≥ 1) → outputs [N, num_outputs()] float32: the
   // logits (a GPT: those of the next token after each row). Throws tinytorch::Error naming the
