@@ -34,6 +34,8 @@
 #include "tinytorch/benchmark/stats.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/qgemm.h"
+#include "tinytorch/nn/modules/quantized_linear.h"
+#include "tinytorch/nn/nn.h"
 #include "tinytorch/tinytorch.h"
 #include "torch_baseline.h"
 
@@ -73,10 +75,20 @@ Json run_worker(const tt::bench::CommonOptions& o) {
   const int warmup = o.quick ? 3 : 20, count = o.quick ? 10 : 200;
   Json results = Json::array();
   for (const Layer& l : kLayers) {
-    const tt::Tensor w = tt::randn({l.out, l.in}).mul_(1.0 / std::sqrt(static_cast<double>(l.in)));
-    const tt::Tensor b = tt::randn({l.out}).mul_(0.1);
-    const tt::kernels::DynamicQuantLinear q = tt::kernels::dynamic_quant_linear_prepack(
-        l.out, l.in, w.data_ptr<float>(), b.data_ptr<float>(), /*per_channel=*/false);
+    tt::nn::Linear fc(l.in, l.out);
+    {
+      const tt::NoGradGuard no_grad;
+      fc->weight.copy_(tt::randn({l.out, l.in}).mul_(1.0 / std::sqrt(static_cast<double>(l.in))));
+      fc->bias.copy_(tt::randn({l.out}).mul_(0.1));
+    }
+    const tt::Tensor w = fc->weight.detach(), b = fc->bias.detach();
+    // The weights quantize_dynamic would give (module 15's observer, per tensor), timed as the
+    // kernel's layer so that the GEMM can be timed alone too.
+    const tt::nn::quantized::dynamic::Linear ql(*fc, /*per_channel=*/false);
+    const tt::Tensor qw = ql->weight();
+    const tt::kernels::DynamicQuantLinear q = tt::kernels::dynamic_quant_linear_from_int8(
+        l.out, l.in, qw.data_ptr<int8_t>(), ql->weight_scales().to_vector<float>(),
+        b.data_ptr<float>());
     for (const int64_t batch : kBatches) {
       const tt::Tensor x = tt::randn({batch, l.in});
       tt::Tensor y;

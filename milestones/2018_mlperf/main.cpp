@@ -354,64 +354,6 @@ nn::Sequential copy_of(const FashionTask& task, const nn::Sequential& model) {
   return copy;
 }
 
-// Structured pruning (module 16) of every hidden layer: `fraction` of the neurons of each Linear
-// and of the channels (filters) of each Conv2d — those with the smallest L2 norm — are removed,
-// with the matching inputs of the next weighted layer, when only modules that keep a removed unit
-// at exactly 0 lie between them (ReLU, MaxPool2d, Flatten; prune::remove_neurons /
-// remove_channels). The last layer (the class scores) keeps its outputs. The result is a new,
-// smaller Sequential; its other modules are `model`'s own objects.
-//
-//   LeNet-5: conv 6 ─ReLU─pool─► conv 16 ─ReLU─pool─flatten─► fc 120 ─ReLU─► fc 84 ─ReLU─► fc 10
-//   50%:     conv 3 ─────────►   conv 8  ──────────────────► fc 60  ──────► fc 42 ──────► fc 10
-template <typename Impl>
-std::shared_ptr<Impl> as(const nn::AnyModule& module) {
-  return std::dynamic_pointer_cast<Impl>(module.ptr());
-}
-
-nn::Sequential remove_hidden_units(const nn::Sequential& model, double fraction) {
-  std::vector<nn::AnyModule> items(model->begin(), model->end());
-  for (size_t i = 0; i < items.size(); ++i) {
-    const auto conv = as<nn::Conv2dImpl>(items[i]);
-    const auto linear = as<nn::LinearImpl>(items[i]);
-    if (!conv && !linear) continue;
-    // The next weighted layer, and whether the way to it keeps every unit's zeros.
-    size_t j = i + 1;
-    bool flattened = false, zero_preserving = true;
-    for (; j < items.size(); ++j) {
-      if (as<nn::Conv2dImpl>(items[j]) || as<nn::LinearImpl>(items[j])) break;
-      flattened = flattened || as<nn::FlattenImpl>(items[j]) != nullptr;
-      zero_preserving =
-          zero_preserving && (as<nn::ReLUImpl>(items[j]) || as<nn::MaxPool2dImpl>(items[j]) ||
-                              as<nn::FlattenImpl>(items[j]));
-    }
-    if (j == items.size() || !zero_preserving) continue;
-    const auto next_conv = as<nn::Conv2dImpl>(items[j]);
-    const auto next_linear = as<nn::LinearImpl>(items[j]);
-    if (linear && next_linear && !flattened) {
-      const nn::Linear a(linear), b(next_linear);
-      auto [small, next_small] = prune::remove_neurons(a, b, prune::neurons_to_keep(a, fraction));
-      items[i] = nn::AnyModule(small);
-      items[j] = nn::AnyModule(next_small);
-    } else if (conv && next_conv && !flattened) {
-      const nn::Conv2d a(conv), b(next_conv);
-      auto [small, next_small] = prune::remove_channels(a, b, prune::channels_to_keep(a, fraction));
-      items[i] = nn::AnyModule(small);
-      items[j] = nn::AnyModule(next_small);
-    } else if (conv && next_linear && flattened) {
-      const nn::Conv2d a(conv);
-      const nn::Linear b(next_linear);
-      const int64_t spatial = b->options.in_features() / a->options.out_channels();
-      auto [small, next_small] =
-          prune::remove_channels(a, b, prune::channels_to_keep(a, fraction), spatial);
-      items[i] = nn::AnyModule(small);
-      items[j] = nn::AnyModule(next_small);
-    }
-  }
-  nn::Sequential out;
-  for (auto& item : items) out->push_back(item);
-  return out;
-}
-
 // A few epochs of Adam on the training split (a pruned model recovers what the cut cost).
 void fine_tune(nn::Sequential& model, const tt::data::Subset& train_set, int64_t epochs,
                uint64_t seed) {
@@ -474,7 +416,9 @@ std::vector<Submission> run_fashion_task(const Settings& s, const FashionTask& t
 
   const auto t0 = Clock::now();
   const double fraction = s.prune_fraction.value_or(task.prune_fraction);
-  nn::Sequential pruned = remove_hidden_units(copy_of(task, reference), fraction);
+  // Module 16's structured pruning of every hidden layer (prune::remove_units): the layers are
+  // really smaller, and until fine-tuning they compute what the masked network computes.
+  nn::Sequential pruned = prune::remove_units(copy_of(task, reference), fraction);
   fine_tune(pruned, splits.train, s.finetune_epochs, s.seed);
   const double finetune_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   std::ostringstream what;

@@ -13,6 +13,9 @@
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/qgemm.h"
 #include "tinytorch/kernels/registry.h"
+#include "tinytorch/nn/modules/quantized_linear.h"
+#include "tinytorch/nn/nn.h"
+#include "tinytorch/tinytorch.h"
 
 namespace tinytorch::kernels {
 namespace {
@@ -85,16 +88,21 @@ TEST(Module15QGemmHidden, DynamicLinearEqualsTheFloatLinearOfItsDequantizedOpera
         w[n * K + k] = normal(gen) * 0.05f * static_cast<float>(n + 1);
     }
     for (auto& v : b) v = normal(gen);
-    const DynamicQuantLinear layer =
-        dynamic_quant_linear_prepack(N, K, w.data(), b.data(), per_channel);
-    std::vector<float> y(M * N);
-    dynamic_quant_linear(layer, M, x.data(), y.data());
+    nn::Linear fc(K, N);
+    {
+      const NoGradGuard no_grad;
+      fc->weight.copy_(from_vector(w, {N, K}));
+      fc->bias.copy_(from_vector(b, {N}));
+    }
+    const nn::quantized::dynamic::Linear layer(*fc, per_channel);
+    const std::vector<float> weight_scales = layer->weight_scales().to_vector<float>();
+    const std::vector<float> y = layer->forward(from_vector(x, {M, K})).to_vector<float>();
     // The test's own quantization, following the documented rules.
     const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
     const ActivationQuantParams qp = choose_activation_qparams(*lo, *hi);
     for (int64_t m = 0; m < M; ++m) {
       for (int64_t n = 0; n < N; ++n) {
-        const float s_w = layer.weight_scales[per_channel ? n : 0];
+        const float s_w = weight_scales[per_channel ? n : 0];
         double want = b[n], magnitude = std::fabs(b[n]);
         for (int64_t k = 0; k < K; ++k) {
           const double qx =

@@ -15,6 +15,9 @@
 #include "tinytorch/core/exception.h"
 #include "tinytorch/kernels/qgemm.h"
 #include "tinytorch/kernels/registry.h"
+#include "tinytorch/nn/modules/quantized_linear.h"
+#include "tinytorch/nn/nn.h"
+#include "tinytorch/tinytorch.h"
 
 namespace tinytorch::kernels {
 namespace {
@@ -102,6 +105,16 @@ float bound(const std::vector<float>& x, const std::vector<float>& w, int64_t m,
   return static_cast<float>(sum * 1.001 + 1e-5 * (1.0 + std::fabs(y)));
 }
 
+// The float Linear with weight [N, K] and bias [N].
+nn::Linear float_linear(int64_t N, int64_t K, const std::vector<float>& w,
+                        const std::vector<float>& b) {
+  nn::Linear fc(K, N);
+  const NoGradGuard no_grad;
+  fc->weight.copy_(from_vector(w, {N, K}));
+  fc->bias.copy_(from_vector(b, {N}));
+  return fc;
+}
+
 TEST(Module15QGemm, DynamicLinearIsWithinTheQuantizationBound) {
   const auto all = cases("dynamic_linear");
   ASSERT_GE(all.size(), 2u);
@@ -112,11 +125,11 @@ TEST(Module15QGemm, DynamicLinearIsWithinTheQuantizationBound) {
         const int64_t M = (*c)["M"], N = (*c)["N"], K = (*c)["K"];
         const auto x = floats((*c)["x"]), w = floats((*c)["weight"]), b = floats((*c)["bias"]);
         const auto y_float = floats((*c)["y_float"]), y_torch = floats((*c)["y_torch"]);
-        const DynamicQuantLinear layer =
-            dynamic_quant_linear_prepack(N, K, w.data(), b.data(), per_channel);
-        ASSERT_EQ(layer.weight_scales.size(), per_channel ? static_cast<size_t>(N) : 1u);
-        std::vector<float> y(static_cast<size_t>(M * N), std::nanf(""));
-        dynamic_quant_linear(layer, M, x.data(), y.data());
+        // The layer quantize_dynamic builds: module 15's weight observer, then the packing.
+        const nn::quantized::dynamic::Linear layer(*float_linear(N, K, w, b), per_channel);
+        const std::vector<float> weight_scales = layer->weight_scales().to_vector<float>();
+        ASSERT_EQ(weight_scales.size(), per_channel ? static_cast<size_t>(N) : 1u);
+        const std::vector<float> y = layer->forward(from_vector(x, {M, K})).to_vector<float>();
         float lo = 0, hi = 0;
         for (const float v : x) lo = std::min(lo, v), hi = std::max(hi, v);
         const float s_x = choose_activation_qparams(lo, hi).scale;
@@ -124,7 +137,7 @@ TEST(Module15QGemm, DynamicLinearIsWithinTheQuantizationBound) {
         for (int64_t m = 0; m < M; ++m) {
           for (int64_t n = 0; n < N; ++n) {
             const size_t i = static_cast<size_t>(m * N + n);
-            const float s_w = layer.weight_scales[per_channel ? n : 0];
+            const float s_w = weight_scales[per_channel ? n : 0];
             const float e = bound(x, w, m, n, K, s_x, s_w, y_float[i]);
             ASSERT_LE(std::fabs(y[i] - y_float[i]), e)
                 << (*c)["name"] << " m=" << m << " n=" << n << " per_channel=" << per_channel;
@@ -164,12 +177,14 @@ TEST(Module15QGemm, BadArgumentsRaise) {
   const PackedInt8Weight packed = pack_int8_weight(2, 4, B.data(), 4);
   EXPECT_THROW(qgemm_packed(1, A.data(), 3, packed, C.data(), 2), Error);  // lda < K
   EXPECT_THROW(qgemm_packed(1, A.data(), 4, packed, C.data(), 1), Error);  // ldc < N
-  const std::vector<float> w = {1, 2, 3, 4}, x = {0, std::numeric_limits<float>::quiet_NaN()};
-  const DynamicQuantLinear layer = dynamic_quant_linear_prepack(2, 2, w.data(), nullptr, true);
+  const std::vector<int8_t> q = {1, 2, 3, 4}, q_min = {1, -128};
+  const std::vector<float> x = {0, std::numeric_limits<float>::quiet_NaN()};
+  const DynamicQuantLinear layer = dynamic_quant_linear_from_int8(2, 2, q.data(), {0.5f}, nullptr);
   std::vector<float> y(2);
   EXPECT_THROW(dynamic_quant_linear(layer, 1, x.data(), y.data()), Error);
-  const std::vector<float> inf_w = {1, std::numeric_limits<float>::infinity()};
-  EXPECT_THROW(dynamic_quant_linear_prepack(1, 2, inf_w.data(), nullptr, false), Error);
+  EXPECT_THROW(dynamic_quant_linear_from_int8(1, 2, q_min.data(), {0.5f}, nullptr), Error);
+  EXPECT_THROW(dynamic_quant_linear_from_int8(1, 2, q.data(), {0.0f}, nullptr), Error);
+  EXPECT_THROW(dynamic_quant_linear_from_int8(2, 2, q.data(), {0.5f, 1, 1}, nullptr), Error);
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -285,6 +287,50 @@ TEST(Observers, ReduceRangeHalvesTheIntegerRange) {
                            q::ObserverOptions().qscheme(kPerTensorSymmetric).reduce_range(true)),
       ValueError, "symmetric", "uint8");
   TT_EXPECT_THROW_WITH(q::MinMaxObserver().calculate_qparams(), ValueError, "forward");
+}
+
+// PyTorch's quant_min / quant_max: the formula is unchanged, only [qmin, qmax] narrows. With
+// [-127, 127] (PyTorch's weight_observer_range_neg_127_to_127, the dynamic Linear's weights) the
+// symmetric scale is max|x| / 127 instead of max|x| / 127.5.
+TEST(Observers, CustomRangeNarrowsTheIntegerRange) {
+  const auto narrow = q::ObserverOptions().dtype(kInt8).quant_min(-127).quant_max(127);
+  EXPECT_EQ(q::quant_range(narrow), (std::pair<int64_t, int64_t>{-127, 127}));
+  // reduce_range halves rounding down, as Python's // does.
+  EXPECT_EQ(q::quant_range(q::ObserverOptions(narrow).reduce_range(true)),
+            (std::pair<int64_t, int64_t>{-64, 63}));
+  q::MinMaxObserver obs(q::ObserverOptions(narrow).qscheme(kPerTensorSymmetric));
+  obs.forward(tensor({{0.5, -2.54}, {1.0, 0.0}}, kFloat32));
+  const q::QParams qp = obs.calculate_qparams();
+  EXPECT_EQ(qp.scale.item<float>(), 2.54f / 127.0f);
+  EXPECT_EQ(qp.zero_point.item<int64_t>(), 0);
+  q::PerChannelMinMaxObserver rows(q::ObserverOptions(narrow).qscheme(kPerChannelSymmetric));
+  rows.forward(tensor({{0.5, -2.54}, {1.0, 0.0}, {0.0, 0.0}}, kFloat32));
+  const q::QParams per_row = rows.calculate_qparams();
+  EXPECT_EQ(
+      per_row.scale.to_vector<float>(),
+      (std::vector<float>{2.54f / 127.0f, 1.0f / 127.0f, std::numeric_limits<float>::epsilon()}));
+  // Affine over uint8 [0, 200]: 200 steps across [-1, 3].
+  q::MinMaxObserver affine(q::ObserverOptions().quant_min(0).quant_max(200));
+  affine.forward(tensor({-1.0, 3.0}, kFloat32));
+  EXPECT_EQ(affine.calculate_qparams().scale.item<float>(), 4.0f / 200.0f);
+  EXPECT_EQ(affine.calculate_qparams().zero_point.item<int64_t>(), 50);
+  EXPECT_NE(q::FakeQuantize(std::make_shared<q::MinMaxObserver>(
+                                q::ObserverOptions(narrow).qscheme(kPerTensorSymmetric)))
+                ->extra_repr()
+                .find("quant_min=-127, quant_max=127"),
+            std::string::npos);
+  // Refused: one end only, a range without 0 or outside the dtype, symmetric uint8.
+  TT_EXPECT_THROW_WITH(q::MinMaxObserver(q::ObserverOptions().quant_min(0)), ValueError, "both");
+  TT_EXPECT_THROW_WITH(q::MinMaxObserver(q::ObserverOptions().quant_min(1).quant_max(9)),
+                       ValueError, "contain 0");
+  TT_EXPECT_THROW_WITH(
+      q::MinMaxObserver(q::ObserverOptions().dtype(kInt8).quant_min(-200).quant_max(100)),
+      ValueError, "[-128, 127]");
+  TT_EXPECT_THROW_WITH(
+      q::calculate_qparams(
+          full({1}, -1.0), full({1}, 1.0),
+          q::ObserverOptions().qscheme(kPerTensorSymmetric).quant_min(0).quant_max(200)),
+      ValueError, "symmetric uint8");
 }
 
 TEST(Observers, PercentileClipsOutliers) {

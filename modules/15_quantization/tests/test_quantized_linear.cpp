@@ -4,7 +4,11 @@
 // do, and that quantize_dynamic swaps every Linear of a Sequential and nothing else.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tinytorch/autograd/grad_mode.h"
@@ -33,10 +37,11 @@ TEST(QuantizedLinear, ForwardIsTheKernelOnTheLayersBuffers) {
   qd::Linear q(*fc.ptr());
   const Tensor y = q->forward(x);
   ASSERT_EQ(y.sizes().vec(), (std::vector<int64_t>{5, 21}));
-  // The same computation called on raw buffers must give the same bits.
-  const Tensor w = fc->weight.detach().contiguous(), b = fc->bias.detach().contiguous();
-  const auto layer = tt::kernels::dynamic_quant_linear_prepack(21, 37, w.data_ptr<float>(),
-                                                               b.data_ptr<float>(), true);
+  // The same computation called on raw buffers (the layer's own int8 weight and scales) must give
+  // the same bits.
+  const Tensor qw = q->weight(), b = fc->bias.detach().contiguous();
+  const auto layer = tt::kernels::dynamic_quant_linear_from_int8(
+      21, 37, qw.data_ptr<int8_t>(), q->weight_scales().to_vector<float>(), b.data_ptr<float>());
   std::vector<float> expected(5 * 21);
   tt::kernels::dynamic_quant_linear(layer, 5, x.data_ptr<float>(), expected.data());
   for (int64_t i = 0; i < 5 * 21; ++i) {
@@ -46,6 +51,48 @@ TEST(QuantizedLinear, ForwardIsTheKernelOnTheLayersBuffers) {
   // activations to 1/127 of theirs.
   const Tensor y_float = fc->forward(x).detach();
   EXPECT_LT(max_abs_diff(y, y_float), 0.05 * y_float.abs().max().item<double>());
+}
+
+// The weight goes through module 15: the observer chooses the scales, quantize_per_channel /
+// quantize_per_tensor apply them. Written out, for symmetric int8 over [-127, 127]:
+//   scale = max(max|w| / 127, ε) per row (or over the tensor),  q = round(w · (1 / scale))
+// float32 throughout, round half to even, ε = float32's epsilon (an all-zero row: q = 0, whatever
+// the scale). Zero rows, constant rows, an all-zero weight and a row of tiny weights included.
+TEST(QuantizedLinear, WeightIsQuantizedByModule15sSymmetricObserver) {
+  tt::Generator gen(18);
+  Tensor w = tt::randn({7, 19}, tt::kFloat32, &gen);
+  w.select(0, 1).zero_();
+  w.select(0, 3).fill_(-2.5);
+  w.select(0, 4).fill_(0.3);
+  w.select(0, 6).mul_(1e-6);  // max|w| / 127 < ε: the scale is ε
+  for (const Tensor& weight : {w, tt::zeros({3, 5})}) {
+    for (const bool per_channel : {false, true}) {
+      tt::nn::Linear fc(weight.size(1), weight.size(0));
+      {
+        const tt::NoGradGuard no_grad;
+        fc->weight.copy_(weight);
+      }
+      const qd::Linear q(*fc.ptr(), per_channel);
+      const Tensor bound =
+          per_channel ? std::get<0>(weight.abs().max(1)) : weight.abs().max().reshape({1});
+      const std::vector<float> max_abs = bound.to_vector<float>();
+      const std::vector<float> scales = q->weight_scales().to_vector<float>();
+      const std::vector<int8_t> qw = q->weight().to_vector<int8_t>();
+      ASSERT_EQ(scales.size(), max_abs.size());
+      for (size_t c = 0; c < scales.size(); ++c) {
+        EXPECT_EQ(scales[c], std::max(max_abs[c] / 127.0f, std::numeric_limits<float>::epsilon()))
+            << "channel " << c << " per_channel=" << per_channel;
+      }
+      const std::vector<float> wv = weight.to_vector<float>();
+      const int64_t K = weight.size(1);
+      for (size_t i = 0; i < wv.size(); ++i) {
+        const float s = scales[per_channel ? i / static_cast<size_t>(K) : 0];
+        ASSERT_EQ(qw[i], static_cast<int8_t>(std::nearbyint(wv[i] * (1.0f / s))))
+            << "element " << i << " per_channel=" << per_channel;
+        ASSERT_GE(qw[i], -127);  // never -128: the range is symmetric
+      }
+    }
+  }
 }
 
 TEST(QuantizedLinear, KeepsLeadingDimsAndReadsNonContiguousInputs) {
@@ -92,6 +139,14 @@ TEST(QuantizedLinear, RefusesWhatItCannotDo) {
   EXPECT_EQ(q->forward(x).sizes().vec(), (std::vector<int64_t>{3, 2}));
   tt::nn::Linear fc64(tt::nn::LinearOptions(4, 2).dtype(tt::kFloat64));
   EXPECT_THROW(qd::Linear(*fc64.ptr()), tt::TypeError);
+  fc->weight.data_ptr<float>()[5] = std::numeric_limits<float>::infinity();
+  try {
+    qd::Linear{*fc.ptr()};
+    FAIL() << "expected an error";
+  } catch (const tt::ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("weight[1, 1] is not finite"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(QuantizeDynamic, SwapsEveryLinearAndSharesTheRest) {

@@ -44,9 +44,6 @@ PackedInt8Weight pack_plain(int64_t N, int64_t K, const int8_t* B, int64_t ldb) 
 // Activations are quantized to [0, kActivationMax]: 7 bits (reduce_range), so that AVX2's
 // vpmaddubsw pair sums cannot saturate (kernels/qgemm.h).
 constexpr int32_t kActivationMax = 127;
-// Weights are symmetric over [−127, 127] (PyTorch's qint8 weights use −128 too; keeping the range
-// symmetric makes zero point 0 exact and |q| ≤ 127).
-constexpr float kWeightMax = 127.0f;
 
 }  // namespace
 
@@ -77,33 +74,6 @@ void qgemm_packed(int64_t M, const uint8_t* A, int64_t lda, const PackedInt8Weig
   B.gemm(M, A, lda, B, C, ldc);
 }
 
-DynamicQuantLinear dynamic_quant_linear_prepack(int64_t N, int64_t K, const float* weight,
-                                                const float* bias, bool per_channel) {
-  TT_CHECK_VALUE(N > 0 && K > 0,
-                 "dynamic_quant_linear_prepack: expected N > 0 and K > 0, got N=", N, " K=", K);
-  // s_w = max|w| / 127 per channel (or over the tensor); an all-zero channel gets scale 1.
-  std::vector<float> scales(per_channel ? static_cast<size_t>(N) : 1, 0.0f);
-  for (int64_t n = 0; n < N; ++n) {
-    float& s = scales[per_channel ? n : 0];
-    for (int64_t k = 0; k < K; ++k) {
-      const float w = weight[n * K + k];
-      TT_CHECK_VALUE(std::isfinite(w), "dynamic_quant_linear_prepack: weight[", n, ", ", k,
-                     "] is not finite");
-      s = std::max(s, std::fabs(w));
-    }
-  }
-  for (float& s : scales) s = s > 0.0f ? s / kWeightMax : 1.0f;
-  std::vector<int8_t> q(static_cast<size_t>(N * K));
-  for (int64_t n = 0; n < N; ++n) {
-    const float inv = 1.0f / scales[per_channel ? n : 0];
-    for (int64_t k = 0; k < K; ++k) {
-      const float r = std::nearbyint(weight[n * K + k] * inv);
-      q[n * K + k] = static_cast<int8_t>(std::clamp(r, -kWeightMax, kWeightMax));
-    }
-  }
-  return dynamic_quant_linear_from_int8(N, K, q.data(), std::move(scales), bias);
-}
-
 DynamicQuantLinear dynamic_quant_linear_from_int8(int64_t N, int64_t K, const int8_t* q,
                                                   std::vector<float> scales, const float* bias) {
   TT_CHECK_VALUE(N > 0 && K > 0,
@@ -115,7 +85,8 @@ DynamicQuantLinear dynamic_quant_linear_from_int8(int64_t N, int64_t K, const in
     TT_CHECK_VALUE(std::isfinite(s) && s > 0.0f,
                    "dynamic_quant_linear_from_int8: weight scales must be finite and > 0, got ", s);
   }
-  // −128 would break the symmetric range the kernels' saturation argument relies on.
+  // The layer's weights are symmetric, [−127, 127] (nn/quantized_linear.cpp says why): −128 can
+  // only come from a file written by something else. (The GEMM itself would be exact with it.)
   const auto* bad = std::find(q, q + N * K, std::numeric_limits<int8_t>::min());
   TT_CHECK_VALUE(bad == q + N * K, "dynamic_quant_linear_from_int8: weight[", (bad - q) / K, ", ",
                  (bad - q) % K, "] is -128; expected values in [-127, 127]");

@@ -6,12 +6,17 @@
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
+#include <memory>
 #include <numeric>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/core/exception.h"
+#include "tinytorch/nn/modules/activation.h"
+#include "tinytorch/nn/modules/dropout.h"
+#include "tinytorch/nn/modules/pooling.h"
 
 namespace tinytorch::nn::utils::prune {
 
@@ -446,6 +451,91 @@ std::tuple<Conv2d, BatchNorm2d, Linear> remove_channels(const Conv2d& conv, cons
                                                         const std::vector<int64_t>& keep,
                                                         int64_t spatial) {
   return remove_channels_before_linear(conv, &bn, next, keep, spatial);
+}
+
+namespace {
+
+template <typename Impl>
+std::shared_ptr<Impl> as(const AnyModule& module) {
+  return std::dynamic_pointer_cast<Impl>(module.ptr());
+}
+
+// Whether `module` treats each unit (a neuron, or a whole channel) on its own and maps a unit that
+// is 0 everywhere to 0: then a removed unit still adds nothing after it.
+bool keeps_zero_units(const AnyModule& module) {
+  return as<ReLUImpl>(module) || as<LeakyReLUImpl>(module) || as<GELUImpl>(module) ||
+         as<SiLUImpl>(module) || as<TanhImpl>(module) || as<DropoutImpl>(module) ||
+         as<IdentityImpl>(module) || as<MaxPool2dImpl>(module) || as<AvgPool2dImpl>(module) ||
+         as<AdaptiveAvgPool2dImpl>(module);
+}
+
+// [N, C, H, W] → [N, C·H·W], channel-major: channel c is the column block [c·H·W, (c+1)·H·W).
+bool flattens_channels(const AnyModule& module) {
+  const auto flatten = as<FlattenImpl>(module);
+  return flatten && flatten->options.start_dim() == 1 && flatten->options.end_dim() == -1;
+}
+
+// How many of a layer's n units remove_units removes: `fraction` of them, but never the last.
+Amount units_to_remove(double fraction, int64_t n) {
+  return std::min(Amount(fraction).of(n), std::max<int64_t>(n - 1, 0));
+}
+
+}  // namespace
+
+Sequential remove_units(const Sequential& model, double fraction, double p) {
+  TT_CHECK_VALUE(fraction >= 0.0 && fraction < 1.0,
+                 "prune.remove_units: fraction must be in [0, 1) (the fraction of each hidden "
+                 "layer's units to remove), but got ",
+                 fraction);
+  std::vector<AnyModule> items(model->begin(), model->end());
+  for (size_t i = 0; i < items.size(); ++i) {
+    const auto conv = as<Conv2dImpl>(items[i]);
+    const auto linear = as<LinearImpl>(items[i]);
+    if (!conv && !linear) continue;
+    // The next weighted layer j, if only zero-keeping modules (and, after a conv, one Flatten)
+    // lie between.
+    size_t j = i + 1;
+    bool flattened = false;
+    for (; j < items.size(); ++j) {
+      if (conv && !flattened && flattens_channels(items[j])) {
+        flattened = true;
+      } else if (!keeps_zero_units(items[j])) {
+        break;
+      }
+    }
+    if (j == items.size()) continue;
+    const auto next_conv = as<Conv2dImpl>(items[j]);
+    const auto next_linear = as<LinearImpl>(items[j]);
+    // Puts the smaller pair (layer', next') in place of (layer, next).
+    const auto replace = [&](const auto& smaller) {
+      items[i] = AnyModule(smaller.first);
+      items[j] = AnyModule(smaller.second);
+    };
+    if (linear && next_linear) {
+      const Linear layer(linear);
+      const Amount amount = units_to_remove(fraction, layer->options.out_features());
+      replace(remove_neurons(layer, Linear(next_linear), neurons_to_keep(layer, amount, p)));
+    } else if (conv && conv->options.groups() == 1 &&
+               ((next_conv && !flattened && next_conv->options.groups() == 1) ||
+                (next_linear && flattened))) {
+      const Conv2d layer(conv);
+      const int64_t channels = layer->options.out_channels();
+      const std::vector<int64_t> keep =
+          channels_to_keep(layer, units_to_remove(fraction, channels), p);
+      if (next_conv) {
+        replace(remove_channels(layer, Conv2d(next_conv), keep));
+      } else {
+        // Flatten is channel-major: each channel is in_features / channels columns.
+        replace(remove_channels(layer, Linear(next_linear), keep,
+                                next_linear->options.in_features() / channels));
+      }
+    }
+  }
+  Sequential out;
+  const std::vector<std::string> names = model->named_children().keys();
+  for (size_t i = 0; i < items.size(); ++i) out->push_back(names[i], items[i]);
+  if (!model->is_training()) out->eval();
+  return out;
 }
 
 namespace detail {

@@ -2,26 +2,80 @@
 #include "tinytorch/nn/modules/quantized_linear.h"
 
 #include <algorithm>
+#include <cmath>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/core/exception.h"
 #include "tinytorch/profiler/profiler.h"
+#include "tinytorch/quantization/observer.h"
+#include "tinytorch/quantization/quantize.h"
 #include "tinytorch/tinytorch.h"
 
 namespace tinytorch::nn::quantized::dynamic {
+namespace {
+
+// The weight observer of quantize_dynamic's qconfig: module 15's observers, symmetric int8 (zero
+// point 0), one scale per output row (PyTorch's per_channel_dynamic_qconfig) or one for the tensor
+// (its default_dynamic_qconfig).
+//
+// NOTE: over [-127, 127], not int8's [-128, 127]: scale = max|w| / 127 where PyTorch's default
+// weight observers divide by 127.5 and round the most negative weight to -128. This is PyTorch's
+// weight_observer_range_neg_127_to_127 (its XNNPACK weights) without that one's eps of 2^-12,
+// which would coarsen every row with max|w| < 0.03: ours keep float32's epsilon. The kernels
+// would be exact with -128 too (vpmaddubsw's worst pair, 2·127·(-128), fits int16); the narrower
+// range is the layer's contract — the grid is symmetric (w and -w quantize to mirror images) and
+// an int8 weight from a model file must lie in [-127, 127] (dynamic_quant_linear_from_int8).
+quantization::ObserverOptions weight_observer_options(bool per_channel) {
+  return quantization::ObserverOptions()
+      .dtype(kInt8)
+      .qscheme(per_channel ? kPerChannelSymmetric : kPerTensorSymmetric)
+      .quant_min(-127)
+      .quant_max(127);
+}
+
+// The int8 weight [out, in] and its float32 scales [out] or [1]: the observer chooses the scales
+// and quantize_per_channel / quantize_per_tensor apply them, as for every int8 tensor of module 15.
+// (|w| / scale ≤ 127 by the scale's choice, so the quantize functions' clamp to int8's
+// [-128, 127] never acts.)
+std::pair<Tensor, Tensor> quantize_weight(const Tensor& weight, bool per_channel) {
+  TT_CHECK_TYPE(weight.dtype() == kFloat32,
+                "quantized::dynamic::Linear: expected a float32 Linear, got weight of dtype ",
+                weight.dtype());
+  const Tensor w = weight.detach().contiguous();
+  TT_CHECK_VALUE(w.numel() > 0, "quantized::dynamic::Linear: expected a non-empty weight, got ",
+                 w.sizes());
+  const float* p = w.data_ptr<float>();
+  const int64_t bad = std::find_if(p, p + w.numel(), [](float v) { return !std::isfinite(v); }) - p;
+  TT_CHECK_VALUE(bad == w.numel(), "quantized::dynamic::Linear: weight[", bad / w.size(1), ", ",
+                 bad % w.size(1), "] is not finite");
+  const quantization::ObserverOptions options = weight_observer_options(per_channel);
+  std::unique_ptr<quantization::ObserverBase> observer;
+  if (per_channel) {
+    observer = std::make_unique<quantization::PerChannelMinMaxObserver>(options);
+  } else {
+    observer = std::make_unique<quantization::MinMaxObserver>(options);
+  }
+  observer->forward(w);
+  const quantization::QParams qp = observer->calculate_qparams();
+  const Tensor q = per_channel ? quantize_per_channel(w, qp.scale, qp.zero_point, 0, kInt8)
+                               : quantize_per_tensor(w, qp.scale.item<double>(),
+                                                     qp.zero_point.item<int64_t>(), kInt8);
+  return {q.int_repr(), qp.scale};
+}
+
+}  // namespace
 
 LinearImpl::LinearImpl(const nn::LinearImpl& linear, bool per_channel)
-    : Module("DynamicQuantizedLinear"), per_channel_(per_channel) {
-  TT_CHECK_TYPE(linear.weight.dtype() == kFloat32,
-                "quantized::dynamic::Linear: expected a float32 Linear, got weight of dtype ",
-                linear.weight.dtype());
-  const Tensor w = linear.weight.detach().contiguous();
-  const Tensor b = linear.bias.defined() ? linear.bias.detach().contiguous() : Tensor();
-  layer_ = kernels::dynamic_quant_linear_prepack(w.size(0), w.size(1), w.data_ptr<float>(),
-                                                 b.defined() ? b.data_ptr<float>() : nullptr,
-                                                 per_channel);
+    : LinearImpl(quantize_weight(linear.weight, per_channel),
+                 linear.bias.defined() ? linear.bias.detach() : Tensor()) {
+  per_channel_ = per_channel;  // also for one output row, whose single scale reads as per tensor
 }
+
+LinearImpl::LinearImpl(const std::pair<Tensor, Tensor>& weight_and_scales, const Tensor& bias)
+    : LinearImpl(weight_and_scales.first, weight_and_scales.second, bias) {}
 
 LinearImpl::LinearImpl(const Tensor& weight, const Tensor& weight_scales, const Tensor& bias)
     : Module("DynamicQuantizedLinear"), per_channel_(weight_scales.numel() != 1) {

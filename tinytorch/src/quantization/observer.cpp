@@ -14,10 +14,18 @@
 namespace tinytorch::quantization {
 
 std::pair<int64_t, int64_t> quant_range(const ObserverOptions& options) {
-  const auto [qmin, qmax] = quantized_range(options.dtype());
+  const auto [dtype_min, dtype_max] = quantized_range(options.dtype());
+  TT_CHECK_VALUE(options.quant_min().has_value() == options.quant_max().has_value(),
+                 "ObserverOptions: set both quant_min and quant_max, or neither");
+  const int64_t qmin = options.quant_min().value_or(dtype_min);
+  const int64_t qmax = options.quant_max().value_or(dtype_max);
+  TT_CHECK_VALUE(dtype_min <= qmin && qmin <= 0 && 0 <= qmax && qmax <= dtype_max && qmin < qmax,
+                 "ObserverOptions: the range [", qmin, ", ", qmax,
+                 "] must contain 0, hold more than one value and lie in ", options.dtype(), "'s [",
+                 dtype_min, ", ", dtype_max, "]");
   if (!options.reduce_range()) return {qmin, qmax};
-  return options.dtype() == kInt8 ? std::pair<int64_t, int64_t>{-64, 63}
-                                  : std::pair<int64_t, int64_t>{0, 127};
+  // Halved rounding down, as Python's // does: >> 1 is floor(v / 2) for negative v too (C++20).
+  return {qmin >> 1, qmax >> 1};
 }
 
 namespace {
@@ -59,6 +67,10 @@ QParams calculate_qparams(const Tensor& min_val, const Tensor& max_val,
   TT_CHECK_VALUE(!(symmetric && options.reduce_range() && options.dtype() == kUInt8),
                  "calculate_qparams: cannot reduce range for symmetric quantization for uint8 "
                  "(as in PyTorch; use int8 for symmetric weights)");
+  // PyTorch puts this zero point at (quant_min + quant_max) / 2, not at channel_qparams's 128.
+  TT_CHECK_VALUE(!(symmetric && options.quant_min().has_value() && options.dtype() == kUInt8),
+                 "calculate_qparams: a custom quant_min/quant_max with symmetric uint8 is not "
+                 "supported (use int8 for symmetric weights)");
   const auto [qmin, qmax] = quant_range(options);
   const std::vector<float> lo = min_val.to_vector<float>(), hi = max_val.to_vector<float>();
   const int64_t n = min_val.numel();

@@ -112,9 +112,10 @@ void dequantize_plain(int64_t n, const int32_t* c, const float* scale, const int
 
 // ---------------------------------------------------------------------------------------------
 // The dynamically quantized Linear (PyTorch: torch.ao.nn.quantized.dynamic.Linear), on raw
-// buffers. Weights are quantized once (symmetric int8: zero point 0, scale = max|w| / 127, per
-// output channel or per tensor); activations on every call (asymmetric uint8 over [0, 127], from
-// that batch's min and max), then
+// buffers. Weights are quantized once, by the module (nn/modules/quantized_linear.h: module 15's
+// weight observer, symmetric int8 in [−127, 127] with zero point 0, per output channel or per
+// tensor); activations on every call (asymmetric uint8 over [0, 127], from that batch's min and
+// max), then
 //
 //   y[m, n] = s_x · s_w[n] · (C[m, n] − zp_x · Σ_k B[n, k]) + bias[n],   C = q_x · q_wᵀ (int32)
 //
@@ -128,13 +129,10 @@ struct DynamicQuantLinear {
   std::vector<float> bias;           // [N], or empty
 };
 
-// Quantizes weight [N, K] (row-major, float32) and packs it (pack_int8_weight); bias is [N] or
-// null. Throws tinytorch::Error for bad sizes or a non-finite weight.
-DynamicQuantLinear dynamic_quant_linear_prepack(int64_t N, int64_t K, const float* weight,
-                                                const float* bias, bool per_channel);
-// The same layer from weights that are already quantized (a loaded model file): q [N, K] in
-// [−127, 127], scales [N] or [1] (finite, > 0), bias [N] or null. Throws tinytorch::Error for
-// anything outside those ranges.
+// The layer from weights that are already quantized (by nn::quantized::dynamic::Linear's
+// observer, or read from a model file): q [N, K] in [−127, 127], row-major, packed here
+// (pack_int8_weight); scales [N] or [1] (finite, > 0); bias [N] or null. Throws tinytorch::Error
+// for anything outside those ranges.
 DynamicQuantLinear dynamic_quant_linear_from_int8(int64_t N, int64_t K, const int8_t* q,
                                                   std::vector<float> scales, const float* bias);
 

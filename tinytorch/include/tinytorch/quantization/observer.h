@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -29,6 +30,11 @@ struct ObserverOptions {
   TT_ARG(bool, reduce_range) = false;
   // The channel axis of a per-channel observer (0: the output rows of a Linear weight).
   TT_ARG(int64_t, ch_axis) = 0;
+  // A narrower integer range than the dtype's, both ends or neither (PyTorch's quant_min /
+  // quant_max): it must contain 0 and lie inside the dtype's range; reduce_range halves it. The
+  // dynamic int8 Linear's weights use [-127, 127] (nn/modules/quantized_linear.h).
+  TT_ARG(std::optional<int64_t>, quant_min) = std::nullopt;
+  TT_ARG(std::optional<int64_t>, quant_max) = std::nullopt;
 };
 
 // The observer's answer: scale (float32) and zero_point (int64), shape [1] or [C].
@@ -37,8 +43,9 @@ struct QParams {
   Tensor zero_point;
 };
 
-// [quant_min, quant_max] for the options: the dtype's range, halved by reduce_range
-// (PyTorch's _calculate_qmin_qmax without a custom range).
+// [quant_min, quant_max] for the options: the custom range if one is set, else the dtype's;
+// halved by reduce_range (rounding down: [-127, 127] → [-64, 63]). PyTorch's
+// calculate_qmin_qmax. Throws ValueError for a custom range without 0 or outside the dtype's.
 std::pair<int64_t, int64_t> quant_range(const ObserverOptions& options);
 
 // The formula every min/max-style observer shares (PyTorch's _calculate_qparams), with
@@ -46,8 +53,10 @@ std::pair<int64_t, int64_t> quant_range(const ObserverOptions& options);
 //   affine:     scale = (max(max_val, 0) − min(min_val, 0)) / (qmax − qmin)
 //               zero_point = clamp(qmin − round(min(min_val, 0) / scale), qmin, qmax)
 //   symmetric:  scale = max(−min(min_val, 0), max(max_val, 0)) / ((qmax − qmin) / 2)
-//               zero_point = 0 (int8) or 128 (uint8; (qmin + qmax + 1) / 2 when reduce_range)
+//               zero_point = 0 (int8) or 128 (uint8)
 // scale is at least float32's epsilon, so a constant-zero input still gets a usable scale.
+// Refused, as in PyTorch or because PyTorch's zero point would not be 128: symmetric uint8 with
+// reduce_range or with a custom range.
 QParams calculate_qparams(const Tensor& min_val, const Tensor& max_val,
                           const ObserverOptions& options);
 

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "tinytorch/kernels/qgemm.h"
 #include "tinytorch/nn/module.h"
@@ -28,8 +29,10 @@ namespace tinytorch::nn::quantized::dynamic {
 // range. It has no parameters: nothing in it trains.
 class LinearImpl : public Module {
  public:
-  // Quantizes and packs `linear`'s float32 weight (and copies its bias) once.
-  // Errors: a weight that is not float32, or not finite.
+  // Quantizes `linear`'s float32 weight once, with module 15's weight observer (symmetric int8
+  // over [−127, 127]: scale = max|w| / 127 per output row, or over the tensor) and
+  // quantize_per_channel / quantize_per_tensor, then builds the layer with the constructor below
+  // (bias copied). Errors: a weight that is not float32, empty, or not finite.
   explicit LinearImpl(const nn::LinearImpl& linear, bool per_channel = true);
   // From weights quantized earlier (a model file, module 20): weight int8 [out, in] in
   // [−127, 127], weight_scales float32 [out] (per channel) or [1], bias float32 [out] or
@@ -55,6 +58,9 @@ class LinearImpl : public Module {
   std::string extra_repr() const override;
 
  private:
+  // The first constructor's delegate: (int8 weight, scales) from its observer, and the bias.
+  LinearImpl(const std::pair<Tensor, Tensor>& weight_and_scales, const Tensor& bias);
+
   kernels::DynamicQuantLinear layer_;
   bool per_channel_;
 };

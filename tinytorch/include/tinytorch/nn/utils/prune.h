@@ -45,6 +45,9 @@
 // A BatchNorm2d between them is sliced too (weight, bias, running_mean, running_var); the masked
 // network it matches also zeroes the removed channels' BN weight and bias — otherwise a removed
 // channel's BN outputs β − γ·mean/√(var + eps), not 0, in eval mode.
+//
+// remove_units(sequential, fraction) does all of it for a whole Sequential: every pair of weighted
+// layers joined by zero-preserving modules (ReLU, pooling, Flatten) loses `fraction` of its units.
 #pragma once
 
 #include <concepts>
@@ -58,6 +61,7 @@
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/nn/module.h"
 #include "tinytorch/nn/modules/batchnorm.h"
+#include "tinytorch/nn/modules/container.h"
 #include "tinytorch/nn/modules/conv.h"
 #include "tinytorch/nn/modules/linear.h"
 
@@ -154,6 +158,32 @@ std::tuple<Conv2d, BatchNorm2d, Linear> remove_channels(const Conv2d& conv, cons
                                                         const Linear& next,
                                                         const std::vector<int64_t>& keep,
                                                         int64_t spatial);
+
+// ── a whole Sequential ──────────────────────────────────────────────────────────────────────
+//
+// Structured pruning of every hidden layer of `model` at once: each Linear loses `fraction` of its
+// neurons and each Conv2d `fraction` of its output channels (those with the smallest L_p norm,
+// neurons_to_keep / channels_to_keep), with the matching inputs of the next weighted layer
+// (remove_neurons / remove_channels), wherever the way to that layer keeps a removed unit at
+// exactly 0. So the result computes exactly what `model` computes with those units masked out.
+//
+//   Linear ─[a]─► Linear          [a]: any number of ReLU, LeakyReLU, GELU, SiLU, Tanh, Dropout,
+//   Conv2d ─[a]─► Conv2d               Identity, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
+//   Conv2d ─[a]─► Flatten ─[a]─► Linear     (Flatten(1, -1): spatial = in_features / channels)
+//
+//   LeNet-5: conv 6 ─ReLU─pool─► conv 16 ─ReLU─pool─flatten─► fc 120 ─ReLU─► fc 84 ─ReLU─► fc 10
+//   50%:     conv 3 ─────────►   conv 8  ──────────────────► fc 60  ──────► fc 42 ──────► fc 10
+//
+// Left as they are: the last weighted layer's outputs (the model's outputs), a layer whose way to
+// the next one passes any other module (Sigmoid(0) = 0.5, a BatchNorm shifts a zero channel, a
+// LayerNorm or Softmax mixes units: a removed unit would not be 0 there), grouped convolutions,
+// and whatever is inside a nested Sequential. The layers are visited in order, so a layer is
+// ranked on the inputs it still has. fraction is in [0, 1), counted per layer (rounded half to
+// even, like Amount) and never removes a layer's last unit. The result is a new Sequential with
+// the same names and train/eval mode; its other modules are `model`'s own objects, shared. p ≥ 1.
+// Not in PyTorch (whose prune masks one tensor at a time); the same idea as the dependency graphs
+// of Torch-Pruning or NNI's ModelSpeedup, for the one kind of graph a Sequential is: a chain.
+Sequential remove_units(const Sequential& model, double fraction, double p = 2.0);
 
 namespace detail {
 // Called at the top of a prunable layer's forward(): if module.<name> is pruned, sets `value`
