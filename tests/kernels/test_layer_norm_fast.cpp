@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <ostream>
 #include <random>
 #include <string>
@@ -171,6 +172,38 @@ TEST_P(LayerNormFast, RowsMatchDouble) {
 TEST_P(LayerNormFast, RowsFarFromZeroKeepTheirPrecision) {
   const auto [capability, rows, affine] = GetParam();
   check_against_double(Problem(rows.M, rows.N, 300.0f, 1.0f, 19), affine, 1e-4, 2e-4);
+}
+
+// A row holding a NaN or an infinity normalises to NaN, its statistics too, as in the reference
+// loops; the other rows are untouched by it.
+TEST_P(LayerNormFast, NonFiniteValuesSpoilOnlyTheirRow) {
+  const auto [capability, rows, affine] = GetParam();
+  if (rows.M < 3) GTEST_SKIP() << "needs three rows";
+  Problem p(rows.M, rows.N, 0.0f, 2.0f, 20);
+  const std::vector<float> clean = p.x;
+  p.x[1 * p.N + p.N / 2] = std::numeric_limits<float>::quiet_NaN();
+  p.x[2 * p.N] = std::numeric_limits<float>::infinity();
+  const auto M = static_cast<size_t>(p.M);
+  std::vector<float> y(p.x.size()), y_clean(p.x.size());
+  std::vector<double> mean(M), rstd(M), mean_clean(M), rstd_clean(M);
+  const float* w = affine ? p.weight.data() : nullptr;
+  const float* b = affine ? p.bias.data() : nullptr;
+  layer_norm_forward_fast(p.M, p.N, p.x.data(), w, b, 1e-5, y.data(), mean.data(), rstd.data());
+  layer_norm_forward_fast(p.M, p.N, clean.data(), w, b, 1e-5, y_clean.data(), mean_clean.data(),
+                          rstd_clean.data());
+  for (int64_t m = 0; m < p.M; ++m) {
+    const bool spoilt = m == 1 || m == 2;
+    EXPECT_EQ(std::isnan(mean[m]), spoilt) << "row " << m;
+    EXPECT_EQ(std::isnan(rstd[m]), spoilt) << "row " << m;
+    for (int64_t i = 0; i < p.N; ++i) {
+      const float v = y[m * p.N + i];
+      if (spoilt) {
+        EXPECT_TRUE(std::isnan(v)) << "row " << m << ", column " << i;
+      } else {
+        EXPECT_EQ(v, y_clean[m * p.N + i]) << "row " << m << ", column " << i;
+      }
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -95,7 +95,8 @@ struct LayerNorm {
       const double n = static_cast<double>(N), mean_d = static_cast<double>(sd) / n;
       const double var = static_cast<double>(sq) / n - mean_d * mean_d;
       mean[m] = static_cast<double>(mu0) + mean_d;
-      rstd[m] = 1.0 / __builtin_sqrt((var > 0.0 ? var : 0.0) + eps);
+      // (Rounding can leave a constant row's var a hair below 0; a NaN row keeps its NaN.)
+      rstd[m] = 1.0 / __builtin_sqrt((var < 0.0 ? 0.0 : var) + eps);
     }
     const Vec one = V::set1(1.0f);
     for (int64_t m = 0; m < M; ++m) {
