@@ -19,7 +19,9 @@
 // The variance is two-pass (centred squares, never E[x²] − E[x]², which cancels when
 // |mean| ≫ std), and x̂ is formed as (x − mean)·rstd before any product, so a row far from zero
 // loses no more than a few ulps more than the double loops (tests/kernels/test_layer_norm_fast.cpp
-// checks both against float64).
+// checks both against float64). The range is float's, as in PyTorch's float32 kernels: a row whose
+// sum or squared deviations overflow float (Σ|x| past 3.4e38, |x − mean| past 1.8e19) comes out
+// wrong (NaN, or rstd = 0) where the double loops would not.
 #pragma once
 
 #include <cstdint>
