@@ -4,6 +4,7 @@
 #include "tinytorch/kernels/activation.h"
 #include "tinytorch/kernels/attention.h"
 #include "tinytorch/kernels/gemm.h"
+#include "tinytorch/kernels/normalization.h"
 #include "tinytorch/kernels/qgemm.h"
 #include "tinytorch/kernels/registry.h"
 #include "tinytorch/kernels/spatial.h"
@@ -31,6 +32,8 @@ void register_fast_kernels(FastKernels& kernels) {
   kernels.activation.gelu_backward = &gelu_backward_fast;
   kernels.activation.gelu_tanh = &gelu_tanh_fast;
   kernels.activation.gelu_tanh_backward = &gelu_tanh_backward_fast;
+  kernels.normalization.layer_norm_forward = &layer_norm_forward_fast;
+  kernels.normalization.layer_norm_backward = &layer_norm_backward_fast;
   // module 15
   kernels.qgemm.pack = &pack_int8_weight_fast;
   kernels.qgemm.minmax = &minmax_fast;

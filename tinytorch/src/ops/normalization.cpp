@@ -31,9 +31,11 @@
 #include <limits>
 #include <sstream>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "tinytorch/core/parallel.h"
+#include "tinytorch/kernels/registry.h"
 #include "tinytorch/native/normalization.h"
 
 namespace tinytorch {
@@ -292,6 +294,17 @@ void check_backward_args(std::string_view op, const Tensor& grad_output, const T
            "] tensors the forward returned, but got ", stat.dtype(), " ", stat.sizes());
 }
 
+// The row loops a LayerNorm of dtype T runs: module 18's SIMD kernel `fast` for float32 once
+// registered (kernels/normalization.h: the same signature, reductions in float), else `rows`, the
+// loops above.
+template <typename T, typename Rows, typename Fast>
+Rows* layer_norm_rows_kernel(Rows* rows, Fast fast) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (fast != nullptr) return fast;
+  }
+  return rows;
+}
+
 template <typename T>
 const T* data_or_null(const Tensor& contiguous_or_undefined) {
   return contiguous_or_undefined.defined() ? contiguous_or_undefined.data_ptr<T>() : nullptr;
@@ -349,10 +362,12 @@ std::tuple<Tensor, Tensor, Tensor> native_layer_norm(const Tensor& input,
   Tensor mean = zeros({M}, kFloat64), rstd = zeros({M}, kFloat64);
   if (input.numel() == 0) return {y, mean, rstd};
   dispatch_floating_types(input.dtype(), "layer_norm", [&]<typename T>() {
+    const auto rows_kernel = layer_norm_rows_kernel<T>(
+        &layer_norm_forward_rows<T>, kernels::fast_kernels().normalization.layer_norm_forward);
     for_row_blocks(M, N, [&](int64_t, int64_t m, int64_t count) {
-      layer_norm_forward_rows<T>(count, N, x.data_ptr<T>() + m * N, data_or_null<T>(w),
-                                 data_or_null<T>(b), eps, y.data_ptr<T>() + m * N,
-                                 mean.data_ptr<double>() + m, rstd.data_ptr<double>() + m);
+      rows_kernel(count, N, x.data_ptr<T>() + m * N, data_or_null<T>(w), data_or_null<T>(b), eps,
+                  y.data_ptr<T>() + m * N, mean.data_ptr<double>() + m,
+                  rstd.data_ptr<double>() + m);
     });
   });
   return {y, mean, rstd};
@@ -378,12 +393,13 @@ std::tuple<Tensor, Tensor, Tensor> native_layer_norm_backward(
   const Tensor mean_c = mean.contiguous(), rstd_c = rstd.contiguous();
   if (input.numel() > 0) {
     dispatch_floating_types(input.dtype(), op, [&]<typename T>() {
+      const auto rows_kernel = layer_norm_rows_kernel<T>(
+          &layer_norm_backward_rows<T>, kernels::fast_kernels().normalization.layer_norm_backward);
       for_row_blocks(M, N, [&](int64_t k, int64_t m, int64_t count) {
-        layer_norm_backward_rows<T>(
-            count, N, g.data_ptr<T>() + m * N, x.data_ptr<T>() + m * N,
-            mean_c.data_ptr<double>() + m, rstd_c.data_ptr<double>() + m, data_or_null<T>(w),
-            want_gx ? gx.data_ptr<T>() + m * N : nullptr, want_gw ? gw.data() + k * N : nullptr,
-            want_gb ? gb.data() + k * N : nullptr);
+        rows_kernel(count, N, g.data_ptr<T>() + m * N, x.data_ptr<T>() + m * N,
+                    mean_c.data_ptr<double>() + m, rstd_c.data_ptr<double>() + m,
+                    data_or_null<T>(w), want_gx ? gx.data_ptr<T>() + m * N : nullptr,
+                    want_gw ? gw.data() + k * N : nullptr, want_gb ? gb.data() + k * N : nullptr);
       });
     });
   }

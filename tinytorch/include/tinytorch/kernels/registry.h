@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "tinytorch/kernels/activation.h"
+#include "tinytorch/kernels/normalization.h"
 #include "tinytorch/kernels/spatial.h"
 // module 12 (attention)
 #include "tinytorch/kernels/attention.h"
@@ -57,6 +58,8 @@ struct FastKernels {
   AttentionKernels attention;
   // GELU's SIMD kernels (float32; kernels/activation.h): the transformer MLP's activation
   ActivationKernels activation;
+  // LayerNorm's SIMD kernels (float32; kernels/normalization.h): the transformer's nine per step
+  NormalizationKernels normalization;
   // module 15: the int8 GEMM's weight packing for the micro-kernels (kernels/qgemm.h)
   QGemmKernels qgemm;
 };

@@ -1,0 +1,259 @@
+// The fast tier's LayerNorm kernels (kernels/normalization.h), written once over a vector policy
+// (vec_policy.h) and instantiated per instruction set: normalization_avx2.cpp,
+// normalization_avx512.cpp, and the portable one-lane version in normalization_fast.cpp. Private
+// to src/kernels.
+//
+// The learner's loops (src/ops/normalization.cpp) do every reduction and every x̂ in double, so
+// each float is converted and each vector holds 4 values, not 8: the backward of the course GPT's
+// [2048, 128] rows took ~5 cycles an element. Here everything stays in float:
+//
+//   forward, per row:   mean = Σx / N, var = Σ(x − mean)² / N   (two passes; the row is in L1;
+//                       the second also sums x − mean, which corrects the float mean's rounding)
+//                       y = x̂·γ + β,  x̂ = (x − mean)·rstd        (one FMA per element)
+//   backward, per row:  Σg and Σg·x̂ with g = gy·γ, then
+//                       gx = g·rstd + x̂·c + e,  c = −rstd·mean(g·x̂), e = −rstd·mean(g)
+//   gγ, gβ, per column: Σ gy·x̂ and Σ gy over up to kRowsPerPartial rows in float vectors, each
+//                       column block's sums added into the caller's double accumulators.
+//
+// (The learner's gx = g·a + x·b + d folds the mean into d; forming x − mean first, as here, keeps
+// the cancellation of a row far from zero out of the float arithmetic.)
+//
+// A row's reductions keep four independent chains of adds (four vectors of one sum, or two of
+// each of two sums); the last N mod kLanes elements of a row run one by one with the same
+// formulas.
+//
+// NOTE: compiled once per instruction set; see attention_simd.h's NOTE for why everything here
+// is a member of a template over a file-local V and uses no inline standard-library function.
+#pragma once
+
+#include <cstdint>
+
+#include "tinytorch/kernels/normalization.h"
+
+namespace tinytorch::kernels::normalization_detail {
+
+template <class V>
+struct LayerNorm {
+  using Vec = typename V::Vec;
+  static constexpr int64_t W = V::kLanes;
+  // gγ and gβ are summed in float over at most this many rows at a time (the op's row blocks are
+  // as long), then added into the double accumulators.
+  static constexpr int64_t kRowsPerPartial = 64;
+
+  // Σ over [0, n): vec_term(i) for the whole vectors, term(i) for the last n mod W indices.
+  template <class VecTerm, class Term>
+  [[gnu::always_inline]] static float sum(int64_t n, VecTerm vec_term, Term term) {
+    Vec s0 = V::zero(), s1 = V::zero(), s2 = V::zero(), s3 = V::zero();
+    int64_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+      s0 = V::add(s0, vec_term(i));
+      s1 = V::add(s1, vec_term(i + W));
+      s2 = V::add(s2, vec_term(i + 2 * W));
+      s3 = V::add(s3, vec_term(i + 3 * W));
+    }
+    for (; i + W <= n; i += W) s0 = V::add(s0, vec_term(i));
+    float s = V::reduce_add(V::add(V::add(s0, s1), V::add(s2, s3)));
+    for (; i < n; ++i) s += term(i);
+    return s;
+  }
+
+  static void forward(int64_t M, int64_t N, const float* x, const float* weight, const float* bias,
+                      double eps, float* y, double* mean, double* rstd) {
+    // First the statistics of every row, then y: each row's reductions end in a chain of
+    // dependent steps (horizontal sum, division, square root), and with the rows' statistics in a
+    // loop of their own the core overlaps that chain with the next row's loads and adds. (Row by
+    // row, mean → var → y, it ran at the chain's latency: 1.3 cycles an element on Zen 3.)
+    for (int64_t m = 0; m < M; ++m) {
+      const float* xr = x + m * N;
+      const float mu0 =
+          sum(
+              N, [xr](int64_t i) { return V::load(xr + i); }, [xr](int64_t i) { return xr[i]; }) /
+          static_cast<float>(N);
+      // The second pass sums d = x − mu0 and d²: Σd corrects the rounding of the float mean, and
+      // var = (Σd² − (Σd)²/N) / N (the "corrected two-pass" algorithm).
+      const Vec vmu = V::set1(mu0);
+      Vec sd0 = V::zero(), sd1 = V::zero(), sq0 = V::zero(), sq1 = V::zero();
+      int64_t i = 0;
+      for (; i + 2 * W <= N; i += 2 * W) {
+        const Vec d0 = V::sub(V::load(xr + i), vmu), d1 = V::sub(V::load(xr + i + W), vmu);
+        sd0 = V::add(sd0, d0);
+        sd1 = V::add(sd1, d1);
+        sq0 = V::fmadd(d0, d0, sq0);
+        sq1 = V::fmadd(d1, d1, sq1);
+      }
+      for (; i + W <= N; i += W) {
+        const Vec d0 = V::sub(V::load(xr + i), vmu);
+        sd0 = V::add(sd0, d0);
+        sq0 = V::fmadd(d0, d0, sq0);
+      }
+      float sd = V::reduce_add(V::add(sd0, sd1)), sq = V::reduce_add(V::add(sq0, sq1));
+      for (; i < N; ++i) {
+        const float d = xr[i] - mu0;
+        sd += d;
+        sq += d * d;
+      }
+      const double n = static_cast<double>(N), mean_d = static_cast<double>(sd) / n;
+      const double var = static_cast<double>(sq) / n - mean_d * mean_d;
+      mean[m] = static_cast<double>(mu0) + mean_d;
+      // (Rounding can leave a constant row's var a hair below 0; a NaN row keeps its NaN.)
+      rstd[m] = 1.0 / __builtin_sqrt((var < 0.0 ? 0.0 : var) + eps);
+    }
+    const Vec one = V::set1(1.0f);
+    for (int64_t m = 0; m < M; ++m) {
+      const float* xr = x + m * N;
+      float* yr = y + m * N;
+      const float mu = static_cast<float>(mean[m]), r = static_cast<float>(rstd[m]);
+      const Vec vmu = V::set1(mu), vr = V::set1(r);
+      int64_t i = 0;
+      for (; i + W <= N; i += W) {
+        const Vec xhat = V::mul(V::sub(V::load(xr + i), vmu), vr);
+        V::store(yr + i, V::fmadd(xhat, weight != nullptr ? V::load(weight + i) : one,
+                                  bias != nullptr ? V::load(bias + i) : V::zero()));
+      }
+      for (; i < N; ++i) {
+        yr[i] = (xr[i] - mu) * r * (weight != nullptr ? weight[i] : 1.0f) +
+                (bias != nullptr ? bias[i] : 0.0f);
+      }
+    }
+  }
+
+  // Σ over `rows` rows of gy·x̂ and gy, for the U·W columns from column i (gy and x point at the
+  // first row), added into the accumulators that are not null. U vectors of columns at once: U
+  // independent chains of FMAs down the rows.
+  template <int U>
+  [[gnu::always_inline]] static void column_sums(int64_t rows, int64_t N, int64_t i,
+                                                 const float* gy, const float* x, const float* mu,
+                                                 const float* r, double* grad_weight_acc,
+                                                 double* grad_bias_acc) {
+    Vec sw[U], sb[U];
+#pragma GCC unroll 8
+    for (int u = 0; u < U; ++u) sw[u] = sb[u] = V::zero();
+    for (int64_t k = 0; k < rows; ++k) {
+      const float* g_row = gy + k * N + i;
+      const float* x_row = x + k * N + i;
+      const Vec vmu = V::set1(mu[k]), vr = V::set1(r[k]);
+#pragma GCC unroll 8
+      for (int u = 0; u < U; ++u) {
+        const Vec g = V::load(g_row + u * W);
+        sw[u] = V::fmadd(g, V::mul(V::sub(V::load(x_row + u * W), vmu), vr), sw[u]);
+        sb[u] = V::add(sb[u], g);
+      }
+    }
+    float pw[U * W], pb[U * W];
+#pragma GCC unroll 8
+    for (int u = 0; u < U; ++u) {
+      V::store(pw + u * W, sw[u]);
+      V::store(pb + u * W, sb[u]);
+    }
+    for (int64_t j = 0; j < U * W; ++j) {
+      if (grad_weight_acc != nullptr) grad_weight_acc[i + j] += pw[j];
+      if (grad_bias_acc != nullptr) grad_bias_acc[i + j] += pb[j];
+    }
+  }
+
+  // Blocks of up to kRowsPerPartial rows: the rows' sums and coefficients first (as the forward
+  // does, so that their dependent tails overlap the next row's work), then gx, then gγ and gβ.
+  static void backward(int64_t M, int64_t N, const float* gy, const float* x, const double* mean,
+                       const double* rstd, const float* weight, float* gx, double* grad_weight_acc,
+                       double* grad_bias_acc) {
+    for (int64_t m0 = 0; m0 < M; m0 += kRowsPerPartial) {
+      const int64_t rows = M - m0 < kRowsPerPartial ? M - m0 : kRowsPerPartial;
+      const float* g_rows = gy + m0 * N;
+      const float* x_rows = x + m0 * N;
+      float mu[kRowsPerPartial], r[kRowsPerPartial];
+      for (int64_t k = 0; k < rows; ++k) {
+        mu[k] = static_cast<float>(mean[m0 + k]);
+        r[k] = static_cast<float>(rstd[m0 + k]);
+      }
+      if (gx != nullptr) input_gradient(rows, N, g_rows, x_rows, mu, r, weight, gx + m0 * N);
+      int64_t i = 0;
+      if (grad_weight_acc == nullptr && grad_bias_acc == nullptr) i = N;
+      for (; i + 4 * W <= N; i += 4 * W) {
+        column_sums<4>(rows, N, i, g_rows, x_rows, mu, r, grad_weight_acc, grad_bias_acc);
+      }
+      for (; i + W <= N; i += W) {
+        column_sums<1>(rows, N, i, g_rows, x_rows, mu, r, grad_weight_acc, grad_bias_acc);
+      }
+      for (; i < N; ++i) {  // the last N mod W columns
+        float sw = 0.0f, sb = 0.0f;
+        for (int64_t k = 0; k < rows; ++k) {
+          const float g = g_rows[k * N + i];
+          sw += g * ((x_rows[k * N + i] - mu[k]) * r[k]);
+          sb += g;
+        }
+        if (grad_weight_acc != nullptr) grad_weight_acc[i] += sw;
+        if (grad_bias_acc != nullptr) grad_bias_acc[i] += sb;
+      }
+    }
+  }
+
+  // gx of `rows` (≤ kRowsPerPartial) rows, with their means and rstds in float.
+  static void input_gradient(int64_t rows, int64_t N, const float* gy, const float* x,
+                             const float* mu, const float* r, const float* weight, float* gx) {
+    // g = gy·γ and x̂ = (x − mean)·rstd, recomputed where needed: a row is in L1.
+    const auto g_vec = [weight](const float* gr, int64_t i) {
+      return weight != nullptr ? V::mul(V::load(gr + i), V::load(weight + i)) : V::load(gr + i);
+    };
+    const auto g_at = [weight](const float* gr, int64_t i) {
+      return weight != nullptr ? gr[i] * weight[i] : gr[i];
+    };
+    float c[kRowsPerPartial], e[kRowsPerPartial];
+    for (int64_t k = 0; k < rows; ++k) {
+      const float* xr = x + k * N;
+      const float* gr = gy + k * N;
+      const Vec vmu = V::set1(mu[k]), vr = V::set1(r[k]);
+      // Σg and Σg·x̂ in one pass, two vectors of each at a time (four chains of adds).
+      Vec sg0 = V::zero(), sg1 = V::zero(), sx0 = V::zero(), sx1 = V::zero();
+      int64_t i = 0;
+      for (; i + 2 * W <= N; i += 2 * W) {
+        const Vec g0 = g_vec(gr, i), g1 = g_vec(gr, i + W);
+        sg0 = V::add(sg0, g0);
+        sg1 = V::add(sg1, g1);
+        sx0 = V::fmadd(g0, V::mul(V::sub(V::load(xr + i), vmu), vr), sx0);
+        sx1 = V::fmadd(g1, V::mul(V::sub(V::load(xr + i + W), vmu), vr), sx1);
+      }
+      for (; i + W <= N; i += W) {
+        const Vec g0 = g_vec(gr, i);
+        sg0 = V::add(sg0, g0);
+        sx0 = V::fmadd(g0, V::mul(V::sub(V::load(xr + i), vmu), vr), sx0);
+      }
+      float sum_g = V::reduce_add(V::add(sg0, sg1)), sum_gxhat = V::reduce_add(V::add(sx0, sx1));
+      for (; i < N; ++i) {
+        sum_g += g_at(gr, i);
+        sum_gxhat += g_at(gr, i) * ((xr[i] - mu[k]) * r[k]);
+      }
+      const float inv_n = 1.0f / static_cast<float>(N);
+      c[k] = -r[k] * (sum_gxhat * inv_n);
+      e[k] = -r[k] * (sum_g * inv_n);
+    }
+    for (int64_t k = 0; k < rows; ++k) {
+      const float* xr = x + k * N;
+      const float* gr = gy + k * N;
+      float* out = gx + k * N;
+      const Vec vmu = V::set1(mu[k]), vr = V::set1(r[k]), vc = V::set1(c[k]), ve = V::set1(e[k]);
+      int64_t i = 0;
+      for (; i + W <= N; i += W) {
+        const Vec xhat = V::mul(V::sub(V::load(xr + i), vmu), vr);
+        V::store(out + i, V::fmadd(g_vec(gr, i), vr, V::fmadd(xhat, vc, ve)));
+      }
+      for (; i < N; ++i) out[i] = g_at(gr, i) * r[k] + ((xr[i] - mu[k]) * r[k] * c[k] + e[k]);
+    }
+  }
+};
+
+// The kernels of one instruction set.
+struct NormalizationIsa {
+  LayerNormForwardFn layer_norm_forward;
+  LayerNormBackwardFn layer_norm_backward;
+};
+
+template <class V>
+NormalizationIsa normalization_isa() {
+  return {LayerNorm<V>::forward, LayerNorm<V>::backward};
+}
+
+// normalization_avx2.cpp and normalization_avx512.cpp, built only for x86 (as attention's).
+NormalizationIsa normalization_avx2();
+NormalizationIsa normalization_avx512();
+
+}  // namespace tinytorch::kernels::normalization_detail
