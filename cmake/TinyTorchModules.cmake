@@ -3,8 +3,9 @@
 #   tinytorch_add_module_tests(ID <NN> SOURCES <file>... [HIDDEN_SOURCES <file>...])
 #     - executable test_module<NN> from SOURCES, linked to tinytorch, GTest::gtest_main,
 #       tinytorch_warnings; tests registered as "module<NN>.<Suite>.<Test>", label module<NN>.
-#     - if HIDDEN_SOURCES are given and all exist: executable test_module<NN>_hidden, tests
-#       named "module<NN>.hidden.<Suite>.<Test>", labels module<NN> and hidden.
+#     - if HIDDEN_SOURCES are given and all exist (and TINYTORCH_HIDDEN_TESTS is ON, the
+#       default): executable test_module<NN>_hidden, tests named
+#       "module<NN>.hidden.<Suite>.<Test>", labels module<NN> and hidden.
 #     - both get TT_TEST_DATA_DIR (<repo>/tests/data as seen from the folder of the test program,
 #       e.g. "../../../tests/data"), <repo>/tests on the include path (for tests/support/*.h) and
 #       nlohmann-json.
@@ -123,8 +124,10 @@ function(tinytorch_add_module_tests)
   endif()
   _tinytorch_gtest_executable(test_${mod} "${mod}." "${mod}" "${ARG_DISTRIBUTED}" ${ARG_SOURCES})
 
-  # Hidden (grader) tests are optional: they may be absent from student checkouts.
-  if(ARG_HIDDEN_SOURCES)
+  # Hidden (grader) tests are optional: they may be absent from student checkouts, and a build
+  # configured with TINYTORCH_HIDDEN_TESTS=OFF leaves them out (CI runs them in the release build
+  # only: the sanitized build would compile them for nothing).
+  if(ARG_HIDDEN_SOURCES AND TINYTORCH_HIDDEN_TESTS)
     set(missing "")
     foreach(src IN LISTS ARG_HIDDEN_SOURCES)
       cmake_path(ABSOLUTE_PATH src BASE_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}"
