@@ -34,8 +34,16 @@ get_filename_component(TINYTORCH_SOURCE_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." ABSO
 file(RELATIVE_PATH TINYTORCH_TEST_DATA_DIR "${CMAKE_RUNTIME_OUTPUT_DIRECTORY}"
   "${TINYTORCH_SOURCE_ROOT}/tests/data")
 
-# Test support (tests/support/*.h) reads reference data with nlohmann-json.
+# Test support (tests/support/*.h) reads reference data with nlohmann-json. Its functions
+# (tests/support/reference.cpp) are compiled once, into tinytorch_test_support, which every
+# module's test programs link.
 find_package(nlohmann_json 3 REQUIRED)
+add_library(tinytorch_test_support STATIC "${TINYTORCH_SOURCE_ROOT}/tests/support/reference.cpp")
+target_include_directories(tinytorch_test_support PUBLIC "${TINYTORCH_SOURCE_ROOT}/tests")
+target_compile_definitions(tinytorch_test_support PRIVATE
+  TT_TEST_DATA_DIR="${TINYTORCH_TEST_DATA_DIR}")
+target_link_libraries(tinytorch_test_support PUBLIC tinytorch GTest::gtest
+  nlohmann_json::nlohmann_json PRIVATE tinytorch_warnings)
 
 # Seconds a single test may run before ctest kills it (sanitized builds are slower).
 set(TINYTORCH_TEST_TIMEOUT 300 CACHE STRING "Per-test timeout in seconds")
@@ -54,7 +62,7 @@ endfunction()
 # DISTRIBUTED: TRUE for a module whose tests run on several MPI ranks.
 function(_tinytorch_gtest_executable target prefix labels distributed)
   add_executable(${target} ${ARGN})
-  target_link_libraries(${target} PRIVATE tinytorch tinytorch_warnings
+  target_link_libraries(${target} PRIVATE tinytorch tinytorch_test_support tinytorch_warnings
     nlohmann_json::nlohmann_json)
   if(distributed)
     target_sources(${target} PRIVATE "${TINYTORCH_SOURCE_ROOT}/tests/support/mpi_gtest_main.cpp")

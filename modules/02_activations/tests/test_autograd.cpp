@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "support/prerequisites.h"
 #include "support/reference.h"
 #include "tinytorch/autograd/grad_mode.h"

@@ -11,7 +11,9 @@
 #include <set>
 #include <string>
 
-#include "support/reference.h"
+#include <nlohmann/json.hpp>
+
+#include "support/kernel_cases.h"
 #include "tinytorch/native/activation.h"
 #include "tinytorch/tinytorch.h"
 

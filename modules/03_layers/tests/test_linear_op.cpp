@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "layers_test_util.h"
 #include "tinytorch/native/linear.h"
 

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "support/numeric_grad.h"
 #include "support/reference.h"
 #include "tinytorch/core/parallel.h"

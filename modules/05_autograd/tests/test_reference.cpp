@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "support/reference.h"
 #include "tinytorch/autograd/derivatives.h"
 #include "tinytorch/autograd/engine.h"

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "support/reference.h"
 #include "tinytorch/nn/utils/clip_grad.h"
 #include "tinytorch/optim/optim.h"

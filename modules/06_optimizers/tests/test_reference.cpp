@@ -17,6 +17,8 @@
 #include <iostream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "optim_test_util.h"
 
 namespace tinytorch {

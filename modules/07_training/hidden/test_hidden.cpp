@@ -6,6 +6,8 @@
 #include <limits>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "../tests/train_test_util.h"
 
 namespace tinytorch::test07 {

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include <nlohmann/json.hpp>
+
 #include "train_test_util.h"
 
 namespace tinytorch::test07 {

@@ -4,6 +4,8 @@
 #include <limits>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "train_test_util.h"
 
 namespace tinytorch::test07 {

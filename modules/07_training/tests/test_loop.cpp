@@ -3,6 +3,8 @@
 // the Trainer.
 #include <cmath>
 
+#include <nlohmann/json.hpp>
+
 #include "train_test_util.h"
 
 namespace tinytorch::test07 {

@@ -1,5 +1,7 @@
 // Part 8 — the Trainer: resuming from a checkpoint continues exactly like an uninterrupted run
 // (with shuffling, Dropout and worker threads), early stopping, files written every epoch, hooks.
+#include <nlohmann/json.hpp>
+
 #include "train_test_util.h"
 
 namespace tinytorch::test07 {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "pool_bn_test_util.h"
 #include "support/prerequisites.h"
 #include "support/reference.h"

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "conv_test_util.h"
 #include "support/prerequisites.h"
 #include "tinytorch/autograd/gradcheck.h"

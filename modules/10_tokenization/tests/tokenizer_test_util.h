@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "support/reference.h"
 #include "tinytorch/data/text.h"
 #include "tinytorch/text/tokenizer.h"

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "support/prerequisites.h"
 #include "support/reference.h"
 #include "tinytorch/autograd/gradcheck.h"

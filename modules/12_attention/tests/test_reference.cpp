@@ -10,6 +10,8 @@
 #include <string>
 #include <tuple>
 
+#include <nlohmann/json.hpp>
+
 #include "support/prerequisites.h"
 #include "support/reference.h"
 #include "tinytorch/native/attention.h"

@@ -10,6 +10,8 @@
 #include <limits>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "attention_test_util.h"
 #include "support/prerequisites.h"
 #include "support/reference.h"

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "support/prerequisites.h"
 #include "support/reference.h"
 #include "tinytorch/autograd/gradcheck.h"

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "support/prerequisites.h"
 #include "support/reference.h"
 #include "tinytorch/nn/modules/transformer.h"

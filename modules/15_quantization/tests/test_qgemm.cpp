@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "support/reference.h"
 #include "tinytorch/core/exception.h"
 #include "tinytorch/kernels/qgemm.h"

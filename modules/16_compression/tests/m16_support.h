@@ -5,6 +5,8 @@
 #include <cmath>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "support/reference.h"
 #include "tinytorch/tinytorch.h"
 

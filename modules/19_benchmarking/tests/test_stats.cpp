@@ -9,6 +9,8 @@
 #include <limits>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "support/reference.h"
 #include "tinytorch/benchmark/stats.h"
 #include "tinytorch/benchmark/timer.h"
