@@ -73,6 +73,15 @@ function(_tinytorch_gtest_executable target prefix labels distributed)
   target_include_directories(${target} PRIVATE "${TINYTORCH_SOURCE_ROOT}/tests")
   target_compile_definitions(${target} PRIVATE
     TT_TEST_DATA_DIR="${TINYTORCH_TEST_DATA_DIR}")
+  # Every test file starts by parsing gtest, the whole framework and usually nlohmann-json: about
+  # 2.5 s of each file's compile. TINYTORCH_PCH_TESTS parses them once per test program (a
+  # precompiled header). Off by default: a compiler cache cannot share precompiled headers
+  # between two copies of the tree (CI's learner release reuses the release build's objects), so
+  # CI turns it on only for the sanitized build, which it compiles without a cache.
+  if(TINYTORCH_PCH_TESTS)
+    target_precompile_headers(${target} PRIVATE <gtest/gtest.h> <nlohmann/json.hpp>
+      "${TINYTORCH_SOURCE_ROOT}/tests/support/reference.h")
+  endif()
   # The test programs are compiled for a short build, the library for speed: a test file is
   # mostly gtest macros, which take longer to optimise than to run, while the time the tests run
   # is spent in the library. Module 01's test_elementwise.cpp, measured on the 2-core course VM:
