@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "course.h"
@@ -82,6 +83,47 @@ TEST(Tito, UnknownModuleOffersOnlyTheAvailableOnes) {
     EXPECT_NE(what.find("01, 02, 03, 04, 05"), std::string::npos) << what;
   }
   EXPECT_EQ(map.available_module("03").name, "layers");
+}
+
+// A field of the wrong type is a tito::Error naming the field and the module, not an exception
+// from the JSON library (found by fuzz_modules_json: "title": [...] ended tito with terminate).
+TEST(Tito, ModulesJsonFieldsOfTheWrongTypeAreErrors) {
+  const TempDir dir;
+  const std::pair<std::string, std::string> cases[] = {
+      {R"("title": ["a"])", "'title' must be a string"},
+      {R"("chapter": 3)", "'chapter' must be a string"},
+      {R"("lab": {})", "'lab' must be a string"},
+      {R"("status": true)", "'status' must be a string"},
+      {R"("points": "100")", "'points' must be a number >= 0"},
+      {R"("points": -5)", "'points' must be a number >= 0"}};
+  for (const auto& [field, message] : cases) {
+    write(dir.path / "modules" / "modules.json",
+          R"({"modules": [{"id": "01", "name": "tensor", )" + field + "}]}");
+    try {
+      static_cast<void>(tito::load_module_map(dir.path));
+      ADD_FAILURE() << field << " was accepted";
+    } catch (const tito::Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(message), std::string::npos) << what;
+      EXPECT_NE(what.find("module \"01\""), std::string::npos) << what;
+    }
+  }
+  write(dir.path / "modules" / "modules.json",
+        R"({"modules": [], "milestones": [{"id": "1986", "directory": 1986}]})");
+  try {
+    static_cast<void>(tito::load_module_map(dir.path));
+    ADD_FAILURE() << "a milestone directory that is a number was accepted";
+  } catch (const tito::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'directory' must be a string"), std::string::npos)
+        << e.what();
+  }
+  // Absent or null optional fields take their defaults.
+  write(dir.path / "modules" / "modules.json",
+        R"({"modules": [{"id": "01", "name": "tensor", "title": null, "points": null}]})");
+  const auto map = tito::load_module_map(dir.path);
+  EXPECT_EQ(map.module("01").title, "tensor");
+  EXPECT_EQ(map.module("01").status, "planned");
+  EXPECT_EQ(map.module("01").points, 0);
 }
 
 tito::TestCase failed(const std::string& name, const std::string& module, const std::string& fn) {

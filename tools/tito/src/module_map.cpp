@@ -37,6 +37,17 @@ std::string string_field(const json& object, const char* key, const std::string&
   return object[key].get<std::string>();
 }
 
+// An optional string field: `fallback` when it is absent or null, an Error when it is something
+// else. (json::value() would throw nlohmann's type_error for a present field of another type.)
+std::string optional_string(const json& object, const char* key, const std::string& fallback,
+                            const std::string& where) {
+  if (!object.contains(key) || object[key].is_null()) return fallback;
+  if (!object[key].is_string()) {
+    throw Error(where + ": '" + key + "' must be a string, got " + object[key].dump());
+  }
+  return object[key].get<std::string>();
+}
+
 }  // namespace
 
 const ModuleInfo* ModuleMap::find(const std::string& id) const {
@@ -124,16 +135,21 @@ ModuleMap load_module_map(const fs::path& root) {
     }
     if (!ids.insert(info.id).second) throw Error(here + ": duplicate id");
     info.name = string_field(m, "name", here);
-    info.title = m.value("title", info.name);
-    info.chapter = m.value("chapter", "modules/" + info.dir_name() + "/README.md");
+    info.title = optional_string(m, "title", info.name, here);
+    info.chapter = optional_string(m, "chapter", "modules/" + info.dir_name() + "/README.md", here);
     info.files = string_list(m, "files", here);
     info.tests = string_list(m, "tests", here);
     info.hidden_tests = string_list(m, "hidden_tests", here);
-    if (m.contains("lab") && m["lab"].is_string()) info.lab = m["lab"].get<std::string>();
+    info.lab = optional_string(m, "lab", "", here);
     info.prerequisites = string_list(m, "prerequisites", here);
     info.unlocks = string_list(m, "unlocks", here);
-    info.points = m.contains("points") && m["points"].is_number() ? m["points"].get<double>() : 0;
-    info.status = m.value("status", "planned");
+    if (m.contains("points") && !m["points"].is_null()) {
+      if (!m["points"].is_number() || m["points"].get<double>() < 0) {
+        throw Error(here + ": 'points' must be a number >= 0, got " + m["points"].dump());
+      }
+      info.points = m["points"].get<double>();
+    }
+    info.status = optional_string(m, "status", "planned", here);
     if (info.status != "available" && info.status != "planned") {
       throw Error(here + ": 'status' must be \"available\" or \"planned\", got \"" + info.status +
                   "\"");
@@ -152,11 +168,12 @@ ModuleMap load_module_map(const fs::path& root) {
       MilestoneInfo info;
       const std::string here = where + ": milestone " + (s.contains("id") ? s["id"].dump() : "?");
       info.id = string_field(s, "id", here);
-      info.name = s.value("name", info.id);
-      info.title = s.value("title", info.name);
+      info.name = optional_string(s, "name", info.id, here);
+      info.title = optional_string(s, "title", info.name, here);
       info.requires_modules = string_list(s, "requires", here);
-      info.status = s.value("status", "planned");
-      info.directory = s.value("directory", "milestones/" + info.id + "_" + info.name);
+      info.status = optional_string(s, "status", "planned", here);
+      info.directory =
+          optional_string(s, "directory", "milestones/" + info.id + "_" + info.name, here);
       map.milestones.push_back(std::move(info));
     }
   }
