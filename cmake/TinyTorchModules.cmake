@@ -34,9 +34,23 @@ get_filename_component(TINYTORCH_SOURCE_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." ABSO
 file(RELATIVE_PATH TINYTORCH_TEST_DATA_DIR "${CMAKE_RUNTIME_OUTPUT_DIRECTORY}"
   "${TINYTORCH_SOURCE_ROOT}/tests/data")
 
+# The test programs are compiled for a short build, the library for speed: a test file is mostly
+# gtest macros, which take longer to optimise than to run, while the time the tests run is spent
+# in the library. Module 01's test_elementwise.cpp, measured on the 2-core course VM: Release
+# 22 s at -O2, 17 s at -O1, 10 s at -O0 (but -O0 made the whole suite run 27 s instead of 17 s);
+# with ASan+UBSan 74 s at -O1, 16 s at -O0, where -O0 also keeps every check in the test code
+# itself. So: -O1 in Release, -O0 in the sanitized build; the library keeps its -O2 / -O1.
+function(_tinytorch_test_compile_options target)
+  if(TINYTORCH_SANITIZE)
+    target_compile_options(${target} PRIVATE -O0)
+  elseif(CMAKE_BUILD_TYPE STREQUAL "Release")
+    target_compile_options(${target} PRIVATE -O1)
+  endif()
+endfunction()
+
 # Test support (tests/support/*.h) reads reference data with nlohmann-json. Its functions
 # (tests/support/reference.cpp) are compiled once, into tinytorch_test_support, which every
-# module's test programs link.
+# module's test programs link; it is compiled like them (the same definitions and options).
 find_package(nlohmann_json 3 REQUIRED)
 add_library(tinytorch_test_support STATIC "${TINYTORCH_SOURCE_ROOT}/tests/support/reference.cpp")
 target_include_directories(tinytorch_test_support PUBLIC "${TINYTORCH_SOURCE_ROOT}/tests")
@@ -44,6 +58,18 @@ target_compile_definitions(tinytorch_test_support PRIVATE
   TT_TEST_DATA_DIR="${TINYTORCH_TEST_DATA_DIR}")
 target_link_libraries(tinytorch_test_support PUBLIC tinytorch GTest::gtest
   nlohmann_json::nlohmann_json PRIVATE tinytorch_warnings)
+_tinytorch_test_compile_options(tinytorch_test_support)
+# Every test file starts by parsing gtest, the whole framework and usually nlohmann-json: about
+# 2.5 s of each file's compile. TINYTORCH_PCH_TESTS parses them once (a precompiled header,
+# compiled here and reused by the test programs compiled with the same flags). Off by default: a
+# compiler cache cannot share precompiled headers between two copies of the tree (CI's learner
+# release reuses the release build's objects), so CI turns it on only for the sanitized build,
+# which it compiles without a cache.
+set(_TINYTORCH_TEST_PCH_HEADERS <gtest/gtest.h> <nlohmann/json.hpp>
+  "${TINYTORCH_SOURCE_ROOT}/tests/support/reference.h")
+if(TINYTORCH_PCH_TESTS)
+  target_precompile_headers(tinytorch_test_support PRIVATE ${_TINYTORCH_TEST_PCH_HEADERS})
+endif()
 
 # Seconds a single test may run before ctest kills it (sanitized builds are slower).
 set(TINYTORCH_TEST_TIMEOUT 300 CACHE STRING "Per-test timeout in seconds")
@@ -73,26 +99,15 @@ function(_tinytorch_gtest_executable target prefix labels distributed)
   target_include_directories(${target} PRIVATE "${TINYTORCH_SOURCE_ROOT}/tests")
   target_compile_definitions(${target} PRIVATE
     TT_TEST_DATA_DIR="${TINYTORCH_TEST_DATA_DIR}")
-  # Every test file starts by parsing gtest, the whole framework and usually nlohmann-json: about
-  # 2.5 s of each file's compile. TINYTORCH_PCH_TESTS parses them once per test program (a
-  # precompiled header). Off by default: a compiler cache cannot share precompiled headers
-  # between two copies of the tree (CI's learner release reuses the release build's objects), so
-  # CI turns it on only for the sanitized build, which it compiles without a cache.
+  _tinytorch_test_compile_options(${target})
+  # The precompiled header (TINYTORCH_PCH_TESTS) is tinytorch_test_support's, compiled with the
+  # same flags; module 21's programs add MPI's include folders, so they compile their own.
   if(TINYTORCH_PCH_TESTS)
-    target_precompile_headers(${target} PRIVATE <gtest/gtest.h> <nlohmann/json.hpp>
-      "${TINYTORCH_SOURCE_ROOT}/tests/support/reference.h")
-  endif()
-  # The test programs are compiled for a short build, the library for speed: a test file is
-  # mostly gtest macros, which take longer to optimise than to run, while the time the tests run
-  # is spent in the library. Module 01's test_elementwise.cpp, measured on the 2-core course VM:
-  # Release 22 s at -O2, 17 s at -O1, 10 s at -O0 (but -O0 made the whole suite run 27 s
-  # instead of 17 s); with ASan+UBSan 74 s at -O1, 16 s at -O0, where -O0 also keeps every check
-  # in the test code itself. So: -O1 in Release, -O0 in the sanitized build; the library keeps
-  # its -O2 / -O1.
-  if(TINYTORCH_SANITIZE)
-    target_compile_options(${target} PRIVATE -O0)
-  elseif(CMAKE_BUILD_TYPE STREQUAL "Release")
-    target_compile_options(${target} PRIVATE -O1)
+    if(distributed)
+      target_precompile_headers(${target} PRIVATE ${_TINYTORCH_TEST_PCH_HEADERS})
+    else()
+      target_precompile_headers(${target} REUSE_FROM tinytorch_test_support)
+    endif()
   endif()
   # A distributed test is 2 processes busy-waiting on each other: ctest -j2 running two at once
   # puts 4 ranks on 2 cores, each test then taking several times longer. One at a time
