@@ -134,6 +134,16 @@ int run_fuzz(const Options& opts) {
   tito::print_step("Fuzzing " + opts.name + " for " + std::to_string(opts.seconds) + " s" +
                    (opts.runs > 0 ? " or " + std::to_string(opts.runs) + " runs" : ""));
   const int rc = tito::run(argv);
+  // libFuzzer's exit status when SIGINT stopped it (-interrupted_exitcode's default): a run cut
+  // short, not a finding.
+  constexpr int kInterrupted = 72;
+  if (rc == kInterrupted) {
+    tito::print_error("fuzz_" + opts.name +
+                      " was interrupted before its time or run limit; no problem found up to "
+                      "then (its last lines above give the executions). The corpus keeps what it "
+                      "learned: the next run starts from it.");
+    return 1;
+  }
   if (rc != 0) {
     tito::print_error("fuzz_" + opts.name + " found a problem (exit " + std::to_string(rc) +
                       "); the input is saved under " + artifacts.string() + "/" + opts.name +
