@@ -42,6 +42,7 @@
 #include "project.h"
 #include "util.h"
 
+namespace tito::bench_command {
 namespace {
 
 using tito::bench::Json;
@@ -445,3 +446,4 @@ const tito::RegisterCommand kRegistered{
     setup};
 
 }  // namespace
+}  // namespace tito::bench_command

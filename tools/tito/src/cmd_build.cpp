@@ -6,6 +6,7 @@
 #include "project.h"
 #include "util.h"
 
+namespace tito::build_command {
 namespace {
 
 struct Options {
@@ -43,3 +44,4 @@ const tito::RegisterCommand kRegistered{"build", "Configure (if needed) and buil
                                         setup};
 
 }  // namespace
+}  // namespace tito::build_command

@@ -19,6 +19,7 @@
 #include "project.h"
 #include "util.h"
 
+namespace tito::deploy_command {
 namespace {
 
 const char* kPreset = "release";
@@ -96,3 +97,4 @@ const tito::RegisterCommand kLoadtest{
     setup_loadtest, /*passthrough=*/true};
 
 }  // namespace
+}  // namespace tito::deploy_command

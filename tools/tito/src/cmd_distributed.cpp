@@ -14,6 +14,7 @@
 #include "project.h"
 #include "util.h"
 
+namespace tito::distributed_command {
 namespace {
 
 struct Options {
@@ -77,3 +78,4 @@ const tito::RegisterCommand kRegistered{
     "distributed", "Data-parallel training on several MPI ranks (module 21)", setup};
 
 }  // namespace
+}  // namespace tito::distributed_command

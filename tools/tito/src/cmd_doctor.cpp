@@ -14,6 +14,7 @@
 #include "sandbox.h"
 #include "util.h"
 
+namespace tito::doctor_command {
 namespace {
 
 namespace fs = tito::fs;
@@ -283,3 +284,4 @@ const tito::RegisterCommand kRegistered{
     "doctor", "Check compilers, tools and libraries; explain how to install missing ones", setup};
 
 }  // namespace
+}  // namespace tito::doctor_command

@@ -37,6 +37,7 @@ std::string missing_fuzz_toolchain(std::string* found) {
 
 }  // namespace tito
 
+namespace tito::fuzz_command {
 namespace {
 
 namespace fs = tito::fs;
@@ -175,3 +176,4 @@ const tito::RegisterCommand kRegistered{
     "fuzz", "Fuzz a file reader with libFuzzer (list: the harnesses)", setup};
 
 }  // namespace
+}  // namespace tito::fuzz_command

@@ -53,6 +53,7 @@
 #include "sandbox.h"
 #include "util.h"
 
+namespace tito::grade_command {
 namespace {
 
 namespace fs = tito::fs;
@@ -832,3 +833,4 @@ const tito::RegisterCommand kRegistered{
     setup};
 
 }  // namespace
+}  // namespace tito::grade_command

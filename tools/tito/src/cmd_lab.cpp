@@ -7,6 +7,7 @@
 #include "project.h"
 #include "util.h"
 
+namespace tito::lab_command {
 namespace {
 
 struct Options {
@@ -84,3 +85,4 @@ const tito::RegisterCommand kRegistered{"lab", "Build and run the lab of a modul
                                         /*passthrough=*/true};
 
 }  // namespace
+}  // namespace tito::lab_command

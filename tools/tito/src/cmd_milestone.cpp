@@ -32,6 +32,7 @@
 #include "project.h"
 #include "util.h"
 
+namespace tito::milestone_command {
 namespace {
 
 const char* kPreset = "release";
@@ -375,3 +376,4 @@ const tito::RegisterCommand kRegistered{
     "milestone", "List the historic milestones, or build and run one", setup, /*passthrough=*/true};
 
 }  // namespace
+}  // namespace tito::milestone_command

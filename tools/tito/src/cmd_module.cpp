@@ -25,6 +25,7 @@
 #include "project.h"
 #include "util.h"
 
+namespace tito::module_command {
 namespace {
 
 using tito::ModuleInfo;
@@ -548,3 +549,4 @@ const tito::RegisterCommand kRegistered{
     setup};
 
 }  // namespace
+}  // namespace tito::module_command

@@ -27,6 +27,7 @@
 #include "sha256.h"
 #include "util.h"
 
+namespace tito::release_command {
 namespace {
 
 namespace fs = tito::fs;
@@ -493,3 +494,4 @@ const tito::RegisterCommand kRegistered{
     "release", "Instructor: write the learner repository (solutions replaced by stubs)", setup};
 
 }  // namespace
+}  // namespace tito::release_command

@@ -53,6 +53,7 @@
 #include "module_map.h"
 #include "util.h"
 
+namespace tito::site_command {
 namespace {
 
 namespace fs = tito::fs;
@@ -861,3 +862,4 @@ const tito::RegisterCommand kRegistered{
     "site", "Render the course (chapters, milestones, guides) as a static website", setup};
 
 }  // namespace
+}  // namespace tito::site_command

@@ -17,6 +17,7 @@
 #include "project.h"
 #include "util.h"
 
+namespace tito::test_command {
 namespace {
 
 struct Options {
@@ -170,3 +171,4 @@ tito::CommandRunner setup(CLI::App& app) {
 const tito::RegisterCommand kRegistered{"test", "Build and run the unit tests", setup};
 
 }  // namespace
+}  // namespace tito::test_command

@@ -1,5 +1,6 @@
 // Command registry. Each command lives in its own file, cmd_<name>.cpp, and registers itself:
 //
+//   namespace tito::name_command {
 //   namespace {
 //   tito::CommandRunner setup(CLI::App& app) {
 //     auto opts = std::make_shared<Options>();   // options must outlive setup()
@@ -8,6 +9,11 @@
 //   }
 //   const tito::RegisterCommand kRegistered{"name", "One-line description", setup};
 //   }  // namespace
+//   }  // namespace tito::name_command
+//
+// The namespace of its own keeps a command's names (Options, run, setup) apart from the other
+// commands' in tito's unity build (tools/tito/CMakeLists.txt), where a dozen files are compiled
+// as one.
 //
 // main.cpp creates one CLI11 subcommand per registered command (sorted by name).
 #pragma once
