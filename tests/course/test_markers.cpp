@@ -190,6 +190,34 @@ TEST(Markers, StubsKeepTheMarkersAndCompileShape) {
   for (const auto& r : parsed.regions) EXPECT_FALSE(markers::region_is_stub(parsed, r, kContext));
 }
 
+TEST(Markers, TheAddedIncludeGoesAfterThePrologueIncludes) {
+  const std::string kAdded = "#include \"tinytorch/core/exception.h\"";
+  // The lines of the stubbed file that include the header (1-based).
+  auto added_at = [&](const std::vector<std::string>& lines) {
+    const auto parsed = markers::parse(join(lines));
+    EXPECT_TRUE(parsed.errors.empty());
+    const auto again = markers::parse(markers::stubbed_text(parsed, kContext));
+    EXPECT_EQ(again.regions.size(), parsed.regions.size());
+    for (const auto& r : again.regions) EXPECT_TRUE(markers::region_is_stub(again, r, kContext));
+    std::vector<int> at;
+    for (size_t i = 0; i < again.lines.size(); ++i)
+      if (again.lines[i].rfind(kAdded, 0) == 0) at.push_back(static_cast<int>(i) + 1);
+    return at;
+  };
+  // Found by the markers fuzzer: the header went after the file's last #include line, here one
+  // inside a parameter list, and became a parameter, so the stub no longer matched its function.
+  EXPECT_EQ(added_at({"a(", "#include", "){", kBegin, kEnd, "}"}), std::vector<int>{1});
+  // After the last #include that no #if encloses, before the first line of code.
+  EXPECT_EQ(added_at({"/* A licence,", "   two lines. */", "#include <a.h>", "#ifdef X",
+                      "#include <b.h>", "#endif", "// f", "int f(int a) {", kBegin, "  return a;",
+                      kEnd, "}", "#include <late.h>"}),
+            std::vector<int>{4});
+  // A file that includes it already gets no second one.
+  EXPECT_EQ(added_at({"#include \"tinytorch/core/exception.h\"", "int f(int a) {", kBegin,
+                      "  return a;", kEnd, "}"}),
+            std::vector<int>{1});
+}
+
 TEST(Markers, StubComparisonIgnoresWhitespace) {
   const auto stubbed = markers::stubbed_text(markers::parse(good_file()), kContext);
   std::string reformatted;

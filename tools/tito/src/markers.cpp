@@ -254,8 +254,7 @@ Parsed parse(std::string_view text) {
       error(b, whole + ": the line before BEGIN SOLUTION does not end with '{'");
       return;
     }
-    // A preprocessor line ending in '{' opens no function body — and the release inserts its
-    // #include after the file's last #include line, which would then split this function.
+    // A preprocessor line ending in '{' opens no function body.
     if (trim(line_at(prev)).front() == '#') {
       error(b, whole + ": the line before BEGIN SOLUTION is a preprocessor directive");
       return;
@@ -432,22 +431,58 @@ std::vector<std::string> stub_lines(const Parsed& parsed, const Region& region,
   return out;
 }
 
+namespace {
+
+// The directive of a preprocessor line ("include", "ifdef", ...), or "" for any other line.
+std::string_view directive(std::string_view line) {
+  line = trim(line);
+  if (line.empty() || line.front() != '#') return {};
+  line = trim(line.substr(1));
+  size_t end = 0;
+  while (end < line.size() && is_ident(line[end])) ++end;
+  return line.substr(0, end);
+}
+
+// Where the release adds its #include: after the last #include of the file's prologue (the lines
+// before its first line of code: blank lines, comments, preprocessor directives) that no #if
+// encloses; 0 (the top) when there is none. Never further down: an #include there could sit
+// inside a declaration (the markers fuzzer wrote one into a function's parameter list, and the
+// added line became one of its parameters) or inside an #if the compiler skips.
+int prologue_include_line(const std::vector<std::string>& lines) {
+  int after = 0, depth = 0;
+  bool in_comment = false;
+  for (int i = 1; i <= static_cast<int>(lines.size()); ++i) {
+    std::string_view t = trim(lines[static_cast<size_t>(i - 1)]);
+    if (in_comment || t.starts_with("/*")) {  // a block comment, with nothing after its end
+      const size_t close = t.find("*/", in_comment ? 0 : 2);
+      in_comment = close == std::string_view::npos;
+      if (!in_comment && !trim(t.substr(close + 2)).empty()) break;
+      continue;
+    }
+    if (t.empty() || t.starts_with("//")) continue;
+    if (t.front() != '#') break;  // code: the prologue ends
+    const std::string_view d = directive(t);
+    if (d == "if" || d == "ifdef" || d == "ifndef") ++depth;
+    if (d == "endif") --depth;
+    if (d == "include" && depth == 0) after = i;
+  }
+  return after;
+}
+
+}  // namespace
+
 std::string stubbed_text(const Parsed& parsed, const StubContext& context) {
   std::string out;
   size_t next_region = 0;
   const int n = static_cast<int>(parsed.lines.size());
-  // The stubs throw tinytorch::NotImplementedError: make sure the file sees it, after its last
-  // #include (or at the top).
-  int include_after = -1;  // 0: before the first line
+  // The stubs throw tinytorch::NotImplementedError: make sure the file includes its header.
+  int include_after = -1;  // -1: not needed; 0: before the first line
   if (!parsed.regions.empty()) {
-    bool has_exception_h = false;
-    include_after = 0;
-    for (int i = 1; i <= n; ++i) {
-      const auto& line = parsed.lines[static_cast<size_t>(i - 1)];
-      if (line.find(kExceptionHeader) != std::string::npos) has_exception_h = true;
-      if (line.rfind("#include", 0) == 0) include_after = i;
-    }
-    if (has_exception_h) include_after = -1;
+    const bool has_exception_h =
+        std::any_of(parsed.lines.begin(), parsed.lines.end(), [](const std::string& line) {
+          return directive(line) == "include" && line.find(kExceptionHeader) != std::string::npos;
+        });
+    if (!has_exception_h) include_after = prologue_include_line(parsed.lines);
   }
   const std::string include_line = std::string("#include \"") + std::string(kExceptionHeader) +
                                    "\"  // the stubs throw NotImplementedError";
