@@ -275,23 +275,12 @@ int main(int argc, char** argv) {
   app.add_option("--threads", s.threads, "kernel threads PER RANK")
       ->capture_default_str()
       ->check(ms::whole_number_in(1, 1024));
-  app.add_option("--workers", s.workers, "DataLoader worker threads per rank")
-      ->capture_default_str()
-      ->check(ms::whole_number_in(0, 64));
-  app.add_option("--val-size", s.val_size, "training images held out for validation")
-      ->capture_default_str()
-      ->check(ms::whole_number_in(1, 30000));
   app.add_option("--bucket-kib", s.bucket_kib, "gradient bucket cap in KiB (PyTorch: 25600)")
       ->capture_default_str()
       ->check(ms::whole_number_in(1, 1 << 20));
-  app.add_option("--data", s.data_dir, "directory with the Fashion-MNIST IDX files")
-      ->capture_default_str();
   app.add_option("--out", s.out_dir, "output directory of rank 0 (created if missing)")
       ->capture_default_str();
-  app.add_option("--json", s.json_path, "also write the results to this JSON file (rank 0)");
-  app.add_option("--resume", s.resume_path, "continue from a checkpoint written by this program")
-      ->check(CLI::ExistingFile);
-  app.add_flag("--quiet,-q", s.quiet, "print only the final results");
+  ms::add_run_options(app, s, /*per_rank=*/true);
   CLI11_PARSE(app, argc, argv);
   try {
     tinytorch::distributed::relaunch_under_mpirun(argc, argv, s.ranks);

@@ -184,25 +184,12 @@ int main(int argc, char** argv) {
                  "threads for the kernels (0: TINYTORCH_NUM_THREADS or all hardware threads)")
       ->capture_default_str()
       ->check(ms::whole_number_in(0, 1024));
-  app.add_option("--workers", s.workers, "DataLoader worker threads (0: batches on this thread)")
-      ->capture_default_str()
-      ->check(ms::whole_number_in(0, 64));
-  app.add_option("--val-size", s.val_size,
-                 "training images held out for validation (the test set is evaluated once, at "
-                 "the end)")
-      ->capture_default_str()
-      ->check(ms::whole_number_in(1, 30000));
-  app.add_option("--data", s.data_dir, "directory with the Fashion-MNIST IDX files")
-      ->capture_default_str();
   app.add_option("--out", s.out_dir,
                  "output directory: checkpoint.ttc, metrics.csv/.json, training_curve.svg, "
                  "confusion_matrix.svg "
                  "(created if missing)")
       ->capture_default_str();
-  app.add_option("--json", s.json_path, "also write the results to this JSON file");
-  app.add_option("--resume", s.resume_path, "continue from a checkpoint written by this program")
-      ->check(CLI::ExistingFile);
-  app.add_flag("--quiet,-q", s.quiet, "print only the final results");
+  ms::add_run_options(app, s);
   CLI11_PARSE(app, argc, argv);
   try {
     return run(s);

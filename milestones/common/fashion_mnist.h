@@ -1,6 +1,8 @@
 // milestones/common/fashion_mnist.h — what the Fashion-MNIST milestones (1986 MLP, 1998 CNN)
-// share: the three splits, standardised once, and the report after training.
+// share: their common command-line options, the three splits, standardised once, and the report
+// after training.
 //
+//   add_run_options(app, settings);                              // --workers ... --quiet
 //   const auto splits = load_splits(data_dir, val_size, seed);   // train / validation / test
 //   ... train on splits.train, validate on splits.val (the trainer does) ...
 //   finish_run(out, {.milestone = "1998_cnn", ...}, model, forward, loss_fn, test_loader,
@@ -27,6 +29,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/cli.h"
 #include "common/export.h"
 #include "common/memory.h"
 #include "tinytorch/core/exception.h"
@@ -291,6 +294,32 @@ inline train::EvalResult finish_run(std::ostream& out, const FinishOptions& o, n
     if (!o.quiet) out << "wrote " << o.json_path << "\n";
   }
   return test;
+}
+
+// The options of a Fashion-MNIST milestone that are not about its model: loader workers, the
+// validation split, where the images are read from, the results file, resuming, quiet. `Settings`
+// is the program's own struct, with members workers, val_size, data_dir, json_path, resume_path
+// and quiet. `per_rank`: the program runs as several MPI ranks (milestone_1986_ddp).
+template <typename Settings>
+void add_run_options(CLI::App& app, Settings& s, bool per_rank = false) {
+  app.add_option("--workers", s.workers,
+                 per_rank ? "DataLoader worker threads per rank (0: batches on the rank's thread)"
+                          : "DataLoader worker threads (0: batches on this thread)")
+      ->capture_default_str()
+      ->check(whole_number_in(0, 64));
+  app.add_option("--val-size", s.val_size,
+                 "training images held out for validation (the test set is evaluated once, at "
+                 "the end)")
+      ->capture_default_str()
+      ->check(whole_number_in(1, 30000));
+  app.add_option("--data", s.data_dir, "directory with the Fashion-MNIST IDX files")
+      ->capture_default_str();
+  app.add_option("--json", s.json_path,
+                 per_rank ? "also write the results to this JSON file (rank 0)"
+                          : "also write the results to this JSON file");
+  app.add_option("--resume", s.resume_path, "continue from a checkpoint written by this program")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--quiet,-q", s.quiet, "print only the final results");
 }
 
 }  // namespace tinytorch::milestones
