@@ -162,6 +162,16 @@ TEST(Markers, RefusesRegionsThatAreNotWholeBodies) {
   parsed =
       markers::parse(join({"#include \"a.h\" int f(int a) {", kBegin, "  return a;", kEnd, "}"}));
   EXPECT_EQ(error_lines(parsed), std::vector<int>{2});
+  // Also found by it: a directive anywhere in the header, from the function's name to the '{'.
+  for (const auto& header : std::vector<std::vector<std::string>>{
+           {"#include(", "o){"}, {"int f(", "#include", "int a) {"}}) {
+    std::vector<std::string> lines = header;
+    lines.insert(lines.end(), {kBegin, kEnd, "}"});
+    parsed = markers::parse(join(lines));
+    ASSERT_EQ(parsed.errors.size(), 1U) << join(lines);
+    EXPECT_NE(parsed.errors[0].message.find("of the function's header is a preprocessor directive"),
+              std::string::npos);
+  }
 }
 
 TEST(Markers, StubsKeepTheMarkersAndCompileShape) {
@@ -204,9 +214,12 @@ TEST(Markers, TheAddedIncludeGoesAfterThePrologueIncludes) {
       if (again.lines[i].rfind(kAdded, 0) == 0) at.push_back(static_cast<int>(i) + 1);
     return at;
   };
-  // Found by the markers fuzzer: the header went after the file's last #include line, here one
-  // inside a parameter list, and became a parameter, so the stub no longer matched its function.
-  EXPECT_EQ(added_at({"a(", "#include", "){", kBegin, kEnd, "}"}), std::vector<int>{1});
+  // Found by the markers fuzzer: the header went after the file's last #include line, wherever
+  // it stood (the fuzzer's was in a parameter list, now an error of its own, see above); here one
+  // inside another function's body, where a namespace cannot be declared.
+  EXPECT_EQ(added_at({"void g() {", "#include \"body.inc\"", "}", "int f(int a) {", kBegin,
+                      "  return a;", kEnd, "}"}),
+            std::vector<int>{1});
   // After the last #include that no #if encloses, before the first line of code.
   EXPECT_EQ(added_at({"/* A licence,", "   two lines. */", "#include <a.h>", "#ifdef X",
                       "#include <b.h>", "#endif", "// f", "int f(int a) {", kBegin, "  return a;",

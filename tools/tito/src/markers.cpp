@@ -129,6 +129,7 @@ bool is_qualifier(std::string_view word) {
 struct Signature {
   std::string name;
   std::string parameters;  // raw text between the parentheses
+  size_t name_offset = 0;  // where the name starts in the text searched
 };
 
 // Finds the function whose body opens at the last '{' of `text` (the joined lines before the
@@ -182,6 +183,7 @@ std::optional<Signature> find_signature(const std::string& text) {
     return std::nullopt;
   }
   sig.parameters = text.substr(open + 1, close - open - 1);
+  sig.name_offset = start;
   return sig;
 }
 
@@ -254,11 +256,6 @@ Parsed parse(std::string_view text) {
       error(b, whole + ": the line before BEGIN SOLUTION does not end with '{'");
       return;
     }
-    // A preprocessor line ending in '{' opens no function body.
-    if (trim(line_at(prev)).front() == '#') {
-      error(b, whole + ": the line before BEGIN SOLUTION is a preprocessor directive");
-      return;
-    }
     int next = e + 1;
     while (next <= n && trim(line_at(next)).empty()) ++next;
     if (next > n || trim(strip_line_comment(line_at(next))) != "}") {
@@ -291,6 +288,22 @@ Parsed parse(std::string_view text) {
       error(b, whole + ": no function parameter list '(...)' precedes the '{' on line " +
                    std::to_string(prev));
       return;
+    }
+    // No line of the function's header, from its name to the '{', may be a preprocessor
+    // directive: the compiler would not see the header the markers parsed. (The markers fuzzer
+    // found both: an '#include "a.h" int f(int a) {' line taken for a function's header, and
+    // "#include(" for a function named include, whose stubbed copy the release's added
+    // #include then split.)
+    const int name_line =
+        first + static_cast<int>(std::count(
+                    before.begin(), before.begin() + static_cast<long>(sig->name_offset), '\n'));
+    for (int i = name_line; i <= prev; ++i) {
+      const auto t = trim(line_at(i));
+      if (!t.empty() && t.front() == '#') {
+        error(b, whole + ": line " + std::to_string(i) +
+                     " of the function's header is a preprocessor directive");
+        return;
+      }
     }
     r.function = sig->name;
     r.parameters = collapse_spaces(sig->parameters);
