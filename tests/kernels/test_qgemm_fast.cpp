@@ -10,11 +10,14 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
+#include <numeric>
 #include <random>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "tinytorch/core/exception.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/gemm.h"
 #include "tinytorch/kernels/qgemm.h"
@@ -163,6 +166,56 @@ TEST_P(QGemmFastTest, ActivationPassesEqualThePlainLoops) {
       x[static_cast<size_t>(n - 1)] = std::nanf("");  // in the vector part or the tail
       minmax_fast(n, x.data(), &lo_fast, &hi_fast);
       EXPECT_TRUE(std::isnan(lo_fast)) << "n=" << n;
+    }
+  }
+}
+
+// The dynamic Linear cuts the batch into blocks of rows, each quantized, multiplied and
+// dequantized by one thread (kernels/qgemm.cpp). Whatever the cut — one block, many, a short
+// last one — and the thread count, y must be bit for bit the plain loops' answer over the whole
+// batch: one (scale, zero point) from the whole batch's range, the exact integer product, the
+// same epilogue.
+TEST_P(QGemmFastTest, DynamicLinearEqualsThePlainPipelineForEveryBlocking) {
+  std::mt19937 gen(11);
+  std::uniform_real_distribution<float> value(-2.0f, 3.0f);
+  std::uniform_int_distribution<int> weight(-127, 127);
+  const int64_t N = 33, K = 70;  // K not a multiple of 4: every block's rows get padded
+  std::vector<int8_t> q(static_cast<size_t>(N * K));
+  for (auto& v : q) v = static_cast<int8_t>(weight(gen));
+  std::vector<float> scales(static_cast<size_t>(N)), bias(static_cast<size_t>(N));
+  for (int64_t n = 0; n < N; ++n) {
+    scales[n] = 0.01f + 0.001f * static_cast<float>(n);
+    bias[n] = value(gen);
+  }
+  const DynamicQuantLinear layer =
+      dynamic_quant_linear_from_int8(N, K, q.data(), scales, bias.data());
+  for (const int64_t M : {1, 7, 64, 65, 130, 257}) {
+    std::vector<float> x(static_cast<size_t>(M * K));
+    for (auto& v : x) v = value(gen);
+    x[static_cast<size_t>((M - 1) * K)] = 7.5f;  // the batch's maximum, in the last block
+    float lo = 0, hi = 0;
+    minmax_plain(M * K, x.data(), &lo, &hi);
+    const ActivationQuantParams qp = choose_activation_qparams(lo, hi);
+    std::vector<uint8_t> qx(x.size());
+    quantize_plain(M * K, x.data(), 1.0f / qp.scale, qp.zero_point, qx.data());
+    std::vector<int32_t> correction(static_cast<size_t>(N));
+    std::vector<float> scale(static_cast<size_t>(N));
+    for (int64_t n = 0; n < N; ++n) {
+      correction[n] = qp.zero_point * std::accumulate(&q[n * K], &q[(n + 1) * K], 0);
+      scale[n] = qp.scale * scales[n];
+    }
+    const std::vector<int32_t> C = naive(M, N, K, qx, K, q);
+    std::vector<float> expected(static_cast<size_t>(M * N)), y(expected.size(), -1.0f);
+    for (int64_t m = 0; m < M; ++m) {
+      dequantize_plain(N, &C[m * N], scale.data(), correction.data(), bias.data(),
+                       &expected[m * N]);
+    }
+    dynamic_quant_linear(layer, M, x.data(), y.data());
+    EXPECT_EQ(y, expected) << "M=" << M << " isa=" << qgemm_fast_isa();
+    // A NaN or an infinity in any block is refused, whichever thread finds it.
+    for (const float bad : {std::nanf(""), std::numeric_limits<float>::infinity()}) {
+      x[static_cast<size_t>(M * K - 1)] = bad;
+      EXPECT_THROW(dynamic_quant_linear(layer, M, x.data(), y.data()), Error) << "M=" << M;
     }
   }
 }

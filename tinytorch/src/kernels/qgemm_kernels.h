@@ -24,8 +24,6 @@
 
 #include "tinytorch/kernels/qgemm.h"
 
-#include "tinytorch/kernels/qgemm.h"
-
 namespace tinytorch::kernels::qgemm_detail {
 
 inline constexpr int64_t kNR = 16;     // output channels per panel
