@@ -1,5 +1,7 @@
 // The register-only FMA kernels that measure a core's floating-point peak, one per instruction
-// set: fma_peak_avx2.cpp (8-float ymm registers) and fma_peak_avx512.cpp (16-float zmm registers).
+// set: fma_peak_avx2.cpp (8-float ymm registers) and fma_peak_avx512.cpp (16-float zmm registers);
+// and the int8 GEMM's instruction sequences, int8_peak_avx2 (fma_peak_avx2.cpp) and
+// int8_peak_avx512_vnni (int8_peak_vnni.cpp).
 // Each file is compiled for its own instructions (bench/CMakeLists.txt), so nobody may call a
 // kernel before checking that the CPU has them: use fma_peak_for_this_cpu() (machine_limits.h),
 // which picks the widest kernel this CPU runs.
@@ -29,6 +31,9 @@ constexpr double kFmaPeakAvx512FlopsPerStep = kFmaPeakAccumulators * 16 * 2;
 // AVX2's 16 registers.
 constexpr int kInt8PeakAccumulators = 10;
 constexpr double kInt8PeakAvx2OpsPerStep = kInt8PeakAccumulators * 32 * 2;
+// The VNNI kernel (int8_peak_vnni.cpp): one vpdpbusd per step and accumulator, 64 multiply-adds.
+constexpr int kInt8PeakVnniAccumulators = 12;
+constexpr double kInt8PeakVnniOpsPerStep = kInt8PeakVnniAccumulators * 64 * 2;
 
 // Run `steps` steps; the result only exists so the work cannot be optimised away.
 // REQUIRES: the CPU supports AVX2 and FMA.
@@ -37,5 +42,7 @@ float fma_peak_avx2(int64_t steps);
 float fma_peak_avx512(int64_t steps);
 // REQUIRES: the CPU supports AVX2.
 float int8_peak_avx2(int64_t steps);
+// REQUIRES: the CPU supports AVX-512F, AVX-512BW and AVX-512 VNNI.
+float int8_peak_avx512_vnni(int64_t steps);
 
 }  // namespace tinytorch::bench

@@ -56,6 +56,12 @@ std::optional<FmaPeak> fma_peak_for_this_cpu() {
 std::optional<FmaPeak> int8_peak_for_this_cpu() {
 #ifdef TINYTORCH_BENCH_HAVE_FMA_KERNELS
   __builtin_cpu_init();
+  // The kernel module 15's GEMM runs here (tinytorch/src/kernels/qgemm_fast.cpp picks the same).
+  if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")) {
+    return FmaPeak{.isa = "AVX-512 VNNI vpdpbusd",
+                   .flops_per_step = kInt8PeakVnniOpsPerStep,
+                   .kernel = int8_peak_avx512_vnni};
+  }
   if (__builtin_cpu_supports("avx2")) {
     return FmaPeak{.isa = "AVX2 vpmaddubsw+vpmaddwd",
                    .flops_per_step = kInt8PeakAvx2OpsPerStep,

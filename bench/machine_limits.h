@@ -32,8 +32,9 @@ struct FmaPeak {
 // in (they are on x86-64 with GCC or Clang).
 std::optional<FmaPeak> fma_peak_for_this_cpu();
 
-// The int8 peak: the int8 GEMM's AVX2 instruction sequence (fma_peak.h) alone, in registers.
-// flops_per_step counts integer operations (a multiply-add = 2). nullopt without AVX2.
+// The int8 peak: the int8 GEMM's instruction sequence (fma_peak.h) alone, in registers — VNNI's
+// vpdpbusd when the CPU has AVX-512 VNNI, else AVX2's three instructions. flops_per_step counts
+// integer operations (a multiply-add = 2). nullopt without AVX2.
 std::optional<FmaPeak> int8_peak_for_this_cpu();
 
 // ---- STREAM (McCalpin) ------------------------------------------------------------------------

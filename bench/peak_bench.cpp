@@ -6,10 +6,11 @@
 //                 else AVX2: fma_peak_for_this_cpu()), its record's impl naming which: what the
 //                 cores can compute when no data has to come from memory. No kernel beats it; a
 //                 GEMM at 80-90% of it is excellent.
-//   int8_peak     GOP/s (a multiply-add = 2) of the int8 GEMM's AVX2 instruction sequence,
-//                 vpmaddubsw + vpmaddwd + vpaddd, in registers (int8_peak_for_this_cpu()): the
-//                 ceiling of module 15's int8 Linear on a CPU without VNNI. Against fma_peak it
-//                 says how much faster than float32 int8 can be here at best.
+//   int8_peak     GOP/s (a multiply-add = 2) of the int8 GEMM's instruction sequence, in
+//                 registers (int8_peak_for_this_cpu()): vpdpbusd where the CPU has AVX-512 VNNI,
+//                 else AVX2's vpmaddubsw + vpmaddwd + vpaddd — the ceiling of module 15's int8
+//                 Linear on this CPU. Against fma_peak it says how much faster than float32 int8
+//                 can be here at best.
 //   stream_copy   GB/s of c[i] = a[i]            (counted as 2 x 4 bytes per element)
 //   stream_triad  GB/s of a[i] = b[i] + s * c[i] (3 x 4 bytes per element)
 //                 on arrays several times larger than the last-level cache, so every byte comes
