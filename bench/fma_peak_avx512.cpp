@@ -9,16 +9,20 @@
 namespace tinytorch::bench {
 namespace {
 
-// A zmm register of 16 floats (fma_peak_loop.h). A core with two 512-bit FMA units (AMD Zen 5
-// desktop/server, Intel Xeons with two such units) issues 2 of these per cycle: twice the flops of
-// 8-wide AVX2 FMAs, and the reason this kernel, not the AVX2 one, measures those machines' peak.
-// (Where there is one 512-bit unit, as on many Xeon SKUs, or the units are 256 bits wide and split
-// each 512-bit FMA in two halves, as on Zen 4, both kernels measure the same peak.)
-struct Zmm {
+// A zmm register of 16 floats (fma_peak_loop.h), stepped as FmaYmm in fma_peak_avx2.cpp. A core
+// with two 512-bit FMA units (AMD Zen 5 desktop/server, Intel Xeons with two such units) issues 2
+// of these per cycle: twice the flops of 8-wide AVX2 FMAs, and the reason this kernel, not the AVX2
+// one, measures those machines' peak. (Where there is one 512-bit unit, as on many Xeon SKUs, or
+// the units are 256 bits wide and split each 512-bit FMA in two halves, as on Zen 4, both kernels
+// measure the same peak.)
+struct FmaZmm {
   using Vec = __m512;
+  using Lane = float;
   static constexpr int kLanes = 16;
-  static Vec set1(float x) { return _mm512_set1_ps(x); }
-  static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm512_fmadd_ps(x, y, acc); }
+  static Vec start(int i) { return _mm512_set1_ps(0.1f * static_cast<float>(i)); }
+  static Vec step(Vec acc) {
+    return _mm512_fmadd_ps(acc, _mm512_set1_ps(0.999999f), _mm512_set1_ps(1e-6f));
+  }
   static Vec add(Vec x, Vec y) { return _mm512_add_ps(x, y); }
   static void store(float* p, Vec v) { _mm512_store_ps(p, v); }
 };
@@ -26,7 +30,7 @@ struct Zmm {
 }  // namespace
 
 float fma_peak_avx512(int64_t steps) {
-  return fma_peak_loop<Zmm>(steps);
+  return peak_loop<FmaZmm, kFmaPeakAccumulators>(steps);
 }
 
 }  // namespace tinytorch::bench
