@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
@@ -165,6 +166,44 @@ TEST_F(ParallelTest, HelpersArrivingLateStillRunEveryIndexOnce) {
       for (size_t i = 0; i < hits.size(); ++i) ASSERT_EQ(hits[i].load(), 1) << "index " << i;
     }
   }
+}
+
+// A helper stopped in the middle of a piece makes the pool run calls alone for a while (see
+// note_stall in core/parallel.cpp). On a quiet virtual machine that happens now and then — the
+// host pauses a vCPU — and such lone stalls must not add up: each costs a short time alone,
+// however many came before. Here seven stalls, each forced once the pool has gone back to its
+// helpers. (When every stall less than a second after the last doubled the time alone, the
+// seventh kept the caller alone for 128 ms.)
+TEST_F(ParallelTest, LoneStallsDoNotAddUp) {
+  using Clock = std::chrono::steady_clock;
+  set_num_threads(2);
+  detail::set_before_join_hook_for_testing(nullptr);  // forget earlier tests' stalls
+  // One team of 2; true when a helper joined. With `stall`, the helper that joins sleeps 5 ms in
+  // its piece while the caller has nothing left to do: the caller waits far longer than it worked.
+  const auto call = [](bool stall) {
+    std::atomic<bool> joined{false};
+    parallel_team(2, [&](int member) {
+      if (member == 0) {
+        const Clock::time_point until = Clock::now() + std::chrono::milliseconds(2);
+        while (!joined.load() && Clock::now() < until) std::this_thread::yield();
+      } else {
+        joined.store(true);
+        if (stall) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
+    return joined.load();
+  };
+  // Forces one stall, then returns how long the calls ran alone after it.
+  const auto time_alone_after_a_stall = [&] {
+    while (!call(/*stall=*/true)) {
+    }
+    const Clock::time_point stalled = Clock::now();
+    while (!call(/*stall=*/false)) {
+    }
+    return Clock::now() - stalled;
+  };
+  for (int i = 0; i < 6; ++i) time_alone_after_a_stall();
+  EXPECT_LT(time_alone_after_a_stall(), std::chrono::milliseconds(60));
 }
 
 TEST_F(ParallelTest, CallsFromSeveralThreadsAtOnce) {
