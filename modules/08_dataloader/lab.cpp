@@ -7,10 +7,11 @@
 // augmentation (RandomCrop(28, padding 2) → RandomHorizontalFlip → Normalize) for num_workers
 // 0, 1, 2 — alone, and next to a simulated training step that costs about as much as building a
 // batch. Without workers the two costs add up; with workers, building batch k+1 overlaps the
-// step on batch k. (4) Memory: the process's peak resident set after loading, the bytes of one
-// batch, and the peak tensor memory an epoch adds on top of the dataset for num_workers 0, 1, 2
-// — what the prefetch ring costs. Figures vary run to run and machine to machine: run it on
-// yours.
+// step on batch k. (2b) Without augmentation: batches asked for whole (TensorDataset::get_batch,
+// one copy per row) against one sample at a time (get + stack, Dataset's default). (4) Memory: the
+// process's peak resident set after loading, the bytes of one batch, and the peak tensor memory an
+// epoch adds on top of the dataset for num_workers 0, 1, 2 — what the prefetch ring costs. Figures
+// vary run to run and machine to machine: run it on yours.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -50,6 +51,18 @@ void fake_train_step(double seconds) {
   volatile double sink = 0;
   while (seconds_since(t0) < seconds) sink = sink + 1.0;
 }
+
+// The same samples as `inner`, but only through get(): get_batch is Dataset's default (get each
+// sample, then stack) — how any dataset without a batched path is read.
+class OneAtATime : public td::Dataset {
+ public:
+  explicit OneAtATime(std::shared_ptr<const td::Dataset> inner) : inner_(std::move(inner)) {}
+  td::Example get(int64_t index) const override { return inner_->get(index); }
+  int64_t size() const override { return inner_->size(); }
+
+ private:
+  std::shared_ptr<const td::Dataset> inner_;
+};
 
 // kRepeats epochs; returns {median seconds per epoch, batches per epoch}. The median of a few
 // epochs makes the figure robust to a busy machine.
@@ -116,6 +129,25 @@ int main(int argc, char** argv) {
       if (workers == 0) per_batch = s / static_cast<double>(n);
       std::cout << "  num_workers=" << workers << ": " << n << " batches in " << s << " s ("
                 << 1e3 * s / static_cast<double>(n) << " ms/batch)\n";
+    }
+
+    // 2b. No augmentation: the loader asks the dataset for whole batches. A TensorDataset copies
+    // the rows straight into the batch; through OneAtATime the same rows come as 64 views, stacked.
+    std::cout << "\nthe same epoch without augmentation, num_workers=0:\n";
+    auto shared = std::make_shared<const td::TensorDataset>(dataset);  // shares the tensors
+    double one_at_a_time = 0;
+    for (const bool whole : {false, true}) {
+      std::shared_ptr<const td::Dataset> source = shared;
+      if (!whole) source = std::make_shared<const OneAtATime>(shared);
+      td::DataLoader loader(source, {.batch_size = 64, .shuffle = true, .seed = 1});
+      const auto [s, n] = run_epoch(loader, 0.0);
+      const double ms = 1e3 * s / static_cast<double>(n);
+      if (!whole) one_at_a_time = ms;
+      std::cout << (whole ? "  get_batch (rows copied into the batch): "
+                          : "  get + stack (one view per sample):     ")
+                << ms << " ms/batch";
+      if (whole) std::cout << "  (" << one_at_a_time / ms << "x faster)";
+      std::cout << "\n";
     }
 
     // 3. Data + a training step that costs as much as building a batch (without workers).

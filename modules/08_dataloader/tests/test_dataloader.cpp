@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <numeric>
+#include <span>
 
 #include "data_test_util.h"
 #include "support/reference.h"
@@ -61,6 +63,44 @@ TEST(MakeBatch, IsAPureFunctionOfItsNumber) {
     any_differs = any_differs || !other.make_batch(k).data.equal(epoch.make_batch(k).data);
   }
   EXPECT_TRUE(any_differs);
+}
+
+// Counts how the loader asks for samples: one at a time (get) or a batch at a time (get_batch).
+class CountingRequests : public tt::data::TensorDataset {
+ public:
+  CountingRequests() : tt::data::TensorDataset(counting_dataset(10)) {}
+  tt::data::Example get(int64_t i) const override {
+    ++gets;
+    return tt::data::TensorDataset::get(i);
+  }
+  tt::data::Example get_batch(std::span<const int64_t> indices) const override {
+    ++get_batches;
+    return tt::data::TensorDataset::get_batch(indices);
+  }
+  mutable std::atomic<int64_t> gets{0}, get_batches{0};
+};
+
+struct AddOne : tt::data::Transform {
+  tt::Tensor apply(const tt::Tensor& x, tt::Generator&) const override { return x + 1; }
+};
+
+TEST(MakeBatch, AsksForTheWholeBatchUnlessThereIsATransform) {
+  auto dataset = std::make_shared<CountingRequests>();
+  const std::vector<int64_t> order = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0};
+  // No transform: one get_batch per batch, no per-sample get.
+  tt::data::detail::Epoch plain(dataset, {.batch_size = 4}, order, /*epoch_seed=*/7,
+                                /*num_batches=*/3);
+  EXPECT_EQ(plain.make_batch(1).target.to_vector<int64_t>(), (std::vector<int64_t>{5, 4, 3, 2}));
+  EXPECT_EQ(dataset->get_batches.load(), 1);
+  EXPECT_EQ(dataset->gets.load(), 0);
+  // A transform works sample by sample: four gets, each sample transformed.
+  tt::data::detail::Epoch transformed(dataset,
+                                      {.batch_size = 4, .transform = std::make_shared<AddOne>()},
+                                      order, /*epoch_seed=*/7, /*num_batches=*/3);
+  const tt::data::Example b = transformed.make_batch(1);
+  EXPECT_EQ(dataset->gets.load(), 4);
+  EXPECT_TRUE(b.data.equal(plain.make_batch(1).data + 1));
+  EXPECT_TRUE(b.target.equal(plain.make_batch(1).target));
 }
 
 TEST(DataLoader, BatchesInOrderWithoutShuffle) {

@@ -1,4 +1,4 @@
-// Dataset, TensorDataset, Subset, random_split, sample_order and stack.
+// Dataset, TensorDataset, Subset, random_split, sample_order, stack and get_batch.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -71,6 +71,73 @@ TEST(RandomSplit, LengthsMustSumToSize) {
   tt::Generator gen(3);
   TT_EXPECT_THROW_WITH(tt::data::random_split(counting_dataset(10), {7, 2}, gen), tt::ValueError,
                        "sum of input lengths (9)", "length of the input dataset (10)");
+}
+
+// A dataset that only has get(): sample i is data = [i, 10·i] (float32) and target = i.
+class OnlyGet : public tt::data::Dataset {
+ public:
+  tt::data::Example get(int64_t i) const override {
+    return {tt::tensor({static_cast<float>(i), 10.0f * static_cast<float>(i)}),
+            tt::full({}, i, tt::kInt64)};
+  }
+  int64_t size() const override { return 5; }
+};
+
+TEST(GetBatch, DefaultStacksTheSamples) {
+  const OnlyGet ds;
+  const std::vector<int64_t> indices{4, 1, 1};
+  const tt::data::Example b = ds.get_batch(indices);
+  EXPECT_EQ(b.data.sizes(), tt::IntArrayRef({3, 2}));
+  EXPECT_EQ(b.data.to_vector<float>(), (std::vector<float>{4, 40, 1, 10, 1, 10}));
+  EXPECT_EQ(b.target.to_vector<int64_t>(), (std::vector<int64_t>{4, 1, 1}));
+}
+
+TEST(GetBatch, TensorDatasetGathersRowsInOrder) {
+  // Samples [2, 3] (a 3-d data tensor), repeats allowed: the batch equals the stacked gets and is a
+  // new tensor, not a view of the dataset.
+  tt::Tensor x = tt::arange(5 * 6, tt::kFloat32).view({5, 2, 3});
+  tt::data::TensorDataset ds(x, tt::arange(5, tt::kInt64));
+  const std::vector<int64_t> indices{3, 0, 3, 4};
+  const tt::data::Example b = ds.get_batch(indices);
+  EXPECT_EQ(b.data.sizes(), tt::IntArrayRef({4, 2, 3}));
+  EXPECT_TRUE(b.data.is_contiguous());
+  EXPECT_FALSE(b.data.is_alias_of(x));
+  std::vector<tt::Tensor> rows;
+  for (const int64_t i : indices) rows.push_back(ds.get(i).data);
+  EXPECT_TRUE(b.data.equal(tt::data::stack(rows)));
+  EXPECT_EQ(b.target.to_vector<int64_t>(), (std::vector<int64_t>{3, 0, 3, 4}));
+}
+
+TEST(GetBatch, NonContiguousTensorsAreCopiedInLogicalOrder) {
+  // x = [[0 3 6 9] [1 4 7 10] [2 5 8 11]]: a transposed view, rows are not contiguous in memory.
+  tt::Tensor x = tt::arange(12, tt::kFloat32).view({4, 3}).t();
+  tt::data::TensorDataset ds(x, tt::arange(3, tt::kInt64));
+  const std::vector<int64_t> indices{2, 0};
+  EXPECT_EQ(ds.get_batch(indices).data.to_vector<float>(),
+            (std::vector<float>{2, 5, 8, 11, 0, 3, 6, 9}));
+}
+
+TEST(GetBatch, ChecksItsIndices) {
+  tt::data::TensorDataset ds = counting_dataset(3);
+  const std::vector<int64_t> past_the_end{0, 3}, negative{-1};
+  TT_EXPECT_THROW_WITH(ds.get_batch(past_the_end), tt::IndexError, "get_batch", "index 3",
+                       "3 samples");
+  TT_EXPECT_THROW_WITH(ds.get_batch(negative), tt::IndexError, "index -1");
+  TT_EXPECT_THROW_WITH(ds.get_batch({}), tt::ValueError, "get_batch", "at least one index");
+  const OnlyGet only_get;
+  TT_EXPECT_THROW_WITH(only_get.get_batch({}), tt::ValueError, "at least one index");
+}
+
+TEST(GetBatch, SubsetTranslatesItsIndices) {
+  auto base = std::make_shared<const tt::data::TensorDataset>(counting_dataset(10));
+  const tt::data::Subset subset(base, {7, 2, 5});
+  const std::vector<int64_t> indices{2, 0, 0};
+  const tt::data::Example b = subset.get_batch(indices);
+  EXPECT_EQ(b.target.to_vector<int64_t>(), (std::vector<int64_t>{5, 7, 7}));
+  EXPECT_EQ(b.data.to_vector<float>(), (std::vector<float>{5, 5, 5, 7, 7, 7, 7, 7, 7}));
+  const std::vector<int64_t> past_the_end{3};
+  TT_EXPECT_THROW_WITH(subset.get_batch(past_the_end), tt::IndexError, "Subset::get_batch",
+                       "index 3", "3 samples");
 }
 
 TEST(Stack, StacksAndChecksShapes) {

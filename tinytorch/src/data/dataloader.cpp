@@ -13,6 +13,7 @@
 #include "tinytorch/data/dataloader.h"
 
 #include <algorithm>
+#include <span>
 #include <utility>
 
 #include "tinytorch/core/exception.h"
@@ -73,15 +74,19 @@ Example Epoch::make_batch(int64_t k) const {
   const int64_t n = static_cast<int64_t>(order_.size());
   const int64_t begin = k * options_.batch_size;
   const int64_t end = std::min(begin + options_.batch_size, n);
-  // Batch k's own random stream: a function of (epoch seed, k) only, never of which thread runs.
+  const std::span<const int64_t> indices(order_.data() + begin, static_cast<size_t>(end - begin));
+  // No transform: one request for the whole batch, so a TensorDataset copies its rows straight
+  // into [B, ...] instead of making B views and stacking them.
+  if (!options_.transform) return dataset_->get_batch(indices);
+  // A transform sees one sample at a time, and draws from batch k's own random stream: a function
+  // of (epoch seed, k) only, never of which thread runs.
   Generator gen(mix_seed(epoch_seed_ + static_cast<uint64_t>(k)));
   std::vector<Tensor> data, targets;
-  data.reserve(static_cast<size_t>(end - begin));
-  targets.reserve(static_cast<size_t>(end - begin));
-  for (int64_t i = begin; i < end; ++i) {
-    Example sample = dataset_->get(order_[static_cast<size_t>(i)]);
-    if (options_.transform) sample.data = options_.transform->apply(sample.data, gen);
-    data.push_back(std::move(sample.data));
+  data.reserve(indices.size());
+  targets.reserve(indices.size());
+  for (const int64_t i : indices) {
+    Example sample = dataset_->get(i);
+    data.push_back(options_.transform->apply(sample.data, gen));
     targets.push_back(std::move(sample.target));
   }
   return {stack(data), stack(targets)};  // [B, ...] and [B, ...] (targets 0-d → [B])

@@ -8,6 +8,40 @@
 #include "tinytorch/core/exception.h"
 
 namespace tinytorch::data {
+namespace {
+
+// The rows src[indices[0]], src[indices[1]], … copied into a new contiguous tensor [B, R...].
+//   src [N, R...] contiguous: row i is the bytes [i·row_bytes, (i+1)·row_bytes) of its data
+// The caller has checked every index against N.
+Tensor gather_rows(const Tensor& src, std::span<const int64_t> indices) {
+  std::vector<int64_t> shape{static_cast<int64_t>(indices.size())};
+  for (int64_t d = 1; d < src.dim(); ++d) shape.push_back(src.size(d));
+  Tensor out = empty(shape, TensorOptions(src.dtype()));
+  const int64_t row_bytes = src.nbytes() / src.size(0);
+  if (row_bytes == 0) return out;  // rows of no elements ([N, 0, ...]): nothing to copy
+  const auto* from = static_cast<const unsigned char*>(src.data_ptr());
+  auto* to = static_cast<unsigned char*>(out.data_ptr());
+  for (const int64_t i : indices) {
+    std::memcpy(to, from + i * row_bytes, static_cast<size_t>(row_bytes));
+    to += row_bytes;
+  }
+  return out;
+}
+
+}  // namespace
+
+Example Dataset::get_batch(std::span<const int64_t> indices) const {
+  TT_CHECK_VALUE(!indices.empty(), "get_batch: expects at least one index, got none");
+  std::vector<Tensor> data, targets;
+  data.reserve(indices.size());
+  targets.reserve(indices.size());
+  for (const int64_t i : indices) {
+    Example sample = get(i);
+    data.push_back(std::move(sample.data));
+    targets.push_back(std::move(sample.target));
+  }
+  return {stack(data), stack(targets)};
+}
 
 TensorDataset::TensorDataset(Tensor data, Tensor targets)
     : data_(std::move(data)), targets_(std::move(targets)) {
@@ -29,6 +63,18 @@ Example TensorDataset::get(int64_t index) const {
   return {data_.select(0, index), targets_.select(0, index)};  // views, no copy
 }
 
+Example TensorDataset::get_batch(std::span<const int64_t> indices) const {
+  TT_CHECK_VALUE(!indices.empty(),
+                 "TensorDataset::get_batch: expects at least one index, got none");
+  for (const int64_t i : indices) {
+    TT_CHECK_INDEX(i >= 0 && i < size_, "TensorDataset::get_batch: index ", i,
+                   " is out of range for a dataset of ", size_, " samples");
+  }
+  // Rows are contiguous byte ranges only in a contiguous tensor; otherwise view and stack.
+  if (!data_.is_contiguous() || !targets_.is_contiguous()) return Dataset::get_batch(indices);
+  return {gather_rows(data_, indices), gather_rows(targets_, indices)};
+}
+
 Subset::Subset(std::shared_ptr<const Dataset> dataset, std::vector<int64_t> indices)
     : dataset_(std::move(dataset)), indices_(std::move(indices)) {
   TT_CHECK_VALUE(dataset_ != nullptr, "Subset: the dataset is null");
@@ -43,6 +89,17 @@ Example Subset::get(int64_t index) const {
   TT_CHECK_INDEX(index >= 0 && index < size(), "Subset::get: index ", index,
                  " is out of range for a subset of ", size(), " samples");
   return dataset_->get(indices_[static_cast<size_t>(index)]);
+}
+
+Example Subset::get_batch(std::span<const int64_t> indices) const {
+  std::vector<int64_t> inner;  // the same samples, numbered as the underlying dataset numbers them
+  inner.reserve(indices.size());
+  for (const int64_t i : indices) {
+    TT_CHECK_INDEX(i >= 0 && i < size(), "Subset::get_batch: index ", i,
+                   " is out of range for a subset of ", size(), " samples");
+    inner.push_back(indices_[static_cast<size_t>(i)]);
+  }
+  return dataset_->get_batch(inner);
 }
 
 std::vector<int64_t> sample_order(int64_t n, bool shuffle, Generator& generator) {

@@ -1,18 +1,21 @@
 // tinytorch/data/dataset.h — what a training loop reads from: samples, by index.
 //
-//   Dataset                 the interface: size() samples, get(i) → Example{data, target}
-//   ├── TensorDataset       samples are the rows of two tensors (data [N, ...], targets [N, ...])
+//   Dataset                 the interface: size() samples, get(i) → Example{data, target},
+//                           get_batch(indices) → the samples stacked into [B, ...]
+//   ├── TensorDataset       samples are the rows of two tensors (data [N, ...], targets [N, ...]);
+//   │                       get_batch gathers the rows straight into the batch
 //   └── Subset              a view of another dataset through a list of indices
 //   random_split(...)       shuffles the indices once and cuts them into disjoint Subsets
 //
 // Same vocabulary as torch.utils.data / libtorch's torch::data. A Dataset is read from several
 // DataLoader worker threads at once, so get() is const and must be safe to call concurrently
-// (TensorDataset::get only builds views: no shared mutable state).
+// (TensorDataset::get only builds views: no shared mutable state). The same holds for get_batch.
 #pragma once
 
 #include <concepts>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -34,14 +37,23 @@ class Dataset {
   // concurrently.
   virtual Example get(int64_t index) const = 0;
   virtual int64_t size() const = 0;
+  // The samples at `indices` (in that order, repeats allowed) as one batch: data [B, ...] and
+  // target [B, ...] (0-d targets → [B]). This default gets each sample and stacks them — B calls,
+  // B views, B copies. A dataset that can do better overrides it: TensorDataset copies each row
+  // straight into the batch. (libtorch: Dataset::get_batch; torch.utils.data: __getitems__.)
+  // Errors when `indices` is empty; thread-safe like get().
+  virtual Example get_batch(std::span<const int64_t> indices) const;
 };
 
 // Samples are the rows (first dim) of `data` and `targets`: get(i) = {data[i], targets[i]}, both
-// views (no copy). Errors when the first dims differ or a tensor is 0-d.
+// views (no copy). get_batch gathers rows data[i] for i in indices into a new contiguous batch
+// (torch.index_select(data, 0, indices)): one copy per row and no view in between. Errors when
+// the first dims differ or a tensor is 0-d.
 class TensorDataset : public Dataset {
  public:
   TensorDataset(Tensor data, Tensor targets);
   Example get(int64_t index) const override;
+  Example get_batch(std::span<const int64_t> indices) const override;
   int64_t size() const override { return size_; }
 
   const Tensor& data() const { return data_; }
@@ -53,11 +65,13 @@ class TensorDataset : public Dataset {
   int64_t size_ = 0;
 };
 
-// The samples of `dataset` at `indices`, in that order: get(i) = dataset.get(indices[i]).
+// The samples of `dataset` at `indices`, in that order: get(i) = dataset.get(indices[i]), and
+// get_batch translates the indices and asks `dataset` for the whole batch.
 class Subset : public Dataset {
  public:
   Subset(std::shared_ptr<const Dataset> dataset, std::vector<int64_t> indices);
   Example get(int64_t index) const override;
+  Example get_batch(std::span<const int64_t> indices) const override;
   int64_t size() const override { return static_cast<int64_t>(indices_.size()); }
   const std::vector<int64_t>& indices() const { return indices_; }
 
