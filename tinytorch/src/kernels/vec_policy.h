@@ -91,16 +91,21 @@ struct Avx2 {
   // (Also the GEMM's one-row path, gemm_avx2.cpp: exact, so it keeps the bits of its FMA chains.)
   static void transpose8x8(Vec r[8]) {
     Vec t[8], u[8];
+    // NOTE: fully unrolled (the pragmas), so t, u and r stay in registers; GCC's -O2 otherwise
+    // keeps these short loops and the arrays on the stack.
+#pragma GCC unroll 4
     for (int i = 0; i < 8; i += 2) {
       t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
       t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
     }
+#pragma GCC unroll 2
     for (int h = 0; h < 8; h += 4) {  // rows 0–3, then rows 4–7
       u[h] = _mm256_shuffle_ps(t[h], t[h + 2], _MM_SHUFFLE(1, 0, 1, 0));
       u[h + 1] = _mm256_shuffle_ps(t[h], t[h + 2], _MM_SHUFFLE(3, 2, 3, 2));
       u[h + 2] = _mm256_shuffle_ps(t[h + 1], t[h + 3], _MM_SHUFFLE(1, 0, 1, 0));
       u[h + 3] = _mm256_shuffle_ps(t[h + 1], t[h + 3], _MM_SHUFFLE(3, 2, 3, 2));
     }
+#pragma GCC unroll 4
     for (int c = 0; c < 4; ++c) {
       r[c] = _mm256_permute2f128_ps(u[c], u[c + 4], 0x20);
       r[c + 4] = _mm256_permute2f128_ps(u[c], u[c + 4], 0x31);
