@@ -547,11 +547,24 @@ void print_quant(const Records& records) {
                                         r["out_features"].get<int64_t>()};
     if (std::find(layers.begin(), layers.end(), l) == layers.end()) layers.push_back(l);
   }
+  // The int8 peak of this run (tito bench quant runs peak first): what the int8 GEMM's instruction
+  // sequence does in registers, GOP/s. A layer's time at that rate, ops / peak, is the fastest any
+  // int8 kernel could be — so torch's time over it is the most any kernel could beat PyTorch by.
+  const std::string int8_isa = peak_isa(records, "int8_peak");
+  const auto ms_at_peak = [&](int64_t in, int64_t out, int64_t batch,
+                              int64_t t) -> std::optional<double> {
+    const auto peak = records.figure("int8_peak", int8_isa, 0, t);
+    if (!peak || *peak <= 0.0) return std::nullopt;
+    return 2.0 * static_cast<double>(batch * in * out) / (*peak * 1e9) * 1e3;
+  };
   print_title(
       "Dynamically quantized int8 Linear vs float32 Linear: ours vs PyTorch, same run (ms)");
   Table table({"layer", "batch", "threads", "int8 (ours)", "fp32 (ours)", "int8 (torch)",
-               "fp32 (torch)", "ours fp32/int8", "torch int8/ours int8"});
+               "fp32 (torch)", "ours fp32/int8", "torch int8/ours int8", "ours % int8 peak",
+               "at peak / torch"});
   std::optional<double> worst_vs_fp32, worst_vs_torch;
+  int rows = 0, rows_capped = 0;  // rows, and rows where even the peak is < 2x PyTorch's int8
+  std::optional<double> lowest_cap, torch_best_share;
   const auto keep_min = [](std::optional<double>& worst, std::optional<double> a,
                            std::optional<double> b) {
     if (!a || !b || *b <= 0.0) return;
@@ -563,15 +576,27 @@ void print_quant(const Records& records) {
       for (const int64_t t : records.values("int8_linear", "threads")) {
         if (find("int8_linear", ours, in, out, batch, t) == nullptr) continue;
         const auto i8 = ms("int8_linear", ours, in, out, batch, t);
-        table.row({std::to_string(in) + "->" + std::to_string(out), std::to_string(batch),
-                   std::to_string(t), cell("int8_linear", ours, in, out, batch, t),
-                   cell("fp32_linear", ours, in, out, batch, t),
-                   cell("int8_linear", torch, in, out, batch, t),
-                   cell("fp32_linear", torch, in, out, batch, t),
-                   ratio(ms("fp32_linear", ours, in, out, batch, t), i8),
-                   ratio(ms("int8_linear", torch, in, out, batch, t), i8)});
+        table.row(
+            {std::to_string(in) + "->" + std::to_string(out), std::to_string(batch),
+             std::to_string(t), cell("int8_linear", ours, in, out, batch, t),
+             cell("fp32_linear", ours, in, out, batch, t),
+             cell("int8_linear", torch, in, out, batch, t),
+             cell("fp32_linear", torch, in, out, batch, t),
+             ratio(ms("fp32_linear", ours, in, out, batch, t), i8),
+             ratio(ms("int8_linear", torch, in, out, batch, t), i8),
+             percent(ms_at_peak(in, out, batch, t), i8),
+             ratio(ms("int8_linear", torch, in, out, batch, t), ms_at_peak(in, out, batch, t))});
         keep_min(worst_vs_fp32, ms("fp32_linear", ours, in, out, batch, t), i8);
         keep_min(worst_vs_torch, ms("int8_linear", torch, in, out, batch, t), i8);
+        const auto torch_i8 = ms("int8_linear", torch, in, out, batch, t);
+        const auto at_peak = ms_at_peak(in, out, batch, t);
+        if (torch_i8 && at_peak && *torch_i8 > 0.0) {
+          ++rows;
+          const double cap = *torch_i8 / *at_peak;
+          if (cap < 2.0) ++rows_capped;
+          lowest_cap = std::min(lowest_cap.value_or(cap), cap);
+          torch_best_share = std::max(torch_best_share.value_or(0.0), *at_peak / *torch_i8);
+        }
       }
     }
   }
@@ -588,6 +613,18 @@ void print_quant(const Records& records) {
   };
   target("our fp32 Linear", worst_vs_fp32);
   target("PyTorch's quantize_dynamic Linear", worst_vs_torch);
+  if (rows > 0) {
+    std::cout << "  at peak / torch: PyTorch's int8 time over the time of the same layer at this "
+                 "run's int8 peak ("
+              << int8_isa << ") — the most any int8 kernel could beat PyTorch by here\n";
+    if (rows_capped > 0) {
+      std::cout << "  ceiling: in " << rows_capped << " of " << rows
+                << " rows even a kernel at the int8 peak would be under 2x PyTorch's (as little as "
+                << fixed(*lowest_cap, 2) << "x; PyTorch runs at up to "
+                << fixed(100.0 * *torch_best_share, 0)
+                << "% of the peak): there no implementation can meet the 2x target on this CPU\n";
+    }
+  }
   for (const Json& r : records.all()) {
     if (r.value("name", "") == "int8_linear" && r.value("impl", "") == ours &&
         r.contains("qgemm_isa")) {
