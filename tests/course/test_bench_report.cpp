@@ -44,6 +44,15 @@ Json record(const std::string& name, const std::string& impl, int64_t threads, c
   return r;
 }
 
+// A quant record of the 784->256 layer at one thread.
+Json quant(const char* name, const std::string& impl, int64_t batch, double ms) {
+  Json r = record(name, impl, 1, "ms", ms);
+  r["batch"] = batch;
+  r["in_features"] = 784;
+  r["out_features"] = 256;
+  return r;
+}
+
 TEST(BenchReport, SkippedAndFailedRecordsAreNotFigures) {
   Records records;
   records.add(record("sgemm", "tinytorch-fast", 1, "gflops", 80.5));
@@ -87,13 +96,6 @@ TEST(BenchReport, GptTargetsAreMetOnlyWhenTheFiguresReachThem) {
 // Quant: ours int8 1.0 ms against ours fp32 2.5 ms (2.50x, met) and PyTorch's int8 1.5 ms (1.50x,
 // NOT MET); the worst row decides, so a second row at 1.9x fails the fp32 target too.
 TEST(BenchReport, QuantTargetsTakeTheWorstRow) {
-  const auto quant = [](const char* name, const std::string& impl, int64_t batch, double ms) {
-    Json r = record(name, impl, 1, "ms", ms);
-    r["batch"] = batch;
-    r["in_features"] = 784;
-    r["out_features"] = 256;
-    return r;
-  };
   Records records;
   records.add(quant("int8_linear", "tinytorch-fast", 64, 1.0));
   records.add(quant("fp32_linear", "tinytorch-fast", 64, 2.5));
@@ -115,13 +117,6 @@ TEST(BenchReport, QuantTargetsTakeTheWorstRow) {
 // PyTorch's 1.5 ms by 5.84x. At batch 256 (1.028 ms at the peak) PyTorch's 1.5 ms leaves at most
 // 1.46x: that row cannot reach the 2x target, and the report says so; with no peak it says nothing.
 TEST(BenchReport, QuantCeilingComesFromTheInt8Peak) {
-  const auto quant = [](const char* name, const std::string& impl, int64_t batch, double ms) {
-    Json r = record(name, impl, 1, "ms", ms);
-    r["batch"] = batch;
-    r["in_features"] = 784;
-    r["out_features"] = 256;
-    return r;
-  };
   Records records;
   records.add(quant("int8_linear", "tinytorch-fast", 64, 1.0));
   records.add(quant("int8_linear", "torch", 64, 1.5));
