@@ -576,20 +576,17 @@ void print_quant(const Records& records) {
       for (const int64_t t : records.values("int8_linear", "threads")) {
         if (find("int8_linear", ours, in, out, batch, t) == nullptr) continue;
         const auto i8 = ms("int8_linear", ours, in, out, batch, t);
-        table.row(
-            {std::to_string(in) + "->" + std::to_string(out), std::to_string(batch),
-             std::to_string(t), cell("int8_linear", ours, in, out, batch, t),
-             cell("fp32_linear", ours, in, out, batch, t),
-             cell("int8_linear", torch, in, out, batch, t),
-             cell("fp32_linear", torch, in, out, batch, t),
-             ratio(ms("fp32_linear", ours, in, out, batch, t), i8),
-             ratio(ms("int8_linear", torch, in, out, batch, t), i8),
-             percent(ms_at_peak(in, out, batch, t), i8),
-             ratio(ms("int8_linear", torch, in, out, batch, t), ms_at_peak(in, out, batch, t))});
-        keep_min(worst_vs_fp32, ms("fp32_linear", ours, in, out, batch, t), i8);
-        keep_min(worst_vs_torch, ms("int8_linear", torch, in, out, batch, t), i8);
         const auto torch_i8 = ms("int8_linear", torch, in, out, batch, t);
         const auto at_peak = ms_at_peak(in, out, batch, t);
+        table.row({std::to_string(in) + "->" + std::to_string(out), std::to_string(batch),
+                   std::to_string(t), cell("int8_linear", ours, in, out, batch, t),
+                   cell("fp32_linear", ours, in, out, batch, t),
+                   cell("int8_linear", torch, in, out, batch, t),
+                   cell("fp32_linear", torch, in, out, batch, t),
+                   ratio(ms("fp32_linear", ours, in, out, batch, t), i8), ratio(torch_i8, i8),
+                   percent(at_peak, i8), ratio(torch_i8, at_peak)});
+        keep_min(worst_vs_fp32, ms("fp32_linear", ours, in, out, batch, t), i8);
+        keep_min(worst_vs_torch, torch_i8, i8);
         if (torch_i8 && at_peak && *torch_i8 > 0.0) {
           ++rows;
           const double cap = *torch_i8 / *at_peak;
