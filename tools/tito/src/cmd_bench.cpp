@@ -151,8 +151,7 @@ const std::vector<Program> kPrograms = {
     {"quant",
      "quant_bench",
      "the dynamically quantized int8 Linear vs our float32 Linear and PyTorch's quantize_dynamic, "
-     "784->256 and 1024->1024, batch 64-256, 1 and 2 threads (runs peak too, for its ceiling "
-     "column)",
+     "784->256 and 1024->1024, batch 64-256, 1 and 2 threads",
      {"peak"},
      print_quant},
     {"ddp",
