@@ -1,6 +1,7 @@
 // Unit tests for tito's course logic that the learner sees: prerequisites, unknown module ids,
 // the not-implemented summary, the functions `module start` lists, a build folder carried along
-// by a copied checkout (tools/tito/src/module_map, course, project).
+// by a copied checkout, the commit tito hands the programs it runs (tools/tito/src/module_map,
+// course, project, util).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -180,6 +181,49 @@ TEST(Tito, BuildFolderOfACopiedCheckoutIsStale) {
   cache(root, old / "build" / "release");
   EXPECT_EQ(tito::stale_cache_reason(build, root),
             "configured for " + (old / "build" / "release").string());
+}
+
+// Runs git in `repo` with a throwaway identity; fails the test when git does.
+void git(const fs::path& repo, std::vector<std::string> args) {
+  args.insert(args.begin(),
+              {"git", "-C", repo.string(), "-c", "user.name=t", "-c", "user.email=t@example.com"});
+  const auto result = tito::capture(args);
+  ASSERT_EQ(result.exit_code, 0) << tito::join_command(args) << ": " << result.output;
+}
+
+// What TINYTORCH_COMMIT is after export_commit(root), starting from `before` (nullptr: unset).
+std::string exported_commit(const fs::path& root, const char* before) {
+  if (before == nullptr) {
+    unsetenv("TINYTORCH_COMMIT");
+  } else {
+    setenv("TINYTORCH_COMMIT", before, 1);
+  }
+  tito::export_commit(root);
+  const char* after = std::getenv("TINYTORCH_COMMIT");
+  std::string value = after == nullptr ? "(unset)" : after;
+  unsetenv("TINYTORCH_COMMIT");
+  return value;
+}
+
+TEST(Tito, ProgramsAreToldTheCommitTheyMeasure) {
+  if (!tito::find_program("git")) GTEST_SKIP() << "git is not installed";
+  const TempDir dir;
+  EXPECT_EQ(exported_commit(dir.path, nullptr), "(unset)");  // not a checkout: the programs say so
+  git(dir.path, {"init", "-q"});
+  write(dir.path / "a.txt", "one\n");
+  git(dir.path, {"add", "a.txt"});
+  git(dir.path, {"commit", "-q", "-m", "first"});
+  const auto head =
+      tito::capture({"git", "-C", dir.path.string(), "rev-parse", "--short=7", "HEAD"});
+  const std::string hash = head.output.substr(0, head.output.find('\n'));
+  ASSERT_EQ(hash.size(), 7u) << head.output;
+
+  EXPECT_EQ(exported_commit(dir.path, nullptr), hash);
+  write(dir.path / "untracked.txt", "build output\n");  // untracked files do not count
+  EXPECT_EQ(exported_commit(dir.path, nullptr), hash);
+  write(dir.path / "a.txt", "two\n");  // a tracked file changed: not the commit's code
+  EXPECT_EQ(exported_commit(dir.path, nullptr), hash + "-dirty");
+  EXPECT_EQ(exported_commit(dir.path, "v1.0-release"), "v1.0-release");  // the caller's word wins
 }
 
 }  // namespace

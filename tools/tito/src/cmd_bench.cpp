@@ -326,6 +326,7 @@ int run_bench(const Options& opts) {
 
   clear_openblas_coretype();
   const auto root = tito::repo_root();
+  tito::export_commit(root);
   const auto programs = resolve(opts.which.empty() ? std::vector<std::string>{"all"} : opts.which);
   if (!build_programs(root, programs)) return 1;
 

@@ -50,6 +50,7 @@ int build_and_run(const std::vector<std::string>& targets, const std::string& fi
   argv.push_back(file);
   const auto& args = tito::passthrough_args();
   argv.insert(argv.end(), args.begin(), args.end());
+  tito::export_commit(root);
   return tito::run(argv);
 }
 

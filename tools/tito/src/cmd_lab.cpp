@@ -67,6 +67,7 @@ int run_lab(const Options& opts) {
   const auto& extra = tito::passthrough_args();
   argv.insert(argv.end(), extra.begin(), extra.end());
   tito::print_step("Running " + target);
+  tito::export_commit(root);
   return tito::run(argv);
 }
 

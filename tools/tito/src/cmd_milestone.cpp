@@ -342,6 +342,7 @@ int run_milestone(const std::vector<std::string>& args) {
   for (const auto& id : r.reference) {
     std::cout << "note: module " << id << " runs on the reference implementation\n";
   }
+  tito::export_commit(root);
   const int status = tito::run(argv);
   for (const auto& id : r.reference) {
     std::cout << "milestone " << s->id << " ran with the reference for module " << id

@@ -179,6 +179,19 @@ Captured capture(const std::vector<std::string>& argv, const fs::path& cwd, size
   return result;
 }
 
+void export_commit(const fs::path& root) {
+  if (const char* set = std::getenv("TINYTORCH_COMMIT"); set != nullptr && *set != '\0') return;
+  const auto head = capture({"git", "-C", root.string(), "rev-parse", "--short=7", "HEAD"});
+  if (head.exit_code != 0) return;
+  std::string commit = head.output.substr(0, head.output.find_first_of("\r\n"));
+  // `git diff --quiet HEAD` exits 1 when a tracked file differs from HEAD (untracked files,
+  // build folders included, do not count).
+  if (capture({"git", "-C", root.string(), "diff", "--quiet", "HEAD"}).exit_code == 1) {
+    commit += "-dirty";
+  }
+  setenv("TINYTORCH_COMMIT", commit.c_str(), 1);
+}
+
 std::vector<std::string> git_files(const fs::path& root) {
   const auto result = capture(
       {"git", "-C", root.string(), "ls-files", "-z", "--cached", "--others", "--exclude-standard"});
