@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 #include <ostream>
 #include <random>
@@ -498,6 +499,39 @@ TEST(PoolFastIndices, FirstMaxWinsNanWinsPaddingNever) {
     EXPECT_TRUE(std::isnan(y));
     EXPECT_EQ(idx, 1);
   }
+}
+
+// The 2×2 path computes four windows at once (SSE2 lanes). Its per-lane selects must follow the
+// scalar rule in every lane and window position: values drawn from {−inf, −1, 0, 1, NaN} give
+// ties (the first wins), NaNs (the last one wins) and −inf everywhere; the widths give rows of
+// exactly one group, of groups and a partial group (done as an overlapping last group), and an
+// odd width whose last column no window reads. Forward and backward against the naive loops.
+TEST(PoolFastIndices, FourWindowGroupsFollowTheScanRule) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float values[] = {-inf, -1.0f, 0.0f, 1.0f, nan};
+  std::mt19937 rng(2024);
+  for (const int threads : {1, 2}) {
+    set_num_threads(threads);
+    for (const int64_t W : {8, 10, 14, 23}) {  // Q = 4, 5, 7, 11
+      SCOPED_TRACE("W = " + std::to_string(W) + ", threads = " + std::to_string(threads));
+      const Pool2dShape s{.planes = 3,
+                          .in_h = 4,
+                          .in_w = W,
+                          .kernel_h = 2,
+                          .kernel_w = 2,
+                          .stride_h = 2,
+                          .stride_w = 2,
+                          .out_h = 2,
+                          .out_w = W / 2};
+      for (int trial = 0; trial < 40; ++trial) {
+        std::vector<float> x(static_cast<size_t>(s.planes * s.in_h * s.in_w));
+        for (float& v : x) v = values[rng() % std::size(values)];
+        check_pool(s, x);
+      }
+    }
+  }
+  set_num_threads(0);
 }
 
 // ---------------------------------------------------------------------------------------------

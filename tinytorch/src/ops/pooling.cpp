@@ -412,7 +412,14 @@ Tensor max_pool2d_with_indices_backward(const Tensor& grad_output, const Tensor&
   const Tensor g = grad_output.to(self.dtype()).contiguous(), ind = indices.contiguous();
   const int64_t* ip = ind.data_ptr<int64_t>();
   const int64_t in_plane = s.in_h * s.in_w;
-  for (int64_t i = 0; i < ind.numel(); ++i) {
+  // One branch-free pass (as unsigned, a negative index is huge too); the search for the index
+  // to name runs only when one is out of its plane.
+  const int64_t count = ind.numel();
+  bool all_inside = true;
+  for (int64_t i = 0; i < count; ++i) {
+    all_inside &= static_cast<uint64_t>(ip[i]) < static_cast<uint64_t>(in_plane);
+  }
+  for (int64_t i = 0; !all_inside && i < count; ++i) {
     TT_CHECK_INDEX(ip[i] >= 0 && ip[i] < in_plane, op, ": index ", ip[i],
                    " is outside its plane of ", in_plane, " elements");
   }
