@@ -224,6 +224,9 @@ TEST(Tito, ProgramsAreToldTheCommitTheyMeasure) {
   write(dir.path / "a.txt", "two\n");  // a tracked file changed: not the commit's code
   EXPECT_EQ(exported_commit(dir.path, nullptr), hash + "-dirty");
   EXPECT_EQ(exported_commit(dir.path, "v1.0-release"), "v1.0-release");  // the caller's word wins
+  // A course copied into a folder of that checkout is not its commit.
+  write(dir.path / "copy" / "CMakeLists.txt", "\n");
+  EXPECT_EQ(exported_commit(dir.path / "copy", nullptr), "(unset)");
 }
 
 }  // namespace

@@ -181,9 +181,17 @@ Captured capture(const std::vector<std::string>& argv, const fs::path& cwd, size
 
 void export_commit(const fs::path& root) {
   if (const char* set = std::getenv("TINYTORCH_COMMIT"); set != nullptr && *set != '\0') return;
-  const auto head = capture({"git", "-C", root.string(), "rev-parse", "--short=7", "HEAD"});
+  // Two lines: the checkout's top folder, then HEAD's short hash.
+  const auto head =
+      capture({"git", "-C", root.string(), "rev-parse", "--show-toplevel", "--short=7", "HEAD"});
   if (head.exit_code != 0) return;
-  std::string commit = head.output.substr(0, head.output.find_first_of("\r\n"));
+  const auto eol = head.output.find('\n');
+  if (eol == std::string::npos) return;
+  // A copy of the course unpacked inside some other checkout is not that checkout's commit.
+  std::error_code ec;
+  if (!fs::equivalent(head.output.substr(0, eol), root, ec)) return;
+  std::string commit = head.output.substr(eol + 1);
+  commit = commit.substr(0, commit.find_first_of("\r\n"));
   // `git diff --quiet HEAD` exits 1 when a tracked file differs from HEAD (untracked files,
   // build folders included, do not count).
   if (capture({"git", "-C", root.string(), "diff", "--quiet", "HEAD"}).exit_code == 1) {

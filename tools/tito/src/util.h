@@ -50,8 +50,8 @@ std::vector<std::string> git_files(const fs::path& root);
 // Sets $TINYTORCH_COMMIT for the programs tito starts (benchmarks, labs, milestones, the load
 // test), so that every result they print or write names the commit it measured: the short hash
 // of HEAD, with "-dirty" when tracked files differ from it. Left as it is when already set, and
-// unset when `root` is not a git checkout (a learner's copy without history): the programs
-// then say "unknown" rather than guess.
+// unset when `root` is not the top of a git checkout (a learner's copy without history, or one
+// unpacked inside another repository): the programs then say "unknown" rather than guess.
 void export_commit(const fs::path& root);
 
 // Full path of an executable found in PATH (or the path itself if it contains '/').
