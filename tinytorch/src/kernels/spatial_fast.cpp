@@ -802,7 +802,8 @@ void max_pool2d_backward_fast(const Pool2dShape& s, const float* gy, const int64
   // Every index points into its own plane, so planes are independent. Zeros, then each output's
   // gradient added at its maximum's position: windows may overlap (stride < kernel), and where
   // they tile the plane (2×2, stride 2) each pixel gets at most one addition. Branch-free: a
-  // version that compared every pixel with its window's index was 4× slower on random data.
+  // version that compared every pixel with its window's index made the op take 476 µs where
+  // this made it 131 µs ([64, 6, 24, 24], random values, one thread, the same index check).
   parallel_for(0, s.planes, plane_grain(HW), [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane) {
       float* g = gx + plane * HW;  // [H, W]
