@@ -689,8 +689,9 @@ inline void take_if_greater(float v, int64_t at, float& best, int64_t& best_at) 
 #ifdef __SSE2__
 // Four 2×2 windows side by side: outputs q .. q+3 of the row pair whose top row starts at plane
 // index `at` (8 floats of that row and 8 of the next are read). The scalar loop's "greater or
-// NaN" is a data-dependent branch that random activations mispredict about half the time — some
-// 45 cycles per output on a Zen 4 — where these four windows take a few dozen instructions:
+// NaN" is a data-dependent branch that values in no order often mispredict (about a third of the
+// time in theory); the loop took some 48 cycles per output on a Zen 4, where these four windows
+// take a few dozen instructions:
 //
 //   top row    a0 b0 a1 b1 a2 b2 a3 b3     shuffle even / odd columns:  a = [a0 a1 a2 a3]
 //   next row   c0 d0 c1 d1 c2 d2 c3 d3                                  b, c, d likewise
