@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lab_support/lab_support.h"
@@ -45,6 +46,28 @@ double median_seconds(F&& f) {
   return lab::median(times);
 }
 
+// A token's bytes as text a terminal shows faithfully, the way Python prints a bytes object:
+// printable ASCII as itself, \\ and \' escaped, every other byte as \xNN. A token is bytes, not
+// characters: the fortunes text has backspaces (overstrike: "_\b" underlines) that a merge can
+// join into a token, and a byte-level merge can hold half of a UTF-8 character — printed raw,
+// the first erases what came before it and the second prints as garbage.
+std::string printable(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char ch : bytes) {
+    const auto b = static_cast<unsigned char>(ch);
+    if (ch == '\\' || ch == '\'') {
+      out += '\\';
+      out += ch;
+    } else if (b >= 0x20 && b < 0x7f) {
+      out += ch;
+    } else {
+      out += {'\\', 'x', kHex[b >> 4], kHex[b & 0xf]};
+    }
+  }
+  return out;
+}
+
 // The text cut at token boundaries: "The| quick| brown".
 template <typename Tokenizer>
 std::string show_tokens(const Tokenizer& tok, const std::string& text) {
@@ -52,7 +75,7 @@ std::string show_tokens(const Tokenizer& tok, const std::string& text) {
   for (const int64_t id : tok.encode(text)) {
     if (!out.empty()) out += "|";
     const std::vector<int64_t> one{id};
-    out += tok.decode(one);
+    out += printable(tok.decode(one));
   }
   return out;
 }
@@ -133,11 +156,11 @@ int main(int argc, char** argv) {
     const auto& merges = largest.merges();
     std::cout << "the largest vocabulary (" << largest.vocab_size() << " tokens):\n  first merges:";
     for (size_t i = 0; i < std::min<size_t>(8, merges.size()); ++i) {
-      std::cout << " '" << largest.token_bytes(256 + static_cast<int64_t>(i)) << "'";
+      std::cout << " '" << printable(largest.token_bytes(256 + static_cast<int64_t>(i))) << "'";
     }
     std::cout << "\n  last merges: ";
     for (size_t i = merges.size() >= 6 ? merges.size() - 6 : 0; i < merges.size(); ++i) {
-      std::cout << " '" << largest.token_bytes(256 + static_cast<int64_t>(i)) << "'";
+      std::cout << " '" << printable(largest.token_bytes(256 + static_cast<int64_t>(i))) << "'";
     }
     const std::string sample = "The quick brown fox jumps over the lazy programmer.";
     std::cout << "\n  " << show_tokens(largest, sample) << "\n";
