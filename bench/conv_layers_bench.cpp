@@ -1,15 +1,14 @@
-// The convolution layers of LeNet-5 and of the modern small CNN, one pass at a time: the fast
-// tier's kernels (kernels::conv2d_*_fast, called directly on raw buffers) against PyTorch's
-// (bench/conv_layers_torch.py, run with Debian's python3-torch in its own process: oneDNN does its
-// convolutions), at 1 and 2 threads.
+// The convolution layers of LeNet-5 and of the North Star CNN (milestone 1998), one pass at a time:
+// the fast tier's kernels (kernels::conv2d_*_fast, called directly on raw buffers) against
+// PyTorch's (bench/conv_layers_torch.py, run with Debian's python3-torch in its own process: oneDNN
+// does its convolutions), at 1 and 2 threads.
 //
 //   layer         batch  C → K   kernel  input   (the shapes a training step runs)
 //   lenet_conv1     64   1 → 6   5×5 p2  28×28
 //   lenet_conv2     64   6 → 16  5×5     14×14
-//   cnn_conv1      128   1 → 32  3×3 p1  28×28
-//   cnn_conv2      128  32 → 32  3×3 p1  28×28
-//   cnn_conv3      128  32 → 64  3×3 p1  14×14
-//   cnn_conv4      128  64 → 64  3×3 p1  14×14
+//   ns_conv1       128   1 → 32  3×3 p1  28×28
+//   ns_conv2       128  32 → 64  3×3 p1  14×14
+//   ns_conv3       128  64 → 128 3×3 p1   7×7
 //
 // For each layer, pass (forward; backward_input: the input gradient; backward_weight: the weight
 // and bias gradients) and thread count it prints the median time of 9 repetitions of a batch of
@@ -67,9 +66,9 @@ struct Layer {
 
 // The same table as bench/conv_layers_torch.py.
 constexpr Layer kLayers[] = {
-    {"lenet_conv1", 64, 1, 28, 28, 6, 5, 2},  {"lenet_conv2", 64, 6, 14, 14, 16, 5, 0},
-    {"cnn_conv1", 128, 1, 28, 28, 32, 3, 1},  {"cnn_conv2", 128, 32, 28, 28, 32, 3, 1},
-    {"cnn_conv3", 128, 32, 14, 14, 64, 3, 1}, {"cnn_conv4", 128, 64, 14, 14, 64, 3, 1},
+    {"lenet_conv1", 64, 1, 28, 28, 6, 5, 2}, {"lenet_conv2", 64, 6, 14, 14, 16, 5, 0},
+    {"ns_conv1", 128, 1, 28, 28, 32, 3, 1},  {"ns_conv2", 128, 32, 14, 14, 64, 3, 1},
+    {"ns_conv3", 128, 64, 7, 7, 128, 3, 1},
 };
 constexpr const char* kPasses[] = {"forward", "backward_input", "backward_weight"};
 

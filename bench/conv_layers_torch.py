@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch's side of bench/conv_layers_bench.cpp: the convolution layers of LeNet-5 and of the
-modern small CNN, timed per pass exactly as our side is timed.
+North Star CNN, timed per pass exactly as our side is timed.
 
 For each layer and each pass it prints one JSON object per line:
   {"layer": "lenet_conv1", "pass": "forward", "threads": 1, "seconds": 1.2e-4, "gflops": 123.4}
@@ -29,10 +29,9 @@ import torch
 LAYERS = [
     ("lenet_conv1", 64, 1, 28, 28, 6, 5, 2),
     ("lenet_conv2", 64, 6, 14, 14, 16, 5, 0),
-    ("cnn_conv1", 128, 1, 28, 28, 32, 3, 1),
-    ("cnn_conv2", 128, 32, 28, 28, 32, 3, 1),
-    ("cnn_conv3", 128, 32, 14, 14, 64, 3, 1),
-    ("cnn_conv4", 128, 64, 14, 14, 64, 3, 1),
+    ("ns_conv1", 128, 1, 28, 28, 32, 3, 1),
+    ("ns_conv2", 128, 32, 14, 14, 64, 3, 1),
+    ("ns_conv3", 128, 64, 7, 7, 128, 3, 1),
 ]
 
 
