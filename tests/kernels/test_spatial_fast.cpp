@@ -206,9 +206,15 @@ const ConvCase kConvCases[] = {
     // LeNet-5's two convolutions (batch 7 rather than 64, to keep the naive loops quick).
     {.N = 7, .C = 1, .H = 28, .W = 28, .K = 6, .R = 5, .S = 5, .pad_h = 2, .pad_w = 2},
     {.N = 7, .C = 6, .H = 14, .W = 14, .K = 16, .R = 5, .S = 5},
-    // The modern CNN's 3×3 pad 1 blocks.
+    // The North Star CNN's 3×3 pad 1 blocks (the third with fewer channels): the first on the
+    // positions-in-lanes kernels, the others channels last (see PaddedGrid::channels_last).
     {.N = 2, .C = 1, .H = 28, .W = 28, .K = 32, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
     {.N = 2, .C = 32, .H = 14, .W = 14, .K = 64, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
+    {.N = 3, .C = 48, .H = 7, .W = 7, .K = 40, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
+    // Channels last with C·R·S = 81 taps (not a multiple of the weight gradient's tile of 6), and
+    // with 4 positions (fewer than one tile).
+    {.N = 2, .C = 9, .H = 4, .W = 4, .K = 32, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
+    {.N = 2, .C = 8, .H = 2, .W = 2, .K = 48, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
     // Batch 1 (the product may be split over the threads), odd sizes.
     {.N = 1, .C = 3, .H = 13, .W = 11, .K = 5, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
     {.N = 1, .C = 40, .H = 9, .W = 17, .K = 70, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},

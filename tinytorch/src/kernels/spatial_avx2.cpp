@@ -3,7 +3,8 @@
 // both.
 //
 // Tile: 6 output channels x 2 ymm (16 positions): 12 accumulators + 2 input vectors + 1
-// broadcast = 15 of the 16 registers (the GEMM's AVX2 tile).
+// broadcast = 15 of the 16 registers (the GEMM's AVX2 tile). Channels last: 6 positions (or, for
+// the weight gradient, 6 taps) x 2 ymm (16 channels), the same register count.
 #include <immintrin.h>
 
 #include "spatial_kernels.h"
@@ -19,6 +20,7 @@ struct Avx2 {
   static Vec broadcast(const float* p) { return _mm256_broadcast_ss(p); }
   static Vec load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+  static Vec add(Vec x, Vec y) { return _mm256_add_ps(x, y); }
   static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm256_fmadd_ps(x, y, acc); }
   static float sum(Vec v) {  // (0+4, 1+5, 2+6, 3+7), then pairs, then the last two
     __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -31,6 +33,8 @@ struct Avx2 {
 constexpr int64_t kRows = 6, kVectors = 2;
 // The weight gradient's tile: 3 channels x 4 taps = 12 accumulators + 3 gy vectors + 1 input.
 constexpr int64_t kGradRows = 3, kGradTaps = 4;
+// The channels-last tiles: 6 positions (weight gradient: 6 taps) x 2 ymm (16 channels).
+constexpr int64_t kChannelVectors = 2, kChannelPositions = 6;
 
 }  // namespace
 
@@ -41,7 +45,10 @@ DirectConvKernel direct_conv_avx2() {
           .lanes = Avx2::kLanes,
           .wide = tile,
           .narrow = tile,
-          .weight_grad = weight_grad<Avx2, kGradRows, kGradTaps>};
+          .weight_grad = weight_grad<Avx2, kGradRows, kGradTaps>,
+          .block = kChannelVectors,
+          .channel_conv = channel_conv<Avx2, kChannelVectors, kChannelPositions>,
+          .channel_weight_grad = channel_weight_grad<Avx2, kChannelVectors, kChannelPositions>};
 }
 
 }  // namespace tinytorch::kernels::spatial

@@ -6,7 +6,8 @@
 // broadcast = 28 of the 32 registers; or x 2 zmm (32 positions), for grids whose J rounds up to
 // fewer positions that way (a 14×14 pad-1 layer: J = 209, 224 rather than 240). 8 rows rather than
 // the GEMM's 12, because the layers that matter have 6, 16, 32 or 64 output channels: 8 divides all
-// but the first, and 6 fits in one tile of 6 rows.
+// but the first, and 6 fits in one tile of 6 rows. Channels last: 6 positions (or, for the weight
+// gradient, 6 taps) x 4 zmm (64 channels).
 #include <immintrin.h>
 
 // GCC 12 reports the deliberately undefined pass-through operand of its AVX-512 shuffle
@@ -29,6 +30,7 @@ struct Avx512 {
   static Vec broadcast(const float* p) { return _mm512_set1_ps(*p); }
   static Vec load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+  static Vec add(Vec x, Vec y) { return _mm512_add_ps(x, y); }
   static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm512_fmadd_ps(x, y, acc); }
   static float sum(Vec v) {  // halves, quarters, then the last 4 lanes
     v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
@@ -43,6 +45,9 @@ struct Avx512 {
 constexpr int64_t kRows = 8, kVectors = 3, kNarrowVectors = 2;
 // The weight gradient's tile: 4 channels x 6 taps = 24 accumulators + 4 gy vectors + 1 input.
 constexpr int64_t kGradRows = 4, kGradTaps = 6;
+// The channels-last tiles: 6 positions (weight gradient: 6 taps) x 4 zmm (64 channels) = 24
+// accumulators + 4 vectors loaded + 1 broadcast.
+constexpr int64_t kChannelVectors = 4, kChannelPositions = 6;
 
 }  // namespace
 
@@ -51,7 +56,10 @@ DirectConvKernel direct_conv_avx512() {
           .lanes = Avx512::kLanes,
           .wide = {kVectors * Avx512::kLanes, direct_conv<Avx512, kRows, kVectors>},
           .narrow = {kNarrowVectors * Avx512::kLanes, direct_conv<Avx512, kRows, kNarrowVectors>},
-          .weight_grad = weight_grad<Avx512, kGradRows, kGradTaps>};
+          .weight_grad = weight_grad<Avx512, kGradRows, kGradTaps>,
+          .block = kChannelVectors,
+          .channel_conv = channel_conv<Avx512, kChannelVectors, kChannelPositions>,
+          .channel_weight_grad = channel_weight_grad<Avx512, kChannelVectors, kChannelPositions>};
 }
 
 }  // namespace tinytorch::kernels::spatial

@@ -235,6 +235,8 @@ void col2im_add(const Conv2dShape& s, int64_t channels, const float* col, int64_
 // 16 outputs' inputs at once, and the whole weight tile stays in registers' reach. The cost is the
 // dropped positions: Q / Wp of the work is kept (28 / 30 for LeNet's first layer, 28 / 29 for a
 // 3×3 pad-1 layer at 28×28), against im2col's R·S-fold copy of the input and the GEMM's packing.
+// Where much more is dropped (49 of 64 kept at 7×7), the kernels that put the channels in the
+// lanes instead compute the kept positions only (ChannelConvArgs; PaddedGrid::channels_last).
 //
 // The input gradient of a stride-1 convolution is itself one: gy, padded by dil·(R−1) − pad, with
 // the kernel flipped and its channel axes swapped,
@@ -317,6 +319,33 @@ class PaddedGrid {
     std::fill(dst + C * plane, dst + size, 0.0f);
   }
 
+  // Whether K output channels take the channels-last kernels on this grid. The two layouts'
+  // multiply-adds per tap:
+  //   positions in the lanes   K rounded up to mr channels × ldo (J rounded up to the tile width:
+  //                            every grid position, the Wp − Q dropped ones of each row included)
+  //   channels in the lanes    K rounded up to the lanes × P·Q (only the kept positions)
+  // 32 → 64 channels at 14×14 (grid 15 wide): 64 × 224 against 64 × 196; at 7×7 (grid 8 wide):
+  // 128 × 64 against 128 × 49. But the channels-last kernels' caller also transposes a
+  // [P·Q, K] matrix, one scalar copy per element: counted as 2·lanes more taps, it keeps a
+  // one-channel input (9 taps) on the positions-in-lanes kernels. (No output position, as for the
+  // input gradient of an empty image: nothing for either to do, and the first does it.)
+  bool channels_last(const DirectConvKernel& kernel, int64_t K) const {
+    const auto taps = static_cast<int64_t>(offsets.size());
+    return P * Q > 0 &&
+           ceil_div(K, kernel.lanes) * kernel.lanes * P * Q * (taps + 2 * kernel.lanes) <
+               ceil_div(K, kernel.mr) * kernel.mr * ldo * taps;
+  }
+
+  // [P·Q]: each output position's offset on the grid, p·Wp + q (the channels-last kernels' bases).
+  std::vector<int64_t> kept_positions() const {
+    std::vector<int64_t> bases;
+    bases.reserve(static_cast<size_t>(P * Q));
+    for (int64_t p = 0; p < P; ++p) {
+      for (int64_t q = 0; q < Q; ++q) bases.push_back(p * Wp + q);
+    }
+    return bases;
+  }
+
   const int64_t C, H, W, pad_h, pad_w, Hp;
   const int64_t P, Q;  // the output
   // The grid's row length. Row h's data sits at pad_w ... pad_w + W − 1, and the Wp − W >= pad_w
@@ -333,7 +362,8 @@ class PaddedGrid {
 };
 
 // One stride-1 convolution, groups included, set up for the direct kernel: everything that does
-// not depend on the image (the grid and the packed weights).
+// not depend on the image (the grid, the layout — positions or channels in the vector lanes, see
+// PaddedGrid::channels_last — and the weights packed for it).
 class DirectConv {
  public:
   // in_channels / out_channels per group; weight(g, k, i) = the weight of output channel k of
@@ -346,13 +376,30 @@ class DirectConv {
         grid_(kernel, in_channels, H, W, pad_h, pad_w, R, S, dil_h, dil_w),
         K_(out_channels),
         steps_(in_channels * R * S),
-        tiles_(ceil_div(out_channels, kernel.mr)),
-        weights_(static_cast<size_t>(groups * tiles_ * kernel.mr * steps_), 0.0f) {
+        channels_last_(grid_.channels_last(kernel, K_)),
+        // channels last: K rounded up to the lanes; else K rounded up to mr
+        padded_K_(channels_last_ ? ceil_div(K_, kernel.lanes) * kernel.lanes
+                                 : ceil_div(K_, kernel.mr) * kernel.mr),
+        weights_(static_cast<size_t>(groups * padded_K_ * steps_), 0.0f) {
+    if (channels_last_) {
+      // [groups][blocks][steps][nv·lanes]: block v0 / block holds the channel vectors
+      // v0 ... v0 + nv − 1 (nv = block, or fewer in the last block); channels past K stay 0.
+      const int64_t L = kernel.lanes, width = kernel.block * L;
+      for (int64_t g = 0; g < groups; ++g) {
+        for (int64_t k = 0; k < K_; ++k) {
+          const int64_t k0 = k / width * width, block_width = std::min(width, padded_K_ - k0);
+          float* block = weights_.data() + (g * padded_K_ + k0) * steps_;
+          for (int64_t i = 0; i < steps_; ++i) block[i * block_width + k - k0] = weight(g, k, i);
+        }
+      }
+      bases_ = grid_.kept_positions();
+      return;
+    }
     // [groups][tiles][steps][mr]: tile k / mr holds output channel k of the group at lane k % mr
     // (lanes past K stay 0).
     for (int64_t g = 0; g < groups; ++g) {
       for (int64_t k = 0; k < K_; ++k) {
-        float* tile = weights_.data() + (g * tiles_ + k / kernel.mr) * kernel.mr * steps_;
+        float* tile = weights_.data() + (g * padded_K_ + k / kernel.mr * kernel.mr) * steps_;
         for (int64_t i = 0; i < steps_; ++i) tile[i * kernel.mr + k % kernel.mr] = weight(g, k, i);
       }
     }
@@ -363,13 +410,32 @@ class DirectConv {
     const PaddedGrid& grid = grid_;
     float* padded = thread_buffer<0>(grid.size);
     grid.pad(src, padded);
+    const float* w = weights_.data() + g * padded_K_ * steps_;
+    const int64_t PQ = grid.P * grid.Q;
+    if (channels_last_) {
+      float* out = thread_buffer<1>(PQ * padded_K_);  // [P·Q, padded K]
+      kernel_.channel_conv({.channel_vectors = padded_K_ / kernel_.lanes,
+                            .steps = steps_,
+                            .positions = PQ,
+                            .bases = bases_.data(),
+                            .offsets = grid.offsets.data(),
+                            .x = padded,
+                            .w = w,
+                            .out = out});
+      // dst[k][j] = out[j][k] + bias[k]
+      for (int64_t k = 0; k < K_; ++k) {
+        const float add = bias != nullptr ? bias[k] : 0.0f;
+        for (int64_t j = 0; j < PQ; ++j) dst[k * PQ + j] = out[j * padded_K_ + k] + add;
+      }
+      return;
+    }
     float* out = thread_buffer<1>(K_ * grid.ldo);  // [K, ldo]: row p of channel k at p·Wp
     grid.tile.run({.out_channels = K_,
                    .steps = steps_,
                    .positions = grid.J,
                    .offsets = grid.offsets.data(),
                    .x = padded,
-                   .w = weights_.data() + g * tiles_ * kernel_.mr * steps_,
+                   .w = w,
                    .out = out,
                    .ldo = grid.ldo});
     // Keep the first Q of every Wp positions, adding the bias.
@@ -386,8 +452,11 @@ class DirectConv {
  private:
   const DirectConvKernel& kernel_;
   PaddedGrid grid_;
-  int64_t K_, steps_, tiles_;
-  std::vector<float> weights_;  // [groups][tiles][steps][mr]
+  int64_t K_, steps_;
+  bool channels_last_;
+  int64_t padded_K_;            // K rounded up to the layout's channel tile (lanes or mr)
+  std::vector<float> weights_;  // [groups][padded K · steps], packed for the layout
+  std::vector<int64_t> bases_;  // channels last: [P·Q] each output position's offset p·Wp + q
 };
 
 // The direct kernel for this convolution, or nullptr where the im2col path runs: strided and 1×1
@@ -551,28 +620,40 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
   if (kernel != nullptr) {
     grid.emplace(*kernel, geo.C_g, s.in_h, s.in_w, s.pad_h, s.pad_w, s.kernel_h, s.kernel_w,
                  s.dilation_h, s.dilation_w);
-    // gy on the padded grid: [K_g][positions], zero where the forward kernel dropped a position.
+    const bool channels_last = grid->channels_last(*kernel, geo.K_g);
+    // gy, rearranged for the kernel: channels last, [P·Q][padded K] (zero past K_g); else on the
+    // padded grid, [K_g][positions] (zero where the forward kernel dropped a position).
+    const int64_t padded_K = ceil_div(geo.K_g, kernel->lanes) * kernel->lanes;
     const int64_t positions = ceil_div(grid->J, kernel->lanes) * kernel->lanes;
-    const int64_t x_size = grid->size, gy_size = geo.K_g * positions;
+    const int64_t x_size = grid->size,
+                  gy_size = channels_last ? geo.PQ * padded_K : geo.K_g * positions;
     const int64_t per_call = std::clamp<int64_t>(kWeightGradBudget / (x_size + gy_size), 1,
                                                  std::min(per_chunk, kMaxImagesPerCall));
-    sum_images = [&, kernel, positions, x_size, gy_size, per_call](int64_t first, int64_t end,
-                                                                   float* gw_c) {
+    sum_images = [&, kernel, channels_last, padded_K, positions, x_size, gy_size, per_call,
+                  bases = channels_last ? grid->kept_positions() : std::vector<int64_t>()](
+                     int64_t first, int64_t end, float* gw_c) {
       std::fill(gw_c, gw_c + weight_size, 0.0f);
       float* xs = thread_buffer<0>(per_call * x_size);
       float* gys = thread_buffer<1>(per_call * gy_size);
+      // channels last: the group's gradient transposed, [C_g·R·S][padded K]
+      float* gw_t = channels_last ? thread_buffer<2>(geo.CRS * padded_K) : nullptr;
       const float* x_of[kMaxImagesPerCall];
       const float* gy_of[kMaxImagesPerCall];
       for (int64_t g = 0; g < s.groups; ++g) {
+        if (channels_last) std::fill(gw_t, gw_t + geo.CRS * padded_K, 0.0f);
         for (int64_t n0 = first; n0 < end; n0 += per_call) {
           const int64_t images = std::min(per_call, end - n0);
           for (int64_t i = 0; i < images; ++i) {
             const int64_t n = n0 + i;
             grid->pad(x + (n * s.in_channels + g * geo.C_g) * geo.HW, xs + i * x_size);
-            float* to = gys + i * gy_size;  // [K_g][positions]
+            float* to = gys + i * gy_size;
+            const float* from = gy + (n * s.out_channels + g * geo.K_g) * geo.PQ;  // [K_g, P·Q]
             std::fill(to, to + gy_size, 0.0f);
-            const float* from = gy + (n * s.out_channels + g * geo.K_g) * geo.PQ;
             for (int64_t k = 0; k < geo.K_g; ++k) {
+              if (channels_last) {
+                for (int64_t j = 0; j < geo.PQ; ++j) to[j * padded_K + k] = from[k * geo.PQ + j];
+                continue;
+              }
               for (int64_t p = 0; p < s.out_h; ++p) {
                 std::memcpy(to + k * positions + p * grid->Wp, from + (k * s.out_h + p) * s.out_w,
                             static_cast<size_t>(s.out_w) * sizeof(float));
@@ -580,6 +661,18 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
             }
             x_of[i] = xs + i * x_size;
             gy_of[i] = to;
+          }
+          if (channels_last) {
+            kernel->channel_weight_grad({.channel_vectors = padded_K / kernel->lanes,
+                                         .steps = geo.CRS,
+                                         .positions = geo.PQ,
+                                         .images = images,
+                                         .bases = bases.data(),
+                                         .offsets = grid->offsets.data(),
+                                         .x = x_of,
+                                         .gy = gy_of,
+                                         .gw = gw_t});
+            continue;
           }
           kernel->weight_grad({.out_channels = geo.K_g,
                                .steps = geo.CRS,
@@ -589,6 +682,12 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
                                .x = x_of,
                                .gy = gy_of,
                                .gw = gw_c + g * geo.K_g * geo.CRS});
+        }
+        if (channels_last) {  // gw_c[g] [K_g, C_g·R·S] = gw_tᵀ
+          float* gw_g = gw_c + g * geo.K_g * geo.CRS;
+          for (int64_t k = 0; k < geo.K_g; ++k) {
+            for (int64_t i = 0; i < geo.CRS; ++i) gw_g[k * geo.CRS + i] = gw_t[i * padded_K + k];
+          }
         }
       }
     };

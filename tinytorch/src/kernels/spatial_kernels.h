@@ -5,8 +5,10 @@
 // x86-64, and the SIMD kernel lives in translation units of its own, each compiled with the flags
 // of one instruction set:
 //
-//   spatial_avx2.cpp     -mavx2 -mfma      tiles of 6 output channels x 2 ymm (16 positions)
-//   spatial_avx512.cpp   -mavx512f -mfma   tiles of 8 output channels x 3 or 2 zmm (48 or 32)
+//   spatial_avx2.cpp     -mavx2 -mfma      tiles of 6 output channels x 2 ymm (16 positions),
+//                                          or (channels last) 6 positions x 2 ymm (16 channels)
+//   spatial_avx512.cpp   -mavx512f -mfma   tiles of 8 output channels x 3 or 2 zmm (48 or 32),
+//                                          or (channels last) 6 positions x 4 zmm (64 channels)
 //
 // both instantiating one template (spatial_simd.h). spatial_fast.cpp calls them only through
 // pointers it takes after checking the CPU (get_cpu_capability).
@@ -55,6 +57,47 @@ struct WeightGradArgs {
   float* gw;               // [K][steps], added to
 };
 
+// The same convolution with the output channels in the vector lanes instead of the positions
+// ("channels last"). A tile is up to `tile_positions` output positions — any of them, each with
+// its own offset on the grid, so only kept positions are computed — by a block of up to `block`
+// vectors of output channels:
+//
+//   out[j][k] = Σ_i w(k, i) · x[bases[j] + offsets[i]]      j < positions, k < K
+//
+// Every step loads the block's weights (vectors) and broadcasts one input per position. Where the
+// grid drops many positions (a 7×7 output on a 9-wide grid: 49 kept of 64 computed) this wastes
+// none, at the price of an output in [position][channel] order, which the caller transposes.
+struct ChannelConvArgs {
+  int64_t channel_vectors;  // ceil(K / lanes)
+  int64_t steps;            // C·R·S taps
+  int64_t positions;        // rows of out
+  const int64_t* bases;     // [positions]: each position's offset on the grid, p·Wp + q
+  const int64_t* offsets;   // [steps]
+  const float* x;           // the padded image
+  // packed in blocks of `block` channel vectors (the last may have fewer, nv):
+  // [ceil(channel_vectors / block)][steps][nv·lanes], channels past K zero.
+  const float* w;
+  float* out;  // [positions][channel_vectors·lanes]
+};
+
+// The weight gradient with the output channels in the lanes, over the kept positions only:
+//
+//   gw[i][k] += Σ_image Σ_j x[image][bases[j] + offsets[i]] · gy[image][j][k]
+//
+// with gy channels last ([positions][channel_vectors·lanes], zero past K) and gw [steps][same]:
+// the caller transposes both. No sum across the lanes: each lane is a channel of its own.
+struct ChannelWeightGradArgs {
+  int64_t channel_vectors;  // ceil(K / lanes)
+  int64_t steps;            // C·R·S taps
+  int64_t positions;        // P·Q
+  int64_t images;
+  const int64_t* bases;    // [positions]: each position's offset on the grid, p·Wp + q
+  const int64_t* offsets;  // [steps]
+  const float* const* x;   // [images]: the padded images
+  const float* const* gy;  // [images]: each [positions][channel_vectors·lanes]
+  float* gw;               // [steps][channel_vectors·lanes], added to
+};
+
 // A direct convolution tile: mr output channels (weights broadcast) by nr positions (vector loads
 // of the input), and the kernel that sweeps all of out with it (out written up to J rounded up to
 // nr).
@@ -64,12 +107,15 @@ struct DirectConvTile {
 };
 
 // The kernels of one instruction set: two tile widths for the direct convolution (the caller
-// takes the one that computes fewer positions past J), and the weight gradient, whose dot
-// products run over vectors of `lanes` positions.
+// takes the one that computes fewer positions past J), the weight gradient, whose dot products
+// run over vectors of `lanes` positions, and the channels-last convolution and weight gradient.
 struct DirectConvKernel {
   int64_t mr, lanes;
   DirectConvTile wide, narrow;
   void (*weight_grad)(const WeightGradArgs& args);
+  int64_t block;  // channel vectors per block of the channels-last kernels
+  void (*channel_conv)(const ChannelConvArgs& args);
+  void (*channel_weight_grad)(const ChannelWeightGradArgs& args);
 };
 
 DirectConvKernel direct_conv_avx2();

@@ -3,7 +3,8 @@
 //
 // Private to src/kernels and included only by the translation units compiled for one instruction
 // set each (spatial_avx2.cpp, spatial_avx512.cpp). V is the vector type, as in gemm_simd.h: Vec,
-// kLanes, zero(), broadcast(p), load(p), store(p, v), fmadd(x, y, acc), and sum(v) (of the lanes).
+// kLanes, zero(), broadcast(p), load(p), store(p, v), add(x, y), fmadd(x, y, acc), and sum(v) (of
+// the lanes).
 //
 // NOTE: as gemm_simd.h explains, each copy of these templates must stay in the file that compiled
 // it: V is declared in an unnamed namespace in each .cpp, and this header calls no inline function
@@ -58,8 +59,6 @@ void direct_conv_tile(int64_t steps, const int64_t* offsets, const float* x, con
   }
 }
 
-// All of out: channel tiles of MR (the last may have fewer rows), each swept over the positions
-// in tiles of NV vectors. The weight tile (steps x MR) stays in L1 while the input streams by.
 // kTiles[rows - 1]: the tile for a channel tile of `rows` rows, rows = 1 ... MR.
 template <typename V, int64_t MR, int64_t NV, typename Rows>
 struct TileTable;
@@ -83,6 +82,168 @@ void direct_conv(const DirectConvArgs& args) {
     for (int64_t j = 0; j < args.positions; j += NR) {
       tile(args.steps, args.offsets, args.x + j, w, out + j, args.ldo);
     }
+  }
+}
+
+// One channels-last tile (ChannelConvArgs): out[p][0 .. NV·L) for PR positions, whose inputs
+// start at xs[p] on the grid.
+//
+//   registers:  acc[p][v]  p < PR, v < NV        (6 x 4 zmm = 24 for AVX-512, 6 x 2 ymm for AVX2)
+//   step i:     b[v] = w[i·NV·L + v·L ...]       NV vector loads of the packed weights
+//               a_p  = xs[p][offsets[i]]         PR broadcasts of the input, one per position
+//               acc[p][v] += a_p · b[v]
+//
+// The GEMM micro-kernel again, with the roles swapped: the weights are the streamed vectors and
+// the input the broadcast scalars, so each position may sit anywhere on the grid.
+template <typename V, int64_t NV, int64_t PR>
+void channel_conv_tile(int64_t steps, const int64_t* offsets, const float* const* xs,
+                       const float* w, float* out, int64_t ldo) {
+  using Vec = typename V::Vec;
+  const float* x[PR];
+#pragma GCC unroll 8
+  for (int64_t p = 0; p < PR; ++p) x[p] = xs[p];
+  Vec acc[PR][NV];
+#pragma GCC unroll 8
+  for (int64_t p = 0; p < PR; ++p) {
+#pragma GCC unroll 4
+    for (int64_t v = 0; v < NV; ++v) acc[p][v] = V::zero();
+  }
+#pragma GCC unroll 2
+  for (int64_t i = 0; i < steps; ++i, w += NV * V::kLanes) {
+    const int64_t offset = offsets[i];
+    Vec b[NV];
+#pragma GCC unroll 4
+    for (int64_t v = 0; v < NV; ++v) b[v] = V::load(w + v * V::kLanes);
+#pragma GCC unroll 8
+    for (int64_t p = 0; p < PR; ++p) {
+      const Vec a = V::broadcast(x[p] + offset);
+#pragma GCC unroll 4
+      for (int64_t v = 0; v < NV; ++v) acc[p][v] = V::fmadd(a, b[v], acc[p][v]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int64_t p = 0; p < PR; ++p) {
+#pragma GCC unroll 4
+    for (int64_t v = 0; v < NV; ++v) V::store(out + p * ldo + v * V::kLanes, acc[p][v]);
+  }
+}
+
+// One block of NV channel vectors over all the positions, in tiles of at most PR positions of
+// near-equal sizes (49 positions in tiles of 6: 6·4 + 5·5, not 6·8 + 1). The block's packed
+// weights (steps x NV·L) are read once per tile; the padded image stays in L1.
+template <typename V, int64_t NV, int64_t PR, typename Positions>
+struct ChannelBlock;
+template <typename V, int64_t NV, int64_t PR, int64_t... P>
+struct ChannelBlock<V, NV, PR, std::integer_sequence<int64_t, P...>> {
+  using Tile = void (*)(int64_t, const int64_t*, const float* const*, const float*, float*,
+                        int64_t);
+  static constexpr Tile kTiles[] = {channel_conv_tile<V, NV, P + 1>...};
+
+  static void run(const ChannelConvArgs& args, const float* w, float* out) {
+    const int64_t ldo = args.channel_vectors * V::kLanes;
+    const int64_t tiles = (args.positions + PR - 1) / PR;
+    const int64_t size = args.positions / tiles, larger = args.positions % tiles;
+    const float* xs[PR];
+    for (int64_t tile = 0, j = 0; tile < tiles; ++tile) {
+      const int64_t count = size + (tile < larger ? 1 : 0);
+      for (int64_t p = 0; p < count; ++p) xs[p] = args.x + args.bases[j + p];
+      kTiles[count - 1](args.steps, args.offsets, xs, w, out + j * ldo, ldo);
+      j += count;
+    }
+  }
+};
+
+// All of out: blocks of NV channel vectors (the last may have fewer).
+template <typename V, int64_t PR, typename Vectors>
+struct ChannelBlocks;
+template <typename V, int64_t PR, int64_t... N>
+struct ChannelBlocks<V, PR, std::integer_sequence<int64_t, N...>> {
+  using Block = void (*)(const ChannelConvArgs&, const float*, float*);
+  static constexpr Block kBlocks[] = {
+      ChannelBlock<V, N + 1, PR, std::make_integer_sequence<int64_t, PR>>::run...};
+};
+
+template <typename V, int64_t NV, int64_t PR>
+void channel_conv(const ChannelConvArgs& args) {
+  using Blocks = ChannelBlocks<V, PR, std::make_integer_sequence<int64_t, NV>>;
+  for (int64_t v0 = 0; v0 < args.channel_vectors; v0 += NV) {
+    const int64_t vectors = args.channel_vectors - v0 < NV ? args.channel_vectors - v0 : NV;
+    Blocks::kBlocks[vectors - 1](args, args.w + v0 * V::kLanes * args.steps,
+                                 args.out + v0 * V::kLanes);
+  }
+}
+
+// The channels-last weight gradient (ChannelWeightGradArgs): a block of NV channel vectors by a
+// tile of TC taps, summed over every position of every image in TC·NV vector accumulators.
+//
+//   position j:  b[v] = gy[image][j][v·L ...]                    NV vector loads
+//                a_t  = x[image][bases[j] + offsets[i0 + t]]     TC broadcasts
+//                acc[t][v] += a_t · b[v]
+//
+// The taps past the last tile's end repeat its first tap (computed, not stored), so one tile
+// shape serves every C·R·S.
+template <typename V, int64_t NV, int64_t TC>
+void channel_weight_grad_block(const ChannelWeightGradArgs& args, int64_t v0) {
+  using Vec = typename V::Vec;
+  const int64_t ld = args.channel_vectors * V::kLanes;
+  for (int64_t i0 = 0; i0 < args.steps; i0 += TC) {
+    const int64_t cols = args.steps - i0 < TC ? args.steps - i0 : TC;
+    int64_t offset[TC];
+#pragma GCC unroll 8
+    for (int64_t t = 0; t < TC; ++t) offset[t] = args.offsets[i0 + (t < cols ? t : 0)];
+    Vec acc[TC][NV];
+#pragma GCC unroll 8
+    for (int64_t t = 0; t < TC; ++t) {
+#pragma GCC unroll 4
+      for (int64_t v = 0; v < NV; ++v) acc[t][v] = V::zero();
+    }
+    const int64_t positions = args.positions;
+    const int64_t* bases = args.bases;
+    for (int64_t image = 0; image < args.images; ++image) {
+      const float* x = args.x[image];
+      const float* gy = args.gy[image] + v0 * V::kLanes;
+#pragma GCC unroll 2
+      for (int64_t j = 0; j < positions; ++j, gy += ld) {
+        const float* at = x + bases[j];
+        Vec b[NV];
+#pragma GCC unroll 4
+        for (int64_t v = 0; v < NV; ++v) b[v] = V::load(gy + v * V::kLanes);
+#pragma GCC unroll 8
+        for (int64_t t = 0; t < TC; ++t) {
+          const Vec a = V::broadcast(at + offset[t]);
+#pragma GCC unroll 4
+          for (int64_t v = 0; v < NV; ++v) acc[t][v] = V::fmadd(a, b[v], acc[t][v]);
+        }
+      }
+    }
+    // (A loop over t < TC, not t < cols: indexing acc with a run-time bound would make the
+    // compiler keep acc in memory, stored at every step.)
+#pragma GCC unroll 8
+    for (int64_t t = 0; t < TC; ++t) {
+      if (t >= cols) break;
+      float* gw = args.gw + (i0 + t) * ld + v0 * V::kLanes;
+#pragma GCC unroll 4
+      for (int64_t v = 0; v < NV; ++v) {
+        V::store(gw + v * V::kLanes, V::add(V::load(gw + v * V::kLanes), acc[t][v]));
+      }
+    }
+  }
+}
+
+template <typename V, int64_t TC, typename Vectors>
+struct ChannelGradBlocks;
+template <typename V, int64_t TC, int64_t... N>
+struct ChannelGradBlocks<V, TC, std::integer_sequence<int64_t, N...>> {
+  using Block = void (*)(const ChannelWeightGradArgs&, int64_t);
+  static constexpr Block kBlocks[] = {channel_weight_grad_block<V, N + 1, TC>...};
+};
+
+template <typename V, int64_t NV, int64_t TC>
+void channel_weight_grad(const ChannelWeightGradArgs& args) {
+  using Blocks = ChannelGradBlocks<V, TC, std::make_integer_sequence<int64_t, NV>>;
+  for (int64_t v0 = 0; v0 < args.channel_vectors; v0 += NV) {
+    const int64_t vectors = args.channel_vectors - v0 < NV ? args.channel_vectors - v0 : NV;
+    Blocks::kBlocks[vectors - 1](args, v0);
   }
 }
 
