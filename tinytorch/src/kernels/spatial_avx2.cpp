@@ -4,31 +4,14 @@
 //
 // Tile: 6 output channels x 2 ymm (16 positions): 12 accumulators + 2 input vectors + 1
 // broadcast = 15 of the 16 registers (the GEMM's AVX2 tile). Channels last: 6 positions (or, for
-// the weight gradient, 6 taps) x 2 ymm (16 channels), the same register count.
-#include <immintrin.h>
-
+// the weight gradient, 6 taps) x 2 ymm (16 channels), the same register count. The vector type is
+// vec_policy.h's Avx2.
 #include "spatial_kernels.h"
 #include "spatial_simd.h"
+#include "vec_policy.h"
 
 namespace tinytorch::kernels::spatial {
 namespace {
-
-struct Avx2 {
-  using Vec = __m256;
-  static constexpr int64_t kLanes = 8;
-  static Vec zero() { return _mm256_setzero_ps(); }
-  static Vec broadcast(const float* p) { return _mm256_broadcast_ss(p); }
-  static Vec load(const float* p) { return _mm256_loadu_ps(p); }
-  static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
-  static Vec add(Vec x, Vec y) { return _mm256_add_ps(x, y); }
-  static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm256_fmadd_ps(x, y, acc); }
-  static float sum(Vec v) {  // (0+4, 1+5, 2+6, 3+7), then pairs, then the last two
-    __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-    x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
-    return _mm_cvtss_f32(x);
-  }
-};
 
 constexpr int64_t kRows = 6, kVectors = 2;
 // The weight gradient's tile: 3 channels x 4 taps = 12 accumulators + 3 gy vectors + 1 input.

@@ -7,40 +7,13 @@
 // fewer positions that way (a 14×14 pad-1 layer: J = 209, 224 rather than 240). 8 rows rather than
 // the GEMM's 12, because the layers that matter have 6, 16, 32 or 64 output channels: 8 divides all
 // but the first, and 6 fits in one tile of 6 rows. Channels last: 6 positions (or, for the weight
-// gradient, 6 taps) x 4 zmm (64 channels).
-#include <immintrin.h>
-
-// GCC 12 reports the deliberately undefined pass-through operand of its AVX-512 shuffle
-// intrinsics (_mm512_undefined_ps) as "may be used uninitialized" once they are inlined: a false
-// positive, silenced for this file only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
+// gradient, 6 taps) x 4 zmm (64 channels). The vector type is vec_policy.h's Avx512.
 #include "spatial_kernels.h"
 #include "spatial_simd.h"
+#include "vec_policy.h"
 
 namespace tinytorch::kernels::spatial {
 namespace {
-
-struct Avx512 {
-  using Vec = __m512;
-  static constexpr int64_t kLanes = 16;
-  static Vec zero() { return _mm512_setzero_ps(); }
-  static Vec broadcast(const float* p) { return _mm512_set1_ps(*p); }
-  static Vec load(const float* p) { return _mm512_loadu_ps(p); }
-  static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
-  static Vec add(Vec x, Vec y) { return _mm512_add_ps(x, y); }
-  static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm512_fmadd_ps(x, y, acc); }
-  static float sum(Vec v) {  // halves, quarters, then the last 4 lanes
-    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
-    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
-    __m128 x = _mm512_castps512_ps128(v);
-    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
-    x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
-    return _mm_cvtss_f32(x);
-  }
-};
 
 constexpr int64_t kRows = 8, kVectors = 3, kNarrowVectors = 2;
 // The weight gradient's tile: 4 channels x 6 taps = 24 accumulators + 4 gy vectors + 1 input.

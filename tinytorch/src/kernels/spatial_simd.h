@@ -2,9 +2,8 @@
 // written once for any vector width.
 //
 // Private to src/kernels and included only by the translation units compiled for one instruction
-// set each (spatial_avx2.cpp, spatial_avx512.cpp). V is the vector type, as in gemm_simd.h: Vec,
-// kLanes, zero(), broadcast(p), load(p), store(p, v), add(x, y), fmadd(x, y, acc), and sum(v) (of
-// the lanes).
+// set each (spatial_avx2.cpp, spatial_avx512.cpp). V is one of vec_policy.h's vector policies;
+// these kernels use Vec, kLanes, zero(), set1, load, store, add, fmadd and reduce_add.
 //
 // NOTE: as gemm_simd.h explains, each copy of these templates must stay in the file that compiled
 // it: V is declared in an unnamed namespace in each .cpp, and this header calls no inline function
@@ -47,7 +46,7 @@ void direct_conv_tile(int64_t steps, const int64_t* offsets, const float* x, con
     for (int64_t v = 0; v < NV; ++v) b[v] = V::load(src + v * V::kLanes);
 #pragma GCC unroll 8
     for (int64_t m = 0; m < ROWS; ++m) {
-      const Vec a = V::broadcast(w + m);
+      const Vec a = V::set1(w[m]);
 #pragma GCC unroll 4
       for (int64_t v = 0; v < NV; ++v) acc[m][v] = V::fmadd(a, b[v], acc[m][v]);
     }
@@ -116,7 +115,7 @@ void channel_conv_tile(int64_t steps, const int64_t* offsets, const float* const
     for (int64_t v = 0; v < NV; ++v) b[v] = V::load(w + v * V::kLanes);
 #pragma GCC unroll 8
     for (int64_t p = 0; p < PR; ++p) {
-      const Vec a = V::broadcast(x[p] + offset);
+      const Vec a = V::set1(x[p][offset]);
 #pragma GCC unroll 4
       for (int64_t v = 0; v < NV; ++v) acc[p][v] = V::fmadd(a, b[v], acc[p][v]);
     }
@@ -210,7 +209,7 @@ void channel_weight_grad_block(const ChannelWeightGradArgs& args, int64_t v0) {
         for (int64_t v = 0; v < NV; ++v) b[v] = V::load(gy + v * V::kLanes);
 #pragma GCC unroll 8
         for (int64_t t = 0; t < TC; ++t) {
-          const Vec a = V::broadcast(at + offset[t]);
+          const Vec a = V::set1(at[offset[t]]);
 #pragma GCC unroll 4
           for (int64_t v = 0; v < NV; ++v) acc[t][v] = V::fmadd(a, b[v], acc[t][v]);
         }
@@ -295,7 +294,7 @@ void weight_grad(const WeightGradArgs& args) {
       }
       for (int64_t m = 0; m < rows; ++m) {
         for (int64_t n = 0; n < cols; ++n) {
-          args.gw[(k0 + m) * args.steps + i0 + n] += V::sum(acc[m][n]);
+          args.gw[(k0 + m) * args.steps + i0 + n] += V::reduce_add(acc[m][n]);
         }
       }
     }
