@@ -648,15 +648,19 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
             grid->pad(x + (n * s.in_channels + g * geo.C_g) * geo.HW, xs + i * x_size);
             float* to = gys + i * gy_size;
             const float* from = gy + (n * s.out_channels + g * geo.K_g) * geo.PQ;  // [K_g, P·Q]
-            std::fill(to, to + gy_size, 0.0f);
-            for (int64_t k = 0; k < geo.K_g; ++k) {
-              if (channels_last) {
-                for (int64_t j = 0; j < geo.PQ; ++j) to[j * padded_K + k] = from[k * geo.PQ + j];
-                continue;
+            if (channels_last) {  // to [P·Q][padded K] = fromᵀ, zero past K_g
+              for (int64_t j = 0; j < geo.PQ; ++j) {
+                float* row = to + j * padded_K;
+                for (int64_t k = 0; k < geo.K_g; ++k) row[k] = from[k * geo.PQ + j];
+                std::fill(row + geo.K_g, row + padded_K, 0.0f);
               }
-              for (int64_t p = 0; p < s.out_h; ++p) {
-                std::memcpy(to + k * positions + p * grid->Wp, from + (k * s.out_h + p) * s.out_w,
-                            static_cast<size_t>(s.out_w) * sizeof(float));
+            } else {  // to [K_g][positions]: row p of channel k at p·Wp, zeros between
+              std::fill(to, to + gy_size, 0.0f);
+              for (int64_t k = 0; k < geo.K_g; ++k) {
+                for (int64_t p = 0; p < s.out_h; ++p) {
+                  std::memcpy(to + k * positions + p * grid->Wp, from + (k * s.out_h + p) * s.out_w,
+                              static_cast<size_t>(s.out_w) * sizeof(float));
+                }
               }
             }
             x_of[i] = xs + i * x_size;

@@ -58,14 +58,14 @@ struct WeightGradArgs {
 };
 
 // The same convolution with the output channels in the vector lanes instead of the positions
-// ("channels last"). A tile is up to `tile_positions` output positions — any of them, each with
-// its own offset on the grid, so only kept positions are computed — by a block of up to `block`
-// vectors of output channels:
+// ("channels last"). A tile is up to 6 output positions — any of them, each with its own offset
+// on the grid, so only kept positions are computed — by a block of up to `block` vectors of
+// output channels (DirectConvKernel):
 //
 //   out[j][k] = Σ_i w(k, i) · x[bases[j] + offsets[i]]      j < positions, k < K
 //
 // Every step loads the block's weights (vectors) and broadcasts one input per position. Where the
-// grid drops many positions (a 7×7 output on a 9-wide grid: 49 kept of 64 computed) this wastes
+// grid drops many positions (a 7×7 output on an 8-wide grid: 49 kept of 64 computed) this wastes
 // none, at the price of an output in [position][channel] order, which the caller transposes.
 struct ChannelConvArgs {
   int64_t channel_vectors;  // ceil(K / lanes)

@@ -129,7 +129,8 @@ void channel_conv_tile(int64_t steps, const int64_t* offsets, const float* const
 
 // One block of NV channel vectors over all the positions, in tiles of at most PR positions of
 // near-equal sizes (49 positions in tiles of 6: 6·4 + 5·5, not 6·8 + 1). The block's packed
-// weights (steps x NV·L) are read once per tile; the padded image stays in L1.
+// weights (steps x NV·L) are read once per tile, from L2 for the North Star's layers (72–144 KiB
+// a block); the padded image (18–30 KiB) is reread by every tile.
 template <typename V, int64_t NV, int64_t PR, typename Positions>
 struct ChannelBlock;
 template <typename V, int64_t NV, int64_t PR, int64_t... P>
