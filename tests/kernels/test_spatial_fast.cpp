@@ -207,14 +207,23 @@ const ConvCase kConvCases[] = {
     {.N = 7, .C = 1, .H = 28, .W = 28, .K = 6, .R = 5, .S = 5, .pad_h = 2, .pad_w = 2},
     {.N = 7, .C = 6, .H = 14, .W = 14, .K = 16, .R = 5, .S = 5},
     // The North Star CNN's 3×3 pad 1 blocks (the third with fewer channels): the first on the
-    // positions-in-lanes kernels, the others channels last (see PaddedGrid::channels_last).
+    // positions-in-lanes kernels, the others Winograd (see use_winograd).
     {.N = 2, .C = 1, .H = 28, .W = 28, .K = 32, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
     {.N = 2, .C = 32, .H = 14, .W = 14, .K = 64, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
     {.N = 3, .C = 48, .H = 7, .W = 7, .K = 40, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
-    // Channels last with C·R·S = 81 taps (not a multiple of the weight gradient's tile of 6), and
-    // with 4 positions (fewer than one tile).
+    // Channels last at both vector widths: 5×5 on a 7×7 image, C·R·S = 200 taps (not a multiple
+    // of the weight gradient's tile of 6). With AVX-512, also C·R·S = 81 and 4 positions (fewer
+    // than one tile); with AVX2 these two run as Winograd convolutions of 4 tiles and 1.
+    {.N = 2, .C = 8, .H = 7, .W = 7, .K = 48, .R = 5, .S = 5, .pad_h = 2, .pad_w = 2},
     {.N = 2, .C = 9, .H = 4, .W = 4, .K = 32, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
     {.N = 2, .C = 8, .H = 2, .W = 2, .K = 48, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
+    // Winograd F(2×2, 3×3) (3×3 stride 1, where it is cheaper than the direct kernels; see
+    // use_winograd): no padding and an odd output (7 x 8: the last tile row half outside),
+    // padding 2 and 1 (its input gradient padded by 0 and 1), groups; batches of 3 and 5 split
+    // into uneven chunks of the weight gradient at 2 and 3 threads.
+    {.N = 3, .C = 33, .H = 9, .W = 10, .K = 20, .R = 3, .S = 3},
+    {.N = 2, .C = 24, .H = 6, .W = 7, .K = 40, .R = 3, .S = 3, .pad_h = 2, .pad_w = 1},
+    {.N = 5, .C = 64, .H = 6, .W = 6, .K = 48, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1, .groups = 2},
     // Batch 1 (the product may be split over the threads), odd sizes.
     {.N = 1, .C = 3, .H = 13, .W = 11, .K = 5, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
     {.N = 1, .C = 40, .H = 9, .W = 17, .K = 70, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},

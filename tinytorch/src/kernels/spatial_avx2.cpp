@@ -31,7 +31,10 @@ DirectConvKernel direct_conv_avx2() {
           .weight_grad = weight_grad<Avx2, kGradRows, kGradTaps>,
           .block = kChannelVectors,
           .channel_conv = channel_conv<Avx2, kChannelVectors, kChannelPositions>,
-          .channel_weight_grad = channel_weight_grad<Avx2, kChannelVectors, kChannelPositions>};
+          .channel_weight_grad = channel_weight_grad<Avx2, kChannelVectors, kChannelPositions>,
+          .winograd_input = winograd_input<Avx2>,
+          .winograd_output = winograd_output<Avx2>,
+          .winograd_output_grad = winograd_output_grad<Avx2>};
 }
 
 }  // namespace tinytorch::kernels::spatial

@@ -32,7 +32,10 @@ DirectConvKernel direct_conv_avx512() {
           .weight_grad = weight_grad<Avx512, kGradRows, kGradTaps>,
           .block = kChannelVectors,
           .channel_conv = channel_conv<Avx512, kChannelVectors, kChannelPositions>,
-          .channel_weight_grad = channel_weight_grad<Avx512, kChannelVectors, kChannelPositions>};
+          .channel_weight_grad = channel_weight_grad<Avx512, kChannelVectors, kChannelPositions>,
+          .winograd_input = winograd_input<Avx512>,
+          .winograd_output = winograd_output<Avx512>,
+          .winograd_output_grad = winograd_output_grad<Avx512>};
 }
 
 }  // namespace tinytorch::kernels::spatial

@@ -98,6 +98,25 @@ struct ChannelWeightGradArgs {
   float* gw;               // [steps][channel_vectors·lanes], added to
 };
 
+// The three transforms of the Winograd F(2×2, 3×3) convolution (see "The Winograd convolution"
+// in spatial_fast.cpp), channels last and vectorised over the channels. The image is cut into
+// tiles_h x tiles_w tiles of 2 x 2 outputs; tile (ty, tx) reads the 4 x 4 inputs at rows
+// 2·ty ... 2·ty + 3 and columns 2·tx ... 2·tx + 3 of the padded image. With T = tiles_h·tiles_w
+// and ch the channels (a multiple of the kernel's lanes):
+//
+//   input        from [2·tiles_h + 2][2·tiles_w + 2][ch]  the padded image      V = Bᵀ·d·B
+//                to   [16][T][ch]                          V[ξ·4 + ν][tile][c]
+//   output       from [16][T][ch]                          M, the 16 products    y = Aᵀ·m·A
+//                to   [2·tiles_h][2·tiles_w][ch]           the outputs, by tile
+//   output_grad  from [2·tiles_h][2·tiles_w][ch]           gy, by tile       dM = A·gy·Aᵀ
+//                to   [16][T][ch]                          (the output transform's adjoint)
+struct WinogradTransformArgs {
+  int64_t tiles_h, tiles_w;
+  int64_t channels;
+  const float* from;
+  float* to;
+};
+
 // A direct convolution tile: mr output channels (weights broadcast) by nr positions (vector loads
 // of the input), and the kernel that sweeps all of out with it (out written up to J rounded up to
 // nr).
@@ -116,6 +135,9 @@ struct DirectConvKernel {
   int64_t block;  // channel vectors per block of the channels-last kernels
   void (*channel_conv)(const ChannelConvArgs& args);
   void (*channel_weight_grad)(const ChannelWeightGradArgs& args);
+  void (*winograd_input)(const WinogradTransformArgs& args);
+  void (*winograd_output)(const WinogradTransformArgs& args);
+  void (*winograd_output_grad)(const WinogradTransformArgs& args);
 };
 
 DirectConvKernel direct_conv_avx2();

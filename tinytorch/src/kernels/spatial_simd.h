@@ -3,7 +3,7 @@
 //
 // Private to src/kernels and included only by the translation units compiled for one instruction
 // set each (spatial_avx2.cpp, spatial_avx512.cpp). V is one of vec_policy.h's vector policies;
-// these kernels use Vec, kLanes, zero(), set1, load, store, add, fmadd and reduce_add.
+// these kernels use Vec, kLanes, zero(), set1, load, store, add, sub, fmadd and reduce_add.
 //
 // NOTE: as gemm_simd.h explains, each copy of these templates must stay in the file that compiled
 // it: V is declared in an unnamed namespace in each .cpp, and this header calls no inline function
@@ -296,6 +296,128 @@ void weight_grad(const WeightGradArgs& args) {
       for (int64_t m = 0; m < rows; ++m) {
         for (int64_t n = 0; n < cols; ++n) {
           args.gw[(k0 + m) * args.steps + i0 + n] += V::reduce_add(acc[m][n]);
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Winograd F(2×2, 3×3) transforms (WinogradTransformArgs): every tile and every vector of
+// channels, each transform a few additions of whole vectors. Written as two passes of the same
+// 1-D transform, along the rows of the tile and then along its columns (Bᵀ·d·B = Bᵀ·(d·B)).
+// ---------------------------------------------------------------------------------------------
+
+// 1-D input transform, Bᵀ·(d0, d1, d2, d3) with Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
+template <typename V>
+void winograd_input_1d(const typename V::Vec (&d)[4], typename V::Vec (&out)[4]) {
+  out[0] = V::sub(d[0], d[2]);
+  out[1] = V::add(d[1], d[2]);
+  out[2] = V::sub(d[2], d[1]);
+  out[3] = V::sub(d[1], d[3]);
+}
+
+template <typename V>
+void winograd_input(const WinogradTransformArgs& args) {
+  using Vec = typename V::Vec;
+  const int64_t ch = args.channels, tiles = args.tiles_h * args.tiles_w;
+  const int64_t row = (2 * args.tiles_w + 2) * ch, plane = tiles * ch;  // floats
+  for (int64_t ty = 0; ty < args.tiles_h; ++ty) {
+    for (int64_t tx = 0; tx < args.tiles_w; ++tx) {
+      const float* d = args.from + 2 * ty * row + 2 * tx * ch;  // the tile's top-left input
+      float* v = args.to + (ty * args.tiles_w + tx) * ch;
+      for (int64_t c = 0; c < ch; c += V::kLanes) {
+        Vec e[4][4];  // e[a] = row a of d·B
+#pragma GCC unroll 4
+        for (int64_t a = 0; a < 4; ++a) {
+          const Vec in[4] = {V::load(d + a * row + c), V::load(d + a * row + ch + c),
+                             V::load(d + a * row + 2 * ch + c), V::load(d + a * row + 3 * ch + c)};
+          winograd_input_1d<V>(in, e[a]);
+        }
+#pragma GCC unroll 4
+        for (int64_t nu = 0; nu < 4; ++nu) {  // column ν of Bᵀ·e
+          const Vec in[4] = {e[0][nu], e[1][nu], e[2][nu], e[3][nu]};
+          Vec out[4];
+          winograd_input_1d<V>(in, out);
+#pragma GCC unroll 4
+          for (int64_t xi = 0; xi < 4; ++xi) V::store(v + (xi * 4 + nu) * plane + c, out[xi]);
+        }
+      }
+    }
+  }
+}
+
+// 1-D output transform, Aᵀ·(m0, m1, m2, m3) with Aᵀ = [1 1 1 0; 0 1 −1 −1].
+template <typename V>
+void winograd_output_1d(const typename V::Vec (&m)[4], typename V::Vec (&out)[2]) {
+  out[0] = V::add(V::add(m[0], m[1]), m[2]);
+  out[1] = V::sub(V::sub(m[1], m[2]), m[3]);
+}
+
+template <typename V>
+void winograd_output(const WinogradTransformArgs& args) {
+  using Vec = typename V::Vec;
+  const int64_t ch = args.channels, tiles = args.tiles_h * args.tiles_w;
+  const int64_t row = 2 * args.tiles_w * ch, plane = tiles * ch;  // floats
+  for (int64_t ty = 0; ty < args.tiles_h; ++ty) {
+    for (int64_t tx = 0; tx < args.tiles_w; ++tx) {
+      const float* m = args.from + (ty * args.tiles_w + tx) * ch;
+      float* y = args.to + 2 * ty * row + 2 * tx * ch;  // the tile's top-left output
+      for (int64_t c = 0; c < ch; c += V::kLanes) {
+        Vec s[2][4];  // s[i] = row i of Aᵀ·m
+#pragma GCC unroll 4
+        for (int64_t nu = 0; nu < 4; ++nu) {
+          const Vec in[4] = {V::load(m + nu * plane + c), V::load(m + (4 + nu) * plane + c),
+                             V::load(m + (8 + nu) * plane + c), V::load(m + (12 + nu) * plane + c)};
+          Vec out[2];
+          winograd_output_1d<V>(in, out);
+          s[0][nu] = out[0];
+          s[1][nu] = out[1];
+        }
+#pragma GCC unroll 2
+        for (int64_t i = 0; i < 2; ++i) {
+          Vec out[2];
+          winograd_output_1d<V>(s[i], out);
+          V::store(y + i * row + c, out[0]);
+          V::store(y + i * row + ch + c, out[1]);
+        }
+      }
+    }
+  }
+}
+
+// 1-D adjoint of the output transform, A·(g0, g1): (g0, g0 + g1, g0 − g1, −g1).
+template <typename V>
+void winograd_output_grad_1d(const typename V::Vec (&g)[2], typename V::Vec (&out)[4]) {
+  out[0] = g[0];
+  out[1] = V::add(g[0], g[1]);
+  out[2] = V::sub(g[0], g[1]);
+  out[3] = V::sub(V::zero(), g[1]);
+}
+
+template <typename V>
+void winograd_output_grad(const WinogradTransformArgs& args) {
+  using Vec = typename V::Vec;
+  const int64_t ch = args.channels, tiles = args.tiles_h * args.tiles_w;
+  const int64_t row = 2 * args.tiles_w * ch, plane = tiles * ch;  // floats
+  for (int64_t ty = 0; ty < args.tiles_h; ++ty) {
+    for (int64_t tx = 0; tx < args.tiles_w; ++tx) {
+      const float* g = args.from + 2 * ty * row + 2 * tx * ch;  // the tile's top-left gy
+      float* dm = args.to + (ty * args.tiles_w + tx) * ch;
+      for (int64_t c = 0; c < ch; c += V::kLanes) {
+        Vec h[2][4];  // h[i] = row i of gy·Aᵀ
+#pragma GCC unroll 2
+        for (int64_t i = 0; i < 2; ++i) {
+          const Vec in[2] = {V::load(g + i * row + c), V::load(g + i * row + ch + c)};
+          winograd_output_grad_1d<V>(in, h[i]);
+        }
+#pragma GCC unroll 4
+        for (int64_t nu = 0; nu < 4; ++nu) {  // column ν of A·h
+          const Vec in[2] = {h[0][nu], h[1][nu]};
+          Vec out[4];
+          winograd_output_grad_1d<V>(in, out);
+#pragma GCC unroll 4
+          for (int64_t xi = 0; xi < 4; ++xi) V::store(dm + (xi * 4 + nu) * plane + c, out[xi]);
         }
       }
     }
