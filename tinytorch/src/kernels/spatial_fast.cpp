@@ -71,7 +71,11 @@ constexpr int64_t kColumnBudget = int64_t{1} << 18;
 // at most kMaxImagesPerCall images); each call ends with one sum across the lanes per pair.
 constexpr int64_t kWeightGradBudget = int64_t{1} << 17;
 constexpr int64_t kMaxImagesPerCall = 64;
-// The Winograd weight gradient's tiles per call (see conv2d_backward_weight_fast).
+// The Winograd convolution holds one image's transforms, 16 values per tile and channel (4 times
+// its input and output), at most this many floats (8 MiB); larger images take the direct path.
+// Its weight gradient transforms enough images per call for kWinogradTiles tiles (see
+// conv2d_backward_weight_fast), within the same budget.
+constexpr int64_t kWinogradBudget = int64_t{1} << 21;
 constexpr int64_t kWinogradTiles = 256;
 #endif
 
@@ -587,6 +591,12 @@ class WinogradGrid {
            64 * tiles * padded_C + 44 * tiles * padded_K;
   }
 
+  // Floats of one image's transforms for K output channels: V [16][tiles][padded C] and
+  // M [16][tiles][padded K].
+  int64_t transformed_size(int64_t K) const {
+    return 16 * tiles * (padded_C + ceil_div(K, kernel.lanes) * kernel.lanes);
+  }
+
   // v [16][tiles][padded C] = the input transform of src [C, H, W]; scratch [input_size].
   void transform_input(const float* src, float* scratch, float* v) const {
     std::fill(scratch, scratch + input_size, 0.0f);
@@ -608,12 +618,15 @@ class WinogradGrid {
 };
 
 // Whether a stride-1 convolution of C → K channels per group on H x W images, which the direct
-// kernels would otherwise run, takes the Winograd path: it fits, and its cost is lower.
+// kernels would otherwise run, takes the Winograd path: it fits, an image's transforms stay within
+// kWinogradBudget, and its cost is lower.
 bool use_winograd(const DirectConvKernel& kernel, int64_t C, int64_t H, int64_t W, int64_t pad_h,
                   int64_t pad_w, int64_t K, int64_t R, int64_t S, int64_t dil_h, int64_t dil_w) {
   if (!WinogradGrid::fits(R, S, dil_h, dil_w, pad_h, pad_w)) return false;
+  const WinogradGrid winograd(kernel, C, H, W, pad_h, pad_w);
   const PaddedGrid direct(kernel, C, H, W, pad_h, pad_w, R, S, dil_h, dil_w);
-  return WinogradGrid(kernel, C, H, W, pad_h, pad_w).cost(K) < direct.cost(kernel, K);
+  return winograd.transformed_size(K) <= kWinogradBudget &&
+         winograd.cost(K) < direct.cost(kernel, K);
 }
 
 // One Winograd convolution, groups included: the grid, and each group's U packed for
@@ -868,13 +881,15 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
     const int64_t padded_K = ceil_div(geo.K_g, kernel->lanes) * kernel->lanes;
     // Per image: V [16][tiles][padded C], then dM [16][tiles][padded K].
     const int64_t v_size = 16 * wg.tiles * wg.padded_C, dm_size = 16 * wg.tiles * padded_K;
-    const int64_t gy_size =
-        4 * wg.tiles * padded_K;  // gy by tile, [2·tiles_h][2·tiles_w][padded K]
+    // gy by tile, [2·tiles_h][2·tiles_w][padded K]
+    const int64_t gy_size = 4 * wg.tiles * padded_K;
     // Enough images per call that every sweep of channel_weight_grad's tiles runs over at least
-    // kWinogradTiles tiles (the 16 tiles of a 7×7 image alone would leave its accumulators' loads
-    // and stores a quarter of the work); one (ξ, ν)'s share of them stays in L2 while it runs.
-    const int64_t per_call = std::clamp<int64_t>(ceil_div(kWinogradTiles, wg.tiles), 1,
-                                                 std::min(per_chunk, kMaxImagesPerCall));
+    // kWinogradTiles tiles (with one 7×7 image, 16 tiles, each sweep would load and store its 24
+    // accumulators every 16 positions), within the budget; one (ξ, ν)'s share of them stays in
+    // L2 while it runs.
+    const int64_t per_call = std::clamp<int64_t>(
+        std::min(ceil_div(kWinogradTiles, wg.tiles), kWinogradBudget / (v_size + dm_size)), 1,
+        std::min(per_chunk, kMaxImagesPerCall));
     sum_images = [&, kernel, padded_K, v_size, dm_size, gy_size, per_call](
                      int64_t first, int64_t end, float* gw_c) {
       float* scratch = thread_buffer<0>(std::max(wg.input_size, gy_size));
