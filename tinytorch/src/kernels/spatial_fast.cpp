@@ -383,10 +383,17 @@ class PaddedGrid {
 // position (p, q) sits at row p·row + q of ld floats each.
 void to_channels_first(int64_t K, int64_t P, int64_t Q, const float* from, int64_t row, int64_t ld,
                        const float* bias, float* dst) {
+  if (row == Q) {  // no gaps between the rows: one row of P·Q positions, a longer inner loop
+    Q *= P;
+    row = Q;
+    P = 1;
+  }
   for (int64_t k = 0; k < K; ++k) {
     const float add = bias != nullptr ? bias[k] : 0.0f;
     for (int64_t p = 0; p < P; ++p) {
-      for (int64_t q = 0; q < Q; ++q) dst[(k * P + p) * Q + q] = from[(p * row + q) * ld + k] + add;
+      const float* in = from + p * row * ld + k;  // position (p, 0), channel k
+      float* out = dst + (k * P + p) * Q;
+      for (int64_t q = 0; q < Q; ++q) out[q] = in[q * ld] + add;
     }
   }
 }
@@ -395,9 +402,16 @@ void to_channels_first(int64_t K, int64_t P, int64_t Q, const float* from, int64
 // transpose of to_channels_first; the caller writes whatever dst holds past the C columns or rows.
 void to_channels_last(int64_t C, int64_t H, int64_t W, const float* src, int64_t row, int64_t ld,
                       float* dst) {
+  if (row == W) {  // as in to_channels_first
+    W *= H;
+    row = W;
+    H = 1;
+  }
   for (int64_t c = 0; c < C; ++c) {
     for (int64_t h = 0; h < H; ++h) {
-      for (int64_t w = 0; w < W; ++w) dst[(h * row + w) * ld + c] = src[(c * H + h) * W + w];
+      const float* in = src + (c * H + h) * W;
+      float* out = dst + h * row * ld + c;  // position (h, 0), channel c
+      for (int64_t w = 0; w < W; ++w) out[w * ld] = in[w];
     }
   }
 }
