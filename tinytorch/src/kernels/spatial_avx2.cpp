@@ -34,7 +34,9 @@ DirectConvKernel direct_conv_avx2() {
           .channel_weight_grad = channel_weight_grad<Avx2, kChannelVectors, kChannelPositions>,
           .winograd_input = winograd_input<Avx2>,
           .winograd_output = winograd_output<Avx2>,
-          .winograd_output_grad = winograd_output_grad<Avx2>};
+          .winograd_output_grad = winograd_output_grad<Avx2>,
+          .to_channels_last = to_channels_last<Avx2>,
+          .to_channels_first = to_channels_first<Avx2>};
 }
 
 }  // namespace tinytorch::kernels::spatial

@@ -35,7 +35,9 @@ DirectConvKernel direct_conv_avx512() {
           .channel_weight_grad = channel_weight_grad<Avx512, kChannelVectors, kChannelPositions>,
           .winograd_input = winograd_input<Avx512>,
           .winograd_output = winograd_output<Avx512>,
-          .winograd_output_grad = winograd_output_grad<Avx512>};
+          .winograd_output_grad = winograd_output_grad<Avx512>,
+          .to_channels_last = to_channels_last<Avx2>,
+          .to_channels_first = to_channels_first<Avx2>};
 }
 
 }  // namespace tinytorch::kernels::spatial

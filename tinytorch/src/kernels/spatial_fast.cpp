@@ -379,43 +379,6 @@ class PaddedGrid {
   }
 };
 
-// dst [K, P, Q] (+ bias[k]) = the first K channels of `from`, a channels-last output whose
-// position (p, q) sits at row p·row + q of ld floats each.
-void to_channels_first(int64_t K, int64_t P, int64_t Q, const float* from, int64_t row, int64_t ld,
-                       const float* bias, float* dst) {
-  if (row == Q) {  // no gaps between the rows: one row of P·Q positions, a longer inner loop
-    Q *= P;
-    row = Q;
-    P = 1;
-  }
-  for (int64_t k = 0; k < K; ++k) {
-    const float add = bias != nullptr ? bias[k] : 0.0f;
-    for (int64_t p = 0; p < P; ++p) {
-      const float* in = from + p * row * ld + k;  // position (p, 0), channel k
-      float* out = dst + (k * P + p) * Q;
-      for (int64_t q = 0; q < Q; ++q) out[q] = in[q * ld] + add;
-    }
-  }
-}
-
-// dst's row p·row + q, columns 0 ... C − 1 (of ld floats per row) = src [C, H, W] at (p, q): the
-// transpose of to_channels_first; the caller writes whatever dst holds past the C columns or rows.
-void to_channels_last(int64_t C, int64_t H, int64_t W, const float* src, int64_t row, int64_t ld,
-                      float* dst) {
-  if (row == W) {  // as in to_channels_first
-    W *= H;
-    row = W;
-    H = 1;
-  }
-  for (int64_t c = 0; c < C; ++c) {
-    for (int64_t h = 0; h < H; ++h) {
-      const float* in = src + (c * H + h) * W;
-      float* out = dst + h * row * ld + c;  // position (h, 0), channel c
-      for (int64_t w = 0; w < W; ++w) out[w * ld] = in[w];
-    }
-  }
-}
-
 // One stride-1 convolution, groups included, set up for the direct kernel: everything that does
 // not depend on the image (the grid, the layout — positions or channels in the vector lanes, see
 // PaddedGrid::channels_last — and the weights packed for it).
@@ -477,7 +440,14 @@ class DirectConv {
                             .x = padded,
                             .w = w,
                             .out = out});
-      to_channels_first(K_, grid.P, grid.Q, out, grid.Q, padded_K_, bias, dst);
+      kernel_.to_channels_first({.channels = K_,
+                                 .height = grid.P,
+                                 .width = grid.Q,
+                                 .row = grid.Q,
+                                 .ld = padded_K_,
+                                 .bias = bias,
+                                 .from = out,
+                                 .to = dst});
       return;
     }
     float* out = thread_buffer<1>(K_ * grid.ldo);  // [K, ldo]: row p of channel k at p·Wp
@@ -615,7 +585,14 @@ class WinogradGrid {
   void transform_input(const float* src, float* scratch, float* v) const {
     std::fill(scratch, scratch + input_size, 0.0f);
     const int64_t row = 2 * tiles_w + 2;
-    to_channels_last(C, H, W, src, row, padded_C, scratch + (pad_h * row + pad_w) * padded_C);
+    kernel.to_channels_last({.channels = C,
+                             .height = H,
+                             .width = W,
+                             .row = row,
+                             .ld = padded_C,
+                             .bias = nullptr,
+                             .from = src,
+                             .to = scratch + (pad_h * row + pad_w) * padded_C});
     kernel.winograd_input(
         {.tiles_h = tiles_h, .tiles_w = tiles_w, .channels = padded_C, .from = scratch, .to = v});
   }
@@ -702,7 +679,14 @@ class WinogradConv {
                                  .channels = padded_K_,
                                  .from = m,
                                  .to = y});
-    to_channels_first(K_, grid.P, grid.Q, y, 2 * grid.tiles_w, padded_K_, bias, dst);
+    grid.kernel.to_channels_first({.channels = K_,
+                                   .height = grid.P,
+                                   .width = grid.Q,
+                                   .row = 2 * grid.tiles_w,
+                                   .ld = padded_K_,
+                                   .bias = bias,
+                                   .from = y,
+                                   .to = dst});
   }
 
  private:
@@ -922,9 +906,14 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
             wg.transform_input(x + (n * s.in_channels + g * geo.C_g) * geo.HW, scratch, v);
             // scratch = gy[n, g] by tile, zero past the output's edge and past K_g
             std::fill(scratch, scratch + gy_size, 0.0f);
-            to_channels_last(geo.K_g, s.out_h, s.out_w,
-                             gy + (n * s.out_channels + g * geo.K_g) * geo.PQ, 2 * wg.tiles_w,
-                             padded_K, scratch);
+            kernel->to_channels_last({.channels = geo.K_g,
+                                      .height = s.out_h,
+                                      .width = s.out_w,
+                                      .row = 2 * wg.tiles_w,
+                                      .ld = padded_K,
+                                      .bias = nullptr,
+                                      .from = gy + (n * s.out_channels + g * geo.K_g) * geo.PQ,
+                                      .to = scratch});
             kernel->winograd_output_grad({.tiles_h = wg.tiles_h,
                                           .tiles_w = wg.tiles_w,
                                           .channels = padded_K,
@@ -1001,7 +990,14 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
               for (int64_t j = 0; j < geo.PQ; ++j) {
                 std::fill(to + j * padded_K + geo.K_g, to + (j + 1) * padded_K, 0.0f);
               }
-              to_channels_last(geo.K_g, s.out_h, s.out_w, from, s.out_w, padded_K, to);
+              kernel->to_channels_last({.channels = geo.K_g,
+                                        .height = s.out_h,
+                                        .width = s.out_w,
+                                        .row = s.out_w,
+                                        .ld = padded_K,
+                                        .bias = nullptr,
+                                        .from = from,
+                                        .to = to});
             } else {  // to [K_g][positions]: row p of channel k at p·Wp, zeros between
               std::fill(to, to + gy_size, 0.0f);
               for (int64_t k = 0; k < geo.K_g; ++k) {

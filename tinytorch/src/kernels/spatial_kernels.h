@@ -117,6 +117,19 @@ struct WinogradTransformArgs {
   float* to;
 };
 
+// Copies between an image in NCHW order (channels first, [C][H][W]) and a channels-last buffer
+// whose position (h, w) holds its C values at (h·row + w)·ld: the transposes around the
+// channels-last and Winograd kernels. to_channels_last writes only the C values of the H x W
+// positions (the caller writes the rest); to_channels_first adds bias[c], when given, to every
+// value of channel c.
+struct LayoutCopyArgs {
+  int64_t channels, height, width;  // C, H, W
+  int64_t row, ld;
+  const float* bias;  // to_channels_first: [C] or nullptr
+  const float* from;
+  float* to;
+};
+
 // A direct convolution tile: mr output channels (weights broadcast) by nr positions (vector loads
 // of the input), and the kernel that sweeps all of out with it (out written up to J rounded up to
 // nr).
@@ -138,6 +151,8 @@ struct DirectConvKernel {
   void (*winograd_input)(const WinogradTransformArgs& args);
   void (*winograd_output)(const WinogradTransformArgs& args);
   void (*winograd_output_grad)(const WinogradTransformArgs& args);
+  void (*to_channels_last)(const LayoutCopyArgs& args);
+  void (*to_channels_first)(const LayoutCopyArgs& args);
 };
 
 DirectConvKernel direct_conv_avx2();

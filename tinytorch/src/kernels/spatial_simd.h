@@ -424,4 +424,80 @@ void winograd_output_grad(const WinogradTransformArgs& args) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The layout copies (LayoutCopyArgs), in blocks of 8 channels x 8 positions transposed in
+// registers: 8 loads, T::transpose8x8, 8 stores, where a value-by-value copy does a load and a
+// store per value. T is vec_policy.h's Avx2 in both instruction sets' files. The H·W positions
+// are taken in flat order j = h·W + w, so a block may span two image rows; each position's
+// channels-last address is worked out once per block of positions and serves every block of
+// channels. The last H·W mod 8 positions and C mod 8 channels are copied value by value.
+// ---------------------------------------------------------------------------------------------
+
+// The channels-last offsets of flat positions j0 ... j0 + 7. (A template, as everything here, so
+// that each instruction set's file compiles its own copy.)
+template <typename T>
+void channels_last_offsets(const LayoutCopyArgs& args, int64_t j0, int64_t (&at)[8]) {
+  int64_t h = j0 / args.width, w = j0 % args.width;
+  for (int64_t i = 0; i < 8; ++i) {
+    at[i] = (h * args.row + w) * args.ld;
+    if (++w == args.width) {
+      w = 0;
+      ++h;
+    }
+  }
+}
+
+// Calls copy(c, j, offset) for every value the 8 x 8 blocks leave: channel c at flat position j,
+// whose channels-last offset is `offset`.
+template <typename Copy>
+void copy_block_remainders(const LayoutCopyArgs& args, const Copy& copy) {
+  const int64_t C = args.channels, HW = args.height * args.width;
+  const int64_t full_c = C / 8 * 8, full_j = HW / 8 * 8;
+  for (int64_t j = 0; j < HW; ++j) {
+    const int64_t offset = (j / args.width * args.row + j % args.width) * args.ld;
+    for (int64_t c = j < full_j ? full_c : 0; c < C; ++c) copy(c, j, offset);
+  }
+}
+
+template <typename T>
+void to_channels_last(const LayoutCopyArgs& args) {
+  const int64_t C = args.channels, HW = args.height * args.width;
+  for (int64_t j0 = 0; j0 + 8 <= HW; j0 += 8) {
+    int64_t at[8];
+    channels_last_offsets<T>(args, j0, at);
+    for (int64_t c0 = 0; c0 + 8 <= C; c0 += 8) {
+      typename T::Vec r[8];  // r[i]: channel c0 + i at positions j0 ... j0 + 7, then transposed
+#pragma GCC unroll 8
+      for (int64_t i = 0; i < 8; ++i) r[i] = T::load(args.from + (c0 + i) * HW + j0);
+      T::transpose8x8(r);
+#pragma GCC unroll 8
+      for (int64_t i = 0; i < 8; ++i) T::store(args.to + at[i] + c0, r[i]);
+    }
+  }
+  copy_block_remainders(args, [&](int64_t c, int64_t j, int64_t offset) {
+    args.to[offset + c] = args.from[c * HW + j];
+  });
+}
+
+template <typename T>
+void to_channels_first(const LayoutCopyArgs& args) {
+  const int64_t C = args.channels, HW = args.height * args.width;
+  for (int64_t j0 = 0; j0 + 8 <= HW; j0 += 8) {
+    int64_t at[8];
+    channels_last_offsets<T>(args, j0, at);
+    for (int64_t c0 = 0; c0 + 8 <= C; c0 += 8) {
+      const typename T::Vec bias = args.bias != nullptr ? T::load(args.bias + c0) : T::zero();
+      typename T::Vec r[8];  // r[i]: position j0 + i, channels c0 ... c0 + 7, then transposed
+#pragma GCC unroll 8
+      for (int64_t i = 0; i < 8; ++i) r[i] = T::add(T::load(args.from + at[i] + c0), bias);
+      T::transpose8x8(r);
+#pragma GCC unroll 8
+      for (int64_t i = 0; i < 8; ++i) T::store(args.to + (c0 + i) * HW + j0, r[i]);
+    }
+  }
+  copy_block_remainders(args, [&](int64_t c, int64_t j, int64_t offset) {
+    args.to[c * HW + j] = args.from[offset + c] + (args.bias != nullptr ? args.bias[c] : 0.0f);
+  });
+}
+
 }  // namespace tinytorch::kernels::spatial
