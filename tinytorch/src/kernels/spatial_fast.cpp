@@ -1,10 +1,12 @@
 // The fast tier's spatial kernels (kernels/spatial.h): convolution, max pooling and batch norm,
 // float32, NCHW, threaded with parallel_for.
 //
-// Convolution takes one of two paths:
+// Convolution takes one of three paths:
 //   * direct (stride 1, not 1×1, on CPUs with AVX2 or AVX-512): a SIMD kernel reads each tap's
 //     inputs straight from a zero-padded copy of the image, with no im2col (see "The direct
 //     convolution" below) — forward, input gradient and weight gradient;
+//   * Winograd F(2×2, 3×3) (3×3 stride-1 layers where it counts fewer operations than the
+//     direct kernels; see "The Winograd convolution" below), on the same CPUs;
 //   * im2col + gemm_fast (everything else: strides, 1×1 convs, the portable level, a large single
 //     image on several threads), described here.
 //

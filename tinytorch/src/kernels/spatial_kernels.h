@@ -1,5 +1,5 @@
-// The inner kernel of the fast tier's direct convolution (spatial_fast.cpp), one copy per CPU
-// capability.
+// The inner kernels of the fast tier's direct and Winograd convolutions (spatial_fast.cpp) and
+// their layout copies, one copy per CPU capability.
 //
 // Private to src/kernels. As for the GEMM (gemm_kernels.h), spatial_fast.cpp is compiled for plain
 // x86-64, and the SIMD kernel lives in translation units of its own, each compiled with the flags
@@ -10,6 +10,8 @@
 //   spatial_avx512.cpp   -mavx512f -mfma   tiles of 8 output channels x 3 or 2 zmm (48 or 32),
 //                                          or (channels last) 6 positions x 4 zmm (64 channels)
 //
+// (the Winograd transforms vectorised over channels at each file's width, the layout copies in
+// 8 x 8 blocks in both)
 // both instantiating one template (spatial_simd.h). spatial_fast.cpp calls them only through
 // pointers it takes after checking the CPU (get_cpu_capability).
 #pragma once
