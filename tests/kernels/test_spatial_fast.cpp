@@ -518,9 +518,10 @@ TEST(PoolFastIndices, FirstMaxWinsNanWinsPaddingNever) {
 
 // The 2×2 path computes four windows at once (SSE2 lanes). Its per-lane selects must follow the
 // scalar rule in every lane and window position: values drawn from {−inf, −1, 0, 1, NaN} give
-// ties (the first wins), NaNs (the last one wins) and −inf everywhere; the widths give rows of
-// exactly one group, of groups and a partial group (done as an overlapping last group), and an
-// odd width whose last column no window reads. Forward and backward against the naive loops.
+// ties (the first wins), NaNs (the last one wins) and −inf everywhere; the widths give rows
+// shorter than one group (its values gathered into the lanes), of exactly one group, of groups
+// and a partial group (done as an overlapping last group), and odd widths whose last column no
+// window reads. Forward and backward against the naive loops.
 TEST(PoolFastIndices, FourWindowGroupsFollowTheScanRule) {
   const float inf = std::numeric_limits<float>::infinity();
   const float nan = std::numeric_limits<float>::quiet_NaN();
@@ -528,7 +529,8 @@ TEST(PoolFastIndices, FourWindowGroupsFollowTheScanRule) {
   std::mt19937 rng(2024);
   for (const int threads : {1, 2}) {
     set_num_threads(threads);
-    for (const int64_t W : {8, 10, 14, 23}) {  // Q = 4, 5, 7, 11
+    // Q = 1, 2, 3 (rows shorter than a group of four windows), 4, 5, 7, 11
+    for (const int64_t W : {2, 5, 7, 8, 10, 14, 23}) {
       SCOPED_TRACE("W = " + std::to_string(W) + ", threads = " + std::to_string(threads));
       const Pool2dShape s{.planes = 3,
                           .in_h = 4,
