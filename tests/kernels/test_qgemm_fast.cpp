@@ -78,7 +78,9 @@ class QGemmFastTest : public ::testing::TestWithParam<std::tuple<CpuCapability, 
 TEST_P(QGemmFastTest, TailsInEveryDimension) {
   uint32_t seed = 1;
   for (const int64_t M : {1, 3, 4, 5, 8, 9, 17, 70}) {
-    for (const int64_t N : {1, 15, 16, 17, 33, 70}) {
+    // N: one panel, partial or whole; two (the VNNI tile's width), the second partial (17, 31)
+    // or whole (48 = a pair + a lone panel); several blocks of four panels (70).
+    for (const int64_t N : {1, 15, 16, 17, 31, 33, 48, 70}) {
       for (const int64_t K : {1, 3, 4, 5, 31, 33, 64, 130}) check(M, N, K, 127, seed++);
     }
   }
@@ -135,7 +137,8 @@ TEST_P(QGemmFastTest, ActivationPassesEqualThePlainLoops) {
   std::mt19937 gen(3);
   std::uniform_real_distribution<float> value(-3.0f, 5.0f);
   std::uniform_int_distribution<int32_t> acc(-100000, 100000);
-  for (const int64_t n : {0, 1, 7, 8, 9, 31, 32, 33, 100}) {
+  // n: around each kernel's step (8, 32, 64 values) and several steps with a tail.
+  for (const int64_t n : {0, 1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100, 200, 333}) {
     std::vector<float> x(static_cast<size_t>(n)), scale(x.size()), bias(x.size());
     std::vector<int32_t> c(x.size()), correction(x.size());
     for (size_t i = 0; i < x.size(); ++i) {

@@ -26,7 +26,7 @@ namespace {
 constexpr int64_t kMR = 4;
 
 void micro_avx2(int64_t groups, const uint8_t* a, int64_t lda, int64_t rows, const int8_t* panel,
-                int32_t* c, int64_t ldc, int64_t cols) {
+                int64_t /*panel_stride: one panel a call*/, int32_t* c, int64_t ldc, int64_t cols) {
   // Rows past `rows` re-read row 0 (valid memory) and are never stored.
   const uint8_t* row[kMR];
   for (int64_t i = 0; i < kMR; ++i) row[i] = a + (i < rows ? i : 0) * lda;
@@ -68,7 +68,7 @@ void micro_avx2(int64_t groups, const uint8_t* a, int64_t lda, int64_t rows, con
 }  // namespace
 
 QGemmIsa qgemm_avx2() {
-  return {&micro_avx2,     kMR, /*needs_7bit=*/true, "AVX2", &minmax_avx2, &quantize_avx2,
+  return {&micro_avx2,     kMR, kNR, /*needs_7bit=*/true, "AVX2", &minmax_avx2, &quantize_avx2,
           &dequantize_avx2};
 }
 

@@ -22,7 +22,8 @@ namespace {
 
 // The portable tile: the same contract and loop order as the SIMD kernels, 4 rows at a time.
 void micro_portable(int64_t groups, const uint8_t* a, int64_t lda, int64_t rows,
-                    const int8_t* panel, int32_t* c, int64_t ldc, int64_t cols) {
+                    const int8_t* panel, int64_t /*panel_stride: one panel a call*/, int32_t* c,
+                    int64_t ldc, int64_t cols) {
   for (int64_t i = 0; i < rows; ++i) {
     int32_t acc[kNR] = {};
     const uint8_t* ai = a + i * lda;
@@ -42,7 +43,7 @@ void micro_portable(int64_t groups, const uint8_t* a, int64_t lda, int64_t rows,
 }  // namespace
 
 QGemmIsa qgemm_portable() {
-  return {&micro_portable,  4, /*needs_7bit=*/false, "DEFAULT", &minmax_plain, &quantize_plain,
+  return {&micro_portable,  4, kNR, /*needs_7bit=*/false, "DEFAULT", &minmax_plain, &quantize_plain,
           &dequantize_plain};
 }
 
@@ -88,30 +89,33 @@ int64_t round_up(int64_t x, int64_t m) {
 }
 
 constexpr int64_t kRowBlock = 64;
-constexpr int64_t kPanelBlock = 4;  // 64 output channels
+constexpr int64_t kPanelBlock = 4;  // 64 output channels; a multiple of every kernel's nr / kNR
 
 void gemm_panels(int64_t M, const uint8_t* A, int64_t lda, const PackedInt8Weight& B, int32_t* C,
                  int64_t ldc) {
   const int64_t N = B.out_features, K = B.in_features;
   if (M == 0 || N == 0) return;
   const int64_t K4 = round_up(K, kKGroup), groups = K4 / kKGroup;
-  // The activations' maximum picks the kernel (vpmaddubsw needs A ≤ 127); K not a multiple of 4
-  // needs rows padded with zeros, since the kernels read whole 4-byte groups. Both cost O(M·K),
-  // against the GEMM's O(M·N·K).
-  // Only "is any byte > 127" matters: OR the bytes together 8 at a time and test the top bits
-  // (a byte-wise max loop stays scalar at -O2: it was 17% of a 784→256 batch-256 GEMM).
-  uint64_t high = 0;
-  for (int64_t m = 0; m < M; ++m) {
-    const uint8_t* row = A + m * lda;
-    int64_t k = 0;
-    for (; k + 8 <= K; k += 8) {
-      uint64_t eight;
-      std::memcpy(&eight, row + k, sizeof(eight));
-      high |= eight;
+  // K not a multiple of 4 needs rows padded with zeros, since the kernels read whole 4-byte
+  // groups; and a kernel that needs 7-bit activations (AVX2's vpmaddubsw) must not meet an A > 127.
+  // Both cost O(M·K), against the GEMM's O(M·N·K).
+  const QGemmIsa* kernel = &isa(/*exact_only=*/false);
+  if (kernel->needs_7bit) {
+    // Only "is any byte > 127" matters: OR the bytes together 8 at a time and test the top bits
+    // (a byte-wise max loop stays scalar at -O2: it was 17% of a 784→256 batch-256 GEMM).
+    uint64_t high = 0;
+    for (int64_t m = 0; m < M; ++m) {
+      const uint8_t* row = A + m * lda;
+      int64_t k = 0;
+      for (; k + 8 <= K; k += 8) {
+        uint64_t eight;
+        std::memcpy(&eight, row + k, sizeof(eight));
+        high |= eight;
+      }
+      for (; k < K; ++k) high |= row[k];
     }
-    for (; k < K; ++k) high |= row[k];
+    if ((high & 0x8080808080808080ull) != 0) kernel = &isa(/*exact_only=*/true);
   }
-  const QGemmIsa& kernel = isa(/*exact_only=*/(high & 0x8080808080808080ull) != 0);
   std::vector<uint8_t> padded;
   if (K4 != K) {
     padded.assign(static_cast<size_t>(M * K4), 0);
@@ -128,12 +132,14 @@ void gemm_panels(int64_t M, const uint8_t* A, int64_t lda, const PackedInt8Weigh
       const int64_t m0 = (task / panel_blocks) * kRowBlock, m1 = std::min(M, m0 + kRowBlock);
       const int64_t p0 = (task % panel_blocks) * kPanelBlock;
       const int64_t p1 = std::min(panels, p0 + kPanelBlock);
-      for (int64_t p = p0; p < p1; ++p) {
+      // The kernel's nr / kNR panels at a time (K·16 bytes each, together in L1), every
+      // micro-tile of the block's rows over them.
+      for (int64_t p = p0; p < p1; p += kernel->nr / kNR) {
         const int8_t* panel = B.data.data() + p * panel_bytes;
-        const int64_t n0 = p * kNR, cols = std::min(kNR, N - n0);
-        for (int64_t m = m0; m < m1; m += kernel.mr) {
-          kernel.micro(groups, A + m * lda, lda, std::min(kernel.mr, m1 - m), panel,
-                       C + m * ldc + n0, ldc, cols);
+        const int64_t n0 = p * kNR, cols = std::min(kernel->nr, N - n0);
+        for (int64_t m = m0; m < m1; m += kernel->mr) {
+          kernel->micro(groups, A + m * lda, lda, std::min(kernel->mr, m1 - m), panel, panel_bytes,
+                        C + m * ldc + n0, ldc, cols);
         }
       }
     }

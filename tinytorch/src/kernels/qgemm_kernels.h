@@ -30,15 +30,22 @@ inline constexpr int64_t kNR = 16;     // output channels per panel
 inline constexpr int64_t kKGroup = 4;  // k values per group (one int32 lane of bytes)
 inline constexpr int64_t kGroupBytes = kNR * kKGroup;
 
-// c[i·ldc + j] = Σ_{g < groups} Σ_{t < 4} a[i·lda + 4g + t] · panel[g·64 + j·4 + t] for i < rows,
-// j < cols, overwritten. rows ≤ the kernel's mr, cols ≤ kNR; every row of a holds 4·groups
+// One call computes a tile of up to mr rows × nr channels, the channels from nr / kNR consecutive
+// panels (panel q of the call at panel + q·panel_stride):
+//
+//   c[i·ldc + 16q + j] = Σ_{g < groups} Σ_{t < 4} a[i·lda + 4g + t] · P_q[g·64 + j·4 + t]
+//
+// for i < rows and 16q + j < cols, overwritten. rows ≤ the kernel's mr, cols ≤ its nr, and only
+// the panels that hold one of the first `cols` channels are read; every row of a holds 4·groups
 // readable bytes (the caller pads K).
 using QMicroKernel = void (*)(int64_t groups, const uint8_t* a, int64_t lda, int64_t rows,
-                              const int8_t* panel, int32_t* c, int64_t ldc, int64_t cols);
+                              const int8_t* panel, int64_t panel_stride, int32_t* c, int64_t ldc,
+                              int64_t cols);
 
 struct QGemmIsa {
   QMicroKernel micro = nullptr;
   int64_t mr = 0;           // rows per micro-kernel call
+  int64_t nr = kNR;         // channels per call: a multiple of kNR (whole panels)
   bool needs_7bit = false;  // exact only when every activation is ≤ 127 (vpmaddubsw)
   const char* name = "";
   // The dynamic Linear's O(M·K) and O(M·N) passes (kernels/qgemm.h, QGemmKernels), vectorised.
