@@ -350,6 +350,20 @@ TEST(ProfilerLatency, WarmupThenTimedCallsAndPercentiles) {
   EXPECT_THROW(profiler::measure_latency([] {}, profiler::LatencyOptions().iters(0)), ValueError);
 }
 
+TEST(ProfilerLatency, StatsOfSamplesTimedElsewhere) {
+  // 1 … 10 ms in scrambled order: numpy's linear percentiles of 1..10 are 5.5, 9.1 and 9.91.
+  const auto st = profiler::latency_stats({7, 3, 10, 1, 5, 9, 2, 8, 4, 6});
+  EXPECT_EQ(st.iters, 10);
+  EXPECT_DOUBLE_EQ(st.mean_ms, 5.5);
+  EXPECT_DOUBLE_EQ(st.min_ms, 1.0);
+  EXPECT_DOUBLE_EQ(st.max_ms, 10.0);
+  EXPECT_DOUBLE_EQ(st.p50_ms, 5.5);
+  EXPECT_NEAR(st.p90_ms, 9.1, 1e-12);
+  EXPECT_NEAR(st.p99_ms, 9.91, 1e-12);
+  EXPECT_EQ(st.samples_ms.front(), 7.0);  // kept in the order given
+  EXPECT_THROW(profiler::latency_stats({}), ValueError);
+}
+
 // ── model summary: FLOPs and activations per layer ───────────────────────────────────────────
 
 TEST(ProfilerSummary, FlopsAndActivationsPerLayer) {

@@ -365,15 +365,22 @@ LatencyStats measure_latency(const std::function<void()>& fn, const LatencyOptio
                  options.iters());
   TT_CHECK_VALUE(static_cast<bool>(fn), "measure_latency: fn is empty");
   for (int64_t i = 0; i < options.warmup(); ++i) fn();
-  LatencyStats st;
-  st.iters = options.iters();
-  st.samples_ms.reserve(static_cast<size_t>(options.iters()));
+  std::vector<double> samples_ms;
+  samples_ms.reserve(static_cast<size_t>(options.iters()));
   for (int64_t i = 0; i < options.iters(); ++i) {
     const auto t0 = Clock::now();
     fn();
     const auto t1 = Clock::now();
-    st.samples_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    samples_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
   }
+  return latency_stats(std::move(samples_ms));
+}
+
+LatencyStats latency_stats(std::vector<double> samples_ms) {
+  TT_CHECK_VALUE(!samples_ms.empty(), "latency_stats: no samples");
+  LatencyStats st;
+  st.iters = static_cast<int64_t>(samples_ms.size());
+  st.samples_ms = std::move(samples_ms);
   double sum = 0;
   for (double v : st.samples_ms) sum += v;
   st.mean_ms = sum / static_cast<double>(st.iters);

@@ -188,6 +188,10 @@ std::ostream& operator<<(std::ostream& stream, const LatencyStats& stats);
 
 // Calls `fn` warmup times untimed, then iters times, each timed on the steady clock.
 LatencyStats measure_latency(const std::function<void()>& fn, const LatencyOptions& options = {});
+// The statistics of latencies timed elsewhere (e.g. calls of several functions interleaved, as
+// milestone 2018 does so that a slow phase of the machine hits every contender alike); what
+// measure_latency computes from its own timings. samples_ms must not be empty.
+LatencyStats latency_stats(std::vector<double> samples_ms);
 
 // ── hooks (the framework's own call sites) ───────────────────────────────────────────────────
 namespace detail {
