@@ -598,8 +598,8 @@ TEST_P(BatchNormFast, MatchesNaiveDoubleSums) {
 
   std::vector<double> mean(C), var(C), dy(C), dy_xmu(C);
   batch_norm_stats_fast(N, C, HW, x.data(), mean.data(), var.data());
-  batch_norm_backward_reduce_fast(N, C, HW, gy.data(), x.data(), mean_want.data(), dy.data(),
-                                  dy_xmu.data());
+  batch_norm_backward_reduce_fast(N, C, HW, gy.data(), x.data(), mean_want.data(), nullptr, nullptr,
+                                  dy.data(), dy_xmu.data());
   for (int64_t c = 0; c < C; ++c) {
     EXPECT_NEAR(mean[c], mean_want[c], 1e-12 * std::abs(mean_want[c])) << "mean " << c;
     EXPECT_NEAR(var[c], var_want[c], 1e-12 * var_want[c]) << "var " << c;
@@ -609,9 +609,9 @@ TEST_P(BatchNormFast, MatchesNaiveDoubleSums) {
   }
 
   std::vector<float> y(size), gx(size);
-  batch_norm_apply_fast(N, C, HW, x.data(), scale.data(), shift.data(), y.data());
+  batch_norm_apply_fast(N, C, HW, x.data(), scale.data(), shift.data(), /*relu=*/false, y.data());
   batch_norm_backward_apply_fast(N, C, HW, gy.data(), x.data(), a.data(), b.data(), d.data(),
-                                 gx.data());
+                                 nullptr, nullptr, gx.data());
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t c = 0; c < C; ++c) {
       for (int64_t i = 0; i < HW; ++i) {
@@ -623,6 +623,61 @@ TEST_P(BatchNormFast, MatchesNaiveDoubleSums) {
       }
     }
   }
+}
+
+// The fused ReLU (BatchNormOptions::fuse_relu) in the same four kernels: the apply writes
+// max(pre, 0) with pre = bn_pre_activation(x, scale, shift), and the backward passes see gy
+// zeroed wherever pre ≤ 0 — checked against the plain kernels run on an explicitly masked gy
+// (the fusion must change nothing else), bit for bit. Channel 0 has scale = shift = 0, so every
+// pre-activation there is exactly 0; one x is NaN (NaN passes, as in relu and its backward).
+TEST_P(BatchNormFast, FusedReluMasksWhereThePreActivationIsNotPositive) {
+  const BnCase& shape = std::get<1>(GetParam());
+  const int64_t N = shape.N, C = shape.C, HW = shape.HW;
+  const int64_t size = N * C * HW;
+  auto x = random_values(size, 21);
+  x[static_cast<size_t>(size - 1)] = std::nanf("");
+  const auto gy = random_values(size, 22), a = random_values(C, 25), b = random_values(C, 26),
+             d = random_values(C, 27);
+  auto scale = random_values(C, 23), shift = random_values(C, 24);
+  scale[0] = shift[0] = 0.0f;
+  std::vector<double> mean(static_cast<size_t>(C), 0.25);
+
+  std::vector<float> pre(static_cast<size_t>(size)), gy_masked(gy);
+  for (int64_t j = 0; j < size; ++j) {
+    const int64_t c = (j / HW) % C;
+    pre[j] = bn_pre_activation(x[j], scale[c], shift[c]);
+    if (pre[j] <= 0.0f) gy_masked[j] = 0.0f;
+  }
+  std::vector<float> y(size);
+  batch_norm_apply_fast(N, C, HW, x.data(), scale.data(), shift.data(), /*relu=*/true, y.data());
+  for (int64_t j = 0; j < size; ++j) {
+    if (std::isnan(pre[j])) {
+      ASSERT_TRUE(std::isnan(y[j])) << j;
+    } else {
+      ASSERT_EQ(y[j], pre[j] < 0.0f ? 0.0f : pre[j]) << j;
+    }
+  }
+  std::vector<double> dy(C), dy_xmu(C), dy_want(C), dy_xmu_want(C);
+  batch_norm_backward_reduce_fast(N, C, HW, gy.data(), x.data(), mean.data(), scale.data(),
+                                  shift.data(), dy.data(), dy_xmu.data());
+  batch_norm_backward_reduce_fast(N, C, HW, gy_masked.data(), x.data(), mean.data(), nullptr,
+                                  nullptr, dy_want.data(), dy_xmu_want.data());
+  for (int64_t c = 0; c < C; ++c) {
+    EXPECT_EQ(dy[c], dy_want[c]) << "sum_dy " << c;
+    // NaN == NaN is false: the channel holding the NaN x has a NaN Σ gy·(x − mean) both ways.
+    if (!std::isnan(dy_xmu_want[c])) {
+      EXPECT_EQ(dy_xmu[c], dy_xmu_want[c]) << "sum_dy_xmu " << c;
+    }
+  }
+  if (C > 1) {
+    EXPECT_EQ(dy[0], 0.0);  // the kink channel passes nothing (the NaN is in C − 1)
+  }
+  std::vector<float> gx(size), gx_want(size);
+  batch_norm_backward_apply_fast(N, C, HW, gy.data(), x.data(), a.data(), b.data(), d.data(),
+                                 scale.data(), shift.data(), gx.data());
+  batch_norm_backward_apply_fast(N, C, HW, gy_masked.data(), x.data(), a.data(), b.data(), d.data(),
+                                 nullptr, nullptr, gx_want.data());
+  for (int64_t j = 0; j < size - 1; ++j) ASSERT_EQ(gx[j], gx_want[j]) << j;
 }
 
 const BnCase kBnCases[] = {

@@ -342,6 +342,96 @@ TEST(BatchNormGradcheck, ThroughTheModule) {
   }
 }
 
+// ── the fused BatchNorm + ReLU (BatchNormOptions::fuse_relu) ─────────────────────────────────
+
+// batch_norm_relu(x) against relu(batch_norm(x)): the same output, input/weight/bias gradients and
+// running statistics to the last bit, float32 (the fast tier's kernels, or the reference loops
+// under TINYTORCH_KERNELS=reference) and float64, training and eval. Channel 1 has γ = β = 0:
+// every pre-activation there is exactly 0, ReLU's kink, where both must pass no gradient.
+TEST(BatchNormRelu, EqualsBatchNormThenReluBitForBit) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  for (const ScalarType dtype : {kFloat32, kFloat64}) {
+    for (const bool training : {true, false}) {
+      SCOPED_TRACE(std::string(training ? "training, " : "eval, ") + std::string(to_string(dtype)));
+      const Tensor x0 = random({4, 3, 5, 5}, 80, dtype).mul(1.5).add(0.25);
+      const Tensor gy = random({4, 3, 5, 5}, 81, dtype);
+      Tensor w0 = random({3}, 82, dtype), b0 = random({3}, 83, dtype);
+      {
+        const NoGradGuard no_grad;
+        w0.select(0, 1).fill_(0.0);
+        b0.select(0, 1).fill_(0.0);
+      }
+      const Tensor rm0 = random({3}, 84, dtype), rv0 = random({3}, 85, dtype).abs().add(0.5);
+      const auto run = [&](bool fused) {
+        const Tensor x = x0.clone().requires_grad_(), w = w0.clone().requires_grad_(),
+                     b = b0.clone().requires_grad_();
+        const Tensor rm = rm0.clone(), rv = rv0.clone();
+        const Tensor y = fused ? batch_norm_relu(x, w, b, rm, rv, training, 0.1, 1e-5)
+                               : batch_norm(x, w, b, rm, rv, training, 0.1, 1e-5).relu();
+        y.backward(gy);
+        return std::vector<Tensor>{y.detach(), x.grad(), w.grad(), b.grad(), rm, rv};
+      };
+      const std::vector<Tensor> unfused = run(false), fused = run(true);
+      const char* names[] = {"output",    "input grad",   "weight grad",
+                             "bias grad", "running_mean", "running_var"};
+      for (size_t i = 0; i < unfused.size(); ++i) {
+        EXPECT_TRUE(fused[i].equal(unfused[i])) << names[i];
+      }
+      // The kink channel: the output is 0 and no gradient reaches γ or β.
+      EXPECT_EQ(fused[0].select(1, 1).abs().max().item<double>(), 0.0);
+      EXPECT_EQ(fused[2][1].item<double>(), 0.0);
+      EXPECT_EQ(fused[3][1].item<double>(), 0.0);
+    }
+  }
+}
+
+TEST(BatchNormReluGradcheck, TrainingAndEval) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const Tensor x = random({3, 2, 4, 3}, 90).mul(2.0).requires_grad_();
+  const Tensor w = random({2}, 91).add(1.0).requires_grad_(), b = random({2}, 92).requires_grad_();
+  const Tensor rm = random({2}, 93), rv = random({2}, 94).abs().add(0.5);
+  for (const bool training : {true, false}) {
+    const auto r = autograd::gradcheck(
+        [&](const std::vector<Tensor>& in) {
+          return training
+                     ? batch_norm_relu(in[0], in[1], in[2], Tensor(), Tensor(), true, 0.1, 1e-5)
+                     : batch_norm_relu(in[0], in[1], in[2], rm, rv, false, 0.1, 1e-5);
+        },
+        {x, w, b});
+    EXPECT_TRUE(r.ok) << (training ? "train: " : "eval: ") << r.message;
+  }
+}
+
+// nn::BatchNorm2d(fuse_relu) is nn::BatchNorm2d + nn::ReLU in one module: same state_dict, same
+// output and running statistics in training and eval; F::batch_norm takes the same option.
+TEST(BatchNormModule, FuseReluIsBatchNormThenRelu) {
+  nn::BatchNorm2d fused(nn::BatchNorm2dOptions(3).fuse_relu(true)), plain(3);
+  EXPECT_EQ(fused->extra_repr(),
+            "3, eps=1e-05, momentum=0.1, affine=true, track_running_stats=true, fuse_relu=true");
+  EXPECT_EQ(plain->extra_repr(),
+            "3, eps=1e-05, momentum=0.1, affine=true, track_running_stats=true");
+  {
+    const NoGradGuard no_grad;
+    plain->weight.copy_(random({3}, 100, kFloat32));
+    plain->bias.copy_(random({3}, 101, kFloat32));
+  }
+  fused->load_state_dict(plain->state_dict());
+  for (const bool training : {true, false}) {
+    fused->train(training);
+    plain->train(training);
+    const Tensor x = random({2, 3, 4, 4}, training ? 102 : 103, kFloat32);
+    EXPECT_TRUE(fused(x).equal(plain(x).relu())) << (training ? "train" : "eval");
+    EXPECT_TRUE(fused->running_mean.equal(plain->running_mean));
+    EXPECT_TRUE(fused->running_var.equal(plain->running_var));
+  }
+  const Tensor x = random({2, 3, 4, 4}, 104, kFloat32);
+  const Tensor y = F::batch_norm(x, plain->running_mean, plain->running_var,
+                                 F::BatchNormFuncOptions().training(false).fuse_relu(true));
+  EXPECT_TRUE(y.equal(F::batch_norm(x, plain->running_mean, plain->running_var,
+                                    F::BatchNormFuncOptions().training(false))
+                          .relu()));
+}
+
 // ── argument checks ───────────────────────────────────────────────────────────────────────────
 
 TEST(BatchNormErrors, ClearMessages) {

@@ -103,7 +103,9 @@ TEST(ExportModel, ConvNetRoundTripIsExact) {
 
 TEST(ExportModel, BatchNormDropoutAndActivationsRoundTrip) {
   test::TempDir dir("tt20");
+  // The second BatchNorm fuses its ReLU (BatchNormOptions::fuse_relu): the file must keep that.
   nn::Sequential net(nn::Linear(6, 8), nn::BatchNorm1d(8), nn::LeakyReLU(0.2), nn::Dropout(0.3),
+                     nn::Linear(8, 8), nn::BatchNorm1d(nn::BatchNormOptions(8).fuse_relu(true)),
                      nn::Linear(8, 8), nn::GELU("tanh"), nn::Linear(8, 8), nn::Tanh(),
                      nn::Linear(8, 8), nn::Sigmoid(), nn::Linear(8, 8), nn::SiLU(), nn::Identity(),
                      nn::Linear(8, 4), nn::LogSoftmax(1));
@@ -114,6 +116,19 @@ TEST(ExportModel, BatchNormDropoutAndActivationsRoundTrip) {
   const Tensor x = randn({7, 6});
   expect_identical(loaded.forward(x), in_process(
                                           *net.ptr(), [&](auto& t) { return net->forward(t); }, x));
+}
+
+// A file gets the lowest format version that holds it: 1, unless a BatchNorm fuses its ReLU,
+// which a version-1 reader would silently drop (deploy/model_file.h) — then 2.
+TEST(ExportModel, FormatVersionIsTheLowestThatHoldsTheModel) {
+  test::TempDir dir("tt20");
+  for (const bool fuse : {false, true}) {
+    nn::Sequential net(nn::Linear(4, 3), nn::BatchNorm1d(nn::BatchNormOptions(3).fuse_relu(fuse)));
+    export_model(*net.ptr(), signature({4}), dir.file("net.ttm"));
+    const serialize::Archive archive = serialize::load(dir.file("net.ttm"));
+    EXPECT_EQ(*archive.strings.find("format_version"), fuse ? "2" : "1");
+    EXPECT_NO_THROW(InferenceModel::load(dir.file("net.ttm")));
+  }
 }
 
 TEST(ExportModel, Int8MlpKeepsItsIntegerWeights) {
@@ -309,8 +324,11 @@ TEST_F(BadModelFile, FormatAndVersion) {
   *a.strings.find("format") = "something-else";
   EXPECT_ERROR_HAS(load_error(a), "not a tinytorch model file");
   a = good;
-  *a.strings.find("format_version") = "2";
-  EXPECT_ERROR_HAS(load_error(a), "model format version 2 is not supported");
+  *a.strings.find("format_version") = "3";
+  EXPECT_ERROR_HAS(load_error(a), "model format version 3 is not supported");
+  a = good;
+  *a.strings.find("format_version") = "";
+  EXPECT_ERROR_HAS(load_error(a), "model format version  is not supported");
 }
 
 TEST_F(BadModelFile, RecordsThatDoNotParse) {

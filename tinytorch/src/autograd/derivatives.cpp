@@ -589,6 +589,18 @@ variable_list batch_norm_backward(const Tensor& grad, const Tensor& input, const
   return {gx, gw, gb};
 }
 
+// forward: y = max(z, 0), z = (x − mean)·invstd·γ + β   (batch_norm_relu, fused)
+//   the batch-norm gradients above with gy replaced by gz = gy·[z > 0] (ReLU's step), z
+//   recomputed from x, γ and β.
+variable_list batch_norm_relu_backward(const Tensor& grad, const Tensor& input, const Tensor& weight,
+                                       const Tensor& bias, const Tensor& save_mean,
+                                       const Tensor& save_invstd, bool training,
+                                       std::array<bool, 3> needs) {
+  auto [gx, gw, gb] = native::native_batch_norm_relu_backward(grad, input, weight, bias, save_mean,
+                                                              save_invstd, training, needs);
+  return {gx, gw, gb};
+}
+
 // ── normalization (module 13) ─────────────────────────────────────────────────────────────────
 
 // forward: y = x̂·γ + β, x̂ = (x − mean)·rstd per row of N values   (mean, rstd functions of x)

@@ -977,6 +977,24 @@ Tensor batch_norm(const Tensor& input, const Tensor& weight, const Tensor& bias,
                   });
 }
 
+Tensor batch_norm_relu(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                       const Tensor& running_mean, const Tensor& running_var, bool training,
+                       double momentum, double eps) {
+  const auto forward = [&] {
+    return native::native_batch_norm_relu(input, weight, bias, running_mean, running_var,
+                                          training, momentum, eps);
+  };
+  Recorder r("NativeBatchNormReluBackward0", {&input, &weight, &bias});
+  if (!r) return std::get<0>(forward());
+  auto [y, save_mean, save_invstd] = r.run(forward);
+  return r.finish(y, {input, weight, bias, save_mean, save_invstd},
+                  [training](const Tensor& g, const variable_list& s, const Node& n) {
+                    return autograd::batch_norm_relu_backward(
+                        g, s[0], s[1], s[2], s[3], s[4], training,
+                        {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2)});
+                  });
+}
+
 // ══ normalization (module 13) ═════════════════════════════════════════════════════════════════
 
 Tensor layer_norm(const Tensor& input, IntArrayRef normalized_shape, const Tensor& weight,

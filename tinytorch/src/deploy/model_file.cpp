@@ -94,17 +94,21 @@ LayerKind batch_norm(std::string type) {
   return kind<Impl>(
       std::move(type),
       [](const Impl& m) {
-        return json{{"num_features", m.options.num_features()},
-                    {"eps", m.options.eps()},
-                    {"affine", m.options.affine()},
-                    {"track_running_stats", m.options.track_running_stats()}};
+        json r{{"num_features", m.options.num_features()},
+               {"eps", m.options.eps()},
+               {"affine", m.options.affine()},
+               {"track_running_stats", m.options.track_running_stats()}};
+        // Only when set: files of unfused layers stay as they were, and older files load.
+        if (m.options.fuse_relu()) r["fuse_relu"] = true;
+        return r;
       },
       [](const json& r) {
         return std::make_shared<Impl>(
             nn::BatchNormOptions(size_at(r, "num_features"))
                 .eps(r.at("eps").get<double>())
                 .affine(r.at("affine").get<bool>())
-                .track_running_stats(r.at("track_running_stats").get<bool>()));
+                .track_running_stats(r.at("track_running_stats").get<bool>())
+                .fuse_relu(r.contains("fuse_relu") && r.at("fuse_relu").get<bool>()));
       });
 }
 
@@ -631,6 +635,21 @@ void check_inputs(const ModelSignature& signature, const Tensor& inputs) {
   // END SOLUTION
 }
 
+// The lowest format version that holds `architecture` (model_file.h): 2 when some record sets
+// fuse_relu, else 1.
+int64_t lowest_format_version(const std::string& architecture) {
+  const std::function<bool(const json&)> fuses = [&](const json& j) {
+    if (j.is_object() && j.contains("fuse_relu")) return true;
+    if (j.is_structured()) {
+      for (const auto& item : j) {
+        if (fuses(item)) return true;
+      }
+    }
+    return false;
+  };
+  return fuses(json::parse(architecture)) ? 2 : 1;
+}
+
 }  // namespace
 
 std::string describe_architecture(const nn::Module& model) {
@@ -682,9 +701,10 @@ void export_model(const nn::Module& model, const ModelSignature& signature, cons
   }
   for (const auto& [key, t] : statistics)
     archive.tensors.insert("statistics." + key, t.contiguous());
+  const std::string architecture = describe_architecture(model);
   archive.strings.insert("format", kModelFormat);
-  archive.strings.insert("format_version", std::to_string(kModelFormatVersion));
-  archive.strings.insert("architecture", describe_architecture(model));
+  archive.strings.insert("format_version", std::to_string(lowest_format_version(architecture)));
+  archive.strings.insert("architecture", architecture);
   archive.strings.insert("signature", signature_json(sig));
   serialize::save(archive, path);
 }
@@ -705,9 +725,13 @@ InferenceModel InferenceModel::load(const std::string& path, const ModelLimits& 
          "', expected '", kModelFormat, "')");
   }
   const std::string* version = archive.strings.find("format_version");
-  if (version == nullptr || *version != std::to_string(kModelFormatVersion)) {
+  bool known = false;
+  for (int64_t v = 1; v <= kModelFormatVersion; ++v) {
+    known = known || (version != nullptr && *version == std::to_string(v));
+  }
+  if (!known) {
     fail("model format version ", version ? *version : std::string("(none)"),
-         " is not supported (this build reads version ", kModelFormatVersion, ")");
+         " is not supported (this build reads versions 1 to ", kModelFormatVersion, ")");
   }
 
   InferenceModel m;

@@ -1354,29 +1354,56 @@ void batch_norm_stats_fast(int64_t N, int64_t C, int64_t HW, const float* x, dou
   });
 }
 
+// The fused ReLU's forward: y = max(x · scale + shift, 0), NaN passing through as in relu().
 void batch_norm_apply_fast(int64_t N, int64_t C, int64_t HW, const float* x, const float* scale,
-                           const float* shift, float* y) {
+                           const float* shift, bool relu, float* y) {
   for_planes(N, C, HW, [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane) {
       const int64_t c = plane % C;
       const float a = scale[c], d = shift[c];
       const float* in = x + plane * HW;
       float* out = y + plane * HW;
-      for (int64_t i = 0; i < HW; ++i) out[i] = in[i] * a + d;
+      if (relu) {
+        for (int64_t i = 0; i < HW; ++i) {
+          const float v = bn_pre_activation(in[i], a, d);
+          out[i] = v < 0.0f ? 0.0f : v;
+        }
+      } else {
+        for (int64_t i = 0; i < HW; ++i) out[i] = bn_pre_activation(in[i], a, d);
+      }
     }
   });
 }
 
+namespace {
+
+// gy where the fused ReLU passed its value (pre-activation x · scale + shift not ≤ 0), else 0:
+// the gradient that reaches batch norm's own output. Called only with the fused ReLU (non-null
+// relu_scale and relu_shift).
+float relu_masked(float g, float x, const float* relu_scale, const float* relu_shift, int64_t c) {
+  return bn_pre_activation(x, relu_scale[c], relu_shift[c]) <= 0.0f ? 0.0f : g;
+}
+
+}  // namespace
+
 void batch_norm_backward_reduce_fast(int64_t N, int64_t C, int64_t HW, const float* gy,
-                                     const float* x, const double* mean, double* sum_dy,
-                                     double* sum_dy_xmu) {
+                                     const float* x, const double* mean, const float* relu_scale,
+                                     const float* relu_shift, double* sum_dy, double* sum_dy_xmu) {
   parallel_for(0, C, channel_grain(N, HW), [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) sum_dy[c] = sum_dy_xmu[c] = 0.0;
+    // With the fused ReLU, each row's masked gradient goes through a buffer of HW floats (in L1)
+    // first, so that the sums below stay the plain ones.
+    float* masked = relu_scale != nullptr ? thread_buffer(HW) : nullptr;
     // Image by image, channels side by side, as in batch_norm_stats_fast.
     for (int64_t n = 0; n < N; ++n) {
       for (int64_t c = begin; c < end; ++c) {
         const float* g = gy + (n * C + c) * HW;
         const float* in = x + (n * C + c) * HW;
+        if (masked != nullptr) {
+          for (int64_t i = 0; i < HW; ++i)
+            masked[i] = relu_masked(g[i], in[i], relu_scale, relu_shift, c);
+          g = masked;
+        }
         const double mu = mean[c];
         sum_dy[c] += sum_terms(HW, kValue, g);
         sum_dy_xmu[c] += sum_terms(
@@ -1388,7 +1415,7 @@ void batch_norm_backward_reduce_fast(int64_t N, int64_t C, int64_t HW, const flo
 
 void batch_norm_backward_apply_fast(int64_t N, int64_t C, int64_t HW, const float* gy,
                                     const float* x, const float* a, const float* b, const float* d,
-                                    float* gx) {
+                                    const float* relu_scale, const float* relu_shift, float* gx) {
   for_planes(N, C, HW, [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane) {
       const int64_t c = plane % C;
@@ -1396,7 +1423,14 @@ void batch_norm_backward_apply_fast(int64_t N, int64_t C, int64_t HW, const floa
       const float* g = gy + plane * HW;
       const float* in = x + plane * HW;
       float* out = gx + plane * HW;
-      for (int64_t i = 0; i < HW; ++i) out[i] = g[i] * ac + in[i] * bc + dc;
+      if (relu_scale != nullptr) {
+        for (int64_t i = 0; i < HW; ++i) {
+          const float gi = relu_masked(g[i], in[i], relu_scale, relu_shift, c);
+          out[i] = gi * ac + in[i] * bc + dc;
+        }
+      } else {
+        for (int64_t i = 0; i < HW; ++i) out[i] = g[i] * ac + in[i] * bc + dc;
+      }
     }
   });
 }

@@ -17,8 +17,9 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
   TT_CHECK_VALUE(options.momentum().has_value(),
                  "F::batch_norm: momentum must have a value (momentum = nullopt, the cumulative "
                  "average, needs the batch count that nn::BatchNorm2d keeps)");
-  return tinytorch::batch_norm(input, options.weight(), options.bias(), running_mean, running_var,
-                               options.training(), *options.momentum(), options.eps());
+  const auto op = options.fuse_relu() ? tinytorch::batch_norm_relu : tinytorch::batch_norm;
+  return op(input, options.weight(), options.bias(), running_mean, running_var,
+            options.training(), *options.momentum(), options.eps());
 }
 
 }  // namespace functional
@@ -78,8 +79,9 @@ Tensor BatchNormImplBase::forward(const Tensor& input) {
            ", channels in dim 1 — is it channels-last? permute to [N, C, ...])");
   // Batch statistics in training, and in eval too when there are no running ones to use.
   const bool use_batch_stats = is_training() || !running_mean.defined();
-  return tinytorch::batch_norm(input, weight, bias, running_mean, running_var, use_batch_stats,
-                               exponential_average_factor(), options.eps());
+  const auto op = options.fuse_relu() ? tinytorch::batch_norm_relu : tinytorch::batch_norm;
+  return op(input, weight, bias, running_mean, running_var, use_batch_stats,
+            exponential_average_factor(), options.eps());
 }
 
 double BatchNormImplBase::exponential_average_factor() {
@@ -99,7 +101,8 @@ std::string BatchNormImplBase::extra_repr() const {
   return std::to_string(options.num_features()) + ", eps=" + python_float_repr(options.eps()) +
          ", momentum=" + (m ? python_float_repr(*m) : std::string("None")) +
          ", affine=" + (options.affine() ? "true" : "false") +
-         ", track_running_stats=" + (options.track_running_stats() ? "true" : "false");
+         ", track_running_stats=" + (options.track_running_stats() ? "true" : "false") +
+         (options.fuse_relu() ? ", fuse_relu=true" : "");
 }
 
 void BatchNorm1dImpl::check_input_dim(const Tensor& input) const {

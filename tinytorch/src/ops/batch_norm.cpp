@@ -18,6 +18,10 @@
 // numbers per channel. The backward has the same shape — a reduction (Σ gy, Σ gy·(x − mean)) and an
 // apply (gx = gy·a + x·b + d) — which is exactly how the fast tier splits it (kernels/spatial.h):
 // this file's drivers call either tier with the same per-channel coefficients.
+//
+// The fused BatchNorm + ReLU (native_batch_norm_relu) adds no loop of yours: the fast kernels take
+// the ReLU into their passes (kernels/spatial.h), and the reference tier composes your loops with
+// a ReLU pass forward and a masking pass backward — the cost the fusion removes.
 #include <cmath>
 #include <string_view>
 #include <type_traits>
@@ -194,18 +198,6 @@ void weight_bias_grads(int64_t C, const double* invstd, const double* sum_dy,
 
 // ── the drivers (given) ───────────────────────────────────────────────────────────────────────
 
-// Runs the fast kernel when T is float and module 18 registered one, else the reference loop.
-template <typename T, typename Fast, typename Reference, typename... Args>
-void fast_or_reference(Fast fast, const Reference& reference, const Args&... args) {
-  if constexpr (std::is_same_v<T, float>) {
-    if (fast != nullptr) {
-      fast(args...);
-      return;
-    }
-  }
-  reference(args...);
-}
-
 // The data of an optional per-channel tensor (already checked: C elements, the input's dtype), as
 // a contiguous copy when needed; null when undefined.
 template <typename T>
@@ -214,6 +206,39 @@ const T* optional_data(const Tensor& contiguous_or_undefined) {
 }
 Tensor contiguous_if_defined(const Tensor& t) {
   return t.defined() ? t.contiguous() : Tensor();
+}
+
+// Whether T's batch-norm kernels are the fast tier's (float, registered by module 18), else your
+// reference loops.
+template <typename T>
+bool use_fast_tier(const kernels::SpatialKernels& fast) {
+  return std::is_same_v<T, float> && fast.batch_norm_stats != nullptr &&
+         fast.batch_norm_apply != nullptr && fast.batch_norm_backward_reduce != nullptr &&
+         fast.batch_norm_backward_apply != nullptr;
+}
+
+// The fused ReLU's forward in the reference tier: a pass over your apply loop's output.
+// NaN passes through, as in relu().
+template <typename T>
+void relu_in_place(T* y, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) y[i] = y[i] < T(0) ? T(0) : y[i];
+}
+
+// The fused ReLU's backward in the reference tier: gy with zeros where the forward's
+// pre-activation x·scale[c] + shift[c] was ≤ 0 (ReLU passed no gradient there).
+template <typename T>
+Tensor relu_masked_grad(const Tensor& gy, const Tensor& x, int64_t N, int64_t C, int64_t HW,
+                        const T* scale, const T* shift) {
+  Tensor out = empty(gy.sizes(), gy.dtype());
+  const T* g = gy.data_ptr<T>();
+  const T* in = x.data_ptr<T>();
+  T* o = out.data_ptr<T>();
+  for (int64_t plane = 0; plane < N * C; ++plane) {
+    const int64_t c = plane % C;
+    for (int64_t i = plane * HW; i < (plane + 1) * HW; ++i)
+      o[i] = kernels::bn_pre_activation(in[i], scale[c], shift[c]) <= T(0) ? T(0) : g[i];
+  }
+  return out;
 }
 
 // x viewed as [N, C, HW].
@@ -263,14 +288,12 @@ void check_batch_norm_args(const Tensor& input, const Tensor& weight, const Tens
   }
 }
 
-}  // namespace
-
-namespace native {
-
-std::tuple<Tensor, Tensor, Tensor> native_batch_norm(const Tensor& input, const Tensor& weight,
-                                                     const Tensor& bias, const Tensor& running_mean,
-                                                     const Tensor& running_var, bool training,
-                                                     double momentum, double eps) {
+// native_batch_norm, and with `relu` native_batch_norm_relu.
+std::tuple<Tensor, Tensor, Tensor> batch_norm_forward(const Tensor& input, const Tensor& weight,
+                                                      const Tensor& bias,
+                                                      const Tensor& running_mean,
+                                                      const Tensor& running_var, bool training,
+                                                      double momentum, double eps, bool relu) {
   check_batch_norm_args(input, weight, bias, running_mean, running_var, training);
   // (Plain variables, not a structured binding: Clang 14 cannot capture bindings in lambdas.)
   const NCHW dims = flat_dims(input);
@@ -284,10 +307,16 @@ std::tuple<Tensor, Tensor, Tensor> native_batch_norm(const Tensor& input, const 
   const Tensor w = contiguous_if_defined(weight), b = contiguous_if_defined(bias);
   dispatch_floating_types(input.dtype(), "batch_norm", [&]<typename T>() {
     const kernels::SpatialKernels& fast = kernels::fast_kernels().spatial;
+    const bool fast_tier = use_fast_tier<T>(fast);
     std::vector<double> var(static_cast<size_t>(C));
     if (training) {
-      fast_or_reference<T>(fast.batch_norm_stats, batch_norm_stats_reference<T>, N, C, HW,
-                           x.data_ptr<T>(), mean, var.data());
+      if (fast_tier) {
+        if constexpr (std::is_same_v<T, float>) {
+          fast.batch_norm_stats(N, C, HW, x.data_ptr<T>(), mean, var.data());
+        }
+      } else {
+        batch_norm_stats_reference<T>(N, C, HW, x.data_ptr<T>(), mean, var.data());
+      }
       // Written through contiguous buffers, copied back if the caller's were strided.
       Tensor rm = contiguous_if_defined(running_mean), rv = contiguous_if_defined(running_var);
       update_running_stats(C, N * HW, momentum, mean, var.data(),
@@ -310,17 +339,29 @@ std::tuple<Tensor, Tensor, Tensor> native_batch_norm(const Tensor& input, const 
     std::vector<T> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
     fold_forward(C, mean, invstd, optional_data<T>(w), optional_data<T>(b), scale.data(),
                  shift.data());
-    fast_or_reference<T>(fast.batch_norm_apply, batch_norm_apply_reference<T>, N, C, HW,
-                         x.data_ptr<T>(), static_cast<const T*>(scale.data()),
-                         static_cast<const T*>(shift.data()), y.data_ptr<T>());
+    if (fast_tier) {
+      if constexpr (std::is_same_v<T, float>) {
+        fast.batch_norm_apply(N, C, HW, x.data_ptr<T>(), scale.data(), shift.data(), relu,
+                              y.data_ptr<T>());
+      }
+    } else {
+      batch_norm_apply_reference<T>(N, C, HW, x.data_ptr<T>(), scale.data(), shift.data(),
+                                    y.data_ptr<T>());
+      if (relu) relu_in_place(y.data_ptr<T>(), y.numel());
+    }
   });
   return {y, save_mean, save_invstd};
 }
 
-std::tuple<Tensor, Tensor, Tensor> native_batch_norm_backward(
-    const Tensor& grad_output, const Tensor& input, const Tensor& weight, const Tensor& save_mean,
-    const Tensor& save_invstd, bool training, std::array<bool, 3> output_mask) {
-  constexpr std::string_view op = "native_batch_norm_backward";
+// native_batch_norm_backward, and with `relu` native_batch_norm_relu_backward (which needs the
+// bias, to recompute the pre-activation).
+std::tuple<Tensor, Tensor, Tensor> batch_norm_backward(const Tensor& grad_output,
+                                                       const Tensor& input, const Tensor& weight,
+                                                       const Tensor& bias, const Tensor& save_mean,
+                                                       const Tensor& save_invstd, bool training,
+                                                       std::array<bool, 3> output_mask, bool relu) {
+  const std::string_view op =
+      relu ? "native_batch_norm_relu_backward" : "native_batch_norm_backward";
   TT_CHECK(input.dim() >= 2, op, ": expected input of shape [N, C, *], but got ", input.sizes());
   TT_CHECK(grad_output.sizes() == input.sizes(), op, ": grad_output must have the input's shape ",
            input.sizes(), ", but got ", grad_output.sizes());
@@ -331,8 +372,10 @@ std::tuple<Tensor, Tensor, Tensor> native_batch_norm_backward(
                save_mean.numel() == C && save_invstd.numel() == C,
            op, ": save_mean and save_invstd must be the float64 [", C,
            "] tensors native_batch_norm returned");
-  TT_CHECK(!weight.defined() || (weight.numel() == C && weight.dtype() == input.dtype()), op,
-           ": weight must hold ", C, " values of dtype ", input.dtype());
+  for (const auto& [name, t] : {std::pair{"weight", &weight}, std::pair{"bias", &bias}}) {
+    TT_CHECK(!t->defined() || (t->numel() == C && t->dtype() == input.dtype()), op, ": ", name,
+             " must hold ", C, " values of dtype ", input.dtype());
+  }
   Tensor gx = output_mask[0] ? empty(input.sizes(), input.dtype()) : Tensor();
   Tensor gw = output_mask[1] && weight.defined() ? empty({C}, input.dtype()) : Tensor();
   Tensor gb = output_mask[2] ? empty({C}, input.dtype()) : Tensor();
@@ -342,28 +385,93 @@ std::tuple<Tensor, Tensor, Tensor> native_batch_norm_backward(
   const Tensor mean_t = save_mean.contiguous(), invstd_t = save_invstd.contiguous();
   const double* mean = mean_t.data_ptr<double>();
   const double* invstd = invstd_t.data_ptr<double>();
+  const Tensor bias_c = contiguous_if_defined(bias);
   dispatch_floating_types(input.dtype(), op, [&]<typename T>() {
     const kernels::SpatialKernels& fast = kernels::fast_kernels().spatial;
+    const bool fast_tier = use_fast_tier<T>(fast);
+    // The fused ReLU passed the gradient where the forward's x·scale + shift was > 0: fold scale
+    // and shift again, exactly as the forward did. The fast kernels mask gy as they read it; the
+    // reference loops get a masked copy.
+    std::vector<T> relu_scale, relu_shift;
+    Tensor gm = g;
+    if (relu) {
+      relu_scale.resize(static_cast<size_t>(C));
+      relu_shift.resize(static_cast<size_t>(C));
+      fold_forward(C, mean, invstd, optional_data<T>(w), optional_data<T>(bias_c),
+                   relu_scale.data(), relu_shift.data());
+      if (!fast_tier && input.numel() > 0) {
+        gm = relu_masked_grad<T>(g, x, N, C, HW, relu_scale.data(), relu_shift.data());
+      }
+    }
+    const T* rs = relu ? relu_scale.data() : nullptr;
+    const T* rd = relu ? relu_shift.data() : nullptr;
     std::vector<double> sum_dy(static_cast<size_t>(C), 0.0), sum_dy_xmu(sum_dy);
     if (need_sums && input.numel() > 0) {
-      fast_or_reference<T>(fast.batch_norm_backward_reduce, batch_norm_backward_reduce_reference<T>,
-                           N, C, HW, g.data_ptr<T>(), x.data_ptr<T>(), mean, sum_dy.data(),
-                           sum_dy_xmu.data());
+      if (fast_tier) {
+        if constexpr (std::is_same_v<T, float>) {
+          fast.batch_norm_backward_reduce(N, C, HW, g.data_ptr<T>(), x.data_ptr<T>(), mean, rs,
+                                          rd, sum_dy.data(), sum_dy_xmu.data());
+        }
+      } else {
+        batch_norm_backward_reduce_reference<T>(N, C, HW, gm.data_ptr<T>(), x.data_ptr<T>(), mean,
+                                                sum_dy.data(), sum_dy_xmu.data());
+      }
     }
     if (gx.defined() && input.numel() > 0) {
       std::vector<T> a(static_cast<size_t>(C)), b(a), d(a);
       fold_backward(C, N * HW, training, mean, invstd, optional_data<T>(w), sum_dy.data(),
                     sum_dy_xmu.data(), a.data(), b.data(), d.data());
-      fast_or_reference<T>(fast.batch_norm_backward_apply, batch_norm_backward_apply_reference<T>,
-                           N, C, HW, g.data_ptr<T>(), x.data_ptr<T>(),
-                           static_cast<const T*>(a.data()), static_cast<const T*>(b.data()),
-                           static_cast<const T*>(d.data()), gx.data_ptr<T>());
+      if (fast_tier) {
+        if constexpr (std::is_same_v<T, float>) {
+          fast.batch_norm_backward_apply(N, C, HW, g.data_ptr<T>(), x.data_ptr<T>(), a.data(),
+                                         b.data(), d.data(), rs, rd, gx.data_ptr<T>());
+        }
+      } else {
+        batch_norm_backward_apply_reference<T>(N, C, HW, gm.data_ptr<T>(), x.data_ptr<T>(),
+                                               a.data(), b.data(), d.data(), gx.data_ptr<T>());
+      }
     }
     weight_bias_grads(C, invstd, sum_dy.data(), sum_dy_xmu.data(),
                       gw.defined() ? gw.data_ptr<T>() : nullptr,
                       gb.defined() ? gb.data_ptr<T>() : nullptr);
   });
   return {gx, gw, gb};
+}
+
+}  // namespace
+
+namespace native {
+
+std::tuple<Tensor, Tensor, Tensor> native_batch_norm(const Tensor& input, const Tensor& weight,
+                                                     const Tensor& bias, const Tensor& running_mean,
+                                                     const Tensor& running_var, bool training,
+                                                     double momentum, double eps) {
+  return batch_norm_forward(input, weight, bias, running_mean, running_var, training, momentum,
+                            eps, /*relu=*/false);
+}
+
+std::tuple<Tensor, Tensor, Tensor> native_batch_norm_relu(const Tensor& input, const Tensor& weight,
+                                                          const Tensor& bias,
+                                                          const Tensor& running_mean,
+                                                          const Tensor& running_var, bool training,
+                                                          double momentum, double eps) {
+  return batch_norm_forward(input, weight, bias, running_mean, running_var, training, momentum,
+                            eps, /*relu=*/true);
+}
+
+std::tuple<Tensor, Tensor, Tensor> native_batch_norm_backward(
+    const Tensor& grad_output, const Tensor& input, const Tensor& weight, const Tensor& save_mean,
+    const Tensor& save_invstd, bool training, std::array<bool, 3> output_mask) {
+  return batch_norm_backward(grad_output, input, weight, Tensor(), save_mean, save_invstd,
+                             training, output_mask, /*relu=*/false);
+}
+
+std::tuple<Tensor, Tensor, Tensor> native_batch_norm_relu_backward(
+    const Tensor& grad_output, const Tensor& input, const Tensor& weight, const Tensor& bias,
+    const Tensor& save_mean, const Tensor& save_invstd, bool training,
+    std::array<bool, 3> output_mask) {
+  return batch_norm_backward(grad_output, input, weight, bias, save_mean, save_invstd, training,
+                             output_mask, /*relu=*/true);
 }
 
 }  // namespace native

@@ -132,6 +132,11 @@ Tensor adaptive_avg_pool2d_backward(const Tensor& grad, const Tensor& self);
 variable_list batch_norm_backward(const Tensor& grad, const Tensor& input, const Tensor& weight,
                                   const Tensor& save_mean, const Tensor& save_invstd, bool training,
                                   std::array<bool, 3> needs);
+// batch_norm_relu: {input, weight, bias}; the bias recomputes the pre-activation (ReLU's mask).
+variable_list batch_norm_relu_backward(const Tensor& grad, const Tensor& input, const Tensor& weight,
+                                       const Tensor& bias, const Tensor& save_mean,
+                                       const Tensor& save_invstd, bool training,
+                                       std::array<bool, 3> needs);
 
 // ── normalization (module 13): the backward kernels are natives ───────────────────────────────
 // layer_norm: {input, weight, bias}; mean/rstd are native_layer_norm's.

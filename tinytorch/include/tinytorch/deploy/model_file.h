@@ -14,7 +14,7 @@
 //
 //   ┌──────────── model.ttm: a serialize::Archive (magic, version, CRC-32, atomic) ───────────┐
 //   │ format         "tinytorch-model"            strings: what this file is                  │
-//   │ format_version "1"                          a newer file is refused, not misread        │
+//   │ format_version "1" (or "2": fuse_relu)      a newer file is refused, not misread        │
 //   │ architecture   {"type": "Sequential",       the recipe to rebuild the modules: one      │
 //   │                 "layers": [{"name": "0",    record per layer with its options           │
 //   │                   "type": "Linear", ...}]}                                              │
@@ -47,9 +47,12 @@
 
 namespace tinytorch::deploy {
 
-// The "format" entry of every model file, and the version this build writes and reads.
+// The "format" entry of every model file, and the newest version this build reads (it reads
+// every version from 1). A file gets the LOWEST version that holds it: 2 only when a layer uses
+// what a version-1 reader would silently drop — a BatchNorm with fuse_relu, which such a reader
+// would build without its ReLU — so that the old reader refuses the file instead of misreading it.
 inline constexpr const char* kModelFormat = "tinytorch-model";
-inline constexpr int64_t kModelFormatVersion = 1;
+inline constexpr int64_t kModelFormatVersion = 2;
 
 // What a served model takes and returns.
 struct ModelSignature {

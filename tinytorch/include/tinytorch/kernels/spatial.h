@@ -66,16 +66,37 @@ using MaxPool2dBackwardFn = void (*)(const Pool2dShape& s, const float* gy, cons
 //   backward_apply:  gx = gy · a[c] + x · b[c] + d[c]   (the caller folds the formula into a, b, d)
 //
 // Accumulation is in double: a float sum over N·HW ≈ 10^5 elements would lose ~4 digits.
+//
+// The fused BatchNorm + ReLU (BatchNormOptions::fuse_relu) runs through the same four kernels:
+// apply with `relu` writes max(x · scale + shift, 0), and the backward ones, given the forward's
+// scale and shift (non-null relu_scale, relu_shift), first zero gy wherever the forward's
+// pre-activation x · scale + shift was ≤ 0 (ReLU's derivative). They recompute that value rather
+// than read the output: one pass over memory fewer each.
+// NOTE: the mask is only right if the recomputation rounds exactly as the forward did. Every
+// tier, forward and backward, computes it with bn_pre_activation below: a rounded multiply, then
+// a rounded add. GCC would contract the two into one FMA where the target has FMA (C++'s default
+// is -ffp-contract=fast), so the files that call it are compiled with -ffp-contract=off
+// (tinytorch/CMakeLists.txt).
 using BatchNormStatsFn = void (*)(int64_t N, int64_t C, int64_t HW, const float* x, double* mean,
                                   double* var);
 using BatchNormApplyFn = void (*)(int64_t N, int64_t C, int64_t HW, const float* x,
-                                  const float* scale, const float* shift, float* y);
+                                  const float* scale, const float* shift, bool relu, float* y);
 using BatchNormBackwardReduceFn = void (*)(int64_t N, int64_t C, int64_t HW, const float* gy,
-                                           const float* x, const double* mean, double* sum_dy,
-                                           double* sum_dy_xmu);
+                                           const float* x, const double* mean,
+                                           const float* relu_scale, const float* relu_shift,
+                                           double* sum_dy, double* sum_dy_xmu);
 using BatchNormBackwardApplyFn = void (*)(int64_t N, int64_t C, int64_t HW, const float* gy,
                                           const float* x, const float* a, const float* b,
-                                          const float* d, float* gx);
+                                          const float* d, const float* relu_scale,
+                                          const float* relu_shift, float* gx);
+
+// The value batch norm's apply pass writes (before the fused ReLU), x · scale + shift, as every
+// tier computes it: the fused backward's ReLU mask must see the very same rounding.
+template <typename T>
+inline T bn_pre_activation(T x, T scale, T shift) {
+  const T scaled = x * scale;
+  return scaled + shift;
+}
 
 // The fast spatial kernels module 18 registers (all float32; null = use the reference kernel).
 struct SpatialKernels {
@@ -103,12 +124,12 @@ void max_pool2d_backward_fast(const Pool2dShape& s, const float* gy, const int64
 void batch_norm_stats_fast(int64_t N, int64_t C, int64_t HW, const float* x, double* mean,
                            double* var);
 void batch_norm_apply_fast(int64_t N, int64_t C, int64_t HW, const float* x, const float* scale,
-                           const float* shift, float* y);
+                           const float* shift, bool relu, float* y);
 void batch_norm_backward_reduce_fast(int64_t N, int64_t C, int64_t HW, const float* gy,
-                                     const float* x, const double* mean, double* sum_dy,
-                                     double* sum_dy_xmu);
+                                     const float* x, const double* mean, const float* relu_scale,
+                                     const float* relu_shift, double* sum_dy, double* sum_dy_xmu);
 void batch_norm_backward_apply_fast(int64_t N, int64_t C, int64_t HW, const float* gy,
                                     const float* x, const float* a, const float* b, const float* d,
-                                    float* gx);
+                                    const float* relu_scale, const float* relu_shift, float* gx);
 
 }  // namespace tinytorch::kernels

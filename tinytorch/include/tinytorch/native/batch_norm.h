@@ -30,4 +30,18 @@ std::tuple<Tensor, Tensor, Tensor> native_batch_norm_backward(
     const Tensor& grad_output, const Tensor& input, const Tensor& weight, const Tensor& save_mean,
     const Tensor& save_invstd, bool training, std::array<bool, 3> output_mask);
 
+// Batch norm with a fused ReLU, y = max(batch_norm(x), 0), in the passes of batch norm alone
+// (nn::BatchNormOptions::fuse_relu): the same results as relu(native_batch_norm(...)), without
+// the ReLU's own pass over memory forward and backward. The backward takes the bias too: it
+// recomputes the pre-activation x·scale + shift to know where ReLU passed the gradient.
+std::tuple<Tensor, Tensor, Tensor> native_batch_norm_relu(const Tensor& input, const Tensor& weight,
+                                                          const Tensor& bias,
+                                                          const Tensor& running_mean,
+                                                          const Tensor& running_var, bool training,
+                                                          double momentum, double eps);
+std::tuple<Tensor, Tensor, Tensor> native_batch_norm_relu_backward(
+    const Tensor& grad_output, const Tensor& input, const Tensor& weight, const Tensor& bias,
+    const Tensor& save_mean, const Tensor& save_invstd, bool training,
+    std::array<bool, 3> output_mask);
+
 }  // namespace tinytorch::native

@@ -52,4 +52,12 @@ Tensor batch_norm(const Tensor& input, const Tensor& weight, const Tensor& bias,
                   const Tensor& running_mean, const Tensor& running_var, bool training,
                   double momentum, double eps);
 
+// relu(batch_norm(...)) fused: the same values and gradients, without ReLU's own passes over
+// memory (its backward recomputes where the pre-activation was > 0 from x, not from a saved
+// output). What nn::BatchNorm2dOptions(C).fuse_relu(true) runs; PyTorch eager has no such op (its
+// compilers and oneDNN's fuse_norm_relu flag make the same fusion).
+Tensor batch_norm_relu(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                       const Tensor& running_mean, const Tensor& running_var, bool training,
+                       double momentum, double eps);
+
 }  // namespace tinytorch

@@ -41,6 +41,12 @@ struct BatchNormOptions {
   TT_ARG(bool, track_running_stats) = true;
   // The parameters' and statistics' dtype (as LinearOptions::dtype).
   TT_ARG(ScalarType, dtype) = kFloat32;
+  // Not in PyTorch's BatchNorm: apply ReLU to the output inside batch norm's own passes
+  // (tinytorch::batch_norm_relu), instead of a separate nn::ReLU after it — the values and
+  // gradients of BatchNorm2d + ReLU, without ReLU's passes over memory forward and backward.
+  // (NVIDIA apex's BatchNorm2d_NHWC(fuse_relu=True) and oneDNN's fuse_norm_relu flag are the
+  // same fusion; torch.compile finds it by itself.)
+  TT_ARG(bool, fuse_relu) = false;
 };
 using BatchNorm1dOptions = BatchNormOptions;
 using BatchNorm2dOptions = BatchNormOptions;
@@ -53,6 +59,8 @@ struct BatchNormFuncOptions {
   // F::batch_norm needs a value (nullopt's cumulative average needs the module's batch count).
   TT_ARG(std::optional<double>, momentum) = 0.1;
   TT_ARG(double, eps) = 1e-5;
+  // relu(batch_norm(...)) in batch norm's passes (BatchNormOptions::fuse_relu; not in libtorch).
+  TT_ARG(bool, fuse_relu) = false;
 };
 // libtorch's argument order: the running statistics come before the options.
 Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
@@ -71,7 +79,8 @@ class BatchNormImplBase : public Module {
   // reset_running_stats(), and weight = 1, bias = 0.
   void reset_parameters();
   Tensor forward(const Tensor& input);
-  // "16, eps=1e-05, momentum=0.1, affine=true, track_running_stats=true"
+  // "16, eps=1e-05, momentum=0.1, affine=true, track_running_stats=true" (", fuse_relu=true"
+  // appended when set)
   std::string extra_repr() const override;
 
   BatchNormOptions options;
