@@ -104,10 +104,12 @@ struct Settings {
 
 // ── the models ───────────────────────────────────────────────────────────────────────────────
 
-// conv 3×3 (same size, no bias: BatchNorm's shift replaces it) ─► BatchNorm ─► ReLU.
+// conv 3×3 (same size, no bias: BatchNorm's shift replaces it) ─► BatchNorm ─► ReLU, the ReLU
+// inside BatchNorm's own passes (fuse_relu: the values and gradients of nn::ReLU after it,
+// without ReLU's passes over memory; module 09, Part 6).
 nn::Sequential conv_bn_relu(int64_t in, int64_t out) {
   return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 3).padding(1).bias(false)),
-                        nn::BatchNorm2d(nn::BatchNorm2dOptions(out)), nn::ReLU());
+                        nn::BatchNorm2d(nn::BatchNorm2dOptions(out).fuse_relu(true)));
 }
 
 // The North Star: three conv-BN-ReLU blocks, each followed by 2×2 max pooling (28 → 14 → 7 → 3),
