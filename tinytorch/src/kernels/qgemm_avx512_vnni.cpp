@@ -13,9 +13,10 @@
 // Tile: 8 rows × 32 channels (two panels) = 16 accumulators of AVX-512's 32 registers, + 2 for
 // the panels' k-group and 1 for the broadcast. Per k-group: 2 loads + 8 broadcasts feed 16
 // vpdpbusd. Why 16 and not 8 (one panel, the first version): a core that starts two vpdpbusd a
-// cycle (Zen 5, Ice Lake's server parts) needs 2 × the instruction's latency of them in flight,
-// and 8 chains left a Zen 5 at ~66% of its int8 peak (measured: 8×16 645 GOP/s, 8×32 896, on
-// 1024³-ish shapes at 1 thread; 24-accumulator tiles were no faster).
+// cycle (Zen 5) needs 2 × the instruction's latency of them in flight, and 8 chains left a Zen 5
+// at ~75% of its int8 peak (a scratch driver, 1 thread, 1024→1024: 8×16 645 GOP/s with its
+// stores fixed, 8×32 ~850, the measured peak; 16- to 24-accumulator tiles of other shapes were
+// no faster). Module 15's chapter, section 6.4, has the measurements.
 #include <immintrin.h>
 
 #include <algorithm>
