@@ -552,10 +552,8 @@ std::vector<Submission> run_gpt_task(const Settings& s, const ModelSource& sourc
     options.greedy = true;
     options.use_cache = cache;
     std::vector<tt::Tensor>& out = outputs[cache ? 1 : 0];
-    const int64_t kept = s.gpt_queries + 10;
-    work.push_back({[model, prompts, options, &out, kept](int64_t i) mutable {
-                      tt::Tensor generated = model->generate(prompts.narrow(0, i, 1), options);
-                      if (static_cast<int64_t>(out.size()) < kept) out.push_back(generated);
+    work.push_back({[model, prompts, options, &out](int64_t i) mutable {
+                      out.push_back(model->generate(prompts.narrow(0, i, 1), options));
                     },
                     [model, offline_prompts, options]() mutable {
                       model->generate(offline_prompts, options);
