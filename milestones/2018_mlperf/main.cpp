@@ -21,8 +21,8 @@
 // The rules (README.md): the same trained weights, the same test data and metric for every
 // submission of a task. MLPerf's divisions label each submission: CLOSED changes the reference's
 // weights by nothing but quantization (reference, int8-dynamic, kv-cache); OPEN may change them
-// (pruned and pruned-int8 remove units and fine-tune). The reference must reach the task's target (the
-// milestone's); an optimized submission must reach 99% of the reference's quality (MLPerf's
+// (pruned and pruned-int8 remove units and fine-tune). The reference must reach the task's target
+// (the milestone's); an optimized submission must reach 99% of the reference's quality (MLPerf's
 // "99%" targets: accuracy ≥ 0.99·reference; a loss ≤ reference/0.99). A submission that misses
 // its target is INVALID: reported, never ranked. The exit status is 0 only when every submission
 // of every task that ran is valid.
@@ -219,7 +219,7 @@ struct Submission {
   std::string name;         // "reference", "int8-dynamic", ...
   std::string description;  // what was done to the reference
   Division division = Division::kClosed;
-  int64_t parameters = 0;   // numbers the model stores (int8 weights count one each)
+  int64_t parameters = 0;  // numbers the model stores (int8 weights count one each)
   int64_t weight_bytes = 0;
   double quality = 0.0;
   double quality_target = 0.0;
@@ -613,9 +613,9 @@ std::string kib(int64_t bytes) {
 std::string table(const json& tasks) {
   std::ostringstream os;
   os << std::left << std::setw(13) << "task" << std::setw(14) << "submission" << std::setw(10)
-     << "division" << std::setw(22)
-     << "quality (target)" << std::setw(9) << "valid" << std::setw(12) << "weights" << std::setw(28)
-     << "SingleStream p50/p90/p99" << std::setw(26) << "Offline/s [95% CI]"
+     << "division" << std::setw(22) << "quality (target)" << std::setw(9) << "valid"
+     << std::setw(12) << "weights" << std::setw(28) << "SingleStream p50/p90/p99" << std::setw(26)
+     << "Offline/s [95% CI]"
      << "vs reference (latency p90, offline)\n";
   for (const auto& task : tasks) {
     if (task["status"] != "ran") {

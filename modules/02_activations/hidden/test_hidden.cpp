@@ -321,9 +321,9 @@ TEST(Hidden, NanAndInfinitiesFollowPyTorch) {
     for (const auto& c : cases) {
       const std::vector<double> got = values_as_double(c.op(x));
       for (size_t i = 0; i < in.size(); ++i) {
-        EXPECT_TRUE(same(got[i], c.want[i])) << c.name << "(" << in[i] << ") in "
-                                             << to_string(dtype) << ": got " << got[i]
-                                             << ", expected " << c.want[i];
+        EXPECT_TRUE(same(got[i], c.want[i]))
+            << c.name << "(" << in[i] << ") in " << to_string(dtype) << ": got " << got[i]
+            << ", expected " << c.want[i];
       }
     }
     struct Row {
