@@ -1,7 +1,8 @@
 # Milestone 2018 (TinyMLPerf), end to end on small settings:
 #   1. fashion-mlp with no trained model: milestone_2018 trains it (milestone_1986's defaults, one
 #      thread), then every submission must be valid on the real test set — int8 weights at least
-#      3.5× smaller, the pruned model really smaller — exit status 0, a schema-valid report;
+#      3.5× smaller, the pruned model really smaller, the pruned ones in the open division and
+#      the others in the closed one — exit status 0, a schema-valid report;
 #   2. the same again: the checkpoint is reused (trained_now false), the same accuracies;
 #   3. fortunes-gpt on a GPT trained for 20 steps, --no-train: the reference misses the 1.60
 #      target, so the report says INVALID and the exit status is 1; the KV cache generated the
@@ -86,12 +87,16 @@ foreach(_i 0 1 2 3)
   expect(tasks.0.submissions.${_i}.offline.samples_per_pass == 10000)
 endforeach()
 expect(tasks.0.submissions.0.name STREQUAL reference)
+expect(tasks.0.submissions.0.division STREQUAL closed)
 expect(tasks.0.submissions.0.parameters == 235146)
 expect(tasks.0.submissions.0.quality >= 0.88)
 expect(tasks.0.submissions.1.name STREQUAL int8-dynamic)
 expect(tasks.0.submissions.1.vs_reference.size_ratio > 3.5)
+expect(tasks.0.submissions.1.division STREQUAL closed)  # quantization only: MLPerf's Closed
 expect(tasks.0.submissions.2.name STREQUAL pruned)
 expect(tasks.0.submissions.2.parameters < 120000)
+expect(tasks.0.submissions.2.division STREQUAL open)  # new weights: MLPerf's Open
+expect(tasks.0.submissions.3.division STREQUAL open)
 expect(tasks.0.submissions.3.name STREQUAL pruned-int8)
 expect(tasks.0.submissions.3.vs_reference.size_ratio > 7)
 string(JSON _first_quality GET "${_json}" tasks 0 submissions 0 quality)
@@ -119,6 +124,7 @@ expect(tasks.0.submissions.0.name STREQUAL reference)
 expect(tasks.0.submissions.0.valid STREQUAL OFF)
 expect(tasks.0.submissions.0.quality > 1.6)
 expect(tasks.0.submissions.1.name STREQUAL kv-cache)
+expect(tasks.0.submissions.1.division STREQUAL closed)
 expect(tasks.0.submissions.1.outputs_identical_to_reference STREQUAL ON)
 string(JSON _gpt_reference GET "${_json}" tasks 0 submissions 0 quality)
 expect(tasks.0.submissions.1.quality == ${_gpt_reference})

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <numbers>
 #include <random>
 #include <sstream>
@@ -289,6 +290,72 @@ TEST(Hidden, OutputsNeverAliasInputs) {
   const std::vector<double> before = values_as_double(x);
   for (const auto& op : elementwise_ops()) static_cast<void>(op.op(x));
   EXPECT_EQ(values_as_double(x), before);
+}
+
+// NaN and the infinities, as PyTorch answers them (checked with torch 1.13): NaN propagates
+// through every activation; ±inf saturates where the function has a limit; in softmax a NaN or a
+// +inf anywhere makes the whole row NaN, a −inf entry gets probability 0 (log-probability −inf),
+// and a row of only −inf is NaN.
+TEST(Hidden, NanAndInfinitiesFollowPyTorch) {
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  const auto same = [](double got, double want) {
+    return std::isnan(want) ? std::isnan(got) : got == want;
+  };
+  const std::vector<double> in = {nan, inf, -inf};
+  struct Case {
+    std::string name;
+    std::function<Tensor(const Tensor&)> op;
+    std::vector<double> want;  // for NaN, +inf, −inf
+  };
+  const std::vector<Case> cases = {
+      {"relu", [](const Tensor& x) { return native::relu(x); }, {nan, inf, 0}},
+      {"leaky_relu", [](const Tensor& x) { return native::leaky_relu(x, 0.1); }, {nan, inf, -inf}},
+      {"sigmoid", [](const Tensor& x) { return native::sigmoid(x); }, {nan, 1, 0}},
+      {"tanh", [](const Tensor& x) { return native::tanh(x); }, {nan, 1, -1}},
+      {"gelu", [](const Tensor& x) { return native::gelu(x, "none"); }, {nan, inf, nan}},
+      {"silu", [](const Tensor& x) { return native::silu(x); }, {nan, inf, nan}},
+  };
+  for (ScalarType dtype : {kFloat32, kFloat64}) {
+    const Tensor x = from_vector(in, {3}, dtype);
+    for (const auto& c : cases) {
+      const std::vector<double> got = values_as_double(c.op(x));
+      for (size_t i = 0; i < in.size(); ++i) {
+        EXPECT_TRUE(same(got[i], c.want[i]))
+            << c.name << "(" << in[i] << ") in " << to_string(dtype) << ": got " << got[i]
+            << ", expected " << c.want[i];
+      }
+    }
+    struct Row {
+      std::vector<double> x, softmax, log_softmax;
+    };
+    const double e1 = 1.0 / (1.0 + std::exp(1.0));  // softmax of [1, 2]: [e1, 1 − e1]
+    const std::vector<Row> rows = {
+        {{1, nan, 2}, {nan, nan, nan}, {nan, nan, nan}},
+        {{1, inf, 2}, {nan, nan, nan}, {nan, nan, nan}},
+        {{1, -inf, 2}, {e1, 0, 1 - e1}, {std::log(e1), -inf, std::log1p(-e1)}},
+        {{-inf, -inf, -inf}, {nan, nan, nan}, {nan, nan, nan}},
+    };
+    for (const auto& row : rows) {
+      const Tensor t = from_vector(row.x, {3}, dtype);
+      const std::vector<double> p = values_as_double(native::softmax(t, 0));
+      const std::vector<double> lp = values_as_double(native::log_softmax(t, 0));
+      const double tol = dtype == kFloat32 ? 1e-6 : 1e-14;
+      for (size_t i = 0; i < 3; ++i) {
+        const auto close = [&](double got, double want) {
+          return std::isfinite(want) ? std::abs(got - want) <= tol : same(got, want);
+        };
+        EXPECT_TRUE(close(p[i], row.softmax[i]))
+            << "softmax([" << row.x[0] << ", " << row.x[1] << ", " << row.x[2] << "]) in "
+            << to_string(dtype) << ", element " << i << ": got " << p[i] << ", expected "
+            << row.softmax[i];
+        EXPECT_TRUE(close(lp[i], row.log_softmax[i]))
+            << "log_softmax([" << row.x[0] << ", " << row.x[1] << ", " << row.x[2] << "]) in "
+            << to_string(dtype) << ", element " << i << ": got " << lp[i] << ", expected "
+            << row.log_softmax[i];
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -51,6 +51,28 @@ TEST(Relu, ClampsNegativesAndKeepsInt64) {
   EXPECT_EQ(test::values_as_int(i), (std::vector<int64_t>{0, 0, 7}));
 }
 
+// A comparison with NaN is false, so the comparison the kernel writes decides NaN's fate:
+// `x < 0 ? 0 : x` passes NaN through (PyTorch's answer), `x > 0 ? x : 0` turns it into 0.
+TEST(Relu, NanStaysNan) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (ScalarType dtype : {kFloat32, kFloat64}) {
+    SCOPED_TRACE(to_string(dtype));
+    const std::vector<double> relu = values_as_double(native::relu(vec({nan, -1, 1}, dtype)));
+    EXPECT_TRUE(std::isnan(relu[0])) << "relu(NaN) must be NaN, got " << relu[0];
+    const std::vector<double> leaky =
+        values_as_double(native::leaky_relu(vec({nan, -1, 1}, dtype), 0.1));
+    EXPECT_TRUE(std::isnan(leaky[0])) << "leaky_relu(NaN) must be NaN, got " << leaky[0];
+  }
+}
+
+// int64 values above 2^24 do not fit a float's 24-bit significand: a kernel that writes `0.0f`
+// instead of `T(0)` makes `x < 0.0f ? 0.0f : x` a float expression and rounds them.
+TEST(Relu, Int64ValuesKeepEveryBit) {
+  const int64_t big = (int64_t{1} << 53) + 1, odd = (int64_t{1} << 24) + 1;
+  const Tensor x = from_vector(std::vector<int64_t>{big, odd, -big}, {3}, kInt64);
+  EXPECT_EQ(test::values_as_int(native::relu(x)), (std::vector<int64_t>{big, odd, 0}));
+}
+
 TEST(Relu, ThresholdBackwardIsTheStepFunction) {
   // The derivative at exactly 0 is taken as 0 (PyTorch's convention: x <= 0 passes nothing).
   const Tensor x = vec({-1, 0, 1e-300, 2});

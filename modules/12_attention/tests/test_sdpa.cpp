@@ -228,7 +228,7 @@ TEST(Sdpa, GradientsMatchTheComposedOps) {
 
 // ── dropout ────────────────────────────────────────────────────────────────────────────────────
 
-TEST(Sdpa, DropoutUsesTheGlobalGeneratorAndOnlyWithGradMode) {
+TEST(Sdpa, DropoutUsesTheGlobalGenerator) {
   const Tensor q = random({2, 4, 3}, 1), k = random({2, 6, 3}, 2), v = random({2, 6, 3}, 3);
   const Tensor plain = scaled_dot_product_attention(q, k, v);
   manual_seed(7);
@@ -238,16 +238,25 @@ TEST(Sdpa, DropoutUsesTheGlobalGeneratorAndOnlyWithGradMode) {
   EXPECT_TRUE(a.equal(b));  // same seed, same mask
   EXPECT_FALSE(a.allclose(plain));
   EXPECT_TRUE(scaled_dot_product_attention(q, k, v, {}, 1.0).equal(zeros({2, 4, 3}, kFloat64)));
-  {
-    const NoGradGuard no_grad;  // inference: never drops
-    EXPECT_TRUE(scaled_dot_product_attention(q, k, v, {}, 0.5).equal(plain));
-  }
+}
+
+// As PyTorch's F.scaled_dot_product_attention: dropout_p > 0 drops whether or not grad mode is on.
+// Grad mode is not training mode — a module turns dropout off in eval() by passing dropout_p = 0.
+TEST(Sdpa, DropoutAppliesWithoutGradModeToo) {
+  const Tensor q = random({2, 4, 3}, 1), k = random({2, 6, 3}, 2), v = random({2, 6, 3}, 3);
+  const Tensor plain = scaled_dot_product_attention(q, k, v);
+  manual_seed(7);
+  const Tensor with_grad_mode = scaled_dot_product_attention(q, k, v, {}, 0.5);
+  const NoGradGuard no_grad;
+  manual_seed(7);
+  const Tensor without = scaled_dot_product_attention(q, k, v, {}, 0.5);
+  EXPECT_FALSE(without.allclose(plain)) << "dropout_p = 0.5 under NoGradGuard dropped nothing";
+  EXPECT_TRUE(without.equal(with_grad_mode)) << "the same seed must draw the same mask";
 }
 
 // With dropout the output and the gradients are those of softmax(scores) ⊙ Z · v for the mask Z
 // drawn from the global generator: [*, L, S], kept with probability 1 − p and scaled by 1/(1 − p).
-// (gradcheck cannot check this one: its finite differences run without grad mode, where
-// dropout is off.)
+// (gradcheck cannot check this one: each of its evaluations would draw a fresh mask.)
 TEST(Sdpa, DropoutGradientsAreThoseOfTheMaskedProduct) {
   TT_SKIP_WITHOUT_AUTOGRAD();
   const double p = 0.3;

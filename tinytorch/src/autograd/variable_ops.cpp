@@ -1050,12 +1050,16 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
 
 // The dropout mask Z of scaled_dot_product_attention: [*, L, S], 1/(1 − p) with probability 1 − p
 // and 0 otherwise (all 0 for p = 1), drawn from the global generator. Undefined when nothing is
-// dropped: p = 0, or grad mode off (inference), or shapes the op's checks will reject anyway.
+// dropped: p = 0, or shapes the op's checks will reject anyway.
+// NOTE: as in PyTorch's F.scaled_dot_product_attention, dropout_p > 0 always drops — with or
+// without grad mode. Grad mode says whether a graph is recorded, not whether the model is
+// training: a module passes dropout_p = is_training() ? p : 0 (MultiheadAttention, the GPT's
+// attention), so eval() is what turns attention dropout off.
 namespace {
 Tensor attention_dropout_mask(const Tensor& query, const Tensor& key, double dropout_p) {
   TT_CHECK_VALUE(dropout_p >= 0.0 && dropout_p <= 1.0,
                  "scaled_dot_product_attention: dropout_p must be in [0, 1], but got ", dropout_p);
-  if (dropout_p == 0.0 || !GradMode::is_enabled() || query.dim() < 2 || key.dim() < 2) return {};
+  if (dropout_p == 0.0 || query.dim() < 2 || key.dim() < 2) return {};
   std::vector<int64_t> shape(query.sizes().begin(), query.sizes().end() - 1);
   shape.push_back(key.size(-2));
   const NoGradGuard no_grad;

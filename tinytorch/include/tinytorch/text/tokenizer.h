@@ -21,13 +21,14 @@
 //   256 .. 256 + M - 1          merge i (0-based) makes id 256 + i from merges()[i] = (left, right)
 //   256 + M .. vocab_size() - 1 the special tokens, in the order given to train()
 //
-// Pre-tokenization (how GPT-2 does it, ASCII version): before counting pairs the text is cut into
-// chunks — an optional leading space plus a run of letters (A-Z, a-z and every byte >= 0x80, so
-// UTF-8 characters stay with their word), of digits, or of other symbols; whitespace runs are
-// chunks of their own, except that the last space before a word goes with the word; a chunk longer
-// than kMaxTokenBytes (256) is cut into pieces of that length, which bounds both the longest token
-// and the work of encoding one chunk. Merges never
-// cross a chunk boundary, so " the" can become one token but "e t" never does. Both training and
+// Pre-tokenization (GPT-2's way, in ASCII and without its contraction alternatives 's 't 're 've
+// 'm 'll 'd, so "It's" gives [It] ['] [s] where GPT-2 gives [It] ['s]): before counting pairs the
+// text is cut into chunks — an optional leading space plus a run of letters (A-Z, a-z and every
+// byte >= 0x80, so UTF-8 characters stay with their word), of digits, or of other symbols;
+// whitespace runs are chunks of their own, except that the last space before a word goes with the
+// word; a chunk longer than kMaxTokenBytes (256) is cut into pieces of that length, which bounds
+// both the longest token and the work of encoding one chunk. Merges never cross a chunk
+// boundary, so " the" can become one token but "e t" never does. Both training and
 // encoding cut the same way, which is what makes encoding with merge ranks reproduce training.
 //
 // Training picks, at every step, the adjacent pair occurring most often in the corpus (each chunk

@@ -25,9 +25,10 @@ namespace tinytorch {
 //   * scale: 1/√E unless given;
 //   * a query row whose every key is masked gives 0 (and 0 gradients), never NaN;
 //   * dropout_p: the attention weights are dropped with probability dropout_p (kept ones scaled
-//     by 1/(1 − p)), drawn from the global generator — only when grad mode is on, so inference
-//     under NoGradGuard never drops. As in PyTorch there is no `training` flag: modules pass
-//     dropout_p = is_training() ? p : 0 (nn::MultiheadAttention does).
+//     by 1/(1 − p)), drawn from the global generator — whenever dropout_p > 0, with or without
+//     grad mode (NoGradGuard stops the graph, not the dropout). As in PyTorch there is no
+//     `training` flag: modules pass dropout_p = is_training() ? p : 0 (nn::MultiheadAttention
+//     and the GPT's attention do), so eval() turns it off.
 // Differentiable w.r.t. query, key, value and a floating attn_mask.
 Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                                     const Tensor& attn_mask = {}, double dropout_p = 0.0,
