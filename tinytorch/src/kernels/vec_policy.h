@@ -5,6 +5,8 @@
 //
 // Every policy provides, for vectors of V::kLanes floats:
 //   Vec, kLanes, zero(), set1(float), load(const float*), store(float*, Vec),
+//   load_partial(p, k, fill) (lanes [0, k) from p, the others `fill`; memory past p + k is never
+//   touched) and store_partial(p, k, v) (lanes [0, k) only), for 1 ≤ k ≤ kLanes,
 //   add, sub, mul, div, max, fmadd(x, y, acc) = x·y + acc,
 //   exp (saturating at e^88.3 for larger x, +∞ included; exactly 0 for −∞ (and in the SIMD
 //   versions for any x < −87.3, where e^x leaves the normal floats); NaN stays NaN),
@@ -40,6 +42,8 @@ struct Scalar {
   static Vec set1(float x) { return x; }
   static Vec load(const float* p) { return *p; }
   static void store(float* p, Vec v) { *p = v; }
+  static Vec load_partial(const float* p, int64_t, float) { return *p; }  // k is always 1
+  static void store_partial(float* p, int64_t, Vec v) { *p = v; }
   static Vec add(Vec x, Vec y) { return x + y; }
   static Vec sub(Vec x, Vec y) { return x - y; }
   static Vec mul(Vec x, Vec y) { return x * y; }
@@ -63,6 +67,18 @@ struct Avx2 {
   static Vec set1(float x) { return _mm256_set1_ps(x); }
   static Vec load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+  static __m256i first_lanes(int64_t k) {  // all ones in lanes [0, k)
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(k)),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static Vec load_partial(const float* p, int64_t k, float fill) {
+    const __m256i mask = first_lanes(k);
+    return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, mask),
+                            _mm256_castsi256_ps(mask));
+  }
+  static void store_partial(float* p, int64_t k, Vec v) {
+    _mm256_maskstore_ps(p, first_lanes(k), v);
+  }
   static Vec add(Vec x, Vec y) { return _mm256_add_ps(x, y); }
   static Vec sub(Vec x, Vec y) { return _mm256_sub_ps(x, y); }
   static Vec mul(Vec x, Vec y) { return _mm256_mul_ps(x, y); }
@@ -135,6 +151,15 @@ struct Avx512 {
   static Vec set1(float x) { return _mm512_set1_ps(x); }
   static Vec load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+  static __mmask16 first_lanes(int64_t k) {
+    return static_cast<__mmask16>((1u << static_cast<unsigned>(k)) - 1u);
+  }
+  static Vec load_partial(const float* p, int64_t k, float fill) {
+    return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), first_lanes(k), p);
+  }
+  static void store_partial(float* p, int64_t k, Vec v) {
+    _mm512_mask_storeu_ps(p, first_lanes(k), v);
+  }
   static Vec add(Vec x, Vec y) { return _mm512_add_ps(x, y); }
   static Vec sub(Vec x, Vec y) { return _mm512_sub_ps(x, y); }
   static Vec mul(Vec x, Vec y) { return _mm512_mul_ps(x, y); }

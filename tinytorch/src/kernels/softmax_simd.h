@@ -1,0 +1,332 @@
+// The fast tier's softmax and log_softmax kernels (kernels/softmax.h), written once over a vector
+// policy (vec_policy.h) and instantiated per instruction set: softmax_avx2.cpp,
+// softmax_avx512.cpp, and the portable one-lane version in softmax_fast.cpp. Private to
+// src/kernels.
+//
+// ── Rows along the last dim (inner = 1): one contiguous row at a time ─────────────────────────
+//   max pass:          m = max_j x_j                 four vector accumulators, then across lanes
+//   exp-and-sum pass:  e_j = e^(x_j − m), stored in y (softmax only), s = Σ e_j, four accumulators
+//   last pass:         softmax y_j = e_j · (1/s);   log_softmax y_j = (x_j − m) − log s
+// Three passes over a row that sits in L1/L2 (PyTorch's order); an "online" single pass would
+// rescale its running sum by e^(m_old − m_new) whenever the max grows: a second exponential per
+// vector for one pass fewer over cached data. The row's last n mod W elements are one partial
+// vector (masked loads and stores), filled with −∞ for the max and the sum: e^−∞ adds exactly 0.
+//
+// ── Rows along another dim (inner > 1): a vector of rows at once ──────────────────────────────
+// Row o·inner + i keeps element j at o·n·inner + j·inner + i, so rows i … i + W − 1 of one outer
+// index have their element j side by side: one load holds element j of W rows (one per lane).
+//
+//   x viewed as [n, inner] for one o:     j ↓    i →   rows i..i+W−1 = one vector per j
+//                                               [ a0 a1 a2 a3 … ]      m  = max over j (per lane)
+//                                               [ b0 b1 b2 b3 … ]      s  = Σ_j e^(x_j − m)
+//                                               [ c0 c1 c2 c3 … ]      y_j = e_j / s
+//
+// The same three passes then run down the columns, every operation lane by lane, with no
+// reduction across lanes; up to four vectors of rows at a time, so four exponentials are in
+// flight. A group narrower than a vector (the last rows of a range) uses partial vectors.
+//
+// Every lane sees the same operations whichever group or call its row falls into (lane-wise
+// arithmetic; the last-dim sums in an order fixed by n alone), so the results do not depend on
+// the thread count.
+//
+// NOTE: compiled once per instruction set; see attention_simd.h's NOTE for why everything here
+// is a member of a template over a file-local V and uses no inline standard-library function
+// (__builtin_logf calls libm).
+#pragma once
+
+#include <cstdint>
+
+#include "tinytorch/kernels/softmax.h"
+
+namespace tinytorch::kernels::softmax_detail {
+
+template <class V>
+struct Softmax {
+  using Vec = typename V::Vec;
+  static constexpr int64_t W = V::kLanes;
+  static constexpr float kNegInf = -__builtin_inff();
+
+  // ── last dim: the passes over one contiguous row of n ─────────────────────────────────────
+
+  // Σ_j term(load(j)) over the row's vectors, the partial last one loaded with `fill` in its
+  // empty lanes; term's result must be `fill`-neutral for the sum (e^−∞ = 0, 0·y = 0).
+  template <class Term>
+  [[gnu::always_inline]] static float row_sum(const float* p, int64_t n, float fill, Term term) {
+    Vec s0 = V::zero(), s1 = V::zero(), s2 = V::zero(), s3 = V::zero();
+    int64_t j = 0;
+    for (; j + 4 * W <= n; j += 4 * W) {
+      s0 = V::add(s0, term(V::load(p + j), j));
+      s1 = V::add(s1, term(V::load(p + j + W), j + W));
+      s2 = V::add(s2, term(V::load(p + j + 2 * W), j + 2 * W));
+      s3 = V::add(s3, term(V::load(p + j + 3 * W), j + 3 * W));
+    }
+    for (; j + W <= n; j += W) s0 = V::add(s0, term(V::load(p + j), j));
+    if (j < n) s1 = V::add(s1, term(V::load_partial(p + j, n - j, fill), j));
+    return V::reduce_add(V::add(V::add(s0, s1), V::add(s2, s3)));
+  }
+
+  static float row_max(const float* x, int64_t n) {
+    Vec m0 = V::set1(kNegInf), m1 = m0, m2 = m0, m3 = m0;
+    int64_t j = 0;
+    for (; j + 4 * W <= n; j += 4 * W) {
+      m0 = V::max(m0, V::load(x + j));
+      m1 = V::max(m1, V::load(x + j + W));
+      m2 = V::max(m2, V::load(x + j + 2 * W));
+      m3 = V::max(m3, V::load(x + j + 3 * W));
+    }
+    for (; j + W <= n; j += W) m0 = V::max(m0, V::load(x + j));
+    if (j < n) m1 = V::max(m1, V::load_partial(x + j, n - j, kNegInf));
+    return V::reduce_max(V::max(V::max(m0, m1), V::max(m2, m3)));
+  }
+
+  // y = f(load(x)) over the row, the partial last vector stored lane by lane.
+  template <class F>
+  [[gnu::always_inline]] static void row_map(const float* x, float* y, int64_t n, F f) {
+    int64_t j = 0;
+    for (; j + W <= n; j += W) V::store(y + j, f(V::load(x + j), j));
+    if (j < n) V::store_partial(y + j, n - j, f(V::load_partial(x + j, n - j, 0.0f), j));
+  }
+
+  static void softmax_row(const float* x, float* y, int64_t n) {
+    const Vec m = V::set1(row_max(x, n));
+    const float s = row_sum(x, n, kNegInf, [m, y, n](Vec v, int64_t j) {
+      const Vec e = V::exp(V::sub(v, m));
+      if (j + W <= n) {
+        V::store(y + j, e);
+      } else {
+        V::store_partial(y + j, n - j, e);
+      }
+      return e;
+    });
+    const Vec inv = V::set1(1.0f / s);
+    row_map(y, y, n, [inv](Vec e, int64_t) { return V::mul(e, inv); });
+  }
+
+  static void log_softmax_row(const float* x, float* y, int64_t n) {
+    const float max = row_max(x, n);
+    const Vec m = V::set1(max);
+    const float s = row_sum(x, n, kNegInf, [m](Vec v, int64_t) { return V::exp(V::sub(v, m)); });
+    const Vec log_s = V::set1(__builtin_logf(s));
+    row_map(x, y, n, [m, log_s](Vec v, int64_t) { return V::sub(V::sub(v, m), log_s); });
+  }
+
+  static void softmax_backward_row(const float* g, const float* y, float* out, int64_t n) {
+    const Vec dot = V::set1(row_sum(g, n, 0.0f, [y, n](Vec gv, int64_t j) {
+      return V::mul(gv, j + W <= n ? V::load(y + j) : V::load_partial(y + j, n - j, 0.0f));
+    }));
+    row_map(g, out, n, [y, n, dot](Vec gv, int64_t j) {
+      const Vec yv = j + W <= n ? V::load(y + j) : V::load_partial(y + j, n - j, 0.0f);
+      return V::mul(yv, V::sub(gv, dot));
+    });
+  }
+
+  static void log_softmax_backward_row(const float* g, const float* y, float* out, int64_t n) {
+    const Vec s = V::set1(row_sum(g, n, 0.0f, [](Vec gv, int64_t) { return gv; }));
+    row_map(g, out, n, [y, n, s](Vec gv, int64_t j) {
+      const Vec yv = j + W <= n ? V::load(y + j) : V::load_partial(y + j, n - j, 0.0f);
+      return V::sub(gv, V::mul(V::exp(yv), s));
+    });
+  }
+
+  // ── another dim: U vectors of adjacent rows (columns of [n, inner]) at once ───────────────
+  //
+  // `Cols` loads and stores U·W columns (k ≤ W valid lanes in the last vector when the group is
+  // partial): p points at element 0 of the group's first row, element j is p + j·inner.
+  template <int U>
+  struct Cols {
+    int64_t inner, k;  // k: valid lanes of part U − 1 (W for a whole group)
+    [[gnu::always_inline]] Vec load(const float* p, int u) const {
+      return u < U - 1 || k == W ? V::load(p + u * W) : V::load_partial(p + u * W, k, 0.0f);
+    }
+    [[gnu::always_inline]] void store(float* p, int u, Vec v) const {
+      if (u < U - 1 || k == W) {
+        V::store(p + u * W, v);
+      } else {
+        V::store_partial(p + u * W, k, v);
+      }
+    }
+  };
+
+  template <int U>
+  static void softmax_cols(const float* x, float* y, int64_t n, const Cols<U>& c) {
+    Vec m[U], s[U];
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u) m[u] = V::set1(kNegInf);
+    for (int64_t j = 0; j < n; ++j) {
+#pragma GCC unroll 4
+      for (int u = 0; u < U; ++u) m[u] = V::max(m[u], c.load(x + j * c.inner, u));
+    }
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u) s[u] = V::zero();
+    for (int64_t j = 0; j < n; ++j) {
+#pragma GCC unroll 4
+      for (int u = 0; u < U; ++u) {
+        const Vec e = V::exp(V::sub(c.load(x + j * c.inner, u), m[u]));
+        c.store(y + j * c.inner, u, e);
+        s[u] = V::add(s[u], e);
+      }
+    }
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u) s[u] = V::div(V::set1(1.0f), s[u]);
+    for (int64_t j = 0; j < n; ++j) {
+#pragma GCC unroll 4
+      for (int u = 0; u < U; ++u) {
+        c.store(y + j * c.inner, u, V::mul(c.load(y + j * c.inner, u), s[u]));
+      }
+    }
+  }
+
+  template <int U>
+  static void log_softmax_cols(const float* x, float* y, int64_t n, const Cols<U>& c) {
+    Vec m[U], s[U];
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u) m[u] = V::set1(kNegInf);
+    for (int64_t j = 0; j < n; ++j) {
+#pragma GCC unroll 4
+      for (int u = 0; u < U; ++u) m[u] = V::max(m[u], c.load(x + j * c.inner, u));
+    }
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u) s[u] = V::zero();
+    for (int64_t j = 0; j < n; ++j) {
+#pragma GCC unroll 4
+      for (int u = 0; u < U; ++u) {
+        s[u] = V::add(s[u], V::exp(V::sub(c.load(x + j * c.inner, u), m[u])));
+      }
+    }
+    // log s lane by lane (libm's logf: W calls per group of rows, against n·W exponentials).
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u) {
+      float lanes[W];
+      V::store(lanes, s[u]);
+      for (int64_t l = 0; l < W; ++l) lanes[l] = __builtin_logf(lanes[l]);
+      s[u] = V::load(lanes);
+    }
+    for (int64_t j = 0; j < n; ++j) {
+#pragma GCC unroll 4
+      for (int u = 0; u < U; ++u) {
+        c.store(y + j * c.inner, u, V::sub(V::sub(c.load(x + j * c.inner, u), m[u]), s[u]));
+      }
+    }
+  }
+
+  template <int U>
+  static void softmax_backward_cols(const float* g, const float* y, float* out, int64_t n,
+                                    const Cols<U>& c) {
+    Vec dot[U];
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u) dot[u] = V::zero();
+    for (int64_t j = 0; j < n; ++j) {
+#pragma GCC unroll 4
+      for (int u = 0; u < U; ++u) {
+        dot[u] = V::fmadd(c.load(g + j * c.inner, u), c.load(y + j * c.inner, u), dot[u]);
+      }
+    }
+    for (int64_t j = 0; j < n; ++j) {
+#pragma GCC unroll 4
+      for (int u = 0; u < U; ++u) {
+        const Vec yv = c.load(y + j * c.inner, u);
+        c.store(out + j * c.inner, u, V::mul(yv, V::sub(c.load(g + j * c.inner, u), dot[u])));
+      }
+    }
+  }
+
+  template <int U>
+  static void log_softmax_backward_cols(const float* g, const float* y, float* out, int64_t n,
+                                        const Cols<U>& c) {
+    Vec s[U];
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u) s[u] = V::zero();
+    for (int64_t j = 0; j < n; ++j) {
+#pragma GCC unroll 4
+      for (int u = 0; u < U; ++u) s[u] = V::add(s[u], c.load(g + j * c.inner, u));
+    }
+    for (int64_t j = 0; j < n; ++j) {
+#pragma GCC unroll 4
+      for (int u = 0; u < U; ++u) {
+        const Vec e = V::exp(c.load(y + j * c.inner, u));
+        c.store(out + j * c.inner, u, V::sub(c.load(g + j * c.inner, u), V::mul(e, s[u])));
+      }
+    }
+  }
+
+  // ── the walk over a range of rows ─────────────────────────────────────────────────────────
+  //
+  // Last dim: row_fn(in…, out, n) per row. Another dim: per outer index, the range's columns in
+  // groups of 4W, then W, then one partial group: cols_fn<U>(in…, out, n, Cols<U>).
+  template <class RowFn, class ColsFn>
+  [[gnu::always_inline]] static void walk(int64_t n, int64_t inner, int64_t row_begin,
+                                          int64_t row_end, RowFn row_fn, ColsFn cols_fn) {
+    if (inner == 1) {
+      for (int64_t r = row_begin; r < row_end; ++r) row_fn(r * n);
+      return;
+    }
+    for (int64_t r = row_begin; r < row_end;) {
+      const int64_t o = r / inner, i = r % inner;
+      const int64_t end = row_end - o * inner < inner ? row_end - o * inner : inner;
+      int64_t c = i;
+      const int64_t base = o * n * inner;
+      for (; c + 4 * W <= end; c += 4 * W) cols_fn(base + c, Cols<4>{inner, W});
+      for (; c + W <= end; c += W) cols_fn(base + c, Cols<1>{inner, W});
+      if (c < end) cols_fn(base + c, Cols<1>{inner, end - c});
+      r = o * inner + end;
+    }
+  }
+
+  static void softmax(const float* x, float* y, int64_t n, int64_t inner, int64_t row_begin,
+                      int64_t row_end) {
+    walk(
+        n, inner, row_begin, row_end, [=](int64_t at) { softmax_row(x + at, y + at, n); },
+        [=](int64_t at, const auto& c) { softmax_cols(x + at, y + at, n, c); });
+  }
+
+  static void log_softmax(const float* x, float* y, int64_t n, int64_t inner, int64_t row_begin,
+                          int64_t row_end) {
+    walk(
+        n, inner, row_begin, row_end, [=](int64_t at) { log_softmax_row(x + at, y + at, n); },
+        [=](int64_t at, const auto& c) { log_softmax_cols(x + at, y + at, n, c); });
+  }
+
+  static void softmax_backward(const float* g, const float* y, float* out, int64_t n, int64_t inner,
+                               int64_t row_begin, int64_t row_end) {
+    walk(
+        n, inner, row_begin, row_end,
+        [=](int64_t at) { softmax_backward_row(g + at, y + at, out + at, n); },
+        [=](int64_t at, const auto& c) { softmax_backward_cols(g + at, y + at, out + at, n, c); });
+  }
+
+  static void log_softmax_backward(const float* g, const float* y, float* out, int64_t n,
+                                   int64_t inner, int64_t row_begin, int64_t row_end) {
+    walk(
+        n, inner, row_begin, row_end,
+        [=](int64_t at) { log_softmax_backward_row(g + at, y + at, out + at, n); },
+        [=](int64_t at, const auto& c) {
+          log_softmax_backward_cols(g + at, y + at, out + at, n, c);
+        });
+  }
+
+  // y = e^x with V's exponential, the partial last vector lane by lane.
+  static void exp(const float* x, float* y, int64_t n) {
+    row_map(x, y, n, [](Vec v, int64_t) { return V::exp(v); });
+  }
+};
+
+// The kernels of one instruction set.
+struct SoftmaxIsa {
+  SoftmaxForwardFn softmax;
+  SoftmaxForwardFn log_softmax;
+  SoftmaxBackwardFn softmax_backward;
+  SoftmaxBackwardFn log_softmax_backward;
+  void (*exp)(const float* x, float* y, int64_t n);
+};
+
+template <class V>
+SoftmaxIsa softmax_isa() {
+  using S = Softmax<V>;
+  return {S::softmax, S::log_softmax, S::softmax_backward, S::log_softmax_backward, S::exp};
+}
+
+// softmax_avx2.cpp and softmax_avx512.cpp, built only for x86 (as attention's).
+SoftmaxIsa softmax_avx2();
+SoftmaxIsa softmax_avx512();
+
+}  // namespace tinytorch::kernels::softmax_detail
