@@ -51,4 +51,8 @@ void exp_fast(const float* x, float* y, int64_t n) {
   isa().exp(x, y, n);
 }
 
+void log_fast(const float* x, float* y, int64_t n) {
+  isa().log(x, y, n);
+}
+
 }  // namespace tinytorch::kernels

@@ -7,6 +7,8 @@
 //   max pass:          m = max_j x_j                 four vector accumulators, then across lanes
 //   exp-and-sum pass:  e_j = e^(x_j − m), stored in y (softmax only), s = Σ e_j, four accumulators
 //   last pass:         softmax y_j = e_j · (1/s);   log_softmax y_j = (x_j − m) − log s
+// (log_softmax takes its rows 64 at a time: the maxes and sums of all 64 first, then their logs,
+// a vector of rows at a time, then the outputs.)
 // Three passes over a row that sits in L1/L2 (PyTorch's order); an "online" single pass would
 // rescale its running sum by e^(m_old − m_new) whenever the max grows: a second exponential per
 // vector for one pass fewer over cached data. The row's last n mod W elements are one partial
@@ -30,8 +32,7 @@
 // the thread count.
 //
 // NOTE: compiled once per instruction set; see attention_simd.h's NOTE for why everything here
-// is a member of a template over a file-local V and uses no inline standard-library function
-// (__builtin_logf calls libm).
+// is a member of a template over a file-local V and uses no inline standard-library function.
 #pragma once
 
 #include <cstdint>
@@ -102,12 +103,27 @@ struct Softmax {
     row_map(y, y, n, [inv](Vec e, int64_t) { return V::mul(e, inv); });
   }
 
-  static void log_softmax_row(const float* x, float* y, int64_t n) {
-    const float max = row_max(x, n);
-    const Vec m = V::set1(max);
-    const float s = row_sum(x, n, kNegInf, [m](Vec v, int64_t) { return V::exp(V::sub(v, m)); });
-    const Vec log_s = V::set1(__builtin_logf(s));
-    row_map(x, y, n, [m, log_s](Vec v, int64_t) { return V::sub(V::sub(v, m), log_s); });
+  // log_softmax's rows in blocks of kRowBlock: first every row's max and sum, then the logs of
+  // the block's sums as vectors, then the outputs. (A libm logf per row costs as much as the
+  // exponentials of a row of 16.)
+  static constexpr int64_t kRowBlock = 64;
+  static void log_softmax_rows(const float* x, float* y, int64_t n, int64_t rows) {
+    float max[kRowBlock], log_sum[kRowBlock];
+    for (int64_t r0 = 0; r0 < rows; r0 += kRowBlock) {
+      const int64_t count = rows - r0 < kRowBlock ? rows - r0 : kRowBlock;
+      for (int64_t k = 0; k < count; ++k) {
+        const float* xr = x + (r0 + k) * n;
+        max[k] = row_max(xr, n);
+        const Vec m = V::set1(max[k]);
+        log_sum[k] = row_sum(xr, n, kNegInf, [m](Vec v, int64_t) { return V::exp(V::sub(v, m)); });
+      }
+      row_map(log_sum, log_sum, count, [](Vec s, int64_t) { return V::log(s); });
+      for (int64_t k = 0; k < count; ++k) {
+        const Vec m = V::set1(max[k]), log_s = V::set1(log_sum[k]);
+        row_map(x + (r0 + k) * n, y + (r0 + k) * n, n,
+                [m, log_s](Vec v, int64_t) { return V::sub(V::sub(v, m), log_s); });
+      }
+    }
   }
 
   static void softmax_backward_row(const float* g, const float* y, float* out, int64_t n) {
@@ -130,25 +146,29 @@ struct Softmax {
 
   // ── another dim: U vectors of adjacent rows (columns of [n, inner]) at once ───────────────
   //
-  // `Cols` loads and stores U·W columns (k ≤ W valid lanes in the last vector when the group is
-  // partial): p points at element 0 of the group's first row, element j is p + j·inner.
-  template <int U>
+  // `Cols` loads and stores U·W columns: p points at element 0 of the group's first row, element
+  // j is p + j·inner. A partial group (kPartial: U = 1, k < W rows) loads and stores k lanes.
+  template <int U, bool kPartial>
   struct Cols {
-    int64_t inner, k;  // k: valid lanes of part U − 1 (W for a whole group)
+    int64_t inner, k;
     [[gnu::always_inline]] Vec load(const float* p, int u) const {
-      return u < U - 1 || k == W ? V::load(p + u * W) : V::load_partial(p + u * W, k, 0.0f);
+      if constexpr (kPartial) {
+        return V::load_partial(p, k, 0.0f);
+      } else {
+        return V::load(p + u * W);
+      }
     }
     [[gnu::always_inline]] void store(float* p, int u, Vec v) const {
-      if (u < U - 1 || k == W) {
-        V::store(p + u * W, v);
+      if constexpr (kPartial) {
+        V::store_partial(p, k, v);
       } else {
-        V::store_partial(p + u * W, k, v);
+        V::store(p + u * W, v);
       }
     }
   };
 
-  template <int U>
-  static void softmax_cols(const float* x, float* y, int64_t n, const Cols<U>& c) {
+  template <int U, bool P>
+  static void softmax_cols(const float* x, float* y, int64_t n, const Cols<U, P>& c) {
     Vec m[U], s[U];
 #pragma GCC unroll 4
     for (int u = 0; u < U; ++u) m[u] = V::set1(kNegInf);
@@ -176,8 +196,8 @@ struct Softmax {
     }
   }
 
-  template <int U>
-  static void log_softmax_cols(const float* x, float* y, int64_t n, const Cols<U>& c) {
+  template <int U, bool P>
+  static void log_softmax_cols(const float* x, float* y, int64_t n, const Cols<U, P>& c) {
     Vec m[U], s[U];
 #pragma GCC unroll 4
     for (int u = 0; u < U; ++u) m[u] = V::set1(kNegInf);
@@ -193,14 +213,8 @@ struct Softmax {
         s[u] = V::add(s[u], V::exp(V::sub(c.load(x + j * c.inner, u), m[u])));
       }
     }
-    // log s lane by lane (libm's logf: W calls per group of rows, against n·W exponentials).
 #pragma GCC unroll 4
-    for (int u = 0; u < U; ++u) {
-      float lanes[W];
-      V::store(lanes, s[u]);
-      for (int64_t l = 0; l < W; ++l) lanes[l] = __builtin_logf(lanes[l]);
-      s[u] = V::load(lanes);
-    }
+    for (int u = 0; u < U; ++u) s[u] = V::log(s[u]);
     for (int64_t j = 0; j < n; ++j) {
 #pragma GCC unroll 4
       for (int u = 0; u < U; ++u) {
@@ -209,9 +223,9 @@ struct Softmax {
     }
   }
 
-  template <int U>
+  template <int U, bool P>
   static void softmax_backward_cols(const float* g, const float* y, float* out, int64_t n,
-                                    const Cols<U>& c) {
+                                    const Cols<U, P>& c) {
     Vec dot[U];
 #pragma GCC unroll 4
     for (int u = 0; u < U; ++u) dot[u] = V::zero();
@@ -230,9 +244,9 @@ struct Softmax {
     }
   }
 
-  template <int U>
+  template <int U, bool P>
   static void log_softmax_backward_cols(const float* g, const float* y, float* out, int64_t n,
-                                        const Cols<U>& c) {
+                                        const Cols<U, P>& c) {
     Vec s[U];
 #pragma GCC unroll 4
     for (int u = 0; u < U; ++u) s[u] = V::zero();
@@ -251,23 +265,23 @@ struct Softmax {
 
   // ── the walk over a range of rows ─────────────────────────────────────────────────────────
   //
-  // Last dim: row_fn(in…, out, n) per row. Another dim: per outer index, the range's columns in
-  // groups of 4W, then W, then one partial group: cols_fn<U>(in…, out, n, Cols<U>).
-  template <class RowFn, class ColsFn>
+  // Last dim: rows_fn(first, count) on the range. Another dim: per outer index, the range's
+  // columns in groups of 4W, then W, then one partial group: cols_fn(offset, Cols<U, partial>).
+  template <class RowsFn, class ColsFn>
   [[gnu::always_inline]] static void walk(int64_t n, int64_t inner, int64_t row_begin,
-                                          int64_t row_end, RowFn row_fn, ColsFn cols_fn) {
+                                          int64_t row_end, RowsFn rows_fn, ColsFn cols_fn) {
     if (inner == 1) {
-      for (int64_t r = row_begin; r < row_end; ++r) row_fn(r * n);
+      rows_fn(row_begin * n, row_end - row_begin);
       return;
     }
     for (int64_t r = row_begin; r < row_end;) {
-      const int64_t o = r / inner, i = r % inner;
+      const int64_t o = r / inner;
       const int64_t end = row_end - o * inner < inner ? row_end - o * inner : inner;
-      int64_t c = i;
       const int64_t base = o * n * inner;
-      for (; c + 4 * W <= end; c += 4 * W) cols_fn(base + c, Cols<4>{inner, W});
-      for (; c + W <= end; c += W) cols_fn(base + c, Cols<1>{inner, W});
-      if (c < end) cols_fn(base + c, Cols<1>{inner, end - c});
+      int64_t c = r - o * inner;
+      for (; c + 4 * W <= end; c += 4 * W) cols_fn(base + c, Cols<4, false>{inner, W});
+      for (; c + W <= end; c += W) cols_fn(base + c, Cols<1, false>{inner, W});
+      if (c < end) cols_fn(base + c, Cols<1, true>{inner, end - c});
       r = o * inner + end;
     }
   }
@@ -275,14 +289,18 @@ struct Softmax {
   static void softmax(const float* x, float* y, int64_t n, int64_t inner, int64_t row_begin,
                       int64_t row_end) {
     walk(
-        n, inner, row_begin, row_end, [=](int64_t at) { softmax_row(x + at, y + at, n); },
+        n, inner, row_begin, row_end,
+        [=](int64_t at, int64_t rows) {
+          for (int64_t k = 0; k < rows; ++k) softmax_row(x + at + k * n, y + at + k * n, n);
+        },
         [=](int64_t at, const auto& c) { softmax_cols(x + at, y + at, n, c); });
   }
 
   static void log_softmax(const float* x, float* y, int64_t n, int64_t inner, int64_t row_begin,
                           int64_t row_end) {
     walk(
-        n, inner, row_begin, row_end, [=](int64_t at) { log_softmax_row(x + at, y + at, n); },
+        n, inner, row_begin, row_end,
+        [=](int64_t at, int64_t rows) { log_softmax_rows(x + at, y + at, n, rows); },
         [=](int64_t at, const auto& c) { log_softmax_cols(x + at, y + at, n, c); });
   }
 
@@ -290,7 +308,11 @@ struct Softmax {
                                int64_t row_begin, int64_t row_end) {
     walk(
         n, inner, row_begin, row_end,
-        [=](int64_t at) { softmax_backward_row(g + at, y + at, out + at, n); },
+        [=](int64_t at, int64_t rows) {
+          for (int64_t k = 0; k < rows; ++k) {
+            softmax_backward_row(g + at + k * n, y + at + k * n, out + at + k * n, n);
+          }
+        },
         [=](int64_t at, const auto& c) { softmax_backward_cols(g + at, y + at, out + at, n, c); });
   }
 
@@ -298,15 +320,22 @@ struct Softmax {
                                    int64_t inner, int64_t row_begin, int64_t row_end) {
     walk(
         n, inner, row_begin, row_end,
-        [=](int64_t at) { log_softmax_backward_row(g + at, y + at, out + at, n); },
+        [=](int64_t at, int64_t rows) {
+          for (int64_t k = 0; k < rows; ++k) {
+            log_softmax_backward_row(g + at + k * n, y + at + k * n, out + at + k * n, n);
+          }
+        },
         [=](int64_t at, const auto& c) {
           log_softmax_backward_cols(g + at, y + at, out + at, n, c);
         });
   }
 
-  // y = e^x with V's exponential, the partial last vector lane by lane.
+  // y = e^x and y = log x with V's functions, the partial last vector lane by lane.
   static void exp(const float* x, float* y, int64_t n) {
     row_map(x, y, n, [](Vec v, int64_t) { return V::exp(v); });
+  }
+  static void log(const float* x, float* y, int64_t n) {
+    row_map(x, y, n, [](Vec v, int64_t) { return V::log(v); });
   }
 };
 
@@ -317,12 +346,13 @@ struct SoftmaxIsa {
   SoftmaxBackwardFn softmax_backward;
   SoftmaxBackwardFn log_softmax_backward;
   void (*exp)(const float* x, float* y, int64_t n);
+  void (*log)(const float* x, float* y, int64_t n);
 };
 
 template <class V>
 SoftmaxIsa softmax_isa() {
   using S = Softmax<V>;
-  return {S::softmax, S::log_softmax, S::softmax_backward, S::log_softmax_backward, S::exp};
+  return {S::softmax, S::log_softmax, S::softmax_backward, S::log_softmax_backward, S::exp, S::log};
 }
 
 // softmax_avx2.cpp and softmax_avx512.cpp, built only for x86 (as attention's).

@@ -10,6 +10,7 @@
 //   add, sub, mul, div, max, fmadd(x, y, acc) = x·y + acc,
 //   exp (saturating at e^88.3 for larger x, +∞ included; exactly 0 for −∞ (and in the SIMD
 //   versions for any x < −87.3, where e^x leaves the normal floats); NaN stays NaN),
+//   log (the positive normal floats and NaN: log_simd.h; used on sums ≥ 1),
 //   select_negative(x, a, b) = x < 0 ? a : b lane by lane (−0 may pick either: callers make both
 //   sides agree at 0), reduce_max(Vec), reduce_add(Vec),
 //   transpose(src, ld_src, dst, ld_dst): dst[c][r] = src[r][c] for a kLanes × kLanes block (rows
@@ -28,6 +29,7 @@
 #include <immintrin.h>
 
 #include "exp_simd.h"
+#include "log_simd.h"
 #endif
 
 namespace tinytorch::kernels {
@@ -53,6 +55,7 @@ struct Scalar {
   static Vec exp(Vec x) {  // saturating at e^88.3 like the SIMD versions (NaN stays NaN)
     return __builtin_expf(x > exp_hi ? exp_hi : x);
   }
+  static Vec log(Vec x) { return __builtin_logf(x); }
   static Vec select_negative(Vec x, Vec a, Vec b) { return x < 0.0f ? a : b; }
   static float reduce_max(Vec v) { return v; }
   static float reduce_add(Vec v) { return v; }
@@ -86,6 +89,7 @@ struct Avx2 {
   static Vec max(Vec x, Vec y) { return _mm256_max_ps(x, y); }
   static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm256_fmadd_ps(x, y, acc); }
   static Vec exp(Vec x) { return exp_avx2(x); }
+  static Vec log(Vec x) { return log_avx2(x); }
   // blendv picks by each lane's sign bit: a where x is negative (−0 included), b elsewhere.
   static Vec select_negative(Vec x, Vec a, Vec b) { return _mm256_blendv_ps(b, a, x); }
   static float reduce_max(Vec v) {  // halves, then pairs, then the last two
@@ -167,6 +171,7 @@ struct Avx512 {
   static Vec max(Vec x, Vec y) { return _mm512_max_ps(x, y); }
   static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm512_fmadd_ps(x, y, acc); }
   static Vec exp(Vec x) { return exp_avx512(x); }
+  static Vec log(Vec x) { return log_avx512(x); }
   static Vec select_negative(Vec x, Vec a, Vec b) {
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), b, a);
   }

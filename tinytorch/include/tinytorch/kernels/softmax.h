@@ -25,8 +25,9 @@
 // the exponential (src/kernels/exp_simd.h: range reduction x = n·ln2 + r, a degree-6 polynomial
 // for e^r, 2^n from the exponent bits) is within 1.5 ulp of e^x wherever e^x is a normal float
 // (1.24 at worst over a dense sweep), and exactly 0 below e^−87.3 — −∞ included (the portable
-// version calls libm's expf, which goes on into the subnormals). The results of a
-// row do not depend on the thread count or on which other rows share its call.
+// version calls libm's expf, which goes on into the subnormals); the log likewise
+// (src/kernels/log_simd.h: exponent and mantissa from the bits, a degree-8 polynomial). The results
+// of a row do not depend on the thread count or on which other rows share its call.
 #pragma once
 
 #include <cstdint>
@@ -59,8 +60,10 @@ void softmax_backward_fast(const float* grad, const float* y, float* grad_input,
 void log_softmax_backward_fast(const float* grad, const float* y, float* grad_input, int64_t n,
                                int64_t inner, int64_t row_begin, int64_t row_end);
 
-// y[i] = e^(x[i]) with the exponential these kernels use (on the same instruction set), for
-// tests and labs that measure its accuracy.
+// y[i] = e^(x[i]) and y[i] = log x[i] with the functions these kernels use (on the same
+// instruction set), for tests and labs that measure their accuracy. log_fast's domain is the
+// positive normal floats and NaN (log_softmax takes the log of sums ≥ 1).
 void exp_fast(const float* x, float* y, int64_t n);
+void log_fast(const float* x, float* y, int64_t n);
 
 }  // namespace tinytorch::kernels
