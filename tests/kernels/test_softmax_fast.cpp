@@ -380,7 +380,11 @@ TEST_P(SoftmaxOpTiers, FastTierMatchesTheReferenceTier) {
       {{300, 1000}, 1}, {{3, 1100, 35}, 1}, {{700, 130}, 0}, {{4, 6}, -1}};
   for (const auto& [shape, dim] : cases) {
     Tensor x = randn(shape) * 5.0;
-    x.select(0, 1).fill_(-std::numeric_limits<double>::infinity());  // masked entries / rows
+    // Index 1 of dim 0 all −∞ (whole rows along the last dim, one entry of each column along dim
+    // 0, every row of an outer index in [3, 1100, 35]); a NaN at index 2; index 0 scaled to 1e30.
+    x.select(0, 1).fill_(-std::numeric_limits<double>::infinity());
+    x.select(0, 2).narrow(-1, 0, 1).fill_(std::numeric_limits<double>::quiet_NaN());
+    x.select(0, 0).mul_(1e30);
     const Tensor g = randn(shape);
     const auto run = [&](Tier tier) {
       TierGuard guard(tier);
