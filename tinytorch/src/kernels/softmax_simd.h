@@ -49,58 +49,73 @@ struct Softmax {
 
   // ── last dim: the passes over one contiguous row of n ─────────────────────────────────────
 
-  // Σ_j term(load(j)) over the row's vectors, the partial last one loaded with `fill` in its
-  // empty lanes; term's result must be `fill`-neutral for the sum (e^−∞ = 0, 0·y = 0).
+  // One vector's place in a row: elements [j, j + W), or (kPartial) the row's last k < W
+  // elements, loaded with `fill` in the other lanes and stored lane by lane. Whole or partial is
+  // known at compile time, so the loops over whole vectors carry no test.
+  template <bool kPartial>
+  struct At {
+    int64_t j, k;
+    [[gnu::always_inline]] Vec load(const float* p, float fill) const {
+      if constexpr (kPartial) {
+        return V::load_partial(p + j, k, fill);
+      } else {
+        return V::load(p + j);
+      }
+    }
+    [[gnu::always_inline]] void store(float* p, Vec v) const {
+      if constexpr (kPartial) {
+        V::store_partial(p + j, k, v);
+      } else {
+        V::store(p + j, v);
+      }
+    }
+  };
+
+  // acc = op(acc, term(at)) over a row's vectors, in four accumulators (four independent chains)
+  // combined at the end; term must give op's identity in a partial vector's empty lanes (−∞ for
+  // max; 0 or e^−∞ for a sum).
+  template <class Op, class Term>
+  [[gnu::always_inline]] static Vec row_reduce(int64_t n, Vec init, Op op, Term term) {
+    Vec a0 = init, a1 = init, a2 = init, a3 = init;
+    int64_t j = 0;
+    for (; j + 4 * W <= n; j += 4 * W) {
+      a0 = op(a0, term(At<false>{j, W}));
+      a1 = op(a1, term(At<false>{j + W, W}));
+      a2 = op(a2, term(At<false>{j + 2 * W, W}));
+      a3 = op(a3, term(At<false>{j + 3 * W, W}));
+    }
+    for (; j + W <= n; j += W) a0 = op(a0, term(At<false>{j, W}));
+    if (j < n) a1 = op(a1, term(At<true>{j, n - j}));
+    return op(op(a0, a1), op(a2, a3));
+  }
   template <class Term>
-  [[gnu::always_inline]] static float row_sum(const float* p, int64_t n, float fill, Term term) {
-    Vec s0 = V::zero(), s1 = V::zero(), s2 = V::zero(), s3 = V::zero();
-    int64_t j = 0;
-    for (; j + 4 * W <= n; j += 4 * W) {
-      s0 = V::add(s0, term(V::load(p + j), j));
-      s1 = V::add(s1, term(V::load(p + j + W), j + W));
-      s2 = V::add(s2, term(V::load(p + j + 2 * W), j + 2 * W));
-      s3 = V::add(s3, term(V::load(p + j + 3 * W), j + 3 * W));
-    }
-    for (; j + W <= n; j += W) s0 = V::add(s0, term(V::load(p + j), j));
-    if (j < n) s1 = V::add(s1, term(V::load_partial(p + j, n - j, fill), j));
-    return V::reduce_add(V::add(V::add(s0, s1), V::add(s2, s3)));
+  [[gnu::always_inline]] static float row_sum(int64_t n, Term term) {
+    return V::reduce_add(row_reduce(
+        n, V::zero(), [](Vec a, Vec b) { return V::add(a, b); }, term));
   }
-
   static float row_max(const float* x, int64_t n) {
-    Vec m0 = V::set1(kNegInf), m1 = m0, m2 = m0, m3 = m0;
-    int64_t j = 0;
-    for (; j + 4 * W <= n; j += 4 * W) {
-      m0 = V::max(m0, V::load(x + j));
-      m1 = V::max(m1, V::load(x + j + W));
-      m2 = V::max(m2, V::load(x + j + 2 * W));
-      m3 = V::max(m3, V::load(x + j + 3 * W));
-    }
-    for (; j + W <= n; j += W) m0 = V::max(m0, V::load(x + j));
-    if (j < n) m1 = V::max(m1, V::load_partial(x + j, n - j, kNegInf));
-    return V::reduce_max(V::max(V::max(m0, m1), V::max(m2, m3)));
+    return V::reduce_max(row_reduce(
+        n, V::set1(kNegInf), [](Vec a, Vec b) { return V::max(a, b); },
+        [x](const auto& at) { return at.load(x, kNegInf); }));
   }
 
-  // y = f(load(x)) over the row, the partial last vector stored lane by lane.
+  // f(at) for each of a row's vectors.
   template <class F>
-  [[gnu::always_inline]] static void row_map(const float* x, float* y, int64_t n, F f) {
+  [[gnu::always_inline]] static void row_for_each(int64_t n, F f) {
     int64_t j = 0;
-    for (; j + W <= n; j += W) V::store(y + j, f(V::load(x + j), j));
-    if (j < n) V::store_partial(y + j, n - j, f(V::load_partial(x + j, n - j, 0.0f), j));
+    for (; j + W <= n; j += W) f(At<false>{j, W});
+    if (j < n) f(At<true>{j, n - j});
   }
 
   static void softmax_row(const float* x, float* y, int64_t n) {
     const Vec m = V::set1(row_max(x, n));
-    const float s = row_sum(x, n, kNegInf, [m, y, n](Vec v, int64_t j) {
-      const Vec e = V::exp(V::sub(v, m));
-      if (j + W <= n) {
-        V::store(y + j, e);
-      } else {
-        V::store_partial(y + j, n - j, e);
-      }
+    const float s = row_sum(n, [m, x, y](const auto& at) {
+      const Vec e = V::exp(V::sub(at.load(x, kNegInf), m));
+      at.store(y, e);
       return e;
     });
     const Vec inv = V::set1(1.0f / s);
-    row_map(y, y, n, [inv](Vec e, int64_t) { return V::mul(e, inv); });
+    row_for_each(n, [inv, y](const auto& at) { at.store(y, V::mul(at.load(y, 0.0f), inv)); });
   }
 
   // log_softmax's rows in blocks of kRowBlock: first every row's max and sum, then the logs of
@@ -115,33 +130,37 @@ struct Softmax {
         const float* xr = x + (r0 + k) * n;
         max[k] = row_max(xr, n);
         const Vec m = V::set1(max[k]);
-        log_sum[k] = row_sum(xr, n, kNegInf, [m](Vec v, int64_t) { return V::exp(V::sub(v, m)); });
+        log_sum[k] =
+            row_sum(n, [m, xr](const auto& at) { return V::exp(V::sub(at.load(xr, kNegInf), m)); });
       }
-      row_map(log_sum, log_sum, count, [](Vec s, int64_t) { return V::log(s); });
+      map(log_sum, log_sum, count, [](Vec v) { return V::log(v); });
       for (int64_t k = 0; k < count; ++k) {
         const Vec m = V::set1(max[k]), log_s = V::set1(log_sum[k]);
-        row_map(x + (r0 + k) * n, y + (r0 + k) * n, n,
-                [m, log_s](Vec v, int64_t) { return V::sub(V::sub(v, m), log_s); });
+        map(x + (r0 + k) * n, y + (r0 + k) * n, n,
+            [m, log_s](Vec v) { return V::sub(V::sub(v, m), log_s); });
       }
     }
   }
 
   static void softmax_backward_row(const float* g, const float* y, float* out, int64_t n) {
-    const Vec dot = V::set1(row_sum(g, n, 0.0f, [y, n](Vec gv, int64_t j) {
-      return V::mul(gv, j + W <= n ? V::load(y + j) : V::load_partial(y + j, n - j, 0.0f));
-    }));
-    row_map(g, out, n, [y, n, dot](Vec gv, int64_t j) {
-      const Vec yv = j + W <= n ? V::load(y + j) : V::load_partial(y + j, n - j, 0.0f);
-      return V::mul(yv, V::sub(gv, dot));
+    const Vec dot = V::set1(
+        row_sum(n, [g, y](const auto& at) { return V::mul(at.load(g, 0.0f), at.load(y, 0.0f)); }));
+    row_for_each(n, [g, y, out, dot](const auto& at) {
+      at.store(out, V::mul(at.load(y, 0.0f), V::sub(at.load(g, 0.0f), dot)));
     });
   }
 
   static void log_softmax_backward_row(const float* g, const float* y, float* out, int64_t n) {
-    const Vec s = V::set1(row_sum(g, n, 0.0f, [](Vec gv, int64_t) { return gv; }));
-    row_map(g, out, n, [y, n, s](Vec gv, int64_t j) {
-      const Vec yv = j + W <= n ? V::load(y + j) : V::load_partial(y + j, n - j, 0.0f);
-      return V::sub(gv, V::mul(V::exp(yv), s));
+    const Vec s = V::set1(row_sum(n, [g](const auto& at) { return at.load(g, 0.0f); }));
+    row_for_each(n, [g, y, out, s](const auto& at) {
+      at.store(out, V::sub(at.load(g, 0.0f), V::mul(V::exp(at.load(y, 0.0f)), s)));
     });
+  }
+
+  // y = f(x) element by element over n floats.
+  template <class F>
+  [[gnu::always_inline]] static void map(const float* x, float* y, int64_t n, F f) {
+    row_for_each(n, [x, y, f](const auto& at) { at.store(y, f(at.load(x, 0.0f))); });
   }
 
   // ── another dim: U vectors of adjacent rows (columns of [n, inner]) at once ───────────────
@@ -330,12 +349,12 @@ struct Softmax {
         });
   }
 
-  // y = e^x and y = log x with V's functions, the partial last vector lane by lane.
+  // y = e^x and y = log x with V's functions.
   static void exp(const float* x, float* y, int64_t n) {
-    row_map(x, y, n, [](Vec v, int64_t) { return V::exp(v); });
+    map(x, y, n, [](Vec v) { return V::exp(v); });
   }
   static void log(const float* x, float* y, int64_t n) {
-    row_map(x, y, n, [](Vec v, int64_t) { return V::log(v); });
+    map(x, y, n, [](Vec v) { return V::log(v); });
   }
 };
 
