@@ -853,19 +853,24 @@ json experiment_registry(const Budget& budget) {
     const TierGuard fast(kernels::Tier::kFast);
     const kernels::FastKernels& k = kernels::fast_kernels();
     const bool caching = get_allocator() == &caching_allocator();
+    const bool softmax = k.softmax.softmax != nullptr && k.softmax.log_softmax != nullptr &&
+                         k.softmax.softmax_backward != nullptr &&
+                         k.softmax.log_softmax_backward != nullptr;
     std::cout << "  TINYTORCH_KERNELS=" << (env_tier ? env_tier : "(unset)")
               << "   TINYTORCH_NUM_THREADS=" << (env_threads ? env_threads : "(unset)")
               << "   get_num_threads() = " << get_num_threads() << "\n"
               << "  registered on the fast tier:  sgemm " << (k.sgemm ? "yes" : "NO") << ", dgemm "
               << (k.dgemm ? "yes" : "NO") << ", caching allocator installed "
-              << (caching ? "yes" : "NO") << "\n";
+              << (caching ? "yes" : "NO") << ", softmax kernels " << (softmax ? "yes" : "NO")
+              << "\n";
     if (!k.sgemm) {
       std::cout << "  → nothing registered yet: write register_fast_kernels() in\n"
                    "    tinytorch/src/kernels/fast_registry.cpp (module 18).\n";
     }
     out["registered"] = {{"sgemm", k.sgemm != nullptr},
                          {"dgemm", k.dgemm != nullptr},
-                         {"caching_allocator", caching}};
+                         {"caching_allocator", caching},
+                         {"softmax", softmax}};
   }
   // The same matmul call on each tier, on 1 thread (the reference kernel has no threads).
   const int64_t n = budget.quick ? 128 : 256;

@@ -13,6 +13,7 @@
 #include "tinytorch/core/caching_allocator.h"
 #include "tinytorch/kernels/gemm.h"
 #include "tinytorch/kernels/registry.h"
+#include "tinytorch/kernels/softmax.h"
 #include "tinytorch/tinytorch.h"
 
 namespace tinytorch {
@@ -28,6 +29,15 @@ TEST(HiddenRegistry, FastTierRegistersTheLibrarysGemmFast) {
   EXPECT_EQ(k.sgemm, static_cast<kernels::GemmFn<float>>(&kernels::gemm_fast));
   EXPECT_EQ(k.dgemm, static_cast<kernels::GemmFn<double>>(&kernels::gemm_fast));
   EXPECT_TRUE(k.caching_allocator);
+}
+
+TEST(HiddenRegistry, FastTierRegistersTheLibrarysSoftmaxKernels) {
+  const TierGuard fast(Tier::kFast);
+  const kernels::SoftmaxKernels& k = kernels::fast_kernels().softmax;
+  EXPECT_EQ(k.softmax, &kernels::softmax_fast);
+  EXPECT_EQ(k.log_softmax, &kernels::log_softmax_fast);
+  EXPECT_EQ(k.softmax_backward, &kernels::softmax_backward_fast);
+  EXPECT_EQ(k.log_softmax_backward, &kernels::log_softmax_backward_fast);
 }
 
 // An M × K operand laid out one of four ways: contiguous, a transposed view of a K × M tensor, a

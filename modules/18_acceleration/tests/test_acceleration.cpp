@@ -38,12 +38,26 @@ TEST(Registry, FastTierHasSgemmDgemmAndTheCachingAllocator) {
       << "new tensors on the fast tier should come from the caching allocator";
 }
 
+// softmax and log_softmax (module 02's ops, and so every cross_entropy and attention probability)
+// have four kernels of their own: a registration left out silently leaves that op on its
+// reference loop.
+TEST(Registry, FastTierHasEverySoftmaxKernel) {
+  const TierGuard fast(Tier::kFast);
+  const kernels::SoftmaxKernels& k = kernels::fast_kernels().softmax;
+  EXPECT_NE(k.softmax, nullptr) << "no softmax on the fast tier: " << kHint;
+  EXPECT_NE(k.log_softmax, nullptr) << "no log_softmax on the fast tier: " << kHint;
+  EXPECT_NE(k.softmax_backward, nullptr) << "no softmax_backward on the fast tier: " << kHint;
+  EXPECT_NE(k.log_softmax_backward, nullptr)
+      << "no log_softmax_backward on the fast tier: " << kHint;
+}
+
 TEST(Registry, ReferenceTierHidesTheFastKernels) {
   const TierGuard reference(Tier::kReference);
   EXPECT_EQ(kernels::tier(), Tier::kReference);
   const kernels::FastKernels& k = kernels::fast_kernels();
   EXPECT_EQ(k.sgemm, nullptr);
   EXPECT_EQ(k.dgemm, nullptr);
+  EXPECT_EQ(k.softmax.softmax, nullptr);
   EXPECT_FALSE(k.caching_allocator);
   EXPECT_EQ(get_allocator(), &cpu_allocator()) << "the reference tier uses the plain allocator";
 }

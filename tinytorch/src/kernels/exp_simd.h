@@ -1,5 +1,6 @@
 // e^x for a vector of floats: the Cephes expf (range reduction to [−ln2/2, ln2/2], a degree-6
-// polynomial, then the exponent bits), about 2 ulp, for the fast tier's softmax-like kernels.
+// polynomial, then the exponent bits), within 1.5 ulp wherever e^x is a normal float (1.24 at
+// worst: tests/kernels/test_softmax_fast.cpp sweeps it), for the fast tier's softmax-like kernels.
 // Private to src/kernels; each version exists only in a file compiled with its instruction set.
 //
 //   x = n·ln2 + r,  n = round(x / ln2),  |r| ≤ ln2/2   ⇒   e^x = 2^n · e^r

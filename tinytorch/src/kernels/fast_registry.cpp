@@ -7,6 +7,7 @@
 #include "tinytorch/kernels/normalization.h"
 #include "tinytorch/kernels/qgemm.h"
 #include "tinytorch/kernels/registry.h"
+#include "tinytorch/kernels/softmax.h"
 #include "tinytorch/kernels/spatial.h"
 
 namespace tinytorch::kernels {
@@ -34,6 +35,10 @@ void register_fast_kernels(FastKernels& kernels) {
   kernels.activation.gelu_tanh_backward = &gelu_tanh_backward_fast;
   kernels.normalization.layer_norm_forward = &layer_norm_forward_fast;
   kernels.normalization.layer_norm_backward = &layer_norm_backward_fast;
+  kernels.softmax.softmax = &softmax_fast;
+  kernels.softmax.log_softmax = &log_softmax_fast;
+  kernels.softmax.softmax_backward = &softmax_backward_fast;
+  kernels.softmax.log_softmax_backward = &log_softmax_backward_fast;
   // module 15
   kernels.qgemm.pack = &pack_int8_weight_fast;
   kernels.qgemm.minmax = &minmax_fast;

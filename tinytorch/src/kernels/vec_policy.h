@@ -5,9 +5,12 @@
 //
 // Every policy provides, for vectors of V::kLanes floats:
 //   Vec, kLanes, zero(), set1(float), load(const float*), store(float*, Vec),
+//   load_partial(p, k, fill) (lanes [0, k) from p, the others `fill`; memory past p + k is never
+//   touched) and store_partial(p, k, v) (lanes [0, k) only), for 1 ≤ k ≤ kLanes,
 //   add, sub, mul, div, max, fmadd(x, y, acc) = x·y + acc,
 //   exp (saturating at e^88.3 for larger x, +∞ included; exactly 0 for −∞ (and in the SIMD
 //   versions for any x < −87.3, where e^x leaves the normal floats); NaN stays NaN),
+//   log (the positive normal floats and NaN: log_simd.h; used on sums ≥ 1),
 //   select_negative(x, a, b) = x < 0 ? a : b lane by lane (−0 may pick either: callers make both
 //   sides agree at 0), reduce_max(Vec), reduce_add(Vec),
 //   transpose(src, ld_src, dst, ld_dst): dst[c][r] = src[r][c] for a kLanes × kLanes block (rows
@@ -26,6 +29,7 @@
 #include <immintrin.h>
 
 #include "exp_simd.h"
+#include "log_simd.h"
 #endif
 
 namespace tinytorch::kernels {
@@ -40,6 +44,8 @@ struct Scalar {
   static Vec set1(float x) { return x; }
   static Vec load(const float* p) { return *p; }
   static void store(float* p, Vec v) { *p = v; }
+  static Vec load_partial(const float* p, int64_t, float) { return *p; }  // k is always 1
+  static void store_partial(float* p, int64_t, Vec v) { *p = v; }
   static Vec add(Vec x, Vec y) { return x + y; }
   static Vec sub(Vec x, Vec y) { return x - y; }
   static Vec mul(Vec x, Vec y) { return x * y; }
@@ -49,6 +55,7 @@ struct Scalar {
   static Vec exp(Vec x) {  // saturating at e^88.3 like the SIMD versions (NaN stays NaN)
     return __builtin_expf(x > exp_hi ? exp_hi : x);
   }
+  static Vec log(Vec x) { return __builtin_logf(x); }
   static Vec select_negative(Vec x, Vec a, Vec b) { return x < 0.0f ? a : b; }
   static float reduce_max(Vec v) { return v; }
   static float reduce_add(Vec v) { return v; }
@@ -63,6 +70,18 @@ struct Avx2 {
   static Vec set1(float x) { return _mm256_set1_ps(x); }
   static Vec load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+  static __m256i first_lanes(int64_t k) {  // all ones in lanes [0, k)
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(k)),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static Vec load_partial(const float* p, int64_t k, float fill) {
+    const __m256i mask = first_lanes(k);
+    return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, mask),
+                            _mm256_castsi256_ps(mask));
+  }
+  static void store_partial(float* p, int64_t k, Vec v) {
+    _mm256_maskstore_ps(p, first_lanes(k), v);
+  }
   static Vec add(Vec x, Vec y) { return _mm256_add_ps(x, y); }
   static Vec sub(Vec x, Vec y) { return _mm256_sub_ps(x, y); }
   static Vec mul(Vec x, Vec y) { return _mm256_mul_ps(x, y); }
@@ -70,6 +89,7 @@ struct Avx2 {
   static Vec max(Vec x, Vec y) { return _mm256_max_ps(x, y); }
   static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm256_fmadd_ps(x, y, acc); }
   static Vec exp(Vec x) { return exp_avx2(x); }
+  static Vec log(Vec x) { return log_avx2(x); }
   // blendv picks by each lane's sign bit: a where x is negative (−0 included), b elsewhere.
   static Vec select_negative(Vec x, Vec a, Vec b) { return _mm256_blendv_ps(b, a, x); }
   static float reduce_max(Vec v) {  // halves, then pairs, then the last two
@@ -135,6 +155,15 @@ struct Avx512 {
   static Vec set1(float x) { return _mm512_set1_ps(x); }
   static Vec load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+  static __mmask16 first_lanes(int64_t k) {
+    return static_cast<__mmask16>((1u << static_cast<unsigned>(k)) - 1u);
+  }
+  static Vec load_partial(const float* p, int64_t k, float fill) {
+    return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), first_lanes(k), p);
+  }
+  static void store_partial(float* p, int64_t k, Vec v) {
+    _mm512_mask_storeu_ps(p, first_lanes(k), v);
+  }
   static Vec add(Vec x, Vec y) { return _mm512_add_ps(x, y); }
   static Vec sub(Vec x, Vec y) { return _mm512_sub_ps(x, y); }
   static Vec mul(Vec x, Vec y) { return _mm512_mul_ps(x, y); }
@@ -142,6 +171,7 @@ struct Avx512 {
   static Vec max(Vec x, Vec y) { return _mm512_max_ps(x, y); }
   static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm512_fmadd_ps(x, y, acc); }
   static Vec exp(Vec x) { return exp_avx512(x); }
+  static Vec log(Vec x) { return log_avx512(x); }
   static Vec select_negative(Vec x, Vec a, Vec b) {
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), b, a);
   }

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <numbers>
 #include <string>
+#include <type_traits>
 
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/registry.h"
@@ -338,9 +339,12 @@ RowLayout row_layout(const Tensor& t, int64_t dim) {
   return l;
 }
 
-// Runs row_fn(x_row, y_row, n, stride) for every row along dim; threads split the rows.
+// Runs row_fn(x_row, y_row, n, stride) for every row along dim; threads split the rows. For
+// float32, a fast kernel registered by module 18 (kernels/softmax.h; null when none) takes whole
+// ranges of rows instead: fast(x, y, n, inner, first_row, end_row).
 template <typename T, typename RowFn>
-Tensor softmax_forward(std::string_view op, const Tensor& self, int64_t dim, const RowFn& row_fn) {
+Tensor softmax_forward(std::string_view op, const Tensor& self, int64_t dim, const RowFn& row_fn,
+                       kernels::SoftmaxForwardFn fast) {
   const int64_t d = wrap_dim(dim, self.dim(), op);
   const Tensor x = self.contiguous();
   Tensor out = empty(self.sizes(), self.dtype());
@@ -348,6 +352,13 @@ Tensor softmax_forward(std::string_view op, const Tensor& self, int64_t dim, con
   const RowLayout l = row_layout(x, d);
   const T* xp = x.data_ptr<T>();
   T* yp = out.data_ptr<T>();
+  if constexpr (std::is_same_v<T, float>) {
+    if (fast != nullptr) {
+      parallel_for(0, l.rows(), std::max<int64_t>(1, kCheapGrain / l.n),
+                   [&](int64_t b, int64_t e) { fast(xp, yp, l.n, l.inner, b, e); });
+      return out;
+    }
+  }
   parallel_for(0, l.rows(), std::max<int64_t>(1, kExpensiveGrain / l.n), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) row_fn(xp + l.start(r), yp + l.start(r), l.n, l.inner);
   });
@@ -356,7 +367,7 @@ Tensor softmax_forward(std::string_view op, const Tensor& self, int64_t dim, con
 
 template <typename T, typename RowFn>
 Tensor softmax_backward_driver(std::string_view op, const Tensor& grad_output, const Tensor& output,
-                               int64_t dim, const RowFn& row_fn) {
+                               int64_t dim, const RowFn& row_fn, kernels::SoftmaxBackwardFn fast) {
   const int64_t d = wrap_dim(dim, output.dim(), op);
   const Tensor g = grad_output.to(output.dtype()).contiguous();
   const Tensor y = output.contiguous();
@@ -366,6 +377,13 @@ Tensor softmax_backward_driver(std::string_view op, const Tensor& grad_output, c
   const T* gp = g.data_ptr<T>();
   const T* yp = y.data_ptr<T>();
   T* op_ = out.data_ptr<T>();
+  if constexpr (std::is_same_v<T, float>) {
+    if (fast != nullptr) {
+      parallel_for(0, l.rows(), std::max<int64_t>(1, kCheapGrain / l.n),
+                   [&](int64_t b, int64_t e) { fast(gp, yp, op_, l.n, l.inner, b, e); });
+      return out;
+    }
+  }
   parallel_for(0, l.rows(), std::max<int64_t>(1, kCheapGrain / l.n), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       const int64_t s = l.start(r);
@@ -543,7 +561,8 @@ Tensor silu_backward(const Tensor& grad_output, const Tensor& self) {
 Tensor softmax(const Tensor& self, int64_t dim) {
   check_floating("softmax", self);
   return dispatch_floating_types(self.dtype(), "softmax", [&]<typename T>() {
-    return softmax_forward<T>("softmax", self, dim, softmax_row<T>);
+    return softmax_forward<T>("softmax", self, dim, softmax_row<T>,
+                              kernels::fast_kernels().softmax.softmax);
   });
 }
 
@@ -553,14 +572,16 @@ Tensor softmax_backward(const Tensor& grad_output, const Tensor& output, int64_t
   check_same_shape("softmax_backward", grad_output, output, "the output");
   return dispatch_floating_types(output.dtype(), "softmax_backward", [&]<typename T>() {
     return softmax_backward_driver<T>("softmax_backward", grad_output, output, dim,
-                                      softmax_backward_row<T>);
+                                      softmax_backward_row<T>,
+                                      kernels::fast_kernels().softmax.softmax_backward);
   });
 }
 
 Tensor log_softmax(const Tensor& self, int64_t dim) {
   check_floating("log_softmax", self);
   return dispatch_floating_types(self.dtype(), "log_softmax", [&]<typename T>() {
-    return softmax_forward<T>("log_softmax", self, dim, log_softmax_row<T>);
+    return softmax_forward<T>("log_softmax", self, dim, log_softmax_row<T>,
+                              kernels::fast_kernels().softmax.log_softmax);
   });
 }
 
@@ -570,7 +591,8 @@ Tensor log_softmax_backward(const Tensor& grad_output, const Tensor& output, int
   check_same_shape("log_softmax_backward", grad_output, output, "the output");
   return dispatch_floating_types(output.dtype(), "log_softmax_backward", [&]<typename T>() {
     return softmax_backward_driver<T>("log_softmax_backward", grad_output, output, dim,
-                                      log_softmax_backward_row<T>);
+                                      log_softmax_backward_row<T>,
+                                      kernels::fast_kernels().softmax.log_softmax_backward);
   });
 }
 

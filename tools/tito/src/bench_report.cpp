@@ -637,6 +637,79 @@ void print_quant(const Records& records) {
   print_not_measured(records, {"int8_linear", "fp32_linear"});
 }
 
+// Single ops (bench/ops_bench.cpp): per op, shape, pass and thread count, ours and PyTorch's
+// time and bandwidth (compulsory bytes / time, against this run's STREAM triad: "peak" runs
+// first), then the target: ours at most 0.8x PyTorch's time at its best thread setting, at every
+// thread count.
+void print_ops(const Records& records) {
+  const std::string ours = "tinytorch-fast", torch = "torch";
+  // Each measured (name, mode) once, in the order measured; mode names shape, dim and pass.
+  std::vector<std::pair<std::string, std::string>> rows;
+  std::set<int64_t> thread_set;
+  for (const Json& r : records.all()) {
+    if (!r.contains("pass") || r.value("impl", "") != ours) continue;
+    const std::pair<std::string, std::string> key{r.value("name", ""), r.value("mode", "")};
+    if (std::find(rows.begin(), rows.end(), key) == rows.end()) rows.push_back(key);
+    thread_set.insert(r.value("threads", int64_t{0}));
+  }
+  if (rows.empty()) return;
+  const std::vector<int64_t> threads(thread_set.begin(), thread_set.end());
+  const auto find = [&](const std::string& name, const std::string& impl, int64_t t,
+                        const std::string& mode) -> const Json* {
+    for (const Json& r : records.all()) {
+      if (r.value("name", "") == name && r.value("impl", "") == impl &&
+          r.value("threads", int64_t{0}) == t && r.value("mode", "") == mode) {
+        return &r;
+      }
+    }
+    return nullptr;
+  };
+  const auto field = [&](const Json* r, const char* f) -> std::optional<double> {
+    if (r == nullptr || !r->contains(f)) return std::nullopt;
+    return (*r)[f].get<double>();
+  };
+  const auto cell = [&](const Json* r, const char* f, int decimals) {
+    if (r == nullptr) return std::string("-");
+    if (r->contains("failed")) return std::string("FAILED");
+    if (r->contains("skipped")) return std::string("skipped");
+    const auto v = field(r, f);
+    return v ? fixed(*v, decimals) : std::string("-");
+  };
+  print_title("Single ops: ours vs PyTorch, same run (ms; GB/s of compulsory traffic)");
+  Table table({"op", "shape, dim, pass", "threads", "ours ms", "torch ms", "torch/ours",
+               "ours GB/s", "torch GB/s", "ours % triad", "torch % triad"});
+  for (const auto& [name, mode] : rows) {
+    for (const int64_t t : threads) {
+      const Json* mine = find(name, ours, t, mode);
+      const Json* theirs = find(name, torch, t, mode);
+      if (mine == nullptr) continue;
+      const auto triad = records.figure("stream_triad", "", 0, t);
+      table.row({name, mode, std::to_string(t), cell(mine, "ms", 3), cell(theirs, "ms", 3),
+                 ratio(field(theirs, "ms"), field(mine, "ms")), cell(mine, "gbps", 1),
+                 cell(theirs, "gbps", 1), percent(field(mine, "gbps"), triad),
+                 percent(field(theirs, "gbps"), triad)});
+    }
+  }
+  table.print(std::cout);
+  std::cout << "  torch/ours > 1x: ours is faster. % triad: against this run's STREAM triad at the "
+               "same thread count (DRAM; a working set that fits in the caches can exceed it)\n";
+  std::vector<BestRow> best_rows;
+  for (const auto& [name, mode] : rows) {
+    best_rows.push_back({name + " " + mode,
+                         [&, name = name, mode = mode](const std::string& impl, int64_t t) {
+                           return field(find(name, impl, t, mode), "ms");
+                         },
+                         /*higher_is_better=*/false, 0.8, 3});
+  }
+  print_against_best("Single ops: ours / PyTorch's best thread setting (time; target <= 0.8x)",
+                     best_rows, threads, ours, torch,
+                     "  ours/best: our time at that thread count over PyTorch's fastest; the "
+                     "target is met when some thread count reaches it\n");
+  std::vector<std::string> names;
+  for (const auto& row : rows) names.push_back(row.first);
+  print_not_measured(records, {names.begin(), names.end()});
+}
+
 void print_gpt(const Records& records) {
   const std::string ours = "tinytorch-fast", torch = "torch";
   const auto threads = records.values("gpt_train", "threads");

@@ -1,4 +1,4 @@
-// tito bench [all|peak|sgemm|mlp|cnn|gpt|quant|ddp ...] [--quick] [--contended] [--json PATH]
+// tito bench [all|peak|sgemm|mlp|cnn|gpt|quant|ops|ddp ...] [--quick] [--contended] [--json PATH]
 //
 // Builds the benchmark programs of bench/ (preset release) and runs them. Each program prints a
 // line per figure as it measures it and writes all its figures to a JSON records file
@@ -52,6 +52,7 @@ using tito::bench::print_ddp;
 using tito::bench::print_generic;
 using tito::bench::print_gpt;
 using tito::bench::print_mlp;
+using tito::bench::print_ops;
 using tito::bench::print_peak;
 using tito::bench::print_quant;
 using tito::bench::print_sgemm;
@@ -154,6 +155,13 @@ const std::vector<Program> kPrograms = {
      "784->256 and 1024->1024, batch 64-256, 1 and 2 threads",
      {"peak"},
      print_quant},
+    {"ops",
+     "ops_bench",
+     "single ops of a training step (softmax and log_softmax along the last dim and another, "
+     "short and long rows; cross_entropy), forward and forward+backward, ours vs PyTorch, 1 and 2 "
+     "threads",
+     {"peak"},
+     print_ops},
     {"ddp",
      "ddp_bench",
      "an epoch of the 1986 MLP: 1 rank x 1 thread, 1 rank x 2 threads, 2 MPI ranks x 1 thread "

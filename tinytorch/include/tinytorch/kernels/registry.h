@@ -15,6 +15,7 @@
 
 #include "tinytorch/kernels/activation.h"
 #include "tinytorch/kernels/normalization.h"
+#include "tinytorch/kernels/softmax.h"
 #include "tinytorch/kernels/spatial.h"
 // module 12 (attention)
 #include "tinytorch/kernels/attention.h"
@@ -60,6 +61,9 @@ struct FastKernels {
   ActivationKernels activation;
   // LayerNorm's SIMD kernels (float32; kernels/normalization.h): the transformer's nine per step
   NormalizationKernels normalization;
+  // softmax and log_softmax, forward and backward (float32; kernels/softmax.h): every attention
+  // probability and every cross_entropy
+  SoftmaxKernels softmax;
   // module 15: the int8 GEMM's weight packing for the micro-kernels (kernels/qgemm.h)
   QGemmKernels qgemm;
 };
