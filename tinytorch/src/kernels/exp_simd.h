@@ -22,6 +22,12 @@ inline constexpr float kP0 = 1.9875691500e-4f, kP1 = 1.3981999507e-3f, kP2 = 8.3
                        kP3 = 4.1665795894e-2f, kP4 = 1.6666665459e-1f, kP5 = 5.0000001201e-1f;
 }  // namespace exp_constants
 
+// NOTE: internal linkage (the unnamed namespace). Files compiled with different instruction sets
+// include this header; with external linkage the linker would keep ONE out-of-line copy of each
+// function — possibly one compiled with AVX-512 encodings — for every caller, AVX2-only CPUs
+// included. Each file keeps its own copy instead.
+namespace {
+
 #ifdef __AVX2__
 inline __m256 exp_avx2(__m256 x) {
   using namespace exp_constants;
@@ -66,5 +72,7 @@ inline __m512 exp_avx512(__m512 x) {
   return _mm512_maskz_mov_ps(normal, _mm512_mul_ps(y, _mm512_castsi512_ps(bits)));
 }
 #endif
+
+}  // namespace
 
 }  // namespace tinytorch::kernels
