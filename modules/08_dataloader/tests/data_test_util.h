@@ -76,7 +76,8 @@ inline std::vector<int64_t> targets_of(const std::vector<data::Example<>>& batch
   return out;
 }
 
-inline bool same_batches(const std::vector<data::Example<>>& a, const std::vector<data::Example<>>& b) {
+inline bool same_batches(const std::vector<data::Example<>>& a,
+                         const std::vector<data::Example<>>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     if (!a[i].data.equal(b[i].data) || !a[i].target.equal(b[i].target)) return false;

@@ -46,8 +46,8 @@ TEST(MakeBatch, IsAPureFunctionOfItsNumber) {
   auto dataset = std::make_shared<const tt::data::TensorDataset>(x, tt::arange(40, tt::kInt64));
   std::vector<int64_t> order(40);
   std::iota(order.begin(), order.end(), 0);
-  const LoaderOptions options{
-      .batch_size = 8, .transform = std::make_shared<tt::data::RandomHorizontalFlip>(0.5)};
+  const LoaderOptions options{.batch_size = 8,
+                              .transform = std::make_shared<tt::data::RandomHorizontalFlip>(0.5)};
   tt::data::detail::Epoch epoch(dataset, options, order, /*epoch_seed=*/42, /*num_batches=*/5);
   const tt::data::Example<> b3 = epoch.make_batch(3);
   epoch.make_batch(0);  // other batches in between must not change batch 3

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <numeric>
 #include <optional>
 #include <set>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "data_test_util.h"
+#include "support/reference.h"
 
 namespace torch = tinytorch;
 using namespace tinytorch::test08;
@@ -35,7 +37,7 @@ class CustomDataset : public torch::data::datasets::Dataset<CustomDataset> {
     return {torch::tensor({i, i + 0.5}).to(torch::kFloat32),
             torch::tensor(static_cast<int64_t>(index))};
   }
-  std::optional<size_t> size() const override { return n_; }
+  torch::optional<size_t> size() const override { return n_; }
 
  private:
   size_t n_;
@@ -84,12 +86,8 @@ TEST(LibtorchData, MapStackGivesOneStackedExample) {
 TEST(LibtorchData, StackNamesTheExampleThatDiffers) {
   std::vector<Example<>> examples{{torch::zeros({2}), torch::tensor(int64_t{0})},
                                   {torch::zeros({3}), torch::tensor(int64_t{1})}};
-  try {
-    transforms::Stack<>().apply_batch(examples);
-    FAIL() << "expected an error";
-  } catch (const torch::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("at entry 1"), std::string::npos) << e.what();
-  }
+  TT_EXPECT_THROW_WITH(transforms::Stack<>().apply_batch(examples), torch::ValueError, "[2]",
+                       "[3]");
 }
 
 // ── transforms ───────────────────────────────────────────────────────────────────────────────
@@ -121,13 +119,8 @@ TEST(LibtorchData, NormalizeRejectsBadParametersAndInputs) {
   EXPECT_THROW(transforms::Normalize<>(0.5, 0.0), torch::ValueError);
   EXPECT_THROW(transforms::Normalize<>({0.1, 0.2}, {1.0, 1.0, 1.0}), torch::ValueError);
   transforms::Normalize<> three({0.5, 0.5, 0.5}, {0.5, 0.5, 0.5});
-  try {
-    three(torch::ones({1, 4, 4}));
-    FAIL() << "expected an error";
-  } catch (const torch::ValueError& e) {
-    EXPECT_NE(std::string(e.what()).find("3 values"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("[1, 4, 4]"), std::string::npos) << e.what();
-  }
+  TT_EXPECT_THROW_WITH(three(torch::ones({1, 4, 4})), torch::ValueError, "Normalize", "3 values",
+                       "[1, 4, 4]");
   EXPECT_THROW(three(torch::ones({3, 2, 2}, torch::kInt64)), torch::TypeError);
 }
 
@@ -198,22 +191,13 @@ TEST(LibtorchData, MnistReadsGzipTestFiles) {
 TEST(LibtorchData, MnistErrorsNameRootModeAndFile) {
   TempDir dir;
   write_mnist(dir, "train", 2, /*gz=*/false);
-  try {  // only the training split exists
-    torch::data::datasets::MNIST(dir.path().string(), torch::data::datasets::MNIST::Mode::kTest);
-    FAIL() << "expected an error";
-  } catch (const torch::Error& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find("MNIST(root '" + dir.path().string() + "', Mode::kTest)"), std::string::npos)
-        << msg;
-    EXPECT_NE(msg.find("t10k-images-idx3-ubyte"), std::string::npos) << msg;
-  }
+  const std::string root_and_mode = "MNIST(root '" + dir.path().string() + "', Mode::kTest)";
+  // Only the training split exists.
+  TT_EXPECT_THROW_WITH(
+      torch::data::datasets::MNIST(dir.path().string(), torch::data::datasets::MNIST::Mode::kTest),
+      torch::Error, root_and_mode, "t10k-images-idx3-ubyte");
   torch::data::datasets::MNIST ds(dir.path().string());
-  try {
-    ds.get(2);
-    FAIL() << "expected an error";
-  } catch (const torch::IndexError& e) {
-    EXPECT_NE(std::string(e.what()).find("index 2"), std::string::npos) << e.what();
-  }
+  TT_EXPECT_THROW_WITH(ds.get(2), torch::IndexError, "MNIST::get", "index 2", "2 examples");
 }
 
 TEST(LibtorchData, MnistRejectsBadMagicAndWrongImageSize) {
@@ -225,12 +209,19 @@ TEST(LibtorchData, MnistRejectsBadMagicAndWrongImageSize) {
   EXPECT_THROW(torch::data::datasets::MNIST{dir.path().string()}, torch::Error);
 
   write_plain(dir.file("train-images-idx3-ubyte"), idx_bytes({1, 2, 3}, Bytes(6, 0)));
-  try {
-    torch::data::datasets::MNIST{dir.path().string()};
-    FAIL() << "expected an error";
-  } catch (const torch::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("expected 28×28 images"), std::string::npos) << e.what();
-  }
+  TT_EXPECT_THROW_WITH(torch::data::datasets::MNIST{dir.path().string()}, torch::Error,
+                       "expected 28×28 images", "[1, 1, 2, 3]");
+}
+
+TEST(LibtorchData, MnistReadsDebiansFashionMnistUnchanged) {
+  const std::string dir = torch::data::kFashionMnistDir;
+  if (!std::filesystem::exists(dir + "/t10k-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  torch::data::datasets::MNIST ds(dir, torch::data::datasets::MNIST::Mode::kTest);
+  const torch::data::TensorDataset course = torch::data::load_fashion_mnist(dir, /*train=*/false);
+  ASSERT_EQ(ds.size(), std::optional<size_t>(10000));
+  EXPECT_TRUE(ds.images().equal(course.data()));
+  EXPECT_TRUE(ds.targets().equal(course.targets()));
 }
 
 // ── samplers ─────────────────────────────────────────────────────────────────────────────────
@@ -331,6 +322,15 @@ TEST(LibtorchData, LoaderBatchesACustomDatasetSequentially) {
   EXPECT_EQ(loader->options().max_jobs, 0u);  // 2 · workers
 }
 
+TEST(LibtorchData, LoaderTakesASamplerObjectAndABareBatchSize) {
+  // As a data-parallel program builds its loader: rank 1 of 2 reads examples 5 … 9.
+  auto loader = torch::data::make_data_loader(CustomDataset(10).map(transforms::Stack<>()),
+                                              samplers::DistributedSequentialSampler(10, 2, 1), 3);
+  std::vector<std::vector<int64_t>> seen;
+  for (torch::data::Example<>& batch : *loader) seen.push_back(targets_of(batch));
+  EXPECT_EQ(seen, (std::vector<std::vector<int64_t>>{{5, 6, 7}, {8, 9}}));
+}
+
 TEST(LibtorchData, LoaderWithoutStackYieldsVectorsAndDropsTheShortLast) {
   auto loader = torch::data::make_data_loader<samplers::SequentialSampler>(
       CustomDataset(10), torch::data::DataLoaderOptions(3).drop_last(true));
@@ -406,13 +406,9 @@ TEST(LibtorchData, WorkerErrorsReachTheConsumer) {
 }
 
 TEST(LibtorchData, BadOptionsAreErrors) {
-  try {
-    torch::data::make_data_loader(CustomDataset(4), torch::data::DataLoaderOptions().batch_size(0));
-    FAIL() << "expected an error";
-  } catch (const torch::ValueError& e) {
-    EXPECT_NE(std::string(e.what()).find("batch_size must be >= 1, got 0"), std::string::npos)
-        << e.what();
-  }
+  TT_EXPECT_THROW_WITH(torch::data::make_data_loader(
+                           CustomDataset(4), torch::data::DataLoaderOptions().batch_size(0)),
+                       torch::ValueError, "make_data_loader", "batch_size must be >= 1, got 0");
   EXPECT_THROW(torch::data::make_data_loader(
                    CustomDataset(4), torch::data::DataLoaderOptions().workers(1).max_jobs(0)),
                torch::ValueError);

@@ -93,7 +93,8 @@ std::vector<Subset> random_split(D dataset, const std::vector<int64_t>& lengths,
 std::vector<int64_t> sample_order(int64_t n, bool shuffle, Generator& generator);
 
 // Stacks B tensors of identical shape S and dtype into one new contiguous tensor [B, S...]
-// (torch.stack(tensors, 0)). Errors name the first tensor that differs.
+// (torch.stack(tensors, 0)). Errors name the first tensor that differs. The tensor API's
+// tinytorch::stack (core/join.h) is the general form: any dim, recorded by autograd.
 Tensor stack(const std::vector<Tensor>& tensors);
 
 }  // namespace tinytorch::data

@@ -38,6 +38,13 @@
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/data/example.h"
 
+namespace tinytorch {
+// libtorch programs spell the result of size() torch::optional<size_t> (c10's optional, now
+// std::optional).
+using std::nullopt;
+using std::optional;
+}  // namespace tinytorch
+
 namespace tinytorch::data::datasets {
 
 template <typename SourceDataset, typename AppliedTransform>
@@ -159,3 +166,10 @@ class MNIST : public Dataset<MNIST> {
 };
 
 }  // namespace tinytorch::data::datasets
+
+namespace tinytorch::data {
+// libtorch also names BatchDataset and Dataset one namespace up (torch::data::Dataset<Self>).
+// Here data::Dataset is the course's dataset interface (dataset.h), so a program must spell the
+// template datasets::Dataset<Self>; torch::data::Dataset<Self> does not compile.
+using datasets::BatchDataset;
+}  // namespace tinytorch::data
