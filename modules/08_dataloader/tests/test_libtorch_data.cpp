@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <numeric>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -371,6 +373,23 @@ TEST(LibtorchData, WorkersGiveTheSameBatchesAsNoWorkers) {
   }
   EXPECT_EQ(runs[0], runs[1]);
   EXPECT_EQ(runs[0], runs[2]);
+}
+
+TEST(LibtorchData, WorkersKeepSamplerOrderWhenLaterBatchesFinishFirst) {
+  // Example i takes (8 - i) ms to build: with 4 workers, later batches are ready first.
+  class Slow : public torch::data::datasets::Dataset<Slow> {
+   public:
+    Example<> get(size_t i) override {
+      std::this_thread::sleep_for(std::chrono::milliseconds(8 - static_cast<int>(i)));
+      return {torch::zeros({1}), torch::tensor(static_cast<int64_t>(i))};
+    }
+    torch::optional<size_t> size() const override { return 8; }
+  };
+  auto loader = torch::data::make_data_loader<samplers::SequentialSampler>(
+      Slow().map(transforms::Stack<>()), torch::data::DataLoaderOptions(1).workers(4));
+  std::vector<int64_t> seen;
+  for (auto& batch : *loader) seen.push_back(batch.target.item<int64_t>());
+  EXPECT_EQ(seen, (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
 }
 
 TEST(LibtorchData, LoaderRestartsAfterAnEarlyBreak) {
