@@ -435,17 +435,14 @@ TEST(LibtorchData, BadOptionsAreErrors) {
 
 // ── cat and stack ────────────────────────────────────────────────────────────────────────────
 
-TEST(LibtorchData, CatAndStackValuesAndGradients) {
-  torch::Tensor a = torch::from_vector<double>({1, 2, 3, 4}, {2, 2});
-  torch::Tensor b = torch::from_vector<double>({5, 6}, {1, 2});
-  a.requires_grad_(true);
-  b.requires_grad_(true);
+TEST(LibtorchData, CatAndStackValues) {
+  const torch::Tensor a = torch::from_vector<double>({1, 2, 3, 4}, {2, 2});
+  const torch::Tensor b = torch::from_vector<double>({5, 6}, {1, 2});
   const torch::Tensor c = torch::cat({a, b}, 0);
   EXPECT_EQ(c.sizes(), torch::IntArrayRef({3, 2}));
   EXPECT_EQ(c.to_vector<double>(), (std::vector<double>{1, 2, 3, 4, 5, 6}));
-  (c * torch::from_vector<double>({1, 2, 3, 4, 5, 6}, {3, 2})).sum().backward();
-  EXPECT_EQ(a.grad().to_vector<double>(), (std::vector<double>{1, 2, 3, 4}));
-  EXPECT_EQ(b.grad().to_vector<double>(), (std::vector<double>{5, 6}));
+  EXPECT_EQ(torch::cat({a, b.view({2, 1})}, 1).to_vector<double>(),
+            (std::vector<double>{1, 2, 5, 3, 4, 6}));
 
   const torch::Tensor s = torch::stack({torch::tensor({1, 2}), torch::tensor({3, 4})}, 1);
   EXPECT_EQ(s.sizes(), torch::IntArrayRef({2, 2}));
