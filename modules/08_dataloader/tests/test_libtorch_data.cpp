@@ -392,6 +392,35 @@ TEST(LibtorchData, WorkersKeepSamplerOrderWhenLaterBatchesFinishFirst) {
   EXPECT_EQ(seen, (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
 }
 
+TEST(LibtorchData, UnorderedLoaderStillDeliversEveryBatchOnce) {
+  auto loader = torch::data::make_data_loader<samplers::SequentialSampler>(
+      CustomDataset(20).map(transforms::Stack<>()),
+      torch::data::DataLoaderOptions(3).workers(3).enforce_ordering(false));
+  std::vector<int64_t> all;
+  for (auto& batch : *loader) {
+    for (const int64_t t : targets_of(batch)) all.push_back(t);
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<int64_t> expected(20);
+  std::iota(expected.begin(), expected.end(), 0);
+  EXPECT_EQ(all, expected);
+}
+
+TEST(LibtorchData, TimeoutIsAnErrorNamingTheBatch) {
+  class Stuck : public torch::data::datasets::Dataset<Stuck> {
+   public:
+    Example<> get(size_t i) override {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      return {torch::zeros({1}), torch::tensor(static_cast<int64_t>(i))};
+    }
+    torch::optional<size_t> size() const override { return 1; }
+  };
+  auto loader = torch::data::make_data_loader(
+      Stuck().map(transforms::Stack<>()),
+      torch::data::DataLoaderOptions(1).workers(1).timeout(std::chrono::milliseconds(20)));
+  TT_EXPECT_THROW_WITH(loader->begin(), torch::Error, "timed out after 20 ms", "batch 0");
+}
+
 TEST(LibtorchData, LoaderRestartsAfterAnEarlyBreak) {
   auto loader = torch::data::make_data_loader<samplers::SequentialSampler>(
       CustomDataset(12).map(transforms::Stack<>()),
