@@ -12,7 +12,7 @@
 //   DistributedSequentialSampler(N, 3 replicas, rank r): ⌈10/3⌉ = 4 indices per rank,
 //     rank 0: 0 1 2 3   rank 1: 4 5 6 7   rank 2: 8 9 0 1   (the last rank wraps around, so
 //     every rank takes the same number of steps; allow_duplicates = false: ⌊10/3⌋ = 3 each,
-//     and samples 9 is left out)
+//     and sample 9 is left out)
 //   DistributedRandomSampler: the same partition of a permutation that depends only on the
 //     epoch (set_epoch(e)), so every rank draws the same one and the ranks' parts stay disjoint.
 //
