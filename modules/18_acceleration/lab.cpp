@@ -851,21 +851,29 @@ json experiment_registry(const Budget& budget) {
   json out;
   {
     const TierGuard fast(kernels::Tier::kFast);
-    const kernels::FastKernels& k = kernels::fast_kernels();
+    const kernels::WhichCode code = kernels::which_code_runs();
     const bool caching = get_allocator() == &caching_allocator();
+    int registered = 0, entries = 0;
+    std::string missing;
+    for (const kernels::OpFamilyCode& f : code.families) {
+      registered += f.registered;
+      entries += f.entries;
+      for (const std::string& m : f.missing) missing += " " + m;
+    }
     std::cout << "  TINYTORCH_KERNELS=" << (env_tier ? env_tier : "(unset)")
               << "   TINYTORCH_NUM_THREADS=" << (env_threads ? env_threads : "(unset)")
               << "   get_num_threads() = " << get_num_threads() << "\n"
-              << "  registered on the fast tier:  sgemm " << (k.sgemm ? "yes" : "NO") << ", dgemm "
-              << (k.dgemm ? "yes" : "NO") << ", caching allocator installed "
-              << (caching ? "yes" : "NO") << "\n";
-    if (!k.sgemm) {
+              << "  registered on the fast tier: " << registered << " of " << entries
+              << " kernel entries, caching allocator installed " << (caching ? "yes" : "NO")
+              << "\n";
+    if (code.registration_not_written) {
       std::cout << "  → nothing registered yet: write register_fast_kernels() in\n"
-                   "    tinytorch/src/kernels/fast_registry.cpp (module 18).\n";
+                   "    tinytorch/src/kernels/fast_registry.cpp (module 18, Part 9).\n";
+    } else if (!missing.empty()) {
+      std::cout << "  → not registered (these run the reference code):" << missing << "\n";
     }
-    out["registered"] = {{"sgemm", k.sgemm != nullptr},
-                         {"dgemm", k.dgemm != nullptr},
-                         {"caching_allocator", caching}};
+    out["registered"] = {
+        {"kernel_entries", registered}, {"of", entries}, {"caching_allocator", caching}};
   }
   // The same matmul call on each tier, on 1 thread (the reference kernel has no threads).
   const int64_t n = budget.quick ? 128 : 256;
@@ -994,6 +1002,7 @@ int main(int argc, char** argv) {
 #endif
             << "\n  AVX2/FMA: " << (cpu_has_avx2_fma() ? "yes" : "no")
             << "; OpenMP wait policy: " << bench::openmp_wait_policy() << "\n";
+  print_which_code();
   if (busy) {
     std::cout << "  CPU time used by other programs just before the run: " << fixed(100 * *busy, 0)
               << "%" << (*busy > 0.1 ? " — expect noisy figures, 2-thread ones most" : "") << "\n";
