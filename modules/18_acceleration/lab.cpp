@@ -1002,11 +1002,11 @@ int main(int argc, char** argv) {
 #endif
             << "\n  AVX2/FMA: " << (cpu_has_avx2_fma() ? "yes" : "no")
             << "; OpenMP wait policy: " << bench::openmp_wait_policy() << "\n";
-  print_which_code();
   if (busy) {
     std::cout << "  CPU time used by other programs just before the run: " << fixed(100 * *busy, 0)
               << "%" << (*busy > 0.1 ? " — expect noisy figures, 2-thread ones most" : "") << "\n";
   }
+  print_which_code();
   json machine = machine_json();
   machine["avx2_fma"] = cpu_has_avx2_fma();
   machine["openmp_wait_policy"] = bench::openmp_wait_policy();

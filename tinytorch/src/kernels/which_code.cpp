@@ -187,8 +187,9 @@ std::string which_code_report(const WhichCode& code) {
            "op runs its module's code (correct, slower)\n";
   } else {
     out << "  fast kernels registered by " << module_code("18", code.registration)
-        << "; caching allocator " << (code.caching_allocator ? "on" : "off")
-        << "; \"else\": other dtypes (the fast kernels are float32, the GEMM's also float64)\n";
+        << "; caching allocator " << (code.caching_allocator ? "on" : "off") << "\n"
+        << "  \"else\" runs for other dtypes (the fast kernels are float32, the GEMM's also "
+           "float64)\n";
   }
   out << "  every other op: its module's code (yours";
   if (!code.reference_modules.empty()) {
