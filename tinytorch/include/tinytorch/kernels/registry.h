@@ -91,11 +91,13 @@ bool registration_not_written();
 // `tito module use-reference NN` chose them) or the given fast kernels — and how many of the
 // family's registry entries are filled. Milestones and labs print the report when they start.
 //
-//   Which code runs (kernel tier: fast; fast kernels registered by module 18, yours)
-//     GEMM (matmul, Linear)   given fast kernels        else: module 01, yours
-//     convolution             given fast kernels        else: module 09, yours
+//   Which code runs — kernel tier: fast
+//     GEMM (matmul, Linear)         given fast kernels      else module 01, yours
+//     convolution                   given, 1 of 3           else module 09, yours; not registered:
+//                                                           spatial.conv2d_backward_input ...
+//     int8 GEMM (quantized Linear)  module 15, reference objects
 //     ...
-//     int8 GEMM               module 15, yours          (no fast kernel registered)
+//     fast kernels registered by module 18, yours; caching allocator on
 
 enum class CodeSource {
   kLearner,           // the module's files, written by the learner
@@ -104,12 +106,12 @@ enum class CodeSource {
 };
 
 struct OpFamilyCode {
-  std::string family;    // "convolution"
-  std::string module;    // "09": the module whose files hold the family's reference code
-  CodeSource reference;  // who provides that reference code (kLearner / kReferenceObjects)
-  CodeSource runs;       // what float32 runs now: `reference` or kGivenFast
-  int registered = 0;    // fast entries registered, of `entries`
-  int entries = 0;       // (runs == kGivenFast only when all of them are)
+  std::string family;  // "convolution"
+  std::string module;  // "09": the module whose files hold the family's reference code
+  CodeSource reference = CodeSource::kLearner;  // who provides it (kLearner / kReferenceObjects)
+  CodeSource runs = CodeSource::kLearner;       // what float32 runs now: `reference` or kGivenFast
+  int registered = 0;                           // fast entries registered, of `entries`
+  int entries = 0;                              // (runs == kGivenFast only when all of them are)
   std::vector<std::string> missing;  // the entries not registered, e.g. "spatial.conv2d_forward"
 };
 
