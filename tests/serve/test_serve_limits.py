@@ -131,8 +131,18 @@ status, text = raw(base, post(b"/v1/predict", b"\x1f\x8b", b"Content-Encoding: g
 check(status == 415 and is_json_error(text), f"a gzip body: 415 (got {status})")
 status, text = raw(base, b"GET /healthz HTTP/1.1\nHost: t\n\n")
 check(status == 400 and "CRLF" in text, f"bare LF line ends: 400 (got {status})")
-status, text = raw(base, post(b"/v1/predict", good_body) + post(b"/v1/predict", good_body))
-check(status == 200, f"a keep-alive connection: first of two pipelined requests 200 ({status})")
+with socket.create_connection(("127.0.0.1", serve_client.port_of(base))) as s:
+    s.sendall(b"GET /healthz HTTP/1.1 extra\r\nHost: t\r\n\r\n" + post(b"/v1/predict", good_body)
+              + post(b"/v1/predict", b"{}"))
+    answers = [read_response(s)[0] for _ in range(3)]
+check(answers == [400, 200, 400],
+      f"one connection, three pipelined requests (bad request line, good, bad JSON): each "
+      f"answered in turn ({answers})")
+ss = subprocess.run(["ss", "-ltnH", f"sport = :{serve_client.port_of(base)}"],
+                    capture_output=True, text=True)
+if ss.returncode == 0 and ss.stdout.split():
+    backlog = int(ss.stdout.split()[2])  # a listening socket's Send-Q is its backlog
+    check(backlog >= 128, f"the listen backlog holds bursts: {backlog} connections")
 
 # Slow clients: 40 connections that stop after half a head, one that sends a byte every 0.1 s.
 stalled = []

@@ -268,6 +268,10 @@ bool GuardedConnection::receive_more() {
 
 bool GuardedConnection::finish_request() {
   if (refused_ || cut_ || head_.chunked) return false;
+  // httplib stops reading a head whose request line it cannot parse (400); its headers are
+  // passed over with the body.
+  pos_ += head_left_;
+  head_left_ = 0;
   uint64_t left = head_.content_length - body_served_;
   while (left > 0) {
     if (pos_ == buf_.size() && !receive_more()) return false;

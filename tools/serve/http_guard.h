@@ -96,9 +96,10 @@ class GuardedConnection final : public httplib::Stream {
   // receive_timeout; a later one: up to keep_alive_timeout), then reads its head by its
   // deadline. kCut by the deadline writes 408 first.
   Outcome next_request(bool first);
-  // After process_request(): reads past the rest of a declared body httplib did not read (a
-  // request refused before its body, say by the 401 of a missing token), so that the next
-  // request starts where it should. False when the connection cannot carry another request.
+  // After process_request(): reads past what httplib did not read of the request — the rest
+  // of a declared body (a request refused before its body, say by the 401 of a missing token),
+  // the headers after a malformed request line — so that the next request starts where it
+  // should. False when the connection cannot carry another request.
   bool finish_request();
   // Writes `status` with {"error": message} and "Connection: close"; the connection then reads
   // and writes nothing more.
