@@ -69,7 +69,7 @@ tito::CommandRunner setup_export(CLI::App& app) {
 
 tito::CommandRunner setup_serve(CLI::App& app) {
   app.footer(
-      "Usage: tito serve MODEL.ttm [--port 8020] [--threads 16] [--batch-window-ms 2] ...\n"
+      "Usage: tito serve MODEL.ttm [--port 8020] [--threads 512] [--batch-window-ms 2] ...\n"
       "Serves the model on http://127.0.0.1:PORT (POST /v1/predict, GET /healthz, GET /metrics).\n"
       "Use --token-file F whenever --host makes it reachable beyond this machine.");
   auto model = std::make_shared<std::string>();
