@@ -168,6 +168,9 @@ class GuardedServer : public httplib::Server {
   // is kept alive for another request. listen_after_bind() returns when all are done.
   void drain(Clock::time_point deadline);
   [[nodiscard]] DrainCounts drain_counts() const;
+  // Serves one connected socket to its end and closes it: what the accept loop does with each
+  // connection, on a worker thread. The HTTP fuzz harness calls it on one end of a socketpair.
+  void serve_socket(socket_t sock) { process_and_close_socket(sock); }
 
  private:
   // httplib's accept loop hands every accepted socket to a worker thread here.
