@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -217,10 +218,8 @@ ssize_t GuardedConnection::fill(Clock::time_point deadline) {
     const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
     if (n <= 0) return n < 0 ? -1 : 0;
-    if (pos_ == buf_.size()) {
-      buf_.clear();
-      pos_ = 0;
-    }
+    buf_.erase(0, pos_);  // what httplib has read is dropped: the buffer holds only what is due
+    pos_ = 0;
     buf_.append(chunk, static_cast<size_t>(n));
     return n;
   }

@@ -594,6 +594,10 @@ int main(int argc, char** argv) {
   std::thread waiter([&] {
     int received = 0;
     sigwait(&stop_signals, &received);
+    // A signal that came before the listener started: wait for it, so that drain() stops it.
+    while (!http.is_running() && !listen_finished) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     if (!listen_finished) {
       by_signal = true;
       std::cout << "signal " << received << ": answering the requests of accepted connections"
