@@ -189,9 +189,10 @@ Options parse(int argc, char** argv) {
   // A request waits up to the window for company, then for its batch: with a window longer than
   // the timeout, every request that arrives alone would get 504.
   if (o.window_ms >= static_cast<double>(o.timeout_ms)) {
-    usage_error("--batch-window-ms " + std::to_string(o.window_ms) +
-                " must be shorter than --timeout-ms " + std::to_string(o.timeout_ms) +
-                ": a request that waits the whole window alone would always time out");
+    std::ostringstream m;
+    m << "--batch-window-ms " << o.window_ms << " must be shorter than --timeout-ms "
+      << o.timeout_ms << ": a request that waits the whole window alone would always time out";
+    usage_error(m.str());
   }
   return o;
 }
