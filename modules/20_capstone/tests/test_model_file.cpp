@@ -311,6 +311,18 @@ TEST_F(BadModelFile, MissingTruncatedOrCorrupt) {
   EXPECT_ERROR_HAS(write("not a model"), "bad.ttm");
 }
 
+// The rule export_model writes by holds at load too: a NaN weight would make every answer NaN.
+TEST_F(BadModelFile, NonFiniteWeight) {
+  for (const float v :
+       {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity()}) {
+    serialize::Archive a = good;
+    Tensor w = good.tensors.find("model.0.weight")->clone();  // (a copy of `good` aliases it)
+    w.data_ptr<float>()[3] = v;
+    *a.tensors.find("model.0.weight") = w;
+    EXPECT_ERROR_HAS(load_error(a), "tensor 'model.0.weight' has a non-finite value");
+  }
+}
+
 TEST_F(BadModelFile, ATrainingCheckpointIsNamedAsSuch) {
   nn::Sequential mlp = small_mlp();
   train::save_checkpoint(train::capture_checkpoint({.model = mlp.ptr().get()}, 1),

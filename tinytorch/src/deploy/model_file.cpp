@@ -739,6 +739,9 @@ InferenceModel InferenceModel::load(const std::string& path, const ModelLimits& 
   TensorMap tensors{"Tensor"};
   for (const auto& [key, t] : archive.tensors) {
     if (key.starts_with("model.")) {
+      // The rule export_model() writes by: a NaN or infinite weight would make every answer NaN
+      // (a server would then name a made-up class).
+      if (!all_finite(t)) fail("tensor '", key, "' has a non-finite value (NaN or infinity)");
       tensors.insert(key.substr(6), t);
       m.weight_bytes_ += t.nbytes();  // at most the file's size: serialize::load checked it
     } else if (key.starts_with("statistics.")) {
@@ -850,7 +853,7 @@ Tensor InferenceModel::forward(const Tensor& inputs) const {
     const auto* gpt = dynamic_cast<const nn::GPTImpl*>(module_.get());
     const int64_t V = num_outputs_, T_max = gpt != nullptr ? gpt->config.block_size : 0;
     TT_CHECK_VALUE(inputs.size(1) <= T_max, "model '", signature_.name, "': at most ", T_max,
-                   " tokens per row, got ", inputs.size(1));
+                   " tokens per row (the GPT's block_size), got ", inputs.size(1));
     TT_CHECK_VALUE(inputs.min().item<int64_t>() >= 0 && inputs.max().item<int64_t>() < V, "model '",
                    signature_.name, "': token ids must be in [0, ", V, ")");
   }

@@ -106,13 +106,16 @@ class InferenceModel {
   // Reads and checks `path` (tinytorch::Error naming the file and the problem: missing, not a
   // model file — a training checkpoint is named as such —, newer version, corrupt, truncated,
   // a malformed architecture or signature, tensors that do not fit the architecture, layers
-  // whose parameters the file's tensors do not hold, a model over `limits`).
+  // whose parameters the file's tensors do not hold, a NaN or infinite weight, a model over
+  // `limits`).
   static InferenceModel load(const std::string& path, const ModelLimits& limits = {});
 
   // inputs [N, *input_shape] of input_dtype (N ≥ 1) → outputs [N, num_outputs()] float32: the
-  // logits (a GPT: those of the next token after each row). Throws tinytorch::Error naming the
-  // expected and the actual shape or dtype. NOTE: const and safe to call from several threads at
-  // once — the layers only read their weights in eval mode, and grad mode is per thread.
+  // logits (a GPT: those of the next token after each row). Throws tinytorch::ValueError or
+  // TypeError naming the expected and the actual shape, dtype, token id range or context
+  // length (at most the GPT's block_size tokens): errors of the inputs, never of the model. NOTE:
+  // const and safe to call from several threads at once — the layers only read their weights in
+  // eval mode, and grad mode is per thread.
   Tensor forward(const Tensor& inputs) const;
 
   const ModelSignature& signature() const { return signature_; }
