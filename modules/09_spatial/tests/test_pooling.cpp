@@ -316,6 +316,10 @@ TEST(PoolingErrors, BackwardChecksItsArguments) {
   TT_EXPECT_THROW_WITH(native::max_pool2d_with_indices_backward(ones({1, 1, 2, 2}), x, 2, {}, 0, 1,
                                                                 false, full_like(idx, -2)),
                        IndexError, "index -2 is outside its plane", "or -1 for no input");
+  TT_EXPECT_THROW_WITH(
+      native::max_pool2d_with_indices_backward(ones({1, 1, 2, 2}), x, 2, {}, 0, 1, false,
+                                               full_like(idx, std::numeric_limits<int64_t>::max())),
+      IndexError, "is outside its plane of 16 elements");
   // −1 is PyTorch's "no input element": that output's gradient goes nowhere.
   EXPECT_EQ(native::max_pool2d_with_indices_backward(ones({1, 1, 2, 2}), x, 2, {}, 0, 1, false,
                                                      full_like(idx, -1))

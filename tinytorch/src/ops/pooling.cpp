@@ -464,13 +464,13 @@ Tensor max_pool2d_with_indices_backward(const Tensor& grad_output, const Tensor&
   const Tensor ind = without_empty_windows(s, indices.contiguous());
   const int64_t* ip = ind.data_ptr<int64_t>();
   const int64_t in_plane = s.in_h * s.in_w;
-  // Every index is in its plane, or −1 (no input: an empty window's). One branch-free pass (as
-  // unsigned, index + 1 below −1 is huge); the search for the index to name runs only when one
-  // is out of range.
+  // Every index is in its plane, or −1 (no input: an empty window's). One branch-free pass in
+  // unsigned arithmetic, which wraps: −1 + 1 is 0, and any index below −1 is huge; the search
+  // for the index to name runs only when one is out of range.
   const int64_t count = ind.numel();
   bool all_inside = true;
   for (int64_t i = 0; i < count; ++i) {
-    all_inside &= static_cast<uint64_t>(ip[i] + 1) < static_cast<uint64_t>(in_plane + 1);
+    all_inside &= static_cast<uint64_t>(ip[i]) + 1 < static_cast<uint64_t>(in_plane) + 1;
   }
   for (int64_t i = 0; !all_inside && i < count; ++i) {
     TT_CHECK_INDEX(ip[i] >= -1 && ip[i] < in_plane, op, ": index ", ip[i],
