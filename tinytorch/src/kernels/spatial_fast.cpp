@@ -47,9 +47,11 @@
 //                     again on the im2col path, whose products are the reference tier's.
 // The forward needs neither: the reference tier's im2col multiplies its padding zeros too, and
 // Winograd's output transform only mixes values of outputs that all read the input concerned.
-// What PyTorch promises, and the tests check, is that an entry whose exact value does not involve
-// a non-finite operand stays finite; which non-finite value (inf or NaN) the others get is not
-// specified.
+// What the tests check on both tiers, as PyTorch behaves: one inf weight reaches only the
+// input-gradient entries whose sums hold it, and one inf pixel only the weight-gradient taps that
+// read it; every other entry stays finite. Which non-finite value (inf or NaN) those entries get
+// is not specified. (An inf in gy itself meets im2col's padding zeros in the weight gradient, on
+// the reference tier too.)
 //
 // Threads (both paths): a batch is split over the threads by images (parallel_for), each image
 // running on its thread (gemm_fast runs serially inside a parallel region). A single image is
