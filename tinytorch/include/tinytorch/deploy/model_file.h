@@ -66,9 +66,14 @@ struct ModelSignature {
 // The architecture record of `model` as JSON text (the "architecture" entry of a model file).
 // Throws tinytorch::TypeError naming the first module that has no record (a custom module).
 std::string describe_architecture(const nn::Module& model);
-// A fresh module built from an architecture record (its parameters freshly initialised).
-// Throws tinytorch::ValueError for a malformed record or an unknown layer type.
-std::shared_ptr<nn::Module> build_module(const std::string& architecture);
+// A fresh module built from an architecture record (its parameters freshly initialised), for
+// `tensors` — the state_dict that will be loaded into it (a checkpoint's model) — to fill. The
+// record is held to the limits InferenceModel::load applies, by the same builder: Sequentials
+// nested at most 64 deep, and no more parameters declared than `tensors` back (checked before
+// anything is allocated). Throws tinytorch::ValueError for a malformed record, an unknown layer
+// type, or a record over those limits.
+std::shared_ptr<nn::Module> build_module(const std::string& architecture,
+                                         const OrderedDict<std::string, Tensor>& tensors);
 
 // The signature as JSON text ({"name", "version", "input_shape", "input_dtype", "labels"}) and
 // back. parse_signature throws tinytorch::ValueError for malformed JSON, a missing key, an input
