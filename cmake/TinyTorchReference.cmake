@@ -104,6 +104,10 @@ function(tinytorch_use_reference_objects target)
     endforeach()
   endforeach()
   set_source_files_properties(${objects} PROPERTIES EXTERNAL_OBJECT TRUE GENERATED FALSE)
+  # The registry's "which code runs" report names the modules linked from reference objects
+  # (src/kernels/which_code.cpp); only that file is rebuilt when the choice changes.
+  set_property(SOURCE "${CMAKE_CURRENT_SOURCE_DIR}/src/kernels/which_code.cpp" APPEND PROPERTY
+    COMPILE_DEFINITIONS "TINYTORCH_REFERENCE_MODULES=\"${ids_args}\"")
   set_property(TARGET ${target} PROPERTY SOURCES ${absolute_sources} ${objects})
   message(STATUS "TinyTorch: module(s) ${ids_text} linked against the release's reference "
                  "implementation (tito module use-reference); your files of them are not compiled")

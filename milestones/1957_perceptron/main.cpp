@@ -37,6 +37,7 @@
 #include "common/export.h"
 #include "common/outputs.h"
 #include "common/text_layout.h"
+#include "tinytorch/kernels/registry.h"
 #include "tinytorch/nn/nn.h"
 #include "tinytorch/tinytorch.h"
 #include "tinytorch/train/logging.h"
@@ -390,7 +391,8 @@ int run(const Settings& s) {
 
   int64_t positives = 0;
   for (float y : data.y) positives += y > 0 ? 1 : 0;
-  out << "Milestone 1957 — Rosenblatt's perceptron: w <- w + lr*(y - y_hat)*x, no gradients\n\n"
+  out << "Milestone 1957 — Rosenblatt's perceptron: w <- w + lr*(y - y_hat)*x, no gradients\n"
+      << tt::kernels::which_code_report() << "\n"
       << "data: " << s.points << " points in [-1, 1]^2 (" << positives << " of class +1, "
       << s.points - positives << " of class -1), separated by a random line with margin "
       << s.margin << "; seed " << s.seed << ", lr " << s.lr << ", at most " << s.epochs

@@ -40,6 +40,7 @@
 #include "common/export.h"
 #include "common/outputs.h"
 #include "common/text_layout.h"
+#include "tinytorch/kernels/registry.h"
 #include "tinytorch/nn/nn.h"
 #include "tinytorch/tinytorch.h"
 #include "tinytorch/train/logging.h"
@@ -334,7 +335,8 @@ int run(const Settings& s) {
   const tt::Tensor x = xor_inputs();
   const std::vector<float> targets = xor_targets().squeeze(1).to_vector<float>();
 
-  out << "Milestone 1969 — XOR: what one layer cannot learn, and what a hidden layer can\n\n"
+  out << "Milestone 1969 — XOR: what one layer cannot learn, and what a hidden layer can\n"
+      << tt::kernels::which_code_report() << "\n"
       << "seed " << s.seed << "; both models: binary cross-entropy, full-batch gradient descent "
       << "(lr " << s.lr << ", momentum " << s.momentum << "), " << s.epochs << " epochs\n\n";
 

@@ -41,6 +41,7 @@
 #include "tinytorch/distributed/ddp.h"
 #include "tinytorch/distributed/mpi.h"
 #include "tinytorch/distributed/sampler.h"
+#include "tinytorch/kernels/registry.h"
 #include "tinytorch/nn/nn.h"
 #include "tinytorch/optim/optim.h"
 #include "tinytorch/tinytorch.h"
@@ -138,7 +139,8 @@ int run(const Settings& s) {
   int64_t parameters = 0;
   for (const auto& p : model->parameters()) parameters += p.numel();
   if (rank0 && !s.quiet) {
-    out << "Milestone 1986, data-parallel — the MLP on " << pg.size() << " rank(s)\n\n"
+    out << "Milestone 1986, data-parallel — the MLP on " << pg.size() << " rank(s)\n"
+        << tt::kernels::which_code_report() << "\n"
         << *model << "\n"
         << parameters << " parameters in " << ddp.buckets().size()
         << " gradient bucket(s) of <= " << s.bucket_kib << " KiB; Fashion-MNIST "

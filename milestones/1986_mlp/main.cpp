@@ -34,6 +34,7 @@
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/data/dataloader.h"
 #include "tinytorch/data/idx.h"
+#include "tinytorch/kernels/registry.h"
 #include "tinytorch/nn/nn.h"
 #include "tinytorch/optim/optim.h"
 #include "tinytorch/tinytorch.h"
@@ -113,7 +114,8 @@ int run(const Settings& s) {
   if (!s.resume_path.empty()) trainer.resume(s.resume_path);
 
   if (!s.quiet) {
-    out << "Milestone 1986 — backpropagation trains a multi-layer perceptron\n\n"
+    out << "Milestone 1986 — backpropagation trains a multi-layer perceptron\n"
+        << tt::kernels::which_code_report() << "\n"
         << *model << "\n"
         << parameters << " parameters; Fashion-MNIST " << train_set.size() << " train / "
         << val_set.size() << " validation (held out of the 60000 training images, seed " << s.seed

@@ -48,6 +48,7 @@
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/data/dataloader.h"
 #include "tinytorch/data/transforms.h"
+#include "tinytorch/kernels/registry.h"
 #include "tinytorch/nn/nn.h"
 #include "tinytorch/optim/optim.h"
 #include "tinytorch/tinytorch.h"
@@ -279,8 +280,9 @@ int run(Settings s) {
   }
 
   if (!s.quiet) {
-    out << (s.north_star ? "Milestone 1998, North Star — a modern small CNN against the clock\n\n"
-                         : "Milestone 1998 — LeNet-5: convolution, weight sharing, pooling\n\n")
+    out << (s.north_star ? "Milestone 1998, North Star — a modern small CNN against the clock\n"
+                         : "Milestone 1998 — LeNet-5: convolution, weight sharing, pooling\n")
+        << tt::kernels::which_code_report() << "\n"
         << summary << "\nFashion-MNIST " << train_set.size() << " train / " << val_set.size()
         << " validation (held out of the 60000 training images, seed " << s.seed << ") / "
         << test_set.size() << " test images (loaded in " << std::fixed << std::setprecision(2)

@@ -47,6 +47,7 @@
 #include "tinytorch/core/generator.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/data/text.h"
+#include "tinytorch/kernels/registry.h"
 #include "tinytorch/nn/modules/transformer.h"
 #include "tinytorch/nn/nn.h"
 #include "tinytorch/nn/utils/clip_grad.h"
@@ -271,7 +272,8 @@ int run(const Settings& s) {
   }
 
   if (!s.quiet) {
-    out << "Milestone 2017 — attention is all you need: a character-level GPT\n\n"
+    out << "Milestone 2017 — attention is all you need: a character-level GPT\n"
+        << tt::kernels::which_code_report() << "\n"
         << "GPT: " << config.n_layer << " layers, " << config.n_head << " heads, d_model "
         << config.n_embd << ", context " << config.block_size << ", vocabulary "
         << config.vocab_size << " characters; " << parameters << " parameters\n"

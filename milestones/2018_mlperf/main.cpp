@@ -66,6 +66,7 @@
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/data/dataloader.h"
 #include "tinytorch/data/text.h"
+#include "tinytorch/kernels/registry.h"
 #include "tinytorch/nn/modules/quantized_linear.h"
 #include "tinytorch/nn/modules/transformer.h"
 #include "tinytorch/nn/nn.h"
@@ -681,10 +682,10 @@ int run(const Settings& s) {
   std::cout << "Milestone 2018 — TinyMLPerf: inference benchmarks of the milestones' models "
                "(closed and open division)\n"
             << machine.describe() << "\n"
-            << "SingleStream: " << s.queries << " queries (GPT: " << s.gpt_queries
-            << "); Offline: " << s.repetitions << " passes, batch " << s.batch
-            << "; optimized submissions must keep " << kOptimizedQualityFraction * 100
-            << "% of the reference's quality\n"
+            << tt::kernels::which_code_report() << "SingleStream: " << s.queries
+            << " queries (GPT: " << s.gpt_queries << "); Offline: " << s.repetitions
+            << " passes, batch " << s.batch << "; optimized submissions must keep "
+            << kOptimizedQualityFraction * 100 << "% of the reference's quality\n"
             << std::flush;
 
   const std::vector<FashionTask> fashion = {{"mlp",

@@ -305,7 +305,7 @@ json experiment_label_smoothing(const Config&) {
   auto loss_at = [&](double m, double eps) {
     Tensor x = zeros({C}, kFloat64);
     x.data_ptr<double>()[0] = m;
-    return item(cross_entropy(x, full({}, int64_t{0}), Reduction::Mean, -100, eps));
+    return item(cross_entropy(x, full({}, int64_t{0}), {}, Reduction::Mean, -100, eps));
   };
   const std::vector<double> eps_list = {0.0, 0.05, 0.1, 0.2};
   const std::vector<double> margins = {0, 1, 2, 4, 6, 8, 10, 15, 20};
@@ -333,7 +333,7 @@ json experiment_label_smoothing(const Config&) {
     Tensor x = zeros({C}, kFloat64);
     x.data_ptr<double>()[0] = 20;
     x.requires_grad_();
-    cross_entropy(x, full({}, int64_t{0}), Reduction::Mean, -100, e).backward();
+    cross_entropy(x, full({}, int64_t{0}), {}, Reduction::Mean, -100, e).backward();
     const double slope = x.grad().to_vector<double>()[0];
     const double formula = e > 0 ? std::log((1 - e + e / C) / (e / C)) : INFINITY;
     opt.add({fixed(e, 2), e > 0 ? fixed(best_m, 2) : "∞ (scan end: " + fixed(best_m, 0) + ")",
@@ -401,7 +401,7 @@ json experiment_memory(const Config& cfg) {
   const std::vector<Row> rows = {
       {"cross_entropy (yours)", [&] { consume(cross_entropy(x, t)); }},
       {"cross_entropy, label_smoothing 0.1",
-       [&] { consume(cross_entropy(x, t, Reduction::Mean, -100, 0.1)); }},
+       [&] { consume(cross_entropy(x, t, {}, Reduction::Mean, -100, 0.1)); }},
       {"composite (9 ops)", [&] { consume(composite_cross_entropy(x, oh)); }},
       {"cross_entropy + backward",
        [&] {

@@ -438,6 +438,7 @@ int main(int argc, char** argv) {
     const lab::Stopwatch stopwatch;
     std::cout << "Module 07 lab: the training loop, measured (" << (quick ? "--quick, " : "")
               << tt::get_num_threads() << " kernel thread(s))\n";
+    lab::print_which_code();
     const Data d = load_data(quick);
     json out;
     out["quick"] = quick;

@@ -96,7 +96,9 @@ int main(int argc, char** argv) {
   try {
     std::cout << "Module 08 lab: the data pipeline on Fashion-MNIST ("
               << (quick ? "test split, --quick" : "training split") << ", "
-              << std::thread::hardware_concurrency() << " hardware threads)\n\n";
+              << std::thread::hardware_concurrency() << " hardware threads)\n";
+    lab::print_which_code();
+    std::cout << "\n";
 
     // 1. Loading: gunzip + parse + uint8 → float32 in [0, 1].
     const int64_t live0 = tt::get_allocator()->stats().live_bytes;

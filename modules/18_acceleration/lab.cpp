@@ -851,26 +851,29 @@ json experiment_registry(const Budget& budget) {
   json out;
   {
     const TierGuard fast(kernels::Tier::kFast);
-    const kernels::FastKernels& k = kernels::fast_kernels();
+    const kernels::WhichCode code = kernels::which_code_runs();
     const bool caching = get_allocator() == &caching_allocator();
-    const bool softmax = k.softmax.softmax != nullptr && k.softmax.log_softmax != nullptr &&
-                         k.softmax.softmax_backward != nullptr &&
-                         k.softmax.log_softmax_backward != nullptr;
+    int registered = 0, entries = 0;
+    std::string missing;
+    for (const kernels::OpFamilyCode& f : code.families) {
+      registered += f.registered;
+      entries += f.entries;
+      for (const std::string& m : f.missing) missing += " " + m;
+    }
     std::cout << "  TINYTORCH_KERNELS=" << (env_tier ? env_tier : "(unset)")
               << "   TINYTORCH_NUM_THREADS=" << (env_threads ? env_threads : "(unset)")
               << "   get_num_threads() = " << get_num_threads() << "\n"
-              << "  registered on the fast tier:  sgemm " << (k.sgemm ? "yes" : "NO") << ", dgemm "
-              << (k.dgemm ? "yes" : "NO") << ", caching allocator installed "
-              << (caching ? "yes" : "NO") << ", softmax kernels " << (softmax ? "yes" : "NO")
+              << "  registered on the fast tier: " << registered << " of " << entries
+              << " kernel entries, caching allocator installed " << (caching ? "yes" : "NO")
               << "\n";
-    if (!k.sgemm) {
+    if (code.registration_not_written) {
       std::cout << "  → nothing registered yet: write register_fast_kernels() in\n"
-                   "    tinytorch/src/kernels/fast_registry.cpp (module 18).\n";
+                   "    tinytorch/src/kernels/fast_registry.cpp (module 18, Part 9).\n";
+    } else if (!missing.empty()) {
+      std::cout << "  → not registered (these run the reference code):" << missing << "\n";
     }
-    out["registered"] = {{"sgemm", k.sgemm != nullptr},
-                         {"dgemm", k.dgemm != nullptr},
-                         {"caching_allocator", caching},
-                         {"softmax", softmax}};
+    out["registered"] = {
+        {"kernel_entries", registered}, {"of", entries}, {"caching_allocator", caching}};
   }
   // The same matmul call on each tier, on 1 thread (the reference kernel has no threads).
   const int64_t n = budget.quick ? 128 : 256;
@@ -1003,6 +1006,7 @@ int main(int argc, char** argv) {
     std::cout << "  CPU time used by other programs just before the run: " << fixed(100 * *busy, 0)
               << "%" << (*busy > 0.1 ? " — expect noisy figures, 2-thread ones most" : "") << "\n";
   }
+  print_which_code();
   json machine = machine_json();
   machine["avx2_fma"] = cpu_has_avx2_fma();
   machine["openmp_wait_policy"] = bench::openmp_wait_policy();

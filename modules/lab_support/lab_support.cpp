@@ -14,6 +14,7 @@
 
 #include "tinytorch/benchmark/timer.h"
 #include "tinytorch/core/exception.h"
+#include "tinytorch/kernels/registry.h"
 #include "tinytorch/train/logging.h"
 
 namespace tinytorch::lab {
@@ -310,6 +311,11 @@ void print_title(std::string_view title, std::string_view quick_note,
             << " (optimised, NDEBUG)"
 #endif
             << "\n";
+  print_which_code();
+}
+
+void print_which_code() {
+  std::cout << kernels::which_code_report();
 }
 
 json machine_json() {

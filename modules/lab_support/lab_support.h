@@ -169,9 +169,14 @@ int64_t peak_bytes(const std::function<void()>& f);
 std::string cpu_model();  // from /proc/cpuinfo; "unknown" elsewhere
 // The first lines of a lab's output: "<title><quick_note>" (pass "" for quick_note without
 // --quick), then the machine — "  CPU: <model>, <n> hardware threads<threads_note>; compiler:
-// <version> (optimised, NDEBUG)" — so that numbers pasted from a run say where they came from.
+// <version> (optimised, NDEBUG)" — so that numbers pasted from a run say where they came from,
+// then print_which_code().
 void print_title(std::string_view title, std::string_view quick_note,
                  std::string_view threads_note = "");
+// Which code runs each op family — yours, the reference objects, or the given fast kernels
+// (kernels::which_code_report): the block every lab and milestone prints when it starts. A lab
+// that prints its own title lines calls it right after them.
+void print_which_code();
 // {"cpu", "hardware_threads", "compiler"}; a lab adds its own keys (threads it used, ...).
 json machine_json();
 

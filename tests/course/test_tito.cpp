@@ -4,6 +4,7 @@
 // course, project, util).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <string>
@@ -61,6 +62,53 @@ TEST(Tito, StartNamesEveryMissingPrerequisiteInOrder) {
   EXPECT_EQ(map.missing_prerequisites("05", {"01", "03"}), (Strings{"02"}));
   EXPECT_EQ(map.missing_prerequisites("05", {"01", "02", "03"}), Strings{});
   EXPECT_EQ(map.missing_prerequisites("01", {}), Strings{});
+}
+
+// A module recommended before another comes just before it in the course order, and says why:
+// the milestones that require it.
+TEST(Tito, RecommendedBeforeMovesAModuleEarlyAndSaysWhy) {
+  const TempDir dir;
+  write(dir.path / "modules" / "modules.json", R"({"modules": [
+    {"id": "01", "name": "tensor", "status": "available"},
+    {"id": "02", "name": "spatial", "prerequisites": ["01"], "status": "available"},
+    {"id": "03", "name": "transformers", "prerequisites": ["02"], "status": "available"},
+    {"id": "04", "name": "acceleration", "prerequisites": ["01"], "recommended_before": ["02"],
+     "status": "available"}],
+    "milestones": [{"id": "1998", "requires": ["02", "04"]},
+                   {"id": "2017", "requires": ["03", "04"]}]})");
+  const auto map = tito::load_module_map(dir.path);
+  Strings order;
+  for (const tito::ModuleInfo* m : map.course_order()) order.push_back(m->id);
+  EXPECT_EQ(order, (Strings{"01", "04", "02", "03"}));
+  EXPECT_EQ(map.milestones_requiring("04"), (Strings{"1998", "2017"}));
+  EXPECT_EQ(map.recommendation(map.module("04")),
+            "take it before 02: milestones 1998, 2017 need it");
+  EXPECT_EQ(map.recommendation(map.module("02")), "");
+
+  write(dir.path / "modules" / "modules.json", R"({"modules": [
+    {"id": "01", "name": "tensor", "recommended_before": ["07"]}]})");
+  try {
+    static_cast<void>(tito::load_module_map(dir.path));
+    ADD_FAILURE() << "recommended_before naming an unknown module was accepted";
+  } catch (const tito::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'recommended_before' names '07'"), std::string::npos)
+        << e.what();
+  }
+}
+
+// The course's own map: the milestones whose targets need the fast tier require module 18, and
+// module 18 is recommended before 09 — the first module whose milestone needs it.
+TEST(Tito, TheCourseMapMakesModule18LoadBearingFrom09On) {
+  const auto map = tito::load_module_map(TITO_TEST_SOURCE_DIR);
+  EXPECT_EQ(map.milestones_requiring("18"), (Strings{"1998", "2017"}));
+  EXPECT_EQ(map.module("18").recommended_before, Strings{"09"});
+  Strings order;
+  for (const tito::ModuleInfo* m : map.course_order()) order.push_back(m->id);
+  const auto at = [&](const std::string& id) {
+    return std::find(order.begin(), order.end(), id) - order.begin();
+  };
+  EXPECT_EQ(at("18") + 1, at("09")) << "module 18 comes right before 09";
+  EXPECT_EQ(order.size(), map.modules.size());
 }
 
 TEST(Tito, UnknownModuleOffersOnlyTheAvailableOnes) {

@@ -17,6 +17,8 @@
 //                   BatchNorm2d and a GPT, all tiny
 //   predict_request /v1/predict bodies: valid ones for fuzz_predict_request's signatures, and
 //                   each kind of invalid one the server answers 400
+//   http_request    what a client sends the server on one connection: pipelined requests, a
+//                   chunked body, Expect: 100-continue, a HEAD, and each head the server refuses
 #include <zlib.h>
 
 #include <cstdint>
@@ -220,6 +222,33 @@ int main(int argc, char** argv) {
         {"nested", R"({"inputs": [[[0.5], {"x": 1}, null, true]]})"},
     };
     for (const auto& [name, body] : seeds) write_file(bodies / (name + ".json"), body);
+  }
+
+  // ---- the server's connections ---------------------------------------------------------
+  {
+    const fs::path http = fresh_dir(out / "http_request");
+    const std::string post =
+        "POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\n\r\n"
+        R"({"inputs": [[1]]})";
+    const std::vector<std::pair<std::string, std::string>> seeds = {
+        {"pipelined", post + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + post},
+        {"chunked",
+         "POST /v1/predict HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "5\r\n{\"a\":\r\n3;ext=1\r\n 1}\r\n0\r\nTrailer: x\r\n\r\n"},
+        {"expect",
+         "POST /v1/predict HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}"},
+        {"head_and_close",
+         "HEAD /healthz HTTP/1.0\r\n\r\nGET /%ff HTTP/1.1\r\nConnection: close\r\n\r\n"},
+        {"bad_length", "POST /v1/predict HTTP/1.1\r\nContent-Length: -1\r\n\r\n{}"},
+        {"two_lengths",
+         "POST /v1/predict HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}"},
+        {"no_length", "POST /v1/predict HTTP/1.1\r\n\r\n"},
+        {"gzip",
+         "POST /v1/predict HTTP/1.1\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\n{}"},
+        {"bare_lf", "GET /healthz HTTP/1.1\nHost: x\n\n"},
+        {"half_head", "POST /v1/predict HTTP/1.1\r\nHost: x\r\nX-Slow: a"},
+    };
+    for (const auto& [name, bytes] : seeds) write_file(http / (name + ".http"), bytes);
   }
 
   // ---- tito's inputs ---------------------------------------------------------------------

@@ -9,8 +9,9 @@ import signal
 import subprocess
 import sys
 import threading
-import urllib.error
-import urllib.request
+
+from serve_client import check, failures, is_json_error
+import serve_client
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--server", required=True)
@@ -21,39 +22,14 @@ os.makedirs(args.workdir, exist_ok=True)
 subprocess.run([args.make_model, args.workdir], check=True)
 expected = json.load(open(os.path.join(args.workdir, "expected.json")))
 model = os.path.join(args.workdir, "model.ttm")
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def start(*extra):
-    proc = subprocess.Popen([args.server, model, "--port", "0", *extra],
-                            stdout=subprocess.PIPE, text=True)
-    for line in proc.stdout:
-        if line.startswith("listening on http://127.0.0.1:"):
-            return proc, "http://127.0.0.1:" + line.strip().rsplit(":", 1)[1]
-    raise SystemExit("the server did not start")
+    return serve_client.start(args.server, model, *extra)
 
 
-def request(base, path, body=None, method=None, headers=None, timeout=10):
-    data = body if isinstance(body, (bytes, type(None))) else body.encode()
-    req = urllib.request.Request(base + path, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
-def is_json_error(text):
-    try:
-        return "error" in json.loads(text)
-    except ValueError:
-        return False
+def request(*a, **k):
+    return serve_client.request(*a, **k)[:2]
 
 
 # ── predictions and errors ──

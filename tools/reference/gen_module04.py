@@ -69,20 +69,34 @@ def classes(n, c, seed=0):
 
 def run(op, x, t, args):
     r = args.get("reduction", "mean")
+    w = WEIGHTS.get(id(args))
     if op == "mse_loss":
         return F.mse_loss(x, t, reduction=r)
     if op == "l1_loss":
         return F.l1_loss(x, t, reduction=r)
     if op == "nll_loss":
-        return F.nll_loss(x, t, reduction=r, ignore_index=args.get("ignore_index", -100))
+        return F.nll_loss(x, t, weight=w, reduction=r,
+                          ignore_index=args.get("ignore_index", -100))
     if op == "binary_cross_entropy":
-        return F.binary_cross_entropy(x, t, reduction=r)
+        return F.binary_cross_entropy(x, t, weight=w, reduction=r)
     if op == "binary_cross_entropy_with_logits":
-        return F.binary_cross_entropy_with_logits(x, t, reduction=r)
+        return F.binary_cross_entropy_with_logits(x, t, weight=w, reduction=r)
     if op == "cross_entropy":
-        return F.cross_entropy(x, t, reduction=r, ignore_index=args.get("ignore_index", -100),
+        return F.cross_entropy(x, t, weight=w, reduction=r,
+                               ignore_index=args.get("ignore_index", -100),
                                label_smoothing=args.get("label_smoothing", 0.0))
     raise ValueError(op)
+
+
+# args dict id -> the torch weight tensor of a "weighted" case (args["weight"] holds its encoding)
+WEIGHTS = {}
+
+
+def weighted(args, w):
+    """args plus a class / element weight w (a T), encoded for the C++ side."""
+    args = dict(args, weight=w.enc())
+    WEIGHTS[id(args)] = w.torch()
+    return args
 
 
 def case(group, name, op, x, t, args, rtol=None, atol=None, expect_error=False):
@@ -322,6 +336,47 @@ def gen_cross_entropy():
          T([1], "int64", values=[0]), {"reduction": "mean"}, expect_error=True)
 
 
+def gen_weighted():
+    """The `weight` argument: per class for nll_loss / cross_entropy, per element for BCE."""
+    for dtype in ("float32", "float64"):
+        cw = T([4], dtype, values=[0.5, 2.0, 1.0, 0.25])
+        for r in REDUCTIONS:
+            case("weighted", f"nll_weighted_{r}_{dtype}", "nll_loss",
+                 logprobs(6, 4, dtype, seed=5), T([6], "int64", values=[1, 0, 3, 1, 2, 0]),
+                 weighted({"reduction": r}, cw))
+            case("weighted", f"nll_weighted_ignore_{r}_{dtype}", "nll_loss",
+                 logprobs(5, 4, dtype, seed=6), T([5], "int64", values=[1, -100, 3, 2, -100]),
+                 weighted({"reduction": r}, cw))
+            for ls in (0.0, 0.2):
+                tag = f"ls{ls}".replace(".", "p")
+                case("weighted", f"ce_weighted_{tag}_{r}_{dtype}", "cross_entropy",
+                     T([6, 4], dtype, values=spread([6, 4], seed=8, scale=1.5)),
+                     T([6], "int64", values=[3, 0, 2, 1, 1, 0]),
+                     weighted({"reduction": r, "label_smoothing": ls}, cw))
+                case("weighted", f"ce_weighted_ignore2_{tag}_{r}_{dtype}", "cross_entropy",
+                     T([5, 4], dtype, values=spread([5, 4], seed=9, scale=1.5)),
+                     T([5], "int64", values=[2, 1, 0, 2, 3]),
+                     weighted({"reduction": r, "ignore_index": 2, "label_smoothing": ls}, cw))
+            case("weighted", f"ce_weighted_1d_{r}_{dtype}", "cross_entropy",
+                 T([4], dtype, values=[0.5, -1.25, 2.0, 0.125]), T([], "int64", values=[1]),
+                 weighted({"reduction": r, "label_smoothing": 0.1}, cw))
+            # BCE: a weight per element, broadcast from [3] over [2, 3]
+            ew = T([3], dtype, values=[0.5, 1.5, 3.0])
+            case("weighted", f"bce_weighted_{r}_{dtype}", "binary_cross_entropy",
+                 T([2, 3], dtype, values=probs([2, 3], seed=4)),
+                 T([2, 3], dtype, values=soft_targets([2, 3], seed=2)), weighted({"reduction": r}, ew))
+            case("weighted", f"bce_logits_weighted_{r}_{dtype}", "binary_cross_entropy_with_logits",
+                 T([2, 3], dtype, values=spread([2, 3], seed=3)),
+                 T([2, 3], dtype, values=soft_targets([2, 3], seed=5)), weighted({"reduction": r}, ew))
+    base = logprobs(3, 4, "float32", seed=7)
+    case("errors", "nll_weight_wrong_size", "nll_loss", base, T([3], "int64", values=[0, 1, 2]),
+         weighted({"reduction": "mean"}, T([3], "float32", values=[1.0, 1.0, 1.0])),
+         expect_error=True)
+    case("errors", "ce_weight_wrong_size", "cross_entropy", base,
+         T([3], "int64", values=[0, 1, 2]),
+         weighted({"reduction": "mean"}, T([5], "float32", values=[1.0] * 5)), expect_error=True)
+
+
 def main():
     opts = command_line(__doc__, OUT)
     torch.set_default_dtype(torch.float32)
@@ -330,6 +385,7 @@ def main():
     gen_bce()
     gen_nll()
     gen_cross_entropy()
+    gen_weighted()
 
     doc = {
         **header(__file__),

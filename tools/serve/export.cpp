@@ -7,8 +7,8 @@
 //   checkpoint.ttc ──► model tensors + "deploy.architecture" + "deploy.signature" (extra entries
 //   (module 07)        the milestones record, deploy/model_file.h)
 //        │
-//        ▼ build_module(architecture) + load_state_dict        (--int8: quantize_dynamic, module
-//        15)
+//        ▼ build_module(architecture, tensors) + load_state_dict   (the model file loader's
+//        │  limits first; --int8: quantize_dynamic, module 15)
 //   export_model ──► model.ttm ──► InferenceModel::load ──► the same outputs? (checked: exit 1 if
 //   not)
 //
@@ -68,7 +68,7 @@ int run(const Settings& s) {
   if (!s.name.empty()) sig.name = s.name;
   sig.version.clear();  // named after the weights actually exported
 
-  std::shared_ptr<nn::Module> model = deploy::build_module(*arch);
+  std::shared_ptr<nn::Module> model = deploy::build_module(*arch, ckpt.model);
   try {
     model->load_state_dict(ckpt.model);
   } catch (const Error& e) {

@@ -12,14 +12,23 @@
 //
 //   --faults  one request in 8 is bad — malformed JSON, no "inputs", a short row, a string
 //             value, a body over the server's limit, an unknown path — and must get a 4xx with a
-//             JSON {"error": ...} while the good ones are all answered correctly
+//             JSON {"error": ...} while the good ones are all answered correctly. Then attacks on
+//             a fresh server, each with a verdict: GET /%ff, a 200 MiB header flood, an oversized
+//             request line and header count, bad Content-Length values, a chunked body past the
+//             limit, PATCH, 256 slow connections (p99 of real clients against the quiet p99),
+//             and SIGTERM with more clients than threads (every request answered, the log's
+//             counts true).
 //   --drift   after the load, inverted images: the server's /v1/monitor PSI summary before and
 //             after (needs a model exported with drift statistics)
 //
 // The images are sent as the model file says: standardised with its "input.mean"/"input.std"
 // statistics when it has them, else as pixels in [0, 1].
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +44,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -177,10 +187,15 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  // What the server printed after its "listening" line, once stop() has returned.
+  const std::string& log() const { return log_; }
   // SIGTERM, then the exit status (0 = a graceful stop).
   int stop() {
     if (pid_ <= 0) return exit_status_;
     kill(pid_, SIGTERM);
+    char line[1024];
+    while (out_ != nullptr && std::fgets(line, sizeof(line), out_) != nullptr) log_ += line;
     int status = 0;
     waitpid(pid_, &status, 0);
     pid_ = -1;
@@ -195,6 +210,7 @@ class ServerProcess {
   FILE* out_ = nullptr;
   int port_ = 0;
   int exit_status_ = -1;
+  std::string log_;
 };
 
 std::string row_json(const Tensor& images, int64_t i) {
@@ -367,6 +383,233 @@ std::string ms(double s) {
   return b;
 }
 
+// ── --faults: attacks on a fresh server, one verdict each ───────────────────────────────────
+
+// A TCP connection to 127.0.0.1:port, or -1; a read or write waits at most 10 s.
+int connect_local(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  const timeval wait{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof wait);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+struct RawAnswer {
+  int status = 0;  // 0: the connection closed, or stayed silent, without an answer
+  std::string body;
+};
+
+// One response read from `fd`: its status and body.
+RawAnswer read_answer(int fd) {
+  static const std::regex length_header("content-length: *([0-9]+)", std::regex::icase);
+  std::string data;
+  char buf[65536];
+  for (;;) {
+    const size_t end = data.find("\r\n\r\n");
+    if (end != std::string::npos) {
+      std::smatch m;
+      const std::string head = data.substr(0, end);
+      const size_t length = std::regex_search(head, m, length_header) ? std::stoul(m[1]) : 0;
+      if (data.size() >= end + 4 + length && data.size() > 12) {
+        return {std::atoi(data.c_str() + 9), data.substr(end + 4, length)};  // "HTTP/1.1 431"
+      }
+    }
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return {};
+    data.append(buf, static_cast<size_t>(n));
+  }
+}
+
+// Sends `head`, then `block` again and again (at most `max_bytes` in all) until the server
+// answers, and reads the answer.
+RawAnswer send_raw(int port, const std::string& head, const std::string& block = "",
+                   int64_t max_bytes = 0) {
+  const int fd = connect_local(port);
+  if (fd < 0) return {};
+  bool open = ::send(fd, head.data(), head.size(), MSG_NOSIGNAL) > 0;
+  for (int64_t sent = 0; open && !block.empty() && sent < max_bytes;
+       sent += static_cast<int64_t>(block.size())) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 0) > 0) break;  // the answer has come
+    open = ::send(fd, block.data(), block.size(), MSG_NOSIGNAL) > 0;
+  }
+  RawAnswer a = read_answer(fd);
+  ::close(fd);
+  return a;
+}
+
+int64_t rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+  }
+  return 0;
+}
+
+// The p99 latency (s) of `clients` closed-loop clients sending `requests` images in all, and
+// how many were not answered 200.
+std::pair<double, int64_t> p99_of(int port, const Tensor& images, int clients, int64_t requests) {
+  std::vector<double> latencies;
+  int64_t failed = 0;
+  std::mutex mutex;
+  std::atomic<int64_t> next{0};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      httplib::Client cli("127.0.0.1", port);
+      cli.set_keep_alive(true);
+      cli.set_tcp_nodelay(true);
+      std::vector<double> mine;
+      int64_t bad = 0;
+      for (int64_t i = next++; i < requests; i = next++) {
+        const std::string body = row_json(images, i % images.size(0));
+        const auto t0 = Clock::now();
+        const auto res = cli.Post("/v1/predict", body, "application/json");
+        mine.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+        if (!res || res->status != 200) ++bad;
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      latencies.insert(latencies.end(), mine.begin(), mine.end());
+      failed += bad;
+    });
+  }
+  for (auto& t : threads) t.join();
+  return {latencies.empty() ? 0.0 : benchmark::percentile(latencies, 99), failed};
+}
+
+// Prints one line per attack and remembers whether all held.
+struct Verdicts {
+  bool all = true;
+  void add(const std::string& attack, const std::string& observed, bool held) {
+    std::printf("  %-42s %-52s %s\n", attack.c_str(), observed.c_str(), held ? "PASS" : "FAIL");
+    all = all && held;
+  }
+};
+
+std::string got(const RawAnswer& a) {
+  return a.status == 0 ? "no answer" : "got " + std::to_string(a.status);
+}
+
+// An answer's body is a JSON {"error": ...} (which also proves it valid UTF-8: the parser
+// refuses anything else).
+bool json_error(const RawAnswer& a) {
+  const json body = json::parse(a.body, nullptr, false);
+  return !body.is_discarded() && body.is_object() && body.contains("error");
+}
+
+bool run_attacks(const Options& o, const std::string& server_bin, const Tensor& images) {
+  std::cout << "\nattacks on a fresh server (its default limits; 127.0.0.1 only):\n";
+  Verdicts v;
+  {
+    ServerProcess server(server_bin, {o.model, "--port", "0", "--max-body-bytes", "1048576"});
+    const int port = server.port();
+    const std::string close = "Host: x\r\nConnection: close\r\n";
+    RawAnswer a = send_raw(port, "GET /%ff HTTP/1.1\r\n" + close + "\r\n");
+    const bool alive = send_raw(port, "GET /healthz HTTP/1.1\r\n" + close + "\r\n").status == 200;
+    v.add("GET /%ff (a path byte that is not UTF-8)",
+          got(a) + (alive ? ", still serving" : ", server gone"),
+          a.status == 404 && json_error(a) && alive);
+
+    const int64_t before = rss_kib(server.pid());
+    a = send_raw(port, "GET /healthz HTTP/1.1\r\n", "X-Flood: " + std::string(1000, 'a') + "\r\n",
+                 int64_t{200} << 20);
+    const int64_t grown = rss_kib(server.pid()) - before;
+    v.add("200 MiB of header lines", got(a) + ", server grew " + std::to_string(grown) + " KiB",
+          a.status == 431 && grown < (16 << 10));
+    a = send_raw(port, "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n" + close + "\r\n");
+    v.add("a request line of 9000 bytes", got(a), a.status == 414 && json_error(a));
+    std::string many;
+    for (int i = 0; i < 150; ++i) many += "X-" + std::to_string(i) + ": 1\r\n";
+    a = send_raw(port, "GET /healthz HTTP/1.1\r\n" + many + "\r\n");
+    v.add("150 header lines", got(a), a.status == 431 && json_error(a));
+    for (const std::string length : {"-1", "18446744073709551616"}) {
+      a = send_raw(port, "POST /v1/predict HTTP/1.1\r\n" + close + "Content-Length: " + length +
+                             "\r\n\r\n{}");
+      v.add("Content-Length: " + length, got(a), a.status == 400 && json_error(a));
+    }
+    a = send_raw(port, "POST /v1/predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+                 "10000\r\n" + std::string(65536, ' ') + "\r\n", int64_t{64} << 20);
+    v.add("a chunked body past --max-body-bytes", got(a), a.status == 413 && json_error(a));
+    a = send_raw(port, "PATCH /v1/predict HTTP/1.1\r\n" + close + "Content-Length: 2\r\n\r\n{}");
+    v.add("PATCH /v1/predict", got(a), a.status == 405 && json_error(a));
+
+    // 256 slow clients: half a head, then a byte a second; one the server cuts is reopened.
+    const auto [quiet, quiet_failed] = p99_of(port, images, o.clients, 1000);
+    std::atomic<bool> stop{false};
+    std::thread attacker([&, port] {
+      std::vector<int> fds(256, -1);
+      const std::string start = "POST /v1/predict HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+      while (!stop) {
+        for (int& fd : fds) {
+          if (fd >= 0 && ::send(fd, "a", 1, MSG_NOSIGNAL) == 1) continue;
+          if (fd >= 0) ::close(fd);
+          fd = connect_local(port);
+          if (fd >= 0) ::send(fd, start.data(), start.size(), MSG_NOSIGNAL);
+        }
+        for (int i = 0; i < 20 && !stop; ++i)
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      for (const int fd : fds) {
+        if (fd >= 0) ::close(fd);
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // all 256 open
+    const auto [attacked, attacked_failed] = p99_of(port, images, o.clients, 1000);
+    stop = true;
+    attacker.join();
+    v.add("256 slow connections (a byte a second)",
+          "p99 " + ms(attacked) + " vs quiet " + ms(quiet) + ", " +
+              std::to_string(attacked_failed + quiet_failed) + " failed",
+          attacked <= 3 * quiet && attacked_failed + quiet_failed == 0);
+    const int code = server.stop();
+    v.add("SIGTERM after the attacks", "exit " + std::to_string(code), code == 0);
+  }
+  {
+    // More clients than threads, each request sent whole, then SIGTERM while most wait.
+    ServerProcess server(server_bin, {o.model, "--port", "0", "--threads", "8", "--max-batch", "64",
+                                      "--batch-window-ms", "300"});
+    std::vector<int> fds;
+    for (int64_t i = 0; i < 40; ++i) {
+      const std::string body = row_json(images, i);
+      const std::string request =
+          "POST /v1/predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+          "Content-Length: " +
+          std::to_string(body.size()) + "\r\n\r\n" + body;
+      const int fd = connect_local(server.port());
+      if (fd >= 0) ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+      fds.push_back(fd);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const int code = server.stop();
+    int64_t ok = 0, refused = 0, none = 0;
+    for (const int fd : fds) {
+      const int status = fd >= 0 ? read_answer(fd).status : 0;
+      ok += status == 200;
+      refused += status == 503;
+      none += status != 200 && status != 503;
+      if (fd >= 0) ::close(fd);
+    }
+    std::smatch m;
+    static const std::regex counts("after the signal ([0-9]+) requests answered, ([0-9]+) refused");
+    const bool logged = std::regex_search(server.log(), m, counts) && std::stoll(m[1]) == ok &&
+                        std::stoll(m[2]) == refused;
+    v.add("SIGTERM with 40 clients on 8 threads",
+          std::to_string(ok) + " answered, " + std::to_string(refused) + " refused, " +
+              std::to_string(none) + " dropped; log " + (logged ? "agrees" : "DISAGREES"),
+          none == 0 && logged && code == 0);
+  }
+  return v.all;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -466,13 +709,18 @@ int main(int argc, char** argv) {
       std::cout << "\n  throughput " << results.back().throughput / results.front().throughput
                 << "x of the first window's\n";
     }
+    if (o.faults) {
+      const bool held = run_attacks(o, server_bin, images);
+      report["attacks_held"] = held;
+      ok = ok && held;
+    }
     if (!o.json_path.empty()) {
       std::ofstream(o.json_path) << report.dump(2) << "\n";
       std::cout << "Wrote " << o.json_path << "\n";
     }
     std::cout << (ok ? "OK: every good request answered with the model's own answer\n"
-                     : "FAILED: wrong answers, failed requests, faults without 4xx JSON, or an "
-                       "unclean server exit (see above)\n");
+                     : "FAILED: wrong answers, failed requests, faults without 4xx JSON, an "
+                       "attack that got through, or an unclean server exit (see above)\n");
     return ok ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "tinytorch_loadtest: " << e.what() << "\n";

@@ -1,8 +1,9 @@
 // tinytorch_serve — a trained model behind HTTP/JSON (module 20). `tito serve MODEL` runs it.
 //
-//   tinytorch_serve runs/1986/model.ttm [--port 8020] [--threads 16] [--max-batch 32]
+//   tinytorch_serve runs/1986/model.ttm [--port 8020] [--threads 512] [--max-batch 32]
 //                   [--batch-window-ms 2] [--queue 256] [--max-body-bytes 8388608]
-//                   [--timeout-ms 5000] [--host 127.0.0.1] [--token-file F] [--slo-p99-ms 50]
+//                   [--timeout-ms 5000] [--receive-timeout-ms 5000] [--drain-timeout-ms 10000]
+//                   [--host 127.0.0.1] [--token-file F] [--slo-p99-ms 50]
 //
 //   POST /v1/predict  {"inputs": [[...], ...]}  one flat row per sample, in the model's input
 //                     layout → {"outputs": [[logits]], "predictions": [argmax], "labels": [names],
@@ -12,19 +13,26 @@
 //                     queue depth, model version, drift (PSI), latency SLO
 //   GET  /v1/monitor  the monitoring report as JSON (drift summary, SLO verdict)
 //
-//   HTTP thread pool (--threads)            DynamicBatcher (tinytorch/deploy/batcher.h)
-//   ┌────────────────────────────┐ submit  ┌───────────────┐  one forward call per batch
-//   │ parse + validate JSON → 4xx├────────►│ bounded queue ├─► InferenceModel::forward
-//   │ wait for the future (504)  │◄────────┤ (503 if full) │
-//   └────────────────────────────┘ answer  └───────────────┘
+//   GuardedConnection (http_guard.h)   HTTP thread pool (--threads)     DynamicBatcher (batcher.h)
+//   ┌───────────────────────────┐      ┌────────────────────────────┐ submit ┌───────────────┐
+//   │ read the head with limits │─────►│ parse + validate JSON → 4xx├───────►│ bounded queue ├─►
+//   │ and a deadline → 4xx/408  │      │ wait for the future (504)  │◄───────┤ (503 if full) │
+//   └───────────────────────────┘      └────────────────────────────┘ answer └───────────────┘
+//                                                                   InferenceModel::forward ◄┘
 //
 // Errors are JSON, {"error": "what was wrong; what was expected"}: 400 malformed JSON, missing
-// "inputs", wrong row length, non-numeric values, non-integer token ids, too many rows; 401
-// missing/wrong bearer token; 404; 405; 413 body too large; 503 queue full or shutting down; 504
-// the answer took longer than --timeout-ms.
+// "inputs", wrong row length, non-numeric values, non-integer token ids, too many rows, a
+// context longer than a GPT's block_size, a malformed head or Content-Length; 401
+// missing/wrong bearer token; 404; 405 (with an Allow header); 408 the request did not arrive
+// whole within --receive-timeout-ms; 411 a body without a length; 413 body too large; 414/431
+// request line or headers too large; 415 a compressed body; 422 the model's outputs for the
+// inputs are not finite; 503 queue full or shutting down; 504 the answer took longer than
+// --timeout-ms. Every reply is valid UTF-8 JSON: a client's bytes that are not UTF-8 (a path
+// such as /%ff) are replaced by U+FFFD in the text that quotes them.
 //
-// SIGTERM / SIGINT: stop accepting connections, answer every request already read (httplib's
-// pool finishes its tasks; each waits for its batch), drain the batcher, exit 0.
+// SIGTERM / SIGINT: stop accepting connections; every connection already accepted gets its
+// request read and answered — a 503 once --drain-timeout-ms has passed — and is then closed;
+// the batcher drains; the log says how many requests were answered, refused and cut off; exit 0.
 #include <httplib.h>
 #include <pthread.h>
 #include <signal.h>
@@ -48,6 +56,7 @@
 #include <thread>
 #include <vector>
 
+#include "http_guard.h"
 #include "tinytorch/deploy/batcher.h"
 #include "tinytorch/deploy/model_file.h"
 #include "tinytorch/deploy/monitor.h"
@@ -64,14 +73,19 @@ const char* kUsage =
     "Usage: tinytorch_serve MODEL.ttm [options]\n"
     "  --port P             TCP port (default 8020; 0 = any free port, printed)\n"
     "  --host H             address to bind (default 127.0.0.1: this machine only)\n"
-    "  --threads N          HTTP worker threads = concurrent connections (default 16)\n"
+    "  --threads N          HTTP worker threads = connections served at once; a stalled\n"
+    "                       connection holds one for up to --receive-timeout-ms (default 512)\n"
     "  --max-batch B        rows per forward call, and per request, at most (default 32)\n"
     "  --batch-window-ms W  how long a request may wait for others to join its batch\n"
     "                       (default 2; 0 = no dynamic batching)\n"
     "  --queue Q            requests waiting, at most; beyond that 503 (default 256)\n"
     "  --max-body-bytes S   larger request bodies get 413 (default 8388608)\n"
-    "  --timeout-ms T       answer within T ms or 504; also the socket read timeout (default "
+    "  --timeout-ms T       answer within T ms or 504; also the socket write timeout (default "
     "5000)\n"
+    "  --receive-timeout-ms R  a request (headers and body) must arrive whole within R ms,\n"
+    "                       else 408 and the connection is closed (default 5000)\n"
+    "  --drain-timeout-ms D after SIGTERM, requests that arrive later than D ms get 503\n"
+    "                       (default 10000)\n"
     "  --token-file F       require 'Authorization: Bearer <token>' (the file's first line);\n"
     "                       use it whenever --host is not a loopback address\n"
     "  --slo-p99-ms L       the latency objective /metrics and /v1/monitor check (default 50)\n";
@@ -80,12 +94,14 @@ struct Options {
   std::string model_path;
   std::string host = "127.0.0.1";
   int port = 8020;
-  int threads = 16;
+  int threads = 512;
   int64_t max_batch = 32;
   double window_ms = 2.0;
   int64_t queue = 256;
   int64_t max_body_bytes = 8 << 20;
   int64_t timeout_ms = 5000;
+  int64_t receive_timeout_ms = 5000;
+  int64_t drain_timeout_ms = 10000;
   std::string token_file;
   double slo_p99_ms = 50.0;
 };
@@ -146,7 +162,7 @@ Options parse(int argc, char** argv) {
     } else if (a == "--host") {
       o.host = v;
     } else if (a == "--threads") {
-      o.threads = static_cast<int>(int_arg(a, v, 1, 1024));
+      o.threads = static_cast<int>(int_arg(a, v, 1, 4096));
     } else if (a == "--max-batch") {
       o.max_batch = int_arg(a, v, 1, 4096);
     } else if (a == "--batch-window-ms") {
@@ -157,6 +173,10 @@ Options parse(int argc, char** argv) {
       o.max_body_bytes = int_arg(a, v, 64, int64_t{1} << 30);
     } else if (a == "--timeout-ms") {
       o.timeout_ms = int_arg(a, v, 1, 3600 * 1000);
+    } else if (a == "--receive-timeout-ms") {
+      o.receive_timeout_ms = int_arg(a, v, 1, 3600 * 1000);
+    } else if (a == "--drain-timeout-ms") {
+      o.drain_timeout_ms = int_arg(a, v, 0, 3600 * 1000);
     } else if (a == "--token-file") {
       o.token_file = v;
     } else if (a == "--slo-p99-ms") {
@@ -166,6 +186,14 @@ Options parse(int argc, char** argv) {
     }
   }
   if (o.model_path.empty()) usage_error("which model? give the path of a .ttm file");
+  // A request waits up to the window for company, then for its batch: with a window longer than
+  // the timeout, every request that arrives alone would get 504.
+  if (o.window_ms >= static_cast<double>(o.timeout_ms)) {
+    std::ostringstream m;
+    m << "--batch-window-ms " << o.window_ms << " must be shorter than --timeout-ms "
+      << o.timeout_ms << ": a request that waits the whole window alone would always time out";
+    usage_error(m.str());
+  }
   return o;
 }
 
@@ -195,9 +223,12 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
+// NOTE: every reply is valid UTF-8. A client's text quoted in a message (a path, a value) may
+// hold any bytes — GET /%ff decodes to the byte 0xFF — and dump() would throw on them by
+// default; `replace` writes U+FFFD for each byte that is not UTF-8.
 void send_json(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
@@ -222,7 +253,16 @@ class Server {
     const auto& sig = model_.signature();
     if (!opts_.token_file.empty()) token_ = read_token(opts_.token_file);
     if (sig.input_dtype == kFloat32 && model_.statistics().contains("drift.edges")) {
-      drift_.emplace(deploy::drift_from_statistics(model_.statistics()));
+      deploy::DriftReference reference = deploy::drift_from_statistics(model_.statistics());
+      // Checked here, not at the first prediction: statistics of another feature count would
+      // make every prediction fail in DriftMonitor::observe().
+      int64_t features = 1;
+      for (const int64_t d : sig.input_shape) features *= d;
+      TT_CHECK_VALUE(reference.num_features() == features, "load model: '", opts_.model_path,
+                     "': its drift statistics describe ", reference.num_features(),
+                     " features, but one input sample has ", features,
+                     " values; export the model with statistics of its own inputs");
+      drift_.emplace(std::move(reference));
     }
     info_.set({{"name", sig.name}, {"version", sig.version}}, 1.0);
     batcher_ = std::make_unique<deploy::DynamicBatcher>(
@@ -237,11 +277,23 @@ class Server {
             .num_workers = 1});
   }
 
-  void routes(httplib::Server& http) {
+  // The limits every connection is read with (http_guard.h).
+  serve::HttpLimits limits() const {
+    serve::HttpLimits l;
+    l.max_body_bytes = static_cast<uint64_t>(opts_.max_body_bytes);
+    l.receive_timeout = std::chrono::milliseconds(opts_.receive_timeout_ms);
+    l.write_timeout = std::chrono::milliseconds(opts_.timeout_ms);
+    return l;
+  }
+
+  void routes(serve::GuardedServer& http) {
     http.set_payload_max_length(static_cast<size_t>(opts_.max_body_bytes));
-    http.set_read_timeout(opts_.timeout_ms / 1000, (opts_.timeout_ms % 1000) * 1000);
     http.set_write_timeout(opts_.timeout_ms / 1000, (opts_.timeout_ms % 1000) * 1000);
-    http.set_keep_alive_timeout(2);  // an idle client cannot hold up a shutdown for longer
+    // Refusals the guard writes itself (408, 411, 413, 414, 415, 431, 503 past the drain
+    // deadline) count too; their path is not known.
+    http.on_refusal([this](int status) {
+      requests_.inc({{"path", "other"}, {"code", std::to_string(status)}});
+    });
     // Small responses go out at once: with Nagle's algorithm on, a response written in two
     // pieces waits for the client's delayed ACK (~40 ms on Linux) — 40 ms added to a 0.1 ms model.
     http.set_tcp_nodelay(true);
@@ -278,7 +330,8 @@ class Server {
       count(req, res);
     });
     http.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
-      count(req, res);  // this scrape counts in its own exposition
+      res.status = 200;  // (httplib sets it only after the handler returns)
+      count(req, res);   // this scrape counts in its own exposition
       res.set_content(metrics(), "text/plain; version=0.0.4; charset=utf-8");
     });
     http.Get("/v1/monitor", [this](const httplib::Request& req, httplib::Response& res) {
@@ -293,20 +346,27 @@ class Server {
         count(req, res);
       };
     };
+    const auto refuse_others = [&](const char* path, const char* allowed) {
+      http.Put(path, not_allowed(allowed));
+      http.Patch(path, not_allowed(allowed));
+      http.Delete(path, not_allowed(allowed));
+      http.Options(path, not_allowed(allowed));
+    };
     for (const char* path : {"/healthz", "/metrics", "/v1/monitor"}) {
       http.Post(path, not_allowed("GET"));
-      http.Put(path, not_allowed("GET"));
-      http.Delete(path, not_allowed("GET"));
+      refuse_others(path, "GET");
     }
     http.Get("/v1/predict", not_allowed("POST"));
-    http.Put("/v1/predict", not_allowed("POST"));
-    http.Delete("/v1/predict", not_allowed("POST"));
+    refuse_others("/v1/predict", "POST");
 
     // Statuses httplib sets itself (404: no route; 413: body over --max-body-bytes; 400: an
     // unreadable request) get a JSON body too. Our own errors already have one: left alone.
     http.set_error_handler(httplib::Server::HandlerWithResponse(
         [this](const httplib::Request& req, httplib::Response& res) {
           if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          // NOTE: httplib calls this handler outside its own try block: an exception here
+          // would reach the guard's last resort, which closes the connection unanswered. The
+          // path quoted below is the client's, any bytes: send_json writes it as valid UTF-8.
           if (res.status == 404) {
             send_error(res, 404,
                        "no such path " + req.path +
@@ -342,6 +402,10 @@ class Server {
 
  private:
   void count(const httplib::Request& req, const httplib::Response& res) {
+    // A request the guard has already answered (413 mid-body, 408) and counted: httplib's
+    // own answer to it is never sent.
+    if (const auto* c = serve::current_connection(); c != nullptr && (c->refused() || c->cut()))
+      return;
     // Unknown paths are counted under one label: a client must not grow the label set at will.
     const bool known = req.path == "/v1/predict" || req.path == "/healthz" ||
                        req.path == "/metrics" || req.path == "/v1/monitor";
@@ -383,14 +447,32 @@ class Server {
     Tensor out;
     try {
       out = s.result.get().contiguous();
+    } catch (const ValueError& e) {  // InferenceModel::forward's checks of the inputs
+      send_error(res, 400, e.what());
+      return;
+    } catch (const TypeError& e) {
+      send_error(res, 400, e.what());
+      return;
     } catch (const std::exception& e) {
       send_error(res, 500, std::string("the model failed on this request: ") + e.what());
       return;
     }
     const auto& labels = model_.signature().labels;
     const int64_t n = out.size(0), k = out.size(1);
-    json outputs = json::array(), predictions = json::array(), names = json::array();
     const float* p = out.data_ptr<float>();
+    // NOTE: the model's weights are finite (the loader refuses others), so outputs that are not
+    // come from inputs it cannot compute with — values near float's limit overflow in the first
+    // layer. Such a row has no answer: argmax over NaN would name an arbitrary class.
+    for (int64_t r = 0; r < n; ++r) {
+      if (!std::all_of(p + r * k, p + (r + 1) * k, [](float v) { return std::isfinite(v); })) {
+        send_error(res, 422,
+                   "the model's outputs for row " + std::to_string(r) +
+                       " are not finite (NaN or infinity): its inputs are too large for the "
+                       "model to compute with; send inputs scaled as in training");
+        return;
+      }
+    }
+    json outputs = json::array(), predictions = json::array(), names = json::array();
     for (int64_t r = 0; r < n; ++r) {
       const float* row = p + r * k;
       outputs.push_back(std::vector<float>(row, row + k));
@@ -485,7 +567,7 @@ int main(int argc, char** argv) {
     std::cerr << "tinytorch_serve: " << e.what() << "\n";
     return 1;
   }
-  httplib::Server http;
+  serve::GuardedServer http(server->limits());
   server->routes(http);
   const int port = options.port == 0
                        ? http.bind_to_any_port(options.host)
@@ -495,6 +577,7 @@ int main(int argc, char** argv) {
               << " (in use, or not an address of this machine)\n";
     return 1;
   }
+  http.widen_backlog();
   const auto& sig = server->model().signature();
   std::cout << "serving " << sig.name << " " << sig.version << " from " << options.model_path
             << " (batch window " << options.window_ms << " ms, max batch " << options.max_batch
@@ -512,13 +595,18 @@ int main(int argc, char** argv) {
   std::thread waiter([&] {
     int received = 0;
     sigwait(&stop_signals, &received);
+    // A signal that came before the listener started: wait for it, so that drain() stops it.
+    while (!http.is_running() && !listen_finished) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     if (!listen_finished) {
       by_signal = true;
-      std::cout << "signal " << received << ": finishing the requests in flight" << std::endl;
-      http.stop();
+      std::cout << "signal " << received << ": answering the requests of accepted connections"
+                << " (503 after " << options.drain_timeout_ms << " ms)" << std::endl;
+      http.drain(Clock::now() + std::chrono::milliseconds(options.drain_timeout_ms));
     }
   });
-  // Returns after stop(), once httplib's pool has finished every connection it accepted.
+  // Returns after drain(), once the pool has finished every connection it accepted.
   http.listen_after_bind();
   listen_finished = true;
   if (!by_signal)
@@ -529,6 +617,12 @@ int main(int argc, char** argv) {
     std::cerr << "tinytorch_serve: the server stopped listening unexpectedly\n";
     return 1;
   }
-  std::cout << "stopped: every accepted request was answered" << std::endl;
+  // Connections still in the kernel's listen queue were never accepted: closing the socket
+  // resets them, and their clients see a refused connection they can retry elsewhere.
+  const serve::DrainCounts c = http.drain_counts();
+  std::cout << "stopped: after the signal " << c.answered << " requests answered, " << c.refused
+            << " refused with 503 (past the drain deadline), " << c.incomplete
+            << " cut off incomplete (not received whole within --receive-timeout-ms), " << c.unsent
+            << " answers undeliverable (the client had gone)" << std::endl;
   return 0;
 }

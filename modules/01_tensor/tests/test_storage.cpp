@@ -250,7 +250,7 @@ TEST(Aliasing, CloneNeverAliases) {
 TEST(Aliasing, ToSameDtypeReturnsSelfUnlessCopyAsked) {
   const Tensor a = arange(4, kFloat32);
   EXPECT_TRUE(a.to(kFloat32).is_same(a));
-  const Tensor c = a.to(kFloat32, /*copy=*/true);
+  const Tensor c = a.to(kFloat32, /*non_blocking=*/false, /*copy=*/true);
   EXPECT_FALSE(c.is_alias_of(a));
   EXPECT_EQ(test::values_as_double(c), test::values_as_double(a));
   EXPECT_FALSE(a.to(kFloat64).is_alias_of(a));

@@ -284,5 +284,33 @@ TEST(Views, ViewsOfEveryDtype) {
   }
 }
 
+// Assignment follows libtorch: to a handle it rebinds, to a temporary view it writes.
+TEST(Views, AssigningToATemporaryViewCopiesIntoIt) {
+  Tensor m = zeros({3, 4}, kInt64);
+  m[1] = arange(4);                    // copy_: row 1 of m now holds 0..3
+  m.select(1, 3) = tensor({7, 8, 9});  // column 3
+  m.narrow(0, 2, 1) = 5;               // fill_ through the view
+  EXPECT_EQ(values_as_int(m), (V{0, 0, 0, 7, 0, 1, 2, 8, 5, 5, 5, 5}));
+  // A broadcast source, and a float source cast to the view's dtype, as copy_ does.
+  m[0] = tensor({2.75});
+  EXPECT_EQ(values_as_int(m[0]), (V{2, 2, 2, 2}));
+  // A move-assigned temporary also copies (Tensor&& on the right).
+  m[2] = m[1].clone();
+  EXPECT_EQ(values_as_int(m[2]), (V{0, 1, 2, 8}));
+}
+
+TEST(Views, AssigningToAHandleRebindsIt) {
+  Tensor a = zeros({2}, kInt64);
+  const Tensor original = a;
+  a = ones({3}, kInt64);  // a names the new tensor; the old one is untouched
+  EXPECT_EQ(a.numel(), 3);
+  EXPECT_EQ(values_as_int(original), (V{0, 0}));
+}
+
+TEST(Views, AssigningAWrongShapeToAViewIsAnError) {
+  Tensor m = zeros({3, 4});
+  EXPECT_THROW(m[0] = ones({3}), Error);  // [3] does not broadcast to [4]
+}
+
 }  // namespace
 }  // namespace tinytorch

@@ -273,17 +273,17 @@ TEST(Losses, ModulesEqualTheirFunctions) {
                   .equal(l1_loss(pred, target, Reduction::None)));
   EXPECT_TRUE(nn::BCELoss()(pred, target).equal(binary_cross_entropy(pred, target)));
   EXPECT_TRUE(nn::BCEWithLogitsLoss(Reduction::Sum)(logits.narrow(1, 0, 2), target.narrow(0, 0, 2))
-                  .equal(binary_cross_entropy_with_logits(logits.narrow(1, 0, 2),
-                                                          target.narrow(0, 0, 2), Reduction::Sum)));
+                  .equal(binary_cross_entropy_with_logits(
+                      logits.narrow(1, 0, 2), target.narrow(0, 0, 2), {}, Reduction::Sum)));
   EXPECT_TRUE(nn::CrossEntropyLoss()(logits, labels).equal(cross_entropy(logits, labels)));
   const auto ce_opts =
       nn::CrossEntropyLossOptions().reduction(Reduction::Sum).ignore_index(2).label_smoothing(0.1);
   EXPECT_TRUE(nn::CrossEntropyLoss(ce_opts)(logits, labels)
-                  .equal(cross_entropy(logits, labels, Reduction::Sum, 2, 0.1)));
+                  .equal(cross_entropy(logits, labels, {}, Reduction::Sum, 2, 0.1)));
   const Tensor logp = log_softmax(logits, 1);
   EXPECT_TRUE(nn::NLLLoss()(logp, labels).equal(nll_loss(logp, labels)));
   EXPECT_TRUE(nn::NLLLoss(nn::NLLLossOptions().ignore_index(1))(logp, labels)
-                  .equal(nll_loss(logp, labels, Reduction::Mean, 1)));
+                  .equal(nll_loss(logp, labels, {}, Reduction::Mean, 1)));
   // The module's own number, so that a module wired to a different loss is caught.
   EXPECT_NEAR(nn::MSELoss()(pred, target).item<double>(),
               (0.04 + 0.09 + 0.01 + 0.16 + 0.25 + 0.25) / 6.0, 1e-6);

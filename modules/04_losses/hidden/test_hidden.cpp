@@ -210,13 +210,13 @@ TEST(Hidden, NllAndCrossEntropyWithRandomIgnoreAndSmoothing) {
                                std::to_string(static_cast<int>(red));
       expect_close(native::nll_loss(logp, k.target, red, k.ignore_index), reduce(nll, red, kept),
                    dtype, "nll " + what);
-      expect_close(cross_entropy(k.logits, k.target, red, k.ignore_index, eps),
+      expect_close(cross_entropy(k.logits, k.target, {}, red, k.ignore_index, eps),
                    reduce(ce, red, kept), dtype, "cross_entropy " + what);
     }
     // The gradient of the mean: kept rows get ((1 − ε)(p − onehot) + ε(p − 1/C)) / kept.
     if (kept == 0 || !test::autograd_ready()) continue;
     Tensor leaf = k.logits.to(kFloat64).detach().requires_grad_();
-    cross_entropy(leaf, k.target, Reduction::Mean, k.ignore_index, eps).backward();
+    cross_entropy(leaf, k.target, {}, Reduction::Mean, k.ignore_index, eps).backward();
     std::vector<double> want;
     for (size_t i = 0; i < k.t.size(); ++i) {
       for (size_t j = 0; j < lp[i].size(); ++j) {

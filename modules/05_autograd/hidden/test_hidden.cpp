@@ -258,7 +258,7 @@ TEST(HiddenGrad, TheSameInputTwiceAndUnusedInputs) {
   Tensor x = param({2.0}), unused = param({5.0});
   Tensor y = (x * x).sum();
   const variable_list g = autograd::grad({y}, {x, unused, x}, {}, /*retain_graph=*/true,
-                                         /*allow_unused=*/true);
+                                         /*create_graph=*/false, /*allow_unused=*/true);
   EXPECT_TRUE(tensors_match(g[0], vec({4.0}), 0, 0));
   EXPECT_FALSE(g[1].defined());
   EXPECT_TRUE(tensors_match(g[2], vec({4.0}), 0, 0));

@@ -169,7 +169,8 @@ TEST(Engine, MultiOutputNodeReceivesEachGradientInItsSlot) {
   loss.backward(Tensor(), /*retain_graph=*/true);
   expect_tensor_eq(rows[1].grad(), vec({4, 8, 12}));
   const tt::autograd::variable_list g =
-      tt::autograd::grad({loss}, {rows[1], rows[0]}, {}, std::nullopt, /*allow_unused=*/true);
+      tt::autograd::grad({loss}, {rows[1], rows[0]}, {}, std::nullopt, /*create_graph=*/false,
+                         /*allow_unused=*/true);
   expect_tensor_eq(g[0], vec({4, 8, 12}));
   EXPECT_FALSE(g[1].defined());  // output 0 received nothing
   x.mutable_grad() = Tensor();
@@ -188,7 +189,21 @@ TEST(Engine, AutogradGradLeavesDotGradAlone) {
   TT_EXPECT_THROW_WITH(tt::autograd::grad({(x * 2.0).sum()}, {unused}), tt::Error,
                        "not have been used in the graph");
   EXPECT_FALSE(
-      tt::autograd::grad({(x * 2.0).sum()}, {unused}, {}, std::nullopt, true)[0].defined());
+      tt::autograd::grad({(x * 2.0).sum()}, {unused}, {}, std::nullopt, false, true)[0].defined());
+}
+
+// libtorch's parameter order: (outputs, inputs, grad_outputs, retain_graph, create_graph,
+// allow_unused). Gradients of gradients are not recorded, so create_graph = true is refused
+// instead of returning gradients without a graph.
+TEST(Engine, CreateGraphIsRefusedNotIgnored) {
+  Tensor x = param({1, 2});
+  Tensor y = (x * x).sum();
+  TT_EXPECT_THROW_WITH(tt::autograd::grad({y}, {x}, {}, std::nullopt, /*create_graph=*/true),
+                       tt::NotImplementedError, "create_graph");
+  TT_EXPECT_THROW_WITH(y.backward(Tensor(), /*retain_graph=*/true, /*create_graph=*/true),
+                       tt::NotImplementedError, "create_graph");
+  y.backward(Tensor(), /*retain_graph=*/std::nullopt, /*create_graph=*/false);
+  expect_tensor_eq(x.grad(), vec({2, 4}));
 }
 
 TEST(Engine, BroadcastGradientIsSummedBackToInputShape) {

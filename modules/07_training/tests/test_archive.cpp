@@ -103,6 +103,29 @@ TEST(Archive, NumbersInTheHeaderMustBeIntegers) {
       "malformed header", "nbytes", "larger than 2^63 - 1");
 }
 
+// The header is JSON, which holds UTF-8 only: save() refuses other bytes in a name or string with
+// a tinytorch::ValueError naming the entry — not nlohmann's own exception, which escaped before.
+TEST(Archive, SaveRefusesTextThatIsNotUtf8) {
+  TempDir dir;
+  serialize::Archive bad_value;
+  bad_value.strings.insert("note", std::string("caf\xe9"));
+  TT_EXPECT_THROW_WITH(serialize::save(bad_value, dir.file("a.tta")), ValueError, "a.tta",
+                       "the string under key 'note'", "636166e9", "is not valid UTF-8");
+  serialize::Archive bad_key;
+  bad_key.strings.insert(std::string("\xff"), "x");
+  TT_EXPECT_THROW_WITH(serialize::save(bad_key, dir.file("a.tta")), ValueError,
+                       "a string key (bytes ff)");
+  serialize::Archive bad_name;
+  bad_name.tensors.insert(std::string("w\x80"), zeros({2}));
+  TT_EXPECT_THROW_WITH(serialize::save(bad_name, dir.file("a.tta")), ValueError,
+                       "a tensor name (bytes 7780)");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("a.tta")));
+  serialize::Archive good;
+  good.strings.insert("note", "café ☕");
+  serialize::save(good, dir.file("a.tta"));
+  EXPECT_EQ(*serialize::load(dir.file("a.tta")).strings.find("note"), "café ☕");
+}
+
 TEST(Archive, BoolBytesOtherThanZeroOrOneAreRefused) {
   // Found by the archive fuzzer: a bool byte of 191 loaded, and reading it (clone()) was
   // undefined behaviour. 0 and 1 load; anything else names the tensor and the element.

@@ -1,9 +1,12 @@
 // IDX reading: valid files (plain and gzip) and every kind of broken file, with message checks.
 #include <gtest/gtest.h>
 
+#include <zlib.h>
+
 #include <cstdint>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "data_test_util.h"
 #include "support/reference.h"
@@ -165,6 +168,79 @@ TEST(ReadIdx, CutOffGzipStream) {
   write_plain(dir.file("cut.gz"), gz);
   TT_EXPECT_THROW_WITH(tt::data::read_idx(dir.file("cut.gz")), tt::Error, dir.file("cut.gz"),
                        "corrupt");
+}
+
+// A gzip file of `header` (an IDX header), then `megabytes` MiB of zeros, made the way a gzip
+// bomb is: the zeros are deflated once, a MiB at a time after a full flush (so that the
+// compressed piece does not refer back), and that piece repeated. The trailer records the real
+// CRC-32 and size: the file is valid gzip, about 1 KiB per MiB of zeros.
+std::string zeros_gzip(const Bytes& header, int64_t megabytes) {
+  const std::vector<unsigned char> mib(size_t{1} << 20, 0);
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY), Z_OK);  // raw deflate
+  const auto deflate_all = [&](const unsigned char* data, size_t n, int flush) {
+    std::string out;
+    z.next_in = const_cast<unsigned char*>(data);
+    z.avail_in = static_cast<uInt>(n);
+    do {
+      unsigned char buffer[1 << 16];
+      z.next_out = buffer;
+      z.avail_out = sizeof buffer;
+      deflate(&z, flush);
+      out.append(reinterpret_cast<char*>(buffer), sizeof buffer - z.avail_out);
+    } while (z.avail_out == 0);
+    return out;
+  };
+  std::string gz("\x1f\x8b\x08\0\0\0\0\0\0\x03", 10);  // gzip header, no name
+  gz += deflate_all(header.data(), header.size(), Z_FULL_FLUSH);
+  const std::string piece = deflate_all(mib.data(), mib.size(), Z_FULL_FLUSH);
+  for (int64_t i = 0; i < megabytes; ++i) gz += piece;
+  gz += deflate_all(nullptr, 0, Z_FINISH);
+  deflateEnd(&z);
+  uLong crc = crc32(0, header.data(), static_cast<uInt>(header.size()));
+  const uLong crc_mib = crc32(0, mib.data(), static_cast<uInt>(mib.size()));
+  for (int64_t i = 0; i < megabytes; ++i) crc = crc32_combine(crc, crc_mib, 1 << 20);
+  const uint64_t size = header.size() + (static_cast<uint64_t>(megabytes) << 20);
+  for (const uint64_t v : {uint64_t{crc}, size}) {
+    for (int b = 0; b < 4; ++b) gz += static_cast<char>((v >> (8 * b)) & 0xFF);
+  }
+  return gz;
+}
+
+void write_string(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// A 1 MB gzip file that inflates to 1 GiB: refused from its header (more than kMaxIdxValues),
+// before anything is allocated or inflated. (It was read with 5 GiB.) And the same kind of file,
+// 256 MiB promised and valid, cut off in the middle: refused before inflating, from its trailer.
+// (A truncated 2 MB file took 41 s and 2 GiB to be found out.)
+TEST(ReadIdx, GzipBombsAndCutOffBombsAreRefusedBeforeInflating) {
+  TempDir dir;
+  const std::string bomb = zeros_gzip(idx_bytes({1024, 1024, 1024}, {}), 1024);
+  EXPECT_LT(bomb.size(), size_t{2} << 20);
+  write_string(dir.file("bomb.gz"), bomb);
+  const std::string cut = zeros_gzip(idx_bytes({256, 1024, 1024}, {}), 256);
+  write_string(dir.file("cut.gz"), cut.substr(0, cut.size() / 2));
+  int64_t grew = peak_rss_growth([&] {
+    TT_EXPECT_THROW_WITH(tt::data::read_idx(dir.file("bomb.gz"), tt::kFloat32), tt::Error,
+                         dir.file("bomb.gz"), "promising shape [1024, 1024, 1024]",
+                         "more than read_idx's limit of 268435456");
+    TT_EXPECT_THROW_WITH(tt::data::read_idx(dir.file("cut.gz")), tt::Error, dir.file("cut.gz"),
+                         "truncated", "expected 268435472 bytes");
+  });
+  if (grew < 0) GTEST_SKIP() << "/proc/self/clear_refs is not available";
+  EXPECT_LT(grew, int64_t{32} << 20) << "bytes of peak memory";
+}
+
+// Within the limit a bomb is just a big file: the bytes are read (16 MiB of zeros from ~16 KiB),
+// with the tensor and one 1 MiB buffer as the memory.
+TEST(ReadIdx, AValidHighlyCompressedFileIsReadWhole) {
+  TempDir dir;
+  write_string(dir.file("zeros.gz"), zeros_gzip(idx_bytes({16, 1024, 1024}, {}), 16));
+  const tt::Tensor t = tt::data::read_idx(dir.file("zeros.gz"), tt::kFloat32);
+  EXPECT_EQ(t.sizes(), tt::IntArrayRef({16, 1024, 1024}));
+  EXPECT_EQ(t.abs().max().item<float>(), 0.0f);
 }
 
 TEST(ReadIdx, RejectsBoolDtype) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -17,6 +18,7 @@
 #include "support/prerequisites.h"
 #include "support/reference.h"
 #include "tinytorch/autograd/gradcheck.h"
+#include "tinytorch/kernels/registry.h"
 #include "tinytorch/native/batch_norm.h"
 #include "tinytorch/tinytorch.h"
 
@@ -339,6 +341,84 @@ TEST(BatchNormGradcheck, ThroughTheModule) {
     const auto r =
         autograd::gradcheck([&](const std::vector<Tensor>& in) { return bn(in[0]); }, {x});
     EXPECT_TRUE(r.ok) << (training ? "train: " : "eval: ") << r.message;
+  }
+}
+
+// ── non-finite inputs and eps = 0 ─────────────────────────────────────────────────────────────
+
+// The tiers, named for SCOPED_TRACE; float32 runs the fast tier's kernels under kFast.
+constexpr kernels::Tier kTiers[] = {kernels::Tier::kReference, kernels::Tier::kFast};
+bool all_finite(const Tensor& t) {
+  for (const double v : t.to(kFloat64).to_vector<double>()) {
+    if (!std::isfinite(v)) return false;
+  }
+  return true;
+}
+std::string tier_and_dtype(kernels::Tier tier, ScalarType dtype) {
+  return std::string(tier == kernels::Tier::kFast ? "fast" : "reference") + " tier, " +
+         std::string(to_string(dtype));
+}
+
+// In eval mode the statistics are constants: gx = gy·γ·invstd, whatever x is. An inf or NaN
+// input must not turn its gradient into NaN (as x·0 would), with or without the fused ReLU.
+TEST(BatchNormEval, InfOrNanInputsKeepTheirGradientGyGammaInvstd) {
+  for (const kernels::Tier tier : kTiers) {
+    const kernels::TierGuard guard(tier);
+    for (const ScalarType dtype : {kFloat32, kFloat64}) {
+      SCOPED_TRACE(tier_and_dtype(tier, dtype));
+      Tensor x = random({2, 2, 3}, 80, dtype);
+      x.select(0, 0).select(0, 0).select(0, 1).fill_(std::numeric_limits<double>::infinity());
+      x.select(0, 1).select(0, 1).select(0, 2).fill_(std::numeric_limits<double>::quiet_NaN());
+      const Tensor w = random({2}, 81, dtype), b = random({2}, 82, dtype);
+      const Tensor rm = random({2}, 83, dtype), rv = random({2}, 84, dtype).abs().add(0.5);
+      const Tensor gy = random({2, 2, 3}, 85, dtype);
+      // Channel c's factor γ·invstd, broadcast over [N, C, L].
+      const Tensor factor = (w / (rv + 1e-5).sqrt()).view({1, 2, 1});
+      const auto [y, mean, invstd] = native::native_batch_norm(x, w, b, rm, rv, false, 0.1, 1e-5);
+      const Tensor gx = std::get<0>(
+          native::native_batch_norm_backward(gy, x, w, mean, invstd, false, {true, false, false}));
+      EXPECT_TRUE(test::tensors_match(gx, gy * factor, 1e-6, 1e-6)) << gx;
+      // Fused ReLU: the same where the pre-activation was > 0 (an inf input's is +∞ or −∞).
+      const auto fused = native::native_batch_norm_relu(x, w, b, rm, rv, false, 0.1, 1e-5);
+      const Tensor pre = x * factor + (b.view({1, 2, 1}) - rm.view({1, 2, 1}) * factor);
+      const Tensor gx_relu = std::get<0>(native::native_batch_norm_relu_backward(
+          gy, x, w, b, std::get<1>(fused), std::get<2>(fused), false, {true, false, false}));
+      const std::vector<double> got = gx_relu.to(kFloat64).to_vector<double>();
+      const std::vector<double> pre_v = pre.to(kFloat64).to_vector<double>();
+      const std::vector<double> plain = (gy * factor).to(kFloat64).to_vector<double>();
+      for (size_t i = 0; i < got.size(); ++i) {
+        if (std::isnan(pre_v[i])) continue;  // the NaN input: ReLU's step is undefined there
+        EXPECT_NEAR(got[i], pre_v[i] > 0 ? plain[i] : 0.0, 1e-6) << "element " << i;
+      }
+    }
+  }
+}
+
+// eps = 0 and a channel of equal values: var = 0, and 1/√0 would be ∞. PyTorch defines
+// invstd = 0 there: the channel's output is β, its gradients 0 (gβ = Σ gy as always).
+TEST(BatchNormTraining, ZeroEpsAndAConstantChannelGiveInvstdZeroNotNan) {
+  for (const kernels::Tier tier : kTiers) {
+    const kernels::TierGuard guard(tier);
+    for (const ScalarType dtype : {kFloat32, kFloat64}) {
+      SCOPED_TRACE(tier_and_dtype(tier, dtype));
+      Tensor x = random({4, 2, 3}, 90, dtype);
+      x.select(1, 1).fill_(2.5);  // channel 1: every value 2.5
+      const Tensor w = random({2}, 91, dtype), b = random({2}, 92, dtype);
+      const auto [y, mean, invstd] =
+          native::native_batch_norm(x, w, b, Tensor(), Tensor(), true, 0.1, 0.0);
+      EXPECT_EQ(invstd.to_vector<double>()[1], 0.0);
+      EXPECT_TRUE(test::tensors_match(
+          y.select(1, 1), full({4, 3}, b.to(kFloat64).to_vector<double>()[1], dtype), 0, 0));
+      EXPECT_TRUE(all_finite(y));
+      const Tensor gy = random({4, 2, 3}, 93, dtype);
+      const auto [gx, gw, gb] =
+          native::native_batch_norm_backward(gy, x, w, mean, invstd, true, {true, true, true});
+      EXPECT_TRUE(test::tensors_match(gx.select(1, 1), zeros({4, 3}, dtype), 0, 0)) << gx;
+      EXPECT_TRUE(all_finite(gx));
+      EXPECT_EQ(gw.to(kFloat64).to_vector<double>()[1], 0.0);
+      EXPECT_NEAR(gb.to(kFloat64).to_vector<double>()[1],
+                  gy.select(1, 1).sum().to(kFloat64).item<double>(), 1e-5);
+    }
   }
 }
 

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <string>
@@ -515,6 +517,93 @@ TEST(Conv2dFunctional, FuncOptionsAsLibtorch) {
   EXPECT_TRUE(tensors_match(y, conv2d(x, w, b, 2, 1, 1, 2), 0, 0));
   const Tensor w_full = randn({3, 4, 3, 3}, kFloat32, &gen);  // defaults: no bias, stride 1
   EXPECT_TRUE(tensors_match(F::conv2d(x, w_full), conv2d(x, w_full), 0, 0));
+}
+
+// ── non-finite values ─────────────────────────────────────────────────────────────────────────
+
+// One inf in the weights reaches exactly the input-gradient entries whose sums contain that
+// weight, and one inf pixel exactly the weight-gradient taps that read it: every other entry
+// stays finite, and equal to the gradient with a 0 in the inf's place (as in PyTorch). Padding
+// is never multiplied into the sums, on either tier. The geometries are stride-1 convolutions,
+// which the fast tier runs on its direct and Winograd kernels where the CPU has them.
+TEST(Conv2dBackward, OneInfReachesOnlyTheGradientsWhoseSumsHoldIt) {
+  struct Problem {
+    I x, w;
+    int64_t pad;
+  };
+  const std::vector<Problem> problems = {
+      {{2, 4, 8, 8}, {4, 4, 3, 3}, 1},
+      {{2, 3, 10, 10}, {6, 3, 5, 5}, 2},
+      {{2, 16, 12, 12}, {16, 16, 3, 3}, 1},
+      {{3, 32, 14, 14}, {32, 32, 3, 3}, 1},
+  };
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  const auto inside = [](int64_t v, int64_t n) { return v >= 0 && v < n; };
+  // The entries of `with_inf` that are not as expected: non-finite where `reads_inf`, else finite
+  // and within float rounding of `with_zero`.
+  const auto mismatches = [](const Tensor& with_inf, const Tensor& with_zero,
+                             const std::function<bool(const std::vector<int64_t>&)>& reads_inf) {
+    const std::vector<float> a = with_inf.to_vector<float>(), b = with_zero.to_vector<float>();
+    const std::vector<int64_t> sizes = with_inf.sizes().vec();
+    int64_t bad = 0;
+    std::vector<int64_t> at(4, 0);
+    for (size_t i = 0; i < a.size(); ++i) {
+      for (int64_t d = 3, rest = static_cast<int64_t>(i); d >= 0; --d) {
+        at[static_cast<size_t>(d)] = rest % sizes[static_cast<size_t>(d)];
+        rest /= sizes[static_cast<size_t>(d)];
+      }
+      const bool ok = reads_inf(at) ? !std::isfinite(a[i])
+                                    : std::isfinite(a[i]) &&
+                                          std::fabs(a[i] - b[i]) <= 1e-4f * (1 + std::fabs(b[i]));
+      bad += ok ? 0 : 1;
+    }
+    return bad;
+  };
+  Generator gen(29);
+  for (const Tier tier : test::kTiers) {
+    const TierGuard guard(tier);
+    for (const Problem& pr : problems) {
+      SCOPED_TRACE(test::shape_str(pr.x) + " * " + test::shape_str(pr.w) + ", padding " +
+                   std::to_string(pr.pad) + ", " + test::tier_name(tier) + " tier");
+      const int64_t R = pr.w[2], S = pr.w[3];
+      const int64_t P = pr.x[2] + 2 * pr.pad - R + 1, Q = pr.x[3] + 2 * pr.pad - S + 1;
+      const Tensor x = randn(pr.x, kFloat32, &gen), w = randn(pr.w, kFloat32, &gen);
+      const Tensor gy = randn({pr.x[0], pr.w[0], P, Q}, kFloat32, &gen);
+      const auto grads = [&](const Tensor& xi, const Tensor& wi) {
+        return native::conv2d_backward(gy, xi, wi, {1}, {pr.pad}, {1}, 1, {true, true, false});
+      };
+      const auto with = [](const Tensor& t, std::vector<int64_t> at, float v) {
+        Tensor c = t.clone();
+        c.data_ptr<float>()[((at[0] * c.size(1) + at[1]) * c.size(2) + at[2]) * c.size(3) + at[3]] =
+            v;
+        return c;
+      };
+      // The bottom-right tap of w[1][1]: gx[n][1][h][v] holds it when output (h + pad − (R − 1),
+      // v + pad − (S − 1)) exists — not along the top and left borders, where the padding of gy
+      // would meet it.
+      const int64_t c0 = 1;
+      const Tensor gx_inf = std::get<0>(grads(x, with(w, {1, c0, R - 1, S - 1}, kInf)));
+      const Tensor gx_zero = std::get<0>(grads(x, with(w, {1, c0, R - 1, S - 1}, 0.0f)));
+      EXPECT_EQ(mismatches(gx_inf, gx_zero,
+                           [&](const std::vector<int64_t>& at) {
+                             return at[1] == c0 && inside(at[2] + pr.pad - (R - 1), P) &&
+                                    inside(at[3] + pr.pad - (S - 1), Q);
+                           }),
+                0)
+          << "input-gradient entries wrong for one inf weight";
+      // Pixel (0, 0) of x[1][1]: tap (r, t) of gw[k][1] reads it from output (pad − r, pad − t),
+      // which exists only for r, t <= pad.
+      const Tensor gw_inf = std::get<1>(grads(with(x, {1, c0, 0, 0}, kInf), w));
+      const Tensor gw_zero = std::get<1>(grads(with(x, {1, c0, 0, 0}, 0.0f), w));
+      EXPECT_EQ(mismatches(gw_inf, gw_zero,
+                           [&](const std::vector<int64_t>& at) {
+                             return at[1] == c0 && inside(pr.pad - at[2], P) &&
+                                    inside(pr.pad - at[3], Q);
+                           }),
+                0)
+          << "weight-gradient entries wrong for one inf pixel";
+    }
+  }
 }
 
 }  // namespace

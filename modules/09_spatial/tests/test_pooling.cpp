@@ -16,6 +16,7 @@
 #include "support/prerequisites.h"
 #include "support/reference.h"
 #include "tinytorch/autograd/gradcheck.h"
+#include "tinytorch/kernels/registry.h"
 #include "tinytorch/native/pooling.h"
 #include "tinytorch/tinytorch.h"
 
@@ -130,6 +131,32 @@ TEST(MaxPool2d, PaddingNeverWins) {
   auto [y, idx] = max_pool2d_with_indices(x, 3, 1, 1);
   EXPECT_EQ(y.max().item<float>(), -5.0f);
   EXPECT_EQ(idx.select(-1, 0).select(-1, 0).item<int64_t>(), 0);  // window (0, 0) → element (0, 0)
+}
+
+// With dilation a window can step over the whole input: kernel 2, dilation 3 and padding 1 over
+// 2 columns put the taps at −1 and 2, both in the padding. As in PyTorch, such a window's max is
+// −∞ and its index is h0·W + w0, the first tap at or after row and column 0 — here (p, 2), which
+// is element (p + 1, 0) or lies past the plane: it names no tap of the window. Its gradient goes
+// nowhere. Both tiers, float32 (the fast tier's) and float64.
+TEST(MaxPool2d, AWindowWhollyInThePaddingIsMinusInfinityAndTakesNoGradient) {
+  for (const kernels::Tier tier : {kernels::Tier::kReference, kernels::Tier::kFast}) {
+    const kernels::TierGuard guard(tier);
+    for (const ScalarType dtype : {kFloat32, kFloat64}) {
+      SCOPED_TRACE(std::string(tier == kernels::Tier::kFast ? "fast" : "reference") + " tier, " +
+                   std::string(to_string(dtype)));
+      const Tensor x = random({1, 1, 3, 2}, 61, dtype);
+      const auto result = native::max_pool2d_with_indices(x, {1, 2}, 1, {0, 1}, {1, 3}, false);
+      const Tensor& y = std::get<0>(result);
+      const Tensor& idx = std::get<1>(result);
+      ASSERT_EQ(y.sizes(), IntArrayRef({1, 1, 3, 1}));
+      EXPECT_EQ(y.to(kFloat64).to_vector<double>(),
+                std::vector<double>(3, -std::numeric_limits<double>::infinity()));
+      EXPECT_EQ(idx.to_vector<int64_t>(), (std::vector<int64_t>{2, 4, 6}));
+      const Tensor gx = native::max_pool2d_with_indices_backward(
+          ones({1, 1, 3, 1}, dtype), x, {1, 2}, 1, {0, 1}, {1, 3}, false, idx);
+      EXPECT_EQ(gx.to(kFloat64).to_vector<double>(), std::vector<double>(6, 0.0));
+    }
+  }
 }
 
 TEST(MaxPool2d, NanPropagates) {
@@ -286,6 +313,19 @@ TEST(PoolingErrors, BackwardChecksItsArguments) {
   TT_EXPECT_THROW_WITH(native::max_pool2d_with_indices_backward(ones({1, 1, 2, 2}), x, 2, {}, 0, 1,
                                                                 false, full_like(idx, 99)),
                        IndexError, "index 99 is outside its plane of 16 elements");
+  TT_EXPECT_THROW_WITH(native::max_pool2d_with_indices_backward(ones({1, 1, 2, 2}), x, 2, {}, 0, 1,
+                                                                false, full_like(idx, -2)),
+                       IndexError, "index -2 is outside its plane", "or -1 for no input");
+  TT_EXPECT_THROW_WITH(
+      native::max_pool2d_with_indices_backward(ones({1, 1, 2, 2}), x, 2, {}, 0, 1, false,
+                                               full_like(idx, std::numeric_limits<int64_t>::max())),
+      IndexError, "is outside its plane of 16 elements");
+  // −1 is PyTorch's "no input element": that output's gradient goes nowhere.
+  EXPECT_EQ(native::max_pool2d_with_indices_backward(ones({1, 1, 2, 2}), x, 2, {}, 0, 1, false,
+                                                     full_like(idx, -1))
+                .sum()
+                .item<float>(),
+            0.0f);
 }
 
 // ── layers and F:: forms ──────────────────────────────────────────────────────────────────────

@@ -2,6 +2,9 @@
 // (tools/reference/gen_module10.py), round trips of arbitrary bytes, special tokens, files.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "support/temp_dir.h"
 #include "tokenizer_test_util.h"
 
@@ -142,6 +145,27 @@ TEST(BpeFiles, SaveLoadRoundTrip) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
                           std::filesystem::directory_iterator()),
             1);
+}
+
+// A vocabulary file that went through an editor or a checkout with Windows line ends ("\r\n")
+// loads as the same vocabulary (it used to fail with "unsupported version '1'; this build reads
+// version 1": the '\r' was part of the version).
+TEST(BpeFiles, WindowsLineEndsLoadTheSameVocabulary) {
+  tt::test::TempDir dir("tt10");
+  const BpeTokenizer tok = BpeTokenizer::train("the cat and the hat and the bat", 270, {"<s>"});
+  tok.save(dir.file("bpe.vocab"));
+  std::ifstream in(dir.file("bpe.vocab"), std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::string crlf;
+  for (const char c : text) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  write_file(dir.file("crlf.vocab"), crlf);
+  const BpeTokenizer back = BpeTokenizer::load(dir.file("crlf.vocab"));
+  EXPECT_EQ(back.merges(), tok.merges());
+  EXPECT_EQ(back.special_tokens(), tok.special_tokens());
+  // A stray '\r' inside a line is still an error.
+  write_file(dir.file("bad.vocab"), "tinytorch-bpe 1\r\nmerges 1\r\n97\r98\r\n");
+  TT_EXPECT_THROW_WITH(BpeTokenizer::load(dir.file("bad.vocab")), tt::Error, "line 3",
+                       "expected a merge");
 }
 
 TEST(BpeFiles, CorruptFilesAreClearErrors) {

@@ -40,6 +40,35 @@ TEST(HiddenRegistry, FastTierRegistersTheLibrarysSoftmaxKernels) {
   EXPECT_EQ(k.log_softmax_backward, &kernels::log_softmax_backward_fast);
 }
 
+// Every other entry holds exactly the given kernel of its name (not some other function that
+// happens to be non-null).
+TEST(HiddenRegistry, EveryEntryHoldsTheGivenFastKernel) {
+  const TierGuard fast(Tier::kFast);
+  const kernels::FastKernels& k = kernels::fast_kernels();
+  const kernels::SpatialKernels& sp = k.spatial;
+  EXPECT_EQ(sp.conv2d_forward, &kernels::conv2d_forward_fast);
+  EXPECT_EQ(sp.conv2d_backward_input, &kernels::conv2d_backward_input_fast);
+  EXPECT_EQ(sp.conv2d_backward_weight, &kernels::conv2d_backward_weight_fast);
+  EXPECT_EQ(sp.max_pool2d_forward, &kernels::max_pool2d_forward_fast);
+  EXPECT_EQ(sp.max_pool2d_backward, &kernels::max_pool2d_backward_fast);
+  EXPECT_EQ(sp.batch_norm_stats, &kernels::batch_norm_stats_fast);
+  EXPECT_EQ(sp.batch_norm_apply, &kernels::batch_norm_apply_fast);
+  EXPECT_EQ(sp.batch_norm_backward_reduce, &kernels::batch_norm_backward_reduce_fast);
+  EXPECT_EQ(sp.batch_norm_backward_apply, &kernels::batch_norm_backward_apply_fast);
+  EXPECT_EQ(k.attention.forward, &kernels::attention_forward_fast);
+  EXPECT_EQ(k.attention.backward, &kernels::attention_backward_fast);
+  EXPECT_EQ(k.activation.gelu, &kernels::gelu_fast);
+  EXPECT_EQ(k.activation.gelu_backward, &kernels::gelu_backward_fast);
+  EXPECT_EQ(k.activation.gelu_tanh, &kernels::gelu_tanh_fast);
+  EXPECT_EQ(k.activation.gelu_tanh_backward, &kernels::gelu_tanh_backward_fast);
+  EXPECT_EQ(k.normalization.layer_norm_forward, &kernels::layer_norm_forward_fast);
+  EXPECT_EQ(k.normalization.layer_norm_backward, &kernels::layer_norm_backward_fast);
+  EXPECT_EQ(k.qgemm.pack, &kernels::pack_int8_weight_fast);
+  EXPECT_EQ(k.qgemm.minmax, &kernels::minmax_fast);
+  EXPECT_EQ(k.qgemm.quantize, &kernels::quantize_fast);
+  EXPECT_EQ(k.qgemm.dequantize, &kernels::dequantize_fast);
+}
+
 // An M × K operand laid out one of four ways: contiguous, a transposed view of a K × M tensor, a
 // strided slice of a bigger tensor, or a narrow() with a row stride larger than its width.
 Tensor random_operand(std::mt19937_64& rng, int64_t rows, int64_t cols, ScalarType dtype,

@@ -1,5 +1,6 @@
 // Module 18 — the fast tier's wiring: what register_fast_kernels() registers
-// (tinytorch/src/kernels/fast_registry.cpp), switching between the reference and the fast tier,
+// (tinytorch/src/kernels/fast_registry.cpp: every one of its 28 entries), the registry's report of
+// which code runs, switching between the reference and the fast tier,
 // matmul agreeing across tiers on awkward shapes and layouts, and the caching allocator's
 // statistics. The GEMM kernel itself is tested against naive loops in
 // tests/kernels/test_gemm_fast.cpp.
@@ -38,17 +39,83 @@ TEST(Registry, FastTierHasSgemmDgemmAndTheCachingAllocator) {
       << "new tensors on the fast tier should come from the caching allocator";
 }
 
-// softmax and log_softmax (module 02's ops, and so every cross_entropy and attention probability)
-// have four kernels of their own: a registration left out silently leaves that op on its
-// reference loop.
-TEST(Registry, FastTierHasEverySoftmaxKernel) {
+// One registry entry: its member in FastKernels, whether it is filled, and the given kernel the
+// chapter's Part 9 assigns to it.
+struct EntryCheck {
+  const char* member;
+  bool registered;
+  const char* assign;
+};
+
+// NOTE: every entry is listed here by hand, not taken from kernels::which_code_runs(): deleting
+// any one line of register_fast_kernels must fail this test (a mutation check), whatever the
+// report's own table says.
+TEST(Registry, EveryFastKernelEntryIsRegistered) {
   const TierGuard fast(Tier::kFast);
-  const kernels::SoftmaxKernels& k = kernels::fast_kernels().softmax;
-  EXPECT_NE(k.softmax, nullptr) << "no softmax on the fast tier: " << kHint;
-  EXPECT_NE(k.log_softmax, nullptr) << "no log_softmax on the fast tier: " << kHint;
-  EXPECT_NE(k.softmax_backward, nullptr) << "no softmax_backward on the fast tier: " << kHint;
-  EXPECT_NE(k.log_softmax_backward, nullptr)
-      << "no log_softmax_backward on the fast tier: " << kHint;
+  const kernels::FastKernels& k = kernels::fast_kernels();
+  const kernels::SpatialKernels& sp = k.spatial;
+  const std::vector<EntryCheck> entries = {
+      {"sgemm", k.sgemm != nullptr, "gemm_fast"},
+      {"dgemm", k.dgemm != nullptr, "gemm_fast"},
+      {"spatial.conv2d_forward", sp.conv2d_forward != nullptr, "conv2d_forward_fast"},
+      {"spatial.conv2d_backward_input", sp.conv2d_backward_input != nullptr,
+       "conv2d_backward_input_fast"},
+      {"spatial.conv2d_backward_weight", sp.conv2d_backward_weight != nullptr,
+       "conv2d_backward_weight_fast"},
+      {"spatial.max_pool2d_forward", sp.max_pool2d_forward != nullptr, "max_pool2d_forward_fast"},
+      {"spatial.max_pool2d_backward", sp.max_pool2d_backward != nullptr,
+       "max_pool2d_backward_fast"},
+      {"spatial.batch_norm_stats", sp.batch_norm_stats != nullptr, "batch_norm_stats_fast"},
+      {"spatial.batch_norm_apply", sp.batch_norm_apply != nullptr, "batch_norm_apply_fast"},
+      {"spatial.batch_norm_backward_reduce", sp.batch_norm_backward_reduce != nullptr,
+       "batch_norm_backward_reduce_fast"},
+      {"spatial.batch_norm_backward_apply", sp.batch_norm_backward_apply != nullptr,
+       "batch_norm_backward_apply_fast"},
+      {"attention.forward", k.attention.forward != nullptr, "attention_forward_fast"},
+      {"attention.backward", k.attention.backward != nullptr, "attention_backward_fast"},
+      {"activation.gelu", k.activation.gelu != nullptr, "gelu_fast"},
+      {"activation.gelu_backward", k.activation.gelu_backward != nullptr, "gelu_backward_fast"},
+      {"activation.gelu_tanh", k.activation.gelu_tanh != nullptr, "gelu_tanh_fast"},
+      {"activation.gelu_tanh_backward", k.activation.gelu_tanh_backward != nullptr,
+       "gelu_tanh_backward_fast"},
+      {"normalization.layer_norm_forward", k.normalization.layer_norm_forward != nullptr,
+       "layer_norm_forward_fast"},
+      {"normalization.layer_norm_backward", k.normalization.layer_norm_backward != nullptr,
+       "layer_norm_backward_fast"},
+      {"qgemm.pack", k.qgemm.pack != nullptr, "pack_int8_weight_fast"},
+      {"qgemm.minmax", k.qgemm.minmax != nullptr, "minmax_fast"},
+      {"qgemm.quantize", k.qgemm.quantize != nullptr, "quantize_fast"},
+      {"qgemm.dequantize", k.qgemm.dequantize != nullptr, "dequantize_fast"},
+      {"softmax.softmax", k.softmax.softmax != nullptr, "softmax_fast"},
+      {"softmax.log_softmax", k.softmax.log_softmax != nullptr, "log_softmax_fast"},
+      {"softmax.softmax_backward", k.softmax.softmax_backward != nullptr, "softmax_backward_fast"},
+      {"softmax.log_softmax_backward", k.softmax.log_softmax_backward != nullptr,
+       "log_softmax_backward_fast"},
+      {"caching_allocator", k.caching_allocator, "true"},
+  };
+  ASSERT_EQ(entries.size(), 28u) << "the fast tier has 28 entries (27 kernels + the allocator)";
+  for (const EntryCheck& e : entries) {
+    EXPECT_TRUE(e.registered) << "FastKernels::" << e.member
+                              << " is not registered: assign kernels." << e.member << " = "
+                              << (std::string(e.assign) == "true" ? "" : "&") << e.assign << "; ("
+                              << kHint << ")";
+  }
+}
+
+// The registry's own account: with everything registered, every op family runs the given fast
+// kernels, and the report printed by milestones and labs says so.
+TEST(Registry, WhichCodeRunsReportsTheGivenFastKernelsForEveryFamily) {
+  const TierGuard fast(Tier::kFast);
+  const kernels::WhichCode code = kernels::which_code_runs();
+  EXPECT_FALSE(code.registration_not_written) << kHint;
+  for (const kernels::OpFamilyCode& f : code.families) {
+    EXPECT_EQ(f.runs, kernels::CodeSource::kGivenFast)
+        << f.family << ": " << f.registered << " of " << f.entries << " entries registered; "
+        << kHint;
+  }
+  const std::string report = kernels::which_code_report(code);
+  EXPECT_NE(report.find("kernel tier: fast"), std::string::npos) << report;
+  EXPECT_NE(report.find("fast kernels registered by module 18"), std::string::npos) << report;
 }
 
 TEST(Registry, ReferenceTierHidesTheFastKernels) {

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/reference.h"
 #include "support/temp_dir.h"
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/deploy/model_file.h"
@@ -311,6 +312,18 @@ TEST_F(BadModelFile, MissingTruncatedOrCorrupt) {
   EXPECT_ERROR_HAS(write("not a model"), "bad.ttm");
 }
 
+// The rule export_model writes by holds at load too: a NaN weight would make every answer NaN.
+TEST_F(BadModelFile, NonFiniteWeight) {
+  for (const float v :
+       {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity()}) {
+    serialize::Archive a = good;
+    Tensor w = good.tensors.find("model.0.weight")->clone();  // (a copy of `good` aliases it)
+    w.data_ptr<float>()[3] = v;
+    *a.tensors.find("model.0.weight") = w;
+    EXPECT_ERROR_HAS(load_error(a), "tensor 'model.0.weight' has a non-finite value");
+  }
+}
+
 TEST_F(BadModelFile, ATrainingCheckpointIsNamedAsSuch) {
   nn::Sequential mlp = small_mlp();
   train::save_checkpoint(train::capture_checkpoint({.model = mlp.ptr().get()}, 1),
@@ -402,15 +415,68 @@ TEST_F(BadModelFile, SizesTheTensorsDoNotBackAreRefusedBeforeAllocating) {
       R"({"type": "Sequential", "layers": [{"name": "0", "type": "Linear", "in_features": 16777216, "out_features": 16777216, "bias": true}]})";
   EXPECT_ERROR_HAS(load_error(a),
                    "declares layers of 1125899973951488 bytes of parameters, "
-                   "but the file's model.* tensors hold only ");
+                   "but the model's tensors hold only ");
   a = good;
   *a.strings.find("architecture") =
       R"({"type": "GPT", "vocab_size": 16777216, "block_size": 16777216, "n_layer": 1, "n_head": 1, "n_embd": 1024, "bias": true, "tie_weights": false})";
-  EXPECT_ERROR_HAS(load_error(a), "bytes of parameters, but the file's model.* tensors hold only");
+  EXPECT_ERROR_HAS(load_error(a), "bytes of parameters, but the model's tensors hold only");
   a = good;
   *a.strings.find("architecture") =
       R"({"type": "Sequential", "layers": [{"name": "0", "type": "Conv2d", "in_channels": 1, "out_channels": 1, "kernel_size": [1, 1], "stride": [0, 1], "padding": [0, 0], "dilation": [1, 1], "groups": 1, "bias": false}]})";
   EXPECT_ERROR_HAS(load_error(a), "'stride' values must be in [1, 2^24], got 0");
+}
+
+// A record of Sequentials nested `depth` deep around one Linear(2, 2).
+std::string nested_record(int depth) {
+  std::string record =
+      R"({"name": "0", "type": "Linear", "in_features": 2, "out_features": 2, "bias": true})";
+  for (int i = 0; i < depth; ++i) {
+    record = R"({"name": "0", "type": "Sequential", "layers": [)" + record + "]}";
+  }
+  return record;
+}
+
+// The model loader and tinytorch_export (build_module, with the checkpoint's tensors) share one
+// builder and its limits: a record nested 20,000 deep (which crashed the export with a stack
+// overflow), sizes the tensors do not back, and a float where an integer belongs are each a
+// clear error before anything is built.
+TEST_F(BadModelFile, BothBuildersApplyTheSameLimits) {
+  const std::string deep = nested_record(20000);
+  serialize::Archive a = good;
+  *a.strings.find("architecture") = deep;
+  EXPECT_ERROR_HAS(load_error(a), "Sequentials nested more than 64 deep");
+  const OrderedDict<std::string, Tensor> tensors = small_mlp()->state_dict();
+  TT_EXPECT_THROW_WITH(build_module(deep, tensors), ValueError,
+                       "Sequentials nested more than 64 deep");
+  // Nested 63 deep is within the limit: built, and its one Linear takes its tensors.
+  const std::string ok = nested_record(63);
+  OrderedDict<std::string, Tensor> linear_tensors;
+  std::string prefix;
+  for (int i = 0; i < 63; ++i) prefix += "0.";
+  linear_tensors.insert(prefix + "weight", randn({2, 2}));
+  linear_tensors.insert(prefix + "bias", randn({2}));
+  const auto built = build_module(ok, linear_tensors);
+  built->load_state_dict(linear_tensors);
+
+  const std::string huge =
+      R"({"type": "Sequential", "layers": [{"name": "0", "type": "Linear", "in_features": 16777216, "out_features": 16777216, "bias": true}]})";
+  TT_EXPECT_THROW_WITH(build_module(huge, tensors), ValueError,
+                       "declares layers of 1125899973951488 bytes of parameters",
+                       "but the model's tensors hold only");
+  for (const std::string number : {"1e300", "2.5", "18446744073709551615"}) {
+    const std::string record =
+        R"({"type": "Sequential", "layers": [{"name": "0", "type": "Linear", "in_features": )" +
+        number + R"(, "out_features": 2, "bias": true}]})";
+    TT_EXPECT_THROW_WITH(build_module(record, tensors), ValueError,
+                         "'in_features' must be an integer that fits int64");
+    a = good;
+    *a.strings.find("architecture") = record;
+    EXPECT_ERROR_HAS(load_error(a), "'in_features' must be an integer that fits int64");
+  }
+  a = good;
+  *a.strings.find("signature") =
+      R"({"name": "x", "version": "1", "input_shape": [1e300], "input_dtype": "float32", "labels": []})";
+  EXPECT_ERROR_HAS(load_error(a), "'input_shape' must be an integer that fits int64");
 }
 
 TEST_F(BadModelFile, WorkOverTheLimitsIsRefusedBeforeComputing) {

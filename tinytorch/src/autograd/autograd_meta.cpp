@@ -129,10 +129,11 @@ const std::shared_ptr<autograd::Node>& Tensor::grad_fn() const {
   return meta != nullptr ? meta->grad_fn() : none;
 }
 
-void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph) const {
+void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph,
+                      bool create_graph) const {
   autograd::backward(
       {*this}, gradient.defined() ? autograd::variable_list{gradient} : autograd::variable_list{},
-      retain_graph);
+      retain_graph, create_graph);
 }
 
 Tensor Tensor::detach() const {

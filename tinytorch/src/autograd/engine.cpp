@@ -184,8 +184,17 @@ std::vector<Edge> root_edges(const variable_list& roots, const variable_list& gr
 
 }  // namespace
 
+// create_graph asks for the backward pass to be recorded as a graph of its own. Our derivative
+// rules run as kernels that record nothing, so the gradients would silently be constants: refuse.
+static void check_no_create_graph(const char* fn, bool create_graph) {
+  TT_CHECK_WITH(NotImplementedError, !create_graph, fn,
+                ": create_graph=true (gradients of gradients) is not supported; the gradients "
+                "are computed without recording a graph. Pass create_graph=false.");
+}
+
 void backward(const variable_list& roots, const variable_list& grad_tensors,
-              std::optional<bool> retain_graph) {
+              std::optional<bool> retain_graph, bool create_graph) {
+  check_no_create_graph("backward", create_graph);
   variable_list seeds;
   const std::vector<Edge> edges = root_edges(roots, grad_tensors, seeds);
   run_backward(edges, std::move(seeds), retain_graph.value_or(false), nullptr);
@@ -193,7 +202,8 @@ void backward(const variable_list& roots, const variable_list& grad_tensors,
 
 variable_list grad(const variable_list& outputs, const variable_list& inputs,
                    const variable_list& grad_outputs, std::optional<bool> retain_graph,
-                   bool allow_unused) {
+                   bool create_graph, bool allow_unused) {
+  check_no_create_graph("grad", create_graph);
   variable_list seeds;
   const std::vector<Edge> edges = root_edges(outputs, grad_outputs, seeds);
   std::vector<Edge> targets;

@@ -68,7 +68,9 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
       NoGradGuard no_grad;
       seed.view({-1}).select(0, j).fill_(1.0);
     }
-    const variable_list grads = grad({out}, diff_inputs, {seed}, true, true);
+    const variable_list grads =
+        grad({out}, diff_inputs, {seed}, /*retain_graph=*/true, /*create_graph=*/false,
+             /*allow_unused=*/true);
     for (size_t w = 0; w < wrt.size(); ++w) {
       const int64_t n = inputs[wrt[w]].numel();
       analytical[w].push_back(grads[w].defined() ? grads[w].to(kFloat64).to_vector<double>()

@@ -567,7 +567,21 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
                   });
 }
 
-Tensor Tensor::to(ScalarType dtype, bool copy) const {
+Tensor Tensor::to(Device device, bool non_blocking, bool copy) const {
+  return to(device, dtype(), non_blocking, copy);
+}
+
+Tensor Tensor::to(Device device, ScalarType dtype, bool non_blocking, bool copy) const {
+  check_device_available("Tensor::to", device);
+  return to(dtype, non_blocking, copy);
+}
+
+Tensor Tensor::cuda() const {
+  check_device_available("Tensor::cuda", Device(kCUDA));
+  return *this;  // not reached
+}
+
+Tensor Tensor::to(ScalarType dtype, bool /*non_blocking*/, bool copy) const {
   if (dtype == this->dtype() && !copy) return *this;
   Recorder r("ToCopyBackward0", {this});
   if (!r) return native::to(*this, dtype, copy);
@@ -847,8 +861,42 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
                   });
 }
 
-Tensor nll_loss(const Tensor& input, const Tensor& target, Reduction reduction,
-                int64_t ignore_index) {
+// A loss with per-sample (or per-element) weights, composed from differentiable ops: the
+// unweighted losses per element, times the weights (constants: no gradient flows to them), then
+// the reduction. Mean divides by `mean_divisor` (Σ of the weights for nll, the count for BCE).
+namespace {
+Tensor reduce_weighted(const Tensor& weighted, Reduction reduction, const Tensor& mean_divisor) {
+  switch (reduction) {
+    case Reduction::None:
+      return weighted;
+    case Reduction::Sum:
+      return weighted.sum();
+    case Reduction::Mean:
+      break;
+  }
+  return weighted.sum() / mean_divisor;
+}
+
+// BCE's weight broadcasts to the input's shape (PyTorch: it must not make the result larger).
+Tensor broadcast_bce_weight(std::string_view op, const Tensor& input, const Tensor& weight) {
+  TT_CHECK_TYPE(weight.dtype() == input.dtype(), op, ": expected weight of dtype ", input.dtype(),
+                " (the input's) but got ", weight.dtype());
+  const std::vector<int64_t> shape = broadcast_shapes(input.sizes(), weight.sizes());
+  TT_CHECK_VALUE(IntArrayRef(shape) == input.sizes(), op, ": weight of shape ", weight.sizes(),
+                 " must broadcast to the input's shape ", input.sizes());
+  return weight.detach();
+}
+}  // namespace
+
+Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
+                Reduction reduction, int64_t ignore_index) {
+  if (weight.defined()) {
+    // −w[t_i]·input[i, t_i]; Mean divides by Σ w[t_i] over the samples not ignored.
+    const Tensor w =
+        native::nll_loss_class_weights("nll_loss", input, target, weight, ignore_index);
+    const Tensor per_sample = nll_loss(input, target, {}, Reduction::None, ignore_index) * w;
+    return reduce_weighted(per_sample, reduction, w.sum());
+  }
   Recorder r("NllLossBackward0", {&input});
   if (!r) return native::nll_loss(input, target, reduction, ignore_index);
   return r.finish(
@@ -859,7 +907,13 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, Reduction reduction,
       });
 }
 
-Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, Reduction reduction) {
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
+                            Reduction reduction) {
+  if (weight.defined()) {
+    const Tensor w = broadcast_bce_weight("binary_cross_entropy", input, weight);
+    const Tensor per_element = binary_cross_entropy(input, target, {}, Reduction::None) * w;
+    return reduce_weighted(per_element, reduction, full({}, input.numel(), input.dtype()));
+  }
   Recorder r("BinaryCrossEntropyBackward0", {&input, &target});
   if (!r) return native::binary_cross_entropy(input, target, reduction);
   return r.finish(r.run([&] { return native::binary_cross_entropy(input, target, reduction); }),
@@ -870,7 +924,13 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, Reduction
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
-                                        Reduction reduction) {
+                                        const Tensor& weight, Reduction reduction) {
+  if (weight.defined()) {
+    const Tensor w = broadcast_bce_weight("binary_cross_entropy_with_logits", input, weight);
+    const Tensor per_element =
+        binary_cross_entropy_with_logits(input, target, {}, Reduction::None) * w;
+    return reduce_weighted(per_element, reduction, full({}, input.numel(), input.dtype()));
+  }
   Recorder r("BinaryCrossEntropyWithLogitsBackward0", {&input, &target});
   if (!r) return native::binary_cross_entropy_with_logits(input, target, reduction);
   return r.finish(
@@ -981,8 +1041,8 @@ Tensor batch_norm_relu(const Tensor& input, const Tensor& weight, const Tensor& 
                        const Tensor& running_mean, const Tensor& running_var, bool training,
                        double momentum, double eps) {
   const auto forward = [&] {
-    return native::native_batch_norm_relu(input, weight, bias, running_mean, running_var,
-                                          training, momentum, eps);
+    return native::native_batch_norm_relu(input, weight, bias, running_mean, running_var, training,
+                                          momentum, eps);
   };
   Recorder r("NativeBatchNormReluBackward0", {&input, &weight, &bias});
   if (!r) return std::get<0>(forward());

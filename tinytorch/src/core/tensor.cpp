@@ -167,30 +167,6 @@ Tensor operator/(const Scalar& a, const Tensor& b) {
 Tensor operator-(const Tensor& a) {
   return a.neg();
 }
-Tensor& operator+=(Tensor& a, const Tensor& b) {
-  return a.add_(b);
-}
-Tensor& operator+=(Tensor& a, const Scalar& b) {
-  return a.add_(b);
-}
-Tensor& operator-=(Tensor& a, const Tensor& b) {
-  return a.sub_(b);
-}
-Tensor& operator-=(Tensor& a, const Scalar& b) {
-  return a.sub_(b);
-}
-Tensor& operator*=(Tensor& a, const Tensor& b) {
-  return a.mul_(b);
-}
-Tensor& operator*=(Tensor& a, const Scalar& b) {
-  return a.mul_(b);
-}
-Tensor& operator/=(Tensor& a, const Tensor& b) {
-  return a.div_(b);
-}
-Tensor& operator/=(Tensor& a, const Scalar& b) {
-  return a.div_(b);
-}
 Tensor operator==(const Tensor& a, const Tensor& b) {
   return a.eq(b);
 }

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
@@ -24,6 +25,21 @@ class GzReader {
   explicit GzReader(const std::string& path) : path_(path) {
     TT_CHECK(std::filesystem::is_regular_file(path), "read_idx: cannot open '", path,
              "': no such file (expected an IDX file, e.g. train-images-idx3-ubyte.gz)");
+    std::error_code ec;
+    file_bytes_ = static_cast<int64_t>(std::filesystem::file_size(path, ec));
+    TT_CHECK(!ec, "read_idx: cannot read '", path, "': ", ec.message());
+    // A gzip member ends with the size of what it inflates to (ISIZE: 4 bytes, little-endian,
+    // modulo 2^32): read it now, so that a promise can be checked before anything is inflated.
+    if (file_bytes_ >= 4) {
+      std::ifstream raw(path, std::ios::binary);
+      raw.seekg(-4, std::ios::end);
+      std::array<unsigned char, 4> b{};
+      raw.read(reinterpret_cast<char*>(b.data()), 4);
+      if (raw.gcount() == 4) {
+        trailer_size_ = uint32_t{b[0]} | (uint32_t{b[1]} << 8) | (uint32_t{b[2]} << 16) |
+                        (uint32_t{b[3]} << 24);
+      }
+    }
     file_ = gzopen(path.c_str(), "rb");
     TT_CHECK(file_ != nullptr, "read_idx: cannot open '", path, "'");
     gzbuffer(file_, 1 << 17);  // 128 KiB reads: fewer system calls for the 47 MB image file
@@ -55,11 +71,22 @@ class GzReader {
   }
 
   const std::string& path() const { return path_; }
+  // The file's size on disk, and whether it is plain (zlib's "transparent" mode) or gzip. Valid
+  // once something was read (zlib decides on the first bytes).
+  int64_t file_bytes() const { return file_bytes_; }
+  bool plain() const { return gzdirect(file_) != 0; }
+  // A gzip file's last four bytes: the size its (last) member inflates to, modulo 2^32.
+  uint32_t trailer_size() const { return trailer_size_; }
 
  private:
   std::string path_;
+  int64_t file_bytes_ = 0;
+  uint32_t trailer_size_ = 0;
   gzFile file_ = nullptr;
 };
+
+// Deflate's largest expansion: a 258-byte match in 2 bits (zlib's documentation: 1032:1).
+constexpr int64_t kMaxInflation = 1032;
 
 // [[maybe_unused]]: the helpers below serve read_idx_header, whose body is the learner's.
 [[maybe_unused]] uint32_t big_endian_u32(const unsigned char* p) {
@@ -135,45 +162,64 @@ Tensor read_idx(const std::string& path, ScalarType dtype) {
   int64_t numel = 1;
   for (const int64_t s : shape) numel *= s;
 
-  // The payload: exactly numel bytes, then nothing.
-  //
-  // NOTE: numel comes from the header — four bytes anyone can write. A 12-byte file may promise
-  // 65536 × 65536 elements, so the payload is read in chunks of at most kChunk bytes as it
-  // arrives, and a short file fails at its first missing byte: memory never exceeds what the
-  // file really holds plus one chunk. (For a plain file the length is known up front, but a
-  // gzip stream's is not; one path serves both.) The tensor is allocated only once every
-  // promised byte has been read.
-  constexpr int64_t kChunk = int64_t{1} << 20;  // 1 MiB
-  std::vector<std::vector<unsigned char>> chunks;
-  int64_t got = 0;
-  while (got < numel) {
-    std::vector<unsigned char>& chunk =
-        chunks.emplace_back(static_cast<size_t>(std::min(kChunk, numel - got)));
-    const auto want = static_cast<int64_t>(chunk.size());
-    const int64_t n = in.read(chunk.data(), want);
-    got += n;
-    TT_CHECK(n == want, "read_idx: '", path, "' is truncated: the header promises shape ",
-             IntArrayRef(shape), " so expected ", header_bytes + numel, " bytes, got ",
-             header_bytes + got, " bytes");
-  }
-  std::array<unsigned char, 4096> rest{};
-  int64_t extra = 0;
-  for (int64_t n = in.read(rest.data(), rest.size()); n > 0;
-       n = in.read(rest.data(), rest.size())) {
-    extra += n;
-  }
-  TT_CHECK(extra == 0, "read_idx: '", path, "' has ", extra,
-           " unexpected trailing bytes: the header promises shape ", IntArrayRef(shape),
-           " so expected ", header_bytes + numel, " bytes, got ", header_bytes + numel + extra);
+  const int64_t expected = header_bytes + numel;
 
+  // NOTE: numel comes from the header — four bytes anyone can write. So before a byte is
+  // allocated or inflated, the promise is held to what read_idx reads at all (kMaxIdxValues) and
+  // to what this file can hold: a plain file must be exactly header + numel bytes long (its
+  // length is known up front), and a gzip file cannot inflate to more than kMaxInflation times
+  // its size, and must end in a trailer that records header + numel bytes. Then the tensor is
+  // allocated (at most kMaxIdxValues values) and filled 1 MiB at a time as the bytes arrive, and a
+  // stream that ends early fails at its first missing byte.
+  TT_CHECK(numel <= kMaxIdxValues, "read_idx: '", path, "' has a header promising shape ",
+           IntArrayRef(shape), " = ", numel, " values, more than read_idx's limit of ",
+           kMaxIdxValues, " (kMaxIdxValues, data/idx.h)");
+  if (in.plain()) {
+    TT_CHECK(in.file_bytes() >= expected, "read_idx: '", path,
+             "' is truncated: the header promises shape ", IntArrayRef(shape), " so expected ",
+             expected, " bytes, got ", in.file_bytes(), " bytes");
+    TT_CHECK(in.file_bytes() == expected, "read_idx: '", path, "' has ", in.file_bytes() - expected,
+             " unexpected trailing bytes: the header promises shape ", IntArrayRef(shape),
+             " so expected ", expected, " bytes, got ", in.file_bytes());
+  } else {
+    TT_CHECK(expected <= in.file_bytes() * kMaxInflation, "read_idx: '", path,
+             "' is truncated: the header promises shape ", IntArrayRef(shape), " so expected ",
+             expected, " bytes, but a gzip file of ", in.file_bytes(),
+             " bytes inflates to at most ", in.file_bytes() * kMaxInflation, " (deflate expands ",
+             kMaxInflation, ":1 at most)");
+    // A file cut off anywhere (or ending in anything but a gzip trailer) fails here, before one
+    // byte is inflated. expected <= 2^28 + 20, so "modulo 2^32" changes nothing. (A file of
+    // several gzip members, which `cat a.gz b.gz` makes, carries only the last one's size: read
+    // it after gunzip.)
+    TT_CHECK(in.trailer_size() == static_cast<uint32_t>(expected), "read_idx: '", path,
+             "' is truncated: the header promises shape ", IntArrayRef(shape), " so expected ",
+             expected, " bytes, got ", in.trailer_size(),
+             " bytes (the size its gzip trailer records; read_idx reads files of one gzip "
+             "member, as gzip writes them)");
+  }
+
+  constexpr int64_t kChunk = int64_t{1} << 20;  // 1 MiB
+  std::vector<unsigned char> chunk(static_cast<size_t>(std::min(kChunk, numel)));
   Tensor out = empty(shape, TensorOptions(dtype));
   dispatch_all_types(dtype, "read_idx", [&]<typename T>() {
     T* dst = out.data_ptr<T>();  // [numel], contiguous, filled chunk after chunk
-    for (const std::vector<unsigned char>& chunk : chunks) {
-      dst = std::transform(chunk.begin(), chunk.end(), dst,
+    for (int64_t got = 0; got < numel;) {
+      const int64_t want = std::min(kChunk, numel - got);
+      const int64_t n = in.read(chunk.data(), want);
+      got += n;
+      TT_CHECK(n == want, "read_idx: '", path, "' is truncated: the header promises shape ",
+               IntArrayRef(shape), " so expected ", expected, " bytes, got ", header_bytes + got,
+               " bytes");
+      dst = std::transform(chunk.begin(), chunk.begin() + want, dst,
                            [](unsigned char b) { return static_cast<T>(b); });
     }
   });
+  // Nothing may follow: one read tells, and the stream is not inflated any further.
+  std::array<unsigned char, 4096> rest{};
+  const int64_t extra = in.read(rest.data(), rest.size());
+  TT_CHECK(extra == 0, "read_idx: '", path,
+           "' has unexpected trailing bytes: the header promises shape ", IntArrayRef(shape),
+           " so expected ", expected, " bytes, got at least ", expected + extra);
   return out;
 }
 

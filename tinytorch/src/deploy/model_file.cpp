@@ -5,11 +5,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -37,11 +40,36 @@ json to_json(const ExpandingArray<D>& a) {
   return j;
 }
 
+// A JSON value that must be an integer, as int64. nlohmann's get<int64_t>() would convert a
+// float such as 1e300 with an undefined cast, and an unsigned number past INT64_MAX into a
+// negative one: both are refused first.
+int64_t as_int(const json& value, std::string_view key) {
+  TT_CHECK_VALUE(
+      value.is_number_integer() && (!value.is_number_unsigned() ||
+                                    value.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX)),
+      "'", key, "' must be an integer that fits int64, got ", value.dump());
+  return value.get<int64_t>();
+}
+
+// A record's integer option (as_int).
+int64_t int_at(const json& record, const char* key) {
+  return as_int(record.at(key), key);
+}
+
+// A record's list of integers (as_int each).
+std::vector<int64_t> ints_at(const json& record, const char* key) {
+  const json& list = record.at(key);
+  TT_CHECK_VALUE(list.is_array(), "'", key, "' must be a list of integers, got ", list.dump());
+  std::vector<int64_t> v;
+  for (const json& x : list) v.push_back(as_int(x, key));
+  return v;
+}
+
 // A record's list option of D values, each in [lo, 2^24] (kernel sizes, strides and dilations
 // from 1, padding from 0): an unchecked one would reach the output-size arithmetic.
 template <size_t D>
 ExpandingArray<D> pair_at(const json& record, const char* key, int64_t lo = 1) {
-  const auto v = record.at(key).get<std::vector<int64_t>>();
+  const std::vector<int64_t> v = ints_at(record, key);
   TT_CHECK_VALUE(v.size() == D, "'", key, "' must hold ", D, " values, got ", v.size());
   for (const int64_t x : v) {
     TT_CHECK_VALUE(x >= lo && x <= (int64_t{1} << 24), "'", key, "' values must be in [", lo,
@@ -53,7 +81,7 @@ ExpandingArray<D> pair_at(const json& record, const char* key, int64_t lo = 1) {
 // A record's integer option that must be > 0 (sizes): a negative size from a hostile file would
 // reach an allocation.
 int64_t size_at(const json& record, const char* key) {
-  const auto v = record.at(key).get<int64_t>();
+  const int64_t v = int_at(record, key);
   TT_CHECK_VALUE(v > 0 && v <= (int64_t{1} << 24), "'", key, "' must be in [1, 2^24], got ", v);
   return v;
 }
@@ -210,10 +238,9 @@ const std::vector<LayerKind>& layer_kinds() {
             return json{{"start_dim", m.options.start_dim()}, {"end_dim", m.options.end_dim()}};
           },
           [](const json& r) {
-            return std::make_shared<nn::FlattenImpl>(
-                nn::FlattenOptions()
-                    .start_dim(r.at("start_dim").get<int64_t>())
-                    .end_dim(r.at("end_dim").get<int64_t>()));
+            return std::make_shared<nn::FlattenImpl>(nn::FlattenOptions()
+                                                         .start_dim(int_at(r, "start_dim"))
+                                                         .end_dim(int_at(r, "end_dim")));
           }),
       kind<nn::DropoutImpl>(
           "Dropout",
@@ -246,17 +273,13 @@ const std::vector<LayerKind>& layer_kinds() {
           [](const nn::SoftmaxImpl& m) {
             return json{{"dim", m.options.dim()}};
           },
-          [](const json& r) {
-            return std::make_shared<nn::SoftmaxImpl>(r.at("dim").get<int64_t>());
-          }),
+          [](const json& r) { return std::make_shared<nn::SoftmaxImpl>(int_at(r, "dim")); }),
       kind<nn::LogSoftmaxImpl>(
           "LogSoftmax",
           [](const nn::LogSoftmaxImpl& m) {
             return json{{"dim", m.options.dim()}};
           },
-          [](const json& r) {
-            return std::make_shared<nn::LogSoftmaxImpl>(r.at("dim").get<int64_t>());
-          }),
+          [](const json& r) { return std::make_shared<nn::LogSoftmaxImpl>(int_at(r, "dim")); }),
       plain<nn::ReLUImpl>("ReLU"),
       plain<nn::SigmoidImpl>("Sigmoid"),
       plain<nn::TanhImpl>("Tanh"),
@@ -429,6 +452,25 @@ int64_t params_bytes(const json& record, int depth = 0) {
   return 0;
 }
 
+// The one way a record becomes a module, for InferenceModel::load and build_module (tito export)
+// alike: first the limits — Sequentials nested at most 64 deep (params_bytes), and parameters
+// declared only as far as `tensors`, the model's own, back them — then build().
+// NOTE: checked before build() allocates: the record's sizes are only trusted as far as the
+// tensors back them. The slack (twice, plus 64 KiB) leaves a small shortfall — a missing tensor —
+// to load_state_dict, whose error names the key; it still bounds what a record can allocate by
+// the size of the tensors beside it (a file's, or a checkpoint's).
+std::shared_ptr<nn::Module> build_checked(const json& record, const TensorMap& tensors,
+                                          std::set<std::string>& used) {
+  int64_t tensor_bytes = 0;
+  for (const auto& [key, t] : tensors) tensor_bytes = add_sat(tensor_bytes, t.nbytes());
+  const int64_t needed = params_bytes(record);
+  TT_CHECK_VALUE(needed <= add_sat(mul_sat(tensor_bytes, 2), int64_t{1} << 16),
+                 "the architecture declares layers of ", needed,
+                 " bytes of parameters, but the model's tensors hold only ", tensor_bytes,
+                 " bytes");
+  return build(record, &tensors, used);
+}
+
 // Output values and work (multiply-adds; for elementwise layers one per value) of one module on
 // an input of `sizes`, predicted from its options before it runs; nullopt for a module that does
 // not accept the input — its forward then raises its own error before computing anything.
@@ -586,7 +628,7 @@ ModelSignature signature_from_json(const json& j) {
   ModelSignature s;
   s.name = j.at("name").get<std::string>();
   s.version = j.at("version").get<std::string>();
-  s.input_shape = j.at("input_shape").get<std::vector<int64_t>>();
+  s.input_shape = ints_at(j, "input_shape");
   s.input_dtype = scalar_type_from_string(j.at("input_dtype").get<std::string>());
   s.labels = j.at("labels").get<std::vector<std::string>>();
   TT_CHECK_VALUE(s.input_dtype == kFloat32 || s.input_dtype == kInt64,
@@ -674,10 +716,11 @@ ModelSignature parse_signature(const std::string& json_text) {
   }
 }
 
-std::shared_ptr<nn::Module> build_module(const std::string& architecture) {
+std::shared_ptr<nn::Module> build_module(const std::string& architecture,
+                                         const OrderedDict<std::string, Tensor>& tensors) {
   try {
-    std::set<std::string> unused;
-    return build(json::parse(architecture), nullptr, unused);
+    std::set<std::string> used;
+    return build_checked(json::parse(architecture), tensors, used);
   } catch (const json::exception& e) {
     throw ValueError(detail::str("build_module: malformed architecture record: ", e.what()));
   }
@@ -739,6 +782,9 @@ InferenceModel InferenceModel::load(const std::string& path, const ModelLimits& 
   TensorMap tensors{"Tensor"};
   for (const auto& [key, t] : archive.tensors) {
     if (key.starts_with("model.")) {
+      // The rule export_model() writes by: a NaN or infinite weight would make every answer NaN
+      // (a server would then name a made-up class).
+      if (!all_finite(t)) fail("tensor '", key, "' has a non-finite value (NaN or infinity)");
       tensors.insert(key.substr(6), t);
       m.weight_bytes_ += t.nbytes();  // at most the file's size: serialize::load checked it
     } else if (key.starts_with("statistics.")) {
@@ -754,17 +800,7 @@ InferenceModel InferenceModel::load(const std::string& path, const ModelLimits& 
     if (arch == nullptr || sig == nullptr) fail("no architecture or signature record");
     m.architecture_ = *arch;
     m.signature_ = signature_from_json(json::parse(*sig));
-    const json record = json::parse(*arch);
-    // NOTE: checked before build() allocates: the record's sizes are only trusted as far as the
-    // file's tensors back them. The slack (twice, plus 64 KiB) leaves a small shortfall — a
-    // missing tensor — to load_state_dict, whose error names the key; it still bounds what a
-    // record can allocate by the file's own size.
-    const int64_t needed = params_bytes(record);
-    TT_CHECK_VALUE(needed <= add_sat(mul_sat(m.weight_bytes_, 2), int64_t{1} << 16),
-                   "the architecture declares layers of ", needed,
-                   " bytes of parameters, but the file's model.* tensors hold only ",
-                   m.weight_bytes_, " bytes");
-    m.module_ = build(record, &tensors, used);
+    m.module_ = build_checked(json::parse(*arch), tensors, used);
   } catch (const json::exception& e) {
     fail("malformed record: ", e.what());
   } catch (const Error& e) {
@@ -850,7 +886,7 @@ Tensor InferenceModel::forward(const Tensor& inputs) const {
     const auto* gpt = dynamic_cast<const nn::GPTImpl*>(module_.get());
     const int64_t V = num_outputs_, T_max = gpt != nullptr ? gpt->config.block_size : 0;
     TT_CHECK_VALUE(inputs.size(1) <= T_max, "model '", signature_.name, "': at most ", T_max,
-                   " tokens per row, got ", inputs.size(1));
+                   " tokens per row (the GPT's block_size), got ", inputs.size(1));
     TT_CHECK_VALUE(inputs.min().item<int64_t>() >= 0 && inputs.max().item<int64_t>() < V, "model '",
                    signature_.name, "': token ids must be in [0, ", V, ")");
   }

@@ -25,14 +25,18 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
-// A value as an error message shows it: scalars as JSON (at most 40 characters), a list or an
+// A value as an error message shows it: scalars as JSON (about 40 bytes at most), a list or an
 // object by its kind. NOTE: never the dump of a nested value: a body of 8 MiB of '[' is a value
-// nested 4 million deep, and dump() recurses once per level.
+// nested 4 million deep, and dump() recurses once per level. A long string is cut at the start
+// of a UTF-8 character (never inside one: the reply must stay valid UTF-8).
 std::string describe(const json& v) {
   if (v.is_array()) return "a list";
   if (v.is_object()) return "an object";
   const std::string text = v.dump();
-  return text.size() <= 40 ? text : text.substr(0, 40) + "...";
+  if (text.size() <= 40) return text;
+  size_t cut = 40;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut) + "...";
 }
 
 }  // namespace

@@ -25,19 +25,28 @@ Tier tier_from_env() {
 
 std::atomic<int> g_tier{-1};  // -1 = not read from the environment yet
 
+struct Registration {
+  FastKernels kernels;
+  bool not_written = false;  // the stub threw NotImplementedError
+};
+
 // Registered once, on first use. A learner release's stubbed registration throws
 // NotImplementedError: then nothing is registered and the reference tier serves everything.
-const FastKernels& registered() {
-  static const FastKernels kernels = [] {
-    FastKernels k;
+const Registration& registration() {
+  static const Registration r = [] {
+    Registration out;
     try {
-      register_fast_kernels(k);
+      register_fast_kernels(out.kernels);
     } catch (const NotImplementedError&) {
-      k = FastKernels{};
+      out = Registration{FastKernels{}, true};
     }
-    return k;
+    return out;
   }();
-  return kernels;
+  return r;
+}
+
+const FastKernels& registered() {
+  return registration().kernels;
 }
 
 void apply_allocator(Tier t) {
@@ -59,6 +68,10 @@ Tier tier() {
 void set_tier(Tier t) {
   g_tier.store(static_cast<int>(t));
   apply_allocator(t);
+}
+
+bool registration_not_written() {
+  return registration().not_written;
 }
 
 const FastKernels& fast_kernels() {

@@ -31,6 +31,28 @@
 // col2im is im2col's adjoint: it adds every column entry back onto the input pixel it came from.
 // A 1×1 stride-1 unpadded conv needs neither: col(x[n]) is x[n] itself, a [C_g, H·W] matrix.
 //
+// Non-finite values. The direct and Winograd paths multiply zeros into the other operand where the
+// reference tier (and PyTorch) never form that product at all: the zero padding of the padded
+// grid, and for the weight gradient also the positions of gy's grid the forward drops. A zero
+// times a finite value is 0, so for finite data the results agree; but 0 · ∞ is NaN: one inf
+// weight would turn the input gradient along the padding into NaN, and one inf pixel the weight
+// gradients of taps that never read it. Winograd adds more: its transforms add and subtract inputs
+// (V = Bᵀ·d·B mixes the 16 values of a tile, dg = Gᵀ·dU·G mixes the 16 transformed positions
+// into every tap), so an inf becomes ∞ − ∞ = NaN in sums whose exact value does not depend on it
+// — an inf pixel reaches all nine taps of the weight gradient, where the direct sum reaches only
+// the taps that read it. Both paths are exact only for finite operands, so they run only where
+// the operand meeting their zeros is finite:
+//   input gradient    the weights are checked first (K·C_g·R·S floats): not all finite → im2col;
+//   weight gradient   the sum is checked after (the same few floats): not all finite → done
+//                     again on the im2col path, whose products are the reference tier's.
+// The forward needs neither: the reference tier's im2col multiplies its padding zeros too, and
+// Winograd's output transform only mixes values of outputs that all read the input concerned.
+// What the tests check on both tiers, as PyTorch behaves: one inf weight reaches only the
+// input-gradient entries whose sums hold it, and one inf pixel only the weight-gradient taps that
+// read it; every other entry stays finite. Which non-finite value (inf or NaN) those entries get
+// is not specified. (An inf in gy itself meets im2col's padding zeros in the weight gradient, on
+// the reference tier too.)
+//
 // Threads (both paths): a batch is split over the threads by images (parallel_for), each image
 // running on its thread (gemm_fast runs serially inside a parallel region). A single image is
 // left to gemm_fast, which splits one product over the threads when it is large enough. The
@@ -39,6 +61,7 @@
 // result whichever thread ran which chunk.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -116,6 +139,16 @@ double sum_terms(int64_t count, const Term& term, const In*... in) {
 
 // The terms of the sums above.
 constexpr auto kValue = [](auto v) { return v; };
+
+// Whether every one of `count` floats is finite (an exponent field of all ones is an inf or a
+// NaN). Integer bit tests, so that the loop vectorises without -ffast-math.
+bool all_finite(const float* v, int64_t count) {
+  uint32_t non_finite = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    non_finite |= (~std::bit_cast<uint32_t>(v[i]) & 0x7f800000u) == 0 ? 1u : 0u;
+  }
+  return non_finite == 0;
+}
 
 // Growable per-thread float buffers (kSlot tells two apart): steady-state calls never allocate.
 // 64-byte aligned, so that rows whose length is a multiple of 16 floats start on a cache line.
@@ -792,8 +825,9 @@ void conv2d_backward_input_fast(const Conv2dShape& s, const float* gy, const flo
   // The flipped convolution of gy, padded by dil·(R − 1) − pad (when that is not negative).
   const int64_t pad_h = s.dilation_h * (s.kernel_h - 1) - s.pad_h;
   const int64_t pad_w = s.dilation_w * (s.kernel_w - 1) - s.pad_w;
+  // NOTE: a weight that is not finite takes the im2col path (see "Non-finite values" above).
   const DirectConvKernel* kernel = direct_kernel_for(s, geo);
-  if (kernel != nullptr && pad_h >= 0 && pad_w >= 0) {
+  if (kernel != nullptr && pad_h >= 0 && pad_w >= 0 && all_finite(w, s.out_channels * geo.CRS)) {
     const int64_t R = s.kernel_h, S = s.kernel_w;
     // Tap i = (k·R + r')·S + t' of input channel c: w[k, c, R−1−r', S−1−t'].
     const auto weight = [&](int64_t g, int64_t c, int64_t i) {
@@ -868,8 +902,9 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
   float* const partial_w = partial_weights.data();
   double* const partial_b = partial_bias.data();
 
-  // gw_c [K, C_g·R·S] = Σ over images [first, end) (zeroed first, then added to).
-  std::function<void(int64_t, int64_t, float*)> sum_images;
+  // gw_c [K, C_g·R·S] = Σ over images [first, end) (overwritten): by the direct or Winograd
+  // kernels where they apply, else (or when their sum is not finite) by im2col + GEMM.
+  std::function<void(int64_t, int64_t, float*)> sum_images, sum_images_im2col;
 #ifdef TINYTORCH_GEMM_X86
   const DirectConvKernel* kernel = direct_kernel_for(s, geo);
   std::optional<WinogradGrid> winograd;
@@ -1043,10 +1078,10 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
     };
   }
 #endif
-  if (!sum_images) {
+  {
     // im2col: gw_g += gy[n, g] · col(x[n, g])ᵀ, band by band.
     const int64_t Q = s.out_w, band = geo.band_rows(s);
-    sum_images = [&, Q, band](int64_t first, int64_t end, float* gw_c) {
+    sum_images_im2col = [&, Q, band](int64_t first, int64_t end, float* gw_c) {
       for (int64_t n = first; n < end; ++n) {
         for (int64_t g = 0; g < s.groups; ++g) {
           const float* x_g = x + (n * s.in_channels + g * geo.C_g) * geo.HW;     // [C_g, H, W]
@@ -1072,7 +1107,16 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
 
   const auto chunk = [&](int64_t c) {
     const int64_t first = c * per_chunk, end = std::min(s.batch, first + per_chunk);
-    sum_images(first, end, c == 0 ? gw : partial_w + (c - 1) * weight_size);
+    float* gw_c = c == 0 ? gw : partial_w + (c - 1) * weight_size;
+    // NOTE: a direct or Winograd sum that is not finite is done again on the im2col path, whose
+    // products are the reference tier's (see "Non-finite values" above); a finite one stands.
+    // The check reads K·C_g·R·S floats per chunk, against the chunk's millions of multiply-adds.
+    bool summed = false;
+    if (sum_images) {
+      sum_images(first, end, gw_c);
+      summed = all_finite(gw_c, weight_size);
+    }
+    if (!summed) sum_images_im2col(first, end, gw_c);
     if (gb != nullptr) {
       double* gb_c = partial_b + c * s.out_channels;  // [K]
       for (int64_t n = first; n < end; ++n) {
@@ -1253,25 +1297,21 @@ void max_pool2d_forward_fast(const Pool2dShape& s, const float* x, float* y, int
           continue;
         }
         const int64_t h0 = p * s.stride_h - s.pad_h;
+        const int64_t h_first = first_tap_from_zero(h0, s.dilation_h);
         for (int64_t q = 0; q < Q; ++q) {
           const int64_t w0 = q * s.stride_w - s.pad_w;
+          // −∞ at the first tap at or after row and column 0: a window of −∞ values keeps that
+          // index (its first in-bounds element), and a window wholly in the padding gets it too,
+          // as in PyTorch (src/ops/pooling.cpp explains; the backward sends it nowhere).
           float best = -std::numeric_limits<float>::infinity();
-          int64_t best_at = -1;
+          int64_t best_at = h_first * W + first_tap_from_zero(w0, s.dilation_w);
           for (int64_t i = 0; i < s.kernel_h; ++i) {
             const int64_t h = h0 + i * s.dilation_h;
             if (h < 0 || h >= H) continue;
             for (int64_t j = 0; j < s.kernel_w; ++j) {
               const int64_t w = w0 + j * s.dilation_w;
               if (w < 0 || w >= W) continue;
-              const int64_t at = h * W + w;
-              // The first valid value is taken whatever it is (even −inf): the index is always
-              // a real position.
-              if (best_at < 0) {
-                best = in[at];
-                best_at = at;
-              } else {
-                take_if_greater(in[at], at, best, best_at);
-              }
+              take_if_greater(in[h * W + w], h * W + w, best, best_at);
             }
           }
           out[p * Q + q] = best;
@@ -1285,18 +1325,22 @@ void max_pool2d_forward_fast(const Pool2dShape& s, const float* x, float* y, int
 void max_pool2d_backward_fast(const Pool2dShape& s, const float* gy, const int64_t* indices,
                               float* gx) {
   const int64_t HW = s.in_h * s.in_w, PQ = s.out_h * s.out_w;
-  // Every index points into its own plane, so planes are independent. Zeros, then each output's
-  // gradient added at its maximum's position: windows may overlap (stride < kernel), and where
-  // they tile the plane (2×2, stride 2) each pixel gets at most one addition. Branch-free: a
-  // version that compared every pixel with its window's index made the op take 476 µs where
-  // this made it 131 µs ([64, 6, 24, 24], random values, one thread, the same index check).
+  // Every index points into its own plane (or is −1: a window with no input, whose gradient goes
+  // nowhere), so planes are independent. Zeros, then each output's gradient added at its
+  // maximum's position: windows may overlap (stride < kernel), and where they tile the plane
+  // (2×2, stride 2) each pixel gets at most one addition. No comparison of pixels: a version that
+  // compared every pixel with its window's index made the op take 476 µs where this made it
+  // 131 µs ([64, 6, 24, 24], random values, one thread, the same index check); the −1 test is one
+  // branch that never changes direction without dilation.
   parallel_for(0, s.planes, plane_grain(HW), [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane) {
       float* g = gx + plane * HW;  // [H, W]
       const float* grad = gy + plane * PQ;
       const int64_t* idx = indices + plane * PQ;
       std::fill(g, g + HW, 0.0f);
-      for (int64_t i = 0; i < PQ; ++i) g[idx[i]] += grad[i];
+      for (int64_t i = 0; i < PQ; ++i) {
+        if (idx[i] >= 0) g[idx[i]] += grad[i];
+      }
     }
   });
 }
@@ -1413,24 +1457,34 @@ void batch_norm_backward_reduce_fast(int64_t N, int64_t C, int64_t HW, const flo
   });
 }
 
+namespace {
+
+// One plane of batch_norm_backward_apply_fast, its two choices made at compile time so that each
+// loop stays a straight vectorisable one: kRelu masks gy with the fused ReLU's step; kWithX adds
+// the training mode's x·b + d (eval mode has no x term: not even x·0, which is NaN for an inf x).
+template <bool kRelu, bool kWithX>
+void backward_apply_plane(int64_t HW, const float* g, const float* in, float ac, float bc, float dc,
+                          const float* relu_scale, const float* relu_shift, int64_t c, float* out) {
+  for (int64_t i = 0; i < HW; ++i) {
+    const float gi = kRelu ? relu_masked(g[i], in[i], relu_scale, relu_shift, c) : g[i];
+    out[i] = kWithX ? gi * ac + in[i] * bc + dc : gi * ac;
+  }
+}
+
+}  // namespace
+
 void batch_norm_backward_apply_fast(int64_t N, int64_t C, int64_t HW, const float* gy,
                                     const float* x, const float* a, const float* b, const float* d,
                                     const float* relu_scale, const float* relu_shift, float* gx) {
+  const bool relu = relu_scale != nullptr, with_x = b != nullptr;
+  const auto plane_fn =
+      relu ? (with_x ? backward_apply_plane<true, true> : backward_apply_plane<true, false>)
+           : (with_x ? backward_apply_plane<false, true> : backward_apply_plane<false, false>);
   for_planes(N, C, HW, [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane) {
       const int64_t c = plane % C;
-      const float ac = a[c], bc = b[c], dc = d[c];
-      const float* g = gy + plane * HW;
-      const float* in = x + plane * HW;
-      float* out = gx + plane * HW;
-      if (relu_scale != nullptr) {
-        for (int64_t i = 0; i < HW; ++i) {
-          const float gi = relu_masked(g[i], in[i], relu_scale, relu_shift, c);
-          out[i] = gi * ac + in[i] * bc + dc;
-        }
-      } else {
-        for (int64_t i = 0; i < HW; ++i) out[i] = g[i] * ac + in[i] * bc + dc;
-      }
+      plane_fn(HW, gy + plane * HW, x + plane * HW, a[c], with_x ? b[c] : 0.0f,
+               with_x ? d[c] : 0.0f, relu_scale, relu_shift, c, gx + plane * HW);
     }
   });
 }

@@ -40,7 +40,7 @@ Tensor distillation_loss(const Tensor& student_logits, const Tensor& teacher_log
   const Tensor log_p = teacher_logits.detach().div(temperature).log_softmax(1);
   const Tensor soft = kl_div(
       log_q, log_p, KLDivFuncOptions().reduction(KLDivReduction::BatchMean).log_target(true));
-  const Tensor hard = cross_entropy(student_logits, labels);
+  const Tensor hard = tinytorch::cross_entropy(student_logits, labels);
   return soft.mul(alpha * temperature * temperature).add(hard.mul(1.0 - alpha));
 }
 

@@ -274,6 +274,10 @@ void Module::apply(const std::function<void(const std::string&, Module&)>& fn,
 
 // ── modes and gradients ──────────────────────────────────────────────────────────────────────
 
+void Module::to(Device device, bool /*non_blocking*/) {
+  check_device_available(name() + "::to", device);
+}
+
 void Module::train(bool on) {
   // BEGIN SOLUTION
   is_training_ = on;

@@ -205,16 +205,44 @@ std::string LogSoftmaxImpl::extra_repr() const {
 
 // ── losses ───────────────────────────────────────────────────────────────────────────────────
 
-Tensor MSELossImpl::forward(const Tensor& input, const Tensor& target) {
+// The functional forms take libtorch's options structs and call the positional ops.
+namespace functional {
+Tensor mse_loss(const Tensor& input, const Tensor& target, const MSELossFuncOptions& options) {
   return tinytorch::mse_loss(input, target, options.reduction());
+}
+Tensor l1_loss(const Tensor& input, const Tensor& target, const L1LossFuncOptions& options) {
+  return tinytorch::l1_loss(input, target, options.reduction());
+}
+Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossFuncOptions& options) {
+  return tinytorch::nll_loss(input, target, options.weight(), options.reduction(),
+                             options.ignore_index());
+}
+Tensor cross_entropy(const Tensor& input, const Tensor& target,
+                     const CrossEntropyFuncOptions& options) {
+  return tinytorch::cross_entropy(input, target, options.weight(), options.reduction(),
+                                  options.ignore_index(), options.label_smoothing());
+}
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target,
+                            const BinaryCrossEntropyFuncOptions& options) {
+  return tinytorch::binary_cross_entropy(input, target, options.weight(), options.reduction());
+}
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                        const BinaryCrossEntropyWithLogitsFuncOptions& options) {
+  return tinytorch::binary_cross_entropy_with_logits(input, target, options.weight(),
+                                                     options.reduction());
+}
+}  // namespace functional
+
+Tensor MSELossImpl::forward(const Tensor& input, const Tensor& target) {
+  return functional::mse_loss(input, target, options);
 }
 
 Tensor L1LossImpl::forward(const Tensor& input, const Tensor& target) {
-  return tinytorch::l1_loss(input, target, options.reduction());
+  return functional::l1_loss(input, target, options);
 }
 
 Tensor NLLLossImpl::forward(const Tensor& input, const Tensor& target) {
-  return tinytorch::nll_loss(input, target, options.reduction(), options.ignore_index());
+  return functional::nll_loss(input, target, options);
 }
 
 CrossEntropyLossImpl::CrossEntropyLossImpl(const CrossEntropyLossOptions& options_)
@@ -224,16 +252,15 @@ CrossEntropyLossImpl::CrossEntropyLossImpl(const CrossEntropyLossOptions& option
                  options.label_smoothing());
 }
 Tensor CrossEntropyLossImpl::forward(const Tensor& input, const Tensor& target) {
-  return tinytorch::cross_entropy(input, target, options.reduction(), options.ignore_index(),
-                                  options.label_smoothing());
+  return functional::cross_entropy(input, target, options);
 }
 
 Tensor BCELossImpl::forward(const Tensor& input, const Tensor& target) {
-  return tinytorch::binary_cross_entropy(input, target, options.reduction());
+  return functional::binary_cross_entropy(input, target, options);
 }
 
 Tensor BCEWithLogitsLossImpl::forward(const Tensor& input, const Tensor& target) {
-  return tinytorch::binary_cross_entropy_with_logits(input, target, options.reduction());
+  return functional::binary_cross_entropy_with_logits(input, target, options);
 }
 
 // ── containers ───────────────────────────────────────────────────────────────────────────────

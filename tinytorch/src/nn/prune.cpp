@@ -150,7 +150,7 @@ Tensor magnitude_mask(const Tensor& scores, const Tensor& mask, int64_t k) {
                  "prune: magnitude_mask expects 1-D scores and mask of the same length, but got ",
                  scores.sizes(), " and ", mask.sizes());
   const Tensor s = scores.to(kFloat64).contiguous();
-  Tensor out = mask.to(kFloat64, /*copy=*/true).contiguous();
+  Tensor out = mask.to(kFloat64, /*non_blocking=*/false, /*copy=*/true).contiguous();
   const auto alive = out.ne(0).sum().item<int64_t>();
   TT_CHECK_VALUE(k >= 0 && k <= alive, "prune: cannot prune ", k, " entries, only ", alive,
                  " are left");

@@ -103,7 +103,9 @@ void batch_norm_backward_reduce_reference(int64_t N, int64_t C, int64_t HW, cons
   // END SOLUTION
 }
 
-// gx = gy · a[c] + x · b[c] + d[c]
+// gx = gy · a[c] + x · b[c] + d[c]; with b and d null (eval mode), gx = gy · a[c].
+// NOTE: in eval mode x has no term at all — not a term times 0: an inf or NaN input times 0 is
+// NaN, and would turn that input's gradient into NaN where the true one is gy·γ·invstd.
 template <typename T>
 void batch_norm_backward_apply_reference(int64_t N, int64_t C, int64_t HW, const T* gy, const T* x,
                                          const T* a, const T* b, const T* d, T* gx) {
@@ -111,6 +113,10 @@ void batch_norm_backward_apply_reference(int64_t N, int64_t C, int64_t HW, const
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t c = 0; c < C; ++c) {
       const int64_t base = (n * C + c) * HW;
+      if (b == nullptr) {
+        for (int64_t i = 0; i < HW; ++i) gx[base + i] = gy[base + i] * a[c];
+        continue;
+      }
       for (int64_t i = 0; i < HW; ++i)
         gx[base + i] = gy[base + i] * a[c] + x[base + i] * b[c] + d[c];
     }
@@ -163,7 +169,8 @@ void fold_forward(int64_t C, const double* mean, const double* invstd, const T* 
 //   training:  gx = γ·invstd/M · (M·gy − Σ gy − x̂·Σ gy·x̂)      (mean and invstd depend on x)
 //              ⇒ a = γ·invstd,  k = sum_dy_xmu·invstd²/M,  b = −a·k,  d = a·(k·mean − sum_dy/M)
 //   eval:      gx = gy·γ·invstd                                  (the statistics are constants)
-//              ⇒ a = γ·invstd,  b = d = 0
+//              ⇒ a = γ·invstd,  b = d = 0   (and the driver passes b = d = null to the apply
+//                loop: no x term at all)
 // weight may be null (γ = 1).
 template <typename T>
 void fold_backward(int64_t C, int64_t M, bool training, const double* mean, const double* invstd,
@@ -288,6 +295,15 @@ void check_batch_norm_args(const Tensor& input, const Tensor& weight, const Tens
   }
 }
 
+// invstd = 1/√(var + eps), by PyTorch's rule (its InvStd): with the batch's statistics, a channel
+// whose values are all equal (var = 0) with eps = 0 gets invstd = 0, not 1/√0 = ∞ — its outputs
+// are then β and its gradients 0, where ∞ would make them (x − mean)·∞ = 0·∞ = NaN. Eval mode
+// divides by the running variance as it is, as PyTorch does.
+double inverse_std(double var, double eps, bool training) {
+  if (training && var == 0.0 && eps == 0.0) return 0.0;
+  return 1.0 / std::sqrt(var + eps);
+}
+
 // native_batch_norm, and with `relu` native_batch_norm_relu.
 std::tuple<Tensor, Tensor, Tensor> batch_norm_forward(const Tensor& input, const Tensor& weight,
                                                       const Tensor& bias,
@@ -335,7 +351,9 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_forward(const Tensor& input, const
         var[static_cast<size_t>(c)] = rv.data_ptr<double>()[c];
       }
     }
-    for (int64_t c = 0; c < C; ++c) invstd[c] = 1.0 / std::sqrt(var[static_cast<size_t>(c)] + eps);
+    for (int64_t c = 0; c < C; ++c) {
+      invstd[c] = inverse_std(var[static_cast<size_t>(c)], eps, training);
+    }
     std::vector<T> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
     fold_forward(C, mean, invstd, optional_data<T>(w), optional_data<T>(b), scale.data(),
                  shift.data());
@@ -409,8 +427,8 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_backward(const Tensor& grad_output
     if (need_sums && input.numel() > 0) {
       if (fast_tier) {
         if constexpr (std::is_same_v<T, float>) {
-          fast.batch_norm_backward_reduce(N, C, HW, g.data_ptr<T>(), x.data_ptr<T>(), mean, rs,
-                                          rd, sum_dy.data(), sum_dy_xmu.data());
+          fast.batch_norm_backward_reduce(N, C, HW, g.data_ptr<T>(), x.data_ptr<T>(), mean, rs, rd,
+                                          sum_dy.data(), sum_dy_xmu.data());
         }
       } else {
         batch_norm_backward_reduce_reference<T>(N, C, HW, gm.data_ptr<T>(), x.data_ptr<T>(), mean,
@@ -421,14 +439,17 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_backward(const Tensor& grad_output
       std::vector<T> a(static_cast<size_t>(C)), b(a), d(a);
       fold_backward(C, N * HW, training, mean, invstd, optional_data<T>(w), sum_dy.data(),
                     sum_dy_xmu.data(), a.data(), b.data(), d.data());
+      // Eval mode: b = d = null, gx = gy·a (no x term, so an inf input keeps a finite gradient).
+      const T* bp = training ? b.data() : nullptr;
+      const T* dp = training ? d.data() : nullptr;
       if (fast_tier) {
         if constexpr (std::is_same_v<T, float>) {
-          fast.batch_norm_backward_apply(N, C, HW, g.data_ptr<T>(), x.data_ptr<T>(), a.data(),
-                                         b.data(), d.data(), rs, rd, gx.data_ptr<T>());
+          fast.batch_norm_backward_apply(N, C, HW, g.data_ptr<T>(), x.data_ptr<T>(), a.data(), bp,
+                                         dp, rs, rd, gx.data_ptr<T>());
         }
       } else {
         batch_norm_backward_apply_reference<T>(N, C, HW, gm.data_ptr<T>(), x.data_ptr<T>(),
-                                               a.data(), b.data(), d.data(), gx.data_ptr<T>());
+                                               a.data(), bp, dp, gx.data_ptr<T>());
       }
     }
     weight_bias_grads(C, invstd, sum_dy.data(), sum_dy_xmu.data(),
@@ -446,8 +467,8 @@ std::tuple<Tensor, Tensor, Tensor> native_batch_norm(const Tensor& input, const 
                                                      const Tensor& bias, const Tensor& running_mean,
                                                      const Tensor& running_var, bool training,
                                                      double momentum, double eps) {
-  return batch_norm_forward(input, weight, bias, running_mean, running_var, training, momentum,
-                            eps, /*relu=*/false);
+  return batch_norm_forward(input, weight, bias, running_mean, running_var, training, momentum, eps,
+                            /*relu=*/false);
 }
 
 std::tuple<Tensor, Tensor, Tensor> native_batch_norm_relu(const Tensor& input, const Tensor& weight,
@@ -455,15 +476,15 @@ std::tuple<Tensor, Tensor, Tensor> native_batch_norm_relu(const Tensor& input, c
                                                           const Tensor& running_mean,
                                                           const Tensor& running_var, bool training,
                                                           double momentum, double eps) {
-  return batch_norm_forward(input, weight, bias, running_mean, running_var, training, momentum,
-                            eps, /*relu=*/true);
+  return batch_norm_forward(input, weight, bias, running_mean, running_var, training, momentum, eps,
+                            /*relu=*/true);
 }
 
 std::tuple<Tensor, Tensor, Tensor> native_batch_norm_backward(
     const Tensor& grad_output, const Tensor& input, const Tensor& weight, const Tensor& save_mean,
     const Tensor& save_invstd, bool training, std::array<bool, 3> output_mask) {
-  return batch_norm_backward(grad_output, input, weight, Tensor(), save_mean, save_invstd,
-                             training, output_mask, /*relu=*/false);
+  return batch_norm_backward(grad_output, input, weight, Tensor(), save_mean, save_invstd, training,
+                             output_mask, /*relu=*/false);
 }
 
 std::tuple<Tensor, Tensor, Tensor> native_batch_norm_relu_backward(

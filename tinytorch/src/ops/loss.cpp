@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/native/loss.h"
 #include "tinytorch/profiler/profiler.h"
@@ -229,26 +230,34 @@ void nll_loss_backward_kernel(const T* g, const int64_t* target, int64_t N, int6
 // ── Part 4: cross entropy, composed from differentiable ops ──────────────────────────────────
 
 // cross_entropy(x, t) = nll_loss(log_softmax(x, class_dim), t) — and with label smoothing ε:
-//   (1 − ε) · nll  +  (ε / C) · Σ_c (−log p_c)      per row; 0 for ignored rows;
-// reduced like nll: None per row, Sum, or Mean over the rows not ignored. Written with public
-// ops only (log_softmax, nll_loss, sum, where, *, /, +), so module 05's autograd differentiates
-// it with no extra code. Arguments are already checked.
-Tensor cross_entropy_composite(const Tensor& input, const Tensor& target, Reduction reduction,
-                               int64_t ignore_index, double label_smoothing) {
+//   (1 − ε) · nll  +  (ε / C) · Σ_c (−w_c · log p_c)      per row; 0 for ignored rows;
+// with w_c = 1 when `weight` is undefined. Reduced like nll: None per row, Sum, or Mean — which
+// divides by the number of rows not ignored, or with weights by Σ w[t_i] over them (the same
+// denominator as the weighted nll, native::nll_loss_class_weights(...).sum()). Written with
+// public ops only (log_softmax, nll_loss, sum, where, *, /, +), so module 05's autograd
+// differentiates it with no extra code. Arguments (weight included) are already checked.
+Tensor cross_entropy_composite(const Tensor& input, const Tensor& target, const Tensor& weight,
+                               Reduction reduction, int64_t ignore_index, double label_smoothing) {
   // BEGIN SOLUTION
   const int64_t class_dim = input.dim() == 1 ? 0 : 1;
   const Tensor logp = log_softmax(input, class_dim);
-  const Tensor nll = nll_loss(logp, target, reduction, ignore_index);
+  const Tensor nll = nll_loss(logp, target, weight, reduction, ignore_index);
   if (label_smoothing == 0.0) return nll;
 
   const auto n_classes = static_cast<double>(input.size(class_dim));
-  const Tensor keep = target.ne(ignore_index);             // [N] or [] bool
-  Tensor smooth = -logp.sum({class_dim});                  // Σ_c −log p_c
+  const Tensor keep = target.ne(ignore_index);  // [N] or [] bool
+  // Σ_c −w_c·log p_c: a [C] weight broadcasts along the class dim of [N, C] (or is [C] itself).
+  Tensor smooth = weight.defined() ? -(logp * weight).sum({class_dim}) : -logp.sum({class_dim});
   smooth = where(keep, smooth, zeros({}, input.dtype()));  // ignored rows: 0
   if (reduction == Reduction::Sum) {
     smooth = smooth.sum();
   } else if (reduction == Reduction::Mean) {
-    smooth = smooth.sum() / keep.sum().to(input.dtype());  // 0 / 0 = NaN when all ignored
+    const Tensor count =  // 0 / 0 = NaN when every row is ignored
+        weight.defined()
+            ? native::nll_loss_class_weights("cross_entropy", input, target, weight, ignore_index)
+                  .sum()
+            : keep.sum().to(input.dtype());
+    smooth = smooth.sum() / count;
   }
   return nll * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes);
   // END SOLUTION
@@ -498,6 +507,30 @@ Tensor nll_loss(const Tensor& self, const Tensor& target, Reduction reduction,
   return out;
 }
 
+Tensor nll_loss_class_weights(std::string_view op, const Tensor& self, const Tensor& target,
+                              const Tensor& weight, int64_t ignore_index) {
+  check_nll_args(op, self, target, ignore_index);
+  const int64_t C = self.size(-1);
+  TT_CHECK_VALUE(weight.dim() == 1 && weight.size(0) == C, op,
+                 ": weight must hold one value per class, shape [", C, "], but got shape ",
+                 weight.sizes());
+  TT_CHECK_TYPE(weight.dtype() == self.dtype(), op, ": expected weight of dtype ", self.dtype(),
+                " (the input's) but got ", weight.dtype());
+  TT_CHECK_WITH(NotImplementedError, !(weight.requires_grad() && GradMode::is_enabled()), op,
+                ": the derivative for 'weight' is not implemented (as in PyTorch); pass "
+                "weight.detach()");
+  const Tensor t = target.contiguous(), w = weight.contiguous();
+  Tensor out = empty(target.sizes(), self.dtype());
+  dispatch_floating_types(self.dtype(), op, [&]<typename T>() {
+    const int64_t* tp = t.data_ptr<int64_t>();
+    const T* wp = w.data_ptr<T>();
+    T* o = out.data_ptr<T>();
+    // check_nll_args proved every target is a class index or ignore_index.
+    for (int64_t i = 0; i < t.numel(); ++i) o[i] = tp[i] == ignore_index ? T(0) : wp[tp[i]];
+  });
+  return out;
+}
+
 Tensor nll_loss_backward(const Tensor& grad_output, const Tensor& self, const Tensor& target,
                          Reduction reduction, int64_t ignore_index) {
   check_reduction("nll_loss_backward", reduction);
@@ -518,16 +551,19 @@ Tensor nll_loss_backward(const Tensor& grad_output, const Tensor& self, const Te
 
 // ── the public cross_entropy (given: the checks; yours: cross_entropy_composite) ─────────────
 
-Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction reduction,
-                     int64_t ignore_index, double label_smoothing) {
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
+                     Reduction reduction, int64_t ignore_index, double label_smoothing) {
   check_reduction("cross_entropy", reduction);
   TT_CHECK_VALUE(
       label_smoothing >= 0.0 && label_smoothing <= 1.0,
       "cross_entropy: label_smoothing must be between 0.0 and 1.0. Got: ", label_smoothing);
   check_nll_args("cross_entropy", input, target, ignore_index);
+  if (weight.defined()) {  // checks the weight's shape and dtype
+    (void)native::nll_loss_class_weights("cross_entropy", input, target, weight, ignore_index);
+  }
   // A composite of public ops: one profiler event around them, as PyTorch's profiler shows it.
   const profiler::RecordFunction event("aten::cross_entropy_loss");
-  return cross_entropy_composite(input, target, reduction, ignore_index, label_smoothing);
+  return cross_entropy_composite(input, target, weight, reduction, ignore_index, label_smoothing);
 }
 
 }  // namespace tinytorch

@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/registry.h"
@@ -116,7 +117,12 @@ struct AvgWindow {
 // y = the max of each window, indices = where it was, as h·in_w + w inside the plane. Padding is
 // skipped (it never wins); the first maximum wins a tie (a strict >); a NaN wins over any number
 // (max pooling propagates NaN, as PyTorch does). A window with no larger value than −∞ keeps the
-// index of its first in-bounds element.
+// index h0·in_w + w0 of its first tap at or after row 0 and column 0 — its first in-bounds element.
+// NOTE: with dilation a window can step over the whole input and lie wholly in the padding
+// (kernel 2, dilation 3, padding 1 over 2 columns: taps at −1 and 2). Its max is then −∞ and its
+// index PyTorch's, the same h0·in_w + w0, which then names no tap of the window (it may even lie
+// outside the plane): the backward driver knows such windows from the geometry and sends their
+// gradient nowhere.
 template <typename T>
 void max_pool2d_forward_reference(const Pool2dShape& s, const T* x, T* y, int64_t* indices) {
   // BEGIN SOLUTION
@@ -152,7 +158,8 @@ void max_pool2d_forward_reference(const Pool2dShape& s, const T* x, T* y, int64_
 
 // forward:  y[i] = x[indices[i]]   ⇒   ∂L/∂x[j] = Σ over the outputs i with indices[i] = j of gy[i]
 // gx is written whole: zeros, then each gy added at the position its window's max came from
-// (overlapping windows can pick the same position: add, never assign).
+// (overlapping windows can pick the same position: add, never assign). An index −1 marks a window
+// with no input element (wholly in the padding): its gradient goes nowhere.
 template <typename T>
 void max_pool2d_backward_reference(const Pool2dShape& s, const T* gy, const int64_t* indices,
                                    T* gx) {
@@ -161,7 +168,8 @@ void max_pool2d_backward_reference(const Pool2dShape& s, const T* gy, const int6
   std::fill(gx, gx + s.planes * in_plane, T(0));
   for (int64_t p = 0; p < s.planes; ++p) {
     for (int64_t i = 0; i < out_plane; ++i) {
-      gx[p * in_plane + indices[p * out_plane + i]] += gy[p * out_plane + i];
+      const int64_t at = indices[p * out_plane + i];
+      if (at >= 0) gx[p * in_plane + at] += gy[p * out_plane + i];
     }
   }
   // END SOLUTION
@@ -317,7 +325,8 @@ Pool2dShape pool_shape(std::string_view op, const Tensor& input, IntArrayRef ker
                  padding);
   for (int i = 0; i < 2; ++i) {
     // NOTE: with more padding than half a window, a window could lie wholly in the padding (its
-    // max would be −∞, its average 0/0).
+    // max would be −∞, its average 0/0). Dilation can still step a max-pool window over the
+    // whole input (max_pool2d_forward_reference's note); PyTorch allows it, and so do we.
     TT_CHECK_VALUE(pad[i] <= k[i] / 2, op,
                    ": pad should be at most half of kernel size, but got pad=", pad[i],
                    " and kernel_size=", k[i]);
@@ -356,6 +365,48 @@ void for_each_plane_run(const Pool2dShape& s, const Kernel& kernel) {
     run.planes = end - begin;
     kernel(run, begin * in_plane, begin * out_plane);
   });
+}
+
+// Whether window o along one dim — taps o·stride − pad + i·dilation, i < kernel — has a tap inside
+// [0, in). Its first tap at or after 0 is the first candidate.
+bool window_touches_input(int64_t o, int64_t in, int64_t kernel, int64_t stride, int64_t pad,
+                          int64_t dilation) {
+  const int64_t start = o * stride - pad;
+  const int64_t first = kernels::first_tap_from_zero(start, dilation);
+  return first < in && first <= start + (kernel - 1) * dilation;
+}
+
+// The forward's indices, with −1 ("no input: the gradient goes nowhere", the backward kernels'
+// rule) at every window that lies wholly in the padding: there the forward's index is PyTorch's,
+// which names no tap of the window. A window is empty exactly when its row or its column of taps
+// misses the input, so O(P + Q) checks find them; without any (always, without dilation), the
+// indices are returned as they are.
+Tensor without_empty_windows(const Pool2dShape& s, const Tensor& indices) {
+  std::vector<char> row_ok(static_cast<size_t>(s.out_h)), col_ok(static_cast<size_t>(s.out_w));
+  bool all_ok = true;
+  for (int64_t p = 0; p < s.out_h; ++p) {
+    row_ok[static_cast<size_t>(p)] =
+        window_touches_input(p, s.in_h, s.kernel_h, s.stride_h, s.pad_h, s.dilation_h);
+    all_ok &= row_ok[static_cast<size_t>(p)] != 0;
+  }
+  for (int64_t q = 0; q < s.out_w; ++q) {
+    col_ok[static_cast<size_t>(q)] =
+        window_touches_input(q, s.in_w, s.kernel_w, s.stride_w, s.pad_w, s.dilation_w);
+    all_ok &= col_ok[static_cast<size_t>(q)] != 0;
+  }
+  if (all_ok) return indices;
+  Tensor routed = indices.clone();
+  int64_t* ip = routed.data_ptr<int64_t>();
+  for (int64_t plane = 0; plane < s.planes; ++plane) {
+    for (int64_t p = 0; p < s.out_h; ++p) {
+      for (int64_t q = 0; q < s.out_w; ++q) {
+        if (!row_ok[static_cast<size_t>(p)] || !col_ok[static_cast<size_t>(q)]) {
+          ip[(plane * s.out_h + p) * s.out_w + q] = -1;
+        }
+      }
+    }
+  }
+  return routed;
 }
 
 // The checks every backward kernel makes on grad_output: the forward output's shape and the
@@ -409,19 +460,22 @@ Tensor max_pool2d_with_indices_backward(const Tensor& grad_output, const Tensor&
                 indices.dtype());
   TT_CHECK(indices.sizes() == grad_output.sizes(), op, ": indices must have grad_output's shape ",
            grad_output.sizes(), ", but got ", indices.sizes());
-  const Tensor g = grad_output.to(self.dtype()).contiguous(), ind = indices.contiguous();
+  const Tensor g = grad_output.to(self.dtype()).contiguous();
+  const Tensor ind = without_empty_windows(s, indices.contiguous());
   const int64_t* ip = ind.data_ptr<int64_t>();
   const int64_t in_plane = s.in_h * s.in_w;
-  // One branch-free pass (as unsigned, a negative index is huge too); the search for the index
-  // to name runs only when one is out of its plane.
+  // Every index is in its plane, or −1 (no input: an empty window's). One branch-free pass in
+  // unsigned arithmetic, which wraps: −1 + 1 is 0, and any index below −1 is huge; the search
+  // for the index to name runs only when one is out of range.
   const int64_t count = ind.numel();
   bool all_inside = true;
   for (int64_t i = 0; i < count; ++i) {
-    all_inside &= static_cast<uint64_t>(ip[i]) < static_cast<uint64_t>(in_plane);
+    all_inside &= static_cast<uint64_t>(ip[i]) + 1 < static_cast<uint64_t>(in_plane) + 1;
   }
   for (int64_t i = 0; !all_inside && i < count; ++i) {
-    TT_CHECK_INDEX(ip[i] >= 0 && ip[i] < in_plane, op, ": index ", ip[i],
-                   " is outside its plane of ", in_plane, " elements");
+    TT_CHECK_INDEX(ip[i] >= -1 && ip[i] < in_plane, op, ": index ", ip[i],
+                   " is outside its plane of ", in_plane, " elements (expected 0 to ", in_plane - 1,
+                   ", or -1 for no input)");
   }
   Tensor gx = empty(self.sizes(), self.dtype());
   dispatch_floating_types(self.dtype(), op, [&]<typename T>() {

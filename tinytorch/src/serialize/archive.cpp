@@ -17,6 +17,8 @@
 #include <limits>
 #include <optional>
 #include <sstream>
+#include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -139,7 +141,39 @@ void write_file_atomically(const std::string& path, std::string_view contents) {
   }
 }
 
+namespace {
+
+// The header is JSON, and JSON text is UTF-8: nlohmann's dump() throws its own exception type on
+// any other bytes. Each name and string is checked on its own first, so that the error is a
+// tinytorch::ValueError naming the entry (by its first bytes in hex: the raw ones would not
+// print) instead of a foreign exception escaping save().
+void check_utf8(const std::string& path, std::string_view what, const std::string& text) {
+  try {
+    (void)nlohmann::json(text).dump();
+  } catch (const nlohmann::json::exception&) {
+    constexpr size_t kShown = 24;
+    std::string hex;
+    for (size_t i = 0; i < std::min(text.size(), kShown); ++i) {
+      constexpr char kDigits[] = "0123456789abcdef";
+      const auto b = static_cast<unsigned char>(text[i]);
+      hex += kDigits[b >> 4];
+      hex += kDigits[b & 0xF];
+    }
+    TT_CHECK_VALUE(false, "save(", path, "): ", what, " (bytes ", hex,
+                   text.size() > kShown ? "..." : "",
+                   ") is not valid UTF-8, which the archive's JSON header requires (hint: store "
+                   "binary data hex-encoded, or as a uint8 tensor)");
+  }
+}
+
+}  // namespace
+
 void save(const Archive& archive, const std::string& path) {
+  for (const auto& [name, tensor] : archive.tensors) check_utf8(path, "a tensor name", name);
+  for (const auto& [key, value] : archive.strings) {
+    check_utf8(path, "a string key", key);
+    check_utf8(path, "the string under key '" + key + "'", value);
+  }
   nlohmann::json header;
   header["tensors"] = nlohmann::json::array();
   std::string blob;

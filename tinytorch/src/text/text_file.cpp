@@ -93,6 +93,9 @@ std::string_view VocabFileReader::next_line(std::string_view expected) {
   const size_t end = eol == std::string::npos ? contents_.size() : eol;
   std::string_view line(contents_.data() + pos_, end - pos_);
   pos_ = end + 1;
+  // A file saved with Windows line ends ("\r\n") reads the same: no line of the format holds a
+  // '\r' of its own (token bytes are hex).
+  if (line.ends_with('\r')) line.remove_suffix(1);
   ++line_;
   return line;
 }
@@ -147,7 +150,9 @@ std::string VocabFileReader::read_hex(std::string_view what) {
 
 void VocabFileReader::expect_end() {
   for (; pos_ < contents_.size(); ++pos_) {
-    if (contents_[pos_] != '\n') fail("has unexpected text after line " + std::to_string(line_));
+    if (contents_[pos_] != '\n' && contents_[pos_] != '\r') {
+      fail("has unexpected text after line " + std::to_string(line_));
+    }
   }
 }
 

@@ -18,7 +18,8 @@ std::string read_file_limited(const std::filesystem::path& path, int64_t max_byt
 // Bytes as lowercase hexadecimal ("\n a" -> "0a2061"), and back.
 std::string to_hex(std::string_view bytes);
 
-// Reads a vocabulary file line by line; every error names `who`, the path and the line number.
+// Reads a vocabulary file line by line (lines end in "\n" or "\r\n"); every error names `who`,
+// the path and the line number.
 class VocabFileReader {
  public:
   static constexpr int64_t kMaxFileBytes = int64_t{64} << 20;  // 64 MiB

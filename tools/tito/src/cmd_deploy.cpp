@@ -69,7 +69,7 @@ tito::CommandRunner setup_export(CLI::App& app) {
 
 tito::CommandRunner setup_serve(CLI::App& app) {
   app.footer(
-      "Usage: tito serve MODEL.ttm [--port 8020] [--threads 16] [--batch-window-ms 2] ...\n"
+      "Usage: tito serve MODEL.ttm [--port 8020] [--threads 512] [--batch-window-ms 2] ...\n"
       "Serves the model on http://127.0.0.1:PORT (POST /v1/predict, GET /healthz, GET /metrics).\n"
       "Use --token-file F whenever --host makes it reachable beyond this machine.");
   auto model = std::make_shared<std::string>();
@@ -82,7 +82,9 @@ tito::CommandRunner setup_loadtest(CLI::App& app) {
       "Usage: tito loadtest MODEL.ttm [--clients 8] [--requests 2000] [--seconds 20]\n"
       "                     [--windows 0,2] [--faults] [--drift] [--json PATH]\n"
       "Throughput and p50/p99 latency of the model server on 127.0.0.1, with and without\n"
-      "dynamic batching; --faults mixes malformed requests into the load.");
+      "dynamic batching; --faults mixes malformed requests into the load, then attacks a\n"
+      "fresh server (header flood, slow clients, bad lengths, SIGTERM under load) and prints\n"
+      "a verdict for each.");
   auto model = std::make_shared<std::string>();
   app.add_option("model", *model, "the model file (.ttm), e.g. runs/1986/model.ttm")->required();
   return [model] { return build_and_run({"tinytorch_loadtest", "tinytorch_serve"}, *model); };

@@ -99,7 +99,7 @@ int list_modules(bool with_milestones) {
   const auto map = tito::load_module_map(root);
   std::cout << tito::paint("Modules", tito::Color::kBold) << '\n';
   const auto done = usable_modules(root, map);
-  const ModuleInfo* next = nullptr;
+  std::set<std::string> open;  // available, neither completed nor on the reference
   for (const auto& m : map.modules) {
     const auto status = tito::module_status(root, m);
     std::ostringstream line;
@@ -108,10 +108,21 @@ int list_modules(bool with_milestones) {
     if (!status.detail.empty() && m.available()) {
       std::cout << tito::paint("  (" + status.detail + ")", tito::Color::kDim);
     }
+    const bool finished =
+        status.state == ModuleState::kCompleted || status.state == ModuleState::kReference;
+    const auto recommendation = map.recommendation(m);
+    if (m.available() && !finished && !recommendation.empty()) {
+      std::cout << tito::paint("  ◄ " + recommendation, tito::Color::kYellow);
+    }
     std::cout << '\n';
-    if (next == nullptr && m.available() && status.state != ModuleState::kCompleted &&
-        status.state != ModuleState::kReference && missing_of(m.prerequisites, done).empty()) {
-      next = &m;
+    if (m.available() && !finished) open.insert(m.id);
+  }
+  // Next: the first open module, in course order (18 before 09), whose prerequisites are usable.
+  const ModuleInfo* next = nullptr;
+  for (const ModuleInfo* m : map.course_order()) {
+    if (open.count(m->id) != 0 && missing_of(m->prerequisites, done).empty()) {
+      next = m;
+      break;
     }
   }
   if (with_milestones && !map.milestones.empty()) {
@@ -158,6 +169,16 @@ int start_module(const Options& opts) {
     tito::print_warning(msg + "; starting anyway (--force)");
   }
   std::cout << tito::paint("Module " + m.id + " — " + m.title, tito::Color::kBold) << "\n\n";
+  // A module recommended before this one and not finished yet: say so (it does not block).
+  for (const auto& early : map.modules) {
+    const auto& before = early.recommended_before;
+    if (done.count(early.id) != 0 || std::find(before.begin(), before.end(), m.id) == before.end())
+      continue;
+    std::cout << tito::paint("Recommended first: module " + early.id + " (" + early.name + ") — " +
+                                 map.recommendation(early) + "; ./tito module start " + early.id,
+                             tito::Color::kYellow)
+              << "\n\n";
+  }
   std::cout << "Read the chapter:   " << m.chapter << '\n';
   std::cout
       << "Edit these files (write the bodies between // BEGIN SOLUTION and // END SOLUTION):\n";

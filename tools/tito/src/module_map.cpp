@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -111,6 +112,49 @@ std::vector<std::string> ModuleMap::missing_prerequisites(const std::string& id,
   return out;
 }
 
+std::vector<const ModuleInfo*> ModuleMap::course_order() const {
+  std::vector<const ModuleInfo*> order;
+  std::set<std::string> placed;
+  for (const auto& m : modules) {
+    // Every module recommended before m goes first (in map order), unless already placed.
+    for (const auto& early : modules) {
+      const auto& before = early.recommended_before;
+      if (placed.count(early.id) == 0 &&
+          std::find(before.begin(), before.end(), m.id) != before.end()) {
+        order.push_back(&early);
+        placed.insert(early.id);
+      }
+    }
+    if (placed.insert(m.id).second) order.push_back(&m);
+  }
+  return order;
+}
+
+std::vector<std::string> ModuleMap::milestones_requiring(const std::string& id) const {
+  std::vector<std::string> out;
+  for (const auto& s : milestones) {
+    const auto& r = s.requires_modules;
+    if (std::find(r.begin(), r.end(), id) != r.end()) out.push_back(s.id);
+  }
+  return out;
+}
+
+std::string ModuleMap::recommendation(const ModuleInfo& module) const {
+  if (module.recommended_before.empty()) return "";
+  std::string text = "take it before";
+  for (size_t i = 0; i < module.recommended_before.size(); ++i) {
+    text += (i == 0 ? " " : ", ") + module.recommended_before[i];
+  }
+  const auto needing = milestones_requiring(module.id);
+  if (!needing.empty()) {
+    text += ": milestone";
+    text += needing.size() == 1 ? " " : "s ";
+    for (size_t i = 0; i < needing.size(); ++i) text += (i == 0 ? "" : ", ") + needing[i];
+    text += needing.size() == 1 ? " needs it" : " need it";
+  }
+  return text;
+}
+
 ModuleMap load_module_map(const fs::path& root) {
   const auto path = root / "modules" / "modules.json";
   json doc;
@@ -142,6 +186,7 @@ ModuleMap load_module_map(const fs::path& root) {
     info.hidden_tests = string_list(m, "hidden_tests", here);
     info.lab = optional_string(m, "lab", "", here);
     info.prerequisites = string_list(m, "prerequisites", here);
+    info.recommended_before = string_list(m, "recommended_before", here);
     info.unlocks = string_list(m, "unlocks", here);
     if (m.contains("points") && !m["points"].is_null()) {
       if (!m["points"].is_number() || m["points"].get<double>() < 0) {
@@ -160,6 +205,12 @@ ModuleMap load_module_map(const fs::path& root) {
     for (const auto& p : m.prerequisites) {
       if (ids.count(p) == 0) {
         throw Error(where + ": module " + m.id + " has unknown prerequisite '" + p + "'");
+      }
+    }
+    for (const auto& b : m.recommended_before) {
+      if (ids.count(b) == 0 || b == m.id) {
+        throw Error(where + ": module " + m.id + ": 'recommended_before' names '" + b +
+                    "', expected the id of another module");
       }
     }
   }

@@ -23,6 +23,9 @@ struct ModuleInfo {
   std::vector<std::string> hidden_tests;  // grader-only test directories (never released)
   std::optional<std::string> lab;
   std::vector<std::string> prerequisites;
+  // Modules this one should come before, though they do not build on it: module 18's fast tier
+  // is what the milestones from 09 on need to reach their targets ("recommended_before": ["09"]).
+  std::vector<std::string> recommended_before;
   std::vector<std::string> unlocks;
   double points = 0;
   std::string status;  // "available" or "planned"
@@ -65,6 +68,14 @@ struct ModuleMap {
   // module to complete before `id`, in the order to do them.
   [[nodiscard]] std::vector<std::string> missing_prerequisites(
       const std::string& id, const std::set<std::string>& done) const;
+  // The order in which to take the modules: map order, except that a module with
+  // `recommended_before` comes just before the first module it names (18 before 09).
+  [[nodiscard]] std::vector<const ModuleInfo*> course_order() const;
+  // The ids of the milestones whose "requires" lists `id` ("1998", "2017" for 18).
+  [[nodiscard]] std::vector<std::string> milestones_requiring(const std::string& id) const;
+  // Why to take `module` early, for `tito module status` and `start`: "take it before 09:
+  // milestones 1998, 2017 need it"; "" when it has no recommended_before.
+  [[nodiscard]] std::string recommendation(const ModuleInfo& module) const;
 };
 
 // Reads and validates <root>/modules/modules.json; throws Error with the problem.

@@ -18,14 +18,19 @@ namespace tinytorch::autograd {
 // Accumulates d(roots)/d(leaf) into every reachable leaf's .grad(). `grad_tensors` seed the
 // roots (empty: each root must be a one-element tensor and is seeded with 1). Without
 // retain_graph the saved tensors are freed as the pass goes (a second backward then errors).
+// The parameters and their order are libtorch's. create_graph = true (record the backward pass
+// so that it can be differentiated again) is not supported yet: it raises NotImplementedError
+// rather than quietly returning gradients that carry no graph.
 void backward(const variable_list& roots, const variable_list& grad_tensors = {},
-              std::optional<bool> retain_graph = std::nullopt);
+              std::optional<bool> retain_graph = std::nullopt, bool create_graph = false);
 
 // Returns d(outputs)/d(inputs), one tensor per input, leaving every .grad() untouched.
-// allow_unused: an input the outputs do not depend on gives an undefined tensor instead of an
-// error.
+// Parameters in libtorch's order: (outputs, inputs, grad_outputs, retain_graph, create_graph,
+// allow_unused). allow_unused: an input the outputs do not depend on gives an undefined tensor
+// instead of an error. create_graph as in backward() above.
 variable_list grad(const variable_list& outputs, const variable_list& inputs,
                    const variable_list& grad_outputs = {},
-                   std::optional<bool> retain_graph = std::nullopt, bool allow_unused = false);
+                   std::optional<bool> retain_graph = std::nullopt, bool create_graph = false,
+                   bool allow_unused = false);
 
 }  // namespace tinytorch::autograd

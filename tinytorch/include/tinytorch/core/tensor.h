@@ -43,6 +43,22 @@ class Tensor {
   // An undefined tensor (like a default-constructed torch::Tensor): any use but defined() throws.
   Tensor() = default;
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+  Tensor(const Tensor&) = default;
+  Tensor(Tensor&&) noexcept = default;
+  ~Tensor() = default;
+
+  // ── assignment: two meanings, chosen by what stands on the left (as in libtorch) ────────
+  //   Tensor a = ...;  a = b;        a names b's TensorImpl now (the handle is rebound; no copy)
+  //   x[0] = b;  x.select(1, 2) = b; x[0] is a temporary view: b's values are COPIED into x
+  //   x[0] = 3.5;                    a temporary view: filled with the value
+  // NOTE: the `&&` overloads are what makes `x[i] = row` write into x. Without them C++ would
+  // rebind the temporary handle and drop it — nothing written, no error. An lvalue handle is never
+  // written through by `=`; use copy_() or fill_() for that.
+  Tensor& operator=(const Tensor& other) & = default;
+  Tensor& operator=(Tensor&& other) & noexcept = default;
+  Tensor& operator=(const Tensor& src) && { return copy_(src); }
+  Tensor& operator=(Tensor&& src) && { return copy_(src); }
+  Tensor& operator=(const Scalar& value) && { return fill_(value); }
 
   bool defined() const { return impl_ != nullptr; }
   TensorImpl* unsafeGetTensorImpl() const { return impl_.get(); }
@@ -126,7 +142,17 @@ class Tensor {
 
   Tensor contiguous() const;  // self if already contiguous, else a contiguous copy
   Tensor clone() const;       // always a new, contiguous copy
-  Tensor to(ScalarType dtype, bool copy = false) const;
+  // libtorch's parameters: non_blocking has no effect on the CPU; copy = true always copies,
+  // otherwise a tensor already of that dtype (and device) is returned as it is.
+  Tensor to(ScalarType dtype, bool non_blocking = false, bool copy = false) const;
+  // Devices (core/device.h): the CPU is the only one; any other is an error naming it.
+  Tensor to(Device device, bool non_blocking = false, bool copy = false) const;
+  Tensor to(Device device, ScalarType dtype, bool non_blocking = false, bool copy = false) const;
+  Device device() const { return Device(kCPU); }
+  bool is_cpu() const { return true; }
+  bool is_cuda() const { return false; }
+  Tensor cpu() const { return *this; }  // already on the CPU: the same tensor, as in libtorch
+  Tensor cuda() const;                  // an error: there is no CUDA device
 
   // ── element-wise math (broadcasting) ───────────────────────────────────────────────────
   Tensor add(const Tensor& other, const Scalar& alpha = 1) const;  // self + alpha * other
@@ -184,6 +210,15 @@ class Tensor {
   Tensor& fill_(const Scalar& value);
   Tensor& zero_() { return fill_(0); }
   Tensor& copy_(const Tensor& src);  // src broadcast to self's shape and cast to self's dtype
+  // a += b is a.add_(b), also on a temporary view: x[0] += 1 adds to row 0 of x.
+  Tensor& operator+=(const Tensor& other) { return add_(other); }
+  Tensor& operator+=(const Scalar& other) { return add_(other); }
+  Tensor& operator-=(const Tensor& other) { return sub_(other); }
+  Tensor& operator-=(const Scalar& other) { return sub_(other); }
+  Tensor& operator*=(const Tensor& other) { return mul_(other); }
+  Tensor& operator*=(const Scalar& other) { return mul_(other); }
+  Tensor& operator/=(const Tensor& other) { return div_(other); }
+  Tensor& operator/=(const Scalar& other) { return div_(other); }
 
   // ── reductions (dims may be negative; empty dims = all dims) ───────────────────────────
   Tensor sum(std::optional<ScalarType> dtype = std::nullopt) const;
@@ -227,7 +262,9 @@ class Tensor {
   const std::shared_ptr<autograd::Node>& grad_fn() const;
   // Seeds this tensor with `gradient` (a one-element tensor may leave it out: 1 is used) and
   // runs the graph backwards, accumulating into every leaf's grad(). See autograd/engine.h.
-  void backward(const Tensor& gradient = {}, std::optional<bool> retain_graph = std::nullopt) const;
+  // libtorch's parameters; create_graph = true raises NotImplementedError (see engine.h).
+  void backward(const Tensor& gradient = {}, std::optional<bool> retain_graph = std::nullopt,
+                bool create_graph = false) const;
   // Same data, no history: what is computed from the result is not traced back through here.
   Tensor detach() const;
   Tensor& detach_();
@@ -369,14 +406,6 @@ Tensor operator/(const Tensor& a, const Tensor& b);
 Tensor operator/(const Tensor& a, const Scalar& b);
 Tensor operator/(const Scalar& a, const Tensor& b);
 Tensor operator-(const Tensor& a);
-Tensor& operator+=(Tensor& a, const Tensor& b);
-Tensor& operator+=(Tensor& a, const Scalar& b);
-Tensor& operator-=(Tensor& a, const Tensor& b);
-Tensor& operator-=(Tensor& a, const Scalar& b);
-Tensor& operator*=(Tensor& a, const Tensor& b);
-Tensor& operator*=(Tensor& a, const Scalar& b);
-Tensor& operator/=(Tensor& a, const Tensor& b);
-Tensor& operator/=(Tensor& a, const Scalar& b);
 // As in libtorch, comparisons between tensors give element-wise bool tensors, not a bool.
 Tensor operator==(const Tensor& a, const Tensor& b);
 Tensor operator==(const Tensor& a, const Scalar& b);

@@ -21,10 +21,21 @@
 
 namespace tinytorch::data {
 
+// The most values read_idx reads from one file: 2^28 (256 MiB of bytes; Fashion-MNIST's largest
+// file holds 47 MB). The header's promise is checked against it before anything is allocated or
+// inflated, so that a few bytes of header — or a small gzip file of zeros, which inflates up to
+// 1032 times its size — cannot make read_idx allocate more than that (1 GiB as float32).
+inline constexpr int64_t kMaxIdxValues = int64_t{1} << 28;
+
 // Reads an IDX file of unsigned bytes (gzip or plain) into a tensor of the header's shape, the
 // byte values (0 … 255) converted to `dtype` (int64, float32 or float64). Throws
 // tinytorch::Error naming the file and what was expected when the file is missing, empty, has a
-// bad magic number or type code, bad dims, is truncated, has trailing bytes, or is corrupt gzip.
+// bad magic number or type code, bad dims, promises more than kMaxIdxValues values or more than
+// the file can hold (a plain file must be exactly that long; a gzip file cannot inflate to more
+// than 1032 times its size, and its trailer must record the promised size — so a gzip file is
+// read as one member, as gzip writes it), is truncated, has trailing bytes, or is corrupt gzip.
+// It stops at the first byte that disagrees with the header: memory is the tensor and one 1 MiB
+// buffer.
 Tensor read_idx(const std::string& path, ScalarType dtype = kInt64);
 
 // Where Debian's dataset-fashion-mnist package installs the files.

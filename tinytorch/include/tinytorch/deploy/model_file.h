@@ -66,9 +66,14 @@ struct ModelSignature {
 // The architecture record of `model` as JSON text (the "architecture" entry of a model file).
 // Throws tinytorch::TypeError naming the first module that has no record (a custom module).
 std::string describe_architecture(const nn::Module& model);
-// A fresh module built from an architecture record (its parameters freshly initialised).
-// Throws tinytorch::ValueError for a malformed record or an unknown layer type.
-std::shared_ptr<nn::Module> build_module(const std::string& architecture);
+// A fresh module built from an architecture record (its parameters freshly initialised), for
+// `tensors` — the state_dict that will be loaded into it (a checkpoint's model) — to fill. The
+// record is held to the limits InferenceModel::load applies, by the same builder: Sequentials
+// nested at most 64 deep, and no more parameters declared than `tensors` back (checked before
+// anything is allocated). Throws tinytorch::ValueError for a malformed record, an unknown layer
+// type, or a record over those limits.
+std::shared_ptr<nn::Module> build_module(const std::string& architecture,
+                                         const OrderedDict<std::string, Tensor>& tensors);
 
 // The signature as JSON text ({"name", "version", "input_shape", "input_dtype", "labels"}) and
 // back. parse_signature throws tinytorch::ValueError for malformed JSON, a missing key, an input
@@ -106,13 +111,16 @@ class InferenceModel {
   // Reads and checks `path` (tinytorch::Error naming the file and the problem: missing, not a
   // model file — a training checkpoint is named as such —, newer version, corrupt, truncated,
   // a malformed architecture or signature, tensors that do not fit the architecture, layers
-  // whose parameters the file's tensors do not hold, a model over `limits`).
+  // whose parameters the file's tensors do not hold, a NaN or infinite weight, a model over
+  // `limits`).
   static InferenceModel load(const std::string& path, const ModelLimits& limits = {});
 
   // inputs [N, *input_shape] of input_dtype (N ≥ 1) → outputs [N, num_outputs()] float32: the
-  // logits (a GPT: those of the next token after each row). Throws tinytorch::Error naming the
-  // expected and the actual shape or dtype. NOTE: const and safe to call from several threads at
-  // once — the layers only read their weights in eval mode, and grad mode is per thread.
+  // logits (a GPT: those of the next token after each row). Throws tinytorch::ValueError or
+  // TypeError naming the expected and the actual shape, dtype, token id range or context
+  // length (at most the GPT's block_size tokens): errors of the inputs, never of the model. NOTE:
+  // const and safe to call from several threads at once — the layers only read their weights in
+  // eval mode, and grad mode is per thread.
   Tensor forward(const Tensor& inputs) const;
 
   const ModelSignature& signature() const { return signature_; }

@@ -49,11 +49,21 @@ struct Pool2dShape {
   int64_t out_h = 0, out_w = 0;
 };
 
+// The first of a window's taps start, start + dilation, start + 2·dilation, ... that is >= 0:
+// where max pooling's scan of a row (or column) starts, and so where PyTorch's index of a window
+// with no value above −∞ points (every tier computes it here).
+inline int64_t first_tap_from_zero(int64_t start, int64_t dilation) {
+  return start >= 0 ? start : start + (-start + dilation - 1) / dilation * dilation;
+}
+
 // y [planes, P, Q] = max over each window of x [planes, H, W]; indices [planes, P, Q] = the
-// flat position h·W + w of the maximum inside its plane (PyTorch's convention; NaN wins).
+// flat position h·W + w of the maximum inside its plane (PyTorch's convention; NaN wins). A
+// window wholly in the padding (dilation can step over the input) gives −∞ and PyTorch's index
+// h0·W + w0, its first tap at or after row and column 0 (src/ops/pooling.cpp explains).
 using MaxPool2dForwardFn = void (*)(const Pool2dShape& s, const float* x, float* y,
                                     int64_t* indices);
-// gx [planes, H, W] = zeros, then gx[plane][indices[i]] += gy[i] for every output i.
+// gx [planes, H, W] = zeros, then gx[plane][indices[i]] += gy[i] for every output i whose index
+// is not −1 (−1: a window with no input element — its gradient goes nowhere, as in PyTorch).
 using MaxPool2dBackwardFn = void (*)(const Pool2dShape& s, const float* gy, const int64_t* indices,
                                      float* gx);
 
@@ -64,6 +74,8 @@ using MaxPool2dBackwardFn = void (*)(const Pool2dShape& s, const float* gy, cons
 //   apply:           y = x · scale[c] + shift[c]        (scale = γ·invstd, shift = β − mean·scale)
 //   backward_reduce: sum_dy[c] = Σ gy,   sum_dy_xmu[c] = Σ gy · (x − mean[c])
 //   backward_apply:  gx = gy · a[c] + x · b[c] + d[c]   (the caller folds the formula into a, b, d)
+//                    or, with b = d = null (eval mode), gx = gy · a[c]: no x term, so an inf or
+//                    NaN input does not become a NaN gradient through x · 0
 //
 // Accumulation is in double: a float sum over N·HW ≈ 10^5 elements would lose ~4 digits.
 //

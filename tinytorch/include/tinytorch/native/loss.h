@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "tinytorch/nn/functional.h"
 
@@ -18,6 +19,11 @@ Tensor nll_loss(const Tensor& self, const Tensor& target, Reduction reduction,
                 int64_t ignore_index);
 Tensor nll_loss_backward(const Tensor& grad_output, const Tensor& self, const Tensor& target,
                          Reduction reduction, int64_t ignore_index);
+// The class weights of nll_loss's `weight`, per sample: out[i] = weight[target[i]], 0 where
+// target[i] == ignore_index; shaped like target, self's dtype, no graph (no gradient flows to the
+// weights, as in PyTorch). Checks weight: [C] (C = self.size(-1)), self's dtype.
+Tensor nll_loss_class_weights(std::string_view op, const Tensor& self, const Tensor& target,
+                              const Tensor& weight, int64_t ignore_index);
 Tensor binary_cross_entropy(const Tensor& self, const Tensor& target, Reduction reduction);
 Tensor binary_cross_entropy_backward(const Tensor& grad_output, const Tensor& self,
                                      const Tensor& target, Reduction reduction);

@@ -3,14 +3,16 @@
 //
 //   namespace F = tinytorch::nn::functional;
 //   Tensor loss = F::cross_entropy(logits, labels);           // logits [N, C], labels int64 [N]
-//   Tensor loss = F::mse_loss(pred, target, tinytorch::Reduction::Sum);
+//   Tensor loss = F::mse_loss(pred, target, tinytorch::kSum);
+//   Tensor loss = F::cross_entropy(logits, labels, F::CrossEntropyFuncOptions().ignore_index(0));
 #pragma once
 
 #include <cstdint>
 
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/nn/functional/spatial.h"
-// issue 18: module 11 (embedding) and module 13 (layer_norm, rms_norm)
+#include "tinytorch/nn/options/loss.h"
+// module 11 (embedding) and module 13 (layer_norm, rms_norm)
 #include "tinytorch/nn/functional/embedding.h"
 #include "tinytorch/nn/functional/normalization.h"
 // module 12
@@ -18,39 +20,51 @@
 
 namespace tinytorch {
 
-// How a loss combines the per-element losses (ATen's at::Reduction).
-enum class Reduction { None, Mean, Sum };
+// ── the losses, ATen's positional forms (torch::nll_loss, torch::mse_loss, ...) ───────────────
+// Each reduces the per-element losses as `reduction` says (nn/options/loss.h).
 
 // (input - target)² averaged / summed / per element. Shapes must match (no broadcasting).
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
 // input: log-probabilities [N, C] (or [C]); target: int64 class indices [N] (or []).
+// weight: one per class [C], or undefined (all 1): sample i's loss is −w[t_i]·input[i, t_i], and
+// Mean divides by Σ w[t_i] over the samples not ignored (not by their count).
 // Targets equal to ignore_index add nothing and are left out of the mean's count.
-Tensor nll_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean,
-                int64_t ignore_index = -100);
-// log_softmax + nll_loss on raw logits; label_smoothing ε mixes the one-hot target with the
-// uniform distribution: (1 − ε)·nll + ε·mean over classes of −log p.
-Tensor cross_entropy(const Tensor& input, const Tensor& target,
+Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight = {},
+                Reduction reduction = Reduction::Mean, int64_t ignore_index = -100);
+// log_softmax + nll_loss on raw logits (libtorch's torch::cross_entropy_loss); label_smoothing ε
+// mixes the one-hot target with the uniform distribution: (1 − ε)·nll + ε·mean over classes of
+// −log p (each class's term scaled by its weight, when there are weights).
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = {},
                      Reduction reduction = Reduction::Mean, int64_t ignore_index = -100,
                      double label_smoothing = 0.0);
-// input: probabilities in [0, 1]; target: same shape, floating.
-Tensor binary_cross_entropy(const Tensor& input, const Tensor& target,
+// input: probabilities in [0, 1]; target: same shape, floating. weight: broadcast to the input's
+// shape, multiplies each element's loss (undefined: 1).
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = {},
                             Reduction reduction = Reduction::Mean);
 // input: raw logits; computed as max(x, 0) − x·y + log(1 + exp(−|x|)), stable for any x.
+// weight as in binary_cross_entropy. (libtorch's pos_weight, its next parameter, is not offered.)
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                        const Tensor& weight = {},
                                         Reduction reduction = Reduction::Mean);
 
+// ── the functional forms (torch::nn::functional): options structs, as in libtorch ──────────────
 namespace nn::functional {
-using tinytorch::binary_cross_entropy;
-using tinytorch::binary_cross_entropy_with_logits;
-using tinytorch::cross_entropy;
+Tensor mse_loss(const Tensor& input, const Tensor& target, const MSELossFuncOptions& options = {});
+Tensor l1_loss(const Tensor& input, const Tensor& target, const L1LossFuncOptions& options = {});
+Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossFuncOptions& options = {});
+Tensor cross_entropy(const Tensor& input, const Tensor& target,
+                     const CrossEntropyFuncOptions& options = {});
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target,
+                            const BinaryCrossEntropyFuncOptions& options = {});
+Tensor binary_cross_entropy_with_logits(
+    const Tensor& input, const Tensor& target,
+    const BinaryCrossEntropyWithLogitsFuncOptions& options = {});
+
 using tinytorch::gelu;
-using tinytorch::l1_loss;
 using tinytorch::leaky_relu;
 using tinytorch::linear;
 using tinytorch::log_softmax;
-using tinytorch::mse_loss;
-using tinytorch::nll_loss;
 using tinytorch::relu;
 using tinytorch::sigmoid;
 using tinytorch::silu;

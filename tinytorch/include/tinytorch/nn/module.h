@@ -107,6 +107,9 @@ class Module : public std::enable_shared_from_this<Module> {
   virtual void train(bool on = true);
   void eval() { train(false); }
   virtual bool is_training() const { return is_training_; }
+  // libtorch's model->to(device): every parameter and buffer is already on the CPU, the only
+  // device; any other device is an error naming it (core/device.h). (to(dtype) is not offered.)
+  void to(Device device, bool non_blocking = false);
 
   // Drops the gradient of every parameter (set_to_none = true, the default of PyTorch >= 2.0:
   // the next backward() allocates a fresh one), or fills the existing ones with zeros.

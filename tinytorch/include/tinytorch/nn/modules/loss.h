@@ -1,6 +1,6 @@
 // tinytorch/nn/modules/loss.h — the losses of module 04 as modules (libtorch's MSELoss,
 // CrossEntropyLoss, ...): options set once, forward(input, target) calls the functions of
-// nn/functional.h.
+// nn/functional.h. The options structs are in nn/options/loss.h.
 //
 //   nn::CrossEntropyLoss criterion(nn::CrossEntropyLossOptions().label_smoothing(0.1));
 //   Tensor loss = criterion(logits, labels);        // logits [N, C], labels int64 [N]
@@ -10,14 +10,9 @@
 
 #include "tinytorch/nn/functional.h"
 #include "tinytorch/nn/module.h"
+#include "tinytorch/nn/options/loss.h"
 
 namespace tinytorch::nn {
-
-struct MSELossOptions {
-  MSELossOptions(Reduction reduction = Reduction::Mean)  // NOLINT(google-explicit-constructor)
-      : reduction_(reduction) {}
-  TT_ARG(Reduction, reduction);
-};
 
 // mean((input − target)²)
 class MSELossImpl : public Module {
@@ -28,12 +23,6 @@ class MSELossImpl : public Module {
 };
 TT_MODULE(MSELoss);
 
-struct L1LossOptions {
-  L1LossOptions(Reduction reduction = Reduction::Mean)  // NOLINT(google-explicit-constructor)
-      : reduction_(reduction) {}
-  TT_ARG(Reduction, reduction);
-};
-
 // mean(|input − target|)
 class L1LossImpl : public Module {
  public:
@@ -42,14 +31,6 @@ class L1LossImpl : public Module {
   L1LossOptions options;
 };
 TT_MODULE(L1Loss);
-
-struct NLLLossOptions {
-  NLLLossOptions(Reduction reduction = Reduction::Mean)  // NOLINT(google-explicit-constructor)
-      : reduction_(reduction) {}
-  TT_ARG(Reduction, reduction);
-  // Targets equal to this class index add nothing to the loss or to the mean's count.
-  TT_ARG(int64_t, ignore_index) = -100;
-};
 
 // −log p[target] from log-probabilities (e.g. the output of LogSoftmax).
 class NLLLossImpl : public Module {
@@ -60,15 +41,6 @@ class NLLLossImpl : public Module {
 };
 TT_MODULE(NLLLoss);
 
-struct CrossEntropyLossOptions {
-  CrossEntropyLossOptions(Reduction reduction = Reduction::Mean)  // NOLINT
-      : reduction_(reduction) {}
-  TT_ARG(Reduction, reduction);
-  TT_ARG(int64_t, ignore_index) = -100;
-  // ε in [0, 1]: the target becomes (1 − ε)·one_hot + ε/C.
-  TT_ARG(double, label_smoothing) = 0.0;
-};
-
 // log_softmax + nll_loss on raw logits.
 class CrossEntropyLossImpl : public Module {
  public:
@@ -78,12 +50,6 @@ class CrossEntropyLossImpl : public Module {
 };
 TT_MODULE(CrossEntropyLoss);
 
-struct BCELossOptions {
-  BCELossOptions(Reduction reduction = Reduction::Mean)  // NOLINT(google-explicit-constructor)
-      : reduction_(reduction) {}
-  TT_ARG(Reduction, reduction);
-};
-
 // Binary cross-entropy on probabilities in [0, 1] (e.g. the output of Sigmoid).
 class BCELossImpl : public Module {
  public:
@@ -92,12 +58,6 @@ class BCELossImpl : public Module {
   BCELossOptions options;
 };
 TT_MODULE(BCELoss);
-
-struct BCEWithLogitsLossOptions {
-  BCEWithLogitsLossOptions(Reduction reduction = Reduction::Mean)  // NOLINT
-      : reduction_(reduction) {}
-  TT_ARG(Reduction, reduction);
-};
 
 // Sigmoid + binary cross-entropy in one numerically stable formula, on raw logits.
 class BCEWithLogitsLossImpl : public Module {

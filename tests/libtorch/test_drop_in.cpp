@@ -1,0 +1,152 @@
+// libtorch's spellings through <torch/torch.h>: each test is written as a libtorch program would
+// write it, and checks that it means here what it means in libtorch.
+#include <torch/torch.h>
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace F = torch::nn::functional;
+
+// ── Device ────────────────────────────────────────────────────────────────────────────────────
+
+TEST(Device, TheUsualPreambleRunsOnTheCpu) {
+  const torch::Device device = torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
+  EXPECT_TRUE(device.is_cpu());
+  EXPECT_EQ(torch::cuda::device_count(), 0);
+  torch::nn::Linear fc(3, 2);
+  fc->to(device);
+  const torch::Tensor x = torch::randn({4, 3}).to(device);
+  EXPECT_EQ(fc(x).device(), torch::Device(torch::kCPU));
+  EXPECT_TRUE(x.is_cpu());
+  EXPECT_FALSE(x.is_cuda());
+  EXPECT_TRUE(x.cpu().is_same(x));  // already there: the same tensor
+}
+
+TEST(Device, ParsesAndPrintsLikeLibtorch) {
+  const torch::Device cuda1("cuda:1");
+  EXPECT_TRUE(cuda1.is_cuda());
+  EXPECT_EQ(cuda1.index(), 1);
+  EXPECT_EQ(cuda1.str(), "cuda:1");
+  EXPECT_EQ(torch::Device("cpu"), torch::Device(torch::kCPU));
+  EXPECT_FALSE(torch::Device("cpu").has_index());
+  std::ostringstream os;
+  os << torch::Device(torch::kCUDA, 0);
+  EXPECT_EQ(os.str(), "cuda:0");
+  EXPECT_THROW(torch::Device("gpu"), torch::Error);
+  EXPECT_THROW(torch::Device("cuda:x"), torch::Error);
+  EXPECT_THROW(torch::Device("cuda:-1"), torch::Error);
+}
+
+// Asking for CUDA is an error that names the device — nothing silently stays on the CPU.
+TEST(Device, CudaIsAClearError) {
+  const torch::Tensor x = torch::ones({2});
+  for (const auto& attempt : std::vector<std::function<void()>>{
+           [&] { (void)x.to(torch::kCUDA); },
+           [&] { (void)x.to(torch::Device("cuda:0"), torch::kFloat64); },
+           [&] { (void)x.cuda(); },
+           [&] { torch::nn::Linear(2, 2)->to(torch::kCUDA); },
+           [&] { (void)torch::zeros({2}, torch::device(torch::kCUDA)); },
+       }) {
+    try {
+      attempt();
+      ADD_FAILURE() << "no error for a CUDA device";
+    } catch (const torch::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("cuda"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("CPU only"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Device, ToTakesLibtorchsParameters) {
+  const torch::Tensor x = torch::ones({2});
+  EXPECT_TRUE(x.to(torch::kFloat32).is_same(x));  // nothing to do: the same tensor
+  // (dtype, non_blocking, copy): non_blocking does not copy; copy does.
+  EXPECT_TRUE(x.to(torch::kFloat32, /*non_blocking=*/true).is_same(x));
+  EXPECT_FALSE(x.to(torch::kFloat32, false, /*copy=*/true).is_same(x));
+  EXPECT_EQ(x.to(torch::kCPU, torch::kFloat64).dtype(), torch::kFloat64);
+  EXPECT_EQ(torch::zeros({2}, torch::dtype(torch::kInt64)).dtype(), torch::kInt64);
+}
+
+// ── assignment to a view ──────────────────────────────────────────────────────────────────────
+
+// The CNN sentence classifier's way of filling its input: rows assigned one by one.
+TEST(Assignment, RowsAssignedThroughOperatorBracketsAreWritten) {
+  torch::Tensor batch = torch::zeros({3, 4});
+  for (int64_t i = 0; i < 3; ++i) batch[i] = torch::full({4}, static_cast<double>(i + 1));
+  EXPECT_EQ(batch.sum().item<double>(), 4 * (1 + 2 + 3));
+  batch.select(1, 0) = 0;
+  EXPECT_EQ(batch.sum().item<double>(), 3 * (1 + 2 + 3));
+  batch[0] += 1;  // compound assignment on a view is in place too
+  EXPECT_EQ(batch.sum().item<double>(), 3 * (1 + 2 + 3) + 4);
+}
+
+// ── losses: libtorch's third argument ─────────────────────────────────────────────────────────
+
+TEST(Losses, BracesMeanTheDefaultsAndWeightsArePerClass) {
+  torch::manual_seed(0);
+  const torch::Tensor logits = torch::randn({6, 3});
+  const torch::Tensor target = torch::tensor({0, 1, 2, 2, 1, 0});
+  const torch::Tensor logp = torch::log_softmax(logits, 1);
+  EXPECT_EQ(torch::nll_loss(logp, target, {}).dim(), 0);
+  EXPECT_EQ(F::nll_loss(logp, target, {}).dim(), 0);
+  EXPECT_EQ(F::cross_entropy(logits, target, {}).dim(), 0);
+  // libtorch's weighted mean: Σ w[t]·nll / Σ w[t].
+  const torch::Tensor w = torch::tensor({1.0, 2.0, 4.0}).to(torch::kFloat32);
+  const torch::Tensor per =
+      F::nll_loss(logp, target, F::NLLLossFuncOptions().reduction(torch::kNone));
+  const torch::Tensor wt = torch::tensor({1.0, 2.0, 4.0, 4.0, 2.0, 1.0}).to(torch::kFloat32);
+  const double expected = ((per * wt).sum() / wt.sum()).item<double>();
+  EXPECT_NEAR(
+      F::cross_entropy(logits, target, F::CrossEntropyFuncOptions().weight(w)).item<double>(),
+      expected, 1e-6);
+  EXPECT_NEAR(
+      torch::nn::CrossEntropyLoss(torch::nn::CrossEntropyLossOptions().weight(w))(logits, target)
+          .item<double>(),
+      expected, 1e-6);
+}
+
+// ── autograd::grad: (outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused) ──
+
+TEST(Autograd, GradTakesLibtorchsParameterOrder) {
+  torch::Tensor x = torch::tensor({1.0, 2.0}).requires_grad_();
+  torch::Tensor unused = torch::tensor({3.0}).requires_grad_();
+  torch::Tensor y = (x * x).sum();
+  const auto g = torch::autograd::grad({y}, {x, unused}, {}, /*retain_graph=*/true,
+                                       /*create_graph=*/false, /*allow_unused=*/true);
+  EXPECT_TRUE(g[0].allclose(torch::tensor({2.0, 4.0})));
+  EXPECT_FALSE(g[1].defined());
+  EXPECT_THROW(torch::autograd::grad({y}, {x}, {}, true, /*create_graph=*/true),
+               torch::NotImplementedError);
+}
+
+// ── TORCH_MODULE and TORCH_ARG ────────────────────────────────────────────────────────────────
+
+struct NetOptions {
+  explicit NetOptions(int64_t hidden) : hidden_(hidden) {}
+  TORCH_ARG(int64_t, hidden);
+  TORCH_ARG(double, dropout) = 0.0;
+};
+
+struct NetImpl : torch::nn::Module {
+  explicit NetImpl(const NetOptions& o)
+      : fc1(register_module("fc1", torch::nn::Linear(4, o.hidden()))),
+        fc2(register_module("fc2", torch::nn::Linear(o.hidden(), 2))) {}
+  torch::Tensor forward(torch::Tensor x) { return fc2(torch::relu(fc1(x))); }
+  torch::nn::Linear fc1, fc2;
+};
+TORCH_MODULE(Net);
+
+TEST(Modules, TorchModuleAndTorchArg) {
+  Net net(NetOptions(8).dropout(0.1));
+  EXPECT_EQ(net->forward(torch::randn({5, 4})).sizes(), (std::vector<int64_t>{5, 2}));
+  EXPECT_EQ(net->named_parameters().size(), 4u);
+  at::Tensor t = at::zeros({1});  // at:: is the same namespace
+  EXPECT_EQ(t.numel(), 1);
+}
+
+}  // namespace
