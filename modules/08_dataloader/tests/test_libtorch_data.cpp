@@ -1,6 +1,8 @@
 // libtorch's data API (datasets::Dataset<Self>, map, transforms, MNIST, samplers,
-// make_data_loader), spelled as a libtorch program spells it: torch:: is tinytorch:: here, as
-// <torch/torch.h> makes it.
+// make_data_loader), spelled as a libtorch program spells it: through <torch/torch.h>, torch:: is
+// tinytorch::.
+#include <torch/torch.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,7 +20,6 @@
 #include "data_test_util.h"
 #include "support/reference.h"
 
-namespace torch = tinytorch;
 using namespace tinytorch::test08;
 
 namespace {
