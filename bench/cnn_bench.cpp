@@ -151,7 +151,7 @@ Json run_worker(const tt::bench::CommonOptions& o) {
   double loss_sum = 0.0;
   int64_t batches = 0;
   const auto epoch_start = Clock::now();
-  for (const data::Example& batch : loader) {
+  for (const data::Example<>& batch : loader) {
     loss_sum += fresh.step(batch.data, batch.target);
     ++batches;
   }

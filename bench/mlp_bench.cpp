@@ -177,7 +177,7 @@ Json run_worker(const Options& o) {
   double loss_sum = 0.0;
   int64_t batches = 0;
   const auto t0 = Clock::now();
-  for (const data::Example& batch : loader) {
+  for (const data::Example<>& batch : loader) {
     loss_sum += step(batch.data, batch.target);
     ++batches;
   }

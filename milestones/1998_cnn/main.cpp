@@ -189,7 +189,7 @@ int run(Settings s) {
   // The North Star sees each training image shifted by up to 2 pixels and mirrored half of the
   // time: a new variant every epoch, the same ones for the same seed (DataLoader's per-batch
   // generators). Validation and test images are never augmented.
-  data::DataLoaderOptions train_options{
+  data::LoaderOptions train_options{
       .batch_size = s.batch_size, .shuffle = true, .num_workers = s.workers, .seed = s.seed};
   if (s.north_star) {
     train_options.transform =

@@ -195,7 +195,7 @@ json experiment_batch_sizes(const Data& d, bool quick) {
     Config c{b, make_mlp(), nullptr, nullptr, std::nullopt, {}};
     c.optimizer = std::make_unique<optim::Adam>(c.model->parameters(), optim::AdamOptions(1e-3));
     c.loader = std::make_unique<data::DataLoader>(
-        d.train, data::DataLoaderOptions{.batch_size = b, .shuffle = true, .seed = 2});
+        d.train, data::LoaderOptions{.batch_size = b, .shuffle = true, .seed = 2});
     configs.push_back(std::move(c));
   }
   // `steps` training steps of one configuration; returns samples per second.
@@ -375,7 +375,7 @@ json experiment_resume(const Data& d, bool quick) {
     };
     auto r = std::make_unique<R>();
     r->loader = std::make_unique<data::DataLoader>(
-        subset, data::DataLoaderOptions{.batch_size = 64, .shuffle = true, .seed = seed});
+        subset, data::LoaderOptions{.batch_size = 64, .shuffle = true, .seed = seed});
     train::TrainerOptions o;
     o.progress.mode = train::ProgressMode::kSilent;
     r->trainer =

@@ -57,7 +57,7 @@ void fake_train_step(double seconds) {
 class OneAtATime : public td::Dataset {
  public:
   explicit OneAtATime(std::shared_ptr<const td::Dataset> inner) : inner_(std::move(inner)) {}
-  td::Example get(int64_t index) const override { return inner_->get(index); }
+  td::Example<> get(int64_t index) const override { return inner_->get(index); }
   int64_t size() const override { return inner_->size(); }
 
  private:

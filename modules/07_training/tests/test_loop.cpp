@@ -183,7 +183,7 @@ TEST(TrainStep, RefusesANonScalarLoss) {
   manual_seed(6);
   nn::Linear model(3, 2);
   optim::SGD opt(model->parameters(), optim::SGDOptions(0.1));
-  const data::Example batch{randn({4, 3}), tensor({0, 1, 1, 0})};
+  const data::Example<> batch{randn({4, 3}), tensor({0, 1, 1, 0})};
   TT_EXPECT_THROW_WITH(train::train_step(
                            train::forward_of(model),
                            [](const Tensor& out, const Tensor& y) {

@@ -33,7 +33,7 @@ std::vector<int64_t> epoch_targets(td::DataLoader& loader) {
 class Faulty : public td::Dataset {
  public:
   explicit Faulty(int64_t bad) : bad_(bad) {}
-  td::Example get(int64_t i) const override {
+  td::Example<> get(int64_t i) const override {
     if (i == bad_) throw std::runtime_error("cannot decode sample " + std::to_string(i));
     return {tt::full({2}, static_cast<double>(i)), tt::full({}, i, tt::kInt64)};
   }
@@ -117,7 +117,7 @@ TEST(Hidden, LoaderOutlivedByIterator) {
 TEST(Hidden, MismatchedSampleShapesNameTheEntry) {
   class Ragged : public td::Dataset {
    public:
-    td::Example get(int64_t i) const override {
+    td::Example<> get(int64_t i) const override {
       return {tt::zeros({i + 1}), tt::full({}, i, tt::kInt64)};
     }
     int64_t size() const override { return 4; }

@@ -62,13 +62,13 @@ inline data::TensorDataset counting_dataset(int64_t n) {
 }
 
 // Every batch of one epoch, as (data, target) copies.
-inline std::vector<data::Example> collect(data::DataLoader& loader) {
-  std::vector<data::Example> out;
+inline std::vector<data::Example<>> collect(data::DataLoader& loader) {
+  std::vector<data::Example<>> out;
   for (auto& batch : loader) out.push_back(batch);
   return out;
 }
 
-inline std::vector<int64_t> targets_of(const std::vector<data::Example>& batches) {
+inline std::vector<int64_t> targets_of(const std::vector<data::Example<>>& batches) {
   std::vector<int64_t> out;
   for (const auto& b : batches) {
     for (const int64_t v : b.target.to_vector<int64_t>()) out.push_back(v);
@@ -76,7 +76,8 @@ inline std::vector<int64_t> targets_of(const std::vector<data::Example>& batches
   return out;
 }
 
-inline bool same_batches(const std::vector<data::Example>& a, const std::vector<data::Example>& b) {
+inline bool same_batches(const std::vector<data::Example<>>& a,
+                         const std::vector<data::Example<>>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     if (!a[i].data.equal(b[i].data) || !a[i].target.equal(b[i].target)) return false;

@@ -134,7 +134,7 @@ TEST(Cifar10, FeedsADataLoaderInNchwBatches) {
   TempDir dir;
   write_split(dir);
   td::DataLoader loader(td::load_cifar10(dir.file(""), true), {.batch_size = 4});
-  const std::vector<td::Example> batches = collect(loader);
+  const std::vector<td::Example<>> batches = collect(loader);
   ASSERT_EQ(batches.size(), 3u);
   EXPECT_EQ(batches[0].data.sizes(), tt::IntArrayRef({4, 3, 32, 32}));
   EXPECT_EQ(batches[2].data.sizes(), tt::IntArrayRef({2, 3, 32, 32}));

@@ -13,7 +13,7 @@
 namespace tt = tinytorch;
 using namespace tinytorch::test08;
 using tt::data::DataLoader;
-using tt::data::DataLoaderOptions;
+using tt::data::LoaderOptions;
 
 namespace {
 
@@ -31,10 +31,10 @@ TEST(MakeBatch, TakesItsSliceOfTheOrder) {
   tt::data::detail::Epoch epoch(
       std::make_shared<const tt::data::TensorDataset>(counting_dataset(10)), {.batch_size = 4},
       order, /*epoch_seed=*/7, /*num_batches=*/3);
-  const tt::data::Example first = epoch.make_batch(0);
+  const tt::data::Example<> first = epoch.make_batch(0);
   EXPECT_EQ(first.data.sizes(), tt::IntArrayRef({4, 3}));
   EXPECT_EQ(first.target.to_vector<int64_t>(), (std::vector<int64_t>{9, 8, 7, 6}));
-  const tt::data::Example last = epoch.make_batch(2);  // order[8, 10): the short last batch
+  const tt::data::Example<> last = epoch.make_batch(2);  // order[8, 10): the short last batch
   EXPECT_EQ(last.target.to_vector<int64_t>(), (std::vector<int64_t>{1, 0}));
   EXPECT_EQ(last.data.to_vector<float>(), (std::vector<float>{1, 1, 1, 0, 0, 0}));
 }
@@ -46,10 +46,10 @@ TEST(MakeBatch, IsAPureFunctionOfItsNumber) {
   auto dataset = std::make_shared<const tt::data::TensorDataset>(x, tt::arange(40, tt::kInt64));
   std::vector<int64_t> order(40);
   std::iota(order.begin(), order.end(), 0);
-  const DataLoaderOptions options{
-      .batch_size = 8, .transform = std::make_shared<tt::data::RandomHorizontalFlip>(0.5)};
+  const LoaderOptions options{.batch_size = 8,
+                              .transform = std::make_shared<tt::data::RandomHorizontalFlip>(0.5)};
   tt::data::detail::Epoch epoch(dataset, options, order, /*epoch_seed=*/42, /*num_batches=*/5);
-  const tt::data::Example b3 = epoch.make_batch(3);
+  const tt::data::Example<> b3 = epoch.make_batch(3);
   epoch.make_batch(0);  // other batches in between must not change batch 3
   epoch.make_batch(4);
   EXPECT_TRUE(epoch.make_batch(3).data.equal(b3.data));
@@ -69,11 +69,11 @@ TEST(MakeBatch, IsAPureFunctionOfItsNumber) {
 class CountingRequests : public tt::data::TensorDataset {
  public:
   CountingRequests() : tt::data::TensorDataset(counting_dataset(10)) {}
-  tt::data::Example get(int64_t i) const override {
+  tt::data::Example<> get(int64_t i) const override {
     ++gets;
     return tt::data::TensorDataset::get(i);
   }
-  tt::data::Example get_batch(std::span<const int64_t> indices) const override {
+  tt::data::Example<> get_batch(std::span<const int64_t> indices) const override {
     ++get_batches;
     return tt::data::TensorDataset::get_batch(indices);
   }
@@ -97,7 +97,7 @@ TEST(MakeBatch, AsksForTheWholeBatchUnlessThereIsATransform) {
   tt::data::detail::Epoch transformed(dataset,
                                       {.batch_size = 4, .transform = std::make_shared<AddOne>()},
                                       order, /*epoch_seed=*/7, /*num_batches=*/3);
-  const tt::data::Example b = transformed.make_batch(1);
+  const tt::data::Example<> b = transformed.make_batch(1);
   EXPECT_EQ(dataset->gets.load(), 4);
   EXPECT_TRUE(b.data.equal(plain.make_batch(1).data + 1));
   EXPECT_TRUE(b.target.equal(plain.make_batch(1).target));
@@ -141,7 +141,7 @@ TEST(DataLoader, DropLast) {
 
 TEST(DataLoader, IdenticalBatchesForAnyNumberOfWorkers) {
   auto transform = std::make_shared<tt::data::RandomHorizontalFlip>(0.5);
-  std::vector<std::vector<tt::data::Example>> runs;
+  std::vector<std::vector<tt::data::Example<>>> runs;
   for (int64_t workers : {0, 1, 2}) {
     // Images [N, 1, 2, 3] so the random flip (drawn from the per-batch generator) shows.
     tt::Tensor x = tt::arange(40 * 6, tt::kFloat32).view({40, 1, 2, 3});
@@ -151,7 +151,7 @@ TEST(DataLoader, IdenticalBatchesForAnyNumberOfWorkers) {
                        .num_workers = workers,
                        .seed = 42,
                        .transform = transform});
-    std::vector<tt::data::Example> all;
+    std::vector<tt::data::Example<>> all;
     for (int epoch = 0; epoch < 2; ++epoch) {
       auto e = collect(loader);
       all.insert(all.end(), e.begin(), e.end());

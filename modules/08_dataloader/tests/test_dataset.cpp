@@ -17,7 +17,7 @@ TEST(TensorDataset, GetReturnsRowsAsViews) {
   tt::Tensor y = tt::arange(4, tt::kInt64);
   tt::data::TensorDataset ds(x, y);
   EXPECT_EQ(ds.size(), 4);
-  tt::data::Example e = ds.get(2);
+  tt::data::Example<> e = ds.get(2);
   EXPECT_EQ(e.data.to_vector<float>(), (std::vector<float>{6, 7, 8}));
   EXPECT_EQ(e.target.item<int64_t>(), 2);
   EXPECT_TRUE(e.data.is_alias_of(x));  // no copy
@@ -76,7 +76,7 @@ TEST(RandomSplit, LengthsMustSumToSize) {
 // A dataset that only has get(): sample i is data = [i, 10·i] (float32) and target = i.
 class OnlyGet : public tt::data::Dataset {
  public:
-  tt::data::Example get(int64_t i) const override {
+  tt::data::Example<> get(int64_t i) const override {
     return {tt::tensor({static_cast<float>(i), 10.0f * static_cast<float>(i)}),
             tt::full({}, i, tt::kInt64)};
   }
@@ -86,7 +86,7 @@ class OnlyGet : public tt::data::Dataset {
 TEST(GetBatch, DefaultStacksTheSamples) {
   const OnlyGet ds;
   const std::vector<int64_t> indices{4, 1, 1};
-  const tt::data::Example b = ds.get_batch(indices);
+  const tt::data::Example<> b = ds.get_batch(indices);
   EXPECT_EQ(b.data.sizes(), tt::IntArrayRef({3, 2}));
   EXPECT_EQ(b.data.to_vector<float>(), (std::vector<float>{4, 40, 1, 10, 1, 10}));
   EXPECT_EQ(b.target.to_vector<int64_t>(), (std::vector<int64_t>{4, 1, 1}));
@@ -98,7 +98,7 @@ TEST(GetBatch, TensorDatasetGathersRowsInOrder) {
   tt::Tensor x = tt::arange(5 * 6, tt::kFloat32).view({5, 2, 3});
   tt::data::TensorDataset ds(x, tt::arange(5, tt::kInt64));
   const std::vector<int64_t> indices{3, 0, 3, 4};
-  const tt::data::Example b = ds.get_batch(indices);
+  const tt::data::Example<> b = ds.get_batch(indices);
   EXPECT_EQ(b.data.sizes(), tt::IntArrayRef({4, 2, 3}));
   EXPECT_TRUE(b.data.is_contiguous());
   EXPECT_FALSE(b.data.is_alias_of(x));
@@ -132,7 +132,7 @@ TEST(GetBatch, SubsetTranslatesItsIndices) {
   auto base = std::make_shared<const tt::data::TensorDataset>(counting_dataset(10));
   const tt::data::Subset subset(base, {7, 2, 5});
   const std::vector<int64_t> indices{2, 0, 0};
-  const tt::data::Example b = subset.get_batch(indices);
+  const tt::data::Example<> b = subset.get_batch(indices);
   EXPECT_EQ(b.target.to_vector<int64_t>(), (std::vector<int64_t>{5, 7, 7}));
   EXPECT_EQ(b.data.to_vector<float>(), (std::vector<float>{5, 5, 5, 7, 7, 7, 7, 7, 7}));
   const std::vector<int64_t> past_the_end{3};

@@ -193,7 +193,7 @@ TEST_P(TransformOnBatch, DataLoaderAugmentsEverySampleOnItsOwn) {
   auto augment = std::make_shared<td::Compose>(std::vector<std::shared_ptr<const td::Transform>>{
       std::make_shared<td::RandomCrop>(8, 2), std::make_shared<td::RandomHorizontalFlip>(0.5)});
   td::DataLoader loader(ds, {.batch_size = 16, .seed = 3, .transform = augment});
-  const std::vector<td::Example> batches = tinytorch::test08::collect(loader);
+  const std::vector<td::Example<>> batches = tinytorch::test08::collect(loader);
   ASSERT_EQ(batches.size(), 1u);
   const tt::Tensor& out = batches[0].data;
   ASSERT_EQ(out.sizes(), tt::IntArrayRef({16, channels, 8, 8}));

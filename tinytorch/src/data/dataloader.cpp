@@ -34,7 +34,7 @@ namespace {
 
 namespace detail {
 
-Epoch::Epoch(std::shared_ptr<const Dataset> dataset, const DataLoaderOptions& options,
+Epoch::Epoch(std::shared_ptr<const Dataset> dataset, const LoaderOptions& options,
              std::vector<int64_t> order, uint64_t epoch_seed, int64_t num_batches)
     : dataset_(std::move(dataset)),
       options_(options),
@@ -69,7 +69,7 @@ Epoch::~Epoch() {
   for (auto& t : workers_) t.join();
 }
 
-Example Epoch::make_batch(int64_t k) const {
+Example<> Epoch::make_batch(int64_t k) const {
   // BEGIN SOLUTION
   const int64_t n = static_cast<int64_t>(order_.size());
   const int64_t begin = k * options_.batch_size;
@@ -85,7 +85,7 @@ Example Epoch::make_batch(int64_t k) const {
   data.reserve(indices.size());
   targets.reserve(indices.size());
   for (const int64_t i : indices) {
-    Example sample = dataset_->get(i);
+    Example<> sample = dataset_->get(i);
     data.push_back(options_.transform->apply(sample.data, gen));
     targets.push_back(std::move(sample.target));
   }
@@ -138,7 +138,7 @@ void Epoch::worker_loop() {
   // END SOLUTION
 }
 
-Example Epoch::next() {
+Example<> Epoch::next() {
   // BEGIN SOLUTION
   const int64_t k = next_consume_;
   TT_CHECK(k < num_batches_, "DataLoader: no batch left in this epoch (", num_batches_,
@@ -164,7 +164,7 @@ Example Epoch::next() {
 
 }  // namespace detail
 
-DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options)
+DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions options)
     : dataset_(std::move(dataset)), options_(std::move(options)), generator_(options_.seed) {
   TT_CHECK_VALUE(dataset_ != nullptr, "DataLoader: the dataset is null");
   TT_CHECK_VALUE(options_.batch_size > 0, "DataLoader: batch_size must be positive, got ",
@@ -198,7 +198,7 @@ DataLoader::Iterator& DataLoader::Iterator::operator++() {
   TT_CHECK(!done_, "DataLoader iterator: incremented past the end of the epoch");
   if (position_ == epoch_->num_batches()) {
     done_ = true;
-    current_ = Example{};
+    current_ = Example<>{};
     epoch_.reset();  // joins the workers now rather than when the iterator goes away
     return *this;
   }

@@ -30,13 +30,13 @@ Tensor gather_rows(const Tensor& src, std::span<const int64_t> indices) {
 
 }  // namespace
 
-Example Dataset::get_batch(std::span<const int64_t> indices) const {
+Example<> Dataset::get_batch(std::span<const int64_t> indices) const {
   TT_CHECK_VALUE(!indices.empty(), "get_batch: expects at least one index, got none");
   std::vector<Tensor> data, targets;
   data.reserve(indices.size());
   targets.reserve(indices.size());
   for (const int64_t i : indices) {
-    Example sample = get(i);
+    Example<> sample = get(i);
     data.push_back(std::move(sample.data));
     targets.push_back(std::move(sample.target));
   }
@@ -57,13 +57,13 @@ TensorDataset::TensorDataset(Tensor data, Tensor targets)
   size_ = data_.size(0);
 }
 
-Example TensorDataset::get(int64_t index) const {
+Example<> TensorDataset::get(int64_t index) const {
   TT_CHECK_INDEX(index >= 0 && index < size_, "TensorDataset::get: index ", index,
                  " is out of range for a dataset of ", size_, " samples");
   return {data_.select(0, index), targets_.select(0, index)};  // views, no copy
 }
 
-Example TensorDataset::get_batch(std::span<const int64_t> indices) const {
+Example<> TensorDataset::get_batch(std::span<const int64_t> indices) const {
   TT_CHECK_VALUE(!indices.empty(),
                  "TensorDataset::get_batch: expects at least one index, got none");
   for (const int64_t i : indices) {
@@ -85,13 +85,13 @@ Subset::Subset(std::shared_ptr<const Dataset> dataset, std::vector<int64_t> indi
   }
 }
 
-Example Subset::get(int64_t index) const {
+Example<> Subset::get(int64_t index) const {
   TT_CHECK_INDEX(index >= 0 && index < size(), "Subset::get: index ", index,
                  " is out of range for a subset of ", size(), " samples");
   return dataset_->get(indices_[static_cast<size_t>(index)]);
 }
 
-Example Subset::get_batch(std::span<const int64_t> indices) const {
+Example<> Subset::get_batch(std::span<const int64_t> indices) const {
   std::vector<int64_t> inner;  // the same samples, numbered as the underlying dataset numbers them
   inner.reserve(indices.size());
   for (const int64_t i : indices) {

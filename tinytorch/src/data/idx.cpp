@@ -223,14 +223,13 @@ Tensor read_idx(const std::string& path, ScalarType dtype) {
   return out;
 }
 
-TensorDataset load_fashion_mnist(const std::string& dir, bool train) {
+TensorDataset load_mnist_split(const std::string& dir, bool train, const std::string& caller) {
   const std::string prefix = train ? "train" : "t10k";
   // Debian ships the .gz files; an unpacked copy works too.
   auto find = [&](const std::string& stem) {
     const std::string base = dir + "/" + prefix + "-" + stem;
     if (std::filesystem::exists(base + ".gz")) return base + ".gz";
-    TT_CHECK(std::filesystem::exists(base), "load_fashion_mnist: neither '", base, ".gz' nor '",
-             base,
+    TT_CHECK(std::filesystem::exists(base), caller, ": neither '", base, ".gz' nor '", base,
              "' exists (install Debian's dataset-fashion-mnist package, or pass the "
              "directory that holds the files)");
     return base;
@@ -239,15 +238,19 @@ TensorDataset load_fashion_mnist(const std::string& dir, bool train) {
   const std::string labels_path = find("labels-idx1-ubyte");
   Tensor images = read_idx(images_path, kFloat32);  // [N, H, W], values 0 … 255
   Tensor labels = read_idx(labels_path, kInt64);    // [N], values 0 … 9
-  TT_CHECK(images.dim() == 3, "load_fashion_mnist: '", images_path,
+  TT_CHECK(images.dim() == 3, caller, ": '", images_path,
            "' should hold images [N, H, W], got shape ", images.sizes());
-  TT_CHECK(labels.dim() == 1, "load_fashion_mnist: '", labels_path,
-           "' should hold labels [N], got shape ", labels.sizes());
-  TT_CHECK(images.size(0) == labels.size(0), "load_fashion_mnist: '", images_path, "' has ",
-           images.size(0), " images but '", labels_path, "' has ", labels.size(0), " labels");
+  TT_CHECK(labels.dim() == 1, caller, ": '", labels_path, "' should hold labels [N], got shape ",
+           labels.sizes());
+  TT_CHECK(images.size(0) == labels.size(0), caller, ": '", images_path, "' has ", images.size(0),
+           " images but '", labels_path, "' has ", labels.size(0), " labels");
   images.div_(255.0);  // [0, 255] → [0, 1]
   // [N, H, W] → [N, 1, H, W]: one channel, the layout convolution layers expect.
   return TensorDataset(images.unsqueeze(1), labels);
+}
+
+TensorDataset load_fashion_mnist(const std::string& dir, bool train) {
+  return load_mnist_split(dir, train, "load_fashion_mnist");
 }
 
 }  // namespace tinytorch::data

@@ -13,7 +13,7 @@ bool is_classification(const Tensor& output, const Tensor& target) {
 }
 
 StepResult train_step(const ForwardFn& forward, const LossFn& loss_fn, optim::Optimizer& optimizer,
-                      const data::Example& batch, double max_grad_norm) {
+                      const data::Example<>& batch, double max_grad_norm) {
   // BEGIN SOLUTION
   optimizer.zero_grad();
   const Tensor output = forward(batch.data);

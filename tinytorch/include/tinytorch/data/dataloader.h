@@ -35,7 +35,7 @@
 
 namespace tinytorch::data {
 
-struct DataLoaderOptions {
+struct LoaderOptions {
   int64_t batch_size = 1;
   bool shuffle = false;
   bool drop_last = false;       // drop the last batch when it has fewer than batch_size samples
@@ -51,7 +51,7 @@ namespace detail {
 // of batches they fill. Owned by the iterator; its destructor stops and joins the workers.
 class Epoch {
  public:
-  Epoch(std::shared_ptr<const Dataset> dataset, const DataLoaderOptions& options,
+  Epoch(std::shared_ptr<const Dataset> dataset, const LoaderOptions& options,
         std::vector<int64_t> order, uint64_t epoch_seed, int64_t num_batches);
   ~Epoch();
   Epoch(const Epoch&) = delete;
@@ -59,21 +59,21 @@ class Epoch {
 
   int64_t num_batches() const { return num_batches_; }
   // Batch k, built from order[k·B, min((k+1)·B, N)). Pure function of k: any thread, same result.
-  Example make_batch(int64_t k) const;
+  Example<> make_batch(int64_t k) const;
   // The next batch in order (0, 1, 2, …): built here (no workers) or taken from the ring.
-  Example next();
+  Example<> next();
 
  private:
   struct Slot {  // one place in the ring; batch k lives in ring_[k % ring_.size()]
     int64_t batch = -1;
-    std::optional<Example> value;
+    std::optional<Example<>> value;
     std::exception_ptr error;
   };
   void run_worker();   // a worker thread's body: worker_loop() plus error capture
   void worker_loop();  // claim batch numbers in order, build them, put them in the ring
 
   std::shared_ptr<const Dataset> dataset_;
-  DataLoaderOptions options_;
+  LoaderOptions options_;
   std::vector<int64_t> order_;  // [N] sample indices in this epoch's order
   uint64_t epoch_seed_;
   int64_t num_batches_;
@@ -93,21 +93,21 @@ class Epoch {
 
 class DataLoader {
  public:
-  DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options = {});
+  DataLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions options = {});
   // Convenience: takes the dataset by value (a TensorDataset copy only copies tensor handles).
   template <std::derived_from<Dataset> D>
-  DataLoader(D dataset, DataLoaderOptions options = {})  // NOLINT(google-explicit-constructor)
+  DataLoader(D dataset, LoaderOptions options = {})  // NOLINT(google-explicit-constructor)
       : DataLoader(std::make_shared<const D>(std::move(dataset)), std::move(options)) {}
 
   // Input iterator over one epoch's batches; compare with end() (a std::default_sentinel_t).
   class Iterator {
    public:
     using iterator_category = std::input_iterator_tag;
-    using value_type = Example;
+    using value_type = Example<>;
     using difference_type = std::ptrdiff_t;
 
-    Example& operator*() { return current_; }
-    Example* operator->() { return &current_; }
+    Example<>& operator*() { return current_; }
+    Example<>* operator->() { return &current_; }
     Iterator& operator++();
     void operator++(int) { ++*this; }
     bool operator==(std::default_sentinel_t) const { return done_; }
@@ -116,7 +116,7 @@ class DataLoader {
     friend class DataLoader;
     explicit Iterator(std::unique_ptr<detail::Epoch> epoch);
     std::unique_ptr<detail::Epoch> epoch_;  // destroyed (workers joined) with the iterator
-    Example current_;
+    Example<> current_;
     int64_t position_ = 0;  // batches taken so far
     bool done_ = false;
   };
@@ -127,7 +127,7 @@ class DataLoader {
 
   int64_t size() const;  // batches per epoch
   const Dataset& dataset() const { return *dataset_; }
-  const DataLoaderOptions& options() const { return options_; }
+  const LoaderOptions& options() const { return options_; }
   // The generator each begin() draws the epoch's order and seed from. A training checkpoint
   // saves its state (serialize::generator_state) and a resumed run restores it, so epoch k+1
   // after a resume is the same epoch k+1 as in an uninterrupted run.
@@ -136,7 +136,7 @@ class DataLoader {
 
  private:
   std::shared_ptr<const Dataset> dataset_;
-  DataLoaderOptions options_;
+  LoaderOptions options_;
   Generator generator_;  // advances once per epoch: the shuffle order, then the epoch's seed
 };
 

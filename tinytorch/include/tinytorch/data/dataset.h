@@ -1,6 +1,6 @@
 // tinytorch/data/dataset.h — what a training loop reads from: samples, by index.
 //
-//   Dataset                 the interface: size() samples, get(i) → Example{data, target},
+//   Dataset                 the interface: size() samples, get(i) → Example<>{data, target},
 //                           get_batch(indices) → the samples stacked into [B, ...]
 //   ├── TensorDataset       samples are the rows of two tensors (data [N, ...], targets [N, ...]);
 //   │                       get_batch gathers the rows straight into the batch
@@ -21,28 +21,23 @@
 
 #include "tinytorch/core/generator.h"
 #include "tinytorch/core/tensor.h"
+#include "tinytorch/data/example.h"
 
 namespace tinytorch::data {
-
-// One sample (or, after a DataLoader stacked B of them, one batch): data [...] and target [...].
-struct Example {
-  Tensor data;
-  Tensor target;
-};
 
 class Dataset {
  public:
   virtual ~Dataset() = default;
   // The sample at `index` in [0, size()). Must be thread-safe: DataLoader workers call it
   // concurrently.
-  virtual Example get(int64_t index) const = 0;
+  virtual Example<> get(int64_t index) const = 0;
   virtual int64_t size() const = 0;
   // The samples at `indices` (in that order, repeats allowed) as one batch: data [B, ...] and
   // target [B, ...] (0-d targets → [B]). This default gets each sample and stacks them — B calls,
   // B views, B copies. A dataset that can do better overrides it: TensorDataset copies each row
   // straight into the batch. (libtorch: Dataset::get_batch; torch.utils.data: __getitems__.)
   // Errors when `indices` is empty; thread-safe like get().
-  virtual Example get_batch(std::span<const int64_t> indices) const;
+  virtual Example<> get_batch(std::span<const int64_t> indices) const;
 };
 
 // Samples are the rows (first dim) of `data` and `targets`: get(i) = {data[i], targets[i]}, both
@@ -52,8 +47,8 @@ class Dataset {
 class TensorDataset : public Dataset {
  public:
   TensorDataset(Tensor data, Tensor targets);
-  Example get(int64_t index) const override;
-  Example get_batch(std::span<const int64_t> indices) const override;
+  Example<> get(int64_t index) const override;
+  Example<> get_batch(std::span<const int64_t> indices) const override;
   int64_t size() const override { return size_; }
 
   const Tensor& data() const { return data_; }
@@ -70,8 +65,8 @@ class TensorDataset : public Dataset {
 class Subset : public Dataset {
  public:
   Subset(std::shared_ptr<const Dataset> dataset, std::vector<int64_t> indices);
-  Example get(int64_t index) const override;
-  Example get_batch(std::span<const int64_t> indices) const override;
+  Example<> get(int64_t index) const override;
+  Example<> get_batch(std::span<const int64_t> indices) const override;
   int64_t size() const override { return static_cast<int64_t>(indices_.size()); }
   const std::vector<int64_t>& indices() const { return indices_; }
 
@@ -98,7 +93,8 @@ std::vector<Subset> random_split(D dataset, const std::vector<int64_t>& lengths,
 std::vector<int64_t> sample_order(int64_t n, bool shuffle, Generator& generator);
 
 // Stacks B tensors of identical shape S and dtype into one new contiguous tensor [B, S...]
-// (torch.stack(tensors, 0)). Errors name the first tensor that differs.
+// (torch.stack(tensors, 0)). Errors name the first tensor that differs. The tensor API's
+// tinytorch::stack (core/join.h) is the general form: any dim, recorded by autograd.
 Tensor stack(const std::vector<Tensor>& tensors);
 
 }  // namespace tinytorch::data

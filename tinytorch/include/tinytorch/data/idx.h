@@ -46,4 +46,8 @@ inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mni
 // and labels [N] int64 in 0 … 9. Errors when the files disagree on N.
 TensorDataset load_fashion_mnist(const std::string& dir = kFashionMnistDir, bool train = true);
 
+// What load_fashion_mnist does, for any reader of the MNIST file layout (datasets::MNIST too):
+// `caller` begins every error message, so that it names the function the program called.
+TensorDataset load_mnist_split(const std::string& dir, bool train, const std::string& caller);
+
 }  // namespace tinytorch::data

@@ -60,7 +60,7 @@ struct StepResult {
 // (nn::utils::clip_grad_norm_ over the optimizer's parameters). The model must be in training
 // mode if it has Dropout (the caller sets it once per epoch).
 StepResult train_step(const ForwardFn& forward, const LossFn& loss_fn, optim::Optimizer& optimizer,
-                      const data::Example& batch, double max_grad_norm = 0.0);
+                      const data::Example<>& batch, double max_grad_norm = 0.0);
 
 struct EvalResult {
   double loss = std::numeric_limits<double>::quiet_NaN();      // sample-weighted mean loss

@@ -1,0 +1,27 @@
+// tinytorch/core/join.h — joining tensors: cat (along an existing dim) and stack (along a new one).
+//
+//   a [2, 3], b [4, 3]   cat({a, b}, 0)    → [6, 3]       rows of a, then rows of b
+//   a [2, 3], b [2, 3]   stack({a, b}, 0)  → [2, 2, 3]    out[0] = a, out[1] = b
+//                        stack({a, b}, 2)  → [2, 3, 2]    out[..., 0] = a, out[..., 1] = b
+//
+// stack(ts, d) is cat of every t.unsqueeze(d) along d. Both return a new contiguous tensor and
+// are differentiable: each input is copied into its slice of the output with copy_, which
+// autograd records (the gradient of an input is the matching slice of the output's gradient).
+// libtorch's torch::cat / torch::stack, with one restriction: the inputs must share one dtype
+// (libtorch promotes mixed dtypes; here that is a TypeError, never a silent cast).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tinytorch/core/tensor.h"
+
+namespace tinytorch {
+
+// Inputs: ≥ 1 tensor, same dtype, same number of dims (≥ 1), same sizes except in `dim`
+// (negative dims count from the end). Errors name the first tensor that differs.
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
+// Inputs: ≥ 1 tensor of identical shape and dtype; dim in [-(ndim + 1), ndim].
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
+
+}  // namespace tinytorch
