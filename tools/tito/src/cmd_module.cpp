@@ -153,8 +153,16 @@ int start_module(const Options& opts) {
   // needs 03, ... — a learner who lacks 01 must be told to start there.
   const auto missing = map.missing_prerequisites(m.id, done);
   if (!missing.empty()) {
-    std::string msg = "module " + m.id + " needs module(s) " + join(missing) +
-                      " completed first, in that order (run `tito module complete NN` for each)";
+    std::error_code ec;
+    const bool references = tito::fs::exists(root / tito::kReferenceManifest, ec);
+    std::string msg = "module " + m.id + " needs module" + (missing.size() == 1 ? " " : "s ") +
+                      join(missing) + " completed first" +
+                      (missing.size() == 1 ? "" : ", in that order") +
+                      " (./tito module complete NN for each)" +
+                      (references ? "; or go on with the release's compiled reference of " +
+                                        std::string(missing.size() == 1 ? "it" : "them") +
+                                        ": ./tito module use-reference " + join(missing, " ")
+                                  : std::string());
     if (!opts.force) throw tito::Error(msg + "; --force starts anyway");
     tito::print_warning(msg + "; starting anyway (--force)");
   }
@@ -341,9 +349,9 @@ int test_module(const Options& opts) {
                          "these tests run the reference of " +
                          m.id + ", not your files of it" +
                          (earlier.empty() ? std::string()
-                                          : ", together with your code of the module" +
+                                          : ", together with your code of module" +
                                                 std::string(earlier.size() == 1 ? " " : "s ") +
-                                                join(earlier) + " it builds on") +
+                                                join(earlier) + ", which it builds on") +
                          "; ./tito module use-mine " + m.id + " tests yours",
                      tito::Color::kYellow)
               << '\n';
