@@ -6,7 +6,8 @@
 //   not started   — every solution region of the module's files still equals the released stub
 //   in progress   — some region differs from its stub (or a file lost its markers)
 //   tests passing — the last `tito module test NN` passed for exactly the files there are now
-//   completed     — `tito module complete NN` passed (module + prerequisites' tests) for exactly
+//   completed     — `tito module complete NN` passed (the module's tests, and those of its
+//                   prerequisites not completed or on the reference) for exactly
 //                   these files: .tito/progress.json keeps the SHA-256 of the files it passed with
 //   reference     — `tito module use-reference NN`: the build links the release's compiled
 //                   reference of NN instead of the learner's files (course.h; graded as not
@@ -155,14 +156,15 @@ int start_module(const Options& opts) {
   if (!missing.empty()) {
     std::error_code ec;
     const bool references = tito::fs::exists(root / tito::kReferenceManifest, ec);
-    std::string msg = "module " + m.id + " needs module" + (missing.size() == 1 ? " " : "s ") +
-                      join(missing) + " completed first" +
-                      (missing.size() == 1 ? "" : ", in that order") +
-                      " (./tito module complete NN for each)" +
-                      (references ? "; or go on with the release's compiled reference of " +
-                                        std::string(missing.size() == 1 ? "it" : "them") +
-                                        ": ./tito module use-reference " + join(missing, " ")
-                                  : std::string());
+    std::string msg =
+        "module " + m.id + " needs module" + (missing.size() == 1 ? " " : "s ") + join(missing) +
+        " completed first" +
+        (missing.size() == 1 ? " (./tito module complete " + missing.front() + ")"
+                             : ", in that order (./tito module complete NN for each)") +
+        (references ? "; or go on with the release's compiled reference of " +
+                          std::string(missing.size() == 1 ? "it" : "them") +
+                          ": ./tito module use-reference " + join(missing, " ")
+                    : std::string());
     if (!opts.force) throw tito::Error(msg + "; --force starts anyway");
     tito::print_warning(msg + "; starting anyway (--force)");
   }
@@ -379,8 +381,20 @@ int complete_module(const Options& opts) {
                       "./tito module use-mine " +
                       m.id + ", then complete it");
   }
-  auto ids = map.transitive_prerequisites(m.id);
+  // NOTE: only the tests that can tell something new run (and only their programs are built): a
+  // prerequisite completed for its files as they are now passed its tests with exactly these
+  // files, and one on the reference runs the instructor's compiled code; the rest — not
+  // completed, or edited since — are tested with the module, as one run.
+  std::vector<std::string> ids, trusted;
+  for (const auto& id : map.transitive_prerequisites(m.id)) {
+    const bool settled = tito::on_reference(root, id) || tito::is_completed(root, map.module(id));
+    (settled ? trusted : ids).push_back(id);
+  }
   ids.push_back(m.id);
+  if (!trusted.empty()) {
+    std::cout << "Not tested again: module" << (trusted.size() == 1 ? " " : "s ") << join(trusted)
+              << " (completed for your files as they are now, or on the reference)\n";
+  }
   const auto before = completed_modules(root, map);
   const bool ok = run_tests_and_report(root, map, m, ids, opts);
   if (!ok) {
@@ -582,7 +596,9 @@ tito::CommandRunner setup(CLI::App& app) {
   auto* test = app.add_subcommand(
       "test", "Build and run a module's visible tests, with friendly failure messages");
   auto* complete = app.add_subcommand(
-      "complete", "Run the module's and its prerequisites' tests; record completion when all pass");
+      "complete",
+      "Run the module's tests and those of its prerequisites not completed (nor on the "
+      "reference); record completion when all pass");
   auto* reset = app.add_subcommand(
       "reset", "Restore a module's files to the released stubs (backing up your version first)");
   auto* use_ref = app.add_subcommand(
