@@ -131,8 +131,10 @@ deep = max((m['id'] for m in d['modules'] if m['status'] == 'available'), key=la
 print(deep + '|' + ', '.join(chain(deep)))")
 if [[ -n "$PREREQS" ]]; then
   out="$(./tito module start "$DEEP" 2>&1)" && fail "module start $DEEP started without its prerequisites"
-  expect_in "$out" "needs module\(s\) $PREREQS completed first" \
+  expect_in "$out" "needs modules? $PREREQS completed first" \
     "module start $DEEP should name every missing prerequisite ($PREREQS)"
+  expect_in "$out" "\./tito module use-reference ${PREREQS//, / }" \
+    "module start $DEEP should offer the reference of its missing prerequisites"
 fi
 out="$(./tito module test 42 2>&1)" && fail "module test 42 succeeded"
 expect_in "$out" "unknown module '42' \(the modules you can work on: $(IFS=,; echo "${AVAILABLE[*]}" | sed 's/,/, /g')\)" \

@@ -483,8 +483,14 @@ void write_reference_modules(const fs::path& root, const std::vector<std::string
                     {"note",
                      "modules linked against the release's compiled reference implementation "
                      "(tito module use-reference / use-mine); graded as not started"}};
+  const auto path = reference_choice_file(root);
+  const auto text = doc.dump(2) + "\n";
+  // The build folders configure again whenever the file changes (its time stamp): an unchanged
+  // choice leaves it alone.
+  std::error_code ec;
+  if (fs::exists(path, ec) && read_file(path) == text) return;
   fs::create_directories(tito_state_dir(root));
-  write_file_atomic(reference_choice_file(root), doc.dump(2) + "\n");
+  write_file_atomic(path, text);
 }
 
 }  // namespace tito

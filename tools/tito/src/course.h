@@ -129,8 +129,8 @@ fs::path reference_choice_file(const fs::path& root);
 // is kept). Empty when there is no choice file; an unreadable one is a warning and empty.
 std::vector<std::string> reference_modules(const fs::path& root);
 bool on_reference(const fs::path& root, const std::string& id);
-// Rewrites .tito/reference.json with exactly `ids` (an empty list is written, not removed: the
-// build folders depend on the file once it existed).
+// Rewrites .tito/reference.json with exactly `ids`, unless it says that already (an empty list is
+// written, not removed: the build folders depend on the file once it existed).
 void write_reference_modules(const fs::path& root, const std::vector<std::string>& ids);
 
 }  // namespace tito
