@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <regex>
 #include <set>
 #include <string>
 #include <utility>
@@ -178,6 +179,18 @@ TEST(Tito, RealFailuresComeFirstAndAreNotHiddenByALaterStub) {
   Strings order;
   for (const auto* c : tito::failures_in_order(run)) order.push_back(c->name);
   EXPECT_EQ(order, (Strings{"wrong", "crash", "stub1", "stub2"}));
+}
+
+// tito diagnose reruns exactly the failed tests: not one whose name merely contains another's.
+TEST(Tito, ExactTestRegexSelectsOnlyTheNamedTests) {
+  const std::regex regex(
+      tito::exact_test_regex({"module04.Nll.Picks", "module06.Cases/Opt.Matches/sgd_plain"}),
+      std::regex::extended);
+  EXPECT_TRUE(std::regex_search("module04.Nll.Picks", regex));
+  EXPECT_TRUE(std::regex_search("module06.Cases/Opt.Matches/sgd_plain", regex));
+  EXPECT_FALSE(std::regex_search("module04.Nll.PicksMore", regex));
+  EXPECT_FALSE(std::regex_search("xmodule04.Nll.Picks", regex));
+  EXPECT_FALSE(std::regex_search("module04xNll.Picks", regex));  // the dot is a dot
 }
 
 TEST(Tito, CountsAgreeWithTheirNouns) {

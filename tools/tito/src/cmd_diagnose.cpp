@@ -37,20 +37,6 @@ struct Options {
 
 const char* kPreset = "release";
 
-// "^(module04\.A\.B|module04\.C\.D)$": exactly these ctest names (they hold letters, digits, '_',
-// '.' and '/', of which only '.' means something to a regex).
-std::string exact_names(const std::vector<std::string>& names) {
-  std::string regex = "^(";
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (i > 0) regex += '|';
-    for (const char c : names[i]) {
-      if (c == '.') regex += '\\';
-      regex += c;
-    }
-  }
-  return regex + ")$";
-}
-
 // Relinks NN's test program for the reference choice `ids` (CMake configures again by itself
 // when .tito/reference.json changes), quietly: its output is shown only when it fails.
 bool relink(const fs::path& root, const Options& opts, const std::vector<std::string>& ids) {
@@ -165,7 +151,7 @@ int diagnose(const Options& opts) {
     if (pending.empty()) break;
     auto ids = before;
     ids.push_back(id);
-    const auto trial = run_with(root, map, opts, ids, exact_names(pending), /*trial=*/true);
+    const auto trial = run_with(root, map, opts, ids, exact_test_regex(pending), /*trial=*/true);
     if (!trial) {
       std::cout << "  (the build or the run with the reference of " << id << " failed; skipped)\n";
       continue;

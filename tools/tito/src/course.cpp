@@ -197,6 +197,18 @@ bool build_module_tests(const fs::path& root, const std::string& preset, const M
   return build(root, preset, targets, jobs) == 0;
 }
 
+std::string exact_test_regex(const std::vector<std::string>& names) {
+  std::string regex = "^(";
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) regex += '|';
+    for (const char c : names[i]) {
+      if (c == '.') regex += '\\';
+      regex += c;
+    }
+  }
+  return regex + ")$";
+}
+
 TestRun run_ctest(const fs::path& build, const CtestOptions& options, const fs::path& junit) {
   std::error_code ec;
   fs::remove(junit, ec);

@@ -52,6 +52,11 @@ struct CtestOptions {
 bool build_module_tests(const fs::path& root, const std::string& preset, const ModuleMap& map,
                         const std::vector<std::string>& ids, bool hidden, int jobs);
 
+// A ctest -R regex that selects exactly these test names: "^(module04\.A\.B|module04\.C\.D)$"
+// (ctest's names hold letters, digits, '_', '.' and '/', of which only '.' means something to a
+// regex).
+std::string exact_test_regex(const std::vector<std::string>& names);
+
 // Runs ctest in `build` and reads the results.
 TestRun run_ctest(const fs::path& build, const CtestOptions& options, const fs::path& junit);
 
