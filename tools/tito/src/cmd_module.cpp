@@ -268,10 +268,12 @@ void print_crash_help(const tito::TestRun& run) {
 }
 
 // Builds, runs the tests of `ids`, records the result for module m and prints the failures and
-// a summary line. True when every test ran and passed.
+// a summary line. True when every test ran and passed; `ran`, when given, receives the run.
 bool run_tests_and_report(const tito::fs::path& root, const ModuleMap& map, const ModuleInfo& m,
-                          const std::vector<std::string>& ids, const Options& opts) {
+                          const std::vector<std::string>& ids, const Options& opts,
+                          std::optional<tito::TestRun>* ran = nullptr) {
   const auto run = build_and_test(root, map, ids, opts);
+  if (ran != nullptr) *ran = run;
   if (!run) return false;
   if (!opts.filter.empty() && run->cases.empty()) {
     std::cout << tito::paint("no test matched", tito::Color::kRed) << " — no test of module"
@@ -320,10 +322,12 @@ std::vector<std::string> ids_of(const std::vector<const ModuleInfo*>& modules) {
 }
 
 // After failed tests of m: the earlier modules whose code ran in them untested, and how to check
-// each.
-void print_earlier_modules(const tito::fs::path& root, const ModuleMap& map, const ModuleInfo& m) {
+// each — when a test failed for a real reason (a stub's hint already names its module).
+void print_earlier_modules(const tito::fs::path& root, const ModuleMap& map, const ModuleInfo& m,
+                           const tito::TestRun& run) {
+  const bool real = std::any_of(run.cases.begin(), run.cases.end(), tito::is_real_failure);
   const auto suspects = learner_prerequisites(root, map, m, /*unverified=*/true);
-  if (suspects.empty()) return;
+  if (!real || suspects.empty()) return;
   std::cout << '\n'
             << tito::paint("These tests also ran your code of earlier modules", tito::Color::kBold)
             << " whose tests have not passed for your files as they are now; a wrong function "
@@ -334,8 +338,11 @@ void print_earlier_modules(const tito::fs::path& root, const ModuleMap& map, con
               << state_color(tito::module_status(root, *p).state)
               << "   check it: ./tito module test " << p->id << '\n';
   }
-  std::cout << "Or run module " << m.id << " on the reference of one, to see whether the failures "
-            << "go away: ./tito module use-reference " << suspects.front()->id << '\n';
+  std::error_code ec;
+  if (tito::fs::exists(root / tito::kReferenceManifest, ec)) {
+    std::cout << "Which module's code it is: ./tito diagnose " << m.id
+              << " reruns the failed tests with the reference of each module in turn\n";
+  }
 }
 
 int test_module(const Options& opts) {
@@ -358,8 +365,9 @@ int test_module(const Options& opts) {
                      tito::Color::kYellow)
               << '\n';
   }
-  const bool ok = run_tests_and_report(root, map, m, {m.id}, opts);
-  if (!ok) print_earlier_modules(root, map, m);
+  std::optional<tito::TestRun> run;
+  const bool ok = run_tests_and_report(root, map, m, {m.id}, opts, &run);
+  if (!ok && run) print_earlier_modules(root, map, m, *run);
   if (reference) return ok ? 0 : 1;
   if (ok && opts.filter.empty()) {
     std::cout << "All of module " << m.id << "'s tests pass: ./tito module complete " << m.id

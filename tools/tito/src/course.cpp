@@ -283,12 +283,16 @@ std::vector<std::string> failure_lines(const std::string& output, size_t max_lin
   return out;
 }
 
+bool is_real_failure(const TestCase& c) {
+  if (c.outcome == Outcome::kPassed || c.outcome == Outcome::kSkipped) return false;
+  return !not_implemented_hint(c.output) || !failure_lines(c.output, 1).empty();
+}
+
 std::vector<const TestCase*> failures_in_order(const TestRun& run) {
   std::vector<const TestCase*> real, stub_only;
   for (const auto& c : run.cases) {
     if (c.outcome == Outcome::kPassed || c.outcome == Outcome::kSkipped) continue;
-    const bool only_stub = not_implemented_hint(c.output) && failure_lines(c.output, 1).empty();
-    (only_stub ? stub_only : real).push_back(&c);
+    (is_real_failure(c) ? real : stub_only).push_back(&c);
   }
   real.insert(real.end(), stub_only.begin(), stub_only.end());
   return real;

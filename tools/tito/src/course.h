@@ -70,6 +70,9 @@ inline constexpr const char* kNotImplemented = "not implemented yet";
 // of that assertion's message, leaving out the blocks that only report a stub's "not implemented
 // yet" (not_implemented_hint says those); at most `max_lines` lines.
 std::vector<std::string> failure_lines(const std::string& output, size_t max_lines = 12);
+// Whether a test failed for a real reason — an assertion, a crash, a time-out — and not only by
+// reaching a stub's "not implemented yet".
+bool is_real_failure(const TestCase& c);
 // The failed tests of a run in the order a learner should read them: those with a real failure
 // (got/expected, a crash, a time-out) first, then those that only reached a stub; run order
 // within each group. A test that fails an assertion and then reaches a stub is a real failure.
