@@ -486,7 +486,8 @@ int reset_module(const Options& opts) {
     std::cout << "  reset " << file << '\n';
   }
   std::error_code ec;
-  std::cout << "Module " << m.id << ": " << changed << " file(s) restored to the released stubs "
+  std::cout << "Module " << m.id << ": " << tito::counted(changed, "file")
+            << " restored to the released stubs "
             << "(code outside the solution regions is kept). Your previous version is in "
             << tito::fs::relative(backup, root, ec).string() << "/\n";
   return 0;
