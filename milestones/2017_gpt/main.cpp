@@ -535,7 +535,22 @@ int main(int argc, char** argv) {
   app.add_option("--resume", s.resume_path, "continue from a checkpoint written by this program")
       ->check(CLI::ExistingFile);
   app.add_flag("--quiet,-q", s.quiet, "print only the final results");
+  // NOTE: the other milestones train for --epochs, full passes over their data; this one draws
+  // random windows of the text, so it counts optimizer steps and has no epochs. A learner who
+  // types --epochs is told what to use instead of CLI11's "arguments were not expected".
+  std::string epochs;
+  app.add_option("--epochs", epochs)->group("");  // hidden from --help
   CLI11_PARSE(app, argc, argv);
+  if (app.count("--epochs") > 0) {
+    std::cerr << "milestone_2017: error: --epochs " << epochs
+              << ": this milestone has no epochs — it trains on random windows of the text, "
+                 "not in passes over it, and counts optimizer steps: use --steps N (now "
+              << s.steps << "; each step is --batch-size " << s.batch_size
+              << " windows of --context " << s.context
+              << " characters) and --time-budget SECONDS (now " << s.time_budget
+              << "); a short try: --steps 400 --time-budget 60\n";
+    return 2;
+  }
   try {
     return run(s);
   } catch (const std::exception& e) {

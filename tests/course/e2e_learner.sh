@@ -131,8 +131,10 @@ deep = max((m['id'] for m in d['modules'] if m['status'] == 'available'), key=la
 print(deep + '|' + ', '.join(chain(deep)))")
 if [[ -n "$PREREQS" ]]; then
   out="$(./tito module start "$DEEP" 2>&1)" && fail "module start $DEEP started without its prerequisites"
-  expect_in "$out" "needs module\(s\) $PREREQS completed first" \
+  expect_in "$out" "needs modules? $PREREQS completed first" \
     "module start $DEEP should name every missing prerequisite ($PREREQS)"
+  expect_in "$out" "\./tito module use-reference ${PREREQS//, / }" \
+    "module start $DEEP should offer the reference of its missing prerequisites"
 fi
 out="$(./tito module test 42 2>&1)" && fail "module test 42 succeeded"
 expect_in "$out" "unknown module '42' \(the modules you can work on: $(IFS=,; echo "${AVAILABLE[*]}" | sed 's/,/, /g')\)" \
@@ -396,6 +398,12 @@ out="$(./tito module test 05 2>&1)" || { printf '%s\n' "$out" | tail -40; fail "
 expect_in "$out" "^tests: [1-9][0-9]* passed, 0 failed" "module 05 summary"
 echo "$out" | grep -E "^tests:"
 for f in "${FILESREF[@]}"; do cmp -s "$L/$f" "$W/stubs/$f" || fail "the learner's $f changed"; done
+out="$(./tito diagnose 05 2>&1)" || { printf '%s\n' "$out" | tail -20; fail "tito diagnose 05 failed with every test passing"; }
+expect_in "$out" "nothing to diagnose" "tito diagnose 05 should find nothing to diagnose"
+out="$(./tito module complete 05 2>&1)" || { printf '%s\n' "$out" | tail -20; fail "module complete 05 failed"; }
+expect_in "$out" "Not tested again: modules 01, 02, 03, 04" \
+  "module complete 05 should not rerun the tests of 01 (completed) and 02-04 (reference)"
+expect_in "$out" "Running the tests of module 05\$" "module complete 05 should run only 05's tests"
 out="$(./tito milestone run 1957 2>&1)" || { printf '%s\n' "$out" | tail -20; fail "milestone 1957 failed"; }
 for id in 02 03; do
   expect_in "$out" "ran with the reference for module $id" "milestone 1957 should say it ran with the reference for $id"

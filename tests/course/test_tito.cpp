@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <string>
 #include <utility>
@@ -202,6 +203,48 @@ TEST(Tito, NotImplementedSummaryPutsTheRealBlockerFirst) {
   EXPECT_EQ(summary[2].what, "implement Tensor::argmax in f.cpp; read c.md");
   EXPECT_EQ(summary[3].what, "implement relu in f.cpp; read c.md");
   EXPECT_EQ(summary[3].tests, 1);
+}
+
+// A forward that is wrong (NaN where a fully masked row must give 0) in a test that then calls
+// the backward, still a stub: the got/expected must be shown, and before every stub-only failure.
+TEST(Tito, RealFailuresComeFirstAndAreNotHiddenByALaterStub) {
+  tito::TestRun run;
+  run.ran = true;
+  const std::string wrong_then_stub =
+      "t.cpp:7: Failure\nValue of: match(out, want)\n  at [0, 1]: got -nan, expected 0\n"
+      "unknown file: Failure\nC++ exception with description \"not implemented yet — module 12 "
+      "(attention): implement attention_backward_reference in f.cpp; read c.md\" thrown in the "
+      "test body.\n[  FAILED  ] Sdpa.FullyMaskedRows\n";
+  run.cases = {failed("stub1", "12 (attention)", "attention_backward_reference"),
+               {"wrong", tito::Outcome::kFailed, wrong_then_stub},
+               failed("stub2", "12 (attention)", "attention_backward_reference"),
+               {"crash", tito::Outcome::kCrashed, "(SEGFAULT)"},
+               {"ok", tito::Outcome::kPassed, ""}};
+  const auto lines = tito::failure_lines(wrong_then_stub);
+  EXPECT_EQ(lines, (Strings{"Value of: match(out, want)", "  at [0, 1]: got -nan, expected 0"}));
+  EXPECT_TRUE(tito::not_implemented_hint(wrong_then_stub).has_value());
+  EXPECT_TRUE(tito::failure_lines(run.cases[0].output).empty());
+  Strings order;
+  for (const auto* c : tito::failures_in_order(run)) order.push_back(c->name);
+  EXPECT_EQ(order, (Strings{"wrong", "crash", "stub1", "stub2"}));
+}
+
+// tito diagnose reruns exactly the failed tests: not one whose name merely contains another's.
+TEST(Tito, ExactTestRegexSelectsOnlyTheNamedTests) {
+  const std::regex regex(
+      tito::exact_test_regex({"module04.Nll.Picks", "module06.Cases/Opt.Matches/sgd_plain"}),
+      std::regex::extended);
+  EXPECT_TRUE(std::regex_search("module04.Nll.Picks", regex));
+  EXPECT_TRUE(std::regex_search("module06.Cases/Opt.Matches/sgd_plain", regex));
+  EXPECT_FALSE(std::regex_search("module04.Nll.PicksMore", regex));
+  EXPECT_FALSE(std::regex_search("xmodule04.Nll.Picks", regex));
+  EXPECT_FALSE(std::regex_search("module04xNll.Picks", regex));  // the dot is a dot
+}
+
+TEST(Tito, CountsAgreeWithTheirNouns) {
+  EXPECT_EQ(tito::counted(1, "test"), "1 test");
+  EXPECT_EQ(tito::counted(0, "test"), "0 tests");
+  EXPECT_EQ(tito::counted(2, "more failed test"), "2 more failed tests");
 }
 
 TEST(Tito, OverloadedFunctionsAreListedOnce) {

@@ -502,12 +502,13 @@ struct Grader {
       ++counts[v.verdict];
       if (v.verdict == Verdict::kPassed || v.verdict == Verdict::kSkipped) continue;
       const auto& [program, index] = key;
+      // The real failure (got/expected) first; the stub the test reached, if any, after it.
       std::string message;
+      for (const auto& line : tito::failure_lines(v.message, 8)) message += line + "\n";
       if (const auto hint = tito::not_implemented_hint(v.message)) {
-        message = *hint;
-      } else {
-        for (const auto& line : tito::failure_lines(v.message, 8)) message += line + "\n";
-        if (message.empty()) message = v.message;
+        message += *hint;
+      } else if (message.empty()) {
+        message = v.message;
       }
       r.failures.emplace_back(program->prefix + program->tests[index].full(), tail(message, 1000));
     }

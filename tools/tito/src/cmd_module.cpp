@@ -6,7 +6,8 @@
 //   not started   — every solution region of the module's files still equals the released stub
 //   in progress   — some region differs from its stub (or a file lost its markers)
 //   tests passing — the last `tito module test NN` passed for exactly the files there are now
-//   completed     — `tito module complete NN` passed (module + prerequisites' tests) for exactly
+//   completed     — `tito module complete NN` passed (the module's tests, and those of its
+//                   prerequisites not completed or on the reference) for exactly
 //                   these files: .tito/progress.json keeps the SHA-256 of the files it passed with
 //   reference     — `tito module use-reference NN`: the build links the release's compiled
 //                   reference of NN instead of the learner's files (course.h; graded as not
@@ -36,6 +37,7 @@ struct Options {
   std::string module;                // normalized "NN"
   std::vector<std::string> modules;  // use-reference / use-mine: normalized "NN"s
   int jobs = 2;
+  std::string filter;  // test: ctest -R, the tests of one part of the chapter
   bool all = false;    // test: show every failure
   bool force = false;  // start: ignore missing prerequisites
 };
@@ -163,8 +165,17 @@ int start_module(const Options& opts) {
   // needs 03, ... — a learner who lacks 01 must be told to start there.
   const auto missing = map.missing_prerequisites(m.id, done);
   if (!missing.empty()) {
-    std::string msg = "module " + m.id + " needs module(s) " + join(missing) +
-                      " completed first, in that order (run `tito module complete NN` for each)";
+    std::error_code ec;
+    const bool references = tito::fs::exists(root / tito::kReferenceManifest, ec);
+    std::string msg =
+        "module " + m.id + " needs module" + (missing.size() == 1 ? " " : "s ") + join(missing) +
+        " completed first" +
+        (missing.size() == 1 ? " (./tito module complete " + missing.front() + ")"
+                             : ", in that order (./tito module complete NN for each)") +
+        (references ? "; or go on with the release's compiled reference of " +
+                          std::string(missing.size() == 1 ? "it" : "them") +
+                          ": ./tito module use-reference " + join(missing, " ")
+                    : std::string());
     if (!opts.force) throw tito::Error(msg + "; --force starts anyway");
     tito::print_warning(msg + "; starting anyway (--force)");
   }
@@ -213,43 +224,50 @@ int start_module(const Options& opts) {
 
 // Builds what the tests of `ids` need (nothing else) and runs their visible tests.
 std::optional<tito::TestRun> build_and_test(const tito::fs::path& root, const ModuleMap& map,
-                                            const std::vector<std::string>& ids, int jobs) {
-  if (!tito::build_module_tests(root, kPreset, map, ids, /*hidden=*/false, jobs)) {
+                                            const std::vector<std::string>& ids,
+                                            const Options& opts) {
+  if (!tito::build_module_tests(root, kPreset, map, ids, /*hidden=*/false, opts.jobs)) {
     std::cout << tito::paint("build failed", tito::Color::kRed)
               << " — fix the compile errors above, then run the command again\n";
     return std::nullopt;
   }
-  tito::print_step("Running the tests of module(s) " + join(ids));
+  tito::print_step("Running the tests of module" + std::string(ids.size() == 1 ? " " : "s ") +
+                   join(ids) + (opts.filter.empty() ? "" : " matching '" + opts.filter + "'"));
   const auto dir = tito::build_dir(root, kPreset);
   tito::CtestOptions options;
   options.modules = ids;
-  options.jobs = jobs;
+  options.jobs = opts.jobs;
+  options.filter = opts.filter;
   return tito::run_ctest(dir, options, dir / "tito-module-results.xml");
 }
 
+// The failed tests, real failures (got/expected, crashes) first: a learner fixes what is wrong
+// before writing what is missing, and a test that failed an assertion and then reached a stub of
+// a later part must not read as "not implemented" only. Without --all, at most 20 are listed.
 void print_failures(const tito::TestRun& run, bool all) {
   const size_t limit = all ? SIZE_MAX : 20;
-  size_t shown = 0;
-  for (const auto& c : run.cases) {
-    if (c.outcome == tito::Outcome::kPassed || c.outcome == tito::Outcome::kSkipped) continue;
-    const auto hint = tito::not_implemented_hint(c.output);
-    if (shown++ >= limit) continue;
+  const auto failures = tito::failures_in_order(run);
+  for (size_t i = 0; i < failures.size() && i < limit; ++i) {
+    const auto& c = *failures[i];
     std::cout << tito::paint("  FAIL ", tito::Color::kRed) << c.name;
     if (c.outcome != tito::Outcome::kFailed)
       std::cout << "  [" << tito::outcome_name(c.outcome) << "]";
     std::cout << '\n';
-    if (hint) {
-      std::cout << tito::paint("       " + *hint, tito::Color::kYellow) << '\n';
-      continue;
-    }
     const auto lines = tito::failure_lines(c.output);
     for (const auto& line : lines) std::cout << "       " << line << '\n';
     if (lines.empty() && c.outcome == tito::Outcome::kCrashed) {
       std::cout << "       the test program crashed (run it under ./tito test --sanitize)\n";
     }
+    if (const auto hint = tito::not_implemented_hint(c.output)) {
+      std::cout << tito::paint(std::string("       ") + (lines.empty() ? "" : "then: ") + *hint,
+                               tito::Color::kYellow)
+                << '\n';
+    }
   }
-  if (shown > limit) {
-    std::cout << "  ... and " << (shown - limit) << " more failed tests (--all shows them)\n";
+  if (failures.size() > limit) {
+    std::cout << "  ... and "
+              << tito::counted(static_cast<long long>(failures.size() - limit), "more failed test")
+              << " (--all shows them)\n";
   }
   const auto stubs = tito::not_implemented_summary(run);
   if (!stubs.empty()) {
@@ -257,7 +275,7 @@ void print_failures(const tito::TestRun& run, bool all) {
               << tito::paint("Not implemented yet", tito::Color::kBold)
               << " (the function most failed tests wait for first):\n";
     for (const auto& stub : stubs) {
-      std::cout << "  " << stub.what << "  (" << stub.tests << " tests)\n";
+      std::cout << "  " << stub.what << "  (" << tito::counted(stub.tests, "test") << ")\n";
     }
   }
 }
@@ -271,17 +289,26 @@ void print_crash_help(const tito::TestRun& run) {
 }
 
 // Builds, runs the tests of `ids`, records the result for module m and prints the failures and
-// a summary line. True when every test ran and passed.
+// a summary line. True when every test ran and passed; `ran`, when given, receives the run.
 bool run_tests_and_report(const tito::fs::path& root, const ModuleMap& map, const ModuleInfo& m,
-                          const std::vector<std::string>& ids, const Options& opts) {
-  const auto run = build_and_test(root, map, ids, opts.jobs);
+                          const std::vector<std::string>& ids, const Options& opts,
+                          std::optional<tito::TestRun>* ran = nullptr) {
+  const auto run = build_and_test(root, map, ids, opts);
+  if (ran != nullptr) *ran = run;
   if (!run) return false;
+  if (!opts.filter.empty() && run->cases.empty()) {
+    std::cout << tito::paint("no test matched", tito::Color::kRed) << " — no test of module"
+              << (ids.size() == 1 ? " " : "s ") << join(ids) << " matches -R '" << opts.filter
+              << "' (ctest --test-dir build/release -N -L module" << m.id << " lists the names)\n";
+    return false;
+  }
   if (!run->ran || run->cases.empty()) {
     print_crash_help(*run);
     return false;
   }
-  // A result of the reference says nothing about the learner's files.
-  if (!tito::on_reference(root, m.id)) tito::record_test_result(root, m, *run);
+  // A result of the reference says nothing about the learner's files, nor does one of a part.
+  if (!tito::on_reference(root, m.id) && opts.filter.empty())
+    tito::record_test_result(root, m, *run);
   print_failures(*run, opts.all);
   const bool ok = run->failed() == 0 && run->passed() > 0;
   std::ostringstream line;
@@ -290,25 +317,86 @@ bool run_tests_and_report(const tito::fs::path& root, const ModuleMap& map, cons
   return ok;
 }
 
+// The earlier modules whose code a module's tests run that are the learner's own (not on the
+// reference); `unverified` keeps only those whose tests are not known to pass for their files as
+// they are now (neither completed nor "tests passing"): a wrong function there fails tests here
+// (a wrong log_softmax_row of 02 fails the CrossEntropy tests of 04).
+std::vector<const ModuleInfo*> learner_prerequisites(const tito::fs::path& root,
+                                                     const ModuleMap& map, const ModuleInfo& m,
+                                                     bool unverified) {
+  std::vector<const ModuleInfo*> out;
+  for (const auto& id : map.transitive_prerequisites(m.id)) {
+    const auto& p = map.module(id);
+    if (!p.available() || tito::on_reference(root, id)) continue;
+    const auto state = tito::module_status(root, p).state;
+    if (unverified && (state == ModuleState::kCompleted || state == ModuleState::kTestsPassing))
+      continue;
+    out.push_back(&p);
+  }
+  return out;
+}
+
+std::vector<std::string> ids_of(const std::vector<const ModuleInfo*>& modules) {
+  std::vector<std::string> ids;
+  for (const auto* p : modules) ids.push_back(p->id);
+  return ids;
+}
+
+// After failed tests of m: the earlier modules whose code ran in them untested, and how to check
+// each — when a test failed for a real reason (a stub's hint already names its module).
+void print_earlier_modules(const tito::fs::path& root, const ModuleMap& map, const ModuleInfo& m,
+                           const tito::TestRun& run) {
+  const bool real = std::any_of(run.cases.begin(), run.cases.end(), tito::is_real_failure);
+  const auto suspects = learner_prerequisites(root, map, m, /*unverified=*/true);
+  if (!real || suspects.empty()) return;
+  std::cout << '\n'
+            << tito::paint("These tests also ran your code of earlier modules", tito::Color::kBold)
+            << " whose tests have not passed for your files as they are now; a wrong function "
+               "there fails tests of module "
+            << m.id << " too:\n";
+  for (const auto* p : suspects) {
+    std::cout << "  " << p->id << " " << std::left << std::setw(14) << p->name << ' '
+              << state_color(tito::module_status(root, *p).state)
+              << "   check it: ./tito module test " << p->id << '\n';
+  }
+  std::error_code ec;
+  if (tito::fs::exists(root / tito::kReferenceManifest, ec)) {
+    std::cout << "Which module's code it is: ./tito diagnose " << m.id
+              << " reruns the failed tests with the reference of each module in turn\n";
+  }
+}
+
 int test_module(const Options& opts) {
   const auto root = tito::repo_root();
   const auto map = tito::load_module_map(root);
   const auto& m = map.available_module(opts.module);
   const bool reference = tito::on_reference(root, m.id);
   if (reference) {
-    std::cout << tito::paint("note: module " + m.id +
-                                 " runs on the reference implementation (tito module "
-                                 "use-reference): these tests test the reference, not your files; "
-                                 "./tito module use-mine " +
-                                 m.id + " tests yours",
-                             tito::Color::kYellow)
+    const auto earlier = ids_of(learner_prerequisites(root, map, m, /*unverified=*/false));
+    std::cout << tito::paint(
+                     "note: module " + m.id +
+                         " runs on the reference implementation (tito module use-reference): "
+                         "these tests run the reference of " +
+                         m.id + ", not your files of it" +
+                         (earlier.empty() ? std::string()
+                                          : ", together with your code of module" +
+                                                std::string(earlier.size() == 1 ? " " : "s ") +
+                                                join(earlier) + ", which it builds on") +
+                         "; ./tito module use-mine " + m.id + " tests yours",
+                     tito::Color::kYellow)
               << '\n';
   }
-  const bool ok = run_tests_and_report(root, map, m, {m.id}, opts);
+  std::optional<tito::TestRun> run;
+  const bool ok = run_tests_and_report(root, map, m, {m.id}, opts, &run);
+  if (!ok && run) print_earlier_modules(root, map, m, *run);
   if (reference) return ok ? 0 : 1;
-  if (ok)
+  if (ok && opts.filter.empty()) {
     std::cout << "All of module " << m.id << "'s tests pass: ./tito module complete " << m.id
               << '\n';
+  } else if (ok) {
+    std::cout << "The tests matching '" << opts.filter << "' pass; all of module " << m.id
+              << "'s: ./tito module test " << m.id << '\n';
+  }
   return ok ? 0 : 1;
 }
 
@@ -322,8 +410,20 @@ int complete_module(const Options& opts) {
                       "./tito module use-mine " +
                       m.id + ", then complete it");
   }
-  auto ids = map.transitive_prerequisites(m.id);
+  // NOTE: only the tests that can tell something new run (and only their programs are built): a
+  // prerequisite completed for its files as they are now passed its tests with exactly these
+  // files, and one on the reference runs the instructor's compiled code; the rest — not
+  // completed, or edited since — are tested with the module, as one run.
+  std::vector<std::string> ids, trusted;
+  for (const auto& id : map.transitive_prerequisites(m.id)) {
+    const bool settled = tito::on_reference(root, id) || tito::is_completed(root, map.module(id));
+    (settled ? trusted : ids).push_back(id);
+  }
   ids.push_back(m.id);
+  if (!trusted.empty()) {
+    std::cout << "Not tested again: module" << (trusted.size() == 1 ? " " : "s ") << join(trusted)
+              << " (completed for your files as they are now, or on the reference)\n";
+  }
   const auto before = completed_modules(root, map);
   const bool ok = run_tests_and_report(root, map, m, ids, opts);
   if (!ok) {
@@ -407,7 +507,8 @@ int reset_module(const Options& opts) {
     std::cout << "  reset " << file << '\n';
   }
   std::error_code ec;
-  std::cout << "Module " << m.id << ": " << changed << " file(s) restored to the released stubs "
+  std::cout << "Module " << m.id << ": " << tito::counted(changed, "file")
+            << " restored to the released stubs "
             << "(code outside the solution regions is kept). Your previous version is in "
             << tito::fs::relative(backup, root, ec).string() << "/\n";
   return 0;
@@ -525,7 +626,9 @@ tito::CommandRunner setup(CLI::App& app) {
   auto* test = app.add_subcommand(
       "test", "Build and run a module's visible tests, with friendly failure messages");
   auto* complete = app.add_subcommand(
-      "complete", "Run the module's and its prerequisites' tests; record completion when all pass");
+      "complete",
+      "Run the module's tests and those of its prerequisites not completed (nor on the "
+      "reference); record completion when all pass");
   auto* reset = app.add_subcommand(
       "reset", "Restore a module's files to the released stubs (backing up your version first)");
   auto* use_ref = app.add_subcommand(
@@ -544,6 +647,9 @@ tito::CommandRunner setup(CLI::App& app) {
         ->required()
         ->transform(tito::module_id_validator());
   }
+  test->add_option("-R,--filter", opts->filter,
+                   "Only the tests whose name matches this regex (a chapter part's tests, as its "
+                   "\"Test it now\" shows)");
   for (auto* sub : {test, complete}) {
     sub->add_option("-j,--jobs", opts->jobs, "Parallel build and test jobs")
         ->capture_default_str()

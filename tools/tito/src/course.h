@@ -40,6 +40,7 @@ struct CtestOptions {
   int per_test_timeout = 0;  // ctest --timeout (0: the tests' own TIMEOUT property)
   int wall_limit = 0;        // seconds for the whole ctest run (0: none), via timeout(1)
   bool capture = true;       // capture ctest's output instead of streaming it
+  std::string filter;        // ctest -R: only the tests whose name matches (empty: all)
 };
 
 // Configures build/<preset> if needed, then builds only what the tests of modules `ids` need:
@@ -51,15 +52,31 @@ struct CtestOptions {
 bool build_module_tests(const fs::path& root, const std::string& preset, const ModuleMap& map,
                         const std::vector<std::string>& ids, bool hidden, int jobs);
 
+// A ctest -R regex that selects exactly these test names: "^(module04\.A\.B|module04\.C\.D)$"
+// (ctest's names hold letters, digits, '_', '.' and '/', of which only '.' means something to a
+// regex).
+std::string exact_test_regex(const std::vector<std::string>& names);
+
 // Runs ctest in `build` and reads the results.
 TestRun run_ctest(const fs::path& build, const CtestOptions& options, const fs::path& junit);
 
 // Parses ctest's JUnit XML (testcase name, status, system-out).
 std::vector<TestCase> parse_junit(const std::string& xml);
 
-// The lines of gtest's failure report(s) in a test's output: from "...: Failure" to the end of
-// that assertion's message; at most `max_lines` lines.
+// The words every stub's error message starts with (markers.cpp writes them).
+inline constexpr const char* kNotImplemented = "not implemented yet";
+
+// The lines of gtest's real failure report(s) in a test's output: from "...: Failure" to the end
+// of that assertion's message, leaving out the blocks that only report a stub's "not implemented
+// yet" (not_implemented_hint says those); at most `max_lines` lines.
 std::vector<std::string> failure_lines(const std::string& output, size_t max_lines = 12);
+// Whether a test failed for a real reason — an assertion, a crash, a time-out — and not only by
+// reaching a stub's "not implemented yet".
+bool is_real_failure(const TestCase& c);
+// The failed tests of a run in the order a learner should read them: those with a real failure
+// (got/expected, a crash, a time-out) first, then those that only reached a stub; run order
+// within each group. A test that fails an assertion and then reaches a stub is a real failure.
+std::vector<const TestCase*> failures_in_order(const TestRun& run);
 // "not implemented yet — module NN (...): implement F in FILE; read CHAPTER" when the failure
 // comes from a not-implemented stub.
 std::optional<std::string> not_implemented_hint(const std::string& output);
@@ -120,8 +137,8 @@ fs::path reference_choice_file(const fs::path& root);
 // is kept). Empty when there is no choice file; an unreadable one is a warning and empty.
 std::vector<std::string> reference_modules(const fs::path& root);
 bool on_reference(const fs::path& root, const std::string& id);
-// Rewrites .tito/reference.json with exactly `ids` (an empty list is written, not removed: the
-// build folders depend on the file once it existed).
+// Rewrites .tito/reference.json with exactly `ids`, unless it says that already (an empty list is
+// written, not removed: the build folders depend on the file once it existed).
 void write_reference_modules(const fs::path& root, const std::vector<std::string>& ids);
 
 }  // namespace tito

@@ -276,6 +276,10 @@ fs::path build_dir(const fs::path& root, std::string_view preset) {
   return root / "build" / std::string(preset);
 }
 
+std::string counted(long long count, std::string_view noun) {
+  return std::to_string(count) + " " + std::string(noun) + (count == 1 ? "" : "s");
+}
+
 std::optional<std::string> normalize_module_id(std::string_view text) {
   if (text.empty() || text.size() > 2) return std::nullopt;
   for (char c : text) {

@@ -74,6 +74,9 @@ fs::path build_dir(const fs::path& root, std::string_view preset);
 // Normalizes a module number: "1" -> "01", "07" -> "07". std::nullopt if not 0..99.
 std::optional<std::string> normalize_module_id(std::string_view text);
 
+// "1 test", "2 tests", "0 tests": the count and the noun, with an "s" unless the count is 1.
+std::string counted(long long count, std::string_view noun);
+
 // ---- Terminal output -----------------------------------------------------------------
 
 enum class Color { kRed, kGreen, kYellow, kBlue, kBold, kDim };
