@@ -8,6 +8,7 @@ import socket
 import subprocess
 import urllib.error
 import urllib.request
+import weakref
 
 failures = []
 servers = []  # every server started, killed at exit if a test left it running
@@ -62,10 +63,15 @@ def is_json_error(text):
         return False
 
 
+# Bytes received past the end of a response, per socket: pipelined responses can arrive in one
+# recv(), and the next read_response on that socket must start with them.
+_leftover = weakref.WeakKeyDictionary()
+
+
 def read_response(sock, timeout=10):
-    """(status, body text) of the one response on `sock`, (None, "") if it closed without one."""
+    """(status, body text) of the next response on `sock`, (None, "") if it closed without one."""
     sock.settimeout(timeout)
-    data = b""
+    data = _leftover.pop(sock, b"")
     try:
         while True:
             head, sep, body = data.partition(b"\r\n\r\n")
@@ -76,6 +82,8 @@ def read_response(sock, timeout=10):
                     if name.strip().lower() == b"content-length":
                         length = int(value)
                 if len(body) >= length:
+                    if len(body) > length:
+                        _leftover[sock] = body[length:]
                     return int(head.split(b" ")[1]), body[:length].decode()
             chunk = sock.recv(65536)
             if not chunk:

@@ -63,7 +63,7 @@ TEST(LibtorchData, ExampleDefaultsToTensorDataAndTarget) {
   EXPECT_EQ(data.sizes(), torch::IntArrayRef({2}));
 }
 
-TEST(LibtorchData, DatasetGetBatchGathersExamplesInOrder) {
+TEST(LibtorchData, DatasetBatchRequestGathersExamplesInOrder) {
   CustomDataset ds(5);
   const std::vector<size_t> indices{4, 0, 2};
   const std::vector<Example<>> batch = ds.get_batch(indices);
@@ -74,7 +74,7 @@ TEST(LibtorchData, DatasetGetBatchGathersExamplesInOrder) {
   EXPECT_EQ(ds.size(), std::optional<size_t>(5));
 }
 
-TEST(LibtorchData, MapStackGivesOneStackedExample) {
+TEST(LibtorchData, MapWithCollationGivesOneBatchedExample) {
   auto ds = CustomDataset(6).map(transforms::Stack<>());
   static_assert(std::is_same_v<decltype(ds)::BatchType, Example<>>);
   const std::vector<size_t> indices{1, 3, 5};
@@ -216,7 +216,7 @@ TEST(LibtorchData, MnistRejectsBadMagicAndWrongImageSize) {
                        "expected 28×28 images", "[1, 1, 2, 3]");
 }
 
-TEST(LibtorchData, MnistReadsDebiansFashionMnistUnchanged) {
+TEST(LibtorchData, MnistReadsTheDebianPackagesFilesUnchanged) {
   const std::string dir = torch::data::kFashionMnistDir;
   if (!std::filesystem::exists(dir + "/t10k-images-idx3-ubyte.gz"))
     GTEST_SKIP() << "dataset-fashion-mnist is not installed";
@@ -334,7 +334,7 @@ TEST(LibtorchData, LoaderTakesASamplerObjectAndABareBatchSize) {
   EXPECT_EQ(seen, (std::vector<std::vector<int64_t>>{{5, 6, 7}, {8, 9}}));
 }
 
-TEST(LibtorchData, LoaderWithoutStackYieldsVectorsAndDropsTheShortLast) {
+TEST(LibtorchData, LoaderWithoutCollationYieldsVectorsAndDropsTheShortLast) {
   auto loader = torch::data::make_data_loader<samplers::SequentialSampler>(
       CustomDataset(10), torch::data::DataLoaderOptions(3).drop_last(true));
   size_t batches = 0;
@@ -465,7 +465,7 @@ TEST(LibtorchData, BadOptionsAreErrors) {
 
 // ── cat and stack ────────────────────────────────────────────────────────────────────────────
 
-TEST(LibtorchData, CatAndStackValues) {
+TEST(LibtorchData, JoinOpsGiveTheirValues) {
   const torch::Tensor a = torch::from_vector<double>({1, 2, 3, 4}, {2, 2});
   const torch::Tensor b = torch::from_vector<double>({5, 6}, {1, 2});
   const torch::Tensor c = torch::cat({a, b}, 0);
