@@ -93,7 +93,8 @@ TEST(GradcheckViews, ContiguousCloneTo) {
   const Tensor x = leaf({3, 4}, 7);
   expect_gradcheck([](auto& in) { return in[0].t().contiguous().mul(in[0].t()); }, {x});
   expect_gradcheck([](auto& in) { return in[0].clone().pow(2.0); }, {x});
-  expect_gradcheck([](auto& in) { return in[0].to(tt::kFloat64, false, /*copy=*/true).mul(2.0); }, {x});
+  expect_gradcheck([](auto& in) { return in[0].to(tt::kFloat64, false, /*copy=*/true).mul(2.0); },
+                   {x});
 }
 
 TEST(GradcheckViews, DtypeConversionCastsTheGradientBack) {
