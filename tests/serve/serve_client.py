@@ -1,9 +1,11 @@
 """What the server tests share (tests/serve/test_serve*.py): starting tinytorch_serve on a free
 port of 127.0.0.1, HTTP requests through urllib and as raw bytes, and a tally of checks.
 Standard library only."""
+import argparse
 import atexit
 import http.client
 import json
+import os
 import socket
 import subprocess
 import urllib.error
@@ -110,3 +112,18 @@ def rss_kib(proc):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def prepare():
+    """The server tests' common start: parses --server, --make-model and --workdir, writes the
+    test models into the work folder; returns (args, the expected answers, the model's path)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--server", required=True)
+    parser.add_argument("--make-model", required=True)
+    parser.add_argument("--workdir", required=True)
+    args = parser.parse_args()
+    os.makedirs(args.workdir, exist_ok=True)
+    subprocess.run([args.make_model, args.workdir], check=True)
+    with open(os.path.join(args.workdir, "expected.json")) as f:
+        expected = json.load(f)
+    return args, expected, os.path.join(args.workdir, "model.ttm")

@@ -2,26 +2,16 @@
 """tinytorch_serve end to end (ctest serve.e2e): predictions equal in-process inference; every
 error gets its status and a JSON {"error": ...}; bearer-token auth; SIGTERM with requests in
 flight answers them all and exits 0. Standard library only (urllib, threads)."""
-import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 
 from serve_client import check, failures, is_json_error
 import serve_client
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--server", required=True)
-parser.add_argument("--make-model", required=True)
-parser.add_argument("--workdir", required=True)
-args = parser.parse_args()
-os.makedirs(args.workdir, exist_ok=True)
-subprocess.run([args.make_model, args.workdir], check=True)
-expected = json.load(open(os.path.join(args.workdir, "expected.json")))
-model = os.path.join(args.workdir, "model.ttm")
+args, expected, model = serve_client.prepare()
 
 
 def start(*extra):

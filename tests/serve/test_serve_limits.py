@@ -4,7 +4,6 @@ UTF-8, oversized request lines and headers, header floods, bad and oversized Con
 chunked bodies past the limit, slow clients, methods a path does not take, inputs the model
 cannot compute with, models that must not load, and SIGTERM with more clients than threads.
 Every client error must be a 4xx JSON body, and the server must keep serving."""
-import argparse
 import json
 import os
 import re
@@ -18,15 +17,7 @@ import time
 from serve_client import check, failures, is_json_error, raw, read_response, request, rss_kib
 import serve_client
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--server", required=True)
-parser.add_argument("--make-model", required=True)
-parser.add_argument("--workdir", required=True)
-args = parser.parse_args()
-os.makedirs(args.workdir, exist_ok=True)
-subprocess.run([args.make_model, args.workdir], check=True)
-expected = json.load(open(os.path.join(args.workdir, "expected.json")))
-model = os.path.join(args.workdir, "model.ttm")
+args, expected, model = serve_client.prepare()
 row = expected["inputs"][0]
 good_body = json.dumps({"inputs": [row]}).encode()
 
