@@ -444,7 +444,7 @@ json experiment_views(const Config& cfg) {
 // E. Matmul loop orders on raw arrays: same 2·N³ flops, very different memory walks.
 // ═════════════════════════════════════════════════════════════════════════════════════════════
 // C[i][j] = Σ_k A[i][k] · B[k][j], all N×N row-major float32. Written in the same style as
-// gemm_reference in src/ops/linalg.cpp, so the only difference between the three is the order.
+// gemm_reference in src/native/linalg.cpp, so the only difference between the three is the order.
 void matmul_ijk(int64_t n, const float* a, const float* b, float* c) {
   for (int64_t i = 0; i < n; ++i) {
     const float* a_row = a + i * n;

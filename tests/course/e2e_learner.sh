@@ -231,7 +231,7 @@ PY
 
 step "instructor: grade a submission that does not compile"
 copy_submission broken-compile
-echo "this is not C++;" >>"$W/broken-compile/tinytorch/src/ops/reduce.cpp"
+echo "this is not C++;" >>"$W/broken-compile/tinytorch/src/native/reduce.cpp"
 grade_broken broken-compile "did not compile"
 
 step "instructor: grade a submission that segfaults"

@@ -104,7 +104,7 @@ TEST(PoolingReference, BadArgumentsFailWithPyTorchsWords) {
 // ── the window arithmetic, by hand ────────────────────────────────────────────────────────────
 
 TEST(MaxPool2d, TheChaptersExample) {
-  // The 4×4 plane of the diagram at the top of src/ops/pooling.cpp.
+  // The 4×4 plane of the diagram at the top of src/native/pooling.cpp.
   const Tensor x =
       tensor({1.f, 3.f, 2.f, 0.f, 5.f, 4.f, 1.f, 7.f, 0.f, 2.f, 9.f, 8.f, 1.f, 6.f, 3.f, 3.f})
           .reshape({1, 1, 4, 4});

@@ -605,7 +605,7 @@ variable_list batch_norm_relu_backward(const Tensor& grad, const Tensor& input, 
 
 // forward: y = x̂·γ + β, x̂ = (x − mean)·rstd per row of N values   (mean, rstd functions of x)
 //   gx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = gy·γ;  gγ = Σ_rows gy·x̂;  gβ = Σ_rows gy
-//   (derived in src/ops/normalization.cpp).
+//   (derived in src/native/normalization.cpp).
 variable_list layer_norm_backward(const Tensor& grad, const Tensor& input,
                                   IntArrayRef normalized_shape, const Tensor& mean,
                                   const Tensor& rstd, const Tensor& weight, const Tensor& bias,
@@ -636,7 +636,7 @@ Tensor embedding_backward(const Tensor& grad, const Tensor& indices, int64_t num
 
 // ── attention (module 12): the backward kernel is a native ───────────────────────────────────
 
-// forward: out = softmax(q·kᵀ·scale + mask) ⊙ Z · v   (src/ops/attention.cpp derives it)
+// forward: out = softmax(q·kᵀ·scale + mask) ⊙ Z · v   (src/native/attention.cpp derives it)
 //   dV = P̃ᵀ·dO,  dS = P ⊙ ((dO·vᵀ) ⊙ Z − rowsum),  dQ = dS·k·scale,  dK = dSᵀ·q·scale,
 //   dmask = dS — returned in the scores' shape [*, L, S]; the engine sums it back to the mask's
 //   broadcast shape (sum_to), as for any broadcast input.

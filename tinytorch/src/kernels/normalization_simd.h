@@ -3,7 +3,7 @@
 // normalization_avx512.cpp, and the portable one-lane version in normalization_fast.cpp. Private
 // to src/kernels.
 //
-// The learner's loops (src/ops/normalization.cpp) do every reduction and every x̂ in double, so
+// The learner's loops (src/native/normalization.cpp) do every reduction and every x̂ in double, so
 // each float is converted and each vector holds 4 values, not 8: the backward of the course GPT's
 // [2048, 128] rows took ~5 cycles an element. Here everything stays in float:
 //

@@ -1302,7 +1302,7 @@ void max_pool2d_forward_fast(const Pool2dShape& s, const float* x, float* y, int
           const int64_t w0 = q * s.stride_w - s.pad_w;
           // −∞ at the first tap at or after row and column 0: a window of −∞ values keeps that
           // index (its first in-bounds element), and a window wholly in the padding gets it too,
-          // as in PyTorch (src/ops/pooling.cpp explains; the backward sends it nowhere).
+          // as in PyTorch (src/native/pooling.cpp explains; the backward sends it nowhere).
           float best = -std::numeric_limits<float>::infinity();
           int64_t best_at = h_first * W + first_tap_from_zero(w0, s.dilation_w);
           for (int64_t i = 0; i < s.kernel_h; ++i) {

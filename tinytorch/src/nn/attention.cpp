@@ -1,6 +1,6 @@
 // nn::MultiheadAttention and F::scaled_dot_product_attention (module 12): the projections, the
 // head split and merge, and PyTorch's mask conventions around
-// tinytorch::scaled_dot_product_attention (src/ops/attention.cpp), which does the arithmetic.
+// tinytorch::scaled_dot_product_attention (src/native/attention.cpp), which does the arithmetic.
 #include <cmath>
 #include <limits>
 #include <string>

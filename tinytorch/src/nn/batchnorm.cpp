@@ -1,5 +1,5 @@
 // Module 09 — BatchNorm1d / BatchNorm2d: the parameters and running statistics, the train/eval
-// switch and the momentum rule; the arithmetic is tinytorch::batch_norm (src/ops/batch_norm.cpp).
+// switch and the momentum rule; the arithmetic is tinytorch::batch_norm (src/native/batch_norm.cpp).
 #include "tinytorch/nn/modules/batchnorm.h"
 
 #include <string>

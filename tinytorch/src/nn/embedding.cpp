@@ -1,5 +1,5 @@
 // Module 11 — Embedding and SinusoidalPositionalEncoding: the table, its initialisation, the
-// padding row and the positional table; the lookup is tinytorch::embedding (src/ops/embedding.cpp).
+// padding row and the positional table; the lookup is tinytorch::embedding (src/native/embedding.cpp).
 #include "tinytorch/nn/modules/embedding.h"
 
 #include <cmath>

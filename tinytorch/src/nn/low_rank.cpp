@@ -1,5 +1,5 @@
 // Module 16 — a Linear factorised into two thinner ones by a truncated SVD (given code; the SVD
-// itself is the learner's, src/ops/svd.cpp).
+// itself is the learner's, src/native/svd.cpp).
 #include "tinytorch/nn/utils/low_rank.h"
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // Module 13 — LayerNorm / RMSNorm: the parameters and the printed form; the arithmetic is
-// tinytorch::layer_norm / rms_norm (src/ops/normalization.cpp).
+// tinytorch::layer_norm / rms_norm (src/native/normalization.cpp).
 #include "tinytorch/nn/modules/normalization.h"
 
 #include <string>

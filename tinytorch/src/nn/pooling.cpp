@@ -1,5 +1,5 @@
 // Module 09 — the pooling layers: thin modules that remember their options and call the
-// functional ops (src/ops/pooling.cpp), and the F:: spellings that take FuncOptions.
+// functional ops (src/native/pooling.cpp), and the F:: spellings that take FuncOptions.
 #include "tinytorch/nn/modules/pooling.h"
 
 #include <sstream>

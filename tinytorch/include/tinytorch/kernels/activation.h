@@ -1,6 +1,6 @@
 // tinytorch/kernels/activation.h — the contract between module 02's GELU and its fast kernels.
 //
-// Module 02's op (src/ops/activation.cpp) checks dtypes, makes the input contiguous, allocates the
+// Module 02's op (src/native/activation.cpp) checks dtypes, makes the input contiguous, allocates the
 // output and splits the flat buffer into chunks over the threads; each chunk then runs a kernel of
 // the shape module 02's learner writes —
 //

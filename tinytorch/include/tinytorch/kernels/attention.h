@@ -1,6 +1,6 @@
 // tinytorch/kernels/attention.h — the contract between module 12's attention op and its kernels.
 //
-// Module 12's op (src/ops/attention.cpp) checks shapes and dtypes, flattens the batch dims, turns a
+// Module 12's op (src/native/attention.cpp) checks shapes and dtypes, flattens the batch dims, turns a
 // bool mask into an additive one, describes where every row of q, k, v lies (no copy: see Rows),
 // allocates the outputs, and then
 // runs either the learner's reference kernels (which materialise the L×S score matrix) or — for

@@ -1,7 +1,7 @@
 // tinytorch/kernels/normalization.h — the contract between module 13's LayerNorm and its fast
 // kernels.
 //
-// Module 13's op (src/ops/normalization.cpp) checks the arguments, makes the tensors contiguous,
+// Module 13's op (src/native/normalization.cpp) checks the arguments, makes the tensors contiguous,
 // views the input as M rows of N values and cuts the rows into blocks of 64 over the threads; each
 // block then runs a kernel with the signature of the learner's row loops —
 //

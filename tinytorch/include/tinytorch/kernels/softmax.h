@@ -1,7 +1,7 @@
 // tinytorch/kernels/softmax.h — the contract between module 02's softmax / log_softmax and their
 // fast kernels.
 //
-// Module 02's op (src/ops/activation.cpp) checks dtypes, makes the tensor contiguous and sees it
+// Module 02's op (src/native/activation.cpp) checks dtypes, makes the tensor contiguous and sees it
 // around `dim` as [outer, n, inner]: row r = (o, i) = (r / inner, r % inner) holds the n values
 // softmax normalises, element j at o·n·inner + j·inner + i. The op splits the rows over the
 // threads; each range [row_begin, row_end) of rows then runs either the learner's row loop (one

@@ -1,6 +1,6 @@
 // tinytorch/kernels/spatial.h — the contract between module 09's spatial ops and the fast tier.
 //
-// Module 09's ops (src/ops/conv.cpp, pooling.cpp, batch_norm.cpp) check shapes and dtypes, make
+// Module 09's ops (src/native/conv.cpp, pooling.cpp, batch_norm.cpp) check shapes and dtypes, make
 // the inputs contiguous NCHW, allocate the outputs, and then either run the learner's reference
 // kernels or — for float32, when module 18 registered them — the fast kernels declared here
 // (src/kernels/spatial_fast.cpp). Everything crossing this line is a raw, contiguous, row-major
@@ -59,7 +59,7 @@ inline int64_t first_tap_from_zero(int64_t start, int64_t dilation) {
 // y [planes, P, Q] = max over each window of x [planes, H, W]; indices [planes, P, Q] = the
 // flat position h·W + w of the maximum inside its plane (PyTorch's convention; NaN wins). A
 // window wholly in the padding (dilation can step over the input) gives −∞ and PyTorch's index
-// h0·W + w0, its first tap at or after row and column 0 (src/ops/pooling.cpp explains).
+// h0·W + w0, its first tap at or after row and column 0 (src/native/pooling.cpp explains).
 using MaxPool2dForwardFn = void (*)(const Pool2dShape& s, const float* x, float* y,
                                     int64_t* indices);
 // gx [planes, H, W] = zeros, then gx[plane][indices[i]] += gy[i] for every output i whose index

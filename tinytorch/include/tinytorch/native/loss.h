@@ -32,7 +32,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& self, const Tensor& target
 Tensor binary_cross_entropy_with_logits_backward(const Tensor& grad_output, const Tensor& self,
                                                  const Tensor& target, Reduction reduction);
 
-// Module 16: the KL divergence (src/ops/kl_div.cpp). Gradients with respect to self and target.
+// Module 16: the KL divergence (src/native/kl_div.cpp). Gradients with respect to self and target.
 Tensor kl_div(const Tensor& self, const Tensor& target, Reduction reduction, bool log_target);
 Tensor kl_div_backward(const Tensor& grad_output, const Tensor& self, const Tensor& target,
                        Reduction reduction, bool log_target);

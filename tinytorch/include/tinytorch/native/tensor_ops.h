@@ -43,7 +43,7 @@ Tensor slice(const Tensor& self, int64_t dim, std::optional<int64_t> start,
 // buffer seen as [B, H, T, hd]. Contiguous when the strides decrease already.
 Tensor empty_in_stride_order(IntArrayRef sizes, IntArrayRef strides, ScalarType dtype);
 
-// ── element-wise (src/ops/elementwise.cpp) ─────────────────────────────────────────────────
+// ── element-wise (src/native/elementwise.cpp) ─────────────────────────────────────────────────
 Tensor add(const Tensor& self, const Tensor& other, const Scalar& alpha);
 Tensor sub(const Tensor& self, const Tensor& other, const Scalar& alpha);
 Tensor mul(const Tensor& self, const Tensor& other);
@@ -68,7 +68,7 @@ Tensor& pow_(Tensor& self, const Scalar& exponent);
 Tensor& fill_(Tensor& self, const Scalar& value);
 Tensor& copy_(Tensor& self, const Tensor& src);
 
-// ── reductions (src/ops/reduce.cpp) ────────────────────────────────────────────────────────
+// ── reductions (src/native/reduce.cpp) ────────────────────────────────────────────────────────
 Tensor sum(const Tensor& self, IntArrayRef dims, bool keepdim, std::optional<ScalarType> dtype);
 Tensor mean(const Tensor& self, IntArrayRef dims, bool keepdim);
 Tensor var(const Tensor& self, IntArrayRef dims, bool unbiased, bool keepdim);
@@ -77,7 +77,7 @@ Tensor min(const Tensor& self);
 std::tuple<Tensor, Tensor> max(const Tensor& self, int64_t dim, bool keepdim);
 std::tuple<Tensor, Tensor> min(const Tensor& self, int64_t dim, bool keepdim);
 
-// ── linear algebra (src/ops/linalg.cpp) ────────────────────────────────────────────────────
+// ── linear algebra (src/native/linalg.cpp) ────────────────────────────────────────────────────
 Tensor matmul(const Tensor& a, const Tensor& b);
 
 }  // namespace tinytorch::native

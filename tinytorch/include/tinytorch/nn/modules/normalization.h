@@ -9,7 +9,7 @@
 //   │ no buffers: nothing is tracked across       │
 //   │ batches, train() and eval() are the same    │
 //   └─────────────────────────────────────────────┘
-//   each token's 128 features are normalised on their own (src/ops/normalization.cpp):
+//   each token's 128 features are normalised on their own (src/native/normalization.cpp):
 //     LayerNorm: y = (x − mean)/√(var + eps)·weight + bias
 //     RMSNorm:   y = x/√(mean(x²) + eps)·weight          (no mean, no bias)
 #pragma once
