@@ -41,6 +41,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/budget.h"
 #include "common/cli.h"
 #include "common/fashion_mnist.h"
 #include "common/models.h"
@@ -135,14 +136,17 @@ nn::Sequential north_star_cnn() {
 //      │__/                        ‾‾--___
 //      └──────────────────────────────────────► step
 //       0    T/4                              T
-double one_cycle_lr(int64_t step, int64_t total_steps, double max_lr) {
+//
+// `step` may be fractional: when the time budget moves the end of the run, the lr is read at the
+// step where the schedule's progress (common/budget.h) puts it.
+double one_cycle_lr(double step, int64_t total_steps, double max_lr) {
   constexpr double kPctStart = 0.25, kDivFactor = 25.0, kFinalDivFactor = 1e4;
   const double initial = max_lr / kDivFactor, final = initial / kFinalDivFactor;
   const double warm_end = kPctStart * static_cast<double>(total_steps) - 1.0;
   auto cosine = [](double from, double to, double pct) {
     return to + (from - to) / 2.0 * (1.0 + std::cos(std::numbers::pi * std::clamp(pct, 0.0, 1.0)));
   };
-  const auto t = static_cast<double>(step);
+  const double t = step;
   if (t <= warm_end) return cosine(initial, max_lr, t / std::max(warm_end, 1.0));
   return cosine(max_lr, final,
                 (t - warm_end) / std::max(static_cast<double>(total_steps) - 1.0 - warm_end, 1.0));
@@ -150,15 +154,6 @@ double one_cycle_lr(int64_t step, int64_t total_steps, double max_lr) {
 
 void set_lr(optim::Optimizer& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
-}
-
-// How many more epochs fit into the time budget. An epoch costs what the slowest one so far
-// cost (training + validation); the test evaluation at the end costs about twice a validation
-// (10 000 images against 5 000), and a margin of 2% of the budget absorbs the noise.
-int64_t epochs_that_fit(double elapsed, double budget, double epoch_seconds, double val_seconds) {
-  const double reserve = 2.0 * val_seconds + 0.02 * budget;
-  const double left = budget - elapsed - reserve;
-  return left <= 0 ? 0 : static_cast<int64_t>(left / epoch_seconds);
 }
 
 // ── the run ──────────────────────────────────────────────────────────────────────────────────
@@ -238,41 +233,57 @@ int run(Settings s) {
   if (scheduler) trainer.set_scheduler(scheduler.get());
   if (!s.resume_path.empty()) trainer.resume(s.resume_path);
 
-  // The North Star's clock: the schedule spans `planned_epochs`, which shrinks when the measured
-  // epochs say fewer fit into the budget — the lr still ends annealed — and no epoch is started
-  // that would end past it.
+  // The North Star's clock (common/budget.h): the schedule spans `planned_epochs`, planned again
+  // after every epoch at that epoch's pace — fewer when the machine is busy, more again (up to
+  // --epochs) when it is free — so that the lr ends annealed when the budget ends; no epoch is
+  // started that would end past the budget. OneCycle is read at the schedule's progress, which
+  // does not jump when the plan moves: without a move, exactly OneCycle's closed form.
   const int64_t steps_per_epoch = train_loader.size();
   int64_t planned_epochs = s.epochs;
-  double slowest_epoch = 0.0;
+  ms::ScheduleProgress progress(0, s.epochs * steps_per_epoch - 1);  // 1 at the last step
+  std::vector<ms::PlanChange> plan_changes;
+  const auto lr_at = [&](int64_t step) {
+    const int64_t total = planned_epochs * steps_per_epoch;
+    return one_cycle_lr(progress.at(step) * static_cast<double>(total - 1), total, s.lr);
+  };
   if (s.north_star) {
-    set_lr(*optimizer,
-           one_cycle_lr(trainer.epoch() * steps_per_epoch, planned_epochs * steps_per_epoch, s.lr));
+    set_lr(*optimizer, lr_at(trainer.epoch() * steps_per_epoch));
     trainer.on_batch_end([&](train::Trainer& t, int64_t batch, const train::StepResult&) {
-      const int64_t next_step = t.epoch() * steps_per_epoch + batch + 1;
-      set_lr(*optimizer, one_cycle_lr(next_step, planned_epochs * steps_per_epoch, s.lr));
+      set_lr(*optimizer, lr_at(t.epoch() * steps_per_epoch + batch + 1));
     });
     trainer.on_epoch_end([&](train::Trainer& t, const train::Metrics& m) {
       const double elapsed = std::chrono::duration<double>(Clock::now() - t_start).count();
       const double epoch_seconds = m["epoch_seconds"];
       const double train_seconds =
           static_cast<double>(train_set.size()) / std::max(m["samples_per_second"], 1e-9);
-      slowest_epoch = std::max(slowest_epoch, epoch_seconds);
-      const int64_t fit = epochs_that_fit(elapsed, s.time_budget, slowest_epoch,
-                                          std::max(epoch_seconds - train_seconds, 0.0));
-      const bool shortened = t.epoch() + fit < planned_epochs;
-      if (shortened) planned_epochs = t.epoch() + fit;
+      // Kept for the end: the test evaluation costs about twice a validation (10 000 images
+      // against 5 000); 2% of the budget absorbs the noise.
+      const double reserve =
+          2.0 * std::max(epoch_seconds - train_seconds, 0.0) + 0.02 * s.time_budget;
+      const int64_t end = ms::planned_end(t.epoch(), s.time_budget - elapsed - reserve,
+                                          epoch_seconds, t.epoch(), s.epochs);
+      const bool moved = end != planned_epochs;
+      if (moved) {
+        plan_changes.push_back({.at = t.epoch(),
+                                .from = planned_epochs,
+                                .to = end,
+                                .seconds_per_unit = epoch_seconds});
+        const int64_t next_step = t.epoch() * steps_per_epoch;
+        progress.replan(next_step, std::max(end * steps_per_epoch - 1, next_step + 1));
+        planned_epochs = end;
+        set_lr(*optimizer, lr_at(next_step));
+      }
       if (t.epoch() >= planned_epochs) t.request_stop();
       if (!s.quiet) {
         out << "  wall clock " << std::fixed << std::setprecision(0) << elapsed << " s of "
             << s.time_budget << " s; epoch " << std::setprecision(1) << epoch_seconds << " s";
-        if (fit == 0 && t.epoch() < s.epochs) {
-          out << "; stopping: another epoch would not fit into the budget";
-        } else if (t.epoch() == planned_epochs && planned_epochs < s.epochs) {
-          out << "; the shortened schedule is complete: stopping after epoch " << planned_epochs
-              << " of " << s.epochs;
-        } else if (shortened) {
-          out << "; the schedule now ends after epoch " << planned_epochs
-              << ", the last that fits into the budget";
+        if (t.epoch() >= planned_epochs && t.epoch() < s.epochs) {
+          out << (moved ? "; stopping: another epoch would not fit into the budget"
+                        : "; the schedule fitted to the budget is complete: stopping after epoch " +
+                              std::to_string(planned_epochs) + " of " + std::to_string(s.epochs));
+        } else if (moved) {
+          out << "; at this pace the schedule now ends after epoch " << planned_epochs << " of "
+              << s.epochs;
         }
         out << std::defaultfloat << "\n" << std::flush;
       }
@@ -331,6 +342,14 @@ int run(Settings s) {
     settings["time_budget_seconds"] = s.time_budget;
     // The budget cut the run short of --epochs (the schedule was fitted to the epochs that fit).
     settings["stopped_by_budget"] = trainer.epoch() < s.epochs;
+    settings["planned_epochs"] = planned_epochs;
+    settings["plan_changes"] = nlohmann::ordered_json::array();
+    for (const ms::PlanChange& c : plan_changes) {
+      settings["plan_changes"].push_back({{"epoch", c.at},
+                                          {"from", c.from},
+                                          {"to", c.to},
+                                          {"seconds_per_epoch", c.seconds_per_unit}});
+    }
   }
   const train::EvalResult test =
       ms::finish_run(out,

@@ -38,6 +38,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/budget.h"
 #include "common/char_gpt.h"
 #include "common/cli.h"
 #include "common/export.h"
@@ -112,43 +113,46 @@ constexpr const char* kPrompt = "The ";                   // where every sample 
 // the freshly initialised weights far; the cosine lets the last steps settle. optim has no
 // warm-up schedule (PyTorch composes one from LinearLR + CosineAnnealingLR with SequentialLR, or
 // writes a LambdaLR); this is the closed form, in both of the base class's roles.
+//
+// The cosine's progress (t − warmup) / (steps − warmup) is a ms::ScheduleProgress: when the time
+// budget moves the end (set_total), the curve goes on from where it is to min_lr at the new end,
+// without a jump (common/budget.h).
 class WarmupCosineLR : public optim::LRScheduler {
  public:
   WarmupCosineLR(optim::Optimizer& optimizer, int64_t warmup, int64_t total, double min_lr)
-      : LRScheduler(optimizer), warmup_(warmup), total_(total), min_lr_(min_lr) {
+      : LRScheduler(optimizer), warmup_(warmup), progress_(warmup, total), min_lr_(min_lr) {
     TT_CHECK_VALUE(warmup >= 1 && total > warmup, "WarmupCosineLR: expected 1 <= warmup < total, ",
                    "got warmup ", warmup, " and total ", total);
     initial_step();
   }
   std::vector<double> closed_form_lrs() const override {
     std::vector<double> lrs;
-    const auto t = static_cast<double>(std::min(last_epoch_, total_));
     for (const double base : base_lrs_) {
       if (last_epoch_ < warmup_) {
-        lrs.push_back(base * (t + 1.0) / static_cast<double>(warmup_));
+        lrs.push_back(base * static_cast<double>(last_epoch_ + 1) / static_cast<double>(warmup_));
         continue;
       }
-      const double progress =
-          (t - static_cast<double>(warmup_)) / static_cast<double>(total_ - warmup_);
+      const double progress = progress_.at(last_epoch_);
       lrs.push_back(min_lr_ + (base - min_lr_) * (1.0 + std::cos(std::numbers::pi * progress)) / 2);
     }
     return lrs;
   }
   std::string_view name() const override { return "WarmupCosineLR"; }
-  // Ends the cosine at `total` instead (the run's clock says fewer steps fit): from the next
-  // step on, the lr follows the shorter curve. Not saved in a checkpoint (like every
-  // scheduler's hyper-parameters): a resumed run plans again.
+  // Ends the cosine at `total` instead (the run's clock says fewer, or more, steps fit): from
+  // the next step on, the lr goes on from its current value to min_lr at `total`. Not saved in a
+  // checkpoint (like every scheduler's hyper-parameters): a resumed run plans again.
   void set_total(int64_t total) {
     TT_CHECK_VALUE(total > warmup_, "WarmupCosineLR: total ", total, " must exceed warmup ",
                    warmup_);
-    total_ = total;
+    progress_.replan(last_epoch_, total);
   }
 
  protected:
   std::vector<double> get_lrs() override { return closed_form_lrs(); }
 
  private:
-  int64_t warmup_, total_;
+  int64_t warmup_;
+  ms::ScheduleProgress progress_;
   double min_lr_;
 };
 
@@ -294,11 +298,11 @@ int run(const Settings& s) {
   double train_seconds = 0.0;  // the training steps alone (no evaluation): tokens/s
   int64_t trained_steps = 0;   // steps of this run
   bool stopped_by_budget = false;
-  // The schedule's length: --steps, shortened when the measured pace says fewer steps fit into
-  // the budget (as milestone 1998's North Star does with epochs), so that the cosine still ends
-  // annealed rather than being cut off at a high learning rate.
+  // The schedule's length: --steps, planned again after every evaluation interval from that
+  // interval's pace (common/budget.h) — shorter when the machine is busy, longer again (up to
+  // --steps) when it is free — so that the cosine ends annealed when the budget ends.
   int64_t planned = s.steps;
-  double slowest_step = 0.0;  // seconds per step, evaluation included, of the slowest interval
+  std::vector<ms::PlanChange> plan_changes;
   const train::ProgressMode mode =
       s.quiet ? train::ProgressMode::kSilent : train::ProgressMode::kAuto;
   while (step < planned) {
@@ -363,21 +367,23 @@ int run(const Settings& s) {
     }
     if (stopped_by_budget) break;
 
-    // How many more steps fit, at the slowest pace so far (3% of the budget and 10 s kept for
-    // the final sample and the results)?
-    slowest_step =
-        std::max(slowest_step, (elapsed() - interval_start) / static_cast<double>(step - first));
-    const double left = 0.97 * s.time_budget - 10.0 - elapsed();
-    const auto fit = static_cast<int64_t>(std::max(left, 0.0) / slowest_step);
-    if (step < planned && step + fit < planned) {
-      planned = std::max(step + fit, s.warmup + 1);
-      scheduler.set_total(planned);
+    // Plan again at the pace of this interval, evaluation included (3% of the budget and 10 s
+    // kept for the final sample and the results).
+    const double pace = (elapsed() - interval_start) / static_cast<double>(step - first);
+    const int64_t end =
+        ms::planned_end(step, 0.97 * s.time_budget - 10.0 - elapsed(), pace, s.warmup + 1, s.steps);
+    if (end != planned) {
+      plan_changes.push_back({.at = step, .from = planned, .to = end, .seconds_per_unit = pace});
       if (!s.quiet) {
-        out << "  the time budget fits about " << fit << " more steps: the schedule now ends at "
-            << "step " << planned << " of " << s.steps << "\n"
+        out << "  at " << std::fixed << std::setprecision(1) << 1e3 * pace
+            << " ms a step, the time budget fits " << std::max<int64_t>(end - step, 0)
+            << " more steps: the schedule now ends at step " << end << " of " << s.steps
+            << std::defaultfloat << "\n"
             << std::flush;
       }
+      planned = end;
       if (planned <= step) break;
+      scheduler.set_total(planned);
     }
   }
 
@@ -400,6 +406,10 @@ int run(const Settings& s) {
       << (planned < s.steps
               ? " (the schedule shortened to " + std::to_string(planned) + " to fit the budget)"
               : "")
+      << (plan_changes.empty() ? ""
+                               : " (planned " + std::to_string(plan_changes.size() + 1) +
+                                     " times, at the pace "
+                                     "of the moment)")
       << (stopped_by_budget ? " (stopped by the time budget)" : "") << "; total "
       << std::setprecision(1) << total_seconds << " s\n"
       << "peak RSS " << ms::mib(rss) << "\n"
@@ -428,6 +438,13 @@ int run(const Settings& s) {
     j["peak_rss_bytes"] = rss;
     j["steps"] = s.steps;
     j["planned_steps"] = planned;
+    j["plan_changes"] = nlohmann::ordered_json::array();
+    for (const ms::PlanChange& c : plan_changes) {
+      j["plan_changes"].push_back({{"step", c.at},
+                                   {"from", c.from},
+                                   {"to", c.to},
+                                   {"seconds_per_step", c.seconds_per_unit}});
+    }
     j["steps_trained"] = step;
     j["stopped_by_budget"] = stopped_by_budget;
     j["time_budget_seconds"] = s.time_budget;

@@ -1,5 +1,6 @@
 // check_course_text REPO_ROOT — two checks of the learner-facing text (modules/*/README.md,
-// milestones/*/README.md, docs/LEARNER_GUIDE.md):
+// milestones/*/README.md, docs/LEARNER_GUIDE.md, the release's README
+// tools/tito/release/README.md):
 //
 //   1. It teaches; it never points at the project's own bookkeeping. A learner cannot open the
 //      project's issues or its engineers' notes, so "issue 19", "the issue's target", "the stop
@@ -47,6 +48,7 @@ std::vector<Line> learner_text(const fs::path& root) {
     }
   }
   files.push_back(root / "docs" / "LEARNER_GUIDE.md");
+  files.push_back(root / "tools" / "tito" / "release" / "README.md");
   std::sort(files.begin(), files.end());
   std::vector<Line> lines;
   for (const auto& path : files) {

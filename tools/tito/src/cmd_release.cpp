@@ -3,7 +3,8 @@
 // Writes the learner repository: every file git knows (tracked, plus untracked files that are
 // not ignored), except the hidden test directories of modules/modules.json and its
 // release.exclude paths; every `// BEGIN SOLUTION` ... `// END SOLUTION` region replaced by a
-// stub that throws tinytorch::NotImplementedError; .ci/run replaced by a learner CI script.
+// stub that throws tinytorch::NotImplementedError; .ci/run replaced by a learner CI script, and
+// README.md by the learner's (tools/tito/release/README.md with modules.json's tables).
 // Adds reference/: for every available module, the instructor's compiled objects of the
 // module's files (from build/release, the learner's release preset; debug info and local symbols
 // stripped) and reference/manifest.json, which `tito module use-reference NN` links instead of
@@ -52,6 +53,44 @@ export NO_COLOR=1 CMAKE_BUILD_PARALLEL_LEVEL=2
 ./tito build
 ./tito module status
 )";
+
+// The learner's README.md: tools/tito/release/README.md (the instructor's README.md describes
+// the reference solution and prints results a release cannot), with the module and milestone
+// tables filled in from modules/modules.json, so that they never disagree with it.
+constexpr const char* kLearnerReadme = "tools/tito/release/README.md";
+
+std::string learner_readme(const fs::path& root, const tito::ModuleMap& map) {
+  const auto joined = [](const std::vector<std::string>& ids) {
+    std::string text;
+    for (const auto& id : ids) text += (text.empty() ? "" : ", ") + id;
+    return text;
+  };
+  std::string modules = "| module | chapter | builds on |\n|---|---|---|\n";
+  for (const auto& m : map.modules) {
+    std::string builds_on = m.prerequisites.empty() ? "—" : joined(m.prerequisites);
+    if (!m.recommended_before.empty()) {
+      builds_on += "; take it before " + joined(m.recommended_before);
+    }
+    if (!m.available()) builds_on += " (not yet available)";
+    modules += "| " + m.id + " " + m.name + " | [" + m.title + "](" + m.chapter + ") | " +
+               builds_on + " |\n";
+  }
+  std::string milestones = "| milestone | what it trains | needs modules |\n|---|---|---|\n";
+  for (const auto& ms : map.milestones) {
+    milestones += "| [" + ms.id + "](" + ms.directory + "/README.md) | " + ms.title + " | " +
+                  joined(ms.requires_modules) + " |\n";
+  }
+  std::string text = tito::read_file(root / kLearnerReadme);
+  for (const auto& [key, table] : {std::pair<std::string, std::string>{"@MODULE_TABLE@", modules},
+                                   {"@MILESTONE_TABLE@", milestones}}) {
+    const auto at = text.find(key);
+    if (at == std::string::npos) {
+      throw tito::Error(std::string(kLearnerReadme) + ": the placeholder " + key + " is missing");
+    }
+    text.replace(at, key.size(), table.substr(0, table.size() - 1));  // without the last newline
+  }
+  return text;
+}
 
 bool is_cpp_source(const fs::path& path) {
   static const std::set<std::string> kExtensions = {".h",   ".hpp", ".hh",  ".cpp", ".cc",
@@ -110,12 +149,15 @@ Plan make_plan(const fs::path& root, const tito::ModuleMap& map) {
       }
       continue;
     }
+    if (rel == kLearnerReadme) continue;  // it becomes README.md
     OutputFile out;
     out.path = rel;
     out.text = tito::read_file(root / rel);
     out.perms = fs::status(root / rel).permissions();
     if (rel == ".ci/run") {
       out.text = kLearnerCi;
+    } else if (rel == "README.md") {
+      out.text = learner_readme(root, map);
     } else if (is_cpp_source(rel) && !looks_binary(out.text)) {
       const auto parsed = markers::parse(out.text);
       const auto* owner = parsed.has_markers ? map.owner_of_file(rel) : nullptr;
