@@ -43,6 +43,7 @@
 
 #include "common/budget.h"
 #include "common/cli.h"
+#include "common/contended.h"
 #include "common/fashion_mnist.h"
 #include "common/models.h"
 #include "common/outputs.h"
@@ -94,6 +95,7 @@ struct Settings {
   std::string out_dir;
   uint64_t seed = 1998;
   double time_budget = 600.0;  // seconds, --north-star only
+  bool contended = false;      // --north-star: a CPU-bound process for the budget's first third
   int threads = 0;  // 0: the framework's default (TINYTORCH_NUM_THREADS or all hardware threads)
   int64_t workers = 0;
   int64_t val_size = 5000;  // training images held out for validation
@@ -166,6 +168,9 @@ int run(Settings s) {
   if (s.batch_size == 0) s.batch_size = d.batch_size;
   if (s.lr == 0.0) s.lr = d.lr;
   if (s.out_dir.empty()) s.out_dir = d.out_dir;
+  TT_CHECK_VALUE(!s.contended || s.north_star,
+                 "--contended checks a time budget, which only --north-star has; add --north-star");
+  const ms::ContendedLoad load(s.contended ? s.time_budget / 3.0 : 0.0);
   ms::check_outputs(s.json_path, s.out_dir);  // before training, not after
   if (s.threads > 0) tt::set_num_threads(s.threads);
   tt::manual_seed(s.seed);
@@ -294,6 +299,10 @@ int run(Settings s) {
     out << (s.north_star ? "Milestone 1998, North Star — a modern small CNN against the clock\n"
                          : "Milestone 1998 — LeNet-5: convolution, weight sharing, pooling\n")
         << tt::kernels::which_code_report() << "\n"
+        << (load.seconds() > 0
+                ? "contended: a second, CPU-bound process runs for the first " +
+                      std::to_string(static_cast<int>(load.seconds())) + " s of the budget\n"
+                : "")
         << summary << "\nFashion-MNIST " << train_set.size() << " train / " << val_set.size()
         << " validation (held out of the 60000 training images, seed " << s.seed << ") / "
         << test_set.size() << " test images (loaded in " << std::fixed << std::setprecision(2)
@@ -340,6 +349,7 @@ int run(Settings s) {
   if (s.north_star) {
     settings["augmentation"] = "RandomCrop(28, padding 2) + RandomHorizontalFlip(0.5)";
     settings["time_budget_seconds"] = s.time_budget;
+    settings["contended_seconds"] = load.seconds();
     // The budget cut the run short of --epochs (the schedule was fitted to the epochs that fit).
     settings["stopped_by_budget"] = trainer.epoch() < s.epochs;
     settings["planned_epochs"] = planned_epochs;
@@ -393,6 +403,9 @@ int main(int argc, char** argv) {
                  "epochs to train (in total, when resuming) [default: 5; --north-star: 15, fewer "
                  "if the time budget says so]")
       ->check(ms::whole_number_in(1, 1000));
+  app.add_flag("--contended", s.contended,
+               "--north-star on a busy machine: a second, CPU-bound process runs for the first "
+               "third of --time-budget");
   app.add_option("--time-budget", s.time_budget,
                  "--north-star: wall-clock seconds for the whole run, data loading and the test "
                  "included; no epoch is started that would end past it")
