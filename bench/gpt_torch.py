@@ -2,21 +2,25 @@
 """PyTorch's side of `./tito bench gpt` (bench/gpt_bench.cpp runs it), and the PyTorch yardstick
 of milestone 2017's recipe (--train).
 
-The model is milestone 2017's character-level GPT, as nn::GPT builds it (module 13): token and
-learned position embeddings, n_layer pre-LN blocks (x + attn(ln_1(x)); x + mlp(ln_2(x))), a final
-LayerNorm and an untied bias-free head; c_attn Linear(d, 3d), c_proj Linear(d, d), MLP
-Linear(d, 4d) -> exact GELU -> Linear(4d, d); Linear/Embedding weights N(0, 0.02), biases zero,
-no dropout. n_layer 4, n_head 4, d 128, context 64.
+The model is a character-level GPT as nn::GPT builds it (module 13): token and learned position
+embeddings, n_layer pre-LN blocks (x + attn(ln_1(x)); x + mlp(ln_2(x))), a final LayerNorm and an
+untied bias-free head; c_attn Linear(d, 3d), c_proj Linear(d, d), MLP Linear(d, 4d) -> exact GELU
+-> Linear(4d, d); Linear/Embedding weights N(0, 0.02), biases zero, no dropout. --config picks its
+size (CONFIGS, as bench/gpt_bench.cpp's kConfigs): 2017 (the default) is milestone 2017's, n_layer
+4, n_head 4, d 128, context 64, batch 32; 256 is n_layer 4, n_head 4, d 256, context 128, batch 16,
+training only.
 
 Attention is written out by hand (PyTorch 1.13 has no F.scaled_dot_product_attention) in the
 fastest plain-PyTorch form measured here: one batched matmul for the scores with the causal mask
 added by baddbmm (a float mask of 0 / -inf), softmax, one batched matmul with V.
 
 Benchmark (the default), timed as bench/gpt_bench.cpp times ours:
-  * training: AdamW (lr 3e-4, PyTorch's other defaults), batch 32 random windows of 64 tokens of
-    the token stream; zero_grad -> forward -> cross_entropy -> backward -> step -> loss.item();
-    tokens/s = 32 * 64 * steps / seconds over the timed steps, after warm-up steps;
-  * generation: greedy, batch 1, 63 new tokens after a 1-token prompt (the whole context), under
+  * training: AdamW (lr 3e-4, PyTorch's other defaults), a batch of random windows of the context's
+    length from the token stream; zero_grad -> forward -> cross_entropy -> backward -> step ->
+    loss.item(); tokens/s = batch * context * steps / seconds over the timed steps, after warm-up
+    steps (the step's FLOPs and their fraction of the FMA peak are added by gpt_bench);
+  * generation (2017 only): greedy, batch 1, 63 new tokens after a 1-token prompt (the whole
+    context), under
     torch.inference_mode, without a cache (each token re-runs the whole sequence) and with a
     KV cache written the standard way (each layer's K and V of the tokens so far, the new step's
     appended with torch.cat, as Hugging Face's past_key_values); tokens/s = 63 / seconds, the
@@ -27,7 +31,7 @@ The token stream: the text of --corpus FILE (gpt_bench writes the training split
 corpus there, as its own side reads it), else the fortunes files read here; characters are
 tokenised as CharTokenizer does (the vocabulary is the sorted distinct bytes).
 
-  /usr/bin/python3 bench/gpt_torch.py --threads 1 [--quick] [--corpus FILE]
+  /usr/bin/python3 bench/gpt_torch.py --threads 1 [--config 2017|256] [--quick] [--corpus FILE]
   /usr/bin/python3 bench/gpt_torch.py --describe      (the configuration only)
   /usr/bin/python3 bench/gpt_torch.py --train --threads 1 --steps 5000 --lr 2e-3 ...
       (milestone 2017's recipe: warm-up + cosine AdamW, gradient clipping, periodic evaluation of
@@ -51,7 +55,16 @@ FORTUNES_DIR = "/usr/share/games/fortunes"
 BATCH, CONTEXT = 32, 64
 N_LAYER, N_HEAD, N_EMBD = 4, 4, 128
 BENCH_LR = 3e-4
-NEW_TOKENS = 63
+
+# The models of the benchmark, as bench/gpt_bench.cpp's kConfigs: the model's sizes, and the
+# workload (batch, warm-up steps, timed steps, timed generations; 0: no generation) of a full and
+# of a --quick run. --train uses milestone 2017's model (the constants above).
+CONFIGS = {
+    "2017": {"context": CONTEXT, "n_layer": N_LAYER, "n_head": N_HEAD, "d": N_EMBD,
+             "full": (BATCH, 10, 40, 7), "quick": (BATCH, 3, 5, 2)},
+    "256": {"context": 128, "n_layer": 4, "n_head": 4, "d": 256,
+            "full": (16, 3, 15, 0), "quick": (4, 1, 2, 0)},
+}
 
 
 # ---- data --------------------------------------------------------------------------------------
@@ -224,14 +237,17 @@ def token_stream(args):
 def bench(args):
     vocab, train_text, _ = token_stream(args)
     tokens = vocab.encode(train_text)
+    config = CONFIGS[args.config]
+    context = config["context"]
+    batch, warmup, count, repeats = config["quick" if args.quick else "full"]
     torch.manual_seed(0)
-    model = GPT(len(vocab.chars))
+    model = GPT(len(vocab.chars), block_size=context, n_layer=config["n_layer"],
+                n_head=config["n_head"], d=config["d"])
     optimizer = torch.optim.AdamW(model.parameters(), lr=BENCH_LR)
     gen = torch.Generator().manual_seed(2017)
-    warmup, count = (3, 5) if args.quick else (10, 40)
 
     def step():
-        x, y = random_windows(tokens, BATCH, CONTEXT, gen)
+        x, y = random_windows(tokens, batch, context, gen)
         optimizer.zero_grad(set_to_none=True)
         loss = loss_of(model, x, y)
         loss.backward()
@@ -244,33 +260,35 @@ def bench(args):
     losses = [step() for _ in range(count)]
     train_seconds = time.perf_counter() - t0
 
-    # Greedy generation from the trained model, batch 1, from the first token of the stream.
-    model.eval()
-    prompt = tokens[:1].view(1, 1)
-    repeats = 2 if args.quick else 7
+    # Greedy generation from the trained model, batch 1, from the first token of the stream,
+    # filling the context.
     result = {}
-    outputs = {}
-    for mode, use_cache in (("nocache", False), ("cache", True)):
-        generate(model, prompt, NEW_TOKENS, use_cache)  # warm-up
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            out = generate(model, prompt, NEW_TOKENS, use_cache)
-            times.append(time.perf_counter() - t0)
-        outputs[mode] = out[0].tolist()
-        result[f"generate_{mode}_tokens_per_second"] = NEW_TOKENS / statistics.median(times)
+    if repeats > 0:
+        model.eval()
+        prompt = tokens[:1].view(1, 1)
+        new_tokens = context - 1
+        outputs = {}
+        for mode, use_cache in (("nocache", False), ("cache", True)):
+            generate(model, prompt, new_tokens, use_cache)  # warm-up
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                out = generate(model, prompt, new_tokens, use_cache)
+                times.append(time.perf_counter() - t0)
+            outputs[mode] = out[0].tolist()
+            result[f"generate_{mode}_tokens_per_second"] = new_tokens / statistics.median(times)
+        result.update({"new_tokens": new_tokens,
+                       "cache_matches_nocache": outputs["cache"] == outputs["nocache"],
+                       "generated": vocab.decode(outputs["cache"])})
     print(json.dumps({
         "impl": "torch",
         "threads": torch.get_num_threads(),
-        "train_tokens_per_second": BATCH * CONTEXT * count / train_seconds,
+        "train_tokens_per_second": batch * context * count / train_seconds,
         "train_steps": count,
         "train_seconds": train_seconds,
         "mean_loss": sum(losses) / len(losses),
         "vocab_size": len(vocab.chars),
         **result,
-        "new_tokens": NEW_TOKENS,
-        "cache_matches_nocache": outputs["cache"] == outputs["nocache"],
-        "generated": vocab.decode(outputs["cache"]),
         "peak_rss_bytes": peak_rss_bytes(),
         **configuration(),
     }))
@@ -342,6 +360,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--config", choices=sorted(CONFIGS), default="2017",
+                        help="the model benchmarked (default: milestone 2017's)")
     parser.add_argument("--corpus", help="the training text (gpt_bench writes it)")
     parser.add_argument("--fortunes", default=FORTUNES_DIR)
     parser.add_argument("--describe", action="store_true",

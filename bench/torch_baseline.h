@@ -111,6 +111,40 @@ std::vector<Json> unmeasured_records(const Json& result, const std::vector<const
 // "  gpt_generate torch cache threads=1: 2607 tokens/s".
 std::string describe(const Json& record);
 
+// ── How close a figure comes to the machine's limit ─────────────────────────────────────────
+// A record of a training step or an inference pass carries the floating-point operations it
+// does ("flops", counted analytically by the benchmark: 2 per multiply-add of its convolutions,
+// Linears and matrix products) and the fraction of the FMA peak that rate is ("peak_fraction").
+// The peak is measured by our worker at its own thread count, in its own process, after its
+// figures (measure_fma_peak), and the parent divides both sides' rates by it: PyTorch's process
+// cannot run our kernel, and the machine is the same.
+
+// The FMA peak on get_num_threads() threads, as peak_bench measures it (machine_limits.h: the
+// widest FMA kernel of this CPU, one copy per thread): the best of `calls` calls of about 0.5 ms
+// each (other programs only ever make a call slower), as {"fma_peak_gflops": GFLOP/s,
+// "fma_peak_isa": "AVX-512" | "AVX2"}; an empty object where the CPU has no FMA kernel.
+Json measure_fma_peak(int calls);
+
+// record["flops"] = flops (the work of what the record times, in `seconds`) and, when `ours` (our
+// worker's result at that thread count) holds the peak, "fma_peak_gflops", "fma_peak_isa" and
+// "peak_fraction" = flops / seconds / peak.
+void add_peak_fraction(Json& record, double flops, double seconds, const Json& ours);
+
+// One figure of the "ours vs PyTorch" line that follows each thread count's records: its key in
+// the workers' results, its label, and how to compare it — a rate (higher is faster), a time
+// (lower is faster) or a size (ours / PyTorch's, < 1x: ours is smaller).
+struct Compared {
+  enum class Kind { kRate, kTime, kSize };
+  const char* key;
+  const char* label;
+  Kind kind;
+};
+
+// "  ours vs PyTorch at 1 thread, speed (> 1x: ours is faster): training step 1.31x, …; peak RSS
+// ours/PyTorch 0.30x", from the two workers' results ("-" where either lacks the figure).
+void print_ratios(const Json& ours, const Json& torch, int threads,
+                  const std::vector<Compared>& figures);
+
 // One run of a benchmark against PyTorch: the two sides at each configuration, in turn; every
 // record printed as it arrives and kept for --records.
 class SideBySide {

@@ -174,6 +174,53 @@ TEST(BenchReport, OpsTargetIsMetOnlyAtOrBelowFourFifthsOfPyTorchsBestTime) {
   EXPECT_NE(backward.find("<= 0.80x met"), std::string::npos) << out;
 }
 
+// A timed record with its FLOPs and fraction of the FMA peak, as torch_baseline.h writes them.
+Json timed(const std::string& name, const std::string& impl, const char* field, double value,
+           double peak_fraction) {
+  Json r = record(name, impl, 1, field, value);
+  r["batch"] = 128;
+  r["flops"] = 1e10;
+  r["fma_peak_gflops"] = 100.0;
+  r["fma_peak_isa"] = "AVX-512";
+  r["peak_fraction"] = peak_fraction;
+  return r;
+}
+
+// ResNet: each side's fraction of the peak comes from its own record (ours 40%, PyTorch's 25%);
+// a time is compared lower-is-better (100 ms against 200: 0.50x), a rate higher-is-better
+// (images/s 300 against 200: 1.50x); no targets.
+TEST(BenchReport, ResnetTablesShowEachSidesPeakFractionAndRatios) {
+  Records records;
+  records.add(timed("resnet_step", "tinytorch-fast", "ms", 100.0, 0.40));
+  records.add(timed("resnet_step", "torch", "ms", 200.0, 0.25));
+  records.add(timed("resnet_inference", "tinytorch-fast", "images_per_second", 300.0, 0.3));
+  records.add(timed("resnet_inference", "torch", "images_per_second", 200.0, 0.2));
+  const std::string out = printed([&] { tito::bench::print_resnet(records); });
+  const std::string peak = line_of(out, "training step, batch 128");
+  EXPECT_NE(peak.find("40%"), std::string::npos) << out;
+  EXPECT_NE(peak.find("25%"), std::string::npos) << out;
+  EXPECT_NE(line_of(out, "training step (ms)").find("0.50x"), std::string::npos) << out;
+  EXPECT_NE(line_of(out, "batch-128 inference (images/s)").find("1.50x"), std::string::npos) << out;
+  EXPECT_EQ(out.find("NOT MET"), std::string::npos) << out;
+  EXPECT_EQ(records.figure("resnet_inference", "torch", 0, 1), 200.0);  // images/s, not ms
+}
+
+// The d_model-256 GPT: its own records, no generation columns and no targets (the issue sets
+// them for milestone 2017's model only).
+TEST(BenchReport, Gpt256HasItsOwnRecordsAndNoTargets) {
+  Records records;
+  records.add(timed("gpt256_train", "tinytorch-fast", "tokens_per_second", 130.0, 0.5));
+  records.add(timed("gpt256_train", "torch", "tokens_per_second", 100.0, 0.4));
+  records.add(record("gpt_train", "torch", 1, "tokens_per_second", 999.0));  // another model's
+  const std::string out = printed([&] { tito::bench::print_gpt256(records); });
+  const std::string train = line_of(out, "training (tokens/s)");
+  EXPECT_NE(train.find("100 (1t)"), std::string::npos) << out;
+  EXPECT_NE(train.find("1.30x"), std::string::npos) << out;
+  EXPECT_EQ(train.find("met"), std::string::npos) << out;
+  EXPECT_EQ(out.find("generate"), std::string::npos) << out;
+  EXPECT_NE(line_of(out, "1 ").find("50%"), std::string::npos) << out;
+}
+
 // Beside a competitor, a second thread must not make a call slower than 0.9x of one thread.
 TEST(BenchReport, ContendedTableFlagsEveryFigureBelowTheTarget) {
   Records records;

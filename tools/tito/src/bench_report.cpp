@@ -100,9 +100,11 @@ struct BestRow {
 void print_against_best(const std::string& title, const std::vector<BestRow>& rows,
                         const std::vector<int64_t>& threads, const std::string& ours,
                         const std::string& torch, const std::string& footnote) {
+  const bool targets = std::any_of(rows.begin(), rows.end(),
+                                   [](const BestRow& row) { return row.target.has_value(); });
   std::vector<std::string> header{"figure", "PyTorch's best"};
   for (const int64_t t : threads) header.push_back("ours/best " + std::to_string(t) + "t");
-  header.push_back("target");
+  if (targets) header.push_back("target");
   Table table(header);
   bool any = false;
   for (const BestRow& row : rows) {
@@ -126,9 +128,11 @@ void print_against_best(const std::string& title, const std::vector<BestRow>& ro
       cells.push_back(ratio(mine, best));
       met = met || (mine && row.target && !better(*row.target * *best, *mine));
     }
-    cells.push_back(!row.target ? ""
-                                : (row.higher_is_better ? ">= " : "<= ") + fixed(*row.target, 2) +
-                                      "x " + (met ? "met" : "NOT MET"));
+    if (targets) {
+      cells.push_back(!row.target ? ""
+                                  : (row.higher_is_better ? ">= " : "<= ") + fixed(*row.target, 2) +
+                                        "x " + (met ? "met" : "NOT MET"));
+    }
     table.row(cells);
   }
   if (!any) return;
@@ -176,6 +180,51 @@ const Json* first_figure(const Records& records, const std::string& name, const 
     }
   }
   return nullptr;
+}
+
+// A field of the measured record (name, impl, threads), e.g. a latency's p90_ms or a step's
+// peak_fraction, if it is there.
+std::optional<double> figure_field(const Records& records, const std::string& name,
+                                   const std::string& impl, int64_t threads, const char* key) {
+  const Json* r = records.find(name, impl, 0, threads);
+  if (r == nullptr || !Records::is_figure(*r) || !r->contains(key)) return std::nullopt;
+  return (*r)[key].get<double>();
+}
+
+// "median / p90" of a latency record (ms), or its cell ("-", "skipped", "FAILED").
+std::string latency_text(const Records& records, const std::string& name, const std::string& impl,
+                         int64_t threads) {
+  const std::string median = records.cell(name, impl, 0, threads, 3);
+  const auto p90 = figure_field(records, name, impl, threads, "p90_ms");
+  return p90 ? median + " / " + fixed(*p90, 3) : median;
+}
+
+// A BestRow's getter: the figure of the records `name` (key nullptr), or their field `key`.
+// (`records` must outlive it.)
+std::function<std::optional<double>(const std::string&, int64_t)> figure_getter(
+    const Records& records, const std::string& name, const char* key) {
+  return [&records, name, key](const std::string& impl, int64_t t) {
+    return key == nullptr ? records.figure(name, impl, 0, t)
+                          : figure_field(records, name, impl, t, key);
+  };
+}
+
+// A cell for a fraction of the FMA peak (the record's peak_fraction, torch_baseline.h): "45%".
+std::string peak_cell(const Records& records, const std::string& name, const std::string& impl,
+                      int64_t threads) {
+  const auto fraction = figure_field(records, name, impl, threads, "peak_fraction");
+  return fraction ? fixed(100.0 * *fraction, 0) + "%" : "-";
+}
+
+// Under a table with "% peak" columns: what the peak was and how the FLOPs were counted.
+void print_peak_note(const Json* r, const std::string& counted) {
+  if (r == nullptr || !r->contains("fma_peak_isa")) {
+    std::cout << "  % peak: not measured (no FMA kernel for this CPU)\n";
+    return;
+  }
+  std::cout << "  % peak: the FLOPs counted analytically (" << counted << ") per second, over the "
+            << r->value("fma_peak_isa", std::string("?"))
+            << " FMA peak our side measured at the same thread count, in its own process\n";
 }
 
 // When 1-thread figures were timed by the thread's CPU clock (TINYTORCH_BENCH_CLOCK=thread-cpu,
@@ -455,17 +504,8 @@ void print_mlp(const Records& records) {
 void print_cnn(const Records& records) {
   const std::string ours = "tinytorch-fast", torch = "torch";
   const auto threads = records.values("cnn_epoch", "threads");
-  // A record's extra field (e.g. the latency's p90_ms), if it was measured.
-  const auto field = [&](const char* name, const std::string& impl, int64_t t,
-                         const char* key) -> std::optional<double> {
-    const Json* r = records.find(name, impl, 0, t);
-    if (r == nullptr || !Records::is_figure(*r) || !r->contains(key)) return std::nullopt;
-    return (*r)[key].get<double>();
-  };
   const auto latency_cell = [&](const std::string& impl, int64_t t) {
-    const std::string median = records.cell("cnn_latency", impl, 0, t, 3);
-    const auto p90 = field("cnn_latency", impl, t, "p90_ms");
-    return p90 ? median + " / " + fixed(*p90, 3) : median;
+    return latency_text(records, "cnn_latency", impl, t);
   };
 
   print_title("1998 LeNet-5 (Fashion-MNIST, batch 64, SGD lr 0.1 momentum 0.9): ours vs PyTorch");
@@ -482,10 +522,8 @@ void print_cnn(const Records& records) {
   table.print(std::cout);
 
   // Each figure: PyTorch's best thread setting, and ours at every thread count against it.
-  const auto figure = [&](const char* name, const char* key) -> BestRow::Getter {
-    return [&records, &field, name, key](const std::string& impl, int64_t t) {
-      return key == nullptr ? records.figure(name, impl, 0, t) : field(name, impl, t, key);
-    };
+  const auto figure = [&](const char* name, const char* key) {
+    return figure_getter(records, name, key);
   };
   print_against_best(
       "LeNet-5: ours / PyTorch's best thread setting (< 1x: ours is better)",
@@ -710,10 +748,19 @@ void print_ops(const Records& records) {
   print_not_measured(records, {names.begin(), names.end()});
 }
 
-void print_gpt(const Records& records) {
+namespace {
+
+// A GPT benchmark's tables (bench/gpt_bench.cpp, one --config): the records <prefix>_train,
+// <prefix>_generate (mode cache | nocache; absent when the config does not generate) and
+// <prefix>_peak_rss. `targets`: the targets, for milestone 2017's model (training
+// >= 1.25x, KV-cache generation >= 2x, peak memory <= 1x PyTorch's best).
+void print_gpt_tables(const Records& records, const std::string& prefix, const std::string& title,
+                      bool targets) {
   const std::string ours = "tinytorch-fast", torch = "torch";
-  const auto threads = records.values("gpt_train", "threads");
-  const auto find = [&](const char* name, const std::string& impl, int64_t t,
+  const std::string train = prefix + "_train", generate = prefix + "_generate",
+                    rss = prefix + "_peak_rss";
+  const auto threads = records.values(train, "threads");
+  const auto find = [&](const std::string& name, const std::string& impl, int64_t t,
                         const char* mode) -> const Json* {
     for (const Json& r : records.all()) {
       if (r.value("name", "") == name && r.value("impl", "") == impl &&
@@ -723,54 +770,191 @@ void print_gpt(const Records& records) {
     }
     return nullptr;
   };
-  const auto get = [&](const char* name, const std::string& impl, int64_t t,
+  const auto get = [&](const std::string& name, const std::string& impl, int64_t t,
                        const char* mode) -> std::optional<double> {
     const Json* r = find(name, impl, t, mode);
     if (r == nullptr || !Records::is_figure(*r)) return std::nullopt;
     return (*r)[Records::figure_field(*r)].get<double>();
   };
-  const auto cell = [&](const char* name, const std::string& impl, int64_t t, const char* mode) {
+  const auto cell = [&](const std::string& name, const std::string& impl, int64_t t,
+                        const char* mode) {
     const Json* r = find(name, impl, t, mode);
     if (r == nullptr) return std::string("-");
     if (r->contains("failed")) return std::string("FAILED");
     if (r->contains("skipped")) return std::string("skipped");
     return fixed(*get(name, impl, t, mode), 0);
   };
+  const bool generates =
+      std::any_of(records.all().begin(), records.all().end(),
+                  [&](const Json& r) { return r.value("name", "") == generate; });
 
-  print_title(
-      "2017 GPT (4 layers, 4 heads, d 128, context 64; train batch 32, AdamW lr 3e-4; "
-      "greedy generation of 63 tokens at batch 1): ours vs PyTorch");
-  Table table({"threads", "train tok/s (ours)", "(torch)", "generate tok/s (ours)", "(torch)",
-               "with KV cache (ours)", "(torch)", "peak MiB (ours)", "(torch)"});
+  print_title(title);
+  std::vector<std::string> header{"threads", "train tok/s (ours)", "(torch)", "% peak (ours)",
+                                  "(torch)"};
+  if (generates) {
+    header.insert(header.end(),
+                  {"generate tok/s (ours)", "(torch)", "with KV cache (ours)", "(torch)"});
+  }
+  header.insert(header.end(), {"peak MiB (ours)", "(torch)"});
+  Table table(header);
   for (const int64_t t : threads) {
-    table.row({std::to_string(t), cell("gpt_train", ours, t, ""), cell("gpt_train", torch, t, ""),
-               cell("gpt_generate", ours, t, "nocache"), cell("gpt_generate", torch, t, "nocache"),
-               cell("gpt_generate", ours, t, "cache"), cell("gpt_generate", torch, t, "cache"),
-               cell("gpt_peak_rss", ours, t, ""), cell("gpt_peak_rss", torch, t, "")});
+    std::vector<std::string> row{std::to_string(t), cell(train, ours, t, ""),
+                                 cell(train, torch, t, ""), peak_cell(records, train, ours, t),
+                                 peak_cell(records, train, torch, t)};
+    if (generates) {
+      row.insert(row.end(),
+                 {cell(generate, ours, t, "nocache"), cell(generate, torch, t, "nocache"),
+                  cell(generate, ours, t, "cache"), cell(generate, torch, t, "cache")});
+    }
+    row.insert(row.end(), {cell(rss, ours, t, ""), cell(rss, torch, t, "")});
+    table.row(row);
   }
   table.print(std::cout);
+  if (const Json* r = first_figure(records, train, ours)) {
+    std::cout << "  a training step: " << fixed(r->value("flops", 0.0) / 1e9, 1) << " GFLOP\n";
+    print_peak_note(r, "matrix products x2 per multiply-add, training = 3x the forward");
+  }
 
   // Each figure: PyTorch's best thread setting, and ours at every thread count against it.
-  const auto figure = [&](const char* name, const char* mode) -> BestRow::Getter {
+  const auto figure = [&](const std::string& name, const char* mode) -> BestRow::Getter {
     return
         [&get, name, mode](const std::string& impl, int64_t t) { return get(name, impl, t, mode); };
   };
+  const auto target = [&](double value) {
+    return targets ? std::optional<double>(value) : std::nullopt;
+  };
+  std::vector<BestRow> rows{{"training (tokens/s)", figure(train, ""), true, target(1.25), 0}};
+  if (generates) {
+    rows.push_back(
+        {"generation, KV cache (tokens/s)", figure(generate, "cache"), true, target(2.0), 0});
+    rows.push_back(
+        {"generation, no cache (tokens/s)", figure(generate, "nocache"), true, std::nullopt, 0});
+  }
+  rows.push_back({"peak RSS (MiB)", figure(rss, ""), false, target(1.0), 0});
+  std::string note;
+  if (targets) note += "  a target is met when ours at some thread count is within it\n";
+  if (generates) {
+    note +=
+        "  cached and uncached generation gave the same tokens unless a row above says "
+        "FAILED\n";
+  }
   print_against_best(
       "GPT: ours / PyTorch's best thread setting (tokens/s: > 1x, memory: < 1x is ours better)",
-      {{"training (tokens/s)", figure("gpt_train", ""), true, 1.25, 0},
-       {"generation, KV cache (tokens/s)", figure("gpt_generate", "cache"), true, 2.0, 0},
-       {"generation, no cache (tokens/s)", figure("gpt_generate", "nocache"), true, std::nullopt,
-        0},
-       {"peak RSS (MiB)", figure("gpt_peak_rss", ""), false, 1.0, 0}},
-      threads, ours, torch,
-      "  a target is met when ours at some thread count is within it; cached and uncached "
-      "generation gave the same tokens unless a row above says FAILED\n");
-  if (const Json* r = first_figure(records, "gpt_train", torch)) {
+      rows, threads, ours, torch, note);
+  if (const Json* r = first_figure(records, train, torch)) {
     std::cout << "  PyTorch " << r->value("torch_version", std::string("?"))
               << " (attention written out by hand: bench/gpt_torch.py), BLAS "
               << r->value("torch_blas", std::string("?")) << ", " << openblas_core_text(*r) << "\n";
   }
-  print_not_measured(records, {"gpt_train", "gpt_generate", "gpt_peak_rss"});
+  print_not_measured(records, {train, generate, rss});
+}
+
+}  // namespace
+
+void print_gpt(const Records& records) {
+  print_gpt_tables(records, "gpt",
+                   "2017 GPT (4 layers, 4 heads, d 128, context 64; train batch 32, AdamW lr 3e-4; "
+                   "greedy generation of 63 tokens at batch 1): ours vs PyTorch",
+                   /*targets=*/true);
+}
+
+void print_gpt256(const Records& records) {
+  const Json* r = first_figure(records, "gpt256_train", "tinytorch-fast");
+  const std::string batch = r != nullptr ? std::to_string(r->value("batch", int64_t{0})) : "?";
+  print_gpt_tables(records, "gpt256",
+                   "GPT, d_model 256 (4 layers, 4 heads, context 128; train batch " + batch +
+                       ", AdamW lr 3e-4): ours vs PyTorch",
+                   /*targets=*/false);
+}
+
+// A ResNet-8 on synthetic 3x32x32 images (bench/resnet_bench.cpp): training step, epoch-like
+// pass, batch-1 latency, large-batch inference and peak memory, ours vs PyTorch per thread
+// count; each timed figure's FLOPs and fraction of the FMA peak; then ours at each thread count
+// against PyTorch's best thread setting of each figure (no targets).
+void print_resnet(const Records& records) {
+  const std::string ours = "tinytorch-fast", torch = "torch";
+  const auto threads = records.values("resnet_step", "threads");
+  const auto field = [&](const char* name, const std::string& impl, int64_t t, const char* key) {
+    return figure_field(records, name, impl, t, key);
+  };
+  const auto field_cell = [&](const char* name, const std::string& impl, int64_t t,
+                              const char* key) {
+    const auto v = field(name, impl, t, key);
+    return v ? fixed(*v, 0) : records.cell(name, impl, 0, t);
+  };
+  const Json* step = first_figure(records, "resnet_step", ours);
+  const Json* inference = first_figure(records, "resnet_inference", ours);
+  const std::string batch =
+      step != nullptr ? std::to_string(step->value("batch", int64_t{0})) : "?";
+  const std::string big =
+      inference != nullptr ? std::to_string(inference->value("batch", int64_t{0})) : "?";
+
+  print_title("ResNet-8 (synthetic 3x32x32 images, train batch " + batch +
+              ", SGD lr 0.1 momentum 0.9): ours vs PyTorch");
+  Table table({"threads", "step ms (ours)", "(torch)", "epoch images/s (ours)", "(torch)",
+               "batch-1 ms median / p90 (ours)", "(torch)", "batch-" + big + " images/s (ours)",
+               "(torch)", "peak MiB (ours)", "(torch)"});
+  for (const int64_t t : threads) {
+    table.row({std::to_string(t), records.cell("resnet_step", ours, 0, t, 2),
+               records.cell("resnet_step", torch, 0, t, 2),
+               field_cell("resnet_epoch", ours, t, "samples_per_second"),
+               field_cell("resnet_epoch", torch, t, "samples_per_second"),
+               latency_text(records, "resnet_latency", ours, t),
+               latency_text(records, "resnet_latency", torch, t),
+               records.cell("resnet_inference", ours, 0, t, 0),
+               records.cell("resnet_inference", torch, 0, t, 0),
+               records.cell("resnet_peak_rss", ours, 0, t, 0),
+               records.cell("resnet_peak_rss", torch, 0, t, 0)});
+  }
+  table.print(std::cout);
+
+  print_title("ResNet-8: FLOPs and fraction of the FMA peak");
+  Table peak({"figure", "GFLOP", "threads", "% peak (ours)", "(torch)"});
+  const std::pair<const char*, std::string> timed[] = {
+      {"resnet_step", "training step, batch " + batch},
+      {"resnet_epoch", "epoch-like pass"},
+      {"resnet_latency", "inference, batch 1 (median)"},
+      {"resnet_inference", "inference, batch " + big}};
+  for (const auto& [name, label] : timed) {
+    const Json* r = first_figure(records, name, ours);
+    const std::string gflop = r != nullptr ? fixed(r->value("flops", 0.0) / 1e9, 3) : "-";
+    for (const int64_t t : threads) {
+      peak.row({label, gflop, std::to_string(t), peak_cell(records, name, ours, t),
+                peak_cell(records, name, torch, t)});
+    }
+  }
+  peak.print(std::cout);
+  print_peak_note(step,
+                  "convolutions 2*N*Cout*Hout*Wout*Cin*k^2 and the Linear forward; training = 3x "
+                  "the forward less the stem's input gradient");
+
+  print_against_best(
+      "ResNet-8: ours / PyTorch's best thread setting (times and memory: < 1x, rates: > 1x is "
+      "ours better)",
+      {{"training step (ms)", figure_getter(records, "resnet_step", nullptr), false, std::nullopt,
+        2},
+       {"epoch (images/s)", figure_getter(records, "resnet_epoch", "samples_per_second"), true,
+        std::nullopt, 0},
+       {"batch-1 latency, median (ms)", figure_getter(records, "resnet_latency", nullptr), false,
+        std::nullopt, 3},
+       {"batch-1 latency, p90 (ms)", figure_getter(records, "resnet_latency", "p90_ms"), false,
+        std::nullopt, 3},
+       {"batch-" + big + " inference (images/s)",
+        figure_getter(records, "resnet_inference", nullptr), true, std::nullopt, 0},
+       {"peak RSS (MiB)", figure_getter(records, "resnet_peak_rss", nullptr), false, std::nullopt,
+        0}},
+      threads, ours, torch, "");
+  if (const Json* r = first_figure(records, "resnet_epoch", ours)) {
+    std::cout << "  data: random images and labels (Debian does not package CIFAR-10), "
+              << r->value("samples", int64_t{0}) << " images per epoch-like pass\n";
+  }
+  if (const Json* r = first_figure(records, "resnet_step", torch)) {
+    std::cout << "  PyTorch " << r->value("torch_version", std::string("?"))
+              << ", convolutions on oneDNN: " << (r->value("torch_mkldnn", false) ? "yes" : "no")
+              << ", BLAS " << r->value("torch_blas", std::string("?")) << "\n";
+  }
+  print_not_measured(records, {"resnet_step", "resnet_epoch", "resnet_latency", "resnet_inference",
+                               "resnet_peak_rss"});
 }
 
 // The table of a program without its own: every record it wrote, one per line.
@@ -803,6 +987,7 @@ void print_generic(const std::string& title, const std::vector<Json>& program_re
   Table table({"figure", "impl", "n", "threads", "value"});
   for (const Json& r : program_records) {
     static const std::map<std::string, std::string> kUnits = {{"tokens_per_second", " tokens/s"},
+                                                              {"images_per_second", " images/s"},
                                                               {"gflops", " GFLOP/s"},
                                                               {"gbps", " GB/s"},
                                                               {"seconds", " s"},
@@ -854,6 +1039,8 @@ void print_contended(const Records& records, int cpu) {
       records.figure("cnn_step", "tinytorch-fast", 0, 2), false, " ms");
   row("LeNet-5 epoch", records.figure("cnn_epoch", "tinytorch-fast", 0, 1),
       records.figure("cnn_epoch", "tinytorch-fast", 0, 2), false, " s");
+  row("ResNet-8 training step", records.figure("resnet_step", "tinytorch-fast", 0, 1),
+      records.figure("resnet_step", "tinytorch-fast", 0, 2), false, " ms");
   table.print(std::cout);
   std::cout << "  (times: 2t/1t is the 1-thread time over the 2-thread one, so > 1x is faster)\n";
   if (below > 0) std::cout << "  " << below << " figure(s) below the target\n";

@@ -16,9 +16,8 @@ namespace tito::bench {
 
 using Json = nlohmann::ordered_json;
 
-// Every record of the run, in the order measured. A record holds a figure ("gflops", "gbps",
-// "seconds", "ms" or "mib"), or says why the figure was not measured ("skipped") or how measuring
-// it failed ("failed").
+// Every record of the run, in the order measured. A record holds a figure (kFigureFields), or says
+// why the figure was not measured ("skipped") or how measuring it failed ("failed").
 class Records {
  public:
   void add(const Json& record) { all_.push_back(record); }
@@ -77,10 +76,10 @@ class Records {
   static std::optional<std::pair<double, double>> interval(const Json& r);
 
   // The units a figure can have: kernels' rates, end-to-end rates, times and sizes. (A record
-  // may hold several, e.g. gpt_train's tokens_per_second and seconds: the first listed here is
-  // its figure.)
-  static constexpr const char* kFigureFields[] = {"tokens_per_second", "gflops", "gbps",
-                                                  "seconds",           "ms",     "mib"};
+  // may hold several, e.g. gpt_train's tokens_per_second and seconds, resnet_inference's
+  // images_per_second and ms: the first listed here is its figure.)
+  static constexpr const char* kFigureFields[] = {
+      "tokens_per_second", "images_per_second", "gflops", "gbps", "seconds", "ms", "mib"};
 
  private:
   std::vector<Json> all_;
@@ -98,6 +97,8 @@ void print_sgemm(const Records& records);
 void print_mlp(const Records& records);
 void print_cnn(const Records& records);
 void print_gpt(const Records& records);
+void print_gpt256(const Records& records);
+void print_resnet(const Records& records);
 void print_quant(const Records& records);
 void print_ops(const Records& records);
 void print_ddp(const Records& records);

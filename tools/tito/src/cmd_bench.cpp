@@ -1,4 +1,5 @@
-// tito bench [all|peak|sgemm|mlp|cnn|gpt|quant|ops|ddp ...] [--quick] [--contended] [--json PATH]
+// tito bench [all|peak|sgemm|mlp|cnn|resnet|gpt|gpt256|quant|ops|ddp ...] [--quick] [--contended]
+//            [--json PATH]
 //
 // Builds the benchmark programs of bench/ (preset release) and runs them. Each program prints a
 // line per figure as it measures it and writes all its figures to a JSON records file
@@ -13,7 +14,8 @@
 //
 // Adding a benchmark program is one entry in kPrograms (below): its name, its CMake target, what
 // it measures, the programs whose figures its table also needs, and its table (or the generic
-// one, which lists every figure).
+// one, which lists every figure). One target may serve several entries with different arguments
+// (gpt and gpt256: gpt_bench --config).
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -51,10 +53,12 @@ using tito::bench::print_contended;
 using tito::bench::print_ddp;
 using tito::bench::print_generic;
 using tito::bench::print_gpt;
+using tito::bench::print_gpt256;
 using tito::bench::print_mlp;
 using tito::bench::print_ops;
 using tito::bench::print_peak;
 using tito::bench::print_quant;
+using tito::bench::print_resnet;
 using tito::bench::print_sgemm;
 using tito::bench::Records;
 
@@ -117,6 +121,8 @@ struct Program {
   // find_path/find_library results): when one says NOTFOUND, tito configures again before building,
   // so that a package installed since the last configure is found, not reported as skipped.
   std::vector<const char*> optional_finds = {};
+  // Arguments the target runs with (before --records and --quick).
+  std::vector<const char*> args = {};
 };
 
 const std::vector<Program> kPrograms = {
@@ -143,12 +149,27 @@ const std::vector<Program> kPrograms = {
      "and 2 threads",
      {},
      print_cnn},
+    {"resnet",
+     "resnet_bench",
+     "a ResNet-8 on synthetic 3x32x32 images: training step, epoch-like pass, batch-1 latency, "
+     "batch-256 inference, peak memory, FLOPs and fraction of the FMA peak, ours vs PyTorch, 1 "
+     "and 2 threads",
+     {},
+     print_resnet},
     {"gpt",
      "gpt_bench",
-     "the 2017 GPT: training tokens/s, generation tokens/s with and without the KV cache, peak "
-     "memory, ours vs PyTorch, 1 and 2 threads",
+     "the 2017 GPT: training tokens/s (and fraction of the FMA peak), generation tokens/s with and "
+     "without the KV cache, peak memory, ours vs PyTorch, 1 and 2 threads",
      {},
      print_gpt},
+    {"gpt256",
+     "gpt_bench",
+     "a GPT with d_model 256, 4 layers, 4 heads, context 128: training tokens/s, FLOPs and "
+     "fraction of the FMA peak, peak memory, ours vs PyTorch, 1 and 2 threads",
+     {},
+     print_gpt256,
+     {},
+     {"--config", "256"}},
     {"quant",
      "quant_bench",
      "the dynamically quantized int8 Linear vs our float32 Linear and PyTorch's quantize_dynamic, "
@@ -272,7 +293,11 @@ bool build_programs(const tito::fs::path& root, const std::vector<const Program*
     }
   }
   std::vector<std::string> targets;
-  for (const Program* p : programs) targets.emplace_back(p->target);
+  for (const Program* p : programs) {
+    if (std::find(targets.begin(), targets.end(), p->target) == targets.end()) {
+      targets.emplace_back(p->target);
+    }
+  }
   const auto missing = [&] {
     return std::any_of(targets.begin(), targets.end(),
                        [&](const std::string& t) { return !tito::has_target(root, preset, t); });
@@ -349,16 +374,19 @@ int run_bench(const Options& opts) {
   std::optional<Competitor> competitor;
   if (opts.contended) competitor.emplace();
   for (const Program* p : programs) {
-    const auto records_file = records_dir / (std::string(p->target) + ".records.json");
+    const auto records_file = records_dir / (std::string(p->name) + ".records.json");
     tito::fs::remove(records_file, ec);
-    tito::print_step(std::string("Running ") + p->target + ": " + p->description);
-    std::vector<std::string> argv{(bin / p->target).string(), "--records", records_file.string()};
+    std::vector<std::string> argv{(bin / p->target).string()};
+    argv.insert(argv.end(), p->args.begin(), p->args.end());
+    std::string command = p->target;
+    for (const char* arg : p->args) command += std::string(" ") + arg;
+    tito::print_step("Running " + command + ": " + p->description);
+    argv.insert(argv.end(), {"--records", records_file.string()});
     if (opts.quick) argv.emplace_back("--quick");
     const int status = tito::run(argv, {.cwd = root, .echo = false});
     std::ifstream in(records_file);
     if (!in) {
-      tito::print_error(std::string(p->target) +
-                        " stopped without writing its figures (exit status " +
+      tito::print_error(command + " stopped without writing its figures (exit status " +
                         std::to_string(status) + ")");
       ok = false;
       continue;
@@ -375,8 +403,8 @@ int run_bench(const Options& opts) {
       continue;
     }
     if (status != 0) {
-      tito::print_error(std::string(p->target) + " reported failures (exit status " +
-                        std::to_string(status) + ")");
+      tito::print_error(command + " reported failures (exit status " + std::to_string(status) +
+                        ")");
       ok = false;
     }
   }
@@ -450,7 +478,7 @@ tito::CommandRunner setup(CLI::App& app) {
 
 const tito::RegisterCommand kRegistered{
     "bench",
-    "Build and run the benchmarks: machine peak, SGEMM, the MLP, the CNN and the GPT against "
+    "Build and run the benchmarks: machine peak, SGEMM, the MLP, the CNNs and the GPTs against "
     "PyTorch",
     setup};
 
