@@ -109,16 +109,20 @@ class Recorder {
     return forward();
   }
 
-  // Builds the node: one edge and the shape/dtype per input, and the saved tensors.
-  // Every tensor in `saved` is saved as an input: none may be an output of the node (finish()
-  // saves an op's output).
+  // Builds the node: one edge and the shape/dtype per input, and the saved tensors. One of the
+  // op's inputs is saved with its history; anything else detached, for it could be an output
+  // the node is about to be attached to (a cycle). An op that saves its own output uses finish().
   std::shared_ptr<Node> make_node(std::initializer_list<Tensor> saved, Formula formula) const {
     return make_node(saved, single_output(std::move(formula)), 1);
   }
   std::shared_ptr<Node> make_node(std::initializer_list<Tensor> saved, MultiFormula formula,
                                   size_t num_outputs) const {
     std::vector<autograd::SavedVariable> saved_vars;
-    for (const Tensor& t : saved) saved_vars.emplace_back(t, /*is_output=*/false);
+    for (const Tensor& t : saved) {
+      bool is_input = false;
+      for (const Tensor& in : inputs_) is_input = is_input || t.is_same(in);
+      saved_vars.emplace_back(is_input || !t.defined() ? t : t.detach(), /*is_output=*/false);
+    }
     return make_function_node(std::move(saved_vars), std::move(formula), num_outputs);
   }
 
