@@ -120,8 +120,10 @@ TEST(Autograd, GradTakesLibtorchsParameterOrder) {
                                        /*create_graph=*/false, /*allow_unused=*/true);
   EXPECT_TRUE(g[0].allclose(torch::tensor({2.0, 4.0})));
   EXPECT_FALSE(g[1].defined());
-  EXPECT_THROW(torch::autograd::grad({y}, {x}, {}, true, /*create_graph=*/true),
-               torch::NotImplementedError);
+  // create_graph: the gradient is differentiable again (a gradient penalty's first step).
+  const auto gx = torch::autograd::grad({y}, {x}, {}, true, /*create_graph=*/true);
+  const auto ggx = torch::autograd::grad({gx[0].pow(2).sum()}, {x});
+  EXPECT_TRUE(ggx[0].allclose(torch::tensor({8.0, 16.0})));  // d Σ(2x)² / dx = 8x
 }
 
 // ── TORCH_MODULE and TORCH_ARG ────────────────────────────────────────────────────────────────

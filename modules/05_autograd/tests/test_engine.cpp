@@ -193,17 +193,18 @@ TEST(Engine, AutogradGradLeavesDotGradAlone) {
 }
 
 // libtorch's parameter order: (outputs, inputs, grad_outputs, retain_graph, create_graph,
-// allow_unused). Gradients of gradients are not recorded, so create_graph = true is refused
-// instead of returning gradients without a graph.
-TEST(Engine, CreateGraphIsRefusedNotIgnored) {
+// allow_unused). create_graph = true records the backward pass: the gradient has a graph of its
+// own (test_higher_order.cpp differentiates such gradients again).
+TEST(Engine, CreateGraphRecordsTheBackwardPass) {
   Tensor x = param({1, 2});
   Tensor y = (x * x).sum();
-  TT_EXPECT_THROW_WITH(tt::autograd::grad({y}, {x}, {}, std::nullopt, /*create_graph=*/true),
-                       tt::NotImplementedError, "create_graph");
-  TT_EXPECT_THROW_WITH(y.backward(Tensor(), /*retain_graph=*/true, /*create_graph=*/true),
-                       tt::NotImplementedError, "create_graph");
+  const Tensor g = tt::autograd::grad({y}, {x}, {}, std::nullopt, /*create_graph=*/true)[0];
+  expect_tensor_eq(g, vec({2, 4}));
+  EXPECT_TRUE(g.requires_grad());
+  EXPECT_FALSE(g.is_leaf());
   y.backward(Tensor(), /*retain_graph=*/std::nullopt, /*create_graph=*/false);
   expect_tensor_eq(x.grad(), vec({2, 4}));
+  EXPECT_FALSE(x.grad().requires_grad());
 }
 
 TEST(Engine, BroadcastGradientIsSummedBackToInputShape) {

@@ -75,10 +75,23 @@ Edge gradient_edge(const Tensor& t) {
 
 // ── SavedVariable ─────────────────────────────────────────────────────────────────────────────
 
-SavedVariable::SavedVariable(const Tensor& tensor)
-    : data_(tensor.defined() ? tensor.detach() : Tensor()),
-      saved_version_(tensor.defined() ? tensor._version() : 0),
-      was_defined_(tensor.defined()) {}
+SavedVariable::SavedVariable(const Tensor& tensor, bool is_output)
+    : saved_version_(tensor.defined() ? tensor._version() : 0), was_defined_(tensor.defined()) {
+  if (!tensor.defined()) return;
+  if (!is_output) {
+    data_ = tensor;  // an input, history and all (rule 1)
+    return;
+  }
+  // NOTE: an output must already point at its node, or unpack() could not give it back its
+  // history and a gradient of the gradient would silently treat it as a constant.
+  const AutogradMeta* meta = get_autograd_meta(tensor);
+  TT_CHECK(meta != nullptr && meta->grad_fn_ != nullptr,
+           "SavedVariable: an output must be saved after its grad_fn is set");
+  data_ = tensor.detach();
+  grad_fn_ = meta->grad_fn_;
+  output_nr_ = meta->output_nr_;
+  is_output_ = true;
+}
 
 Tensor SavedVariable::unpack(const char* node_name) const {
   // BEGIN SOLUTION
@@ -94,8 +107,19 @@ Tensor SavedVariable::unpack(const char* node_name) const {
            "inplace operation: [",
            data_.toString(), "], which is output 0 of ", node_name, ", is at version ",
            data_._version(), "; expected version ", saved_version_, " instead.");
-  return data_;
+  return with_grad_fn();
   // END SOLUTION
+}
+
+Tensor SavedVariable::with_grad_fn() const {
+  // Grad mode off (every backward pass without create_graph): nothing will record, so the
+  // detached data serves, and no alias is made.
+  if (!is_output_ || !GradMode::is_enabled()) return data_;
+  Tensor alias = data_.detach();
+  AutogradMeta& meta = materialize_autograd_meta(alias);
+  meta.grad_fn_ = grad_fn_.lock();  // alive: it is the node unpacking this variable
+  meta.output_nr_ = output_nr_;
+  return alias;
 }
 
 void SavedVariable::reset() {

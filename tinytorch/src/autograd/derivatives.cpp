@@ -3,12 +3,18 @@
 // Read each formula next to the forward line it differentiates (written above it). `grad` is
 // dL/d(out); a formula returns dL/d(input) = grad · d(out)/d(input) by the chain rule. The engine
 // sums broadcast gradients back to the input's shape (sum_to, below) and casts dtypes, so the
-// formulas stay as short as the math. They run with grad mode off (engine.cpp).
+// formulas stay as short as the math. They run with grad mode off (engine.cpp) — or on, for
+// create_graph: then what they compute is recorded, and a formula whose kernel is a native takes
+// a path of recorded ops instead (`if (GradMode::is_enabled())`; see derivatives.h).
 #include "tinytorch/autograd/derivatives.h"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <numbers>
 
+#include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/core/join.h"
 #include "tinytorch/core/shape.h"
 #include "tinytorch/native/activation.h"
 #include "tinytorch/native/attention.h"
@@ -56,6 +62,25 @@ std::vector<int64_t> reduced_dims(IntArrayRef dims, int64_t ndim) {
 
 [[maybe_unused]] Tensor zero_where(const Tensor& mask, const Tensor& grad) {
   return where(mask, Scalar(0.0), grad);
+}
+
+// ── recorded scatter and gather (the create_graph paths of the formulas written as loops) ─────
+// out [numel], out[index[k]] += src[k] for every k. An embedding's weight gradient over rows of
+// one value: recorded, and its own derivative is the gather below.
+Tensor scatter_add_flat(const Tensor& src, const Tensor& index, int64_t numel) {
+  return embedding_dense_backward(src.reshape({index.numel(), 1}), index.reshape({index.numel()}),
+                                  numel, -1)
+      .reshape({numel});
+}
+// out[k] = src.flatten()[index[k]], out shaped like index. An embedding lookup (recorded).
+Tensor gather_flat(const Tensor& src, const Tensor& index) {
+  return embedding(src.reshape({src.numel(), 1}), index).reshape(index.sizes());
+}
+
+// The gradient of a loss's per-element term: grad is one value for Sum and Mean (÷ n for Mean)
+// and one per element for None.
+Tensor loss_grad_scale(const Tensor& grad, Reduction reduction, int64_t n) {
+  return reduction == Reduction::Mean ? grad.div(static_cast<double>(n)) : grad;
 }
 }  // namespace
 
@@ -152,6 +177,15 @@ Tensor unbind_backward(const variable_list& grads, IntArrayRef self_sizes, IntAr
   const auto first =
       std::find_if(grads.begin(), grads.end(), [](const Tensor& g) { return g.defined(); });
   TT_CHECK(first != grads.end(), "UnbindBackward0: no output received a gradient");
+  if (GradMode::is_enabled()) {  // create_graph: stack copies each slice in, recorded
+    std::vector<int64_t> slice_sizes = self_sizes.vec();
+    slice_sizes.erase(slice_sizes.begin() + dim);
+    variable_list slices;
+    for (const Tensor& g : grads) {
+      slices.push_back(g.defined() ? g : zeros(slice_sizes, first->dtype()));
+    }
+    return stack(slices, dim);
+  }
   Tensor result = native::empty_in_stride_order(self_sizes, self_strides, first->dtype());
   for (size_t i = 0; i < grads.size(); ++i) {
     Tensor slice = native::select(result, dim, static_cast<int64_t>(i));
@@ -207,6 +241,29 @@ Tensor as_strided_backward(const Tensor& grad, IntArrayRef self_sizes, IntArrayR
   }
   return from_vector(result, self_sizes, grad.dtype());
   // END SOLUTION
+}
+
+// as_strided_backward with recorded ops: route the gradient to storage locations (scatter-add),
+// read each input element's location (gather), divide by how many input elements share it.
+Tensor as_strided_backward_recorded(const Tensor& grad, IntArrayRef self_sizes,
+                                    IntArrayRef self_strides, int64_t self_offset,
+                                    IntArrayRef sizes, IntArrayRef strides, int64_t offset) {
+  auto extent = [](IntArrayRef sz, IntArrayRef st, int64_t off) {
+    int64_t last = off;
+    for (size_t i = 0; i < sz.size(); ++i) {
+      if (sz[i] == 0) return int64_t{0};
+      last += (sz[i] - 1) * st[i];
+    }
+    return last + 1;
+  };
+  const int64_t n =
+      std::max(extent(self_sizes, self_strides, self_offset), extent(sizes, strides, offset));
+  const Tensor locations = arange(n);
+  const Tensor out_loc = locations.as_strided(sizes, strides, offset).contiguous();
+  const Tensor in_loc = locations.as_strided(self_sizes, self_strides, self_offset).contiguous();
+  const Tensor readers = scatter_add_flat(ones(in_loc.sizes(), grad.dtype()), in_loc, n);
+  const Tensor storage_grad = scatter_add_flat(grad, out_loc, n);
+  return gather_flat(storage_grad, in_loc).div(gather_flat(readers, in_loc));
 }
 
 // ── element-wise ──────────────────────────────────────────────────────────────────────────────
@@ -406,6 +463,24 @@ Tensor value_selecting_backward(const Tensor& grad, int64_t dim, const Tensor& i
   // END SOLUTION
 }
 
+// value_selecting_backward with recorded ops: the flat position of out[o, indices[o, i], i] in
+// self is (o·n + indices[o, i])·inner + i, and the gradient is scattered there.
+// (grad and indices have one layout, [outer, (1,) inner], with or without keepdim.)
+Tensor value_selecting_backward_recorded(const Tensor& grad, int64_t dim, const Tensor& indices,
+                                         IntArrayRef self_sizes) {
+  const auto ndim = static_cast<int64_t>(self_sizes.size());
+  const int64_t d = ndim == 0 ? 0 : wrap_dim(dim, ndim);
+  int64_t outer = 1, inner = 1;
+  for (int64_t k = 0; k < d; ++k) outer *= self_sizes[k];
+  for (int64_t k = d + 1; k < ndim; ++k) inner *= self_sizes[k];
+  const int64_t n = ndim == 0 ? 1 : self_sizes[d];
+  const Tensor position = indices.reshape({outer, inner})
+                              .mul(inner)
+                              .add(arange(outer).reshape({outer, 1}).mul(n * inner))
+                              .add(arange(inner).reshape({1, inner}));
+  return scatter_add_flat(grad, position, outer * n * inner).reshape(self_sizes);
+}
+
 // ── linear algebra ────────────────────────────────────────────────────────────────────────────
 
 // out = self @ other   ([.., M, K] @ [.., K, N]):  ∂/∂self = grad @ otherᵀ,  ∂/∂other = selfᵀ @
@@ -453,46 +528,107 @@ variable_list linear_backward(const Tensor& grad, const Tensor& input, const Ten
 }
 
 // ── activations (module 02): the kernels are natives; the rules are these ────────────────────
+// With grad mode on (create_graph) each rule is written out in public ops, so it records.
 
 // out = max(self, 0): the gradient passes where the output is positive.
 Tensor relu_backward(const Tensor& grad, const Tensor& result) {
+  if (GradMode::is_enabled()) return where(result.gt(0.0), grad, Scalar(0.0));
   return native::threshold_backward(grad, result, 0.0);
 }
 // out = self if self > 0 else slope·self
 Tensor leaky_relu_backward(const Tensor& grad, const Tensor& self, double negative_slope) {
+  if (GradMode::is_enabled()) return where(self.gt(0.0), grad, grad.mul(negative_slope));
   return native::leaky_relu_backward(grad, self, negative_slope);
 }
 // out = σ(self):  σ' = out·(1 − out)
 Tensor sigmoid_backward(const Tensor& grad, const Tensor& result) {
+  if (GradMode::is_enabled()) return grad.mul(result.mul(rsub(result, 1.0)));
   return native::sigmoid_backward(grad, result);
 }
 // out = tanh(self):  1 − out²
 Tensor tanh_backward(const Tensor& grad, const Tensor& result) {
+  if (GradMode::is_enabled()) return grad.mul(rsub(result.mul(result), 1.0));
   return native::tanh_backward(grad, result);
 }
 // out = self·Φ(self) (or its tanh approximation — the backward differentiates the same form)
 Tensor gelu_backward(const Tensor& grad, const Tensor& self, std::string_view approximate) {
+  if (GradMode::is_enabled()) return tinytorch::gelu_backward(grad, self, approximate);
   return native::gelu_backward(grad, self, approximate);
 }
-// out = self·σ(self)
+// gelu_backward = grad_output · gelu'(self), so its derivatives are gelu'(self) (w.r.t.
+// grad_output: gelu_backward again) and grad_output · gelu''(self):
+//   exact:  gelu'' = φ(x)·(2 − x²),  φ(x) = e^(−x²/2) / √(2π)
+//   tanh:   y = ½x(1 + t), t = tanh(u), u = k(x + c·x³), k = √(2/π), c = 0.044715
+//           gelu'' = (1 − t²)·(u' − x·t·u'² + ½x·u''),  u' = k(1 + 3c·x²),  u'' = 6kc·x
+variable_list gelu_double_backward(const Tensor& grad, const Tensor& grad_output,
+                                   const Tensor& self, std::string_view approximate,
+                                   GradMask needs) {
+  Tensor grad_grad_output, grad_self;
+  if (needs[0]) grad_grad_output = tinytorch::gelu_backward(grad, self, approximate);
+  if (needs[1]) {
+    Tensor second;
+    if (approximate == "tanh") {
+      const double k = std::numbers::sqrt2 * std::numbers::inv_sqrtpi, c = 0.044715;
+      const Tensor x2 = self.mul(self);
+      const Tensor t = self.add(x2.mul(self).mul(c)).mul(k).tanh();
+      const Tensor du = x2.mul(3.0 * c).add(1.0).mul(k);
+      const Tensor d2u = self.mul(6.0 * k * c);
+      second =
+          rsub(t.mul(t), 1.0).mul(du.sub(self.mul(t).mul(du.mul(du))).add(self.mul(d2u).mul(0.5)));
+    } else {
+      const Tensor x2 = self.mul(self);
+      const Tensor pdf = x2.mul(-0.5).exp().mul(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
+      second = pdf.mul(rsub(x2, 2.0));
+    }
+    grad_self = grad.mul(grad_output).mul(second);
+  }
+  return {grad_grad_output, grad_self};
+}
+// out = self·σ(self):  σ(self)·(1 + self·(1 − σ(self)))
 Tensor silu_backward(const Tensor& grad, const Tensor& self) {
+  if (GradMode::is_enabled()) {
+    const Tensor s = self.sigmoid();
+    return grad.mul(s.mul(rsub(s, 1.0).mul(self).add(1.0)));
+  }
   return native::silu_backward(grad, self);
 }
 // out = softmax(self, dim):  grad_in = out · (grad − Σ grad·out)
 Tensor softmax_backward(const Tensor& grad, const Tensor& result, int64_t dim) {
+  if (GradMode::is_enabled()) return result.mul(grad.sub(grad.mul(result).sum({dim}, true)));
   return native::softmax_backward(grad, result, dim);
 }
 // out = log_softmax(self, dim):  grad_in = grad − softmax · Σ grad
 Tensor log_softmax_backward(const Tensor& grad, const Tensor& result, int64_t dim) {
+  if (GradMode::is_enabled()) return grad.sub(result.exp().mul(grad.sum({dim}, true)));
   return native::log_softmax_backward(grad, result, dim);
 }
 
 // ── losses (module 04) ────────────────────────────────────────────────────────────────────────
+// With grad mode on, each input gradient is its per-element derivative times the incoming
+// gradient (loss_grad_scale: ÷ n for Mean), in public ops.
 
 // out = reduce(p·(log p − self)) or reduce(e^t·(t − self)) (kl_div, module 16): both
 // gradients come from the native kernels (∂/∂self = −p, ∂/∂target = log p + 1 − self).
 variable_list kl_div_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
                               Reduction reduction, bool log_target, GradMask needs) {
+  if (GradMode::is_enabled()) {
+    const Tensor g = loss_grad_scale(grad, reduction, self.numel());
+    Tensor grad_self, grad_target;
+    if (log_target) {
+      const Tensor p = target.exp();
+      if (needs[0]) grad_self = p.neg().mul(g);
+      if (needs[1]) grad_target = p.mul(target.sub(self).add(1.0)).mul(g);
+    } else {
+      if (needs[0]) grad_self = target.neg().mul(g);
+      if (needs[1]) {
+        // 0 where p = 0; log of 1 there keeps the unused branch (and its derivative) finite.
+        const Tensor positive = target.gt(0.0);
+        const Tensor log_p = where(positive, target, Scalar(1.0)).log();
+        grad_target = where(positive, log_p.add(1.0).sub(self), Scalar(0.0)).mul(g);
+      }
+    }
+    return {grad_self, grad_target};
+  }
   return {needs[0] ? native::kl_div_backward(grad, self, target, reduction, log_target) : Tensor(),
           needs[1] ? native::kl_div_target_backward(grad, self, target, reduction, log_target)
                    : Tensor()};
@@ -500,47 +636,73 @@ variable_list kl_div_backward(const Tensor& grad, const Tensor& self, const Tens
 // out = reduce((self − target)²): the target's gradient is the input's, negated.
 variable_list mse_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
                                 Reduction reduction, GradMask needs) {
-  const Tensor g = native::mse_loss_backward(grad, self, target, reduction);
+  const Tensor g =
+      GradMode::is_enabled()
+          ? self.sub(target).mul(2.0).mul(loss_grad_scale(grad, reduction, self.numel()))
+          : native::mse_loss_backward(grad, self, target, reduction);
   return {needs[0] ? g : Tensor(), needs[1] ? g.neg() : Tensor()};
 }
 // out = reduce(|self − target|)
 variable_list l1_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
                                Reduction reduction, GradMask needs) {
-  const Tensor g = native::l1_loss_backward(grad, self, target, reduction);
+  Tensor g;
+  if (GradMode::is_enabled()) {
+    const Tensor diff = self.sub(target);
+    const Tensor sign = diff.gt(0.0).to(diff.dtype()).sub(diff.lt(0.0).to(diff.dtype()));
+    g = sign.mul(loss_grad_scale(grad, reduction, self.numel()));
+  } else {
+    g = native::l1_loss_backward(grad, self, target, reduction);
+  }
   return {needs[0] ? g : Tensor(), needs[1] ? g.neg() : Tensor()};
 }
 // out = reduce(−self[i, target[i]]) over the rows whose target is not ignore_index
 Tensor nll_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
                          Reduction reduction, int64_t ignore_index) {
+  if (GradMode::is_enabled()) {
+    // Linear in grad, constant in self: the kernel's matrix for a gradient of ones, times grad
+    // (one value per row for None).
+    const Tensor pick =
+        native::nll_loss_backward(ones_like(grad), self, target, reduction, ignore_index);
+    return pick.mul(reduction == Reduction::None && self.dim() == 2 ? grad.unsqueeze(1) : grad);
+  }
   return native::nll_loss_backward(grad, self, target, reduction, ignore_index);
 }
 // out = reduce(−(target·ln(self) + (1 − target)·ln(1 − self))):
+//   ∂/∂self = (self − target) / (self·(1 − self))   (the denominator clamped to ≥ 1e-12)
 //   ∂/∂target = ln(1 − self) − ln(self) = −logit(self)   (PyTorch's, without the forward's clamp)
 variable_list bce_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
                            Reduction reduction, GradMask needs) {
-  Tensor grad_target;
+  Tensor grad_self, grad_target;
   if (needs[1]) {
     grad_target = rsub(self, 1.0).log().sub(self.log()).mul(grad);
     if (reduction == Reduction::Mean)
       grad_target = grad_target.div(static_cast<double>(target.numel()));
   }
-  return {
-      needs[0] ? native::binary_cross_entropy_backward(grad, self, target, reduction) : Tensor(),
-      grad_target};
+  if (needs[0] && GradMode::is_enabled()) {
+    const Tensor denominator = rsub(self, 1.0).mul(self).clamp_min(static_cast<double>(1e-12f));
+    grad_self =
+        self.sub(target).div(denominator).mul(loss_grad_scale(grad, reduction, self.numel()));
+  } else if (needs[0]) {
+    grad_self = native::binary_cross_entropy_backward(grad, self, target, reduction);
+  }
+  return {grad_self, grad_target};
 }
-// out = reduce(max(self, 0) − self·target + ln(1 + e^−|self|)):  ∂/∂target = −self
+// out = reduce(max(self, 0) − self·target + ln(1 + e^−|self|)):
+//   ∂/∂self = σ(self) − target,  ∂/∂target = −self
 variable_list bce_with_logits_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
                                        Reduction reduction, GradMask needs) {
-  Tensor grad_target;
+  Tensor grad_self, grad_target;
   if (needs[1]) {
     grad_target = self.neg().mul(grad);
     if (reduction == Reduction::Mean)
       grad_target = grad_target.div(static_cast<double>(self.numel()));
   }
-  return {needs[0]
-              ? native::binary_cross_entropy_with_logits_backward(grad, self, target, reduction)
-              : Tensor(),
-          grad_target};
+  if (needs[0] && GradMode::is_enabled()) {
+    grad_self = self.sigmoid().sub(target).mul(loss_grad_scale(grad, reduction, self.numel()));
+  } else if (needs[0]) {
+    grad_self = native::binary_cross_entropy_with_logits_backward(grad, self, target, reduction);
+  }
+  return {grad_self, grad_target};
 }
 
 // ── spatial (module 09) ───────────────────────────────────────────────────────────────────────
@@ -551,8 +713,48 @@ variable_list conv2d_backward(const Tensor& grad, const Tensor& input, const Ten
                               IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation,
                               int64_t groups, std::array<bool, 3> needs) {
   auto [grad_input, grad_weight, grad_bias] =
-      native::conv2d_backward(grad, input, weight, stride, padding, dilation, groups, needs);
+      GradMode::is_enabled()
+          ? tinytorch::convolution_backward(grad, input, weight, stride, padding, dilation, groups,
+                                            needs)
+          : native::conv2d_backward(grad, input, weight, stride, padding, dilation, groups, needs);
   return {grad_input, grad_weight, grad_bias};
+}
+
+// convolution_backward computes gx = conv_xᵀ(g, W), gW = conv_Wᵀ(g, x), gb = Σ g: bilinear in
+// (g, W) and in (g, x). With ggx, ggW, ggb the gradients of its three outputs, each term's
+// adjoint is a convolution again:
+//   d/dg = conv2d(ggx, W) + conv2d(x, ggW) + ggb   (broadcast over the output's positions)
+//   d/dx = conv_xᵀ(g, ggW)                         (convolution_backward's grad_input, W := ggW)
+//   d/dW = conv_Wᵀ(g, ggx)                         (its grad_weight, x := ggx)
+// All three are recorded ops, so the result can be differentiated once more.
+variable_list convolution_double_backward(const variable_list& grads, const Tensor& grad_output,
+                                          const Tensor& input, const Tensor& weight,
+                                          IntArrayRef stride, IntArrayRef padding,
+                                          IntArrayRef dilation, int64_t groups,
+                                          std::array<bool, 3> needs) {
+  const Tensor &ggx = grads[0], &ggw = grads[1], &ggb = grads[2];
+  Tensor grad_grad_output, grad_input, grad_weight;
+  if (needs[0]) {
+    const auto add = [&](const Tensor& t) {
+      grad_grad_output = grad_grad_output.defined() ? grad_grad_output.add(t) : t;
+    };
+    if (ggx.defined()) add(conv2d(ggx, weight, {}, stride, padding, dilation, groups));
+    if (ggw.defined()) add(conv2d(input, ggw, {}, stride, padding, dilation, groups));
+    if (ggb.defined()) {  // [K] along grad_output's channel dim (1, or 0 unbatched)
+      std::vector<int64_t> shape(static_cast<size_t>(grad_output.dim()), 1);
+      shape[static_cast<size_t>(grad_output.dim() - 3)] = ggb.size(0);
+      add(ggb.reshape(shape).expand(grad_output.sizes()));
+    }
+  }
+  if (needs[1] && ggw.defined()) {
+    grad_input = std::get<0>(tinytorch::convolution_backward(
+        grad_output, input, ggw, stride, padding, dilation, groups, {true, false, false}));
+  }
+  if (needs[2] && ggx.defined()) {
+    grad_weight = std::get<1>(tinytorch::convolution_backward(
+        grad_output, ggx, weight, stride, padding, dilation, groups, {false, true, false}));
+  }
+  return {grad_grad_output, grad_input, grad_weight};
 }
 
 // ── spatial (module 09): pooling and batch norm ───────────────────────────────────────────────
@@ -561,6 +763,15 @@ Tensor max_pool2d_with_indices_backward(const Tensor& grad, const Tensor& self,
                                         IntArrayRef kernel_size, IntArrayRef stride,
                                         IntArrayRef padding, IntArrayRef dilation, bool ceil_mode,
                                         const Tensor& indices) {
+  if (GradMode::is_enabled()) {
+    // The same scatter, recorded: indices count within each H·W plane.
+    const int64_t plane = self.size(-1) * self.size(-2),
+                  outputs = indices.size(-1) * indices.size(-2);
+    const int64_t planes = plane == 0 ? 0 : self.numel() / plane;
+    const Tensor position =
+        indices.reshape({planes, outputs}).add(arange(planes).reshape({planes, 1}).mul(plane));
+    return scatter_add_flat(grad, position, self.numel()).reshape(self.sizes());
+  }
   return native::max_pool2d_with_indices_backward(grad, self, kernel_size, stride, padding,
                                                   dilation, ceil_mode, indices);
 }
@@ -569,21 +780,87 @@ Tensor max_pool2d_with_indices_backward(const Tensor& grad, const Tensor& self,
 Tensor avg_pool2d_backward(const Tensor& grad, const Tensor& self, IntArrayRef kernel_size,
                            IntArrayRef stride, IntArrayRef padding, bool ceil_mode,
                            bool count_include_pad, std::optional<int64_t> divisor_override) {
+  if (GradMode::is_enabled()) {
+    return tinytorch::avg_pool2d_backward(grad, self, kernel_size, stride, padding, ceil_mode,
+                                          count_include_pad, divisor_override);
+  }
   return native::avg_pool2d_backward(grad, self, kernel_size, stride, padding, ceil_mode,
                                      count_include_pad, divisor_override);
 }
 
 // forward: y = mean of the window  →  each x of a window receives grad / (window size).
 Tensor adaptive_avg_pool2d_backward(const Tensor& grad, const Tensor& self) {
+  if (GradMode::is_enabled()) return tinytorch::adaptive_avg_pool2d_backward(grad, self);
   return native::adaptive_avg_pool2d_backward(grad, self);
 }
+
+// avg_pool2d_backward = Aᵀ·g for the pooling's matrix A: its derivative w.r.t. g is A, the
+// pooling itself.
+Tensor avg_pool2d_double_backward(const Tensor& grad, IntArrayRef kernel_size, IntArrayRef stride,
+                                  IntArrayRef padding, bool ceil_mode, bool count_include_pad,
+                                  std::optional<int64_t> divisor_override) {
+  return avg_pool2d(grad, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                    divisor_override);
+}
+Tensor adaptive_avg_pool2d_double_backward(const Tensor& grad, IntArrayRef output_size) {
+  return adaptive_avg_pool2d(grad, output_size);
+}
+
+namespace {
+// Batch norm's gradients from public ops (grad mode on), the math of the native kernels: over
+// input [N, C, *] per channel, with x̂ = (x − mean)·invstd and g = gy·γ,
+//   training: gx = invstd·(g − mean(g) − x̂·mean(g·x̂))   (mean and invstd recomputed from x,
+//             so that they are recorded functions of it)
+//   eval:     gx = g·invstd                               (the running statistics: constants)
+//   gγ = Σ gy·x̂,  gβ = Σ gy.
+// With relu, gy is first zeroed where the pre-activation x̂·γ + β was not positive.
+variable_list batch_norm_backward_recorded(const Tensor& grad, const Tensor& input,
+                                           const Tensor& weight, const Tensor& bias,
+                                           const Tensor& save_mean, const Tensor& save_invstd,
+                                           bool training, double eps, bool relu,
+                                           std::array<bool, 3> needs) {
+  std::vector<int64_t> dims{0}, channel(static_cast<size_t>(input.dim()), 1);
+  for (int64_t d = 2; d < input.dim(); ++d) dims.push_back(d);
+  channel[1] = input.size(1);  // [1, C, 1, ...]: a per-channel value broadcast over x
+  Tensor mean, invstd;
+  if (training) {
+    mean = input.mean(dims, true);
+    const Tensor centered = input.sub(mean);
+    invstd = centered.mul(centered).mean(dims, true).add(eps).pow(-0.5);
+  } else {
+    mean = save_mean.to(input.dtype()).reshape(channel);
+    invstd = save_invstd.to(input.dtype()).reshape(channel);
+  }
+  const Tensor xhat = input.sub(mean).mul(invstd);
+  const Tensor gamma = weight.defined() ? weight.reshape(channel) : Tensor();
+  Tensor gy = grad;
+  if (relu) {
+    Tensor z = gamma.defined() ? xhat.mul(gamma) : xhat;
+    if (bias.defined()) z = z.add(bias.reshape(channel));
+    gy = where(z.gt(0.0), grad, Scalar(0.0));
+  }
+  Tensor grad_input;
+  if (needs[0]) {
+    const Tensor g = gamma.defined() ? gy.mul(gamma) : gy;
+    grad_input =
+        training ? invstd.mul(g.sub(g.mean(dims, true)).sub(xhat.mul(g.mul(xhat).mean(dims, true))))
+                 : g.mul(invstd);
+  }
+  return {grad_input, needs[1] ? gy.mul(xhat).sum(dims) : Tensor(),
+          needs[2] ? gy.sum(dims) : Tensor()};
+}
+}  // namespace
 
 // forward: y = (x − mean)·invstd·γ + β   (training: mean, invstd are the batch's, functions of x)
 //   gx = γ·invstd/M · (M·gy − Σgy − x̂·Σ gy·x̂)  in training,  gy·γ·invstd  in eval;
 //   gγ = Σ gy·x̂;  gβ = Σ gy.
 variable_list batch_norm_backward(const Tensor& grad, const Tensor& input, const Tensor& weight,
                                   const Tensor& save_mean, const Tensor& save_invstd, bool training,
-                                  std::array<bool, 3> needs) {
+                                  double eps, std::array<bool, 3> needs) {
+  if (GradMode::is_enabled()) {
+    return batch_norm_backward_recorded(grad, input, weight, {}, save_mean, save_invstd, training,
+                                        eps, false, needs);
+  }
   auto [gx, gw, gb] = native::native_batch_norm_backward(grad, input, weight, save_mean,
                                                          save_invstd, training, needs);
   return {gx, gw, gb};
@@ -592,10 +869,14 @@ variable_list batch_norm_backward(const Tensor& grad, const Tensor& input, const
 // forward: y = max(z, 0), z = (x − mean)·invstd·γ + β   (batch_norm_relu, fused)
 //   the batch-norm gradients above with gy replaced by gz = gy·[z > 0] (ReLU's step), z
 //   recomputed from x, γ and β.
-variable_list batch_norm_relu_backward(const Tensor& grad, const Tensor& input, const Tensor& weight,
-                                       const Tensor& bias, const Tensor& save_mean,
-                                       const Tensor& save_invstd, bool training,
-                                       std::array<bool, 3> needs) {
+variable_list batch_norm_relu_backward(const Tensor& grad, const Tensor& input,
+                                       const Tensor& weight, const Tensor& bias,
+                                       const Tensor& save_mean, const Tensor& save_invstd,
+                                       bool training, double eps, std::array<bool, 3> needs) {
+  if (GradMode::is_enabled()) {
+    return batch_norm_backward_recorded(grad, input, weight, bias, save_mean, save_invstd, training,
+                                        eps, true, needs);
+  }
   auto [gx, gw, gb] = native::native_batch_norm_relu_backward(grad, input, weight, bias, save_mean,
                                                               save_invstd, training, needs);
   return {gx, gw, gb};
@@ -603,13 +884,47 @@ variable_list batch_norm_relu_backward(const Tensor& grad, const Tensor& input, 
 
 // ── normalization (module 13) ─────────────────────────────────────────────────────────────────
 
+namespace {
+// layer_norm (center) and rms_norm (!center) from public ops, for grad mode on: over the last
+// normalized_shape.size() dims (a row), with rstd recomputed from x (a recorded function of it),
+// x̂ = (x − mean)·rstd (or x·rstd) and g = gy·γ:
+//   gx = rstd·(g − mean(g) − x̂·mean(g·x̂))    (without the mean(g) term for rms_norm)
+//   gγ = Σ_rows gy·x̂,  gβ = Σ_rows gy.
+variable_list norm_backward_recorded(const Tensor& grad, const Tensor& input,
+                                     IntArrayRef normalized_shape, const Tensor& weight, double eps,
+                                     bool center, std::array<bool, 3> needs) {
+  const int64_t lead = input.dim() - static_cast<int64_t>(normalized_shape.size());
+  std::vector<int64_t> row_dims, lead_dims;
+  for (int64_t d = 0; d < input.dim(); ++d) (d < lead ? lead_dims : row_dims).push_back(d);
+  const Tensor centered = center ? input.sub(input.mean(row_dims, true)) : input;
+  const Tensor rstd = centered.mul(centered).mean(row_dims, true).add(eps).pow(-0.5);
+  const Tensor xhat = centered.mul(rstd);
+  // Σ over the rows (the leading dims); none: the tensor is one row.
+  const auto sum_rows = [&](const Tensor& t) { return lead_dims.empty() ? t : t.sum(lead_dims); };
+  Tensor grad_input;
+  if (needs[0]) {
+    const Tensor g = weight.defined() ? grad.mul(weight) : grad;
+    Tensor inner = g.sub(xhat.mul(g.mul(xhat).mean(row_dims, true)));
+    if (center) inner = inner.sub(g.mean(row_dims, true));
+    grad_input = rstd.mul(inner);
+  }
+  return {grad_input, needs[1] ? sum_rows(grad.mul(xhat)) : Tensor(),
+          needs[2] ? sum_rows(grad) : Tensor()};
+}
+}  // namespace
+
 // forward: y = x̂·γ + β, x̂ = (x − mean)·rstd per row of N values   (mean, rstd functions of x)
 //   gx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = gy·γ;  gγ = Σ_rows gy·x̂;  gβ = Σ_rows gy
 //   (derived in src/native/normalization.cpp).
 variable_list layer_norm_backward(const Tensor& grad, const Tensor& input,
                                   IntArrayRef normalized_shape, const Tensor& mean,
                                   const Tensor& rstd, const Tensor& weight, const Tensor& bias,
-                                  std::array<bool, 3> needs) {
+                                  double eps, std::array<bool, 3> needs) {
+  if (GradMode::is_enabled()) {
+    return norm_backward_recorded(
+        grad, input, normalized_shape, weight, eps, true,
+        {needs[0], needs[1] && weight.defined(), needs[2] && bias.defined()});
+  }
   auto [gx, gw, gb] = native::native_layer_norm_backward(grad, input, normalized_shape, mean, rstd,
                                                          weight, bias, needs);
   return {gx, gw, gb};
@@ -619,7 +934,12 @@ variable_list layer_norm_backward(const Tensor& grad, const Tensor& input,
 //   gx = rstd·(g − x̂·mean(g·x̂)) with g = gy·γ;  gγ = Σ_rows gy·x̂.
 variable_list rms_norm_backward(const Tensor& grad, const Tensor& input,
                                 IntArrayRef normalized_shape, const Tensor& rstd,
-                                const Tensor& weight, GradMask needs) {
+                                const Tensor& weight, double eps, GradMask needs) {
+  if (GradMode::is_enabled()) {
+    variable_list g = norm_backward_recorded(grad, input, normalized_shape, weight, eps, false,
+                                             {needs[0], needs[1] && weight.defined(), false});
+    return {g[0], g[1]};
+  }
   auto [gx, gw] =
       native::native_rms_norm_backward(grad, input, normalized_shape, rstd, weight, needs);
   return {gx, gw};
@@ -631,10 +951,60 @@ variable_list rms_norm_backward(const Tensor& grad, const Tensor& input,
 // (a one-hot matrix product's transpose: duplicates add up), row padding_idx left at zero.
 Tensor embedding_backward(const Tensor& grad, const Tensor& indices, int64_t num_weights,
                           int64_t padding_idx) {
+  if (GradMode::is_enabled()) {
+    return tinytorch::embedding_dense_backward(grad, indices, num_weights, padding_idx);
+  }
   return native::embedding_dense_backward(grad, indices, num_weights, padding_idx);
 }
 
+// embedding_dense_backward is linear in grad_output: its adjoint reads row indices[i] of the
+// incoming gradient back (an embedding lookup), except where indices[i] is padding_idx, whose
+// row received nothing.
+Tensor embedding_dense_double_backward(const Tensor& grad, const Tensor& indices,
+                                       int64_t padding_idx) {
+  const Tensor rows = embedding(grad, indices, padding_idx);
+  if (padding_idx < 0) return rows;
+  return where(indices.eq(padding_idx).unsqueeze(-1), Scalar(0.0), rows);
+}
+
 // ── attention (module 12): the backward kernel is a native ───────────────────────────────────
+
+namespace {
+// The attention gradients from public ops (grad mode on): P is rebuilt as softmax(scores) from
+// q and k, so it is a recorded function of them (the native rebuilds it from the saved
+// logsumexp, a constant). A fully masked row (logsumexp −∞) has P = 0, as in the kernel.
+variable_list attention_backward_recorded(const Tensor& grad, const Tensor& query,
+                                          const Tensor& key, const Tensor& value,
+                                          const Tensor& attn_mask, const Tensor& dropout_mask,
+                                          const Tensor& logsumexp, bool is_causal, double scale,
+                                          std::array<bool, 4> needs) {
+  Tensor scores = query.matmul(key.transpose(-2, -1)).mul(scale);  // [*, L, S]
+  const double neg_inf = -std::numeric_limits<double>::infinity();
+  if (attn_mask.defined()) {
+    scores = attn_mask.is_floating_point() ? scores.add(attn_mask)
+                                           : masked_fill(scores, attn_mask.eq(false), neg_inf);
+  }
+  if (is_causal) {  // bottom-right aligned: query i sees keys j ≤ i + (S − L)
+    const int64_t L = scores.size(-2), S = scores.size(-1);
+    const Tensor hidden = arange(S).reshape({1, S}).gt(arange(L).reshape({L, 1}).add(S - L));
+    scores = masked_fill(scores, hidden, neg_inf);
+  }
+  Tensor P;
+  if (attn_mask.defined() || is_causal) {
+    const Tensor live = logsumexp.ne(neg_inf).unsqueeze(-1);  // [*, L, 1]
+    P = where(live, scores, Scalar(0.0)).softmax(-1).mul(live.to(scores.dtype()));
+  } else {
+    P = scores.softmax(-1);
+  }
+  const Tensor dropped = dropout_mask.defined() ? P.mul(dropout_mask) : P;  // P̃ = P ⊙ Z
+  Tensor dP = grad.matmul(value.transpose(-2, -1));                         // dO·vᵀ
+  if (dropout_mask.defined()) dP = dP.mul(dropout_mask);
+  const Tensor dS = P.mul(dP.sub(dP.mul(P).sum({-1}, true)));
+  return {needs[0] ? dS.matmul(key).mul(scale) : Tensor(),
+          needs[1] ? dS.transpose(-2, -1).matmul(query).mul(scale) : Tensor(),
+          needs[2] ? dropped.transpose(-2, -1).matmul(grad) : Tensor(), needs[3] ? dS : Tensor()};
+}
+}  // namespace
 
 // forward: out = softmax(q·kᵀ·scale + mask) ⊙ Z · v   (src/native/attention.cpp derives it)
 //   dV = P̃ᵀ·dO,  dS = P ⊙ ((dO·vᵀ) ⊙ Z − rowsum),  dQ = dS·k·scale,  dK = dSᵀ·q·scale,
@@ -647,6 +1017,10 @@ variable_list scaled_dot_product_attention_backward(const Tensor& grad, const Te
                                                     const Tensor& logsumexp, bool is_causal,
                                                     double scale, std::array<bool, 4> needs) {
   const bool mask_grad = needs[3] && attn_mask.defined() && attn_mask.is_floating_point();
+  if (GradMode::is_enabled()) {
+    return attention_backward_recorded(grad, query, key, value, attn_mask, dropout_mask, logsumexp,
+                                       is_causal, scale, {needs[0], needs[1], needs[2], mask_grad});
+  }
   auto [gq, gk, gv, gs] = native::scaled_dot_product_attention_backward(
       grad, query, key, value, attn_mask, dropout_mask, out, logsumexp, is_causal, scale,
       {needs[0], needs[1], needs[2], mask_grad});
@@ -655,6 +1029,7 @@ variable_list scaled_dot_product_attention_backward(const Tensor& grad, const Te
 
 // forward: out = where(mask, value, self)  →  the filled entries no longer depend on self.
 Tensor masked_fill_backward(const Tensor& grad, const Tensor& mask) {
+  if (GradMode::is_enabled()) return masked_fill(grad, mask, 0);
   return native::masked_fill(grad, mask, 0);
 }
 

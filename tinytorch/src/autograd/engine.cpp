@@ -13,6 +13,12 @@
 //    buffer of the node its edge leads to; decrement that node's count; at 0 it is ready.
 // Every node therefore runs exactly once, after ALL contributions to its gradient have been
 // summed — the whole point of the counting.
+//
+// Grad mode during the pass is create_graph (set by backward() and grad() below). Off, the
+// formulas' ops record nothing. On, they are recorded like any forward op: the gradients that
+// come out — buffers summed with add(), leaves' .grad() accumulated out of place (node.cpp) —
+// carry a graph of their own, and can be differentiated again (a gradient penalty, a
+// Hessian-vector product).
 #include "tinytorch/autograd/engine.h"
 
 #include <optional>
@@ -61,7 +67,7 @@ struct CompareSequenceNr {
 
 // Runs the graph below `roots` (edges seeded with `seeds`). With `capture` (autograd::grad),
 // the gradients arriving at the captured edges are returned instead of being accumulated into
-// leaves, and no AccumulateGrad runs.
+// leaves, and no AccumulateGrad runs. The caller has set grad mode (off, unless create_graph).
 variable_list run_backward(const std::vector<Edge>& roots, variable_list seeds, bool keep_graph,
                            const std::vector<Edge>* capture) {
   // BEGIN SOLUTION
@@ -103,7 +109,6 @@ variable_list run_backward(const std::vector<Edge>& roots, variable_list seeds, 
   }
 
   variable_list captured(capture != nullptr ? capture->size() : 0);
-  NoGradGuard no_grad;  // formulas compute gradients; they are not themselves recorded
   // 3. Run nodes as they become ready.
   while (!ready.empty()) {
     Node* node = ready.top();
@@ -154,9 +159,10 @@ variable_list run_backward(const std::vector<Edge>& roots, variable_list seeds, 
   // END SOLUTION
 }
 
-// The edge and the seed gradient for each root, with PyTorch's checks.
+// The edge and the seed gradient for each root, with PyTorch's checks. A seed keeps its own
+// graph only with create_graph (the gradient is then a function of it, too).
 std::vector<Edge> root_edges(const variable_list& roots, const variable_list& grad_tensors,
-                             variable_list& seeds) {
+                             bool create_graph, variable_list& seeds) {
   TT_CHECK(grad_tensors.empty() || grad_tensors.size() == roots.size(), "backward: got ",
            grad_tensors.size(), " gradients for ", roots.size(), " tensors");
   std::vector<Edge> edges;
@@ -176,7 +182,8 @@ std::vector<Edge> root_edges(const variable_list& roots, const variable_list& gr
              root.sizes(), ".");
     TT_CHECK_TYPE(seed.is_floating_point(), "backward: the gradient for tensor ", i,
                   " must be floating point, got ", seed.dtype());
-    seeds.push_back(seed.to(root.dtype()).detach());
+    seed = seed.to(root.dtype());
+    seeds.push_back(create_graph ? seed : seed.detach());
     edges.push_back(gradient_edge(root));
   }
   return edges;
@@ -184,36 +191,30 @@ std::vector<Edge> root_edges(const variable_list& roots, const variable_list& gr
 
 }  // namespace
 
-// create_graph asks for the backward pass to be recorded as a graph of its own. Our derivative
-// rules run as kernels that record nothing, so the gradients would silently be constants: refuse.
-static void check_no_create_graph(const char* fn, bool create_graph) {
-  TT_CHECK_WITH(NotImplementedError, !create_graph, fn,
-                ": create_graph=true (gradients of gradients) is not supported; the gradients "
-                "are computed without recording a graph. Pass create_graph=false.");
-}
-
+// NOTE: as in libtorch, retain_graph defaults to create_graph: a graph that was differentiated
+// with create_graph is usually differentiated again (its gradient's graph reaches into it).
 void backward(const variable_list& roots, const variable_list& grad_tensors,
               std::optional<bool> retain_graph, bool create_graph) {
-  check_no_create_graph("backward", create_graph);
   variable_list seeds;
-  const std::vector<Edge> edges = root_edges(roots, grad_tensors, seeds);
-  run_backward(edges, std::move(seeds), retain_graph.value_or(false), nullptr);
+  const std::vector<Edge> edges = root_edges(roots, grad_tensors, create_graph, seeds);
+  const AutoGradMode grad_mode(create_graph);
+  run_backward(edges, std::move(seeds), retain_graph.value_or(create_graph), nullptr);
 }
 
 variable_list grad(const variable_list& outputs, const variable_list& inputs,
                    const variable_list& grad_outputs, std::optional<bool> retain_graph,
                    bool create_graph, bool allow_unused) {
-  check_no_create_graph("grad", create_graph);
   variable_list seeds;
-  const std::vector<Edge> edges = root_edges(outputs, grad_outputs, seeds);
+  const std::vector<Edge> edges = root_edges(outputs, grad_outputs, create_graph, seeds);
   std::vector<Edge> targets;
   for (size_t i = 0; i < inputs.size(); ++i) {
     TT_CHECK(inputs[i].requires_grad(), "grad: input ", i,
              " does not require grad (set requires_grad before computing the outputs)");
     targets.push_back(gradient_edge(inputs[i]));
   }
+  const AutoGradMode grad_mode(create_graph);
   variable_list result =
-      run_backward(edges, std::move(seeds), retain_graph.value_or(false), &targets);
+      run_backward(edges, std::move(seeds), retain_graph.value_or(create_graph), &targets);
   for (size_t i = 0; i < result.size(); ++i) {
     TT_CHECK(result[i].defined() || allow_unused, "grad: one of the differentiated Tensors (input ",
              i,

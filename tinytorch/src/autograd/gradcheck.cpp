@@ -7,6 +7,7 @@
 
 #include "tinytorch/autograd/engine.h"
 #include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/core/join.h"
 
 namespace tinytorch::autograd {
 
@@ -98,6 +99,45 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
     }
   }
   return {};
+}
+
+GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                              const std::vector<Tensor>& inputs, const Tensor& grad_output,
+                              const GradcheckOptions& options) {
+  std::vector<size_t> wrt;  // the inputs that require grad
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].defined() && inputs[i].requires_grad()) wrt.push_back(i);
+  }
+  TT_CHECK(!wrt.empty(), "gradgradcheck: no input requires grad, so there is nothing to check");
+  Tensor v = grad_output;
+  if (!v.defined()) {
+    const Tensor out = fn(inputs);
+    v = randn(out.sizes(), kFloat64).set_requires_grad(true);
+  }
+  TT_CHECK_TYPE(v.dtype() == kFloat64, "gradgradcheck: grad_output is ", v.dtype(),
+                "; use float64 (float32 rounding swamps the finite differences)");
+
+  // The first-order gradients of fn · v, flattened and concatenated into the one tensor gradcheck
+  // differentiates. Grad mode is on inside: gradcheck evaluates it under NoGradGuard too.
+  std::vector<Tensor> all = inputs;
+  all.push_back(v);
+  const auto first_order = [&fn, &wrt](const std::vector<Tensor>& args) {
+    const AutoGradMode enable(true);
+    const std::vector<Tensor> in(args.begin(), args.end() - 1);
+    variable_list diff_inputs;
+    for (size_t i : wrt) diff_inputs.push_back(in[i]);
+    const variable_list grads = grad({fn(in)}, diff_inputs, {args.back()}, std::nullopt,
+                                     /*create_graph=*/true, /*allow_unused=*/true);
+    variable_list flat;
+    for (const Tensor& g : grads) {
+      if (g.defined()) flat.push_back(g.reshape({g.numel()}));
+    }
+    TT_CHECK(!flat.empty(), "gradgradcheck: the output does not depend on any input");
+    return cat(flat);
+  };
+  GradcheckResult result = gradcheck(first_order, all, options);
+  if (!result.ok) result.message = "gradgradcheck (second order): " + result.message;
+  return result;
 }
 
 }  // namespace tinytorch::autograd

@@ -13,6 +13,25 @@ namespace tinytorch::autograd {
 
 namespace {
 std::atomic<uint64_t> g_next_sequence_nr{0};
+
+// The stand-in for a derivative nobody wrote (PyTorch's DelayedError). A node whose backward ran
+// with grad mode on (create_graph) but returned a gradient with no graph — computed by a native
+// kernel or by hand, while its incoming gradient had a graph — gets its results rewired through
+// this node: its edges are those of the incoming gradients, and reaching it in a later backward
+// pass raises. So the gradient is usable as a value, and differentiating it again is a clear
+// error instead of a silent constant.
+class DelayedError final : public Node {
+ public:
+  DelayedError(std::string message, std::vector<Edge> edges, std::vector<InputMetadata> metadata)
+      : message_(std::move(message)) {
+    set_next_edges(std::move(edges), std::move(metadata));
+  }
+  std::string name() const override { return "DelayedError"; }
+  variable_list apply(variable_list&& /*grads*/) override { throw NotImplementedError(message_); }
+
+ private:
+  std::string message_;
+};
 }  // namespace
 
 Node::Node() : sequence_nr_(g_next_sequence_nr.fetch_add(1)) {}
@@ -41,6 +60,36 @@ void Node::remove_retained_tensor(const Tensor& t) {
 }
 
 variable_list Node::operator()(variable_list&& grads) {
+  if (!GradMode::is_enabled()) return apply_profiled(std::move(grads));
+  // create_graph: where the incoming gradients' graphs lead, taken before apply() consumes them.
+  // NOTE: only for one-output nodes. There every result is a linear function of the one incoming
+  // gradient, so a result without a graph while that gradient has one was computed unrecorded.
+  // (A result of a multi-output node may legitimately depend only on its constant slots.)
+  std::vector<Edge> edges;
+  std::vector<InputMetadata> metadata;
+  if (num_outputs_ == 1 && !grads.empty() && grads[0].defined() && grads[0].requires_grad()) {
+    edges.push_back(gradient_edge(grads[0]));
+    metadata.push_back({grads[0].sizes().vec(), grads[0].dtype()});
+  }
+  variable_list outputs = apply_profiled(std::move(grads));
+  if (edges.empty()) return outputs;
+  std::shared_ptr<Node> error;
+  for (Tensor& out : outputs) {
+    if (!out.defined() || out.requires_grad() || !out.is_floating_point()) continue;
+    if (!error) {
+      error = std::make_shared<DelayedError>(
+          detail::str("the derivative of ", name(),
+                      "'s backward is not implemented: its gradient was computed without "
+                      "recording a graph, so it cannot be differentiated again"),
+          edges, metadata);
+    }
+    out = out.detach();
+    materialize_autograd_meta(out).grad_fn_ = error;
+  }
+  return outputs;
+}
+
+variable_list Node::apply_profiled(variable_list&& grads) {
   if (!profiler::detail::is_enabled()) return apply(std::move(grads));
   // The event's shapes follow torch's backward ops (convolution_backward(grad_output, input,
   // weight, ...)): the gradient of output 0, then every forward input's shape; grad_mask says
@@ -129,7 +178,12 @@ variable_list CopySlices::apply(variable_list&& grads) {
 
 void accumulate_grad(Tensor& slot, Tensor&& incoming) {
   // BEGIN SOLUTION
-  NoGradGuard no_grad;
+  if (GradMode::is_enabled()) {
+    // create_graph: the gradient carries a graph that an in-place write would corrupt. Keep
+    // every step out of place and recorded (libtorch's AccumulateGrad): a clone, then a sum.
+    slot = slot.defined() ? slot.add(incoming) : incoming.clone();
+    return;
+  }
   if (!slot.defined()) {
     // NOTE: the first gradient is stored as it is only if nobody else can see it and it is a
     // plain dense tensor. A pass-through formula (AddBackward gives `grad` to both inputs) or a

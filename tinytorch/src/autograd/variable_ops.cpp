@@ -67,6 +67,9 @@ class FunctionNode final : public Node {
   void release_variables() override {
     for (autograd::SavedVariable& s : saved_) s.reset();
   }
+  // For an op that saves its own output: the node is made first, attached to the output, and
+  // only then given what it saves (a saved output reads its node from the output).
+  void set_saved(std::vector<autograd::SavedVariable> saved) { saved_ = std::move(saved); }
   std::vector<const autograd::SavedVariable*> saved_variables() const override {
     std::vector<const autograd::SavedVariable*> out;
     for (const autograd::SavedVariable& s : saved_) out.push_back(&s);
@@ -106,29 +109,21 @@ class Recorder {
     return forward();
   }
 
-  // Builds the node: one edge and the shape/dtype per input, and the saved tensors.
+  // Builds the node: one edge and the shape/dtype per input, and the saved tensors. One of the
+  // op's inputs is saved with its history; anything else detached, for it could be an output
+  // the node is about to be attached to (a cycle). An op that saves its own output uses finish().
   std::shared_ptr<Node> make_node(std::initializer_list<Tensor> saved, Formula formula) const {
-    return make_node(
-        saved,
-        [f = std::move(formula)](const variable_list& grads, const variable_list& saved_values,
-                                 const Node& node) { return f(grads[0], saved_values, node); },
-        1);
+    return make_node(saved, single_output(std::move(formula)), 1);
   }
   std::shared_ptr<Node> make_node(std::initializer_list<Tensor> saved, MultiFormula formula,
                                   size_t num_outputs) const {
-    std::vector<Edge> edges;
-    std::vector<autograd::InputMetadata> meta;
-    for (const Tensor& t : inputs_) {
-      edges.push_back(t.defined() ? autograd::gradient_edge(t) : Edge{});
-      meta.push_back(t.defined() ? autograd::InputMetadata{t.sizes().vec(), t.dtype()}
-                                 : autograd::InputMetadata{});
-    }
     std::vector<autograd::SavedVariable> saved_vars;
-    for (const Tensor& t : saved) saved_vars.emplace_back(t);
-    auto node = std::make_shared<FunctionNode>(name_, std::move(formula), std::move(saved_vars),
-                                               num_outputs);
-    node->set_next_edges(std::move(edges), std::move(meta));
-    return node;
+    for (const Tensor& t : saved) {
+      bool is_input = false;
+      for (const Tensor& in : inputs_) is_input = is_input || t.is_same(in);
+      saved_vars.emplace_back(is_input || !t.defined() ? t : t.detach(), /*is_output=*/false);
+    }
+    return make_function_node(std::move(saved_vars), std::move(formula), num_outputs);
   }
 
   // Attaches the node to a fresh output. A native that returned one of its inputs (to() with the
@@ -138,14 +133,45 @@ class Recorder {
   // (PyTorch): x.to(kInt64), x.sum(kInt64) or x.gt(0) start no history.
   Tensor finish(Tensor out, std::initializer_list<Tensor> saved, Formula formula) const {
     if (!out.is_floating_point()) return out;
-    bool fresh = autograd::get_autograd_meta(out) == nullptr;
-    for (const Tensor& t : inputs_) fresh = fresh && !out.is_same(t);
-    if (!fresh) out = out.detach();
-    autograd::materialize_autograd_meta(out).grad_fn_ = make_node(saved, std::move(formula));
+    bool is_input = false;
+    for (const Tensor& t : inputs_) is_input = is_input || out.is_same(t);
+    const Tensor produced = out;  // what the native returned
+    if (is_input || autograd::get_autograd_meta(out) != nullptr) out = out.detach();
+    std::shared_ptr<FunctionNode> node =
+        make_function_node({}, single_output(std::move(formula)), 1);
+    autograd::materialize_autograd_meta(out).grad_fn_ = node;
+    // The node is attached before anything is saved: a saved output (exp's, softmax's) keeps only
+    // a weak link to it, read from the output (saved_variable.h: no cycle).
+    std::vector<autograd::SavedVariable> saved_vars;
+    for (const Tensor& t : saved) {
+      const bool is_output = !is_input && t.is_same(produced);
+      saved_vars.emplace_back(is_output ? out : t, is_output);
+    }
+    node->set_saved(std::move(saved_vars));
     return out;
   }
 
  private:
+  static MultiFormula single_output(Formula formula) {
+    return [f = std::move(formula)](const variable_list& grads, const variable_list& saved_values,
+                                    const Node& node) { return f(grads[0], saved_values, node); };
+  }
+
+  std::shared_ptr<FunctionNode> make_function_node(std::vector<autograd::SavedVariable> saved,
+                                                   MultiFormula formula, size_t num_outputs) const {
+    std::vector<Edge> edges;
+    std::vector<autograd::InputMetadata> meta;
+    for (const Tensor& t : inputs_) {
+      edges.push_back(t.defined() ? autograd::gradient_edge(t) : Edge{});
+      meta.push_back(t.defined() ? autograd::InputMetadata{t.sizes().vec(), t.dtype()}
+                                 : autograd::InputMetadata{});
+    }
+    auto node =
+        std::make_shared<FunctionNode>(name_, std::move(formula), std::move(saved), num_outputs);
+    node->set_next_edges(std::move(edges), std::move(meta));
+    return node;
+  }
+
   const char* name_;
   profiler::detail::OpScope profile_;
   bool active_ = false;
@@ -292,8 +318,12 @@ Tensor Tensor::as_strided(IntArrayRef sizes, IntArrayRef strides,
       [in_sizes = this->sizes().vec(), in_strides = this->strides().vec(),
        in_offset = this->storage_offset(), sz = sizes.vec(), st = strides.vec(),
        offset](const Tensor& g, const variable_list&, const Node&) {
-        return variable_list{
-            autograd::as_strided_backward(g, in_sizes, in_strides, in_offset, sz, st, offset)};
+        // (The formula's loops record nothing: with grad mode on, its recorded twin.)
+        return variable_list{GradMode::is_enabled()
+                                 ? autograd::as_strided_backward_recorded(g, in_sizes, in_strides,
+                                                                          in_offset, sz, st, offset)
+                                 : autograd::as_strided_backward(g, in_sizes, in_strides, in_offset,
+                                                                 sz, st, offset)};
       });
 }
 
@@ -742,7 +772,10 @@ std::tuple<Tensor, Tensor> extremum_dim(const Tensor& self, const char* name, in
       values, {indices},
       [in = self.sizes().vec(), dim, keepdim](const Tensor& g, const variable_list& s,
                                               const Node&) {
-        return variable_list{autograd::value_selecting_backward(g, dim, s[0], in, keepdim)};
+        // (The formula's loop records nothing: with grad mode on, its recorded twin.)
+        return variable_list{GradMode::is_enabled()
+                                 ? autograd::value_selecting_backward_recorded(g, dim, s[0], in)
+                                 : autograd::value_selecting_backward(g, dim, s[0], in, keepdim)};
       });
   return {values, indices};
 }
@@ -1030,9 +1063,9 @@ Tensor batch_norm(const Tensor& input, const Tensor& weight, const Tensor& bias,
   if (!r) return std::get<0>(forward());
   auto [y, save_mean, save_invstd] = r.run(forward);
   return r.finish(y, {input, weight, save_mean, save_invstd},
-                  [training](const Tensor& g, const variable_list& s, const Node& n) {
+                  [training, eps](const Tensor& g, const variable_list& s, const Node& n) {
                     return autograd::batch_norm_backward(
-                        g, s[0], s[1], s[2], s[3], training,
+                        g, s[0], s[1], s[2], s[3], training, eps,
                         {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2)});
                   });
 }
@@ -1048,9 +1081,9 @@ Tensor batch_norm_relu(const Tensor& input, const Tensor& weight, const Tensor& 
   if (!r) return std::get<0>(forward());
   auto [y, save_mean, save_invstd] = r.run(forward);
   return r.finish(y, {input, weight, bias, save_mean, save_invstd},
-                  [training](const Tensor& g, const variable_list& s, const Node& n) {
+                  [training, eps](const Tensor& g, const variable_list& s, const Node& n) {
                     return autograd::batch_norm_relu_backward(
-                        g, s[0], s[1], s[2], s[3], s[4], training,
+                        g, s[0], s[1], s[2], s[3], s[4], training, eps,
                         {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2)});
                   });
 }
@@ -1065,13 +1098,13 @@ Tensor layer_norm(const Tensor& input, IntArrayRef normalized_shape, const Tenso
   Recorder r("NativeLayerNormBackward0", {&input, &weight, &bias});
   if (!r) return std::get<0>(forward());
   auto [y, mean, rstd] = r.run(forward);
-  return r.finish(
-      y, {input, weight, bias, mean, rstd},
-      [shape = normalized_shape.vec()](const Tensor& g, const variable_list& s, const Node& n) {
-        return autograd::layer_norm_backward(
-            g, s[0], shape, s[3], s[4], s[1], s[2],
-            {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2)});
-      });
+  return r.finish(y, {input, weight, bias, mean, rstd},
+                  [shape = normalized_shape.vec(), eps](const Tensor& g, const variable_list& s,
+                                                        const Node& n) {
+                    return autograd::layer_norm_backward(
+                        g, s[0], shape, s[3], s[4], s[1], s[2], eps,
+                        {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2)});
+                  });
 }
 
 Tensor rms_norm(const Tensor& input, IntArrayRef normalized_shape, const Tensor& weight,
@@ -1086,8 +1119,8 @@ Tensor rms_norm(const Tensor& input, IntArrayRef normalized_shape, const Tensor&
   auto [y, rstd] = r.run(forward);
   return r.finish(
       y, {input, weight, rstd},
-      [shape = normalized_shape.vec()](const Tensor& g, const variable_list& s, const Node& n) {
-        return autograd::rms_norm_backward(g, s[0], shape, s[2], s[1], needs2(n));
+      [shape = normalized_shape.vec(), e](const Tensor& g, const variable_list& s, const Node& n) {
+        return autograd::rms_norm_backward(g, s[0], shape, s[2], s[1], e, needs2(n));
       });
 }
 
@@ -1202,6 +1235,100 @@ Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction, bo
       r.run([&] { return native::kl_div(input, target, reduction, log_target); }), {input, target},
       [reduction, log_target](const Tensor& g, const variable_list& s, const Node& n) {
         return autograd::kl_div_backward(g, s[0], s[1], reduction, log_target, needs2(n));
+      });
+}
+
+// ══ backward kernels as recorded ops (create_graph) ═══════════════════════════════════════════
+// A formula running with grad mode on calls these instead of the native backward kernels (which
+// record nothing): the same kernel, and a node whose formula is the kernel's own derivative
+// (derivatives.cpp), so the gradient can be differentiated once more.
+
+Tensor gelu_backward(const Tensor& grad_output, const Tensor& self, std::string_view approximate) {
+  Recorder r("GeluBackwardBackward0", {&grad_output, &self});
+  if (!r) return native::gelu_backward(grad_output, self, approximate);
+  return r.finish(
+      r.run([&] { return native::gelu_backward(grad_output, self, approximate); }),
+      {grad_output, self},
+      [approx = std::string(approximate)](const Tensor& g, const variable_list& s, const Node& n) {
+        return autograd::gelu_double_backward(g, s[0], s[1], approx, needs2(n));
+      });
+}
+
+Tensor embedding_dense_backward(const Tensor& grad_output, const Tensor& indices,
+                                int64_t num_weights, int64_t padding_idx) {
+  const auto backward = [&] {
+    return native::embedding_dense_backward(grad_output, indices, num_weights, padding_idx);
+  };
+  Recorder r("EmbeddingDenseBackwardBackward0", {&grad_output});
+  if (!r) return backward();
+  return r.finish(
+      r.run(backward), {indices},
+      [padding_idx](const Tensor& g, const variable_list& s, const Node&) {
+        return variable_list{autograd::embedding_dense_double_backward(g, s[0], padding_idx)};
+      });
+}
+
+std::tuple<Tensor, Tensor, Tensor> convolution_backward(const Tensor& grad_output,
+                                                        const Tensor& input, const Tensor& weight,
+                                                        IntArrayRef stride, IntArrayRef padding,
+                                                        IntArrayRef dilation, int64_t groups,
+                                                        std::array<bool, 3> output_mask) {
+  const auto backward = [&] {
+    return native::conv2d_backward(grad_output, input, weight, stride, padding, dilation, groups,
+                                   output_mask);
+  };
+  Recorder r("ConvolutionBackwardBackward0", {&grad_output, &input, &weight});
+  if (!r) return backward();
+  auto [grad_input, grad_weight, grad_bias] = r.run(backward);
+  // One node, three outputs: each result records which one it is (as unbind's views do).
+  const std::shared_ptr<Node> node = r.make_node(
+      {grad_output, input, weight},
+      [st = stride.vec(), pad = padding.vec(), dil = dilation.vec(), groups](
+          const variable_list& grads, const variable_list& s, const Node& n) {
+        return autograd::convolution_double_backward(
+            grads, s[0], s[1], s[2], st, pad, dil, groups,
+            {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2)});
+      },
+      3);
+  uint32_t output_nr = 0;
+  for (Tensor* out : {&grad_input, &grad_weight, &grad_bias}) {
+    if (out->defined()) {
+      AutogradMeta& meta = autograd::materialize_autograd_meta(*out);
+      meta.grad_fn_ = node;
+      meta.output_nr_ = output_nr;
+    }
+    ++output_nr;
+  }
+  return {grad_input, grad_weight, grad_bias};
+}
+
+Tensor avg_pool2d_backward(const Tensor& grad_output, const Tensor& self, IntArrayRef kernel_size,
+                           IntArrayRef stride, IntArrayRef padding, bool ceil_mode,
+                           bool count_include_pad, std::optional<int64_t> divisor_override) {
+  const auto backward = [&] {
+    return native::avg_pool2d_backward(grad_output, self, kernel_size, stride, padding, ceil_mode,
+                                       count_include_pad, divisor_override);
+  };
+  // Linear in grad_output, and independent of self's values: only grad_output is an input.
+  Recorder r("AvgPool2DBackwardBackward0", {&grad_output});
+  if (!r) return backward();
+  return r.finish(
+      r.run(backward), {},
+      [k = kernel_size.vec(), st = stride.vec(), pad = padding.vec(), ceil_mode, count_include_pad,
+       divisor_override](const Tensor& g, const variable_list&, const Node&) {
+        return variable_list{autograd::avg_pool2d_double_backward(
+            g, k, st, pad, ceil_mode, count_include_pad, divisor_override)};
+      });
+}
+
+Tensor adaptive_avg_pool2d_backward(const Tensor& grad_output, const Tensor& self) {
+  Recorder r("AdaptiveAvgPool2DBackwardBackward0", {&grad_output});
+  if (!r) return native::adaptive_avg_pool2d_backward(grad_output, self);
+  return r.finish(
+      r.run([&] { return native::adaptive_avg_pool2d_backward(grad_output, self); }), {},
+      [out_size = std::vector<int64_t>{grad_output.size(-2), grad_output.size(-1)}](
+          const Tensor& g, const variable_list&, const Node&) {
+        return variable_list{autograd::adaptive_avg_pool2d_double_backward(g, out_size)};
       });
 }
 

@@ -144,9 +144,10 @@ std::string forward_op_name(std::string_view backward_name) {
     return "aten::" + std::string(it->second);
   }
   // "LogSoftmaxBackward0" → "log_softmax", "MaxPool2DWithIndicesBackward0" →
-  // "max_pool2d_with_indices": drop "Backward<n>"; a capital starts a word after a lower-case
-  // letter, or before one ("2DWith": the W), and is lower-cased.
-  const std::string_view stem = backward_name.substr(0, backward_name.find("Backward"));
+  // "max_pool2d_with_indices", "GeluBackwardBackward0" (a backward op recorded under
+  // create_graph) → "gelu_backward": drop the last "Backward<n>"; a capital starts a word after a
+  // lower-case letter, or before one ("2DWith": the W), and is lower-cased.
+  const std::string_view stem = backward_name.substr(0, backward_name.rfind("Backward"));
   const auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
   const auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
   std::string out = "aten::";

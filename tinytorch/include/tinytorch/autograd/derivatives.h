@@ -9,15 +9,50 @@
 // A formula for a two-input op gets `needs`: which input gradients are wanted. Skipping an
 // unwanted one is not a detail — for the first Linear layer, grad_input would cost as much as
 // grad_weight.
+//
+// Higher-order gradients. The engine runs the formulas with grad mode off — or on, when the
+// backward pass must itself be differentiable (create_graph). A formula written with public ops
+// (mul, matmul, sum, where, ...) is then recorded like any forward code. One whose backward is a
+// native kernel (which records nothing) checks GradMode::is_enabled() and takes another path:
+// the same math composed of public ops (softmax, the losses, the normalizations, attention), or
+// a recorded backward op below whose own node is the second derivative (gelu, convolution,
+// pooling, embedding) — never a result that silently has no graph. With grad mode off each
+// formula runs exactly its fast native kernel.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <tuple>
 
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/nn/functional.h"
+
+namespace tinytorch {
+
+// ── backward kernels as recorded ops (ATen's at::gelu_backward, at::convolution_backward, ...) ─
+// Each runs the native backward kernel and, when grad mode is on and an input requires grad,
+// records a node of its own (GeluBackwardBackward0, ConvolutionBackwardBackward0, ...) whose
+// formula (autograd::*_double_backward below) differentiates the backward once more. Defined in
+// variable_ops.cpp; only formulas running with grad mode on call them.
+Tensor gelu_backward(const Tensor& grad_output, const Tensor& self, std::string_view approximate);
+// The dense gradient of an embedding's weight [num_weights, D]: a scatter-add of grad_output's
+// rows (padding_idx's row left zero). Also the scatter-add the create_graph paths are built from.
+Tensor embedding_dense_backward(const Tensor& grad_output, const Tensor& indices,
+                                int64_t num_weights, int64_t padding_idx);
+// conv2d's (grad_input, grad_weight, grad_bias); output_mask says which are computed.
+std::tuple<Tensor, Tensor, Tensor> convolution_backward(const Tensor& grad_output,
+                                                        const Tensor& input, const Tensor& weight,
+                                                        IntArrayRef stride, IntArrayRef padding,
+                                                        IntArrayRef dilation, int64_t groups,
+                                                        std::array<bool, 3> output_mask);
+Tensor avg_pool2d_backward(const Tensor& grad_output, const Tensor& self, IntArrayRef kernel_size,
+                           IntArrayRef stride, IntArrayRef padding, bool ceil_mode,
+                           bool count_include_pad, std::optional<int64_t> divisor_override);
+Tensor adaptive_avg_pool2d_backward(const Tensor& grad_output, const Tensor& self);
+
+}  // namespace tinytorch
 
 namespace tinytorch::autograd {
 
@@ -47,6 +82,11 @@ Tensor slice_backward(const Tensor& grad, IntArrayRef self_sizes, int64_t dim,
 Tensor as_strided_backward(const Tensor& grad, IntArrayRef self_sizes, IntArrayRef self_strides,
                            int64_t self_offset, IntArrayRef sizes, IntArrayRef strides,
                            int64_t offset);
+// The same gradient from recorded ops (a scatter-add into the storage, then a gather), for grad
+// mode on: as_strided_backward's loops record nothing.
+Tensor as_strided_backward_recorded(const Tensor& grad, IntArrayRef self_sizes,
+                                    IntArrayRef self_strides, int64_t self_offset,
+                                    IntArrayRef sizes, IntArrayRef strides, int64_t offset);
 
 // ── element-wise ──────────────────────────────────────────────────────────────────────────────
 variable_list add_backward(const Tensor& grad, const Scalar& alpha, GradMask needs);
@@ -81,6 +121,10 @@ Tensor extremum_all_backward(const Tensor& grad, const Tensor& self, const Tenso
 // max(dim)/min(dim): the gradient goes to the position each index points at.
 Tensor value_selecting_backward(const Tensor& grad, int64_t dim, const Tensor& indices,
                                 IntArrayRef self_sizes, bool keepdim);
+// The same scatter from recorded ops, for grad mode on (value_selecting_backward's loop records
+// nothing).
+Tensor value_selecting_backward_recorded(const Tensor& grad, int64_t dim, const Tensor& indices,
+                                         IntArrayRef self_sizes);
 
 // ── linear algebra ────────────────────────────────────────────────────────────────────────────
 variable_list matmul_backward(const Tensor& grad, const Tensor& self, const Tensor& other,
@@ -95,6 +139,10 @@ Tensor leaky_relu_backward(const Tensor& grad, const Tensor& self, double negati
 Tensor sigmoid_backward(const Tensor& grad, const Tensor& result);
 Tensor tanh_backward(const Tensor& grad, const Tensor& result);
 Tensor gelu_backward(const Tensor& grad, const Tensor& self, std::string_view approximate);
+// gelu_backward's own derivative: {grad_output, self} (GeluBackwardBackward0).
+variable_list gelu_double_backward(const Tensor& grad, const Tensor& grad_output,
+                                   const Tensor& self, std::string_view approximate,
+                                   GradMask needs);
 Tensor silu_backward(const Tensor& grad, const Tensor& self);
 Tensor softmax_backward(const Tensor& grad, const Tensor& result, int64_t dim);
 Tensor log_softmax_backward(const Tensor& grad, const Tensor& result, int64_t dim);
@@ -119,6 +167,14 @@ variable_list bce_with_logits_backward(const Tensor& grad, const Tensor& self, c
 variable_list conv2d_backward(const Tensor& grad, const Tensor& input, const Tensor& weight,
                               IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation,
                               int64_t groups, std::array<bool, 3> needs);
+// convolution_backward's own derivative (ConvolutionBackwardBackward0): `grads` are the
+// gradients of its three outputs (grad_input, grad_weight, grad_bias; undefined where none);
+// returns {grad_output, input, weight}'s.
+variable_list convolution_double_backward(const variable_list& grads, const Tensor& grad_output,
+                                          const Tensor& input, const Tensor& weight,
+                                          IntArrayRef stride, IntArrayRef padding,
+                                          IntArrayRef dilation, int64_t groups,
+                                          std::array<bool, 3> needs);
 // ── spatial (module 09): pooling and batch norm; their backward kernels are natives ───────────
 Tensor max_pool2d_with_indices_backward(const Tensor& grad, const Tensor& self,
                                         IntArrayRef kernel_size, IntArrayRef stride,
@@ -128,31 +184,42 @@ Tensor avg_pool2d_backward(const Tensor& grad, const Tensor& self, IntArrayRef k
                            IntArrayRef stride, IntArrayRef padding, bool ceil_mode,
                            bool count_include_pad, std::optional<int64_t> divisor_override);
 Tensor adaptive_avg_pool2d_backward(const Tensor& grad, const Tensor& self);
-// batch_norm: {input, weight, bias}; save_mean/save_invstd are native_batch_norm's.
+// The pooling backward kernels are linear in the gradient; their own derivatives (w.r.t. that
+// gradient) are the forward poolings (AvgPool2DBackwardBackward0, ...).
+Tensor avg_pool2d_double_backward(const Tensor& grad, IntArrayRef kernel_size, IntArrayRef stride,
+                                  IntArrayRef padding, bool ceil_mode, bool count_include_pad,
+                                  std::optional<int64_t> divisor_override);
+Tensor adaptive_avg_pool2d_double_backward(const Tensor& grad, IntArrayRef output_size);
+// batch_norm: {input, weight, bias}; save_mean/save_invstd are native_batch_norm's. eps is the
+// forward's (grad mode on recomputes the batch statistics from the input).
 variable_list batch_norm_backward(const Tensor& grad, const Tensor& input, const Tensor& weight,
                                   const Tensor& save_mean, const Tensor& save_invstd, bool training,
-                                  std::array<bool, 3> needs);
+                                  double eps, std::array<bool, 3> needs);
 // batch_norm_relu: {input, weight, bias}; the bias recomputes the pre-activation (ReLU's mask).
-variable_list batch_norm_relu_backward(const Tensor& grad, const Tensor& input, const Tensor& weight,
-                                       const Tensor& bias, const Tensor& save_mean,
-                                       const Tensor& save_invstd, bool training,
-                                       std::array<bool, 3> needs);
+variable_list batch_norm_relu_backward(const Tensor& grad, const Tensor& input,
+                                       const Tensor& weight, const Tensor& bias,
+                                       const Tensor& save_mean, const Tensor& save_invstd,
+                                       bool training, double eps, std::array<bool, 3> needs);
 
 // ── normalization (module 13): the backward kernels are natives ───────────────────────────────
-// layer_norm: {input, weight, bias}; mean/rstd are native_layer_norm's.
+// layer_norm: {input, weight, bias}; mean/rstd are native_layer_norm's, eps the forward's.
 variable_list layer_norm_backward(const Tensor& grad, const Tensor& input,
                                   IntArrayRef normalized_shape, const Tensor& mean,
                                   const Tensor& rstd, const Tensor& weight, const Tensor& bias,
-                                  std::array<bool, 3> needs);
-// rms_norm: {input, weight}; rstd is native_rms_norm's.
+                                  double eps, std::array<bool, 3> needs);
+// rms_norm: {input, weight}; rstd is native_rms_norm's, eps the forward's.
 variable_list rms_norm_backward(const Tensor& grad, const Tensor& input,
                                 IntArrayRef normalized_shape, const Tensor& rstd,
-                                const Tensor& weight, GradMask needs);
+                                const Tensor& weight, double eps, GradMask needs);
 
 // ── embedding (module 11) ─────────────────────────────────────────────────────────────────────
 // embedding: {weight, indices}; only the weight is differentiable.
 Tensor embedding_backward(const Tensor& grad, const Tensor& indices, int64_t num_weights,
                           int64_t padding_idx);
+// embedding_dense_backward's own derivative w.r.t. grad_output: a row gather (the embedding
+// itself), zero where indices == padding_idx (EmbeddingDenseBackwardBackward0).
+Tensor embedding_dense_double_backward(const Tensor& grad, const Tensor& indices,
+                                       int64_t padding_idx);
 
 // ── attention (module 12) ─────────────────────────────────────────────────────────────────────
 // scaled_dot_product_attention: {query, key, value, attn_mask}; out and logsumexp are the

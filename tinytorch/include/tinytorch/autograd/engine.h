@@ -18,9 +18,15 @@ namespace tinytorch::autograd {
 // Accumulates d(roots)/d(leaf) into every reachable leaf's .grad(). `grad_tensors` seed the
 // roots (empty: each root must be a one-element tensor and is seeded with 1). Without
 // retain_graph the saved tensors are freed as the pass goes (a second backward then errors).
-// The parameters and their order are libtorch's. create_graph = true (record the backward pass
-// so that it can be differentiated again) is not supported yet: it raises NotImplementedError
-// rather than quietly returning gradients that carry no graph.
+// The parameters and their order are libtorch's. create_graph = true records the backward pass
+// itself, so the gradients it produces (and the leaves' .grad()) can be differentiated again:
+//
+//   Tensor g = autograd::grad({y}, {x}, {}, std::nullopt, /*create_graph=*/true)[0];
+//   (g * g).sum().backward();     // a gradient penalty: d‖dy/dx‖²/dθ reaches the parameters
+//
+// retain_graph defaults to create_graph. Seeds in grad_tensors that require grad stay in the
+// graph. Ops whose second derivative is not implemented raise an error when differentiated
+// through such a gradient, never return a constant.
 void backward(const variable_list& roots, const variable_list& grad_tensors = {},
               std::optional<bool> retain_graph = std::nullopt, bool create_graph = false);
 

@@ -39,4 +39,17 @@ std::vector<double> numerical_jacobian_column(
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
                           const std::vector<Tensor>& inputs, const GradcheckOptions& options = {});
 
+// The second-order check (torch.autograd.gradgradcheck): are the gradients of the backward pass
+// right? With v = grad_output (random, float64 and requiring grad, when left undefined), the
+// first-order gradients
+//
+//     g(inputs, v) = d(fn(inputs) · v) / d inputs      (autograd::grad with create_graph=true)
+//
+// are themselves checked by gradcheck, w.r.t. the inputs AND v: their Jacobian is the Hessian
+// of fn · v next to the plain Jacobian, both computed by differentiating the recorded backward.
+// Inputs as for gradcheck; a message names input k ≥ inputs.size() for v.
+GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                              const std::vector<Tensor>& inputs, const Tensor& grad_output = {},
+                              const GradcheckOptions& options = {});
+
 }  // namespace tinytorch::autograd

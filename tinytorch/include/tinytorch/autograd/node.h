@@ -61,7 +61,9 @@ class Node : public std::enable_shared_from_this<Node> {
   virtual variable_list apply(variable_list&& grads) = 0;
   // Runs the node: apply() inside a profiler event named after it (as PyTorch's
   // Node::operator() does), when a profiler records; just apply() otherwise. The engine calls
-  // this, not apply().
+  // this, not apply(). With grad mode on (create_graph), a result that apply() computed without
+  // a graph from an incoming gradient that has one is rewired through a DelayedError node:
+  // differentiating it again raises "the derivative of <name>'s backward is not implemented".
   variable_list operator()(variable_list&& grads);
   // Frees the saved tensors once a backward pass without retain_graph is done with them.
   virtual void release_variables() {}
@@ -99,6 +101,8 @@ class Node : public std::enable_shared_from_this<Node> {
 
  protected:
   void set_sequence_nr(uint64_t nr) { sequence_nr_ = nr; }
+  // apply(), inside the profiler's event when one records.
+  variable_list apply_profiled(variable_list&& grads);
   void set_num_outputs(size_t n) { num_outputs_ = n; }
 
  private:
@@ -156,7 +160,9 @@ class CopySlices final : public Node {
 };
 
 // slot += incoming, as the leaf's AccumulateGrad does it: the first gradient is stored (copied
-// when it is shared or not dense), later ones are added in place.
+// when it is shared or not dense), later ones are added in place. With grad mode on (a backward
+// pass with create_graph) nothing is written in place: slot becomes a recorded clone, then
+// slot + incoming, so .grad() keeps its graph.
 void accumulate_grad(Tensor& slot, Tensor&& incoming);
 
 }  // namespace tinytorch::autograd

@@ -262,7 +262,8 @@ class Tensor {
   const std::shared_ptr<autograd::Node>& grad_fn() const;
   // Seeds this tensor with `gradient` (a one-element tensor may leave it out: 1 is used) and
   // runs the graph backwards, accumulating into every leaf's grad(). See autograd/engine.h.
-  // libtorch's parameters; create_graph = true raises NotImplementedError (see engine.h).
+  // libtorch's parameters; create_graph = true records the backward pass (gradients of
+  // gradients; retain_graph then defaults to true — see autograd/engine.h).
   void backward(const Tensor& gradient = {}, std::optional<bool> retain_graph = std::nullopt,
                 bool create_graph = false) const;
   // Same data, no history: what is computed from the result is not traced back through here.
