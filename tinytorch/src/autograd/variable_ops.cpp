@@ -14,6 +14,7 @@
 #include "tinytorch/autograd/autograd_meta.h"
 #include "tinytorch/autograd/derivatives.h"
 #include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/autograd/op_observer.h"
 #include "tinytorch/autograd/saved_variable.h"
 #include "tinytorch/native/activation.h"
 #include "tinytorch/native/attention.h"
@@ -142,6 +143,7 @@ class Recorder {
     for (const Tensor& t : inputs_) fresh = fresh && !out.is_same(t);
     if (!fresh) out = out.detach();
     autograd::materialize_autograd_meta(out).grad_fn_ = make_node(saved, std::move(formula));
+    if (auto* observer = autograd::detail::op_observer()) observer->forward_op(name_, inputs_, out);
     return out;
   }
 

@@ -60,8 +60,8 @@ class Node : public std::enable_shared_from_this<Node> {
   // an undefined Tensor where no gradient flows).
   virtual variable_list apply(variable_list&& grads) = 0;
   // Runs the node: apply() inside a profiler event named after it (as PyTorch's
-  // Node::operator() does), when a profiler records; just apply() otherwise. The engine calls
-  // this, not apply().
+  // Node::operator() does), when a profiler records; just apply() otherwise; shown to the op
+  // observer, when one is installed (op_observer.h). The engine calls this, not apply().
   variable_list operator()(variable_list&& grads);
   // Frees the saved tensors once a backward pass without retain_graph is done with them.
   virtual void release_variables() {}
