@@ -25,6 +25,8 @@
 // in module 02 may not have written it. Every switch relinks only (the library is relinked with
 // the chosen objects; the learner's own objects stay in the build folder for the way back).
 #include <algorithm>
+#include <array>
+#include <csignal>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -80,15 +82,70 @@ Subject resolve(const ModuleMap& map, const std::string& text) {
   return {m.id, "module " + m.id + " (" + m.name + ")", false, {}};
 }
 
+// Ctrl-C, a closed terminal or a closed pipe (`tito diagnose 04 | head`) must not leave the
+// learner's build on a trial's choice: while a diagnosis runs, those signals only set a flag
+// (the build tools, in the same process group, stop on their own), each step checks it, and the
+// exception it throws unwinds through RestoreChoice.
+volatile std::sig_atomic_t g_interrupted = 0;
+extern "C" void on_interrupt(int) {
+  g_interrupted = 1;
+}
+
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    for (size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &action, &before_[i]);
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    sigaction(SIGPIPE, &ignore, &pipe_before_);
+  }
+  ~InterruptGuard() {
+    for (size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &before_[i], nullptr);
+    sigaction(SIGPIPE, &pipe_before_, nullptr);
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  static constexpr std::array<int, 3> kSignals = {SIGINT, SIGTERM, SIGHUP};
+  std::array<struct sigaction, 3> before_{};
+  struct sigaction pipe_before_ {};
+};
+
+void check_interrupted() {
+  if (g_interrupted != 0) {
+    throw Error("interrupted; .tito/reference.json is put back as it was (the next build relinks)");
+  }
+}
+
+// Puts .tito/reference.json back as it was when it goes out of scope (the next build relinks).
+struct RestoreChoice {
+  fs::path root;
+  std::vector<std::string> ids;
+  ~RestoreChoice() {
+    try {
+      write_reference_modules(root, ids);
+    } catch (const std::exception& e) {
+      print_error(std::string("could not restore .tito/reference.json: ") + e.what());
+    }
+  }
+};
+
 // Rewrites .tito/reference.json to `ids` and builds `targets` (CMake configures again by itself
 // when the file changes), quietly: the output is shown only when it fails.
 bool relink(const fs::path& root, const Options& opts, const std::vector<std::string>& ids,
             const std::vector<std::string>& targets) {
+  check_interrupted();
   write_reference_modules(root, ids);
   std::vector<std::string> argv = {
       "cmake", "--build", "--preset", kPreset, "-j", std::to_string(opts.jobs), "--target"};
   argv.insert(argv.end(), targets.begin(), targets.end());
   const auto result = capture(argv, root);
+  check_interrupted();
   if (result.exit_code != 0) std::cout << result.output;
   return result.exit_code == 0;
 }
@@ -109,22 +166,10 @@ std::optional<TestRun> run_tests(const fs::path& root, const ModuleMap& map, con
   options.filter = filter;
   const auto dir = build_dir(root, kPreset);
   auto run = run_ctest(dir, options, dir / "tito-diagnose-results.xml");
+  check_interrupted();
   if (!run.ran) return std::nullopt;
   return run;
 }
-
-// Puts .tito/reference.json back as it was when it goes out of scope (the next build relinks).
-struct RestoreChoice {
-  fs::path root;
-  std::vector<std::string> ids;
-  ~RestoreChoice() {
-    try {
-      write_reference_modules(root, ids);
-    } catch (const std::exception& e) {
-      print_error(std::string("could not restore .tito/reference.json: ") + e.what());
-    }
-  }
-};
 
 std::vector<std::string> with(std::vector<std::string> ids, const std::vector<std::string>& more) {
   for (const auto& id : more) {
@@ -166,6 +211,7 @@ class Tracer {
     argv.insert(argv.end(), args_.begin(), args_.end());
     argv.insert(argv.end(), {"--out", out.string()});
     const auto run = capture(argv, root_, 1 << 20);
+    check_interrupted();
     if (run.exit_code == 124 || run.exit_code == 137) {
       std::cout << "  (the run was stopped after " << kTraceSeconds << " s)\n";
     } else if (run.exit_code >= 128) {
@@ -312,6 +358,10 @@ std::string files_of(const ModuleMap& map, const std::string& module, const json
 }
 
 void print_op_diagnosis(const ModuleMap& map, const OpDiagnosis& ops) {
+  if (ops.compared && !ops.first) {
+    std::cout << "  Every op of the programs matches the reference: what fails is code they do "
+                 "not run (the tests below say which)\n";
+  }
   if (!ops.first) return;
   std::cout << "  First difference: " << op_summary(*ops.first) << '\n';
   if (ops.module.empty()) {
@@ -393,6 +443,7 @@ int diagnose(const Options& opts) {
         "), and this tree ships none: it works in a learner release made by `tito release`");
   }
   const auto before = reference_modules(root);
+  const InterruptGuard interrupts;
   if (subject.milestone) {
     if (!opts.filter.empty()) throw Error("-R selects tests: a milestone has none");
     return diagnose_milestone(root, map, opts, subject, before);
