@@ -53,7 +53,7 @@ struct Options {
 
 const char* kPreset = "release";
 const char* kProgram = "tinytorch_diagnose";
-constexpr int kTraceSeconds = 300;  // one traced run, the learner's code included
+constexpr int kTraceSeconds = 120;  // one traced run, the learner's code included (about 1 s)
 
 // What to diagnose: a module (with its tests) or a milestone (its model only).
 struct Subject {
@@ -303,8 +303,9 @@ OpDiagnosis diagnose_ops(const fs::path& root, const ModuleMap& map, const Optio
   for (const auto& file : out.first->at("files")) {
     const auto* owner = map.owner_of_file(file.get<std::string>());
     if (owner != nullptr &&
-        std::find(suspects.begin(), suspects.end(), owner->id) != suspects.end())
+        std::find(suspects.begin(), suspects.end(), owner->id) != suspects.end()) {
       order = with(order, {owner->id});
+    }
   }
   order = with(order, suspects);
   if (suspects.size() == 1) {
@@ -561,10 +562,8 @@ CommandRunner setup(CLI::App& app) {
 
 const RegisterCommand kRegistered{
     "diagnose",
-    "Where your code first computes differently from the release's reference: for module NN, the "
-    "first op whose output or gradient differs (shapes, index, got/expected) and the module whose "
-    "code it is, then which module makes each failed test fail; for a milestone, the first layer "
-    "whose forward or backward differs on a fixed batch",
+    "Find where your code first differs from the reference (release only): the op, its shapes, "
+    "index, got/expected, and the module; for module NN or a milestone (layer by layer)",
     setup};
 
 }  // namespace
