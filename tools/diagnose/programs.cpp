@@ -19,6 +19,17 @@ namespace F = nn::functional;
 
 namespace {
 
+// NOTE: the two builds must run the same ops in the same order, whichever compiler built them:
+// the order in which a call's arguments or the operands of `+` are evaluated is unspecified in
+// C++ (GCC and Clang differ), so an expression never holds two recorded ops as sibling operands.
+// A braced list is evaluated in order: sum_in_order({a(), b()}) adds the terms after computing
+// each in turn.
+Tensor sum_in_order(const std::vector<Tensor>& terms) {
+  Tensor total = terms.at(0);
+  for (size_t i = 1; i < terms.size(); ++i) total = total + terms[i];
+  return total;
+}
+
 // ── 01 tensor ─────────────────────────────────────────────────────────────────────────────────
 
 void views(Context& c) {
@@ -51,7 +62,9 @@ void matmul_program(Context& c) {
   const Tensor a = c.input("a", {3, 4});
   const Tensor b = c.input("b", {4, 5});
   const Tensor p = c.input("p", {2, 3, 4});
-  c.backward(c.project({matmul(a, b), matmul(p, b), matmul(b.t(), a.t())}));
+  const Tensor bt = b.t();
+  const Tensor at = a.t();
+  c.backward(c.project({matmul(a, b), matmul(p, b), matmul(bt, at)}));
 }
 
 // ── 02 activations ────────────────────────────────────────────────────────────────────────────
@@ -95,24 +108,25 @@ void sequential_program(Context& c) {
 void regression_losses(Context& c) {
   const Tensor a = c.input("a", {6, 3});
   const Tensor t = c.input("t", {6, 3}, -1.0, 1.0, /*requires_grad=*/false);
-  c.backward(mse_loss(a, t) + mse_loss(a, t, Reduction::Sum) * 0.1 +
-             c.project({mse_loss(a, t, Reduction::None)}) + l1_loss(a, t));
+  c.backward(sum_in_order({mse_loss(a, t), mse_loss(a, t, Reduction::Sum) * 0.1,
+                           c.project({mse_loss(a, t, Reduction::None)}), l1_loss(a, t)}));
 }
 
 void cross_entropy_program(Context& c) {
   const Tensor logits = c.input("logits", {5, 4}, -2.0, 2.0);
   const Tensor target = c.indices("target", {5}, 4);
   const Tensor weight = c.constant({4}, 0.5, 2.0);
-  c.backward(cross_entropy(logits, target) +
-             cross_entropy(logits, target, {}, Reduction::Mean, -100, 0.1) +
-             cross_entropy(logits, target, weight) + nll_loss(log_softmax(logits, 1), target));
+  c.backward(sum_in_order(
+      {cross_entropy(logits, target), cross_entropy(logits, target, {}, Reduction::Mean, -100, 0.1),
+       cross_entropy(logits, target, weight), nll_loss(log_softmax(logits, 1), target)}));
 }
 
 void binary_losses(Context& c) {
   const Tensor p = c.input("p", {6}, 0.05, 0.95);
   const Tensor logits = c.input("logits", {6}, -3.0, 3.0);
   const Tensor y = c.input("y", {6}, 0.0, 1.0, /*requires_grad=*/false);
-  c.backward(binary_cross_entropy(p, y) + binary_cross_entropy_with_logits(logits, y));
+  c.backward(
+      sum_in_order({binary_cross_entropy(p, y), binary_cross_entropy_with_logits(logits, y)}));
 }
 
 // ── 05 autograd ───────────────────────────────────────────────────────────────────────────────
@@ -124,7 +138,7 @@ void graph_program(Context& c) {
   const Tensor y = x * w;
   const Tensor z = y + y.exp();
   const Tensor u = z.sum({1});
-  c.backward((u * u).sum() + w.sum() + c.project({x}));
+  c.backward(sum_in_order({(u * u).sum(), w.sum(), c.project({x})}));
 }
 
 // In-place ops on a non-leaf and a write through one of its views (CopySlices).
