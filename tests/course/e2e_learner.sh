@@ -18,7 +18,9 @@
 #      process of theirs is left (needs bwrap);
 #   6. learner, stuck after module 01: `tito module use-reference 02 03 04` links the release's
 #      compiled reference objects (its files stay the stubs, status says "reference"); module 05's
-#      tests fail on its stubs, then pass once the learner writes 05 (its reference files); a
+#      tests fail on its stubs, then pass once the learner writes 05 (its reference files); with
+#      a sign error seeded in MulBackward0's formula, `tito diagnose 05` names that op (shapes,
+#      index, got/expected) and module 05, and `tito diagnose 1986` module 06's stub; a
 #      milestone says it ran with the reference; the grader gives 02-04 0 points with the reason;
 #      use-mine switches back.
 #
@@ -400,6 +402,31 @@ echo "$out" | grep -E "^tests:"
 for f in "${FILESREF[@]}"; do cmp -s "$L/$f" "$W/stubs/$f" || fail "the learner's $f changed"; done
 out="$(./tito diagnose 05 2>&1)" || { printf '%s\n' "$out" | tail -20; fail "tito diagnose 05 failed with every test passing"; }
 expect_in "$out" "nothing to diagnose" "tito diagnose 05 should find nothing to diagnose"
+step "learner: a sign error in MulBackward0's formula; tito diagnose names the op, shapes, index, got/expected and module 05"
+DERIVATIVES=tinytorch/src/autograd/derivatives.cpp
+cp "$DERIVATIVES" "$W/derivatives.cpp.good"
+choice_before="$(cat .tito/reference.json)"
+python3 - "$DERIVATIVES" <<'PY' || fail "could not seed the sign error (mul_backward changed?)"
+import sys
+path = sys.argv[1]
+source = open(path).read()
+old = "needs[0] ? grad.mul(other) : Tensor()"
+assert source.count(old) == 1, "mul_backward's first gradient not found once"
+open(path, "w").write(source.replace(old, "needs[0] ? grad.mul(other).neg() : Tensor()"))
+PY
+if out="$(./tito diagnose 05 2>&1)"; then fail "tito diagnose 05 passed with a wrong MulBackward0"; fi
+expect_in "$out" "step [0-9]+: backward of aten::mul \(MulBackward0\)" "diagnose should name MulBackward0's backward"
+expect_in "$out" "gradient for input 0 differs: \[[0-9, ]+\] float32 at \[[0-9, ]+\] \(flat index [0-9]+\): got [-0-9.e]+, expected [-0-9.e]+" \
+  "diagnose should give the shape, the index, got and expected"
+expect_in "$out" "05 autograd: the difference goes away with its reference" "diagnose should pin the op to module 05"
+expect_in "$out" "your module 05 \(autograd\): tinytorch/src/autograd/derivatives.cpp" "diagnose should name derivatives.cpp"
+printf '%s\n' "$out" | grep -E "First difference|your module 05" | head -2
+[[ "$(cat .tito/reference.json)" == "$choice_before" ]] || fail "tito diagnose changed .tito/reference.json"
+# A milestone: 1986 needs modules 06-08, still the release's stubs — the step stops at Adam's.
+if out="$(./tito diagnose 1986 2>&1)"; then fail "tito diagnose 1986 passed with module 06 unwritten"; fi
+expect_in "$out" "not implemented yet — module 06" "diagnose 1986 should reach module 06's stub"
+expect_in "$out" "your module 06 \(optimizers\)" "diagnose 1986 should name module 06"
+cp "$W/derivatives.cpp.good" "$DERIVATIVES"
 out="$(./tito module complete 05 2>&1)" || { printf '%s\n' "$out" | tail -20; fail "module complete 05 failed"; }
 expect_in "$out" "Not tested again: modules 01, 02, 03, 04" \
   "module complete 05 should not rerun the tests of 01 (completed) and 02-04 (reference)"

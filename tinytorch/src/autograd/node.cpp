@@ -7,6 +7,7 @@
 
 #include "tinytorch/autograd/autograd_meta.h"
 #include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/autograd/op_observer.h"
 #include "tinytorch/profiler/profiler.h"
 
 namespace tinytorch::autograd {
@@ -59,26 +60,51 @@ void Node::remove_retained_tensor(const Tensor& t) {
                 [&](const RetainedTensor& r) { return r.tensor.lock() == t.getIntrusivePtr(); });
 }
 
-variable_list Node::operator()(variable_list&& grads) {
-  if (!GradMode::is_enabled()) return apply_profiled(std::move(grads));
+namespace {
+
+// apply(), inside a profiler event named after the node when a profiler records.
+variable_list profiled_apply(Node& node, variable_list&& grads) {
+  if (!profiler::detail::is_enabled()) return node.apply(std::move(grads));
+  // The event's shapes follow torch's backward ops (convolution_backward(grad_output, input,
+  // weight, ...)): the gradient of output 0, then every forward input's shape; grad_mask says
+  // which inputs get a gradient (their output_mask). The FLOP count of the backward formulas
+  // reads both (profiler::backward_flops).
+  std::vector<std::vector<int64_t>> shapes;
+  std::vector<bool> grad_mask;
+  shapes.reserve(node.num_inputs() + 1);
+  grad_mask.reserve(node.num_inputs());
+  shapes.push_back(!grads.empty() && grads[0].defined() ? grads[0].sizes().vec()
+                                                        : std::vector<int64_t>{});
+  for (size_t i = 0; i < node.num_inputs(); ++i) {
+    shapes.push_back(node.input_metadata(i).sizes);
+    grad_mask.push_back(node.needs_input_grad(i));
+  }
+  const profiler::RecordFunction event(node.name(), std::move(shapes), std::move(grad_mask));
+  return node.apply(std::move(grads));
+}
+
+// apply() for create_graph: a result computed without a graph from an incoming gradient that
+// has one goes through a DelayedError node (see node.h).
+variable_list checked_apply(Node& node, variable_list&& grads) {
+  if (!GradMode::is_enabled()) return profiled_apply(node, std::move(grads));
   // create_graph: where the incoming gradients' graphs lead, taken before apply() consumes them.
   // NOTE: only for one-output nodes. There every result is a linear function of the one incoming
   // gradient, so a result without a graph while that gradient has one was computed unrecorded.
   // (A result of a multi-output node may legitimately depend only on its constant slots.)
   std::vector<Edge> edges;
   std::vector<InputMetadata> metadata;
-  if (num_outputs_ == 1 && !grads.empty() && grads[0].defined() && grads[0].requires_grad()) {
+  if (node.num_outputs() == 1 && !grads.empty() && grads[0].defined() && grads[0].requires_grad()) {
     edges.push_back(gradient_edge(grads[0]));
     metadata.push_back({grads[0].sizes().vec(), grads[0].dtype()});
   }
-  variable_list outputs = apply_profiled(std::move(grads));
+  variable_list outputs = profiled_apply(node, std::move(grads));
   if (edges.empty()) return outputs;
   std::shared_ptr<Node> error;
   for (Tensor& out : outputs) {
     if (!out.defined() || out.requires_grad() || !out.is_floating_point()) continue;
     if (!error) {
       error = std::make_shared<DelayedError>(
-          detail::str("the derivative of ", name(),
+          detail::str("the derivative of ", node.name(),
                       "'s backward is not implemented: its gradient was computed without "
                       "recording a graph, so it cannot be differentiated again"),
           edges, metadata);
@@ -89,24 +115,15 @@ variable_list Node::operator()(variable_list&& grads) {
   return outputs;
 }
 
-variable_list Node::apply_profiled(variable_list&& grads) {
-  if (!profiler::detail::is_enabled()) return apply(std::move(grads));
-  // The event's shapes follow torch's backward ops (convolution_backward(grad_output, input,
-  // weight, ...)): the gradient of output 0, then every forward input's shape; grad_mask says
-  // which inputs get a gradient (their output_mask). The FLOP count of the backward formulas
-  // reads both (profiler::backward_flops).
-  std::vector<std::vector<int64_t>> shapes;
-  std::vector<bool> grad_mask;
-  shapes.reserve(num_inputs() + 1);
-  grad_mask.reserve(num_inputs());
-  shapes.push_back(!grads.empty() && grads[0].defined() ? grads[0].sizes().vec()
-                                                        : std::vector<int64_t>{});
-  for (size_t i = 0; i < num_inputs(); ++i) {
-    shapes.push_back(input_metadata_[i].sizes);
-    grad_mask.push_back(needs_input_grad(i));
-  }
-  const profiler::RecordFunction event(name(), std::move(shapes), std::move(grad_mask));
-  return apply(std::move(grads));
+}  // namespace
+
+variable_list Node::operator()(variable_list&& grads) {
+  OpObserver* const observer = detail::op_observer();
+  if (observer == nullptr) return checked_apply(*this, std::move(grads));
+  observer->backward_begin(*this, grads);
+  variable_list result = checked_apply(*this, std::move(grads));
+  observer->backward_end(*this, result);
+  return result;
 }
 
 void Node::set_next_edges(std::vector<Edge> edges, std::vector<InputMetadata> metadata) {

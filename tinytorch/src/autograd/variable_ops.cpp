@@ -14,6 +14,7 @@
 #include "tinytorch/autograd/autograd_meta.h"
 #include "tinytorch/autograd/derivatives.h"
 #include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/autograd/op_observer.h"
 #include "tinytorch/autograd/saved_variable.h"
 #include "tinytorch/native/activation.h"
 #include "tinytorch/native/attention.h"
@@ -148,6 +149,7 @@ class Recorder {
       saved_vars.emplace_back(is_output ? out : t, is_output);
     }
     node->set_saved(std::move(saved_vars));
+    if (auto* observer = autograd::detail::op_observer()) observer->forward_op(name_, inputs_, out);
     return out;
   }
 

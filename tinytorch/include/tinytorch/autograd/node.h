@@ -60,10 +60,11 @@ class Node : public std::enable_shared_from_this<Node> {
   // an undefined Tensor where no gradient flows).
   virtual variable_list apply(variable_list&& grads) = 0;
   // Runs the node: apply() inside a profiler event named after it (as PyTorch's
-  // Node::operator() does), when a profiler records; just apply() otherwise. The engine calls
-  // this, not apply(). With grad mode on (create_graph), a result that apply() computed without
-  // a graph from an incoming gradient that has one is rewired through a DelayedError node:
-  // differentiating it again raises "the derivative of <name>'s backward is not implemented".
+  // Node::operator() does), when a profiler records; just apply() otherwise; shown to the op
+  // observer, when one is installed (op_observer.h). The engine calls this, not apply(). With
+  // grad mode on (create_graph), a result that apply() computed without a graph from an incoming
+  // gradient that has one is rewired through a DelayedError node: differentiating it again
+  // raises "the derivative of <name>'s backward is not implemented".
   variable_list operator()(variable_list&& grads);
   // Frees the saved tensors once a backward pass without retain_graph is done with them.
   virtual void release_variables() {}
@@ -101,8 +102,6 @@ class Node : public std::enable_shared_from_this<Node> {
 
  protected:
   void set_sequence_nr(uint64_t nr) { sequence_nr_ = nr; }
-  // apply(), inside the profiler's event when one records.
-  variable_list apply_profiled(variable_list&& grads);
   void set_num_outputs(size_t n) { num_outputs_ = n; }
 
  private:

@@ -1,0 +1,141 @@
+// The table of op_files.h.
+#include "op_files.h"
+
+#include <array>
+
+namespace tinytorch::diagnose {
+
+namespace {
+
+// The files, by the part of the framework they hold.
+constexpr const char* kLoop = "tinytorch/src/kernels/strided_loop.cpp";  // every element-wise op
+constexpr const char* kElementwise = "tinytorch/src/native/elementwise.cpp";
+constexpr const char* kViews = "tinytorch/src/core/views.cpp";
+constexpr const char* kReduce = "tinytorch/src/native/reduce.cpp";
+constexpr const char* kLinalg = "tinytorch/src/native/linalg.cpp";
+constexpr const char* kActivation = "tinytorch/src/native/activation.cpp";
+constexpr const char* kLinear = "tinytorch/src/native/linear.cpp";
+constexpr const char* kLoss = "tinytorch/src/native/loss.cpp";
+constexpr const char* kDerivatives = "tinytorch/src/autograd/derivatives.cpp";
+constexpr const char* kNode = "tinytorch/src/autograd/node.cpp";
+constexpr const char* kConv = "tinytorch/src/native/conv.cpp";
+constexpr const char* kPooling = "tinytorch/src/native/pooling.cpp";
+constexpr const char* kBatchNorm = "tinytorch/src/native/batch_norm.cpp";
+constexpr const char* kEmbedding = "tinytorch/src/native/embedding.cpp";
+constexpr const char* kAttention = "tinytorch/src/native/attention.cpp";
+constexpr const char* kNormalization = "tinytorch/src/native/normalization.cpp";
+constexpr const char* kQuantize = "tinytorch/src/quantization/quantize.cpp";
+constexpr const char* kKlDiv = "tinytorch/src/native/kl_div.cpp";
+
+struct Entry {
+  std::string_view node;
+  std::array<const char*, 2> forward;   // the native(s); nullptr = none
+  std::array<const char*, 2> backward;  // besides derivatives.cpp: the backward kernel's file
+};
+
+// Element-wise ops: the native in elementwise.cpp runs on module 01's strided loop, and so does
+// the formula (written with element-wise ops too).
+constexpr Entry elementwise(std::string_view node) {
+  return {node, {kElementwise, kLoop}, {kLoop, nullptr}};
+}
+// View ops: the view and its backward (which scatters into a buffer through the same view).
+constexpr Entry view(std::string_view node) {
+  return {node, {kViews, nullptr}, {kViews, nullptr}};
+}
+
+constexpr Entry kTable[] = {
+    elementwise("AbsBackward0"),
+    elementwise("AddBackward0"),
+    elementwise("SubBackward0"),
+    elementwise("MulBackward0"),
+    elementwise("DivBackward0"),
+    elementwise("NegBackward0"),
+    elementwise("PowBackward1"),
+    elementwise("ExpBackward0"),
+    elementwise("LogBackward0"),
+    elementwise("SqrtBackward0"),
+    elementwise("ClampBackward1"),
+    elementwise("MaximumBackward0"),
+    elementwise("MinimumBackward0"),
+    elementwise("WhereBackward0"),
+    elementwise("ToCopyBackward0"),
+    elementwise("CloneBackward0"),
+    elementwise("CopyBackwards"),
+    elementwise("FillBackward0"),
+    view("AsStridedBackward0"),
+    view("ExpandBackward0"),
+    view("PermuteBackward0"),
+    view("ReshapeAliasBackward0"),
+    view("SelectBackward0"),
+    view("SliceBackward0"),
+    view("SqueezeBackward0"),
+    view("SqueezeBackward1"),
+    view("TransposeBackward0"),
+    view("UnbindBackward0"),
+    view("UnsqueezeBackward0"),
+    view("ViewBackward0"),
+    {"SumBackward1", {kReduce, nullptr}, {kViews, nullptr}},
+    {"MeanBackward1", {kReduce, nullptr}, {kViews, nullptr}},
+    {"VarBackward0", {kReduce, nullptr}, {kLoop, nullptr}},
+    {"MaxBackward0", {kReduce, nullptr}, {kLoop, nullptr}},
+    {"MaxBackward1", {kReduce, nullptr}, {kLoop, nullptr}},
+    {"MinBackward0", {kReduce, nullptr}, {kLoop, nullptr}},
+    {"MinBackward1", {kReduce, nullptr}, {kLoop, nullptr}},
+    {"MmBackward0", {kLinalg, nullptr}, {kLinalg, nullptr}},
+    {"AddmmBackward0", {kLinear, kLinalg}, {kLinalg, nullptr}},
+    {"ReluBackward0", {kActivation, nullptr}, {kActivation, nullptr}},
+    {"LeakyReluBackward0", {kActivation, nullptr}, {kActivation, nullptr}},
+    {"GeluBackward0", {kActivation, nullptr}, {kActivation, nullptr}},
+    {"SigmoidBackward0", {kActivation, nullptr}, {kActivation, nullptr}},
+    {"TanhBackward0", {kActivation, nullptr}, {kActivation, nullptr}},
+    {"SiluBackward0", {kActivation, nullptr}, {kActivation, nullptr}},
+    {"SoftmaxBackward0", {kActivation, nullptr}, {kActivation, nullptr}},
+    {"LogSoftmaxBackward0", {kActivation, nullptr}, {kActivation, nullptr}},
+    {"MseLossBackward0", {kLoss, nullptr}, {kLoss, nullptr}},
+    {"L1LossBackward0", {kLoss, nullptr}, {kLoss, nullptr}},
+    {"NllLossBackward0", {kLoss, nullptr}, {kLoss, nullptr}},
+    {"BinaryCrossEntropyBackward0", {kLoss, nullptr}, {kLoss, nullptr}},
+    {"BinaryCrossEntropyWithLogitsBackward0", {kLoss, nullptr}, {kLoss, nullptr}},
+    {"ConvolutionBackward0", {kConv, nullptr}, {kConv, nullptr}},
+    {"MaxPool2DWithIndicesBackward0", {kPooling, nullptr}, {kPooling, nullptr}},
+    {"AvgPool2DBackward0", {kPooling, nullptr}, {kPooling, nullptr}},
+    {"AdaptiveAvgPool2DBackward0", {kPooling, nullptr}, {kPooling, nullptr}},
+    {"NativeBatchNormBackward0", {kBatchNorm, nullptr}, {kBatchNorm, nullptr}},
+    {"NativeBatchNormReluBackward0", {kBatchNorm, nullptr}, {kBatchNorm, nullptr}},
+    {"EmbeddingBackward0", {kEmbedding, nullptr}, {kEmbedding, nullptr}},
+    {"ScaledDotProductAttentionBackward0", {kAttention, nullptr}, {kAttention, nullptr}},
+    {"MaskedFillBackward0", {kAttention, nullptr}, {kAttention, nullptr}},
+    {"NativeLayerNormBackward0", {kNormalization, nullptr}, {kNormalization, nullptr}},
+    {"RmsNormBackward0", {kNormalization, nullptr}, {kNormalization, nullptr}},
+    {"FakeQuantizePerTensorAffineCachemaskBackward0", {kQuantize, nullptr}, {kLoop, nullptr}},
+    {"FakeQuantizePerChannelAffineCachemaskBackward0", {kQuantize, nullptr}, {kLoop, nullptr}},
+    {"KlDivBackward0", {kKlDiv, nullptr}, {kKlDiv, nullptr}},
+    // The leaves' sink and the write through a view (autograd/node.cpp); no forward op.
+    {"AccumulateGrad", {nullptr, nullptr}, {kNode, nullptr}},
+    {"CopySlices", {nullptr, nullptr}, {kNode, nullptr}},
+};
+
+}  // namespace
+
+std::vector<std::string> op_files(std::string_view node, bool backward) {
+  for (const Entry& e : kTable) {
+    if (e.node != node) continue;
+    std::vector<std::string> out;
+    if (backward && e.node != "AccumulateGrad" && e.node != "CopySlices") {
+      out.emplace_back(kDerivatives);
+    }
+    for (const char* f : backward ? e.backward : e.forward) {
+      if (f != nullptr) out.emplace_back(f);
+    }
+    return out;
+  }
+  return {};
+}
+
+std::vector<std::string> known_nodes() {
+  std::vector<std::string> out;
+  for (const Entry& e : kTable) out.emplace_back(e.node);
+  return out;
+}
+
+}  // namespace tinytorch::diagnose
