@@ -71,7 +71,7 @@ TEST(Pad, AtenSpellingsAgreeWithTheFunctional) {
 
 TEST(Pad, ErrorsSayWhatIsAllowed) {
   const Tensor x = zeros({1, 1, 3, 3});
-  TT_EXPECT_THROW_WITH(F::pad(x, F::PadFuncOptions({3, 0}).mode(kReflect)), ValueError,
+  TT_EXPECT_THROW_WITH(F::pad(x, F::PadFuncOptions({3, 0, 0, 0}).mode(kReflect)), ValueError,
                        "padding size should be less than", "(3, 0)", "dimension 3");
   TT_EXPECT_THROW_WITH(F::pad(x, F::PadFuncOptions({1, 1}).mode(kReflect).value(2.0)), ValueError,
                        "reflect", "value");
@@ -157,7 +157,7 @@ TEST(PadInterpolateGradcheck, EveryPadMode) {
       img);
   expect_gradcheck(
       [](const Tensor& t) {
-        return tinytorch::pad(t.transpose(2, 3), {1, 1}, "reflect");
+        return tinytorch::pad(t.transpose(2, 3), {1, 1, 2, 0}, "reflect");
       },
       img);
 }

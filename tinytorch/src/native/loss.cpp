@@ -358,8 +358,8 @@ void check_nll_args(std::string_view op, const Tensor& input, const Tensor& targ
                  " — input holds class scores, [N, C] or [C]");
   TT_CHECK(input.dim() <= 2, op, ": expected input of shape [N, C] or [C] but got ", input.dim(),
            " dims ", input.sizes(),
-           " (the public nll_loss and cross_entropy take [N, C, d1, ...] too: they flatten it "
-           "with native::classes_last_2d)");
+           " (the public nll_loss and cross_entropy take [N, C, d1, ...] too: they move the class "
+           "dim last and reshape it to rows, native::classes_last_2d)");
   TT_CHECK_TYPE(input.is_floating_point(), op, ": not implemented for dtype ", input.dtype(),
                 " (input must be float32 or float64)");
   TT_CHECK_TYPE(target.dtype() == kInt64, op,
