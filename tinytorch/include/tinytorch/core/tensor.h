@@ -357,9 +357,10 @@ Tensor from_vector(const std::vector<T>& values, IntArrayRef shape,
 
 // ── wrapping memory you own (libtorch's torch::from_blob) ────────────────────────────────
 // A tensor over `data` WITHOUT copying it: writes through the tensor change your buffer and the
-// other way round. Lifetime: the buffer must outlive the tensor and every view, clone-free result
-// and saved-for-backward copy that shares its storage; the deleter forms call deleter(data) when
-// the last of them is gone (the others never free it). Strides are in elements (default: the
+// other way round. Lifetime: the storage shares your buffer, so the buffer must outlive every
+// tensor that shares that storage — the result, its views, and any copy of it autograd saved for
+// backward; clone() it to keep the values longer. The deleter forms call deleter(data) when the
+// last of them is gone (the others never free anything). Strides are in elements (default: the
 // contiguous ones); data must be aligned for the dtype. options.requires_grad makes a leaf.
 Tensor from_blob(void* data, IntArrayRef sizes, const TensorOptions& options = {});
 Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides,
