@@ -12,6 +12,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <vector>
 
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/core/join.h"
@@ -23,6 +24,7 @@
 #include "tinytorch/native/embedding.h"
 #include "tinytorch/native/loss.h"
 #include "tinytorch/native/normalization.h"
+#include "tinytorch/native/padding.h"
 #include "tinytorch/native/pooling.h"
 #include "tinytorch/native/tensor_ops.h"
 
@@ -655,6 +657,19 @@ variable_list l1_loss_backward(const Tensor& grad, const Tensor& self, const Ten
   }
   return {needs[0] ? g : Tensor(), needs[1] ? g.neg() : Tensor()};
 }
+// out = reduce(z < β ? ½z²/β : z − ½β), z = |self − target|: ∂/∂self = clamp((self − target)/β,
+// −1, 1) (the native kernel), ∂/∂target its negation.
+variable_list smooth_l1_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
+                                      Reduction reduction, double beta, GradMask needs) {
+  const Tensor g = native::smooth_l1_loss_backward(grad, self, target, reduction, beta);
+  return {needs[0] ? g : Tensor(), needs[1] ? g.neg() : Tensor()};
+}
+// out = reduce(z < δ ? ½z² : δ(z − ½δ)): ∂/∂self = clamp(self − target, −δ, δ).
+variable_list huber_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
+                                  Reduction reduction, double delta, GradMask needs) {
+  const Tensor g = native::huber_loss_backward(grad, self, target, reduction, delta);
+  return {needs[0] ? g : Tensor(), needs[1] ? g.neg() : Tensor()};
+}
 // out = reduce(−self[i, target[i]]) over the rows whose target is not ignore_index
 Tensor nll_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
                          Reduction reduction, int64_t ignore_index) {
@@ -1031,6 +1046,97 @@ variable_list scaled_dot_product_attention_backward(const Tensor& grad, const Te
 Tensor masked_fill_backward(const Tensor& grad, const Tensor& mask) {
   if (GradMode::is_enabled()) return masked_fill(grad, mask, 0);
   return native::masked_fill(grad, mask, 0);
+}
+
+// ── sorting, scans, triangles, norms ──────────────────────────────────────────────────────────
+// NOTE: except sort/topk/cumprod (native kernels), these are written with recorded ops, so they
+// can be differentiated again once backward formulas run with create_graph.
+
+// (values, indices) = self.sort(dim) or self.topk(k, dim): values[.., i, ..] = self[.., indices[..,
+// i, ..], ..]  →  each value's gradient goes back to the position it was taken from.
+Tensor sort_backward(const Tensor& grad, const Tensor& indices, int64_t dim,
+                     IntArrayRef self_sizes) {
+  return native::scatter_along_dim(grad, indices, dim, self_sizes);
+}
+
+// out[j] = Σ_{i≤j} self[i]  →  ∂L/∂self[i] = Σ_{j≥i} grad[j], the reverse running sum, written as
+// Σ_j grad[j] − Σ_{j<i} grad[j] = total − cumsum(grad)[i] + grad[i].
+Tensor cumsum_backward(const Tensor& grad, int64_t dim) {
+  if (grad.dim() == 0) return grad;
+  return grad.sum({dim}, true).sub(grad.cumsum(dim)).add(grad);
+}
+
+// out[j] = Π_{i≤j} self[i]  (the kernel handles zeros in self: native::cumprod_backward)
+Tensor cumprod_backward(const Tensor& grad, const Tensor& self, const Tensor& result, int64_t dim) {
+  return native::cumprod_backward(grad, self, result, dim);
+}
+
+// out = self.tril(diagonal): the kept elements pass their gradient, the zeroed ones get none.
+Tensor tril_backward(const Tensor& grad, int64_t diagonal) {
+  return grad.tril(diagonal);
+}
+// out = self.triu(diagonal)
+Tensor triu_backward(const Tensor& grad, int64_t diagonal) {
+  return grad.triu(diagonal);
+}
+
+// out = ‖self‖_p over dims:
+//   p = 2:    self · grad / out                       (0 where out = 0)
+//   p = 1:    sign(self) · grad
+//   p = ±inf: sign(self) · grad / (how many |self| reach out), at those positions only
+//   p = 0:    0 (a count of non-zeros is piecewise constant)
+//   else:     sign(self) · |self|^(p−1) · grad / out^(p−1)   (0 where self = 0 or out = 0)
+Tensor norm_backward(const Tensor& grad, const Tensor& self, const Scalar& p, const Tensor& result,
+                     IntArrayRef dims, bool keepdim) {
+  const double pv = p.to<double>();
+  if (pv == 0.0) return zeros_like(self);
+  const Tensor g = unsqueeze_reduced(grad, self.sizes(), dims, keepdim);
+  const Tensor out = unsqueeze_reduced(result, self.sizes(), dims, keepdim);
+  const ScalarType t = self.dtype();
+  const Tensor sign = self.gt(0.0).to(t).sub(self.lt(0.0).to(t));
+  if (pv == 1.0) return sign.mul(g);
+  if (pv == 2.0) return self.mul(zero_where(out.eq(0.0), g.div(out)));
+  const Tensor abs = self.abs();
+  if (std::isinf(pv)) {
+    // Ties share the gradient evenly; a NaN element takes it (the NaN is the result).
+    const Tensor hits = abs.eq(out).to(t).add(abs.ne(abs).to(t));
+    const std::vector<int64_t> reduced = reduced_dims(dims, self.dim());
+    return sign.mul(hits).mul(g.div(hits.sum(reduced, true)));
+  }
+  const Tensor scaled = zero_where(self.eq(0.0), sign.mul(abs.pow(pv - 1.0)));
+  return scaled.mul(zero_where(out.eq(0.0), g.div(out.pow(pv - 1.0))));
+}
+
+// ── padding and resizing (module 09) ──────────────────────────────────────────────────────────
+
+// out = pad(self, pad, mode). Constant: the output is self with a border, so the gradient is the
+// output gradient with that border cut off — a constant pad by −pad (a recorded op). The other
+// modes copy some input cells several times: their gradients are added up (a native kernel).
+Tensor pad_backward(const Tensor& grad, IntArrayRef self_sizes, IntArrayRef pad,
+                    std::string_view mode) {
+  if (mode == "constant") {
+    std::vector<int64_t> crop(pad.begin(), pad.end());
+    for (int64_t& p : crop) p = -p;
+    return tinytorch::pad(grad, crop, "constant");
+  }
+  return native::pad_backward(grad, self_sizes, pad, mode);
+}
+
+// out[n, c, oh, ow] = self[n, c, src_h(oh), src_w(ow)]  →  scatter-add to the source pixels.
+Tensor upsample_nearest2d_backward(const Tensor& grad, IntArrayRef input_sizes,
+                                   IntArrayRef output_size, std::optional<double> scales_h,
+                                   std::optional<double> scales_w) {
+  return native::upsample_nearest2d_backward(grad, input_sizes, output_size, scales_h, scales_w);
+}
+
+// out = Σ of the 2×2 neighbours weighted (1 − λh, λh) × (1 − λw, λw)  →  each neighbour receives
+// the output gradient times its weight.
+Tensor upsample_bilinear2d_backward(const Tensor& grad, IntArrayRef input_sizes,
+                                    IntArrayRef output_size, bool align_corners,
+                                    std::optional<double> scales_h,
+                                    std::optional<double> scales_w) {
+  return native::upsample_bilinear2d_backward(grad, input_sizes, output_size, align_corners,
+                                              scales_h, scales_w);
 }
 
 }  // namespace tinytorch::autograd

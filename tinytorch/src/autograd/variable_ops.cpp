@@ -24,10 +24,13 @@
 #include "tinytorch/native/linear.h"
 #include "tinytorch/native/loss.h"
 #include "tinytorch/native/normalization.h"
+#include "tinytorch/native/padding.h"
 #include "tinytorch/native/pooling.h"
 #include "tinytorch/native/tensor_ops.h"
 #include "tinytorch/nn/functional/attention.h"
 #include "tinytorch/nn/functional/distillation.h"
+#include "tinytorch/nn/functional/padding.h"
+#include "tinytorch/nn/functional/upsampling.h"
 #include "tinytorch/profiler/profiler.h"
 #include "tinytorch/quantization/quantize.h"
 
@@ -701,19 +704,27 @@ Tensor& Tensor::copy_(const Tensor& src) {
   return *this;
 }
 
-Tensor& Tensor::fill_(const Scalar& value) {
-  const bool record = records_inplace(*this, nullptr);
-  if (record) check_inplace(*this, "fill_");
-  native::fill_(*this, value);
-  storage().bump_version();
+namespace {
+// An in-place write whose new values do not depend on the old ones (fill_, uniform_, normal_):
+// when recorded, self's new history is a node that lets no gradient past.
+Tensor& overwrite(Tensor& self, const char* node_name, std::string_view op,
+                  const std::function<void()>& write) {
+  const bool record = records_inplace(self, nullptr);
+  if (record) check_inplace(self, op);
+  write();
+  self.storage().bump_version();
   if (record) {
-    // The new values do not depend on the old ones: no gradient flows past this point.
-    Recorder r("FillBackward0", {this});
-    rebase_history(*this, r.make_node({}, [](const Tensor&, const variable_list&, const Node&) {
+    Recorder r(node_name, {&self});
+    rebase_history(self, r.make_node({}, [](const Tensor&, const variable_list&, const Node&) {
       return variable_list{Tensor()};
     }));
   }
-  return *this;
+  return self;
+}
+}  // namespace
+
+Tensor& Tensor::fill_(const Scalar& value) {
+  return overwrite(*this, "FillBackward0", "fill_", [&] { native::fill_(*this, value); });
 }
 
 // ══ reductions ════════════════════════════════════════════════════════════════════════════════
@@ -896,6 +907,26 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
                   });
 }
 
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction, double beta) {
+  Recorder r("SmoothL1LossBackward0", {&input, &target});
+  if (!r) return native::smooth_l1_loss(input, target, reduction, beta);
+  return r.finish(
+      r.run([&] { return native::smooth_l1_loss(input, target, reduction, beta); }),
+      {input, target}, [reduction, beta](const Tensor& g, const variable_list& s, const Node& n) {
+        return autograd::smooth_l1_loss_backward(g, s[0], s[1], reduction, beta, needs2(n));
+      });
+}
+
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction, double delta) {
+  Recorder r("HuberLossBackward0", {&input, &target});
+  if (!r) return native::huber_loss(input, target, reduction, delta);
+  return r.finish(
+      r.run([&] { return native::huber_loss(input, target, reduction, delta); }), {input, target},
+      [reduction, delta](const Tensor& g, const variable_list& s, const Node& n) {
+        return autograd::huber_loss_backward(g, s[0], s[1], reduction, delta, needs2(n));
+      });
+}
+
 // A loss with per-sample (or per-element) weights, composed from differentiable ops: the
 // unweighted losses per element, times the weights (constants: no gradient flows to them), then
 // the reduction. Mean divides by `mean_divisor` (Σ of the weights for nll, the count for BCE).
@@ -925,6 +956,11 @@ Tensor broadcast_bce_weight(std::string_view op, const Tensor& input, const Tens
 
 Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
                 Reduction reduction, int64_t ignore_index) {
+  if (input.dim() > 2) {  // [N, C, d1, ...]: the rows of native::classes_last_2d
+    const auto [rows, row_targets] = native::classes_last_2d("nll_loss", input, target);
+    const Tensor loss = nll_loss(rows, row_targets, weight, reduction, ignore_index);
+    return reduction == Reduction::None ? loss.reshape(target.sizes()) : loss;
+  }
   if (weight.defined()) {
     // −w[t_i]·input[i, t_i]; Mean divides by Σ w[t_i] over the samples not ignored.
     const Tensor w =
@@ -1332,6 +1368,155 @@ Tensor adaptive_avg_pool2d_backward(const Tensor& grad_output, const Tensor& sel
           const Tensor& g, const variable_list&, const Node&) {
         return variable_list{autograd::adaptive_avg_pool2d_double_backward(g, out_size)};
       });
+}
+
+// ══ sorting, scans, triangles, norms, random fills ═══════════════════════════════════════════════
+
+namespace {
+// sort and topk: only the values are differentiable; the indices are saved to route the gradient
+// back to the positions the values came from.
+std::tuple<Tensor, Tensor> selecting_op(
+    const Tensor& self, const char* name, int64_t dim,
+    const std::function<std::tuple<Tensor, Tensor>()>& forward) {
+  Recorder r(name, {&self});
+  if (!r) return forward();
+  auto [values, indices] = r.run(forward);
+  values = r.finish(
+      values, {indices},
+      [in = self.sizes().vec(), dim](const Tensor& g, const variable_list& s, const Node&) {
+        return variable_list{autograd::sort_backward(g, s[0], dim, in)};
+      });
+  return {values, indices};
+}
+}  // namespace
+
+std::tuple<Tensor, Tensor> Tensor::sort(int64_t dim, bool descending) const {
+  return selecting_op(*this, "SortBackward0", dim,
+                      [&] { return native::sort(*this, dim, descending); });
+}
+// Every sort here is stable, so `stable` (false, true or unset) changes nothing.
+std::tuple<Tensor, Tensor> Tensor::sort(std::optional<bool> /*stable*/, int64_t dim,
+                                        bool descending) const {
+  return sort(dim, descending);
+}
+Tensor Tensor::argsort(int64_t dim, bool descending) const {
+  return std::get<1>(native::sort(*this, dim, descending));
+}
+std::tuple<Tensor, Tensor> Tensor::topk(int64_t k, int64_t dim, bool largest, bool sorted) const {
+  return selecting_op(*this, "TopkBackward0", dim,
+                      [&] { return native::topk(*this, k, dim, largest, sorted); });
+}
+
+Tensor Tensor::cumsum(int64_t dim, std::optional<ScalarType> dtype) const {
+  Recorder r("CumsumBackward0", {this});
+  if (!r) return native::cumsum(*this, dim, dtype);
+  return r.finish(r.run([&] { return native::cumsum(*this, dim, dtype); }), {},
+                  [dim](const Tensor& g, const variable_list&, const Node&) {
+                    return variable_list{autograd::cumsum_backward(g, dim)};
+                  });
+}
+
+Tensor Tensor::cumprod(int64_t dim, std::optional<ScalarType> dtype) const {
+  Recorder r("CumprodBackward0", {this});
+  if (!r) return native::cumprod(*this, dim, dtype);
+  Tensor out = r.run([&] { return native::cumprod(*this, dim, dtype); });
+  return r.finish(out, {*this, out}, [dim](const Tensor& g, const variable_list& s, const Node&) {
+    return variable_list{autograd::cumprod_backward(g, s[0], s[1], dim)};
+  });
+}
+
+Tensor Tensor::tril(int64_t diagonal) const {
+  Recorder r("TrilBackward0", {this});
+  if (!r) return native::tril(*this, diagonal);
+  return r.finish(r.run([&] { return native::tril(*this, diagonal); }), {},
+                  [diagonal](const Tensor& g, const variable_list&, const Node&) {
+                    return variable_list{autograd::tril_backward(g, diagonal)};
+                  });
+}
+Tensor Tensor::triu(int64_t diagonal) const {
+  Recorder r("TriuBackward0", {this});
+  if (!r) return native::triu(*this, diagonal);
+  return r.finish(r.run([&] { return native::triu(*this, diagonal); }), {},
+                  [diagonal](const Tensor& g, const variable_list&, const Node&) {
+                    return variable_list{autograd::triu_backward(g, diagonal)};
+                  });
+}
+Tensor& Tensor::tril_(int64_t diagonal) {
+  return inplace(*this, "tril_", nullptr, [&](const Tensor& t) { return t.tril(diagonal); });
+}
+Tensor& Tensor::triu_(int64_t diagonal) {
+  return inplace(*this, "triu_", nullptr, [&](const Tensor& t) { return t.triu(diagonal); });
+}
+
+Tensor Tensor::norm(const Scalar& p) const {
+  return norm(p, {}, false);
+}
+Tensor Tensor::norm(const std::optional<Scalar>& p, IntArrayRef dim, bool keepdim) const {
+  const Scalar pv = p.value_or(Scalar(2));
+  Recorder r("NormBackward1", {this});
+  if (!r) return native::norm(*this, pv, dim, keepdim);
+  Tensor out = r.run([&] { return native::norm(*this, pv, dim, keepdim); });
+  return r.finish(
+      out, {*this, out},
+      [pv, d = dim.vec(), keepdim](const Tensor& g, const variable_list& s, const Node&) {
+        return variable_list{autograd::norm_backward(g, s[0], pv, s[1], d, keepdim)};
+      });
+}
+
+Tensor& Tensor::uniform_(double from, double to, Generator* generator) {
+  return overwrite(*this, "UniformBackward0", "uniform_",
+                   [&] { native::uniform_(*this, from, to, generator); });
+}
+Tensor& Tensor::normal_(double mean, double std, Generator* generator) {
+  return overwrite(*this, "NormalBackward0", "normal_",
+                   [&] { native::normal_(*this, mean, std, generator); });
+}
+
+// ══ padding and resizing (module 09) ══════════════════════════════════════════════════════════
+
+Tensor pad(const Tensor& self, IntArrayRef pad, std::string_view mode,
+           std::optional<double> value) {
+  TT_CHECK_VALUE(mode == "constant" || !value || *value == 0.0, "pad: padding mode \"", mode,
+                 "\" doesn't take in value argument (only \"constant\" fills with a value)");
+  const double fill = value.value_or(0.0);
+  Recorder r("PadBackward0", {&self});
+  if (!r) return native::pad(self, pad, mode, fill);
+  return r.finish(r.run([&] { return native::pad(self, pad, mode, fill); }), {},
+                  [in = self.sizes().vec(), p = pad.vec(), m = std::string(mode)](
+                      const Tensor& g, const variable_list&, const Node&) {
+                    return variable_list{autograd::pad_backward(g, in, p, m)};
+                  });
+}
+
+Tensor constant_pad_nd(const Tensor& self, IntArrayRef pad, const Scalar& value) {
+  return tinytorch::pad(self, pad, "constant", value.to<double>());
+}
+
+Tensor upsample_nearest2d(const Tensor& self, IntArrayRef output_size,
+                          std::optional<double> scales_h, std::optional<double> scales_w) {
+  Recorder r("UpsampleNearest2DBackward0", {&self});
+  if (!r) return native::upsample_nearest2d(self, output_size, scales_h, scales_w);
+  return r.finish(
+      r.run([&] { return native::upsample_nearest2d(self, output_size, scales_h, scales_w); }), {},
+      [in = self.sizes().vec(), out = output_size.vec(), scales_h, scales_w](
+          const Tensor& g, const variable_list&, const Node&) {
+        return variable_list{autograd::upsample_nearest2d_backward(g, in, out, scales_h, scales_w)};
+      });
+}
+
+Tensor upsample_bilinear2d(const Tensor& self, IntArrayRef output_size, bool align_corners,
+                           std::optional<double> scales_h, std::optional<double> scales_w) {
+  const auto forward = [&] {
+    return native::upsample_bilinear2d(self, output_size, align_corners, scales_h, scales_w);
+  };
+  Recorder r("UpsampleBilinear2DBackward0", {&self});
+  if (!r) return forward();
+  return r.finish(r.run(forward), {},
+                  [in = self.sizes().vec(), out = output_size.vec(), align_corners, scales_h,
+                   scales_w](const Tensor& g, const variable_list&, const Node&) {
+                    return variable_list{autograd::upsample_bilinear2d_backward(
+                        g, in, out, align_corners, scales_h, scales_w)};
+                  });
 }
 
 }  // namespace tinytorch

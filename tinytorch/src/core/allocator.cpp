@@ -77,8 +77,15 @@ StorageImpl::StorageImpl(size_t nbytes, Allocator* allocator)
   if (profiler::detail::is_enabled()) profiler::detail::record_allocation(nbytes);
 }
 
+StorageImpl::StorageImpl(void* data, size_t nbytes, std::function<void(void*)> deleter)
+    : data_(data), nbytes_(nbytes), allocator_(nullptr), deleter_(std::move(deleter)) {}
+
 StorageImpl::~StorageImpl() {
-  allocator_->deallocate(data_, nbytes_);
+  if (allocator_ != nullptr) {
+    allocator_->deallocate(data_, nbytes_);
+  } else if (deleter_) {
+    deleter_(data_);
+  }
 }
 
 }  // namespace tinytorch

@@ -1,6 +1,8 @@
 // Factories: every way of making a brand-new tensor (a fresh Storage) from nothing or from values.
 #include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <functional>
 
 #include "tinytorch/core/tensor.h"
 
@@ -33,6 +35,46 @@ Tensor empty(IntArrayRef sizes, const TensorOptions& options) {
   auto impl = std::make_shared<TensorImpl>(std::move(storage), dtype, sizes.vec(),
                                            contiguous_strides(sizes), 0);
   return finish(Tensor(std::move(impl)), options);
+}
+
+// ── from_blob: a tensor over memory the caller owns ──────────────────────────────────────────
+// NOTE: the Storage records the bytes the view can reach (the largest offset + 1 element), not a
+// size the caller knows: we cannot check that the buffer is that large, only trust it (as
+// libtorch does). Nothing is copied and nothing is freed unless a deleter is given.
+Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides,
+                 const std::function<void(void*)>& deleter, const TensorOptions& options) {
+  const ScalarType dtype = options.dtype();
+  TT_CHECK_VALUE(sizes.size() == strides.size(), "from_blob: sizes ", sizes, " and strides ",
+                 strides, " must have the same length");
+  int64_t extent = 1;  // elements from data to the last one the tensor can address, inclusive
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    TT_CHECK_VALUE(sizes[d] >= 0, "from_blob: negative size ", sizes[d], " in ", sizes);
+    TT_CHECK_VALUE(strides[d] >= 0, "from_blob: negative stride ", strides[d], " in ", strides,
+                   " (the tensor must start at data)");
+    if (sizes[d] == 0) extent = 0;
+    if (extent > 0) extent += (sizes[d] - 1) * strides[d];
+  }
+  TT_CHECK_VALUE(data != nullptr || extent == 0, "from_blob: data is a null pointer but the ",
+                 sizes, " tensor has elements");
+  const auto address = reinterpret_cast<std::uintptr_t>(data);
+  TT_CHECK_VALUE(address % static_cast<std::uintptr_t>(element_size(dtype)) == 0,
+                 "from_blob: data is not aligned for ", dtype,
+                 " (its address must be a multiple of ", element_size(dtype), " bytes)");
+  Storage storage(data, static_cast<size_t>(extent * element_size(dtype)), deleter);
+  auto impl =
+      std::make_shared<TensorImpl>(std::move(storage), dtype, sizes.vec(), strides.vec(), 0);
+  return finish(Tensor(std::move(impl)), options);
+}
+
+Tensor from_blob(void* data, IntArrayRef sizes, const TensorOptions& options) {
+  return from_blob(data, sizes, contiguous_strides(sizes), {}, options);
+}
+Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides, const TensorOptions& options) {
+  return from_blob(data, sizes, strides, {}, options);
+}
+Tensor from_blob(void* data, IntArrayRef sizes, const std::function<void(void*)>& deleter,
+                 const TensorOptions& options) {
+  return from_blob(data, sizes, contiguous_strides(sizes), deleter, options);
 }
 
 Tensor full(IntArrayRef sizes, const Scalar& fill_value, const TensorOptions& options) {

@@ -393,7 +393,7 @@ std::vector<Tensor> native::unbind(const Tensor& self, int64_t dim) {
   const int64_t d = wrap_dim(dim, self.dim(), "unbind");
   std::vector<Tensor> outs;
   outs.reserve(static_cast<size_t>(self.sizes()[d]));
-  for (int64_t i = 0; i < self.sizes()[d]; ++i) outs.push_back(select(self, d, i));
+  for (int64_t i = 0; i < self.sizes()[d]; ++i) outs.push_back(native::select(self, d, i));
   return outs;
 }
 

@@ -358,8 +358,8 @@ void check_nll_args(std::string_view op, const Tensor& input, const Tensor& targ
                  " — input holds class scores, [N, C] or [C]");
   TT_CHECK(input.dim() <= 2, op, ": expected input of shape [N, C] or [C] but got ", input.dim(),
            " dims ", input.sizes(),
-           " (for [N, C, d1, ...] move the class dim last and flatten: "
-           "x.movedim(1, -1).reshape({-1, C}), target.reshape({-1}))");
+           " (the public nll_loss and cross_entropy take [N, C, d1, ...] too: they move the class "
+           "dim last and reshape it to rows, native::classes_last_2d)");
   TT_CHECK_TYPE(input.is_floating_point(), op, ": not implemented for dtype ", input.dtype(),
                 " (input must be float32 or float64)");
   TT_CHECK_TYPE(target.dtype() == kInt64, op,
@@ -421,6 +421,57 @@ Tensor l1_loss_backward(const Tensor& grad_output, const Tensor& self, const Ten
   return pointwise_loss_grad(
       "l1_loss_backward", grad_output, self, target, dtype, reduction,
       []<typename T>() { return [](T x, T y) { return absolute_error_grad(x, y); }; });
+}
+
+// ── smooth L1 and Huber (given: engineers' additions, built on Part 1's drivers) ─────────────
+// With z = |x − y|:
+//   smooth_l1(z; β) = z < β ? ½·z²/β : z − ½·β          (β = 0: exactly l1_loss)
+//   huber(z; δ)     = z < δ ? ½·z²   : δ·(z − ½·δ)      (= δ · smooth_l1(z; δ))
+// and their derivatives in x: clamp((x − y)/β, −1, 1) and clamp(x − y, −δ, δ).
+
+Tensor smooth_l1_loss(const Tensor& self, const Tensor& target, Reduction reduction, double beta) {
+  TT_CHECK_VALUE(beta >= 0.0, "smooth_l1_loss does not support negative values for beta, got ",
+                 beta);
+  if (beta == 0.0) return native::l1_loss(self, target, reduction);
+  const ScalarType dtype = regression_dtype("smooth_l1_loss", self, target);
+  return pointwise_loss("smooth_l1_loss", self, target, dtype, reduction, [beta]<typename T>() {
+    return [b = static_cast<T>(beta)](T x, T y) {
+      const T z = std::abs(x - y);
+      return z < b ? T(0.5) * z * z / b : z - T(0.5) * b;
+    };
+  });
+}
+
+Tensor smooth_l1_loss_backward(const Tensor& grad_output, const Tensor& self, const Tensor& target,
+                               Reduction reduction, double beta) {
+  if (beta == 0.0) return native::l1_loss_backward(grad_output, self, target, reduction);
+  const ScalarType dtype = regression_dtype("smooth_l1_loss_backward", self, target);
+  return pointwise_loss_grad(
+      "smooth_l1_loss_backward", grad_output, self, target, dtype, reduction, [beta]<typename T>() {
+        return
+            [b = static_cast<T>(beta)](T x, T y) { return std::clamp((x - y) / b, T(-1), T(1)); };
+      });
+}
+
+Tensor huber_loss(const Tensor& self, const Tensor& target, Reduction reduction, double delta) {
+  TT_CHECK_VALUE(delta > 0.0, "huber_loss does not support non-positive values for delta, got ",
+                 delta);
+  const ScalarType dtype = regression_dtype("huber_loss", self, target);
+  return pointwise_loss("huber_loss", self, target, dtype, reduction, [delta]<typename T>() {
+    return [d = static_cast<T>(delta)](T x, T y) {
+      const T z = std::abs(x - y);
+      return z < d ? T(0.5) * z * z : d * (z - T(0.5) * d);
+    };
+  });
+}
+
+Tensor huber_loss_backward(const Tensor& grad_output, const Tensor& self, const Tensor& target,
+                           Reduction reduction, double delta) {
+  const ScalarType dtype = regression_dtype("huber_loss_backward", self, target);
+  return pointwise_loss_grad(
+      "huber_loss_backward", grad_output, self, target, dtype, reduction, [delta]<typename T>() {
+        return [d = static_cast<T>(delta)](T x, T y) { return std::clamp(x - y, -d, d); };
+      });
 }
 
 namespace {
@@ -547,6 +598,24 @@ Tensor nll_loss_backward(const Tensor& grad_output, const Tensor& self, const Te
   return grad_in;
 }
 
+std::pair<Tensor, Tensor> classes_last_2d(std::string_view op, const Tensor& input,
+                                          const Tensor& target) {
+  const int64_t nd = input.dim();
+  // The target's expected shape: the input's without its class dim 1.
+  std::vector<int64_t> expected{input.size(0)};
+  for (int64_t d = 2; d < nd; ++d) expected.push_back(input.size(d));
+  TT_CHECK_VALUE(target.sizes() == IntArrayRef(expected), op, ": expected target size ",
+                 IntArrayRef(expected), " (the input ", input.sizes(), " without its class dim 1)",
+                 ", got ", target.sizes());
+  // [N, C, d1, ..., dk] → [N, d1, ..., dk, C] → [N·d1·…·dk, C] (rows explicit: -1 can't be
+  // inferred next to a 0-sized dim).
+  std::vector<int64_t> perm{0};
+  for (int64_t d = 2; d < nd; ++d) perm.push_back(d);
+  perm.push_back(1);
+  const int64_t rows = target.numel();
+  return {input.permute(perm).reshape({rows, input.size(1)}), target.reshape({rows})};
+}
+
 }  // namespace native
 
 // ── the public cross_entropy (given: the checks; yours: cross_entropy_composite) ─────────────
@@ -554,6 +623,12 @@ Tensor nll_loss_backward(const Tensor& grad_output, const Tensor& self, const Te
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
                      Reduction reduction, int64_t ignore_index, double label_smoothing) {
   check_reduction("cross_entropy", reduction);
+  if (input.dim() > 2) {  // [N, C, d1, ...]: one class score vector per position
+    const auto [rows, row_targets] = native::classes_last_2d("cross_entropy", input, target);
+    const Tensor loss =
+        cross_entropy(rows, row_targets, weight, reduction, ignore_index, label_smoothing);
+    return reduction == Reduction::None ? loss.reshape(target.sizes()) : loss;
+  }
   TT_CHECK_VALUE(
       label_smoothing >= 0.0 && label_smoothing <= 1.0,
       "cross_entropy: label_smoothing must be between 0.0 and 1.0. Got: ", label_smoothing);

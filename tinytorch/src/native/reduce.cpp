@@ -27,14 +27,8 @@
 
 namespace tinytorch {
 
-namespace {
-
-struct ReducePlan {
-  Tensor rows;                     // contiguous [outer, inner]: one row per output element
-  std::vector<int64_t> out_shape;  // with or without the reduced dims, as keepdim asks
-};
-
-ReducePlan plan_reduction(std::string_view op, const Tensor& self, IntArrayRef dims, bool keepdim) {
+native::ReducePlan native::plan_reduction(std::string_view op, const Tensor& self, IntArrayRef dims,
+                                          bool keepdim) {
   const int64_t nd = self.dim();
   std::vector<bool> reduced(static_cast<size_t>(nd), dims.empty());  // no dims: reduce all
   for (int64_t d : dims) {
@@ -62,6 +56,11 @@ ReducePlan plan_reduction(std::string_view op, const Tensor& self, IntArrayRef d
   // (native:: views: the public ones would record view metadata for this internal tensor.)
   return {native::view(native::permute(self, perm).contiguous(), {outer, inner}), out_shape};
 }
+
+namespace {
+
+using native::plan_reduction;
+using native::ReducePlan;
 
 // Reductions accumulate in a wider type: double for floating types, int64 for integers/bools.
 template <typename T>

@@ -231,6 +231,14 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
   return tinytorch::binary_cross_entropy_with_logits(input, target, options.weight(),
                                                      options.reduction());
 }
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target,
+                      const SmoothL1LossFuncOptions& options) {
+  return tinytorch::smooth_l1_loss(input, target, options.reduction(),
+                                   options.beta().value_or(1.0));
+}
+Tensor huber_loss(const Tensor& input, const Tensor& target, const HuberLossFuncOptions& options) {
+  return tinytorch::huber_loss(input, target, options.reduction(), options.delta());
+}
 }  // namespace functional
 
 Tensor MSELossImpl::forward(const Tensor& input, const Tensor& target) {
@@ -261,6 +269,14 @@ Tensor BCELossImpl::forward(const Tensor& input, const Tensor& target) {
 
 Tensor BCEWithLogitsLossImpl::forward(const Tensor& input, const Tensor& target) {
   return functional::binary_cross_entropy_with_logits(input, target, options);
+}
+
+Tensor SmoothL1LossImpl::forward(const Tensor& input, const Tensor& target) {
+  return functional::smooth_l1_loss(input, target, options);
+}
+
+Tensor HuberLossImpl::forward(const Tensor& input, const Tensor& target) {
+  return functional::huber_loss(input, target, options);
 }
 
 // ── containers ───────────────────────────────────────────────────────────────────────────────

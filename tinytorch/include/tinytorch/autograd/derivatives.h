@@ -233,4 +233,31 @@ variable_list scaled_dot_product_attention_backward(const Tensor& grad, const Te
 // masked_fill: {self}
 Tensor masked_fill_backward(const Tensor& grad, const Tensor& mask);
 
+// ── sorting, scans, triangles, norms, smooth losses, padding, resizing ─────────────────────────
+// sort / topk: values[..., i, ...] = self[..., indices[..., i, ...], ...] along dim → the
+// gradient is scattered back to those positions (zeros elsewhere).
+Tensor sort_backward(const Tensor& grad, const Tensor& indices, int64_t dim,
+                     IntArrayRef self_sizes);
+Tensor cumsum_backward(const Tensor& grad, int64_t dim);
+Tensor cumprod_backward(const Tensor& grad, const Tensor& self, const Tensor& result, int64_t dim);
+Tensor tril_backward(const Tensor& grad, int64_t diagonal);
+Tensor triu_backward(const Tensor& grad, int64_t diagonal);
+// norm(p, dims, keepdim): result is the forward's output; empty dims = every dim.
+Tensor norm_backward(const Tensor& grad, const Tensor& self, const Scalar& p, const Tensor& result,
+                     IntArrayRef dims, bool keepdim);
+// smooth_l1_loss / huber_loss: {input, target}
+variable_list smooth_l1_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
+                                      Reduction reduction, double beta, GradMask needs);
+variable_list huber_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
+                                  Reduction reduction, double delta, GradMask needs);
+// pad(self, pad, mode): mode "constant", "reflect", "replicate" or "circular".
+Tensor pad_backward(const Tensor& grad, IntArrayRef self_sizes, IntArrayRef pad,
+                    std::string_view mode);
+Tensor upsample_nearest2d_backward(const Tensor& grad, IntArrayRef input_sizes,
+                                   IntArrayRef output_size, std::optional<double> scales_h,
+                                   std::optional<double> scales_w);
+Tensor upsample_bilinear2d_backward(const Tensor& grad, IntArrayRef input_sizes,
+                                    IntArrayRef output_size, bool align_corners,
+                                    std::optional<double> scales_h, std::optional<double> scales_w);
+
 }  // namespace tinytorch::autograd

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "tinytorch/core/allocator.h"
@@ -23,6 +24,9 @@ namespace tinytorch {
 class StorageImpl {
  public:
   StorageImpl(size_t nbytes, Allocator* allocator);
+  // Memory someone else allocated (from_blob): nothing is allocated or counted here; the last
+  // owner calls deleter(data), or nothing when the deleter is empty (the caller frees it).
+  StorageImpl(void* data, size_t nbytes, std::function<void(void*)> deleter);
   ~StorageImpl();
   StorageImpl(const StorageImpl&) = delete;
   StorageImpl& operator=(const StorageImpl&) = delete;
@@ -43,7 +47,8 @@ class StorageImpl {
   // Counts in-place writes that autograd RECORDED (they give the written tensor a new history);
   // a view made before such a write would differentiate a stale history.
   uint32_t history_version_ = 0;
-  Allocator* allocator_;  // the allocator that must free data_
+  Allocator* allocator_;  // the allocator that must free data_ (null for external memory)
+  std::function<void(void*)> deleter_;  // external memory only: what frees it, if anything
 };
 
 class Storage {
@@ -51,6 +56,9 @@ class Storage {
   Storage() = default;
   // Allocates nbytes (uninitialised) from the current allocator.
   explicit Storage(size_t nbytes) : impl_(std::make_shared<StorageImpl>(nbytes, get_allocator())) {}
+  // Wraps external memory without copying it (see StorageImpl's external constructor).
+  Storage(void* data, size_t nbytes, std::function<void(void*)> deleter)
+      : impl_(std::make_shared<StorageImpl>(data, nbytes, std::move(deleter))) {}
 
   void* data() const { return impl_ ? impl_->data() : nullptr; }
   size_t nbytes() const { return impl_ ? impl_->nbytes() : 0; }

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <limits>
 #include <memory>
@@ -234,6 +235,38 @@ class Tensor {
   Tensor argmax(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
   Tensor argmin(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
 
+  // ── sorting, scans, triangles, norms, logical reductions (libtorch's signatures) ─────────
+  // sort is always stable: equal values keep their order, descending too. (values, indices).
+  std::tuple<Tensor, Tensor> sort(int64_t dim = -1, bool descending = false) const;
+  std::tuple<Tensor, Tensor> sort(std::optional<bool> stable, int64_t dim = -1,
+                                  bool descending = false) const;
+  Tensor argsort(int64_t dim = -1, bool descending = false) const;  // sort's indices
+  // The k largest (or smallest) along dim, (values, indices); sorted = false keeps the order of
+  // the input instead (PyTorch leaves that order unspecified).
+  std::tuple<Tensor, Tensor> topk(int64_t k, int64_t dim = -1, bool largest = true,
+                                  bool sorted = true) const;
+  // Running sum / product along dim. Integer and bool inputs give int64 unless dtype says.
+  Tensor cumsum(int64_t dim, std::optional<ScalarType> dtype = std::nullopt) const;
+  Tensor cumprod(int64_t dim, std::optional<ScalarType> dtype = std::nullopt) const;
+  // The lower (upper) triangle of the last two dims: element (i, j) is kept when
+  // j - i <= diagonal (j - i >= diagonal), else zero.
+  Tensor tril(int64_t diagonal = 0) const;
+  Tensor triu(int64_t diagonal = 0) const;
+  Tensor& tril_(int64_t diagonal = 0);
+  Tensor& triu_(int64_t diagonal = 0);
+  // The p-norm (Σ|x|^p)^(1/p) of every element, or over dims; p = inf is max|x|, -inf min|x|,
+  // 0 counts the non-zeros. No p (std::nullopt) means 2. Floating dtypes only.
+  Tensor norm(const Scalar& p = 2) const;
+  Tensor norm(const std::optional<Scalar>& p, IntArrayRef dim, bool keepdim = false) const;
+  // Whether every (some) element is non-zero; bool results.
+  Tensor all() const;
+  Tensor all(int64_t dim, bool keepdim = false) const;
+  Tensor any() const;
+  Tensor any(int64_t dim, bool keepdim = false) const;
+  // In place: U[from, to) / N(mean, std²) from `generator` (the default generator when null).
+  Tensor& uniform_(double from = 0, double to = 1, Generator* generator = nullptr);
+  Tensor& normal_(double mean = 0, double std = 1, Generator* generator = nullptr);
+
   // ── linear algebra ─────────────────────────────────────────────────────────────────────
   Tensor matmul(const Tensor& other) const;  // 1-d, 2-d and batched N-d with broadcasting
   Tensor mm(const Tensor& other) const;      // strictly 2-d × 2-d
@@ -323,6 +356,21 @@ template <typename T>
 Tensor from_vector(const std::vector<T>& values, IntArrayRef shape,
                    const TensorOptions& options = {});
 
+// ── wrapping memory you own (libtorch's torch::from_blob) ────────────────────────────────
+// A tensor over `data` WITHOUT copying it: writes through the tensor change your buffer and the
+// other way round. Lifetime: the storage shares your buffer, so the buffer must outlive every
+// tensor that shares that storage — the result, its views, and any copy of it autograd saved for
+// backward; clone() it to keep the values longer. The deleter forms call deleter(data) when the
+// last of them is gone (the others never free anything). Strides are in elements (default: the
+// contiguous ones); data must be aligned for the dtype. options.requires_grad makes a leaf.
+Tensor from_blob(void* data, IntArrayRef sizes, const TensorOptions& options = {});
+Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides,
+                 const TensorOptions& options = {});
+Tensor from_blob(void* data, IntArrayRef sizes, const std::function<void(void*)>& deleter,
+                 const TensorOptions& options = {});
+Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides,
+                 const std::function<void(void*)>& deleter, const TensorOptions& options = {});
+
 // ── factories ────────────────────────────────────────────────────────────────────────────
 Tensor empty(IntArrayRef sizes, const TensorOptions& options = {});  // uninitialised
 Tensor zeros(IntArrayRef sizes, const TensorOptions& options = {});
@@ -388,6 +436,171 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias = {}
 Tensor mean(const Tensor& a, IntArrayRef dims = {}, bool keepdim = false);
 bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8,
               bool equal_nan = false);
+
+// ── more free-function forms: each forwards to the method of the same name (libtorch's
+// torch::reshape(x, ...), torch::sort(x), torch::max(x, 1), ...) ───────────────────────────
+inline Tensor reshape(const Tensor& self, IntArrayRef shape) {
+  return self.reshape(shape);
+}
+inline Tensor flatten(const Tensor& self, int64_t start_dim = 0, int64_t end_dim = -1) {
+  return self.flatten(start_dim, end_dim);
+}
+inline Tensor transpose(const Tensor& self, int64_t dim0, int64_t dim1) {
+  return self.transpose(dim0, dim1);
+}
+inline Tensor t(const Tensor& self) {
+  return self.t();
+}
+inline Tensor permute(const Tensor& self, IntArrayRef dims) {
+  return self.permute(dims);
+}
+inline Tensor squeeze(const Tensor& self) {
+  return self.squeeze();
+}
+inline Tensor squeeze(const Tensor& self, int64_t dim) {
+  return self.squeeze(dim);
+}
+inline Tensor unsqueeze(const Tensor& self, int64_t dim) {
+  return self.unsqueeze(dim);
+}
+inline Tensor narrow(const Tensor& self, int64_t dim, int64_t start, int64_t length) {
+  return self.narrow(dim, start, length);
+}
+inline Tensor select(const Tensor& self, int64_t dim, int64_t index) {
+  return self.select(dim, index);
+}
+inline std::vector<Tensor> unbind(const Tensor& self, int64_t dim = 0) {
+  return self.unbind(dim);
+}
+inline Tensor clone(const Tensor& self) {
+  return self.clone();
+}
+inline Tensor sum(const Tensor& self, ScalarType dtype) {
+  return self.sum(dtype);
+}
+inline Tensor var(const Tensor& self, bool unbiased = true) {
+  return self.var({}, unbiased);
+}
+inline Tensor var(const Tensor& self, IntArrayRef dims, bool unbiased = true,
+                  bool keepdim = false) {
+  return self.var(dims, unbiased, keepdim);
+}
+inline Tensor max(const Tensor& self) {
+  return self.max();
+}
+inline Tensor min(const Tensor& self) {
+  return self.min();
+}
+inline std::tuple<Tensor, Tensor> max(const Tensor& self, int64_t dim, bool keepdim = false) {
+  return self.max(dim, keepdim);
+}
+inline std::tuple<Tensor, Tensor> min(const Tensor& self, int64_t dim, bool keepdim = false) {
+  return self.min(dim, keepdim);
+}
+inline Tensor max(const Tensor& self, const Tensor& other) {
+  return self.maximum(other);
+}
+inline Tensor min(const Tensor& self, const Tensor& other) {
+  return self.minimum(other);
+}
+inline Tensor argmax(const Tensor& self, std::optional<int64_t> dim = std::nullopt,
+                     bool keepdim = false) {
+  return self.argmax(dim, keepdim);
+}
+inline Tensor argmin(const Tensor& self, std::optional<int64_t> dim = std::nullopt,
+                     bool keepdim = false) {
+  return self.argmin(dim, keepdim);
+}
+inline Tensor clamp_min(const Tensor& self, const Scalar& min) {
+  return self.clamp_min(min);
+}
+inline Tensor clamp_max(const Tensor& self, const Scalar& max) {
+  return self.clamp_max(max);
+}
+inline Tensor eq(const Tensor& self, const Tensor& other) {
+  return self.eq(other);
+}
+inline Tensor eq(const Tensor& self, const Scalar& other) {
+  return self.eq(other);
+}
+inline Tensor ne(const Tensor& self, const Tensor& other) {
+  return self.ne(other);
+}
+inline Tensor ne(const Tensor& self, const Scalar& other) {
+  return self.ne(other);
+}
+inline Tensor lt(const Tensor& self, const Tensor& other) {
+  return self.lt(other);
+}
+inline Tensor lt(const Tensor& self, const Scalar& other) {
+  return self.lt(other);
+}
+inline Tensor le(const Tensor& self, const Tensor& other) {
+  return self.le(other);
+}
+inline Tensor le(const Tensor& self, const Scalar& other) {
+  return self.le(other);
+}
+inline Tensor gt(const Tensor& self, const Tensor& other) {
+  return self.gt(other);
+}
+inline Tensor gt(const Tensor& self, const Scalar& other) {
+  return self.gt(other);
+}
+inline Tensor ge(const Tensor& self, const Tensor& other) {
+  return self.ge(other);
+}
+inline Tensor ge(const Tensor& self, const Scalar& other) {
+  return self.ge(other);
+}
+inline std::tuple<Tensor, Tensor> sort(const Tensor& self, int64_t dim = -1,
+                                       bool descending = false) {
+  return self.sort(dim, descending);
+}
+inline std::tuple<Tensor, Tensor> sort(const Tensor& self, std::optional<bool> stable,
+                                       int64_t dim = -1, bool descending = false) {
+  return self.sort(stable, dim, descending);
+}
+inline Tensor argsort(const Tensor& self, int64_t dim = -1, bool descending = false) {
+  return self.argsort(dim, descending);
+}
+inline std::tuple<Tensor, Tensor> topk(const Tensor& self, int64_t k, int64_t dim = -1,
+                                       bool largest = true, bool sorted = true) {
+  return self.topk(k, dim, largest, sorted);
+}
+inline Tensor cumsum(const Tensor& self, int64_t dim,
+                     std::optional<ScalarType> dtype = std::nullopt) {
+  return self.cumsum(dim, dtype);
+}
+inline Tensor cumprod(const Tensor& self, int64_t dim,
+                      std::optional<ScalarType> dtype = std::nullopt) {
+  return self.cumprod(dim, dtype);
+}
+inline Tensor tril(const Tensor& self, int64_t diagonal = 0) {
+  return self.tril(diagonal);
+}
+inline Tensor triu(const Tensor& self, int64_t diagonal = 0) {
+  return self.triu(diagonal);
+}
+inline Tensor norm(const Tensor& self, const Scalar& p = 2) {
+  return self.norm(p);
+}
+inline Tensor norm(const Tensor& self, const std::optional<Scalar>& p, IntArrayRef dim,
+                   bool keepdim = false) {
+  return self.norm(p, dim, keepdim);
+}
+inline Tensor all(const Tensor& self) {
+  return self.all();
+}
+inline Tensor all(const Tensor& self, int64_t dim, bool keepdim = false) {
+  return self.all(dim, keepdim);
+}
+inline Tensor any(const Tensor& self) {
+  return self.any();
+}
+inline Tensor any(const Tensor& self, int64_t dim, bool keepdim = false) {
+  return self.any(dim, keepdim);
+}
 
 // The dtype an op on these operands computes in (PyTorch's torch.result_type rules).
 ScalarType result_type(const Tensor& a, const Tensor& b);

@@ -15,7 +15,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "tinytorch/core/tensor.h"
 
@@ -69,6 +71,14 @@ Tensor& fill_(Tensor& self, const Scalar& value);
 Tensor& copy_(Tensor& self, const Tensor& src);
 
 // ── reductions (src/native/reduce.cpp) ────────────────────────────────────────────────────────
+// The planning every reduction shares: self with the reduced dims moved last, laid out as
+// contiguous rows [outer, inner] (one row per output element), and the output's shape. Empty
+// `dims` reduces every dim; a 0-d tensor accepts dim 0 / -1.
+struct ReducePlan {
+  Tensor rows;                     // contiguous [outer, inner]: one row per output element
+  std::vector<int64_t> out_shape;  // with or without the reduced dims, as keepdim asks
+};
+ReducePlan plan_reduction(std::string_view op, const Tensor& self, IntArrayRef dims, bool keepdim);
 Tensor sum(const Tensor& self, IntArrayRef dims, bool keepdim, std::optional<ScalarType> dtype);
 Tensor mean(const Tensor& self, IntArrayRef dims, bool keepdim);
 Tensor var(const Tensor& self, IntArrayRef dims, bool unbiased, bool keepdim);
@@ -76,6 +86,32 @@ Tensor max(const Tensor& self);
 Tensor min(const Tensor& self);
 std::tuple<Tensor, Tensor> max(const Tensor& self, int64_t dim, bool keepdim);
 std::tuple<Tensor, Tensor> min(const Tensor& self, int64_t dim, bool keepdim);
+
+// ── sorting, scans, triangles, norms, logical reductions, random fills ─────────────────────────
+// sort.cpp: stable; NaN sorts as the largest value. topk's `sorted = false` keeps input order.
+std::tuple<Tensor, Tensor> sort(const Tensor& self, int64_t dim, bool descending);
+std::tuple<Tensor, Tensor> topk(const Tensor& self, int64_t k, int64_t dim, bool largest,
+                                bool sorted);
+// zeros(self_sizes) with src[..., i, ...] added at [..., indices[..., i, ...], ...] along dim:
+// the gradient of values taken at `indices` (sort, topk). src and indices have one shape.
+Tensor scatter_along_dim(const Tensor& src, const Tensor& indices, int64_t dim,
+                         IntArrayRef self_sizes);
+// cumulative.cpp
+Tensor cumsum(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype);
+Tensor cumprod(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype);
+Tensor cumprod_backward(const Tensor& grad, const Tensor& self, const Tensor& result, int64_t dim);
+// triangular.cpp
+Tensor tril(const Tensor& self, int64_t diagonal);
+Tensor triu(const Tensor& self, int64_t diagonal);
+// norm.cpp: the p-norm over `dims` (empty: every dim), computed in double; and all/any (bool
+// results) over one dim or, without one, over everything.
+Tensor norm(const Tensor& self, const Scalar& p, IntArrayRef dims, bool keepdim);
+Tensor all(const Tensor& self, std::optional<int64_t> dim, bool keepdim);
+Tensor any(const Tensor& self, std::optional<int64_t> dim, bool keepdim);
+// random.cpp: fills self (any strides) with U[from, to) / N(mean, std²) from `generator` (the
+// default generator when null), element by element in row-major order.
+Tensor& uniform_(Tensor& self, double from, double to, Generator* generator);
+Tensor& normal_(Tensor& self, double mean, double std, Generator* generator);
 
 // ── linear algebra (src/native/linalg.cpp) ────────────────────────────────────────────────────
 Tensor matmul(const Tensor& a, const Tensor& b);

@@ -26,6 +26,7 @@
 #include "tinytorch/nn/modules/linear.h"
 #include "tinytorch/nn/modules/loss.h"
 #include "tinytorch/nn/modules/pooling.h"
+#include "tinytorch/nn/modules/upsampling.h"
 // issue 18: modules 11 and 13
 #include "tinytorch/nn/modules/embedding.h"
 #include "tinytorch/nn/modules/normalization.h"

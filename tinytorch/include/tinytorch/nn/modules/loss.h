@@ -69,4 +69,24 @@ class BCEWithLogitsLossImpl : public Module {
 };
 TT_MODULE(BCEWithLogitsLoss);
 
+// Smooth L1: quadratic below beta, linear above (robust regression, box offsets).
+class SmoothL1LossImpl : public Module {
+ public:
+  explicit SmoothL1LossImpl(const SmoothL1LossOptions& options = {})
+      : Module("SmoothL1Loss"), options(options) {}
+  Tensor forward(const Tensor& input, const Tensor& target);
+  SmoothL1LossOptions options;
+};
+TT_MODULE(SmoothL1Loss);
+
+// Huber: quadratic below delta, linear (slope delta) above.
+class HuberLossImpl : public Module {
+ public:
+  explicit HuberLossImpl(const HuberLossOptions& options = {})
+      : Module("HuberLoss"), options(options) {}
+  Tensor forward(const Tensor& input, const Tensor& target);
+  HuberLossOptions options;
+};
+TT_MODULE(HuberLoss);
+
 }  // namespace tinytorch::nn

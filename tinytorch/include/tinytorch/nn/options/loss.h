@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/nn/module.h"  // TT_ARG
@@ -75,6 +76,21 @@ struct BCEWithLogitsLossOptions {
   TT_ARG(Reduction, reduction);
 };
 
+struct SmoothL1LossOptions {
+  SmoothL1LossOptions(Reduction reduction = Reduction::Mean)  // NOLINT
+      : reduction_(reduction) {}
+  TT_ARG(Reduction, reduction);
+  // Where the loss turns from quadratic to linear; not set means 1.0 (libtorch's default).
+  TT_ARG(std::optional<double>, beta) = std::nullopt;
+};
+
+struct HuberLossOptions {
+  HuberLossOptions(Reduction reduction = Reduction::Mean)  // NOLINT
+      : reduction_(reduction) {}
+  TT_ARG(Reduction, reduction);
+  TT_ARG(double, delta) = 1.0;
+};
+
 namespace functional {
 // libtorch names the functional forms' options *FuncOptions; they are the same structs.
 using MSELossFuncOptions = MSELossOptions;
@@ -83,6 +99,8 @@ using NLLLossFuncOptions = NLLLossOptions;
 using CrossEntropyFuncOptions = CrossEntropyLossOptions;
 using BinaryCrossEntropyFuncOptions = BCELossOptions;
 using BinaryCrossEntropyWithLogitsFuncOptions = BCEWithLogitsLossOptions;
+using SmoothL1LossFuncOptions = SmoothL1LossOptions;
+using HuberLossFuncOptions = HuberLossOptions;
 }  // namespace functional
 
 }  // namespace nn

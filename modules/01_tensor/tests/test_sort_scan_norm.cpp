@@ -1,0 +1,343 @@
+// Module 01's tensor, extended with what libtorch programs call on it: sort / argsort / topk,
+// cumsum / cumprod, tril / triu (and tril_ / triu_), norm, all / any, uniform_ / normal_,
+// from_blob and the free-function forms (torch::reshape(x, ...), torch::max(x, 1), ...).
+// Values against PyTorch (tests/data/libtorch_ops_reference.json, group "tensor"), float64
+// gradchecks (these need module 05 and skip before it), and the error messages.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "support/op_cases.h"
+#include "support/prerequisites.h"
+#include "support/reference.h"
+#include "tinytorch/tinytorch.h"
+
+namespace tinytorch {
+namespace {
+
+using test::json;
+using test::values_as_double;
+using test::values_as_int;
+
+Tensor random(IntArrayRef shape, uint64_t seed, ScalarType dtype = kFloat64) {
+  Generator gen(seed);
+  return randn(shape, dtype, &gen);
+}
+
+// norm's p as the generator writes it: a number, or "inf" / "-inf".
+Scalar p_arg(const json& p) {
+  if (p.is_string()) return Scalar(test::json_to_double(p));
+  return p.is_number_integer() ? Scalar(p.get<int64_t>()) : Scalar(p.get<double>());
+}
+
+std::vector<Tensor> run_tensor_op(const std::string& op, const std::vector<Tensor>& in,
+                                  const json& args) {
+  const Tensor& x = in[0];
+  if (op == "sort") {
+    auto [values, indices] =
+        x.sort(args.at("dim").get<int64_t>(), args.at("descending").get<bool>());
+    return {values, indices};
+  }
+  if (op == "argsort")
+    return {x.argsort(args.at("dim").get<int64_t>(), args.at("descending").get<bool>())};
+  if (op == "topk") {
+    auto [values, indices] = x.topk(args.at("k").get<int64_t>(), args.at("dim").get<int64_t>(),
+                                    args.at("largest").get<bool>());
+    return {values, indices};
+  }
+  if (op == "cumsum") {
+    std::optional<ScalarType> dtype;
+    if (args.contains("dtype")) dtype = test::parse_dtype(args.at("dtype"));
+    return {x.cumsum(args.at("dim").get<int64_t>(), dtype)};
+  }
+  if (op == "cumprod") return {x.cumprod(args.at("dim").get<int64_t>())};
+  if (op == "tril") return {x.tril(args.at("diagonal").get<int64_t>())};
+  if (op == "triu") return {x.triu(args.at("diagonal").get<int64_t>())};
+  if (op == "norm") {
+    if (!args.contains("dim")) return {x.norm(p_arg(args.at("p")))};
+    return {x.norm(p_arg(args.at("p")), test::int_list(args.at("dim")),
+                   args.at("keepdim").get<bool>())};
+  }
+  if (op == "all" || op == "any") {
+    const bool all = op == "all";
+    if (!args.contains("dim")) return {all ? x.all() : x.any()};
+    const auto dim = args.at("dim").get<int64_t>();
+    const auto keepdim = args.at("keepdim").get<bool>();
+    return {all ? x.all(dim, keepdim) : x.any(dim, keepdim)};
+  }
+  throw std::runtime_error("unknown op " + op);
+}
+
+TEST(LibtorchOpsReference, TensorOpsMatchPyTorch) {
+  test::check_op_cases("tensor", run_tensor_op);
+}
+
+// ── sort / argsort / topk ──────────────────────────────────────────────────────────────────────
+
+TEST(Sort, StableOverloadAndFreeFunctionsAgree) {
+  const Tensor x = tensor({3.0, 1.0, 2.0, 1.0, 3.0});
+  auto [v, i] = x.sort();
+  auto [v2, i2] = x.sort(/*stable=*/true, 0, false);
+  auto [v3, i3] = tinytorch::sort(x, -1, false);
+  EXPECT_EQ(values_as_int(i), (std::vector<int64_t>{1, 3, 2, 0, 4}));  // ties keep their order
+  EXPECT_TRUE(v.equal(v2) && v.equal(v3) && i.equal(i2) && i.equal(i3));
+  EXPECT_TRUE(tinytorch::argsort(x, 0, true).equal(x.argsort(0, true)));
+  EXPECT_EQ(values_as_int(x.argsort(0, true)), (std::vector<int64_t>{0, 4, 2, 1, 3}));
+}
+
+TEST(Sort, ResultsAreContiguousAndNewMemory) {
+  const Tensor x = random({4, 3}, 1).t();
+  auto [v, i] = x.sort(0);
+  EXPECT_TRUE(v.is_contiguous());
+  EXPECT_TRUE(i.is_contiguous());
+  EXPECT_FALSE(v.is_alias_of(x));
+  EXPECT_EQ(i.dtype(), kInt64);
+}
+
+TEST(Topk, UnsortedKeepsInputOrder) {
+  const Tensor x = tensor({0.5, 4.0, -1.0, 3.0, 2.0});
+  auto [v, i] = x.topk(3, 0, true, /*sorted=*/false);
+  EXPECT_EQ(values_as_int(i), (std::vector<int64_t>{1, 3, 4}));
+  EXPECT_EQ(values_as_double(v), (std::vector<double>{4.0, 3.0, 2.0}));
+  auto [vs, is] = tinytorch::topk(x, 3);
+  EXPECT_EQ(values_as_int(is), (std::vector<int64_t>{1, 3, 4}));
+  EXPECT_EQ(values_as_double(vs), (std::vector<double>{4.0, 3.0, 2.0}));
+}
+
+TEST(Topk, KOutOfRangeNamesKAndTheDim) {
+  const Tensor x = zeros({2, 3});
+  TT_EXPECT_THROW_WITH(x.topk(4), IndexError, "topk", "k = 4", "3 element");
+  TT_EXPECT_THROW_WITH(x.topk(-1), IndexError, "topk", "k = -1");
+  TT_EXPECT_THROW_WITH(x.sort(2), IndexError, "sort");
+}
+
+// ── cumsum / cumprod ───────────────────────────────────────────────────────────────────────────
+
+TEST(Cumsum, IntegerInputsAccumulateInInt64) {
+  const Tensor b = tensor({true, false, true, true});
+  EXPECT_EQ(b.cumsum(0).dtype(), kInt64);
+  EXPECT_EQ(values_as_int(b.cumsum(0)), (std::vector<int64_t>{1, 1, 2, 3}));
+  EXPECT_EQ(tinytorch::cumsum(tensor({1, 2, 3}), 0, kFloat64).dtype(), kFloat64);
+  EXPECT_EQ(values_as_double(tensor({2.0, 3.0, 4.0}).cumprod(0)), (std::vector<double>{2, 6, 24}));
+}
+
+// ── tril / triu ────────────────────────────────────────────────────────────────────────────────
+
+TEST(Triangle, InPlaceFormsWriteIntoSelf) {
+  Tensor x = ones({3, 3});
+  const Tensor view = x.view({9});
+  Tensor& same = x.tril_();
+  EXPECT_TRUE(same.is_same(x));
+  EXPECT_EQ(values_as_double(view), (std::vector<double>{1, 0, 0, 1, 1, 0, 1, 1, 1}));
+  x.fill_(1).triu_(1);
+  EXPECT_EQ(values_as_double(view), (std::vector<double>{0, 1, 1, 0, 0, 1, 0, 0, 0}));
+  TT_EXPECT_THROW_WITH(tensor({1.0, 2.0}).tril(), ValueError, "tril", "at least 2 dimensions");
+}
+
+// ── norm / all / any ───────────────────────────────────────────────────────────────────────────
+
+TEST(Norm, DefaultIsTheTwoNormAndNulloptMeansTwo) {
+  const Tensor x = tensor({{3.0, 4.0}, {0.0, 12.0}});
+  EXPECT_DOUBLE_EQ(x.norm().item<double>(), 13.0);
+  EXPECT_DOUBLE_EQ(tinytorch::norm(x, 1).item<double>(), 19.0);
+  EXPECT_EQ(values_as_double(x.norm(std::nullopt, {1})), (std::vector<double>{5.0, 12.0}));
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_DOUBLE_EQ(x.norm(inf).item<double>(), 12.0);
+  TT_EXPECT_THROW_WITH(tensor({1, 2}).norm(), TypeError, "norm", "floating point");
+}
+
+TEST(AllAny, ReturnBoolAndFreeFormsAgree) {
+  const Tensor x = tensor({{1, 0}, {2, 3}});
+  EXPECT_EQ(x.all().dtype(), kBool);
+  EXPECT_FALSE(x.all().item<bool>());
+  EXPECT_TRUE(tinytorch::any(x).item<bool>());
+  EXPECT_EQ(values_as_int(tinytorch::all(x, 1)), (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(x.any(0, true).sizes(), IntArrayRef({1, 2}));
+}
+
+// ── uniform_ / normal_ ─────────────────────────────────────────────────────────────────────────
+
+TEST(RandomFill, SameSeedSameNumbersAsRand) {
+  Generator a(7), b(7);
+  Tensor x = empty({3, 4});
+  x.uniform_(0, 1, &a);
+  EXPECT_TRUE(x.equal(rand({3, 4}, {}, &b)));
+  Tensor y = empty({2, 5}, kFloat64);
+  y.normal_(0, 1, &a);
+  EXPECT_TRUE(y.equal(randn({2, 5}, kFloat64, &b)));
+}
+
+TEST(RandomFill, RangesScalesAndStridedTargets) {
+  Generator g(3);
+  Tensor x = zeros({200, 4});
+  Tensor col = x.select(1, 2);  // a strided view: only it is filled
+  col.uniform_(-2.0, 5.0, &g);
+  const std::vector<double> v = values_as_double(col);
+  for (double e : v) {
+    EXPECT_GE(e, -2.0);
+    EXPECT_LT(e, 5.0);
+  }
+  EXPECT_EQ(x.select(1, 0).abs().sum().item<double>(), 0.0);
+  Tensor n = empty({20000}, kFloat64);
+  n.normal_(3.0, 0.5, &g);
+  EXPECT_NEAR(n.mean().item<double>(), 3.0, 0.02);
+  EXPECT_NEAR(std::sqrt(n.var().item<double>()), 0.5, 0.02);
+}
+
+TEST(RandomFill, ErrorsNameTheProblem) {
+  Tensor i = zeros({3}, kInt64);
+  TT_EXPECT_THROW_WITH(i.uniform_(), TypeError, "uniform_", "int64");
+  Tensor x = zeros({3});
+  TT_EXPECT_THROW_WITH(x.uniform_(1.0, 0.0), ValueError, "from=1", "to=0");
+  TT_EXPECT_THROW_WITH(x.normal_(0.0, -1.0), ValueError, "std >= 0.0", "-1");
+}
+
+TEST(RandomFill, LeafThatRequiresGradNeedsNoGradGuard) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  Tensor w = zeros({3}).requires_grad_();
+  TT_EXPECT_THROW_WITH(w.uniform_(), Error, "leaf Variable that requires grad");
+  {
+    NoGradGuard guard;
+    w.normal_();
+  }
+  EXPECT_NE(w.abs().sum().item<double>(), 0.0);
+}
+
+// ── from_blob ──────────────────────────────────────────────────────────────────────────────────
+
+TEST(FromBlob, WrapsWithoutCopying) {
+  std::vector<float> buffer{1, 2, 3, 4, 5, 6};
+  Tensor t = from_blob(buffer.data(), {2, 3});
+  EXPECT_EQ(t.data_ptr<float>(), buffer.data());
+  EXPECT_EQ(t.dtype(), kFloat32);
+  t.mul_(2);
+  EXPECT_EQ(buffer[5], 12.0f);
+  buffer[0] = -1;
+  EXPECT_EQ(t[0][0].item<float>(), -1.0f);
+}
+
+TEST(FromBlob, StridesDtypeAndRequiresGrad) {
+  std::vector<double> buffer{0, 1, 2, 3, 4, 5};
+  // Every other element, as a column: sizes [3, 1], strides [2, 1].
+  Tensor t = from_blob(buffer.data(), {3, 1}, {2, 1}, dtype(kFloat64));
+  EXPECT_EQ(values_as_double(t), (std::vector<double>{0, 2, 4}));
+  EXPECT_FALSE(t.is_contiguous());
+  Tensor leaf = from_blob(buffer.data(), {6}, TensorOptions(kFloat64).requires_grad(true));
+  EXPECT_TRUE(leaf.requires_grad());
+  std::vector<int64_t> ints{1, 2};
+  EXPECT_EQ(values_as_int(from_blob(ints.data(), {2}, kInt64)), ints);
+}
+
+TEST(FromBlob, TheDeleterRunsOnceWhenTheLastOwnerGoes) {
+  int calls = 0;
+  auto* data = new float[4]{1, 2, 3, 4};
+  {
+    Tensor t = from_blob(data, {4}, [&calls](void* p) {
+      ++calls;
+      delete[] static_cast<float*>(p);
+    });
+    Tensor view = t.view({2, 2});
+    t = Tensor();
+    EXPECT_EQ(calls, 0);  // the view still shares the memory
+    EXPECT_EQ(view[1][1].item<float>(), 4.0f);
+  }
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(FromBlob, RejectsBadArguments) {
+  std::vector<double> buffer(4);
+  auto* misaligned = reinterpret_cast<char*>(buffer.data()) + 1;
+  TT_EXPECT_THROW_WITH(from_blob(misaligned, {2}, kFloat64), ValueError, "aligned");
+  TT_EXPECT_THROW_WITH((from_blob(buffer.data(), {2, 2}, {1})), ValueError, "same length");
+  TT_EXPECT_THROW_WITH(from_blob(nullptr, {2}), ValueError, "null pointer");
+}
+
+// ── the free-function forms ────────────────────────────────────────────────────────────────────
+
+TEST(FreeFunctions, ForwardToTheMethods) {
+  const Tensor x = random({2, 3, 4}, 5);
+  EXPECT_TRUE(tinytorch::reshape(x, {6, 4}).equal(x.reshape({6, 4})));
+  EXPECT_TRUE(tinytorch::flatten(x, 1).equal(x.flatten(1)));
+  EXPECT_TRUE(tinytorch::transpose(x, 0, 2).equal(x.transpose(0, 2)));
+  EXPECT_TRUE(tinytorch::permute(x, {2, 0, 1}).equal(x.permute({2, 0, 1})));
+  EXPECT_TRUE(tinytorch::unsqueeze(x, 1).equal(x.unsqueeze(1)));
+  EXPECT_TRUE(tinytorch::squeeze(x.unsqueeze(0), 0).equal(x));
+  EXPECT_TRUE(tinytorch::narrow(x, 2, 1, 2).equal(x.narrow(2, 1, 2)));
+  EXPECT_TRUE(tinytorch::select(x, 1, 2).equal(x.select(1, 2)));
+  EXPECT_TRUE(tinytorch::max(x).equal(x.max()));
+  EXPECT_TRUE(std::get<1>(tinytorch::min(x, 1)).equal(std::get<1>(x.min(1))));
+  EXPECT_TRUE(tinytorch::argmax(x, 2).equal(x.argmax(2)));
+  EXPECT_TRUE(tinytorch::max(x, zeros({4}, kFloat64)).equal(x.maximum(zeros({4}, kFloat64))));
+  EXPECT_TRUE(tinytorch::var(x, std::vector<int64_t>{1}).equal(x.var({1})));
+  EXPECT_TRUE(tinytorch::gt(x, 0.0).equal(x.gt(0.0)));
+  EXPECT_TRUE(tinytorch::clamp_min(x, 0.0).equal(x.clamp_min(0.0)));
+  EXPECT_TRUE(tinytorch::tril(x, 1).equal(x.tril(1)));
+  EXPECT_TRUE(tinytorch::cumsum(x, 2).equal(x.cumsum(2)));
+  EXPECT_EQ(tinytorch::t(zeros({2, 3})).sizes(), IntArrayRef({3, 2}));
+  EXPECT_EQ(tinytorch::sum(tensor({1, 2}), kFloat64).dtype(), kFloat64);
+}
+
+// ── gradients (float64 gradcheck) ──────────────────────────────────────────────────────────────
+
+void expect_gradcheck(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
+  const Tensor leaf = x.detach().clone().requires_grad_();
+  const auto result =
+      autograd::gradcheck([&](const std::vector<Tensor>& in) { return f(in[0]); }, {leaf});
+  EXPECT_TRUE(result.ok) << result.message;
+}
+
+TEST(LibtorchOpsGradcheck, SortTopk) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const Tensor x = random({3, 5}, 11);
+  expect_gradcheck([](const Tensor& t) { return std::get<0>(t.sort(1)); }, x);
+  expect_gradcheck([](const Tensor& t) { return std::get<0>(t.sort(0, true)); }, x);
+  expect_gradcheck([](const Tensor& t) { return std::get<0>(t.t().sort(1)); }, x);
+  expect_gradcheck([](const Tensor& t) { return std::get<0>(t.topk(2)); }, x);
+  expect_gradcheck([](const Tensor& t) { return std::get<0>(t.topk(2, 0, false, false)); }, x);
+}
+
+TEST(LibtorchOpsGradcheck, CumsumCumprod) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const Tensor x = random({3, 4}, 12);
+  expect_gradcheck([](const Tensor& t) { return t.cumsum(1); }, x);
+  expect_gradcheck([](const Tensor& t) { return t.cumsum(0); }, x);
+  expect_gradcheck([](const Tensor& t) { return t.cumprod(1); }, x);
+  // Zeros in the row: the kernel's three cases (before, at and after the first zero).
+  const Tensor z = tensor({{1.5, 0.0, 2.0, -1.0}, {0.0, 0.5, 0.0, 3.0}}, kFloat64);
+  expect_gradcheck([](const Tensor& t) { return t.cumprod(1); }, z);
+}
+
+TEST(LibtorchOpsGradcheck, TrilTriu) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const Tensor x = random({2, 3, 4}, 13);
+  expect_gradcheck([](const Tensor& t) { return t.tril(); }, x);
+  expect_gradcheck([](const Tensor& t) { return t.triu(-1); }, x);
+  expect_gradcheck([](const Tensor& t) { return t.clone().tril_(1) * 2.0; }, x);
+}
+
+TEST(LibtorchOpsGradcheck, Norm) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const Tensor x = random({3, 4}, 14);
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const double p : {2.0, 1.0, 3.0, 1.5, 0.5, inf, -inf}) {
+    SCOPED_TRACE("p = " + std::to_string(p));
+    expect_gradcheck([p](const Tensor& t) { return t.norm(p); }, x);
+    expect_gradcheck([p](const Tensor& t) { return t.norm(p, {1}, true); }, x);
+    expect_gradcheck([p](const Tensor& t) { return t.norm(p, {0}); }, x);
+  }
+}
+
+TEST(LibtorchOpsGradcheck, NormAtZeroIsZeroNotNan) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const Tensor x = zeros({3}, kFloat64).requires_grad_();
+  x.norm().backward();
+  EXPECT_EQ(values_as_double(x.grad()), (std::vector<double>{0, 0, 0}));
+}
+
+}  // namespace
+}  // namespace tinytorch

@@ -1,0 +1,134 @@
+// Sorting along one dim: sort, argsort (its indices), topk (the first k of a sort), and the
+// scatter that routes their gradients back.
+//
+// Every op here works on ROWS: the sorted dim is swapped to the end and the tensor made
+// contiguous, so each row of n values is one contiguous run —
+//
+//   x: [2, 5, 3], dim 1  →  transpose(1, 2) → [2, 3, 5] contiguous → 6 rows of 5 values
+//
+// — each row is sorted on its own (rows in parallel), and the result is swapped back. Ordering:
+// NaN counts as larger than every number (it goes last ascending, first descending), and equal
+// values keep their input order in BOTH directions (a stable sort, as torch.sort(stable=True)).
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "tinytorch/core/parallel.h"
+#include "tinytorch/native/tensor_ops.h"
+
+namespace tinytorch {
+
+namespace {
+
+// a < b with NaN largest (two NaNs are equal).
+template <typename T>
+bool nan_last_less(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (std::isnan(a)) return false;
+    if (std::isnan(b)) return true;
+  }
+  return a < b;
+}
+
+// Sorts each row of `rows` (contiguous [outer, n], the sorted dim last) and keeps its first k:
+// values [outer, k] and their positions in the row [outer, k]. With `keep_order` the k chosen
+// positions are put back in input order (topk(sorted = false)).
+// NOTE: ties are broken by position, so the order is the stable one whatever std::partial_sort
+// does internally.
+std::tuple<Tensor, Tensor> sort_rows(const Tensor& rows, int64_t k, bool descending,
+                                     bool keep_order) {
+  const int64_t outer = rows.size(0), n = rows.size(1);
+  Tensor values = empty({outer, k}, rows.dtype());
+  Tensor indices = empty({outer, k}, kInt64);
+  int64_t* ip = indices.data_ptr<int64_t>();
+  dispatch_all_types(rows.dtype(), "sort", [&]<typename T>() {
+    const T* x = rows.data_ptr<T>();  // [outer, n]
+    T* v = values.data_ptr<T>();      // [outer, k]
+    const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(n, 1));
+    parallel_for(0, outer, grain, [&](int64_t begin, int64_t end) {
+      std::vector<int64_t> order(static_cast<size_t>(n));
+      for (int64_t r = begin; r < end; ++r) {
+        const T* row = x + r * n;
+        std::iota(order.begin(), order.end(), int64_t{0});
+        const auto before = [&](int64_t a, int64_t b) {
+          const bool a_first =
+              descending ? nan_last_less(row[b], row[a]) : nan_last_less(row[a], row[b]);
+          const bool b_first =
+              descending ? nan_last_less(row[a], row[b]) : nan_last_less(row[b], row[a]);
+          return a_first || (!b_first && a < b);  // equal: the earlier position first
+        };
+        std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
+        if (keep_order) std::sort(order.begin(), order.begin() + k);
+        for (int64_t j = 0; j < k; ++j) {
+          v[r * k + j] = row[order[static_cast<size_t>(j)]];
+          ip[r * k + j] = order[static_cast<size_t>(j)];
+        }
+      }
+    });
+  });
+  return {values, indices};
+}
+
+// The shared driver: dim d of self swapped last, rows sorted, the first k kept, swapped back.
+std::tuple<Tensor, Tensor> sort_along(const Tensor& self, int64_t d, int64_t k, bool descending,
+                                      bool keep_order) {
+  if (self.dim() == 0) {  // one value: itself, at index 0
+    return {self.clone(), zeros({}, kInt64)};
+  }
+  const int64_t last = self.dim() - 1;
+  // (native:: views: these are internal buffers, not views a user sees.)
+  const Tensor moved = native::transpose(self, d, last).contiguous();
+  const int64_t n = moved.size(last);
+  const int64_t outer = n == 0 ? 0 : moved.numel() / n;
+  auto [values, indices] = sort_rows(native::view(moved, {outer, n}), k, descending, keep_order);
+  std::vector<int64_t> out_shape = moved.sizes().vec();
+  out_shape[static_cast<size_t>(last)] = k;
+  return {native::transpose(native::view(values, out_shape), d, last).contiguous(),
+          native::transpose(native::view(indices, out_shape), d, last).contiguous()};
+}
+
+}  // namespace
+
+std::tuple<Tensor, Tensor> native::sort(const Tensor& self, int64_t dim, bool descending) {
+  const int64_t d = wrap_dim(dim, std::max<int64_t>(self.dim(), 1), "sort");
+  return sort_along(self, d, self.dim() == 0 ? 1 : self.size(d), descending, false);
+}
+
+std::tuple<Tensor, Tensor> native::topk(const Tensor& self, int64_t k, int64_t dim, bool largest,
+                                        bool sorted) {
+  const int64_t d = wrap_dim(dim, std::max<int64_t>(self.dim(), 1), "topk");
+  const int64_t n = self.dim() == 0 ? 1 : self.size(d);
+  TT_CHECK_INDEX(k >= 0 && k <= n, "topk: selected index k out of range: k = ", k, " but dim ", d,
+                 " of the input ", self.sizes(), " has ", n, " element(s)");
+  TT_CHECK_TYPE(self.dtype() != kBool, "topk: not implemented for dtype bool");
+  return sort_along(self, d, k, largest, !sorted);
+}
+
+Tensor native::scatter_along_dim(const Tensor& src, const Tensor& indices, int64_t dim,
+                                 IntArrayRef self_sizes) {
+  TT_CHECK(src.sizes() == indices.sizes(), "scatter_along_dim: src ", src.sizes(), " and indices ",
+           indices.sizes(), " must have the same shape");
+  if (src.dim() == 0) return src.clone();  // a 0-d sort: the one value is its own gradient
+  const int64_t last = src.dim() - 1;
+  const int64_t d = wrap_dim(dim, src.dim(), "scatter_along_dim");
+  // In the transposed layout (dim d last) row r of src lands in row r of the output.
+  const Tensor g = native::transpose(src, d, last).contiguous();
+  const Tensor idx = native::transpose(indices, d, last).contiguous();
+  std::vector<int64_t> moved_sizes = self_sizes.vec();
+  std::swap(moved_sizes[static_cast<size_t>(d)], moved_sizes[static_cast<size_t>(last)]);
+  Tensor out = zeros(moved_sizes, src.dtype());
+  const int64_t k = g.size(last), n = out.size(last);
+  const int64_t outer = k == 0 ? 0 : g.numel() / k;
+  const int64_t* ip = idx.data_ptr<int64_t>();
+  dispatch_floating_types(src.dtype(), "scatter_along_dim", [&]<typename T>() {
+    const T* gp = g.data_ptr<T>();  // [outer, k]
+    T* op = out.data_ptr<T>();      // [outer, n]
+    for (int64_t r = 0; r < outer; ++r) {
+      for (int64_t j = 0; j < k; ++j) op[r * n + ip[r * k + j]] += gp[r * k + j];
+    }
+  });
+  return native::transpose(out, d, last).contiguous();
+}
+
+}  // namespace tinytorch

@@ -1,0 +1,321 @@
+#!/usr/bin/python3
+"""Writes tests/data/libtorch_ops_reference.json: PyTorch's answers for the ops that libtorch
+programs use beyond the chapters' own: sort/argsort/topk, cumsum/cumprod, tril/triu, norm,
+all/any (module 01's tests), smooth_l1/huber and [N, C, d1, ...] cross_entropy/nll_loss (module
+04's), pad and interpolate (module 09's).
+
+Run from anywhere (Debian's python3-torch, hence /usr/bin/python3):
+
+    /usr/bin/python3 tools/reference/gen_libtorch_ops.py          # writes the file
+    /usr/bin/python3 tools/reference/gen_libtorch_ops.py --check  # fails if the file is stale
+
+Deterministic: inputs are fixed integer formulas (gen_module01.py's pattern and its encoding).
+Each case is
+
+    {"name", "group": "tensor" | "loss" | "spatial", "op", "inputs": [tensor, ...], "args": {...},
+     "expected": [tensor, ...]                   every output of the op, in order
+     "grad_output": tensor, "expected_grad": tensor
+                                                 for a floating first input: the gradient of
+                                                 sum(out[0] * grad_output) w.r.t. it, by autograd
+     or "error": true, "torch_error": "..."}     (PyTorch rejects the arguments)
+
+and "rtol"/"atol" where float32 rounding needs them.
+"""
+
+import math
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from refdata import command_line, header, one_case_per_line, write_or_check  # noqa: E402
+from gen_module01 import T, enc_tensor, numel  # noqa: E402
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+OUT = os.path.join(REPO, "tests", "data", "libtorch_ops_reference.json")
+
+CASES = []
+NAMES = set()
+
+
+def distinct(shape, seed=0, dtype="float32"):
+    """Pairwise-distinct values (no ties: sort and topk indices are then unique)."""
+    n = numel(shape)
+    m = 2 * n + 3
+    while m <= 7 or any(m % d == 0 for d in range(2, int(m ** 0.5) + 1)):
+        m += 1  # a prime m > 7: i → 5·i mod m is one-to-one on [0, n)
+    return T(shape, dtype, [((i * 5 + seed * 3) % m - m // 2) * 0.25 + 0.125 for i in range(n)])
+
+
+def with_ties(shape, seed=0, dtype="float32"):
+    """Few distinct values: many ties (stability of sort shows)."""
+    n = numel(shape)
+    return T(shape, dtype, [float((i * 5 + seed) % 4 - 1) for i in range(n)])
+
+
+def positive(shape, seed=0, dtype="float32"):
+    n = numel(shape)
+    return T(shape, dtype, [0.5 + ((i * 7 + seed) % 9) * 0.25 for i in range(n)])
+
+
+def ints(shape, seed=0, lo=-3, hi=4):
+    n = numel(shape)
+    return T(shape, "int64", [lo + (i * 5 + seed) % (hi - lo) for i in range(n)])
+
+
+def classes(shape, c, seed=0, ignore=None):
+    n = numel(shape)
+    vals = [(i * 3 + seed) % c for i in range(n)]
+    if ignore is not None:
+        vals = [ignore if i % 5 == 2 else v for i, v in enumerate(vals)]
+    return T(shape, "int64", vals)
+
+
+REDUCTIONS = {"none": "none", "mean": "mean", "sum": "sum"}
+
+
+def run(op, ins, args):
+    """The op in PyTorch: a tuple of output tensors."""
+    x = ins[0]
+    if op == "sort":
+        v, i = torch.sort(x, dim=args["dim"], descending=args["descending"], stable=True)
+        return (v, i)
+    if op == "argsort":
+        return (torch.sort(x, dim=args["dim"], descending=args["descending"], stable=True)[1],)
+    if op == "topk":
+        v, i = torch.topk(x, args["k"], dim=args["dim"], largest=args["largest"], sorted=True)
+        return (v, i)
+    if op == "cumsum":
+        dtype = {"float64": torch.float64, "int64": torch.int64, None: None}[args.get("dtype")]
+        return (torch.cumsum(x, args["dim"], dtype=dtype),)
+    if op == "cumprod":
+        return (torch.cumprod(x, args["dim"]),)
+    if op == "tril":
+        return (torch.tril(x, args["diagonal"]),)
+    if op == "triu":
+        return (torch.triu(x, args["diagonal"]),)
+    if op == "norm":
+        p = args["p"]
+        p = float(p) if isinstance(p, str) else p  # "inf" / "-inf"
+        if "dim" in args:
+            return (torch.norm(x, p=p, dim=args["dim"], keepdim=args["keepdim"]),)
+        return (torch.norm(x, p=p),)
+    if op in ("all", "any"):
+        fn = torch.all if op == "all" else torch.any
+        if "dim" in args:
+            return (fn(x, dim=args["dim"], keepdim=args["keepdim"]),)
+        return (fn(x),)
+    if op == "smooth_l1_loss":
+        return (F.smooth_l1_loss(x, ins[1], reduction=args["reduction"], beta=args["beta"]),)
+    if op == "huber_loss":
+        return (F.huber_loss(x, ins[1], reduction=args["reduction"], delta=args["delta"]),)
+    if op in ("cross_entropy", "nll_loss"):
+        w = ins[2] if len(ins) > 2 else None
+        kw = dict(weight=w, reduction=args["reduction"], ignore_index=args.get("ignore_index", -100))
+        if op == "cross_entropy":
+            return (F.cross_entropy(x, ins[1], label_smoothing=args.get("label_smoothing", 0.0), **kw),)
+        return (F.nll_loss(x, ins[1], **kw),)
+    if op == "pad":
+        if args["mode"] == "constant":
+            return (F.pad(x, args["pad"], mode="constant", value=args.get("value", 0.0)),)
+        return (F.pad(x, args["pad"], mode=args["mode"]),)
+    if op == "interpolate":
+        kw = {"mode": args["mode"]}
+        if "size" in args:
+            kw["size"] = args["size"]
+        if "scale_factor" in args:
+            kw["scale_factor"] = args["scale_factor"]
+        if "align_corners" in args:
+            kw["align_corners"] = args["align_corners"]
+        return (F.interpolate(x, **kw),)
+    raise ValueError(op)
+
+
+def case(group, name, op, inputs, args, grad=True, expect_error=False, rtol=None, atol=None):
+    assert name not in NAMES, name
+    NAMES.add(name)
+    c = {"name": name, "group": group, "op": op, "inputs": [i.enc() for i in inputs], "args": args}
+    ins = [i.torch() for i in inputs]
+    leaf = None
+    if grad and ins[0].is_floating_point():
+        leaf = ins[0].detach().clone().requires_grad_(True)
+        ins[0] = leaf
+    try:
+        outs = run(op, ins, args)
+    except (RuntimeError, IndexError, ValueError) as e:
+        if not expect_error:
+            raise RuntimeError(f"case {name}: PyTorch raised unexpectedly: {e}") from e
+        c["error"] = True
+        c["torch_error"] = str(e).split("\n")[0][:200]
+        CASES.append(c)
+        return
+    if expect_error:
+        raise RuntimeError(f"case {name}: expected PyTorch to raise")
+    c["expected"] = [enc_tensor(o.detach()) for o in outs]
+    if leaf is not None and outs[0].requires_grad:
+        out = outs[0]
+        n = out.numel()
+        gvals = [((k * 3) % 7 - 3) * 0.5 + 0.25 for k in range(n)]
+        g = torch.tensor(gvals, dtype=out.dtype).reshape(out.shape)
+        (out * g).sum().backward()
+        c["grad_output"] = enc_tensor(g)
+        # (norm with p = 0 leaves no gradient at all: it is zero everywhere.)
+        grad = leaf.grad if leaf.grad is not None else torch.zeros_like(leaf)
+        c["expected_grad"] = enc_tensor(grad)
+    if rtol is not None:
+        c["rtol"] = rtol
+    if atol is not None:
+        c["atol"] = atol
+    CASES.append(c)
+
+
+def tensor_cases():
+    g = "tensor"
+    for dt in ("float32", "float64"):
+        case(g, f"sort_last_{dt}", "sort", [distinct([3, 5], 1, dt)], {"dim": -1, "descending": False})
+        case(g, f"sort_dim0_desc_{dt}", "sort", [distinct([4, 3], 2, dt)], {"dim": 0, "descending": True})
+    case(g, "sort_ties_stable", "sort", [with_ties([2, 9])], {"dim": 1, "descending": False})
+    case(g, "sort_ties_stable_desc", "sort", [with_ties([2, 9], 1)], {"dim": 1, "descending": True})
+    case(g, "sort_3d_middle", "sort", [distinct([2, 4, 3], 3)], {"dim": 1, "descending": False})
+    case(g, "sort_noncontiguous", "sort", [T([3, 4], "float32", distinct([3, 4], 4).values, view=[["t"]])],
+         {"dim": 1, "descending": True})
+    case(g, "sort_nan", "sort", [T([6], "float32", [1.5, float("nan"), -2.0, 0.5, float("nan"), 3.0])],
+         {"dim": 0, "descending": False}, grad=False)
+    case(g, "sort_nan_desc", "sort", [T([6], "float32", [1.5, float("nan"), -2.0, 0.5, float("nan"), 3.0])],
+         {"dim": 0, "descending": True}, grad=False)
+    case(g, "sort_int64", "sort", [ints([3, 4])], {"dim": 1, "descending": False})
+    case(g, "sort_0d", "sort", [T([], "float32", [2.5])], {"dim": 0, "descending": False})
+    case(g, "sort_bad_dim", "sort", [distinct([2, 3])], {"dim": 2, "descending": False}, expect_error=True)
+    case(g, "argsort_desc", "argsort", [with_ties([3, 5], 2)], {"dim": 1, "descending": True})
+    case(g, "argsort_dim0", "argsort", [distinct([4, 2], 5)], {"dim": 0, "descending": False})
+    for largest in (True, False):
+        case(g, f"topk_k2_{'largest' if largest else 'smallest'}", "topk", [distinct([3, 6], 6)],
+             {"k": 2, "dim": 1, "largest": largest})
+    case(g, "topk_dim0", "topk", [distinct([5, 3], 7, "float64")], {"k": 3, "dim": 0, "largest": True})
+    case(g, "topk_all", "topk", [distinct([4], 8)], {"k": 4, "dim": 0, "largest": True})
+    case(g, "topk_zero", "topk", [distinct([2, 4], 9)], {"k": 0, "dim": 1, "largest": True}, grad=False)
+    case(g, "topk_k_too_large", "topk", [distinct([2, 4])], {"k": 5, "dim": 1, "largest": True},
+         expect_error=True)
+    for dt in ("float32", "float64"):
+        case(g, f"cumsum_dim1_{dt}", "cumsum", [distinct([3, 5], 10, dt)], {"dim": 1})
+    case(g, "cumsum_dim0_3d", "cumsum", [distinct([4, 2, 3], 11)], {"dim": 0})
+    case(g, "cumsum_neg_dim", "cumsum", [distinct([2, 3, 4], 12, "float64")], {"dim": -2})
+    case(g, "cumsum_int64", "cumsum", [ints([2, 5])], {"dim": 1})
+    case(g, "cumsum_bool", "cumsum", [T([6], "bool")], {"dim": 0})
+    case(g, "cumsum_dtype_float64", "cumsum", [distinct([2, 4], 13)], {"dim": 1, "dtype": "float64"})
+    case(g, "cumsum_noncontiguous", "cumsum", [T([3, 4], "float64", distinct([3, 4], 14).values, view=[["t"]])],
+         {"dim": 1})
+    case(g, "cumprod_dim1", "cumprod", [positive([3, 4], 15, "float64")], {"dim": 1})
+    case(g, "cumprod_with_zeros", "cumprod", [T([2, 5], "float64", [1.5, 0.0, 2.0, -1.0, 0.5,
+                                                                     2.0, -0.5, 0.0, 0.0, 3.0])], {"dim": 1})
+    case(g, "cumprod_zero_first", "cumprod", [T([4], "float64", [0.0, 2.0, -3.0, 0.5])], {"dim": 0})
+    case(g, "cumprod_int64", "cumprod", [ints([2, 4], 1, 1, 4)], {"dim": 1})
+    for diag in (0, 1, -1, 5, -5):
+        case(g, f"tril_{diag}", "tril", [distinct([4, 5], 16)], {"diagonal": diag})
+        case(g, f"triu_{diag}", "triu", [distinct([4, 5], 17)], {"diagonal": diag})
+    case(g, "tril_batched", "tril", [distinct([2, 3, 3], 18, "float64")], {"diagonal": 0})
+    case(g, "triu_batched_wide", "triu", [distinct([2, 2, 4], 19)], {"diagonal": 1})
+    case(g, "tril_int64", "tril", [ints([3, 3])], {"diagonal": 0})
+    case(g, "tril_1d", "tril", [distinct([4])], {"diagonal": 0}, expect_error=True)
+    x = distinct([3, 4], 20)
+    for p, tag in ((2, "2"), (1, "1"), ("inf", "inf"), ("-inf", "neginf"), (0, "0"), (3, "3"), (0.5, "half")):
+        case(g, f"norm_all_p{tag}", "norm", [x], {"p": p}, rtol=1e-5)
+        case(g, f"norm_dim1_p{tag}", "norm", [x], {"p": p, "dim": [1], "keepdim": False}, rtol=1e-5)
+    case(g, "norm_dims_keepdim", "norm", [distinct([2, 3, 4], 21, "float64")],
+         {"p": 2, "dim": [0, 2], "keepdim": True})
+    case(g, "norm_inf_ties", "norm", [T([2, 3], "float64", [1.0, -3.0, 3.0, 2.0, -2.0, 0.5])],
+         {"p": "inf", "dim": [1], "keepdim": False})
+    case(g, "norm_zero_row", "norm", [T([2, 3], "float64", [0.0, 0.0, 0.0, 1.0, 2.0, 2.0])],
+         {"p": 2, "dim": [1], "keepdim": True})
+    case(g, "norm_int", "norm", [ints([2, 2])], {"p": 2}, expect_error=True)
+    b = T([3, 4], "bool", [bool((i * 7) % 5) for i in range(12)])
+    f = T([2, 3], "float32", [1.0, 0.0, float("nan"), 2.0, 3.0, -1.0])
+    for op in ("all", "any"):
+        case(g, f"{op}_bool", op, [b], {})
+        case(g, f"{op}_bool_dim0", op, [b], {"dim": 0, "keepdim": False})
+        case(g, f"{op}_bool_dim1_keepdim", op, [b], {"dim": 1, "keepdim": True})
+        case(g, f"{op}_float_dim1", op, [f], {"dim": 1, "keepdim": False})
+        case(g, f"{op}_int", op, [ints([2, 3], 2)], {})
+        case(g, f"{op}_empty", op, [T([0], "float32", [])], {})
+
+
+def loss_cases():
+    g = "loss"
+    x = distinct([3, 4], 30, "float64")
+    y = T([3, 4], "float64", [v * 0.7 - 0.3 for v in distinct([3, 4], 31).values])
+    for r in REDUCTIONS:
+        for beta in (1.0, 0.5, 0.0):
+            case(g, f"smooth_l1_{r}_beta{beta}", "smooth_l1_loss", [x, y], {"reduction": r, "beta": beta})
+        for delta in (1.0, 0.3, 2.5):
+            case(g, f"huber_{r}_delta{delta}", "huber_loss", [x, y], {"reduction": r, "delta": delta})
+    case(g, "smooth_l1_float32", "smooth_l1_loss", [distinct([5], 32), distinct([5], 33)],
+         {"reduction": "mean", "beta": 1.0})
+    case(g, "smooth_l1_negative_beta", "smooth_l1_loss", [x, y], {"reduction": "mean", "beta": -1.0},
+         expect_error=True)
+    case(g, "huber_zero_delta", "huber_loss", [x, y], {"reduction": "mean", "delta": 0.0}, expect_error=True)
+    # [N, C, d1] and [N, C, H, W] scores with [N, d1] / [N, H, W] targets.
+    x3 = distinct([2, 4, 3], 34, "float64")
+    t3 = classes([2, 3], 4, 1)
+    x4 = distinct([2, 3, 2, 2], 35, "float64")
+    t4 = classes([2, 2, 2], 3, 2, ignore=-100)
+    w4 = T([3], "float64", [0.5, 2.0, 1.25])
+    for op in ("cross_entropy", "nll_loss"):
+        for r in REDUCTIONS:
+            case(g, f"{op}_3d_{r}", op, [x3, t3], {"reduction": r})
+            case(g, f"{op}_4d_weighted_ignore_{r}", op, [x4, t4, w4], {"reduction": r, "ignore_index": -100})
+        case(g, f"{op}_4d_target_mismatch", op, [x4, classes([2, 2, 3], 3)], {"reduction": "mean"},
+             expect_error=True)
+    case(g, "cross_entropy_4d_label_smoothing", "cross_entropy", [x4, t4, w4],
+         {"reduction": "mean", "label_smoothing": 0.2})
+    case(g, "cross_entropy_4d_ignore_class", "cross_entropy", [x4, classes([2, 2, 2], 3, 4)],
+         {"reduction": "sum", "ignore_index": 1})
+
+
+def spatial_cases():
+    g = "spatial"
+    img = distinct([1, 2, 3, 4], 40)
+    seq = distinct([2, 3, 5], 41, "float64")
+    case(g, "pad_constant_1d", "pad", [seq], {"pad": [1, 2], "mode": "constant"})
+    case(g, "pad_constant_value_2d", "pad", [img], {"pad": [1, 0, 2, 1], "mode": "constant", "value": -1.5})
+    case(g, "pad_constant_crop", "pad", [img], {"pad": [-1, 1, 0, -1], "mode": "constant"})
+    case(g, "pad_constant_all_dims", "pad", [distinct([2, 3], 42)], {"pad": [1, 1, 1, 0], "mode": "constant"})
+    for mode in ("reflect", "replicate", "circular"):
+        case(g, f"pad_{mode}_1d", "pad", [seq], {"pad": [2, 1], "mode": mode})
+        case(g, f"pad_{mode}_2d", "pad", [img], {"pad": [1, 2, 2, 1], "mode": mode})
+        if mode != "circular":  # (torch 1.13's circular padding needs the batch dim)
+            case(g, f"pad_{mode}_2d_unbatched", "pad", [distinct([2, 3, 4], 43, "float64")],
+                 {"pad": [1, 1, 1, 1], "mode": mode})
+        case(g, f"pad_{mode}_3d", "pad", [distinct([1, 1, 2, 3, 3], 44, "float64")],
+             {"pad": [1, 1, 1, 0, 1, 1], "mode": mode})
+    case(g, "pad_reflect_too_large", "pad", [img], {"pad": [4, 0, 0, 0], "mode": "reflect"}, expect_error=True)
+    case(g, "pad_odd_length", "pad", [img], {"pad": [1, 1, 1], "mode": "constant"}, expect_error=True)
+    small = distinct([1, 2, 3, 3], 45)
+    for mode in ("nearest", "bilinear"):
+        case(g, f"interp_{mode}_size_up", "interpolate", [small], {"mode": mode, "size": [5, 7]}, rtol=1e-5)
+        case(g, f"interp_{mode}_size_down", "interpolate", [distinct([1, 1, 5, 6], 46)],
+             {"mode": mode, "size": [2, 4]}, rtol=1e-5)
+        case(g, f"interp_{mode}_scale2", "interpolate", [small], {"mode": mode, "scale_factor": [2.0, 2.0]},
+             rtol=1e-5)
+        case(g, f"interp_{mode}_scale_frac", "interpolate", [distinct([2, 1, 4, 5], 47, "float64")],
+             {"mode": mode, "scale_factor": [1.5, 0.7]})
+    case(g, "interp_bilinear_align", "interpolate", [small],
+         {"mode": "bilinear", "size": [5, 4], "align_corners": True}, rtol=1e-5)
+    case(g, "interp_bilinear_align_scale", "interpolate", [distinct([1, 2, 3, 4], 48, "float64")],
+         {"mode": "bilinear", "scale_factor": [2.0, 1.5], "align_corners": True})
+    case(g, "interp_nearest_align_corners", "interpolate", [small],
+         {"mode": "nearest", "size": [4, 4], "align_corners": True}, expect_error=True)
+
+
+def main():
+    opts = command_line(__doc__, OUT)
+    tensor_cases()
+    loss_cases()
+    spatial_cases()
+    doc = {**header(__file__), "cases": CASES}
+    return write_or_check(opts.out, one_case_per_line(doc), opts.check, f"{len(CASES)} cases")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
