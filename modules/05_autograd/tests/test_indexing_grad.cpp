@@ -184,7 +184,7 @@ TEST(GradcheckIndexing, IndexSelectIndexAddMaskedSelect) {
 // Each formula is a linear function of its incoming gradient; as recorded ops, it has a
 // backward of its own, checked here by differences (create_graph will run exactly that).
 
-TEST(IndexingFormulas, AreMadeOfRecordedOps) {
+TEST(IndexingBackward, FormulasAreMadeOfRecordedOps) {
   const Tensor g23 = leaf({2, 3}, 20);
   const Tensor index = from_vector(std::vector<int64_t>{1, 0, 1, 2, 2, 0}, {2, 3}, kInt64);
   const Tensor rows01 = from_vector(std::vector<int64_t>{1, 0, 1, 0, 0, 1}, {2, 3}, kInt64);
