@@ -20,6 +20,7 @@
 #include "tinytorch/native/indexing.h"
 
 #include <algorithm>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -120,7 +121,7 @@ struct AdvancedIndex {
   std::vector<int64_t> before, before_strides;
   std::vector<int64_t> index_shape;
   std::vector<int64_t> after, after_strides;
-  std::vector<int64_t> index_offsets;  // filled by compute_offsets, one per element of index_shape
+  std::vector<int64_t> index_offsets;  // Σ_k idx_k · stride_k per element of index_shape
 
   std::vector<int64_t> result_shape() const {
     std::vector<int64_t> shape = before;
@@ -184,8 +185,9 @@ AdvancedIndex plan_advanced_index(const Tensor& self,
     shapes += (shapes.empty() ? "" : ", ") + detail::str(per_dim[d].sizes());
   }
   try {
-    for (int64_t d : indexed)
+    for (int64_t d : indexed) {
       plan.index_shape = broadcast_shapes(plan.index_shape, per_dim[d].sizes());
+    }
   } catch (const Error&) {
     throw IndexError(detail::str(
         "shape mismatch: indexing tensors could not be broadcast together with shapes ", shapes));
@@ -272,7 +274,7 @@ Tensor& index_put_(Tensor& self, const std::vector<std::optional<Tensor>>& indic
     bool fits = false;
     try {
       fits = broadcast_shapes(source.sizes(), shape) == shape;
-    } catch (const Error&) {
+    } catch (const Error&) {  // not broadcastable at all: the message below says why
     }
     TT_CHECK(fits, "shape mismatch: value tensor of shape ", source.sizes(),
              " cannot be broadcast to indexing result of shape ", IntArrayRef(shape));
