@@ -1137,6 +1137,96 @@ Tensor upsample_bilinear2d_backward(const Tensor& grad, IntArrayRef input_sizes,
                                     std::optional<double> scales_w) {
   return native::upsample_bilinear2d_backward(grad, input_sizes, output_size, align_corners,
                                               scales_h, scales_w);
+// ── indexing (core/tensor_indexing.h) ────────────────────────────────────────────────────────
+// A gather's backward is a scatter-add and a scatter's is a gather: the gradient goes back along
+// the same index, the other way. Every line below is a recorded indexing op.
+
+// out = self.index(indices): out[b] = self[idx(b)]. Each element of self receives the sum of the
+// gradients of every output element read from it (an index that repeats adds up).
+Tensor index_backward(const Tensor& grad, IntArrayRef self_sizes,
+                      const std::vector<std::optional<Tensor>>& indices) {
+  return zeros(self_sizes, grad.dtype()).index_put(indices, grad, /*accumulate=*/true);
+}
+
+// out = self.index_put(indices, values, accumulate): out is self with the indexed positions
+// replaced by values (accumulate: increased by them).
+//   ∂/∂self: grad where self's value survives — everywhere with accumulate, else nowhere indexed;
+//   ∂/∂values: the gradient at the positions the values went to (the engine sums it back over
+//   the values' broadcasting).
+variable_list index_put_backward(const Tensor& grad,
+                                 const std::vector<std::optional<Tensor>>& indices, bool accumulate,
+                                 GradMask needs) {
+  Tensor grad_self, grad_values;
+  if (needs[0]) {
+    grad_self = accumulate ? grad : grad.index_put(indices, zeros({}, grad.dtype()));
+  }
+  if (needs[1]) grad_values = grad.index(indices);
+  return {grad_self, grad_values};
+}
+
+// out = self.gather(dim, index): out[i][j] = self[index[i][j]][j] (dim 0), so
+// grad_self[index[i][j]][j] += grad[i][j].
+Tensor gather_backward(const Tensor& grad, IntArrayRef self_sizes, int64_t dim,
+                       const Tensor& index) {
+  return zeros(self_sizes, grad.dtype()).scatter_add(dim, index, grad);
+}
+
+namespace {
+// src's gradient when only its leading block of index's shape was read: that block holds
+// `block`, the rest is zero.
+Tensor pad_to(const Tensor& block, IntArrayRef sizes) {
+  if (block.sizes() == sizes || block.dim() == 0) return block;  // 0-d: the engine sums to shape
+  Tensor out = zeros(sizes, block.dtype());
+  Tensor window = out;
+  for (int64_t d = 0; d < block.dim(); ++d) window = window.narrow(d, 0, block.size(d));
+  window.copy_(block);
+  return out;
+}
+}  // namespace
+
+// out = self.scatter(dim, index, src): out[index[i][j]][j] = src[i][j] (dim 0).
+//   ∂/∂self: grad except at the overwritten positions;  ∂/∂src[i][j] = grad[index[i][j]][j].
+variable_list scatter_backward(const Tensor& grad, int64_t dim, const Tensor& index,
+                               IntArrayRef src_sizes, GradMask needs) {
+  return {needs[0] ? grad.scatter(dim, index, 0) : Tensor(),
+          needs[1] ? pad_to(grad.gather(dim, index), src_sizes) : Tensor()};
+}
+
+// out = self.scatter_add(dim, index, src): out[index[i][j]][j] += src[i][j] (dim 0).
+//   ∂/∂self = grad (every value of self survives);  ∂/∂src[i][j] = grad[index[i][j]][j].
+variable_list scatter_add_backward(const Tensor& grad, int64_t dim, const Tensor& index,
+                                   IntArrayRef src_sizes, GradMask needs) {
+  return {needs[0] ? grad : Tensor(),
+          needs[1] ? pad_to(grad.gather(dim, index), src_sizes) : Tensor()};
+}
+
+// out = self.index_select(dim, index): out.select(dim, k) = self.select(dim, index[k]), so
+// grad_self.select(dim, index[k]) += grad.select(dim, k).
+Tensor index_select_backward(const Tensor& grad, IntArrayRef self_sizes, int64_t dim,
+                             const Tensor& index) {
+  return zeros(self_sizes, grad.dtype()).index_add(dim, index, grad);
+}
+
+// out = self.index_add(dim, index, source, alpha): out.select(dim, index[k]) +=
+// α·source.select(dim, k)
+//   ∂/∂self = grad;  ∂/∂source.select(dim, k) = α·grad.select(dim, index[k]).
+variable_list index_add_backward(const Tensor& grad, int64_t dim, const Tensor& index,
+                                 const Scalar& alpha, GradMask needs) {
+  Tensor grad_source;
+  if (needs[1]) {
+    grad_source = grad.index_select(dim, index);
+    if (alpha.to<double>() != 1.0) grad_source = grad_source.mul(alpha);
+  }
+  return {needs[0] ? grad : Tensor(), grad_source};
+}
+
+// out = self.masked_select(mask): the elements of self (broadcast with mask) where mask is true,
+// in row-major order. Their gradients go back to those positions (PyTorch's masked_scatter);
+// the engine sums over the broadcasting.
+Tensor masked_select_backward(const Tensor& grad, IntArrayRef self_sizes, const Tensor& mask) {
+  std::vector<int64_t> shape = broadcast_shapes(self_sizes, mask.sizes());
+  if (shape.empty()) shape = {1};  // as the forward: a 0-d mask indexes a dim of one element
+  return zeros(shape, grad.dtype()).index_put({mask.expand(shape)}, grad);
 }
 
 }  // namespace tinytorch::autograd

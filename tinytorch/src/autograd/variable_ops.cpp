@@ -21,6 +21,7 @@
 #include "tinytorch/native/batch_norm.h"
 #include "tinytorch/native/conv.h"
 #include "tinytorch/native/embedding.h"
+#include "tinytorch/native/indexing.h"
 #include "tinytorch/native/linear.h"
 #include "tinytorch/native/loss.h"
 #include "tinytorch/native/normalization.h"
@@ -1516,6 +1517,196 @@ Tensor upsample_bilinear2d(const Tensor& self, IntArrayRef output_size, bool ali
                    scales_w](const Tensor& g, const variable_list&, const Node&) {
                     return variable_list{autograd::upsample_bilinear2d_backward(
                         g, in, out, align_corners, scales_h, scales_w)};
+// ══ indexing (core/tensor_indexing.h; natives in src/native/indexing.cpp) ══════════════════════
+// Basic indexing is made of the view ops above (src/core/tensor_indexing.cpp); what follows are
+// the ops that move elements by index. Their out-of-place forms clone self and run the native
+// in-place kernel on the clone; the in-place forms take inplace()'s one path.
+
+namespace {
+// The index tensors of advanced indexing, kept for the backward like any saved tensor: an index
+// modified in place before backward is reported, not silently used.
+class SavedIndices {
+ public:
+  explicit SavedIndices(const std::vector<std::optional<Tensor>>& indices) {
+    for (const std::optional<Tensor>& index : indices) {
+      saved_.push_back(index && index->defined() ? std::optional(autograd::SavedVariable(*index))
+                                                 : std::nullopt);
+    }
+  }
+  std::vector<std::optional<Tensor>> unpack(const char* node_name) const {
+    std::vector<std::optional<Tensor>> out;
+    for (const auto& s : saved_) {
+      out.push_back(s ? std::optional(s->unpack(node_name)) : std::nullopt);
+    }
+    return out;
+  }
+
+ private:
+  std::vector<std::optional<autograd::SavedVariable>> saved_;
+};
+
+Formula pass_through() {
+  return [](const Tensor& g, const variable_list&, const Node&) { return variable_list{g}; };
+}
+}  // namespace
+
+Tensor alias(const Tensor& self) {
+  return view_op(
+      self, "AliasBackward0",
+      [](const Tensor& t) {
+        return native::as_strided(t, t.sizes(), t.strides(), t.storage_offset());
+      },
+      pass_through());
+}
+
+Tensor Tensor::index(const std::vector<std::optional<Tensor>>& indices) const {
+  Recorder r("IndexBackward0", {this});
+  if (!r) return native::index(*this, indices);
+  return r.finish(
+      r.run([&] { return native::index(*this, indices); }), {},
+      [in = sizes().vec(), saved = SavedIndices(indices)](const Tensor& g, const variable_list&,
+                                                          const Node&) {
+        return variable_list{autograd::index_backward(g, in, saved.unpack("IndexBackward0"))};
+      });
+}
+
+Tensor Tensor::index_put(const std::vector<std::optional<Tensor>>& indices, const Tensor& values,
+                         bool accumulate) const {
+  const auto forward = [&] {
+    Tensor out = native::clone(*this);
+    native::index_put_(out, indices, values, accumulate);
+    return out;
+  };
+  Recorder r("IndexPutBackward0", {this, &values});
+  if (!r) return forward();
+  return r.finish(r.run(forward), {},
+                  [saved = SavedIndices(indices), accumulate](const Tensor& g, const variable_list&,
+                                                              const Node& n) {
+                    return autograd::index_put_backward(g, saved.unpack("IndexPutBackward0"),
+                                                        accumulate, needs2(n));
+                  });
+}
+
+Tensor& Tensor::index_put_(const std::vector<std::optional<Tensor>>& indices, const Tensor& values,
+                           bool accumulate) {
+  return inplace(
+      *this, "index_put_", &values,
+      [&](const Tensor& t) { return t.index_put(indices, values, accumulate); },
+      [&] { native::index_put_(*this, indices, values, accumulate); });
+}
+
+Tensor Tensor::gather(int64_t dim, const Tensor& index, bool sparse_grad) const {
+  TT_CHECK(!sparse_grad,
+           "gather: sparse_grad=true asks for a sparse gradient, and TinyTorch has no sparse "
+           "tensors; pass sparse_grad=false (the gradient is the same, dense)");
+  Recorder r("GatherBackward0", {this});
+  if (!r) return native::gather(*this, dim, index);
+  return r.finish(r.run([&] { return native::gather(*this, dim, index); }), {index},
+                  [in = sizes().vec(), dim](const Tensor& g, const variable_list& s, const Node&) {
+                    return variable_list{autograd::gather_backward(g, in, dim, s[0])};
+                  });
+}
+
+Tensor Tensor::scatter(int64_t dim, const Tensor& index, const Tensor& src) const {
+  const auto forward = [&] {
+    Tensor out = native::clone(*this);
+    native::scatter_(out, dim, index, src);
+    return out;
+  };
+  Recorder r("ScatterBackward0", {this, &src});
+  if (!r) return forward();
+  return r.finish(
+      r.run(forward), {index},
+      [dim, src_sizes = src.sizes().vec()](const Tensor& g, const variable_list& s, const Node& n) {
+        return autograd::scatter_backward(g, dim, s[0], src_sizes, needs2(n));
+      });
+}
+
+Tensor Tensor::scatter(int64_t dim, const Tensor& index, const Scalar& value) const {
+  const auto forward = [&] {
+    Tensor out = native::clone(*this);
+    native::scatter_(out, dim, index, value);
+    return out;
+  };
+  Recorder r("ScatterBackward1", {this});
+  if (!r) return forward();
+  return r.finish(
+      r.run(forward), {index}, [dim](const Tensor& g, const variable_list& s, const Node&) {
+        return variable_list{autograd::scatter_backward(g, dim, s[0], {}, {true, false})[0]};
+      });
+}
+
+Tensor& Tensor::scatter_(int64_t dim, const Tensor& index, const Tensor& src) {
+  return inplace(
+      *this, "scatter_", &src, [&](const Tensor& t) { return t.scatter(dim, index, src); },
+      [&] { native::scatter_(*this, dim, index, src); });
+}
+
+Tensor& Tensor::scatter_(int64_t dim, const Tensor& index, const Scalar& value) {
+  return inplace(
+      *this, "scatter_", nullptr, [&](const Tensor& t) { return t.scatter(dim, index, value); },
+      [&] { native::scatter_(*this, dim, index, value); });
+}
+
+Tensor Tensor::scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const {
+  const auto forward = [&] {
+    Tensor out = native::clone(*this);
+    native::scatter_add_(out, dim, index, src);
+    return out;
+  };
+  Recorder r("ScatterAddBackward0", {this, &src});
+  if (!r) return forward();
+  return r.finish(
+      r.run(forward), {index},
+      [dim, src_sizes = src.sizes().vec()](const Tensor& g, const variable_list& s, const Node& n) {
+        return autograd::scatter_add_backward(g, dim, s[0], src_sizes, needs2(n));
+      });
+}
+
+Tensor& Tensor::scatter_add_(int64_t dim, const Tensor& index, const Tensor& src) {
+  return inplace(
+      *this, "scatter_add_", &src, [&](const Tensor& t) { return t.scatter_add(dim, index, src); },
+      [&] { native::scatter_add_(*this, dim, index, src); });
+}
+
+Tensor Tensor::index_select(int64_t dim, const Tensor& index) const {
+  Recorder r("IndexSelectBackward0", {this});
+  if (!r) return native::index_select(*this, dim, index);
+  return r.finish(r.run([&] { return native::index_select(*this, dim, index); }), {index},
+                  [in = sizes().vec(), dim](const Tensor& g, const variable_list& s, const Node&) {
+                    return variable_list{autograd::index_select_backward(g, in, dim, s[0])};
+                  });
+}
+
+Tensor Tensor::index_add(int64_t dim, const Tensor& index, const Tensor& source,
+                         const Scalar& alpha) const {
+  const auto forward = [&] {
+    Tensor out = native::clone(*this);
+    native::index_add_(out, dim, index, source, alpha);
+    return out;
+  };
+  Recorder r("IndexAddBackward0", {this, &source});
+  if (!r) return forward();
+  return r.finish(r.run(forward), {index},
+                  [dim, alpha](const Tensor& g, const variable_list& s, const Node& n) {
+                    return autograd::index_add_backward(g, dim, s[0], alpha, needs2(n));
+                  });
+}
+
+Tensor& Tensor::index_add_(int64_t dim, const Tensor& index, const Tensor& source,
+                           const Scalar& alpha) {
+  return inplace(
+      *this, "index_add_", &source,
+      [&](const Tensor& t) { return t.index_add(dim, index, source, alpha); },
+      [&] { native::index_add_(*this, dim, index, source, alpha); });
+}
+
+Tensor Tensor::masked_select(const Tensor& mask) const {
+  Recorder r("MaskedSelectBackward0", {this});
+  if (!r) return native::masked_select(*this, mask);
+  return r.finish(r.run([&] { return native::masked_select(*this, mask); }), {mask},
+                  [in = sizes().vec()](const Tensor& g, const variable_list& s, const Node&) {
+                    return variable_list{autograd::masked_select_backward(g, in, s[0])};
                   });
 }
 

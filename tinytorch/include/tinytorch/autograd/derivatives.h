@@ -25,6 +25,7 @@
 #include <optional>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/nn/functional.h"
@@ -259,5 +260,32 @@ Tensor upsample_nearest2d_backward(const Tensor& grad, IntArrayRef input_sizes,
 Tensor upsample_bilinear2d_backward(const Tensor& grad, IntArrayRef input_sizes,
                                     IntArrayRef output_size, bool align_corners,
                                     std::optional<double> scales_h, std::optional<double> scales_w);
+// ── indexing (core/tensor_indexing.h; natives in src/native/indexing.cpp) ─────────────────────
+// Each formula is written with the indexing ops themselves (gather's backward is a scatter_add,
+// index_select's an index_add, ...), which record: so they can be differentiated again.
+// index (advanced indexing): {self}; indices[d] indexes dim d (nullopt: the whole dim).
+Tensor index_backward(const Tensor& grad, IntArrayRef self_sizes,
+                      const std::vector<std::optional<Tensor>>& indices);
+// index_put: {self, values}
+variable_list index_put_backward(const Tensor& grad,
+                                 const std::vector<std::optional<Tensor>>& indices, bool accumulate,
+                                 GradMask needs);
+// gather: {self}
+Tensor gather_backward(const Tensor& grad, IntArrayRef self_sizes, int64_t dim,
+                       const Tensor& index);
+// scatter: {self, src} (or {self} for the scalar form: needs[1] false); scatter_add: the same.
+// src may be larger than index in any dim: its elements past index's shape get zero.
+variable_list scatter_backward(const Tensor& grad, int64_t dim, const Tensor& index,
+                               IntArrayRef src_sizes, GradMask needs);
+variable_list scatter_add_backward(const Tensor& grad, int64_t dim, const Tensor& index,
+                                   IntArrayRef src_sizes, GradMask needs);
+// index_select: {self}
+Tensor index_select_backward(const Tensor& grad, IntArrayRef self_sizes, int64_t dim,
+                             const Tensor& index);
+// index_add: {self, source}
+variable_list index_add_backward(const Tensor& grad, int64_t dim, const Tensor& index,
+                                 const Scalar& alpha, GradMask needs);
+// masked_select: {self}
+Tensor masked_select_backward(const Tensor& grad, IntArrayRef self_sizes, const Tensor& mask);
 
 }  // namespace tinytorch::autograd

@@ -38,6 +38,9 @@ namespace tinytorch {
 namespace autograd {
 class Node;
 }
+namespace indexing {
+class TensorIndex;  // core/tensor_indexing.h
+}
 
 class Tensor {
  public:
@@ -140,6 +143,42 @@ class Tensor {
   Tensor as_strided(IntArrayRef sizes, IntArrayRef strides,
                     std::optional<int64_t> storage_offset = std::nullopt) const;
   Tensor operator[](int64_t index) const { return select(0, index); }
+  Tensor operator[](const Tensor& index) const;  // index({index})
+
+  // ── indexing: libtorch's Tensor::index / index_put_ (core/tensor_indexing.h) ──────────────
+  //   x.index({Slice(), 0})   x[:, 0], a view;   x.index({idx, mask})   advanced: a copy
+  //   x.index_put_({Slice(), idx}, y)             x[:, idx] = y, for every kind of index
+  // A braced list picks the initializer_list overloads (libtorch has the same pair), so
+  // x.index_put_({i}, v) is x[i] = v and x.index_put_({i}, v, true) the ATen op below.
+  Tensor index(std::initializer_list<indexing::TensorIndex> indices) const;
+  Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
+  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& rhs);
+  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Scalar& v);
+  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& rhs);
+  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Scalar& v);
+  // ATen's advanced-indexing ops (c10::List<optional<Tensor>> in libtorch): indices[d] indexes
+  // dim d; nullopt (or an undefined tensor) leaves a dim whole. accumulate adds into self
+  // (duplicate indices add up) instead of writing (duplicates: the last write wins).
+  Tensor index(const std::vector<std::optional<Tensor>>& indices) const;
+  Tensor& index_put_(const std::vector<std::optional<Tensor>>& indices, const Tensor& values,
+                     bool accumulate = false);
+  Tensor index_put(const std::vector<std::optional<Tensor>>& indices, const Tensor& values,
+                   bool accumulate = false) const;
+  // gather/scatter family (see the free functions in core/tensor_indexing.h).
+  Tensor gather(int64_t dim, const Tensor& index, bool sparse_grad = false) const;
+  Tensor scatter(int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor scatter(int64_t dim, const Tensor& index, const Scalar& value) const;
+  Tensor& scatter_(int64_t dim, const Tensor& index, const Tensor& src);
+  Tensor& scatter_(int64_t dim, const Tensor& index, const Scalar& value);
+  Tensor scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor& scatter_add_(int64_t dim, const Tensor& index, const Tensor& src);
+  Tensor index_select(int64_t dim, const Tensor& index) const;
+  Tensor index_add(int64_t dim, const Tensor& index, const Tensor& source,
+                   const Scalar& alpha = 1) const;
+  Tensor& index_add_(int64_t dim, const Tensor& index, const Tensor& source,
+                     const Scalar& alpha = 1);
+  Tensor masked_select(const Tensor& mask) const;
+  Tensor nonzero() const;
 
   Tensor contiguous() const;  // self if already contiguous, else a contiguous copy
   Tensor clone() const;       // always a new, contiguous copy
@@ -635,3 +674,7 @@ Tensor operator>=(const Tensor& a, const Tensor& b);
 Tensor operator>=(const Tensor& a, const Scalar& b);
 
 }  // namespace tinytorch
+
+// The indexing API's types (TensorIndex, Slice, None, Ellipsis) need the complete Tensor, and
+// every caller of index() needs them: they come with this header, as in libtorch.
+#include "tinytorch/core/tensor_indexing.h"  // IWYU pragma: export
