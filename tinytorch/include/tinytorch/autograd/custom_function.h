@@ -53,7 +53,8 @@
 
 namespace tinytorch::autograd {
 
-using Variable = Tensor;  // libtorch's name for a tensor in autograd code
+using Variable = Tensor;  // libtorch's names for a tensor, and a list of them, in autograd code
+using tensor_list = std::vector<Tensor>;
 
 // The type T::forward returns when called with Args (after the context).
 template <typename X, typename... Args>
