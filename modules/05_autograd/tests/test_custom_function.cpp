@@ -323,6 +323,8 @@ TEST(IValue, KindsAccessorsAndErrors) {
   EXPECT_EQ(i32.toInt(), 4);
   EXPECT_FALSE(b.toBool());
   EXPECT_EQ(s.toStringRef(), "tag");
+  char name[] = "mutable";
+  EXPECT_EQ(tt::IValue(name).toStringRef(), "mutable");  // a char* is a string, not a bool
   EXPECT_EQ(v.toIntVector(), (std::vector<int64_t>{2, 3}));
   const Tensor t = tt::ones({2});
   EXPECT_TRUE(tt::IValue(t).toTensor().is_same(t));  // holds the tensor itself, not a copy

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -45,7 +46,7 @@ class IValue {
   IValue(IntArrayRef v) : value_(v.vec()) {}
   // NOLINTEND(google-explicit-constructor)
   // NOTE: any other pointer would silently become a bool; refuse it at compile time.
-  template <typename T>
+  template <typename T, typename = std::enable_if_t<!std::is_same_v<std::remove_cv_t<T>, char>>>
   IValue(T*) = delete;
   IValue(std::nullptr_t) = delete;
 
