@@ -244,6 +244,17 @@ TEST(CustomFunction, InputReturnedAsItIsIsANewTensor) {
   EXPECT_EQ(out[0].grad_fn(), out[1].grad_fn());
   out[0].sum().backward();
   TT_EXPECT_TENSOR_EQ(x.grad(), tt::ones({3}, tt::kFloat64));
+  // Any layout (a transposed view of a non-leaf) and a 0-d tensor are returned the same way.
+  const Tensor m = leaf({2, 3}, 21);
+  const Tensor mt = (m * 1.0).t();
+  const variable_list out_t = ReturnInput::apply(mt, 2.0);
+  EXPECT_TRUE(out_t[0].is_alias_of(mt));
+  EXPECT_EQ(out_t[0].strides(), mt.strides());
+  out_t[0].sum().backward();
+  TT_EXPECT_TENSOR_EQ(m.grad(), tt::ones({2, 3}, tt::kFloat64));
+  const Tensor s = leaf({}, 22);
+  ReturnInput::apply(s, 2.0)[1].backward();
+  EXPECT_EQ(s.grad().item<double>(), 2.0);
 }
 
 // ── non-tensor arguments and saved_data ───────────────────────────────────────────────────────
