@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -196,6 +197,24 @@ TEST(CustomFunction, GradcheckMultipleOutputsAndInPlace) {
   EXPECT_TRUE(r.ok) << r.message;
 }
 
+// With create_graph the engine runs backward with grad mode on: a backward written in ops is
+// recorded, through saved inputs (kept with their history) and saved outputs (given back their
+// node), so the gradient can be differentiated again.
+TEST(CustomFunction, GradgradcheckThroughSavedInputsAndOutputs) {
+  const Tensor x = leaf({2, 3}, 23);
+  tt::autograd::GradcheckResult r =
+      tt::autograd::gradgradcheck([](const variable_list& in) { return Exp::apply(in[0]); }, {x});
+  EXPECT_TRUE(r.ok) << r.message;
+  const Tensor w = leaf({4, 3}, 24), b = leaf({4}, 25);
+  r = tt::autograd::gradgradcheck(
+      [](const variable_list& in) { return LinearFunction::apply(in[0], in[1], in[2]).tanh(); },
+      {x, w, b});
+  EXPECT_TRUE(r.ok) << r.message;
+  // d²/dx² exp(x) = exp(x): the second pass goes through the saved output's node again.
+  const Tensor gx = tt::autograd::grad({Exp::apply(x).sum()}, {x}, {}, true, true)[0];
+  TT_EXPECT_TENSOR_EQ(tt::autograd::grad({gx.sum()}, {x})[0], x.detach().exp());
+}
+
 // ── the graph ─────────────────────────────────────────────────────────────────────────────────
 
 TEST(CustomFunction, OutputGetsTheNodeNamedAfterTheType) {
@@ -208,6 +227,19 @@ TEST(CustomFunction, OutputGetsTheNodeNamedAfterTheType) {
   EXPECT_EQ(y.grad_fn()->next_edge(0).function, tt::autograd::gradient_edge(x).function);
   y.sum().backward();
   TT_EXPECT_TENSOR_EQ(x.grad(), x.detach().exp());
+}
+
+// Exp saves its output, whose grad_fn is Exp's node: kept with that history, the node would own
+// itself and never be freed.
+TEST(CustomFunction, SavingAnOutputMakesNoCycle) {
+  const Tensor x = leaf({3}, 26);
+  std::weak_ptr<tt::autograd::Node> node;
+  {
+    const Tensor y = Exp::apply(x);
+    node = y.grad_fn();
+    EXPECT_FALSE(node.expired());
+  }
+  EXPECT_TRUE(node.expired());
 }
 
 struct RecordGradMode : public tt::autograd::Function<RecordGradMode> {

@@ -31,7 +31,8 @@
 //
 // NOTE: as in libtorch, a std::vector<Tensor> argument is NOT an input (it is an "other"
 // argument: no edges, no gradients), and needs_input_grad(i) counts tensor inputs only.
-// T::backward runs under the grad mode the engine sets; nothing here changes it.
+// T::backward runs under the grad mode the engine sets (on with create_graph, so a backward
+// written in tensor ops is recorded and can be differentiated again); nothing here changes it.
 #pragma once
 
 #include <cstddef>
