@@ -104,9 +104,10 @@ variable_list checked_apply(Node& node, variable_list&& grads) {
     if (!out.defined() || out.requires_grad() || !out.is_floating_point()) continue;
     if (!error) {
       error = std::make_shared<DelayedError>(
-          detail::str("the derivative of ", node.name(),
-                      "'s backward is not implemented: its gradient was computed without "
-                      "recording a graph, so it cannot be differentiated again"),
+          tinytorch::detail::str(
+              "the derivative of ", node.name(),
+              "'s backward is not implemented: its gradient was computed without "
+              "recording a graph, so it cannot be differentiated again"),
           edges, metadata);
     }
     out = out.detach();
