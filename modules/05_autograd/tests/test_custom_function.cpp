@@ -513,6 +513,18 @@ TEST(CustomFunction, MarkDirtyErrors) {
   const Tensor base = x * 1.0;
   TT_EXPECT_THROW_WITH(DirtyViewTwoOutputs::apply(base.narrow(0, 0, 2)), tt::Error,
                        "modifies inplace an input that is a view", "cannot return more than one");
+  // A view written in place that is not the first tensor argument (CopySlices reads the node's
+  // first gradient as the view's).
+  struct DirtyViewSecond : public tt::autograd::Function<DirtyViewSecond> {
+    static Tensor forward(AutogradContext* ctx, Tensor scale, Tensor a) {
+      a.mul_(scale);
+      ctx->mark_dirty({a});
+      return a;
+    }
+    static variable_list backward(AutogradContext*, variable_list g) { return {Tensor(), g[0]}; }
+  };
+  TT_EXPECT_THROW_WITH(DirtyViewSecond::apply(tt::ones({2}, tt::kFloat64), base.narrow(0, 1, 2)),
+                       tt::Error, "must be the first tensor argument");
 }
 
 // ── mark_non_differentiable and materialized gradients ───────────────────────────────────────

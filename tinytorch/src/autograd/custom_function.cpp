@@ -13,18 +13,16 @@
 
 #include "tinytorch/autograd/autograd_meta.h"
 
-namespace tinytorch::autograd {
+namespace tinytorch {
 
-namespace detail {
-
-std::string demangle(const char* mangled) {
+std::string detail::demangle(const char* mangled) {
   int status = 0;
   const std::unique_ptr<char, void (*)(void*)> readable(
       abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
   return status == 0 && readable ? std::string(readable.get()) : std::string(mangled);
 }
 
-}  // namespace detail
+namespace autograd {
 
 // ── AutogradContext ──────────────────────────────────────────────────────────────────────────
 
@@ -235,4 +233,5 @@ std::vector<const SavedVariable*> CppNodeBase::saved_variables() const {
   return out;
 }
 
-}  // namespace tinytorch::autograd
+}  // namespace autograd
+}  // namespace tinytorch

@@ -52,6 +52,37 @@
 #include "tinytorch/core/ivalue.h"
 #include "tinytorch/core/tensor.h"
 
+namespace tinytorch {
+
+// NOTE: in tinytorch::detail, not tinytorch::autograd::detail: a namespace of that name hides
+// tinytorch::detail from unqualified `detail::str` in the autograd sources.
+namespace detail {
+
+// A readable type name from typeid(...).name() ("tinytorch::autograd::CppNode<MyFn>").
+std::string demangle(const char* mangled);
+
+// libtorch's ExtractVariables: which forward arguments are tensor inputs.
+struct CollectInputs {
+  std::vector<bool>& is_variable;
+  autograd::variable_list& inputs;
+  void operator()(const Tensor& t) const {
+    is_variable.push_back(true);
+    inputs.push_back(t);
+  }
+  void operator()(const std::optional<Tensor>& t) const {
+    const bool holds = t.has_value() && t->defined();
+    is_variable.push_back(holds);
+    if (holds) inputs.push_back(*t);
+  }
+  template <typename Other>
+  void operator()(const Other& /*not a tensor*/) const {
+    is_variable.push_back(false);
+  }
+};
+
+}  // namespace detail
+}  // namespace tinytorch
+
 namespace tinytorch::autograd {
 
 using Variable = Tensor;  // libtorch's names for a tensor, and a list of them, in autograd code
@@ -153,32 +184,6 @@ class CppNodeBase : public Node {
   std::vector<OutputInfo> output_info_;
 };
 
-namespace detail {
-
-// A readable type name from typeid(...).name() ("tinytorch::autograd::CppNode<MyFn>").
-std::string demangle(const char* mangled);
-
-// libtorch's ExtractVariables: which forward arguments are tensor inputs.
-struct CollectInputs {
-  std::vector<bool>& is_variable;
-  variable_list& inputs;
-  void operator()(const Tensor& t) const {
-    is_variable.push_back(true);
-    inputs.push_back(t);
-  }
-  void operator()(const std::optional<Tensor>& t) const {
-    const bool holds = t.has_value() && t->defined();
-    is_variable.push_back(holds);
-    if (holds) inputs.push_back(*t);
-  }
-  template <typename Other>
-  void operator()(const Other& /*not a tensor*/) const {
-    is_variable.push_back(false);
-  }
-};
-
-}  // namespace detail
-
 // The node in the graph for Function<T>. Its name is its demangled C++ type, as libtorch's
 // Node::name() gives it: "tinytorch::autograd::CppNode<MyFn>" (torch::autograd::CppNode<MyFn>
 // in libtorch, whose namespace is torch).
@@ -186,7 +191,7 @@ template <class T>
 class CppNode final : public CppNodeBase {
  public:
   std::string name() const override {
-    static const std::string kName = detail::demangle(typeid(CppNode<T>).name());
+    static const std::string kName = ::tinytorch::detail::demangle(typeid(CppNode<T>).name());
     return kName;
   }
 
@@ -204,7 +209,7 @@ auto Function<T>::apply(Args&&... args)
   auto node = std::make_shared<CppNode<T>>();
   std::vector<bool> is_variable_input;
   variable_list inputs;
-  [[maybe_unused]] const detail::CollectInputs collect{is_variable_input, inputs};
+  [[maybe_unused]] const ::tinytorch::detail::CollectInputs collect{is_variable_input, inputs};
   (collect(args), ...);
   const bool is_executable = node->set_inputs(inputs, std::move(is_variable_input));
 
