@@ -126,6 +126,96 @@ TEST(Autograd, GradTakesLibtorchsParameterOrder) {
   EXPECT_TRUE(ggx[0].allclose(torch::tensor({8.0, 16.0})));  // d Σ(2x)² / dx = 8x
 }
 
+// ── custom autograd Functions: torch::autograd::Function<T> ────────────────────────────────────
+// libtorch's own examples (its C++ autograd tutorial), written as a libtorch program writes them.
+
+using torch::autograd::AutogradContext;
+using torch::autograd::tensor_list;
+
+class LinearFunction : public torch::autograd::Function<LinearFunction> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, torch::Tensor input, torch::Tensor weight,
+                               torch::Tensor bias = torch::Tensor()) {
+    ctx->save_for_backward({input, weight, bias});
+    auto output = input.mm(weight.t());
+    if (bias.defined()) output += bias.unsqueeze(0).expand_as(output);
+    return output;
+  }
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
+    auto saved = ctx->get_saved_variables();
+    auto input = saved[0];
+    auto weight = saved[1];
+    auto bias = saved[2];
+    auto grad_output = grad_outputs[0];
+    auto grad_input = grad_output.mm(weight);
+    auto grad_weight = grad_output.t().mm(input);
+    auto grad_bias = torch::Tensor();
+    if (bias.defined()) grad_bias = grad_output.sum(0);
+    // Three entries even when apply() got two arguments: the extra one is undefined.
+    return {grad_input, grad_weight, grad_bias};
+  }
+};
+
+class MulConstant : public torch::autograd::Function<MulConstant> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, torch::Tensor tensor, double constant) {
+    ctx->saved_data["constant"] = constant;
+    return tensor * constant;
+  }
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
+    return {grad_outputs[0] * ctx->saved_data["constant"].toDouble(), torch::Tensor()};
+  }
+};
+
+// In place, with an int argument first (libtorch's header example, with its second gradient).
+struct MulInplace : public torch::autograd::Function<MulInplace> {
+  static torch::autograd::variable_list forward(AutogradContext* ctx, int n,
+                                                torch::autograd::Variable var) {
+    ctx->saved_data["n"] = n;
+    var.mul_(n);
+    ctx->mark_dirty({var});
+    return {var};
+  }
+  static torch::autograd::variable_list backward(AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_output) {
+    auto n = ctx->saved_data["n"].toInt();
+    return {torch::Tensor(), grad_output[0] * n};
+  }
+};
+
+TEST(CustomFunction, LibtorchTutorialLinearMatchesTheBuiltIn) {
+  auto x = torch::randn({2, 3}, torch::kFloat64).requires_grad_();
+  auto weight = torch::randn({4, 3}, torch::kFloat64).requires_grad_();
+  auto bias = torch::randn({4}, torch::kFloat64).requires_grad_();
+  for (const bool with_bias : {false, true}) {
+    SCOPED_TRACE(with_bias);
+    auto y = with_bias ? LinearFunction::apply(x, weight, bias) : LinearFunction::apply(x, weight);
+    auto expected = F::linear(x, weight, with_bias ? bias : torch::Tensor());
+    EXPECT_TRUE(y.allclose(expected));
+    const auto g = torch::autograd::grad({y.sum()}, {x, weight});
+    const auto e = torch::autograd::grad({expected.sum()}, {x, weight});
+    EXPECT_TRUE(g[0].allclose(e[0]));
+    EXPECT_TRUE(g[1].allclose(e[1]));
+  }
+  LinearFunction::apply(x, weight, bias).sum().backward();
+  EXPECT_TRUE(bias.grad().allclose(torch::full({4}, 2.0, torch::kFloat64)));
+}
+
+TEST(CustomFunction, LibtorchTutorialMulConstantAndInPlace) {
+  auto x = torch::randn({2}).requires_grad_();
+  auto y = MulConstant::apply(x, 5.5);
+  y.sum().backward();
+  EXPECT_TRUE(x.grad().allclose(torch::full({2}, 5.5)));
+
+  auto z = x.clone();
+  auto out = MulInplace::apply(6, z);
+  EXPECT_TRUE(out[0].is_same(z));
+  EXPECT_TRUE(z.allclose(x * 6));
+  x.mutable_grad() = torch::Tensor();
+  out[0].sum().backward();
+  EXPECT_TRUE(x.grad().allclose(torch::full({2}, 6.0)));
+}
+
 // ── TORCH_MODULE and TORCH_ARG ────────────────────────────────────────────────────────────────
 
 struct NetOptions {

@@ -1,6 +1,7 @@
 // tinytorch/tinytorch.h — everything, in one include (like <torch/torch.h>).
 #pragma once
 
+#include "tinytorch/autograd/custom_function.h"
 #include "tinytorch/autograd/engine.h"
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/autograd/gradcheck.h"
@@ -12,6 +13,7 @@
 #include "tinytorch/core/exception.h"
 #include "tinytorch/core/generator.h"
 #include "tinytorch/core/int_array_ref.h"
+#include "tinytorch/core/ivalue.h"
 #include "tinytorch/core/join.h"
 #include "tinytorch/core/scalar_type.h"
 #include "tinytorch/core/shape.h"

@@ -230,11 +230,18 @@ Tensor view_op(const Tensor& self, const char* name, const NativeView& forward,
   return out;
 }
 
+}  // namespace
+
 // ── in-place ops ──────────────────────────────────────────────────────────────────────────────
 // PyTorch's rules: a leaf that requires grad (or a view of one) may not be modified in place
 // while grad mode is on (its .grad would no longer describe the value used); a write through a
 // view rewrites the base's history (CopySlices, in rebase_history below); a view made with grad
 // mode off may not be written with grad mode on.
+// (check_inplace and rebase_history are declared in autograd_meta.h: a custom Function whose
+// forward marks an input dirty goes through them too.)
+
+namespace autograd {
+
 void check_inplace(const Tensor& self, std::string_view op) {
   // BEGIN SOLUTION
   const AutogradMeta* meta = autograd::get_autograd_meta(self);
@@ -252,6 +259,33 @@ void check_inplace(const Tensor& self, std::string_view op) {
   // END SOLUTION
 }
 
+// Gives `self` a new history: output `output_nr` of `node` (whose inputs were collected before
+// the write). Written through a view, it is the base whose history changes — to
+// CopySlices(node) — and the view's grad_fn is regenerated from the base's on next use (the
+// history version says it is stale).
+void rebase_history(Tensor& self, std::shared_ptr<Node> node, uint32_t output_nr) {
+  AutogradMeta& meta = materialize_autograd_meta(self);
+  if (meta.is_view_) {
+    Tensor base = meta.base_;
+    rebase_history(base, std::make_shared<CopySlices>(base, meta.view_fn_, std::move(node)));
+    return;
+  }
+  if (meta.retains_grad_) {  // retain_grad() follows the tensor to its new history
+    if (meta.grad_fn_) meta.grad_fn_->remove_retained_tensor(self);
+    node->add_retained_tensor(self, output_nr);
+  }
+  meta.grad_fn_ = std::move(node);
+  meta.output_nr_ = output_nr;
+  self.storage().bump_history_version();
+}
+
+}  // namespace autograd
+
+namespace {
+
+using autograd::check_inplace;
+using autograd::rebase_history;
+
 // Whether an in-place op records: grad mode on, something requires grad — self, the other
 // operand, or the base of a view made with grad mode off (check_inplace then refuses it) — and
 // self can hold a gradient at all (an integer tensor written with values that require grad
@@ -263,26 +297,6 @@ bool records_inplace(const Tensor& self, const Tensor* other) {
       meta != nullptr && meta->created_in_no_grad_ && meta->base_.requires_grad();
   return self.requires_grad() || no_grad_view_of_grad ||
          (other != nullptr && other->requires_grad());
-}
-
-// Gives `self` a new history: `node` (whose inputs were collected before the write). Written
-// through a view, it is the base whose history changes — to CopySlices(node) — and the view's
-// grad_fn is regenerated from the base's on next use (the history version says it is stale).
-void rebase_history(Tensor& self, std::shared_ptr<Node> node) {
-  AutogradMeta& meta = autograd::materialize_autograd_meta(self);
-  if (meta.is_view_) {
-    Tensor base = meta.base_;
-    rebase_history(base,
-                   std::make_shared<autograd::CopySlices>(base, meta.view_fn_, std::move(node)));
-    return;
-  }
-  if (meta.retains_grad_) {  // retain_grad() follows the tensor to its new history
-    if (meta.grad_fn_) meta.grad_fn_->remove_retained_tensor(self);
-    node->add_retained_tensor(self, 0);
-  }
-  meta.grad_fn_ = std::move(node);
-  meta.output_nr_ = 0;
-  self.storage().bump_history_version();
 }
 
 // The one path of every in-place op, self ← f(self[, other]):

@@ -17,8 +17,10 @@
 // DifferentiableViewMeta.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <string_view>
 
 #include "tinytorch/autograd/node.h"
 #include "tinytorch/core/tensor_impl.h"
@@ -66,5 +68,14 @@ AutogradMeta& materialize_autograd_meta(const Tensor& t);
 // The edge a gradient for `t` must follow: t's grad_fn, or the leaf's AccumulateGrad, or an
 // invalid edge when t does not require grad.
 Edge gradient_edge(const Tensor& t);
+
+// ── in-place writes (defined in variable_ops.cpp, beside the in-place ops) ───────────────────
+// Refuses a recorded in-place write of `self` by `op` where PyTorch does: a leaf that requires
+// grad, a view of one, a view made with grad mode off.
+void check_inplace(const Tensor& self, std::string_view op);
+// Makes output `output_nr` of `node` self's new history after an in-place write (through a
+// view, the base's history becomes CopySlices(node)). Built-in in-place ops and custom Functions
+// that mark an input dirty both end here.
+void rebase_history(Tensor& self, std::shared_ptr<Node> node, uint32_t output_nr = 0);
 
 }  // namespace tinytorch::autograd
