@@ -26,6 +26,14 @@ constexpr const char* kAttention = "tinytorch/src/native/attention.cpp";
 constexpr const char* kNormalization = "tinytorch/src/native/normalization.cpp";
 constexpr const char* kQuantize = "tinytorch/src/quantization/quantize.cpp";
 constexpr const char* kKlDiv = "tinytorch/src/native/kl_div.cpp";
+constexpr const char* kIndexing = "tinytorch/src/native/indexing.cpp";
+constexpr const char* kSort = "tinytorch/src/native/sort.cpp";
+constexpr const char* kCumulative = "tinytorch/src/native/cumulative.cpp";
+constexpr const char* kTriangular = "tinytorch/src/native/triangular.cpp";
+constexpr const char* kNorm = "tinytorch/src/native/norm.cpp";
+constexpr const char* kRandom = "tinytorch/src/native/random.cpp";
+constexpr const char* kPadding = "tinytorch/src/native/padding.cpp";
+constexpr const char* kUpsample = "tinytorch/src/native/upsample.cpp";
 
 struct Entry {
   std::string_view node;
@@ -62,6 +70,7 @@ constexpr Entry kTable[] = {
     elementwise("CloneBackward0"),
     elementwise("CopyBackwards"),
     elementwise("FillBackward0"),
+    view("AliasBackward0"),
     view("AsStridedBackward0"),
     view("ExpandBackward0"),
     view("PermuteBackward0"),
@@ -110,6 +119,36 @@ constexpr Entry kTable[] = {
     {"FakeQuantizePerTensorAffineCachemaskBackward0", {kQuantize, nullptr}, {kLoop, nullptr}},
     {"FakeQuantizePerChannelAffineCachemaskBackward0", {kQuantize, nullptr}, {kLoop, nullptr}},
     {"KlDivBackward0", {kKlDiv, nullptr}, {kKlDiv, nullptr}},
+    {"SmoothL1LossBackward0", {kLoss, nullptr}, {kLoss, nullptr}},
+    {"HuberLossBackward0", {kLoss, nullptr}, {kLoss, nullptr}},
+    // Indexing: one gather/scatter native; the formulas are written with the indexing ops.
+    {"IndexBackward0", {kIndexing, nullptr}, {kIndexing, nullptr}},
+    {"IndexPutBackward0", {kIndexing, nullptr}, {kIndexing, nullptr}},
+    {"GatherBackward0", {kIndexing, nullptr}, {kIndexing, nullptr}},
+    {"ScatterBackward0", {kIndexing, nullptr}, {kIndexing, nullptr}},
+    {"ScatterBackward1", {kIndexing, nullptr}, {kIndexing, nullptr}},
+    {"ScatterAddBackward0", {kIndexing, nullptr}, {kIndexing, nullptr}},
+    {"IndexSelectBackward0", {kIndexing, nullptr}, {kIndexing, nullptr}},
+    {"IndexAddBackward0", {kIndexing, nullptr}, {kIndexing, nullptr}},
+    {"MaskedSelectBackward0", {kIndexing, nullptr}, {kIndexing, nullptr}},
+    {"SortBackward0", {kSort, nullptr}, {kSort, nullptr}},
+    {"TopkBackward0", {kSort, nullptr}, {kSort, nullptr}},
+    {"CumsumBackward0", {kCumulative, nullptr}, {kCumulative, nullptr}},
+    {"CumprodBackward0", {kCumulative, nullptr}, {kCumulative, nullptr}},
+    {"TrilBackward0", {kTriangular, nullptr}, {kTriangular, nullptr}},
+    {"TriuBackward0", {kTriangular, nullptr}, {kTriangular, nullptr}},
+    {"NormBackward1", {kNorm, nullptr}, {kLoop, nullptr}},
+    {"UniformBackward0", {kRandom, nullptr}, {kLoop, nullptr}},
+    {"NormalBackward0", {kRandom, nullptr}, {kLoop, nullptr}},
+    {"PadBackward0", {kPadding, nullptr}, {kPadding, nullptr}},
+    {"UpsampleNearest2DBackward0", {kUpsample, nullptr}, {kUpsample, nullptr}},
+    {"UpsampleBilinear2DBackward0", {kUpsample, nullptr}, {kUpsample, nullptr}},
+    // create_graph: the backward kernels recorded as ops, with their own double backward.
+    {"ConvolutionBackwardBackward0", {kConv, nullptr}, {kConv, nullptr}},
+    {"GeluBackwardBackward0", {kActivation, nullptr}, {kActivation, nullptr}},
+    {"AvgPool2DBackwardBackward0", {kPooling, nullptr}, {kPooling, nullptr}},
+    {"AdaptiveAvgPool2DBackwardBackward0", {kPooling, nullptr}, {kPooling, nullptr}},
+    {"EmbeddingDenseBackwardBackward0", {kEmbedding, nullptr}, {kEmbedding, nullptr}},
     // The leaves' sink and the write through a view (autograd/node.cpp); no forward op.
     {"AccumulateGrad", {nullptr, nullptr}, {kNode, nullptr}},
     {"CopySlices", {nullptr, nullptr}, {kNode, nullptr}},
