@@ -1137,6 +1137,8 @@ Tensor upsample_bilinear2d_backward(const Tensor& grad, IntArrayRef input_sizes,
                                     std::optional<double> scales_w) {
   return native::upsample_bilinear2d_backward(grad, input_sizes, output_size, align_corners,
                                               scales_h, scales_w);
+}
+
 // ── indexing (core/tensor_indexing.h) ────────────────────────────────────────────────────────
 // A gather's backward is a scatter-add and a scatter's is a gather: the gradient goes back along
 // the same index, the other way. Every line below is a recorded indexing op.

@@ -1531,6 +1531,9 @@ Tensor upsample_bilinear2d(const Tensor& self, IntArrayRef output_size, bool ali
                    scales_w](const Tensor& g, const variable_list&, const Node&) {
                     return variable_list{autograd::upsample_bilinear2d_backward(
                         g, in, out, align_corners, scales_h, scales_w)};
+                  });
+}
+
 // ══ indexing (core/tensor_indexing.h; natives in src/native/indexing.cpp) ══════════════════════
 // Basic indexing is made of the view ops above (src/core/tensor_indexing.cpp); what follows are
 // the ops that move elements by index. Their out-of-place forms clone self and run the native
@@ -1543,8 +1546,9 @@ class SavedIndices {
  public:
   explicit SavedIndices(const std::vector<std::optional<Tensor>>& indices) {
     for (const std::optional<Tensor>& index : indices) {
-      saved_.push_back(index && index->defined() ? std::optional(autograd::SavedVariable(*index))
-                                                 : std::nullopt);
+      saved_.push_back(index && index->defined()
+                           ? std::optional(autograd::SavedVariable(*index, /*is_output=*/false))
+                           : std::nullopt);
     }
   }
   std::vector<std::optional<Tensor>> unpack(const char* node_name) const {

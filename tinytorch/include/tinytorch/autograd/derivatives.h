@@ -260,6 +260,7 @@ Tensor upsample_nearest2d_backward(const Tensor& grad, IntArrayRef input_sizes,
 Tensor upsample_bilinear2d_backward(const Tensor& grad, IntArrayRef input_sizes,
                                     IntArrayRef output_size, bool align_corners,
                                     std::optional<double> scales_h, std::optional<double> scales_w);
+
 // ── indexing (core/tensor_indexing.h; natives in src/native/indexing.cpp) ─────────────────────
 // Each formula is written with the indexing ops themselves (gather's backward is a scatter_add,
 // index_select's an index_add, ...), which record: so they can be differentiated again.
