@@ -339,5 +339,46 @@ TEST(LibtorchOpsGradcheck, NormAtZeroIsZeroNotNan) {
   EXPECT_EQ(values_as_double(x.grad()), (std::vector<double>{0, 0, 0}));
 }
 
+// ── second derivatives (create_graph; float64 gradgradcheck) ───────────────────────────────────
+
+void expect_gradgradcheck(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
+  manual_seed(7);  // the random grad_output
+  const Tensor leaf = x.detach().clone().requires_grad_();
+  const auto result =
+      autograd::gradgradcheck([&](const std::vector<Tensor>& in) { return f(in[0]); }, {leaf});
+  EXPECT_TRUE(result.ok) << result.message;
+}
+
+TEST(LibtorchOpsGradgradcheck, SortTopkCumsumCumprodTriangles) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const Tensor x = random({3, 4}, 21);
+  // sort/topk/tril are linear in x (piecewise): the check covers the grad_output's Jacobian.
+  expect_gradgradcheck([](const Tensor& t) { return std::get<0>(t.sort(1, true)); }, x);
+  expect_gradgradcheck([](const Tensor& t) { return std::get<0>(t.topk(2, 0)); }, x);
+  expect_gradgradcheck([](const Tensor& t) { return t.cumsum(1) * t; }, x);
+  expect_gradgradcheck([](const Tensor& t) { return t.cumprod(1); }, x);
+  expect_gradgradcheck([](const Tensor& t) { return t.tril() * t.triu(-1); }, x);
+}
+
+TEST(LibtorchOpsGradgradcheck, Norm) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const Tensor x = random({3, 4}, 22);
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const double p : {2.0, 1.0, 3.0, 1.5, inf}) {
+    SCOPED_TRACE("p = " + std::to_string(p));
+    expect_gradgradcheck([p](const Tensor& t) { return t.norm(p); }, x);
+    expect_gradgradcheck([p](const Tensor& t) { return t.norm(p, {1}, true); }, x);
+  }
+}
+
+TEST(LibtorchOpsGradgradcheck, CumprodWithZerosRefusesCreateGraph) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const Tensor x = tensor({1.5, 0.0, 2.0}, kFloat64).requires_grad_();
+  const Tensor g = autograd::grad({x.cumprod(0).sum()}, {x}, {}, std::nullopt, false)[0];
+  EXPECT_EQ(values_as_double(g), (std::vector<double>{1.0, 4.5, 0.0}));  // first order: exact
+  TT_EXPECT_THROW_WITH(autograd::grad({x.cumprod(0).sum()}, {x}, {}, std::nullopt, true),
+                       NotImplementedError, "cumprod", "zeros");
+}
+
 }  // namespace
 }  // namespace tinytorch

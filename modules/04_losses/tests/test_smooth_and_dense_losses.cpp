@@ -150,5 +150,23 @@ TEST(LibtorchLossesGradcheck, DenseClassificationLosses) {
   }
 }
 
+TEST(LibtorchLossesGradgradcheck, SmoothL1AndHuber) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  manual_seed(7);  // the random grad_output
+  const Tensor x = random({3, 4}, 9) * 2.0, y = random({3, 4}, 10);
+  for (Reduction r : kAll) {
+    for (double beta : {1.0, 0.0}) {
+      const auto result = autograd::gradgradcheck(
+          [&](const std::vector<Tensor>& in) { return smooth_l1_loss(in[0], in[1], r, beta); },
+          {x.clone().requires_grad_(), y.clone().requires_grad_()});
+      EXPECT_TRUE(result.ok) << result.message;
+    }
+    const auto result = autograd::gradgradcheck(
+        [&](const std::vector<Tensor>& in) { return huber_loss(in[0], in[1], r, 0.7); },
+        {x.clone().requires_grad_(), y.clone().requires_grad_()});
+    EXPECT_TRUE(result.ok) << result.message;
+  }
+}
+
 }  // namespace
 }  // namespace tinytorch

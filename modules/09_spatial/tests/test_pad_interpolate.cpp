@@ -176,5 +176,43 @@ TEST(PadInterpolateGradcheck, NearestAndBilinear) {
   }
 }
 
+void expect_gradgradcheck(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
+  manual_seed(7);  // the random grad_output
+  const Tensor leaf = x.detach().clone().requires_grad_();
+  const auto result =
+      autograd::gradgradcheck([&](const std::vector<Tensor>& in) { return f(in[0]); }, {leaf});
+  EXPECT_TRUE(result.ok) << result.message;
+}
+
+// Pad and resize are linear in x: the second-order check covers the grad_output's Jacobian of
+// the recorded backward (a product with x makes the Hessian part non-zero as well).
+TEST(PadInterpolateGradgradcheck, EveryPadModeAndResize) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const Tensor img = random({1, 2, 3, 4}, 7);
+  for (const char* mode : {"constant", "reflect", "replicate", "circular"}) {
+    SCOPED_TRACE(mode);
+    expect_gradgradcheck(
+        [&](const Tensor& t) {
+          const Tensor p = tinytorch::pad(t, {1, 2, 2, 1}, mode);
+          return p * p;
+        },
+        img);
+  }
+  expect_gradgradcheck(
+      [](const Tensor& t) {
+        const Tensor y = upsample_nearest2d(t, {5, 7});
+        return y * y;
+      },
+      img);
+  for (bool align : {false, true}) {
+    expect_gradgradcheck(
+        [&](const Tensor& t) {
+          const Tensor y = upsample_bilinear2d(t, {5, 6}, align);
+          return y * y;
+        },
+        img);
+  }
+}
+
 }  // namespace
 }  // namespace tinytorch

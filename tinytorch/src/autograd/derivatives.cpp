@@ -661,13 +661,24 @@ variable_list l1_loss_backward(const Tensor& grad, const Tensor& self, const Ten
 // −1, 1) (the native kernel), ∂/∂target its negation.
 variable_list smooth_l1_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
                                       Reduction reduction, double beta, GradMask needs) {
-  const Tensor g = native::smooth_l1_loss_backward(grad, self, target, reduction, beta);
+  if (beta == 0.0) return l1_loss_backward(grad, self, target, reduction, needs);  // the forward's
+  Tensor g;
+  if (GradMode::is_enabled()) {
+    g = self.sub(target).div(beta).clamp(-1.0, 1.0).mul(
+        loss_grad_scale(grad, reduction, self.numel()));
+  } else {
+    g = native::smooth_l1_loss_backward(grad, self, target, reduction, beta);
+  }
   return {needs[0] ? g : Tensor(), needs[1] ? g.neg() : Tensor()};
 }
 // out = reduce(z < δ ? ½z² : δ(z − ½δ)): ∂/∂self = clamp(self − target, −δ, δ).
 variable_list huber_loss_backward(const Tensor& grad, const Tensor& self, const Tensor& target,
                                   Reduction reduction, double delta, GradMask needs) {
-  const Tensor g = native::huber_loss_backward(grad, self, target, reduction, delta);
+  const Tensor g = GradMode::is_enabled()
+                       ? self.sub(target)
+                             .clamp(-delta, delta)
+                             .mul(loss_grad_scale(grad, reduction, self.numel()))
+                       : native::huber_loss_backward(grad, self, target, reduction, delta);
   return {needs[0] ? g : Tensor(), needs[1] ? g.neg() : Tensor()};
 }
 // out = reduce(−self[i, target[i]]) over the rows whose target is not ignore_index
@@ -1049,14 +1060,15 @@ Tensor masked_fill_backward(const Tensor& grad, const Tensor& mask) {
 }
 
 // ── sorting, scans, triangles, norms ──────────────────────────────────────────────────────────
-// NOTE: except sort/topk/cumprod (native kernels), these are written with recorded ops, so they
-// can be differentiated again once backward formulas run with create_graph.
+// NOTE: written with recorded ops (sort/topk's scatter_add included), so they differentiate again
+// under create_graph — except cumprod's kernel, which takes a recorded path then.
 
 // (values, indices) = self.sort(dim) or self.topk(k, dim): values[.., i, ..] = self[.., indices[..,
 // i, ..], ..]  →  each value's gradient goes back to the position it was taken from.
 Tensor sort_backward(const Tensor& grad, const Tensor& indices, int64_t dim,
                      IntArrayRef self_sizes) {
-  return native::scatter_along_dim(grad, indices, dim, self_sizes);
+  if (grad.dim() == 0) return grad;  // a 0-d sort: the one value is its own gradient
+  return zeros(self_sizes, grad.dtype()).scatter_add(wrap_dim(dim, grad.dim()), indices, grad);
 }
 
 // out[j] = Σ_{i≤j} self[i]  →  ∂L/∂self[i] = Σ_{j≥i} grad[j], the reverse running sum, written as
@@ -1068,6 +1080,13 @@ Tensor cumsum_backward(const Tensor& grad, int64_t dim) {
 
 // out[j] = Π_{i≤j} self[i]  (the kernel handles zeros in self: native::cumprod_backward)
 Tensor cumprod_backward(const Tensor& grad, const Tensor& self, const Tensor& result, int64_t dim) {
+  if (GradMode::is_enabled()) {
+    // Recorded (create_graph): ∂L/∂self_i = Σ_{j≥i} grad_j·out_j / self_i, which needs self ≠ 0.
+    TT_CHECK_WITH(NotImplementedError, !self.eq(0.0).any().item<bool>(),
+                  "cumprod: gradients of gradients (create_graph) through a cumprod whose input "
+                  "holds zeros are not supported");
+    return cumsum_backward(grad.mul(result), dim).div(self);
+  }
   return native::cumprod_backward(grad, self, result, dim);
 }
 
@@ -1111,13 +1130,18 @@ Tensor norm_backward(const Tensor& grad, const Tensor& self, const Scalar& p, co
 
 // out = pad(self, pad, mode). Constant: the output is self with a border, so the gradient is the
 // output gradient with that border cut off — a constant pad by −pad (a recorded op). The other
-// modes copy some input cells several times: their gradients are added up (a native kernel).
+// modes copy some input cells several times: their gradients are added up (a native kernel; under
+// create_graph a recorded scatter-add along the same index map).
 Tensor pad_backward(const Tensor& grad, IntArrayRef self_sizes, IntArrayRef pad,
                     std::string_view mode) {
   if (mode == "constant") {
     std::vector<int64_t> crop(pad.begin(), pad.end());
     for (int64_t& p : crop) p = -p;
     return tinytorch::pad(grad, crop, "constant");
+  }
+  if (GradMode::is_enabled()) {
+    const Tensor index = native::pad_source_index(self_sizes, pad, mode);
+    return scatter_add_flat(grad, index, compute_numel(self_sizes)).reshape(self_sizes);
   }
   return native::pad_backward(grad, self_sizes, pad, mode);
 }
@@ -1126,6 +1150,11 @@ Tensor pad_backward(const Tensor& grad, IntArrayRef self_sizes, IntArrayRef pad,
 Tensor upsample_nearest2d_backward(const Tensor& grad, IntArrayRef input_sizes,
                                    IntArrayRef output_size, std::optional<double> scales_h,
                                    std::optional<double> scales_w) {
+  if (GradMode::is_enabled()) {  // create_graph: the same scatter-add, recorded
+    const Tensor index =
+        native::upsample_nearest2d_source_index(input_sizes, output_size, scales_h, scales_w);
+    return scatter_add_flat(grad, index, compute_numel(input_sizes)).reshape(input_sizes);
+  }
   return native::upsample_nearest2d_backward(grad, input_sizes, output_size, scales_h, scales_w);
 }
 
@@ -1135,6 +1164,15 @@ Tensor upsample_bilinear2d_backward(const Tensor& grad, IntArrayRef input_sizes,
                                     IntArrayRef output_size, bool align_corners,
                                     std::optional<double> scales_h,
                                     std::optional<double> scales_w) {
+  if (GradMode::is_enabled()) {  // create_graph: one recorded scatter-add per neighbour
+    Tensor out;
+    for (const auto& [index, weight] : native::upsample_bilinear2d_taps(
+             input_sizes, output_size, align_corners, scales_h, scales_w, grad.dtype())) {
+      const Tensor part = scatter_add_flat(grad.mul(weight), index, compute_numel(input_sizes));
+      out = out.defined() ? out.add(part) : part;
+    }
+    return out.reshape(input_sizes);
+  }
   return native::upsample_bilinear2d_backward(grad, input_sizes, output_size, align_corners,
                                               scales_h, scales_w);
 }

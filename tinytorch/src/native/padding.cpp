@@ -182,4 +182,16 @@ Tensor native::pad_backward(const Tensor& grad, IntArrayRef self_sizes, IntArray
   return grad_in;
 }
 
+Tensor native::pad_source_index(IntArrayRef self_sizes, IntArrayRef pad, std::string_view mode) {
+  const PadPlan plan = plan_pad(self_sizes, pad, parse_mode(mode), mode);
+  Tensor index = empty(plan.full_out_shape, kInt64);
+  int64_t* ip = index.data_ptr<int64_t>();
+  const int64_t in_block = block_numel(plan.in_sizes), out_block = block_numel(plan.out_sizes);
+  for (int64_t b = 0; b < plan.outer; ++b) {
+    for_each_padded(
+        plan, [&](int64_t o, int64_t i) { ip[b * out_block + o] = i < 0 ? -1 : b * in_block + i; });
+  }
+  return index;
+}
+
 }  // namespace tinytorch

@@ -1,5 +1,5 @@
-// Sorting along one dim: sort, argsort (its indices), topk (the first k of a sort), and the
-// scatter that routes their gradients back.
+// Sorting along one dim: sort, argsort (its indices) and topk (the first k of a sort). Their
+// gradient is a scatter_add along the same indices (derivatives.cpp).
 //
 // Every op here works on ROWS: the sorted dim is swapped to the end and the tensor made
 // contiguous, so each row of n values is one contiguous run —
@@ -103,32 +103,6 @@ std::tuple<Tensor, Tensor> native::topk(const Tensor& self, int64_t k, int64_t d
                  " of the input ", self.sizes(), " has ", n, " element(s)");
   TT_CHECK_TYPE(self.dtype() != kBool, "topk: not implemented for dtype bool");
   return sort_along(self, d, k, largest, !sorted);
-}
-
-Tensor native::scatter_along_dim(const Tensor& src, const Tensor& indices, int64_t dim,
-                                 IntArrayRef self_sizes) {
-  TT_CHECK(src.sizes() == indices.sizes(), "scatter_along_dim: src ", src.sizes(), " and indices ",
-           indices.sizes(), " must have the same shape");
-  if (src.dim() == 0) return src.clone();  // a 0-d sort: the one value is its own gradient
-  const int64_t last = src.dim() - 1;
-  const int64_t d = wrap_dim(dim, src.dim(), "scatter_along_dim");
-  // In the transposed layout (dim d last) row r of src lands in row r of the output.
-  const Tensor g = native::transpose(src, d, last).contiguous();
-  const Tensor idx = native::transpose(indices, d, last).contiguous();
-  std::vector<int64_t> moved_sizes = self_sizes.vec();
-  std::swap(moved_sizes[static_cast<size_t>(d)], moved_sizes[static_cast<size_t>(last)]);
-  Tensor out = zeros(moved_sizes, src.dtype());
-  const int64_t k = g.size(last), n = out.size(last);
-  const int64_t outer = k == 0 ? 0 : g.numel() / k;
-  const int64_t* ip = idx.data_ptr<int64_t>();
-  dispatch_floating_types(src.dtype(), "scatter_along_dim", [&]<typename T>() {
-    const T* gp = g.data_ptr<T>();  // [outer, k]
-    T* op = out.data_ptr<T>();      // [outer, n]
-    for (int64_t r = 0; r < outer; ++r) {
-      for (int64_t j = 0; j < k; ++j) op[r * n + ip[r * k + j]] += gp[r * k + j];
-    }
-  });
-  return native::transpose(out, d, last).contiguous();
 }
 
 }  // namespace tinytorch

@@ -188,4 +188,57 @@ Tensor native::upsample_bilinear2d_backward(const Tensor& grad, IntArrayRef inpu
   return grad_in;
 }
 
+Tensor native::upsample_nearest2d_source_index(IntArrayRef input_sizes, IntArrayRef output_size,
+                                               std::optional<double> scales_h,
+                                               std::optional<double> scales_w) {
+  check_upsample("upsample_nearest2d", input_sizes, output_size);
+  const int64_t planes = input_sizes[0] * input_sizes[1], H = input_sizes[2], W = input_sizes[3];
+  const int64_t OH = output_size[0], OW = output_size[1];
+  const std::vector<int64_t> sh = nearest_indices(H, OH, scales_h);
+  const std::vector<int64_t> sw = nearest_indices(W, OW, scales_w);
+  Tensor index = empty({input_sizes[0], input_sizes[1], OH, OW}, kInt64);
+  int64_t* ip = index.data_ptr<int64_t>();  // [planes, OH, OW]
+  for (int64_t p = 0; p < planes; ++p) {
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        ip[(p * OH + oh) * OW + ow] =
+            (p * H + sh[static_cast<size_t>(oh)]) * W + sw[static_cast<size_t>(ow)];
+      }
+    }
+  }
+  return index;
+}
+
+std::vector<std::pair<Tensor, Tensor>> native::upsample_bilinear2d_taps(
+    IntArrayRef input_sizes, IntArrayRef output_size, bool align_corners,
+    std::optional<double> scales_h, std::optional<double> scales_w, ScalarType dtype) {
+  check_upsample("upsample_bilinear2d", input_sizes, output_size);
+  const int64_t planes = input_sizes[0] * input_sizes[1], H = input_sizes[2], W = input_sizes[3];
+  const int64_t OH = output_size[0], OW = output_size[1];
+  const std::vector<int64_t> shape{input_sizes[0], input_sizes[1], OH, OW};
+  std::vector<std::pair<Tensor, Tensor>> taps;
+  for (int k = 0; k < 4; ++k) taps.emplace_back(empty(shape, kInt64), empty(shape, dtype));
+  dispatch_floating_types(dtype, "upsample_bilinear2d", [&]<typename T>() {
+    const auto th = linear_taps<T>(H, OH, align_corners, scales_h);
+    const auto tw = linear_taps<T>(W, OW, align_corners, scales_w);
+    for (int64_t p = 0; p < planes; ++p) {
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        const LinearTap<T>& h = th[static_cast<size_t>(oh)];
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          const LinearTap<T>& w = tw[static_cast<size_t>(ow)];
+          const int64_t o = (p * OH + oh) * OW + ow;
+          const int64_t rows[4] = {h.i0, h.i0, h.i1, h.i1}, cols[4] = {w.i0, w.i1, w.i0, w.i1};
+          const T weights[4] = {h.w0 * w.w0, h.w0 * w.w1, h.w1 * w.w0, h.w1 * w.w1};
+          for (int k = 0; k < 4; ++k) {
+            taps[static_cast<size_t>(k)].first.data_ptr<int64_t>()[o] =
+                (p * H + rows[k]) * W + cols[k];
+            taps[static_cast<size_t>(k)].second.data_ptr<T>()[o] = weights[k];
+          }
+        }
+      }
+    }
+  });
+  return taps;
+}
+
 }  // namespace tinytorch

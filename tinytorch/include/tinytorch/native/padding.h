@@ -5,6 +5,8 @@
 
 #include <optional>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "tinytorch/core/tensor.h"
 
@@ -17,6 +19,11 @@ Tensor pad(const Tensor& self, IntArrayRef pad, std::string_view mode, double va
 Tensor pad_backward(const Tensor& grad, IntArrayRef self_sizes, IntArrayRef pad,
                     std::string_view mode);
 
+// The index maps of the backward kernels, as tensors, for the recorded backward of create_graph
+// (a scatter_add along them): for every output element, the flat (row-major) index of the input
+// element it reads — −1 for a constant fill.
+Tensor pad_source_index(IntArrayRef self_sizes, IntArrayRef pad, std::string_view mode);
+
 // [N, C, H, W] → [N, C, output_size[0], output_size[1]]. scales_h/w, when given, are the
 // scale factors the caller asked for (the source index uses 1 / scale, as PyTorch does);
 // otherwise in / out.
@@ -25,8 +32,17 @@ Tensor upsample_nearest2d(const Tensor& self, IntArrayRef output_size,
 Tensor upsample_nearest2d_backward(const Tensor& grad, IntArrayRef input_sizes,
                                    IntArrayRef output_size, std::optional<double> scales_h,
                                    std::optional<double> scales_w);
+// Flat input index per output element [N, C, OH, OW] (nearest), as above.
+Tensor upsample_nearest2d_source_index(IntArrayRef input_sizes, IntArrayRef output_size,
+                                       std::optional<double> scales_h,
+                                       std::optional<double> scales_w);
 Tensor upsample_bilinear2d(const Tensor& self, IntArrayRef output_size, bool align_corners,
                            std::optional<double> scales_h, std::optional<double> scales_w);
+// Bilinear's four taps per output element: (flat input index, weight) for the neighbours
+// (h0, w0), (h0, w1), (h1, w0), (h1, w1); indices int64 and weights `dtype`, [N, C, OH, OW] each.
+std::vector<std::pair<Tensor, Tensor>> upsample_bilinear2d_taps(
+    IntArrayRef input_sizes, IntArrayRef output_size, bool align_corners,
+    std::optional<double> scales_h, std::optional<double> scales_w, ScalarType dtype);
 Tensor upsample_bilinear2d_backward(const Tensor& grad, IntArrayRef input_sizes,
                                     IntArrayRef output_size, bool align_corners,
                                     std::optional<double> scales_h, std::optional<double> scales_w);

@@ -92,10 +92,6 @@ std::tuple<Tensor, Tensor> min(const Tensor& self, int64_t dim, bool keepdim);
 std::tuple<Tensor, Tensor> sort(const Tensor& self, int64_t dim, bool descending);
 std::tuple<Tensor, Tensor> topk(const Tensor& self, int64_t k, int64_t dim, bool largest,
                                 bool sorted);
-// zeros(self_sizes) with src[..., i, ...] added at [..., indices[..., i, ...], ...] along dim:
-// the gradient of values taken at `indices` (sort, topk). src and indices have one shape.
-Tensor scatter_along_dim(const Tensor& src, const Tensor& indices, int64_t dim,
-                         IntArrayRef self_sizes);
 // cumulative.cpp
 Tensor cumsum(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype);
 Tensor cumprod(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype);
