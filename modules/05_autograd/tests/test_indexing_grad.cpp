@@ -4,13 +4,15 @@
 //   * float64 central differences (gradcheck) on inputs with duplicate indices, broadcasting,
 //     non-contiguous views and masks — where these formulas go wrong;
 //   * the formulas themselves are made of recorded ops: each is gradchecked as a function of its
-//     incoming gradient (what a double backward will need).
+//     incoming gradient, and gradgradcheck differentiates every op twice (create_graph).
 // Plus autograd's rules for writes: index_put_ on a leaf is refused, a write through a view
 // rebases the base's history, and an index modified after the forward is reported.
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -182,7 +184,7 @@ TEST(GradcheckIndexing, IndexSelectIndexAddMaskedSelect) {
 
 // ── the formulas record: they can be differentiated again ──────────────────────────────────────
 // Each formula is a linear function of its incoming gradient; as recorded ops, it has a
-// backward of its own, checked here by differences (create_graph will run exactly that).
+// backward of its own, checked here by differences (what create_graph runs).
 
 TEST(IndexingBackward, FormulasAreMadeOfRecordedOps) {
   const Tensor g23 = leaf({2, 3}, 20);
@@ -229,6 +231,69 @@ TEST(IndexingBackward, FormulasAreMadeOfRecordedOps) {
     EXPECT_TRUE(fn({g23}).requires_grad()) << "the formula's result has no history";
     expect_gradcheck(fn, {g23});
   }
+}
+
+// ── second order: a backward pass recorded with create_graph, differentiated again ────────────
+
+TEST(GradGradcheckIndexing, EveryIndexingOp) {
+  const Tensor x = leaf({3, 4}, 40);
+  const Tensor v = leaf({2, 4}, 41);
+  const Tensor g = from_vector(std::vector<int64_t>{2, 0, 1, 2, 0, 0, 2, 1}, {2, 4}, kInt64);
+  const Tensor unique = from_vector(std::vector<int64_t>{2, 0, 1, 0, 0, 1, 2, 2}, {2, 4}, kInt64);
+  const Tensor mask = x.detach() > 0.0;
+  // Each op squared (or multiplied by its input), so that the second derivative is not zero.
+  const std::vector<std::pair<std::string, std::pair<Fn, std::vector<Tensor>>>> cases = {
+      {"index",
+       {[](auto& in) {
+          return in[0].index({idx({2, 0, 2}), Slice(1)}).pow(2.0);
+        },
+        {x}}},
+      {"index_mask", {[&](auto& in) { return in[0].index({mask}).pow(2.0); }, {x}}},
+      {"index_put",
+       {[](auto& in) {
+          return in[0].index_put({idx({1, 1})}, in[1].pow(2.0), true).mul(in[0]);
+        },
+        {x, v}}},
+      {"setitem",
+       {[](auto& in) {
+          Tensor y = in[0].mul(in[0]);
+          y.index_put_({idx({2, 0}), Slice(None, None, 2)}, in[1].index({Slice(), Slice(1, 3)}));
+          return y.mul(in[1].sum());
+        },
+        {x, v}}},
+      {"gather", {[&](auto& in) { return in[0].gather(0, g).pow(2.0); }, {x}}},
+      {"scatter", {[&](auto& in) { return in[0].scatter(0, unique, in[1]).pow(2.0); }, {x, v}}},
+      {"scatter_add",
+       {[&](auto& in) { return in[0].scatter_add(0, g, in[1].pow(2.0)).mul(in[0]); }, {x, v}}},
+      {"index_select",
+       {[](auto& in) {
+          return in[0].index_select(1, idx({3, 3, 0})).pow(2.0);
+        },
+        {x}}},
+      {"index_add",
+       {[](auto& in) {
+          return in[0].index_add(0, idx({1, 1}), in[1], 0.5).pow(2.0);
+        },
+        {x, v}}},
+      {"masked_select", {[&](auto& in) { return in[0].masked_select(mask).pow(2.0); }, {x}}},
+  };
+  for (const auto& [name, c] : cases) {
+    SCOPED_TRACE(name);
+    manual_seed(7);  // the random grad_output
+    const autograd::GradcheckResult r = autograd::gradgradcheck(c.first, c.second);
+    EXPECT_TRUE(r.ok) << r.message;
+  }
+}
+
+TEST(GradGradcheckIndexing, SecondDerivativeOfGatheredSquares) {
+  // y = Σ_k x[idx_k]² with idx = [0, 2, 0]:  dy/dx = [4·x0, 0, 2·x2],  d(Σ dy/dx)/dx = [4, 0, 2].
+  Tensor x = from_vector(std::vector<double>{1.5, -2.0, 0.5}, {3}, kFloat64);
+  x.set_requires_grad(true);
+  const Tensor y = x.gather(0, idx({0, 2, 0})).pow(2.0).sum();
+  const Tensor dx = autograd::grad({y}, {x}, {}, std::nullopt, /*create_graph=*/true)[0];
+  EXPECT_EQ(dx.to_vector<double>(), (std::vector<double>{6.0, 0.0, 1.0}));
+  const Tensor ddx = autograd::grad({dx.sum()}, {x})[0];
+  EXPECT_EQ(ddx.to_vector<double>(), (std::vector<double>{4.0, 0.0, 2.0}));
 }
 
 // ── autograd's rules for these ops ─────────────────────────────────────────────────────────────
