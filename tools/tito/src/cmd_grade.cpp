@@ -178,24 +178,56 @@ std::map<std::string, std::vector<TestProgram>> expected_tests(const fs::path& r
 
 // ---- the overlay -------------------------------------------------------------------------
 
-// The submission's regular files (links are not followed), without build/, .git/, .tito/ and
+// What the grader reads of a submission, at most (docs/INSTRUCTOR_GUIDE.md, "What the grader
+// reads"): every file is lstat'ed first (st_size and st_blocks, links not followed) and read only
+// when within its cap, so a 4 GiB sparse file costs one lstat.
+constexpr uint64_t kMaxLearnerFileBytes = 1u << 20;    // a learner file (the largest: ~60 KB)
+constexpr uint64_t kMaxComparedFileBytes = 16u << 20;  // another file, compared with ours only
+                                                       // when it has our copy's size
+constexpr uint64_t kMaxChoiceFileBytes = 64u << 10;    // .tito/reference.json
+constexpr size_t kMaxSubmissionEntries = 100000;       // folder entries walked
+constexpr size_t kMaxChangedNotes = 500;               // entries of changed_files
+// And of the work folder, which sandboxed builds write: WORK/build/CMakeCache.txt.
+constexpr uint64_t kMaxCacheBytes = 16u << 20;
+
+struct SubmissionFile {
+  fs::path path;
+  tito::FileFootprint footprint;
+};
+
+struct SubmissionTree {
+  std::map<std::string, SubmissionFile> files;  // relative path -> file
+  bool truncated = false;                       // more than kMaxSubmissionEntries entries
+};
+
+// The submission's files (links are not followed), without build/, .git/, .tito/ and
 // reference/ (the compiled reference implementations `tito release` adds; never built here).
-std::map<std::string, fs::path> submission_files(const fs::path& submission) {
-  std::map<std::string, fs::path> files;
+SubmissionTree submission_files(const fs::path& submission) {
+  SubmissionTree tree;
   std::error_code ec;
+  size_t entries = 0;
   for (auto it = fs::recursive_directory_iterator(
            submission, fs::directory_options::skip_permission_denied, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
-    const auto rel = fs::relative(it->path(), submission).generic_string();
+    if (++entries > kMaxSubmissionEntries) {
+      tree.truncated = true;
+      break;
+    }
+    // Lexically: fs::relative would resolve a link to its target's path.
+    const auto rel = it->path().lexically_relative(submission).generic_string();
     if (it.depth() == 0 && it->is_directory() &&
         (rel == "build" || rel == ".git" || rel == ".tito" || rel == "reference")) {
       it.disable_recursion_pending();
       continue;
     }
-    if (!it->is_symlink() && it->is_regular_file()) files[rel] = it->path();
+    if (it->is_directory(ec) && !it->is_symlink(ec)) continue;
+    // A link, FIFO, socket or device is listed (never read, never followed).
+    if (const auto footprint = tito::file_footprint(it->path())) {
+      tree.files[rel] = {it->path(), *footprint};
+    }
   }
-  return files;
+  return tree;
 }
 
 // Makes `dest` hold exactly `files` (path -> content), rewriting only files whose content
@@ -240,41 +272,64 @@ struct Overlay {
   json changed = json::array();              // {"path", "change"} for the instructor to read
 };
 
+std::string size_text(const tito::FileFootprint& f) {
+  return std::to_string(f.size) + " bytes, " + std::to_string(f.allocated) + " allocated";
+}
+
 // The instructor's files, with the learner files taken from the submission (whole; one the
-// submission lacks is the released stub). Lists the submission's other files that differ from
-// the release, and learner files edited outside their solution regions.
+// submission lacks, or one over kMaxLearnerFileBytes, is the released stub). Lists the
+// submission's other files that differ from the release, and learner files edited outside their
+// solution regions.
 Overlay make_overlay(const fs::path& root, const tito::ModuleMap& map, const fs::path& submission) {
   const auto theirs = submission_files(submission);
-  std::set<std::string> not_shipped;  // in the instructor's tree, never in a release
-  for (const auto& m : map.modules)
-    not_shipped.insert(m.hidden_tests.begin(), m.hidden_tests.end());
+  std::set<std::string> hidden;  // in the instructor's tree, never in a release nor the sandbox
+  for (const auto& m : map.modules) hidden.insert(m.hidden_tests.begin(), m.hidden_tests.end());
+  std::set<std::string> not_shipped = hidden;
   not_shipped.insert(map.release_exclude.begin(), map.release_exclude.end());
-  const auto shipped = [&](const std::string& rel) {
-    return std::none_of(not_shipped.begin(), not_shipped.end(), [&](const std::string& dir) {
+  const auto under = [](const std::set<std::string>& dirs, const std::string& rel) {
+    return std::any_of(dirs.begin(), dirs.end(), [&](const std::string& dir) {
       return rel == dir || rel.rfind(dir + "/", 0) == 0;
     });
   };
   Overlay overlay;
+  size_t notes = 0;
   const auto note = [&](const std::string& path, const std::string& change) {
-    overlay.changed.push_back({{"path", path}, {"change", change}});
+    if (++notes <= kMaxChangedNotes) {
+      overlay.changed.push_back({{"path", path}, {"change", change}});
+    }
   };
   std::set<std::string> ours;
   for (const auto& rel : tito::git_files(root)) {
     std::error_code ec;
     if (!fs::is_regular_file(root / rel, ec)) continue;
     ours.insert(rel);
+    const auto it = theirs.files.find(rel);
     auto text = tito::read_file(root / rel);
     const auto* owner = map.owner_of_file(rel);
-    const auto it = theirs.find(rel);
     if (owner != nullptr) {
       const auto parsed = tito::markers::parse(text);
       const auto stub = tito::markers::stubbed_text(parsed, tito::stub_context(*owner, rel));
       const auto instructor_outside = outside_regions(text);
-      if (it == theirs.end() || !owner->available()) {
-        if (it == theirs.end()) note(rel, "missing (graded as the released stub)");
+      std::optional<std::string> learners;
+      if (it == theirs.files.end()) {
+        note(rel, "missing (graded as the released stub)");
+      } else if (!it->second.footprint.regular) {
+        note(rel, "not a regular file (a link is not followed): graded as the released stub");
+      } else if (!tito::within(it->second.footprint, kMaxLearnerFileBytes)) {
+        note(rel, "too large to read (" + size_text(it->second.footprint) + "; the cap is " +
+                      std::to_string(kMaxLearnerFileBytes >> 20) +
+                      " MiB): graded as the released stub");
+      } else {
+        try {
+          learners = tito::read_untrusted_file(it->second.path, kMaxLearnerFileBytes);
+        } catch (const tito::Error& e) {
+          note(rel, std::string("unreadable (graded as the released stub): ") + e.what());
+        }
+      }
+      if (!learners || !owner->available()) {
         text = stub;
       } else {
-        text = tito::read_file(it->second);
+        text = std::move(*learners);
         // Either the release's text outside the regions (the stub may add an #include) or the
         // instructor's own.
         const auto outside = outside_regions(text);
@@ -282,19 +337,57 @@ Overlay make_overlay(const fs::path& root, const tito::ModuleMap& map, const fs:
           note(rel, "learner file edited outside its solution regions (or its markers)");
         }
       }
-    } else if (it == theirs.end()) {
-      if (shipped(rel) && rel != ".ci/run") note(rel, "missing (the instructor's copy was used)");
-    } else if (rel != ".ci/run" && tito::read_file(it->second) != text) {
-      // .ci/run is the learner CI in a release; any other difference is the learner's.
-      note(rel, shipped(rel) ? "changed (not used: the instructor's copy was built)"
-                             : "present though never released (not used)");
+    } else if (it == theirs.files.end()) {
+      if (!under(not_shipped, rel) && rel != ".ci/run") {
+        note(rel, "missing (the instructor's copy was used)");
+      }
+    } else if (rel != ".ci/run") {
+      // .ci/run is the learner CI in a release; any other difference is the learner's. Only a
+      // file of our copy's size can be the same: the others are never read.
+      const auto& f = it->second.footprint;
+      bool same = f.regular && f.size == text.size() && tito::within(f, kMaxComparedFileBytes);
+      if (same) {
+        try {
+          same = tito::read_untrusted_file(it->second.path, kMaxComparedFileBytes) == text;
+        } catch (const tito::Error&) {
+          same = false;
+        }
+      }
+      if (!same) {
+        note(rel, under(not_shipped, rel) ? "present though never released (not used)"
+                                          : "changed (not used: the instructor's copy was built)");
+      }
     }
     overlay.files[rel] = std::move(text);
   }
-  for (const auto& [rel, path] : theirs) {
+  for (const auto& [rel, file] : theirs.files) {
     if (ours.count(rel) == 0) note(rel, "added (not used)");
   }
+  if (theirs.truncated) {
+    note(".", "more than " + std::to_string(kMaxSubmissionEntries) +
+                  " files and folders: the rest was not looked at");
+  }
+  if (notes > kMaxChangedNotes) {
+    overlay.changed.push_back(
+        {{"path", "..."},
+         {"change", std::to_string(notes - kMaxChangedNotes) + " more (not listed)"}});
+  }
   return overlay;
+}
+
+// The modules the submission's .tito/reference.json puts on the reference (a link, or a file
+// over kMaxChoiceFileBytes, counts as no choice: those modules are then graded on their files).
+std::vector<std::string> submission_reference_modules(const fs::path& submission) {
+  const auto path = tito::reference_choice_file(submission);
+  std::error_code ec;
+  if (fs::is_symlink(tito::tito_state_dir(submission), ec) || !fs::exists(path, ec)) return {};
+  try {
+    return tito::reference_modules(
+        json::parse(tito::read_untrusted_file(path, kMaxChoiceFileBytes)));
+  } catch (const std::exception& e) {
+    tito::print_warning("ignoring the submission's " + path.string() + ": " + e.what());
+    return {};
+  }
 }
 
 // ---- grading ------------------------------------------------------------------------------
@@ -571,12 +664,8 @@ struct Grader {
     // A module whose solution regions are all still the released stubs is not run: its tests
     // could only earn points for checks that hold without any of the learner's code.
     std::vector<std::string> started;
-    // The learner's choice, as `tito module use-reference` recorded it (a link is not followed).
-    std::error_code ec;
-    const bool linked = fs::is_symlink(tito::tito_state_dir(submission), ec) ||
-                        fs::is_symlink(tito::reference_choice_file(submission), ec);
-    const auto on_reference =
-        linked ? std::vector<std::string>{} : tito::reference_modules(submission);
+    // The learner's choice, as `tito module use-reference` recorded it.
+    const auto on_reference = submission_reference_modules(submission);
     for (auto& r : results) {
       if (std::find(on_reference.begin(), on_reference.end(), r.id) != on_reference.end()) {
         r.status = "not started";
@@ -596,11 +685,17 @@ struct Grader {
     const auto programs = expected_tests(root, map, started, opts.jobs);
 
     // A build folder configured for other paths (a work folder used without the sandbox
-    // before) is started afresh.
+    // before) is started afresh; so is one whose cache a sandboxed build made unreadable.
     const auto src_inside = sandbox->inside(src_mount());
     const auto build_inside = sandbox->inside(build_mount(true));
-    if (fs::exists(build() / "CMakeCache.txt", ec)) {
-      const auto cache = tito::read_file(build() / "CMakeCache.txt");
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(build() / "CMakeCache.txt", ec))) {
+      std::string cache;
+      try {
+        cache = tito::read_untrusted_file(build() / "CMakeCache.txt", kMaxCacheBytes);
+      } catch (const tito::Error&) {
+        cache.clear();
+      }
       if (cache.find("CMAKE_HOME_DIRECTORY:INTERNAL=" + src_inside.string() + "\n") ==
               std::string::npos ||
           cache.find("CMAKE_CACHEFILE_DIR:INTERNAL=" + build_inside.string() + "\n") ==
