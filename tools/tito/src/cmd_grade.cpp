@@ -50,13 +50,16 @@
 #include "course.h"
 #include "markers.h"
 #include "module_map.h"
+#include "project.h"
 #include "sandbox.h"
+#include "support/graded_values.h"
 #include "util.h"
 
 namespace tito::grade_command {
 namespace {
 
 namespace fs = tito::fs;
+namespace graded = tinytorch::graded;
 using nlohmann::json;
 
 struct Options {
@@ -106,7 +109,16 @@ std::string build_errors(const std::string& log) {
   return out.empty() ? tail(log, 2000) : out;
 }
 
-// ---- the expected tests: the instructor's own build ------------------------------------
+// ---- the instructor's side: build/grading, outside the sandbox -----------------------------
+//
+// The hidden tests are compiled twice from the instructor's tree (CMake preset "grading"): as the
+// ordinary test program, which runs here on the reference solution and writes the EXPECTED value
+// of every check (tests/support/graded.h), and as objects compiled with -DTT_GRADE_ANSWERS,
+// which hold no expected value and are all of the hidden tests the sandbox ever sees. Neither the
+// hidden sources nor the expected records leave the instructor's checkout, which the sandbox
+// replaces with an empty folder.
+
+constexpr const char* kGradingPreset = "grading";
 
 struct ExpectedTest {
   std::string suite;  // "Views" or "Cases/OptimizerReference"
@@ -114,10 +126,13 @@ struct ExpectedTest {
   [[nodiscard]] std::string full() const { return suite + "." + name; }
 };
 
-struct TestProgram {
-  std::string target;  // "test_module01" / "test_module01_hidden"
-  std::string prefix;  // "module01." / "module01.hidden." (the names ctest shows)
+// One module's hidden test program.
+struct HiddenProgram {
+  std::string target;  // "test_module01_hidden"
+  std::string prefix;  // "module01.hidden." (the names ctest shows)
   std::vector<ExpectedTest> tests;
+  graded::Records expected;                           // its run on the reference solution
+  std::map<std::string, std::string> answer_objects;  // file name -> the object's bytes
 };
 
 // Parses `--gtest_list_tests`: "Suite.\n  Test\n  Test2  # GetParam() = 3\n".
@@ -143,35 +158,122 @@ std::vector<ExpectedTest> parse_test_list(const std::string& text) {
   return tests;
 }
 
-// Builds the instructor's test programs of `ids` in build/release of this checkout (nothing to
-// do when they are up to date, as in CI after ./tito test --hidden) and lists their tests.
-std::map<std::string, std::vector<TestProgram>> expected_tests(const fs::path& root,
-                                                               const tito::ModuleMap& map,
-                                                               const std::vector<std::string>& ids,
-                                                               int jobs) {
-  tito::print_step("Listing the expected tests from the instructor's own build (build/release)");
-  if (!tito::build_module_tests(root, "release", map, ids, /*hidden=*/true, jobs)) {
-    throw tito::Error("the instructor's own test programs do not build (see above)");
-  }
-  std::map<std::string, std::vector<TestProgram>> programs;
-  const auto bin = tito::build_dir(root, "release") / "bin";
-  for (const auto& id : ids) {
-    for (const bool hidden : {false, true}) {
-      TestProgram p;
-      p.target = "test_module" + id + (hidden ? "_hidden" : "");
-      p.prefix = "module" + id + (hidden ? ".hidden." : ".");
-      std::error_code ec;
-      if (hidden && (map.module(id).hidden_tests.empty() || !fs::exists(bin / p.target, ec))) {
-        continue;
-      }
-      const auto listed = tito::capture({(bin / p.target).string(), "--gtest_list_tests"});
-      p.tests = parse_test_list(listed.output);
-      if (listed.exit_code != 0 || p.tests.empty()) {
-        throw tito::Error("cannot list the tests of the instructor's " + p.target + ": " +
-                          tail(listed.output, 500));
-      }
-      programs[id].push_back(std::move(p));
+// The record files of a program's run in `dir`: "records" (rank 0) and "records.rankN" (the
+// other MPI ranks of module 21), their sites prefixed "rN/".
+void read_records(const fs::path& dir, graded::FileKind kind, uint64_t max_bytes,
+                  graded::Records& into) {
+  for (int rank = 0; rank < 16; ++rank) {
+    const auto path =
+        dir / (rank == 0 ? std::string("records") : "records.rank" + std::to_string(rank));
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(path, ec))) continue;
+    std::string text;
+    try {
+      text = tito::read_untrusted_file(path, max_bytes);
+    } catch (const tito::Error& e) {
+      into.problem = e.what();
+      return;
     }
+    graded::parse_records(text, kind, into, rank == 0 ? "" : "r" + std::to_string(rank) + "/");
+    if (!into.problem.empty()) return;
+  }
+}
+
+// The expected values of `binary`'s hidden tests: its run on the reference solution, kept in
+// build/grading/graded/TARGET/ and reused while the program is unchanged.
+graded::Records expected_records(const fs::path& binary, const fs::path& dir, int seconds) {
+  std::error_code ec;
+  const auto stamp = std::to_string(fs::file_size(binary, ec)) + " " +
+                     std::to_string(fs::last_write_time(binary, ec).time_since_epoch().count());
+  if (!fs::exists(dir / "binary.stamp", ec) || tito::read_file(dir / "binary.stamp") != stamp) {
+    fs::remove_all(dir, ec);
+    fs::create_directories(dir);
+    const auto start = std::chrono::steady_clock::now();
+    const auto run = tito::capture(
+        {"timeout", "--kill-after=10", std::to_string(seconds), "env",
+         "TT_GRADE_EXPECTED=" + (dir / "records").string(), binary.string(), "--gtest_color=no"},
+        dir, 8u << 20);
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cout << "    " << binary.filename().string() << ": recorded the expected values in "
+              << std::round(took * 10) / 10 << " s\n";
+    if (run.exit_code == 124 || run.exit_code == 137 || run.exit_code > 128) {
+      throw tito::Error("the instructor's " + binary.string() +
+                        " did not finish on the reference solution (exit status " +
+                        std::to_string(run.exit_code) + "): " + tail(run.output, 800));
+    }
+    tito::write_file_atomic(dir / "binary.stamp", stamp);
+  }
+  graded::Records records;
+  read_records(dir, graded::FileKind::kExpected, uint64_t{1} << 32, records);
+  if (!records.problem.empty()) {
+    throw tito::Error("cannot read the expected values in " + dir.string() + ": " +
+                      records.problem);
+  }
+  return records;
+}
+
+// Builds the hidden tests of `ids` in build/grading of this checkout (nothing to do when they
+// are up to date), lists their tests, records their expected values, and reads the objects of
+// their answers build. A module without hidden tests has no entry.
+std::map<std::string, HiddenProgram> hidden_programs(const fs::path& root,
+                                                     const tito::ModuleMap& map,
+                                                     const std::vector<std::string>& ids, int jobs,
+                                                     int seconds) {
+  tito::print_step("Building the hidden tests in build/" + std::string(kGradingPreset) +
+                   " (the instructor's tree, outside the sandbox)");
+  if (tito::ensure_configured(root, kGradingPreset) != 0) {
+    throw tito::Error("configuring build/" + std::string(kGradingPreset) + " failed (see above)");
+  }
+  std::vector<std::string> targets;
+  std::vector<std::string> with_hidden;
+  for (const auto& id : ids) {
+    const std::string target = "test_module" + id + "_hidden";
+    if (map.module(id).hidden_tests.empty() || !tito::has_target(root, kGradingPreset, target)) {
+      continue;
+    }
+    with_hidden.push_back(id);
+    targets.insert(targets.end(), {target, target + "_answers"});
+  }
+  if (!targets.empty() && tito::build(root, kGradingPreset, targets, jobs) != 0) {
+    throw tito::Error("the instructor's hidden tests do not build (see above)");
+  }
+  tito::print_step("Recording the expected values: the hidden tests on the reference solution");
+  std::map<std::string, HiddenProgram> programs;
+  const auto dir = tito::build_dir(root, kGradingPreset);
+  for (const auto& id : with_hidden) {
+    HiddenProgram p;
+    p.target = "test_module" + id + "_hidden";
+    p.prefix = "module" + id + ".hidden.";
+    const auto binary = dir / "bin" / p.target;
+    const auto listed = tito::capture({binary.string(), "--gtest_list_tests"});
+    p.tests = parse_test_list(listed.output);
+    if (listed.exit_code != 0 || p.tests.empty()) {
+      throw tito::Error("cannot list the tests of the instructor's " + p.target + ": " +
+                        tail(listed.output, 500));
+    }
+    p.expected = expected_records(binary, dir / "graded" / p.target, seconds);
+    for (const auto& test : p.tests) {
+      const auto it = p.expected.tests.find(test.full());
+      if (it == p.expected.tests.end() || !it->second.ended || it->second.status == "failed") {
+        tito::print_warning(p.prefix + test.full() +
+                            " fails on the instructor's own build: it is not graded");
+      } else if (it->second.status != "skipped" && it->second.checks.empty()) {
+        tito::print_warning(p.prefix + test.full() +
+                            " makes no graded check (TT_GRADE_*, tests/support/graded.h): it is "
+                            "not graded");
+      }
+    }
+    const auto manifest = dir / "hidden-answers" / ("module" + id + ".objects");
+    std::istringstream objects(tito::read_file(manifest));
+    for (std::string line; std::getline(objects, line);) {
+      if (line.empty()) continue;
+      auto name = fs::path(line).filename().string();
+      while (p.answer_objects.count(name) != 0) name = "_" + name;
+      p.answer_objects[name] = tito::read_file(line);
+    }
+    if (p.answer_objects.empty()) throw tito::Error(manifest.string() + " lists no object");
+    programs[id] = std::move(p);
   }
   return programs;
 }
@@ -279,7 +381,7 @@ std::string size_text(const tito::FileFootprint& f) {
 // The instructor's files, with the learner files taken from the submission (whole; one the
 // submission lacks, or one over kMaxLearnerFileBytes, is the released stub). Lists the
 // submission's other files that differ from the release, and learner files edited outside their
-// solution regions.
+// solution regions. The hidden tests are left out.
 Overlay make_overlay(const fs::path& root, const tito::ModuleMap& map, const fs::path& submission) {
   const auto theirs = submission_files(submission);
   std::set<std::string> hidden;  // in the instructor's tree, never in a release nor the sandbox
@@ -304,6 +406,10 @@ Overlay make_overlay(const fs::path& root, const tito::ModuleMap& map, const fs:
     if (!fs::is_regular_file(root / rel, ec)) continue;
     ours.insert(rel);
     const auto it = theirs.files.find(rel);
+    if (under(hidden, rel)) {  // never in the sandbox: it gets hidden_programs()' objects
+      if (it != theirs.files.end()) note(rel, "present though never released (not used)");
+      continue;
+    }
     auto text = tito::read_file(root / rel);
     const auto* owner = map.owner_of_file(rel);
     if (owner != nullptr) {
@@ -395,9 +501,21 @@ std::vector<std::string> submission_reference_modules(const fs::path& submission
 // Where the work folder's parts are mounted in the sandbox (the build tree's absolute paths).
 const fs::path kInsideSrc = "/tmp/grade/src";
 const fs::path kInsideBuild = "/tmp/grade/build";
+const fs::path kInsideHidden = "/tmp/grade/hidden";
 const fs::path kInsideOut = "/tmp/grade/out";
+// The answers one sandboxed run may write (each file; the sandbox's file-size cap is 64 MiB).
+constexpr uint64_t kMaxAnswersBytes = 64u << 20;
 
-enum class Verdict { kPassed, kFailed, kSkipped, kCrashed, kTimedOut, kOutputLimit, kMissing };
+enum class Verdict {
+  kPassed,
+  kFailed,
+  kSkipped,    // skipped on the instructor's build too (e.g. a data set not installed)
+  kNotGraded,  // the instructor's build fails it, or it makes no graded check
+  kCrashed,
+  kTimedOut,
+  kOutputLimit,
+  kMissing
+};
 
 struct TestVerdict {
   Verdict verdict = Verdict::kMissing;
@@ -406,11 +524,62 @@ struct TestVerdict {
 
 // One sandboxed run of a test program with a gtest filter.
 struct Job {
-  const TestProgram* program = nullptr;
+  const HiddenProgram* program = nullptr;
   std::string filter;
   std::vector<size_t> tests;  // indices into program->tests
   int seconds = 0;            // limit for the whole run
 };
+
+// What the program printed while running `test` (its "[ RUN ] Suite.Name" block): the learner's
+// code prints there too, so it only ever goes into a failure message.
+std::string test_output(const std::string& output, const std::string& test) {
+  const auto start = output.find("[ RUN      ] " + test + "\n");
+  if (start == std::string::npos) return {};
+  const auto end = output.find("[ RUN      ] ", start + 13);
+  return output.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+// The verdict of one test: the learner's answers against the reference's expected values. Only
+// the expected record (trusted) says which checks exist; the answers are data.
+TestVerdict judge(const graded::TestRecord& expected, const graded::TestRecord& answers) {
+  if (answers.duplicates > 0) {
+    return {Verdict::kFailed, "its answers are ambiguous (a check, or the test, recorded twice)"};
+  }
+  std::vector<std::string> problems;
+  size_t matched = 0;
+  for (const auto& check : expected.checks) {
+    const auto id = check.id();
+    const auto found = answers.index.find(id);
+    if (found == answers.index.end()) {
+      problems.push_back(check.site + " (check " + std::to_string(check.occurrence) +
+                         " there): never made");
+      continue;
+    }
+    ++matched;
+    const auto problem =
+        graded::mismatch(check.rule, answers.checks[found->second].value, check.value);
+    if (!problem.empty()) {
+      problems.push_back(check.site + " (check " + std::to_string(check.occurrence) +
+                         " there): " + problem);
+    }
+  }
+  if (answers.checks.size() > matched) {
+    std::string first;
+    for (const auto& check : answers.checks) {
+      if (expected.index.count(check.id()) == 0) {
+        first = check.site + " #" + std::to_string(check.occurrence);
+        break;
+      }
+    }
+    problems.push_back(std::to_string(answers.checks.size() - matched) +
+                       " check(s) the reference did not make (first: " + first + ")");
+  }
+  if (problems.empty()) return {Verdict::kPassed, ""};
+  std::string message = std::to_string(problems.size()) + " of " +
+                        std::to_string(expected.checks.size()) + " checks failed:\n";
+  for (size_t i = 0; i < problems.size() && i < 3; ++i) message += problems[i] + "\n";
+  return {Verdict::kFailed, message};
+}
 
 struct Grader {
   fs::path root;
@@ -418,13 +587,18 @@ struct Grader {
   Options opts;
   fs::path work;
   std::unique_ptr<tito::Sandbox> sandbox;
+  // Modules the submission has not written (only stubs, or on the reference): a hidden test
+  // that needs one (TT_GRADE_SKIP_WITHOUT_AUTOGRAD) is skipped.
+  std::set<std::string> unwritten;
 
   [[nodiscard]] fs::path src() const { return work / "src"; }
   [[nodiscard]] fs::path build() const { return work / "build"; }
+  [[nodiscard]] fs::path hidden() const { return work / "hidden"; }
   [[nodiscard]] tito::SandboxMount src_mount() const { return {src(), kInsideSrc, false}; }
   [[nodiscard]] tito::SandboxMount build_mount(bool writable) const {
     return {build(), kInsideBuild, writable};
   }
+  [[nodiscard]] tito::SandboxMount hidden_mount() const { return {hidden(), kInsideHidden, false}; }
 
   // Configure and build steps: the instructor's CMake on the overlay; only the compiler reads
   // the learner's text. They write the build folder, so they keep the caller's user.
@@ -436,11 +610,11 @@ struct Grader {
     limits.file_mib = 1024;
     limits.output_bytes = 8u << 20;
     limits.drop_to_nobody_as_root = false;
-    return sandbox->run(argv, {src_mount(), build_mount(true)}, sandbox->inside(build_mount(true)),
-                        limits);
+    return sandbox->run(argv, {src_mount(), build_mount(true), hidden_mount()},
+                        sandbox->inside(build_mount(true)), limits);
   }
 
-  // Runs one job in its own sandbox and reads gtest's JSON report of it.
+  // Runs one job in its own sandbox, reads the answers it wrote and judges each of its tests.
   std::map<size_t, TestVerdict> run_job(const Job& job, const fs::path& out_dir) const {
     std::error_code ec;
     fs::remove_all(out_dir, ec);
@@ -449,61 +623,41 @@ struct Grader {
     fs::permissions(out_dir, fs::perms::all, ec);
     const tito::SandboxMount out{out_dir, kInsideOut, true};
     const auto binary = sandbox->inside(build_mount(false)) / "bin" / job.program->target;
-    const auto report = sandbox->inside(out) / "report.json";
     tito::SandboxLimits limits;
     limits.seconds = std::max(1, job.seconds);
     const auto run =
-        sandbox->run({binary.string(), "--gtest_filter=" + job.filter,
-                      "--gtest_output=json:" + report.string(), "--gtest_color=no"},
+        sandbox->run({"env", "TT_GRADE_ANSWERS=" + (sandbox->inside(out) / "records").string(),
+                      binary.string(), "--gtest_filter=" + job.filter, "--gtest_color=no"},
                      {src_mount(), build_mount(false), out}, sandbox->inside(out), limits);
-    json parsed;
-    try {
-      if (fs::is_regular_file(out_dir / "report.json", ec) &&
-          fs::file_size(out_dir / "report.json", ec) < (16u << 20)) {
-        parsed = json::parse(tito::read_file(out_dir / "report.json"));
-      }
-    } catch (const std::exception&) {
-      parsed = json();  // a torn or forged file: every test of the job is missing
-    }
+    // Everything the run wrote is untrusted: capped reads, no links followed, a malformed line
+    // ends the parse (the tests after it are missing).
+    graded::Records answers;
+    read_records(out_dir, graded::FileKind::kAnswers, kMaxAnswersBytes, answers);
     fs::remove_all(out_dir, ec);
-    std::map<std::string, const json*> reported;  // "Suite.Name" -> testcase object
-    if (parsed.is_object() && parsed.contains("testsuites") && parsed["testsuites"].is_array()) {
-      for (const auto& suite : parsed["testsuites"]) {
-        if (!suite.is_object() || !suite.contains("testsuite") || !suite["testsuite"].is_array() ||
-            !suite.value("name", json()).is_string()) {
-          continue;
-        }
-        for (const auto& test : suite["testsuite"]) {
-          if (test.is_object() && test.value("name", json()).is_string()) {
-            reported[suite["name"].get<std::string>() + "." + test["name"].get<std::string>()] =
-                &test;
-          }
-        }
-      }
-    }
     std::map<size_t, TestVerdict> verdicts;
     for (const auto index : job.tests) {
+      const auto name = job.program->tests[index].full();
       TestVerdict v;
-      const auto found = reported.find(job.program->tests[index].full());
-      if (found != reported.end()) {
-        const json& t = *found->second;
-        const auto result = t.value("result", std::string());
-        const bool has_failures = t.contains("failures") && !t["failures"].empty();
-        if (result == "SKIPPED") {
-          v.verdict = Verdict::kSkipped;
-        } else if (t.value("status", std::string()) == "RUN" && result == "COMPLETED" &&
-                   !has_failures) {
-          v.verdict = Verdict::kPassed;
-        } else {
-          v.verdict = Verdict::kFailed;
-          if (has_failures && t["failures"].is_array()) {
-            for (const auto& f : t["failures"]) {
-              if (f.is_object() && f.value("failure", json()).is_string()) {
-                v.message += f["failure"].get<std::string>() + "\n";
-              }
-            }
-          }
-          if (v.message.empty()) v.message = "failed (result: " + result + ")";
+      const auto& expected = job.program->expected.tests;
+      const auto mine = expected.find(name);
+      const auto theirs = answers.tests.find(name);
+      if (mine == expected.end() || !mine->second.ended || mine->second.status == "failed") {
+        v = {Verdict::kNotGraded, "not graded: it fails on the instructor's own build"};
+      } else if (mine->second.status == "skipped") {
+        v = {Verdict::kSkipped, "skipped on the instructor's own build"};
+      } else if (const auto need =
+                     std::find_if(mine->second.needs.begin(), mine->second.needs.end(),
+                                  [&](const std::string& id) { return unwritten.count(id) != 0; });
+                 need != mine->second.needs.end()) {
+        v = {Verdict::kSkipped, "needs module " + *need + ", which the submission has not written"};
+      } else if (mine->second.checks.empty()) {
+        v = {Verdict::kNotGraded, "not graded: the test makes no graded check"};
+      } else if (theirs != answers.tests.end() && theirs->second.ended) {
+        v = judge(mine->second, theirs->second);
+        if (v.verdict == Verdict::kFailed) {
+          // The program's own words about this test (a stub's "not implemented yet" hint).
+          const auto said = test_output(run.output, name);
+          if (!said.empty()) v.message += "output: " + tail(said, 1500);
         }
       } else if (run.output_capped) {
         v.verdict = Verdict::kOutputLimit;
@@ -518,8 +672,9 @@ struct Grader {
                     ": " + tail(run.output, 800);
       } else {
         v.message = "the test program (exit status " + std::to_string(run.exit_code) +
-                    ") did not report this test as passed in its gtest JSON output: " +
-                    tail(run.output, 800);
+                    ") ended without recording this test's end" +
+                    (answers.problem.empty() ? "" : " (its records: " + answers.problem + ")") +
+                    ": " + tail(run.output, 800);
       }
       verdicts[index] = v;
     }
@@ -556,58 +711,51 @@ struct Grader {
     return results;
   }
 
-  void run_tests(const std::vector<TestProgram>& programs, ModuleResult& r) const {
+  void run_tests(const HiddenProgram& p, ModuleResult& r) const {
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(opts.module_timeout);
     // Pass 1: one run per suite (cheap: a few dozen sandboxes per module).
     std::vector<Job> jobs;
-    for (const auto& p : programs) {
-      std::map<std::string, std::vector<size_t>> suites;
-      for (size_t i = 0; i < p.tests.size(); ++i) suites[p.tests[i].suite].push_back(i);
-      for (const auto& [suite, tests] : suites) {
-        jobs.push_back(
-            {&p, suite + ".*", tests, opts.test_timeout * static_cast<int>(tests.size())});
-      }
+    std::map<std::string, std::vector<size_t>> suites;
+    for (size_t i = 0; i < p.tests.size(); ++i) suites[p.tests[i].suite].push_back(i);
+    for (const auto& [suite, tests] : suites) {
+      jobs.push_back({&p, suite + ".*", tests, opts.test_timeout * static_cast<int>(tests.size())});
     }
-    std::map<std::pair<const TestProgram*, size_t>, TestVerdict> verdicts;
+    std::map<size_t, TestVerdict> verdicts;
     auto results = run_jobs(jobs, r.id, deadline);
-    // Pass 2: each test that a suite run did not report (it crashed, hung or stopped early)
+    // Pass 2: each test that a suite run did not finish (it crashed, hung or stopped early)
     // runs on its own, so one bad test does not take its suite's other tests with it.
     std::vector<Job> reruns;
     for (size_t j = 0; j < jobs.size(); ++j) {
       for (const auto& [index, v] : results[j]) {
-        const bool unreported = v.verdict != Verdict::kPassed && v.verdict != Verdict::kFailed &&
-                                v.verdict != Verdict::kSkipped;
+        const bool unreported = v.verdict == Verdict::kCrashed || v.verdict == Verdict::kTimedOut ||
+                                v.verdict == Verdict::kOutputLimit ||
+                                v.verdict == Verdict::kMissing;
         if (unreported && jobs[j].tests.size() > 1 && !v.message.starts_with("not run")) {
-          reruns.push_back(
-              {jobs[j].program, jobs[j].program->tests[index].full(), {index}, opts.test_timeout});
+          reruns.push_back({&p, p.tests[index].full(), {index}, opts.test_timeout});
         } else {
-          verdicts[{jobs[j].program, index}] = v;
+          verdicts[index] = v;
         }
       }
     }
     results = run_jobs(reruns, r.id, deadline);
     for (size_t j = 0; j < reruns.size(); ++j) {
-      for (const auto& [index, v] : results[j]) verdicts[{reruns[j].program, index}] = v;
+      for (const auto& [index, v] : results[j]) verdicts[index] = v;
     }
     std::map<Verdict, int> counts;
-    for (const auto& [key, v] : verdicts) {
+    for (const auto& [index, v] : verdicts) {
       ++counts[v.verdict];
       if (v.verdict == Verdict::kPassed || v.verdict == Verdict::kSkipped) continue;
-      const auto& [program, index] = key;
-      // The real failure (got/expected) first; the stub the test reached, if any, after it.
-      std::string message;
-      for (const auto& line : tito::failure_lines(v.message, 8)) message += line + "\n";
+      // The failed checks (got/expected) first; the stub the test reached, if any, after it.
+      std::string message = v.message;
       if (const auto hint = tito::not_implemented_hint(v.message)) {
-        message += *hint;
-      } else if (message.empty()) {
-        message = v.message;
+        message = message.substr(0, message.find("output: ")) + *hint;
       }
-      r.failures.emplace_back(program->prefix + program->tests[index].full(), tail(message, 1000));
+      r.failures.emplace_back(p.prefix + p.tests[index].full(), tail(message, 1500));
     }
     r.expected = static_cast<int>(verdicts.size());
     r.passed = counts[Verdict::kPassed];
-    r.failed = r.expected - r.passed - counts[Verdict::kSkipped];
+    r.failed = r.expected - r.passed - counts[Verdict::kSkipped] - counts[Verdict::kNotGraded];
     const int total = r.passed + r.failed;
     r.points = total == 0 ? 0 : std::round(r.max_points * r.passed / total * 100.0) / 100.0;
     if (counts[Verdict::kTimedOut] > 0) {
@@ -623,17 +771,19 @@ struct Grader {
                   std::to_string(opts.test_timeout) + " s each), " +
                   std::to_string(counts[Verdict::kOutputLimit]) + " printed without end";
     }
-    if (counts[Verdict::kMissing] > 0) {
-      r.message += (r.message.empty() ? "" : "; ") + std::to_string(counts[Verdict::kMissing]) +
-                   " expected test(s) never reported as run";
-    }
+    const auto add = [&](int n, const std::string& what) {
+      if (n > 0) r.message += (r.message.empty() ? "" : "; ") + std::to_string(n) + what;
+    };
+    add(counts[Verdict::kMissing], " test(s) ended without recording their end");
+    add(counts[Verdict::kNotGraded],
+        " test(s) not graded (they fail, or make no graded check, on the instructor's build)");
   }
 
-  void grade_module(const std::vector<TestProgram>& programs, ModuleResult& r) const {
+  void grade_module(const HiddenProgram& program, ModuleResult& r) const {
     std::vector<std::string> argv = {
-        "cmake", "--build", kInsideBuild.string(), "-j", std::to_string(opts.jobs), "--target"};
+        "cmake",    "--build",     kInsideBuild.string(), "-j", std::to_string(opts.jobs),
+        "--target", program.target};
     if (!sandbox->enabled()) argv[2] = build().string();
-    for (const auto& p : programs) argv.push_back(p.target);
     const auto built = build_step(argv);
     if (built.exit_code != 0) {
       r.status = "did not compile";
@@ -642,7 +792,7 @@ struct Grader {
                       : build_errors(built.output);
       return;
     }
-    run_tests(programs, r);
+    run_tests(program, r);
   }
 
   std::vector<ModuleResult> grade(const fs::path& submission, const std::vector<std::string>& ids,
@@ -666,6 +816,13 @@ struct Grader {
     std::vector<std::string> started;
     // The learner's choice, as `tito module use-reference` recorded it.
     const auto on_reference = submission_reference_modules(submission);
+    for (const auto& m : map.modules) {
+      if (!m.available()) continue;
+      if (std::find(on_reference.begin(), on_reference.end(), m.id) != on_reference.end() ||
+          tito::module_status(src(), m).state == tito::ModuleState::kNotStarted) {
+        unwritten.insert(m.id);
+      }
+    }
     for (auto& r : results) {
       if (std::find(on_reference.begin(), on_reference.end(), r.id) != on_reference.end()) {
         r.status = "not started";
@@ -682,7 +839,15 @@ struct Grader {
       }
     }
     if (started.empty()) return results;
-    const auto programs = expected_tests(root, map, started, opts.jobs);
+    const auto programs =
+        hidden_programs(root, map, started, opts.jobs, std::max(opts.module_timeout, 600));
+    // The answers objects, and nothing else of the hidden tests, go to the sandbox.
+    std::map<std::string, std::string> objects;
+    for (const auto& [id, p] : programs) {
+      for (const auto& [name, bytes] : p.answer_objects)
+        objects["module" + id + "/" + name] = bytes;
+    }
+    sync_tree(objects, hidden());
 
     // A build folder configured for other paths (a work folder used without the sandbox
     // before) is started afresh; so is one whose cache a sandboxed build made unreadable.
@@ -711,7 +876,8 @@ struct Grader {
     const auto configured =
         build_step({"cmake", "-S", src_inside.string(), "-B", build_inside.string(), "-G", "Ninja",
                     "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -g0 -DNDEBUG",
-                    "-DTINYTORCH_WERROR=OFF", "-DCMAKE_CXX_COMPILER_LAUNCHER="});
+                    "-DTINYTORCH_WERROR=OFF", "-DCMAKE_CXX_COMPILER_LAUNCHER=",
+                    "-DTINYTORCH_HIDDEN_OBJECTS_DIR=" + sandbox->inside(hidden_mount()).string()});
     if (configured.exit_code != 0) {
       for (auto& r : results) {
         if (r.status == "not started") continue;
@@ -724,11 +890,16 @@ struct Grader {
       if (r.status == "not started") continue;
       const auto start = std::chrono::steady_clock::now();
       tito::print_step("Module " + r.id + " (" + r.name +
-                       "): building and running visible + hidden tests");
+                       "): building and running its hidden tests");
       try {
-        const auto& mine = programs.at(r.id);
-        for (const auto& p : mine) r.expected += static_cast<int>(p.tests.size());
-        grade_module(mine, r);
+        const auto found = programs.find(r.id);
+        if (found == programs.end()) {
+          r.status = "grader error";
+          r.message = "the instructor's tree has no hidden tests for module " + r.id;
+        } else {
+          r.expected = static_cast<int>(found->second.tests.size());
+          grade_module(found->second, r);
+        }
       } catch (const std::exception& e) {
         r.status = "grader error";
         r.message = e.what();
