@@ -61,6 +61,12 @@ Value to_value(const std::vector<bool>& values) {
   return g::ints(std::vector<int64_t>(values.begin(), values.end()));
 }
 
+bool identical(const Tensor& a, const Tensor& b) {
+  if (!a.defined() || !b.defined()) return a.defined() == b.defined();
+  return a.sizes() == b.sizes() && a.dtype() == b.dtype() &&
+         ::tinytorch::graded::mismatch(close(0, 0), to_value(a), to_value(b)).empty();
+}
+
 Value needles(std::initializer_list<std::string_view> texts) {
   std::vector<std::string> out;
   for (const auto t : texts) out.emplace_back(t);

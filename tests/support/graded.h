@@ -45,6 +45,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "support/graded_values.h"
@@ -89,6 +90,20 @@ requires std::is_arithmetic_v<T> Value to_value(const std::vector<T>& values) {
     return ::tinytorch::graded::ints(std::vector<int64_t>(values.begin(), values.end()));
   }
 }
+
+// Pairs of integers (BPE merges), flattened: first, second, first, second, ...
+template <typename A, typename B>
+  requires std::is_integral_v<A> && std::is_integral_v<B>
+Value to_value(const std::vector<std::pair<A, B>>& pairs) {
+  std::vector<int64_t> flat;
+  for (const auto& [a, b] : pairs) flat.insert(flat.end(), {int64_t(a), int64_t(b)});
+  return ::tinytorch::graded::ints(std::move(flat));
+}
+
+// Same sizes, dtype and values (read from memory; NaN equals NaN): for a check whose two sides
+// are both the code under test's (one tier against another, one thread count against another),
+// graded as TT_GRADE_TRUE(identical(a, b)).
+bool identical(const Tensor& a, const Tensor& b);
 
 // The texts a TT_GRADE_THROW_WITH / TT_GRADE_CONTAINS expects.
 Value needles(std::initializer_list<std::string_view> texts);

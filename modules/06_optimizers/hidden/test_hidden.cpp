@@ -28,12 +28,7 @@ namespace tinytorch {
 namespace {
 
 using namespace optim;  // NOLINT(google-build-using-namespace): a test of this namespace
-
-// Same sizes, dtype and values (read from memory, not through the framework's kernels).
-bool identical(const Tensor& a, const Tensor& b) {
-  return a.sizes() == b.sizes() && a.dtype() == b.dtype() &&
-         test::values_as_double(a) == test::values_as_double(b);
-}
+using test::graded::identical;
 
 // ── the unfused reference: PyTorch's _single_tensor_* loops, op by op ─────────────────────────
 
