@@ -91,10 +91,27 @@ requires std::is_arithmetic_v<T> Value to_value(const std::vector<T>& values) {
   }
 }
 
+// An enum (a verdict, a mode) as its underlying integer.
+template <typename T>
+requires std::is_enum_v<T> Value to_value(T v) {
+  return ::tinytorch::graded::ints({static_cast<int64_t>(v)});
+}
+
+// Lists of integer lists (shapes), flattened: count, then each list's size and items.
+template <typename T>
+requires std::is_integral_v<T> Value to_value(const std::vector<std::vector<T>>& lists) {
+  std::vector<int64_t> flat{static_cast<int64_t>(lists.size())};
+  for (const auto& list : lists) {
+    flat.push_back(static_cast<int64_t>(list.size()));
+    flat.insert(flat.end(), list.begin(), list.end());
+  }
+  return ::tinytorch::graded::ints(std::move(flat));
+}
+
 // Pairs of integers (BPE merges), flattened: first, second, first, second, ...
 template <typename A, typename B>
-  requires std::is_integral_v<A> && std::is_integral_v<B>
-Value to_value(const std::vector<std::pair<A, B>>& pairs) {
+requires std::is_integral_v<A> && std::is_integral_v<B> Value
+to_value(const std::vector<std::pair<A, B>>& pairs) {
   std::vector<int64_t> flat;
   for (const auto& [a, b] : pairs) flat.insert(flat.end(), {int64_t(a), int64_t(b)});
   return ::tinytorch::graded::ints(std::move(flat));

@@ -174,8 +174,32 @@ void read_records(const fs::path& dir, graded::FileKind kind, uint64_t max_bytes
       into.problem = e.what();
       return;
     }
-    graded::parse_records(text, kind, into, rank == 0 ? "" : "r" + std::to_string(rank) + "/");
-    if (!into.problem.empty()) return;
+    if (rank == 0) {
+      graded::parse_records(text, kind, into);
+      if (!into.problem.empty()) return;
+      continue;
+    }
+    // Another rank's checks join rank 0's record of the same test (rank 0's says it ended).
+    graded::Records other;
+    graded::parse_records(text, kind, other, "r" + std::to_string(rank) + "/");
+    if (!other.problem.empty()) {
+      into.problem = "rank " + std::to_string(rank) + ": " + other.problem;
+      return;
+    }
+    for (auto& [name, record] : other.tests) {
+      const auto mine = into.tests.find(name);
+      if (mine == into.tests.end()) continue;  // a test rank 0 never started
+      auto& test = mine->second;
+      test.duplicates += record.duplicates;
+      test.needs.insert(test.needs.end(), record.needs.begin(), record.needs.end());
+      for (auto& check : record.checks) {
+        if (!test.index.emplace(check.id(), test.checks.size()).second) {
+          ++test.duplicates;
+          continue;
+        }
+        test.checks.push_back(std::move(check));
+      }
+    }
   }
 }
 
