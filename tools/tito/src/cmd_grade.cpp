@@ -2,29 +2,34 @@
 //                                    [--module-timeout S] [--build-timeout S] [-j N]
 //                                    [--unsafe-no-sandbox]
 //
-// Grades a learner's repository so that the learner's code cannot change the verdict from the
-// outside (what it can still do from inside a test process: docs/INSTRUCTOR_GUIDE.md):
+// Grades a learner's repository so that the learner's code cannot change the verdict, from the
+// outside nor from inside a test process (docs/INSTRUCTOR_GUIDE.md, "The trust boundary"):
 //
-//   instructor's checkout (git ls-files)       submission
-//        |  every file, pristine                  |  only the learner files of modules.json
-//        v                                        v  (a missing one: the released stub)
-//   WORK/src  <------------- overlay -------------+
-//        |  configure + build: inside the sandbox (sandbox.h), the instructor's CMake only
-//        v
-//   WORK/build/bin/test_moduleNN[_hidden]
-//        |  one sandboxed run per test suite (--gtest_filter=Suite.* --gtest_output=json),
-//        |  each test of a suite that did not report rerun on its own
-//        v
-//   per-test verdicts  <--  the EXPECTED names: --gtest_list_tests of the instructor's own build
-//                           (build/release of this checkout); a test missing from the JSON fails
+//   instructor's checkout (hidden from the sandbox)          submission
+//   build/grading (preset "grading"):                          |  only the learner files of
+//     test_moduleNN_hidden on the reference solution           |  modules.json, size-checked
+//       -> expected records (rule + value of every check)      |  (a missing one: the stub)
+//     the hidden sources with -DTT_GRADE_ANSWERS -> objects    v
+//        |                               WORK/src: the instructor's files but the hidden tests
+//        v                                  |  configure + build: inside the sandbox (sandbox.h)
+//   WORK/hidden/moduleNN/*.o  ------------->+  the instructor's CMake; the hidden programs are
+//                                           v  linked from those objects
+//                           WORK/build/bin/test_moduleNN_hidden
+//                               |  one sandboxed run per test suite, each test of a suite that
+//                               |  did not finish rerun on its own; it writes the ACTUAL value of
+//                               v  every check (TT_GRADE_ANSWERS), read with caps and bounds
+//   per-test verdicts = graded::mismatch(rule, actual, expected) for every expected check
 //
-// The submission's CMake files, tests, test data and tools are never used; every other file of
-// it that differs from the release is listed in the report ("changed_files"), and so is a learner
-// file edited outside its solution regions. Exit codes of the test programs are never trusted.
+// Nothing the sandboxed runs say about verdicts is read: not GoogleTest's report, not their exit
+// status, not their output (beyond a failure message's hint). The expected values and the hidden
+// sources never enter the sandbox, so a run can only score a check by computing its value. The
+// submission's CMake files, tests, test data and tools are never used; every other file of it
+// that differs from the release is listed in the report ("changed_files"), and so is a learner
+// file edited outside its solution regions.
 //
 // Writes REPORT.json and REPORT.csv (a trailing .json on REPORT is dropped first), after every
-// sandbox is gone. Points per module = max_points × passed / expected tests (0 when it did not
-// compile, and for a module not started: all its solution regions still the released stubs).
+// sandbox is gone. Points per module = max_points × passed / graded hidden tests (0 when it did
+// not compile, and for a module not started: all its solution regions still the released stubs).
 // A module the submission's .tito/reference.json puts on the release's compiled reference
 // (tito module use-reference NN) is graded as not started, with that reason ("reference": true
 // in the JSON, a note in the CSV); the grader builds the learner's own files of it regardless,
@@ -212,6 +217,8 @@ graded::Records expected_records(const fs::path& binary, const fs::path& dir, in
   if (!fs::exists(dir / "binary.stamp", ec) || tito::read_file(dir / "binary.stamp") != stamp) {
     fs::remove_all(dir, ec);
     fs::create_directories(dir);
+    // Yours only: a sandbox running as another user cannot read them even where it sees them.
+    fs::permissions(dir, fs::perms::owner_all, ec);
     const auto start = std::chrono::steady_clock::now();
     const auto run = tito::capture(
         {"timeout", "--kill-after=10", std::to_string(seconds), "env",
