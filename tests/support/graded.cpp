@@ -113,14 +113,16 @@ Rule relation(Rule::Op op) {
 
 namespace {
 
-// The file named by $TT_GRADE_EXPECTED (check mode) or $TT_GRADE_ANSWERS (answers mode), with a
-// GoogleTest listener that marks where each test starts and ends. A program started on several
-// MPI ranks (module 21) writes one file per rank: rank N > 0 appends ".rankN" to the name.
+// The files named by $TT_GRADE_EXPECTED (check mode) or $TT_GRADE_ANSWERS (answers mode), with a
+// GoogleTest listener that marks where each test starts and ends. Each test's records go to a
+// file of their own, PREFIX.0, PREFIX.1, ... in the order the tests run (so that the sandbox's
+// cap on a file's size bounds one test, not a whole suite). A program started on several MPI
+// ranks (module 21) writes one series per rank: rank N > 0 names its files PREFIX.rankN.0, ...
 //
-// NOTE: the records of a test are written when it ends (or in 4 MiB pieces): a process that dies
+// NOTE: a test's records are written when it ends (or in 4 MiB pieces): a process that dies
 // mid-test leaves that test without its end line, and the grader runs it again on its own. The
-// file is written with write(2), never through stdio, so a child the test forks (and that exits
-// through exit()) cannot write a buffered copy twice.
+// files are written with write(2), never through stdio, so a child the test forks (and that
+// exits through exit()) cannot write a buffered copy twice.
 class Recorder : public ::testing::EmptyTestEventListener {
  public:
   static Recorder* instance() {
@@ -149,7 +151,14 @@ class Recorder : public ::testing::EmptyTestEventListener {
     const std::lock_guard<std::mutex> lock(mutex_);
     test_ = std::string(info.test_suite_name()) + "." + info.name();
     occurrences_.clear();
-    pending_ += g::test_begin_line(test_);
+    const std::string path = prefix_ + "." + std::to_string(tests_++);
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      std::fprintf(stderr, "graded checks: cannot write %s: %s\n", path.c_str(),
+                   std::strerror(errno));
+      std::_Exit(2);
+    }
+    pending_ = g::header_line(kind_) + g::test_begin_line(test_);
   }
 
   void OnTestEnd(const ::testing::TestInfo& info) override {
@@ -160,35 +169,30 @@ class Recorder : public ::testing::EmptyTestEventListener {
                                                            : "passed");
     test_.clear();
     flush();
+    ::close(fd_);
+    fd_ = -1;
   }
 
   [[nodiscard]] g::FileKind kind() const { return kind_; }
 
  private:
-  Recorder(g::FileKind kind, int fd) : kind_(kind), fd_(fd) {}
+  Recorder(g::FileKind kind, std::string prefix) : kind_(kind), prefix_(std::move(prefix)) {}
 
-  // TT_GRADE_ANSWERS=FILE: the program's answers (only the answers build makes any);
-  // TT_GRADE_EXPECTED=FILE: its expected values (only the check build makes any).
+  // TT_GRADE_ANSWERS=PREFIX: the program's answers (only the answers build makes any);
+  // TT_GRADE_EXPECTED=PREFIX: its expected values (only the check build makes any).
   static Recorder* make() {
     const char* answers = std::getenv("TT_GRADE_ANSWERS");
     const bool is_answers = answers != nullptr && *answers != '\0';
     const g::FileKind kind = is_answers ? g::FileKind::kAnswers : g::FileKind::kExpected;
     const char* path = is_answers ? answers : std::getenv("TT_GRADE_EXPECTED");
     if (path == nullptr || *path == '\0' || death_test_child()) return nullptr;
-    std::string name = path;
+    std::string prefix = path;
     // Open MPI tells each rank its number.
     if (const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
         rank != nullptr && std::strcmp(rank, "0") != 0) {
-      name += std::string(".rank") + rank;
+      prefix += std::string(".rank") + rank;
     }
-    const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      std::fprintf(stderr, "graded checks: cannot write %s: %s\n", name.c_str(),
-                   std::strerror(errno));
-      std::exit(2);
-    }
-    auto* recorder = new Recorder(kind, fd);  // lives as long as the program
-    recorder->pending_ = g::header_line(kind);
+    auto* recorder = new Recorder(kind, std::move(prefix));  // lives as long as the program
     ::testing::UnitTest::GetInstance()->listeners().Append(recorder);  // gtest owns it now
     return recorder;
   }
@@ -211,7 +215,7 @@ class Recorder : public ::testing::EmptyTestEventListener {
       const auto n = ::write(fd_, pending_.data() + done, pending_.size() - done);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        std::fprintf(stderr, "graded checks: cannot write the record file: %s\n",
+        std::fprintf(stderr, "graded checks: cannot write a record file: %s\n",
                      std::strerror(errno));
         std::_Exit(2);
       }
@@ -221,7 +225,9 @@ class Recorder : public ::testing::EmptyTestEventListener {
   }
 
   g::FileKind kind_;
-  int fd_;
+  std::string prefix_;
+  int fd_ = -1;
+  int64_t tests_ = 0;  // tests started: the number of the next file
   std::mutex mutex_;
   std::string test_;                            // "Suite.Name" of the running test
   std::map<std::string, int64_t> occurrences_;  // site -> checks made there in this test

@@ -202,7 +202,7 @@ const char* kind_name(Kind k) {
 }
 
 // One random trial: 1–4 parameters in 1–2 groups, 1–6 steps; the fused optimizer and the unfused
-// reference must agree after every step.
+// reference must agree after every step (a big parameter: after the last).
 void run_trial(Kind kind, uint64_t seed) {
   Trial t(seed);
   SCOPED_TRACE(std::string(kind_name(kind)) + " trial seed " + std::to_string(seed));
@@ -253,8 +253,12 @@ void run_trial(Kind kind, uint64_t seed) {
         if (kind != Kind::kAdam && kind != Kind::kAdamW) ref_states[k].step += 1;
         ref_update(kind, ref_params[k], grads[k], ref_states[k], *options_of[k]);
       });
-      TT_GRADE_TENSOR(params[k], ref_params[k], tol, tol)
-          << "parameter " << i << " after step " << s + 1 << " (dtype " << dtype << ")";
+      // A big parameter (split across threads) is checked after the last step only: it carries
+      // every earlier step's update, and each record of it is a megabyte.
+      if (params[k].numel() < 40000 || s + 1 == steps) {
+        TT_GRADE_TENSOR(params[k], ref_params[k], tol, tol)
+            << "parameter " << i << " after step " << s + 1 << " (dtype " << dtype << ")";
+      }
     }
   }
 }

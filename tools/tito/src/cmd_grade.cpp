@@ -47,6 +47,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -163,39 +164,48 @@ std::vector<ExpectedTest> parse_test_list(const std::string& text) {
   return tests;
 }
 
-// The record files of a program's run in `dir`: "records" (rank 0) and "records.rankN" (the
-// other MPI ranks of module 21), their sites prefixed "rN/".
-void read_records(const fs::path& dir, graded::FileKind kind, uint64_t max_bytes,
+// The record files of a program's run in `dir` (tests/support/graded.cpp): "records.K" for the
+// K-th test it ran, "records.rankN.K" for the other MPI ranks of module 21, whose sites are
+// prefixed "rN/" and whose checks join rank 0's record of the same test. At most `max_files`
+// files of each rank are read, each at most `max_bytes`; other names are ignored.
+void read_records(const fs::path& dir, graded::FileKind kind, uint64_t max_bytes, size_t max_files,
                   graded::Records& into) {
-  for (int rank = 0; rank < 16; ++rank) {
-    const auto path =
-        dir / (rank == 0 ? std::string("records") : "records.rank" + std::to_string(rank));
-    std::error_code ec;
-    if (!fs::exists(fs::symlink_status(path, ec))) continue;
+  std::map<std::pair<int, size_t>, fs::path> files;  // (rank, K) -> path
+  std::error_code ec;
+  size_t entries = 0;
+  static const std::regex kName(R"(records(?:\.rank([1-9]|1[0-5]))?\.([0-9]{1,6}))");
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    if (++entries > 16 * (max_files + 16)) break;  // a run that made thousands of files
+    const std::string name = it->path().filename().string();
+    std::smatch m;
+    if (!std::regex_match(name, m, kName)) continue;
+    const int rank = m[1].matched ? std::stoi(m[1].str()) : 0;
+    const auto k = static_cast<size_t>(std::stoul(m[2].str()));
+    if (k < max_files) files[{rank, k}] = it->path();
+  }
+  for (const auto& [key, path] : files) {
+    const int rank = key.first;
     std::string text;
     try {
       text = tito::read_untrusted_file(path, max_bytes);
     } catch (const tito::Error& e) {
       into.problem = e.what();
-      return;
+      continue;  // that test's records are missing; the others count
     }
-    if (rank == 0) {
-      graded::parse_records(text, kind, into);
-      if (!into.problem.empty()) return;
-      continue;
-    }
-    // Another rank's checks join rank 0's record of the same test (rank 0's says it ended).
-    graded::Records other;
-    graded::parse_records(text, kind, other, "r" + std::to_string(rank) + "/");
-    if (!other.problem.empty()) {
-      into.problem = "rank " + std::to_string(rank) + ": " + other.problem;
-      return;
-    }
-    for (auto& [name, record] : other.tests) {
+    graded::Records part;
+    graded::parse_records(text, kind, part, rank == 0 ? "" : "r" + std::to_string(rank) + "/");
+    if (!part.problem.empty()) into.problem = path.filename().string() + ": " + part.problem;
+    for (auto& [name, record] : part.tests) {
       const auto mine = into.tests.find(name);
-      if (mine == into.tests.end()) continue;  // a test rank 0 never started
+      if (mine == into.tests.end()) {
+        // Rank 0 says which tests ran; another rank's test joins one of them.
+        if (rank == 0) into.tests.emplace(name, std::move(record));
+        continue;
+      }
+      // A test recorded in two files of rank 0, or another rank's part of a test.
       auto& test = mine->second;
-      test.duplicates += record.duplicates;
+      test.duplicates += record.duplicates + (rank == 0 ? 1 : 0);
       test.needs.insert(test.needs.end(), record.needs.begin(), record.needs.end());
       for (auto& check : record.checks) {
         if (!test.index.emplace(check.id(), test.checks.size()).second) {
@@ -236,7 +246,7 @@ graded::Records expected_records(const fs::path& binary, const fs::path& dir, in
     tito::write_file_atomic(dir / "binary.stamp", stamp);
   }
   graded::Records records;
-  read_records(dir, graded::FileKind::kExpected, uint64_t{1} << 32, records);
+  read_records(dir, graded::FileKind::kExpected, uint64_t{1} << 32, 100000, records);
   if (!records.problem.empty()) {
     throw tito::Error("cannot read the expected values in " + dir.string() + ": " +
                       records.problem);
@@ -534,8 +544,10 @@ const fs::path kInsideSrc = "/tmp/grade/src";
 const fs::path kInsideBuild = "/tmp/grade/build";
 const fs::path kInsideHidden = "/tmp/grade/hidden";
 const fs::path kInsideOut = "/tmp/grade/out";
-// The answers one sandboxed run may write (each file; the sandbox's file-size cap is 64 MiB).
+// The answers one test may write (a file per test, graded.cpp); the sandbox lets a test run
+// write files of up to 128 MiB (a test of module 10 writes a 64 MiB file to see it refused).
 constexpr uint64_t kMaxAnswersBytes = 64u << 20;
+constexpr int64_t kTestFileMib = 128;
 
 enum class Verdict {
   kPassed,
@@ -656,6 +668,7 @@ struct Grader {
     const auto binary = sandbox->inside(build_mount(false)) / "bin" / job.program->target;
     tito::SandboxLimits limits;
     limits.seconds = std::max(1, job.seconds);
+    limits.file_mib = kTestFileMib;
     const auto run =
         sandbox->run({"env", "TT_GRADE_ANSWERS=" + (sandbox->inside(out) / "records").string(),
                       binary.string(), "--gtest_filter=" + job.filter, "--gtest_color=no"},
@@ -663,7 +676,7 @@ struct Grader {
     // Everything the run wrote is untrusted: capped reads, no links followed, a malformed line
     // ends the parse (the tests after it are missing).
     graded::Records answers;
-    read_records(out_dir, graded::FileKind::kAnswers, kMaxAnswersBytes, answers);
+    read_records(out_dir, graded::FileKind::kAnswers, kMaxAnswersBytes, job.tests.size(), answers);
     fs::remove_all(out_dir, ec);
     std::map<size_t, TestVerdict> verdicts;
     for (const auto index : job.tests) {
