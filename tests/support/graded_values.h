@@ -7,7 +7,8 @@
 // Standard C++ only: tito compiles this file too, so that a test run in ctest and the grader
 // apply one definition of every rule (mismatch() decides both).
 //
-// A record file is text, one record per line, tokens separated by one space:
+// A record file holds one test's records (graded.cpp writes PREFIX.0, PREFIX.1, ... in the order
+// the tests run); it is text, one record per line, tokens separated by one space:
 //
 //   tinytorch-graded 1 expected|answers      the first line
 //   T <test>                                 a test starts ("Suite.Name", gtest's full name)
