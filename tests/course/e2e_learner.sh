@@ -9,7 +9,8 @@
 #      reset 01 restores the stubs and keeps a backup; completion disappears with the change;
 #   4. instructor: ./tito grade gives module 01 its full points and every other available module
 #      (all stubs) zero, as "not started"; the sandbox got module 01's hidden tests as answers
-#      objects only (no source, no expected value in them); then grades three broken copies — one
+#      objects only (no source, no expected value in them); a copy with a 4 GiB sparse README.md
+#      is graded without reading it (a small peak memory); then grades three broken copies — one
 #      that does not compile, one that segfaults, one that loops forever — each must yield a
 #      report saying so within the time limit;
 #   5. instructor: grades cheating copies with --modules 01 (atexit(_exit(0)), a rewritten root
@@ -230,6 +231,22 @@ grade_broken() {
     fail "$name: expected less than full points, got $points"
   ((took <= limit)) || fail "$name: grading took ${took}s, over ${limit}s"
 }
+
+step "instructor: a 4 GiB sparse README.md in a submission is not read (every file is size-checked)"
+copy_submission sparse
+for f in "${FILES01[@]}"; do cp "$W/stubs/$f" "$W/sparse/$f"; done  # not started: nothing to build
+truncate -s 4G "$W/sparse/README.md"
+peak_kib="$(python3 -c '
+import resource, subprocess, sys
+if subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode != 0: sys.exit(1)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
+  ./tito grade "$W/sparse" --out "$W/report-sparse" --work "$W/grade" --modules 01)" ||
+  fail "tito grade failed on the sparse submission"
+echo "sparse submission graded with a peak of $((peak_kib / 1024)) MiB"
+((peak_kib < 512 * 1024)) || fail "tito grade used ${peak_kib} KiB on a 4 GiB sparse file"
+report_field "$W/report-sparse.json" '[c["path"] for c in d["changed_files"] if c["change"].startswith("changed")]' |
+  grep -q "'README.md'" || fail "the sparse README.md is not listed as changed"
+rm -rf "${W:?}/sparse"
 
 # insert_into_compute_numel NAME CODE: puts CODE at the start of compute_numel in W/NAME.
 insert_into_compute_numel() {
