@@ -104,7 +104,7 @@ variable_list checked_apply(Node& node, variable_list&& grads) {
     if (!out.defined() || out.requires_grad() || !out.is_floating_point()) continue;
     if (!error) {
       error = std::make_shared<DelayedError>(
-          detail::str("the derivative of ", node.name(),
+          ::tinytorch::detail::str("the derivative of ", node.name(),
                       "'s backward is not implemented: its gradient was computed without "
                       "recording a graph, so it cannot be differentiated again"),
           edges, metadata);
