@@ -6,6 +6,15 @@
 #     - if HIDDEN_SOURCES are given and all exist (and TINYTORCH_HIDDEN_TESTS is ON, the
 #       default): executable test_module<NN>_hidden, tests named
 #       "module<NN>.hidden.<Suite>.<Test>", labels module<NN> and hidden.
+#     - the grader's two builds of the hidden tests (tools/tito/src/cmd_grade.cpp,
+#       tests/support/graded.h):
+#         TINYTORCH_HIDDEN_ANSWERS=ON (its build of the instructor's tree, outside the sandbox):
+#           also an object library test_<mod>_hidden_answers, the hidden sources compiled with
+#           -DTT_GRADE_ANSWERS (their expected values left out); the list of its object files
+#           is written to <build>/hidden-answers/<mod>.objects.
+#         TINYTORCH_HIDDEN_OBJECTS_DIR=DIR (the submission's build, in the sandbox, where the
+#           hidden sources are absent): test_<mod>_hidden is linked from DIR/<mod>/*.o, those
+#           objects copied there by the grader.
 #     - both get TT_TEST_DATA_DIR (<repo>/tests/data as seen from the folder of the test program,
 #       e.g. "../../../tests/data"), <repo>/tests on the include path (for tests/support/*.h) and
 #       nlohmann-json.
@@ -49,10 +58,13 @@ function(_tinytorch_test_compile_options target)
 endfunction()
 
 # Test support (tests/support/*.h) reads reference data with nlohmann-json. Its functions
-# (tests/support/reference.cpp) are compiled once, into tinytorch_test_support, which every
-# module's test programs link; it is compiled like them (the same definitions and options).
+# (tests/support/reference.cpp; graded*.cpp, the hidden tests' checks) are compiled once, into
+# tinytorch_test_support, which every module's test programs link; it is compiled like them (the
+# same definitions and options).
 find_package(nlohmann_json 3 REQUIRED)
-add_library(tinytorch_test_support STATIC "${TINYTORCH_SOURCE_ROOT}/tests/support/reference.cpp")
+add_library(tinytorch_test_support STATIC "${TINYTORCH_SOURCE_ROOT}/tests/support/reference.cpp"
+  "${TINYTORCH_SOURCE_ROOT}/tests/support/graded.cpp"
+  "${TINYTORCH_SOURCE_ROOT}/tests/support/graded_values.cpp")
 target_include_directories(tinytorch_test_support PUBLIC "${TINYTORCH_SOURCE_ROOT}/tests")
 target_compile_definitions(tinytorch_test_support PRIVATE
   TT_TEST_DATA_DIR="${TINYTORCH_TEST_DATA_DIR}")
@@ -84,22 +96,30 @@ function(_tinytorch_check_id fn id)
   endif()
 endfunction()
 
-# Internal: one gtest executable + test discovery at ctest time. LABELS is a CMake list.
-# DISTRIBUTED: TRUE for a module whose tests run on several MPI ranks.
-function(_tinytorch_gtest_executable target prefix labels distributed)
-  add_executable(${target} ${ARGN})
+# Internal: what compiling a module's test sources needs (libraries, include folders,
+# definitions, options), for a test program or the grader's object library.
+function(_tinytorch_test_target_setup target distributed)
   target_link_libraries(${target} PRIVATE tinytorch tinytorch_test_support tinytorch_warnings
     nlohmann_json::nlohmann_json)
   if(distributed)
-    target_sources(${target} PRIVATE "${TINYTORCH_SOURCE_ROOT}/tests/support/mpi_gtest_main.cpp")
     target_link_libraries(${target} PRIVATE tinytorch_distributed GTest::gtest)
-  else()
-    target_link_libraries(${target} PRIVATE GTest::gtest_main)
   endif()
   target_include_directories(${target} PRIVATE "${TINYTORCH_SOURCE_ROOT}/tests")
   target_compile_definitions(${target} PRIVATE
     TT_TEST_DATA_DIR="${TINYTORCH_TEST_DATA_DIR}")
   _tinytorch_test_compile_options(${target})
+endfunction()
+
+# Internal: one gtest executable + test discovery at ctest time. LABELS is a CMake list.
+# DISTRIBUTED: TRUE for a module whose tests run on several MPI ranks.
+function(_tinytorch_gtest_executable target prefix labels distributed)
+  add_executable(${target} ${ARGN})
+  _tinytorch_test_target_setup(${target} "${distributed}")
+  if(distributed)
+    target_sources(${target} PRIVATE "${TINYTORCH_SOURCE_ROOT}/tests/support/mpi_gtest_main.cpp")
+  else()
+    target_link_libraries(${target} PRIVATE GTest::gtest_main)
+  endif()
   # The precompiled header (TINYTORCH_PCH_TESTS) is tinytorch_test_support's, compiled with the
   # same flags; module 21's programs add MPI's include folders, so they compile their own.
   if(TINYTORCH_PCH_TESTS)
@@ -156,6 +176,16 @@ function(tinytorch_add_module_tests)
   endif()
   _tinytorch_gtest_executable(test_${mod} "${mod}." "${mod}" "${ARG_DISTRIBUTED}" ${ARG_SOURCES})
 
+  # In the grader's sandbox: the hidden program from the answers objects the grader put there.
+  if(TINYTORCH_HIDDEN_OBJECTS_DIR)
+    file(GLOB objects CONFIGURE_DEPENDS "${TINYTORCH_HIDDEN_OBJECTS_DIR}/${mod}/*.o")
+    if(objects)
+      _tinytorch_gtest_executable(test_${mod}_hidden "${mod}.hidden." "${mod};hidden"
+        "${ARG_DISTRIBUTED}" ${objects})
+    endif()
+    return()
+  endif()
+
   # Hidden (grader) tests are optional: they may be absent from student checkouts, and a build
   # configured with TINYTORCH_HIDDEN_TESTS=OFF leaves them out (CI runs them in the release build
   # only: the sanitized build would compile them for nothing).
@@ -173,6 +203,18 @@ function(tinytorch_add_module_tests)
     else()
       _tinytorch_gtest_executable(test_${mod}_hidden "${mod}.hidden." "${mod};hidden"
         "${ARG_DISTRIBUTED}" ${ARG_HIDDEN_SOURCES})
+      if(TINYTORCH_HIDDEN_ANSWERS)
+        # The expected arguments of the checks are not compiled here, so whatever only they
+        # used (a naive loop, a variable) is unused.
+        add_library(test_${mod}_hidden_answers OBJECT ${ARG_HIDDEN_SOURCES})
+        _tinytorch_test_target_setup(test_${mod}_hidden_answers "${ARG_DISTRIBUTED}")
+        target_compile_definitions(test_${mod}_hidden_answers PRIVATE TT_GRADE_ANSWERS)
+        target_compile_options(test_${mod}_hidden_answers PRIVATE -Wno-unused
+          -Wno-unused-parameter -Wno-unused-function -Wno-unused-variable
+          -Wno-unused-but-set-variable -Wno-unused-lambda-capture)
+        file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/hidden-answers/${mod}.objects"
+          CONTENT "$<JOIN:$<TARGET_OBJECTS:test_${mod}_hidden_answers>,\n>\n")
+      endif()
     endif()
   endif()
 endfunction()

@@ -8,13 +8,17 @@
 #      available module's still fail (skipped, and said so, when there is none); complete 01;
 #      reset 01 restores the stubs and keeps a backup; completion disappears with the change;
 #   4. instructor: ./tito grade gives module 01 its full points and every other available module
-#      (all stubs) zero, as "not started"; then grades three broken copies — one that does not
-#      compile, one that segfaults, one that loops forever — each must yield a report saying so
-#      within the time limit;
-#   5. instructor: grades four cheating copies with --modules 01 (atexit(_exit(0)), a rewritten
-#      root CMakeLists.txt, test-time writes into the checkout plus a detached process that
-#      rewrites the report, a test printing without end): none earns a test more than the honest
-#      stubs (the flood earns 0), the instructor's tree hashes the same before and after, and no
+#      (all stubs) zero, as "not started"; the sandbox got module 01's hidden tests as answers
+#      objects only (no source, no expected value in them); a copy with a 4 GiB sparse README.md
+#      is graded without reading it (a small peak memory); then grades three broken copies — one
+#      that does not compile, one that segfaults, one that loops forever — each must yield a
+#      report saying so within the time limit;
+#   5. instructor: grades cheating copies with --modules 01 (atexit(_exit(0)), a rewritten root
+#      CMakeLists.txt, test-time writes into the checkout plus a detached process that rewrites
+#      the report, a test printing without end, and three forged reports: GoogleTest's JSON/XML
+#      and a graded-answers file written by a static initializer, the same code inside a solution
+#      region, fake JSON/XML on stdout): none earns a test more than the honest stubs (the flood
+#      and the forgeries earn 0), the instructor's tree hashes the same before and after, and no
 #      process of theirs is left (needs bwrap);
 #   6. learner, stuck after module 01: `tito module use-reference 02 03 04` links the release's
 #      compiled reference objects (its files stay the stubs, status says "reference"); module 05's
@@ -194,10 +198,19 @@ for mid, r in mods.items():
     if mid != "01":  # only stubs: not run, no points
         assert r["status"] == "not started" and r["points"] == 0, (mid, r)
 assert d["total"] == m["max_points"], d["total"]
-print(f"report: module 01 {m['points']}/{m['max_points']} ({m['tests_passed']} tests incl. hidden); "
+print(f"report: module 01 {m['points']}/{m['max_points']} ({m['tests_passed']} hidden tests); "
       f"total {d['total']}/{d['max_total']}")
 PY
 head -3 "$W/report-good.csv"
+# What of the hidden tests entered the sandbox: module 01's answers objects, not its sources, and
+# none of its expected values (one the printing test compares with is a distinctive string).
+[[ ! -e "$W/grade/src/modules/01_tensor/hidden" ]] || fail "the hidden sources were put in the sandbox's tree"
+ls "$W/grade/hidden/module01/"*.o >/dev/null 2>&1 || fail "no answers objects for module 01 in $W/grade/hidden"
+grep -q "4997, 4998, 4999" "$ROOT/modules/01_tensor/hidden/test_hidden.cpp" ||
+  fail "the expected string this check looks for is no longer in module 01's hidden tests"
+if grep -aq "4997, 4998, 4999" "$W/grade/hidden/module01/"*.o; then
+  fail "an expected value of module 01's hidden tests is in the objects the sandbox gets"
+fi
 
 # grade_broken NAME EXPECTED-STATUS: grades W/NAME (reusing the grading build) and checks the
 # report says EXPECTED-STATUS for module 01, less than full points, within the time limit.
@@ -218,6 +231,22 @@ grade_broken() {
     fail "$name: expected less than full points, got $points"
   ((took <= limit)) || fail "$name: grading took ${took}s, over ${limit}s"
 }
+
+step "instructor: a 4 GiB sparse README.md in a submission is not read (every file is size-checked)"
+copy_submission sparse
+for f in "${FILES01[@]}"; do cp "$W/stubs/$f" "$W/sparse/$f"; done  # not started: nothing to build
+truncate -s 4G "$W/sparse/README.md"
+peak_kib="$(python3 -c '
+import resource, subprocess, sys
+if subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode != 0: sys.exit(1)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
+  ./tito grade "$W/sparse" --out "$W/report-sparse" --work "$W/grade" --modules 01)" ||
+  fail "tito grade failed on the sparse submission"
+echo "sparse submission graded with a peak of $((peak_kib / 1024)) MiB"
+((peak_kib < 512 * 1024)) || fail "tito grade used ${peak_kib} KiB on a 4 GiB sparse file"
+report_field "$W/report-sparse.json" '[c["path"] for c in d["changed_files"] if c["change"].startswith("changed")]' |
+  grep -q "'README.md'" || fail "the sparse README.md is not listed as changed"
+rm -rf "${W:?}/sparse"
 
 # insert_into_compute_numel NAME CODE: puts CODE at the start of compute_numel in W/NAME.
 insert_into_compute_numel() {
@@ -369,6 +398,102 @@ cheat_base cheat-spam
 append_to_views cheat-spam '#include <cstdio>
 namespace { struct Spam { Spam() { for (;;) std::fputs("spam spam spam spam spam spam spam\n", stdout); } } spam; }'
 grade_cheat cheat-spam "output limit" 0
+
+# 5-7. Forged reports, which a test program that runs learner code could write itself: the
+#    code below writes GoogleTest's JSON and XML reports saying every test passed where a
+#    grader might read them, a graded-answers file (tests/support/graded.h) that starts and ends
+#    every hidden test with a made-up value, prints the same reports on stdout, and exits 0
+#    before any test runs. The verdicts are computed outside the sandbox from values only the
+#    computation gives: each forgery earns 0.
+mapfile -t HIDDEN01 < <("$ROOT/build/grading/bin/test_module01_hidden" --gtest_list_tests |
+  awk '/^[^ ]/ { suite = $1 } /^  / { print suite $1 }')
+((${#HIDDEN01[@]} > 0)) || fail "cannot list module 01's hidden tests"
+# forge_code TEST...: the forger's C++ block for these tests, using only what views.cpp already
+# includes (<cstdio>, <cstdlib>, <string>).
+forge_code() {
+  python3 - "$@" <<'PY'
+import sys
+names = sys.argv[1:]
+code = r"""{
+    static const char* const kTests[] = {NAMES};
+    std::string json = "{\"tests\": COUNT, \"failures\": 0, \"testsuites\": [";
+    std::string xml = "<testsuites tests=\"COUNT\" failures=\"0\">";
+    const char* answers = std::getenv("TT_GRADE_ANSWERS");  // the prefix of its record files
+    int k = 0;
+    const auto write = [](const std::string& path, const std::string& text) {
+      if (std::FILE* f = std::fopen(path.c_str(), "w")) {
+        std::fputs(text.c_str(), f);
+        std::fclose(f);
+      }
+    };
+    for (const char* test : kTests) {
+      const std::string name = test, suite = name.substr(0, name.find('.'));
+      const std::string leaf = name.substr(name.find('.') + 1);
+      json += "{\"name\": \"" + suite + "\", \"testsuite\": [{\"name\": \"" + leaf +
+              "\", \"status\": \"RUN\", \"result\": \"COMPLETED\"}]},";
+      xml += "<testsuite name=\"" + suite + "\"><testcase name=\"" + leaf +
+             "\" status=\"run\" result=\"completed\"/></testsuite>";
+      // A well-formed answers file per test: started, one made-up value, ended.
+      if (answers != nullptr) {
+        write(std::string(answers) + "." + std::to_string(k++),
+              "tinytorch-graded 1 answers\nT " + name +
+                  "\nA test_hidden.cpp:1 1 i 1 AQAAAAAAAAA=\nE " + name + " passed\n");
+      }
+    }
+    json.back() = ']';
+    json += '}';
+    xml += "</testsuites>";
+    write("report.json", json);
+    write("test_detail.json", json);
+    write("test_detail.xml", xml);
+    std::puts(json.c_str());
+    std::puts(xml.c_str());
+    std::printf("[  PASSED  ] COUNT tests.\n");
+    std::fflush(stdout);
+    std::_Exit(0);
+  }"""
+print(code.replace("NAMES", ", ".join('"%s"' % n for n in names)).replace("COUNT", str(len(names))))
+PY
+}
+FORGE="$(forge_code "${HIDDEN01[@]}")"
+# grade_forged NAME: module 01 graded, no test passed, 0 points.
+grade_forged() {
+  grade_cheat "$1" graded 0
+  [[ "$(report_field "$W/report-$1.json" 'd["modules"]["01"]["points"]')" == "0.0" ]] ||
+    fail "$1: the forged report earned points"
+}
+
+# 5. In a static initializer (outside the solution regions).
+cheat_base cheat-forge-static
+append_to_views cheat-forge-static "namespace { struct Forge { Forge() $FORGE } forge; }"
+grade_forged cheat-forge-static
+
+# 6. The same code inside a solution region (compute_numel's): it runs when a test first makes
+#    a tensor.
+cheat_base cheat-forge-region
+python3 - "$W/cheat-forge-region/tinytorch/src/core/views.cpp" "$FORGE" <<'PY'
+import sys
+path, code = sys.argv[1], sys.argv[2]
+text = open(path).read()
+head = "int64_t compute_numel(IntArrayRef sizes) {\n  // BEGIN SOLUTION\n"
+assert head in text, "compute_numel's solution region not found"
+open(path, "w").write(text.replace(head, head + "  " + code + "\n", 1))
+PY
+grade_forged cheat-forge-region
+report_field "$W/report-cheat-forge-region.json" '[c["path"] for c in d["changed_files"]]' |
+  grep -q "tinytorch/src/core/views.cpp" && fail "an edit inside the solution regions was listed as one outside"
+
+# 7. Fake JSON and XML reports on stdout only.
+cheat_base cheat-forge-stdout
+append_to_views cheat-forge-stdout '#include <cstdio>
+namespace { struct Fake { Fake() {
+  std::puts("{\"tests\": 9, \"failures\": 0, \"testsuites\": []}");
+  std::puts("<testsuites tests=\"9\" failures=\"0\" errors=\"0\"></testsuites>");
+  std::puts("[==========] 9 tests ran.\n[  PASSED  ] 9 tests.");
+  std::fflush(stdout);
+  std::_Exit(0);
+} } fake; }'
+grade_forged cheat-forge-stdout
 
 for f in PWNED-configure PWNED-test PWNED-proc; do
   [[ ! -e "$ROOT/$f" ]] || fail "a cheating submission wrote $ROOT/$f"

@@ -4,7 +4,7 @@
 // ignore_index are random; the reductions are all three. Expectations are computed in double by
 // plain loops over values read straight from memory. cross_entropy, including label smoothing
 // and ignore_index, is checked against its closed-form gradient through autograd. Seeds are
-// fixed; a failure names its trial.
+// fixed; a failure names its trial. The checks are graded ones (tests/support/graded.h).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "support/prerequisites.h"
+#include "support/graded.h"
 #include "support/reference.h"
 #include "tinytorch/native/activation.h"
 #include "tinytorch/native/loss.h"
@@ -57,18 +57,11 @@ std::vector<double> reduce(const std::vector<double>& per, Reduction r, double c
   return {r == Reduction::Sum ? s : s / count};
 }
 
+// got's values against `want` (computed only where expected values are: graded.h).
 void expect_close(const Tensor& got, const std::vector<double>& want, ScalarType dtype,
                   const std::string& what) {
-  const std::vector<double> g = values_as_double(got);
-  ASSERT_EQ(g.size(), want.size()) << what;
   const double rtol = dtype == kFloat32 ? 3e-5 : 1e-11, atol = dtype == kFloat32 ? 3e-6 : 1e-13;
-  for (size_t i = 0; i < g.size(); ++i) {
-    if (std::isnan(want[i])) {
-      EXPECT_TRUE(std::isnan(g[i])) << what << " element " << i;
-    } else {
-      EXPECT_NEAR(g[i], want[i], atol + rtol * std::abs(want[i])) << what << " element " << i;
-    }
-  }
+  TT_GRADE_CLOSE(values_as_double(got), want, rtol, atol) << what;
 }
 
 using PerElement = std::function<double(double, double)>;
@@ -114,30 +107,31 @@ TEST(Hidden, PointwiseLossesOnRandomViews) {
     for (const auto& p : pointwise()) {
       const Tensor x = random_2d(rng, r, c, dtype, p.lo, p.hi);
       const Tensor y = random_2d(rng, r, c, dtype, 0.0, 1.0);
-      const std::vector<double> xv = values_as_double(x), yv = values_as_double(y);
-      std::vector<double> per(xv.size()), dper(xv.size());
-      for (size_t i = 0; i < xv.size(); ++i) {
-        per[i] = p.f(xv[i], yv[i]);
-        dper[i] = p.df(xv[i], yv[i]);
-      }
+      std::vector<double> per, dper;
+      TT_GRADE_EXPECTED_ONLY(
+          const std::vector<double> xv = values_as_double(x), yv = values_as_double(y);
+          for (size_t i = 0; i < xv.size(); ++i) {
+            per.push_back(p.f(xv[i], yv[i]));
+            dper.push_back(p.df(xv[i], yv[i]));
+          });
       for (Reduction red : kAll) {
         const std::string what = "trial " + std::to_string(trial) + " " + p.name + " reduction " +
                                  std::to_string(static_cast<int>(red));
         expect_close(p.loss(x, y, red), reduce(per, red, static_cast<double>(per.size())), dtype,
                      what);
         // backward with g = 0.7 (reduced) or g_i = i/10 − 0.3 (none)
-        std::vector<double> gvals(red == Reduction::None ? per.size() : 1);
+        std::vector<double> gvals(red == Reduction::None ? static_cast<size_t>(r * c) : 1);
         for (size_t i = 0; i < gvals.size(); ++i) gvals[i] = static_cast<double>(i) / 10 - 0.3;
         if (red != Reduction::None) gvals[0] = 0.7;
         const Tensor g =
             red == Reduction::None ? from_vector(gvals, x.sizes(), dtype) : full({}, 0.7, dtype);
-        std::vector<double> want(per.size());
-        for (size_t i = 0; i < per.size(); ++i) {
+        std::vector<double> want;
+        TT_GRADE_EXPECTED_ONLY(for (size_t i = 0; i < per.size(); ++i) {
           const double gi = red == Reduction::None  ? gvals[i]
                             : red == Reduction::Sum ? 0.7
                                                     : 0.7 / static_cast<double>(per.size());
-          want[i] = gi * dper[i];
-        }
+          want.push_back(gi * dper[i]);
+        });
         expect_close(p.grad(g, x, y, red), want, dtype, what + " backward");
       }
     }
@@ -180,55 +174,88 @@ std::vector<std::vector<double>> log_softmax_rows(const Tensor& logits) {
   return out;
 }
 
+// The per-row losses of nll_loss and of cross_entropy with label smoothing eps, and how many
+// rows are not ignored.
+struct ClassificationLosses {
+  std::vector<double> nll, ce;
+  double kept = 0;
+};
+
+ClassificationLosses classification_losses(const Classification& k, double eps) {
+  const auto lp = log_softmax_rows(k.logits);
+  const auto C = static_cast<double>(k.logits.size(1));
+  ClassificationLosses out;
+  for (size_t i = 0; i < k.t.size(); ++i) {
+    if (k.t[i] == k.ignore_index) {
+      out.nll.push_back(0);
+      out.ce.push_back(0);
+      continue;
+    }
+    out.kept += 1;
+    double uniform = 0;
+    for (double v : lp[i]) uniform -= v;
+    const double n_i = -lp[i][static_cast<size_t>(k.t[i])];
+    out.nll.push_back(n_i);
+    out.ce.push_back((1 - eps) * n_i + eps / C * uniform);
+  }
+  return out;
+}
+
+// The random cases of the two tests below: trial i draws the same case in both.
+double random_smoothing(std::mt19937_64& rng, int trial) {
+  return trial % 3 == 0 ? 0.0 : static_cast<double>(rng() % 100) / 100.0;
+}
+
 TEST(Hidden, NllAndCrossEntropyWithRandomIgnoreAndSmoothing) {
   std::mt19937_64 rng(4242);
   for (int trial = 0; trial < 60; ++trial) {
     const ScalarType dtype = trial % 2 ? kFloat64 : kFloat32;
     const Classification k = random_classification(rng, dtype);
-    const double eps = trial % 3 == 0 ? 0.0 : static_cast<double>(rng() % 100) / 100.0;
-    const auto lp = log_softmax_rows(k.logits);
-    const auto C = static_cast<double>(k.logits.size(1));
-    std::vector<double> nll, ce;
-    double kept = 0;
-    for (size_t i = 0; i < k.t.size(); ++i) {
-      if (k.t[i] == k.ignore_index) {
-        nll.push_back(0);
-        ce.push_back(0);
-        continue;
-      }
-      kept += 1;
-      double uniform = 0;
-      for (double v : lp[i]) uniform -= v;
-      const double n_i = -lp[i][static_cast<size_t>(k.t[i])];
-      nll.push_back(n_i);
-      ce.push_back((1 - eps) * n_i + eps / C * uniform);
-    }
+    const double eps = random_smoothing(rng, trial);
+    ClassificationLosses want;
+    TT_GRADE_EXPECTED_ONLY(want = classification_losses(k, eps));
     const Tensor logp = native::log_softmax(k.logits, 1);
     for (Reduction red : kAll) {
       const std::string what = "trial " + std::to_string(trial) + " ε " + std::to_string(eps) +
                                " ignore " + std::to_string(k.ignore_index) + " reduction " +
                                std::to_string(static_cast<int>(red));
-      expect_close(native::nll_loss(logp, k.target, red, k.ignore_index), reduce(nll, red, kept),
-                   dtype, "nll " + what);
+      expect_close(native::nll_loss(logp, k.target, red, k.ignore_index),
+                   reduce(want.nll, red, want.kept), dtype, "nll " + what);
       expect_close(cross_entropy(k.logits, k.target, {}, red, k.ignore_index, eps),
-                   reduce(ce, red, kept), dtype, "cross_entropy " + what);
+                   reduce(want.ce, red, want.kept), dtype, "cross_entropy " + what);
     }
+  }
+}
+
+TEST(Hidden, CrossEntropyGradientWithRandomIgnoreAndSmoothing) {
+  TT_GRADE_SKIP_WITHOUT_AUTOGRAD();
+  std::mt19937_64 rng(4242);  // the cases of NllAndCrossEntropyWithRandomIgnoreAndSmoothing
+  for (int trial = 0; trial < 60; ++trial) {
+    const ScalarType dtype = trial % 2 ? kFloat64 : kFloat32;
+    const Classification k = random_classification(rng, dtype);
+    const double eps = random_smoothing(rng, trial);
+    const bool all_ignored =
+        std::all_of(k.t.begin(), k.t.end(), [&](int64_t t) { return t == k.ignore_index; });
+    if (all_ignored) continue;
     // The gradient of the mean: kept rows get ((1 − ε)(p − onehot) + ε(p − 1/C)) / kept.
-    if (kept == 0 || !test::autograd_ready()) continue;
     Tensor leaf = k.logits.to(kFloat64).detach().requires_grad_();
     cross_entropy(leaf, k.target, {}, Reduction::Mean, k.ignore_index, eps).backward();
     std::vector<double> want;
-    for (size_t i = 0; i < k.t.size(); ++i) {
-      for (size_t j = 0; j < lp[i].size(); ++j) {
-        if (k.t[i] == k.ignore_index) {
-          want.push_back(0);
-          continue;
-        }
-        const double p = std::exp(lp[i][j]);
-        const double onehot = static_cast<int64_t>(j) == k.t[i] ? 1.0 : 0.0;
-        want.push_back(((1 - eps) * (p - onehot) + eps * (p - 1 / C)) / kept);
-      }
-    }
+    TT_GRADE_EXPECTED_ONLY(const auto lp = log_softmax_rows(k.logits);
+                           const auto C = static_cast<double>(k.logits.size(1));
+                           const double kept = classification_losses(k, eps).kept;
+                           for (size_t i = 0; i < k.t.size(); ++i) {
+                             for (size_t j = 0; j < lp[i].size(); ++j) {
+                               if (k.t[i] == k.ignore_index) {
+                                 want.push_back(0);
+                                 continue;
+                               }
+                               const double p = std::exp(lp[i][j]);
+                               const double onehot = static_cast<int64_t>(j) == k.t[i] ? 1.0 : 0.0;
+                               want.push_back(((1 - eps) * (p - onehot) + eps * (p - 1 / C)) /
+                                              kept);
+                             }
+                           });
     // (float32 logits widened to float64: the softmax above came from the float32 values)
     expect_close(leaf.grad(), want, dtype == kFloat32 ? kFloat32 : kFloat64,
                  "cross_entropy gradient trial " + std::to_string(trial));
@@ -248,15 +275,16 @@ TEST(Hidden, NllBackwardOnRandomTargets) {
       const Tensor g = red == Reduction::None
                            ? arange(1.0, static_cast<double>(n) + 1, 1.0, kFloat64)
                            : full({}, 2.0, kFloat64);
-      std::vector<double> want(static_cast<size_t>(n * c), 0.0);
-      for (int64_t i = 0; i < n; ++i) {
-        const int64_t t = k.t[static_cast<size_t>(i)];
-        if (t == k.ignore_index) continue;
-        const double gi = red == Reduction::None  ? static_cast<double>(i + 1)
-                          : red == Reduction::Sum ? 2.0
-                                                  : 2.0 / kept;
-        want[static_cast<size_t>(i * c + t)] = -gi;
-      }
+      std::vector<double> want;
+      TT_GRADE_EXPECTED_ONLY(want.assign(static_cast<size_t>(n * c), 0.0);
+                             for (int64_t i = 0; i < n; ++i) {
+                               const int64_t t = k.t[static_cast<size_t>(i)];
+                               if (t == k.ignore_index) continue;
+                               const double gi = red == Reduction::None ? static_cast<double>(i + 1)
+                                                 : red == Reduction::Sum ? 2.0
+                                                                         : 2.0 / kept;
+                               want[static_cast<size_t>(i * c + t)] = -gi;
+                             });
       expect_close(native::nll_loss_backward(g, logp, k.target, red, k.ignore_index), want,
                    kFloat64, "nll_loss_backward trial " + std::to_string(trial));
     }
@@ -266,16 +294,17 @@ TEST(Hidden, NllBackwardOnRandomTargets) {
 TEST(Hidden, LongLossesSpanManyParallelBlocks) {
   for (int64_t n : {32768, 32769, 250007}) {
     const Tensor x = randn({n}, kFloat64), y = randn({n}, kFloat64);
-    const std::vector<double> xv = values_as_double(x), yv = values_as_double(y);
     double sq = 0, ab = 0;
-    for (size_t i = 0; i < xv.size(); ++i) {
-      sq += (xv[i] - yv[i]) * (xv[i] - yv[i]);
-      ab += std::abs(xv[i] - yv[i]);
-    }
+    TT_GRADE_EXPECTED_ONLY(
+        const std::vector<double> xv = values_as_double(x), yv = values_as_double(y);
+        for (size_t i = 0; i < xv.size(); ++i) {
+          sq += (xv[i] - yv[i]) * (xv[i] - yv[i]);
+          ab += std::abs(xv[i] - yv[i]);
+        });
     const auto N = static_cast<double>(n);
-    EXPECT_NEAR(values_as_double(native::mse_loss(x, y, Reduction::Mean))[0], sq / N,
-                1e-12 * sq / N);
-    EXPECT_NEAR(values_as_double(native::l1_loss(x, y, Reduction::Sum))[0], ab, 1e-12 * ab);
+    TT_GRADE_NEAR(values_as_double(native::mse_loss(x, y, Reduction::Mean)), sq / N,
+                  1e-12 * sq / N);
+    TT_GRADE_NEAR(values_as_double(native::l1_loss(x, y, Reduction::Sum)), ab, 1e-12 * ab);
   }
 }
 
@@ -289,15 +318,16 @@ TEST(Hidden, BceWithLogitsNeverOverflows) {
   }
   for (ScalarType dtype : {kFloat32, kFloat64}) {
     const Tensor x = from_vector(xs, {1000}, dtype), y = from_vector(ys, {1000}, dtype);
-    for (double v :
-         values_as_double(native::binary_cross_entropy_with_logits(x, y, Reduction::None))) {
-      EXPECT_TRUE(std::isfinite(v));
-      EXPECT_GE(v, 0.0);
-    }
-    for (double v : values_as_double(native::binary_cross_entropy_with_logits_backward(
-             full({}, 1.0, dtype), x, y, Reduction::Mean))) {
-      EXPECT_TRUE(std::isfinite(v));
-    }
+    const Tensor loss = native::binary_cross_entropy_with_logits(x, y, Reduction::None);
+    const Tensor grad = native::binary_cross_entropy_with_logits_backward(full({}, 1.0, dtype), x,
+                                                                          y, Reduction::Mean);
+    int64_t bad_loss = 0, bad_grad = 0;
+    for (double v : values_as_double(loss)) bad_loss += !std::isfinite(v) || v < 0.0;
+    for (double v : values_as_double(grad)) bad_grad += !std::isfinite(v);
+    TT_GRADE_EQ(bad_loss, 0) << "losses that are not finite and >= 0";
+    TT_GRADE_EQ(bad_grad, 0) << "gradients that are not finite";
+    // ... and the values themselves, as the reference solution computes them.
+    TT_GRADE_SAME_AS_REFERENCE(loss, 1e-4, 1e-4);
   }
 }
 

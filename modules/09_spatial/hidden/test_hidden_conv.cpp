@@ -5,7 +5,8 @@
 // random memory layouts against the seven-loop definition on both tiers; gradchecks on random
 // geometries; empty batches; a kernel exactly as large as the padded input; gradients that
 // accumulate; the backward's own checks; im2col's; and a small CNN that learns. Seeds are fixed,
-// so failures reproduce; each names its trial.
+// so failures reproduce; each names its trial. The checks are graded ones
+// (tests/support/graded.h).
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -14,7 +15,7 @@
 #include <vector>
 
 #include "../tests/conv_test_util.h"
-#include "support/prerequisites.h"
+#include "support/graded.h"
 #include "tinytorch/autograd/gradcheck.h"
 
 namespace tinytorch {
@@ -24,7 +25,6 @@ using I = std::vector<int64_t>;
 using test::conv;
 using test::conv_naive;
 using test::ConvArgs;
-using test::tensors_match;
 using test::Tier;
 using test::TierGuard;
 
@@ -81,19 +81,20 @@ TEST(HiddenConv2d, RandomGeometriesAndLayoutsMatchTheDefinition) {
     SCOPED_TRACE("trial " + std::to_string(trial) + ": " + problem_str(p));
     const Tensor x = randn(p.x_shape, dt, &gen), w = randn(p.w_shape, dt, &gen);
     const Tensor b = p.bias ? randn({p.w_shape[0]}, dt, &gen) : Tensor();
-    const Tensor expected = conv_naive(x, w, b, p.args);
+    Tensor expected;
+    TT_GRADE_EXPECTED_ONLY(expected = conv_naive(x, w, b, p.args));
     const Tensor xl = random_layout(x, rng), wl = random_layout(w, rng);
     const double tol = test::conv_tol(dt, p.w_shape[1] * p.w_shape[2] * p.w_shape[3]) * 4;
     for (const Tier tier : test::kTiers) {
       const TierGuard guard(tier);
-      EXPECT_TRUE(tensors_match(conv(xl, wl, b, p.args), expected, tol, tol))
+      TT_GRADE_TENSOR(conv(xl, wl, b, p.args), expected, tol, tol)
           << test::tier_name(tier) << " tier";
     }
   }
 }
 
 TEST(HiddenConv2d, RandomGradchecks) {
-  TT_SKIP_WITHOUT_AUTOGRAD();
+  TT_GRADE_SKIP_WITHOUT_AUTOGRAD();
   std::mt19937 rng(77);
   Generator gen(8);
   for (int trial = 0; trial < 12; ++trial) {
@@ -102,17 +103,22 @@ TEST(HiddenConv2d, RandomGradchecks) {
     const Tensor x = randn(p.x_shape, kFloat64, &gen).requires_grad_();
     const Tensor w = randn(p.w_shape, kFloat64, &gen).requires_grad_();
     const Tensor b = randn({p.w_shape[0]}, kFloat64, &gen).requires_grad_();
-    const auto result = autograd::gradcheck(
-        [&](const std::vector<Tensor>& in) {
-          return conv(in[0], in[1], p.bias ? in[2] : Tensor(), p.args);
-        },
-        p.bias ? std::vector<Tensor>{x, w, b} : std::vector<Tensor>{x, w});
-    EXPECT_TRUE(result.ok) << result.message;
+    const auto fn = [&](const std::vector<Tensor>& in) {
+      return conv(in[0], in[1], p.bias ? in[2] : Tensor(), p.args);
+    };
+    const std::vector<Tensor> inputs =
+        p.bias ? std::vector<Tensor>{x, w, b} : std::vector<Tensor>{x, w};
+    const auto result = autograd::gradcheck(fn, inputs);
+    TT_GRADE_TRUE(result.ok) << result.message;
+    // And the gradients themselves, as the reference solution computes them.
+    for (const auto& g : autograd::grad({fn(inputs).sum()}, inputs)) {
+      TT_GRADE_SAME_AS_REFERENCE(g, 1e-10, 1e-12);
+    }
   }
 }
 
 TEST(HiddenConv2d, TiersAgreeOnGradients) {
-  TT_SKIP_WITHOUT_AUTOGRAD();
+  TT_GRADE_SKIP_WITHOUT_AUTOGRAD();
   std::mt19937 rng(5);
   Generator gen(9);
   for (int trial = 0; trial < 10; ++trial) {
@@ -129,19 +135,23 @@ TEST(HiddenConv2d, TiersAgreeOnGradients) {
       (y * y).sum().backward();
       grads.push_back({x.grad(), w.grad(), b.grad()});
     }
-    for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(tensors_match(grads[1][i], grads[0][i], 1e-3, 1e-3));
+    // Both tiers against the reference solution's reference tier.
+    for (size_t i = 0; i < 3; ++i) {
+      TT_GRADE_SAME_AS_REFERENCE(grads[0][i], 1e-3, 1e-3);
+      TT_GRADE_TENSOR(grads[1][i], grads[0][i], 1e-3, 1e-3);
+    }
   }
 }
 
 TEST(HiddenConv2d, EmptyBatch) {
   const Tensor x = zeros({0, 3, 6, 6}), w = ones({4, 3, 3, 3}), b = ones({4});
   const Tensor y = conv2d(x, w, b, 1, 1);
-  EXPECT_EQ(y.sizes(), IntArrayRef({0, 4, 6, 6}));
+  TT_GRADE_EQ(y.sizes(), IntArrayRef({0, 4, 6, 6}));
   const auto [gx, gw, gb] =
       native::conv2d_backward(zeros({0, 4, 6, 6}), x, w, {1}, {1}, {1}, 1, {true, true, true});
-  EXPECT_EQ(gx.sizes(), IntArrayRef({0, 3, 6, 6}));
-  EXPECT_TRUE(tensors_match(gw, zeros({4, 3, 3, 3}), 0, 0));
-  EXPECT_TRUE(tensors_match(gb, zeros({4}), 0, 0));
+  TT_GRADE_EQ(gx.sizes(), IntArrayRef({0, 3, 6, 6}));
+  TT_GRADE_TENSOR(gw, zeros({4, 3, 3, 3}), 0, 0);
+  TT_GRADE_TENSOR(gb, zeros({4}), 0, 0);
 }
 
 TEST(HiddenConv2d, KernelAsLargeAsThePaddedInput) {
@@ -150,55 +160,52 @@ TEST(HiddenConv2d, KernelAsLargeAsThePaddedInput) {
   Generator gen(3);
   const Tensor x = randn({2, 2, 3, 3}, kFloat64, &gen), w = randn({3, 2, 5, 5}, kFloat64, &gen);
   const Tensor y = conv2d(x, w, {}, 1, 1);
-  ASSERT_EQ(y.sizes(), IntArrayRef({2, 3, 1, 1}));
-  const Tensor centre = w.slice(2, 1, 4).slice(3, 1, 4);  // [3, 2, 3, 3]
-  const Tensor by_hand =
-      (x.unsqueeze(1) * centre.unsqueeze(0)).sum({2, 3, 4}).reshape({2, 3, 1, 1});
-  EXPECT_TRUE(tensors_match(y, by_hand, 1e-12, 1e-12));
+  Tensor by_hand;
+  TT_GRADE_EXPECTED_ONLY(
+      const Tensor centre = w.slice(2, 1, 4).slice(3, 1, 4);  // [3, 2, 3, 3]
+      by_hand = (x.unsqueeze(1) * centre.unsqueeze(0)).sum({2, 3, 4}).reshape({2, 3, 1, 1}));
+  TT_GRADE_TENSOR(y, by_hand, 1e-12, 1e-12);
 }
 
 TEST(HiddenConv2d, PaddingLargerThanTheKernelGrowsTheOutput) {
   // Padding 3 with a 1×1 kernel: a border of bias-only values around the scaled image.
   const Tensor x = ones({1, 1, 2, 2}), w = full({1, 1, 1, 1}, 2.0), b = full({1}, 0.5);
-  const Tensor y = conv2d(x, w, b, 1, 3);
-  ASSERT_EQ(y.sizes(), IntArrayRef({1, 1, 8, 8}));
-  const std::vector<double> v = test::values_as_double(y);
-  EXPECT_EQ(v[0], 0.5);
-  EXPECT_EQ(v[3 * 8 + 3], 2.5);
-  EXPECT_EQ(v[4 * 8 + 4], 2.5);
-  EXPECT_EQ(v[7 * 8 + 7], 0.5);
+  Tensor want;  // 0.5 everywhere, 2 · 1 + 0.5 where the image is
+  TT_GRADE_EXPECTED_ONLY(want = full({1, 1, 8, 8}, 0.5);
+                         want.slice(2, 3, 5).slice(3, 3, 5).fill_(2.5));
+  TT_GRADE_TENSOR(conv2d(x, w, b, 1, 3), want, 0, 0);
 }
 
 TEST(HiddenConv2d, GradientsAccumulateOverTwoBackwards) {
-  TT_SKIP_WITHOUT_AUTOGRAD();
+  TT_GRADE_SKIP_WITHOUT_AUTOGRAD();
   Generator gen(4);
   const Tensor x = randn({2, 2, 5, 5}, kFloat64, &gen).requires_grad_();
   const Tensor w = randn({3, 2, 3, 3}, kFloat64, &gen).requires_grad_();
   conv2d(x, w).sum().backward();
   const Tensor once = w.grad().clone();
   conv2d(x, w).sum().backward();
-  EXPECT_TRUE(tensors_match(w.grad(), once * 2.0, 1e-12, 1e-12));
+  TT_GRADE_TENSOR(w.grad(), once * 2.0, 1e-12, 1e-12);
 }
 
 TEST(HiddenConv2d, BackwardChecksItsArguments) {
   const Tensor x = zeros({1, 2, 5, 5}), w = zeros({3, 2, 3, 3});
-  TT_EXPECT_THROW_WITH(
+  TT_GRADE_THROW_WITH(
       native::conv2d_backward(zeros({1, 3, 4, 4}), x, w, {1}, {0}, {1}, 1, {true, true, true}),
       Error, "conv2d_backward: expected grad_output of size [1, 3, 3, 3]", "[1, 3, 4, 4]");
-  TT_EXPECT_THROW_WITH(native::conv2d_backward(zeros({1, 3, 3, 3}, kFloat64), x, w, {1}, {0}, {1},
-                                               1, {true, false, false}),
-                       TypeError, "conv2d_backward: grad_output has dtype float64");
+  TT_GRADE_THROW_WITH(native::conv2d_backward(zeros({1, 3, 3, 3}, kFloat64), x, w, {1}, {0}, {1}, 1,
+                                              {true, false, false}),
+                      TypeError, "conv2d_backward: grad_output has dtype float64");
 }
 
 TEST(HiddenConv2d, Im2colChecksItsArguments) {
-  TT_EXPECT_THROW_WITH(native::im2col(zeros({1, 2, 5, 5}), {3}, {1}, {0}, {1}), Error,
-                       "im2col: expected one image [C, H, W]", "[1, 2, 5, 5]");
-  TT_EXPECT_THROW_WITH(native::im2col(zeros({2, 5, 5}), {0}, {1}, {0}, {1}), Error,
-                       "kernel_size must be positive");
-  TT_EXPECT_THROW_WITH(native::im2col(zeros({2, 2, 2}), {3}, {1}, {0}, {1}), Error,
-                       "Kernel size can't be greater than actual input size");
-  TT_EXPECT_THROW_WITH(native::col2im(zeros({18, 8}), {2, 5, 5}, {3}, {1}, {0}, {1}), Error,
-                       "col2im: expected columns of size [18, 9]", "[18, 8]");
+  TT_GRADE_THROW_WITH(native::im2col(zeros({1, 2, 5, 5}), {3}, {1}, {0}, {1}), Error,
+                      "im2col: expected one image [C, H, W]", "[1, 2, 5, 5]");
+  TT_GRADE_THROW_WITH(native::im2col(zeros({2, 5, 5}), {0}, {1}, {0}, {1}), Error,
+                      "kernel_size must be positive");
+  TT_GRADE_THROW_WITH(native::im2col(zeros({2, 2, 2}), {3}, {1}, {0}, {1}), Error,
+                      "Kernel size can't be greater than actual input size");
+  TT_GRADE_THROW_WITH(native::col2im(zeros({18, 8}), {2, 5, 5}, {3}, {1}, {0}, {1}), Error,
+                      "col2im: expected columns of size [18, 9]", "[18, 8]");
 }
 
 TEST(HiddenConv2d, DepthwiseIsOneFilterPerChannel) {
@@ -208,7 +215,7 @@ TEST(HiddenConv2d, DepthwiseIsOneFilterPerChannel) {
   const Tensor y = conv2d(x, w, {}, 1, 1, 1, 4);
   for (int64_t c = 0; c < 4; ++c) {
     const Tensor alone = conv2d(x.slice(1, c, c + 1), w.slice(0, c, c + 1), {}, 1, 1);
-    EXPECT_TRUE(tensors_match(y.slice(1, c, c + 1), alone, 1e-12, 1e-12)) << "channel " << c;
+    TT_GRADE_TENSOR(y.slice(1, c, c + 1), alone, 1e-12, 1e-12) << "channel " << c;
   }
 }
 
@@ -217,10 +224,10 @@ TEST(HiddenConv2dModule, ErrorForAWrongChannelCountInsideSequential) {
                      nn::Conv2d(6, 16, 5));
   // The second convolution is fed 6 channels as it should; a 3-channel image fails at the first,
   // and the message names that layer.
-  TT_EXPECT_THROW_WITH(net->forward(zeros({2, 3, 28, 28})), Error,
-                       "Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2)) expected "
-                       "input with 1 channels, but got 3");
-  EXPECT_EQ(net->forward(zeros({2, 1, 28, 28})).sizes(), IntArrayRef({2, 16, 24, 24}));
+  TT_GRADE_THROW_WITH(net->forward(zeros({2, 3, 28, 28})), Error,
+                      "Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2)) expected "
+                      "input with 1 channels, but got 3");
+  TT_GRADE_EQ(net->forward(zeros({2, 1, 28, 28})).sizes(), IntArrayRef({2, 16, 24, 24}));
 }
 
 TEST(HiddenConv2dModule, ResetParametersRedraws) {
@@ -228,13 +235,13 @@ TEST(HiddenConv2dModule, ResetParametersRedraws) {
   nn::Conv2d c(2, 3, 3);
   const Tensor before = c->weight.clone();
   c->reset_parameters();
-  EXPECT_FALSE(tensors_match(c->weight, before, 0, 0));
+  TT_GRADE_FALSE(test::tensors_match(c->weight, before, 0, 0));
   // The same tensor objects are kept (an optimizer holding them still sees the new values).
-  EXPECT_TRUE(c->weight.is_same(c->named_parameters()["weight"]));
+  TT_GRADE_TRUE(c->weight.is_same(c->named_parameters()["weight"]));
 }
 
 TEST(HiddenConv2dModule, ATinyCnnLearns) {
-  TT_SKIP_WITHOUT_AUTOGRAD();
+  TT_GRADE_SKIP_WITHOUT_AUTOGRAD();
   // Two 4×4 patterns (a vertical and a horizontal bar), one conv layer, a linear read-out:
   // a few steps of plain gradient descent must drive the loss down.
   manual_seed(11);
@@ -259,7 +266,7 @@ TEST(HiddenConv2dModule, ATinyCnnLearns) {
     NoGradGuard no_grad;
     for (Tensor& p : params) p.sub_(p.grad() * 0.5);
   }
-  EXPECT_LT(last, 0.5 * first) << "loss " << first << " → " << last;
+  TT_GRADE_LT(last / first, 0.5) << "loss " << first << " → " << last;
 }
 
 }  // namespace

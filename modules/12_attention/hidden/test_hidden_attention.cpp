@@ -5,7 +5,8 @@
 // answer on 1 and 3 threads; scale 0 (a plain average); a −1e9 mask acting as −∞; the saved output
 // guarded by the version counter; an additive mask's gradient summed over its broadcast dims;
 // MultiheadAttention with additive masks, per-head masks and a state_dict round trip.
-// Seeds are fixed, so failures reproduce; each names its trial.
+// Seeds are fixed, so failures reproduce; each names its trial. The checks are graded ones
+// (tests/support/graded.h).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -16,7 +17,7 @@
 #include <vector>
 
 #include "../tests/attention_test_util.h"
-#include "support/prerequisites.h"
+#include "support/graded.h"
 #include "support/reference.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/registry.h"
@@ -26,6 +27,7 @@ namespace tinytorch {
 namespace {
 
 using test::random;
+using test::graded::identical;
 using I = std::vector<int64_t>;
 
 struct Trial {
@@ -74,11 +76,12 @@ TEST(HiddenSdpa, RandomShapesAndMasksMatchTheComposedOpsOnBothTiers) {
     const Tensor q = random(dims(t.batch, {t.L, t.E}), 3 * trial + 1);
     const Tensor k = random(dims(t.batch, {t.S, t.E}), 3 * trial + 2);
     const Tensor v = random(dims(t.batch, {t.S, t.Ev}), 3 * trial + 3);
-    const Tensor want = test::attention_by_hand(q, k, v, t.mask, t.causal);
+    Tensor want;
+    TT_GRADE_EXPECTED_ONLY(want = test::attention_by_hand(q, k, v, t.mask, t.causal));
     {
       const kernels::TierGuard reference(kernels::Tier::kReference);
-      EXPECT_TRUE(test::tensors_match(scaled_dot_product_attention(q, k, v, t.mask, 0.0, t.causal),
-                                      want, 1e-12, 1e-12));
+      TT_GRADE_TENSOR(scaled_dot_product_attention(q, k, v, t.mask, 0.0, t.causal), want, 1e-12,
+                      1e-12);
     }
     // float32: the fast tier (when registered) against the reference loops.
     const Tensor mask32 =
@@ -91,12 +94,14 @@ TEST(HiddenSdpa, RandomShapesAndMasksMatchTheComposedOpsOnBothTiers) {
       slow = scaled_dot_product_attention(q.to(kFloat32), k.to(kFloat32), v.to(kFloat32), mask32,
                                           0.0, t.causal);
     }
-    EXPECT_TRUE(test::tensors_match(fast, slow, 1e-5, 1e-5));
+    // Both tiers against the reference solution's reference tier.
+    TT_GRADE_SAME_AS_REFERENCE(slow, 1e-5, 1e-5);
+    TT_GRADE_TENSOR(fast, slow, 1e-5, 1e-5);
   }
 }
 
 TEST(HiddenSdpa, RandomGradchecksIncludingTheMask) {
-  TT_SKIP_WITHOUT_AUTOGRAD();
+  TT_GRADE_SKIP_WITHOUT_AUTOGRAD();
   std::mt19937 rng(21);
   for (int trial = 0; trial < 12; ++trial) {
     SCOPED_TRACE("trial " + std::to_string(trial));
@@ -106,12 +111,15 @@ TEST(HiddenSdpa, RandomGradchecksIncludingTheMask) {
                               random(dims(t.batch, {t.S, t.Ev}), trial + 3).requires_grad_()};
     const bool mask_grad = t.mask.defined() && t.mask.dtype() != kBool;
     if (mask_grad) in.push_back(t.mask.clone().requires_grad_());
-    EXPECT_TRUE(test::gradcheck_ok(
-        [&](const std::vector<Tensor>& x) {
-          return scaled_dot_product_attention(x[0], x[1], x[2], mask_grad ? x[3] : t.mask, 0.0,
-                                              t.causal, 0.8);
-        },
-        in));
+    const auto fn = [&](const std::vector<Tensor>& x) {
+      return scaled_dot_product_attention(x[0], x[1], x[2], mask_grad ? x[3] : t.mask, 0.0,
+                                          t.causal, 0.8);
+    };
+    TT_GRADE_TRUE(test::gradcheck_ok(fn, in));
+    // And the gradients themselves, as the reference solution computes them.
+    for (const auto& g : autograd::grad({fn(in).sum()}, in)) {
+      TT_GRADE_SAME_AS_REFERENCE(g, 1e-10, 1e-12);
+    }
   }
 }
 
@@ -125,7 +133,8 @@ TEST(HiddenSdpa, NonContiguousInputs) {
     const Tensor got = scaled_dot_product_attention(q, k, v, {}, 0.0, true);
     const Tensor want =
         scaled_dot_product_attention(q.contiguous(), k.contiguous(), v.contiguous(), {}, 0.0, true);
-    EXPECT_TRUE(got.equal(want));
+    TT_GRADE_TRUE(identical(got, want)) << "a transposed view, and its contiguous copy";
+    TT_GRADE_SAME_AS_REFERENCE(want, dtype == kFloat64 ? 1e-12 : 1e-5, 1e-6);
   }
 }
 
@@ -137,56 +146,57 @@ TEST(HiddenSdpa, SameAnswerOnOneAndThreeThreads) {
   set_num_threads(3);
   const Tensor three = scaled_dot_product_attention(q, k, v, {}, 0.0, true);
   set_num_threads(0);
-  EXPECT_TRUE(one.equal(three));
+  TT_GRADE_TRUE(identical(one, three)) << "1 and 3 threads";
+  TT_GRADE_SAME_AS_REFERENCE(one, 1e-5, 1e-5);
 }
 
 TEST(HiddenSdpa, ScaleZeroAveragesAndLargeNegativeMaskActsLikeInfinity) {
   const Tensor q = random({2, 3, 4}, 1), k = random({2, 5, 4}, 2), v = random({2, 5, 3}, 3);
   const Tensor avg = scaled_dot_product_attention(q, k, v, {}, 0.0, false, 0.0);
-  EXPECT_TRUE(test::tensors_match(avg, v.mean({1}, true).expand({2, 3, 3}), 1e-12, 1e-12));
+  TT_GRADE_TENSOR(avg, v.mean({1}, true).expand({2, 3, 3}), 1e-12, 1e-12);
   Tensor big = zeros({3, 5}, kFloat64);
   big.narrow(1, 3, 2).fill_(-1e9);
   const Tensor allowed = arange(5).reshape({1, 5}) < 3;
-  EXPECT_TRUE(test::tensors_match(scaled_dot_product_attention(q, k, v, big),
-                                  scaled_dot_product_attention(q, k, v, allowed), 1e-12, 1e-12));
+  TT_GRADE_TENSOR(scaled_dot_product_attention(q, k, v, big),
+                  scaled_dot_product_attention(q, k, v, allowed), 1e-12, 1e-12);
 }
 
 TEST(HiddenSdpa, SavedOutputIsGuardedByTheVersionCounter) {
-  TT_SKIP_WITHOUT_AUTOGRAD();
+  TT_GRADE_SKIP_WITHOUT_AUTOGRAD();
   const Tensor q = random({2, 3, 4}, 1).requires_grad_();
   Tensor out = scaled_dot_product_attention(q, random({2, 3, 4}, 2), random({2, 3, 4}, 3));
   {
     const NoGradGuard no_grad;
     out.add_(1.0);
   }
-  TT_EXPECT_THROW_WITH(out.sum().backward(), Error, "version");
+  TT_GRADE_THROW_WITH(out.sum().backward(), Error, "version");
 }
 
 TEST(HiddenSdpa, BroadcastMaskGradientIsSummedOverItsBroadcastDims) {
-  TT_SKIP_WITHOUT_AUTOGRAD();
+  TT_GRADE_SKIP_WITHOUT_AUTOGRAD();
   const Tensor q = random({2, 3, 4, 5}, 1), k = random({2, 3, 6, 5}, 2),
                v = random({2, 3, 6, 2}, 3);
   const Tensor g = random({2, 3, 4, 2}, 4);
   const Tensor m0 = random({2, 1, 1, 6}, 5);
-  Tensor grads[2];
-  for (int way = 0; way < 2; ++way) {
+  // The mask's gradient through the kernel, or through the composed ops.
+  const auto mask_grad = [&](bool by_hand) {
     const Tensor m = m0.clone().requires_grad_();
     const Tensor out =
-        way == 0 ? scaled_dot_product_attention(q, k, v, m) : test::attention_by_hand(q, k, v, m);
+        by_hand ? test::attention_by_hand(q, k, v, m) : scaled_dot_product_attention(q, k, v, m);
     (out * g).sum().backward();
-    grads[way] = m.grad();
-  }
-  EXPECT_EQ(grads[0].sizes(), IntArrayRef({2, 1, 1, 6}));
-  EXPECT_TRUE(test::tensors_match(grads[0], grads[1], 1e-10, 1e-10));
+    return m.grad();
+  };
+  const Tensor got = mask_grad(false);
+  Tensor want;
+  TT_GRADE_EXPECTED_ONLY(want = mask_grad(true));
+  TT_GRADE_EQ(got.sizes(), IntArrayRef({2, 1, 1, 6}));
+  TT_GRADE_TENSOR(got, want, 1e-10, 1e-10);
 }
 
-TEST(HiddenMultiheadAttention, AdditiveAndPerHeadMasksMatchTheComposedLayer) {
-  manual_seed(3);
-  nn::MultiheadAttention m(nn::MultiheadAttentionOptions(6, 2).dtype(kFloat64));
-  const Tensor q = random({2, 3, 6}, 1), kv = random({2, 4, 6}, 2);
-  const Tensor pad = random({2, 4}, 3), per_head = random({4, 3, 4}, 4);
-  auto [out, w] = m->forward(q, kv, kv, pad, true, per_head, false);
-  // By hand: the projections, heads, masks summed, softmax, merge, out_proj.
+// m's forward (embed 6, 2 heads of 3) by hand: the projections, heads, masks summed, softmax,
+// merge, out_proj. Returns the output and the attention weights.
+std::pair<Tensor, Tensor> mha_by_hand(const nn::MultiheadAttention& m, const Tensor& q,
+                                      const Tensor& kv, const Tensor& pad, const Tensor& per_head) {
   const Tensor W = m->in_proj_weight, b = m->in_proj_bias;
   auto proj = [&](const Tensor& x, int64_t i, int64_t T) {
     return linear(x, W.narrow(0, 6 * i, 6), b.narrow(0, 6 * i, 6))
@@ -197,10 +207,24 @@ TEST(HiddenMultiheadAttention, AdditiveAndPerHeadMasksMatchTheComposedLayer) {
   const Tensor scores =
       proj(q, 0, 3).matmul(proj(kv, 1, 4).transpose(-2, -1)) / std::sqrt(3.0) + mask;
   const Tensor p = scores.softmax(-1);
-  const Tensor want =
-      m->out_proj->forward(p.matmul(proj(kv, 2, 4)).transpose(1, 2).reshape({2, 3, 6}));
-  EXPECT_TRUE(test::tensors_match(out, want, 1e-12, 1e-12));
-  EXPECT_TRUE(test::tensors_match(w, p, 1e-12, 1e-12));
+  return {m->out_proj->forward(p.matmul(proj(kv, 2, 4)).transpose(1, 2).reshape({2, 3, 6})), p};
+}
+
+TEST(HiddenMultiheadAttention, AdditiveAndPerHeadMasksMatchTheComposedLayer) {
+  nn::MultiheadAttention m(nn::MultiheadAttentionOptions(6, 2).dtype(kFloat64));
+  {
+    // Weights drawn here, not by the initializers, so that the answer is the reference's too.
+    const NoGradGuard no_grad;
+    Generator gen(3);
+    for (Tensor& p : m->parameters()) p.copy_(randn(p.sizes(), p.dtype(), &gen));
+  }
+  const Tensor q = random({2, 3, 6}, 1), kv = random({2, 4, 6}, 2);
+  const Tensor pad = random({2, 4}, 3), per_head = random({4, 3, 4}, 4);
+  auto [out, w] = m->forward(q, kv, kv, pad, true, per_head, false);
+  Tensor want, p;
+  TT_GRADE_EXPECTED_ONLY(std::tie(want, p) = mha_by_hand(m, q, kv, pad, per_head));
+  TT_GRADE_TENSOR(out, want, 1e-12, 1e-12);
+  TT_GRADE_TENSOR(w, p, 1e-12, 1e-12);
 }
 
 TEST(HiddenMultiheadAttention, StateDictRoundTrip) {
@@ -209,9 +233,9 @@ TEST(HiddenMultiheadAttention, StateDictRoundTrip) {
   manual_seed(2);
   nn::MultiheadAttention b(nn::MultiheadAttentionOptions(8, 4).dtype(kFloat64));
   const Tensor x = random({2, 5, 8}, 3);
-  EXPECT_FALSE(std::get<0>(a->forward(x, x, x)).allclose(std::get<0>(b->forward(x, x, x))));
+  TT_GRADE_FALSE(std::get<0>(a->forward(x, x, x)).allclose(std::get<0>(b->forward(x, x, x))));
   b->load_state_dict(a->state_dict());
-  EXPECT_TRUE(std::get<0>(a->forward(x, x, x)).equal(std::get<0>(b->forward(x, x, x))));
+  TT_GRADE_TRUE(std::get<0>(a->forward(x, x, x)).equal(std::get<0>(b->forward(x, x, x))));
 }
 
 }  // namespace

@@ -1,12 +1,14 @@
 // Module 13 — hidden tests of LayerNorm and RMSNorm: the natives against the same formulas written
 // with tinytorch's own ops (odd row lengths, so the vector loops' tails run), strided inputs and
-// gradients, which gradients are computed, empty batches, and a training step.
+// gradients, which gradients are computed, empty batches, and a training step. The checks are
+// graded ones (tests/support/graded.h).
 #include <gtest/gtest.h>
+#include <array>
 
 #include <cmath>
 #include <vector>
 
-#include "support/prerequisites.h"
+#include "support/graded.h"
 #include "support/reference.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/native/normalization.h"
@@ -36,7 +38,7 @@ Tensor rms_norm_composite(const Tensor& x, int64_t k, const Tensor& w, double ep
 }
 
 TEST(NormHidden, ForwardAndGradientsEqualTheCompositeFormulas) {
-  TT_SKIP_WITHOUT_AUTOGRAD();
+  TT_GRADE_SKIP_WITHOUT_AUTOGRAD();
   struct Case {
     std::vector<int64_t> input, normalized;
   };
@@ -45,75 +47,81 @@ TEST(NormHidden, ForwardAndGradientsEqualTheCompositeFormulas) {
     SCOPED_TRACE("input " + test::shape_str(c.input));
     const int64_t k = static_cast<int64_t>(c.normalized.size());
     const Tensor g = random(c.input, 9);
-    Tensor grads[2][3];
-    for (int composite = 0; composite < 2; ++composite) {
+    // The gradients of x, w and b through the native, or through the composite.
+    const auto layer_norm_grads = [&](bool composite) {
       const Tensor x = random(c.input, 1).mul(3.0).add(2.0).requires_grad_();
       const Tensor w = random(c.normalized, 2).requires_grad_();
       const Tensor b = random(c.normalized, 3).requires_grad_();
       const Tensor y = composite ? layer_norm_composite(x, k, w, b, 1e-5)
                                  : layer_norm(x, c.normalized, w, b, 1e-5);
       (y * g).sum().backward();
-      grads[composite][0] = x.grad();
-      grads[composite][1] = w.grad();
-      grads[composite][2] = b.grad();
-    }
-    for (int i = 0; i < 3; ++i) EXPECT_TRUE(grads[0][i].allclose(grads[1][i], 1e-9, 1e-9)) << i;
+      return std::array<Tensor, 3>{x.grad(), w.grad(), b.grad()};
+    };
+    const auto got = layer_norm_grads(false);
+    std::array<Tensor, 3> want;
+    TT_GRADE_EXPECTED_ONLY(want = layer_norm_grads(true));
+    for (size_t i = 0; i < 3; ++i) TT_GRADE_TENSOR(got[i], want[i], 1e-9, 1e-9) << i;
     const Tensor x = random(c.input, 4);
     const Tensor w = random(c.normalized, 5);
-    EXPECT_TRUE(rms_norm(x, c.normalized, w, 1e-6)
-                    .allclose(rms_norm_composite(x, k, w, 1e-6), 1e-12, 1e-12));
+    TT_GRADE_TENSOR(rms_norm(x, c.normalized, w, 1e-6), rms_norm_composite(x, k, w, 1e-6), 1e-12,
+                    1e-12);
     const Tensor xr = x.clone().requires_grad_(), wr = w.clone().requires_grad_();
     (rms_norm(xr, c.normalized, wr, 1e-6) * g).sum().backward();
-    const Tensor xc = x.clone().requires_grad_(), wc = w.clone().requires_grad_();
-    (rms_norm_composite(xc, k, wc, 1e-6) * g).sum().backward();
-    EXPECT_TRUE(xr.grad().allclose(xc.grad(), 1e-9, 1e-9));
-    EXPECT_TRUE(wr.grad().allclose(wc.grad(), 1e-9, 1e-9));
+    Tensor want_x, want_w;
+    TT_GRADE_EXPECTED_ONLY(const Tensor xc = x.clone().requires_grad_();
+                           const Tensor wc = w.clone().requires_grad_();
+                           (rms_norm_composite(xc, k, wc, 1e-6) * g).sum().backward();
+                           want_x = xc.grad(); want_w = wc.grad());
+    TT_GRADE_TENSOR(xr.grad(), want_x, 1e-9, 1e-9);
+    TT_GRADE_TENSOR(wr.grad(), want_w, 1e-9, 1e-9);
   }
 }
 
 TEST(NormHidden, StridedInputsAndGradients) {
-  TT_SKIP_WITHOUT_AUTOGRAD();
+  TT_GRADE_SKIP_WITHOUT_AUTOGRAD();
   const Tensor base = random({6, 4}, 20, kFloat32);  // x = baseᵀ: [4, 6], not contiguous
   const Tensor x = base.t().requires_grad_();
   const Tensor y = layer_norm(x, {6});
-  EXPECT_TRUE(y.allclose(layer_norm(x.detach().contiguous(), {6}), 1e-6, 1e-6));
+  TT_GRADE_TENSOR(y, layer_norm(x.detach().contiguous(), {6}), 1e-6, 1e-6);
   const Tensor g = random({6, 4}, 21, kFloat32).t();  // a strided gradient
   y.backward(g);
-  const Tensor x2 = x.detach().contiguous().requires_grad_();
-  layer_norm(x2, {6}).backward(g.contiguous());
-  EXPECT_TRUE(x.grad().allclose(x2.grad(), 1e-5, 1e-6));
+  Tensor want;  // the gradient for a contiguous x and gradient
+  TT_GRADE_EXPECTED_ONLY(const Tensor x2 = x.detach().contiguous().requires_grad_();
+                         layer_norm(x2, {6}).backward(g.contiguous()); want = x2.grad());
+  TT_GRADE_TENSOR(x.grad(), want, 1e-5, 1e-6);
 }
 
 TEST(NormHidden, OnlyTheRequestedGradientsAreComputed) {
-  TT_SKIP_WITHOUT_AUTOGRAD();
+  TT_GRADE_SKIP_WITHOUT_AUTOGRAD();
   const Tensor x = random({3, 5}, 30);
   const Tensor w = ones({5}, kFloat64).requires_grad_();
   layer_norm(x, {5}, w).sum().backward();
-  EXPECT_FALSE(x.grad().defined());
+  TT_GRADE_FALSE(x.grad().defined());
   ASSERT_TRUE(w.grad().defined());
   // gγ = Σ_rows x̂ (gy = 1): the column sums of the normalised rows.
-  const Tensor xhat = layer_norm(x, {5});
-  EXPECT_TRUE(w.grad().allclose(xhat.sum({0}), 1e-12, 1e-12));
+  Tensor xhat;
+  TT_GRADE_EXPECTED_ONLY(xhat = layer_norm(x, {5}));
+  TT_GRADE_TENSOR(w.grad(), xhat.sum({0}), 1e-12, 1e-12);
   const Tensor b = zeros({5}, kFloat64).requires_grad_();
   layer_norm(x, {5}, Tensor(), b).sum().backward();
-  EXPECT_TRUE(b.grad().equal(full({5}, 3.0, kFloat64)));  // gβ = Σ_rows gy = 3 rows of ones
+  TT_GRADE_EQ(b.grad(), full({5}, 3.0, kFloat64));  // gβ = Σ_rows gy = 3 rows of ones
 }
 
 TEST(NormHidden, EmptyBatchesAndAnUnbatchedRow) {
-  TT_SKIP_WITHOUT_AUTOGRAD();
+  TT_GRADE_SKIP_WITHOUT_AUTOGRAD();
   const Tensor x = zeros({0, 8}).requires_grad_();
   nn::LayerNorm ln(nn::LayerNormOptions({8}));
   const Tensor y = ln->forward(x);
-  EXPECT_EQ(y.sizes(), IntArrayRef({0, 8}));
+  TT_GRADE_EQ(y.sizes(), IntArrayRef({0, 8}));
   y.sum().backward();
-  EXPECT_TRUE(ln->weight.grad().equal(zeros({8})));
+  TT_GRADE_EQ(ln->weight.grad(), zeros({8}));
   nn::RMSNorm rms(nn::RMSNormOptions({4}));
   const Tensor row = tensor({3.0f, -3.0f, 3.0f, -3.0f});
-  EXPECT_TRUE(rms->forward(row).allclose(tensor({1.0f, -1.0f, 1.0f, -1.0f}), 1e-6, 1e-6));
+  TT_GRADE_TENSOR(rms->forward(row), tensor({1.0f, -1.0f, 1.0f, -1.0f}), 1e-6, 1e-6);
 }
 
 TEST(NormHidden, ALayerNormTrainsAndRejectsAFloat64InputWithFloat32Parameters) {
-  TT_SKIP_WITHOUT_AUTOGRAD();
+  TT_GRADE_SKIP_WITHOUT_AUTOGRAD();
   nn::LayerNorm ln(nn::LayerNormOptions({4}));
   optim::Adam adam(ln->parameters(), optim::AdamOptions(0.05));
   const Tensor x = random({16, 4}, 40, kFloat32);
@@ -126,14 +134,14 @@ TEST(NormHidden, ALayerNormTrainsAndRejectsAFloat64InputWithFloat32Parameters) {
     adam.step();
     (step == 0 ? first : last) = loss.item<double>();
   }
-  EXPECT_LT(last, 0.7 * first);
-  TT_EXPECT_THROW_WITH(ln->forward(random({2, 4}, 42)), TypeError, "mixed dtype");
+  TT_GRADE_LT(last / first, 0.7) << "loss " << first << " → " << last;
+  TT_GRADE_THROW_WITH(ln->forward(random({2, 4}, 42)), TypeError, "mixed dtype");
 }
 
 // Rows run in parallel, the weight/bias gradients are summed in row order on one thread: the
 // same bits on 1 and 2 threads.
 TEST(NormHidden, ResultsDoNotDependOnTheThreadCount) {
-  TT_SKIP_WITHOUT_AUTOGRAD();
+  TT_GRADE_SKIP_WITHOUT_AUTOGRAD();
   const int threads = get_num_threads();
   std::vector<Tensor> results[2];
   for (int run = 0; run < 2; ++run) {
@@ -146,8 +154,10 @@ TEST(NormHidden, ResultsDoNotDependOnTheThreadCount) {
     results[run] = {y.detach(), x.grad(), w.grad(), b.grad()};
   }
   set_num_threads(threads);
-  for (size_t i = 0; i < results[0].size(); ++i)
-    EXPECT_TRUE(results[0][i].equal(results[1][i])) << i;
+  for (size_t i = 0; i < results[0].size(); ++i) {
+    TT_GRADE_TRUE(test::graded::identical(results[0][i], results[1][i])) << i;
+    TT_GRADE_SAME_AS_REFERENCE(results[0][i], 1e-4, 1e-4);
+  }
 }
 
 }  // namespace

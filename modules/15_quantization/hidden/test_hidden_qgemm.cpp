@@ -1,7 +1,8 @@
 // Module 15 (grader) — the int8 GEMM on random shapes: the reference loop against a 64-bit
 // integer loop, both tiers' packed weights against the reference loop (bit for bit), at 1 and 2
 // threads; the dynamic Linear's output against the float Linear on its own dequantized operands
-// (which it must match up to float rounding: the integer part is exact).
+// (which it must match up to float rounding: the integer part is exact). The checks are graded
+// ones (tests/support/graded.h).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "support/graded.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/qgemm.h"
 #include "tinytorch/kernels/registry.h"
@@ -42,16 +44,18 @@ TEST(Module15QGemmHidden, ReferenceLoopOnRandomShapes) {
   std::mt19937 gen(15);
   for (int trial = 0; trial < 40; ++trial) {
     const Problem p = random_problem(gen, trial % 2 ? 255 : 127);
+    // C has 2 columns more than N, holding 7: the loop must not write them.
     std::vector<int32_t> C(static_cast<size_t>(p.M * (p.N + 2)), 7);
     qgemm_u8s8_reference(p.M, p.N, p.K, p.A.data(), p.lda, p.B.data(), p.K, C.data(), p.N + 2);
-    for (int64_t m = 0; m < p.M; ++m) {
+    std::vector<int64_t> want;  // the products in 64-bit integers
+    TT_GRADE_EXPECTED_ONLY(want.assign(C.size(), 7); for (int64_t m = 0; m < p.M; ++m) {
       for (int64_t n = 0; n < p.N; ++n) {
-        int64_t want = 0;
-        for (int64_t k = 0; k < p.K; ++k) want += int64_t{p.A[m * p.lda + k]} * p.B[n * p.K + k];
-        ASSERT_EQ(C[m * (p.N + 2) + n], want) << "trial " << trial;
+        int64_t sum = 0;
+        for (int64_t k = 0; k < p.K; ++k) sum += int64_t{p.A[m * p.lda + k]} * p.B[n * p.K + k];
+        want[static_cast<size_t>(m * (p.N + 2) + n)] = sum;
       }
-      EXPECT_EQ(C[m * (p.N + 2) + p.N], 7) << "wrote past N";
-    }
+    });
+    TT_GRADE_EQ(C, want) << "trial " << trial;
   }
 }
 
@@ -63,17 +67,44 @@ TEST(Module15QGemmHidden, BothTiersAgreeBitForBit) {
     for (int trial = 0; trial < 20; ++trial) {
       const Problem p = random_problem(gen, trial % 3 ? 127 : 255);
       std::vector<int32_t> want(static_cast<size_t>(p.M * p.N));
-      qgemm_u8s8_reference(p.M, p.N, p.K, p.A.data(), p.lda, p.B.data(), p.K, want.data(), p.N);
+      TT_GRADE_EXPECTED_ONLY(qgemm_u8s8_reference(p.M, p.N, p.K, p.A.data(), p.lda, p.B.data(), p.K,
+                                                  want.data(), p.N));
       for (const Tier t : {Tier::kReference, Tier::kFast}) {
         const TierGuard guard(t);
         const PackedInt8Weight packed = pack_int8_weight(p.N, p.K, p.B.data(), p.K);
         std::vector<int32_t> C(static_cast<size_t>(p.M * p.N), -1);
         qgemm_packed(p.M, p.A.data(), p.lda, packed, C.data(), p.N);
-        ASSERT_EQ(C, want) << "trial " << trial << " threads " << threads;
+        TT_GRADE_EQ(C, want) << "trial " << trial << " threads " << threads;
       }
     }
   }
   set_num_threads(threads_before);
+}
+
+// Output (m, n) of the dynamic Linear by the test's own quantization, following the documented
+// rules: x [M, K] per tensor (from its range), row n of w [N, K] with scale s_w.
+struct DequantizedDot {
+  double value = 0;
+  double tolerance = 0;
+};
+
+DequantizedDot dequantized_dot(const std::vector<float>& x, const std::vector<float>& w,
+                               const std::vector<float>& b, float s_w, int64_t m, int64_t n,
+                               int64_t K) {
+  const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+  const ActivationQuantParams qp = choose_activation_qparams(*lo, *hi);
+  double want = b[n], magnitude = std::fabs(b[n]);
+  for (int64_t k = 0; k < K; ++k) {
+    const double qx =
+        std::clamp(std::nearbyint(x[m * K + k] / qp.scale) + qp.zero_point, 0.0f, 127.0f);
+    const double qw = std::clamp(std::nearbyint(w[n * K + k] / s_w), -127.0f, 127.0f);
+    const double term = qp.scale * (qx - qp.zero_point) * s_w * qw;
+    want += term;
+    magnitude += std::fabs(term);
+  }
+  // Only float rounding separates the two (the integer sum is exact); a rounding tie of x / s_x
+  // may land on the other side in float: one step s_x·|ŵ| at most.
+  return {want, 1e-5 * magnitude + qp.scale * s_w * 127 * 1.01};
 }
 
 TEST(Module15QGemmHidden, DynamicLinearEqualsTheFloatLinearOfItsDequantizedOperands) {
@@ -95,26 +126,16 @@ TEST(Module15QGemmHidden, DynamicLinearEqualsTheFloatLinearOfItsDequantizedOpera
       fc->bias.copy_(from_vector(b, {N}));
     }
     const nn::quantized::dynamic::Linear layer(*fc, per_channel);
-    const std::vector<float> weight_scales = layer->weight_scales().to_vector<float>();
     const std::vector<float> y = layer->forward(from_vector(x, {M, K})).to_vector<float>();
-    // The test's own quantization, following the documented rules.
-    const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
-    const ActivationQuantParams qp = choose_activation_qparams(*lo, *hi);
+    ASSERT_EQ(y.size(), static_cast<size_t>(M * N));  // a guard: indexed below
+    std::vector<float> weight_scales;
+    TT_GRADE_EXPECTED_ONLY(weight_scales = layer->weight_scales().to_vector<float>());
     for (int64_t m = 0; m < M; ++m) {
       for (int64_t n = 0; n < N; ++n) {
-        const float s_w = weight_scales[per_channel ? n : 0];
-        double want = b[n], magnitude = std::fabs(b[n]);
-        for (int64_t k = 0; k < K; ++k) {
-          const double qx =
-              std::clamp(std::nearbyint(x[m * K + k] / qp.scale) + qp.zero_point, 0.0f, 127.0f);
-          const double qw = std::clamp(std::nearbyint(w[n * K + k] / s_w), -127.0f, 127.0f);
-          const double term = qp.scale * (qx - qp.zero_point) * s_w * qw;
-          want += term;
-          magnitude += std::fabs(term);
-        }
-        // Only float rounding separates the two (the integer sum is exact); a rounding
-        // tie of x / s_x may land on the other side in float: one step s_x·|ŵ| at most.
-        EXPECT_NEAR(y[m * N + n], want, 1e-5 * magnitude + qp.scale * s_w * 127 * 1.01)
+        DequantizedDot want;
+        TT_GRADE_EXPECTED_ONLY(
+            want = dequantized_dot(x, w, b, weight_scales[per_channel ? n : 0], m, n, K));
+        TT_GRADE_NEAR(y[static_cast<size_t>(m * N + n)], want.value, want.tolerance)
             << "m=" << m << " n=" << n << " per_channel=" << per_channel;
       }
     }

@@ -1,7 +1,8 @@
 // Module 18 — hidden (grader) tests: the registration is exactly the library's fast tier, matmul
 // agrees across tiers on random shapes and random operand layouts, and the caching allocator
 // reaches a steady state with no misses and gets back every block it handed out, whichever tier
-// is in force when a tensor dies. Seeds are fixed; a failure names its trial.
+// is in force when a tensor dies. Seeds are fixed; a failure names its trial. The checks are
+// graded ones (tests/support/graded.h).
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "support/graded.h"
 #include "support/reference.h"
 #include "tinytorch/core/caching_allocator.h"
 #include "tinytorch/kernels/gemm.h"
@@ -26,18 +28,18 @@ using kernels::TierGuard;
 TEST(HiddenRegistry, FastTierRegistersTheLibrarysGemmFast) {
   const TierGuard fast(Tier::kFast);
   const kernels::FastKernels& k = kernels::fast_kernels();
-  EXPECT_EQ(k.sgemm, static_cast<kernels::GemmFn<float>>(&kernels::gemm_fast));
-  EXPECT_EQ(k.dgemm, static_cast<kernels::GemmFn<double>>(&kernels::gemm_fast));
-  EXPECT_TRUE(k.caching_allocator);
+  TT_GRADE_TRUE(k.sgemm == static_cast<kernels::GemmFn<float>>(&kernels::gemm_fast));
+  TT_GRADE_TRUE(k.dgemm == static_cast<kernels::GemmFn<double>>(&kernels::gemm_fast));
+  TT_GRADE_TRUE(k.caching_allocator);
 }
 
 TEST(HiddenRegistry, FastTierRegistersTheLibrarysSoftmaxKernels) {
   const TierGuard fast(Tier::kFast);
   const kernels::SoftmaxKernels& k = kernels::fast_kernels().softmax;
-  EXPECT_EQ(k.softmax, &kernels::softmax_fast);
-  EXPECT_EQ(k.log_softmax, &kernels::log_softmax_fast);
-  EXPECT_EQ(k.softmax_backward, &kernels::softmax_backward_fast);
-  EXPECT_EQ(k.log_softmax_backward, &kernels::log_softmax_backward_fast);
+  TT_GRADE_TRUE(k.softmax == &kernels::softmax_fast);
+  TT_GRADE_TRUE(k.log_softmax == &kernels::log_softmax_fast);
+  TT_GRADE_TRUE(k.softmax_backward == &kernels::softmax_backward_fast);
+  TT_GRADE_TRUE(k.log_softmax_backward == &kernels::log_softmax_backward_fast);
 }
 
 // Every other entry holds exactly the given kernel of its name (not some other function that
@@ -46,27 +48,27 @@ TEST(HiddenRegistry, EveryEntryHoldsTheGivenFastKernel) {
   const TierGuard fast(Tier::kFast);
   const kernels::FastKernels& k = kernels::fast_kernels();
   const kernels::SpatialKernels& sp = k.spatial;
-  EXPECT_EQ(sp.conv2d_forward, &kernels::conv2d_forward_fast);
-  EXPECT_EQ(sp.conv2d_backward_input, &kernels::conv2d_backward_input_fast);
-  EXPECT_EQ(sp.conv2d_backward_weight, &kernels::conv2d_backward_weight_fast);
-  EXPECT_EQ(sp.max_pool2d_forward, &kernels::max_pool2d_forward_fast);
-  EXPECT_EQ(sp.max_pool2d_backward, &kernels::max_pool2d_backward_fast);
-  EXPECT_EQ(sp.batch_norm_stats, &kernels::batch_norm_stats_fast);
-  EXPECT_EQ(sp.batch_norm_apply, &kernels::batch_norm_apply_fast);
-  EXPECT_EQ(sp.batch_norm_backward_reduce, &kernels::batch_norm_backward_reduce_fast);
-  EXPECT_EQ(sp.batch_norm_backward_apply, &kernels::batch_norm_backward_apply_fast);
-  EXPECT_EQ(k.attention.forward, &kernels::attention_forward_fast);
-  EXPECT_EQ(k.attention.backward, &kernels::attention_backward_fast);
-  EXPECT_EQ(k.activation.gelu, &kernels::gelu_fast);
-  EXPECT_EQ(k.activation.gelu_backward, &kernels::gelu_backward_fast);
-  EXPECT_EQ(k.activation.gelu_tanh, &kernels::gelu_tanh_fast);
-  EXPECT_EQ(k.activation.gelu_tanh_backward, &kernels::gelu_tanh_backward_fast);
-  EXPECT_EQ(k.normalization.layer_norm_forward, &kernels::layer_norm_forward_fast);
-  EXPECT_EQ(k.normalization.layer_norm_backward, &kernels::layer_norm_backward_fast);
-  EXPECT_EQ(k.qgemm.pack, &kernels::pack_int8_weight_fast);
-  EXPECT_EQ(k.qgemm.minmax, &kernels::minmax_fast);
-  EXPECT_EQ(k.qgemm.quantize, &kernels::quantize_fast);
-  EXPECT_EQ(k.qgemm.dequantize, &kernels::dequantize_fast);
+  TT_GRADE_TRUE(sp.conv2d_forward == &kernels::conv2d_forward_fast);
+  TT_GRADE_TRUE(sp.conv2d_backward_input == &kernels::conv2d_backward_input_fast);
+  TT_GRADE_TRUE(sp.conv2d_backward_weight == &kernels::conv2d_backward_weight_fast);
+  TT_GRADE_TRUE(sp.max_pool2d_forward == &kernels::max_pool2d_forward_fast);
+  TT_GRADE_TRUE(sp.max_pool2d_backward == &kernels::max_pool2d_backward_fast);
+  TT_GRADE_TRUE(sp.batch_norm_stats == &kernels::batch_norm_stats_fast);
+  TT_GRADE_TRUE(sp.batch_norm_apply == &kernels::batch_norm_apply_fast);
+  TT_GRADE_TRUE(sp.batch_norm_backward_reduce == &kernels::batch_norm_backward_reduce_fast);
+  TT_GRADE_TRUE(sp.batch_norm_backward_apply == &kernels::batch_norm_backward_apply_fast);
+  TT_GRADE_TRUE(k.attention.forward == &kernels::attention_forward_fast);
+  TT_GRADE_TRUE(k.attention.backward == &kernels::attention_backward_fast);
+  TT_GRADE_TRUE(k.activation.gelu == &kernels::gelu_fast);
+  TT_GRADE_TRUE(k.activation.gelu_backward == &kernels::gelu_backward_fast);
+  TT_GRADE_TRUE(k.activation.gelu_tanh == &kernels::gelu_tanh_fast);
+  TT_GRADE_TRUE(k.activation.gelu_tanh_backward == &kernels::gelu_tanh_backward_fast);
+  TT_GRADE_TRUE(k.normalization.layer_norm_forward == &kernels::layer_norm_forward_fast);
+  TT_GRADE_TRUE(k.normalization.layer_norm_backward == &kernels::layer_norm_backward_fast);
+  TT_GRADE_TRUE(k.qgemm.pack == &kernels::pack_int8_weight_fast);
+  TT_GRADE_TRUE(k.qgemm.minmax == &kernels::minmax_fast);
+  TT_GRADE_TRUE(k.qgemm.quantize == &kernels::quantize_fast);
+  TT_GRADE_TRUE(k.qgemm.dequantize == &kernels::dequantize_fast);
 }
 
 // An M × K operand laid out one of four ways: contiguous, a transposed view of a K × M tensor, a
@@ -114,7 +116,9 @@ TEST(HiddenMatmul, RandomShapesAndLayoutsAgreeAcrossTiers) {
       fast = matmul(a, b);
     }
     const double tol = (dtype == kFloat32 ? 2e-6 : 1e-14) * static_cast<double>(K + 4);
-    EXPECT_TRUE(test::tensors_match(fast, reference, tol, tol))
+    // Both tiers against the reference solution's reference tier.
+    TT_GRADE_SAME_AS_REFERENCE(reference, tol, tol);
+    TT_GRADE_TENSOR(fast, reference, tol, tol)
         << "trial " << trial << ": [" << M << ", " << K << "] (" << how_a << ") @ [" << K << ", "
         << N << "] (" << how_b << "), " << dtype;
   }
@@ -129,26 +133,27 @@ TEST(HiddenAllocator, RepeatedStepsReachASteadyStateWithNoMisses) {
   auto step = [&] { return ((matmul(x, w) + bias) * 0.5).sum().item<double>(); };
   const double first = step();
   const CachingAllocatorStats before = caching_allocator().caching_stats();
-  for (int i = 0; i < 20; ++i) EXPECT_EQ(step(), first);
+  for (int i = 0; i < 20; ++i) TT_GRADE_EQ(step() - first, 0.0) << "step " << i;
   const CachingAllocatorStats after = caching_allocator().caching_stats();
-  EXPECT_EQ(after.misses, before.misses) << "every block of a repeated step should be a hit";
-  EXPECT_GT(after.hits, before.hits);
+  TT_GRADE_EQ(after.misses - before.misses, 0) << "every block of a repeated step should be a hit";
+  TT_GRADE_GT(after.hits - before.hits, 0);
+  TT_GRADE_SAME_AS_REFERENCE(first, 1e-5, 1e-5);
 }
 
 TEST(HiddenAllocator, BlocksComeBackEvenWhenTheTierChangedMeanwhile) {
   const TierGuard fast(Tier::kFast);
   const int64_t in_use = caching_allocator().caching_stats().bytes_in_use;
   Tensor made_on_fast = empty({1000, 3}, kFloat64);
-  EXPECT_EQ(caching_allocator().caching_stats().bytes_in_use - in_use,
-            static_cast<int64_t>(CachingAllocator::round_size(24000)));
+  TT_GRADE_EQ(caching_allocator().caching_stats().bytes_in_use - in_use,
+              static_cast<int64_t>(CachingAllocator::round_size(24000)));
   {
     const TierGuard reference(Tier::kReference);
     const Tensor made_on_reference = empty({1000, 3}, kFloat64);
-    EXPECT_EQ(caching_allocator().caching_stats().bytes_in_use - in_use,
-              static_cast<int64_t>(CachingAllocator::round_size(24000)))
+    TT_GRADE_EQ(caching_allocator().caching_stats().bytes_in_use - in_use,
+                static_cast<int64_t>(CachingAllocator::round_size(24000)))
         << "the reference tier allocates from the plain allocator";
     made_on_fast = Tensor();  // freed to the allocator that made it: the caching one
-    EXPECT_EQ(caching_allocator().caching_stats().bytes_in_use, in_use);
+    TT_GRADE_EQ(caching_allocator().caching_stats().bytes_in_use - in_use, 0);
   }
 }
 

@@ -1,11 +1,13 @@
 // Module 19 — grader tests: the bootstrap at other confidence levels and sizes, outliers on both
-// sides, comparisons at a small shift, block sizes from a clock with a slow first call.
+// sides, comparisons at a small shift, block sizes from a clock with a slow first call. The
+// checks are graded ones (tests/support/graded.h).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
+#include "support/graded.h"
 #include "support/reference.h"
 #include "tinytorch/benchmark/stats.h"
 #include "tinytorch/benchmark/timer.h"
@@ -30,29 +32,29 @@ TEST(HiddenBootstrap, EightyPercentIntervalCoverage) {
                    ? 1
                    : 0;
   }
-  EXPECT_GE(covered, 140);
-  EXPECT_LE(covered, 180);
+  TT_GRADE_GE(covered, 140);
+  TT_GRADE_LE(covered, 180);
 }
 
 TEST(HiddenBootstrap, OddAndEvenSampleCountsAndOneSample) {
   const std::vector<double> one{4.0};
   const Interval a = bootstrap_median_ci(one);
-  EXPECT_EQ(a.low, 4.0);
-  EXPECT_EQ(a.high, 4.0);
+  TT_GRADE_EQ(a.low, 4.0);
+  TT_GRADE_EQ(a.high, 4.0);
   const std::vector<double> two{1.0, 3.0};
   const Interval b = bootstrap_median_ci(two);
-  EXPECT_EQ(b.low, 1.0);  // resamples {1,1}, {1,3}, {3,3}: medians 1, 2, 3
-  EXPECT_EQ(b.high, 3.0);
+  TT_GRADE_EQ(b.low, 1.0);  // resamples {1,1}, {1,3}, {3,3}: medians 1, 2, 3
+  TT_GRADE_EQ(b.high, 3.0);
 }
 
 TEST(HiddenOutliers, BothSidesAndKZeroFlagsAllOutsideTheBox) {
   const std::vector<double> x{-50.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 60.0};
   const Outliers o = tukey_outliers(x);
-  EXPECT_EQ(o.indices, (std::vector<size_t>{0, 8}));
+  TT_GRADE_EQ(o.indices, (std::vector<size_t>{0, 8}));
   const Outliers box = tukey_outliers(x, 0.0);  // the fences are Q1 and Q3 themselves
-  EXPECT_EQ(box.fences.low, 2.0);
-  EXPECT_EQ(box.fences.high, 6.0);
-  EXPECT_EQ(box.indices, (std::vector<size_t>{0, 1, 7, 8}));
+  TT_GRADE_EQ(box.fences.low, 2.0);
+  TT_GRADE_EQ(box.fences.high, 6.0);
+  TT_GRADE_EQ(box.indices, (std::vector<size_t>{0, 1, 7, 8}));
 }
 
 TEST(HiddenCompare, SmallShiftWithManySamplesIsDetectedAndFewSamplesAreNot) {
@@ -60,9 +62,9 @@ TEST(HiddenCompare, SmallShiftWithManySamplesIsDetectedAndFewSamplesAreNot) {
   std::vector<double> a(400), b(400);
   for (double& v : a) v = 1e-3 * std::exp(0.1 * gen.normal());
   for (double& v : b) v = 1.05e-3 * std::exp(0.1 * gen.normal());
-  EXPECT_EQ(compare(a, b).verdict, Verdict::kAFaster);
+  TT_GRADE_EQ(compare(a, b).verdict, Verdict::kAFaster);
   const std::vector<double> a5(a.begin(), a.begin() + 5), b5(b.begin(), b.begin() + 5);
-  EXPECT_EQ(compare(a5, b5).verdict, Verdict::kNoSignificantDifference);
+  TT_GRADE_EQ(compare(a5, b5).verdict, Verdict::kNoSignificantDifference);
 }
 
 TEST(HiddenBlockSize, SlowFirstCallDoesNotInflateTheBlock) {
@@ -72,8 +74,8 @@ TEST(HiddenBlockSize, SlowFirstCallDoesNotInflateTheBlock) {
         return (trials++ == 0 ? 5e-4 : 0.0) + static_cast<double>(calls) * 1e-6;
       },
       1e-3);
-  EXPECT_GE(static_cast<double>(n) * 1e-6, 1e-3 * 0.999);
-  EXPECT_LE(n, 1250);
+  TT_GRADE_GE(static_cast<double>(n) * 1e-6, 1e-3 * 0.999);
+  TT_GRADE_LE(n, 1250);
 }
 
 }  // namespace

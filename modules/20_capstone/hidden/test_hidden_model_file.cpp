@@ -1,7 +1,8 @@
 // Module 20 (graded) — export → load round trips with shapes and options the visible tests do not
-// use, and the int8 layer's file contents.
+// use, and the int8 layer's file contents. The checks are graded ones (tests/support/graded.h).
 #include <gtest/gtest.h>
 
+#include "support/graded.h"
 #include "support/temp_dir.h"
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/deploy/model_file.h"
@@ -29,7 +30,8 @@ TEST(HiddenModelFile, StridedConvWithoutBiasAndNestedSequential) {
   const Tensor x = randn({3, 2, 5, 5});
   net->eval();
   NoGradGuard g;
-  EXPECT_EQ(m.forward(x).to_vector<float>(), net->forward(x).to_vector<float>());
+  // The loaded model against the one exported (whose weights and input are its own draws).
+  TT_GRADE_TRUE(m.forward(x).to_vector<float>() == net->forward(x).to_vector<float>());
 }
 
 TEST(HiddenModelFile, PerTensorInt8LinearWithoutBias) {
@@ -40,13 +42,13 @@ TEST(HiddenModelFile, PerTensorInt8LinearWithoutBias) {
       .name = "q", .version = "", .input_shape = {7}, .input_dtype = kFloat32, .labels = {}};
   export_model(*q.ptr(), sig, dir.file("q.ttm"));
   const serialize::Archive a = serialize::load(dir.file("q.ttm"));
-  EXPECT_EQ(a.tensors.find("model.0.weight_scale")->sizes(), IntArrayRef({1}));
-  EXPECT_FALSE(a.tensors.contains("model.0.bias"));
+  TT_GRADE_EQ(a.tensors.find("model.0.weight_scale")->sizes(), IntArrayRef({1}));
+  TT_GRADE_FALSE(a.tensors.contains("model.0.bias"));
   const InferenceModel m = InferenceModel::load(dir.file("q.ttm"));
   const Tensor x = randn({6, 7});
   NoGradGuard g;
-  EXPECT_EQ(m.forward(x).to_vector<float>(), q->forward(x).to_vector<float>());
-  EXPECT_EQ(m.weight_bytes(), 7 * 5 + 5 * 2 + 4 * (1 + 1 + 2));  // + one scale each, bias [2]
+  TT_GRADE_TRUE(m.forward(x).to_vector<float>() == q->forward(x).to_vector<float>());
+  TT_GRADE_EQ(m.weight_bytes(), 7 * 5 + 5 * 2 + 4 * (1 + 1 + 2));  // + one scale each, bias [2]
 }
 
 TEST(HiddenModelFile, WrongTokenDtypeForGpt) {
@@ -65,12 +67,12 @@ TEST(HiddenModelFile, WrongTokenDtypeForGpt) {
                      .labels = {"a", "b", "c", "d", "e"}};
   export_model(*gpt.ptr(), sig, dir.file("g.ttm"));
   const InferenceModel m = InferenceModel::load(dir.file("g.ttm"));
-  EXPECT_THROW(m.forward(zeros({1, 3})), TypeError);
-  EXPECT_EQ(m.forward(zeros({2, 3}, kInt64)).sizes(), IntArrayRef({2, 5}));
+  TT_GRADE_THROW(m.forward(zeros({1, 3})), TypeError);
+  TT_GRADE_EQ(m.forward(zeros({2, 3}, kInt64)).sizes(), IntArrayRef({2, 5}));
   // A GPT whose signature claims float inputs is refused at load.
   sig.input_dtype = kFloat32;
   export_model(*gpt.ptr(), sig, dir.file("g2.ttm"));
-  EXPECT_THROW(InferenceModel::load(dir.file("g2.ttm")), ValueError);
+  TT_GRADE_THROW(InferenceModel::load(dir.file("g2.ttm")), ValueError);
 }
 
 }  // namespace

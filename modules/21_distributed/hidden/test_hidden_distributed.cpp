@@ -1,6 +1,7 @@
 // Module 21 — hidden tests (grader): the same contracts as the visible tests, on cases the
 // visible tests do not show: large and float64 ring all-reduces against MPI's, every bucket cap
 // giving the same training, parameters without a gradient, the sampler at N < p and N = p·k + 1.
+// The checks are graded ones (tests/support/graded.h), on every rank.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,7 +9,7 @@
 #include <vector>
 
 #include "support/distributed_test.h"
-#include "support/prerequisites.h"
+#include "support/graded.h"
 #include "tinytorch/distributed/ddp.h"
 #include "tinytorch/distributed/sampler.h"
 #include "tinytorch/nn/nn.h"
@@ -33,7 +34,7 @@ TEST_F(HiddenRingTest, AgreesWithMpiOnRandomTensors) {
       Tensor mpi = ring.clone();
       ring_all_reduce(pg, ring, ReduceOp::kAvg);
       pg.all_reduce(mpi, ReduceOp::kAvg);
-      EXPECT_TRUE(ring.allclose(mpi, 1e-6, 1e-6)) << n << " elements, " << dtype;
+      TT_GRADE_TENSOR(ring, mpi, 1e-6, 1e-6) << n << " elements, " << dtype;
     }
   }
 }
@@ -41,7 +42,7 @@ TEST_F(HiddenRingTest, AgreesWithMpiOnRandomTensors) {
 TEST_F(HiddenRingTest, RejectsIntegerTensors) {
   auto& pg = world();
   Tensor ints = zeros({5}, kInt64);
-  EXPECT_THROW(ring_all_reduce(pg, ints), TypeError);
+  TT_GRADE_THROW(ring_all_reduce(pg, ints), TypeError);
 }
 
 TEST_F(HiddenSamplerTest, OddSizesPadAndCoverOnEveryRankCount) {
@@ -52,21 +53,21 @@ TEST_F(HiddenSamplerTest, OddSizesPadAndCoverOnEveryRankCount) {
         DistributedSampler sampler(n, p, r, /*shuffle=*/true, 9);
         sampler.set_epoch(3);
         const auto mine = sampler.indices();
-        EXPECT_EQ(static_cast<int64_t>(mine.size()), (n + p - 1) / p);
+        TT_GRADE_EQ(static_cast<int64_t>(mine.size()), (n + p - 1) / p);
         all.insert(all.end(), mine.begin(), mine.end());
       }
       std::vector<int64_t> distinct = all;
       std::sort(distinct.begin(), distinct.end());
       distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-      EXPECT_EQ(static_cast<int64_t>(distinct.size()), n) << "p " << p << ", n " << n;
-      EXPECT_GE(distinct.front(), 0);
-      EXPECT_LT(distinct.back(), n);
+      TT_GRADE_EQ(static_cast<int64_t>(distinct.size()), n) << "p " << p << ", n " << n;
+      TT_GRADE_GE(distinct.front(), 0);
+      TT_GRADE_LT(distinct.back(), n);
     }
   }
 }
 
 TEST_F(HiddenDdpTest, EveryBucketCapTrainsTheSameWeights) {
-  TT_SKIP_WITHOUT_AUTOGRAD();
+  TT_GRADE_SKIP_WITHOUT_AUTOGRAD();
   auto& pg = world();
   Generator data(3);
   const Tensor x = randn({16 * pg.size(), 20}, {}, &data);
@@ -91,13 +92,13 @@ TEST_F(HiddenDdpTest, EveryBucketCapTrainsTheSameWeights) {
   }
   for (size_t c = 1; c < finals.size(); ++c) {
     for (size_t i = 0; i < finals[0].size(); ++i) {
-      EXPECT_TRUE(finals[c][i].allclose(finals[0][i], 1e-5, 1e-6)) << "cap " << c << ", " << i;
+      TT_GRADE_TRUE(finals[c][i].allclose(finals[0][i], 1e-5, 1e-6)) << "cap " << c << ", " << i;
     }
   }
 }
 
 TEST_F(HiddenDdpTest, AParameterWithoutAGradientGetsTheMean) {
-  TT_SKIP_WITHOUT_AUTOGRAD();
+  TT_GRADE_SKIP_WITHOUT_AUTOGRAD();
   auto& pg = world();
   // Rank 0 uses only the first Linear; the others use both: the second's gradient is the mean
   // of zero (rank 0) and theirs.
@@ -112,7 +113,7 @@ TEST_F(HiddenDdpTest, AParameterWithoutAGradientGetsTheMean) {
   ddp.sync_gradients();
   ASSERT_TRUE(second->weight.grad().defined());
   pg.all_reduce(local, ReduceOp::kAvg);
-  EXPECT_TRUE(second->weight.grad().allclose(local));
+  TT_GRADE_TRUE(second->weight.grad().allclose(local));
 }
 
 }  // namespace

@@ -477,9 +477,12 @@ fs::path reference_choice_file(const fs::path& root) {
 }
 
 std::vector<std::string> reference_modules(const fs::path& root) {
-  const json doc = read_json_or_empty(reference_choice_file(root));
+  return reference_modules(read_json_or_empty(reference_choice_file(root)));
+}
+
+std::vector<std::string> reference_modules(const json& doc) {
   std::vector<std::string> ids;
-  if (!doc.contains("modules") || !doc["modules"].is_array()) return ids;
+  if (!doc.is_object() || !doc.contains("modules") || !doc["modules"].is_array()) return ids;
   for (const auto& item : doc["modules"]) {
     if (!item.is_string()) continue;
     const auto id = normalize_module_id(item.get<std::string>());

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "module_map.h"
 #include "util.h"
 
@@ -136,6 +138,8 @@ fs::path reference_choice_file(const fs::path& root);
 // The modules on the reference in `root` (map order is the caller's business; the file's order
 // is kept). Empty when there is no choice file; an unreadable one is a warning and empty.
 std::vector<std::string> reference_modules(const fs::path& root);
+// The same from the file's parsed text (the grader reads a submission's with a size cap).
+std::vector<std::string> reference_modules(const nlohmann::json& doc);
 bool on_reference(const fs::path& root, const std::string& id);
 // Rewrites .tito/reference.json with exactly `ids`, unless it says that already (an empty list is
 // written, not removed: the build folders depend on the file once it existed).

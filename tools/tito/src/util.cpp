@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -221,6 +222,62 @@ std::vector<std::string> git_files(const fs::path& root) {
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
   return files;
+}
+
+// ---- Files someone else controls ------------------------------------------------------
+
+namespace {
+
+FileFootprint footprint_of(const struct stat& st) {
+  FileFootprint f;
+  f.regular = S_ISREG(st.st_mode);
+  f.size = st.st_size > 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  f.allocated = st.st_blocks > 0 ? static_cast<uint64_t>(st.st_blocks) * 512 : 0;
+  return f;
+}
+
+}  // namespace
+
+std::optional<FileFootprint> file_footprint(const fs::path& path) {
+  struct stat st {};
+  if (lstat(path.c_str(), &st) != 0) return std::nullopt;
+  return footprint_of(st);
+}
+
+bool within(const FileFootprint& footprint, uint64_t max_bytes) {
+  return footprint.size <= max_bytes && footprint.allocated <= max_bytes + (1u << 20);
+}
+
+std::string read_untrusted_file(const fs::path& path, uint64_t max_bytes) {
+  const int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    throw Error("cannot read " + path.string() + ": " + std::strerror(errno) +
+                (errno == ELOOP ? " (a link, not followed)" : ""));
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (fstat(fd, &st) != 0) throw Error("cannot stat " + path.string());
+  const auto footprint = footprint_of(st);
+  if (!footprint.regular) throw Error(path.string() + " is not a regular file");
+  if (!within(footprint, max_bytes)) {
+    throw Error(path.string() + " is too large to read: " + std::to_string(footprint.size) +
+                " bytes (" + std::to_string(footprint.allocated) + " allocated); the cap is " +
+                std::to_string(max_bytes) + " bytes");
+  }
+  std::string text(static_cast<size_t>(footprint.size), '\0');
+  size_t got = 0;
+  while (got < text.size()) {
+    const auto n = read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error("cannot read " + path.string() + ": " + std::strerror(errno));
+    if (n == 0) break;  // it shrank meanwhile
+    got += static_cast<size_t>(n);
+  }
+  text.resize(got);
+  return text;
 }
 
 // ---- Repository layout ------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Shared helpers for tito commands: subprocesses, repository layout, terminal output.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -59,6 +60,30 @@ std::optional<fs::path> find_program(std::string_view name);
 
 // Shell-like rendering of a command line, for messages.
 std::string join_command(const std::vector<std::string>& argv);
+
+// ---- Files someone else controls ------------------------------------------------------
+
+// What a path (a link itself, never its target) takes: its st_size and the bytes its blocks
+// occupy (st_blocks x 512). std::nullopt when it cannot be lstat'ed.
+struct FileFootprint {
+  bool regular = false;  // a regular file (not a link, folder, FIFO, device, socket)
+  uint64_t size = 0;
+  uint64_t allocated = 0;
+};
+std::optional<FileFootprint> file_footprint(const fs::path& path);
+
+// Whether a footprint is within max_bytes: st_size <= max_bytes, and its blocks at most
+// max_bytes plus 1 MiB (file systems allocate whole blocks, and some a little more). A 4 GiB
+// sparse file (st_blocks 0) fails on its size; a small file with gigabytes preallocated past
+// its end (fallocate KEEP_SIZE) fails on its blocks.
+bool within(const FileFootprint& footprint, uint64_t max_bytes);
+
+// Reads a file that a submission or a sandboxed process wrote, at bounded cost: throws Error for
+// a link, anything but a regular file, and a file over max_bytes (within(), checked with fstat
+// on the descriptor that is read, so swapping the file after a check changes nothing). Opens
+// with O_NOFOLLOW | O_NONBLOCK (a FIFO can neither block nor be read) and reads at most
+// max_bytes, whatever the file grows to meanwhile.
+std::string read_untrusted_file(const fs::path& path, uint64_t max_bytes);
 
 // ---- Repository layout ------------------------------------------------------------------
 
