@@ -52,6 +52,7 @@ TraceWriter::~TraceWriter() {
 }
 
 void TraceWriter::put(const void* data, size_t n) {
+  if (n == 0) return;  // an empty tensor's values: `data` may be null, which fwrite forbids
   if (std::fwrite(data, 1, n, file_) != n) {
     throw std::runtime_error("cannot write the trace " + path_ + ": " + std::strerror(errno));
   }
@@ -137,6 +138,7 @@ class Reader {
 
   void get(void* out, size_t n) {
     if (bytes_.size() - pos_ < n) throw CutOff{};
+    if (n == 0) return;  // an empty tensor's values: `out` may be null, which memcpy forbids
     std::memcpy(out, bytes_.data() + pos_, n);
     pos_ += n;
   }

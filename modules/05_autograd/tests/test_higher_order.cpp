@@ -105,6 +105,9 @@ TEST(CreateGraph, RetainGraphDefaultsToCreateGraph) {
   const Tensor w = (x * x * x).sum();
   tt::autograd::grad({w}, {x}, {}, std::nullopt, true);
   expect_tensor_eq(tt::autograd::grad({w}, {x})[0], vec({3.0, 12.0}));
+  // x.grad() still holds the graph of the create_graph pass, which saved x: break the cycle
+  // (tensor.h's NOTE on backward) or x and that graph are never freed.
+  x.mutable_grad() = Tensor();
 }
 
 TEST(CreateGraph, LeafGradIsReplacedOutOfPlaceAndKeepsItsGraph) {

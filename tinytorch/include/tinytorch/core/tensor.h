@@ -336,6 +336,9 @@ class Tensor {
   // runs the graph backwards, accumulating into every leaf's grad(). See autograd/engine.h.
   // libtorch's parameters; create_graph = true records the backward pass (gradients of
   // gradients; retain_graph then defaults to true — see autograd/engine.h).
+  // NOTE: with create_graph, a leaf's grad() holds a graph that saved the leaf itself: a
+  // reference cycle (leaf -> grad -> graph -> leaf), as in PyTorch. Drop it when done
+  // (x.mutable_grad() = Tensor()), or use autograd::grad, which writes no grad().
   void backward(const Tensor& gradient = {}, std::optional<bool> retain_graph = std::nullopt,
                 bool create_graph = false) const;
   // Same data, no history: what is computed from the result is not traced back through here.
