@@ -106,8 +106,9 @@ void check_conv_input(const std::string& layer, const Tensor& input, int64_t spa
   const char* batched = spatial == 2 ? "[N, C, H, W]" : "[N, C, L]";
   const char* unbatched = spatial == 2 ? "[C, H, W]" : "[C, L]";
   TT_CHECK(input.dim() == spatial + 1 || input.dim() == spatial + 2, layer, " expected a ",
-           spatial + 2, "-D input ", batched, " (or ", spatial + 1, "-D ", unbatched,
-           " unbatched), but got a ", input.dim(), "-D input of size ", input.sizes());
+           spatial + 2, "-D input ", batched, " (or ", spatial + 1, "-D ", unbatched, " for one ",
+           spatial == 2 ? "image" : "sequence", "), but got a ", input.dim(), "-D input of size ",
+           input.sizes());
   const int64_t channels = input.size(-spatial - 1);
   TT_CHECK(channels == in_channels, layer, " expected input with ", in_channels,
            " channels, but got ", channels, " (input of size ", input.sizes(), ", read as ",
