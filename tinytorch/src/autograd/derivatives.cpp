@@ -746,6 +746,46 @@ variable_list conv2d_backward(const Tensor& grad, const Tensor& input, const Ten
   return {grad_input, grad_weight, grad_bias};
 }
 
+// out = conv_transpose2d(x, W) + b is convolution_backward's grad_input with grad_output := x:
+// per image and group out = col2im(Wᵀ · x) + b, linear in x and in W. So
+//   ∂L/∂x = conv2d(g, W)                    (im2col(g) · W: the adjoint of col2im(Wᵀ · ·))
+//   ∂L/∂W = convolution_backward's grad_weight with grad_output := x, input := g
+//           (Σ_n x · im2col(g)ᵀ: a GEMM of the forward's shapes)
+//   ∂L/∂b = Σ_{n,h,w} g
+// NOTE: with output_padding ≥ stride (PyTorch allows it while < dilation) the convolution of g
+// has more rows/columns than x: the extra ones are no input position, so ∂L/∂x drops them and x
+// is zero-padded to match them for ∂L/∂W (a zero row adds nothing).
+// Under grad mode (create_graph) each term is a recorded op, so the result is differentiable.
+variable_list conv_transpose2d_backward(const Tensor& grad, const Tensor& input,
+                                        const Tensor& weight, IntArrayRef stride,
+                                        IntArrayRef padding, IntArrayRef dilation, int64_t groups,
+                                        std::array<bool, 3> needs) {
+  const kernels::Conv2dShape conv = native::conv2d_shape(
+      grad, weight, Tensor(), stride, padding, dilation, groups, "conv_transpose2d_backward");
+  const int64_t extra_h = conv.out_h - input.size(-2), extra_w = conv.out_w - input.size(-1);
+  Tensor grad_input, grad_weight, grad_bias;
+  if (needs[0]) {
+    grad_input = conv2d(grad, weight, {}, stride, padding, dilation, groups);
+    if (extra_h > 0 || extra_w > 0) {
+      grad_input = grad_input.narrow(-2, 0, input.size(-2)).narrow(-1, 0, input.size(-1));
+    }
+  }
+  if (needs[1]) {
+    const Tensor x =
+        extra_h > 0 || extra_w > 0 ? constant_pad_nd(input, {0, extra_w, 0, extra_h}) : input;
+    grad_weight =
+        std::get<1>(GradMode::is_enabled()
+                        ? tinytorch::convolution_backward(x, grad, weight, stride, padding,
+                                                          dilation, groups, {false, true, false})
+                        : native::conv2d_backward(x, grad, weight, stride, padding, dilation,
+                                                  groups, {false, true, false}));
+  }
+  if (needs[2]) {
+    grad_bias = grad.dim() == 4 ? grad.sum({0, 2, 3}) : grad.sum({1, 2});
+  }
+  return {grad_input, grad_weight, grad_bias};
+}
+
 // convolution_backward computes gx = conv_xᵀ(g, W), gW = conv_Wᵀ(g, x), gb = Σ g: bilinear in
 // (g, W) and in (g, x). With ggx, ggW, ggb the gradients of its three outputs, each term's
 // adjoint is a convolution again:

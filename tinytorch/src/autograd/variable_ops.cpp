@@ -1049,6 +1049,32 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Int
   return out;
 }
 
+// PyTorch records every convolution, transposed included, as ConvolutionBackward0.
+Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                        IntArrayRef stride, IntArrayRef padding, IntArrayRef output_padding,
+                        int64_t groups, IntArrayRef dilation) {
+  const auto forward = [&] {
+    return native::conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,
+                                    dilation);
+  };
+  Recorder r("ConvolutionBackward0", {&input, &weight, &bias});
+  if (!r) {
+    Tensor out = forward();
+    r.profile_output(out);
+    return out;
+  }
+  Tensor out =
+      r.finish(r.run(forward), {input, weight},
+               [stride = stride.vec(), padding = padding.vec(), dilation = dilation.vec(), groups](
+                   const Tensor& g, const variable_list& s, const Node& n) {
+                 return autograd::conv_transpose2d_backward(
+                     g, s[0], s[1], stride, padding, dilation, groups,
+                     {n.needs_input_grad(0), n.needs_input_grad(1), n.needs_input_grad(2)});
+               });
+  r.profile_output(out);
+  return out;
+}
+
 // ══ spatial (module 09): pooling and batch norm ═══════════════════════════════════════════════
 
 std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, IntArrayRef kernel_size,

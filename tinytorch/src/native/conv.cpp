@@ -208,6 +208,32 @@ void conv2d_backward_reference(const Conv2dShape& s, const Tensor& gy, const Ten
 
 // ── shapes and checks (given) ───────────────────────────────────────────────────────────────
 
+// Writes each of gx [N, C, H, W], gw [K, C/g, R, S], gb [K] that is defined (allocated by the
+// caller), given gy = ∂L/∂y [N, K, P, Q] and the forward's x and w (all contiguous; x may be
+// undefined when gw is): the fast tier's float32 kernels where registered and fast_allowed, the
+// reference path for whatever they did not compute. conv_transpose2d's forward is the gx of this
+// (gy := its input).
+template <typename T>
+void conv2d_backward_tiers(const Conv2dShape& s, const Tensor& gy, const Tensor& x, const Tensor& w,
+                           const Tensor& gx, const Tensor& gw, const Tensor& gb,
+                           bool fast_allowed) {
+  bool fast_input = false, fast_weight = false;
+  if constexpr (std::is_same_v<T, float>) {
+    const kernels::SpatialKernels& fast = kernels::fast_kernels().spatial;
+    if (fast_allowed && gx.defined() && fast.conv2d_backward_input != nullptr) {
+      fast.conv2d_backward_input(s, gy.data_ptr<T>(), w.data_ptr<T>(), gx.data_ptr<T>());
+      fast_input = true;
+    }
+    if (fast_allowed && gw.defined() && fast.conv2d_backward_weight != nullptr) {
+      fast.conv2d_backward_weight(s, gy.data_ptr<T>(), x.data_ptr<T>(), gw.data_ptr<T>(),
+                                  gb.defined() ? gb.data_ptr<T>() : nullptr);
+      fast_weight = true;
+    }
+  }
+  conv2d_backward_reference<T>(s, gy, x, w, fast_input ? Tensor() : gx, fast_weight ? Tensor() : gw,
+                               fast_weight ? Tensor() : gb);
+}
+
 // {h, w} from a one- or two-element list argument (PyTorch's message for any other length).
 std::array<int64_t, 2> pair_arg(IntArrayRef v, const char* name, const char* op) {
   TT_CHECK(v.size() == 1 || v.size() == 2, op, ": expected ", name,
@@ -217,10 +243,9 @@ std::array<int64_t, 2> pair_arg(IntArrayRef v, const char* name, const char* op)
   return {v[0], v[v.size() - 1]};
 }
 
-// Checks stride, padding and dilation, and that the dilated kernel fits the padded input; fills
-// them and the output size into s (whose in_h, in_w, kernel_h and kernel_w are set).
-void fill_geometry(Conv2dShape& s, IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation,
-                   const char* op) {
+// Checks stride, padding and dilation and fills them into s.
+void fill_geometry_args(Conv2dShape& s, IntArrayRef stride, IntArrayRef padding,
+                        IntArrayRef dilation, const char* op) {
   const auto st = pair_arg(stride, "stride", op), pd = pair_arg(padding, "padding", op),
              dl = pair_arg(dilation, "dilation", op);
   // (The pairs are printed as expanded, [h, w]: a single 0 is reported as [0, 0], as PyTorch.)
@@ -232,6 +257,13 @@ void fill_geometry(Conv2dShape& s, IntArrayRef stride, IntArrayRef padding, IntA
            IntArrayRef(dl.data(), 2));
   s.stride_h = st[0], s.stride_w = st[1], s.pad_h = pd[0], s.pad_w = pd[1];
   s.dilation_h = dl[0], s.dilation_w = dl[1];
+}
+
+// Checks stride, padding and dilation, and that the dilated kernel fits the padded input; fills
+// them and the output size into s (whose in_h, in_w, kernel_h and kernel_w are set).
+void fill_geometry(Conv2dShape& s, IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation,
+                   const char* op) {
+  fill_geometry_args(s, stride, padding, dilation, op);
   // The dilated kernel spans dil·(R − 1) + 1 pixels; the padded input must hold it at least once.
   const int64_t span_h = s.dilation_h * (s.kernel_h - 1) + 1;
   const int64_t span_w = s.dilation_w * (s.kernel_w - 1) + 1;
@@ -247,6 +279,31 @@ void fill_geometry(Conv2dShape& s, IntArrayRef stride, IntArrayRef padding, IntA
 // The input as a batch: [C, H, W] → [1, C, H, W] (a view), [N, C, H, W] as it is.
 Tensor batched(const Tensor& input) {
   return input.dim() == 3 ? native::unsqueeze(input, 0) : input;
+}
+
+// The checks conv2d and conv_transpose2d share: defined operands, their ranks and dtypes, and
+// groups. weight_layout names the weight's dims in the messages.
+void check_conv_operands(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                         int64_t groups, const char* op, const char* weight_layout) {
+  TT_CHECK(input.defined() && weight.defined(), op,
+           ": input and weight must be defined tensors (got an undefined ",
+           input.defined() ? "weight" : "input", ")");
+  TT_CHECK(input.dim() == 3 || input.dim() == 4,
+           "Expected 3D (unbatched) or 4D (batched) input to ", op,
+           ", but got input of size: ", input.sizes());
+  TT_CHECK(weight.dim() == 4, op, ": expected a 4-D weight ", weight_layout, ", but got a ",
+           weight.dim(), "-D weight of size ", weight.sizes());
+  TT_CHECK_TYPE(is_floating_point(input.dtype()), op, ": not implemented for dtype ", input.dtype(),
+                ": convolution needs a floating-point input, float32 or float64 (convert with "
+                ".to(kFloat32))");
+  TT_CHECK_TYPE(weight.dtype() == input.dtype(), op,
+                ": expected input and weight to have the same dtype, but got input ", input.dtype(),
+                " and weight ", weight.dtype(),
+                " (hint: convert the input with .to(weight.dtype()))");
+  TT_CHECK_TYPE(!bias.defined() || bias.dtype() == input.dtype(), op, ": Input type (",
+                input.dtype(), ") and bias type (", bias.defined() ? bias.dtype() : input.dtype(),
+                ") should be the same");
+  TT_CHECK(groups > 0, op, ": non-positive groups is not supported (got groups=", groups, ")");
 }
 
 // The forward of both implementations: checks, contiguous operands, output, tier dispatch.
@@ -276,6 +333,69 @@ Tensor conv2d_impl(const Tensor& input, const Tensor& weight, const Tensor& bias
   return input.dim() == 3 ? native::view(y, {s.out_channels, s.out_h, s.out_w}) : y;
 }
 
+// conv_transpose2d's checks (PyTorch's messages), and the geometry of the convolution whose input
+// gradient it is: that convolution reads the transposed output [N, C_out, H_out, W_out] (its
+// "input") with the same weight [C_in, C_out/g, R, S] (its out_channels = C_in) and produces the
+// transposed input [N, C_in, H, W] (its "output"). For each spatial dim
+//   H_out = (H − 1)·stride − 2·padding + dilation·(R − 1) + output_padding + 1.
+// exact is set false when the convolution of an H_out-row image would have more than H rows
+// (output_padding ≥ stride, which PyTorch allows while output_padding < dilation).
+Conv2dShape conv_transpose2d_shape(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                                   IntArrayRef stride, IntArrayRef padding,
+                                   IntArrayRef output_padding, int64_t groups, IntArrayRef dilation,
+                                   bool& exact) {
+  const char* op = "conv_transpose2d";
+  check_conv_operands(input, weight, bias, groups, op,
+                      "[in_channels, out_channels / groups, kH, kW]");
+  const Tensor x = batched(input);
+  Conv2dShape s;
+  s.batch = x.size(0), s.out_channels = x.size(1), s.out_h = x.size(2), s.out_w = x.size(3);
+  s.in_channels = weight.size(1) * groups, s.kernel_h = weight.size(2), s.kernel_w = weight.size(3);
+  s.groups = groups;
+  TT_CHECK(weight.size(0) % groups == 0, op, ": Given groups=", groups,
+           ", expected weight to be divisible by ", groups,
+           " at dimension 0, but got weight of size ", weight.sizes(),
+           " instead (in_channels = weight.size(0) must be a multiple of groups)");
+  TT_CHECK(s.out_channels == weight.size(0), op, ": Given transposed=1, weight of size ",
+           weight.sizes(), ", expected input", input.sizes(), " to have ", weight.size(0),
+           " channels, but got ", s.out_channels,
+           " channels instead (a transposed weight is [in_channels, out_channels / groups, kH, "
+           "kW])",
+           conv2d_layout_hint(input.sizes(), weight.size(0)));
+  TT_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == s.in_channels), op,
+           ": Given transposed=1, weight of size ", weight.sizes(),
+           ", expected bias to be 1-dimensional with ", s.in_channels,
+           " elements, but got bias of size ", bias.defined() ? bias.sizes() : IntArrayRef(),
+           " instead (out_channels = weight.size(1) · groups)");
+  TT_CHECK(s.kernel_h > 0 && s.kernel_w > 0 && s.in_channels > 0, op,
+           ": the kernel must not be empty, but got weight of size ", weight.sizes());
+  TT_CHECK(s.out_channels > 0 && s.out_h > 0 && s.out_w > 0, op,
+           ": non-empty 3D or 4D input tensor expected (the batch may be empty), but got input of "
+           "size ",
+           input.sizes());
+  fill_geometry_args(s, stride, padding, dilation, op);
+  const auto opad = pair_arg(output_padding, "output_padding", op);
+  TT_CHECK(opad[0] >= 0 && opad[1] >= 0, op,
+           ": negative output_padding is not supported (got output_padding=",
+           IntArrayRef(opad.data(), 2), ")");
+  TT_CHECK((opad[0] < s.stride_h || opad[0] < s.dilation_h) &&
+               (opad[1] < s.stride_w || opad[1] < s.dilation_w),
+           op,
+           ": output padding must be smaller than either stride or dilation, but got "
+           "output_padding_height: ",
+           opad[0], " output_padding_width: ", opad[1], " stride_height: ", s.stride_h,
+           " stride_width: ", s.stride_w, " dilation_height: ", s.dilation_h,
+           " dilation_width: ", s.dilation_w);
+  s.in_h = (s.out_h - 1) * s.stride_h - 2 * s.pad_h + s.dilation_h * (s.kernel_h - 1) + opad[0] + 1;
+  s.in_w = (s.out_w - 1) * s.stride_w - 2 * s.pad_w + s.dilation_w * (s.kernel_w - 1) + opad[1] + 1;
+  TT_CHECK(s.in_h > 0 && s.in_w > 0, op, ": Given input size per channel: (", s.out_h, " x ",
+           s.out_w, "). Calculated output size per channel: (", s.in_h, " x ", s.in_w,
+           "). Output size is too small (padding ", s.pad_h, " x ", s.pad_w,
+           " crops more than the output has)");
+  exact = opad[0] < s.stride_h && opad[1] < s.stride_w;
+  return s;
+}
+
 }  // namespace
 
 std::string conv2d_layout_hint(IntArrayRef input_sizes, int64_t expected_channels) {
@@ -289,27 +409,8 @@ std::string conv2d_layout_hint(IntArrayRef input_sizes, int64_t expected_channel
 Conv2dShape conv2d_shape(const Tensor& input, const Tensor& weight, const Tensor& bias,
                          IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation,
                          int64_t groups, const char* op) {
-  TT_CHECK(input.defined() && weight.defined(), op,
-           ": input and weight must be defined tensors (got an undefined ",
-           input.defined() ? "weight" : "input", ")");
-  TT_CHECK(input.dim() == 3 || input.dim() == 4,
-           "Expected 3D (unbatched) or 4D (batched) input to ", op,
-           ", but got input of size: ", input.sizes());
-  TT_CHECK(weight.dim() == 4, op,
-           ": expected a 4-D weight [out_channels, in_channels / groups, kH, kW], but got a ",
-           weight.dim(), "-D weight of size ", weight.sizes());
-  TT_CHECK_TYPE(is_floating_point(input.dtype()), op, ": not implemented for dtype ", input.dtype(),
-                ": convolution needs a floating-point input, float32 or float64 (convert with "
-                ".to(kFloat32))");
-  TT_CHECK_TYPE(weight.dtype() == input.dtype(), op,
-                ": expected input and weight to have the same dtype, but got input ", input.dtype(),
-                " and weight ", weight.dtype(),
-                " (hint: convert the input with .to(weight.dtype()))");
-  TT_CHECK_TYPE(!bias.defined() || bias.dtype() == input.dtype(), op, ": Input type (",
-                input.dtype(), ") and bias type (", bias.defined() ? bias.dtype() : input.dtype(),
-                ") should be the same");
-  TT_CHECK(groups > 0, op, ": non-positive groups is not supported (got groups=", groups, ")");
-
+  check_conv_operands(input, weight, bias, groups, op,
+                      "[out_channels, in_channels / groups, kH, kW]");
   const Tensor x = batched(input);
   Conv2dShape s;
   s.batch = x.size(0), s.in_channels = x.size(1), s.in_h = x.size(2), s.in_w = x.size(3);
@@ -370,25 +471,31 @@ std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_output, co
   const Tensor gw = output_mask[1] ? empty(weight.sizes(), x.dtype()) : Tensor();
   const Tensor gb = output_mask[2] ? empty({s.out_channels}, x.dtype()) : Tensor();
   dispatch_floating_types(x.dtype(), "conv2d_backward", [&]<typename T>() {
-    bool fast_input = false, fast_weight = false;
-    if constexpr (std::is_same_v<T, float>) {
-      const kernels::SpatialKernels& fast = kernels::fast_kernels().spatial;
-      if (gx.defined() && fast.conv2d_backward_input != nullptr) {
-        fast.conv2d_backward_input(s, gy.data_ptr<T>(), w.data_ptr<T>(), gx.data_ptr<T>());
-        fast_input = true;
-      }
-      if (gw.defined() && fast.conv2d_backward_weight != nullptr) {
-        fast.conv2d_backward_weight(s, gy.data_ptr<T>(), x.data_ptr<T>(), gw.data_ptr<T>(),
-                                    gb.defined() ? gb.data_ptr<T>() : nullptr);
-        fast_weight = true;
-      }
-    }
-    // Whatever the fast tier did not compute, the reference path does.
-    conv2d_backward_reference<T>(s, gy, x, w, fast_input ? Tensor() : gx,
-                                 fast_weight ? Tensor() : gw, fast_weight ? Tensor() : gb);
+    conv2d_backward_tiers<T>(s, gy, x, w, gx, gw, gb, /*fast_allowed=*/true);
   });
   if (gx.defined() && input.dim() == 3) gx = native::view(gx, input.sizes());
   return {gx, gw, gb};
+}
+
+Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                        IntArrayRef stride, IntArrayRef padding, IntArrayRef output_padding,
+                        int64_t groups, IntArrayRef dilation) {
+  bool exact = true;
+  const Conv2dShape s = conv_transpose2d_shape(input, weight, bias, stride, padding, output_padding,
+                                               groups, dilation, exact);
+  const Tensor x = batched(input).contiguous(), w = weight.contiguous();
+  // y is the convolution's input gradient for grad_output := x: y [N, C_out, H_out, W_out].
+  Tensor y = empty({s.batch, s.in_channels, s.in_h, s.in_w}, input.dtype());
+  if (y.numel() > 0) {
+    dispatch_floating_types(input.dtype(), "conv_transpose2d", [&]<typename T>() {
+      // NOTE: the fast kernels assume s is a convolution's own geometry (in_h determines out_h);
+      // with output_padding ≥ stride (allowed while it is < dilation) it is not, and the
+      // reference path runs: its GEMM + col2im reads s's sizes as they are.
+      conv2d_backward_tiers<T>(s, x, Tensor(), w, y, Tensor(), Tensor(), /*fast_allowed=*/exact);
+    });
+    if (bias.defined()) native::add_(y, native::view(bias, {1, s.in_channels, 1, 1}), 1);
+  }
+  return input.dim() == 3 ? native::view(y, {s.in_channels, s.in_h, s.in_w}) : y;
 }
 
 Tensor im2col(const Tensor& image, IntArrayRef kernel_size, IntArrayRef stride, IntArrayRef padding,

@@ -4,6 +4,7 @@
 // wrappers that remember their options and call the public functions.
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/nn/init.h"
@@ -137,6 +138,40 @@ Tensor dropout(const Tensor& input, double p, bool training, bool inplace) {
   return apply_dropout(input, p, inplace);
 }
 
+Tensor dropout(const Tensor& input, const DropoutFuncOptions& options) {
+  return dropout(input, options.p(), options.training(), options.inplace());
+}
+
+Tensor dropout2d(const Tensor& input, const Dropout2dFuncOptions& options) {
+  const double p = options.p();
+  TT_CHECK_VALUE(p >= 0.0 && p <= 1.0,
+                 "dropout2d: dropout probability has to be between 0 and 1, but got ", p);
+  TT_CHECK(input.defined() && (input.dim() == 3 || input.dim() == 4),
+           "dropout2d: expected a 4-D input [N, C, H, W] (or 3-D [C, H, W], one unbatched "
+           "image), but got ",
+           input.defined() ? input.sizes() : IntArrayRef());
+  TT_CHECK_TYPE(input.is_floating_point(),
+                "dropout2d: expected a floating-point input (float32 or float64), but got ",
+                input.dtype());
+  if (!options.training() || p == 0.0 || input.numel() == 0) return input;
+  const profiler::RecordFunction event("aten::feature_dropout");
+  // One draw per channel: the mask [N, C, 1, 1] (or [C, 1, 1]) is dropout applied to ones, so a
+  // whole map is kept and scaled by 1/(1 − p), or zeroed.
+  std::vector<int64_t> mask_shape = input.sizes().vec();
+  mask_shape[mask_shape.size() - 1] = mask_shape[mask_shape.size() - 2] = 1;
+  Tensor mask;
+  {
+    const NoGradGuard no_grad;
+    mask = apply_dropout(ones(mask_shape, input.dtype()), p, /*inplace=*/true);
+  }
+  if (options.inplace()) {
+    Tensor out = input;
+    out.mul_(mask);
+    return out;
+  }
+  return input * mask;
+}
+
 }  // namespace functional
 
 DropoutImpl::DropoutImpl(const DropoutOptions& options_) : Module("Dropout"), options(options_) {
@@ -149,6 +184,23 @@ Tensor DropoutImpl::forward(const Tensor& input) {
 }
 
 std::string DropoutImpl::extra_repr() const {
+  return "p=" + python_float_repr(options.p()) + ", inplace=" + bool_str(options.inplace());
+}
+
+Dropout2dImpl::Dropout2dImpl(const Dropout2dOptions& options_)
+    : Module("Dropout2d"), options(options_) {
+  TT_CHECK_VALUE(options.p() >= 0.0 && options.p() <= 1.0,
+                 "dropout probability has to be between 0 and 1, but got ", options.p());
+}
+
+Tensor Dropout2dImpl::forward(const Tensor& input) {
+  return functional::dropout2d(input, functional::Dropout2dFuncOptions()
+                                          .p(options.p())
+                                          .training(is_training())
+                                          .inplace(options.inplace()));
+}
+
+std::string Dropout2dImpl::extra_repr() const {
   return "p=" + python_float_repr(options.p()) + ", inplace=" + bool_str(options.inplace());
 }
 

@@ -168,6 +168,13 @@ variable_list bce_with_logits_backward(const Tensor& grad, const Tensor& self, c
 variable_list conv2d_backward(const Tensor& grad, const Tensor& input, const Tensor& weight,
                               IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation,
                               int64_t groups, std::array<bool, 3> needs);
+// conv_transpose2d: {input, weight, bias}; written with conv2d and convolution_backward, so
+// under grad mode the result is differentiable again. (output_padding only sized the output,
+// which g carries.)
+variable_list conv_transpose2d_backward(const Tensor& grad, const Tensor& input,
+                                        const Tensor& weight, IntArrayRef stride,
+                                        IntArrayRef padding, IntArrayRef dilation, int64_t groups,
+                                        std::array<bool, 3> needs);
 // convolution_backward's own derivative (ConvolutionBackwardBackward0): `grads` are the
 // gradients of its three outputs (grad_input, grad_weight, grad_bias; undefined where none);
 // returns {grad_output, input, weight}'s.

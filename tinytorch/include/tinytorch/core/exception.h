@@ -53,6 +53,19 @@ std::string str(Args&&... args) {
   (os << ... << std::forward<Args>(args));
   return os.str();
 }
+
+// Inside a catch (const Error& e): throws e again, same type, with "context: " in front of its
+// message, so an error raised deep inside names what the caller called (a layer, or conv1d run
+// as conv2d). A NotImplementedError (a learner stub) goes through untouched: its message is
+// about the code, not the input.
+[[noreturn]] inline void rethrow_with_context(const Error& e, const std::string& context) {
+  if (dynamic_cast<const NotImplementedError*>(&e) != nullptr) throw;
+  const std::string message = context + ": " + e.what();
+  if (dynamic_cast<const TypeError*>(&e) != nullptr) throw TypeError(message);
+  if (dynamic_cast<const ValueError*>(&e) != nullptr) throw ValueError(message);
+  if (dynamic_cast<const IndexError*>(&e) != nullptr) throw IndexError(message);
+  throw Error(message);
+}
 }  // namespace detail
 
 }  // namespace tinytorch

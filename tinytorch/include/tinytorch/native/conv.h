@@ -48,6 +48,15 @@ std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_output, co
                                                    IntArrayRef padding, IntArrayRef dilation,
                                                    int64_t groups, std::array<bool, 3> output_mask);
 
+// The transposed convolution: the input gradient of a convolution, run forward.
+//   x [N, C_in, H, W] ─conv_transpose2d(w [C_in, C_out/groups, R, S], b [C_out])─►
+//   y [N, C_out, H_out, W_out],  H_out = (H − 1)·stride − 2·padding + dil·(R − 1) + out_pad + 1
+// Per image and group, y = col2im(Wᵀ · x) + b (conv2d_backward's grad_input with grad_output :=
+// x), on the same tiers. output_padding (< stride or < dilation) adds rows at the bottom/right.
+Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                        IntArrayRef stride, IntArrayRef padding, IntArrayRef output_padding,
+                        int64_t groups, IntArrayRef dilation);
+
 // One image [C, H, W] unrolled into columns [C·R·S, P·Q]: column p·Q + q holds the C·R·S input
 // values the kernel sees at output position (p, q) (zero where it overhangs the padding), rows
 // ordered (c, r, s) — the order of the weight's [C, R, S] — so y = W[K, C·R·S] · columns.

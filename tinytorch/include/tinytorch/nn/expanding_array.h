@@ -47,12 +47,12 @@ class ExpandingArray {
   std::array<int64_t, D> values_{};
 };
 
-// Printed as PyTorch prints a tuple: (5, 5).
+// Printed as PyTorch prints a tuple: (5, 5), and (5,) for one value.
 template <size_t D>
 std::ostream& operator<<(std::ostream& os, const ExpandingArray<D>& a) {
   os << '(';
   for (size_t i = 0; i < D; ++i) os << (i ? ", " : "") << a[i];
-  return os << ')';
+  return os << (D == 1 ? ",)" : ")");
 }
 
 }  // namespace tinytorch

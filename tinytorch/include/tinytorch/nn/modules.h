@@ -2,13 +2,16 @@
 //
 //   containers   Sequential, ModuleList, Functional, AnyModule         modules/container.h
 //   layers       Linear, Identity, Flatten                              modules/linear.h
-//   dropout      Dropout, nn::functional::dropout                       modules/dropout.h
+//   dropout      Dropout, Dropout2d, nn::functional::dropout /
+//                dropout2d                                              modules/dropout.h
 //   activations  ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, Softmax,
 //                LogSoftmax                                             modules/activation.h
 //   losses       MSELoss, L1Loss, NLLLoss, CrossEntropyLoss, BCELoss,
 //                BCEWithLogitsLoss                                      modules/loss.h
-//   spatial      Conv2d, nn::functional::conv2d (module 09)              modules/conv.h
-//   pooling      MaxPool2d, AvgPool2d, AdaptiveAvgPool2d (module 09)    modules/pooling.h
+//   spatial      Conv2d, Conv1d, ConvTranspose2d, nn::functional::conv2d /
+//                conv1d / conv_transpose2d (module 09)                  modules/conv.h
+//   pooling      MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, MaxPool1d,
+//                AvgPool1d (module 09)                                  modules/pooling.h
 //   batch norm   BatchNorm1d, BatchNorm2d (module 09)                   modules/batchnorm.h
 //   embeddings   Embedding, SinusoidalPositionalEncoding (module 11)    modules/embedding.h
 //   norms        LayerNorm, RMSNorm (module 13)                         modules/normalization.h

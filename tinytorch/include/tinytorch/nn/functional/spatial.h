@@ -24,6 +24,21 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}
               IntArrayRef stride = 1, IntArrayRef padding = 0, IntArrayRef dilation = 1,
               int64_t groups = 1);
 
+// The transposed convolution ("deconvolution"): conv2d's input gradient run forward, upsampling
+// by the stride. input [N, C_in, H, W], weight [C_in, C_out/groups, R, S], bias [C_out] →
+// [N, C_out, H_out, W_out], H_out = (H − 1)·stride − 2·padding + dilation·(R − 1) +
+// output_padding + 1. (libtorch's torch::conv_transpose2d, this argument order.)
+Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {},
+                        IntArrayRef stride = 1, IntArrayRef padding = 0,
+                        IntArrayRef output_padding = 0, int64_t groups = 1,
+                        IntArrayRef dilation = 1);
+
+// conv2d over sequences: input [N, C, L] or [C, L], weight [K, C/groups, R], bias [K] → [N, K, P]
+// (a height of 1 added, then conv2d; one value per list argument).
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias = {},
+              IntArrayRef stride = 1, IntArrayRef padding = 0, IntArrayRef dilation = 1,
+              int64_t groups = 1);
+
 // The max over each kernel_size window, and where it was (flat index h·W + w in its plane).
 // stride {} means stride = kernel_size. Padding is -∞ (it never wins); ceil_mode rounds the output
 // size up, keeping a last window that starts inside the input (or its left padding).
@@ -39,6 +54,16 @@ Tensor max_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stri
 Tensor avg_pool2d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stride = {},
                   IntArrayRef padding = 0, bool ceil_mode = false, bool count_include_pad = true,
                   std::optional<int64_t> divisor_override = std::nullopt);
+
+// The 1-d pools over [N, C, L] or [C, L]: the 2-d ones on a height of 1 (indices count along L).
+std::tuple<Tensor, Tensor> max_pool1d_with_indices(const Tensor& input, IntArrayRef kernel_size,
+                                                   IntArrayRef stride = {}, IntArrayRef padding = 0,
+                                                   IntArrayRef dilation = 1,
+                                                   bool ceil_mode = false);
+Tensor max_pool1d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stride = {},
+                  IntArrayRef padding = 0, IntArrayRef dilation = 1, bool ceil_mode = false);
+Tensor avg_pool1d(const Tensor& input, IntArrayRef kernel_size, IntArrayRef stride = {},
+                  IntArrayRef padding = 0, bool ceil_mode = false, bool count_include_pad = true);
 
 // The mean over the window [⌊i·H/P⌋, ⌈(i+1)·H/P⌉) for output row i (columns likewise): any output
 // size, {1, 1} being global average pooling.
