@@ -57,9 +57,11 @@
 #include <type_traits>
 
 #include "gemm_kernels.h"
+#include "half_kernels.h"
 #include "tinytorch/core/exception.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/gemm.h"
+#include "tinytorch/kernels/half.h"
 
 // The SIMD micro-kernels (gemm_avx2.cpp, gemm_avx512.cpp) are built only for x86, and then
 // tinytorch/CMakeLists.txt defines TINYTORCH_GEMM_X86; elsewhere the portable one is always used.
@@ -109,36 +111,47 @@ using gemm::TransposePack;
 // not fit the 512 KiB L2 of some AVX-512 CPUs. The 12-row tile needs 12 + 32 values per step for
 // 24 FMAs, which L2 can supply; the C tile and the steps are what KC = 512 halves. NC = 2048
 // keeps the panel at 4 MiB.
+//
+// KD is the number of k values a micro-kernel step takes: 1, except for bfloat16 with vdpbf16ps
+// (2, a pair per 32-bit lane), whose slivers hold kc rounded up to even.
 // ---------------------------------------------------------------------------------------------
 template <typename T, CpuCapability kLevel>
 struct Blocking;
 
 template <>
 struct Blocking<float, CpuCapability::kAvx2> {
-  static constexpr int64_t MR = 6, NR = 16;  // 6 x (2 ymm of 8 floats)
+  static constexpr int64_t MR = 6, NR = 16, KD = 1;  // 6 x (2 ymm of 8 floats)
   static constexpr int64_t KC = 256, MC = 144, NC = 4080;
 };
 
 template <>
 struct Blocking<double, CpuCapability::kAvx2> {
-  static constexpr int64_t MR = 6, NR = 8;  // 6 x (2 ymm of 4 doubles)
+  static constexpr int64_t MR = 6, NR = 8, KD = 1;  // 6 x (2 ymm of 4 doubles)
   static constexpr int64_t KC = 256, MC = 72, NC = 4080;
 };
 
 template <>
 struct Blocking<float, CpuCapability::kAvx512> {
-  static constexpr int64_t MR = 12, NR = 32;  // 12 x (2 zmm of 16 floats)
+  static constexpr int64_t MR = 12, NR = 32, KD = 1;  // 12 x (2 zmm of 16 floats)
   static constexpr int64_t KC = 512, MC = 144, NC = 2048;
 };
 
 template <>
 struct Blocking<double, CpuCapability::kAvx512> {
-  static constexpr int64_t MR = 12, NR = 16;  // 12 x (2 zmm of 8 doubles)
+  static constexpr int64_t MR = 12, NR = 16, KD = 1;  // 12 x (2 zmm of 8 doubles)
   static constexpr int64_t KC = 256, MC = 72, NC = 4080;
 };
 
 template <typename T>
 struct Blocking<T, CpuCapability::kDefault> : Blocking<T, CpuCapability::kAvx2> {};
+
+// bfloat16 with vdpbf16ps (gemm_avx512_bf16.cpp): the AVX-512 float tile, 12 x (2 zmm of 16 float
+// sums), each step two k values deep. The float kernel's KC, MC and NC, not yet tuned: a bfloat16
+// B sliver (KC x NR) is half the bytes of a float one, 32 KiB, which fits Zen 4's 48 KiB L1d.
+struct BlockingBf16 {
+  static constexpr int64_t MR = 12, NR = 32, KD = 2;
+  static constexpr int64_t KC = 512, MC = 144, NC = 2048;
+};
 
 // Problems with no more multiply-adds than kMinMultiplyAddsForThreads run on the calling thread:
 // starting and synchronising a thread team costs microseconds, which eats the gain. Where two
@@ -189,7 +202,7 @@ class AlignedBuffer {
 // One buffer per (thread, element type, operand). Each thread of a team packs its A blocks into
 // its own buffer; the B panels of a call are the calling thread's, shared by its team. So
 // concurrent calls never share a buffer.
-enum class Operand { kA, kB };
+enum class Operand { kA, kB, kWidened };  // kWidened: bfloat16 lines widened to float
 
 template <typename T, Operand kWhich>
 T* thread_local_buffer(int64_t count) {
@@ -243,13 +256,26 @@ void pack_transposed_portable(int64_t kc, const T* src, int64_t w_stride, T* dst
   }
 }
 
+// The transposing pack of level kLevel: AVX2's for float on an AVX2 or AVX-512 CPU (which has
+// AVX2 too). (No AVX-512 pack was tried: on the Zen 5 VM the AVX2 one packs a 132 x 512 A block
+// from L2 at 59 GB/s, faster than the straight copy packs 1 MiB of B from L3, 36-40 GB/s.)
+template <typename T, int64_t W, CpuCapability kLevel>
+constexpr TransposePack<T> transposing_pack() {
+#ifdef TINYTORCH_GEMM_X86
+  if constexpr (kLevel != CpuCapability::kDefault && std::is_same_v<T, float>) {
+    return gemm::pack_transposed_avx2<W>;
+  }
+#endif
+  return pack_transposed_portable<T, W>;
+}
+
 // Packs `width` lines of a strip of op(X), src(w, p) = src[w * w_stride + p * p_stride] for
 // w < width and p < kc, into ceil(width / W) slivers of W x kc, one after the other (sliver s at
 // dst + s * W * kc, holding lines s * W ...). The lanes of a last, ragged sliver past `width` are
 // filled with zeros, so that the micro-kernel can always compute a full tile.
-template <typename T, int64_t W>
+template <typename T, int64_t W, CpuCapability kLevel>
 void pack_slivers(int64_t kc, int64_t width, const T* src, int64_t w_stride, int64_t p_stride,
-                  T* dst, TransposePack<T> pack_transposed) {
+                  T* dst) {
   const int64_t full = width / W;                                       // slivers with no padding
   const auto line = [&](int64_t s) { return src + s * W * w_stride; };  // first line of sliver s
   // NOTE: one of the two strides is always 1 (a StridedView of a row-major matrix or of its
@@ -267,6 +293,7 @@ void pack_slivers(int64_t kc, int64_t width, const T* src, int64_t w_stride, int
   } else {
     // Each line contiguous along k (p_stride == 1: op(A) = A, or op(B) = B^T — the forward pass
     // of every Linear layer, x · W^T): a transpose, in registers where the CPU has AVX2.
+    constexpr TransposePack<T> pack_transposed = transposing_pack<T, W, kLevel>();
     for (int64_t s = 0; s < full; ++s) pack_transposed(kc, line(s), w_stride, dst + s * W * kc);
   }
   // A ragged last sliver (fewer than W lines): the general copy, padded with zeros.
@@ -355,61 +382,72 @@ CpuCapability cpu_capability_from_env() {
                        : CpuCapability::kDefault;
 }
 
-// The micro-kernel and the transposing packs of A and B slivers of one level.
-template <typename T>
+// Packs `width` lines of a strip of op(X) (In: what A and B hold) into W-wide slivers of P (what
+// the micro-kernel reads), as pack_slivers does.
+template <typename In, typename P>
+using SliverPack = void (*)(int64_t kc, int64_t width, const In* src, int64_t w_stride,
+                            int64_t p_stride, P* dst);
+
+// What gemm_blocked runs for one kind of GEMM: A and B hold In, the slivers P, C and the sums T.
+// float and double pack as they are (In = P = T); bfloat16 is widened to float by the packs of
+// the levels without AVX-512 BF16, and packed in pairs for vdpbf16ps by that level's.
+template <typename In, typename P, typename T>
 struct GemmKernels {
-  MicroKernel<T> micro;
-  RowKernel<T> row;         // M = 1, unpacked
-  TransposePack<T> pack_a;  // MR-wide slivers
-  TransposePack<T> pack_b;  // NR-wide slivers
+  MicroKernel<P, T> micro;
+  SliverPack<In, P> pack_a;  // MR-wide slivers
+  SliverPack<In, P> pack_b;  // NR-wide slivers
 };
 
 template <typename T, CpuCapability kLevel>
-GemmKernels<T> kernels_for() {
+MicroKernel<T> microkernel_for() {
   constexpr int64_t MR = Blocking<T, kLevel>::MR, NR = Blocking<T, kLevel>::NR;
-  GemmKernels<T> k{microkernel_portable<T, MR, NR>, gemv_row_portable<T>,
-                   pack_transposed_portable<T, MR>, pack_transposed_portable<T, NR>};
 #ifdef TINYTORCH_GEMM_X86
-  if constexpr (kLevel == CpuCapability::kAvx2) {
-    k.micro = gemm::microkernel_avx2<T, MR, NR>;
-    k.row = gemm::gemv_row_avx2<T>;
-  }
-  if constexpr (kLevel == CpuCapability::kAvx512) {
-    k.micro = gemm::microkernel_avx512<T, MR, NR>;
-    k.row = gemm::gemv_row_avx512<T>;
-  }
-  // An AVX-512 CPU has AVX2 too, and runs the AVX2 transposing packs. (No AVX-512 pack was tried:
-  // on the Zen 5 VM the AVX2 one packs a 132 x 512 A block from L2 at 59 GB/s, faster than the
-  // straight copy packs 1 MiB of B from L3, 36-40 GB/s.)
-  if constexpr (kLevel != CpuCapability::kDefault && std::is_same_v<T, float>) {
-    k.pack_a = gemm::pack_transposed_avx2<MR>;
-    k.pack_b = gemm::pack_transposed_avx2<NR>;
-  }
+  if constexpr (kLevel == CpuCapability::kAvx2) return gemm::microkernel_avx2<T, MR, NR>;
+  if constexpr (kLevel == CpuCapability::kAvx512) return gemm::microkernel_avx512<T, MR, NR>;
 #endif
-  return k;
+  return microkernel_portable<T, MR, NR>;
+}
+
+template <typename T, CpuCapability kLevel>
+GemmKernels<T, T, T> kernels_for() {
+  using Blk = Blocking<T, kLevel>;
+  return {microkernel_for<T, kLevel>(), pack_slivers<T, Blk::MR, kLevel>,
+          pack_slivers<T, Blk::NR, kLevel>};
+}
+
+// The row kernel (M = 1, unpacked) of one level.
+template <typename T, CpuCapability kLevel>
+RowKernel<T> row_kernel_for() {
+#ifdef TINYTORCH_GEMM_X86
+  if constexpr (kLevel == CpuCapability::kAvx2) return gemm::gemv_row_avx2<T>;
+  if constexpr (kLevel == CpuCapability::kAvx512) return gemm::gemv_row_avx512<T>;
+#endif
+  return gemv_row_portable<T>;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Macro-kernel: loops 2 and 1 of the nest, over the micro-tiles of one MC x NC block of C.
 //
-//   a_packed: mc x kc, in MR-row slivers (from pack_slivers)
-//   b_packed: kc x nc, in NR-column slivers (from pack_slivers)
+//   a_packed: mc x kc, in MR-row slivers (from pack_slivers), each MR x depth
+//   b_packed: kc x nc, in NR-column slivers (from pack_slivers), each depth x NR
 //   c:        mc x nc block of C, row stride ldc
+// where depth = kc rounded up to a multiple of KD (the k values of one micro-kernel step).
 //
 // Full tiles go straight to the micro-kernel. A ragged tile at the bottom or right edge is
 // computed into a local MR x NR buffer (the packed zero padding makes that safe) and only its
 // valid part is merged into C.
 // ---------------------------------------------------------------------------------------------
-template <int64_t MR, int64_t NR, typename T>
-void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const T* a_packed, const T* b_packed, T alpha,
-                  T beta, T* c, int64_t ldc, MicroKernel<T> kernel) {
+template <int64_t MR, int64_t NR, int64_t KD, typename P, typename T>
+void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const P* a_packed, const P* b_packed, T alpha,
+                  T beta, T* c, int64_t ldc, MicroKernel<P, T> kernel) {
+  const int64_t depth = round_up(kc, KD);
   for (int64_t jr = 0; jr < nc; jr += NR) {
     const int64_t nr = std::min(NR, nc - jr);
-    const T* b_sliver = b_packed + jr * kc;  // kc x NR
+    const P* b_sliver = b_packed + jr * depth;  // depth x NR
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int64_t mr = std::min(MR, mc - ir);
-      const T* a_sliver = a_packed + ir * kc;  // MR x kc
-      T* c_tile = c + ir * ldc + jr;           // mr x nr
+      const P* a_sliver = a_packed + ir * depth;  // MR x depth
+      T* c_tile = c + ir * ldc + jr;              // mr x nr
       if (mr == MR && nr == NR) {
         kernel(kc, a_sliver, b_sliver, alpha, beta, c_tile, ldc);
         continue;
@@ -651,18 +689,18 @@ void gemm_one_row(int64_t N, int64_t K, T alpha, StridedView<T> a, StridedView<T
   }
 }
 
-// The whole GEMM with the kernels and block sizes of one level; M, N > 0, K > 0, alpha != 0.
-template <typename T, CpuCapability kLevel>
-void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-                  int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
-  using Blk = Blocking<T, kLevel>;
+// The whole GEMM with the kernels and block sizes Blk (a Blocking) of one level; M, N > 0, K > 0,
+// alpha != 0.
+template <typename Blk, CpuCapability kLevel, typename In, typename P, typename T>
+void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const In* A,
+                  int64_t lda, const In* B, int64_t ldb, T beta, T* C, int64_t ldc,
+                  const GemmKernels<In, P, T>& kernels) {
   constexpr int64_t NR = Blk::NR;
+  static_assert(Blk::KC % Blk::KD == 0, "every rank-KC update but the last starts a whole step");
 
   // op(A) is M x K and op(B) is K x N, whichever way they are stored.
-  const StridedView<T> a = trans_a ? StridedView<T>{A, 1, lda} : StridedView<T>{A, lda, 1};
-  const StridedView<T> b = trans_b ? StridedView<T>{B, 1, ldb} : StridedView<T>{B, ldb, 1};
-  const GemmKernels<T> kernels = kernels_for<T, kLevel>();
-  if (M == 1) return gemm_one_row<T, kLevel>(N, K, alpha, a, b, beta, C, kernels.row);
+  const StridedView<In> a = trans_a ? StridedView<In>{A, 1, lda} : StridedView<In>{A, lda, 1};
+  const StridedView<In> b = trans_b ? StridedView<In>{B, 1, ldb} : StridedView<In>{B, ldb, 1};
 
   // The threads this call may use: one for small problems (waking a helper costs microseconds).
   const double multiply_adds = static_cast<double>(M) * static_cast<double>(N) * K;
@@ -689,6 +727,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
       round_up(ceil_div(M, std::max(ceil_div(M, Blk::MC), min_blocks)), Blk::MR);
   const int64_t m_blocks = ceil_div(M, mc_step);
   const int64_t kc_max = std::min(K, Blk::KC);
+  const int64_t depth_max = round_up(kc_max, Blk::KD);  // a sliver's k extent, packed
   const int64_t nc_max = std::min(N, Blk::NC);
   const int64_t steps_k = ceil_div(K, Blk::KC), steps = ceil_div(N, Blk::NC) * steps_k;
 
@@ -710,9 +749,9 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   // The B panels: when the team splits the columns, shared, two of them (so the next step can be
   // packed while this one is still being computed); when it splits the rows, each member packs
   // the whole panel into its own buffer.
-  const int64_t panel_size = round_up(nc_max, NR) * kc_max;
+  const int64_t panel_size = round_up(nc_max, NR) * depth_max;
   const int panels = team == 1 || split_rows ? 1 : 2;
-  T* b_panels = thread_local_buffer<T, Operand::kB>(panels * panel_size);
+  P* b_panels = thread_local_buffer<P, Operand::kB>(panels * panel_size);
 
   // Step s covers columns [jc, jc + nc) of C. Its row blocks or its slivers are cut into one home
   // range per member, and each home range into units: every row block x every chunk of
@@ -761,9 +800,9 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   for (int r = 0; r < team; ++r) shared.ranges[r].done.store(0, std::memory_order_relaxed);
 
   parallel_team(team, [&](int member) {
-    T* a_packed = thread_local_buffer<T, Operand::kA>(mc_step * kc_max);
+    P* a_packed = thread_local_buffer<P, Operand::kA>(mc_step * depth_max);
     // This member's own B panel, when it packs all of it (each thread's buffer is its own).
-    T* own_panel = split_rows ? thread_local_buffer<T, Operand::kB>(panel_size) : nullptr;
+    P* own_panel = split_rows ? thread_local_buffer<P, Operand::kB>(panel_size) : nullptr;
     int64_t own_panel_step = -1;  // the step whose panel own_panel holds
 
     for (int64_t s = 0; s < steps; ++s) {
@@ -772,9 +811,10 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
       const std::pair<int64_t, int64_t> columns = step_columns(s);  // 5th loop
       const int64_t jc = columns.first, nc = columns.second;
       const int64_t pc = s % steps_k * Blk::KC, kc = std::min(Blk::KC, K - pc);  // 4th loop
+      const int64_t depth = round_up(kc, Blk::KD);
       const T beta_pc = pc == 0 ? beta : T(1);
       // kc x nc, in NR-column slivers
-      T* b_packed = split_rows ? own_panel : b_panels + (s % panels) * panel_size;
+      P* b_packed = split_rows ? own_panel : b_panels + (s % panels) * panel_size;
       const int64_t slivers = ceil_div(nc, NR), per_unit = unit_slivers(slivers);
       RangeOfStep* of_step = shared.steps + s * team;
 
@@ -784,7 +824,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
         if (split_rows) {
           if (done.load(std::memory_order_acquire) < units_before(s, r)) return false;
           if (own_panel_step != s) {  // pack all of op(B)[pc : pc+kc, jc : jc+nc]
-            pack_slivers<T, NR>(kc, nc, b.at(pc, jc), b.cs, b.rs, own_panel, kernels.pack_b);
+            kernels.pack_b(kc, nc, b.at(pc, jc), b.cs, b.rs, own_panel);
             own_panel_step = s;
           }
           return true;
@@ -796,8 +836,8 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
             done.load(std::memory_order_acquire) >= units_before(s - panels + 1, r) &&
             pack.compare_exchange_strong(state, kPacking, std::memory_order_acquire)) {
           const auto [first, end] = home(slivers, r);  // pack op(B)[pc : pc+kc, its columns]
-          pack_slivers<T, NR>(kc, std::min(end * NR, nc) - first * NR, b.at(pc, jc + first * NR),
-                              b.cs, b.rs, b_packed + first * NR * kc, kernels.pack_b);
+          kernels.pack_b(kc, std::min(end * NR, nc) - first * NR, b.at(pc, jc + first * NR), b.cs,
+                         b.rs, b_packed + first * NR * depth);
           pack.store(state = kPacked, std::memory_order_release);
         }
         return state == kPacked && done.load(std::memory_order_acquire) >= units_before(s, r);
@@ -825,11 +865,11 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
                 std::min(per_unit * NR, std::min(range.slivers.second * NR, nc) - jr);
             if (block != packed_block) {
               // Pack op(A)[ic : ic+mc, pc : pc+kc] (mc x kc).
-              pack_slivers<T, Blk::MR>(kc, mc, a.at(ic, pc), a.rs, a.cs, a_packed, kernels.pack_a);
+              kernels.pack_a(kc, mc, a.at(ic, pc), a.rs, a.cs, a_packed);
               packed_block = block;
             }
-            macro_kernel<Blk::MR, NR>(mc, nr, kc, a_packed, b_packed + jr * kc, alpha, beta_pc,
-                                      C + ic * ldc + jc + jr, ldc, kernels.micro);
+            macro_kernel<Blk::MR, NR, Blk::KD>(mc, nr, kc, a_packed, b_packed + jr * depth, alpha,
+                                               beta_pc, C + ic * ldc + jc + jr, ldc, kernels.micro);
             shared.ranges[r].done.fetch_add(1, std::memory_order_release);
             took = true;
           }
@@ -848,6 +888,19 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   });
 }
 
+// A float or double GEMM with the kernels of one level: one row, or the blocked loop nest.
+template <typename T, CpuCapability kLevel>
+void gemm_level(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+                int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+  if (M == 1) {
+    const StridedView<T> a = trans_a ? StridedView<T>{A, 1, lda} : StridedView<T>{A, lda, 1};
+    const StridedView<T> b = trans_b ? StridedView<T>{B, 1, ldb} : StridedView<T>{B, ldb, 1};
+    return gemm_one_row<T, kLevel>(N, K, alpha, a, b, beta, C, row_kernel_for<T, kLevel>());
+  }
+  gemm_blocked<Blocking<T, kLevel>, kLevel>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta,
+                                            C, ldc, kernels_for<T, kLevel>());
+}
+
 // The early outs, then the blocked GEMM of the level this call may use.
 template <typename T>
 void gemm_dispatch(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
@@ -859,19 +912,163 @@ void gemm_dispatch(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, 
   }
   switch (get_cpu_capability()) {
     case CpuCapability::kAvx512:
-      return gemm_blocked<T, CpuCapability::kAvx512>(trans_a, trans_b, M, N, K, alpha, A, lda, B,
-                                                     ldb, beta, C, ldc);
-    case CpuCapability::kAvx2:
-      return gemm_blocked<T, CpuCapability::kAvx2>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
+      return gemm_level<T, CpuCapability::kAvx512>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
                                                    beta, C, ldc);
+    case CpuCapability::kAvx2:
+      return gemm_level<T, CpuCapability::kAvx2>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
+                                                 beta, C, ldc);
     case CpuCapability::kDefault:
       break;
   }
-  gemm_blocked<T, CpuCapability::kDefault>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta,
-                                           C, ldc);
+  gemm_level<T, CpuCapability::kDefault>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C,
+                                         ldc);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bfloat16 GEMM: C (float) = alpha · op(A) · op(B) + beta · C with A and B in bfloat16.
+//
+// The loop nest, the threads and the ragged edges are float's (gemm_blocked); only the packs and
+// the micro-kernel change, since packing is where every element of A and B passes once per use of
+// a block anyway:
+//
+//   AVX512_BF16          packs bfloat16 pairs (pack_pairs) for vdpbf16ps (gemm_avx512_bf16.cpp),
+//                        which multiplies two k values per 32-bit lane: twice the multiply-adds
+//                        of a float FMA per instruction, from half the bytes
+//   AVX512, AVX2,        widen to float while packing (pack_widened: a 16-bit shift, exact), then
+//   DEFAULT              run that level's float micro-kernel: the conversion costs O(MK + KN)
+//                        rather than the O(MNK) of converting inside the micro-kernel, and the
+//                        float kernels are reused as they are
+//
+// Every product of two bfloat16 values is exact in float32 (8 + 8 significant bits ≤ 24), so the
+// only rounding is in the float32 sums, as in the float GEMM; tests/kernels/test_gemm_bf16.cpp
+// bounds it by K · float32's epsilon against a float64 sum.
+// NOTE: vdpbf16ps treats bfloat16 subnormal inputs (|x| < 2^-126) as zero and flushes subnormal
+// sums to zero (it ignores MXCSR); the widening levels keep them. Values that small only matter
+// where a whole dot product is that small.
+// ---------------------------------------------------------------------------------------------
+
+// The bfloat16 lines of a strip widened to float, `count` of them, each `kc` long, contiguous.
+template <CpuCapability kLevel>
+void widen_lines(int64_t kc, int64_t count, const BFloat16* src, int64_t stride, float* dst) {
+  const HalfIsa isa = kLevel == CpuCapability::kDefault ? HalfIsa::kDefault : HalfIsa::kAvx2;
+  for (int64_t w = 0; w < count; ++w) bf16_to_float(isa, kc, src + w * stride, dst + w * kc);
+}
+
+// SliverPack from bfloat16 to float: pack_slivers' slivers, each value widened. Lines contiguous
+// along k (op(A) = A, op(B) = Bᵀ: a Linear's x · Wᵀ) are widened W at a time into a scratch
+// buffer with the vector conversion, then transposed by float's pack; otherwise each step's W
+// values are read across the lines and widened one by one (the loop the compiler vectorises for
+// a straight copy).
+template <int64_t W, CpuCapability kLevel>
+void pack_widened(int64_t kc, int64_t width, const BFloat16* src, int64_t w_stride,
+                  int64_t p_stride, float* dst) {
+  if (p_stride == 1 && w_stride != 1) {
+    float* lines = thread_local_buffer<float, Operand::kWidened>(W * kc);  // W x kc
+    for (int64_t first = 0; first < width; first += W) {
+      const int64_t count = std::min(W, width - first);
+      widen_lines<kLevel>(kc, count, src + first * w_stride, w_stride, lines);
+      pack_slivers<float, W, kLevel>(kc, count, lines, kc, 1, dst + first * kc);
+    }
+    return;
+  }
+  for (int64_t first = 0; first < width; first += W) {
+    const int64_t count = std::min(W, width - first);
+    const BFloat16* from = src + first * w_stride;
+    float* to = dst + first * kc;
+    for (int64_t p = 0; p < kc; ++p) {
+      for (int64_t w = 0; w < W; ++w) {
+        to[p * W + w] = w < count ? bf16_to_float(from[w * w_stride + p * p_stride]) : 0.0f;
+      }
+    }
+  }
+}
+
+// SliverPack for vdpbf16ps: slivers two k values deep (gemm_kernels.h), kc rounded up to even,
+// zeros past kc and past `width`:
+//
+//   sliver of W lines, step q = k values 2q, 2q+1:
+//   [ x(0,2q) x(0,2q+1) | x(1,2q) x(1,2q+1) | ... | x(W-1,2q) x(W-1,2q+1) ] [ step q+1 ... ]
+//     one 32-bit lane     one 32-bit lane           (W lanes: MR broadcasts, or NR/16 zmm loads)
+//
+//   dst[s·W·depth + (2q)·W + 2w + t] = x(s·W + w, 2q + t),   depth = kc rounded up to even
+// NOTE: both operands are zero in the padding, so 0 · 0 adds nothing (a garbage value times 0
+// could be a NaN).
+template <int64_t W>
+void pack_pairs(int64_t kc, int64_t width, const BFloat16* src, int64_t w_stride, int64_t p_stride,
+                BFloat16* dst) {
+  const int64_t depth = round_up(kc, 2);
+  for (int64_t first = 0; first < width; first += W) {
+    const int64_t count = std::min(W, width - first);
+    const BFloat16* from = src + first * w_stride;
+    BFloat16* to = dst + first * depth;
+    for (int64_t p = 0; p < depth; p += 2) {
+      BFloat16* out = to + p * W;
+      if (count == W && p + 1 < kc) {  // a whole step: no padding
+#pragma GCC unroll 16
+        for (int64_t w = 0; w < W; ++w) {
+          out[2 * w] = from[w * w_stride + p * p_stride];
+          out[2 * w + 1] = from[w * w_stride + (p + 1) * p_stride];
+        }
+        continue;
+      }
+      for (int64_t w = 0; w < W; ++w) {
+        for (int64_t t = 0; t < 2; ++t) {
+          const bool inside = w < count && p + t < kc;
+          out[2 * w + t] = inside ? from[w * w_stride + (p + t) * p_stride] : BFloat16{};
+        }
+      }
+    }
+  }
+}
+
+// The widening levels: float's micro-kernel and block sizes, bfloat16 packs.
+template <CpuCapability kLevel>
+GemmKernels<BFloat16, float, float> widening_kernels() {
+  using Blk = Blocking<float, kLevel>;
+  return {microkernel_for<float, kLevel>(), pack_widened<Blk::MR, kLevel>,
+          pack_widened<Blk::NR, kLevel>};
 }
 
 }  // namespace
+
+void gemm_bf16(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+               float alpha, const BFloat16* A, int64_t lda, const BFloat16* B, int64_t ldb,
+               float beta, float* C, int64_t ldc) {
+  half_detail::check_half_isa(isa, "gemm_bf16");
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+#ifdef TINYTORCH_GEMM_X86
+  if (isa == HalfIsa::kAvx512Bf16) {
+    using Blk = BlockingBf16;
+    const GemmKernels<BFloat16, BFloat16, float> kernels{
+        gemm::microkernel_avx512_bf16<Blk::MR, Blk::NR>, pack_pairs<Blk::MR>, pack_pairs<Blk::NR>};
+    return gemm_blocked<Blk, CpuCapability::kAvx512>(trans_a, trans_b, M, N, K, alpha, A, lda, B,
+                                                     ldb, beta, C, ldc, kernels);
+  }
+  if (isa == HalfIsa::kAvx512) {
+    constexpr CpuCapability kLevel = CpuCapability::kAvx512;
+    return gemm_blocked<Blocking<float, kLevel>, kLevel>(
+        trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, widening_kernels<kLevel>());
+  }
+  if (isa == HalfIsa::kAvx2) {
+    constexpr CpuCapability kLevel = CpuCapability::kAvx2;
+    return gemm_blocked<Blocking<float, kLevel>, kLevel>(
+        trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, widening_kernels<kLevel>());
+  }
+#endif
+  constexpr CpuCapability kLevel = CpuCapability::kDefault;
+  gemm_blocked<Blocking<float, kLevel>, kLevel>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
+                                                beta, C, ldc, widening_kernels<kLevel>());
+}
+
+void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+               const BFloat16* A, int64_t lda, const BFloat16* B, int64_t ldb, float beta, float* C,
+               int64_t ldc) {
+  gemm_bf16(half_isa(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
 
 void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,

@@ -4,15 +4,18 @@
 // the SIMD kernels live in translation units of their own, each compiled with the flags of one
 // instruction set (the PyTorch way: ATen compiles its cpu/ kernels once per CPU_CAPABILITY):
 //
-//   gemm_avx2.cpp     -mavx2 -mfma      micro-kernels of 6 x (2 ymm), the transposing packs
-//   gemm_avx512.cpp   -mavx512f -mfma   micro-kernels of 12 x (2 zmm)
+//   gemm_avx2.cpp          -mavx2 -mfma      micro-kernels of 6 x (2 ymm), the transposing packs
+//   gemm_avx512.cpp        -mavx512f -mfma   micro-kernels of 12 x (2 zmm)
+//   gemm_avx512_bf16.cpp   -mavx512bf16 …    the bfloat16 micro-kernel of 12 x (2 zmm), vdpbf16ps
 //
-// Both instantiate one template, simd_microkernel (gemm_simd.h), with their own vector type.
+// All instantiate one template, simd_microkernel (gemm_simd.h), with their own vector type.
 // gemm_fast.cpp calls these functions only through pointers it takes after checking the CPU
 // (get_cpu_capability), so no AVX instruction ever runs on a CPU without it.
 #pragma once
 
 #include <cstdint>
+
+#include "tinytorch/kernels/half.h"
 
 namespace tinytorch::kernels::gemm {
 
@@ -20,8 +23,12 @@ namespace tinytorch::kernels::gemm {
 //   a: MR x kc packed sliver (a[p * MR + i] = op(A)(i, p))
 //   b: kc x NR packed sliver (b[p * NR + j] = op(B)(p, j)), 64-byte aligned
 //   c: MR x NR tile of C, row stride ldc, any alignment
-template <typename T>
-using MicroKernel = void (*)(int64_t kc, const T* a, const T* b, T alpha, T beta, T* c,
+// P is the packed type, T that of C and the sums: float or double for both, or bfloat16 slivers
+// summed into float, packed two k values deep (the bfloat16 layout, see gemm_avx512_bf16.cpp):
+//   a[(p / 2) * 2 * MR + 2 * i + p % 2] = op(A)(i, p),  b[(p / 2) * 2 * NR + 2 * j + p % 2] = ...
+// with kc rounded up to even by a zero step.
+template <typename P, typename T = P>
+using MicroKernel = void (*)(int64_t kc, const P* a, const P* b, T alpha, T beta, T* c,
                              int64_t ldc);
 
 // dst[p * W + w] = src[w * w_stride + p] for w < W, p < kc: packs a full-width sliver whose W lines
@@ -51,6 +58,11 @@ void microkernel_avx512(int64_t kc, const T* a, const T* b, T alpha, T beta, T* 
 // gemm_avx2.cpp, float: acc[j] = Σ_{p < kc} a[p] · b[j * ld + p] (B stored N x K, a Linear's
 // weight), each a chain of FMAs in p order; AVX-512 CPUs use it too.
 void gemv_lines_avx2(int64_t kc, int64_t n, const float* a, const float* b, int64_t ld, float* acc);
+// gemm_avx512_bf16.cpp. Instantiated for (12, 32): bfloat16 slivers two k values deep, float C.
+template <int64_t MR, int64_t NR>
+void microkernel_avx512_bf16(int64_t kc, const BFloat16* a, const BFloat16* b, float alpha,
+                             float beta, float* c, int64_t ldc);
+
 // gemm_avx2.cpp and gemm_avx512.cpp, for float and double.
 template <typename T>
 void gemv_row_avx2(int64_t kc, int64_t n, const T* a, const T* b, int64_t rs, int64_t cs, T* acc);

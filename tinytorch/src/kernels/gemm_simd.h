@@ -11,6 +11,11 @@
 //   mul(x, y), fmadd(x, y, acc)    x * y, x * y + acc (one rounding)
 //   fma(x, y, acc)                 the same for one scalar
 //
+// and optionally kDepth, the k values one step of the kernel takes (1 when absent). The bfloat16
+// kernel (gemm_avx512_bf16.cpp) takes 2: its broadcast(a) and load_aligned(b) return pairs of
+// bfloat16 per 32-bit lane, and its fmadd on those is vdpbf16ps, which adds both products of a
+// lane's pair to its float accumulator.
+//
 // NOTE: the kernel below is compiled once per instruction set, and each copy must stay inside the
 // translation unit that compiled it, or the linker could hand AVX-512 code to a caller on a CPU
 // without it. Two rules keep them apart: V is declared in an unnamed namespace in each .cpp, so
@@ -42,11 +47,21 @@ namespace tinytorch::kernels::gemm {
 // 2 * MR independent accumulators also hide the FMA latency: a core with 2 FMA pipes and a latency
 // of 4 cycles needs at least 8 FMAs in flight. The loops over i are unrolled completely, so that
 // acc[][] is nothing but registers.
-template <typename V, int64_t MR, int64_t NR, typename T>
-inline void simd_microkernel(int64_t kc, const T* a, const T* b, T alpha, T beta, T* c,
+template <typename V>
+constexpr int64_t depth_of() {
+  if constexpr (requires { V::kDepth; }) {
+    return V::kDepth;
+  } else {
+    return 1;
+  }
+}
+
+template <typename V, int64_t MR, int64_t NR, typename P, typename T>
+inline void simd_microkernel(int64_t kc, const P* a, const P* b, T alpha, T beta, T* c,
                              int64_t ldc) {
   static_assert(NR == 2 * V::kLanes, "the tile is two vectors wide");
   using Vec = typename V::Vec;
+  constexpr int64_t D = depth_of<V>();  // k values per step (the packing pads kc to a multiple)
 
   // Start fetching the C tile now; it is only needed after the kc loop, by which time the
   // (likely) cache misses have been served in the background.
@@ -63,12 +78,12 @@ inline void simd_microkernel(int64_t kc, const T* a, const T* b, T alpha, T beta
     // Unrolling the k loop 4 times trims the loop-counter overhead and gives the out-of-order core
     // longer straight runs of independent FMAs (measured: ~5% faster than no unrolling).
 #pragma GCC unroll 4
-  for (int64_t p = 0; p < kc; ++p, a += MR, b += NR) {
-    const Vec b0 = V::load_aligned(b);
-    const Vec b1 = V::load_aligned(b + V::kLanes);
+  for (int64_t p = 0; p < kc; p += D, a += MR * D, b += NR * D) {
+    const auto b0 = V::load_aligned(b);
+    const auto b1 = V::load_aligned(b + V::kLanes * D);
 #pragma GCC unroll 16
     for (int64_t i = 0; i < MR; ++i) {
-      const Vec a_i = V::broadcast(a + i);
+      const auto a_i = V::broadcast(a + i * D);
       acc[i][0] = V::fmadd(a_i, b0, acc[i][0]);
       acc[i][1] = V::fmadd(a_i, b1, acc[i][1]);
     }

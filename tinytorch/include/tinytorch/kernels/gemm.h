@@ -32,6 +32,8 @@
 
 #include <cstdint>
 
+#include "tinytorch/kernels/half.h"
+
 namespace tinytorch::kernels {
 
 // Single precision (SGEMM). Uses the widest micro-kernel the CPU supports (get_cpu_capability).
@@ -43,6 +45,21 @@ void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
 void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha,
                const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
                int64_t ldc);
+
+// Mixed precision: C (float32) = alpha * op(A) * op(B) + beta * C with A and B in bfloat16
+// (kernels/half.h), the products and sums in float32 (PyTorch's CPU bf16 matmul with float
+// output). The same conventions, blocking and threads as gemm_fast; M = 1 takes the blocked path
+// too. With half_isa()'s kernels — AVX512_BF16: vdpbf16ps on bfloat16 pairs; AVX512, AVX2,
+// DEFAULT: A and B widened to float32 while they are packed, then gemm_fast's micro-kernel — or
+// with a given level's (tests and benches; throws tinytorch::ValueError where the CPU lacks it).
+// NOTE: vdpbf16ps reads bfloat16 subnormals as zero and flushes subnormal sums to zero; the other
+// levels keep them.
+void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+               const BFloat16* A, int64_t lda, const BFloat16* B, int64_t ldb, float beta, float* C,
+               int64_t ldc);
+void gemm_bf16(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+               float alpha, const BFloat16* A, int64_t lda, const BFloat16* B, int64_t ldb,
+               float beta, float* C, int64_t ldc);
 
 // The instruction sets a kernel may use, from the portable C++ one up. As in PyTorch, whose
 // torch.backends.cpu.get_cpu_capability() answers "DEFAULT", "AVX2" or "AVX512": the library is
