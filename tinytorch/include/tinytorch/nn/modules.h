@@ -19,6 +19,8 @@
 //                (module 12)                                            modules/attention.h
 //   transformer  GPTConfig, CausalSelfAttention, TransformerMLP, TransformerBlock, GPT,
 //                sample_next_token (module 13); KVCache (module 17)     modules/transformer.h
+//   recurrent    RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell (options in
+//                options/rnn.h)                                         modules/rnn.h
 #pragma once
 
 #include "tinytorch/nn/modules/activation.h"
@@ -37,3 +39,5 @@
 #include "tinytorch/nn/modules/attention.h"
 // modules 13 and 17
 #include "tinytorch/nn/modules/transformer.h"
+// the recurrent layers
+#include "tinytorch/nn/modules/rnn.h"
