@@ -13,7 +13,7 @@
 // The corpus (every fortune file, data::load_fortunes) is split 90/10 into training and
 // validation text (data::split_text: every tenth fortune validates); each training step takes
 // --batch-size random windows of --context characters of the training text. AdamW with a linear
-// warm-up and a cosine decay per step (WarmupCosineLR, below), the gradients' joint norm clipped
+// warm-up and a cosine decay per step (common/warmup_cosine.h), the gradients' joint norm clipped
 // to --clip. Every --eval-every steps: the loss on FIXED batches of the training and the
 // validation text (the same windows every time, so the curve is not noise), a short sample, and
 // the logs; at the end a longer sample.
@@ -29,7 +29,6 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
-#include <numbers>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,6 +44,7 @@
 #include "common/export.h"
 #include "common/memory.h"
 #include "common/outputs.h"
+#include "common/warmup_cosine.h"
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/core/generator.h"
 #include "tinytorch/core/parallel.h"
@@ -98,65 +98,6 @@ struct Settings {
 
 constexpr double kTargetValLoss = ms::kGptTargetValLoss;  // nats per character
 constexpr const char* kPrompt = "The ";                   // where every sample starts
-
-// Linear warm-up then half a cosine, per optimizer step (one scheduler step per training step):
-//
-//   lr(t) = lr · (t + 1) / warmup                                       t < warmup
-//   lr(t) = min_lr + (lr − min_lr) · (1 + cos(π (t − warmup) / (steps − warmup))) / 2   after
-//
-//   lr ┤    ╭──╮
-//      │   ╱    ╲___
-//      │  ╱         ╲___
-//      │ ╱              ╲____ min_lr
-//      └─┴──────────────────── step
-//        warmup            steps
-//
-// The warm-up keeps Adam's first steps — its second-moment estimate still tiny — from throwing
-// the freshly initialised weights far; the cosine lets the last steps settle. optim has no
-// warm-up schedule (PyTorch composes one from LinearLR + CosineAnnealingLR with SequentialLR, or
-// writes a LambdaLR); this is the closed form, in both of the base class's roles.
-//
-// The cosine's progress (t − warmup) / (steps − warmup) is a ms::ScheduleProgress: when the time
-// budget moves the end (set_total), the curve goes on from where it is to min_lr at the new end,
-// without a jump (common/budget.h).
-class WarmupCosineLR : public optim::LRScheduler {
- public:
-  WarmupCosineLR(optim::Optimizer& optimizer, int64_t warmup, int64_t total, double min_lr)
-      : LRScheduler(optimizer), warmup_(warmup), progress_(warmup, total), min_lr_(min_lr) {
-    TT_CHECK_VALUE(warmup >= 1 && total > warmup, "WarmupCosineLR: expected 1 <= warmup < total, ",
-                   "got warmup ", warmup, " and total ", total);
-    initial_step();
-  }
-  std::vector<double> closed_form_lrs() const override {
-    std::vector<double> lrs;
-    for (const double base : base_lrs_) {
-      if (last_epoch_ < warmup_) {
-        lrs.push_back(base * static_cast<double>(last_epoch_ + 1) / static_cast<double>(warmup_));
-        continue;
-      }
-      const double progress = progress_.at(last_epoch_);
-      lrs.push_back(min_lr_ + (base - min_lr_) * (1.0 + std::cos(std::numbers::pi * progress)) / 2);
-    }
-    return lrs;
-  }
-  std::string_view name() const override { return "WarmupCosineLR"; }
-  // Ends the cosine at `total` instead (the run's clock says fewer, or more, steps fit): from
-  // the next step on, the lr goes on from its current value to min_lr at `total`. Not saved in a
-  // checkpoint (like every scheduler's hyper-parameters): a resumed run plans again.
-  void set_total(int64_t total) {
-    TT_CHECK_VALUE(total > warmup_, "WarmupCosineLR: total ", total, " must exceed warmup ",
-                   warmup_);
-    progress_.replan(last_epoch_, total);
-  }
-
- protected:
-  std::vector<double> get_lrs() override { return closed_form_lrs(); }
-
- private:
-  int64_t warmup_;
-  ms::ScheduleProgress progress_;
-  double min_lr_;
-};
 
 // `chars` characters after kPrompt, sampled at temperature 0.8 from the 40 likeliest (seeded:
 // the same text for the same weights), with the KV cache. (generate() runs in eval mode without
@@ -228,11 +169,12 @@ int run(const Settings& s) {
   std::ostream& out = std::cout;
 
   // ── data: the corpus, its characters, the two splits ────────────────────────────────────
-  const std::string corpus = data::load_fortunes(s.fortunes_dir);
-  const auto tokenizer = tt::text::CharTokenizer::train(corpus);
-  const data::TextSplit split = data::split_text(corpus);
-  const tt::Tensor train_tokens = data::encode_to_tensor(tokenizer.encode(split.train));
-  const tt::Tensor val_tokens = data::encode_to_tensor(tokenizer.encode(split.validation));
+  // (common/char_text.h: milestone 1997's LSTM reads, splits and scores the same text.)
+  const ms::CharCorpus fortunes = ms::load_char_corpus(s.fortunes_dir);
+  const std::string& corpus = fortunes.corpus;
+  const tt::text::CharTokenizer& tokenizer = fortunes.tokenizer;
+  const tt::Tensor& train_tokens = fortunes.train_tokens;
+  const tt::Tensor& val_tokens = fortunes.val_tokens;
   const auto train_eval = ms::fixed_batches(train_tokens, s.eval_batches, s.batch_size, s.context);
   const auto val_eval = ms::fixed_batches(val_tokens, s.eval_batches, s.batch_size, s.context);
 
@@ -246,7 +188,7 @@ int run(const Settings& s) {
   optim::AdamW optimizer(
       model->parameters(),
       optim::AdamWOptions(s.lr).betas({0.9, s.beta2}).weight_decay(s.weight_decay));
-  WarmupCosineLR scheduler(optimizer, s.warmup, s.steps, s.min_lr);
+  ms::WarmupCosineLR scheduler(optimizer, s.warmup, s.steps, s.min_lr);
   tt::Generator windows(s.seed);  // the training windows' stream
   // The exported model (module 20): token ids [T] → the next character's logits, one label per
   // character of the vocabulary. Every checkpoint records it for ./tito export.
@@ -439,6 +381,9 @@ int run(const Settings& s) {
       for (const double v : history.column("step")) eval_steps.push_back(static_cast<int64_t>(v));
     }
     j["eval_steps"] = eval_steps;
+    // When each evaluation ended, in seconds since the start: milestone 1997 compares its LSTM's
+    // curve with this one at the same wall-clock times.
+    j["eval_seconds"] = history.empty() ? std::vector<double>{} : history.column("seconds");
     j["tokens_per_second"] = tokens_per_second;
     j["threads"] = tt::get_num_threads();
     j["seed"] = s.seed;
