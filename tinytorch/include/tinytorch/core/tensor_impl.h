@@ -74,6 +74,10 @@ class TensorImpl {
   void set_sizes_and_strides(std::vector<int64_t> sizes, std::vector<int64_t> strides,
                              int64_t storage_offset);
 
+  // Takes `other`'s storage, dtype, sizes, strides, offset and quantizer, keeping this impl's
+  // autograd slot (c10's shallow_copy_from): what Tensor::set_data builds on.
+  void shallow_copy_from(const TensorImpl& other);
+
   AutogradMetaInterface* autograd_meta() const { return autograd_meta_.get(); }
   void set_autograd_meta(std::unique_ptr<AutogradMetaInterface> meta) {
     autograd_meta_ = std::move(meta);
