@@ -66,8 +66,12 @@ class TensorImpl {
   bool is_contiguous() const { return is_contiguous_; }
 
   // Address of element (0, 0, ...): the storage's base plus the offset.
+  // NOTE: a tensor with no elements may have no buffer (null) and still a non-zero offset — a
+  // row picked out of a [3, 0, 4] tensor starts at element 4 of nothing. Adding an offset to
+  // a null pointer is undefined behaviour, so such a tensor's data is null, as in c10.
   void* data() const {
-    return static_cast<char*>(storage_.data()) + storage_offset_ * element_size(dtype_);
+    char* base = static_cast<char*>(storage_.data());
+    return base == nullptr ? nullptr : base + storage_offset_ * element_size(dtype_);
   }
 
   // Replaces the view metadata in place (used by in-place view ops such as squeeze_ later).
