@@ -9,6 +9,10 @@
 //   archive         archives of each dtype, an empty tensor, a scalar, a view, generator states
 //   state_dict      the state_dict of fuzz_support.h's model
 //   checkpoint      checkpoints of model + Adam + StepLR + generator, before and after 2 steps
+//   torch_load      torch::save of that model, of its Adam after 2 steps, of a tensor and of a
+//                   vector of tensors
+//   indexing        byte strings that decode (fuzz_indexing.cpp) into a base tensor and index
+//                   lists: slices, None and Ellipsis, an index tensor, a mask
 //   modules_json    the repository's modules/modules.json
 //   markers         every library source with solution markers (tinytorch/src/**/*.cpp)
 //   junit           a ctest JUnit file with a passed, a failed and a not-implemented test
@@ -151,6 +155,37 @@ int main(int argc, char** argv) {
     tt::train::Checkpoint ckpt = tt::train::capture_checkpoint(t.state, 2, history);
     ckpt.extra.insert("early_stopping.best", "0.5");
     tt::train::save_checkpoint(ckpt, (checkpoint / "epoch2.ttc").string());
+  }
+
+  // ---- torch::save of a module, an optimizer, a tensor and a vector of tensors ---------------
+  {
+    const fs::path torch_load = fresh_dir(out / "torch_load");
+    tt::fuzz::TrainingObjects t;
+    for (int step = 0; step < 2; ++step) tt::fuzz::train_step(t.model, t.optimizer);
+    tt::save(t.model, (torch_load / "model.ttc").string());
+    tt::save(t.optimizer, (torch_load / "adam.ttc").string());
+    tt::save(tt::arange(4, tt::TensorOptions().dtype(tt::kFloat64)),
+             (torch_load / "tensor.ttc").string());
+    tt::save(std::vector<tt::Tensor>{tt::ones({2, 3}), tt::arange(3)},
+             (torch_load / "vector.ttc").string());
+  }
+
+  // ---- index lists: byte strings in fuzz_indexing.cpp's decoding ---------------------------
+  {
+    const fs::path indexing = fresh_dir(out / "indexing");
+    // A base of shape [3, 4, 2], transposed (bytes 3 | 3 4 2 | 1), then the item count and the
+    // items; each list leads with a different item kind (0 Slice, 2 Ellipsis, 5 index tensor,
+    // 6 mask), so the search starts from every branch of decode_item.
+    const std::string base = {3, 3, 4, 2, 1};
+    const std::vector<std::string> lists = {
+        {3, 0, 1, 5, 1, 2, 1, 5, 2, 1, 0, 0},
+        {3, 2, 1, 3, 0, 1},
+        {2, 5, 1, 3, 0, 1, 0, 2, 0, 4, 1, 0},
+        {1, 6, 3, 3, 4, 2, 1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 1, 0, 1, 1, 0, 0},
+    };
+    for (size_t i = 0; i < lists.size(); ++i) {
+      write_file(indexing / ("items" + std::to_string(i) + ".bin"), base + lists[i]);
+    }
   }
 
   // ---- tokenizer vocabularies --------------------------------------------------------------

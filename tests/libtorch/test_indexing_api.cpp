@@ -34,6 +34,29 @@ TEST(TensorIndexing, TheDocsTranslationTable) {
             (std::vector<int64_t>{5, 2, 2, 7}));
 }
 
+// Found by fuzz_indexing (UBSan): a row of a tensor with a zero-sized dim is a view with a
+// non-zero offset into no buffer; reading it (sum, and sum's backward) computed null + offset.
+TEST(TensorIndexing, ViewsOfAnEmptyTensorReadNothing) {
+  const torch::Tensor x = torch::zeros({3, 0, 4}).requires_grad_();
+  for (const torch::Tensor& row :
+       {x.index({torch::tensor(int64_t{-2})}), x.index({1}), x.index({Slice(2), Ellipsis})}) {
+    EXPECT_EQ(row.numel(), 0);
+    EXPECT_EQ(row.sum().item<float>(), 0.0F);
+  }
+  x.index({torch::tensor(int64_t{-2})}).sum().backward();
+  EXPECT_EQ(x.grad().sizes(), x.sizes());
+}
+
+// Found by fuzz_indexing (UBSan): a slice whose step is INT64_MAX keeps one element with stride
+// INT64_MAX, and the element-wise loop multiplied that stride by the element size (overflow).
+TEST(TensorIndexing, AHugeStepKeepsOneElement) {
+  const torch::Tensor x = torch::arange(12, torch::kFloat32).reshape({3, 4}).t();
+  const torch::Tensor first = x.index({Slice(None, None, INDEX_MAX)});
+  EXPECT_EQ(first.sizes(), torch::IntArrayRef({1, 3}));
+  EXPECT_TRUE(first.clone().equal(x.index({Slice(0, 1)})));
+  EXPECT_TRUE((first + 1).equal(x.index({Slice(0, 1)}) + 1));
+}
+
 TEST(TensorIndexing, SettersWriteIntoTheTensor) {
   torch::Tensor x = torch::zeros({3, 4});
   x.index_put_({Slice(), 0}, 1);                                   // x[:, 0] = 1

@@ -43,6 +43,7 @@
 #include "tinytorch/quantization/quantize.h"
 #include "tinytorch/nn/modules/quantized_linear.h"
 #include "tinytorch/serialize/archive.h"
+#include "tinytorch/serialize/serialize.h"
 #include "tinytorch/train/train.h"
 #include "tinytorch/data/text.h"
 #include "tinytorch/text/tokenizer.h"

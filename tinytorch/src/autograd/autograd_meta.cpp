@@ -180,6 +180,23 @@ Tensor& Tensor::detach_() {
   return *this;
 }
 
+void Tensor::set_data(const Tensor& new_data) const {
+  TT_CHECK(defined() && new_data.defined(), "set_data: both tensors must be defined");
+  TT_CHECK(!requires_grad() || tinytorch::is_floating_point(new_data.dtype()),
+           "set_data: this tensor requires grad, so its data must be floating point, got ",
+           tinytorch::to_string(new_data.dtype()));
+  autograd::AutogradMeta* meta = get_autograd_meta(*this);
+  TT_CHECK(meta == nullptr || !meta->is_view_,
+           "set_data: can't give a view new data (its base would not see it); use it on the base");
+  // NOTE: the gradient accumulator (a leaf's AccumulateGrad node) was made for the old dtype
+  // and shape; a graph recorded from now on must make a new one, as libtorch's set_data does.
+  if (meta != nullptr && (new_data.dtype() != dtype() || new_data.sizes() != sizes())) {
+    meta->grad_accumulator_.reset();
+  }
+  if (new_data.is_same(*this)) return;
+  unsafeGetTensorImpl()->shallow_copy_from(*new_data.unsafeGetTensorImpl());
+}
+
 void Tensor::retain_grad() const {
   TT_CHECK(requires_grad(), "can't retain_grad on Tensor that has requires_grad=False");
   if (is_leaf()) return;  // leaves keep their gradient anyway

@@ -39,6 +39,16 @@ void TensorImpl::set_sizes_and_strides(std::vector<int64_t> sizes, std::vector<i
   refresh_numel_and_contiguity();
 }
 
+void TensorImpl::shallow_copy_from(const TensorImpl& other) {
+  storage_ = other.storage_;
+  dtype_ = other.dtype_;
+  sizes_ = other.sizes_;
+  strides_ = other.strides_;
+  storage_offset_ = other.storage_offset_;
+  quantizer_ = other.quantizer_;
+  refresh_numel_and_contiguity();
+}
+
 void TensorImpl::refresh_numel_and_contiguity() {
   numel_ = compute_numel(sizes_);
   is_contiguous_ = is_contiguous_strides(sizes_, strides_);

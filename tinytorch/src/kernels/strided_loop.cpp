@@ -22,7 +22,11 @@ void for_each_strided(IntArrayRef shape, const std::vector<Tensor>& operands,
     TT_CHECK(t.sizes() == shape, "for_each_strided: operand ", k, " has shape ", t.sizes(),
              " but the loop shape is ", shape);
     base[k] = static_cast<char*>(t.data_ptr());
-    for (int64_t d = t.dim() - 1; d >= 0; --d) strides[k].push_back(t.stride(d) * t.element_size());
+    // A dim of size 1 is never stepped along, so its stride may be anything, even one whose byte
+    // count overflows (a slice with step INT64_MAX keeps one element and that stride): it is 0.
+    for (int64_t d = t.dim() - 1; d >= 0; --d) {
+      strides[k].push_back(t.size(d) == 1 ? 0 : t.stride(d) * t.element_size());
+    }
   }
 
   // 2. Coalesce: dims d and d+1 (inner, outer) merge when, for every operand, stepping once

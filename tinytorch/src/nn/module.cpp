@@ -16,6 +16,8 @@
 #include <typeinfo>
 
 #include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/serialize/input_archive.h"
+#include "tinytorch/serialize/output_archive.h"
 
 namespace tinytorch::nn {
 
@@ -274,6 +276,34 @@ void Module::apply(const std::function<void(const std::string&, Module&)>& fn,
 
 // ── modes and gradients ──────────────────────────────────────────────────────────────────────
 
+void Module::to(Device device, ScalarType dtype, bool non_blocking) {
+  check_device_available(name() + "::to", device);
+  to(dtype, non_blocking);
+}
+
+void Module::to(ScalarType dtype, bool /*non_blocking*/) {
+  // Python's rule (nn.Module.to): a floating dtype, applied to the floating-point entries only —
+  // an integer buffer such as a step counter stays an integer. (libtorch's C++ Module::to casts
+  // every entry, integers included; a program that relied on that gets this error instead.)
+  TT_CHECK_TYPE(is_floating_point(dtype), name(),
+                "::to: only floating-point dtypes are accepted, got ", tinytorch::to_string(dtype));
+  // NOTE: every converted copy is made first and installed after, so that running out of
+  // memory half-way leaves the module as it was. set_data keeps each tensor's identity: an
+  // optimizer, a tied weight and any handle the caller kept all see the new dtype.
+  std::vector<std::pair<Tensor, Tensor>> moves;  // (tensor, its data in the new dtype)
+  const NoGradGuard no_grad;
+  auto convert = [&](const Tensor& t) {
+    if (!t.defined() || !is_floating_point(t.dtype()) || t.dtype() == dtype) return;
+    moves.emplace_back(t, t.detach().to(dtype));
+    if (t.grad().defined()) moves.emplace_back(t.grad(), t.grad().detach().to(dtype));
+  };
+  apply([&](Module& m) {
+    for (const auto& [key, p] : m.parameters_) convert(p);
+    for (const auto& [key, b] : m.buffers_) convert(b);
+  });
+  for (const auto& [tensor, data] : moves) tensor.set_data(data);
+}
+
 void Module::to(Device device, bool /*non_blocking*/) {
   check_device_available(name() + "::to", device);
 }
@@ -425,6 +455,14 @@ LoadStateDictResult Module::load_state_dict(const OrderedDict<std::string, Tenso
     }
   }
   return result;
+}
+
+void Module::save(serialize::OutputArchive& archive) const {
+  for (const auto& [key, tensor] : state_dict()) archive.write(key, tensor);
+}
+
+void Module::load(serialize::InputArchive& archive) {
+  load_state_dict(archive.tensors(), /*strict=*/true);
 }
 
 // ── printing ─────────────────────────────────────────────────────────────────────────────────

@@ -17,6 +17,8 @@
 
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/core/exception.h"
+#include "tinytorch/serialize/input_archive.h"
+#include "tinytorch/serialize/output_archive.h"
 
 namespace tinytorch::optim {
 
@@ -268,6 +270,14 @@ OrderedDict<std::string, Tensor> Optimizer::state_dict() const {
     }
   }
   return out;
+}
+
+void Optimizer::save(serialize::OutputArchive& archive) const {
+  for (const auto& [key, tensor] : state_dict()) archive.write(key, tensor);
+}
+
+void Optimizer::load(serialize::InputArchive& archive) {
+  load_state_dict(archive.tensors());
 }
 
 void Optimizer::load_state_dict(const OrderedDict<std::string, Tensor>& sd) {

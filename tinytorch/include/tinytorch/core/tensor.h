@@ -344,6 +344,11 @@ class Tensor {
   // Same data, no history: what is computed from the result is not traced back through here.
   Tensor detach() const;
   Tensor& detach_();
+  // Makes this tensor use `new_data`'s storage, dtype and shape, keeping its identity: every
+  // handle of it, its requires_grad and its grad see the change (libtorch's set_data, what
+  // module->to(kFloat64) uses so that an optimizer built on the parameters still holds them).
+  // A tensor that requires grad needs floating-point data; a view cannot be given new data.
+  void set_data(const Tensor& new_data) const;
   // Keep .grad() for this non-leaf too (leaves keep theirs anyway).
   void retain_grad() const;
   bool retains_grad() const;

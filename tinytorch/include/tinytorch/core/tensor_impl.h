@@ -66,13 +66,21 @@ class TensorImpl {
   bool is_contiguous() const { return is_contiguous_; }
 
   // Address of element (0, 0, ...): the storage's base plus the offset.
+  // NOTE: a tensor with no elements may have no buffer (null) and still a non-zero offset — a
+  // row picked out of a [3, 0, 4] tensor starts at element 4 of nothing. Adding an offset to
+  // a null pointer is undefined behaviour, so such a tensor's data is null, as in c10.
   void* data() const {
-    return static_cast<char*>(storage_.data()) + storage_offset_ * element_size(dtype_);
+    char* base = static_cast<char*>(storage_.data());
+    return base == nullptr ? nullptr : base + storage_offset_ * element_size(dtype_);
   }
 
   // Replaces the view metadata in place (used by in-place view ops such as squeeze_ later).
   void set_sizes_and_strides(std::vector<int64_t> sizes, std::vector<int64_t> strides,
                              int64_t storage_offset);
+
+  // Takes `other`'s storage, dtype, sizes, strides, offset and quantizer, keeping this impl's
+  // autograd slot (c10's shallow_copy_from): what Tensor::set_data builds on.
+  void shallow_copy_from(const TensorImpl& other);
 
   AutogradMetaInterface* autograd_meta() const { return autograd_meta_.get(); }
   void set_autograd_meta(std::unique_ptr<AutogradMetaInterface> meta) {

@@ -38,6 +38,11 @@
 #include "tinytorch/core/ordered_dict.h"
 #include "tinytorch/core/tensor.h"
 
+namespace tinytorch::serialize {
+class OutputArchive;
+class InputArchive;
+}  // namespace tinytorch::serialize
+
 namespace tinytorch::nn {
 
 class Module;
@@ -107,9 +112,14 @@ class Module : public std::enable_shared_from_this<Module> {
   virtual void train(bool on = true);
   void eval() { train(false); }
   virtual bool is_training() const { return is_training_; }
-  // libtorch's model->to(device): every parameter and buffer is already on the CPU, the only
-  // device; any other device is an error naming it (core/device.h). (to(dtype) is not offered.)
-  void to(Device device, bool non_blocking = false);
+  // libtorch's model->to(...): converts every parameter and buffer, recursively, in place —
+  // each keeps its identity (Tensor::set_data), so an optimizer built before still steps them,
+  // and a gradient is converted with its parameter (as Python's Module._apply does). Floating
+  // dtypes only, as libtorch's Module::to. The CPU is the only device: any other is an error
+  // naming it (core/device.h), raised before anything changed.
+  virtual void to(Device device, ScalarType dtype, bool non_blocking = false);
+  virtual void to(ScalarType dtype, bool non_blocking = false);
+  virtual void to(Device device, bool non_blocking = false);
 
   // Drops the gradient of every parameter (set_to_none = true, the default of PyTorch >= 2.0:
   // the next backward() allocates a fresh one), or fills the existing ones with zeros.
@@ -131,6 +141,12 @@ class Module : public std::enable_shared_from_this<Module> {
   //   	size mismatch for 0.weight: copying a param with shape [10, 5] from checkpoint, ...
   LoadStateDictResult load_state_dict(const OrderedDict<std::string, Tensor>& state_dict,
                                       bool strict = true);
+  // libtorch's serialization hooks, used by torch::save / torch::load (serialize/serialize.h):
+  // save writes state_dict() into the archive (dotted names: "fc1.weight"); load is a strict
+  // load_state_dict of the archive's tensors — in place, all or nothing, naming every missing,
+  // unexpected and mis-shaped entry. Override both to store something else.
+  virtual void save(serialize::OutputArchive& archive) const;
+  virtual void load(serialize::InputArchive& archive);
 
   // ── printing ───────────────────────────────────────────────────────────────────────────
   // The text between the parentheses of this module's own line, e.g.

@@ -35,6 +35,11 @@
 #include "tinytorch/core/simd.h"
 #include "tinytorch/core/tensor.h"
 
+namespace tinytorch::serialize {
+class OutputArchive;
+class InputArchive;
+}  // namespace tinytorch::serialize
+
 namespace tinytorch::optim {
 
 // A closure that recomputes the loss (zero_grad, forward, backward) and returns it; step(closure)
@@ -201,6 +206,10 @@ class Optimizer {
   // state dict of another optimizer type, another number of groups or parameters, buffers whose
   // shape does not match their parameter, missing options, or unknown keys.
   void load_state_dict(const OrderedDict<std::string, Tensor>& state_dict);
+  // libtorch's serialization hooks, used by torch::save / torch::load (serialize/serialize.h):
+  // state_dict() into the archive, and load_state_dict() of every tensor the archive holds.
+  virtual void save(serialize::OutputArchive& archive) const;
+  virtual void load(serialize::InputArchive& archive);
 
  protected:
   // `name` is passed up rather than asked of a virtual function, because the constructor already
