@@ -209,6 +209,9 @@ class Tensor {
   Tensor exp() const;
   Tensor log() const;
   Tensor sqrt() const;
+  Tensor sin() const;
+  Tensor cos() const;
+  Tensor log1p() const;  // ln(1 + self), accurate for self near 0
   Tensor abs() const;
   Tensor clamp(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
   Tensor clamp_min(const Scalar& min) const { return clamp(min, std::nullopt); }
@@ -245,6 +248,9 @@ class Tensor {
   Tensor& exp_();
   Tensor& log_();
   Tensor& sqrt_();
+  Tensor& sin_();
+  Tensor& cos_();
+  Tensor& log1p_();
   Tensor& abs_();
   Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
   Tensor& fill_(const Scalar& value);
@@ -453,6 +459,9 @@ Tensor pow(const Scalar& base, const Tensor& exponent);
 Tensor exp(const Tensor& a);
 Tensor log(const Tensor& a);
 Tensor sqrt(const Tensor& a);
+Tensor sin(const Tensor& a);
+Tensor cos(const Tensor& a);
+Tensor log1p(const Tensor& a);
 Tensor abs(const Tensor& a);
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
 Tensor maximum(const Tensor& a, const Tensor& b);
