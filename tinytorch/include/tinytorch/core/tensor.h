@@ -425,9 +425,13 @@ Tensor zeros(IntArrayRef sizes, const TensorOptions& options = {});
 Tensor ones(IntArrayRef sizes, const TensorOptions& options = {});
 // dtype defaults to the fill value's kind: bool → bool, integer → int64, floating → float32.
 Tensor full(IntArrayRef sizes, const Scalar& fill_value, const TensorOptions& options = {});
-// [start, end) in steps; int64 when all three are integers, else float32.
+// [start, end) in steps; int64 when all three are integers, else float32. libtorch's three
+// overloads: step has no default, so arange(0, 10, kFloat64) is [0, 10) as float64 and
+// arange(0, 10, 2) is [0, 2, 4, 6, 8] (a dtype never converts to a Scalar, nor a number to
+// TensorOptions).
 Tensor arange(const Scalar& end, const TensorOptions& options = {});
-Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step = 1,
+Tensor arange(const Scalar& start, const Scalar& end, const TensorOptions& options = {});
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step,
               const TensorOptions& options = {});
 Tensor eye(int64_t n, const TensorOptions& options = {});
 Tensor eye(int64_t n, int64_t m, const TensorOptions& options = {});
