@@ -87,7 +87,7 @@ json tour() {
   json out = json::array();
   int64_t state_bytes = 0;
   for (const auto& item : opt.state_dict()) {
-    const Tensor& t = item.value;
+    const Tensor& t = item.value();
     std::string value;
     if (t.numel() == 1) {
       value = t.dtype() == kInt64 ? std::to_string(t.item<int64_t>())
@@ -97,9 +97,9 @@ json tour() {
     for (int64_t d = 0; d < t.dim(); ++d) shape += (d ? ", " : "") + std::to_string(t.size(d));
     shape += "]";
     table.add(
-        {item.key, std::string(to_string(t.dtype())), shape, std::to_string(t.nbytes()), value});
-    if (item.key.rfind("state.", 0) == 0) state_bytes += t.nbytes();
-    out.push_back({{"key", item.key}, {"shape", t.sizes().vec()}, {"bytes", t.nbytes()}});
+        {item.key(), std::string(to_string(t.dtype())), shape, std::to_string(t.nbytes()), value});
+    if (item.key().rfind("state.", 0) == 0) state_bytes += t.nbytes();
+    out.push_back({{"key", item.key()}, {"shape", t.sizes().vec()}, {"bytes", t.nbytes()}});
   }
   table.print();
   meaning(

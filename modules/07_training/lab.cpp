@@ -314,7 +314,7 @@ json experiment_checkpoint(const Data& d, bool quick) {
 
   auto bytes_of = [](const tt::OrderedDict<std::string, tt::Tensor>& dict) {
     int64_t n = 0;
-    for (const auto& item : dict) n += item.value.nbytes();
+    for (const auto& item : dict) n += item.value().nbytes();
     return n;
   };
   const train::Checkpoint ckpt = train::capture_checkpoint(state, 1, history);

@@ -9,11 +9,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string& path = file.write(bytes.data(), bytes.size());
   try {
     const tinytorch::serialize::Archive archive = tinytorch::serialize::load(path);
-    for (const auto& item : archive.tensors) tinytorch::fuzz::touch(item.value);
+    for (const auto& item : archive.tensors) tinytorch::fuzz::touch(item.value());
     tinytorch::Generator generator;
     for (const auto& item : archive.strings) {
       try {
-        tinytorch::serialize::set_generator_state(generator, item.value);
+        tinytorch::serialize::set_generator_state(generator, item.value());
       } catch (const tinytorch::Error&) {
       }
     }

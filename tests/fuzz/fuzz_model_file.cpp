@@ -47,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const tt::Error&) {
     return 0;
   }
-  for (const auto& item : model->statistics()) tt::fuzz::touch(item.value);
+  for (const auto& item : model->statistics()) tt::fuzz::touch(item.value());
   // A loaded model runs (a Sequential's layers already ran on zeros at load, the probe). No try:
   // an error here is a crash.
   const tt::Tensor out = model->forward(input_for(*model));

@@ -123,7 +123,7 @@ struct TrainingObjects {
 // Copies of a model's parameters and buffers, to check that a failed load changed nothing.
 inline std::vector<Tensor> snapshot(const nn::Module& model) {
   std::vector<Tensor> out;
-  for (const auto& item : model.state_dict()) out.push_back(item.value.clone());
+  for (const auto& item : model.state_dict()) out.push_back(item.value().clone());
   return out;
 }
 // Aborts (a crash libFuzzer reports) when the model's values differ from `before`: the loaders
@@ -133,7 +133,7 @@ inline void expect_unchanged(const nn::Module& model, const std::vector<Tensor>&
   if (now.size() != before.size()) std::abort();
   size_t i = 0;
   for (const auto& item : now) {
-    if (!item.value.equal(before[i++])) std::abort();
+    if (!item.value().equal(before[i++])) std::abort();
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -239,6 +240,63 @@ TEST(Modules, TorchModuleAndTorchArg) {
   EXPECT_EQ(net->named_parameters().size(), 4u);
   at::Tensor t = at::zeros({1});  // at:: is the same namespace
   EXPECT_EQ(t.numel(), 1);
+}
+
+// OrderedDict's items are libtorch's: key(), value(), pair(), * and -> (to the value). The
+// structured binding, which libtorch's items lack, works too (the tuple protocol).
+TEST(Modules, NamedParametersIterateAsItemsAndAsBindings) {
+  Net net(NetOptions(3));
+  std::vector<std::string> names;
+  std::ostringstream printed;
+  int64_t count = 0;
+  for (auto& p : net->named_parameters()) {
+    names.push_back(p.key());
+    printed << p.key() << " " << p.value().sizes() << "\n";
+    count += p->numel();                   // -> reaches the value
+    EXPECT_TRUE((*p).is_same(p.value()));  // so does *
+    EXPECT_EQ(p.pair().first, p.key());
+    EXPECT_TRUE(p.pair().second.is_same(p.value()));
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"}));
+  EXPECT_EQ(count, 3 * 4 + 3 + 2 * 3 + 2);
+  EXPECT_EQ(printed.str().substr(0, 18), "fc1.weight [3, 4]\n");
+
+  std::vector<std::string> bound;
+  for (auto& [name, param] : net->named_parameters()) {
+    static_assert(std::is_same_v<decltype(name), const std::string>);
+    static_assert(std::is_same_v<decltype(param), torch::Tensor>);
+    bound.push_back(name);
+    EXPECT_TRUE(param.requires_grad());
+  }
+  EXPECT_EQ(bound, names);
+  // The binding is a reference into the dictionary: writing through it writes the item.
+  auto params = net->named_parameters();
+  for (auto& [name, param] : params) param = torch::zeros({1});
+  for (const auto& p : params) EXPECT_EQ(p.value().numel(), 1) << p.key();
+  for (const auto& [name, param] : params) EXPECT_EQ(param.numel(), 1) << name;
+  // By value (a copy of each item, bound as an xvalue): compiles too, and reads the module afresh.
+  for (auto [name, param] : net->named_parameters()) EXPECT_GT(param.numel(), 1) << name;
+  // The parameters themselves are the module's: a value() handle writes into the module.
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : net->named_parameters()) p.value().fill_(0.5);
+  }
+  EXPECT_EQ(net->fc1->bias[0].item<double>(), 0.5);
+}
+
+// ── ops that libtorch programs call ───────────────────────────────────────────────────────────
+
+TEST(Ops, SinCosLog1pAndArangeStartEndOptions) {
+  const torch::Tensor x = torch::arange(0, 4, torch::kFloat64);  // arange(start, end, options)
+  EXPECT_EQ(x.dtype(), torch::kFloat64);
+  EXPECT_EQ(x.size(0), 4);
+  EXPECT_EQ(torch::arange(0, 10, 2).size(0), 5);  // a number there is still the step
+  const torch::Tensor y = torch::sin(x).pow(2) + torch::cos(x).pow(2);
+  EXPECT_TRUE(torch::allclose(y, torch::ones({4}, torch::kFloat64)));
+  EXPECT_TRUE(torch::allclose(torch::log1p(x), (x + 1).log()));
+  torch::Tensor z = x.clone();
+  z.sin_().cos_().log1p_();
+  EXPECT_TRUE(torch::allclose(z, x.sin().cos().log1p()));
 }
 
 }  // namespace

@@ -36,7 +36,8 @@ struct Milestone {
 // The parameters after the optimizer's step, as named values.
 void record_parameters(Context& c, const nn::Module& model, const std::string& prefix,
                        const std::string& files) {
-  for (const auto& item : model.named_parameters()) c.value(prefix + item.key, item.value, files);
+  for (const auto& item : model.named_parameters())
+    c.value(prefix + item.key(), item.value(), files);
 }
 
 // 1957: the perceptron's neuron scores points; its learning rule needs no gradient, so the

@@ -266,20 +266,20 @@ void Context::value(const std::string& name, double v, const std::string& files)
 void Context::set_parameters(const nn::Module& model) {
   std::map<std::string, std::string> layers;
   for (const auto& item : model.named_modules()) {
-    if (!item.key.empty()) layers[item.key] = item.value->name();
+    if (!item.key().empty()) layers[item.key()] = item.value()->name();
   }
   recorder_.set_layers(std::move(layers));
   const NoGradGuard no_grad;
   for (const auto& item : model.named_parameters()) {
-    Tensor p = item.value;
-    const bool bias = item.key.ends_with("bias");
+    Tensor p = item.value();
+    const bool bias = item.key().ends_with("bias");
     const double fan_in = p.dim() >= 2 ? static_cast<double>(p.numel() / p.size(0)) : 1.0;
     const double bound = p.dim() >= 2 ? 1.0 / std::sqrt(fan_in) : 0.1;
     const double center = p.dim() == 1 && !bias ? 1.0 : 0.0;
     p.copy_(constant(p.sizes().vec(), center - bound, center + bound));
-    recorder_.name_tensor(p, item.key);
-    recorder_.value(item.key, p, "tinytorch/src/kernels/strided_loop.cpp");  // copy_ wrote it
-    leaves_.emplace_back(item.key, p);
+    recorder_.name_tensor(p, item.key());
+    recorder_.value(item.key(), p, "tinytorch/src/kernels/strided_loop.cpp");  // copy_ wrote it
+    leaves_.emplace_back(item.key(), p);
   }
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Writes tests/data/libtorch_ops_reference.json: PyTorch's answers for the ops that libtorch
 programs use beyond the chapters' own: sort/argsort/topk, cumsum/cumprod, tril/triu, norm,
-all/any (module 01's tests), smooth_l1/huber and [N, C, d1, ...] cross_entropy/nll_loss (module
-04's), pad and interpolate (module 09's).
+all/any, sin/cos/log1p (module 01's tests), smooth_l1/huber and [N, C, d1, ...]
+cross_entropy/nll_loss (module 04's), pad and interpolate (module 09's).
 
 Run from anywhere (Debian's python3-torch, hence /usr/bin/python3):
 
@@ -102,6 +102,8 @@ def run(op, ins, args):
         if "dim" in args:
             return (torch.norm(x, p=p, dim=args["dim"], keepdim=args["keepdim"]),)
         return (torch.norm(x, p=p),)
+    if op in ("sin", "cos", "log1p"):
+        return (getattr(torch, op)(x),)
     if op in ("all", "any"):
         fn = torch.all if op == "all" else torch.any
         if "dim" in args:
@@ -239,6 +241,25 @@ def tensor_cases():
         case(g, f"{op}_float_dim1", op, [f], {"dim": 1, "keepdim": False})
         case(g, f"{op}_int", op, [ints([2, 3], 2)], {})
         case(g, f"{op}_empty", op, [T([0], "float32", [])], {})
+    for op in ("sin", "cos", "log1p"):
+        for dt in ("float32", "float64"):
+            x = positive([3, 4], 3, dt) if op == "log1p" else distinct([3, 4], 3, dt)
+            case(g, f"{op}_{dt}", op, [x], {})
+        case(g, f"{op}_noncontiguous", op,
+             [T([3, 4], "float64", distinct([3, 4], 4).values, view=[["t"]])], {})
+        case(g, f"{op}_int64_promotes", op, [ints([2, 3], 1, 0, 5)], {})  # to float32
+        case(g, f"{op}_bool_promotes", op, [T([4], "bool", [True, False, True, True])], {})
+        case(g, f"{op}_0d", op, [T([], "float64", [0.75])], {})
+        case(g, f"{op}_empty", op, [T([0], "float32", [])], {})
+    # log1p near 0, where ln(1 + x) would lose x's digits; in (−1, 0); and its edges: −1 → −inf,
+    # below −1 → nan, +inf → +inf (no gradient there: it is infinite or undefined).
+    case(g, "log1p_tiny", "log1p", [T([4], "float64", [1e-12, -3e-15, 2.5e-9, 0.0])], {})
+    case(g, "log1p_tiny_float32", "log1p", [T([3], "float32", [1e-7, -2e-8, 3e-6])], {})
+    case(g, "log1p_negative", "log1p", [T([4], "float64", [-0.5, -0.25, -0.875, -0.125])], {})
+    case(g, "log1p_edges", "log1p", [T([4], "float64", [-1.0, -2.0, float("inf"), float("nan")])],
+         {}, grad=False)
+    case(g, "sin_large", "sin", [T([3], "float64", [1e5, -314.159, 1e3])], {})
+    case(g, "cos_large", "cos", [T([3], "float64", [1e5, -314.159, 1e3])], {})
 
 
 def loss_cases():

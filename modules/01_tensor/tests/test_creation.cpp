@@ -236,6 +236,23 @@ TEST(Arange, DtypeOption) {
   EXPECT_EQ(values_as_double(a), (std::vector<double>{0, 1, 2}));
 }
 
+// libtorch's arange(start, end, options): the third argument is a dtype (or TensorOptions), not a
+// step — and a number there is still the step.
+TEST(Arange, StartEndOptionsOverload) {
+  const Tensor a = arange(0, 10, kFloat64);
+  EXPECT_EQ(a.dtype(), kFloat64);
+  EXPECT_EQ(values_as_double(a), (std::vector<double>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  const Tensor b = arange(2, 5, TensorOptions().dtype(kFloat32).requires_grad(true));
+  EXPECT_EQ(b.dtype(), kFloat32);
+  EXPECT_TRUE(b.requires_grad());
+  EXPECT_EQ(values_as_double(b), (std::vector<double>{2, 3, 4}));
+  EXPECT_EQ(values_as_int(arange(0, 10, 2)), (std::vector<int64_t>{0, 2, 4, 6, 8}));
+  EXPECT_EQ(arange(0, 10, 2).dtype(), kInt64);
+  EXPECT_EQ(values_as_double(arange(0, 3, 0.5)), (std::vector<double>{0, 0.5, 1, 1.5, 2, 2.5}));
+  EXPECT_EQ(arange(1, 4).dtype(), kInt64);  // start, end alone: int64 as before
+  EXPECT_EQ(arange(5, kFloat64).dtype(), kFloat64);
+}
+
 TEST(Arange, Errors) {
   TT_EXPECT_THROW_WITH(arange(0, 5, 0), ValueError, "arange", "step");
   TT_EXPECT_THROW_WITH(arange(0, 5, -1), ValueError, "arange", "step");

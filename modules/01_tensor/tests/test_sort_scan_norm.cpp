@@ -1,6 +1,7 @@
 // Module 01's tensor, extended with what libtorch programs call on it: sort / argsort / topk,
-// cumsum / cumprod, tril / triu (and tril_ / triu_), norm, all / any, uniform_ / normal_,
-// from_blob and the free-function forms (torch::reshape(x, ...), torch::max(x, 1), ...).
+// cumsum / cumprod, tril / triu (and tril_ / triu_), norm, all / any, sin / cos / log1p (and
+// sin_ / cos_ / log1p_), uniform_ / normal_, from_blob and the free-function forms
+// (torch::reshape(x, ...), torch::max(x, 1), ...).
 // Values against PyTorch (tests/data/libtorch_ops_reference.json, group "tensor"), float64
 // gradchecks (these need module 05 and skip before it), and the error messages.
 #include <gtest/gtest.h>
@@ -70,6 +71,9 @@ std::vector<Tensor> run_tensor_op(const std::string& op, const std::vector<Tenso
     const auto keepdim = args.at("keepdim").get<bool>();
     return {all ? x.all(dim, keepdim) : x.any(dim, keepdim)};
   }
+  if (op == "sin") return {x.sin()};
+  if (op == "cos") return {x.cos()};
+  if (op == "log1p") return {x.log1p()};
   throw std::runtime_error("unknown op " + op);
 }
 
@@ -158,6 +162,44 @@ TEST(AllAny, ReturnBoolAndFreeFormsAgree) {
   EXPECT_TRUE(tinytorch::any(x).item<bool>());
   EXPECT_EQ(values_as_int(tinytorch::all(x, 1)), (std::vector<int64_t>{0, 1}));
   EXPECT_EQ(x.any(0, true).sizes(), IntArrayRef({1, 2}));
+}
+
+// ── sin / cos / log1p ──────────────────────────────────────────────────────────────────────────
+
+TEST(SinCosLog1p, IntegersPromoteToTheDefaultFloatAsExpDoes) {
+  const Tensor i = tensor({0, 1, 2});
+  for (const Tensor& y : {i.sin(), i.cos(), i.log1p(), i.exp()}) EXPECT_EQ(y.dtype(), kFloat32);
+  EXPECT_EQ(tensor({1.0, 2.0}, kFloat64).sin().dtype(), kFloat64);
+  EXPECT_EQ(values_as_double(tensor({true, false}).cos()),
+            (std::vector<double>{std::cos(1.0f), 1.0}));
+}
+
+TEST(SinCosLog1p, InPlaceFormsWriteIntoSelfAndFreeFormsAgree) {
+  const Tensor x = tensor({0.5, -0.75, 3.0}, kFloat64);
+  Tensor a = x.clone(), b = x.clone(), c = x.clone();
+  EXPECT_EQ(&a.sin_(), &a);
+  EXPECT_EQ(&b.cos_(), &b);
+  EXPECT_EQ(&c.log1p_(), &c);
+  EXPECT_TRUE(a.equal(x.sin()));
+  EXPECT_TRUE(b.equal(x.cos()));
+  EXPECT_TRUE(c.equal(x.log1p()));
+  EXPECT_TRUE(tinytorch::sin(x).equal(x.sin()));
+  EXPECT_TRUE(tinytorch::cos(x).equal(x.cos()));
+  EXPECT_TRUE(tinytorch::log1p(x).equal(x.log1p()));
+  // In place into a view: the base sees it.
+  Tensor m = zeros({2, 2}, kFloat64);
+  m[0].cos_();
+  EXPECT_EQ(values_as_double(m), (std::vector<double>{1, 1, 0, 0}));
+  // An integer tensor cannot hold the float result (as for exp_).
+  Tensor i = tensor({1, 2});
+  TT_EXPECT_THROW_WITH(i.sin_(), TypeError, "sin_", "int64");
+  TT_EXPECT_THROW_WITH(i.log1p_(), TypeError, "log1p_", "int64");
+}
+
+TEST(SinCosLog1p, Log1pKeepsTheDigitsThatLogOfOnePlusXLoses) {
+  const Tensor x = tensor({1e-12}, kFloat64);
+  EXPECT_DOUBLE_EQ(x.log1p().item<double>(), std::log1p(1e-12));
+  EXPECT_NE(x.add(1.0).log().item<double>(), x.log1p().item<double>());
 }
 
 // ── uniform_ / normal_ ─────────────────────────────────────────────────────────────────────────
@@ -332,6 +374,18 @@ TEST(LibtorchOpsGradcheck, Norm) {
   }
 }
 
+TEST(LibtorchOpsGradcheck, SinCosLog1p) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const Tensor x = random({3, 4}, 15);
+  expect_gradcheck([](const Tensor& t) { return t.sin(); }, x);
+  expect_gradcheck([](const Tensor& t) { return t.cos(); }, x);
+  expect_gradcheck([](const Tensor& t) { return t.t().sin() * t.t().cos(); }, x);
+  const Tensor p = x.abs().add(0.1);  // log1p's domain is x > −1; also at and near 0
+  expect_gradcheck([](const Tensor& t) { return t.log1p(); }, p);
+  expect_gradcheck([](const Tensor& t) { return t.log1p(); }, x.mul(0.3));
+  expect_gradcheck([](const Tensor& t) { return (t * 2.0).sin_().log1p_(); }, p);
+}
+
 TEST(LibtorchOpsGradcheck, NormAtZeroIsZeroNotNan) {
   TT_SKIP_WITHOUT_AUTOGRAD();
   const Tensor x = zeros({3}, kFloat64).requires_grad_();
@@ -369,6 +423,15 @@ TEST(LibtorchOpsGradgradcheck, Norm) {
     expect_gradgradcheck([p](const Tensor& t) { return t.norm(p); }, x);
     expect_gradgradcheck([p](const Tensor& t) { return t.norm(p, {1}, true); }, x);
   }
+}
+
+TEST(LibtorchOpsGradgradcheck, SinCosLog1p) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const Tensor x = random({3, 4}, 23);
+  expect_gradgradcheck([](const Tensor& t) { return t.sin(); }, x);
+  expect_gradgradcheck([](const Tensor& t) { return t.cos(); }, x);
+  expect_gradgradcheck([](const Tensor& t) { return t.log1p(); }, x.abs().add(0.1));
+  expect_gradgradcheck([](const Tensor& t) { return t.cos().mul(t).log1p(); }, x.mul(0.3));
 }
 
 TEST(LibtorchOpsGradgradcheck, CumprodWithZerosRefusesCreateGraph) {

@@ -328,7 +328,7 @@ TEST(HiddenStateDict, RandomConfigurationsRoundTrip) {
         TT_GRADE_TRUE(same_keys) << "the keys of the state dict saved again";
         int64_t differ = 0;
         if (same_keys) {
-          for (const auto& item : original) differ += !identical(again[item.key], item.value);
+          for (const auto& item : original) differ += !identical(again[item.key()], item.value());
         }
         TT_GRADE_EQ(differ, 0) << "state tensors that differ once saved again";
       }

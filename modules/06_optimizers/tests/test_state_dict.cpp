@@ -192,7 +192,7 @@ TEST(OptimizerStateDict, RejectsAStateDictThatDoesNotFit) {
   auto missing = adam_sd;
   OrderedDict<std::string, Tensor> no_eps;
   for (const auto& item : missing) {
-    if (item.key != "param_groups.0.eps") no_eps.insert(item.key, item.value);
+    if (item.key() != "param_groups.0.eps") no_eps.insert(item.key(), item.value());
   }
   TT_EXPECT_THROW_WITH(adam.load_state_dict(no_eps), Error, "param_groups.0.eps");
 
@@ -265,8 +265,8 @@ TEST(OptimizerStateDict, RejectsHostileValuesInEveryField) {
     for (const auto& entry : good) {
       // Named references, not a structured binding: clang 14 cannot capture a binding in the
       // lambda that TT_EXPECT_THROW_WITH makes.
-      const auto& key = entry.key;
-      const auto& value = entry.value;
+      const auto& key = entry.key();
+      const auto& value = entry.value();
       if (key.rfind("state.1.", 0) != 0 || key == "state.1.step") continue;
       ++buffers;
       SCOPED_TRACE(key);

@@ -171,13 +171,13 @@ TEST(Checkpoint, RestoreIsAllOrNothing) {
   optim::Adam adam(model->parameters(), optim::AdamOptions(1e-3));
   const auto before = model->state_dict();
   std::vector<Tensor> copies;
-  for (const auto& item : before) copies.push_back(item.value.clone());
+  for (const auto& item : before) copies.push_back(item.value().clone());
   TT_EXPECT_THROW_WITH(
       train::restore_checkpoint(ckpt, {.model = model.ptr().get(), .optimizer = &adam}), Error,
       "optimizer state does not fit");
   size_t i = 0;
   for (const auto& item : model->state_dict()) {
-    EXPECT_TRUE(item.value.equal(copies[i++])) << item.key << " changed by a failed restore";
+    EXPECT_TRUE(item.value().equal(copies[i++])) << item.key() << " changed by a failed restore";
   }
 }
 

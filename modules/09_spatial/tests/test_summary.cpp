@@ -58,7 +58,7 @@ TEST(SummaryCnn, LeavesBatchNormsRunningStatisticsAlone) {
   model->train();
   const auto before = model->state_dict();
   std::vector<Tensor> saved;
-  for (const auto& item : before) saved.push_back(item.value.clone());
+  for (const auto& item : before) saved.push_back(item.value().clone());
 
   const nn::ModelSummary s = nn::summary(model, {3, 1, 8, 8});
   EXPECT_EQ(s.output_shape, (Shape{3, 3}));
@@ -71,7 +71,7 @@ TEST(SummaryCnn, LeavesBatchNormsRunningStatisticsAlone) {
   EXPECT_TRUE(model->is_training());
   size_t i = 0;
   for (const auto& item : model->state_dict()) {
-    EXPECT_TRUE(item.value.equal(saved[i++])) << item.key;
+    EXPECT_TRUE(item.value().equal(saved[i++])) << item.key();
   }
 }
 

@@ -34,7 +34,7 @@ nn::MultiheadAttention make_mha(int64_t E, int64_t H, bool bias = true, double d
 TEST(MultiheadAttention, ParametersAreNamedAndShapedAsPyTorch) {
   nn::MultiheadAttention m(8, 2);
   std::vector<std::string> names;
-  for (const auto& item : m->named_parameters()) names.push_back(item.key);
+  for (const auto& item : m->named_parameters()) names.push_back(item.key());
   EXPECT_EQ(names, (std::vector<std::string>{"in_proj_weight", "in_proj_bias", "out_proj.weight",
                                              "out_proj.bias"}));
   EXPECT_EQ(m->in_proj_weight.sizes(), IntArrayRef({24, 8}));

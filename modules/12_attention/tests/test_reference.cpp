@@ -137,7 +137,7 @@ nn::MultiheadAttention mha_from(const json& c) {
   }
   m->load_state_dict(sd);
   std::vector<std::string> ours;
-  for (const auto& item : m->state_dict()) ours.push_back(item.key);
+  for (const auto& item : m->state_dict()) ours.push_back(item.key());
   EXPECT_EQ(ours, keys) << "the parameters' names and order follow PyTorch's";
   m->eval();
   return m;

@@ -347,6 +347,23 @@ Tensor sqrt_backward(const Tensor& grad, const Tensor& result) {
   // END SOLUTION
 }
 
+// sin, cos and log1p: libtorch's, beyond the chapters, so they are not learner regions. Each is
+// written with recorded ops (cos, sin, add, div), so it differentiates again under create_graph.
+// out = sin(self)
+Tensor sin_backward(const Tensor& grad, const Tensor& self) {
+  return grad.mul(self.cos());
+}
+
+// out = cos(self):  −sin(self)
+Tensor cos_backward(const Tensor& grad, const Tensor& self) {
+  return grad.mul(self.sin().neg());
+}
+
+// out = ln(1 + self):  1 / (1 + self)
+Tensor log1p_backward(const Tensor& grad, const Tensor& self) {
+  return grad.div(self.add(1.0));
+}
+
 // out = |self|:  sign(self), and 0 at 0 (PyTorch's choice of subgradient)
 Tensor abs_backward(const Tensor& grad, const Tensor& self) {
   // BEGIN SOLUTION

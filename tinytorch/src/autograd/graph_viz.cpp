@@ -43,7 +43,7 @@ std::string to_dot(const Tensor& output, const OrderedDict<std::string, Tensor>&
                  "to_dot(): the tensor takes part in no autograd graph (requires_grad is false); "
                  "draw a tensor computed from inputs that require grad");
   std::unordered_map<const TensorImpl*, std::string> leaf_names;
-  for (const auto& item : names) leaf_names.emplace(item.value.unsafeGetTensorImpl(), item.key);
+  for (const auto& item : names) leaf_names.emplace(item.value().unsafeGetTensorImpl(), item.key());
 
   std::ostringstream dot;
   dot << "digraph autograd {\n"

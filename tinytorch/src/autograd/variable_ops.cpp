@@ -564,6 +564,15 @@ Tensor Tensor::log() const {
 Tensor Tensor::sqrt() const {
   return unary(*this, "SqrtBackward0", native::sqrt, autograd::sqrt_backward, Save::kOutput);
 }
+Tensor Tensor::sin() const {
+  return unary(*this, "SinBackward0", native::sin, autograd::sin_backward, Save::kInput);
+}
+Tensor Tensor::cos() const {
+  return unary(*this, "CosBackward0", native::cos, autograd::cos_backward, Save::kInput);
+}
+Tensor Tensor::log1p() const {
+  return unary(*this, "Log1PBackward0", native::log1p, autograd::log1p_backward, Save::kInput);
+}
 Tensor Tensor::abs() const {
   return unary(*this, "AbsBackward0", native::abs, autograd::abs_backward, Save::kInput);
 }
@@ -690,6 +699,15 @@ Tensor& Tensor::log_() {
 }
 Tensor& Tensor::sqrt_() {
   return inplace(*this, "sqrt_", nullptr, [](const Tensor& t) { return t.sqrt(); });
+}
+Tensor& Tensor::sin_() {
+  return inplace(*this, "sin_", nullptr, [](const Tensor& t) { return t.sin(); });
+}
+Tensor& Tensor::cos_() {
+  return inplace(*this, "cos_", nullptr, [](const Tensor& t) { return t.cos(); });
+}
+Tensor& Tensor::log1p_() {
+  return inplace(*this, "log1p_", nullptr, [](const Tensor& t) { return t.log1p(); });
 }
 Tensor& Tensor::abs_() {
   return inplace(*this, "abs_", nullptr, [](const Tensor& t) { return t.abs(); });

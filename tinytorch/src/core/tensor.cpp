@@ -111,6 +111,15 @@ Tensor log(const Tensor& a) {
 Tensor sqrt(const Tensor& a) {
   return a.sqrt();
 }
+Tensor sin(const Tensor& a) {
+  return a.sin();
+}
+Tensor cos(const Tensor& a) {
+  return a.cos();
+}
+Tensor log1p(const Tensor& a) {
+  return a.log1p();
+}
 Tensor abs(const Tensor& a) {
   return a.abs();
 }

@@ -381,6 +381,21 @@ Tensor native::sqrt(const Tensor& self) {
   return unary_op("sqrt", self, float_compute_type(self),
                   []<typename T>() { return [](T a) { return static_cast<T>(std::sqrt(a)); }; });
 }
+// sin, cos and log1p are libtorch's, beyond the chapters' ops; like exp and log, an integer or
+// bool input computes in the default float dtype. log1p(x) = ln(1 + x), but accurate for tiny x,
+// where 1 + x would round away x's digits.
+Tensor native::sin(const Tensor& self) {
+  return unary_op("sin", self, float_compute_type(self),
+                  []<typename T>() { return [](T a) { return static_cast<T>(std::sin(a)); }; });
+}
+Tensor native::cos(const Tensor& self) {
+  return unary_op("cos", self, float_compute_type(self),
+                  []<typename T>() { return [](T a) { return static_cast<T>(std::cos(a)); }; });
+}
+Tensor native::log1p(const Tensor& self) {
+  return unary_op("log1p", self, float_compute_type(self),
+                  []<typename T>() { return [](T a) { return static_cast<T>(std::log1p(a)); }; });
+}
 Tensor native::abs(const Tensor& self) {
   check_not_bool("abs", self, "Convert it first, e.g. x.to(tinytorch::kInt64).");
   return unary_op("abs", self, self.dtype(), []<typename T>() {
@@ -515,8 +530,8 @@ Tensor& native::pow_(Tensor& self, const Scalar& exponent) {
   return binary_op_("pow_", self, scalar_tensor(exponent, ct), ct, PowFn{});
 }
 
-// The in-place unary ops (neg_, exp_, log_, sqrt_, abs_, clamp_) live with the other in-place
-// ops in autograd/variable_ops.cpp: every in-place op takes one path there.
+// The in-place unary ops (neg_, exp_, log_, sqrt_, sin_, cos_, log1p_, abs_, clamp_) live with
+// the other in-place ops in autograd/variable_ops.cpp: every in-place op takes one path there.
 
 Tensor& native::fill_(Tensor& self, const Scalar& value) {
   // Filling an expanded tensor is fine: every alias receives the same value.

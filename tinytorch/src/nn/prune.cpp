@@ -204,7 +204,7 @@ void remove(Module& module, const std::string& name) {
 
 bool is_pruned(const Module& module) {
   for (const auto& item : module.named_buffers(/*recurse=*/true)) {
-    const std::string& key = item.key;
+    const std::string& key = item.key();
     if (key.size() >= 5 && key.compare(key.size() - 5, 5, "_mask") == 0) return true;
   }
   return false;

@@ -155,22 +155,22 @@ namespace tinytorch::quantization {
 nn::Sequential quantize_dynamic(const nn::Sequential& model, bool per_channel) {
   nn::Sequential out;
   for (const auto& item : model->named_children()) {
-    const std::shared_ptr<nn::Module>& child = item.value;
+    const std::shared_ptr<nn::Module>& child = item.value();
     if (const auto linear = std::dynamic_pointer_cast<nn::LinearImpl>(child)) {
-      out->push_back(item.key, nn::quantized::dynamic::Linear(*linear, per_channel));
+      out->push_back(item.key(), nn::quantized::dynamic::Linear(*linear, per_channel));
     } else if (const auto inner = std::dynamic_pointer_cast<nn::SequentialImpl>(child)) {
-      out->push_back(item.key, quantize_dynamic(nn::Sequential(inner), per_channel));
+      out->push_back(item.key(), quantize_dynamic(nn::Sequential(inner), per_channel));
     } else {
       // Sequential keeps each child as an AnyModule as well; reuse it (same object, shared).
       bool found = false;
       for (const nn::AnyModule& any : *model) {
         if (any.ptr() == child) {
-          out->push_back(item.key, any);
+          out->push_back(item.key(), any);
           found = true;
           break;
         }
       }
-      TT_CHECK(found, "quantize_dynamic: child '", item.key,
+      TT_CHECK(found, "quantize_dynamic: child '", item.key(),
                "' is not one of the Sequential's modules");
     }
   }

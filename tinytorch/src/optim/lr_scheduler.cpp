@@ -61,7 +61,7 @@ void LRScheduler::load_state_dict(const OrderedDict<std::string, Tensor>& sd) {
   const std::string who = std::string(name()) + ".load_state_dict";
   std::string type;
   for (const auto& item : sd) {
-    if (item.key.rfind("scheduler.", 0) == 0) type = item.key.substr(10);
+    if (item.key().rfind("scheduler.", 0) == 0) type = item.key().substr(10);
   }
   TT_CHECK(!type.empty(), who,
            ": not an LR scheduler state dict (it has no 'scheduler.<type>' key; scheduler state "
@@ -86,7 +86,7 @@ void LRScheduler::load_state_dict(const OrderedDict<std::string, Tensor>& sd) {
     return t.item<int64_t>();
   };
   for (const auto& item : sd) {
-    const std::string& k = item.key;
+    const std::string& k = item.key();
     TT_CHECK(k == "scheduler." + type || k == "last_epoch" || k == "step_count" ||
                  k == "base_lrs" || k == "last_lrs",
              who, ": unexpected key '", k, "'");

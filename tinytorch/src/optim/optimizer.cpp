@@ -285,7 +285,7 @@ void Optimizer::load_state_dict(const OrderedDict<std::string, Tensor>& sd) {
   // 1. The optimizer type.
   std::vector<std::string> types;
   for (const auto& item : sd) {
-    if (item.key.rfind("optimizer.", 0) == 0) types.push_back(item.key.substr(10));
+    if (item.key().rfind("optimizer.", 0) == 0) types.push_back(item.key().substr(10));
   }
   TT_CHECK(!types.empty(), who,
            ": not an optimizer state dict (it has no 'optimizer.<type>' key; optimizer state "
@@ -336,7 +336,7 @@ void Optimizer::load_state_dict(const OrderedDict<std::string, Tensor>& sd) {
   // 3. Per-parameter state, and 4. no key left unexplained.
   std::map<int64_t, std::unique_ptr<OptimizerParamState>> new_state;
   for (const auto& item : sd) {
-    const std::string& key = item.key;
+    const std::string& key = item.key();
     if (key == type_key) continue;
     if (auto group = split_indexed(key, "param_groups.")) {
       const auto& [g, option] = *group;
@@ -361,7 +361,7 @@ void Optimizer::load_state_dict(const OrderedDict<std::string, Tensor>& sd) {
     if (!state) state = make_state();
     if (field == "step") {
       // +1 at the next update must still fit.
-      state->step = count_of(item.value, key);
+      state->step = count_of(item.value(), key);
       TT_CHECK_VALUE(state->step < std::numeric_limits<int64_t>::max(), who, ": '", key,
                      "' is too large (", state->step, ")");
       continue;
@@ -376,7 +376,7 @@ void Optimizer::load_state_dict(const OrderedDict<std::string, Tensor>& sd) {
              field, "' (its buffers: ", known,
              "; was this state dict saved by another optimizer?)");
     const Tensor& param = p->second;
-    const Tensor& value = item.value;
+    const Tensor& value = item.value();
     TT_CHECK(value.defined() && value.sizes() == param.sizes(), who, ": '", key, "' has shape ",
              value.defined() ? shape_str(value.sizes()) : "undefined", " but parameter ", index,
              " has shape ", param.sizes(), " (was the state dict saved for another model?)");

@@ -46,7 +46,7 @@ namespace {
     if (!checkpoint.generators.contains(name)) {
       std::string saved;
       for (const auto& item : checkpoint.generators)
-        saved += (saved.empty() ? "" : ", ") + item.key;
+        saved += (saved.empty() ? "" : ", ") + item.key();
       TT_CHECK(false, "restore_checkpoint(", file, "): the checkpoint has no state for generator '",
                name, "' (it saved: ", saved.empty() ? "none" : saved, ")");
     }

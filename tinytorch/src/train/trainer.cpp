@@ -157,7 +157,7 @@ const History& Trainer::fit(int64_t epochs) {
           "', which this epoch did not record (recorded: ",
           [&] {
             std::string names;
-            for (const auto& item : m) names += (names.empty() ? "" : ", ") + item.key;
+            for (const auto& item : m) names += (names.empty() ? "" : ", ") + item.key();
             return names;
           }(),
           ")");

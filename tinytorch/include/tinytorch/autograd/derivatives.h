@@ -102,6 +102,9 @@ Tensor neg_backward(const Tensor& grad);
 Tensor exp_backward(const Tensor& grad, const Tensor& result);
 Tensor log_backward(const Tensor& grad, const Tensor& self);
 Tensor sqrt_backward(const Tensor& grad, const Tensor& result);
+Tensor sin_backward(const Tensor& grad, const Tensor& self);
+Tensor cos_backward(const Tensor& grad, const Tensor& self);
+Tensor log1p_backward(const Tensor& grad, const Tensor& self);
 Tensor abs_backward(const Tensor& grad, const Tensor& self);
 Tensor clamp_backward(const Tensor& grad, const Tensor& self, std::optional<Scalar> min,
                       std::optional<Scalar> max);

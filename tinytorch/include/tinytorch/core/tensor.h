@@ -209,6 +209,9 @@ class Tensor {
   Tensor exp() const;
   Tensor log() const;
   Tensor sqrt() const;
+  Tensor sin() const;
+  Tensor cos() const;
+  Tensor log1p() const;  // ln(1 + self), accurate for self near 0
   Tensor abs() const;
   Tensor clamp(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
   Tensor clamp_min(const Scalar& min) const { return clamp(min, std::nullopt); }
@@ -245,6 +248,9 @@ class Tensor {
   Tensor& exp_();
   Tensor& log_();
   Tensor& sqrt_();
+  Tensor& sin_();
+  Tensor& cos_();
+  Tensor& log1p_();
   Tensor& abs_();
   Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
   Tensor& fill_(const Scalar& value);
@@ -424,9 +430,13 @@ Tensor zeros(IntArrayRef sizes, const TensorOptions& options = {});
 Tensor ones(IntArrayRef sizes, const TensorOptions& options = {});
 // dtype defaults to the fill value's kind: bool → bool, integer → int64, floating → float32.
 Tensor full(IntArrayRef sizes, const Scalar& fill_value, const TensorOptions& options = {});
-// [start, end) in steps; int64 when all three are integers, else float32.
+// [start, end) in steps; int64 when all three are integers, else float32. libtorch's three
+// overloads: step has no default, so arange(0, 10, kFloat64) is [0, 10) as float64 and
+// arange(0, 10, 2) is [0, 2, 4, 6, 8] (a dtype never converts to a Scalar, nor a number to
+// TensorOptions).
 Tensor arange(const Scalar& end, const TensorOptions& options = {});
-Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step = 1,
+Tensor arange(const Scalar& start, const Scalar& end, const TensorOptions& options = {});
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step,
               const TensorOptions& options = {});
 Tensor eye(int64_t n, const TensorOptions& options = {});
 Tensor eye(int64_t n, int64_t m, const TensorOptions& options = {});
@@ -458,6 +468,9 @@ Tensor pow(const Scalar& base, const Tensor& exponent);
 Tensor exp(const Tensor& a);
 Tensor log(const Tensor& a);
 Tensor sqrt(const Tensor& a);
+Tensor sin(const Tensor& a);
+Tensor cos(const Tensor& a);
+Tensor log1p(const Tensor& a);
 Tensor abs(const Tensor& a);
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
 Tensor maximum(const Tensor& a, const Tensor& b);
