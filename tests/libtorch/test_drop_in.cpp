@@ -299,4 +299,15 @@ TEST(Ops, SinCosLog1pAndArangeStartEndOptions) {
   EXPECT_TRUE(torch::allclose(z, x.sin().cos().log1p()));
 }
 
+// torch::dropout(input, p, train), as libtorch's MNIST example calls it in forward().
+TEST(Functional, DropoutFreeFunctionIsTheOpUnderFDropout) {
+  const torch::Tensor x = torch::ones({1000});
+  EXPECT_TRUE(torch::dropout(x, 0.5, /*train=*/false).equal(x));  // evaluation: identity
+  EXPECT_TRUE(torch::dropout(x, 1.0, /*train=*/true).equal(torch::zeros({1000})));
+  const torch::Tensor y = torch::dropout(x, 0.5, /*train=*/true);
+  const double kept = y.ne(0).sum().item<double>();
+  EXPECT_NEAR(kept / 1000.0, 0.5, 0.07);                             // std error 0.016
+  EXPECT_EQ((y.eq(0).sum() + y.eq(2).sum()).item<int64_t>(), 1000);  // kept values scaled by 2
+}
+
 }  // namespace

@@ -381,6 +381,29 @@ TEST(Random, RandnIsStandardNormal) {
   EXPECT_NEAR(var_of(d), 1.0, 0.06);
 }
 
+TEST(Random, RandpermIsAPermutationAndRepeatsUnderASeed) {
+  Generator g(5);
+  const Tensor p = randperm(50, kInt64, &g);
+  EXPECT_EQ(p.dtype(), kInt64);
+  std::vector<int64_t> v = values_as_int(p);
+  std::vector<int64_t> sorted = v;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t i = 0; i < 50; ++i) EXPECT_EQ(sorted[static_cast<size_t>(i)], i);
+  EXPECT_FALSE(std::is_sorted(v.begin(), v.end()));  // 1 chance in 50! of a false failure
+  Generator g2(5);
+  EXPECT_TRUE(test::tensors_match(randperm(50, kInt64, &g2), p, 0, 0));
+  // Every position is uniform: over many draws, element 0 lands in each of 4 places ~1/4.
+  std::vector<int> where(4, 0);
+  for (int k = 0; k < 4000; ++k) {
+    const std::vector<int64_t> q = values_as_int(randperm(4, kInt64, &g));
+    ++where[static_cast<size_t>(std::find(q.begin(), q.end(), 0) - q.begin())];
+  }
+  for (const int w : where) EXPECT_NEAR(w / 4000.0, 0.25, 0.03);  // std error 0.007
+  EXPECT_EQ(randperm(0).numel(), 0);
+  EXPECT_EQ(randperm(3, kFloat32).dtype(), kFloat32);
+  TT_EXPECT_THROW_WITH(randperm(-1), ValueError, "non-negative, got -1");
+}
+
 TEST(Random, RandintStaysInRangeAndCoversIt) {
   Generator g(77);
   const Tensor t = randint(-3, 4, {10000}, kInt64, &g);

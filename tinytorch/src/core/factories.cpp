@@ -3,6 +3,9 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <numeric>
+#include <utility>
+#include <vector>
 
 #include "tinytorch/core/tensor.h"
 
@@ -190,6 +193,24 @@ Tensor randint(int64_t low, int64_t high, IntArrayRef sizes, const TensorOptions
 Tensor randint(int64_t high, IntArrayRef sizes, const TensorOptions& options,
                Generator* generator) {
   return randint(0, high, sizes, options, generator);
+}
+
+Tensor randperm(int64_t n, const TensorOptions& options, Generator* generator) {
+  TT_CHECK_VALUE(n >= 0, "randperm: n must be non-negative, got ", n);
+  Generator& g = generator ? *generator : default_generator();
+  // Fisher–Yates: position i takes a uniform pick among the values not yet placed (those in
+  // [i, n)), so each of the n! orders is equally likely. Done in int64, then cast.
+  std::vector<int64_t> perm(static_cast<size_t>(n));
+  std::iota(perm.begin(), perm.end(), int64_t{0});
+  for (int64_t i = 0; i + 1 < n; ++i) {
+    std::swap(perm[static_cast<size_t>(i)], perm[static_cast<size_t>(g.random_int(i, n))]);
+  }
+  Tensor t = empty({n}, options.dtype(options.dtype_or(kInt64)).requires_grad(false));
+  dispatch_numeric_types(t.dtype(), "randperm", [&]<typename scalar_t>() {
+    scalar_t* p = t.data_ptr<scalar_t>();
+    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<scalar_t>(perm[static_cast<size_t>(i)]);
+  });
+  return finish(t, options);
 }
 
 Tensor empty_like(const Tensor& t, const TensorOptions& options) {

@@ -448,6 +448,9 @@ Tensor randint(int64_t low, int64_t high, IntArrayRef sizes, const TensorOptions
                Generator* generator = nullptr);  // uniform integers in [low, high)
 Tensor randint(int64_t high, IntArrayRef sizes, const TensorOptions& options = kInt64,
                Generator* generator = nullptr);
+// A random permutation of 0 … n-1 (int64 unless options say otherwise): shuffling an epoch's
+// indices, as torch::randperm.
+Tensor randperm(int64_t n, const TensorOptions& options = kInt64, Generator* generator = nullptr);
 Tensor empty_like(const Tensor& t, const TensorOptions& options = {});
 Tensor zeros_like(const Tensor& t, const TensorOptions& options = {});
 Tensor ones_like(const Tensor& t, const TensorOptions& options = {});

@@ -75,3 +75,10 @@ class Dropout2dImpl : public Module {
 TT_MODULE(Dropout2d);
 
 }  // namespace tinytorch::nn
+
+namespace tinytorch {
+// libtorch's torch::dropout(input, p, train): the op under F::dropout, every argument explicit.
+inline Tensor dropout(const Tensor& input, double p, bool train) {
+  return nn::functional::dropout(input, p, train);
+}
+}  // namespace tinytorch
