@@ -280,7 +280,7 @@ TEST(RnnReference, EveryCaseMatchesPyTorch) {
     std::vector<Tensor> wrt = {x};
     wrt.insert(wrt.end(), state.begin(), state.end());
     const auto named = m.module->named_parameters();
-    for (const auto& item : named) wrt.push_back(item.value);
+    for (const auto& item : named) wrt.push_back(item.value());
     const auto grads = torch::autograd::grad({loss}, wrt);
     const json& expected = c.at("grads");
     TT_EXPECT_TENSOR_EQ(grads[0], expected.at("input"), kRtol, kAtol) << "d loss / d input";
@@ -290,8 +290,8 @@ TEST(RnnReference, EveryCaseMatchesPyTorch) {
     }
     size_t k = 1 + state.size();
     for (const auto& item : named) {
-      TT_EXPECT_TENSOR_EQ(grads[k++], expected.at("params").at(item.key), kRtol, kAtol)
-          << "d loss / d " << item.key;
+      TT_EXPECT_TENSOR_EQ(grads[k++], expected.at("params").at(item.key()), kRtol, kAtol)
+          << "d loss / d " << item.key();
     }
   }
   EXPECT_EQ(modules,
