@@ -541,6 +541,17 @@ TEST(Conversion, FloatToIntIsDefinedForEveryValue) {
   EXPECT_EQ(values_as_int(tensor({9.3e18}, kFloat64).to(kInt64)), I{kMin64});
 }
 
+// The 8-bit dtypes go through int64 and wrap modulo 2⁸, as PyTorch 1.13 on x86 gives:
+// torch.tensor([...]).to(torch.uint8) / .to(torch.int8) produced the expected values below.
+TEST(Conversion, FloatToEightBitsWrapsLikePyTorch) {
+  const Tensor f = tensor({100.0, 200.0, 255.9, 0.5, 300.0, -1.0, -0.5, 1e10, NAN}, kFloat64);
+  EXPECT_EQ(values_as_int(f.to(kUInt8)), (I{100, 200, 255, 0, 44, 255, 0, 0, 0}));
+  EXPECT_EQ(values_as_int(tensor({100.0, 200.0, -129.0, 0.5}).to(kInt8)), (I{100, -56, 127, 0}));
+  // An image written as bytes: [-1, 1] → [0, 255] (examples/dcgan's write_grid).
+  EXPECT_EQ(values_as_int(tensor({-1.0f, 0.0f, 1.0f}).add(1).mul(127.5).to(kUInt8)),
+            (I{0, 127, 255}));
+}
+
 TEST(Conversion, OtherDirections) {
   EXPECT_EQ(values_as_int(tensor({0.0, -0.0, 0.1, NAN}).to(kBool)), (I{0, 0, 1, 1}));
   EXPECT_EQ(values_as_int(tensor({0, -3}).to(kBool)), (I{0, 1}));

@@ -42,17 +42,21 @@ using InnerLoop = std::function<void(char* const* data, const int64_t* strides, 
 void for_each_strided(IntArrayRef shape, const std::vector<Tensor>& operands,
                       const InnerLoop& loop);
 
-// Converts one element to another dtype with defined results everywhere: float → int64 of NaN
-// or out-of-range values gives INT64_MIN (what x86's cvttsd2si gives, and PyTorch on x86), since
-// a plain static_cast would be undefined behaviour there.
+// Converts one element to another dtype with defined results everywhere, PyTorch's on x86
+// (a plain static_cast would be undefined behaviour out of range):
+//   float → int64   truncates; NaN or out of range gives INT64_MIN (what cvttsd2si gives)
+//   float → int8, uint8   through int64 as above, then modulo 2⁸: 200.0 → int8 −56, 300.0 →
+//                         uint8 44, −1.0 → uint8 255, NaN → 0
 template <typename To, typename From>
 To convert(From v) {
   if constexpr (std::is_same_v<To, bool>) {
     return v != From(0);
+  } else if constexpr (std::is_same_v<To, int64_t> && std::is_floating_point_v<From>) {
+    constexpr auto lo = static_cast<From>(std::numeric_limits<int64_t>::min());
+    if (!(v >= lo && v < -lo)) return std::numeric_limits<int64_t>::min();
+    return static_cast<int64_t>(v);
   } else if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
-    constexpr auto lo = static_cast<From>(std::numeric_limits<To>::min());
-    if (!(v >= lo && v < -lo)) return std::numeric_limits<To>::min();
-    return static_cast<To>(v);
+    return static_cast<To>(convert<int64_t>(v));  // integer narrowing is modular (C++20)
   } else {
     return static_cast<To>(v);
   }
