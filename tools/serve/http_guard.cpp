@@ -303,13 +303,16 @@ void GuardedConnection::refuse(int status, std::string_view message) {
 
 void GuardedConnection::close() {
   // NOTE (lingering close): only when the client may still be sending what nobody will read —
-  // a refused request, bytes left over. Half-close, then read and drop for at most 500 ms or
-  // 64 KiB, so that the client reads the response before the socket goes.
+  // a refused request, bytes left over. Half-close, then read and drop for at most 500 ms (the
+  // bound that keeps a worker from being held) or 32 MiB, so that the client reads the response
+  // before the socket goes. The byte cap must exceed what an honest client still sends after
+  // a 413 for its declared Content-Length (--max-body-bytes, 8 MiB by default, and more): with
+  // 64 KiB, a refused 8 MiB body met a reset and its client never saw the 413.
   if (refused_ || pos_ < buf_.size()) {
     ::shutdown(fd_, SHUT_WR);
     const auto until = Clock::now() + 500ms;
-    char drop[4096];
-    for (size_t dropped = 0; dropped < 65536 && wait_for(fd_, POLLIN, until);) {
+    char drop[65536];
+    for (size_t dropped = 0; dropped < (size_t{32} << 20) && wait_for(fd_, POLLIN, until);) {
       const ssize_t n = ::recv(fd_, drop, sizeof drop, 0);
       if (n <= 0) break;
       dropped += static_cast<size_t>(n);
