@@ -43,6 +43,7 @@
 
 #include "common/budget.h"
 #include "common/char_text.h"
+#include "common/char_training.h"
 #include "common/cli.h"
 #include "common/contended.h"
 #include "common/memory.h"
@@ -361,90 +362,37 @@ int run(const Settings& s) {
   }
 
   // ── train ──────────────────────────────────────────────────────────────────────────────
-  // The loop is milestone 2017's: intervals of --eval-every steps, each ended by an evaluation
-  // and a new plan of the schedule's end at the pace of that interval (common/budget.h).
-  const std::vector<tt::Tensor> params = model->parameters();
-  model->train();
-  double train_seconds = 0.0;  // the training steps alone (no evaluation): tokens/s
-  int64_t trained_steps = 0;   // steps of this run
-  bool stopped_by_budget = false;
-  int64_t planned = s.steps;
-  std::vector<ms::PlanChange> plan_changes;
-  const train::ProgressMode mode =
-      s.quiet ? train::ProgressMode::kSilent : train::ProgressMode::kAuto;
-  while (step < planned) {
-    const int64_t stop = std::min(planned, (step / s.eval_every + 1) * s.eval_every);
-    const double interval_start = elapsed();
-    train::ProgressBar bar("steps " + std::to_string(step + 1) + "-" + std::to_string(stop),
-                           stop - step, {.mode = mode});
-    double loss_sum = 0.0;
-    const int64_t first = step;
-    const auto t0 = Clock::now();
-    for (; step < stop; ++step) {
-      const auto [x, y] = data::random_windows(train_tokens, s.batch_size, s.context, windows);
-      optimizer.zero_grad();
-      tt::Tensor loss = ms::next_char_loss(model->forward(x), y);
-      loss.backward();  // back through all T steps of every window: truncated BPTT
-      nn::utils::clip_grad_norm_(params, s.clip);
-      optimizer.step();
-      scheduler.step();
-      loss_sum += loss.item<double>();
-      bar.update(s.batch_size, {{"loss", loss_sum / static_cast<double>(step - first + 1)}});
-      if (elapsed() > s.time_budget) {
-        stopped_by_budget = true;
-        ++step;
-        break;
-      }
-    }
-    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    train_seconds += seconds;
-    trained_steps += step - first;
-    const double tokens_per_second =
-        static_cast<double>((step - first) * s.batch_size * s.context) / seconds;
-
-    const double train_loss = ms::evaluate(model, train_eval);
-    const double val_loss = ms::evaluate(model, val_eval);
-    history.append({{"step", static_cast<double>(step)},
-                    {"train_loss", train_loss},
-                    {"val_loss", val_loss},
-                    {"lr", scheduler.get_last_lr().front()},
-                    {"tokens_per_second", tokens_per_second},
-                    {"seconds", elapsed()}});
-    bar.finish("train " + train::format_number(std::round(train_loss * 1e4) / 1e4) + "  val " +
-               train::format_number(std::round(val_loss * 1e4) / 1e4) + "  " +
-               train::format_count(tokens_per_second) + " tokens/s  at " + ms::fixed(elapsed(), 1) +
-               " s");
-    if (!s.out_dir.empty()) {
-      train::CurveOptions curve;
-      curve.title = "1997 character-level LSTM on fortunes (2 layers, hidden " +
-                    std::to_string(s.hidden) + ")";
-      curve.x_column = "step";
-      curve.loss_columns = {"train_loss", "val_loss"};
-      train::write_logs(history, s.out_dir, curve);
-      train::save_checkpoint(train::capture_checkpoint(state, step, history),
-                             (fs::path(s.out_dir) / "checkpoint.ttc").string());
-    }
-    if (stopped_by_budget) break;
-
-    // Plan again at the pace of this interval, evaluation included (3% of the budget and 10 s
-    // kept for the end).
-    const double pace = (elapsed() - interval_start) / static_cast<double>(step - first);
-    const int64_t end =
-        ms::planned_end(step, 0.97 * s.time_budget - 10.0 - elapsed(), pace, s.warmup + 1, s.steps);
-    if (end != planned) {
-      plan_changes.push_back({.at = step, .from = planned, .to = end, .seconds_per_unit = pace});
-      if (!s.quiet) {
-        out << "  at " << std::fixed << std::setprecision(1) << 1e3 * pace
-            << " ms a step, the time budget fits " << std::max<int64_t>(end - step, 0)
-            << " more steps: the schedule now ends at step " << end << " of " << s.steps
-            << std::defaultfloat << "\n"
-            << std::flush;
-      }
-      planned = end;
-      if (planned <= step) break;
-      scheduler.set_total(planned);
-    }
-  }
+  // common/char_training.h: intervals of --eval-every steps, each ended by an evaluation and a
+  // new plan of the schedule's end at that interval's pace (milestone 2017's loop, so the two
+  // curves differ by the model alone).
+  const ms::BudgetedTraining budget{.steps = s.steps,
+                                    .warmup = s.warmup,
+                                    .eval_every = s.eval_every,
+                                    .batch_size = s.batch_size,
+                                    .context = s.context,
+                                    .clip = s.clip,
+                                    .time_budget = s.time_budget,
+                                    .quiet = s.quiet,
+                                    .elapsed = elapsed};
+  const ms::BudgetedOutcome outcome = ms::train_within_budget(
+      budget, model, optimizer, scheduler, train_tokens, windows, train_eval, val_eval, step,
+      history, out, [&] { return "  at " + ms::fixed(elapsed(), 1) + " s"; },
+      [&](int64_t at_step) {
+        if (s.out_dir.empty()) return;
+        train::CurveOptions curve;
+        curve.title = "1997 character-level LSTM on fortunes (2 layers, hidden " +
+                      std::to_string(s.hidden) + ")";
+        curve.x_column = "step";
+        curve.loss_columns = {"train_loss", "val_loss"};
+        train::write_logs(history, s.out_dir, curve);
+        train::save_checkpoint(train::capture_checkpoint(state, at_step, history),
+                               (fs::path(s.out_dir) / "checkpoint.ttc").string());
+      });
+  const double train_seconds = outcome.train_seconds;
+  const int64_t trained_steps = outcome.trained_steps;
+  const bool stopped_by_budget = outcome.stopped_by_budget;
+  const int64_t planned = outcome.planned;
+  const std::vector<ms::PlanChange>& plan_changes = outcome.plan_changes;
 
   // ── the end: the recurrence's cost, the comparison, the results ─────────────────────────
   const double final_val_loss = history.empty() ? std::nan("") : history.at(-1, "val_loss");

@@ -39,6 +39,7 @@
 
 #include "common/budget.h"
 #include "common/char_gpt.h"
+#include "common/char_training.h"
 #include "common/cli.h"
 #include "common/contended.h"
 #include "common/export.h"
@@ -242,99 +243,47 @@ int run(const Settings& s) {
   }
 
   // ── train ──────────────────────────────────────────────────────────────────────────────
-  const std::vector<tt::Tensor> params = model->parameters();
-  model->train();
-  double train_seconds = 0.0;  // the training steps alone (no evaluation): tokens/s
-  int64_t trained_steps = 0;   // steps of this run
-  bool stopped_by_budget = false;
-  // The schedule's length: --steps, planned again after every evaluation interval from that
-  // interval's pace (common/budget.h) — shorter when the machine is busy, longer again (up to
-  // --steps) when it is free — so that the cosine ends annealed when the budget ends.
-  int64_t planned = s.steps;
-  std::vector<ms::PlanChange> plan_changes;
-  const train::ProgressMode mode =
-      s.quiet ? train::ProgressMode::kSilent : train::ProgressMode::kAuto;
-  while (step < planned) {
-    const int64_t stop = std::min(planned, (step / s.eval_every + 1) * s.eval_every);
-    const double interval_start = elapsed();
-    train::ProgressBar bar("steps " + std::to_string(step + 1) + "-" + std::to_string(stop),
-                           stop - step, {.mode = mode});
-    double loss_sum = 0.0;
-    const int64_t first = step;
-    const auto t0 = Clock::now();
-    for (; step < stop; ++step) {
-      const auto [x, y] = data::random_windows(train_tokens, s.batch_size, s.context, windows);
-      optimizer.zero_grad();
-      tt::Tensor loss = ms::next_char_loss(model->forward(x), y);
-      loss.backward();
-      nn::utils::clip_grad_norm_(params, s.clip);
-      optimizer.step();
-      scheduler.step();
-      loss_sum += loss.item<double>();
-      bar.update(s.batch_size, {{"loss", loss_sum / static_cast<double>(step - first + 1)}});
-      if (elapsed() > s.time_budget) {
-        stopped_by_budget = true;
-        ++step;
-        break;
-      }
-    }
-    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    train_seconds += seconds;
-    trained_steps += step - first;
-    const double tokens_per_second =
-        static_cast<double>((step - first) * s.batch_size * s.context) / seconds;
-
-    // Evaluate on the fixed batches, sample a line, write the logs and the checkpoint.
-    const double train_loss = ms::evaluate(model, train_eval);
-    const double val_loss = ms::evaluate(model, val_eval);
-    history.append({{"step", static_cast<double>(step)},
-                    {"train_loss", train_loss},
-                    {"val_loss", val_loss},
-                    {"lr", scheduler.get_last_lr().front()},
-                    {"tokens_per_second", tokens_per_second},
-                    {"seconds", elapsed()}});
-    bar.finish("train " + train::format_number(std::round(train_loss * 1e4) / 1e4) + "  val " +
-               train::format_number(std::round(val_loss * 1e4) / 1e4) + "  " +
-               train::format_count(tokens_per_second) + " tokens/s");
-    if (!s.quiet) {
-      out << "  sample: " << kPrompt
-          << one_line(sample(model, tokenizer, 60, s.seed).substr(std::string_view(kPrompt).size()),
-                      60)
-          << "\n"
-          << std::flush;
-    }
-    if (!s.out_dir.empty()) {
-      train::CurveOptions curve;
-      curve.title = "2017 character-level GPT on fortunes (4 layers, 4 heads, d 128)";
-      curve.x_column = "step";
-      curve.loss_columns = {"train_loss", "val_loss"};
-      train::write_logs(history, s.out_dir, curve);
-      train::Checkpoint checkpoint = train::capture_checkpoint(state, step, history);
-      for (const auto& [key, value] : export_metadata) checkpoint.extra.insert(key, value);
-      train::save_checkpoint(checkpoint,
-                             (std::filesystem::path(s.out_dir) / "checkpoint.ttc").string());
-    }
-    if (stopped_by_budget) break;
-
-    // Plan again at the pace of this interval, evaluation included (3% of the budget and 10 s
-    // kept for the final sample and the results).
-    const double pace = (elapsed() - interval_start) / static_cast<double>(step - first);
-    const int64_t end =
-        ms::planned_end(step, 0.97 * s.time_budget - 10.0 - elapsed(), pace, s.warmup + 1, s.steps);
-    if (end != planned) {
-      plan_changes.push_back({.at = step, .from = planned, .to = end, .seconds_per_unit = pace});
-      if (!s.quiet) {
-        out << "  at " << std::fixed << std::setprecision(1) << 1e3 * pace
-            << " ms a step, the time budget fits " << std::max<int64_t>(end - step, 0)
-            << " more steps: the schedule now ends at step " << end << " of " << s.steps
-            << std::defaultfloat << "\n"
-            << std::flush;
-      }
-      planned = end;
-      if (planned <= step) break;
-      scheduler.set_total(planned);
-    }
-  }
+  // common/char_training.h: intervals of --eval-every steps, each ended by an evaluation and a
+  // new plan of the schedule's end at that interval's pace (shorter when the machine is busy,
+  // longer again, up to --steps, when it is free, so that the cosine ends annealed when the budget
+  // ends).
+  const ms::BudgetedTraining budget{.steps = s.steps,
+                                    .warmup = s.warmup,
+                                    .eval_every = s.eval_every,
+                                    .batch_size = s.batch_size,
+                                    .context = s.context,
+                                    .clip = s.clip,
+                                    .time_budget = s.time_budget,
+                                    .quiet = s.quiet,
+                                    .elapsed = elapsed};
+  const ms::BudgetedOutcome outcome = ms::train_within_budget(
+      budget, model, optimizer, scheduler, train_tokens, windows, train_eval, val_eval, step,
+      history, out, [] { return std::string(); },
+      [&](int64_t at_step) {
+        if (!s.quiet) {
+          out << "  sample: " << kPrompt
+              << one_line(
+                     sample(model, tokenizer, 60, s.seed).substr(std::string_view(kPrompt).size()),
+                     60)
+              << "\n"
+              << std::flush;
+        }
+        if (s.out_dir.empty()) return;
+        train::CurveOptions curve;
+        curve.title = "2017 character-level GPT on fortunes (4 layers, 4 heads, d 128)";
+        curve.x_column = "step";
+        curve.loss_columns = {"train_loss", "val_loss"};
+        train::write_logs(history, s.out_dir, curve);
+        train::Checkpoint checkpoint = train::capture_checkpoint(state, at_step, history);
+        for (const auto& [key, value] : export_metadata) checkpoint.extra.insert(key, value);
+        train::save_checkpoint(checkpoint,
+                               (std::filesystem::path(s.out_dir) / "checkpoint.ttc").string());
+      });
+  const double train_seconds = outcome.train_seconds;
+  const int64_t trained_steps = outcome.trained_steps;
+  const bool stopped_by_budget = outcome.stopped_by_budget;
+  const int64_t planned = outcome.planned;
+  const std::vector<ms::PlanChange>& plan_changes = outcome.plan_changes;
 
   // ── the end: a longer sample, the results ──────────────────────────────────────────────
   const std::string text = sample(model, tokenizer, s.sample_chars, s.seed);
