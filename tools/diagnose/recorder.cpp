@@ -263,6 +263,16 @@ void Context::value(const std::string& name, double v, const std::string& files)
   recorder_.value(name, from_vector(std::vector<double>{v}, {}), files);
 }
 
+void Context::value(const std::string& name, const std::vector<int64_t>& v,
+                    const std::string& files) {
+  recorder_.value(name, from_vector(v, {static_cast<int64_t>(v.size())}), files);
+}
+
+void Context::value(const std::string& name, const std::vector<double>& v,
+                    const std::string& files) {
+  recorder_.value(name, from_vector(v, {static_cast<int64_t>(v.size())}), files);
+}
+
 void Context::set_parameters(const nn::Module& model) {
   std::map<std::string, std::string> layers;
   for (const auto& item : model.named_modules()) {

@@ -100,6 +100,10 @@ class Context {
     recorder_.value(name, t, files);
   }
   void value(const std::string& name, double v, const std::string& files = "");
+  // Numbers that are no tensor (token ids, sample indices, counts, statistics) as a 1-D int64 or
+  // float64 value, so that the first that differs is named with its index.
+  void value(const std::string& name, const std::vector<int64_t>& v, const std::string& files = "");
+  void value(const std::string& name, const std::vector<double>& v, const std::string& files = "");
   // Names a model's parameters (for layer names in the trace) and gives each fixed values drawn
   // here: weights uniform in ±1/√fan_in, 1-D weights 1 ± 0.1, biases ±0.1.
   void set_parameters(const nn::Module& model);
