@@ -3,7 +3,9 @@
 // Module programs call the ops of one module on small seeded inputs (odd sizes, a
 // non-contiguous operand, both softmax dims, ...) and run backward through them, on the
 // reference tier (the learner's own loops); module 18's programs run a selection of them on the
-// fast tier (what its registration chooses). Milestone programs build the milestone's model, give
+// fast tier (what its registration chooses). The programs of modules 07–21 run code that records
+// few ops (a training step, a loader, a tokenizer, statistics, collectives) on fixed inputs and
+// record its results as named values. Milestone programs build the milestone's model, give
 // its parameters fixed values, and run one fixed batch forward, backward and one optimizer step,
 // on each tier; a first program compares the parameters the model's own initialization draws.
 #pragma once
