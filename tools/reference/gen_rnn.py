@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes tests/data/rnn_reference.json: PyTorch's answers for the recurrent layers (torch.nn.RNN,
-LSTM, GRU and RNNCell, LSTMCell, GRUCell), checked by tests/libtorch/test_rnn.cpp.
+LSTM, GRU and RNNCell, LSTMCell, GRUCell), checked by modules/11_embeddings/tests/test_rnn.cpp.
 
 Run from anywhere (Debian's python3-torch, hence /usr/bin/python3):
 

@@ -1,5 +1,7 @@
-// nn::RNN, LSTM, GRU and their cells: the recurrences composed from differentiable ops (linear,
-// sigmoid, tanh, mul, ...), so backward and create_graph come from the engine.
+// Module 11, Part 6 — nn::RNN, LSTM, GRU and their cells: the recurrences composed from
+// differentiable ops (linear, sigmoid, tanh, mul, ...), so backward and create_graph come from the
+// engine. You write one step of each recurrence (elman_step, lstm_step, gru_step); the layers, the
+// cells, their options, checks and parameters around them are given.
 //
 // Where the time goes: each step needs h_{t−1}, so the recurrent GEMM h·W_hhᵀ runs once per step.
 // The input's part x_t·W_ihᵀ + b_ih does not: it is one GEMM over all T·B rows of a layer's input
@@ -30,20 +32,33 @@ const char* bool_str(bool b) {
 
 // ── one step of each recurrence, on batched 2-D tensors ─────────────────────────────────────
 // xg [B, G·H] is the input's share, x·W_ihᵀ + b_ih, computed beforehand (for a whole sequence
-// at once by the layers, for one step by the cells); h [B, H_out], c [B, H].
+// at once by the layers, for one step by the cells); h [B, H_out], c [B, H]; w_hh [G·H, H_out],
+// b_hh [G·H] (undefined: bias=false — linear() accepts an undefined bias). G is the number of
+// gates: 1 (RNN), 4 (LSTM), 3 (GRU), stacked along dim 0 of the weights in PyTorch's order.
+// Everything is built from ops that record (linear, sigmoid, tanh, relu, +, −, ⊙, narrow), so
+// backpropagation through time is the engine's backward over the unrolled graph.
 
+// h' = act(xg + h·W_hhᵀ + b_hh), act = tanh or relu                              [B, H]
 Tensor elman_step(bool relu, const Tensor& xg, const Tensor& h, const Tensor& w_hh,
                   const Tensor& b_hh) {
-  const Tensor pre = xg + linear(h, w_hh, b_hh);
+  // BEGIN SOLUTION
+  const Tensor pre = xg + linear(h, w_hh, b_hh);  // [B, H]
   return relu ? tinytorch::relu(pre) : tinytorch::tanh(pre);
+  // END SOLUTION
 }
 
-// The gates' pre-activations are [i | f | g | o] along dim 1. σ runs once over i and f, which
-// are adjacent, and once over o; tanh over g. w_hr: the LSTM's projection (undefined: none).
+// The gates' pre-activations are [i | f | g | o] along dim 1 of xg + h·W_hhᵀ + b_hh [B, 4H]:
+//   i = σ(·), f = σ(·), g = tanh(·), o = σ(·)                                    each [B, H]
+//   c' = f ⊙ c + i ⊙ g                     the cell: carried by an addition      [B, H]
+//   h' = o ⊙ tanh(c')                                                             [B, H]
+//   h' = h'·W_hrᵀ  when w_hr [P, H] is defined (proj_size P > 0)                 [B, P]
+// H is c's width (h's is P with a projection). Returns {h', c'}.
 std::pair<Tensor, Tensor> lstm_step(const Tensor& xg, const Tensor& h, const Tensor& c,
                                     const Tensor& w_hh, const Tensor& b_hh, const Tensor& w_hr) {
+  // BEGIN SOLUTION
   const int64_t H = c.size(1);
-  const Tensor gates = xg + linear(h, w_hh, b_hh);                 // [B, 4H]
+  const Tensor gates = xg + linear(h, w_hh, b_hh);  // [B, 4H]
+  // σ runs once over i and f, which are adjacent, and once over o; tanh over g.
   const Tensor input_forget = sigmoid(gates.narrow(1, 0, 2 * H));  // [B, 2H]: σ(i) | σ(f)
   const Tensor cell = tinytorch::tanh(gates.narrow(1, 2 * H, H));
   const Tensor out = sigmoid(gates.narrow(1, 3 * H, H));
@@ -51,11 +66,17 @@ std::pair<Tensor, Tensor> lstm_step(const Tensor& xg, const Tensor& h, const Ten
   Tensor h_next = out * tinytorch::tanh(c_next);
   if (w_hr.defined()) h_next = linear(h_next, w_hr);  // [B, H] → [B, P]
   return {h_next, c_next};
+  // END SOLUTION
 }
 
-// The gates are [r | z | n]. Unlike the other two, n's recurrent part is gated by r BEFORE it is
-// added: n = tanh(xg_n + r ⊙ (h·W_hnᵀ + b_hn)), so the input's and h's shares stay apart.
+// The gates are [r | z | n], with the input's share xg and h's share h·W_hhᵀ + b_hh kept apart:
+//   r = σ(xg_r + hg_r), z = σ(xg_z + hg_z)                                       each [B, H]
+//   n = tanh(xg_n + r ⊙ hg_n)      r gates h's share of n, bias b_hn included    [B, H]
+//   h' = (1 − z) ⊙ n + z ⊙ h                                                     [B, H]
+// Unlike the other two, n's recurrent part is gated by r BEFORE it is added, so xg and hg cannot
+// be summed first.
 Tensor gru_step(const Tensor& xg, const Tensor& h, const Tensor& w_hh, const Tensor& b_hh) {
+  // BEGIN SOLUTION
   const int64_t H = h.size(1);
   const Tensor hg = linear(h, w_hh, b_hh);                                     // [B, 3H]
   const Tensor rz = sigmoid(xg.narrow(1, 0, 2 * H) + hg.narrow(1, 0, 2 * H));  // σ(r) | σ(z)
@@ -63,6 +84,7 @@ Tensor gru_step(const Tensor& xg, const Tensor& h, const Tensor& w_hh, const Ten
       tinytorch::tanh(xg.narrow(1, 2 * H, H) + rz.narrow(1, 0, H) * hg.narrow(1, 2 * H, H));
   // (1 − z)·n + z·h, with one op fewer.
   return n + rz.narrow(1, H, H) * (h - n);
+  // END SOLUTION
 }
 
 // "[2, 3, 20]"

@@ -1,8 +1,11 @@
-// libtorch's recurrent layers through <torch/torch.h>: torch::nn::RNN, LSTM, GRU and the cells,
-// with libtorch's options, forward signatures and return types, PyTorch's parameter names (a
-// state_dict maps one to one) and PyTorch's numbers — tests/data/rnn_reference.json, written by
-// tools/reference/gen_rnn.py: forward values, final states and the gradients of a scalar loss
-// w.r.t. the input, the initial state and every parameter.
+// Module 11, Part 6 — the recurrent layers, through libtorch's spelling (<torch/torch.h>):
+// torch::nn::RNN, LSTM, GRU and the cells run the step functions you write (elman_step, lstm_step,
+// gru_step in src/nn/rnn.cpp). Checked: libtorch's options, forward signatures and return types,
+// PyTorch's parameter names (a state_dict maps one to one) and PyTorch's numbers —
+// tests/data/rnn_reference.json, written by tools/reference/gen_rnn.py: forward values, final
+// states and the gradients of a scalar loss w.r.t. the input, the initial state and every
+// parameter; float64 gradchecks (and gradgradchecks) of every layer and cell. The gradient tests
+// need module 05.
 #include <torch/torch.h>
 
 #include <gtest/gtest.h>
@@ -21,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/prerequisites.h"
 #include "support/reference.h"
 
 namespace {
@@ -84,6 +88,7 @@ TEST(Rnn, OptionsHaveLibtorchsDefaults) {
 }
 
 TEST(Rnn, ASequenceModelAsALibtorchProgramWritesIt) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
   torch::manual_seed(0);
   nn::LSTM lstm(nn::LSTMOptions(8, 16).num_layers(2).batch_first(true));
   nn::Linear head(16, 5);
@@ -248,12 +253,15 @@ Built build(const json& c) {
 
 constexpr double kRtol = 1e-10, kAtol = 1e-12;
 
-TEST(RnnReference, EveryCaseMatchesPyTorch) {
+// Every case of the reference file whose module is one of `kinds` (at least one case of each):
+// PyTorch's parameters loaded by name, then the outputs and the gradients of the case's loss.
+void expect_cases_match_pytorch(const std::set<std::string>& kinds) {
   const json& cases = load_reference("rnn_reference.json").at("cases");
-  std::set<std::string> modules;
+  std::set<std::string> seen;
   for (const json& c : cases) {
+    if (kinds.count(c.at("module").get<std::string>()) == 0) continue;
     SCOPED_TRACE(c.at("name").get<std::string>());
-    modules.insert(c.at("module").get<std::string>());
+    seen.insert(c.at("module").get<std::string>());
     Built m = build(c);
     m.module->train(c.at("train").get<bool>());
 
@@ -294,8 +302,25 @@ TEST(RnnReference, EveryCaseMatchesPyTorch) {
           << "d loss / d " << item.key();
     }
   }
-  EXPECT_EQ(modules,
-            (std::set<std::string>{"RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"}));
+  EXPECT_EQ(seen, kinds);
+}
+
+// tanh and relu; stacked, bidirectional, batch_first, unbatched, no bias; h_0 given or zeros.
+TEST(RnnReference, ElmanLayersAndCellsMatchPyTorch) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  expect_cases_match_pytorch({"RNN", "RNNCell"});
+}
+
+// The same variations, and proj_size.
+TEST(RnnReference, LstmLayersAndCellsMatchPyTorch) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  expect_cases_match_pytorch({"LSTM", "LSTMCell"});
+}
+
+// The same variations, and dropout between layers in eval mode.
+TEST(RnnReference, GruLayersAndCellsMatchPyTorch) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  expect_cases_match_pytorch({"GRU", "GRUCell"});
 }
 
 // ── gradients by finite differences (float64) ───────────────────────────────────────────────
@@ -318,67 +343,69 @@ void expect_gradcheck(const Fn& fn, const std::vector<Tensor>& inputs) {
   EXPECT_TRUE(result.ok) << result.message;
 }
 
-TEST(RnnGradcheck, LayersWrtInputAndInitialState) {
+void expect_gradgradcheck(const Fn& fn, const std::vector<Tensor>& inputs) {
+  const auto result = torch::autograd::gradgradcheck(fn, inputs);
+  EXPECT_TRUE(result.ok) << result.message;
+}
+
+constexpr int64_t kI = 2, kH = 3, kT = 3, kB = 2;
+
+TEST(RnnGradcheck, ElmanLayersAndCellWrtInputAndState) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
   torch::manual_seed(3);
-  const int64_t I = 2, H = 3, T = 3, B = 2;
-  nn::RNN rnn(nn::RNNOptions(I, H).num_layers(2).bidirectional(true).dtype(torch::kFloat64));
+  nn::RNN rnn(nn::RNNOptions(kI, kH).num_layers(2).bidirectional(true).dtype(torch::kFloat64));
   expect_gradcheck(
       [&](const std::vector<Tensor>& in) {
         auto [out, h] = rnn(in[0], in[1]);
         return flat({out, h});
       },
-      {leaf({T, B, I}), leaf({4, B, H})});
-  nn::LSTM lstm(nn::LSTMOptions(I, H).num_layers(2).batch_first(true).dtype(torch::kFloat64));
+      {leaf({kT, kB, kI}), leaf({4, kB, kH})});
+  nn::RNNCell cell(nn::RNNCellOptions(kI, kH).dtype(torch::kFloat64));
+  const Fn step = [&](const std::vector<Tensor>& in) { return cell(in[0], in[1]); };
+  expect_gradcheck(step, {leaf({kB, kI}), leaf({kB, kH})});
+  expect_gradgradcheck(step, {leaf({kB, kI}), leaf({kB, kH})});
+}
+
+TEST(RnnGradcheck, LstmLayersAndCellWrtInputAndState) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  torch::manual_seed(4);
+  nn::LSTM lstm(nn::LSTMOptions(kI, kH).num_layers(2).batch_first(true).dtype(torch::kFloat64));
   expect_gradcheck(
       [&](const std::vector<Tensor>& in) {
         auto [out, state] = lstm(in[0], LSTMState(in[1], in[2]));
         return flat({out, std::get<0>(state), std::get<1>(state)});
       },
-      {leaf({B, T, I}), leaf({2, B, H}), leaf({2, B, H})});
-  nn::LSTM proj(nn::LSTMOptions(I, H).proj_size(2).bidirectional(true).dtype(torch::kFloat64));
+      {leaf({kB, kT, kI}), leaf({2, kB, kH}), leaf({2, kB, kH})});
+  nn::LSTM proj(nn::LSTMOptions(kI, kH).proj_size(2).bidirectional(true).dtype(torch::kFloat64));
   expect_gradcheck(
       [&](const std::vector<Tensor>& in) {
         auto [out, state] = proj(in[0], LSTMState(in[1], in[2]));
         return flat({out, std::get<0>(state), std::get<1>(state)});
       },
-      {leaf({T, I}), leaf({2, 2}), leaf({2, H})});  // unbatched
-  nn::GRU gru(nn::GRUOptions(I, H).bidirectional(true).dtype(torch::kFloat64));
+      {leaf({kT, kI}), leaf({2, 2}), leaf({2, kH})});  // unbatched
+  nn::LSTMCell cell(nn::LSTMCellOptions(kI, kH).dtype(torch::kFloat64));
+  const Fn step = [&](const std::vector<Tensor>& in) {
+    auto [h, c] = cell(in[0], LSTMState(in[1], in[2]));
+    return flat({h, c});
+  };
+  expect_gradcheck(step, {leaf({kB, kI}), leaf({kB, kH}), leaf({kB, kH})});
+  expect_gradgradcheck(step, {leaf({kB, kI}), leaf({kB, kH}), leaf({kB, kH})});
+}
+
+TEST(RnnGradcheck, GruLayersAndCellWrtInputAndState) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  torch::manual_seed(5);
+  nn::GRU gru(nn::GRUOptions(kI, kH).bidirectional(true).dtype(torch::kFloat64));
   expect_gradcheck(
       [&](const std::vector<Tensor>& in) {
         auto [out, h] = gru(in[0], in[1]);
         return flat({out, h});
       },
-      {leaf({T, B, I}), leaf({2, B, H})});
-}
-
-TEST(RnnGradcheck, CellsWrtInputAndState) {
-  torch::manual_seed(4);
-  const int64_t I = 2, H = 3, B = 2;
-  nn::RNNCell rnn(nn::RNNCellOptions(I, H).dtype(torch::kFloat64));
-  expect_gradcheck([&](const std::vector<Tensor>& in) { return rnn(in[0], in[1]); },
-                   {leaf({B, I}), leaf({B, H})});
-  nn::LSTMCell lstm(nn::LSTMCellOptions(I, H).dtype(torch::kFloat64));
-  expect_gradcheck(
-      [&](const std::vector<Tensor>& in) {
-        auto [h, c] = lstm(in[0], LSTMState(in[1], in[2]));
-        return flat({h, c});
-      },
-      {leaf({B, I}), leaf({B, H}), leaf({B, H})});
-  nn::GRUCell gru(nn::GRUCellOptions(I, H).dtype(torch::kFloat64));
-  expect_gradcheck([&](const std::vector<Tensor>& in) { return gru(in[0], in[1]); },
-                   {leaf({B, I}), leaf({B, H})});
-}
-
-TEST(RnnGradcheck, LSTMCellSecondOrder) {
-  torch::manual_seed(5);
-  nn::LSTMCell lstm(nn::LSTMCellOptions(2, 3).dtype(torch::kFloat64));
-  const auto result = torch::autograd::gradgradcheck(
-      [&](const std::vector<Tensor>& in) {
-        auto [h, c] = lstm(in[0], LSTMState(in[1], in[2]));
-        return flat({h, c});
-      },
-      {leaf({2, 2}), leaf({2, 3}), leaf({2, 3})});
-  EXPECT_TRUE(result.ok) << result.message;
+      {leaf({kT, kB, kI}), leaf({2, kB, kH})});
+  nn::GRUCell cell(nn::GRUCellOptions(kI, kH).dtype(torch::kFloat64));
+  const Fn step = [&](const std::vector<Tensor>& in) { return cell(in[0], in[1]); };
+  expect_gradcheck(step, {leaf({kB, kI}), leaf({kB, kH})});
+  expect_gradgradcheck(step, {leaf({kB, kI}), leaf({kB, kH})});
 }
 
 // ── dropout between layers ───────────────────────────────────────────────────────────────────
