@@ -174,6 +174,33 @@ TEST(BenchReport, OpsTargetIsMetOnlyAtOrBelowFourFifthsOfPyTorchsBestTime) {
   EXPECT_NE(backward.find("<= 0.80x met"), std::string::npos) << out;
 }
 
+// LSTM: ours 100 / 80 ms at 1 / 2 threads, PyTorch's 50 / 60 ms. The first table divides
+// PyTorch's time by ours (0.50x at 1 thread); against PyTorch's best (50 ms at 1 thread) ours is
+// 2.00x and 1.60x; each side at its best: ours 80 ms (2t), PyTorch's 50 ms (1t), 0.62x.
+TEST(BenchReport, LstmTablesCompareEachThreadCountAndEachSidesBest) {
+  Records records;
+  const std::string mode = "1997: 2 layers 128->235, batch 32, T 64";
+  records.add(record("lstm_step", "tinytorch-fast", 1, "ms", 100.0, mode));
+  records.add(record("lstm_step", "torch", 1, "ms", 50.0, mode));
+  records.add(record("lstm_step", "tinytorch-fast", 2, "ms", 80.0, mode));
+  records.add(record("lstm_step", "torch", 2, "ms", 60.0, mode));
+  const std::string out = printed([&] { tito::bench::print_lstm(records); });
+  std::string one_thread;  // the first table's row at 1 thread: ours 100.000 ms
+  std::istringstream lines(out);
+  for (std::string line; one_thread.empty() && std::getline(lines, line);) {
+    if (line.find("100.000") != std::string::npos) one_thread = line;
+  }
+  EXPECT_NE(one_thread.find("0.50x"), std::string::npos) << out;
+  const std::string against_best =
+      line_of(out, "lstm_step " + mode);  // one space: the second table
+  EXPECT_NE(against_best.find("2.00x"), std::string::npos) << out;
+  EXPECT_NE(against_best.find("1.60x"), std::string::npos) << out;
+  const std::string both = line_of(out, "  " + mode);
+  EXPECT_NE(both.find("ours 80.000 ms (2t), PyTorch 50.000 ms (1t), torch/ours 0.62x"),
+            std::string::npos)
+      << out;
+}
+
 // A timed record with its FLOPs and fraction of the FMA peak, as torch_baseline.h writes them.
 Json timed(const std::string& name, const std::string& impl, const char* field, double value,
            double peak_fraction) {

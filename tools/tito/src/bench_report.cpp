@@ -675,17 +675,24 @@ void print_quant(const Records& records) {
   print_not_measured(records, {"int8_linear", "fp32_linear"});
 }
 
-// Single ops (bench/ops_bench.cpp): per op, shape, pass and thread count, ours and PyTorch's
-// time and bandwidth (compulsory bytes / time, against this run's STREAM triad: "peak" runs
-// first), then the target: ours at most 0.8x PyTorch's time at its best thread setting, at every
-// thread count.
-void print_ops(const Records& records) {
+namespace {
+
+// The tables of a benchmark whose records differ by their "mode" (what was measured: a shape, a
+// pass) and hold a time in ms: per (name, mode) and thread count, ours and PyTorch's time and
+// their ratio — with `rates`, also the bandwidth (compulsory bytes / time, against this run's
+// STREAM triad: "peak" runs first) and, for compute-bound rows, GFLOP/s — then ours at each
+// thread count against PyTorch's best thread setting, with `target` (ours/best time) if any;
+// with `both_best`, a line per row that puts each side at its own best thread setting.
+// `selects`: the records of this benchmark.
+void print_modes(const Records& records, const std::function<bool(const Json&)>& selects,
+                 const std::string& title, const std::string& mode_header, bool rates,
+                 const std::string& best_title, std::optional<double> target, bool both_best) {
   const std::string ours = "tinytorch-fast", torch = "torch";
-  // Each measured (name, mode) once, in the order measured; mode names shape, dim and pass.
+  // Each measured (name, mode) once, in the order measured.
   std::vector<std::pair<std::string, std::string>> rows;
   std::set<int64_t> thread_set;
   for (const Json& r : records.all()) {
-    if (!r.contains("pass") || r.value("impl", "") != ours) continue;
+    if (!selects(r) || r.value("impl", "") != ours) continue;
     const std::pair<std::string, std::string> key{r.value("name", ""), r.value("mode", "")};
     if (std::find(rows.begin(), rows.end(), key) == rows.end()) rows.push_back(key);
     thread_set.insert(r.value("threads", int64_t{0}));
@@ -713,39 +720,108 @@ void print_ops(const Records& records) {
     const auto v = field(r, f);
     return v ? fixed(*v, decimals) : std::string("-");
   };
-  print_title("Single ops: ours vs PyTorch, same run (ms; GB/s of compulsory traffic)");
-  Table table({"op", "shape, dim, pass", "threads", "ours ms", "torch ms", "torch/ours",
-               "ours GB/s", "torch GB/s", "ours % triad", "torch % triad"});
+  print_title(title);
+  std::vector<std::string> header{"figure",  mode_header, "threads",
+                                  "ours ms", "torch ms",  "torch/ours"};
+  if (rates) {
+    header.insert(header.end(), {"ours GB/s", "torch GB/s", "ours % triad", "torch % triad",
+                                 "ours GFLOP/s", "torch GFLOP/s"});
+  }
+  Table table(header);
   for (const auto& [name, mode] : rows) {
     for (const int64_t t : threads) {
       const Json* mine = find(name, ours, t, mode);
       const Json* theirs = find(name, torch, t, mode);
       if (mine == nullptr) continue;
-      const auto triad = records.figure("stream_triad", "", 0, t);
-      table.row({name, mode, std::to_string(t), cell(mine, "ms", 3), cell(theirs, "ms", 3),
-                 ratio(field(theirs, "ms"), field(mine, "ms")), cell(mine, "gbps", 1),
-                 cell(theirs, "gbps", 1), percent(field(mine, "gbps"), triad),
-                 percent(field(theirs, "gbps"), triad)});
+      std::vector<std::string> row{name,
+                                   mode,
+                                   std::to_string(t),
+                                   cell(mine, "ms", 3),
+                                   cell(theirs, "ms", 3),
+                                   ratio(field(theirs, "ms"), field(mine, "ms"))};
+      if (rates) {
+        const auto triad = records.figure("stream_triad", "", 0, t);
+        row.insert(row.end(),
+                   {cell(mine, "gbps", 1), cell(theirs, "gbps", 1),
+                    percent(field(mine, "gbps"), triad), percent(field(theirs, "gbps"), triad),
+                    cell(mine, "gflops", 1), cell(theirs, "gflops", 1)});
+      }
+      table.row(row);
     }
   }
   table.print(std::cout);
-  std::cout << "  torch/ours > 1x: ours is faster. % triad: against this run's STREAM triad at the "
-               "same thread count (DRAM; a working set that fits in the caches can exceed it)\n";
+  std::cout << "  torch/ours > 1x: ours is faster.";
+  if (rates) {
+    std::cout << " % triad: against this run's STREAM triad at the same thread count (DRAM; a "
+                 "working set that fits in the caches can exceed it). GB/s for the memory-bound "
+                 "ops, GFLOP/s for the convolutions";
+  }
+  std::cout << "\n";
   std::vector<BestRow> best_rows;
   for (const auto& [name, mode] : rows) {
     best_rows.push_back({name + " " + mode,
                          [&, name = name, mode = mode](const std::string& impl, int64_t t) {
                            return field(find(name, impl, t, mode), "ms");
                          },
-                         /*higher_is_better=*/false, 0.8, 3});
+                         /*higher_is_better=*/false, target, 3});
   }
-  print_against_best("Single ops: ours / PyTorch's best thread setting (time; target <= 0.8x)",
-                     best_rows, threads, ours, torch,
-                     "  ours/best: our time at that thread count over PyTorch's fastest; the "
-                     "target is met when some thread count reaches it\n");
+  print_against_best(best_title, best_rows, threads, ours, torch,
+                     target ? "  ours/best: our time at that thread count over PyTorch's fastest; "
+                              "the target is met when some thread count reaches it\n"
+                            : "  ours/best: our time at that thread count over PyTorch's fastest "
+                              "(< 1x: ours is faster)\n");
+  if (both_best) {
+    // Each side's fastest thread count: (ms, threads), or nullopt when it measured nothing.
+    const auto best = [&](const std::string& name, const std::string& impl,
+                          const std::string& mode) -> std::optional<std::pair<double, int64_t>> {
+      std::optional<std::pair<double, int64_t>> found;
+      for (const int64_t t : threads) {
+        const auto v = field(find(name, impl, t, mode), "ms");
+        if (v && (!found || *v < found->first)) found = std::make_pair(*v, t);
+      }
+      return found;
+    };
+    const auto text = [](const std::optional<std::pair<double, int64_t>>& b) {
+      return b ? fixed(b->first, 3) + " ms (" + std::to_string(b->second) + "t)" : std::string("-");
+    };
+    std::cout << "  each side at its best thread setting (torch/ours > 1x: ours is faster):\n";
+    for (const auto& [name, mode] : rows) {
+      const auto mine = best(name, ours, mode), theirs = best(name, torch, mode);
+      std::cout << "    " << mode << ": ours " << text(mine) << ", PyTorch " << text(theirs)
+                << ", torch/ours "
+                << ratio(theirs ? std::optional(theirs->first) : std::nullopt,
+                         mine ? std::optional(mine->first) : std::nullopt)
+                << "\n";
+    }
+  }
   std::vector<std::string> names;
   for (const auto& row : rows) names.push_back(row.first);
   print_not_measured(records, {names.begin(), names.end()});
+}
+
+}  // namespace
+
+// Single ops (bench/ops_bench.cpp): per op, shape, pass and thread count, ours and PyTorch's
+// time, bandwidth and (convolutions) GFLOP/s, then the target: ours at most 0.8x PyTorch's time
+// at its best thread setting, at some thread count.
+void print_ops(const Records& records) {
+  print_modes(
+      records, [](const Json& r) { return r.contains("pass"); },
+      "Single ops: ours vs PyTorch, same run (ms; GB/s of compulsory traffic; GFLOP/s)",
+      "shape, dim or weight, pass", /*rates=*/true,
+      "Single ops: ours / PyTorch's best thread setting (time; target <= 0.8x)", 0.8,
+      /*both_best=*/false);
+}
+
+// The LSTM training step (bench/lstm_bench.cpp): per shape and thread count, ours and PyTorch's
+// time, then ours at each thread count against PyTorch's best thread setting (no target yet).
+void print_lstm(const Records& records) {
+  print_modes(
+      records, [](const Json& r) { return r.value("name", "") == "lstm_step"; },
+      "LSTM training step (forward, backward through time, SGD step): ours vs PyTorch, same run "
+      "(ms)",
+      "shape", /*rates=*/false, "LSTM training step: ours / PyTorch's best thread setting (time)",
+      std::nullopt, /*both_best=*/true);
 }
 
 namespace {

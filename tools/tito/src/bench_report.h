@@ -101,6 +101,7 @@ void print_gpt256(const Records& records);
 void print_resnet(const Records& records);
 void print_quant(const Records& records);
 void print_ops(const Records& records);
+void print_lstm(const Records& records);
 void print_ddp(const Records& records);
 // Every figure of a program that has no table of its own.
 void print_generic(const std::string& title, const std::vector<Json>& program_records);

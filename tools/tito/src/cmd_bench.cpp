@@ -1,4 +1,5 @@
-// tito bench [all|peak|sgemm|mlp|cnn|resnet|gpt|gpt256|quant|ops|ddp ...] [--quick] [--contended]
+// tito bench [all|peak|sgemm|mlp|cnn|resnet|gpt|gpt256|lstm|quant|ops|ddp ...] [--quick]
+// [--contended]
 //            [--json PATH]
 //
 // Builds the benchmark programs of bench/ (preset release) and runs them. Each program prints a
@@ -54,6 +55,7 @@ using tito::bench::print_ddp;
 using tito::bench::print_generic;
 using tito::bench::print_gpt;
 using tito::bench::print_gpt256;
+using tito::bench::print_lstm;
 using tito::bench::print_mlp;
 using tito::bench::print_ops;
 using tito::bench::print_peak;
@@ -170,6 +172,14 @@ const std::vector<Program> kPrograms = {
      print_gpt256,
      {},
      {"--config", "256"}},
+    {"lstm",
+     "lstm_bench",
+     "an nn::LSTM training step (forward, backward through time, SGD step) on milestone 1997's "
+     "shape (2 layers, 128->235, batch 32, T 64) and a wide one (1 layer, 64->512, batch 32, T "
+     "32), "
+     "ours vs PyTorch, 1 and 2 threads",
+     {},
+     print_lstm},
     {"quant",
      "quant_bench",
      "the dynamically quantized int8 Linear vs our float32 Linear and PyTorch's quantize_dynamic, "
@@ -179,8 +189,8 @@ const std::vector<Program> kPrograms = {
     {"ops",
      "ops_bench",
      "single ops of a training step (softmax and log_softmax along the last dim and another, "
-     "short and long rows; cross_entropy), forward and forward+backward, ours vs PyTorch, 1 and 2 "
-     "threads",
+     "short and long rows; cross_entropy; layer_norm; a 1x1 conv2d; DCGAN's conv_transpose2d), "
+     "forward and forward+backward, ours vs PyTorch, 1 and 2 threads",
      {"peak"},
      print_ops},
     {"ddp",
