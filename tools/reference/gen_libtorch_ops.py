@@ -104,6 +104,10 @@ def run(op, ins, args):
         return (torch.norm(x, p=p),)
     if op in ("sin", "cos", "log1p"):
         return (getattr(torch, op)(x),)
+    if op == "split":
+        return tuple(torch.split(x, args["split_size"], dim=args["dim"]))
+    if op == "chunk":
+        return tuple(torch.chunk(x, args["chunks"], dim=args["dim"]))
     if op in ("all", "any"):
         fn = torch.all if op == "all" else torch.any
         if "dim" in args:
@@ -260,6 +264,29 @@ def tensor_cases():
          {}, grad=False)
     case(g, "sin_large", "sin", [T([3], "float64", [1e5, -314.159, 1e3])], {})
     case(g, "cos_large", "cos", [T([3], "float64", [1e5, -314.159, 1e3])], {})
+    # split / chunk: every piece's values; the gradient of the first piece (the others get 0).
+    case(g, "split_2_dim1", "split", [distinct([3, 5], 22)], {"split_size": 2, "dim": 1})
+    case(g, "split_exact_dim0", "split", [distinct([6, 2], 23, "float64")], {"split_size": 3, "dim": 0})
+    case(g, "split_larger_than_dim", "split", [distinct([2, 3], 24)], {"split_size": 7, "dim": 1})
+    case(g, "split_sizes_dim0", "split", [distinct([5, 2], 25)], {"split_size": [1, 3, 1], "dim": 0})
+    case(g, "split_sizes_with_empty", "split", [distinct([2, 5], 26)], {"split_size": [0, 3, 2], "dim": -1})
+    case(g, "split_noncontiguous", "split", [T([3, 4], "float64", distinct([3, 4], 27).values, view=[["t"]])],
+         {"split_size": 2, "dim": 1})
+    case(g, "split_empty_dim", "split", [T([0, 3], "float32", [])], {"split_size": 2, "dim": 0})
+    case(g, "split_int64", "split", [ints([4, 3])], {"split_size": 3, "dim": 0})
+    case(g, "chunk_4_of_6", "chunk", [distinct([6, 2], 28)], {"chunks": 4, "dim": 0})
+    case(g, "chunk_3_of_7_last_dim", "chunk", [distinct([2, 7], 29, "float64")], {"chunks": 3, "dim": -1})
+    case(g, "chunk_more_than_dim", "chunk", [distinct([2, 3], 30)], {"chunks": 5, "dim": 1})
+    case(g, "chunk_empty_dim", "chunk", [T([0, 3], "float32", [])], {"chunks": 3, "dim": 0})
+    case(g, "split_zero_size", "split", [distinct([5])], {"split_size": 0, "dim": 0}, expect_error=True)
+    case(g, "split_negative_size", "split", [distinct([5])], {"split_size": -1, "dim": 0}, expect_error=True)
+    case(g, "split_sizes_bad_sum", "split", [distinct([5])], {"split_size": [2, 2], "dim": 0}, expect_error=True)
+    case(g, "split_sizes_negative", "split", [distinct([5])], {"split_size": [6, -1], "dim": 0},
+         expect_error=True)
+    case(g, "split_0d", "split", [T([], "float32", [1.0])], {"split_size": 1, "dim": 0}, expect_error=True)
+    case(g, "split_bad_dim", "split", [distinct([2, 3])], {"split_size": 1, "dim": 2}, expect_error=True)
+    case(g, "chunk_zero", "chunk", [distinct([5])], {"chunks": 0, "dim": 0}, expect_error=True)
+    case(g, "chunk_0d", "chunk", [T([], "float32", [1.0])], {"chunks": 1, "dim": 0}, expect_error=True)
 
 
 def loss_cases():

@@ -74,6 +74,13 @@ std::vector<Tensor> run_tensor_op(const std::string& op, const std::vector<Tenso
   if (op == "sin") return {x.sin()};
   if (op == "cos") return {x.cos()};
   if (op == "log1p") return {x.log1p()};
+  if (op == "split") {
+    const json& size = args.at("split_size");
+    const auto dim = args.at("dim").get<int64_t>();
+    return size.is_array() ? x.split(test::int_list(size), dim) : x.split(size.get<int64_t>(), dim);
+  }
+  if (op == "chunk")
+    return x.chunk(args.at("chunks").get<int64_t>(), args.at("dim").get<int64_t>());
   throw std::runtime_error("unknown op " + op);
 }
 
@@ -299,6 +306,44 @@ TEST(FromBlob, RejectsBadArguments) {
   TT_EXPECT_THROW_WITH(from_blob(nullptr, {2}), ValueError, "null pointer");
 }
 
+// ── split / chunk ──────────────────────────────────────────────────────────────────────────────
+
+TEST(SplitChunk, PiecesAreViewsWithOneBackwardNode) {
+  const Tensor x = random({4, 6}, 31);
+  std::vector<Tensor> pieces = x.split(4, 1);  // [4, 4] and [4, 2]
+  ASSERT_EQ(pieces.size(), 2U);
+  pieces[1].fill_(7.0);  // a view: writes into x
+  EXPECT_EQ(x.select(1, 5).sum().item<double>(), 28.0);
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const Tensor leaf = x.detach().requires_grad_();
+  const std::vector<Tensor> chunks = leaf.chunk(3, 1);
+  ASSERT_EQ(chunks.size(), 3U);
+  ASSERT_NE(chunks[0].grad_fn(), nullptr);
+  EXPECT_EQ(chunks[0].grad_fn()->name(), "SplitBackward0");
+  EXPECT_EQ(chunks[0].grad_fn(), chunks[2].grad_fn());  // one node, three outputs
+  EXPECT_EQ(leaf.split({1, 5}, 1)[0].grad_fn()->name(), "SplitWithSizesBackward0");
+}
+
+TEST(SplitChunk, PiecesWithoutAGradientGetZeros) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const Tensor x = random({3, 5}, 32).requires_grad_();
+  const std::vector<Tensor> pieces = x.split({2, 0, 3}, 1);
+  (pieces[2] * 3.0).sum().backward();
+  EXPECT_TRUE(x.grad().narrow(1, 0, 2).eq(0.0).all().item<bool>());
+  EXPECT_TRUE(x.grad().narrow(1, 2, 3).eq(3.0).all().item<bool>());
+}
+
+TEST(SplitChunk, ErrorsNameTheProblem) {
+  const Tensor x = random({5}, 33);
+  TT_EXPECT_THROW_WITH(x.split(0), ValueError, "split_size can only be 0", "size of 5");
+  TT_EXPECT_THROW_WITH(x.split(-2), ValueError, "non-negative", "split_size=-2");
+  TT_EXPECT_THROW_WITH((x.split({2, 2})), ValueError, "sum exactly to 5", "[2, 2]");
+  TT_EXPECT_THROW_WITH((x.split({6, -1})), ValueError, "non-negative entries", "[6, -1]");
+  TT_EXPECT_THROW_WITH(x.chunk(0), ValueError, "`chunks` to be greater than 0, got: 0");
+  TT_EXPECT_THROW_WITH(random({}, 1).chunk(1), ValueError, "chunk", "1-dimensional");
+  TT_EXPECT_THROW_WITH(x.split(1, 1), Error, "split");
+}
+
 // ── the free-function forms ────────────────────────────────────────────────────────────────────
 
 TEST(FreeFunctions, ForwardToTheMethods) {
@@ -320,6 +365,10 @@ TEST(FreeFunctions, ForwardToTheMethods) {
   EXPECT_TRUE(tinytorch::clamp_min(x, 0.0).equal(x.clamp_min(0.0)));
   EXPECT_TRUE(tinytorch::tril(x, 1).equal(x.tril(1)));
   EXPECT_TRUE(tinytorch::cumsum(x, 2).equal(x.cumsum(2)));
+  EXPECT_TRUE(tinytorch::split(x, 3, 2)[1].equal(x.split(3, 2)[1]));
+  EXPECT_TRUE(tinytorch::split(x, {1, 2}, 1)[1].equal(x.narrow(1, 1, 2)));
+  EXPECT_TRUE(tinytorch::split_with_sizes(x, {3, 1}, 2)[1].equal(x.narrow(2, 3, 1)));
+  EXPECT_TRUE(tinytorch::chunk(x, 2, 0)[1].equal(x.select(0, 1).unsqueeze(0)));
   EXPECT_EQ(tinytorch::t(zeros({2, 3})).sizes(), IntArrayRef({3, 2}));
   EXPECT_EQ(tinytorch::sum(tensor({1, 2}), kFloat64).dtype(), kFloat64);
 }
@@ -386,6 +435,22 @@ TEST(LibtorchOpsGradcheck, SinCosLog1p) {
   expect_gradcheck([](const Tensor& t) { return (t * 2.0).sin_().log1p_(); }, p);
 }
 
+// Every piece contributes, each differently: a wrong offset or a missing zero fill shows.
+Tensor weighted_pieces(const std::vector<Tensor>& p, int64_t dim) {
+  std::vector<Tensor> parts;
+  for (size_t i = 0; i < p.size(); ++i) parts.push_back(p[i] * p[i] * static_cast<double>(i + 1));
+  return cat(parts, dim);
+}
+
+TEST(LibtorchOpsGradcheck, SplitChunk) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const Tensor x = random({4, 7}, 34);
+  expect_gradcheck([](const Tensor& t) { return weighted_pieces(t.split(3, 1), 1); }, x);
+  expect_gradcheck([](const Tensor& t) { return weighted_pieces(t.split({1, 0, 3}, 0), 0); }, x);
+  expect_gradcheck([](const Tensor& t) { return weighted_pieces(t.t().chunk(3, 1), 1); }, x);
+  expect_gradcheck([](const Tensor& t) { return t.chunk(4, 1)[1].sin(); }, x);  // others unused
+}
+
 TEST(LibtorchOpsGradcheck, NormAtZeroIsZeroNotNan) {
   TT_SKIP_WITHOUT_AUTOGRAD();
   const Tensor x = zeros({3}, kFloat64).requires_grad_();
@@ -412,6 +477,13 @@ TEST(LibtorchOpsGradgradcheck, SortTopkCumsumCumprodTriangles) {
   expect_gradgradcheck([](const Tensor& t) { return t.cumsum(1) * t; }, x);
   expect_gradgradcheck([](const Tensor& t) { return t.cumprod(1); }, x);
   expect_gradgradcheck([](const Tensor& t) { return t.tril() * t.triu(-1); }, x);
+}
+
+TEST(LibtorchOpsGradgradcheck, SplitChunk) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const Tensor x = random({3, 5}, 35);
+  expect_gradgradcheck([](const Tensor& t) { return weighted_pieces(t.split(2, 1), 1); }, x);
+  expect_gradgradcheck([](const Tensor& t) { return t.chunk(3, 0)[2] * t.chunk(3, 0)[0]; }, x);
 }
 
 TEST(LibtorchOpsGradgradcheck, Norm) {

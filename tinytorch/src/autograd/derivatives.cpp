@@ -170,34 +170,54 @@ Tensor select_backward(const Tensor& grad, IntArrayRef self_sizes, int64_t dim, 
   // END SOLUTION
 }
 
-// NOTE: given. outs = self.unbind(dim), i.e. outs[i] = self.select(dim, i) for every i: slice i
-// of ONE buffer takes grads[i] (zeros where output i received no gradient). The buffer has self's
-// layout, so when self was a permuted view (the transformer's q, k, v of one [B, T, 3, H, hd]
-// projection) the permute and view backward after this stay views: no copy.
-Tensor unbind_backward(const variable_list& grads, IntArrayRef self_sizes, IntArrayRef self_strides,
-                       int64_t dim) {
+// NOTE: given. outs = self.split_with_sizes(split_sizes, dim): output i is the narrow of
+// split_sizes[i] elements at offset split_sizes[0] + … + split_sizes[i−1]. Slice i of ONE buffer
+// takes grads[i] (zeros where output i received no gradient): each element is written once,
+// where a narrow per output would zero a full-size buffer per output and the engine would add
+// them. The buffer has self's layout, so when self was a permuted view (the transformer's q, k,
+// v of one [B, T, 3, H, hd] projection) the permute and view backward after this stay views.
+Tensor split_with_sizes_backward(const variable_list& grads, IntArrayRef self_sizes,
+                                 IntArrayRef self_strides, int64_t dim, IntArrayRef split_sizes) {
   const auto first =
       std::find_if(grads.begin(), grads.end(), [](const Tensor& g) { return g.defined(); });
-  TT_CHECK(first != grads.end(), "UnbindBackward0: no output received a gradient");
-  if (GradMode::is_enabled()) {  // create_graph: stack copies each slice in, recorded
-    std::vector<int64_t> slice_sizes = self_sizes.vec();
-    slice_sizes.erase(slice_sizes.begin() + dim);
-    variable_list slices;
-    for (const Tensor& g : grads) {
-      slices.push_back(g.defined() ? g : zeros(slice_sizes, first->dtype()));
+  TT_CHECK(first != grads.end(), "SplitBackward0: no output received a gradient");
+  auto piece_sizes = [&](int64_t i) {
+    std::vector<int64_t> sizes = self_sizes.vec();
+    sizes[dim] = split_sizes[i];
+    return sizes;
+  };
+  if (GradMode::is_enabled()) {  // create_graph: cat copies each piece in, recorded
+    variable_list pieces;
+    for (size_t i = 0; i < grads.size(); ++i) {
+      pieces.push_back(grads[i].defined()
+                           ? grads[i]
+                           : zeros(piece_sizes(static_cast<int64_t>(i)), first->dtype()));
     }
-    return stack(slices, dim);
+    return cat(pieces, dim);
   }
   Tensor result = native::empty_in_stride_order(self_sizes, self_strides, first->dtype());
+  int64_t offset = 0;
   for (size_t i = 0; i < grads.size(); ++i) {
-    Tensor slice = native::select(result, dim, static_cast<int64_t>(i));
+    Tensor piece = native::slice(result, dim, offset, offset + split_sizes[i], 1);
     if (grads[i].defined()) {
-      slice.copy_(grads[i]);
+      piece.copy_(grads[i]);
     } else {
-      slice.zero_();
+      piece.zero_();
     }
+    offset += split_sizes[i];
   }
   return result;
+}
+
+// NOTE: given. outs = self.unbind(dim), i.e. outs[i] = self.select(dim, i): a split into pieces
+// of one, each with `dim` removed — put back (a view) for split's backward.
+Tensor unbind_backward(const variable_list& grads, IntArrayRef self_sizes, IntArrayRef self_strides,
+                       int64_t dim) {
+  variable_list pieces;
+  pieces.reserve(grads.size());
+  for (const Tensor& g : grads) pieces.push_back(g.defined() ? g.unsqueeze(dim) : Tensor());
+  const std::vector<int64_t> ones(grads.size(), 1);
+  return split_with_sizes_backward(pieces, self_sizes, self_strides, dim, ones);
 }
 
 // out = self.slice(dim, start, end, step)

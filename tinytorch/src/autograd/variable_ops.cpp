@@ -431,30 +431,36 @@ Tensor Tensor::select(int64_t dim, int64_t index) const {
                  select_formula(sizes(), dim, index));
 }
 
-// The one multi-output op: n = size(dim) views, out[i] = select(dim, i), and ONE backward node
-// (UnbindBackward0) with n outputs. Output i records output_nr_ = i, so its gradient lands in
-// slot i of the node's input buffer, and the node writes all n slots into one buffer:
+// The multi-output views: unbind (n = size(dim) views, out[i] = select(dim, i)) and split
+// (out[i] = narrow(dim, offset_i, size_i)), each with ONE backward node with n outputs. Output i
+// records output_nr_ = i, so its gradient lands in slot i of the node's input buffer, and the
+// node writes all n slots into one buffer:
 //
 //   select × 3, summed by the engine          unbind
 //   zeros(qkv) ← g_q   zeros(qkv) ← g_k        empty(qkv) ← [g_q | g_k | g_v]
 //   zeros(qkv) ← g_v   + + (two full adds)     one allocation, each element written once
 //
-// Each output is still a view of self whose replay is its select: written in place, its history
-// is regenerated as a SelectBackward0 on the base's new history (PyTorch refuses in-place writes
-// to the outputs of multi-output views instead).
-std::vector<Tensor> Tensor::unbind(int64_t dim) const {
-  const int64_t d = wrap_dim(dim, this->dim(), "unbind");
-  Recorder r("UnbindBackward0", {this});
-  std::vector<Tensor> outs =
-      r ? r.run([&] { return native::unbind(*this, d); }) : native::unbind(*this, d);
+// Each output is still a view of self whose replay is its own select or narrow: written in
+// place, its history is regenerated as a SelectBackward0 / SliceBackward0 on the base's new
+// history (PyTorch refuses in-place writes to the outputs of multi-output views instead).
+namespace {
+// The input's gradient from the gradients of all the outputs.
+using ViewsBackward = std::function<Tensor(const variable_list& grads)>;
+
+// Connects `outs`, computed from self by `forward` under the recorder, to one node `name`.
+// view_of(i) gives output i's replay and its own formula for set_view_meta, named view_name.
+std::vector<Tensor> multi_output_view(
+    const Tensor& self, const char* name, const std::function<std::vector<Tensor>()>& forward,
+    ViewsBackward backward, const char* view_name,
+    const std::function<std::pair<NativeView, Formula>(int64_t)>& view_of) {
+  Recorder r(name, {&self});
+  std::vector<Tensor> outs = r ? r.run(forward) : forward();
   std::shared_ptr<Node> node;
-  if (r && is_floating_point()) {
+  if (r && self.is_floating_point()) {
     node = r.make_node(
         {},
-        [in = sizes().vec(), in_strides = strides().vec(), d](const variable_list& grads,
-                                                              const variable_list&, const Node&) {
-          return variable_list{autograd::unbind_backward(grads, in, in_strides, d)};
-        },
+        [backward = std::move(backward)](const variable_list& grads, const variable_list&,
+                                         const Node&) { return variable_list{backward(grads)}; },
         outs.size());
   }
   for (size_t i = 0; i < outs.size(); ++i) {
@@ -463,13 +469,104 @@ std::vector<Tensor> Tensor::unbind(int64_t dim) const {
       meta.grad_fn_ = node;
       meta.output_nr_ = static_cast<uint32_t>(i);
     }
-    if (is_floating_point()) {
-      const int64_t index = static_cast<int64_t>(i);
-      set_view_meta(*this, outs[i], "SelectBackward0", select_forward(d, index),
-                    select_formula(sizes(), d, index));
+    if (self.is_floating_point()) {
+      auto [replay, formula] = view_of(static_cast<int64_t>(i));
+      set_view_meta(self, outs[i], view_name, std::move(replay), std::move(formula));
     }
   }
   return outs;
+}
+
+NativeView slice_forward(int64_t dim, int64_t start, int64_t end) {
+  return [dim, start, end](const Tensor& t) { return native::slice(t, dim, start, end, 1); };
+}
+Formula slice_formula(IntArrayRef self_sizes, int64_t dim, int64_t start, int64_t end) {
+  return
+      [in = self_sizes.vec(), dim, start, end](const Tensor& g, const variable_list&, const Node&) {
+        return variable_list{autograd::slice_backward(g, in, dim, start, end, 1)};
+      };
+}
+}  // namespace
+
+std::vector<Tensor> Tensor::unbind(int64_t dim) const {
+  const int64_t d = wrap_dim(dim, this->dim(), "unbind");
+  return multi_output_view(
+      *this, "UnbindBackward0", [&] { return native::unbind(*this, d); },
+      [in = sizes().vec(), in_strides = strides().vec(), d](const variable_list& grads) {
+        return autograd::unbind_backward(grads, in, in_strides, d);
+      },
+      "SelectBackward0",
+      [&](int64_t i) {
+        return std::pair{select_forward(d, i), select_formula(sizes(), d, i)};
+      });
+}
+
+namespace {
+// The node is SplitBackward0 for split(split_size) and chunk, SplitWithSizesBackward0 for
+// split_with_sizes (PyTorch's names; the computation is the same).
+std::vector<Tensor> split_views(const Tensor& self, IntArrayRef split_sizes, int64_t dim,
+                                const char* name) {
+  TT_CHECK_VALUE(self.dim() > 0, "split_with_sizes expects at least a 1-dimensional tensor");
+  const int64_t d = wrap_dim(dim, self.dim(), "split_with_sizes");
+  std::vector<int64_t> offsets(split_sizes.size() + 1, 0);
+  for (size_t i = 0; i < split_sizes.size(); ++i) offsets[i + 1] = offsets[i] + split_sizes[i];
+  return multi_output_view(
+      self, name, [&] { return native::split_with_sizes(self, split_sizes, d); },
+      [in = self.sizes().vec(), in_strides = self.strides().vec(), d,
+       pieces = split_sizes.vec()](const variable_list& grads) {
+        return autograd::split_with_sizes_backward(grads, in, in_strides, d, pieces);
+      },
+      "SliceBackward0",
+      [&](int64_t i) {
+        const int64_t begin = offsets[static_cast<size_t>(i)];
+        const int64_t end = offsets[static_cast<size_t>(i) + 1];
+        return std::pair{slice_forward(d, begin, end), slice_formula(self.sizes(), d, begin, end)};
+      });
+}
+}  // namespace
+
+std::vector<Tensor> Tensor::split_with_sizes(IntArrayRef split_sizes, int64_t dim) const {
+  return split_views(*this, split_sizes, dim, "SplitWithSizesBackward0");
+}
+
+std::vector<Tensor> Tensor::split(IntArrayRef split_sizes, int64_t dim) const {
+  return split_with_sizes(split_sizes, dim);
+}
+
+// PyTorch's rule: ceil(size / split_size) pieces, the last one holding what remains; a size-0
+// dim gives one empty piece (split_size 0 is allowed only then).
+std::vector<Tensor> Tensor::split(int64_t split_size, int64_t dim) const {
+  TT_CHECK_VALUE(this->dim() > 0, "split expects at least a 1-dimensional tensor");
+  TT_CHECK_VALUE(split_size >= 0,
+                 "split expects split_size be non-negative, but got split_size=", split_size);
+  const int64_t d = wrap_dim(dim, this->dim(), "split");
+  const int64_t size = sizes()[d];
+  TT_CHECK_VALUE(split_size > 0 || size == 0,
+                 "split_size can only be 0 if dimension size is 0, but got dimension size of ",
+                 size);
+  std::vector<int64_t> pieces;
+  if (size == 0) {
+    pieces.push_back(0);
+  } else {
+    for (int64_t offset = 0; offset < size; offset += split_size) {
+      pieces.push_back(std::min(split_size, size - offset));
+    }
+  }
+  return split_views(*this, pieces, d, "SplitBackward0");
+}
+
+// chunk(n): pieces of ceil(size / n), so fewer than n when they run out (6 → chunk(4): 2, 2, 2);
+// a size-0 dim gives n empty pieces, as PyTorch.
+std::vector<Tensor> Tensor::chunk(int64_t chunks, int64_t dim) const {
+  TT_CHECK_VALUE(this->dim() > 0, "chunk expects at least a 1-dimensional tensor");
+  TT_CHECK_VALUE(chunks > 0, "chunk expects `chunks` to be greater than 0, got: ", chunks);
+  const int64_t d = wrap_dim(dim, this->dim(), "chunk");
+  const int64_t size = sizes()[d];
+  if (size == 0) {
+    return split_views(*this, std::vector<int64_t>(static_cast<size_t>(chunks), 0), d,
+                       "SplitBackward0");
+  }
+  return split((size + chunks - 1) / chunks, d);
 }
 
 Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end,

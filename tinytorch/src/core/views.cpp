@@ -397,6 +397,32 @@ std::vector<Tensor> native::unbind(const Tensor& self, int64_t dim) {
   return outs;
 }
 
+// NOTE: given: split_with_sizes is narrow at consecutive offsets of `dim`.
+std::vector<Tensor> native::split_with_sizes(const Tensor& self, IntArrayRef split_sizes,
+                                             int64_t dim) {
+  TT_CHECK_VALUE(self.dim() > 0, "split_with_sizes expects at least a 1-dimensional tensor");
+  const int64_t d = wrap_dim(dim, self.dim(), "split_with_sizes");
+  int64_t total = 0;
+  for (const int64_t size : split_sizes) {
+    TT_CHECK_VALUE(size >= 0,
+                   "split_with_sizes expects split_sizes have only non-negative entries, but got "
+                   "split_sizes=",
+                   split_sizes);
+    total += size;
+  }
+  TT_CHECK_VALUE(total == self.sizes()[d],
+                 "split_with_sizes expects split_sizes to sum exactly to ", self.sizes()[d],
+                 " (input tensor's size at dimension ", d, "), but got split_sizes=", split_sizes);
+  std::vector<Tensor> outs;
+  outs.reserve(split_sizes.size());
+  int64_t offset = 0;
+  for (const int64_t size : split_sizes) {
+    outs.push_back(native::slice(self, d, offset, offset + size, 1));
+    offset += size;
+  }
+  return outs;
+}
+
 Tensor native::slice(const Tensor& self, int64_t dim, std::optional<int64_t> start,
                      std::optional<int64_t> end, int64_t step) {
   // BEGIN SOLUTION

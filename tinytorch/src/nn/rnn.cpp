@@ -35,7 +35,7 @@ const char* bool_str(bool b) {
 // at once by the layers, for one step by the cells); h [B, H_out], c [B, H]; w_hh [G·H, H_out],
 // b_hh [G·H] (undefined: bias=false — linear() accepts an undefined bias). G is the number of
 // gates: 1 (RNN), 4 (LSTM), 3 (GRU), stacked along dim 0 of the weights in PyTorch's order.
-// Everything is built from ops that record (linear, sigmoid, tanh, relu, +, −, ⊙, narrow), so
+// Everything is built from ops that record (linear, sigmoid, tanh, relu, +, −, ⊙, chunk), so
 // backpropagation through time is the engine's backward over the unrolled graph.
 
 // h' = act(xg + h·W_hhᵀ + b_hh), act = tanh or relu                              [B, H]
@@ -56,13 +56,12 @@ Tensor elman_step(bool relu, const Tensor& xg, const Tensor& h, const Tensor& w_
 std::pair<Tensor, Tensor> lstm_step(const Tensor& xg, const Tensor& h, const Tensor& c,
                                     const Tensor& w_hh, const Tensor& b_hh, const Tensor& w_hr) {
   // BEGIN SOLUTION
-  const int64_t H = c.size(1);
-  const Tensor gates = xg + linear(h, w_hh, b_hh);  // [B, 4H]
-  // σ runs once over i and f, which are adjacent, and once over o; tanh over g.
-  const Tensor input_forget = sigmoid(gates.narrow(1, 0, 2 * H));  // [B, 2H]: σ(i) | σ(f)
-  const Tensor cell = tinytorch::tanh(gates.narrow(1, 2 * H, H));
-  const Tensor out = sigmoid(gates.narrow(1, 3 * H, H));
-  const Tensor c_next = input_forget.narrow(1, H, H) * c + input_forget.narrow(1, 0, H) * cell;
+  // One op hands out the four [B, H] blocks as views (one backward node writes all four
+  // gradients into one [B, 4H] buffer).
+  const std::vector<Tensor> gates = (xg + linear(h, w_hh, b_hh)).chunk(4, 1);  // i | f | g | o
+  const Tensor in = sigmoid(gates[0]), forget = sigmoid(gates[1]);
+  const Tensor cell = tinytorch::tanh(gates[2]), out = sigmoid(gates[3]);
+  const Tensor c_next = forget * c + in * cell;
   Tensor h_next = out * tinytorch::tanh(c_next);
   if (w_hr.defined()) h_next = linear(h_next, w_hr);  // [B, H] → [B, P]
   return {h_next, c_next};
@@ -77,13 +76,12 @@ std::pair<Tensor, Tensor> lstm_step(const Tensor& xg, const Tensor& h, const Ten
 // be summed first.
 Tensor gru_step(const Tensor& xg, const Tensor& h, const Tensor& w_hh, const Tensor& b_hh) {
   // BEGIN SOLUTION
-  const int64_t H = h.size(1);
-  const Tensor hg = linear(h, w_hh, b_hh);                                     // [B, 3H]
-  const Tensor rz = sigmoid(xg.narrow(1, 0, 2 * H) + hg.narrow(1, 0, 2 * H));  // σ(r) | σ(z)
-  const Tensor n =
-      tinytorch::tanh(xg.narrow(1, 2 * H, H) + rz.narrow(1, 0, H) * hg.narrow(1, 2 * H, H));
+  const std::vector<Tensor> x = xg.chunk(3, 1);                      // r | z | n  [B, H]
+  const std::vector<Tensor> hh = linear(h, w_hh, b_hh).chunk(3, 1);  // r | z | n  [B, H]
+  const Tensor r = sigmoid(x[0] + hh[0]), z = sigmoid(x[1] + hh[1]);
+  const Tensor n = tinytorch::tanh(x[2] + r * hh[2]);
   // (1 − z)·n + z·h, with one op fewer.
-  return n + rz.narrow(1, H, H) * (h - n);
+  return n + z * (h - n);
   // END SOLUTION
 }
 
@@ -254,10 +252,13 @@ std::tuple<Tensor, Tensor, Tensor> RNNImplBase::forward_layers(const Tensor& inp
       // x_t·W_ihᵀ + b_ih for every step at once: one GEMM over all T·B rows, seen time-major.
       Tensor xg = linear(layer_input, w.weight_ih, w.bias_ih);
       if (o.batch_first()) xg = xg.transpose(0, 1);  // [T, B, G·H], a view
+      // Each step's rows as views, by one op: its backward writes the T steps' gradients into
+      // one [T, B, G·H] buffer (a select per step would zero a full buffer per step, O(T²)).
+      const std::vector<Tensor> xg_steps = xg.unbind(0);
       Tensor h = h0.select(0, index), c = lstm ? c0.select(0, index) : Tensor();
       for (int64_t s = 0; s < T; ++s) {
         const int64_t t = d == 0 ? s : T - 1 - s;  // the reverse direction reads back to front
-        const Tensor xg_t = xg.select(0, t);
+        const Tensor& xg_t = xg_steps[static_cast<size_t>(t)];
         switch (o.mode()) {
           case RNNMode::RNN_TANH:
           case RNNMode::RNN_RELU:

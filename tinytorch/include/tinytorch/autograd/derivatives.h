@@ -76,6 +76,8 @@ Tensor expand_backward(const Tensor& grad, IntArrayRef self_sizes);
 Tensor select_backward(const Tensor& grad, IntArrayRef self_sizes, int64_t dim, int64_t index);
 Tensor unbind_backward(const std::vector<Tensor>& grads, IntArrayRef self_sizes,
                        IntArrayRef self_strides, int64_t dim);
+Tensor split_with_sizes_backward(const std::vector<Tensor>& grads, IntArrayRef self_sizes,
+                                 IntArrayRef self_strides, int64_t dim, IntArrayRef split_sizes);
 Tensor slice_backward(const Tensor& grad, IntArrayRef self_sizes, int64_t dim,
                       std::optional<int64_t> start, std::optional<int64_t> end, int64_t step);
 // The general view: each input element receives the gradients of the output elements that

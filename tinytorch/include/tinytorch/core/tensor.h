@@ -137,6 +137,13 @@ class Tensor {
   Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
   Tensor select(int64_t dim, int64_t index) const;    // removes `dim`
   std::vector<Tensor> unbind(int64_t dim = 0) const;  // every select(dim, i), as one op
+  // Consecutive narrow views along `dim`, as one op: pieces of split_size (the last one
+  // smaller), of the given sizes (which must sum to size(dim)), or `chunks` pieces of
+  // ceil(size(dim) / chunks) — fewer when they run out, as PyTorch.
+  std::vector<Tensor> split(int64_t split_size, int64_t dim = 0) const;
+  std::vector<Tensor> split(IntArrayRef split_sizes, int64_t dim = 0) const;
+  std::vector<Tensor> split_with_sizes(IntArrayRef split_sizes, int64_t dim = 0) const;
+  std::vector<Tensor> chunk(int64_t chunks, int64_t dim = 0) const;
   Tensor slice(int64_t dim = 0, std::optional<int64_t> start = std::nullopt,
                std::optional<int64_t> end = std::nullopt, int64_t step = 1) const;
   Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
@@ -534,6 +541,19 @@ inline Tensor select(const Tensor& self, int64_t dim, int64_t index) {
 }
 inline std::vector<Tensor> unbind(const Tensor& self, int64_t dim = 0) {
   return self.unbind(dim);
+}
+inline std::vector<Tensor> split(const Tensor& self, int64_t split_size, int64_t dim = 0) {
+  return self.split(split_size, dim);
+}
+inline std::vector<Tensor> split(const Tensor& self, IntArrayRef split_sizes, int64_t dim = 0) {
+  return self.split(split_sizes, dim);
+}
+inline std::vector<Tensor> split_with_sizes(const Tensor& self, IntArrayRef split_sizes,
+                                            int64_t dim = 0) {
+  return self.split_with_sizes(split_sizes, dim);
+}
+inline std::vector<Tensor> chunk(const Tensor& self, int64_t chunks, int64_t dim = 0) {
+  return self.chunk(chunks, dim);
 }
 inline Tensor clone(const Tensor& self) {
   return self.clone();

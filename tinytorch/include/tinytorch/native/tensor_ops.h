@@ -36,6 +36,8 @@ Tensor unsqueeze(const Tensor& self, int64_t dim);
 Tensor expand(const Tensor& self, IntArrayRef sizes);
 Tensor select(const Tensor& self, int64_t dim, int64_t index);
 std::vector<Tensor> unbind(const Tensor& self, int64_t dim);  // select at every index of dim
+// narrow(dim, offset, size) for each size in turn; the sizes must sum to size(dim).
+std::vector<Tensor> split_with_sizes(const Tensor& self, IntArrayRef split_sizes, int64_t dim);
 Tensor slice(const Tensor& self, int64_t dim, std::optional<int64_t> start,
              std::optional<int64_t> end, int64_t step);
 // An uninitialised dense tensor of `sizes` whose dims lie in memory in the order `strides` gives
