@@ -40,6 +40,7 @@
 #include "common/budget.h"
 #include "common/char_gpt.h"
 #include "common/char_training.h"
+#include "common/checkpointed_gpt.h"
 #include "common/cli.h"
 #include "common/contended.h"
 #include "common/export.h"
@@ -95,6 +96,7 @@ struct Settings {
   std::string resume_path;
   bool quiet = false;
   bool contended = false;  // a CPU-bound process for the first third of the budget (contended.h)
+  int64_t checkpoint_segments = 0;  // 0: no activation checkpointing (common/checkpointed_gpt.h)
 };
 
 constexpr double kTargetValLoss = ms::kGptTargetValLoss;  // nats per character
@@ -165,6 +167,9 @@ int run(const Settings& s) {
   ms::check_outputs(s.json_path, s.out_dir);  // before training, not after
   TT_CHECK_VALUE(s.warmup < s.steps, "--warmup ", s.warmup, " must be fewer than --steps ",
                  s.steps);
+  const int64_t layers = nn::GPTConfig().n_layer;
+  TT_CHECK_VALUE(s.checkpoint_segments <= layers, "--checkpoint-segments ", s.checkpoint_segments,
+                 " is more than the model's ", layers, " blocks (expected 0 to ", layers, ")");
   if (s.threads > 0) tt::set_num_threads(s.threads);
   tt::manual_seed(s.seed);
   std::ostream& out = std::cout;
@@ -237,7 +242,13 @@ int run(const Settings& s) {
         << s.weight_decay << "), warm-up " << s.warmup << " steps then cosine to " << s.min_lr
         << ", clip " << s.clip << ", batch " << s.batch_size << " x " << s.context
         << " characters, " << s.steps << " steps, time budget " << s.time_budget << " s, seed "
-        << s.seed << ", " << tt::get_num_threads() << " thread(s)\n";
+        << s.seed << ", " << tt::get_num_threads() << " thread(s)\n"
+        << "activation checkpointing: "
+        << (s.checkpoint_segments == 0 ? std::string("off")
+                                       : std::to_string(s.checkpoint_segments) +
+                                             " segments of the " + std::to_string(config.n_layer) +
+                                             " blocks (all but the last recomputed in backward)")
+        << "\n";
     if (step > 0) out << "resumed from " << s.resume_path << " after step " << step << "\n";
     out << "\n" << std::flush;
   }
@@ -255,7 +266,10 @@ int run(const Settings& s) {
                                     .clip = s.clip,
                                     .time_budget = s.time_budget,
                                     .quiet = s.quiet,
-                                    .elapsed = elapsed};
+                                    .elapsed = elapsed,
+                                    .forward = [&model, &s](const tt::Tensor& ids) {
+                                      return ms::gpt_forward(model, ids, s.checkpoint_segments);
+                                    }};
   const ms::BudgetedOutcome outcome = ms::train_within_budget(
       budget, model, optimizer, scheduler, train_tokens, windows, train_eval, val_eval, step,
       history, out, [] { return std::string(); },
@@ -370,6 +384,7 @@ int run(const Settings& s) {
     j["beta2"] = s.beta2;
     j["weight_decay"] = s.weight_decay;
     j["clip"] = s.clip;
+    j["checkpoint_segments"] = s.checkpoint_segments;
     j["eval_every"] = s.eval_every;
     j["eval_batches"] = s.eval_batches;
     j["train_tokens"] = train_tokens.numel();
@@ -433,6 +448,12 @@ int main(int argc, char** argv) {
   app.add_option("--sample-chars", s.sample_chars, "characters of the final sample")
       ->capture_default_str()
       ->check(ms::whole_number_in(1, 100000));
+  app.add_option("--checkpoint-segments", s.checkpoint_segments,
+                 "activation checkpointing: split the transformer blocks into this many "
+                 "segments and recompute all but the last in backward (less memory, one more "
+                 "forward of those blocks); 0: off")
+      ->capture_default_str()
+      ->check(ms::whole_number_in(0, 64));
   app.add_flag("--contended", s.contended,
                "check the budget on a busy machine: a second, CPU-bound process runs for the "
                "first third of --time-budget");

@@ -42,6 +42,10 @@ struct BudgetedTraining {
   double time_budget;               // seconds, counted by `elapsed`
   bool quiet;                       // no bars, no re-plan lines
   std::function<double()> elapsed;  // seconds since the run started
+  // The training step's forward, ids [B, T] → logits [B, T, V]; empty: model->forward. (2017's
+  // --checkpoint-segments: common/checkpointed_gpt.h. Evaluation always uses model->forward:
+  // without a graph there are no activations to save.)
+  std::function<Tensor(const Tensor&)> forward = nullptr;
 };
 
 struct BudgetedOutcome {
@@ -82,7 +86,7 @@ BudgetedOutcome train_within_budget(const BudgetedTraining& s, Model& model,
     for (; step < stop; ++step) {
       const auto [x, y] = data::random_windows(train_tokens, s.batch_size, s.context, windows);
       optimizer.zero_grad();
-      Tensor loss = next_char_loss(model->forward(x), y);
+      Tensor loss = next_char_loss(s.forward ? s.forward(x) : model->forward(x), y);
       loss.backward();  // through the whole window (an LSTM: truncated BPTT at its edges)
       nn::utils::clip_grad_norm_(params, s.clip);
       optimizer.step();
