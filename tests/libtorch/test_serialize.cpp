@@ -283,7 +283,8 @@ TEST(ModuleTo, ConvertsFloatingEntriesInPlaceKeepingTheirIdentity) {
   EXPECT_TRUE(net->fc1->weight.equal(before.to(torch::kFloat64)));
   EXPECT_TRUE(net->fc1->weight.requires_grad());
   EXPECT_EQ(net->bn->running_mean.dtype(), torch::kFloat64);
-  EXPECT_EQ(net->bn->num_batches_tracked.dtype(), torch::kInt64);  // an integer stays one
+  // libtorch's C++ Module::to converts integer buffers too (Python's leaves them).
+  EXPECT_EQ(net->bn->num_batches_tracked.dtype(), torch::kFloat64);
   const std::vector<torch::Tensor> after = net->parameters();
   for (size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(after[i].is_same(params[i]));
   // The optimizer still steps the same tensors, now in float64.
@@ -294,6 +295,8 @@ TEST(ModuleTo, ConvertsFloatingEntriesInPlaceKeepingTheirIdentity) {
   const torch::Tensor w = net->fc2->weight.clone();
   opt.step();
   EXPECT_FALSE(net->fc2->weight.equal(w));
+  // The training forward counted its batch in the float64 counter, as libtorch's does.
+  EXPECT_EQ(net->bn->num_batches_tracked.item<double>(), 1.0);
   net->to(torch::kCPU, torch::kFloat32);
   EXPECT_EQ(net->fc2->weight.dtype(), torch::kFloat32);
 }

@@ -282,9 +282,11 @@ void Module::to(Device device, ScalarType dtype, bool non_blocking) {
 }
 
 void Module::to(ScalarType dtype, bool /*non_blocking*/) {
-  // Python's rule (nn.Module.to): a floating dtype, applied to the floating-point entries only —
-  // an integer buffer such as a step counter stays an integer. (libtorch's C++ Module::to casts
-  // every entry, integers included; a program that relied on that gets this error instead.)
+  // libtorch's C++ rule (Module::to_impl): EVERY parameter and buffer takes the dtype, integer
+  // buffers included — BatchNorm's num_batches_tracked becomes a float64 counter after
+  // to(kFloat64), as in libtorch. (Python's nn.Module.to converts the floating-point entries
+  // only; the same C++ call must mean what it means in libtorch.) The target must be a floating
+  // dtype: parameters that require grad cannot be integers.
   TT_CHECK_TYPE(is_floating_point(dtype), name(),
                 "::to: only floating-point dtypes are accepted, got ", tinytorch::to_string(dtype));
   // NOTE: every converted copy is made first and installed after, so that running out of
@@ -293,7 +295,7 @@ void Module::to(ScalarType dtype, bool /*non_blocking*/) {
   std::vector<std::pair<Tensor, Tensor>> moves;  // (tensor, its data in the new dtype)
   const NoGradGuard no_grad;
   auto convert = [&](const Tensor& t) {
-    if (!t.defined() || !is_floating_point(t.dtype()) || t.dtype() == dtype) return;
+    if (!t.defined() || t.dtype() == dtype) return;
     moves.emplace_back(t, t.detach().to(dtype));
     if (t.grad().defined()) moves.emplace_back(t.grad(), t.grad().detach().to(dtype));
   };
