@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -52,6 +53,8 @@ TEST(Device, CudaIsAClearError) {
            [&] { (void)x.cuda(); },
            [&] { torch::nn::Linear(2, 2)->to(torch::kCUDA); },
            [&] { (void)torch::zeros({2}, torch::device(torch::kCUDA)); },
+           [&] { (void)torch::randn({2}, torch::Device(torch::kCUDA, 0)); },
+           [&] { (void)torch::zeros({2}, torch::kCUDA); },
        }) {
     try {
       attempt();
@@ -60,6 +63,42 @@ TEST(Device, CudaIsAClearError) {
       EXPECT_NE(std::string(e.what()).find("cuda"), std::string::npos) << e.what();
       EXPECT_NE(std::string(e.what()).find("CPU only"), std::string::npos) << e.what();
     }
+  }
+}
+
+// A factory takes a Device (or a DeviceType) where it takes TensorOptions, as in libtorch's DCGAN
+// example: torch::randn({batch, noise, 1, 1}, device).
+TEST(Device, FactoriesTakeADeviceAsTheirOptions) {
+  const torch::Device device(torch::kCPU);
+  EXPECT_EQ(torch::randn({2, 3}, device).sizes(), torch::IntArrayRef({2, 3}));
+  EXPECT_EQ(torch::zeros({2}, torch::kCPU).dtype(), torch::kFloat32);
+  EXPECT_EQ(torch::empty(4, device).uniform_(0.8, 1.0).numel(), 4);
+}
+
+// ── libtorch's checks ─────────────────────────────────────────────────────────────────────────
+
+TEST(Checks, TorchCheckAndAtAssertThrowWhenFalse) {
+  EXPECT_NO_THROW(TORCH_CHECK(1 + 1 == 2, "never shown"));
+  EXPECT_NO_THROW(AT_ASSERT(true));
+  try {
+    TORCH_CHECK(2 < 1);
+    ADD_FAILURE() << "TORCH_CHECK(false) did not throw";
+  } catch (const torch::Error& e) {
+    EXPECT_EQ(std::string(e.what()), "Expected 2 < 1 to be true, but got false.");
+  }
+  try {
+    const int size = 3;
+    TORCH_CHECK(size == 4, "expected size 4, got ", size);
+    ADD_FAILURE() << "TORCH_CHECK(false, ...) did not throw";
+  } catch (const torch::Error& e) {
+    EXPECT_EQ(std::string(e.what()), "expected size 4, got 3");
+  }
+  try {
+    AT_ASSERT(!std::isnan(std::nan("")));
+    ADD_FAILURE() << "AT_ASSERT(false) did not throw";
+  } catch (const torch::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("INTERNAL ASSERT FAILED"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("test_drop_in.cpp"), std::string::npos) << e.what();
   }
 }
 

@@ -5,6 +5,7 @@
 //   zeros({2, 3}, TensorOptions().dtype(kInt64))    libtorch's builder spelling
 //   zeros({2, 3}, dtype(kInt64).requires_grad(true)) libtorch's free-function spelling
 //   zeros({2, 3}, device(kCPU))                     the CPU is the only device (core/device.h)
+//   randn({2, 3}, torch::Device(torch::kCPU))       a Device (or kCPU) converts too, as libtorch's
 //
 // requires_grad is part of the options as in PyTorch; asking for it before the autograd module
 // (05) exists throws a clear error.
@@ -21,6 +22,9 @@ class TensorOptions {
  public:
   TensorOptions() = default;
   TensorOptions(ScalarType dtype) : dtype_(dtype) {}  // NOLINT(google-explicit-constructor)
+  // libtorch's implicit conversions from a device (checked here, where the program names it).
+  TensorOptions(Device d) { check_device_available("TensorOptions", d); }  // NOLINT
+  TensorOptions(DeviceType t) : TensorOptions(Device(t)) {}                // NOLINT
 
   TensorOptions dtype(ScalarType d) const {
     TensorOptions o = *this;
