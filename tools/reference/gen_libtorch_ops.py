@@ -78,6 +78,9 @@ REDUCTIONS = {"none": "none", "mean": "mean", "sum": "sum"}
 
 def run(op, ins, args):
     """The op in PyTorch: a tuple of output tensors."""
+    if op == "linspace":  # a factory: no input
+        dtype = getattr(torch, args.get("dtype", "float32"))
+        return (torch.linspace(args["start"], args["end"], args["steps"], dtype=dtype),)
     x = ins[0]
     if op == "sort":
         v, i = torch.sort(x, dim=args["dim"], descending=args["descending"], stable=True)
@@ -145,7 +148,7 @@ def case(group, name, op, inputs, args, grad=True, expect_error=False, rtol=None
     c = {"name": name, "group": group, "op": op, "inputs": [i.enc() for i in inputs], "args": args}
     ins = [i.torch() for i in inputs]
     leaf = None
-    if grad and ins[0].is_floating_point():
+    if grad and ins and ins[0].is_floating_point():
         leaf = ins[0].detach().clone().requires_grad_(True)
         ins[0] = leaf
     try:
@@ -264,6 +267,18 @@ def tensor_cases():
          {}, grad=False)
     case(g, "sin_large", "sin", [T([3], "float64", [1e5, -314.159, 1e3])], {})
     case(g, "cos_large", "cos", [T([3], "float64", [1e5, -314.159, 1e3])], {})
+    # linspace: the two halves computed from their own ends; integer outputs truncate.
+    for name, a in (("linspace_5", {"start": 0, "end": 1, "steps": 5}),
+                    ("linspace_7_float32", {"start": 0.1, "end": 0.7, "steps": 7}),
+                    ("linspace_float64", {"start": -1, "end": 1, "steps": 4, "dtype": "float64"}),
+                    ("linspace_descending", {"start": 3.5, "end": -2.25, "steps": 6}),
+                    ("linspace_int64", {"start": 0, "end": 10, "steps": 4, "dtype": "int64"}),
+                    ("linspace_int64_negative", {"start": 0, "end": -7, "steps": 5, "dtype": "int64"}),
+                    ("linspace_one", {"start": 2.5, "end": -1, "steps": 1}),
+                    ("linspace_zero", {"start": 0, "end": 1, "steps": 0})):
+        case(g, name, "linspace", [], a, grad=False)
+    case(g, "linspace_negative_steps", "linspace", [], {"start": 0, "end": 1, "steps": -1}, grad=False,
+         expect_error=True)
     # split / chunk: every piece's values; the gradient of the first piece (the others get 0).
     case(g, "split_2_dim1", "split", [distinct([3, 5], 22)], {"split_size": 2, "dim": 1})
     case(g, "split_exact_dim0", "split", [distinct([6, 2], 23, "float64")], {"split_size": 3, "dim": 0})

@@ -38,7 +38,12 @@ Scalar p_arg(const json& p) {
 
 std::vector<Tensor> run_tensor_op(const std::string& op, const std::vector<Tensor>& in,
                                   const json& args) {
-  const Tensor& x = in[0];
+  if (op == "linspace") {  // a factory: no input
+    const ScalarType dtype = test::parse_dtype(args.value("dtype", "float32"));
+    return {linspace(args.at("start").get<double>(), args.at("end").get<double>(),
+                     args.at("steps").get<int64_t>(), dtype)};
+  }
+  const Tensor& x = in.at(0);
   if (op == "sort") {
     auto [values, indices] =
         x.sort(args.at("dim").get<int64_t>(), args.at("descending").get<bool>());

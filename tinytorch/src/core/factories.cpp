@@ -4,6 +4,7 @@
 #include <cstring>
 #include <functional>
 #include <numeric>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -131,6 +132,30 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step,
       // start + i*step (not a running sum), so rounding errors do not accumulate.
       p[i] = all_integral ? static_cast<scalar_t>(start.to<int64_t>() + i * step.to<int64_t>())
                           : static_cast<scalar_t>(s + static_cast<double>(i) * st);
+    }
+  });
+  return finish(t, options);
+}
+
+Tensor linspace(const Scalar& start, const Scalar& end, int64_t steps,
+                const TensorOptions& options) {
+  TT_CHECK_VALUE(steps >= 0, "linspace: number of steps must be non-negative, got ", steps);
+  const ScalarType dtype = options.dtype_or(kDefaultFloat);
+  Tensor t = empty({steps}, options.dtype(dtype).requires_grad(false));
+  dispatch_numeric_types(dtype, "linspace", [&]<typename scalar_t>() {
+    // PyTorch's kernel: the step in the output's precision (double for integer outputs, which
+    // then truncate); the first half counts up from start, the second down from end, so both
+    // ends are exact.
+    using step_t = std::conditional_t<std::is_integral_v<scalar_t>, double, scalar_t>;
+    const auto first = start.to<step_t>(), last = end.to<step_t>();
+    const step_t step = steps > 1 ? (last - first) / static_cast<step_t>(steps - 1) : step_t(0);
+    scalar_t* p = t.data_ptr<scalar_t>();
+    // (One step is start itself.)
+    for (int64_t i = 0; i < steps; ++i) {
+      const step_t value = i < steps / 2 || steps == 1
+                               ? first + step * static_cast<step_t>(i)
+                               : last - step * static_cast<step_t>(steps - 1 - i);
+      p[i] = static_cast<scalar_t>(value);
     }
   });
   return finish(t, options);

@@ -445,6 +445,10 @@ Tensor arange(const Scalar& end, const TensorOptions& options = {});
 Tensor arange(const Scalar& start, const Scalar& end, const TensorOptions& options = {});
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step,
               const TensorOptions& options = {});
+// `steps` evenly spaced values from start to end, both included (the default float dtype unless
+// options say otherwise); each half is computed from its own end, as PyTorch does.
+Tensor linspace(const Scalar& start, const Scalar& end, int64_t steps,
+                const TensorOptions& options = {});
 Tensor eye(int64_t n, const TensorOptions& options = {});
 Tensor eye(int64_t n, int64_t m, const TensorOptions& options = {});
 Tensor rand(IntArrayRef sizes, const TensorOptions& options = {},
