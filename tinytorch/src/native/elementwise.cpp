@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tinytorch/kernels/half.h"
 #include "tinytorch/kernels/loops.h"
 #include "tinytorch/native/tensor_ops.h"
 
@@ -552,6 +553,29 @@ Tensor& native::fill_(Tensor& self, const Scalar& value) {
   return self;
 }
 
+namespace {
+// float32 ↔ float16/bfloat16 between two contiguous tensors of one shape: the vectorised
+// conversions of kernels/half.h (AVX2, F16C, AVX-512 BF16), which give convert's bits. Returns
+// false for any other pair.
+bool copy_16bit_contiguous(Tensor& self, const Tensor& src) {
+  if (!self.is_contiguous() || !src.is_contiguous() || self.sizes() != src.sizes()) return false;
+  const int64_t n = self.numel();
+  const ScalarType to = self.dtype(), from = src.dtype();
+  if (from == kFloat32 && to == kBFloat16) {
+    kernels::float_to_bf16(n, src.data_ptr<float>(), self.data_ptr<BFloat16>());
+  } else if (from == kFloat32 && to == kHalf) {
+    kernels::float_to_half(n, src.data_ptr<float>(), self.data_ptr<Half>());
+  } else if (from == kBFloat16 && to == kFloat32) {
+    kernels::bf16_to_float(n, src.data_ptr<BFloat16>(), self.data_ptr<float>());
+  } else if (from == kHalf && to == kFloat32) {
+    kernels::half_to_float(n, src.data_ptr<Half>(), self.data_ptr<float>());
+  } else {
+    return false;
+  }
+  return true;
+}
+}  // namespace
+
 Tensor& native::copy_(Tensor& self, const Tensor& src) {
   std::vector<int64_t> shape = broadcast_all("copy_", {&self, &src});
   TT_CHECK(IntArrayRef(shape) == self.sizes(), "copy_: source of shape ", src.sizes(),
@@ -563,6 +587,7 @@ Tensor& native::copy_(Tensor& self, const Tensor& src) {
                 "copy_: copying from or into a quantized tensor is not supported (hint: "
                 "x.dequantize() gives its float values, x.int_repr() its integers, and "
                 "quantize_per_tensor / quantize_per_channel make a new quantized tensor)");
+  if (copy_16bit_contiguous(self, src)) return self;
   const Tensor s = native::expand(src, self.sizes());
   dispatch_storage_types(self.dtype(), "copy_", [&]<typename To>() {
     dispatch_storage_types(src.dtype(), "copy_", [&]<typename From>() {
