@@ -41,9 +41,9 @@
 
 namespace tinytorch {
 
-// NOTE: the codes are stored in files (serialize/archive.cpp writes names, older formats wrote
-// codes), so a new dtype gets the next free code, never a reused one; the promotion order is
-// promotion_rank's, not the codes'.
+// NOTE: files name dtypes ("bfloat16": serialize/archive.cpp, deploy/model_file.cpp), but the
+// codes stay stable all the same — a new dtype gets the next free code, never a reused one — so
+// that a code means one dtype in any build. Promotion follows promotion_rank, not the codes.
 enum class ScalarType : int8_t {
   Bool = 0,
   UInt8 = 1,
