@@ -83,10 +83,12 @@ TEST(HalfConvert, EveryPatternRoundTrips) {
   for (uint32_t i = 0; i < 65536; ++i) {
     const auto u = static_cast<uint16_t>(i);
     const bool bf16_snan = (u & 0x7F80) == 0x7F80 && (u & 0x7F) != 0 && (u & 0x40) == 0;
-    ASSERT_EQ(float_to_bf16(bf16_to_float(BFloat16{u})).bits, bf16_snan ? (u | 0x40) : u)
+    ASSERT_EQ(float_to_bf16(bf16_to_float(BFloat16(u, BFloat16::from_bits()))).bits,
+              bf16_snan ? (u | 0x40) : u)
         << std::hex << "bf16 0x" << i;
     const bool half_snan = (u & 0x7C00) == 0x7C00 && (u & 0x3FF) != 0 && (u & 0x200) == 0;
-    ASSERT_EQ(float_to_half(half_to_float(Half{u})).bits, half_snan ? (u | 0x200) : u)
+    ASSERT_EQ(float_to_half(half_to_float(Half(u, Half::from_bits()))).bits,
+              half_snan ? (u | 0x200) : u)
         << std::hex << "half 0x" << i;
   }
 }

@@ -75,6 +75,10 @@ ScalarType parse_dtype(const std::string& name) {
   if (name == "float32") return kFloat32;
   if (name == "float64") return kFloat64;
   if (name == "int64") return kInt64;
+  if (name == "int32") return kInt32;
+  if (name == "int16") return kInt16;
+  if (name == "float16") return kHalf;
+  if (name == "bfloat16") return kBFloat16;
   if (name == "int8") return kInt8;
   if (name == "uint8") return kUInt8;
   if (name == "bool") return kBool;
@@ -161,8 +165,20 @@ std::vector<double> values_as_double(const Tensor& t) {
       case kInt8:
         out.push_back(*reinterpret_cast<const int8_t*>(p));
         break;
+      case kInt16:
+        out.push_back(*reinterpret_cast<const int16_t*>(p));
+        break;
+      case kInt32:
+        out.push_back(*reinterpret_cast<const int32_t*>(p));
+        break;
       case kInt64:
         out.push_back(static_cast<double>(*reinterpret_cast<const int64_t*>(p)));
+        break;
+      case kHalf:  // widened exactly (kernels/half.h, tested on every bit pattern)
+        out.push_back(static_cast<float>(*reinterpret_cast<const Half*>(p)));
+        break;
+      case kBFloat16:
+        out.push_back(static_cast<float>(*reinterpret_cast<const BFloat16*>(p)));
         break;
       case kFloat32:
         out.push_back(static_cast<double>(*reinterpret_cast<const float*>(p)));
@@ -189,6 +205,12 @@ std::vector<int64_t> values_as_int(const Tensor& t) {
         out.push_back(t.dtype() == kBool   ? (*reinterpret_cast<const bool*>(p) ? 1 : 0)
                       : t.dtype() == kInt8 ? *reinterpret_cast<const int8_t*>(p)
                                            : *reinterpret_cast<const uint8_t*>(p));
+        break;
+      case 2:  // int16
+        out.push_back(*reinterpret_cast<const int16_t*>(p));
+        break;
+      case 4:  // int32
+        out.push_back(*reinterpret_cast<const int32_t*>(p));
         break;
       default:
         out.push_back(*reinterpret_cast<const int64_t*>(p));
@@ -219,8 +241,20 @@ void write_values(const Tensor& t, const json& values) {
       case kInt8:
         *reinterpret_cast<int8_t*>(p) = static_cast<int8_t>(json_to_int(v));
         break;
+      case kInt16:
+        *reinterpret_cast<int16_t*>(p) = static_cast<int16_t>(json_to_int(v));
+        break;
+      case kInt32:
+        *reinterpret_cast<int32_t*>(p) = static_cast<int32_t>(json_to_int(v));
+        break;
       case kInt64:
         *reinterpret_cast<int64_t*>(p) = json_to_int(v);
+        break;
+      case kHalf:
+        *reinterpret_cast<Half*>(p) = Half(static_cast<float>(json_to_double(v)));
+        break;
+      case kBFloat16:
+        *reinterpret_cast<BFloat16*>(p) = BFloat16(static_cast<float>(json_to_double(v)));
         break;
       case kFloat32:
         *reinterpret_cast<float*>(p) = static_cast<float>(json_to_double(v));

@@ -47,26 +47,8 @@ TensorRecord record_tensor(const Tensor& t, const std::string& name) {
   const int64_t count = std::min<int64_t>(t.numel(), static_cast<int64_t>(kMaxValues));
   r.cut = count < t.numel();
   r.values.reserve(static_cast<size_t>(count));
-  switch (t.dtype()) {
-    case kFloat32:
-      read_strided<float>(t, count, r.values);
-      break;
-    case kFloat64:
-      read_strided<double>(t, count, r.values);
-      break;
-    case kInt64:
-      read_strided<int64_t>(t, count, r.values);
-      break;
-    case kBool:
-      read_strided<bool>(t, count, r.values);
-      break;
-    case kUInt8:
-      read_strided<uint8_t>(t, count, r.values);
-      break;
-    case kInt8:
-      read_strided<int8_t>(t, count, r.values);
-      break;
-  }
+  dispatch_storage_types(t.dtype(), "record_tensor",
+                         [&]<typename T>() { read_strided<T>(t, count, r.values); });
   return r;
 }
 

@@ -71,8 +71,16 @@ double read_double(const Tensor& t, int64_t off) {
       return *reinterpret_cast<const uint8_t*>(p);
     case kInt8:
       return *reinterpret_cast<const int8_t*>(p);
+    case kInt16:
+      return *reinterpret_cast<const int16_t*>(p);
+    case kInt32:
+      return *reinterpret_cast<const int32_t*>(p);
     case kInt64:
       return static_cast<double>(*reinterpret_cast<const int64_t*>(p));
+    case kHalf:
+      return static_cast<float>(*reinterpret_cast<const Half*>(p));
+    case kBFloat16:
+      return static_cast<float>(*reinterpret_cast<const BFloat16*>(p));
     case kFloat32:
       return *reinterpret_cast<const float*>(p);
     case kFloat64:
@@ -125,8 +133,20 @@ Tensor make_tensor(const V& shape, ScalarType dt, const std::vector<double>& val
       case kInt8:
         reinterpret_cast<int8_t*>(p)[i] = static_cast<int8_t>(values[i]);
         break;
+      case kInt16:
+        reinterpret_cast<int16_t*>(p)[i] = static_cast<int16_t>(values[i]);
+        break;
+      case kInt32:
+        reinterpret_cast<int32_t*>(p)[i] = static_cast<int32_t>(values[i]);
+        break;
       case kInt64:
         reinterpret_cast<int64_t*>(p)[i] = static_cast<int64_t>(values[i]);
+        break;
+      case kHalf:
+        reinterpret_cast<Half*>(p)[i] = Half(static_cast<float>(values[i]));
+        break;
+      case kBFloat16:
+        reinterpret_cast<BFloat16*>(p)[i] = BFloat16(static_cast<float>(values[i]));
         break;
       case kFloat32:
         reinterpret_cast<float*>(p)[i] = static_cast<float>(values[i]);

@@ -541,7 +541,7 @@ TEST(Conversion, FloatToIntIsDefinedForEveryValue) {
   EXPECT_EQ(values_as_int(tensor({9.3e18}, kFloat64).to(kInt64)), I{kMin64});
 }
 
-// The 8-bit dtypes go through int64 and wrap modulo 2⁸, as PyTorch 1.13 on x86 gives:
+// The 8-bit dtypes go through int32 and wrap modulo 2⁸, as PyTorch 1.13 on x86 gives:
 // torch.tensor([...]).to(torch.uint8) / .to(torch.int8) produced the expected values below.
 TEST(Conversion, FloatToEightBitsWrapsLikePyTorch) {
   const Tensor f = tensor({100.0, 200.0, 255.9, 0.5, 300.0, -1.0, -0.5, 1e10, NAN}, kFloat64);

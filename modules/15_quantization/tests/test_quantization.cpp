@@ -97,7 +97,7 @@ TEST(Int8Dtype, ViewsComparisonsAndPrinting) {
   // uint8 200 > int8 -1 compares the values (in int64), not the bytes.
   EXPECT_TRUE(tensor({200}, kUInt8).gt(tensor({-1}, kInt8)).item<bool>());
   EXPECT_EQ(repr(tensor({1, -2}, kInt8)), "tensor([ 1, -2], dtype=tinytorch.int8)");
-  EXPECT_EQ(promote_types(kUInt8, kInt8), kInt64);
+  EXPECT_EQ(promote_types(kUInt8, kInt8), kInt16);
   EXPECT_EQ(promote_types(kInt8, kFloat32), kFloat32);
 }
 

@@ -125,8 +125,9 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step,
   TT_CHECK_VALUE(count < 0x1p63, "arange: the range from ", start, " to ", end, " with step ", step,
                  " has ", count, " elements, more than a tensor can hold (at most 2^63 - 1)");
   const auto n = static_cast<int64_t>(count);
-  Tensor t = empty({n}, options.dtype(dtype).requires_grad(false));
-  dispatch_numeric_types(dtype, "arange", [&]<typename scalar_t>() {
+  // int16/int32 and float16/bfloat16 are written in their opmath_type, then converted.
+  Tensor t = empty({n}, options.dtype(opmath_type(dtype)).requires_grad(false));
+  dispatch_numeric_types(t.dtype(), "arange", [&]<typename scalar_t>() {
     scalar_t* p = t.data_ptr<scalar_t>();
     for (int64_t i = 0; i < n; ++i) {
       // start + i*step (not a running sum), so rounding errors do not accumulate.
@@ -134,7 +135,7 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step,
                           : static_cast<scalar_t>(s + static_cast<double>(i) * st);
     }
   });
-  return finish(t, options);
+  return finish(t.to(dtype), options);
 }
 
 Tensor linspace(const Scalar& start, const Scalar& end, int64_t steps,

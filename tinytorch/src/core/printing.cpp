@@ -185,7 +185,7 @@ std::string repr(const Tensor& t) {
     os << prefix;
     print_tensor(os, t, static_cast<int64_t>(prefix.size()), summarize, f);
     // float32, int64 and bool are the dtypes a value's kind implies; others are spelled out.
-    if (t.dtype() == kFloat64 || !is_compute_type(t.dtype())) {
+    if (t.dtype() != kFloat32 && t.dtype() != kInt64 && t.dtype() != kBool) {
       suffixes.push_back(detail::str("dtype=tinytorch.", t.dtype()));
     }
   }

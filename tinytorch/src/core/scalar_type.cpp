@@ -18,16 +18,26 @@ std::string_view to_string(ScalarType t) {
       return "float32";
     case kFloat64:
       return "float64";
+    case kInt16:
+      return "int16";
+    case kInt32:
+      return "int32";
+    case kHalf:
+      return "float16";
+    case kBFloat16:
+      return "bfloat16";
   }
   return "unknown";
 }
 
 ScalarType scalar_type_from_string(std::string_view name) {
-  for (ScalarType t : {kBool, kUInt8, kInt8, kInt64, kFloat32, kFloat64}) {
+  for (ScalarType t :
+       {kBool, kUInt8, kInt8, kInt16, kInt32, kInt64, kHalf, kBFloat16, kFloat32, kFloat64}) {
     if (to_string(t) == name) return t;
   }
   TT_CHECK_VALUE(false, "unknown dtype '", name,
-                 "' (expected bool, uint8, int8, int64, float32 or float64)");
+                 "' (expected bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32 "
+                 "or float64)");
   return kFloat32;  // unreachable
 }
 

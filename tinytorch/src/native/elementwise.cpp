@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tinytorch/kernels/half.h"
 #include "tinytorch/kernels/loops.h"
 #include "tinytorch/native/tensor_ops.h"
 
@@ -67,15 +68,21 @@ std::vector<int64_t> broadcast_all(std::string_view op, std::initializer_list<co
   return shape;
 }
 
-// out = f(a, b) with broadcasting; a and b are computed in `compute` and the result stored as
-// `out_type` (bool for comparisons, else `compute`).
+// out = f(a, b) with broadcasting; a and b are converted to `compute` (the op's result_type) and
+// the result stored as `out_type` (bool for comparisons, else `compute`).
+// NOTE: int16/int32 and float16/bfloat16 have no kernels of their own: the kernel runs in their
+// opmath_type (int64, float32) and a `compute`-typed result is rounded back once at the end,
+// as PyTorch's CPU kernels do (bf16 + bf16 = the float32 sum rounded to bfloat16). Integer
+// results wrap: int64 arithmetic modulo 2^32 is int32 arithmetic.
 template <typename F>
 Tensor binary_op(std::string_view op, const Tensor& a, const Tensor& b, ScalarType compute,
                  std::optional<ScalarType> out_type, F f) {
   const std::vector<int64_t> shape = broadcast_all(op, {&a, &b});
-  const Tensor a2 = native::expand(a.to(compute), shape), b2 = native::expand(b.to(compute), shape);
-  Tensor out = empty(shape, out_type.value_or(compute));
-  dispatch_all_types(compute, op, [&]<typename scalar_t>() {
+  const ScalarType math = opmath_type(compute);
+  const Tensor a2 = native::expand(a.to(compute).to(math), shape),
+               b2 = native::expand(b.to(compute).to(math), shape);
+  Tensor out = empty(shape, out_type.value_or(math));
+  dispatch_all_types(math, op, [&]<typename scalar_t>() {
     if (out.dtype() == kBool) {
       elementwise_kernel<bool, scalar_t>(out, std::array{a2, b2},
                                          f.template operator()<scalar_t>());
@@ -84,17 +91,19 @@ Tensor binary_op(std::string_view op, const Tensor& a, const Tensor& b, ScalarTy
                                              f.template operator()<scalar_t>());
     }
   });
-  return out;
+  return out_type ? out : out.to(compute);
 }
 
+// out = f(a) computed in `compute` (by way of its opmath_type, as binary_op).
 template <typename F>
 Tensor unary_op(std::string_view op, const Tensor& a, ScalarType compute, F f) {
-  const Tensor a2 = a.to(compute);
-  Tensor out = empty(a.sizes(), compute);
-  dispatch_all_types(compute, op, [&]<typename scalar_t>() {
+  const ScalarType math = opmath_type(compute);
+  const Tensor a2 = a.to(compute).to(math);
+  Tensor out = empty(a.sizes(), math);
+  dispatch_all_types(math, op, [&]<typename scalar_t>() {
     elementwise_kernel<scalar_t, scalar_t>(out, std::array{a2}, f.template operator()<scalar_t>());
   });
-  return out;
+  return out.to(compute);
 }
 
 // Whether a result of type `from` may be written into a tensor of type `to` (in-place ops):
@@ -148,7 +157,9 @@ Tensor& binary_op_(std::string_view op, Tensor& self, const Tensor& other, Scala
   TT_CHECK(IntArrayRef(shape) == self.sizes(), op, ": output with shape ", self.sizes(),
            " doesn't match the broadcast shape ", IntArrayRef(shape));
   check_inplace_overlap(op, self, other);
-  if (compute != self.dtype()) return self.copy_(binary_op(op, self, other, compute, {}, f));
+  if (compute != self.dtype() || opmath_type(compute) != compute) {
+    return self.copy_(binary_op(op, self, other, compute, {}, f));
+  }
   const Tensor other2 = native::expand(other.to(compute), shape);
   dispatch_all_types(compute, op, [&]<typename scalar_t>() {
     elementwise_kernel<scalar_t, scalar_t>(self, std::array{self, other2},
@@ -442,7 +453,7 @@ Tensor native::minimum(const Tensor& self, const Tensor& other) {
 // Comparing int8 / uint8 (storage dtypes, no kernels of their own) is exact in int64.
 ScalarType comparison_compute_type(const Tensor& a, const Tensor& b) {
   const ScalarType t = result_type(a, b);
-  return is_compute_type(t) ? t : kInt64;
+  return is_compute_type(opmath_type(t)) ? t : kInt64;
 }
 
 #define TT_DEFINE_COMPARISON(name, Cmp)                                                 \
@@ -466,17 +477,17 @@ Tensor native::where(const Tensor& condition, const Tensor& a, const Tensor& b) 
                 "where: expected condition to be a bool tensor, but got a tensor with dtype ",
                 condition.dtype(), " (hint: compare first, e.g. where(x > 0, x, y))");
   const std::vector<int64_t> shape = broadcast_all("where", {&condition, &a, &b});
-  const ScalarType ct = result_type(a, b);
-  const Tensor c2 = native::expand(condition, shape), a2 = native::expand(a.to(ct), shape),
-               b2 = native::expand(b.to(ct), shape);
-  Tensor out = empty(shape, ct);
-  dispatch_all_types(ct, "where", [&]<typename T>() {
+  const ScalarType ct = result_type(a, b), math = opmath_type(ct);
+  const Tensor c2 = native::expand(condition, shape), a2 = native::expand(a.to(ct).to(math), shape),
+               b2 = native::expand(b.to(ct).to(math), shape);
+  Tensor out = empty(shape, math);
+  dispatch_all_types(math, "where", [&]<typename T>() {
     // The condition is read as the same type as a and b, then tested against zero.
-    const Tensor c3 = c2.to(ct);
+    const Tensor c3 = c2.to(math);
     elementwise_kernel<T, T>(out, std::array{c3, a2, b2},
                              [](T c, T x, T y) { return c != T(0) ? x : y; });
   });
-  return out;
+  return out.to(ct);
 }
 Tensor where(const Tensor& condition, const Tensor& a, const Scalar& b) {
   return where(condition, a, scalar_tensor(b, result_type(a, b)));
@@ -542,6 +553,29 @@ Tensor& native::fill_(Tensor& self, const Scalar& value) {
   return self;
 }
 
+namespace {
+// float32 ↔ float16/bfloat16 between two contiguous tensors of one shape: the vectorised
+// conversions of kernels/half.h (AVX2, F16C, AVX-512 BF16), which give convert's bits. Returns
+// false for any other pair.
+bool copy_16bit_contiguous(Tensor& self, const Tensor& src) {
+  if (!self.is_contiguous() || !src.is_contiguous() || self.sizes() != src.sizes()) return false;
+  const int64_t n = self.numel();
+  const ScalarType to = self.dtype(), from = src.dtype();
+  if (from == kFloat32 && to == kBFloat16) {
+    kernels::float_to_bf16(n, src.data_ptr<float>(), self.data_ptr<BFloat16>());
+  } else if (from == kFloat32 && to == kHalf) {
+    kernels::float_to_half(n, src.data_ptr<float>(), self.data_ptr<Half>());
+  } else if (from == kBFloat16 && to == kFloat32) {
+    kernels::bf16_to_float(n, src.data_ptr<BFloat16>(), self.data_ptr<float>());
+  } else if (from == kHalf && to == kFloat32) {
+    kernels::half_to_float(n, src.data_ptr<Half>(), self.data_ptr<float>());
+  } else {
+    return false;
+  }
+  return true;
+}
+}  // namespace
+
 Tensor& native::copy_(Tensor& self, const Tensor& src) {
   std::vector<int64_t> shape = broadcast_all("copy_", {&self, &src});
   TT_CHECK(IntArrayRef(shape) == self.sizes(), "copy_: source of shape ", src.sizes(),
@@ -553,6 +587,7 @@ Tensor& native::copy_(Tensor& self, const Tensor& src) {
                 "copy_: copying from or into a quantized tensor is not supported (hint: "
                 "x.dequantize() gives its float values, x.int_repr() its integers, and "
                 "quantize_per_tensor / quantize_per_channel make a new quantized tensor)");
+  if (copy_16bit_contiguous(self, src)) return self;
   const Tensor s = native::expand(src, self.sizes());
   dispatch_storage_types(self.dtype(), "copy_", [&]<typename To>() {
     dispatch_storage_types(src.dtype(), "copy_", [&]<typename From>() {

@@ -56,7 +56,9 @@ std::vector<int64_t> strided_offsets(IntArrayRef sizes, IntArrayRef strides) {
 }
 
 // target += v. Integers wrap around (signed overflow would be undefined behaviour; PyTorch's
-// integers wrap too) and bools add as a logical or.
+// integers wrap too) and bools add as a logical or. (The kernels that call it are instantiated
+// for every storage dtype, float16/bfloat16 included, whose sum is a float rounded back: hence
+// the static_cast. The accumulating paths dispatch on the compute dtypes only.)
 template <typename T>
 void add_into(T& target, T v) {
   if constexpr (std::is_same_v<T, bool>) {
@@ -64,7 +66,7 @@ void add_into(T& target, T v) {
   } else if constexpr (std::is_integral_v<T>) {
     static_cast<void>(add_overflows(target, v, &target));
   } else {
-    target += v;
+    target = static_cast<T>(target + v);
   }
 }
 

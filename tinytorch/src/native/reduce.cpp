@@ -229,6 +229,11 @@ Tensor native::sum(const Tensor& self, IntArrayRef dims, bool keepdim,
                    std::optional<ScalarType> dtype) {
   // Integers and bools sum to int64 (so a count of trues does not overflow a bool).
   const ScalarType out_type = dtype.value_or(self.is_floating_point() ? self.dtype() : kInt64);
+  // float16/bfloat16 (or an int32 sum asked for) accumulate in their opmath_type and round the
+  // result back, as PyTorch does.
+  if (opmath_type(out_type) != out_type) {
+    return native::sum(self.to(out_type), dims, keepdim, opmath_type(out_type)).to(out_type);
+  }
   const Tensor x = self.to(out_type);
   if (const auto shape = leading_reduction(x, dims)) {
     Tensor out = empty(leading_out_shape(x, static_cast<int64_t>(dims.size()), keepdim), out_type);
@@ -251,6 +256,12 @@ Tensor native::mean(const Tensor& self, IntArrayRef dims, bool keepdim) {
                 "mean(): could not infer output dtype. Input dtype must be either a floating "
                 "point or complex dtype. Got: ",
                 self.dtype(), " (hint: x.to(tinytorch::kFloat32).mean())");
+  if (opmath_type(self.dtype()) != self.dtype()) {
+    // float16/bfloat16: PyTorch's CPU mean is sum(...).div_(n), the sum rounded to the dtype
+    // (accumulated in float32, as sum is) before the division is.
+    const Tensor total = native::sum(self, dims, keepdim, std::nullopt);
+    return total.div(total.numel() > 0 ? self.numel() / total.numel() : 1);
+  }
   if (const auto shape = leading_reduction(self, dims)) {
     Tensor out =
         empty(leading_out_shape(self, static_cast<int64_t>(dims.size()), keepdim), self.dtype());

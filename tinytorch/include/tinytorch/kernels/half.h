@@ -28,12 +28,33 @@
 
 namespace tinytorch::kernels {
 
-// The formats as bit patterns (PyTorch: c10::BFloat16, c10::Half). Distinct types, so that a
-// bfloat16 buffer is never passed where a float16 one is expected; arithmetic happens in float32.
+// The formats as bit patterns (PyTorch: c10::BFloat16, c10::Half), and the element types of the
+// kBFloat16 and kHalf dtypes (core/scalar_type.h). Distinct types, so that a bfloat16 buffer is
+// never passed where a float16 one is expected; arithmetic happens in float32. As with c10's, a
+// value widens to float implicitly (exact) and is made from a float by rounding to nearest even
+// (the functions below); a bit pattern is given with a tag: BFloat16(0x3F80,
+// BFloat16::from_bits()). NOTE: there is no constructor from the bits alone: BFloat16(1) must
+// mean 1.0, not 0x0001.
 struct BFloat16 {
+  struct from_bits_t {};
+  static constexpr from_bits_t from_bits() { return {}; }
+
+  BFloat16() = default;
+  constexpr BFloat16(uint16_t b, from_bits_t) : bits(b) {}
+  constexpr BFloat16(float v);       // NOLINT(google-explicit-constructor): as c10's
+  constexpr operator float() const;  // NOLINT(google-explicit-constructor)
+
   uint16_t bits = 0;
 };
 struct Half {
+  struct from_bits_t {};
+  static constexpr from_bits_t from_bits() { return {}; }
+
+  Half() = default;
+  constexpr Half(uint16_t b, from_bits_t) : bits(b) {}
+  constexpr Half(float v);           // NOLINT(google-explicit-constructor): as c10's
+  constexpr operator float() const;  // NOLINT(google-explicit-constructor)
+
   uint16_t bits = 0;
 };
 
@@ -51,10 +72,10 @@ constexpr float bf16_to_float(BFloat16 x) {
 constexpr BFloat16 float_to_bf16(float x) {
   const uint32_t u = std::bit_cast<uint32_t>(x);
   if ((u & 0x7FFFFFFFU) > 0x7F800000U) {  // NaN: keep sign and top payload, set the quiet bit
-    return BFloat16{static_cast<uint16_t>((u >> 16) | 0x0040U)};
+    return {static_cast<uint16_t>((u >> 16) | 0x0040U), BFloat16::from_bits()};
   }
   const uint32_t lsb = (u >> 16) & 1U;
-  return BFloat16{static_cast<uint16_t>((u + 0x7FFFU + lsb) >> 16)};
+  return {static_cast<uint16_t>((u + 0x7FFFU + lsb) >> 16), BFloat16::from_bits()};
 }
 
 // float16 → float32, exact (every float16 is a float32).
@@ -98,22 +119,34 @@ constexpr Half float_to_half(float x) {
   const auto sign = static_cast<uint16_t>((u >> 16) & 0x8000U);
   const uint32_t a = u & 0x7FFFFFFFU;
   if (a > 0x7F800000U) {  // NaN
-    return Half{static_cast<uint16_t>(sign | 0x7E00U | ((a >> 13) & 0x3FFU))};
+    return {static_cast<uint16_t>(sign | 0x7E00U | ((a >> 13) & 0x3FFU)), Half::from_bits()};
   }
-  if (a >= 0x477FF000U) return Half{static_cast<uint16_t>(sign | 0x7C00U)};  // ≥ 65520, inf
-  if (a >= 0x38800000U) {                                                    // ≥ 2^-14: normal
+  if (a >= 0x477FF000U)
+    return {static_cast<uint16_t>(sign | 0x7C00U), Half::from_bits()};  // ≥ 65520, inf
+  if (a >= 0x38800000U) {                                               // ≥ 2^-14: normal
     const uint32_t lsb = (a >> 13) & 1U;
-    return Half{static_cast<uint16_t>(sign | ((a - (112U << 23) + 0xFFFU + lsb) >> 13))};
+    return {static_cast<uint16_t>(sign | ((a - (112U << 23) + 0xFFFU + lsb) >> 13)),
+            Half::from_bits()};
   }
-  if (a <= 0x33000000U) return Half{sign};  // ≤ 2^-25: rounds to ±0
-  const uint32_t e = a >> 23;               // 102 ... 112
+  if (a <= 0x33000000U) return {sign, Half::from_bits()};  // ≤ 2^-25: rounds to ±0
+  const uint32_t e = a >> 23;                              // 102 ... 112
   const uint32_t significand = (a & 0x7FFFFFU) | 0x800000U;
   const uint32_t shift = 126 - e;  // 14 ... 24
   const uint32_t kept = significand >> shift;
   const uint32_t dropped = significand & ((1U << shift) - 1);
   const uint32_t half_ulp = 1U << (shift - 1);
   const uint32_t round_up = dropped > half_ulp || (dropped == half_ulp && (kept & 1U)) ? 1U : 0U;
-  return Half{static_cast<uint16_t>(sign | (kept + round_up))};
+  return {static_cast<uint16_t>(sign | (kept + round_up)), Half::from_bits()};
+}
+
+// The element types' conversions are these functions (defined here, once the functions are).
+constexpr BFloat16::BFloat16(float v) : bits(float_to_bf16(v).bits) {}
+constexpr BFloat16::operator float() const {
+  return bf16_to_float(*this);
+}
+constexpr Half::Half(float v) : bits(float_to_half(v).bits) {}
+constexpr Half::operator float() const {
+  return half_to_float(*this);
 }
 
 // The implementations the 16-bit kernels (these conversions, gemm_bf16 in kernels/gemm.h) may

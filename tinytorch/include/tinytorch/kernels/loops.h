@@ -45,18 +45,33 @@ void for_each_strided(IntArrayRef shape, const std::vector<Tensor>& operands,
 // Converts one element to another dtype with defined results everywhere, PyTorch's on x86
 // (a plain static_cast would be undefined behaviour out of range):
 //   float → int64   truncates; NaN or out of range gives INT64_MIN (what cvttsd2si gives)
-//   float → int8, uint8   through int64 as above, then modulo 2⁸: 200.0 → int8 −56, 300.0 →
-//                         uint8 44, −1.0 → uint8 255, NaN → 0
+//   float → int32   truncates; NaN or out of range gives INT32_MIN (what cvttps2dq gives)
+//   float → int16, int8, uint8   through int32 as above, then modulo 2¹⁶ or 2⁸: 40000.0 → int16
+//                   −25536, 200.0 → int8 −56, 300.0 → uint8 44, −1.0 → uint8 255, NaN → 0,
+//                   3e9 → 0 (INT32_MIN's low bits; not 3e9 modulo 2¹⁶)
+//   → float16, bfloat16   through float32, rounding to nearest even (kernels/half.h): double and
+//                   int64 values are rounded twice, as by c10's static_cast
+//   float16, bfloat16 →   widened to float32 (exact), then as a float32
 template <typename To, typename From>
 To convert(From v) {
-  if constexpr (std::is_same_v<To, bool>) {
+  constexpr bool kFrom16 = std::is_same_v<From, BFloat16> || std::is_same_v<From, Half>;
+  constexpr bool kTo16 = std::is_same_v<To, BFloat16> || std::is_same_v<To, Half>;
+  if constexpr (std::is_same_v<To, From>) {
+    return v;
+  } else if constexpr (kFrom16) {
+    return convert<To>(static_cast<float>(v));
+  } else if constexpr (kTo16) {
+    return To(convert<float>(v));
+  } else if constexpr (std::is_same_v<To, bool>) {
     return v != From(0);
-  } else if constexpr (std::is_same_v<To, int64_t> && std::is_floating_point_v<From>) {
-    constexpr auto lo = static_cast<From>(std::numeric_limits<int64_t>::min());
-    if (!(v >= lo && v < -lo)) return std::numeric_limits<int64_t>::min();
-    return static_cast<int64_t>(v);
+  } else if constexpr (std::is_same_v<To, int64_t> || std::is_same_v<To, int32_t>) {
+    if constexpr (std::is_floating_point_v<From>) {
+      constexpr auto lo = static_cast<From>(std::numeric_limits<To>::min());
+      if (!(v >= lo && v < -lo)) return std::numeric_limits<To>::min();
+    }
+    return static_cast<To>(v);  // integer narrowing is modular (C++20)
   } else if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
-    return static_cast<To>(convert<int64_t>(v));  // integer narrowing is modular (C++20)
+    return static_cast<To>(convert<int32_t>(v));
   } else {
     return static_cast<To>(v);
   }
