@@ -187,6 +187,15 @@ struct ConvGeometry {
     return std::max<int64_t>(
         1, std::min(s.out_h, kColumnBudget / std::max<int64_t>(CRS * s.out_w, 1)));
   }
+
+  // The most images whose columns the im2col path lays side by side (see "Blocks of images"
+  // below): as many as fit kColumnBudget together where an image has fewer columns (P·Q) than
+  // rows (C_g·R·S); else 1, as when one image fills the budget (band_rows then cuts it into bands)
+  // and for a pointwise conv, which builds no col.
+  int64_t block_images() const {
+    if (pointwise || PQ >= CRS) return 1;
+    return std::max<int64_t>(1, kColumnBudget / (CRS * PQ));
+  }
 };
 
 // Along one axis: output positions o in [lo, hi) read input position o·stride + offset inside
@@ -200,15 +209,15 @@ struct ValidRange {
 };
 
 // col [C_g·R·S, (p1 − p0)·Q] = the im2col band of output rows [p0, p1) of one image and group,
-// x [C_g, H, W].
+// x [C_g, H, W]; ld is col's row stride (>= (p1 − p0)·Q: a block's images side by side).
 void im2col(const Conv2dShape& s, int64_t channels, const float* x, int64_t p0, int64_t p1,
-            float* col) {
-  const int64_t H = s.in_h, W = s.in_w, Q = s.out_w, cols = (p1 - p0) * Q;
+            float* col, int64_t ld) {
+  const int64_t H = s.in_h, W = s.in_w, Q = s.out_w;
   for (int64_t c = 0; c < channels; ++c) {
     const float* plane = x + c * H * W;  // [H, W]
     for (int64_t r = 0; r < s.kernel_h; ++r) {
       for (int64_t t = 0; t < s.kernel_w; ++t) {
-        float* row = col + ((c * s.kernel_h + r) * s.kernel_w + t) * cols;  // [p1 − p0, Q]
+        float* row = col + ((c * s.kernel_h + r) * s.kernel_w + t) * ld;  // [p1 − p0, Q]
         const int64_t w_offset = t * s.dilation_w - s.pad_w;
         const ValidRange qs(w_offset, s.stride_w, W, Q);
         for (int64_t p = p0; p < p1; ++p) {
@@ -234,15 +243,15 @@ void im2col(const Conv2dShape& s, int64_t channels, const float* x, int64_t p0, 
 }
 
 // x [C_g, H, W] += col2im(col [C_g·R·S, (p1 − p0)·Q]): im2col's adjoint, each entry added back
-// onto the pixel it was copied from (padding entries are dropped).
+// onto the pixel it was copied from (padding entries are dropped); ld is col's row stride.
 void col2im_add(const Conv2dShape& s, int64_t channels, const float* col, int64_t p0, int64_t p1,
-                float* x) {
-  const int64_t H = s.in_h, W = s.in_w, Q = s.out_w, cols = (p1 - p0) * Q;
+                int64_t ld, float* x) {
+  const int64_t H = s.in_h, W = s.in_w, Q = s.out_w;
   for (int64_t c = 0; c < channels; ++c) {
     float* plane = x + c * H * W;
     for (int64_t r = 0; r < s.kernel_h; ++r) {
       for (int64_t t = 0; t < s.kernel_w; ++t) {
-        const float* row = col + ((c * s.kernel_h + r) * s.kernel_w + t) * cols;
+        const float* row = col + ((c * s.kernel_h + r) * s.kernel_w + t) * ld;
         const int64_t w_offset = t * s.dilation_w - s.pad_w;
         const ValidRange qs(w_offset, s.stride_w, W, Q);
         for (int64_t p = p0; p < p1; ++p) {
@@ -257,6 +266,68 @@ void col2im_add(const Conv2dShape& s, int64_t channels, const float* col, int64_
           }
         }
       }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blocks of images (the im2col path). One image's product is a poor GEMM where its output is
+// small: a 4×4 output has P·Q = 16 columns, half of an AVX-512 micro-tile's 32, and the weight
+// (K_g x C_g·R·S) is packed again for every 16 columns; the weight gradient's sum over those 16
+// positions is a product of depth 16, whose micro-tiles load and store C every 16 multiply-adds.
+// So the im2col path takes a block of images at once, their columns side by side,
+//
+//   col [C_g·R·S, images·P·Q]     image i's columns at i·P·Q of every row (im2col's ld)
+//
+// and runs one GEMM per block: y [K_g, images·P·Q] = w · col, then scattered into each y[n]
+// [K_g, P·Q]; gy gathered from each gy[n] into [K_g, images·P·Q] for the input gradient (dcol =
+// wᵀ · gy, then col2im per image) and the weight gradient (gw += gy · colᵀ, of depth images·P·Q).
+// The copies move K_g·P·Q values per image; what a block saves is packing the weight (K_g·C_g·R·S
+// values) once per image, and the micro-tiles' unused columns. So blocks are taken only where an
+// image has fewer columns than the weight has taps (P·Q < C_g·R·S); a 64 → 1 channel 4×4 kernel
+// at 14×14 (P·Q = 196, 16 taps) runs image by image, as its copy would cost more than it saves. A
+// block holds as many images as fit kColumnBudget (ConvGeometry::block_images); a batch is cut
+// into blocks of even sizes, as many as a multiple of the threads when they are split over them.
+// ---------------------------------------------------------------------------------------------
+
+// The images per run when `count` images are cut into the fewest runs of at most `most` images,
+// their number rounded up to a multiple of `multiple` (but at most `count`), of even sizes.
+int64_t run_length(int64_t count, int64_t most, int64_t multiple) {
+  const int64_t runs = ceil_div(ceil_div(count, most), multiple) * multiple;
+  return ceil_div(count, std::clamp<int64_t>(runs, 1, count));
+}
+
+// run(n0, n1) for the runs of images [first, end) of at most `most` images, of even sizes, in
+// order.
+template <typename F>
+void for_each_run(int64_t first, int64_t end, int64_t most, const F& run) {
+  if (end <= first) return;
+  const int64_t length = run_length(end - first, most, 1);
+  for (int64_t n0 = first; n0 < end; n0 += length) run(n0, std::min(end, n0 + length));
+}
+
+// dst [rows, images·len] = the images [rows, len] at src + i·stride (i < images): each image's
+// len values of a row side by side.
+void gather_block(int64_t images, int64_t rows, int64_t len, int64_t stride, const float* src,
+                  float* dst) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t i = 0; i < images; ++i) {
+      std::memcpy(dst + (r * images + i) * len, src + i * stride + r * len,
+                  static_cast<size_t>(len) * sizeof(float));
+    }
+  }
+}
+
+// gather_block's inverse: the images [rows, len] at dst + i·stride = src [rows, images·len], plus
+// bias[r] (when given) on row r.
+void scatter_block(int64_t images, int64_t rows, int64_t len, int64_t stride, const float* src,
+                   const float* bias, float* dst) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float add = bias != nullptr ? bias[r] : 0.0f;
+    for (int64_t i = 0; i < images; ++i) {
+      const float* from = src + (r * images + i) * len;
+      float* to = dst + i * stride + r * len;
+      for (int64_t j = 0; j < len; ++j) to[j] = from[j] + add;
     }
   }
 }
@@ -742,17 +813,31 @@ const DirectConvKernel* direct_kernel_for(const Conv2dShape& s, const ConvGeomet
 }
 #endif
 
-// Runs image(n) for every n of the batch: split over the threads by images when there are
-// several, else on the calling thread (whose gemm_fast calls may then use the threads).
+// Runs block(n0, n1) over the batch cut into runs of at most `most` images, of even sizes: split
+// over the threads when there are several runs (as many as a multiple of the threads, so that
+// each thread gets as many images), else on the calling thread (whose gemm_fast calls may then
+// use the threads).
 template <typename F>
-void for_each_image(int64_t batch, const F& image) {
-  if (batch > 1 && get_num_threads() > 1) {
-    parallel_for(0, batch, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t n = begin; n < end; ++n) image(n);
+void for_each_image_block(int64_t batch, int64_t most, const F& block) {
+  if (batch <= 0) return;
+  const int threads = get_num_threads();
+  const int64_t length = run_length(batch, most, threads), runs = ceil_div(batch, length);
+  const auto run = [&](int64_t r) { block(r * length, std::min(batch, (r + 1) * length)); };
+  if (runs > 1 && threads > 1) {
+    parallel_for(0, runs, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) run(r);
     });
   } else {
-    for (int64_t n = 0; n < batch; ++n) image(n);
+    for (int64_t r = 0; r < runs; ++r) run(r);
   }
+}
+
+// image(n) for every n of the batch, split over the threads by images (for_each_image_block).
+template <typename F>
+void for_each_image(int64_t batch, const F& image) {
+  for_each_image_block(batch, 1, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n) image(n);
+  });
 }
 
 }  // namespace
@@ -787,11 +872,25 @@ void conv2d_forward_fast(const Conv2dShape& s, const float* x, const float* w, c
   }
 #endif
   const int64_t Q = s.out_w, band = geo.band_rows(s);
-  for_each_image(s.batch, [&](int64_t n) {
+  for_each_image_block(s.batch, geo.block_images(), [&](int64_t n0, int64_t n1) {
+    const int64_t n = n0, images = n1 - n0;
     for (int64_t g = 0; g < s.groups; ++g) {
       const float* x_g = x + (n * s.in_channels + g * geo.C_g) * geo.HW;  // [C_g, H, W]
       const float* w_g = w + g * geo.K_g * geo.CRS;                       // [K_g, C_g·R·S]
       float* y_g = y + (n * s.out_channels + g * geo.K_g) * geo.PQ;       // [K_g, P·Q]
+      if (images > 1) {  // one GEMM for the block (see "Blocks of images")
+        const int64_t cols = images * geo.PQ;
+        float* col = thread_buffer<0>(geo.CRS * cols);  // [C_g·R·S, images·P·Q]
+        float* out = thread_buffer<1>(geo.K_g * cols);  // [K_g, images·P·Q]
+        for (int64_t i = 0; i < images; ++i) {
+          im2col(s, geo.C_g, x_g + i * s.in_channels * geo.HW, 0, s.out_h, col + i * geo.PQ, cols);
+        }
+        gemm_fast(false, false, geo.K_g, cols, geo.CRS, 1.0f, w_g, geo.CRS, col, cols, 0.0f, out,
+                  cols);
+        scatter_block(images, geo.K_g, geo.PQ, s.out_channels * geo.PQ, out,
+                      b != nullptr ? b + g * geo.K_g : nullptr, y_g);
+        continue;
+      }
       // The bias goes in first, and the product is added onto it (beta = 1).
       if (b != nullptr) {
         for (int64_t k = 0; k < geo.K_g; ++k) {
@@ -807,7 +906,7 @@ void conv2d_forward_fast(const Conv2dShape& s, const float* x, const float* w, c
       float* col = thread_buffer(geo.CRS * band * Q);
       for (int64_t p0 = 0; p0 < s.out_h; p0 += band) {
         const int64_t p1 = std::min(s.out_h, p0 + band), cols = (p1 - p0) * Q;
-        im2col(s, geo.C_g, x_g, p0, p1, col);
+        im2col(s, geo.C_g, x_g, p0, p1, col, cols);
         gemm_fast(false, false, geo.K_g, cols, geo.CRS, 1.0f, w_g, geo.CRS, col, cols, beta,
                   y_g + p0 * Q, geo.PQ);
       }
@@ -854,13 +953,27 @@ void conv2d_backward_input_fast(const Conv2dShape& s, const float* gy, const flo
   }
 #endif
   const int64_t Q = s.out_w, band = geo.band_rows(s);
-  for_each_image(s.batch, [&](int64_t n) {
-    float* gx_n = gx + n * s.in_channels * geo.HW;  // [C, H, W]
-    if (!geo.pointwise) std::fill(gx_n, gx_n + s.in_channels * geo.HW, 0.0f);
+  for_each_image_block(s.batch, geo.block_images(), [&](int64_t n0, int64_t n1) {
+    const int64_t images = n1 - n0;
+    float* gx_n = gx + n0 * s.in_channels * geo.HW;  // [images, C, H, W]
+    if (!geo.pointwise) std::fill(gx_n, gx_n + images * s.in_channels * geo.HW, 0.0f);
     for (int64_t g = 0; g < s.groups; ++g) {
-      float* gx_g = gx_n + g * geo.C_g * geo.HW;                             // [C_g, H, W]
-      const float* w_g = w + g * geo.K_g * geo.CRS;                          // [K_g, C_g·R·S]
-      const float* gy_g = gy + (n * s.out_channels + g * geo.K_g) * geo.PQ;  // [K_g, P·Q]
+      float* gx_g = gx_n + g * geo.C_g * geo.HW;                              // [C_g, H, W]
+      const float* w_g = w + g * geo.K_g * geo.CRS;                           // [K_g, C_g·R·S]
+      const float* gy_g = gy + (n0 * s.out_channels + g * geo.K_g) * geo.PQ;  // [K_g, P·Q]
+      if (images > 1) {  // one GEMM for the block (see "Blocks of images")
+        const int64_t cols = images * geo.PQ;
+        float* block = thread_buffer<1>(geo.K_g * cols);  // gy [K_g, images·P·Q]
+        float* dcol = thread_buffer<0>(geo.CRS * cols);   // [C_g·R·S, images·P·Q]
+        gather_block(images, geo.K_g, geo.PQ, s.out_channels * geo.PQ, gy_g, block);
+        gemm_fast(true, false, geo.CRS, cols, geo.K_g, 1.0f, w_g, geo.CRS, block, cols, 0.0f, dcol,
+                  cols);
+        for (int64_t i = 0; i < images; ++i) {
+          col2im_add(s, geo.C_g, dcol + i * geo.PQ, 0, s.out_h, cols,
+                     gx_g + i * s.in_channels * geo.HW);
+        }
+        continue;
+      }
       if (geo.pointwise) {  // gx[n, g] [C_g, H·W] = w_gᵀ · gy[n, g]
         gemm_fast(true, false, geo.CRS, geo.PQ, geo.K_g, 1.0f, w_g, geo.CRS, gy_g, geo.PQ, 0.0f,
                   gx_g, geo.HW);
@@ -872,7 +985,7 @@ void conv2d_backward_input_fast(const Conv2dShape& s, const float* gy, const flo
         // dcol [C_g·R·S, cols] = w_gᵀ · gy[n, g][:, band]
         gemm_fast(true, false, geo.CRS, cols, geo.K_g, 1.0f, w_g, geo.CRS, gy_g + p0 * Q, geo.PQ,
                   0.0f, dcol, cols);
-        col2im_add(s, geo.C_g, dcol, p0, p1, gx_g);
+        col2im_add(s, geo.C_g, dcol, p0, p1, cols, gx_g);
       }
     }
   });
@@ -1082,12 +1195,26 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
     // im2col: gw_g += gy[n, g] · col(x[n, g])ᵀ, band by band.
     const int64_t Q = s.out_w, band = geo.band_rows(s);
     sum_images_im2col = [&, Q, band](int64_t first, int64_t end, float* gw_c) {
-      for (int64_t n = first; n < end; ++n) {
+      for_each_run(first, end, geo.block_images(), [&](int64_t n, int64_t n1) {
+        const int64_t images = n1 - n;
         for (int64_t g = 0; g < s.groups; ++g) {
           const float* x_g = x + (n * s.in_channels + g * geo.C_g) * geo.HW;     // [C_g, H, W]
           const float* gy_g = gy + (n * s.out_channels + g * geo.K_g) * geo.PQ;  // [K_g, P·Q]
           float* gw_g = gw_c + g * geo.K_g * geo.CRS;                            // [K_g, C_g·R·S]
           const float beta = n == first ? 0.0f : 1.0f;  // the first image overwrites
+          if (images > 1) {  // one GEMM for the block (see "Blocks of images")
+            const int64_t cols = images * geo.PQ;
+            float* col = thread_buffer<0>(geo.CRS * cols);    // [C_g·R·S, images·P·Q]
+            float* block = thread_buffer<1>(geo.K_g * cols);  // gy [K_g, images·P·Q]
+            gather_block(images, geo.K_g, geo.PQ, s.out_channels * geo.PQ, gy_g, block);
+            for (int64_t i = 0; i < images; ++i) {
+              im2col(s, geo.C_g, x_g + i * s.in_channels * geo.HW, 0, s.out_h, col + i * geo.PQ,
+                     cols);
+            }
+            gemm_fast(false, true, geo.K_g, geo.CRS, cols, 1.0f, block, cols, col, cols, beta, gw_g,
+                      geo.CRS);
+            continue;
+          }
           if (geo.pointwise) {
             gemm_fast(false, true, geo.K_g, geo.CRS, geo.PQ, 1.0f, gy_g, geo.PQ, x_g, geo.HW, beta,
                       gw_g, geo.CRS);
@@ -1096,12 +1223,12 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
           float* col = thread_buffer<0>(geo.CRS * band * Q);
           for (int64_t p0 = 0; p0 < s.out_h; p0 += band) {
             const int64_t p1 = std::min(s.out_h, p0 + band), cols = (p1 - p0) * Q;
-            im2col(s, geo.C_g, x_g, p0, p1, col);
+            im2col(s, geo.C_g, x_g, p0, p1, col, cols);
             gemm_fast(false, true, geo.K_g, geo.CRS, cols, 1.0f, gy_g + p0 * Q, geo.PQ, col, cols,
                       p0 == 0 ? beta : 1.0f, gw_g, geo.CRS);
           }
         }
-      }
+      });
     };
   }
 
