@@ -208,61 +208,87 @@ struct ValidRange {
   }
 };
 
-// col [C_g·R·S, (p1 − p0)·Q] = the im2col band of output rows [p0, p1) of one image and group,
-// x [C_g, H, W]; ld is col's row stride (>= (p1 − p0)·Q: a block's images side by side).
-void im2col(const Conv2dShape& s, int64_t channels, const float* x, int64_t p0, int64_t p1,
-            float* col, int64_t ld) {
-  const int64_t H = s.in_h, W = s.in_w, Q = s.out_w;
-  for (int64_t c = 0; c < channels; ++c) {
-    const float* plane = x + c * H * W;  // [H, W]
+// The valid ranges of a convolution's kernel taps (ValidRange): rows[r] the output rows that tap
+// row r reads inside the image, cols[t] the output columns that tap column t does.
+struct TapRanges {
+  std::vector<ValidRange> rows, cols;
+  explicit TapRanges(const Conv2dShape& s) {
     for (int64_t r = 0; r < s.kernel_h; ++r) {
+      rows.emplace_back(r * s.dilation_h - s.pad_h, s.stride_h, s.in_h, s.out_h);
+    }
+    for (int64_t t = 0; t < s.kernel_w; ++t) {
+      cols.emplace_back(t * s.dilation_w - s.pad_w, s.stride_w, s.in_w, s.out_w);
+    }
+  }
+};
+
+// col [C_g·R·S, images·(p1 − p0)·Q] = the im2col bands of output rows [p0, p1) of `images`
+// images and a group, x + i·image_stride [C_g, H, W] for image i, side by side: image i's at
+// i·(p1 − p0)·Q of every row. ld is col's row stride (at least images·(p1 − p0)·Q).
+void im2col(const Conv2dShape& s, int64_t channels, int64_t images, const float* x,
+            int64_t image_stride, int64_t p0, int64_t p1, float* col, int64_t ld) {
+  const int64_t H = s.in_h, W = s.in_w, Q = s.out_w, cols = (p1 - p0) * Q;
+  const TapRanges ranges(s);
+  for (int64_t c = 0; c < channels; ++c) {
+    for (int64_t r = 0; r < s.kernel_h; ++r) {
+      const ValidRange& ps = ranges.rows[static_cast<size_t>(r)];
       for (int64_t t = 0; t < s.kernel_w; ++t) {
-        float* row = col + ((c * s.kernel_h + r) * s.kernel_w + t) * ld;  // [p1 − p0, Q]
+        const ValidRange& qs = ranges.cols[static_cast<size_t>(t)];
         const int64_t w_offset = t * s.dilation_w - s.pad_w;
-        const ValidRange qs(w_offset, s.stride_w, W, Q);
-        for (int64_t p = p0; p < p1; ++p) {
-          float* out = row + (p - p0) * Q;  // [Q]
-          const int64_t h = p * s.stride_h - s.pad_h + r * s.dilation_h;
-          if (h < 0 || h >= H) {
-            std::fill(out, out + Q, 0.0f);
-            continue;
+        float* row = col + ((c * s.kernel_h + r) * s.kernel_w + t) * ld;  // [images, p1 − p0, Q]
+        for (int64_t i = 0; i < images; ++i) {
+          const float* plane = x + i * image_stride + c * H * W;  // [H, W]
+          for (int64_t p = p0; p < p1; ++p) {
+            float* out = row + i * cols + (p - p0) * Q;  // [Q]
+            if (p < ps.lo || p >= ps.hi) {
+              std::fill(out, out + Q, 0.0f);
+              continue;
+            }
+            const int64_t h = p * s.stride_h - s.pad_h + r * s.dilation_h;
+            const float* in = plane + h * W + w_offset;  // in[q·stride_w] for q in [qs.lo, qs.hi)
+            if (s.stride_w == 1) {
+              std::fill(out, out + qs.lo, 0.0f);
+              std::memcpy(out + qs.lo, in + qs.lo,
+                          static_cast<size_t>(qs.hi - qs.lo) * sizeof(float));
+              std::fill(out + qs.hi, out + Q, 0.0f);
+            } else {  // one pass, zeros included: strided rows are short (7 of a 4×4 stride 2)
+              for (int64_t q = 0; q < Q; ++q) {
+                out[q] = q >= qs.lo && q < qs.hi ? in[q * s.stride_w] : 0.0f;
+              }
+            }
           }
-          const float* in = plane + h * W + w_offset;  // in[q·stride_w] for q in [qs.lo, qs.hi)
-          std::fill(out, out + qs.lo, 0.0f);
-          if (s.stride_w == 1) {
-            std::memcpy(out + qs.lo, in + qs.lo,
-                        static_cast<size_t>(qs.hi - qs.lo) * sizeof(float));
-          } else {
-            for (int64_t q = qs.lo; q < qs.hi; ++q) out[q] = in[q * s.stride_w];
-          }
-          std::fill(out + qs.hi, out + Q, 0.0f);
         }
       }
     }
   }
 }
 
-// x [C_g, H, W] += col2im(col [C_g·R·S, (p1 − p0)·Q]): im2col's adjoint, each entry added back
-// onto the pixel it was copied from (padding entries are dropped); ld is col's row stride.
-void col2im_add(const Conv2dShape& s, int64_t channels, const float* col, int64_t p0, int64_t p1,
-                int64_t ld, float* x) {
-  const int64_t H = s.in_h, W = s.in_w, Q = s.out_w;
+// x + i·image_stride [C_g, H, W] += col2im(col [C_g·R·S, images·(p1 − p0)·Q]) for each image i
+// (its columns at i·(p1 − p0)·Q of every row, as im2col lays them; ld is col's row stride):
+// im2col's adjoint, each entry added back onto the pixel it was copied from (padding entries are
+// dropped).
+void col2im_add(const Conv2dShape& s, int64_t channels, int64_t images, const float* col,
+                int64_t p0, int64_t p1, int64_t ld, float* x, int64_t image_stride) {
+  const int64_t H = s.in_h, W = s.in_w, Q = s.out_w, cols = (p1 - p0) * Q;
+  const TapRanges ranges(s);
   for (int64_t c = 0; c < channels; ++c) {
-    float* plane = x + c * H * W;
     for (int64_t r = 0; r < s.kernel_h; ++r) {
+      const ValidRange& ps = ranges.rows[static_cast<size_t>(r)];
       for (int64_t t = 0; t < s.kernel_w; ++t) {
-        const float* row = col + ((c * s.kernel_h + r) * s.kernel_w + t) * ld;
+        const ValidRange& qs = ranges.cols[static_cast<size_t>(t)];
         const int64_t w_offset = t * s.dilation_w - s.pad_w;
-        const ValidRange qs(w_offset, s.stride_w, W, Q);
-        for (int64_t p = p0; p < p1; ++p) {
-          const int64_t h = p * s.stride_h - s.pad_h + r * s.dilation_h;
-          if (h < 0 || h >= H) continue;
-          const float* in = row + (p - p0) * Q;
-          float* out = plane + h * W + w_offset;  // out[q·stride_w] for q in [qs.lo, qs.hi)
-          if (s.stride_w == 1) {
-            for (int64_t q = qs.lo; q < qs.hi; ++q) out[q] += in[q];
-          } else {
-            for (int64_t q = qs.lo; q < qs.hi; ++q) out[q * s.stride_w] += in[q];
+        const float* row = col + ((c * s.kernel_h + r) * s.kernel_w + t) * ld;
+        for (int64_t i = 0; i < images; ++i) {
+          float* plane = x + i * image_stride + c * H * W;
+          for (int64_t p = std::max(p0, ps.lo); p < std::min(p1, ps.hi); ++p) {
+            const int64_t h = p * s.stride_h - s.pad_h + r * s.dilation_h;
+            const float* in = row + i * cols + (p - p0) * Q;
+            float* out = plane + h * W + w_offset;  // out[q·stride_w] for q in [qs.lo, qs.hi)
+            if (s.stride_w == 1) {
+              for (int64_t q = qs.lo; q < qs.hi; ++q) out[q] += in[q];
+            } else {
+              for (int64_t q = qs.lo; q < qs.hi; ++q) out[q * s.stride_w] += in[q];
+            }
           }
         }
       }
@@ -882,9 +908,7 @@ void conv2d_forward_fast(const Conv2dShape& s, const float* x, const float* w, c
         const int64_t cols = images * geo.PQ;
         float* col = thread_buffer<0>(geo.CRS * cols);  // [C_g·R·S, images·P·Q]
         float* out = thread_buffer<1>(geo.K_g * cols);  // [K_g, images·P·Q]
-        for (int64_t i = 0; i < images; ++i) {
-          im2col(s, geo.C_g, x_g + i * s.in_channels * geo.HW, 0, s.out_h, col + i * geo.PQ, cols);
-        }
+        im2col(s, geo.C_g, images, x_g, s.in_channels * geo.HW, 0, s.out_h, col, cols);
         gemm_fast(false, false, geo.K_g, cols, geo.CRS, 1.0f, w_g, geo.CRS, col, cols, 0.0f, out,
                   cols);
         scatter_block(images, geo.K_g, geo.PQ, s.out_channels * geo.PQ, out,
@@ -906,7 +930,7 @@ void conv2d_forward_fast(const Conv2dShape& s, const float* x, const float* w, c
       float* col = thread_buffer(geo.CRS * band * Q);
       for (int64_t p0 = 0; p0 < s.out_h; p0 += band) {
         const int64_t p1 = std::min(s.out_h, p0 + band), cols = (p1 - p0) * Q;
-        im2col(s, geo.C_g, x_g, p0, p1, col, cols);
+        im2col(s, geo.C_g, 1, x_g, 0, p0, p1, col, cols);
         gemm_fast(false, false, geo.K_g, cols, geo.CRS, 1.0f, w_g, geo.CRS, col, cols, beta,
                   y_g + p0 * Q, geo.PQ);
       }
@@ -968,10 +992,7 @@ void conv2d_backward_input_fast(const Conv2dShape& s, const float* gy, const flo
         gather_block(images, geo.K_g, geo.PQ, s.out_channels * geo.PQ, gy_g, block);
         gemm_fast(true, false, geo.CRS, cols, geo.K_g, 1.0f, w_g, geo.CRS, block, cols, 0.0f, dcol,
                   cols);
-        for (int64_t i = 0; i < images; ++i) {
-          col2im_add(s, geo.C_g, dcol + i * geo.PQ, 0, s.out_h, cols,
-                     gx_g + i * s.in_channels * geo.HW);
-        }
+        col2im_add(s, geo.C_g, images, dcol, 0, s.out_h, cols, gx_g, s.in_channels * geo.HW);
         continue;
       }
       if (geo.pointwise) {  // gx[n, g] [C_g, H·W] = w_gᵀ · gy[n, g]
@@ -985,7 +1006,7 @@ void conv2d_backward_input_fast(const Conv2dShape& s, const float* gy, const flo
         // dcol [C_g·R·S, cols] = w_gᵀ · gy[n, g][:, band]
         gemm_fast(true, false, geo.CRS, cols, geo.K_g, 1.0f, w_g, geo.CRS, gy_g + p0 * Q, geo.PQ,
                   0.0f, dcol, cols);
-        col2im_add(s, geo.C_g, dcol, p0, p1, cols, gx_g);
+        col2im_add(s, geo.C_g, 1, dcol, p0, p1, cols, gx_g, 0);
       }
     }
   });
@@ -1207,10 +1228,7 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
             float* col = thread_buffer<0>(geo.CRS * cols);    // [C_g·R·S, images·P·Q]
             float* block = thread_buffer<1>(geo.K_g * cols);  // gy [K_g, images·P·Q]
             gather_block(images, geo.K_g, geo.PQ, s.out_channels * geo.PQ, gy_g, block);
-            for (int64_t i = 0; i < images; ++i) {
-              im2col(s, geo.C_g, x_g + i * s.in_channels * geo.HW, 0, s.out_h, col + i * geo.PQ,
-                     cols);
-            }
+            im2col(s, geo.C_g, images, x_g, s.in_channels * geo.HW, 0, s.out_h, col, cols);
             gemm_fast(false, true, geo.K_g, geo.CRS, cols, 1.0f, block, cols, col, cols, beta, gw_g,
                       geo.CRS);
             continue;
@@ -1223,7 +1241,7 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
           float* col = thread_buffer<0>(geo.CRS * band * Q);
           for (int64_t p0 = 0; p0 < s.out_h; p0 += band) {
             const int64_t p1 = std::min(s.out_h, p0 + band), cols = (p1 - p0) * Q;
-            im2col(s, geo.C_g, x_g, p0, p1, col, cols);
+            im2col(s, geo.C_g, 1, x_g, 0, p0, p1, col, cols);
             gemm_fast(false, true, geo.K_g, geo.CRS, cols, 1.0f, gy_g + p0 * Q, geo.PQ, col, cols,
                       p0 == 0 ? beta : 1.0f, gw_g, geo.CRS);
           }
