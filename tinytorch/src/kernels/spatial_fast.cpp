@@ -264,11 +264,11 @@ void im2col(const Conv2dShape& s, int64_t channels, int64_t images, const float*
 }
 
 // x + i·image_stride [C_g, H, W] += col2im(col [C_g·R·S, images·(p1 − p0)·Q]) for each image i
-// (its columns at i·(p1 − p0)·Q of every row, as im2col lays them; ld is col's row stride):
-// im2col's adjoint, each entry added back onto the pixel it was copied from (padding entries are
-// dropped).
+// (its columns at i·(p1 − p0)·Q of every row, as im2col lays them; column j of row m at
+// col[m·ld + j·cs]: cs = 1 for im2col's layout, ld = 1 for its transpose): im2col's adjoint, each
+// entry added back onto the pixel it was copied from (padding entries are dropped).
 void col2im_add(const Conv2dShape& s, int64_t channels, int64_t images, const float* col,
-                int64_t p0, int64_t p1, int64_t ld, float* x, int64_t image_stride) {
+                int64_t p0, int64_t p1, int64_t ld, int64_t cs, float* x, int64_t image_stride) {
   const int64_t H = s.in_h, W = s.in_w, Q = s.out_w, cols = (p1 - p0) * Q;
   const TapRanges ranges(s);
   for (int64_t c = 0; c < channels; ++c) {
@@ -282,12 +282,12 @@ void col2im_add(const Conv2dShape& s, int64_t channels, int64_t images, const fl
           float* plane = x + i * image_stride + c * H * W;
           for (int64_t p = std::max(p0, ps.lo); p < std::min(p1, ps.hi); ++p) {
             const int64_t h = p * s.stride_h - s.pad_h + r * s.dilation_h;
-            const float* in = row + i * cols + (p - p0) * Q;
+            const float* in = row + (i * cols + (p - p0) * Q) * cs;
             float* out = plane + h * W + w_offset;  // out[q·stride_w] for q in [qs.lo, qs.hi)
-            if (s.stride_w == 1) {
+            if (s.stride_w == 1 && cs == 1) {
               for (int64_t q = qs.lo; q < qs.hi; ++q) out[q] += in[q];
             } else {
-              for (int64_t q = qs.lo; q < qs.hi; ++q) out[q * s.stride_w] += in[q];
+              for (int64_t q = qs.lo; q < qs.hi; ++q) out[q * s.stride_w] += in[q * cs];
             }
           }
         }
@@ -511,6 +511,22 @@ class PaddedGrid {
   }
 };
 
+// dst = weight(k, i) for K output channels and `steps` taps, packed for channel_conv (see
+// ChannelConvArgs::w): [blocks][steps][nv·lanes], block v0 / block holding the channel vectors
+// v0 ... v0 + nv − 1 (nv = block, or fewer in the last block). dst holds K rounded up to the lanes
+// times `steps` floats, zero-filled by the caller: channels past K stay 0.
+template <typename Weight>
+void pack_channels_last(const DirectConvKernel& kernel, int64_t K, int64_t steps,
+                        const Weight& weight, float* dst) {
+  const int64_t width = kernel.block * kernel.lanes;
+  const int64_t padded_K = ceil_div(K, kernel.lanes) * kernel.lanes;
+  for (int64_t k = 0; k < K; ++k) {
+    const int64_t k0 = k / width * width, block_width = std::min(width, padded_K - k0);
+    float* block = dst + k0 * steps;
+    for (int64_t i = 0; i < steps; ++i) block[i * block_width + k - k0] = weight(k, i);
+  }
+}
+
 // One stride-1 convolution, groups included, set up for the direct kernel: everything that does
 // not depend on the image (the grid, the layout — positions or channels in the vector lanes, see
 // PaddedGrid::channels_last — and the weights packed for it).
@@ -531,16 +547,11 @@ class DirectConv {
         padded_K_(channels_last_ ? ceil_div(K_, kernel.lanes) * kernel.lanes
                                  : ceil_div(K_, kernel.mr) * kernel.mr),
         weights_(static_cast<size_t>(groups * padded_K_ * steps_), 0.0f) {
-    if (channels_last_) {
-      // [groups][blocks][steps][nv·lanes]: block v0 / block holds the channel vectors
-      // v0 ... v0 + nv − 1 (nv = block, or fewer in the last block); channels past K stay 0.
-      const int64_t L = kernel.lanes, width = kernel.block * L;
+    if (channels_last_) {  // [groups][padded K · steps]
       for (int64_t g = 0; g < groups; ++g) {
-        for (int64_t k = 0; k < K_; ++k) {
-          const int64_t k0 = k / width * width, block_width = std::min(width, padded_K_ - k0);
-          float* block = weights_.data() + (g * padded_K_ + k0) * steps_;
-          for (int64_t i = 0; i < steps_; ++i) block[i * block_width + k - k0] = weight(g, k, i);
-        }
+        pack_channels_last(
+            kernel, K_, steps_, [&](int64_t k, int64_t i) { return weight(g, k, i); },
+            weights_.data() + g * padded_K_ * steps_);
       }
       bases_ = grid_.kept_positions();
       return;
@@ -827,15 +838,39 @@ class WinogradConv {
   std::vector<float> weights_;  // [groups][16][padded K · C], packed for channel_conv
 };
 
-// The direct kernel for this convolution, or nullptr where the im2col path runs: strided and 1×1
-// convs (a 1×1 stride-1 conv is a plain GEMM), CPUs without AVX2, and a single image on several
-// threads when it is large enough for gemm_fast to split (the direct path runs an image on one
-// thread).
-const DirectConvKernel* direct_kernel_for(const Conv2dShape& s, const ConvGeometry& geo) {
-  if (s.stride_h != 1 || s.stride_w != 1 || geo.pointwise) return nullptr;
+// The SIMD kernels for a convolution that runs image by image, each on one thread; nullptr on CPUs
+// without AVX2, and for a single image on several threads when it is large enough for gemm_fast
+// to split.
+const DirectConvKernel* image_kernel_for(const Conv2dShape& s, const ConvGeometry& geo) {
   const double multiply_adds = static_cast<double>(s.out_channels) * geo.CRS * geo.PQ;
   if (s.batch == 1 && get_num_threads() > 1 && multiply_adds > 4e6) return nullptr;
   return direct_kernel();
+}
+
+// The direct kernel for this convolution, or nullptr where the im2col path runs: strided and 1×1
+// convs (a 1×1 stride-1 conv is a plain GEMM), and where image_kernel_for has none.
+const DirectConvKernel* direct_kernel_for(const Conv2dShape& s, const ConvGeometry& geo) {
+  if (s.stride_h != 1 || s.stride_w != 1 || geo.pointwise) return nullptr;
+  return image_kernel_for(s, geo);
+}
+
+// The input gradient's columns when they have few rows. On the im2col path, dcol [C_g·R·S, P·Q] =
+// w_gᵀ · gy[n, g] is a GEMM of C_g·R·S rows: 16 for DCGAN's last layer (64 → 1 channel, 4×4
+// kernel, a 14×14 input), which AVX-512's 12-row micro-tiles compute as 24, after packing every
+// value of gy for 16 multiply-adds. Where the rows fit one block of the channels-last kernel's
+// vectors (C_g·R·S <= block·lanes: 64 with AVX-512, 16 with AVX2), that kernel computes
+//
+//   dcolᵀ [P·Q, C_g·R·S] = gy[n, g]ᵀ · w_g      (ChannelConvArgs: the rows in the vector lanes,
+//                                                 positions j < P·Q, the K_g channels as taps at
+//                                                 offsets k·P·Q of gy[n, g], read in place)
+//
+// and to_channels_first transposes it for col2im. It forms exactly the GEMM's products (no zero
+// padding multiplied in), so non-finite values behave as on the GEMM. Its kernel, or nullptr where
+// the GEMM runs (and for blocks of images, whose columns have many rows).
+const DirectConvKernel* few_rows_kernel_for(const Conv2dShape& s, const ConvGeometry& geo) {
+  if (geo.pointwise || geo.block_images() > 1) return nullptr;
+  const DirectConvKernel* kernel = image_kernel_for(s, geo);
+  return kernel != nullptr && geo.CRS <= kernel->block * kernel->lanes ? kernel : nullptr;
 }
 #endif
 
@@ -975,6 +1010,37 @@ void conv2d_backward_input_fast(const Conv2dShape& s, const float* gy, const flo
     }
     return;
   }
+  if (const DirectConvKernel* few = few_rows_kernel_for(s, geo)) {      // see few_rows_kernel_for
+    const int64_t padded = ceil_div(geo.CRS, few->lanes) * few->lanes;  // C_g·R·S, padded
+    std::vector<float> packed(static_cast<size_t>(s.groups * padded * geo.K_g), 0.0f);
+    for (int64_t g = 0; g < s.groups; ++g) {  // row m of dcol, tap k: w[g·K_g + k][m]
+      pack_channels_last(
+          *few, geo.CRS, geo.K_g,
+          [&](int64_t m, int64_t k) { return w[(g * geo.K_g + k) * geo.CRS + m]; },
+          packed.data() + g * padded * geo.K_g);
+    }
+    std::vector<int64_t> positions(static_cast<size_t>(geo.PQ)), taps(static_cast<size_t>(geo.K_g));
+    for (int64_t j = 0; j < geo.PQ; ++j) positions[static_cast<size_t>(j)] = j;
+    for (int64_t k = 0; k < geo.K_g; ++k) taps[static_cast<size_t>(k)] = k * geo.PQ;
+    for_each_image(s.batch, [&](int64_t n) {
+      float* gx_n = gx + n * s.in_channels * geo.HW;  // [C, H, W]
+      std::fill(gx_n, gx_n + s.in_channels * geo.HW, 0.0f);
+      float* dcol_t = thread_buffer<1>(geo.PQ * padded);  // [P·Q, padded C_g·R·S]
+      for (int64_t g = 0; g < s.groups; ++g) {
+        few->channel_conv({.channel_vectors = padded / few->lanes,
+                           .steps = geo.K_g,
+                           .positions = geo.PQ,
+                           .bases = positions.data(),
+                           .offsets = taps.data(),
+                           .x = gy + (n * s.out_channels + g * geo.K_g) * geo.PQ,
+                           .w = packed.data() + g * padded * geo.K_g,
+                           .out = dcol_t});
+        // dcol_t holds row m of dcol at column stride `padded`
+        col2im_add(s, geo.C_g, 1, dcol_t, 0, s.out_h, 1, padded, gx_n + g * geo.C_g * geo.HW, 0);
+      }
+    });
+    return;
+  }
 #endif
   const int64_t Q = s.out_w, band = geo.band_rows(s);
   for_each_image_block(s.batch, geo.block_images(), [&](int64_t n0, int64_t n1) {
@@ -992,7 +1058,7 @@ void conv2d_backward_input_fast(const Conv2dShape& s, const float* gy, const flo
         gather_block(images, geo.K_g, geo.PQ, s.out_channels * geo.PQ, gy_g, block);
         gemm_fast(true, false, geo.CRS, cols, geo.K_g, 1.0f, w_g, geo.CRS, block, cols, 0.0f, dcol,
                   cols);
-        col2im_add(s, geo.C_g, images, dcol, 0, s.out_h, cols, gx_g, s.in_channels * geo.HW);
+        col2im_add(s, geo.C_g, images, dcol, 0, s.out_h, cols, 1, gx_g, s.in_channels * geo.HW);
         continue;
       }
       if (geo.pointwise) {  // gx[n, g] [C_g, H·W] = w_gᵀ · gy[n, g]
@@ -1006,7 +1072,7 @@ void conv2d_backward_input_fast(const Conv2dShape& s, const float* gy, const flo
         // dcol [C_g·R·S, cols] = w_gᵀ · gy[n, g][:, band]
         gemm_fast(true, false, geo.CRS, cols, geo.K_g, 1.0f, w_g, geo.CRS, gy_g + p0 * Q, geo.PQ,
                   0.0f, dcol, cols);
-        col2im_add(s, geo.C_g, 1, dcol, p0, p1, cols, gx_g, 0);
+        col2im_add(s, geo.C_g, 1, dcol, p0, p1, cols, 1, gx_g, 0);
       }
     }
   });
