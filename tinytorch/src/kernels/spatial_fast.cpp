@@ -224,9 +224,10 @@ struct TapRanges {
 
 // col [C_g·R·S, images·(p1 − p0)·Q] = the im2col bands of output rows [p0, p1) of `images`
 // images and a group, x + i·image_stride [C_g, H, W] for image i, side by side: image i's at
-// i·(p1 − p0)·Q of every row. ld is col's row stride (at least images·(p1 − p0)·Q).
+// i·(p1 − p0)·Q of every row. Column j of row m goes to col[m·ld + j·cs]: cs = 1 for the GEMM's
+// layout (ld at least images·(p1 − p0)·Q), ld = 1 for its transpose.
 void im2col(const Conv2dShape& s, int64_t channels, int64_t images, const float* x,
-            int64_t image_stride, int64_t p0, int64_t p1, float* col, int64_t ld) {
+            int64_t image_stride, int64_t p0, int64_t p1, float* col, int64_t ld, int64_t cs) {
   const int64_t H = s.in_h, W = s.in_w, Q = s.out_w, cols = (p1 - p0) * Q;
   const TapRanges ranges(s);
   for (int64_t c = 0; c < channels; ++c) {
@@ -239,21 +240,20 @@ void im2col(const Conv2dShape& s, int64_t channels, int64_t images, const float*
         for (int64_t i = 0; i < images; ++i) {
           const float* plane = x + i * image_stride + c * H * W;  // [H, W]
           for (int64_t p = p0; p < p1; ++p) {
-            float* out = row + i * cols + (p - p0) * Q;  // [Q]
-            if (p < ps.lo || p >= ps.hi) {
-              std::fill(out, out + Q, 0.0f);
-              continue;
-            }
+            float* out = row + (i * cols + (p - p0) * Q) * cs;  // out[q·cs] for q < Q
+            const bool inside = p >= ps.lo && p < ps.hi;
             const int64_t h = p * s.stride_h - s.pad_h + r * s.dilation_h;
             const float* in = plane + h * W + w_offset;  // in[q·stride_w] for q in [qs.lo, qs.hi)
-            if (s.stride_w == 1) {
+            if (s.stride_w == 1 && cs == 1 && inside) {
               std::fill(out, out + qs.lo, 0.0f);
               std::memcpy(out + qs.lo, in + qs.lo,
                           static_cast<size_t>(qs.hi - qs.lo) * sizeof(float));
               std::fill(out + qs.hi, out + Q, 0.0f);
+            } else if (cs == 1 && !inside) {
+              std::fill(out, out + Q, 0.0f);
             } else {  // one pass, zeros included: strided rows are short (7 of a 4×4 stride 2)
               for (int64_t q = 0; q < Q; ++q) {
-                out[q] = q >= qs.lo && q < qs.hi ? in[q * s.stride_w] : 0.0f;
+                out[q * cs] = inside && q >= qs.lo && q < qs.hi ? in[q * s.stride_w] : 0.0f;
               }
             }
           }
@@ -943,7 +943,7 @@ void conv2d_forward_fast(const Conv2dShape& s, const float* x, const float* w, c
         const int64_t cols = images * geo.PQ;
         float* col = thread_buffer<0>(geo.CRS * cols);  // [C_g·R·S, images·P·Q]
         float* out = thread_buffer<1>(geo.K_g * cols);  // [K_g, images·P·Q]
-        im2col(s, geo.C_g, images, x_g, s.in_channels * geo.HW, 0, s.out_h, col, cols);
+        im2col(s, geo.C_g, images, x_g, s.in_channels * geo.HW, 0, s.out_h, col, cols, 1);
         gemm_fast(false, false, geo.K_g, cols, geo.CRS, 1.0f, w_g, geo.CRS, col, cols, 0.0f, out,
                   cols);
         scatter_block(images, geo.K_g, geo.PQ, s.out_channels * geo.PQ, out,
@@ -965,7 +965,7 @@ void conv2d_forward_fast(const Conv2dShape& s, const float* x, const float* w, c
       float* col = thread_buffer(geo.CRS * band * Q);
       for (int64_t p0 = 0; p0 < s.out_h; p0 += band) {
         const int64_t p1 = std::min(s.out_h, p0 + band), cols = (p1 - p0) * Q;
-        im2col(s, geo.C_g, 1, x_g, 0, p0, p1, col, cols);
+        im2col(s, geo.C_g, 1, x_g, 0, p0, p1, col, cols, 1);
         gemm_fast(false, false, geo.K_g, cols, geo.CRS, 1.0f, w_g, geo.CRS, col, cols, beta,
                   y_g + p0 * Q, geo.PQ);
       }
@@ -1276,6 +1276,51 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
         }
       }
     };
+  } else if (const DirectConvKernel* few = few_rows_kernel_for(s, geo)) {
+    // Few rows of col (see few_rows_kernel_for), in the vector lanes of channel_weight_grad:
+    //   gw[g] [K_g, C_g·R·S] = Σ_n Σ_j gy[n, g][k][j] · col(x[n, g])ᵀ[j][m]
+    // the K_g channels as its taps, at offsets k·P·Q of gy[n, g] (read in place), and colᵀ
+    // [P·Q, padded C_g·R·S] built by im2col (column stride `padded`, the lanes past C_g·R·S 0).
+    const int64_t padded = ceil_div(geo.CRS, few->lanes) * few->lanes, col_size = geo.PQ * padded;
+    const int64_t per_call = std::clamp<int64_t>(kWeightGradBudget / col_size, 1,
+                                                 std::min(per_chunk, kMaxImagesPerCall));
+    std::vector<int64_t> positions(static_cast<size_t>(geo.PQ)), taps(static_cast<size_t>(geo.K_g));
+    for (int64_t j = 0; j < geo.PQ; ++j) positions[static_cast<size_t>(j)] = j;
+    for (int64_t k = 0; k < geo.K_g; ++k) taps[static_cast<size_t>(k)] = k * geo.PQ;
+    sum_images = [&, few, padded, col_size, per_call, positions = std::move(positions),
+                  taps = std::move(taps)](int64_t first, int64_t end, float* gw_c) {
+      float* cols_t = thread_buffer<0>(per_call * col_size);  // [images][P·Q][padded]
+      float* gw_t = thread_buffer<1>(geo.K_g * padded);       // [K_g][padded]
+      std::fill(cols_t, cols_t + per_call * col_size, 0.0f);
+      const float* gy_of[kMaxImagesPerCall];
+      const float* col_of[kMaxImagesPerCall];
+      for (int64_t g = 0; g < s.groups; ++g) {
+        std::fill(gw_t, gw_t + geo.K_g * padded, 0.0f);
+        for (int64_t n0 = first; n0 < end; n0 += per_call) {
+          const int64_t images = std::min(per_call, end - n0);
+          for (int64_t i = 0; i < images; ++i) {
+            const int64_t n = n0 + i;
+            im2col(s, geo.C_g, 1, x + (n * s.in_channels + g * geo.C_g) * geo.HW, 0, 0, s.out_h,
+                   cols_t + i * col_size, 1, padded);
+            gy_of[i] = gy + (n * s.out_channels + g * geo.K_g) * geo.PQ;
+            col_of[i] = cols_t + i * col_size;
+          }
+          few->channel_weight_grad({.channel_vectors = padded / few->lanes,
+                                    .steps = geo.K_g,
+                                    .positions = geo.PQ,
+                                    .images = images,
+                                    .bases = positions.data(),
+                                    .offsets = taps.data(),
+                                    .x = gy_of,
+                                    .gy = col_of,
+                                    .gw = gw_t});
+        }
+        float* gw_g = gw_c + g * geo.K_g * geo.CRS;  // [K_g, C_g·R·S] = gw_t's first lanes
+        for (int64_t k = 0; k < geo.K_g; ++k) {
+          std::copy_n(gw_t + k * padded, geo.CRS, gw_g + k * geo.CRS);
+        }
+      }
+    };
   }
 #endif
   {
@@ -1294,7 +1339,7 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
             float* col = thread_buffer<0>(geo.CRS * cols);    // [C_g·R·S, images·P·Q]
             float* block = thread_buffer<1>(geo.K_g * cols);  // gy [K_g, images·P·Q]
             gather_block(images, geo.K_g, geo.PQ, s.out_channels * geo.PQ, gy_g, block);
-            im2col(s, geo.C_g, images, x_g, s.in_channels * geo.HW, 0, s.out_h, col, cols);
+            im2col(s, geo.C_g, images, x_g, s.in_channels * geo.HW, 0, s.out_h, col, cols, 1);
             gemm_fast(false, true, geo.K_g, geo.CRS, cols, 1.0f, block, cols, col, cols, beta, gw_g,
                       geo.CRS);
             continue;
@@ -1307,7 +1352,7 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
           float* col = thread_buffer<0>(geo.CRS * band * Q);
           for (int64_t p0 = 0; p0 < s.out_h; p0 += band) {
             const int64_t p1 = std::min(s.out_h, p0 + band), cols = (p1 - p0) * Q;
-            im2col(s, geo.C_g, 1, x_g, 0, p0, p1, col, cols);
+            im2col(s, geo.C_g, 1, x_g, 0, p0, p1, col, cols, 1);
             gemm_fast(false, true, geo.K_g, geo.CRS, cols, 1.0f, gy_g + p0 * Q, geo.PQ, col, cols,
                       p0 == 0 ? beta : 1.0f, gw_g, geo.CRS);
           }
