@@ -8,7 +8,10 @@
 //   * Winograd F(2×2, 3×3) (3×3 stride-1 layers where it counts fewer operations than the
 //     direct kernels; see "The Winograd convolution" below), on the same CPUs;
 //   * im2col + gemm_fast (everything else: strides, 1×1 convs, the portable level, a large single
-//     image on several threads), described here.
+//     image on several threads), described here; where an image's output is smaller than the
+//     kernel's taps (P·Q < C_g·R·S), a block of images runs as one GEMM (see "Blocks of images"),
+//     and where the taps are few (C_g·R·S within one channels-last block), the input and weight
+//     gradients run on the channels-last kernels instead (see few_rows_kernel_for).
 //
 // Convolution as GEMM. For one image n and one group g (C_g = C / groups input channels, K_g =
 // K / groups output channels), the convolution is one matrix product:
@@ -21,8 +24,9 @@
 // col ("im2col") holds every input pixel once per kernel tap that reads it: R·S times the input
 // for a stride-1 conv. For 32 → 32 channels 3×3 at 28×28 that is 288 × 784 floats (882 KiB) per
 // image, for a batch of 128 110 MiB. So it is never built for the whole batch: each thread builds
-// it for one image at a time, and at most kColumnBudget floats of it (a band of output rows) at a
-// time, in a buffer of its own that stays in its core's L2 while the GEMM reads it.
+// it for one image (or a block of small ones) at a time, and at most kColumnBudget floats of it (a
+// band of output rows) at a time, in a buffer of its own that stays in its core's L2 while the
+// GEMM reads it.
 //
 // The three kernels are the three products of that one equation (GEMM sizes M x N x K):
 //   forward           y[n]  = w · col(x[n])            K_g x P·Q x C_g·R·S
