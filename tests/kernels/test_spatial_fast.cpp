@@ -268,6 +268,32 @@ const ConvCase kConvCases[] = {
     {.N = 2, .C = 2, .H = 4, .W = 5, .K = 3, .R = 2, .S = 2, .pad_h = 3, .pad_w = 4},
     // Kernel as large as the (padded) image: a 1×1 output.
     {.N = 3, .C = 3, .H = 5, .W = 6, .K = 2, .R = 5, .S = 6},
+    // Strided with fewer output positions than taps (4×4 outputs, C·R·S = 144 and 576): blocks
+    // of images side by side in one GEMM ("Blocks of images"), split unevenly over 2 and 3
+    // threads; 30 images of 576 x 16 columns exceed one block's budget, so come in two.
+    {.N = 5,
+     .C = 16,
+     .H = 7,
+     .W = 7,
+     .K = 12,
+     .R = 3,
+     .S = 3,
+     .stride_h = 2,
+     .stride_w = 2,
+     .pad_h = 1,
+     .pad_w = 1},
+    {.N = 30,
+     .C = 64,
+     .H = 8,
+     .W = 8,
+     .K = 8,
+     .R = 3,
+     .S = 3,
+     .stride_h = 2,
+     .stride_w = 2,
+     .pad_h = 1,
+     .pad_w = 1,
+     .bias = false},
     // Groups, and depthwise (groups = channels, a channel multiplier of 2).
     {.N = 7, .C = 6, .H = 10, .W = 11, .K = 9, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1, .groups = 3},
     {.N = 2,

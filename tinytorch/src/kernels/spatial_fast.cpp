@@ -8,7 +8,10 @@
 //   * Winograd F(2×2, 3×3) (3×3 stride-1 layers where it counts fewer operations than the
 //     direct kernels; see "The Winograd convolution" below), on the same CPUs;
 //   * im2col + gemm_fast (everything else: strides, 1×1 convs, the portable level, a large single
-//     image on several threads), described here.
+//     image on several threads), described here; where an image's output is smaller than the
+//     kernel's taps (P·Q < C_g·R·S), a block of images runs as one GEMM (see "Blocks of images"),
+//     and where the taps are few (C_g·R·S within one channels-last block), the input and weight
+//     gradients run on the channels-last kernels instead (see few_rows_kernel_for).
 //
 // Convolution as GEMM. For one image n and one group g (C_g = C / groups input channels, K_g =
 // K / groups output channels), the convolution is one matrix product:
@@ -21,8 +24,9 @@
 // col ("im2col") holds every input pixel once per kernel tap that reads it: R·S times the input
 // for a stride-1 conv. For 32 → 32 channels 3×3 at 28×28 that is 288 × 784 floats (882 KiB) per
 // image, for a batch of 128 110 MiB. So it is never built for the whole batch: each thread builds
-// it for one image at a time, and at most kColumnBudget floats of it (a band of output rows) at a
-// time, in a buffer of its own that stays in its core's L2 while the GEMM reads it.
+// it for one image (or a block of small ones) at a time, and at most kColumnBudget floats of it (a
+// band of output rows) at a time, in a buffer of its own that stays in its core's L2 while the
+// GEMM reads it.
 //
 // The three kernels are the three products of that one equation (GEMM sizes M x N x K):
 //   forward           y[n]  = w · col(x[n])            K_g x P·Q x C_g·R·S
@@ -187,6 +191,15 @@ struct ConvGeometry {
     return std::max<int64_t>(
         1, std::min(s.out_h, kColumnBudget / std::max<int64_t>(CRS * s.out_w, 1)));
   }
+
+  // The most images whose columns the im2col path lays side by side (see "Blocks of images"
+  // below): as many as fit kColumnBudget together where an image has fewer columns (P·Q) than
+  // rows (C_g·R·S); else 1, as when one image fills the budget (band_rows then cuts it into bands)
+  // and for a pointwise conv, which builds no col.
+  int64_t block_images() const {
+    if (pointwise || PQ >= CRS) return 1;
+    return std::max<int64_t>(1, kColumnBudget / (CRS * PQ));
+  }
 };
 
 // Along one axis: output positions o in [lo, hi) read input position o·stride + offset inside
@@ -199,64 +212,152 @@ struct ValidRange {
   }
 };
 
-// col [C_g·R·S, (p1 − p0)·Q] = the im2col band of output rows [p0, p1) of one image and group,
-// x [C_g, H, W].
-void im2col(const Conv2dShape& s, int64_t channels, const float* x, int64_t p0, int64_t p1,
-            float* col) {
-  const int64_t H = s.in_h, W = s.in_w, Q = s.out_w, cols = (p1 - p0) * Q;
-  for (int64_t c = 0; c < channels; ++c) {
-    const float* plane = x + c * H * W;  // [H, W]
+// The valid ranges of a convolution's kernel taps (ValidRange): rows[r] the output rows that tap
+// row r reads inside the image, cols[t] the output columns that tap column t does.
+struct TapRanges {
+  std::vector<ValidRange> rows, cols;
+  explicit TapRanges(const Conv2dShape& s) {
     for (int64_t r = 0; r < s.kernel_h; ++r) {
+      rows.emplace_back(r * s.dilation_h - s.pad_h, s.stride_h, s.in_h, s.out_h);
+    }
+    for (int64_t t = 0; t < s.kernel_w; ++t) {
+      cols.emplace_back(t * s.dilation_w - s.pad_w, s.stride_w, s.in_w, s.out_w);
+    }
+  }
+};
+
+// col [C_g·R·S, images·(p1 − p0)·Q] = the im2col bands of output rows [p0, p1) of `images`
+// images and a group, x + i·image_stride [C_g, H, W] for image i, side by side: image i's at
+// i·(p1 − p0)·Q of every row. Column j of row m goes to col[m·ld + j·cs]: cs = 1 for the GEMM's
+// layout (ld at least images·(p1 − p0)·Q), ld = 1 for its transpose.
+void im2col(const Conv2dShape& s, int64_t channels, int64_t images, const float* x,
+            int64_t image_stride, int64_t p0, int64_t p1, float* col, int64_t ld, int64_t cs) {
+  const int64_t H = s.in_h, W = s.in_w, Q = s.out_w, cols = (p1 - p0) * Q;
+  const TapRanges ranges(s);
+  for (int64_t c = 0; c < channels; ++c) {
+    for (int64_t r = 0; r < s.kernel_h; ++r) {
+      const ValidRange& ps = ranges.rows[static_cast<size_t>(r)];
       for (int64_t t = 0; t < s.kernel_w; ++t) {
-        float* row = col + ((c * s.kernel_h + r) * s.kernel_w + t) * cols;  // [p1 − p0, Q]
+        const ValidRange& qs = ranges.cols[static_cast<size_t>(t)];
         const int64_t w_offset = t * s.dilation_w - s.pad_w;
-        const ValidRange qs(w_offset, s.stride_w, W, Q);
-        for (int64_t p = p0; p < p1; ++p) {
-          float* out = row + (p - p0) * Q;  // [Q]
-          const int64_t h = p * s.stride_h - s.pad_h + r * s.dilation_h;
-          if (h < 0 || h >= H) {
-            std::fill(out, out + Q, 0.0f);
-            continue;
+        float* row = col + ((c * s.kernel_h + r) * s.kernel_w + t) * ld;  // [images, p1 − p0, Q]
+        for (int64_t i = 0; i < images; ++i) {
+          const float* plane = x + i * image_stride + c * H * W;  // [H, W]
+          for (int64_t p = p0; p < p1; ++p) {
+            float* out = row + (i * cols + (p - p0) * Q) * cs;  // out[q·cs] for q < Q
+            const bool inside = p >= ps.lo && p < ps.hi;
+            const int64_t h = p * s.stride_h - s.pad_h + r * s.dilation_h;
+            const float* in = plane + h * W + w_offset;  // in[q·stride_w] for q in [qs.lo, qs.hi)
+            if (s.stride_w == 1 && cs == 1 && inside) {
+              std::fill(out, out + qs.lo, 0.0f);
+              std::memcpy(out + qs.lo, in + qs.lo,
+                          static_cast<size_t>(qs.hi - qs.lo) * sizeof(float));
+              std::fill(out + qs.hi, out + Q, 0.0f);
+            } else if (cs == 1 && !inside) {
+              std::fill(out, out + Q, 0.0f);
+            } else {  // one pass, zeros included: strided rows are short (7 of a 4×4 stride 2)
+              for (int64_t q = 0; q < Q; ++q) {
+                out[q * cs] = inside && q >= qs.lo && q < qs.hi ? in[q * s.stride_w] : 0.0f;
+              }
+            }
           }
-          const float* in = plane + h * W + w_offset;  // in[q·stride_w] for q in [qs.lo, qs.hi)
-          std::fill(out, out + qs.lo, 0.0f);
-          if (s.stride_w == 1) {
-            std::memcpy(out + qs.lo, in + qs.lo,
-                        static_cast<size_t>(qs.hi - qs.lo) * sizeof(float));
-          } else {
-            for (int64_t q = qs.lo; q < qs.hi; ++q) out[q] = in[q * s.stride_w];
-          }
-          std::fill(out + qs.hi, out + Q, 0.0f);
         }
       }
     }
   }
 }
 
-// x [C_g, H, W] += col2im(col [C_g·R·S, (p1 − p0)·Q]): im2col's adjoint, each entry added back
-// onto the pixel it was copied from (padding entries are dropped).
-void col2im_add(const Conv2dShape& s, int64_t channels, const float* col, int64_t p0, int64_t p1,
-                float* x) {
+// x + i·image_stride [C_g, H, W] += col2im(col [C_g·R·S, images·(p1 − p0)·Q]) for each image i
+// (its columns at i·(p1 − p0)·Q of every row, as im2col lays them; column j of row m at
+// col[m·ld + j·cs]: cs = 1 for im2col's layout, ld = 1 for its transpose): im2col's adjoint, each
+// entry added back onto the pixel it was copied from (padding entries are dropped).
+void col2im_add(const Conv2dShape& s, int64_t channels, int64_t images, const float* col,
+                int64_t p0, int64_t p1, int64_t ld, int64_t cs, float* x, int64_t image_stride) {
   const int64_t H = s.in_h, W = s.in_w, Q = s.out_w, cols = (p1 - p0) * Q;
+  const TapRanges ranges(s);
   for (int64_t c = 0; c < channels; ++c) {
-    float* plane = x + c * H * W;
     for (int64_t r = 0; r < s.kernel_h; ++r) {
+      const ValidRange& ps = ranges.rows[static_cast<size_t>(r)];
       for (int64_t t = 0; t < s.kernel_w; ++t) {
-        const float* row = col + ((c * s.kernel_h + r) * s.kernel_w + t) * cols;
+        const ValidRange& qs = ranges.cols[static_cast<size_t>(t)];
         const int64_t w_offset = t * s.dilation_w - s.pad_w;
-        const ValidRange qs(w_offset, s.stride_w, W, Q);
-        for (int64_t p = p0; p < p1; ++p) {
-          const int64_t h = p * s.stride_h - s.pad_h + r * s.dilation_h;
-          if (h < 0 || h >= H) continue;
-          const float* in = row + (p - p0) * Q;
-          float* out = plane + h * W + w_offset;  // out[q·stride_w] for q in [qs.lo, qs.hi)
-          if (s.stride_w == 1) {
-            for (int64_t q = qs.lo; q < qs.hi; ++q) out[q] += in[q];
-          } else {
-            for (int64_t q = qs.lo; q < qs.hi; ++q) out[q * s.stride_w] += in[q];
+        const float* row = col + ((c * s.kernel_h + r) * s.kernel_w + t) * ld;
+        for (int64_t i = 0; i < images; ++i) {
+          float* plane = x + i * image_stride + c * H * W;
+          for (int64_t p = std::max(p0, ps.lo); p < std::min(p1, ps.hi); ++p) {
+            const int64_t h = p * s.stride_h - s.pad_h + r * s.dilation_h;
+            const float* in = row + (i * cols + (p - p0) * Q) * cs;
+            float* out = plane + h * W + w_offset;  // out[q·stride_w] for q in [qs.lo, qs.hi)
+            if (s.stride_w == 1 && cs == 1) {
+              for (int64_t q = qs.lo; q < qs.hi; ++q) out[q] += in[q];
+            } else {
+              for (int64_t q = qs.lo; q < qs.hi; ++q) out[q * s.stride_w] += in[q * cs];
+            }
           }
         }
       }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blocks of images (the im2col path). One image's product is a poor GEMM where its output is
+// small: a 4×4 output has P·Q = 16 columns, half of an AVX-512 micro-tile's 32, and the weight
+// (K_g x C_g·R·S) is packed again for every 16 columns; the weight gradient's sum over those 16
+// positions is a product of depth 16, whose micro-tiles load and store C every 16 multiply-adds.
+// So the im2col path takes a block of images at once, their columns side by side,
+//
+//   col [C_g·R·S, images·P·Q]     image i's columns at i·P·Q of every row (im2col's ld)
+//
+// and runs one GEMM per block: y [K_g, images·P·Q] = w · col, then scattered into each y[n]
+// [K_g, P·Q]; gy gathered from each gy[n] into [K_g, images·P·Q] for the input gradient (dcol =
+// wᵀ · gy, then col2im per image) and the weight gradient (gw += gy · colᵀ, of depth images·P·Q).
+// The copies move K_g·P·Q values per image; what a block saves is packing the weight (K_g·C_g·R·S
+// values) once per image, and the micro-tiles' unused columns. So blocks are taken only where an
+// image has fewer columns than the weight has taps (P·Q < C_g·R·S); a 64 → 1 channel 4×4 kernel
+// at 14×14 (P·Q = 196, 16 taps) runs image by image, as its copy would cost more than it saves. A
+// block holds as many images as fit kColumnBudget (ConvGeometry::block_images); a batch is cut
+// into blocks of even sizes, as many as a multiple of the threads when they are split over them.
+// ---------------------------------------------------------------------------------------------
+
+// The images per run when `count` images are cut into the fewest runs of at most `most` images,
+// their number rounded up to a multiple of `multiple` (but at most `count`), of even sizes.
+int64_t run_length(int64_t count, int64_t most, int64_t multiple) {
+  const int64_t runs = ceil_div(ceil_div(count, most), multiple) * multiple;
+  return ceil_div(count, std::clamp<int64_t>(runs, 1, count));
+}
+
+// run(n0, n1) for the runs of images [first, end) of at most `most` images, of even sizes, in
+// order.
+template <typename F>
+void for_each_run(int64_t first, int64_t end, int64_t most, const F& run) {
+  if (end <= first) return;
+  const int64_t length = run_length(end - first, most, 1);
+  for (int64_t n0 = first; n0 < end; n0 += length) run(n0, std::min(end, n0 + length));
+}
+
+// dst [rows, images·len] = the images [rows, len] at src + i·stride (i < images): each image's
+// len values of a row side by side.
+void gather_block(int64_t images, int64_t rows, int64_t len, int64_t stride, const float* src,
+                  float* dst) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t i = 0; i < images; ++i) {
+      std::memcpy(dst + (r * images + i) * len, src + i * stride + r * len,
+                  static_cast<size_t>(len) * sizeof(float));
+    }
+  }
+}
+
+// gather_block's inverse: the images [rows, len] at dst + i·stride = src [rows, images·len], plus
+// bias[r] (when given) on row r.
+void scatter_block(int64_t images, int64_t rows, int64_t len, int64_t stride, const float* src,
+                   const float* bias, float* dst) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float add = bias != nullptr ? bias[r] : 0.0f;
+    for (int64_t i = 0; i < images; ++i) {
+      const float* from = src + (r * images + i) * len;
+      float* to = dst + i * stride + r * len;
+      for (int64_t j = 0; j < len; ++j) to[j] = from[j] + add;
     }
   }
 }
@@ -414,6 +515,22 @@ class PaddedGrid {
   }
 };
 
+// dst = weight(k, i) for K output channels and `steps` taps, packed for channel_conv (see
+// ChannelConvArgs::w): [blocks][steps][nv·lanes], block v0 / block holding the channel vectors
+// v0 ... v0 + nv − 1 (nv = block, or fewer in the last block). dst holds K rounded up to the lanes
+// times `steps` floats, zero-filled by the caller: channels past K stay 0.
+template <typename Weight>
+void pack_channels_last(const DirectConvKernel& kernel, int64_t K, int64_t steps,
+                        const Weight& weight, float* dst) {
+  const int64_t width = kernel.block * kernel.lanes;
+  const int64_t padded_K = ceil_div(K, kernel.lanes) * kernel.lanes;
+  for (int64_t k = 0; k < K; ++k) {
+    const int64_t k0 = k / width * width, block_width = std::min(width, padded_K - k0);
+    float* block = dst + k0 * steps;
+    for (int64_t i = 0; i < steps; ++i) block[i * block_width + k - k0] = weight(k, i);
+  }
+}
+
 // One stride-1 convolution, groups included, set up for the direct kernel: everything that does
 // not depend on the image (the grid, the layout — positions or channels in the vector lanes, see
 // PaddedGrid::channels_last — and the weights packed for it).
@@ -434,16 +551,11 @@ class DirectConv {
         padded_K_(channels_last_ ? ceil_div(K_, kernel.lanes) * kernel.lanes
                                  : ceil_div(K_, kernel.mr) * kernel.mr),
         weights_(static_cast<size_t>(groups * padded_K_ * steps_), 0.0f) {
-    if (channels_last_) {
-      // [groups][blocks][steps][nv·lanes]: block v0 / block holds the channel vectors
-      // v0 ... v0 + nv − 1 (nv = block, or fewer in the last block); channels past K stay 0.
-      const int64_t L = kernel.lanes, width = kernel.block * L;
+    if (channels_last_) {  // [groups][padded K · steps]
       for (int64_t g = 0; g < groups; ++g) {
-        for (int64_t k = 0; k < K_; ++k) {
-          const int64_t k0 = k / width * width, block_width = std::min(width, padded_K_ - k0);
-          float* block = weights_.data() + (g * padded_K_ + k0) * steps_;
-          for (int64_t i = 0; i < steps_; ++i) block[i * block_width + k - k0] = weight(g, k, i);
-        }
+        pack_channels_last(
+            kernel, K_, steps_, [&](int64_t k, int64_t i) { return weight(g, k, i); },
+            weights_.data() + g * padded_K_ * steps_);
       }
       bases_ = grid_.kept_positions();
       return;
@@ -730,29 +842,67 @@ class WinogradConv {
   std::vector<float> weights_;  // [groups][16][padded K · C], packed for channel_conv
 };
 
-// The direct kernel for this convolution, or nullptr where the im2col path runs: strided and 1×1
-// convs (a 1×1 stride-1 conv is a plain GEMM), CPUs without AVX2, and a single image on several
-// threads when it is large enough for gemm_fast to split (the direct path runs an image on one
-// thread).
-const DirectConvKernel* direct_kernel_for(const Conv2dShape& s, const ConvGeometry& geo) {
-  if (s.stride_h != 1 || s.stride_w != 1 || geo.pointwise) return nullptr;
+// The SIMD kernels for a convolution that runs image by image, each on one thread; nullptr on CPUs
+// without AVX2, and for a single image on several threads when it is large enough for gemm_fast
+// to split.
+const DirectConvKernel* image_kernel_for(const Conv2dShape& s, const ConvGeometry& geo) {
   const double multiply_adds = static_cast<double>(s.out_channels) * geo.CRS * geo.PQ;
   if (s.batch == 1 && get_num_threads() > 1 && multiply_adds > 4e6) return nullptr;
   return direct_kernel();
 }
+
+// The direct kernel for this convolution, or nullptr where the im2col path runs: strided and 1×1
+// convs (a 1×1 stride-1 conv is a plain GEMM), and where image_kernel_for has none.
+const DirectConvKernel* direct_kernel_for(const Conv2dShape& s, const ConvGeometry& geo) {
+  if (s.stride_h != 1 || s.stride_w != 1 || geo.pointwise) return nullptr;
+  return image_kernel_for(s, geo);
+}
+
+// The input gradient's columns when they have few rows. On the im2col path, dcol [C_g·R·S, P·Q] =
+// w_gᵀ · gy[n, g] is a GEMM of C_g·R·S rows: 16 for DCGAN's last layer (64 → 1 channel, 4×4
+// kernel, a 14×14 input), which AVX-512's 12-row micro-tiles compute as 24, after packing every
+// value of gy for 16 multiply-adds. Where the rows fit one block of the channels-last kernel's
+// vectors (C_g·R·S <= block·lanes: 64 with AVX-512, 16 with AVX2), that kernel computes
+//
+//   dcolᵀ [P·Q, C_g·R·S] = gy[n, g]ᵀ · w_g      (ChannelConvArgs: the rows in the vector lanes,
+//                                                 positions j < P·Q, the K_g channels as taps at
+//                                                 offsets k·P·Q of gy[n, g], read in place)
+//
+// and to_channels_first transposes it for col2im. It forms exactly the GEMM's products (no zero
+// padding multiplied in), so non-finite values behave as on the GEMM. Its kernel, or nullptr where
+// the GEMM runs (and for blocks of images, whose columns have many rows).
+const DirectConvKernel* few_rows_kernel_for(const Conv2dShape& s, const ConvGeometry& geo) {
+  if (geo.pointwise || geo.block_images() > 1) return nullptr;
+  const DirectConvKernel* kernel = image_kernel_for(s, geo);
+  return kernel != nullptr && geo.CRS <= kernel->block * kernel->lanes ? kernel : nullptr;
+}
 #endif
 
-// Runs image(n) for every n of the batch: split over the threads by images when there are
-// several, else on the calling thread (whose gemm_fast calls may then use the threads).
+// Runs block(n0, n1) over the batch cut into runs of at most `most` images, of even sizes: split
+// over the threads when there are several runs (as many as a multiple of the threads, so that
+// each thread gets as many images), else on the calling thread (whose gemm_fast calls may then
+// use the threads).
 template <typename F>
-void for_each_image(int64_t batch, const F& image) {
-  if (batch > 1 && get_num_threads() > 1) {
-    parallel_for(0, batch, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t n = begin; n < end; ++n) image(n);
+void for_each_image_block(int64_t batch, int64_t most, const F& block) {
+  if (batch <= 0) return;
+  const int threads = get_num_threads();
+  const int64_t length = run_length(batch, most, threads), runs = ceil_div(batch, length);
+  const auto run = [&](int64_t r) { block(r * length, std::min(batch, (r + 1) * length)); };
+  if (runs > 1 && threads > 1) {
+    parallel_for(0, runs, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) run(r);
     });
   } else {
-    for (int64_t n = 0; n < batch; ++n) image(n);
+    for (int64_t r = 0; r < runs; ++r) run(r);
   }
+}
+
+// image(n) for every n of the batch, split over the threads by images (for_each_image_block).
+template <typename F>
+void for_each_image(int64_t batch, const F& image) {
+  for_each_image_block(batch, 1, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n) image(n);
+  });
 }
 
 }  // namespace
@@ -787,11 +937,23 @@ void conv2d_forward_fast(const Conv2dShape& s, const float* x, const float* w, c
   }
 #endif
   const int64_t Q = s.out_w, band = geo.band_rows(s);
-  for_each_image(s.batch, [&](int64_t n) {
+  for_each_image_block(s.batch, geo.block_images(), [&](int64_t n0, int64_t n1) {
+    const int64_t n = n0, images = n1 - n0;
     for (int64_t g = 0; g < s.groups; ++g) {
       const float* x_g = x + (n * s.in_channels + g * geo.C_g) * geo.HW;  // [C_g, H, W]
       const float* w_g = w + g * geo.K_g * geo.CRS;                       // [K_g, C_g·R·S]
       float* y_g = y + (n * s.out_channels + g * geo.K_g) * geo.PQ;       // [K_g, P·Q]
+      if (images > 1) {  // one GEMM for the block (see "Blocks of images")
+        const int64_t cols = images * geo.PQ;
+        float* col = thread_buffer<0>(geo.CRS * cols);  // [C_g·R·S, images·P·Q]
+        float* out = thread_buffer<1>(geo.K_g * cols);  // [K_g, images·P·Q]
+        im2col(s, geo.C_g, images, x_g, s.in_channels * geo.HW, 0, s.out_h, col, cols, 1);
+        gemm_fast(false, false, geo.K_g, cols, geo.CRS, 1.0f, w_g, geo.CRS, col, cols, 0.0f, out,
+                  cols);
+        scatter_block(images, geo.K_g, geo.PQ, s.out_channels * geo.PQ, out,
+                      b != nullptr ? b + g * geo.K_g : nullptr, y_g);
+        continue;
+      }
       // The bias goes in first, and the product is added onto it (beta = 1).
       if (b != nullptr) {
         for (int64_t k = 0; k < geo.K_g; ++k) {
@@ -807,7 +969,7 @@ void conv2d_forward_fast(const Conv2dShape& s, const float* x, const float* w, c
       float* col = thread_buffer(geo.CRS * band * Q);
       for (int64_t p0 = 0; p0 < s.out_h; p0 += band) {
         const int64_t p1 = std::min(s.out_h, p0 + band), cols = (p1 - p0) * Q;
-        im2col(s, geo.C_g, x_g, p0, p1, col);
+        im2col(s, geo.C_g, 1, x_g, 0, p0, p1, col, cols, 1);
         gemm_fast(false, false, geo.K_g, cols, geo.CRS, 1.0f, w_g, geo.CRS, col, cols, beta,
                   y_g + p0 * Q, geo.PQ);
       }
@@ -852,15 +1014,57 @@ void conv2d_backward_input_fast(const Conv2dShape& s, const float* gy, const flo
     }
     return;
   }
+  if (const DirectConvKernel* few = few_rows_kernel_for(s, geo)) {      // see few_rows_kernel_for
+    const int64_t padded = ceil_div(geo.CRS, few->lanes) * few->lanes;  // C_g·R·S, padded
+    std::vector<float> packed(static_cast<size_t>(s.groups * padded * geo.K_g), 0.0f);
+    for (int64_t g = 0; g < s.groups; ++g) {  // row m of dcol, tap k: w[g·K_g + k][m]
+      pack_channels_last(
+          *few, geo.CRS, geo.K_g,
+          [&](int64_t m, int64_t k) { return w[(g * geo.K_g + k) * geo.CRS + m]; },
+          packed.data() + g * padded * geo.K_g);
+    }
+    std::vector<int64_t> positions(static_cast<size_t>(geo.PQ)), taps(static_cast<size_t>(geo.K_g));
+    for (int64_t j = 0; j < geo.PQ; ++j) positions[static_cast<size_t>(j)] = j;
+    for (int64_t k = 0; k < geo.K_g; ++k) taps[static_cast<size_t>(k)] = k * geo.PQ;
+    for_each_image(s.batch, [&](int64_t n) {
+      float* gx_n = gx + n * s.in_channels * geo.HW;  // [C, H, W]
+      std::fill(gx_n, gx_n + s.in_channels * geo.HW, 0.0f);
+      float* dcol_t = thread_buffer<1>(geo.PQ * padded);  // [P·Q, padded C_g·R·S]
+      for (int64_t g = 0; g < s.groups; ++g) {
+        few->channel_conv({.channel_vectors = padded / few->lanes,
+                           .steps = geo.K_g,
+                           .positions = geo.PQ,
+                           .bases = positions.data(),
+                           .offsets = taps.data(),
+                           .x = gy + (n * s.out_channels + g * geo.K_g) * geo.PQ,
+                           .w = packed.data() + g * padded * geo.K_g,
+                           .out = dcol_t});
+        // dcol_t holds row m of dcol at column stride `padded`
+        col2im_add(s, geo.C_g, 1, dcol_t, 0, s.out_h, 1, padded, gx_n + g * geo.C_g * geo.HW, 0);
+      }
+    });
+    return;
+  }
 #endif
   const int64_t Q = s.out_w, band = geo.band_rows(s);
-  for_each_image(s.batch, [&](int64_t n) {
-    float* gx_n = gx + n * s.in_channels * geo.HW;  // [C, H, W]
-    if (!geo.pointwise) std::fill(gx_n, gx_n + s.in_channels * geo.HW, 0.0f);
+  for_each_image_block(s.batch, geo.block_images(), [&](int64_t n0, int64_t n1) {
+    const int64_t images = n1 - n0;
+    float* gx_n = gx + n0 * s.in_channels * geo.HW;  // [images, C, H, W]
+    if (!geo.pointwise) std::fill(gx_n, gx_n + images * s.in_channels * geo.HW, 0.0f);
     for (int64_t g = 0; g < s.groups; ++g) {
-      float* gx_g = gx_n + g * geo.C_g * geo.HW;                             // [C_g, H, W]
-      const float* w_g = w + g * geo.K_g * geo.CRS;                          // [K_g, C_g·R·S]
-      const float* gy_g = gy + (n * s.out_channels + g * geo.K_g) * geo.PQ;  // [K_g, P·Q]
+      float* gx_g = gx_n + g * geo.C_g * geo.HW;                              // [C_g, H, W]
+      const float* w_g = w + g * geo.K_g * geo.CRS;                           // [K_g, C_g·R·S]
+      const float* gy_g = gy + (n0 * s.out_channels + g * geo.K_g) * geo.PQ;  // [K_g, P·Q]
+      if (images > 1) {  // one GEMM for the block (see "Blocks of images")
+        const int64_t cols = images * geo.PQ;
+        float* block = thread_buffer<1>(geo.K_g * cols);  // gy [K_g, images·P·Q]
+        float* dcol = thread_buffer<0>(geo.CRS * cols);   // [C_g·R·S, images·P·Q]
+        gather_block(images, geo.K_g, geo.PQ, s.out_channels * geo.PQ, gy_g, block);
+        gemm_fast(true, false, geo.CRS, cols, geo.K_g, 1.0f, w_g, geo.CRS, block, cols, 0.0f, dcol,
+                  cols);
+        col2im_add(s, geo.C_g, images, dcol, 0, s.out_h, cols, 1, gx_g, s.in_channels * geo.HW);
+        continue;
+      }
       if (geo.pointwise) {  // gx[n, g] [C_g, H·W] = w_gᵀ · gy[n, g]
         gemm_fast(true, false, geo.CRS, geo.PQ, geo.K_g, 1.0f, w_g, geo.CRS, gy_g, geo.PQ, 0.0f,
                   gx_g, geo.HW);
@@ -872,7 +1076,7 @@ void conv2d_backward_input_fast(const Conv2dShape& s, const float* gy, const flo
         // dcol [C_g·R·S, cols] = w_gᵀ · gy[n, g][:, band]
         gemm_fast(true, false, geo.CRS, cols, geo.K_g, 1.0f, w_g, geo.CRS, gy_g + p0 * Q, geo.PQ,
                   0.0f, dcol, cols);
-        col2im_add(s, geo.C_g, dcol, p0, p1, gx_g);
+        col2im_add(s, geo.C_g, 1, dcol, p0, p1, cols, 1, gx_g, 0);
       }
     }
   });
@@ -1076,18 +1280,74 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
         }
       }
     };
+  } else if (const DirectConvKernel* few = few_rows_kernel_for(s, geo)) {
+    // Few rows of col (see few_rows_kernel_for), in the vector lanes of channel_weight_grad:
+    //   gw[g] [K_g, C_g·R·S] = Σ_n Σ_j gy[n, g][k][j] · col(x[n, g])ᵀ[j][m]
+    // the K_g channels as its taps, at offsets k·P·Q of gy[n, g] (read in place), and colᵀ
+    // [P·Q, padded C_g·R·S] built by im2col (column stride `padded`, the lanes past C_g·R·S 0).
+    const int64_t padded = ceil_div(geo.CRS, few->lanes) * few->lanes, col_size = geo.PQ * padded;
+    const int64_t per_call = std::clamp<int64_t>(kWeightGradBudget / col_size, 1,
+                                                 std::min(per_chunk, kMaxImagesPerCall));
+    std::vector<int64_t> positions(static_cast<size_t>(geo.PQ)), taps(static_cast<size_t>(geo.K_g));
+    for (int64_t j = 0; j < geo.PQ; ++j) positions[static_cast<size_t>(j)] = j;
+    for (int64_t k = 0; k < geo.K_g; ++k) taps[static_cast<size_t>(k)] = k * geo.PQ;
+    sum_images = [&, few, padded, col_size, per_call, positions = std::move(positions),
+                  taps = std::move(taps)](int64_t first, int64_t end, float* gw_c) {
+      float* cols_t = thread_buffer<0>(per_call * col_size);  // [images][P·Q][padded]
+      float* gw_t = thread_buffer<1>(geo.K_g * padded);       // [K_g][padded]
+      std::fill(cols_t, cols_t + per_call * col_size, 0.0f);
+      const float* gy_of[kMaxImagesPerCall];
+      const float* col_of[kMaxImagesPerCall];
+      for (int64_t g = 0; g < s.groups; ++g) {
+        std::fill(gw_t, gw_t + geo.K_g * padded, 0.0f);
+        for (int64_t n0 = first; n0 < end; n0 += per_call) {
+          const int64_t images = std::min(per_call, end - n0);
+          for (int64_t i = 0; i < images; ++i) {
+            const int64_t n = n0 + i;
+            im2col(s, geo.C_g, 1, x + (n * s.in_channels + g * geo.C_g) * geo.HW, 0, 0, s.out_h,
+                   cols_t + i * col_size, 1, padded);
+            gy_of[i] = gy + (n * s.out_channels + g * geo.K_g) * geo.PQ;
+            col_of[i] = cols_t + i * col_size;
+          }
+          few->channel_weight_grad({.channel_vectors = padded / few->lanes,
+                                    .steps = geo.K_g,
+                                    .positions = geo.PQ,
+                                    .images = images,
+                                    .bases = positions.data(),
+                                    .offsets = taps.data(),
+                                    .x = gy_of,
+                                    .gy = col_of,
+                                    .gw = gw_t});
+        }
+        float* gw_g = gw_c + g * geo.K_g * geo.CRS;  // [K_g, C_g·R·S] = gw_t's first lanes
+        for (int64_t k = 0; k < geo.K_g; ++k) {
+          std::copy_n(gw_t + k * padded, geo.CRS, gw_g + k * geo.CRS);
+        }
+      }
+    };
   }
 #endif
   {
     // im2col: gw_g += gy[n, g] · col(x[n, g])ᵀ, band by band.
     const int64_t Q = s.out_w, band = geo.band_rows(s);
     sum_images_im2col = [&, Q, band](int64_t first, int64_t end, float* gw_c) {
-      for (int64_t n = first; n < end; ++n) {
+      for_each_run(first, end, geo.block_images(), [&](int64_t n, int64_t n1) {
+        const int64_t images = n1 - n;
         for (int64_t g = 0; g < s.groups; ++g) {
           const float* x_g = x + (n * s.in_channels + g * geo.C_g) * geo.HW;     // [C_g, H, W]
           const float* gy_g = gy + (n * s.out_channels + g * geo.K_g) * geo.PQ;  // [K_g, P·Q]
           float* gw_g = gw_c + g * geo.K_g * geo.CRS;                            // [K_g, C_g·R·S]
           const float beta = n == first ? 0.0f : 1.0f;  // the first image overwrites
+          if (images > 1) {  // one GEMM for the block (see "Blocks of images")
+            const int64_t cols = images * geo.PQ;
+            float* col = thread_buffer<0>(geo.CRS * cols);    // [C_g·R·S, images·P·Q]
+            float* block = thread_buffer<1>(geo.K_g * cols);  // gy [K_g, images·P·Q]
+            gather_block(images, geo.K_g, geo.PQ, s.out_channels * geo.PQ, gy_g, block);
+            im2col(s, geo.C_g, images, x_g, s.in_channels * geo.HW, 0, s.out_h, col, cols, 1);
+            gemm_fast(false, true, geo.K_g, geo.CRS, cols, 1.0f, block, cols, col, cols, beta, gw_g,
+                      geo.CRS);
+            continue;
+          }
           if (geo.pointwise) {
             gemm_fast(false, true, geo.K_g, geo.CRS, geo.PQ, 1.0f, gy_g, geo.PQ, x_g, geo.HW, beta,
                       gw_g, geo.CRS);
@@ -1096,12 +1356,12 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
           float* col = thread_buffer<0>(geo.CRS * band * Q);
           for (int64_t p0 = 0; p0 < s.out_h; p0 += band) {
             const int64_t p1 = std::min(s.out_h, p0 + band), cols = (p1 - p0) * Q;
-            im2col(s, geo.C_g, x_g, p0, p1, col);
+            im2col(s, geo.C_g, 1, x_g, 0, p0, p1, col, cols, 1);
             gemm_fast(false, true, geo.K_g, geo.CRS, cols, 1.0f, gy_g + p0 * Q, geo.PQ, col, cols,
                       p0 == 0 ? beta : 1.0f, gw_g, geo.CRS);
           }
         }
-      }
+      });
     };
   }
 
