@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes tests/data/libtorch_ops_reference.json: PyTorch's answers for the ops that libtorch
 programs use beyond the chapters' own: sort/argsort/topk, cumsum/cumprod, tril/triu, norm,
-all/any, sin/cos/log1p (module 01's tests), smooth_l1/huber and [N, C, d1, ...]
+all/any, sin/cos/log1p (module 01's tests), the further element-wise ops (group "math"), smooth_l1/huber and [N, C, d1, ...]
 cross_entropy/nll_loss (module 04's), pad and interpolate (module 09's).
 
 Run from anywhere (Debian's python3-torch, hence /usr/bin/python3):
@@ -73,6 +73,9 @@ def classes(shape, c, seed=0, ignore=None):
     return T(shape, "int64", vals)
 
 
+UNARY_MATH = ("floor", "ceil", "round", "trunc", "sign", "frac", "reciprocal", "rsqrt", "square",
+              "erf", "expm1", "log2", "log10", "tan", "asin", "acos", "atan", "sinh", "cosh")
+
 REDUCTIONS = {"none": "none", "mean": "mean", "sum": "sum"}
 
 
@@ -105,8 +108,23 @@ def run(op, ins, args):
         if "dim" in args:
             return (torch.norm(x, p=p, dim=args["dim"], keepdim=args["keepdim"]),)
         return (torch.norm(x, p=p),)
-    if op in ("sin", "cos", "log1p"):
+    if op in ("sin", "cos", "log1p") + UNARY_MATH + ("isnan", "isinf", "isfinite", "logical_not"):
         return (getattr(torch, op)(x),)
+    if op in ("fmod", "remainder"):
+        other = args["other"] if "other" in args else ins[1]
+        return (getattr(torch, op)(x, other),)
+    if op in ("atan2", "logical_and", "logical_or", "logical_xor"):
+        return (getattr(torch, op)(x, ins[1]),)
+    if op == "lerp":
+        return (torch.lerp(x, ins[1], args["weight"] if "weight" in args else ins[2]),)
+    if op in ("addcmul", "addcdiv"):
+        return (getattr(torch, op)(x, ins[1], ins[2], value=args["value"]),)
+    if op == "nan_to_num":
+        return (torch.nan_to_num(x, **args),)
+    if op == "masked_fill":
+        return (x.masked_fill(ins[1], args["value"]),)
+    if op == "index_fill":
+        return (x.index_fill(args["dim"], ins[1], args["value"]),)
     if op == "split":
         return tuple(torch.split(x, args["split_size"], dim=args["dim"]))
     if op == "chunk":
@@ -371,9 +389,103 @@ def spatial_cases():
          {"mode": "nearest", "size": [4, 4], "align_corners": True}, expect_error=True)
 
 
+def math_cases():
+    """Module 01's further element-wise ops (test_math_ops.cpp)."""
+    g = "math"
+    inf, nan = float("inf"), float("nan")
+    unit = lambda shape, seed, dt: T(shape, dt, [((i * 7 + seed) % 19 - 9) / 10.0 + 0.03  # in (−1, 1)
+                                                   for i in range(numel(shape))])
+    for op in UNARY_MATH:
+        for dt in ("float32", "float64"):
+            x = (positive([3, 4], 5, dt) if op in ("rsqrt", "log2", "log10")
+                 else unit([3, 4], 5, dt) if op in ("asin", "acos", "tan")
+                 else distinct([3, 4], 5, dt))
+            case(g, f"{op}_{dt}", op, [x], {})
+        if op != "frac":  # (refused: frac_int64 below)
+            case(g, f"{op}_int64", op, [ints([2, 3], 1, 1, 5)], {})
+        case(g, f"{op}_noncontiguous", op,
+             [T([3, 4], "float64", unit([3, 4], 6, "float64").values, view=[["t"]])], {})
+    # round: halves go to the even neighbour; sign and rounding of ±0, ±inf, NaN.
+    halves = T([8], "float64", [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.5, -3.49])
+    case(g, "round_half_even", "round", [halves], {})
+    edges = T([5], "float64", [-0.0, 0.0, inf, -inf, nan])
+    for op in ("floor", "ceil", "round", "trunc", "sign", "frac", "reciprocal", "rsqrt", "erf",
+               "expm1", "log2", "atan"):
+        case(g, f"{op}_edges", op, [edges], {}, grad=False)
+    case(g, "sign_bool", "sign", [T([3], "bool", [True, False, True])], {})
+    case(g, "frac_int64", "frac", [ints([2, 3], 1, 1, 5)], {}, expect_error=True)
+    case(g, "floor_bool", "floor", [T([2], "bool", [True, False])], {}, expect_error=True)
+    case(g, "expm1_tiny", "expm1", [T([3], "float64", [1e-12, -3e-15, 2e-9])], {})
+    # fmod (the sign of self) and remainder (the sign of other), both operand signs.
+    a = T([8], "float64", [5.5, -5.5, 5.5, -5.5, 3.0, -3.0, 0.25, -7.0])
+    b = T([8], "float64", [2.0, 2.0, -2.0, -2.0, 1.5, 1.5, -0.75, 2.5])
+    ia = T([6], "int64", [7, -7, 7, -7, 0, -9])
+    ib = T([6], "int64", [3, 3, -3, -3, 5, 4])
+    for op in ("fmod", "remainder"):
+        case(g, f"{op}_signs", op, [a, b], {})
+        case(g, f"{op}_int64", op, [ia, ib], {})
+        case(g, f"{op}_scalar", op, [distinct([3, 4], 7)], {"other": 1.5})
+        case(g, f"{op}_scalar_negative", op, [distinct([2, 3], 8, "float64")], {"other": -2})
+        case(g, f"{op}_int64_scalar", op, [ia], {"other": -4})
+        case(g, f"{op}_int64_float_scalar", op, [ia], {"other": 2.5})
+        case(g, f"{op}_broadcast", op, [distinct([2, 3], 9, "float64"), T([3], "float64", [1.5, -2.0, 0.75])], {})
+        case(g, f"{op}_edges", op, [T([5], "float64", [-0.0, 5.0, -3.0, inf, 1.0]),
+                                    T([5], "float64", [2.0, inf, inf, 2.0, 0.0])], {}, grad=False)
+        case(g, f"{op}_int_by_zero", op, [ia, T([6], "int64", [1, 0, 1, 1, 1, 1])], {}, expect_error=True)
+    case(g, "atan2", "atan2", [distinct([3, 4], 10, "float64"), distinct([3, 4], 11, "float64")], {})
+    case(g, "atan2_float32_broadcast", "atan2", [distinct([2, 3], 12), T([3], "float32", [1.0, -2.0, 0.5])], {})
+    case(g, "atan2_quadrants", "atan2", [T([6], "float64", [0.0, -0.0, 1.0, -1.0, 0.0, -0.0]),
+                                         T([6], "float64", [-1.0, -1.0, 0.0, 0.0, 1.0, 1.0])], {})
+    case(g, "atan2_int64", "atan2", [ints([4], 1), ints([4], 2, 1, 4)], {})
+    case(g, "lerp_scalar", "lerp", [distinct([3, 4], 13, "float64"), distinct([3, 4], 14, "float64")],
+         {"weight": 0.3})
+    case(g, "lerp_scalar_float32_high", "lerp", [distinct([3, 4], 15), distinct([3, 4], 16)], {"weight": 0.75})
+    case(g, "lerp_tensor", "lerp", [distinct([2, 3], 17, "float64"), distinct([2, 3], 18, "float64"),
+                                    T([3], "float64", [0.0, 0.25, 1.0])], {})
+    case(g, "lerp_dtype_mismatch", "lerp", [distinct([3]), distinct([3], 1, "float64")], {"weight": 0.5},
+         expect_error=True)
+    for op in ("addcmul", "addcdiv"):
+        t2 = positive([3, 4], 20, "float64")
+        case(g, f"{op}", op, [distinct([3, 4], 18, "float64"), distinct([3, 4], 19, "float64"), t2],
+             {"value": 0.5})
+        case(g, f"{op}_broadcast", op, [distinct([3, 1], 21), distinct([1, 4], 22), positive([4], 23)],
+             {"value": -2})
+    case(g, "addcmul_int64", "addcmul", [ints([4]), ints([4], 1), ints([4], 2)], {"value": 3})
+    case(g, "addcdiv_int64", "addcdiv", [ints([4]), ints([4], 1), ints([4], 2, 1, 4)], {"value": 1},
+         expect_error=True)
+    odd = T([6], "float64", [1.5, nan, inf, -inf, -2.0, 0.0])
+    for dt in ("float32", "float64"):
+        for op in ("isnan", "isinf", "isfinite", "logical_not"):
+            case(g, f"{op}_{dt}", op, [T([6], dt, odd.values)], {})
+        case(g, f"nan_to_num_{dt}", "nan_to_num", [T([6], dt, odd.values)], {})
+    case(g, "nan_to_num_given", "nan_to_num", [odd], {"nan": 1.0, "posinf": 9.0, "neginf": -9.0})
+    for op in ("isnan", "isinf", "isfinite", "logical_not", "nan_to_num"):
+        case(g, f"{op}_int64", op, [ints([4])], {})
+    case(g, "logical_not_bool", "logical_not", [T([3], "bool", [True, False, True])], {})
+    for op in ("logical_and", "logical_or", "logical_xor"):
+        case(g, f"{op}", op, [T([2, 3], "float32", [1.0, 0.0, nan, 0.0, -2.0, 0.0]),
+                              T([3], "int64", [0, 3, 1])], {})
+        case(g, f"{op}_bool", op, [T([4], "bool", [True, True, False, False]),
+                                   T([4], "bool", [True, False, True, False])], {})
+    mask = T([3, 1], "bool", [True, False, True])
+    case(g, "masked_fill_method", "masked_fill", [distinct([3, 4], 24, "float64"), mask], {"value": -1.5})
+    case(g, "masked_fill_int64", "masked_fill", [ints([3, 4]), T([4], "bool", [False, True, True, False])],
+         {"value": 7})
+    idx = T([2], "int64", [2, 0])
+    case(g, "index_fill_dim1", "index_fill", [distinct([3, 4], 25, "float64"), idx], {"dim": 1, "value": -2.0})
+    case(g, "index_fill_dim0_neg", "index_fill", [distinct([3, 4], 26), idx], {"dim": -2, "value": 0.5})
+    case(g, "index_fill_0d_index", "index_fill", [distinct([2, 3], 27, "float64"), T([], "int64", [1])],
+         {"dim": 0, "value": 3.0})
+    case(g, "index_fill_bad_index_dtype", "index_fill", [distinct([3]), T([1], "float32", [0.0])],
+         {"dim": 0, "value": 1.0}, expect_error=True)
+    case(g, "index_fill_out_of_range", "index_fill", [distinct([3]), T([1], "int64", [5])],
+         {"dim": 0, "value": 1.0}, expect_error=True)
+
+
 def main():
     opts = command_line(__doc__, OUT)
     tensor_cases()
+    math_cases()
     loss_cases()
     spatial_cases()
     doc = {**header(__file__), "cases": CASES}

@@ -384,6 +384,93 @@ Tensor log1p_backward(const Tensor& grad, const Tensor& self) {
   return grad.div(self.add(1.0));
 }
 
+// The table ops of native::unary_math (NOTE: given), written with recorded ops like sin's.
+// floor, ceil, round, trunc and sign are piecewise constant: no gradient (zeros, as PyTorch),
+// taken from grad by a recorded where (so it differentiates again; NaN-free, unlike grad · 0).
+Tensor zero_backward(const Tensor& grad, const Tensor& /*self*/) {
+  return where(zeros_like(grad, kBool), grad, Scalar(0.0));
+}
+// out = self − trunc(self):  1
+Tensor frac_backward(const Tensor& grad, const Tensor& /*self*/) {
+  return grad;
+}
+// out = 1 / self:  −1 / self² = −out²
+Tensor reciprocal_backward(const Tensor& grad, const Tensor& result) {
+  return grad.mul(result.mul(result)).neg();
+}
+// out = self^(−1/2):  −½ · self^(−3/2) = −½ · out³
+Tensor rsqrt_backward(const Tensor& grad, const Tensor& result) {
+  return grad.mul(result.pow(3)).mul(-0.5);
+}
+// out = erf(self):  2/√π · e^(−self²)
+Tensor erf_backward(const Tensor& grad, const Tensor& self) {
+  return grad.mul(self.mul(self).neg().exp()).mul(2.0 / std::sqrt(std::numbers::pi));
+}
+// out = e^self − 1:  e^self = out + 1
+Tensor expm1_backward(const Tensor& grad, const Tensor& result) {
+  return grad.mul(result.add(1.0));
+}
+// out = log₂(self):  1 / (self · ln 2)
+Tensor log2_backward(const Tensor& grad, const Tensor& self) {
+  return grad.div(self.mul(std::numbers::ln2));
+}
+// out = log₁₀(self):  1 / (self · ln 10)
+Tensor log10_backward(const Tensor& grad, const Tensor& self) {
+  return grad.div(self.mul(std::numbers::ln10));
+}
+// out = tan(self):  1 + tan² = 1 + out²
+Tensor tan_backward(const Tensor& grad, const Tensor& result) {
+  return grad.mul(result.mul(result).add(1.0));
+}
+// out = asin(self):  1 / √(1 − self²)
+Tensor asin_backward(const Tensor& grad, const Tensor& self) {
+  return grad.div(self.mul(self).neg().add(1.0).sqrt());
+}
+// out = acos(self):  −1 / √(1 − self²)
+Tensor acos_backward(const Tensor& grad, const Tensor& self) {
+  return grad.div(self.mul(self).neg().add(1.0).sqrt()).neg();
+}
+// out = atan(self):  1 / (1 + self²)
+Tensor atan_backward(const Tensor& grad, const Tensor& self) {
+  return grad.div(self.mul(self).add(1.0));
+}
+// out = sinh(self):  cosh(self)
+Tensor sinh_backward(const Tensor& grad, const Tensor& self) {
+  return grad.mul(self.cosh());
+}
+// out = cosh(self):  sinh(self)
+Tensor cosh_backward(const Tensor& grad, const Tensor& self) {
+  return grad.mul(self.sinh());
+}
+
+// out = self − q · other, q = trunc(self / other) (fmod) or floor(self / other) (remainder),
+// q piecewise constant: self gets grad, other −grad · q.
+variable_list fmod_backward(const Tensor& grad, const Tensor& self, const Tensor& other,
+                            bool floor_quotient, GradMask needs) {
+  variable_list out(2);
+  if (needs[0]) out[0] = grad;
+  if (needs[1]) {
+    const Tensor q = self.div(other);
+    out[1] = grad.mul(floor_quotient ? q.floor() : q.trunc()).neg();
+  }
+  return out;
+}
+
+// out = atan2(self, other):  ∂/∂self = other / (self² + other²), ∂/∂other = −self / (…)
+variable_list atan2_backward(const Tensor& grad, const Tensor& self, const Tensor& other,
+                             GradMask needs) {
+  const Tensor denom = self.mul(self).add(other.mul(other));
+  variable_list out(2);
+  if (needs[0]) out[0] = grad.mul(other).div(denom);
+  if (needs[1]) out[1] = grad.mul(self).neg().div(denom);
+  return out;
+}
+
+// out = nan_to_num(self): self where finite (gradient 1), a constant elsewhere (0).
+Tensor nan_to_num_backward(const Tensor& grad, const Tensor& self) {
+  return where(self.isfinite(), grad, Scalar(0.0));
+}
+
 // out = |self|:  sign(self), and 0 at 0 (PyTorch's choice of subgradient)
 Tensor abs_backward(const Tensor& grad, const Tensor& self) {
   // BEGIN SOLUTION

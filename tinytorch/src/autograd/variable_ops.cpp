@@ -8,6 +8,7 @@
 //
 // Modules 01–04 wrote only the natives; this file is why they never had to change when
 // autograd arrived — the "one Tensor class gains capabilities" rule of DESIGN.md.
+#include <array>
 #include <functional>
 #include <limits>
 
@@ -632,7 +633,8 @@ Tensor Tensor::pow(const Tensor& exponent) const {
 // formula needs the input or the output.
 namespace {
 enum class Save { kInput, kOutput };
-Tensor unary(const Tensor& self, const char* name, Tensor (*forward)(const Tensor&),
+template <typename Forward>
+Tensor unary(const Tensor& self, const char* name, const Forward& forward,
              Tensor (*formula)(const Tensor&, const Tensor&), Save save) {
   Recorder r(name, {&self});
   if (!r) return forward(self);
@@ -685,6 +687,185 @@ Tensor Tensor::tanh() const {
 }
 Tensor silu(const Tensor& a) {
   return unary(a, "SiluBackward0", native::silu, autograd::silu_backward, Save::kInput);
+}
+
+// ── libtorch's further element-wise ops (NOTE: given) ──────────────────────────────────────────
+// The one-input ones are rows of one table: native::unary_math's kernel, the node, the formula.
+namespace {
+struct UnaryMathRow {
+  const char* node;
+  Tensor (*formula)(const Tensor& grad, const Tensor& saved);
+  Save save;
+};
+using native::UnaryMath;
+constexpr std::array<UnaryMathRow, static_cast<size_t>(UnaryMath::kCount)> kUnaryMath = {{
+    {"FloorBackward0", autograd::zero_backward, Save::kInput},
+    {"CeilBackward0", autograd::zero_backward, Save::kInput},
+    {"RoundBackward0", autograd::zero_backward, Save::kInput},
+    {"TruncBackward0", autograd::zero_backward, Save::kInput},
+    {"SignBackward0", autograd::zero_backward, Save::kInput},
+    {"FracBackward0", autograd::frac_backward, Save::kInput},
+    {"ReciprocalBackward0", autograd::reciprocal_backward, Save::kOutput},
+    {"RsqrtBackward0", autograd::rsqrt_backward, Save::kOutput},
+    {"ErfBackward0", autograd::erf_backward, Save::kInput},
+    {"Expm1Backward0", autograd::expm1_backward, Save::kOutput},
+    {"Log2Backward0", autograd::log2_backward, Save::kInput},
+    {"Log10Backward0", autograd::log10_backward, Save::kInput},
+    {"TanBackward0", autograd::tan_backward, Save::kOutput},
+    {"AsinBackward0", autograd::asin_backward, Save::kInput},
+    {"AcosBackward0", autograd::acos_backward, Save::kInput},
+    {"AtanBackward0", autograd::atan_backward, Save::kInput},
+    {"SinhBackward0", autograd::sinh_backward, Save::kInput},
+    {"CoshBackward0", autograd::cosh_backward, Save::kInput},
+}};
+
+Tensor recorded_unary_math(const Tensor& self, UnaryMath op) {
+  const UnaryMathRow& row = kUnaryMath.at(static_cast<size_t>(op));
+  return unary(
+      self, row.node, [op](const Tensor& t) { return native::unary_math(t, op); }, row.formula,
+      row.save);
+}
+}  // namespace
+
+#define TT_UNARY_MATH(name, op)                                                          \
+  Tensor Tensor::name() const {                                                          \
+    return recorded_unary_math(*this, UnaryMath::op);                                    \
+  }                                                                                      \
+  Tensor& Tensor::name##_() {                                                            \
+    return inplace(*this, #name "_", nullptr, [](const Tensor& t) { return t.name(); }); \
+  }
+TT_UNARY_MATH(floor, kFloor)
+TT_UNARY_MATH(ceil, kCeil)
+TT_UNARY_MATH(round, kRound)
+TT_UNARY_MATH(trunc, kTrunc)
+TT_UNARY_MATH(sign, kSign)
+TT_UNARY_MATH(frac, kFrac)
+TT_UNARY_MATH(reciprocal, kReciprocal)
+TT_UNARY_MATH(rsqrt, kRsqrt)
+TT_UNARY_MATH(erf, kErf)
+TT_UNARY_MATH(expm1, kExpm1)
+TT_UNARY_MATH(log2, kLog2)
+TT_UNARY_MATH(log10, kLog10)
+TT_UNARY_MATH(tan, kTan)
+TT_UNARY_MATH(asin, kAsin)
+TT_UNARY_MATH(acos, kAcos)
+TT_UNARY_MATH(atan, kAtan)
+TT_UNARY_MATH(sinh, kSinh)
+TT_UNARY_MATH(cosh, kCosh)
+#undef TT_UNARY_MATH
+
+// pow(self, 2), as PyTorch's square; a bool tensor squares as int64 (pow refuses bools).
+Tensor Tensor::square() const {
+  return dtype() == kBool ? to(kInt64).pow(2) : pow(2);
+}
+Tensor& Tensor::square_() {
+  return pow_(2);
+}
+
+namespace {
+Tensor mod(const Tensor& self, const Tensor& other, bool python) {
+  Recorder r(python ? "RemainderBackward1" : "FmodBackward1", {&self, &other});
+  const auto forward = [&] {
+    return python ? native::remainder(self, other) : native::fmod(self, other);
+  };
+  if (!r) return forward();
+  return r.finish(r.run(forward), {self, other},
+                  [python](const Tensor& g, const variable_list& s, const Node& n) {
+                    return autograd::fmod_backward(g, s[0], s[1], python, needs2(n));
+                  });
+}
+}  // namespace
+
+Tensor Tensor::fmod(const Tensor& other) const {
+  return mod(*this, other, false);
+}
+Tensor Tensor::fmod(const Scalar& other) const {
+  return fmod(full({}, other, result_type(*this, other)));
+}
+Tensor Tensor::remainder(const Tensor& other) const {
+  return mod(*this, other, true);
+}
+Tensor Tensor::remainder(const Scalar& other) const {
+  return remainder(full({}, other, result_type(*this, other)));
+}
+
+Tensor Tensor::atan2(const Tensor& other) const {
+  Recorder r("Atan2Backward0", {this, &other});
+  if (!r) return native::atan2(*this, other);
+  return r.finish(r.run([&] { return native::atan2(*this, other); }), {*this, other},
+                  [](const Tensor& g, const variable_list& s, const Node& n) {
+                    return autograd::atan2_backward(g, s[0], s[1], needs2(n));
+                  });
+}
+
+// lerp, addcmul and addcdiv are compositions of recorded ops: their gradients (and second
+// derivatives) are those of add, sub and mul.
+namespace {
+void check_lerp(const Tensor& self, const Tensor& t, const char* arg) {
+  TT_CHECK_TYPE(self.is_floating_point(), "lerp: expected a floating tensor (self), but got dtype ",
+                self.dtype());
+  TT_CHECK_TYPE(t.dtype() == self.dtype(), "lerp: expected dtype ", self.dtype(), " for `", arg,
+                "` but got dtype ", t.dtype());
+}
+void check_addc_value(const char* op, const Tensor& self, const Tensor& t1, const Tensor& t2,
+                      const Scalar& value) {
+  const bool floating =
+      self.is_floating_point() || t1.is_floating_point() || t2.is_floating_point();
+  TT_CHECK_TYPE(floating || !value.is_floating_point(), op,
+                ": for integral input tensors, argument value must not be a floating point number");
+}
+}  // namespace
+
+Tensor Tensor::lerp(const Tensor& end, const Scalar& weight) const {
+  check_lerp(*this, end, "end");
+  return add(end.sub(*this).mul(weight));
+}
+Tensor Tensor::lerp(const Tensor& end, const Tensor& weight) const {
+  check_lerp(*this, end, "end");
+  check_lerp(*this, weight, "weight");
+  return add(end.sub(*this).mul(weight));
+}
+Tensor Tensor::addcmul(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value) const {
+  check_addc_value("addcmul", *this, tensor1, tensor2, value);
+  return add(tensor1.mul(value).mul(tensor2));
+}
+Tensor Tensor::addcdiv(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value) const {
+  TT_CHECK_TYPE(tensor1.is_floating_point() || tensor2.is_floating_point(),
+                "addcdiv: integer division of tensor1 by tensor2 is not supported (both are ",
+                tensor1.dtype(), " / ", tensor2.dtype(), "); convert one to a floating dtype");
+  check_addc_value("addcdiv", *this, tensor1, tensor2, value);
+  return add(tensor1.mul(value).div(tensor2));
+}
+
+Tensor Tensor::isnan() const {
+  return native::float_test(*this, native::FloatTest::kIsNan);
+}
+Tensor Tensor::isinf() const {
+  return native::float_test(*this, native::FloatTest::kIsInf);
+}
+Tensor Tensor::isfinite() const {
+  return native::float_test(*this, native::FloatTest::kIsFinite);
+}
+Tensor Tensor::nan_to_num(std::optional<double> nan, std::optional<double> posinf,
+                          std::optional<double> neginf) const {
+  Recorder r("NanToNumBackward0", {this});
+  if (!r) return native::nan_to_num(*this, nan, posinf, neginf);
+  return r.finish(r.run([&] { return native::nan_to_num(*this, nan, posinf, neginf); }), {*this},
+                  [](const Tensor& g, const variable_list& s, const Node&) {
+                    return variable_list{autograd::nan_to_num_backward(g, s[0])};
+                  });
+}
+Tensor Tensor::logical_not() const {
+  return native::logical_not(*this);
+}
+Tensor Tensor::logical_and(const Tensor& other) const {
+  return native::logical(*this, other, native::Logical::kAnd);
+}
+Tensor Tensor::logical_or(const Tensor& other) const {
+  return native::logical(*this, other, native::Logical::kOr);
+}
+Tensor Tensor::logical_xor(const Tensor& other) const {
+  return native::logical(*this, other, native::Logical::kXor);
 }
 
 Tensor Tensor::clamp(std::optional<Scalar> min, std::optional<Scalar> max) const {
@@ -811,6 +992,67 @@ Tensor& Tensor::abs_() {
 }
 Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
   return inplace(*this, "clamp_", nullptr, [&](const Tensor& t) { return t.clamp(min, max); });
+}
+Tensor& Tensor::relu_() {
+  return inplace(*this, "relu_", nullptr, [](const Tensor& t) { return t.relu(); });
+}
+Tensor& Tensor::sigmoid_() {
+  return inplace(*this, "sigmoid_", nullptr, [](const Tensor& t) { return t.sigmoid(); });
+}
+Tensor& Tensor::tanh_() {
+  return inplace(*this, "tanh_", nullptr, [](const Tensor& t) { return t.tanh(); });
+}
+Tensor& Tensor::fmod_(const Tensor& other) {
+  return inplace(*this, "fmod_", &other, [&](const Tensor& t) { return t.fmod(other); });
+}
+Tensor& Tensor::fmod_(const Scalar& other) {
+  return inplace(*this, "fmod_", nullptr, [&](const Tensor& t) { return t.fmod(other); });
+}
+Tensor& Tensor::remainder_(const Tensor& other) {
+  return inplace(*this, "remainder_", &other, [&](const Tensor& t) { return t.remainder(other); });
+}
+Tensor& Tensor::remainder_(const Scalar& other) {
+  return inplace(*this, "remainder_", nullptr, [&](const Tensor& t) { return t.remainder(other); });
+}
+Tensor& Tensor::atan2_(const Tensor& other) {
+  return inplace(*this, "atan2_", &other, [&](const Tensor& t) { return t.atan2(other); });
+}
+Tensor& Tensor::lerp_(const Tensor& end, const Scalar& weight) {
+  return inplace(*this, "lerp_", &end, [&](const Tensor& t) { return t.lerp(end, weight); });
+}
+Tensor& Tensor::lerp_(const Tensor& end, const Tensor& weight) {
+  return inplace(*this, "lerp_", &end, [&](const Tensor& t) { return t.lerp(end, weight); });
+}
+Tensor& Tensor::addcmul_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value) {
+  return inplace(*this, "addcmul_", &tensor1,
+                 [&](const Tensor& t) { return t.addcmul(tensor1, tensor2, value); });
+}
+Tensor& Tensor::addcdiv_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value) {
+  return inplace(*this, "addcdiv_", &tensor1,
+                 [&](const Tensor& t) { return t.addcdiv(tensor1, tensor2, value); });
+}
+Tensor& Tensor::nan_to_num_(std::optional<double> nan, std::optional<double> posinf,
+                            std::optional<double> neginf) {
+  return inplace(*this, "nan_to_num_", nullptr,
+                 [&](const Tensor& t) { return t.nan_to_num(nan, posinf, neginf); });
+}
+Tensor& Tensor::masked_fill_(const Tensor& mask, const Scalar& value) {
+  return inplace(*this, "masked_fill_", nullptr,
+                 [&](const Tensor& t) { return t.masked_fill(mask, value); });
+}
+// index_fill_ is index_put_ with the index at dim (whole dims before it) and a 0-d value.
+Tensor& Tensor::index_fill_(int64_t dim, const Tensor& index, const Scalar& value) {
+  TT_CHECK_TYPE(index.dtype() == kInt64, "index_fill_: expected dtype int64 for index, but got ",
+                index.dtype());
+  TT_CHECK_VALUE(index.dim() <= 1, "index_fill_: index must be a 0-d or 1-d tensor, but got a ",
+                 index.dim(), "-d one");
+  const int64_t d = wrap_dim(dim, this->dim(), "index_fill_");
+  std::vector<std::optional<Tensor>> indices(static_cast<size_t>(d));
+  indices.emplace_back(index.reshape({-1}));
+  return index_put_(indices, full({}, value, dtype()));
+}
+Tensor Tensor::index_fill(int64_t dim, const Tensor& index, const Scalar& value) const {
+  return clone().index_fill_(dim, index, value);
 }
 
 Tensor& Tensor::copy_(const Tensor& src) {
@@ -1411,10 +1653,10 @@ Tensor fake_quantize_per_channel_affine(const Tensor& x, const Tensor& scale,
   });
 }
 
-Tensor masked_fill(const Tensor& self, const Tensor& mask, const Scalar& value) {
-  Recorder r("MaskedFillBackward0", {&self});
-  if (!r) return native::masked_fill(self, mask, value);
-  return r.finish(r.run([&] { return native::masked_fill(self, mask, value); }), {mask},
+Tensor Tensor::masked_fill(const Tensor& mask, const Scalar& value) const {
+  Recorder r("MaskedFillBackward0", {this});
+  if (!r) return native::masked_fill(*this, mask, value);
+  return r.finish(r.run([&] { return native::masked_fill(*this, mask, value); }), {mask},
                   [](const Tensor& g, const variable_list& s, const Node&) {
                     return variable_list{autograd::masked_fill_backward(g, s[0])};
                   });
@@ -1626,6 +1868,13 @@ Tensor& Tensor::uniform_(double from, double to, Generator* generator) {
 Tensor& Tensor::normal_(double mean, double std, Generator* generator) {
   return overwrite(*this, "NormalBackward0", "normal_",
                    [&] { native::normal_(*this, mean, std, generator); });
+}
+Tensor& Tensor::bernoulli_(double p, Generator* generator) {
+  return overwrite(*this, "BernoulliBackward0", "bernoulli_",
+                   [&] { native::bernoulli_(*this, p, generator); });
+}
+Tensor Tensor::bernoulli(Generator* generator) const {
+  return native::bernoulli(*this, generator);  // 0s and 1s: no gradient flows back
 }
 
 // ══ padding and resizing (module 09) ══════════════════════════════════════════════════════════

@@ -1,6 +1,7 @@
 // Element-wise ops: the shape and dtype rules (broadcasting, type promotion, in-place checks)
 // around the shared strided loop in kernels/loops.h. Each op is a functor applied per element.
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "tinytorch/kernels/half.h"
@@ -497,6 +498,184 @@ Tensor where(const Tensor& condition, const Scalar& a, const Tensor& b) {
 }
 Tensor Tensor::where(const Tensor& condition, const Tensor& other) const {
   return tinytorch::where(condition, *this, other);
+}
+
+// ── more element-wise math: libtorch's, beyond the chapters (NOTE: given) ─────────────────────
+// Like sin and log1p, an integer or bool input to a transcendental op computes in the default
+// float dtype; rounding and sign keep an integer's dtype (where they are the identity but for
+// sign). Every one-input op is a case of one table, unary_math.
+
+std::string_view native::unary_math_name(UnaryMath op) {
+  static constexpr std::array<std::string_view, static_cast<size_t>(UnaryMath::kCount)> kNames = {
+      "floor", "ceil", "round", "trunc", "sign", "frac", "reciprocal", "rsqrt", "erf",
+      "expm1", "log2", "log10", "tan",   "asin", "acos", "atan",       "sinh",  "cosh"};
+  return kNames.at(static_cast<size_t>(op));
+}
+
+Tensor native::unary_math(const Tensor& self, UnaryMath op) {
+  const std::string_view name = unary_math_name(op);
+  const bool keeps_dtype = op <= UnaryMath::kFrac;
+  if (keeps_dtype && !self.is_floating_point()) {
+    // floor, ceil, round and trunc of an integer are the integer; sign of a bool is itself.
+    TT_CHECK_TYPE(op != UnaryMath::kFrac && (op == UnaryMath::kSign || self.dtype() != kBool), name,
+                  ": not implemented for dtype ", self.dtype(),
+                  op == UnaryMath::kFrac ? " (frac needs a floating tensor)"
+                                         : " (hint: convert first, e.g. x.to(tinytorch::kInt64))");
+    if (op != UnaryMath::kSign || self.dtype() == kBool) return native::clone(self);
+  }
+  // int8 / uint8 (storage dtypes, no kernels of their own) take sign's kernel in int64.
+  const ScalarType ct = !keeps_dtype                    ? float_compute_type(self)
+                        : is_compute_type(self.dtype()) ? self.dtype()
+                                                        : kInt64;
+  const auto run = [&](auto f) {
+    return unary_op(name, self, ct, f).to(keeps_dtype ? self.dtype() : ct);
+  };
+  switch (op) {
+    case UnaryMath::kFloor:
+      return run([]<typename T>() { return [](T a) { return static_cast<T>(std::floor(a)); }; });
+    case UnaryMath::kCeil:
+      return run([]<typename T>() { return [](T a) { return static_cast<T>(std::ceil(a)); }; });
+    case UnaryMath::kRound:  // half to even: nearbyint in the default rounding mode
+      return run(
+          []<typename T>() { return [](T a) { return static_cast<T>(std::nearbyint(a)); }; });
+    case UnaryMath::kTrunc:
+      return run([]<typename T>() { return [](T a) { return static_cast<T>(std::trunc(a)); }; });
+    case UnaryMath::kSign:  // 0 for ±0 and NaN
+      return run(
+          []<typename T>() { return [](T a) { return static_cast<T>((T(0) < a) - (a < T(0))); }; });
+    case UnaryMath::kFrac:
+      return run(
+          []<typename T>() { return [](T a) { return static_cast<T>(a - std::trunc(a)); }; });
+    case UnaryMath::kReciprocal:
+      return run([]<typename T>() { return [](T a) { return static_cast<T>(T(1) / a); }; });
+    case UnaryMath::kRsqrt:
+      return run(
+          []<typename T>() { return [](T a) { return static_cast<T>(T(1) / std::sqrt(a)); }; });
+    case UnaryMath::kErf:
+      return run([]<typename T>() { return [](T a) { return static_cast<T>(std::erf(a)); }; });
+    case UnaryMath::kExpm1:
+      return run([]<typename T>() { return [](T a) { return static_cast<T>(std::expm1(a)); }; });
+    case UnaryMath::kLog2:
+      return run([]<typename T>() { return [](T a) { return static_cast<T>(std::log2(a)); }; });
+    case UnaryMath::kLog10:
+      return run([]<typename T>() { return [](T a) { return static_cast<T>(std::log10(a)); }; });
+    case UnaryMath::kTan:
+      return run([]<typename T>() { return [](T a) { return static_cast<T>(std::tan(a)); }; });
+    case UnaryMath::kAsin:
+      return run([]<typename T>() { return [](T a) { return static_cast<T>(std::asin(a)); }; });
+    case UnaryMath::kAcos:
+      return run([]<typename T>() { return [](T a) { return static_cast<T>(std::acos(a)); }; });
+    case UnaryMath::kAtan:
+      return run([]<typename T>() { return [](T a) { return static_cast<T>(std::atan(a)); }; });
+    case UnaryMath::kSinh:
+      return run([]<typename T>() { return [](T a) { return static_cast<T>(std::sinh(a)); }; });
+    case UnaryMath::kCosh:
+      return run([]<typename T>() { return [](T a) { return static_cast<T>(std::cosh(a)); }; });
+    case UnaryMath::kCount:
+      break;
+  }
+  throw Error("unary_math: unknown op");
+}
+
+namespace {
+// fmod (C's: the sign of a) and remainder (Python's: the sign of b). An integer b of -1 gives 0
+// directly: INT64_MIN % -1 overflows.
+template <bool kPython>
+struct ModFn {
+  template <typename T>
+  auto operator()() const {
+    return [](T a, T b) -> T {
+      if constexpr (std::is_floating_point_v<T>) {
+        T m = std::fmod(a, b);
+        if (kPython && m != 0 && (b < 0) != (m < 0)) m += b;
+        return m;
+      } else if constexpr (std::is_same_v<T, bool>) {
+        return false;  // never run: refused before the kernel
+      } else {
+        if (b == -1) return 0;
+        T m = a % b;
+        if (kPython && m != 0 && (b < 0) != (m < 0)) m += b;
+        return m;
+      }
+    };
+  }
+};
+
+template <bool kPython>
+Tensor mod_op(std::string_view op, const Tensor& self, const Tensor& other) {
+  const ScalarType ct = result_type(self, other);
+  check_pow_not_bool(op, ct);
+  if (!is_floating_point(ct)) {
+    TT_CHECK_VALUE(!native::any(other.eq(0), std::nullopt, false).item<bool>(), op,
+                   ": ZeroDivisionError: an integer divisor (other) is 0");
+  }
+  return binary_op(op, self, other, ct, {}, ModFn<kPython>{});
+}
+}  // namespace
+
+Tensor native::fmod(const Tensor& self, const Tensor& other) {
+  return mod_op<false>("fmod", self, other);
+}
+Tensor native::remainder(const Tensor& self, const Tensor& other) {
+  return mod_op<true>("remainder", self, other);
+}
+Tensor native::atan2(const Tensor& self, const Tensor& other) {
+  return binary_op("atan2", self, other, div_type(result_type(self, other)), {}, []<typename T>() {
+    return [](T a, T b) { return static_cast<T>(std::atan2(a, b)); };
+  });
+}
+
+Tensor native::float_test(const Tensor& self, FloatTest test) {
+  // An integer tensor holds no NaN and no infinity: every element is finite.
+  if (!self.is_floating_point()) return full(self.sizes(), test == FloatTest::kIsFinite, kBool);
+  Tensor out = empty(self.sizes(), kBool);
+  dispatch_floating_types(self.dtype(), "isfinite", [&]<typename T>() {
+    elementwise_kernel<bool, T>(out, std::array{self}, [test](T a) {
+      return test == FloatTest::kIsNan   ? std::isnan(a)
+             : test == FloatTest::kIsInf ? std::isinf(a)
+                                         : std::isfinite(a);
+    });
+  });
+  return out;
+}
+
+Tensor native::nan_to_num(const Tensor& self, std::optional<double> nan,
+                          std::optional<double> posinf, std::optional<double> neginf) {
+  if (!self.is_floating_point()) return native::clone(self);
+  return unary_op("nan_to_num", self, self.dtype(), [=]<typename T>() {
+    const T n = static_cast<T>(nan.value_or(0.0));
+    const T hi = posinf ? static_cast<T>(*posinf) : std::numeric_limits<T>::max();
+    const T lo = neginf ? static_cast<T>(*neginf) : std::numeric_limits<T>::lowest();
+    return [=](T a) {
+      return std::isnan(a)                              ? n
+             : a == std::numeric_limits<T>::infinity()  ? hi
+             : a == -std::numeric_limits<T>::infinity() ? lo
+                                                        : a;
+    };
+  });
+}
+
+Tensor native::logical_not(const Tensor& self) {
+  const ScalarType ct = is_compute_type(self.dtype()) ? self.dtype() : kInt64;
+  const Tensor a = self.to(ct);
+  Tensor out = empty(self.sizes(), kBool);
+  dispatch_all_types(ct, "logical_not", [&]<typename T>() {
+    elementwise_kernel<bool, T>(out, std::array{a}, [](T v) { return v == T(0); });
+  });
+  return out;
+}
+
+Tensor native::logical(const Tensor& self, const Tensor& other, Logical op) {
+  const char* name = op == Logical::kAnd  ? "logical_and"
+                     : op == Logical::kOr ? "logical_or"
+                                          : "logical_xor";
+  return binary_op(name, self, other, comparison_compute_type(self, other), kBool,
+                   [op]<typename T>() {
+                     return [op](T a, T b) {
+                       const bool x = a != T(0), y = b != T(0);
+                       return op == Logical::kAnd ? x && y : op == Logical::kOr ? x || y : x != y;
+                     };
+                   });
 }
 
 // ── in-place ───────────────────────────────────────────────────────────────────────────────

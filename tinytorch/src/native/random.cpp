@@ -41,4 +41,40 @@ Tensor& native::normal_(Tensor& self, double mean, double std, Generator* genera
   return fill_random(self, "normal_", [&]<typename T>() { return mean + std * g.normal(); });
 }
 
+// Bernoulli draws (NOTE: given): a uniform u in [0, 1), and 1 where u < p, so p = 0 never and
+// p = 1 always gives 1.
+Tensor& native::bernoulli_(Tensor& self, double p, Generator* generator) {
+  TT_CHECK_VALUE(p >= 0.0 && p <= 1.0, "bernoulli_ expects p to be in [0, 1], but got p=", p);
+  Generator& g = generator != nullptr ? *generator : default_generator();
+  return fill_random(self, "bernoulli_", [&]<typename T>() {
+    const double u = std::is_same_v<T, float> ? g.uniform_float() : g.uniform_double();
+    return u < p ? 1.0 : 0.0;
+  });
+}
+
+Tensor native::bernoulli(const Tensor& self, Generator* generator) {
+  TT_CHECK_TYPE(self.is_floating_point(),
+                "bernoulli: expected a floating tensor of probabilities "
+                "(self), but got dtype ",
+                self.dtype());
+  const Tensor probs = self.contiguous();
+  Generator& g = generator != nullptr ? *generator : default_generator();
+  Tensor out = empty(self.sizes(), self.dtype());
+  dispatch_floating_types(self.dtype(), "bernoulli", [&]<typename T>() {
+    const T* p = probs.data_ptr<T>();
+    for (int64_t i = 0; i < probs.numel(); ++i) {
+      TT_CHECK_VALUE(p[i] >= 0 && p[i] <= 1,
+                     "bernoulli: expected every probability in self to "
+                     "be in [0, 1], but got ",
+                     p[i]);
+    }
+    T* o = out.data_ptr<T>();
+    for (int64_t i = 0; i < probs.numel(); ++i) {
+      const double u = std::is_same_v<T, float> ? g.uniform_float() : g.uniform_double();
+      o[i] = u < static_cast<double>(p[i]) ? T(1) : T(0);
+    }
+  });
+  return out;
+}
+
 }  // namespace tinytorch

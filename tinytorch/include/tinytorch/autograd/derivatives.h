@@ -108,6 +108,29 @@ Tensor sin_backward(const Tensor& grad, const Tensor& self);
 Tensor cos_backward(const Tensor& grad, const Tensor& self);
 Tensor log1p_backward(const Tensor& grad, const Tensor& self);
 Tensor abs_backward(const Tensor& grad, const Tensor& self);
+// The table ops of native::unary_math: `saved` is self or the output, as each formula says.
+Tensor zero_backward(const Tensor& grad, const Tensor& self);  // floor, ceil, round, trunc, sign
+Tensor frac_backward(const Tensor& grad, const Tensor& self);
+Tensor reciprocal_backward(const Tensor& grad, const Tensor& result);
+Tensor rsqrt_backward(const Tensor& grad, const Tensor& result);
+Tensor erf_backward(const Tensor& grad, const Tensor& self);
+Tensor expm1_backward(const Tensor& grad, const Tensor& result);
+Tensor log2_backward(const Tensor& grad, const Tensor& self);
+Tensor log10_backward(const Tensor& grad, const Tensor& self);
+Tensor tan_backward(const Tensor& grad, const Tensor& result);
+Tensor asin_backward(const Tensor& grad, const Tensor& self);
+Tensor acos_backward(const Tensor& grad, const Tensor& self);
+Tensor atan_backward(const Tensor& grad, const Tensor& self);
+Tensor sinh_backward(const Tensor& grad, const Tensor& self);
+Tensor cosh_backward(const Tensor& grad, const Tensor& self);
+// fmod / remainder: self gets grad; other gets −grad · trunc(self / other) (fmod) or
+// −grad · floor(self / other) (remainder).
+variable_list fmod_backward(const Tensor& grad, const Tensor& self, const Tensor& other,
+                            bool floor_quotient, GradMask needs);
+variable_list atan2_backward(const Tensor& grad, const Tensor& self, const Tensor& other,
+                             GradMask needs);
+// nan_to_num: grad where self is finite, else 0.
+Tensor nan_to_num_backward(const Tensor& grad, const Tensor& self);
 Tensor clamp_backward(const Tensor& grad, const Tensor& self, std::optional<Scalar> min,
                       std::optional<Scalar> max);
 // fake_quantize_*: the straight-through estimator — grad where mask (not clamped), else 0.

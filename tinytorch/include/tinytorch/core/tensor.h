@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "tinytorch/core/generator.h"
@@ -225,6 +226,63 @@ class Tensor {
   Tensor clamp_max(const Scalar& max) const { return clamp(std::nullopt, max); }
   Tensor maximum(const Tensor& other) const;
   Tensor minimum(const Tensor& other) const;
+  // Rounding and sign: an integer tensor keeps its dtype (and its values, but for sign); frac
+  // (self − trunc(self)) is floating only. round rounds half to even, as PyTorch. Their gradient
+  // is zero (frac's is one).
+  Tensor floor() const;
+  Tensor ceil() const;
+  Tensor round() const;
+  Tensor trunc() const;
+  Tensor sign() const;  // −1, 0 or 1 (0 for NaN, as PyTorch)
+  Tensor frac() const;
+  // More math of one input; an integer or bool input computes in the default float dtype.
+  Tensor reciprocal() const;  // 1 / self
+  Tensor rsqrt() const;       // 1 / √self
+  Tensor square() const;      // self², pow(self, 2): integers stay integers
+  Tensor erf() const;
+  Tensor expm1() const;  // eˢᵉˡᶠ − 1, accurate for self near 0
+  Tensor log2() const;
+  Tensor log10() const;
+  Tensor tan() const;
+  Tensor asin() const;
+  Tensor acos() const;
+  Tensor atan() const;
+  Tensor sinh() const;
+  Tensor cosh() const;
+  // The remainder of self / other: fmod's takes self's sign (C's fmod), remainder's other's
+  // (Python's %). An integer divisor of zero is an error.
+  Tensor fmod(const Tensor& other) const;
+  Tensor fmod(const Scalar& other) const;
+  Tensor remainder(const Tensor& other) const;
+  Tensor remainder(const Scalar& other) const;
+  Tensor atan2(const Tensor& other) const;  // the angle of the point (other, self)
+  // self + weight · (end − self); end (and a tensor weight) must have self's dtype.
+  Tensor lerp(const Tensor& end, const Scalar& weight) const;
+  Tensor lerp(const Tensor& end, const Tensor& weight) const;
+  // self + value · tensor1 · tensor2   and   self + value · tensor1 / tensor2
+  Tensor addcmul(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1) const;
+  Tensor addcdiv(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1) const;
+  // Tests, bool results: an integer tensor holds no NaN and no infinity.
+  Tensor isnan() const;
+  Tensor isinf() const;
+  Tensor isfinite() const;
+  // NaN → nan (0), +inf → posinf, −inf → neginf (the dtype's largest / lowest finite value
+  // unless given). Integer tensors are returned as a copy.
+  Tensor nan_to_num(std::optional<double> nan = std::nullopt,
+                    std::optional<double> posinf = std::nullopt,
+                    std::optional<double> neginf = std::nullopt) const;
+  // Logic on truth values (non-zero is true), bool results.
+  Tensor logical_not() const;
+  Tensor logical_and(const Tensor& other) const;
+  Tensor logical_or(const Tensor& other) const;
+  Tensor logical_xor(const Tensor& other) const;
+  // self with `value` where mask (bool, broadcastable to self's shape) is true — e.g.
+  // scores.masked_fill(padding, −∞). The filled entries get no gradient.
+  Tensor masked_fill(const Tensor& mask, const Scalar& value) const;
+  // self with `value` in the entries whose index along dim is in `index` (int64, 0-d or 1-d).
+  Tensor index_fill(int64_t dim, const Tensor& index, const Scalar& value) const;
+  // 1 with probability self (each element a probability in [0, 1]), else 0; self's dtype.
+  Tensor bernoulli(Generator* generator = nullptr) const;
   // Comparisons return bool tensors.
   Tensor eq(const Tensor& other) const;
   Tensor eq(const Scalar& other) const;
@@ -260,6 +318,46 @@ class Tensor {
   Tensor& log1p_();
   Tensor& abs_();
   Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+  Tensor& clamp_min_(const Scalar& min) { return clamp_(min, std::nullopt); }
+  Tensor& clamp_max_(const Scalar& max) { return clamp_(std::nullopt, max); }
+  Tensor& floor_();
+  Tensor& ceil_();
+  Tensor& round_();
+  Tensor& trunc_();
+  Tensor& sign_();
+  Tensor& frac_();
+  Tensor& reciprocal_();
+  Tensor& rsqrt_();
+  Tensor& square_();
+  Tensor& erf_();
+  Tensor& expm1_();
+  Tensor& log2_();
+  Tensor& log10_();
+  Tensor& tan_();
+  Tensor& asin_();
+  Tensor& acos_();
+  Tensor& atan_();
+  Tensor& sinh_();
+  Tensor& cosh_();
+  Tensor& fmod_(const Tensor& other);
+  Tensor& fmod_(const Scalar& other);
+  Tensor& remainder_(const Tensor& other);
+  Tensor& remainder_(const Scalar& other);
+  Tensor& atan2_(const Tensor& other);
+  Tensor& lerp_(const Tensor& end, const Scalar& weight);
+  Tensor& lerp_(const Tensor& end, const Tensor& weight);
+  Tensor& addcmul_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1);
+  Tensor& addcdiv_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1);
+  Tensor& nan_to_num_(std::optional<double> nan = std::nullopt,
+                      std::optional<double> posinf = std::nullopt,
+                      std::optional<double> neginf = std::nullopt);
+  Tensor& masked_fill_(const Tensor& mask, const Scalar& value);
+  Tensor& index_fill_(int64_t dim, const Tensor& index, const Scalar& value);
+  // Each element 1 with probability p, else 0 (floating tensors).
+  Tensor& bernoulli_(double p = 0.5, Generator* generator = nullptr);
+  Tensor& relu_();
+  Tensor& sigmoid_();
+  Tensor& tanh_();
   Tensor& fill_(const Scalar& value);
   Tensor& zero_() { return fill_(0); }
   Tensor& copy_(const Tensor& src);  // src broadcast to self's shape and cast to self's dtype
@@ -598,6 +696,52 @@ inline Tensor argmin(const Tensor& self, std::optional<int64_t> dim = std::nullo
                      bool keepdim = false) {
   return self.argmin(dim, keepdim);
 }
+// The element-wise ops above, as libtorch's torch::floor(x), torch::fmod(x, 2), ...
+#define TT_FREE_FORM(name)                               \
+  template <typename... Args>                            \
+  inline auto name(const Tensor& self, Args&&... args) { \
+    return self.name(std::forward<Args>(args)...);       \
+  }
+TT_FREE_FORM(floor)
+TT_FREE_FORM(ceil)
+TT_FREE_FORM(round)
+TT_FREE_FORM(trunc)
+TT_FREE_FORM(sign)
+TT_FREE_FORM(frac)
+TT_FREE_FORM(reciprocal)
+TT_FREE_FORM(rsqrt)
+TT_FREE_FORM(square)
+TT_FREE_FORM(erf)
+TT_FREE_FORM(expm1)
+TT_FREE_FORM(log2)
+TT_FREE_FORM(log10)
+TT_FREE_FORM(tan)
+TT_FREE_FORM(asin)
+TT_FREE_FORM(acos)
+TT_FREE_FORM(atan)
+TT_FREE_FORM(sinh)
+TT_FREE_FORM(cosh)
+TT_FREE_FORM(fmod)
+TT_FREE_FORM(remainder)
+TT_FREE_FORM(atan2)
+TT_FREE_FORM(lerp)
+TT_FREE_FORM(addcmul)
+TT_FREE_FORM(addcdiv)
+TT_FREE_FORM(isnan)
+TT_FREE_FORM(isinf)
+TT_FREE_FORM(isfinite)
+TT_FREE_FORM(nan_to_num)
+TT_FREE_FORM(logical_not)
+TT_FREE_FORM(logical_and)
+TT_FREE_FORM(logical_or)
+TT_FREE_FORM(logical_xor)
+TT_FREE_FORM(masked_fill)
+TT_FREE_FORM(index_fill)
+TT_FREE_FORM(bernoulli)
+TT_FREE_FORM(relu_)
+TT_FREE_FORM(sigmoid_)
+TT_FREE_FORM(tanh_)
+#undef TT_FREE_FORM
 inline Tensor clamp_min(const Tensor& self, const Scalar& min) {
   return self.clamp_min(min);
 }

@@ -75,6 +75,42 @@ Tensor& pow_(Tensor& self, const Scalar& exponent);
 Tensor& fill_(Tensor& self, const Scalar& value);
 Tensor& copy_(Tensor& self, const Tensor& src);
 
+// ── more element-wise math, libtorch's beyond the chapters (src/native/math_ops.cpp) ──────────
+// The one-input ops share one kernel table: unary_math(x, UnaryMath::kFloor) is floor(x).
+enum class UnaryMath {
+  kFloor,
+  kCeil,
+  kRound,
+  kTrunc,
+  kSign,
+  kFrac,  // integers keep their dtype (frac: refused)
+  kReciprocal,
+  kRsqrt,
+  kErf,
+  kExpm1,
+  kLog2,
+  kLog10,
+  kTan,
+  kAsin,
+  kAcos,
+  kAtan,
+  kSinh,
+  kCosh,
+  kCount
+};
+std::string_view unary_math_name(UnaryMath op);  // "floor"
+Tensor unary_math(const Tensor& self, UnaryMath op);
+Tensor fmod(const Tensor& self, const Tensor& other);
+Tensor remainder(const Tensor& self, const Tensor& other);
+Tensor atan2(const Tensor& self, const Tensor& other);
+enum class FloatTest { kIsNan, kIsInf, kIsFinite };
+Tensor float_test(const Tensor& self, FloatTest test);  // bool results
+Tensor nan_to_num(const Tensor& self, std::optional<double> nan, std::optional<double> posinf,
+                  std::optional<double> neginf);
+enum class Logical { kAnd, kOr, kXor };
+Tensor logical_not(const Tensor& self);
+Tensor logical(const Tensor& self, const Tensor& other, Logical op);
+
 // ── reductions (src/native/reduce.cpp) ────────────────────────────────────────────────────────
 // The planning every reduction shares: self with the reduced dims moved last, laid out as
 // contiguous rows [outer, inner] (one row per output element), and the output's shape. Empty
@@ -113,6 +149,9 @@ Tensor any(const Tensor& self, std::optional<int64_t> dim, bool keepdim);
 // default generator when null), element by element in row-major order.
 Tensor& uniform_(Tensor& self, double from, double to, Generator* generator);
 Tensor& normal_(Tensor& self, double mean, double std, Generator* generator);
+// 1 where a uniform draw falls below p (a number, or self's own values for bernoulli), else 0.
+Tensor& bernoulli_(Tensor& self, double p, Generator* generator);
+Tensor bernoulli(const Tensor& self, Generator* generator);
 
 // ── linear algebra (src/native/linalg.cpp) ────────────────────────────────────────────────────
 Tensor matmul(const Tensor& a, const Tensor& b);

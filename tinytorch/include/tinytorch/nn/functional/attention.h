@@ -35,9 +35,6 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
                                     bool is_causal = false,
                                     std::optional<double> scale = std::nullopt);
 
-// self with `value` where mask (bool, broadcastable to self's shape) is true — e.g.
-// masked_fill(scores, padding, −∞). Differentiable in self (the filled entries get
-// no gradient).
-Tensor masked_fill(const Tensor& self, const Tensor& mask, const Scalar& value);
+// masked_fill(scores, padding, −∞) is Tensor::masked_fill's free form (core/tensor.h).
 
 }  // namespace tinytorch
