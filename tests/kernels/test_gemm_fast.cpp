@@ -223,6 +223,25 @@ TEST_P(GemmFastTest, RandomShapesWithPaddedLeadingDimensions) {
   }
 }
 
+TEST_P(GemmFastTest, FewRowsReadBInPlace) {
+  // With at most 4 row slivers (M <= 4 * MR: 24 rows for AVX2's MR = 6, 48 for AVX-512's 12), one
+  // thread and B not transposed, the micro-kernel reads B's slivers in place and only a ragged
+  // last sliver is packed (gemm_fast.cpp, "B in place"). Rows on both sides of both limits, widths
+  // below one sliver, of whole slivers and with a ragged one, several rank-KC updates, a padded B.
+  for (const int64_t M : {2, 24, 25, 48, 49}) {
+    for (const int64_t N : {8, 32, 33, 235}) {
+      for (const int64_t K : {5, 600}) {
+        for (const bool trans_a : {false, true}) {
+          const Problem p{
+              .shape = {M, N, K}, .trans_a = trans_a, .alpha = 1.5, .beta = 0.5, .pad_b = 3};
+          check_gemm<float>(p);
+          check_gemm<double>(p);
+        }
+      }
+    }
+  }
+}
+
 TEST_P(GemmFastTest, AlphaBetaVariations) {
   const std::pair<double, double> alpha_beta[] = {{1.0, 0.0}, {1.0, 1.0}, {-0.5, 2.0}, {2.0, -1.0},
                                                   {0.0, 0.5}, {0.0, 0.0}, {0.25, 0.0}, {-1.0, 1.0}};

@@ -63,6 +63,10 @@ TEST(HiddenRegistry, EveryEntryHoldsTheGivenFastKernel) {
   TT_GRADE_TRUE(k.activation.gelu_backward == &kernels::gelu_backward_fast);
   TT_GRADE_TRUE(k.activation.gelu_tanh == &kernels::gelu_tanh_fast);
   TT_GRADE_TRUE(k.activation.gelu_tanh_backward == &kernels::gelu_tanh_backward_fast);
+  TT_GRADE_TRUE(k.activation.sigmoid == &kernels::sigmoid_fast);
+  TT_GRADE_TRUE(k.activation.sigmoid_backward == &kernels::sigmoid_backward_fast);
+  TT_GRADE_TRUE(k.activation.tanh == &kernels::tanh_fast);
+  TT_GRADE_TRUE(k.activation.tanh_backward == &kernels::tanh_backward_fast);
   TT_GRADE_TRUE(k.normalization.layer_norm_forward == &kernels::layer_norm_forward_fast);
   TT_GRADE_TRUE(k.normalization.layer_norm_backward == &kernels::layer_norm_backward_fast);
   TT_GRADE_TRUE(k.qgemm.pack == &kernels::pack_int8_weight_fast);

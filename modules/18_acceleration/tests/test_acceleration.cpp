@@ -1,5 +1,5 @@
 // Module 18 — the fast tier's wiring: what register_fast_kernels() registers
-// (tinytorch/src/kernels/fast_registry.cpp: every one of its 28 entries), the registry's report of
+// (tinytorch/src/kernels/fast_registry.cpp: every one of its 32 entries), the registry's report of
 // which code runs, switching between the reference and the fast tier,
 // matmul agreeing across tiers on awkward shapes and layouts, and the caching allocator's
 // statistics. The GEMM kernel itself is tested against naive loops in
@@ -78,6 +78,11 @@ TEST(Registry, EveryFastKernelEntryIsRegistered) {
       {"activation.gelu_tanh", k.activation.gelu_tanh != nullptr, "gelu_tanh_fast"},
       {"activation.gelu_tanh_backward", k.activation.gelu_tanh_backward != nullptr,
        "gelu_tanh_backward_fast"},
+      {"activation.sigmoid", k.activation.sigmoid != nullptr, "sigmoid_fast"},
+      {"activation.sigmoid_backward", k.activation.sigmoid_backward != nullptr,
+       "sigmoid_backward_fast"},
+      {"activation.tanh", k.activation.tanh != nullptr, "tanh_fast"},
+      {"activation.tanh_backward", k.activation.tanh_backward != nullptr, "tanh_backward_fast"},
       {"normalization.layer_norm_forward", k.normalization.layer_norm_forward != nullptr,
        "layer_norm_forward_fast"},
       {"normalization.layer_norm_backward", k.normalization.layer_norm_backward != nullptr,
@@ -93,7 +98,7 @@ TEST(Registry, EveryFastKernelEntryIsRegistered) {
        "log_softmax_backward_fast"},
       {"caching_allocator", k.caching_allocator, "true"},
   };
-  ASSERT_EQ(entries.size(), 28u) << "the fast tier has 28 entries (27 kernels + the allocator)";
+  ASSERT_EQ(entries.size(), 32u) << "the fast tier has 32 entries (31 kernels + the allocator)";
   for (const EntryCheck& e : entries) {
     EXPECT_TRUE(e.registered) << "FastKernels::" << e.member
                               << " is not registered: assign kernels." << e.member << " = "

@@ -36,10 +36,37 @@ namespace {
 // The gradients one backward pass has received for a node so far (one slot per forward output).
 using InputBuffer = std::vector<Tensor>;
 
+// Whether nobody else can see t (no other handle, no view of its storage) and it is dense: then
+// the sum may be written into it.
+bool owns_dense(const Tensor& t) {
+  return t.use_count() == 1 && t.storage().use_count() == 1 && t.is_contiguous();
+}
+
+// NOTE: a node used at every step of a sequence (an RNN's weight, one linear per step) receives
+// T gradients of the weight's size. Summed out of place, each addition allocated and wrote a
+// fresh tensor; when one of the two is a buffer nobody else sees, the sum goes into it instead,
+// as PyTorch's InputBuffer does (the same additions, the same bits: a + b == b + a). With grad
+// mode on (create_graph) the sum must be recorded, so it stays out of place.
 [[maybe_unused]] void add_to_buffer(InputBuffer& buffer, uint32_t slot, Tensor grad) {
   if (buffer.size() <= slot) buffer.resize(slot + 1);
   Tensor& cur = buffer[slot];
-  cur = cur.defined() ? cur.add(grad) : std::move(grad);
+  if (!cur.defined()) {
+    cur = std::move(grad);
+    return;
+  }
+  const bool same = cur.sizes() == grad.sizes() && cur.dtype() == grad.dtype();
+  if (same && !GradMode::is_enabled()) {
+    if (owns_dense(cur)) {
+      cur.add_(grad);
+      return;
+    }
+    if (owns_dense(grad)) {
+      grad.add_(cur);
+      cur = std::move(grad);
+      return;
+    }
+  }
+  cur = cur.add(grad);
 }
 
 // A gradient a node returned must match the input it belongs to: a broadcast input receives the
@@ -150,7 +177,8 @@ variable_list run_backward(const std::vector<Edge>& roots, variable_list seeds, 
       if (!e.is_valid()) continue;
       Node* next = e.function.get();
       if (i < outputs.size() && outputs[i].defined()) {
-        add_to_buffer(buffers[next], e.input_nr, validate_gradient(*node, i, outputs[i]));
+        add_to_buffer(buffers[next], e.input_nr,
+                      validate_gradient(*node, i, std::move(outputs[i])));
       }
       if (--dependencies[next] == 0) ready.push(next);
     }

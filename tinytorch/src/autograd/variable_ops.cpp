@@ -17,12 +17,14 @@
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/autograd/op_observer.h"
 #include "tinytorch/autograd/saved_variable.h"
+#include "tinytorch/core/join.h"
 #include "tinytorch/native/activation.h"
 #include "tinytorch/native/attention.h"
 #include "tinytorch/native/batch_norm.h"
 #include "tinytorch/native/conv.h"
 #include "tinytorch/native/embedding.h"
 #include "tinytorch/native/indexing.h"
+#include "tinytorch/native/join.h"
 #include "tinytorch/native/linear.h"
 #include "tinytorch/native/loss.h"
 #include "tinytorch/native/normalization.h"
@@ -104,6 +106,12 @@ class Recorder {
     for (const Tensor* t : inputs) active_ = active_ || (t->defined() && t->requires_grad());
     if (!active_) return;
     for (const Tensor* t : inputs) inputs_.push_back(*t);
+  }
+  // An op with a list of inputs (cat). Its profiler event has no input shapes.
+  Recorder(const char* name, const std::vector<Tensor>& inputs) : name_(name), profile_(name, {}) {
+    if (!GradMode::is_enabled()) return;
+    for (const Tensor& t : inputs) active_ = active_ || (t.defined() && t.requires_grad());
+    if (active_) inputs_ = inputs;
   }
   explicit operator bool() const { return active_; }
   // Tells the profiler the op's output shape (conv2d's FLOPs depend on it).
@@ -525,6 +533,27 @@ std::vector<Tensor> split_views(const Tensor& self, IntArrayRef split_sizes, int
       });
 }
 }  // namespace
+
+// cat: one node for all the inputs; its backward gives input i the slice of the gradient it
+// filled, as a view. (Recorded as a copy_ per input into the output — a CopySlices each — every
+// one of those nodes copied the whole output's gradient: T steps stacked by an RNN, O(T²).)
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
+  Recorder r("CatBackward0", tensors);
+  if (!r) return native::cat(tensors, dim);
+  Tensor out = r.run([&] { return native::cat(tensors, dim); });
+  const int64_t d = wrap_dim(dim, out.dim(), "cat");
+  std::vector<int64_t> sizes;
+  for (const Tensor& t : tensors) sizes.push_back(t.size(d));
+  return r.finish(out, {}, [d, sizes](const Tensor& g, const variable_list&, const Node& n) {
+    variable_list grads(sizes.size());
+    int64_t offset = 0;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      if (n.needs_input_grad(i)) grads[i] = g.narrow(d, offset, sizes[i]);
+      offset += sizes[i];
+    }
+    return grads;
+  });
+}
 
 std::vector<Tensor> Tensor::split_with_sizes(IntArrayRef split_sizes, int64_t dim) const {
   return split_views(*this, split_sizes, dim, "SplitWithSizesBackward0");

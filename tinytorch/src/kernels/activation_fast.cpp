@@ -1,6 +1,6 @@
-// The fast tier's GELU (kernels/activation.h): the kernels of activation_simd.h on the widest
-// instruction set the CPU has (AVX-512, AVX2 or portable C++). Module 02's op splits the work over
-// the threads; these run one chunk each.
+// The fast tier's GELU, sigmoid and tanh (kernels/activation.h): the kernels of activation_simd.h
+// on the widest instruction set the CPU has (AVX-512, AVX2 or portable C++). Module 02's op splits
+// the work over the threads; these run one chunk each.
 #include <cstdint>
 
 #include "activation_simd.h"
@@ -41,6 +41,22 @@ void gelu_tanh_fast(const float* x, float* y, int64_t n) {
 
 void gelu_tanh_backward_fast(const float* grad, const float* x, float* out, int64_t n) {
   isa().gelu_tanh_backward(grad, x, out, n);
+}
+
+void sigmoid_fast(const float* x, float* y, int64_t n) {
+  isa().sigmoid(x, y, n);
+}
+
+void sigmoid_backward_fast(const float* grad, const float* y, float* out, int64_t n) {
+  isa().sigmoid_backward(grad, y, out, n);
+}
+
+void tanh_fast(const float* x, float* y, int64_t n) {
+  isa().tanh(x, y, n);
+}
+
+void tanh_backward_fast(const float* grad, const float* y, float* out, int64_t n) {
+  isa().tanh_backward(grad, y, out, n);
 }
 
 }  // namespace tinytorch::kernels

@@ -1,6 +1,7 @@
-// The fast tier's GELU kernels (kernels/activation.h), written once over a vector policy
-// (vec_policy.h) and instantiated per instruction set: activation_avx2.cpp, activation_avx512.cpp,
-// and the portable one-lane version in activation_fast.cpp. Private to src/kernels.
+// The fast tier's activation kernels (kernels/activation.h) — GELU, sigmoid and tanh — written
+// once over a vector policy (vec_policy.h) and instantiated per instruction set:
+// activation_avx2.cpp, activation_avx512.cpp, and the portable one-lane version in
+// activation_fast.cpp. Private to src/kernels.
 //
 // ── The exact GELU: y = x · Φ(x) ──────────────────────────────────────────────────────────────
 // std::erf is a branchy scalar routine; here Φ comes from a closed form that vectorises:
@@ -24,6 +25,16 @@
 // (exp saturates at e^88.3 for large u, where s rounds to 1, as tanh does; x = −∞ gives e = 0,
 // s = 0 and y = −∞ · 0 = NaN, as the reference's ½x(1 + tanh u) does.)
 //
+// ── Sigmoid and tanh, from e = e^(−|x|) or e^(−2|x|), which never overflows ────────────────────
+//   σ(x) = 1/(1 + e) for x ≥ 0,  e/(1 + e) for x < 0                     (e = e^(−|x|))
+//   tanh(x) = sign(x) · (1 − e)/(1 + e)                                   (e = e^(−2|x|))
+// σ(±∞) = 1 and 0, tanh(±∞) = ±1 exactly; below x ≈ −87.3 exp flushes e to 0, so σ gives 0
+// where its true value is below FLT_MIN (the reference's 1/(1 + e^(−x)) gives such denormals
+// down to −88.7, then 0). For |x| < 0.625, 1 − e would cancel: tanh is x·(1 + x²·Q(x²)) there, Q a
+// degree-5 least-squares fit (relative error 2.5·10⁻⁹ before rounding). Both stay within a few
+// ulp (tests/kernels/test_activation_fast.cpp). Their backward formulas take the forward
+// OUTPUT y, as module 02's: grad · y(1 − y) and grad · (1 − y²).
+//
 // The last n mod kLanes elements go through a kLanes-long buffer, so every element takes the
 // same vector path (results do not depend on where a chunk boundary falls).
 //
@@ -37,10 +48,43 @@
 
 namespace tinytorch::kernels::activation_detail {
 
+// Runs a vector function over n contiguous elements.
+template <class V>
+struct Map {
+  using Vec = typename V::Vec;
+  static constexpr int64_t W = V::kLanes;
+
+  // y[0 .. n) = F(x[0 .. n)), whole vectors, then the tail through a buffer.
+  template <Vec (*F)(Vec)>
+  static void map(const float* x, float* y, int64_t n) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) V::store(y + i, F(V::load(x + i)));
+    if (i == n) return;
+    float buf[W] = {};
+    for (int64_t j = 0; j < n - i; ++j) buf[j] = x[i + j];
+    V::store(buf, F(V::load(buf)));
+    for (int64_t j = 0; j < n - i; ++j) y[i + j] = buf[j];
+  }
+
+  // out[0 .. n) = F(grad, x) likewise.
+  template <Vec (*F)(Vec, Vec)>
+  static void map_backward(const float* g, const float* x, float* out, int64_t n) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) V::store(out + i, F(V::load(g + i), V::load(x + i)));
+    if (i == n) return;
+    float gb[W] = {}, xb[W] = {};
+    for (int64_t j = 0; j < n - i; ++j) {
+      gb[j] = g[i + j];
+      xb[j] = x[i + j];
+    }
+    V::store(gb, F(V::load(gb), V::load(xb)));
+    for (int64_t j = 0; j < n - i; ++j) out[i + j] = gb[j];
+  }
+};
+
 template <class V>
 struct Gelu {
   using Vec = typename V::Vec;
-  static constexpr int64_t W = V::kLanes;
 
   static constexpr float kInvSqrt2 = 0.70710678118654752f;     // 1/√2
   static constexpr float kInvSqrt2Pi = 0.39894228040143268f;   // 1/√(2π)
@@ -100,48 +144,67 @@ struct Gelu {
                              V::fmadd(V::mul(x, x), V::set1(3.0f * kKappa), V::set1(1.0f)));
     return V::mul(g, V::fmadd(V::mul(V::mul(x, s), r), slope, s));
   }
+};
 
-  // y[0 .. n) = F(x[0 .. n)), whole vectors, then the tail through a buffer.
-  template <Vec (*F)(Vec)>
-  static void map(const float* x, float* y, int64_t n) {
-    int64_t i = 0;
-    for (; i + W <= n; i += W) V::store(y + i, F(V::load(x + i)));
-    if (i == n) return;
-    float buf[W] = {};
-    for (int64_t j = 0; j < n - i; ++j) buf[j] = x[i + j];
-    V::store(buf, F(V::load(buf)));
-    for (int64_t j = 0; j < n - i; ++j) y[i + j] = buf[j];
+template <class V>
+struct Logistic {
+  using Vec = typename V::Vec;
+
+  // |x| (NaN stays NaN).
+  [[gnu::always_inline]] static Vec abs(Vec x) { return V::max(x, V::sub(V::zero(), x)); }
+
+  [[gnu::always_inline]] static Vec sigmoid(Vec x) {
+    const Vec e = V::exp(V::sub(V::zero(), abs(x)));
+    const Vec r = V::div(V::set1(1.0f), V::add(V::set1(1.0f), e));
+    return V::select_negative(x, V::mul(e, r), r);
   }
 
-  // out[0 .. n) = F(grad, x) likewise.
-  template <Vec (*F)(Vec, Vec)>
-  static void map_backward(const float* g, const float* x, float* out, int64_t n) {
-    int64_t i = 0;
-    for (; i + W <= n; i += W) V::store(out + i, F(V::load(g + i), V::load(x + i)));
-    if (i == n) return;
-    float gb[W] = {}, xb[W] = {};
-    for (int64_t j = 0; j < n - i; ++j) {
-      gb[j] = g[i + j];
-      xb[j] = x[i + j];
-    }
-    V::store(gb, F(V::load(gb), V::load(xb)));
-    for (int64_t j = 0; j < n - i; ++j) out[i + j] = gb[j];
+  [[gnu::always_inline]] static Vec tanh(Vec x) {
+    const Vec a = abs(x);
+    const Vec e = V::exp(V::mul(a, V::set1(-2.0f)));
+    const Vec far = V::div(V::sub(V::set1(1.0f), e), V::add(V::set1(1.0f), e));  // tanh |x|
+    const Vec x2 = V::mul(x, x);
+    Vec q = V::set1(2.148984108e-03f);
+    q = V::fmadd(q, x2, V::set1(-8.184661671e-03f));
+    q = V::fmadd(q, x2, V::set1(2.170400040e-02f));
+    q = V::fmadd(q, x2, V::set1(-5.394745417e-02f));
+    q = V::fmadd(q, x2, V::set1(1.333321250e-01f));
+    q = V::fmadd(q, x2, V::set1(-3.333333101e-01f));
+    const Vec near = V::mul(x, V::fmadd(x2, q, V::set1(1.0f)));  // x·(…): tanh(−0) = −0
+    return V::select_negative(V::sub(a, V::set1(0.625f)), near,
+                              V::select_negative(x, V::sub(V::zero(), far), far));
+  }
+
+  [[gnu::always_inline]] static Vec sigmoid_backward(Vec g, Vec y) {
+    return V::mul(V::mul(g, V::sub(V::set1(1.0f), y)), y);
+  }
+
+  [[gnu::always_inline]] static Vec tanh_backward(Vec g, Vec y) {
+    return V::mul(g, V::sub(V::set1(1.0f), V::mul(y, y)));
   }
 };
 
-// The four kernels of one instruction set.
+// The kernels of one instruction set.
 struct ActivationIsa {
   UnaryFn gelu;
   UnaryBackwardFn gelu_backward;
   UnaryFn gelu_tanh;
   UnaryBackwardFn gelu_tanh_backward;
+  UnaryFn sigmoid;
+  UnaryBackwardFn sigmoid_backward;
+  UnaryFn tanh;
+  UnaryBackwardFn tanh_backward;
 };
 
 template <class V>
 ActivationIsa activation_isa() {
+  using M = Map<V>;
   using G = Gelu<V>;
-  return {G::template map<G::forward>, G::template map_backward<G::backward>,
-          G::template map<G::tanh_forward>, G::template map_backward<G::tanh_backward>};
+  using L = Logistic<V>;
+  return {M::template map<G::forward>,      M::template map_backward<G::backward>,
+          M::template map<G::tanh_forward>, M::template map_backward<G::tanh_backward>,
+          M::template map<L::sigmoid>,      M::template map_backward<L::sigmoid_backward>,
+          M::template map<L::tanh>,         M::template map_backward<L::tanh_backward>};
 }
 
 // activation_avx2.cpp and activation_avx512.cpp, built only for x86 (as attention's).

@@ -33,6 +33,10 @@ void register_fast_kernels(FastKernels& kernels) {
   kernels.activation.gelu_backward = &gelu_backward_fast;
   kernels.activation.gelu_tanh = &gelu_tanh_fast;
   kernels.activation.gelu_tanh_backward = &gelu_tanh_backward_fast;
+  kernels.activation.sigmoid = &sigmoid_fast;
+  kernels.activation.sigmoid_backward = &sigmoid_backward_fast;
+  kernels.activation.tanh = &tanh_fast;
+  kernels.activation.tanh_backward = &tanh_backward_fast;
   kernels.normalization.layer_norm_forward = &layer_norm_forward_fast;
   kernels.normalization.layer_norm_backward = &layer_norm_backward_fast;
   kernels.softmax.softmax = &softmax_fast;

@@ -20,7 +20,7 @@ struct Avx2<float> {
   static Vec zero() { return _mm256_setzero_ps(); }
   static Vec set1(float x) { return _mm256_set1_ps(x); }
   static Vec broadcast(const float* p) { return _mm256_broadcast_ss(p); }
-  static Vec load_aligned(const float* p) { return _mm256_load_ps(p); }
+  static Vec load_b(const float* p) { return _mm256_loadu_ps(p); }
   static Vec load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
   static Vec mul(Vec x, Vec y) { return _mm256_mul_ps(x, y); }
@@ -35,7 +35,7 @@ struct Avx2<double> {
   static Vec zero() { return _mm256_setzero_pd(); }
   static Vec set1(double x) { return _mm256_set1_pd(x); }
   static Vec broadcast(const double* p) { return _mm256_broadcast_sd(p); }
-  static Vec load_aligned(const double* p) { return _mm256_load_pd(p); }
+  static Vec load_b(const double* p) { return _mm256_loadu_pd(p); }
   static Vec load(const double* p) { return _mm256_loadu_pd(p); }
   static void store(double* p, Vec v) { _mm256_storeu_pd(p, v); }
   static Vec mul(Vec x, Vec y) { return _mm256_mul_pd(x, y); }
@@ -78,14 +78,15 @@ FourLines transpose4x8(const float* line, int64_t w_stride) {
 }  // namespace
 
 template <typename T, int64_t MR, int64_t NR>
-void microkernel_avx2(int64_t kc, const T* a, const T* b, T alpha, T beta, T* c, int64_t ldc) {
-  simd_microkernel<Avx2<T>, MR, NR>(kc, a, b, alpha, beta, c, ldc);
+void microkernel_avx2(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta, T* c,
+                      int64_t ldc) {
+  simd_microkernel<Avx2<T>, MR, NR>(kc, a, b, ldb, alpha, beta, c, ldc);
 }
 
-template void microkernel_avx2<float, 6, 16>(int64_t, const float*, const float*, float, float,
-                                             float*, int64_t);
-template void microkernel_avx2<double, 6, 8>(int64_t, const double*, const double*, double, double,
-                                             double*, int64_t);
+template void microkernel_avx2<float, 6, 16>(int64_t, const float*, const float*, int64_t, float,
+                                             float, float*, int64_t);
+template void microkernel_avx2<double, 6, 8>(int64_t, const double*, const double*, int64_t, double,
+                                             double, double*, int64_t);
 
 // The lines of a sliver go in groups of 4 (transpose4x8); W = 6 ends with a pair of lines, whose
 // unpacklo/hi already holds each step's two values next to each other.

@@ -27,7 +27,7 @@ struct Avx512<float> {
   static Vec zero() { return _mm512_setzero_ps(); }
   static Vec set1(float x) { return _mm512_set1_ps(x); }
   static Vec broadcast(const float* p) { return _mm512_set1_ps(*p); }  // vbroadcastss zmm, [p]
-  static Vec load_aligned(const float* p) { return _mm512_load_ps(p); }
+  static Vec load_b(const float* p) { return _mm512_loadu_ps(p); }
   static Vec load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
   static Vec mul(Vec x, Vec y) { return _mm512_mul_ps(x, y); }
@@ -42,7 +42,7 @@ struct Avx512<double> {
   static Vec zero() { return _mm512_setzero_pd(); }
   static Vec set1(double x) { return _mm512_set1_pd(x); }
   static Vec broadcast(const double* p) { return _mm512_set1_pd(*p); }  // vbroadcastsd zmm, [p]
-  static Vec load_aligned(const double* p) { return _mm512_load_pd(p); }
+  static Vec load_b(const double* p) { return _mm512_loadu_pd(p); }
   static Vec load(const double* p) { return _mm512_loadu_pd(p); }
   static void store(double* p, Vec v) { _mm512_storeu_pd(p, v); }
   static Vec mul(Vec x, Vec y) { return _mm512_mul_pd(x, y); }
@@ -53,14 +53,15 @@ struct Avx512<double> {
 }  // namespace
 
 template <typename T, int64_t MR, int64_t NR>
-void microkernel_avx512(int64_t kc, const T* a, const T* b, T alpha, T beta, T* c, int64_t ldc) {
-  simd_microkernel<Avx512<T>, MR, NR>(kc, a, b, alpha, beta, c, ldc);
+void microkernel_avx512(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta, T* c,
+                        int64_t ldc) {
+  simd_microkernel<Avx512<T>, MR, NR>(kc, a, b, ldb, alpha, beta, c, ldc);
 }
 
-template void microkernel_avx512<float, 12, 32>(int64_t, const float*, const float*, float, float,
-                                                float*, int64_t);
-template void microkernel_avx512<double, 12, 16>(int64_t, const double*, const double*, double,
-                                                 double, double*, int64_t);
+template void microkernel_avx512<float, 12, 32>(int64_t, const float*, const float*, int64_t, float,
+                                                float, float*, int64_t);
+template void microkernel_avx512<double, 12, 16>(int64_t, const double*, const double*, int64_t,
+                                                 double, double, double*, int64_t);
 
 template <typename T>
 void gemv_row_avx512(int64_t kc, int64_t n, const T* a, const T* b, int64_t rs, int64_t cs,

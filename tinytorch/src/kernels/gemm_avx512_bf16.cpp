@@ -40,7 +40,7 @@ struct Avx512Bf16 {
   static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm512_fmadd_ps(x, y, acc); }
   // The k loop's operands: 16 pairs of B (32 bfloat16 of a packed step, 64-byte aligned), and one
   // pair of A broadcast to all lanes (vpbroadcastd zmm, [p]).
-  static __m512bh load_aligned(const BFloat16* p) {
+  static __m512bh load_b(const BFloat16* p) {  // packed slivers only
     return reinterpret_cast<__m512bh>(_mm512_load_si512(p));
   }
   static __m512bh broadcast(const BFloat16* p) {
@@ -54,12 +54,12 @@ struct Avx512Bf16 {
 }  // namespace
 
 template <int64_t MR, int64_t NR>
-void microkernel_avx512_bf16(int64_t kc, const BFloat16* a, const BFloat16* b, float alpha,
-                             float beta, float* c, int64_t ldc) {
-  simd_microkernel<Avx512Bf16, MR, NR>(kc, a, b, alpha, beta, c, ldc);
+void microkernel_avx512_bf16(int64_t kc, const BFloat16* a, const BFloat16* b, int64_t ldb,
+                             float alpha, float beta, float* c, int64_t ldc) {
+  simd_microkernel<Avx512Bf16, MR, NR>(kc, a, b, ldb, alpha, beta, c, ldc);
 }
 
-template void microkernel_avx512_bf16<12, 32>(int64_t, const BFloat16*, const BFloat16*, float,
-                                              float, float*, int64_t);
+template void microkernel_avx512_bf16<12, 32>(int64_t, const BFloat16*, const BFloat16*, int64_t,
+                                              float, float, float*, int64_t);
 
 }  // namespace tinytorch::kernels::gemm

@@ -320,12 +320,13 @@ void pack_slivers(int64_t kc, int64_t width, const T* src, int64_t w_stride, int
 // this runs at ~15-20 GFLOP/s, a quarter of the AVX2 kernel (less at -O2, where GCC vectorises
 // less eagerly). Used when the CPU lacks AVX2/FMA or TINYTORCH_CPU_CAPABILITY=default.
 template <typename T, int64_t MR, int64_t NR>
-void microkernel_portable(int64_t kc, const T* a, const T* b, T alpha, T beta, T* c, int64_t ldc) {
+void microkernel_portable(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta, T* c,
+                          int64_t ldc) {
   for (int64_t i = 0; i < MR; ++i) {
     T acc[NR] = {};
     for (int64_t p = 0; p < kc; ++p) {
       const T a_ip = a[p * MR + i];
-      for (int64_t j = 0; j < NR; ++j) acc[j] += a_ip * b[p * NR + j];
+      for (int64_t j = 0; j < NR; ++j) acc[j] += a_ip * b[p * ldb + j];
     }
     T* c_row = c + i * ldc;
     for (int64_t j = 0; j < NR; ++j) {
@@ -429,7 +430,10 @@ RowKernel<T> row_kernel_for() {
 // Macro-kernel: loops 2 and 1 of the nest, over the micro-tiles of one MC x NC block of C.
 //
 //   a_packed: mc x kc, in MR-row slivers (from pack_slivers), each MR x depth
-//   b_packed: kc x nc, in NR-column slivers (from pack_slivers), each depth x NR
+//   b:        kc x nc of op(B): the sliver of columns jr .. jr+NR-1 starts at b + jr * b_col and
+//             its k steps are b_step apart — packed by pack_slivers (b_col = depth, b_step =
+//             NR * KD), or op(B) itself read in place (b_col = 1, b_step = its row stride; whole
+//             slivers only, since a tile reads NR columns)
 //   c:        mc x nc block of C, row stride ldc
 // where depth = kc rounded up to a multiple of KD (the k values of one micro-kernel step).
 //
@@ -438,22 +442,22 @@ RowKernel<T> row_kernel_for() {
 // valid part is merged into C.
 // ---------------------------------------------------------------------------------------------
 template <int64_t MR, int64_t NR, int64_t KD, typename P, typename T>
-void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const P* a_packed, const P* b_packed, T alpha,
-                  T beta, T* c, int64_t ldc, MicroKernel<P, T> kernel) {
+void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const P* a_packed, const P* b, int64_t b_col,
+                  int64_t b_step, T alpha, T beta, T* c, int64_t ldc, MicroKernel<P, T> kernel) {
   const int64_t depth = round_up(kc, KD);
   for (int64_t jr = 0; jr < nc; jr += NR) {
     const int64_t nr = std::min(NR, nc - jr);
-    const P* b_sliver = b_packed + jr * depth;  // depth x NR
+    const P* b_sliver = b + jr * b_col;  // depth x NR
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int64_t mr = std::min(MR, mc - ir);
       const P* a_sliver = a_packed + ir * depth;  // MR x depth
       T* c_tile = c + ir * ldc + jr;              // mr x nr
       if (mr == MR && nr == NR) {
-        kernel(kc, a_sliver, b_sliver, alpha, beta, c_tile, ldc);
+        kernel(kc, a_sliver, b_sliver, b_step, alpha, beta, c_tile, ldc);
         continue;
       }
       alignas(64) T tile[MR * NR];
-      kernel(kc, a_sliver, b_sliver, T(1), T(0), tile, NR);
+      kernel(kc, a_sliver, b_sliver, b_step, T(1), T(0), tile, NR);
       for (int64_t i = 0; i < mr; ++i) {
         for (int64_t j = 0; j < nr; ++j) {
           T& out = c_tile[i * ldc + j];
@@ -689,6 +693,20 @@ void gemm_one_row(int64_t N, int64_t K, T alpha, StridedView<T> a, StridedView<T
   }
 }
 
+// ── B in place ──────────────────────────────────────────────────────────────────────────────
+// Packing op(B) pays off when each sliver is then read many times, once per MR rows of A. With few
+// rows (an RNN step's backward: grad [32, 4H] times W_hh) the pack copies the whole panel for
+// ceil(M / MR) reads: in nn::LSTM's training step (H = 235, 1 thread) that copy was 8% of the
+// time, against ~18% for the multiply it fed, and 2% once B was read in place. Where op(B)
+// is B with contiguous rows (no transpose: the micro-kernel loads NR adjacent values per step), a
+// single-thread call with at most kInPlaceMaxPasses row slivers reads B's slivers in place: the
+// first pass brings a sliver (KC x NR: 16 or 32 KiB) into L1 and the others find it there. Only
+// a ragged last sliver is packed (its tile reads NR columns; the padding is zeros). The panel's
+// rows must lie within kInPlaceMaxSpanBytes, for the page walks: a row stride of 4096 floats
+// would spread a KC-row panel over 4 MiB. Not in a team: its members share packed panels.
+constexpr int64_t kInPlaceMaxPasses = 4;
+constexpr int64_t kInPlaceMaxSpanBytes = int64_t{1} << 20;
+
 // The whole GEMM with the kernels and block sizes Blk (a Blocking) of one level; M, N > 0, K > 0,
 // alpha != 0.
 template <typename Blk, CpuCapability kLevel, typename In, typename P, typename T>
@@ -735,6 +753,12 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   // this many members, however many turn up.
   const int team = static_cast<int>(std::min<int64_t>(threads, m_blocks * ceil_div(nc_max, NR)));
   const bool split_rows = team > 1 && rows_cheaper && m_blocks >= team;
+
+  // Whether the micro-kernel reads op(B) in place rather than from packed slivers (see "B in
+  // place" below); then only a ragged last sliver of each step is packed.
+  const bool b_in_place = std::is_same_v<In, P> && Blk::KD == 1 && team == 1 && b.cs == 1 &&
+                          ceil_div(M, Blk::MR) <= kInPlaceMaxPasses &&
+                          kc_max * ldb * static_cast<int64_t>(sizeof(In)) <= kInPlaceMaxSpanBytes;
 
   // A unit is an (mc_step rows) x (unit_slivers * NR columns) block of C. A team of one takes
   // whole rows of blocks, exactly the classic single-threaded loop nest.
@@ -813,6 +837,8 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
       const int64_t pc = s % steps_k * Blk::KC, kc = std::min(Blk::KC, K - pc);  // 4th loop
       const int64_t depth = round_up(kc, Blk::KD);
       const T beta_pc = pc == 0 ? beta : T(1);
+      // Columns [0, in_place) of the step are read in place, the rest from the packed panel.
+      const int64_t in_place = b_in_place ? nc / NR * NR : 0;
       // kc x nc, in NR-column slivers
       P* b_packed = split_rows ? own_panel : b_panels + (s % panels) * panel_size;
       const int64_t slivers = ceil_div(nc, NR), per_unit = unit_slivers(slivers);
@@ -836,8 +862,10 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
             done.load(std::memory_order_acquire) >= units_before(s - panels + 1, r) &&
             pack.compare_exchange_strong(state, kPacking, std::memory_order_acquire)) {
           const auto [first, end] = home(slivers, r);  // pack op(B)[pc : pc+kc, its columns]
-          kernels.pack_b(kc, std::min(end * NR, nc) - first * NR, b.at(pc, jc + first * NR), b.cs,
-                         b.rs, b_packed + first * NR * depth);
+          const int64_t from = std::max(first * NR, in_place), to = std::min(end * NR, nc);
+          if (from < to) {
+            kernels.pack_b(kc, to - from, b.at(pc, jc + from), b.cs, b.rs, b_packed + from * depth);
+          }
           pack.store(state = kPacked, std::memory_order_release);
         }
         return state == kPacked && done.load(std::memory_order_acquire) >= units_before(s, r);
@@ -868,8 +896,19 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
               kernels.pack_a(kc, mc, a.at(ic, pc), a.rs, a.cs, a_packed);
               packed_block = block;
             }
-            macro_kernel<Blk::MR, NR, Blk::KD>(mc, nr, kc, a_packed, b_packed + jr * depth, alpha,
-                                               beta_pc, C + ic * ldc + jc + jr, ldc, kernels.micro);
+            // Columns [jr, split) in place (only when In is P), [split, jr + nr) packed.
+            const int64_t split = std::clamp(in_place, jr, jr + nr);
+            T* c_block = C + ic * ldc + jc;
+            if (jr < split) {
+              macro_kernel<Blk::MR, NR, Blk::KD>(
+                  mc, split - jr, kc, a_packed, reinterpret_cast<const P*>(b.at(pc, jc + jr)), 1,
+                  b.rs, alpha, beta_pc, c_block + jr, ldc, kernels.micro);
+            }
+            if (split < jr + nr) {
+              macro_kernel<Blk::MR, NR, Blk::KD>(
+                  mc, jr + nr - split, kc, a_packed, b_packed + split * depth, depth, NR * Blk::KD,
+                  alpha, beta_pc, c_block + split, ldc, kernels.micro);
+            }
             shared.ranges[r].done.fetch_add(1, std::memory_order_release);
             took = true;
           }

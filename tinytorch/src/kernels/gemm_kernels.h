@@ -21,14 +21,15 @@ namespace tinytorch::kernels::gemm {
 
 // c = alpha * (a * b) + beta * c for one MR x NR tile, c not read when beta == 0:
 //   a: MR x kc packed sliver (a[p * MR + i] = op(A)(i, p))
-//   b: kc x NR packed sliver (b[p * NR + j] = op(B)(p, j)), 64-byte aligned
+//   b: kc x NR sliver, b[p * ldb + j] = op(B)(p, j): packed (ldb = NR, 64-byte aligned) or, for
+//      float and double, B itself read in place (ldb its row stride, any alignment)
 //   c: MR x NR tile of C, row stride ldc, any alignment
 // P is the packed type, T that of C and the sums: float or double for both, or bfloat16 slivers
 // summed into float, packed two k values deep (the bfloat16 layout, see gemm_avx512_bf16.cpp):
 //   a[(p / 2) * 2 * MR + 2 * i + p % 2] = op(A)(i, p),  b[(p / 2) * 2 * NR + 2 * j + p % 2] = ...
-// with kc rounded up to even by a zero step.
+// with kc rounded up to even by a zero step (ldb = 2 * NR: bfloat16 B is always packed).
 template <typename P, typename T = P>
-using MicroKernel = void (*)(int64_t kc, const P* a, const P* b, T alpha, T beta, T* c,
+using MicroKernel = void (*)(int64_t kc, const P* a, const P* b, int64_t ldb, T alpha, T beta, T* c,
                              int64_t ldc);
 
 // dst[p * W + w] = src[w * w_stride + p] for w < W, p < kc: packs a full-width sliver whose W lines
@@ -44,7 +45,8 @@ using TransposePack = void (*)(int64_t kc, const T* src, int64_t w_stride, T* ds
 
 // gemm_avx2.cpp. Instantiated for (float, 6, 16) and (double, 6, 8).
 template <typename T, int64_t MR, int64_t NR>
-void microkernel_avx2(int64_t kc, const T* a, const T* b, T alpha, T beta, T* c, int64_t ldc);
+void microkernel_avx2(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta, T* c,
+                      int64_t ldc);
 
 // gemm_avx2.cpp, float slivers only. Instantiated for the sliver widths W = 6, 12, 16 and 32 (the
 // MR and NR of both float tiles): AVX-512 CPUs have AVX2 too, and use these packs.
@@ -53,15 +55,16 @@ void pack_transposed_avx2(int64_t kc, const float* src, int64_t w_stride, float*
 
 // gemm_avx512.cpp. Instantiated for (float, 12, 32) and (double, 12, 16).
 template <typename T, int64_t MR, int64_t NR>
-void microkernel_avx512(int64_t kc, const T* a, const T* b, T alpha, T beta, T* c, int64_t ldc);
+void microkernel_avx512(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta, T* c,
+                        int64_t ldc);
 
 // gemm_avx2.cpp, float: acc[j] = Σ_{p < kc} a[p] · b[j * ld + p] (B stored N x K, a Linear's
 // weight), each a chain of FMAs in p order; AVX-512 CPUs use it too.
 void gemv_lines_avx2(int64_t kc, int64_t n, const float* a, const float* b, int64_t ld, float* acc);
 // gemm_avx512_bf16.cpp. Instantiated for (12, 32): bfloat16 slivers two k values deep, float C.
 template <int64_t MR, int64_t NR>
-void microkernel_avx512_bf16(int64_t kc, const BFloat16* a, const BFloat16* b, float alpha,
-                             float beta, float* c, int64_t ldc);
+void microkernel_avx512_bf16(int64_t kc, const BFloat16* a, const BFloat16* b, int64_t ldb,
+                             float alpha, float beta, float* c, int64_t ldc);
 
 // gemm_avx2.cpp and gemm_avx512.cpp, for float and double.
 template <typename T>

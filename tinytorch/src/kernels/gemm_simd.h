@@ -7,12 +7,14 @@
 //   using Vec = ...;               __m256 / __m512 (or the double versions)
 //   kLanes                         values per Vec: 8 / 16 floats, 4 / 8 doubles
 //   zero(), set1(x), broadcast(p)  all lanes 0, x, *p
-//   load_aligned(p), load(p), store(p, v)
+//   load_b(p)                      one step of a B sliver: packed (64-byte aligned) or, for float
+//                                  and double, read in place from B (any alignment)
+//   load(p), store(p, v)
 //   mul(x, y), fmadd(x, y, acc)    x * y, x * y + acc (one rounding)
 //   fma(x, y, acc)                 the same for one scalar
 //
 // and optionally kDepth, the k values one step of the kernel takes (1 when absent). The bfloat16
-// kernel (gemm_avx512_bf16.cpp) takes 2: its broadcast(a) and load_aligned(b) return pairs of
+// kernel (gemm_avx512_bf16.cpp) takes 2: its broadcast(a) and load_b(b) return pairs of
 // bfloat16 per 32-bit lane, and its fmadd on those is vdpbf16ps, which adds both products of a
 // lane's pair to its float accumulator.
 //
@@ -31,7 +33,7 @@ namespace tinytorch::kernels::gemm {
 
 // Register layout of the MR x NR tile, NR = 2 vectors (for AVX2 floats: MR = 6, NR = 16):
 //
-//                  b0 = b[p*NR + 0 .. L)   b1 = b[p*NR + L .. NR)      (L = V::kLanes)
+//                  b0 = b[p*ldb + 0 .. L)  b1 = b[p*ldb + L .. NR)     (L = V::kLanes)
 //   a[p*MR + 0] -> acc[0][0]               acc[0][1]                   <- row 0 of the C tile
 //   a[p*MR + 1] -> acc[1][0]               acc[1][1]
 //      ...              ...                      ...
@@ -57,7 +59,7 @@ constexpr int64_t depth_of() {
 }
 
 template <typename V, int64_t MR, int64_t NR, typename P, typename T>
-inline void simd_microkernel(int64_t kc, const P* a, const P* b, T alpha, T beta, T* c,
+inline void simd_microkernel(int64_t kc, const P* a, const P* b, int64_t ldb, T alpha, T beta, T* c,
                              int64_t ldc) {
   static_assert(NR == 2 * V::kLanes, "the tile is two vectors wide");
   using Vec = typename V::Vec;
@@ -78,9 +80,9 @@ inline void simd_microkernel(int64_t kc, const P* a, const P* b, T alpha, T beta
     // Unrolling the k loop 4 times trims the loop-counter overhead and gives the out-of-order core
     // longer straight runs of independent FMAs (measured: ~5% faster than no unrolling).
 #pragma GCC unroll 4
-  for (int64_t p = 0; p < kc; p += D, a += MR * D, b += NR * D) {
-    const auto b0 = V::load_aligned(b);
-    const auto b1 = V::load_aligned(b + V::kLanes * D);
+  for (int64_t p = 0; p < kc; p += D, a += MR * D, b += ldb) {
+    const auto b0 = V::load_b(b);
+    const auto b1 = V::load_b(b + V::kLanes * D);
 #pragma GCC unroll 16
     for (int64_t i = 0; i < MR; ++i) {
       const auto a_i = V::broadcast(a + i * D);

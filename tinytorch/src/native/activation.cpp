@@ -45,7 +45,7 @@ namespace {
 // Work items (elements) per thread below which a kernel runs on the calling thread: starting
 // threads costs microseconds, more than a cheap kernel spends on a few thousand elements.
 constexpr int64_t kCheapGrain =
-    65536;  // relu, leaky_relu, backward of sigmoid/tanh/relu, SIMD GELU
+    65536;  // relu, leaky_relu, backward of sigmoid/tanh/relu, SIMD GELU/sigmoid/tanh
 constexpr int64_t kExpensiveGrain = 16384;  // exp / erf / tanh per element
 
 void check_floating(std::string_view op, const Tensor& t, std::string_view what = "input") {
@@ -461,6 +461,10 @@ Tensor leaky_relu_backward(const Tensor& grad_output, const Tensor& self, double
 Tensor sigmoid(const Tensor& self) {
   // Integers and bools are computed in the default float dtype, as torch.sigmoid does.
   const Tensor x = self.is_floating_point() ? self : self.to(kDefaultFloat);
+  if (x.dtype() == kFloat32) {  // module 18's SIMD kernel, once registered
+    if (const auto kernel = kernels::fast_kernels().activation.sigmoid)
+      return map_unary<float>(x, kCheapGrain, kernel);
+  }
   return dispatch_floating_types(x.dtype(), "sigmoid", [&]<typename T>() {
     return map_unary<T>(x, kExpensiveGrain,
                         [](const T* in, T* y, int64_t n) { sigmoid_kernel(in, y, n); });
@@ -471,6 +475,10 @@ Tensor sigmoid_backward(const Tensor& grad_output, const Tensor& output) {
   check_floating("sigmoid_backward", output, "output");
   check_floating("sigmoid_backward", grad_output, "grad_output");
   check_same_shape("sigmoid_backward", grad_output, output, "the output");
+  if (output.dtype() == kFloat32) {
+    if (const auto kernel = kernels::fast_kernels().activation.sigmoid_backward)
+      return map_backward<float>(grad_output, output, kCheapGrain, kernel);
+  }
   return dispatch_floating_types(output.dtype(), "sigmoid_backward", [&]<typename T>() {
     return map_backward<T>(
         grad_output, output, kCheapGrain,
@@ -480,6 +488,10 @@ Tensor sigmoid_backward(const Tensor& grad_output, const Tensor& output) {
 
 Tensor tanh(const Tensor& self) {
   const Tensor x = self.is_floating_point() ? self : self.to(kDefaultFloat);
+  if (x.dtype() == kFloat32) {
+    if (const auto kernel = kernels::fast_kernels().activation.tanh)
+      return map_unary<float>(x, kCheapGrain, kernel);
+  }
   return dispatch_floating_types(x.dtype(), "tanh", [&]<typename T>() {
     return map_unary<T>(x, kExpensiveGrain,
                         [](const T* in, T* y, int64_t n) { tanh_kernel(in, y, n); });
@@ -490,6 +502,10 @@ Tensor tanh_backward(const Tensor& grad_output, const Tensor& output) {
   check_floating("tanh_backward", output, "output");
   check_floating("tanh_backward", grad_output, "grad_output");
   check_same_shape("tanh_backward", grad_output, output, "the output");
+  if (output.dtype() == kFloat32) {
+    if (const auto kernel = kernels::fast_kernels().activation.tanh_backward)
+      return map_backward<float>(grad_output, output, kCheapGrain, kernel);
+  }
   return dispatch_floating_types(output.dtype(), "tanh_backward", [&]<typename T>() {
     return map_backward<T>(
         grad_output, output, kCheapGrain,

@@ -1,14 +1,16 @@
-// cat and stack. See tinytorch/core/join.h.
-#include "tinytorch/core/join.h"
+// cat's computation and stack. See tinytorch/core/join.h; the public cat, which records the
+// graph, is in src/autograd/variable_ops.cpp.
+#include "tinytorch/native/join.h"
 
 #include <string>
 
 #include "tinytorch/core/exception.h"
+#include "tinytorch/core/join.h"
 #include "tinytorch/core/shape.h"
 
 namespace tinytorch {
 
-Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
+Tensor native::cat(const std::vector<Tensor>& tensors, int64_t dim) {
   TT_CHECK_VALUE(!tensors.empty(), "cat: expected a non-empty list of tensors, got none");
   const Tensor& first = tensors.front();
   TT_CHECK_VALUE(first.defined(), "cat: tensor 0 is undefined; expected a defined tensor");
@@ -37,9 +39,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
     total += t.size(d);
   }
   shape[static_cast<size_t>(d)] = total;
-  // NOTE: out [.., total, ..]; input i fills the slice [offset_i, offset_i + size_i) of dim d.
-  // copy_ into a view is recorded by autograd (when an input needs a gradient), so the
-  // backward of cat is the slicing of its output gradient, with no code of its own here.
+  // out [.., total, ..]; input i fills the slice [offset_i, offset_i + size_i) of dim d.
   Tensor out = empty(shape, TensorOptions(first.dtype()));
   int64_t offset = 0;
   for (const Tensor& t : tensors) {

@@ -5,8 +5,8 @@
 //                        stack({a, b}, 2)  → [2, 3, 2]    out[..., 0] = a, out[..., 1] = b
 //
 // stack(ts, d) is cat of every t.unsqueeze(d) along d. Both return a new contiguous tensor and
-// are differentiable: each input is copied into its slice of the output with copy_, which
-// autograd records (the gradient of an input is the matching slice of the output's gradient).
+// are differentiable: cat records one node, CatBackward0, whose backward hands each input the
+// matching slice of the output's gradient, as a view (no copy).
 // libtorch's torch::cat / torch::stack, with one restriction: the inputs must share one dtype
 // (libtorch promotes mixed dtypes; here that is a TypeError, never a silent cast).
 #pragma once

@@ -66,7 +66,7 @@ struct FastKernels {
   bool caching_allocator = false;  // install the caching allocator (core/caching_allocator.h)
   // module 12: fused scaled-dot-product attention (float32; kernels/attention.h)
   AttentionKernels attention;
-  // GELU's SIMD kernels (float32; kernels/activation.h): the transformer MLP's activation
+  // GELU, sigmoid, tanh SIMD kernels (float32; kernels/activation.h): MLPs', LSTMs' activations
   ActivationKernels activation;
   // LayerNorm's SIMD kernels (float32; kernels/normalization.h): the transformer's nine per step
   NormalizationKernels normalization;
