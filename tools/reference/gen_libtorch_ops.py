@@ -2,7 +2,9 @@
 """Writes tests/data/libtorch_ops_reference.json: PyTorch's answers for the ops that libtorch
 programs use beyond the chapters' own: sort/argsort/topk, cumsum/cumprod, tril/triu, norm,
 all/any, sin/cos/log1p (module 01's tests), the further element-wise ops (group "math"), smooth_l1/huber and [N, C, d1, ...]
-cross_entropy/nll_loss (module 04's), pad and interpolate (module 09's).
+cross_entropy/nll_loss (module 04's), pad and interpolate (module 09's), and the activations
+past module 02's: softplus, elu, selu, celu, hardtanh, relu6, mish, hardswish, hardsigmoid
+(group "activation", module 02's test_libtorch_activations.cpp).
 
 Run from anywhere (Debian's python3-torch, hence /usr/bin/python3):
 
@@ -78,6 +80,10 @@ UNARY_MATH = ("floor", "ceil", "round", "trunc", "sign", "frac", "reciprocal", "
 
 REDUCTIONS = {"none": "none", "mean": "mean", "sum": "sum"}
 
+# F.<op>(x, **args); args are libtorch's option names, which are F's keyword arguments.
+ACTIVATIONS = ("softplus", "elu", "selu", "celu", "hardtanh", "relu6", "mish", "hardswish",
+               "hardsigmoid")
+
 
 def run(op, ins, args):
     """The op in PyTorch: a tuple of output tensors."""
@@ -148,6 +154,8 @@ def run(op, ins, args):
         if args["mode"] == "constant":
             return (F.pad(x, args["pad"], mode="constant", value=args.get("value", 0.0)),)
         return (F.pad(x, args["pad"], mode=args["mode"]),)
+    if op in ACTIVATIONS:
+        return (getattr(F, op)(x, **args),)
     if op == "interpolate":
         kw = {"mode": args["mode"]}
         if "size" in args:
@@ -482,10 +490,41 @@ def math_cases():
          {"dim": 0, "value": 1.0}, expect_error=True)
 
 
+def activation_cases():
+    """The activations past module 02's, through F (module 02's test_libtorch_activations.cpp):
+    spread values, each kink exactly (where PyTorch's backward picks a side), and magnitudes
+    where a naive exp overflows (±100, and beta·x past softplus's threshold)."""
+    g = "activation"
+    inf, nan = float("inf"), float("nan")
+    kinks = [-100.0, -20.0, -6.0, -3.0, -2.0, -1.0, -0.5, -1e-3, 0.0, 1e-3, 0.5, 1.0, 2.0, 3.0,
+             6.0, 10.0, 19.5, 20.0, 21.0, 100.0]
+    variants = [
+        ("softplus", {}), ("softplus", {"beta": 2.0, "threshold": 10.0}),
+        ("softplus", {"beta": 0.5, "threshold": 5.0}),
+        ("elu", {}), ("elu", {"alpha": 0.5}), ("selu", {}), ("celu", {}), ("celu", {"alpha": 2.0}),
+        ("hardtanh", {}), ("hardtanh", {"min_val": -2.0, "max_val": 3.0}), ("relu6", {}),
+        ("mish", {}), ("hardswish", {}), ("hardsigmoid", {}),
+    ]
+    for op, args in variants:
+        tag = op + "".join(f"_{k}{v}" for k, v in args.items()).replace(".", "p").replace("-", "m")
+        for dt in ("float32", "float64"):
+            case(g, f"{tag}_{dt}", op, [distinct([4, 5], 3, dt)], args)
+            case(g, f"{tag}_kinks_{dt}", op, [T([len(kinks)], dt, kinks)], args)
+        case(g, f"{tag}_noncontiguous", op,
+             [T([3, 4], "float64", distinct([3, 4], 4, "float64").values, view=[["t"]])], args)
+        case(g, f"{tag}_nan_inf", op, [T([3], "float32", [nan, inf, -inf])], args, grad=False)
+    case(g, "celu_alpha0", "celu", [distinct([3])], {"alpha": 0.0}, expect_error=True)
+    # Integers: hardtanh and relu6 keep them (clamp); the others compute in floating point only.
+    for op in dict(variants):  # each op once, with its default options
+        case(g, f"{op}_int64", op, [ints([2, 4], 1, -8, 9)], {},
+             expect_error=op not in ("hardtanh", "relu6"))
+
+
 def main():
     opts = command_line(__doc__, OUT)
     tensor_cases()
     math_cases()
+    activation_cases()
     loss_cases()
     spatial_cases()
     doc = {**header(__file__), "cases": CASES}

@@ -12,7 +12,7 @@ is a pure function of this script and PyTorch's update rules. Three lists:
   "optimizers": one case per (optimizer, hyper-parameters, dtype). PyTorch replays a fixed
       sequence of gradients on fixed parameters, with the gradients SET directly (p.grad = g), so
       the C++ test needs no backward pass:
-        {"name", "optimizer": "SGD"|"Adam"|"AdamW"|"RMSprop", "dtype",
+        {"name", "optimizer": "SGD"|"Adam"|"AdamW"|"RMSprop"|"Adagrad", "dtype",
          "groups": [{"options": {...} (overrides of "defaults"), "params": [0, 2]}, ...],
          "defaults": {...},                      libtorch option names (see below)
          "params": [tensor, ...],                initial values, global order
@@ -23,8 +23,9 @@ is a pure function of this script and PyTorch's update rules. Three lists:
          "state": {"<i>": {"step": n, "<buffer>": tensor}}   PyTorch's state after the last step}
       Option names: lr, momentum, dampening, weight_decay, nesterov (SGD); lr, beta1, beta2, eps,
       weight_decay, amsgrad (Adam, AdamW); lr, alpha, eps, weight_decay, momentum, centered
-      (RMSprop). State buffer names are PyTorch's (momentum_buffer, exp_avg, exp_avg_sq,
-      max_exp_avg_sq, square_avg, grad_avg).
+      (RMSprop); lr, lr_decay, weight_decay, initial_accumulator_value, eps (Adagrad). State
+      buffer names are PyTorch's (momentum_buffer, exp_avg, exp_avg_sq, max_exp_avg_sq,
+      square_avg, grad_avg, sum).
 
   "schedulers": {"name", "scheduler": "StepLR"|"CosineAnnealingLR"|"LinearLR", "args": {...},
       "base_lrs": [...], "lrs": [[...] after construction, [...] after step 1, ...],
@@ -234,6 +235,20 @@ def gen_optimizers():
         add_optimizer_case("rmsprop_all", "RMSprop",
                            {"lr": 0.02, "alpha": 0.5, "eps": 1e-3, "weight_decay": 0.1,
                             "momentum": 0.5, "centered": True}, dtype)
+        # Adagrad: plain, lr_decay (the step-decayed lr), weight decay with a starting
+        # accumulator, everything with a large eps, and groups with a skipped step (a parameter's
+        # own step count drives its lr decay).
+        add_optimizer_case("adagrad_plain", "Adagrad", {"lr": 0.1}, dtype)
+        add_optimizer_case("adagrad_lr_decay", "Adagrad", {"lr": 0.1, "lr_decay": 0.5}, dtype)
+        add_optimizer_case("adagrad_weight_decay", "Adagrad",
+                           {"lr": 0.05, "weight_decay": 0.1, "initial_accumulator_value": 0.3},
+                           dtype)
+        add_optimizer_case("adagrad_all", "Adagrad",
+                           {"lr": 0.2, "lr_decay": 0.1, "weight_decay": 0.05,
+                            "initial_accumulator_value": 1.0, "eps": 1e-2}, dtype)
+        add_optimizer_case("adagrad_groups_skip", "Adagrad", {"lr": 0.1, "lr_decay": 0.2}, dtype,
+                           groups=[([0], {}), ([1, 2], {"lr": 0.03, "weight_decay": 0.2})],
+                           skip={(0, 2), (2, 2), (4, 0)})
         # An optimizer driven by a scheduler: each step uses the lr the schedule set.
         add_optimizer_case("sgd_cosine", "SGD", {"lr": 0.1, "momentum": 0.9}, dtype,
                            groups=two_groups,

@@ -27,8 +27,8 @@ inline void apply_options(optim::OptimizerOptions& options, const json& override
   options.from_values([&](const std::string& name) { return values.at(name); });
 }
 
-// An optimizer of type `type` ("SGD", "Adam", "AdamW", "RMSprop") with the given defaults and
-// groups: (parameters, option overrides) each.
+// An optimizer of type `type` ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad") with the given
+// defaults and groups: (parameters, option overrides) each.
 inline std::unique_ptr<optim::Optimizer> make_optimizer(
     const std::string& type, const json& defaults,
     const std::vector<std::pair<std::vector<Tensor>, json>>& groups) {
@@ -49,6 +49,7 @@ inline std::unique_ptr<optim::Optimizer> make_optimizer(
   if (type == "Adam") return build.template operator()<optim::Adam>(optim::AdamOptions());
   if (type == "AdamW") return build.template operator()<optim::AdamW>(optim::AdamWOptions());
   if (type == "RMSprop") return build.template operator()<optim::RMSprop>(optim::RMSpropOptions());
+  if (type == "Adagrad") return build.template operator()<optim::Adagrad>(optim::AdagradOptions());
   throw std::runtime_error("unknown optimizer " + type);
 }
 

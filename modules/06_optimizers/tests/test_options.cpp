@@ -49,6 +49,13 @@ TEST(Options, DefaultsArePyTorchs) {
   EXPECT_EQ(rms.eps(), 1e-8);
   EXPECT_EQ(rms.momentum(), 0.0);
   EXPECT_FALSE(rms.centered());
+
+  const optim::AdagradOptions adagrad;
+  EXPECT_EQ(adagrad.lr(), 1e-2);
+  EXPECT_EQ(adagrad.lr_decay(), 0.0);
+  EXPECT_EQ(adagrad.weight_decay(), 0.0);
+  EXPECT_EQ(adagrad.initial_accumulator_value(), 0.0);
+  EXPECT_EQ(adagrad.eps(), 1e-10);
 }
 
 TEST(Options, BuilderChainsAndSetsEveryField) {
@@ -114,6 +121,17 @@ TEST(Options, InvalidHyperParametersAreRejectedWithPyTorchsMessages) {
   TT_EXPECT_THROW_WITH(RMSprop(ps, RMSpropOptions().momentum(-0.1)), ValueError,
                        "Invalid momentum value");
   TT_EXPECT_THROW_WITH(RMSprop(ps, RMSpropOptions().eps(-1)), ValueError, "Invalid epsilon");
+  using optim::Adagrad;
+  using optim::AdagradOptions;
+  TT_EXPECT_THROW_WITH(Adagrad(ps, AdagradOptions(-0.1)), ValueError,
+                       "Invalid learning rate: -0.1");
+  TT_EXPECT_THROW_WITH(Adagrad(ps, AdagradOptions().lr_decay(-1)), ValueError,
+                       "Invalid lr_decay value: -1");
+  TT_EXPECT_THROW_WITH(Adagrad(ps, AdagradOptions().weight_decay(-1)), ValueError,
+                       "Invalid weight_decay value: -1");
+  TT_EXPECT_THROW_WITH(Adagrad(ps, AdagradOptions().initial_accumulator_value(-0.5)), ValueError,
+                       "Invalid initial_accumulator_value value: -0.5");
+  TT_EXPECT_THROW_WITH(Adagrad(ps, AdagradOptions().eps(-1)), ValueError, "Invalid epsilon value");
   // Zero is a valid learning rate (a frozen group), as in PyTorch.
   EXPECT_NO_THROW(SGD(ps, SGDOptions(0.0)));
 }

@@ -93,6 +93,14 @@ TEST(OptimizerStateDict, KeysOfEachOptimizer) {
   EXPECT_TRUE(b.contains("state.1.momentum_buffer"));
   EXPECT_TRUE(c.contains("optimizer.AdamW"));
   EXPECT_DOUBLE_EQ(c["param_groups.0.weight_decay"].item<double>(), 1e-2);
+  optim::Adagrad adagrad(ps, optim::AdagradOptions().lr_decay(0.01));
+  adagrad.step();
+  const auto d = adagrad.state_dict();
+  EXPECT_TRUE(d.contains("optimizer.Adagrad"));
+  EXPECT_TRUE(d.contains("state.1.sum"));
+  EXPECT_EQ(d["state.1.step"].item<int64_t>(), 1);
+  EXPECT_DOUBLE_EQ(d["param_groups.0.lr_decay"].item<double>(), 0.01);
+  EXPECT_DOUBLE_EQ(d["param_groups.0.initial_accumulator_value"].item<double>(), 0.0);
 }
 
 // Runs `total` steps straight, or `split` steps, a save, a fresh optimizer + load, and the rest:
@@ -149,6 +157,12 @@ TEST(OptimizerStateDict, ResumesExactlyForEveryOptimizer) {
         return std::make_unique<RMSprop>(ps, RMSpropOptions(0.01).centered(true).momentum(0.9));
       },
       3, 6);
+  expect_exact_resume(
+      [](const std::vector<Tensor>& ps) {
+        return std::make_unique<optim::Adagrad>(
+            ps, optim::AdagradOptions(0.1).lr_decay(0.1).initial_accumulator_value(0.5));
+      },
+      2, 5);
 }
 
 TEST(OptimizerStateDict, LoadRestoresGroupOptions) {
@@ -237,6 +251,7 @@ TEST(OptimizerStateDict, RejectsHostileValuesInEveryField) {
   optimizers.push_back(std::make_unique<AdamW>(ps));
   optimizers.push_back(
       std::make_unique<RMSprop>(ps, RMSpropOptions(0.01).centered(true).momentum(0.5)));
+  optimizers.push_back(std::make_unique<optim::Adagrad>(ps, optim::AdagradOptions(0.1)));
   for (const auto& opt : optimizers) {
     SCOPED_TRACE(opt->name());
     set_grads(ps, 0);
@@ -277,7 +292,8 @@ TEST(OptimizerStateDict, RejectsHostileValuesInEveryField) {
       }
       TT_EXPECT_THROW_WITH(opt->load_state_dict(with(key, value.to(kInt64))), TypeError, key,
                            "floating point");
-      const bool squares = key.find("_sq") != std::string::npos || key == "state.1.square_avg";
+      const bool squares = key.find("_sq") != std::string::npos || key == "state.1.square_avg" ||
+                           key == "state.1.sum";
       if (squares) {
         TT_EXPECT_THROW_WITH(opt->load_state_dict(with(key, full_like(value, -1.0))), Error, key,
                              "negative");

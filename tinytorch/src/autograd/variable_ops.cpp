@@ -308,6 +308,10 @@ bool records_inplace(const Tensor& self, const Tensor* other) {
          (other != nullptr && other->requires_grad());
 }
 
+}  // namespace
+
+namespace autograd {
+
 // The one path of every in-place op, self ← f(self[, other]):
 //  * recorded: f runs out of place on a CLONE of self — a formula that saves its input (log,
 //    abs, mul, ...) must keep the old values, which the write overwrites — then copy_ writes the
@@ -316,7 +320,7 @@ bool records_inplace(const Tensor& self, const Tensor* other) {
 //    out-of-place result is copied in.
 Tensor& inplace(Tensor& self, std::string_view op, const Tensor* other,
                 const std::function<Tensor(const Tensor&)>& out_of_place,
-                const std::function<void()>& write = {}) {
+                const std::function<void()>& write) {
   const bool record = records_inplace(self, other);
   if (!record && write) {
     write();
@@ -330,7 +334,9 @@ Tensor& inplace(Tensor& self, std::string_view op, const Tensor* other,
   return self.copy_(result);
 }
 
-}  // namespace
+}  // namespace autograd
+
+using autograd::inplace;
 
 // ══ views ═════════════════════════════════════════════════════════════════════════════════════
 

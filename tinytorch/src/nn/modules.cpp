@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tinytorch/autograd/grad_mode.h"
+#include "tinytorch/nn/functional.h"
 #include "tinytorch/nn/init.h"
 #include "tinytorch/nn/modules.h"
 #include "tinytorch/nn/utils/prune.h"
@@ -206,15 +207,94 @@ std::string Dropout2dImpl::extra_repr() const {
 
 // ── activations ──────────────────────────────────────────────────────────────────────────────
 
+namespace {
+// PyTorch prints an activation's inplace only when it is set: "ReLU(inplace=true)", or
+// "ELU(alpha=1.0, inplace=true)" after other options (`sep` then is ", ").
+std::string inplace_str(bool inplace, const char* sep = "") {
+  return inplace ? std::string(sep) + "inplace=true" : "";
+}
+// Python's repr of a number that is an int by default (Softplus's beta=1, threshold=20): integral
+// values without ".0", others as python_float_repr.
+std::string number_repr(double v) {
+  const bool integral = std::isfinite(v) && v == std::trunc(v) && std::abs(v) < 1e15;
+  return integral ? std::to_string(static_cast<int64_t>(v)) : python_float_repr(v);
+}
+}  // namespace
+
 Tensor ReLUImpl::forward(const Tensor& input) {
-  return tinytorch::relu(input);
+  return functional::relu(input, options);
+}
+std::string ReLUImpl::extra_repr() const {
+  return inplace_str(options.inplace());
 }
 
 Tensor LeakyReLUImpl::forward(const Tensor& input) {
-  return tinytorch::leaky_relu(input, options.negative_slope());
+  return functional::leaky_relu(input, options);
 }
 std::string LeakyReLUImpl::extra_repr() const {
-  return "negative_slope=" + python_float_repr(options.negative_slope());
+  return "negative_slope=" + python_float_repr(options.negative_slope()) +
+         inplace_str(options.inplace(), ", ");
+}
+
+Tensor ReLU6Impl::forward(const Tensor& input) {
+  return functional::relu6(input, options);
+}
+std::string ReLU6Impl::extra_repr() const {
+  return inplace_str(options.inplace());
+}
+
+Tensor ELUImpl::forward(const Tensor& input) {
+  return functional::elu(input, options);
+}
+std::string ELUImpl::extra_repr() const {
+  return "alpha=" + python_float_repr(options.alpha()) + inplace_str(options.inplace(), ", ");
+}
+
+Tensor SELUImpl::forward(const Tensor& input) {
+  return functional::selu(input, options);
+}
+std::string SELUImpl::extra_repr() const {
+  return inplace_str(options.inplace());
+}
+
+Tensor CELUImpl::forward(const Tensor& input) {
+  return functional::celu(input, options);
+}
+std::string CELUImpl::extra_repr() const {
+  return "alpha=" + python_float_repr(options.alpha()) + inplace_str(options.inplace(), ", ");
+}
+
+HardtanhImpl::HardtanhImpl(const HardtanhOptions& options_)
+    : Module("Hardtanh"), options(options_) {
+  TT_CHECK_VALUE(options.max_val() > options.min_val(),
+                 "Hardtanh: max_val must be greater than min_val, but got min_val=",
+                 options.min_val(), ", max_val=", options.max_val());
+}
+Tensor HardtanhImpl::forward(const Tensor& input) {
+  return functional::hardtanh(input, options);
+}
+std::string HardtanhImpl::extra_repr() const {
+  return "min_val=" + python_float_repr(options.min_val()) +
+         ", max_val=" + python_float_repr(options.max_val()) + inplace_str(options.inplace(), ", ");
+}
+
+Tensor SoftplusImpl::forward(const Tensor& input) {
+  return functional::softplus(input, options);
+}
+std::string SoftplusImpl::extra_repr() const {
+  return "beta=" + number_repr(options.beta()) + ", threshold=" + number_repr(options.threshold());
+}
+
+Tensor MishImpl::forward(const Tensor& input) {
+  return tinytorch::mish(input);
+}
+
+Tensor HardswishImpl::forward(const Tensor& input) {
+  return tinytorch::hardswish(input);
+}
+
+Tensor HardsigmoidImpl::forward(const Tensor& input) {
+  return tinytorch::hardsigmoid(input);
 }
 
 Tensor SigmoidImpl::forward(const Tensor& input) {

@@ -234,10 +234,11 @@ bool all_elements(const Tensor& t, Pred ok) {
   return result;
 }
 
-// The buffers that hold running averages of SQUARED gradients: their square root divides the
-// update, so a negative value would turn the parameter into NaN.
+// The buffers that hold running averages (or Adagrad's sum) of SQUARED gradients: their square
+// root divides the update, so a negative value would turn the parameter into NaN.
 bool holds_squares(std::string_view buffer) {
-  return buffer == "exp_avg_sq" || buffer == "max_exp_avg_sq" || buffer == "square_avg";
+  return buffer == "exp_avg_sq" || buffer == "max_exp_avg_sq" || buffer == "square_avg" ||
+         buffer == "sum";
 }
 
 }  // namespace

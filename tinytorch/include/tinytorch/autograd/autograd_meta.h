@@ -77,5 +77,13 @@ void check_inplace(const Tensor& self, std::string_view op);
 // view, the base's history becomes CopySlices(node)). Built-in in-place ops and custom Functions
 // that mark an input dirty both end here.
 void rebase_history(Tensor& self, std::shared_ptr<Node> node, uint32_t output_nr = 0);
+// The one path of every in-place op, self ← f(self[, other]) (`other`: the second operand, or
+// nullptr): recorded, f runs out of place on a clone of self and copy_ writes the result back
+// (CopyBackwards becomes self's history); not recorded, `write` (the native in-place kernel)
+// runs if given, else f's result is copied in. In-place forms built from other ops (F::elu with
+// inplace(true), ...) take it too, so they refuse and record exactly as the built-in ones do.
+Tensor& inplace(Tensor& self, std::string_view op, const Tensor* other,
+                const std::function<Tensor(const Tensor&)>& out_of_place,
+                const std::function<void()>& write = {});
 
 }  // namespace tinytorch::autograd

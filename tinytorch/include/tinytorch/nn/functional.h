@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "tinytorch/core/tensor.h"
+#include "tinytorch/nn/functional/activation.h"
 #include "tinytorch/nn/functional/padding.h"
 #include "tinytorch/nn/functional/spatial.h"
 #include "tinytorch/nn/functional/upsampling.h"

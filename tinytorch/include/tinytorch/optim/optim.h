@@ -2,6 +2,7 @@
 // (like <torch/optim.h>).
 #pragma once
 
+#include "tinytorch/optim/adagrad.h"
 #include "tinytorch/optim/adam.h"
 #include "tinytorch/optim/lr_scheduler.h"
 #include "tinytorch/optim/optimizer.h"

@@ -1,28 +1,30 @@
 // tinytorch/nn/modules/activation.h — the activations of module 02 as modules, so they can sit
 // in a Sequential and print in the model tree: ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU,
-// Softmax, LogSoftmax. Each forward() calls the public function (tinytorch::relu, ...), which
-// records the graph once autograd (module 05) exists.
+// Softmax, LogSoftmax, and libtorch's further ones: ReLU6, ELU, SELU, CELU, Hardtanh, Softplus,
+// Mish (and Python's Hardswish, Hardsigmoid). Each forward() calls the public function
+// (tinytorch::relu, F::elu, ...), which records the graph once autograd (module 05) exists.
+// Their options are in nn/options/activation.h; inplace(true) prints as PyTorch prints it, only
+// when set: ReLU(inplace=true).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 #include "tinytorch/nn/module.h"
+#include "tinytorch/nn/options/activation.h"
 
 namespace tinytorch::nn {
 
+// max(x, 0).  nn::ReLU(), nn::ReLU(true) (in place)
 class ReLUImpl : public Module {
  public:
-  ReLUImpl() : Module("ReLU") {}
+  explicit ReLUImpl(const ReLUOptions& options = {}) : Module("ReLU"), options(options) {}
   Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;  // "" or "inplace=true"
+
+  ReLUOptions options;
 };
 TT_MODULE(ReLU);
-
-struct LeakyReLUOptions {
-  LeakyReLUOptions(double negative_slope = 0.01)  // NOLINT(google-explicit-constructor)
-      : negative_slope_(negative_slope) {}
-  TT_ARG(double, negative_slope);
-};
 
 // x for x ≥ 0, negative_slope · x below.  nn::LeakyReLU(0.2)
 class LeakyReLUImpl : public Module {
@@ -30,11 +32,97 @@ class LeakyReLUImpl : public Module {
   explicit LeakyReLUImpl(const LeakyReLUOptions& options = {})
       : Module("LeakyReLU"), options(options) {}
   Tensor forward(const Tensor& input);
-  std::string extra_repr() const override;  // "negative_slope=0.01"
+  std::string extra_repr() const override;  // "negative_slope=0.01[, inplace=true]"
 
   LeakyReLUOptions options;
 };
 TT_MODULE(LeakyReLU);
+
+// min(max(x, 0), 6).
+class ReLU6Impl : public Module {
+ public:
+  explicit ReLU6Impl(const ReLU6Options& options = {}) : Module("ReLU6"), options(options) {}
+  Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;  // "" or "inplace=true"
+
+  ReLU6Options options;
+};
+TT_MODULE(ReLU6);
+
+class ELUImpl : public Module {
+ public:
+  explicit ELUImpl(const ELUOptions& options = {}) : Module("ELU"), options(options) {}
+  Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;  // "alpha=1.0[, inplace=true]"
+
+  ELUOptions options;
+};
+TT_MODULE(ELU);
+
+class SELUImpl : public Module {
+ public:
+  explicit SELUImpl(const SELUOptions& options = {}) : Module("SELU"), options(options) {}
+  Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;  // "" or "inplace=true"
+
+  SELUOptions options;
+};
+TT_MODULE(SELU);
+
+class CELUImpl : public Module {
+ public:
+  explicit CELUImpl(const CELUOptions& options = {}) : Module("CELU"), options(options) {}
+  Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;  // "alpha=1.0[, inplace=true]"
+
+  CELUOptions options;
+};
+TT_MODULE(CELU);
+
+// Checks min_val < max_val, as libtorch does.
+class HardtanhImpl : public Module {
+ public:
+  explicit HardtanhImpl(const HardtanhOptions& options = {});
+  Tensor forward(const Tensor& input);
+  std::string extra_repr() const override;  // "min_val=-1.0, max_val=1.0[, inplace=true]"
+
+  HardtanhOptions options;
+};
+TT_MODULE(Hardtanh);
+
+class SoftplusImpl : public Module {
+ public:
+  explicit SoftplusImpl(const SoftplusOptions& options = {})
+      : Module("Softplus"), options(options) {}
+  Tensor forward(const Tensor& input);
+  // "beta=1, threshold=20": integral values print without ".0", as Python prints its int
+  // defaults.
+  std::string extra_repr() const override;
+
+  SoftplusOptions options;
+};
+TT_MODULE(Softplus);
+
+class MishImpl : public Module {
+ public:
+  MishImpl() : Module("Mish") {}
+  Tensor forward(const Tensor& input);
+};
+TT_MODULE(Mish);
+
+class HardswishImpl : public Module {
+ public:
+  HardswishImpl() : Module("Hardswish") {}
+  Tensor forward(const Tensor& input);
+};
+TT_MODULE(Hardswish);
+
+class HardsigmoidImpl : public Module {
+ public:
+  HardsigmoidImpl() : Module("Hardsigmoid") {}
+  Tensor forward(const Tensor& input);
+};
+TT_MODULE(Hardsigmoid);
 
 class SigmoidImpl : public Module {
  public:
