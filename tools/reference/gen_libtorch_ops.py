@@ -153,7 +153,10 @@ def run(op, ins, args):
     if op == "unique":
         return torch._unique2(x, True, args["return_inverse"], args["return_counts"])
     if op == "unique_consecutive":
-        return torch._C._VariableFunctions.unique_consecutive(x, return_inverse=True, return_counts=True)
+        return torch._C._VariableFunctions.unique_consecutive(x, return_inverse=True, return_counts=True,
+                                                              dim=args.get("dim"))
+    if op == "unique_dim":  # libtorch's: inverse and counts always come back
+        return torch._C._VariableFunctions.unique_dim(x, args["dim"], True, False, False)
     if op == "smooth_l1_loss":
         return (F.smooth_l1_loss(x, ins[1], reduction=args["reduction"], beta=args["beta"]),)
     if op == "huber_loss":
@@ -430,6 +433,12 @@ def tensor_api_cases():
          grad=False)
     case(g, "unique_bool", "unique", [T([5], "bool")], {"return_inverse": True, "return_counts": False})
     case(g, "unique_consecutive", "unique_consecutive", [T([7], "int64", [1, 1, 2, 2, 3, 1, 1])], {})
+    rows = T([4, 2], "int64", [1, 2, 0, 5, 1, 2, 0, 1])
+    case(g, "unique_dim0", "unique_dim", [rows], {"dim": 0})
+    case(g, "unique_dim1", "unique_dim", [T([2, 3], "float32", [1.0, 0.5, 1.0, 2.0, -1.0, 2.0])], {"dim": -1},
+         grad=False)
+    case(g, "unique_consecutive_dim0", "unique_consecutive", [T([4, 2], "int64", [1, 2, 1, 2, 0, 1, 1, 2])],
+         {"dim": 0})
 
 
 def loss_cases():

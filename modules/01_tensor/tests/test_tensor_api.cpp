@@ -74,7 +74,12 @@ std::vector<Tensor> run_tensor_api_op(const std::string& op, const std::vector<T
   if (op == "unique")
     return as_list(_unique2(x, true, args.at("return_inverse").get<bool>(),
                             args.at("return_counts").get<bool>()));
-  if (op == "unique_consecutive") return as_list(unique_consecutive(x, true, true));
+  if (op == "unique_consecutive") {
+    std::optional<int64_t> dim;
+    if (args.contains("dim")) dim = args.at("dim").get<int64_t>();
+    return as_list(unique_consecutive(x, true, true, dim));
+  }
+  if (op == "unique_dim") return as_list(unique_dim(x, args.at("dim").get<int64_t>()));
   throw std::runtime_error("unknown op " + op);
 }
 
@@ -312,8 +317,11 @@ TEST(TensorApi, UniqueFamily) {
   auto [c, cinv, ccounts] = unique_consecutive(tensor({1, 1, 2, 1}));
   EXPECT_EQ(values_as_int(c), (std::vector<int64_t>{1, 2, 1}));
   EXPECT_EQ(ccounts.numel(), 0);
-  TT_EXPECT_THROW_WITH(unique_consecutive(x, false, false, 0), NotImplementedError,
-                       "unique_consecutive", "dim");
+  auto [rows, rinv, rcounts] = unique_dim(tensor({{1, 2}, {1, 2}}), 0);
+  EXPECT_EQ(rows.sizes(), IntArrayRef({1, 2}));
+  EXPECT_EQ(values_as_int(rinv), (std::vector<int64_t>{0, 0}));  // computed anyway, as libtorch
+  EXPECT_EQ(values_as_int(rcounts), (std::vector<int64_t>{2}));
+  TT_EXPECT_THROW_WITH(unique_dim(x, 2), IndexError, "unique_dim");
 }
 
 // ── gradients (float64 gradcheck and gradgradcheck) ───────────────────────────────────────────

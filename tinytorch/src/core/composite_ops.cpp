@@ -426,11 +426,12 @@ std::tuple<Tensor, Tensor, Tensor> _unique2(const Tensor& self, bool /*sorted*/,
 std::tuple<Tensor, Tensor, Tensor> unique_consecutive(const Tensor& self, bool return_inverse,
                                                       bool return_counts,
                                                       std::optional<int64_t> dim) {
-  TT_CHECK_WITH(NotImplementedError, !dim.has_value(),
-                "unique_consecutive: the dim argument is not supported (only the flattened "
-                "tensor); got dim ",
-                dim.value_or(0));
+  if (dim.has_value()) return native::unique_dim(self.detach(), *dim, true);
   return native::unique(self, return_inverse, return_counts, true);
+}
+std::tuple<Tensor, Tensor, Tensor> unique_dim(const Tensor& self, int64_t dim, bool /*sorted*/,
+                                              bool /*return_inverse*/, bool /*return_counts*/) {
+  return native::unique_dim(self.detach(), dim, false);
 }
 
 }  // namespace tinytorch

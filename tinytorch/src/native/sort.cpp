@@ -148,4 +148,40 @@ std::tuple<Tensor, Tensor, Tensor> native::unique(const Tensor& self, bool retur
   return {values, inverse, count_tensor};
 }
 
+// unique_dim: the same over the slices along dim — each slice flattened into a row, rows compared
+// element by element (lexicographically when sorting). As libtorch's, the inverse ([size(dim)])
+// and the counts are always computed.
+std::tuple<Tensor, Tensor, Tensor> native::unique_dim(const Tensor& self, int64_t dim,
+                                                      bool consecutive) {
+  const int64_t d = wrap_dim(dim, self.dim(), "unique_dim");
+  const int64_t n = self.size(d);
+  const int64_t m = n == 0 ? 0 : self.numel() / n;
+  const Tensor rows = self.transpose(0, d).contiguous().reshape({n, m});
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::vector<int64_t> first;  // the row that stands for each run
+  std::vector<int64_t> inverse(static_cast<size_t>(n)), counts;
+  dispatch_storage_types(self.dtype(), "unique_dim", [&]<typename T>() {
+    const T* p = rows.data_ptr<T>();
+    auto row = [&](int64_t r) { return p + r * m; };
+    if (!consecutive)
+      std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+        return std::lexicographical_compare(row(a), row(a) + m, row(b), row(b) + m,
+                                            nan_last_less<T>);
+      });
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t r = order[static_cast<size_t>(i)];
+      if (first.empty() || !std::equal(row(first.back()), row(first.back()) + m, row(r))) {
+        first.push_back(r);
+        counts.push_back(0);
+      }
+      ++counts.back();
+      inverse[static_cast<size_t>(r)] = static_cast<int64_t>(first.size()) - 1;
+    }
+  });
+  const auto k = static_cast<int64_t>(first.size());
+  return {self.index_select(d, from_vector(first, {k})), from_vector(inverse, {n}),
+          from_vector(counts, {k})};
+}
+
 }  // namespace tinytorch

@@ -804,7 +804,13 @@ std::tuple<Tensor, Tensor> _unique(const Tensor& self, bool sorted = true,
 std::tuple<Tensor, Tensor, Tensor> _unique2(const Tensor& self, bool sorted = true,
                                             bool return_inverse = false,
                                             bool return_counts = false);
-// Collapses runs of equal consecutive elements of the flattened tensor (dim: not supported).
+// The distinct slices along dim (sorted lexicographically), as unique_dim: like libtorch's, it
+// always returns the inverse ([size(dim)]) and the counts, whatever the two flags say.
+std::tuple<Tensor, Tensor, Tensor> unique_dim(const Tensor& self, int64_t dim, bool sorted = true,
+                                              bool return_inverse = false,
+                                              bool return_counts = false);
+// Collapses runs of equal consecutive elements of the flattened tensor, or, given dim, of equal
+// consecutive slices along it (then, as libtorch's, the inverse and counts always come back).
 std::tuple<Tensor, Tensor, Tensor> unique_consecutive(const Tensor& self,
                                                       bool return_inverse = false,
                                                       bool return_counts = false,

@@ -108,6 +108,8 @@ Tensor multinomial(const Tensor& self, int64_t num_samples, bool replacement, Ge
 // each value has (int64): empty [0] tensors when not asked for.
 std::tuple<Tensor, Tensor, Tensor> unique(const Tensor& self, bool return_inverse,
                                           bool return_counts, bool consecutive);
+// sort.cpp: the same over the slices along dim (inverse [size(dim)] and counts always computed).
+std::tuple<Tensor, Tensor, Tensor> unique_dim(const Tensor& self, int64_t dim, bool consecutive);
 // triangular.cpp
 Tensor tril(const Tensor& self, int64_t diagonal);
 Tensor triu(const Tensor& self, int64_t diagonal);
