@@ -46,10 +46,11 @@ Tensor& native::normal_(Tensor& self, double mean, double std, Generator* genera
   return fill_random(self, "normal_", [&]<typename T>() { return mean + std * g.normal(); });
 }
 
-// Row by row, in float64: with replacement, each draw inverts the cumulative weights (a binary
-// search for u · total); without, each draw picks among the categories not drawn yet and removes
-// its weight. When the non-zero weights run out (fewer than num_samples), the zero-weight
-// categories follow in index order — PyTorch samples them too, in an unspecified order.
+// NOTE: given. multinomial, row by row, in float64: with replacement, each draw inverts the
+// cumulative weights (a binary search for u · total); without, each draw picks among the categories
+// not drawn yet and removes its weight. When the non-zero weights run out (fewer than num_samples),
+// the zero-weight categories follow in index order — PyTorch samples them too, in an unspecified
+// order.
 Tensor native::multinomial(const Tensor& self, int64_t num_samples, bool replacement,
                            Generator* generator) {
   TT_CHECK_VALUE(self.dim() == 1 || self.dim() == 2,

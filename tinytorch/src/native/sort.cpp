@@ -105,8 +105,8 @@ std::tuple<Tensor, Tensor> native::topk(const Tensor& self, int64_t k, int64_t d
   return sort_along(self, d, k, largest, !sorted);
 }
 
-// unique: the flattened values, stably sorted (or, consecutive, in order), cut into runs of equal
-// values; NaN equals nothing, so every NaN is its own run (as PyTorch's). Any dtype.
+// NOTE: given. unique: the flattened values, stably sorted (or, consecutive, in order), cut into
+// runs of equal values; NaN equals nothing, so every NaN is its own run (as PyTorch's). Any dtype.
 std::tuple<Tensor, Tensor, Tensor> native::unique(const Tensor& self, bool return_inverse,
                                                   bool return_counts, bool consecutive) {
   const Tensor flat = self.contiguous().view({self.numel()});
@@ -148,9 +148,9 @@ std::tuple<Tensor, Tensor, Tensor> native::unique(const Tensor& self, bool retur
   return {values, inverse, count_tensor};
 }
 
-// unique_dim: the same over the slices along dim — each slice flattened into a row, rows compared
-// element by element (lexicographically when sorting). As libtorch's, the inverse ([size(dim)])
-// and the counts are always computed.
+// NOTE: given. unique_dim: the same over the slices along dim — each slice flattened into a row,
+// rows compared element by element (lexicographically when sorting). As libtorch's, the inverse
+// ([size(dim)]) and the counts are always computed.
 std::tuple<Tensor, Tensor, Tensor> native::unique_dim(const Tensor& self, int64_t dim,
                                                       bool consecutive) {
   const int64_t d = wrap_dim(dim, self.dim(), "unique_dim");
