@@ -165,7 +165,8 @@ Tensor composite_cross_entropy(const Tensor& logits, const Tensor& onehot) {
   return -(logp * onehot).sum() / static_cast<double>(logits.size(0));
 }
 
-Tensor one_hot(const Tensor& target, int64_t c) {
+// (float32, for the losses; torch::one_hot is int64)
+Tensor one_hot_float(const Tensor& target, int64_t c) {
   Tensor oh = zeros({target.size(0), c});
   const int64_t* t = target.data_ptr<int64_t>();
   float* p = oh.data_ptr<float>();
@@ -187,7 +188,7 @@ json experiment_cross_entropy(const Config& cfg) {
                 : std::vector<std::pair<int64_t, int64_t>>{{64, 10}, {4096, 1000}};
   for (const auto& [n, c] : shapes) {
     const Tensor x = random({n, c}, 3, kFloat32, 2.0), t = class_targets(n, c, 4);
-    const Tensor oh = one_hot(t, c);
+    const Tensor oh = one_hot_float(t, c);
     const double f = fused_cross_entropy(x, t), k = item(cross_entropy(x, t)),
                  comp = item(composite_cross_entropy(x, oh));
     const int inner = n * c < 10000 ? 200 : 1;
@@ -267,7 +268,7 @@ json experiment_stability(const Config&) {
   Generator gen(5);
   const Tensor z = randn({256, 10}, kFloat32, &gen);
   const Tensor t = class_targets(256, 10, 6);
-  const Tensor oh = one_hot(t, 10);
+  const Tensor oh = one_hot_float(t, 10);
   for (double s : {1.0, 10.0, 50.0, 100.0, 1000.0}) {
     const Tensor x = z * s;
     const Tensor e = x.exp();
@@ -393,7 +394,7 @@ json experiment_memory(const Config& cfg) {
               std::to_string(c) + "] float32 logits (" +
               human_bytes(static_cast<double>(n * c) * 4) +
               "), forward only and forward + backward.");
-  const Tensor x = random({n, c}, 7), t = class_targets(n, c, 8), oh = one_hot(t, c);
+  const Tensor x = random({n, c}, 7), t = class_targets(n, c, 8), oh = one_hot_float(t, c);
   struct Row {
     std::string name;
     std::function<void()> f;

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes tests/data/libtorch_ops_reference.json: PyTorch's answers for the ops that libtorch
 programs use beyond the chapters' own: sort/argsort/topk, cumsum/cumprod, tril/triu, norm,
-all/any, sin/cos/log1p (module 01's tests), the further element-wise ops (group "math"), smooth_l1/huber and [N, C, d1, ...]
+all/any, sin/cos/log1p (module 01's tests), repeat/flip/roll/diag/meshgrid, bmm/baddbmm/addmm/
+outer/einsum, std/prod/logsumexp, one_hot and unique (module 01's test_tensor_api.cpp, group "tensor_api"), the further element-wise ops (group "math"), smooth_l1/huber and [N, C, d1, ...]
 cross_entropy/nll_loss (module 04's), pad and interpolate (module 09's), and the activations
 past module 02's: softplus, elu, selu, celu, hardtanh, relu6, mish, hardswish, hardsigmoid
 (group "activation", module 02's test_libtorch_activations.cpp).
@@ -14,7 +15,7 @@ Run from anywhere (Debian's python3-torch, hence /usr/bin/python3):
 Deterministic: inputs are fixed integer formulas (gen_module01.py's pattern and its encoding).
 Each case is
 
-    {"name", "group": "tensor" | "loss" | "spatial", "op", "inputs": [tensor, ...], "args": {...},
+    {"name", "group": "tensor" | "tensor_api" | "loss" | "spatial", "op", "inputs": [tensor, ...], "args": {...},
      "expected": [tensor, ...]                   every output of the op, in order
      "grad_output": tensor, "expected_grad": tensor
                                                  for a floating first input: the gradient of
@@ -140,6 +141,46 @@ def run(op, ins, args):
         if "dim" in args:
             return (fn(x, dim=args["dim"], keepdim=args["keepdim"]),)
         return (fn(x),)
+    # group "tensor_api" (modules/01_tensor/tests/test_tensor_api.cpp)
+    if op == "repeat":
+        return (x.repeat(*args["repeats"]),)
+    if op == "flip":
+        return (torch.flip(x, args["dims"]),)
+    if op == "roll":
+        if "dims" in args:
+            return (torch.roll(x, args["shifts"], args["dims"]),)
+        return (torch.roll(x, args["shifts"]),)
+    if op == "diag":
+        return (torch.diag(x, args["diagonal"]),)
+    if op == "meshgrid":
+        return tuple(torch.meshgrid(*ins, indexing=args["indexing"]))
+    if op == "bmm":
+        return (torch.bmm(x, ins[1]),)
+    if op in ("baddbmm", "addmm"):
+        return (getattr(torch, op)(x, ins[1], ins[2], beta=args["beta"], alpha=args["alpha"]),)
+    if op == "outer":
+        return (torch.outer(x, ins[1]),)
+    if op == "einsum":
+        return (torch.einsum(args["equation"], *ins),)
+    if op == "std":
+        if "dim" in args:
+            return (torch.std(x, args["dim"], unbiased=args["unbiased"], keepdim=args["keepdim"]),)
+        return (torch.std(x, unbiased=args["unbiased"]),)
+    if op == "prod":
+        if "dim" in args:
+            return (torch.prod(x, args["dim"], keepdim=args["keepdim"]),)
+        return (torch.prod(x),)
+    if op == "logsumexp":
+        return (torch.logsumexp(x, args["dim"], keepdim=args["keepdim"]),)
+    if op == "one_hot":
+        return (F.one_hot(x, args["num_classes"]),)
+    if op == "unique":
+        return torch._unique2(x, True, args["return_inverse"], args["return_counts"])
+    if op == "unique_consecutive":
+        return torch._C._VariableFunctions.unique_consecutive(x, return_inverse=True, return_counts=True,
+                                                              dim=args.get("dim"))
+    if op == "unique_dim":  # libtorch's: inverse and counts always come back
+        return torch._C._VariableFunctions.unique_dim(x, args["dim"], True, False, False)
     if op == "smooth_l1_loss":
         return (F.smooth_l1_loss(x, ins[1], reduction=args["reduction"], beta=args["beta"]),)
     if op == "huber_loss":
@@ -328,6 +369,102 @@ def tensor_cases():
     case(g, "split_bad_dim", "split", [distinct([2, 3])], {"split_size": 1, "dim": 2}, expect_error=True)
     case(g, "chunk_zero", "chunk", [distinct([5])], {"chunks": 0, "dim": 0}, expect_error=True)
     case(g, "chunk_0d", "chunk", [T([], "float32", [1.0])], {"chunks": 1, "dim": 0}, expect_error=True)
+
+
+def tensor_api_cases():
+    g = "tensor_api"
+    case(g, "repeat_2d", "repeat", [distinct([2, 3], 40)], {"repeats": [2, 3]})
+    case(g, "repeat_more_dims", "repeat", [distinct([3], 41, "float64")], {"repeats": [2, 1, 2]})
+    case(g, "repeat_noncontiguous", "repeat", [T([3, 2], "float64", distinct([3, 2], 42).values, view=[["t"]])],
+         {"repeats": [1, 2]})
+    case(g, "repeat_zero", "repeat", [distinct([2, 2], 43)], {"repeats": [0, 2]})
+    case(g, "repeat_int64", "repeat", [ints([2, 2])], {"repeats": [2, 1]})
+    case(g, "repeat_too_few", "repeat", [distinct([2, 3])], {"repeats": [2]}, expect_error=True)
+    case(g, "flip_dim0", "flip", [distinct([3, 4], 44)], {"dims": [0]})
+    case(g, "flip_two_dims", "flip", [distinct([2, 3, 2], 45, "float64")], {"dims": [0, -1]})
+    case(g, "flip_bool", "flip", [T([4], "bool")], {"dims": [0]})
+    case(g, "flip_repeated_dim", "flip", [distinct([2, 3])], {"dims": [0, 0]}, expect_error=True)
+    case(g, "roll_dim1", "roll", [distinct([2, 5], 46)], {"shifts": [2], "dims": [1]})
+    case(g, "roll_negative_two_dims", "roll", [distinct([3, 4], 47, "float64")], {"shifts": [-1, 5], "dims": [0, 1]})
+    case(g, "roll_flattened", "roll", [distinct([2, 3], 48)], {"shifts": [4]})
+    case(g, "roll_misaligned", "roll", [distinct([2, 3])], {"shifts": [1, 2], "dims": [0]}, expect_error=True)
+    for k in (0, 2, -1):
+        case(g, f"diag_vector_{k}".replace("-", "m"), "diag", [distinct([3], 49 + k, "float64")], {"diagonal": k})
+    for k in (0, 1, -2, 3):
+        case(g, f"diag_matrix_{k}".replace("-", "m"), "diag", [distinct([3, 4], 53 + k)], {"diagonal": k})
+    case(g, "diag_matrix_transposed", "diag", [T([4, 3], "float64", distinct([4, 3], 60).values, view=[["t"]])],
+         {"diagonal": 1})
+    case(g, "diag_3d", "diag", [distinct([2, 2, 2])], {"diagonal": 0}, expect_error=True)
+    case(g, "meshgrid_ij", "meshgrid", [distinct([3], 61, "float64"), distinct([2], 62, "float64")], {"indexing": "ij"})
+    case(g, "meshgrid_xy", "meshgrid", [distinct([3], 63), distinct([2], 64), distinct([4], 65)], {"indexing": "xy"})
+    case(g, "bmm", "bmm", [distinct([2, 3, 4], 66, "float64"), distinct([2, 4, 5], 67, "float64")], {})
+    case(g, "bmm_float32_transposed", "bmm", [T([2, 4, 3], "float32", distinct([2, 4, 3], 68).values,
+                                                  view=[["transpose", 1, 2]]), distinct([2, 4, 2], 69)],
+         {}, rtol=1e-5, atol=1e-5)
+    case(g, "bmm_bad_inner", "bmm", [distinct([2, 3, 4]), distinct([2, 3, 4])], {}, expect_error=True)
+    case(g, "bmm_2d", "bmm", [distinct([3, 4]), distinct([4, 3])], {}, expect_error=True)
+    case(g, "baddbmm", "baddbmm", [distinct([2, 3, 5], 70, "float64"), distinct([2, 3, 4], 71, "float64"),
+                                   distinct([2, 4, 5], 72, "float64")], {"beta": 0.5, "alpha": 2.0})
+    case(g, "baddbmm_broadcast_self", "baddbmm", [distinct([5], 73, "float64"), distinct([2, 3, 4], 74, "float64"),
+                                                  distinct([2, 4, 5], 75, "float64")], {"beta": 1.0, "alpha": 1.0})
+    case(g, "addmm", "addmm", [distinct([3, 2], 76, "float64"), distinct([3, 4], 77, "float64"),
+                               distinct([4, 2], 78, "float64")], {"beta": 2.0, "alpha": -0.5})
+    case(g, "addmm_row_self", "addmm", [distinct([2], 79, "float64"), distinct([3, 4], 80, "float64"),
+                                        distinct([4, 2], 81, "float64")], {"beta": 1.0, "alpha": 1.0})
+    case(g, "addmm_bad_self", "addmm", [distinct([3], 82), distinct([3, 4]), distinct([4, 2])],
+         {"beta": 1.0, "alpha": 1.0}, expect_error=True)
+    case(g, "outer", "outer", [distinct([3], 83, "float64"), distinct([4], 84, "float64")], {})
+    case(g, "outer_2d", "outer", [distinct([2, 2]), distinct([4])], {}, expect_error=True)
+    for name, eq, shapes in (("mm", "ij,jk->ik", ([3, 4], [4, 2])),
+                             ("bmm", "bij,bjk->bik", ([2, 3, 4], [2, 4, 2])),
+                             ("attention_scores", "bhqd,bhkd->bhqk", ([2, 2, 3, 4], [2, 2, 5, 4])),
+                             ("outer", "i,j->ij", ([3], [4])),
+                             ("dot", "i,i->", ([5], [5])),
+                             ("transposed_out", "ij,jk->ki", ([3, 4], [4, 2])),
+                             ("summed_free", "ij,jk->i", ([3, 4], [4, 2])),
+                             ("implicit", "ij,jk", ([3, 4], [4, 2])),
+                             ("elementwise", "ij,ij->ij", ([2, 3], [2, 3])),
+                             ("transpose", "ij->ji", ([3, 4],)),
+                             ("row_sums", "ij->i", ([3, 4],)),
+                             ("total", "ij->", ([3, 4],))):
+        ins = [distinct(s, 85 + i, "float64") for i, s in enumerate(shapes)]
+        case(g, f"einsum_{name}", "einsum", ins, {"equation": eq})
+    case(g, "einsum_size_mismatch", "einsum", [distinct([3, 4]), distinct([5, 2])], {"equation": "ij,jk->ik"},
+         expect_error=True)
+    case(g, "std_all", "std", [distinct([3, 4], 90, "float64")], {"unbiased": True})
+    case(g, "std_all_biased", "std", [distinct([3, 4], 91)], {"unbiased": False})
+    case(g, "std_dims_keepdim", "std", [distinct([2, 3, 4], 92, "float64")], {"dim": [0, 2], "unbiased": True, "keepdim": True})
+    case(g, "std_dim1_biased", "std", [distinct([3, 4], 93)], {"dim": [1], "unbiased": False, "keepdim": False})
+    case(g, "prod_all", "prod", [positive([2, 3], 94, "float64")], {})
+    case(g, "prod_dim1", "prod", [distinct([3, 4], 95, "float64")], {"dim": 1, "keepdim": False})
+    case(g, "prod_dim0_keepdim", "prod", [distinct([3, 4], 96)], {"dim": 0, "keepdim": True})
+    zs = T([2, 4], "float64", [1.5, 0.0, 2.0, -1.0, 0.0, 0.5, 0.0, 3.0])
+    case(g, "prod_zeros_dim1", "prod", [zs], {"dim": 1, "keepdim": False})
+    case(g, "prod_zeros_all", "prod", [T([4], "float64", [1.5, 0.0, 2.0, -1.0])], {})
+    case(g, "prod_int64", "prod", [ints([2, 3])], {"dim": 1, "keepdim": False})
+    case(g, "prod_empty_dim", "prod", [T([2, 0], "float32", [])], {"dim": 1, "keepdim": False})
+    case(g, "logsumexp_dim1", "logsumexp", [distinct([3, 4], 97, "float64")], {"dim": [1], "keepdim": False})
+    case(g, "logsumexp_two_dims_keepdim", "logsumexp", [distinct([2, 3, 4], 98)], {"dim": [0, 2], "keepdim": True})
+    case(g, "logsumexp_large", "logsumexp", [T([2, 3], "float64", [1000.0, 1001.0, 999.0, -1000.0, -1001.0, -999.0])],
+         {"dim": [1], "keepdim": False})
+    case(g, "logsumexp_inf", "logsumexp", [T([2, 2], "float64", [float("-inf"), float("-inf"), float("inf"), 1.0])],
+         {"dim": [1], "keepdim": False}, grad=False)
+    case(g, "logsumexp_int64", "logsumexp", [ints([2, 3])], {"dim": [1], "keepdim": False})
+    case(g, "one_hot", "one_hot", [classes([2, 3], 4)], {"num_classes": 5})
+    case(g, "one_hot_inferred", "one_hot", [classes([5], 4, 1)], {"num_classes": -1})
+    case(g, "one_hot_too_small", "one_hot", [classes([5], 4, 1)], {"num_classes": 2}, expect_error=True)
+    case(g, "one_hot_float", "one_hot", [distinct([3])], {"num_classes": 3}, expect_error=True)
+    case(g, "unique_all", "unique", [ints([3, 4], 1)], {"return_inverse": True, "return_counts": True})
+    case(g, "unique_values_only", "unique", [with_ties([2, 5], 2)], {"return_inverse": False, "return_counts": False},
+         grad=False)
+    case(g, "unique_bool", "unique", [T([5], "bool")], {"return_inverse": True, "return_counts": False})
+    case(g, "unique_consecutive", "unique_consecutive", [T([7], "int64", [1, 1, 2, 2, 3, 1, 1])], {})
+    rows = T([4, 2], "int64", [1, 2, 0, 5, 1, 2, 0, 1])
+    case(g, "unique_dim0", "unique_dim", [rows], {"dim": 0})
+    case(g, "unique_dim1", "unique_dim", [T([2, 3], "float32", [1.0, 0.5, 1.0, 2.0, -1.0, 2.0])], {"dim": -1},
+         grad=False)
+    case(g, "unique_consecutive_dim0", "unique_consecutive", [T([4, 2], "int64", [1, 2, 1, 2, 0, 1, 1, 2])],
+         {"dim": 0})
 
 
 def loss_cases():
@@ -525,6 +662,7 @@ def main():
     tensor_cases()
     math_cases()
     activation_cases()
+    tensor_api_cases()
     loss_cases()
     spatial_cases()
     doc = {**header(__file__), "cases": CASES}

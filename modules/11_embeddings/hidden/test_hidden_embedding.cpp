@@ -16,7 +16,7 @@ namespace tinytorch {
 namespace {
 
 // onehot [n, V] with a 1 at (i, ids[i]).
-Tensor one_hot(const Tensor& ids, int64_t V) {
+Tensor one_hot_float64(const Tensor& ids, int64_t V) {
   Tensor out = zeros({ids.numel(), V}, kFloat64);
   const std::vector<int64_t> v = ids.reshape({-1}).to_vector<int64_t>();
   double* p = out.data_ptr<double>();
@@ -32,7 +32,7 @@ TEST(EmbeddingHidden, GatherAndScatterAddEqualTheOneHotProducts) {
   const Tensor w = randn({V, D}, kFloat64, &gen);
   const Tensor ids = randint(0, V, {30, 100}, kInt64, &gen);
   Tensor oh;
-  TT_GRADE_EXPECTED_ONLY(oh = one_hot(ids, V));
+  TT_GRADE_EXPECTED_ONLY(oh = one_hot_float64(ids, V));
   TT_GRADE_TENSOR(native::embedding(w, ids).reshape({-1, D}), matmul(oh, w), 0, 0);
   const Tensor g = randn({30, 100, D}, kFloat64, &gen);
   const Tensor gw = native::embedding_dense_backward(g, ids, V, -1);

@@ -105,4 +105,83 @@ std::tuple<Tensor, Tensor> native::topk(const Tensor& self, int64_t k, int64_t d
   return sort_along(self, d, k, largest, !sorted);
 }
 
+// NOTE: given. unique: the flattened values, stably sorted (or, consecutive, in order), cut into
+// runs of equal values; NaN equals nothing, so every NaN is its own run (as PyTorch's). Any dtype.
+std::tuple<Tensor, Tensor, Tensor> native::unique(const Tensor& self, bool return_inverse,
+                                                  bool return_counts, bool consecutive) {
+  const Tensor flat = self.contiguous().view({self.numel()});
+  const int64_t n = flat.numel();
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::vector<int64_t> run_of(static_cast<size_t>(n));  // run index of each element
+  std::vector<int64_t> counts;
+  Tensor values;
+  dispatch_storage_types(self.dtype(), "unique", [&]<typename T>() {
+    const T* p = flat.data_ptr<T>();
+    if (!consecutive)
+      std::stable_sort(order.begin(), order.end(),
+                       [&](int64_t a, int64_t b) { return nan_last_less(p[a], p[b]); });
+    std::vector<T> distinct;
+    for (int64_t i = 0; i < n; ++i) {
+      const T v = p[order[static_cast<size_t>(i)]];
+      if (distinct.empty() || !(distinct.back() == v)) {
+        distinct.push_back(v);
+        counts.push_back(0);
+      }
+      ++counts.back();
+      run_of[static_cast<size_t>(order[static_cast<size_t>(i)])] =
+          static_cast<int64_t>(distinct.size()) - 1;
+    }
+    values = empty({static_cast<int64_t>(distinct.size())}, self.dtype());
+    std::copy(distinct.begin(), distinct.end(), values.data_ptr<T>());
+  });
+  Tensor inverse = empty({0}, kInt64);
+  if (return_inverse) {
+    inverse = empty(self.sizes(), kInt64);
+    std::copy(run_of.begin(), run_of.end(), inverse.data_ptr<int64_t>());
+  }
+  Tensor count_tensor = empty({0}, kInt64);
+  if (return_counts) {
+    count_tensor = empty({static_cast<int64_t>(counts.size())}, kInt64);
+    std::copy(counts.begin(), counts.end(), count_tensor.data_ptr<int64_t>());
+  }
+  return {values, inverse, count_tensor};
+}
+
+// NOTE: given. unique_dim: the same over the slices along dim — each slice flattened into a row,
+// rows compared element by element (lexicographically when sorting). As libtorch's, the inverse
+// ([size(dim)]) and the counts are always computed.
+std::tuple<Tensor, Tensor, Tensor> native::unique_dim(const Tensor& self, int64_t dim,
+                                                      bool consecutive) {
+  const int64_t d = wrap_dim(dim, self.dim(), "unique_dim");
+  const int64_t n = self.size(d);
+  const int64_t m = n == 0 ? 0 : self.numel() / n;
+  const Tensor rows = self.transpose(0, d).contiguous().reshape({n, m});
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::vector<int64_t> first;  // the row that stands for each run
+  std::vector<int64_t> inverse(static_cast<size_t>(n)), counts;
+  dispatch_storage_types(self.dtype(), "unique_dim", [&]<typename T>() {
+    const T* p = rows.data_ptr<T>();
+    auto row = [&](int64_t r) { return p + r * m; };
+    if (!consecutive)
+      std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+        return std::lexicographical_compare(row(a), row(a) + m, row(b), row(b) + m,
+                                            nan_last_less<T>);
+      });
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t r = order[static_cast<size_t>(i)];
+      if (first.empty() || !std::equal(row(first.back()), row(first.back()) + m, row(r))) {
+        first.push_back(r);
+        counts.push_back(0);
+      }
+      ++counts.back();
+      inverse[static_cast<size_t>(r)] = static_cast<int64_t>(first.size()) - 1;
+    }
+  });
+  const auto k = static_cast<int64_t>(first.size());
+  return {self.index_select(d, from_vector(first, {k})), from_vector(inverse, {n}),
+          from_vector(counts, {k})};
+}
+
 }  // namespace tinytorch

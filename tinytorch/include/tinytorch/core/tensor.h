@@ -31,6 +31,7 @@
 #include "tinytorch/core/int_array_ref.h"
 #include "tinytorch/core/scalar_type.h"
 #include "tinytorch/core/shape.h"
+#include "tinytorch/core/tensor_accessor.h"
 #include "tinytorch/core/tensor_impl.h"
 #include "tinytorch/core/tensor_options.h"
 
@@ -466,6 +467,57 @@ class Tensor {
   // How many in-place writes this tensor's storage has seen (autograd checks saved tensors).
   uint32_t _version() const { return storage().version(); }
 
+  // ── shape, reduction and product ops libtorch programs use ──────────────────────────────
+  // (core/composite_ops.cpp: written in the recorded ops above, which give their gradients.)
+  Tensor view_as(const Tensor& other) const { return view(other.sizes()); }
+  Tensor reshape_as(const Tensor& other) const { return reshape(other.sizes()); }
+  Tensor type_as(const Tensor& other) const { return to(other.dtype()); }
+  // dtype and device, as libtorch's options(): like libtorch's, they do not carry requires_grad,
+  // so zeros({2}, x.options()) never requires grad.
+  TensorOptions options() const { return TensorOptions(dtype()); }
+  // Typed, strided element access (core/tensor_accessor.h): accessor<float, 2>()[i][j].
+  // Checks the dtype and the number of dims; a temporary's accessor would dangle, so it is deleted.
+  template <typename T, size_t N>
+  TensorAccessor<T, N> accessor() const& {
+    static_assert(N > 0, "accessor is used for indexing tensor, for scalars use *data_ptr<T>()");
+    TT_CHECK_VALUE(dim() == static_cast<int64_t>(N), "accessor<", to_string(scalar_type_of<T>),
+                   ", ", N, ">(): expected a tensor of ", N, " dims but it has ", dim(), " (sizes ",
+                   sizes(), ")");
+    return TensorAccessor<T, N>(data_ptr<T>(), sizes().data(), strides().data());
+  }
+  template <typename T, size_t N>
+  TensorAccessor<T, N> accessor() && = delete;
+  // Tiles the tensor: repeats[d] copies along dim d (more repeats than dims adds leading dims).
+  Tensor repeat(IntArrayRef repeats) const;
+  // Reverses the order of the elements along each of dims (a copy, as PyTorch's).
+  Tensor flip(IntArrayRef dims) const;
+  // Rotates by shifts[i] along dims[i]; with no dims, the flattened tensor by shifts[0].
+  Tensor roll(IntArrayRef shifts, IntArrayRef dims = {}) const;
+  // 1-d → the square matrix with self on diagonal `diagonal`; 2-d → that diagonal as a vector.
+  Tensor diag(int64_t diagonal = 0) const;
+  // [B, n, m] × [B, m, p] → [B, n, p], on the matmul GEMM.
+  Tensor bmm(const Tensor& mat2) const;
+  // beta · self + alpha · bmm(batch1, batch2) (self broadcast; beta = 0 ignores self's values).
+  Tensor baddbmm(const Tensor& batch1, const Tensor& batch2, const Scalar& beta = 1,
+                 const Scalar& alpha = 1) const;
+  // beta · self + alpha · mm(mat1, mat2) (self broadcast; beta = 0 ignores self's values).
+  Tensor addmm(const Tensor& mat1, const Tensor& mat2, const Scalar& beta = 1,
+               const Scalar& alpha = 1) const;
+  Tensor outer(const Tensor& vec2) const;  // [n] ⊗ [m] → [n, m]
+  // Standard deviation: var's square root (Bessel's correction unless unbiased is false).
+  Tensor std(bool unbiased = true) const;
+  Tensor std(IntArrayRef dims, bool unbiased = true, bool keepdim = false) const;
+  // Product of every element, or along dim. Integer and bool inputs give int64 unless dtype says.
+  // The gradient is right where the input holds zeros.
+  Tensor prod(std::optional<ScalarType> dtype = std::nullopt) const;
+  Tensor prod(int64_t dim, bool keepdim = false,
+              std::optional<ScalarType> dtype = std::nullopt) const;
+  // log Σ exp(self) over dims, stable (the max is taken out first); integers give float32.
+  Tensor logsumexp(IntArrayRef dims, bool keepdim = false) const;
+  // num_samples category indices per row of (unnormalised, non-negative) probabilities, int64.
+  Tensor multinomial(int64_t num_samples, bool replacement = false,
+                     Generator* generator = nullptr) const;
+
   std::string toString() const;  // type and shape, e.g. "tinytorch.float32Tensor[2, 3]"
   const TensorImpl& impl() const;
 
@@ -832,6 +884,81 @@ inline Tensor any(const Tensor& self) {
 inline Tensor any(const Tensor& self, int64_t dim, bool keepdim = false) {
   return self.any(dim, keepdim);
 }
+
+// ── shape, reduction and product ops libtorch programs use ──────────────────────────────────
+// (the methods above; libtorch's torch:: forms, and the ops that only have one)
+inline Tensor flip(const Tensor& self, IntArrayRef dims) {
+  return self.flip(dims);
+}
+inline Tensor roll(const Tensor& self, IntArrayRef shifts, IntArrayRef dims = {}) {
+  return self.roll(shifts, dims);
+}
+inline Tensor diag(const Tensor& self, int64_t diagonal = 0) {
+  return self.diag(diagonal);
+}
+inline Tensor bmm(const Tensor& self, const Tensor& mat2) {
+  return self.bmm(mat2);
+}
+inline Tensor baddbmm(const Tensor& self, const Tensor& batch1, const Tensor& batch2,
+                      const Scalar& beta = 1, const Scalar& alpha = 1) {
+  return self.baddbmm(batch1, batch2, beta, alpha);
+}
+inline Tensor addmm(const Tensor& self, const Tensor& mat1, const Tensor& mat2,
+                    const Scalar& beta = 1, const Scalar& alpha = 1) {
+  return self.addmm(mat1, mat2, beta, alpha);
+}
+inline Tensor outer(const Tensor& self, const Tensor& vec2) {
+  return self.outer(vec2);
+}
+inline Tensor std(const Tensor& self, bool unbiased = true) {
+  return self.std(unbiased);
+}
+inline Tensor std(const Tensor& self, IntArrayRef dims, bool unbiased = true,
+                  bool keepdim = false) {
+  return self.std(dims, unbiased, keepdim);
+}
+inline Tensor prod(const Tensor& self, std::optional<ScalarType> dtype = std::nullopt) {
+  return self.prod(dtype);
+}
+inline Tensor prod(const Tensor& self, int64_t dim, bool keepdim = false,
+                   std::optional<ScalarType> dtype = std::nullopt) {
+  return self.prod(dim, keepdim, dtype);
+}
+inline Tensor logsumexp(const Tensor& self, IntArrayRef dims, bool keepdim = false) {
+  return self.logsumexp(dims, keepdim);
+}
+inline Tensor multinomial(const Tensor& self, int64_t num_samples, bool replacement = false,
+                          Generator* generator = nullptr) {
+  return self.multinomial(num_samples, replacement, generator);
+}
+// Coordinate grids: out[i] is tensors[i] (each 0-d or 1-d) expanded over every tensor's length,
+// along dim i ("ij") or with the first two dims swapped ("xy"). Views of the inputs.
+std::vector<Tensor> meshgrid(const std::vector<Tensor>& tensors, std::string_view indexing = "ij");
+// Einstein summation over one or two operands: "ij,jk->ik", "bij,bjk->bik", "i,j->ij", "ij->ji",
+// "ij->" (and without "->": the indices seen once, alphabetically). Each index may appear once
+// per operand; "..." is not supported (an error says so). Runs as permute/reshape + bmm.
+Tensor einsum(std::string_view equation, const std::vector<Tensor>& tensors);
+// int64 [*, num_classes]: out[..., c] = (self[...] == c). num_classes = -1: self.max() + 1.
+Tensor one_hot(const Tensor& self, int64_t num_classes = -1);
+// libtorch's unique family (torch.unique in Python is built on these). Values come out sorted
+// (sorted = false is allowed: PyTorch leaves that order unspecified); the inverse (self's shape:
+// where each element went) and the counts are int64, and empty [0] tensors when not asked for.
+std::tuple<Tensor, Tensor> _unique(const Tensor& self, bool sorted = true,
+                                   bool return_inverse = false);
+std::tuple<Tensor, Tensor, Tensor> _unique2(const Tensor& self, bool sorted = true,
+                                            bool return_inverse = false,
+                                            bool return_counts = false);
+// The distinct slices along dim (sorted lexicographically), as unique_dim: like libtorch's, it
+// always returns the inverse ([size(dim)]) and the counts, whatever the two flags say.
+std::tuple<Tensor, Tensor, Tensor> unique_dim(const Tensor& self, int64_t dim, bool sorted = true,
+                                              bool return_inverse = false,
+                                              bool return_counts = false);
+// Collapses runs of equal consecutive elements of the flattened tensor, or, given dim, of equal
+// consecutive slices along it (then, as libtorch's, the inverse and counts always come back).
+std::tuple<Tensor, Tensor, Tensor> unique_consecutive(const Tensor& self,
+                                                      bool return_inverse = false,
+                                                      bool return_counts = false,
+                                                      std::optional<int64_t> dim = std::nullopt);
 
 // The dtype an op on these operands computes in (PyTorch's torch.result_type rules).
 ScalarType result_type(const Tensor& a, const Tensor& b);

@@ -137,6 +137,15 @@ std::tuple<Tensor, Tensor> topk(const Tensor& self, int64_t k, int64_t dim, bool
 Tensor cumsum(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype);
 Tensor cumprod(const Tensor& self, int64_t dim, std::optional<ScalarType> dtype);
 Tensor cumprod_backward(const Tensor& grad, const Tensor& self, const Tensor& result, int64_t dim);
+// random.cpp: num_samples int64 indices per row of a 1-d or 2-d tensor of weights.
+Tensor multinomial(const Tensor& self, int64_t num_samples, bool replacement, Generator* generator);
+// sort.cpp: the distinct values of the flattened tensor in ascending order (consecutive: of each
+// run of equal elements, in order), where each element went (int64, self's shape) and how many
+// each value has (int64): empty [0] tensors when not asked for.
+std::tuple<Tensor, Tensor, Tensor> unique(const Tensor& self, bool return_inverse,
+                                          bool return_counts, bool consecutive);
+// sort.cpp: the same over the slices along dim (inverse [size(dim)] and counts always computed).
+std::tuple<Tensor, Tensor, Tensor> unique_dim(const Tensor& self, int64_t dim, bool consecutive);
 // triangular.cpp
 Tensor tril(const Tensor& self, int64_t diagonal);
 Tensor triu(const Tensor& self, int64_t diagonal);

@@ -18,4 +18,11 @@ namespace tinytorch {
 // row padding_idx (>= 0), which gets none (−1: no padding row).
 Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx = -1);
 
+namespace nn::functional {
+// libtorch's F::one_hot (torch::one_hot in core/tensor.h): int64 [*, num_classes].
+inline Tensor one_hot(const Tensor& tensor, int64_t num_classes = -1) {
+  return tinytorch::one_hot(tensor, num_classes);
+}
+}  // namespace nn::functional
+
 }  // namespace tinytorch
