@@ -54,8 +54,9 @@ inline void check_op_case(const json& c, const OpRunner& run) {
   const Tensor g = tensor_from_json(c.at("grad_output"));
   (outs[0] * g).sum().backward();
   const bool is_double = inputs[0].dtype() == kFloat64;
-  EXPECT_TRUE(tensors_match(inputs[0].grad(), c.at("expected_grad"), is_double ? 1e-10 : 1e-5,
-                            is_double ? 1e-12 : 1e-6))
+  EXPECT_TRUE(tensors_match(inputs[0].grad(), c.at("expected_grad"),
+                            c.value("rtol", is_double ? 1e-10 : 1e-5),
+                            c.value("atol", is_double ? 1e-12 : 1e-6)))
       << "gradient w.r.t. input 0";
 }
 

@@ -34,6 +34,7 @@ constexpr const char* kNorm = "tinytorch/src/native/norm.cpp";
 constexpr const char* kRandom = "tinytorch/src/native/random.cpp";
 constexpr const char* kPadding = "tinytorch/src/native/padding.cpp";
 constexpr const char* kUpsample = "tinytorch/src/native/upsample.cpp";
+constexpr const char* kJoin = "tinytorch/src/native/join.cpp";
 
 struct Entry {
   std::string_view node;
@@ -64,6 +65,29 @@ constexpr Entry kTable[] = {
     elementwise("SqrtBackward0"),
     elementwise("SinBackward0"),
     elementwise("CosBackward0"),
+    // The further element-wise ops (one table, native::unary_math, and the binary ones).
+    elementwise("AcosBackward0"),
+    elementwise("AsinBackward0"),
+    elementwise("AtanBackward0"),
+    elementwise("Atan2Backward0"),
+    elementwise("CeilBackward0"),
+    elementwise("CoshBackward0"),
+    elementwise("ErfBackward0"),
+    elementwise("Expm1Backward0"),
+    elementwise("FloorBackward0"),
+    elementwise("FmodBackward1"),
+    elementwise("FracBackward0"),
+    elementwise("Log10Backward0"),
+    elementwise("Log2Backward0"),
+    elementwise("NanToNumBackward0"),
+    elementwise("ReciprocalBackward0"),
+    elementwise("RemainderBackward1"),
+    elementwise("RoundBackward0"),
+    elementwise("RsqrtBackward0"),
+    elementwise("SignBackward0"),
+    elementwise("SinhBackward0"),
+    elementwise("TanBackward0"),
+    elementwise("TruncBackward0"),
     elementwise("Log1PBackward0"),
     elementwise("ClampBackward1"),
     elementwise("MaximumBackward0"),
@@ -84,6 +108,9 @@ constexpr Entry kTable[] = {
     view("SqueezeBackward1"),
     view("TransposeBackward0"),
     view("UnbindBackward0"),
+    view("SplitBackward0"),
+    view("SplitWithSizesBackward0"),
+    {"CatBackward0", {kJoin, nullptr}, {kViews, nullptr}},
     view("UnsqueezeBackward0"),
     view("ViewBackward0"),
     {"SumBackward1", {kReduce, nullptr}, {kViews, nullptr}},
@@ -143,6 +170,7 @@ constexpr Entry kTable[] = {
     {"NormBackward1", {kNorm, nullptr}, {kLoop, nullptr}},
     {"UniformBackward0", {kRandom, nullptr}, {kLoop, nullptr}},
     {"NormalBackward0", {kRandom, nullptr}, {kLoop, nullptr}},
+    {"BernoulliBackward0", {kRandom, nullptr}, {kLoop, nullptr}},
     {"PadBackward0", {kPadding, nullptr}, {kPadding, nullptr}},
     {"UpsampleNearest2DBackward0", {kUpsample, nullptr}, {kUpsample, nullptr}},
     {"UpsampleBilinear2DBackward0", {kUpsample, nullptr}, {kUpsample, nullptr}},

@@ -642,13 +642,20 @@ def activation_cases():
         ("hardtanh", {}), ("hardtanh", {"min_val": -2.0, "max_val": 3.0}), ("relu6", {}),
         ("mish", {}), ("hardswish", {}), ("hardsigmoid", {}),
     ]
+    # Two PyTorch 1.13 quirks the cases step around: hardswish's gradient at x = 3 is 1.5 on its
+    # scalar path and 1 on its vectorised one (so it depends on the element's position: 3 is
+    # left out of its kinks), and hardsigmoid's float64 backward multiplies by 1/6 rounded to
+    # float32 (a relative 3e-8 from ours, which is exact: rtol 1e-7 for it).
     for op, args in variants:
         tag = op + "".join(f"_{k}{v}" for k, v in args.items()).replace(".", "p").replace("-", "m")
+        points = [k for k in kinks if not (op == "hardswish" and k == 3.0)]
+        rtol = 1e-7 if op == "hardsigmoid" else None
         for dt in ("float32", "float64"):
-            case(g, f"{tag}_{dt}", op, [distinct([4, 5], 3, dt)], args)
-            case(g, f"{tag}_kinks_{dt}", op, [T([len(kinks)], dt, kinks)], args)
+            case(g, f"{tag}_{dt}", op, [distinct([4, 5], 3, dt)], args, rtol=rtol)
+            case(g, f"{tag}_kinks_{dt}", op, [T([len(points)], dt, points)], args, rtol=rtol)
         case(g, f"{tag}_noncontiguous", op,
-             [T([3, 4], "float64", distinct([3, 4], 4, "float64").values, view=[["t"]])], args)
+             [T([3, 4], "float64", distinct([3, 4], 4, "float64").values, view=[["t"]])], args,
+             rtol=rtol)
         case(g, f"{tag}_nan_inf", op, [T([3], "float32", [nan, inf, -inf])], args, grad=False)
     case(g, "celu_alpha0", "celu", [distinct([3])], {"alpha": 0.0}, expect_error=True)
     # Integers: hardtanh and relu6 keep them (clamp); the others compute in floating point only.
