@@ -39,11 +39,11 @@ struct AdagradArgs {
   double clr, eps, weight_decay;
 };
 
-// Updates elements [begin, end) in one pass, in PyTorch's order of operations (sum.addcmul_,
-// std = sum.sqrt() + eps, param.addcdiv_(g, std, −clr)).
+// NOTE: given (chapter 06 teaches SGD, Adam and RMSprop; Adagrad is library code, not a learner
+// region). Updates elements [begin, end) in one pass, in PyTorch's order of operations
+// (sum.addcmul_, std = sum.sqrt() + eps, param.addcdiv_(g, std, −clr)).
 template <typename T, bool kWeightDecay>
 TT_TARGET_CLONES_AVX2 void adagrad_update(const AdagradArgs<T>& a, int64_t begin, int64_t end) {
-  // BEGIN SOLUTION
   const T neg_clr = static_cast<T>(-a.clr), eps = static_cast<T>(a.eps);
   const T weight_decay = static_cast<T>(a.weight_decay);
   T* __restrict param = a.param;
@@ -56,7 +56,6 @@ TT_TARGET_CLONES_AVX2 void adagrad_update(const AdagradArgs<T>& a, int64_t begin
     sum[i] = sum[i] + g * g;
     param[i] = param[i] + neg_clr * g / (std::sqrt(sum[i]) + eps);
   }
-  // END SOLUTION
 }
 
 }  // namespace
