@@ -9,14 +9,12 @@ Prints one JSON object on its last line, with PyTorch's configuration (bench/tor
   /usr/bin/python3 bench/lstm_torch.py --threads 1 [--quick]
   /usr/bin/python3 bench/lstm_torch.py --describe     (the configuration only)
 """
-import argparse
 import json
 import statistics
-import sys
 
 import torch
 
-from torch_bench_common import configuration, time_steps
+from torch_bench_common import configuration, time_steps, worker_arguments
 
 # (name, layers, input, hidden, batch, T): the same, in the same order, as bench/lstm_bench.cpp's
 # kConfigs.
@@ -45,19 +43,7 @@ def step_ms(layers, input_size, hidden, batch, seq, warmup, count):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--describe", action="store_true",
-                        help="print PyTorch's configuration as JSON and exit")
-    args = parser.parse_args()
-    if args.describe:
-        print(json.dumps(configuration()))
-        return
-    if args.threads is None or args.threads < 1:
-        sys.exit("--threads (at least 1) is required")
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    args = worker_arguments(__doc__)
     warmup, count = (2, 5) if args.quick else (5, 30)
     result = {"impl": "torch", "threads": torch.get_num_threads()}
     for name, *shape in CONFIGS:

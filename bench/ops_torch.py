@@ -10,16 +10,14 @@ Prints one JSON object on its last line, with PyTorch's configuration (bench/tor
   /usr/bin/python3 bench/ops_torch.py --threads 1 [--quick]
   /usr/bin/python3 bench/ops_torch.py --describe     (the configuration only)
 """
-import argparse
 import json
 import statistics
-import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
-from torch_bench_common import configuration
+from torch_bench_common import configuration, worker_arguments
 
 # The same list, in the same order, as bench/ops_bench.cpp's kCases: (op, input shape, and the
 # op's dim for softmax, log_softmax and cross_entropy, or its weight's shape, stride and padding
@@ -92,19 +90,7 @@ def measure(op, shape, how, warmup, count):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--describe", action="store_true",
-                        help="print PyTorch's configuration as JSON and exit")
-    args = parser.parse_args()
-    if args.describe:
-        print(json.dumps(configuration()))
-        return
-    if args.threads is None or args.threads < 1:
-        sys.exit("--threads (at least 1) is required")
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    args = worker_arguments(__doc__)
     warmup, count = (2, 5) if args.quick else (10, 50)
     results = [measure(op, shape, how, warmup, count) for op, shape, how in CASES]
     print(json.dumps({"impl": "torch", "threads": torch.get_num_threads(), "results": results,

@@ -5,7 +5,9 @@ median / percentile of a list of timings.
 
 Imported by scripts in this folder (Python puts a script's own folder first on sys.path).
 """
+import argparse
 import ctypes
+import json
 import gzip
 import os
 import re
@@ -36,6 +38,26 @@ def openblas_in_process():
         corename.restype = config.restype = ctypes.c_char_p
         return path, config().decode(), corename().decode()
     return None
+
+
+def worker_arguments(doc):
+    """The command line of a single-thread-count worker (ops_torch.py, lstm_torch.py): --threads N
+    [--quick], or --describe (print configuration() as JSON and exit). Sets the thread count and
+    seed 0; returns the parsed arguments."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--threads", type=int)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--describe", action="store_true",
+                        help="print PyTorch's configuration as JSON and exit")
+    args = parser.parse_args()
+    if args.describe:
+        print(json.dumps(configuration()))
+        sys.exit(0)
+    if args.threads is None or args.threads < 1:
+        sys.exit("--threads (at least 1) is required")
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    return args
 
 
 def configuration():
