@@ -561,9 +561,9 @@ for id in 02 03; do
   expect_in "$out" "ran with the reference for module $id" "milestone 1957 should say it ran with the reference for $id"
 done
 # The program's own "Which code runs" block: module 18 is still the release's stub, so every op
-# family runs its module's code — module 02's (GELU) from the reference objects.
+# family runs its module's code — module 02's (GELU, sigmoid, tanh) from the reference objects.
 expect_in "$out" "^Which code runs — kernel tier: fast" "milestone 1957 should print which code runs"
-expect_in "$out" "^  GELU +module 02, reference objects" "GELU should run module 02's reference objects"
+expect_in "$out" "^  GELU, sigmoid, tanh +module 02, reference objects" "GELU, sigmoid and tanh should run module 02's reference objects"
 expect_in "$out" "module 18's register_fast_kernels is not written yet" \
   "the report should say that module 18 registered nothing"
 expect_in "$out" "reference objects for module 02 03 04" "the report should name the modules on the reference"
