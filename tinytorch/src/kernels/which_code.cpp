@@ -173,7 +173,7 @@ std::string which_code_report(const WhichCode& code) {
   out << "Which code runs — kernel tier: "
       << (code.tier == Tier::kFast ? "fast" : "reference (TINYTORCH_KERNELS=reference or set_tier)")
       << "\n";
-  constexpr size_t kFamilyWidth = 30, kRunsWidth = 24;
+  constexpr size_t kFamilyWidth = 38, kRunsWidth = 24;  // the longest family: 36
   for (const OpFamilyCode& f : code.families) {
     const std::string reference = module_code(f.module, f.reference);
     std::string runs, rest;
