@@ -71,4 +71,28 @@ inline void check_op_cases(std::string_view group, const OpRunner& run) {
   EXPECT_GT(n, 0) << "no reference case of group " << group;
 }
 
+// A float64 (default) normal tensor from its own seeded generator: the same values every run.
+inline Tensor random(IntArrayRef shape, uint64_t seed, ScalarType dtype = kFloat64) {
+  Generator gen(seed);
+  return randn(shape, dtype, &gen);
+}
+
+// f's first derivatives by float64 finite differences, at a fresh leaf copy of x.
+inline void expect_gradcheck(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
+  const Tensor leaf = x.detach().clone().requires_grad_();
+  const auto result =
+      autograd::gradcheck([&](const std::vector<Tensor>& in) { return f(in[0]); }, {leaf});
+  EXPECT_TRUE(result.ok) << result.message;
+}
+
+// f's second derivatives (create_graph) by finite differences; seed 7 fixes the random
+// grad_output.
+inline void expect_gradgradcheck(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
+  manual_seed(7);
+  const Tensor leaf = x.detach().clone().requires_grad_();
+  const auto result =
+      autograd::gradgradcheck([&](const std::vector<Tensor>& in) { return f(in[0]); }, {leaf});
+  EXPECT_TRUE(result.ok) << result.message;
+}
+
 }  // namespace tinytorch::test

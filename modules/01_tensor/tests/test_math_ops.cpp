@@ -24,14 +24,12 @@
 namespace tinytorch {
 namespace {
 
+using test::expect_gradcheck;
+using test::expect_gradgradcheck;
 using test::json;
+using test::random;
 using test::values_as_double;
 using test::values_as_int;
-
-Tensor random(IntArrayRef shape, uint64_t seed, ScalarType dtype = kFloat64) {
-  Generator gen(seed);
-  return randn(shape, dtype, &gen);
-}
 
 Scalar scalar_arg(const json& v) {
   return v.is_number_integer() ? Scalar(v.get<int64_t>()) : Scalar(v.get<double>());
@@ -229,21 +227,6 @@ TEST(Bernoulli, ReproducibleAndFrequenciesMatchP) {
 }
 
 // ── gradients (float64 gradcheck and gradgradcheck) ────────────────────────────────────────────
-
-void expect_gradcheck(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
-  const Tensor leaf = x.detach().clone().requires_grad_();
-  const auto result =
-      autograd::gradcheck([&](const std::vector<Tensor>& in) { return f(in[0]); }, {leaf});
-  EXPECT_TRUE(result.ok) << result.message;
-}
-
-void expect_gradgradcheck(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
-  manual_seed(7);
-  const Tensor leaf = x.detach().clone().requires_grad_();
-  const auto result =
-      autograd::gradgradcheck([&](const std::vector<Tensor>& in) { return f(in[0]); }, {leaf});
-  EXPECT_TRUE(result.ok) << result.message;
-}
 
 // Each differentiable op with an input inside its domain, away from its kinks.
 struct GradCase {

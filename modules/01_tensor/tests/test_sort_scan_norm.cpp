@@ -21,14 +21,12 @@
 namespace tinytorch {
 namespace {
 
+using test::expect_gradcheck;
+using test::expect_gradgradcheck;
 using test::json;
+using test::random;
 using test::values_as_double;
 using test::values_as_int;
-
-Tensor random(IntArrayRef shape, uint64_t seed, ScalarType dtype = kFloat64) {
-  Generator gen(seed);
-  return randn(shape, dtype, &gen);
-}
 
 // norm's p as the generator writes it: a number, or "inf" / "-inf".
 Scalar p_arg(const json& p) {
@@ -380,13 +378,6 @@ TEST(FreeFunctions, ForwardToTheMethods) {
 
 // ── gradients (float64 gradcheck) ──────────────────────────────────────────────────────────────
 
-void expect_gradcheck(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
-  const Tensor leaf = x.detach().clone().requires_grad_();
-  const auto result =
-      autograd::gradcheck([&](const std::vector<Tensor>& in) { return f(in[0]); }, {leaf});
-  EXPECT_TRUE(result.ok) << result.message;
-}
-
 TEST(LibtorchOpsGradcheck, SortTopk) {
   TT_SKIP_WITHOUT_AUTOGRAD();
   const Tensor x = random({3, 5}, 11);
@@ -464,14 +455,6 @@ TEST(LibtorchOpsGradcheck, NormAtZeroIsZeroNotNan) {
 }
 
 // ── second derivatives (create_graph; float64 gradgradcheck) ───────────────────────────────────
-
-void expect_gradgradcheck(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
-  manual_seed(7);  // the random grad_output
-  const Tensor leaf = x.detach().clone().requires_grad_();
-  const auto result =
-      autograd::gradgradcheck([&](const std::vector<Tensor>& in) { return f(in[0]); }, {leaf});
-  EXPECT_TRUE(result.ok) << result.message;
-}
 
 TEST(LibtorchOpsGradgradcheck, SortTopkCumsumCumprodTriangles) {
   TT_SKIP_WITHOUT_AUTOGRAD();

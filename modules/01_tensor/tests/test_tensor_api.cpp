@@ -26,14 +26,11 @@
 namespace tinytorch {
 namespace {
 
+using test::random;
+
 using test::json;
 using test::values_as_double;
 using test::values_as_int;
-
-Tensor random(IntArrayRef shape, uint64_t seed, ScalarType dtype = kFloat64) {
-  Generator gen(seed);
-  return randn(shape, dtype, &gen);
-}
 
 std::vector<Tensor> as_list(const std::tuple<Tensor, Tensor, Tensor>& t) {
   return {std::get<0>(t), std::get<1>(t), std::get<2>(t)};
