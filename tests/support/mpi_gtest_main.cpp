@@ -17,21 +17,6 @@
 
 #include "tinytorch/distributed/mpi.h"
 
-// The sanitized build (LeakSanitizer): Open MPI's libraries allocate at load time and in
-// MPI_Init what they never free (its FAQ says so of valgrind too), from their own code and from
-// the components they dlopen. LeakSanitizer reads these two hooks at start-up: the full stack of
-// every allocation (the default fast unwinder stops at the first frame without a frame pointer,
-// i.e. inside MPI, leaving nothing to match), and the MPI libraries' leaks suppressed by name.
-// Our own code's leaks are still reported. mpirun is told to keep the components loaded
-// (main, below), so that their frames still have names when the leaks are reported at exit.
-extern "C" const char* __lsan_default_options() {  // NOLINT(bugprone-reserved-identifier)
-  return "fast_unwind_on_malloc=0";
-}
-extern "C" const char* __lsan_default_suppressions() {  // NOLINT(bugprone-reserved-identifier)
-  return "leak:libmpi.so\nleak:libopen-pal.so\nleak:libopen-rte.so\nleak:libpmix.so\n"
-         "leak:libhwloc.so\nleak:libevent\nleak:mca_\n";
-}
-
 namespace {
 
 constexpr int kRanks = 2;
