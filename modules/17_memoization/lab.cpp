@@ -28,10 +28,11 @@ namespace {
 using namespace tinytorch;
 using namespace tinytorch::lab;
 
-// The module 13 lab's model, with room for 512 positions.
+// The module 13 lab's model (milestone 2017's shape and 114 characters), with room for 512
+// positions.
 nn::GPTConfig lab_config() {
   nn::GPTConfig c;
-  c.vocab_size = 96;
+  c.vocab_size = 114;
   c.block_size = 512;
   c.n_layer = 4;
   c.n_head = 4;
