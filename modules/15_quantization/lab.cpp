@@ -1,7 +1,7 @@
 // Module 15 lab — Use + Analyze: what int8 costs a trained network, measured.
 //
-//   ./tito lab 15                 train the 1986 MLP (3 epochs on 55 000 Fashion-MNIST images,
-//                                 a minute or so on the 2-core course VM), then measure
+//   ./tito lab 15                 train the 1986 MLP (3 epochs on all 60 000 Fashion-MNIST
+//                                 training images, seconds on a 2-core VM), then measure
 //   ./tito lab 15 --quick         1 epoch on the 10 000 test images (a smoke test: its
 //                                 accuracies are on the training data, so they are optimistic)
 //   ./tito lab 15 --json out.json also write every measured figure to out.json
