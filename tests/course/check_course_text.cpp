@@ -9,6 +9,9 @@
 //      where the code or the data can say what it is, it is what they say: the character
 //      vocabulary of milestone 2017's corpus (counted from the corpus when it is installed), the
 //      GELU form of the course GPT (read from nn::GPT), the GELU form GPT-2 used.
+//   3. One reference machine. Every "What I measured" section names the reference machine (which
+//      docs/LEARNER_GUIDE.md describes) and the command that produced its figures, and states no
+//      figure from another CPU generation.
 //
 // Prints every finding as FILE:LINE: what is wrong; exits 1 when there is any. Run by ctest as
 // course.text (label course).
@@ -211,6 +214,80 @@ std::vector<Fact> facts() {
   };
 }
 
+// ── 3. one reference machine ───────────────────────────────────────────────────────────────────
+
+// The CPU of the reference machine, as the learner guide's section names it. Any other "Zen N"
+// inside a "What I measured" section is a figure from another machine.
+constexpr const char* kReferenceCpu = "Zen 4";
+
+int heading_level(const std::string& text) {
+  const auto hashes = text.find_first_not_of('#');
+  if (hashes == 0 || hashes == std::string::npos || text[hashes] != ' ') return 0;
+  return static_cast<int>(hashes);
+}
+
+int check_measured_sections(const std::vector<Line>& lines) {
+  int found = 0;
+  const std::regex other_cpu(R"(\bZen [0-9]\b)");
+  const std::regex command(R"(\./tito |build/release/bin/)");
+  bool guide_names_it = false;
+  // The open section: its heading line, its level, and what it has named so far.
+  const Line* heading = nullptr;
+  int level = 0;
+  bool names_machine = false;
+  bool names_command = false;
+  bool in_code = false;
+  auto close_section = [&] {
+    if (heading == nullptr) return;
+    if (!names_machine) {
+      std::cout << heading->file << ":" << heading->number
+                << ": \"What I measured\" does not name the reference machine (the figures must "
+                   "come from it; docs/LEARNER_GUIDE.md describes it)\n";
+      ++found;
+    }
+    if (!names_command) {
+      std::cout << heading->file << ":" << heading->number
+                << ": \"What I measured\" names no command that produced its figures (./tito ... "
+                   "or build/release/bin/...)\n";
+      ++found;
+    }
+    heading = nullptr;
+  };
+  for (const auto& line : lines) {
+    if (heading != nullptr && line.file != heading->file) close_section();
+    if (line.file == "docs/LEARNER_GUIDE.md" && line.text == "### The reference machine") {
+      guide_names_it = true;
+    }
+    if (line.text.rfind("```", 0) == 0) in_code = !in_code;
+    const int h = in_code ? 0 : heading_level(line.text);
+    if (h > 0 && heading != nullptr && h <= level) close_section();
+    if (h > 0 && line.text.find("What I measured") != std::string::npos) {
+      heading = &line;
+      level = h;
+      names_machine = names_command = false;
+      continue;
+    }
+    if (heading == nullptr) continue;
+    names_machine = names_machine || line.text.find("reference machine") != std::string::npos;
+    names_command = names_command || std::regex_search(line.text, command);
+    for (auto it = std::sregex_iterator(line.text.begin(), line.text.end(), other_cpu);
+         it != std::sregex_iterator(); ++it) {
+      if (it->str(0) == kReferenceCpu) continue;
+      std::cout << line.file << ":" << line.number << ": \"" << it->str(0)
+                << "\" in \"What I measured\": its figures come from the reference machine (a "
+                << kReferenceCpu << "); another machine's go to docs/engineering/\n";
+      ++found;
+    }
+  }
+  close_section();
+  if (!guide_names_it) {
+    std::cout << "docs/LEARNER_GUIDE.md: no section \"### The reference machine\" describing the "
+                 "machine every \"What I measured\" names\n";
+    ++found;
+  }
+  return found;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -222,11 +299,13 @@ int main(int argc, char** argv) {
   const std::vector<Line> lines = learner_text(root);
   int found = check_internal_references(lines);
   for (const auto& fact : facts()) found += check_fact(fact, lines);
+  found += check_measured_sections(lines);
   if (found > 0) {
     std::cout << found << " finding(s) in the learner-facing text\n";
     return 1;
   }
   std::cout << "the learner-facing text (" << lines.size()
-            << " lines) names no internal references, and states each checked fact once\n";
+            << " lines) names no internal references, states each checked fact once, and measures "
+               "on the reference machine\n";
   return 0;
 }
