@@ -73,13 +73,20 @@ std::optional<Peak> measure_peak(const Config& cfg) {
   const std::optional<bench::FmaPeak> fma = bench::fma_peak_for_this_cpu();
   if (!fma) return std::nullopt;
   constexpr int64_t kSteps = int64_t{1} << 18;  // ≈ 0.5 ms per call
+  // A sample is kCalls calls back to back (≈ 4 ms), as in lab 18: between two calls of one
+  // sample the pool's helper threads are still awake, while a lone 0.5 ms call may end before a
+  // sleeping helper is woken — the caller then runs both threads' kernels itself and "2 threads"
+  // would measure one.
+  constexpr int64_t kCalls = 8;
   auto gflops = [&](int threads) {
     // The best of the repeats: other programs only ever make a sample slower.
-    const Timing t = measure(cfg.warmup, cfg.reps + 4, 1, [&] {
-      parallel_for(0, threads, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i)
-          lab::consume(static_cast<double>(fma->kernel(kSteps)));
-      });
+    const Timing t = measure(cfg.warmup, cfg.reps + 4, kCalls, [&] {
+      for (int64_t call = 0; call < kCalls; ++call) {
+        parallel_for(0, threads, 1, [&](int64_t begin, int64_t end) {
+          for (int64_t i = begin; i < end; ++i)
+            lab::consume(static_cast<double>(fma->kernel(kSteps)));
+        });
+      }
     });
     return fma->flops_per_step * static_cast<double>(kSteps * threads) / t.min / 1e9;
   };
