@@ -358,11 +358,12 @@ void sgemm_simd(int64_t n, const float* A, const float* B, float* C) {
   sgemm_packed_rows(n, A, B, C, 0, n, micro_kernel_avx2);
 }
 
-// Step 6: threads. C's rows are cut into one strip of whole MR-row slivers per thread
-// (tinytorch::parallel_for, i.e. OpenMP, get_num_threads() threads) and each thread runs step 5
-// on its strip, with its own packing buffers: nothing is shared but A and B, which are only read,
-// and no two threads write the same element of C. Grain size 1: this version ALWAYS splits, even
-// when the problem is too small to pay for it (experiment D shows what that costs).
+// Step 6: threads. C's rows are cut into chunks of whole MR-row slivers (tinytorch::parallel_for,
+// the library's thread pool: up to 4 chunks per thread, each claimed by whichever thread is
+// free) and step 5 runs on each chunk, packing all of B again, in the thread's own packing
+// buffers: nothing is shared but A and B, which are only read, and no two chunks write the same
+// element of C. Grain size 1: this version ALWAYS splits, even when the problem is too small to
+// pay for it (experiment D shows what that costs).
 void sgemm_simd_threads(int64_t n, const float* A, const float* B, float* C) {
   const int64_t slivers = (n + MR - 1) / MR;
   parallel_for(0, slivers, 1, [&](int64_t s_begin, int64_t s_end) {
