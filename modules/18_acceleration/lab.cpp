@@ -542,7 +542,7 @@ std::vector<Step> ladder() {
   };
 #ifdef LAB_X86
   steps.push_back({"5", "packed, AVX2/FMA micro-kernel", sgemm_simd, 1, true, "4"});
-  steps.push_back({"6", "step 5 on 2 threads (OpenMP)", sgemm_simd_threads, 2, true, "5"});
+  steps.push_back({"6", "step 5 on 2 threads (the pool)", sgemm_simd_threads, 2, true, "5"});
 #endif
   steps.push_back({"L1", "library gemm_fast, 1 thread", sgemm_library, 1, false, "5"});
   steps.push_back({"L2", "library gemm_fast, 2 threads", sgemm_library, 2, false, "L1"});
@@ -670,7 +670,8 @@ json experiment_ladder(const Budget& budget) {
       "full); blocking keeps a block of B in L2 so it is fetched once, not N times; packing lays "
       "A and B out in the exact order the micro-kernel reads them; the AVX2 micro-kernel keeps "
       "a 6×16 tile of C in 12 registers and does 12 FMAs of 8 floats per 8 values it loads; "
-      "threads split C into strips. The error column stays at float32 rounding for every rung: "
+      "two threads claim chunks of rows of C in turn. The error column stays at float32 rounding "
+      "for every rung: "
       "the order of the additions changes, the result does not.");
   return out;
 }
