@@ -671,8 +671,7 @@ json experiment_ladder(const Budget& budget) {
       "A and B out in the exact order the micro-kernel reads them; the AVX2 micro-kernel keeps "
       "a 6×16 tile of C in 12 registers and does 12 FMAs of 8 floats per 8 values it loads; "
       "two threads claim chunks of rows of C in turn. The error column stays at float32 rounding "
-      "for every rung: "
-      "the order of the additions changes, the result does not.");
+      "for every rung: the order of the additions changes, the result does not.");
   return out;
 }
 
