@@ -420,79 +420,102 @@ TEST(Reference, DataFileIsPresentAndCoversEveryExpression) {
   }
 }
 
-// backward() into .grad(): the value and every leaf's gradient must be torch's.
-TEST(Reference, BackwardMatchesTorch) {
+// NOTE: the cases named inplace_* write into a non-leaf tensor (add_, copy_ into a buffer), which
+// needs Part 7's in-place rules; Parts 5 and 6 check every other case, Part 7 these
+// (Reference.InPlaceCasesMatchTorch). A case is checked by each of the three functions below.
+bool writes_in_place(const std::string& name) {
+  return name.rfind("inplace_", 0) == 0;
+}
+
+// Runs check(case, expression) on every case whose in-place-ness is `in_place`.
+template <typename Check>
+void for_each_case(bool in_place, const Check& check) {
+  int checked = 0;
   for (const json& c : cases()) {
     const auto name = c.at("name").get<std::string>();
+    if (writes_in_place(name) != in_place) continue;
     SCOPED_TRACE("case " + name + ": " + c.at("note").get<std::string>());
     const auto it = expressions().find(name);
     if (it == expressions().end()) continue;  // reported by the coverage test
-    const double rtol = tol(c, "rtol", 1e-10), atol = tol(c, "atol", 1e-12);
-    Built b = build_inputs(c);
-    const Tensor out = it->second(b.inputs);
-    EXPECT_TRUE(test::tensors_match(out.detach(), c.at("expected"), rtol, atol)) << "(the value)";
-    ASSERT_TRUE(out.requires_grad()) << "the expression recorded no graph";
-    if (c.contains("grad_output")) {
-      out.backward(test::tensor_from_json(c.at("grad_output")));
-    } else {
-      out.backward();
-    }
-    for (size_t i = 0; i < b.leaves.size(); ++i) {
-      const json& want = c.at("grads").at(b.leaf_names[i]);
-      // float32 leaves (mixed_dtype) get float32 gradients: compare at float32 precision.
-      const bool f32 = b.leaves[i].dtype() == kFloat32;
-      EXPECT_TRUE(
-          test::tensors_match(b.leaves[i].grad(), want, f32 ? 1e-6 : rtol, f32 ? 1e-6 : atol))
-          << "(the gradient of '" << b.leaf_names[i] << "')";
-    }
+    check(c, it->second);
+    ++checked;
+  }
+  EXPECT_GT(checked, 0) << "no case with in_place = " << in_place;
+}
+
+// backward() into .grad(): the value and every leaf's gradient must be torch's.
+void check_backward(const json& c, const Expr& expression) {
+  const double rtol = tol(c, "rtol", 1e-10), atol = tol(c, "atol", 1e-12);
+  Built b = build_inputs(c);
+  const Tensor out = expression(b.inputs);
+  EXPECT_TRUE(test::tensors_match(out.detach(), c.at("expected"), rtol, atol)) << "(the value)";
+  ASSERT_TRUE(out.requires_grad()) << "the expression recorded no graph";
+  if (c.contains("grad_output")) {
+    out.backward(test::tensor_from_json(c.at("grad_output")));
+  } else {
+    out.backward();
+  }
+  for (size_t i = 0; i < b.leaves.size(); ++i) {
+    const json& want = c.at("grads").at(b.leaf_names[i]);
+    // float32 leaves (mixed_dtype) get float32 gradients: compare at float32 precision.
+    const bool f32 = b.leaves[i].dtype() == kFloat32;
+    EXPECT_TRUE(test::tensors_match(b.leaves[i].grad(), want, f32 ? 1e-6 : rtol, f32 ? 1e-6 : atol))
+        << "(the gradient of '" << b.leaf_names[i] << "')";
   }
 }
 
 // autograd::grad(): the same gradients, returned instead of accumulated.
-TEST(Reference, AutogradGradMatchesTorch) {
-  for (const json& c : cases()) {
-    const auto name = c.at("name").get<std::string>();
-    SCOPED_TRACE("case " + name);
-    const auto it = expressions().find(name);
-    if (it == expressions().end()) continue;
-    const double rtol = tol(c, "rtol", 1e-10), atol = tol(c, "atol", 1e-12);
-    Built b = build_inputs(c);
-    const Tensor out = it->second(b.inputs);
-    autograd::variable_list seeds;
-    if (c.contains("grad_output")) seeds.push_back(test::tensor_from_json(c.at("grad_output")));
-    const autograd::variable_list grads = autograd::grad({out}, b.leaves, seeds);
-    ASSERT_EQ(grads.size(), b.leaves.size());
-    for (size_t i = 0; i < b.leaves.size(); ++i) {
-      const bool f32 = b.leaves[i].dtype() == kFloat32;
-      EXPECT_TRUE(test::tensors_match(grads[i], c.at("grads").at(b.leaf_names[i]),
-                                      f32 ? 1e-6 : rtol, f32 ? 1e-6 : atol))
-          << "(the gradient of '" << b.leaf_names[i] << "')";
-      EXPECT_FALSE(b.leaves[i].grad().defined())
-          << "autograd::grad must not accumulate into .grad() of '" << b.leaf_names[i] << "'";
-    }
+void check_autograd_grad(const json& c, const Expr& expression) {
+  const double rtol = tol(c, "rtol", 1e-10), atol = tol(c, "atol", 1e-12);
+  Built b = build_inputs(c);
+  const Tensor out = expression(b.inputs);
+  autograd::variable_list seeds;
+  if (c.contains("grad_output")) seeds.push_back(test::tensor_from_json(c.at("grad_output")));
+  const autograd::variable_list grads = autograd::grad({out}, b.leaves, seeds);
+  ASSERT_EQ(grads.size(), b.leaves.size());
+  for (size_t i = 0; i < b.leaves.size(); ++i) {
+    const bool f32 = b.leaves[i].dtype() == kFloat32;
+    EXPECT_TRUE(test::tensors_match(grads[i], c.at("grads").at(b.leaf_names[i]), f32 ? 1e-6 : rtol,
+                                    f32 ? 1e-6 : atol))
+        << "(the gradient of '" << b.leaf_names[i] << "')";
+    EXPECT_FALSE(b.leaves[i].grad().defined())
+        << "autograd::grad must not accumulate into .grad() of '" << b.leaf_names[i] << "'";
   }
 }
 
 // Twice through one graph with retain_graph: every gradient doubles (accumulation), exactly.
-TEST(Reference, RetainGraphTwiceDoublesEveryGradient) {
-  for (const json& c : cases()) {
-    const auto name = c.at("name").get<std::string>();
-    SCOPED_TRACE("case " + name);
-    const auto it = expressions().find(name);
-    if (it == expressions().end()) continue;
-    Built b = build_inputs(c);
-    const Tensor out = it->second(b.inputs);
-    const Tensor seed =
-        c.contains("grad_output") ? test::tensor_from_json(c.at("grad_output")) : Tensor();
-    out.backward(seed, /*retain_graph=*/true);
-    std::vector<Tensor> first;
-    for (const Tensor& l : b.leaves) first.push_back(l.grad().clone());
-    out.backward(seed);
-    for (size_t i = 0; i < b.leaves.size(); ++i) {
-      EXPECT_TRUE(test::tensors_match(b.leaves[i].grad(), first[i] * 2.0, 1e-12, 1e-12))
-          << "(the gradient of '" << b.leaf_names[i] << "')";
-    }
+void check_retain_graph(const json& c, const Expr& expression) {
+  Built b = build_inputs(c);
+  const Tensor out = expression(b.inputs);
+  const Tensor seed =
+      c.contains("grad_output") ? test::tensor_from_json(c.at("grad_output")) : Tensor();
+  out.backward(seed, /*retain_graph=*/true);
+  std::vector<Tensor> first;
+  for (const Tensor& l : b.leaves) first.push_back(l.grad().clone());
+  out.backward(seed);
+  for (size_t i = 0; i < b.leaves.size(); ++i) {
+    EXPECT_TRUE(test::tensors_match(b.leaves[i].grad(), first[i] * 2.0, 1e-12, 1e-12))
+        << "(the gradient of '" << b.leaf_names[i] << "')";
   }
+}
+
+TEST(Reference, BackwardMatchesTorch) {
+  for_each_case(/*in_place=*/false, check_backward);
+}
+
+TEST(Reference, AutogradGradMatchesTorch) {
+  for_each_case(/*in_place=*/false, check_autograd_grad);
+}
+
+TEST(Reference, RetainGraphTwiceDoublesEveryGradient) {
+  for_each_case(/*in_place=*/false, check_retain_graph);
+}
+
+// Part 7: the same three checks on the cases that write in place.
+TEST(Reference, InPlaceCasesMatchTorch) {
+  for_each_case(/*in_place=*/true, check_backward);
+  for_each_case(/*in_place=*/true, check_autograd_grad);
+  for_each_case(/*in_place=*/true, check_retain_graph);
 }
 
 }  // namespace
