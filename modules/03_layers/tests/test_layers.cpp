@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "layers_test_util.h"
+#include "support/prerequisites.h"
 
 namespace tinytorch {
 namespace {
@@ -261,34 +262,41 @@ TEST(Activations, ModulesEqualTheirFunctions) {
   EXPECT_TRUE(nn::ReLU()->parameters().empty());
 }
 
+// The loss modules wrap module 04's functions: the test skips while module 04 is a stub.
 TEST(Losses, ModulesEqualTheirFunctions) {
-  const Tensor pred = tensor({{0.2, 0.7}, {0.9, 0.4}, {0.5, 0.5}});
-  const Tensor target = tensor({{0.0, 1.0}, {1.0, 0.0}, {1.0, 1.0}});
-  const Tensor logits = tensor({{1.0, 2.0, 0.5}, {0.1, -1.0, 2.0}});
-  const Tensor labels = tensor({1, 2});
-  EXPECT_TRUE(nn::MSELoss()(pred, target).equal(mse_loss(pred, target)));
-  EXPECT_TRUE(
-      nn::MSELoss(Reduction::Sum)(pred, target).equal(mse_loss(pred, target, Reduction::Sum)));
-  EXPECT_TRUE(nn::L1Loss(nn::L1LossOptions().reduction(Reduction::None))(pred, target)
-                  .equal(l1_loss(pred, target, Reduction::None)));
-  EXPECT_TRUE(nn::BCELoss()(pred, target).equal(binary_cross_entropy(pred, target)));
-  EXPECT_TRUE(nn::BCEWithLogitsLoss(Reduction::Sum)(logits.narrow(1, 0, 2), target.narrow(0, 0, 2))
-                  .equal(binary_cross_entropy_with_logits(
-                      logits.narrow(1, 0, 2), target.narrow(0, 0, 2), {}, Reduction::Sum)));
-  EXPECT_TRUE(nn::CrossEntropyLoss()(logits, labels).equal(cross_entropy(logits, labels)));
-  const auto ce_opts =
-      nn::CrossEntropyLossOptions().reduction(Reduction::Sum).ignore_index(2).label_smoothing(0.1);
-  EXPECT_TRUE(nn::CrossEntropyLoss(ce_opts)(logits, labels)
-                  .equal(cross_entropy(logits, labels, {}, Reduction::Sum, 2, 0.1)));
-  const Tensor logp = log_softmax(logits, 1);
-  EXPECT_TRUE(nn::NLLLoss()(logp, labels).equal(nll_loss(logp, labels)));
-  EXPECT_TRUE(nn::NLLLoss(nn::NLLLossOptions().ignore_index(1))(logp, labels)
-                  .equal(nll_loss(logp, labels, {}, Reduction::Mean, 1)));
-  // The module's own number, so that a module wired to a different loss is caught.
-  EXPECT_NEAR(nn::MSELoss()(pred, target).item<double>(),
-              (0.04 + 0.09 + 0.01 + 0.16 + 0.25 + 0.25) / 6.0, 1e-6);
-  TT_EXPECT_THROW_WITH(nn::CrossEntropyLoss(nn::CrossEntropyLossOptions().label_smoothing(1.5)),
-                       ValueError, "label_smoothing", "1.5");
+  const std::string missing = test::later_module_missing("03", [] {
+    const Tensor pred = tensor({{0.2, 0.7}, {0.9, 0.4}, {0.5, 0.5}});
+    const Tensor target = tensor({{0.0, 1.0}, {1.0, 0.0}, {1.0, 1.0}});
+    const Tensor logits = tensor({{1.0, 2.0, 0.5}, {0.1, -1.0, 2.0}});
+    const Tensor labels = tensor({1, 2});
+    EXPECT_TRUE(nn::MSELoss()(pred, target).equal(mse_loss(pred, target)));
+    EXPECT_TRUE(
+        nn::MSELoss(Reduction::Sum)(pred, target).equal(mse_loss(pred, target, Reduction::Sum)));
+    EXPECT_TRUE(nn::L1Loss(nn::L1LossOptions().reduction(Reduction::None))(pred, target)
+                    .equal(l1_loss(pred, target, Reduction::None)));
+    EXPECT_TRUE(nn::BCELoss()(pred, target).equal(binary_cross_entropy(pred, target)));
+    EXPECT_TRUE(
+        nn::BCEWithLogitsLoss(Reduction::Sum)(logits.narrow(1, 0, 2), target.narrow(0, 0, 2))
+            .equal(binary_cross_entropy_with_logits(logits.narrow(1, 0, 2), target.narrow(0, 0, 2),
+                                                    {}, Reduction::Sum)));
+    EXPECT_TRUE(nn::CrossEntropyLoss()(logits, labels).equal(cross_entropy(logits, labels)));
+    const auto ce_opts = nn::CrossEntropyLossOptions()
+                             .reduction(Reduction::Sum)
+                             .ignore_index(2)
+                             .label_smoothing(0.1);
+    EXPECT_TRUE(nn::CrossEntropyLoss(ce_opts)(logits, labels)
+                    .equal(cross_entropy(logits, labels, {}, Reduction::Sum, 2, 0.1)));
+    const Tensor logp = log_softmax(logits, 1);
+    EXPECT_TRUE(nn::NLLLoss()(logp, labels).equal(nll_loss(logp, labels)));
+    EXPECT_TRUE(nn::NLLLoss(nn::NLLLossOptions().ignore_index(1))(logp, labels)
+                    .equal(nll_loss(logp, labels, {}, Reduction::Mean, 1)));
+    // The module's own number, so that a module wired to a different loss is caught.
+    EXPECT_NEAR(nn::MSELoss()(pred, target).item<double>(),
+                (0.04 + 0.09 + 0.01 + 0.16 + 0.25 + 0.25) / 6.0, 1e-6);
+    TT_EXPECT_THROW_WITH(nn::CrossEntropyLoss(nn::CrossEntropyLossOptions().label_smoothing(1.5)),
+                         ValueError, "label_smoothing", "1.5");
+  });
+  if (!missing.empty()) GTEST_SKIP() << missing;
 }
 
 }  // namespace
