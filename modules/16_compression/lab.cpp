@@ -483,10 +483,11 @@ struct Lab {
         "Removing half of conv1's filters halves conv1's MACs and removes half of conv2's input "
         "channels; removing half of conv2's filters halves it again: conv2 keeps a quarter of "
         "its MACs and fc1 half of its columns. Expect the time to fall less than the MACs: "
-        "ReLU, pooling, the bias-and-copy-out passes and the copies of the inputs (padded, or "
-        "im2col on the reference tier) are work the MAC count leaves out, and they halve at most "
-        "(the copy of conv1's one-channel input, and each op's call and output allocation, not "
-        "at all). This table times whole models, so it does not say how much each costs.");
+        "ReLU, pooling, the bias-and-copy-out passes and the copies of the inputs (onto the "
+        "direct kernel's grid, or im2col on the reference tier) are work the MAC count leaves "
+        "out, and they halve at most (the copy of conv1's one-channel input, and each op's call "
+        "and output allocation, not at all). This table times whole models, so it does not say "
+        "how much each costs.");
     return {{"rows", rows}};
   }
 };
