@@ -482,11 +482,12 @@ struct Lab {
     meaning(
         "Removing half of conv1's filters halves conv1's MACs and removes half of conv2's input "
         "channels; removing half of conv2's filters halves it again: conv2 keeps a quarter of "
-        "its MACs and fc1 half of its columns. Expect the time to fall less than the MACs: on the "
-        "fast tier conv1's direct kernel computes output channels in tiles of 6 (AVX2) or 8 "
-        "(AVX-512), so its 3 remaining filters cost about what its 6 did (on the reference tier "
-        "its im2col copy does not shrink either), and pooling, ReLU and the output allocations "
-        "are costs the MAC count leaves out.");
+        "its MACs and fc1 half of its columns. Expect the time to fall less than the MACs: "
+        "ReLU, pooling, the bias-and-copy-out passes and the copies of the inputs (onto the "
+        "direct kernel's grid, or im2col on the reference tier) are work the MAC count leaves "
+        "out, and they halve at most (the copy of conv1's one-channel input, and each op's call "
+        "and output allocation, not at all). This table times whole models, so it does not say "
+        "how much each costs.");
     return {{"rows", rows}};
   }
 };
