@@ -130,7 +130,8 @@ TEST(Cifar10, TestSplitIsTestBatch) {
   for (int64_t i = 0; i < 3; ++i) expect_image(test.data(), i, 100 + i);
 }
 
-TEST(Cifar10, FeedsADataLoaderInNchwBatches) {
+// Part 4's: the DataLoader (suite DataLoader, selected by Part 4's filter) over this reader.
+TEST(DataLoader, FeedsTheCifarReaderInNchwBatches) {
   TempDir dir;
   write_split(dir);
   td::DataLoader loader(td::load_cifar10(dir.file(""), true), {.batch_size = 4});

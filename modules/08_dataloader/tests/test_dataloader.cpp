@@ -23,6 +23,17 @@ std::vector<int64_t> iota(int64_t n) {
   return v;
 }
 
+struct AddOne : tt::data::Transform {
+  tt::Tensor apply(const tt::Tensor& x, tt::Generator&) const override { return x + 1; }
+};
+
+// A random transform that needs nothing from Part 5: adds one draw from the batch's generator.
+struct AddUniformDraw : tt::data::Transform {
+  tt::Tensor apply(const tt::Tensor& x, tt::Generator& gen) const override {
+    return x + gen.uniform_double();
+  }
+};
+
 // Part 3 — a batch is a pure function of its number. These call make_batch directly on an epoch
 // without workers (its constructor starts no thread then), so they pass before Part 4's
 // worker_loop and next() exist.
@@ -40,14 +51,14 @@ TEST(MakeBatch, TakesItsSliceOfTheOrder) {
 }
 
 TEST(MakeBatch, IsAPureFunctionOfItsNumber) {
-  // Images [40, 1, 2, 3] and a random flip: batch k's flips come from its own generator
-  // (epoch seed + k), so building the batches in any order, twice, gives the same tensors.
+  // Images [40, 1, 2, 3] and a random transform (a uniform draw added to each sample, so it needs
+  // nothing from Part 5): batch k's draws come from its own generator (epoch seed + k), so
+  // building the batches in any order, twice, gives the same tensors.
   tt::Tensor x = tt::arange(40 * 6, tt::kFloat32).view({40, 1, 2, 3});
   auto dataset = std::make_shared<const tt::data::TensorDataset>(x, tt::arange(40, tt::kInt64));
   std::vector<int64_t> order(40);
   std::iota(order.begin(), order.end(), 0);
-  const LoaderOptions options{.batch_size = 8,
-                              .transform = std::make_shared<tt::data::RandomHorizontalFlip>(0.5)};
+  const LoaderOptions options{.batch_size = 8, .transform = std::make_shared<AddUniformDraw>()};
   tt::data::detail::Epoch epoch(dataset, options, order, /*epoch_seed=*/42, /*num_batches=*/5);
   const tt::data::Example<> b3 = epoch.make_batch(3);
   epoch.make_batch(0);  // other batches in between must not change batch 3
@@ -55,8 +66,8 @@ TEST(MakeBatch, IsAPureFunctionOfItsNumber) {
   EXPECT_TRUE(epoch.make_batch(3).data.equal(b3.data));
   tt::data::detail::Epoch again(dataset, options, order, /*epoch_seed=*/42, /*num_batches=*/5);
   EXPECT_TRUE(again.make_batch(3).data.equal(b3.data));
-  // Another epoch seed draws other flips for the same samples (5 batches × 8 samples: the
-  // chance that all 40 coin flips agree is 2^-40).
+  // Another epoch seed draws other numbers for the same samples (40 uniform draws: all agreeing
+  // has probability 0).
   tt::data::detail::Epoch other(dataset, options, order, /*epoch_seed=*/43, /*num_batches=*/5);
   bool any_differs = false;
   for (int64_t k = 0; k < 5; ++k) {
@@ -78,10 +89,6 @@ class CountingRequests : public tt::data::TensorDataset {
     return tt::data::TensorDataset::get_batch(indices);
   }
   mutable std::atomic<int64_t> gets{0}, get_batches{0};
-};
-
-struct AddOne : tt::data::Transform {
-  tt::Tensor apply(const tt::Tensor& x, tt::Generator&) const override { return x + 1; }
 };
 
 TEST(MakeBatch, AsksForTheWholeBatchUnlessThereIsATransform) {
@@ -140,10 +147,10 @@ TEST(DataLoader, DropLast) {
 }
 
 TEST(DataLoader, IdenticalBatchesForAnyNumberOfWorkers) {
-  auto transform = std::make_shared<tt::data::RandomHorizontalFlip>(0.5);
+  auto transform = std::make_shared<AddUniformDraw>();
   std::vector<std::vector<tt::data::Example<>>> runs;
   for (int64_t workers : {0, 1, 2}) {
-    // Images [N, 1, 2, 3] so the random flip (drawn from the per-batch generator) shows.
+    // Images [N, 1, 2, 3] so the random draw (from the per-batch generator) shows.
     tt::Tensor x = tt::arange(40 * 6, tt::kFloat32).view({40, 1, 2, 3});
     DataLoader loader(tt::data::TensorDataset(x, tt::arange(40, tt::kInt64)),
                       {.batch_size = 3,

@@ -23,16 +23,14 @@ TEST(BpeTrain, WikipediaExampleByHand) {
   const BpeTokenizer tok = BpeTokenizer::train("aaabdaaabac", 300);
   EXPECT_EQ(tok.merges(), (Merges{{'a', 'a'}, {'a', 'b'}, {256, 257}}));
   EXPECT_EQ(tok.vocab_size(), 259);  // stopped early: no pair occurs twice any more
-  EXPECT_EQ(tok.encode("aaabdaaabac"), (std::vector<int64_t>{258, 'd', 258, 'a', 'c'}));
   EXPECT_EQ(tok.token_bytes(258), "aaab");
 }
 
-// Every position counts: "aaaa" holds (a, a) three times; merging goes left to right.
+// Every position counts: "aaaa" holds (a, a) three times (its encodings, merged left to right,
+// are BpeEncode.ReplaysTheWorkedExamplesMerges: Part 5).
 TEST(BpeTrain, OverlappingPairsAndLeftToRightMerging) {
   const BpeTokenizer tok = BpeTokenizer::train("aaaa", 257);
   EXPECT_EQ(tok.merges(), (Merges{{'a', 'a'}}));
-  EXPECT_EQ(tok.encode("aaa"), (std::vector<int64_t>{256, 'a'}));
-  EXPECT_EQ(tok.encode("aaaaa"), (std::vector<int64_t>{256, 256, 'a'}));
 }
 
 // Merges never cross a pre-tokenization chunk: "a b" is chunks "a", " b".
@@ -54,6 +52,27 @@ TEST(BpeTrain, MatchesThePythonReference) {
     const BpeTokenizer tok =
         BpeTokenizer::train(corpus, c.at("vocab_size").get<int64_t>(), special_tokens_of(c));
     EXPECT_EQ(tok.merges(), merges_of(c));
+  }
+}
+
+// Part 5: encoding replays the merges. The worked example's text becomes [258 d 258 a c], and
+// in "aaa" / "aaaaa" the (a, a) merge applies left to right.
+TEST(BpeEncode, ReplaysTheWorkedExamplesMerges) {
+  const BpeTokenizer wikipedia = BpeTokenizer::train("aaabdaaabac", 300);
+  EXPECT_EQ(wikipedia.encode("aaabdaaabac"), (std::vector<int64_t>{258, 'd', 258, 'a', 'c'}));
+  const BpeTokenizer aaaa = BpeTokenizer::train("aaaa", 257);
+  EXPECT_EQ(aaaa.encode("aaa"), (std::vector<int64_t>{256, 'a'}));
+  EXPECT_EQ(aaaa.encode("aaaaa"), (std::vector<int64_t>{256, 256, 'a'}));
+}
+
+// Part 5: the Python reference's encodings of its texts, with the tokenizer trained as in
+// BpeTrain.MatchesThePythonReference.
+TEST(BpeEncode, MatchesThePythonReferenceEncodings) {
+  for (const auto& c : bpe_reference().at("cases")) {
+    SCOPED_TRACE(c.at("name").get<std::string>());
+    const std::string corpus = from_hex(c.at("corpus_hex").get<std::string>());
+    const BpeTokenizer tok =
+        BpeTokenizer::train(corpus, c.at("vocab_size").get<int64_t>(), special_tokens_of(c));
     for (const auto& e : c.at("encodings")) {
       const std::string text = from_hex(e.at("text_hex").get<std::string>());
       EXPECT_EQ(tok.encode(text), e.at("ids").get<std::vector<int64_t>>());

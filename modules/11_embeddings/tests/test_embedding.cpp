@@ -165,9 +165,7 @@ TEST(EmbeddingErrors, AnOutOfRangeIndexIsNamedWithTheTableSize) {
   // Far outside any memory: still the same error, never a read.
   TT_EXPECT_THROW_WITH(embedding(w, tensor({std::numeric_limits<int64_t>::max()}, kInt64)),
                        IndexError, "index 9223372036854775807");
-  nn::Embedding emb(nn::EmbeddingOptions(65, 8));
-  TT_EXPECT_THROW_WITH(emb->forward(tensor({{0, 65}}, kInt64)), IndexError, "index 65",
-                       "table of 65 rows");
+  // Through the module: EmbeddingModule.AnOutOfRangeIndexIsNamedWithTheTableSize (Part 3).
 }
 
 TEST(EmbeddingErrors, IndicesMustBeInt64AndTheWeightTwoDimensional) {
@@ -218,6 +216,14 @@ TEST(EmbeddingModule, ForwardIsTheRowGatherAndThePaddingRowGetsNoGradient) {
   EXPECT_TRUE(emb->weight.grad().select(0, 0).equal(zeros({3})));  // padding: none
   EXPECT_TRUE(emb->weight.grad().select(0, 2).equal(full({3}, 2.0)));
   EXPECT_TRUE(emb->weight.grad().select(0, 3).equal(zeros({3})));  // unused
+}
+
+// The module's forward reports a bad index as F::embedding does (its constructor runs Part 3's
+// reset_parameters, so this lives here rather than with Part 1's EmbeddingErrors).
+TEST(EmbeddingModule, AnOutOfRangeIndexIsNamedWithTheTableSize) {
+  nn::Embedding emb(nn::EmbeddingOptions(65, 8));
+  TT_EXPECT_THROW_WITH(emb->forward(tensor({{0, 65}}, kInt64)), IndexError, "index 65",
+                       "table of 65 rows");
 }
 
 TEST(EmbeddingModule, PrintsLikePyTorch) {
