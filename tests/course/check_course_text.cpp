@@ -234,12 +234,12 @@ int check_measured_sections(const std::vector<Line>& lines) {
   // The open section: its heading line, its level, and what it has named so far.
   const Line* heading = nullptr;
   int level = 0;
-  bool names_machine = false;
+  std::string section;  // its lines joined by spaces: a phrase may wrap
   bool names_command = false;
   bool in_code = false;
   auto close_section = [&] {
     if (heading == nullptr) return;
-    if (!names_machine) {
+    if (section.find("reference machine") == std::string::npos) {
       std::cout << heading->file << ":" << heading->number
                 << ": \"What I measured\" does not name the reference machine (the figures must "
                    "come from it; docs/LEARNER_GUIDE.md describes it)\n";
@@ -264,11 +264,12 @@ int check_measured_sections(const std::vector<Line>& lines) {
     if (h > 0 && line.text.find("What I measured") != std::string::npos) {
       heading = &line;
       level = h;
-      names_machine = names_command = false;
+      section.clear();
+      names_command = false;
       continue;
     }
     if (heading == nullptr) continue;
-    names_machine = names_machine || line.text.find("reference machine") != std::string::npos;
+    section += " " + line.text;
     names_command = names_command || std::regex_search(line.text, command);
     for (auto it = std::sregex_iterator(line.text.begin(), line.text.end(), other_cpu);
          it != std::sregex_iterator(); ++it) {
