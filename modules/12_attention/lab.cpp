@@ -96,9 +96,9 @@ json experiment_memory() {
   table.print();
   meaning(
       "Q, K, V and the output grow like T; the scores grow like T². At T = 64 the 128 score "
-      "matrices take 2 MiB, as much as Q, K, V and the output together; at T = 8192 they take "
-      "32 GiB per layer while Q, K, V, out take 512 MiB. That is the wall FlashAttention removes: "
-      "the fused kernel keeps 64 scores per query row, whatever T is.");
+      "matrices take 2 MiB, half of what Q, K, V and the output take together (4 MiB); at "
+      "T = 8192 they take 32 GiB per layer while Q, K, V, out take 512 MiB. That is the wall "
+      "FlashAttention removes: the fused kernel keeps 64 scores per query row, whatever T is.");
   return out;
 }
 
