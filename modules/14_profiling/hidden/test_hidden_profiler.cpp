@@ -50,6 +50,8 @@ TEST(HiddenProfilerFlops, MatmulShapes) {
   TT_GRADE_EQ(profiler::flops("aten::matmul", {{4}, {4}}, {}), 8);             // dot
   TT_GRADE_EQ(profiler::flops("aten::bmm", {{3, 2, 5}, {3, 5, 7}}, {}), 2 * 3 * 2 * 7 * 5);
   TT_GRADE_EQ(profiler::flops("aten::matmul", {{5}, {3, 5, 2}}, {}), 2 * 3 * 2 * 5);
+  // Both sides broadcast: batch [4, 1] with [3] is [4, 3].
+  TT_GRADE_EQ(profiler::flops("aten::matmul", {{4, 1, 2, 5}, {3, 5, 2}}, {}), 2 * 12 * 2 * 2 * 5);
   TT_GRADE_EQ(profiler::flops("aten::linear", {{7}, {3, 7}}, {}), 2 * 3 * 7);  // one sample
 }
 

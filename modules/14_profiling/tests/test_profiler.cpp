@@ -39,6 +39,8 @@ TEST(ProfilerFlops, MatmulIsTwoMNK) {
   // A batch of 2: 240; broadcast batch [2, 3, 4] @ [4, 5] too.
   EXPECT_EQ(profiler::flops("aten::matmul", {{2, 3, 4}, {2, 4, 5}}, {}), 240);
   EXPECT_EQ(profiler::flops("aten::matmul", {{2, 3, 4}, {4, 5}}, {}), 240);
+  // Batch dims broadcast: [2, 1] against [3] is 6 products of [3, 4] @ [4, 5], not 3.
+  EXPECT_EQ(profiler::flops("aten::matmul", {{2, 1, 3, 4}, {3, 4, 5}}, {}), 720);
   // Matrix-vector [3, 4] @ [4]: 3 outputs · 8.
   EXPECT_EQ(profiler::flops("aten::matmul", {{3, 4}, {4}}, {}), 24);
 }

@@ -36,13 +36,16 @@ bool has_shapes(const std::vector<std::vector<int64_t>>& shapes,
 int64_t matmul_flops(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
   // BEGIN SOLUTION
   // [.., M, K] @ [.., K, N]: each of the batch·M·N outputs is a K-long dot product, K
-  // multiplies and K adds. A 1-D operand is a vector (M or N = 1). The batch is the
-  // broadcast batch dims: the larger of the two operands' products.
+  // multiplies and K adds. A 1-D operand is a vector (M or N = 1). The batch is the product of
+  // the broadcast batch dims, aligned from the right: [2, 1] with [3] is [2, 3], 6 products.
   const int64_t K = a.back();
   const int64_t M = a.size() >= 2 ? a[a.size() - 2] : 1;
   const int64_t N = b.size() >= 2 ? b.back() : 1;
-  const int64_t batch = std::max(a.size() > 2 ? prod(a, 0, a.size() - 2) : 1,
-                                 b.size() > 2 ? prod(b, 0, b.size() - 2) : 1);
+  const size_t da = a.size() > 2 ? a.size() - 2 : 0, db = b.size() > 2 ? b.size() - 2 : 0;
+  int64_t batch = 1;
+  for (size_t i = 0; i < std::max(da, db); ++i) {  // the i-th batch dim from the right
+    batch *= std::max(i < da ? a[da - 1 - i] : 1, i < db ? b[db - 1 - i] : 1);
+  }
   return 2 * batch * M * N * K;
   // END SOLUTION
 }
