@@ -24,8 +24,9 @@
 //   * int8 and uint8 are storage dtypes: compared, but arithmetic refuses them with a TypeError
 //     that says to convert first — everything quantization (module 15) needs;
 //   * int16/int32 and float16/bfloat16 take part in element-wise arithmetic, comparisons, where,
-//     sum and mean by computing in their opmath_type (int64, float32: PyTorch's at::opmath_type)
-//     and rounding the result back, which is what PyTorch's CPU kernels do. Every other op
+//     sum and mean by computing in a wider type and rounding the result back: float16/bfloat16
+//     in float32 (PyTorch's at::opmath_type), int16/int32 in int64 (PyTorch computes integers in
+//     their own width; for +, - and * the wrapped result has the same bits). Every other op
 //     refuses them, naming the op and the dtype (dispatch_all_types' TypeError).
 #pragma once
 
