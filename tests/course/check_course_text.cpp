@@ -1,4 +1,4 @@
-// check_course_text REPO_ROOT — two checks of the learner-facing text (modules/*/README.md,
+// check_course_text REPO_ROOT — three checks of the learner-facing text (modules/*/README.md,
 // milestones/*/README.md, docs/LEARNER_GUIDE.md, the release's README
 // tools/tito/release/README.md):
 //
