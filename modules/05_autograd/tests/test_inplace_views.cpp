@@ -43,7 +43,7 @@ void expect_gradcheck(const Fn& fn, const std::vector<Tensor>& inputs) {
 
 // `m[1] = y` on a tensor with history is copy_ into a view (libtorch's rvalue assignment), so the
 // gradient reaches y through the view and skips the overwritten row of m's input.
-TEST(InPlace, AssignmentToAViewIsRecorded) {
+TEST(InPlaceGradcheck, AssignmentToAViewIsRecorded) {
   Tensor x = param({1, 2, 3, 4, 5, 6}, {3, 2});
   Tensor y = param({10, 20});
   Tensor m = x * 1.0;  // a non-leaf copy to write into
@@ -76,7 +76,7 @@ TEST(InPlace, UnaryOpsOnANonLeafKeepTheirSavedInput) {
   expect_tensor_eq(a.grad(), vec({-1.0, 1.0, 0.0}));
 }
 
-TEST(InPlace, GradcheckOfEveryUnaryInPlaceOp) {
+TEST(InPlaceGradcheck, GradcheckOfEveryUnaryInPlaceOp) {
   const Tensor a = leaf({3, 4}, 40, 0.2, 2.0);
   for (const auto& op : std::vector<std::function<void(Tensor&)>>{
            [](Tensor& y) { y.log_(); }, [](Tensor& y) { y.exp_(); }, [](Tensor& y) { y.sqrt_(); },
@@ -111,7 +111,7 @@ TEST(InPlace, CastsToIntegerOrBoolStartNoHistory) {
 
 // ── 3. clamp with one bound keeps the other infinity ──────────────────────────────────────────
 
-TEST(InPlace, ClampWithOneBoundKeepsInfinities) {
+TEST(InPlaceGradcheck, ClampWithOneBoundKeepsInfinities) {
   for (const tt::ScalarType dtype : {tt::kFloat32, tt::kFloat64}) {
     const Tensor x = vec({-kInf, kInf, 0.5, -0.5}).to(dtype);
     expect_tensor_eq(x.clamp_max(1.0), vec({-kInf, 1.0, 0.5, -0.5}).to(dtype));
@@ -127,7 +127,7 @@ TEST(InPlace, ClampWithOneBoundKeepsInfinities) {
 
 // ── 4. matmul backward with K = 0 or N = 0 ────────────────────────────────────────────────────
 
-TEST(InPlace, MatmulBackwardWithAZeroSizedInnerOrOuterDim) {
+TEST(InPlaceGradcheck, MatmulBackwardWithAZeroSizedInnerOrOuterDim) {
   // [2, 3, K] @ [K, N] and [2, 3, K] @ [K]: "cannot infer the -1 dimension next to a 0-sized one"
   // before; PyTorch returns zero gradients of the operands' shapes.
   for (const auto& [k, n] : std::vector<std::pair<int64_t, int64_t>>{{0, 4}, {4, 0}, {0, 0}}) {
@@ -169,7 +169,7 @@ TEST(InPlace, SecondBackwardIntoAnEmptyLeaf) {
 
 // ── 8. binary_cross_entropy's gradient with respect to its target ─────────────────────────────
 
-TEST(InPlace, BinaryCrossEntropyTargetGradient) {
+TEST(InPlaceGradcheck, BinaryCrossEntropyTargetGradient) {
   Tensor p = param({0.2, 0.7}), t = param({0.3, 0.9});
   tt::binary_cross_entropy(p, t).backward();
   expect_tensor_eq(t.grad(), vec({0.6931471805599453, -0.42364893019360184}));  // PyTorch 1.13
@@ -202,7 +202,7 @@ TEST(CopySlices, WriteThroughASelectRebasesTheBase) {
 // The outputs of unbind are views too: a write through one rebases the base, and every output's
 // history is regenerated as its own select of the base's new history (PyTorch refuses such
 // writes; replaying the select gives the one right answer instead).
-TEST(CopySlices, WriteThroughAnUnbindOutput) {
+TEST(CopySlicesGradcheck, WriteThroughAnUnbindOutput) {
   Tensor x = param({1, 2, 3, 4}, {2, 2});
   Tensor y = x * 1.0;
   std::vector<Tensor> rows = y.unbind(0);
@@ -235,7 +235,7 @@ TEST(CopySlices, UnbindGradientKeepsThePermutedLayout) {
   expect_tensor_eq(g.select(2, 0), y.select(2, 1).detach());
 }
 
-TEST(CopySlices, GradcheckSelectSliceNarrowTransposeView) {
+TEST(CopySlicesGradcheck, GradcheckSelectSliceNarrowTransposeView) {
   const Tensor a = leaf({4, 3}, 50), b = leaf({3}, 51), c = leaf({2, 3}, 52);
   const std::vector<Fn> cases = {
       [](auto& in) {  // x.select(1, 0).mul_(...)
@@ -267,7 +267,7 @@ TEST(CopySlices, GradcheckSelectSliceNarrowTransposeView) {
   for (const Fn& f : cases) expect_gradcheck(f, {a, b, c});
 }
 
-TEST(CopySlices, GradcheckViewsOfViewsAndRepeatedWrites) {
+TEST(CopySlicesGradcheck, GradcheckViewsOfViewsAndRepeatedWrites) {
   const Tensor a = leaf({4, 5}, 53), b = leaf({5}, 54);
   expect_gradcheck(
       [](auto& in) {
@@ -283,7 +283,7 @@ TEST(CopySlices, GradcheckViewsOfViewsAndRepeatedWrites) {
       {a, b});
 }
 
-TEST(CopySlices, TheViewStaysUsableAfterItsBaseIsWritten) {
+TEST(CopySlicesGradcheck, TheViewStaysUsableAfterItsBaseIsWritten) {
   // PyTorch regenerates a view's grad_fn when its base's history changed (tinytorch refused to
   // use such a view before).
   const Tensor a = leaf({3, 4}, 55);
@@ -297,7 +297,7 @@ TEST(CopySlices, TheViewStaysUsableAfterItsBaseIsWritten) {
       {a});
 }
 
-TEST(CopySlices, AnInPlaceOpMakesTheBaseOfAPlainBufferRequireGrad) {
+TEST(CopySlicesGradcheck, AnInPlaceOpMakesTheBaseOfAPlainBufferRequireGrad) {
   // The KV cache of wave 2: a buffer that does not require grad, written slice by slice with
   // tensors that do. PyTorch 1.13: k.grad = [[20, 40]].
   Tensor k = param({1, 2}, {1, 2});
@@ -333,7 +333,7 @@ TEST(CopySlices, AViewOfABaseWrittenWithGradRequiresGrad) {
   expect_tensor_eq(w.grad(), vec({5, 5, 0}));
 }
 
-TEST(CopySlices, AsStridedViewOfAnOffsetBase) {
+TEST(CopySlicesGradcheck, AsStridedViewOfAnOffsetBase) {
   const Tensor a = leaf({12}, 59);
   expect_gradcheck(
       [](auto& in) {
@@ -344,7 +344,7 @@ TEST(CopySlices, AsStridedViewOfAnOffsetBase) {
       {a});
 }
 
-TEST(CopySlices, FillAndZeroThroughAView) {
+TEST(CopySlicesGradcheck, FillAndZeroThroughAView) {
   const Tensor a = leaf({3, 3}, 60);
   expect_gradcheck(
       [](auto& in) {
