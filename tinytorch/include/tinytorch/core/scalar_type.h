@@ -117,8 +117,9 @@ constexpr bool is_integral(ScalarType t, bool include_bool) {
 constexpr bool is_compute_type(ScalarType t) {
   return t == kBool || t == kInt64 || t == kFloat32 || t == kFloat64;
 }
-// The dtype element-wise ops compute a dtype in (at::opmath_type): int16 and int32 in int64,
-// float16 and bfloat16 in float32; the result is converted back. Others compute in their own.
+// The dtype element-wise ops compute a dtype in: float16 and bfloat16 in float32 (PyTorch's
+// at::opmath_type), int16 and int32 in int64 (PyTorch keeps their own width); the result is
+// converted back. Others compute in their own.
 constexpr ScalarType opmath_type(ScalarType t) {
   if (t == kInt16 || t == kInt32) return kInt64;
   if (t == kHalf || t == kBFloat16) return kFloat32;
