@@ -10,15 +10,13 @@ and its quantized engine (Debian's 1.13: onednn by default, qnnpack too; no fbge
   /usr/bin/python3 bench/quant_torch.py --threads 1 [--quick]
   /usr/bin/python3 bench/quant_torch.py --describe     (the configuration only)
 """
-import argparse
 import json
 import statistics
-import sys
 import time
 
 import torch
 
-from torch_bench_common import configuration
+from torch_bench_common import configuration, worker_arguments
 
 LAYERS = [(784, 256), (1024, 1024)]  # the same as bench/quant_bench.cpp's
 BATCHES = [64, 128, 256]
@@ -36,19 +34,8 @@ def median_seconds(f, warmup, count):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--describe", action="store_true",
-                        help="print PyTorch's configuration as JSON and exit")
-    args = parser.parse_args()
-    if args.describe:
-        print(json.dumps({**configuration(), "torch_engine": torch.backends.quantized.engine}))
-        return
-    if args.threads is None or args.threads < 1:
-        sys.exit("--threads (at least 1) is required")
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    args = worker_arguments(
+        __doc__, lambda: {"torch_engine": torch.backends.quantized.engine})
     warmup, count = (3, 10) if args.quick else (20, 200)
     results = []
     with torch.no_grad():

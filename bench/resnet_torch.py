@@ -25,17 +25,15 @@ run on oneDNN (mkldnn) on this CPU: the configuration printed with the result sa
   /usr/bin/python3 bench/resnet_torch.py --threads 1 [--quick]
   /usr/bin/python3 bench/resnet_torch.py --describe     (the configuration only)
 """
-import argparse
 import json
 import statistics
-import sys
 import time
 
 import torch
 import torch.nn as nn
 
 from torch_bench_common import (configuration, make_step, peak_rss_bytes, percentile, time_steps,
-                                train_epoch)
+                                train_epoch, worker_arguments)
 
 CHANNELS, SIZE, CLASSES, STEM = 3, 32, 10, 16
 STAGES = ((16, 1), (32, 2), (64, 2))  # (width, stride) of each stage's one basic block
@@ -95,21 +93,8 @@ def time_calls(f, warmup, count):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--describe", action="store_true",
-                        help="print PyTorch's configuration as JSON and exit")
-    args = parser.parse_args()
-    if args.describe:
-        print(json.dumps({**configuration(),
-                          "torch_mkldnn": torch.backends.mkldnn.is_available()}))
-        return
-    if args.threads is None or args.threads < 1:
-        sys.exit("--threads (at least 1) is required")
-
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    args = worker_arguments(
+        __doc__, lambda: {"torch_mkldnn": torch.backends.mkldnn.is_available()})
     (batch, samples, warmup, count, latency_warmup, latency_count, inference_batch,
      inference_warmup, inference_count) = workload(args.quick)
     x = torch.randn(samples, CHANNELS, SIZE, SIZE)

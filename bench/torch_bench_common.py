@@ -40,10 +40,10 @@ def openblas_in_process():
     return None
 
 
-def worker_arguments(doc):
-    """The command line of a single-thread-count worker (ops_torch.py, lstm_torch.py): --threads N
-    [--quick], or --describe (print configuration() as JSON and exit). Sets the thread count and
-    seed 0; returns the parsed arguments."""
+def worker_arguments(doc, describe_extra=None):
+    """The command line of a single-thread-count worker (ops, lstm, quant, resnet): --threads N
+    [--quick], or --describe (print configuration(), plus the dict describe_extra() returns, as
+    JSON and exit). Sets the thread count and seed 0; returns the parsed arguments."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--threads", type=int)
     parser.add_argument("--quick", action="store_true")
@@ -51,7 +51,7 @@ def worker_arguments(doc):
                         help="print PyTorch's configuration as JSON and exit")
     args = parser.parse_args()
     if args.describe:
-        print(json.dumps(configuration()))
+        print(json.dumps({**configuration(), **(describe_extra() if describe_extra else {})}))
         sys.exit(0)
     if args.threads is None or args.threads < 1:
         sys.exit("--threads (at least 1) is required")
