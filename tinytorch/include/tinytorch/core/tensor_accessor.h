@@ -28,45 +28,48 @@ inline void check_accessor_index([[maybe_unused]] int64_t i, [[maybe_unused]] in
 }
 }  // namespace detail
 
-// N dims over `data`; sizes and strides point into the Tensor's metadata (or the parent accessor).
-template <typename T, size_t N>
-class TensorAccessor {
+// What every accessor holds, N dims over `data`: sizes and strides point into the Tensor's
+// metadata (or the parent accessor's). As libtorch's TensorAccessorBase; the two accessors below
+// differ only in what [i] returns.
+template <typename T>
+class TensorAccessorBase {
  public:
-  TensorAccessor(T* data, const int64_t* sizes, const int64_t* strides)
+  TensorAccessorBase(T* data, const int64_t* sizes, const int64_t* strides)
       : data_(data), sizes_(sizes), strides_(strides) {}
 
-  TensorAccessor<T, N - 1> operator[](int64_t i) const {
-    detail::check_accessor_index(i, sizes_[0]);
-    return TensorAccessor<T, N - 1>(data_ + strides_[0] * i, sizes_ + 1, strides_ + 1);
-  }
   int64_t size(int64_t d) const { return sizes_[d]; }
   int64_t stride(int64_t d) const { return strides_[d]; }
   T* data() const { return data_; }
 
- private:
+ protected:
+  // The address of element i along the first dim, checked in debug builds.
+  T* at(int64_t i) const {
+    detail::check_accessor_index(i, sizes_[0]);
+    return data_ + strides_[0] * i;
+  }
+
   T* data_;
   const int64_t* sizes_;
   const int64_t* strides_;
 };
 
-template <typename T>
-class TensorAccessor<T, 1> {
+template <typename T, size_t N>
+class TensorAccessor : public TensorAccessorBase<T> {
  public:
-  TensorAccessor(T* data, const int64_t* sizes, const int64_t* strides)
-      : data_(data), sizes_(sizes), strides_(strides) {}
+  using TensorAccessorBase<T>::TensorAccessorBase;
 
-  T& operator[](int64_t i) const {
-    detail::check_accessor_index(i, sizes_[0]);
-    return data_[strides_[0] * i];
+  // An accessor of one dim fewer over the same memory.
+  TensorAccessor<T, N - 1> operator[](int64_t i) const {
+    return TensorAccessor<T, N - 1>(this->at(i), this->sizes_ + 1, this->strides_ + 1);
   }
-  int64_t size(int64_t d) const { return sizes_[d]; }
-  int64_t stride(int64_t d) const { return strides_[d]; }
-  T* data() const { return data_; }
+};
 
- private:
-  T* data_;
-  const int64_t* sizes_;
-  const int64_t* strides_;
+template <typename T>
+class TensorAccessor<T, 1> : public TensorAccessorBase<T> {
+ public:
+  using TensorAccessorBase<T>::TensorAccessorBase;
+
+  T& operator[](int64_t i) const { return *this->at(i); }
 };
 
 }  // namespace tinytorch
