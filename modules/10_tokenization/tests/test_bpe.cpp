@@ -45,13 +45,16 @@ TEST(BpeTrain, MergesStayInsideChunks) {
   }
 }
 
+// A reference case's tokenizer, trained on its corpus as the Python reference trained it.
+BpeTokenizer train_reference_case(const nlohmann::json& c) {
+  return BpeTokenizer::train(from_hex(c.at("corpus_hex").get<std::string>()),
+                             c.at("vocab_size").get<int64_t>(), special_tokens_of(c));
+}
+
 TEST(BpeTrain, MatchesThePythonReference) {
   for (const auto& c : bpe_reference().at("cases")) {
     SCOPED_TRACE(c.at("name").get<std::string>());
-    const std::string corpus = from_hex(c.at("corpus_hex").get<std::string>());
-    const BpeTokenizer tok =
-        BpeTokenizer::train(corpus, c.at("vocab_size").get<int64_t>(), special_tokens_of(c));
-    EXPECT_EQ(tok.merges(), merges_of(c));
+    EXPECT_EQ(train_reference_case(c).merges(), merges_of(c));
   }
 }
 
@@ -70,9 +73,7 @@ TEST(BpeEncode, ReplaysTheWorkedExamplesMerges) {
 TEST(BpeEncode, MatchesThePythonReferenceEncodings) {
   for (const auto& c : bpe_reference().at("cases")) {
     SCOPED_TRACE(c.at("name").get<std::string>());
-    const std::string corpus = from_hex(c.at("corpus_hex").get<std::string>());
-    const BpeTokenizer tok =
-        BpeTokenizer::train(corpus, c.at("vocab_size").get<int64_t>(), special_tokens_of(c));
+    const BpeTokenizer tok = train_reference_case(c);
     for (const auto& e : c.at("encodings")) {
       const std::string text = from_hex(e.at("text_hex").get<std::string>());
       EXPECT_EQ(tok.encode(text), e.at("ids").get<std::vector<int64_t>>());
