@@ -175,13 +175,13 @@ Tensor Tensor::bmm(const Tensor& mat2) const {
                  "bmm: expected size for first two dimensions of batch2 tensor to be: [", size(0),
                  ", ", size(2), "] but got: [", mat2.size(0), ", ", mat2.size(1), "] (batch1 ",
                  sizes(), ", batch2 ", mat2.sizes(), ")");
-  TT_CHECK_TYPE(dtype() == mat2.dtype(), "bmm: expected batch2 of dtype ", to_string(dtype()),
-                " (batch1's) but got ", to_string(mat2.dtype()));
+  native::check_same_dtype("bmm", "batch1", *this, "batch2", mat2);
   return matmul(mat2);
 }
 
 Tensor Tensor::baddbmm(const Tensor& batch1, const Tensor& batch2, const Scalar& beta,
                        const Scalar& alpha) const {
+  native::check_same_dtype("baddbmm", "batch1", batch1, "batch2", batch2);
   return add_scaled(*this, batch1.bmm(batch2), beta, alpha, "baddbmm");
 }
 
@@ -189,6 +189,7 @@ Tensor Tensor::addmm(const Tensor& mat1, const Tensor& mat2, const Scalar& beta,
                      const Scalar& alpha) const {
   TT_CHECK_VALUE(mat1.dim() == 2, "addmm: mat1 must be a matrix, got a ", mat1.dim(), "-d tensor");
   TT_CHECK_VALUE(mat2.dim() == 2, "addmm: mat2 must be a matrix, got a ", mat2.dim(), "-d tensor");
+  native::check_same_dtype("addmm", "mat1", mat1, "mat2", mat2);
   return add_scaled(*this, mat1.mm(mat2), beta, alpha, "addmm");
 }
 

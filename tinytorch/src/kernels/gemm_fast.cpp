@@ -202,7 +202,7 @@ class AlignedBuffer {
 // One buffer per (thread, element type, operand). Each thread of a team packs its A blocks into
 // its own buffer; the B panels of a call are the calling thread's, shared by its team. So
 // concurrent calls never share a buffer.
-enum class Operand { kA, kB, kWidened };  // kWidened: bfloat16 lines widened to float
+enum class Operand { kA, kB, kWidened };  // kWidened: 16-bit lines widened to float
 
 template <typename T, Operand kWhich>
 T* thread_local_buffer(int64_t count) {
@@ -986,37 +986,60 @@ void gemm_dispatch(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, 
 // where a whole dot product is that small.
 // ---------------------------------------------------------------------------------------------
 
-// The bfloat16 lines of a strip widened to float, `count` of them, each `kc` long, contiguous.
-template <CpuCapability kLevel>
-void widen_lines(int64_t kc, int64_t count, const BFloat16* src, int64_t stride, float* dst) {
-  const HalfIsa isa = kLevel == CpuCapability::kDefault ? HalfIsa::kDefault : HalfIsa::kAvx2;
-  for (int64_t w = 0; w < count; ++w) bf16_to_float(isa, kc, src + w * stride, dst + w * kc);
+// float16 (gemm_half) takes the widening route at every level: there is no float16 dot-product
+// instruction before AVX512_FP16, and F16C's vcvtph2ps widens exactly, so the float micro-kernel
+// on widened slivers gives the float32 sums of the float16 inputs (products of two float16 values,
+// 11 + 11 significant bits, are exact in float32 too).
+
+// One line of n 16-bit values widened to float with level isa's conversion kernel (exact).
+void widen(HalfIsa isa, int64_t n, const BFloat16* src, float* dst) {
+  bf16_to_float(isa, n, src, dst);
+}
+void widen(HalfIsa isa, int64_t n, const Half* src, float* dst) {
+  half_to_float(isa, n, src, dst);
 }
 
-// SliverPack from bfloat16 to float: pack_slivers' slivers, each value widened. Lines contiguous
-// along k (op(A) = A, op(B) = Bᵀ: a Linear's x · Wᵀ) are widened W at a time into a scratch
-// buffer with the vector conversion, then transposed by float's pack; otherwise each step's W
-// values are read across the lines and widened one by one (the loop the compiler vectorises for
-// a straight copy).
-template <int64_t W, CpuCapability kLevel>
-void pack_widened(int64_t kc, int64_t width, const BFloat16* src, int64_t w_stride,
-                  int64_t p_stride, float* dst) {
+// The 16-bit lines of a strip widened to float, `count` of them, each `kc` long, contiguous.
+template <typename In, CpuCapability kLevel>
+void widen_lines(int64_t kc, int64_t count, const In* src, int64_t stride, float* dst) {
+  const HalfIsa isa = kLevel == CpuCapability::kDefault ? HalfIsa::kDefault : HalfIsa::kAvx2;
+  for (int64_t w = 0; w < count; ++w) widen(isa, kc, src + w * stride, dst + w * kc);
+}
+
+// SliverPack from bfloat16 or float16 to float: pack_slivers' slivers, each value widened. Lines
+// contiguous along k (op(A) = A, op(B) = Bᵀ: a Linear's x · Wᵀ) are widened W at a time into a
+// scratch buffer with the vector conversion, then transposed by float's pack; otherwise each
+// step's W values are read across the lines and widened one by one (bfloat16: a 16-bit shift, the
+// loop the compiler vectorises for a straight copy). float16's scalar widening has branches
+// (subnormals, inf/NaN), so where a step's W values are adjacent (w_stride = 1: op(B) = B, op(A)
+// = Aᵀ) each step is one call of the vector conversion instead.
+template <typename In, int64_t W, CpuCapability kLevel>
+void pack_widened(int64_t kc, int64_t width, const In* src, int64_t w_stride, int64_t p_stride,
+                  float* dst) {
   if (p_stride == 1 && w_stride != 1) {
     float* lines = thread_local_buffer<float, Operand::kWidened>(W * kc);  // W x kc
     for (int64_t first = 0; first < width; first += W) {
       const int64_t count = std::min(W, width - first);
-      widen_lines<kLevel>(kc, count, src + first * w_stride, w_stride, lines);
+      widen_lines<In, kLevel>(kc, count, src + first * w_stride, w_stride, lines);
       pack_slivers<float, W, kLevel>(kc, count, lines, kc, 1, dst + first * kc);
     }
     return;
   }
   for (int64_t first = 0; first < width; first += W) {
     const int64_t count = std::min(W, width - first);
-    const BFloat16* from = src + first * w_stride;
+    const In* from = src + first * w_stride;
     float* to = dst + first * kc;
+    if (std::is_same_v<In, Half> && w_stride == 1) {
+      const HalfIsa isa = kLevel == CpuCapability::kDefault ? HalfIsa::kDefault : HalfIsa::kAvx2;
+      for (int64_t p = 0; p < kc; ++p) {
+        widen(isa, count, from + p * p_stride, to + p * W);
+        std::fill(to + p * W + count, to + (p + 1) * W, 0.0f);
+      }
+      continue;
+    }
     for (int64_t p = 0; p < kc; ++p) {
       for (int64_t w = 0; w < W; ++w) {
-        to[p * W + w] = w < count ? bf16_to_float(from[w * w_stride + p * p_stride]) : 0.0f;
+        to[p * W + w] = w < count ? static_cast<float>(from[w * w_stride + p * p_stride]) : 0.0f;
       }
     }
   }
@@ -1060,12 +1083,37 @@ void pack_pairs(int64_t kc, int64_t width, const BFloat16* src, int64_t w_stride
   }
 }
 
-// The widening levels: float's micro-kernel and block sizes, bfloat16 packs.
-template <CpuCapability kLevel>
-GemmKernels<BFloat16, float, float> widening_kernels() {
+// The widening levels: float's micro-kernel and block sizes, bfloat16 or float16 packs.
+template <typename In, CpuCapability kLevel>
+GemmKernels<In, float, float> widening_kernels() {
   using Blk = Blocking<float, kLevel>;
-  return {microkernel_for<float, kLevel>(), pack_widened<Blk::MR, kLevel>,
-          pack_widened<Blk::NR, kLevel>};
+  return {microkernel_for<float, kLevel>(), pack_widened<In, Blk::MR, kLevel>,
+          pack_widened<In, Blk::NR, kLevel>};
+}
+
+// A 16-bit GEMM on the widening route, with the float blocking of isa's level (AVX512_BF16 runs
+// the AVX-512 float kernel here); M, N > 0, K > 0, alpha != 0.
+template <typename In>
+void gemm_widened(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                  float alpha, const In* A, int64_t lda, const In* B, int64_t ldb, float beta,
+                  float* C, int64_t ldc) {
+#ifdef TINYTORCH_GEMM_X86
+  if (isa >= HalfIsa::kAvx512) {
+    constexpr CpuCapability kLevel = CpuCapability::kAvx512;
+    return gemm_blocked<Blocking<float, kLevel>, kLevel>(trans_a, trans_b, M, N, K, alpha, A, lda,
+                                                         B, ldb, beta, C, ldc,
+                                                         widening_kernels<In, kLevel>());
+  }
+  if (isa == HalfIsa::kAvx2) {
+    constexpr CpuCapability kLevel = CpuCapability::kAvx2;
+    return gemm_blocked<Blocking<float, kLevel>, kLevel>(trans_a, trans_b, M, N, K, alpha, A, lda,
+                                                         B, ldb, beta, C, ldc,
+                                                         widening_kernels<In, kLevel>());
+  }
+#endif
+  constexpr CpuCapability kLevel = CpuCapability::kDefault;
+  gemm_blocked<Blocking<float, kLevel>, kLevel>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
+                                                beta, C, ldc, widening_kernels<In, kLevel>());
 }
 
 }  // namespace
@@ -1087,26 +1135,32 @@ void gemm_bf16(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, in
     return gemm_blocked<Blk, CpuCapability::kAvx512>(trans_a, trans_b, M, N, K, alpha, A, lda, B,
                                                      ldb, beta, C, ldc, kernels);
   }
-  if (isa == HalfIsa::kAvx512) {
-    constexpr CpuCapability kLevel = CpuCapability::kAvx512;
-    return gemm_blocked<Blocking<float, kLevel>, kLevel>(
-        trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, widening_kernels<kLevel>());
-  }
-  if (isa == HalfIsa::kAvx2) {
-    constexpr CpuCapability kLevel = CpuCapability::kAvx2;
-    return gemm_blocked<Blocking<float, kLevel>, kLevel>(
-        trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, widening_kernels<kLevel>());
-  }
 #endif
-  constexpr CpuCapability kLevel = CpuCapability::kDefault;
-  gemm_blocked<Blocking<float, kLevel>, kLevel>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
-                                                beta, C, ldc, widening_kernels<kLevel>());
+  gemm_widened(isa, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                const BFloat16* A, int64_t lda, const BFloat16* B, int64_t ldb, float beta, float* C,
                int64_t ldc) {
   gemm_bf16(half_isa(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void gemm_half(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+               float alpha, const Half* A, int64_t lda, const Half* B, int64_t ldb, float beta,
+               float* C, int64_t ldc) {
+  half_detail::check_half_isa(isa, "gemm_half");
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  gemm_widened(isa, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void gemm_half(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+               const Half* A, int64_t lda, const Half* B, int64_t ldb, float beta, float* C,
+               int64_t ldc) {
+  gemm_half(half_isa(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,

@@ -29,12 +29,15 @@
 //
 // For float32, when module 18 registered the fast spatial kernels (kernels/spatial.h), they run
 // instead of the reference path; float64 (the gradchecks) always runs the reference path.
+// bfloat16 and float16 run the same im2col + GEMM in every tier, with float32 sums rounded once
+// (conv2d_forward_16bit and conv2d_backward_16bit below).
 #include "tinytorch/native/conv.h"
 
 #include <algorithm>
 #include <type_traits>
 #include <vector>
 
+#include "gemm_dispatch.h"
 #include "tinytorch/kernels/registry.h"
 #include "tinytorch/native/tensor_ops.h"
 
@@ -206,6 +209,110 @@ void conv2d_backward_reference(const Conv2dShape& s, const Tensor& gy, const Ten
   // END SOLUTION
 }
 
+// ── bfloat16 and float16 ──────────────────────────────────────────────────────────────────────
+// The reference path's im2col + GEMM, on the 16-bit tensors themselves: im2col copies 16-bit
+// pixels (no float32 copy of the image), the 16-bit GEMM (gemm_dispatch.h) sums in float32 into
+// a float32 buffer, and every output — y, gx, gw, gb — is rounded once from its float32 value,
+// after the bias (added in float32 too) and, for gx, after col2im's sums (run on float32).
+
+// y [N, K, P, Q] from contiguous 16-bit x, w and b (or undefined). Per image and group,
+//   sums[k] = b[k] (or 0),   sums [K/g, P·Q] += W_g [K/g, C/g·R·S] · col_g [C/g·R·S, P·Q],
+// then y[n] = round(sums).
+template <typename T>
+void conv2d_forward_16bit(const Conv2dShape& s, const Tensor& x, const Tensor& w, const Tensor& b,
+                          Tensor& y) {
+  const int64_t G = s.groups, C = s.in_channels, K = s.out_channels, Kg = K / G;
+  const int64_t CgRS = C / G * s.kernel_h * s.kernel_w, PQ = s.out_h * s.out_w;
+  const Tensor col = empty({G, CgRS, PQ}, x.dtype());  // one image's columns, reused
+  const Tensor sums = empty({K, PQ}, kFloat32);
+  const Tensor bias = b.defined() ? empty({K}, kFloat32) : Tensor();
+  if (b.defined()) detail::widen_to_float<T>(K, b.data_ptr<T>(), bias.data_ptr<float>());
+  const T *px = x.data_ptr<T>(), *pw = w.data_ptr<T>();
+  T* pc = col.data_ptr<T>();
+  float* acc = sums.data_ptr<float>();
+  for (int64_t n = 0; n < s.batch; ++n) {
+    im2col_kernel<T>(s, C, px + n * C * s.in_h * s.in_w, pc);
+    if (b.defined()) {
+      for (int64_t k = 0; k < K; ++k) std::fill_n(acc + k * PQ, PQ, bias.data_ptr<float>()[k]);
+    }
+    for (int64_t g = 0; g < G; ++g) {
+      detail::gemm_16bit<T>(false, false, Kg, PQ, CgRS, pw + g * Kg * CgRS, CgRS,
+                            pc + g * CgRS * PQ, PQ, b.defined() ? 1.0f : 0.0f, acc + g * Kg * PQ,
+                            PQ);
+    }
+    detail::round_from_float<T>(K * PQ, acc, y.data_ptr<T>() + n * K * PQ);
+  }
+}
+
+// conv2d_backward_reference for 16-bit tensors: each of gx, gw, gb that is defined, from gy, x and
+// w (contiguous), summed in float32 and rounded once. gx_bias [C] (float32, or undefined) is added
+// to gx before its rounding: conv_transpose2d's bias, since its forward is this gx.
+//   gx[n] = round(col2im(Wᵀ · gy[n]) + gx_bias)     the GEMM's float32 columns summed by col2im
+//   gw    = round(Σ_n gy[n] · im2col(x[n])ᵀ)         one float32 sum over the batch
+//   gb    = round(Σ_{n,p,q} gy)
+template <typename T>
+void conv2d_backward_16bit(const Conv2dShape& s, const Tensor& gy, const Tensor& x, const Tensor& w,
+                           const Tensor& gx, const Tensor& gw, const Tensor& gb,
+                           const Tensor& gx_bias) {
+  const int64_t G = s.groups, C = s.in_channels, K = s.out_channels, Kg = K / G;
+  const int64_t CgRS = C / G * s.kernel_h * s.kernel_w, PQ = s.out_h * s.out_w;
+  const int64_t HW = s.in_h * s.in_w, CHW = C * HW;
+  const T* pg = gy.data_ptr<T>();
+  if (gx.defined()) {
+    const Tensor gcol = empty({G, CgRS, PQ}, kFloat32),
+                 image = empty({C, s.in_h, s.in_w}, kFloat32);
+    float *pcol = gcol.data_ptr<float>(), *pimage = image.data_ptr<float>();
+    const T* pw = w.data_ptr<T>();
+    for (int64_t n = 0; n < s.batch; ++n) {
+      for (int64_t g = 0; g < G; ++g) {  // W_g is stored [K/g, C/g·R·S]: Wᵀ is its transpose
+        detail::gemm_16bit<T>(true, false, CgRS, PQ, Kg, pw + g * Kg * CgRS, CgRS,
+                              pg + (n * K + g * Kg) * PQ, PQ, 0.0f, pcol + g * CgRS * PQ, PQ);
+      }
+      col2im_kernel<float>(s, C, pcol, pimage);
+      if (gx_bias.defined()) {
+        const float* pb = gx_bias.data_ptr<float>();
+        for (int64_t c = 0; c < C; ++c) {
+          for (int64_t i = 0; i < HW; ++i) pimage[c * HW + i] += pb[c];
+        }
+      }
+      detail::round_from_float<T>(CHW, pimage, gx.data_ptr<T>() + n * CHW);
+    }
+  }
+  if (gw.defined()) {
+    const Tensor col = empty({G, CgRS, PQ}, x.dtype()), sums = empty({K, CgRS}, kFloat32);
+    T* pc = col.data_ptr<T>();
+    float* acc = sums.data_ptr<float>();
+    if (s.batch == 0) std::fill_n(acc, K * CgRS, 0.0f);
+    for (int64_t n = 0; n < s.batch; ++n) {
+      im2col_kernel<T>(s, C, x.data_ptr<T>() + n * CHW, pc);
+      for (int64_t g = 0; g < G; ++g) {  // col_g is stored [C/g·R·S, P·Q]: colᵀ is its transpose
+        detail::gemm_16bit<T>(false, true, Kg, CgRS, PQ, pg + (n * K + g * Kg) * PQ, PQ,
+                              pc + g * CgRS * PQ, PQ, n == 0 ? 0.0f : 1.0f, acc + g * Kg * CgRS,
+                              CgRS);
+      }
+    }
+    detail::round_from_float<T>(K * CgRS, acc, gw.data_ptr<T>());
+  }
+  if (gb.defined()) {
+    std::vector<float> acc(static_cast<size_t>(K), 0.0f);
+    for (int64_t n = 0; n < s.batch; ++n) {
+      for (int64_t k = 0; k < K; ++k) {
+        const T* g = pg + (n * K + k) * PQ;
+        for (int64_t i = 0; i < PQ; ++i) acc[k] += static_cast<float>(g[i]);
+      }
+    }
+    detail::round_from_float<T>(K, acc.data(), gb.data_ptr<T>());
+  }
+}
+
+// dispatch_floating_types with bfloat16 and float16 added.
+template <typename F>
+void dispatch_conv_types(ScalarType t, const char* op, F&& f) {
+  if (t == kBFloat16) return f.template operator()<BFloat16>();
+  if (t == kHalf) return f.template operator()<Half>();
+  dispatch_floating_types(t, op, std::forward<F>(f));
+}
+
 // ── shapes and checks (given) ───────────────────────────────────────────────────────────────
 
 // Writes each of gx [N, C, H, W], gw [K, C/g, R, S], gb [K] that is defined (allocated by the
@@ -294,15 +401,13 @@ void check_conv_operands(const Tensor& input, const Tensor& weight, const Tensor
   TT_CHECK(weight.dim() == 4, op, ": expected a 4-D weight ", weight_layout, ", but got a ",
            weight.dim(), "-D weight of size ", weight.sizes());
   TT_CHECK_TYPE(is_floating_point(input.dtype()), op, ": not implemented for dtype ", input.dtype(),
-                ": convolution needs a floating-point input, float32 or float64 (convert with "
-                ".to(kFloat32))");
-  TT_CHECK_TYPE(weight.dtype() == input.dtype(), op,
-                ": expected input and weight to have the same dtype, but got input ", input.dtype(),
-                " and weight ", weight.dtype(),
-                " (hint: convert the input with .to(weight.dtype()))");
+                ": convolution needs a floating-point input, float32, float64, bfloat16 or "
+                "float16 (convert with .to(kFloat32))");
+  check_same_dtype(op, "input", input, "weight", weight);
   TT_CHECK_TYPE(!bias.defined() || bias.dtype() == input.dtype(), op, ": Input type (",
                 input.dtype(), ") and bias type (", bias.defined() ? bias.dtype() : input.dtype(),
-                ") should be the same");
+                ") should be the same (hint: run it under autocast, which casts the operands of "
+                "the GEMM ops to one dtype, or convert one with .to(dtype))");
   TT_CHECK(groups > 0, op, ": non-positive groups is not supported (got groups=", groups, ")");
 }
 
@@ -315,19 +420,24 @@ Tensor conv2d_impl(const Tensor& input, const Tensor& weight, const Tensor& bias
   const Tensor b = bias.defined() ? bias.contiguous() : Tensor();
   Tensor y = empty({s.batch, s.out_channels, s.out_h, s.out_w}, input.dtype());
   if (y.numel() > 0) {
-    dispatch_floating_types(input.dtype(), "conv2d", [&]<typename T>() {
-      const T* pb = b.defined() ? b.data_ptr<T>() : nullptr;
-      if (naive) {
-        conv2d_naive_kernel<T>(s, x.data_ptr<T>(), w.data_ptr<T>(), pb, y.data_ptr<T>());
+    dispatch_conv_types(input.dtype(), "conv2d", [&]<typename T>() {
+      if constexpr (detail::is_16bit_float<T>) {  // every tier, naive included
+        conv2d_forward_16bit<T>(s, x, w, b, y);
         return;
-      }
-      if constexpr (std::is_same_v<T, float>) {
-        if (const auto fast = kernels::fast_kernels().spatial.conv2d_forward) {
-          fast(s, x.data_ptr<T>(), w.data_ptr<T>(), pb, y.data_ptr<T>());
+      } else {
+        const T* pb = b.defined() ? b.data_ptr<T>() : nullptr;
+        if (naive) {
+          conv2d_naive_kernel<T>(s, x.data_ptr<T>(), w.data_ptr<T>(), pb, y.data_ptr<T>());
           return;
         }
+        if constexpr (std::is_same_v<T, float>) {
+          if (const auto fast = kernels::fast_kernels().spatial.conv2d_forward) {
+            fast(s, x.data_ptr<T>(), w.data_ptr<T>(), pb, y.data_ptr<T>());
+            return;
+          }
+        }
+        conv2d_reference<T>(s, x, w, b, y);
       }
-      conv2d_reference<T>(s, x, w, b, y);
     });
   }
   return input.dim() == 3 ? native::view(y, {s.out_channels, s.out_h, s.out_w}) : y;
@@ -470,8 +580,12 @@ std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_output, co
   Tensor gx = output_mask[0] ? empty(x.sizes(), x.dtype()) : Tensor();
   const Tensor gw = output_mask[1] ? empty(weight.sizes(), x.dtype()) : Tensor();
   const Tensor gb = output_mask[2] ? empty({s.out_channels}, x.dtype()) : Tensor();
-  dispatch_floating_types(x.dtype(), "conv2d_backward", [&]<typename T>() {
-    conv2d_backward_tiers<T>(s, gy, x, w, gx, gw, gb, /*fast_allowed=*/true);
+  dispatch_conv_types(x.dtype(), "conv2d_backward", [&]<typename T>() {
+    if constexpr (detail::is_16bit_float<T>) {
+      conv2d_backward_16bit<T>(s, gy, x, w, gx, gw, gb, Tensor());
+    } else {
+      conv2d_backward_tiers<T>(s, gy, x, w, gx, gw, gb, /*fast_allowed=*/true);
+    }
   });
   if (gx.defined() && input.dim() == 3) gx = native::view(gx, input.sizes());
   return {gx, gw, gb};
@@ -487,13 +601,24 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
   // y is the convolution's input gradient for grad_output := x: y [N, C_out, H_out, W_out].
   Tensor y = empty({s.batch, s.in_channels, s.in_h, s.in_w}, input.dtype());
   if (y.numel() > 0) {
-    dispatch_floating_types(input.dtype(), "conv_transpose2d", [&]<typename T>() {
-      // NOTE: the fast kernels assume s is a convolution's own geometry (in_h determines out_h);
-      // with output_padding ≥ stride (allowed while it is < dilation) it is not, and the
-      // reference path runs: its GEMM + col2im reads s's sizes as they are.
-      conv2d_backward_tiers<T>(s, x, Tensor(), w, y, Tensor(), Tensor(), /*fast_allowed=*/exact);
+    dispatch_conv_types(input.dtype(), "conv_transpose2d", [&]<typename T>() {
+      if constexpr (detail::is_16bit_float<T>) {  // the bias joins the float32 sums: one rounding
+        Tensor b;
+        if (bias.defined()) {
+          b = empty({s.in_channels}, kFloat32);
+          detail::widen_to_float<T>(s.in_channels, bias.contiguous().data_ptr<T>(),
+                                    b.data_ptr<float>());
+        }
+        conv2d_backward_16bit<T>(s, x, Tensor(), w, y, Tensor(), Tensor(), b);
+      } else {
+        // NOTE: the fast kernels assume s is a convolution's own geometry (in_h determines
+        // out_h); with output_padding ≥ stride (allowed while it is < dilation) it is not, and
+        // the reference path runs: its GEMM + col2im reads s's sizes as they are.
+        conv2d_backward_tiers<T>(s, x, Tensor(), w, y, Tensor(), Tensor(),
+                                 /*fast_allowed=*/exact);
+        if (bias.defined()) native::add_(y, native::view(bias, {1, s.in_channels, 1, 1}), 1);
+      }
     });
-    if (bias.defined()) native::add_(y, native::view(bias, {1, s.in_channels, 1, 1}), 1);
   }
   return input.dim() == 3 ? native::view(y, {s.in_channels, s.in_h, s.in_w}) : y;
 }

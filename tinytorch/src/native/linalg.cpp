@@ -8,6 +8,7 @@
 
 namespace tinytorch {
 
+using detail::dispatch_gemm_types;
 using detail::fast_gemm;
 using detail::gemm_operand;
 using detail::GemmOperand;
@@ -38,22 +39,37 @@ void gemm_reference(int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* 
 Tensor batched_gemm(const Tensor& a, const Tensor& b) {
   const int64_t batch = a.size(0), M = a.size(1), K = a.size(2), N = b.size(2);
   Tensor out = empty({batch, M, N}, a.dtype());
-  dispatch_numeric_types(a.dtype(), "matmul", [&]<typename T>() {
+  dispatch_gemm_types(a.dtype(), "matmul", [&]<typename T>() {
     T* pc = out.data_ptr<T>();
-    if (const kernels::GemmFn<T> fast = fast_gemm<T>()) {
+    if constexpr (detail::is_16bit_float<T>) {
+      // bfloat16/float16: each product's float32 sums into one reused [M, N] buffer, rounded once
+      // into its slice of out.
+      const Tensor sums = empty({M, N}, kFloat32);
+      float* ps = sums.data_ptr<float>();
       for (int64_t i = 0; i < batch; ++i) {
         const GemmOperand ga = gemm_operand(native::select(a, 0, i)),
                           gb = gemm_operand(native::select(b, 0, i));
-        fast(ga.trans, gb.trans, M, N, K, T(1), ga.t.template data_ptr<T>(), ga.ld,
-             gb.t.template data_ptr<T>(), gb.ld, T(0), pc + i * M * N, N);
+        detail::gemm_16bit<T>(ga.trans, gb.trans, M, N, K, ga.t.template data_ptr<T>(), ga.ld,
+                              gb.t.template data_ptr<T>(), gb.ld, 0.0f, ps, N);
+        detail::round_from_float<T>(M * N, ps, pc + i * M * N);
       }
       return;
-    }
-    const Tensor ac = a.contiguous(), bc = b.contiguous();
-    const T* pa = ac.data_ptr<T>();
-    const T* pb = bc.data_ptr<T>();
-    for (int64_t i = 0; i < batch; ++i) {
-      gemm_reference<T>(M, N, K, pa + i * M * K, pb + i * K * N, pc + i * M * N);
+    } else {
+      if (const kernels::GemmFn<T> fast = fast_gemm<T>()) {
+        for (int64_t i = 0; i < batch; ++i) {
+          const GemmOperand ga = gemm_operand(native::select(a, 0, i)),
+                            gb = gemm_operand(native::select(b, 0, i));
+          fast(ga.trans, gb.trans, M, N, K, T(1), ga.t.template data_ptr<T>(), ga.ld,
+               gb.t.template data_ptr<T>(), gb.ld, T(0), pc + i * M * N, N);
+        }
+        return;
+      }
+      const Tensor ac = a.contiguous(), bc = b.contiguous();
+      const T* pa = ac.data_ptr<T>();
+      const T* pb = bc.data_ptr<T>();
+      for (int64_t i = 0; i < batch; ++i) {
+        gemm_reference<T>(M, N, K, pa + i * M * K, pb + i * K * N, pc + i * M * N);
+      }
     }
   });
   return out;
@@ -67,15 +83,24 @@ std::string shape_str(const Tensor& t) {
 
 }  // namespace
 
+// PyTorch refuses a GEMM op on operands of two dtypes (f32 @ bf16: "expected scalar type Float
+// but found BFloat16"), even where element-wise ops would promote: a silent up-cast would hide a
+// missed autocast region and double the GEMM's memory traffic.
+void native::check_same_dtype(std::string_view op, std::string_view a_name, const Tensor& a,
+                              std::string_view b_name, const Tensor& b) {
+  TT_CHECK_TYPE(a.dtype() == b.dtype(), op, ": expected ", a_name, " and ", b_name,
+                " to have the same dtype, but got ", a_name, " ", a.dtype(), " and ", b_name, " ",
+                b.dtype(),
+                " (hint: run it under autocast, which casts the operands of the GEMM ops to one "
+                "dtype, or convert one with .to(dtype))");
+}
+
 Tensor native::matmul(const Tensor& a, const Tensor& b) {
   TT_CHECK(a.dim() >= 1 && b.dim() >= 1,
            "matmul: both arguments need to be at least 1D, but they "
            "are ",
            a.dim(), "D and ", b.dim(), "D");
-  TT_CHECK_TYPE(a.dtype() == b.dtype(),
-                "matmul: expected both operands to have the same dtype, "
-                "but got ",
-                a.dtype(), " and ", b.dtype(), " (hint: convert one with .to(dtype))");
+  check_same_dtype("matmul", "self", a, "other", b);
   TT_CHECK_TYPE(a.dtype() != kBool, "matmul: not implemented for dtype bool");
   // 1-d operands become matrices: a vector on the left is a row [1, K], on the right a column
   // [K, 1]; the added dim is removed from the result at the end.
@@ -124,6 +149,7 @@ Tensor mm(const Tensor& a, const Tensor& b) {
            a.dim(), "-D ", a.sizes(), " and ", b.dim(), "-D ", b.sizes(),
            " (use matmul for 1-D "
            "or batched operands)");
+  native::check_same_dtype("mm", "self", a, "mat2", b);
   return matmul(a, b);
 }
 

@@ -53,6 +53,29 @@ void linear_fast(kernels::GemmFn<T> gemm, const Tensor& x2, const Tensor& weight
   // END SOLUTION
 }
 
+// linear_fast for bfloat16/float16 x2, weight and bias (gemm_dispatch.h: float32 sums, one
+// rounding): the bias, widened, starts every row of a float32 [M, N] buffer, the 16-bit GEMM
+// accumulates x2 · Wᵀ onto it, and the sum is rounded once into out. (Rounding the product first
+// and adding the bias after would round twice, as a separate `y + b` would.)
+template <typename T>
+void linear_16bit(const Tensor& x2, const Tensor& weight, const Tensor& bias, Tensor& out) {
+  const int64_t M = x2.size(0), K = x2.size(1), N = weight.size(0);
+  if (M == 0 || N == 0) return;
+  const Tensor sums = empty({M, N}, kFloat32);
+  float* y = sums.data_ptr<float>();
+  float beta = 0.0f;
+  if (bias.defined()) {
+    detail::widen_to_float<T>(N, bias.template data_ptr<T>(), y);
+    for (int64_t i = 1; i < M; ++i) std::copy_n(y, N, y + i * N);
+    beta = 1.0f;
+  }
+  const GemmOperand a = gemm_operand(x2);
+  const GemmOperand w = gemm_operand(weight);
+  detail::gemm_16bit<T>(a.trans, !w.trans, M, N, K, a.t.template data_ptr<T>(), a.ld,
+                        w.t.template data_ptr<T>(), w.ld, beta, y, N);
+  detail::round_from_float<T>(M * N, y, out.template data_ptr<T>());
+}
+
 // The reference tier: the product through matmul (your module-01 gemm_reference), then the bias
 // added in place into that fresh output (broadcast over the rows; no second output tensor).
 Tensor linear_reference(const Tensor& input, const Tensor& weight, const Tensor& bias) {
@@ -95,14 +118,10 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
            " and ", mat_str(weight.size(1), N), "): linear's input ", input.sizes(),
            " has in_features = ", K, " (its last dim), but weight ", weight.sizes(),
            " is [out_features, in_features] with in_features = ", weight.size(1), flatten_hint());
-  TT_CHECK_TYPE(input.dtype() == weight.dtype(),
-                "linear: mat1 and mat2 must have the same dtype, but got ", input.dtype(),
-                " (input) and ", weight.dtype(),
-                " (weight) (hint: convert the input with .to(weight.dtype()))");
+  check_same_dtype("linear", "input", input, "weight", weight);
   TT_CHECK_TYPE(input.dtype() != kBool, "linear: not implemented for dtype bool");
   if (bias.defined()) {
-    TT_CHECK_TYPE(bias.dtype() == input.dtype(), "linear: bias must have the same dtype as input (",
-                  input.dtype(), "), but got ", bias.dtype());
+    check_same_dtype("linear", "input", input, "bias", bias);
     TT_CHECK(bias.dim() == 0 || (bias.dim() == 1 && (bias.size(0) == N || bias.size(0) == 1)),
              "linear: a bias of shape ", bias.sizes(), " cannot be broadcast to [", N,
              "] (out_features = weight.size(0)); expected a bias of shape [", N, "]");
@@ -111,12 +130,19 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   std::vector<int64_t> out_shape(lead.begin(), lead.end());
   out_shape.push_back(N);
   Tensor out;
-  dispatch_numeric_types(input.dtype(), "linear", [&]<typename T>() {
-    const kernels::GemmFn<T> gemm = detail::fast_gemm<T>();
-    if (gemm == nullptr) return;  // no fast GEMM for T, or the reference tier is forced
-    out = empty(out_shape, input.dtype());
-    const Tensor b = bias.defined() ? native::expand(bias, {N}).contiguous() : Tensor();
-    linear_fast<T>(gemm, native::reshape(input, {M, K}), weight, b, out);
+  detail::dispatch_gemm_types(input.dtype(), "linear", [&]<typename T>() {
+    if constexpr (detail::is_16bit_float<T>) {  // every tier
+      out = empty(out_shape, input.dtype());
+      const Tensor b = bias.defined() ? native::expand(bias, {N}).contiguous() : Tensor();
+      linear_16bit<T>(native::reshape(input, {M, K}), weight, b, out);
+      return;
+    } else {
+      const kernels::GemmFn<T> gemm = detail::fast_gemm<T>();
+      if (gemm == nullptr) return;  // no fast GEMM for T, or the reference tier is forced
+      out = empty(out_shape, input.dtype());
+      const Tensor b = bias.defined() ? native::expand(bias, {N}).contiguous() : Tensor();
+      linear_fast<T>(gemm, native::reshape(input, {M, K}), weight, b, out);
+    }
   });
   if (!out.defined()) out = linear_reference(input, weight, bias);
   return out;

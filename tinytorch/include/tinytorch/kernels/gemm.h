@@ -61,6 +61,19 @@ void gemm_bf16(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, in
                float alpha, const BFloat16* A, int64_t lda, const BFloat16* B, int64_t ldb,
                float beta, float* C, int64_t ldc);
 
+// The same for float16 A and B (what PyTorch 2.x's CPU float16 matmul computes: float32 sums,
+// the caller rounds). No float16 dot-product instruction is used: every level widens A and B to
+// float32 while packing them (F16C's vcvtph2ps from AVX2 up, exact) and runs gemm_fast's
+// micro-kernel, so the result is the float GEMM's on the widened operands, bit for bit — a
+// product of two float16 values (11 + 11 significant bits) is exact in float32. AVX512_BF16
+// runs the AVX512 level here.
+void gemm_half(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+               const Half* A, int64_t lda, const Half* B, int64_t ldb, float beta, float* C,
+               int64_t ldc);
+void gemm_half(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+               float alpha, const Half* A, int64_t lda, const Half* B, int64_t ldb, float beta,
+               float* C, int64_t ldc);
+
 // The instruction sets a kernel may use, from the portable C++ one up. As in PyTorch, whose
 // torch.backends.cpu.get_cpu_capability() answers "DEFAULT", "AVX2" or "AVX512": the library is
 // compiled for plain x86-64, its SIMD kernels are compiled once per level, and each call picks

@@ -164,5 +164,9 @@ Tensor bernoulli(const Tensor& self, Generator* generator);
 
 // ── linear algebra (src/native/linalg.cpp) ────────────────────────────────────────────────────
 Tensor matmul(const Tensor& a, const Tensor& b);
+// TypeError unless a and b (named a_name, b_name) have the same dtype: the GEMM ops (matmul, mm,
+// bmm, addmm, baddbmm, linear, conv) never mix dtypes, as in PyTorch.
+void check_same_dtype(std::string_view op, std::string_view a_name, const Tensor& a,
+                      std::string_view b_name, const Tensor& b);
 
 }  // namespace tinytorch::native
