@@ -27,9 +27,10 @@ using namespace tinytorch::test;
 
 namespace {
 
-// The unit roundoff's double: the distance from 1 to the next value (bf16 2^-7, f16 2^-10).
+// The distance from 1 to the next value (bf16 2^-7, f16 2^-10; float32, cat's promoted result,
+// 2^-23).
 double eps_of(tt::ScalarType t) {
-  return t == tt::kBFloat16 ? 0x1p-7 : 0x1p-10;
+  return t == tt::kBFloat16 ? 0x1p-7 : t == tt::kHalf ? 0x1p-10 : 0x1p-23;
 }
 
 using Inputs = std::vector<tt::Tensor>;
@@ -100,6 +101,30 @@ const std::map<std::string, Op>& ops() {
        [](const Inputs& x, const json& a) {
          return tt::huber_loss(x[0], x[1], tt::Reduction::Mean, a["delta"]);
        }},
+      {"cat",
+       [](const Inputs& x, const json& a) {
+         return tt::cat({x[0], x[1]}, a["dim"]);
+       }},
+      {"stack",
+       [](const Inputs& x, const json& a) {
+         return tt::stack({x[0], x[1]}, a["dim"]);
+       }},
+      {"index_select",
+       [](const Inputs& x, const json& a) { return x[0].index_select(a["dim"], x[1]); }},
+      {"gather", [](const Inputs& x, const json& a) { return x[0].gather(a["dim"], x[1]); }},
+      {"masked_fill",
+       [](const Inputs& x, const json& a) {
+         return x[0].masked_fill(x[1], a["value"].get<double>());
+       }},
+      {"topk", [](const Inputs& x, const json& a) { return std::get<0>(x[0].topk(a["k"])); }},
+      {"sort",
+       [](const Inputs& x, const json& a) { return std::get<0>(x[0].sort(1, a["descending"])); }},
+      {"max", [](const Inputs& x, const json&) { return x[0].max(); }},
+      {"max_dim", [](const Inputs& x, const json& a) { return std::get<0>(x[0].max(a["dim"])); }},
+      {"min_dim", [](const Inputs& x, const json& a) { return std::get<0>(x[0].min(a["dim"])); }},
+      {"cumsum", [](const Inputs& x, const json& a) { return x[0].cumsum(a["dim"]); }},
+      {"norm", [](const Inputs& x, const json&) { return x[0].norm(); }},
+      {"var", [](const Inputs& x, const json& a) { return x[0].var({a["dim"].get<int64_t>()}); }},
   };
   return table;
 }
@@ -139,7 +164,8 @@ struct GradCase {
   // y = f(x) for a floating x (the weight, for embedding); the loss is (y · g).sum() with g an
   // exact pattern of y's dtype, so ∂loss/∂y = g holds exactly in either dtype.
   std::function<tt::Tensor(const tt::Tensor&)> f;
-  double rtol_eps, atol_eps_g;  // bound: rtol_eps·eps·|ref| + atol_eps_g·eps·max|g|·n_sum
+  double rtol_eps, atol_eps_g;  // the bound: rtol_eps·eps·|ref| + atol_eps_g·eps (max|g| ≤ 1)
+  double offset = 0.0, scale = 2.0;  // x = offset + scale·sin(...), rounded to the dtype
 };
 
 tt::Tensor pattern(std::vector<int64_t> shape, double seed, double scale) {
@@ -165,6 +191,15 @@ tt::Tensor grad_of(const GradCase& c, const tt::Tensor& x64, tt::ScalarType dtyp
 TEST(AmpLowpOps, GradientsMatchFloat64Autograd) {
   const tt::Tensor tokens = tt::tensor({0, 3, 3, 1, 4, 3}, tt::kInt64).reshape({2, 3});
   const tt::Tensor targets = tt::tensor({0, 5, 3, 1}, tt::kInt64);
+  const tt::Tensor rows = tt::tensor({3, 0, 3}, tt::kInt64);
+  const tt::Tensor columns = tt::tensor({0, 3, 1, 1, 2, 0}, tt::kInt64).reshape({3, 2});
+  // Loss targets of x's shape and dtype with values every format holds exactly: 0, ¼, ½, ¾.
+  const auto quarters = [](const tt::Tensor& x) {
+    return tt::arange(x.numel(), x.dtype()).fmod(4).div(4).reshape(x.sizes());
+  };
+  // Keys and values exactly representable in both 16-bit formats (multiples of 2^-6 in [-2, 2]).
+  const tt::Tensor keys = pattern({2, 6, 8}, 5, 2.0).mul(64).round().div(64);
+  const tt::Tensor values = pattern({2, 6, 8}, 6, 2.0).mul(64).round().div(64);
   // Bounds, with eps the format's and n_sum the terms a gradient element sums:
   // - one rounding of a float32 value computed from exact 16-bit inputs: ≤ 1 ulp ≤ eps·|ref|
   //   (the float32 arithmetic's own error, ~n·2^-24, is far below): rtol 1, atol ~0 (gelu,
@@ -214,16 +249,81 @@ TEST(AmpLowpOps, GradientsMatchFloat64Autograd) {
        1e-2},
       {"mse_loss",
        {10},
-       [](const tt::Tensor& x) { return tt::mse_loss(x, tt::zeros({10}, x.dtype())); },
+       [&](const tt::Tensor& x) { return tt::mse_loss(x, quarters(x)); },
        1,
        1e-3},
+      // The rest of the list. Selections and joins route g exactly (0, 0); sums of g (the
+      // backward of index_select, gather, cumsum) are float32 sums of exact values rounded once.
+      {"cat",
+       {2, 3},
+       [](const tt::Tensor& x) {
+         return tt::cat({x, tt::ones({1, 3}, tt::kFloat32)});
+       },
+       0,
+       0},
+      {"index_select",
+       {4, 3},
+       [&](const tt::Tensor& x) { return x.index_select(0, rows); },
+       1,
+       1e-3},
+      {"gather", {3, 4}, [&](const tt::Tensor& x) { return x.gather(1, columns); }, 1, 1e-3},
+      {"topk", {3, 6}, [](const tt::Tensor& x) { return std::get<0>(x.topk(2)); }, 0, 0},
+      {"max_dim", {3, 6}, [](const tt::Tensor& x) { return std::get<0>(x.max(1)); }, 0, 0},
+      {"cumsum", {3, 6}, [](const tt::Tensor& x) { return x.cumsum(1); }, 1, 1e-3},
+      // norm's backward g·x/‖x‖ divides by the ROUNDED norm (Δ ≤ eps/2 relative), then rounds:
+      // rtol 2.
+      {"norm", {3, 6}, [](const tt::Tensor& x) { return x.norm(); }, 2, 1e-3},
+      {"nll_loss", {4, 6}, [&](const tt::Tensor& x) { return tt::nll_loss(x, targets); }, 0, 0},
+      {"kl_div", {3, 4}, [&](const tt::Tensor& x) { return F::kl_div(x, quarters(x)); }, 1, 1e-3},
+      {"binary_cross_entropy",
+       {10},
+       [&](const tt::Tensor& x) { return tt::binary_cross_entropy(x, quarters(x)); },
+       1,
+       1e-3,
+       0.5,
+       0.4},
+      {"binary_cross_entropy_with_logits",
+       {10},
+       [&](const tt::Tensor& x) { return tt::binary_cross_entropy_with_logits(x, quarters(x)); },
+       1,
+       1e-3},
+      {"smooth_l1_loss",
+       {10},
+       [&](const tt::Tensor& x) {
+         return tt::smooth_l1_loss(x, quarters(x), tt::Reduction::Mean, 0.5);
+       },
+       1,
+       1e-3},
+      {"huber_loss",
+       {10},
+       [&](const tt::Tensor& x) {
+         return tt::huber_loss(x, quarters(x), tt::Reduction::Mean, 0.5);
+       },
+       1,
+       1e-3},
+      {"rms_norm",
+       {3, 8},
+       [](const tt::Tensor& x) { return tt::rms_norm(x, {8}, {}, std::nullopt); },
+       1,
+       1e-2},
+      // Attention w.r.t. the query (E = 8, scale 1/√8, |k|, |v| ≤ 2): the backward reads the
+      // ROUNDED output O in D = Σ_e dO·O, so |ΔD| ≤ eps/2·E·max|g|·max|v| = 8·eps, and
+      // g_q = scale·Σ_j P_j (dP_j − D) k_j moves by ≤ scale·|ΔD|·max|k| = 8·eps·2/√8 ≈ 5.7·eps:
+      // atol 6 (and rtol 1 for the final rounding).
+      {"scaled_dot_product_attention",
+       {2, 4, 8},
+       [&](const tt::Tensor& q) {
+         return tt::scaled_dot_product_attention(q, keys.to(q.dtype()), values.to(q.dtype()));
+       },
+       1,
+       6},
   };
   for (const tt::ScalarType dtype : {tt::kBFloat16, tt::kHalf}) {
     const double eps = eps_of(dtype);
     for (const GradCase& c : cases) {
       SCOPED_TRACE(std::string(c.name) + " " + std::string(tt::to_string(dtype)));
       // Inputs exactly representable in the 16-bit dtype, so both runs see the same numbers.
-      const tt::Tensor x = pattern(c.shape, 3, 2.0).to(dtype).to(tt::kFloat64);
+      const tt::Tensor x = (pattern(c.shape, 3, c.scale) + c.offset).to(dtype).to(tt::kFloat64);
       const tt::Tensor ref = grad_of(c, x, tt::kFloat64, dtype);
       const tt::Tensor got = grad_of(c, x, dtype, dtype).to(tt::kFloat64);
       // max|g| ≤ 1 (the pattern's scale), and |Σg| over a row ≤ 6 for the row ops.

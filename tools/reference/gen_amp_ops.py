@@ -39,7 +39,7 @@ CASES = []
 
 def enc(t):
     t = t.detach()
-    values = t.reshape(-1).tolist() if t.dtype in (torch.int64, torch.bool) else \
+    values = t.reshape(-1).long().tolist() if t.dtype in (torch.int64, torch.bool) else \
         t.reshape(-1).double().tolist()
     return {"shape": list(t.shape), "dtype": NAMES[t.dtype], "values": values}
 
@@ -63,6 +63,14 @@ def probs(shape, seed):
 
 def ints(values):
     return lambda dt: torch.tensor(values, dtype=torch.int64)
+
+
+def float32s(shape, seed):  # a float32 operand next to the 16-bit one (cat promotes)
+    return lambda dt: pattern(shape, seed, scale=2.0).float()
+
+
+def mask(shape, seed):
+    return lambda dt: pattern(shape, seed) > 0
 
 
 OPS = [
@@ -102,6 +110,25 @@ OPS = [
      lambda x, t: F.smooth_l1_loss(x, t, beta=0.5)),
     ("huber_loss", [floats([10], 35), floats([10], 36)], {"delta": 0.5},
      lambda x, t: F.huber_loss(x, t, delta=0.5)),
+    # The rest of the list: joins promote, selections and extrema are exact, scans and norms
+    # accumulate in float32.
+    ("cat", [floats([2, 3], 40), float32s([1, 3], 41)], {"dim": 0}, lambda a, b: torch.cat([a, b])),
+    ("stack", [floats([2, 3], 42), float32s([2, 3], 43)], {"dim": 1},
+     lambda a, b: torch.stack([a, b], 1)),
+    ("index_select", [floats([4, 3], 44), ints([3, 0, 3])], {"dim": 0},
+     lambda x, i: x.index_select(0, i)),
+    ("gather", [floats([3, 4], 45), ints([[0, 3], [1, 1], [2, 0]])], {"dim": 1},
+     lambda x, i: x.gather(1, i)),
+    ("masked_fill", [floats([3, 4], 46), mask([3, 4], 47)], {"value": -1.5},
+     lambda x, m: x.masked_fill(m, -1.5)),
+    ("topk", [floats([3, 6], 48)], {"k": 2}, lambda x: x.topk(2).values),
+    ("sort", [floats([3, 6], 49)], {"descending": True}, lambda x: x.sort(1, descending=True).values),
+    ("max", [floats([3, 6], 50)], {}, lambda x: x.max()),
+    ("max_dim", [floats([3, 6], 51)], {"dim": 1}, lambda x: x.max(1).values),
+    ("min_dim", [floats([3, 6], 52)], {"dim": 0}, lambda x: x.min(0).values),
+    ("cumsum", [floats([3, 6], 53)], {"dim": 1}, lambda x: x.cumsum(1)),
+    ("norm", [floats([3, 6], 54)], {}, lambda x: x.norm()),
+    ("var", [floats([3, 6], 55)], {"dim": 1}, lambda x: x.var(1)),
 ]
 
 
@@ -122,7 +149,7 @@ def main():
             except (RuntimeError, NotImplementedError):
                 source = "float32"
                 out = fn(*[widened(t) for t in inputs]).to(dt)
-            assert out.dtype == dt, (op, dt, out.dtype)
+            assert out.dtype == (torch.float32 if op in ("cat", "stack") else dt), (op, out.dtype)
             CASES.append({"name": f"{op}_{NAMES[dt]}", "op": op, "dtype": NAMES[dt],
                           "source": source, "inputs": [enc(t) for t in inputs], "args": args,
                           "output": enc(out)})

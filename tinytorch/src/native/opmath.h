@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "tinytorch/core/tensor.h"
+#include "tinytorch/native/tensor_ops.h"
 
 namespace tinytorch::native::opmath {
 
@@ -70,6 +71,16 @@ std::tuple<Ts...> round_result(const std::tuple<Ts...>& t, ScalarType dtype) {
 template <typename F, typename... Args>
 auto compute(ScalarType dtype, F&& f, const Args&... args) {
   return detail::round_result(std::forward<F>(f)(detail::widen_arg(args)...), dtype);
+}
+
+// The in-place form (index_put_ with accumulate, scatter_add_): f(wide, widened args...) on a
+// float32 copy of self, then self overwritten with it, rounded once — so a sum of many
+// contributions into one element rounds once, not once per addition.
+template <typename F, typename... Args>
+Tensor& compute_(Tensor& self, F&& f, const Args&... args) {
+  Tensor wide = self.to(kFloat32);
+  std::forward<F>(f)(wide, detail::widen_arg(args)...);
+  return native::copy_(self, wide);
 }
 
 }  // namespace tinytorch::native::opmath
