@@ -478,7 +478,9 @@ TEST(LibtorchData, JoinOpsGiveTheirValues) {
   EXPECT_EQ(s.sizes(), torch::IntArrayRef({2, 2}));
   EXPECT_EQ(s.to_vector<int64_t>(), (std::vector<int64_t>{1, 3, 2, 4}));
   EXPECT_THROW(torch::cat({torch::zeros({2, 2}), torch::zeros({2, 3})}, 0), torch::ValueError);
-  EXPECT_THROW(torch::cat({torch::zeros({2}), torch::zeros({2}, torch::kInt64)}), torch::TypeError);
+  // Mixed dtypes promote, as in libtorch.
+  EXPECT_EQ(torch::cat({torch::zeros({2}, torch::kInt64), torch::zeros({2})}).dtype(),
+            torch::kFloat32);
   EXPECT_THROW(torch::stack({torch::zeros({2})}, 2), torch::IndexError);
   EXPECT_THROW(torch::cat({}), torch::ValueError);
 }

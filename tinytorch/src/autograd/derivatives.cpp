@@ -14,6 +14,7 @@
 #include <numbers>
 #include <vector>
 
+#include "../native/opmath.h"
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/core/join.h"
 #include "tinytorch/core/shape.h"
@@ -560,6 +561,14 @@ Tensor extremum_all_backward(const Tensor& grad, const Tensor& self, const Tenso
 // (values, indices) = self.max(dim): values[i] came from position indices[i] along dim.
 Tensor value_selecting_backward(const Tensor& grad, int64_t dim, const Tensor& indices,
                                 IntArrayRef self_sizes, bool keepdim) {
+  if (native::opmath::is_reduced(grad)) {  // float16/bfloat16: the same scatter, in float32
+    return native::opmath::compute(
+        grad.dtype(),
+        [&](const Tensor& g) {
+          return value_selecting_backward(g, dim, indices, self_sizes, keepdim);
+        },
+        grad);
+  }
   // BEGIN SOLUTION
   const auto ndim = static_cast<int64_t>(self_sizes.size());
   const int64_t d = ndim == 0 ? 0 : wrap_dim(dim, ndim);
@@ -1235,11 +1244,13 @@ Tensor sort_backward(const Tensor& grad, const Tensor& indices, int64_t dim,
   return zeros(self_sizes, grad.dtype()).scatter_add(wrap_dim(dim, grad.dim()), indices, grad);
 }
 
-// out[j] = Σ_{i≤j} self[i]  →  ∂L/∂self[i] = Σ_{j≥i} grad[j], the reverse running sum, written as
-// Σ_j grad[j] − Σ_{j<i} grad[j] = total − cumsum(grad)[i] + grad[i].
+// out[j] = Σ_{i≤j} self[i]  →  ∂L/∂self[i] = Σ_{j≥i} grad[j], the reverse running sum: a cumsum
+// of the flipped gradient, flipped back (PyTorch's formula). One scan, so no cancellation (the
+// form total − cumsum + grad loses the small sums next to a large total) and, in float16/
+// bfloat16, one rounding per element.
 Tensor cumsum_backward(const Tensor& grad, int64_t dim) {
   if (grad.dim() == 0) return grad;
-  return grad.sum({dim}, true).sub(grad.cumsum(dim)).add(grad);
+  return grad.flip({dim}).cumsum(dim).flip({dim});
 }
 
 // out[j] = Π_{i≤j} self[i]  (the kernel handles zeros in self: native::cumprod_backward)

@@ -180,6 +180,10 @@ Tensor eye(int64_t n, int64_t m, const TensorOptions& options) {
 Tensor rand(IntArrayRef sizes, const TensorOptions& options, Generator* generator) {
   Generator& g = generator ? *generator : default_generator();
   Tensor t = empty(sizes, options.requires_grad(false));
+  if (t.dtype() == kHalf || t.dtype() == kBFloat16) {  // float32 draws, rounded once
+    return finish(rand(sizes, options.dtype(kFloat32).requires_grad(false), &g).to(t.dtype()),
+                  options);
+  }
   dispatch_floating_types(t.dtype(), "rand", [&]<typename scalar_t>() {
     scalar_t* p = t.data_ptr<scalar_t>();
     for (int64_t i = 0; i < t.numel(); ++i) {
@@ -196,6 +200,10 @@ Tensor rand(IntArrayRef sizes, const TensorOptions& options, Generator* generato
 Tensor randn(IntArrayRef sizes, const TensorOptions& options, Generator* generator) {
   Generator& g = generator ? *generator : default_generator();
   Tensor t = empty(sizes, options.requires_grad(false));
+  if (t.dtype() == kHalf || t.dtype() == kBFloat16) {  // float32 draws, rounded once
+    return finish(randn(sizes, options.dtype(kFloat32).requires_grad(false), &g).to(t.dtype()),
+                  options);
+  }
   dispatch_floating_types(t.dtype(), "randn", [&]<typename scalar_t>() {
     scalar_t* p = t.data_ptr<scalar_t>();
     for (int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<scalar_t>(g.normal());

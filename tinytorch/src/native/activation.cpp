@@ -20,6 +20,7 @@
 #include <string>
 #include <type_traits>
 
+#include "opmath.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/registry.h"
 #include "tinytorch/native/activation.h"
@@ -407,9 +408,13 @@ bool gelu_uses_tanh(std::string_view op, std::string_view approximate) {
 //
 // dtypes follow PyTorch 1.13: relu accepts int64 (not bool); sigmoid and tanh compute integer
 // and bool inputs in the default float dtype (float32); every other activation, and every
-// backward kernel, accepts only float32 / float64 and names the dtype it got.
+// backward kernel, accepts only floating dtypes and names the dtype it got. float16/bfloat16
+// run the float32 native and round once (opmath.h), the forward's dtype deciding the result's.
 
 Tensor relu(const Tensor& self) {
+  if (opmath::is_reduced(self))
+    return opmath::compute(
+        self.dtype(), [](const Tensor& x) { return native::relu(x); }, self);
   TT_CHECK_TYPE(self.dtype() != kBool,
                 "relu: boolean inputs not supported for relu (hint: x.to(tinytorch::kFloat32))");
   if (self.dtype() == kInt64) {
@@ -423,6 +428,13 @@ Tensor relu(const Tensor& self) {
 }
 
 Tensor threshold_backward(const Tensor& grad_output, const Tensor& self, double threshold) {
+  if (opmath::is_reduced(self))
+    return opmath::compute(
+        self.dtype(),
+        [&](const Tensor& g, const Tensor& x) {
+          return native::threshold_backward(g, x, threshold);
+        },
+        grad_output, self);
   check_floating("threshold_backward", self);
   check_floating("threshold_backward", grad_output, "grad_output");
   check_same_shape("threshold_backward", grad_output, self, "the input");
@@ -436,6 +448,9 @@ Tensor threshold_backward(const Tensor& grad_output, const Tensor& self, double 
 }
 
 Tensor leaky_relu(const Tensor& self, double negative_slope) {
+  if (opmath::is_reduced(self))
+    return opmath::compute(
+        self.dtype(), [&](const Tensor& x) { return native::leaky_relu(x, negative_slope); }, self);
   check_floating("leaky_relu", self);
   return dispatch_floating_types(self.dtype(), "leaky_relu", [&]<typename T>() {
     const T slope = static_cast<T>(negative_slope);
@@ -446,6 +461,13 @@ Tensor leaky_relu(const Tensor& self, double negative_slope) {
 }
 
 Tensor leaky_relu_backward(const Tensor& grad_output, const Tensor& self, double negative_slope) {
+  if (opmath::is_reduced(self))
+    return opmath::compute(
+        self.dtype(),
+        [&](const Tensor& g, const Tensor& x) {
+          return native::leaky_relu_backward(g, x, negative_slope);
+        },
+        grad_output, self);
   check_floating("leaky_relu_backward", self);
   check_floating("leaky_relu_backward", grad_output, "grad_output");
   check_same_shape("leaky_relu_backward", grad_output, self, "the input");
@@ -459,6 +481,9 @@ Tensor leaky_relu_backward(const Tensor& grad_output, const Tensor& self, double
 }
 
 Tensor sigmoid(const Tensor& self) {
+  if (opmath::is_reduced(self))
+    return opmath::compute(
+        self.dtype(), [](const Tensor& x) { return native::sigmoid(x); }, self);
   // Integers and bools are computed in the default float dtype, as torch.sigmoid does.
   const Tensor x = self.is_floating_point() ? self : self.to(kDefaultFloat);
   if (x.dtype() == kFloat32) {  // module 18's SIMD kernel, once registered
@@ -472,6 +497,11 @@ Tensor sigmoid(const Tensor& self) {
 }
 
 Tensor sigmoid_backward(const Tensor& grad_output, const Tensor& output) {
+  if (opmath::is_reduced(output))
+    return opmath::compute(
+        output.dtype(),
+        [](const Tensor& g, const Tensor& y) { return native::sigmoid_backward(g, y); },
+        grad_output, output);
   check_floating("sigmoid_backward", output, "output");
   check_floating("sigmoid_backward", grad_output, "grad_output");
   check_same_shape("sigmoid_backward", grad_output, output, "the output");
@@ -487,6 +517,9 @@ Tensor sigmoid_backward(const Tensor& grad_output, const Tensor& output) {
 }
 
 Tensor tanh(const Tensor& self) {
+  if (opmath::is_reduced(self))
+    return opmath::compute(
+        self.dtype(), [](const Tensor& x) { return native::tanh(x); }, self);
   const Tensor x = self.is_floating_point() ? self : self.to(kDefaultFloat);
   if (x.dtype() == kFloat32) {
     if (const auto kernel = kernels::fast_kernels().activation.tanh)
@@ -499,6 +532,11 @@ Tensor tanh(const Tensor& self) {
 }
 
 Tensor tanh_backward(const Tensor& grad_output, const Tensor& output) {
+  if (opmath::is_reduced(output))
+    return opmath::compute(
+        output.dtype(),
+        [](const Tensor& g, const Tensor& y) { return native::tanh_backward(g, y); }, grad_output,
+        output);
   check_floating("tanh_backward", output, "output");
   check_floating("tanh_backward", grad_output, "grad_output");
   check_same_shape("tanh_backward", grad_output, output, "the output");
@@ -514,6 +552,9 @@ Tensor tanh_backward(const Tensor& grad_output, const Tensor& output) {
 }
 
 Tensor gelu(const Tensor& self, std::string_view approximate) {
+  if (opmath::is_reduced(self))
+    return opmath::compute(
+        self.dtype(), [&](const Tensor& x) { return native::gelu(x, approximate); }, self);
   const bool use_tanh = gelu_uses_tanh("gelu", approximate);
   check_floating("gelu", self);
   if (self.dtype() ==
@@ -534,6 +575,11 @@ Tensor gelu(const Tensor& self, std::string_view approximate) {
 }
 
 Tensor gelu_backward(const Tensor& grad_output, const Tensor& self, std::string_view approximate) {
+  if (opmath::is_reduced(self))
+    return opmath::compute(
+        self.dtype(),
+        [&](const Tensor& g, const Tensor& x) { return native::gelu_backward(g, x, approximate); },
+        grad_output, self);
   const bool use_tanh = gelu_uses_tanh("gelu_backward", approximate);
   check_floating("gelu_backward", self);
   check_floating("gelu_backward", grad_output, "grad_output");
@@ -556,6 +602,9 @@ Tensor gelu_backward(const Tensor& grad_output, const Tensor& self, std::string_
 }
 
 Tensor silu(const Tensor& self) {
+  if (opmath::is_reduced(self))
+    return opmath::compute(
+        self.dtype(), [](const Tensor& x) { return native::silu(x); }, self);
   check_floating("silu", self);
   return dispatch_floating_types(self.dtype(), "silu", [&]<typename T>() {
     return map_unary<T>(self, kExpensiveGrain,
@@ -564,6 +613,10 @@ Tensor silu(const Tensor& self) {
 }
 
 Tensor silu_backward(const Tensor& grad_output, const Tensor& self) {
+  if (opmath::is_reduced(self))
+    return opmath::compute(
+        self.dtype(), [](const Tensor& g, const Tensor& x) { return native::silu_backward(g, x); },
+        grad_output, self);
   check_floating("silu_backward", self);
   check_floating("silu_backward", grad_output, "grad_output");
   check_same_shape("silu_backward", grad_output, self, "the input");
@@ -575,6 +628,9 @@ Tensor silu_backward(const Tensor& grad_output, const Tensor& self) {
 }
 
 Tensor softmax(const Tensor& self, int64_t dim) {
+  if (opmath::is_reduced(self))
+    return opmath::compute(
+        self.dtype(), [&](const Tensor& x) { return native::softmax(x, dim); }, self);
   check_floating("softmax", self);
   return dispatch_floating_types(self.dtype(), "softmax", [&]<typename T>() {
     return softmax_forward<T>("softmax", self, dim, softmax_row<T>,
@@ -583,6 +639,11 @@ Tensor softmax(const Tensor& self, int64_t dim) {
 }
 
 Tensor softmax_backward(const Tensor& grad_output, const Tensor& output, int64_t dim) {
+  if (opmath::is_reduced(output))
+    return opmath::compute(
+        output.dtype(),
+        [&](const Tensor& g, const Tensor& y) { return native::softmax_backward(g, y, dim); },
+        grad_output, output);
   check_floating("softmax_backward", output, "output");
   check_floating("softmax_backward", grad_output, "grad_output");
   check_same_shape("softmax_backward", grad_output, output, "the output");
@@ -594,6 +655,9 @@ Tensor softmax_backward(const Tensor& grad_output, const Tensor& output, int64_t
 }
 
 Tensor log_softmax(const Tensor& self, int64_t dim) {
+  if (opmath::is_reduced(self))
+    return opmath::compute(
+        self.dtype(), [&](const Tensor& x) { return native::log_softmax(x, dim); }, self);
   check_floating("log_softmax", self);
   return dispatch_floating_types(self.dtype(), "log_softmax", [&]<typename T>() {
     return softmax_forward<T>("log_softmax", self, dim, log_softmax_row<T>,
@@ -602,6 +666,11 @@ Tensor log_softmax(const Tensor& self, int64_t dim) {
 }
 
 Tensor log_softmax_backward(const Tensor& grad_output, const Tensor& output, int64_t dim) {
+  if (opmath::is_reduced(output))
+    return opmath::compute(
+        output.dtype(),
+        [&](const Tensor& g, const Tensor& y) { return native::log_softmax_backward(g, y, dim); },
+        grad_output, output);
   check_floating("log_softmax_backward", output, "output");
   check_floating("log_softmax_backward", grad_output, "grad_output");
   check_same_shape("log_softmax_backward", grad_output, output, "the output");

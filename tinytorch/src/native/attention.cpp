@@ -35,6 +35,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "opmath.h"
 #include "tinytorch/kernels/attention.h"
 #include "tinytorch/kernels/registry.h"
 #include "tinytorch/native/attention.h"
@@ -371,6 +372,13 @@ std::tuple<Tensor, Tensor> scaled_dot_product_attention_forward(
     const Tensor& dropout_mask, bool is_causal, double scale) {
   const Problem p =
       check_attention_args(query, key, value, attn_mask, dropout_mask, is_causal, scale);
+  if (opmath::is_reduced(query)) {
+    // The output rounded once; the logsumexp, read only by the backward, stays float32.
+    const auto [out, lse] = scaled_dot_product_attention_forward(
+        opmath::widen(query), opmath::widen(key), opmath::widen(value), opmath::widen(attn_mask),
+        opmath::widen(dropout_mask), is_causal, scale);
+    return {opmath::round_to(out, query.dtype()), lse};
+  }
   const AttentionShape& s = p.shape;
   const Operand q(query, p), k(key, p), v(value, p);
   // out [*, L, Ev] is laid out in the query's dim order (Ev innermost): for a transformer's head
@@ -404,6 +412,11 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> scaled_dot_product_attention_backward
     bool is_causal, double scale, std::array<bool, 4> output_mask) {
   const Problem p =
       check_attention_args(query, key, value, attn_mask, dropout_mask, is_causal, scale);
+  if (opmath::is_reduced(query)) {  // logsumexp is the forward's float32 one
+    return opmath::compute(query.dtype(), scaled_dot_product_attention_backward, grad_out, query,
+                           key, value, attn_mask, dropout_mask, out, logsumexp, is_causal, scale,
+                           output_mask);
+  }
   const AttentionShape& s = p.shape;
   const std::vector<int64_t> out_shape = with_last(p.batch_sizes, {s.q_len, s.value_dim});
   TT_CHECK(grad_out.defined() && grad_out.sizes() == IntArrayRef(out_shape) &&

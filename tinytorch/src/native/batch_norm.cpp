@@ -27,6 +27,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "opmath.h"
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/kernels/registry.h"
 #include "tinytorch/kernels/spatial.h"
@@ -277,8 +278,11 @@ void check_batch_norm_args(const Tensor& input, const Tensor& weight, const Tens
     TT_CHECK(t->numel() == C, "batch_norm: ", name, " should contain ", C, " elements not ",
              t->numel(), " (expected ", t->numel(), " channels, got ", C, ": input of shape ",
              input.sizes(), " is [N, C, *] with C = ", C, ")");
-    TT_CHECK_TYPE(t->dtype() == input.dtype(), "batch_norm: mixed dtype: expected ", name,
-                  " to have the input's dtype ", input.dtype(), ", but got ", t->dtype(),
+    // PyTorch's one mixed case: a float16/bfloat16 input with float32 parameters and statistics.
+    const bool mixed_ok = native::opmath::is_reduced(input) && t->dtype() == kFloat32;
+    TT_CHECK_TYPE(t->dtype() == input.dtype() || mixed_ok, "batch_norm: mixed dtype: expected ",
+                  name, " to have the input's dtype ", input.dtype(),
+                  native::opmath::is_reduced(input) ? " or float32" : "", ", but got ", t->dtype(),
                   " (convert the layer or the input with .to(...))");
   }
   if (!training) {
@@ -311,6 +315,23 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_forward(const Tensor& input, const
                                                       const Tensor& running_var, bool training,
                                                       double momentum, double eps, bool relu) {
   check_batch_norm_args(input, weight, bias, running_mean, running_var, training);
+  if (native::opmath::is_reduced(input)) {
+    // Running statistics of the input's dtype are updated through float32 copies, written back
+    // rounded once; float32 ones (the mixed case) are updated in place by the float32 call.
+    const Tensor rm = native::opmath::widen(running_mean), rv = native::opmath::widen(running_var);
+    auto out = native::opmath::compute(
+        input.dtype(),
+        [&](const Tensor& x, const Tensor& w, const Tensor& b) {
+          return batch_norm_forward(x, w, b, rm, rv, training, momentum, eps, relu);
+        },
+        input, weight, bias);
+    for (auto [stat, wide] : {std::pair{running_mean, rm}, std::pair{running_var, rv}}) {
+      if (!training || !stat.defined() || wide.is_same(stat)) continue;
+      native::copy_(stat, wide);
+      stat.storage().bump_version();
+    }
+    return out;
+  }
   // (Plain variables, not a structured binding: Clang 14 cannot capture bindings in lambdas.)
   const NCHW dims = flat_dims(input);
   const int64_t N = dims.N, C = dims.C, HW = dims.HW;
@@ -390,6 +411,17 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_backward(const Tensor& grad_output
                save_mean.numel() == C && save_invstd.numel() == C,
            op, ": save_mean and save_invstd must be the float64 [", C,
            "] tensors native_batch_norm returned");
+  if (native::opmath::is_reduced(input)) {
+    // The gradients in float32, each rounded once to its own tensor's dtype: gx to the input's,
+    // gw and gb to the parameters' (float32 parameters, the mixed case, keep float32 gradients).
+    const auto [gx, gw, gb] =
+        batch_norm_backward(native::opmath::widen(grad_output), native::opmath::widen(input),
+                            native::opmath::widen(weight), native::opmath::widen(bias), save_mean,
+                            save_invstd, training, output_mask, relu);
+    const ScalarType param = weight.defined() ? weight.dtype() : input.dtype();
+    return {native::opmath::round_to(gx, input.dtype()), native::opmath::round_to(gw, param),
+            native::opmath::round_to(gb, param)};
+  }
   for (const auto& [name, t] : {std::pair{"weight", &weight}, std::pair{"bias", &bias}}) {
     TT_CHECK(!t->defined() || (t->numel() == C && t->dtype() == input.dtype()), op, ": ", name,
              " must hold ", C, " values of dtype ", input.dtype());

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "opmath.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/native/tensor_ops.h"
 
@@ -29,6 +30,11 @@ Tensor scan(std::string_view op, const Tensor& self, int64_t dim, std::optional<
   const int64_t d = wrap_dim(dim, std::max<int64_t>(self.dim(), 1), op);
   const ScalarType out_dtype = scan_dtype(self, dtype);
   if (self.dim() == 0) return self.to(out_dtype, false, true);  // one value: itself
+  if (native::opmath::is_reduced(out_dtype)) {  // each output rounded once from the float32 scan
+    return native::opmath::compute(
+        out_dtype, [&](const Tensor& x) { return scan(op, x, dim, kFloat32, kind); },
+        self.to(out_dtype));
+  }
   const int64_t last = self.dim() - 1;
   // (native:: views on internal buffers.)
   const Tensor rows = native::transpose(self.to(out_dtype), d, last).contiguous();
@@ -91,6 +97,14 @@ Tensor native::cumprod(const Tensor& self, int64_t dim, std::optional<ScalarType
 Tensor native::cumprod_backward(const Tensor& grad, const Tensor& self, const Tensor& result,
                                 int64_t dim) {
   if (self.dim() == 0) return grad.clone();  // out = x: the gradient passes through
+  if (native::opmath::is_reduced(result)) {
+    return native::opmath::compute(
+        result.dtype(),
+        [&](const Tensor& g, const Tensor& x, const Tensor& out) {
+          return native::cumprod_backward(g, x, out, dim);
+        },
+        grad, self, result);
+  }
   const int64_t d = wrap_dim(dim, self.dim(), "cumprod_backward");
   const int64_t last = self.dim() - 1;
   const ScalarType t = result.dtype();

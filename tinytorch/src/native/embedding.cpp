@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "opmath.h"
 #include "tinytorch/native/embedding.h"
 
 namespace tinytorch {
@@ -82,6 +83,8 @@ Tensor embedding(const Tensor& weight, const Tensor& indices) {
   TT_CHECK_TYPE(weight.is_floating_point(),
                 "embedding: expected a floating-point weight (float32 or float64), but got ",
                 weight.dtype());
+  if (opmath::is_reduced(weight))
+    return opmath::compute(weight.dtype(), embedding, weight, indices);
   const int64_t V = weight.size(0), D = weight.size(1);
   const Tensor idx = checked_indices("embedding", indices, V);
   std::vector<int64_t> out_shape = indices.sizes().vec();
@@ -108,6 +111,11 @@ Tensor embedding_dense_backward(const Tensor& grad_output, const Tensor& indices
   TT_CHECK_TYPE(grad_output.is_floating_point(), op,
                 ": expected a floating-point grad_output, but got ", grad_output.dtype());
   TT_CHECK_VALUE(num_weights >= 0, op, ": num_weights must be non-negative, but got ", num_weights);
+  // A row's gradient is summed in float32 and rounded once, as every reduction (opmath.h).
+  if (opmath::is_reduced(grad_output)) {
+    return opmath::compute(grad_output.dtype(), embedding_dense_backward, grad_output, indices,
+                           num_weights, padding_idx);
+  }
   const Tensor idx = checked_indices(op, indices, num_weights);
   const int64_t D = grad_output.size(-1);
   Tensor grad_weight = zeros({num_weights, D}, grad_output.dtype());

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "opmath.h"
 #include "tinytorch/native/tensor_ops.h"
 
 namespace tinytorch {
@@ -269,6 +270,12 @@ Tensor& index_put_(Tensor& self, const std::vector<std::optional<Tensor>>& indic
   TT_CHECK_TYPE(values.dtype() == self.dtype(),
                 "Index put requires the source and destination dtypes match, got ", self.dtype(),
                 " for the destination and ", values.dtype(), " for the source.");
+  if (accumulate && opmath::is_reduced(self)) {
+    return opmath::compute_(
+        self,
+        [&](Tensor& wide, const Tensor& v) { return native::index_put_(wide, indices, v, true); },
+        values);
+  }
   const Tensor source = unaliased(values, self);
   return write_through(self, [&](Tensor& buffer) {
     const AdvancedIndex plan = plan_advanced_index(buffer, indices);
@@ -449,6 +456,12 @@ Tensor& scatter_(Tensor& self, int64_t dim, const Tensor& index, const Scalar& v
 }
 
 Tensor& scatter_add_(Tensor& self, int64_t dim, const Tensor& index, const Tensor& src) {
+  if (opmath::is_reduced(self) && src.defined() && src.dtype() == self.dtype()) {
+    return opmath::compute_(
+        self,
+        [&](Tensor& wide, const Tensor& s) { return native::scatter_add_(wide, dim, index, s); },
+        src);
+  }
   return scatter_impl("scatter_add", self, dim, index, src, 0, ScatterMode::kAdd);
 }
 

@@ -20,12 +20,11 @@ Tensor native::cat(const std::vector<Tensor>& tensors, int64_t dim) {
   const int64_t d = wrap_dim(dim, first.dim(), "cat");
   std::vector<int64_t> shape = first.sizes().vec();
   int64_t total = 0;
+  ScalarType dtype = first.dtype();  // the widest (torch.promote_types): bf16 + f32 → f32
   for (size_t i = 0; i < tensors.size(); ++i) {
     const Tensor& t = tensors[i];
     TT_CHECK_VALUE(t.defined(), "cat: tensor ", i, " is undefined; expected a defined tensor");
-    TT_CHECK_TYPE(t.dtype() == first.dtype(), "cat: expected every tensor to have dtype ",
-                  to_string(first.dtype()), " (that of tensor 0), got ", to_string(t.dtype()),
-                  " at position ", i);
+    dtype = promote_types(dtype, t.dtype());
     TT_CHECK_VALUE(t.dim() == first.dim(), "cat: expected every tensor to have ", first.dim(),
                    " dims (shape of tensor 0: ", first.sizes(), "), got shape ", t.sizes(),
                    " at position ", i);
@@ -39,8 +38,10 @@ Tensor native::cat(const std::vector<Tensor>& tensors, int64_t dim) {
     total += t.size(d);
   }
   shape[static_cast<size_t>(d)] = total;
-  // out [.., total, ..]; input i fills the slice [offset_i, offset_i + size_i) of dim d.
-  Tensor out = empty(shape, TensorOptions(first.dtype()));
+  // out [.., total, ..]; input i fills the slice [offset_i, offset_i + size_i) of dim d,
+  // converted to the promoted dtype by the copy (CatBackward0's slices go back to each input's
+  // dtype in the engine, as any gradient does).
+  Tensor out = empty(shape, TensorOptions(dtype));
   int64_t offset = 0;
   for (const Tensor& t : tensors) {
     const int64_t n = t.size(d);

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "opmath.h"
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/native/loss.h"
@@ -322,6 +323,14 @@ Tensor pointwise_loss(std::string_view op, const Tensor& input, const Tensor& ta
                       ScalarType dtype, Reduction reduction, const MakeLoss& make_loss) {
   check_reduction(op, reduction);
   check_same_size(op, input, target);
+  if (native::opmath::is_reduced(dtype)) {
+    return native::opmath::compute(
+        dtype,
+        [&](const Tensor& x, const Tensor& y) {
+          return pointwise_loss(op, x, y, kFloat32, reduction, make_loss);
+        },
+        input, target);
+  }
   const Tensor x = input.to(dtype).contiguous(), y = target.to(dtype).contiguous();
   Tensor out = reduction == Reduction::None ? empty(input.sizes(), dtype) : empty({}, dtype);
   dispatch_floating_types(dtype, op, [&]<typename T>() {
@@ -339,6 +348,15 @@ Tensor pointwise_loss_grad(std::string_view op, const Tensor& grad_output, const
   check_reduction(op, reduction);
   check_same_size(op, input, target);
   check_grad_output(op, grad_output, input.sizes(), reduction);
+  if (native::opmath::is_reduced(
+          dtype)) {  // (input is then float16/bfloat16 too: the result's dtype)
+    return native::opmath::compute(
+        dtype,
+        [&](const Tensor& g, const Tensor& x, const Tensor& y) {
+          return pointwise_loss_grad(op, g, x, y, kFloat32, reduction, make_grad);
+        },
+        grad_output, input, target);
+  }
   const Tensor x = input.to(dtype).contiguous(), y = target.to(dtype).contiguous();
   const Tensor g = reduction == Reduction::None ? grad_output.to(dtype).contiguous()
                                                 : grad_output.to(dtype).reshape({1});
@@ -486,7 +504,7 @@ void check_bce_args(std::string_view op, const Tensor& self, const Tensor& targe
 
 // Every input value must be a probability; NaN is rejected too.
 void check_probabilities(std::string_view op, const Tensor& self) {
-  const Tensor x = self.contiguous();
+  const Tensor x = native::opmath::widen(self).contiguous();
   dispatch_floating_types(x.dtype(), op, [&]<typename T>() {
     const T* p = x.data_ptr<T>();
     for (int64_t i = 0; i < x.numel(); ++i) {
@@ -547,6 +565,9 @@ Tensor nll_loss(const Tensor& self, const Tensor& target, Reduction reduction,
                 int64_t ignore_index) {
   check_reduction("nll_loss", reduction);
   check_nll_args("nll_loss", self, target, ignore_index);
+  if (native::opmath::is_reduced(self)) {
+    return native::opmath::compute(self.dtype(), nll_loss, self, target, reduction, ignore_index);
+  }
   const Tensor x = self.contiguous(), t = target.contiguous();
   const int64_t C = self.size(-1), N = t.numel();
   Tensor out =
@@ -570,6 +591,10 @@ Tensor nll_loss_class_weights(std::string_view op, const Tensor& self, const Ten
   TT_CHECK_WITH(NotImplementedError, !(weight.requires_grad() && GradMode::is_enabled()), op,
                 ": the derivative for 'weight' is not implemented (as in PyTorch); pass "
                 "weight.detach()");
+  if (native::opmath::is_reduced(self)) {
+    return native::opmath::compute(self.dtype(), nll_loss_class_weights, op, self, target, weight,
+                                   ignore_index);
+  }
   const Tensor t = target.contiguous(), w = weight.contiguous();
   Tensor out = empty(target.sizes(), self.dtype());
   dispatch_floating_types(self.dtype(), op, [&]<typename T>() {
@@ -587,6 +612,10 @@ Tensor nll_loss_backward(const Tensor& grad_output, const Tensor& self, const Te
   check_reduction("nll_loss_backward", reduction);
   check_nll_args("nll_loss_backward", self, target, ignore_index);
   check_grad_output("nll_loss_backward", grad_output, target.sizes(), reduction);
+  if (native::opmath::is_reduced(self)) {
+    return native::opmath::compute(self.dtype(), nll_loss_backward, grad_output, self, target,
+                                   reduction, ignore_index);
+  }
   const Tensor t = target.contiguous();
   const Tensor g = grad_output.to(self.dtype()).contiguous();
   const int64_t C = self.size(-1), N = t.numel();

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <limits>
 
+#include "opmath.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/native/tensor_ops.h"
 
@@ -48,6 +49,9 @@ double row_norm(const double p, const auto* row, int64_t n) {
 // all (is_all) or any over the rows of a plan: bool results.
 Tensor logical_reduce(std::string_view op, const Tensor& self, std::optional<int64_t> dim,
                       bool keepdim, bool is_all) {
+  if (native::opmath::is_reduced(self)) {  // (widening keeps every zero and non-zero)
+    return logical_reduce(op, native::opmath::widen(self), dim, keepdim, is_all);
+  }
   const native::ReducePlan plan = dim ? native::plan_reduction(op, self, {*dim}, keepdim)
                                       : native::plan_reduction(op, self, {}, false);
   const int64_t outer = plan.rows.size(0), inner = plan.rows.size(1);
@@ -74,6 +78,10 @@ Tensor native::norm(const Tensor& self, const Scalar& p, IntArrayRef dims, bool 
                 self.dtype(), " (hint: x.to(tinytorch::kFloat32))");
   const double pv = p.to<double>();
   TT_CHECK_VALUE(!std::isnan(pv), "norm(): p must be a number, got nan");
+  if (native::opmath::is_reduced(self)) {
+    return native::opmath::compute(
+        self.dtype(), [&](const Tensor& x) { return native::norm(x, p, dims, keepdim); }, self);
+  }
   const native::ReducePlan plan = native::plan_reduction("norm", self, dims, keepdim);
   const int64_t outer = plan.rows.size(0), inner = plan.rows.size(1);
   TT_CHECK_VALUE(!(std::isinf(pv) && inner == 0 && outer > 0), "norm(): the ", pv > 0 ? "" : "-",

@@ -34,6 +34,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "opmath.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/registry.h"
 #include "tinytorch/native/normalization.h"
@@ -355,6 +356,10 @@ std::tuple<Tensor, Tensor, Tensor> native_layer_norm(const Tensor& input,
                                                      const Tensor& weight, const Tensor& bias,
                                                      double eps) {
   const Rows rows = check_norm_args("layer_norm", input, normalized_shape, weight, bias);
+  if (opmath::is_reduced(input)) {  // (after the mixed-dtype check: widening would hide it)
+    return opmath::compute(input.dtype(), native_layer_norm, input, normalized_shape, weight, bias,
+                           eps);
+  }
   const int64_t M = rows.M, N = rows.N;
   const Tensor x = input.contiguous();
   const Tensor w = contiguous_if_defined(weight), b = contiguous_if_defined(bias);
@@ -381,6 +386,10 @@ std::tuple<Tensor, Tensor, Tensor> native_layer_norm_backward(
   const Rows rows = check_norm_args(op, input, normalized_shape, weight, bias);
   check_backward_args(op, grad_output, input, mean, rows);
   check_backward_args(op, grad_output, input, rstd, rows);
+  if (opmath::is_reduced(input)) {  // mean and rstd are float64 either way
+    return opmath::compute(input.dtype(), native_layer_norm_backward, grad_output, input,
+                           normalized_shape, mean, rstd, weight, bias, output_mask);
+  }
   const int64_t M = rows.M, N = rows.N;
   const bool want_gx = output_mask[0], want_gw = output_mask[1] && weight.defined(),
              want_gb = output_mask[2] && bias.defined();
@@ -410,6 +419,9 @@ std::tuple<Tensor, Tensor, Tensor> native_layer_norm_backward(
 std::tuple<Tensor, Tensor> native_rms_norm(const Tensor& input, IntArrayRef normalized_shape,
                                            const Tensor& weight, double eps) {
   const Rows rows = check_norm_args("rms_norm", input, normalized_shape, weight, Tensor());
+  if (opmath::is_reduced(input)) {
+    return opmath::compute(input.dtype(), native_rms_norm, input, normalized_shape, weight, eps);
+  }
   const int64_t M = rows.M, N = rows.N;
   const Tensor x = input.contiguous(), w = contiguous_if_defined(weight);
   Tensor y = empty(input.sizes(), input.dtype());
@@ -431,6 +443,10 @@ std::tuple<Tensor, Tensor> native_rms_norm_backward(const Tensor& grad_output, c
   constexpr std::string_view op = "native_rms_norm_backward";
   const Rows rows = check_norm_args(op, input, normalized_shape, weight, Tensor());
   check_backward_args(op, grad_output, input, rstd, rows);
+  if (opmath::is_reduced(input)) {
+    return opmath::compute(input.dtype(), native_rms_norm_backward, grad_output, input,
+                           normalized_shape, rstd, weight, output_mask);
+  }
   const int64_t M = rows.M, N = rows.N;
   const bool want_gx = output_mask[0], want_gw = output_mask[1] && weight.defined();
   Tensor gx = want_gx ? empty(input.sizes(), input.dtype()) : Tensor();

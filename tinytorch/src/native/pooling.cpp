@@ -26,6 +26,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "opmath.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/registry.h"
 #include "tinytorch/kernels/spatial.h"
@@ -428,6 +429,10 @@ std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& self, IntArrayR
                                                    IntArrayRef dilation, bool ceil_mode) {
   const Pool2dShape s =
       pool_shape("max_pool2d", self, kernel_size, stride, padding, dilation, ceil_mode);
+  if (opmath::is_reduced(self)) {  // the maximum is exact; indices stay int64
+    return opmath::compute(self.dtype(), max_pool2d_with_indices, self, kernel_size, stride,
+                           padding, dilation, ceil_mode);
+  }
   const Tensor x = self.contiguous();
   const std::vector<int64_t> out_sizes = pooled_sizes(self, s.out_h, s.out_w);
   Tensor y = empty(out_sizes, self.dtype());
@@ -460,6 +465,10 @@ Tensor max_pool2d_with_indices_backward(const Tensor& grad_output, const Tensor&
                 indices.dtype());
   TT_CHECK(indices.sizes() == grad_output.sizes(), op, ": indices must have grad_output's shape ",
            grad_output.sizes(), ", but got ", indices.sizes());
+  if (opmath::is_reduced(self)) {
+    return opmath::compute(self.dtype(), max_pool2d_with_indices_backward, grad_output, self,
+                           kernel_size, stride, padding, dilation, ceil_mode, indices);
+  }
   const Tensor g = grad_output.to(self.dtype()).contiguous();
   const Tensor ind = without_empty_windows(s, indices.contiguous());
   const int64_t* ip = ind.data_ptr<int64_t>();
@@ -508,6 +517,10 @@ Tensor avg_pool2d(const Tensor& self, IntArrayRef kernel_size, IntArrayRef strid
                   std::optional<int64_t> divisor_override) {
   const Pool2dShape s =
       avg_pool_shape("avg_pool2d", self, kernel_size, stride, padding, ceil_mode, divisor_override);
+  if (opmath::is_reduced(self)) {
+    return opmath::compute(self.dtype(), avg_pool2d, self, kernel_size, stride, padding, ceil_mode,
+                           count_include_pad, divisor_override);
+  }
   const Tensor x = self.contiguous();
   Tensor y = empty(pooled_sizes(self, s.out_h, s.out_w), self.dtype());
   dispatch_floating_types(self.dtype(), "avg_pool2d", [&]<typename T>() {
@@ -528,6 +541,10 @@ Tensor avg_pool2d_backward(const Tensor& grad_output, const Tensor& self, IntArr
   const Pool2dShape s =
       avg_pool_shape(op, self, kernel_size, stride, padding, ceil_mode, divisor_override);
   check_grad_output(op, grad_output, self, s);
+  if (opmath::is_reduced(self)) {
+    return opmath::compute(self.dtype(), avg_pool2d_backward, grad_output, self, kernel_size,
+                           stride, padding, ceil_mode, count_include_pad, divisor_override);
+  }
   const Tensor g = grad_output.to(self.dtype()).contiguous();
   Tensor gx = empty(self.sizes(), self.dtype());
   dispatch_floating_types(self.dtype(), op, [&]<typename T>() {
@@ -572,6 +589,9 @@ Pool2dShape adaptive_shape(std::string_view op, const Tensor& self, IntArrayRef 
 
 Tensor adaptive_avg_pool2d(const Tensor& self, IntArrayRef output_size) {
   const Pool2dShape s = adaptive_shape("adaptive_avg_pool2d", self, output_size);
+  if (opmath::is_reduced(self)) {
+    return opmath::compute(self.dtype(), adaptive_avg_pool2d, self, output_size);
+  }
   const Tensor x = self.contiguous();
   Tensor y = empty(pooled_sizes(self, s.out_h, s.out_w), self.dtype());
   dispatch_floating_types(self.dtype(), "adaptive_avg_pool2d", [&]<typename T>() {
@@ -591,6 +611,9 @@ Tensor adaptive_avg_pool2d_backward(const Tensor& grad_output, const Tensor& sel
            " for input ", self.sizes());
   const Pool2dShape s = adaptive_shape(op, self, {grad_output.size(-2), grad_output.size(-1)});
   check_grad_output(op, grad_output, self, s);
+  if (opmath::is_reduced(self)) {
+    return opmath::compute(self.dtype(), adaptive_avg_pool2d_backward, grad_output, self);
+  }
   const Tensor g = grad_output.to(self.dtype()).contiguous();
   Tensor gx = empty(self.sizes(), self.dtype());
   dispatch_floating_types(self.dtype(), op, [&]<typename T>() {

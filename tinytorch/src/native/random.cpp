@@ -6,6 +6,7 @@
 #include <numeric>
 #include <vector>
 
+#include "opmath.h"
 #include "tinytorch/native/tensor_ops.h"
 
 namespace tinytorch {
@@ -13,13 +14,13 @@ namespace tinytorch {
 namespace {
 
 // Draws numel values into a contiguous buffer of self's dtype, then copies them into self (which
-// may be any strided view).
+// may be any strided view). float16/bfloat16 draw float32 values, rounded once by the copy.
 template <typename Draw>
 Tensor& fill_random(Tensor& self, std::string_view op, const Draw& draw) {
   TT_CHECK_TYPE(self.is_floating_point(), op, " not implemented for dtype ", self.dtype(),
-                " (random fills need float32 or float64)");
-  Tensor values = empty(self.sizes(), self.dtype());
-  dispatch_floating_types(self.dtype(), op, [&]<typename T>() {
+                " (random fills need a floating dtype)");
+  Tensor values = empty(self.sizes(), opmath_type(self.dtype()));
+  dispatch_floating_types(values.dtype(), op, [&]<typename T>() {
     T* p = values.data_ptr<T>();
     for (int64_t i = 0; i < values.numel(); ++i)
       p[i] = static_cast<T>(draw.template operator()<T>());
@@ -62,6 +63,10 @@ Tensor native::bernoulli(const Tensor& self, Generator* generator) {
                 "bernoulli: expected a floating tensor of probabilities "
                 "(self), but got dtype ",
                 self.dtype());
+  if (opmath::is_reduced(self)) {
+    return opmath::compute(
+        self.dtype(), [&](const Tensor& p) { return native::bernoulli(p, generator); }, self);
+  }
   const Tensor probs = self.contiguous();
   Generator& g = generator != nullptr ? *generator : default_generator();
   Tensor out = empty(self.sizes(), self.dtype());

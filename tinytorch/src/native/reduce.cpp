@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "opmath.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/core/simd.h"
 #include "tinytorch/core/tensor.h"
@@ -204,6 +205,11 @@ void check_nonempty(std::string_view op, const ReducePlan& plan) {
 template <bool kMax>
 std::tuple<Tensor, Tensor> extremum_dim(std::string_view op, const Tensor& self,
                                         std::optional<int64_t> dim, bool keepdim) {
+  if (native::opmath::is_reduced(self)) {  // the extremum is exact: widening and rounding back
+    return native::opmath::compute(
+        self.dtype(), [&](const Tensor& x) { return extremum_dim<kMax>(op, x, dim, keepdim); },
+        self);
+  }
   const std::vector<int64_t> dims = dim ? std::vector<int64_t>{*dim} : std::vector<int64_t>{};
   // With no dim, the index counts positions in the flattened tensor, like torch.argmax.
   const ReducePlan plan = dim ? plan_reduction(op, self, dims, keepdim)
@@ -283,6 +289,11 @@ Tensor native::mean(const Tensor& self, IntArrayRef dims, bool keepdim) {
 Tensor native::var(const Tensor& self, IntArrayRef dims, bool unbiased, bool keepdim) {
   TT_CHECK_TYPE(self.is_floating_point(), "var(): expected a floating-point tensor but got ",
                 self.dtype());
+  if (native::opmath::is_reduced(self)) {
+    return native::opmath::compute(
+        self.dtype(), [&](const Tensor& x) { return native::var(x, dims, unbiased, keepdim); },
+        self);
+  }
   const ReducePlan plan = plan_reduction("var", self, dims, keepdim);
   Tensor out = empty(plan.out_shape, self.dtype());
   const int64_t correction = unbiased ? 1 : 0;

@@ -7,8 +7,8 @@
 // stack(ts, d) is cat of every t.unsqueeze(d) along d. Both return a new contiguous tensor and
 // are differentiable: cat records one node, CatBackward0, whose backward hands each input the
 // matching slice of the output's gradient, as a view (no copy).
-// libtorch's torch::cat / torch::stack, with one restriction: the inputs must share one dtype
-// (libtorch promotes mixed dtypes; here that is a TypeError, never a silent cast).
+// libtorch's torch::cat / torch::stack: mixed dtypes promote to the widest (torch.promote_types:
+// bfloat16 with float32 gives float32, int64 with float32 gives float32), as PyTorch does.
 #pragma once
 
 #include <cstdint>
@@ -18,10 +18,10 @@
 
 namespace tinytorch {
 
-// Inputs: ≥ 1 tensor, same dtype, same number of dims (≥ 1), same sizes except in `dim`
+// Inputs: ≥ 1 tensor, same number of dims (≥ 1), same sizes except in `dim`
 // (negative dims count from the end). Errors name the first tensor that differs.
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
-// Inputs: ≥ 1 tensor of identical shape and dtype; dim in [-(ndim + 1), ndim].
+// Inputs: ≥ 1 tensor of identical shape; dim in [-(ndim + 1), ndim].
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
 
 }  // namespace tinytorch

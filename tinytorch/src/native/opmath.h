@@ -1,0 +1,86 @@
+// The one rule for float16/bfloat16 in the non-element-wise natives (softmax, layer_norm, gelu,
+// losses, pooling, attention, ...): compute in float32 (the dtypes' opmath_type), round the
+// result once to the input dtype — what PyTorch's CPU kernels do (their `opmath_t`). The
+// element-wise ops do the same inside binary_op/unary_op (elementwise.cpp); this header is how
+// every other native does it, so that no op carries its own copy of the rule.
+//
+//   Tensor gelu(const Tensor& self, std::string_view approximate) {
+//     if (opmath::is_reduced(self))                       // bf16/f16 in ...
+//       return opmath::compute(self.dtype(), [&](const Tensor& x) { return gelu(x, approximate); },
+//                              self);                     // ... float32 gelu, rounded once
+//     ...the float32/float64 kernels...
+//   }
+//
+// NOTE: the float32 native run inside is the very code a float32 tensor takes (the fast tier's
+// SIMD kernel when registered, the learner's reference loop under TINYTORCH_KERNELS=reference),
+// so a bf16 result is exactly the float32 result on the widened inputs, rounded to nearest even.
+// Saved statistics that only the op's own backward reads (layer_norm's mean/rstd, attention's
+// logsumexp) stay float32: the caller widens and rounds piecewise with widen()/round_to().
+#pragma once
+
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "tinytorch/core/tensor.h"
+#include "tinytorch/native/tensor_ops.h"
+
+namespace tinytorch::native::opmath {
+
+// float16/bfloat16: the dtypes with no kernels of their own.
+inline bool is_reduced(ScalarType t) {
+  return t == kHalf || t == kBFloat16;
+}
+inline bool is_reduced(const Tensor& t) {
+  return t.defined() && is_reduced(t.dtype());
+}
+
+// A float32 copy of a float16/bfloat16 tensor (exact: every 16-bit value is a float32 value);
+// any other tensor, an undefined one included, as it is.
+inline Tensor widen(const Tensor& t) {
+  return is_reduced(t) ? t.to(kFloat32) : t;
+}
+
+// A float32 result rounded once (to nearest even) to `dtype`; an undefined or non-float result
+// (indices, a bool mask) as it is.
+inline Tensor round_to(const Tensor& t, ScalarType dtype) {
+  return t.defined() && t.dtype() == kFloat32 ? t.to(dtype) : t;
+}
+
+namespace detail {
+template <typename A>
+decltype(auto) widen_arg(const A& a) {
+  if constexpr (std::is_same_v<A, Tensor>) {
+    return widen(a);
+  } else {
+    return (a);  // anything else (a dim, a Reduction, an IntArrayRef) passes through
+  }
+}
+inline Tensor round_result(const Tensor& t, ScalarType dtype) {
+  return round_to(t, dtype);
+}
+template <typename... Ts>
+std::tuple<Ts...> round_result(const std::tuple<Ts...>& t, ScalarType dtype) {
+  return std::apply([&](const auto&... e) { return std::tuple<Ts...>{round_result(e, dtype)...}; },
+                    t);
+}
+}  // namespace detail
+
+// f(widened args...) with every float32 Tensor it returns (or every one in the tuple it
+// returns) rounded once to `dtype`.
+template <typename F, typename... Args>
+auto compute(ScalarType dtype, F&& f, const Args&... args) {
+  return detail::round_result(std::forward<F>(f)(detail::widen_arg(args)...), dtype);
+}
+
+// The in-place form (index_put_ with accumulate, scatter_add_): f(wide, widened args...) on a
+// float32 copy of self, then self overwritten with it, rounded once — so a sum of many
+// contributions into one element rounds once, not once per addition.
+template <typename F, typename... Args>
+Tensor& compute_(Tensor& self, F&& f, const Args&... args) {
+  Tensor wide = self.to(kFloat32);
+  std::forward<F>(f)(wide, detail::widen_arg(args)...);
+  return native::copy_(self, wide);
+}
+
+}  // namespace tinytorch::native::opmath
