@@ -395,3 +395,21 @@ TEST(AmpMasterWeights, LoadStateDictChecksEverythingFirst) {
   TT_EXPECT_TENSOR_EQ(master.parameters()[0], tt::ones({2}), 0.0, 0.0);  // nothing loaded
   TT_EXPECT_TENSOR_EQ(w, tt::ones({2}, tt::kBFloat16));
 }
+
+// The rest of an ordinary training step on bf16 parameters without master weights: zeroing the
+// gradients in place, and clipping them (the norm accumulates in float32; the scaled gradients
+// are rounded once).
+TEST(AmpOptim, ZeroGradAndClippingWorkOnBf16Gradients) {
+  tt::Tensor p = tt::ones({4}, tt::kBFloat16).set_requires_grad(true);
+  tt::optim::SGD sgd({p}, tt::optim::SGDOptions(0.5));
+  p.mutable_grad() = tt::full({4}, 3.0, tt::kBFloat16);  // norm 6
+  EXPECT_DOUBLE_EQ(tt::nn::utils::clip_grad_norm_({p}, 1.5), 6.0);
+  // 3 · 1.5 / (6 + 1e-6) = 0.74999988 in float32, 0.75 in bfloat16.
+  TT_EXPECT_TENSOR_EQ(p.grad(), tt::full({4}, 0.75, tt::kBFloat16));
+  tt::nn::utils::clip_grad_value_({p}, 0.5);
+  TT_EXPECT_TENSOR_EQ(p.grad(), tt::full({4}, 0.5, tt::kBFloat16));
+  sgd.step();
+  TT_EXPECT_TENSOR_EQ(p, tt::full({4}, 0.75, tt::kBFloat16));
+  sgd.zero_grad(/*set_to_none=*/false);
+  TT_EXPECT_TENSOR_EQ(p.grad(), tt::zeros({4}, tt::kBFloat16));
+}
