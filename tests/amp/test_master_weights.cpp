@@ -2,8 +2,8 @@
 // the parameter's dtype by default, float32 with float32_state(true)), and amp::MasterWeights
 // (float32 copies that the optimizer steps). Values are checked against PyTorch 1.13
 // (tools/reference/gen_amp_optim.py → tests/data/amp_optim_reference.json); the generator's
-// docstring says what each "mode" computes. Gradients are set directly (p.grad = g), so these
-// tests need no low-precision forward or backward of a model.
+// docstring says what each "mode" computes. Gradients are set directly (p.grad = g), except in
+// the last test, which trains a bfloat16 Linear end to end.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -412,4 +412,30 @@ TEST(AmpOptim, ZeroGradAndClippingWorkOnBf16Gradients) {
   TT_EXPECT_TENSOR_EQ(p, tt::full({4}, 0.75, tt::kBFloat16));
   sgd.zero_grad(/*set_to_none=*/false);
   TT_EXPECT_TENSOR_EQ(p.grad(), tt::zeros({4}, tt::kBFloat16));
+}
+
+// End to end with a bfloat16 Linear (forward and backward on the 16-bit GEMM): the loss goes down,
+// and after every step each model parameter is its float32 copy rounded to bfloat16.
+TEST(AmpMasterWeights, TrainsABf16LinearAndKeepsTheModelTheRoundedCopy) {
+  tt::manual_seed(0);
+  tt::nn::Linear model(tt::nn::LinearOptions(4, 2));
+  model->to(tt::kBFloat16);
+  tt::amp::MasterWeights master(model->parameters());
+  tt::optim::SGD sgd(master.parameters(), tt::optim::SGDOptions(0.1).momentum(0.9));
+  const tt::Tensor x = tt::randn({16, 4}).to(tt::kBFloat16);
+  const tt::Tensor y = (x.to(tt::kFloat32).sum(1, true) * 0.5).expand({16, 2}).to(tt::kBFloat16);
+  auto loss_now = [&] {
+    const tt::Tensor d = model->forward(x) - y;
+    return (d * d).mean();
+  };
+  const double first = loss_now().item<double>();
+  for (int step = 0; step < 30; ++step) {
+    model->zero_grad();
+    loss_now().backward();
+    master.step(sgd);
+    for (size_t i = 0; i < master.size(); ++i) {
+      TT_EXPECT_TENSOR_EQ(model->parameters()[i], master.parameters()[i].to(tt::kBFloat16));
+    }
+  }
+  EXPECT_LT(loss_now().item<double>(), 0.1 * first);
 }
