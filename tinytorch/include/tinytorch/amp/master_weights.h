@@ -17,8 +17,8 @@
 // and 2^-8·|w|). Late in training most updates lr · m / √v are that
 // small: stepped in bfloat16 they are rounded away, every step, and the weight never moves. The
 // float32 copy (24 bits) accumulates them until they add up to a bfloat16 step of the model's
-// weight. tests/amp/test_master_weights.cpp shows it: 100 such steps leave a bf16 parameter where
-// it was and move the master copy by 100 · u.
+// weight. tests/amp/test_master_weights.cpp shows it: 96 such steps leave a bf16 parameter where
+// it was and move the master copy by 96 · u.
 //
 // With loss scaling (float16 gradients):
 //   scaler.scale(loss).backward();       // float16 grads of loss · S (inf where S·g overflowed)
