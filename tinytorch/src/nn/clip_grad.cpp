@@ -98,7 +98,17 @@ double clip_grad_norm_(const std::vector<Tensor>& parameters, double max_norm, d
   NoGradGuard no_grad;  // scaling gradients is not part of any graph
   const std::vector<Tensor> grads = grads_of(parameters);
   if (grads.empty()) return 0.0;
-  return clip_by_total_norm(grads, max_norm, norm_type, error_if_nonfinite);
+  // bfloat16/float16 gradients are clipped as every op on them computes: in float32 (widening is
+  // exact, so the norm is the same), each scaled gradient rounded back once.
+  std::vector<Tensor> work;
+  for (const Tensor& g : grads) {
+    work.push_back(g.dtype() == kBFloat16 || g.dtype() == kHalf ? g.to(kFloat32) : g);
+  }
+  const double total = clip_by_total_norm(work, max_norm, norm_type, error_if_nonfinite);
+  for (size_t i = 0; i < grads.size(); ++i) {
+    if (!work[i].is_same(grads[i])) Tensor(grads[i]).copy_(work[i]);
+  }
+  return total;
 }
 
 double clip_grad_norm_(const Tensor& parameter, double max_norm, double norm_type,

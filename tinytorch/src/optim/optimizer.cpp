@@ -134,17 +134,40 @@ Tensor Optimizer::step(const LossClosure& closure) {
       std::unique_ptr<OptimizerParamState>& state = state_[p.unsafeGetTensorImpl()];
       if (!state) state = make_state();  // lazily: the first step that has a gradient
       ++state->step;
-      // The update kernels run over raw contiguous memory. A strided parameter (rare: a view
-      // registered as a parameter) is updated in a contiguous copy that is copied back; a strided
-      // or aliasing gradient is read from a contiguous copy.
-      Tensor work = p.is_contiguous() ? p : p.contiguous();
-      const Tensor g = grad.is_contiguous() && !grad.is_alias_of(p) ? grad : grad.clone();
-      update(work, g, *state, group.options());
-      if (!work.is_same(p)) p.copy_(work);
+      if (p.dtype() == kBFloat16 || p.dtype() == kHalf) {
+        update_in_float32(p, grad, *state, group.options());
+      } else {
+        // The update kernels run over raw contiguous memory. A strided parameter (rare: a view
+        // registered as a parameter) is updated in a contiguous copy that is copied back; a
+        // strided or aliasing gradient is read from a contiguous copy.
+        Tensor work = p.is_contiguous() ? p : p.contiguous();
+        const Tensor g = grad.is_contiguous() && !grad.is_alias_of(p) ? grad : grad.clone();
+        update(work, g, *state, group.options());
+        if (!work.is_same(p)) p.copy_(work);
+      }
       p.storage().bump_version();  // an in-place write: autograd must see that p changed
     }
   }
   return loss;
+}
+
+// NOTE: the float32 copies are fresh contiguous tensors (to() of another dtype copies), so the
+// kernels never see a strided or aliasing operand here. A buffer created by this update (its
+// first step) is made by update() from `work`, i.e. already float32. Rounding a buffer kept in
+// the parameter's dtype is its one rounding per step, as rounding `work` into `param` is the
+// parameter's.
+void Optimizer::update_in_float32(Tensor& param, const Tensor& grad, OptimizerParamState& state,
+                                  const OptimizerOptions& options) {
+  const ScalarType state_dtype = options.state_dtype(param.dtype());
+  for (const auto& [buffer_name, buffer] : state.buffers()) {
+    if (buffer->defined()) *buffer = buffer->to(kFloat32);  // exact; no copy if already float32
+  }
+  Tensor work = param.to(kFloat32);  // [param's shape], exact
+  update(work, grad.to(kFloat32), state, options);
+  for (const auto& [buffer_name, buffer] : state.buffers()) {
+    if (buffer->defined()) *buffer = buffer->to(state_dtype);  // round once (or keep float32)
+  }
+  param.copy_(work);  // round to nearest even, once
 }
 
 void Optimizer::zero_grad(bool set_to_none) {
@@ -223,15 +246,13 @@ int64_t count_of(const Tensor& t, const std::string& key) {
   return static_cast<int64_t>(value);
 }
 
-// True when `ok` holds for every element of a contiguous floating-point tensor.
+// True when `ok` holds for every element of a floating-point tensor (of any floating dtype:
+// read as float64, which holds every value of each exactly).
 template <typename Pred>
 bool all_elements(const Tensor& t, Pred ok) {
-  bool result = true;
-  dispatch_floating_types(t.dtype(), "load_state_dict", [&]<typename T>() {
-    const T* p = t.data_ptr<T>();  // [numel], contiguous
-    result = std::all_of(p, p + t.numel(), [&](T v) { return ok(static_cast<double>(v)); });
-  });
-  return result;
+  const Tensor wide = t.to(kFloat64).contiguous();
+  const double* p = wide.data_ptr<double>();  // [numel]
+  return std::all_of(p, p + wide.numel(), ok);
 }
 
 // The buffers that hold running averages (or Adagrad's sum) of SQUARED gradients: their square
@@ -307,6 +328,7 @@ void Optimizer::load_state_dict(const OrderedDict<std::string, Tensor>& sd) {
   TT_CHECK(saved_groups == static_cast<int64_t>(param_groups_.size()), who, ": the state dict has ",
            saved_groups, " parameter group(s), this optimizer has ", param_groups_.size());
   std::map<int64_t, Tensor> param_of;  // saved parameter number → this optimizer's parameter
+  std::map<int64_t, size_t> group_of;  // saved parameter number → its group here
   std::vector<std::unique_ptr<OptimizerOptions>> new_options;
   for (size_t g = 0; g < param_groups_.size(); ++g) {
     const std::string prefix = "param_groups." + std::to_string(g) + ".";
@@ -321,6 +343,7 @@ void Optimizer::load_state_dict(const OrderedDict<std::string, Tensor>& sd) {
     for (size_t i = 0; i < params.size(); ++i) {
       TT_CHECK(param_of.emplace(id_values[i], params[i]).second, who, ": parameter number ",
                id_values[i], " appears twice in the state dict's param_groups");
+      group_of[id_values[i]] = g;
     }
     std::unique_ptr<OptimizerOptions> options = param_groups_[g].options().clone();
     options->from_values([&](const std::string& option) {
@@ -381,11 +404,13 @@ void Optimizer::load_state_dict(const OrderedDict<std::string, Tensor>& sd) {
     TT_CHECK(value.defined() && value.sizes() == param.sizes(), who, ": '", key, "' has shape ",
              value.defined() ? shape_str(value.sizes()) : "undefined", " but parameter ", index,
              " has shape ", param.sizes(), " (was the state dict saved for another model?)");
-    // Like PyTorch, a buffer saved in another floating dtype is converted to the parameter's.
+    // Like PyTorch, a buffer saved in another floating dtype is converted to the parameter's —
+    // or to float32 where this group keeps a low-precision parameter's state in float32.
     TT_CHECK_TYPE(value.is_floating_point(), who, ": '", key, "' is ", value.dtype(),
                   "; optimizer buffers are floating point (parameter ", index, " is ",
                   param.dtype(), ")");
-    *buffer = empty(param.sizes(), param.dtype());  // our own contiguous copy, in p's dtype
+    const ScalarType state_dtype = new_options[group_of.at(index)]->state_dtype(param.dtype());
+    *buffer = empty(param.sizes(), state_dtype);  // our own contiguous copy
     buffer->copy_(value);
     // Checked after the conversion: a float64 value too large for a float32 parameter is inf.
     TT_CHECK_VALUE(all_elements(*buffer, [](double v) { return std::isfinite(v); }), who, ": '",

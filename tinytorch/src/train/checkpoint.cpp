@@ -8,6 +8,7 @@
 #include <limits>
 #include <string_view>
 
+#include "tinytorch/amp/master_weights.h"
 #include "tinytorch/core/exception.h"
 #include "tinytorch/serialize/archive.h"
 
@@ -40,6 +41,9 @@ namespace {
            file,
            "): the checkpoint has a learning-rate scheduler state, but no scheduler was "
            "given (resuming without it would change the learning rate)");
+  TT_CHECK(state.master_weights == nullptr || !checkpoint.master_weights.is_empty(),
+           "restore_checkpoint(", file,
+           "): master weights were given but the checkpoint has none (it was saved without them)");
   for (const auto& [name, generator] : state.generators) {
     TT_CHECK(generator != nullptr, "restore_checkpoint(", file, "): generator '", name,
              "' is null");
@@ -88,6 +92,9 @@ Checkpoint capture_checkpoint(const TrainingState& state, int64_t epoch, const H
   checkpoint.model_repr = state.model->to_string();
   if (state.optimizer != nullptr) checkpoint.optimizer = state.optimizer->state_dict();
   if (state.scheduler != nullptr) checkpoint.scheduler = state.scheduler->state_dict();
+  if (state.master_weights != nullptr) {
+    checkpoint.master_weights = state.master_weights->state_dict();
+  }
   for (const auto& [name, generator] : state.generators) {
     TT_CHECK(generator != nullptr, "capture_checkpoint: generator '", name, "' is null");
     checkpoint.generators.insert(name, serialize::generator_state(*generator));
@@ -106,6 +113,8 @@ void restore_checkpoint(const Checkpoint& checkpoint, const TrainingState& state
   const auto model_before = cloned(state.model->state_dict());
   const auto optimizer_before = state.optimizer != nullptr ? state.optimizer->state_dict()
                                                            : OrderedDict<std::string, Tensor>();
+  const auto masters_before = state.master_weights != nullptr ? state.master_weights->state_dict()
+                                                              : OrderedDict<std::string, Tensor>();
   // The model first: a checkpoint of another model is the most likely mistake.
   load_or_undo(
       "model", checkpoint, [&] { state.model->load_state_dict(checkpoint.model); }, [] {});
@@ -120,10 +129,22 @@ void restore_checkpoint(const Checkpoint& checkpoint, const TrainingState& state
         "optimizer", checkpoint, [&] { state.optimizer->load_state_dict(checkpoint.optimizer); },
         [&] { state.model->load_state_dict(model_before); });
   }
+  if (state.master_weights != nullptr) {
+    load_or_undo(
+        "master weights", checkpoint,
+        [&] { state.master_weights->load_state_dict(checkpoint.master_weights); },
+        [&] {
+          state.model->load_state_dict(model_before);
+          if (state.optimizer != nullptr) state.optimizer->load_state_dict(optimizer_before);
+        });
+  }
   if (state.scheduler != nullptr) {
     load_or_undo(
         "scheduler", checkpoint, [&] { state.scheduler->load_state_dict(checkpoint.scheduler); },
         [&] {
+          // The copies first: loading them rounds them into the model, which is then put back.
+          if (state.master_weights != nullptr)
+            state.master_weights->load_state_dict(masters_before);
           state.model->load_state_dict(model_before);
           if (state.optimizer != nullptr) state.optimizer->load_state_dict(optimizer_before);
         });
@@ -136,7 +157,8 @@ void restore_checkpoint(const Checkpoint& checkpoint, const TrainingState& state
 
 // ── the file ─────────────────────────────────────────────────────────────────────────────────
 //
-// One serialize::Archive. Tensors: model.<key>, optimizer.<key>, scheduler.<key>, and
+// One serialize::Archive. Tensors: model.<key>, optimizer.<key>, scheduler.<key>,
+// master_weights.<key>, and
 // history.<column> (float64 [epochs], in column order). Strings: format, version, epoch,
 // model_repr, rng.<name>, extra.<key>.
 
@@ -152,6 +174,9 @@ void save_checkpoint(const Checkpoint& checkpoint, const std::string& path) {
   }
   for (const auto& [key, tensor] : checkpoint.scheduler) {
     archive.tensors.insert("scheduler." + key, tensor);
+  }
+  for (const auto& [key, tensor] : checkpoint.master_weights) {
+    archive.tensors.insert("master_weights." + key, tensor);
   }
   const History& history = checkpoint.history;
   for (const auto& column : history.columns()) {
@@ -199,6 +224,8 @@ Checkpoint load_checkpoint(const std::string& path) {
       checkpoint.optimizer.insert(key.substr(10), tensor);
     } else if (starts_with(key, "scheduler.")) {
       checkpoint.scheduler.insert(key.substr(10), tensor);
+    } else if (starts_with(key, "master_weights.")) {
+      checkpoint.master_weights.insert(key.substr(15), tensor);
     } else if (starts_with(key, "history.")) {
       TT_CHECK(tensor.dtype() == kFloat64 && tensor.dim() == 1, "load_checkpoint: '", path,
                "': history column '", key.substr(8), "' must be float64 1-d");

@@ -19,6 +19,21 @@
 // per-parameter state type, and update() — the rule that turns one gradient into one in-place
 // parameter update. Everything else (which parameters to skip, checking grads, NoGradGuard,
 // state bookkeeping, state_dict) is here, once.
+//
+// bfloat16 / float16 parameters (mixed precision). The update kernels are written for float32
+// and float64; a low-precision parameter is stepped the way every op on such tensors computes
+// (core/scalar_type.h: compute in float32, round once): step() widens the parameter, its gradient
+// and its state buffers to float32 (exact), runs update(), and rounds the new parameter back to
+// its dtype once, round-to-nearest-even. Where the state LIVES between steps is the group's
+// choice:
+//   default                 in the parameter's dtype, as PyTorch (torch.zeros_like(p)): each
+//                           buffer is rounded once per step, like the parameter
+//   .float32_state(true)    in float32 (opt-in; PyTorch has no such option): moments keep their
+//                           small increments, for 2 more bytes per element and buffer
+//   SGDOptions(0.1).momentum(0.9).float32_state(true)
+// Neither keeps a float32 copy of the PARAMETER: an update smaller than half a unit in the last
+// place of the parameter still rounds away. That is what amp::MasterWeights (amp/master_weights.h)
+// is for.
 #pragma once
 
 #include <cstdint>
@@ -77,6 +92,20 @@ class OptimizerOptions {
   virtual void from_values(const std::function<double(const std::string&)>& value_of) = 0;
   // Throws ValueError naming the first invalid hyper-parameter ("Invalid learning rate: -0.1").
   virtual void validate() const = 0;
+
+  // Whether this group keeps the state of bfloat16/float16 parameters in float32 (see the top of
+  // this file). Not a hyper-parameter: it is not in to_values(), so state dicts keep PyTorch's
+  // keys; the saved buffers carry their dtype, and load_state_dict converts them to this
+  // group's state_dtype().
+  bool float32_state() const { return float32_state_; }
+  // The dtype of the state buffers of a parameter of dtype `param`: float32 for a bfloat16 or
+  // float16 parameter with float32_state(), else `param` itself.
+  ScalarType state_dtype(ScalarType param) const {
+    return float32_state_ && (param == kBFloat16 || param == kHalf) ? kFloat32 : param;
+  }
+
+ protected:
+  bool float32_state_ = false;
 };
 
 // Implements the boilerplate of OptimizerOptions for an options class Derived that has an lr
@@ -86,6 +115,13 @@ class OptimizerOptions {
 template <typename Derived>
 class OptimizerCloneableOptions : public OptimizerOptions {
  public:
+  // The chainable setter of OptimizerOptions::float32_state:
+  // AdamWOptions(1e-3).float32_state(true).
+  using OptimizerOptions::float32_state;
+  Derived& float32_state(bool on) {
+    float32_state_ = on;
+    return static_cast<Derived&>(*this);
+  }
   std::unique_ptr<OptimizerOptions> clone() const override {
     return std::make_unique<Derived>(self());
   }
@@ -220,7 +256,8 @@ class Optimizer {
   // A fresh, empty state for one parameter (the buffers are allocated by update() when needed).
   virtual std::unique_ptr<OptimizerParamState> make_state() const = 0;
   // Applies one update to `param` (contiguous, same dtype as grad) from `grad` (contiguous), with
-  // this group's options. state.step has already been incremented for this update.
+  // this group's options. state.step has already been incremented for this update. param is
+  // float32 or float64: step() runs bfloat16/float16 parameters through update_in_float32.
   virtual void update(Tensor& param, const Tensor& grad, OptimizerParamState& state,
                       const OptimizerOptions& options) = 0;
 
@@ -228,6 +265,12 @@ class Optimizer {
   std::unique_ptr<OptimizerOptions> defaults_;
   std::vector<OptimizerParamGroup> param_groups_;
   std::unordered_map<const TensorImpl*, std::unique_ptr<OptimizerParamState>> state_;
+
+ private:
+  // One update of a bfloat16/float16 parameter: update() on float32 copies of it, its gradient
+  // and its state, then the parameter (and state kept in its dtype) rounded back once.
+  void update_in_float32(Tensor& param, const Tensor& grad, OptimizerParamState& state,
+                         const OptimizerOptions& options);
 };
 
 // ── helpers for update() implementations ─────────────────────────────────────────────────────

@@ -16,6 +16,8 @@
 //   │ model      parameters + buffers          model.<key>        │ what was learned
 //   │ optimizer  momentum / Adam moments, step  optimizer.<key>   │ forget them: a different
 //   │ scheduler  last_epoch, lrs                scheduler.<key>   │ trajectory from here on
+//   │ masters    float32 copies of bf16/f16     master_weights.   │ (amp::MasterWeights, when
+//   │            parameters                      <key>            │ training uses them)
 //   │ epoch      epochs completed               "epoch"           │
 //   │ RNG        default generator (Dropout,    rng.default       │ forget them: different
 //   │            init) and each DataLoader's    rng.train_loader  │ shuffles and dropout masks
@@ -43,6 +45,10 @@
 #include "tinytorch/optim/optimizer.h"
 #include "tinytorch/train/metrics.h"
 
+namespace tinytorch::amp {
+class MasterWeights;
+}  // namespace tinytorch::amp
+
 namespace tinytorch::train {
 
 // The "format" entry of every checkpoint, and the version this build writes and reads.
@@ -53,8 +59,9 @@ inline constexpr int64_t kCheckpointVersion = 1;
 struct Checkpoint {
   int64_t epoch = 0;  // epochs completed when it was taken
   OrderedDict<std::string, Tensor> model{"Model key"};
-  OrderedDict<std::string, Tensor> optimizer{"Optimizer key"};    // empty: saved without one
-  OrderedDict<std::string, Tensor> scheduler{"Scheduler key"};    // empty: saved without one
+  OrderedDict<std::string, Tensor> optimizer{"Optimizer key"};  // empty: saved without one
+  OrderedDict<std::string, Tensor> scheduler{"Scheduler key"};  // empty: saved without one
+  OrderedDict<std::string, Tensor> master_weights{"Master weights key"};  // empty: without
   OrderedDict<std::string, std::string> generators{"Generator"};  // name → generator state text
   History history;
   OrderedDict<std::string, std::string> extra{"Extra key"};  // free-form text entries
@@ -67,6 +74,9 @@ struct TrainingState {
   nn::Module* model = nullptr;
   optim::Optimizer* optimizer = nullptr;
   optim::LRScheduler* scheduler = nullptr;
+  // The float32 copies a bfloat16/float16 model trains through (amp/master_weights.h); the
+  // optimizer is then the one built over them.
+  amp::MasterWeights* master_weights = nullptr;
   // Every random generator whose stream training reads, by a name of your choice:
   // {"default", &default_generator()} (Dropout, random init), {"train_loader",
   // &train_loader.generator()} (the shuffle order and augmentation of each epoch), ...
@@ -79,8 +89,10 @@ Checkpoint capture_checkpoint(const TrainingState& state, int64_t epoch,
 
 // Puts a checkpoint back into the live objects. All or nothing: if anything does not fit — the
 // model's keys or shapes (a checkpoint of another model), the optimizer type or its parameter
-// count, a scheduler saved but not given (or the reverse), a generator that was not saved — it
-// throws tinytorch::Error naming the file and the mismatch, and every object is left as it was.
+// count, a scheduler saved but not given (or the reverse), master weights given but not saved
+// (master weights saved but not given are skipped: evaluating needs only the model), a generator
+// that was not saved — it throws tinytorch::Error naming the file and the mismatch, and every
+// object is left as it was.
 void restore_checkpoint(const Checkpoint& checkpoint, const TrainingState& state);
 
 // Writes `checkpoint` to `path` atomically (the directory must exist).
