@@ -41,9 +41,6 @@ namespace {
            file,
            "): the checkpoint has a learning-rate scheduler state, but no scheduler was "
            "given (resuming without it would change the learning rate)");
-  TT_CHECK(state.master_weights == nullptr || !checkpoint.master_weights.is_empty(),
-           "restore_checkpoint(", file,
-           "): master weights were given but the checkpoint has none (it was saved without them)");
   for (const auto& [name, generator] : state.generators) {
     TT_CHECK(generator != nullptr, "restore_checkpoint(", file, "): generator '", name,
              "' is null");
@@ -92,9 +89,6 @@ Checkpoint capture_checkpoint(const TrainingState& state, int64_t epoch, const H
   checkpoint.model_repr = state.model->to_string();
   if (state.optimizer != nullptr) checkpoint.optimizer = state.optimizer->state_dict();
   if (state.scheduler != nullptr) checkpoint.scheduler = state.scheduler->state_dict();
-  if (state.master_weights != nullptr) {
-    checkpoint.master_weights = state.master_weights->state_dict();
-  }
   for (const auto& [name, generator] : state.generators) {
     TT_CHECK(generator != nullptr, "capture_checkpoint: generator '", name, "' is null");
     checkpoint.generators.insert(name, serialize::generator_state(*generator));
@@ -113,8 +107,6 @@ void restore_checkpoint(const Checkpoint& checkpoint, const TrainingState& state
   const auto model_before = cloned(state.model->state_dict());
   const auto optimizer_before = state.optimizer != nullptr ? state.optimizer->state_dict()
                                                            : OrderedDict<std::string, Tensor>();
-  const auto masters_before = state.master_weights != nullptr ? state.master_weights->state_dict()
-                                                              : OrderedDict<std::string, Tensor>();
   // The model first: a checkpoint of another model is the most likely mistake.
   load_or_undo(
       "model", checkpoint, [&] { state.model->load_state_dict(checkpoint.model); }, [] {});
@@ -129,22 +121,10 @@ void restore_checkpoint(const Checkpoint& checkpoint, const TrainingState& state
         "optimizer", checkpoint, [&] { state.optimizer->load_state_dict(checkpoint.optimizer); },
         [&] { state.model->load_state_dict(model_before); });
   }
-  if (state.master_weights != nullptr) {
-    load_or_undo(
-        "master weights", checkpoint,
-        [&] { state.master_weights->load_state_dict(checkpoint.master_weights); },
-        [&] {
-          state.model->load_state_dict(model_before);
-          if (state.optimizer != nullptr) state.optimizer->load_state_dict(optimizer_before);
-        });
-  }
   if (state.scheduler != nullptr) {
     load_or_undo(
         "scheduler", checkpoint, [&] { state.scheduler->load_state_dict(checkpoint.scheduler); },
         [&] {
-          // The copies first: loading them rounds them into the model, which is then put back.
-          if (state.master_weights != nullptr)
-            state.master_weights->load_state_dict(masters_before);
           state.model->load_state_dict(model_before);
           if (state.optimizer != nullptr) state.optimizer->load_state_dict(optimizer_before);
         });
@@ -153,6 +133,34 @@ void restore_checkpoint(const Checkpoint& checkpoint, const TrainingState& state
     serialize::set_generator_state(*generator, checkpoint.generators.at(name));
   }
   // END SOLUTION
+}
+
+Checkpoint capture_checkpoint(const TrainingState& state, const amp::MasterWeights& master_weights,
+                              int64_t epoch, const History& history) {
+  Checkpoint checkpoint = capture_checkpoint(state, epoch, history);
+  checkpoint.master_weights = cloned(master_weights.state_dict());
+  return checkpoint;
+}
+
+// NOTE: MasterWeights keeps its model's parameters equal to its copies rounded (every step writes
+// them), and its load_state_dict checks everything before it changes anything (then rounds the
+// copies into the model). So the copies are loaded first — a mismatch throws with nothing changed
+// — and if the model/optimizer restore then fails (it undoes its own part), loading the copies of
+// before puts the model's parameters back too.
+void restore_checkpoint(const Checkpoint& checkpoint, const TrainingState& state,
+                        amp::MasterWeights& master_weights) {
+  TT_CHECK(!checkpoint.master_weights.is_empty(), "restore_checkpoint(", describe(checkpoint),
+           "): master weights were given but the checkpoint has none (it was saved without them)");
+  const auto masters_before = cloned(master_weights.state_dict());
+  load_or_undo(
+      "master weights", checkpoint,
+      [&] { master_weights.load_state_dict(checkpoint.master_weights); }, [] {});
+  try {
+    restore_checkpoint(checkpoint, state);
+  } catch (...) {
+    master_weights.load_state_dict(masters_before);
+    throw;
+  }
 }
 
 // ── the file ─────────────────────────────────────────────────────────────────────────────────

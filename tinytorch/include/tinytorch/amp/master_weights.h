@@ -44,8 +44,8 @@
 // it; anything else that writes the model's parameters (model->load_state_dict) breaks it until the
 // next of those.
 //
-// Checkpoints: state_dict() holds the copies ("master.<i>", float32); train::TrainingState has a
-// master_weights member, so train::capture_checkpoint / restore_checkpoint save and restore them
+// Checkpoints: state_dict() holds the copies ("master.<i>", float32); the overloads of
+// train::capture_checkpoint / restore_checkpoint that take a MasterWeights save and restore them
 // with the optimizer's (float32) state; save() / load() are the serialize hooks (torch::save).
 #pragma once
 

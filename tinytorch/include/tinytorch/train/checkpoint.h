@@ -74,9 +74,6 @@ struct TrainingState {
   nn::Module* model = nullptr;
   optim::Optimizer* optimizer = nullptr;
   optim::LRScheduler* scheduler = nullptr;
-  // The float32 copies a bfloat16/float16 model trains through (amp/master_weights.h); the
-  // optimizer is then the one built over them.
-  amp::MasterWeights* master_weights = nullptr;
   // Every random generator whose stream training reads, by a name of your choice:
   // {"default", &default_generator()} (Dropout, random init), {"train_loader",
   // &train_loader.generator()} (the shuffle order and augmentation of each epoch), ...
@@ -89,11 +86,19 @@ Checkpoint capture_checkpoint(const TrainingState& state, int64_t epoch,
 
 // Puts a checkpoint back into the live objects. All or nothing: if anything does not fit — the
 // model's keys or shapes (a checkpoint of another model), the optimizer type or its parameter
-// count, a scheduler saved but not given (or the reverse), master weights given but not saved
-// (master weights saved but not given are skipped: evaluating needs only the model), a generator
-// that was not saved — it throws tinytorch::Error naming the file and the mismatch, and every
-// object is left as it was.
+// count, a scheduler saved but not given (or the reverse), a generator that was not saved — it
+// throws tinytorch::Error naming the file and the mismatch, and every object is left as it was.
+// (Master weights saved in the checkpoint are skipped: evaluating needs only the model.)
 void restore_checkpoint(const Checkpoint& checkpoint, const TrainingState& state);
+
+// The same two for a bfloat16/float16 model trained through float32 copies (amp/master_weights.h;
+// `state.optimizer` is the one built over the copies): the copies go into
+// Checkpoint::master_weights and come back from it, all or nothing as above — a checkpoint saved
+// without them is an error naming the file.
+Checkpoint capture_checkpoint(const TrainingState& state, const amp::MasterWeights& master_weights,
+                              int64_t epoch, const History& history = {});
+void restore_checkpoint(const Checkpoint& checkpoint, const TrainingState& state,
+                        amp::MasterWeights& master_weights);
 
 // Writes `checkpoint` to `path` atomically (the directory must exist).
 void save_checkpoint(const Checkpoint& checkpoint, const std::string& path);
