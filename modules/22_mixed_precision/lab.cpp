@@ -196,12 +196,13 @@ json experiment_gradients(const Config& cfg) {
   // Bins by the exponent of |g|: [2^e, 2^(e+1)).
   const int lo = -40, hi = 4;
   std::vector<int64_t> bins(static_cast<size_t>(hi - lo + 1));
-  int64_t zeros = 0;
+  int64_t zeros = 0, below_bf16_normal = 0;
   for (const float v : g) {
     if (v == 0.0F) {
       ++zeros;
       continue;
     }
+    if (std::abs(v) < 0x1p-126F) ++below_bf16_normal;
     const int e = std::clamp(std::ilogb(v), lo, hi);
     ++bins[static_cast<size_t>(e - lo)];
   }
@@ -240,7 +241,8 @@ json experiment_gradients(const Config& cfg) {
   }
   t.print();
   const json plain = fate(1.0), scaled = fate(65536.0);
-  std::cout << "  " << g.size() << " gradient values, " << zeros << " exactly 0.\n"
+  std::cout << "  " << g.size() << " gradient values, " << zeros << " exactly 0, "
+            << below_bf16_normal << " nonzero below bfloat16's smallest normal 2^-126.\n"
             << "  In float16 as they are: " << plain["to_zero"].get<int64_t>() << " become 0, "
             << plain["subnormal"].get<int64_t>() << " subnormal, " << plain["to_inf"].get<int64_t>()
             << " inf.\n"
@@ -248,8 +250,9 @@ json experiment_gradients(const Config& cfg) {
             << scaled["subnormal"].get<int64_t>() << " subnormal, "
             << scaled["to_inf"].get<int64_t>() << " inf.\n";
   meaning(
-      "Every gradient here is far inside bfloat16's range (its smallest normal is 2^-126), so "
-      "bfloat16 needs no loss scaling. float16's normal range ends at 2^-14: the rows above "
+      "bfloat16's normal range reaches down to 2^-126 (the count above): where no gradient "
+      "falls below it, bfloat16 needs no loss scaling. float16's normal range ends at 2^-14: the "
+      "rows "
       "marked subnormal keep fewer significand bits and those marked lost become 0. Multiplying "
       "the loss by S multiplies every gradient by S and moves the histogram up log2(S) rows; "
       "GradScaler picks the largest S that does not overflow.");
