@@ -16,9 +16,10 @@
 //   C  gradient magnitudes  one backward of the module-13 GPT: a histogram of |gradient| by
 //                           power of two, against float16's range (subnormal below 2^-14, zero
 //                           below 2^-25), without and with a loss scale of 2^16
-//   D  memory budget        a GPT training step's bytes: parameters, gradients, Adam's state,
-//                           activations kept for backward, the step's peak — float32, bfloat16
-//                           parameters, autocast (where this build has each)
+//   D  memory budget        a GPT training step's bytes: parameters, gradients, float32 copies,
+//                           Adam's state, activations kept for backward, the step's peak —
+//                           float32, bfloat16 parameters (alone and with amp::MasterWeights),
+//                           autocast (where this build has each)
 //   E  checkpointing        the same step with the blocks checkpointed in 0 … n_layer segments:
 //                           activation bytes after the forward, the step's peak
 //
@@ -30,6 +31,7 @@
 #include <cstdint>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -37,6 +39,7 @@
 #include "common/char_text.h"
 #include "common/checkpointed_gpt.h"
 #include "lab_support/lab_support.h"
+#include "tinytorch/amp/master_weights.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/gemm.h"
 #include "tinytorch/kernels/half.h"
@@ -67,7 +70,7 @@ json experiment_conversion(const Config& cfg) {
   Table t(
       {"binade", "bf16 max rel err", "f16 max rel err", "f16 → 0", "f16 → inf", "f16 subnormal"});
   json out = json::array();
-  for (int k = -30; k <= 18; k += 4) {
+  for (int k = -30; k <= 18; k += 2) {
     double bf_err = 0, h_err = 0;
     int64_t h_zero = 0, h_inf = 0, h_sub = 0;
     for (int i = 0; i < per_binade; ++i) {
@@ -85,10 +88,12 @@ json experiment_conversion(const Config& cfg) {
       h_err = std::max(h_err, std::abs(static_cast<double>(h) - x) / x);
     }
     const auto pct = [&](int64_t n) { return fixed(100.0 * n / per_binade, 1) + "%"; };
-    t.add({"2^" + std::to_string(k), sci(bf_err), sci(h_err), pct(h_zero), pct(h_inf), pct(h_sub)});
+    const bool any_finite = h_inf < per_binade;  // else float16 has no error to report
+    t.add({"2^" + std::to_string(k), sci(bf_err), any_finite ? sci(h_err) : "— (all inf)",
+           pct(h_zero), pct(h_inf), pct(h_sub)});
     out.push_back({{"binade_exponent", k},
                    {"bf16_max_relative_error", bf_err},
-                   {"f16_max_relative_error_finite", h_err},
+                   {"f16_max_relative_error_finite", any_finite ? json(h_err) : json(nullptr)},
                    {"f16_to_zero", h_zero},
                    {"f16_to_inf", h_inf},
                    {"f16_subnormal", h_sub},
@@ -274,31 +279,43 @@ int64_t bytes_of(const std::vector<Tensor>& ts) {
 }
 
 struct Budget {
-  int64_t params = 0, grads = 0, adam = 0, activations = 0, peak = 0;
+  int64_t params = 0, grads = 0, copies = 0, adam = 0, activations = 0, peak = 0;
 };
 
-// One Adam training step of `model`; `forward` runs the model (plainly, or under autocast).
+// One Adam training step of `model`; `forward` runs the model (plainly, or under autocast). With
+// `master_weights`, Adam steps amp::MasterWeights' float32 copies of the (16-bit) parameters.
 Budget training_step(nn::GPT& model, const Batch& b,
-                     const std::function<Tensor(const Tensor&)>& forward) {
-  optim::Adam adam(model->parameters(), optim::AdamOptions(1e-3));
+                     const std::function<Tensor(const Tensor&)>& forward,
+                     bool master_weights = false) {
   Allocator* allocator = get_allocator();
-  Budget r;
   const int64_t before = allocator->stats().live_bytes;
   allocator->reset_peak();
+  std::optional<amp::MasterWeights> master;
+  if (master_weights) master.emplace(model->parameters());
+  const std::vector<Tensor> stepped = master ? master->parameters() : model->parameters();
+  optim::Adam adam(stepped, optim::AdamOptions(1e-3));
+  Budget r;
+  const int64_t before_forward = allocator->stats().live_bytes;
   Tensor loss = milestones::next_char_loss(forward(b.ids), b.targets);
-  r.activations = allocator->stats().live_bytes - before;
+  r.activations = allocator->stats().live_bytes - before_forward;
   loss.backward();
-  adam.step();
+  if (master) {
+    master->step(adam);
+  } else {
+    adam.step();
+  }
   r.peak = allocator->stats().peak_bytes - before;
-  std::vector<Tensor> grads, state;
-  for (const Tensor& p : model->parameters()) {
-    grads.push_back(p.grad());
+  std::vector<Tensor> grads, copy_grads, state;
+  for (const Tensor& p : model->parameters()) grads.push_back(p.grad());
+  for (const Tensor& p : stepped) {
+    if (master) copy_grads.push_back(p.grad());
     if (optim::OptimizerParamState* s = adam.state_of(p)) {
       for (const auto& [name, buffer] : s->buffers()) state.push_back(*buffer);
     }
   }
   r.params = bytes_of(model->parameters());
   r.grads = bytes_of(grads);
+  r.copies = master ? bytes_of(master->parameters()) + bytes_of(copy_grads) : 0;
   r.adam = bytes_of(state);
   return r;
 }
@@ -309,20 +326,19 @@ json experiment_memory(const Config& cfg) {
           "GPT " + std::to_string(c.n_layer) + " layers, d " + std::to_string(c.n_embd) +
               ", context " + std::to_string(c.block_size) + ", Adam; bytes of tensors");
   const Batch b = batch(c, cfg.quick ? 4 : 32);
-  Table t({"run", "parameters", "gradients", "Adam state", "activations", "step peak"});
+  Table t({"run", "parameters", "gradients", "float32 copies", "Adam state", "activations",
+           "step peak"});
   json out = json::object();
   const auto row = [&](const std::string& name, const std::function<Budget()>& run) {
     try {
       const Budget r = run();
-      t.add({name, human_bytes(r.params), human_bytes(r.grads), human_bytes(r.adam),
-             human_bytes(r.activations), human_bytes(r.peak)});
-      out[name] = {{"parameters", r.params},
-                   {"gradients", r.grads},
-                   {"adam_state", r.adam},
-                   {"activations", r.activations},
-                   {"peak", r.peak}};
+      t.add({name, human_bytes(r.params), human_bytes(r.grads), human_bytes(r.copies),
+             human_bytes(r.adam), human_bytes(r.activations), human_bytes(r.peak)});
+      out[name] = {{"parameters", r.params},       {"gradients", r.grads},
+                   {"float32_copies", r.copies},   {"adam_state", r.adam},
+                   {"activations", r.activations}, {"peak", r.peak}};
     } catch (const Error& e) {
-      t.add({name, "—", "—", "—", "—", "—"});
+      t.add({name, "—", "—", "—", "—", "—", "—"});
       out[name] = {{"error", e.what()}};
       std::cout << "  " << name << ": not measured: " << e.what() << "\n";
     }
@@ -338,6 +354,13 @@ json experiment_memory(const Config& cfg) {
     model->to(kBFloat16);
     return training_step(model, b, [&](const Tensor& ids) { return model->forward(ids); });
   });
+  row("bfloat16 + MasterWeights", [&] {
+    manual_seed(0);
+    nn::GPT model(c);
+    model->to(kBFloat16);
+    return training_step(
+        model, b, [&](const Tensor& ids) { return model->forward(ids); }, true);
+  });
 #ifdef LAB22_HAVE_AUTOCAST
   row("autocast (bfloat16)", [&] {
     manual_seed(0);
@@ -348,15 +371,17 @@ json experiment_memory(const Config& cfg) {
     });
   });
 #else
-  t.add({"autocast (bfloat16)", "—", "—", "—", "—", "—"});
+  t.add({"autocast (bfloat16)", "—", "—", "—", "—", "—", "—"});
   out["autocast (bfloat16)"] = {{"error", "this build has no amp/autocast.h"}};
 #endif
   t.print();
   meaning(
       "Parameters, gradients and Adam's two moments scale with the parameter count and the bytes "
       "per element; activations scale with batch × context × width × layers. bfloat16 "
-      "parameters halve the first three; autocast keeps float32 parameters (and so float32 "
-      "gradients and state) and stores the GEMMs' inputs and outputs in bfloat16.");
+      "parameters halve the first three; MasterWeights adds float32 copies and their gradients "
+      "and keeps Adam's state in float32; autocast keeps float32 parameters (and so float32 "
+      "gradients and state) and stores the GEMMs' inputs and outputs in bfloat16. The peak "
+      "includes the optimizer's step.");
   return out;
 }
 
