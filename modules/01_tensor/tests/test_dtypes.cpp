@@ -15,12 +15,22 @@
 #include <nlohmann/json.hpp>
 
 #include "support/reference.h"
+#include "tinytorch/kernels/registry.h"
 #include "tinytorch/tinytorch.h"
 
 namespace tinytorch {
 namespace {
 
 using test::json;
+
+// Converting between float32 and float16/bfloat16 has two tiers: the given kernels and module
+// 22's reference loops (kernels/half.h), which the reference tier runs. These tests are about the
+// dtypes' storage, promotion and ops, so they run on the given kernels whatever tier is in force
+// (TINYTORCH_KERNELS=reference included): module 22's tests check its loops against them.
+class Dtypes : public ::testing::Test {
+ private:
+  kernels::TierGuard fast_{kernels::Tier::kFast};
+};
 
 const json& cases() {
   return test::load_reference("dtypes_reference.json").at("cases");
@@ -83,7 +93,7 @@ Tensor operand_tensor(const json& spec) {
   return tensor_from_spec(spec);
 }
 
-TEST(Dtypes, ConversionsMatchPyTorch) {
+TEST_F(Dtypes, ConversionsMatchPyTorch) {
   int n = 0;
   for (const json& c : cases()) {
     if (c.at("op") != "to") continue;
@@ -100,7 +110,7 @@ TEST(Dtypes, ConversionsMatchPyTorch) {
   EXPECT_GT(n, 40);
 }
 
-TEST(Dtypes, BinaryOpsPromoteAndRoundLikePyTorch) {
+TEST_F(Dtypes, BinaryOpsPromoteAndRoundLikePyTorch) {
   int n = 0;
   for (const json& c : cases()) {
     if (c.at("op") != "binary") continue;
@@ -134,7 +144,7 @@ TEST(Dtypes, BinaryOpsPromoteAndRoundLikePyTorch) {
   EXPECT_GT(n, 100);
 }
 
-TEST(Dtypes, UnaryOpsComputeInFloat32AndRound) {
+TEST_F(Dtypes, UnaryOpsComputeInFloat32AndRound) {
   int n = 0;
   for (const json& c : cases()) {
     if (c.at("op") != "unary") continue;
@@ -153,7 +163,7 @@ TEST(Dtypes, UnaryOpsComputeInFloat32AndRound) {
   EXPECT_GT(n, 10);
 }
 
-TEST(Dtypes, SumAndMeanAccumulateWideAndKeepPyTorchsDtype) {
+TEST_F(Dtypes, SumAndMeanAccumulateWideAndKeepPyTorchsDtype) {
   int n = 0;
   for (const json& c : cases()) {
     if (c.at("op") != "reduce") continue;
@@ -174,7 +184,7 @@ TEST(Dtypes, SumAndMeanAccumulateWideAndKeepPyTorchsDtype) {
   EXPECT_GT(n, 15);
 }
 
-TEST(Dtypes, PrintLikePyTorch) {
+TEST_F(Dtypes, PrintLikePyTorch) {
   for (const json& c : cases()) {
     if (c.at("op") != "repr") continue;
     SCOPED_TRACE(c.at("name").get<std::string>());
@@ -182,7 +192,7 @@ TEST(Dtypes, PrintLikePyTorch) {
   }
 }
 
-TEST(Dtypes, NamesSizesAndLibtorchSpellings) {
+TEST_F(Dtypes, NamesSizesAndLibtorchSpellings) {
   EXPECT_EQ(kInt, kInt32);
   EXPECT_EQ(kShort, kInt16);
   EXPECT_EQ(kHalf, kFloat16);
@@ -207,7 +217,7 @@ TEST(Dtypes, NamesSizesAndLibtorchSpellings) {
   TT_EXPECT_THROW_WITH(scalar_type_from_string("complex64"), ValueError, "complex64", "bfloat16");
 }
 
-TEST(Dtypes, PromoteTypesIsPyTorchs) {
+TEST_F(Dtypes, PromoteTypesIsPyTorchs) {
   EXPECT_EQ(promote_types(kInt16, kInt32), kInt32);
   EXPECT_EQ(promote_types(kInt32, kInt64), kInt64);
   EXPECT_EQ(promote_types(kUInt8, kInt8), kInt16);  // neither holds the other
@@ -223,7 +233,7 @@ TEST(Dtypes, PromoteTypesIsPyTorchs) {
   EXPECT_EQ(result_type(ones({2}, kHalf), Scalar(2.5)), kHalf);
 }
 
-TEST(Dtypes, ElementAccessChecksTheDtype) {
+TEST_F(Dtypes, ElementAccessChecksTheDtype) {
   Tensor i = tensor({1, -2, 3}, kInt);
   EXPECT_EQ(i.data_ptr<int32_t>()[1], -2);
   EXPECT_EQ(i[2].item<int32_t>(), 3);
@@ -245,7 +255,7 @@ TEST(Dtypes, ElementAccessChecksTheDtype) {
   TT_EXPECT_THROW_WITH(tensor({int64_t{1} << 40}, kInt), ValueError, "32-bit");
 }
 
-TEST(Dtypes, Factories) {
+TEST_F(Dtypes, Factories) {
   for (const ScalarType t : {kInt16, kInt32, kHalf, kBFloat16}) {
     SCOPED_TRACE(std::string(to_string(t)));
     EXPECT_EQ(zeros({2, 3}, t).dtype(), t);
@@ -272,13 +282,13 @@ TEST(Dtypes, Factories) {
 }
 
 // Integer cumsum returns int64, as in PyTorch (so does sum, above).
-TEST(Dtypes, CumsumOfIntegersIsInt64) {
+TEST_F(Dtypes, CumsumOfIntegersIsInt64) {
   const Tensor c = tensor({2147483647, 1, 2}, kInt).cumsum(0);
   EXPECT_EQ(c.dtype(), kInt64);
   EXPECT_EQ(test::values_as_int(c), (std::vector<int64_t>{2147483647, 2147483648LL, 2147483650LL}));
 }
 
-TEST(Dtypes, InPlaceOpsKeepSelfsDtype) {
+TEST_F(Dtypes, InPlaceOpsKeepSelfsDtype) {
   Tensor i = tensor({2147483647, 5}, kInt);
   i.add_(1);  // wraps, as int32 arithmetic does in PyTorch
   EXPECT_EQ(test::values_as_int(i), (std::vector<int64_t>{-2147483648LL, 6}));
@@ -305,7 +315,7 @@ uint32_t crc32(const std::string& bytes) {
   return ~crc;
 }
 
-TEST(Dtypes, SaveAndLoadRoundTrip) {
+TEST_F(Dtypes, SaveAndLoadRoundTrip) {
   const std::string path = ::testing::TempDir() + "dtypes_roundtrip.ttc";
   const std::vector<Tensor> saved = {tensor({1, -2, 70000}, kInt), tensor({-3, 300}, kShort),
                                      full({2, 2}, 0.1, kBFloat16), full({3}, -65504.0, kHalf)};
@@ -339,7 +349,7 @@ TEST(Dtypes, SaveAndLoadRoundTrip) {
 // Ops without float16/bfloat16/int16/int32 support refuse them by name — never a wrong answer.
 // (matmul, relu, softmax, cumsum, var and most other ops compute float16/bfloat16 in float32 and
 // round once: tests/amp/.)
-TEST(Dtypes, UnsupportedOpsNameTheOpAndTheDtype) {
+TEST_F(Dtypes, UnsupportedOpsNameTheOpAndTheDtype) {
   const Tensor b = ones({1, 1, 2, 2}, kBFloat16), i = ones({2, 2}, kInt);
   TT_EXPECT_THROW_WITH(upsample_bilinear2d(b, {4, 4}, false), TypeError, "upsample_bilinear2d",
                        "bfloat16");

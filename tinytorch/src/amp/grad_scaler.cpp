@@ -31,11 +31,49 @@ void check_growth_interval(int64_t n) {
   TT_CHECK_VALUE(n >= 1, "GradScaler: growth_interval = ", n, " is invalid (expected >= 1)");
 }
 
-// Whether every element of t is finite. NOTE: t · 0 is ±0 where t is finite and NaN where it is
-// inf or NaN, so its sum is 0 exactly when all are finite — in t's own dtype, with no overflow
-// (a plain sum of large finite gradients could overflow to inf and report a false positive).
-bool all_finite(const Tensor& t) {
-  return (t * 0.0).sum().item<double>() == 0.0;
+// Divides every gradient of `optimizer` by the scale (multiplies it by inv_scale), in place, and
+// says whether any of them holds an inf or a NaN: an overflow somewhere in the scaled backward,
+// which makes this step's update worthless. Every gradient is unscaled, even after an inf is
+// found, as PyTorch's _amp_foreach_non_finite_check_and_unscale_ does.
+// NOTE: g · 0 is ±0 where g is finite and NaN where it is inf or NaN, so its sum is 0 exactly
+// when all are finite — in g's own dtype, with no overflow (a plain sum of large finite gradients
+// could overflow to inf and report a false positive).
+bool unscale_grads_(const optim::Optimizer& optimizer, double inv_scale) {
+  // BEGIN SOLUTION
+  bool found_inf = false;
+  for (const optim::OptimizerParamGroup& group : optimizer.param_groups()) {
+    for (const Tensor& p : group.params()) {
+      Tensor g = p.grad();
+      if (!g.defined()) continue;
+      g.mul_(inv_scale);
+      found_inf = found_inf || (g * 0.0).sum().item<double>() != 0.0;
+    }
+  }
+  return found_inf;
+  // END SOLUTION
+}
+
+// The scale after a step (PyTorch's _amp_update_scale_): an inf or NaN anywhere multiplies it by
+// backoff_factor (0.5: the scaled gradients overflowed, so scale less) and restarts the count of
+// clean steps; growth_interval clean steps in a row multiply it by growth_factor (2.0: probe for a
+// larger scale, which keeps more small gradients out of float16's underflow). A growth that would
+// overflow float32 leaves the scale as it is. The products are computed in float64 and rounded to
+// float32, where the scale lives. `growth_tracker` counts the clean steps since the last change.
+float update_scale(float scale, bool found_inf, int64_t& growth_tracker, double growth_factor,
+                   double backoff_factor, int64_t growth_interval) {
+  // BEGIN SOLUTION
+  if (found_inf) {
+    growth_tracker = 0;
+    return static_cast<float>(scale * backoff_factor);
+  }
+  if (growth_tracker + 1 == growth_interval) {
+    growth_tracker = 0;
+    const auto grown = static_cast<float>(scale * growth_factor);
+    return std::isfinite(grown) ? grown : scale;
+  }
+  ++growth_tracker;
+  return scale;
+  // END SOLUTION
 }
 
 }  // namespace
@@ -69,16 +107,7 @@ void GradScaler::unscale_(optim::Optimizer& optimizer) {
   // PyTorch's inv_scale: the reciprocal in float64, rounded to float32.
   const auto inv_scale = static_cast<double>(static_cast<float>(1.0 / scale_));
   const NoGradGuard no_grad;
-  bool found_inf = false;
-  for (const optim::OptimizerParamGroup& group : optimizer.param_groups()) {
-    for (const Tensor& p : group.params()) {
-      Tensor g = p.grad();
-      if (!g.defined()) continue;
-      g.mul_(inv_scale);  // every gradient, even after an inf is found (as PyTorch's kernel)
-      found_inf = found_inf || !all_finite(g);
-    }
-  }
-  state.found_inf = found_inf;
+  state.found_inf = unscale_grads_(optimizer, inv_scale);
   state.stage = Stage::kUnscaled;
 }
 
@@ -108,16 +137,8 @@ void GradScaler::update(std::optional<double> new_scale) {
     TT_CHECK(!per_optimizer_.empty(), "No inf checks were recorded prior to update().");
     bool found_inf = false;
     for (const auto& [optimizer, state] : per_optimizer_) found_inf = found_inf || state.found_inf;
-    if (found_inf) {
-      scale_ = static_cast<float>(scale_ * backoff_factor_);
-      growth_tracker_ = 0;
-    } else if (growth_tracker_ + 1 == growth_interval_) {
-      const auto grown = static_cast<float>(scale_ * growth_factor_);
-      if (std::isfinite(grown)) scale_ = grown;
-      growth_tracker_ = 0;
-    } else {
-      ++growth_tracker_;
-    }
+    scale_ = update_scale(scale_, found_inf, growth_tracker_, growth_factor_, backoff_factor_,
+                          growth_interval_);
   }
   per_optimizer_.clear();
 }

@@ -67,10 +67,24 @@ class CheckpointBackward final : public autograd::CppNodeBase {
              "checkpointed function is not supported (PyTorch's use_reentrant=True rule): its "
              "gradient could not be differentiated with respect to the inputs. Compute the "
              "gradient penalty without checkpoint, or checkpoint only the layers after it");
-    const autograd::variable_list saved = ctx_.get_saved_variables();
+    return recompute_and_backward(grads[0]);
+  }
 
-    // Leaves for the recompute: the inputs' values, cut from the outer graph, requiring grad as
-    // the inputs do — their .grad() is where the inner pass leaves the inputs' gradients.
+  // The recompute: fn runs again, now recording a graph, on the inputs the forward saved (its
+  // activations were never kept), and grad_output is backpropagated through that graph to them.
+  //
+  //   saved inputs ─detach─► leaves (requires_grad as the inputs) ─fn─► output'
+  //   backward(output', grad_output) ─► leaves' .grad() = the inputs' gradients
+  //
+  // The leaves are cut from the outer graph, so the inner backward stops at them and does not run
+  // into the layers before this one (the outer engine reaches those through this node's edges).
+  // fn must draw the forward's random numbers (dropout masks), or the recomputed activations are
+  // not the forward's: the default generator is set to the state saved at the forward for the
+  // call (ForkDefaultGenerator) and the caller's stream is left untouched. An output that
+  // requires no grad (fn depends on no input that does) gives no gradients.
+  autograd::variable_list recompute_and_backward(const Tensor& grad_output) {
+    // BEGIN SOLUTION
+    const autograd::variable_list saved = ctx_.get_saved_variables();
     autograd::variable_list detached;
     detached.reserve(saved.size());
     for (size_t i = 0; i < saved.size(); ++i) {
@@ -85,12 +99,13 @@ class CheckpointBackward final : public autograd::CppNodeBase {
       output = fn_(detached);
     }
     autograd::variable_list result(saved.size());
-    if (!output.requires_grad()) return result;  // fn's output depends on no gradient
-    autograd::backward({output}, {grads[0]});
+    if (!output.requires_grad()) return result;
+    autograd::backward({output}, {grad_output});
     for (size_t i = 0; i < saved.size(); ++i) {
       if (detached[i].requires_grad()) result[i] = detached[i].grad();
     }
     return result;
+    // END SOLUTION
   }
 
   CheckpointFunction fn_;

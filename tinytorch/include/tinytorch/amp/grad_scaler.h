@@ -21,8 +21,8 @@
 //
 // The rules and error messages are PyTorch's: unscale_ twice before update(), unscale_ after
 // step(), or step twice before update() is an error; update() needs an inf check first (a step or
-// an unscale_ of some optimizer). Works on float32/float64 gradients today; float16 and bfloat16
-// gradients take the same path once those dtypes exist.
+// an unscale_ of some optimizer). float32, float64, float16 and bfloat16 gradients take the same
+// path; the inf/NaN check runs in each gradient's own dtype (module 22's unscale_grads_).
 // NOTE: the scale is a float32 value, as PyTorch's scale tensor: growth and backoff round to
 // float32, and a growth that would overflow float32 is not taken.
 #pragma once

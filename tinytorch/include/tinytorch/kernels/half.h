@@ -18,9 +18,15 @@
 //   * inf stays inf; a NaN stays a NaN, made quiet (the mantissa's top bit set), its sign and the
 //     top bits of its payload kept;
 //   * subnormals are kept, never flushed to zero.
-// The scalar functions below are the reference; the array kernels (src/kernels/half*.cpp) run
-// AVX-512 BF16, AVX2 or F16C where the CPU has them and give the same bits (tests/kernels/
-// test_half.cpp checks every 16-bit pattern and a million random float32 ones).
+// Two tiers, as for the GEMM (kernels/registry.h):
+//   * the constexpr functions below are GIVEN: the element types' conversions (every op on a
+//     bfloat16/float16 tensor rounds its float32 result through them) and the tails of the SIMD
+//     array kernels (src/kernels/half*.cpp: AVX-512 BF16, AVX2, F16C), which give the same bits
+//     (tests/kernels/test_half.cpp checks every 16-bit pattern and a million random float32 ones);
+//   * the *_reference functions at the end are the learner's (module 22, src/kernels/half.cpp):
+//     the same rules written field by field — sign, exponent, mantissa — instead of with the
+//     carry tricks below. Tensor::to() between float32 and the 16-bit dtypes runs them on the
+//     reference tier (TINYTORCH_KERNELS=reference, or TierGuard(Tier::kReference)).
 #pragma once
 
 #include <bit>
@@ -165,9 +171,17 @@ const char* to_string(HalfIsa isa);
 // (kernels/gemm.h): avx512 allows AVX512_BF16 where the CPU has it. Read on every call.
 HalfIsa half_isa();
 
-// Arrays of n values, with half_isa()'s kernels or with a given level's (tests and benches: to
-// compare the levels on one machine; throws tinytorch::ValueError if this CPU lacks `isa`). The
-// bits are those of the scalar functions above, whatever the level. src and dst must not overlap.
+// The reference tier (module 22; src/kernels/half.cpp): the conversions above, one value at a
+// time, from the fields of the formats. Bit for bit the results of the constexpr functions.
+BFloat16 float_to_bf16_reference(float x);
+float bf16_to_float_reference(BFloat16 x);
+Half float_to_half_reference(float x);
+float half_to_float_reference(Half x);
+
+// Arrays of n values. Without `isa`: on the reference tier (kernels/registry.h) the *_reference
+// functions, otherwise half_isa()'s kernels. With `isa`: that level's kernels (tests and benches:
+// to compare the levels on one machine; throws tinytorch::ValueError if this CPU lacks `isa`).
+// The bits are those of the scalar functions above, whatever runs. src and dst must not overlap.
 void float_to_bf16(int64_t n, const float* src, BFloat16* dst);
 void bf16_to_float(int64_t n, const BFloat16* src, float* dst);
 void float_to_half(int64_t n, const float* src, Half* dst);
