@@ -509,6 +509,27 @@ TEST(AutocastOps, Float16RegionRunsGemmsInFloat16) {
             tt::kFloat32);
 }
 
+// A region opened inside backward counts (activation checkpointing re-enters the forward's
+// autocast state this way to recompute): the engine's "autocast off" is only the default.
+struct MatmulInBackwardRegion : tt::autograd::Function<MatmulInBackwardRegion> {
+  static tt::Tensor forward(tt::autograd::AutogradContext*, tt::Tensor x) { return x.clone(); }
+  static tt::autograd::variable_list backward(tt::autograd::AutogradContext*,
+                                              tt::autograd::variable_list grads) {
+    EXPECT_FALSE(ac::detail::is_active());  // the engine's default
+    ac::AutocastGuard guard(tt::kCPU, tt::kBFloat16);
+    EXPECT_TRUE(ac::detail::is_active());
+    EXPECT_EQ(tt::matmul(grads[0], tt::eye(2)).dtype(), tt::kBFloat16);
+    return {grads[0]};
+  }
+};
+
+TEST(AutocastGrad, ARegionInsideBackwardCounts) {
+  const tt::Tensor x = tt::randn({2, 2}).requires_grad_();
+  MatmulInBackwardRegion::apply(x).sum().backward();
+  EXPECT_FALSE(ac::detail::is_active());
+  EXPECT_EQ(x.grad().dtype(), tt::kFloat32);
+}
+
 // PyTorch's values for the forward under autocast and the float32 weights' gradients (backward
 // outside the region).
 TEST(AutocastGrad, MlpMatchesPyTorch) {

@@ -102,7 +102,8 @@ AutocastGuard::AutocastGuard(DeviceType device_type, ScalarType dtype, bool enab
                              bool cache_enabled)
     : prev_enabled_(is_cpu_enabled()),
       prev_dtype_(get_autocast_cpu_dtype()),
-      prev_cache_enabled_(is_autocast_cache_enabled()) {
+      prev_cache_enabled_(is_autocast_cache_enabled()),
+      prev_excluded_(state().excluded) {
   if (device_type == kCUDA) no_cuda("AutocastGuard");
   // A disabled region accepts any dtype (Python's autocast checks only when enabled).
   if (enabled) check_dtype(dtype);
@@ -110,6 +111,7 @@ AutocastGuard::AutocastGuard(DeviceType device_type, ScalarType dtype, bool enab
   s.cpu_enabled = enabled;
   if (enabled) s.cpu_dtype = dtype;
   s.cache_enabled = cache_enabled;
+  s.excluded = false;  // an explicit region counts even inside backward (see the header)
   increment_nesting();
 }
 
@@ -119,6 +121,7 @@ AutocastGuard::~AutocastGuard() {
   s.cpu_enabled = prev_enabled_;
   s.cpu_dtype = prev_dtype_;
   s.cache_enabled = prev_cache_enabled_;
+  s.excluded = prev_excluded_;
 }
 
 namespace detail {

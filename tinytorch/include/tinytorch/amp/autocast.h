@@ -46,6 +46,9 @@
 // autocast region: its backward ops dispatch through autocast too, so a float32 graph's mm
 // gradient is computed in bfloat16 (measured: differences of 3e-2 on an 8×16·16×8 product).
 // PyTorch's documentation recommends calling backward outside the region, where both agree.
+// A guard opened INSIDE backward (a custom Function's backward, activation checkpointing's
+// recompute) does switch autocast on there: an explicit region always counts, as PyTorch's
+// checkpoint relies on when it re-enters the forward's autocast state to recompute.
 //
 // float16: PyTorch 1.13's CPU autocast accepts only bfloat16 (it warns and disables itself for
 // float16); PyTorch 2.x accepts float16 on the CPU too. We follow 2.x: both are accepted.
@@ -102,6 +105,7 @@ class AutocastGuard {
   bool prev_enabled_;
   ScalarType prev_dtype_;
   bool prev_cache_enabled_;
+  bool prev_excluded_;
 };
 
 // ── the policy machinery the op entries call ────────────────────────────────────────────────
