@@ -428,6 +428,19 @@ TEST(AutocastCache, OnlyGradLeavesWithGradModeAndCacheOn) {
   EXPECT_FALSE(cached(tt::randn({2, 2}).requires_grad_()));
 }
 
+// PyTorch 1.13 caches the history-less cast a no_grad forward made and hands it to the next,
+// recorded op: its result does not require grad (measured). Ours does.
+TEST(AutocastCache, ANoGradUseDoesNotCutTheWeightOutOfALaterGraph) {
+  const tt::Tensor w = tt::randn({3, 4}).requires_grad_();
+  const tt::Tensor x = tt::randn({2, 4});
+  ac::AutocastGuard guard(tt::kCPU, tt::kBFloat16);
+  {
+    tt::NoGradGuard no_grad;
+    (void)tt::linear(x, w, {});
+  }
+  EXPECT_TRUE(tt::linear(x, w, {}).requires_grad());
+}
+
 // The cache holds its source: a new tensor can never be given a freed weight's address and so
 // its cast.
 TEST(AutocastCache, KeyCannotBeReused) {

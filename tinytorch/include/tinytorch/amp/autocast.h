@@ -36,9 +36,9 @@
 // address cannot be reused by another tensor while the entry exists. The outermost guard's exit
 // (nesting back to 0) empties it. Not cached: non-leaf or view tensors (activations change
 // every call), tensors that do not require grad, casts made with grad mode off (a cast without
-// history must not be reused by a later recorded op: PyTorch 1.13 does cache it, and a
-// backward through the region then misses the weight), and any cast while
-// set_autocast_cache_enabled(false).
+// history must not be reused by a later recorded op: PyTorch 1.13 does cache it, and measured,
+// linear(x, w) after a no_grad linear(x, w) in the same region returns a result that does not
+// require grad), and any cast while set_autocast_cache_enabled(false).
 //
 // NOTE (backward): autograd::backward/grad run with autocast OFF on this thread: a backward
 // formula computes in the dtypes of the tensors the forward saved (a bf16 matmul's gradient is
@@ -57,7 +57,6 @@
 
 #include <optional>
 #include <tuple>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
