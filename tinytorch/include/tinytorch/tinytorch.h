@@ -1,6 +1,7 @@
 // tinytorch/tinytorch.h — everything, in one include (like <torch/torch.h>).
 #pragma once
 
+#include "tinytorch/amp/autocast.h"
 #include "tinytorch/autograd/custom_function.h"
 #include "tinytorch/autograd/engine.h"
 #include "tinytorch/autograd/grad_mode.h"

@@ -25,6 +25,7 @@
 #include <queue>
 #include <unordered_map>
 
+#include "tinytorch/amp/autocast.h"
 #include "tinytorch/autograd/autograd_meta.h"
 #include "tinytorch/autograd/derivatives.h"
 #include "tinytorch/autograd/grad_mode.h"
@@ -226,6 +227,7 @@ void backward(const variable_list& roots, const variable_list& grad_tensors,
   variable_list seeds;
   const std::vector<Edge> edges = root_edges(roots, grad_tensors, create_graph, seeds);
   const AutoGradMode grad_mode(create_graph);
+  const autocast::detail::ExcludeGuard no_autocast;  // backward: the forward's dtypes (autocast.h)
   run_backward(edges, std::move(seeds), retain_graph.value_or(create_graph), nullptr);
 }
 
@@ -241,6 +243,7 @@ variable_list grad(const variable_list& outputs, const variable_list& inputs,
     targets.push_back(gradient_edge(inputs[i]));
   }
   const AutoGradMode grad_mode(create_graph);
+  const autocast::detail::ExcludeGuard no_autocast;  // backward: the forward's dtypes (autocast.h)
   variable_list result =
       run_backward(edges, std::move(seeds), retain_graph.value_or(create_graph), &targets);
   for (size_t i = 0; i < result.size(); ++i) {

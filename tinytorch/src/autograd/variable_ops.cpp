@@ -12,6 +12,7 @@
 #include <functional>
 #include <limits>
 
+#include "tinytorch/amp/autocast.h"
 #include "tinytorch/autograd/autograd_meta.h"
 #include "tinytorch/autograd/derivatives.h"
 #include "tinytorch/autograd/grad_mode.h"
@@ -544,6 +545,7 @@ std::vector<Tensor> split_views(const Tensor& self, IntArrayRef split_sizes, int
 // filled, as a view. (Recorded as a copy_ per input into the output — a CopySlices each — every
 // one of those nodes copied the whole output's gradient: T steps stacked by an RNN, O(T²).)
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
+  TT_AUTOCAST(cat, tensors, dim);
   Recorder r("CatBackward0", tensors);
   if (!r) return native::cat(tensors, dim);
   Tensor out = r.run([&] { return native::cat(tensors, dim); });
@@ -1217,6 +1219,7 @@ std::tuple<Tensor, Tensor> Tensor::min(int64_t dim, bool keepdim) const {
 // ══ linear algebra ════════════════════════════════════════════════════════════════════════════
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
+  TT_AUTOCAST(matmul, a, b);
   Recorder r("MmBackward0", {&a, &b});
   if (!r) return native::matmul(a, b);
   return r.finish(r.run([&] { return native::matmul(a, b); }), {a, b},
@@ -1229,6 +1232,7 @@ Tensor Tensor::matmul(const Tensor& other) const {
 }
 
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  TT_AUTOCAST(linear, input, weight, bias);
   Recorder r("AddmmBackward0", {&input, &weight, &bias});
   if (!r) return native::linear(input, weight, bias);
   return r.finish(r.run([&] { return native::linear(input, weight, bias); }), {input, weight},
@@ -1296,6 +1300,7 @@ Tensor log_softmax(const Tensor& a, int64_t dim) {
 // ══ losses (module 04) ════════════════════════════════════════════════════════════════════════
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  TT_AUTOCAST(mse_loss, input, target, reduction);
   Recorder r("MseLossBackward0", {&input, &target});
   if (!r) return native::mse_loss(input, target, reduction);
   return r.finish(r.run([&] { return native::mse_loss(input, target, reduction); }),
@@ -1306,6 +1311,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
 }
 
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  TT_AUTOCAST(l1_loss, input, target, reduction);
   Recorder r("L1LossBackward0", {&input, &target});
   if (!r) return native::l1_loss(input, target, reduction);
   return r.finish(r.run([&] { return native::l1_loss(input, target, reduction); }), {input, target},
@@ -1315,6 +1321,7 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
 }
 
 Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction, double beta) {
+  TT_AUTOCAST(smooth_l1_loss, input, target, reduction, beta);
   Recorder r("SmoothL1LossBackward0", {&input, &target});
   if (!r) return native::smooth_l1_loss(input, target, reduction, beta);
   return r.finish(
@@ -1325,6 +1332,7 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduc
 }
 
 Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction, double delta) {
+  TT_AUTOCAST(huber_loss, input, target, reduction, delta);
   Recorder r("HuberLossBackward0", {&input, &target});
   if (!r) return native::huber_loss(input, target, reduction, delta);
   return r.finish(
@@ -1363,6 +1371,7 @@ Tensor broadcast_bce_weight(std::string_view op, const Tensor& input, const Tens
 
 Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
                 Reduction reduction, int64_t ignore_index) {
+  TT_AUTOCAST(nll_loss, input, target, weight, reduction, ignore_index);
   if (input.dim() > 2) {  // [N, C, d1, ...]: the rows of native::classes_last_2d
     const auto [rows, row_targets] = native::classes_last_2d("nll_loss", input, target);
     const Tensor loss = nll_loss(rows, row_targets, weight, reduction, ignore_index);
@@ -1387,6 +1396,7 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
 
 Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
                             Reduction reduction) {
+  TT_AUTOCAST(binary_cross_entropy, input, target, weight, reduction);
   if (weight.defined()) {
     const Tensor w = broadcast_bce_weight("binary_cross_entropy", input, weight);
     const Tensor per_element = binary_cross_entropy(input, target, {}, Reduction::None) * w;
@@ -1403,6 +1413,7 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
 
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
                                         const Tensor& weight, Reduction reduction) {
+  TT_AUTOCAST(binary_cross_entropy_with_logits, input, target, weight, reduction);
   if (weight.defined()) {
     const Tensor w = broadcast_bce_weight("binary_cross_entropy_with_logits", input, weight);
     const Tensor per_element =
@@ -1422,6 +1433,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntArrayRef stride,
               IntArrayRef padding, IntArrayRef dilation, int64_t groups) {
+  TT_AUTOCAST(conv2d, input, weight, bias, stride, padding, dilation, groups);
   Recorder r("ConvolutionBackward0", {&input, &weight, &bias});
   if (!r) {
     Tensor out = native::conv2d(input, weight, bias, stride, padding, dilation, groups);
@@ -1445,6 +1457,8 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Int
 Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
                         IntArrayRef stride, IntArrayRef padding, IntArrayRef output_padding,
                         int64_t groups, IntArrayRef dilation) {
+  TT_AUTOCAST(conv_transpose2d, input, weight, bias, stride, padding, output_padding, groups,
+              dilation);
   const auto forward = [&] {
     return native::conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,
                                     dilation);
@@ -1636,6 +1650,8 @@ Tensor attention_dropout_mask(const Tensor& query, const Tensor& key, double dro
 Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                                     const Tensor& attn_mask, double dropout_p, bool is_causal,
                                     std::optional<double> scale) {
+  TT_AUTOCAST(scaled_dot_product_attention, query, key, value, attn_mask, dropout_p, is_causal,
+              scale);
   const double s = native::attention_scale(query, scale);
   const Tensor dropout_mask = attention_dropout_mask(query, key, dropout_p);
   // A bool mask never requires grad; a floating one may (a learned bias, ALiBi-style).
@@ -1700,6 +1716,7 @@ Tensor Tensor::masked_fill(const Tensor& mask, const Scalar& value) const {
 // ══ KL divergence (module 16) ══════════════════════════════════════════════════════════════════
 
 Tensor kl_div(const Tensor& input, const Tensor& target, Reduction reduction, bool log_target) {
+  TT_AUTOCAST(kl_div, input, target, reduction, log_target);
   Recorder r("KlDivBackward0", {&input, &target});
   if (!r) return native::kl_div(input, target, reduction, log_target);
   return r.finish(

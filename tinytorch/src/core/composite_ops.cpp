@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tinytorch/amp/autocast.h"
 #include "tinytorch/core/join.h"
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/native/tensor_ops.h"
@@ -169,6 +170,7 @@ std::vector<Tensor> meshgrid(const std::vector<Tensor>& tensors, std::string_vie
 // ── products (all on matmul's GEMM) ───────────────────────────────────────────────────────────
 
 Tensor Tensor::bmm(const Tensor& mat2) const {
+  TT_AUTOCAST(bmm, *this, mat2);
   TT_CHECK_VALUE(dim() == 3, "bmm: batch1 must be a 3-d tensor but has sizes ", sizes());
   TT_CHECK_VALUE(mat2.dim() == 3, "bmm: batch2 must be a 3-d tensor but has sizes ", mat2.sizes());
   TT_CHECK_VALUE(mat2.size(0) == size(0) && mat2.size(1) == size(2),
@@ -181,12 +183,14 @@ Tensor Tensor::bmm(const Tensor& mat2) const {
 
 Tensor Tensor::baddbmm(const Tensor& batch1, const Tensor& batch2, const Scalar& beta,
                        const Scalar& alpha) const {
+  TT_AUTOCAST(baddbmm, *this, batch1, batch2, beta, alpha);
   native::check_same_dtype("baddbmm", "batch1", batch1, "batch2", batch2);
   return add_scaled(*this, batch1.bmm(batch2), beta, alpha, "baddbmm");
 }
 
 Tensor Tensor::addmm(const Tensor& mat1, const Tensor& mat2, const Scalar& beta,
                      const Scalar& alpha) const {
+  TT_AUTOCAST(addmm, *this, mat1, mat2, beta, alpha);
   TT_CHECK_VALUE(mat1.dim() == 2, "addmm: mat1 must be a matrix, got a ", mat1.dim(), "-d tensor");
   TT_CHECK_VALUE(mat2.dim() == 2, "addmm: mat2 must be a matrix, got a ", mat2.dim(), "-d tensor");
   native::check_same_dtype("addmm", "mat1", mat1, "mat2", mat2);
@@ -354,10 +358,12 @@ Tensor prod_of_nothing(const Tensor& self, int64_t dim, bool keepdim,
 // The last running product is the product: cumprod's backward already handles zeros (one zero:
 // the others' product; two or more: nothing), so prod's gradient is right with zeros too.
 Tensor Tensor::prod(std::optional<ScalarType> dtype) const {
+  TT_AUTOCAST(prod, *this, dtype);
   if (numel() == 0) return prod_of_nothing(flatten(), 0, false, dtype);
   return flatten().cumprod(0, dtype).select(0, numel() - 1).clone();
 }
 Tensor Tensor::prod(int64_t dim, bool keepdim, std::optional<ScalarType> dtype) const {
+  TT_AUTOCAST(prod, *this, dim, keepdim, dtype);
   const int64_t d = wrap_dim(dim, std::max<int64_t>(this->dim(), 1), "prod");
   if (this->dim() == 0) return prod(dtype);
   const int64_t n = size(d);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "opmath.h"
+#include "tinytorch/amp/autocast.h"
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/native/loss.h"
@@ -651,6 +652,7 @@ std::pair<Tensor, Tensor> classes_last_2d(std::string_view op, const Tensor& inp
 
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
                      Reduction reduction, int64_t ignore_index, double label_smoothing) {
+  TT_AUTOCAST(cross_entropy, input, target, weight, reduction, ignore_index, label_smoothing);
   check_reduction("cross_entropy", reduction);
   if (input.dim() > 2) {  // [N, C, d1, ...]: one class score vector per position
     const auto [rows, row_targets] = native::classes_last_2d("cross_entropy", input, target);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tinytorch/amp/autocast.h"
 #include "tinytorch/native/conv.h"
 #include "tinytorch/nn/functional.h"
 #include "tinytorch/nn/init.h"
@@ -30,6 +31,7 @@ int64_t single_arg(IntArrayRef v, const char* name, const char* op) {
 
 Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, IntArrayRef stride,
               IntArrayRef padding, IntArrayRef dilation, int64_t groups) {
+  TT_AUTOCAST(conv1d, input, weight, bias, stride, padding, dilation, groups);
   TT_CHECK(input.defined() && weight.defined(),
            "conv1d: input and weight must be defined tensors (got an undefined ",
            input.defined() ? "weight" : "input", ")");
