@@ -17,6 +17,7 @@
 #include "support/reference.h"
 #include "tinytorch/amp/autocast.h"
 #include "tinytorch/tinytorch.h"
+#include "tinytorch/utils/checkpoint.h"
 
 namespace tt = tinytorch;
 namespace ac = tinytorch::autocast;
@@ -603,4 +604,33 @@ TEST(AutocastState, LibtorchSpellings) {
   at::autocast::set_cpu_enabled(false);
   EXPECT_FALSE(torch::autocast::is_cpu_enabled());
   EXPECT_FALSE(torch::autocast::detail::cached_cast(torch::kBFloat16, w).is_same(cast));
+}
+
+// A checkpointed segment (utils/checkpoint.h) run under autocast is recomputed under the same
+// autocast state in backward: its gradients are the plain run's — same dtypes, same bits — and not
+// those of a float32 recompute (which would differ by about bf16's epsilon and come out float32
+// for the segment's bf16 intermediates).
+TEST(AutocastGrad, CheckpointRecomputesUnderTheForwardsState) {
+  tt::manual_seed(3);
+  tt::Tensor w = tt::randn({8, 8}).requires_grad_(true);
+  tt::Tensor x0 = tt::randn({4, 8}).requires_grad_(true);
+  const auto fn = [&](const std::vector<tt::Tensor>& in) { return tt::linear(in[0], w).relu(); };
+  const auto run = [&](bool checkpointed) {
+    w.mutable_grad() = tt::Tensor();
+    x0.mutable_grad() = tt::Tensor();
+    tt::Tensor loss;
+    {
+      const ac::AutocastGuard guard(tt::kCPU, tt::kBFloat16);
+      const tt::Tensor h = checkpointed ? tt::utils::checkpoint(fn, {x0}) : fn({x0});
+      EXPECT_EQ(h.dtype(), tt::kBFloat16);
+      loss = h.to(tt::kFloat32).square().sum();
+    }
+    loss.backward();  // outside the region, as PyTorch recommends
+    return std::pair{w.grad().clone(), x0.grad().clone()};
+  };
+  const auto [w_plain, x_plain] = run(false);
+  const auto [w_ckpt, x_ckpt] = run(true);
+  EXPECT_EQ(w_ckpt.dtype(), tt::kFloat32);
+  EXPECT_TRUE(w_ckpt.equal(w_plain));
+  EXPECT_TRUE(x_ckpt.equal(x_plain));
 }

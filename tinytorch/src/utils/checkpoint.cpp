@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "tinytorch/amp/autocast.h"
 #include "tinytorch/autograd/custom_function.h"
 #include "tinytorch/autograd/engine.h"
 #include "tinytorch/autograd/grad_mode.h"
@@ -41,7 +42,18 @@ class ForkDefaultGenerator {
 // custom Function; only backward differs: it recomputes instead of reading saved activations.
 //
 //   inputs [n] ──edges──► CheckpointBackward ◄── output (grad_fn)
-//   saved: the n inputs (SavedVariables), fn, the generator's state at the forward
+//   saved: the n inputs (SavedVariables), fn, the generator's state and the CPU autocast state
+//          at the forward
+//
+// The autocast state the forward ran under (amp/autocast.h) — on or off, its dtype, its cache
+// setting — is what the recompute runs under too: a forward in bfloat16 recomputed in float32
+// would hand back gradients of another computation (and of another dtype).
+struct AutocastState {
+  bool enabled = autocast::is_cpu_enabled();
+  ScalarType dtype = autocast::get_autocast_cpu_dtype();
+  bool cache_enabled = autocast::is_autocast_cache_enabled();
+};
+
 class CheckpointBackward final : public autograd::CppNodeBase {
  public:
   CheckpointBackward(CheckpointFunction fn, std::optional<Generator::State> rng_state)
@@ -67,6 +79,8 @@ class CheckpointBackward final : public autograd::CppNodeBase {
              "checkpointed function is not supported (PyTorch's use_reentrant=True rule): its "
              "gradient could not be differentiated with respect to the inputs. Compute the "
              "gradient penalty without checkpoint, or checkpoint only the layers after it");
+    const autocast::AutocastGuard autocast(kCPU, autocast_.dtype, autocast_.enabled,
+                                           autocast_.cache_enabled);
     return recompute_and_backward(grads[0]);
   }
 
@@ -110,6 +124,7 @@ class CheckpointBackward final : public autograd::CppNodeBase {
 
   CheckpointFunction fn_;
   std::optional<Generator::State> rng_state_;
+  AutocastState autocast_;  // taken when the forward creates the node
 };
 
 }  // namespace
