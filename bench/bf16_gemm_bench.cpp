@@ -9,10 +9,15 @@
 // same stretch of the machine's time; the table shows GFLOP/s (2·M·N·K flops per call) and the
 // ratio bf16 / f32. The target: ≥ 1.8x where vdpbf16ps runs (AVX512_BF16), ≥ 1.0x elsewhere.
 //
-//   bf16_gemm_bench [--quick]     --quick: N = 128 only, 2 repetitions (a smoke run)
+//   bf16_gemm_bench [--quick] [--records PATH]
+//     --quick          N = 128 only, 2 repetitions (a smoke run)
+//     --records PATH   also write the figures as JSON records for `tito bench amp`, one per shape,
+//                      thread count and precision:
+//       {"name": "amp_gemm", "impl": "tinytorch-fast", "precision": "bfloat16",
+//        "shape": "512 x 512 x 512", "m": 512, "n": 512, "k": 512, "threads": 1,
+//        "gflops": 250.0, "half_isa": "AVX512_BF16", "cpu_capability": "AVX512"}
 //
-// Not yet here: PyTorch's bf16 matmul as a baseline, and a `tito bench` entry (whose table
-// printer reads the bench_harness records this program does not write yet).
+// Not yet here: PyTorch's bf16 matmul as a baseline.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -20,15 +25,20 @@
 #include <cstring>
 #include <exception>
 #include <random>
+#include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/gemm.h"
 #include "tinytorch/kernels/half.h"
+#include "tinytorch/train/logging.h"
 
 namespace {
 
 using tinytorch::kernels::BFloat16;
+using Json = nlohmann::ordered_json;
 
 struct Shape {
   const char* name;
@@ -47,7 +57,8 @@ double median(std::vector<double> x) {
   return x[x.size() / 2];
 }
 
-void run(const Shape& s, int threads, int repetitions) {
+// Times both GEMMs on shape `s`, prints the table's row and appends the two records.
+void run(const Shape& s, int threads, int repetitions, Json& records) {
   std::mt19937 gen(1);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   std::vector<float> a(static_cast<size_t>(s.M * s.K)), b(static_cast<size_t>(s.K * s.N));
@@ -78,13 +89,38 @@ void run(const Shape& s, int threads, int repetitions) {
   const double flops = 2.0 * static_cast<double>(s.M) * static_cast<double>(s.N) * s.K;
   const double g32 = flops / median(t32) * 1e-9, g16 = flops / median(t16) * 1e-9;
   std::printf("%-26s %7d %12.1f %12.1f %10.2fx\n", s.name, threads, g32, g16, g16 / g32);
+  for (const auto& [precision, gflops] : {std::pair{"float32", g32}, std::pair{"bfloat16", g16}}) {
+    records.push_back({{"name", "amp_gemm"},
+                       {"impl", "tinytorch-fast"},
+                       {"precision", precision},
+                       {"shape", s.name},
+                       {"m", s.M},
+                       {"n", s.N},
+                       {"k", s.K},
+                       {"threads", threads},
+                       {"gflops", gflops},
+                       {"half_isa", tinytorch::kernels::to_string(tinytorch::kernels::half_isa())},
+                       {"cpu_capability",
+                        tinytorch::kernels::to_string(tinytorch::kernels::get_cpu_capability())}});
+  }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
-    const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+    bool quick = false;
+    std::string records_path;
+    for (int i = 1; i < argc; ++i) {
+      if (std::strcmp(argv[i], "--quick") == 0) {
+        quick = true;
+      } else if (std::strcmp(argv[i], "--records") == 0 && i + 1 < argc) {
+        records_path = argv[++i];
+      } else {
+        std::fprintf(stderr, "usage: bf16_gemm_bench [--quick] [--records PATH]\n");
+        return 2;
+      }
+    }
     std::printf("gemm_fast: %s, gemm_bf16: %s\n",
                 tinytorch::kernels::to_string(tinytorch::kernels::get_cpu_capability()),
                 tinytorch::kernels::to_string(tinytorch::kernels::half_isa()));
@@ -96,8 +132,12 @@ int main(int argc, char** argv) {
                                    {"1024 x 1024 x 1024", 1024, 1024, 1024, false},
                                    {"2048 x 2048 x 2048", 2048, 2048, 2048, false},
                                    {"linear 4096 x 3072 x 768", 4096, 3072, 768, true}};
+    Json records = Json::array();
     for (const Shape& s : shapes) {
-      for (const int threads : {1, 2}) run(s, threads, quick ? 2 : 9);
+      for (const int threads : {1, 2}) run(s, threads, quick ? 2 : 9, records);
+    }
+    if (!records_path.empty()) {
+      tinytorch::train::write_file_atomically(records_path, records.dump(2) + "\n");
     }
     return 0;
   } catch (const std::exception& e) {

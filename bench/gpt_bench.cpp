@@ -23,6 +23,22 @@
 //     tokens, on each side: a difference fails the run;
 //   * the PEAK resident memory of the process that did all of the above.
 //
+// MIXED PRECISION (--precision float32,bf16-autocast; `./tito bench amp`): each side trains once
+// per precision listed, in its own process, the precisions interleaved per thread count. Under
+// bf16-autocast the forward and the loss run inside an autocast region (ours:
+// autocast::AutocastGuard(kCPU, kBFloat16), amp/autocast.h; PyTorch: torch.autocast("cpu",
+// dtype=torch.bfloat16)) — Linear and the matrix products in bfloat16, cross-entropy in float32 —
+// and the backward and AdamW step outside it, float32 weights throughout. These runs train only
+// (no generation), and add the memory of one more, untimed step (grads dropped first):
+//   activations    bytes live after the forward and loss minus bytes live before: what the graph
+//                  keeps for the backward (ours: the allocator's counts, core/allocator.h, as
+//                  bench/checkpoint_bench.cpp reads them; PyTorch: its allocator's events under
+//                  torch.profiler's profile_memory, bench/gpt_torch.py);
+//   step peak      the high-water mark over forward and backward, above what was live before;
+//   parameters, gradients, optimizer state: their tensors' bytes.
+// Their records are named <prefix>_amp_* and carry "precision", so that they never mix with the
+// float32-only records of `tito bench gpt`.
+//
 // Both sides train on the same token stream: the parent reads the fortunes corpus
 // (data::load_fortunes), keeps the training split (data::split_text) and hands that text, in a
 // file, to both (--corpus); each tokenises it by character (the vocabulary: its sorted distinct
@@ -31,7 +47,7 @@
 // printed and copied into its records.
 //
 //   gpt_bench [--config 2017|256] [--quick] [--records PATH] [--threads 1,2]
-//             [--data FORTUNES_DIR] [--python PATH]
+//             [--precision float32,bf16-autocast] [--data FORTUNES_DIR] [--python PATH]
 //
 // --records PATH writes the figures as JSON records for tito, named by the config's prefix
 // ("gpt", "gpt256"), e.g.
@@ -41,21 +57,32 @@
 //   {"name": "gpt_generate", "impl": "torch", "threads": 1, "mode": "cache",
 //    "tokens_per_second": 2600, ...}
 //   {"name": "gpt256_peak_rss", "impl": "torch", "threads": 2, "mib": 390.0, "bytes": 408944640}
+//   {"name": "gpt_amp_train", "impl": "torch", "threads": 1, "precision": "bf16-autocast", ...}
+//   {"name": "gpt_amp_activations", "impl": "tinytorch-fast", "threads": 1,
+//    "precision": "float32", "mib": 75.0, "bytes": 78643200, "step_peak_bytes": ...,
+//    "parameter_bytes": ..., "gradient_bytes": ..., "optimizer_state_bytes": ...}
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iomanip>
 #include <iostream>
 #include <iterator>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "tinytorch/amp/autocast.h"
 #include "tinytorch/benchmark/stats.h"
+#include "tinytorch/core/allocator.h"
 #include "tinytorch/core/generator.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/data/text.h"
+#include "tinytorch/kernels/half.h"
 #include "tinytorch/nn/modules/transformer.h"
 #include "tinytorch/nn/nn.h"
 #include "tinytorch/optim/optim.h"
@@ -80,7 +107,29 @@ constexpr uint64_t kWindowSeed = 2017;  // the random windows' generator
 
 constexpr const char* kUsage =
     "gpt_bench [--config 2017|256] [--quick] [--records PATH] [--threads LIST] "
-    "[--data FORTUNES_DIR] [--python PATH]";
+    "[--precision float32,bf16-autocast] [--data FORTUNES_DIR] [--python PATH]";
+
+// The precisions --precision takes: the plain float32 step, and its forward and loss under
+// autocast to bfloat16. The first is the one the others are compared with.
+constexpr const char* kFloat32 = "float32";
+constexpr const char* kBf16Autocast = "bf16-autocast";
+
+// "float32,bf16-autocast" → {"float32", "bf16-autocast"}; exits through usage_error otherwise.
+std::vector<std::string> parse_precisions(const std::string& list) {
+  std::vector<std::string> out;
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (item != kFloat32 && item != kBf16Autocast) {
+      tt::bench::usage_error("gpt_bench", kUsage,
+                             "--precision expects a comma-separated list of float32 and "
+                             "bf16-autocast, got '" +
+                                 list + "'");
+    }
+    out.push_back(item);
+  }
+  if (out.empty()) tt::bench::usage_error("gpt_bench", kUsage, "--precision expects a precision");
+  return out;
+}
 
 // The sizes of one run: the batch, warm-up and timed training steps, and timed generations of
 // each mode (after one untimed; 0: no generation). --quick (the ctest check that both sides run)
@@ -161,11 +210,45 @@ std::pair<std::vector<int64_t>, double> time_generation(nn::GPT& model, const tt
   return {tokens, static_cast<double>(new_tokens) / tt::benchmark::median(seconds)};
 }
 
+// The memory of one training step (the file's comment: activations, step peak, parameters,
+// gradients, optimizer state), in bytes, from the allocator's counts. `forward_loss` runs the
+// forward and the loss of a batch (in the run's precision); the grads are dropped first, so the
+// peak includes the gradients the backward allocates.
+Json step_memory(
+    nn::GPT& model, tt::optim::Optimizer& optimizer, const tt::Tensor& x, const tt::Tensor& y,
+    const std::function<tt::Tensor(const tt::Tensor&, const tt::Tensor&)>& forward_loss) {
+  tt::Allocator* allocator = tt::get_allocator();
+  optimizer.zero_grad();  // grads → undefined
+  const int64_t before = allocator->stats().live_bytes;
+  allocator->reset_peak();
+  tt::Tensor loss = forward_loss(x, y);
+  const int64_t activations = allocator->stats().live_bytes - before;
+  loss.backward();
+  const int64_t peak = allocator->stats().peak_bytes - before;
+  optimizer.step();
+  int64_t parameters = 0, gradients = 0, state = 0;
+  for (const tt::Tensor& p : model->parameters()) {
+    parameters += p.nbytes();
+    if (p.grad().defined()) gradients += p.grad().nbytes();
+    if (tt::optim::OptimizerParamState* s = optimizer.state_of(p)) {
+      for (const auto& [name, buffer] : s->buffers()) {
+        if (buffer->defined()) state += buffer->nbytes();
+      }
+    }
+  }
+  return Json{{"activation_bytes", activations},
+              {"step_peak_bytes", peak},
+              {"parameter_bytes", parameters},
+              {"gradient_bytes", gradients},
+              {"optimizer_state_bytes", state}};
+}
+
 Json run_worker(const tt::bench::CommonOptions& o, const BenchConfig& c,
-                const std::string& corpus_path) {
+                const std::string& corpus_path, const std::string& precision) {
   tt::set_num_threads(o.threads.front());
   tt::manual_seed(0);
-  const Workload& w = c.workload(o.quick);
+  Workload w = c.workload(o.quick);
+  if (!precision.empty()) w.generate_count = 0;  // the mixed-precision runs train only
   const std::string text = training_text(corpus_path, o.data_dir);
   const auto tokenizer = tt::text::CharTokenizer::train(text);
   const tt::Tensor tokens = data::encode_to_tensor(tokenizer.encode(text));  // int64 [N]
@@ -179,11 +262,18 @@ Json run_worker(const tt::bench::CommonOptions& o, const BenchConfig& c,
   nn::GPT model(config);
   tt::optim::AdamW optimizer(model->parameters(), tt::optim::AdamWOptions(kLearningRate));
   tt::Generator windows(kWindowSeed);
+  // The forward and the loss of x, y [B, T]: under bf16-autocast inside an autocast region (the
+  // backward runs after it ends, as in PyTorch's recipe).
+  const auto forward_loss = [&](const tt::Tensor& x, const tt::Tensor& y) {
+    std::optional<tt::autocast::AutocastGuard> autocast;
+    if (precision == kBf16Autocast) autocast.emplace(tt::kCPU, tt::kBFloat16);
+    const tt::Tensor logits = model->forward(x);  // [B, T, V]
+    return F::cross_entropy(logits.reshape({-1, config.vocab_size}), y.reshape({-1}));
+  };
   const auto step = [&] {
     const auto [x, y] = data::random_windows(tokens, w.batch, c.context, windows);  // [B, T] each
     optimizer.zero_grad();
-    const tt::Tensor logits = model->forward(x);  // [B, T, V]
-    tt::Tensor loss = F::cross_entropy(logits.reshape({-1, config.vocab_size}), y.reshape({-1}));
+    tt::Tensor loss = forward_loss(x, y);
     loss.backward();
     optimizer.step();
     return loss.item<double>();
@@ -195,6 +285,12 @@ Json run_worker(const tt::bench::CommonOptions& o, const BenchConfig& c,
   const double train_seconds = seconds_since(t0);
 
   Json r;
+  if (!precision.empty()) {
+    const auto [x, y] = data::random_windows(tokens, w.batch, c.context, windows);
+    r["precision"] = precision;
+    r["half_isa"] = tt::kernels::to_string(tt::kernels::half_isa());
+    r.update(step_memory(model, optimizer, x, y, forward_loss));
+  }
   if (w.generate_count > 0) {
     // Greedy generation with the trained model, from the stream's first token.
     model->eval();
@@ -228,13 +324,17 @@ Json run_worker(const tt::bench::CommonOptions& o, const BenchConfig& c,
 // and <prefix>_peak_rss, each with its impl and thread count, and `config`'s fields. The training
 // record carries a step's FLOPs and their fraction of the FMA peak our worker `ours` measured at
 // that thread count. Cached tokens that differ from the uncached ones make the cache record FAILED.
+// A run at a `precision` (--precision) names its records <prefix>_amp_train, <prefix>_amp_peak_rss
+// and <prefix>_amp_activations (the step's memory, the figure its activations in MiB), each with
+// "precision"; the bf16-autocast step's FLOPs are not set against the float32 FMA peak.
 std::vector<Json> make_records(const Json& r, const std::string& impl, int threads,
                                const Json& config, const BenchConfig& c, bool quick,
-                               const Json& ours) {
-  const std::string prefix = c.prefix;
+                               const Json& ours, const std::string& precision) {
+  const std::string prefix = std::string(c.prefix) + (precision.empty() ? "" : "_amp");
   const auto record = [&](const std::string& name, const char* mode) {
     Json rec{{"name", prefix + name}, {"impl", impl}, {"threads", threads}};
     if (mode != nullptr) rec["mode"] = mode;
+    if (!precision.empty()) rec["precision"] = precision;
     tt::bench::copy_torch_fields(config, rec);
     return rec;
   };
@@ -243,8 +343,13 @@ std::vector<Json> make_records(const Json& r, const std::string& impl, int threa
   Json nocache = record("_generate", "nocache");
   Json cache = record("_generate", "cache");
   Json rss = record("_peak_rss", nullptr);
+  Json memory = record("_activations", nullptr);
   std::vector<Json*> records{&train, &nocache, &cache, &rss};
-  if (w.generate_count == 0) records = {&train, &rss};
+  if (!precision.empty()) {
+    records = {&train, &memory, &rss};
+  } else if (w.generate_count == 0) {
+    records = {&train, &rss};
+  }
   const auto out = [&] {
     std::vector<Json> list;
     for (const Json* rec : records) list.push_back(*rec);
@@ -264,10 +369,18 @@ std::vector<Json> make_records(const Json& r, const std::string& impl, int threa
   train["d_model"] = c.embedding;
   train["layers"] = c.layers;
   train["heads"] = c.heads;
+  if (r.contains("half_isa")) train["half_isa"] = r["half_isa"];
   tt::bench::add_peak_fraction(train, training_flops(c, w.batch, r["vocab_size"].get<int64_t>()),
                                r["train_seconds"].get<double>() / r["train_steps"].get<double>(),
-                               ours);
-  if (w.generate_count > 0) {
+                               precision == kBf16Autocast ? Json() : ours);
+  if (!precision.empty()) {
+    memory["mib"] = r["activation_bytes"].get<double>() / (1024.0 * 1024.0);
+    memory["bytes"] = r["activation_bytes"];
+    for (const char* field :
+         {"step_peak_bytes", "parameter_bytes", "gradient_bytes", "optimizer_state_bytes"}) {
+      memory[field] = r[field];
+    }
+  } else if (w.generate_count > 0) {
     nocache["tokens_per_second"] = r["generate_nocache_tokens_per_second"];
     nocache["new_tokens"] = r["new_tokens"];
     if (r.value("cache_matches_nocache", false)) {
@@ -302,7 +415,32 @@ class CorpusFile {
   fs::path path_;
 };
 
-int run_parent(const tt::bench::CommonOptions& o, const BenchConfig& c, const char* argv0) {
+// "  bf16-autocast / float32 at 1 thread: training tokens/s ours 1.52x, PyTorch 1.61x;
+// activations ours 0.55x, PyTorch 0.59x": each side's results at `precision` over its results at
+// `base` (the first precision listed).
+void print_precision_ratios(const std::string& precision, const std::string& base,
+                            const Json& ours_base, const Json& ours_lowp, const Json& torch_base,
+                            const Json& torch_lowp, int threads) {
+  const auto ratio = [](const Json& a, const Json& b, const char* key) {
+    if (!a.contains(key) || !b.contains(key) || b[key].get<double>() <= 0.0) {
+      return std::string("-");
+    }
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(2) << a[key].get<double>() / b[key].get<double>()
+         << "x";
+    return text.str();
+  };
+  std::cout << "  " << precision << " / " << base << " at " << threads
+            << (threads == 1 ? " thread" : " threads") << ": training tokens/s ours "
+            << ratio(ours_lowp, ours_base, "train_tokens_per_second") << ", PyTorch "
+            << ratio(torch_lowp, torch_base, "train_tokens_per_second") << "; activations ours "
+            << ratio(ours_lowp, ours_base, "activation_bytes") << ", PyTorch "
+            << ratio(torch_lowp, torch_base, "activation_bytes") << "\n"
+            << std::flush;
+}
+
+int run_parent(const tt::bench::CommonOptions& o, const BenchConfig& c, const char* argv0,
+               const std::vector<std::string>& precisions) {
   const CorpusFile corpus(data::split_text(data::load_fortunes(o.data_dir)).train);
   tt::bench::SideBySide run("gpt_bench", o.python,
                             fs::path(TINYTORCH_SOURCE_DIR) / "bench" / "gpt_torch.py", argv0);
@@ -310,24 +448,43 @@ int run_parent(const tt::bench::CommonOptions& o, const BenchConfig& c, const ch
   std::cout << "  GPT --config " << c.name << ": " << c.layers << " layers, " << c.heads
             << " heads, d_model " << c.embedding << ", context " << c.context << ", batch "
             << w.batch << "\n";
+  if (!precisions.empty()) {
+    std::cout << "  tinytorch: 16-bit kernels (gemm_bf16) "
+              << tt::kernels::to_string(tt::kernels::half_isa()) << "\n";
+  }
   using Kind = tt::bench::Compared::Kind;
   std::vector<tt::bench::Compared> compared{{"train_tokens_per_second", "training", Kind::kRate}};
-  if (w.generate_count > 0) {
+  if (!precisions.empty()) {
+    compared.push_back({"activation_bytes", "activations", Kind::kSize});
+  } else if (w.generate_count > 0) {
     compared.push_back(
         {"generate_nocache_tokens_per_second", "generation without cache", Kind::kRate});
     compared.push_back(
         {"generate_cache_tokens_per_second", "generation with the KV cache", Kind::kRate});
   }
   compared.push_back({"peak_rss_bytes", "peak RSS", Kind::kSize});
+  // Per thread count, each precision in turn (none: the plain float32 run), ours then PyTorch's.
+  const std::vector<std::string> runs =
+      precisions.empty() ? std::vector<std::string>{""} : precisions;
   for (const int t : o.threads) {
-    std::vector<std::string> args{"--config", c.name, "--corpus", corpus.path()};
-    if (o.quick) args.emplace_back("--quick");
-    const Json mine = run.run_ours(t, args);
-    run.add(make_records(mine, mine.value("impl", tt::bench::tinytorch_impl()), t, Json(), c,
-                         o.quick, mine));
-    const Json theirs = run.run_torch(t, args);
-    run.add(make_records(theirs, "torch", t, run.torch_config(), c, o.quick, mine));
-    tt::bench::print_ratios(mine, theirs, t, compared);
+    std::vector<std::pair<Json, Json>> results;  // (ours, PyTorch's) per entry of `runs`
+    for (const std::string& precision : runs) {
+      std::vector<std::string> args{"--config", c.name, "--corpus", corpus.path()};
+      if (o.quick) args.emplace_back("--quick");
+      if (!precision.empty()) args.insert(args.end(), {"--precision", precision});
+      if (!precision.empty()) std::cout << "  " << precision << ":\n";
+      const Json mine = run.run_ours(t, args);
+      run.add(make_records(mine, mine.value("impl", tt::bench::tinytorch_impl()), t, Json(), c,
+                           o.quick, mine, precision));
+      const Json theirs = run.run_torch(t, args);
+      run.add(make_records(theirs, "torch", t, run.torch_config(), c, o.quick, mine, precision));
+      tt::bench::print_ratios(mine, theirs, t, compared);
+      results.emplace_back(mine, theirs);
+    }
+    for (size_t i = 1; i < runs.size(); ++i) {
+      print_precision_ratios(runs[i], runs[0], results[0].first, results[i].first,
+                             results[0].second, results[i].second, t);
+    }
   }
   return run.finish(o.records_path);
 }
@@ -339,18 +496,27 @@ int main(int argc, char** argv) {
   o.data_dir = std::string(data::kFortunesDir);
   std::string corpus_path;  // internal (--worker): the training text the parent wrote
   const BenchConfig* config = &kConfigs[0];
+  std::vector<std::string> precisions;  // --precision: empty for the plain float32 run
   tt::bench::parse_options(argc, argv, "gpt_bench", kUsage, o,
                            [&](const std::string& arg, const std::function<std::string()>& value) {
                              if (arg == "--corpus") {
                                corpus_path = value();
                              } else if (arg == "--config") {
                                config = &find_config(value());
+                             } else if (arg == "--precision") {
+                               precisions = parse_precisions(value());
                              } else {
                                return false;
                              }
                              return true;
                            });
   return tt::bench::run_main(
-      "gpt_bench", kUsage, o, [&] { return run_worker(o, *config, corpus_path); },
-      [&] { return run_parent(o, *config, argv[0]); });
+      "gpt_bench", kUsage, o,
+      [&] {
+        if (precisions.size() > 1) {
+          tt::bench::usage_error("gpt_bench", kUsage, "--worker runs one --precision");
+        }
+        return run_worker(o, *config, corpus_path, precisions.empty() ? "" : precisions.front());
+      },
+      [&] { return run_parent(o, *config, argv[0], precisions); });
 }

@@ -27,17 +27,35 @@ Benchmark (the default), timed as bench/gpt_bench.cpp times ours:
     median of several generations. Both must give the same tokens (checked, and reported);
   * the peak resident memory of this process.
 
+Mixed precision (--precision, `./tito bench amp`): the training step's forward and loss run under
+torch.autocast("cpu", dtype=torch.bfloat16) with --precision bf16-autocast (PyTorch 1.13's CPU
+autocast: Linear and the batched matmuls in bfloat16, cross_entropy in float32), the backward and
+the optimizer step outside it, as PyTorch's recipe has it; --precision float32 is the plain step.
+Either way the run trains only (no generation) and adds the memory of one more, untimed, training
+step, read from torch.profiler's memory events (profile_memory=True: every allocation and free of
+PyTorch's CPU allocator, with its size and time), grads set to None first as ours:
+  * activation_bytes: bytes allocated minus bytes freed over the forward and the loss — what the
+    graph keeps for the backward (ours: the allocator's live bytes after the forward minus
+    before);
+  * step_peak_bytes: the highest running sum of those events over the forward and the backward,
+    above what was live before the step (ours: the allocator's peak minus the live bytes before);
+  * parameter_bytes, gradient_bytes, optimizer_state_bytes: the tensors' own sizes.
+The profiler sees only PyTorch's allocator: scratch memory OpenBLAS or oneDNN take for themselves
+is not in these figures (nor is our kernels' packing scratch in ours).
+
 The token stream: the text of --corpus FILE (gpt_bench writes the training split of the fortunes
 corpus there, as its own side reads it), else the fortunes files read here; characters are
 tokenised as CharTokenizer does (the vocabulary is the sorted distinct bytes).
 
   /usr/bin/python3 bench/gpt_torch.py --threads 1 [--config 2017|256] [--quick] [--corpus FILE]
+                                      [--precision float32|bf16-autocast]
   /usr/bin/python3 bench/gpt_torch.py --describe      (the configuration only)
   /usr/bin/python3 bench/gpt_torch.py --train --threads 1 --steps 5000 --lr 2e-3 ...
       (milestone 2017's recipe: warm-up + cosine AdamW, gradient clipping, periodic evaluation of
       the train and validation loss on fixed batches; prints one JSON object at the end)
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -234,12 +252,56 @@ def token_stream(args):
     return CharVocab(corpus), train, val
 
 
+def autocast_region(precision):
+    """The region the forward and the loss run in: PyTorch's CPU autocast to bfloat16 for
+    bf16-autocast, nothing for float32."""
+    if precision == "bf16-autocast":
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def memory_events_bytes(prof):
+    """The sizes of the allocations (> 0) and frees (< 0) of PyTorch's CPU allocator that `prof`
+    (profile_memory=True) recorded, in the order they happened."""
+    events = [e for e in prof.profiler.kineto_results.events() if e.name() == "[memory]"]
+    events.sort(key=lambda e: e.start_us())  # stable: events of the same microsecond keep order
+    return [e.nbytes() for e in events]
+
+
+def step_memory(model, optimizer, precision, x, y):
+    """One more training step, untimed, under the profiler: its memory figures (module doc)."""
+    from torch.profiler import ProfilerActivity, profile
+    optimizer.zero_grad(set_to_none=True)
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as forward:
+        with autocast_region(precision):
+            loss = loss_of(model, x, y)
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as backward:
+        loss.backward()
+    activations = sum(memory_events_bytes(forward))
+    live, peak = 0, 0
+    for nbytes in memory_events_bytes(forward) + memory_events_bytes(backward):
+        live += nbytes
+        peak = max(peak, live)
+    params = list(model.parameters())
+    optimizer.step()
+    state = sum(t.numel() * t.element_size() for s in optimizer.state.values()
+                for t in s.values() if torch.is_tensor(t))
+    return {"activation_bytes": activations, "step_peak_bytes": peak,
+            "parameter_bytes": sum(p.numel() * p.element_size() for p in params),
+            "gradient_bytes": sum(p.grad.numel() * p.grad.element_size() for p in params
+                                  if p.grad is not None),
+            "optimizer_state_bytes": state}
+
+
 def bench(args):
     vocab, train_text, _ = token_stream(args)
     tokens = vocab.encode(train_text)
     config = CONFIGS[args.config]
     context = config["context"]
     batch, warmup, count, repeats = config["quick" if args.quick else "full"]
+    precision = args.precision or "float32"
+    if args.precision:
+        repeats = 0  # the mixed-precision runs train only
     torch.manual_seed(0)
     model = GPT(len(vocab.chars), block_size=context, n_layer=config["n_layer"],
                 n_head=config["n_head"], d=config["d"])
@@ -249,7 +311,8 @@ def bench(args):
     def step():
         x, y = random_windows(tokens, batch, context, gen)
         optimizer.zero_grad(set_to_none=True)
-        loss = loss_of(model, x, y)
+        with autocast_region(precision):
+            loss = loss_of(model, x, y)
         loss.backward()
         optimizer.step()
         return loss.item()
@@ -263,6 +326,10 @@ def bench(args):
     # Greedy generation from the trained model, batch 1, from the first token of the stream,
     # filling the context.
     result = {}
+    if args.precision:
+        result["precision"] = precision
+        result.update(step_memory(model, optimizer, precision,
+                                  *random_windows(tokens, batch, context, gen)))
     if repeats > 0:
         model.eval()
         prompt = tokens[:1].view(1, 1)
@@ -363,6 +430,8 @@ def main():
     parser.add_argument("--config", choices=sorted(CONFIGS), default="2017",
                         help="the model benchmarked (default: milestone 2017's)")
     parser.add_argument("--corpus", help="the training text (gpt_bench writes it)")
+    parser.add_argument("--precision", choices=("float32", "bf16-autocast"),
+                        help="train only, at this precision, and add the step's memory figures")
     parser.add_argument("--fortunes", default=FORTUNES_DIR)
     parser.add_argument("--describe", action="store_true",
                         help="print PyTorch's configuration as JSON and exit")

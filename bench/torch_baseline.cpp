@@ -313,6 +313,7 @@ std::string describe(const Json& rec) {
   line << "  " << rec["name"].get<std::string>() << " " << rec["impl"].get<std::string>();
   if (rec.contains("optimizer")) line << " " << rec["optimizer"].get<std::string>();
   if (rec.contains("mode")) line << " " << rec["mode"].get<std::string>();
+  if (rec.contains("precision")) line << " " << rec["precision"].get<std::string>();
   if (rec.contains("in_features")) {
     line << " " << rec["in_features"].get<int64_t>() << "->" << rec["out_features"].get<int64_t>();
   }

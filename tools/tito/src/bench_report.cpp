@@ -1122,4 +1122,161 @@ void print_contended(const Records& records, int cpu) {
   if (below > 0) std::cout << "  " << below << " figure(s) below the target\n";
 }
 
+// Mixed precision (bench/bf16_gemm_bench.cpp; bench/gpt_bench.cpp --precision, two configs): the
+// bf16 GEMM against our float32 GEMM per shape and thread count, then each GPT's training at
+// float32 and under bf16 autocast — tokens/s of both sides, each side's autocast/float32 ratio,
+// ours/PyTorch under autocast — and the step's memory at each precision, each against its target.
+void print_amp(const Records& records) {
+  const std::string ours = "tinytorch-fast", torch = "torch", f32 = "float32",
+                    autocast = "bf16-autocast";
+  // The record of this name, impl, thread count, precision (and GEMM shape), or nullptr.
+  const auto find = [&](const std::string& name, const std::string& impl, int64_t t,
+                        const std::string& precision,
+                        const std::string& shape = "") -> const Json* {
+    for (const Json& r : records.all()) {
+      if (r.value("name", "") == name && r.value("impl", "") == impl &&
+          r.value("threads", int64_t{0}) == t && r.value("precision", "") == precision &&
+          r.value("shape", "") == shape) {
+        return &r;
+      }
+    }
+    return nullptr;
+  };
+  const auto get = [&](const std::string& name, const std::string& impl, int64_t t,
+                       const std::string& precision,
+                       const std::string& shape = "") -> std::optional<double> {
+    const Json* r = find(name, impl, t, precision, shape);
+    if (r == nullptr || !Records::is_figure(*r)) return std::nullopt;
+    return (*r)[Records::figure_field(*r)].get<double>();
+  };
+  const auto cell = [&](const std::string& name, const std::string& impl, int64_t t,
+                        const std::string& precision, int decimals, const std::string& shape = "") {
+    const Json* r = find(name, impl, t, precision, shape);
+    if (r == nullptr) return std::string("-");
+    if (r->contains("failed")) return std::string("FAILED");
+    if (r->contains("skipped")) return std::string("skipped");
+    return fixed(*get(name, impl, t, precision, shape), decimals);
+  };
+  const auto target_line = [](const std::string& what, const std::string& figure, bool met) {
+    std::cout << "  target: " << what << ": " << figure << " — "
+              << (met ? tito::paint("met", tito::Color::kGreen)
+                      : tito::paint("NOT MET", tito::Color::kRed))
+              << "\n";
+  };
+  // The CPU's bfloat16 capability: the 16-bit kernels' ISA our records name (kernels/half.h).
+  std::string isa;
+  for (const Json& r : records.all()) {
+    if (r.contains("half_isa") && r.value("impl", "") == ours) {
+      isa = r["half_isa"].get<std::string>();
+      break;
+    }
+  }
+  const bool dot_bf16 = isa == "AVX512_BF16";  // vdpbf16ps: the GEMM's target is 1.8x, else 1.0x
+  print_title(
+      "Mixed precision: bfloat16 against float32, ours vs PyTorch's CPU autocast, same run");
+  std::cout << "  our 16-bit kernels: " << (isa.empty() ? "?" : isa)
+            << (dot_bf16 ? " (the CPU has avx512_bf16: vdpbf16ps)"
+                         : " (no avx512_bf16: bfloat16 widened to float32 for the FMAs)")
+            << "\n";
+
+  // The GEMM: shapes in the order measured.
+  std::vector<std::string> shapes;
+  for (const Json& r : records.all()) {
+    const std::string shape = r.value("shape", "");
+    if (r.value("name", "") == "amp_gemm" &&
+        std::find(shapes.begin(), shapes.end(), shape) == shapes.end()) {
+      shapes.push_back(shape);
+    }
+  }
+  if (!shapes.empty()) {
+    print_title("bf16 GEMM (kernels::gemm_bf16, float32 sums) vs our float32 GEMM (GFLOP/s)");
+    Table table({"shape (M x N x K)", "threads", "float32", "bfloat16", "bf16/f32"});
+    std::optional<double> worst;
+    for (const std::string& shape : shapes) {
+      for (const int64_t t : records.values("amp_gemm", "threads")) {
+        const auto a = get("amp_gemm", ours, t, "float32", shape);
+        const auto b = get("amp_gemm", ours, t, "bfloat16", shape);
+        if (a && b && *a > 0.0) worst = std::min(worst.value_or(*b / *a), *b / *a);
+        table.row({shape, std::to_string(t), cell("amp_gemm", ours, t, "float32", 1, shape),
+                   cell("amp_gemm", ours, t, "bfloat16", 1, shape), ratio(b, a)});
+      }
+    }
+    table.print(std::cout);
+    if (worst) {
+      const double target = dot_bf16 ? 1.8 : 1.0;
+      target_line("bf16 GEMM >= " + fixed(target, 1) + "x our float32 GEMM at every shape and " +
+                      "thread count (" + (dot_bf16 ? "with" : "without") + " avx512_bf16)",
+                  "worst " + fixed(*worst, 2) + "x", *worst >= target);
+    }
+  }
+
+  // The GPTs: training tokens/s, then the step's memory, per model.
+  for (const auto& [prefix, model] :
+       {std::pair<std::string, std::string>{"gpt", "2017 GPT"}, {"gpt256", "GPT d_model 256"}}) {
+    const std::string train = prefix + "_amp_train", memory = prefix + "_amp_activations";
+    const auto threads = records.values(train, "threads");
+    if (threads.empty()) continue;
+    print_title(model + ": training tokens/s at float32 and under bf16 autocast");
+    Table speed({"threads", "f32 (ours)", "autocast (ours)", "autocast/f32 (ours)", "f32 (torch)",
+                 "autocast (torch)", "autocast/f32 (torch)", "ours/torch, autocast"});
+    std::optional<double> slowest;  // ours: the lowest autocast/float32 ratio over thread counts
+    for (const int64_t t : threads) {
+      const auto a = get(train, ours, t, f32), b = get(train, ours, t, autocast);
+      if (a && b && *a > 0.0) slowest = std::min(slowest.value_or(*b / *a), *b / *a);
+      speed.row({std::to_string(t), cell(train, ours, t, f32, 0), cell(train, ours, t, autocast, 0),
+                 ratio(b, a), cell(train, torch, t, f32, 0), cell(train, torch, t, autocast, 0),
+                 ratio(get(train, torch, t, autocast), get(train, torch, t, f32)),
+                 ratio(b, get(train, torch, t, autocast))});
+    }
+    speed.print(std::cout);
+    if (slowest) {
+      target_line("our autocast training step faster than our float32 one, at every thread count",
+                  "autocast/f32 at worst " + fixed(*slowest, 2) + "x", *slowest > 1.0);
+    }
+
+    // The memory figures are counts, the same at every thread count: the first one's.
+    const int64_t t = threads.front();
+    const auto mib_of = [&](const std::string& impl, const std::string& precision,
+                            const char* field) -> std::optional<double> {
+      const Json* r = find(memory, impl, t, precision);
+      if (r == nullptr || !Records::is_figure(*r) || !r->contains(field)) return std::nullopt;
+      return (*r)[field].get<double>() / (1024.0 * 1024.0);
+    };
+    const auto mib_cell = [&](const std::string& impl, const std::string& precision,
+                              const char* field) {
+      const auto v = mib_of(impl, precision, field);
+      return v ? fixed(*v, 1) : cell(memory, impl, t, precision, 1);
+    };
+    print_title(model + ": memory of a training step (MiB, the allocators' counts)");
+    Table table({"", "activations f32", "autocast", "autocast/f32", "step peak f32", "autocast",
+                 "parameters", "gradients", "optimizer state"});
+    for (const auto& [impl, label] :
+         {std::pair<std::string, std::string>{ours, "ours"}, {torch, "torch"}}) {
+      table.row({label, mib_cell(impl, f32, "bytes"), mib_cell(impl, autocast, "bytes"),
+                 ratio(mib_of(impl, autocast, "bytes"), mib_of(impl, f32, "bytes")),
+                 mib_cell(impl, f32, "step_peak_bytes"),
+                 mib_cell(impl, autocast, "step_peak_bytes"),
+                 mib_cell(impl, f32, "parameter_bytes"), mib_cell(impl, f32, "gradient_bytes"),
+                 mib_cell(impl, f32, "optimizer_state_bytes")});
+    }
+    table.print(std::cout);
+    std::cout << "  activations: bytes live after the forward and the loss minus before (what the "
+                 "graph keeps for the backward); step peak: the high-water mark over forward and "
+                 "backward above that. PyTorch's from torch.profiler's allocator events "
+                 "(profile_memory); neither counts BLAS/oneDNN or packing scratch\n";
+    const auto a = mib_of(ours, f32, "bytes"), b = mib_of(ours, autocast, "bytes");
+    if (a && b && *a > 0.0) {
+      target_line("our activations under autocast <= 0.6x float32's", fixed(*b / *a, 2) + "x",
+                  *b / *a <= 0.6);
+    }
+  }
+  if (const Json* r = first_figure(records, "gpt_amp_train", torch)) {
+    std::cout << "  PyTorch " << r->value("torch_version", std::string("?"))
+              << " (torch.autocast(\"cpu\", dtype=torch.bfloat16); ATen CPU capability "
+              << r->value("torch_cpu_capability", std::string("?")) << ")\n";
+  }
+  print_not_measured(records, {"amp_gemm", "gpt_amp_train", "gpt_amp_activations",
+                               "gpt256_amp_train", "gpt256_amp_activations"});
+}
+
 }  // namespace tito::bench

@@ -103,6 +103,7 @@ void print_quant(const Records& records);
 void print_ops(const Records& records);
 void print_lstm(const Records& records);
 void print_ddp(const Records& records);
+void print_amp(const Records& records);
 // Every figure of a program that has no table of its own.
 void print_generic(const std::string& title, const std::vector<Json>& program_records);
 

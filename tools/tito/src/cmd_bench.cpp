@@ -1,4 +1,4 @@
-// tito bench [all|peak|sgemm|mlp|cnn|resnet|gpt|gpt256|lstm|quant|ops|ddp ...] [--quick]
+// tito bench [all|peak|sgemm|mlp|cnn|resnet|gpt|gpt256|lstm|quant|ops|ddp|amp ...] [--quick]
 // [--contended]
 //            [--json PATH]
 //
@@ -16,7 +16,8 @@
 // Adding a benchmark program is one entry in kPrograms (below): its name, its CMake target, what
 // it measures, the programs whose figures its table also needs, and its table (or the generic
 // one, which lists every figure). One target may serve several entries with different arguments
-// (gpt and gpt256: gpt_bench --config).
+// (gpt and gpt256: gpt_bench --config), and one entry may run several (amp: bf16_gemm_bench, then
+// gpt_bench at two configs, whose records make one table).
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -49,6 +50,7 @@ namespace tito::bench_command {
 namespace {
 
 using tito::bench::Json;
+using tito::bench::print_amp;
 using tito::bench::print_cnn;
 using tito::bench::print_contended;
 using tito::bench::print_ddp;
@@ -113,6 +115,12 @@ class Competitor {
 
 // ---- The programs ---------------------------------------------------------------------------
 
+// A further run of an entry: a target and its arguments.
+struct Run {
+  const char* target;
+  std::vector<const char*> args;
+};
+
 struct Program {
   const char* name;                // tito bench <name>
   const char* target;              // its CMake target (bench/CMakeLists.txt)
@@ -125,6 +133,15 @@ struct Program {
   std::vector<const char*> optional_finds = {};
   // Arguments the target runs with (before --records and --quick).
   std::vector<const char*> args = {};
+  // Runs after that one (each with --records of its own, and --quick), whose records join its.
+  std::vector<Run> also = {};
+
+  // Every run of the entry: its target with its args, then `also`.
+  [[nodiscard]] std::vector<Run> runs() const {
+    std::vector<Run> all{{target, args}};
+    all.insert(all.end(), also.begin(), also.end());
+    return all;
+  }
 };
 
 const std::vector<Program> kPrograms = {
@@ -199,6 +216,17 @@ const std::vector<Program> kPrograms = {
      "(module 21; needs Open MPI)",
      {},
      print_ddp},
+    {"amp",
+     "bf16_gemm_bench",
+     "mixed precision: the bf16 GEMM against our float32 GEMM; the 2017 GPT and the d_model-256 "
+     "GPT trained at float32 and under bf16 autocast (tokens/s, activation and step memory), ours "
+     "vs PyTorch's CPU autocast, 1 and 2 threads",
+     {},
+     print_amp,
+     {},
+     {},
+     {{"gpt_bench", {"--config", "2017", "--precision", "float32,bf16-autocast"}},
+      {"gpt_bench", {"--config", "256", "--precision", "float32,bf16-autocast"}}}},
 };
 
 const Program* find_program(const std::string& name) {
@@ -304,8 +332,10 @@ bool build_programs(const tito::fs::path& root, const std::vector<const Program*
   }
   std::vector<std::string> targets;
   for (const Program* p : programs) {
-    if (std::find(targets.begin(), targets.end(), p->target) == targets.end()) {
-      targets.emplace_back(p->target);
+    for (const Run& r : p->runs()) {
+      if (std::find(targets.begin(), targets.end(), r.target) == targets.end()) {
+        targets.emplace_back(r.target);
+      }
     }
   }
   const auto missing = [&] {
@@ -384,38 +414,44 @@ int run_bench(const Options& opts) {
   std::optional<Competitor> competitor;
   if (opts.contended) competitor.emplace();
   for (const Program* p : programs) {
-    const auto records_file = records_dir / (std::string(p->name) + ".records.json");
-    tito::fs::remove(records_file, ec);
-    std::vector<std::string> argv{(bin / p->target).string()};
-    argv.insert(argv.end(), p->args.begin(), p->args.end());
-    std::string command = p->target;
-    for (const char* arg : p->args) command += std::string(" ") + arg;
-    tito::print_step("Running " + command + ": " + p->description);
-    argv.insert(argv.end(), {"--records", records_file.string()});
-    if (opts.quick) argv.emplace_back("--quick");
-    const int status = tito::run(argv, {.cwd = root, .echo = false});
-    std::ifstream in(records_file);
-    if (!in) {
-      tito::print_error(command + " stopped without writing its figures (exit status " +
-                        std::to_string(status) + ")");
-      ok = false;
-      continue;
-    }
-    try {
-      for (Json record : Json::parse(in)) {
-        if (competitor) record["contended_cpu"] = competitor->cpu();
-        records.add(record);
-        by_program[p->name].push_back(record);
+    const std::vector<Run> runs = p->runs();
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const Run& run = runs[i];
+      const auto records_file =
+          records_dir /
+          (std::string(p->name) + (i == 0 ? "" : "." + std::to_string(i)) + ".records.json");
+      tito::fs::remove(records_file, ec);
+      std::vector<std::string> argv{(bin / run.target).string()};
+      argv.insert(argv.end(), run.args.begin(), run.args.end());
+      std::string command = run.target;
+      for (const char* arg : run.args) command += std::string(" ") + arg;
+      tito::print_step("Running " + command + ": " + p->description);
+      argv.insert(argv.end(), {"--records", records_file.string()});
+      if (opts.quick) argv.emplace_back("--quick");
+      const int status = tito::run(argv, {.cwd = root, .echo = false});
+      std::ifstream in(records_file);
+      if (!in) {
+        tito::print_error(command + " stopped without writing its figures (exit status " +
+                          std::to_string(status) + ")");
+        ok = false;
+        continue;
       }
-    } catch (const Json::exception& e) {
-      tito::print_error(records_file.string() + " is not a list of records: " + e.what());
-      ok = false;
-      continue;
-    }
-    if (status != 0) {
-      tito::print_error(command + " reported failures (exit status " + std::to_string(status) +
-                        ")");
-      ok = false;
+      try {
+        for (Json record : Json::parse(in)) {
+          if (competitor) record["contended_cpu"] = competitor->cpu();
+          records.add(record);
+          by_program[p->name].push_back(record);
+        }
+      } catch (const Json::exception& e) {
+        tito::print_error(records_file.string() + " is not a list of records: " + e.what());
+        ok = false;
+        continue;
+      }
+      if (status != 0) {
+        tito::print_error(command + " reported failures (exit status " + std::to_string(status) +
+                          ")");
+        ok = false;
+      }
     }
   }
 
@@ -489,7 +525,7 @@ tito::CommandRunner setup(CLI::App& app) {
 const tito::RegisterCommand kRegistered{
     "bench",
     "Build and run the benchmarks: machine peak, SGEMM, the MLP, the CNNs and the GPTs against "
-    "PyTorch",
+    "PyTorch, mixed precision",
     setup};
 
 }  // namespace
