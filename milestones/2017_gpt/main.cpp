@@ -6,6 +6,7 @@
 //   build/release/bin/milestone_2017 --steps 200 --json r.json
 //   build/release/bin/milestone_2017 --resume runs/2017/checkpoint.ttc   (same arguments as the
 //                                                     interrupted run: --steps is the schedule)
+//   build/release/bin/milestone_2017 --autocast bf16  the training step in bfloat16 autocast
 //
 //   text ─► CharTokenizer ─► ids [B, T] ─► wte + wpe ─► 4 × [x + attn(ln_1 x); x + mlp(ln_2 x)]
 //        ─► ln_f ─► lm_head ─► logits [B, T, V] ─► cross-entropy against the ids shifted by one
@@ -16,7 +17,9 @@
 // warm-up and a cosine decay per step (common/warmup_cosine.h), the gradients' joint norm clipped
 // to --clip. Every --eval-every steps: the loss on FIXED batches of the training and the
 // validation text (the same windows every time, so the curve is not noise), a short sample, and
-// the logs; at the end a longer sample.
+// the logs; at the end a longer sample. --autocast bf16 runs each training step's forward and
+// loss under autocast (common/checkpointed_gpt.h's gpt_training_loss); the parameters, the
+// optimizer, the evaluations and the samples stay float32.
 //
 // Writes into --out (default runs/2017/): checkpoint.ttc (resumable), tokenizer.txt,
 // metrics.csv, metrics.json and training_curve.svg at every evaluation. See
@@ -97,7 +100,28 @@ struct Settings {
   bool quiet = false;
   bool contended = false;  // a CPU-bound process for the first third of the budget (contended.h)
   int64_t checkpoint_segments = 0;  // 0: no activation checkpointing (common/checkpointed_gpt.h)
+  std::string autocast = "off";     // "off" or "bf16": the training step's forward and loss
 };
+
+// The checkpoint's extra entry that records --autocast (a checkpoint without one was trained
+// before the flag existed: in float32, "off").
+constexpr const char* kAutocastKey = "autocast";
+
+// --autocast's values, and why float16 is not one: its 5 exponent bits round gradients below
+// 2^-24 to zero unless the loss is scaled (amp::GradScaler), which this training loop does not
+// do. bfloat16 has float32's 8 exponent bits: it needs no loss scaling.
+CLI::Validator autocast_setting() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (text == "off" || text == "bf16") return {};
+        if (text == "fp16") {
+          return "'fp16' is not offered: float16 gradients underflow without loss scaling "
+                 "(amp::GradScaler), which this training loop does not do; expected off or bf16";
+        }
+        return "'" + text + "' is not a setting; expected off or bf16";
+      },
+      "off|bf16");
+}
 
 constexpr double kTargetValLoss = ms::kGptTargetValLoss;  // nats per character
 constexpr const char* kPrompt = "The ";                   // where every sample starts
@@ -218,6 +242,17 @@ int run(const Settings& s) {
   int64_t step = 0;  // steps done
   if (!s.resume_path.empty()) {
     const train::Checkpoint ckpt = train::load_checkpoint(s.resume_path);
+    // NOTE: refused, not warned: --resume promises the numbers of a run that never stopped, and a
+    // run switched from float32 to bfloat16 halfway (or back) is neither run. A different
+    // precision is a new run.
+    const std::string* trained = ckpt.extra.find(kAutocastKey);
+    const std::string trained_with = trained != nullptr ? *trained : "off";
+    TT_CHECK_VALUE(trained_with == s.autocast, "--resume ", s.resume_path,
+                   ": the checkpoint was trained with --autocast ", trained_with,
+                   " and this run has --autocast ", s.autocast,
+                   " (a run resumes only with the setting it was trained with: expected "
+                   "--autocast ",
+                   trained_with, ")");
     train::restore_checkpoint(ckpt, state);
     step = ckpt.epoch;  // this milestone counts steps where the Trainer counts epochs
     history = ckpt.history;
@@ -248,7 +283,15 @@ int run(const Settings& s) {
                                        : std::to_string(s.checkpoint_segments) +
                                              " segments of the " + std::to_string(config.n_layer) +
                                              " blocks (all but the last recomputed in backward)")
-        << "\n";
+        << "\n"
+        << "autocast: "
+        << (s.autocast == "bf16"
+                ? "bf16 — each training step's forward and loss under autocast(kCPU, kBFloat16): "
+                  "the linear layers and attention in bfloat16, the loss in float32; the "
+                  "parameters, their gradients and AdamW float32"
+                : "off — the training step in float32")
+        << "; the validation loss (the target) is the float32 model's, evaluated without "
+           "autocast\n";
     if (step > 0) out << "resumed from " << s.resume_path << " after step " << step << "\n";
     out << "\n" << std::flush;
   }
@@ -258,18 +301,20 @@ int run(const Settings& s) {
   // new plan of the schedule's end at that interval's pace (shorter when the machine is busy,
   // longer again, up to --steps, when it is free, so that the cosine ends annealed when the budget
   // ends).
-  const ms::BudgetedTraining budget{.steps = s.steps,
-                                    .warmup = s.warmup,
-                                    .eval_every = s.eval_every,
-                                    .batch_size = s.batch_size,
-                                    .context = s.context,
-                                    .clip = s.clip,
-                                    .time_budget = s.time_budget,
-                                    .quiet = s.quiet,
-                                    .elapsed = elapsed,
-                                    .forward = [&model, &s](const tt::Tensor& ids) {
-                                      return ms::gpt_forward(model, ids, s.checkpoint_segments);
-                                    }};
+  const ms::BudgetedTraining budget{
+      .steps = s.steps,
+      .warmup = s.warmup,
+      .eval_every = s.eval_every,
+      .batch_size = s.batch_size,
+      .context = s.context,
+      .clip = s.clip,
+      .time_budget = s.time_budget,
+      .quiet = s.quiet,
+      .elapsed = elapsed,
+      .loss = [&model, &s](const tt::Tensor& ids, const tt::Tensor& targets) {
+        return ms::gpt_training_loss(model, ids, targets, s.checkpoint_segments,
+                                     s.autocast == "bf16");
+      }};
   const ms::BudgetedOutcome outcome = ms::train_within_budget(
       budget, model, optimizer, scheduler, train_tokens, windows, train_eval, val_eval, step,
       history, out, [] { return std::string(); },
@@ -290,6 +335,7 @@ int run(const Settings& s) {
         train::write_logs(history, s.out_dir, curve);
         train::Checkpoint checkpoint = train::capture_checkpoint(state, at_step, history);
         for (const auto& [key, value] : export_metadata) checkpoint.extra.insert(key, value);
+        checkpoint.extra.insert(kAutocastKey, s.autocast);
         train::save_checkpoint(checkpoint,
                                (std::filesystem::path(s.out_dir) / "checkpoint.ttc").string());
       });
@@ -313,8 +359,10 @@ int run(const Settings& s) {
   out << std::fixed << std::setprecision(4) << "final validation loss " << final_val_loss
       << " nats/char (target <= " << std::setprecision(2) << kTargetValLoss << ": "
       << (reached ? "reached" : "NOT reached") << ")\n"
-      << "training throughput " << train::format_count(tokens_per_second) << " tokens/s; " << step
-      << " of " << s.steps << " steps"
+      << "training throughput " << train::format_count(tokens_per_second) << " tokens/s ("
+      << std::setprecision(1)
+      << (trained_steps > 0 ? 1e3 * train_seconds / static_cast<double>(trained_steps) : 0.0)
+      << " ms a step); " << step << " of " << s.steps << " steps"
       << (planned < s.steps
               ? " (the schedule shortened to " + std::to_string(planned) + " to fit the budget)"
               : "")
@@ -324,7 +372,8 @@ int run(const Settings& s) {
                                      "of the moment)")
       << (stopped_by_budget ? " (stopped by the time budget)" : "") << "; total "
       << std::setprecision(1) << total_seconds << " s\n"
-      << "peak RSS " << ms::mib(rss) << "\n"
+      << "peak RSS " << ms::mib(rss) << "; autocast " << s.autocast
+      << " (the training step; the validation loss is evaluated in float32)\n"
       << std::defaultfloat;
   if (!s.out_dir.empty() && trained_steps > 0) {
     out << "wrote checkpoint.ttc, tokenizer.txt, metrics.csv, metrics.json, training_curve.svg "
@@ -385,6 +434,7 @@ int run(const Settings& s) {
     j["weight_decay"] = s.weight_decay;
     j["clip"] = s.clip;
     j["checkpoint_segments"] = s.checkpoint_segments;
+    j["autocast"] = s.autocast;
     j["eval_every"] = s.eval_every;
     j["eval_batches"] = s.eval_batches;
     j["train_tokens"] = train_tokens.numel();
@@ -454,6 +504,12 @@ int main(int argc, char** argv) {
                  "forward of those blocks); 0: off")
       ->capture_default_str()
       ->check(ms::whole_number_in(0, 64));
+  app.add_option("--autocast", s.autocast,
+                 "the training step's forward and loss in mixed precision: off (float32) or bf16 "
+                 "(autocast: linear layers and attention in bfloat16, the loss and the parameters "
+                 "float32); evaluation is always float32")
+      ->capture_default_str()
+      ->check(autocast_setting());
   app.add_flag("--contended", s.contended,
                "check the budget on a busy machine: a second, CPU-bound process runs for the "
                "first third of --time-budget");

@@ -42,10 +42,13 @@ struct BudgetedTraining {
   double time_budget;               // seconds, counted by `elapsed`
   bool quiet;                       // no bars, no re-plan lines
   std::function<double()> elapsed;  // seconds since the run started
-  // The training step's forward, ids [B, T] → logits [B, T, V]; empty: model->forward. (2017's
-  // --checkpoint-segments: common/checkpointed_gpt.h. Evaluation always uses model->forward:
-  // without a graph there are no activations to save.)
-  std::function<Tensor(const Tensor&)> forward = nullptr;
+  // The training step's forward AND loss, ids [B, T], targets [B, T] → the mean loss (a scalar,
+  // what backward() is called on); empty: next_char_loss(model->forward(ids), targets). Backward,
+  // clipping and the optimizer step run after it returns. (2017's --checkpoint-segments and
+  // --autocast: common/checkpointed_gpt.h's gpt_training_loss, whose autocast region must hold
+  // the loss too and end before backward. Evaluation always uses model->forward as it is: without
+  // a graph there are no activations to save, and outside any autocast region it is float32.)
+  std::function<Tensor(const Tensor&, const Tensor&)> loss = nullptr;
 };
 
 struct BudgetedOutcome {
@@ -86,7 +89,7 @@ BudgetedOutcome train_within_budget(const BudgetedTraining& s, Model& model,
     for (; step < stop; ++step) {
       const auto [x, y] = data::random_windows(train_tokens, s.batch_size, s.context, windows);
       optimizer.zero_grad();
-      Tensor loss = next_char_loss(s.forward ? s.forward(x) : model->forward(x), y);
+      Tensor loss = s.loss ? s.loss(x, y) : next_char_loss(model->forward(x), y);
       loss.backward();  // through the whole window (an LSTM: truncated BPTT at its edges)
       nn::utils::clip_grad_norm_(params, s.clip);
       optimizer.step();

@@ -1,6 +1,6 @@
 // milestones/common/checkpointed_gpt.h — the GPT's training forward with its transformer blocks
 // checkpointed (utils/checkpoint.h): milestone 2017's --checkpoint-segments and the bench that
-// measures what it saves.
+// measures what it saves; and the training step's loss, under autocast or not (--autocast).
 //
 //   Tensor logits = gpt_forward(model, ids, /*segments=*/2);   // [B, T, V], as model->forward(ids)
 //
@@ -11,12 +11,20 @@
 // checkpoint_sequential does: each segment but the last keeps only its input; its activations
 // are recomputed in backward. So the live activations after the forward shrink from L blocks'
 // to about (segments − 1) inputs plus L/segments blocks', for one more forward of those blocks.
+//
+//   Tensor loss = gpt_training_loss(model, ids, targets, segments, /*use_autocast=*/true);
+//   loss.backward();  // outside the autocast region, as PyTorch advises
+//
+// gpt_training_loss is milestone 2017's training step up to backward: that forward and the loss,
+// under bfloat16 autocast (--autocast bf16) or not.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <vector>
 
+#include "common/char_text.h"
+#include "tinytorch/amp/autocast.h"
 #include "tinytorch/core/exception.h"
 #include "tinytorch/nn/modules/transformer.h"
 #include "tinytorch/tinytorch.h"
@@ -43,6 +51,27 @@ inline Tensor gpt_forward(nn::GPT& model, const Tensor& ids, int64_t segments) {
     blocks.emplace_back([block](const Tensor& h) { return block->forward(h); });
   }
   return model->lm_head(model->ln_f(utils::checkpoint_sequential(blocks, segments, x)));
+}
+
+// The training step's loss, ids and targets int64 [B, T] → the mean next-character
+// cross-entropy, a float32 scalar: Python's
+//
+//   with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_autocast):
+//       loss = F.cross_entropy(model(ids).view(-1, V), targets.view(-1))
+//
+// With autocast on, the region holds the forward AND the loss (amp/autocast.h's table): every
+// linear layer and the attention run in bfloat16 (their float32 inputs and weights cast), the
+// ops in no list in the dtype that reaches them (GELU bfloat16 on c_fc's output, LayerNorm
+// float32), the residual stream stays float32 (float32 + bfloat16 promotes), and the
+// cross-entropy casts the bfloat16 logits [B, T, V] up and runs in float32. The parameters stay
+// float32 and get float32 gradients through the casts' backward. The region ends when this returns,
+// so the caller's backward() and optimizer step run outside it; a checkpointed segment's recompute
+// re-enters the region it was run under (utils/checkpoint.h). use_autocast = false: a disabled
+// region, which is no region at all — the float32 step, unchanged.
+inline Tensor gpt_training_loss(nn::GPT& model, const Tensor& ids, const Tensor& targets,
+                                int64_t segments, bool use_autocast) {
+  const autocast::AutocastGuard region(kCPU, kBFloat16, /*enabled=*/use_autocast);
+  return next_char_loss(gpt_forward(model, ids, segments), targets);
 }
 
 }  // namespace tinytorch::milestones
