@@ -163,8 +163,8 @@ constexpr OpPolicy kPolicies[] = {
 };
 
 // Whether t shares another tensor's storage as a view (libtorch's Tensor::is_view): autograd's
-// view flag.
-bool is_view(const Tensor& t) {
+// view flag. [[maybe_unused]]: its one caller, is_cacheable, is the learner's.
+[[maybe_unused]] bool is_view(const Tensor& t) {
   const autograd::AutogradMeta* meta = autograd::get_autograd_meta(t);
   return meta != nullptr && meta->is_view_;
 }
