@@ -1,16 +1,20 @@
 // Module 22 (grader) — the reference conversions on random float32 patterns and on every float16
 // subnormal's neighbourhood, Tensor::to() on the reference tier; GradScaler with other growth and
-// backoff factors; checkpoints with two inputs and a deeper stack. The checks are graded ones
-// (tests/support/graded.h).
+// backoff factors; autocast's decision in a float16 region, promote and fp32 on other ops, the
+// cache rule on other tensors and a small network's float32 gradients; checkpoints with two
+// inputs and a deeper stack. The checks are graded ones (tests/support/graded.h).
 #include <gtest/gtest.h>
 
 #include <bit>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "support/graded.h"
+#include "tinytorch/amp/autocast.h"
 #include "tinytorch/amp/grad_scaler.h"
 #include "tinytorch/kernels/half.h"
 #include "tinytorch/kernels/registry.h"
@@ -123,6 +127,107 @@ TEST(HiddenGradScaler, Float16GradientsUnscaleExactly) {
               (std::vector<float>{3.0F / 32768, -0.5F / 32768, 60000.0F / 32768, 0.0F}));
   scaler.update();
   TT_GRADE_EQ(scaler.get_growth_tracker(), 1);
+}
+
+// The dtype cast_dtype gives, by name, or "none".
+std::string decision(autocast::detail::CastPolicy policy, const std::vector<Tensor>& args) {
+  const std::optional<ScalarType> to = autocast::detail::cast_dtype(policy, args);
+  return to ? std::string(to_string(*to)) : "none";
+}
+
+TEST(HiddenAutocast, DecisionInAFloat16Region) {
+  using autocast::detail::CastPolicy;
+  const Tensor f32 = ones({2}), bf16 = f32.to(kBFloat16), f16 = f32.to(kHalf);
+  const Tensor f64 = f32.to(kFloat64), i64 = f32.to(kInt64), u8 = f32.to(kUInt8);
+  const autocast::AutocastGuard guard(kCPU, kHalf);
+  TT_GRADE_EQ(
+      (std::vector<bool>{autocast::detail::is_eligible(f16), autocast::detail::is_eligible(bf16),
+                         autocast::detail::is_eligible(f64), autocast::detail::is_eligible(u8)}),
+      (std::vector<bool>{true, true, false, false}));
+  TT_GRADE_EQ(decision(CastPolicy::lower_precision_fp, {f64, i64}), "float16");
+  TT_GRADE_EQ(decision(CastPolicy::fp32, {f16}), "float32");
+  TT_GRADE_EQ(decision(CastPolicy::promote, {f16, f16}), "float16");
+  TT_GRADE_EQ(decision(CastPolicy::promote, {f16, i64, f32}), "float32");
+  TT_GRADE_EQ(decision(CastPolicy::promote, {f64, f64}), "none");
+  TT_GRADE_EQ(decision(CastPolicy::promote, {Tensor(), u8}), "none");
+}
+
+TEST(HiddenAutocast, OtherOpsRunInTheirPolicysDtype) {
+  Generator gen(21);
+  const Tensor img = randn({1, 2, 5, 5}, {}, &gen), filt = randn({3, 2, 3, 3}, {}, &gen);
+  const Tensor a = randn({2, 3, 4}, {}, &gen), b = randn({2, 4, 2}, {}, &gen);
+  const Tensor logp = log_softmax(randn({3, 4}, {}, &gen), 1).to(kBFloat16);
+  const Tensor target = tensor({1, 0, 3}, kInt64);
+  std::vector<std::string> dtypes;
+  const auto record = [&](const Tensor& t) { dtypes.emplace_back(to_string(t.dtype())); };
+  {
+    const autocast::AutocastGuard guard(kCPU, kBFloat16);
+    record(nn::functional::conv2d(img, filt));
+    record(bmm(a, b));
+    record(nll_loss(logp, target));
+    record(logp.prod());
+    record(l1_loss(logp, logp.detach()));
+    record(stack({a.to(kBFloat16), a}));
+    record(stack({a.to(kBFloat16), a.to(kBFloat16)}));
+    record(cat({a.to(kBFloat16), a.to(kFloat64)}));
+    record(gelu(a.to(kBFloat16)));
+  }
+  TT_GRADE_EQ(dtypes,
+              (std::vector<std::string>{"bfloat16", "bfloat16", "float32", "float32", "float32",
+                                        "float32", "bfloat16", "float64", "bfloat16"}));
+}
+
+TEST(HiddenAutocast, CacheRuleOnOtherTensors) {
+  const Tensor w = ones({3, 4}).requires_grad_();
+  const autocast::AutocastGuard guard(kCPU, kBFloat16);
+  const auto cached = [](const Tensor& t) {
+    return autocast::detail::cached_cast(kBFloat16, t)
+        .is_same(autocast::detail::cached_cast(kBFloat16, t));
+  };
+  std::vector<bool> got{
+      cached(w),
+      cached(w.t()),
+      cached(w.select(0, 1)),
+      cached(w.detach()),
+      cached(ones({12}).narrow(0, 2, 6).requires_grad_()),
+      autocast::detail::is_cacheable(ones({2}, kFloat64).requires_grad_(), kBFloat16),
+      autocast::detail::is_cacheable(ones({2}).requires_grad_(), kBFloat16)};
+  {
+    const autocast::AutocastGuard inner(kCPU, kBFloat16, true, /*cache_enabled=*/false);
+    got.push_back(autocast::detail::is_cacheable(w, kBFloat16));
+  }
+  got.push_back(autocast::detail::is_cacheable(w, kBFloat16));  // the outer region's cache again
+  TT_GRADE_EQ(got, (std::vector<bool>{true, false, false, false, false, false, true, false, true}));
+}
+
+// Linear → ReLU → Linear → cross_entropy under autocast: float32 gradients equal to the same
+// network written with explicit casts (bf16 GEMMs, the loss in float32).
+TEST(HiddenAutocast, SmallNetworkGradientsAreTheExplicitCasts) {
+  Generator gen(22);
+  const Tensor x = randn({5, 6}, {}, &gen), y = tensor({0, 2, 1, 2, 0}, kInt64);
+  const Tensor w1 = randn({8, 6}, {}, &gen).requires_grad_(),
+               b1 = randn({8}, {}, &gen).requires_grad_();
+  const Tensor w2 = randn({3, 8}, {}, &gen).requires_grad_();
+  Tensor loss;
+  {
+    const autocast::AutocastGuard guard(kCPU, kBFloat16);
+    loss = nn::functional::cross_entropy(linear(relu(linear(x, w1, b1)), w2, {}), y);
+  }
+  loss.backward();
+  const std::vector<Tensor> params{w1, b1, w2};
+  std::vector<Tensor> copies;
+  for (const Tensor& p : params) copies.push_back(p.detach().clone().requires_grad_());
+  const auto bf = [](const Tensor& t) { return t.to(kBFloat16); };
+  const Tensor h = relu(linear(bf(x), bf(copies[0]), bf(copies[1])));
+  const Tensor explicit_loss =
+      nn::functional::cross_entropy(linear(h, bf(copies[2]), {}).to(kFloat32), y);
+  explicit_loss.backward();
+  TT_GRADE_TRUE(test::graded::identical(loss, explicit_loss));
+  for (size_t i = 0; i < params.size(); ++i) {
+    ASSERT_TRUE(params[i].grad().defined());
+    TT_GRADE_EQ(params[i].grad().dtype(), kFloat32);
+    TT_GRADE_TRUE(test::graded::identical(params[i].grad(), copies[i].grad()));
+  }
 }
 
 TEST(HiddenCheckpoint, TwoInputsMatchThePlainRun) {

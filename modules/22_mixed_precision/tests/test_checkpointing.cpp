@@ -1,4 +1,4 @@
-// Module 22, Part 7 — activation checkpointing's recompute (tinytorch/src/utils/checkpoint.cpp):
+// Module 22, Part 8 — activation checkpointing's recompute (tinytorch/src/utils/checkpoint.cpp):
 // the gradients of a checkpointed network are the plain run's bit for bit, for one block, for
 // every segment count of checkpoint_sequential, and with dropout (the recompute draws the
 // forward's mask, and the caller's random stream is left as it was); an input that does not

@@ -1,4 +1,4 @@
-// Module 22, Part 4 — loss scaling (tinytorch/src/amp/grad_scaler.cpp): unscale_ divides every
+// Module 22, Part 5 — loss scaling (tinytorch/src/amp/grad_scaler.cpp): unscale_ divides every
 // gradient by the scale and finds an inf or a NaN in any of them (float32, bfloat16 and float16
 // gradients); update() backs off after an overflow, grows after growth_interval clean steps, and
 // never grows past float32's range; a step with an overflow leaves the parameters untouched.

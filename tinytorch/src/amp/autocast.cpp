@@ -162,6 +162,13 @@ constexpr OpPolicy kPolicies[] = {
     {"cat", CastPolicy::promote},  // stack runs through cat
 };
 
+// Whether t shares another tensor's storage as a view (libtorch's Tensor::is_view): autograd's
+// view flag. [[maybe_unused]]: its one caller, is_cacheable, is the learner's.
+[[maybe_unused]] bool is_view(const Tensor& t) {
+  const autograd::AutogradMeta* meta = autograd::get_autograd_meta(t);
+  return meta != nullptr && meta->is_view_;
+}
+
 }  // namespace
 
 CastPolicy policy_of(const char* op) {
@@ -177,19 +184,61 @@ bool is_active() {
   return s.cpu_enabled && !s.excluded;
 }
 
+// ── module 22: the cast decision and the cache rule ──────────────────────────────────────────
+// (amp/autocast.h says what each function returns.) What they decide for one call:
+//
+//   linear(x f32, w f32, b f32) ── policy_of("linear") = lower_precision_fp
+//                                 └─ cast_dtype(policy, {x, w, b}) = bf16 (the region's dtype)
+//   cached_cast(bf16, ·) on each argument:
+//     is_eligible?   x f32 yes     w f32 yes           b f32 yes       (an int64 target: no)
+//     is_cacheable?  x: no — data, or another op's output: new every step, so cast every call
+//                    w, b: float32 leaves requiring grad: cast once, reused by every op after
+//   linear(x', w', b') then runs with autocast off, in bfloat16; x', w', b' are recorded to()
+//   casts, so w.grad comes back float32 through ToCopyBackward0.
+
+bool is_eligible(const Tensor& t) {
+  // BEGIN SOLUTION
+  return t.defined() && t.is_floating_point() && t.dtype() != kFloat64;
+  // END SOLUTION
+}
+
+// promote's widest dtype: promote_types (bf16 + f32 → f32), as the element-wise ops use.
+std::optional<ScalarType> cast_dtype(CastPolicy policy, const std::vector<Tensor>& args) {
+  // BEGIN SOLUTION
+  switch (policy) {
+    case CastPolicy::lower_precision_fp:
+      return get_autocast_cpu_dtype();
+    case CastPolicy::fp32:
+      return kFloat32;
+    case CastPolicy::promote: {
+      std::optional<ScalarType> widest;
+      for (const Tensor& t : args) {
+        if (is_eligible(t)) widest = widest ? promote_types(*widest, t.dtype()) : t.dtype();
+      }
+      return widest;
+    }
+  }
+  return std::nullopt;
+  // END SOLUTION
+}
+
+// A weight's cast is worth keeping; an activation's is not (a new one every step). `is_view(t)`
+// (above) says whether t is a view; GradMode::is_enabled() whether the cast will be recorded.
+bool is_cacheable(const Tensor& t, ScalarType to) {
+  // BEGIN SOLUTION
+  return is_autocast_cache_enabled() && GradMode::is_enabled() && to == get_autocast_cpu_dtype() &&
+         t.dtype() == kFloat32 && t.requires_grad() && t.is_leaf() && !is_view(t);
+  // END SOLUTION
+}
+
 Tensor cached_cast(ScalarType to, const Tensor& t) {
-  // Eligible: a floating tensor that is not float64 (PyTorch never narrows float64 silently).
-  if (!t.defined() || !t.is_floating_point() || t.dtype() == kFloat64 || t.dtype() == to) return t;
-  State& s = state();
-  const autograd::AutogradMeta* meta = autograd::get_autograd_meta(t);
-  const bool cacheable = s.cache_enabled && to == s.cpu_dtype && t.dtype() == kFloat32 &&
-                         t.requires_grad() && t.is_leaf() && (meta == nullptr || !meta->is_view_) &&
-                         GradMode::is_enabled();
-  if (!cacheable) return t.to(to);
-  auto it = s.cache.find(t.unsafeGetTensorImpl());
-  if (it != s.cache.end()) return it->second.second;
+  if (!is_eligible(t) || t.dtype() == to) return t;
+  if (!is_cacheable(t, to)) return t.to(to);
+  auto& cache = state().cache;
+  auto it = cache.find(t.unsafeGetTensorImpl());
+  if (it != cache.end()) return it->second.second;
   Tensor cast = t.to(to);
-  s.cache.emplace(t.unsafeGetTensorImpl(), std::make_pair(t, cast));
+  cache.emplace(t.unsafeGetTensorImpl(), std::make_pair(t, cast));
   return cast;
 }
 

@@ -120,9 +120,27 @@ CastPolicy policy_of(const char* op);
 // autocast dispatched (that op's inner public ops run as they are).
 bool is_active();
 
-// PyTorch's cached_cast: a float32/bf16/f16 tensor of another dtype than `to` becomes
-// t.to(to), through the cache when the NOTE above allows; anything else (undefined, integer,
-// bool, float64) is returned as it is.
+// ── the cast decision and the cache rule (module 22's code) ──
+// Whether autocast may cast `t` at all: a defined floating tensor that is not float64 (PyTorch
+// never narrows float64 silently, so a float64 gradcheck is unaffected by a region around it).
+// Integer and bool tensors (targets, indices, masks) and undefined ones (no bias) are not.
+bool is_eligible(const Tensor& t);
+
+// The dtype an op with `policy` casts its eligible arguments to, given all its tensor arguments
+// (the tensors of a list included): lower_precision_fp → the region's dtype
+// (get_autocast_cpu_dtype()); fp32 → float32; promote → the widest dtype among the eligible
+// arguments (bf16 + f32 → f32), none if there is no eligible argument. float64 arguments take no
+// part: they are never cast, and the op's own promotion handles them (cat(bf16, f64) is float64
+// with or without autocast, as in PyTorch 1.13).
+std::optional<ScalarType> cast_dtype(CastPolicy policy, const std::vector<Tensor>& args);
+
+// Whether the cast of `t` to `to` goes through the region's cache (the NOTE above): a float32
+// leaf that requires grad and is not a view, cast to the region's dtype, with grad mode on and
+// the cache enabled — a weight, which every op of the forward reads again.
+bool is_cacheable(const Tensor& t, ScalarType to);
+
+// PyTorch's cached_cast: an eligible tensor of another dtype than `to` becomes t.to(to), through
+// the cache when is_cacheable says so; anything else is returned as it is.
 Tensor cached_cast(ScalarType to, const Tensor& t);
 
 // Autocast is off for the thread while one exists: the op's body runs under it.
@@ -137,15 +155,15 @@ class ExcludeGuard {
   bool prev_;
 };
 
-// The widest floating dtype among the tensor arguments, for `promote` (none if there is none).
-inline void widen(std::optional<ScalarType>& to, const Tensor& t) {
-  if (t.defined() && t.is_floating_point()) to = to ? promote_types(*to, t.dtype()) : t.dtype();
+// The tensor arguments of an op's entry, for cast_dtype (sizes, flags, reductions are skipped).
+inline void collect(std::vector<Tensor>& out, const Tensor& t) {
+  out.push_back(t);
 }
-inline void widen(std::optional<ScalarType>& to, const std::vector<Tensor>& ts) {
-  for (const Tensor& t : ts) widen(to, t);
+inline void collect(std::vector<Tensor>& out, const std::vector<Tensor>& ts) {
+  out.insert(out.end(), ts.begin(), ts.end());
 }
 template <typename T>
-void widen(std::optional<ScalarType>& /*to*/, const T& /*not a tensor*/) {}
+void collect(std::vector<Tensor>& /*out*/, const T& /*not a tensor*/) {}
 
 inline Tensor cast_arg(ScalarType to, const Tensor& t) {
   return cached_cast(to, t);
@@ -168,19 +186,10 @@ const T& cast_arg(ScalarType /*to*/, const T& arg) {  // sizes, flags, reduction
 //                                   input, weight, bias);
 template <typename F, typename... Args>
 auto call(const char* op, F&& f, const Args&... args) {
-  std::optional<ScalarType> to;
-  switch (policy_of(op)) {
-    case CastPolicy::lower_precision_fp:
-      to = get_autocast_cpu_dtype();
-      break;
-    case CastPolicy::fp32:
-      to = kFloat32;
-      break;
-    case CastPolicy::promote:
-      (widen(to, args), ...);
-      break;
-  }
-  if (!to) {  // promote with no floating argument: nothing to cast
+  std::vector<Tensor> tensors;
+  (collect(tensors, args), ...);
+  const std::optional<ScalarType> to = cast_dtype(policy_of(op), tensors);
+  if (!to) {  // promote with no eligible argument: nothing to cast
     ExcludeGuard off;
     return f(args...);
   }
