@@ -561,14 +561,6 @@ Tensor extremum_all_backward(const Tensor& grad, const Tensor& self, const Tenso
 // (values, indices) = self.max(dim): values[i] came from position indices[i] along dim.
 Tensor value_selecting_backward(const Tensor& grad, int64_t dim, const Tensor& indices,
                                 IntArrayRef self_sizes, bool keepdim) {
-  if (native::opmath::is_reduced(grad)) {  // float16/bfloat16: the same scatter, in float32
-    return native::opmath::compute(
-        grad.dtype(),
-        [&](const Tensor& g) {
-          return value_selecting_backward(g, dim, indices, self_sizes, keepdim);
-        },
-        grad);
-  }
   // BEGIN SOLUTION
   const auto ndim = static_cast<int64_t>(self_sizes.size());
   const int64_t d = ndim == 0 ? 0 : wrap_dim(dim, ndim);

@@ -12,6 +12,7 @@
 #include <functional>
 #include <limits>
 
+#include "../native/opmath.h"
 #include "tinytorch/amp/autocast.h"
 #include "tinytorch/autograd/autograd_meta.h"
 #include "tinytorch/autograd/derivatives.h"
@@ -1194,10 +1195,17 @@ std::tuple<Tensor, Tensor> extremum_dim(const Tensor& self, const char* name, in
       values, {indices},
       [in = self.sizes().vec(), dim, keepdim](const Tensor& g, const variable_list& s,
                                               const Node&) {
-        // (The formula's loop records nothing: with grad mode on, its recorded twin.)
-        return variable_list{GradMode::is_enabled()
-                                 ? autograd::value_selecting_backward_recorded(g, dim, s[0], in)
-                                 : autograd::value_selecting_backward(g, dim, s[0], in, keepdim)};
+        // (The formula's loop records nothing: with grad mode on, its recorded twin. A
+        // float16/bfloat16 gradient takes the same scatter in float32, rounded once.)
+        if (GradMode::is_enabled()) {
+          return variable_list{autograd::value_selecting_backward_recorded(g, dim, s[0], in)};
+        }
+        const auto scatter = [&](const Tensor& grad) {
+          return autograd::value_selecting_backward(grad, dim, s[0], in, keepdim);
+        };
+        return variable_list{native::opmath::is_reduced(g)
+                                 ? native::opmath::compute(g.dtype(), scatter, g)
+                                 : scatter(g)};
       });
   return {values, indices};
 }
