@@ -10,8 +10,11 @@
 
 #include <cstdint>
 #include <optional>
+#include <sstream>
+#include <string>
 
 #include "tinytorch/amp/autocast.h"
+#include "tinytorch/autograd/graph_viz.h"
 #include "tinytorch/core/allocator.h"
 #include "tinytorch/tinytorch.h"
 
@@ -24,6 +27,17 @@ namespace {
 // [B, T, 3, H, hd] projection (strides T·3d, hd, 3d, 1).
 std::vector<tt::Tensor> heads(int64_t B, int64_t T, int64_t H, int64_t hd, tt::ScalarType dtype) {
   return tt::randn({B, T, 3, H, hd}).to(dtype).permute({2, 0, 3, 1, 4}).unbind(0);
+}
+
+// The graph's saved tensors by node and dtype (autograd::saved_tensor_bytes), one per line: what
+// a failing count prints, to say which node keeps the bytes that differ.
+std::string saved_table(const tt::Tensor& loss) {
+  std::ostringstream os;
+  for (const auto& row : tt::autograd::saved_tensor_bytes(loss)) {
+    os << "  " << row.node << " " << row.dtype << ": " << row.tensors << " tensors, " << row.bytes
+       << " bytes\n";
+  }
+  return os.str();
 }
 
 }  // namespace
@@ -101,6 +115,7 @@ TEST(AmpMemory, GptForwardKeepsExactlyWhatItsBackwardNeeds) {
       loss = F::cross_entropy(model->forward(x).reshape({-1, V}), y.reshape({-1}));
     }  // the region's end frees the weight-cast cache: what stays is what the graph saved
     EXPECT_EQ(allocator->stats().live_bytes - before, expected(autocast ? lp : f32))
-        << (autocast ? "bf16 autocast" : "float32");
+        << (autocast ? "bf16 autocast" : "float32") << ", saved:\n"
+        << saved_table(loss);
   }
 }
