@@ -98,3 +98,47 @@ TEST(GraphViz, RefusesATensorWithoutAGraph) {
   }
   EXPECT_THROW(tt::autograd::to_dot(Tensor()), tt::ValueError);
 }
+
+// saved_tensor_bytes: what the saved tensors hold, by node and dtype, each storage counted once.
+TEST(GraphViz, SavedTensorBytesCountsEachStorageOnceByNodeAndDtype) {
+  const Tensor x = tt::randn({8, 4}).requires_grad_();  // a float32 leaf
+  const Tensor e = x.to(tt::kBFloat16).exp();  // ToCopyBackward0 saves nothing; ExpBackward0 e
+  const Tensor m = e * e;                      // MulBackward0 saves e twice: one storage
+  const Tensor loss = m.to(tt::kFloat32).sum() + (x * x).sum();  // MulBackward0: x twice
+  const auto rows = tt::autograd::saved_tensor_bytes(loss);
+  // Most bytes first: x's 8·4·4 = 128; e's 8·4·2 = 64, counted at the bf16 MulBackward0, which
+  // the walk reaches before ExpBackward0 (whose row then adds no bytes).
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].node, "MulBackward0");
+  EXPECT_EQ(rows[0].dtype, tt::kFloat32);
+  EXPECT_EQ(rows[0].tensors, 2);
+  EXPECT_EQ(rows[0].bytes, 128);
+  EXPECT_EQ(rows[1].node, "MulBackward0");
+  EXPECT_EQ(rows[1].dtype, tt::kBFloat16);
+  EXPECT_EQ(rows[1].tensors, 2);
+  EXPECT_EQ(rows[1].bytes, 64);
+  EXPECT_EQ(rows[2].node, "ExpBackward0");
+  EXPECT_EQ(rows[2].dtype, tt::kBFloat16);
+  EXPECT_EQ(rows[2].tensors, 1);
+  EXPECT_EQ(rows[2].bytes, 0);
+  // A saved view keeps its whole base: sin saves its input, one column of the [8, 4] result of
+  // exp, and that costs all 128 bytes (exp's own saved output is the same storage).
+  const Tensor col = x.exp().select(1, 0);
+  const auto view_rows = tt::autograd::saved_tensor_bytes(col.sin());
+  ASSERT_EQ(view_rows.size(), 2u);
+  EXPECT_EQ(view_rows[0].node, "SinBackward0");
+  EXPECT_EQ(view_rows[0].bytes, 128);
+  EXPECT_EQ(view_rows[1].node, "ExpBackward0");
+  EXPECT_EQ(view_rows[1].bytes, 0);
+  // Freed by a backward: nothing held.
+  loss.backward();
+  EXPECT_TRUE(tt::autograd::saved_tensor_bytes(loss).empty());
+  try {
+    tt::autograd::saved_tensor_bytes(tt::ones({2}, tt::kFloat32));
+    FAIL() << "expected an error";
+  } catch (const tt::ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("saved_tensor_bytes(): the tensor takes part in no"),
+              std::string::npos)
+        << e.what();
+  }
+}

@@ -1,8 +1,13 @@
-// autograd::to_dot — the backward graph as Graphviz DOT text (see tinytorch/autograd/graph_viz.h).
+// autograd::to_dot — the backward graph as Graphviz DOT text, and saved_tensor_bytes — what its
+// saved tensors hold (see tinytorch/autograd/graph_viz.h).
 #include "tinytorch/autograd/graph_viz.h"
 
+#include <algorithm>
+#include <map>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "tinytorch/autograd/autograd_meta.h"
@@ -35,13 +40,17 @@ std::string shape_to_string(IntArrayRef sizes) {
   return os.str();
 }
 
+void check_in_graph(const Tensor& output, const char* who) {
+  TT_CHECK_VALUE(output.defined(), who, ": expected a defined tensor");
+  TT_CHECK_VALUE(output.requires_grad(), who,
+                 ": the tensor takes part in no autograd graph (requires_grad is false); "
+                 "pass a tensor computed from inputs that require grad");
+}
+
 }  // namespace
 
 std::string to_dot(const Tensor& output, const OrderedDict<std::string, Tensor>& names) {
-  TT_CHECK_VALUE(output.defined(), "to_dot(): expected a defined tensor");
-  TT_CHECK_VALUE(output.requires_grad(),
-                 "to_dot(): the tensor takes part in no autograd graph (requires_grad is false); "
-                 "draw a tensor computed from inputs that require grad");
+  check_in_graph(output, "to_dot()");
   std::unordered_map<const TensorImpl*, std::string> leaf_names;
   for (const auto& item : names) leaf_names.emplace(item.value().unsafeGetTensorImpl(), item.key());
 
@@ -97,6 +106,40 @@ std::string to_dot(const Tensor& output, const OrderedDict<std::string, Tensor>&
   }
   dot << "}\n";
   return dot.str();
+}
+
+std::vector<SavedTensorBytes> saved_tensor_bytes(const Tensor& output) {
+  check_in_graph(output, "saved_tensor_bytes()");
+  // The walk of to_dot: depth-first from the output's node, each node once.
+  std::map<std::pair<std::string, ScalarType>, SavedTensorBytes> rows;
+  std::unordered_set<const void*> counted;  // storages already in a row
+  std::unordered_set<const Node*> seen;
+  std::vector<const Node*> stack;
+  const auto push = [&](const Node* n) {
+    if (n != nullptr && seen.insert(n).second) stack.push_back(n);
+  };
+  push(gradient_edge(output).function.get());
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    for (const SavedVariable* s : n->saved_variables()) {
+      if (!s->is_held()) continue;  // not given, or freed by a backward
+      SavedTensorBytes& row = rows[{n->name(), s->dtype()}];
+      row.node = n->name();
+      row.dtype = s->dtype();
+      ++row.tensors;
+      const Storage& storage = s->storage();
+      if (counted.insert(storage.data()).second)
+        row.bytes += static_cast<int64_t>(storage.nbytes());
+    }
+    for (const Edge& e : n->next_edges()) push(e.function.get());
+  }
+  std::vector<SavedTensorBytes> out;
+  for (auto& [key, row] : rows) out.push_back(std::move(row));
+  std::stable_sort(
+      out.begin(), out.end(),
+      [](const SavedTensorBytes& a, const SavedTensorBytes& b) { return a.bytes > b.bytes; });
+  return out;
 }
 
 }  // namespace tinytorch::autograd

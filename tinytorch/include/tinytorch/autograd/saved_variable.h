@@ -44,6 +44,10 @@ class SavedVariable {
   // For looking at a graph (to_dot): the tensor itself is only handed out by unpack().
   bool is_held() const { return data_.defined(); }
   IntArrayRef sizes() const { return data_.sizes(); }  // requires is_held()
+  // What the held data costs (saved_tensor_bytes): its dtype, and the storage it keeps alive —
+  // the whole base of a saved view. Both require is_held().
+  ScalarType dtype() const { return data_.dtype(); }
+  const Storage& storage() const { return data_.storage(); }
 
  private:
   // The held data as a formula must see it: an input as saved; an output, while grad mode is on,
