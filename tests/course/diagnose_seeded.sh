@@ -98,6 +98,9 @@ for file in "${files[@]}"; do
   fi
   c="$(sed -E "s#-c [^ ]*src/$file#-c $work/$name#; s#-o [^ ]+#-o $work/$name.o#; \
     s#-MF [^ ]+#-MF $work/$name.d#" <<<"$compile")"
+  # The mutant is compiled from $work: its quoted includes of neighbours ("opmath.h") are found
+  # in the original's folder.
+  c+=" -iquote $source_dir/tinytorch/src/${file%/*}"
   (cd "$build" && eval "$c") || { echo "the mutant of $file did not compile" >&2; exit 1; }
   objects+="$work/$name.o "
 done
