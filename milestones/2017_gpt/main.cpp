@@ -107,9 +107,10 @@ struct Settings {
 // before the flag existed: in float32, "off").
 constexpr const char* kAutocastKey = "autocast";
 
-// --autocast's values, and why float16 is not one: its 5 exponent bits round gradients below
-// 2^-24 to zero unless the loss is scaled (amp::GradScaler), which this training loop does not
-// do. bfloat16 has float32's 8 exponent bits: it needs no loss scaling.
+// --autocast's values, and why float16 is not one: its 5 exponent bits round gradients at or
+// below 2^-25 (half of its smallest subnormal, 2^-24) to zero unless the loss is scaled
+// (amp::GradScaler), which this training loop does not do. bfloat16 has float32's 8 exponent
+// bits: it needs no loss scaling.
 CLI::Validator autocast_setting() {
   return CLI::Validator(
       [](std::string& text) -> std::string {

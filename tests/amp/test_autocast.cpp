@@ -57,6 +57,10 @@ const std::map<std::string, Runner>& runners() {
        [](ScalarType d) {
          return tt::mm(rnd({2, 3}, d), rnd({3, 4}, d));
        }},
+      {"mm_with_bf16",
+       [](ScalarType d) {
+         return tt::mm(rnd({2, 3}, d), rnd({3, 4}, tt::kBFloat16));
+       }},
       {"bmm",
        [](ScalarType d) {
          return tt::bmm(rnd({2, 2, 3}, d), rnd({2, 3, 4}, d));
@@ -141,6 +145,22 @@ const std::map<std::string, Runner>& runners() {
        [](ScalarType d) {
          return tt::adaptive_avg_pool2d(rnd({1, 1, 4, 4}, d), {1});
        }},
+      {"pad_reflect_1d",
+       [](ScalarType d) {
+         return tt::pad(rnd({1, 2, 5}, d), {2, 1}, "reflect");
+       }},
+      {"pad_reflect_2d",
+       [](ScalarType d) {
+         return tt::pad(rnd({1, 2, 4, 4}, d), {1, 2, 2, 1}, "reflect");
+       }},
+      {"pad_replicate_2d",
+       [](ScalarType d) {
+         return tt::pad(rnd({1, 2, 4, 4}, d), {1, 2, 2, 1}, "replicate");
+       }},
+      {"pad_replicate_3d",
+       [](ScalarType d) {
+         return tt::pad(rnd({1, 1, 3, 3, 3}, d), {1, 1, 1, 0, 1, 1}, "replicate");
+       }},
       {"prod",
        [](ScalarType d) {
          return rnd({2, 3}, d).prod();
@@ -206,14 +226,15 @@ const std::map<std::string, Runner>& runners() {
   return r;
 }
 
-// The entry of the policy table an op of the reference reaches (mm and stack run through matmul
-// and cat), or nullopt for an op autocast leaves alone.
+// The entry of the policy table an op of the reference reaches (stack runs through cat; pad's
+// entry hooks the reflect and replicate modes 1.13 lists), or nullopt for an op autocast leaves
+// alone.
 std::optional<std::string> table_entry(const std::string& op) {
   static const std::map<std::string, std::string> through = {
-      {"mm", "matmul"},
-      {"cat_with_bf16", "cat"},
-      {"stack_with_bf16", "cat"},
-      {"multi_head_attention", "scaled_dot_product_attention"}};
+      {"mm_with_bf16", "mm"},      {"pad_reflect_1d", "pad"},
+      {"pad_reflect_2d", "pad"},   {"pad_replicate_2d", "pad"},
+      {"pad_replicate_3d", "pad"}, {"cat_with_bf16", "cat"},
+      {"stack_with_bf16", "cat"},  {"multi_head_attention", "scaled_dot_product_attention"}};
   if (auto it = through.find(op); it != through.end()) return it->second;
   static const std::set<std::string> untouched = {"softmax",
                                                   "log_softmax",
@@ -387,6 +408,45 @@ TEST(AutocastOps, Float64IsNeverCast) {
             tt::kFloat64);
   EXPECT_EQ(tt::mse_loss(tt::randn({3}, tt::kFloat64), tt::randn({3}, tt::kFloat64)).dtype(),
             tt::kFloat64);
+}
+
+// mm checks that its operands share a dtype; in a region its hook casts them first (PyTorch's mm
+// is in the lower-precision list), so mixed operands are fine there and an error outside.
+TEST(AutocastOps, MmCastsMixedOperandsBeforeItsDtypeCheck) {
+  const tt::Tensor a = tt::randn({2, 3}).requires_grad_();
+  const tt::Tensor b = tt::randn({3, 4}).to(tt::kBFloat16);
+  tt::Tensor y;
+  {
+    ac::AutocastGuard guard(tt::kCPU, tt::kBFloat16);
+    y = tt::mm(a, b);
+  }
+  EXPECT_EQ(y.dtype(), tt::kBFloat16);
+  TT_EXPECT_TENSOR_EQ(y, tt::mm(a.detach().to(tt::kBFloat16), b), 0.0, 0.0);
+  y.sum().backward();
+  ASSERT_TRUE(a.grad().defined());
+  EXPECT_EQ(a.grad().dtype(), tt::kFloat32);
+  TT_EXPECT_THROW_WITH((void)tt::mm(a, b), tt::TypeError, "float32", "bfloat16");
+}
+
+// Reflect and replicate padding run in float32 under 1.13's CPU autocast; the values are those of
+// the widened input (exact), and a bfloat16 leaf's gradient comes back bfloat16 through the cast.
+TEST(AutocastOps, ReflectAndReplicatePadRunInFloat32) {
+  const tt::Tensor x = tt::randn({1, 2, 4, 4}).to(tt::kBFloat16).requires_grad_();
+  tt::Tensor reflect, replicate;
+  {
+    ac::AutocastGuard guard(tt::kCPU, tt::kBFloat16);
+    reflect = tt::pad(x, {1, 2, 2, 1}, "reflect");
+    replicate = tt::nn::functional::pad(
+        x, tt::nn::functional::PadFuncOptions({1, 1, 0, 2}).mode(tt::kReplicate));
+  }
+  EXPECT_EQ(reflect.dtype(), tt::kFloat32);
+  EXPECT_EQ(replicate.dtype(), tt::kFloat32);
+  const tt::Tensor wide = x.detach().to(tt::kFloat32);
+  TT_EXPECT_TENSOR_EQ(reflect, tt::pad(wide, {1, 2, 2, 1}, "reflect"), 0.0, 0.0);
+  TT_EXPECT_TENSOR_EQ(replicate, tt::pad(wide, {1, 1, 0, 2}, "replicate"), 0.0, 0.0);
+  reflect.sum().backward();
+  ASSERT_TRUE(x.grad().defined());
+  EXPECT_EQ(x.grad().dtype(), tt::kBFloat16);
 }
 
 // ── the cast cache ──────────────────────────────────────────────────────────────────────────

@@ -57,6 +57,7 @@ OPS = {
     "linear": lambda d: F.linear(rnd(2, 3, dt=d), rnd(4, 3, dt=d), rnd(4, dt=d)),
     "matmul": lambda d: torch.matmul(rnd(2, 3, dt=d), rnd(3, 4, dt=d)),
     "mm": lambda d: torch.mm(rnd(2, 3, dt=d), rnd(3, 4, dt=d)),
+    "mm_with_bf16": lambda d: torch.mm(rnd(2, 3, dt=d), rnd(3, 4, dt=torch.bfloat16)),
     "bmm": lambda d: torch.bmm(rnd(2, 2, 3, dt=d), rnd(2, 3, 4, dt=d)),
     "addmm": lambda d: torch.addmm(rnd(2, 4, dt=d), rnd(2, 3, dt=d), rnd(3, 4, dt=d)),
     "baddbmm": lambda d: torch.baddbmm(rnd(2, 2, 4, dt=d), rnd(2, 2, 3, dt=d), rnd(2, 3, 4, dt=d)),
@@ -69,8 +70,6 @@ OPS = {
         rnd(12, dt=d), None, None, False, 0.0, rnd(4, 4, dt=d), rnd(4, dt=d), training=False,
         need_weights=False)[0],
     # in no list: run in the dtype that arrives
-    "conv_transpose2d": lambda d: F.conv_transpose2d(rnd(1, 2, 5, 5, dt=d), rnd(2, 3, 3, 3, dt=d),
-                                                     rnd(3, dt=d)),
     "softmax": lambda d: F.softmax(rnd(2, 3, dt=d), -1),
     "log_softmax": lambda d: F.log_softmax(rnd(2, 3, dt=d), -1),
     "layer_norm": lambda d: F.layer_norm(rnd(2, 3, dt=d), (3,), rnd(3, dt=d), rnd(3, dt=d)),
@@ -88,6 +87,15 @@ OPS = {
     "avg_pool2d": lambda d: F.avg_pool2d(rnd(1, 1, 4, 4, dt=d), 2),
     "adaptive_avg_pool2d": lambda d: F.adaptive_avg_pool2d(rnd(1, 1, 4, 4, dt=d), 1),
     # fp32
+    "conv_transpose2d": lambda d: F.conv_transpose2d(rnd(1, 2, 5, 5, dt=d), rnd(2, 3, 3, 3, dt=d),
+                                                     rnd(3, dt=d)),
+    # reflect over 1 or 2 dims, replicate over 1 to 3 (reflection_pad1d/2d, replication_pad1d/2d/3d).
+    # The other modes are in no list, but TinyTorch's pad has no bfloat16 kernel to run them on.
+    "pad_reflect_1d": lambda d: F.pad(rnd(1, 2, 5, dt=d), (2, 1), mode="reflect"),
+    "pad_reflect_2d": lambda d: F.pad(rnd(1, 2, 4, 4, dt=d), (1, 2, 2, 1), mode="reflect"),
+    "pad_replicate_2d": lambda d: F.pad(rnd(1, 2, 4, 4, dt=d), (1, 2, 2, 1), mode="replicate"),
+    "pad_replicate_3d": lambda d: F.pad(rnd(1, 1, 3, 3, 3, dt=d), (1, 1, 1, 0, 1, 1),
+                                        mode="replicate"),
     "prod": lambda d: rnd(2, 3, dt=d).prod(),
     "cross_entropy": lambda d: F.cross_entropy(rnd(2, 3, dt=d), idx(0, 2)),
     "nll_loss": lambda d: F.nll_loss(rnd(2, 3, dt=d), idx(0, 2)),

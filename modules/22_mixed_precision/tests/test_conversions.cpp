@@ -91,6 +91,7 @@ TEST(Bf16Reference, TiesGoToTheEvenNeighbour) {
   EXPECT_EQ(bf16_bits(from_bits(0x3F808001U)), 0x3F81);
   EXPECT_EQ(bf16_bits(from_bits(0x3F807FFFU)), 0x3F80);
   EXPECT_EQ(bf16_bits(from_bits(0x3F7FFFFFU)), 0x3F80);  // the carry runs into the exponent: 1.0
+  EXPECT_EQ(bf16_bits(0.1F), 0x3DCD);  // 0x3DCCCCCD: dropped 0xCCCD > 0x8000, up to 0.10009765625
 }
 
 TEST(Bf16Reference, OverflowInfAndNaN) {
@@ -119,6 +120,7 @@ TEST(Fp16Reference, TiesOverflowAndSubnormals) {
   EXPECT_EQ(half_bits(3 * 0x1p-25F), 0x0002);            // 1.5 steps: tie, to the even 2
   EXPECT_EQ(half_bits(-0x1p-26F), 0x8000);               // underflow keeps the sign: -0
   EXPECT_EQ(half_bits(0x1p-14F - 0x1p-26F), 0x0400);     // rounds up into the smallest normal
+  EXPECT_EQ(half_bits(0.1F), 0x2E66);                    // 0.0999755859375
   EXPECT_EQ(half_bits(from_bits(0x7F800001U)), 0x7E00);  // NaN made quiet
   EXPECT_EQ(half_bits(from_bits(0xFFC12345U)), 0xFE09);  // sign and top 9 payload bits kept
 }

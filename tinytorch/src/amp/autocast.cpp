@@ -138,7 +138,8 @@ struct OpPolicy {
 // table is the only place an op's policy is written; the entries only name their op.
 constexpr OpPolicy kPolicies[] = {
     {"linear", CastPolicy::lower_precision_fp},
-    {"matmul", CastPolicy::lower_precision_fp},  // mm runs through matmul
+    {"matmul", CastPolicy::lower_precision_fp},
+    {"mm", CastPolicy::lower_precision_fp},  // its own entry: it checks its dtypes before matmul
     {"bmm", CastPolicy::lower_precision_fp},
     {"addmm", CastPolicy::lower_precision_fp},
     {"baddbmm", CastPolicy::lower_precision_fp},
@@ -159,6 +160,9 @@ constexpr OpPolicy kPolicies[] = {
     {"binary_cross_entropy_with_logits", CastPolicy::fp32},
     {"kl_div", CastPolicy::fp32},
     {"prod", CastPolicy::fp32},
+    // 1.13 lists reflection_pad1d/2d and replication_pad1d/2d/3d, not reflection_pad3d,
+    // constant_pad_nd or circular padding: pad's entry hooks only those modes (variable_ops.cpp).
+    {"pad", CastPolicy::fp32},
     {"cat", CastPolicy::promote},  // stack runs through cat
 };
 

@@ -1941,6 +1941,11 @@ Tensor Tensor::bernoulli(Generator* generator) const {
 
 Tensor pad(const Tensor& self, IntArrayRef pad, std::string_view mode,
            std::optional<double> value) {
+  // Autocast's fp32 list (PyTorch 1.13) names reflection_pad1d/2d and replication_pad1d/2d/3d:
+  // reflect over 1 or 2 dims and replicate over 1 to 3 (pad.size() / 2 of them). Constant,
+  // circular and 3-d reflect padding are in no list and keep the dtype that arrives.
+  if (mode == "replicate" || (mode == "reflect" && pad.size() <= 4))
+    TT_AUTOCAST(pad, self, pad, mode, value);
   TT_CHECK_VALUE(mode == "constant" || !value || *value == 0.0, "pad: padding mode \"", mode,
                  "\" doesn't take in value argument (only \"constant\" fills with a value)");
   const double fill = value.value_or(0.0);

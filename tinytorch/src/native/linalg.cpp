@@ -3,6 +3,7 @@
 // module 01 (modules/01_tensor/README.md, Part 7). The fast GEMM of module 18, when registered,
 // is called instead (kernels/registry.h) and is tested against this one.
 #include "gemm_dispatch.h"
+#include "tinytorch/amp/autocast.h"
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/native/tensor_ops.h"
 
@@ -145,6 +146,7 @@ Tensor native::matmul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor mm(const Tensor& a, const Tensor& b) {
+  TT_AUTOCAST(mm, a, b);  // before the dtype check: autocast casts mixed operands to one dtype
   TT_CHECK(a.dim() == 2 && b.dim() == 2, "mm: both arguments must be matrices (2-D), but got ",
            a.dim(), "-D ", a.sizes(), " and ", b.dim(), "-D ", b.sizes(),
            " (use matmul for 1-D "

@@ -1,10 +1,11 @@
 // tinytorch/amp/autocast.h — automatic mixed precision on the CPU (Python's
 // `with torch.autocast("cpu", torch.bfloat16):`, libtorch's at::autocast).
 //
+//   Tensor loss;
 //   {
 //     autocast::AutocastGuard guard(kCPU, kBFloat16);   // on for THIS thread until the scope ends
 //     Tensor logits = model->forward(x);                 // linear/conv/matmul run in bfloat16
-//     Tensor loss = nn::functional::cross_entropy(logits, y);  // losses run in float32
+//     loss = nn::functional::cross_entropy(logits, y);   // losses run in float32
 //   }                                                    // outermost exit: the cast cache is freed
 //   loss.backward();            // float32 weights get float32 gradients (through the casts)
 //
@@ -17,7 +18,8 @@
 //   fp32                cross_entropy nll_loss mse_loss l1_loss  float32
 //                       smooth_l1_loss huber_loss kl_div prod
 //                       binary_cross_entropy(_with_logits)
-//                       conv_transpose2d
+//                       conv_transpose2d, pad in reflect mode
+//                       (1 or 2 dims) and replicate mode
 //   promote             cat stack                                the widest dtype among them
 //   (none)              everything else: softmax, layer_norm, gelu, sum, embedding, pooling,
 //                       batch_norm, relu, ...                    stay as they arrive
@@ -51,7 +53,8 @@
 // checkpoint relies on when it re-enters the forward's autocast state to recompute.
 //
 // float16: PyTorch 1.13's CPU autocast accepts only bfloat16 (it warns and disables itself for
-// float16); PyTorch 2.x accepts float16 on the CPU too. We follow 2.x: both are accepted.
+// float16), and so does 2.0; later 2.x releases accept float16 on the CPU too. We follow them:
+// both are accepted.
 // CUDA: this build has no CUDA device; enabling autocast for kCUDA is an error naming it.
 #pragma once
 

@@ -10,11 +10,12 @@
 //     scaler.update();                               // S ← S · 0.5 after a skip, S · 2 after
 //   }                                                //     growth_interval clean steps
 //
-// Why: a float16 gradient smaller than 2^-24 rounds to zero. Multiplying the loss by S multiplies
-// every gradient by S (backward is linear in the seed), lifting small gradients into range; the
-// optimizer must then see g = (S·g) / S. Too large an S overflows some S·g to inf — which is
-// detected, the step is skipped (parameters AND optimizer state untouched) and S halves. So S
-// settles just below overflow: the dynamic loss scaling of Micikevicius et al. (2018).
+// Why: a float16 gradient at or below 2^-25 (half of float16's smallest subnormal, 2^-24) rounds
+// to zero. Multiplying the loss by S multiplies every gradient by S (backward is linear in the
+// seed), lifting small gradients into range; the optimizer must then see g = (S·g) / S. Too large
+// an S overflows some S·g to inf — which is detected, the step is skipped (parameters AND optimizer
+// state untouched) and S halves. So S settles just below overflow: the dynamic loss scaling of
+// Micikevicius et al. (2018).
 //
 //   stage of each optimizer   ready ──unscale_──► unscaled ──step──► stepped ──update──► ready
 //                               └───────────step (unscales first)──────┘

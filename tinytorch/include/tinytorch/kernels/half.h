@@ -12,11 +12,13 @@
 // under 2^-14 are subnormal (down to 2^-24).
 //
 // Every narrowing here rounds to nearest, ties to even (IEEE's default), as PyTorch's c10::BFloat16
-// and c10::Half do:
+// and c10::Half do, with the same bits for every value that is not a NaN:
 //   * a value halfway between two neighbours goes to the one whose last mantissa bit is 0;
 //   * a finite value at or past the halfway point above the largest finite one becomes ±inf;
 //   * inf stays inf; a NaN stays a NaN, made quiet (the mantissa's top bit set), its sign and the
-//     top bits of its payload kept;
+//     top bits of its payload kept, as x86's vcvtneps2bf16 and vcvtps2ph do. PyTorch drops the
+//     payload: c10's scalar conversions give a canonical quiet NaN (bfloat16 0x7FC0, float16 the
+//     sign and 0x7E00), and 1.13's CPU Tensor.to(torch.bfloat16) writes 0xFFFF for every NaN;
 //   * subnormals are kept, never flushed to zero.
 // Two tiers, as for the GEMM (kernels/registry.h):
 //   * the constexpr functions below are GIVEN: the element types' conversions (every op on a
