@@ -15,6 +15,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -441,5 +442,31 @@ TEST(AmpLowpOps, TinyGptBlockTrainsInBFloat16) {
     const tt::Tensor ref = full->named_parameters()[item.key()].grad();
     EXPECT_LE((g.to(tt::kFloat32) - ref).norm().item<float>(),
               6 * 0x1p-7 * ref.norm().item<float>());
+  }
+}
+
+// Padding moves elements, so a 16-bit pad equals the float32 pad of the same values exactly, in
+// every mode; its backward sums the gradients that reflect/replicate read several times in
+// float32 and rounds once — the float32 backward of the widened gradient, rounded.
+TEST(AmpLowpOps, PadIsExactAndItsBackwardRoundsOnce) {
+  for (const tt::ScalarType dtype : {tt::kBFloat16, tt::kHalf}) {
+    tt::manual_seed(5);
+    const tt::Tensor x = tt::randn({2, 3, 5, 6}).to(dtype);
+    const tt::Tensor g = tt::randn({2, 3, 9, 10}).to(dtype);
+    for (const char* mode : {"constant", "reflect", "replicate", "circular"}) {
+      SCOPED_TRACE(std::string(mode) + " " + std::string(tt::to_string(dtype)));
+      const std::optional<double> fill =
+          std::string(mode) == "constant" ? std::optional(0.1) : std::nullopt;
+      tt::Tensor leaf = x.detach().requires_grad_(true);
+      const tt::Tensor y = tt::pad(leaf, {2, 2, 2, 2}, mode, fill);
+      const tt::Tensor y32 = tt::pad(x.to(tt::kFloat32), {2, 2, 2, 2}, mode, fill);
+      ASSERT_EQ(y.dtype(), dtype);
+      EXPECT_TRUE(y.equal(y32.to(dtype)));
+      y.backward(g);
+      tt::Tensor leaf32 = x.to(tt::kFloat32).requires_grad_(true);
+      tt::pad(leaf32, {2, 2, 2, 2}, mode, fill).backward(g.to(tt::kFloat32));
+      ASSERT_EQ(leaf.grad().dtype(), dtype);
+      EXPECT_TRUE(leaf.grad().equal(leaf32.grad().to(dtype)));
+    }
   }
 }

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "opmath.h"
+
 namespace tinytorch {
 
 namespace {
@@ -149,7 +151,8 @@ Tensor native::pad(const Tensor& self, IntArrayRef pad, std::string_view mode, d
   const Tensor x = self.contiguous();
   Tensor out = empty(plan.full_out_shape, self.dtype());
   const int64_t in_block = block_numel(plan.in_sizes), out_block = block_numel(plan.out_sizes);
-  dispatch_all_types(self.dtype(), "pad", [&]<typename T>() {
+  // Padding moves elements: every dtype pads in its own type (a 16-bit fill value is rounded once).
+  dispatch_storage_types(self.dtype(), "pad", [&]<typename T>() {
     const T* xp = x.data_ptr<T>();  // [outer, in padded dims...]
     T* op = out.data_ptr<T>();      // [outer, out padded dims...]
     const auto fill = static_cast<T>(value);
@@ -164,6 +167,11 @@ Tensor native::pad(const Tensor& self, IntArrayRef pad, std::string_view mode, d
 
 Tensor native::pad_backward(const Tensor& grad, IntArrayRef self_sizes, IntArrayRef pad,
                             std::string_view mode) {
+  if (opmath::is_reduced(grad)) {  // float16/bfloat16: the sums of reflect/replicate in float32
+    return opmath::compute(
+        grad.dtype(), [&](const Tensor& g) { return pad_backward(g, self_sizes, pad, mode); },
+        grad);
+  }
   const PadPlan plan = plan_pad(self_sizes, pad, parse_mode(mode), mode);
   TT_CHECK(grad.sizes() == IntArrayRef(plan.full_out_shape), "pad_backward: grad ", grad.sizes(),
            " must have the padded output's shape ", IntArrayRef(plan.full_out_shape));
