@@ -1063,6 +1063,38 @@ void pack_pairs(int64_t kc, int64_t width, const BFloat16* src, int64_t w_stride
     const int64_t count = std::min(W, width - first);
     const BFloat16* from = src + first * w_stride;
     BFloat16* to = dst + first * depth;
+    // Two layouts the GEMM ops hand over, each with a loop the compiler can vectorise (the
+    // general one below reads through two run-time strides):
+    //   * lines contiguous along k (p_stride 1: op(A) row-major, op(B) transposed — a Linear's
+    //     input and weight): a step's pair is one 32-bit word of each line;
+    //   * lines side by side (w_stride 1: the backward's op(B) row-major, op(A) transposed): a
+    //     step interleaves two rows of W values.
+    if (count == W && (p_stride == 1 || w_stride == 1)) {
+      const int64_t whole = kc / 2 * 2;  // the k values of whole steps
+      for (int64_t p = 0; p < whole; p += 2) {
+        BFloat16* out = to + p * W;
+        if (p_stride == 1) {
+#pragma GCC unroll 16
+          for (int64_t w = 0; w < W; ++w) std::memcpy(out + 2 * w, from + w * w_stride + p, 4);
+        } else {
+          const BFloat16* row0 = from + p * p_stride;
+          const BFloat16* row1 = row0 + p_stride;
+#pragma GCC unroll 16
+          for (int64_t w = 0; w < W; ++w) {
+            out[2 * w] = row0[w];
+            out[2 * w + 1] = row1[w];
+          }
+        }
+      }
+      if (whole < kc) {  // odd kc: the last step's second value is padding
+        BFloat16* out = to + whole * W;
+        for (int64_t w = 0; w < W; ++w) {
+          out[2 * w] = from[w * w_stride + whole * p_stride];
+          out[2 * w + 1] = BFloat16{};
+        }
+      }
+      continue;
+    }
     for (int64_t p = 0; p < depth; p += 2) {
       BFloat16* out = to + p * W;
       if (count == W && p + 1 < kc) {  // a whole step: no padding

@@ -552,17 +552,19 @@ Tensor tanh_backward(const Tensor& grad_output, const Tensor& output) {
 }
 
 Tensor gelu(const Tensor& self, std::string_view approximate) {
-  if (opmath::is_reduced(self))
+  const bool use_tanh = gelu_uses_tanh("gelu", approximate);
+  const kernels::ActivationKernels& fast = kernels::fast_kernels().activation;
+  const auto fast_kernel = use_tanh ? fast.gelu_tanh : fast.gelu;
+  if (opmath::is_reduced(self)) {
+    // The fast tier's float32 kernel on L1-sized float32 blocks, rounded once (opmath.h).
+    if (fast_kernel) return opmath::map_blocks<1>({self}, kCheapGrain, fast_kernel);
     return opmath::compute(
         self.dtype(), [&](const Tensor& x) { return native::gelu(x, approximate); }, self);
-  const bool use_tanh = gelu_uses_tanh("gelu", approximate);
-  check_floating("gelu", self);
-  if (self.dtype() ==
-      kFloat32) {  // module 18's SIMD kernels, once registered (kernels/activation.h)
-    const kernels::ActivationKernels& fast = kernels::fast_kernels().activation;
-    if (const auto kernel = use_tanh ? fast.gelu_tanh : fast.gelu)
-      return map_unary<float>(self, kCheapGrain, kernel);
   }
+  check_floating("gelu", self);
+  // module 18's SIMD kernels, once registered (kernels/activation.h)
+  if (self.dtype() == kFloat32 && fast_kernel)
+    return map_unary<float>(self, kCheapGrain, fast_kernel);
   return dispatch_floating_types(self.dtype(), "gelu", [&]<typename T>() {
     return map_unary<T>(self, kExpensiveGrain, [use_tanh](const T* x, T* y, int64_t n) {
       if (use_tanh) {
@@ -575,20 +577,23 @@ Tensor gelu(const Tensor& self, std::string_view approximate) {
 }
 
 Tensor gelu_backward(const Tensor& grad_output, const Tensor& self, std::string_view approximate) {
-  if (opmath::is_reduced(self))
+  const bool use_tanh = gelu_uses_tanh("gelu_backward", approximate);
+  const kernels::ActivationKernels& fast = kernels::fast_kernels().activation;
+  const auto fast_kernel = use_tanh ? fast.gelu_tanh_backward : fast.gelu_backward;
+  if (opmath::is_reduced(self)) {
+    if (fast_kernel && grad_output.defined() && grad_output.dtype() == self.dtype() &&
+        grad_output.sizes() == self.sizes())
+      return opmath::map_blocks<2>({grad_output, self}, kCheapGrain, fast_kernel);
     return opmath::compute(
         self.dtype(),
         [&](const Tensor& g, const Tensor& x) { return native::gelu_backward(g, x, approximate); },
         grad_output, self);
-  const bool use_tanh = gelu_uses_tanh("gelu_backward", approximate);
+  }
   check_floating("gelu_backward", self);
   check_floating("gelu_backward", grad_output, "grad_output");
   check_same_shape("gelu_backward", grad_output, self, "the input");
-  if (self.dtype() == kFloat32) {
-    const kernels::ActivationKernels& fast = kernels::fast_kernels().activation;
-    if (const auto kernel = use_tanh ? fast.gelu_tanh_backward : fast.gelu_backward)
-      return map_backward<float>(grad_output, self, kCheapGrain, kernel);
-  }
+  if (self.dtype() == kFloat32 && fast_kernel)
+    return map_backward<float>(grad_output, self, kCheapGrain, fast_kernel);
   return dispatch_floating_types(self.dtype(), "gelu_backward", [&]<typename T>() {
     return map_backward<T>(grad_output, self, kExpensiveGrain,
                            [use_tanh](const T* g, const T* x, T* out, int64_t n) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <type_traits>
 
 #include "tinytorch/kernels/half.h"
 #include "tinytorch/kernels/loops.h"
@@ -733,21 +734,40 @@ Tensor& native::fill_(Tensor& self, const Scalar& value) {
 }
 
 namespace {
+// dst[i] = src[i] converted (float32 ↔ float16/bfloat16), i < n: kernels/half.h's array
+// conversions (the tier's: module 22's on the reference tier).
+template <typename From, typename To>
+void convert_array(int64_t n, const From* src, To* dst) {
+  if constexpr (std::is_same_v<To, BFloat16>) {
+    kernels::float_to_bf16(n, src, dst);
+  } else if constexpr (std::is_same_v<To, Half>) {
+    kernels::float_to_half(n, src, dst);
+  } else if constexpr (std::is_same_v<From, BFloat16>) {
+    kernels::bf16_to_float(n, src, dst);
+  } else {
+    kernels::half_to_float(n, src, dst);
+  }
+}
+
 // float32 ↔ float16/bfloat16 between two contiguous tensors of one shape: the vectorised
-// conversions of kernels/half.h (AVX2, F16C, AVX-512 BF16), which give convert's bits. Returns
-// false for any other pair.
+// conversions of kernels/half.h (AVX2, F16C, AVX-512 BF16), which give convert's bits, split over
+// the threads as the element-wise ops are. Returns false for any other pair. (A strided source —
+// attention's heads — takes the generic loop below: calling these per short row costs more.)
 bool copy_16bit_contiguous(Tensor& self, const Tensor& src) {
   if (!self.is_contiguous() || !src.is_contiguous() || self.sizes() != src.sizes()) return false;
-  const int64_t n = self.numel();
+  const auto convert_all = [&]<typename From, typename To>(const From* in, To* dst) {
+    parallel_for(0, self.numel(), kernels::detail::kElementwiseGrainSize,
+                 [&](int64_t b, int64_t e) { convert_array(e - b, in + b, dst + b); });
+  };
   const ScalarType to = self.dtype(), from = src.dtype();
   if (from == kFloat32 && to == kBFloat16) {
-    kernels::float_to_bf16(n, src.data_ptr<float>(), self.data_ptr<BFloat16>());
+    convert_all(src.data_ptr<float>(), self.data_ptr<BFloat16>());
   } else if (from == kFloat32 && to == kHalf) {
-    kernels::float_to_half(n, src.data_ptr<float>(), self.data_ptr<Half>());
+    convert_all(src.data_ptr<float>(), self.data_ptr<Half>());
   } else if (from == kBFloat16 && to == kFloat32) {
-    kernels::bf16_to_float(n, src.data_ptr<BFloat16>(), self.data_ptr<float>());
+    convert_all(src.data_ptr<BFloat16>(), self.data_ptr<float>());
   } else if (from == kHalf && to == kFloat32) {
-    kernels::half_to_float(n, src.data_ptr<Half>(), self.data_ptr<float>());
+    convert_all(src.data_ptr<Half>(), self.data_ptr<float>());
   } else {
     return false;
   }

@@ -8,9 +8,11 @@
 #include <type_traits>
 #include <utility>
 
+#include "tinytorch/core/parallel.h"
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/kernels/gemm.h"
 #include "tinytorch/kernels/half.h"
+#include "tinytorch/kernels/loops.h"
 #include "tinytorch/kernels/registry.h"
 
 namespace tinytorch::detail {
@@ -67,14 +69,18 @@ void gemm_16bit(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
   }
 }
 
-// dst[i] = src[i] rounded to T (nearest even), i < n: the op's one rounding.
+// dst[i] = src[i] rounded to T (nearest even), i < n: the op's one rounding, split over the
+// threads as an element-wise op is (a Linear's [B·T, 4d] output would otherwise round on one
+// thread while the other waits).
 template <typename T>
 void round_from_float(int64_t n, const float* src, T* dst) {
-  if constexpr (std::is_same_v<T, BFloat16>) {
-    kernels::float_to_bf16(n, src, dst);
-  } else {
-    kernels::float_to_half(n, src, dst);
-  }
+  parallel_for(0, n, kernels::detail::kElementwiseGrainSize, [&](int64_t b, int64_t e) {
+    if constexpr (std::is_same_v<T, BFloat16>) {
+      kernels::float_to_bf16(e - b, src + b, dst + b);
+    } else {
+      kernels::float_to_half(e - b, src + b, dst + b);
+    }
+  });
 }
 
 // dst[i] = src[i] widened to float32 (exact), i < n.

@@ -18,11 +18,16 @@
 // logsumexp) stay float32: the caller widens and rounds piecewise with widen()/round_to().
 #pragma once
 
+#include <algorithm>
+#include <array>
+#include <cstddef>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
+#include "tinytorch/core/parallel.h"
 #include "tinytorch/core/tensor.h"
+#include "tinytorch/kernels/half.h"
 #include "tinytorch/native/tensor_ops.h"
 
 namespace tinytorch::native::opmath {
@@ -81,6 +86,58 @@ Tensor& compute_(Tensor& self, F&& f, const Args&... args) {
   Tensor wide = self.to(kFloat32);
   std::forward<F>(f)(wide, detail::widen_arg(args)...);
   return native::copy_(self, wide);
+}
+
+// The element-wise form of compute() for a float32 kernel over n contiguous elements,
+// kernel(in_0, ..., in_{N-1}, out, n) (the fast tier's GELU, sigmoid, tanh and their backwards):
+// the N 16-bit operands (one dtype, one shape) are widened a block of kBlock elements at a time
+// into float32 buffers on the stack, the kernel runs on the block, and its result is rounded
+// once into the 16-bit output.
+//
+//   x bf16 [n] ──widen kBlock──► float32 (L1) ──kernel──► float32 (L1) ──round──► y bf16 [n]
+//
+// compute() would write a float32 copy of every operand and of the result to memory and read
+// them back (three more passes over 2× the bytes, and two allocations); this keeps them in L1.
+// NOTE: bit for bit compute()'s result only if the kernel's value at an element does not depend
+// on where its call starts — true of the SIMD kernels, whose tail goes through the same vector
+// code (activation_simd.h); the float32 op splits its work over threads the same way.
+template <size_t N, typename Kernel>
+Tensor map_blocks(const std::array<Tensor, N>& inputs, int64_t grain, const Kernel& kernel) {
+  static_assert(N == 1 || N == 2, "map_blocks: kernel(x, y, n) or kernel(g, x, out, n)");
+  constexpr int64_t kBlock = 2048;  // 8 KiB of float32 per operand: 24 KiB at most, in L1
+  const ScalarType dtype = inputs[0].dtype();
+  std::array<Tensor, N> in;
+  for (size_t k = 0; k < N; ++k) in[k] = inputs[k].contiguous();
+  Tensor out = empty(inputs[0].sizes(), dtype);
+  const kernels::HalfIsa isa = kernels::half_isa();
+  const auto bytes = [](const Tensor& t) { return static_cast<char*>(t.data_ptr()); };
+  const int64_t size = element_size(dtype);
+  parallel_for(0, out.numel(), grain, [&](int64_t begin, int64_t end) {
+    alignas(64) float buf[N + 1][kBlock];
+    for (int64_t i = begin; i < end; i += kBlock) {
+      const int64_t n = std::min(kBlock, end - i);
+      for (size_t k = 0; k < N; ++k) {
+        const void* src = bytes(in[k]) + i * size;
+        if (dtype == kBFloat16) {
+          kernels::bf16_to_float(isa, n, static_cast<const BFloat16*>(src), buf[k]);
+        } else {
+          kernels::half_to_float(isa, n, static_cast<const Half*>(src), buf[k]);
+        }
+      }
+      if constexpr (N == 1) {
+        kernel(buf[0], buf[1], n);
+      } else {
+        kernel(buf[0], buf[1], buf[2], n);
+      }
+      void* dst = bytes(out) + i * size;
+      if (dtype == kBFloat16) {
+        kernels::float_to_bf16(isa, n, buf[N], static_cast<BFloat16*>(dst));
+      } else {
+        kernels::float_to_half(isa, n, buf[N], static_cast<Half*>(dst));
+      }
+    }
+  });
+  return out;
 }
 
 }  // namespace tinytorch::native::opmath
