@@ -416,7 +416,10 @@ json experiment_checkpoint(const Config& cfg) {
   meaning(
       "With s segments the forward keeps s − 1 segment inputs and the last segment's "
       "activations; backward recomputes one segment at a time, so the peak holds about one "
-      "segment's activations more. The sum (s − 1) + L/s is smallest near s = √L.");
+      "segment's activations more. Counted in blocks, (s − 1) + L/s is smallest at s = √L; "
+      "but a segment input is one [B, T, d] tensor while a block keeps many, so the best s "
+      "here lies above √L. (checkpoint_sequential gives each segment L/s blocks, rounded "
+      "down, and the last one the rest.)");
   return out;
 }
 
