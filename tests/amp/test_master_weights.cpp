@@ -320,13 +320,14 @@ TEST(AmpMasterWeights, CheckpointRestoresMasterCopiesAndOptimizerState) {
   TempDir dir("amp");
   Bf16Training a(1);
   for (int n = 0; n < 3; ++n) a.step(n);
-  tt::train::save_checkpoint(tt::train::capture_checkpoint(a.state(), *a.master, 3),
-                             dir.file("c.ttc"));
+  tt::train::save_checkpoint(
+      tt::train::capture_checkpoint(a.state(), {.master_weights = a.master.get()}, 3),
+      dir.file("c.ttc"));
   for (int n = 3; n < 6; ++n) a.step(n);
 
   Bf16Training b(2);  // other initial values: everything must come from the file
   tt::train::restore_checkpoint(tt::train::load_checkpoint(dir.file("c.ttc")), b.state(),
-                                *b.master);
+                                {.master_weights = b.master.get()});
   for (int n = 3; n < 6; ++n) b.step(n);
   for (size_t i = 0; i < a.master->size(); ++i) {
     TT_EXPECT_TENSOR_EQ(b.master->parameters()[i], a.master->parameters()[i], 0.0, 0.0);
@@ -339,9 +340,48 @@ TEST(AmpMasterWeights, CheckpointRestoresMasterCopiesAndOptimizerState) {
   tt::train::save_checkpoint(tt::train::capture_checkpoint(a.state(), 6), dir.file("d.ttc"));
   const tt::Tensor before = b.master->parameters()[0].clone();
   TT_EXPECT_THROW_WITH(tt::train::restore_checkpoint(tt::train::load_checkpoint(dir.file("d.ttc")),
-                                                     b.state(), *b.master),
+                                                     b.state(), {.master_weights = b.master.get()}),
                        tt::Error, "master weights were given but the checkpoint has none");
   TT_EXPECT_TENSOR_EQ(b.master->parameters()[0], before, 0.0, 0.0);
+}
+
+// A float16 run's GradScaler goes into the checkpoint beside the master copies: the resumed
+// run has the same scale and growth tracker, so it skips and grows on the same steps.
+TEST(AmpMasterWeights, CheckpointRestoresTheGradScaler) {
+  TempDir dir("amp");
+  Bf16Training a(1);
+  tt::amp::GradScaler scaler({.init_scale = 1024.0, .growth_interval = 3});
+  {  // one clean step: growth tracker 1 (a fresh scaler's is 0, its scale 2^16)
+    tt::Tensor w = tt::ones({2}).set_requires_grad(true);
+    tt::optim::SGD sgd({w}, tt::optim::SGDOptions(0.1));
+    scaler.scale(w.sum()).backward();
+    EXPECT_TRUE(scaler.step(sgd));
+    scaler.update();
+  }
+  a.step(0);
+  const tt::train::AmpState amp_a{.master_weights = a.master.get(), .grad_scaler = &scaler};
+  tt::train::save_checkpoint(tt::train::capture_checkpoint(a.state(), amp_a, 1), dir.file("c.ttc"));
+
+  Bf16Training b(2);
+  tt::amp::GradScaler fresh({.growth_interval = 3});
+  tt::train::restore_checkpoint(tt::train::load_checkpoint(dir.file("c.ttc")), b.state(),
+                                {.master_weights = b.master.get(), .grad_scaler = &fresh});
+  EXPECT_EQ(fresh.get_scale(), 1024.0);
+  EXPECT_EQ(fresh.get_growth_tracker(), 1);
+  TT_EXPECT_TENSOR_EQ(b.master->parameters()[0], a.master->parameters()[0], 0.0, 0.0);
+
+  // A scaler asked for but not saved: an error, and the master copies are left as they were.
+  tt::train::save_checkpoint(
+      tt::train::capture_checkpoint(a.state(), {.master_weights = a.master.get()}, 1),
+      dir.file("d.ttc"));
+  Bf16Training c(3);
+  const tt::Tensor before = c.master->parameters()[0].clone();
+  TT_EXPECT_THROW_WITH(
+      tt::train::restore_checkpoint(tt::train::load_checkpoint(dir.file("d.ttc")), c.state(),
+                                    {.master_weights = c.master.get(), .grad_scaler = &fresh}),
+      tt::Error, "a GradScaler was given but the checkpoint has no scaler state");
+  TT_EXPECT_TENSOR_EQ(c.master->parameters()[0], before, 0.0, 0.0);
+  EXPECT_EQ(fresh.get_scale(), 1024.0);
 }
 
 TEST(AmpMasterWeights, SaveAndLoadThroughTheSerializeArchive) {

@@ -8,6 +8,7 @@
 #include <limits>
 #include <string_view>
 
+#include "tinytorch/amp/grad_scaler.h"
 #include "tinytorch/amp/master_weights.h"
 #include "tinytorch/core/exception.h"
 #include "tinytorch/serialize/archive.h"
@@ -135,30 +136,57 @@ void restore_checkpoint(const Checkpoint& checkpoint, const TrainingState& state
   // END SOLUTION
 }
 
-Checkpoint capture_checkpoint(const TrainingState& state, const amp::MasterWeights& master_weights,
-                              int64_t epoch, const History& history) {
+Checkpoint capture_checkpoint(const TrainingState& state, const AmpState& amp, int64_t epoch,
+                              const History& history) {
   Checkpoint checkpoint = capture_checkpoint(state, epoch, history);
-  checkpoint.master_weights = cloned(master_weights.state_dict());
+  if (amp.master_weights != nullptr) {
+    checkpoint.master_weights = cloned(amp.master_weights->state_dict());
+  }
+  // 0-d tensors made fresh by state_dict(): no aliases to clone. Empty for a disabled scaler.
+  if (amp.grad_scaler != nullptr) checkpoint.grad_scaler = amp.grad_scaler->state_dict();
   return checkpoint;
 }
 
 // NOTE: MasterWeights keeps its model's parameters equal to its copies rounded (every step writes
 // them), and its load_state_dict checks everything before it changes anything (then rounds the
-// copies into the model). So the copies are loaded first — a mismatch throws with nothing changed
-// — and if the model/optimizer restore then fails (it undoes its own part), loading the copies of
-// before puts the model's parameters back too.
+// copies into the model); GradScaler's load_state_dict also changes nothing when it throws. So
+// the copies are loaded first, then the scaler — a mismatch throws with what came before put
+// back — and if the model/optimizer restore then fails (it undoes its own part), loading the
+// copies of before puts the model's parameters back too.
 void restore_checkpoint(const Checkpoint& checkpoint, const TrainingState& state,
-                        amp::MasterWeights& master_weights) {
-  TT_CHECK(!checkpoint.master_weights.is_empty(), "restore_checkpoint(", describe(checkpoint),
+                        const AmpState& amp) {
+  TT_CHECK(amp.master_weights == nullptr || !checkpoint.master_weights.is_empty(),
+           "restore_checkpoint(", describe(checkpoint),
            "): master weights were given but the checkpoint has none (it was saved without them)");
-  const auto masters_before = cloned(master_weights.state_dict());
-  load_or_undo(
-      "master weights", checkpoint,
-      [&] { master_weights.load_state_dict(checkpoint.master_weights); }, [] {});
+  // A disabled scaler has no state (as PyTorch's): it needs none from the checkpoint.
+  const bool scaler = amp.grad_scaler != nullptr && amp.grad_scaler->is_enabled();
+  TT_CHECK(!scaler || !checkpoint.grad_scaler.is_empty(), "restore_checkpoint(",
+           describe(checkpoint),
+           "): a GradScaler was given but the checkpoint has no scaler state (it was saved "
+           "without one, or from a disabled scaler)");
+  const auto masters_before = amp.master_weights != nullptr
+                                  ? cloned(amp.master_weights->state_dict())
+                                  : OrderedDict<std::string, Tensor>();
+  const auto scaler_before =
+      scaler ? amp.grad_scaler->state_dict() : OrderedDict<std::string, Tensor>();
+  const auto undo_masters = [&] {
+    if (amp.master_weights != nullptr) amp.master_weights->load_state_dict(masters_before);
+  };
+  if (amp.master_weights != nullptr) {
+    load_or_undo(
+        "master weights", checkpoint,
+        [&] { amp.master_weights->load_state_dict(checkpoint.master_weights); }, [] {});
+  }
+  if (scaler) {
+    load_or_undo(
+        "grad scaler", checkpoint,
+        [&] { amp.grad_scaler->load_state_dict(checkpoint.grad_scaler); }, undo_masters);
+  }
   try {
     restore_checkpoint(checkpoint, state);
   } catch (...) {
-    master_weights.load_state_dict(masters_before);
+    undo_masters();
+    if (scaler) amp.grad_scaler->load_state_dict(scaler_before);
     throw;
   }
 }
@@ -166,9 +194,8 @@ void restore_checkpoint(const Checkpoint& checkpoint, const TrainingState& state
 // ── the file ─────────────────────────────────────────────────────────────────────────────────
 //
 // One serialize::Archive. Tensors: model.<key>, optimizer.<key>, scheduler.<key>,
-// master_weights.<key>, and
-// history.<column> (float64 [epochs], in column order). Strings: format, version, epoch,
-// model_repr, rng.<name>, extra.<key>.
+// master_weights.<key>, grad_scaler.<key>, and history.<column> (float64 [epochs], in column
+// order). Strings: format, version, epoch, model_repr, rng.<name>, extra.<key>.
 
 void save_checkpoint(const Checkpoint& checkpoint, const std::string& path) {
   serialize::Archive archive;
@@ -185,6 +212,9 @@ void save_checkpoint(const Checkpoint& checkpoint, const std::string& path) {
   }
   for (const auto& [key, tensor] : checkpoint.master_weights) {
     archive.tensors.insert("master_weights." + key, tensor);
+  }
+  for (const auto& [key, tensor] : checkpoint.grad_scaler) {
+    archive.tensors.insert("grad_scaler." + key, tensor);
   }
   const History& history = checkpoint.history;
   for (const auto& column : history.columns()) {
@@ -234,6 +264,8 @@ Checkpoint load_checkpoint(const std::string& path) {
       checkpoint.scheduler.insert(key.substr(10), tensor);
     } else if (starts_with(key, "master_weights.")) {
       checkpoint.master_weights.insert(key.substr(15), tensor);
+    } else if (starts_with(key, "grad_scaler.")) {
+      checkpoint.grad_scaler.insert(key.substr(12), tensor);
     } else if (starts_with(key, "history.")) {
       TT_CHECK(tensor.dtype() == kFloat64 && tensor.dim() == 1, "load_checkpoint: '", path,
                "': history column '", key.substr(8), "' must be float64 1-d");

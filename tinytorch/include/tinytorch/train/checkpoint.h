@@ -18,6 +18,8 @@
 //   │ scheduler  last_epoch, lrs                scheduler.<key>   │ trajectory from here on
 //   │ masters    float32 copies of bf16/f16     master_weights.   │ (amp::MasterWeights, when
 //   │            parameters                      <key>            │ training uses them)
+//   │ scaler     float16's loss scale, growth   grad_scaler.<key> │ (amp::GradScaler, idem)
+//   │            count                                            │
 //   │ epoch      epochs completed               "epoch"           │
 //   │ RNG        default generator (Dropout,    rng.default       │ forget them: different
 //   │            init) and each DataLoader's    rng.train_loader  │ shuffles and dropout masks
@@ -46,6 +48,7 @@
 #include "tinytorch/train/metrics.h"
 
 namespace tinytorch::amp {
+class GradScaler;
 class MasterWeights;
 }  // namespace tinytorch::amp
 
@@ -62,6 +65,7 @@ struct Checkpoint {
   OrderedDict<std::string, Tensor> optimizer{"Optimizer key"};  // empty: saved without one
   OrderedDict<std::string, Tensor> scheduler{"Scheduler key"};  // empty: saved without one
   OrderedDict<std::string, Tensor> master_weights{"Master weights key"};  // empty: without
+  OrderedDict<std::string, Tensor> grad_scaler{"Grad scaler key"};        // empty: without
   OrderedDict<std::string, std::string> generators{"Generator"};  // name → generator state text
   History history;
   OrderedDict<std::string, std::string> extra{"Extra key"};  // free-form text entries
@@ -91,14 +95,23 @@ Checkpoint capture_checkpoint(const TrainingState& state, int64_t epoch,
 // (Master weights saved in the checkpoint are skipped: evaluating needs only the model.)
 void restore_checkpoint(const Checkpoint& checkpoint, const TrainingState& state);
 
-// The same two for a bfloat16/float16 model trained through float32 copies (amp/master_weights.h;
-// `state.optimizer` is the one built over the copies): the copies go into
-// Checkpoint::master_weights and come back from it, all or nothing as above — a checkpoint saved
-// without them is an error naming the file.
-Checkpoint capture_checkpoint(const TrainingState& state, const amp::MasterWeights& master_weights,
-                              int64_t epoch, const History& history = {});
+// What mixed-precision training adds to the state (amp/, module 22); either may be null.
+struct AmpState {
+  // Float32 copies of a bfloat16/float16 model's parameters (amp/master_weights.h);
+  // TrainingState::optimizer is then the one built over the copies.
+  amp::MasterWeights* master_weights = nullptr;
+  // float16's dynamic loss scale (amp/grad_scaler.h): the scale and its growth tracker decide
+  // which of the next steps are skipped, so a resumed run needs them.
+  amp::GradScaler* grad_scaler = nullptr;
+};
+
+// The same two with the mixed-precision state: what `amp` points to goes into
+// Checkpoint::master_weights / grad_scaler and comes back from them, all or nothing as above.
+// Restoring an object the checkpoint was saved without is an error naming the file.
+Checkpoint capture_checkpoint(const TrainingState& state, const AmpState& amp, int64_t epoch,
+                              const History& history = {});
 void restore_checkpoint(const Checkpoint& checkpoint, const TrainingState& state,
-                        amp::MasterWeights& master_weights);
+                        const AmpState& amp);
 
 // Writes `checkpoint` to `path` atomically (the directory must exist).
 void save_checkpoint(const Checkpoint& checkpoint, const std::string& path);
