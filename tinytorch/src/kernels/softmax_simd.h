@@ -26,6 +26,13 @@
 // The same three passes then run down the columns, every operation lane by lane, with no
 // reduction across lanes; up to four vectors of rows at a time, so four exponentials are in
 // flight. A group narrower than a vector (the last rows of a range) uses partial vectors.
+// Short rows (n·16·W floats, a tensor's share of the group, at most 128 KiB) go kWide = 16
+// vectors of rows at a time: each pass then reads 16·W·4 = 1 KiB in a row from every j (AVX-512),
+// and a whole [n, inner] slab of 256 columns front to back, which the hardware prefetcher follows;
+// four vectors (256 bytes per j, a stride of inner apart) left the first pass waiting on DRAM
+// (log_softmax over dim 1 of [1024, 16, 256], forward and backward: 8.9 → 5.6 ms at one thread,
+// Zen 4). The accumulators of 16 vectors live on the stack, in L1; each lane's arithmetic is the
+// same in either group, so the bits are too.
 //
 // Every lane sees the same operations whichever group or call its row falls into (lane-wise
 // arithmetic; the last-dim sums in an order fixed by n alone), so the results do not depend on
@@ -285,7 +292,10 @@ struct Softmax {
   // ── the walk over a range of rows ─────────────────────────────────────────────────────────
   //
   // Last dim: rows_fn(first, count) on the range. Another dim: per outer index, the range's
-  // columns in groups of 4W, then W, then one partial group: cols_fn(offset, Cols<U, partial>).
+  // columns in groups of kWide·W (short rows only: n ≤ kWideMaxN), then 4W, then W, then one
+  // partial group: cols_fn(offset, Cols<U, partial>).
+  static constexpr int kWide = 16;
+  static constexpr int64_t kWideMaxN = 32768 / (kWide * W);  // a group's floats ≤ 32768 (128 KiB)
   template <class RowsFn, class ColsFn>
   [[gnu::always_inline]] static void walk(int64_t n, int64_t inner, int64_t row_begin,
                                           int64_t row_end, RowsFn rows_fn, ColsFn cols_fn) {
@@ -298,6 +308,10 @@ struct Softmax {
       const int64_t end = row_end - o * inner < inner ? row_end - o * inner : inner;
       const int64_t base = o * n * inner;
       int64_t c = r - o * inner;
+      if (n <= kWideMaxN) {
+        for (; c + kWide * W <= end; c += kWide * W)
+          cols_fn(base + c, Cols<kWide, false>{inner, W});
+      }
       for (; c + 4 * W <= end; c += 4 * W) cols_fn(base + c, Cols<4, false>{inner, W});
       for (; c + W <= end; c += W) cols_fn(base + c, Cols<1, false>{inner, W});
       if (c < end) cols_fn(base + c, Cols<1, true>{inner, end - c});
