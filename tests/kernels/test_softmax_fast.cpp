@@ -5,9 +5,9 @@
 //     NaN; log x within 1 ulp over a sweep of every binade of the positive normal floats;
 //   * the four kernels against the formulas evaluated in double, along the last dim (rows of
 //     1 … 17 — shorter than a vector, and every tail of one — and long rows) and along another dim
-//     (a vector of rows at once: inner sizes around 8, 16 and 64, groups of rows that start
-//     mid-vector), with −∞ entries, rows all −∞ (NaN, as PyTorch), NaN and +∞ entries (NaN rows)
-//     and magnitudes up to 1e30;
+//     (a vector of rows at once: inner sizes around 8, 16 and 64, and 128 and 256 with short rows,
+//     groups of rows that start mid-vector), with −∞ entries, rows all −∞ (NaN, as PyTorch), NaN
+//     and +∞ entries (NaN rows) and magnitudes up to 1e30;
 //   * any range of rows gives the same bits as the whole tensor in one call (what makes the
 //     results independent of the thread count), and nothing outside the range is written;
 //   * the ops (softmax, log_softmax and their backward, cross_entropy) on the fast tier against
@@ -304,9 +304,13 @@ TEST_P(SoftmaxFast, LongRowsAlongTheLastDim) {
 
 TEST_P(SoftmaxFast, RowsAlongAnotherDimAVectorOfRowsAtOnce) {
   // inner below, at and above 8, 16 and 64 (= 4 AVX-512 vectors of rows), outer > 1 so that a
-  // range of rows crosses from one outer index to the next.
-  const int64_t shapes[][3] = {{2, 5, 2},    {1, 7, 8},   {3, 4, 17},  {2, 33, 65}, {1, 1, 40},
-                               {2, 300, 20}, {1, 3, 129}, {4, 16, 16}, {2, 9, 7},   {1, 2, 1000}};
+  // range of rows crosses from one outer index to the next; inner of 16 vectors and more with
+  // short rows (the wide groups: 256 rows at once on AVX-512, 128 on AVX2), n at and past the
+  // longest rows they take (128 on AVX-512, 256 on AVX2).
+  const int64_t shapes[][3] = {{2, 5, 2},     {1, 7, 8},     {3, 4, 17},   {2, 33, 65},
+                               {1, 1, 40},    {2, 300, 20},  {1, 3, 129},  {4, 16, 16},
+                               {2, 9, 7},     {1, 2, 1000},  {3, 16, 300}, {2, 128, 270},
+                               {2, 129, 257}, {2, 256, 140}, {2, 257, 130}};
   for (const auto& s : shapes) {
     check_problem(random_problem(s[0], s[1], s[2], 6.0f, static_cast<uint32_t>(s[1] * s[2])),
                   shape_name(s[0], s[1], s[2]));
@@ -317,7 +321,7 @@ TEST_P(SoftmaxFast, RowsAlongAnotherDimAVectorOfRowsAtOnce) {
 // a +∞ entry (NaN rows, as the reference loops), and rows of magnitude 1e30 and 80 — along the
 // last dim and along another.
 TEST_P(SoftmaxFast, SpecialValuesBehaveAsTheReference) {
-  for (const int64_t inner : {1, 5, 19}) {
+  for (const int64_t inner : {1, 5, 19, 260}) {
     for (const int64_t n : {3, 13, 40}) {
       Problem p = random_problem(6, n, inner, 3.0f, static_cast<uint32_t>(n + inner));
       for (int64_t i = 0; i < inner; ++i) {
