@@ -81,19 +81,19 @@ TEST(AmpMemory, GptForwardKeepsExactlyWhatItsBackwardNeeds) {
   //   per layer: qkv [BT, 3d] (the attention saves q, k, v, views of it), the attention's output
   //     [BT, d] (saved by the attention and, as a view, by c_proj), its logsumexp [B, H, T]
   //     float32, c_fc's output [BT, 4d] (GELU's input) and GELU's output [BT, 4d] (mlp.c_proj's);
-  //   under autocast, the bf16 casts of the Linear weights the addmm nodes save: 3d·d + d·d +
-  //     4d·d + d·4d = 12d² per layer and lm_head's V·d (in float32 they are the parameters,
-  //     alive before);
+  //   NOT the bf16 casts of the Linear weights (12d² per layer and lm_head's V·d): the addmm
+  //     nodes that save them keep the float32 parameters instead, alive before, and cast again
+  //     in backward (autograd/saved_variable.h, rule 4); the casts die with the region's cache;
   //   the positions arange(T) int64 (wpe's EmbeddingBackward0; the token ids were alive before);
   //   log_softmax's output [BT, V] float32 in both modes (cross_entropy runs in float32), which
   //     nll_loss saves too; and the loss, one float32.
   const int64_t B = 2, T = 8, L = 2, H = 2, d = 16, V = 10, BT = B * T;
   const int64_t f32 = 4, lp = 2, f64 = 8, i64 = 8;
   const auto expected = [&](int64_t act) {  // act: the element size the activations run in
-    const int64_t per_layer = BT * 3 * d * act + BT * d * act + B * H * T * f32 +
-                              2 * BT * 4 * d * act + (act == lp ? 12 * d * d * lp : 0);
-    return (2 * L + 1) * (BT * d * f32 + 2 * BT * f64 + BT * d * act) + L * per_layer +
-           (act == lp ? V * d * lp : 0) + T * i64 + BT * V * f32 + f32;
+    const int64_t per_layer =
+        BT * 3 * d * act + BT * d * act + B * H * T * f32 + 2 * BT * 4 * d * act;
+    return (2 * L + 1) * (BT * d * f32 + 2 * BT * f64 + BT * d * act) + L * per_layer + T * i64 +
+           BT * V * f32 + f32;
   };
   tt::nn::GPTConfig config;
   config.vocab_size = V;

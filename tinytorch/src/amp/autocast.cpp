@@ -242,6 +242,9 @@ Tensor cached_cast(ScalarType to, const Tensor& t) {
   auto it = cache.find(t.unsafeGetTensorImpl());
   if (it != cache.end()) return it->second.second;
   Tensor cast = t.to(to);
+  // Marked as made from t: a node that saves it keeps t and casts again in backward, so the
+  // copy lives only as long as the cache (autograd_meta.h, saved_variable.h rule 4).
+  autograd::materialize_autograd_meta(cast).recast_source_ = t;
   cache.emplace(t.unsafeGetTensorImpl(), std::make_pair(t, cast));
   return cast;
 }

@@ -75,10 +75,38 @@ Edge gradient_edge(const Tensor& t) {
 
 // ── SavedVariable ─────────────────────────────────────────────────────────────────────────────
 
+namespace {
+
+// The source of the autocast cast `t` is, or is a view of (rule 4); undefined for any other
+// tensor. NOTE: the cast is autocast's own — held by its cache and handed only to the op being
+// dispatched, which does not write its inputs — so its bits are the source's cast until freed.
+Tensor recast_source(const Tensor& t) {
+  const AutogradMeta* meta = get_autograd_meta(t);
+  if (meta == nullptr) return {};
+  // The cast itself, or the base of the view t is (a view's base is never a view).
+  const Tensor& cast = meta->is_view_ ? meta->base_ : t;
+  const AutogradMeta* cast_meta = get_autograd_meta(cast);
+  if (cast_meta == nullptr || !cast_meta->recast_source_.defined()) return {};
+  if (t.dtype() != cast.dtype()) return {};  // a view of the bits as another dtype
+  return cast_meta->recast_source_;
+}
+
+}  // namespace
+
 SavedVariable::SavedVariable(const Tensor& tensor, bool is_output)
     : saved_version_(tensor.defined() ? tensor._version() : 0), was_defined_(tensor.defined()) {
   if (!tensor.defined()) return;
   if (!is_output) {
+    if (const Tensor source = recast_source(tensor); source.defined()) {
+      // A recast copy (rule 4): the source's data as it is now (an alias: a later set_data on
+      // the source does not change what is kept) and its version; the copy is dropped.
+      data_ = source.detach();
+      saved_version_ = source._version();
+      const AutogradMeta* meta = get_autograd_meta(tensor);
+      recast_ = Recast{tensor.dtype(),          tensor.sizes().vec(), tensor.strides().vec(),
+                       tensor.storage_offset(), meta->grad_fn(),      meta->output_nr_};
+      return;
+    }
     data_ = tensor;  // an input, history and all (rule 1)
     return;
   }
@@ -112,6 +140,24 @@ Tensor SavedVariable::unpack(const char* node_name) const {
 }
 
 Tensor SavedVariable::with_grad_fn() const {
+  if (recast_) {
+    // The copy again, laid out as saved: the cast of the source (made as the forward made it,
+    // recording nothing), the saved view's geometry on it, then the saved tensor's grad_fn —
+    // only with grad mode on (create_graph), where the formula's ops record.
+    Tensor copy;
+    {
+      AutoGradMode no_grad(false);
+      copy = data_.to(recast_->dtype)
+                 .as_strided(recast_->sizes, recast_->strides, recast_->storage_offset)
+                 .detach();
+    }
+    if (GradMode::is_enabled() && recast_->grad_fn != nullptr) {
+      AutogradMeta& meta = materialize_autograd_meta(copy);
+      meta.grad_fn_ = recast_->grad_fn;
+      meta.output_nr_ = recast_->output_nr;
+    }
+    return copy;
+  }
   // Grad mode off (every backward pass without create_graph): nothing will record, so the
   // detached data serves, and no alias is made.
   if (!is_output_ || !GradMode::is_enabled()) return data_;
@@ -124,6 +170,7 @@ Tensor SavedVariable::with_grad_fn() const {
 
 void SavedVariable::reset() {
   data_ = Tensor();
+  recast_.reset();  // the cast's node, too: what backward frees, it frees
 }
 
 }  // namespace autograd

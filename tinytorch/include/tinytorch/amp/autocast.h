@@ -42,6 +42,16 @@
 // linear(x, w) after a no_grad linear(x, w) in the same region returns a result that does not
 // require grad), and any cast while set_autocast_cache_enabled(false).
 //
+// NOTE (what the graph keeps of a cached cast): a linear saves its weight for the backward
+// (grad_input = grad_output · W), here the bfloat16 cast. A cached cast is marked as made from
+// its source, so the node keeps the float32 source (a parameter, alive anyway) and casts it again
+// when backward unpacks it (autograd/saved_variable.h, rule 4): the same bits, with the cast's
+// grad_fn, and the copy is freed when the region ends instead of when backward does — 2 B per
+// parameter less between forward and backward, for one more cast of each weight in backward.
+// One difference from PyTorch, which keeps the copy: a weight written in place between forward
+// and backward (under no_grad) is the usual "modified by an inplace operation" error in
+// backward here, where PyTorch's backward silently uses the copy of the weight as it was.
+//
 // NOTE (backward): autograd::backward/grad run with autocast OFF on this thread: a backward
 // formula computes in the dtypes of the tensors the forward saved (a bf16 matmul's gradient is
 // bf16, a float32 one's float32). PyTorch 1.13 differs when backward() is called INSIDE an

@@ -59,6 +59,15 @@ struct AutogradMeta final : AutogradMetaInterface {
   // The base's storage history version (bumped by every recorded in-place write) when grad_fn_
   // was last set. Writes with grad mode off (optimizer steps) leave the history valid.
   mutable uint32_t attr_version_ = 0;
+
+  // ── a copy that can be made again (autocast's weight casts) ──────────────────────────────
+  // NOTE: set only on the cast autocast's cache makes of a float32 weight (amp/autocast.cpp's
+  // cached_cast): this tensor is recast_source_.to(dtype()), made by a recorded to(). Casting
+  // the source again gives the same bits for as long as the source is not written in place, so
+  // a SavedVariable that saves this tensor, or a view of it, keeps the source (alive anyway: a
+  // parameter) instead of the 16-bit copy, and casts again when backward unpacks it
+  // (saved_variable.h, rule 4).
+  Tensor recast_source_;
 };
 
 // The tensor's AutogradMeta, or nullptr if it has none yet.
