@@ -146,11 +146,15 @@ template <typename T>
 struct Blocking<T, CpuCapability::kDefault> : Blocking<T, CpuCapability::kAvx2> {};
 
 // bfloat16 with vdpbf16ps (gemm_avx512_bf16.cpp): the AVX-512 float tile, 12 x (2 zmm of 16 float
-// sums), each step two k values deep. The float kernel's KC, MC and NC, not yet tuned: a bfloat16
-// B sliver (KC x NR) is half the bytes of a float one, 32 KiB, which fits Zen 4's 48 KiB L1d.
+// sums), each step two k values deep. KC = 1024 gives the blocks the bytes of the float kernel's
+// (KC = 512): a 64 KiB B sliver streamed from L2, as the float kernel's is; a 288 KiB A block; a
+// 4 MiB panel at NC = 2048. Against KC = 512 (one thread, CPU time of a scratch driver on the
+// 2-vCPU Zen 4 VM, 2 x 9-30 calls each): 1.00x at N = 512, 1.03-1.04x at N = 1024, 1.04-1.05x at
+// N = 2048 and on a Linear's 4096 x 3072 x 768; KC = 256 ran 0.98x, 0.93x and 0.92x. MC = 96
+// instead of 144 stayed within 1%.
 struct BlockingBf16 {
   static constexpr int64_t MR = 12, NR = 32, KD = 2;
-  static constexpr int64_t KC = 512, MC = 144, NC = 2048;
+  static constexpr int64_t KC = 1024, MC = 144, NC = 2048;
 };
 
 // Problems with no more multiply-adds than kMinMultiplyAddsForThreads run on the calling thread:
