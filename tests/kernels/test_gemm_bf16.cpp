@@ -116,7 +116,7 @@ TEST_P(GemmBf16Test, AllTinyShapes) {
 }
 
 TEST_P(GemmBf16Test, EdgeAndMultiBlockShapes) {
-  // Around the block sizes (MR = 6 or 12, NR = 16 or 32, MC = 144, KC = 256 or 512, NC = 2048
+  // Around the block sizes (MR = 6 or 12, NR = 16 or 32, MC = 144, KC = 256, 512 or 1024, NC = 2048
   // or 4080): K odd (the pair packing's zero step) within one and across several rank-KC
   // updates, full tiles, several MC blocks, a second NC panel, large K, vector-like extremes.
   const Problem shapes[] = {{1, 1, 1},      {12, 32, 2},    {12, 32, 3},  {25, 65, 31},

@@ -60,19 +60,68 @@ struct Avx2<double> {
 // us (the best of 40 calls each, in a scratch driver). Whole GEMMs, in paired runs of the old and
 // the new pack: with the AVX-512 tile 1.06x at N = 256 and 1.03x at N = 512 on one thread, 1.04x at
 // N = 512 on two; with the AVX2 tile 1.01-1.03x.
+//
+// The values are moved, never computed on, so the same code packs any 32-bit words: floats, or the
+// bfloat16 pairs of the vdpbf16ps slivers (pack_pairs_transposed_avx2). Lines are addressed in
+// bytes (a bfloat16 line may start at an odd element, 2 bytes past a 4-byte boundary), and every
+// access is an unaligned one that may alias anything (the intrinsics' loads and stores, and
+// __builtin_memcpy for the last steps).
 struct FourLines {
   __m256 step_0_4, step_1_5, step_2_6, step_3_7;
 };
 
-FourLines transpose4x8(const float* line, int64_t w_stride) {
-  const __m256 r0 = _mm256_loadu_ps(line), r1 = _mm256_loadu_ps(line + w_stride);
-  const __m256 r2 = _mm256_loadu_ps(line + 2 * w_stride), r3 = _mm256_loadu_ps(line + 3 * w_stride);
+FourLines transpose4x8(const char* line, int64_t w_stride) {
+  const auto load = [&](int64_t i) {
+    return _mm256_loadu_ps(reinterpret_cast<const float*>(line + i * w_stride));
+  };
+  const __m256 r0 = load(0), r1 = load(1), r2 = load(2), r3 = load(3);
   const __m256 lo01 = _mm256_unpacklo_ps(r0, r1), hi01 = _mm256_unpackhi_ps(r0, r1);
   const __m256 lo23 = _mm256_unpacklo_ps(r2, r3), hi23 = _mm256_unpackhi_ps(r2, r3);
   return {_mm256_shuffle_ps(lo01, lo23, _MM_SHUFFLE(1, 0, 1, 0)),
           _mm256_shuffle_ps(lo01, lo23, _MM_SHUFFLE(3, 2, 3, 2)),
           _mm256_shuffle_ps(hi01, hi23, _MM_SHUFFLE(1, 0, 1, 0)),
           _mm256_shuffle_ps(hi01, hi23, _MM_SHUFFLE(3, 2, 3, 2))};
+}
+
+// The lines of a sliver go in groups of 4 (transpose4x8); W = 6 ends with a pair of lines, whose
+// unpacklo/hi already holds each step's two values next to each other. Steps are 4-byte words:
+// dst word p * W + w = word p of line w, which starts at byte w * w_stride of src.
+template <int64_t W>
+void pack_words_transposed(int64_t kc, const char* src, int64_t w_stride, char* dst) {
+  static_assert(W % 2 == 0, "lines go in groups of 4, and a last pair");
+  constexpr int64_t kWord = 4;
+  const auto at = [&](int64_t step, int64_t w) {  // where word `step` of the sliver's line w goes
+    return reinterpret_cast<float*>(dst + (step * W + w) * kWord);
+  };
+  int64_t p = 0;
+  for (; p + 8 <= kc; p += 8) {
+#pragma GCC unroll 8
+    for (int64_t g = 0; g + 4 <= W; g += 4) {  // lines g .. g+3
+      const FourLines t = transpose4x8(src + g * w_stride + p * kWord, w_stride);
+      const __m256 steps[4] = {t.step_0_4, t.step_1_5, t.step_2_6, t.step_3_7};
+      for (int64_t j = 0; j < 4; ++j) {
+        _mm_storeu_ps(at(p + j, g), _mm256_castps256_ps128(steps[j]));
+        _mm_storeu_ps(at(p + j + 4, g), _mm256_extractf128_ps(steps[j], 1));
+      }
+    }
+    if constexpr (W % 4 == 2) {  // lines W-2, W-1
+      constexpr int64_t g = W - 2;
+      const char* line = src + g * w_stride + p * kWord;
+      const __m256 r0 = _mm256_loadu_ps(reinterpret_cast<const float*>(line));
+      const __m256 r1 = _mm256_loadu_ps(reinterpret_cast<const float*>(line + w_stride));
+      // (r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5]) and the same for steps 2, 3 | 6, 7
+      const __m256 lo = _mm256_unpacklo_ps(r0, r1), hi = _mm256_unpackhi_ps(r0, r1);
+      const __m128 pairs[4] = {_mm256_castps256_ps128(lo), _mm256_castps256_ps128(hi),
+                               _mm256_extractf128_ps(lo, 1), _mm256_extractf128_ps(hi, 1)};
+      for (int64_t j = 0; j < 4; ++j) {  // pairs[j] holds steps 2j and 2j + 1
+        _mm_storel_pi(reinterpret_cast<__m64*>(at(p + 2 * j, g)), pairs[j]);
+        _mm_storeh_pi(reinterpret_cast<__m64*>(at(p + 2 * j + 1, g)), pairs[j]);
+      }
+    }
+  }
+  for (; p < kc; ++p) {  // the last kc % 8 steps
+    for (int64_t w = 0; w < W; ++w) __builtin_memcpy(at(p, w), src + w * w_stride + p * kWord, 4);
+  }
 }
 
 }  // namespace
@@ -88,46 +137,28 @@ template void microkernel_avx2<float, 6, 16>(int64_t, const float*, const float*
 template void microkernel_avx2<double, 6, 8>(int64_t, const double*, const double*, int64_t, double,
                                              double, double*, int64_t);
 
-// The lines of a sliver go in groups of 4 (transpose4x8); W = 6 ends with a pair of lines, whose
-// unpacklo/hi already holds each step's two values next to each other.
 template <int64_t W>
 void pack_transposed_avx2(int64_t kc, const float* src, int64_t w_stride, float* dst) {
-  static_assert(W % 2 == 0, "lines go in groups of 4, and a last pair");
-  int64_t p = 0;
-  for (; p + 8 <= kc; p += 8) {
-    float* out = dst + p * W;  // 8 steps x W values
-#pragma GCC unroll 8
-    for (int64_t g = 0; g + 4 <= W; g += 4) {  // lines g .. g+3
-      const FourLines t = transpose4x8(src + g * w_stride + p, w_stride);
-      const __m256 steps[4] = {t.step_0_4, t.step_1_5, t.step_2_6, t.step_3_7};
-      for (int64_t j = 0; j < 4; ++j) {
-        _mm_storeu_ps(out + j * W + g, _mm256_castps256_ps128(steps[j]));
-        _mm_storeu_ps(out + (j + 4) * W + g, _mm256_extractf128_ps(steps[j], 1));
-      }
-    }
-    if constexpr (W % 4 == 2) {  // lines W-2, W-1
-      constexpr int64_t g = W - 2;
-      const __m256 r0 = _mm256_loadu_ps(src + g * w_stride + p);
-      const __m256 r1 = _mm256_loadu_ps(src + (g + 1) * w_stride + p);
-      // (r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5]) and the same for steps 2, 3 | 6, 7
-      const __m256 lo = _mm256_unpacklo_ps(r0, r1), hi = _mm256_unpackhi_ps(r0, r1);
-      const __m128 pairs[4] = {_mm256_castps256_ps128(lo), _mm256_castps256_ps128(hi),
-                               _mm256_extractf128_ps(lo, 1), _mm256_extractf128_ps(hi, 1)};
-      for (int64_t j = 0; j < 4; ++j) {  // pairs[j] holds steps 2j and 2j + 1
-        _mm_storel_pi(reinterpret_cast<__m64*>(out + 2 * j * W + g), pairs[j]);
-        _mm_storeh_pi(reinterpret_cast<__m64*>(out + (2 * j + 1) * W + g), pairs[j]);
-      }
-    }
-  }
-  for (; p < kc; ++p) {  // the last kc % 8 steps
-    for (int64_t w = 0; w < W; ++w) dst[p * W + w] = src[w * w_stride + p];
-  }
+  pack_words_transposed<W>(kc, reinterpret_cast<const char*>(src),
+                           w_stride * static_cast<int64_t>(sizeof(float)),
+                           reinterpret_cast<char*>(dst));
 }
 
 template void pack_transposed_avx2<6>(int64_t, const float*, int64_t, float*);
 template void pack_transposed_avx2<12>(int64_t, const float*, int64_t, float*);
 template void pack_transposed_avx2<16>(int64_t, const float*, int64_t, float*);
 template void pack_transposed_avx2<32>(int64_t, const float*, int64_t, float*);
+
+template <int64_t W>
+void pack_pairs_transposed_avx2(int64_t steps, const BFloat16* src, int64_t w_stride,
+                                BFloat16* dst) {
+  pack_words_transposed<W>(steps, reinterpret_cast<const char*>(src),
+                           w_stride * static_cast<int64_t>(sizeof(BFloat16)),
+                           reinterpret_cast<char*>(dst));
+}
+
+template void pack_pairs_transposed_avx2<12>(int64_t, const BFloat16*, int64_t, BFloat16*);
+template void pack_pairs_transposed_avx2<32>(int64_t, const BFloat16*, int64_t, BFloat16*);
 
 // The lanes run across 8 lines of B, transposed 8 steps at a time in registers, so each lane is
 // still one chain of FMAs in k order: the bits of simd_gemv_row's scalar chains, faster. Two

@@ -62,4 +62,62 @@ void microkernel_avx512_bf16(int64_t kc, const BFloat16* a, const BFloat16* b, i
 template void microkernel_avx512_bf16<12, 32>(int64_t, const BFloat16*, const BFloat16*, int64_t,
                                               float, float, float*, int64_t);
 
+// Lines side by side (w_stride 1): step q of a sliver interleaves two rows of op(X), rows 2q and
+// 2q + 1, each holding the sliver's W values next to each other. 32 lines at a time, two zmm of
+// 32 bfloat16 in, two out:
+//
+//   r0 = row 2q:      x(0,2q)   x(1,2q)   ...  x(31,2q)
+//   r1 = row 2q + 1:  x(0,2q+1) x(1,2q+1) ...  x(31,2q+1)
+//   lo = x(0,2q) x(0,2q+1) | x(1,2q) x(1,2q+1) | ... | x(15,2q) x(15,2q+1)    (16 lanes of pairs)
+//   hi = the same for lines 16 .. 31
+//
+// each a single vpermt2w (a permutation of 16-bit values picked from two registers). Narrower
+// slivers (W = 12, or a last group of W % 32 lines) use masked loads and stores. As the float
+// pack does (kCopyGroup in gemm_fast.cpp), kGroup slivers are packed step by step, so that each
+// row is read in runs of kGroup · W values rather than W at a stride of p_stride.
+// NOTE: the loads and stores are bit moves: every bfloat16, NaN or subnormal, arrives unchanged.
+template <int64_t W>
+void pack_pair_rows_avx512_bf16(int64_t kc, int64_t slivers, const BFloat16* src, int64_t p_stride,
+                                BFloat16* dst) {
+  constexpr int64_t kGroup = 4;
+  const int64_t depth = (kc + 1) / 2 * 2;
+  // Lane 2i of lo takes r0[i], lane 2i + 1 takes r1[i] (index 32 + i: the second register).
+  alignas(64) static constexpr short kLo[32] = {0,  32, 1,  33, 2,  34, 3,  35, 4,  36, 5,
+                                                37, 6,  38, 7,  39, 8,  40, 9,  41, 10, 42,
+                                                11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
+  const __m512i lo_index = _mm512_load_si512(kLo);
+  const __m512i hi_index = _mm512_add_epi16(lo_index, _mm512_set1_epi16(16));
+  for (int64_t group = 0; group < slivers; group += kGroup) {
+    const int64_t group_end = group + kGroup < slivers ? group + kGroup : slivers;
+    for (int64_t p = 0; p < kc; p += 2) {
+      const BFloat16* row0 = src + p * p_stride;
+      const bool has_row1 = p + 1 < kc;  // an odd kc ends with a step of one row and zeros
+#pragma GCC unroll 4
+      for (int64_t s = group; s < group_end; ++s) {
+        BFloat16* out = dst + s * W * depth + p * W;
+#pragma GCC unroll 2
+        for (int64_t w = 0; w < W; w += 32) {  // lines w .. w + 31 of the sliver
+          constexpr auto lines_mask = [](int64_t n) {
+            return n >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((__mmask32{1} << n) - 1);
+          };
+          const __mmask32 in = lines_mask(W - w);
+          const __m512i r0 = _mm512_maskz_loadu_epi16(in, row0 + s * W + w);
+          const __m512i r1 = has_row1 ? _mm512_maskz_loadu_epi16(in, row0 + p_stride + s * W + w)
+                                      : _mm512_setzero_si512();
+          // Values out: two per line, lines w .. w+15 in lo, w+16 .. w+31 in hi.
+          _mm512_mask_storeu_epi16(out + 2 * w, lines_mask(2 * (W - w)),
+                                   _mm512_permutex2var_epi16(r0, lo_index, r1));
+          if (W - w > 16) {
+            _mm512_mask_storeu_epi16(out + 2 * w + 32, lines_mask(2 * (W - w - 16)),
+                                     _mm512_permutex2var_epi16(r0, hi_index, r1));
+          }
+        }
+      }
+    }
+  }
+}
+
+template void pack_pair_rows_avx512_bf16<12>(int64_t, int64_t, const BFloat16*, int64_t, BFloat16*);
+template void pack_pair_rows_avx512_bf16<32>(int64_t, int64_t, const BFloat16*, int64_t, BFloat16*);
+
 }  // namespace tinytorch::kernels::gemm

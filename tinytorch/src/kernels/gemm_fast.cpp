@@ -146,11 +146,15 @@ template <typename T>
 struct Blocking<T, CpuCapability::kDefault> : Blocking<T, CpuCapability::kAvx2> {};
 
 // bfloat16 with vdpbf16ps (gemm_avx512_bf16.cpp): the AVX-512 float tile, 12 x (2 zmm of 16 float
-// sums), each step two k values deep. The float kernel's KC, MC and NC, not yet tuned: a bfloat16
-// B sliver (KC x NR) is half the bytes of a float one, 32 KiB, which fits Zen 4's 48 KiB L1d.
+// sums), each step two k values deep. KC = 1024 gives the blocks the bytes of the float kernel's
+// (KC = 512): a 64 KiB B sliver streamed from L2, as the float kernel's is; a 288 KiB A block; a
+// 4 MiB panel at NC = 2048. Against KC = 512 (one thread, CPU time of a scratch driver on the
+// 2-vCPU Zen 4 VM, 2 x 9-30 calls each): 1.00x at N = 512, 1.03-1.04x at N = 1024, 1.04-1.05x at
+// N = 2048 and on a Linear's 4096 x 3072 x 768; KC = 256 ran 0.98x, 0.93x and 0.92x. MC = 96
+// instead of 144 stayed within 1%.
 struct BlockingBf16 {
   static constexpr int64_t MR = 12, NR = 32, KD = 2;
-  static constexpr int64_t KC = 512, MC = 144, NC = 2048;
+  static constexpr int64_t KC = 1024, MC = 144, NC = 2048;
 };
 
 // Problems with no more multiply-adds than kMinMultiplyAddsForThreads run on the calling thread:
@@ -1055,41 +1059,39 @@ void pack_widened(int64_t kc, int64_t width, const In* src, int64_t w_stride, in
 //   dst[s·W·depth + (2q)·W + 2w + t] = x(s·W + w, 2q + t),   depth = kc rounded up to even
 // NOTE: both operands are zero in the padding, so 0 · 0 adds nothing (a garbage value times 0
 // could be a NaN).
+#ifdef TINYTORCH_GEMM_X86
 template <int64_t W>
 void pack_pairs(int64_t kc, int64_t width, const BFloat16* src, int64_t w_stride, int64_t p_stride,
                 BFloat16* dst) {
   const int64_t depth = round_up(kc, 2);
-  for (int64_t first = 0; first < width; first += W) {
+  int64_t first = 0;
+  // Two layouts the GEMM ops hand over, each with a fast path for its whole slivers (the general
+  // loop below reads through two run-time strides):
+  //   * lines side by side (w_stride 1: op(B) row-major — every C = A · B — and op(A) transposed,
+  //     a backward's): a step interleaves two rows of W values, with AVX-512 shuffles
+  //     (gemm_avx512_bf16.cpp);
+  //   * lines contiguous along k (p_stride 1: op(A) row-major, op(B) transposed — a Linear's
+  //     input and weight): a step's pair is one 32-bit word of each line, so the sliver is a
+  //     transpose of 32-bit words, float's AVX2 transposing pack (gemm_avx2.cpp).
+  // Both replaced plain loops of 16- and 32-bit moves through run-time strides. In
+  // perf profiles of a 1024³ C = A · B on one thread (Zen 4 VM), the B pack went from 8.3% of the
+  // micro-kernel's samples to 2.0%, the A pack from 3.3% to 1.9%. With two threads it matters
+  // twice: every member packs all of op(B) when the team splits the rows (see "Threads").
+  if (w_stride == 1) {
+    gemm::pack_pair_rows_avx512_bf16<W>(kc, width / W, src, p_stride, dst);
+    first = width / W * W;
+  }
+  for (; first < width; first += W) {
     const int64_t count = std::min(W, width - first);
     const BFloat16* from = src + first * w_stride;
     BFloat16* to = dst + first * depth;
-    // Two layouts the GEMM ops hand over, each with a loop the compiler can vectorise (the
-    // general one below reads through two run-time strides):
-    //   * lines contiguous along k (p_stride 1: op(A) row-major, op(B) transposed — a Linear's
-    //     input and weight): a step's pair is one 32-bit word of each line;
-    //   * lines side by side (w_stride 1: the backward's op(B) row-major, op(A) transposed): a
-    //     step interleaves two rows of W values.
-    if (count == W && (p_stride == 1 || w_stride == 1)) {
+    if (count == W && p_stride == 1) {
       const int64_t whole = kc / 2 * 2;  // the k values of whole steps
-      for (int64_t p = 0; p < whole; p += 2) {
-        BFloat16* out = to + p * W;
-        if (p_stride == 1) {
-#pragma GCC unroll 16
-          for (int64_t w = 0; w < W; ++w) std::memcpy(out + 2 * w, from + w * w_stride + p, 4);
-        } else {
-          const BFloat16* row0 = from + p * p_stride;
-          const BFloat16* row1 = row0 + p_stride;
-#pragma GCC unroll 16
-          for (int64_t w = 0; w < W; ++w) {
-            out[2 * w] = row0[w];
-            out[2 * w + 1] = row1[w];
-          }
-        }
-      }
+      gemm::pack_pairs_transposed_avx2<W>(whole / 2, from, w_stride, to);
       if (whole < kc) {  // odd kc: the last step's second value is padding
         BFloat16* out = to + whole * W;
         for (int64_t w = 0; w < W; ++w) {
-          out[2 * w] = from[w * w_stride + whole * p_stride];
+          out[2 * w] = from[w * w_stride + whole];
           out[2 * w + 1] = BFloat16{};
         }
       }
@@ -1114,6 +1116,7 @@ void pack_pairs(int64_t kc, int64_t width, const BFloat16* src, int64_t w_stride
     }
   }
 }
+#endif
 
 // The widening levels: float's micro-kernel and block sizes, bfloat16 or float16 packs.
 template <typename In, CpuCapability kLevel>

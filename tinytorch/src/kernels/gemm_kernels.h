@@ -52,6 +52,13 @@ void microkernel_avx2(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, 
 // MR and NR of both float tiles): AVX-512 CPUs have AVX2 too, and use these packs.
 template <int64_t W>
 void pack_transposed_avx2(int64_t kc, const float* src, int64_t w_stride, float* dst);
+// The same transpose of 32-bit words, for the bfloat16 pairs of the vdpbf16ps slivers (below):
+// dst[(q * W + w) * 2 + t] = src[w * w_stride + 2 * q + t] for q < steps, t < 2, w < W, i.e. whole
+// steps of a sliver whose lines are contiguous along k (op(A) = A, op(B) = Bᵀ). Instantiated for
+// W = 12 and 32; AVX512_BF16 CPUs have AVX2.
+template <int64_t W>
+void pack_pairs_transposed_avx2(int64_t steps, const BFloat16* src, int64_t w_stride,
+                                BFloat16* dst);
 
 // gemm_avx512.cpp. Instantiated for (float, 12, 32) and (double, 12, 16).
 template <typename T, int64_t MR, int64_t NR>
@@ -65,6 +72,12 @@ void gemv_lines_avx2(int64_t kc, int64_t n, const float* a, const float* b, int6
 template <int64_t MR, int64_t NR>
 void microkernel_avx512_bf16(int64_t kc, const BFloat16* a, const BFloat16* b, int64_t ldb,
                              float alpha, float beta, float* c, int64_t ldc);
+// gemm_avx512_bf16.cpp, W = 12 and 32 (MR and NR): `slivers` whole W-wide slivers of pairs (the
+// layout above, depth = kc rounded up to even, sliver s at dst + s * W * depth) of lines side by
+// side, x(w, p) = src[w + p * p_stride]: op(B) = B, op(A) = Aᵀ.
+template <int64_t W>
+void pack_pair_rows_avx512_bf16(int64_t kc, int64_t slivers, const BFloat16* src, int64_t p_stride,
+                                BFloat16* dst);
 
 // gemm_avx2.cpp and gemm_avx512.cpp, for float and double.
 template <typename T>
