@@ -20,6 +20,7 @@
 #include "tinytorch/autograd/engine.h"
 #include "tinytorch/core/join.h"
 #include "tinytorch/core/parallel.h"
+#include "tinytorch/core/simd.h"
 #include "tinytorch/kernels/registry.h"
 
 namespace tinytorch::nn::detail {
@@ -46,6 +47,77 @@ bool first_step(int64_t t, int64_t T, bool reverse) {
   return reverse ? t == T - 1 : t == 0;
 }
 
+// The row loops below are built for baseline x86-64 and for AVX2 (core/simd.h); their pointers
+// never alias, which lets the compiler vectorise them without run-time overlap checks.
+
+// a = x + b (b: null for no bias)                                                 [n]
+TT_TARGET_CLONES_AVX2 void add_row(int64_t n, const float* __restrict x, const float* __restrict b,
+                                   float* __restrict a) {
+  if (b == nullptr) {
+    std::copy(x, x + n, a);
+    return;
+  }
+  TT_PRAGMA_OMP_SIMD
+  for (int64_t j = 0; j < n; ++j) a[j] = x[j] + b[j];
+}
+
+// acc += a                                                                        [n]
+TT_TARGET_CLONES_AVX2 void accumulate_row(int64_t n, const float* __restrict a,
+                                          float* __restrict acc) {
+  TT_PRAGMA_OMP_SIMD
+  for (int64_t j = 0; j < n; ++j) acc[j] += a[j];
+}
+
+// c' = f ⊙ c + i ⊙ g, from a row of activations a = i | f | g | o                [H]
+TT_TARGET_CLONES_AVX2 void cell_row(int64_t H, const float* __restrict a, const float* __restrict c,
+                                    float* __restrict c_next) {
+  const float *in = a, *forget = a + H, *g = a + 2 * H;
+  TT_PRAGMA_OMP_SIMD
+  for (int64_t j = 0; j < H; ++j) c_next[j] = forget[j] * c[j] + in[j] * g[j];
+}
+
+// h' = o ⊙ tanh(c')                                                               [H]
+TT_TARGET_CLONES_AVX2 void hidden_row(int64_t H, const float* __restrict out,
+                                      const float* __restrict tanh_c, float* __restrict h) {
+  TT_PRAGMA_OMP_SIMD
+  for (int64_t j = 0; j < H; ++j) h[j] = out[j] * tanh_c[j];
+}
+
+// One row of the step's backward (the file's opening comment): from the activations a, tanh(c'),
+// the previous cell c, the gradients dh (into h', without the output's dy) and dc (into c'),
+// writes dgates da [4H] and replaces dc by the gradient into c.
+TT_TARGET_CLONES_AVX2 void gates_backward_row(int64_t H, const float* __restrict a,
+                                              const float* __restrict tanh_c,
+                                              const float* __restrict c, const float* __restrict dy,
+                                              const float* __restrict dh, float* __restrict dc,
+                                              float* __restrict da) {
+  const float *in = a, *forget = a + H, *g = a + 2 * H, *out = a + 3 * H;
+  TT_PRAGMA_OMP_SIMD
+  for (int64_t j = 0; j < H; ++j) {
+    const float dh_j = dh[j] + dy[j];
+    const float dc_j = dc[j] + dh_j * out[j] * (1.0f - tanh_c[j] * tanh_c[j]);
+    da[j] = dc_j * g[j] * in[j] * (1.0f - in[j]);
+    da[H + j] = dc_j * c[j] * forget[j] * (1.0f - forget[j]);
+    da[2 * H + j] = dc_j * in[j] * (1.0f - g[j] * g[j]);
+    da[3 * H + j] = dh_j * tanh_c[j] * out[j] * (1.0f - out[j]);
+    dc[j] = dc_j * forget[j];
+  }
+}
+
+// dst [cols, rows] = srcᵀ, src [rows, cols] row-major, in 16 x 16 tiles (both sides stay in
+// cache lines; a plain strided copy misses on every element of one side).
+void transpose_into(int64_t rows, int64_t cols, const float* src, float* dst) {
+  constexpr int64_t kTile = 16;
+  for (int64_t i0 = 0; i0 < rows; i0 += kTile) {
+    for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
+      for (int64_t i = i0; i < std::min(rows, i0 + kTile); ++i) {
+        for (int64_t j = j0; j < std::min(cols, j0 + kTile); ++j)
+          dst[j * rows + i] = src[i * cols + j];
+      }
+    }
+  }
+}
+
 }  // namespace
 
 variable_list fused_lstm_forward(AutogradContext* ctx, const Tensor& xg, const Tensor& h0,
@@ -63,7 +135,11 @@ variable_list fused_lstm_forward(AutogradContext* ctx, const Tensor& xg, const T
   // whole [H, 4H] fits, one block spares the ragged edges of four.
   const int64_t blocks = H * G * static_cast<int64_t>(sizeof(float)) <= (int64_t{1} << 20) ? 1 : 4;
   const int64_t N = G / blocks;
-  const Tensor w_t = w_hh.reshape({blocks, N, H}).transpose(1, 2).contiguous();  // [blocks, H, N]
+  const Tensor w = w_hh.contiguous();
+  Tensor w_t = empty({blocks, H, N}, ScalarType::Float32);  // block q: rows [qN, (q+1)N) of W_hh, ᵀ
+  for (int64_t q = 0; q < blocks; ++q) {
+    transpose_into(N, H, w.data_ptr<float>() + q * N * H, w_t.data_ptr<float>() + q * H * N);
+  }
   // b_ih + b_hh: one row added to every step's xg.
   const auto defined = [](const std::optional<Tensor>& b) { return b && b->defined(); };
   Tensor bias;  // [4H] or undefined (bias=false)
@@ -90,9 +166,7 @@ variable_list fused_lstm_forward(AutogradContext* ctx, const Tensor& xg, const T
     float* a = A + t * B * G;
     parallel_for(0, B, row_grain(G), [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
-        const float* xr = x + t * st0 + r * st1;
-        float* ar = a + r * G;
-        for (int64_t j = 0; j < G; ++j) ar[j] = b != nullptr ? xr[j] + b[j] : xr[j];
+        add_row(G, x + t * st0 + r * st1, b, a + r * G);
       }
     });
     for (int64_t q = 0; q < blocks; ++q) {  // += h·W_hhᵀ, block q of the columns
@@ -104,14 +178,10 @@ variable_list fused_lstm_forward(AutogradContext* ctx, const Tensor& xg, const T
         k.activation.sigmoid(ar, ar, 2 * H);
         k.activation.tanh(ar + 2 * H, ar + 2 * H, H);
         k.activation.sigmoid(ar + 3 * H, ar + 3 * H, H);
-        const float *in = ar, *forget = ar + H, *g = ar + 2 * H, *out = ar + 3 * H;
-        const float* cr = c + r * H;
-        float* ct = C + (t * B + r) * H;
-        float* tct = TC + (t * B + r) * H;
-        float* yt = Y + (t * B + r) * H;
-        for (int64_t j = 0; j < H; ++j) ct[j] = forget[j] * cr[j] + in[j] * g[j];
-        k.activation.tanh(ct, tct, H);
-        for (int64_t j = 0; j < H; ++j) yt[j] = out[j] * tct[j];
+        const int64_t row = (t * B + r) * H;  // of C, TC, Y
+        cell_row(H, ar, c + r * H, C + row);
+        k.activation.tanh(C + row, TC + row, H);
+        hidden_row(H, ar + 3 * H, TC + row, Y + row);
       }
     });
   }
@@ -200,29 +270,13 @@ variable_list fused_lstm_backward(AutogradContext* ctx, const variable_list& gra
     const float* c = first_step(t, T, reverse) ? c_0.data_ptr<float>() : C + prev * B * H;
     parallel_for(0, B, row_grain(G), [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
-        const float* ar = A + (t * B + r) * G;
-        const float *in = ar, *forget = ar + H, *g = ar + 2 * H, *out = ar + 3 * H;
-        const float* tc = TC + (t * B + r) * H;
-        const float* dy = dY + t * dst0 + r * dst1;
-        const float* cr = c + r * H;
-        float* da = dA + (t * B + r) * G;
-        float* dhr = dH + r * H;
-        float* dcr = dC + r * H;
-        for (int64_t j = 0; j < H; ++j) {
-          const float dh_j = dhr[j] + dy[j];
-          const float dc_j = dcr[j] + dh_j * out[j] * (1.0f - tc[j] * tc[j]);
-          da[j] = dc_j * g[j] * in[j] * (1.0f - in[j]);
-          da[H + j] = dc_j * cr[j] * forget[j] * (1.0f - forget[j]);
-          da[2 * H + j] = dc_j * in[j] * (1.0f - g[j] * g[j]);
-          da[3 * H + j] = dh_j * tc[j] * out[j] * (1.0f - out[j]);
-          dcr[j] = dc_j * forget[j];
-        }
+        const int64_t row = t * B + r;
+        gates_backward_row(H, A + row * G, TC + row * H, c + r * H, dY + t * dst0 + r * dst1,
+                           dH + r * H, dC + r * H, dA + row * G);
       }
     });
     const float* da_t = dA + t * B * G;  // [B, 4H]
-    for (int64_t r = 0; r < B; ++r) {
-      for (int64_t j = 0; j < G; ++j) dB[j] += da_t[r * G + j];
-    }
+    for (int64_t r = 0; r < B; ++r) accumulate_row(G, da_t + r * G, dB);
     k.sgemm(false, false, B, H, G, 1.0f, da_t, G, W, H, 0.0f, dH, H);  // dgates·W_hh
   }
   // dW_hh = Σ_t dgates_tᵀ·h_{t−1}: the first step's h_{t−1} is h0, every other one is a row block
