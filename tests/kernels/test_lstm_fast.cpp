@@ -83,7 +83,8 @@ Run run(nn::LSTM& lstm, const Tensor& x, const Tensor& h0, const Tensor& c0) {
 
 bool fast_tier_registered() {
   const FastKernels& k = fast_kernels();
-  return k.sgemm != nullptr && k.activation.sigmoid != nullptr && k.activation.tanh != nullptr;
+  return k.lstm_layer && k.sgemm != nullptr && k.activation.sigmoid != nullptr &&
+         k.activation.tanh != nullptr;
 }
 
 // The case on the fast tier and on the reference tier, same parameters and inputs; returns the

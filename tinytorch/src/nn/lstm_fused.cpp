@@ -30,8 +30,8 @@ using autograd::variable_list;
 
 bool fused_lstm_applies(ScalarType dtype) {
   const kernels::FastKernels& k = kernels::fast_kernels();
-  return dtype == ScalarType::Float32 && k.sgemm != nullptr && k.activation.sigmoid != nullptr &&
-         k.activation.tanh != nullptr;
+  return dtype == ScalarType::Float32 && k.lstm_layer && k.sgemm != nullptr &&
+         k.activation.sigmoid != nullptr && k.activation.tanh != nullptr;
 }
 
 namespace {

@@ -23,8 +23,9 @@ using LstmStepFn = std::pair<Tensor, Tensor> (*)(const Tensor& xg, const Tensor&
                                                  const Tensor& w_hh, const Tensor& b_hh,
                                                  const Tensor& w_hr);
 
-// Whether FusedLstmLayer runs for parameters of `dtype`: float32, with the fast tier's GEMM,
-// sigmoid and tanh registered (the reference tier and float64 take the general path).
+// Whether FusedLstmLayer runs for parameters of `dtype`: float32, with the fast tier's
+// lstm_layer entry, GEMM, sigmoid and tanh registered (module 18; the reference tier, an
+// unregistered entry and float64 take the general path, module 11's lstm_step).
 bool fused_lstm_applies(ScalarType dtype);
 
 // The node's two halves (lstm_fused.cpp), with the arguments of FusedLstmLayer::forward.

@@ -7,6 +7,9 @@
 // The input's part x_t·W_ihᵀ + b_ih does not: it is one GEMM over all T·B rows of a layer's input
 // ([T·B, I] × W_ihᵀ, bias fused), and each step reads its rows as a view (xg.select(0, t)). Per
 // step that leaves one GEMM and a handful of element-wise ops over [B, G·H].
+// On the fast tier (module 18 registers FastKernels::lstm_layer) a float32 LSTM layer runs the
+// same steps as one fused node instead (lstm_fused.h); its backward with create_graph replays
+// lstm_step.
 #include <cmath>
 #include <initializer_list>
 #include <string>
