@@ -1,5 +1,5 @@
 // Module 18 — the fast tier's wiring: what register_fast_kernels() registers
-// (tinytorch/src/kernels/fast_registry.cpp: every one of its 32 entries), the registry's report of
+// (tinytorch/src/kernels/fast_registry.cpp: every one of its 33 entries), the registry's report of
 // which code runs, switching between the reference and the fast tier,
 // matmul agreeing across tiers on awkward shapes and layouts, and the caching allocator's
 // statistics. The GEMM kernel itself is tested against naive loops in
@@ -96,9 +96,11 @@ TEST(Registry, EveryFastKernelEntryIsRegistered) {
       {"softmax.softmax_backward", k.softmax.softmax_backward != nullptr, "softmax_backward_fast"},
       {"softmax.log_softmax_backward", k.softmax.log_softmax_backward != nullptr,
        "log_softmax_backward_fast"},
+      {"lstm_layer", k.lstm_layer, "true"},
       {"caching_allocator", k.caching_allocator, "true"},
   };
-  ASSERT_EQ(entries.size(), 32u) << "the fast tier has 32 entries (31 kernels + the allocator)";
+  ASSERT_EQ(entries.size(), 33u)
+      << "the fast tier has 33 entries (31 kernels + the fused LSTM layer + the allocator)";
   for (const EntryCheck& e : entries) {
     EXPECT_TRUE(e.registered) << "FastKernels::" << e.member
                               << " is not registered: assign kernels." << e.member << " = "

@@ -43,6 +43,8 @@ void register_fast_kernels(FastKernels& kernels) {
   kernels.softmax.log_softmax = &log_softmax_fast;
   kernels.softmax.softmax_backward = &softmax_backward_fast;
   kernels.softmax.log_softmax_backward = &log_softmax_backward_fast;
+  // module 11: nn::LSTM's layers fused, on the GEMM, sigmoid and tanh above
+  kernels.lstm_layer = true;
   // module 15
   kernels.qgemm.pack = &pack_int8_weight_fast;
   kernels.qgemm.minmax = &minmax_fast;

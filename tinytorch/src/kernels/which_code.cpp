@@ -82,6 +82,7 @@ std::vector<Family> families_of(const FastKernels& k) {
        "13",
        {{"normalization.layer_norm_forward", k.normalization.layer_norm_forward != nullptr},
         {"normalization.layer_norm_backward", k.normalization.layer_norm_backward != nullptr}}},
+      {"LSTM layers (nn::LSTM)", "11", {{"lstm_layer", k.lstm_layer}}},
       {"int8 GEMM (quantized Linear)",
        "15",
        {{"qgemm.pack", k.qgemm.pack != nullptr},

@@ -7,6 +7,9 @@
 // The input's part x_t·W_ihᵀ + b_ih does not: it is one GEMM over all T·B rows of a layer's input
 // ([T·B, I] × W_ihᵀ, bias fused), and each step reads its rows as a view (xg.select(0, t)). Per
 // step that leaves one GEMM and a handful of element-wise ops over [B, G·H].
+// On the fast tier (module 18 registers FastKernels::lstm_layer) a float32 LSTM layer runs the
+// same steps as one fused node instead (lstm_fused.h); its backward with create_graph replays
+// lstm_step.
 #include <cmath>
 #include <initializer_list>
 #include <string>
@@ -15,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include "lstm_fused.h"
 #include "tinytorch/core/join.h"
 #include "tinytorch/nn/init.h"
 #include "tinytorch/nn/modules/dropout.h"
@@ -241,21 +245,36 @@ std::tuple<Tensor, Tensor, Tensor> RNNImplBase::forward_layers(const Tensor& inp
   const Tensor c0 = lstm ? initial(cx, H, "c_0", "hidden_size") : Tensor();
 
   // ── the layers: each reads the previous one's output over the whole sequence ──
+  // float32 LSTMs without a projection run on the fast tier's fused layer when it is registered.
+  const bool fused = lstm && o.proj_size() == 0 && B > 0 && detail::fused_lstm_applies(x.dtype());
   std::vector<Tensor> h_n(D * L), c_n(lstm ? D * L : 0);
-  Tensor layer_input = x;  // [T, B, ·] or [B, T, ·]
+  // The fused layers read the sequence time-major ([T, B, ·]) whatever batch_first says: the
+  // input is transposed (I features: cheaper than the G·H of xg and of its gradient), and a
+  // batch_first output is laid out [B, T, ·] once, at the end.
+  const bool time_major = !o.batch_first() || fused;
+  Tensor layer_input = o.batch_first() && fused ? x.transpose(0, 1) : x;  // [T, B, ·] or [B, T, ·]
   std::vector<Tensor> steps(T);
   for (int64_t k = 0; k < L; ++k) {
     std::vector<Tensor> directions;
     for (int64_t d = 0; d < D; ++d) {
       const int64_t index = k * D + d;
       const LayerWeights& w = layers_[index];
-      // x_t·W_ihᵀ + b_ih for every step at once: one GEMM over all T·B rows, seen time-major.
-      Tensor xg = linear(layer_input, w.weight_ih, w.bias_ih);
-      if (o.batch_first()) xg = xg.transpose(0, 1);  // [T, B, G·H], a view
+      Tensor h = h0.select(0, index), c = lstm ? c0.select(0, index) : Tensor();
+      if (fused) {  // the fast tier's LSTM layer: the same steps, one node (lstm_fused.h)
+        const std::vector<Tensor> outs = detail::FusedLstmLayer<&lstm_step>::apply(
+            linear(layer_input, w.weight_ih), h, c, w.weight_hh, std::optional<Tensor>(w.bias_ih),
+            std::optional<Tensor>(w.bias_hh), /*reverse=*/d == 1);
+        h_n[index] = outs[1];
+        c_n[index] = outs[2];
+        directions.push_back(outs[0]);  // [T, B, H]
+        continue;
+      }
       // Each step's rows as views, by one op: its backward writes the T steps' gradients into
       // one [T, B, G·H] buffer (a select per step would zero a full buffer per step, O(T²)).
+      // x_t·W_ihᵀ + b_ih for every step at once: one GEMM over all T·B rows, seen time-major.
+      Tensor xg = linear(layer_input, w.weight_ih, w.bias_ih);
+      if (!time_major) xg = xg.transpose(0, 1);  // [T, B, G·H], a view
       const std::vector<Tensor> xg_steps = xg.unbind(0);
-      Tensor h = h0.select(0, index), c = lstm ? c0.select(0, index) : Tensor();
       for (int64_t s = 0; s < T; ++s) {
         const int64_t t = d == 0 ? s : T - 1 - s;  // the reverse direction reads back to front
         const Tensor& xg_t = xg_steps[static_cast<size_t>(t)];
@@ -283,7 +302,8 @@ std::tuple<Tensor, Tensor, Tensor> RNNImplBase::forward_layers(const Tensor& inp
     }
   }
 
-  Tensor output = layer_input, h_last = stack(h_n, 0), c_last = lstm ? stack(c_n, 0) : Tensor();
+  Tensor output = o.batch_first() && fused ? layer_input.transpose(0, 1).contiguous() : layer_input;
+  Tensor h_last = stack(h_n, 0), c_last = lstm ? stack(c_n, 0) : Tensor();
   if (!batched) {
     output = output.squeeze(batch_dim);
     h_last = h_last.squeeze(1);

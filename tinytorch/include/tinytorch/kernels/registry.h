@@ -75,6 +75,10 @@ struct FastKernels {
   SoftmaxKernels softmax;
   // module 15: the int8 GEMM's weight packing for the micro-kernels (kernels/qgemm.h)
   QGemmKernels qgemm;
+  // module 11: nn::LSTM's float32 layers, each direction one fused autograd node that runs the
+  // recurrence on the GEMM, sigmoid and tanh above (given code: src/nn/lstm_fused.cpp) in place
+  // of T steps of module 11's lstm_step
+  bool lstm_layer = false;
 };
 
 // The fast kernels registered by module 18 — all null when the tier is kReference, or when the
