@@ -127,4 +127,44 @@ TEST(Programs, KlDivTakesLibtorchsReductionConstants) {
   EXPECT_TRUE(torch::allclose(kl({}), pointwise.mean()));  // libtorch's default: mean
 }
 
+// ── Initializers and BCE weights spelled as libtorch's ─────────────────────────────────────
+
+TEST(Programs, KaimingTakesTorchsFanModeAndNonlinearity) {
+  torch::nn::Linear fc(400, 300);
+  torch::manual_seed(3);
+  torch::nn::init::kaiming_normal_(fc->weight, 0.0, torch::kFanOut, torch::kReLU);
+  const torch::Tensor libtorch_spelling = fc->weight.clone();
+  torch::manual_seed(3);
+  torch::nn::init::kaiming_normal_(fc->weight, 0.0, torch::nn::init::FanMode::FanOut,
+                                   torch::nn::init::Nonlinearity::ReLU);
+  EXPECT_TRUE(libtorch_spelling.equal(fc->weight));
+  // σ = √2 / √fan_out, fan_out = 300 (not fan_in = 400: the mode is the one given).
+  EXPECT_NEAR(libtorch_spelling.std().item<double>(), std::sqrt(2.0 / 300.0), 2e-3);
+  EXPECT_DOUBLE_EQ(torch::nn::init::calculate_gain(torch::kTanh), 5.0 / 3.0);
+  EXPECT_DOUBLE_EQ(torch::nn::init::calculate_gain(torch::kLeakyReLU, 0.2),
+                   std::sqrt(2.0 / (1 + 0.2 * 0.2)));
+  // The RNN's nonlinearity is still its own constant.
+  torch::nn::RNN rnn(torch::nn::RNNOptions(2, 3).nonlinearity(torch::kReLU));
+  EXPECT_GE(std::get<0>(rnn(torch::randn({4, 1, 2}))).min().item<float>(), 0.0f);
+}
+
+TEST(Programs, BceWithLogitsPosWeightAndLibtorchsArgumentOrder) {
+  const torch::Tensor logits = torch::randn({4, 3}), target = torch::rand({4, 3}).round();
+  const torch::Tensor pos_weight = torch::tensor({2.0f, 1.0f, 5.0f});
+  const torch::Tensor loss = F::binary_cross_entropy_with_logits(
+      logits, target, F::BinaryCrossEntropyWithLogitsFuncOptions().pos_weight(pos_weight));
+  const torch::Tensor by_hand = -(pos_weight * target * torch::log(torch::sigmoid(logits)) +
+                                  (1 - target) * torch::log(1 - torch::sigmoid(logits)))
+                                     .mean();
+  EXPECT_TRUE(torch::allclose(loss, by_hand, 1e-5, 1e-6));
+  torch::nn::BCEWithLogitsLoss criterion(
+      torch::nn::BCEWithLogitsLossOptions().pos_weight(pos_weight).reduction(torch::kSum));
+  EXPECT_TRUE(torch::allclose(criterion(logits, target), by_hand * 12, 1e-5, 1e-5));
+  // at::binary_cross_entropy_with_logits(self, target, weight, pos_weight, reduction): two
+  // braced {} are the two undefined weights, and the reduction stays the mean.
+  EXPECT_EQ(torch::binary_cross_entropy_with_logits(logits, target, {}, {}).dim(), 0);
+  EXPECT_TRUE(torch::allclose(
+      torch::binary_cross_entropy_with_logits(logits, target, {}, pos_weight, torch::kMean), loss));
+}
+
 }  // namespace
