@@ -167,4 +167,16 @@ TEST(Programs, BceWithLogitsPosWeightAndLibtorchsArgumentOrder) {
       torch::binary_cross_entropy_with_logits(logits, target, {}, pos_weight, torch::kMean), loss));
 }
 
+TEST(Programs, SoftmaxFuncOptionsWithADtype) {
+  const torch::Tensor logits = torch::randn({3, 5});
+  EXPECT_TRUE(F::softmax(logits, F::SoftmaxFuncOptions(1)).equal(logits.softmax(1)));
+  EXPECT_TRUE(F::softmax(logits, 0).equal(logits.softmax(0)));
+  const torch::Tensor wide =
+      F::log_softmax(logits, F::LogSoftmaxFuncOptions(1).dtype(torch::kFloat64));
+  EXPECT_EQ(wide.dtype(), torch::kFloat64);
+  EXPECT_TRUE(wide.equal(logits.to(torch::kFloat64).log_softmax(1)));
+  EXPECT_EQ(F::softmax(logits, F::SoftmaxFuncOptions(-1).dtype(torch::kFloat64)).dtype(),
+            torch::kFloat64);
+}
+
 }  // namespace
