@@ -83,7 +83,7 @@ const std::map<std::string, Runner>& runners() {
        }},
       {"multi_head_attention",
        [](ScalarType d) {
-         tt::nn::MultiheadAttention mha(4, 2);
+         tt::nn::MultiheadAttention mha(tt::nn::MultiheadAttentionOptions(4, 2).batch_first(true));
          if (d != tt::kFloat32) mha->to(d);
          const tt::Tensor x = rnd({1, 3, 4}, d);  // [B, T, E]
          return std::get<0>(mha->forward(x, x, x));

@@ -185,6 +185,9 @@ def run(op, ins, args):
         return (F.smooth_l1_loss(x, ins[1], reduction=args["reduction"], beta=args["beta"]),)
     if op == "huber_loss":
         return (F.huber_loss(x, ins[1], reduction=args["reduction"], delta=args["delta"]),)
+    if op == "binary_cross_entropy_with_logits":  # inputs: x, y, then weight / pos_weight per args
+        extra = dict(zip(args["weights"], ins[2:]))
+        return (F.binary_cross_entropy_with_logits(x, ins[1], reduction=args["reduction"], **extra),)
     if op in ("cross_entropy", "nll_loss"):
         w = ins[2] if len(ins) > 2 else None
         kw = dict(weight=w, reduction=args["reduction"], ignore_index=args.get("ignore_index", -100))
@@ -497,6 +500,21 @@ def loss_cases():
          {"reduction": "mean", "label_smoothing": 0.2})
     case(g, "cross_entropy_4d_ignore_class", "cross_entropy", [x4, classes([2, 2, 2], 3, 4)],
          {"reduction": "sum", "ignore_index": 1})
+    # BCE with logits: pos_weight one per class [4] (an imbalanced multi-label set), with and
+    # without an element weight; targets in [0, 1]; a logit of exactly 0 in x0.
+    xb = distinct([3, 4], 36, "float64")
+    x0 = T([3, 4], "float64", [0.0] + xb.values[1:])
+    yb = T([3, 4], "float64", [abs(v) % 1.0 for v in distinct([3, 4], 37).values])
+    pos = T([4], "float64", [3.0, 0.5, 1.0, 10.0])
+    wb = T([3, 1], "float64", [0.5, 2.0, 1.0])
+    for r in REDUCTIONS:
+        case(g, f"bce_logits_pos_weight_{r}", "binary_cross_entropy_with_logits", [xb, yb, pos],
+             {"reduction": r, "weights": ["pos_weight"]})
+        case(g, f"bce_logits_weight_pos_weight_{r}", "binary_cross_entropy_with_logits",
+             [x0, yb, wb, pos], {"reduction": r, "weights": ["weight", "pos_weight"]})
+    case(g, "bce_logits_pos_weight_float32", "binary_cross_entropy_with_logits",
+         [distinct([2, 3], 38), T([2, 3], "float32", [0, 1, 1, 0, 1, 0]), T([3], "float32", [2, 1, 4])],
+         {"reduction": "mean", "weights": ["pos_weight"]})
 
 
 def spatial_cases():

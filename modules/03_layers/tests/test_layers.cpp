@@ -278,7 +278,7 @@ TEST(Losses, ModulesEqualTheirFunctions) {
     EXPECT_TRUE(
         nn::BCEWithLogitsLoss(Reduction::Sum)(logits.narrow(1, 0, 2), target.narrow(0, 0, 2))
             .equal(binary_cross_entropy_with_logits(logits.narrow(1, 0, 2), target.narrow(0, 0, 2),
-                                                    {}, Reduction::Sum)));
+                                                    {}, {}, Reduction::Sum)));
     EXPECT_TRUE(nn::CrossEntropyLoss()(logits, labels).equal(cross_entropy(logits, labels)));
     const auto ce_opts = nn::CrossEntropyLossOptions()
                              .reduction(Reduction::Sum)

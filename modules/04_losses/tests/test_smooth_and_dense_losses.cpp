@@ -45,6 +45,16 @@ std::vector<Tensor> run_loss(const std::string& op, const std::vector<Tensor>& i
     return {F::huber_loss(in[0], in[1],
                           F::HuberLossFuncOptions(r).delta(args.at("delta").get<double>()))};
   }
+  if (op == "binary_cross_entropy_with_logits") {
+    // inputs x, y, then the weights args["weights"] names, in that order
+    auto options = F::BinaryCrossEntropyWithLogitsFuncOptions(r);
+    const auto& names = args.at("weights");
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == "weight") options.weight(in[2 + i]);
+      if (names[i] == "pos_weight") options.pos_weight(in[2 + i]);
+    }
+    return {F::binary_cross_entropy_with_logits(in[0], in[1], options)};
+  }
   const Tensor weight = in.size() > 2 ? in[2] : Tensor();
   const auto ignore = args.value("ignore_index", int64_t{-100});
   if (op == "nll_loss") {
@@ -89,6 +99,18 @@ TEST(SmoothL1, ErrorsNameTheArgument) {
   TT_EXPECT_THROW_WITH(huber_loss(x, zeros({4})), ValueError, "huber_loss", "[4]", "[3]");
 }
 
+TEST(BceWithLogits, PosWeightErrorsNameTheArgument) {
+  const Tensor x = random({3, 4}, 11), y = random({3, 4}, 12).sigmoid();
+  // It may broadcast, but not make the loss larger than the input.
+  TT_EXPECT_THROW_WITH(binary_cross_entropy_with_logits(x, y, {}, ones({2, 1, 4}, kFloat64)),
+                       ValueError, "binary_cross_entropy_with_logits", "pos_weight", "[2, 1, 4]",
+                       "[3, 4]");
+  TT_EXPECT_THROW_WITH(binary_cross_entropy_with_logits(x, y, {}, ones({5}, kFloat64)), Error,
+                       "[3, 4] and [5] cannot be broadcast");
+  TT_EXPECT_THROW_WITH(binary_cross_entropy_with_logits(x, y, {}, ones({4})), TypeError,
+                       "binary_cross_entropy_with_logits", "pos_weight", "float32");
+}
+
 TEST(DenseCrossEntropy, EqualsTheFlattenedRows) {
   // [N, C, H, W] scores: the loss of each pixel is the loss of its row of C scores.
   const Tensor x = random({2, 3, 2, 4}, 5);
@@ -130,6 +152,28 @@ TEST(LibtorchLossesGradcheck, SmoothL1AndHuberBothInputs) {
     }
     expect_gradcheck(
         [&](const std::vector<Tensor>& in) { return huber_loss(in[0], in[1], r, 0.7); }, {x, y});
+  }
+}
+
+// pos_weight's loss is composed from the unweighted one: its gradient for the logits and for the
+// targets, at a logit of exactly 0 too (where the softplus composite must give −½, not 0).
+TEST(LibtorchLossesGradcheck, BceWithLogitsPosWeight) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const Tensor x = random({3, 4}, 9).index_put_({0, 0}, 0.0);
+  const Tensor y = random({3, 4}, 10).sigmoid();
+  const Tensor pos = tensor({3.0, 0.5, 1.0, 10.0}, kFloat64);
+  const Tensor w = tensor({{0.5}, {2.0}, {1.0}}, kFloat64);
+  for (Reduction r : kAll) {
+    expect_gradcheck(
+        [&](const std::vector<Tensor>& in) {
+          return binary_cross_entropy_with_logits(in[0], in[1], {}, pos, r);
+        },
+        {x, y});
+    expect_gradcheck(
+        [&](const std::vector<Tensor>& in) {
+          return binary_cross_entropy_with_logits(in[0], in[1], w, pos, r);
+        },
+        {x, y});
   }
 }
 

@@ -446,7 +446,7 @@ TEST(GradGradcheck, Losses) {
       expect_gradgradcheck([r](auto& in) { return tt::binary_cross_entropy(in[0], in[1], {}, r); },
                            {prob, target01});
       expect_gradgradcheck(
-          [r](auto& in) { return tt::binary_cross_entropy_with_logits(in[0], in[1], {}, r); },
+          [r](auto& in) { return tt::binary_cross_entropy_with_logits(in[0], in[1], {}, {}, r); },
           {x, target01});
       expect_gradgradcheck(
           [r, labels](auto& in) { return tt::nll_loss(in[0].log_softmax(1), labels, {}, r); }, {x});
@@ -464,7 +464,21 @@ TEST(GradGradcheck, Losses) {
         {x});
     expect_gradgradcheck(
         [weights](auto& in) {
-          return tt::binary_cross_entropy_with_logits(in[0], in[1], weights, tt::Reduction::Mean);
+          return tt::binary_cross_entropy_with_logits(in[0], in[1], weights, {},
+                                                      tt::Reduction::Mean);
+        },
+        {x, target01});
+    // pos_weight, one per class ([4] against x [3, 4]), with and without weight
+    expect_gradgradcheck(
+        [weights](auto& in) {
+          return tt::binary_cross_entropy_with_logits(in[0], in[1], {}, weights,
+                                                      tt::Reduction::Sum);
+        },
+        {x, target01});
+    expect_gradgradcheck(
+        [weights](auto& in) {
+          return tt::binary_cross_entropy_with_logits(in[0], in[1], weights.flip({0}), weights,
+                                                      tt::Reduction::Mean);
         },
         {x, target01});
   });

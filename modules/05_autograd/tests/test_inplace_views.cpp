@@ -151,7 +151,7 @@ TEST(InPlaceGradcheck, MatmulBackwardWithAZeroSizedInnerOrOuterDim) {
 TEST(InPlace, BceWithLogitsOfAnInfiniteLogitMatchesPyTorch) {
   // PyTorch 1.13: [inf, nan, inf] for logits [inf, -inf, inf] and targets [0, 0.5, 0.5].
   const Tensor loss = tt::binary_cross_entropy_with_logits(
-      vec({kInf, -kInf, kInf}), vec({0.0, 0.5, 0.5}), {}, tt::Reduction::None);
+      vec({kInf, -kInf, kInf}), vec({0.0, 0.5, 0.5}), {}, {}, tt::Reduction::None);
   const std::vector<double> v = loss.to_vector<double>();
   EXPECT_EQ(v[0], kInf);
   EXPECT_TRUE(std::isnan(v[1]));

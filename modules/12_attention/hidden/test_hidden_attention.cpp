@@ -211,7 +211,7 @@ std::pair<Tensor, Tensor> mha_by_hand(const nn::MultiheadAttention& m, const Ten
 }
 
 TEST(HiddenMultiheadAttention, AdditiveAndPerHeadMasksMatchTheComposedLayer) {
-  nn::MultiheadAttention m(nn::MultiheadAttentionOptions(6, 2).dtype(kFloat64));
+  nn::MultiheadAttention m(nn::MultiheadAttentionOptions(6, 2).batch_first(true).dtype(kFloat64));
   {
     // Weights drawn here, not by the initializers, so that the answer is the reference's too.
     const NoGradGuard no_grad;
@@ -229,9 +229,9 @@ TEST(HiddenMultiheadAttention, AdditiveAndPerHeadMasksMatchTheComposedLayer) {
 
 TEST(HiddenMultiheadAttention, StateDictRoundTrip) {
   manual_seed(1);
-  nn::MultiheadAttention a(nn::MultiheadAttentionOptions(8, 4).dtype(kFloat64));
+  nn::MultiheadAttention a(nn::MultiheadAttentionOptions(8, 4).batch_first(true).dtype(kFloat64));
   manual_seed(2);
-  nn::MultiheadAttention b(nn::MultiheadAttentionOptions(8, 4).dtype(kFloat64));
+  nn::MultiheadAttention b(nn::MultiheadAttentionOptions(8, 4).batch_first(true).dtype(kFloat64));
   const Tensor x = random({2, 5, 8}, 3);
   TT_GRADE_FALSE(std::get<0>(a->forward(x, x, x)).allclose(std::get<0>(b->forward(x, x, x))));
   b->load_state_dict(a->state_dict());

@@ -45,7 +45,7 @@ TEST(MultiheadAttention, ParametersAreNamedAndShapedAsPyTorch) {
   EXPECT_EQ(m->head_dim, 4);
   nn::MultiheadAttention no_bias(nn::MultiheadAttentionOptions(8, 2).bias(false));
   EXPECT_EQ(no_bias->parameters().size(), 2u);
-  EXPECT_EQ(m->extra_repr(), "embed_dim=8, num_heads=2, dropout=0.0, bias=true, batch_first=true");
+  EXPECT_EQ(m->extra_repr(), "embed_dim=8, num_heads=2, dropout=0.0, bias=true, batch_first=false");
 }
 
 TEST(MultiheadAttention, LayoutsAgree) {

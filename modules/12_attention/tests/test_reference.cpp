@@ -128,6 +128,7 @@ nn::MultiheadAttention mha_from(const json& c) {
   const Tensor first = test::tensor_from_json(c.at("state_dict").at(0).at("value"));
   nn::MultiheadAttention m(nn::MultiheadAttentionOptions(o.at("embed_dim"), o.at("num_heads"))
                                .bias(o.at("bias"))
+                               .batch_first(true)
                                .dtype(first.dtype()));
   OrderedDict<std::string, Tensor> sd;
   std::vector<std::string> keys;

@@ -1366,12 +1366,14 @@ Tensor reduce_weighted(const Tensor& weighted, Reduction reduction, const Tensor
   return weighted.sum() / mean_divisor;
 }
 
-// BCE's weight broadcasts to the input's shape (PyTorch: it must not make the result larger).
-Tensor broadcast_bce_weight(std::string_view op, const Tensor& input, const Tensor& weight) {
-  TT_CHECK_TYPE(weight.dtype() == input.dtype(), op, ": expected weight of dtype ", input.dtype(),
-                " (the input's) but got ", weight.dtype());
+// BCE's weight (or pos_weight, `name`) broadcasts to the input's shape (PyTorch: it must not
+// make the result larger).
+Tensor broadcast_bce_weight(std::string_view op, const Tensor& input, const Tensor& weight,
+                            std::string_view name = "weight") {
+  TT_CHECK_TYPE(weight.dtype() == input.dtype(), op, ": expected ", name, " of dtype ",
+                input.dtype(), " (the input's) but got ", weight.dtype());
   const std::vector<int64_t> shape = broadcast_shapes(input.sizes(), weight.sizes());
-  TT_CHECK_VALUE(IntArrayRef(shape) == input.sizes(), op, ": weight of shape ", weight.sizes(),
+  TT_CHECK_VALUE(IntArrayRef(shape) == input.sizes(), op, ": ", name, " of shape ", weight.sizes(),
                  " must broadcast to the input's shape ", input.sizes());
   return weight.detach();
 }
@@ -1420,12 +1422,24 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Ten
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
-                                        const Tensor& weight, Reduction reduction) {
-  TT_AUTOCAST(binary_cross_entropy_with_logits, input, target, weight, reduction);
-  if (weight.defined()) {
-    const Tensor w = broadcast_bce_weight("binary_cross_entropy_with_logits", input, weight);
-    const Tensor per_element =
-        binary_cross_entropy_with_logits(input, target, {}, Reduction::None) * w;
+                                        const Tensor& weight, const Tensor& pos_weight,
+                                        Reduction reduction) {
+  TT_AUTOCAST(binary_cross_entropy_with_logits, input, target, weight, pos_weight, reduction);
+  constexpr std::string_view op = "binary_cross_entropy_with_logits";
+  if (weight.defined() || pos_weight.defined()) {
+    Tensor per_element = binary_cross_entropy_with_logits(input, target, {}, {}, Reduction::None);
+    if (pos_weight.defined()) {
+      // With p = pos_weight the positive term is weighed p:  −p·y·log σ(x) − (1 − y)·log(1 − σ(x))
+      //   = (1 − y)·x + (1 + (p − 1)·y)·softplus(−x),  and  softplus(−x) = ℓ(x, 0) − x
+      // where ℓ(x, 0) = softplus(x) is the unweighted loss at target 0: its backward is stable
+      // and right at x = 0 too (a max/abs composite would give 0 there instead of −½).
+      const Tensor p = broadcast_bce_weight(op, input, pos_weight, "pos_weight");
+      const Tensor softplus_neg =
+          binary_cross_entropy_with_logits(input, zeros_like(input), {}, {}, Reduction::None) -
+          input;
+      per_element = (1 - target) * input + (1 + (p - 1) * target) * softplus_neg;
+    }
+    if (weight.defined()) per_element = per_element * broadcast_bce_weight(op, input, weight);
     return reduce_weighted(per_element, reduction, full({}, input.numel(), input.dtype()));
   }
   Recorder r("BinaryCrossEntropyWithLogitsBackward0", {&input, &target});

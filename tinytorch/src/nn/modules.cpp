@@ -361,7 +361,7 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target,
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
                                         const BinaryCrossEntropyWithLogitsFuncOptions& options) {
   return tinytorch::binary_cross_entropy_with_logits(input, target, options.weight(),
-                                                     options.reduction());
+                                                     options.pos_weight(), options.reduction());
 }
 Tensor smooth_l1_loss(const Tensor& input, const Tensor& target,
                       const SmoothL1LossFuncOptions& options) {

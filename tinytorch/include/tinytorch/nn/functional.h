@@ -57,9 +57,12 @@ Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction
 Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = {},
                             Reduction reduction = Reduction::Mean);
 // input: raw logits; computed as max(x, 0) − x·y + log(1 + exp(−|x|)), stable for any x.
-// weight as in binary_cross_entropy. (libtorch's pos_weight, its next parameter, is not offered.)
+// weight as in binary_cross_entropy; pos_weight (broadcast to the input's shape, usually one
+// per class [C]) multiplies the positive term: −p·y·log σ(x) − (1 − y)·log(1 − σ(x)). Neither
+// weight gets a gradient. libtorch's order: (x, y, {}, {}) are two undefined weights and the
+// default reduction.
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
-                                        const Tensor& weight = {},
+                                        const Tensor& weight = {}, const Tensor& pos_weight = {},
                                         Reduction reduction = Reduction::Mean);
 
 // ── the functional forms (torch::nn::functional): options structs, as in libtorch ──────────────

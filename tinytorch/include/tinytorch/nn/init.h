@@ -90,3 +90,21 @@ Tensor kaiming_normal_(Tensor tensor, double a = 0.0, FanMode mode = FanMode::Fa
                        Generator* generator = nullptr);
 
 }  // namespace tinytorch::nn::init
+
+namespace tinytorch {
+// libtorch names the fan modes and nonlinearities in torch:: itself:
+// nn::init::kaiming_normal_(w, 0.0, torch::kFanOut, torch::kReLU). kReLU and kTanh are the RNN
+// options' constants (nn/options/rnn.h), which convert to nn::init::Nonlinearity.
+inline constexpr nn::init::FanMode kFanIn = nn::init::kFanIn;
+inline constexpr nn::init::FanMode kFanOut = nn::init::kFanOut;
+inline constexpr nn::init::Nonlinearity kLinear = nn::init::kLinear;
+inline constexpr nn::init::Nonlinearity kConv1D = nn::init::kConv1D;
+inline constexpr nn::init::Nonlinearity kConv2D = nn::init::kConv2D;
+inline constexpr nn::init::Nonlinearity kConv3D = nn::init::kConv3D;
+inline constexpr nn::init::Nonlinearity kConvTranspose1D = nn::init::Nonlinearity::ConvTranspose1D;
+inline constexpr nn::init::Nonlinearity kConvTranspose2D = nn::init::Nonlinearity::ConvTranspose2D;
+inline constexpr nn::init::Nonlinearity kConvTranspose3D = nn::init::Nonlinearity::ConvTranspose3D;
+inline constexpr nn::init::Nonlinearity kSigmoid = nn::init::kSigmoid;
+inline constexpr nn::init::Nonlinearity kLeakyReLU = nn::init::kLeakyReLU;
+inline constexpr nn::init::Nonlinearity kSELU = nn::init::kSELU;
+}  // namespace tinytorch

@@ -38,6 +38,16 @@ enum class KLDivReduction { None, BatchMean, Sum, Mean };
 struct KLDivFuncOptions {
   TT_ARG(KLDivReduction, reduction) = KLDivReduction::Mean;
   TT_ARG(bool, log_target) = false;
+
+ public:
+  // libtorch's reduction is one of torch::kNone, kBatchMean, kSum, kMean: the three that every
+  // loss takes are Reduction constants here, so they are accepted as such.
+  KLDivFuncOptions& reduction(Reduction new_reduction) {
+    reduction_ = new_reduction == Reduction::None  ? KLDivReduction::None
+                 : new_reduction == Reduction::Sum ? KLDivReduction::Sum
+                                                   : KLDivReduction::Mean;
+    return *this;
+  }
 };
 
 Tensor kl_div(const Tensor& input, const Tensor& target, const KLDivFuncOptions& options = {});
@@ -49,4 +59,8 @@ Tensor distillation_loss(const Tensor& student_logits, const Tensor& teacher_log
                          const Tensor& labels, double temperature, double alpha);
 
 }  // namespace nn::functional
+
+// libtorch's spelling of the per-sample KL reduction: F::KLDivFuncOptions().reduction(kBatchMean).
+inline constexpr nn::functional::KLDivReduction kBatchMean =
+    nn::functional::KLDivReduction::BatchMean;
 }  // namespace tinytorch

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "tinytorch/nn/module.h"
@@ -198,5 +199,28 @@ class LogSoftmaxImpl : public Module {
   LogSoftmaxOptions options;
 };
 TT_MODULE(LogSoftmax);
+
+namespace functional {
+// libtorch's functional forms: F::softmax(x, F::SoftmaxFuncOptions(1).dtype(kFloat64)). A dtype
+// casts the input before the op (torch::softmax's dtype argument), e.g. float32 logits summed in
+// float64. F::softmax(x, 1) is still the plain op (an int picks the dim overload).
+struct SoftmaxFuncOptions {
+  SoftmaxFuncOptions(int64_t dim) : dim_(dim) {}  // NOLINT(google-explicit-constructor)
+  TT_ARG(int64_t, dim);
+  TT_ARG(std::optional<ScalarType>, dtype) = std::nullopt;
+};
+struct LogSoftmaxFuncOptions {
+  LogSoftmaxFuncOptions(int64_t dim) : dim_(dim) {}  // NOLINT(google-explicit-constructor)
+  TT_ARG(int64_t, dim);
+  TT_ARG(std::optional<ScalarType>, dtype) = std::nullopt;
+};
+inline Tensor softmax(const Tensor& input, const SoftmaxFuncOptions& options) {
+  return tinytorch::softmax(options.dtype() ? input.to(*options.dtype()) : input, options.dim());
+}
+inline Tensor log_softmax(const Tensor& input, const LogSoftmaxFuncOptions& options) {
+  return tinytorch::log_softmax(options.dtype() ? input.to(*options.dtype()) : input,
+                                options.dim());
+}
+}  // namespace functional
 
 }  // namespace tinytorch::nn

@@ -1,8 +1,9 @@
 // tinytorch/nn/modules/attention.h — MultiheadAttention and F::scaled_dot_product_attention
 // (module 12).
 //
-//   nn::MultiheadAttention mha(nn::MultiheadAttentionOptions(64, 4));   // E = 64, 4 heads of 16
-//   auto [out, weights] = mha->forward(x, x, x);      // x [B, T, 64] → out [B, T, 64],
+//   nn::MultiheadAttention mha(nn::MultiheadAttentionOptions(64, 4).batch_first(true));
+//   auto [out, weights] = mha->forward(x, x, x);      // E = 64, 4 heads of 16:
+//                                                     // x [B, T, 64] → out [B, T, 64],
 //                                                     //               weights [B, T, T]
 //
 //   query [B, L, E] ─┐  in_proj_weight [3E, E]: rows 0..E project queries, E..2E keys, 2E..3E
@@ -54,9 +55,11 @@ struct MultiheadAttentionOptions {
   TT_ARG(double, dropout) = 0.0;
   // Whether in_proj and out_proj learn biases.
   TT_ARG(bool, bias) = true;
-  // true: inputs and output are [B, T, E] (batch first, as every model in this course);
-  // false: [T, B, E] (PyTorch's default, kept for its sequence-first layout).
-  TT_ARG(bool, batch_first) = true;
+  // false: inputs and output are [T, B, E] (sequence first) — PyTorch's default and the only
+  // layout of libtorch's MultiheadAttention, which has no such option: a libtorch program's
+  // mha(q, k, v) on [L, N, E] must mean the same here. true: [B, T, E] (batch first, as every
+  // model in this course writes it).
+  TT_ARG(bool, batch_first) = false;
   // The parameters' dtype (as LinearOptions::dtype).
   TT_ARG(ScalarType, dtype) = kFloat32;
 };
@@ -88,7 +91,7 @@ class MultiheadAttentionImpl : public Module {
                                      const Tensor& key_padding_mask = {}, bool need_weights = true,
                                      const Tensor& attn_mask = {}, bool average_attn_weights = true,
                                      bool is_causal = false);
-  // "embed_dim=64, num_heads=4, dropout=0, bias=true, batch_first=true"
+  // "embed_dim=64, num_heads=4, dropout=0, bias=true, batch_first=false"
   std::string extra_repr() const override;
 
   MultiheadAttentionOptions options;

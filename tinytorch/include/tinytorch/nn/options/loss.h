@@ -74,6 +74,9 @@ struct BCEWithLogitsLossOptions {
       : reduction_(reduction) {}
   TT_ARG(Tensor, weight);  // as BCELossOptions::weight
   TT_ARG(Reduction, reduction);
+  // Weighs the positive term (y·log σ(x)) of each element, broadcast to the input's shape —
+  // usually one per class [C] (negatives / positives of that class), or undefined.
+  TT_ARG(Tensor, pos_weight);
 };
 
 struct SmoothL1LossOptions {

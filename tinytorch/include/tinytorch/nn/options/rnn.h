@@ -12,16 +12,27 @@
 #include <variant>
 
 #include "tinytorch/core/scalar_type.h"
+#include "tinytorch/nn/init.h"    // nn::init::Nonlinearity
 #include "tinytorch/nn/module.h"  // TT_ARG
 
 namespace tinytorch {
 
 // libtorch's torch::kTanh / torch::kReLU for an Elman RNN's nonlinearity. Each is a type of its
 // own (libtorch's torch::enumtype), so that nonlinearity_t = std::variant<kTanh, kReLU> admits
-// these two and a program passing anything else fails to compile, as with libtorch.
+// these two and a program passing anything else fails to compile, as with libtorch. libtorch
+// spells the initializers' nonlinearity with the same two constants
+// (nn::init::kaiming_normal_(w, 0.0, torch::kFanOut, torch::kReLU)), hence the conversions.
 namespace enumtype {
-struct kTanh {};
-struct kReLU {};
+struct kTanh {
+  constexpr operator nn::init::Nonlinearity() const noexcept {  // NOLINT(google-explicit-*)
+    return nn::init::Nonlinearity::Tanh;
+  }
+};
+struct kReLU {
+  constexpr operator nn::init::Nonlinearity() const noexcept {  // NOLINT(google-explicit-*)
+    return nn::init::Nonlinearity::ReLU;
+  }
+};
 }  // namespace enumtype
 inline constexpr enumtype::kTanh kTanh{};
 inline constexpr enumtype::kReLU kReLU{};
