@@ -43,10 +43,10 @@ std::string saved_table(const tt::Tensor& loss) {
 }  // namespace
 
 TEST(AmpMemory, LowPrecisionAttentionOutputIsLaidOutLikeTheQuery) {
-  // The bf16/f16 attention computes in float32 on widened (contiguous) copies of q, k, v; its
-  // rounded output must still be [B, T, H, hd] memory like the float32 op's, so merge_heads'
-  // transpose(1, 2).reshape is a view. A [B, H, T, hd] output would make that reshape copy, and
-  // GPT's c_proj would save the copy besides the output the attention saves.
+  // The bf16/f16 attention computes in float32 on widened q, k, v (views of one float32 copy of
+  // their projection); its rounded output must be [B, T, H, hd] memory like the float32 op's, so
+  // merge_heads' transpose(1, 2).reshape is a view. A [B, H, T, hd] output would make that
+  // reshape copy, and GPT's c_proj would save the copy besides the output the attention saves.
   const int64_t B = 2, T = 5, H = 3, hd = 4;
   tt::manual_seed(0);
   for (const tt::ScalarType dtype : {tt::kBFloat16, tt::kHalf, tt::kFloat32}) {

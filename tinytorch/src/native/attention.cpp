@@ -381,14 +381,17 @@ std::tuple<Tensor, Tensor> scaled_dot_product_attention_forward(
   Tensor out = native::empty_in_stride_order(with_last(p.batch_sizes, {s.q_len, s.value_dim}),
                                              dim_order, query.dtype());
   if (opmath::is_reduced(query)) {
-    // The output rounded once, INTO the query-ordered buffer: the widened query is a contiguous
-    // copy, so the float32 result is [B, H, T, hd] memory, and rounding it with to() would keep
-    // that — then merge_heads copies, and the Linear after it saves that copy besides the one
-    // this op saves for its backward (0.5 MiB a layer for the 2017 GPT under autocast). The
-    // logsumexp, read only by the backward, stays float32.
-    const auto [wide, lse] = scaled_dot_product_attention_forward(
-        opmath::widen(query), opmath::widen(key), opmath::widen(value), opmath::widen(attn_mask),
-        opmath::widen(dropout_mask), is_causal, scale);
+    // q, k and v widened together: a transformer's heads are views of one [B, T, 3d] projection,
+    // widened in one flat pass (opmath::widen_views), and the float32 heads are the same views
+    // of it. The float32 output is then laid out like this one (the query's order, [B, T, H, hd]
+    // memory), and is rounded once INTO it by one flat pass — rounding with to() would give
+    // [B, H, T, hd] memory, merge_heads would copy it, and the Linear after it would save that
+    // copy besides the one this op saves for its backward (0.5 MiB a layer for the 2017 GPT
+    // under autocast). The logsumexp, read only by the backward, stays float32.
+    const std::vector<Tensor> qkv = opmath::widen_views({query, key, value});
+    const auto [wide, lse] =
+        scaled_dot_product_attention_forward(qkv[0], qkv[1], qkv[2], opmath::widen(attn_mask),
+                                             opmath::widen(dropout_mask), is_causal, scale);
     return {native::copy_(out, wide), lse};
   }
   const Operand q(query, p), k(key, p), v(value, p);
@@ -417,9 +420,12 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> scaled_dot_product_attention_backward
   const Problem p =
       check_attention_args(query, key, value, attn_mask, dropout_mask, is_causal, scale);
   if (opmath::is_reduced(query)) {  // logsumexp is the forward's float32 one
-    return opmath::compute(query.dtype(), scaled_dot_product_attention_backward, grad_out, query,
-                           key, value, attn_mask, dropout_mask, out, logsumexp, is_causal, scale,
-                           output_mask);
+    // q, k and v widened together, as in the forward; compute() widens the rest (grad_out and
+    // out are dense: each one flat pass) and rounds the gradients.
+    const std::vector<Tensor> qkv = opmath::widen_views({query, key, value});
+    return opmath::compute(query.dtype(), scaled_dot_product_attention_backward, grad_out, qkv[0],
+                           qkv[1], qkv[2], attn_mask, dropout_mask, out, logsumexp, is_causal,
+                           scale, output_mask);
   }
   const AttentionShape& s = p.shape;
   const std::vector<int64_t> out_shape = with_last(p.batch_sizes, {s.q_len, s.value_dim});

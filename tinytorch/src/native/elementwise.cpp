@@ -5,6 +5,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "opmath.h"
 #include "tinytorch/kernels/half.h"
 #include "tinytorch/kernels/loops.h"
 #include "tinytorch/native/tensor_ops.h"
@@ -749,12 +750,18 @@ void convert_array(int64_t n, const From* src, To* dst) {
   }
 }
 
-// float32 ↔ float16/bfloat16 between two contiguous tensors of one shape: the vectorised
-// conversions of kernels/half.h (AVX2, F16C, AVX-512 BF16), which give convert's bits, split over
-// the threads as the element-wise ops are. Returns false for any other pair. (A strided source —
-// attention's heads — takes the generic loop below: calling these per short row costs more.)
-bool copy_16bit_contiguous(Tensor& self, const Tensor& src) {
-  if (!self.is_contiguous() || !src.is_contiguous() || self.sizes() != src.sizes()) return false;
+// float32 ↔ float16/bfloat16 between two tensors of one shape laid out alike in one gap-free
+// block each (both contiguous, or both the same permutation of a dense buffer: attention's
+// output, rounded into the query-ordered 16-bit buffer): numel() consecutive elements, so the
+// vectorised conversions of kernels/half.h (AVX2, F16C, AVX-512 BF16), which give convert's bits,
+// run over them flat, split over the threads as the element-wise ops are. Returns false for any
+// other pair. (A view with gaps — one head of a [B, T, 3d] projection — takes the generic loop
+// below: calling these per short row costs more.)
+bool copy_16bit_dense(Tensor& self, const Tensor& src) {
+  if (self.sizes() != src.sizes() || self.strides() != src.strides() ||
+      !native::opmath::is_non_overlapping_and_dense(self)) {
+    return false;
+  }
   const auto convert_all = [&]<typename From, typename To>(const From* in, To* dst) {
     parallel_for(0, self.numel(), kernels::detail::kElementwiseGrainSize,
                  [&](int64_t b, int64_t e) { convert_array(e - b, in + b, dst + b); });
@@ -786,7 +793,7 @@ Tensor& native::copy_(Tensor& self, const Tensor& src) {
                 "copy_: copying from or into a quantized tensor is not supported (hint: "
                 "x.dequantize() gives its float values, x.int_repr() its integers, and "
                 "quantize_per_tensor / quantize_per_channel make a new quantized tensor)");
-  if (copy_16bit_contiguous(self, src)) return self;
+  if (copy_16bit_dense(self, src)) return self;
   const Tensor s = native::expand(src, self.sizes());
   dispatch_storage_types(self.dtype(), "copy_", [&]<typename To>() {
     dispatch_storage_types(src.dtype(), "copy_", [&]<typename From>() {

@@ -65,8 +65,13 @@ void linear_16bit(const Tensor& x2, const Tensor& weight, const Tensor& bias, Te
   float* y = sums.data_ptr<float>();
   float beta = 0.0f;
   if (bias.defined()) {
+    // Row 0 widened, then copied into the others, split over the threads (a [B·T, 4d] buffer is
+    // megabytes: filled on one thread while the other waits, it costs what the rounding does).
     detail::widen_to_float<T>(N, bias.template data_ptr<T>(), y);
-    for (int64_t i = 1; i < M; ++i) std::copy_n(y, N, y + i * N);
+    parallel_for(1, M, std::max<int64_t>(1, kernels::detail::kElementwiseGrainSize / N),
+                 [&](int64_t begin, int64_t end) {
+                   for (int64_t i = begin; i < end; ++i) std::copy_n(y, N, y + i * N);
+                 });
     beta = 1.0f;
   }
   const GemmOperand a = gemm_operand(x2);

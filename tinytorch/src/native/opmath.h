@@ -24,6 +24,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/core/tensor.h"
@@ -40,10 +41,87 @@ inline bool is_reduced(const Tensor& t) {
   return t.defined() && is_reduced(t.dtype());
 }
 
-// A float32 copy of a float16/bfloat16 tensor (exact: every 16-bit value is a float32 value);
-// any other tensor, an undefined one included, as it is.
+// Whether no two of t's indices reach one element: its dims of size > 1, by increasing stride,
+// each step past the whole extent of the ones before (PyTorch's test; a few exotic as_strided
+// views that do not overlap fail it, which only sends them down the slower path). False for a
+// negative stride or an expanded dim (stride 0).
+inline bool is_non_overlapping(const Tensor& t) {
+  std::vector<std::pair<int64_t, int64_t>> dims;  // (stride, size)
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    if (t.size(d) > 1) dims.emplace_back(t.stride(d), t.size(d));
+  }
+  std::sort(dims.begin(), dims.end());
+  int64_t extent = 0;  // the largest offset the dims so far reach
+  for (const auto& [stride, size] : dims) {
+    if (stride <= extent) return false;
+    extent += (size - 1) * stride;
+  }
+  return true;
+}
+
+// How many storage elements t spans, from its first to its last (strides >= 0).
+inline int64_t storage_span(const Tensor& t) {
+  int64_t span = 1;
+  for (int64_t d = 0; d < t.dim(); ++d) span += (t.size(d) - 1) * t.stride(d);
+  return span;
+}
+
+// Whether t's elements fill one gap-free block of its storage, each once (PyTorch's
+// is_non_overlapping_and_dense): numel() consecutive elements from data_ptr(), in whatever dim
+// order — a permuted or transposed view of a whole buffer is dense; a slice, or a transformer's
+// head (a third of a [B, T, 3d] projection), is not.
+inline bool is_non_overlapping_and_dense(const Tensor& t) {
+  return t.numel() > 0 && is_non_overlapping(t) && storage_span(t) == t.numel();
+}
+
+// Float32 copies of float16/bfloat16 tensors (exact: every 16-bit value is a float32 value), each
+// with its own sizes and strides; undefined and other tensors as they are. When the 16-bit ones
+// are views of ONE storage, none overlapping itself, that together span no more elements than
+// they hold — a transformer's
+// q, k and v [B, H, T, hd], three interleaved views of one [B, T, 3d] projection, or one dense
+// view such as a transposed gradient — the span is widened once, as one contiguous array split
+// over the threads, and each copy is the same view of the float32 span:
+//
+//   qkv bf16 [B, T, 3d] ──one flat widen──► float32 [B, T, 3d]
+//   q, k, v = views (T·3d, hd, 3d, 1) of it  ──►  the same views of the float32 span
+//
+// Otherwise each is widened on its own into a contiguous copy (a strided one element by element:
+// a view with gaps, or views of different storages).
+// NOTE: a float32 view keeps its 16-bit view's layout, so an op that lays its output out like an
+// input (attention: like the query) does the same on the widened input, and the rounding copy
+// back into the 16-bit layout is one flat pass too (copy_: same strides, dense).
+inline std::vector<Tensor> widen_views(std::initializer_list<Tensor> tensors) {
+  std::vector<Tensor> out(tensors);
+  const Tensor* first = nullptr;
+  int64_t lo = 0, hi = 0, held = 0;  // the span [lo, hi) of storage elements, their numels' sum
+  bool shared = true;
+  for (const Tensor& t : out) {
+    if (!is_reduced(t)) continue;
+    shared = shared && t.numel() > 0 && is_non_overlapping(t) &&
+             (first == nullptr || (t.dtype() == first->dtype() && t.is_alias_of(*first)));
+    const int64_t begin = t.storage_offset(), end = begin + storage_span(t);
+    lo = first == nullptr ? begin : std::min(lo, begin);
+    hi = first == nullptr ? end : std::max(hi, end);
+    held += t.numel();
+    if (first == nullptr) first = &t;
+  }
+  if (first == nullptr) return out;
+  if (!shared || hi - lo > held) {
+    for (Tensor& t : out) t = is_reduced(t) ? t.to(kFloat32) : t;
+    return out;
+  }
+  const Tensor wide = native::as_strided(*first, {hi - lo}, {1}, lo).to(kFloat32);
+  for (Tensor& t : out) {
+    if (is_reduced(t))
+      t = native::as_strided(wide, t.sizes(), t.strides(), t.storage_offset() - lo);
+  }
+  return out;
+}
+
+// widen_views of one tensor: a dense one (contiguous, permuted, transposed) keeps its layout and
+// is widened in one flat pass; any other is widened into a contiguous copy.
 inline Tensor widen(const Tensor& t) {
-  return is_reduced(t) ? t.to(kFloat32) : t;
+  return is_reduced(t) ? widen_views({t}).front() : t;
 }
 
 // A float32 result rounded once (to nearest even) to `dtype`; an undefined or non-float result

@@ -163,9 +163,11 @@ std::optional<std::pair<int64_t, int64_t>> leading_reduction(const Tensor& self,
   return std::make_pair(rows, cols);
 }
 
-// out[k] = Σ_r x[r, k] (divided by R when kMean), accumulated as row_sum does.
-template <typename T, bool kMean>
-void reduce_leading(const T* x, int64_t rows, int64_t cols, T* out) {
+// out[k] = Σ_r x[r, k] (divided by R when kMean), accumulated as row_sum does. x may hold a 16-bit
+// In (bfloat16, float16) summed into T = float: each value is widened as it is read (exactly, as
+// to(kFloat32) would), so no float32 copy of x is made.
+template <typename T, bool kMean, typename In = T>
+void reduce_leading(const In* x, int64_t rows, int64_t cols, T* out) {
   constexpr int64_t kBlock = 512;  // columns per accumulator block: 4 KiB of doubles, in L1
   const int64_t grain = std::max<int64_t>(1, kReduceGrainElements / std::max<int64_t>(rows, 1));
   parallel_for(0, cols, grain, [&](int64_t begin, int64_t end) {
@@ -174,9 +176,9 @@ void reduce_leading(const T* x, int64_t rows, int64_t cols, T* out) {
       const int64_t n = std::min(kBlock, end - k0);
       std::fill(acc, acc + n, acc_t<T>(0));
       for (int64_t r = 0; r < rows; ++r) {
-        const T* row = x + r * cols + k0;
+        const In* row = x + r * cols + k0;
         TT_PRAGMA_OMP_SIMD
-        for (int64_t k = 0; k < n; ++k) acc[k] += static_cast<acc_t<T>>(row[k]);
+        for (int64_t k = 0; k < n; ++k) acc[k] += static_cast<acc_t<T>>(static_cast<T>(row[k]));
       }
       for (int64_t k = 0; k < n; ++k) {
         if constexpr (kMean) {
@@ -238,6 +240,20 @@ Tensor native::sum(const Tensor& self, IntArrayRef dims, bool keepdim,
   // float16/bfloat16 (or an int32 sum asked for) accumulate in their opmath_type and round the
   // result back, as PyTorch does.
   if (opmath_type(out_type) != out_type) {
+    // A bias gradient (a 16-bit [B·T, N] summed over its rows) is read in place, each value
+    // widened as it is added: the same float32 sums, without a float32 copy of the input.
+    const auto shape = leading_reduction(self, dims);
+    if (shape && self.dtype() == out_type && native::opmath::is_reduced(self)) {
+      Tensor sums =
+          empty(leading_out_shape(self, static_cast<int64_t>(dims.size()), keepdim), kFloat32);
+      float* acc = sums.data_ptr<float>();
+      if (out_type == kBFloat16) {
+        reduce_leading<float, false>(self.data_ptr<BFloat16>(), shape->first, shape->second, acc);
+      } else {
+        reduce_leading<float, false>(self.data_ptr<Half>(), shape->first, shape->second, acc);
+      }
+      return sums.to(out_type);
+    }
     return native::sum(self.to(out_type), dims, keepdim, opmath_type(out_type)).to(out_type);
   }
   const Tensor x = self.to(out_type);

@@ -17,9 +17,11 @@
 // (data pointers, byte strides, length n) — one call per row, so the per-call cost is amortised.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <type_traits>
@@ -29,6 +31,7 @@
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/core/simd.h"
 #include "tinytorch/core/tensor.h"
+#include "tinytorch/native/tensor_ops.h"
 
 namespace tinytorch::kernels {
 
@@ -146,8 +149,9 @@ inline constexpr int64_t kElementwiseGrainSize = 65536;
 // Three paths, fastest first:
 //   1. the whole output is contiguous and every input is contiguous or one broadcast value: one
 //      vectorised loop over all numel elements, split over threads above kElementwiseGrainSize;
-//   2. otherwise for_each_strided walks the rows; a row whose operands are contiguous or
-//      broadcast (a [B, N] + [N] bias add is N-long contiguous rows) gets the vectorised loop;
+//   2. otherwise for_each_strided walks the rows (above kElementwiseGrainSize, slabs of the
+//      outer dim on each thread); a row whose operands are contiguous or broadcast (a [B, N] +
+//      [N] bias add is N-long contiguous rows) gets the vectorised loop;
 //   3. any other row (a transposed view, a sliced column) gets the plain strided loop.
 template <typename out_t, typename in_t, size_t N, typename F>
 void elementwise_kernel(const Tensor& out, const std::array<Tensor, N>& inputs, F f) {
@@ -181,17 +185,43 @@ void elementwise_kernel(const Tensor& out, const std::array<Tensor, N>& inputs, 
   // Paths 2 and 3: row by row.
   std::vector<Tensor> operands{out};
   operands.insert(operands.end(), inputs.begin(), inputs.end());
-  for_each_strided(out.sizes(), operands,
-                   [&](char* const* data, const int64_t* strides, int64_t n) {
-                     if (detail::try_contiguous_loop<out_t, in_t, N>(data, strides, n, f)) return;
-                     auto run = [&]<size_t... I>(std::index_sequence<I...>) {
-                       for (int64_t i = 0; i < n; ++i) {
-                         *reinterpret_cast<out_t*>(data[0] + i * strides[0]) =
-                             f(*reinterpret_cast<const in_t*>(data[I + 1] + i * strides[I + 1])...);
-                       }
-                     };
-                     run(std::make_index_sequence<N>{});
-                   });
+  const auto rows = [&](char* const* data, const int64_t* strides, int64_t n) {
+    if (detail::try_contiguous_loop<out_t, in_t, N>(data, strides, n, f)) return;
+    auto run = [&]<size_t... I>(std::index_sequence<I...>) {
+      for (int64_t i = 0; i < n; ++i) {
+        *reinterpret_cast<out_t*>(data[0] + i * strides[0]) =
+            f(*reinterpret_cast<const in_t*>(data[I + 1] + i * strides[I + 1])...);
+      }
+    };
+    run(std::make_index_sequence<N>{});
+  };
+  // Above kElementwiseGrainSize, the threads take slabs of the outermost dim of size > 1 (a copy
+  // into a strided view — a gradient written into its third of a [B, T, 3d] buffer — is as
+  // much work as a contiguous one). Each walks its slab of every operand; no element's value
+  // depends on the split. The slabs of out must not share an element: its step along that dim
+  // must pass over everything the other dims reach (an expanded out, say fill_ on a stride-0
+  // dim, runs on the calling thread).
+  int64_t split = 0;
+  while (split < out.dim() && out.size(split) == 1) ++split;
+  int64_t inner_extent = 0;  // the largest offset out's other dims reach
+  for (int64_t d = 0; d < out.dim(); ++d) {
+    if (d != split) inner_extent += (out.size(d) - 1) * std::abs(out.stride(d));
+  }
+  if (numel <= detail::kElementwiseGrainSize || split == out.dim() ||
+      std::abs(out.stride(split)) <= inner_extent) {
+    for_each_strided(out.sizes(), operands, rows);
+    return;
+  }
+  const int64_t per_slab = numel / out.size(split);
+  parallel_for(0, out.size(split), std::max<int64_t>(1, detail::kElementwiseGrainSize / per_slab),
+               [&](int64_t begin, int64_t end) {
+                 std::vector<Tensor> slabs;
+                 slabs.reserve(operands.size());
+                 for (const Tensor& t : operands) {
+                   slabs.push_back(native::slice(t, split, begin, end, 1));
+                 }
+                 for_each_strided(slabs[0].sizes(), slabs, rows);
+               });
 }
 
 }  // namespace tinytorch::kernels
