@@ -1,6 +1,6 @@
 // Whole libtorch programs, trimmed: each is written as a libtorch user writes it (a VAE, an
-// attention layer in libtorch's sequence-first layout, a distillation-style KL term) and checks
-// that it means here what it means in libtorch.
+// attention layer in libtorch's sequence-first layout, a distillation-style KL term, a StepLR
+// schedule) and checks that it means here what it means in libtorch.
 #include <torch/torch.h>
 
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 #include <cmath>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 namespace {
 
@@ -177,6 +178,27 @@ TEST(Programs, SoftmaxFuncOptionsWithADtype) {
   EXPECT_TRUE(wide.equal(logits.to(torch::kFloat64).log_softmax(1)));
   EXPECT_EQ(F::softmax(logits, F::SoftmaxFuncOptions(-1).dtype(torch::kFloat64)).dtype(),
             torch::kFloat64);
+}
+
+// The libtorch program's training loop with a StepLR: libtorch's C++ class first decays on the
+// 3rd step() for step_size 2 (b, b, bγ, bγ, bγ² after 1 … 5 calls) — one step later than Python's
+// torch.optim.lr_scheduler.StepLR (b, bγ, bγ, bγ², bγ²).
+TEST(Programs, StepLrDecaysOnLibtorchsSteps) {
+  torch::manual_seed(0);
+  torch::nn::Linear net(3, 1);
+  torch::optim::SGD optimizer(net->parameters(), torch::optim::SGDOptions(0.1));
+  torch::optim::StepLR scheduler(optimizer, /*step_size=*/2, /*gamma=*/0.5);
+  EXPECT_EQ(optimizer.param_groups()[0].options().get_lr(), 0.1);  // the constructor: unchanged
+  const torch::Tensor x = torch::randn({4, 3});
+  std::vector<double> lrs;
+  for (int epoch = 0; epoch < 5; ++epoch) {
+    optimizer.zero_grad();
+    net->forward(x).pow(2).mean().backward();
+    optimizer.step();
+    scheduler.step();
+    lrs.push_back(optimizer.param_groups()[0].options().get_lr());
+  }
+  EXPECT_EQ(lrs, (std::vector<double>{0.1, 0.1, 0.05, 0.05, 0.025}));
 }
 
 }  // namespace

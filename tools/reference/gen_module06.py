@@ -30,6 +30,8 @@ is a pure function of this script and PyTorch's update rules. Three lists:
   "schedulers": {"name", "scheduler": "StepLR"|"CosineAnnealingLR"|"LinearLR", "args": {...},
       "base_lrs": [...], "lrs": [[...] after construction, [...] after step 1, ...],
       "closed_form": [[...], ...]  (the scheduler's _get_closed_form_lr at the same epochs)}
+      StepLR (here and as an optimizer's "scheduler") has libtorch's C++ timing, one step later
+      than Python's: refdata.LibtorchStepLR. The other two are Python's; libtorch has no C++ class.
 
   "clipping": {"name", "fn": "clip_grad_norm_"|"clip_grad_value_", "grads": [tensor, ...],
       "args": {...}, "total_norm": float (norm only), "expected": [tensor, ...]}
@@ -45,7 +47,8 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refdata import command_line, header, one_case_per_line, write_or_check  # noqa: E402
+from refdata import (LibtorchStepLR, command_line, header, one_case_per_line,  # noqa: E402
+                     write_or_check)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(REPO, "tests", "data", "module06_reference.json")
@@ -139,12 +142,19 @@ def torch_state(opt, st):
     return out
 
 
+def scheduler_class(kind):
+    """The class whose lrs the C++ scheduler `kind` must reproduce: StepLR keeps libtorch's C++
+    timing (a step later than Python's, see refdata.LibtorchStepLR); the others, which libtorch's
+    C++ API does not have, are Python's."""
+    return LibtorchStepLR if kind == "StepLR" else getattr(torch.optim.lr_scheduler, kind)
+
+
 def make_scheduler(optimizer, spec):
     if spec is None:
         return None
     args = dict(spec)
     kind = args.pop("type")
-    return getattr(torch.optim.lr_scheduler, kind)(optimizer, **args)
+    return scheduler_class(kind)(optimizer, **args)
 
 
 def add_optimizer_case(name, opt, defaults, dtype, groups=None, skip=(), scheduler=None):
@@ -266,7 +276,7 @@ SCHEDULERS = []
 def add_scheduler_case(name, kind, args, steps, base_lrs=(0.1, 0.03)):
     ps = [torch.zeros(1, requires_grad=True) for _ in base_lrs]
     opt = torch.optim.SGD([{"params": [p], "lr": lr} for p, lr in zip(ps, base_lrs)], lr=0.5)
-    sched = getattr(torch.optim.lr_scheduler, kind)(opt, **args)
+    sched = scheduler_class(kind)(opt, **args)
     lrs = [list(sched.get_last_lr())]
     closed = [list(sched._get_closed_form_lr())]
     for _ in range(steps):

@@ -26,7 +26,7 @@ function of this script, NumPy and PyTorch. Four lists:
   "training": {"name", "model": [[in, out], ...] (Linear layers with ReLU between),
       "init": {state-dict key: tensor}, "x", "y", "val_x", "val_y", "batch_size",
       "optimizer": {"type": "SGD"|"Adam", options...}, "scheduler": null | {"type": "StepLR",
-      "step_size", "gamma"}, "max_grad_norm": float (0: off), "epochs",
+      "step_size", "gamma"} (libtorch's C++ timing), "max_grad_norm": float (0: off), "epochs",
       "history": {"train_loss": [..], "train_acc": [..], "val_loss": [..], "val_acc": [..],
                   "lr": [..]},   one value per epoch, as module 07's Trainer defines them
       "final": {state-dict key: tensor}}
@@ -46,7 +46,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refdata import command_line, header, one_case_per_line, write_or_check  # noqa: E402
+from refdata import (LibtorchStepLR, command_line, header, one_case_per_line,  # noqa: E402
+                     write_or_check)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(REPO, "tests", "data", "module07_reference.json")
@@ -233,7 +234,9 @@ def add_training(name, layers, n, val_n, batch_size, epochs, optimizer, schedule
         opt = torch.optim.Adam(model.parameters(), **opts)
     sched = None
     if scheduler is not None:
-        sched = torch.optim.lr_scheduler.StepLR(opt, scheduler["step_size"], scheduler["gamma"])
+        # libtorch's C++ StepLR, the class a C++ program gets: it decays one step later than
+        # Python's (refdata.LibtorchStepLR).
+        sched = LibtorchStepLR(opt, scheduler["step_size"], scheduler["gamma"])
     hist = {"train_loss": [], "train_acc": [], "val_loss": [], "val_acc": [], "lr": []}
     for _ in range(epochs):
         hist["lr"].append(opt.param_groups[0]["lr"])

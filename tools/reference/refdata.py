@@ -1,5 +1,6 @@
 """What every generator of tests/data/*.json shares: its command line, the document header,
-the one-case-per-line layout, and writing the file or checking that it is current (--check).
+the one-case-per-line layout, and writing the file or checking that it is current (--check);
+and LibtorchStepLR, the StepLR timing of libtorch's C++ API (modules 06 and 07).
 
     from refdata import command_line, header, one_case_per_line, write_or_check
     opts = command_line(__doc__, OUT)                  # --out PATH, --check
@@ -68,3 +69,31 @@ def write_or_check(path, text, check, summary):
         raise
     print(f"wrote {summary}, {len(text)} bytes to {path}")
     return 0
+
+
+class LibtorchStepLR:
+    """torch::optim::StepLR's lrs (libtorch, C++), produced by Python's StepLR.
+
+    The two classes decay at different steps. libtorch's step() looks at how many step() calls
+    came BEFORE it and multiplies by gamma when that number is a positive multiple of step_size:
+    after k calls the lr is base * gamma ** ((k - 1) // step_size) (k >= 1). Python's constructor
+    already counts as a step, so after k calls its lr is base * gamma ** (k // step_size): one
+    step ahead. Hence libtorch after k calls = Python after k - 1 calls: this wrapper swallows its
+    first step() and forwards every later one. get_last_lr() and _get_closed_form_lr() are
+    Python's, at its own (one smaller) epoch."""
+
+    def __init__(self, optimizer, step_size, gamma=0.1):
+        import torch
+        self.python = torch.optim.lr_scheduler.StepLR(optimizer, step_size, gamma)
+        self.calls = 0
+
+    def step(self):
+        if self.calls > 0:
+            self.python.step()
+        self.calls += 1
+
+    def get_last_lr(self):
+        return self.python.get_last_lr()
+
+    def _get_closed_form_lr(self):
+        return self.python._get_closed_form_lr()

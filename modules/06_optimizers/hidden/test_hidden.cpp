@@ -6,7 +6,8 @@
 //    hyper-parameters, random steps without gradients, and non-contiguous parameters.
 //  * Thread count never changes a result.
 //  * State dicts round-trip for random configurations.
-//  * Schedulers: recursive and closed forms agree for random arguments.
+//  * Schedulers: recursive and closed forms agree for random arguments; StepLR decays on
+//    libtorch's steps.
 //  * Clipping: against a naive double-precision computation.
 //
 // Seeds are fixed, so failures reproduce; each failure names its trial. The checks are graded
@@ -355,9 +356,13 @@ TEST(HiddenSchedulers, RecursiveAndClosedFormAgreeForRandomArguments) {
     const double base = t.uniform(1e-4, 1.0);
     SGD opt(ps, SGDOptions(base));
     std::unique_ptr<LRScheduler> sched;
+    int64_t step_size = 0;  // StepLR's arguments (0: another scheduler)
+    double gamma = 0;
     switch (seed % 3) {
       case 0:
-        sched = std::make_unique<StepLR>(opt, t.integer(1, 7), t.uniform(0.1, 0.99));
+        step_size = t.integer(1, 7);
+        gamma = t.uniform(0.1, 0.99);
+        sched = std::make_unique<StepLR>(opt, step_size, gamma);
         break;
       case 1:
         sched = std::make_unique<CosineAnnealingLR>(opt, t.integer(1, 40), t.uniform(0, base));
@@ -374,6 +379,12 @@ TEST(HiddenSchedulers, RecursiveAndClosedFormAgreeForRandomArguments) {
       TT_GRADE_NEAR(got, closed, 1e-12 * base) << "epoch " << epoch;
       TT_GRADE_SAME_AS_REFERENCE(closed, 0, 1e-12 * base);
       TT_GRADE_TRUE(sched->get_last_lr()[0] == got);
+      // StepLR keeps libtorch's timing: the epoch-th step() applies γ^⌊(epoch − 1) / step_size⌋.
+      if (step_size > 0) {
+        TT_GRADE_NEAR(got, base * std::pow(gamma, static_cast<double>((epoch - 1) / step_size)),
+                      1e-12 * base)
+            << "StepLR(" << step_size << ", " << gamma << "), epoch " << epoch;
+      }
     }
   }
 }

@@ -20,16 +20,31 @@ double lr_of(const Optimizer& opt, size_t group = 0) {
   return opt.param_groups()[group].options().get_lr();
 }
 
-TEST(StepLR, DecaysByGammaEveryStepSizeEpochs) {
+TEST(StepLR, DecaysByGammaEveryStepSizeEpochsOnLibtorchsTiming) {
+  // libtorch's C++ StepLR: the k-th step() applies γ^⌊(k − 1) / step_size⌋, so the first decay
+  // comes with the 3rd call — one later than Python's StepLR (.1 .1 .05 .05 .025 .025 .0125).
   SGD opt(one_param(), SGDOptions(0.1));
   StepLR sched(opt, /*step_size=*/2, /*gamma=*/0.5);
-  const std::vector<double> expected = {0.1, 0.1, 0.05, 0.05, 0.025, 0.025, 0.0125};
+  const std::vector<double> expected = {0.1, 0.1, 0.1, 0.05, 0.05, 0.025, 0.025};
+  for (size_t epoch = 0; epoch < expected.size(); ++epoch) {
+    if (epoch > 0) sched.step();
+    EXPECT_EQ(sched.last_epoch(), static_cast<int64_t>(epoch));
+    EXPECT_DOUBLE_EQ(lr_of(opt), expected[epoch]) << "epoch " << epoch;
+    EXPECT_DOUBLE_EQ(sched.get_last_lr()[0], expected[epoch]);
+    EXPECT_DOUBLE_EQ(sched.closed_form_lrs()[0], expected[epoch]) << "epoch " << epoch;
+  }
+}
+
+TEST(StepLR, StepSizeOneDecaysFromTheSecondStepOn) {
+  // The edge of the timing: even with step_size 1 the first step() leaves the lr alone.
+  SGD opt(one_param(), SGDOptions(1.0));
+  StepLR sched(opt, /*step_size=*/1, /*gamma=*/0.5);
+  const std::vector<double> expected = {1.0, 1.0, 0.5, 0.25, 0.125};
   for (size_t epoch = 0; epoch < expected.size(); ++epoch) {
     if (epoch > 0) sched.step();
     EXPECT_DOUBLE_EQ(lr_of(opt), expected[epoch]) << "epoch " << epoch;
-    EXPECT_DOUBLE_EQ(sched.get_last_lr()[0], expected[epoch]);
+    EXPECT_DOUBLE_EQ(sched.closed_form_lrs()[0], expected[epoch]) << "epoch " << epoch;
   }
-  EXPECT_EQ(sched.last_epoch(), 6);
 }
 
 TEST(CosineAnnealingLR, ReachesEtaMinAtTMaxAndFollowsTheCosine) {
@@ -63,7 +78,8 @@ TEST(Schedulers, EveryGroupFollowsItsOwnBaseLr) {
   groups.emplace_back(one_param(), std::make_unique<SGDOptions>(0.01));
   SGD opt(std::move(groups), SGDOptions(1.0));
   StepLR sched(opt, 1, 0.5);
-  sched.step();
+  sched.step();  // libtorch's first step() leaves the lr alone ...
+  sched.step();  // ... the second decays
   EXPECT_DOUBLE_EQ(lr_of(opt, 0), 0.5);
   EXPECT_DOUBLE_EQ(lr_of(opt, 1), 0.005);
   EXPECT_EQ(sched.base_lrs(), (std::vector<double>{1.0, 0.01}));
@@ -91,6 +107,7 @@ TEST(Schedulers, TheRecursiveFormComposesWithOtherLrChanges) {
   // rest of the schedule too (what PyTorch's "chainable" form is for).
   SGD opt(one_param(), SGDOptions(1.0));
   StepLR sched(opt, 1, 0.5);
+  sched.step();  // 1.0 (libtorch's timing: the first step() does not decay)
   sched.step();  // 0.5
   opt.param_groups()[0].options().set_lr(0.1);
   sched.step();

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "optim_test_util.h"
 
@@ -306,28 +308,43 @@ TEST(OptimizerStateDict, RejectsHostileValuesInEveryField) {
   }
 }
 
+// Steps `total` epochs with a scheduler from `make`, saving optimizer and scheduler after `split`
+// and resuming into fresh ones; returns the final lr.
+double lr_after_resume(int split, int total,
+                       const std::function<std::unique_ptr<LRScheduler>(Optimizer&)>& make,
+                       std::string_view type) {
+  std::vector<Tensor> ps = make_params();
+  auto opt = std::make_unique<SGD>(ps, SGDOptions(0.1));
+  auto sched = make(*opt);
+  for (int s = 0; s < split; ++s) sched->step();
+  if (split < total) {
+    const auto opt_sd = opt->state_dict();
+    const auto sched_sd = sched->state_dict();
+    EXPECT_TRUE(sched_sd.contains("scheduler." + std::string(type)));
+    EXPECT_EQ(sched_sd["last_epoch"].item<int64_t>(), split);
+    EXPECT_EQ(sched_sd["step_count"].item<int64_t>(), split + 1);
+    EXPECT_EQ(sched_sd["base_lrs"].numel(), 1);
+    opt = std::make_unique<SGD>(ps, SGDOptions(0.1));
+    sched = make(*opt);
+    opt->load_state_dict(opt_sd);  // the current lr lives in the optimizer's state dict
+    sched->load_state_dict(sched_sd);
+    for (int s = split; s < total; ++s) sched->step();
+  }
+  return opt->param_groups()[0].options().get_lr();
+}
+
 TEST(SchedulerStateDict, KeysAndExactResume) {
-  auto run = [](int split, int total) {
-    std::vector<Tensor> ps = make_params();
-    auto opt = std::make_unique<SGD>(ps, SGDOptions(0.1));
-    auto sched = std::make_unique<CosineAnnealingLR>(*opt, 10, 0.001);
-    for (int s = 0; s < split; ++s) sched->step();
-    if (split < total) {
-      const auto opt_sd = opt->state_dict();
-      const auto sched_sd = sched->state_dict();
-      EXPECT_TRUE(sched_sd.contains("scheduler.CosineAnnealingLR"));
-      EXPECT_EQ(sched_sd["last_epoch"].item<int64_t>(), split);
-      EXPECT_EQ(sched_sd["step_count"].item<int64_t>(), split + 1);
-      EXPECT_EQ(sched_sd["base_lrs"].numel(), 1);
-      opt = std::make_unique<SGD>(ps, SGDOptions(0.1));
-      sched = std::make_unique<CosineAnnealingLR>(*opt, 10, 0.001);
-      opt->load_state_dict(opt_sd);  // the current lr lives in the optimizer's state dict
-      sched->load_state_dict(sched_sd);
-      for (int s = split; s < total; ++s) sched->step();
-    }
-    return opt->param_groups()[0].options().get_lr();
-  };
-  EXPECT_EQ(run(13, 25), run(25, 25));  // bit for bit, across the cosine's turning point
+  auto cosine = [](Optimizer& o) { return std::make_unique<CosineAnnealingLR>(o, 10, 0.001); };
+  // Bit for bit, across the cosine's turning point.
+  EXPECT_EQ(lr_after_resume(13, 25, cosine, "CosineAnnealingLR"),
+            lr_after_resume(25, 25, cosine, "CosineAnnealingLR"));
+  // StepLR(3) decays on the 4th, 7th, 10th step() (libtorch's timing): resuming right before
+  // the 4th and the 7th call, the next decay still comes on time.
+  auto step = [](Optimizer& o) { return std::make_unique<StepLR>(o, 3, 0.5); };
+  for (int split : {3, 6}) {
+    EXPECT_EQ(lr_after_resume(split, split + 1, step, "StepLR"), 0.1 * std::pow(0.5, split / 3));
+    EXPECT_EQ(lr_after_resume(split, 9, step, "StepLR"), lr_after_resume(9, 9, step, "StepLR"));
+  }
 }
 
 TEST(SchedulerStateDict, RejectsAnotherScheduler) {

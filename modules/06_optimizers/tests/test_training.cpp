@@ -101,7 +101,8 @@ TEST(Training, LinearRegressionWithSchedulerAndClipping) {
   EXPECT_GT(first_norm, 0.0);
   EXPECT_TRUE(test::tensors_match(model->weight, w_true.t(), 0.0, 1e-4));
   EXPECT_NEAR(model->bias.item<double>(), 1.0, 1e-4);
-  EXPECT_DOUBLE_EQ(opt.param_groups()[0].options().get_lr(), 0.1 * std::pow(0.5, 4));
+  // 200 step() calls of StepLR(50, 0.5) decay on calls 51, 101 and 151 (libtorch's timing).
+  EXPECT_DOUBLE_EQ(opt.param_groups()[0].options().get_lr(), 0.1 * std::pow(0.5, 3));
 }
 
 TEST(Training, ParametersOfAModelInGroupsWithDifferentWeightDecay) {

@@ -1,5 +1,6 @@
 // Learning-rate schedulers (module 06): the shared step / state-dict logic, and each schedule's
-// formula in PyTorch 1.13's recursive form (get_lrs) and closed form (closed_form_lrs).
+// formula in its recursive form (get_lrs) and closed form (closed_form_lrs): StepLR on libtorch's
+// C++ timing, CosineAnnealingLR and LinearLR with PyTorch 1.13's (Python) values.
 #include "tinytorch/optim/lr_scheduler.h"
 
 #include <algorithm>
@@ -110,8 +111,12 @@ StepLR::StepLR(Optimizer& optimizer, int64_t step_size, double gamma)
 
 std::vector<double> StepLR::get_lrs() {
   // BEGIN SOLUTION
+  // libtorch's timing: its step() decides from the number of EARLIER step() calls, which is
+  // last_epoch_ − 1 here (last_epoch_ already counts this one), and multiplies by gamma when that
+  // number is a positive multiple of step_size: the 3rd, 5th, 7th ... call for step_size 2.
   std::vector<double> lrs = get_current_lrs();
-  if (last_epoch_ == 0 || last_epoch_ % step_size_ != 0) return lrs;
+  const int64_t earlier_steps = last_epoch_ - 1;
+  if (earlier_steps <= 0 || earlier_steps % step_size_ != 0) return lrs;
   for (double& lr : lrs) lr *= gamma_;
   return lrs;
   // END SOLUTION
@@ -119,9 +124,11 @@ std::vector<double> StepLR::get_lrs() {
 
 std::vector<double> StepLR::closed_form_lrs() const {
   // BEGIN SOLUTION
+  // base · γ^⌊(t − 1) / step_size⌋ after t ≥ 1 step() calls; the base lr at t = 0.
+  const int64_t decays = last_epoch_ == 0 ? 0 : (last_epoch_ - 1) / step_size_;
   std::vector<double> lrs;
   for (double base : base_lrs_) {
-    lrs.push_back(base * std::pow(gamma_, static_cast<double>(last_epoch_ / step_size_)));
+    lrs.push_back(base * std::pow(gamma_, static_cast<double>(decays)));
   }
   return lrs;
   // END SOLUTION

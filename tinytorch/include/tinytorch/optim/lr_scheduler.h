@@ -1,5 +1,6 @@
-// tinytorch/optim/lr_scheduler.h — learning-rate schedules (module 06): StepLR,
-// CosineAnnealingLR, LinearLR, with PyTorch 1.13's values.
+// tinytorch/optim/lr_scheduler.h — learning-rate schedules (module 06): StepLR with libtorch's
+// (C++) timing; CosineAnnealingLR and LinearLR, which libtorch's C++ API does not have, with
+// PyTorch 1.13's (Python) values.
 //
 //   optim::SGD opt(params, optim::SGDOptions(0.1).momentum(0.9));
 //   optim::CosineAnnealingLR sched(opt, /*T_max=*/100, /*eta_min=*/1e-4);
@@ -8,15 +9,22 @@
 //     sched.step();            // then the schedule moves on: sets every group's lr
 //   }
 //
-// Like PyTorch (and unlike libtorch's StepLR) the constructor already applies epoch 0 — LinearLR
-// starts at start_factor · lr at once — and step() uses the RECURSIVE ("chainable") form of each
-// schedule: the new lr is computed from each group's CURRENT lr, so a schedule composes with
-// anything else that changed the lr. closed_form_lrs() gives the formula of the epoch alone; the
-// two agree up to rounding (the lab measures by how much).
+// Like PyTorch's Python classes the constructor already applies epoch 0 — LinearLR starts at
+// start_factor · lr at once; StepLR's epoch 0 changes nothing, as libtorch's constructor — and
+// step() uses the RECURSIVE ("chainable") form of each schedule: the new lr is computed from each
+// group's CURRENT lr, so a schedule composes with anything else that changed the lr.
+// closed_form_lrs() gives the formula of the epoch alone; the two agree up to rounding (the lab
+// measures by how much).
 //
-//   epoch:   0    1    2    3    4    5    6 ...        last_epoch() = the epoch just applied
-//   StepLR(step_size = 2, gamma = 0.5):
-//   lr:     .1   .1  .05  .05 .025 .025 .0125
+// NOTE StepLR decays one step later than Python's torch.optim.lr_scheduler.StepLR. libtorch's
+// step() decides from the number of step() calls BEFORE it, so the k-th call applies
+// γ^⌊(k − 1) / step_size⌋; Python's constructor counts as a step, so its k-th call applies
+// γ^⌊k / step_size⌋. A libtorch program must mean the same here, so ours is libtorch's:
+//
+//   step() calls (= last_epoch()):   0    1    2    3    4    5    6
+//   StepLR(step_size = 2, gamma = 0.5), base lr 0.1:
+//   lr, here and in libtorch:       .1   .1   .1  .05  .05 .025 .025
+//   lr, Python's StepLR:            .1   .1  .05  .05 .025 .025 .0125
 #pragma once
 
 #include <cstdint>
@@ -39,7 +47,9 @@ class LRScheduler {
   void step();
   // The lrs the last step() (or the constructor) set, one per parameter group.
   const std::vector<double>& get_last_lr() const { return last_lrs_; }
-  // The epoch whose lr is in effect: 0 after construction, +1 per step().
+  // The epoch whose lr is in effect: the number of step() calls since construction (0 after
+  // it). Not a count of decays: StepLR's lr at last_epoch() t ≥ 1 is base · γ^⌊(t − 1) /
+  // step_size⌋ (libtorch's timing, see the NOTE above).
   int64_t last_epoch() const { return last_epoch_; }
   // The lrs of last_epoch() by the closed-form formula (from base_lrs(), no history).
   virtual std::vector<double> closed_form_lrs() const = 0;
@@ -62,6 +72,7 @@ class LRScheduler {
  protected:
   explicit LRScheduler(Optimizer& optimizer);
   // The recursive form: the lrs of last_epoch_ (already advanced) from the current group lrs.
+  // (libtorch's step() calls it before counting the step; its step_count_ is our last_epoch_ − 1.)
   virtual std::vector<double> get_lrs() = 0;
   // Every derived constructor ends with this: PyTorch's _initial_step (epoch -1 → 0).
   void initial_step();
@@ -75,7 +86,8 @@ class LRScheduler {
   std::vector<double> last_lrs_;
 };
 
-// lr × gamma every step_size epochs.
+// lr × gamma every step_size epochs, on libtorch's timing: the (step_size + 1)-th step() is the
+// first that decays, then every step_size-th after it. gamma defaults to 0.1, as libtorch's.
 class StepLR : public LRScheduler {
  public:
   StepLR(Optimizer& optimizer, int64_t step_size, double gamma = 0.1);
