@@ -330,6 +330,47 @@ TEST_P(GemmFastTest, OneRowHasTheBitsOfTheSameRowInALargerProduct) {
   }
 }
 
+// The rows of an M-row product against the same rows of a product 12 rows taller (the same A, B
+// and C, with the first M rows taken through the leading dimensions): the bottom edge's M mod MR
+// rows go through the edge kernel in one and (mostly) through full tiles in the other, and must
+// come out with the same bits, alpha and beta included.
+template <typename T>
+void check_edge_rows_match_full_tiles(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K) {
+  const int64_t tall = M + 12;
+  std::mt19937 rng(static_cast<uint32_t>(M * 100 + N + K));
+  std::uniform_real_distribution<T> u(-1, 1);
+  std::vector<T> A(tall * K), B(K * N), C0(tall * N);
+  for (T& x : A) x = u(rng);
+  for (T& x : B) x = u(rng);
+  for (T& x : C0) x = u(rng);
+  const int64_t lda = trans_a ? tall : K, ldb = trans_b ? K : N;
+  for (const T beta : {T(0), T(0.5)}) {
+    std::vector<T> small = C0, big = C0;
+    gemm_fast(trans_a, trans_b, M, N, K, T(0.75), A.data(), lda, B.data(), ldb, beta, small.data(),
+              N);
+    gemm_fast(trans_a, trans_b, tall, N, K, T(0.75), A.data(), lda, B.data(), ldb, beta, big.data(),
+              N);
+    int differ = 0;
+    for (int64_t i = 0; i < M * N; ++i) differ += small[i] != big[i] ? 1 : 0;
+    EXPECT_EQ(differ, 0) << "M " << M << ", N " << N << ", K " << K
+                         << (trans_a ? ", A transposed" : "") << (trans_b ? ", B transposed" : "")
+                         << ", beta " << beta;
+    for (int64_t i = M * N; i < tall * N; ++i) ASSERT_EQ(small[i], C0[i]) << "wrote row " << i / N;
+  }
+}
+
+TEST_P(GemmFastTest, BottomEdgeRowsHaveTheBitsOfFullTiles) {
+  for (const bool trans_a : {false, true}) {
+    for (const bool trans_b : {false, true}) {
+      for (int64_t M = 2; M <= 25; ++M) {  // (M = 1 takes the row kernel, gemm_one_row)
+        check_edge_rows_match_full_tiles<float>(trans_a, trans_b, M, 70, 37);
+        check_edge_rows_match_full_tiles<double>(trans_a, trans_b, M, 40, 37);
+      }
+      check_edge_rows_match_full_tiles<float>(trans_a, trans_b, 64, 256, 128);  // a 1x1 conv's
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(KernelsAndThreads, GemmFastTest,
                          ::testing::Combine(::testing::Values(CpuCapability::kDefault,
                                                               CpuCapability::kAvx2,

@@ -296,6 +296,27 @@ TEST_P(SoftmaxFast, ShortRowsAlongTheLastDim) {
   }
 }
 
+// Rows of exactly one AVX-512 vector (16) go 16 at a time through log_softmax's block path, the
+// rest one by one: check_problem's splits shift which rows share a block of 16, and the bits must
+// not move; special values inside the blocks (a −∞ entry, a row of −∞, a NaN, a +∞, 1e30s).
+TEST_P(SoftmaxFast, RowsOfSixteenSixteenAtATime) {
+  for (const int64_t outer : {16, 37, 100}) {
+    check_problem(random_problem(outer, 16, 1, 8.0f, static_cast<uint32_t>(outer)),
+                  shape_name(outer, 16, 1));
+  }
+  Problem p = random_problem(40, 16, 1, 3.0f, 40);
+  for (const int64_t r : {0, 17, 34}) {
+    p.x[p.at(r, 3)] = -kInf;
+    for (int64_t j = 0; j < 16; ++j) {
+      p.x[p.at(r + 1, j)] = -kInf;
+      p.x[p.at(r + 4, j)] *= 1e30f;
+    }
+    p.x[p.at(r + 2, 15)] = kNaN;
+    p.x[p.at(r + 3, 0)] = kInf;
+  }
+  check_problem(p, "special values " + shape_name(40, 16, 1));
+}
+
 TEST_P(SoftmaxFast, LongRowsAlongTheLastDim) {
   for (const int64_t n : {31, 32, 33, 63, 64, 65, 100, 127, 1000, 4099}) {
     check_problem(random_problem(3, n, 1, 8.0f, static_cast<uint32_t>(n)), shape_name(3, n, 1));

@@ -137,6 +137,17 @@ template void microkernel_avx2<float, 6, 16>(int64_t, const float*, const float*
 template void microkernel_avx2<double, 6, 8>(int64_t, const double*, const double*, int64_t, double,
                                              double, double*, int64_t);
 
+template <typename T, int64_t MR, int64_t NR>
+void edge_microkernel_avx2(int64_t rows, int64_t kc, const T* a, const T* b, int64_t ldb, T alpha,
+                           T beta, T* c, int64_t ldc) {
+  simd_edge_microkernel<Avx2<T>, MR, NR>(rows, kc, a, b, ldb, alpha, beta, c, ldc);
+}
+
+template void edge_microkernel_avx2<float, 6, 16>(int64_t, int64_t, const float*, const float*,
+                                                  int64_t, float, float, float*, int64_t);
+template void edge_microkernel_avx2<double, 6, 8>(int64_t, int64_t, const double*, const double*,
+                                                  int64_t, double, double, double*, int64_t);
+
 template <int64_t W>
 void pack_transposed_avx2(int64_t kc, const float* src, int64_t w_stride, float* dst) {
   pack_words_transposed<W>(kc, reinterpret_cast<const char*>(src),

@@ -72,6 +72,7 @@
 namespace tinytorch::kernels {
 namespace {
 
+using gemm::EdgeKernel;
 using gemm::MicroKernel;
 using gemm::RowKernel;
 using gemm::TransposePack;
@@ -401,6 +402,8 @@ struct GemmKernels {
   MicroKernel<P, T> micro;
   SliverPack<In, P> pack_a;  // MR-wide slivers
   SliverPack<In, P> pack_b;  // NR-wide slivers
+  // The bottom edge's tiles of fewer than MR rows (null: micro into a buffer, then merged).
+  EdgeKernel<P, T> edge = nullptr;
 };
 
 template <typename T, CpuCapability kLevel>
@@ -414,10 +417,20 @@ MicroKernel<T> microkernel_for() {
 }
 
 template <typename T, CpuCapability kLevel>
+EdgeKernel<T> edge_microkernel_for() {
+#ifdef TINYTORCH_GEMM_X86
+  constexpr int64_t MR = Blocking<T, kLevel>::MR, NR = Blocking<T, kLevel>::NR;
+  if constexpr (kLevel == CpuCapability::kAvx2) return gemm::edge_microkernel_avx2<T, MR, NR>;
+  if constexpr (kLevel == CpuCapability::kAvx512) return gemm::edge_microkernel_avx512<T, MR, NR>;
+#endif
+  return nullptr;
+}
+
+template <typename T, CpuCapability kLevel>
 GemmKernels<T, T, T> kernels_for() {
   using Blk = Blocking<T, kLevel>;
   return {microkernel_for<T, kLevel>(), pack_slivers<T, Blk::MR, kLevel>,
-          pack_slivers<T, Blk::NR, kLevel>};
+          pack_slivers<T, Blk::NR, kLevel>, edge_microkernel_for<T, kLevel>()};
 }
 
 // The row kernel (M = 1, unpacked) of one level.
@@ -441,13 +454,15 @@ RowKernel<T> row_kernel_for() {
 //   c:        mc x nc block of C, row stride ldc
 // where depth = kc rounded up to a multiple of KD (the k values of one micro-kernel step).
 //
-// Full tiles go straight to the micro-kernel. A ragged tile at the bottom or right edge is
-// computed into a local MR x NR buffer (the packed zero padding makes that safe) and only its
-// valid part is merged into C.
+// Full tiles go straight to the micro-kernel, and so do the bottom edge's tiles of mr < MR rows
+// where the level has an edge kernel (it computes just those rows). Any other ragged tile (the
+// right edge; the bottom edge without an edge kernel) is computed into a local MR x NR buffer
+// (the packed zero padding makes that safe) and only its valid part is merged into C.
 // ---------------------------------------------------------------------------------------------
 template <int64_t MR, int64_t NR, int64_t KD, typename P, typename T>
 void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const P* a_packed, const P* b, int64_t b_col,
-                  int64_t b_step, T alpha, T beta, T* c, int64_t ldc, MicroKernel<P, T> kernel) {
+                  int64_t b_step, T alpha, T beta, T* c, int64_t ldc, MicroKernel<P, T> kernel,
+                  EdgeKernel<P, T> edge) {
   const int64_t depth = round_up(kc, KD);
   for (int64_t jr = 0; jr < nc; jr += NR) {
     const int64_t nr = std::min(NR, nc - jr);
@@ -458,6 +473,10 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const P* a_packed, const P
       T* c_tile = c + ir * ldc + jr;              // mr x nr
       if (mr == MR && nr == NR) {
         kernel(kc, a_sliver, b_sliver, b_step, alpha, beta, c_tile, ldc);
+        continue;
+      }
+      if (nr == NR && edge != nullptr) {
+        edge(mr, kc, a_sliver, b_sliver, b_step, alpha, beta, c_tile, ldc);
         continue;
       }
       alignas(64) T tile[MR * NR];
@@ -906,12 +925,12 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
             if (jr < split) {
               macro_kernel<Blk::MR, NR, Blk::KD>(
                   mc, split - jr, kc, a_packed, reinterpret_cast<const P*>(b.at(pc, jc + jr)), 1,
-                  b.rs, alpha, beta_pc, c_block + jr, ldc, kernels.micro);
+                  b.rs, alpha, beta_pc, c_block + jr, ldc, kernels.micro, kernels.edge);
             }
             if (split < jr + nr) {
               macro_kernel<Blk::MR, NR, Blk::KD>(
                   mc, jr + nr - split, kc, a_packed, b_packed + split * depth, depth, NR * Blk::KD,
-                  alpha, beta_pc, c_block + split, ldc, kernels.micro);
+                  alpha, beta_pc, c_block + split, ldc, kernels.micro, kernels.edge);
             }
             shared.ranges[r].done.fetch_add(1, std::memory_order_release);
             took = true;
@@ -1123,7 +1142,7 @@ template <typename In, CpuCapability kLevel>
 GemmKernels<In, float, float> widening_kernels() {
   using Blk = Blocking<float, kLevel>;
   return {microkernel_for<float, kLevel>(), pack_widened<In, Blk::MR, kLevel>,
-          pack_widened<In, Blk::NR, kLevel>};
+          pack_widened<In, Blk::NR, kLevel>, edge_microkernel_for<float, kLevel>()};
 }
 
 // A 16-bit GEMM on the widening route, with the float blocking of isa's level (AVX512_BF16 runs

@@ -32,6 +32,13 @@ template <typename P, typename T = P>
 using MicroKernel = void (*)(int64_t kc, const P* a, const P* b, int64_t ldb, T alpha, T beta, T* c,
                              int64_t ldc);
 
+// The first `rows` (1 ≤ rows < MR) rows of that tile, each with the bits the full tile gives it,
+// the padding rows of the sliver not computed: for the last row block of a C whose M is not a
+// multiple of MR.
+template <typename P, typename T = P>
+using EdgeKernel = void (*)(int64_t rows, int64_t kc, const P* a, const P* b, int64_t ldb, T alpha,
+                            T beta, T* c, int64_t ldc);
+
 // dst[p * W + w] = src[w * w_stride + p] for w < W, p < kc: packs a full-width sliver whose W lines
 // are contiguous along k.
 // acc[j] = Σ_{p < kc} a[p] · op(B)(p, j) for j < n, op(B)(p, j) = b[p * rs + j * cs]: one row of
@@ -47,6 +54,9 @@ using TransposePack = void (*)(int64_t kc, const T* src, int64_t w_stride, T* ds
 template <typename T, int64_t MR, int64_t NR>
 void microkernel_avx2(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta, T* c,
                       int64_t ldc);
+template <typename T, int64_t MR, int64_t NR>
+void edge_microkernel_avx2(int64_t rows, int64_t kc, const T* a, const T* b, int64_t ldb, T alpha,
+                           T beta, T* c, int64_t ldc);
 
 // gemm_avx2.cpp, float slivers only. Instantiated for the sliver widths W = 6, 12, 16 and 32 (the
 // MR and NR of both float tiles): AVX-512 CPUs have AVX2 too, and use these packs.
@@ -64,6 +74,9 @@ void pack_pairs_transposed_avx2(int64_t steps, const BFloat16* src, int64_t w_st
 template <typename T, int64_t MR, int64_t NR>
 void microkernel_avx512(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta, T* c,
                         int64_t ldc);
+template <typename T, int64_t MR, int64_t NR>
+void edge_microkernel_avx512(int64_t rows, int64_t kc, const T* a, const T* b, int64_t ldb, T alpha,
+                             T beta, T* c, int64_t ldc);
 
 // gemm_avx2.cpp, float: acc[j] = Σ_{p < kc} a[p] · b[j * ld + p] (B stored N x K, a Linear's
 // weight), each a chain of FMAs in p order; AVX-512 CPUs use it too.

@@ -58,24 +58,29 @@ constexpr int64_t depth_of() {
   }
 }
 
-template <typename V, int64_t MR, int64_t NR, typename P, typename T>
+//
+// ROWS < MR computes only the first ROWS rows of the tile (the bottom edge of C; the sliver is
+// still MR wide): each of them by the same chain of FMAs as in the full tile, so with the same
+// bits, without the MR − ROWS rows of zero padding (see simd_edge_microkernel).
+template <typename V, int64_t MR, int64_t NR, typename P, typename T, int64_t ROWS = MR>
 inline void simd_microkernel(int64_t kc, const P* a, const P* b, int64_t ldb, T alpha, T beta, T* c,
                              int64_t ldc) {
   static_assert(NR == 2 * V::kLanes, "the tile is two vectors wide");
+  static_assert(ROWS >= 1 && ROWS <= MR, "a tile has 1 to MR rows");
   using Vec = typename V::Vec;
   constexpr int64_t D = depth_of<V>();  // k values per step (the packing pads kc to a multiple)
 
   // Start fetching the C tile now; it is only needed after the kc loop, by which time the
   // (likely) cache misses have been served in the background.
 #pragma GCC unroll 16
-  for (int64_t i = 0; i < MR; ++i) {
+  for (int64_t i = 0; i < ROWS; ++i) {
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T0);
   }
 
-  Vec acc[MR][2];
+  Vec acc[ROWS][2];
 #pragma GCC unroll 16
-  for (int64_t i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = V::zero();
+  for (int64_t i = 0; i < ROWS; ++i) acc[i][0] = acc[i][1] = V::zero();
 
     // Unrolling the k loop 4 times trims the loop-counter overhead and gives the out-of-order core
     // longer straight runs of independent FMAs (measured: ~5% faster than no unrolling).
@@ -84,7 +89,7 @@ inline void simd_microkernel(int64_t kc, const P* a, const P* b, int64_t ldb, T 
     const auto b0 = V::load_b(b);
     const auto b1 = V::load_b(b + V::kLanes * D);
 #pragma GCC unroll 16
-    for (int64_t i = 0; i < MR; ++i) {
+    for (int64_t i = 0; i < ROWS; ++i) {
       const auto a_i = V::broadcast(a + i * D);
       acc[i][0] = V::fmadd(a_i, b0, acc[i][0]);
       acc[i][1] = V::fmadd(a_i, b1, acc[i][1]);
@@ -95,13 +100,29 @@ inline void simd_microkernel(int64_t kc, const P* a, const P* b, int64_t ldb, T 
   const Vec valpha = V::set1(alpha), vbeta = V::set1(beta);
   const bool beta_is_zero = beta == T(0);
 #pragma GCC unroll 16
-  for (int64_t i = 0; i < MR; ++i) {
+  for (int64_t i = 0; i < ROWS; ++i) {
     T* row = c + i * ldc;
 #pragma GCC unroll 2
     for (int64_t half = 0; half < 2; ++half) {
       T* out = row + half * V::kLanes;
       V::store(out, beta_is_zero ? V::mul(valpha, acc[i][half])
                                  : V::fmadd(valpha, acc[i][half], V::mul(vbeta, V::load(out))));
+    }
+  }
+}
+
+// The first `rows` (1 ≤ rows < MR) rows of a tile: simd_microkernel<…, rows>. The blocked GEMM's
+// last row block of a C whose M is not a multiple of MR computed all MR rows, the padding
+// included, into a buffer and merged the valid ones one by one: a [64, 256] = [64, 128]·[128, 256]
+// product (MR = 12: 5 tiles and 4 rows down) took as long as a [72, 256] one.
+template <typename V, int64_t MR, int64_t NR, typename P, typename T, int64_t ROWS = MR - 1>
+inline void simd_edge_microkernel(int64_t rows, int64_t kc, const P* a, const P* b, int64_t ldb,
+                                  T alpha, T beta, T* c, int64_t ldc) {
+  if constexpr (ROWS >= 1) {
+    if (rows == ROWS) {
+      simd_microkernel<V, MR, NR, P, T, ROWS>(kc, a, b, ldb, alpha, beta, c, ldc);
+    } else {
+      simd_edge_microkernel<V, MR, NR, P, T, ROWS - 1>(rows, kc, a, b, ldb, alpha, beta, c, ldc);
     }
   }
 }

@@ -10,10 +10,12 @@
 //   forward, per row:   mean = Σx / N, var = Σ(x − mean)² / N   (two passes; the row is in L1;
 //                       the second also sums x − mean, which corrects the float mean's rounding)
 //                       y = x̂·γ + β,  x̂ = (x − mean)·rstd        (one FMA per element)
-//   backward, per row:  Σg and Σg·x̂ with g = gy·γ, then
-//                       gx = g·rstd + x̂·c + e,  c = −rstd·mean(g·x̂), e = −rstd·mean(g)
-//   gγ, gβ, per column: Σ gy·x̂ and Σ gy over up to kRowsPerPartial rows in float vectors, each
-//                       column block's sums added into the caller's double accumulators.
+//   backward, per row:  Σg and Σg·x̂ with g = gy·γ, giving c = −rstd·mean(g·x̂), e = −rstd·mean(g);
+//   then down columns:  gx = g·rstd + x̂·c + e, and in the same pass gγ, gβ: Σ gy·x̂ and Σ gy over
+//                       up to kRowsPerPartial rows in float vectors, each block of columns' sums
+//                       added into the caller's double accumulators. (gx was a pass of its own
+//                       and the sums a third, which read gy and x once more: on [2048, 768] the
+//                       backward spent ~10% there.)
 //
 // (The learner's gx = g·a + x·b + d folds the mean into d; forming x − mean first, as here, keeps
 // the cancellation of a row far from zero out of the float arithmetic.)
@@ -117,68 +119,34 @@ struct LayerNorm {
     }
   }
 
-  // Σ over `rows` rows of gy·x̂ and gy, for the U·W columns from column i (gy and x point at the
-  // first row), added into the accumulators that are not null. U vectors of columns at once: U
-  // independent chains of FMAs down the rows.
-  template <int U>
-  [[gnu::always_inline]] static void column_sums(int64_t rows, int64_t N, int64_t i,
-                                                 const float* gy, const float* x, const float* mu,
-                                                 const float* r, double* grad_weight_acc,
-                                                 double* grad_bias_acc) {
-    Vec sw[U], sb[U];
-#pragma GCC unroll 8
-    for (int u = 0; u < U; ++u) sw[u] = sb[u] = V::zero();
-    for (int64_t k = 0; k < rows; ++k) {
-      const float* g_row = gy + k * N + i;
-      const float* x_row = x + k * N + i;
-      const Vec vmu = V::set1(mu[k]), vr = V::set1(r[k]);
-#pragma GCC unroll 8
-      for (int u = 0; u < U; ++u) {
-        const Vec g = V::load(g_row + u * W);
-        sw[u] = V::fmadd(g, V::mul(V::sub(V::load(x_row + u * W), vmu), vr), sw[u]);
-        sb[u] = V::add(sb[u], g);
-      }
-    }
-    float pw[U * W], pb[U * W];
-#pragma GCC unroll 8
-    for (int u = 0; u < U; ++u) {
-      V::store(pw + u * W, sw[u]);
-      V::store(pb + u * W, sb[u]);
-    }
-    for (int64_t j = 0; j < U * W; ++j) {
-      if (grad_weight_acc != nullptr) grad_weight_acc[i + j] += pw[j];
-      if (grad_bias_acc != nullptr) grad_bias_acc[i + j] += pb[j];
-    }
-  }
-
-  // Blocks of up to kRowsPerPartial rows: the rows' sums and coefficients first (as the forward
-  // does, so that their dependent tails overlap the next row's work), then gx, then gγ and gβ.
+  // The backward of a block of `rows` (≤ kRowsPerPartial) rows, whose means and rstds are in
+  // float: first each row's coefficients (as the forward's statistics: their dependent tails
+  // overlap the next row's work), then one pass down the block's columns that writes gx and sums
+  // gγ and gβ together.
   static void backward(int64_t M, int64_t N, const float* gy, const float* x, const double* mean,
                        const double* rstd, const float* weight, float* gx, double* grad_weight_acc,
                        double* grad_bias_acc) {
+    const bool want_sums = grad_weight_acc != nullptr || grad_bias_acc != nullptr;
+    if (gx == nullptr && !want_sums) return;
     for (int64_t m0 = 0; m0 < M; m0 += kRowsPerPartial) {
       const int64_t rows = M - m0 < kRowsPerPartial ? M - m0 : kRowsPerPartial;
-      const float* g_rows = gy + m0 * N;
-      const float* x_rows = x + m0 * N;
-      float mu[kRowsPerPartial], r[kRowsPerPartial];
+      Block b{rows, N,  gy + m0 * N, x + m0 * N, weight, gx != nullptr ? gx + m0 * N : nullptr,
+              {},   {}, {},          {}};
       for (int64_t k = 0; k < rows; ++k) {
-        mu[k] = static_cast<float>(mean[m0 + k]);
-        r[k] = static_cast<float>(rstd[m0 + k]);
+        b.mu[k] = static_cast<float>(mean[m0 + k]);
+        b.r[k] = static_cast<float>(rstd[m0 + k]);
       }
-      if (gx != nullptr) input_gradient(rows, N, g_rows, x_rows, mu, r, weight, gx + m0 * N);
+      if (gx != nullptr) row_coefficients(b);
       int64_t i = 0;
-      if (grad_weight_acc == nullptr && grad_bias_acc == nullptr) i = N;
-      for (; i + 4 * W <= N; i += 4 * W) {
-        column_sums<4>(rows, N, i, g_rows, x_rows, mu, r, grad_weight_acc, grad_bias_acc);
-      }
-      for (; i + W <= N; i += W) {
-        column_sums<1>(rows, N, i, g_rows, x_rows, mu, r, grad_weight_acc, grad_bias_acc);
-      }
-      for (; i < N; ++i) {  // the last N mod W columns
+      for (; i + 4 * W <= N; i += 4 * W) columns<4>(b, i, grad_weight_acc, grad_bias_acc);
+      for (; i + W <= N; i += W) columns<1>(b, i, grad_weight_acc, grad_bias_acc);
+      for (; i < N; ++i) {  // the last N mod W columns, one by one with the same formulas
+        const float w = weight != nullptr ? weight[i] : 1.0f;
         float sw = 0.0f, sb = 0.0f;
         for (int64_t k = 0; k < rows; ++k) {
-          const float g = g_rows[k * N + i];
-          sw += g * ((x_rows[k * N + i] - mu[k]) * r[k]);
+          const float g = b.gy[k * N + i], xhat = (b.x[k * N + i] - b.mu[k]) * b.r[k];
+          if (b.gx != nullptr) b.gx[k * N + i] = g * w * b.r[k] + (xhat * b.c[k] + b.e[k]);
+          sw += g * xhat;
           sb += g;
         }
         if (grad_weight_acc != nullptr) grad_weight_acc[i] += sw;
@@ -187,21 +155,28 @@ struct LayerNorm {
     }
   }
 
-  // gx of `rows` (≤ kRowsPerPartial) rows, with their means and rstds in float.
-  static void input_gradient(int64_t rows, int64_t N, const float* gy, const float* x,
-                             const float* mu, const float* r, const float* weight, float* gx) {
-    // g = gy·γ and x̂ = (x − mean)·rstd, recomputed where needed: a row is in L1.
+  // One block of rows: gy, x and gx ([rows, N], gx null when not wanted) at its first row, and
+  // each row's mean, rstd and (when gx is wanted) gx's coefficients c and e.
+  struct Block {
+    int64_t rows, N;
+    const float* gy;
+    const float* x;
+    const float* weight;
+    float* gx;
+    float mu[kRowsPerPartial], r[kRowsPerPartial], c[kRowsPerPartial], e[kRowsPerPartial];
+  };
+
+  // Each row's c = −rstd·mean(g·x̂) and e = −rstd·mean(g), with g = gy·γ, x̂ = (x − mean)·rstd.
+  static void row_coefficients(Block& b) {
+    const int64_t N = b.N;
+    const float* weight = b.weight;
     const auto g_vec = [weight](const float* gr, int64_t i) {
       return weight != nullptr ? V::mul(V::load(gr + i), V::load(weight + i)) : V::load(gr + i);
     };
-    const auto g_at = [weight](const float* gr, int64_t i) {
-      return weight != nullptr ? gr[i] * weight[i] : gr[i];
-    };
-    float c[kRowsPerPartial], e[kRowsPerPartial];
-    for (int64_t k = 0; k < rows; ++k) {
-      const float* xr = x + k * N;
-      const float* gr = gy + k * N;
-      const Vec vmu = V::set1(mu[k]), vr = V::set1(r[k]);
+    for (int64_t k = 0; k < b.rows; ++k) {
+      const float* xr = b.x + k * N;
+      const float* gr = b.gy + k * N;
+      const Vec vmu = V::set1(b.mu[k]), vr = V::set1(b.r[k]);
       // Σg and Σg·x̂ in one pass, two vectors of each at a time (four chains of adds).
       Vec sg0 = V::zero(), sg1 = V::zero(), sx0 = V::zero(), sx1 = V::zero();
       int64_t i = 0;
@@ -219,24 +194,64 @@ struct LayerNorm {
       }
       float sum_g = V::reduce_add(V::add(sg0, sg1)), sum_gxhat = V::reduce_add(V::add(sx0, sx1));
       for (; i < N; ++i) {
-        sum_g += g_at(gr, i);
-        sum_gxhat += g_at(gr, i) * ((xr[i] - mu[k]) * r[k]);
+        const float g = weight != nullptr ? gr[i] * weight[i] : gr[i];
+        sum_g += g;
+        sum_gxhat += g * ((xr[i] - b.mu[k]) * b.r[k]);
       }
       const float inv_n = 1.0f / static_cast<float>(N);
-      c[k] = -r[k] * (sum_gxhat * inv_n);
-      e[k] = -r[k] * (sum_g * inv_n);
+      b.c[k] = -b.r[k] * (sum_gxhat * inv_n);
+      b.e[k] = -b.r[k] * (sum_g * inv_n);
     }
-    for (int64_t k = 0; k < rows; ++k) {
-      const float* xr = x + k * N;
-      const float* gr = gy + k * N;
-      float* out = gx + k * N;
-      const Vec vmu = V::set1(mu[k]), vr = V::set1(r[k]), vc = V::set1(c[k]), ve = V::set1(e[k]);
-      int64_t i = 0;
-      for (; i + W <= N; i += W) {
-        const Vec xhat = V::mul(V::sub(V::load(xr + i), vmu), vr);
-        V::store(out + i, V::fmadd(g_vec(gr, i), vr, V::fmadd(xhat, vc, ve)));
+  }
+
+  // The U·W columns from column i, down the block's rows: gx = g·rstd + x̂·c + e (when wanted),
+  // and Σ gy·x̂, Σ gy added into the accumulators that are not null. U vectors of columns at
+  // once: the sums are 2·U independent chains in registers, and gy and x are read once (from L2,
+  // where the coefficients' pass left them).
+  template <int U>
+  [[gnu::always_inline]] static void columns(const Block& b, int64_t i, double* grad_weight_acc,
+                                             double* grad_bias_acc) {
+    if (b.gx != nullptr) {
+      columns<U, true>(b, i, grad_weight_acc, grad_bias_acc);
+    } else {
+      columns<U, false>(b, i, grad_weight_acc, grad_bias_acc);
+    }
+  }
+  template <int U, bool kWantGx>
+  [[gnu::always_inline]] static void columns(const Block& b, int64_t i, double* grad_weight_acc,
+                                             double* grad_bias_acc) {
+    const int64_t N = b.N;
+    Vec w[U], sw[U], sb[U];
+#pragma GCC unroll 8
+    for (int u = 0; u < U; ++u) {
+      w[u] = b.weight != nullptr ? V::load(b.weight + i + u * W) : V::set1(1.0f);
+      sw[u] = sb[u] = V::zero();
+    }
+    for (int64_t k = 0; k < b.rows; ++k) {
+      const float* g_row = b.gy + k * N + i;
+      const float* x_row = b.x + k * N + i;
+      const Vec vmu = V::set1(b.mu[k]), vr = V::set1(b.r[k]);
+#pragma GCC unroll 8
+      for (int u = 0; u < U; ++u) {
+        const Vec g = V::load(g_row + u * W);
+        const Vec xhat = V::mul(V::sub(V::load(x_row + u * W), vmu), vr);
+        if constexpr (kWantGx) {
+          const Vec vc = V::set1(b.c[k]), ve = V::set1(b.e[k]);
+          V::store(b.gx + k * N + i + u * W, V::fmadd(V::mul(g, w[u]), vr, V::fmadd(xhat, vc, ve)));
+        }
+        sw[u] = V::fmadd(g, xhat, sw[u]);
+        sb[u] = V::add(sb[u], g);
       }
-      for (; i < N; ++i) out[i] = g_at(gr, i) * r[k] + ((xr[i] - mu[k]) * r[k] * c[k] + e[k]);
+    }
+    float pw[U * W], pb[U * W];
+#pragma GCC unroll 8
+    for (int u = 0; u < U; ++u) {
+      V::store(pw + u * W, sw[u]);
+      V::store(pb + u * W, sb[u]);
+    }
+    for (int64_t j = 0; j < U * W; ++j) {
+      if (grad_weight_acc != nullptr) grad_weight_acc[i + j] += pw[j];
+      if (grad_bias_acc != nullptr) grad_bias_acc[i + j] += pb[j];
     }
   }
 };

@@ -8,7 +8,9 @@
 //   exp-and-sum pass:  e_j = e^(x_j − m), stored in y (softmax only), s = Σ e_j, four accumulators
 //   last pass:         softmax y_j = e_j · (1/s);   log_softmax y_j = (x_j − m) − log s
 // (log_softmax takes its rows up to 64 at a time, 4 KiB of them at most: the maxes and sums of
-// the block first, then their logs, a vector of rows at a time, then the outputs.)
+// the block first, then their logs, a vector of rows at a time, then the outputs. Rows of exactly
+// one AVX-512 vector go 16 at a time, their reductions across lanes done for all 16 together:
+// log_softmax_tile.)
 // Three passes over a row that sits in L1/L2 (PyTorch's order); an "online" single pass would
 // rescale its running sum by e^(m_old − m_new) whenever the max grows: a second exponential per
 // vector for one pass fewer over cached data. The row's last n mod W elements are one partial
@@ -133,6 +135,11 @@ struct Softmax {
   // at a time: 2.4 → 1.6 ms at one thread, Zen 4).
   static constexpr int64_t kRowBlock = 64, kBlockFloats = 1024;
   static void log_softmax_rows(const float* x, float* y, int64_t n, int64_t rows) {
+    if constexpr (requires(const Vec* r) { V::reduce_add_each(r); }) {
+      if (n == W) {  // rows of one vector: 16 at a time (log_softmax_tile), the rest below
+        for (; rows >= W; rows -= W, x += W * W, y += W * W) log_softmax_tile(x, y);
+      }
+    }
     float max[kRowBlock], log_sum[kRowBlock];
     const int64_t fit = kBlockFloats / n < 1 ? 1 : kBlockFloats / n;
     const int64_t block = fit < kRowBlock ? fit : kRowBlock;
@@ -151,6 +158,25 @@ struct Softmax {
         map(x + (r0 + k) * n, y + (r0 + k) * n, n,
             [m, log_s](Vec v) { return V::sub(V::sub(v, m), log_s); });
       }
+    }
+  }
+
+  // log_softmax of W rows of W (a [16, 16] block, AVX-512), each row one vector. One row alone
+  // spends most of its time in the two reductions across its lanes (max, then the sum of the
+  // exponentials: 4 dependent shuffle-and-combine steps each) and a log for one value; here the
+  // 16 rows' maxes and sums come out of reduce_max_each / reduce_add_each as the lanes of one
+  // vector (15 steps for all 16), and one vector log takes all 16 sums. Each row's max, sum and
+  // log have the bits of the row-at-a-time path (the same pairs summed, the same lane-wise log),
+  // so a row's result does not depend on whether it fell into a block of 16.
+  static void log_softmax_tile(const float* x, float* y) {
+    Vec r[W], e[W];
+    float max[W], log_sum[W];
+    for (int64_t k = 0; k < W; ++k) r[k] = V::load(x + k * W);
+    V::store(max, V::reduce_max_each(r));
+    for (int64_t k = 0; k < W; ++k) e[k] = V::exp(V::sub(r[k], V::set1(max[k])));
+    V::store(log_sum, V::log(V::reduce_add_each(e)));
+    for (int64_t k = 0; k < W; ++k) {
+      V::store(y + k * W, V::sub(V::sub(r[k], V::set1(max[k])), V::set1(log_sum[k])));
     }
   }
 

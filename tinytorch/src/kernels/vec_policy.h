@@ -12,7 +12,8 @@
 //   versions for any x < −87.3, where e^x leaves the normal floats); NaN stays NaN),
 //   log (the positive normal floats and NaN: log_simd.h; used on sums ≥ 1),
 //   select_negative(x, a, b) = x < 0 ? a : b lane by lane (−0 may pick either: callers make both
-//   sides agree at 0), reduce_max(Vec), reduce_add(Vec),
+//   sides agree at 0), reduce_max(Vec), reduce_add(Vec) (Avx512 also reduce_max_each and
+//   reduce_add_each: 16 vectors' reductions as the lanes of one),
 //   transpose(src, ld_src, dst, ld_dst): dst[c][r] = src[r][c] for a kLanes × kLanes block (rows
 //   ld_src and ld_dst floats apart).
 //
@@ -180,6 +181,45 @@ struct Avx512 {
   }
   static float reduce_max(Vec v) { return _mm512_reduce_max_ps(v); }
   static float reduce_add(Vec v) { return _mm512_reduce_add_ps(v); }
+  // Lane k = reduce_max(r[k]), reduce_add(r[k]) for 16 vectors at once (reduce_each).
+  static Vec reduce_max_each(const Vec r[16]) {
+    return reduce_each(r, [](Vec a, Vec b) { return _mm512_max_ps(a, b); });
+  }
+  static Vec reduce_add_each(const Vec r[16]) {
+    return reduce_each(r, [](Vec a, Vec b) { return _mm512_add_ps(a, b); });
+  }
+  // The halving tree of reduce_add / reduce_max — lanes i and i + 8 combined, then i and i + 4,
+  // i and i + 2, i and i + 1 — run on 16 vectors (rows of a 16 × 16 block) together: each step
+  // combines two vectors' worth of partial results into one, so the block takes 15 steps of two
+  // shuffles and one op and ends in a vector of the 16 results, where one vector alone takes 4
+  // steps ending in a scalar. Lane k of the result is r[k]'s; the pairs combined (and, for max,
+  // the order of the operands) are those of GCC's _mm512_reduce_*_ps, so it holds the same bits.
+  //   step 1  halves(a, b):  lanes [0, 8) a[i] ∘ a[i + 8],  [8, 16) b[i] ∘ b[i + 8]
+  //   step 2  quarters:      each 4-lane block one row's 4 partials
+  //   step 3  pairs:         each 2 lanes one row's 2 partials
+  //   step 4  singles:       each lane one row's result
+  // Rows j, j + 4, j + 8, j + 12 (j < 4) meet in step 2; the step-3 and step-4 shuffles then put
+  // row 4b + j in lane 4b + j.
+  template <class Op>
+  static Vec reduce_each(const Vec r[16], Op op) {
+    Vec q[4];
+    for (int j = 0; j < 4; ++j) {
+      const auto halves = [op](Vec a, Vec b) {
+        return op(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2)),
+                  _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0)));
+      };
+      const Vec c = halves(r[j], r[j + 4]), d = halves(r[j + 8], r[j + 12]);
+      q[j] = op(_mm512_shuffle_f32x4(c, d, _MM_SHUFFLE(3, 1, 3, 1)),
+                _mm512_shuffle_f32x4(c, d, _MM_SHUFFLE(2, 0, 2, 0)));
+    }
+    const auto pairs = [op](Vec a, Vec b) {
+      return op(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+                _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+    };
+    const Vec p = pairs(q[0], q[1]), s = pairs(q[2], q[3]);
+    return op(_mm512_shuffle_ps(p, s, _MM_SHUFFLE(2, 0, 2, 0)),
+              _mm512_shuffle_ps(p, s, _MM_SHUFFLE(3, 1, 3, 1)));
+  }
   // 16 × 16 as four 8 × 8 blocks, block (a, b) of src to block (b, a) of dst (-mavx512f implies
   // AVX2, so Avx2 is defined in every file that has Avx512).
   static void transpose(const float* src, int64_t ld_src, float* dst, int64_t ld_dst) {

@@ -335,14 +335,28 @@ void for_row_blocks(int64_t M, int64_t N, const Block& block) {
   });
 }
 
+// The blocks' partial sums [blocks, N] in double (undefined when not wanted), as a tensor: on the
+// fast tier it comes from the caching allocator (a std::vector of [32, 768] took fresh pages, and
+// their faults, on every call). Block k zeroes its own row before its kernel adds into it — on
+// its own thread, in its cache — so no separate pass clears the buffer.
+Tensor block_partials(bool wanted, int64_t M, int64_t N) {
+  return wanted ? empty({row_blocks(M), N}, kFloat64) : Tensor();
+}
+double* zeroed_row(const Tensor& partials, int64_t k, int64_t N) {
+  if (!partials.defined()) return nullptr;
+  double* row = partials.data_ptr<double>() + k * N;
+  std::fill_n(row, N, 0.0);
+  return row;
+}
+
 // Σ over blocks of partials [blocks, N], in block order, as a tensor of normalized_shape.
-Tensor sum_blocks(const std::vector<double>& partials, IntArrayRef normalized_shape,
-                  ScalarType dtype) {
+Tensor sum_blocks(const Tensor& partials, IntArrayRef normalized_shape, ScalarType dtype) {
   Tensor out = zeros(normalized_shape, kFloat64);
   double* acc = out.data_ptr<double>();
-  const size_t N = static_cast<size_t>(out.numel());
-  for (size_t k = 0; N > 0 && k < partials.size() / N; ++k) {
-    for (size_t i = 0; i < N; ++i) acc[i] += partials[k * N + i];
+  const int64_t N = out.numel();
+  const double* p = partials.data_ptr<double>();
+  for (int64_t k = 0; N > 0 && k < partials.size(0); ++k) {
+    for (int64_t i = 0; i < N; ++i) acc[i] += p[k * N + i];
   }
   return out.to(dtype);
 }
@@ -395,8 +409,7 @@ std::tuple<Tensor, Tensor, Tensor> native_layer_norm_backward(
              want_gb = output_mask[2] && bias.defined();
   Tensor gx = want_gx ? empty(input.sizes(), input.dtype()) : Tensor();
   // The blocks' partial sums of gγ and gβ: [blocks, N] each.
-  const size_t partials = static_cast<size_t>(row_blocks(M) * N);
-  std::vector<double> gw(want_gw ? partials : 0, 0.0), gb(want_gb ? partials : 0, 0.0);
+  const Tensor gw = block_partials(want_gw, M, N), gb = block_partials(want_gb, M, N);
   const Tensor x = input.contiguous(), g = grad_output.to(input.dtype()).contiguous();
   const Tensor w = contiguous_if_defined(weight);
   const Tensor mean_c = mean.contiguous(), rstd_c = rstd.contiguous();
@@ -408,7 +421,7 @@ std::tuple<Tensor, Tensor, Tensor> native_layer_norm_backward(
         rows_kernel(count, N, g.data_ptr<T>() + m * N, x.data_ptr<T>() + m * N,
                     mean_c.data_ptr<double>() + m, rstd_c.data_ptr<double>() + m,
                     data_or_null<T>(w), want_gx ? gx.data_ptr<T>() + m * N : nullptr,
-                    want_gw ? gw.data() + k * N : nullptr, want_gb ? gb.data() + k * N : nullptr);
+                    zeroed_row(gw, k, N), zeroed_row(gb, k, N));
       });
     });
   }
@@ -450,7 +463,7 @@ std::tuple<Tensor, Tensor> native_rms_norm_backward(const Tensor& grad_output, c
   const int64_t M = rows.M, N = rows.N;
   const bool want_gx = output_mask[0], want_gw = output_mask[1] && weight.defined();
   Tensor gx = want_gx ? empty(input.sizes(), input.dtype()) : Tensor();
-  std::vector<double> gw(want_gw ? static_cast<size_t>(row_blocks(M) * N) : 0, 0.0);
+  const Tensor gw = block_partials(want_gw, M, N);
   const Tensor x = input.contiguous(), g = grad_output.to(input.dtype()).contiguous();
   const Tensor w = contiguous_if_defined(weight), rstd_c = rstd.contiguous();
   if (input.numel() > 0) {
@@ -459,7 +472,7 @@ std::tuple<Tensor, Tensor> native_rms_norm_backward(const Tensor& grad_output, c
         rms_norm_backward_rows<T>(count, N, g.data_ptr<T>() + m * N, x.data_ptr<T>() + m * N,
                                   rstd_c.data_ptr<double>() + m, data_or_null<T>(w),
                                   want_gx ? gx.data_ptr<T>() + m * N : nullptr,
-                                  want_gw ? gw.data() + k * N : nullptr);
+                                  zeroed_row(gw, k, N));
       });
     });
   }
