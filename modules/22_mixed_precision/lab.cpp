@@ -18,7 +18,8 @@
 //                           below 2^-25), without and with a loss scale of 2^16
 //   D  memory budget        a GPT training step's bytes: parameters, gradients, float32 copies,
 //                           Adam's state, activations kept for backward, the step's peak —
-//                           float32, bfloat16 parameters (alone and with amp::MasterWeights),
+//                           float32, bfloat16 parameters (alone, with float32 Adam state and with
+//                           amp::MasterWeights),
 //                           autocast (where this build has each)
 //   E  checkpointing        the same step with the blocks checkpointed in 0 … n_layer segments:
 //                           activation bytes after the forward, the step's peak
@@ -282,18 +283,23 @@ struct Budget {
   int64_t params = 0, grads = 0, copies = 0, adam = 0, activations = 0, peak = 0;
 };
 
-// One Adam training step of `model`; `forward` runs the model (plainly, or under autocast). With
-// `master_weights`, Adam steps amp::MasterWeights' float32 copies of the (16-bit) parameters.
+// How the optimizer meets 16-bit parameters: it steps them and keeps its state in their dtype
+// (kInDtype, libtorch's default), keeps its state in float32 (AdamOptions().float32_state(true)),
+// or steps amp::MasterWeights' float32 copies of them.
+enum class Optimizer16 { kInDtype, kFloat32State, kMasterWeights };
+
+// One Adam training step of `model`; `forward` runs the model (plainly, or under autocast).
 Budget training_step(nn::GPT& model, const Batch& b,
                      const std::function<Tensor(const Tensor&)>& forward,
-                     bool master_weights = false) {
+                     Optimizer16 mode = Optimizer16::kInDtype) {
   Allocator* allocator = get_allocator();
   const int64_t before = allocator->stats().live_bytes;
   allocator->reset_peak();
   std::optional<amp::MasterWeights> master;
-  if (master_weights) master.emplace(model->parameters());
+  if (mode == Optimizer16::kMasterWeights) master.emplace(model->parameters());
   const std::vector<Tensor> stepped = master ? master->parameters() : model->parameters();
-  optim::Adam adam(stepped, optim::AdamOptions(1e-3));
+  optim::Adam adam(stepped,
+                   optim::AdamOptions(1e-3).float32_state(mode == Optimizer16::kFloat32State));
   Budget r;
   const int64_t before_forward = allocator->stats().live_bytes;
   Tensor loss = milestones::next_char_loss(forward(b.ids), b.targets);
@@ -354,12 +360,21 @@ json experiment_memory(const Config& cfg) {
     model->to(kBFloat16);
     return training_step(model, b, [&](const Tensor& ids) { return model->forward(ids); });
   });
+  row("bfloat16 + float32 Adam state", [&] {
+    manual_seed(0);
+    nn::GPT model(c);
+    model->to(kBFloat16);
+    return training_step(
+        model, b, [&](const Tensor& ids) { return model->forward(ids); },
+        Optimizer16::kFloat32State);
+  });
   row("bfloat16 + MasterWeights", [&] {
     manual_seed(0);
     nn::GPT model(c);
     model->to(kBFloat16);
     return training_step(
-        model, b, [&](const Tensor& ids) { return model->forward(ids); }, true);
+        model, b, [&](const Tensor& ids) { return model->forward(ids); },
+        Optimizer16::kMasterWeights);
   });
 #ifdef LAB22_HAVE_AUTOCAST
   row("autocast (bfloat16)", [&] {
@@ -378,8 +393,9 @@ json experiment_memory(const Config& cfg) {
   meaning(
       "Parameters, gradients and Adam's two moments scale with the parameter count and the bytes "
       "per element; activations scale with batch × context × width × layers. bfloat16 "
-      "parameters halve the first three; MasterWeights adds float32 copies and their gradients "
-      "and keeps Adam's state in float32; autocast keeps float32 parameters (and so float32 "
+      "parameters halve the first three; float32 Adam state gives the moments back their "
+      "float32 bytes; MasterWeights adds float32 copies and their gradients and keeps Adam's "
+      "state in float32; autocast keeps float32 parameters (and so float32 "
       "gradients and state) and stores the GEMMs' inputs and outputs in bfloat16. The peak "
       "includes the optimizer's step.");
   return out;
