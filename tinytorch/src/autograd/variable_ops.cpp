@@ -110,10 +110,10 @@ class Recorder {
     for (const Tensor* t : inputs) inputs_.push_back(*t);
   }
   // An op with a list of inputs (cat). Its profiler event has no input shapes.
-  Recorder(const char* name, const std::vector<Tensor>& inputs) : name_(name), profile_(name, {}) {
+  Recorder(const char* name, TensorList inputs) : name_(name), profile_(name, {}) {
     if (!GradMode::is_enabled()) return;
     for (const Tensor& t : inputs) active_ = active_ || (t.defined() && t.requires_grad());
-    if (active_) inputs_ = inputs;
+    if (active_) inputs_ = inputs.vec();
   }
   explicit operator bool() const { return active_; }
   // Tells the profiler the op's output shape (conv2d's FLOPs depend on it).
@@ -545,8 +545,8 @@ std::vector<Tensor> split_views(const Tensor& self, IntArrayRef split_sizes, int
 // cat: one node for all the inputs; its backward gives input i the slice of the gradient it
 // filled, as a view. (Recorded as a copy_ per input into the output — a CopySlices each — every
 // one of those nodes copied the whole output's gradient: T steps stacked by an RNN, O(T²).)
-Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
-  TT_AUTOCAST(cat, tensors, dim);
+Tensor cat(TensorList tensors, int64_t dim) {
+  TT_AUTOCAST(cat, tensors.vec(), dim);  // autocast casts a std::vector of tensors
   Recorder r("CatBackward0", tensors);
   if (!r) return native::cat(tensors, dim);
   Tensor out = r.run([&] { return native::cat(tensors, dim); });

@@ -1,6 +1,7 @@
 // Ops that libtorch programs call, written in other public ops (PyTorch's
 // CompositeImplicitAutograd): repeat, flip, roll, diag, meshgrid, bmm / baddbmm / addmm / outer,
-// einsum, std, prod, logsumexp, one_hot, multinomial and the unique family.
+// einsum, std, prod, logsumexp, one_hot, multinomial and the unique family; and core/functions.h's
+// floor_divide, frobenius_norm, repeat_interleave and where(condition).
 //
 // NOTE: given code (not a learner region). Each op here checks its arguments the way libtorch
 // does and then calls ops that already record (view, expand, cat, index_select, as_strided,
@@ -17,6 +18,8 @@
 #include <vector>
 
 #include "tinytorch/amp/autocast.h"
+#include "tinytorch/autograd/custom_function.h"
+#include "tinytorch/core/functions.h"
 #include "tinytorch/core/join.h"
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/native/tensor_ops.h"
@@ -439,6 +442,105 @@ std::tuple<Tensor, Tensor, Tensor> unique_consecutive(const Tensor& self, bool r
 std::tuple<Tensor, Tensor, Tensor> unique_dim(const Tensor& self, int64_t dim, bool /*sorted*/,
                                               bool /*return_inverse*/, bool /*return_counts*/) {
   return native::unique_dim(self.detach(), dim, false);
+}
+
+// ── core/functions.h: libtorch's free functions without a Tensor method here ───────────────────
+
+namespace {
+// floor_divide is piecewise constant, and PyTorch 1.13 registers no derivative for it: its result
+// still carries a graph from an input that requires grad, and backward through it raises — as
+// libtorch's NotImplemented node does — rather than leaving that input silently without a
+// gradient.
+struct FloorDivide : public autograd::Function<FloorDivide> {
+  static Tensor forward(autograd::AutogradContext* /*ctx*/, const Tensor& self,
+                        const Tensor& other) {
+    return native::floor_divide(self, other);
+  }
+  static autograd::variable_list backward(autograd::AutogradContext* /*ctx*/,
+                                          const autograd::variable_list& /*grad_outputs*/) {
+    throw NotImplementedError(
+        "the derivative for floor_divide is not implemented (PyTorch has none either: the "
+        "result is piecewise constant); detach() its inputs if no gradient should flow through "
+        "it");
+  }
+};
+}  // namespace
+
+Tensor floor_divide(const Tensor& self, const Tensor& other) {
+  return FloorDivide::apply(self, other);
+}
+Tensor floor_divide(const Tensor& self, const Scalar& other) {
+  return floor_divide(self, full({}, other, result_type(self, other)));
+}
+
+Tensor frobenius_norm(const Tensor& self) {
+  return self.norm(2);
+}
+// PyTorch 1.13's split: none or one dim is norm(2); two dims are written out, sqrt(sum(x·x)).
+Tensor frobenius_norm(const Tensor& self, IntArrayRef dim, bool keepdim) {
+  TT_CHECK_VALUE(dim.size() <= 2, "frobenius_norm: expected at most 2 dimensions, but got ",
+                 dim.size(), " dimensions instead (dim ", dim, ")");
+  if (dim.size() < 2) return self.norm(Scalar(2), dim, keepdim);
+  TT_CHECK_TYPE(self.is_floating_point(),
+                "frobenius_norm: input dtype should be floating point, got ", self.dtype());
+  const std::vector<int64_t> dims = wrap_dims(dim, self.dim(), "frobenius_norm");
+  return (self * self).sum(dims, keepdim).sqrt();
+}
+
+// repeats [n] = {c_0, …} → the index i written c_i times: [Σ c_i].
+Tensor repeat_interleave(const Tensor& repeats, std::optional<int64_t> output_size) {
+  TT_CHECK_TYPE(repeats.dtype() == kInt64 || repeats.dtype() == kInt32,
+                "repeat_interleave: repeats must be an int64 or int32 tensor, got dtype ",
+                repeats.dtype());
+  TT_CHECK_VALUE(repeats.dim() == 1,
+                 "repeat_interleave: repeats must be a 1-dim tensor of counts, got shape ",
+                 repeats.sizes());
+  const Tensor counts = repeats.to(kInt64).contiguous();
+  const int64_t* c = counts.data_ptr<int64_t>();  // [n]
+  const int64_t n = counts.numel();
+  int64_t total = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    TT_CHECK_VALUE(c[i] >= 0, "repeat_interleave: repeats can not be negative, got ", c[i],
+                   " at position ", i);
+    total += c[i];
+  }
+  TT_CHECK_VALUE(!output_size.has_value() || *output_size == total,
+                 "repeat_interleave: output_size ", output_size.value_or(0),
+                 " does not match the sum of repeats, ", total);
+  Tensor out = empty({total}, kInt64);
+  int64_t* o = out.data_ptr<int64_t>();  // [total]
+  for (int64_t i = 0; i < n; ++i) o = std::fill_n(o, c[i], i);
+  return out.to(repeats.dtype());
+}
+
+// index_select with the one-argument form's indices: slice i of `dim`, repeats[i] times.
+Tensor repeat_interleave(const Tensor& self, const Tensor& repeats, std::optional<int64_t> dim,
+                         std::optional<int64_t> output_size) {
+  const Tensor input = dim.has_value() ? self : self.flatten();
+  const int64_t d = dim.has_value() ? wrap_dim(*dim, input.dim(), "repeat_interleave") : 0;
+  TT_CHECK_VALUE(repeats.dim() <= 1,
+                 "repeat_interleave: repeats must be a 0-dim or 1-dim tensor, got shape ",
+                 repeats.sizes());
+  Tensor counts = repeats.reshape({-1});
+  if (counts.numel() == 1) {
+    counts = counts.expand({input.size(d)});  // one count for every slice
+  } else {
+    TT_CHECK_VALUE(counts.numel() == input.size(d),
+                   "repeat_interleave: repeats must have the same size as input along dim: got ",
+                   counts.numel(), " repeats for dim ", d, " of size ", input.size(d),
+                   " (input shape ", input.sizes(), ")");
+  }
+  return input.index_select(d, repeat_interleave(counts, output_size).to(kInt64));
+}
+Tensor repeat_interleave(const Tensor& self, int64_t repeats, std::optional<int64_t> dim,
+                         std::optional<int64_t> output_size) {
+  return repeat_interleave(self, full({}, repeats, kInt64), dim, output_size);
+}
+
+// nonzero(condition) [n, ndim], one column per dim (a 0-d condition counts as [1]).
+std::vector<Tensor> where(const Tensor& condition) {
+  const Tensor cond = condition.dim() == 0 ? condition.reshape({1}) : condition;
+  return cond.nonzero().unbind(1);
 }
 
 }  // namespace tinytorch

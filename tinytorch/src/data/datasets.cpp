@@ -19,7 +19,7 @@ namespace datasets {
 MNIST::MNIST(const std::string& root, Mode mode) : is_train_(mode == Mode::kTrain) {
   const std::string caller =
       "MNIST(root '" + root + "', " + (is_train_ ? "Mode::kTrain" : "Mode::kTest") + ")";
-  TensorDataset split = load_mnist_split(root, is_train_, caller);
+  data::TensorDataset split = load_mnist_split(root, is_train_, caller);  // the course's pair
   images_ = split.data();      // [N, 1, H, W] float32 in [0, 1]
   targets_ = split.targets();  // [N] int64
   TT_CHECK(images_.size(2) == 28 && images_.size(3) == 28, caller,

@@ -615,6 +615,51 @@ Tensor mod_op(std::string_view op, const Tensor& self, const Tensor& other) {
 }
 }  // namespace
 
+namespace {
+// Floor division, a // b rounded toward −∞ (torch.floor_divide since PyTorch 1.13, Python's //).
+// Floats: not floor(a / b), whose rounded quotient can land on the next integer (1.0 // 0.1 is
+// 9, though 1.0 / 0.1 rounds to 10.0): (a − fmod(a, b)) / b is an exact integer up to one
+// rounding, stepped down by one where the remainder and b differ in sign; its nearest integer
+// is the quotient. A zero quotient keeps the sign of a / b; b = 0 gives a / b (±inf, NaN).
+// Integers: a / b truncates, one less where the remainder is nonzero with the other sign; b = -1
+// is −a (INT64_MIN / -1 overflows), computed on unsigned values so it wraps as PyTorch's does.
+struct FloorDivFn {
+  template <typename T>
+  auto operator()() const {
+    return [](T a, T b) -> T {
+      if constexpr (std::is_floating_point_v<T>) {
+        if (b == 0) return a / b;
+        const T mod = std::fmod(a, b);
+        T div = (a - mod) / b;
+        if (mod != 0 && (b < 0) != (mod < 0)) div -= 1;
+        if (div == 0) return std::copysign(T(0), a / b);
+        T floordiv = std::floor(div);
+        if (div - floordiv > T(0.5)) floordiv += 1;
+        return floordiv;
+      } else if constexpr (std::is_same_v<T, bool>) {
+        return false;  // never run: refused before the kernel
+      } else {
+        using U = std::make_unsigned_t<T>;
+        if (b == -1) return static_cast<T>(U(0) - static_cast<U>(a));
+        const T q = a / b;
+        const T r = a % b;
+        return (r != 0 && (r < 0) != (b < 0)) ? static_cast<T>(q - 1) : q;
+      }
+    };
+  }
+};
+}  // namespace
+
+Tensor native::floor_divide(const Tensor& self, const Tensor& other) {
+  const ScalarType ct = result_type(self, other);
+  check_pow_not_bool("floor_divide", ct);
+  if (!is_floating_point(ct)) {
+    TT_CHECK_VALUE(!native::any(other.eq(0), std::nullopt, false).item<bool>(),
+                   "floor_divide: ZeroDivisionError: an integer divisor (other) is 0");
+  }
+  return binary_op("floor_divide", self, other, ct, {}, FloorDivFn{});
+}
+
 Tensor native::fmod(const Tensor& self, const Tensor& other) {
   return mod_op<false>("fmod", self, other);
 }

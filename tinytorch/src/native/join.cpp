@@ -10,7 +10,7 @@
 
 namespace tinytorch {
 
-Tensor native::cat(const std::vector<Tensor>& tensors, int64_t dim) {
+Tensor native::cat(TensorList tensors, int64_t dim) {
   TT_CHECK_VALUE(!tensors.empty(), "cat: expected a non-empty list of tensors, got none");
   const Tensor& first = tensors.front();
   TT_CHECK_VALUE(first.defined(), "cat: tensor 0 is undefined; expected a defined tensor");
@@ -51,7 +51,7 @@ Tensor native::cat(const std::vector<Tensor>& tensors, int64_t dim) {
   return out;
 }
 
-Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
+Tensor stack(TensorList tensors, int64_t dim) {
   TT_CHECK_VALUE(!tensors.empty(), "stack: expected a non-empty list of tensors, got none");
   const Tensor& first = tensors.front();
   TT_CHECK_VALUE(first.defined(), "stack: tensor 0 is undefined; expected a defined tensor");

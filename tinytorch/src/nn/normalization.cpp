@@ -44,6 +44,21 @@ Tensor rms_norm(const Tensor& input, const RMSNormFuncOptions& options) {
   return tinytorch::rms_norm(input, options.normalized_shape(), options.weight(), options.eps());
 }
 
+// input / norm(p, dim, keepdim).clamp_min(eps): recorded ops, so gradients of any order follow.
+Tensor normalize(const Tensor& input, NormalizeFuncOptions options) {
+  const Tensor denom =
+      input.norm(Scalar(options.p()), options.dim(), true).clamp_min(options.eps());
+  if (!options.out().has_value()) return input / denom;
+  Tensor& out = *options.out();
+  TT_CHECK_VALUE(!GradMode::is_enabled() || !(input.requires_grad() || out.requires_grad()),
+                 "normalize(): out= does not support automatic differentiation, but the input or "
+                 "out requires grad (hint: wrap the call in a NoGradGuard)");
+  TT_CHECK_VALUE(out.sizes() == input.sizes(), "normalize(): out has shape ", out.sizes(),
+                 "; expected the input's shape ", input.sizes());
+  out.copy_(input / denom);
+  return out;
+}
+
 }  // namespace functional
 
 // ── LayerNorm ─────────────────────────────────────────────────────────────────────────────────

@@ -9,19 +9,20 @@
 // matching slice of the output's gradient, as a view (no copy).
 // libtorch's torch::cat / torch::stack: mixed dtypes promote to the widest (torch.promote_types:
 // bfloat16 with float32 gives float32, int64 with float32 gives float32), as PyTorch does.
+// Both take libtorch's TensorList (core/array_ref.h): a braced list, a std::vector<Tensor> or one
+// tensor.
 #pragma once
 
 #include <cstdint>
-#include <vector>
-
+#include "tinytorch/core/array_ref.h"
 #include "tinytorch/core/tensor.h"
 
 namespace tinytorch {
 
 // Inputs: ≥ 1 tensor, same number of dims (≥ 1), same sizes except in `dim`
 // (negative dims count from the end). Errors name the first tensor that differs.
-Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
+Tensor cat(TensorList tensors, int64_t dim = 0);
 // Inputs: ≥ 1 tensor of identical shape; dim in [-(ndim + 1), ndim].
-Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
+Tensor stack(TensorList tensors, int64_t dim = 0);
 
 }  // namespace tinytorch

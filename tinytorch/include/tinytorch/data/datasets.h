@@ -16,6 +16,7 @@
 //                                              {get(i) for i in indices}: a std::vector
 //   MapDataset<Source, Transform>              get_batch = transform.apply_batch(source.get_batch)
 //   MNIST                                      the IDX files of MNIST / Fashion-MNIST
+//   TensorDataset                              the rows of one tensor, as TensorExamples
 //
 // The static type of a dataset says what one batch is: a Dataset<Self> yields
 // std::vector<Example<>>; after .map(Stack<>()) it yields one stacked Example<>. The data loader
@@ -35,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "tinytorch/core/join.h"
 #include "tinytorch/core/tensor.h"
 #include "tinytorch/data/example.h"
 
@@ -163,6 +165,24 @@ class MNIST : public Dataset<MNIST> {
  private:
   Tensor images_, targets_;
   bool is_train_;
+};
+
+// libtorch's TensorDataset: ONE tensor [N, ...] whose rows are the examples, get(i) = the view
+// tensor[i] as a TensorExample (data only, no target). From a list of tensors of one shape it
+// stacks them first ([N, ...] from N tensors). `.map(transforms::Stack<TensorExample>())` makes
+// batches of one stacked TensorExample [B, ...].
+// NOTE: not the course's data::TensorDataset(data, targets) (data/dataset.h), which pairs two
+// tensors into Example<>s: libtorch names this one only as datasets::TensorDataset.
+struct TensorDataset : public Dataset<TensorDataset, TensorExample> {
+  explicit TensorDataset(const std::vector<Tensor>& tensors)
+      : TensorDataset(tinytorch::stack(tensors)) {}
+  explicit TensorDataset(Tensor tensor) : tensor(std::move(tensor)) {}
+
+  // Throws tinytorch::IndexError naming the index and the size when index ≥ size().
+  TensorExample get(size_t index) override { return tensor[static_cast<int64_t>(index)]; }
+  std::optional<size_t> size() const override { return static_cast<size_t>(tensor.size(0)); }
+
+  Tensor tensor;  // [N, ...]
 };
 
 }  // namespace tinytorch::data::datasets

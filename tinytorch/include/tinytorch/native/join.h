@@ -3,13 +3,12 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
-
+#include "tinytorch/core/array_ref.h"
 #include "tinytorch/core/tensor.h"
 
 namespace tinytorch::native {
 
 // The checks of tinytorch::cat, then each input copied into its slice of a new contiguous tensor.
-Tensor cat(const std::vector<Tensor>& tensors, int64_t dim);
+Tensor cat(TensorList tensors, int64_t dim);
 
 }  // namespace tinytorch::native

@@ -102,6 +102,7 @@ std::string_view unary_math_name(UnaryMath op);  // "floor"
 Tensor unary_math(const Tensor& self, UnaryMath op);
 Tensor fmod(const Tensor& self, const Tensor& other);
 Tensor remainder(const Tensor& self, const Tensor& other);
+Tensor floor_divide(const Tensor& self, const Tensor& other);  // rounded toward −∞
 Tensor atan2(const Tensor& self, const Tensor& other);
 enum class FloatTest { kIsNan, kIsInf, kIsFinite };
 Tensor float_test(const Tensor& self, FloatTest test);  // bool results

@@ -6,5 +6,6 @@
 #include "tinytorch/optim/adam.h"
 #include "tinytorch/optim/lr_scheduler.h"
 #include "tinytorch/optim/optimizer.h"
+#include "tinytorch/optim/reduce_on_plateau_scheduler.h"
 #include "tinytorch/optim/rmsprop.h"
 #include "tinytorch/optim/sgd.h"

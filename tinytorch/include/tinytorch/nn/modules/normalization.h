@@ -1,5 +1,5 @@
 // tinytorch/nn/modules/normalization.h — LayerNorm and RMSNorm, and F::layer_norm / F::rms_norm
-// (module 13).
+// (module 13); F::normalize (libtorch's, for embeddings and cosine similarities).
 //
 //   nn::LayerNorm ln(nn::LayerNormOptions({128}));          x [B, T, 128] ──► y [B, T, 128]
 //   nn::RMSNorm rms(nn::RMSNormOptions({128}).eps(1e-6));
@@ -70,6 +70,20 @@ struct RMSNormFuncOptions {
 };
 Tensor rms_norm(const Tensor& input, const RMSNormFuncOptions& options);
 using tinytorch::rms_norm;
+
+// libtorch's F::normalize: input / max(‖input‖_p along dim, eps), the norm kept as a size-1 dim
+// and broadcast back. x [N, d] with the defaults: each row scaled to unit L2 length; a row whose
+// norm is below eps (all zeros) is divided by eps instead of 0 (it stays ≈ 0, no NaN).
+struct NormalizeFuncOptions {
+  TT_ARG(double, p) = 2.0;
+  TT_ARG(int64_t, dim) = 1;
+  TT_ARG(double, eps) = 1e-12;
+  // Where to write the result (libtorch's div_out): a tensor of the input's shape, written and
+  // returned. As any out= op, it takes no part in autograd: with grad mode on, neither it nor
+  // the input may require grad.
+  TT_ARG(std::optional<Tensor>, out) = std::nullopt;
+};
+Tensor normalize(const Tensor& input, NormalizeFuncOptions options = {});
 }  // namespace functional
 
 class LayerNormImpl : public Module {
