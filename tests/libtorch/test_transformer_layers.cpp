@@ -1,7 +1,7 @@
 // libtorch's keyed and parameter containers — ModuleDict, ParameterList, ParameterDict — and its
 // transformer modules — TransformerEncoderLayer / TransformerEncoder, TransformerDecoderLayer /
-// TransformerDecoder — written as a libtorch program writes them. Forward values and input
-// gradients are PyTorch's (tests/data/transformer_layers_reference.json, written by
+// TransformerDecoder, Transformer — written as a libtorch program writes them. Forward values and
+// input gradients are PyTorch's (tests/data/transformer_layers_reference.json, written by
 // tools/reference/gen_transformer_layers.py), with PyTorch's state_dicts loaded by name: a strict
 // load_state_dict proves that every submodule and parameter is registered under libtorch's (=
 // Python's) name. A float64 gradcheck runs through one encoder layer; every refused argument is
@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <sstream>
@@ -63,6 +64,13 @@ std::shared_ptr<torch::nn::Module> build(const test::json& c) {
     auto options = nn::TransformerEncoderOptions(layer, test::json_to_int(o.at("num_layers")));
     if (o.at("norm").get<bool>()) options.norm(nn::LayerNorm(nn::LayerNormOptions({E})));
     module = nn::TransformerEncoder(options).ptr();
+  } else if (kind == "transformer") {
+    module = nn::Transformer(nn::TransformerOptions(E, test::json_to_int(o.at("nhead")),
+                                                    test::json_to_int(o.at("num_encoder_layers")),
+                                                    test::json_to_int(o.at("num_decoder_layers")))
+                                 .dim_feedforward(test::json_to_int(o.at("dim_feedforward")))
+                                 .activation(activation_named(o.at("activation"))))
+                 .ptr();
   } else {
     nn::TransformerDecoderLayer layer(layer_options<nn::TransformerDecoderLayerOptions>(o));
     auto options = nn::TransformerDecoderOptions(layer, test::json_to_int(o.at("num_layers")));
@@ -98,6 +106,15 @@ TEST(TransformerLayers, MatchPyTorchForwardAndInputGradients) {
       out = kind == "encoder_layer"
                 ? module->as<nn::TransformerEncoderLayer>()->forward(src, mask, padding)
                 : module->as<nn::TransformerEncoder>()->forward(src, mask, padding);
+    } else if (kind == "transformer") {
+      torch::Tensor src = test::tensor_from_json(c.at("src")).requires_grad_();
+      torch::Tensor tgt = test::tensor_from_json(c.at("tgt")).requires_grad_();
+      inputs = {{"grad_src", src}, {"grad_tgt", tgt}};
+      out = module->as<nn::Transformer>()->forward(
+          src, tgt, optional_tensor(c, "src_mask"), optional_tensor(c, "tgt_mask"),
+          optional_tensor(c, "memory_mask"), optional_tensor(c, "src_key_padding_mask"),
+          optional_tensor(c, "tgt_key_padding_mask"),
+          optional_tensor(c, "memory_key_padding_mask"));
     } else {
       torch::Tensor tgt = test::tensor_from_json(c.at("tgt")).requires_grad_();
       torch::Tensor memory = test::tensor_from_json(c.at("memory")).requires_grad_();
@@ -119,7 +136,7 @@ TEST(TransformerLayers, MatchPyTorchForwardAndInputGradients) {
     }
     ++checked;
   }
-  EXPECT_EQ(checked, 14);
+  EXPECT_EQ(checked, 15);
 }
 
 TEST(TransformerLayers, EncoderLayerGradcheckFloat64) {
@@ -216,6 +233,43 @@ TEST(TransformerLayers, BadArgumentsAreNamed) {
   TT_EXPECT_THROW_WITH(nn::TransformerEncoder(layer, -1), tinytorch::Error, "num_layers", "-1");
   TT_EXPECT_THROW_WITH(layer(torch::zeros({3, 2, 5})), tinytorch::Error, "src", "d_model=4",
                        "[3, 2, 5]");
+}
+
+TEST(TransformerLayers, TransformerModelOptionsMaskAndCustomParts) {
+  const nn::TransformerOptions defaults;
+  EXPECT_EQ(defaults.d_model(), 512);
+  EXPECT_EQ(defaults.nhead(), 8);
+  EXPECT_EQ(defaults.num_encoder_layers(), 6);
+  EXPECT_EQ(defaults.num_decoder_layers(), 6);
+  EXPECT_EQ(defaults.dim_feedforward(), 2048);
+  EXPECT_DOUBLE_EQ(defaults.dropout(), 0.1);
+  // The square subsequent mask: 0 on and below the diagonal, -inf above (float32).
+  const torch::Tensor mask = nn::TransformerImpl::generate_square_subsequent_mask(3);
+  EXPECT_EQ(mask.dtype(), torch::kFloat32);
+  EXPECT_EQ(mask.sizes(), (std::vector<int64_t>{3, 3}));
+  EXPECT_TRUE(mask.isinf().equal(torch::triu(torch::ones({3, 3}), 1).to(torch::kBool)));
+  EXPECT_EQ(mask.masked_fill(mask.isinf(), 0.0).abs().sum().item<float>(), 0.0f);
+  // A custom encoder: the model holds a clone of it under "encoder".
+  nn::TransformerEncoder custom(
+      nn::TransformerEncoderLayer(nn::TransformerEncoderLayerOptions(8, 2).dim_feedforward(16)), 1);
+  nn::Transformer model(
+      nn::TransformerOptions(8, 2, 1, 1).dim_feedforward(16).custom_encoder(nn::AnyModule(custom)));
+  const auto keys = model->named_parameters().keys();
+  EXPECT_EQ(keys.front(), "encoder.layers.0.self_attn.in_proj_weight");
+  EXPECT_EQ(std::count(keys.begin(), keys.end(), "encoder.norm.weight"), 0);  // custom: no norm
+  EXPECT_EQ(std::count(keys.begin(), keys.end(), "decoder.norm.weight"), 1);
+  EXPECT_NE(model->encoder.ptr().get(), custom.ptr().get());
+  model->eval();
+  const auto out = model(torch::randn({5, 2, 8}), torch::randn({4, 2, 8}));
+  EXPECT_EQ(out.sizes(), (std::vector<int64_t>{4, 2, 8}));
+  TT_EXPECT_THROW_WITH(model(torch::randn({5, 2, 8}), torch::randn({4, 3, 8})), tinytorch::Error,
+                       "batch size", "2", "3");
+  TT_EXPECT_THROW_WITH(model(torch::randn({5, 2, 6}), torch::randn({4, 2, 6})), tinytorch::Error,
+                       "d_model=8");
+  // AnyModule passes several tensors on; a count the module's forward does not take is named.
+  nn::AnyModule decoder = model->decoder;
+  TT_EXPECT_THROW_WITH(decoder.forward(torch::randn({4, 2, 8})), tinytorch::Error,
+                       "TransformerDecoder", "1 tensors");
 }
 
 TEST(ModuleDict, RegistersUnderKeysAndReplacesExistingOnes) {

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Writes tests/data/transformer_layers_reference.json: PyTorch's outputs of nn.TransformerEncoderLayer,
-nn.TransformerEncoder, nn.TransformerDecoderLayer and nn.TransformerDecoder with fixed weights, and
+nn.TransformerEncoder, nn.TransformerDecoderLayer, nn.TransformerDecoder and nn.Transformer with
+fixed weights, and
 the reprs of nn.ParameterList / nn.ParameterDict (tests/libtorch/test_transformer_layers.cpp reads
 it, through libtorch's torch::nn spellings of the same modules).
 
@@ -16,19 +17,22 @@ off its fused inference path, and the encoders are built with enable_nested_tens
 key padding mask that path returns zeros at the padded positions, where libtorch's layers (and
 PyTorch's own training path) return the layer's value. Sections:
 
-  cases  {"name", "kind": encoder_layer | encoder | decoder_layer | decoder,
+  cases  {"name", "kind": encoder_layer | encoder | decoder_layer | decoder | transformer,
           "options": {"d_model", "nhead", "dim_feedforward", "activation": relu | gelu | tanh,
-                      "num_layers" (stacks), "norm" (stacks: a final LayerNorm)},
+                      "num_layers" (stacks), "norm" (stacks: a final LayerNorm),
+                      "num_encoder_layers", "num_decoder_layers" (transformer)},
           "state_dict": {key: tensor} — the module's state_dict, loaded by name on the C++ side,
-          the inputs "src" (encoders) or "tgt" and "memory" (decoders), the masks that are set
-          ("src_mask", "src_key_padding_mask", "tgt_mask", "memory_mask",
+          the inputs "src" (encoders), "tgt" and "memory" (decoders) or "src" and "tgt"
+          (transformer), the masks that are set ("src_mask", "src_key_padding_mask", "tgt_mask",
+          "memory_mask",
           "tgt_key_padding_mask", "memory_key_padding_mask": float, or bool with TRUE = masked),
           "output", "grad_output" g, and the gradients of (output * g).sum() with respect to the
-          inputs ("grad_src", or "grad_tgt" and "grad_memory")}.
+          inputs ("grad_" + each input's name)}.
   repr   {"name", "expected"}: repr() of a parameter container built as the name says.
 """
 
 import os
+import re
 import sys
 
 import torch
@@ -60,8 +64,8 @@ def fix_weights(module, seed):
     with torch.no_grad():
         for i, (key, p) in enumerate(module.named_parameters()):
             values = pattern(list(p.shape), seed + i, scale=0.4)
-            p.copy_(1.0 + 0.2 * values if key.endswith("norm1.weight") or key.endswith(
-                "norm2.weight") or key.endswith("norm3.weight") or key == "norm.weight" else values)
+            is_norm_weight = re.search(r"norm\d?\.weight$", key) is not None
+            p.copy_(1.0 + 0.2 * values if is_norm_weight else values)
     return module
 
 
@@ -93,6 +97,8 @@ def run(name, kind, options, module, inputs, masks, seed):
     if kind in ("encoder_layer", "encoder"):
         # (positional: the layer calls the mask src_mask, the stack calls it mask)
         out = module(leaves["src"], masks.get("src_mask"), masks.get("src_key_padding_mask"))
+    elif kind == "transformer":
+        out = module(leaves["src"], leaves["tgt"], **masks)
     else:
         out = module(leaves["tgt"], leaves["memory"], tgt_mask=masks.get("tgt_mask"),
                      memory_mask=masks.get("memory_mask"),
@@ -170,6 +176,20 @@ def build():
         {"tgt": tgt, "memory": memory}, dec_masks, 4)
 
 
+def transformer():
+    src, tgt = pattern([S, N, E], 400), pattern([T, N, E], 500)
+    module = nn.Transformer(E, NHEAD, num_encoder_layers=2, num_decoder_layers=1,
+                            dim_feedforward=FF, dropout=0.1, activation="gelu")
+    module.encoder.enable_nested_tensor = False
+    fix_weights(module, 5)
+    masks = {"src_key_padding_mask": padding(N, S, [0, 1, 2]),
+             "tgt_mask": nn.Transformer.generate_square_subsequent_mask(T),
+             "memory_key_padding_mask": padding(N, S, [0, 1, 2])}
+    run("transformer_2_1_gelu_masks", "transformer",
+        {**layer_options("gelu"), "num_encoder_layers": 2, "num_decoder_layers": 1}, module,
+        {"src": src, "tgt": tgt}, masks, 5)
+
+
 def reprs():
     out = []
     plist = nn.ParameterList([nn.Parameter(torch.zeros(2, 3)),
@@ -187,6 +207,7 @@ def main():
     opts = command_line(__doc__, OUT)
     torch.manual_seed(0)
     build()
+    transformer()
     doc = {**header(__file__), "repr": reprs(), "cases": CASES}
     return write_or_check(opts.out, one_case_per_line(doc), opts.check, f"{len(CASES)} cases")
 

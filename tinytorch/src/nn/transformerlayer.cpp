@@ -1,13 +1,16 @@
-// libtorch's transformer layers and stacks (nn/modules/transformerlayer.h, transformercoder.h):
-// TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder. The
+// libtorch's transformer layers, stacks and model (nn/modules/transformerlayer.h,
+// transformercoder.h): TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder,
+// TransformerDecoder, Transformer. The
 // arithmetic is MultiheadAttention, Linear, LayerNorm, Dropout and the activation, so gradients
 // come from the engine; this file is the wiring (post-norm residual blocks) and the stacking
 // (clones of one layer).
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
 #include <variant>
 
+#include "tinytorch/nn/init.h"
 #include "tinytorch/nn/modules/transformercoder.h"
 #include "tinytorch/nn/modules/transformerlayer.h"
 
@@ -260,6 +263,82 @@ Tensor TransformerDecoderImpl::forward(const Tensor& tgt, const Tensor& memory,
 
 std::shared_ptr<Module> TransformerDecoderImpl::clone(const std::optional<Device>& device) const {
   return finish_clone(std::make_shared<TransformerDecoderImpl>(options), device);
+}
+
+// ── Transformer ──────────────────────────────────────────────────────────────────────────────
+
+TransformerImpl::TransformerImpl(TransformerOptions options_)
+    : Module("Transformer"), options(std::move(options_)) {
+  reset();
+}
+
+void TransformerImpl::reset() {
+  const int64_t E = options.d_model();
+  if (options.custom_encoder().is_empty()) {
+    const auto layer = TransformerEncoderLayerOptions(E, options.nhead())
+                           .dim_feedforward(options.dim_feedforward())
+                           .dropout(options.dropout())
+                           .activation(options.activation());
+    encoder =
+        AnyModule(TransformerEncoder(TransformerEncoderOptions(layer, options.num_encoder_layers())
+                                         .norm(LayerNorm(LayerNormOptions({E})))));
+  } else {
+    encoder = options.custom_encoder().clone();
+  }
+  register_module("encoder", encoder.ptr());
+  if (options.custom_decoder().is_empty()) {
+    const auto layer = TransformerDecoderLayerOptions(E, options.nhead())
+                           .dim_feedforward(options.dim_feedforward())
+                           .dropout(options.dropout())
+                           .activation(options.activation());
+    decoder =
+        AnyModule(TransformerDecoder(TransformerDecoderOptions(layer, options.num_decoder_layers())
+                                         .norm(LayerNorm(LayerNormOptions({E})))));
+  } else {
+    decoder = options.custom_decoder().clone();
+  }
+  register_module("decoder", decoder.ptr());
+  reset_parameters();
+}
+
+void TransformerImpl::reset_parameters() {
+  for (Tensor& p : parameters()) {
+    if (p.dim() > 1) init::xavier_uniform_(p);
+  }
+}
+
+Tensor TransformerImpl::forward(const Tensor& src, const Tensor& tgt, const Tensor& src_mask,
+                                const Tensor& tgt_mask, const Tensor& memory_mask,
+                                const Tensor& src_key_padding_mask,
+                                const Tensor& tgt_key_padding_mask,
+                                const Tensor& memory_key_padding_mask) {
+  TT_CHECK(src.defined() && tgt.defined(), "Transformer: src and tgt must be defined tensors");
+  TT_CHECK_VALUE(src.dim() == 3 && tgt.dim() == 3,
+                 "Transformer: src and tgt must be [S, N, E] and [T, N, E] (sequence first), but "
+                 "got shapes ",
+                 src.sizes(), " and ", tgt.sizes());
+  TT_CHECK_VALUE(src.size(1) == tgt.size(1),
+                 "Transformer: src and tgt must have the same batch size (dim 1), but got ",
+                 src.size(1), " and ", tgt.size(1));
+  TT_CHECK_VALUE(src.size(2) == options.d_model() && tgt.size(2) == options.d_model(),
+                 "Transformer: src and tgt must have d_model=", options.d_model(),
+                 " features (dim 2), but got ", src.size(2), " and ", tgt.size(2));
+  // memory = encoder(src); out = decoder(tgt, memory)
+  const Tensor memory = encoder.forward<Tensor>(src, src_mask, src_key_padding_mask);
+  return decoder.forward<Tensor>(tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
+                                 memory_key_padding_mask);
+}
+
+std::shared_ptr<Module> TransformerImpl::clone(const std::optional<Device>& device) const {
+  return finish_clone(std::make_shared<TransformerImpl>(options), device);
+}
+
+Tensor TransformerImpl::generate_square_subsequent_mask(int64_t sz) {
+  TT_CHECK_VALUE(sz >= 0,
+                 "Transformer::generate_square_subsequent_mask: sz must be non-negative, "
+                 "but got ",
+                 sz);
+  return triu(full({sz, sz}, -std::numeric_limits<float>::infinity()), 1);
 }
 
 }  // namespace tinytorch::nn

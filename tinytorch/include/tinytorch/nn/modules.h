@@ -22,8 +22,8 @@
 //                sample_next_token (module 13); KVCache (module 17)     modules/transformer.h
 //                libtorch's TransformerEncoderLayer, TransformerDecoderLayer
 //                (options/transformerlayer.h)                           modules/transformerlayer.h
-//                TransformerEncoder, TransformerDecoder (options in
-//                options/transformercoder.h)                            modules/transformercoder.h
+//                TransformerEncoder, TransformerDecoder, Transformer
+//                (options/transformercoder.h, options/transformer.h)    modules/transformercoder.h
 //   recurrent    RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell (options in
 //                options/rnn.h)                                         modules/rnn.h
 #pragma once

@@ -28,17 +28,76 @@ concept TensorToTensorModule = std::derived_from<M, Module> && requires(M& m, co
   { m.forward(x) } -> std::convertible_to<Tensor>;
 };
 
-// Any module with forward(Tensor) → Tensor, behind one type (libtorch's AnyModule, for the
-// one-tensor-in, one-tensor-out case). Copies share the module; clone() copies it deeply.
-// A holder converts implicitly, as in libtorch:  TransformerEncoderOptions(layer, 6).norm(
-// nn::LayerNorm(nn::LayerNormOptions({512}))).
+namespace detail {
+// The most tensors AnyModule::forward passes on (Transformer's forward takes eight).
+inline constexpr size_t kAnyModuleMaxArguments = 8;
+
+// Whether M::forward can be called with N tensors (the rest defaulted) and returns a Tensor.
+template <typename M, typename Indices>
+struct ForwardTakesTensors;
+template <typename M, size_t... I>
+struct ForwardTakesTensors<M, std::index_sequence<I...>> {
+  template <size_t>
+  using Arg = const Tensor&;
+  static constexpr bool value = requires(M & m, Arg<I>... args) {
+    { m.forward(args...) } -> std::convertible_to<Tensor>;
+  };
+};
+
+// A module AnyModule can hold: its forward takes from 1 to kAnyModuleMaxArguments tensors (the
+// rest defaulted) and returns a Tensor.
+template <typename M>
+concept TensorsToTensorModule =
+    std::derived_from<M, Module> &&[]<size_t... N>(std::index_sequence<N...>) {
+  return (ForwardTakesTensors<M, std::make_index_sequence<N + 1>>::value || ...);
+}
+(std::make_index_sequence<kAnyModuleMaxArguments>{});
+
+// m.forward(args[0], ..., args[N−1]) for the N = args.size() the call passed, or an Error
+// naming the module when its forward does not take that many tensors.
+template <typename M, size_t N = 1>
+Tensor forward_with_tensors(M& m, const std::vector<Tensor>& args) {
+  if constexpr (N > kAnyModuleMaxArguments) {
+    TT_CHECK(false, "AnyModule: forward() takes at most ", kAnyModuleMaxArguments,
+             " tensors, but got ", args.size());
+    return {};
+  } else {
+    if (args.size() != N) return forward_with_tensors<M, N + 1>(m, args);
+    if constexpr (ForwardTakesTensors<M, std::make_index_sequence<N>>::value) {
+      return [&]<size_t... I>(std::index_sequence<I...>) {
+        return Tensor(m.forward(args[I]...));
+      }
+      (std::make_index_sequence<N>{});
+    } else {
+      TT_CHECK(false, "AnyModule: ", m.name(), "::forward does not take ", N, " tensors");
+      return {};
+    }
+  }
+}
+}  // namespace detail
+
+// Any module with forward(Tensor) → Tensor, behind one type (libtorch's AnyModule, for modules
+// whose forward takes tensors and returns one). Copies share the module; clone() copies it
+// deeply. A holder converts implicitly, as in libtorch:
+//   TransformerEncoderOptions(layer, 6).norm(nn::LayerNorm(nn::LayerNormOptions({512})))
+//   nn::AnyModule encoder(nn::TransformerEncoder(layer, 6));
+//   encoder.forward(src);   encoder.forward<Tensor>(src, mask, padding);  // up to 8 tensors
 class AnyModule {
  public:
   AnyModule() = default;
-  template <TensorToTensorModule M>
+  template <detail::TensorsToTensorModule M>
   explicit AnyModule(std::shared_ptr<M> module)
       : module_(module),
-        forward_([m = module.get()](const Tensor& x) -> Tensor { return m->forward(x); }),
+        forward_([m = module.get()](const Tensor& x) -> Tensor {
+          if constexpr (TensorToTensorModule<M>) {
+            return m->forward(x);
+          } else {
+            return detail::forward_with_tensors(*m, {x});  // an Error naming the module
+          }
+        }),
+        forward_n_([m = module.get()](const std::vector<Tensor>& args) {
+          return detail::forward_with_tensors(*m, args);
+        }),
         clone_([](const Module& m, const std::optional<Device>& device) {
           // clone() of an M is an M: the cast cannot fail.
           return AnyModule(std::static_pointer_cast<M>(m.clone(device)));
@@ -47,13 +106,22 @@ class AnyModule {
   }
   template <typename Holder>
   requires detail::is_module_holder_v<Holder> &&
-      TensorToTensorModule<typename std::remove_cvref_t<Holder>::ContainedType>
+      detail::TensorsToTensorModule<typename std::remove_cvref_t<Holder>::ContainedType>
       AnyModule(const Holder& holder)  // NOLINT(google-explicit-constructor): libtorch's conversion
       : AnyModule(holder.ptr()) {}
 
-  Tensor forward(const Tensor& input) const {
+  // The module's forward on these tensors (libtorch's forward<ReturnType>(args...), for tensor
+  // arguments and a tensor result): forward(x), forward<Tensor>(src, mask, padding).
+  template <typename ReturnType = Tensor, typename... Tensors>
+  requires std::same_as<ReturnType, Tensor> &&(sizeof...(Tensors) > 0) &&
+      (std::convertible_to<const Tensors&, const Tensor&> && ...) Tensor
+      forward(const Tensors&... args) const {
     TT_CHECK(module_ != nullptr, "AnyModule: forward() called on an empty AnyModule");
-    return forward_(input);
+    if constexpr (sizeof...(Tensors) == 1) {
+      return forward_(args...);
+    } else {
+      return forward_n_(std::vector<Tensor>{Tensor(args)...});
+    }
   }
   // A deep copy of the module (Module::clone) in a new AnyModule; an empty one stays empty.
   AnyModule clone(const std::optional<Device>& device = std::nullopt) const {
@@ -64,16 +132,29 @@ class AnyModule {
 
  private:
   std::shared_ptr<Module> module_;
-  std::function<Tensor(const Tensor&)> forward_;
+  std::function<Tensor(const Tensor&)> forward_;                 // the one-tensor call
+  std::function<Tensor(const std::vector<Tensor>&)> forward_n_;  // two tensors or more
   std::function<AnyModule(const Module&, const std::optional<Device>&)> clone_;
 };
 
 namespace detail {
 template <typename T>
-concept SequentialItem =
-    std::same_as<std::remove_cvref_t<T>, AnyModule> || std::constructible_from < AnyModule,
-        const std::remove_cvref_t<T>
-& > ;
+struct HeldModule {
+  using type = void;
+};
+template <typename T>
+requires is_module_holder_v<T>
+struct HeldModule<T> {
+  using type = typename T::ContainedType;
+};
+template <typename M>
+struct HeldModule<std::shared_ptr<M>> {
+  using type = M;
+};
+// What Sequential takes: an AnyModule, or a holder / shared_ptr of a one-tensor module.
+template <typename T>
+concept SequentialItem = std::same_as<std::remove_cvref_t<T>, AnyModule> ||
+    TensorToTensorModule<typename HeldModule<std::remove_cvref_t<T>>::type>;
 template <typename T>
 concept ModuleListItem =
     is_module_holder_v<T> || std::convertible_to<std::remove_cvref_t<T>, std::shared_ptr<Module>>;
