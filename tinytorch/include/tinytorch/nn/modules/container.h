@@ -44,14 +44,21 @@ struct ForwardTakesTensors<M, std::index_sequence<I...>> {
   };
 };
 
+template <typename M, size_t... N>
+constexpr bool forward_takes_1_to_n_tensors(std::index_sequence<N...> /*n*/) {
+  return (ForwardTakesTensors<M, std::make_index_sequence<N + 1>>::value || ...);
+}
+
 // A module AnyModule can hold: its forward takes from 1 to kAnyModuleMaxArguments tensors (the
 // rest defaulted) and returns a Tensor.
 template <typename M>
-concept TensorsToTensorModule =
-    std::derived_from<M, Module> &&[]<size_t... N>(std::index_sequence<N...>) {
-  return (ForwardTakesTensors<M, std::make_index_sequence<N + 1>>::value || ...);
+concept TensorsToTensorModule = std::derived_from<M, Module> &&
+    forward_takes_1_to_n_tensors<M>(std::make_index_sequence<kAnyModuleMaxArguments>{});
+
+template <typename M, size_t... I>
+Tensor forward_on(M& m, const std::vector<Tensor>& args, std::index_sequence<I...> /*i*/) {
+  return m.forward(args[I]...);
 }
-(std::make_index_sequence<kAnyModuleMaxArguments>{});
 
 // m.forward(args[0], ..., args[N−1]) for the N = args.size() the call passed, or an Error
 // naming the module when its forward does not take that many tensors.
@@ -64,21 +71,23 @@ Tensor forward_with_tensors(M& m, const std::vector<Tensor>& args) {
   } else {
     if (args.size() != N) return forward_with_tensors<M, N + 1>(m, args);
     if constexpr (ForwardTakesTensors<M, std::make_index_sequence<N>>::value) {
-      return [&]<size_t... I>(std::index_sequence<I...>) {
-        return Tensor(m.forward(args[I]...));
-      }
-      (std::make_index_sequence<N>{});
+      return forward_on(m, args, std::make_index_sequence<N>{});
     } else {
       TT_CHECK(false, "AnyModule: ", m.name(), "::forward does not take ", N, " tensors");
       return {};
     }
   }
 }
+
+// An AnyModule::forward<ReturnType>(args...) call it can make: one tensor or more, a Tensor back.
+template <typename ReturnType, typename... Args>
+concept TensorsToTensorCall = std::same_as<ReturnType, Tensor> && sizeof...(Args) > 0 &&
+                              (std::convertible_to<const Args&, const Tensor&> && ...);
 }  // namespace detail
 
-// Any module with forward(Tensor) → Tensor, behind one type (libtorch's AnyModule, for modules
-// whose forward takes tensors and returns one). Copies share the module; clone() copies it
-// deeply. A holder converts implicitly, as in libtorch:
+// Any module whose forward takes tensors and returns one, behind one type (libtorch's AnyModule
+// for that case: most layers' forward(Tensor) → Tensor, and the transformer stacks'). Copies share
+// the module; clone() copies it deeply. A holder converts implicitly, as in libtorch:
 //   TransformerEncoderOptions(layer, 6).norm(nn::LayerNorm(nn::LayerNormOptions({512})))
 //   nn::AnyModule encoder(nn::TransformerEncoder(layer, 6));
 //   encoder.forward(src);   encoder.forward<Tensor>(src, mask, padding);  // up to 8 tensors
@@ -113,9 +122,8 @@ class AnyModule {
   // The module's forward on these tensors (libtorch's forward<ReturnType>(args...), for tensor
   // arguments and a tensor result): forward(x), forward<Tensor>(src, mask, padding).
   template <typename ReturnType = Tensor, typename... Tensors>
-  requires std::same_as<ReturnType, Tensor> &&(sizeof...(Tensors) > 0) &&
-      (std::convertible_to<const Tensors&, const Tensor&> && ...) Tensor
-      forward(const Tensors&... args) const {
+  Tensor forward(
+      const Tensors&... args) const requires detail::TensorsToTensorCall<ReturnType, Tensors...> {
     TT_CHECK(module_ != nullptr, "AnyModule: forward() called on an empty AnyModule");
     if constexpr (sizeof...(Tensors) == 1) {
       return forward_(args...);
