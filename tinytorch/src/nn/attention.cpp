@@ -204,6 +204,10 @@ std::tuple<Tensor, Tensor> MultiheadAttentionImpl::forward(
   return {out, weights};
 }
 
+std::shared_ptr<Module> MultiheadAttentionImpl::clone(const std::optional<Device>& device) const {
+  return finish_clone(std::make_shared<MultiheadAttentionImpl>(options), device);
+}
+
 std::string MultiheadAttentionImpl::extra_repr() const {
   return "embed_dim=" + std::to_string(options.embed_dim()) +
          ", num_heads=" + std::to_string(options.num_heads()) +

@@ -467,6 +467,42 @@ void Module::load(serialize::InputArchive& archive) {
   load_state_dict(archive.tensors(), /*strict=*/true);
 }
 
+// ── deep copies ──────────────────────────────────────────────────────────────────────────────
+
+std::shared_ptr<Module> Module::clone(const std::optional<Device>& /*device*/) const {
+  TT_CHECK(false, "clone() has not been implemented for ", name(),
+           ": the built-in modules implement it; for a module of your own, construct a new one "
+           "and load_state_dict(state_dict()) into it");
+  return nullptr;
+}
+
+std::shared_ptr<Module> Module::finish_clone(std::shared_ptr<Module> copy,
+                                             const std::optional<Device>& device) const {
+  // NOTE: `copy` was built from the same options, so its entries have the same dotted names in
+  // the same order; each of its tensors takes a fresh copy of this module's data (set_data: the
+  // dtype comes along, e.g. after to(kFloat64)) — the copy shares nothing with this module.
+  const NoGradGuard no_grad;
+  const auto give = [&](const OrderedDict<std::string, Tensor>& from,
+                        const OrderedDict<std::string, Tensor>& to, const char* kind) {
+    TT_CHECK(from.keys() == to.keys(), "clone: the copy of ", name(), " does not have the same ",
+             kind, " as the original (was one registered outside the constructor?)");
+    for (size_t i = 0; i < from.size(); ++i) {
+      const Tensor& source = from.items()[i].value();
+      const Tensor& target = to.items()[i].value();
+      target.set_data(source.detach().clone());
+      if (source.requires_grad() != target.requires_grad()) {
+        Tensor handle = target;
+        handle.set_requires_grad(source.requires_grad());
+      }
+    }
+  };
+  give(named_parameters(), copy->named_parameters(), "parameters");
+  give(named_buffers(), copy->named_buffers(), "buffers");
+  copy->train(is_training());
+  if (device.has_value()) copy->to(*device);
+  return copy;
+}
+
 // ── printing ─────────────────────────────────────────────────────────────────────────────────
 
 void Module::pretty_print(std::ostream& stream) const {

@@ -74,6 +74,10 @@ Tensor LinearImpl::forward(const Tensor& input) {
   return linear_forward(input, weight, bias);
 }
 
+std::shared_ptr<Module> LinearImpl::clone(const std::optional<Device>& device) const {
+  return finish_clone(std::make_shared<LinearImpl>(options), device);
+}
+
 std::string LinearImpl::extra_repr() const {
   return "in_features=" + std::to_string(options.in_features()) +
          ", out_features=" + std::to_string(options.out_features()) +
@@ -182,6 +186,10 @@ DropoutImpl::DropoutImpl(const DropoutOptions& options_) : Module("Dropout"), op
 
 Tensor DropoutImpl::forward(const Tensor& input) {
   return functional::dropout(input, options.p(), is_training(), options.inplace());
+}
+
+std::shared_ptr<Module> DropoutImpl::clone(const std::optional<Device>& device) const {
+  return finish_clone(std::make_shared<DropoutImpl>(options), device);
 }
 
 std::string DropoutImpl::extra_repr() const {
@@ -443,6 +451,173 @@ std::shared_ptr<Module> ModuleListImpl::ptr(size_t index) const {
   TT_CHECK_INDEX(index < modules_.size(), "ModuleList: index ", index,
                  " is out of range for a ModuleList of ", modules_.size(), " module(s)");
   return modules_[index];
+}
+
+std::shared_ptr<Module> SequentialImpl::clone(const std::optional<Device>& device) const {
+  // NOTE: a Sequential registers nothing but its modules, in order: children_[i] is modules_[i]
+  // under the name it was pushed with.
+  auto copy = std::make_shared<SequentialImpl>();
+  for (size_t i = 0; i < modules_.size(); ++i) {
+    copy->push_back(children_.items()[i].key(), modules_[i].clone(device));
+  }
+  copy->train(is_training());
+  return copy;
+}
+
+std::shared_ptr<Module> ModuleListImpl::clone(const std::optional<Device>& device) const {
+  auto copy = std::make_shared<ModuleListImpl>();
+  for (const auto& module : modules_) copy->push_back(module->clone(device));
+  copy->train(is_training());
+  return copy;
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<Module>>> ModuleDictImpl::items() const {
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> out;
+  for (const auto& [key, module] : modules_) out.emplace_back(key, module);
+  return out;
+}
+
+std::shared_ptr<Module> ModuleDictImpl::operator[](const std::string& key) const {
+  const std::shared_ptr<Module>* module = modules_.find(key);
+  TT_CHECK_INDEX(module != nullptr, "ModuleDict: no module under key '", key,
+                 "' (check contains(key) first)");
+  return *module;
+}
+
+std::shared_ptr<Module> ModuleDictImpl::pop(const std::string& key) {
+  std::shared_ptr<Module> module = (*this)[key];
+  modules_.erase(key);
+  return module;
+}
+
+void ModuleDictImpl::insert(const std::string& key, std::shared_ptr<Module> module) {
+  TT_CHECK(module != nullptr, "ModuleDict: the module for key '", key,
+           "' is empty (a nullptr holder)");
+  if (std::shared_ptr<Module>* existing = modules_.find(key)) {
+    *existing = module;
+    replace_module(key, std::move(module));
+  } else {
+    register_module(key, module);
+    modules_.insert(key, std::move(module));
+  }
+}
+
+std::shared_ptr<Module> ModuleDictImpl::clone(const std::optional<Device>& device) const {
+  auto copy = std::make_shared<ModuleDictImpl>();
+  for (const auto& [key, module] : modules_) copy->insert(key, module->clone(device));
+  copy->train(is_training());
+  return copy;
+}
+
+namespace {
+// Python's legacy tensor type name of a dtype, as its reprs print it: float32 → "FloatTensor".
+const char* legacy_type_name(ScalarType dtype) {
+  switch (dtype) {
+    case kBool:
+      return "BoolTensor";
+    case kUInt8:
+      return "ByteTensor";
+    case kInt8:
+      return "CharTensor";
+    case kInt16:
+      return "ShortTensor";
+    case kInt32:
+      return "IntTensor";
+    case kInt64:
+      return "LongTensor";
+    case kFloat32:
+      return "FloatTensor";
+    case kFloat64:
+      return "DoubleTensor";
+    case kBFloat16:
+      return "BFloat16Tensor";
+    case kHalf:
+      return "HalfTensor";
+  }
+  return "Tensor";
+}
+
+// Python 1.13's lines for the tensors of a ParameterList / ParameterDict, one per entry:
+// "(0): Parameter containing: [torch.float32 of size 2x3]" — the dtype's name in a
+// ParameterList, its legacy tensor type ("torch.FloatTensor") in a ParameterDict.
+std::string parameter_lines(const OrderedDict<std::string, Tensor>& parameters,
+                            bool legacy_type_names) {
+  std::string out;
+  for (const auto& [key, p] : parameters) {
+    std::string size;
+    for (int64_t d = 0; d < p.dim(); ++d) size += (d ? "x" : "") + std::to_string(p.size(d));
+    const std::string type = legacy_type_names ? legacy_type_name(p.scalar_type())
+                                               : std::string(to_string(p.scalar_type()));
+    out += (out.empty() ? "" : "\n") + std::string("  (") + key +
+           "): Parameter containing: [torch." + type + " of size " + size + "]";
+  }
+  return out;
+}
+
+// A copy of `p` that shares nothing with it, with the same requires_grad flag.
+Tensor copied_parameter(const Tensor& p, const std::optional<Device>& device) {
+  const NoGradGuard no_grad;
+  Tensor copy = device.has_value() ? p.detach().to(*device, false, true) : p.detach().clone();
+  copy.set_requires_grad(p.requires_grad());
+  return copy;
+}
+}  // namespace
+
+void ParameterListImpl::append(const Tensor& param) {
+  register_parameter(std::to_string(parameters_.size()), param, param.requires_grad());
+}
+
+Tensor& ParameterListImpl::at(size_t idx) {
+  TT_CHECK_INDEX(idx < size(), "ParameterList: index ", idx,
+                 " is out of range for a ParameterList of ", size(), " parameter(s)");
+  return parameters_[std::to_string(idx)];
+}
+
+const Tensor& ParameterListImpl::at(size_t idx) const {
+  TT_CHECK_INDEX(idx < size(), "ParameterList: index ", idx,
+                 " is out of range for a ParameterList of ", size(), " parameter(s)");
+  return parameters_[std::to_string(idx)];
+}
+
+std::string ParameterListImpl::extra_repr() const {
+  return parameter_lines(parameters_, /*legacy_type_names=*/false);
+}
+
+std::shared_ptr<Module> ParameterListImpl::clone(const std::optional<Device>& device) const {
+  auto copy = std::make_shared<ParameterListImpl>();
+  for (const auto& [key, p] : parameters_) copy->append(copied_parameter(p, device));
+  copy->train(is_training());
+  return copy;
+}
+
+Tensor& ParameterDictImpl::insert(std::string key, Tensor param) {
+  const bool requires_grad = param.requires_grad();
+  return register_parameter(std::move(key), std::move(param), requires_grad);
+}
+
+Tensor ParameterDictImpl::pop(const std::string& key) {
+  Tensor param = parameters_[key];
+  parameters_.erase(key);
+  return param;
+}
+
+void ParameterDictImpl::insert_or_assign(const std::string& key, const Tensor& param) {
+  if (Tensor* existing = parameters_.find(key)) {
+    *existing = param;
+  } else {
+    insert(key, param);
+  }
+}
+
+std::string ParameterDictImpl::extra_repr() const {
+  return parameter_lines(parameters_, /*legacy_type_names=*/true);
+}
+
+std::shared_ptr<Module> ParameterDictImpl::clone(const std::optional<Device>& device) const {
+  auto copy = std::make_shared<ParameterDictImpl>();
+  for (const auto& [key, p] : parameters_) copy->insert(key, copied_parameter(p, device));
+  copy->train(is_training());
+  return copy;
 }
 
 FunctionalImpl::FunctionalImpl(Function function)

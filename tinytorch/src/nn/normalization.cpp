@@ -91,6 +91,10 @@ Tensor LayerNormImpl::forward(const Tensor& input) {
   return tinytorch::layer_norm(input, options.normalized_shape(), weight, bias, options.eps());
 }
 
+std::shared_ptr<Module> LayerNormImpl::clone(const std::optional<Device>& device) const {
+  return finish_clone(std::make_shared<LayerNormImpl>(options), device);
+}
+
 std::string LayerNormImpl::extra_repr() const {
   return shape_tuple(options.normalized_shape()) + ", eps=" + python_float_repr(options.eps()) +
          ", elementwise_affine=" + (options.elementwise_affine() ? "true" : "false");

@@ -128,6 +128,16 @@ class OrderedDict {
     return *v;
   }
 
+  // Removes `key` and its value; the later items move up one place. A missing key is an error.
+  void erase(const Key& key) {
+    auto it = index_.find(key);
+    TT_CHECK_INDEX(it != index_.end(), key_description_, " '", key, "' is not defined");
+    const size_t position = it->second;
+    index_.erase(it);
+    items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(position));
+    for (size_t i = position; i < items_.size(); ++i) index_[items_[i].key()] = i;
+  }
+
   size_t size() const { return items_.size(); }
   bool is_empty() const { return items_.empty(); }
   void clear() {

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <type_traits>
@@ -77,8 +78,8 @@ class Module : public std::enable_shared_from_this<Module> {
   explicit Module(std::string name);
   Module();
   virtual ~Module() = default;
-  // Copying a module would alias every parameter in two modules: refused (libtorch has an
-  // explicit clone() for deep copies; here, build a new model and load_state_dict into it).
+  // Copying a module would alias every parameter in two modules: refused. A deep copy is
+  // explicit: clone() below.
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
 
@@ -124,6 +125,16 @@ class Module : public std::enable_shared_from_this<Module> {
   // Drops the gradient of every parameter (set_to_none = true, the default of PyTorch >= 2.0:
   // the next backward() allocates a fresh one), or fills the existing ones with zeros.
   virtual void zero_grad(bool set_to_none = true);
+
+  // ── deep copies ────────────────────────────────────────────────────────────────────────
+  // libtorch's clone(): a new module of the same structure whose parameters and buffers are
+  // copies of this one's — same values, dtypes and requires_grad flags, no tensor shared (the
+  // gradients are not copied) — in the same training mode, then moved to `device` if one is
+  // given. TransformerEncoder uses it to stack num_layers independent copies of one layer. The
+  // built-in layers and containers implement it; the default throws an Error naming the module
+  // (libtorch offers a user module clone() through its Cloneable<Derived> base, which tinytorch
+  // does not have: build a new model and load_state_dict into it instead).
+  virtual std::shared_ptr<Module> clone(const std::optional<Device>& device = std::nullopt) const;
 
   // ── checkpoints ────────────────────────────────────────────────────────────────────────
   // Every parameter and buffer, recursively, with dotted names: for each module its own
@@ -218,6 +229,15 @@ class Module : public std::enable_shared_from_this<Module> {
   }
 
  protected:
+  // What a clone() override returns: `copy`, a module freshly built from this one's options and
+  // hence of the same structure, given this module's parameter and buffer data (copied),
+  // requires_grad flags and training mode, and moved to `device` if one is given.
+  //   std::shared_ptr<Module> LinearImpl::clone(const std::optional<Device>& device) const {
+  //     return finish_clone(std::make_shared<LinearImpl>(options), device);
+  //   }
+  std::shared_ptr<Module> finish_clone(std::shared_ptr<Module> copy,
+                                       const std::optional<Device>& device) const;
+
   // The module's own entries, in registration order (libtorch's members of the same names).
   OrderedDict<std::string, Tensor> parameters_{"Parameter"};
   OrderedDict<std::string, Tensor> buffers_{"Buffer"};

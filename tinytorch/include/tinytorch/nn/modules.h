@@ -1,6 +1,7 @@
 // tinytorch/nn/modules.h — every built-in layer of tinytorch::nn (module 03).
 //
-//   containers   Sequential, ModuleList, Functional, AnyModule         modules/container.h
+//   containers   Sequential, ModuleList, ModuleDict, ParameterList,
+//                ParameterDict, Functional, AnyModule                   modules/container.h
 //   layers       Linear, Identity, Flatten                              modules/linear.h
 //   dropout      Dropout, Dropout2d, nn::functional::dropout /
 //                dropout2d                                              modules/dropout.h
@@ -19,6 +20,10 @@
 //                (module 12)                                            modules/attention.h
 //   transformer  GPTConfig, CausalSelfAttention, TransformerMLP, TransformerBlock, GPT,
 //                sample_next_token (module 13); KVCache (module 17)     modules/transformer.h
+//                libtorch's TransformerEncoderLayer, TransformerDecoderLayer
+//                (options/transformerlayer.h)                           modules/transformerlayer.h
+//                TransformerEncoder, TransformerDecoder, Transformer
+//                (options/transformercoder.h, options/transformer.h)    modules/transformercoder.h
 //   recurrent    RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell (options in
 //                options/rnn.h)                                         modules/rnn.h
 #pragma once
@@ -39,5 +44,7 @@
 #include "tinytorch/nn/modules/attention.h"
 // modules 13 and 17
 #include "tinytorch/nn/modules/transformer.h"
+#include "tinytorch/nn/modules/transformercoder.h"
+#include "tinytorch/nn/modules/transformerlayer.h"
 // the recurrent layers
 #include "tinytorch/nn/modules/rnn.h"

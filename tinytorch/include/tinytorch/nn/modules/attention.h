@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -93,6 +94,9 @@ class MultiheadAttentionImpl : public Module {
                                      bool is_causal = false);
   // "embed_dim=64, num_heads=4, dropout=0, bias=true, batch_first=false"
   std::string extra_repr() const override;
+
+  // A deep copy (Module::clone): a new layer from the same options, given this one's tensors.
+  std::shared_ptr<Module> clone(const std::optional<Device>& device = std::nullopt) const override;
 
   MultiheadAttentionOptions options;
   int64_t head_dim = 0;

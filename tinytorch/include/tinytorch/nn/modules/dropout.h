@@ -16,6 +16,8 @@
 //   x [N, C, H, W]  ·  mask [N, C, 1, 1] (broadcast)        mask = dropout(ones [N, C, 1, 1])
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "tinytorch/nn/module.h"
@@ -56,6 +58,9 @@ class DropoutImpl : public Module {
   explicit DropoutImpl(const DropoutOptions& options = {});
   Tensor forward(const Tensor& input);
   std::string extra_repr() const override;  // "p=0.5, inplace=false"
+
+  // A deep copy (Module::clone): a new layer from the same options, given this one's tensors.
+  std::shared_ptr<Module> clone(const std::optional<Device>& device = std::nullopt) const override;
 
   DropoutOptions options;
 };

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "tinytorch/core/scalar_type.h"
@@ -44,6 +46,9 @@ class LinearImpl : public Module {
   Tensor forward(const Tensor& input);
   // "in_features=784, out_features=256, bias=true"
   std::string extra_repr() const override;
+
+  // A deep copy (Module::clone): a new layer from the same options, given this one's tensors.
+  std::shared_ptr<Module> clone(const std::optional<Device>& device = std::nullopt) const override;
 
   LinearOptions options;
   Tensor weight;

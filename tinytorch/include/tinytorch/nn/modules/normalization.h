@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -97,6 +98,9 @@ class LayerNormImpl : public Module {
   Tensor forward(const Tensor& input);
   // "(128,), eps=1e-05, elementwise_affine=true" (PyTorch's, with libtorch's bool spelling)
   std::string extra_repr() const override;
+
+  // A deep copy (Module::clone): a new layer from the same options, given this one's tensors.
+  std::shared_ptr<Module> clone(const std::optional<Device>& device = std::nullopt) const override;
 
   LayerNormOptions options;
   Tensor weight, bias;
