@@ -353,3 +353,11 @@ TEST(ApiGaps, TensorListTakesBracedListsVectorsAndOneTensor) {
 }
 
 }  // namespace
+
+// torch::equal(a, b) is the free form of a.equal(b): one bool for the whole tensor.
+TEST(ApiGaps, EqualIsTheFreeFormOfTensorEqual) {
+  const torch::Tensor a = torch::arange(6).reshape({2, 3});
+  EXPECT_TRUE(torch::equal(a, a.clone()));
+  EXPECT_FALSE(torch::equal(a, a + 1));
+  EXPECT_FALSE(torch::equal(a, a.reshape({3, 2})));  // same values, other sizes
+}

@@ -8,6 +8,7 @@
 //                                              columns 0, 2, 2
 //   auto idx = torch::where(mask);             mask [4, 5] → {rows [n], cols [n]} of its n
 //                                              nonzero elements (numpy.nonzero)
+//   torch::equal(a, b)                         a.equal(b): same sizes, exactly the same values
 //
 // All are composites of ops that already record (src/core/composite_ops.cpp), so the gradients of
 // the differentiable ones — and their gradients of gradients — come from the ops they call.
@@ -20,6 +21,12 @@
 #include "tinytorch/core/tensor.h"
 
 namespace tinytorch {
+
+// libtorch's free form of Tensor::equal: true when both have the same sizes and exactly the same
+// values (a bool, not an element-wise tensor: that is eq).
+inline bool equal(const Tensor& self, const Tensor& other) {
+  return self.equal(other);
+}
 
 // self // other elementwise, broadcast, rounded toward −∞ (Python's //); the result dtype is
 // result_type(self, other): two integer tensors give integers (an integer divisor of 0 is an
