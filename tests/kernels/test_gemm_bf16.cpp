@@ -146,24 +146,36 @@ INSTANTIATE_TEST_SUITE_P(Levels, GemmBf16Test,
 
 // The widening levels pack float32 copies of A and B and run gemm_fast's micro-kernel of the same
 // level with its block sizes: the result is the float GEMM's on the widened inputs, bit for bit.
+// Every transpose (each operand's packs: lines contiguous along k, or side by side), ragged
+// slivers (M = 149, N = 70), steps past the last 8 (K = 301: 45 in the second rank-KC update on
+// the AVX2 level) and rows starting at odd elements (a padded row stride).
 TEST(GemmBf16, WideningLevelsMatchTheFloatGemm) {
   unsetenv("TINYTORCH_CPU_CAPABILITY");
   const HalfIsa best = half_isa();
   std::mt19937 gen(7);
-  const int64_t M = 150, N = 70, K = 300;
-  const std::vector<BFloat16> A = random_bf16(M, K, 0, gen), B = random_bf16(N, K, 0, gen);
-  std::vector<float> A32(A.size()), B32(B.size());
-  bf16_to_float(static_cast<int64_t>(A.size()), A.data(), A32.data());
-  bf16_to_float(static_cast<int64_t>(B.size()), B.data(), B32.data());
+  const int64_t M = 149, N = 70, K = 301, pad = 3;
   const std::pair<HalfIsa, const char*> levels[] = {
       {HalfIsa::kDefault, "default"}, {HalfIsa::kAvx2, "avx2"}, {HalfIsa::kAvx512, "avx512"}};
-  for (const auto& [isa, capability] : levels) {
-    if (isa > best) continue;
-    setenv("TINYTORCH_CPU_CAPABILITY", capability, 1);
-    std::vector<float> c16(M * N), c32(M * N);
-    gemm_bf16(isa, false, true, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, c16.data(), N);
-    gemm_fast(false, true, M, N, K, 1.0f, A32.data(), K, B32.data(), K, 0.0f, c32.data(), N);
-    EXPECT_EQ(c16, c32) << to_string(isa);
+  for (const bool trans_a : {false, true}) {
+    for (const bool trans_b : {false, true}) {
+      // Stored shapes: A is M x K or K x M, B is K x N or N x K; each row padded.
+      const int64_t lda = (trans_a ? M : K) + pad, ldb = (trans_b ? K : N) + pad;
+      const std::vector<BFloat16> A = random_bf16(trans_a ? K : M, lda - pad, pad, gen);
+      const std::vector<BFloat16> B = random_bf16(trans_b ? N : K, ldb - pad, pad, gen);
+      std::vector<float> A32(A.size()), B32(B.size());
+      bf16_to_float(static_cast<int64_t>(A.size()), A.data(), A32.data());
+      bf16_to_float(static_cast<int64_t>(B.size()), B.data(), B32.data());
+      for (const auto& [isa, capability] : levels) {
+        if (isa > best) continue;
+        setenv("TINYTORCH_CPU_CAPABILITY", capability, 1);
+        std::vector<float> c16(M * N), c32(M * N);
+        gemm_bf16(isa, trans_a, trans_b, M, N, K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f,
+                  c16.data(), N);
+        gemm_fast(trans_a, trans_b, M, N, K, 1.0f, A32.data(), lda, B32.data(), ldb, 0.0f,
+                  c32.data(), N);
+        EXPECT_EQ(c16, c32) << to_string(isa) << " trans_a=" << trans_a << " trans_b=" << trans_b;
+      }
+    }
   }
   unsetenv("TINYTORCH_CPU_CAPABILITY");
 }

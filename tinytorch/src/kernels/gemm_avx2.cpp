@@ -66,14 +66,50 @@ struct Avx2<double> {
 // bytes (a bfloat16 line may start at an odd element, 2 bytes past a 4-byte boundary), and every
 // access is an unaligned one that may alias anything (the intrinsics' loads and stores, and
 // __builtin_memcpy for the last steps).
+//
+// It also packs bfloat16 lines widened to float (pack_widened_transposed_avx2, the levels without
+// AVX-512 BF16): only the load changes. 8 steps of a line are 16 bytes, widened in the register,
+//
+//   vpmovzxwd: 8 x 16 bits -> 8 x 32 bits, the bfloat16 in the low half:  0x0000'bbbb
+//   vpslld 16: the bfloat16 bits as the high half of a float:              0xbbbb'0000
+//
+// which is the float of the same value, exactly (bfloat16 is float32's top 16 bits, NaNs and
+// subnormals included), before the same transpose. So A (or a Linear's weight) is read once, as
+// bfloat16, and the sliver written once, as float: the earlier version widened W lines into a
+// float scratch buffer and transposed that, a second pass over twice the bytes.
+//
+// Steps<In>: where the sliver's values come from. In = float: 32-bit words as they are; In =
+// BFloat16: 16-bit values, widened.
+template <typename In>
+struct Steps {
+  static constexpr int64_t kBytes = sizeof(In);  // one step of a line in src
+  static __m256 load8(const char* p) {           // 8 steps of one line
+    if constexpr (kBytes == 4) {
+      return _mm256_loadu_ps(reinterpret_cast<const float*>(p));
+    } else {
+      const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16));
+    }
+  }
+  static void copy1(const char* p, char* out) {  // one step, as a 32-bit word
+    if constexpr (kBytes == 4) {
+      __builtin_memcpy(out, p, 4);
+    } else {
+      uint16_t bits;  // the builtin, not std::memcpy: no inline library function here
+      __builtin_memcpy(&bits, p, sizeof(bits));
+      const uint32_t word = uint32_t{bits} << 16;
+      __builtin_memcpy(out, &word, sizeof(word));
+    }
+  }
+};
+
 struct FourLines {
   __m256 step_0_4, step_1_5, step_2_6, step_3_7;
 };
 
+template <typename In>
 FourLines transpose4x8(const char* line, int64_t w_stride) {
-  const auto load = [&](int64_t i) {
-    return _mm256_loadu_ps(reinterpret_cast<const float*>(line + i * w_stride));
-  };
+  const auto load = [&](int64_t i) { return Steps<In>::load8(line + i * w_stride); };
   const __m256 r0 = load(0), r1 = load(1), r2 = load(2), r3 = load(3);
   const __m256 lo01 = _mm256_unpacklo_ps(r0, r1), hi01 = _mm256_unpackhi_ps(r0, r1);
   const __m256 lo23 = _mm256_unpacklo_ps(r2, r3), hi23 = _mm256_unpackhi_ps(r2, r3);
@@ -84,20 +120,20 @@ FourLines transpose4x8(const char* line, int64_t w_stride) {
 }
 
 // The lines of a sliver go in groups of 4 (transpose4x8); W = 6 ends with a pair of lines, whose
-// unpacklo/hi already holds each step's two values next to each other. Steps are 4-byte words:
-// dst word p * W + w = word p of line w, which starts at byte w * w_stride of src.
-template <int64_t W>
+// unpacklo/hi already holds each step's two values next to each other. dst holds 4-byte words:
+// dst word p * W + w = step p of line w, which starts at byte w * w_stride of src.
+template <int64_t W, typename In>
 void pack_words_transposed(int64_t kc, const char* src, int64_t w_stride, char* dst) {
   static_assert(W % 2 == 0, "lines go in groups of 4, and a last pair");
-  constexpr int64_t kWord = 4;
-  const auto at = [&](int64_t step, int64_t w) {  // where word `step` of the sliver's line w goes
+  constexpr int64_t kWord = 4, kStep = Steps<In>::kBytes;
+  const auto at = [&](int64_t step, int64_t w) {  // where step `step` of the sliver's line w goes
     return reinterpret_cast<float*>(dst + (step * W + w) * kWord);
   };
   int64_t p = 0;
   for (; p + 8 <= kc; p += 8) {
 #pragma GCC unroll 8
     for (int64_t g = 0; g + 4 <= W; g += 4) {  // lines g .. g+3
-      const FourLines t = transpose4x8(src + g * w_stride + p * kWord, w_stride);
+      const FourLines t = transpose4x8<In>(src + g * w_stride + p * kStep, w_stride);
       const __m256 steps[4] = {t.step_0_4, t.step_1_5, t.step_2_6, t.step_3_7};
       for (int64_t j = 0; j < 4; ++j) {
         _mm_storeu_ps(at(p + j, g), _mm256_castps256_ps128(steps[j]));
@@ -106,9 +142,8 @@ void pack_words_transposed(int64_t kc, const char* src, int64_t w_stride, char* 
     }
     if constexpr (W % 4 == 2) {  // lines W-2, W-1
       constexpr int64_t g = W - 2;
-      const char* line = src + g * w_stride + p * kWord;
-      const __m256 r0 = _mm256_loadu_ps(reinterpret_cast<const float*>(line));
-      const __m256 r1 = _mm256_loadu_ps(reinterpret_cast<const float*>(line + w_stride));
+      const char* line = src + g * w_stride + p * kStep;
+      const __m256 r0 = Steps<In>::load8(line), r1 = Steps<In>::load8(line + w_stride);
       // (r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5]) and the same for steps 2, 3 | 6, 7
       const __m256 lo = _mm256_unpacklo_ps(r0, r1), hi = _mm256_unpackhi_ps(r0, r1);
       const __m128 pairs[4] = {_mm256_castps256_ps128(lo), _mm256_castps256_ps128(hi),
@@ -120,7 +155,33 @@ void pack_words_transposed(int64_t kc, const char* src, int64_t w_stride, char* 
     }
   }
   for (; p < kc; ++p) {  // the last kc % 8 steps
-    for (int64_t w = 0; w < W; ++w) __builtin_memcpy(at(p, w), src + w * w_stride + p * kWord, 4);
+    for (int64_t w = 0; w < W; ++w) {
+      Steps<In>::copy1(src + w * w_stride + p * kStep, reinterpret_cast<char*>(at(p, w)));
+    }
+  }
+}
+
+// W bfloat16 values, adjacent, widened to W adjacent floats: 8 at a time (a 16-byte load, one
+// ymm stored), then 4 and 2 for W = 6 and 12 (8- and 4-byte loads, never past the W values).
+template <int64_t W>
+void widen_run(const BFloat16* src, float* dst) {
+  static_assert(W % 2 == 0, "runs of 8, 4 and 2 values");
+  const auto widen = [](__m128i bits) {  // the low 4 bfloat16 of bits, as 4 floats
+    return _mm_castsi128_ps(_mm_slli_epi32(_mm_cvtepu16_epi32(bits), 16));
+  };
+  int64_t w = 0;
+#pragma GCC unroll 4
+  for (; w + 8 <= W; w += 8) {
+    _mm256_storeu_ps(dst + w, Steps<BFloat16>::load8(reinterpret_cast<const char*>(src + w)));
+  }
+  if constexpr (W % 8 >= 4) {
+    _mm_storeu_ps(dst + w, widen(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + w))));
+    w += 4;
+  }
+  if constexpr (W % 4 == 2) {
+    int pair;
+    __builtin_memcpy(&pair, src + w, sizeof(pair));
+    _mm_storel_pi(reinterpret_cast<__m64*>(dst + w), widen(_mm_cvtsi32_si128(pair)));
   }
 }
 
@@ -150,9 +211,9 @@ template void edge_microkernel_avx2<double, 6, 8>(int64_t, int64_t, const double
 
 template <int64_t W>
 void pack_transposed_avx2(int64_t kc, const float* src, int64_t w_stride, float* dst) {
-  pack_words_transposed<W>(kc, reinterpret_cast<const char*>(src),
-                           w_stride * static_cast<int64_t>(sizeof(float)),
-                           reinterpret_cast<char*>(dst));
+  pack_words_transposed<W, float>(kc, reinterpret_cast<const char*>(src),
+                                  w_stride * static_cast<int64_t>(sizeof(float)),
+                                  reinterpret_cast<char*>(dst));
 }
 
 template void pack_transposed_avx2<6>(int64_t, const float*, int64_t, float*);
@@ -163,13 +224,48 @@ template void pack_transposed_avx2<32>(int64_t, const float*, int64_t, float*);
 template <int64_t W>
 void pack_pairs_transposed_avx2(int64_t steps, const BFloat16* src, int64_t w_stride,
                                 BFloat16* dst) {
-  pack_words_transposed<W>(steps, reinterpret_cast<const char*>(src),
-                           w_stride * static_cast<int64_t>(sizeof(BFloat16)),
-                           reinterpret_cast<char*>(dst));
+  pack_words_transposed<W, float>(steps, reinterpret_cast<const char*>(src),
+                                  w_stride * static_cast<int64_t>(sizeof(BFloat16)),
+                                  reinterpret_cast<char*>(dst));
 }
 
 template void pack_pairs_transposed_avx2<12>(int64_t, const BFloat16*, int64_t, BFloat16*);
 template void pack_pairs_transposed_avx2<32>(int64_t, const BFloat16*, int64_t, BFloat16*);
+
+template <int64_t W>
+void pack_widened_transposed_avx2(int64_t kc, const BFloat16* src, int64_t w_stride, float* dst) {
+  pack_words_transposed<W, BFloat16>(kc, reinterpret_cast<const char*>(src),
+                                     w_stride * static_cast<int64_t>(sizeof(BFloat16)),
+                                     reinterpret_cast<char*>(dst));
+}
+
+template void pack_widened_transposed_avx2<6>(int64_t, const BFloat16*, int64_t, float*);
+template void pack_widened_transposed_avx2<12>(int64_t, const BFloat16*, int64_t, float*);
+template void pack_widened_transposed_avx2<16>(int64_t, const BFloat16*, int64_t, float*);
+template void pack_widened_transposed_avx2<32>(int64_t, const BFloat16*, int64_t, float*);
+
+// Lines side by side: each step of a sliver is a run of W adjacent values of one row of op(X),
+// widened with vector loads (widen_run). As the float pack does (kCopyGroup in gemm_fast.cpp),
+// kGroup slivers are packed step by step, so that each row is read in runs of kGroup · W values
+// rather than W at a stride of p_stride.
+template <int64_t W>
+void pack_widened_rows_avx2(int64_t kc, int64_t slivers, const BFloat16* src, int64_t p_stride,
+                            float* dst) {
+  constexpr int64_t kGroup = 4;
+  for (int64_t group = 0; group < slivers; group += kGroup) {
+    const int64_t group_end = group + kGroup < slivers ? group + kGroup : slivers;
+    for (int64_t p = 0; p < kc; ++p) {
+      const BFloat16* row = src + p * p_stride;
+#pragma GCC unroll 4
+      for (int64_t s = group; s < group_end; ++s) widen_run<W>(row + s * W, dst + (s * kc + p) * W);
+    }
+  }
+}
+
+template void pack_widened_rows_avx2<6>(int64_t, int64_t, const BFloat16*, int64_t, float*);
+template void pack_widened_rows_avx2<12>(int64_t, int64_t, const BFloat16*, int64_t, float*);
+template void pack_widened_rows_avx2<16>(int64_t, int64_t, const BFloat16*, int64_t, float*);
+template void pack_widened_rows_avx2<32>(int64_t, int64_t, const BFloat16*, int64_t, float*);
 
 // The lanes run across 8 lines of B, transposed 8 steps at a time in registers, so each lane is
 // still one chain of FMAs in k order: the bits of simd_gemv_row's scalar chains, faster. Two

@@ -999,7 +999,13 @@ void gemm_dispatch(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, 
 //   AVX512, AVX2,        widen to float while packing (pack_widened: a 16-bit shift, exact), then
 //   DEFAULT              run that level's float micro-kernel: the conversion costs O(MK + KN)
 //                        rather than the O(MNK) of converting inside the micro-kernel, and the
-//                        float kernels are reused as they are
+//                        float kernels are reused as they are. AVX2 and AVX512 pack in one pass
+//                        (gemm_avx2.cpp): each bfloat16 is read once and widened in a register on
+//                        its way into the float sliver, so the pack reads half the bytes of
+//                        float's. (Widening lines into a scratch buffer and then running float's
+//                        pack, as DEFAULT and float16 still do, ran 0.91-0.96x the float GEMM
+//                        at N = 512 and 1024 with the AVX2 tile, one pass 1.00-1.02x: one
+//                        thread, CPU time of a scratch driver on the shared Zen 4 VM.)
 //
 // Every product of two bfloat16 values is exact in float32 (8 + 8 significant bits ≤ 24), so the
 // only rounding is in the float32 sums, as in the float GEMM; tests/kernels/test_gemm_bf16.cpp
@@ -1029,26 +1035,49 @@ void widen_lines(int64_t kc, int64_t count, const In* src, int64_t stride, float
   for (int64_t w = 0; w < count; ++w) widen(isa, kc, src + w * stride, dst + w * kc);
 }
 
-// SliverPack from bfloat16 or float16 to float: pack_slivers' slivers, each value widened. Lines
-// contiguous along k (op(A) = A, op(B) = Bᵀ: a Linear's x · Wᵀ) are widened W at a time into a
-// scratch buffer with the vector conversion, then transposed by float's pack; otherwise each
-// step's W values are read across the lines and widened one by one (bfloat16: a 16-bit shift, the
-// loop the compiler vectorises for a straight copy). float16's scalar widening has branches
-// (subnormals, inf/NaN), so where a step's W values are adjacent (w_stride = 1: op(B) = B, op(A)
-// = Aᵀ) each step is one call of the vector conversion instead.
+// SliverPack from bfloat16 or float16 to float: pack_slivers' slivers, each value widened.
+//
+// bfloat16 on the AVX2 and AVX-512 levels: every whole sliver in one pass, each value read once
+// as bfloat16 and widened in a register (gemm_avx2.cpp): lines contiguous along k (op(A) = A,
+// op(B) = Bᵀ: a Linear's x · Wᵀ) through float's transpose of 4 lines x 8 steps, lines side by
+// side (op(B) = B, op(A) = Aᵀ) a vector run of W values per step. The ragged last sliver takes the
+// general loop below.
+//
+// float16, and the portable level: lines contiguous along k are widened W at a time into a scratch
+// buffer with the vector conversion, then transposed by float's pack; otherwise each step's W
+// values are read across the lines and widened one by one (bfloat16: a 16-bit shift). float16's
+// scalar widening has branches (subnormals, inf/NaN), so where a step's W values are adjacent
+// (w_stride = 1) each step is one call of the vector conversion instead.
 template <typename In, int64_t W, CpuCapability kLevel>
 void pack_widened(int64_t kc, int64_t width, const In* src, int64_t w_stride, int64_t p_stride,
                   float* dst) {
-  if (p_stride == 1 && w_stride != 1) {
+#ifdef TINYTORCH_GEMM_X86
+  constexpr bool kOnePass = std::is_same_v<In, BFloat16> && kLevel != CpuCapability::kDefault;
+#else
+  constexpr bool kOnePass = false;
+#endif
+  int64_t first = 0;  // the first line left for the loops below
+  if constexpr (kOnePass) {
+    const int64_t full = width / W;
+    if (w_stride == 1) {
+      gemm::pack_widened_rows_avx2<W>(kc, full, src, p_stride, dst);
+    } else {  // p_stride == 1 (see pack_slivers)
+      for (int64_t s = 0; s < full; ++s) {
+        gemm::pack_widened_transposed_avx2<W>(kc, src + s * W * w_stride, w_stride,
+                                              dst + s * W * kc);
+      }
+    }
+    first = full * W;
+  } else if (p_stride == 1 && w_stride != 1) {
     float* lines = thread_local_buffer<float, Operand::kWidened>(W * kc);  // W x kc
-    for (int64_t first = 0; first < width; first += W) {
+    for (; first < width; first += W) {
       const int64_t count = std::min(W, width - first);
       widen_lines<In, kLevel>(kc, count, src + first * w_stride, w_stride, lines);
       pack_slivers<float, W, kLevel>(kc, count, lines, kc, 1, dst + first * kc);
     }
     return;
   }
-  for (int64_t first = 0; first < width; first += W) {
+  for (; first < width; first += W) {
     const int64_t count = std::min(W, width - first);
     const In* from = src + first * w_stride;
     float* to = dst + first * kc;

@@ -4,7 +4,8 @@
 // the SIMD kernels live in translation units of their own, each compiled with the flags of one
 // instruction set (the PyTorch way: ATen compiles its cpu/ kernels once per CPU_CAPABILITY):
 //
-//   gemm_avx2.cpp          -mavx2 -mfma      micro-kernels of 6 x (2 ymm), the transposing packs
+//   gemm_avx2.cpp          -mavx2 -mfma      micro-kernels of 6 x (2 ymm), the transposing and
+//                                            bfloat16-widening packs
 //   gemm_avx512.cpp        -mavx512f -mfma   micro-kernels of 12 x (2 zmm)
 //   gemm_avx512_bf16.cpp   -mavx512bf16 …    the bfloat16 micro-kernel of 12 x (2 zmm), vdpbf16ps
 //
@@ -69,6 +70,16 @@ void pack_transposed_avx2(int64_t kc, const float* src, int64_t w_stride, float*
 template <int64_t W>
 void pack_pairs_transposed_avx2(int64_t steps, const BFloat16* src, int64_t w_stride,
                                 BFloat16* dst);
+// bfloat16 slivers widened to float while packed, for the levels without AVX-512 BF16 (which run
+// the float micro-kernels): pack_transposed_avx2's sliver, dst[p * W + w] = float(src[w * w_stride
+// + p]), and `slivers` whole W-wide slivers of lines side by side, dst[(s * kc + p) * W + w] =
+// float(src[s * W + w + p * p_stride]) (op(B) = B, op(A) = Aᵀ). Both read each bfloat16 once and
+// widen it in a register (exact). Instantiated for W = 6, 12, 16 and 32: AVX-512 CPUs use them too.
+template <int64_t W>
+void pack_widened_transposed_avx2(int64_t kc, const BFloat16* src, int64_t w_stride, float* dst);
+template <int64_t W>
+void pack_widened_rows_avx2(int64_t kc, int64_t slivers, const BFloat16* src, int64_t p_stride,
+                            float* dst);
 
 // gemm_avx512.cpp. Instantiated for (float, 12, 32) and (double, 12, 16).
 template <typename T, int64_t MR, int64_t NR>
