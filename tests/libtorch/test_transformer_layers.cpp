@@ -354,12 +354,22 @@ TEST(ParameterDict, KeysErrorsAndUpdate) {
   TT_EXPECT_THROW_WITH(dict->insert("w", torch::ones({1})), tinytorch::Error, "'w'",
                        "already exists");
   TT_EXPECT_THROW_WITH(dict->get("missing"), tinytorch::IndexError, "'missing'");
+  // update, as libtorch's: a key already present is rebound to the given tensor itself...
   torch::OrderedDict<std::string, torch::Tensor> more;
-  more.insert("w", torch::full({3}, 7.0));
-  more.insert("c", torch::ones({1}));
+  const torch::Tensor seven = torch::full({3}, 7.0);
+  more.insert("w", seven);
   dict->update(more);
-  EXPECT_EQ(dict->keys(), (std::vector<std::string>{"w", "b", "c"}));
-  EXPECT_EQ(dict["w"].size(0), 3);
+  EXPECT_EQ(dict->keys(), (std::vector<std::string>{"w", "b"}));
+  EXPECT_TRUE(dict["w"].is_same(seven));
+  EXPECT_FALSE(dict["w"].requires_grad());  // not re-registered: the tensor's own flag
+  // ...and a new key is an IndexError; the items before it stay updated.
+  torch::OrderedDict<std::string, torch::Tensor> partly;
+  partly.insert("b", torch::full({2}, 5.0));
+  partly.insert("c", torch::ones({1}));
+  TT_EXPECT_THROW_WITH(dict->update(partly), tinytorch::IndexError, "Parameter 'c' is not defined");
+  EXPECT_EQ(dict->keys(), (std::vector<std::string>{"w", "b"}));
+  EXPECT_EQ(dict["b"].to_vector<float>(), (std::vector<float>{5, 5}));
+  dict->insert("c", torch::ones({1}));  // new keys go in through insert
   const torch::Tensor popped = dict->pop("b");
   EXPECT_EQ(popped.size(0), 2);
   EXPECT_EQ(dict->named_parameters().keys(), (std::vector<std::string>{"w", "c"}));

@@ -185,7 +185,7 @@ const Tensor& Tensor::grad() const {
   return meta != nullptr ? meta->grad_ : undefined;
 }
 
-Tensor& Tensor::mutable_grad() {
+Tensor& Tensor::mutable_grad() const {
   return autograd::materialize_autograd_meta(*this).grad_;
 }
 
@@ -207,6 +207,29 @@ void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph,
       retain_graph, create_graph);
 }
 
+// NOTE: a non-leaf's hooks go to the grad_fn it has now, which shares the list; an in-place
+// write later gives the tensor a new history and a new list (rebase_history): hooks registered
+// before it see the gradient of the old values, as in PyTorch.
+unsigned Tensor::_register_hook(std::function<Tensor(const Tensor&)> hook) const {
+  TT_CHECK(requires_grad(), "cannot register a hook on a tensor that doesn't require gradient");
+  autograd::AutogradMeta& meta = autograd::materialize_autograd_meta(*this);
+  if (meta.hooks_ == nullptr) {
+    meta.hooks_ = std::make_shared<autograd::TensorHookList>();
+    if (const std::shared_ptr<autograd::Node>& fn = meta.grad_fn()) {
+      fn->add_tensor_pre_hook(meta.hooks_, meta.output_nr_);
+    }
+  }
+  meta.hooks_->push_back(std::move(hook));
+  return static_cast<unsigned>(meta.hooks_->size() - 1);
+}
+
+void Tensor::remove_hook(unsigned pos) const {
+  autograd::AutogradMeta* meta = get_autograd_meta(*this);
+  TT_CHECK(meta != nullptr && meta->hooks_ != nullptr && pos < meta->hooks_->size(),
+           "Invalid index, no hook at position ", pos);
+  (*meta->hooks_)[pos] = nullptr;  // the slot stays: later handles keep their positions
+}
+
 Tensor Tensor::detach() const {
   // Same storage, sizes, strides and offset — a new TensorImpl with an empty autograd slot.
   const TensorImpl& i = impl();
@@ -216,7 +239,7 @@ Tensor Tensor::detach() const {
   return Tensor(std::move(out));
 }
 
-Tensor& Tensor::detach_() {
+Tensor& Tensor::detach_() const {
   if (autograd::AutogradMeta* meta = get_autograd_meta(*this)) {
     TT_CHECK(!meta->is_view_,
              "detach_(): can't detach a view in place; use detach() instead (it returns a new "
@@ -224,7 +247,7 @@ Tensor& Tensor::detach_() {
     meta->grad_fn_.reset();
     meta->requires_grad_ = false;
   }
-  return *this;
+  return mutable_self();
 }
 
 void Tensor::set_data(const Tensor& new_data) const {

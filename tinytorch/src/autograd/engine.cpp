@@ -144,6 +144,9 @@ variable_list run_backward(const std::vector<Edge>& roots, variable_list seeds, 
     InputBuffer grads = std::move(buffers[node]);
     buffers.erase(node);
     grads.resize(node->num_outputs());  // a slot per output, undefined where nothing arrived
+    // The tensors' own hooks first (register_hook): what they return is the gradient from here
+    // on — for the formula, for autograd::grad's capture and for retain_grad.
+    node->call_tensor_pre_hooks(grads);
 
     if (capture != nullptr) {
       for (size_t c = 0; c < capture->size(); ++c) {

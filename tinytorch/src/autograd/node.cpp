@@ -134,6 +134,31 @@ void Node::set_next_edges(std::vector<Edge> edges, std::vector<InputMetadata> me
   input_metadata_ = std::move(metadata);
 }
 
+Tensor run_tensor_hooks(const TensorHookList& hooks, Tensor grad, const std::string& what) {
+  for (size_t i = 0; i < hooks.size(); ++i) {
+    if (!hooks[i]) continue;  // removed (remove_hook)
+    Tensor replaced = hooks[i](grad);
+    if (!replaced.defined()) continue;  // an observer, or a hook that keeps the gradient
+    // NOTE: the gradient goes on to where the old one was going; another shape or dtype there
+    // would be wrong silently (PyTorch's check_single_result).
+    TT_CHECK(replaced.sizes() == grad.sizes(), "hook ", i, " of ", what,
+             " has changed the size of value: it got a gradient of shape ", grad.sizes(),
+             " and returned one of shape ", replaced.sizes());
+    TT_CHECK_TYPE(replaced.dtype() == grad.dtype(), "hook ", i, " of ", what,
+                  " has changed the type of value: it got a gradient of dtype ", grad.dtype(),
+                  " and returned one of dtype ", replaced.dtype());
+    grad = std::move(replaced);
+  }
+  return grad;
+}
+
+void Node::call_tensor_pre_hooks(variable_list& grads) const {
+  for (const TensorPreHook& h : tensor_pre_hooks_) {
+    Tensor& g = grads[h.output_nr];
+    if (g.defined()) g = run_tensor_hooks(*h.hooks, std::move(g), "output of " + name());
+  }
+}
+
 AccumulateGrad::AccumulateGrad(const Tensor& leaf) : leaf_(leaf.getIntrusivePtr()) {
   // A leaf's gradient is ready as soon as it arrives: run it before everything else that is
   // ready, like PyTorch (which gives AccumulateGrad the largest sequence number).
@@ -143,6 +168,13 @@ AccumulateGrad::AccumulateGrad(const Tensor& leaf) : leaf_(leaf.getIntrusivePtr(
 Tensor AccumulateGrad::variable() const {
   std::shared_ptr<TensorImpl> impl = leaf_.lock();
   return impl ? Tensor(std::move(impl)) : Tensor();
+}
+
+void AccumulateGrad::call_tensor_pre_hooks(variable_list& grads) const {
+  const Tensor leaf = variable();
+  const AutogradMeta* meta = leaf.defined() ? get_autograd_meta(leaf) : nullptr;
+  if (meta == nullptr || meta->hooks_ == nullptr || !grads[0].defined()) return;
+  grads[0] = run_tensor_hooks(*meta->hooks_, std::move(grads[0]), "a leaf tensor");
 }
 
 variable_list AccumulateGrad::apply(variable_list&& grads) {

@@ -287,6 +287,7 @@ void rebase_history(Tensor& self, std::shared_ptr<Node> node, uint32_t output_nr
   }
   meta.grad_fn_ = std::move(node);
   meta.output_nr_ = output_nr;
+  meta.hooks_.reset();  // the old history's hooks stay on it; new ones go to the new grad_fn
   self.storage().bump_history_version();
 }
 
@@ -765,12 +766,12 @@ Tensor recorded_unary_math(const Tensor& self, UnaryMath op) {
 }
 }  // namespace
 
-#define TT_UNARY_MATH(name, op)                                                          \
-  Tensor Tensor::name() const {                                                          \
-    return recorded_unary_math(*this, UnaryMath::op);                                    \
-  }                                                                                      \
-  Tensor& Tensor::name##_() {                                                            \
-    return inplace(*this, #name "_", nullptr, [](const Tensor& t) { return t.name(); }); \
+#define TT_UNARY_MATH(name, op)                                                                   \
+  Tensor Tensor::name() const {                                                                   \
+    return recorded_unary_math(*this, UnaryMath::op);                                             \
+  }                                                                                               \
+  Tensor& Tensor::name##_() const {                                                               \
+    return inplace(mutable_self(), #name "_", nullptr, [](const Tensor& t) { return t.name(); }); \
   }
 TT_UNARY_MATH(floor, kFloor)
 TT_UNARY_MATH(ceil, kCeil)
@@ -796,7 +797,7 @@ TT_UNARY_MATH(cosh, kCosh)
 Tensor Tensor::square() const {
   return dtype() == kBool ? to(kInt64).pow(2) : pow(2);
 }
-Tensor& Tensor::square_() {
+Tensor& Tensor::square_() const {
   return pow_(2);
 }
 
@@ -978,108 +979,113 @@ Tensor Tensor::clone() const {
 // Every one takes the path of inplace() above: recorded, out of place on a clone of self and
 // written back by copy_ (below), which rebases the history; otherwise the native in place.
 
-Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) {
+Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) const {
   return inplace(
-      *this, "add_", &other, [&](const Tensor& t) { return t.add(other, alpha); },
-      [&] { native::add_(*this, other, alpha); });
+      mutable_self(), "add_", &other, [&](const Tensor& t) { return t.add(other, alpha); },
+      [&] { native::add_(mutable_self(), other, alpha); });
 }
-Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) {
+Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) const {
   return inplace(
-      *this, "sub_", &other, [&](const Tensor& t) { return t.sub(other, alpha); },
-      [&] { native::sub_(*this, other, alpha); });
+      mutable_self(), "sub_", &other, [&](const Tensor& t) { return t.sub(other, alpha); },
+      [&] { native::sub_(mutable_self(), other, alpha); });
 }
-Tensor& Tensor::mul_(const Tensor& other) {
+Tensor& Tensor::mul_(const Tensor& other) const {
   return inplace(
-      *this, "mul_", &other, [&](const Tensor& t) { return t.mul(other); },
-      [&] { native::mul_(*this, other); });
+      mutable_self(), "mul_", &other, [&](const Tensor& t) { return t.mul(other); },
+      [&] { native::mul_(mutable_self(), other); });
 }
-Tensor& Tensor::div_(const Tensor& other) {
+Tensor& Tensor::div_(const Tensor& other) const {
   return inplace(
-      *this, "div_", &other, [&](const Tensor& t) { return t.div(other); },
-      [&] { native::div_(*this, other); });
+      mutable_self(), "div_", &other, [&](const Tensor& t) { return t.div(other); },
+      [&] { native::div_(mutable_self(), other); });
 }
-Tensor& Tensor::pow_(const Scalar& exponent) {
+Tensor& Tensor::pow_(const Scalar& exponent) const {
   return inplace(
-      *this, "pow_", nullptr, [&](const Tensor& t) { return t.pow(exponent); },
-      [&] { native::pow_(*this, exponent); });
+      mutable_self(), "pow_", nullptr, [&](const Tensor& t) { return t.pow(exponent); },
+      [&] { native::pow_(mutable_self(), exponent); });
 }
 // The unary ones have no in-place kernel: their result is computed, then copied in.
-Tensor& Tensor::neg_() {
-  return inplace(*this, "neg_", nullptr, [](const Tensor& t) { return t.neg(); });
+Tensor& Tensor::neg_() const {
+  return inplace(mutable_self(), "neg_", nullptr, [](const Tensor& t) { return t.neg(); });
 }
-Tensor& Tensor::exp_() {
-  return inplace(*this, "exp_", nullptr, [](const Tensor& t) { return t.exp(); });
+Tensor& Tensor::exp_() const {
+  return inplace(mutable_self(), "exp_", nullptr, [](const Tensor& t) { return t.exp(); });
 }
-Tensor& Tensor::log_() {
-  return inplace(*this, "log_", nullptr, [](const Tensor& t) { return t.log(); });
+Tensor& Tensor::log_() const {
+  return inplace(mutable_self(), "log_", nullptr, [](const Tensor& t) { return t.log(); });
 }
-Tensor& Tensor::sqrt_() {
-  return inplace(*this, "sqrt_", nullptr, [](const Tensor& t) { return t.sqrt(); });
+Tensor& Tensor::sqrt_() const {
+  return inplace(mutable_self(), "sqrt_", nullptr, [](const Tensor& t) { return t.sqrt(); });
 }
-Tensor& Tensor::sin_() {
-  return inplace(*this, "sin_", nullptr, [](const Tensor& t) { return t.sin(); });
+Tensor& Tensor::sin_() const {
+  return inplace(mutable_self(), "sin_", nullptr, [](const Tensor& t) { return t.sin(); });
 }
-Tensor& Tensor::cos_() {
-  return inplace(*this, "cos_", nullptr, [](const Tensor& t) { return t.cos(); });
+Tensor& Tensor::cos_() const {
+  return inplace(mutable_self(), "cos_", nullptr, [](const Tensor& t) { return t.cos(); });
 }
-Tensor& Tensor::log1p_() {
-  return inplace(*this, "log1p_", nullptr, [](const Tensor& t) { return t.log1p(); });
+Tensor& Tensor::log1p_() const {
+  return inplace(mutable_self(), "log1p_", nullptr, [](const Tensor& t) { return t.log1p(); });
 }
-Tensor& Tensor::abs_() {
-  return inplace(*this, "abs_", nullptr, [](const Tensor& t) { return t.abs(); });
+Tensor& Tensor::abs_() const {
+  return inplace(mutable_self(), "abs_", nullptr, [](const Tensor& t) { return t.abs(); });
 }
-Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
-  return inplace(*this, "clamp_", nullptr, [&](const Tensor& t) { return t.clamp(min, max); });
+Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) const {
+  return inplace(mutable_self(), "clamp_", nullptr,
+                 [&](const Tensor& t) { return t.clamp(min, max); });
 }
-Tensor& Tensor::relu_() {
-  return inplace(*this, "relu_", nullptr, [](const Tensor& t) { return t.relu(); });
+Tensor& Tensor::relu_() const {
+  return inplace(mutable_self(), "relu_", nullptr, [](const Tensor& t) { return t.relu(); });
 }
-Tensor& Tensor::sigmoid_() {
-  return inplace(*this, "sigmoid_", nullptr, [](const Tensor& t) { return t.sigmoid(); });
+Tensor& Tensor::sigmoid_() const {
+  return inplace(mutable_self(), "sigmoid_", nullptr, [](const Tensor& t) { return t.sigmoid(); });
 }
-Tensor& Tensor::tanh_() {
-  return inplace(*this, "tanh_", nullptr, [](const Tensor& t) { return t.tanh(); });
+Tensor& Tensor::tanh_() const {
+  return inplace(mutable_self(), "tanh_", nullptr, [](const Tensor& t) { return t.tanh(); });
 }
-Tensor& Tensor::fmod_(const Tensor& other) {
-  return inplace(*this, "fmod_", &other, [&](const Tensor& t) { return t.fmod(other); });
+Tensor& Tensor::fmod_(const Tensor& other) const {
+  return inplace(mutable_self(), "fmod_", &other, [&](const Tensor& t) { return t.fmod(other); });
 }
-Tensor& Tensor::fmod_(const Scalar& other) {
-  return inplace(*this, "fmod_", nullptr, [&](const Tensor& t) { return t.fmod(other); });
+Tensor& Tensor::fmod_(const Scalar& other) const {
+  return inplace(mutable_self(), "fmod_", nullptr, [&](const Tensor& t) { return t.fmod(other); });
 }
-Tensor& Tensor::remainder_(const Tensor& other) {
-  return inplace(*this, "remainder_", &other, [&](const Tensor& t) { return t.remainder(other); });
+Tensor& Tensor::remainder_(const Tensor& other) const {
+  return inplace(mutable_self(), "remainder_", &other,
+                 [&](const Tensor& t) { return t.remainder(other); });
 }
-Tensor& Tensor::remainder_(const Scalar& other) {
-  return inplace(*this, "remainder_", nullptr, [&](const Tensor& t) { return t.remainder(other); });
+Tensor& Tensor::remainder_(const Scalar& other) const {
+  return inplace(mutable_self(), "remainder_", nullptr,
+                 [&](const Tensor& t) { return t.remainder(other); });
 }
-Tensor& Tensor::atan2_(const Tensor& other) {
-  return inplace(*this, "atan2_", &other, [&](const Tensor& t) { return t.atan2(other); });
+Tensor& Tensor::atan2_(const Tensor& other) const {
+  return inplace(mutable_self(), "atan2_", &other, [&](const Tensor& t) { return t.atan2(other); });
 }
-Tensor& Tensor::lerp_(const Tensor& end, const Scalar& weight) {
-  return inplace(*this, "lerp_", &end, [&](const Tensor& t) { return t.lerp(end, weight); });
+Tensor& Tensor::lerp_(const Tensor& end, const Scalar& weight) const {
+  return inplace(mutable_self(), "lerp_", &end,
+                 [&](const Tensor& t) { return t.lerp(end, weight); });
 }
-Tensor& Tensor::lerp_(const Tensor& end, const Tensor& weight) {
-  return inplace(*this, "lerp_", &end, [&](const Tensor& t) { return t.lerp(end, weight); });
+Tensor& Tensor::lerp_(const Tensor& end, const Tensor& weight) const {
+  return inplace(mutable_self(), "lerp_", &end,
+                 [&](const Tensor& t) { return t.lerp(end, weight); });
 }
-Tensor& Tensor::addcmul_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value) {
-  return inplace(*this, "addcmul_", &tensor1,
+Tensor& Tensor::addcmul_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value) const {
+  return inplace(mutable_self(), "addcmul_", &tensor1,
                  [&](const Tensor& t) { return t.addcmul(tensor1, tensor2, value); });
 }
-Tensor& Tensor::addcdiv_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value) {
-  return inplace(*this, "addcdiv_", &tensor1,
+Tensor& Tensor::addcdiv_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value) const {
+  return inplace(mutable_self(), "addcdiv_", &tensor1,
                  [&](const Tensor& t) { return t.addcdiv(tensor1, tensor2, value); });
 }
 Tensor& Tensor::nan_to_num_(std::optional<double> nan, std::optional<double> posinf,
-                            std::optional<double> neginf) {
-  return inplace(*this, "nan_to_num_", nullptr,
+                            std::optional<double> neginf) const {
+  return inplace(mutable_self(), "nan_to_num_", nullptr,
                  [&](const Tensor& t) { return t.nan_to_num(nan, posinf, neginf); });
 }
-Tensor& Tensor::masked_fill_(const Tensor& mask, const Scalar& value) {
-  return inplace(*this, "masked_fill_", nullptr,
+Tensor& Tensor::masked_fill_(const Tensor& mask, const Scalar& value) const {
+  return inplace(mutable_self(), "masked_fill_", nullptr,
                  [&](const Tensor& t) { return t.masked_fill(mask, value); });
 }
 // index_fill_ is index_put_ with the index at dim (whole dims before it) and a 0-d value.
-Tensor& Tensor::index_fill_(int64_t dim, const Tensor& index, const Scalar& value) {
+Tensor& Tensor::index_fill_(int64_t dim, const Tensor& index, const Scalar& value) const {
   TT_CHECK_TYPE(index.dtype() == kInt64, "index_fill_: expected dtype int64 for index, but got ",
                 index.dtype());
   TT_CHECK_VALUE(index.dim() <= 1, "index_fill_: index must be a 0-d or 1-d tensor, but got a ",
@@ -1093,12 +1099,12 @@ Tensor Tensor::index_fill(int64_t dim, const Tensor& index, const Scalar& value)
   return clone().index_fill_(dim, index, value);
 }
 
-Tensor& Tensor::copy_(const Tensor& src) {
+Tensor& Tensor::copy_(const Tensor& src) const {
   const bool record = records_inplace(*this, &src);
   if (!record) {
-    native::copy_(*this, src);
+    native::copy_(mutable_self(), src);
     storage().bump_version();
-    return *this;
+    return mutable_self();
   }
   check_inplace(*this, "copy_");
   Recorder r("CopyBackwards", {this, &src});
@@ -1108,10 +1114,10 @@ Tensor& Tensor::copy_(const Tensor& src) {
       r.make_node({}, [](const Tensor& g, const variable_list&, const Node& n) {
         return variable_list{Tensor(), n.needs_input_grad(1) ? g : Tensor()};
       });
-  r.run([&] { return native::copy_(*this, src); });
+  r.run([&] { return native::copy_(mutable_self(), src); });
   storage().bump_version();
-  rebase_history(*this, std::move(node));
-  return *this;
+  rebase_history(mutable_self(), std::move(node));
+  return mutable_self();
 }
 
 namespace {
@@ -1133,8 +1139,9 @@ Tensor& overwrite(Tensor& self, const char* node_name, std::string_view op,
 }
 }  // namespace
 
-Tensor& Tensor::fill_(const Scalar& value) {
-  return overwrite(*this, "FillBackward0", "fill_", [&] { native::fill_(*this, value); });
+Tensor& Tensor::fill_(const Scalar& value) const {
+  return overwrite(mutable_self(), "FillBackward0", "fill_",
+                   [&] { native::fill_(mutable_self(), value); });
 }
 
 // ══ reductions ════════════════════════════════════════════════════════════════════════════════
@@ -1913,11 +1920,13 @@ Tensor Tensor::triu(int64_t diagonal) const {
                     return variable_list{autograd::triu_backward(g, diagonal)};
                   });
 }
-Tensor& Tensor::tril_(int64_t diagonal) {
-  return inplace(*this, "tril_", nullptr, [&](const Tensor& t) { return t.tril(diagonal); });
+Tensor& Tensor::tril_(int64_t diagonal) const {
+  return inplace(mutable_self(), "tril_", nullptr,
+                 [&](const Tensor& t) { return t.tril(diagonal); });
 }
-Tensor& Tensor::triu_(int64_t diagonal) {
-  return inplace(*this, "triu_", nullptr, [&](const Tensor& t) { return t.triu(diagonal); });
+Tensor& Tensor::triu_(int64_t diagonal) const {
+  return inplace(mutable_self(), "triu_", nullptr,
+                 [&](const Tensor& t) { return t.triu(diagonal); });
 }
 
 Tensor Tensor::norm(const Scalar& p) const {
@@ -1935,17 +1944,17 @@ Tensor Tensor::norm(const std::optional<Scalar>& p, IntArrayRef dim, bool keepdi
       });
 }
 
-Tensor& Tensor::uniform_(double from, double to, Generator* generator) {
-  return overwrite(*this, "UniformBackward0", "uniform_",
-                   [&] { native::uniform_(*this, from, to, generator); });
+Tensor& Tensor::uniform_(double from, double to, Generator* generator) const {
+  return overwrite(mutable_self(), "UniformBackward0", "uniform_",
+                   [&] { native::uniform_(mutable_self(), from, to, generator); });
 }
-Tensor& Tensor::normal_(double mean, double std, Generator* generator) {
-  return overwrite(*this, "NormalBackward0", "normal_",
-                   [&] { native::normal_(*this, mean, std, generator); });
+Tensor& Tensor::normal_(double mean, double std, Generator* generator) const {
+  return overwrite(mutable_self(), "NormalBackward0", "normal_",
+                   [&] { native::normal_(mutable_self(), mean, std, generator); });
 }
-Tensor& Tensor::bernoulli_(double p, Generator* generator) {
-  return overwrite(*this, "BernoulliBackward0", "bernoulli_",
-                   [&] { native::bernoulli_(*this, p, generator); });
+Tensor& Tensor::bernoulli_(double p, Generator* generator) const {
+  return overwrite(mutable_self(), "BernoulliBackward0", "bernoulli_",
+                   [&] { native::bernoulli_(mutable_self(), p, generator); });
 }
 Tensor Tensor::bernoulli(Generator* generator) const {
   return native::bernoulli(*this, generator);  // 0s and 1s: no gradient flows back
@@ -2075,11 +2084,11 @@ Tensor Tensor::index_put(const std::vector<std::optional<Tensor>>& indices, cons
 }
 
 Tensor& Tensor::index_put_(const std::vector<std::optional<Tensor>>& indices, const Tensor& values,
-                           bool accumulate) {
+                           bool accumulate) const {
   return inplace(
-      *this, "index_put_", &values,
+      mutable_self(), "index_put_", &values,
       [&](const Tensor& t) { return t.index_put(indices, values, accumulate); },
-      [&] { native::index_put_(*this, indices, values, accumulate); });
+      [&] { native::index_put_(mutable_self(), indices, values, accumulate); });
 }
 
 Tensor Tensor::gather(int64_t dim, const Tensor& index, bool sparse_grad) const {
@@ -2123,16 +2132,17 @@ Tensor Tensor::scatter(int64_t dim, const Tensor& index, const Scalar& value) co
       });
 }
 
-Tensor& Tensor::scatter_(int64_t dim, const Tensor& index, const Tensor& src) {
+Tensor& Tensor::scatter_(int64_t dim, const Tensor& index, const Tensor& src) const {
   return inplace(
-      *this, "scatter_", &src, [&](const Tensor& t) { return t.scatter(dim, index, src); },
-      [&] { native::scatter_(*this, dim, index, src); });
+      mutable_self(), "scatter_", &src, [&](const Tensor& t) { return t.scatter(dim, index, src); },
+      [&] { native::scatter_(mutable_self(), dim, index, src); });
 }
 
-Tensor& Tensor::scatter_(int64_t dim, const Tensor& index, const Scalar& value) {
+Tensor& Tensor::scatter_(int64_t dim, const Tensor& index, const Scalar& value) const {
   return inplace(
-      *this, "scatter_", nullptr, [&](const Tensor& t) { return t.scatter(dim, index, value); },
-      [&] { native::scatter_(*this, dim, index, value); });
+      mutable_self(), "scatter_", nullptr,
+      [&](const Tensor& t) { return t.scatter(dim, index, value); },
+      [&] { native::scatter_(mutable_self(), dim, index, value); });
 }
 
 Tensor Tensor::scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const {
@@ -2150,10 +2160,11 @@ Tensor Tensor::scatter_add(int64_t dim, const Tensor& index, const Tensor& src) 
       });
 }
 
-Tensor& Tensor::scatter_add_(int64_t dim, const Tensor& index, const Tensor& src) {
+Tensor& Tensor::scatter_add_(int64_t dim, const Tensor& index, const Tensor& src) const {
   return inplace(
-      *this, "scatter_add_", &src, [&](const Tensor& t) { return t.scatter_add(dim, index, src); },
-      [&] { native::scatter_add_(*this, dim, index, src); });
+      mutable_self(), "scatter_add_", &src,
+      [&](const Tensor& t) { return t.scatter_add(dim, index, src); },
+      [&] { native::scatter_add_(mutable_self(), dim, index, src); });
 }
 
 Tensor Tensor::index_select(int64_t dim, const Tensor& index) const {
@@ -2181,11 +2192,11 @@ Tensor Tensor::index_add(int64_t dim, const Tensor& index, const Tensor& source,
 }
 
 Tensor& Tensor::index_add_(int64_t dim, const Tensor& index, const Tensor& source,
-                           const Scalar& alpha) {
+                           const Scalar& alpha) const {
   return inplace(
-      *this, "index_add_", &source,
+      mutable_self(), "index_add_", &source,
       [&](const Tensor& t) { return t.index_add(dim, index, source, alpha); },
-      [&] { native::index_add_(*this, dim, index, source, alpha); });
+      [&] { native::index_add_(mutable_self(), dim, index, source, alpha); });
 }
 
 Tensor Tensor::masked_select(const Tensor& mask) const {

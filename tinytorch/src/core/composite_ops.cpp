@@ -537,6 +537,16 @@ Tensor repeat_interleave(const Tensor& self, int64_t repeats, std::optional<int6
   return repeat_interleave(self, full({}, repeats, kInt64), dim, output_size);
 }
 
+// The method forms: the free functions above, self first.
+Tensor Tensor::repeat_interleave(int64_t repeats, std::optional<int64_t> dim,
+                                 std::optional<int64_t> output_size) const {
+  return tinytorch::repeat_interleave(*this, repeats, dim, output_size);
+}
+Tensor Tensor::repeat_interleave(const Tensor& repeats, std::optional<int64_t> dim,
+                                 std::optional<int64_t> output_size) const {
+  return tinytorch::repeat_interleave(*this, repeats, dim, output_size);
+}
+
 // nonzero(condition) [n, ndim], one column per dim (a 0-d condition counts as [1]).
 std::vector<Tensor> where(const Tensor& condition) {
   const Tensor cond = condition.dim() == 0 ? condition.reshape({1}) : condition;

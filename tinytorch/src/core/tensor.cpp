@@ -58,7 +58,7 @@ bool Tensor::requires_grad() const {
   return meta != nullptr && meta->requires_grad();
 }
 
-Tensor& Tensor::set_requires_grad(bool requires_grad) {
+const Tensor& Tensor::set_requires_grad(bool requires_grad) const {
   if (!requires_grad && impl().autograd_meta() == nullptr) return *this;
   const AutogradMetaFactory* factory = get_autograd_meta_factory();
   TT_CHECK(factory != nullptr,

@@ -254,21 +254,24 @@ Tensor Tensor::index(const std::vector<indexing::TensorIndex>& indices) const {
 }
 
 Tensor& Tensor::index_put_(std::initializer_list<indexing::TensorIndex> indices,
-                           const Tensor& rhs) {
-  set_item(*this, std::vector<TensorIndex>(indices), rhs);
-  return *this;
+                           const Tensor& rhs) const {
+  set_item(mutable_self(), std::vector<TensorIndex>(indices), rhs);
+  return mutable_self();
 }
-Tensor& Tensor::index_put_(std::initializer_list<indexing::TensorIndex> indices, const Scalar& v) {
+Tensor& Tensor::index_put_(std::initializer_list<indexing::TensorIndex> indices,
+                           const Scalar& v) const {
   return index_put_(std::vector<TensorIndex>(indices), v);
 }
-Tensor& Tensor::index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& rhs) {
-  set_item(*this, indices, rhs);
-  return *this;
+Tensor& Tensor::index_put_(const std::vector<indexing::TensorIndex>& indices,
+                           const Tensor& rhs) const {
+  set_item(mutable_self(), indices, rhs);
+  return mutable_self();
 }
 // The number becomes a 0-d tensor of self's dtype (libtorch's scalarToTensor), then as above.
-Tensor& Tensor::index_put_(const std::vector<indexing::TensorIndex>& indices, const Scalar& v) {
-  set_item(*this, indices, full({}, v, dtype()));
-  return *this;
+Tensor& Tensor::index_put_(const std::vector<indexing::TensorIndex>& indices,
+                           const Scalar& v) const {
+  set_item(mutable_self(), indices, full({}, v, dtype()));
+  return mutable_self();
 }
 
 // libtorch's: only a defined 0-d integer tensor, as the integer it holds.

@@ -732,7 +732,7 @@ Tensor& native::add_(Tensor& self, const Tensor& other, const Scalar& alpha) {
   check_alpha("add_", ct, alpha);
   return binary_op_("add_", self, other, ct, add_fn(alpha));
 }
-Tensor& Tensor::add_(const Scalar& other, const Scalar& alpha) {
+Tensor& Tensor::add_(const Scalar& other, const Scalar& alpha) const {
   return add_(scalar_tensor(other, result_type(*this, other)), alpha);
 }
 Tensor& native::sub_(Tensor& self, const Tensor& other, const Scalar& alpha) {
@@ -743,20 +743,20 @@ Tensor& native::sub_(Tensor& self, const Tensor& other, const Scalar& alpha) {
                     add_fn(alpha.is_floating_point() ? Scalar(-alpha.to<double>())
                                                      : Scalar(-alpha.to<int64_t>())));
 }
-Tensor& Tensor::sub_(const Scalar& other, const Scalar& alpha) {
+Tensor& Tensor::sub_(const Scalar& other, const Scalar& alpha) const {
   check_sub_bool(dtype(), other.type());
   return sub_(scalar_tensor(other, result_type(*this, other)), alpha);
 }
 Tensor& native::mul_(Tensor& self, const Tensor& other) {
   return binary_op_("mul_", self, other, result_type(self, other), MulFn{});
 }
-Tensor& Tensor::mul_(const Scalar& other) {
+Tensor& Tensor::mul_(const Scalar& other) const {
   return mul_(scalar_tensor(other, result_type(*this, other)));
 }
 Tensor& native::div_(Tensor& self, const Tensor& other) {
   return binary_op_("div_", self, other, div_type(result_type(self, other)), DivFn{});
 }
-Tensor& Tensor::div_(const Scalar& other) {
+Tensor& Tensor::div_(const Scalar& other) const {
   return div_(scalar_tensor(other, result_type(*this, other)));
 }
 Tensor& native::pow_(Tensor& self, const Scalar& exponent) {

@@ -470,9 +470,11 @@ void Module::load(serialize::InputArchive& archive) {
 // ── deep copies ──────────────────────────────────────────────────────────────────────────────
 
 std::shared_ptr<Module> Module::clone(const std::optional<Device>& /*device*/) const {
-  TT_CHECK(false, "clone() has not been implemented for ", name(),
-           ": the built-in modules implement it; for a module of your own, construct a new one "
-           "and load_state_dict(state_dict()) into it");
+  TT_CHECK(
+      false, "clone() has not been implemented for ", name(),
+      ": the built-in modules implement it; derive a module of your own from "
+      "nn::Cloneable<YourModule> with a reset() (or construct a new one and load_state_dict into "
+      "it)");
   return nullptr;
 }
 

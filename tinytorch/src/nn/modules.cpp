@@ -601,14 +601,6 @@ Tensor ParameterDictImpl::pop(const std::string& key) {
   return param;
 }
 
-void ParameterDictImpl::insert_or_assign(const std::string& key, const Tensor& param) {
-  if (Tensor* existing = parameters_.find(key)) {
-    *existing = param;
-  } else {
-    insert(key, param);
-  }
-}
-
 std::string ParameterDictImpl::extra_repr() const {
   return parameter_lines(parameters_, /*legacy_type_names=*/true);
 }

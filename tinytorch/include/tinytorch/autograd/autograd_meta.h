@@ -8,6 +8,7 @@
 //     grad            the accumulated gradient (leaves, or any tensor after retain_grad())
 //     grad_fn         the Node that produced this tensor; null for leaves
 //     grad_accumulator weak pointer to the leaf's AccumulateGrad, so every use shares one
+//     hooks           register_hook's functions, run on the gradient w.r.t. this tensor
 //     is_view, base, view_fn   made by a view op: the tensor it views, and how to make it again
 //   }
 //
@@ -45,6 +46,9 @@ struct AutogradMeta final : AutogradMetaInterface {
   mutable uint32_t output_nr_ = 0;
   std::weak_ptr<Node> grad_accumulator_;
   Tensor grad_;
+  // register_hook's hooks (node.h's TensorHookList), made on the first one. A non-leaf's
+  // grad_fn shares the list; a leaf's AccumulateGrad reads it from here.
+  std::shared_ptr<TensorHookList> hooks_;
 
   // ── views (made by a view op from a floating-point tensor) ──────────────────────────────
   // NOTE: base_ is never itself a view (a view of a view records the root), and view_fn_ maps

@@ -45,6 +45,18 @@ struct InputMetadata {
   ScalarType dtype = kFloat32;
 };
 
+// The backward hooks of one tensor (Tensor::register_hook), in registration order. A hook gets
+// the gradient w.r.t. the tensor and returns its replacement, or an undefined tensor to keep it.
+// NOTE: positions are the handles register_hook returned, so remove_hook empties a slot (the
+// function becomes null) instead of erasing it. The list is shared: the tensor's AutogradMeta
+// holds it (later hooks go into it) and so does, for a non-leaf, the grad_fn that runs it — a
+// hook keeps working after the tensor itself is gone, as PyTorch's do.
+using TensorHook = std::function<Tensor(const Tensor&)>;
+using TensorHookList = std::vector<TensorHook>;
+// Runs `hooks` on `grad` in order, each on what the previous one returned (checked: a hook may
+// not change the gradient's shape or dtype). `what` names the tensor in the error.
+Tensor run_tensor_hooks(const TensorHookList& hooks, Tensor grad, const std::string& what);
+
 class Node : public std::enable_shared_from_this<Node> {
  public:
   Node();
@@ -100,11 +112,25 @@ class Node : public std::enable_shared_from_this<Node> {
   void remove_retained_tensor(const Tensor& t);
   const std::vector<RetainedTensor>& retained_tensors() const { return retained_; }
 
+  // The hooks of the tensors this node produced (register_hook on a non-leaf): the engine calls
+  // call_tensor_pre_hooks on a node's incoming gradients before anything else sees them — the
+  // node's formula, autograd::grad's capture, retain_grad's copy. AccumulateGrad overrides it to
+  // run its leaf's hooks, which the leaf keeps (its AccumulateGrad may be rebuilt every step).
+  void add_tensor_pre_hook(std::shared_ptr<TensorHookList> hooks, uint32_t output_nr) {
+    tensor_pre_hooks_.push_back({std::move(hooks), output_nr});
+  }
+  virtual void call_tensor_pre_hooks(variable_list& grads) const;
+
  protected:
   void set_sequence_nr(uint64_t nr) { sequence_nr_ = nr; }
   void set_num_outputs(size_t n) { num_outputs_ = n; }
 
  private:
+  struct TensorPreHook {
+    std::shared_ptr<TensorHookList> hooks;
+    uint32_t output_nr = 0;
+  };
+  std::vector<TensorPreHook> tensor_pre_hooks_;
   std::vector<RetainedTensor> retained_;
   size_t num_outputs_ = 1;
   std::vector<Edge> next_edges_;
@@ -119,6 +145,7 @@ class AccumulateGrad final : public Node {
   explicit AccumulateGrad(const Tensor& leaf);
   std::string name() const override { return "AccumulateGrad"; }
   variable_list apply(variable_list&& grads) override;
+  void call_tensor_pre_hooks(variable_list& grads) const override;  // the leaf's hooks
   Tensor variable() const;  // the leaf, or an undefined tensor if it no longer exists
 
  private:

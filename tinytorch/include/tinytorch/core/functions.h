@@ -1,5 +1,6 @@
 // tinytorch/core/functions.h — libtorch's free functions that have no Tensor method here yet
-// (torch::floor_divide(a, b) compiles; a.floor_divide(b) does not).
+// (torch::floor_divide(a, b) compiles; a.floor_divide(b) does not), and the free forms of two
+// that have one (repeat_interleave, equal).
 //
 //   torch::floor_divide(a, 2)                  a // 2 elementwise, rounded toward −∞
 //   torch::frobenius_norm(w)                   √Σ w² over every element, 0-d

@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -161,31 +162,31 @@ class Tensor {
   // x.index_put_({i}, v) is x[i] = v and x.index_put_({i}, v, true) the ATen op below.
   Tensor index(std::initializer_list<indexing::TensorIndex> indices) const;
   Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
-  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& rhs);
-  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Scalar& v);
-  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& rhs);
-  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Scalar& v);
+  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Tensor& rhs) const;
+  Tensor& index_put_(std::initializer_list<indexing::TensorIndex> indices, const Scalar& v) const;
+  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& rhs) const;
+  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Scalar& v) const;
   // ATen's advanced-indexing ops (c10::List<optional<Tensor>> in libtorch): indices[d] indexes
   // dim d; nullopt (or an undefined tensor) leaves a dim whole. accumulate adds into self
   // (duplicate indices add up) instead of writing (duplicates: the last write wins).
   Tensor index(const std::vector<std::optional<Tensor>>& indices) const;
   Tensor& index_put_(const std::vector<std::optional<Tensor>>& indices, const Tensor& values,
-                     bool accumulate = false);
+                     bool accumulate = false) const;
   Tensor index_put(const std::vector<std::optional<Tensor>>& indices, const Tensor& values,
                    bool accumulate = false) const;
   // gather/scatter family (see the free functions in core/tensor_indexing.h).
   Tensor gather(int64_t dim, const Tensor& index, bool sparse_grad = false) const;
   Tensor scatter(int64_t dim, const Tensor& index, const Tensor& src) const;
   Tensor scatter(int64_t dim, const Tensor& index, const Scalar& value) const;
-  Tensor& scatter_(int64_t dim, const Tensor& index, const Tensor& src);
-  Tensor& scatter_(int64_t dim, const Tensor& index, const Scalar& value);
+  Tensor& scatter_(int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor& scatter_(int64_t dim, const Tensor& index, const Scalar& value) const;
   Tensor scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const;
-  Tensor& scatter_add_(int64_t dim, const Tensor& index, const Tensor& src);
+  Tensor& scatter_add_(int64_t dim, const Tensor& index, const Tensor& src) const;
   Tensor index_select(int64_t dim, const Tensor& index) const;
   Tensor index_add(int64_t dim, const Tensor& index, const Tensor& source,
                    const Scalar& alpha = 1) const;
   Tensor& index_add_(int64_t dim, const Tensor& index, const Tensor& source,
-                     const Scalar& alpha = 1);
+                     const Scalar& alpha = 1) const;
   Tensor masked_select(const Tensor& mask) const;
   Tensor nonzero() const;
 
@@ -301,67 +302,73 @@ class Tensor {
   Tensor where(const Tensor& condition, const Tensor& other) const;
 
   // ── in-place variants: write into self (and so into every view sharing its storage) ─────
-  Tensor& add_(const Tensor& other, const Scalar& alpha = 1);
-  Tensor& add_(const Scalar& other, const Scalar& alpha = 1);
-  Tensor& sub_(const Tensor& other, const Scalar& alpha = 1);
-  Tensor& sub_(const Scalar& other, const Scalar& alpha = 1);
-  Tensor& mul_(const Tensor& other);
-  Tensor& mul_(const Scalar& other);
-  Tensor& div_(const Tensor& other);
-  Tensor& div_(const Scalar& other);
-  Tensor& neg_();
-  Tensor& pow_(const Scalar& exponent);
-  Tensor& exp_();
-  Tensor& log_();
-  Tensor& sqrt_();
-  Tensor& sin_();
-  Tensor& cos_();
-  Tensor& log1p_();
-  Tensor& abs_();
-  Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
-  Tensor& clamp_min_(const Scalar& min) { return clamp_(min, std::nullopt); }
-  Tensor& clamp_max_(const Scalar& max) { return clamp_(std::nullopt, max); }
-  Tensor& floor_();
-  Tensor& ceil_();
-  Tensor& round_();
-  Tensor& trunc_();
-  Tensor& sign_();
-  Tensor& frac_();
-  Tensor& reciprocal_();
-  Tensor& rsqrt_();
-  Tensor& square_();
-  Tensor& erf_();
-  Tensor& expm1_();
-  Tensor& log2_();
-  Tensor& log10_();
-  Tensor& tan_();
-  Tensor& asin_();
-  Tensor& acos_();
-  Tensor& atan_();
-  Tensor& sinh_();
-  Tensor& cosh_();
-  Tensor& fmod_(const Tensor& other);
-  Tensor& fmod_(const Scalar& other);
-  Tensor& remainder_(const Tensor& other);
-  Tensor& remainder_(const Scalar& other);
-  Tensor& atan2_(const Tensor& other);
-  Tensor& lerp_(const Tensor& end, const Scalar& weight);
-  Tensor& lerp_(const Tensor& end, const Tensor& weight);
-  Tensor& addcmul_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1);
-  Tensor& addcdiv_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1);
+  // NOTE: every in-place method is const, as in libtorch: a Tensor is a handle, and const is the
+  // handle's — it may not be rebound — never the values'. So x.grad().zero_() (grad() is a
+  // const Tensor&), `for (const auto& p : model->parameters()) p.mul_(0.5);` and a const
+  // Tensor's fill_ all write. Like libtorch 1.13 they return a Tensor& to the handle
+  // (requires_grad_ and set_requires_grad a const Tensor&); the compound assignments
+  // (+=, -=, ...) are not const, as in libtorch.
+  Tensor& add_(const Tensor& other, const Scalar& alpha = 1) const;
+  Tensor& add_(const Scalar& other, const Scalar& alpha = 1) const;
+  Tensor& sub_(const Tensor& other, const Scalar& alpha = 1) const;
+  Tensor& sub_(const Scalar& other, const Scalar& alpha = 1) const;
+  Tensor& mul_(const Tensor& other) const;
+  Tensor& mul_(const Scalar& other) const;
+  Tensor& div_(const Tensor& other) const;
+  Tensor& div_(const Scalar& other) const;
+  Tensor& neg_() const;
+  Tensor& pow_(const Scalar& exponent) const;
+  Tensor& exp_() const;
+  Tensor& log_() const;
+  Tensor& sqrt_() const;
+  Tensor& sin_() const;
+  Tensor& cos_() const;
+  Tensor& log1p_() const;
+  Tensor& abs_() const;
+  Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
+  Tensor& clamp_min_(const Scalar& min) const { return clamp_(min, std::nullopt); }
+  Tensor& clamp_max_(const Scalar& max) const { return clamp_(std::nullopt, max); }
+  Tensor& floor_() const;
+  Tensor& ceil_() const;
+  Tensor& round_() const;
+  Tensor& trunc_() const;
+  Tensor& sign_() const;
+  Tensor& frac_() const;
+  Tensor& reciprocal_() const;
+  Tensor& rsqrt_() const;
+  Tensor& square_() const;
+  Tensor& erf_() const;
+  Tensor& expm1_() const;
+  Tensor& log2_() const;
+  Tensor& log10_() const;
+  Tensor& tan_() const;
+  Tensor& asin_() const;
+  Tensor& acos_() const;
+  Tensor& atan_() const;
+  Tensor& sinh_() const;
+  Tensor& cosh_() const;
+  Tensor& fmod_(const Tensor& other) const;
+  Tensor& fmod_(const Scalar& other) const;
+  Tensor& remainder_(const Tensor& other) const;
+  Tensor& remainder_(const Scalar& other) const;
+  Tensor& atan2_(const Tensor& other) const;
+  Tensor& lerp_(const Tensor& end, const Scalar& weight) const;
+  Tensor& lerp_(const Tensor& end, const Tensor& weight) const;
+  Tensor& addcmul_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1) const;
+  Tensor& addcdiv_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1) const;
   Tensor& nan_to_num_(std::optional<double> nan = std::nullopt,
                       std::optional<double> posinf = std::nullopt,
-                      std::optional<double> neginf = std::nullopt);
-  Tensor& masked_fill_(const Tensor& mask, const Scalar& value);
-  Tensor& index_fill_(int64_t dim, const Tensor& index, const Scalar& value);
+                      std::optional<double> neginf = std::nullopt) const;
+  Tensor& masked_fill_(const Tensor& mask, const Scalar& value) const;
+  Tensor& index_fill_(int64_t dim, const Tensor& index, const Scalar& value) const;
   // Each element 1 with probability p, else 0 (floating tensors).
-  Tensor& bernoulli_(double p = 0.5, Generator* generator = nullptr);
-  Tensor& relu_();
-  Tensor& sigmoid_();
-  Tensor& tanh_();
-  Tensor& fill_(const Scalar& value);
-  Tensor& zero_() { return fill_(0); }
-  Tensor& copy_(const Tensor& src);  // src broadcast to self's shape and cast to self's dtype
+  Tensor& bernoulli_(double p = 0.5, Generator* generator = nullptr) const;
+  Tensor& relu_() const;
+  Tensor& sigmoid_() const;
+  Tensor& tanh_() const;
+  Tensor& fill_(const Scalar& value) const;
+  Tensor& zero_() const { return fill_(0); }
+  Tensor& copy_(const Tensor& src) const;  // src broadcast to self's shape and cast to self's dtype
   // a += b is a.add_(b), also on a temporary view: x[0] += 1 adds to row 0 of x.
   Tensor& operator+=(const Tensor& other) { return add_(other); }
   Tensor& operator+=(const Scalar& other) { return add_(other); }
@@ -403,8 +410,8 @@ class Tensor {
   // j - i <= diagonal (j - i >= diagonal), else zero.
   Tensor tril(int64_t diagonal = 0) const;
   Tensor triu(int64_t diagonal = 0) const;
-  Tensor& tril_(int64_t diagonal = 0);
-  Tensor& triu_(int64_t diagonal = 0);
+  Tensor& tril_(int64_t diagonal = 0) const;
+  Tensor& triu_(int64_t diagonal = 0) const;
   // The p-norm (Σ|x|^p)^(1/p) of every element, or over dims; p = inf is max|x|, -inf min|x|,
   // 0 counts the non-zeros. No p (std::nullopt) means 2. Floating dtypes only.
   Tensor norm(const Scalar& p = 2) const;
@@ -415,8 +422,8 @@ class Tensor {
   Tensor any() const;
   Tensor any(int64_t dim, bool keepdim = false) const;
   // In place: U[from, to) / N(mean, std²) from `generator` (the default generator when null).
-  Tensor& uniform_(double from = 0, double to = 1, Generator* generator = nullptr);
-  Tensor& normal_(double mean = 0, double std = 1, Generator* generator = nullptr);
+  Tensor& uniform_(double from = 0, double to = 1, Generator* generator = nullptr) const;
+  Tensor& normal_(double mean = 0, double std = 1, Generator* generator = nullptr) const;
 
   // ── linear algebra ─────────────────────────────────────────────────────────────────────
   Tensor matmul(const Tensor& other) const;  // 1-d, 2-d and batched N-d with broadcasting
@@ -436,11 +443,13 @@ class Tensor {
 
   // ── autograd (module 05; libtorch's names) ─────────────────────────────────────────────
   bool requires_grad() const;
-  Tensor& set_requires_grad(bool requires_grad);
-  Tensor& requires_grad_(bool requires_grad = true) { return set_requires_grad(requires_grad); }
+  const Tensor& set_requires_grad(bool requires_grad) const;
+  const Tensor& requires_grad_(bool requires_grad = true) const {
+    return set_requires_grad(requires_grad);
+  }
   // The gradient accumulated by backward(); an undefined tensor until there is one.
   const Tensor& grad() const;
-  Tensor& mutable_grad();  // e.g. x.mutable_grad() = Tensor() to drop it
+  Tensor& mutable_grad() const;  // e.g. x.mutable_grad() = Tensor() to drop it
   // A leaf has no grad_fn: it was made by the user, or by ops that did not record a graph.
   bool is_leaf() const;
   const std::shared_ptr<autograd::Node>& grad_fn() const;
@@ -455,7 +464,7 @@ class Tensor {
                 bool create_graph = false) const;
   // Same data, no history: what is computed from the result is not traced back through here.
   Tensor detach() const;
-  Tensor& detach_();
+  Tensor& detach_() const;
   // Makes this tensor use `new_data`'s storage, dtype and shape, keeping its identity: every
   // handle of it, its requires_grad and its grad see the change (libtorch's set_data, what
   // module->to(kFloat64) uses so that an optimizer built on the parameters still holds them).
@@ -464,6 +473,38 @@ class Tensor {
   // Keep .grad() for this non-leaf too (leaves keep theirs anyway).
   void retain_grad() const;
   bool retains_grad() const;
+  // ── backward hooks (libtorch's register_hook; autograd/engine.cpp runs them) ──────────────
+  //   auto h = x.register_hook([](torch::Tensor g) { return g * 2; });  // replaces x's gradient
+  //   y.register_hook([&](torch::Tensor g) { seen = g; });              // only looks at it
+  //   x.remove_hook(h);
+  // A hook runs every time the gradient w.r.t. this tensor is computed — a leaf's before it is
+  // accumulated into grad(), a non-leaf's when backward reaches its grad_fn — in registration
+  // order, each seeing what the previous one returned. A hook returning Tensor replaces the
+  // gradient (an undefined result keeps it); a void hook only observes. The handle is the hook's
+  // position; remove_hook(handle) empties that slot. Only a tensor that requires grad can have
+  // hooks.
+  template <typename T>
+  using hook_return_void_t =
+      std::enable_if_t<std::is_void_v<std::invoke_result_t<T&, Tensor>>, unsigned>;
+  template <typename T>
+  using hook_return_var_t =
+      std::enable_if_t<std::is_same_v<std::invoke_result_t<T&, Tensor>, Tensor>, unsigned>;
+  template <typename T>
+  hook_return_void_t<T> register_hook(T&& hook) const {
+    return _register_hook([fn = std::forward<T>(hook)](const Tensor& grad) mutable {
+      fn(grad);
+      return Tensor();
+    });
+  }
+  template <typename T>
+  hook_return_var_t<T> register_hook(T&& hook) const {
+    return _register_hook(
+        [fn = std::forward<T>(hook)](const Tensor& grad) mutable -> Tensor { return fn(grad); });
+  }
+  void remove_hook(unsigned pos) const;
+  // The type-erased registration both register_hook forms end in (autograd_meta.cpp).
+  unsigned _register_hook(std::function<Tensor(const Tensor&)> hook) const;
+
   // How many in-place writes this tensor's storage has seen (autograd checks saved tensors).
   uint32_t _version() const { return storage().version(); }
 
@@ -517,11 +558,21 @@ class Tensor {
   // num_samples category indices per row of (unnormalised, non-negative) probabilities, int64.
   Tensor multinomial(int64_t num_samples, bool replacement = false,
                      Generator* generator = nullptr) const;
+  // Each slice along dim repeated: the method form of tinytorch::repeat_interleave
+  // (core/functions.h), with libtorch's overloads.
+  Tensor repeat_interleave(int64_t repeats, std::optional<int64_t> dim = std::nullopt,
+                           std::optional<int64_t> output_size = std::nullopt) const;
+  Tensor repeat_interleave(const Tensor& repeats, std::optional<int64_t> dim = std::nullopt,
+                           std::optional<int64_t> output_size = std::nullopt) const;
 
   std::string toString() const;  // type and shape, e.g. "tinytorch.float32Tensor[2, 3]"
   const TensorImpl& impl() const;
 
  private:
+  // The handle as a Tensor&, for the bodies of the in-place methods: they are const (see the NOTE
+  // at the in-place variants) but return, and write through, the handle as libtorch's do.
+  Tensor& mutable_self() const { return const_cast<Tensor&>(*this); }
+
   std::shared_ptr<TensorImpl> impl_;
 };
 

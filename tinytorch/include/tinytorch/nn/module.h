@@ -131,9 +131,8 @@ class Module : public std::enable_shared_from_this<Module> {
   // copies of this one's — same values, dtypes and requires_grad flags, no tensor shared (the
   // gradients are not copied) — in the same training mode, then moved to `device` if one is
   // given. TransformerEncoder uses it to stack num_layers independent copies of one layer. The
-  // built-in layers and containers implement it; the default throws an Error naming the module
-  // (libtorch offers a user module clone() through its Cloneable<Derived> base, which tinytorch
-  // does not have: build a new model and load_state_dict into it instead).
+  // built-in layers and containers implement it, and so does a module of your own derived from
+  // Cloneable<Derived> (below), as in libtorch; on any other module it throws an Error naming it.
   virtual std::shared_ptr<Module> clone(const std::optional<Device>& device = std::nullopt) const;
 
   // ── checkpoints ────────────────────────────────────────────────────────────────────────
@@ -252,6 +251,50 @@ class Module : public std::enable_shared_from_this<Module> {
 
   mutable std::string name_;  // computed on first use when not given
   bool is_training_ = true;
+};
+
+// ── Cloneable<Derived>: a module of your own that clone() can copy (libtorch's base) ──────────
+//
+//   struct NetImpl : nn::Cloneable<NetImpl> {
+//     explicit NetImpl(int64_t h) : h(h) { reset(); }
+//     void reset() override { fc = register_module("fc", nn::Linear(2, h)); }
+//     int64_t h;
+//     nn::Linear fc{nullptr};
+//   };
+//   TT_MODULE(Net);                         (TORCH_MODULE in a libtorch program)
+//   auto copy = std::dynamic_pointer_cast<NetImpl>(net->clone());
+//
+// clone() copy-constructs Derived — its plain members (h) come along, its Module part starts
+// empty — and calls reset() on the copy, which registers a fresh set of parameters, buffers
+// and submodules built the same way; then the original's values are copied into them. The copy
+// shares no tensor with the original.
+// NOTE: so everything registered must be registered in reset(), which the constructor calls:
+// what a constructor registers outside reset() is missing from the copy, and clone() says so.
+template <typename Derived>
+class Cloneable : public Module {
+ public:
+  using Module::Module;
+  // (Re)builds this module's parameters, buffers and submodules.
+  virtual void reset() = 0;
+
+  std::shared_ptr<Module> clone(const std::optional<Device>& device = std::nullopt) const override {
+    auto copy = std::make_shared<Derived>(static_cast<const Derived&>(*this));
+    copy->reset();
+    const auto check = [&](size_t copied, size_t original, const char* what, const char* call) {
+      TT_CHECK(copied == original, "The cloned module does not have the same number of ", what,
+               " as the original module after calling reset() (", copied, " vs ", original,
+               "). Are you sure you called ", call, "() inside reset() and not the constructor?");
+    };
+    check(copy->parameters_.size(), parameters_.size(), "parameters", "register_parameter");
+    check(copy->buffers_.size(), buffers_.size(), "buffers", "register_buffer");
+    check(copy->children_.size(), children_.size(), "child modules", "register_module");
+    return finish_clone(std::move(copy), device);  // the values, flags and training mode
+  }
+
+ protected:
+  // The copy clone() starts from: Derived's members are copied, but not the Module part — an
+  // empty module of the same name, which reset() fills. (Modules are otherwise not copyable.)
+  Cloneable(const Cloneable& other) : Module(other.name()) {}
 };
 
 // Prints the module tree (Module::pretty_print).

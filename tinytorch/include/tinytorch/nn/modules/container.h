@@ -397,7 +397,7 @@ class ParameterDictImpl : public Module {
  public:
   ParameterDictImpl() : Module("ParameterDict") {}
   explicit ParameterDictImpl(const OrderedDict<std::string, Tensor>& params) : ParameterDictImpl() {
-    update(params);
+    for (const auto& item : params) insert(item.key(), item.value());
   }
 
   // Registers `param` under `key` with its own requires_grad flag; a key already present is an
@@ -405,10 +405,14 @@ class ParameterDictImpl : public Module {
   Tensor& insert(std::string key, Tensor param);
   // Removes `key` (it is no longer a parameter of the module) and returns its tensor.
   Tensor pop(const std::string& key);
-  // For each item: replaces the tensor of a key already present, inserts a new key.
+  // libtorch's update: each key of `container` must already be here, and its entry is rebound
+  // to the container's tensor (the same tensor, not a copy; the flag is the tensor's own). A key
+  // that is not here is an IndexError naming it ("Parameter 'c' is not defined"): use insert for
+  // new keys. NOTE: as in libtorch, the items are taken in order and the ones before a missing
+  // key stay updated.
   template <typename Container>
   void update(const Container& container) {
-    for (const auto& item : container) insert_or_assign(item.key(), item.value());
+    for (const auto& item : container) parameters_[item.key()] = item.value();
   }
   void clear() { parameters_.clear(); }
 
@@ -430,9 +434,6 @@ class ParameterDictImpl : public Module {
   // Python's repr: one "(key): Parameter containing: [torch.FloatTensor of size 3]" line each.
   std::string extra_repr() const override;
   std::shared_ptr<Module> clone(const std::optional<Device>& device = std::nullopt) const override;
-
- private:
-  void insert_or_assign(const std::string& key, const Tensor& param);
 };
 TT_MODULE(ParameterDict);
 
