@@ -403,7 +403,8 @@ TEST_P(SoftmaxOpTiers, FastTierMatchesTheReferenceTier) {
   manual_seed(2);
   const std::vector<std::pair<std::vector<int64_t>, int64_t>> cases = {
       {{300, 1000}, 1}, {{3, 1100, 35}, 1}, {{700, 130}, 0}, {{4, 6}, -1}};
-  for (const auto& [shape, dim] : cases) {
+  for (const auto& [shape, case_dim] : cases) {
+    const int64_t dim = case_dim;  // a lambda may not capture a structured binding (Clang 14)
     Tensor x = randn(shape) * 5.0;
     // Index 1 of dim 0 all −∞ (whole rows along the last dim, one entry of each column along dim
     // 0, every row of an outer index in [3, 1100, 35]); a NaN at index 2; index 0 scaled to 1e30.
