@@ -263,6 +263,21 @@ TEST(Cloneable, WithATorchModuleHolder) {
   EXPECT_NE(seq_copy->named_parameters()["0.fc.weight"].data_ptr(), net->fc->weight.data_ptr());
 }
 
+TEST(Cloneable, EachModuleKeepsItsOwnTrainingMode) {
+  // A frozen part in eval() inside a model in train(): libtorch's copies keep each module's flag.
+  Net net;
+  net->head->eval();
+  for (const std::shared_ptr<torch::nn::Module>& copy :
+       {net->clone(), torch::nn::Sequential(net)->clone()->children()[0]}) {
+    auto cloned = std::dynamic_pointer_cast<NetImpl>(copy);
+    ASSERT_NE(cloned, nullptr);
+    EXPECT_TRUE(cloned->is_training());
+    EXPECT_TRUE(cloned->fc->is_training());
+    EXPECT_FALSE(cloned->head->is_training());
+    EXPECT_FALSE(cloned->head[1]->is_training());
+  }
+}
+
 struct RegistersInTheConstructor : torch::nn::Cloneable<RegistersInTheConstructor> {
   RegistersInTheConstructor() {
     (void)register_parameter("w", torch::ones({2}));  // outside reset(): the copy will not have it

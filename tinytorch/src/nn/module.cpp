@@ -478,6 +478,17 @@ std::shared_ptr<Module> Module::clone(const std::optional<Device>& /*device*/) c
   return nullptr;
 }
 
+void Module::copy_training_modes_to(Module& copy) const {
+  copy.is_training_ = is_training_;
+  // By name: a container's copy may hold fewer children (ModuleDict::pop leaves the popped
+  // module registered here, as libtorch does, but its clone copies only what it holds).
+  for (const auto& [name, child] : copy.children_) {
+    if (const std::shared_ptr<Module>* original = children_.find(name)) {
+      (*original)->copy_training_modes_to(*child);
+    }
+  }
+}
+
 std::shared_ptr<Module> Module::finish_clone(std::shared_ptr<Module> copy,
                                              const std::optional<Device>& device) const {
   // NOTE: `copy` was built from the same options, so its entries have the same dotted names in
@@ -500,7 +511,7 @@ std::shared_ptr<Module> Module::finish_clone(std::shared_ptr<Module> copy,
   };
   give(named_parameters(), copy->named_parameters(), "parameters");
   give(named_buffers(), copy->named_buffers(), "buffers");
-  copy->train(is_training());
+  copy_training_modes_to(*copy);
   if (device.has_value()) copy->to(*device);
   return copy;
 }

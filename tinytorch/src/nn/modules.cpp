@@ -460,14 +460,14 @@ std::shared_ptr<Module> SequentialImpl::clone(const std::optional<Device>& devic
   for (size_t i = 0; i < modules_.size(); ++i) {
     copy->push_back(children_.items()[i].key(), modules_[i].clone(device));
   }
-  copy->train(is_training());
+  copy_training_modes_to(*copy);
   return copy;
 }
 
 std::shared_ptr<Module> ModuleListImpl::clone(const std::optional<Device>& device) const {
   auto copy = std::make_shared<ModuleListImpl>();
   for (const auto& module : modules_) copy->push_back(module->clone(device));
-  copy->train(is_training());
+  copy_training_modes_to(*copy);
   return copy;
 }
 
@@ -505,7 +505,7 @@ void ModuleDictImpl::insert(const std::string& key, std::shared_ptr<Module> modu
 std::shared_ptr<Module> ModuleDictImpl::clone(const std::optional<Device>& device) const {
   auto copy = std::make_shared<ModuleDictImpl>();
   for (const auto& [key, module] : modules_) copy->insert(key, module->clone(device));
-  copy->train(is_training());
+  copy_training_modes_to(*copy);
   return copy;
 }
 
@@ -586,7 +586,7 @@ std::string ParameterListImpl::extra_repr() const {
 std::shared_ptr<Module> ParameterListImpl::clone(const std::optional<Device>& device) const {
   auto copy = std::make_shared<ParameterListImpl>();
   for (const auto& [key, p] : parameters_) copy->append(copied_parameter(p, device));
-  copy->train(is_training());
+  copy_training_modes_to(*copy);
   return copy;
 }
 
@@ -608,7 +608,7 @@ std::string ParameterDictImpl::extra_repr() const {
 std::shared_ptr<Module> ParameterDictImpl::clone(const std::optional<Device>& device) const {
   auto copy = std::make_shared<ParameterDictImpl>();
   for (const auto& [key, p] : parameters_) copy->insert(key, copied_parameter(p, device));
-  copy->train(is_training());
+  copy_training_modes_to(*copy);
   return copy;
 }
 

@@ -236,6 +236,10 @@ class Module : public std::enable_shared_from_this<Module> {
   //   }
   std::shared_ptr<Module> finish_clone(std::shared_ptr<Module> copy,
                                        const std::optional<Device>& device) const;
+  // Gives every module of `copy` (a clone) the training mode of its counterpart here (children
+  // matched by name) — each its own, as libtorch's copies keep them (a frozen part in eval()
+  // inside a model in train() stays in eval()); copy.train(mode) would give all the root's.
+  void copy_training_modes_to(Module& copy) const;
 
   // The module's own entries, in registration order (libtorch's members of the same names).
   OrderedDict<std::string, Tensor> parameters_{"Parameter"};
