@@ -1003,9 +1003,10 @@ void gemm_dispatch(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, 
 //                        (gemm_avx2.cpp): each bfloat16 is read once and widened in a register on
 //                        its way into the float sliver, so the pack reads half the bytes of
 //                        float's. (Widening lines into a scratch buffer and then running float's
-//                        pack, as DEFAULT and float16 still do, ran 0.91-0.96x the float GEMM
-//                        at N = 512 and 1024 with the AVX2 tile, one pass 1.00-1.02x: one
-//                        thread, CPU time of a scratch driver on the shared Zen 4 VM.)
+//                        pack, as DEFAULT and float16 still do, ran 0.91-1.00x the float GEMM
+//                        on the AVX2 level; one pass runs 0.99-1.03x — bf16_gemm_bench with
+//                        TINYTORCH_CPU_CAPABILITY=avx2, 512 to 2048 and a Linear, 1 and 2
+//                        threads, three quiet runs on a 2-vCPU AMD EPYC Zen 4.)
 //
 // Every product of two bfloat16 values is exact in float32 (8 + 8 significant bits ≤ 24), so the
 // only rounding is in the float32 sums, as in the float GEMM; tests/kernels/test_gemm_bf16.cpp
