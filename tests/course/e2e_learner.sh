@@ -182,6 +182,12 @@ expect_in "$(./tito module status)" "^  01 +tensor +completed" "with the same fi
 # ---------------------------------------------------------------------------------------------
 step "instructor: ./tito grade the learner's repository"
 cd "$ROOT"
+# The instructor's compiler cache named explicitly, as many shells do: it lies outside what the
+# sandbox may write, so nothing compiled for the submission may go through it.
+if command -v ccache >/dev/null 2>&1; then
+  CCACHE_DIR="${CCACHE_DIR:-$(ccache -k cache_dir)}"
+  export CCACHE_DIR
+fi
 report="$W/report-good.json"
 ./tito grade "$L" --out "$report" --work "$W/grade" -j 2
 [[ -f "$W/report-good.csv" ]] || fail "no CSV report"

@@ -653,7 +653,14 @@ struct Grader {
     limits.file_mib = 1024;
     limits.output_bytes = 8u << 20;
     limits.drop_to_nobody_as_root = false;
-    return sandbox->run(argv, {src_mount(), build_mount(true), hidden_mount()},
+    // No compiler launcher from the caller's environment either: CMake starts its compiler
+    // checks (try_compile) from the CMAKE_CXX_COMPILER_LAUNCHER variable even when the cache says
+    // none, and a ccache whose CCACHE_DIR lies outside the sandbox's writable folders fails
+    // them all ("Could NOT find Threads": every submission "did not compile").
+    std::vector<std::string> command = {"env", "-u", "CMAKE_CXX_COMPILER_LAUNCHER", "-u",
+                                        "CMAKE_C_COMPILER_LAUNCHER"};
+    command.insert(command.end(), argv.begin(), argv.end());
+    return sandbox->run(command, {src_mount(), build_mount(true), hidden_mount()},
                         sandbox->inside(build_mount(true)), limits);
   }
 
