@@ -240,6 +240,19 @@ TEST_P(GemmFastTest, FewRowsReadBInPlace) {
       }
     }
   }
+  // Any number of row slivers when a sliver is short (kc · NR values within 16 KiB: K <= 128 for
+  // AVX-512 floats, 256 for AVX2 floats and AVX-512 doubles, 512 for AVX2 doubles): depths on
+  // both sides of those limits, 130 rows (11 or 22 slivers).
+  for (const int64_t N : {33, 235}) {
+    for (const int64_t K : {64, 128, 129, 256, 257}) {
+      for (const bool trans_a : {false, true}) {
+        const Problem p{
+            .shape = {130, N, K}, .trans_a = trans_a, .alpha = 1.5, .beta = 0.5, .pad_b = 3};
+        check_gemm<float>(p);
+        check_gemm<double>(p);
+      }
+    }
+  }
 }
 
 TEST_P(GemmFastTest, AlphaBetaVariations) {

@@ -313,6 +313,13 @@ const ConvCase kConvCases[] = {
     {.N = 2, .C = 4, .H = 5, .W = 5, .K = 6, .R = 1, .S = 1, .groups = 2, .bias = false},
     {.N = 3, .C = 5, .H = 9, .W = 8, .K = 7, .R = 1, .S = 1, .stride_h = 2, .stride_w = 2},
     {.N = 2, .C = 3, .H = 4, .W = 4, .K = 2, .R = 1, .S = 1, .pad_h = 1, .pad_w = 1},
+    // 1×1 stride 1 with more output channels than four micro-tiles of rows, whose GEMM reads the
+    // image in place (gemm_fast.cpp, "B in place") and adds the bias after: odd channel counts,
+    // H·W no multiple of a vector (65, 21) or a whole number of them (256); batches of 3 and 1.
+    {.N = 3, .C = 37, .H = 5, .W = 13, .K = 61, .R = 1, .S = 1},
+    {.N = 3, .C = 37, .H = 5, .W = 13, .K = 61, .R = 1, .S = 1, .bias = false},
+    {.N = 1, .C = 33, .H = 3, .W = 7, .K = 70, .R = 1, .S = 1},
+    {.N = 1, .C = 64, .H = 16, .W = 16, .K = 131, .R = 1, .S = 1, .bias = false},
     // A band of im2col smaller than the image (C·R·S·Q > the per-thread budget of 2^18 floats).
     {.N = 2, .C = 64, .H = 40, .W = 41, .K = 3, .R = 3, .S = 3, .pad_h = 1, .pad_w = 1},
 };

@@ -727,7 +727,13 @@ void gemm_one_row(int64_t N, int64_t K, T alpha, StridedView<T> a, StridedView<T
 // a ragged last sliver is packed (its tile reads NR columns; the padding is zeros). The panel's
 // rows must lie within kInPlaceMaxSpanBytes, for the page walks: a row stride of 4096 floats
 // would spread a KC-row panel over 4 MiB. Not in a team: its members share packed panels.
+// A short sliver (kc·NR values within kInPlaceMaxSliverBytes: kc ≤ 128 for AVX-512 floats) is read
+// in place however many passes there are: the copy would cost as much as a pass, and the sliver
+// stays near the core for the others. A 1×1 conv's per-image product (w [128 x 64] times the image
+// [64 x 256], 11 passes, one thread) spent 13% of its time packing the image; reading it in place
+// ran 1.07x as fast, and the MLP's 64 x 256 x 128 products 1.03-1.05x.
 constexpr int64_t kInPlaceMaxPasses = 4;
+constexpr int64_t kInPlaceMaxSliverBytes = int64_t{1} << 14;
 constexpr int64_t kInPlaceMaxSpanBytes = int64_t{1} << 20;
 
 // The whole GEMM with the kernels and block sizes Blk (a Blocking) of one level; M, N > 0, K > 0,
@@ -779,9 +785,11 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
 
   // Whether the micro-kernel reads op(B) in place rather than from packed slivers (see "B in
   // place" below); then only a ragged last sliver of each step is packed.
-  const bool b_in_place = std::is_same_v<In, P> && Blk::KD == 1 && team == 1 && b.cs == 1 &&
-                          ceil_div(M, Blk::MR) <= kInPlaceMaxPasses &&
-                          kc_max * ldb * static_cast<int64_t>(sizeof(In)) <= kInPlaceMaxSpanBytes;
+  const bool b_in_place =
+      std::is_same_v<In, P> && Blk::KD == 1 && team == 1 && b.cs == 1 &&
+      (ceil_div(M, Blk::MR) <= kInPlaceMaxPasses ||
+       kc_max * NR * static_cast<int64_t>(sizeof(In)) <= kInPlaceMaxSliverBytes) &&
+      kc_max * ldb * static_cast<int64_t>(sizeof(In)) <= kInPlaceMaxSpanBytes;
 
   // A unit is an (mc_step rows) x (unit_slivers * NR columns) block of C. A team of one takes
   // whole rows of blocks, exactly the classic single-threaded loop nest.

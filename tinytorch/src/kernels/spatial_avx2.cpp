@@ -36,7 +36,8 @@ DirectConvKernel direct_conv_avx2() {
           .winograd_output = winograd_output<Avx2>,
           .winograd_output_grad = winograd_output_grad<Avx2>,
           .to_channels_last = to_channels_last<Avx2>,
-          .to_channels_first = to_channels_first<Avx2>};
+          .to_channels_first = to_channels_first<Avx2>,
+          .add_bias = add_bias<Avx2>};
 }
 
 }  // namespace tinytorch::kernels::spatial

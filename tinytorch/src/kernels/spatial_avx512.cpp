@@ -37,7 +37,8 @@ DirectConvKernel direct_conv_avx512() {
           .winograd_output = winograd_output<Avx512>,
           .winograd_output_grad = winograd_output_grad<Avx512>,
           .to_channels_last = to_channels_last<Avx2>,
-          .to_channels_first = to_channels_first<Avx2>};
+          .to_channels_first = to_channels_first<Avx2>,
+          .add_bias = add_bias<Avx512>};
 }
 
 }  // namespace tinytorch::kernels::spatial

@@ -155,6 +155,9 @@ struct DirectConvKernel {
   void (*winograd_output_grad)(const WinogradTransformArgs& args);
   void (*to_channels_last)(const LayoutCopyArgs& args);
   void (*to_channels_first)(const LayoutCopyArgs& args);
+  // y[k·ldy + j] += bias[k] for k < rows, j < len: the im2col path's bias, added onto the
+  // product the GEMM just wrote (see conv2d_forward_fast)
+  void (*add_bias)(int64_t rows, int64_t len, const float* bias, float* y, int64_t ldy);
 };
 
 DirectConvKernel direct_conv_avx2();

@@ -500,4 +500,19 @@ void to_channels_first(const LayoutCopyArgs& args) {
   });
 }
 
+// y[k·ldy + j] += bias[k] for k < rows, j < len (DirectConvKernel::add_bias): one broadcast per
+// row, kLanes values per step, the row's last ones with a partial vector.
+template <typename T>
+void add_bias(int64_t rows, int64_t len, const float* bias, float* y, int64_t ldy) {
+  for (int64_t k = 0; k < rows; ++k) {
+    const typename T::Vec b = T::set1(bias[k]);
+    float* row = y + k * ldy;
+    int64_t j = 0;
+    for (; j + T::kLanes <= len; j += T::kLanes) T::store(row + j, T::add(T::load(row + j), b));
+    if (j < len) {
+      T::store_partial(row + j, len - j, T::add(T::load_partial(row + j, len - j, 0.0f), b));
+    }
+  }
+}
+
 }  // namespace tinytorch::kernels::spatial
