@@ -15,8 +15,8 @@ using tinytorch::test::load_reference;
 namespace {
 
 bool have_fashion_mnist() {
-  return std::filesystem::exists(std::string(tt::data::kFashionMnistDir) +
-                                 "/t10k-images-idx3-ubyte.gz");
+  return std::filesystem::exists(std::filesystem::path(tt::data::kFashionMnistDir) /
+                                 "t10k-images-idx3-ubyte.gz");
 }
 
 void check_split(bool train) {
