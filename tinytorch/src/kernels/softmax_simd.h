@@ -26,15 +26,16 @@
 //                                               [ c0 c1 c2 c3 … ]      y_j = e_j / s
 //
 // The same three passes then run down the columns, every operation lane by lane, with no
-// reduction across lanes; up to four vectors of rows at a time, so four exponentials are in
-// flight. A group narrower than a vector (the last rows of a range) uses partial vectors.
-// Short rows (n·16·W floats, a tensor's share of the group, at most 128 KiB) go kWide = 16
-// vectors of rows at a time: each pass then reads 16·W·4 = 1 KiB in a row from every j (AVX-512),
-// and a whole [n, inner] slab of 256 columns front to back, which the hardware prefetcher follows;
-// four vectors (256 bytes per j, a stride of inner apart) left the first pass waiting on DRAM
-// (log_softmax over dim 1 of [1024, 16, 256], forward and backward: 8.9 → 5.6 ms at one thread,
-// Zen 4). The accumulators of 16 vectors live on the stack, in L1; each lane's arithmetic is the
-// same in either group, so the bits are too.
+// reduction across lanes. Long rows go up to four vectors of rows at a time (Cols: the maxes and
+// sums in registers, four exponentials in flight); a group narrower than a vector (the last rows
+// of a range) uses partial vectors. Short rows (n·4W ≤ 4096 floats: n ≤ 64 with AVX-512, 128
+// with AVX2; inner ≥ 4W) go a slab at a time (Slab): up to 16 KiB of one outer index, [n, w] with w
+// ≤ 512 columns, each pass walking it in memory order with the columns' maxes and sums in an L1
+// buffer — for [1024, 16, 256] one contiguous 16 KiB block per outer index — while the pass with
+// the exponentials prefetches the next slab (see Slab). Each lane's arithmetic is the same in
+// either kind of group (each column summed over j in order), so the bits are too.
+//
+// Backward, a gradient of 8 MiB or more is written with non-temporal stores (see put).
 //
 // Every lane sees the same operations whichever group or call its row falls into (lane-wise
 // arithmetic; the last-dim sums in an order fixed by n alone), so the results do not depend on
@@ -189,8 +190,8 @@ struct Softmax {
   // reads for a [4096, 1024] gradient. Such a call streams its stores (V::stream: non-temporal,
   // around the caches) wherever a whole vector lands aligned to its size (every vector of
   // 64-byte-aligned rows of a multiple of W), and ends with stream_fence. Values are the same
-  // either way. (softmax over the last dim of [4096, 1024], forward and backward: 2.8 → 2.5 ms at
-  // one thread, Zen 4; the backward alone 1.7 → 1.4 ms.)
+  // either way. (softmax_backward over the last dim of [4096, 1024]: 1.45 → 1.24 ms of one
+  // thread's CPU time on a busy Zen 4; forward and backward 3.1 → 2.9 ms.)
   static constexpr int64_t kStreamBytes = int64_t{8} << 20;
   static constexpr bool kCanStream = requires(float* p, Vec v) {
     V::stream(p, v);
@@ -300,20 +301,22 @@ struct Softmax {
   };
 
   // Slab: w ≤ kSlabCols adjacent columns of one outer index, for short rows (n·4W ≤ kSlabFloats:
-  // a slab of up to 16 KiB is at least four vectors wide), the state in a stack buffer of w floats
-  // (in L1). Each pass walks the [n, w] slab in memory order — row j's w floats, a contiguous run
-  // whose last w mod W form one partial vector, before row j + 1's — so with w = inner the first
-  // pass streams one contiguous block, and the later passes find it in L1.
+  // a slab of up to 16 KiB is at least four vectors wide where inner allows), the state in a
+  // stack buffer of w floats (in L1). Each pass walks the [n, w] slab in memory order — row j's w
+  // floats, a contiguous run whose last w mod W form one partial vector, before row j + 1's — so
+  // with w = inner the first pass streams one contiguous block, and the later ones find it in L1.
   //
-  //   x for one o, inner = w = 256, n = 16:   j = 0: [ 256 floats ]  ← pass: 16 loads, in order
-  //   (one 16 KiB block)                      j = 1: [ 256 floats ]       m[0..255] in L1
-  //                                           …
+  //   x for one o, inner = w = 256, n = 16:   j = 0:  [ 256 floats ]   a pass: row after row,
+  //   (one 16 KiB block)                      j = 1:  [ 256 floats ]   16 vector loads each;
+  //                                           …                        m[0..255], s[0..255] in L1
+  //                                           j = 15: [ 256 floats ]
   // While a pass computes (the exponentials), it prefetches the next slab's input (`next`: its
   // offset from this one, 0 for the last of the range) and, where this slab's output is first
   // written in a later pass, that output for writing: the DRAM reads then overlap the arithmetic
   // instead of stalling the next slab's first pass. (log_softmax over dim 1 of [1024, 16, 256]:
-  // 3.1 → 1.75 ms at one thread, Zen 4; the columns 64 at a time, or 16 vectors held in
-  // registers, both waited on DRAM, the latter also spilled.)
+  // 3.0 → 1.7 ms of one thread's CPU time on a busy Zen 4, forward; 5.7 → 4.0 ms forward and
+  // backward. Slabs 64 columns wide, and the former groups of 16 vectors held in registers —
+  // which spilled — both waited on DRAM.)
   static constexpr int64_t kSlabFloats = 4096, kSlabCols = 512;
   static constexpr int64_t kSlabMaxN = kSlabFloats / (4 * W);
   // A slab's width for rows of n: as many whole vectors as fit kSlabFloats, at most kSlabCols.
