@@ -53,7 +53,8 @@ struct SoftmaxKernels {
 // grad_input point at the whole [outer, n, inner] tensor; only rows [row_begin, row_end) are
 // read and written. The backward kernels also take `outer`: a gradient of 8 MiB or more, whose
 // lines would leave the caches before the op ends anyway, is written with non-temporal stores
-// (around the caches, without first reading each line); the values are the same.
+// (around the caches, without first reading each line; all but log_softmax's along the last dim,
+// whose exponentials leave it nothing to gain); the values are the same.
 void softmax_fast(const float* x, float* y, int64_t n, int64_t inner, int64_t row_begin,
                   int64_t row_end);
 void log_softmax_fast(const float* x, float* y, int64_t n, int64_t inner, int64_t row_begin,
