@@ -6,8 +6,10 @@
 //   * the four kernels against the formulas evaluated in double, along the last dim (rows of
 //     1 … 17 — shorter than a vector, and every tail of one — and long rows) and along another dim
 //     (a vector of rows at once: inner sizes around 8, 16 and 64, and 128 and 256 with short rows,
-//     groups of rows that start mid-vector), with −∞ entries, rows all −∞ (NaN, as PyTorch), NaN
-//     and +∞ entries (NaN rows) and magnitudes up to 1e30;
+//     groups of rows that start mid-vector; short rows in slabs of ragged widths), with −∞
+//     entries, rows all −∞ (NaN, as PyTorch), NaN and +∞ entries (NaN rows) and magnitudes up to
+//     1e30;
+//   * gradients large enough to be streamed (non-temporal stores) have the bits of stored ones;
 //   * any range of rows gives the same bits as the whole tensor in one call (what makes the
 //     results independent of the thread count), and nothing outside the range is written;
 //   * the ops (softmax, log_softmax and their backward, cross_entropy) on the fast tier against
@@ -235,8 +237,9 @@ void check_problem(const Problem& p, const std::string& what) {
   std::vector<float> y(size), log_y(size), gx(size), log_gx(size);
   softmax_fast(p.x.data(), y.data(), p.n, p.inner, 0, rows);
   log_softmax_fast(p.x.data(), log_y.data(), p.n, p.inner, 0, rows);
-  softmax_backward_fast(p.g.data(), y.data(), gx.data(), p.n, p.inner, 0, rows);
-  log_softmax_backward_fast(p.g.data(), log_y.data(), log_gx.data(), p.n, p.inner, 0, rows);
+  softmax_backward_fast(p.g.data(), y.data(), gx.data(), p.outer, p.n, p.inner, 0, rows);
+  log_softmax_backward_fast(p.g.data(), log_y.data(), log_gx.data(), p.outer, p.n, p.inner, 0,
+                            rows);
 
   const Expected e = in_double(p, y, log_y);
   // Float sums of n terms in 4·W lanes, a 2-ulp exponential: a few 1e-7 relative, growing with n.
@@ -257,8 +260,9 @@ void check_problem(const Problem& p, const std::string& what) {
         log_gx2(size, 123.0f);
     softmax_fast(p.x.data(), y2.data(), p.n, p.inner, 0, cut);
     log_softmax_fast(p.x.data(), log_y2.data(), p.n, p.inner, 0, cut);
-    softmax_backward_fast(p.g.data(), y.data(), gx2.data(), p.n, p.inner, 0, cut);
-    log_softmax_backward_fast(p.g.data(), log_y.data(), log_gx2.data(), p.n, p.inner, 0, cut);
+    softmax_backward_fast(p.g.data(), y.data(), gx2.data(), p.outer, p.n, p.inner, 0, cut);
+    log_softmax_backward_fast(p.g.data(), log_y.data(), log_gx2.data(), p.outer, p.n, p.inner, 0,
+                              cut);
     for (int64_t r = 0; r < rows; ++r) {
       for (int64_t j = 0; j < p.n; ++j) {
         const auto k = static_cast<size_t>(p.at(r, j));
@@ -270,8 +274,9 @@ void check_problem(const Problem& p, const std::string& what) {
     }
     softmax_fast(p.x.data(), y2.data(), p.n, p.inner, cut, rows);
     log_softmax_fast(p.x.data(), log_y2.data(), p.n, p.inner, cut, rows);
-    softmax_backward_fast(p.g.data(), y.data(), gx2.data(), p.n, p.inner, cut, rows);
-    log_softmax_backward_fast(p.g.data(), log_y.data(), log_gx2.data(), p.n, p.inner, cut, rows);
+    softmax_backward_fast(p.g.data(), y.data(), gx2.data(), p.outer, p.n, p.inner, cut, rows);
+    log_softmax_backward_fast(p.g.data(), log_y.data(), log_gx2.data(), p.outer, p.n, p.inner, cut,
+                              rows);
     const auto same_bits = [](const std::vector<float>& a, const std::vector<float>& b) {
       return std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
     };
@@ -338,6 +343,53 @@ TEST_P(SoftmaxFast, RowsAlongAnotherDimAVectorOfRowsAtOnce) {
   }
 }
 
+// Short rows along another dim go through slabs: up to 16 KiB of one outer index, walked in memory
+// order, the running max and sum of each column in a buffer (n ≤ 64 with AVX-512, 128 with AVX2,
+// and inner at least four vectors). Ragged widths (a last slab of 3 columns: one partial vector),
+// several slabs per outer index (inner past 512, or past 4096 / n), n of 1 and at the limit and
+// just past it (then the four-vector groups), slabs whose next one is in the next outer index.
+TEST_P(SoftmaxFast, ShortRowsAlongAnotherDimInSlabs) {
+  const int64_t shapes[][3] = {{3, 16, 256}, {2, 16, 259}, {2, 3, 600},  {4, 1, 100},
+                               {2, 64, 70},  {2, 65, 80},  {3, 7, 17},   {5, 16, 64},
+                               {2, 128, 33}, {2, 129, 40}, {3, 2, 1031}, {2, 40, 263}};
+  for (const auto& s : shapes) {
+    check_problem(random_problem(s[0], s[1], s[2], 5.0f, static_cast<uint32_t>(s[1] + s[2])),
+                  shape_name(s[0], s[1], s[2]));
+  }
+}
+
+// A gradient of 8 MiB or more is written around the caches (non-temporal stores wherever a
+// vector lands aligned); the values must be those of ordinary stores: the first outer indices of
+// a big problem, run as a problem of their own (too small to stream), give the same bits. Rows of
+// 1027 along the last dim (so most rows start unaligned: streamed and stored vectors mixed) and
+// slabs of [16, 259] along another.
+TEST_P(SoftmaxFast, StreamedGradientsHaveTheBitsOfStoredOnes) {
+  const int64_t shapes[][3] = {{2048, 1027, 1}, {512, 16, 259}};
+  for (const auto& s : shapes) {
+    const int64_t outer = s[0], n = s[1], inner = s[2], size = outer * n * inner;
+    ASSERT_GE(size * 4, int64_t{8} << 20);  // streamed
+    Problem big = random_problem(outer, n, inner, 4.0f, static_cast<uint32_t>(n));
+    for (int64_t j = 0; j < n; ++j) big.x[big.at(1, j)] = -kInf;  // a fully masked row
+    const std::string what = shape_name(outer, n, inner);
+    check_problem(big, what);
+
+    const int64_t k = 3, rows = big.rows(), small_rows = k * inner, small_size = k * n * inner;
+    std::vector<float> y(size), log_y(size), gx(size), log_gx(size);
+    softmax_fast(big.x.data(), y.data(), n, inner, 0, rows);
+    log_softmax_fast(big.x.data(), log_y.data(), n, inner, 0, rows);
+    softmax_backward_fast(big.g.data(), y.data(), gx.data(), outer, n, inner, 0, rows);
+    log_softmax_backward_fast(big.g.data(), log_y.data(), log_gx.data(), outer, n, inner, 0, rows);
+    std::vector<float> gx_small(small_size), log_gx_small(small_size);
+    softmax_backward_fast(big.g.data(), y.data(), gx_small.data(), k, n, inner, 0, small_rows);
+    log_softmax_backward_fast(big.g.data(), log_y.data(), log_gx_small.data(), k, n, inner, 0,
+                              small_rows);
+    const auto bytes = static_cast<size_t>(small_size) * sizeof(float);
+    EXPECT_EQ(std::memcmp(gx.data(), gx_small.data(), bytes), 0) << what << " softmax_backward";
+    EXPECT_EQ(std::memcmp(log_gx.data(), log_gx_small.data(), bytes), 0)
+        << what << " log_softmax_backward";
+  }
+}
+
 // Rows with −∞ entries (masked scores), a row of −∞ only (NaN, as PyTorch gives), a NaN entry and
 // a +∞ entry (NaN rows, as the reference loops), and rows of magnitude 1e30 and 80 — along the
 // last dim and along another.
@@ -374,7 +426,8 @@ INSTANTIATE_TEST_SUITE_P(Isa, SoftmaxFast,
 
 // The shapes are big enough to be split over two threads (the op's grain is 65,536 elements):
 // [300, 1000] along dim 1 (last); [3, 1100, 35] along dim 1 (105 rows of 1100, split in the middle
-// of an outer index); [700, 130] along dim 0 (130 rows of 700, as columns).
+// of an outer index); [700, 130] along dim 0 (130 rows of 700, as columns); [64, 16, 259] along
+// dim 1 (slabs); [2048, 1027] and [512, 16, 257], whose gradients (8 MiB and more) are streamed.
 std::string shape_text(const std::vector<int64_t>& shape) {
   std::string text = "[";
   for (size_t i = 0; i < shape.size(); ++i) text += (i > 0 ? ", " : "") + std::to_string(shape[i]);
@@ -402,7 +455,8 @@ class SoftmaxOpTiers : public ::testing::TestWithParam<int> {
 TEST_P(SoftmaxOpTiers, FastTierMatchesTheReferenceTier) {
   manual_seed(2);
   const std::vector<std::pair<std::vector<int64_t>, int64_t>> cases = {
-      {{300, 1000}, 1}, {{3, 1100, 35}, 1}, {{700, 130}, 0}, {{4, 6}, -1}};
+      {{300, 1000}, 1},   {{3, 1100, 35}, 1}, {{700, 130}, 0},    {{4, 6}, -1},
+      {{64, 16, 259}, 1}, {{2048, 1027}, 1},  {{512, 16, 257}, 1}};
   for (const auto& [shape, case_dim] : cases) {
     const int64_t dim = case_dim;  // a lambda may not capture a structured binding (Clang 14)
     Tensor x = randn(shape) * 5.0;

@@ -37,14 +37,14 @@ void log_softmax_fast(const float* x, float* y, int64_t n, int64_t inner, int64_
   isa().log_softmax(x, y, n, inner, row_begin, row_end);
 }
 
-void softmax_backward_fast(const float* grad, const float* y, float* grad_input, int64_t n,
-                           int64_t inner, int64_t row_begin, int64_t row_end) {
-  isa().softmax_backward(grad, y, grad_input, n, inner, row_begin, row_end);
+void softmax_backward_fast(const float* grad, const float* y, float* grad_input, int64_t outer,
+                           int64_t n, int64_t inner, int64_t row_begin, int64_t row_end) {
+  isa().softmax_backward(grad, y, grad_input, outer, n, inner, row_begin, row_end);
 }
 
-void log_softmax_backward_fast(const float* grad, const float* y, float* grad_input, int64_t n,
-                               int64_t inner, int64_t row_begin, int64_t row_end) {
-  isa().log_softmax_backward(grad, y, grad_input, n, inner, row_begin, row_end);
+void log_softmax_backward_fast(const float* grad, const float* y, float* grad_input, int64_t outer,
+                               int64_t n, int64_t inner, int64_t row_begin, int64_t row_end) {
+  isa().log_softmax_backward(grad, y, grad_input, outer, n, inner, row_begin, row_end);
 }
 
 void exp_fast(const float* x, float* y, int64_t n) {

@@ -16,6 +16,9 @@
 //   reduce_add_each: 16 vectors' reductions as the lanes of one),
 //   transpose(src, ld_src, dst, ld_dst): dst[c][r] = src[r][c] for a kLanes × kLanes block (rows
 //   ld_src and ld_dst floats apart).
+// Avx2 and Avx512 also have stream(p, v): a non-temporal store, written around the caches (no read
+// of the line first), p aligned to sizeof(Vec); and stream_fence(), which orders a call's
+// streamed stores before whatever the thread stores next (the thread pool's "done").
 //
 // NOTE: this header is included by files compiled with different instruction sets
 // (attention_avx512.cpp with -mavx512f, attention_fast.cpp with none, ...). Its structs live in
@@ -71,6 +74,8 @@ struct Avx2 {
   static Vec set1(float x) { return _mm256_set1_ps(x); }
   static Vec load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+  static void stream(float* p, Vec v) { _mm256_stream_ps(p, v); }
+  static void stream_fence() { _mm_sfence(); }
   static __m256i first_lanes(int64_t k) {  // all ones in lanes [0, k)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(k)),
                               _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -159,6 +164,8 @@ struct Avx512 {
   static Vec set1(float x) { return _mm512_set1_ps(x); }
   static Vec load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+  static void stream(float* p, Vec v) { _mm512_stream_ps(p, v); }
+  static void stream_fence() { _mm_sfence(); }
   static __mmask16 first_lanes(int64_t k) {
     return static_cast<__mmask16>((1u << static_cast<unsigned>(k)) - 1u);
   }

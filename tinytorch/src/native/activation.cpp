@@ -366,6 +366,8 @@ Tensor softmax_forward(std::string_view op, const Tensor& self, int64_t dim, con
   return out;
 }
 
+// The backward likewise; its fast kernel also takes outer (the whole gradient's size decides how
+// it is stored): fast(g, y, out, outer, n, inner, first_row, end_row).
 template <typename T, typename RowFn>
 Tensor softmax_backward_driver(std::string_view op, const Tensor& grad_output, const Tensor& output,
                                int64_t dim, const RowFn& row_fn, kernels::SoftmaxBackwardFn fast) {
@@ -381,7 +383,7 @@ Tensor softmax_backward_driver(std::string_view op, const Tensor& grad_output, c
   if constexpr (std::is_same_v<T, float>) {
     if (fast != nullptr) {
       parallel_for(0, l.rows(), std::max<int64_t>(1, kCheapGrain / l.n),
-                   [&](int64_t b, int64_t e) { fast(gp, yp, op_, l.n, l.inner, b, e); });
+                   [&](int64_t b, int64_t e) { fast(gp, yp, op_, l.outer, l.n, l.inner, b, e); });
       return out;
     }
   }

@@ -36,8 +36,9 @@ namespace tinytorch::kernels {
 
 using SoftmaxForwardFn = void (*)(const float* x, float* y, int64_t n, int64_t inner,
                                   int64_t row_begin, int64_t row_end);
-using SoftmaxBackwardFn = void (*)(const float* grad, const float* y, float* grad_input, int64_t n,
-                                   int64_t inner, int64_t row_begin, int64_t row_end);
+using SoftmaxBackwardFn = void (*)(const float* grad, const float* y, float* grad_input,
+                                   int64_t outer, int64_t n, int64_t inner, int64_t row_begin,
+                                   int64_t row_end);
 
 // The fast softmax kernels module 18 registers (float32; null = use module 02's row loops).
 struct SoftmaxKernels {
@@ -50,15 +51,18 @@ struct SoftmaxKernels {
 // The fast implementations: AVX-512, AVX2 or portable C++, whichever the CPU has
 // (TINYTORCH_CPU_CAPABILITY may cap it). Single-threaded: the op threads. x, y, grad and
 // grad_input point at the whole [outer, n, inner] tensor; only rows [row_begin, row_end) are
-// read and written.
+// read and written. The backward kernels also take `outer`: a gradient of 8 MiB or more, whose
+// lines would leave the caches before the op ends anyway, is written with non-temporal stores
+// (around the caches, without first reading each line; all but log_softmax's along the last dim,
+// whose exponentials leave it nothing to gain); the values are the same.
 void softmax_fast(const float* x, float* y, int64_t n, int64_t inner, int64_t row_begin,
                   int64_t row_end);
 void log_softmax_fast(const float* x, float* y, int64_t n, int64_t inner, int64_t row_begin,
                       int64_t row_end);
-void softmax_backward_fast(const float* grad, const float* y, float* grad_input, int64_t n,
-                           int64_t inner, int64_t row_begin, int64_t row_end);
-void log_softmax_backward_fast(const float* grad, const float* y, float* grad_input, int64_t n,
-                               int64_t inner, int64_t row_begin, int64_t row_end);
+void softmax_backward_fast(const float* grad, const float* y, float* grad_input, int64_t outer,
+                           int64_t n, int64_t inner, int64_t row_begin, int64_t row_end);
+void log_softmax_backward_fast(const float* grad, const float* y, float* grad_input, int64_t outer,
+                               int64_t n, int64_t inner, int64_t row_begin, int64_t row_end);
 
 // y[i] = e^(x[i]) and y[i] = log x[i] with the functions these kernels use (on the same
 // instruction set), for tests and labs that measure their accuracy. log_fast's domain is the
