@@ -723,17 +723,22 @@ void gemm_one_row(int64_t N, int64_t K, T alpha, StridedView<T> a, StridedView<T
 // time, against ~18% for the multiply it fed, and 2% once B was read in place. Where op(B)
 // is B with contiguous rows (no transpose: the micro-kernel loads NR adjacent values per step), a
 // single-thread call with at most kInPlaceMaxPasses row slivers reads B's slivers in place: the
-// first pass brings a sliver (KC x NR: 16 or 32 KiB) into L1 and the others find it there. Only
-// a ragged last sliver is packed (its tile reads NR columns; the padding is zeros). The panel's
-// rows must lie within kInPlaceMaxSpanBytes, for the page walks: a row stride of 4096 floats
-// would spread a KC-row panel over 4 MiB. Not in a team: its members share packed panels.
-// A short sliver (kc·NR values within kInPlaceMaxSliverBytes: kc ≤ 128 for AVX-512 floats) is read
-// in place however many passes there are: the copy would cost as much as a pass, and the sliver
-// stays near the core for the others. A 1×1 conv's per-image product (w [128 x 64] times the image
-// [64 x 256], 11 passes, one thread) spent 13% of its time packing the image; reading it in place
-// ran 1.07x as fast, and the MLP's 64 x 256 x 128 products 1.03-1.05x.
+// first pass brings a sliver (KC x NR: 16 to 64 KiB) near the core and the others find it there.
+// Only a ragged last sliver is packed (its tile reads NR columns; the padding is zeros). The
+// panel's rows must lie within kInPlaceMaxSpanBytes, for the page walks: a row stride of 4096
+// floats would spread a KC-row panel over 4 MiB. Not in a team: its members share packed panels. A
+// sliver of kc·NR values within kInPlaceMaxSliverBytes is read in place however many passes there
+// are: the copy would cost as much as a pass, and the sliver stays near the core for the others. A
+// 1×1 conv's per-image product (w [128 x 64] times the image [64 x 256], 11 passes, one thread)
+// spent 13% of its time packing the image; reading it in place ran 1.07x as fast, and the MLP's 64
+// x 256 x 128 products 1.03-1.05x. The limit, 64 KiB, admits a whole KC-deep sliver of every level
+// (AVX-512 floats: 512 x 32 values), which streams from L2 packed or not: a Linear's weight
+// gradient dW = dyᵀ · x reads x [B·T, in] as op(B), and packing it was most of 3% of the 2017 GPT's
+// 1-thread step. Against a 16 KiB limit (kc ≤ 128 for AVX-512 floats), thread CPU time, min of 30
+// calls, 2-vCPU Zen 4: the GPT's dW products 1.02-1.13x, its dx products 1.00-1.05x, square N = 256
+// and 384 1.02-1.03x, N = 512 1.00x.
 constexpr int64_t kInPlaceMaxPasses = 4;
-constexpr int64_t kInPlaceMaxSliverBytes = int64_t{1} << 14;
+constexpr int64_t kInPlaceMaxSliverBytes = int64_t{1} << 16;
 constexpr int64_t kInPlaceMaxSpanBytes = int64_t{1} << 20;
 
 // The whole GEMM with the kernels and block sizes Blk (a Blocking) of one level; M, N > 0, K > 0,
