@@ -384,6 +384,42 @@ TEST_P(GemmFastTest, BottomEdgeRowsHaveTheBitsOfFullTiles) {
   }
 }
 
+// op(A) = Aᵀ is read in place by a single thread when its kc rows span at most 1 MiB, and packed
+// otherwise (gemm_fast.cpp, "A in place"). The same product with A stored at a leading dimension
+// of 1100 (600 rows span 2.6 MiB: packed) must have the bits it has at lda = M (in place): full
+// tiles, bottom-edge tiles of 1 to 11 rows, ragged right tiles, several rank-KC updates.
+template <typename T>
+void check_transposed_a_in_place(Shape shape) {
+  const auto [M, N, K] = shape;
+  SCOPED_TRACE("M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K));
+  constexpr int64_t kWideLd = 1100;
+  std::mt19937 rng(static_cast<uint32_t>(M * 31 + N + K));
+  std::uniform_real_distribution<T> u(-1, 1);
+  std::vector<T> tight(K * M), wide(K * kWideLd, T(kPaddingSentinel)), B(K * N), C0(M * N);
+  for (int64_t p = 0; p < K; ++p) {
+    for (int64_t i = 0; i < M; ++i) tight[p * M + i] = wide[p * kWideLd + i] = u(rng);
+  }
+  for (T& x : B) x = u(rng);
+  for (T& x : C0) x = u(rng);
+  std::vector<T> in_place = C0, packed = C0;
+  gemm_fast(true, false, M, N, K, T(0.75), tight.data(), M, B.data(), N, T(0.5), in_place.data(),
+            N);
+  gemm_fast(true, false, M, N, K, T(0.75), wide.data(), kWideLd, B.data(), N, T(0.5), packed.data(),
+            N);
+  int differ = 0;
+  for (int64_t i = 0; i < M * N; ++i) differ += in_place[i] != packed[i] ? 1 : 0;
+  EXPECT_EQ(differ, 0) << "of " << M * N << " elements";
+}
+
+TEST_P(GemmFastTest, TransposedAReadInPlaceHasTheBitsOfPackedA) {
+  for (int64_t M = 2; M <= 25; ++M) {
+    check_transposed_a_in_place<float>({M, 70, 600});
+    check_transposed_a_in_place<double>({M, 40, 600});
+  }
+  check_transposed_a_in_place<float>({384, 128, 600});  // a Linear's dW shape (K cut short)
+  check_transposed_a_in_place<double>({150, 100, 300});
+}
+
 INSTANTIATE_TEST_SUITE_P(KernelsAndThreads, GemmFastTest,
                          ::testing::Combine(::testing::Values(CpuCapability::kDefault,
                                                               CpuCapability::kAvx2,

@@ -72,6 +72,7 @@
 namespace tinytorch::kernels {
 namespace {
 
+using gemm::AInPlaceKernel;
 using gemm::EdgeKernel;
 using gemm::MicroKernel;
 using gemm::RowKernel;
@@ -404,6 +405,8 @@ struct GemmKernels {
   SliverPack<In, P> pack_b;  // NR-wide slivers
   // The bottom edge's tiles of fewer than MR rows (null: micro into a buffer, then merged).
   EdgeKernel<P, T> edge = nullptr;
+  // Tiles that read op(A) = Aᵀ in place, unpacked (null: A is always packed; see "A in place").
+  AInPlaceKernel<P, T> a_in_place = nullptr;
 };
 
 template <typename T, CpuCapability kLevel>
@@ -427,10 +430,23 @@ EdgeKernel<T> edge_microkernel_for() {
 }
 
 template <typename T, CpuCapability kLevel>
+AInPlaceKernel<T> a_in_place_microkernel_for() {
+#ifdef TINYTORCH_GEMM_X86
+  constexpr int64_t MR = Blocking<T, kLevel>::MR, NR = Blocking<T, kLevel>::NR;
+  if constexpr (kLevel == CpuCapability::kAvx2) return gemm::a_in_place_microkernel_avx2<T, MR, NR>;
+  if constexpr (kLevel == CpuCapability::kAvx512) {
+    return gemm::a_in_place_microkernel_avx512<T, MR, NR>;
+  }
+#endif
+  return nullptr;
+}
+
+template <typename T, CpuCapability kLevel>
 GemmKernels<T, T, T> kernels_for() {
   using Blk = Blocking<T, kLevel>;
   return {microkernel_for<T, kLevel>(), pack_slivers<T, Blk::MR, kLevel>,
-          pack_slivers<T, Blk::NR, kLevel>, edge_microkernel_for<T, kLevel>()};
+          pack_slivers<T, Blk::NR, kLevel>, edge_microkernel_for<T, kLevel>(),
+          a_in_place_microkernel_for<T, kLevel>()};
 }
 
 // The row kernel (M = 1, unpacked) of one level.
@@ -459,18 +475,43 @@ RowKernel<T> row_kernel_for() {
 // right edge; the bottom edge without an edge kernel) is computed into a local MR x NR buffer
 // (the packed zero padding makes that safe) and only its valid part is merged into C.
 // ---------------------------------------------------------------------------------------------
-template <int64_t MR, int64_t NR, int64_t KD, typename P, typename T>
-void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const P* a_packed, const P* b, int64_t b_col,
-                  int64_t b_step, T alpha, T beta, T* c, int64_t ldc, MicroKernel<P, T> kernel,
-                  EdgeKernel<P, T> edge) {
+// The valid mr x nr part of a ragged tile computed into `tile` (row stride NR), merged into C:
+// c = alpha * tile + beta * c, c not read when beta == 0.
+template <int64_t NR, typename T>
+void merge_tile(int64_t mr, int64_t nr, const T* tile, T alpha, T beta, T* c, int64_t ldc) {
+  for (int64_t i = 0; i < mr; ++i) {
+    for (int64_t j = 0; j < nr; ++j) {
+      T& out = c[i * ldc + j];
+      out = beta == T(0) ? alpha * tile[i * NR + j] : alpha * tile[i * NR + j] + beta * out;
+    }
+  }
+}
+
+template <int64_t MR, int64_t NR, int64_t KD, typename In, typename P, typename T>
+void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const P* a_packed, int64_t lda, const P* b,
+                  int64_t b_col, int64_t b_step, T alpha, T beta, T* c, int64_t ldc,
+                  const GemmKernels<In, P, T>& kernels) {
+  const MicroKernel<P, T> kernel = kernels.micro;
+  const EdgeKernel<P, T> edge = kernels.edge;
   const int64_t depth = round_up(kc, KD);
   for (int64_t jr = 0; jr < nc; jr += NR) {
     const int64_t nr = std::min(NR, nc - jr);
     const P* b_sliver = b + jr * b_col;  // depth x NR
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int64_t mr = std::min(MR, mc - ir);
+      T* c_tile = c + ir * ldc + jr;  // mr x nr
+      if (lda > 0) {                  // op(A) = Aᵀ in place: a_packed is op(A)(0, 0), lda apart
+        const P* a_columns = a_packed + ir;  // kc steps of mr values, lda apart
+        if (nr == NR) {
+          kernels.a_in_place(mr, kc, a_columns, lda, b_sliver, b_step, alpha, beta, c_tile, ldc);
+          continue;
+        }
+        alignas(64) T tile[MR * NR];
+        kernels.a_in_place(mr, kc, a_columns, lda, b_sliver, b_step, T(1), T(0), tile, NR);
+        merge_tile<NR>(mr, nr, tile, alpha, beta, c_tile, ldc);
+        continue;
+      }
       const P* a_sliver = a_packed + ir * depth;  // MR x depth
-      T* c_tile = c + ir * ldc + jr;              // mr x nr
       if (mr == MR && nr == NR) {
         kernel(kc, a_sliver, b_sliver, b_step, alpha, beta, c_tile, ldc);
         continue;
@@ -481,12 +522,7 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const P* a_packed, const P
       }
       alignas(64) T tile[MR * NR];
       kernel(kc, a_sliver, b_sliver, b_step, T(1), T(0), tile, NR);
-      for (int64_t i = 0; i < mr; ++i) {
-        for (int64_t j = 0; j < nr; ++j) {
-          T& out = c_tile[i * ldc + j];
-          out = beta == T(0) ? alpha * tile[i * NR + j] : alpha * tile[i * NR + j] + beta * out;
-        }
-      }
+      merge_tile<NR>(mr, nr, tile, alpha, beta, c_tile, ldc);
     }
   }
 }
@@ -723,18 +759,35 @@ void gemm_one_row(int64_t N, int64_t K, T alpha, StridedView<T> a, StridedView<T
 // time, against ~18% for the multiply it fed, and 2% once B was read in place. Where op(B)
 // is B with contiguous rows (no transpose: the micro-kernel loads NR adjacent values per step), a
 // single-thread call with at most kInPlaceMaxPasses row slivers reads B's slivers in place: the
-// first pass brings a sliver (KC x NR: 16 or 32 KiB) into L1 and the others find it there. Only
-// a ragged last sliver is packed (its tile reads NR columns; the padding is zeros). The panel's
-// rows must lie within kInPlaceMaxSpanBytes, for the page walks: a row stride of 4096 floats
-// would spread a KC-row panel over 4 MiB. Not in a team: its members share packed panels.
-// A short sliver (kc·NR values within kInPlaceMaxSliverBytes: kc ≤ 128 for AVX-512 floats) is read
-// in place however many passes there are: the copy would cost as much as a pass, and the sliver
-// stays near the core for the others. A 1×1 conv's per-image product (w [128 x 64] times the image
-// [64 x 256], 11 passes, one thread) spent 13% of its time packing the image; reading it in place
-// ran 1.07x as fast, and the MLP's 64 x 256 x 128 products 1.03-1.05x.
+// first pass brings a sliver (KC x NR: 16 to 64 KiB) near the core and the others find it there.
+// Only a ragged last sliver is packed (its tile reads NR columns; the padding is zeros). The
+// panel's rows must lie within kInPlaceMaxSpanBytes, for the page walks: a row stride of 4096
+// floats would spread a KC-row panel over 4 MiB. Not in a team: its members share packed panels. A
+// sliver of kc·NR values within kInPlaceMaxSliverBytes is read in place however many passes there
+// are: the copy would cost as much as a pass, and the sliver stays near the core for the others. A
+// 1×1 conv's per-image product (w [128 x 64] times the image [64 x 256], 11 passes, one thread)
+// spent 13% of its time packing the image; reading it in place ran 1.07x as fast, and the MLP's 64
+// x 256 x 128 products 1.03-1.05x. The limit, 64 KiB, admits a whole KC-deep sliver of every level
+// (AVX-512 floats: 512 x 32 values), which streams from L2 packed or not: a Linear's weight
+// gradient dW = dyᵀ · x reads x [B·T, in] as op(B), and packing it was most of 3% of the 2017 GPT's
+// 1-thread step. Against a 16 KiB limit (kc ≤ 128 for AVX-512 floats), thread CPU time, min of 30
+// calls, 2-vCPU Zen 4: the GPT's dW products 1.02-1.13x, its dx products 1.00-1.05x, square N = 256
+// and 384 1.02-1.03x, N = 512 1.00x.
 constexpr int64_t kInPlaceMaxPasses = 4;
-constexpr int64_t kInPlaceMaxSliverBytes = int64_t{1} << 14;
+constexpr int64_t kInPlaceMaxSliverBytes = int64_t{1} << 16;
 constexpr int64_t kInPlaceMaxSpanBytes = int64_t{1} << 20;
+
+// ── A in place ──────────────────────────────────────────────────────────────────────────────
+// The micro-kernel broadcasts one value of each of its MR rows of op(A) per step, so where op(A)
+// = Aᵀ, whose MR values of a step lie side by side in a row of A, it can read them there: a
+// Linear's weight gradient dW = dyᵀ · x, whose A is dy [B·T, out] read by columns. Packing that
+// A block copied each row's few values to a sliver (a strided gather from memory: 2% of the 2017
+// GPT's 1-thread step), and the B sliver streams from L2 anyway when kc = 512. So a single-thread
+// call reads op(A) = Aᵀ in place where its kc rows lie within kInPlaceMaxSpanBytes (as for B);
+// the tiles of a ragged bottom edge read only their rows. The GPT's dW products ran 1.03-1.20x as
+// fast, square Aᵀ·B 0.99-1.04x (thread CPU time, min of 30, 2-vCPU Zen 4). op(A) = A (rows
+// contiguous along k: x · Wᵀ) stays packed: read in place, its MR rows were MR streams, and the
+// forward products of the GPT ran 0.92x as fast. Not in a team: its members pack A blocks once.
 
 // The whole GEMM with the kernels and block sizes Blk (a Blocking) of one level; M, N > 0, K > 0,
 // alpha != 0.
@@ -783,6 +836,10 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   const int team = static_cast<int>(std::min<int64_t>(threads, m_blocks * ceil_div(nc_max, NR)));
   const bool split_rows = team > 1 && rows_cheaper && m_blocks >= team;
 
+  // Whether the tiles read op(A) = Aᵀ in place rather than from packed slivers (see "A in place").
+  const bool a_in_place = std::is_same_v<In, P> && kernels.a_in_place != nullptr && team == 1 &&
+                          a.rs == 1 &&
+                          kc_max * a.cs * static_cast<int64_t>(sizeof(In)) <= kInPlaceMaxSpanBytes;
   // Whether the micro-kernel reads op(B) in place rather than from packed slivers (see "B in
   // place" below); then only a ragged last sliver of each step is packed.
   const bool b_in_place =
@@ -922,23 +979,26 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
             const int64_t jr = (range.slivers.first + u % chunks * per_unit) * NR;
             const int64_t nr =
                 std::min(per_unit * NR, std::min(range.slivers.second * NR, nc) - jr);
-            if (block != packed_block) {
+            if (!a_in_place && block != packed_block) {
               // Pack op(A)[ic : ic+mc, pc : pc+kc] (mc x kc).
               kernels.pack_a(kc, mc, a.at(ic, pc), a.rs, a.cs, a_packed);
               packed_block = block;
             }
+            // The A block the tiles read: op(A)[ic : ic+mc, pc : pc+kc] in place, or packed.
+            const P* a_block = a_in_place ? reinterpret_cast<const P*>(a.at(ic, pc)) : a_packed;
+            const int64_t a_ld = a_in_place ? a.cs : 0;
             // Columns [jr, split) in place (only when In is P), [split, jr + nr) packed.
             const int64_t split = std::clamp(in_place, jr, jr + nr);
             T* c_block = C + ic * ldc + jc;
             if (jr < split) {
-              macro_kernel<Blk::MR, NR, Blk::KD>(
-                  mc, split - jr, kc, a_packed, reinterpret_cast<const P*>(b.at(pc, jc + jr)), 1,
-                  b.rs, alpha, beta_pc, c_block + jr, ldc, kernels.micro, kernels.edge);
+              macro_kernel<Blk::MR, NR, Blk::KD>(mc, split - jr, kc, a_block, a_ld,
+                                                 reinterpret_cast<const P*>(b.at(pc, jc + jr)), 1,
+                                                 b.rs, alpha, beta_pc, c_block + jr, ldc, kernels);
             }
             if (split < jr + nr) {
-              macro_kernel<Blk::MR, NR, Blk::KD>(
-                  mc, jr + nr - split, kc, a_packed, b_packed + split * depth, depth, NR * Blk::KD,
-                  alpha, beta_pc, c_block + split, ldc, kernels.micro, kernels.edge);
+              macro_kernel<Blk::MR, NR, Blk::KD>(mc, jr + nr - split, kc, a_block, a_ld,
+                                                 b_packed + split * depth, depth, NR * Blk::KD,
+                                                 alpha, beta_pc, c_block + split, ldc, kernels);
             }
             shared.ranges[r].done.fetch_add(1, std::memory_order_release);
             took = true;

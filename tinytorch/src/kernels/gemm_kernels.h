@@ -40,6 +40,12 @@ template <typename P, typename T = P>
 using EdgeKernel = void (*)(int64_t rows, int64_t kc, const P* a, const P* b, int64_t ldb, T alpha,
                             T beta, T* c, int64_t ldc);
 
+// 1 ≤ rows ≤ MR rows of that tile with op(A) = Aᵀ read in place rather than packed: a[p * lda + i]
+// = op(A)(i, p), each row with the bits the packed kernel gives it; rows past `rows` are not read.
+template <typename P, typename T = P>
+using AInPlaceKernel = void (*)(int64_t rows, int64_t kc, const P* a, int64_t lda, const P* b,
+                                int64_t ldb, T alpha, T beta, T* c, int64_t ldc);
+
 // dst[p * W + w] = src[w * w_stride + p] for w < W, p < kc: packs a full-width sliver whose W lines
 // are contiguous along k.
 // acc[j] = Σ_{p < kc} a[p] · op(B)(p, j) for j < n, op(B)(p, j) = b[p * rs + j * cs]: one row of
@@ -58,6 +64,9 @@ void microkernel_avx2(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, 
 template <typename T, int64_t MR, int64_t NR>
 void edge_microkernel_avx2(int64_t rows, int64_t kc, const T* a, const T* b, int64_t ldb, T alpha,
                            T beta, T* c, int64_t ldc);
+template <typename T, int64_t MR, int64_t NR>
+void a_in_place_microkernel_avx2(int64_t rows, int64_t kc, const T* a, int64_t lda, const T* b,
+                                 int64_t ldb, T alpha, T beta, T* c, int64_t ldc);
 
 // gemm_avx2.cpp, float slivers only. Instantiated for the sliver widths W = 6, 12, 16 and 32 (the
 // MR and NR of both float tiles): AVX-512 CPUs have AVX2 too, and use these packs.
@@ -88,6 +97,9 @@ void microkernel_avx512(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha
 template <typename T, int64_t MR, int64_t NR>
 void edge_microkernel_avx512(int64_t rows, int64_t kc, const T* a, const T* b, int64_t ldb, T alpha,
                              T beta, T* c, int64_t ldc);
+template <typename T, int64_t MR, int64_t NR>
+void a_in_place_microkernel_avx512(int64_t rows, int64_t kc, const T* a, int64_t lda, const T* b,
+                                   int64_t ldb, T alpha, T beta, T* c, int64_t ldc);
 
 // gemm_avx2.cpp, float: acc[j] = Σ_{p < kc} a[p] · b[j * ld + p] (B stored N x K, a Linear's
 // weight), each a chain of FMAs in p order; AVX-512 CPUs use it too.

@@ -168,7 +168,12 @@ std::optional<std::pair<int64_t, int64_t>> leading_reduction(const Tensor& self,
 // to(kFloat32) would), so no float32 copy of x is made.
 template <typename T, bool kMean, typename In = T>
 void reduce_leading(const In* x, int64_t rows, int64_t cols, T* out) {
-  constexpr int64_t kBlock = 512;  // columns per accumulator block: 4 KiB of doubles, in L1
+  // Columns per accumulator block: 32 KiB of doubles, near L1. A block holding whole rows makes
+  // the row loop one sequential stream through x; a block narrower than a row reads every row in
+  // pieces, and each piece starts a new stream for the prefetcher. A [2048, 768] bias gradient
+  // (the d_model-256 GPT's c_attn) took 1.08 ms in blocks of 512 columns and 0.29 ms in one block,
+  // [2048, 1024] 1.22 and 0.40 ms (thread CPU time, 2-vCPU Zen 4); up to 512 columns, the same.
+  constexpr int64_t kBlock = 4096;
   const int64_t grain = std::max<int64_t>(1, kReduceGrainElements / std::max<int64_t>(rows, 1));
   parallel_for(0, cols, grain, [&](int64_t begin, int64_t end) {
     acc_t<T> acc[kBlock];
