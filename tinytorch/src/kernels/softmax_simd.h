@@ -382,11 +382,18 @@ struct Softmax {
   };
 
   // The kernels over one group c: x, y, g and out point at the group's first row.
+  // Each column's maximum over the n rows (the first pass of both forwards).
   template <class G>
-  static void softmax_cols(const float* x, float* y, int64_t n, G c) {
+  [[gnu::always_inline]] static auto cols_max(const float* x, int64_t n, const G& c) {
     auto m = c.state(kNegInf);
     c.pass(n,
            [&](int64_t o, const auto& s) { c.set(m, s, V::max(c.get(m, s), c.load(x + o, s))); });
+    return m;
+  }
+
+  template <class G>
+  static void softmax_cols(const float* x, float* y, int64_t n, G c) {
+    auto m = cols_max(x, n, c);
     auto sum = c.state(0.0f);
     c.pass(n, [&](int64_t o, const auto& s) {
       c.ahead(x + o, s);
@@ -403,9 +410,7 @@ struct Softmax {
 
   template <class G>
   static void log_softmax_cols(const float* x, float* y, int64_t n, G c) {
-    auto m = c.state(kNegInf);
-    c.pass(n,
-           [&](int64_t o, const auto& s) { c.set(m, s, V::max(c.get(m, s), c.load(x + o, s))); });
+    auto m = cols_max(x, n, c);
     auto sum = c.state(0.0f);
     c.pass(n, [&](int64_t o, const auto& s) {
       c.will_write(y + o, s);
