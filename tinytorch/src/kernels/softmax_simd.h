@@ -46,6 +46,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "tinytorch/kernels/softmax.h"
 
@@ -537,28 +538,32 @@ struct Softmax {
     return kCanStream && outer * n * inner * int64_t{sizeof(float)} >= kStreamBytes;
   }
 
-  static void softmax_backward(const float* g, const float* y, float* out, int64_t outer, int64_t n,
-                               int64_t inner, int64_t row_begin, int64_t row_end) {
+  // Runs range(std::true_type) — the streaming stores, then the fence that orders them — when the
+  // whole gradient is large enough (streams), else range(std::false_type).
+  template <class F>
+  static void streaming_if_large(int64_t outer, int64_t n, int64_t inner, const F& range) {
     if constexpr (kCanStream) {
       if (streams(outer, n, inner)) {
-        softmax_backward_range<true>(g, y, out, n, inner, row_begin, row_end);
+        range(std::true_type{});
         V::stream_fence();
         return;
       }
     }
-    softmax_backward_range<false>(g, y, out, n, inner, row_begin, row_end);
+    range(std::false_type{});
+  }
+
+  static void softmax_backward(const float* g, const float* y, float* out, int64_t outer, int64_t n,
+                               int64_t inner, int64_t row_begin, int64_t row_end) {
+    streaming_if_large(outer, n, inner, [&](auto stream) {
+      softmax_backward_range<decltype(stream)::value>(g, y, out, n, inner, row_begin, row_end);
+    });
   }
 
   static void log_softmax_backward(const float* g, const float* y, float* out, int64_t outer,
                                    int64_t n, int64_t inner, int64_t row_begin, int64_t row_end) {
-    if constexpr (kCanStream) {
-      if (streams(outer, n, inner)) {
-        log_softmax_backward_range<true>(g, y, out, n, inner, row_begin, row_end);
-        V::stream_fence();
-        return;
-      }
-    }
-    log_softmax_backward_range<false>(g, y, out, n, inner, row_begin, row_end);
+    streaming_if_large(outer, n, inner, [&](auto stream) {
+      log_softmax_backward_range<decltype(stream)::value>(g, y, out, n, inner, row_begin, row_end);
+    });
   }
 
   // y = e^x and y = log x with V's functions.
