@@ -168,24 +168,6 @@ TEST_F(ParallelTest, HelpersArrivingLateStillRunEveryIndexOnce) {
   }
 }
 
-// One team of 2; true when a helper joined. With `stall`, the helper that joins sleeps 5 ms in
-// its piece while the caller has nothing left to do: the caller waits far longer than it worked,
-// and the pool runs its next calls alone for a while (note_stall in core/parallel.cpp).
-bool team_of_two(bool stall) {
-  using Clock = std::chrono::steady_clock;
-  std::atomic<bool> joined{false};
-  parallel_team(2, [&](int member) {
-    if (member == 0) {
-      const Clock::time_point until = Clock::now() + std::chrono::milliseconds(2);
-      while (!joined.load() && Clock::now() < until) std::this_thread::yield();
-    } else {
-      joined.store(true);
-      if (stall) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  });
-  return joined.load();
-}
-
 // A helper stopped in the middle of a piece makes the pool run calls alone for a while (see
 // note_stall in core/parallel.cpp). On a quiet virtual machine that happens now and then — the
 // host pauses a vCPU — and such lone stalls must not add up: each costs a short time alone,
@@ -196,34 +178,32 @@ TEST_F(ParallelTest, LoneStallsDoNotAddUp) {
   using Clock = std::chrono::steady_clock;
   set_num_threads(2);
   detail::set_before_join_hook_for_testing(nullptr);  // forget earlier tests' stalls
+  // One team of 2; true when a helper joined. With `stall`, the helper that joins sleeps 5 ms in
+  // its piece while the caller has nothing left to do: the caller waits far longer than it worked.
+  const auto call = [](bool stall) {
+    std::atomic<bool> joined{false};
+    parallel_team(2, [&](int member) {
+      if (member == 0) {
+        const Clock::time_point until = Clock::now() + std::chrono::milliseconds(2);
+        while (!joined.load() && Clock::now() < until) std::this_thread::yield();
+      } else {
+        joined.store(true);
+        if (stall) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
+    return joined.load();
+  };
   // Forces one stall, then returns how long the calls ran alone after it.
-  const auto time_alone_after_a_stall = [] {
-    while (!team_of_two(/*stall=*/true)) {
+  const auto time_alone_after_a_stall = [&] {
+    while (!call(/*stall=*/true)) {
     }
     const Clock::time_point stalled = Clock::now();
-    while (!team_of_two(/*stall=*/false)) {
+    while (!call(/*stall=*/false)) {
     }
     return Clock::now() - stalled;
   };
   for (int i = 0; i < 6; ++i) time_alone_after_a_stall();
   EXPECT_LT(time_alone_after_a_stall(), std::chrono::milliseconds(60));
-}
-
-// While the pool runs calls alone, a kernel that plans for a team size (the fast GEMM) is told 1:
-// it then takes its one-thread plan rather than a team's plan worked through by one thread.
-TEST_F(ParallelTest, TeamCapacityIsOneWhileThePoolRunsCallsAlone) {
-  set_num_threads(2);
-  detail::set_before_join_hook_for_testing(nullptr);  // forget earlier tests' stalls
-  EXPECT_EQ(detail::team_capacity(), 2);
-  while (!team_of_two(/*stall=*/true)) {
-  }
-  const int right_after_a_stall = detail::team_capacity();  // the stall's 2 ms alone have begun
-  while (!team_of_two(/*stall=*/false)) {                   // until a helper joins a call again
-  }
-  EXPECT_EQ(right_after_a_stall, 1);
-  EXPECT_EQ(detail::team_capacity(), 2);
-  set_num_threads(1);
-  EXPECT_EQ(detail::team_capacity(), 1);
 }
 
 TEST_F(ParallelTest, CallsFromSeveralThreadsAtOnce) {

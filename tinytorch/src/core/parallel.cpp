@@ -128,7 +128,7 @@ class Pool {
   // Testing: forget past stalls, and make every helper pass by the before-join hook now.
   void reset_for_testing() {
     while (busy_.test_and_set(std::memory_order_acquire)) std::this_thread::yield();
-    alone_until_.store(0, std::memory_order_relaxed);
+    alone_until_ = Clock::time_point{};
     alone_for_ = Clock::duration::zero();
     misses_ = 0;
     busy_.clear(std::memory_order_release);
@@ -153,7 +153,7 @@ class Pool {
       started_.fetch_add(1);
     }
     const Clock::time_point start = Clock::now();
-    if (alone_at(start)) {  // helpers have been holding calls up: see note_stall
+    if (start < alone_until_) {  // helpers have been holding calls up: see note_stall
       run_alone(task);
       return;
     }
@@ -222,21 +222,11 @@ class Pool {
   // the calls run alone about half the time (a 2-thread median equal to 1 thread's); now each
   // costs 2 ms alone.
   void note_stall(Clock::time_point now) {
-    const Clock::time_point until{Clock::duration{alone_until_.load(std::memory_order_relaxed)}};
-    const bool again = now - until < alone_for_;
+    const bool again = now - alone_until_ < alone_for_;
     alone_for_ = again ? std::min<Clock::duration>(2 * alone_for_, kMaxAlone) : kFirstAlone;
-    alone_until_.store((now + alone_for_).time_since_epoch().count(), std::memory_order_relaxed);
+    alone_until_ = now + alone_for_;
   }
 
- public:
-  // Whether a call starting at `t` runs on its caller alone (note_stall). Read by any thread
-  // (detail::team_capacity), written only by the caller that owns the team: relaxed is enough —
-  // a plan made on a stale answer is still correct, only made for another team size.
-  bool alone_at(Clock::time_point t) const {
-    return t.time_since_epoch().count() < alone_until_.load(std::memory_order_relaxed);
-  }
-
- private:
   static void run_alone(detail::TeamTask task) {
     const bool outer = t_in_team;
     t_in_team = true;
@@ -295,9 +285,8 @@ class Pool {
     sleepers_.fetch_sub(1);
   }
 
-  // Written by the caller that owns the team (busy_): see note_stall. alone_until_ holds a
-  // Clock::time_point's ticks, atomic because team_capacity reads it from any thread.
-  std::atomic<Clock::rep> alone_until_{0};
+  // Owned by the caller that owns the team (busy_): see note_stall.
+  Clock::time_point alone_until_{};
   Clock::duration alone_for_{};
   int misses_ = 0;  // calls in a row that woke sleeping helpers and none joined
 
@@ -349,10 +338,6 @@ void set_before_join_hook_for_testing(void (*hook)()) {
 
 int helper_threads() {
   return Pool::get().helpers();
-}
-
-int team_capacity() {
-  return Pool::get().alone_at(Clock::now()) ? 1 : get_num_threads();
 }
 
 }  // namespace detail

@@ -802,12 +802,11 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   const StridedView<In> a = trans_a ? StridedView<In>{A, 1, lda} : StridedView<In>{A, lda, 1};
   const StridedView<In> b = trans_b ? StridedView<In>{B, 1, ldb} : StridedView<In>{B, ldb, 1};
 
-  // The threads this call may use: one for small problems (waking a helper costs microseconds),
-  // and one while the pool runs calls alone (detail::team_capacity).
+  // The threads this call may use: one for small problems (waking a helper costs microseconds).
   const double multiply_adds = static_cast<double>(M) * static_cast<double>(N) * K;
   const int threads = multiply_adds <= kMinMultiplyAddsForThreads<kLevel> || in_parallel_region()
                           ? 1
-                          : detail::team_capacity();
+                          : get_num_threads();
   // Which operand every member packs in full (see "Threads"): B, with home ranges of row blocks,
   // when that copies less than packing all of A would; A, with home ranges of B slivers,
   // otherwise. A transposing pack (lines contiguous along k) counts twice. It is slower than a

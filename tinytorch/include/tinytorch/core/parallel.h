@@ -61,14 +61,6 @@ void set_before_join_hook_for_testing(void (*hook)());
 // The helper threads the pool has started so far (it starts them on demand, and keeps them).
 int helper_threads();
 
-// The members a team started now would have: get_num_threads(), or 1 while the pool runs every
-// call on its caller alone because its helpers have been holding calls up (a busy machine; see
-// "stalls" in core/parallel.cpp). A kernel that plans its work for a team size (the fast GEMM's
-// split, its single-thread paths) plans for this many: a call the pool runs alone then takes the
-// one-thread plan, not a two-member plan that one thread works through with the overheads of
-// sharing (NOTE: the answer can be stale by the time the call starts; either plan is correct).
-int team_capacity();
-
 // parallel_for cuts a range into up to this many chunks per thread: a thread that finishes early
 // (or a core that runs faster) takes more of them, and a helper that joins late still finds some.
 inline constexpr int64_t kChunksPerThread = 4;
