@@ -224,10 +224,10 @@ TEST_P(GemmFastTest, RandomShapesWithPaddedLeadingDimensions) {
 }
 
 TEST_P(GemmFastTest, FewRowsReadBInPlace) {
-  // With at most 4 row slivers (M <= 4 * MR: 24 rows for AVX2's MR = 6, 48 for AVX-512's 12), one
-  // thread and B not transposed, the micro-kernel reads B's slivers in place and only a ragged
-  // last sliver is packed (gemm_fast.cpp, "B in place"). Rows on both sides of both limits, widths
-  // below one sliver, of whole slivers and with a ragged one, several rank-KC updates, a padded B.
+  // With one thread and B not transposed, the micro-kernel reads B's slivers in place and only a
+  // ragged last sliver is packed (gemm_fast.cpp, "B in place"). Rows around 4 row slivers (the
+  // rule's first limit: 24 rows for AVX2's MR = 6, 48 for AVX-512's 12), widths below one sliver,
+  // of whole slivers and with a ragged one, several rank-KC updates, a padded B.
   for (const int64_t M : {2, 24, 25, 48, 49}) {
     for (const int64_t N : {8, 32, 33, 235}) {
       for (const int64_t K : {5, 600}) {
@@ -240,9 +240,8 @@ TEST_P(GemmFastTest, FewRowsReadBInPlace) {
       }
     }
   }
-  // Any number of row slivers when a sliver is short (kc · NR values within 16 KiB: K <= 128 for
-  // AVX-512 floats, 256 for AVX2 floats and AVX-512 doubles, 512 for AVX2 doubles): depths on
-  // both sides of those limits, 130 rows (11 or 22 slivers).
+  // Many row slivers (130 rows: 11 or 22 passes over each sliver), depths around the KC of
+  // each level and type (128 to 512) and a ragged one.
   for (const int64_t N : {33, 235}) {
     for (const int64_t K : {64, 128, 129, 256, 257}) {
       for (const bool trans_a : {false, true}) {

@@ -758,23 +758,18 @@ void gemm_one_row(int64_t N, int64_t K, T alpha, StridedView<T> a, StridedView<T
 // ceil(M / MR) reads: in nn::LSTM's training step (H = 235, 1 thread) that copy was 8% of the
 // time, against ~18% for the multiply it fed, and 2% once B was read in place. Where op(B)
 // is B with contiguous rows (no transpose: the micro-kernel loads NR adjacent values per step), a
-// single-thread call with at most kInPlaceMaxPasses row slivers reads B's slivers in place: the
-// first pass brings a sliver (KC x NR: 16 to 64 KiB) near the core and the others find it there.
-// Only a ragged last sliver is packed (its tile reads NR columns; the padding is zeros). The
-// panel's rows must lie within kInPlaceMaxSpanBytes, for the page walks: a row stride of 4096
-// floats would spread a KC-row panel over 4 MiB. Not in a team: its members share packed panels. A
-// sliver of kc·NR values within kInPlaceMaxSliverBytes is read in place however many passes there
-// are: the copy would cost as much as a pass, and the sliver stays near the core for the others. A
-// 1×1 conv's per-image product (w [128 x 64] times the image [64 x 256], 11 passes, one thread)
-// spent 13% of its time packing the image; reading it in place ran 1.07x as fast, and the MLP's 64
-// x 256 x 128 products 1.03-1.05x. The limit, 64 KiB, admits a whole KC-deep sliver of every level
-// (AVX-512 floats: 512 x 32 values), which streams from L2 packed or not: a Linear's weight
-// gradient dW = dyᵀ · x reads x [B·T, in] as op(B), and packing it was most of 3% of the 2017 GPT's
-// 1-thread step. Against a 16 KiB limit (kc ≤ 128 for AVX-512 floats), thread CPU time, min of 30
-// calls, 2-vCPU Zen 4: the GPT's dW products 1.02-1.13x, its dx products 1.00-1.05x, square N = 256
-// and 384 1.02-1.03x, N = 512 1.00x.
-constexpr int64_t kInPlaceMaxPasses = 4;
-constexpr int64_t kInPlaceMaxSliverBytes = int64_t{1} << 16;
+// single-thread call reads B's slivers in place: the first pass over a sliver (KC x NR: 16 to
+// 64 KiB) brings it near the core and the other passes find it there, so the copy would cost as
+// much as a pass. Only a ragged last sliver is packed (its tile reads NR columns; the padding is
+// zeros). The panel's rows must lie within kInPlaceMaxSpanBytes, for the page walks: a row stride
+// of 4096 floats would spread a KC-row panel over 4 MiB. Not in a team: its members share packed
+// panels. (First only for at most 4 row slivers; then for any number of passes over a sliver of up
+// to 16 KiB, then 64 KiB, which admits every level's KC-deep sliver. A 1×1 conv's per-image
+// product, w [128 x 64] times the image [64 x 256] in 11 passes, spent 13% of its time packing the
+// image and ran 1.07x as fast in place; the MLP's 64 x 256 x 128 products 1.03-1.05x; a Linear's
+// weight gradient dW = dyᵀ · x, which reads x [B·T, in] as op(B), 1.02-1.13x on the 2017 GPT's
+// shapes, its dx products 1.00-1.05x, square N = 256 and 384 1.02-1.03x, N = 512 1.00x — thread
+// CPU time, min of 30 calls, 2-vCPU Zen 4.)
 constexpr int64_t kInPlaceMaxSpanBytes = int64_t{1} << 20;
 
 // ── A in place ──────────────────────────────────────────────────────────────────────────────
@@ -842,11 +837,8 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
                           kc_max * a.cs * static_cast<int64_t>(sizeof(In)) <= kInPlaceMaxSpanBytes;
   // Whether the micro-kernel reads op(B) in place rather than from packed slivers (see "B in
   // place" below); then only a ragged last sliver of each step is packed.
-  const bool b_in_place =
-      std::is_same_v<In, P> && Blk::KD == 1 && team == 1 && b.cs == 1 &&
-      (ceil_div(M, Blk::MR) <= kInPlaceMaxPasses ||
-       kc_max * NR * static_cast<int64_t>(sizeof(In)) <= kInPlaceMaxSliverBytes) &&
-      kc_max * ldb * static_cast<int64_t>(sizeof(In)) <= kInPlaceMaxSpanBytes;
+  const bool b_in_place = std::is_same_v<In, P> && Blk::KD == 1 && team == 1 && b.cs == 1 &&
+                          kc_max * ldb * static_cast<int64_t>(sizeof(In)) <= kInPlaceMaxSpanBytes;
 
   // A unit is an (mc_step rows) x (unit_slivers * NR columns) block of C. A team of one takes
   // whole rows of blocks, exactly the classic single-threaded loop nest.
