@@ -301,9 +301,10 @@ TEST_P(SoftmaxFast, ShortRowsAlongTheLastDim) {
   }
 }
 
-// Rows of exactly one AVX-512 vector (16) go 16 at a time through log_softmax's block path, the
-// rest one by one: check_problem's splits shift which rows share a block of 16, and the bits must
-// not move; special values inside the blocks (a −∞ entry, a row of −∞, a NaN, a +∞, 1e30s).
+// Rows of exactly one AVX-512 vector (16) go 16 at a time through the *_tile kernels (forward
+// and backward), the rest one by one: check_problem's splits shift which rows share a block of 16,
+// and the bits must not move; special values inside the blocks (a −∞ entry, a row of −∞, a NaN, a
+// +∞, 1e30s).
 TEST_P(SoftmaxFast, RowsOfSixteenSixteenAtATime) {
   for (const int64_t outer : {16, 37, 100}) {
     check_problem(random_problem(outer, 16, 1, 8.0f, static_cast<uint32_t>(outer)),
@@ -364,7 +365,9 @@ TEST_P(SoftmaxFast, ShortRowsAlongAnotherDimInSlabs) {
 // 1027 along the last dim (so most rows start unaligned: streamed and stored vectors mixed) and
 // slabs of [16, 259] along another.
 TEST_P(SoftmaxFast, StreamedGradientsHaveTheBitsOfStoredOnes) {
-  const int64_t shapes[][3] = {{2048, 1027, 1}, {512, 16, 259}};
+  // Rows of 1027 along the last dim, rows of 16 along the last dim (AVX-512: W rows at a time),
+  // short rows along another dim (slabs).
+  const int64_t shapes[][3] = {{2048, 1027, 1}, {131075, 16, 1}, {512, 16, 259}};
   for (const auto& s : shapes) {
     const int64_t outer = s[0], n = s[1], inner = s[2], size = outer * n * inner;
     ASSERT_GE(size * 4, int64_t{8} << 20);  // streamed
