@@ -223,11 +223,20 @@ TEST_P(GemmFastTest, RandomShapesWithPaddedLeadingDimensions) {
   }
 }
 
-TEST_P(GemmFastTest, FewRowsReadBInPlace) {
-  // With one thread and B not transposed, the micro-kernel reads B's slivers in place and only a
-  // ragged last sliver is packed (gemm_fast.cpp, "B in place"). Rows around 4 row slivers (the
-  // rule's first limit: 24 rows for AVX2's MR = 6, 48 for AVX-512's 12), widths below one sliver,
-  // of whole slivers and with a ragged one, several rank-KC updates, a padded B.
+// Runs body with the one-thread in-place rules forced on, then off (TINYTORCH_GEMM_IN_PLACE; by
+// default they hold on AMD CPUs only: gemm_fast.cpp, "Which CPUs read in place"), then restores
+// the default.
+template <class Body>
+void with_in_place_on_and_off(Body body) {
+  for (const char* setting : {"1", "0"}) {
+    SCOPED_TRACE(std::string("TINYTORCH_GEMM_IN_PLACE=") + setting);
+    setenv("TINYTORCH_GEMM_IN_PLACE", setting, /*overwrite=*/1);
+    body();
+  }
+  unsetenv("TINYTORCH_GEMM_IN_PLACE");
+}
+
+void check_few_rows_and_deep_slivers() {
   for (const int64_t M : {2, 24, 25, 48, 49}) {
     for (const int64_t N : {8, 32, 33, 235}) {
       for (const int64_t K : {5, 600}) {
@@ -252,6 +261,15 @@ TEST_P(GemmFastTest, FewRowsReadBInPlace) {
       }
     }
   }
+}
+
+TEST_P(GemmFastTest, FewRowsReadBInPlace) {
+  // With one thread and B not transposed, the micro-kernel reads B's slivers in place and only a
+  // ragged last sliver is packed (gemm_fast.cpp, "B in place"); and packs them all where the
+  // rules are off. Rows around 4 row slivers (the rule's first limit: 24 rows for AVX2's MR = 6,
+  // 48 for AVX-512's 12), widths below one sliver, of whole slivers and with a ragged one,
+  // several rank-KC updates, a padded B.
+  with_in_place_on_and_off([] { check_few_rows_and_deep_slivers(); });
 }
 
 TEST_P(GemmFastTest, AlphaBetaVariations) {
@@ -411,12 +429,15 @@ void check_transposed_a_in_place(Shape shape) {
 }
 
 TEST_P(GemmFastTest, TransposedAReadInPlaceHasTheBitsOfPackedA) {
-  for (int64_t M = 2; M <= 25; ++M) {
-    check_transposed_a_in_place<float>({M, 70, 600});
-    check_transposed_a_in_place<double>({M, 40, 600});
-  }
-  check_transposed_a_in_place<float>({384, 128, 600});  // a Linear's dW shape (K cut short)
-  check_transposed_a_in_place<double>({150, 100, 300});
+  // With the rules off, both products are packed: the same bits again.
+  with_in_place_on_and_off([] {
+    for (int64_t M = 2; M <= 25; ++M) {
+      check_transposed_a_in_place<float>({M, 70, 600});
+      check_transposed_a_in_place<double>({M, 40, 600});
+    }
+    check_transposed_a_in_place<float>({384, 128, 600});  // a Linear's dW shape (K cut short)
+    check_transposed_a_in_place<double>({150, 100, 300});
+  });
 }
 
 INSTANTIATE_TEST_SUITE_P(KernelsAndThreads, GemmFastTest,
@@ -586,6 +607,21 @@ TEST(GemmFastSettings, EnvironmentVariableCapsTheCpuCapability) {
   EXPECT_STREQ(to_string(CpuCapability::kDefault), "DEFAULT");
   EXPECT_STREQ(to_string(CpuCapability::kAvx2), "AVX2");
   EXPECT_STREQ(to_string(CpuCapability::kAvx512), "AVX512");
+}
+
+TEST(GemmFastSettings, BadInPlaceSettingIsAnError) {
+  // Only 0 and 1 force the in-place rules; anything else must not silently pick one.
+  setenv("TINYTORCH_GEMM_IN_PLACE", "yes", 1);
+  const std::vector<float> A(4, 1.0f), B(4, 1.0f);
+  std::vector<float> C(4, 0.0f);
+  try {
+    gemm_fast(false, false, 2, 2, 2, 1.0f, A.data(), 2, B.data(), 2, 0.0f, C.data(), 2);
+    ADD_FAILURE() << "expected a ValueError";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("TINYTORCH_GEMM_IN_PLACE"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'yes'"), std::string::npos) << e.what();
+  }
+  unsetenv("TINYTORCH_GEMM_IN_PLACE");
 }
 
 TEST(GemmFastSettings, UnknownCpuCapabilityIsAnError) {

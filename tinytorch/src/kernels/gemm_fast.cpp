@@ -758,18 +758,18 @@ void gemm_one_row(int64_t N, int64_t K, T alpha, StridedView<T> a, StridedView<T
 // ceil(M / MR) reads: in nn::LSTM's training step (H = 235, 1 thread) that copy was 8% of the
 // time, against ~18% for the multiply it fed, and 2% once B was read in place. Where op(B)
 // is B with contiguous rows (no transpose: the micro-kernel loads NR adjacent values per step), a
-// single-thread call reads B's slivers in place: the first pass over a sliver (KC x NR: 16 to
-// 64 KiB) brings it near the core and the other passes find it there, so the copy would cost as
-// much as a pass. Only a ragged last sliver is packed (its tile reads NR columns; the padding is
-// zeros). The panel's rows must lie within kInPlaceMaxSpanBytes, for the page walks: a row stride
-// of 4096 floats would spread a KC-row panel over 4 MiB. Not in a team: its members share packed
-// panels. (First only for at most 4 row slivers; then for any number of passes over a sliver of up
-// to 16 KiB, then 64 KiB, which admits every level's KC-deep sliver. A 1×1 conv's per-image
-// product, w [128 x 64] times the image [64 x 256] in 11 passes, spent 13% of its time packing the
-// image and ran 1.07x as fast in place; the MLP's 64 x 256 x 128 products 1.03-1.05x; a Linear's
-// weight gradient dW = dyᵀ · x, which reads x [B·T, in] as op(B), 1.02-1.13x on the 2017 GPT's
-// shapes, its dx products 1.00-1.05x, square N = 256 and 384 1.02-1.03x, N = 512 1.00x — thread
-// CPU time, min of 30 calls, 2-vCPU Zen 4.)
+// single-thread call reads B's slivers in place (where that pays: "Which CPUs read in place"): the
+// first pass over a sliver (KC x NR: 16 to 64 KiB) brings it near the core and the other passes
+// find it there, so the copy would cost as much as a pass. Only a ragged last sliver is packed (its
+// tile reads NR columns; the padding is zeros). The panel's rows must lie within
+// kInPlaceMaxSpanBytes, for the page walks: a row stride of 4096 floats would spread a KC-row panel
+// over 4 MiB. Not in a team: its members share packed panels. (First only for at most 4 row
+// slivers; then for any number of passes over a sliver of up to 16 KiB, then 64 KiB, which admits
+// every level's KC-deep sliver. A 1×1 conv's per-image product, w [128 x 64] times the image [64 x
+// 256] in 11 passes, spent 13% of its time packing the image and ran 1.07x as fast in place; the
+// MLP's 64 x 256 x 128 products 1.03-1.05x; a Linear's weight gradient dW = dyᵀ · x, which reads x
+// [B·T, in] as op(B), 1.02-1.13x on the 2017 GPT's shapes, its dx products 1.00-1.05x, square N =
+// 256 and 384 1.02-1.03x, N = 512 1.00x — thread CPU time, min of 30 calls, 2-vCPU Zen 4.)
 constexpr int64_t kInPlaceMaxSpanBytes = int64_t{1} << 20;
 
 // ── A in place ──────────────────────────────────────────────────────────────────────────────
@@ -778,11 +778,42 @@ constexpr int64_t kInPlaceMaxSpanBytes = int64_t{1} << 20;
 // Linear's weight gradient dW = dyᵀ · x, whose A is dy [B·T, out] read by columns. Packing that
 // A block copied each row's few values to a sliver (a strided gather from memory: 2% of the 2017
 // GPT's 1-thread step), and the B sliver streams from L2 anyway when kc = 512. So a single-thread
-// call reads op(A) = Aᵀ in place where its kc rows lie within kInPlaceMaxSpanBytes (as for B);
-// the tiles of a ragged bottom edge read only their rows. The GPT's dW products ran 1.03-1.20x as
-// fast, square Aᵀ·B 0.99-1.04x (thread CPU time, min of 30, 2-vCPU Zen 4). op(A) = A (rows
-// contiguous along k: x · Wᵀ) stays packed: read in place, its MR rows were MR streams, and the
-// forward products of the GPT ran 0.92x as fast. Not in a team: its members pack A blocks once.
+// call reads op(A) = Aᵀ in place where its kc rows lie within kInPlaceMaxSpanBytes (as for B, and
+// on the same CPUs); the tiles of a ragged bottom edge read only their rows. The GPT's dW products
+// ran 1.03-1.20x as fast, square Aᵀ·B 0.99-1.04x (thread CPU time, min of 30, 2-vCPU Zen 4). op(A)
+// = A (rows contiguous along k: x · Wᵀ) stays packed: read in place, its MR rows were MR streams,
+// and the forward products of the GPT ran 0.92x as fast. Not in a team: its members pack A blocks
+// once.
+
+// ── Which CPUs read in place ────────────────────────────────────────────────────────────────
+// Both rules above were measured faster on AMD (the 2-vCPU Zen 4 figures above) and slower on
+// Intel: on a 2-vCPU Xeon with AVX-512 (family 6, model 167) the 2017 GPT's training step at one
+// thread ran 6.6% faster with both operands packed (20,548 vs 19,271 tokens/s, mean of 3
+// alternating runs; 3-5% with either one alone packed), and Aᵀ·B at n = 512 reached 162-170
+// GFLOP/s packed against 142-147 in place. The prefetchers differ, and so does what pays; so a
+// one-thread call reads in place by default on an AMD CPU only. TINYTORCH_GEMM_IN_PLACE=1 or 0
+// forces the rules on or off (the tests check both paths on any CPU); the bits are the same
+// either way.
+bool reads_in_place() {
+  const char* env = std::getenv("TINYTORCH_GEMM_IN_PLACE");
+  if (env != nullptr && *env != '\0') {
+    const std::string v(env);
+    TT_CHECK_VALUE(
+        v == "0" || v == "1",
+        "TINYTORCH_GEMM_IN_PLACE must be '0' or '1' (or unset: this CPU's default), got '", env,
+        "'");
+    return v == "1";
+  }
+#ifdef TINYTORCH_GEMM_X86
+  static const bool amd = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_is("amd") != 0;
+  }();
+  return amd;
+#else
+  return false;
+#endif
+}
 
 // The whole GEMM with the kernels and block sizes Blk (a Blocking) of one level; M, N > 0, K > 0,
 // alpha != 0.
@@ -832,12 +863,13 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   const bool split_rows = team > 1 && rows_cheaper && m_blocks >= team;
 
   // Whether the tiles read op(A) = Aᵀ in place rather than from packed slivers (see "A in place").
-  const bool a_in_place = std::is_same_v<In, P> && kernels.a_in_place != nullptr && team == 1 &&
+  const bool in_place = team == 1 && reads_in_place();
+  const bool a_in_place = std::is_same_v<In, P> && kernels.a_in_place != nullptr && in_place &&
                           a.rs == 1 &&
                           kc_max * a.cs * static_cast<int64_t>(sizeof(In)) <= kInPlaceMaxSpanBytes;
   // Whether the micro-kernel reads op(B) in place rather than from packed slivers (see "B in
   // place" below); then only a ragged last sliver of each step is packed.
-  const bool b_in_place = std::is_same_v<In, P> && Blk::KD == 1 && team == 1 && b.cs == 1 &&
+  const bool b_in_place = std::is_same_v<In, P> && Blk::KD == 1 && in_place && b.cs == 1 &&
                           kc_max * ldb * static_cast<int64_t>(sizeof(In)) <= kInPlaceMaxSpanBytes;
 
   // A unit is an (mc_step rows) x (unit_slivers * NR columns) block of C. A team of one takes
