@@ -9,7 +9,9 @@
 //     groups of rows that start mid-vector; short rows in slabs of ragged widths), with −∞
 //     entries, rows all −∞ (NaN, as PyTorch), NaN and +∞ entries (NaN rows) and magnitudes up to
 //     1e30;
-//   * gradients large enough to be streamed (non-temporal stores) have the bits of stored ones;
+//   * gradients large enough to be streamed (non-temporal stores) have the bits of stored ones,
+//     with the last dim's rows streamed and not (TINYTORCH_SOFTMAX_STREAM_ROWS; other values are
+//     an error);
 //   * any range of rows gives the same bits as the whole tensor in one call (what makes the
 //     results independent of the thread count), and nothing outside the range is written;
 //   * the ops (softmax, log_softmax and their backward, cross_entropy) on the fast tier against
@@ -360,10 +362,11 @@ TEST_P(SoftmaxFast, ShortRowsAlongAnotherDimInSlabs) {
 }
 
 // A gradient of 8 MiB or more is written around the caches (non-temporal stores wherever a
-// vector lands aligned); the values must be those of ordinary stores: the first outer indices of
-// a big problem, run as a problem of their own (too small to stream), give the same bits. Rows of
-// 1027 along the last dim (so most rows start unaligned: streamed and stored vectors mixed) and
-// slabs of [16, 259] along another.
+// vector lands aligned; along the last dim by default on AMD CPUs only, both ways here through
+// TINYTORCH_SOFTMAX_STREAM_ROWS); the values must be those of ordinary stores: the first outer
+// indices of a big problem, run as a problem of their own (too small to stream), give the same
+// bits. Rows of 1027 along the last dim (so most rows start unaligned: streamed and stored vectors
+// mixed) and slabs of [16, 259] along another.
 TEST_P(SoftmaxFast, StreamedGradientsHaveTheBitsOfStoredOnes) {
   // Rows of 1027 along the last dim, rows of 16 along the last dim (AVX-512: W rows at a time),
   // short rows along another dim (slabs).
@@ -380,17 +383,40 @@ TEST_P(SoftmaxFast, StreamedGradientsHaveTheBitsOfStoredOnes) {
     std::vector<float> y(size), log_y(size), gx(size), log_gx(size);
     softmax_fast(big.x.data(), y.data(), n, inner, 0, rows);
     log_softmax_fast(big.x.data(), log_y.data(), n, inner, 0, rows);
-    softmax_backward_fast(big.g.data(), y.data(), gx.data(), outer, n, inner, 0, rows);
-    log_softmax_backward_fast(big.g.data(), log_y.data(), log_gx.data(), outer, n, inner, 0, rows);
     std::vector<float> gx_small(small_size), log_gx_small(small_size);
     softmax_backward_fast(big.g.data(), y.data(), gx_small.data(), k, n, inner, 0, small_rows);
     log_softmax_backward_fast(big.g.data(), log_y.data(), log_gx_small.data(), k, n, inner, 0,
                               small_rows);
     const auto bytes = static_cast<size_t>(small_size) * sizeof(float);
-    EXPECT_EQ(std::memcmp(gx.data(), gx_small.data(), bytes), 0) << what << " softmax_backward";
-    EXPECT_EQ(std::memcmp(log_gx.data(), log_gx_small.data(), bytes), 0)
-        << what << " log_softmax_backward";
+    for (const char* setting : {"1", "0"}) {
+      SCOPED_TRACE(std::string("TINYTORCH_SOFTMAX_STREAM_ROWS=") + setting);
+      setenv("TINYTORCH_SOFTMAX_STREAM_ROWS", setting, /*overwrite=*/1);
+      softmax_backward_fast(big.g.data(), y.data(), gx.data(), outer, n, inner, 0, rows);
+      log_softmax_backward_fast(big.g.data(), log_y.data(), log_gx.data(), outer, n, inner, 0,
+                                rows);
+      EXPECT_EQ(std::memcmp(gx.data(), gx_small.data(), bytes), 0) << what << " softmax_backward";
+      EXPECT_EQ(std::memcmp(log_gx.data(), log_gx_small.data(), bytes), 0)
+          << what << " log_softmax_backward";
+    }
+    unsetenv("TINYTORCH_SOFTMAX_STREAM_ROWS");
   }
+}
+
+// Only 0 and 1 force the streaming of rows along the last dim; anything else must not silently
+// pick one.
+TEST(SoftmaxFastSettings, BadStreamRowsSettingIsAnError) {
+  setenv("TINYTORCH_SOFTMAX_STREAM_ROWS", "on", 1);
+  const std::vector<float> g(4, 1.0f), y(4, 0.25f);
+  std::vector<float> gx(4, 0.0f);
+  try {
+    softmax_backward_fast(g.data(), y.data(), gx.data(), 1, 4, 1, 0, 1);
+    ADD_FAILURE() << "expected a ValueError";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("TINYTORCH_SOFTMAX_STREAM_ROWS"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("'on'"), std::string::npos) << e.what();
+  }
+  unsetenv("TINYTORCH_SOFTMAX_STREAM_ROWS");
 }
 
 // Rows with −∞ entries (masked scores), a row of −∞ only (NaN, as PyTorch gives), a NaN entry and

@@ -58,6 +58,7 @@
 
 #include "gemm_kernels.h"
 #include "half_kernels.h"
+#include "isa_select.h"
 #include "tinytorch/core/exception.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/gemm.h"
@@ -795,24 +796,7 @@ constexpr int64_t kInPlaceMaxSpanBytes = int64_t{1} << 20;
 // forces the rules on or off (the tests check both paths on any CPU); the bits are the same
 // either way.
 bool reads_in_place() {
-  const char* env = std::getenv("TINYTORCH_GEMM_IN_PLACE");
-  if (env != nullptr && *env != '\0') {
-    const std::string v(env);
-    TT_CHECK_VALUE(
-        v == "0" || v == "1",
-        "TINYTORCH_GEMM_IN_PLACE must be '0' or '1' (or unset: this CPU's default), got '", env,
-        "'");
-    return v == "1";
-  }
-#ifdef TINYTORCH_GEMM_X86
-  static const bool amd = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_is("amd") != 0;
-  }();
-  return amd;
-#else
-  return false;
-#endif
+  return amd_rule("TINYTORCH_GEMM_IN_PLACE");
 }
 
 // The whole GEMM with the kernels and block sizes Blk (a Blocking) of one level; M, N > 0, K > 0,
@@ -1365,6 +1349,25 @@ const char* to_string(CpuCapability capability) {
 
 CpuCapability get_cpu_capability() {
   return std::min(cpu_capability_of_this_cpu(), cpu_capability_from_env());
+}
+
+bool amd_rule(const char* variable) {
+  const char* env = std::getenv(variable);
+  if (env != nullptr && *env != '\0') {
+    const std::string v(env);
+    TT_CHECK_VALUE(v == "0" || v == "1", variable,
+                   " must be '0' or '1' (or unset: this CPU's default), got '", env, "'");
+    return v == "1";
+  }
+#ifdef TINYTORCH_GEMM_X86
+  static const bool amd = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_is("amd") != 0;
+  }();
+  return amd;
+#else
+  return false;
+#endif
 }
 
 }  // namespace tinytorch::kernels

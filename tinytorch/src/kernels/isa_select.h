@@ -1,6 +1,7 @@
 // The kernels of the widest instruction set this CPU has, for a kernel family written over the
-// vector policies of vec_policy.h (attention_fast.cpp, activation_fast.cpp). Private to
-// src/kernels; included only by files compiled for baseline x86-64.
+// vector policies of vec_policy.h (attention_fast.cpp, activation_fast.cpp), and the rules that
+// depend on the CPU's vendor. Private to src/kernels; included only by files compiled for
+// baseline x86-64.
 #pragma once
 
 #include "tinytorch/kernels/gemm.h"
@@ -27,5 +28,12 @@ const Isa& isa_for_cpu(const Isa& portable) {
   }
   return portable;
 }
+
+// A tuning rule measured to pay on AMD CPUs and to cost time on Intel ones (their prefetchers and
+// store paths differ): on by default on an AMD CPU only. The environment variable `variable` = 1
+// or 0 forces it on or off, so that the tests run both paths on any CPU; it is read on every call.
+// Any other non-empty value throws ValueError naming the variable. (Defined in gemm_fast.cpp, by
+// get_cpu_capability.)
+bool amd_rule(const char* variable);
 
 }  // namespace tinytorch::kernels

@@ -39,7 +39,11 @@ void log_softmax_fast(const float* x, float* y, int64_t n, int64_t inner, int64_
 
 void softmax_backward_fast(const float* grad, const float* y, float* grad_input, int64_t outer,
                            int64_t n, int64_t inner, int64_t row_begin, int64_t row_end) {
-  isa().softmax_backward(grad, y, grad_input, outer, n, inner, row_begin, row_end);
+  const SoftmaxIsa& kernels = isa();
+  // Streaming the stores of rows along the last dim: see "storing a gradient" in softmax_simd.h.
+  (amd_rule("TINYTORCH_SOFTMAX_STREAM_ROWS")
+       ? kernels.softmax_backward_rows_streamed
+       : kernels.softmax_backward)(grad, y, grad_input, outer, n, inner, row_begin, row_end);
 }
 
 void log_softmax_backward_fast(const float* grad, const float* y, float* grad_input, int64_t outer,

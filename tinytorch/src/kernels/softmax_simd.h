@@ -227,6 +227,14 @@ struct Softmax {
   // 64-byte-aligned rows of a multiple of W), and ends with stream_fence. Values are the same
   // either way. (softmax_backward over the last dim of [4096, 1024]: 1.45 → 1.24 ms of one
   // thread's CPU time on a busy Zen 4; forward and backward 3.1 → 2.9 ms.)
+  //
+  // Along the last dim that gain is AMD's: on an Intel Xeon (AVX-512, family 6 model 167) the
+  // same [4096, 1024] forward and backward took 3.89 ms streamed against 3.81 stored at one
+  // thread, 1.92 against 1.85 at two (means of 9 alternating runs of `ops_bench`), while along
+  // another dim streaming still paid there ([8, 1024, 512] along dim 1: 7.4–7.9 vs 8.9–9.6 ms at
+  // one thread, 3 runs). So softmax_fast.cpp runs softmax_backward<true> (rows streamed
+  // too) on AMD CPUs and softmax_backward<false> elsewhere (amd_rule, isa_select.h;
+  // TINYTORCH_SOFTMAX_STREAM_ROWS=1|0 forces either).
   static constexpr int64_t kStreamBytes = int64_t{8} << 20;
   static constexpr bool kCanStream = requires(float* p, Vec v) {
     V::stream(p, v);
@@ -569,8 +577,8 @@ struct Softmax {
   }
 
   // A backward over rows [row_begin, row_end) of [outer, n, inner], its stores streamed when the
-  // whole gradient is at least kStreamBytes.
-  template <bool kStream>
+  // whole gradient is at least kStreamBytes — along the last dim only where kRowsStream.
+  template <bool kStream, bool kRowsStream>
   static void softmax_backward_range(const float* g, const float* y, float* out, int64_t n,
                                      int64_t inner, int64_t row_begin, int64_t row_end) {
     walk(
@@ -578,8 +586,12 @@ struct Softmax {
         [=](int64_t at, int64_t rows) {
           tiles_then_rows(
               n, at, rows,
-              [=](int64_t t) { softmax_backward_tile<kStream>(g + t, y + t, out + t); },
-              [=](int64_t r) { softmax_backward_row<kStream>(g + r, y + r, out + r, n); });
+              [=](int64_t t) {
+                softmax_backward_tile<kStream && kRowsStream>(g + t, y + t, out + t);
+              },
+              [=](int64_t r) {
+                softmax_backward_row<kStream && kRowsStream>(g + r, y + r, out + r, n);
+              });
         },
         [=](int64_t at, const auto& c) {
           softmax_backward_cols<kStream>(g + at, y + at, out + at, n, c);
@@ -617,10 +629,12 @@ struct Softmax {
     range(std::false_type{});
   }
 
+  template <bool kRowsStream>
   static void softmax_backward(const float* g, const float* y, float* out, int64_t outer, int64_t n,
                                int64_t inner, int64_t row_begin, int64_t row_end) {
     streaming_if_large(outer, n, inner, [&](auto stream) {
-      softmax_backward_range<decltype(stream)::value>(g, y, out, n, inner, row_begin, row_end);
+      softmax_backward_range<decltype(stream)::value, kRowsStream>(g, y, out, n, inner, row_begin,
+                                                                   row_end);
     });
   }
 
@@ -644,7 +658,8 @@ struct Softmax {
 struct SoftmaxIsa {
   SoftmaxForwardFn softmax;
   SoftmaxForwardFn log_softmax;
-  SoftmaxBackwardFn softmax_backward;
+  SoftmaxBackwardFn softmax_backward;                // its last dim's rows are never streamed
+  SoftmaxBackwardFn softmax_backward_rows_streamed;  // they are too when large (AMD's default)
   SoftmaxBackwardFn log_softmax_backward;
   void (*exp)(const float* x, float* y, int64_t n);
   void (*log)(const float* x, float* y, int64_t n);
@@ -653,7 +668,13 @@ struct SoftmaxIsa {
 template <class V>
 SoftmaxIsa softmax_isa() {
   using S = Softmax<V>;
-  return {S::softmax, S::log_softmax, S::softmax_backward, S::log_softmax_backward, S::exp, S::log};
+  return {S::softmax,
+          S::log_softmax,
+          S::template softmax_backward<false>,
+          S::template softmax_backward<true>,
+          S::log_softmax_backward,
+          S::exp,
+          S::log};
 }
 
 // softmax_avx2.cpp and softmax_avx512.cpp, built only for x86 (as attention's).
