@@ -248,17 +248,21 @@ void im2col(const Conv2dShape& s, int64_t channels, int64_t images, const float*
             const bool inside = p >= ps.lo && p < ps.hi;
             const int64_t h = p * s.stride_h - s.pad_h + r * s.dilation_h;
             const float* in = plane + h * W + w_offset;  // in[q·stride_w] for q in [qs.lo, qs.hi)
-            if (s.stride_w == 1 && cs == 1 && inside) {
-              std::fill(out, out + qs.lo, 0.0f);
-              std::memcpy(out + qs.lo, in + qs.lo,
-                          static_cast<size_t>(qs.hi - qs.lo) * sizeof(float));
-              std::fill(out + qs.hi, out + Q, 0.0f);
-            } else if (cs == 1 && !inside) {
-              std::fill(out, out + Q, 0.0f);
-            } else {  // one pass, zeros included: strided rows are short (7 of a 4×4 stride 2)
+            if (cs != 1) {  // one pass, zeros included: a transposed layout's column
               for (int64_t q = 0; q < Q; ++q) {
                 out[q * cs] = inside && q >= qs.lo && q < qs.hi ? in[q * s.stride_w] : 0.0f;
               }
+            } else if (!inside) {
+              std::fill(out, out + Q, 0.0f);
+            } else {  // the padding's zeros, then the row's pixels: a copy, or every stride_w-th
+              std::fill(out, out + qs.lo, 0.0f);
+              if (s.stride_w == 1) {
+                std::memcpy(out + qs.lo, in + qs.lo,
+                            static_cast<size_t>(qs.hi - qs.lo) * sizeof(float));
+              } else {  // a strided copy (ResNet-8's stride-2 3×3 convolutions)
+                for (int64_t q = qs.lo; q < qs.hi; ++q) out[q] = in[q * s.stride_w];
+              }
+              std::fill(out + qs.hi, out + Q, 0.0f);
             }
           }
         }
