@@ -67,6 +67,15 @@ if(TINYTORCH_FUZZ)
   endif()
   add_compile_options(-fsanitize=fuzzer-no-link)
   add_link_options(-fsanitize=fuzzer-no-link)
+  # fuzzer-no-link also traces every comparison (trace-cmp: a call per compare, so that libFuzzer
+  # can learn the values an input is compared with). A build that serves the tests as well (CI's:
+  # see .ci/run) spent a quarter of a GEMM test's time in those calls, for a smoke run of 2000
+  # inputs per harness; it turns them off and keeps the edge counters. tito fuzz keeps them.
+  option(TINYTORCH_FUZZ_TRACE_CMP "Trace comparisons for libFuzzer (-fsanitize-coverage=trace-cmp)"
+         ON)
+  if(NOT TINYTORCH_FUZZ_TRACE_CMP)
+    add_compile_options(-fno-sanitize-coverage=trace-cmp)
+  endif()
 endif()
 
 # ---- OpenMP (optional) ----------------------------------------------------------------
