@@ -4,7 +4,8 @@
 //
 //   forward:  tasks = (problem b, block of kRowBlock query rows) pairs, so a single problem with
 //             many queries still spreads over the threads; each task streams every key block
-//             once and keeps only kKeyBlock scores per row (no L×S matrix).
+//             once and keeps only kKeyBlock scores per row (no L×S matrix). Tasks too small to
+//             be worth a thread's start go in chunks (kMinMultiplyAddsPerChunk).
 //   backward: tasks = problems (dK and dV of a problem sum over all its query rows, so one thread
 //             owns them — no atomics, the same result whichever thread ran it). B·H = 128
 //             problems for the course's GPT keep 16 threads busy; a lone problem runs on one.
@@ -39,6 +40,15 @@ const AttentionIsa& isa() {
 #endif
 }
 
+// The multiply-adds (q·k and p·v: query rows × keys × (E + Ev)) below which a piece of the
+// forward is not worth a helper thread's start, which costs microseconds: parallel_for's grain is
+// as many tasks as make up that much. So a KV-cached decoding step (one query row per head) runs
+// on the calling thread: the 2017 GPT's (4 heads, at most 64 keys, E = Ev = 32: ≤ 16K
+// multiply-adds in all) had its heads split over 2 threads. (On a 2-vCPU Intel Xeon its cached
+// generation ran at 0.95-1.01x the 1-thread speed on 2 threads before, 0.90-1.04x after: within
+// that VM's noise either way; the rule is that work this small never waits for a thread.)
+constexpr int64_t kMinMultiplyAddsPerChunk = int64_t{1} << 15;
+
 // Per-thread scratch, grown as needed and kept.
 float* scratch(int64_t floats) {
   thread_local std::vector<float> buffer;
@@ -68,7 +78,10 @@ void attention_forward_fast(const AttentionShape& s, const AttentionInputs<float
                             const Rows<float>& out, float* logsumexp) {
   const AttentionIsa& k = isa();
   const int64_t blocks = (s.q_len + kRowBlock - 1) / kRowBlock;
-  parallel_for(0, s.batch * blocks, 1, [&](int64_t begin, int64_t end) {
+  const int64_t task_work = std::min(s.q_len, kRowBlock) * s.kv_len * (s.head_dim + s.value_dim);
+  const int64_t grain =
+      std::max<int64_t>(1, kMinMultiplyAddsPerChunk / std::max<int64_t>(task_work, 1));
+  parallel_for(0, s.batch * blocks, grain, [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / blocks, i0 = (task % blocks) * kRowBlock;
       const int64_t i1 = std::min(s.q_len, i0 + kRowBlock);
