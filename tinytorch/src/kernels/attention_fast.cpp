@@ -42,11 +42,12 @@ const AttentionIsa& isa() {
 
 // The multiply-adds (q·k and p·v: query rows × keys × (E + Ev)) below which a piece of the
 // forward is not worth a helper thread's start, which costs microseconds: parallel_for's grain is
-// as many tasks as make up that much. So a KV-cached decoding step (one query row per head) runs
-// on the calling thread: the 2017 GPT's (4 heads, at most 64 keys, E = Ev = 32: ≤ 16K
-// multiply-adds in all) had its heads split over 2 threads. (On a 2-vCPU Intel Xeon its cached
-// generation ran at 0.95-1.01x the 1-thread speed on 2 threads before, 0.90-1.04x after: within
-// that VM's noise either way; the rule is that work this small never waits for a thread.)
+// as many tasks as make up that much. So a KV-cached decoding step over a short cache (one query
+// row per head) runs on the calling thread: the 2017 GPT's (4 heads, at most 64 keys, E = Ev = 32:
+// ≤ 16K multiply-adds in all) used to split its heads over 2 threads. On a 2-vCPU Intel Xeon,
+// module 12's lab (`--only C --threads 2`, 4 alternating runs) timed a step of 4 heads against 128
+// cached keys at 3.33-3.51 us split and 3.22-3.32 us on one thread; the GPT's whole cached
+// generation moved within that VM's noise.
 constexpr int64_t kMinMultiplyAddsPerChunk = int64_t{1} << 15;
 
 // Per-thread scratch, grown as needed and kept.
