@@ -463,7 +463,7 @@ int run_parent(const tt::bench::CommonOptions& o, const BenchConfig& c, const ch
         {"generate_cache_tokens_per_second", "generation with the KV cache", Kind::kRate});
   }
   compared.push_back({"peak_rss_bytes", "peak RSS", Kind::kSize});
-  // Per thread count, each precision in turn (none: the plain float32 run), ours then PyTorch's.
+  // Per thread count, each precision in turn (none: the plain float32 run), both sides (run_both).
   const std::vector<std::string> runs =
       precisions.empty() ? std::vector<std::string>{""} : precisions;
   for (const int t : o.threads) {
@@ -473,12 +473,11 @@ int run_parent(const tt::bench::CommonOptions& o, const BenchConfig& c, const ch
       if (o.quick) args.emplace_back("--quick");
       if (!precision.empty()) args.insert(args.end(), {"--precision", precision});
       if (!precision.empty()) std::cout << "  " << precision << ":\n";
-      const Json mine = run.run_ours(t, args);
+      const auto [mine, theirs] = run.run_both(t, t == o.threads.front(), args);
       run.add(make_records(mine, mine.value("impl", tt::bench::tinytorch_impl()), t, Json(), c,
                            o.quick, mine, precision));
-      const Json theirs = run.run_torch(t, args);
       run.add(make_records(theirs, "torch", t, run.torch_config(), c, o.quick, mine, precision));
-      tt::bench::print_ratios(mine, theirs, t, compared);
+      run.compare(mine, theirs, t, compared, precision);
       results.emplace_back(mine, theirs);
     }
     for (size_t i = 1; i < runs.size(); ++i) {

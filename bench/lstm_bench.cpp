@@ -139,11 +139,10 @@ int run_parent(const tt::bench::CommonOptions& o, const char* argv0) {
   for (const int t : o.threads) {
     std::vector<std::string> args;
     if (o.quick) args.emplace_back("--quick");
-    const Json mine = run.run_ours(t, args);
+    const auto [mine, theirs] = run.run_both(t, t == o.threads.front(), args);
     run.add(make_records(mine, mine.value("impl", tt::bench::tinytorch_impl()), t, Json()));
-    const Json theirs = run.run_torch(t, args);
     run.add(make_records(theirs, "torch", t, run.torch_config()));
-    tt::bench::print_ratios(mine, theirs, t, compared);
+    run.compare(mine, theirs, t, compared);
   }
   return run.finish(o.records_path);
 }

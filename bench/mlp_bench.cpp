@@ -229,13 +229,14 @@ std::vector<Json> make_records(const Json& r, const std::string& impl, const std
 int run_parent(const Options& o, const char* argv0) {
   tt::bench::SideBySide run("mlp_bench", o.python,
                             fs::path(TINYTORCH_SOURCE_DIR) / "bench" / "mlp_torch.py", argv0);
-  for (const int t : o.threads) {
-    for (const std::string& optimizer : o.optimizers) {
+  // Each optimizer's thread counts in turn: its runs at 1 and 2 threads are neighbours.
+  for (const std::string& optimizer : o.optimizers) {
+    for (const int t : o.threads) {
       std::vector<std::string> args{"--data", o.data_dir, "--optimizer", optimizer};
       if (o.quick) args.emplace_back("--quick");
-      const Json mine = run.run_ours(t, args);
+      const auto [mine, theirs] = run.run_both(t, t == o.threads.front(), args);
       run.add(make_records(mine, mine.value("impl", "tinytorch-fast"), optimizer, t, Json()));
-      run.add(make_records(run.run_torch(t, args), "torch", optimizer, t, run.torch_config()));
+      run.add(make_records(theirs, "torch", optimizer, t, run.torch_config()));
     }
   }
   return run.finish(o.records_path);

@@ -175,9 +175,9 @@ int run_parent(const tt::bench::CommonOptions& o, const char* argv0) {
   for (const int t : o.threads) {
     std::vector<std::string> args;
     if (o.quick) args.emplace_back("--quick");
-    const Json mine = run.run_ours(t, args);
+    const auto [mine, theirs] = run.run_both(t, t == o.threads.front(), args);
     run.add(make_records(mine, mine.value("impl", "tinytorch-fast"), t, Json()));
-    run.add(make_records(run.run_torch(t, args), "torch", t, run.torch_config()));
+    run.add(make_records(theirs, "torch", t, run.torch_config()));
   }
   return run.finish(o.records_path);
 }

@@ -344,20 +344,20 @@ int run_parent(const tt::bench::CommonOptions& o, const char* argv0) {
         << ", inference batch " << w.inference_batch << "\n";
   std::cout << model.str();
   using Kind = tt::bench::Compared::Kind;
+  const std::vector<tt::bench::Compared> compared{
+      {"step_ms", "training step", Kind::kTime},
+      {"samples_per_second", "epoch", Kind::kRate},
+      {"latency_ms", "batch-1 latency", Kind::kTime},
+      {"inference_images_per_second", "batch inference", Kind::kRate},
+      {"peak_rss_bytes", "peak RSS", Kind::kSize}};
   for (const int t : o.threads) {
     std::vector<std::string> args;
     if (o.quick) args.emplace_back("--quick");
-    const Json mine = run.run_ours(t, args);
+    const auto [mine, theirs] = run.run_both(t, t == o.threads.front(), args);
     run.add(
         make_records(mine, mine.value("impl", tt::bench::tinytorch_impl()), t, Json(), w, mine));
-    const Json theirs = run.run_torch(t, args);
     run.add(make_records(theirs, "torch", t, run.torch_config(), w, mine));
-    tt::bench::print_ratios(mine, theirs, t,
-                            {{"step_ms", "training step", Kind::kTime},
-                             {"samples_per_second", "epoch", Kind::kRate},
-                             {"latency_ms", "batch-1 latency", Kind::kTime},
-                             {"inference_images_per_second", "batch inference", Kind::kRate},
-                             {"peak_rss_bytes", "peak RSS", Kind::kSize}});
+    run.compare(mine, theirs, t, compared);
   }
   return run.finish(o.records_path);
 }

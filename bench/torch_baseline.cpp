@@ -286,28 +286,6 @@ void add_peak_fraction(Json& record, double flops, double seconds, const Json& o
   record["peak_fraction"] = flops / seconds / (peak * 1e9);
 }
 
-void print_ratios(const Json& ours, const Json& torch, int threads,
-                  const std::vector<Compared>& figures) {
-  const auto ratio = [&](const Compared& c) {
-    if (!ours.contains(c.key) || !torch.contains(c.key)) return std::string("-");
-    const double a = ours[c.key].get<double>(), b = torch[c.key].get<double>();
-    if (a <= 0.0 || b <= 0.0) return std::string("-");
-    std::ostringstream text;
-    text << std::fixed << std::setprecision(2) << (c.kind == Compared::Kind::kTime ? b / a : a / b)
-         << "x";
-    return text.str();
-  };
-  std::ostringstream speed, size;
-  for (const Compared& c : figures) {
-    std::ostringstream& out = c.kind == Compared::Kind::kSize ? size : speed;
-    out << (out.tellp() > 0 ? ", " : "") << c.label << " " << ratio(c);
-  }
-  std::cout << "  ours vs PyTorch at " << threads << (threads == 1 ? " thread" : " threads")
-            << ", speed (> 1x: ours is faster): " << speed.str();
-  if (size.tellp() > 0) std::cout << "; ours/PyTorch (< 1x: ours is smaller): " << size.str();
-  std::cout << "\n" << std::flush;
-}
-
 std::string describe(const Json& rec) {
   std::ostringstream line;
   line << "  " << rec["name"].get<std::string>() << " " << rec["impl"].get<std::string>();
@@ -365,6 +343,71 @@ Json SideBySide::run_ours(int threads, const std::vector<std::string>& args) con
 Json SideBySide::run_torch(int threads, const std::vector<std::string>& args) const {
   if (!torch_runs(torch_config_)) return torch_config_;  // {"skipped"/"failed": why}
   return run_side(script_.filename().string(), torch_command(python_, script_, threads, args));
+}
+
+std::pair<Json, Json> SideBySide::run_both(int threads, bool first,
+                                           const std::vector<std::string>& args) const {
+  if (first) {
+    Json theirs = run_torch(threads, args);
+    return {run_ours(threads, args), std::move(theirs)};
+  }
+  Json mine = run_ours(threads, args);
+  return {std::move(mine), run_torch(threads, args)};
+}
+
+namespace {
+
+void print_ratios(const Json& ours, const Json& torch, int threads,
+                  const std::vector<Compared>& figures) {
+  const auto ratio = [&](const Compared& c) {
+    if (!ours.contains(c.key) || !torch.contains(c.key)) return std::string("-");
+    const double a = ours[c.key].get<double>(), b = torch[c.key].get<double>();
+    if (a <= 0.0 || b <= 0.0) return std::string("-");
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(2) << (c.kind == Compared::Kind::kTime ? b / a : a / b)
+         << "x";
+    return text.str();
+  };
+  std::ostringstream speed, size;
+  for (const Compared& c : figures) {
+    std::ostringstream& out = c.kind == Compared::Kind::kSize ? size : speed;
+    out << (out.tellp() > 0 ? ", " : "") << c.label << " " << ratio(c);
+  }
+  std::cout << "  ours vs PyTorch at " << threads << (threads == 1 ? " thread" : " threads")
+            << ", speed (> 1x: ours is faster): " << speed.str();
+  if (size.tellp() > 0) std::cout << "; ours/PyTorch (< 1x: ours is smaller): " << size.str();
+  std::cout << "\n" << std::flush;
+}
+
+void print_scaling(const Json& first, int first_threads, const Json& ours, int threads,
+                   const std::vector<Compared>& figures) {
+  const auto threads_text = [](int t) {
+    return std::to_string(t) + (t == 1 ? " thread" : " threads");
+  };
+  std::ostringstream speed;
+  for (const Compared& c : figures) {
+    if (c.kind == Compared::Kind::kSize) continue;
+    speed << (speed.tellp() > 0 ? ", " : "") << c.label << " ";
+    const double a = ours.value(c.key, 0.0), b = first.value(c.key, 0.0);
+    if (a <= 0.0 || b <= 0.0) {
+      speed << "-";
+    } else {
+      speed << std::fixed << std::setprecision(2)
+            << (c.kind == Compared::Kind::kTime ? b / a : a / b) << "x";
+    }
+  }
+  std::cout << "  ours at " << threads_text(threads) << " vs " << threads_text(first_threads)
+            << ", speed (> 1x: " << threads_text(threads) << " are faster): " << speed.str() << "\n"
+            << std::flush;
+}
+
+}  // namespace
+
+void SideBySide::compare(const Json& mine, const Json& theirs, int threads,
+                         const std::vector<Compared>& figures, const std::string& series) {
+  print_ratios(mine, theirs, threads, figures);
+  const auto [at, inserted] = first_.try_emplace(series, threads, mine);
+  if (!inserted) print_scaling(at->second.second, at->second.first, mine, threads, figures);
 }
 
 void SideBySide::add(const std::vector<Json>& records) {

@@ -1,11 +1,16 @@
 // What the end-to-end benchmarks against PyTorch share (mlp_bench, cnn_bench): each side trains
 // in its own process, the parent runs them interleaved and reads one JSON object from each.
 //
-//   parent ─┬─ <program> --worker --threads 1 ──────────────────► JSON (ours, 1 thread)
-//           ├─ env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+//   parent ─┬─ env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 //           │    python3 bench/<x>_torch.py --threads 1 ───────────► JSON (PyTorch, 1 thread)
+//           ├─ <program> --worker --threads 1 ──────────────────► JSON (ours, 1 thread)
 //           ├─ <program> --worker --threads 2 …                 (interleaved, so a slow minute
 //           └─ … python3 bench/<x>_torch.py --threads 2 …         on a shared machine hits both)
+//
+// That order (SideBySide::run_both) makes each comparison a benchmark prints (compare) one
+// between neighbours: ours vs PyTorch at 1 thread, ours at 2 threads vs 1, ours vs PyTorch at 2
+// threads. A shared machine's speed drifts over minutes; a ratio of two runs with
+// a third between them would carry that drift.
 //
 // PyTorch runs as a user gets it: its configuration (version, BLAS, OpenBLAS's core; asked of the
 // script with --describe first) is printed in the header and copied into each of its records.
@@ -16,7 +21,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -140,11 +147,6 @@ struct Compared {
   Kind kind;
 };
 
-// "  ours vs PyTorch at 1 thread, speed (> 1x: ours is faster): training step 1.31x, …; peak RSS
-// ours/PyTorch 0.30x", from the two workers' results ("-" where either lacks the figure).
-void print_ratios(const Json& ours, const Json& torch, int threads,
-                  const std::vector<Compared>& figures);
-
 // One run of a benchmark against PyTorch: the two sides at each configuration, in turn; every
 // record printed as it arrives and kept for --records.
 class SideBySide {
@@ -158,6 +160,18 @@ class SideBySide {
   Json run_ours(int threads, const std::vector<std::string>& args) const;
   // PyTorch's side (torch_command), or torch_config() (why it was skipped) when it cannot run.
   Json run_torch(int threads, const std::vector<std::string>& args) const;
+  // {ours, PyTorch's} at `threads`: PyTorch first at a run's first thread count (`first`), ours
+  // first at every later one — the order drawn at the top of this file.
+  std::pair<Json, Json> run_both(int threads, bool first,
+                                 const std::vector<std::string>& args) const;
+
+  // Prints "  ours vs PyTorch at 1 thread, speed (> 1x: ours is faster): training step 1.31x, …;
+  // ours/PyTorch (< 1x: ours is smaller): peak RSS 0.30x" ("-" where a side lacks the figure)
+  // and, from the second thread count of `series` on, "  ours at 2 threads vs 1 thread, speed
+  // (> 1x: 2 threads are faster): training step 1.62x, …" against ours at the series' first
+  // (one series per configuration a run repeats; sizes are left out).
+  void compare(const Json& mine, const Json& theirs, int threads,
+               const std::vector<Compared>& figures, const std::string& series = "");
 
   // Prints each record's line and keeps it; a record that says "failed" fails the run.
   void add(const std::vector<Json>& records);
@@ -169,6 +183,7 @@ class SideBySide {
   std::filesystem::path script_;
   Json torch_config_;
   Json records_ = Json::array();
+  std::map<std::string, std::pair<int, Json>> first_;  // series -> (threads, ours) first run
   bool ok_ = true;
 };
 
