@@ -13,9 +13,9 @@
 // the LSTM's work) and the loss the simplest one both sides compute identically, so the step is
 // the LSTM's forward, its backward through time and the update of its weights — nothing else.
 //
-//   parent ─┬─ lstm_bench --worker --threads 1 ──────────────────► JSON (ours, both shapes)
-//           ├─ python3 bench/lstm_torch.py --threads 1 ──────────────► JSON (PyTorch)
-//           └─ … --threads 2 …               (each side in its own process: bench/torch_baseline.h)
+//   parent ─┬─ python3 bench/lstm_torch.py --threads 1 ──────────────► JSON (PyTorch)
+//           ├─ lstm_bench --worker --threads 1 ──────────────────► JSON (ours, both shapes)
+//           └─ … --threads 2 …  (ours first, then PyTorch: the order in bench/torch_baseline.h)
 //
 // After each thread count the parent prints ours vs PyTorch's (speed, > 1x: ours is faster);
 // tito's table adds each side's best thread setting.

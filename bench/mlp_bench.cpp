@@ -19,10 +19,10 @@
 //     of the frameworks, not of Python's data loading;
 //   * the peak resident memory of the process that trained (each side runs in its own process).
 //
-//   parent ─┬─ mlp_bench --worker --threads 1 --optimizer sgd ──► JSON (ours, 1 thread, SGD)
-//           ├─ python3 bench/mlp_torch.py --threads 1 --optimizer sgd ──► JSON (torch, …)
-//           ├─ … --optimizer adam                  (interleaved, so a slow minute on a
-//           └─ … --threads 2 …                      shared machine hits both sides)
+//   parent ─┬─ python3 bench/mlp_torch.py --threads 1 --optimizer sgd ──► JSON (torch, …)
+//           ├─ mlp_bench --worker --threads 1 --optimizer sgd ──► JSON (ours, 1 thread, SGD)
+//           ├─ … --threads 2 … (ours first)        (interleaved, so a slow minute on a
+//           └─ … --optimizer adam …                 shared machine hits both sides)
 //
 // PyTorch runs as a user gets it: its configuration (version, BLAS, OpenBLAS's core; asked of
 // mlp_torch.py --describe first) is printed and copied into each of its records. tito bench clears

@@ -15,9 +15,9 @@
 // multiply-add; forward+backward is 3 products of that size: output, input's and weight's
 // gradients) and gflops instead.
 //
-//   parent ─┬─ ops_bench --worker --threads 1 ─────────────────► JSON (ours)
-//           ├─ python3 bench/ops_torch.py --threads 1 ─────────────► JSON (PyTorch)
-//           └─ … --threads 2 …               (each side in its own process: bench/torch_baseline.h)
+//   parent ─┬─ python3 bench/ops_torch.py --threads 1 ─────────────► JSON (PyTorch)
+//           ├─ ops_bench --worker --threads 1 ─────────────────► JSON (ours)
+//           └─ … --threads 2 …  (ours first, then PyTorch: the order in bench/torch_baseline.h)
 //
 //   ops_bench [--quick] [--records PATH] [--threads 1,2] [--python PATH]
 //

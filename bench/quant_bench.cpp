@@ -13,9 +13,9 @@
 //     int8 records also carry qgemm_ms: the int32 GEMM alone (kernels::qgemm_packed).
 // gflops counts 2·batch·in·out operations for both (the useful arithmetic, not the quantization).
 //
-//   parent ─┬─ quant_bench --worker --threads 1 ─────────────────► JSON (ours)
-//           ├─ python3 bench/quant_torch.py --threads 1 ────────────► JSON (PyTorch)
-//           └─ … --threads 2 …               (each side in its own process: bench/torch_baseline.h)
+//   parent ─┬─ python3 bench/quant_torch.py --threads 1 ────────────► JSON (PyTorch)
+//           ├─ quant_bench --worker --threads 1 ─────────────────► JSON (ours)
+//           └─ … --threads 2 …  (ours first, then PyTorch: the order in bench/torch_baseline.h)
 //
 //   quant_bench [--quick] [--records PATH] [--threads 1,2] [--python PATH]
 //
