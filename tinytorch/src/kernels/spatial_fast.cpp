@@ -226,6 +226,16 @@ struct TapRanges {
   }
 };
 
+// out[q] = in[q·stride] for q in [lo, hi). With the stride a constant (kStride > 0) the compiler
+// vectorizes the loop (for a stride of 2: two vectors loaded, their even lanes shuffled into
+// one); with a stride known only at run time it copies a value at a time. (ResNet-8's stride-2
+// 16 → 32-channel 3×3 convolution at batch 256 on one thread: 11.6 → 9.3–10.1 ms, Intel Xeon.)
+template <int64_t kStride = 0>
+void strided_copy(const float* in, int64_t lo, int64_t hi, float* out, int64_t stride = kStride) {
+  const int64_t step = kStride > 0 ? kStride : stride;
+  for (int64_t q = lo; q < hi; ++q) out[q] = in[q * step];
+}
+
 // col [C_g·R·S, images·(p1 − p0)·Q] = the im2col bands of output rows [p0, p1) of `images`
 // images and a group, x + i·image_stride [C_g, H, W] for image i, side by side: image i's at
 // i·(p1 − p0)·Q of every row. Column j of row m goes to col[m·ld + j·cs]: cs = 1 for the GEMM's
@@ -259,8 +269,10 @@ void im2col(const Conv2dShape& s, int64_t channels, int64_t images, const float*
               if (s.stride_w == 1) {
                 std::memcpy(out + qs.lo, in + qs.lo,
                             static_cast<size_t>(qs.hi - qs.lo) * sizeof(float));
-              } else {  // a strided copy (ResNet-8's stride-2 3×3 convolutions)
-                for (int64_t q = qs.lo; q < qs.hi; ++q) out[q] = in[q * s.stride_w];
+              } else if (s.stride_w == 2) {  // ResNet-8's stride-2 convolutions
+                strided_copy<2>(in, qs.lo, qs.hi, out);
+              } else {
+                strided_copy(in, qs.lo, qs.hi, out, s.stride_w);
               }
               std::fill(out + qs.hi, out + Q, 0.0f);
             }
