@@ -397,6 +397,20 @@ void scatter_block(int64_t images, int64_t rows, int64_t len, int64_t stride, co
 // Where much more is dropped (49 of 64 kept at 7×7), the kernels that put the channels in the
 // lanes instead compute the kept positions only (ChannelConvArgs; PaddedGrid::channels_last).
 //
+// A stride-2 convolution reads every other row and column: the grid becomes four phase planes
+// per channel, the padded image's (even rows, even columns), (even, odd), (odd, even) and (odd,
+// odd) positions, each ⌈Hp/2⌉ x ⌈Wp/2⌉ (Wp here the full padded width W + 2·pad_w):
+//
+//   padded image          phase (a, b) = rows a, a+2, …, columns b, b+2, …
+//   0 1 0 1 0 1           output (p, q)'s tap (r, t) reads padded (2p + r, 2q + t) = phase
+//   2 3 2 3 2 3           (r mod 2, t mod 2) at (p + r div 2, q + t div 2): again one offset
+//   0 1 0 1 0 1           per tap for every output j = p·Wp' + q, consecutive inputs for
+//   2 3 2 3 2 3           consecutive outputs, on the same kernels (the forward only; its
+//                         gradients take im2col, below)
+//
+// so a 3×3 stride-2 layer does its 9 taps per channel on the direct kernels instead of an im2col
+// copy of 9 rows per channel and a GEMM of 16 to 64 output rows (ResNet's downsampling layers).
+//
 // The input gradient of a stride-1 convolution is itself one: gy, padded by dil·(R−1) − pad, with
 // the kernel flipped and its channel axes swapped,
 //
@@ -426,42 +440,52 @@ const DirectConvKernel* direct_kernel() {
   return nullptr;
 }
 
-// The padded grid of one stride-1 convolution of C-channel H x W images, and the offset of each
-// tap (c, r, t) on it (see DirectConvArgs).
+// The padded grid of one convolution of C-channel H x W images, stride 1 or 2 (phase planes, see
+// above), and the offset of each tap (c, r, t) on it (see DirectConvArgs).
 class PaddedGrid {
  public:
   PaddedGrid(const DirectConvKernel& kernel, int64_t C, int64_t H, int64_t W, int64_t pad_h,
-             int64_t pad_w, int64_t R, int64_t S, int64_t dil_h, int64_t dil_w)
+             int64_t pad_w, int64_t R, int64_t S, int64_t dil_h, int64_t dil_w, int64_t stride = 1)
       : C(C),
         H(H),
         W(W),
         pad_h(pad_h),
         pad_w(pad_w),
-        Hp(H + 2 * pad_h),
-        P(Hp - dil_h * (R - 1)),
-        Q(W + 2 * pad_w - dil_w * (S - 1)),
-        Wp(std::max(W + pad_w, Q)),
+        stride(stride),
+        Hp(stride == 1 ? H + 2 * pad_h : ceil_div(H + 2 * pad_h, 2)),
+        P((H + 2 * pad_h - dil_h * (R - 1) - 1) / stride + 1),
+        Q((W + 2 * pad_w - dil_w * (S - 1) - 1) / stride + 1),
+        Wp(stride == 1 ? std::max(W + pad_w, Q) : ceil_div(W + 2 * pad_w, 2)),
         J((P - 1) * Wp + Q),
         tile(ceil_div(J, kernel.narrow.nr) * kernel.narrow.nr <
                      ceil_div(J, kernel.wide.nr) * kernel.wide.nr
                  ? kernel.narrow
                  : kernel.wide),
         ldo(ceil_div(J, tile.nr) * tile.nr),
-        size((C - 1) * Hp * Wp + (R - 1) * dil_h * Wp + (S - 1) * dil_w + ldo),
         offsets(static_cast<size_t>(C * R * S)) {
+    const int64_t phases = stride * stride;  // planes per channel
     for (int64_t c = 0; c < C; ++c) {
       for (int64_t r = 0; r < R; ++r) {
         for (int64_t t = 0; t < S; ++t) {
+          // The tap's padded position relative to the output's (stride·p, stride·q): its phase
+          // plane and its place there.
+          const int64_t h = r * dil_h, w = t * dil_w;
+          const int64_t phase = (h % stride) * stride + w % stride;
           offsets[static_cast<size_t>((c * R + r) * S + t)] =
-              c * Hp * Wp + r * dil_h * Wp + t * dil_w;
+              (c * phases + phase) * Hp * Wp + h / stride * Wp + w / stride;
         }
       }
     }
+    // The planes (all of them written by pad, even a phase no tap reads, as with a dilation of
+    // 2), and whatever the last tap reads of the positions the kernels compute.
+    const int64_t last = offsets.empty() ? 0 : *std::max_element(offsets.begin(), offsets.end());
+    size = std::max(C * phases * Hp * Wp, last + ldo);
   }
 
   // dst [size] = src [C, H, W] on the grid: the planes, then zeros up to the last value the
   // kernels read (for positions they compute and drop).
   void pad(const float* src, float* dst) const {
+    if (stride == 2) return pad_phases(src, dst);
     const int64_t plane = Hp * Wp;
     for (int64_t c = 0; c < C; ++c) {
       const float* in = src + c * H * W;
@@ -476,6 +500,34 @@ class PaddedGrid {
       std::fill(out + (pad_h + H) * Wp, out + plane, 0.0f);
     }
     std::fill(dst + C * plane, dst + size, 0.0f);
+  }
+
+  // pad's stride-2 layout: phase (a, b) of channel c at (4c + 2a + b)·Hp·Wp holds the padded
+  // image's position (2i + a, 2j + b) at i·Wp + j (zero where that is padding).
+  void pad_phases(const float* src, float* dst) const {
+    const int64_t plane = Hp * Wp;
+    for (int64_t c = 0; c < C; ++c) {
+      for (int64_t a = 0; a < 2; ++a) {
+        for (int64_t b = 0; b < 2; ++b) {
+          float* out = dst + (c * 4 + a * 2 + b) * plane;
+          for (int64_t i = 0; i < Hp; ++i) {
+            const int64_t h = 2 * i + a - pad_h;  // the source row, when in [0, H)
+            float* row = out + i * Wp;
+            if (h < 0 || h >= H) {
+              std::fill(row, row + Wp, 0.0f);
+              continue;
+            }
+            // row[j] = source column 2j + b − pad_w where that is in [0, W): j in [lo, hi).
+            const int64_t lo = std::min(Wp, std::max<int64_t>(0, ceil_div(pad_w - b, 2)));
+            const int64_t hi = std::clamp<int64_t>(ceil_div(W + pad_w - b, 2), lo, Wp);
+            std::fill(row, row + lo, 0.0f);
+            strided_copy<2>(src + (c * H + h) * W + b - pad_w, lo, hi, row);
+            std::fill(row + hi, row + Wp, 0.0f);
+          }
+        }
+      }
+    }
+    std::fill(dst + C * 4 * plane, dst + size, 0.0f);
   }
 
   // Whether K output channels take the channels-last kernels on this grid. The two layouts'
@@ -507,19 +559,21 @@ class PaddedGrid {
     return bases;
   }
 
-  const int64_t C, H, W, pad_h, pad_w, Hp;
+  const int64_t C, H, W, pad_h, pad_w, stride;
+  const int64_t Hp;    // the grid's rows (stride 2: a phase plane's)
   const int64_t P, Q;  // the output
-  // The grid's row length. Row h's data sits at pad_w ... pad_w + W − 1, and the Wp − W >= pad_w
-  // zeros after it are both its right padding and the next row's left padding, so a row needs
-  // only W + pad_w values, not W + 2·pad_w: fewer positions to drop (a 3×3 pad-1 conv at 14×14
-  // keeps 14 of 15 rather than 14 of 16).
+  // The grid's row length. At stride 1, row h's data sits at pad_w ... pad_w + W − 1, and the
+  // Wp − W >= pad_w zeros after it are both its right padding and the next row's left padding,
+  // so a row needs only W + pad_w values, not W + 2·pad_w: fewer positions to drop (a 3×3 pad-1
+  // conv at 14×14 keeps 14 of 15 rather than 14 of 16). At stride 2, a phase plane's row: half
+  // the fully padded row, rounded up (16 of 17 kept for a 3×3 pad-1 layer at 32×32).
   const int64_t Wp;
   const int64_t J;  // the positions the kernel computes: j < J
   // The kernel's tile width that computes fewer positions past J, and J rounded up to it.
   const DirectConvTile tile;
   const int64_t ldo;
-  const int64_t size;            // floats of a padded image: C·Hp·Wp, then zeros the kernels read
   std::vector<int64_t> offsets;  // [C·R·S]
+  int64_t size;  // floats of a padded image: its planes, then zeros the kernels read
 
  private:
   int64_t positions_cost(const DirectConvKernel& kernel, int64_t K) const {
@@ -547,9 +601,9 @@ void pack_channels_last(const DirectConvKernel& kernel, int64_t K, int64_t steps
   }
 }
 
-// One stride-1 convolution, groups included, set up for the direct kernel: everything that does
-// not depend on the image (the grid, the layout — positions or channels in the vector lanes, see
-// PaddedGrid::channels_last — and the weights packed for it).
+// One convolution of stride 1 or 2, groups included, set up for the direct kernel: everything that
+// does not depend on the image (the grid, the layout — positions or channels in the vector lanes,
+// see PaddedGrid::channels_last — and the weights packed for it).
 class DirectConv {
  public:
   // in_channels / out_channels per group; weight(g, k, i) = the weight of output channel k of
@@ -557,9 +611,9 @@ class DirectConv {
   template <typename Weight>
   DirectConv(const DirectConvKernel& kernel, int64_t groups, int64_t in_channels, int64_t H,
              int64_t W, int64_t pad_h, int64_t pad_w, int64_t out_channels, int64_t R, int64_t S,
-             int64_t dil_h, int64_t dil_w, const Weight& weight)
+             int64_t dil_h, int64_t dil_w, int64_t stride, const Weight& weight)
       : kernel_(kernel),
-        grid_(kernel, in_channels, H, W, pad_h, pad_w, R, S, dil_h, dil_w),
+        grid_(kernel, in_channels, H, W, pad_h, pad_w, R, S, dil_h, dil_w, stride),
         K_(out_channels),
         steps_(in_channels * R * S),
         channels_last_(grid_.channels_last(kernel, K_)),
@@ -874,6 +928,14 @@ const DirectConvKernel* direct_kernel_for(const Conv2dShape& s, const ConvGeomet
   return image_kernel_for(s, geo);
 }
 
+// The direct kernel for the forward of a stride-2 convolution (phase planes, see PaddedGrid), or
+// nullptr: 1×1 layers keep im2col's strided copy and one GEMM (a 1×1 stride-2 layer reads a
+// quarter of the image, and the phases would copy all of it).
+const DirectConvKernel* stride2_kernel_for(const Conv2dShape& s, const ConvGeometry& geo) {
+  if (s.stride_h != 2 || s.stride_w != 2 || s.kernel_h * s.kernel_w == 1) return nullptr;
+  return image_kernel_for(s, geo);
+}
+
 // The input gradient's columns when they have few rows. On the im2col path, dcol [C_g·R·S, P·Q] =
 // w_gᵀ · gy[n, g] is a GEMM of C_g·R·S rows: 16 for DCGAN's last layer (64 → 1 channel, 4×4
 // kernel, a 14×14 input), which AVX-512's 12-row micro-tiles compute as 24, after packing every
@@ -945,7 +1007,10 @@ void conv2d_forward_fast(const Conv2dShape& s, const float* x, const float* w, c
   const ConvGeometry geo(s);
   if (geo.PQ == 0) return;  // an empty output
 #ifdef TINYTORCH_GEMM_X86
-  if (const DirectConvKernel* kernel = direct_kernel_for(s, geo)) {
+  const DirectConvKernel* kernel = direct_kernel_for(s, geo);
+  const int64_t stride = kernel != nullptr ? 1 : 2;
+  if (kernel == nullptr) kernel = stride2_kernel_for(s, geo);
+  if (kernel != nullptr) {
     const auto weight = [&](int64_t g, int64_t k, int64_t i) {
       return w[(g * geo.K_g + k) * geo.CRS + i];
     };
@@ -958,13 +1023,13 @@ void conv2d_forward_fast(const Conv2dShape& s, const float* x, const float* w, c
         }
       });
     };
-    if (use_winograd(*kernel, geo.C_g, s.in_h, s.in_w, s.pad_h, s.pad_w, geo.K_g, s.kernel_h,
-                     s.kernel_w, s.dilation_h, s.dilation_w)) {
+    if (stride == 1 && use_winograd(*kernel, geo.C_g, s.in_h, s.in_w, s.pad_h, s.pad_w, geo.K_g,
+                                    s.kernel_h, s.kernel_w, s.dilation_h, s.dilation_w)) {
       run(WinogradConv(*kernel, s.groups, geo.C_g, s.in_h, s.in_w, s.pad_h, s.pad_w, geo.K_g,
                        weight));
     } else {
       run(DirectConv(*kernel, s.groups, geo.C_g, s.in_h, s.in_w, s.pad_h, s.pad_w, geo.K_g,
-                     s.kernel_h, s.kernel_w, s.dilation_h, s.dilation_w, weight));
+                     s.kernel_h, s.kernel_w, s.dilation_h, s.dilation_w, stride, weight));
     }
     return;
   }
@@ -1041,7 +1106,7 @@ void conv2d_backward_input_fast(const Conv2dShape& s, const float* gy, const flo
                        weight));
     } else {
       run(DirectConv(*kernel, s.groups, geo.K_g, s.out_h, s.out_w, pad_h, pad_w, geo.C_g, R, S,
-                     s.dilation_h, s.dilation_w, weight));
+                     s.dilation_h, s.dilation_w, /*stride=*/1, weight));
     }
     return;
   }
