@@ -405,8 +405,8 @@ void scatter_block(int64_t images, int64_t rows, int64_t len, int64_t stride, co
 //   0 1 0 1 0 1           output (p, q)'s tap (r, t) reads padded (2p + r, 2q + t) = phase
 //   2 3 2 3 2 3           (r mod 2, t mod 2) at (p + r div 2, q + t div 2): again one offset
 //   0 1 0 1 0 1           per tap for every output j = p·Wp' + q, consecutive inputs for
-//   2 3 2 3 2 3           consecutive outputs, on the same kernels (the forward only; its
-//                         gradients take im2col, below)
+//   2 3 2 3 2 3           consecutive outputs, on the same kernels (the forward and the
+//                         weight gradient; the input gradient takes im2col's col2im, below)
 //
 // so a 3×3 stride-2 layer does its 9 taps per channel on the direct kernels instead of an im2col
 // copy of 9 rows per channel and a GEMM of 16 to 64 output rows (ResNet's downsampling layers).
@@ -928,12 +928,19 @@ const DirectConvKernel* direct_kernel_for(const Conv2dShape& s, const ConvGeomet
   return image_kernel_for(s, geo);
 }
 
-// The direct kernel for the forward of a stride-2 convolution (phase planes, see PaddedGrid), or
-// nullptr: 1×1 layers keep im2col's strided copy and one GEMM (a 1×1 stride-2 layer reads a
-// quarter of the image, and the phases would copy all of it).
-const DirectConvKernel* stride2_kernel_for(const Conv2dShape& s, const ConvGeometry& geo) {
-  if (s.stride_h != 2 || s.stride_w != 2 || s.kernel_h * s.kernel_w == 1) return nullptr;
-  return image_kernel_for(s, geo);
+// The direct kernel of a convolution's forward and weight gradient, and the stride of its grid:
+// direct_kernel_for's at stride 1; at stride 2 (not 1×1) the same kernels on phase planes (see
+// PaddedGrid); else {nullptr, 0}, where im2col runs. (A 1×1 stride-2 layer reads a quarter of
+// the image: it keeps im2col's strided copy, as the phases would copy all of it.)
+struct GridKernel {
+  const DirectConvKernel* kernel;
+  int64_t stride;
+};
+GridKernel grid_kernel_for(const Conv2dShape& s, const ConvGeometry& geo) {
+  if (const DirectConvKernel* kernel = direct_kernel_for(s, geo)) return {kernel, 1};
+  if (s.stride_h != 2 || s.stride_w != 2 || s.kernel_h * s.kernel_w == 1) return {nullptr, 0};
+  const DirectConvKernel* kernel = image_kernel_for(s, geo);
+  return {kernel, kernel != nullptr ? 2 : 0};
 }
 
 // The input gradient's columns when they have few rows. On the im2col path, dcol [C_g·R·S, P·Q] =
@@ -1007,9 +1014,10 @@ void conv2d_forward_fast(const Conv2dShape& s, const float* x, const float* w, c
   const ConvGeometry geo(s);
   if (geo.PQ == 0) return;  // an empty output
 #ifdef TINYTORCH_GEMM_X86
-  const DirectConvKernel* kernel = direct_kernel_for(s, geo);
-  const int64_t stride = kernel != nullptr ? 1 : 2;
-  if (kernel == nullptr) kernel = stride2_kernel_for(s, geo);
+  // (Plain variables, not a structured binding: Clang 14 cannot capture one in the lambdas.)
+  const GridKernel direct = grid_kernel_for(s, geo);
+  const DirectConvKernel* kernel = direct.kernel;
+  const int64_t stride = direct.stride;
   if (kernel != nullptr) {
     const auto weight = [&](int64_t g, int64_t k, int64_t i) {
       return w[(g * geo.K_g + k) * geo.CRS + i];
@@ -1206,11 +1214,14 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
   // kernels where they apply, else (or when their sum is not finite) by im2col + GEMM.
   std::function<void(int64_t, int64_t, float*)> sum_images, sum_images_im2col;
 #ifdef TINYTORCH_GEMM_X86
-  const DirectConvKernel* kernel = direct_kernel_for(s, geo);
+  const GridKernel direct = grid_kernel_for(s, geo);
+  const DirectConvKernel* kernel = direct.kernel;
+  const int64_t stride = direct.stride;
   std::optional<WinogradGrid> winograd;
   std::optional<PaddedGrid> grid;
-  if (kernel != nullptr && use_winograd(*kernel, geo.C_g, s.in_h, s.in_w, s.pad_h, s.pad_w, geo.K_g,
-                                        s.kernel_h, s.kernel_w, s.dilation_h, s.dilation_w)) {
+  if (kernel != nullptr && stride == 1 &&
+      use_winograd(*kernel, geo.C_g, s.in_h, s.in_w, s.pad_h, s.pad_w, geo.K_g, s.kernel_h,
+                   s.kernel_w, s.dilation_h, s.dilation_w)) {
     winograd.emplace(*kernel, geo.C_g, s.in_h, s.in_w, s.pad_h, s.pad_w);
     const WinogradGrid& wg = *winograd;
     const int64_t padded_K = ceil_div(geo.K_g, kernel->lanes) * kernel->lanes;
@@ -1294,7 +1305,7 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
     };
   } else if (kernel != nullptr) {
     grid.emplace(*kernel, geo.C_g, s.in_h, s.in_w, s.pad_h, s.pad_w, s.kernel_h, s.kernel_w,
-                 s.dilation_h, s.dilation_w);
+                 s.dilation_h, s.dilation_w, stride);
     const bool channels_last = grid->channels_last(*kernel, geo.K_g);
     // gy, rearranged for the kernel: channels last, [P·Q][padded K] (zero past K_g); else on the
     // padded grid, [K_g][positions] (zero where the forward kernel dropped a position).
