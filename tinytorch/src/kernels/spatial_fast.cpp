@@ -89,6 +89,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "plane_sums.h"
+
 namespace tinytorch::kernels {
 namespace {
 
@@ -111,38 +113,6 @@ constexpr int64_t kWinogradTiles = 256;
 constexpr int64_t ceil_div(int64_t x, int64_t y) {
   return (x + y - 1) / y;
 }
-
-// Σ term(in[i]...) over i < count, in double. term maps one value of each input, converted to
-// double, to the value to add; it is called with doubles, and (where the CPU has SSE2: every
-// x86-64) with pairs of them in an __m128d, for which GCC's and Clang's vector extensions give
-// the same arithmetic syntax (v - mu, d * d). Four pairs are summed side by side, so that the
-// additions need not wait for each other: about twice the speed of a scalar double loop.
-template <typename Term, typename... In>
-double sum_terms(int64_t count, const Term& term, const In*... in) {
-  int64_t i = 0;
-  double total = 0.0;
-#ifdef __SSE2__
-  __m128d acc[4] = {_mm_setzero_pd(), _mm_setzero_pd(), _mm_setzero_pd(), _mm_setzero_pd()};
-  for (; i + 8 <= count; i += 8) {
-    for (int64_t half = 0; half < 2; ++half) {  // floats i .. i+3, then i+4 .. i+7
-      const auto low = [&](const float* p) { return _mm_cvtps_pd(_mm_loadu_ps(p + i + 4 * half)); };
-      const auto high = [&](const float* p) {
-        const __m128 v = _mm_loadu_ps(p + i + 4 * half);
-        return _mm_cvtps_pd(_mm_movehl_ps(v, v));
-      };
-      acc[2 * half] = _mm_add_pd(acc[2 * half], term(low(in)...));
-      acc[2 * half + 1] = _mm_add_pd(acc[2 * half + 1], term(high(in)...));
-    }
-  }
-  const __m128d pair = _mm_add_pd(_mm_add_pd(acc[0], acc[1]), _mm_add_pd(acc[2], acc[3]));
-  total = _mm_cvtsd_f64(pair) + _mm_cvtsd_f64(_mm_unpackhi_pd(pair, pair));
-#endif
-  for (; i < count; ++i) total += term(static_cast<double>(in[i])...);
-  return total;
-}
-
-// The terms of the sums above.
-constexpr auto kValue = [](auto v) { return v; };
 
 // Whether every one of `count` floats is finite (an exponent field of all ones is an inf or a
 // NaN). Integer bit tests, so that the loop vectorises without -ffast-math.
@@ -1186,6 +1156,34 @@ void conv2d_backward_input_fast(const Conv2dShape& s, const float* gy, const flo
   });
 }
 
+namespace {
+
+// plane_sums.h's sums where the CPU has no direct kernel: two doubles a vector, SSE2's width (every
+// x86-64 has it; elsewhere the compiler's generic vectors).
+struct TwoDoubles {
+  static constexpr int64_t kLanes = 4;
+};
+using FallbackSums = spatial::PlaneSums<TwoDoubles>;
+
+// The plane sums of batch norm and of a convolution's bias gradient on this CPU's widest vectors:
+// the direct kernel's (DirectConvKernel::sum, …), else FallbackSums.
+struct PlaneSumFns {
+  double (*sum)(int64_t count, const float* x);
+  double (*sum_squared_deviations)(int64_t count, const float* x, double mu);
+  double (*sum_products_of_deviations)(int64_t count, const float* g, const float* x, double mu);
+};
+PlaneSumFns plane_sums() {
+#ifdef TINYTORCH_GEMM_X86
+  if (const DirectConvKernel* kernel = direct_kernel()) {
+    return {kernel->sum, kernel->sum_squared_deviations, kernel->sum_products_of_deviations};
+  }
+#endif
+  return {FallbackSums::sum, FallbackSums::sum_squared_deviations,
+          FallbackSums::sum_products_of_deviations};
+}
+
+}  // namespace
+
 void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const float* x, float* gw,
                                  float* gb) {
   const ConvGeometry geo(s);
@@ -1472,6 +1470,7 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
     };
   }
 
+  const PlaneSumFns sums = plane_sums();  // the bias gradient's
   const auto chunk = [&](int64_t c) {
     const int64_t first = c * per_chunk, end = std::min(s.batch, first + per_chunk);
     float* gw_c = c == 0 ? gw : partial_w + (c - 1) * weight_size;
@@ -1489,7 +1488,7 @@ void conv2d_backward_weight_fast(const Conv2dShape& s, const float* gy, const fl
       for (int64_t n = first; n < end; ++n) {
         for (int64_t k = 0; k < s.out_channels; ++k) {
           const float* row = gy + (n * s.out_channels + k) * geo.PQ;
-          gb_c[k] += sum_terms(geo.PQ, kValue, row);
+          gb_c[k] += sums.sum(geo.PQ, row);
         }
       }
     }
@@ -1735,6 +1734,7 @@ void for_planes(int64_t N, int64_t C, int64_t HW, const F& f) {
 void batch_norm_stats_fast(int64_t N, int64_t C, int64_t HW, const float* x, double* mean,
                            double* var) {
   const double count = static_cast<double>(N * HW);
+  const PlaneSumFns sums = plane_sums();
   parallel_for(0, C, channel_grain(N, HW), [&](int64_t begin, int64_t end) {
     // Image by image, the chunk's channels [begin, end) side by side: one contiguous run of
     // (end − begin)·HW values per image, which the hardware prefetcher follows better than N
@@ -1745,7 +1745,7 @@ void batch_norm_stats_fast(int64_t N, int64_t C, int64_t HW, const float* x, dou
       }
     };
     for (int64_t c = begin; c < end; ++c) mean[c] = 0.0;
-    each_row([&](int64_t c, const float* row) { mean[c] += sum_terms(HW, kValue, row); });
+    each_row([&](int64_t c, const float* row) { mean[c] += sums.sum(HW, row); });
     for (int64_t c = begin; c < end; ++c) {
       mean[c] = count > 0 ? mean[c] / count : 0.0;
       var[c] = 0.0;
@@ -1753,13 +1753,7 @@ void batch_norm_stats_fast(int64_t N, int64_t C, int64_t HW, const float* x, dou
     // Two passes: Σ (x − mean)² does not cancel catastrophically as Σ x² − N·mean² can.
     each_row([&](int64_t c, const float* row) {
       const double mu = mean[c];
-      var[c] += sum_terms(
-          HW,
-          [mu](auto v) {
-            const auto d = v - mu;
-            return d * d;
-          },
-          row);
+      var[c] += sums.sum_squared_deviations(HW, row, mu);
     });
     for (int64_t c = begin; c < end; ++c) var[c] = count > 0 ? var[c] / count : 0.0;
   });
@@ -1800,6 +1794,7 @@ float relu_masked(float g, float x, const float* relu_scale, const float* relu_s
 void batch_norm_backward_reduce_fast(int64_t N, int64_t C, int64_t HW, const float* gy,
                                      const float* x, const double* mean, const float* relu_scale,
                                      const float* relu_shift, double* sum_dy, double* sum_dy_xmu) {
+  const PlaneSumFns sums = plane_sums();
   parallel_for(0, C, channel_grain(N, HW), [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) sum_dy[c] = sum_dy_xmu[c] = 0.0;
     // With the fused ReLU, each row's masked gradient goes through a buffer of HW floats (in L1)
@@ -1816,9 +1811,8 @@ void batch_norm_backward_reduce_fast(int64_t N, int64_t C, int64_t HW, const flo
           g = masked;
         }
         const double mu = mean[c];
-        sum_dy[c] += sum_terms(HW, kValue, g);
-        sum_dy_xmu[c] += sum_terms(
-            HW, [mu](auto grad, auto v) { return grad * (v - mu); }, g, in);
+        sum_dy[c] += sums.sum(HW, g);
+        sum_dy_xmu[c] += sums.sum_products_of_deviations(HW, g, in, mu);
       }
     }
   });
