@@ -198,8 +198,8 @@ struct TapRanges {
 
 // out[q] = in[q·stride] for q in [lo, hi). With the stride a constant (kStride > 0) the compiler
 // vectorizes the loop (for a stride of 2: two vectors loaded, their even lanes shuffled into
-// one); with a stride known only at run time it copies a value at a time. (ResNet-8's stride-2
-// 16 → 32-channel 3×3 convolution at batch 256 on one thread: 11.6 → 9.3–10.1 ms, Intel Xeon.)
+// one); with a stride known only at run time it copies a value at a time, which made im2col's
+// strided rows 60% of a stride-2 3×3 convolution (docs/engineering/09_spatial.md).
 template <int64_t kStride = 0>
 void strided_copy(const float* in, int64_t lo, int64_t hi, float* out, int64_t stride = kStride) {
   const int64_t step = kStride > 0 ? kStride : stride;
@@ -491,7 +491,9 @@ class PaddedGrid {
             const int64_t lo = std::min(Wp, std::max<int64_t>(0, ceil_div(pad_w - b, 2)));
             const int64_t hi = std::clamp<int64_t>(ceil_div(W + pad_w - b, 2), lo, Wp);
             std::fill(row, row + lo, 0.0f);
-            strided_copy<2>(src + (c * H + h) * W + b - pad_w, lo, hi, row);
+            if (hi > lo) {  // (the first pixel's address formed only where it exists)
+              strided_copy<2>(src + (c * H + h) * W + 2 * lo + b - pad_w, 0, hi - lo, row + lo);
+            }
             std::fill(row + hi, row + Wp, 0.0f);
           }
         }
