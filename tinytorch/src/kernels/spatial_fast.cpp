@@ -4,14 +4,16 @@
 // Convolution takes one of three paths:
 //   * direct (stride 1, not 1×1, on CPUs with AVX2 or AVX-512): a SIMD kernel reads each tap's
 //     inputs straight from a zero-padded copy of the image, with no im2col (see "The direct
-//     convolution" below) — forward, input gradient and weight gradient;
+//     convolution" below) — forward, input gradient and weight gradient; at stride 2 (not 1×1)
+//     the forward and the weight gradient too, on the image split into phase planes;
 //   * Winograd F(2×2, 3×3) (3×3 stride-1 layers where it counts fewer operations than the
 //     direct kernels; see "The Winograd convolution" below), on the same CPUs;
-//   * im2col + gemm_fast (everything else: strides, 1×1 convs, the portable level, a large single
-//     image on several threads), described here; where an image's output is smaller than the
-//     kernel's taps (P·Q < C_g·R·S), a block of images runs as one GEMM (see "Blocks of images"),
-//     and where the taps are few (C_g·R·S within one channels-last block), the input and weight
-//     gradients run on the channels-last kernels instead (see few_rows_kernel_for).
+//   * im2col + gemm_fast (everything else: other strides, the stride-2 input gradient, 1×1
+//     convs, the portable level, a large single image on several threads), described here; where an
+//     image's output is smaller than the kernel's taps (P·Q < C_g·R·S), a block of images runs as
+//     one GEMM (see "Blocks of images"), and where the taps are few (C_g·R·S within one
+//     channels-last block), the input and weight gradients run on the channels-last kernels instead
+//     (see few_rows_kernel_for).
 //
 // Convolution as GEMM. For one image n and one group g (C_g = C / groups input channels, K_g =
 // K / groups output channels), the convolution is one matrix product:
