@@ -821,7 +821,8 @@ class WinogradConv {
       : grid_(kernel, in_channels, H, W, pad_h, pad_w),
         K_(out_channels),
         padded_K_(ceil_div(K_, kernel.lanes) * kernel.lanes),
-        weights_(static_cast<size_t>(groups * 16 * padded_K_ * in_channels), 0.0f) {
+        plane_(padded_K_ * in_channels + kPlaneSkew),
+        weights_(static_cast<size_t>(groups * 16 * plane_), 0.0f) {
     // [groups][16][blocks][C][nv·lanes]: for each (ξ, ν) the layout of DirectConv's channels-last
     // weights, with the input channels as the steps.
     const int64_t C = in_channels, width = kernel.block * kernel.lanes;
@@ -837,7 +838,7 @@ class WinogradConv {
           for (int64_t nu = 0; nu < 4; ++nu) {  // column ν of U = G·rows
             const auto u = winograd_weight_1d([&](int64_t r) { return rows[r][nu]; });
             for (int64_t xi = 0; xi < 4; ++xi) {
-              float* block = weights_.data() + ((g * 16 + xi * 4 + nu) * padded_K_ + k0) * C;
+              float* block = weights_.data() + (g * 16 + xi * 4 + nu) * plane_ + k0 * C;
               block[c * block_width + k - k0] = u[xi];
             }
           }
@@ -862,7 +863,7 @@ class WinogradConv {
                                 .bases = grid.bases.data(),
                                 .offsets = grid.offsets.data(),
                                 .x = v + xn * grid.tiles * grid.padded_C,
-                                .w = weights_.data() + (g * 16 + xn) * padded_K_ * grid.C,
+                                .w = weights_.data() + (g * 16 + xn) * plane_,
                                 .out = m + xn * grid.tiles * padded_K_});
     }
     grid.kernel.winograd_output({.tiles_h = grid.tiles_h,
@@ -881,9 +882,15 @@ class WinogradConv {
   }
 
  private:
+  // NOTE: the 16 (ξ, ν) blocks of a group start plane_ floats apart, kPlaneSkew more than their
+  // padded K · C. Packing one weight's transform stores one value into each of the 16; a multiple
+  // of 4 KiB apart (64 × 64 channels: 16 KiB) those 16 stores all fall into one set of the L1
+  // cache, more lines than it has ways, and every store missed: packing was most of a batch-1
+  // ResNet-8 forward pass (docs/engineering/09_spatial.md).
+  static constexpr int64_t kPlaneSkew = 16;  // one cache line
   WinogradGrid grid_;
-  int64_t K_, padded_K_;
-  std::vector<float> weights_;  // [groups][16][padded K · C], packed for channel_conv
+  int64_t K_, padded_K_, plane_;
+  std::vector<float> weights_;  // [groups][16][plane_]: padded K · C packed for channel_conv
 };
 
 // The SIMD kernels for a convolution that runs image by image, each on one thread; nullptr on CPUs
