@@ -357,44 +357,42 @@ std::pair<Json, Json> SideBySide::run_both(int threads, bool first,
 
 namespace {
 
+// "1.31x": side / base for a rate or a size, base / side for a time (> 1x: side is faster or
+// bigger), or "-" where either lacks the figure.
+std::string ratio_text(const Json& side, const Json& base, const Compared& c) {
+  if (!side.contains(c.key) || !base.contains(c.key)) return "-";
+  const double a = side[c.key].get<double>(), b = base[c.key].get<double>();
+  if (a <= 0.0 || b <= 0.0) return "-";
+  std::ostringstream text;
+  text << std::fixed << std::setprecision(2) << (c.kind == Compared::Kind::kTime ? b / a : a / b)
+       << "x";
+  return text.str();
+}
+
+std::string threads_text(int threads) {
+  return std::to_string(threads) + (threads == 1 ? " thread" : " threads");
+}
+
 void print_ratios(const Json& ours, const Json& torch, int threads,
                   const std::vector<Compared>& figures) {
-  const auto ratio = [&](const Compared& c) {
-    if (!ours.contains(c.key) || !torch.contains(c.key)) return std::string("-");
-    const double a = ours[c.key].get<double>(), b = torch[c.key].get<double>();
-    if (a <= 0.0 || b <= 0.0) return std::string("-");
-    std::ostringstream text;
-    text << std::fixed << std::setprecision(2) << (c.kind == Compared::Kind::kTime ? b / a : a / b)
-         << "x";
-    return text.str();
-  };
   std::ostringstream speed, size;
   for (const Compared& c : figures) {
     std::ostringstream& out = c.kind == Compared::Kind::kSize ? size : speed;
-    out << (out.tellp() > 0 ? ", " : "") << c.label << " " << ratio(c);
+    out << (out.tellp() > 0 ? ", " : "") << c.label << " " << ratio_text(ours, torch, c);
   }
-  std::cout << "  ours vs PyTorch at " << threads << (threads == 1 ? " thread" : " threads")
+  std::cout << "  ours vs PyTorch at " << threads_text(threads)
             << ", speed (> 1x: ours is faster): " << speed.str();
   if (size.tellp() > 0) std::cout << "; ours/PyTorch (< 1x: ours is smaller): " << size.str();
   std::cout << "\n" << std::flush;
 }
 
+// Speed only: a size does not scale with threads.
 void print_scaling(const Json& first, int first_threads, const Json& ours, int threads,
                    const std::vector<Compared>& figures) {
-  const auto threads_text = [](int t) {
-    return std::to_string(t) + (t == 1 ? " thread" : " threads");
-  };
   std::ostringstream speed;
   for (const Compared& c : figures) {
     if (c.kind == Compared::Kind::kSize) continue;
-    speed << (speed.tellp() > 0 ? ", " : "") << c.label << " ";
-    const double a = ours.value(c.key, 0.0), b = first.value(c.key, 0.0);
-    if (a <= 0.0 || b <= 0.0) {
-      speed << "-";
-    } else {
-      speed << std::fixed << std::setprecision(2)
-            << (c.kind == Compared::Kind::kTime ? b / a : a / b) << "x";
-    }
+    speed << (speed.tellp() > 0 ? ", " : "") << c.label << " " << ratio_text(ours, first, c);
   }
   std::cout << "  ours at " << threads_text(threads) << " vs " << threads_text(first_threads)
             << ", speed (> 1x: " << threads_text(threads) << " are faster): " << speed.str() << "\n"

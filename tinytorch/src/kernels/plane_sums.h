@@ -1,7 +1,6 @@
 // Sums over one plane of floats in double — batch norm's statistics and gradient sums and a
-// convolution's bias gradient (DirectConvKernel::sum, sum_squared_deviations,
-// sum_products_of_deviations; spatial_fast.cpp) — written once for any vector width. Private to
-// src/kernels.
+// convolution's bias gradient (DirectConvKernel::sums, and spatial_fast.cpp's fallback) — written
+// once for any vector width. Private to src/kernels.
 //
 // Each float is converted to double exactly; kLanes / 2 doubles per vector (8 with AVX-512, 4 with
 // AVX2, 2 for spatial_fast.cpp's fallback, SSE2's width), four vectors of partial sums side by side
@@ -20,6 +19,14 @@
 #include <cstdint>
 
 namespace tinytorch::kernels::spatial {
+
+// The three sums, as a kernel table carries them (DirectConvKernel::sums; spatial_fast.cpp's
+// fallback): Σ x[i]; Σ (x[i] − mu)²; Σ g[i]·(x[i] − mu), i < count.
+struct PlaneSumFns {
+  double (*sum)(int64_t count, const float* x);
+  double (*sum_squared_deviations)(int64_t count, const float* x, double mu);
+  double (*sum_products_of_deviations)(int64_t count, const float* g, const float* x, double mu);
+};
 
 // kDoubles floats, and as many doubles, in one vector each. (Spelled out per width: GCC drops a
 // vector_size that depends on a template parameter.)
@@ -85,6 +92,10 @@ struct PlaneSums {
                                            double mu) {
     return sum_terms(
         count, [mu](auto grad, auto v) { return grad * (v - mu); }, g, x);
+  }
+
+  static constexpr PlaneSumFns fns() {
+    return {sum, sum_squared_deviations, sum_products_of_deviations};
   }
 };
 

@@ -6,7 +6,6 @@
 // broadcast = 15 of the 16 registers (the GEMM's AVX2 tile). Channels last: 6 positions (or, for
 // the weight gradient, 6 taps) x 2 ymm (16 channels), the same register count. The vector type is
 // vec_policy.h's Avx2.
-#include "plane_sums.h"
 #include "spatial_kernels.h"
 #include "spatial_simd.h"
 #include "vec_policy.h"
@@ -39,9 +38,7 @@ DirectConvKernel direct_conv_avx2() {
           .to_channels_last = to_channels_last<Avx2>,
           .to_channels_first = to_channels_first<Avx2>,
           .add_bias = add_bias<Avx2>,
-          .sum = PlaneSums<Avx2>::sum,
-          .sum_squared_deviations = PlaneSums<Avx2>::sum_squared_deviations,
-          .sum_products_of_deviations = PlaneSums<Avx2>::sum_products_of_deviations};
+          .sums = PlaneSums<Avx2>::fns()};
 }
 
 }  // namespace tinytorch::kernels::spatial

@@ -8,7 +8,6 @@
 // the GEMM's 12, because the layers that matter have 6, 16, 32 or 64 output channels: 8 divides all
 // but the first, and 6 fits in one tile of 6 rows. Channels last: 6 positions (or, for the weight
 // gradient, 6 taps) x 4 zmm (64 channels). The vector type is vec_policy.h's Avx512.
-#include "plane_sums.h"
 #include "spatial_kernels.h"
 #include "spatial_simd.h"
 #include "vec_policy.h"
@@ -40,9 +39,7 @@ DirectConvKernel direct_conv_avx512() {
           .to_channels_last = to_channels_last<Avx2>,
           .to_channels_first = to_channels_first<Avx2>,
           .add_bias = add_bias<Avx512>,
-          .sum = PlaneSums<Avx512>::sum,
-          .sum_squared_deviations = PlaneSums<Avx512>::sum_squared_deviations,
-          .sum_products_of_deviations = PlaneSums<Avx512>::sum_products_of_deviations};
+          .sums = PlaneSums<Avx512>::fns()};
 }
 
 }  // namespace tinytorch::kernels::spatial

@@ -1177,20 +1177,13 @@ struct TwoDoubles {
 using FallbackSums = spatial::PlaneSums<TwoDoubles>;
 
 // The plane sums of batch norm and of a convolution's bias gradient on this CPU's widest vectors:
-// the direct kernel's (DirectConvKernel::sum, …), else FallbackSums.
-struct PlaneSumFns {
-  double (*sum)(int64_t count, const float* x);
-  double (*sum_squared_deviations)(int64_t count, const float* x, double mu);
-  double (*sum_products_of_deviations)(int64_t count, const float* g, const float* x, double mu);
-};
+// the direct kernel's (DirectConvKernel::sums), else FallbackSums.
+using spatial::PlaneSumFns;
 PlaneSumFns plane_sums() {
 #ifdef TINYTORCH_GEMM_X86
-  if (const DirectConvKernel* kernel = direct_kernel()) {
-    return {kernel->sum, kernel->sum_squared_deviations, kernel->sum_products_of_deviations};
-  }
+  if (const DirectConvKernel* kernel = direct_kernel()) return kernel->sums;
 #endif
-  return {FallbackSums::sum, FallbackSums::sum_squared_deviations,
-          FallbackSums::sum_products_of_deviations};
+  return FallbackSums::fns();
 }
 
 }  // namespace

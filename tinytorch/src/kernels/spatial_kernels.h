@@ -18,6 +18,8 @@
 
 #include <cstdint>
 
+#include "plane_sums.h"
+
 namespace tinytorch::kernels::spatial {
 
 // One stride-1 convolution of one image (and group) whose input was copied, with its zero padding,
@@ -158,11 +160,9 @@ struct DirectConvKernel {
   // y[k·ldy + j] += bias[k] for k < rows, j < len: the im2col path's bias, added onto the
   // product the GEMM just wrote (see conv2d_forward_fast)
   void (*add_bias)(int64_t rows, int64_t len, const float* bias, float* y, int64_t ldy);
-  // Sums over one plane of `count` floats, in double (batch norm's statistics and gradient sums,
-  // a convolution's bias gradient): Σ x[i]; Σ (x[i] − mu)²; Σ g[i]·(x[i] − mu).
-  double (*sum)(int64_t count, const float* x);
-  double (*sum_squared_deviations)(int64_t count, const float* x, double mu);
-  double (*sum_products_of_deviations)(int64_t count, const float* g, const float* x, double mu);
+  // Sums over one plane of floats, in double, on this instruction set (plane_sums.h): batch
+  // norm's statistics and gradient sums, a convolution's bias gradient.
+  PlaneSumFns sums;
 };
 
 DirectConvKernel direct_conv_avx2();
