@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <iterator>
 #include <limits>
+#include <mutex>
 #include <ostream>
 #include <random>
 #include <string>
@@ -656,9 +657,9 @@ TEST_P(BatchNormFast, MatchesNaiveDoubleSums) {
   }
 
   std::vector<double> mean(C), var(C), dy(C), dy_xmu(C);
-  batch_norm_stats_fast(N, C, HW, x.data(), mean.data(), var.data());
+  batch_norm_stats_fast(N, C, HW, x.data(), mean.data(), var.data(), {});
   batch_norm_backward_reduce_fast(N, C, HW, gy.data(), x.data(), mean_want.data(), nullptr, nullptr,
-                                  dy.data(), dy_xmu.data());
+                                  dy.data(), dy_xmu.data(), {});
   for (int64_t c = 0; c < C; ++c) {
     EXPECT_NEAR(mean[c], mean_want[c], 1e-12 * std::abs(mean_want[c])) << "mean " << c;
     EXPECT_NEAR(var[c], var_want[c], 1e-12 * var_want[c]) << "var " << c;
@@ -668,8 +669,9 @@ TEST_P(BatchNormFast, MatchesNaiveDoubleSums) {
   }
 
   std::vector<float> y(size), gx(size);
-  batch_norm_apply_fast(N, C, HW, x.data(), scale.data(), shift.data(), /*relu=*/false, y.data());
-  batch_norm_backward_apply_fast(N, C, HW, gy.data(), x.data(), a.data(), b.data(), d.data(),
+  batch_norm_apply_fast(N, C, HW, 0, C, x.data(), scale.data(), shift.data(), /*relu=*/false,
+                        y.data());
+  batch_norm_backward_apply_fast(N, C, HW, 0, C, gy.data(), x.data(), a.data(), b.data(), d.data(),
                                  nullptr, nullptr, gx.data());
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t c = 0; c < C; ++c) {
@@ -708,7 +710,8 @@ TEST_P(BatchNormFast, FusedReluMasksWhereThePreActivationIsNotPositive) {
     if (pre[j] <= 0.0f) gy_masked[j] = 0.0f;
   }
   std::vector<float> y(size);
-  batch_norm_apply_fast(N, C, HW, x.data(), scale.data(), shift.data(), /*relu=*/true, y.data());
+  batch_norm_apply_fast(N, C, HW, 0, C, x.data(), scale.data(), shift.data(), /*relu=*/true,
+                        y.data());
   for (int64_t j = 0; j < size; ++j) {
     if (std::isnan(pre[j])) {
       ASSERT_TRUE(std::isnan(y[j])) << j;
@@ -718,9 +721,9 @@ TEST_P(BatchNormFast, FusedReluMasksWhereThePreActivationIsNotPositive) {
   }
   std::vector<double> dy(C), dy_xmu(C), dy_want(C), dy_xmu_want(C);
   batch_norm_backward_reduce_fast(N, C, HW, gy.data(), x.data(), mean.data(), scale.data(),
-                                  shift.data(), dy.data(), dy_xmu.data());
+                                  shift.data(), dy.data(), dy_xmu.data(), {});
   batch_norm_backward_reduce_fast(N, C, HW, gy_masked.data(), x.data(), mean.data(), nullptr,
-                                  nullptr, dy_want.data(), dy_xmu_want.data());
+                                  nullptr, dy_want.data(), dy_xmu_want.data(), {});
   for (int64_t c = 0; c < C; ++c) {
     EXPECT_EQ(dy[c], dy_want[c]) << "sum_dy " << c;
     // NaN == NaN is false: the channel holding the NaN x has a NaN Σ gy·(x − mean) both ways.
@@ -732,16 +735,84 @@ TEST_P(BatchNormFast, FusedReluMasksWhereThePreActivationIsNotPositive) {
     EXPECT_EQ(dy[0], 0.0);  // the kink channel passes nothing (the NaN is in C − 1)
   }
   std::vector<float> gx(size), gx_want(size);
-  batch_norm_backward_apply_fast(N, C, HW, gy.data(), x.data(), a.data(), b.data(), d.data(),
+  batch_norm_backward_apply_fast(N, C, HW, 0, C, gy.data(), x.data(), a.data(), b.data(), d.data(),
                                  scale.data(), shift.data(), gx.data());
-  batch_norm_backward_apply_fast(N, C, HW, gy_masked.data(), x.data(), a.data(), b.data(), d.data(),
-                                 nullptr, nullptr, gx_want.data());
+  batch_norm_backward_apply_fast(N, C, HW, 0, C, gy_masked.data(), x.data(), a.data(), b.data(),
+                                 d.data(), nullptr, nullptr, gx_want.data());
   for (int64_t j = 0; j < size - 1; ++j) ASSERT_EQ(gx[j], gx_want[j]) << j;
 }
 
+// The reductions' `then` (ChannelBlockFn): blocks that cover [0, C) once, each called after its
+// sums are final (what the driver's fold-and-apply relies on), and the apply kernels on a block of
+// channels write that block as the whole-tensor call does, and nothing else.
+TEST_P(BatchNormFast, ThenSeesEachBlockOnceWithItsFinalSums) {
+  const BnCase& shape = std::get<1>(GetParam());
+  const int64_t N = shape.N, C = shape.C, HW = shape.HW;
+  const int64_t size = N * C * HW;
+  const auto x = random_values(size, 31), gy = random_values(size, 32),
+             scale = random_values(C, 33), shift = random_values(C, 34);
+  std::mutex lock;
+  std::vector<int> calls(static_cast<size_t>(C));
+  std::vector<double> first(static_cast<size_t>(C)), second(static_cast<size_t>(C));
+  std::vector<double> mean(static_cast<size_t>(C)), var(mean), dy(mean), dy_xmu(mean);
+  const auto record = [&](const std::vector<double>& u, const std::vector<double>& v) {
+    return [&, u = &u, v = &v](int64_t c0, int64_t c1) {
+      const std::lock_guard<std::mutex> guard(lock);
+      ASSERT_TRUE(0 <= c0 && c0 < c1 && c1 <= C) << "block [" << c0 << ", " << c1 << ")";
+      for (int64_t c = c0; c < c1; ++c) {
+        ++calls[c];
+        first[c] = (*u)[c];
+        second[c] = (*v)[c];
+      }
+    };
+  };
+  const auto check = [&](const char* what, const std::vector<double>& u,
+                         const std::vector<double>& v) {
+    for (int64_t c = 0; c < C; ++c) {
+      EXPECT_EQ(calls[c], 1) << what << ": channel " << c;
+      EXPECT_EQ(first[c], u[c]) << what << ": channel " << c << " was called before its sums";
+      EXPECT_EQ(second[c], v[c]) << what << ": channel " << c << " was called before its sums";
+    }
+    std::fill(calls.begin(), calls.end(), 0);
+  };
+  batch_norm_stats_fast(N, C, HW, x.data(), mean.data(), var.data(), record(mean, var));
+  check("stats", mean, var);
+  batch_norm_backward_reduce_fast(N, C, HW, gy.data(), x.data(), mean.data(), scale.data(),
+                                  shift.data(), dy.data(), dy_xmu.data(), record(dy, dy_xmu));
+  check("backward_reduce", dy, dy_xmu);
+
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> whole(size), blocks(size, nan);
+  const int64_t split = C / 2;
+  batch_norm_apply_fast(N, C, HW, 0, C, x.data(), scale.data(), shift.data(), true, whole.data());
+  batch_norm_apply_fast(N, C, HW, 0, split, x.data(), scale.data(), shift.data(), true,
+                        blocks.data());
+  batch_norm_apply_fast(N, C, HW, split, C, x.data(), scale.data(), shift.data(), true,
+                        blocks.data());
+  for (int64_t j = 0; j < size; ++j) ASSERT_EQ(blocks[j], whole[j]) << "apply " << j;
+  std::fill(blocks.begin(), blocks.end(), nan);
+  batch_norm_backward_apply_fast(N, C, HW, 0, C, gy.data(), x.data(), scale.data(), shift.data(),
+                                 scale.data(), nullptr, nullptr, whole.data());
+  batch_norm_backward_apply_fast(N, C, HW, split, C, gy.data(), x.data(), scale.data(),
+                                 shift.data(), scale.data(), nullptr, nullptr, blocks.data());
+  for (int64_t j = 0; j < size; ++j) {
+    if (j / HW % C < split) {
+      ASSERT_TRUE(std::isnan(blocks[j])) << "backward_apply wrote " << j << " outside its block";
+    } else {
+      ASSERT_EQ(blocks[j], whole[j]) << "backward_apply " << j;
+    }
+  }
+}
+
 const BnCase kBnCases[] = {
-    {.N = 7, .C = 3, .HW = 13 * 11}, {.N = 1, .C = 5, .HW = 1},  {.N = 33, .C = 4, .HW = 1},
-    {.N = 16, .C = 32, .HW = 196},   {.N = 2, .C = 70, .HW = 3}, {.N = 1, .C = 1, .HW = 4097},
+    {.N = 7, .C = 3, .HW = 13 * 11},
+    {.N = 1, .C = 5, .HW = 1},
+    {.N = 33, .C = 4, .HW = 1},
+    {.N = 16, .C = 32, .HW = 196},
+    {.N = 2, .C = 70, .HW = 3},
+    {.N = 1, .C = 1, .HW = 4097},
+    // Blocks of 4 channels (kBatchNormBlock = 2^17 floats over N·HW = 2^15), 10 of them.
+    {.N = 4, .C = 40, .HW = 8192},
 };
 
 INSTANTIATE_TEST_SUITE_P(Shapes, BatchNormFast,

@@ -1727,59 +1727,92 @@ int64_t channel_grain(int64_t N, int64_t HW) {
   return std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(N * HW, 1));
 }
 
-// Runs f(begin, end) over the N·C planes [n, c] of HW values, split over the threads.
+// Batch norm's reductions run over blocks of channels of at most this many floats (512 KiB, half
+// of Zen 4's and Zen 5's L2; or one channel, if larger), so that what reads a block again right
+// after — the statistics' second pass, the caller's apply pass (ChannelBlockFn) — finds it in L2.
+constexpr int64_t kBatchNormBlock = int64_t{1} << 17;
+
+// sums(c0, c1) over blocks of channels, each followed by then(c0, c1) (see ChannelBlockFn), split
+// over the threads by channels. Where the channels are too few to split evenly (fewer than 4 per
+// thread), the apply pass would be unbalanced: then runs once, for [0, C), after all the sums,
+// and its apply kernel splits the planes instead.
+template <typename Sums>
+void for_channel_blocks(int64_t N, int64_t C, int64_t HW, const Sums& sums,
+                        const ChannelBlockFn& then) {
+  const int threads = get_num_threads();
+  const bool per_block = then && (threads == 1 || C >= 4 * threads);
+  const int64_t block = std::max<int64_t>(1, kBatchNormBlock / std::max<int64_t>(N * HW, 1));
+  parallel_for(0, C, channel_grain(N, HW), [&](int64_t begin, int64_t end) {
+    for (int64_t c0 = begin; c0 < end; c0 += block) {
+      const int64_t c1 = std::min(end, c0 + block);
+      sums(c0, c1);
+      if (per_block) then(c0, c1);
+    }
+  });
+  if (then && !per_block) then(0, C);
+}
+
+// Runs f(plane, at) for the planes of channels [c0, c1) of every image (plane counts them image
+// by image, at is the plane's first value: (n·C + c)·HW), split over the threads.
 template <typename F>
-void for_planes(int64_t N, int64_t C, int64_t HW, const F& f) {
-  parallel_for(0, N * C, plane_grain(HW), f);
+void for_planes(int64_t N, int64_t C, int64_t HW, int64_t c0, int64_t c1, const F& f) {
+  const int64_t channels = c1 - c0;
+  parallel_for(0, N * channels, plane_grain(HW), [&](int64_t begin, int64_t end) {
+    for (int64_t plane = begin; plane < end; ++plane) {
+      const int64_t c = c0 + plane % channels;
+      f(c, (plane / channels * C + c) * HW);
+    }
+  });
 }
 
 }  // namespace
 
 void batch_norm_stats_fast(int64_t N, int64_t C, int64_t HW, const float* x, double* mean,
-                           double* var) {
+                           double* var, const ChannelBlockFn& then) {
   const double count = static_cast<double>(N * HW);
   const PlaneSumFns sums = plane_sums();
-  parallel_for(0, C, channel_grain(N, HW), [&](int64_t begin, int64_t end) {
-    // Image by image, the chunk's channels [begin, end) side by side: one contiguous run of
-    // (end − begin)·HW values per image, which the hardware prefetcher follows better than N
-    // separate runs of HW per channel. Each channel still sums its images in order.
-    const auto each_row = [&](const auto& f) {
-      for (int64_t n = 0; n < N; ++n) {
-        for (int64_t c = begin; c < end; ++c) f(c, x + (n * C + c) * HW);
-      }
-    };
-    for (int64_t c = begin; c < end; ++c) mean[c] = 0.0;
-    each_row([&](int64_t c, const float* row) { mean[c] += sums.sum(HW, row); });
-    for (int64_t c = begin; c < end; ++c) {
-      mean[c] = count > 0 ? mean[c] / count : 0.0;
-      var[c] = 0.0;
-    }
-    // Two passes: Σ (x − mean)² does not cancel catastrophically as Σ x² − N·mean² can.
-    each_row([&](int64_t c, const float* row) {
-      const double mu = mean[c];
-      var[c] += sums.sum_squared_deviations(HW, row, mu);
-    });
-    for (int64_t c = begin; c < end; ++c) var[c] = count > 0 ? var[c] / count : 0.0;
-  });
+  for_channel_blocks(
+      N, C, HW,
+      [&](int64_t c0, int64_t c1) {
+        // Image by image, the block's channels side by side: one contiguous run of (c1 − c0)·HW
+        // values per image, which the hardware prefetcher follows better than N separate runs of
+        // HW per channel. Each channel still sums its images in order.
+        const auto each_row = [&](const auto& f) {
+          for (int64_t n = 0; n < N; ++n) {
+            for (int64_t c = c0; c < c1; ++c) f(c, x + (n * C + c) * HW);
+          }
+        };
+        for (int64_t c = c0; c < c1; ++c) mean[c] = 0.0;
+        each_row([&](int64_t c, const float* row) { mean[c] += sums.sum(HW, row); });
+        for (int64_t c = c0; c < c1; ++c) {
+          mean[c] = count > 0 ? mean[c] / count : 0.0;
+          var[c] = 0.0;
+        }
+        // Two passes (the second from L2): Σ (x − mean)² does not cancel catastrophically as
+        // Σ x² − N·mean² can.
+        each_row([&](int64_t c, const float* row) {
+          const double mu = mean[c];
+          var[c] += sums.sum_squared_deviations(HW, row, mu);
+        });
+        for (int64_t c = c0; c < c1; ++c) var[c] = count > 0 ? var[c] / count : 0.0;
+      },
+      then);
 }
 
 // The fused ReLU's forward: y = max(x · scale + shift, 0), NaN passing through as in relu().
-void batch_norm_apply_fast(int64_t N, int64_t C, int64_t HW, const float* x, const float* scale,
-                           const float* shift, bool relu, float* y) {
-  for_planes(N, C, HW, [&](int64_t begin, int64_t end) {
-    for (int64_t plane = begin; plane < end; ++plane) {
-      const int64_t c = plane % C;
-      const float a = scale[c], d = shift[c];
-      const float* in = x + plane * HW;
-      float* out = y + plane * HW;
-      if (relu) {
-        for (int64_t i = 0; i < HW; ++i) {
-          const float v = bn_pre_activation(in[i], a, d);
-          out[i] = v < 0.0f ? 0.0f : v;
-        }
-      } else {
-        for (int64_t i = 0; i < HW; ++i) out[i] = bn_pre_activation(in[i], a, d);
+void batch_norm_apply_fast(int64_t N, int64_t C, int64_t HW, int64_t c0, int64_t c1, const float* x,
+                           const float* scale, const float* shift, bool relu, float* y) {
+  for_planes(N, C, HW, c0, c1, [&](int64_t c, int64_t at) {
+    const float a = scale[c], d = shift[c];
+    const float* in = x + at;
+    float* out = y + at;
+    if (relu) {
+      for (int64_t i = 0; i < HW; ++i) {
+        const float v = bn_pre_activation(in[i], a, d);
+        out[i] = v < 0.0f ? 0.0f : v;
       }
+    } else {
+      for (int64_t i = 0; i < HW; ++i) out[i] = bn_pre_activation(in[i], a, d);
     }
   });
 }
@@ -1797,29 +1830,33 @@ float relu_masked(float g, float x, const float* relu_scale, const float* relu_s
 
 void batch_norm_backward_reduce_fast(int64_t N, int64_t C, int64_t HW, const float* gy,
                                      const float* x, const double* mean, const float* relu_scale,
-                                     const float* relu_shift, double* sum_dy, double* sum_dy_xmu) {
+                                     const float* relu_shift, double* sum_dy, double* sum_dy_xmu,
+                                     const ChannelBlockFn& then) {
   const PlaneSumFns sums = plane_sums();
-  parallel_for(0, C, channel_grain(N, HW), [&](int64_t begin, int64_t end) {
-    for (int64_t c = begin; c < end; ++c) sum_dy[c] = sum_dy_xmu[c] = 0.0;
-    // With the fused ReLU, each row's masked gradient goes through a buffer of HW floats (in L1)
-    // first, so that the sums below stay the plain ones.
-    float* masked = relu_scale != nullptr ? thread_buffer(HW) : nullptr;
-    // Image by image, channels side by side, as in batch_norm_stats_fast.
-    for (int64_t n = 0; n < N; ++n) {
-      for (int64_t c = begin; c < end; ++c) {
-        const float* g = gy + (n * C + c) * HW;
-        const float* in = x + (n * C + c) * HW;
-        if (masked != nullptr) {
-          for (int64_t i = 0; i < HW; ++i)
-            masked[i] = relu_masked(g[i], in[i], relu_scale, relu_shift, c);
-          g = masked;
+  for_channel_blocks(
+      N, C, HW,
+      [&](int64_t c0, int64_t c1) {
+        for (int64_t c = c0; c < c1; ++c) sum_dy[c] = sum_dy_xmu[c] = 0.0;
+        // With the fused ReLU, each row's masked gradient goes through a buffer of HW floats (in
+        // L1) first, so that the sums below stay the plain ones.
+        float* masked = relu_scale != nullptr ? thread_buffer(HW) : nullptr;
+        // Image by image, channels side by side, as in batch_norm_stats_fast.
+        for (int64_t n = 0; n < N; ++n) {
+          for (int64_t c = c0; c < c1; ++c) {
+            const float* g = gy + (n * C + c) * HW;
+            const float* in = x + (n * C + c) * HW;
+            if (masked != nullptr) {
+              for (int64_t i = 0; i < HW; ++i)
+                masked[i] = relu_masked(g[i], in[i], relu_scale, relu_shift, c);
+              g = masked;
+            }
+            const double mu = mean[c];
+            sum_dy[c] += sums.sum(HW, g);
+            sum_dy_xmu[c] += sums.sum_products_of_deviations(HW, g, in, mu);
+          }
         }
-        const double mu = mean[c];
-        sum_dy[c] += sums.sum(HW, g);
-        sum_dy_xmu[c] += sums.sum_products_of_deviations(HW, g, in, mu);
-      }
-    }
-  });
+      },
+      then);
 }
 
 namespace {
@@ -1838,19 +1875,17 @@ void backward_apply_plane(int64_t HW, const float* g, const float* in, float ac,
 
 }  // namespace
 
-void batch_norm_backward_apply_fast(int64_t N, int64_t C, int64_t HW, const float* gy,
-                                    const float* x, const float* a, const float* b, const float* d,
-                                    const float* relu_scale, const float* relu_shift, float* gx) {
+void batch_norm_backward_apply_fast(int64_t N, int64_t C, int64_t HW, int64_t c0, int64_t c1,
+                                    const float* gy, const float* x, const float* a, const float* b,
+                                    const float* d, const float* relu_scale,
+                                    const float* relu_shift, float* gx) {
   const bool relu = relu_scale != nullptr, with_x = b != nullptr;
   const auto plane_fn =
       relu ? (with_x ? backward_apply_plane<true, true> : backward_apply_plane<true, false>)
            : (with_x ? backward_apply_plane<false, true> : backward_apply_plane<false, false>);
-  for_planes(N, C, HW, [&](int64_t begin, int64_t end) {
-    for (int64_t plane = begin; plane < end; ++plane) {
-      const int64_t c = plane % C;
-      plane_fn(HW, gy + plane * HW, x + plane * HW, a[c], with_x ? b[c] : 0.0f,
-               with_x ? d[c] : 0.0f, relu_scale, relu_shift, c, gx + plane * HW);
-    }
+  for_planes(N, C, HW, c0, c1, [&](int64_t c, int64_t at) {
+    plane_fn(HW, gy + at, x + at, a[c], with_x ? b[c] : 0.0f, with_x ? d[c] : 0.0f, relu_scale,
+             relu_shift, c, gx + at);
   });
 }
 

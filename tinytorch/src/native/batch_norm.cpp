@@ -346,47 +346,65 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_forward(const Tensor& input, const
     const kernels::SpatialKernels& fast = kernels::fast_kernels().spatial;
     const bool fast_tier = use_fast_tier<T>(fast);
     std::vector<double> var(static_cast<size_t>(C));
+    // Training updates the running statistics through contiguous buffers, copied back below if
+    // the caller's were strided; eval normalises with them.
+    Tensor rm, rv;
     if (training) {
-      if (fast_tier) {
-        if constexpr (std::is_same_v<T, float>) {
-          fast.batch_norm_stats(N, C, HW, x.data_ptr<T>(), mean, var.data());
-        }
-      } else {
-        batch_norm_stats_reference<T>(N, C, HW, x.data_ptr<T>(), mean, var.data());
+      rm = contiguous_if_defined(running_mean);
+      rv = contiguous_if_defined(running_var);
+    } else {
+      const Tensor rm64 = running_mean.to(kFloat64).contiguous();
+      const Tensor rv64 = running_var.to(kFloat64).contiguous();
+      for (int64_t c = 0; c < C; ++c) {
+        mean[c] = rm64.data_ptr<double>()[c];
+        var[static_cast<size_t>(c)] = rv64.data_ptr<double>()[c];
       }
-      // Written through contiguous buffers, copied back if the caller's were strided.
-      Tensor rm = contiguous_if_defined(running_mean), rv = contiguous_if_defined(running_var);
-      update_running_stats(C, N * HW, momentum, mean, var.data(),
-                           rm.defined() ? rm.data_ptr<T>() : nullptr,
-                           rv.defined() ? rv.data_ptr<T>() : nullptr);
+    }
+    // Channels [c0, c1), once their statistics are known: the running statistics, invstd, and
+    // the apply pass's scale and shift (each a per-channel formula: a block at a time is the same).
+    std::vector<T> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
+    const T* gamma = optional_data<T>(w);
+    const T* beta = optional_data<T>(b);
+    const auto fold = [&](int64_t c0, int64_t c1) {
+      if (training) {
+        update_running_stats(c1 - c0, N * HW, momentum, mean + c0, var.data() + c0,
+                             rm.defined() ? rm.data_ptr<T>() + c0 : nullptr,
+                             rv.defined() ? rv.data_ptr<T>() + c0 : nullptr);
+      }
+      for (int64_t c = c0; c < c1; ++c) {
+        invstd[c] = inverse_std(var[static_cast<size_t>(c)], eps, training);
+      }
+      fold_forward(c1 - c0, mean + c0, invstd + c0, gamma != nullptr ? gamma + c0 : nullptr,
+                   beta != nullptr ? beta + c0 : nullptr, scale.data() + c0, shift.data() + c0);
+    };
+    if (fast_tier) {
+      if constexpr (std::is_same_v<T, float>) {
+        // Fold and apply each block of channels as soon as the kernel has its statistics, while
+        // its values are still in cache (kernels::ChannelBlockFn).
+        const auto fold_and_apply = [&](int64_t c0, int64_t c1) {
+          fold(c0, c1);
+          fast.batch_norm_apply(N, C, HW, c0, c1, x.data_ptr<T>(), scale.data(), shift.data(), relu,
+                                y.data_ptr<T>());
+        };
+        if (training) {
+          fast.batch_norm_stats(N, C, HW, x.data_ptr<T>(), mean, var.data(), fold_and_apply);
+        } else {
+          fold_and_apply(0, C);
+        }
+      }
+    } else {
+      if (training) batch_norm_stats_reference<T>(N, C, HW, x.data_ptr<T>(), mean, var.data());
+      fold(0, C);
+      batch_norm_apply_reference<T>(N, C, HW, x.data_ptr<T>(), scale.data(), shift.data(),
+                                    y.data_ptr<T>());
+      if (relu) relu_in_place(y.data_ptr<T>(), y.numel());
+    }
+    if (training) {
       for (auto [stat, updated] : {std::pair{running_mean, rm}, std::pair{running_var, rv}}) {
         if (!stat.defined()) continue;
         if (!updated.is_same(stat)) native::copy_(stat, updated);
         stat.storage().bump_version();  // an in-place write, like any other
       }
-    } else {
-      const Tensor rm = running_mean.to(kFloat64).contiguous();
-      const Tensor rv = running_var.to(kFloat64).contiguous();
-      for (int64_t c = 0; c < C; ++c) {
-        mean[c] = rm.data_ptr<double>()[c];
-        var[static_cast<size_t>(c)] = rv.data_ptr<double>()[c];
-      }
-    }
-    for (int64_t c = 0; c < C; ++c) {
-      invstd[c] = inverse_std(var[static_cast<size_t>(c)], eps, training);
-    }
-    std::vector<T> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
-    fold_forward(C, mean, invstd, optional_data<T>(w), optional_data<T>(b), scale.data(),
-                 shift.data());
-    if (fast_tier) {
-      if constexpr (std::is_same_v<T, float>) {
-        fast.batch_norm_apply(N, C, HW, x.data_ptr<T>(), scale.data(), shift.data(), relu,
-                              y.data_ptr<T>());
-      }
-    } else {
-      batch_norm_apply_reference<T>(N, C, HW, x.data_ptr<T>(), scale.data(), shift.data(),
-                                    y.data_ptr<T>());
-      if (relu) relu_in_place(y.data_ptr<T>(), y.numel());
     }
   });
   return {y, save_mean, save_invstd};
@@ -456,30 +474,43 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_backward(const Tensor& grad_output
     const T* rs = relu ? relu_scale.data() : nullptr;
     const T* rd = relu ? relu_shift.data() : nullptr;
     std::vector<double> sum_dy(static_cast<size_t>(C), 0.0), sum_dy_xmu(sum_dy);
-    if (need_sums && input.numel() > 0) {
-      if (fast_tier) {
-        if constexpr (std::is_same_v<T, float>) {
-          fast.batch_norm_backward_reduce(N, C, HW, g.data_ptr<T>(), x.data_ptr<T>(), mean, rs, rd,
-                                          sum_dy.data(), sum_dy_xmu.data());
+    // gx's coefficients for channels [c0, c1), once their sums are known. Eval mode: b = d =
+    // null, gx = gy·a (no x term, so an inf input keeps a finite gradient).
+    std::vector<T> a(static_cast<size_t>(C)), b(a), d(a);
+    const T* gamma = optional_data<T>(w);
+    const auto fold = [&](int64_t c0, int64_t c1) {
+      fold_backward(c1 - c0, N * HW, training, mean + c0, invstd + c0,
+                    gamma != nullptr ? gamma + c0 : nullptr, sum_dy.data() + c0,
+                    sum_dy_xmu.data() + c0, a.data() + c0, b.data() + c0, d.data() + c0);
+    };
+    const T* bp = training ? b.data() : nullptr;
+    const T* dp = training ? d.data() : nullptr;
+    const bool want_gx = gx.defined() && input.numel() > 0;
+    if (fast_tier) {
+      if constexpr (std::is_same_v<T, float>) {
+        // Fold and apply each block of channels as soon as the kernel has its sums, while gy and
+        // x are still in cache (kernels::ChannelBlockFn).
+        const auto fold_and_apply = [&](int64_t c0, int64_t c1) {
+          fold(c0, c1);
+          fast.batch_norm_backward_apply(N, C, HW, c0, c1, g.data_ptr<T>(), x.data_ptr<T>(),
+                                         a.data(), bp, dp, rs, rd, gx.data_ptr<T>());
+        };
+        if (need_sums && input.numel() > 0) {
+          fast.batch_norm_backward_reduce(
+              N, C, HW, g.data_ptr<T>(), x.data_ptr<T>(), mean, rs, rd, sum_dy.data(),
+              sum_dy_xmu.data(),
+              want_gx ? kernels::ChannelBlockFn(fold_and_apply) : kernels::ChannelBlockFn());
+        } else if (want_gx) {
+          fold_and_apply(0, C);
         }
-      } else {
+      }
+    } else {
+      if (need_sums && input.numel() > 0) {
         batch_norm_backward_reduce_reference<T>(N, C, HW, gm.data_ptr<T>(), x.data_ptr<T>(), mean,
                                                 sum_dy.data(), sum_dy_xmu.data());
       }
-    }
-    if (gx.defined() && input.numel() > 0) {
-      std::vector<T> a(static_cast<size_t>(C)), b(a), d(a);
-      fold_backward(C, N * HW, training, mean, invstd, optional_data<T>(w), sum_dy.data(),
-                    sum_dy_xmu.data(), a.data(), b.data(), d.data());
-      // Eval mode: b = d = null, gx = gy·a (no x term, so an inf input keeps a finite gradient).
-      const T* bp = training ? b.data() : nullptr;
-      const T* dp = training ? d.data() : nullptr;
-      if (fast_tier) {
-        if constexpr (std::is_same_v<T, float>) {
-          fast.batch_norm_backward_apply(N, C, HW, g.data_ptr<T>(), x.data_ptr<T>(), a.data(), bp,
-                                         dp, rs, rd, gx.data_ptr<T>());
-        }
-      } else {
+      if (want_gx) {
+        fold(0, C);
         batch_norm_backward_apply_reference<T>(N, C, HW, gm.data_ptr<T>(), x.data_ptr<T>(),
                                                a.data(), bp, dp, gx.data_ptr<T>());
       }

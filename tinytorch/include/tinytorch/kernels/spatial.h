@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 namespace tinytorch::kernels {
 
@@ -79,27 +80,29 @@ using MaxPool2dBackwardFn = void (*)(const Pool2dShape& s, const float* gy, cons
 //
 // Accumulation is in double: a float sum over N·HW ≈ 10^5 elements would lose ~4 digits.
 //
-// The fused BatchNorm + ReLU (BatchNormOptions::fuse_relu) runs through the same four kernels:
-// apply with `relu` writes max(x · scale + shift, 0), and the backward ones, given the forward's
-// scale and shift (non-null relu_scale, relu_shift), first zero gy wherever the forward's
-// pre-activation x · scale + shift was ≤ 0 (ReLU's derivative). They recompute that value rather
-// than read the output: one pass over memory fewer each.
-// NOTE: the mask is only right if the recomputation rounds exactly as the forward did. Every
-// tier, forward and backward, computes it with bn_pre_activation below: a rounded multiply, then
-// a rounded add. GCC would contract the two into one FMA where the target has FMA (C++'s default
-// is -ffp-contract=fast), so the files that call it are compiled with -ffp-contract=off
-// (tinytorch/CMakeLists.txt).
+// The two apply kernels work on the channels [c0, c1) of every image (the whole tensor: 0, C).
+// The two reductions take a `then`: called with disjoint blocks [c0, c1) that together cover
+// [0, C), each once its sums are final — the caller folds that block's coefficients and applies
+// it there. The reductions run a block of channels at a time and call `then` right after it,
+// while the block's values are still in L2, so that the apply pass reads them from there rather
+// than from memory (ResNet-8 at batch 128: [128, 16, 32, 32] is 8 MiB, one channel 512 KiB). Calls
+// may come from several threads at once (one block each), or once, for [0, C), from the calling
+// thread after the sums where the channels are too few to split over the threads (the apply
+// kernel then splits the planes). An empty `then` is never called.
+using ChannelBlockFn = std::function<void(int64_t c0, int64_t c1)>;
 using BatchNormStatsFn = void (*)(int64_t N, int64_t C, int64_t HW, const float* x, double* mean,
-                                  double* var);
-using BatchNormApplyFn = void (*)(int64_t N, int64_t C, int64_t HW, const float* x,
-                                  const float* scale, const float* shift, bool relu, float* y);
+                                  double* var, const ChannelBlockFn& then);
+using BatchNormApplyFn = void (*)(int64_t N, int64_t C, int64_t HW, int64_t c0, int64_t c1,
+                                  const float* x, const float* scale, const float* shift, bool relu,
+                                  float* y);
 using BatchNormBackwardReduceFn = void (*)(int64_t N, int64_t C, int64_t HW, const float* gy,
                                            const float* x, const double* mean,
                                            const float* relu_scale, const float* relu_shift,
-                                           double* sum_dy, double* sum_dy_xmu);
-using BatchNormBackwardApplyFn = void (*)(int64_t N, int64_t C, int64_t HW, const float* gy,
-                                          const float* x, const float* a, const float* b,
-                                          const float* d, const float* relu_scale,
+                                           double* sum_dy, double* sum_dy_xmu,
+                                           const ChannelBlockFn& then);
+using BatchNormBackwardApplyFn = void (*)(int64_t N, int64_t C, int64_t HW, int64_t c0, int64_t c1,
+                                          const float* gy, const float* x, const float* a,
+                                          const float* b, const float* d, const float* relu_scale,
                                           const float* relu_shift, float* gx);
 
 // The value batch norm's apply pass writes (before the fused ReLU), x · scale + shift, as every
@@ -134,14 +137,16 @@ void max_pool2d_forward_fast(const Pool2dShape& s, const float* x, float* y, int
 void max_pool2d_backward_fast(const Pool2dShape& s, const float* gy, const int64_t* indices,
                               float* gx);
 void batch_norm_stats_fast(int64_t N, int64_t C, int64_t HW, const float* x, double* mean,
-                           double* var);
-void batch_norm_apply_fast(int64_t N, int64_t C, int64_t HW, const float* x, const float* scale,
-                           const float* shift, bool relu, float* y);
+                           double* var, const ChannelBlockFn& then);
+void batch_norm_apply_fast(int64_t N, int64_t C, int64_t HW, int64_t c0, int64_t c1, const float* x,
+                           const float* scale, const float* shift, bool relu, float* y);
 void batch_norm_backward_reduce_fast(int64_t N, int64_t C, int64_t HW, const float* gy,
                                      const float* x, const double* mean, const float* relu_scale,
-                                     const float* relu_shift, double* sum_dy, double* sum_dy_xmu);
-void batch_norm_backward_apply_fast(int64_t N, int64_t C, int64_t HW, const float* gy,
-                                    const float* x, const float* a, const float* b, const float* d,
-                                    const float* relu_scale, const float* relu_shift, float* gx);
+                                     const float* relu_shift, double* sum_dy, double* sum_dy_xmu,
+                                     const ChannelBlockFn& then);
+void batch_norm_backward_apply_fast(int64_t N, int64_t C, int64_t HW, int64_t c0, int64_t c1,
+                                    const float* gy, const float* x, const float* a, const float* b,
+                                    const float* d, const float* relu_scale,
+                                    const float* relu_shift, float* gx);
 
 }  // namespace tinytorch::kernels
