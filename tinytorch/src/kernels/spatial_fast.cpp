@@ -1752,8 +1752,8 @@ void for_channel_blocks(int64_t N, int64_t C, int64_t HW, const Sums& sums,
   if (then && !per_block) then(0, C);
 }
 
-// Runs f(plane, at) for the planes of channels [c0, c1) of every image (plane counts them image
-// by image, at is the plane's first value: (n·C + c)·HW), split over the threads.
+// Runs f(c, at) for every plane [n, c] of the channels [c0, c1) of every image, split over the
+// threads: c its channel, at its first value, (n·C + c)·HW.
 template <typename F>
 void for_planes(int64_t N, int64_t C, int64_t HW, int64_t c0, int64_t c1, const F& f) {
   const int64_t channels = c1 - c0;
