@@ -216,6 +216,13 @@ Tensor contiguous_if_defined(const Tensor& t) {
   return t.defined() ? t.contiguous() : Tensor();
 }
 
+// A per-channel array from channel c0 on, for a helper called on a block of channels; null stays
+// null (an absent weight, bias or running statistic).
+template <typename P>
+P* from_channel(P* per_channel, int64_t c0) {
+  return per_channel != nullptr ? per_channel + c0 : nullptr;
+}
+
 // Whether T's batch-norm kernels are the fast tier's (float, registered by module 18), else your
 // reference loops.
 template <typename T>
@@ -365,17 +372,19 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_forward(const Tensor& input, const
     std::vector<T> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
     const T* gamma = optional_data<T>(w);
     const T* beta = optional_data<T>(b);
+    T* running_mean_data = rm.defined() ? rm.data_ptr<T>() : nullptr;
+    T* running_var_data = rv.defined() ? rv.data_ptr<T>() : nullptr;
     const auto fold = [&](int64_t c0, int64_t c1) {
       if (training) {
         update_running_stats(c1 - c0, N * HW, momentum, mean + c0, var.data() + c0,
-                             rm.defined() ? rm.data_ptr<T>() + c0 : nullptr,
-                             rv.defined() ? rv.data_ptr<T>() + c0 : nullptr);
+                             from_channel(running_mean_data, c0),
+                             from_channel(running_var_data, c0));
       }
       for (int64_t c = c0; c < c1; ++c) {
         invstd[c] = inverse_std(var[static_cast<size_t>(c)], eps, training);
       }
-      fold_forward(c1 - c0, mean + c0, invstd + c0, gamma != nullptr ? gamma + c0 : nullptr,
-                   beta != nullptr ? beta + c0 : nullptr, scale.data() + c0, shift.data() + c0);
+      fold_forward(c1 - c0, mean + c0, invstd + c0, from_channel(gamma, c0), from_channel(beta, c0),
+                   scale.data() + c0, shift.data() + c0);
     };
     if (fast_tier) {
       if constexpr (std::is_same_v<T, float>) {
@@ -479,9 +488,9 @@ std::tuple<Tensor, Tensor, Tensor> batch_norm_backward(const Tensor& grad_output
     std::vector<T> a(static_cast<size_t>(C)), b(a), d(a);
     const T* gamma = optional_data<T>(w);
     const auto fold = [&](int64_t c0, int64_t c1) {
-      fold_backward(c1 - c0, N * HW, training, mean + c0, invstd + c0,
-                    gamma != nullptr ? gamma + c0 : nullptr, sum_dy.data() + c0,
-                    sum_dy_xmu.data() + c0, a.data() + c0, b.data() + c0, d.data() + c0);
+      fold_backward(c1 - c0, N * HW, training, mean + c0, invstd + c0, from_channel(gamma, c0),
+                    sum_dy.data() + c0, sum_dy_xmu.data() + c0, a.data() + c0, b.data() + c0,
+                    d.data() + c0);
     };
     const T* bp = training ? b.data() : nullptr;
     const T* dp = training ? d.data() : nullptr;
