@@ -590,10 +590,12 @@ void pack_channels_last(const DirectConvKernel& kernel, int64_t K, int64_t steps
                         const Weight& weight, float* dst) {
   const int64_t width = kernel.block * kernel.lanes;
   const int64_t padded_K = ceil_div(K, kernel.lanes) * kernel.lanes;
-  for (int64_t k = 0; k < K; ++k) {
-    const int64_t k0 = k / width * width, block_width = std::min(width, padded_K - k0);
+  for (int64_t k0 = 0; k0 < K; k0 += width) {  // k innermost: dst is written in order
+    const int64_t k1 = std::min(K, k0 + width), block_width = std::min(width, padded_K - k0);
     float* block = dst + k0 * steps;
-    for (int64_t i = 0; i < steps; ++i) block[i * block_width + k - k0] = weight(k, i);
+    for (int64_t i = 0; i < steps; ++i) {
+      for (int64_t k = k0; k < k1; ++k) block[i * block_width + k - k0] = weight(k, i);
+    }
   }
 }
 
@@ -629,9 +631,13 @@ class DirectConv {
     // [groups][tiles][steps][mr]: tile k / mr holds output channel k of the group at lane k % mr
     // (lanes past K stay 0).
     for (int64_t g = 0; g < groups; ++g) {
-      for (int64_t k = 0; k < K_; ++k) {
-        float* tile = weights_.data() + (g * padded_K_ + k / kernel.mr * kernel.mr) * steps_;
-        for (int64_t i = 0; i < steps_; ++i) tile[i * kernel.mr + k % kernel.mr] = weight(g, k, i);
+      for (int64_t k0 = 0; k0 < K_; k0 += kernel.mr) {  // k innermost: written in order
+        float* tile = weights_.data() + (g * padded_K_ + k0) * steps_;
+        for (int64_t i = 0; i < steps_; ++i) {
+          for (int64_t k = k0; k < std::min(K_, k0 + kernel.mr); ++k) {
+            tile[i * kernel.mr + k - k0] = weight(g, k, i);
+          }
+        }
       }
     }
   }
@@ -847,11 +853,12 @@ class WinogradConv {
         weights_(static_cast<size_t>(groups * 16 * plane_), 0.0f) {
     // [groups][16][blocks][C][nv·lanes]: for each (ξ, ν) the layout of DirectConv's channels-last
     // weights, with the input channels as the steps.
+    // (The output channel k innermost: each of the 16 blocks is written in order.)
     const int64_t C = in_channels, width = kernel.block * kernel.lanes;
     for (int64_t g = 0; g < groups; ++g) {
-      for (int64_t k = 0; k < K_; ++k) {
-        const int64_t k0 = k / width * width, block_width = std::min(width, padded_K_ - k0);
-        for (int64_t c = 0; c < C; ++c) {
+      for (int64_t c = 0; c < C; ++c) {
+        for (int64_t k = 0; k < K_; ++k) {
+          const int64_t k0 = k / width * width, block_width = std::min(width, padded_K_ - k0);
           std::array<float, 4> rows[3];  // rows[r] = g's row r times Gᵀ
           for (int64_t r = 0; r < 3; ++r) {
             rows[r] =
