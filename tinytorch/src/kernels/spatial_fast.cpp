@@ -390,6 +390,9 @@ void scatter_block(int64_t images, int64_t rows, int64_t len, int64_t stride, co
 // 3×3 pad-1 layer at 28×28), against im2col's R·S-fold copy of the input and the GEMM's packing.
 // Where much more is dropped (49 of 64 kept at 7×7), the kernels that put the channels in the
 // lanes instead compute the kept positions only (ChannelConvArgs; PaddedGrid::channels_last).
+// Where Q is a whole number of the kernel's tiles (32 × 32 outputs on AVX-512), nothing is
+// dropped: the kernel runs row by row, each row's Q outputs written straight into y
+// (PaddedGrid::row_tile).
 //
 // A stride-2 convolution reads every other row and column: the grid becomes four phase planes
 // per channel, the padded image's (even rows, even columns), (even, odd), (odd, even) and (odd,

@@ -31,7 +31,8 @@ namespace tinytorch::kernels::spatial {
 //   out[k][j] = Σ_i w(k, i) · x[offsets[i] + j]        i = (c·R + r)·S + t, k < K, j < J
 //
 // is a matrix product whose right operand is read straight from the padded image. The positions
-// j = p·Wp + q with q >= Q (the row's last Wp − Q) are computed too and thrown away by the caller.
+// j = p·Wp + q with q >= Q (the row's last Wp − Q) are computed too and thrown away by the caller
+// (unless it runs the kernel one output row at a time: x at p·Wp, J = Q, out at p·Q, ldo = P·Q).
 struct DirectConvArgs {
   int64_t out_channels;    // K: rows of out
   int64_t steps;           // C·R·S taps
