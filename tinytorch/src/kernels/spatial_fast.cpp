@@ -636,11 +636,10 @@ class DirectConv {
     // (lanes past K stay 0).
     for (int64_t g = 0; g < groups; ++g) {
       for (int64_t k0 = 0; k0 < K_; k0 += kernel.mr) {  // k innermost: written in order
+        const int64_t k1 = std::min(K_, k0 + kernel.mr);
         float* tile = weights_.data() + (g * padded_K_ + k0) * steps_;
         for (int64_t i = 0; i < steps_; ++i) {
-          for (int64_t k = k0; k < std::min(K_, k0 + kernel.mr); ++k) {
-            tile[i * kernel.mr + k - k0] = weight(g, k, i);
-          }
+          for (int64_t k = k0; k < k1; ++k) tile[i * kernel.mr + k - k0] = weight(g, k, i);
         }
       }
     }
