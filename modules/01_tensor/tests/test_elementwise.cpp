@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "support/reference.h"
+#include "tinytorch/core/parallel.h"
 #include "tinytorch/tinytorch.h"
 
 namespace tinytorch {
@@ -486,6 +487,38 @@ TEST(CopyFill, CopyBroadcastsAndCasts) {
   EXPECT_EQ(values_as_int(d2), (I{0, 3, 1, 4, 2, 5}));
   TT_EXPECT_THROW_WITH(dst.copy_(zeros({2})), Error, "copy_", "[2]", "[2, 3]");
   TT_EXPECT_THROW_WITH(zeros({3}).copy_(zeros({2, 3})), Error, "copy_", "[2, 3]", "[3]");
+}
+
+// Copies between two dtypes big enough to be split over the threads: a contiguous pair, a
+// transposed source and a strided destination give every element, whatever the thread count.
+TEST(CopyFill, LargeCopiesBetweenDtypesGiveEveryElementOnAnyThreadCount) {
+  const int saved = get_num_threads();
+  for (int threads : {1, 4}) {
+    set_num_threads(threads);
+    const int64_t n = 300 * 401;  // above the 65,536 elements a thread starts at
+    Tensor ints = arange(n).remainder(1000) - 500;  // int64
+    const std::vector<int64_t> iv = ints.to_vector<int64_t>();
+    const std::vector<float> f = ints.to(kFloat32).to_vector<float>();
+    ASSERT_EQ(f.size(), iv.size());
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(f[i], static_cast<float>(iv[i])) << "at " << i;
+
+    Tensor t = ints.view({300, 401}).t();  // [401, 300], not contiguous
+    const std::vector<double> d = t.to(kFloat64).to_vector<double>();
+    for (int64_t r = 0; r < 401; ++r) {
+      for (int64_t c = 0; c < 300; ++c) {
+        ASSERT_EQ(d[r * 300 + c], static_cast<double>(iv[c * 401 + r])) << r << ", " << c;
+      }
+    }
+
+    Tensor wide = zeros({300, 802});  // float32; every other column receives the int64 values
+    wide.slice(1, 0, std::nullopt, 2).copy_(ints.view({300, 401}));
+    const std::vector<float> w = wide.to_vector<float>();
+    for (int64_t i = 0; i < n; ++i) {
+      ASSERT_EQ(w[2 * i], static_cast<float>(iv[i])) << "at " << i;
+      ASSERT_EQ(w[2 * i + 1], 0.0f) << "at " << i;
+    }
+  }
+  set_num_threads(saved);
 }
 
 TEST(CopyFill, ValuesThatDoNotFitAnIntegerAreRejected) {

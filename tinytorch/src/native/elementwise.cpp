@@ -825,6 +825,21 @@ bool copy_16bit_dense(Tensor& self, const Tensor& src) {
   }
   return true;
 }
+// The row loop of a copy between two dtypes: out[i] = convert<To>(in[i]) for i < n, over byte
+// strides (kernels/loops.h's InnerLoop); a contiguous row is a loop the compiler vectorises.
+template <typename To, typename From>
+void convert_rows(char* const* data, const int64_t* strides, int64_t n) {
+  if (strides[0] == sizeof(To) && strides[1] == sizeof(From)) {
+    To* out = reinterpret_cast<To*>(data[0]);
+    const From* in = reinterpret_cast<const From*>(data[1]);
+    for (int64_t i = 0; i < n; ++i) out[i] = convert<To>(in[i]);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    *reinterpret_cast<To*>(data[0] + i * strides[0]) =
+        convert<To>(*reinterpret_cast<const From*>(data[1] + i * strides[1]));
+  }
+}
 }  // namespace
 
 Tensor& native::copy_(Tensor& self, const Tensor& src) {
@@ -840,9 +855,19 @@ Tensor& native::copy_(Tensor& self, const Tensor& src) {
                 "quantize_per_tensor / quantize_per_channel make a new quantized tensor)");
   if (copy_16bit_dense(self, src)) return self;
   const Tensor s = native::expand(src, self.sizes());
+  if (self.dtype() == src.dtype()) {
+    dispatch_storage_types(self.dtype(), "copy_", [&]<typename T>() {
+      elementwise_kernel<T, T>(self, std::array{s}, [](T v) { return v; });
+    });
+    return self;
+  }
+  // NOTE: 90 ordered pairs of dtypes, each one plain row loop (convert_rows). The element-wise
+  // kernel's vectorised variants for each pair made this file the library's slowest to compile
+  // (half of its 160 s), for conversions off the hot path (the hot float32 <-> 16-bit ones are
+  // copy_16bit_dense's above).
   dispatch_storage_types(self.dtype(), "copy_", [&]<typename To>() {
     dispatch_storage_types(src.dtype(), "copy_", [&]<typename From>() {
-      elementwise_kernel<To, From>(self, std::array{s}, [](From v) { return convert<To>(v); });
+      kernels::for_each_strided_split({self, s}, convert_rows<To, From>);
     });
   });
   return self;

@@ -45,6 +45,15 @@ using InnerLoop = std::function<void(char* const* data, const int64_t* strides, 
 void for_each_strided(IntArrayRef shape, const std::vector<Tensor>& operands,
                       const InnerLoop& loop);
 
+// for_each_strided over operands[0]'s shape, split over the threads: above kElementwiseGrainSize
+// elements each thread walks a slab of the outermost dim of size > 1 (a copy into a strided view
+// — a gradient written into its third of a [B, T, 3d] buffer — is as much work as a contiguous
+// one). Each walks its slab of every operand; no element's value depends on the split. The
+// slabs of operands[0], the output, must not share an element: its step along that dim must pass
+// over everything its other dims reach (an expanded output, say fill_ on a stride-0 dim, runs on
+// the calling thread). One function, not a template: every op's row loop is handed to it.
+void for_each_strided_split(const std::vector<Tensor>& operands, const InnerLoop& loop);
+
 // Converts one element to another dtype with defined results everywhere, PyTorch's on x86
 // (a plain static_cast would be undefined behaviour out of range):
 //   float → int64   truncates; NaN or out of range gives INT64_MIN (what cvttsd2si gives)
@@ -182,10 +191,10 @@ void elementwise_kernel(const Tensor& out, const std::array<Tensor, N>& inputs, 
     });
     return;
   }
-  // Paths 2 and 3: row by row.
+  // Paths 2 and 3: row by row, on the threads above kElementwiseGrainSize elements.
   std::vector<Tensor> operands{out};
   operands.insert(operands.end(), inputs.begin(), inputs.end());
-  const auto rows = [&](char* const* data, const int64_t* strides, int64_t n) {
+  for_each_strided_split(operands, [&f](char* const* data, const int64_t* strides, int64_t n) {
     if (detail::try_contiguous_loop<out_t, in_t, N>(data, strides, n, f)) return;
     auto run = [&]<size_t... I>(std::index_sequence<I...>) {
       for (int64_t i = 0; i < n; ++i) {
@@ -194,34 +203,7 @@ void elementwise_kernel(const Tensor& out, const std::array<Tensor, N>& inputs, 
       }
     };
     run(std::make_index_sequence<N>{});
-  };
-  // Above kElementwiseGrainSize, the threads take slabs of the outermost dim of size > 1 (a copy
-  // into a strided view — a gradient written into its third of a [B, T, 3d] buffer — is as
-  // much work as a contiguous one). Each walks its slab of every operand; no element's value
-  // depends on the split. The slabs of out must not share an element: its step along that dim
-  // must pass over everything the other dims reach (an expanded out, say fill_ on a stride-0
-  // dim, runs on the calling thread).
-  int64_t split = 0;
-  while (split < out.dim() && out.size(split) == 1) ++split;
-  int64_t inner_extent = 0;  // the largest offset out's other dims reach
-  for (int64_t d = 0; d < out.dim(); ++d) {
-    if (d != split) inner_extent += (out.size(d) - 1) * std::abs(out.stride(d));
-  }
-  if (numel <= detail::kElementwiseGrainSize || split == out.dim() ||
-      std::abs(out.stride(split)) <= inner_extent) {
-    for_each_strided(out.sizes(), operands, rows);
-    return;
-  }
-  const int64_t per_slab = numel / out.size(split);
-  parallel_for(0, out.size(split), std::max<int64_t>(1, detail::kElementwiseGrainSize / per_slab),
-               [&](int64_t begin, int64_t end) {
-                 std::vector<Tensor> slabs;
-                 slabs.reserve(operands.size());
-                 for (const Tensor& t : operands) {
-                   slabs.push_back(native::slice(t, split, begin, end, 1));
-                 }
-                 for_each_strided(slabs[0].sizes(), slabs, rows);
-               });
+  });
 }
 
 }  // namespace tinytorch::kernels
