@@ -8,10 +8,10 @@
 #       "module<NN>.hidden.<Suite>.<Test>", labels module<NN> and hidden.
 #     - the grader's two builds of the hidden tests (tools/tito/src/cmd_grade.cpp,
 #       tests/support/graded.h):
-#         TINYTORCH_HIDDEN_ANSWERS=ON (its build of the instructor's tree, outside the sandbox):
-#           also an object library test_<mod>_hidden_answers, the hidden sources compiled with
-#           -DTT_GRADE_ANSWERS (their expected values left out); the list of its object files
-#           is written to <build>/hidden-answers/<mod>.objects.
+#         the instructor's build/release (outside the sandbox), wherever the hidden tests are
+#           built: also an object library test_<mod>_hidden_answers, built only by name, the
+#           hidden sources compiled with -DTT_GRADE_ANSWERS (their expected values left out);
+#           the list of its object files is written to <build>/hidden-answers/<mod>.objects.
 #         TINYTORCH_HIDDEN_OBJECTS_DIR=DIR (the submission's build, in the sandbox, where the
 #           hidden sources are absent): test_<mod>_hidden is linked from DIR/<mod>/*.o, those
 #           objects copied there by the grader.
@@ -222,18 +222,17 @@ function(tinytorch_add_module_tests)
     else()
       _tinytorch_gtest_executable(test_${mod}_hidden "${mod}.hidden." "${mod};hidden"
         "${ARG_DISTRIBUTED}" ${ARG_HIDDEN_SOURCES})
-      if(TINYTORCH_HIDDEN_ANSWERS)
-        # The expected arguments of the checks are not compiled here, so whatever only they
-        # used (a naive loop, a variable) is unused.
-        add_library(test_${mod}_hidden_answers OBJECT ${ARG_HIDDEN_SOURCES})
-        _tinytorch_test_target_setup(test_${mod}_hidden_answers "${ARG_DISTRIBUTED}")
-        target_compile_definitions(test_${mod}_hidden_answers PRIVATE TT_GRADE_ANSWERS)
-        target_compile_options(test_${mod}_hidden_answers PRIVATE -Wno-unused
-          -Wno-unused-parameter -Wno-unused-function -Wno-unused-variable
-          -Wno-unused-but-set-variable -Wno-unused-lambda-capture)
-        file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/hidden-answers/${mod}.objects"
-          CONTENT "$<JOIN:$<TARGET_OBJECTS:test_${mod}_hidden_answers>,\n>\n")
-      endif()
+      # tito grade's answers build, in the same build folder (it builds the target by name):
+      # the expected arguments of the checks are not compiled here, so whatever only they used
+      # (a naive loop, a variable) is unused.
+      add_library(test_${mod}_hidden_answers OBJECT EXCLUDE_FROM_ALL ${ARG_HIDDEN_SOURCES})
+      _tinytorch_test_target_setup(test_${mod}_hidden_answers "${ARG_DISTRIBUTED}")
+      target_compile_definitions(test_${mod}_hidden_answers PRIVATE TT_GRADE_ANSWERS)
+      target_compile_options(test_${mod}_hidden_answers PRIVATE -Wno-unused
+        -Wno-unused-parameter -Wno-unused-function -Wno-unused-variable
+        -Wno-unused-but-set-variable -Wno-unused-lambda-capture)
+      file(GENERATE OUTPUT "${CMAKE_BINARY_DIR}/hidden-answers/${mod}.objects"
+        CONTENT "$<JOIN:$<TARGET_OBJECTS:test_${mod}_hidden_answers>,\n>\n")
     endif()
   endif()
 endfunction()

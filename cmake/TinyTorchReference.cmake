@@ -112,3 +112,33 @@ function(tinytorch_use_reference_objects target)
   message(STATUS "TinyTorch: module(s) ${ids_text} linked against the release's reference "
                  "implementation (tito module use-reference); your files of them are not compiled")
 endfunction()
+
+# tinytorch_use_library_objects(TARGET): tito grade's sandbox (tools/tito/src/cmd_grade.cpp).
+# With TINYTORCH_LIBRARY_OBJECTS_DIR set, every source of TARGET with an object
+# DIR/<its path in the tree>.o is linked from that object instead of being compiled: the grader
+# puts there the instructor's objects of the files no learner writes, compiled once in the
+# instructor's build/release by the same compiler, so the sandbox compiles the learner files
+# only.
+function(tinytorch_use_library_objects target)
+  if(NOT TINYTORCH_LIBRARY_OBJECTS_DIR)
+    return()
+  endif()
+  get_target_property(sources ${target} SOURCES)
+  set(kept "")
+  set(linked 0)
+  foreach(source IN LISTS sources)
+    get_filename_component(path "${source}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+    file(RELATIVE_PATH relative "${PROJECT_SOURCE_DIR}" "${path}")
+    set(object "${TINYTORCH_LIBRARY_OBJECTS_DIR}/${relative}.o")
+    if(EXISTS "${object}")
+      list(APPEND kept "${object}")
+      set_source_files_properties("${object}" PROPERTIES EXTERNAL_OBJECT TRUE GENERATED FALSE)
+      math(EXPR linked "${linked} + 1")
+    else()
+      list(APPEND kept "${path}")
+    endif()
+  endforeach()
+  set_property(TARGET ${target} PROPERTY SOURCES ${kept})
+  message(STATUS "TinyTorch: ${linked} of the library's files linked from the objects in "
+                 "${TINYTORCH_LIBRARY_OBJECTS_DIR}")
+endfunction()

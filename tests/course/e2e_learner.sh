@@ -411,7 +411,7 @@ grade_cheat cheat-spam "output limit" 0
 #    every hidden test with a made-up value, prints the same reports on stdout, and exits 0
 #    before any test runs. The verdicts are computed outside the sandbox from values only the
 #    computation gives: each forgery earns 0.
-mapfile -t HIDDEN01 < <("$ROOT/build/grading/bin/test_module01_hidden" --gtest_list_tests |
+mapfile -t HIDDEN01 < <("$ROOT/build/release/bin/test_module01_hidden" --gtest_list_tests |
   awk '/^[^ ]/ { suite = $1 } /^  / { print suite $1 }')
 ((${#HIDDEN01[@]} > 0)) || fail "cannot list module 01's hidden tests"
 # forge_code TEST...: the forger's C++ block for these tests, using only what views.cpp already

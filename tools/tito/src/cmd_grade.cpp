@@ -6,7 +6,7 @@
 // outside nor from inside a test process (docs/INSTRUCTOR_GUIDE.md, "The trust boundary"):
 //
 //   instructor's checkout (hidden from the sandbox)          submission
-//   build/grading (preset "grading"):                          |  only the learner files of
+//   build/release (the instructor's, shared with tito test):   |  only the learner files of
 //     test_moduleNN_hidden on the reference solution           |  modules.json, size-checked
 //       -> expected records (rule + value of every check)      |  (a missing one: the stub)
 //     the hidden sources with -DTT_GRADE_ANSWERS -> objects    v
@@ -115,16 +115,17 @@ std::string build_errors(const std::string& log) {
   return out.empty() ? tail(log, 2000) : out;
 }
 
-// ---- the instructor's side: build/grading, outside the sandbox -----------------------------
+// ---- the instructor's side: build/release, outside the sandbox -----------------------------
 //
-// The hidden tests are compiled twice from the instructor's tree (CMake preset "grading"): as the
+// The hidden tests are compiled twice in the instructor's release build, which `./tito test`
+// shares (its library is not compiled a second time for grading): as the
 // ordinary test program, which runs here on the reference solution and writes the EXPECTED value
 // of every check (tests/support/graded.h), and as objects compiled with -DTT_GRADE_ANSWERS,
 // which hold no expected value and are all of the hidden tests the sandbox ever sees. Neither the
 // hidden sources nor the expected records leave the instructor's checkout, which the sandbox
 // replaces with an empty folder.
 
-constexpr const char* kGradingPreset = "grading";
+constexpr const char* kGradingPreset = "release";
 
 struct ExpectedTest {
   std::string suite;  // "Views" or "Cases/OptimizerReference"
@@ -219,7 +220,7 @@ void read_records(const fs::path& dir, graded::FileKind kind, uint64_t max_bytes
 }
 
 // The expected values of `binary`'s hidden tests: its run on the reference solution, kept in
-// build/grading/graded/TARGET/ and reused while the program is unchanged.
+// build/release/graded/TARGET/ and reused while the program is unchanged.
 graded::Records expected_records(const fs::path& binary, const fs::path& dir, int seconds) {
   std::error_code ec;
   const auto stamp = std::to_string(fs::file_size(binary, ec)) + " " +
@@ -254,7 +255,7 @@ graded::Records expected_records(const fs::path& binary, const fs::path& dir, in
   return records;
 }
 
-// Builds the hidden tests of `ids` in build/grading of this checkout (nothing to do when they
+// Builds the hidden tests of `ids` in build/release of this checkout (nothing to do when they
 // are up to date), lists their tests, records their expected values, and reads the objects of
 // their answers build. A module without hidden tests has no entry.
 std::map<std::string, HiddenProgram> hidden_programs(const fs::path& root,
@@ -317,6 +318,31 @@ std::map<std::string, HiddenProgram> hidden_programs(const fs::path& root,
     programs[id] = std::move(p);
   }
   return programs;
+}
+
+// The instructor's objects of the library's files that are no module's learner files, keyed
+// "<path in the tree>.o": build/release's, brought up to date by hidden_programs. The sandbox
+// compiles only the learner files and links these (TINYTORCH_LIBRARY_OBJECTS_DIR,
+// tinytorch/CMakeLists.txt), with the compiler that made them: a submission can change nothing
+// else in the library, so compiling the rest again there gave the same objects.
+std::map<std::string, std::string> library_objects(const fs::path& root,
+                                                   const tito::ModuleMap& map) {
+  std::set<std::string> learner;
+  for (const auto& m : map.modules) learner.insert(m.files.begin(), m.files.end());
+  std::error_code ec;
+  const auto build = tito::build_dir(root, kGradingPreset);
+  const auto library_dir =
+      fs::weakly_canonical(build / "tinytorch/CMakeFiles/tinytorch.dir", ec).string() + "/";
+  const auto root_dir = fs::weakly_canonical(root, ec);
+  std::map<std::string, std::string> objects;
+  for (const auto& [source, entry] : tito::compile_database(build)) {
+    const auto object = fs::weakly_canonical(entry.object, ec);
+    if (object.string().rfind(library_dir, 0) != 0 || !fs::is_regular_file(object, ec)) continue;
+    const auto rel = fs::path(source).lexically_relative(root_dir).generic_string();
+    if (rel.empty() || rel.rfind("..", 0) == 0 || learner.count(rel) != 0) continue;
+    objects[rel + ".o"] = tito::read_file(object);
+  }
+  return objects;
 }
 
 // ---- the overlay -------------------------------------------------------------------------
@@ -543,6 +569,7 @@ std::vector<std::string> submission_reference_modules(const fs::path& submission
 const fs::path kInsideSrc = "/tmp/grade/src";
 const fs::path kInsideBuild = "/tmp/grade/build";
 const fs::path kInsideHidden = "/tmp/grade/hidden";
+const fs::path kInsideLibrary = "/tmp/grade/library";
 const fs::path kInsideOut = "/tmp/grade/out";
 // The answers one test may write (a file per test, graded.cpp); the sandbox lets a test run
 // write files of up to 128 MiB (a test of module 10 writes a 64 MiB file to see it refused).
@@ -642,6 +669,10 @@ struct Grader {
     return {build(), kInsideBuild, writable};
   }
   [[nodiscard]] tito::SandboxMount hidden_mount() const { return {hidden(), kInsideHidden, false}; }
+  [[nodiscard]] fs::path library() const { return work / "library"; }
+  [[nodiscard]] tito::SandboxMount library_mount() const {
+    return {library(), kInsideLibrary, false};
+  }
 
   // Configure and build steps: the instructor's CMake on the overlay; only the compiler reads
   // the learner's text. They write the build folder, so they keep the caller's user.
@@ -660,7 +691,7 @@ struct Grader {
     std::vector<std::string> command = {"env", "-u", "CMAKE_CXX_COMPILER_LAUNCHER", "-u",
                                         "CMAKE_C_COMPILER_LAUNCHER"};
     command.insert(command.end(), argv.begin(), argv.end());
-    return sandbox->run(command, {src_mount(), build_mount(true), hidden_mount()},
+    return sandbox->run(command, {src_mount(), build_mount(true), hidden_mount(), library_mount()},
                         sandbox->inside(build_mount(true)), limits);
   }
 
@@ -899,6 +930,7 @@ struct Grader {
         objects["module" + id + "/" + name] = bytes;
     }
     sync_tree(objects, hidden());
+    sync_tree(library_objects(root, map), library());
 
     // A build folder configured for other paths (a work folder used without the sandbox
     // before) is started afresh; so is one whose cache a sandboxed build made unreadable.
@@ -928,7 +960,12 @@ struct Grader {
         build_step({"cmake", "-S", src_inside.string(), "-B", build_inside.string(), "-G", "Ninja",
                     "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -g0 -DNDEBUG",
                     "-DTINYTORCH_WERROR=OFF", "-DCMAKE_CXX_COMPILER_LAUNCHER=",
-                    "-DTINYTORCH_HIDDEN_OBJECTS_DIR=" + sandbox->inside(hidden_mount()).string()});
+                    "-DCMAKE_CXX_COMPILER=" +
+                        tito::compiler_field(tito::build_dir(root, kGradingPreset),
+                                             "CMAKE_CXX_COMPILER"),
+                    "-DTINYTORCH_HIDDEN_OBJECTS_DIR=" + sandbox->inside(hidden_mount()).string(),
+                    "-DTINYTORCH_LIBRARY_OBJECTS_DIR=" +
+                        sandbox->inside(library_mount()).string()});
     if (configured.exit_code != 0) {
       for (auto& r : results) {
         if (r.status == "not started") continue;

@@ -266,58 +266,6 @@ LeakReport leak_check(const fs::path& out_dir, const Plan& plan,
 
 // ---- The reference implementations -----------------------------------------------------
 
-// "<object> <command>" of each source in build/release/compile_commands.json, by the source's
-// canonical path; the object path is absolute.
-struct CompileEntry {
-  fs::path object;
-  std::string command;
-};
-
-std::map<std::string, CompileEntry> compile_database(const fs::path& build) {
-  const auto path = build / "compile_commands.json";
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(tito::read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw tito::Error(path.string() + ": not valid JSON: " + e.what());
-  }
-  std::map<std::string, CompileEntry> out;
-  for (const auto& entry : doc) {
-    if (!entry.contains("file") || !entry.contains("command") || !entry.contains("directory"))
-      continue;
-    const auto command = entry["command"].get<std::string>();
-    // Ninja writes "... -o tinytorch/CMakeFiles/tinytorch.dir/src/x.cpp.o -c /abs/x.cpp".
-    const auto at = command.find(" -o ");
-    if (at == std::string::npos) continue;
-    const auto begin = at + 4;
-    const auto end = command.find(' ', begin);
-    fs::path object = command.substr(begin, end == std::string::npos ? end : end - begin);
-    if (object.is_relative()) object = fs::path(entry["directory"].get<std::string>()) / object;
-    std::error_code ec;
-    out[fs::weakly_canonical(entry["file"].get<std::string>(), ec).string()] = {object, command};
-  }
-  return out;
-}
-
-// CMAKE_CXX_COMPILER_ID / _VERSION of a configured build folder
-// (CMakeFiles/<cmake version>/CMakeCXXCompiler.cmake).
-std::string compiler_field(const fs::path& build, const std::string& key) {
-  std::error_code ec;
-  for (const auto& dir : fs::directory_iterator(build / "CMakeFiles", ec)) {
-    const auto file = dir.path() / "CMakeCXXCompiler.cmake";
-    if (!fs::is_regular_file(file, ec)) continue;
-    std::istringstream in(tito::read_file(file));
-    const std::string prefix = "set(" + key + " \"";
-    for (std::string line; std::getline(in, line);) {
-      if (line.rfind(prefix, 0) != 0) continue;
-      const auto value = line.substr(prefix.size());
-      return value.substr(0, value.find('"'));
-    }
-  }
-  throw tito::Error("cannot read " + key + " from " + (build / "CMakeFiles").string() +
-                    "/*/CMakeCXXCompiler.cmake");
-}
-
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {
   for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size()))
     text.replace(pos, from.size(), to);

@@ -1,6 +1,7 @@
 // CMake/ctest steps shared by commands (configure, build, target lookup).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,5 +30,17 @@ int build(const fs::path& root, const std::string& preset,
 // Whether the configured build/<preset> knows a target of that name (asks Ninja).
 // Returns true when it cannot tell, so that the build reports the real error.
 bool has_target(const fs::path& root, const std::string& preset, const std::string& target);
+
+// "<object> <command>" of each source in BUILD/compile_commands.json, by the source's canonical
+// path; the object path is absolute.
+struct CompileEntry {
+  fs::path object;
+  std::string command;
+};
+std::map<std::string, CompileEntry> compile_database(const fs::path& build);
+
+// A variable of the C++ compiler a configured build folder uses (CMAKE_CXX_COMPILER,
+// CMAKE_CXX_COMPILER_ID, CMAKE_CXX_COMPILER_VERSION), from CMakeFiles/*/CMakeCXXCompiler.cmake.
+std::string compiler_field(const fs::path& build, const std::string& key);
 
 }  // namespace tito
