@@ -495,7 +495,7 @@ TEST(CopyFill, LargeCopiesBetweenDtypesGiveEveryElementOnAnyThreadCount) {
   const int saved = get_num_threads();
   for (int threads : {1, 4}) {
     set_num_threads(threads);
-    const int64_t n = 300 * 401;  // above the 65,536 elements a thread starts at
+    const int64_t n = 300 * 401;                    // above the 65,536 elements a thread starts at
     Tensor ints = arange(n).remainder(1000) - 500;  // int64
     const std::vector<int64_t> iv = ints.to_vector<int64_t>();
     const std::vector<float> f = ints.to(kFloat32).to_vector<float>();

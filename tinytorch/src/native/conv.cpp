@@ -342,7 +342,7 @@ void conv2d_backward_tiers(const Conv2dShape& s, const Tensor& gy, const Tensor&
 }
 
 // {h, w} from a one- or two-element list argument (PyTorch's message for any other length).
-std::array<int64_t, 2> pair_arg(IntArrayRef v, const char* name, const char* op) {
+std::array<int64_t, 2> conv_pair_arg(IntArrayRef v, const char* name, const char* op) {
   TT_CHECK(v.size() == 1 || v.size() == 2, op, ": expected ", name,
            " to be a single integer value or a list of 2 values to match the convolution "
            "dimensions, but got ",
@@ -353,8 +353,8 @@ std::array<int64_t, 2> pair_arg(IntArrayRef v, const char* name, const char* op)
 // Checks stride, padding and dilation and fills them into s.
 void fill_geometry_args(Conv2dShape& s, IntArrayRef stride, IntArrayRef padding,
                         IntArrayRef dilation, const char* op) {
-  const auto st = pair_arg(stride, "stride", op), pd = pair_arg(padding, "padding", op),
-             dl = pair_arg(dilation, "dilation", op);
+  const auto st = conv_pair_arg(stride, "stride", op), pd = conv_pair_arg(padding, "padding", op),
+             dl = conv_pair_arg(dilation, "dilation", op);
   // (The pairs are printed as expanded, [h, w]: a single 0 is reported as [0, 0], as PyTorch.)
   TT_CHECK(st[0] > 0 && st[1] > 0, op,
            ": non-positive stride is not supported (got stride=", IntArrayRef(st.data(), 2), ")");
@@ -484,7 +484,7 @@ Conv2dShape conv_transpose2d_shape(const Tensor& input, const Tensor& weight, co
            "size ",
            input.sizes());
   fill_geometry_args(s, stride, padding, dilation, op);
-  const auto opad = pair_arg(output_padding, "output_padding", op);
+  const auto opad = conv_pair_arg(output_padding, "output_padding", op);
   TT_CHECK(opad[0] >= 0 && opad[1] >= 0, op,
            ": negative output_padding is not supported (got output_padding=",
            IntArrayRef(opad.data(), 2), ")");
@@ -627,7 +627,7 @@ Tensor im2col(const Tensor& image, IntArrayRef kernel_size, IntArrayRef stride, 
               IntArrayRef dilation) {
   TT_CHECK(image.defined() && image.dim() == 3, "im2col: expected one image [C, H, W], but got ",
            image.defined() ? image.sizes() : IntArrayRef());
-  const auto kernel = pair_arg(kernel_size, "kernel_size", "im2col");
+  const auto kernel = conv_pair_arg(kernel_size, "kernel_size", "im2col");
   TT_CHECK(kernel[0] > 0 && kernel[1] > 0, "im2col: kernel_size must be positive, but got ",
            kernel_size);
   Conv2dShape s;
@@ -648,7 +648,7 @@ Tensor col2im(const Tensor& columns, IntArrayRef image_size, IntArrayRef kernel_
               IntArrayRef stride, IntArrayRef padding, IntArrayRef dilation) {
   TT_CHECK(image_size.size() == 3 && image_size[0] >= 0 && image_size[1] >= 0 && image_size[2] >= 0,
            "col2im: expected image_size {C, H, W}, but got ", image_size);
-  const auto kernel = pair_arg(kernel_size, "kernel_size", "col2im");
+  const auto kernel = conv_pair_arg(kernel_size, "kernel_size", "col2im");
   TT_CHECK(kernel[0] > 0 && kernel[1] > 0, "col2im: kernel_size must be positive, but got ",
            kernel_size);
   Conv2dShape s;

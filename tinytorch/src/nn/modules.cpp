@@ -17,12 +17,6 @@ namespace tinytorch::nn {
 
 using detail::python_float_repr;
 
-namespace {
-const char* bool_str(bool b) {
-  return b ? "true" : "false";  // libtorch's spelling; Python prints True / False
-}
-}  // namespace
-
 // ── Linear ───────────────────────────────────────────────────────────────────────────────────
 
 LinearImpl::LinearImpl(const LinearOptions& options_) : Module("Linear"), options(options_) {
@@ -81,7 +75,7 @@ std::shared_ptr<Module> LinearImpl::clone(const std::optional<Device>& device) c
 std::string LinearImpl::extra_repr() const {
   return "in_features=" + std::to_string(options.in_features()) +
          ", out_features=" + std::to_string(options.out_features()) +
-         ", bias=" + bool_str(bias.defined());
+         ", bias=" + detail::bool_repr(bias.defined());
 }
 
 // ── Identity, Flatten ────────────────────────────────────────────────────────────────────────
@@ -193,7 +187,8 @@ std::shared_ptr<Module> DropoutImpl::clone(const std::optional<Device>& device) 
 }
 
 std::string DropoutImpl::extra_repr() const {
-  return "p=" + python_float_repr(options.p()) + ", inplace=" + bool_str(options.inplace());
+  return "p=" + python_float_repr(options.p()) +
+         ", inplace=" + detail::bool_repr(options.inplace());
 }
 
 Dropout2dImpl::Dropout2dImpl(const Dropout2dOptions& options_)
@@ -210,7 +205,8 @@ Tensor Dropout2dImpl::forward(const Tensor& input) {
 }
 
 std::string Dropout2dImpl::extra_repr() const {
-  return "p=" + python_float_repr(options.p()) + ", inplace=" + bool_str(options.inplace());
+  return "p=" + python_float_repr(options.p()) +
+         ", inplace=" + detail::bool_repr(options.inplace());
 }
 
 // ── activations ──────────────────────────────────────────────────────────────────────────────

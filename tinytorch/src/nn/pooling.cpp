@@ -85,10 +85,6 @@ std::string number_or_tuple(const ExpandingArray<D>& a) {
   }
   return os.str();
 }
-
-const char* bool_str(bool b) {
-  return b ? "true" : "false";  // libtorch's spelling; Python prints True / False
-}
 }  // namespace
 
 namespace functional {
@@ -152,7 +148,7 @@ std::string MaxPool2dImpl::extra_repr() const {
          ", stride=" + number_or_tuple(options.stride()) +
          ", padding=" + number_or_tuple(options.padding()) +
          ", dilation=" + number_or_tuple(options.dilation()) +
-         ", ceil_mode=" + bool_str(options.ceil_mode());
+         ", ceil_mode=" + detail::bool_repr(options.ceil_mode());
 }
 
 // ── AvgPool2d ────────────────────────────────────────────────────────────────────────────────
@@ -205,7 +201,7 @@ std::string MaxPool1dImpl::extra_repr() const {
          ", stride=" + number_or_tuple(options.stride()) +
          ", padding=" + number_or_tuple(options.padding()) +
          ", dilation=" + number_or_tuple(options.dilation()) +
-         ", ceil_mode=" + bool_str(options.ceil_mode());
+         ", ceil_mode=" + detail::bool_repr(options.ceil_mode());
 }
 
 AvgPool1dImpl::AvgPool1dImpl(const AvgPool1dOptions& options_)

@@ -30,10 +30,6 @@ using detail::RNNMode;
 
 namespace {
 
-const char* bool_str(bool b) {
-  return b ? "true" : "false";  // libtorch's spelling, as Linear's repr
-}
-
 // ── one step of each recurrence, on batched 2-D tensors ─────────────────────────────────────
 // xg [B, G·H] is the input's share, x·W_ihᵀ + b_ih, computed beforehand (for a whole sequence
 // at once by the layers, for one step by the cells); h [B, H_out], c [B, H]; w_hh [G·H, H_out],
@@ -412,7 +408,7 @@ void RNNCellImplBase::reset_parameters() {
 std::string RNNCellImplBase::extra_repr() const {
   std::string s =
       std::to_string(options_base.input_size()) + ", " + std::to_string(options_base.hidden_size());
-  if (!options_base.bias()) s += ", bias=" + std::string(bool_str(false));
+  if (!options_base.bias()) s += ", bias=false";
   return s;
 }
 

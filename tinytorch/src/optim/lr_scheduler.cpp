@@ -13,7 +13,7 @@
 namespace tinytorch::optim {
 
 namespace {
-constexpr int64_t kFormatVersion = 1;
+constexpr int64_t kSchedulerFormatVersion = 1;
 }  // namespace
 
 // ── the shared machinery ─────────────────────────────────────────────────────────────────────
@@ -50,7 +50,7 @@ OrderedDict<std::string, Tensor> LRScheduler::state_dict() const {
   auto vec = [](const std::vector<double>& v) {
     return from_vector(v, {static_cast<int64_t>(v.size())}, TensorOptions(kFloat64));
   };
-  out.insert("scheduler." + std::string(name()), full({}, Scalar(kFormatVersion), kInt64));
+  out.insert("scheduler." + std::string(name()), full({}, Scalar(kSchedulerFormatVersion), kInt64));
   out.insert("last_epoch", full({}, Scalar(last_epoch_), kInt64));
   out.insert("step_count", full({}, Scalar(step_count_), kInt64));
   out.insert("base_lrs", vec(base_lrs_));

@@ -191,7 +191,7 @@ void Optimizer::zero_grad(bool set_to_none) {
 
 namespace {
 
-constexpr int64_t kFormatVersion = 1;
+constexpr int64_t kOptimizerFormatVersion = 1;
 
 Tensor scalar_int(int64_t v) {
   return full({}, Scalar(v), kInt64);
@@ -266,7 +266,7 @@ bool holds_squares(std::string_view buffer) {
 
 OrderedDict<std::string, Tensor> Optimizer::state_dict() const {
   OrderedDict<std::string, Tensor> out("state_dict key");
-  out.insert("optimizer." + std::string(name()), scalar_int(kFormatVersion));
+  out.insert("optimizer." + std::string(name()), scalar_int(kOptimizerFormatVersion));
   int64_t index = 0;
   for (size_t g = 0; g < param_groups_.size(); ++g) {
     const OptimizerParamGroup& group = param_groups_[g];
@@ -318,8 +318,8 @@ void Optimizer::load_state_dict(const OrderedDict<std::string, Tensor>& sd) {
            ", but this optimizer is ", name());
   const std::string type_key = "optimizer." + types.front();
   const int64_t version = count_of(sd.at(type_key), type_key);
-  TT_CHECK(version == kFormatVersion, who, ": unsupported state dict format version ", version,
-           " (this build reads version ", kFormatVersion, ")");
+  TT_CHECK(version == kOptimizerFormatVersion, who, ": unsupported state dict format version ",
+           version, " (this build reads version ", kOptimizerFormatVersion, ")");
 
   // 2. Groups: the same number, with the same number of parameters each. Saved parameter
   //    numbers are matched to this optimizer's parameters in order, as PyTorch does.

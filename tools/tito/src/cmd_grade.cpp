@@ -956,16 +956,14 @@ struct Grader {
                      (sandbox->enabled() ? " (in the sandbox)" : " (NO SANDBOX)"));
     // No compiler launcher: the sandbox's / is read-only, and nothing the submission compiles
     // belongs in the instructor's compiler cache.
-    const auto configured =
-        build_step({"cmake", "-S", src_inside.string(), "-B", build_inside.string(), "-G", "Ninja",
-                    "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -g0 -DNDEBUG",
-                    "-DTINYTORCH_WERROR=OFF", "-DCMAKE_CXX_COMPILER_LAUNCHER=",
-                    "-DCMAKE_CXX_COMPILER=" +
-                        tito::compiler_field(tito::build_dir(root, kGradingPreset),
-                                             "CMAKE_CXX_COMPILER"),
-                    "-DTINYTORCH_HIDDEN_OBJECTS_DIR=" + sandbox->inside(hidden_mount()).string(),
-                    "-DTINYTORCH_LIBRARY_OBJECTS_DIR=" +
-                        sandbox->inside(library_mount()).string()});
+    const auto configured = build_step(
+        {"cmake", "-S", src_inside.string(), "-B", build_inside.string(), "-G", "Ninja",
+         "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -g0 -DNDEBUG",
+         "-DTINYTORCH_WERROR=OFF", "-DCMAKE_CXX_COMPILER_LAUNCHER=",
+         "-DCMAKE_CXX_COMPILER=" +
+             tito::compiler_field(tito::build_dir(root, kGradingPreset), "CMAKE_CXX_COMPILER"),
+         "-DTINYTORCH_HIDDEN_OBJECTS_DIR=" + sandbox->inside(hidden_mount()).string(),
+         "-DTINYTORCH_LIBRARY_OBJECTS_DIR=" + sandbox->inside(library_mount()).string()});
     if (configured.exit_code != 0) {
       for (auto& r : results) {
         if (r.status == "not started") continue;

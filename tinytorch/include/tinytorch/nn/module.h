@@ -60,6 +60,11 @@ inline constexpr bool is_module_holder_v =
 // Python's repr() of a float: the shortest string that reads back to the same double, in fixed
 // notation for 1e-4 <= |v| < 1e16 ("0.5", "1.0", "0.0001"), else scientific ("1e-05").
 std::string python_float_repr(double v);
+
+// A bool in a module's repr: libtorch's spelling, "true" / "false" (Python prints True / False).
+inline const char* bool_repr(bool b) {
+  return b ? "true" : "false";
+}
 }  // namespace detail
 
 // What load_state_dict found (Python's _IncompatibleKeys): keys the module has that the dict
