@@ -86,7 +86,7 @@ for line in "${entry_lines[@]}"; do
     survivors=$((survivors + 1))
   else
     failed="$(grep -E '^\[  FAILED  \] [A-Za-z]' "$work/mutant.log" | grep -v ' listed below' |
-      sed -E 's/^\[  FAILED  \] ([^ ,]+).*/\1/' | sort -u | head -n 3 | paste -sd, -)"
+      sed -E 's/^\[  FAILED  \] ([^ ,]+).*/\1/' | sort -u | awk 'NR <= 3' | paste -sd, -)"
     echo "caught    without '$text': ${failed:-the test program failed}"
   fi
 done
