@@ -825,6 +825,7 @@ bool copy_16bit_dense(Tensor& self, const Tensor& src) {
   }
   return true;
 }
+
 // The row loop of a copy between two dtypes: out[i] = convert<To>(in[i]) for i < n, over byte
 // strides (kernels/loops.h's InnerLoop); a contiguous row is a loop the compiler vectorises.
 template <typename To, typename From>

@@ -125,7 +125,7 @@ std::string build_errors(const std::string& log) {
 // hidden sources nor the expected records leave the instructor's checkout, which the sandbox
 // replaces with an empty folder.
 
-constexpr const char* kGradingPreset = "release";
+constexpr const char* kInstructorPreset = "release";
 
 struct ExpectedTest {
   std::string suite;  // "Views" or "Cases/OptimizerReference"
@@ -262,27 +262,28 @@ std::map<std::string, HiddenProgram> hidden_programs(const fs::path& root,
                                                      const tito::ModuleMap& map,
                                                      const std::vector<std::string>& ids, int jobs,
                                                      int seconds) {
-  tito::print_step("Building the hidden tests in build/" + std::string(kGradingPreset) +
+  tito::print_step("Building the hidden tests in build/" + std::string(kInstructorPreset) +
                    " (the instructor's tree, outside the sandbox)");
-  if (tito::ensure_configured(root, kGradingPreset) != 0) {
-    throw tito::Error("configuring build/" + std::string(kGradingPreset) + " failed (see above)");
+  if (tito::ensure_configured(root, kInstructorPreset) != 0) {
+    throw tito::Error("configuring build/" + std::string(kInstructorPreset) +
+                      " failed (see above)");
   }
   std::vector<std::string> targets;
   std::vector<std::string> with_hidden;
   for (const auto& id : ids) {
     const std::string target = "test_module" + id + "_hidden";
-    if (map.module(id).hidden_tests.empty() || !tito::has_target(root, kGradingPreset, target)) {
+    if (map.module(id).hidden_tests.empty() || !tito::has_target(root, kInstructorPreset, target)) {
       continue;
     }
     with_hidden.push_back(id);
     targets.insert(targets.end(), {target, target + "_answers"});
   }
-  if (!targets.empty() && tito::build(root, kGradingPreset, targets, jobs) != 0) {
+  if (!targets.empty() && tito::build(root, kInstructorPreset, targets, jobs) != 0) {
     throw tito::Error("the instructor's hidden tests do not build (see above)");
   }
   tito::print_step("Recording the expected values: the hidden tests on the reference solution");
   std::map<std::string, HiddenProgram> programs;
-  const auto dir = tito::build_dir(root, kGradingPreset);
+  const auto dir = tito::build_dir(root, kInstructorPreset);
   for (const auto& id : with_hidden) {
     HiddenProgram p;
     p.target = "test_module" + id + "_hidden";
@@ -323,14 +324,14 @@ std::map<std::string, HiddenProgram> hidden_programs(const fs::path& root,
 // The instructor's objects of the library's files that are no module's learner files, keyed
 // "<path in the tree>.o": build/release's, brought up to date by hidden_programs. The sandbox
 // compiles only the learner files and links these (TINYTORCH_LIBRARY_OBJECTS_DIR,
-// tinytorch/CMakeLists.txt), with the compiler that made them: a submission can change nothing
-// else in the library, so compiling the rest again there gave the same objects.
+// cmake/TinyTorchReference.cmake), with the compiler that made them: a submission can change
+// nothing else in the library, so compiling the rest again there gave the same objects.
 std::map<std::string, std::string> library_objects(const fs::path& root,
                                                    const tito::ModuleMap& map) {
   std::set<std::string> learner;
   for (const auto& m : map.modules) learner.insert(m.files.begin(), m.files.end());
   std::error_code ec;
-  const auto build = tito::build_dir(root, kGradingPreset);
+  const auto build = tito::build_dir(root, kInstructorPreset);
   const auto library_dir =
       fs::weakly_canonical(build / "tinytorch/CMakeFiles/tinytorch.dir", ec).string() + "/";
   const auto root_dir = fs::weakly_canonical(root, ec);
@@ -961,7 +962,7 @@ struct Grader {
          "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -g0 -DNDEBUG",
          "-DTINYTORCH_WERROR=OFF", "-DCMAKE_CXX_COMPILER_LAUNCHER=",
          "-DCMAKE_CXX_COMPILER=" +
-             tito::compiler_field(tito::build_dir(root, kGradingPreset), "CMAKE_CXX_COMPILER"),
+             tito::compiler_field(tito::build_dir(root, kInstructorPreset), "CMAKE_CXX_COMPILER"),
          "-DTINYTORCH_HIDDEN_OBJECTS_DIR=" + sandbox->inside(hidden_mount()).string(),
          "-DTINYTORCH_LIBRARY_OBJECTS_DIR=" + sandbox->inside(library_mount()).string()});
     if (configured.exit_code != 0) {
