@@ -29,10 +29,10 @@
 #       TT_TEST_DATA_DIR, the test programs' options and their precompiled header.
 #
 #   tinytorch_program_pch(<target>...)
-#     - a program built on the library (a lab, milestone, benchmark, example or tool) reuses the
+#     - a program built on the library (a lab, milestone, benchmark or tool) reuses the
 #       programs' precompiled header (the whole framework and nlohmann-json; TINYTORCH_PCH), where
 #       it is compiled with the flags of that header: not in a sanitized build, nor a program
-#       that links MPI.
+#       that links MPI. (Not the examples: they must compile from <torch/torch.h> alone.)
 #
 #   tinytorch_add_lab(ID <NN> SOURCE <file> [COUNT_HEAP] [DISTRIBUTED])
 #     - executable lab<NN> (in ${CMAKE_BINARY_DIR}/bin), linked to tinytorch, tinytorch_warnings
@@ -93,8 +93,8 @@ if(TINYTORCH_PCH)
   target_precompile_headers(tinytorch_test_support PRIVATE ${_TINYTORCH_TEST_PCH_HEADERS})
 endif()
 
-# The programs built on the library (labs, milestones, benchmarks, examples, tools: about 70
-# files in a release build) include the framework too, at the build's own optimisation level (-O2
+# The programs built on the library (labs, milestones, benchmarks, tools: about 70 files in a
+# release build) include the framework too, at the build's own optimisation level (-O2
 # in Release): they share a second precompiled header, owned by an object library with no code of
 # its own. It saves ~1.6 s of each such file's compile (lab 07's lab.cpp: 6.9 -> 5.3 s, -O2, GCC
 # 12). A sanitized build compiles its few programs at two levels (tinytorch_command_line's -O0 and
