@@ -321,6 +321,20 @@ const ConvCase kConvCases[] = {
      .pad_w = 2,
      .bias = false},
     {.N = 2, .C = 16, .H = 16, .W = 16, .K = 32, .R = 3, .S = 3, .stride_h = 2, .stride_w = 2},
+    // Phase-plane rows split a vector pair at a time, then a partial pair (PaddedGrid::pad_phases):
+    // 27 values (AVX-512: one partial pair of 16 + 11), 45 unpadded (a whole pair of 32, then 13).
+    {.N = 2,
+     .C = 3,
+     .H = 7,
+     .W = 27,
+     .K = 10,
+     .R = 3,
+     .S = 3,
+     .stride_h = 2,
+     .stride_w = 2,
+     .pad_h = 1,
+     .pad_w = 1},
+    {.N = 1, .C = 2, .H = 6, .W = 45, .K = 5, .R = 3, .S = 3, .stride_h = 2, .stride_w = 2},
     // Output rows a whole number of the direct kernel's tiles, written straight into y (see
     // PaddedGrid::row_tile): Q = 32 at stride 1 (5×5, so that no Winograd runs; its input
     // gradient too), with a bias; Q = 16 at stride 2 (AVX2's tile); Q = 48 (AVX-512's wide tile).

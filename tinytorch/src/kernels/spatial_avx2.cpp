@@ -38,6 +38,8 @@ DirectConvKernel direct_conv_avx2() {
           .to_channels_last = to_channels_last<Avx2>,
           .to_channels_first = to_channels_first<Avx2>,
           .add_bias = add_bias<Avx2>,
+          .keep_rows = keep_rows<Avx2>,
+          .deinterleave = deinterleave<Avx2>,
           .sums = PlaneSums<Avx2>::fns()};
 }
 

@@ -39,6 +39,8 @@ DirectConvKernel direct_conv_avx512() {
           .to_channels_last = to_channels_last<Avx2>,
           .to_channels_first = to_channels_first<Avx2>,
           .add_bias = add_bias<Avx512>,
+          .keep_rows = keep_rows<Avx512>,
+          .deinterleave = deinterleave<Avx512>,
           .sums = PlaneSums<Avx512>::fns()};
 }
 

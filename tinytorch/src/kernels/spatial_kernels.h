@@ -122,6 +122,17 @@ struct WinogradTransformArgs {
   float* to;
 };
 
+// The direct kernel's output keeps the first `width` of every `row` positions of each of its
+// `height` rows (the rest are the grid's padding, computed and dropped): copied densely, channel k
+// from `from + k·ld` to `to + k·height·width`, with bias[k] added when given.
+struct KeepRowsArgs {
+  int64_t channels, height, width;  // K, P, Q
+  int64_t row, ld;                  // the grid's row length Wp; a channel's stride in `from`
+  const float* bias;                // [K] or nullptr
+  const float* from;
+  float* to;
+};
+
 // Copies between an image in NCHW order (channels first, [C][H][W]) and a channels-last buffer
 // whose position (h, w) holds its C values at (h·row + w)·ld: the transposes around the
 // channels-last and Winograd kernels. to_channels_last writes only the C values of the H x W
@@ -161,6 +172,10 @@ struct DirectConvKernel {
   // y[k·ldy + j] += bias[k] for k < rows, j < len: the im2col path's bias, added onto the
   // product the GEMM just wrote (see conv2d_forward_fast)
   void (*add_bias)(int64_t rows, int64_t len, const float* bias, float* y, int64_t ldy);
+  void (*keep_rows)(const KeepRowsArgs& args);
+  // even[i] = in[2i], odd[i] = in[2i + 1] for the n values of in: a row of a stride-2 grid's
+  // phase planes (PaddedGrid::pad_phases)
+  void (*deinterleave)(const float* in, int64_t n, float* even, float* odd);
   // Sums over one plane of floats, in double, on this instruction set (plane_sums.h): batch
   // norm's statistics and gradient sums, a convolution's bias gradient.
   PlaneSumFns sums;

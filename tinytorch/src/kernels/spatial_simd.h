@@ -515,4 +515,45 @@ void add_bias(int64_t rows, int64_t len, const float* bias, float* y, int64_t ld
   }
 }
 
+// even[i] = in[2i] and odd[i] = in[2i + 1] for the n values in[0 .. n): ⌈n/2⌉ and ⌊n/2⌋ of them
+// (DirectConvKernel::deinterleave). Two vectors of the row per step, split by V::deinterleave;
+// the row's last values with partial loads and stores, so nothing past in[n − 1], even[⌈n/2⌉ − 1]
+// or odd[⌊n/2⌋ − 1] is touched.
+template <typename T>
+void deinterleave(const float* in, int64_t n, float* even, float* odd) {
+  constexpr int64_t L = T::kLanes;
+  int64_t i = 0;  // values of each half done; in[2i] is next
+  typename T::Vec e, o;
+  for (; 2 * i + 2 * L <= n; i += L) {
+    T::deinterleave(T::load(in + 2 * i), T::load(in + 2 * i + L), e, o);
+    T::store(even + i, e);
+    T::store(odd + i, o);
+  }
+  const int64_t left = n - 2 * i;  // < 2L
+  if (left <= 0) return;
+  T::deinterleave(T::load_partial(in + 2 * i, left < L ? left : L, 0.0f),
+                  left > L ? T::load_partial(in + 2 * i + L, left - L, 0.0f) : T::zero(), e, o);
+  T::store_partial(even + i, (left + 1) / 2, e);
+  if (left / 2 > 0) T::store_partial(odd + i, left / 2, o);
+}
+
+// to[(k·P + p)·Q + q] = from[k·ldo + p·Wp + q] (+ bias[k]) for k < channels, p < P, q < Q: the
+// first Q of every Wp positions the direct kernel computed, kept (DirectConvKernel::keep_rows).
+template <typename T>
+void keep_rows(const KeepRowsArgs& args) {
+  const int64_t Q = args.width;
+  for (int64_t k = 0; k < args.channels; ++k) {
+    const typename T::Vec b = T::set1(args.bias != nullptr ? args.bias[k] : 0.0f);
+    for (int64_t p = 0; p < args.height; ++p) {
+      const float* from = args.from + k * args.ld + p * args.row;
+      float* to = args.to + (k * args.height + p) * Q;
+      int64_t q = 0;
+      for (; q + T::kLanes <= Q; q += T::kLanes) T::store(to + q, T::add(T::load(from + q), b));
+      if (q < Q) {
+        T::store_partial(to + q, Q - q, T::add(T::load_partial(from + q, Q - q, 0.0f), b));
+      }
+    }
+  }
+}
+
 }  // namespace tinytorch::kernels::spatial

@@ -143,6 +143,15 @@ struct Avx2 {
     transpose8x8(r);
     for (int i = 0; i < 8; ++i) _mm256_storeu_ps(dst + i * ld_dst, r[i]);
   }
+  // The 16 values a[0..7], b[0..7] split by parity: even = (a0 a2 a4 a6 b0 b2 b4 b6), odd = the
+  // rest. The shuffle picks lanes within 128-bit halves (a0 a2 b0 b2 | a4 a6 b4 b6), the permute
+  // puts the 64-bit pairs in order (0, 2, 1, 3).
+  static void deinterleave(Vec a, Vec b, Vec& even, Vec& odd) {
+    even = _mm256_castpd_ps(_mm256_permute4x64_pd(
+        _mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))), 0xD8));
+    odd = _mm256_castpd_ps(_mm256_permute4x64_pd(
+        _mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))), 0xD8));
+  }
 };
 #endif
 
@@ -226,6 +235,14 @@ struct Avx512 {
     const Vec p = pairs(q[0], q[1]), s = pairs(q[2], q[3]);
     return op(_mm512_shuffle_ps(p, s, _MM_SHUFFLE(2, 0, 2, 0)),
               _mm512_shuffle_ps(p, s, _MM_SHUFFLE(3, 1, 3, 1)));
+  }
+  // The 32 values a[0..15], b[0..15] split by parity: even = (a0 a2 … a14 b0 b2 … b14), odd =
+  // the rest; one two-source permute each (index i < 16 picks a[i], 16 + i picks b[i]).
+  static void deinterleave(Vec a, Vec b, Vec& even, Vec& odd) {
+    const __m512i evens =
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    even = _mm512_permutex2var_ps(a, evens, b);
+    odd = _mm512_permutex2var_ps(a, _mm512_add_epi32(evens, _mm512_set1_epi32(1)), b);
   }
   // 16 × 16 as four 8 × 8 blocks, block (a, b) of src to block (b, a) of dst (-mavx512f implies
   // AVX2, so Avx2 is defined in every file that has Avx512).
