@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <ostream>
 #include <random>
 #include <string>
@@ -61,52 +62,104 @@ std::string describe(const Problem& p) {
 // Value in C's padding columns (j >= N); gemm_fast must never touch it.
 constexpr double kPaddingSentinel = 12345.0;
 
-// Runs gemm_fast<T> on random data and checks every element of C against a double-precision
-// reference, with a tolerance that grows with K (the classic bound for a dot product of length
-// K: |error| <= ~K * eps * sum |a_ik * b_kj|).
+// A value in [-1, 1) for index i of stream `stream` of a seed: SplitMix64's finaliser on the
+// three, so that any operand element can be drawn on its own, in any order.
+double random_value(uint32_t seed, uint64_t stream, uint64_t i) {
+  uint64_t z = (uint64_t{seed} << 32 | stream) * 0x9E3779B97F4A7C15ull + i * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-52 - 1.0;
+}
+
+// The operands of a problem as the product sees them — op(A) [M, K], op(B)ᵀ [N, K], C [M, N] —
+// drawn from the seed alone, so the same whatever the transposes and leading dimensions; and
+// the expected C with each element's tolerance, from a naive loop in double. Computed once per
+// (shape, scalars, seed) and kept: the four transposes of a shape, and the tests that run their
+// problems twice, compare against one reference (the loop is most of such a test's time under
+// the sanitizers).
+template <typename T>
+struct Reference {
+  std::vector<T> a, bt, c0;
+  std::vector<double> expected, tolerance;  // [M, N]
+};
+
+template <typename T>
+const Reference<T>& reference(const Problem& p, uint32_t seed) {
+  static std::map<std::tuple<int64_t, int64_t, int64_t, double, double, bool, uint32_t>,
+                  Reference<T>>
+      memo;
+  const auto [M, N, K] = p.shape;
+  auto [at, fresh] = memo.try_emplace({M, N, K, p.alpha, p.beta, p.nan_c, seed});
+  Reference<T>& r = at->second;
+  if (!fresh) return r;
+  const auto draw = [&](uint64_t stream, int64_t count) {
+    std::vector<T> v(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i) v[i] = static_cast<T>(random_value(seed, stream, i));
+    return v;
+  };
+  r.a = draw(0, M * K);
+  r.bt = draw(1, N * K);
+  r.c0 = draw(2, M * N);
+  if (p.nan_c) std::fill(r.c0.begin(), r.c0.end(), std::numeric_limits<T>::quiet_NaN());
+  // The classic bound for a dot product of length K: |error| <= ~K * eps * sum |a_ik * b_kj|.
+  const double eps = std::numeric_limits<T>::epsilon();
+  const double alpha = static_cast<T>(p.alpha), beta = static_cast<T>(p.beta);
+  r.expected.resize(static_cast<size_t>(M * N));
+  r.tolerance.resize(static_cast<size_t>(M * N));
+  for (int64_t i = 0; i < M; ++i) {
+    for (int64_t j = 0; j < N; ++j) {
+      double dot = 0.0, abs_dot = 0.0;
+      for (int64_t k = 0; k < K; ++k) {
+        const double product = static_cast<double>(r.a[i * K + k]) * r.bt[j * K + k];
+        dot += product;
+        abs_dot += std::abs(product);
+      }
+      const double c0 = r.c0[i * N + j];
+      r.expected[i * N + j] = alpha * dot + (beta == 0.0 ? 0.0 : beta * c0);
+      const double scale = std::abs(alpha) * abs_dot + (beta == 0.0 ? 0.0 : std::abs(beta * c0));
+      r.tolerance[i * N + j] = 4.0 * eps * static_cast<double>(K + 2) * scale + 1e-30;
+    }
+  }
+  return r;
+}
+
+// Runs gemm_fast<T> on random data, stored as the problem says (transposed or not, rows padded
+// with other random values), and checks every element of C against the double-precision
+// reference, and that C's padding columns keep their sentinel.
 template <typename T>
 void check_gemm(const Problem& p, uint32_t seed = 42) {
   SCOPED_TRACE(describe(p));
   const auto [M, N, K] = p.shape;
+  const Reference<T>& ref = reference<T>(p, seed);
   // Stored shapes: A is M x K (or K x M if transposed), B is K x N (or N x K).
   const int64_t a_rows = p.trans_a ? K : M, a_cols = p.trans_a ? M : K;
   const int64_t b_rows = p.trans_b ? N : K, b_cols = p.trans_b ? K : N;
   const int64_t lda = a_cols + p.pad_a, ldb = b_cols + p.pad_b, ldc = N + p.pad_c;
-
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
-  auto random_matrix = [&](int64_t rows, int64_t ld) {
-    // +1 so that data() is never null, even for an empty matrix.
+  // +1 so that data() is never null, even for an empty matrix; the padding random too.
+  const auto stored = [&](uint64_t stream, int64_t rows, int64_t ld) {
     std::vector<T> m(static_cast<size_t>(rows * ld) + 1);
-    for (T& x : m) x = static_cast<T>(uniform(rng));
+    for (size_t i = 0; i < m.size(); ++i) m[i] = static_cast<T>(random_value(seed, stream, i));
     return m;
   };
-  const std::vector<T> A = random_matrix(a_rows, lda);
-  const std::vector<T> B = random_matrix(b_rows, ldb);
-  std::vector<T> C = random_matrix(M, ldc);
+  std::vector<T> A = stored(3, a_rows, lda), B = stored(4, b_rows, ldb), C = stored(5, M, ldc);
+  for (int64_t i = 0; i < M; ++i) {
+    for (int64_t k = 0; k < K; ++k)
+      (p.trans_a ? A[k * lda + i] : A[i * lda + k]) = ref.a[i * K + k];
+  }
+  for (int64_t j = 0; j < N; ++j) {
+    for (int64_t k = 0; k < K; ++k)
+      (p.trans_b ? B[j * ldb + k] : B[k * ldb + j]) = ref.bt[j * K + k];
+  }
   for (int64_t i = 0; i < M; ++i) {
     for (int64_t j = 0; j < ldc; ++j) {
-      T& c = C[i * ldc + j];
-      if (j >= N) {
-        c = static_cast<T>(kPaddingSentinel);
-      } else if (p.nan_c) {
-        c = std::numeric_limits<T>::quiet_NaN();
-      }
+      C[i * ldc + j] = j < N ? ref.c0[i * N + j] : static_cast<T>(kPaddingSentinel);
     }
   }
-  const std::vector<T> C0 = C;
 
   gemm_fast(p.trans_a, p.trans_b, M, N, K, static_cast<T>(p.alpha), A.data(), lda, B.data(), ldb,
             static_cast<T>(p.beta), C.data(), ldc);
 
-  // Reference operands in double: op(A) as M x K and op(B)^T as N x K, both contiguous along k.
-  std::vector<double> ref_a(static_cast<size_t>(M * K)), ref_bt(static_cast<size_t>(N * K));
-  for (int64_t k = 0; k < K; ++k) {
-    for (int64_t i = 0; i < M; ++i) ref_a[i * K + k] = p.trans_a ? A[k * lda + i] : A[i * lda + k];
-    for (int64_t j = 0; j < N; ++j) ref_bt[j * K + k] = p.trans_b ? B[j * ldb + k] : B[k * ldb + j];
-  }
-  const double eps = std::numeric_limits<T>::epsilon();
-  const double alpha = static_cast<T>(p.alpha), beta = static_cast<T>(p.beta);
   int64_t failures = 0;
   for (int64_t i = 0; i < M; ++i) {
     for (int64_t j = 0; j < ldc; ++j) {
@@ -116,16 +169,7 @@ void check_gemm(const Problem& p, uint32_t seed = 42) {
             << "padding of C overwritten at (" << i << ", " << j << ")";
         continue;
       }
-      double dot = 0.0, abs_dot = 0.0;
-      for (int64_t k = 0; k < K; ++k) {
-        const double product = ref_a[i * K + k] * ref_bt[j * K + k];
-        dot += product;
-        abs_dot += std::abs(product);
-      }
-      const double c0 = C0[i * ldc + j];
-      const double expected = alpha * dot + (beta == 0.0 ? 0.0 : beta * c0);
-      const double scale = std::abs(alpha) * abs_dot + (beta == 0.0 ? 0.0 : std::abs(beta * c0));
-      const double tolerance = 4.0 * eps * static_cast<double>(K + 2) * scale + 1e-30;
+      const double expected = ref.expected[i * N + j], tolerance = ref.tolerance[i * N + j];
       if (!(std::abs(got - expected) <= tolerance) && ++failures <= 5) {
         ADD_FAILURE() << "C(" << i << ", " << j << ") = " << got << ", expected " << expected
                       << " (tolerance " << tolerance << ")";
