@@ -64,19 +64,24 @@ class GemmBf16Test : public ::testing::TestWithParam<std::tuple<HalfIsa, int>> {
     gemm_bf16(isa(), p.trans_a, p.trans_b, M, N, K, p.alpha, A.data(), lda, B.data(), ldb, p.beta,
               C.data(), ldc);
 
-    const auto a = [&](int64_t i, int64_t k) {
-      return double{bf16_to_float(p.trans_a ? A[k * lda + i] : A[i * lda + k])};
-    };
-    const auto b = [&](int64_t k, int64_t j) {
-      return double{bf16_to_float(p.trans_b ? B[j * ldb + k] : B[k * ldb + j])};
-    };
+    // op(A) [M, K] and op(B)ᵀ [N, K] in double, contiguous along k: the reference's operands.
+    std::vector<double> a(static_cast<size_t>(M * K)), bt(static_cast<size_t>(N * K));
+    for (int64_t k = 0; k < K; ++k) {
+      for (int64_t i = 0; i < M; ++i) {
+        a[i * K + k] = bf16_to_float(p.trans_a ? A[k * lda + i] : A[i * lda + k]);
+      }
+      for (int64_t j = 0; j < N; ++j) {
+        bt[j * K + k] = bf16_to_float(p.trans_b ? B[j * ldb + k] : B[k * ldb + j]);
+      }
+    }
     constexpr double kEps = std::numeric_limits<float>::epsilon();
     for (int64_t i = 0; i < M; ++i) {
       for (int64_t j = 0; j < N; ++j) {
         double sum = 0, magnitude = 0;
         for (int64_t k = 0; k < K; ++k) {
-          sum += a(i, k) * b(k, j);
-          magnitude += std::abs(a(i, k) * b(k, j));
+          const double product = a[i * K + k] * bt[j * K + k];
+          sum += product;
+          magnitude += std::abs(product);
         }
         const double c0 = p.beta == 0.0f ? 0.0 : double{C0[i * ldc + j]};
         const double expected = p.alpha * sum + p.beta * c0;
