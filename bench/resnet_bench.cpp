@@ -15,8 +15,7 @@
 //
 // The convolutions have no bias (BatchNorm's shift replaces it). Ours applies the ReLU that
 // follows a BatchNorm inside it (BatchNorm2dOptions::fuse_relu: the same values and gradients);
-// both sides add the residual and apply the block's last ReLU in place, as torchvision writes
-// its ResNets.
+// PyTorch's side is written as torchvision writes its ResNets (in-place ReLU and residual add).
 // Both start from each framework's default initialisation (the same distributions).
 //
 // SGD (lr 0.1, momentum 0.9), batch 128, cross-entropy, on SYNTHETIC data: images N(0, 1) and
@@ -166,14 +165,8 @@ class BasicBlockImpl : public nn::Module {
   }
   // x [N, in, H, W] → [N, out, H / stride, W / stride]
   tt::Tensor forward(const tt::Tensor& x) {
-    tt::Tensor out = bn2(conv2(bn1(conv1(x))));
-    // In place, as torchvision (and bench/resnet_torch.py) writes it: out += identity, then an
-    // in-place ReLU. No new tensor for either, so two passes over the activation write into
-    // memory already in the cache rather than into fresh allocations (about 5% of a batch-256
-    // inference on the Xeon of docs/engineering/18_acceleration.md). Autograd allows both:
-    // BatchNorm's backward does not read its output, and relu_'s reads only its own result.
-    out += downsample ? downsample->forward(x) : x;
-    return out.relu_();
+    const tt::Tensor out = bn2(conv2(bn1(conv1(x))));
+    return (out + (downsample ? downsample->forward(x) : x)).relu();
   }
 
   nn::Conv2d conv1{nullptr}, conv2{nullptr};
