@@ -4,12 +4,19 @@
 #      objects). Not its build of every target: the learner tree differs from this one only in
 #      the stubbed library files, and the learner steps below compile the library with every
 #      stub (-Werror) and the test programs they run, as a learner's first commands do; every
-#      other target was built from the same sources by the release stage before this test;
+#      other target was built from the same sources by the release stage before this test (step
+#      3 links the other modules' test programs from its test objects);
 #   2. learner: module 01's visible tests FAIL with the not-implemented message; status says
 #      "not started";
 #   3. learner: puts back module 01's reference files only; module 01's tests pass, every other
-#      available module's still fail (skipped, and said so, when there is none); complete 01;
-#      reset 01 restores the stubs and keeps a backup; completion disappears with the change;
+#      available module's still fail, with a stub's not-implemented message (skipped, and said
+#      so, when there is none). Their programs are not compiled again: each is linked in
+#      W/relinked from the release build's test objects and the learner's archives (its stubbed
+#      library), once checked that the learner's tree links it the same way and compiles those
+#      objects from the same flags and files (no learner file among them), and that they are
+#      newer than those files; a module that fails a check, and module 21 (MPI), is built and run
+#      by `tito module test` here, as before, saying why. complete 01; reset 01 restores the
+#      stubs and keeps a backup; completion disappears with the change;
 #   4. instructor: ./tito grade gives module 01 its full points and every other available module
 #      (all stubs) zero, as "not started"; the sandbox got module 01's hidden tests as answers
 #      objects only (no source, no expected value in them); a copy with a 4 GiB sparse README.md
@@ -161,21 +168,256 @@ echo "$out" | grep -E "^tests:"
 expect_in "$(./tito module status)" "^  01 +tensor +tests passing" "module 01 should be 'tests passing'"
 others=()
 for id in "${AVAILABLE[@]}"; do [[ "$id" == 01 ]] || others+=("$id"); done
+# The other modules' tests must still fail. Their test programs are not compiled again here: the
+# release build ($ROOT/build/release, built by CI's release stage before this test) compiled the
+# same test sources with the same flags and headers, and a program is its test objects linked to
+# the library, where the learner's stubs are. So each program is linked again in $W/relinked from
+# the instructor's test objects and the learner's own archives (its link command, only the
+# objects' paths changed), after relink_plan (below) checked that this gives the program the
+# learner's build would give. A module that fails a check is built and tested here with `tito
+# module test`, as before, and the output says why: the fallback is the check as it always was,
+# only slower, where failing would turn a legitimate release change (a learner file that is a
+# header, say) or a stale local build into a red test of something else. Module 21 (MPI: its
+# program starts its tests on 2 ranks under mpirun) is also left to `tito module test`, as is a
+# module without a test program here (module 21 without MPI).
+#
+# relink_plan ROOT L OUT ID...: for each module ID with a test program in L, a line
+#   relink ID COMMAND  COMMAND, run in L/build/release, writes OUT/build/release/bin/test_moduleID
+#   here ID REASON     why its program is built in L instead
+# and one line "archives A..." (the learner's archives the COMMANDs link, to build first).
+# What is checked, against ROOT/build/release (the instructor's) and L/build/release:
+#   - ROOT/build/release has the program, and the two trees link it with the same command (up to
+#     the trees' paths): the same objects, archives, libraries and flags. The archives of the tree
+#     (tinytorch/libtinytorch.a with the stubs, libtinytorch_test_support.a from tests/support)
+#     are all the learner's, so none of them needs a check: only the objects come from ROOT;
+#   - each object (and the precompiled header it is compiled with, -include X: X.gch) is compiled
+#     by the same command in both trees (compile_commands.json, up to the trees' paths), and
+#     every file it was compiled from (ninja's dependency log: the source and every header read,
+#     the precompiled header's included) is neither a learner file (modules.json "files") nor
+#     different from its copy in L (files under ROOT/build/release: from L/build/release; files
+#     outside ROOT, the system's headers: the same files for both);
+#   - the object is newer than each of those files (ninja's own rule: else the release build is
+#     stale and the object may not be what these files compile to). (Not checked: a compile
+#     command changed without a rebuild. Ninja's dry run cannot tell here: the build's
+#     CONFIGURE_DEPENDS globs stop it at regenerating build.ninja.)
+# The program is written where OUT/build/release/bin mirrors ROOT/build/release/bin, OUT/tests
+# being L/tests: the tests find their data relative to their program (TT_TEST_DATA_DIR).
+relink_plan() {
+  python3 - "$@" <<'PY'
+import filecmp, json, os, shlex, subprocess, sys
+
+root, learner, out = sys.argv[1:4]
+
+def cache(build, name):
+    for line in open(os.path.join(build, "CMakeCache.txt")):
+        if line.startswith(name + ":"):
+            return line.split("=", 1)[1].strip()
+    return ""
+
+class Tree:
+    def __init__(self, top):
+        self.build = os.path.join(top, "build", "release")
+        self.ready = all(os.path.isfile(os.path.join(self.build, f))
+                         for f in ("CMakeCache.txt", "build.ninja", "compile_commands.json"))
+        if not self.ready:
+            return
+        self.src = cache(self.build, "CMAKE_HOME_DIRECTORY")
+        self.bin = cache(self.build, "CMAKE_CACHEFILE_DIR")  # this build folder, as CMake names it
+        self.ninja = cache(self.build, "CMAKE_MAKE_PROGRAM") or "ninja"
+        self.commands = {}  # output (relative to the build folder) -> its compile command
+        for entry in json.load(open(os.path.join(self.build, "compile_commands.json"))):
+            args = shlex.split(entry["command"])
+            if "-o" in args:
+                self.commands[args[args.index("-o") + 1]] = entry["command"]
+
+    def generic(self, text):  # the build folder lies inside the source folder: replaced first
+        return text.replace(self.bin, "<build>").replace(self.src, "<source>")
+
+    def run(self, *args):
+        return subprocess.run([self.ninja, "-C", self.build, *args], capture_output=True,
+                              text=True).stdout
+
+    def link(self, program):
+        lines = self.run("-t", "commands", program).splitlines()
+        return lines[-1] if lines else ""
+
+I, L = Tree(root), Tree(learner)
+ids = sys.argv[4:]
+if not (I.ready and L.ready):
+    where = root if not I.ready else learner
+    for id in ids:
+        print(f"here {id} no configured release build in {where}/build/release to relink from")
+    sys.exit(0)
+
+mapping = json.load(open(os.path.join(root, "modules", "modules.json")))
+learner_files = {f for m in mapping["modules"] for f in m["files"]}
+
+deps = {}  # output -> (valid, [files]) from ninja's dependency log
+current = None
+for line in I.run("-t", "deps").splitlines():
+    if line.startswith("    "):
+        current[1].append(line.strip())
+    elif line:
+        output, _, rest = line.partition(": #deps ")
+        current = deps[output] = (rest.endswith("(VALID)"), [])
+
+same_file = {}  # path under ROOT -> None or why it cannot be used
+
+def compare(path):
+    if path not in same_file:
+        if path.startswith(I.bin + "/"):
+            copy = os.path.join(L.bin, os.path.relpath(path, I.bin))
+        else:
+            rel = os.path.relpath(path, I.src)
+            copy = os.path.join(L.src, rel)
+            if rel in learner_files:
+                same_file[path] = f"compiled from {rel}, a learner file"
+                return same_file[path]
+        if not os.path.isfile(copy) or not filecmp.cmp(path, copy, shallow=False):
+            same_file[path] = f"{os.path.relpath(path, I.src)} differs between the two trees"
+        else:
+            same_file[path] = None
+    return same_file[path]
+
+checked = {}  # object -> None or why it cannot be used
+
+def check(obj):
+    if obj in checked:
+        return checked[obj]
+    checked[obj] = None  # (no cycles: a precompiled header does not use itself)
+    command = I.commands.get(obj)
+    if command is None or obj not in L.commands:
+        why = f"no compile command for {obj}"
+    elif I.generic(command) != L.generic(L.commands[obj]):
+        why = f"{obj} is compiled with other flags in the two trees"
+    elif obj not in deps or not deps[obj][0]:
+        why = f"no up-to-date dependency record for {obj} (release build stale or incomplete?)"
+    else:
+        why = None
+        mtime = os.stat(os.path.join(I.bin, obj)).st_mtime_ns
+        inputs = [os.path.normpath(os.path.join(I.bin, f)) for f in deps[obj][1]]
+        args = shlex.split(command)
+        for i, arg in enumerate(args[:-1]):  # the precompiled header it is compiled with
+            if arg == "-include" and args[i + 1].startswith(I.bin + "/"):
+                pch = os.path.relpath(args[i + 1], I.bin) + ".gch"
+                if pch != obj and pch in I.commands:
+                    why = why or check(pch)
+                    inputs.append(os.path.join(I.bin, pch))
+        for path in inputs:
+            if why:
+                break
+            if not path.startswith(I.src + "/"):
+                continue  # a system header: the same file for both trees
+            if not os.path.exists(path):
+                why = f"{path} (an input of {obj}) is missing"
+            elif os.stat(path).st_mtime_ns > mtime:
+                why = f"{obj} is older than {os.path.relpath(path, I.src)} (release build stale?)"
+            elif not path.endswith(".gch"):
+                why = compare(path)
+    checked[obj] = why
+    return why
+
+os.makedirs(os.path.join(out, "build", "release", "bin"), exist_ok=True)
+if not os.path.islink(os.path.join(out, "tests")):
+    os.symlink(os.path.join(learner, "tests"), os.path.join(out, "tests"))
+archives = set()
+for id in ids:
+    program = f"bin/test_module{id}"
+    mine, theirs = I.link(program), L.link(program)
+    args = shlex.split(theirs)
+    if args[:2] == [":", "&&"] and args[-2:] == ["&&", ":"]:  # CMake's wrapping of the command
+        args = args[2:-2]
+    why = None
+    if not os.path.isfile(os.path.join(I.bin, program)):
+        why = f"{root}/build/release has no {program}"
+    elif not mine or I.generic(mine) != L.generic(theirs):
+        why = f"the two trees link {program} differently"
+    elif any(os.path.basename(a) == "libtinytorch_distributed.a" for a in args):
+        why = "its program links MPI and starts its tests on 2 ranks under mpirun"
+    elif "-o" not in args or any(a in ("&&", "||", ";", "|") for a in args):
+        why = f"unexpected link command for {program}"
+    else:
+        for i, arg in enumerate(args):
+            if arg.endswith(".o"):
+                why = why or check(arg)
+                args[i] = os.path.join(I.bin, arg)
+            elif arg.endswith(".a") and not os.path.isabs(arg):
+                archives.add(arg)
+        args[args.index("-o") + 1] = os.path.join(out, "build", "release", program)
+    print(f"here {id} {why}" if why else f"relink {id} {shlex.join(args)}")
+print("archives " + " ".join(sorted(archives)))
+PY
+}
+
 if ((${#others[@]} > 0)); then
-  # Their test programs first, in one build: `tito module test` builds one program at a time, a
-  # few files each, which keeps one of the two cores idle for most of the build. (A module
-  # without a test program here, module 21 without MPI, is left to its `module test` below.)
   targets="$(cmake --build build/release --target help)"
-  programs=()
+  with_program=()
   for id in "${others[@]}"; do
-    if grep -q "^test_module$id:" <<<"$targets"; then programs+=("test_module$id"); fi
+    if grep -q "^test_module$id:" <<<"$targets"; then with_program+=("$id"); fi
+  done
+  plan="$(relink_plan "$ROOT" "$L" "$W/relinked" "${with_program[@]}")" ||
+    fail "could not check the instructor's test objects for relinking"
+  declare -A link_command=()
+  archives=()
+  while read -r kind id rest; do
+    case "$kind" in
+      relink) link_command[$id]="$rest" ;;
+      archives) read -ra archives <<<"$id $rest" ;;
+      here) echo "module $id: built and tested here, as before, not relinked: $rest" ;;
+    esac
+  done <<<"$plan"
+  if ((${#link_command[@]} > 0)); then
+    # The learner's archives as they are now (built already by module 01's tests: a no-op).
+    cmake --build build/release --target "${archives[@]}" >/dev/null ||
+      fail "the learner's library does not build with module 01's solution"
+  fi
+  # The remaining programs in one build: `tito module test` builds one program at a time, a few
+  # files each, which keeps one of the two cores idle for most of the build.
+  programs=()
+  for id in "${with_program[@]}"; do
+    [[ -v "link_command[$id]" ]] || programs+=("test_module$id")
   done
   ((${#programs[@]} == 0)) || ./tito build --target "${programs[@]}" >/dev/null ||
     fail "the other modules' test programs do not build against module 01's solution"
 fi
 for id in "${others[@]}"; do
-  if ./tito module test "$id" >/dev/null 2>&1; then fail "module $id's tests pass without its solution"; fi
-  echo "module $id: tests fail, as they should"
+  if [[ ! -v "link_command[$id]" ]]; then
+    if ./tito module test "$id" >/dev/null 2>&1; then fail "module $id's tests pass without its solution"; fi
+    echo "module $id: tests fail, as they should"
+    continue
+  fi
+  program="$W/relinked/build/release/bin/test_module$id"
+  (cd build/release && sh -c "${link_command[$id]}") ||
+    fail "module $id's test objects do not link against the learner's library"
+  # The whole program in one process (ctest runs one process per test): the stubs throw, so it
+  # takes a second or two. A stub's exception that escapes where none may (a noexcept function,
+  # module 06's) ends the process there, after the message: still failed for the stubs. Its
+  # working folder is its own, as under ctest (some tests write files there); the program's
+  # output goes to its log, the shell's own line about a signal to /dev/null (said below).
+  log="$W/relinked/test_module$id.log" rc=0
+  mkdir -p "$W/relinked/run$id"
+  (cd "$W/relinked/run$id" && timeout --kill-after=10 300 "$program" >"$log" 2>&1) 2>/dev/null ||
+    rc=$?
+  ((rc != 0)) || fail "module $id's tests pass without its solution"
+  ((rc != 124 && rc != 137)) || fail "module $id's tests ran over 300 s on the stubs"
+  # Failed for the stubs: a stub's message, or the library's word that it caught one (module 18's
+  # register_fast_kernels: then nothing is registered, "module 18's register_fast_kernels is not
+  # written yet", and its tests fail on what is missing). Never module 01's: its files are the
+  # solution now.
+  grep -Eq "not implemented yet — module [0-9]{2} \([a-z_]+\): implement |module [0-9]{2}'s [A-Za-z_:]+ is not written yet" "$log" ||
+    { tail -40 "$log"; fail "module $id's tests fail without a stub's not-implemented message"; }
+  if grep -Eq "not implemented yet — module 01 |module 01's [A-Za-z_:]+ is not written yet" "$log"; then
+    fail "module $id's tests reached module 01's stubs: the relinked program has an old library"
+  fi
+  summary="$(awk -v rc="$rc" '/^\[ RUN      \]/ { run++ }
+    /^\[==========\] [0-9]+ tests? from/ { n = $2 }
+    /^\[  FAILED  \] [0-9]+ tests?, listed below/ { f = $4 }
+    END {
+      if (n) printf "%d of %d tests failed", f, n
+      else if (rc > 128) printf "ended by signal %d in its test %d", rc - 128, run
+      else printf "exit status %d", rc
+    }' "$log")"
+  echo "module $id: tests fail, as they should (relinked: $summary, with the not-implemented message)"
 done
 ((${#others[@]} > 0)) || echo "skipped: no other available module than 01 to check that its tests still fail"
 
