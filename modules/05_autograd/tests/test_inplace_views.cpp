@@ -1,5 +1,6 @@
-// In-place ops under autograd, as PyTorch 1.13 does them: every in-place op takes one path (a
-// clone, the out-of-place op, copy_), writes through views rebase the base's history with
+// In-place ops under autograd, as PyTorch 1.13 does them: an in-place op whose formula needs self's
+// old values takes one path (a clone, the out-of-place op, copy_), add_/sub_/relu_ write in place
+// and keep their own node, writes through views rebase the base's history with
 // CopySlices, and only floating-point results take part. Also the other wrong answers that
 // differential fuzzing against PyTorch found (issue 16): each test names its case.
 #include <cmath>
@@ -91,6 +92,70 @@ TEST(InPlaceGradcheck, GradcheckOfEveryUnaryInPlaceOp) {
         },
         {a});
   }
+}
+
+// add_, sub_ and relu_ need none of self's old values: recorded, they write into self's own
+// buffer and self's grad_fn is their node (PyTorch's names), not CopyBackwards.
+TEST(InPlace, AddSubReluWriteInPlaceAndKeepTheirNode) {
+  Tensor x = param({-1, 2, -3, 4, 5, -6}, {3, 2});
+  Tensor b = param({10, -20});
+  Tensor y = x * 2.0;
+  const void* buffer = y.data_ptr();
+  y.add_(b, 0.5).relu_();
+  EXPECT_EQ(y.data_ptr(), buffer);
+  EXPECT_EQ(y.grad_fn()->name(), "ReluBackward0");
+  EXPECT_EQ(y.grad_fn()->next_edges()[0].function->name(), "AddBackward0");
+  expect_tensor_eq(y.detach(), vec({3, 0, 0, 0, 15, 0}, {3, 2}));
+  (y * y).sum().backward();  // d/dy y² = 2y where y > 0; y = relu(2x + b/2)
+  expect_tensor_eq(x.grad(), vec({12, 0, 0, 0, 60, 0}, {3, 2}));
+  expect_tensor_eq(b.grad(), vec({18, 0}));  // 0.5 · Σ over the broadcast rows of 2y
+  Tensor z = x * 1.0;
+  z.sub_(b, 2.0);
+  EXPECT_EQ(z.grad_fn()->name(), "SubBackward0");
+}
+
+TEST(InPlaceGradcheck, AddSubReluFirstAndSecondOrder) {
+  // Values away from relu's kink; the other operand broadcast, or self; writes through views.
+  const Tensor a = leaf({3, 4}, 41, 0.2, 2.0);
+  const Tensor c = leaf({4}, 42);
+  for (const auto& op : std::vector<std::function<void(Tensor&, const Tensor&)>>{
+           [](Tensor&y, const Tensor&o) { y.add_(o, -1.5); },
+           [](Tensor&y, const Tensor&o) { y.sub_(o.mul(o), 0.5); },
+           [](Tensor&y, const Tensor&) { y.add_(y); },
+           [](Tensor&y, const Tensor&) { y.sub_(1.0).relu_(); },
+           [](Tensor&y, const Tensor&o) { y.slice(1, 1, 3).add_(o.slice(0, 0, 2)).relu_(); },
+           [](Tensor&y, const Tensor&o) { y.select(0, 1).sub_(o).relu_(); }}) {
+    const Fn fn = [&op](const std::vector<Tensor>& in) {
+      Tensor y = in[0].mul(in[0]);
+      op(y, in[1]);
+      return y.mul(in[0]);  // uses the input again, so both histories matter
+    };
+    expect_gradcheck(fn, {a, c});
+    const tt::autograd::GradcheckResult second = tt::autograd::gradgradcheck(fn, {a, c});
+    EXPECT_TRUE(second.ok) << second.message;
+  }
+}
+
+TEST(InPlace, RecordedInPlaceWritesKeepTheVersionChecks) {
+  // relu_ writes what exp saved; and what relu_ saved (its result) is written again.
+  Tensor x = param({1, -2, 3});
+  Tensor y = x.exp();
+  y.relu_();
+  TT_EXPECT_THROW_WITH(y.sum().backward(), tt::Error, "modified by an inplace operation",
+                       "ExpBackward0");
+  Tensor z = x * 1.0;
+  z.relu_();
+  z.add_(1.0);  // no saved value is needed by add_: only relu_'s saved result is now stale
+  TT_EXPECT_THROW_WITH(z.sum().backward(), tt::Error, "modified by an inplace operation",
+                       "ReluBackward0");
+  // A float32 tensor += a float64 one that requires grad: the gradient comes back as float64.
+  Tensor w = param({1, 2, 3});
+  Tensor f = tt::zeros({3}, tt::kFloat32);
+  f.add_(w);
+  EXPECT_EQ(f.dtype(), tt::kFloat32);
+  f.sum().backward();
+  EXPECT_EQ(w.grad().dtype(), tt::kFloat64);
+  expect_tensor_eq(w.grad(), vec({1, 1, 1}));
 }
 
 // ── 2. only floating-point results take part in autograd ──────────────────────────────────────

@@ -11,6 +11,7 @@
 #include <array>
 #include <functional>
 #include <limits>
+#include <optional>
 
 #include "../native/opmath.h"
 #include "tinytorch/amp/autocast.h"
@@ -340,6 +341,44 @@ Tensor& inplace(Tensor& self, std::string_view op, const Tensor* other,
 }  // namespace autograd
 
 using autograd::inplace;
+
+namespace {
+// The in-place ops whose formula needs none of self's old values — add_ and sub_ (the gradient
+// passes through), relu_ (its formula reads the result) — skip inplace()'s clone, as PyTorch
+// does. Recorded, the node's edges are taken from self's OLD history before the write, the
+// native writes into self, and rebase_history makes the node self's grad_fn (the base's
+// CopySlices, through a view):
+//
+//   y = x * 2;  y.relu_()      y.grad_fn = ReluBackward0 ─► MulBackward0 (x * 2)
+//                              saved: y after the write (its version checked at backward)
+//
+// so y.grad_fn() is ReluBackward0, as in PyTorch, and the write costs no copy of y. The saved
+// result is kept detached: relu's formula needs its values, never its graph (its derivative in
+// the result is zero), so a second-order backward loses nothing.
+template <typename Write>
+Tensor& inplace_no_clone(Tensor& self, const char* node_name, std::string_view op,
+                         const Tensor* other, bool saves_result, Formula formula,
+                         const Write& write) {
+  if (!records_inplace(self, other)) {
+    write();
+    self.storage().bump_version();
+    return self;
+  }
+  check_inplace(self, op);
+  std::optional<Recorder> r;
+  if (other != nullptr) {
+    r.emplace(node_name, std::initializer_list<const Tensor*>{&self, other});
+  } else {
+    r.emplace(node_name, std::initializer_list<const Tensor*>{&self});
+  }
+  r->run(write);
+  self.storage().bump_version();
+  std::shared_ptr<Node> node = saves_result ? r->make_node({self.detach()}, std::move(formula))
+                                            : r->make_node({}, std::move(formula));
+  rebase_history(self, std::move(node));
+  return self;
+}
+}  // namespace
 
 // ══ views ═════════════════════════════════════════════════════════════════════════════════════
 
@@ -976,17 +1015,24 @@ Tensor Tensor::clone() const {
 }
 
 // ══ in-place ══════════════════════════════════════════════════════════════════════════════════
-// Every one takes the path of inplace() above: recorded, out of place on a clone of self and
-// written back by copy_ (below), which rebases the history; otherwise the native in place.
+// add_, sub_ and relu_ write in place even when recorded (inplace_no_clone above). Every other
+// one takes the path of inplace(): recorded, out of place on a clone of self and written back by
+// copy_ (below), which rebases the history; otherwise the native in place.
 
 Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) const {
-  return inplace(
-      mutable_self(), "add_", &other, [&](const Tensor& t) { return t.add(other, alpha); },
+  return inplace_no_clone(
+      mutable_self(), "AddBackward0", "add_", &other, /*saves_result=*/false,
+      [alpha](const Tensor& g, const variable_list&, const Node& n) {
+        return autograd::add_backward(g, alpha, needs2(n));
+      },
       [&] { native::add_(mutable_self(), other, alpha); });
 }
 Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) const {
-  return inplace(
-      mutable_self(), "sub_", &other, [&](const Tensor& t) { return t.sub(other, alpha); },
+  return inplace_no_clone(
+      mutable_self(), "SubBackward0", "sub_", &other, /*saves_result=*/false,
+      [alpha](const Tensor& g, const variable_list&, const Node& n) {
+        return autograd::sub_backward(g, alpha, needs2(n));
+      },
       [&] { native::sub_(mutable_self(), other, alpha); });
 }
 Tensor& Tensor::mul_(const Tensor& other) const {
@@ -1004,7 +1050,7 @@ Tensor& Tensor::pow_(const Scalar& exponent) const {
       mutable_self(), "pow_", nullptr, [&](const Tensor& t) { return t.pow(exponent); },
       [&] { native::pow_(mutable_self(), exponent); });
 }
-// The unary ones have no in-place kernel: their result is computed, then copied in.
+// The unary ones but relu_ have no in-place kernel: their result is computed, then copied in.
 Tensor& Tensor::neg_() const {
   return inplace(mutable_self(), "neg_", nullptr, [](const Tensor& t) { return t.neg(); });
 }
@@ -1034,7 +1080,13 @@ Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) con
                  [&](const Tensor& t) { return t.clamp(min, max); });
 }
 Tensor& Tensor::relu_() const {
-  return inplace(mutable_self(), "relu_", nullptr, [](const Tensor& t) { return t.relu(); });
+  return inplace_no_clone(
+      mutable_self(), "ReluBackward0", "relu_", nullptr,
+      /*saves_result=*/true,
+      [](const Tensor& g, const variable_list& s, const Node&) {
+        return variable_list{autograd::relu_backward(g, s[0])};
+      },
+      [&] { native::relu_(mutable_self()); });
 }
 Tensor& Tensor::sigmoid_() const {
   return inplace(mutable_self(), "sigmoid_", nullptr, [](const Tensor& t) { return t.sigmoid(); });

@@ -24,6 +24,7 @@
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/registry.h"
 #include "tinytorch/native/activation.h"
+#include "tinytorch/native/tensor_ops.h"
 
 namespace tinytorch::native {
 
@@ -427,6 +428,20 @@ Tensor relu(const Tensor& self) {
     return map_unary<T>(self, kCheapGrain,
                         [](const T* x, T* y, int64_t n) { relu_kernel(x, y, n); });
   });
+}
+
+// In place: a contiguous float32/float64 tensor is rewritten by the same kernel (each element is
+// read before it is written, so x and y may be one buffer); any other tensor (int64, a strided
+// view, a 16-bit float) is computed out of place and copied in.
+Tensor& relu_(Tensor& self) {
+  if (!self.is_contiguous() || (self.dtype() != kFloat32 && self.dtype() != kFloat64))
+    return native::copy_(self, native::relu(self));
+  dispatch_floating_types(self.dtype(), "relu_", [&]<typename T>() {
+    T* p = self.data_ptr<T>();
+    parallel_for(0, self.numel(), kCheapGrain,
+                 [&](int64_t b, int64_t e) { relu_kernel(p + b, p + b, e - b); });
+  });
+  return self;
 }
 
 Tensor threshold_backward(const Tensor& grad_output, const Tensor& self, double threshold) {

@@ -11,6 +11,7 @@
 namespace tinytorch::native {
 
 Tensor relu(const Tensor& self);
+Tensor& relu_(Tensor& self);  // self ← relu(self), in place
 // grad_output where self > threshold, else 0 (ReLU's backward with threshold 0).
 Tensor threshold_backward(const Tensor& grad_output, const Tensor& self, double threshold);
 Tensor leaky_relu(const Tensor& self, double negative_slope);
