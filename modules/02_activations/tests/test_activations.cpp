@@ -73,6 +73,24 @@ TEST(Relu, Int64ValuesKeepEveryBit) {
   EXPECT_EQ(test::values_as_int(native::relu(x)), (std::vector<int64_t>{big, odd, 0}));
 }
 
+// native::relu_ runs the kernel with y == x on a contiguous float tensor (spread over the threads
+// for a large one); a strided view takes the out-of-place kernel and is copied back.
+TEST(Relu, InPlaceMatchesOutOfPlace) {
+  for (ScalarType dtype : {kFloat32, kFloat64}) {
+    SCOPED_TRACE(to_string(dtype));
+    const Tensor x = random({300, 257}, 7, dtype);
+    const Tensor expected = native::relu(x);
+    Tensor y = x.clone();
+    const void* buffer = y.data_ptr();
+    EXPECT_EQ(&native::relu_(y), &y);
+    EXPECT_EQ(y.data_ptr(), buffer);
+    EXPECT_TRUE(test::tensors_match(y, expected));
+    Tensor t = x.clone().t();  // not contiguous
+    native::relu_(t);
+    EXPECT_TRUE(test::tensors_match(t, expected.t()));
+  }
+}
+
 TEST(Relu, ThresholdBackwardIsTheStepFunction) {
   // The derivative at exactly 0 is taken as 0 (PyTorch's convention: x <= 0 passes nothing).
   const Tensor x = vec({-1, 0, 1e-300, 2});

@@ -61,14 +61,21 @@ void check_same_shape(std::string_view op, const Tensor& grad_output, const Tens
            " does not match the shape of ", self_name, " ", self.sizes());
 }
 
+// out = kernel(x) element-wise, x and out contiguous, of one shape and dtype T. out may be x
+// itself (an in-place op): a kernel reads each element before it writes it.
+template <typename T, typename Kernel>
+void map_unary_into(const Tensor& x, Tensor& out, int64_t grain, const Kernel& kernel) {
+  const T* xp = x.data_ptr<T>();
+  T* yp = out.data_ptr<T>();
+  parallel_for(0, x.numel(), grain, [&](int64_t b, int64_t e) { kernel(xp + b, yp + b, e - b); });
+}
+
 // y = kernel(x) element-wise: a contiguous output of x's shape and dtype T.
 template <typename T, typename Kernel>
 Tensor map_unary(const Tensor& self, int64_t grain, const Kernel& kernel) {
   const Tensor x = self.contiguous();
   Tensor out = empty(self.sizes(), self.dtype());
-  const T* xp = x.data_ptr<T>();
-  T* yp = out.data_ptr<T>();
-  parallel_for(0, x.numel(), grain, [&](int64_t b, int64_t e) { kernel(xp + b, yp + b, e - b); });
+  map_unary_into<T>(x, out, grain, kernel);
   return out;
 }
 
@@ -430,16 +437,15 @@ Tensor relu(const Tensor& self) {
   });
 }
 
-// In place: a contiguous float32/float64 tensor is rewritten by the same kernel (each element is
-// read before it is written, so x and y may be one buffer); any other tensor (int64, a strided
-// view, a 16-bit float) is computed out of place and copied in.
+// In place: a contiguous float32/float64 tensor is rewritten by the same kernel, x and y one
+// buffer; any other tensor (int64, a strided view, a 16-bit float) is computed out of place and
+// copied in.
 Tensor& relu_(Tensor& self) {
   if (!self.is_contiguous() || (self.dtype() != kFloat32 && self.dtype() != kFloat64))
     return native::copy_(self, native::relu(self));
   dispatch_floating_types(self.dtype(), "relu_", [&]<typename T>() {
-    T* p = self.data_ptr<T>();
-    parallel_for(0, self.numel(), kCheapGrain,
-                 [&](int64_t b, int64_t e) { relu_kernel(p + b, p + b, e - b); });
+    map_unary_into<T>(self, self, kCheapGrain,
+                      [](const T* x, T* y, int64_t n) { relu_kernel(x, y, n); });
   });
   return self;
 }
