@@ -193,6 +193,34 @@ void expect_close(const std::vector<float>& got, const std::vector<double>& want
   EXPECT_EQ(bad, 0) << what << ": " << bad << " of " << want.size() << " values off";
 }
 
+// A gradient of `batch` problems of rows x width values, rows `width + gap` floats apart.
+struct Strided {
+  std::vector<float> data;
+  std::vector<int64_t> offsets;
+  int64_t rows, width;
+
+  Rows<float> as_rows(int64_t gap) { return {data.data(), offsets.data(), width + gap}; }
+  // The values, contiguous [batch, rows, width].
+  std::vector<float> values(int64_t gap) const {
+    std::vector<float> v;
+    for (size_t b = 0; b < offsets.size(); ++b) {
+      for (int64_t i = 0; i < rows; ++i) {
+        const float* row = data.data() + offsets[b] + i * (width + gap);
+        v.insert(v.end(), row, row + width);
+      }
+    }
+    return v;
+  }
+  // How many floats between the rows are no longer the 123 they were filled with.
+  int64_t gap_values(int64_t gap) const {
+    int64_t changed = 0;
+    for (size_t x = 0; x < data.size(); ++x) {
+      changed += static_cast<int64_t>(x) % (width + gap) >= width && data[x] != 123.0f;
+    }
+    return changed;
+  }
+};
+
 class AttentionFast : public ::testing::TestWithParam<std::tuple<CpuCapability, int, AttnCase>> {
  protected:
   void SetUp() override {
@@ -222,17 +250,26 @@ TEST_P(AttentionFast, ForwardAndBackwardMatchPlainLoops) {
   lse.pop_back();
   expect_close(out, want.out, "out", 2e-5);
   expect_close(lse, want.lse, "logsumexp", 2e-5);
-  std::vector<float> gq(s.batch * s.q_len * s.head_dim + 1, 123.0f);
-  std::vector<float> gk(s.batch * s.kv_len * s.head_dim + 1, 123.0f);
-  std::vector<float> gv(s.batch * s.kv_len * s.value_dim + 1, 123.0f);
+  // The gradients go to rows kGap floats wider than they are (as a transformer's q, k and v
+  // gradients go to rows of one [B, T, 3d] buffer): the kernel must write each row's values and
+  // nothing between the rows.
+  constexpr int64_t kGap = 3;
+  const auto strided = [&](int64_t rows, int64_t width) {
+    Strided g{std::vector<float>(s.batch * rows * (width + kGap), 123.0f), {}, rows, width};
+    for (int64_t b = 0; b < s.batch; ++b) g.offsets.push_back(b * rows * (width + kGap));
+    return g;
+  };
+  Strided gq = strided(s.q_len, s.head_dim), gk = strided(s.kv_len, s.head_dim),
+          gv = strided(s.kv_len, s.value_dim);
   // The backward takes the forward's out and logsumexp (here the fast forward's own).
   attention_backward_fast(s, p.inputs(), {out.data(), p.out_offsets.data(), s.value_dim},
                           lse.data(), {p.grad_out.data(), p.out_offsets.data(), s.value_dim},
-                          gq.data(), gk.data(), gv.data());
-  for (auto* g : {&gq, &gk, &gv}) g->pop_back();
-  expect_close(gq, want.gq, "grad_query", 1e-4);
-  expect_close(gk, want.gk, "grad_key", 1e-4);
-  expect_close(gv, want.gv, "grad_value", 1e-4);
+                          gq.as_rows(kGap), gk.as_rows(kGap), gv.as_rows(kGap));
+  expect_close(gq.values(kGap), want.gq, "grad_query", 1e-4);
+  expect_close(gk.values(kGap), want.gk, "grad_key", 1e-4);
+  expect_close(gv.values(kGap), want.gv, "grad_value", 1e-4);
+  for (const Strided* g : {&gq, &gk, &gv})
+    EXPECT_EQ(g->gap_values(kGap), 0) << "written between rows";
 }
 
 INSTANTIATE_TEST_SUITE_P(

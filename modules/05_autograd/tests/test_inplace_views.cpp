@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "support/reference.h"
+#include "tinytorch/autograd/derivatives.h"
 #include "tinytorch/autograd/engine.h"
 #include "tinytorch/autograd/grad_mode.h"
 #include "tinytorch/autograd/gradcheck.h"
@@ -298,6 +299,48 @@ TEST(CopySlices, UnbindGradientKeepsThePermutedLayout) {
   EXPECT_TRUE(g.is_contiguous());
   expect_tensor_eq(g.select(2, 2), tt::ones({2, 5, 4}, tt::kFloat64));
   expect_tensor_eq(g.select(2, 0), y.select(2, 1).detach());
+}
+
+// Gradients that already are consecutive slices of one buffer (attention writes a transformer's
+// q, k and v gradients so) are passed on as that buffer, not copied into a new one; any other
+// set is copied, with the same values.
+TEST(CopySlices, UnbindAndSplitPassOnGradientsThatAreSlicesOfOneBuffer) {
+  tt::NoGradGuard no_grad;  // as in a backward pass (create_graph off)
+  const Tensor buffer = tt::randn({2, 5, 3, 4}, tt::kFloat64);
+  const Tensor whole = buffer.permute({2, 0, 3, 1});  // [3, 2, 4, 5], as q, k, v's base
+  const std::vector<Tensor> slices = whole.unbind(0);
+  const auto unbind_backward = [&](const std::vector<Tensor>& grads) {
+    return tt::autograd::unbind_backward(grads, whole.sizes(), whole.strides(), 0);
+  };
+  const Tensor passed = unbind_backward(slices);
+  EXPECT_TRUE(passed.is_alias_of(buffer));
+  EXPECT_EQ(passed.strides(), whole.strides());
+  expect_tensor_eq(passed, whole);
+  const Tensor zero = tt::zeros({2, 4, 5}, tt::kFloat64);
+  const std::vector<std::vector<Tensor>> copied = {
+      {slices[1], slices[0], slices[2]},          // out of order
+      {slices[0], slices[0], slices[2]},          // one slice twice
+      {slices[0], slices[1].clone(), slices[2]},  // another storage
+      {slices[0], Tensor(), slices[2]},           // no gradient for one output
+  };
+  for (const auto& grads : copied) {
+    const Tensor g = unbind_backward(grads);
+    EXPECT_FALSE(g.is_alias_of(buffer));
+    for (int64_t i = 0; i < 3; ++i)
+      expect_tensor_eq(g.select(0, i), grads[i].defined() ? grads[i] : zero);
+  }
+  // Every other row of a [6, 4] buffer: slices of one buffer, but with gaps between them.
+  const Tensor rows = tt::randn({6, 4}, tt::kFloat64);
+  const std::vector<Tensor> gapped = {rows.select(0, 0), rows.select(0, 2), rows.select(0, 4)};
+  const Tensor g = tt::autograd::unbind_backward(gapped, {3, 4}, {4, 1}, 0);
+  EXPECT_FALSE(g.is_alias_of(rows));
+  expect_tensor_eq(g, rows.slice(0, 0, 6, 2));
+  // split's backward: pieces of 2 and 3 columns of one [4, 5] buffer.
+  const Tensor m = tt::randn({4, 5}, tt::kFloat64);
+  const Tensor joined = tt::autograd::split_with_sizes_backward(
+      {m.narrow(1, 0, 2), m.narrow(1, 2, 3)}, {4, 5}, {5, 1}, 1, {2, 3});
+  EXPECT_TRUE(joined.is_alias_of(m));
+  expect_tensor_eq(joined, m);
 }
 
 TEST(CopySlicesGradcheck, GradcheckSelectSliceNarrowTransposeView) {

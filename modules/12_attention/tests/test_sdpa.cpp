@@ -15,6 +15,7 @@
 #include "attention_test_util.h"
 #include "support/prerequisites.h"
 #include "support/reference.h"
+#include "tinytorch/kernels/registry.h"
 #include "tinytorch/native/attention.h"
 #include "tinytorch/tinytorch.h"
 
@@ -358,6 +359,38 @@ TEST(Sdpa, OutputOfTransformerHeadsMergesWithoutACopy) {
     // A contiguous query still gives a contiguous output.
     const Tensor q = heads[0].contiguous();
     EXPECT_TRUE(scaled_dot_product_attention(q, q, q, {}, 0.0, true).is_contiguous());
+  }
+}
+
+// A transformer's heads unbound from one projection: with the fast kernels, the backward writes
+// q's, k's and v's gradients into one buffer laid out like the projection, and unbind's backward
+// passes that buffer on (no copy); the gradient is the one three separate heads get.
+TEST(Sdpa, HeadsOfOneProjectionGetTheirGradientsInOneBuffer) {
+  TT_SKIP_WITHOUT_AUTOGRAD();
+  const int64_t B = 2, T = 5, H = 2, hd = 8;
+  const auto options = F::ScaledDotProductAttentionFuncOptions().is_causal(true);
+  const Tensor x = random({B, T, 3 * H * hd}, 1, kFloat32).requires_grad_();
+  const std::vector<Tensor> heads = x.view({B, T, 3, H, hd}).permute({2, 0, 3, 1, 4}).unbind(0);
+  const Tensor seed = random({B, H, T, hd}, 2, kFloat32);
+  const Tensor out = F::scaled_dot_product_attention(heads[0], heads[1], heads[2], options);
+  const Tensor shared = autograd::grad({out}, {x}, {seed})[0];
+  std::vector<Tensor> separate;
+  for (const Tensor& h : heads) separate.push_back(h.detach().contiguous().requires_grad_());
+  const std::vector<Tensor> g = autograd::grad(
+      {F::scaled_dot_product_attention(separate[0], separate[1], separate[2], options)}, separate,
+      {seed});
+  EXPECT_TRUE(shared.equal(stack(g, 0).permute({1, 3, 0, 2, 4}).reshape({B, T, 3 * H * hd})));
+  // The buffer itself, from the op: gq, gk, gv are slices 0, 1, 2 of one [B, T, 3, H, hd].
+  const auto [o, lse] =
+      native::scaled_dot_product_attention_forward(heads[0], heads[1], heads[2], {}, {}, true, 0.5);
+  const auto [gq, gk, gv, gs] = native::scaled_dot_product_attention_backward(
+      seed, heads[0].detach(), heads[1].detach(), heads[2].detach(), {}, {}, o, lse, true, 0.5,
+      {true, true, true, false});
+  const bool fast = kernels::fast_kernels().attention.backward != nullptr;
+  EXPECT_EQ(gq.is_alias_of(gk) && gk.is_alias_of(gv), fast);
+  if (fast) {
+    EXPECT_EQ(gq.strides(), heads[0].strides());
+    EXPECT_EQ(gk.data_ptr<float>() - gq.data_ptr<float>(), H * hd);  // the next third of a row
   }
 }
 

@@ -177,6 +177,9 @@ Tensor select_backward(const Tensor& grad, IntArrayRef self_sizes, int64_t dim, 
 // where a narrow per output would zero a full-size buffer per output and the engine would add
 // them. The buffer has self's layout, so when self was a permuted view (the transformer's q, k,
 // v of one [B, T, 3, H, hd] projection) the permute and view backward after this stay views.
+// When the gradients already ARE consecutive slices of one buffer, that buffer is returned: it
+// shares its storage with them, which is safe because the engine writes into a gradient only when
+// no other handle sees its storage (engine.cpp's owns_dense, node.cpp's accumulate_grad).
 Tensor split_with_sizes_backward(const variable_list& grads, IntArrayRef self_sizes,
                                  IntArrayRef self_strides, int64_t dim, IntArrayRef split_sizes) {
   const auto first =
@@ -195,6 +198,11 @@ Tensor split_with_sizes_backward(const variable_list& grads, IntArrayRef self_si
                            : zeros(piece_sizes(static_cast<int64_t>(i)), first->dtype()));
     }
     return cat(pieces, dim);
+  }
+  // Already slices of one buffer (attention writes a transformer's q, k, v gradients so): no copy.
+  if (Tensor joined = native::opmath::joined_slices(grads, dim);
+      joined.defined() && joined.sizes() == self_sizes) {
+    return joined;
   }
   Tensor result = native::empty_in_stride_order(self_sizes, self_strides, first->dtype());
   int64_t offset = 0;

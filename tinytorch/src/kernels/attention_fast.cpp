@@ -94,8 +94,8 @@ void attention_forward_fast(const AttentionShape& s, const AttentionInputs<float
 
 void attention_backward_fast(const AttentionShape& s, const AttentionInputs<float>& in,
                              const Rows<const float>& out, const float* logsumexp,
-                             const Rows<const float>& grad_out, float* grad_query, float* grad_key,
-                             float* grad_value) {
+                             const Rows<const float>& grad_out, const Rows<float>& grad_query,
+                             const Rows<float>& grad_key, const Rows<float>& grad_value) {
   const AttentionIsa& k = isa();
   parallel_for(0, s.batch, 1, [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {

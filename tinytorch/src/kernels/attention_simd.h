@@ -114,17 +114,17 @@ struct FlashAttention {
   }
 
   // dst [n][ld_dst] = src [n][ld_src] · factor over the first `width` columns, and zeros from
-  // `width` to ld_dst: packs rows padded to whole vectors (ld_dst = round_up(width)), or copies
-  // packed rows back out (ld_dst = width).
+  // `width` to `padded` (≤ ld_dst): packs rows padded to whole vectors (padded = ld_dst =
+  // round_up(width)), or copies packed rows back out (padded = width) to rows ld_dst apart.
   static void copy_rows(const float* src, int64_t ld_src, int64_t n, int64_t width, float factor,
-                        float* dst, int64_t ld_dst) {
+                        float* dst, int64_t ld_dst, int64_t padded) {
     const Vec f = V::set1(factor);
     for (int64_t r = 0; r < n; ++r) {
       const float* from = src + r * ld_src;
       float* to = dst + r * ld_dst;
       int64_t e = 0;
       for (; e + W <= width; e += W) V::store(to + e, V::mul(V::load(from + e), f));
-      for (; e < ld_dst; ++e) to[e] = e < width ? from[e] * factor : 0.0f;
+      for (; e < padded; ++e) to[e] = e < width ? from[e] * factor : 0.0f;
     }
   }
 
@@ -334,7 +334,7 @@ struct FlashAttention {
     fill(p_row + live * W, kKeyBlock - live * W, 0.0f);
     l = l * alpha + V::reduce_add(sum);  // the softmax's sum: before dropout
     m = m_new;
-    if (alpha != 1.0f) copy_rows(acc_row, Evp, 1, Evp, alpha, acc_row, Evp);
+    if (alpha != 1.0f) copy_rows(acc_row, Evp, 1, Evp, alpha, acc_row, Evp, Evp);
     if (keep_row != nullptr) {  // dropout: out accumulates (P ⊙ keep)·v
       for (int64_t j = 0; j < visible; ++j) p_row[j] *= keep_row[j];
     }
@@ -362,7 +362,8 @@ struct FlashAttention {
     fill(acc, rows * Evp, 0.0f);
     fill(m, rows, neg_inf);
     fill(l, rows, 0.0f);
-    copy_rows(row(in.query, b, i0), in.query.ld, rows, E, static_cast<float>(s.scale), q_scaled, E);
+    copy_rows(row(in.query, b, i0), in.query.ld, rows, E, static_cast<float>(s.scale), q_scaled, E,
+              E);
 
     // Under is_causal the row block's last row sees keys up to (i1 − 1) + S − L.
     const int64_t key_end = s.causal ? clamp(i1 + S - L, 0, S) : S;
@@ -391,7 +392,7 @@ struct FlashAttention {
                            l[r], acc + r * Evp, Evp, P + r * kKeyBlock);
       }
       // acc [rows][Evp] += P·V: tiles of rows, summed over the keys x ≤ r + shift.
-      if (!values_in_place) copy_rows(v + j0 * ldv, ldv, n, Ev, 1.0f, vp, Evp);
+      if (!values_in_place) copy_rows(v + j0 * ldv, ldv, n, Ev, 1.0f, vp, Evp, Evp);
       const Product pv = values_in_place ? Product{P, 1, kKeyBlock, v + j0 * ldv, ldv, acc, Evp}
                                          : Product{P, 1, kKeyBlock, vp, Evp, acc, Evp};
       accumulate_band(pv, rows, n, Evp, /*accumulate=*/true, -kNoBand, shift + 1);
@@ -404,7 +405,7 @@ struct FlashAttention {
         logsumexp[b * L + i] = neg_inf;
         continue;
       }
-      copy_rows(acc + r * Evp, Evp, 1, Ev, 1.0f / l[r], o, Ev);
+      copy_rows(acc + r * Evp, Evp, 1, Ev, 1.0f / l[r], o, Ev, Ev);
       logsumexp[b * L + i] = m[r] + __builtin_logf(l[r]);
     }
   }
@@ -436,11 +437,12 @@ struct FlashAttention {
   }
 
   // Problem b's gradients. q, k, v, out and grad_out are read through their Rows (strided rows
-  // are packed, as contiguous ones are); the gradients are written contiguous.
+  // are packed, as contiguous ones are); the gradients are written through theirs.
   static void backward_problem(const AttentionShape& s, const AttentionInputs<float>& in, int64_t b,
                                const Rows<const float>& out, const float* logsumexp,
-                               const Rows<const float>& grad_out, float* grad_query,
-                               float* grad_key, float* grad_value, float* work) {
+                               const Rows<const float>& grad_out, const Rows<float>& grad_query,
+                               const Rows<float>& grad_key, const Rows<float>& grad_value,
+                               float* work) {
     const int64_t L = s.q_len, S = s.kv_len, E = s.head_dim, Ev = s.value_dim;
     const int64_t Ep = round_up(E), Evp = round_up(Ev);
     const float neg_inf = -std::numeric_limits<float>::infinity();
@@ -461,8 +463,8 @@ struct FlashAttention {
     float* dv = dk + kKeyBlock * Ep;          // [kKeyBlock][Evp]
     float* P = dv + kKeyBlock * Evp;          // [kQueryChunk][kKeyBlock]  s, then p (⊙ keep)
     float* dS = P + kQueryChunk * kKeyBlock;  // [kQueryChunk][kKeyBlock]  dp, then ds
-    copy_rows(row(in.query, b, 0), in.query.ld, L, E, scale, qp, Ep);
-    copy_rows(row(grad_out, b, 0), grad_out.ld, L, Ev, 1.0f, dop, Evp);
+    copy_rows(row(in.query, b, 0), in.query.ld, L, E, scale, qp, Ep, Ep);
+    copy_rows(row(grad_out, b, 0), grad_out.ld, L, Ev, 1.0f, dop, Evp, Evp);
     for (int64_t i = 0; i < L; ++i) D[i] = dot(dop + i * Evp, row(out, b, i), Ev);
     fill(dq, L * Ep, 0.0f);
 
@@ -470,7 +472,7 @@ struct FlashAttention {
       const int64_t n = min(kKeyBlock, S - j0);
       pack_transposed(k + j0 * ldk, ldk, n, E, kt);
       pack_transposed(v + j0 * ldv, ldv, n, Ev, vt);
-      copy_rows(k + j0 * ldk, ldk, n, E, scale, kp, Ep);
+      copy_rows(k + j0 * ldk, ldk, n, E, scale, kp, Ep, Ep);
       fill(dk, kKeyBlock * Ep, 0.0f);
       fill(dv, kKeyBlock * Evp, 0.0f);
       // Under is_causal, rows before j0 − (S − L) see none of this block.
@@ -506,10 +508,10 @@ struct FlashAttention {
         accumulate_band({dS, 1, kKeyBlock, kp, Ep, dq + c0 * Ep, Ep}, rows, n, Ep,
                         /*accumulate=*/true, -kNoBand, shift + 1);
       }
-      copy_rows(dk, Ep, n, E, 1.0f, grad_key + (b * S + j0) * E, E);
-      copy_rows(dv, Evp, n, Ev, 1.0f, grad_value + (b * S + j0) * Ev, Ev);
+      copy_rows(dk, Ep, n, E, 1.0f, row(grad_key, b, j0), grad_key.ld, E);
+      copy_rows(dv, Evp, n, Ev, 1.0f, row(grad_value, b, j0), grad_value.ld, Ev);
     }
-    copy_rows(dq, Ep, L, E, 1.0f, grad_query + b * L * E, E);
+    copy_rows(dq, Ep, L, E, 1.0f, row(grad_query, b, 0), grad_query.ld, E);
   }
 };
 
@@ -522,8 +524,8 @@ struct AttentionIsa {
                        float* work);
   void (*backward_problem)(const AttentionShape& s, const AttentionInputs<float>& in, int64_t b,
                            const Rows<const float>& out, const float* logsumexp,
-                           const Rows<const float>& grad_out, float* grad_query, float* grad_key,
-                           float* grad_value, float* work);
+                           const Rows<const float>& grad_out, const Rows<float>& grad_query,
+                           const Rows<float>& grad_key, const Rows<float>& grad_value, float* work);
 };
 
 template <class V>

@@ -444,7 +444,26 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> scaled_dot_product_attention_backward
   const auto make_grad = [&](const Tensor& like) {
     return writes_all ? empty(like.sizes(), like.dtype()) : zeros(like.sizes(), like.dtype());
   };
-  Tensor gq = make_grad(query), gk = make_grad(key), gv = make_grad(value);
+  Tensor gq, gk, gv;
+  // When q, k and v are consecutive slices of one buffer (a transformer's heads, views of its one
+  // [B, T, 3d] projection), the fast kernel writes their gradients as the same slices of one new
+  // buffer of that layout, [B, T, 3, H, hd]; unbind's backward then passes that buffer on as the
+  // projection's gradient instead of copying the three into one (opmath::joined_slices).
+  const Tensor joined =
+      writes_all ? opmath::joined_slices({native::unsqueeze(query, 0), native::unsqueeze(key, 0),
+                                          native::unsqueeze(value, 0)},
+                                         0)
+                 : Tensor();
+  if (joined.defined() && query.stride(-1) == 1) {
+    const Tensor g = native::empty_in_stride_order(joined.sizes(), joined.strides(), query.dtype());
+    gq = native::select(g, 0, 0);
+    gk = native::select(g, 0, 1);
+    gv = native::select(g, 0, 2);
+  } else {
+    gq = make_grad(query);
+    gk = make_grad(key);
+    gv = make_grad(value);
+  }
   if (s.batch > 0 && s.q_len > 0 && s.kv_len > 0) {
     const Operand q(query, p), k(key, p), v(value, p);
     const Operand g(grad_out.to(query.dtype()), p), o(out, p);
@@ -455,8 +474,10 @@ std::tuple<Tensor, Tensor, Tensor, Tensor> scaled_dot_product_attention_backward
       const AttentionInputs<T> in = inputs_of<T>(q, k, v, m, z);
       if constexpr (std::is_same_v<T, float>) {
         if (fast != nullptr) {
-          fast(s, in, o.rows<const T>(), l.data_ptr<T>(), g.rows<const T>(), gq.data_ptr<T>(),
-               gk.data_ptr<T>(), gv.data_ptr<T>());
+          // (Operand keeps a tensor whose rows are contiguous: the kernel writes into gq, gk, gv.)
+          const Operand dq(gq, p), dk(gk, p), dv(gv, p);
+          fast(s, in, o.rows<const T>(), l.data_ptr<T>(), g.rows<const T>(), dq.rows<T>(),
+               dk.rows<T>(), dv.rows<T>());
           return;
         }
       }

@@ -74,6 +74,52 @@ inline bool is_non_overlapping_and_dense(const Tensor& t) {
   return t.numel() > 0 && is_non_overlapping(t) && storage_span(t) == t.numel();
 }
 
+// The tensor whose consecutive slices along `dim` the pieces are, if there is one: the pieces
+// view one storage in one dtype, agree in every size and stride but along dim, each starts where
+// the one before it ends along dim (size · stride elements further on), and together they fill
+// one non-overlapping, dense layout. Undefined otherwise (an undefined or empty piece included).
+//
+//   q, k, v [B, H, T, hd], views of one [B, T, 3, H, hd] buffer, unsqueezed at 0
+//     ──► the [3, B, H, T, hd] view of the whole buffer: q, k, v are its slices 0, 1, 2
+//
+// split's and unbind's backward return it when their incoming gradients are such slices, rather
+// than copying them into a new buffer; attention's backward writes q's, k's and v's gradients
+// as such slices when q, k and v are (native/attention.cpp). Then a transformer's qkv gradient
+// costs no copy. (The pieces' own stride along dim only matters where their size there is > 1.)
+inline Tensor joined_slices(const std::vector<Tensor>& pieces, int64_t dim) {
+  if (pieces.empty() || !pieces.front().defined()) return {};
+  const Tensor& first = pieces.front();
+  if (dim < 0 || dim >= first.dim()) return {};
+  // The joined stride along dim: the step from piece 0's start to piece 1's, per slice of piece 0.
+  int64_t step = first.stride(dim);
+  if (pieces.size() > 1 && pieces[1].defined()) {
+    const int64_t gap = pieces[1].storage_offset() - first.storage_offset();
+    if (first.size(dim) <= 0 || gap <= 0 || gap % first.size(dim) != 0) return {};
+    step = gap / first.size(dim);
+  }
+  int64_t along = 0;  // the joined size along dim so far
+  for (const Tensor& piece : pieces) {
+    if (!piece.defined() || piece.dim() != first.dim() || piece.dtype() != first.dtype() ||
+        !piece.is_alias_of(first) || piece.size(dim) <= 0 ||
+        piece.storage_offset() != first.storage_offset() + along * step ||
+        (piece.size(dim) > 1 && piece.stride(dim) != step)) {
+      return {};
+    }
+    for (int64_t d = 0; d < first.dim(); ++d) {
+      if (d != dim && (piece.size(d) != first.size(d) ||
+                       (piece.size(d) > 1 && piece.stride(d) != first.stride(d)))) {
+        return {};
+      }
+    }
+    along += piece.size(dim);
+  }
+  std::vector<int64_t> sizes = first.sizes().vec(), strides = first.strides().vec();
+  sizes[dim] = along;
+  strides[dim] = step;
+  Tensor joined = native::as_strided(first, sizes, strides, first.storage_offset());
+  return is_non_overlapping_and_dense(joined) ? joined : Tensor();
+}
+
 // Float32 copies of float16/bfloat16 tensors (exact: every 16-bit value is a float32 value), each
 // with its own sizes and strides; undefined and other tensors as they are. When the 16-bit ones
 // are views of ONE storage, none overlapping itself, that together span no more elements than

@@ -1,11 +1,11 @@
 // tinytorch/kernels/attention.h — the contract between module 12's attention op and its kernels.
 //
-// Module 12's op (src/native/attention.cpp) checks shapes and dtypes, flattens the batch dims, turns a
-// bool mask into an additive one, describes where every row of q, k, v lies (no copy: see Rows),
-// allocates the outputs, and then
-// runs either the learner's reference kernels (which materialise the L×S score matrix) or — for
-// float32, when module 18 registered them — the fast kernels declared here
-// (src/kernels/attention_fast.cpp), which never hold more than one tile of it.
+// Module 12's op (src/native/attention.cpp) checks shapes and dtypes, flattens the batch dims,
+// turns a bool mask into an additive one, describes where every row of q, k, v lies (no copy: see
+// Rows), allocates the outputs, and then runs either the learner's reference kernels (which
+// materialise the L×S score matrix) or — for float32, when module 18 registered them — the fast
+// kernels declared here (src/kernels/attention_fast.cpp), which never hold more than one tile of
+// it.
 //
 //   for every b < batch (= the product of the batch dims, e.g. B·H):
 //     q [L, E] ──┐
@@ -77,15 +77,17 @@ struct AttentionInputs {
 // logsumexp [batch, L] (contiguous).
 using AttentionForwardFn = void (*)(const AttentionShape& s, const AttentionInputs<float>& in,
                                     const Rows<float>& out, float* logsumexp);
-// grad_query [batch, L, E], grad_key [batch, S, E], grad_value [batch, S, Ev] (contiguous) given
+// grad_query [batch, L, E], grad_key [batch, S, E], grad_value [batch, S, Ev] (rows anywhere: the
+// op lays them out like q, k and v when those are slices of one buffer, else contiguous) given
 // grad_out [batch, L, Ev] and the forward's out (rows anywhere) and logsumexp:
 //   P = exp(scores − logsumexp),  dV = (P ⊙ keep)ᵀ·dO,  dP = (dO·vᵀ) ⊙ keep,
 //   dS = P ⊙ (dP − rowsum(dO ⊙ out)),  dQ = dS·k·scale,  dK = dSᵀ·q·scale
 //   (rowsum(P ⊙ dP) = rowsum(dO ⊙ out), with or without keep)
 using AttentionBackwardFn = void (*)(const AttentionShape& s, const AttentionInputs<float>& in,
                                      const Rows<const float>& out, const float* logsumexp,
-                                     const Rows<const float>& grad_out, float* grad_query,
-                                     float* grad_key, float* grad_value);
+                                     const Rows<const float>& grad_out,
+                                     const Rows<float>& grad_query, const Rows<float>& grad_key,
+                                     const Rows<float>& grad_value);
 
 // The fast attention kernels module 18 registers (float32; null = use the reference kernels).
 // A gradient for the mask always takes the reference kernels.
@@ -101,7 +103,7 @@ void attention_forward_fast(const AttentionShape& s, const AttentionInputs<float
                             const Rows<float>& out, float* logsumexp);
 void attention_backward_fast(const AttentionShape& s, const AttentionInputs<float>& in,
                              const Rows<const float>& out, const float* logsumexp,
-                             const Rows<const float>& grad_out, float* grad_query, float* grad_key,
-                             float* grad_value);
+                             const Rows<const float>& grad_out, const Rows<float>& grad_query,
+                             const Rows<float>& grad_key, const Rows<float>& grad_value);
 
 }  // namespace tinytorch::kernels
