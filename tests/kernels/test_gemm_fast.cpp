@@ -484,6 +484,47 @@ TEST_P(GemmFastTest, TransposedAReadInPlaceHasTheBitsOfPackedA) {
   });
 }
 
+// op(A) = A is read in place by a single thread when N is at most 256 and A's row stride is not a
+// multiple of 4 KiB (gemm_fast.cpp, "A in place"). The same product with A's rows 4 KiB apart
+// (packed) must have the bits it has at lda = K (in place): full tiles, bottom-edge tiles of 1 to
+// 11 rows, ragged right tiles, several rank-KC updates; N = 300 is packed either way.
+template <typename T>
+void check_a_rows_in_place(Shape shape) {
+  const auto [M, N, K] = shape;
+  SCOPED_TRACE("M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K));
+  constexpr int64_t kPageLd = 4096 / sizeof(T);
+  ASSERT_LE(K, kPageLd);
+  std::mt19937 rng(static_cast<uint32_t>(M * 37 + N + K));
+  std::uniform_real_distribution<T> u(-1, 1);
+  std::vector<T> tight(M * K), paged(M * kPageLd, T(kPaddingSentinel)), B(K * N), C0(M * N);
+  for (int64_t i = 0; i < M; ++i) {
+    for (int64_t p = 0; p < K; ++p) tight[i * K + p] = paged[i * kPageLd + p] = u(rng);
+  }
+  for (T& x : B) x = u(rng);
+  for (T& x : C0) x = u(rng);
+  std::vector<T> in_place = C0, packed = C0;
+  gemm_fast(false, false, M, N, K, T(0.75), tight.data(), K, B.data(), N, T(0.5), in_place.data(),
+            N);
+  gemm_fast(false, false, M, N, K, T(0.75), paged.data(), kPageLd, B.data(), N, T(0.5),
+            packed.data(), N);
+  int differ = 0;
+  for (int64_t i = 0; i < M * N; ++i) differ += in_place[i] != packed[i] ? 1 : 0;
+  EXPECT_EQ(differ, 0) << "of " << M * N << " elements";
+}
+
+TEST_P(GemmFastTest, ARowsReadInPlaceHaveTheBitsOfPackedA) {
+  with_in_place_on_and_off([] {
+    for (int64_t M = 2; M <= 25; ++M) {
+      check_a_rows_in_place<float>({M, 70, 500});
+      check_a_rows_in_place<double>({M, 40, 300});
+    }
+    check_a_rows_in_place<float>({2048, 128, 384});  // the 2017 GPT's qkv input gradient
+    check_a_rows_in_place<float>({130, 256, 1000});
+    check_a_rows_in_place<float>({130, 300, 200});
+    check_a_rows_in_place<double>({150, 100, 300});
+  });
+}
+
 INSTANTIATE_TEST_SUITE_P(KernelsAndThreads, GemmFastTest,
                          ::testing::Combine(::testing::Values(CpuCapability::kDefault,
                                                               CpuCapability::kAvx2,

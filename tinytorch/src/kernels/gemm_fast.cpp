@@ -406,8 +406,10 @@ struct GemmKernels {
   SliverPack<In, P> pack_b;  // NR-wide slivers
   // The bottom edge's tiles of fewer than MR rows (null: micro into a buffer, then merged).
   EdgeKernel<P, T> edge = nullptr;
-  // Tiles that read op(A) = Aᵀ in place, unpacked (null: A is always packed; see "A in place").
-  AInPlaceKernel<P, T> a_in_place = nullptr;
+  // Tiles that read op(A) in place, unpacked (null: A is always packed; see "A in place"): op(A)
+  // = Aᵀ (its columns) or op(A) = A (its rows).
+  AInPlaceKernel<P, T> a_columns_in_place = nullptr;
+  AInPlaceKernel<P, T> a_rows_in_place = nullptr;
 };
 
 template <typename T, CpuCapability kLevel>
@@ -430,13 +432,15 @@ EdgeKernel<T> edge_microkernel_for() {
   return nullptr;
 }
 
-template <typename T, CpuCapability kLevel>
+template <typename T, CpuCapability kLevel, gemm::ARead kA>
 AInPlaceKernel<T> a_in_place_microkernel_for() {
 #ifdef TINYTORCH_GEMM_X86
   constexpr int64_t MR = Blocking<T, kLevel>::MR, NR = Blocking<T, kLevel>::NR;
-  if constexpr (kLevel == CpuCapability::kAvx2) return gemm::a_in_place_microkernel_avx2<T, MR, NR>;
+  if constexpr (kLevel == CpuCapability::kAvx2) {
+    return gemm::a_in_place_microkernel_avx2<T, MR, NR, kA>;
+  }
   if constexpr (kLevel == CpuCapability::kAvx512) {
-    return gemm::a_in_place_microkernel_avx512<T, MR, NR>;
+    return gemm::a_in_place_microkernel_avx512<T, MR, NR, kA>;
   }
 #endif
   return nullptr;
@@ -445,9 +449,12 @@ AInPlaceKernel<T> a_in_place_microkernel_for() {
 template <typename T, CpuCapability kLevel>
 GemmKernels<T, T, T> kernels_for() {
   using Blk = Blocking<T, kLevel>;
-  return {microkernel_for<T, kLevel>(), pack_slivers<T, Blk::MR, kLevel>,
-          pack_slivers<T, Blk::NR, kLevel>, edge_microkernel_for<T, kLevel>(),
-          a_in_place_microkernel_for<T, kLevel>()};
+  return {microkernel_for<T, kLevel>(),
+          pack_slivers<T, Blk::MR, kLevel>,
+          pack_slivers<T, Blk::NR, kLevel>,
+          edge_microkernel_for<T, kLevel>(),
+          a_in_place_microkernel_for<T, kLevel, gemm::ARead::kColumns>(),
+          a_in_place_microkernel_for<T, kLevel, gemm::ARead::kRows>()};
 }
 
 // The row kernel (M = 1, unpacked) of one level.
@@ -489,9 +496,9 @@ void merge_tile(int64_t mr, int64_t nr, const T* tile, T alpha, T beta, T* c, in
 }
 
 template <int64_t MR, int64_t NR, int64_t KD, typename In, typename P, typename T>
-void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const P* a_packed, int64_t lda, const P* b,
-                  int64_t b_col, int64_t b_step, T alpha, T beta, T* c, int64_t ldc,
-                  const GemmKernels<In, P, T>& kernels) {
+void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const P* a_packed, gemm::ARead a_read,
+                  int64_t lda, const P* b, int64_t b_col, int64_t b_step, T alpha, T beta, T* c,
+                  int64_t ldc, const GemmKernels<In, P, T>& kernels) {
   const MicroKernel<P, T> kernel = kernels.micro;
   const EdgeKernel<P, T> edge = kernels.edge;
   const int64_t depth = round_up(kc, KD);
@@ -500,15 +507,19 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const P* a_packed, int64_t
     const P* b_sliver = b + jr * b_col;  // depth x NR
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int64_t mr = std::min(MR, mc - ir);
-      T* c_tile = c + ir * ldc + jr;  // mr x nr
-      if (lda > 0) {                  // op(A) = Aᵀ in place: a_packed is op(A)(0, 0), lda apart
-        const P* a_columns = a_packed + ir;  // kc steps of mr values, lda apart
+      T* c_tile = c + ir * ldc + jr;         // mr x nr
+      if (a_read != gemm::ARead::kPacked) {  // a_packed is op(A)(0, 0) itself, read in place
+        const bool columns = a_read == gemm::ARead::kColumns;
+        // op(A) = Aᵀ: kc steps of mr values, lda apart; op(A) = A: mr rows of kc values.
+        const P* a_tile = a_packed + ir * (columns ? 1 : lda);
+        const AInPlaceKernel<P, T> tile_kernel =
+            columns ? kernels.a_columns_in_place : kernels.a_rows_in_place;
         if (nr == NR) {
-          kernels.a_in_place(mr, kc, a_columns, lda, b_sliver, b_step, alpha, beta, c_tile, ldc);
+          tile_kernel(mr, kc, a_tile, lda, b_sliver, b_step, alpha, beta, c_tile, ldc);
           continue;
         }
         alignas(64) T tile[MR * NR];
-        kernels.a_in_place(mr, kc, a_columns, lda, b_sliver, b_step, T(1), T(0), tile, NR);
+        tile_kernel(mr, kc, a_tile, lda, b_sliver, b_step, T(1), T(0), tile, NR);
         merge_tile<NR>(mr, nr, tile, alpha, beta, c_tile, ldc);
         continue;
       }
@@ -781,10 +792,21 @@ constexpr int64_t kInPlaceMaxSpanBytes = int64_t{1} << 20;
 // GPT's 1-thread step), and the B sliver streams from L2 anyway when kc = 512. So a single-thread
 // call reads op(A) = Aᵀ in place where its kc rows lie within kInPlaceMaxSpanBytes (as for B, and
 // on the same CPUs); the tiles of a ragged bottom edge read only their rows. The GPT's dW products
-// ran 1.03-1.20x as fast, square Aᵀ·B 0.99-1.04x (thread CPU time, min of 30, 2-vCPU Zen 4). op(A)
-// = A (rows contiguous along k: x · Wᵀ) stays packed: read in place, its MR rows were MR streams,
-// and the forward products of the GPT ran 0.92x as fast. Not in a team: its members pack A blocks
-// once.
+// ran 1.03-1.20x as fast, square Aᵀ·B 0.99-1.04x (thread CPU time, min of 30, 2-vCPU Zen 4). Not
+// in a team: its members pack A blocks once.
+//
+// op(A) = A (rows contiguous along k: the input gradient dy · W, the forward x · Wᵀ) is read in
+// place only when N is narrow, at most kRowsInPlaceMaxN: a packed A sliver is then read by few B
+// slivers (N / NR), so the transposing pack it costs is paid for few tiles. Read in place, its MR
+// rows are MR streams, which do as well as the sliver at these widths and worse beyond (the
+// forward products of the GPT, N = 384 to 1024: 0.92x). Single thread, M x N x K = 2048 x 128 x
+// 384 (the 2017 GPT's qkv input gradient) ran at 116 against 110 GFLOP/s packed, 2048 x 96 x 256
+// 114 against 107, 2048 x 256 x 768 114 against 110, N = 512 and 768 within 1% either way (best
+// of 200 calls, 2-vCPU Zen 4). Not when A's row stride is a multiple of 4 KiB (kPageBytes): the
+// MR rows then fall into the same L1 sets and evict each other (2048 x 256 x 1024, lda = 1024
+// floats: 103 against 111 GFLOP/s).
+constexpr int64_t kRowsInPlaceMaxN = 256;
+constexpr int64_t kPageBytes = 4096;
 
 // ── Which CPUs read in place ────────────────────────────────────────────────────────────────
 // Both rules above were measured faster on AMD (the 2-vCPU Zen 4 figures above) and slower on
@@ -846,11 +868,21 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   const int team = static_cast<int>(std::min<int64_t>(threads, m_blocks * ceil_div(nc_max, NR)));
   const bool split_rows = team > 1 && rows_cheaper && m_blocks >= team;
 
-  // Whether the tiles read op(A) = Aᵀ in place rather than from packed slivers (see "A in place").
+  // Whether the tiles read op(A) in place rather than from packed slivers (see "A in place").
   const bool in_place = team == 1 && reads_in_place();
-  const bool a_in_place = std::is_same_v<In, P> && kernels.a_in_place != nullptr && in_place &&
-                          a.rs == 1 &&
-                          kc_max * a.cs * static_cast<int64_t>(sizeof(In)) <= kInPlaceMaxSpanBytes;
+  const gemm::ARead a_read = [&] {
+    if (!std::is_same_v<In, P> || !in_place) return gemm::ARead::kPacked;
+    if (a.rs == 1 && kernels.a_columns_in_place != nullptr &&
+        kc_max * a.cs * static_cast<int64_t>(sizeof(In)) <= kInPlaceMaxSpanBytes) {
+      return gemm::ARead::kColumns;
+    }
+    if (a.cs == 1 && kernels.a_rows_in_place != nullptr && N <= kRowsInPlaceMaxN &&
+        a.rs * static_cast<int64_t>(sizeof(In)) % kPageBytes != 0) {
+      return gemm::ARead::kRows;
+    }
+    return gemm::ARead::kPacked;
+  }();
+  const bool a_in_place = a_read != gemm::ARead::kPacked;
   // Whether the micro-kernel reads op(B) in place rather than from packed slivers (see "B in
   // place" below); then only a ragged last sliver of each step is packed.
   const bool b_in_place = std::is_same_v<In, P> && Blk::KD == 1 && in_place && b.cs == 1 &&
@@ -994,17 +1026,17 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
             }
             // The A block the tiles read: op(A)[ic : ic+mc, pc : pc+kc] in place, or packed.
             const P* a_block = a_in_place ? reinterpret_cast<const P*>(a.at(ic, pc)) : a_packed;
-            const int64_t a_ld = a_in_place ? a.cs : 0;
+            const int64_t a_ld = a_read == gemm::ARead::kColumns ? a.cs : a.rs;
             // Columns [jr, split) in place (only when In is P), [split, jr + nr) packed.
             const int64_t split = std::clamp(in_place, jr, jr + nr);
             T* c_block = C + ic * ldc + jc;
             if (jr < split) {
-              macro_kernel<Blk::MR, NR, Blk::KD>(mc, split - jr, kc, a_block, a_ld,
+              macro_kernel<Blk::MR, NR, Blk::KD>(mc, split - jr, kc, a_block, a_read, a_ld,
                                                  reinterpret_cast<const P*>(b.at(pc, jc + jr)), 1,
                                                  b.rs, alpha, beta_pc, c_block + jr, ldc, kernels);
             }
             if (split < jr + nr) {
-              macro_kernel<Blk::MR, NR, Blk::KD>(mc, jr + nr - split, kc, a_block, a_ld,
+              macro_kernel<Blk::MR, NR, Blk::KD>(mc, jr + nr - split, kc, a_block, a_read, a_ld,
                                                  b_packed + split * depth, depth, NR * Blk::KD,
                                                  alpha, beta_pc, c_block + split, ldc, kernels);
             }

@@ -40,8 +40,16 @@ template <typename P, typename T = P>
 using EdgeKernel = void (*)(int64_t rows, int64_t kc, const P* a, const P* b, int64_t ldb, T alpha,
                             T beta, T* c, int64_t ldc);
 
-// 1 ≤ rows ≤ MR rows of that tile with op(A) = Aᵀ read in place rather than packed: a[p * lda + i]
-// = op(A)(i, p), each row with the bits the packed kernel gives it; rows past `rows` are not read.
+// Where a micro-kernel reads op(A)(i, p) from:
+//   kPacked   a packed sliver, a[p * MR + i] (above)
+//   kColumns  op(A) = Aᵀ in place, a[p * lda + i]: step p's values side by side in a row of A (a
+//             Linear's output gradient in its weight gradient dyᵀ · x)
+//   kRows     op(A) = A in place, a[i * lda + p]: each row contiguous along k (an input gradient
+//             dy · W whose W is narrow, so that a packed sliver would be read only a few times)
+enum class ARead { kPacked, kColumns, kRows };
+
+// 1 ≤ rows ≤ MR rows of that tile with op(A) read in place rather than packed (kColumns or kRows,
+// lda apart), each row with the bits the packed kernel gives it; rows past `rows` are not read.
 template <typename P, typename T = P>
 using AInPlaceKernel = void (*)(int64_t rows, int64_t kc, const P* a, int64_t lda, const P* b,
                                 int64_t ldb, T alpha, T beta, T* c, int64_t ldc);
@@ -64,7 +72,7 @@ void microkernel_avx2(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, 
 template <typename T, int64_t MR, int64_t NR>
 void edge_microkernel_avx2(int64_t rows, int64_t kc, const T* a, const T* b, int64_t ldb, T alpha,
                            T beta, T* c, int64_t ldc);
-template <typename T, int64_t MR, int64_t NR>
+template <typename T, int64_t MR, int64_t NR, ARead kA>
 void a_in_place_microkernel_avx2(int64_t rows, int64_t kc, const T* a, int64_t lda, const T* b,
                                  int64_t ldb, T alpha, T beta, T* c, int64_t ldc);
 
@@ -97,7 +105,7 @@ void microkernel_avx512(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha
 template <typename T, int64_t MR, int64_t NR>
 void edge_microkernel_avx512(int64_t rows, int64_t kc, const T* a, const T* b, int64_t ldb, T alpha,
                              T beta, T* c, int64_t ldc);
-template <typename T, int64_t MR, int64_t NR>
+template <typename T, int64_t MR, int64_t NR, ARead kA>
 void a_in_place_microkernel_avx512(int64_t rows, int64_t kc, const T* a, int64_t lda, const T* b,
                                    int64_t ldb, T alpha, T beta, T* c, int64_t ldc);
 

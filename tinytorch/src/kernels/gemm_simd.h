@@ -29,6 +29,8 @@
 
 #include <cstdint>
 
+#include "gemm_kernels.h"
+
 namespace tinytorch::kernels::gemm {
 
 // Register layout of the MR x NR tile, NR = 2 vectors (for AVX2 floats: MR = 6, NR = 16):
@@ -63,18 +65,22 @@ constexpr int64_t depth_of() {
 // still MR wide): each of them by the same chain of FMAs as in the full tile, so with the same
 // bits, without the MR − ROWS rows of zero padding (see simd_edge_microkernel).
 //
-// kAInPlace: the ROWS values of step p are read where op(A) = Aᵀ stores them, a[p * a_step + i]
-// (a column block of A: a Linear's output gradient in its weight gradient dyᵀ · x), not from a
-// packed sliver (a_step = MR). The same FMAs in the same order: the same bits.
+// kA: where the tile reads op(A)(i, p) (ARead, gemm_kernels.h): a packed sliver (a_step = MR), or
+// op(A) itself, a_step its leading dimension. The same FMAs in the same order whichever it is:
+// the same bits.
+
 template <typename V, int64_t MR, int64_t NR, typename P, typename T, int64_t ROWS = MR,
-          bool kAInPlace = false>
+          ARead kA = ARead::kPacked>
 inline void simd_tile(int64_t kc, const P* a, int64_t a_step, const P* b, int64_t ldb, T alpha,
                       T beta, T* c, int64_t ldc) {
   static_assert(NR == 2 * V::kLanes, "the tile is two vectors wide");
   static_assert(ROWS >= 1 && ROWS <= MR, "a tile has 1 to MR rows");
   using Vec = typename V::Vec;
   constexpr int64_t D = depth_of<V>();  // k values per step (the packing pads kc to a multiple)
-  static_assert(!kAInPlace || D == 1, "A in place is one k value per step");
+  static_assert(kA == ARead::kPacked || D == 1, "A in place is one k value per step");
+  // How far a moves per step, and how far apart the rows' values of one step lie.
+  const int64_t a_next = kA == ARead::kPacked ? MR * D : kA == ARead::kColumns ? a_step : 1;
+  const int64_t a_row = kA == ARead::kRows ? a_step : D;
 
   // Start fetching the C tile now; it is only needed after the kc loop, by which time the
   // (likely) cache misses have been served in the background.
@@ -91,12 +97,12 @@ inline void simd_tile(int64_t kc, const P* a, int64_t a_step, const P* b, int64_
     // Unrolling the k loop 4 times trims the loop-counter overhead and gives the out-of-order core
     // longer straight runs of independent FMAs (measured: ~5% faster than no unrolling).
 #pragma GCC unroll 4
-  for (int64_t p = 0; p < kc; p += D, a += kAInPlace ? a_step : MR * D, b += ldb) {
+  for (int64_t p = 0; p < kc; p += D, a += a_next, b += ldb) {
     const auto b0 = V::load_b(b);
     const auto b1 = V::load_b(b + V::kLanes * D);
 #pragma GCC unroll 16
     for (int64_t i = 0; i < ROWS; ++i) {
-      const auto a_i = V::broadcast(a + i * D);
+      const auto a_i = V::broadcast(a + i * a_row);
       acc[i][0] = V::fmadd(a_i, b0, acc[i][0]);
       acc[i][1] = V::fmadd(a_i, b1, acc[i][1]);
     }
@@ -129,26 +135,26 @@ inline void simd_microkernel(int64_t kc, const P* a, const P* b, int64_t ldb, T 
 // included, into a buffer and merged the valid ones one by one: a [64, 256] = [64, 128]·[128, 256]
 // product (MR = 12: 5 tiles and 4 rows down) took as long as a [72, 256] one.
 template <typename V, int64_t MR, int64_t NR, typename P, typename T, int64_t ROWS = MR - 1,
-          bool kAInPlace = false>
+          ARead kA = ARead::kPacked>
 inline void simd_edge_microkernel(int64_t rows, int64_t kc, const P* a, int64_t a_step, const P* b,
                                   int64_t ldb, T alpha, T beta, T* c, int64_t ldc) {
   if constexpr (ROWS >= 1) {
     if (rows == ROWS) {
-      simd_tile<V, MR, NR, P, T, ROWS, kAInPlace>(kc, a, a_step, b, ldb, alpha, beta, c, ldc);
+      simd_tile<V, MR, NR, P, T, ROWS, kA>(kc, a, a_step, b, ldb, alpha, beta, c, ldc);
     } else {
-      simd_edge_microkernel<V, MR, NR, P, T, ROWS - 1, kAInPlace>(rows, kc, a, a_step, b, ldb,
-                                                                  alpha, beta, c, ldc);
+      simd_edge_microkernel<V, MR, NR, P, T, ROWS - 1, kA>(rows, kc, a, a_step, b, ldb, alpha, beta,
+                                                           c, ldc);
     }
   }
 }
 
-// 1 ≤ rows ≤ MR rows of a tile reading op(A) = Aᵀ in place (simd_tile's kAInPlace): only those
-// rows are read, so a tile at the end of A reads nothing past it.
-template <typename V, int64_t MR, int64_t NR, typename T>
+// 1 ≤ rows ≤ MR rows of a tile reading op(A) in place (kA: kColumns or kRows, lda apart): only
+// those rows are read, so a tile at the end of A reads nothing past it.
+template <typename V, int64_t MR, int64_t NR, ARead kA, typename T>
 inline void simd_a_in_place_microkernel(int64_t rows, int64_t kc, const T* a, int64_t lda,
                                         const T* b, int64_t ldb, T alpha, T beta, T* c,
                                         int64_t ldc) {
-  simd_edge_microkernel<V, MR, NR, T, T, MR, true>(rows, kc, a, lda, b, ldb, alpha, beta, c, ldc);
+  simd_edge_microkernel<V, MR, NR, T, T, MR, kA>(rows, kc, a, lda, b, ldb, alpha, beta, c, ldc);
 }
 
 // One row of C without packing, for a GEMM with M = 1 (a Linear on one token: KV-cache decoding).
