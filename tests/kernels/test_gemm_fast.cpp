@@ -445,15 +445,16 @@ TEST_P(GemmFastTest, BottomEdgeRowsHaveTheBitsOfFullTiles) {
   }
 }
 
-// op(A) = Aᵀ is read in place by a single thread when its kc rows span at most 1 MiB, and packed
+// op(A) = Aᵀ is read in place by a single thread when its kc rows span at most 8 MiB, and packed
 // otherwise (gemm_fast.cpp, "A in place"). The same product with A stored at a leading dimension
-// of 1100 (600 rows span 2.6 MiB: packed) must have the bits it has at lda = M (in place): full
-// tiles, bottom-edge tiles of 1 to 11 rows, ragged right tiles, several rank-KC updates.
+// of 4100 (a KC-row block spans 8.4 MiB, for float's KC = 512 and double's 256: packed) must have
+// the bits it has at lda = M (in place): full tiles, bottom-edge tiles of 1 to 11 rows, ragged
+// right tiles, several rank-KC updates.
 template <typename T>
 void check_transposed_a_in_place(Shape shape) {
   const auto [M, N, K] = shape;
   SCOPED_TRACE("M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K));
-  constexpr int64_t kWideLd = 1100;
+  constexpr int64_t kWideLd = 4100;
   std::mt19937 rng(static_cast<uint32_t>(M * 31 + N + K));
   std::uniform_real_distribution<T> u(-1, 1);
   std::vector<T> tight(K * M), wide(K * kWideLd, T(kPaddingSentinel)), B(K * N), C0(M * N);

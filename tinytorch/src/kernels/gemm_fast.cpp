@@ -790,10 +790,17 @@ constexpr int64_t kInPlaceMaxSpanBytes = int64_t{1} << 20;
 // Linear's weight gradient dW = dyᵀ · x, whose A is dy [B·T, out] read by columns. Packing that
 // A block copied each row's few values to a sliver (a strided gather from memory: 2% of the 2017
 // GPT's 1-thread step), and the B sliver streams from L2 anyway when kc = 512. So a single-thread
-// call reads op(A) = Aᵀ in place where its kc rows lie within kInPlaceMaxSpanBytes (as for B, and
-// on the same CPUs); the tiles of a ragged bottom edge read only their rows. The GPT's dW products
-// ran 1.03-1.20x as fast, square Aᵀ·B 0.99-1.04x (thread CPU time, min of 30, 2-vCPU Zen 4). Not
-// in a team: its members pack A blocks once.
+// call reads op(A) = Aᵀ in place where its kc rows lie within kAColumnsMaxSpanBytes (on the CPUs
+// that read B in place); the tiles of a ragged bottom edge read only their rows. The GPT's dW
+// products ran 1.03-1.20x as fast, square Aᵀ·B 0.99-1.04x (thread CPU time, min of 30, 2-vCPU Zen
+// 4). The span is wider than B's: a tile reads only MR values (one or two lines) of each of its kc
+// rows, and 8 MiB of rows is 2048 pages, within the second-level TLB of the CPUs measured (Zen 4:
+// 3072 entries). Against B's 1 MiB, dW products of M x N x K = 768 to 2048 x 256 x 2048 (the
+// d_model-256 GPT's and wider) ran 110-114 against 104-109 GFLOP/s, 1024 x 128 x 2048 115 against
+// 98, 3072 x 256 x 2048 and 4096 x 256 x 1024 (spans of 6 and 8 MiB) 108 against 103 (best of 20
+// to 60 calls, one thread, 2-vCPU Zen 4); 4096 x 1024 x 1024 the same either way. Not in a team:
+// its members pack A blocks once.
+constexpr int64_t kAColumnsMaxSpanBytes = int64_t{8} << 20;
 //
 // op(A) = A (rows contiguous along k: the input gradient dy · W, the forward x · Wᵀ) is read in
 // place only when N is narrow, at most kRowsInPlaceMaxN: a packed A sliver is then read by few B
@@ -873,7 +880,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   const gemm::ARead a_read = [&] {
     if (!std::is_same_v<In, P> || !in_place) return gemm::ARead::kPacked;
     if (a.rs == 1 && kernels.a_columns_in_place != nullptr &&
-        kc_max * a.cs * static_cast<int64_t>(sizeof(In)) <= kInPlaceMaxSpanBytes) {
+        kc_max * a.cs * static_cast<int64_t>(sizeof(In)) <= kAColumnsMaxSpanBytes) {
       return gemm::ARead::kColumns;
     }
     if (a.cs == 1 && kernels.a_rows_in_place != nullptr && N <= kRowsInPlaceMaxN &&
