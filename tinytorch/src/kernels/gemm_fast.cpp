@@ -775,14 +775,17 @@ void gemm_one_row(int64_t N, int64_t K, T alpha, StridedView<T> a, StridedView<T
 // find it there, so the copy would cost as much as a pass. Only a ragged last sliver is packed (its
 // tile reads NR columns; the padding is zeros). The panel's rows must lie within
 // kInPlaceMaxSpanBytes, for the page walks: a row stride of 4096 floats would spread a KC-row panel
-// over 4 MiB. Not in a team: its members share packed panels. (First only for at most 4 row
+// over 8 MiB. (2 MiB rather than 1: a weight gradient whose x is [2048, 1024] or [2048, 768], and
+// 64 x 1024 x 1024, ran at 111-115 against 102-108 GFLOP/s, one thread, best of 60, 2-vCPU Zen 4;
+// at 4 MiB some products of N = 2048 ran 2-4% slower, others 13% faster.) Not in a team: its
+// members share packed panels. (First only for at most 4 row
 // slivers; then for any number of passes over a sliver of up to 16 KiB, then 64 KiB, which admits
 // every level's KC-deep sliver. A 1×1 conv's per-image product, w [128 x 64] times the image [64 x
 // 256] in 11 passes, spent 13% of its time packing the image and ran 1.07x as fast in place; the
 // MLP's 64 x 256 x 128 products 1.03-1.05x; a Linear's weight gradient dW = dyᵀ · x, which reads x
 // [B·T, in] as op(B), 1.02-1.13x on the 2017 GPT's shapes, its dx products 1.00-1.05x, square N =
 // 256 and 384 1.02-1.03x, N = 512 1.00x — thread CPU time, min of 30 calls, 2-vCPU Zen 4.)
-constexpr int64_t kInPlaceMaxSpanBytes = int64_t{1} << 20;
+constexpr int64_t kInPlaceMaxSpanBytes = int64_t{2} << 20;
 
 // ── A in place ──────────────────────────────────────────────────────────────────────────────
 // The micro-kernel broadcasts one value of each of its MR rows of op(A) per step, so where op(A)
@@ -795,13 +798,13 @@ constexpr int64_t kInPlaceMaxSpanBytes = int64_t{1} << 20;
 // products ran 1.03-1.20x as fast, square Aᵀ·B 0.99-1.04x (thread CPU time, min of 30, 2-vCPU Zen
 // 4). The span is wider than B's: a tile reads only MR values (one or two lines) of each of its kc
 // rows, and 8 MiB of rows is 2048 pages, within the second-level TLB of the CPUs measured (Zen 4:
-// 3072 entries). Against B's 1 MiB, dW products of M x N x K = 768 to 2048 x 256 x 2048 (the
+// 3072 entries). Against a 1 MiB limit, dW products of M x N x K = 768 to 2048 x 256 x 2048 (the
 // d_model-256 GPT's and wider) ran 110-114 against 104-109 GFLOP/s, 1024 x 128 x 2048 115 against
 // 98, 3072 x 256 x 2048 and 4096 x 256 x 1024 (spans of 6 and 8 MiB) 108 against 103 (best of 20
 // to 60 calls, one thread, 2-vCPU Zen 4); 4096 x 1024 x 1024 the same either way. Not in a team:
 // its members pack A blocks once.
 constexpr int64_t kAColumnsMaxSpanBytes = int64_t{8} << 20;
-//
+
 // op(A) = A (rows contiguous along k: the input gradient dy · W, the forward x · Wᵀ) is read in
 // place only when N is narrow, at most kRowsInPlaceMaxN: a packed A sliver is then read by few B
 // slivers (N / NR), so the transposing pack it costs is paid for few tiles. Read in place, its MR
