@@ -445,84 +445,55 @@ TEST_P(GemmFastTest, BottomEdgeRowsHaveTheBitsOfFullTiles) {
   }
 }
 
-// op(A) = Aᵀ is read in place by a single thread when its kc rows span at most 8 MiB, and packed
-// otherwise (gemm_fast.cpp, "A in place"). The same product with A stored at a leading dimension
-// of 4100 (a KC-row block spans 8.4 MiB, for float's KC = 512 and double's 256: packed) must have
-// the bits it has at lda = M (in place): full tiles, bottom-edge tiles of 1 to 11 rows, ragged
-// right tiles, several rank-KC updates.
+// A single thread reads op(A) in place (gemm_fast.cpp, "A in place"): op(A) = Aᵀ when its kc rows
+// span at most 8 MiB, op(A) = A when N is at most 256 and its row stride is not a multiple of 4
+// KiB; otherwise A is packed. The same product with A stored at a leading dimension that forces
+// the packing — Aᵀ's rows 4100 apart (a KC-row block spans 8.4 MiB, for float's KC = 512 and
+// double's 256), A's rows 4 KiB apart — must have the bits it has with A stored tight (in place):
+// full tiles, bottom-edge tiles of 1 to 11 rows, ragged right tiles, several rank-KC updates.
 template <typename T>
-void check_transposed_a_in_place(Shape shape) {
+void check_a_in_place(bool trans_a, Shape shape) {
   const auto [M, N, K] = shape;
-  SCOPED_TRACE("M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K));
-  constexpr int64_t kWideLd = 4100;
-  std::mt19937 rng(static_cast<uint32_t>(M * 31 + N + K));
+  SCOPED_TRACE("M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K) +
+               (trans_a ? ", A transposed" : ""));
+  // A is stored as `lines` lines of `width` values: Aᵀ [K, M] or A [M, K].
+  const int64_t lines = trans_a ? K : M, width = trans_a ? M : K;
+  const int64_t wide_ld = trans_a ? 4100 : 4096 / static_cast<int64_t>(sizeof(T));
+  ASSERT_LE(width, wide_ld);
+  std::mt19937 rng(static_cast<uint32_t>(M * 31 + N + K + (trans_a ? 1 : 0)));
   std::uniform_real_distribution<T> u(-1, 1);
-  std::vector<T> tight(K * M), wide(K * kWideLd, T(kPaddingSentinel)), B(K * N), C0(M * N);
-  for (int64_t p = 0; p < K; ++p) {
-    for (int64_t i = 0; i < M; ++i) tight[p * M + i] = wide[p * kWideLd + i] = u(rng);
+  std::vector<T> tight(lines * width), wide(lines * wide_ld, T(kPaddingSentinel)), B(K * N),
+      C0(M * N);
+  for (int64_t l = 0; l < lines; ++l) {
+    for (int64_t w = 0; w < width; ++w) tight[l * width + w] = wide[l * wide_ld + w] = u(rng);
   }
   for (T& x : B) x = u(rng);
   for (T& x : C0) x = u(rng);
   std::vector<T> in_place = C0, packed = C0;
-  gemm_fast(true, false, M, N, K, T(0.75), tight.data(), M, B.data(), N, T(0.5), in_place.data(),
-            N);
-  gemm_fast(true, false, M, N, K, T(0.75), wide.data(), kWideLd, B.data(), N, T(0.5), packed.data(),
-            N);
-  int differ = 0;
-  for (int64_t i = 0; i < M * N; ++i) differ += in_place[i] != packed[i] ? 1 : 0;
-  EXPECT_EQ(differ, 0) << "of " << M * N << " elements";
-}
-
-TEST_P(GemmFastTest, TransposedAReadInPlaceHasTheBitsOfPackedA) {
-  // With the rules off, both products are packed: the same bits again.
-  with_in_place_on_and_off([] {
-    for (int64_t M = 2; M <= 25; ++M) {
-      check_transposed_a_in_place<float>({M, 70, 600});
-      check_transposed_a_in_place<double>({M, 40, 600});
-    }
-    check_transposed_a_in_place<float>({384, 128, 600});  // a Linear's dW shape (K cut short)
-    check_transposed_a_in_place<double>({150, 100, 300});
-  });
-}
-
-// op(A) = A is read in place by a single thread when N is at most 256 and A's row stride is not a
-// multiple of 4 KiB (gemm_fast.cpp, "A in place"). The same product with A's rows 4 KiB apart
-// (packed) must have the bits it has at lda = K (in place): full tiles, bottom-edge tiles of 1 to
-// 11 rows, ragged right tiles, several rank-KC updates; N = 300 is packed either way.
-template <typename T>
-void check_a_rows_in_place(Shape shape) {
-  const auto [M, N, K] = shape;
-  SCOPED_TRACE("M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K));
-  constexpr int64_t kPageLd = 4096 / sizeof(T);
-  ASSERT_LE(K, kPageLd);
-  std::mt19937 rng(static_cast<uint32_t>(M * 37 + N + K));
-  std::uniform_real_distribution<T> u(-1, 1);
-  std::vector<T> tight(M * K), paged(M * kPageLd, T(kPaddingSentinel)), B(K * N), C0(M * N);
-  for (int64_t i = 0; i < M; ++i) {
-    for (int64_t p = 0; p < K; ++p) tight[i * K + p] = paged[i * kPageLd + p] = u(rng);
-  }
-  for (T& x : B) x = u(rng);
-  for (T& x : C0) x = u(rng);
-  std::vector<T> in_place = C0, packed = C0;
-  gemm_fast(false, false, M, N, K, T(0.75), tight.data(), K, B.data(), N, T(0.5), in_place.data(),
-            N);
-  gemm_fast(false, false, M, N, K, T(0.75), paged.data(), kPageLd, B.data(), N, T(0.5),
+  gemm_fast(trans_a, false, M, N, K, T(0.75), tight.data(), width, B.data(), N, T(0.5),
+            in_place.data(), N);
+  gemm_fast(trans_a, false, M, N, K, T(0.75), wide.data(), wide_ld, B.data(), N, T(0.5),
             packed.data(), N);
   int differ = 0;
   for (int64_t i = 0; i < M * N; ++i) differ += in_place[i] != packed[i] ? 1 : 0;
   EXPECT_EQ(differ, 0) << "of " << M * N << " elements";
 }
 
-TEST_P(GemmFastTest, ARowsReadInPlaceHaveTheBitsOfPackedA) {
+TEST_P(GemmFastTest, AReadInPlaceHasTheBitsOfPackedA) {
+  // With the rules off, both products are packed: the same bits again.
   with_in_place_on_and_off([] {
     for (int64_t M = 2; M <= 25; ++M) {
-      check_a_rows_in_place<float>({M, 70, 500});
-      check_a_rows_in_place<double>({M, 40, 300});
+      check_a_in_place<float>(true, {M, 70, 600});
+      check_a_in_place<double>(true, {M, 40, 600});
+      check_a_in_place<float>(false, {M, 70, 500});
+      check_a_in_place<double>(false, {M, 40, 300});
     }
-    check_a_rows_in_place<float>({2048, 128, 384});  // the 2017 GPT's qkv input gradient
-    check_a_rows_in_place<float>({130, 256, 1000});
-    check_a_rows_in_place<float>({130, 300, 200});
-    check_a_rows_in_place<double>({150, 100, 300});
+    check_a_in_place<float>(true, {384, 128, 600});    // a Linear's dW shape (K cut short)
+    check_a_in_place<float>(false, {2048, 128, 384});  // the 2017 GPT's qkv input gradient
+    check_a_in_place<float>(false, {130, 256, 1000});
+    check_a_in_place<float>(false, {130, 300, 200});  // N > 256: packed either way
+    check_a_in_place<double>(true, {150, 100, 300});
+    check_a_in_place<double>(false, {150, 100, 300});
   });
 }
 
