@@ -812,14 +812,16 @@ constexpr int64_t kAColumnsMaxSpanBytes = int64_t{8} << 20;
 // forward products of the GPT, N = 384 to 1024: 0.92x). Single thread, M x N x K = 2048 x 128 x
 // 384 (the 2017 GPT's qkv input gradient) ran at 116 against 110 GFLOP/s packed, 2048 x 96 x 256
 // 114 against 107, 2048 x 256 x 768 114 against 110, N = 512 and 768 within 1% either way (best
-// of 200 calls, 2-vCPU Zen 4). Not when A's row stride is a multiple of 4 KiB (kPageBytes): the
-// MR rows then fall into the same L1 sets and evict each other (2048 x 256 x 1024, lda = 1024
-// floats: 103 against 111 GFLOP/s).
+// of 200 calls, 2-vCPU Zen 4). Not when A's row stride is a multiple of kL1WayBytes: the MR rows
+// then fall into the same L1 sets and evict each other (2048 x 256 x 1024, lda = 1024 floats: 103
+// against 111 GFLOP/s).
 constexpr int64_t kRowsInPlaceMaxN = 256;
-constexpr int64_t kPageBytes = 4096;
+// One way of a 32 KiB, 8-way L1 data cache (64 sets of 64-byte lines): addresses this many bytes
+// apart map to the same set.
+constexpr int64_t kL1WayBytes = 4096;
 
 // ── Which CPUs read in place ────────────────────────────────────────────────────────────────
-// Both rules above were measured faster on AMD (the 2-vCPU Zen 4 figures above) and slower on
+// The rules above were measured faster on AMD (the 2-vCPU Zen 4 figures above) and slower on
 // Intel: on a 2-vCPU Xeon with AVX-512 (family 6, model 167) the 2017 GPT's training step at one
 // thread ran 6.6% faster with both operands packed (20,548 vs 19,271 tokens/s, mean of 3
 // alternating runs; 3-5% with either one alone packed), and Aᵀ·B at n = 512 reached 162-170
@@ -887,7 +889,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
       return gemm::ARead::kColumns;
     }
     if (a.cs == 1 && kernels.a_rows_in_place != nullptr && N <= kRowsInPlaceMaxN &&
-        a.rs * static_cast<int64_t>(sizeof(In)) % kPageBytes != 0) {
+        a.rs * static_cast<int64_t>(sizeof(In)) % kL1WayBytes != 0) {
       return gemm::ARead::kRows;
     }
     return gemm::ARead::kPacked;
