@@ -304,7 +304,7 @@ Json run_worker(const tt::bench::CommonOptions& o, const BenchConfig& c,
     r["new_tokens"] = c.new_tokens();
     r["cache_matches_nocache"] = cached == uncached;
   }
-  r.update(tt::bench::measure_fma_peak(30));  // after the figures, at the same thread count
+  r.update(tt::bench::measure_fma_peak(200));  // after the figures, at the same thread count
   r["impl"] = tt::bench::tinytorch_impl();
   r["threads"] = tt::get_num_threads();
   r["train_tokens_per_second"] =

@@ -261,7 +261,7 @@ Json run_worker(const tt::bench::CommonOptions& o) {
     });
   }
 
-  Json r = tt::bench::measure_fma_peak(30);  // after the figures, at the same thread count
+  Json r = tt::bench::measure_fma_peak(200);  // after the figures, at the same thread count
   r["impl"] = tt::bench::tinytorch_impl();
   r["threads"] = tt::get_num_threads();
   r["step_ms"] = 1e3 * tt::benchmark::median(steps);

@@ -128,7 +128,8 @@ std::string describe(const Json& record);
 
 // The FMA peak on get_num_threads() threads, as peak_bench measures it (machine_limits.h: the
 // widest FMA kernel of this CPU, one copy per thread): the best of `calls` calls of about 0.5 ms
-// each (other programs only ever make a call slower), as {"fma_peak_gflops": GFLOP/s,
+// each, in rounds of 25 with a 20 ms pause between (other programs only ever make a call slower),
+// as {"fma_peak_gflops": GFLOP/s,
 // "fma_peak_isa": "AVX-512" | "AVX2"}; an empty object where the CPU has no FMA kernel.
 Json measure_fma_peak(int calls);
 
