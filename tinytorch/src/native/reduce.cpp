@@ -180,10 +180,23 @@ void reduce_leading(const In* x, int64_t rows, int64_t cols, T* out) {
     for (int64_t k0 = begin; k0 < end; k0 += kBlock) {
       const int64_t n = std::min(kBlock, end - k0);
       std::fill(acc, acc + n, acc_t<T>(0));
-      for (int64_t r = 0; r < rows; ++r) {
+      const auto wide = [](In v) { return static_cast<acc_t<T>>(static_cast<T>(v)); };
+      // Four rows per pass over acc: each acc[k] still adds rows 0, 1, 2, ... one at a time, in
+      // order (the same bits), but is loaded and stored once per four rows. ([2048, 512] at one
+      // thread, 2-vCPU Zen 4, median of 300: 180 → 161 us; [2048, 1024] 375 → 305 us.)
+      int64_t r = 0;
+      for (; r + 4 <= rows; r += 4) {
+        const In* r0 = x + r * cols + k0;
+        const In *r1 = r0 + cols, *r2 = r1 + cols, *r3 = r2 + cols;
+        TT_PRAGMA_OMP_SIMD
+        for (int64_t k = 0; k < n; ++k) {
+          acc[k] = (((acc[k] + wide(r0[k])) + wide(r1[k])) + wide(r2[k])) + wide(r3[k]);
+        }
+      }
+      for (; r < rows; ++r) {
         const In* row = x + r * cols + k0;
         TT_PRAGMA_OMP_SIMD
-        for (int64_t k = 0; k < n; ++k) acc[k] += static_cast<acc_t<T>>(static_cast<T>(row[k]));
+        for (int64_t k = 0; k < n; ++k) acc[k] += wide(row[k]);
       }
       for (int64_t k = 0; k < n; ++k) {
         if constexpr (kMean) {
