@@ -68,7 +68,6 @@ constexpr int64_t depth_of() {
 // kA: where the tile reads op(A)(i, p) (ARead, gemm_kernels.h): a packed sliver (a_step = MR), or
 // op(A) itself, a_step its leading dimension. The same FMAs in the same order whichever it is:
 // the same bits.
-
 template <typename V, int64_t MR, int64_t NR, typename P, typename T, int64_t ROWS = MR,
           ARead kA = ARead::kPacked>
 inline void simd_tile(int64_t kc, const P* a, int64_t a_step, const P* b, int64_t ldb, T alpha,
