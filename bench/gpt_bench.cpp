@@ -13,7 +13,8 @@
 // the same way (bench/gpt_torch.py is PyTorch's side, its attention written out by hand: PyTorch
 // 1.13 has no scaled_dot_product_attention):
 //   * TRAINING: random windows → zero_grad → forward → cross-entropy → backward → AdamW step →
-//     loss value; tokens/s = B · T · steps / seconds over the timed steps, after warm-up. The
+//     loss value, each timed step on its own after warm-up; tokens/s = B · T / the median step's
+//     seconds (the median ignores the odd step slowed down by another process). The
 //     record also carries a step's FLOPs and the fraction of the machine's FMA peak they run at
 //     (training_flops below; torch_baseline.h);
 //   * GENERATION (2017 only): greedy, batch 1, 63 new tokens after a 1-token prompt (the whole
@@ -71,6 +72,7 @@
 #include <iomanip>
 #include <iostream>
 #include <iterator>
+#include <numeric>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -280,9 +282,14 @@ Json run_worker(const tt::bench::CommonOptions& o, const BenchConfig& c,
   };
   for (int64_t i = 0; i < w.train_warmup; ++i) step();
   double loss_sum = 0.0;
-  const auto t0 = Clock::now();
-  for (int64_t i = 0; i < w.train_count; ++i) loss_sum += step();
-  const double train_seconds = seconds_since(t0);
+  std::vector<double> step_seconds;
+  step_seconds.reserve(static_cast<size_t>(w.train_count));
+  for (int64_t i = 0; i < w.train_count; ++i) {
+    const auto t0 = Clock::now();
+    loss_sum += step();
+    step_seconds.push_back(seconds_since(t0));
+  }
+  const double median_step_seconds = tt::benchmark::median(step_seconds);
 
   Json r;
   if (!precision.empty()) {
@@ -307,10 +314,10 @@ Json run_worker(const tt::bench::CommonOptions& o, const BenchConfig& c,
   r.update(tt::bench::measure_fma_peak(200));  // after the figures, at the same thread count
   r["impl"] = tt::bench::tinytorch_impl();
   r["threads"] = tt::get_num_threads();
-  r["train_tokens_per_second"] =
-      static_cast<double>(w.batch * c.context * w.train_count) / train_seconds;
+  r["train_tokens_per_second"] = static_cast<double>(w.batch * c.context) / median_step_seconds;
   r["train_steps"] = w.train_count;
-  r["train_seconds"] = train_seconds;
+  r["train_seconds"] = std::accumulate(step_seconds.begin(), step_seconds.end(), 0.0);
+  r["train_step_seconds"] = median_step_seconds;
   r["mean_loss"] = loss_sum / static_cast<double>(w.train_count);
   r["vocab_size"] = config.vocab_size;
   r["peak_rss_bytes"] = tt::bench::peak_rss_bytes();
@@ -363,6 +370,7 @@ std::vector<Json> make_records(const Json& r, const std::string& impl, int threa
   train["tokens_per_second"] = r["train_tokens_per_second"];
   train["steps"] = r["train_steps"];
   train["seconds"] = r["train_seconds"];
+  train["step_seconds"] = r["train_step_seconds"];
   train["mean_loss"] = r["mean_loss"];
   train["batch"] = w.batch;
   train["context"] = c.context;
@@ -371,7 +379,7 @@ std::vector<Json> make_records(const Json& r, const std::string& impl, int threa
   train["heads"] = c.heads;
   if (r.contains("half_isa")) train["half_isa"] = r["half_isa"];
   tt::bench::add_peak_fraction(train, training_flops(c, w.batch, r["vocab_size"].get<int64_t>()),
-                               r["train_seconds"].get<double>() / r["train_steps"].get<double>(),
+                               r["train_step_seconds"].get<double>(),
                                precision == kBf16Autocast ? Json() : ours);
   if (!precision.empty()) {
     memory["mib"] = r["activation_bytes"].get<double>() / (1024.0 * 1024.0);

@@ -17,8 +17,9 @@ added by baddbmm (a float mask of 0 / -inf), softmax, one batched matmul with V.
 Benchmark (the default), timed as bench/gpt_bench.cpp times ours:
   * training: AdamW (lr 3e-4, PyTorch's other defaults), a batch of random windows of the context's
     length from the token stream; zero_grad -> forward -> cross_entropy -> backward -> step ->
-    loss.item(); tokens/s = batch * context * steps / seconds over the timed steps, after warm-up
-    steps (the step's FLOPs and their fraction of the FMA peak are added by gpt_bench);
+    loss.item(), each timed step on its own after warm-up steps; tokens/s = batch * context / the
+    median step's seconds (the step's FLOPs and their fraction of the FMA peak are added by
+    gpt_bench);
   * generation (2017 only): greedy, batch 1, 63 new tokens after a 1-token prompt (the whole
     context), under
     torch.inference_mode, without a cache (each token re-runs the whole sequence) and with a
@@ -319,9 +320,11 @@ def bench(args):
 
     for _ in range(warmup):
         step()
-    t0 = time.perf_counter()
-    losses = [step() for _ in range(count)]
-    train_seconds = time.perf_counter() - t0
+    losses, step_seconds = [], []
+    for _ in range(count):
+        t0 = time.perf_counter()
+        losses.append(step())
+        step_seconds.append(time.perf_counter() - t0)
 
     # Greedy generation from the trained model, batch 1, from the first token of the stream,
     # filling the context.
@@ -350,9 +353,10 @@ def bench(args):
     print(json.dumps({
         "impl": "torch",
         "threads": torch.get_num_threads(),
-        "train_tokens_per_second": batch * context * count / train_seconds,
+        "train_tokens_per_second": batch * context / statistics.median(step_seconds),
         "train_steps": count,
-        "train_seconds": train_seconds,
+        "train_seconds": sum(step_seconds),
+        "train_step_seconds": statistics.median(step_seconds),
         "mean_loss": sum(losses) / len(losses),
         "vocab_size": len(vocab.chars),
         **result,
