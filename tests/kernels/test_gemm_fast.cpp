@@ -364,7 +364,8 @@ TEST_P(GemmFastTest, EmptyOutputTouchesNothing) {
 // path. Every row must come out with the same bits as the same row of a larger product — rows in
 // full micro-tiles and in the ragged last one alike — or cached decoding would drift from
 // uncached decoding. K spans one and several KC blocks; N one and several 256-column chunks;
-// beta 0 and 1 (a Linear's bias is added through beta = 1).
+// beta 0 and 1 (C's old contents added; the bias row's form has the bits of beta = 1 over a C
+// holding the bias: BiasRowHasTheBitsOfTheBiasCopiedIntoC).
 template <typename T>
 void check_rows_match_the_blocked_product(bool trans_a, bool trans_b, int64_t N, int64_t K,
                                           T beta) {
@@ -494,6 +495,70 @@ TEST_P(GemmFastTest, AReadInPlaceHasTheBitsOfPackedA) {
     check_a_in_place<float>(false, {130, 300, 200});  // N > 256: packed either way
     check_a_in_place<double>(true, {150, 100, 300});
     check_a_in_place<double>(false, {150, 100, 300});
+  });
+}
+
+// The bias form (a Linear's y = x·Wᵀ + b) against what it replaces: the bias copied into every
+// row of C and beta = 1. The same bits, from a C full of NaN (beta = 0: C is never read), for
+// every path a tile can take: full tiles, bottom-edge and ragged right tiles, several rank-KC
+// updates (K = 600), one row (M = 1), no product (K = 0, alpha = 0), A and B read in place or
+// packed. With beta != 0 as well, C = alpha·op(A)·op(B) + beta·C + bias, to rounding.
+template <typename T>
+void check_bias_row(bool trans_a, bool trans_b, Shape shape, T alpha) {
+  const auto [M, N, K] = shape;
+  SCOPED_TRACE("M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K) +
+               (trans_a ? ", A transposed" : "") + (trans_b ? ", B transposed" : "") + ", alpha " +
+               std::to_string(alpha));
+  std::mt19937 rng(static_cast<uint32_t>(M * 131 + N * 7 + K));
+  std::uniform_real_distribution<T> u(-1, 1);
+  std::vector<T> A(std::max<int64_t>(M * K, 1)), B(std::max<int64_t>(K * N, 1)), bias(N), C0(M * N);
+  for (T& x : A) x = u(rng);
+  for (T& x : B) x = u(rng);
+  for (T& x : bias) x = u(rng);
+  for (T& x : C0) x = u(rng);
+  const int64_t lda = trans_a ? std::max<int64_t>(M, 1) : std::max<int64_t>(K, 1);
+  const int64_t ldb = trans_b ? std::max<int64_t>(K, 1) : N;
+  std::vector<T> copied(M * N), fused(M * N, std::numeric_limits<T>::quiet_NaN());
+  for (int64_t i = 0; i < M; ++i) std::copy(bias.begin(), bias.end(), copied.begin() + i * N);
+  gemm_fast(trans_a, trans_b, M, N, K, alpha, A.data(), lda, B.data(), ldb, T(1), copied.data(), N);
+  gemm_fast(trans_a, trans_b, M, N, K, alpha, A.data(), lda, B.data(), ldb, T(0), bias.data(),
+            fused.data(), N);
+  int differ = 0;
+  for (int64_t i = 0; i < M * N; ++i) differ += copied[i] != fused[i] ? 1 : 0;
+  EXPECT_EQ(differ, 0) << "of " << M * N << " elements";
+
+  // beta = -0.5 with the bias: against a double-precision sum.
+  std::vector<T> C = C0;
+  gemm_fast(trans_a, trans_b, M, N, K, alpha, A.data(), lda, B.data(), ldb, T(-0.5), bias.data(),
+            C.data(), N);
+  for (int64_t i = 0; i < M; ++i) {
+    for (int64_t j = 0; j < N; ++j) {
+      double sum = 0.0;
+      for (int64_t p = 0; p < K; ++p) {
+        const double a = trans_a ? A[p * lda + i] : A[i * lda + p];
+        const double b = trans_b ? B[j * ldb + p] : B[p * ldb + j];
+        sum += a * b;
+      }
+      const double want = alpha * sum - 0.5 * C0[i * N + j] + bias[j];
+      ASSERT_NEAR(C[i * N + j], want, 1e-4 * (1.0 + std::abs(want)) * (1.0 + 0.01 * K))
+          << "C[" << i << ", " << j << "] with beta = -0.5";
+    }
+  }
+}
+
+TEST_P(GemmFastTest, BiasRowHasTheBitsOfTheBiasCopiedIntoC) {
+  with_in_place_on_and_off([] {
+    for (const bool trans_a : {false, true}) {
+      for (const bool trans_b : {false, true}) {
+        for (const Shape& s : {Shape{1, 70, 300}, Shape{1, 600, 40}, Shape{5, 33, 17},
+                               Shape{25, 70, 600}, Shape{130, 96, 128}, Shape{13, 29, 0}}) {
+          check_bias_row<float>(trans_a, trans_b, s, 1.0f);
+          check_bias_row<double>(trans_a, trans_b, s, 1.0);
+          check_bias_row<float>(trans_a, trans_b, s, 0.75f);
+        }
+        check_bias_row<float>(trans_a, trans_b, {9, 21, 5}, 0.0f);  // no product: C = bias
+      }
+    }
   });
 }
 

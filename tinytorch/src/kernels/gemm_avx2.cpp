@@ -188,49 +188,54 @@ void widen_run(const BFloat16* src, float* dst) {
 }  // namespace
 
 template <typename T, int64_t MR, int64_t NR>
-void microkernel_avx2(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta, T* c,
-                      int64_t ldc) {
-  simd_microkernel<Avx2<T>, MR, NR>(kc, a, b, ldb, alpha, beta, c, ldc);
+void microkernel_avx2(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta,
+                      const T* bias, T* c, int64_t ldc) {
+  simd_microkernel<Avx2<T>, MR, NR>(kc, a, b, ldb, alpha, beta, bias, c, ldc);
 }
 
 template void microkernel_avx2<float, 6, 16>(int64_t, const float*, const float*, int64_t, float,
-                                             float, float*, int64_t);
+                                             float, const float*, float*, int64_t);
 template void microkernel_avx2<double, 6, 8>(int64_t, const double*, const double*, int64_t, double,
-                                             double, double*, int64_t);
+                                             double, const double*, double*, int64_t);
 
 template <typename T, int64_t MR, int64_t NR>
 void edge_microkernel_avx2(int64_t rows, int64_t kc, const T* a, const T* b, int64_t ldb, T alpha,
-                           T beta, T* c, int64_t ldc) {
-  simd_edge_microkernel<Avx2<T>, MR, NR>(rows, kc, a, MR, b, ldb, alpha, beta, c, ldc);
+                           T beta, const T* bias, T* c, int64_t ldc) {
+  simd_edge_microkernel<Avx2<T>, MR, NR>(rows, kc, a, MR, b, ldb, alpha, beta, bias, c, ldc);
 }
 
 template void edge_microkernel_avx2<float, 6, 16>(int64_t, int64_t, const float*, const float*,
-                                                  int64_t, float, float, float*, int64_t);
+                                                  int64_t, float, float, const float*, float*,
+                                                  int64_t);
 template void edge_microkernel_avx2<double, 6, 8>(int64_t, int64_t, const double*, const double*,
-                                                  int64_t, double, double, double*, int64_t);
+                                                  int64_t, double, double, const double*, double*,
+                                                  int64_t);
 
 template <typename T, int64_t MR, int64_t NR, ARead kA>
 void a_in_place_microkernel_avx2(int64_t rows, int64_t kc, const T* a, int64_t lda, const T* b,
-                                 int64_t ldb, T alpha, T beta, T* c, int64_t ldc) {
-  simd_a_in_place_microkernel<Avx2<T>, MR, NR, kA>(rows, kc, a, lda, b, ldb, alpha, beta, c, ldc);
+                                 int64_t ldb, T alpha, T beta, const T* bias, T* c, int64_t ldc) {
+  simd_a_in_place_microkernel<Avx2<T>, MR, NR, kA>(rows, kc, a, lda, b, ldb, alpha, beta, bias, c,
+                                                   ldc);
 }
 
-template void a_in_place_microkernel_avx2<float, 6, 16, ARead::kColumns>(
-    int64_t, int64_t, const float*, int64_t, const float*, int64_t, float, float, float*, int64_t);
+template void a_in_place_microkernel_avx2<float, 6, 16, ARead::kColumns>(int64_t, int64_t,
+                                                                         const float*, int64_t,
+                                                                         const float*, int64_t,
+                                                                         float, float, const float*,
+                                                                         float*, int64_t);
 template void a_in_place_microkernel_avx2<float, 6, 16, ARead::kRows>(int64_t, int64_t,
                                                                       const float*, int64_t,
                                                                       const float*, int64_t, float,
-                                                                      float, float*, int64_t);
-template void a_in_place_microkernel_avx2<double, 6, 8, ARead::kColumns>(int64_t, int64_t,
-                                                                         const double*, int64_t,
-                                                                         const double*, int64_t,
-                                                                         double, double, double*,
-                                                                         int64_t);
+                                                                      float, const float*, float*,
+                                                                      int64_t);
+template void a_in_place_microkernel_avx2<double, 6, 8, ARead::kColumns>(
+    int64_t, int64_t, const double*, int64_t, const double*, int64_t, double, double, const double*,
+    double*, int64_t);
 template void a_in_place_microkernel_avx2<double, 6, 8, ARead::kRows>(int64_t, int64_t,
                                                                       const double*, int64_t,
                                                                       const double*, int64_t,
-                                                                      double, double, double*,
-                                                                      int64_t);
+                                                                      double, double, const double*,
+                                                                      double*, int64_t);
 
 template <int64_t W>
 void pack_transposed_avx2(int64_t kc, const float* src, int64_t w_stride, float* dst) {

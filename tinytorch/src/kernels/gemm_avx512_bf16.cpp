@@ -55,12 +55,12 @@ struct Avx512Bf16 {
 
 template <int64_t MR, int64_t NR>
 void microkernel_avx512_bf16(int64_t kc, const BFloat16* a, const BFloat16* b, int64_t ldb,
-                             float alpha, float beta, float* c, int64_t ldc) {
-  simd_microkernel<Avx512Bf16, MR, NR>(kc, a, b, ldb, alpha, beta, c, ldc);
+                             float alpha, float beta, const float* bias, float* c, int64_t ldc) {
+  simd_microkernel<Avx512Bf16, MR, NR>(kc, a, b, ldb, alpha, beta, bias, c, ldc);
 }
 
 template void microkernel_avx512_bf16<12, 32>(int64_t, const BFloat16*, const BFloat16*, int64_t,
-                                              float, float, float*, int64_t);
+                                              float, float, const float*, float*, int64_t);
 
 // Lines side by side (w_stride 1): step q of a sliver interleaves two rows of op(X), rows 2q and
 // 2q + 1, each holding the sliver's W values next to each other. 32 lines at a time, two zmm of

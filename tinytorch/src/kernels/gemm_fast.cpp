@@ -322,23 +322,35 @@ void pack_slivers(int64_t kc, int64_t width, const T* src, int64_t w_stride, int
 // gemm_avx512.cpp (one template, gemm_simd.h).
 // ---------------------------------------------------------------------------------------------
 
+// c[j] = alpha * acc[j] + (beta * c[j] + bias[j]) for j < n, with only the terms there are: c is
+// not read when beta == 0, and bias (null: none) is what the product is added to — the same
+// additions, so the same bits, as when the bias had been copied into c and beta were 1. Every
+// update of C outside the SIMD tiles (the portable kernel, ragged tiles, the one-row GEMM).
+template <typename T>
+void store_row(int64_t n, const T* acc, T alpha, T beta, const T* bias, T* c) {
+  for (int64_t j = 0; j < n; ++j) {
+    if (bias == nullptr) {
+      c[j] = beta == T(0) ? alpha * acc[j] : alpha * acc[j] + beta * c[j];
+    } else {
+      c[j] = alpha * acc[j] + (beta == T(0) ? bias[j] : beta * c[j] + bias[j]);
+    }
+  }
+}
+
 // Portable micro-kernel: plain loops, one row of the tile at a time. The NR accumulators of a row
 // fit in registers, and the fixed-length j loop is what the compiler vectorises: with SSE2 at -O3
 // this runs at ~15-20 GFLOP/s, a quarter of the AVX2 kernel (less at -O2, where GCC vectorises
 // less eagerly). Used when the CPU lacks AVX2/FMA or TINYTORCH_CPU_CAPABILITY=default.
 template <typename T, int64_t MR, int64_t NR>
-void microkernel_portable(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta, T* c,
-                          int64_t ldc) {
+void microkernel_portable(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta,
+                          const T* bias, T* c, int64_t ldc) {
   for (int64_t i = 0; i < MR; ++i) {
     T acc[NR] = {};
     for (int64_t p = 0; p < kc; ++p) {
       const T a_ip = a[p * MR + i];
       for (int64_t j = 0; j < NR; ++j) acc[j] += a_ip * b[p * ldb + j];
     }
-    T* c_row = c + i * ldc;
-    for (int64_t j = 0; j < NR; ++j) {
-      c_row[j] = beta == T(0) ? alpha * acc[j] : alpha * acc[j] + beta * c_row[j];
-    }
+    store_row(NR, acc, alpha, beta, bias, c + i * ldc);
   }
 }
 
@@ -483,28 +495,25 @@ RowKernel<T> row_kernel_for() {
 // right edge; the bottom edge without an edge kernel) is computed into a local MR x NR buffer
 // (the packed zero padding makes that safe) and only its valid part is merged into C.
 // ---------------------------------------------------------------------------------------------
-// The valid mr x nr part of a ragged tile computed into `tile` (row stride NR), merged into C:
-// c = alpha * tile + beta * c, c not read when beta == 0.
+// The valid mr x nr part of a ragged tile computed into `tile` (row stride NR), merged into C
+// row by row (store_row).
 template <int64_t NR, typename T>
-void merge_tile(int64_t mr, int64_t nr, const T* tile, T alpha, T beta, T* c, int64_t ldc) {
-  for (int64_t i = 0; i < mr; ++i) {
-    for (int64_t j = 0; j < nr; ++j) {
-      T& out = c[i * ldc + j];
-      out = beta == T(0) ? alpha * tile[i * NR + j] : alpha * tile[i * NR + j] + beta * out;
-    }
-  }
+void merge_tile(int64_t mr, int64_t nr, const T* tile, T alpha, T beta, const T* bias, T* c,
+                int64_t ldc) {
+  for (int64_t i = 0; i < mr; ++i) store_row(nr, tile + i * NR, alpha, beta, bias, c + i * ldc);
 }
 
 template <int64_t MR, int64_t NR, int64_t KD, typename In, typename P, typename T>
 void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const P* a_packed, gemm::ARead a_read,
-                  int64_t lda, const P* b, int64_t b_col, int64_t b_step, T alpha, T beta, T* c,
-                  int64_t ldc, const GemmKernels<In, P, T>& kernels) {
+                  int64_t lda, const P* b, int64_t b_col, int64_t b_step, T alpha, T beta,
+                  const T* bias, T* c, int64_t ldc, const GemmKernels<In, P, T>& kernels) {
   const MicroKernel<P, T> kernel = kernels.micro;
   const EdgeKernel<P, T> edge = kernels.edge;
   const int64_t depth = round_up(kc, KD);
   for (int64_t jr = 0; jr < nc; jr += NR) {
     const int64_t nr = std::min(NR, nc - jr);
-    const P* b_sliver = b + jr * b_col;  // depth x NR
+    const P* b_sliver = b + jr * b_col;                            // depth x NR
+    const T* bias_sliver = bias == nullptr ? nullptr : bias + jr;  // NR, or null
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int64_t mr = std::min(MR, mc - ir);
       T* c_tile = c + ir * ldc + jr;         // mr x nr
@@ -515,39 +524,44 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const P* a_packed, gemm::A
         const AInPlaceKernel<P, T> tile_kernel =
             columns ? kernels.a_columns_in_place : kernels.a_rows_in_place;
         if (nr == NR) {
-          tile_kernel(mr, kc, a_tile, lda, b_sliver, b_step, alpha, beta, c_tile, ldc);
+          tile_kernel(mr, kc, a_tile, lda, b_sliver, b_step, alpha, beta, bias_sliver, c_tile, ldc);
           continue;
         }
         alignas(64) T tile[MR * NR];
-        tile_kernel(mr, kc, a_tile, lda, b_sliver, b_step, T(1), T(0), tile, NR);
-        merge_tile<NR>(mr, nr, tile, alpha, beta, c_tile, ldc);
+        tile_kernel(mr, kc, a_tile, lda, b_sliver, b_step, T(1), T(0), nullptr, tile, NR);
+        merge_tile<NR>(mr, nr, tile, alpha, beta, bias_sliver, c_tile, ldc);
         continue;
       }
       const P* a_sliver = a_packed + ir * depth;  // MR x depth
       if (mr == MR && nr == NR) {
-        kernel(kc, a_sliver, b_sliver, b_step, alpha, beta, c_tile, ldc);
+        kernel(kc, a_sliver, b_sliver, b_step, alpha, beta, bias_sliver, c_tile, ldc);
         continue;
       }
       if (nr == NR && edge != nullptr) {
-        edge(mr, kc, a_sliver, b_sliver, b_step, alpha, beta, c_tile, ldc);
+        edge(mr, kc, a_sliver, b_sliver, b_step, alpha, beta, bias_sliver, c_tile, ldc);
         continue;
       }
       alignas(64) T tile[MR * NR];
-      kernel(kc, a_sliver, b_sliver, b_step, T(1), T(0), tile, NR);
-      merge_tile<NR>(mr, nr, tile, alpha, beta, c_tile, ldc);
+      kernel(kc, a_sliver, b_sliver, b_step, T(1), T(0), nullptr, tile, NR);
+      merge_tile<NR>(mr, nr, tile, alpha, beta, bias_sliver, c_tile, ldc);
     }
   }
 }
 
-// C = beta * C, for the cases where there is no product to add (K == 0 or alpha == 0).
+// C = beta * C (+ bias), for the cases where there is no product to add (K == 0 or alpha == 0).
 template <typename T>
-void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
+void scale_c(int64_t M, int64_t N, T beta, const T* bias, T* C, int64_t ldc) {
   for (int64_t i = 0; i < M; ++i) {
     T* row = C + i * ldc;
-    if (beta == T(0)) {
-      std::fill(row, row + N, T(0));  // write-only: NaNs in C must not survive
+    if (beta == T(0)) {  // write-only: NaNs in C must not survive
+      if (bias == nullptr) {
+        std::fill(row, row + N, T(0));
+      } else {
+        std::copy(bias, bias + N, row);
+      }
     } else {
-      for (int64_t j = 0; j < N; ++j) row[j] *= beta;
+      for (int64_t j = 0; j < N; ++j)
+        row[j] = bias == nullptr ? beta * row[j] : beta * row[j] + bias[j];
     }
   }
 }
@@ -730,8 +744,8 @@ TeamState thread_local_team(int64_t steps, int ranges) {
 // alpha = 1 and beta 0 or 1, as a Linear calls it, a full tile's fused update agrees too). Large
 // rows split their columns over the threads.
 template <typename T, CpuCapability kLevel>
-void gemm_one_row(int64_t N, int64_t K, T alpha, StridedView<T> a, StridedView<T> b, T beta, T* C,
-                  RowKernel<T> row) {
+void gemm_one_row(int64_t N, int64_t K, T alpha, StridedView<T> a, StridedView<T> b, T beta,
+                  const T* bias, T* C, RowKernel<T> row) {
   constexpr int64_t KC = Blocking<T, kLevel>::KC;
   constexpr int64_t kChunk = 256;  // columns per accumulator buffer (1-2 KiB, on the stack)
   const T* a_row = a.data;
@@ -746,11 +760,11 @@ void gemm_one_row(int64_t N, int64_t K, T alpha, StridedView<T> a, StridedView<T
       T acc[kChunk];
       for (int64_t pc = 0; pc < K; pc += KC) {
         const int64_t kc = std::min(KC, K - pc);
-        const T beta_pc = pc == 0 ? beta : T(1);
         row(kc, n, a_row + pc, b.at(pc, j0), b.rs, b.cs, acc);
-        T* c = C + j0;
-        for (int64_t j = 0; j < n; ++j) {
-          c[j] = beta_pc == T(0) ? alpha * acc[j] : alpha * acc[j] + beta_pc * c[j];
+        if (pc == 0) {
+          store_row(n, acc, alpha, beta, bias == nullptr ? nullptr : bias + j0, C + j0);
+        } else {
+          store_row(n, acc, alpha, T(1), static_cast<const T*>(nullptr), C + j0);
         }
       }
     }
@@ -837,7 +851,7 @@ bool reads_in_place() {
 // alpha != 0.
 template <typename Blk, CpuCapability kLevel, typename In, typename P, typename T>
 void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const In* A,
-                  int64_t lda, const In* B, int64_t ldb, T beta, T* C, int64_t ldc,
+                  int64_t lda, const In* B, int64_t ldb, T beta, const T* bias, T* C, int64_t ldc,
                   const GemmKernels<In, P, T>& kernels) {
   constexpr int64_t NR = Blk::NR;
   static_assert(Blk::KC % Blk::KD == 0, "every rank-KC update but the last starts a whole step");
@@ -976,7 +990,9 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
       const int64_t jc = columns.first, nc = columns.second;
       const int64_t pc = s % steps_k * Blk::KC, kc = std::min(Blk::KC, K - pc);  // 4th loop
       const int64_t depth = round_up(kc, Blk::KD);
+      // The first rank-KC update stores beta * C (+ bias); the others add onto C.
       const T beta_pc = pc == 0 ? beta : T(1);
+      const T* bias_pc = pc == 0 && bias != nullptr ? bias + jc : nullptr;
       // Columns [0, in_place) of the step are read in place, the rest from the packed panel.
       const int64_t in_place = b_in_place ? nc / NR * NR : 0;
       // kc x nc, in NR-column slivers
@@ -1043,14 +1059,16 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
             const int64_t split = std::clamp(in_place, jr, jr + nr);
             T* c_block = C + ic * ldc + jc;
             if (jr < split) {
-              macro_kernel<Blk::MR, NR, Blk::KD>(mc, split - jr, kc, a_block, a_read, a_ld,
-                                                 reinterpret_cast<const P*>(b.at(pc, jc + jr)), 1,
-                                                 b.rs, alpha, beta_pc, c_block + jr, ldc, kernels);
+              macro_kernel<Blk::MR, NR, Blk::KD>(
+                  mc, split - jr, kc, a_block, a_read, a_ld,
+                  reinterpret_cast<const P*>(b.at(pc, jc + jr)), 1, b.rs, alpha, beta_pc,
+                  bias_pc == nullptr ? nullptr : bias_pc + jr, c_block + jr, ldc, kernels);
             }
             if (split < jr + nr) {
-              macro_kernel<Blk::MR, NR, Blk::KD>(mc, jr + nr - split, kc, a_block, a_read, a_ld,
-                                                 b_packed + split * depth, depth, NR * Blk::KD,
-                                                 alpha, beta_pc, c_block + split, ldc, kernels);
+              macro_kernel<Blk::MR, NR, Blk::KD>(
+                  mc, jr + nr - split, kc, a_block, a_read, a_ld, b_packed + split * depth, depth,
+                  NR * Blk::KD, alpha, beta_pc, bias_pc == nullptr ? nullptr : bias_pc + split,
+                  c_block + split, ldc, kernels);
             }
             shared.ranges[r].done.fetch_add(1, std::memory_order_release);
             took = true;
@@ -1073,37 +1091,37 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
 // A float or double GEMM with the kernels of one level: one row, or the blocked loop nest.
 template <typename T, CpuCapability kLevel>
 void gemm_level(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-                int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+                int64_t lda, const T* B, int64_t ldb, T beta, const T* bias, T* C, int64_t ldc) {
   if (M == 1) {
     const StridedView<T> a = trans_a ? StridedView<T>{A, 1, lda} : StridedView<T>{A, lda, 1};
     const StridedView<T> b = trans_b ? StridedView<T>{B, 1, ldb} : StridedView<T>{B, ldb, 1};
-    return gemm_one_row<T, kLevel>(N, K, alpha, a, b, beta, C, row_kernel_for<T, kLevel>());
+    return gemm_one_row<T, kLevel>(N, K, alpha, a, b, beta, bias, C, row_kernel_for<T, kLevel>());
   }
   gemm_blocked<Blocking<T, kLevel>, kLevel>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta,
-                                            C, ldc, kernels_for<T, kLevel>());
+                                            bias, C, ldc, kernels_for<T, kLevel>());
 }
 
 // The early outs, then the blocked GEMM of the level this call may use.
 template <typename T>
 void gemm_dispatch(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-                   int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+                   int64_t lda, const T* B, int64_t ldb, T beta, const T* bias, T* C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == T(0)) {
-    scale_c(M, N, beta, C, ldc);
+    scale_c(M, N, beta, bias, C, ldc);
     return;
   }
   switch (get_cpu_capability()) {
     case CpuCapability::kAvx512:
       return gemm_level<T, CpuCapability::kAvx512>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
-                                                   beta, C, ldc);
+                                                   beta, bias, C, ldc);
     case CpuCapability::kAvx2:
       return gemm_level<T, CpuCapability::kAvx2>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
-                                                 beta, C, ldc);
+                                                 beta, bias, C, ldc);
     case CpuCapability::kDefault:
       break;
   }
-  gemm_level<T, CpuCapability::kDefault>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C,
-                                         ldc);
+  gemm_level<T, CpuCapability::kDefault>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta,
+                                         bias, C, ldc);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1295,6 +1313,9 @@ GemmKernels<In, float, float> widening_kernels() {
           pack_widened<In, Blk::NR, kLevel>, edge_microkernel_for<float, kLevel>()};
 }
 
+// The 16-bit GEMMs take no bias (their float C is summed into, then rounded by the caller).
+constexpr const float* kNoBias = nullptr;
+
 // A 16-bit GEMM on the widening route, with the float blocking of isa's level (AVX512_BF16 runs
 // the AVX-512 float kernel here); M, N > 0, K > 0, alpha != 0.
 template <typename In>
@@ -1305,19 +1326,20 @@ void gemm_widened(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N,
   if (isa >= HalfIsa::kAvx512) {
     constexpr CpuCapability kLevel = CpuCapability::kAvx512;
     return gemm_blocked<Blocking<float, kLevel>, kLevel>(trans_a, trans_b, M, N, K, alpha, A, lda,
-                                                         B, ldb, beta, C, ldc,
+                                                         B, ldb, beta, kNoBias, C, ldc,
                                                          widening_kernels<In, kLevel>());
   }
   if (isa == HalfIsa::kAvx2) {
     constexpr CpuCapability kLevel = CpuCapability::kAvx2;
     return gemm_blocked<Blocking<float, kLevel>, kLevel>(trans_a, trans_b, M, N, K, alpha, A, lda,
-                                                         B, ldb, beta, C, ldc,
+                                                         B, ldb, beta, kNoBias, C, ldc,
                                                          widening_kernels<In, kLevel>());
   }
 #endif
   constexpr CpuCapability kLevel = CpuCapability::kDefault;
   gemm_blocked<Blocking<float, kLevel>, kLevel>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
-                                                beta, C, ldc, widening_kernels<In, kLevel>());
+                                                beta, kNoBias, C, ldc,
+                                                widening_kernels<In, kLevel>());
 }
 
 }  // namespace
@@ -1328,7 +1350,7 @@ void gemm_bf16(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, in
   half_detail::check_half_isa(isa, "gemm_bf16");
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == 0.0f) {
-    scale_c(M, N, beta, C, ldc);
+    scale_c(M, N, beta, kNoBias, C, ldc);
     return;
   }
 #ifdef TINYTORCH_GEMM_X86
@@ -1337,7 +1359,7 @@ void gemm_bf16(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, in
     const GemmKernels<BFloat16, BFloat16, float> kernels{
         gemm::microkernel_avx512_bf16<Blk::MR, Blk::NR>, pack_pairs<Blk::MR>, pack_pairs<Blk::NR>};
     return gemm_blocked<Blk, CpuCapability::kAvx512>(trans_a, trans_b, M, N, K, alpha, A, lda, B,
-                                                     ldb, beta, C, ldc, kernels);
+                                                     ldb, beta, kNoBias, C, ldc, kernels);
   }
 #endif
   gemm_widened(isa, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -1355,7 +1377,7 @@ void gemm_half(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, in
   half_detail::check_half_isa(isa, "gemm_half");
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == 0.0f) {
-    scale_c(M, N, beta, C, ldc);
+    scale_c(M, N, beta, kNoBias, C, ldc);
     return;
   }
   gemm_widened(isa, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -1370,13 +1392,25 @@ void gemm_half(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
 void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                int64_t ldc) {
-  gemm_dispatch(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  gemm_dispatch<float>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, nullptr, C, ldc);
 }
 
 void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha,
                const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
                int64_t ldc) {
-  gemm_dispatch(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  gemm_dispatch<double>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, nullptr, C, ldc);
+}
+
+void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+               const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+               const float* bias, float* C, int64_t ldc) {
+  gemm_dispatch(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, C, ldc);
+}
+
+void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha,
+               const double* A, int64_t lda, const double* B, int64_t ldb, double beta,
+               const double* bias, double* C, int64_t ldc) {
+  gemm_dispatch(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, C, ldc);
 }
 
 const char* to_string(CpuCapability capability) {

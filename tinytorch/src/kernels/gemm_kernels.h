@@ -20,25 +20,27 @@
 
 namespace tinytorch::kernels::gemm {
 
-// c = alpha * (a * b) + beta * c for one MR x NR tile, c not read when beta == 0:
+// c = alpha * (a * b) + beta * c (+ bias) for one MR x NR tile, c not read when beta == 0:
 //   a: MR x kc packed sliver (a[p * MR + i] = op(A)(i, p))
 //   b: kc x NR sliver, b[p * ldb + j] = op(B)(p, j): packed (ldb = NR, 64-byte aligned) or, for
 //      float and double, B itself read in place (ldb its row stride, any alignment)
 //   c: MR x NR tile of C, row stride ldc, any alignment
+//   bias: null, or NR values added to every row of the tile (a Linear's bias, as the tile is
+//      stored): c = alpha * (a * b) + (beta * c + bias), one rounding of the sum where beta == 0
 // P is the packed type, T that of C and the sums: float or double for both, or bfloat16 slivers
 // summed into float, packed two k values deep (the bfloat16 layout, see gemm_avx512_bf16.cpp):
 //   a[(p / 2) * 2 * MR + 2 * i + p % 2] = op(A)(i, p),  b[(p / 2) * 2 * NR + 2 * j + p % 2] = ...
 // with kc rounded up to even by a zero step (ldb = 2 * NR: bfloat16 B is always packed).
 template <typename P, typename T = P>
-using MicroKernel = void (*)(int64_t kc, const P* a, const P* b, int64_t ldb, T alpha, T beta, T* c,
-                             int64_t ldc);
+using MicroKernel = void (*)(int64_t kc, const P* a, const P* b, int64_t ldb, T alpha, T beta,
+                             const T* bias, T* c, int64_t ldc);
 
 // The first `rows` (1 ≤ rows < MR) rows of that tile, each with the bits the full tile gives it,
 // the padding rows of the sliver not computed: for the last row block of a C whose M is not a
 // multiple of MR.
 template <typename P, typename T = P>
 using EdgeKernel = void (*)(int64_t rows, int64_t kc, const P* a, const P* b, int64_t ldb, T alpha,
-                            T beta, T* c, int64_t ldc);
+                            T beta, const T* bias, T* c, int64_t ldc);
 
 // Where a micro-kernel reads op(A)(i, p) from:
 //   kPacked   a packed sliver, a[p * MR + i] (above)
@@ -52,7 +54,7 @@ enum class ARead { kPacked, kColumns, kRows };
 // lda apart), each row with the bits the packed kernel gives it; rows past `rows` are not read.
 template <typename P, typename T = P>
 using AInPlaceKernel = void (*)(int64_t rows, int64_t kc, const P* a, int64_t lda, const P* b,
-                                int64_t ldb, T alpha, T beta, T* c, int64_t ldc);
+                                int64_t ldb, T alpha, T beta, const T* bias, T* c, int64_t ldc);
 
 // dst[p * W + w] = src[w * w_stride + p] for w < W, p < kc: packs a full-width sliver whose W lines
 // are contiguous along k.
@@ -67,14 +69,14 @@ using TransposePack = void (*)(int64_t kc, const T* src, int64_t w_stride, T* ds
 
 // gemm_avx2.cpp. Instantiated for (float, 6, 16) and (double, 6, 8).
 template <typename T, int64_t MR, int64_t NR>
-void microkernel_avx2(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta, T* c,
-                      int64_t ldc);
+void microkernel_avx2(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta,
+                      const T* bias, T* c, int64_t ldc);
 template <typename T, int64_t MR, int64_t NR>
 void edge_microkernel_avx2(int64_t rows, int64_t kc, const T* a, const T* b, int64_t ldb, T alpha,
-                           T beta, T* c, int64_t ldc);
+                           T beta, const T* bias, T* c, int64_t ldc);
 template <typename T, int64_t MR, int64_t NR, ARead kA>
 void a_in_place_microkernel_avx2(int64_t rows, int64_t kc, const T* a, int64_t lda, const T* b,
-                                 int64_t ldb, T alpha, T beta, T* c, int64_t ldc);
+                                 int64_t ldb, T alpha, T beta, const T* bias, T* c, int64_t ldc);
 
 // gemm_avx2.cpp, float slivers only. Instantiated for the sliver widths W = 6, 12, 16 and 32 (the
 // MR and NR of both float tiles): AVX-512 CPUs have AVX2 too, and use these packs.
@@ -100,14 +102,14 @@ void pack_widened_rows_avx2(int64_t kc, int64_t slivers, const BFloat16* src, in
 
 // gemm_avx512.cpp. Instantiated for (float, 12, 32) and (double, 12, 16).
 template <typename T, int64_t MR, int64_t NR>
-void microkernel_avx512(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta, T* c,
-                        int64_t ldc);
+void microkernel_avx512(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta,
+                        const T* bias, T* c, int64_t ldc);
 template <typename T, int64_t MR, int64_t NR>
 void edge_microkernel_avx512(int64_t rows, int64_t kc, const T* a, const T* b, int64_t ldb, T alpha,
-                             T beta, T* c, int64_t ldc);
+                             T beta, const T* bias, T* c, int64_t ldc);
 template <typename T, int64_t MR, int64_t NR, ARead kA>
 void a_in_place_microkernel_avx512(int64_t rows, int64_t kc, const T* a, int64_t lda, const T* b,
-                                   int64_t ldb, T alpha, T beta, T* c, int64_t ldc);
+                                   int64_t ldb, T alpha, T beta, const T* bias, T* c, int64_t ldc);
 
 // gemm_avx2.cpp, float: acc[j] = Σ_{p < kc} a[p] · b[j * ld + p] (B stored N x K, a Linear's
 // weight), each a chain of FMAs in p order; AVX-512 CPUs use it too.
@@ -115,7 +117,7 @@ void gemv_lines_avx2(int64_t kc, int64_t n, const float* a, const float* b, int6
 // gemm_avx512_bf16.cpp. Instantiated for (12, 32): bfloat16 slivers two k values deep, float C.
 template <int64_t MR, int64_t NR>
 void microkernel_avx512_bf16(int64_t kc, const BFloat16* a, const BFloat16* b, int64_t ldb,
-                             float alpha, float beta, float* c, int64_t ldc);
+                             float alpha, float beta, const float* bias, float* c, int64_t ldc);
 // gemm_avx512_bf16.cpp, W = 12 and 32 (MR and NR): `slivers` whole W-wide slivers of pairs (the
 // layout above, depth = kc rounded up to even, sliver s at dst + s * W * depth) of lines side by
 // side, x(w, p) = src[w + p * p_stride]: op(B) = B, op(A) = Aᵀ.

@@ -71,7 +71,7 @@ constexpr int64_t depth_of() {
 template <typename V, int64_t MR, int64_t NR, typename P, typename T, int64_t ROWS = MR,
           ARead kA = ARead::kPacked>
 inline void simd_tile(int64_t kc, const P* a, int64_t a_step, const P* b, int64_t ldb, T alpha,
-                      T beta, T* c, int64_t ldc) {
+                      T beta, const T* bias, T* c, int64_t ldc) {
   static_assert(NR == 2 * V::kLanes, "the tile is two vectors wide");
   static_assert(ROWS >= 1 && ROWS <= MR, "a tile has 1 to MR rows");
   using Vec = typename V::Vec;
@@ -107,26 +107,39 @@ inline void simd_tile(int64_t kc, const P* a, int64_t a_step, const P* b, int64_
     }
   }
 
-  // c = alpha * acc + beta * c, row by row; with beta == 0, c is write-only (NaNs in it vanish).
+  // c = alpha * acc + (beta * c + bias), row by row; with beta == 0, c is write-only (NaNs in it
+  // vanish), and the bias row (when there is one) is what alpha * acc is added to: the same FMA,
+  // and so the same bits, as when the bias had been copied into c and beta were 1.
   const Vec valpha = V::set1(alpha), vbeta = V::set1(beta);
   const bool beta_is_zero = beta == T(0);
+  Vec bias_half[2] = {V::zero(), V::zero()};
+  if (bias != nullptr) {
+    bias_half[0] = V::load(bias);
+    bias_half[1] = V::load(bias + V::kLanes);
+  }
 #pragma GCC unroll 16
   for (int64_t i = 0; i < ROWS; ++i) {
     T* row = c + i * ldc;
 #pragma GCC unroll 2
     for (int64_t half = 0; half < 2; ++half) {
       T* out = row + half * V::kLanes;
-      V::store(out, beta_is_zero ? V::mul(valpha, acc[i][half])
-                                 : V::fmadd(valpha, acc[i][half], V::mul(vbeta, V::load(out))));
+      if (bias == nullptr) {
+        V::store(out, beta_is_zero ? V::mul(valpha, acc[i][half])
+                                   : V::fmadd(valpha, acc[i][half], V::mul(vbeta, V::load(out))));
+      } else {
+        const Vec addend =
+            beta_is_zero ? bias_half[half] : V::fmadd(vbeta, V::load(out), bias_half[half]);
+        V::store(out, V::fmadd(valpha, acc[i][half], addend));
+      }
     }
   }
 }
 
 // The MR x NR tile from a packed A sliver.
 template <typename V, int64_t MR, int64_t NR, typename P, typename T>
-inline void simd_microkernel(int64_t kc, const P* a, const P* b, int64_t ldb, T alpha, T beta, T* c,
-                             int64_t ldc) {
-  simd_tile<V, MR, NR, P, T>(kc, a, MR, b, ldb, alpha, beta, c, ldc);
+inline void simd_microkernel(int64_t kc, const P* a, const P* b, int64_t ldb, T alpha, T beta,
+                             const T* bias, T* c, int64_t ldc) {
+  simd_tile<V, MR, NR, P, T>(kc, a, MR, b, ldb, alpha, beta, bias, c, ldc);
 }
 
 // The first `rows` (1 ≤ rows ≤ ROWS) rows of a tile: simd_tile<…, rows>. The blocked GEMM's
@@ -136,13 +149,13 @@ inline void simd_microkernel(int64_t kc, const P* a, const P* b, int64_t ldb, T 
 template <typename V, int64_t MR, int64_t NR, typename P, typename T, int64_t ROWS = MR - 1,
           ARead kA = ARead::kPacked>
 inline void simd_edge_microkernel(int64_t rows, int64_t kc, const P* a, int64_t a_step, const P* b,
-                                  int64_t ldb, T alpha, T beta, T* c, int64_t ldc) {
+                                  int64_t ldb, T alpha, T beta, const T* bias, T* c, int64_t ldc) {
   if constexpr (ROWS >= 1) {
     if (rows == ROWS) {
-      simd_tile<V, MR, NR, P, T, ROWS, kA>(kc, a, a_step, b, ldb, alpha, beta, c, ldc);
+      simd_tile<V, MR, NR, P, T, ROWS, kA>(kc, a, a_step, b, ldb, alpha, beta, bias, c, ldc);
     } else {
       simd_edge_microkernel<V, MR, NR, P, T, ROWS - 1, kA>(rows, kc, a, a_step, b, ldb, alpha, beta,
-                                                           c, ldc);
+                                                           bias, c, ldc);
     }
   }
 }
@@ -151,9 +164,10 @@ inline void simd_edge_microkernel(int64_t rows, int64_t kc, const P* a, int64_t 
 // those rows are read, so a tile at the end of A reads nothing past it.
 template <typename V, int64_t MR, int64_t NR, ARead kA, typename T>
 inline void simd_a_in_place_microkernel(int64_t rows, int64_t kc, const T* a, int64_t lda,
-                                        const T* b, int64_t ldb, T alpha, T beta, T* c,
-                                        int64_t ldc) {
-  simd_edge_microkernel<V, MR, NR, T, T, MR, kA>(rows, kc, a, lda, b, ldb, alpha, beta, c, ldc);
+                                        const T* b, int64_t ldb, T alpha, T beta, const T* bias,
+                                        T* c, int64_t ldc) {
+  simd_edge_microkernel<V, MR, NR, T, T, MR, kA>(rows, kc, a, lda, b, ldb, alpha, beta, bias, c,
+                                                 ldc);
 }
 
 // One row of C without packing, for a GEMM with M = 1 (a Linear on one token: KV-cache decoding).

@@ -4,9 +4,9 @@
 //
 //   x [*, in] ──reshape──► [M, K]        M = product of the leading dims, K = in_features
 //   W [out, in] = [N, K]   read in place as the GEMM operand Wᵀ (trans_b): never copied
-//   b [out]                copied into every row of y first, then  y = 1·x·Wᵀ + 1·y  (beta = 1)
+//   b [out]                the GEMM's bias row: added to every row as each tile of y is stored
 //
-// One GEMM call does the matrix product AND the bias add, so y is written once and read once,
+// One GEMM call does the matrix product AND the bias add, so y is written once and never read,
 // instead of matmul writing y and a separate `y + b` reading it back and writing a second tensor.
 // When no fast GEMM is registered (TINYTORCH_KERNELS=reference, or module 18 not written yet),
 // the reference path is matmul (your module-01 GEMM) followed by an in-place bias add.
@@ -14,9 +14,11 @@
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "gemm_dispatch.h"
+#include "tinytorch/kernels/gemm.h"
 #include "tinytorch/native/tensor_ops.h"
 
 namespace tinytorch::native {
@@ -27,29 +29,22 @@ using detail::gemm_operand;
 using detail::GemmOperand;
 
 // out [M, N] (contiguous, freshly allocated) = x2 [M, K] · weightᵀ + bias, with one call of the
-// fast GEMM `gemm`. x2 may be any 2-d layout gemm_operand can read (row- or column-major);
-// weight is [N, K]; bias is undefined or already broadcast to [N] and contiguous.
+// fast GEMM's bias form (kernels/gemm.h). x2 may be any 2-d layout gemm_operand can read (row- or
+// column-major); weight is [N, K]; bias is undefined or already broadcast to [N] and contiguous.
 template <typename T>
-void linear_fast(kernels::GemmFn<T> gemm, const Tensor& x2, const Tensor& weight,
-                 const Tensor& bias, Tensor& out) {
+void linear_fast(const Tensor& x2, const Tensor& weight, const Tensor& bias, Tensor& out) {
   // BEGIN SOLUTION
   const int64_t M = x2.size(0), K = x2.size(1), N = weight.size(0);
   if (M == 0 || N == 0) return;  // nothing to write
-  T* y = out.template data_ptr<T>();
-  // 1. The bias goes into every row of y first; the GEMM then ACCUMULATES onto it (beta = 1).
-  //    Without a bias, beta = 0 tells the GEMM that y's (uninitialised) contents are never read.
-  T beta = T(0);
-  if (bias.defined()) {
-    const T* b = bias.template data_ptr<T>();
-    for (int64_t i = 0; i < M; ++i) std::copy_n(b, N, y + i * N);
-    beta = T(1);
-  }
-  // 2. y = x2 · Wᵀ + beta·y. W is stored [N, K]; the GEMM's op(B) must be Wᵀ [K, N]. A row-major
-  //    W (w.trans == false) IS a column-major Wᵀ, so trans_b = !w.trans: no copy, no transpose.
+  // 1. The bias row (null without one) is what the GEMM adds each tile of the product to as it
+  //    stores it; beta = 0 tells it that y's (uninitialised) contents are never read.
+  const T* b = bias.defined() ? bias.template data_ptr<T>() : nullptr;
+  // 2. y = x2 · Wᵀ + b. W is stored [N, K]; the GEMM's op(B) must be Wᵀ [K, N]. A row-major W
+  //    (w.trans == false) IS a column-major Wᵀ, so trans_b = !w.trans: no copy, no transpose.
   const GemmOperand a = gemm_operand(x2);
   const GemmOperand w = gemm_operand(weight);
-  gemm(a.trans, !w.trans, M, N, K, T(1), a.t.template data_ptr<T>(), a.ld,
-       w.t.template data_ptr<T>(), w.ld, beta, y, N);
+  kernels::gemm_fast(a.trans, !w.trans, M, N, K, T(1), a.t.template data_ptr<T>(), a.ld,
+                     w.t.template data_ptr<T>(), w.ld, T(0), b, out.template data_ptr<T>(), N);
   // END SOLUTION
 }
 
@@ -141,12 +136,13 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
       const Tensor b = bias.defined() ? native::expand(bias, {N}).contiguous() : Tensor();
       linear_16bit<T>(native::reshape(input, {M, K}), weight, b, out);
       return;
-    } else {
-      const kernels::GemmFn<T> gemm = detail::fast_gemm<T>();
-      if (gemm == nullptr) return;  // no fast GEMM for T, or the reference tier is forced
+    } else if constexpr (std::is_floating_point_v<T>) {
+      // No fast GEMM registered for T (module 18 not written, or the reference tier forced):
+      // linear_reference below, as for the integer dtypes.
+      if (detail::fast_gemm<T>() == nullptr) return;
       out = empty(out_shape, input.dtype());
       const Tensor b = bias.defined() ? native::expand(bias, {N}).contiguous() : Tensor();
-      linear_fast<T>(gemm, native::reshape(input, {M, K}), weight, b, out);
+      linear_fast<T>(native::reshape(input, {M, K}), weight, b, out);
     }
   });
   if (!out.defined()) out = linear_reference(input, weight, bias);

@@ -46,6 +46,19 @@ void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, doub
                const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
                int64_t ldc);
 
+// With a bias row: C = alpha * op(A) * op(B) + beta * C + bias, where bias holds N values (null:
+// none) added to every row of C as each tile of C is stored — a Linear's y = x · Wᵀ + b in one
+// pass over y, which is written and never read (beta = 0). cuBLASLt calls this a bias EPILOGUE.
+// The result has the bits of copying the bias into every row of C and calling gemm_fast with
+// beta = 1 (the product is added to the bias by the same one FMA or addition), without that copy
+// and its second pass over C.
+void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+               const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+               const float* bias, float* C, int64_t ldc);
+void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha,
+               const double* A, int64_t lda, const double* B, int64_t ldb, double beta,
+               const double* bias, double* C, int64_t ldc);
+
 // Mixed precision: C (float32) = alpha * op(A) * op(B) + beta * C with A and B in bfloat16
 // (kernels/half.h), the products and sums in float32 (PyTorch's CPU bf16 matmul with float
 // output). The same conventions, blocking and threads as gemm_fast; M = 1 takes the blocked path
