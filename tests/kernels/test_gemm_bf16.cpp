@@ -8,11 +8,13 @@
 // tests allow (K + 2) · epsilon · (|alpha| · Σ|a·b| + |beta · c|), twice that bound.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
 #include <random>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -179,6 +181,51 @@ TEST(GemmBf16, WideningLevelsMatchTheFloatGemm) {
         gemm_fast(trans_a, trans_b, M, N, K, 1.0f, A32.data(), lda, B32.data(), ldb, 0.0f,
                   c32.data(), N);
         EXPECT_EQ(c16, c32) << to_string(isa) << " trans_a=" << trans_a << " trans_b=" << trans_b;
+      }
+    }
+  }
+  unsetenv("TINYTORCH_CPU_CAPABILITY");
+}
+
+// The bias form (a 16-bit Linear's float32 sums) has the bits of the bias copied into every row
+// of C with beta = 1, at every level (TINYTORCH_CPU_CAPABILITY caps half_isa()), for bfloat16 and
+// float16 operands, from a C full of NaN (beta = 0 never reads it): ragged slivers, two rank-KC
+// updates, one row.
+TEST(GemmBf16, BiasRowHasTheBitsOfTheBiasCopiedIntoC) {
+  std::mt19937 gen(11);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (const char* capability : {"default", "avx2", "avx512"}) {
+    setenv("TINYTORCH_CPU_CAPABILITY", capability, 1);
+    SCOPED_TRACE(std::string("TINYTORCH_CPU_CAPABILITY=") + capability + ", " +
+                 to_string(half_isa()));
+    for (const auto& [M, N, K] :
+         {std::tuple<int64_t, int64_t, int64_t>{149, 70, 301}, {1, 40, 9}}) {
+      for (const bool trans_b : {false, true}) {
+        const std::vector<BFloat16> A = random_bf16(M, K, 0, gen);
+        const std::vector<BFloat16> B = random_bf16(trans_b ? N : K, trans_b ? K : N, 0, gen);
+        std::vector<Half> Ah(A.size()), Bh(B.size());
+        for (size_t i = 0; i < A.size(); ++i) Ah[i] = float_to_half(bf16_to_float(A[i]));
+        for (size_t i = 0; i < B.size(); ++i) Bh[i] = float_to_half(bf16_to_float(B[i]));
+        std::vector<float> bias(N);
+        for (float& v : bias) v = dist(gen);
+        const int64_t ldb = trans_b ? K : N;
+        std::vector<float> copied(M * N);
+        for (int64_t i = 0; i < M; ++i) std::copy(bias.begin(), bias.end(), copied.begin() + i * N);
+        const std::vector<float> start = copied,
+                                 nan(M * N, std::numeric_limits<float>::quiet_NaN());
+        std::vector<float> fused = nan;
+        gemm_bf16(false, trans_b, M, N, K, 1.0f, A.data(), K, B.data(), ldb, 1.0f, copied.data(),
+                  N);
+        gemm_bf16(false, trans_b, M, N, K, 1.0f, A.data(), K, B.data(), ldb, 0.0f, bias.data(),
+                  fused.data(), N);
+        EXPECT_EQ(fused, copied) << "bfloat16, M " << M << (trans_b ? ", B transposed" : "");
+        copied = start;
+        fused = nan;
+        gemm_half(false, trans_b, M, N, K, 1.0f, Ah.data(), K, Bh.data(), ldb, 1.0f, copied.data(),
+                  N);
+        gemm_half(false, trans_b, M, N, K, 1.0f, Ah.data(), K, Bh.data(), ldb, 0.0f, bias.data(),
+                  fused.data(), N);
+        EXPECT_EQ(fused, copied) << "float16, M " << M << (trans_b ? ", B transposed" : "");
       }
     }
   }

@@ -1313,44 +1313,39 @@ GemmKernels<In, float, float> widening_kernels() {
           pack_widened<In, Blk::NR, kLevel>, edge_microkernel_for<float, kLevel>()};
 }
 
-// The 16-bit GEMMs take no bias (their float C is summed into, then rounded by the caller).
-constexpr const float* kNoBias = nullptr;
-
 // A 16-bit GEMM on the widening route, with the float blocking of isa's level (AVX512_BF16 runs
 // the AVX-512 float kernel here); M, N > 0, K > 0, alpha != 0.
 template <typename In>
 void gemm_widened(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                   float alpha, const In* A, int64_t lda, const In* B, int64_t ldb, float beta,
-                  float* C, int64_t ldc) {
+                  const float* bias, float* C, int64_t ldc) {
 #ifdef TINYTORCH_GEMM_X86
   if (isa >= HalfIsa::kAvx512) {
     constexpr CpuCapability kLevel = CpuCapability::kAvx512;
     return gemm_blocked<Blocking<float, kLevel>, kLevel>(trans_a, trans_b, M, N, K, alpha, A, lda,
-                                                         B, ldb, beta, kNoBias, C, ldc,
+                                                         B, ldb, beta, bias, C, ldc,
                                                          widening_kernels<In, kLevel>());
   }
   if (isa == HalfIsa::kAvx2) {
     constexpr CpuCapability kLevel = CpuCapability::kAvx2;
     return gemm_blocked<Blocking<float, kLevel>, kLevel>(trans_a, trans_b, M, N, K, alpha, A, lda,
-                                                         B, ldb, beta, kNoBias, C, ldc,
+                                                         B, ldb, beta, bias, C, ldc,
                                                          widening_kernels<In, kLevel>());
   }
 #endif
   constexpr CpuCapability kLevel = CpuCapability::kDefault;
   gemm_blocked<Blocking<float, kLevel>, kLevel>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
-                                                beta, kNoBias, C, ldc,
-                                                widening_kernels<In, kLevel>());
+                                                beta, bias, C, ldc, widening_kernels<In, kLevel>());
 }
 
-}  // namespace
-
-void gemm_bf16(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
-               float alpha, const BFloat16* A, int64_t lda, const BFloat16* B, int64_t ldb,
-               float beta, float* C, int64_t ldc) {
+// gemm_bf16 and gemm_half with the kernels of `isa`, and a bias row or none (null).
+void bf16_at(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+             const BFloat16* A, int64_t lda, const BFloat16* B, int64_t ldb, float beta,
+             const float* bias, float* C, int64_t ldc) {
   half_detail::check_half_isa(isa, "gemm_bf16");
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == 0.0f) {
-    scale_c(M, N, beta, kNoBias, C, ldc);
+    scale_c(M, N, beta, bias, C, ldc);
     return;
   }
 #ifdef TINYTORCH_GEMM_X86
@@ -1359,34 +1354,60 @@ void gemm_bf16(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, in
     const GemmKernels<BFloat16, BFloat16, float> kernels{
         gemm::microkernel_avx512_bf16<Blk::MR, Blk::NR>, pack_pairs<Blk::MR>, pack_pairs<Blk::NR>};
     return gemm_blocked<Blk, CpuCapability::kAvx512>(trans_a, trans_b, M, N, K, alpha, A, lda, B,
-                                                     ldb, beta, kNoBias, C, ldc, kernels);
+                                                     ldb, beta, bias, C, ldc, kernels);
   }
 #endif
-  gemm_widened(isa, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  gemm_widened(isa, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, C, ldc);
+}
+
+void half_at(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+             const Half* A, int64_t lda, const Half* B, int64_t ldb, float beta, const float* bias,
+             float* C, int64_t ldc) {
+  half_detail::check_half_isa(isa, "gemm_half");
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    scale_c(M, N, beta, bias, C, ldc);
+    return;
+  }
+  gemm_widened(isa, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, C, ldc);
+}
+
+}  // namespace
+
+void gemm_bf16(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+               float alpha, const BFloat16* A, int64_t lda, const BFloat16* B, int64_t ldb,
+               float beta, float* C, int64_t ldc) {
+  bf16_at(isa, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, nullptr, C, ldc);
 }
 
 void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                const BFloat16* A, int64_t lda, const BFloat16* B, int64_t ldb, float beta, float* C,
                int64_t ldc) {
-  gemm_bf16(half_isa(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  bf16_at(half_isa(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, nullptr, C, ldc);
+}
+
+void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+               const BFloat16* A, int64_t lda, const BFloat16* B, int64_t ldb, float beta,
+               const float* bias, float* C, int64_t ldc) {
+  bf16_at(half_isa(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, C, ldc);
 }
 
 void gemm_half(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                float alpha, const Half* A, int64_t lda, const Half* B, int64_t ldb, float beta,
                float* C, int64_t ldc) {
-  half_detail::check_half_isa(isa, "gemm_half");
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0 || alpha == 0.0f) {
-    scale_c(M, N, beta, kNoBias, C, ldc);
-    return;
-  }
-  gemm_widened(isa, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  half_at(isa, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, nullptr, C, ldc);
 }
 
 void gemm_half(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                const Half* A, int64_t lda, const Half* B, int64_t ldb, float beta, float* C,
                int64_t ldc) {
-  gemm_half(half_isa(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  half_at(half_isa(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, nullptr, C, ldc);
+}
+
+void gemm_half(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+               const Half* A, int64_t lda, const Half* B, int64_t ldb, float beta,
+               const float* bias, float* C, int64_t ldc) {
+  half_at(half_isa(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, bias, C, ldc);
 }
 
 void gemm_fast(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,

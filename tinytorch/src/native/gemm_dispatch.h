@@ -57,15 +57,17 @@ kernels::GemmFn<T> fast_gemm() {
 template <typename T>
 inline constexpr bool is_16bit_float = std::is_same_v<T, BFloat16> || std::is_same_v<T, Half>;
 
-// C [M×N] (float32, row stride ldc) = op(A) · op(B) + beta · C, A and B 16-bit (kernels/gemm.h
-// conventions; beta = 0 never reads C).
+// C [M×N] (float32, row stride ldc) = op(A) · op(B) + beta · C (+ bias, a float32 row of N added
+// to every row as the tiles are stored; null: none), A and B 16-bit (kernels/gemm.h conventions;
+// beta = 0 never reads C).
 template <typename T>
 void gemm_16bit(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const T* A,
-                int64_t lda, const T* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+                int64_t lda, const T* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                const float* bias = nullptr) {
   if constexpr (std::is_same_v<T, BFloat16>) {
-    kernels::gemm_bf16(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+    kernels::gemm_bf16(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, beta, bias, C, ldc);
   } else {
-    kernels::gemm_half(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+    kernels::gemm_half(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, beta, bias, C, ldc);
   }
 }
 

@@ -49,31 +49,25 @@ void linear_fast(const Tensor& x2, const Tensor& weight, const Tensor& bias, Ten
 }
 
 // linear_fast for bfloat16/float16 x2, weight and bias (gemm_dispatch.h: float32 sums, one
-// rounding): the bias, widened, starts every row of a float32 [M, N] buffer, the 16-bit GEMM
-// accumulates x2 · Wᵀ onto it, and the sum is rounded once into out. (Rounding the product first
-// and adding the bias after would round twice, as a separate `y + b` would.)
+// rounding): the 16-bit GEMM writes x2 · Wᵀ + bias into a float32 [M, N] buffer, the bias widened
+// to float32 and added as the tiles are stored, and the sum is rounded once into out. (Rounding
+// the product first and adding the bias after would round twice, as a separate `y + b` would.)
 template <typename T>
 void linear_16bit(const Tensor& x2, const Tensor& weight, const Tensor& bias, Tensor& out) {
   const int64_t M = x2.size(0), K = x2.size(1), N = weight.size(0);
   if (M == 0 || N == 0) return;
   const Tensor sums = empty({M, N}, kFloat32);
-  float* y = sums.data_ptr<float>();
-  float beta = 0.0f;
+  Tensor wide_bias;  // [N] float32, or undefined
   if (bias.defined()) {
-    // Row 0 widened, then copied into the others, split over the threads (a [B·T, 4d] buffer is
-    // megabytes: filled on one thread while the other waits, it costs what the rounding does).
-    detail::widen_to_float<T>(N, bias.template data_ptr<T>(), y);
-    parallel_for(1, M, std::max<int64_t>(1, kernels::detail::kElementwiseGrainSize / N),
-                 [&](int64_t begin, int64_t end) {
-                   for (int64_t i = begin; i < end; ++i) std::copy_n(y, N, y + i * N);
-                 });
-    beta = 1.0f;
+    wide_bias = empty({N}, kFloat32);
+    detail::widen_to_float<T>(N, bias.template data_ptr<T>(), wide_bias.data_ptr<float>());
   }
   const GemmOperand a = gemm_operand(x2);
   const GemmOperand w = gemm_operand(weight);
   detail::gemm_16bit<T>(a.trans, !w.trans, M, N, K, a.t.template data_ptr<T>(), a.ld,
-                        w.t.template data_ptr<T>(), w.ld, beta, y, N);
-  detail::round_from_float<T>(M * N, y, out.template data_ptr<T>());
+                        w.t.template data_ptr<T>(), w.ld, 0.0f, sums.data_ptr<float>(), N,
+                        wide_bias.defined() ? wide_bias.data_ptr<float>() : nullptr);
+  detail::round_from_float<T>(M * N, sums.data_ptr<float>(), out.template data_ptr<T>());
 }
 
 // The reference tier: the product through matmul (your module-01 gemm_reference), then the bias

@@ -73,6 +73,11 @@ void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
 void gemm_bf16(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                float alpha, const BFloat16* A, int64_t lda, const BFloat16* B, int64_t ldb,
                float beta, float* C, int64_t ldc);
+// With a bias row added as the tiles are stored, as gemm_fast's bias form (a 16-bit Linear's
+// float32 sums, before the caller rounds them once).
+void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+               const BFloat16* A, int64_t lda, const BFloat16* B, int64_t ldb, float beta,
+               const float* bias, float* C, int64_t ldc);
 
 // The same for float16 A and B (what PyTorch 2.x's CPU float16 matmul computes: float32 sums,
 // the caller rounds). No float16 dot-product instruction is used: every level widens A and B to
@@ -86,6 +91,9 @@ void gemm_half(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
 void gemm_half(HalfIsa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                float alpha, const Half* A, int64_t lda, const Half* B, int64_t ldb, float beta,
                float* C, int64_t ldc);
+void gemm_half(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+               const Half* A, int64_t lda, const Half* B, int64_t ldb, float beta,
+               const float* bias, float* C, int64_t ldc);
 
 // The instruction sets a kernel may use, from the portable C++ one up. As in PyTorch, whose
 // torch.backends.cpu.get_cpu_capability() answers "DEFAULT", "AVX2" or "AVX512": the library is
