@@ -31,6 +31,9 @@ if(TINYTORCH_SANITIZE)
   add_compile_options(${_tt_sanitize_flags})
   add_link_options(${_tt_sanitize_flags})
   unset(_tt_sanitize_flags)
+  # The fast kernels' unrolling hints are dropped (src/kernels/unroll.h): instrumented, the
+  # unrolled register tiles took minutes of compile time and check nothing the loops do not.
+  add_compile_definitions(TINYTORCH_SANITIZED)
   # GCC 12's -Wmaybe-uninitialized reports false positives in instrumented -O1 code — e.g. inside
   # libstdc++'s <regex> automaton (a std::function move), in any file that builds a std::regex.
   # GCC's manual says the sanitizers can cause such warnings. The release build (-O2, not

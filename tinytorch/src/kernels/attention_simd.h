@@ -55,6 +55,7 @@
 #include <limits>
 
 #include "tinytorch/kernels/attention.h"
+#include "unroll.h"
 
 namespace tinytorch::kernels::attention_detail {
 
@@ -233,11 +234,11 @@ struct FlashAttention {
   static void band_tile(const Product& p, int64_t rows, int64_t t0, int64_t t1, bool accumulate) {
     constexpr int64_t kSets = TileShape<NV_, kFull>::kSets, R = TileShape<NV_, kFull>::kRows;
     Vec acc[kSets][R][NV_];
-#pragma GCC unroll 2
+    TT_UNROLL(2)
     for (int64_t h = 0; h < kSets; ++h) {
-#pragma GCC unroll 24
+      TT_UNROLL(24)
       for (int64_t x = 0; x < R; ++x) {
-#pragma GCC unroll 4
+        TT_UNROLL(4)
         for (int64_t c = 0; c < NV_; ++c) {
           const bool load = h == 0 && accumulate && (kFull || x < rows);
           acc[h][x][c] = load ? V::load(p.C + x * p.ldc + c * W) : V::zero();
@@ -245,30 +246,30 @@ struct FlashAttention {
       }
     }
     for (int64_t t = t0; t < t1; t += kSets) {
-#pragma GCC unroll 2
+      TT_UNROLL(2)
       for (int64_t h = 0; h < kSets; ++h) {
         if (h > 0 && t + h >= t1) break;
         const float* a = p.A + (t + h) * p.a_t;
         Vec b[NV_];
-#pragma GCC unroll 4
+        TT_UNROLL(4)
         for (int64_t c = 0; c < NV_; ++c) b[c] = V::load(p.B + (t + h) * p.ldb + c * W);
-#pragma GCC unroll 24
+        TT_UNROLL(24)
         for (int64_t x = 0; x < R; ++x) {
           if (kFull || x < rows) {
             const Vec ax = V::set1(a[x * p.a_x]);
-#pragma GCC unroll 4
+            TT_UNROLL(4)
             for (int64_t c = 0; c < NV_; ++c) acc[h][x][c] = V::fmadd(ax, b[c], acc[h][x][c]);
           }
         }
       }
     }
-#pragma GCC unroll 24
+    TT_UNROLL(24)
     for (int64_t x = 0; x < R; ++x) {
-#pragma GCC unroll 4
+      TT_UNROLL(4)
       for (int64_t c = 0; c < NV_; ++c) {
         if (kFull || x < rows) {
           Vec sum = acc[0][x][c];
-#pragma GCC unroll 2
+          TT_UNROLL(2)
           for (int64_t h = 1; h < kSets; ++h) sum = V::add(sum, acc[h][x][c]);
           V::store(p.C + x * p.ldc + c * W, sum);
         }

@@ -4,6 +4,7 @@
 
 #include "gemm_kernels.h"
 #include "gemm_simd.h"
+#include "unroll.h"
 #include "vec_policy.h"
 
 namespace tinytorch::kernels::gemm {
@@ -131,7 +132,7 @@ void pack_words_transposed(int64_t kc, const char* src, int64_t w_stride, char* 
   };
   int64_t p = 0;
   for (; p + 8 <= kc; p += 8) {
-#pragma GCC unroll 8
+    TT_UNROLL(8)
     for (int64_t g = 0; g + 4 <= W; g += 4) {  // lines g .. g+3
       const FourLines t = transpose4x8<In>(src + g * w_stride + p * kStep, w_stride);
       const __m256 steps[4] = {t.step_0_4, t.step_1_5, t.step_2_6, t.step_3_7};
@@ -170,7 +171,7 @@ void widen_run(const BFloat16* src, float* dst) {
     return _mm_castsi128_ps(_mm_slli_epi32(_mm_cvtepu16_epi32(bits), 16));
   };
   int64_t w = 0;
-#pragma GCC unroll 4
+  TT_UNROLL(4)
   for (; w + 8 <= W; w += 8) {
     _mm256_storeu_ps(dst + w, Steps<BFloat16>::load8(reinterpret_cast<const char*>(src + w)));
   }
@@ -284,7 +285,7 @@ void pack_widened_rows_avx2(int64_t kc, int64_t slivers, const BFloat16* src, in
     const int64_t group_end = group + kGroup < slivers ? group + kGroup : slivers;
     for (int64_t p = 0; p < kc; ++p) {
       const BFloat16* row = src + p * p_stride;
-#pragma GCC unroll 4
+      TT_UNROLL(4)
       for (int64_t s = group; s < group_end; ++s) widen_run<W>(row + s * W, dst + (s * kc + p) * W);
     }
   }
@@ -309,23 +310,23 @@ namespace {
 template <int64_t kGroups>
 void gemv_line_groups(int64_t kc, const float* a, const float* b, int64_t ld, float* acc) {
   __m256 s[kGroups];
-#pragma GCC unroll 4
+  TT_UNROLL(4)
   for (int64_t g = 0; g < kGroups; ++g) s[g] = _mm256_setzero_ps();
   int64_t p = 0;
   for (; p + 8 <= kc; p += 8) {
-#pragma GCC unroll 4
+    TT_UNROLL(4)
     for (int64_t g = 0; g < kGroups; ++g) {
       const float* lines = b + 8 * g * ld + p;
       __m256 r[8];
-#pragma GCC unroll 8
+      TT_UNROLL(8)
       for (int64_t i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(lines + i * ld);
       kernels::Avx2::transpose8x8(r);  // vec_policy.h: r[k] = step k of the 8 lines
-#pragma GCC unroll 8
+      TT_UNROLL(8)
       for (int64_t k = 0; k < 8; ++k) s[g] = _mm256_fmadd_ps(_mm256_set1_ps(a[p + k]), r[k], s[g]);
     }
   }
   for (; p < kc; ++p) {  // the last kc % 8 steps, one gathered vector each
-#pragma GCC unroll 4
+    TT_UNROLL(4)
     for (int64_t g = 0; g < kGroups; ++g) {
       const float* col = b + 8 * g * ld + p;
       const __m256 v = _mm256_setr_ps(col[0], col[ld], col[2 * ld], col[3 * ld], col[4 * ld],
@@ -333,7 +334,7 @@ void gemv_line_groups(int64_t kc, const float* a, const float* b, int64_t ld, fl
       s[g] = _mm256_fmadd_ps(_mm256_set1_ps(a[p]), v, s[g]);
     }
   }
-#pragma GCC unroll 4
+  TT_UNROLL(4)
   for (int64_t g = 0; g < kGroups; ++g) _mm256_storeu_ps(acc + 8 * g, s[g]);
 }
 

@@ -23,6 +23,7 @@
 
 #include "gemm_kernels.h"
 #include "gemm_simd.h"
+#include "unroll.h"
 
 namespace tinytorch::kernels::gemm {
 namespace {
@@ -92,10 +93,10 @@ void pack_pair_rows_avx512_bf16(int64_t kc, int64_t slivers, const BFloat16* src
     for (int64_t p = 0; p < kc; p += 2) {
       const BFloat16* row0 = src + p * p_stride;
       const bool has_row1 = p + 1 < kc;  // an odd kc ends with a step of one row and zeros
-#pragma GCC unroll 4
+      TT_UNROLL(4)
       for (int64_t s = group; s < group_end; ++s) {
         BFloat16* out = dst + s * W * depth + p * W;
-#pragma GCC unroll 2
+        TT_UNROLL(2)
         for (int64_t w = 0; w < W; w += 32) {  // lines w .. w + 31 of the sliver
           constexpr auto lines_mask = [](int64_t n) {
             return n >= 32 ? ~__mmask32{0} : static_cast<__mmask32>((__mmask32{1} << n) - 1);

@@ -63,6 +63,7 @@
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/gemm.h"
 #include "tinytorch/kernels/half.h"
+#include "unroll.h"
 
 // The SIMD micro-kernels (gemm_avx2.cpp, gemm_avx512.cpp) are built only for x86, and then
 // tinytorch/CMakeLists.txt defines TINYTORCH_GEMM_X86; elsewhere the portable one is always used.
@@ -258,7 +259,7 @@ void pack_transposed_portable(int64_t kc, const T* src, int64_t w_stride, T* dst
   // Reads W streams at once; fully unrolling the fixed-size w loop keeps it at about one element
   // per cycle.
   for (int64_t p = 0; p < kc; ++p) {
-#pragma GCC unroll 16
+    TT_UNROLL(16)
     for (int64_t w = 0; w < W; ++w) dst[p * W + w] = src[w * w_stride + p];
   }
 }
@@ -1287,7 +1288,7 @@ void pack_pairs(int64_t kc, int64_t width, const BFloat16* src, int64_t w_stride
     for (int64_t p = 0; p < depth; p += 2) {
       BFloat16* out = to + p * W;
       if (count == W && p + 1 < kc) {  // a whole step: no padding
-#pragma GCC unroll 16
+        TT_UNROLL(16)
         for (int64_t w = 0; w < W; ++w) {
           out[2 * w] = from[w * w_stride + p * p_stride];
           out[2 * w + 1] = from[w * w_stride + (p + 1) * p_stride];

@@ -30,6 +30,7 @@
 #include <cstdint>
 
 #include "gemm_kernels.h"
+#include "unroll.h"
 
 namespace tinytorch::kernels::gemm {
 
@@ -83,23 +84,23 @@ inline void simd_tile(int64_t kc, const P* a, int64_t a_step, const P* b, int64_
 
   // Start fetching the C tile now; it is only needed after the kc loop, by which time the
   // (likely) cache misses have been served in the background.
-#pragma GCC unroll 16
+  TT_UNROLL(16)
   for (int64_t i = 0; i < ROWS; ++i) {
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T0);
   }
 
   Vec acc[ROWS][2];
-#pragma GCC unroll 16
+  TT_UNROLL(16)
   for (int64_t i = 0; i < ROWS; ++i) acc[i][0] = acc[i][1] = V::zero();
 
-    // Unrolling the k loop 4 times trims the loop-counter overhead and gives the out-of-order core
-    // longer straight runs of independent FMAs (measured: ~5% faster than no unrolling).
-#pragma GCC unroll 4
+  // Unrolling the k loop 4 times trims the loop-counter overhead and gives the out-of-order core
+  // longer straight runs of independent FMAs (measured: ~5% faster than no unrolling).
+  TT_UNROLL(4)
   for (int64_t p = 0; p < kc; p += D, a += a_next, b += ldb) {
     const auto b0 = V::load_b(b);
     const auto b1 = V::load_b(b + V::kLanes * D);
-#pragma GCC unroll 16
+    TT_UNROLL(16)
     for (int64_t i = 0; i < ROWS; ++i) {
       const auto a_i = V::broadcast(a + i * a_row);
       acc[i][0] = V::fmadd(a_i, b0, acc[i][0]);
@@ -117,10 +118,10 @@ inline void simd_tile(int64_t kc, const P* a, int64_t a_step, const P* b, int64_
     bias_half[0] = V::load(bias);
     bias_half[1] = V::load(bias + V::kLanes);
   }
-#pragma GCC unroll 16
+  TT_UNROLL(16)
   for (int64_t i = 0; i < ROWS; ++i) {
     T* row = c + i * ldc;
-#pragma GCC unroll 2
+    TT_UNROLL(2)
     for (int64_t half = 0; half < 2; ++half) {
       T* out = row + half * V::kLanes;
       if (bias == nullptr) {
@@ -217,10 +218,10 @@ inline void simd_gemv_row(int64_t kc, int64_t n, const T* a, const T* b, int64_t
       const T* col = b + j * cs;
       for (int64_t p = 0; p < kc; ++p) {
         const T ap = a[p];
-#pragma GCC unroll 8
+        TT_UNROLL(8)
         for (int64_t u = 0; u < kChains; ++u) s[u] = V::fma(ap, col[u * cs + p * rs], s[u]);
       }
-#pragma GCC unroll 8
+      TT_UNROLL(8)
       for (int64_t u = 0; u < kChains; ++u) acc[j + u] = s[u];
     }
   }

@@ -17,6 +17,8 @@
 
 #include <immintrin.h>
 
+#include "unroll.h"
+
 namespace tinytorch::kernels {
 namespace {
 
@@ -45,7 +47,7 @@ inline __m256 log_avx2(__m256 x) {
   const __m256 f = _mm256_sub_ps(_mm256_add_ps(m, _mm256_and_ps(low, m)), _mm256_set1_ps(1.0f));
   const __m256 f2 = _mm256_mul_ps(f, f);
   __m256 p = _mm256_set1_ps(kP[0]);
-#pragma GCC unroll 8
+  TT_UNROLL(8)
   for (int i = 1; i < 9; ++i) p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(kP[i]));
   __m256 y = _mm256_mul_ps(_mm256_mul_ps(p, f), f2);  // f³·P(f)
   y = _mm256_fmadd_ps(e, _mm256_set1_ps(kC2), y);     // + e·C2
@@ -71,7 +73,7 @@ inline __m512 log_avx512(__m512 x) {
   const __m512 f = _mm512_sub_ps(_mm512_mask_add_ps(m, low, m, m), _mm512_set1_ps(1.0f));
   const __m512 f2 = _mm512_mul_ps(f, f);
   __m512 p = _mm512_set1_ps(kP[0]);
-#pragma GCC unroll 8
+  TT_UNROLL(8)
   for (int i = 1; i < 9; ++i) p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(kP[i]));
   __m512 y = _mm512_mul_ps(_mm512_mul_ps(p, f), f2);
   y = _mm512_fmadd_ps(e, _mm512_set1_ps(kC2), y);

@@ -31,6 +31,7 @@
 #include <cstdint>
 
 #include "tinytorch/kernels/normalization.h"
+#include "unroll.h"
 
 namespace tinytorch::kernels::normalization_detail {
 
@@ -222,7 +223,7 @@ struct LayerNorm {
                                              double* grad_bias_acc) {
     const int64_t N = b.N;
     Vec w[U], sw[U], sb[U];
-#pragma GCC unroll 8
+    TT_UNROLL(8)
     for (int u = 0; u < U; ++u) {
       w[u] = b.weight != nullptr ? V::load(b.weight + i + u * W) : V::set1(1.0f);
       sw[u] = sb[u] = V::zero();
@@ -231,7 +232,7 @@ struct LayerNorm {
       const float* g_row = b.gy + k * N + i;
       const float* x_row = b.x + k * N + i;
       const Vec vmu = V::set1(b.mu[k]), vr = V::set1(b.r[k]);
-#pragma GCC unroll 8
+      TT_UNROLL(8)
       for (int u = 0; u < U; ++u) {
         const Vec g = V::load(g_row + u * W);
         const Vec xhat = V::mul(V::sub(V::load(x_row + u * W), vmu), vr);
@@ -244,7 +245,7 @@ struct LayerNorm {
       }
     }
     float pw[U * W], pb[U * W];
-#pragma GCC unroll 8
+    TT_UNROLL(8)
     for (int u = 0; u < U; ++u) {
       V::store(pw + u * W, sw[u]);
       V::store(pb + u * W, sb[u]);

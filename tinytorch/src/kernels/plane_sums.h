@@ -18,6 +18,8 @@
 
 #include <cstdint>
 
+#include "unroll.h"
+
 namespace tinytorch::kernels::spatial {
 
 // The three sums, as a kernel table carries them (DirectConvKernel::sums; spatial_fast.cpp's
@@ -66,7 +68,7 @@ struct PlaneSums {
     Doubles acc[4] = {};
     int64_t i = 0;
     for (; i + 4 * kDoubles <= count; i += 4 * kDoubles) {
-#pragma GCC unroll 4
+      TT_UNROLL(4)
       for (int64_t u = 0; u < 4; ++u) acc[u] += term(load(in + i + u * kDoubles)...);
     }
     const Doubles all = (acc[0] + acc[1]) + (acc[2] + acc[3]);

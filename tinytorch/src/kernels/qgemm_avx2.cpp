@@ -19,6 +19,7 @@
 #include <limits>
 
 #include "qgemm_kernels.h"
+#include "unroll.h"
 
 namespace tinytorch::kernels::qgemm_detail {
 namespace {
@@ -40,7 +41,7 @@ void micro_avx2(int64_t groups, const uint8_t* a, int64_t lda, int64_t rows, con
     // NOTE: unrolled, or the accumulators live on the stack (GCC -O2 keeps a 4-trip loop
     // rolled, and acc[i] indexed by a run-time i cannot be a register): every vpaddd then waits
     // on a store and a reload, and the kernel ran at 66 GMAC/s instead of ~100.
-#pragma GCC unroll 4
+    TT_UNROLL(4)
     for (int64_t i = 0; i < kMR; ++i) {
       int32_t four;  // A[i, 4g … 4g+3]
       std::memcpy(&four, row[i] + g * kKGroup, sizeof(four));

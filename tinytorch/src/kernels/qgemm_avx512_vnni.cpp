@@ -24,6 +24,7 @@
 #include <limits>
 
 #include "qgemm_kernels.h"
+#include "unroll.h"
 
 // GCC 12 reports the deliberately undefined pass-through operand of its AVX-512 intrinsics
 // (vminps, vcvtps2dq, vpermd, ... with an all-ones mask) as used uninitialized once they are
@@ -50,30 +51,30 @@ void tile(int64_t groups, const uint8_t* a, int64_t lda, int64_t rows, const int
   // run-time i cannot be a register, and GCC then keeps the whole tile on the stack (the first
   // version's store loop ran to `rows`; unrolled, the same 8×16 tile went from 563 to 645 GOP/s).
   __m512i acc[kMR][P];
-#pragma GCC unroll 8
+  TT_UNROLL(8)
   for (int64_t i = 0; i < kMR; ++i) {
-#pragma GCC unroll 2
+    TT_UNROLL(2)
     for (int q = 0; q < P; ++q) acc[i][q] = _mm512_setzero_si512();
   }
   for (int64_t g = 0; g < groups; ++g) {
     __m512i b[P];  // k-group g of each panel: 16 channels × 4 k
-#pragma GCC unroll 2
+    TT_UNROLL(2)
     for (int q = 0; q < P; ++q)
       b[q] = _mm512_loadu_si512(panel + q * panel_stride + g * kGroupBytes);
-#pragma GCC unroll 8
+    TT_UNROLL(8)
     for (int64_t i = 0; i < kMR; ++i) {
       int32_t four;  // A[i, 4g … 4g+3]
       std::memcpy(&four, row[i] + g * kKGroup, sizeof(four));
       const __m512i x = _mm512_set1_epi32(four);
-#pragma GCC unroll 2
+      TT_UNROLL(2)
       for (int q = 0; q < P; ++q) acc[i][q] = _mm512_dpbusd_epi32(acc[i][q], x, b[q]);
     }
   }
   // A panel's N tail stores through a mask: lanes j ≥ cols are left alone.
-#pragma GCC unroll 8
+  TT_UNROLL(8)
   for (int64_t i = 0; i < kMR; ++i) {
     if (i >= rows) break;
-#pragma GCC unroll 2
+    TT_UNROLL(2)
     for (int q = 0; q < P; ++q) {
       int32_t* out = c + i * ldc + q * kNR;
       const int64_t left = cols - q * kNR;  // ≥ 1: a call reads only panels it stores from
@@ -109,7 +110,7 @@ void minmax_avx512(int64_t n, const float* x, float* lo, float* hi) {
   __mmask16 nan = 0;  // vminps would drop a NaN: a lane that is unordered with itself is one
   int64_t i = 0;
   for (; i + 16 * kChains <= n; i += 16 * kChains) {
-#pragma GCC unroll 4
+    TT_UNROLL(4)
     for (int u = 0; u < kChains; ++u) {
       const __m512 v = _mm512_loadu_ps(x + i + 16 * u);
       nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
@@ -144,7 +145,7 @@ void quantize_avx512(int64_t n, const float* x, float inv_scale, int32_t zero_po
   int64_t i = 0;
   for (; i + 64 <= n; i += 64) {
     __m512i r[4];
-#pragma GCC unroll 4
+    TT_UNROLL(4)
     for (int j = 0; j < 4; ++j) {
       r[j] = _mm512_add_epi32(
           _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + i + 16 * j), inv)), zp);

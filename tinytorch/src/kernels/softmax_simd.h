@@ -49,6 +49,7 @@
 #include <type_traits>
 
 #include "tinytorch/kernels/softmax.h"
+#include "unroll.h"
 
 namespace tinytorch::kernels::softmax_detail {
 
@@ -339,7 +340,7 @@ struct Softmax {
     template <class F>
     [[gnu::always_inline]] void pass(int64_t n, F f) const {
       for (int64_t j = 0; j < n; ++j) {
-#pragma GCC unroll 4
+        TT_UNROLL(4)
         for (int u = 0; u < U; ++u) f(j * inner, u);
       }
     }
@@ -366,19 +367,15 @@ struct Softmax {
     [[gnu::always_inline]] static void will_write(const float*, int) {}
     [[gnu::always_inline]] State state(float fill) const {
       State s;
-#pragma GCC unroll 4
+      TT_UNROLL(4)
       for (int u = 0; u < U; ++u) s.v[u] = V::set1(fill);
       return s;
     }
-    [[gnu::always_inline]] static Vec get(const State& s, int u) {
-      return s.v[u];
-    }
-    [[gnu::always_inline]] static void set(State& s, int u, Vec v) {
-      s.v[u] = v;
-    }
+    [[gnu::always_inline]] static Vec get(const State& s, int u) { return s.v[u]; }
+    [[gnu::always_inline]] static void set(State& s, int u, Vec v) { s.v[u] = v; }
     template <class F>
     [[gnu::always_inline]] static void update(State& s, F f) {
-#pragma GCC unroll 4
+      TT_UNROLL(4)
       for (int u = 0; u < U; ++u) s.v[u] = f(s.v[u]);
     }
   };

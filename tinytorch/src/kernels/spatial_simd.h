@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "spatial_kernels.h"
+#include "unroll.h"
 
 namespace tinytorch::kernels::spatial {
 
@@ -33,27 +34,27 @@ void direct_conv_tile(int64_t steps, const int64_t* offsets, const float* x, con
                       float* out, int64_t ldo) {
   using Vec = typename V::Vec;
   Vec acc[ROWS][NV];
-#pragma GCC unroll 8
+  TT_UNROLL(8)
   for (int64_t m = 0; m < ROWS; ++m) {
-#pragma GCC unroll 4
+    TT_UNROLL(4)
     for (int64_t v = 0; v < NV; ++v) acc[m][v] = V::zero();
   }
-#pragma GCC unroll 2
+  TT_UNROLL(2)
   for (int64_t i = 0; i < steps; ++i, w += MR) {
     const float* src = x + offsets[i];
     Vec b[NV];
-#pragma GCC unroll 4
+    TT_UNROLL(4)
     for (int64_t v = 0; v < NV; ++v) b[v] = V::load(src + v * V::kLanes);
-#pragma GCC unroll 8
+    TT_UNROLL(8)
     for (int64_t m = 0; m < ROWS; ++m) {
       const Vec a = V::set1(w[m]);
-#pragma GCC unroll 4
+      TT_UNROLL(4)
       for (int64_t v = 0; v < NV; ++v) acc[m][v] = V::fmadd(a, b[v], acc[m][v]);
     }
   }
-#pragma GCC unroll 8
+  TT_UNROLL(8)
   for (int64_t m = 0; m < ROWS; ++m) {
-#pragma GCC unroll 4
+    TT_UNROLL(4)
     for (int64_t v = 0; v < NV; ++v) V::store(out + m * ldo + v * V::kLanes, acc[m][v]);
   }
 }
@@ -99,30 +100,30 @@ void channel_conv_tile(int64_t steps, const int64_t* offsets, const float* const
                        const float* w, float* out, int64_t ldo) {
   using Vec = typename V::Vec;
   const float* x[PR];
-#pragma GCC unroll 8
+  TT_UNROLL(8)
   for (int64_t p = 0; p < PR; ++p) x[p] = xs[p];
   Vec acc[PR][NV];
-#pragma GCC unroll 8
+  TT_UNROLL(8)
   for (int64_t p = 0; p < PR; ++p) {
-#pragma GCC unroll 4
+    TT_UNROLL(4)
     for (int64_t v = 0; v < NV; ++v) acc[p][v] = V::zero();
   }
-#pragma GCC unroll 2
+  TT_UNROLL(2)
   for (int64_t i = 0; i < steps; ++i, w += NV * V::kLanes) {
     const int64_t offset = offsets[i];
     Vec b[NV];
-#pragma GCC unroll 4
+    TT_UNROLL(4)
     for (int64_t v = 0; v < NV; ++v) b[v] = V::load(w + v * V::kLanes);
-#pragma GCC unroll 8
+    TT_UNROLL(8)
     for (int64_t p = 0; p < PR; ++p) {
       const Vec a = V::set1(x[p][offset]);
-#pragma GCC unroll 4
+      TT_UNROLL(4)
       for (int64_t v = 0; v < NV; ++v) acc[p][v] = V::fmadd(a, b[v], acc[p][v]);
     }
   }
-#pragma GCC unroll 8
+  TT_UNROLL(8)
   for (int64_t p = 0; p < PR; ++p) {
-#pragma GCC unroll 4
+    TT_UNROLL(4)
     for (int64_t v = 0; v < NV; ++v) V::store(out + p * ldo + v * V::kLanes, acc[p][v]);
   }
 }
@@ -189,12 +190,12 @@ void channel_weight_grad_block(const ChannelWeightGradArgs& args, int64_t v0) {
   for (int64_t i0 = 0; i0 < args.steps; i0 += TC) {
     const int64_t cols = args.steps - i0 < TC ? args.steps - i0 : TC;
     int64_t offset[TC];
-#pragma GCC unroll 8
+    TT_UNROLL(8)
     for (int64_t t = 0; t < TC; ++t) offset[t] = args.offsets[i0 + (t < cols ? t : 0)];
     Vec acc[TC][NV];
-#pragma GCC unroll 8
+    TT_UNROLL(8)
     for (int64_t t = 0; t < TC; ++t) {
-#pragma GCC unroll 4
+      TT_UNROLL(4)
       for (int64_t v = 0; v < NV; ++v) acc[t][v] = V::zero();
     }
     const int64_t positions = args.positions;
@@ -202,27 +203,27 @@ void channel_weight_grad_block(const ChannelWeightGradArgs& args, int64_t v0) {
     for (int64_t image = 0; image < args.images; ++image) {
       const float* x = args.x[image];
       const float* gy = args.gy[image] + v0 * V::kLanes;
-#pragma GCC unroll 2
+      TT_UNROLL(2)
       for (int64_t j = 0; j < positions; ++j, gy += ld) {
         const float* at = x + bases[j];
         Vec b[NV];
-#pragma GCC unroll 4
+        TT_UNROLL(4)
         for (int64_t v = 0; v < NV; ++v) b[v] = V::load(gy + v * V::kLanes);
-#pragma GCC unroll 8
+        TT_UNROLL(8)
         for (int64_t t = 0; t < TC; ++t) {
           const Vec a = V::set1(at[offset[t]]);
-#pragma GCC unroll 4
+          TT_UNROLL(4)
           for (int64_t v = 0; v < NV; ++v) acc[t][v] = V::fmadd(a, b[v], acc[t][v]);
         }
       }
     }
     // (A loop over t < TC, not t < cols: indexing acc with a run-time bound would make the
     // compiler keep acc in memory, stored at every step.)
-#pragma GCC unroll 8
+    TT_UNROLL(8)
     for (int64_t t = 0; t < TC; ++t) {
       if (t >= cols) break;
       float* gw = args.gw + (i0 + t) * ld + v0 * V::kLanes;
-#pragma GCC unroll 4
+      TT_UNROLL(4)
       for (int64_t v = 0; v < NV; ++v) {
         V::store(gw + v * V::kLanes, V::add(V::load(gw + v * V::kLanes), acc[t][v]));
       }
@@ -265,30 +266,30 @@ void weight_grad(const WeightGradArgs& args) {
     for (int64_t i0 = 0; i0 < args.steps; i0 += NC) {
       const int64_t cols = args.steps - i0 < NC ? args.steps - i0 : NC;
       int64_t offset[NC];
-#pragma GCC unroll 8
+      TT_UNROLL(8)
       for (int64_t n = 0; n < NC; ++n) offset[n] = args.offsets[i0 + (n < cols ? n : 0)];
       Vec acc[MR][NC];
-#pragma GCC unroll 8
+      TT_UNROLL(8)
       for (int64_t m = 0; m < MR; ++m) {
-#pragma GCC unroll 8
+        TT_UNROLL(8)
         for (int64_t n = 0; n < NC; ++n) acc[m][n] = V::zero();
       }
       for (int64_t image = 0; image < args.images; ++image) {
         const float* x = args.x[image];
         const float* gy_rows[MR];
-#pragma GCC unroll 8
+        TT_UNROLL(8)
         for (int64_t m = 0; m < MR; ++m) {
           gy_rows[m] = args.gy[image] + (k0 + (m < rows ? m : 0)) * args.positions;
         }
-#pragma GCC unroll 2
+        TT_UNROLL(2)
         for (int64_t j = 0; j < args.positions; j += V::kLanes) {
           Vec a[MR];
-#pragma GCC unroll 8
+          TT_UNROLL(8)
           for (int64_t m = 0; m < MR; ++m) a[m] = V::load(gy_rows[m] + j);
-#pragma GCC unroll 8
+          TT_UNROLL(8)
           for (int64_t n = 0; n < NC; ++n) {
             const Vec b = V::load(x + offset[n] + j);
-#pragma GCC unroll 8
+            TT_UNROLL(8)
             for (int64_t m = 0; m < MR; ++m) acc[m][n] = V::fmadd(a[m], b, acc[m][n]);
           }
         }
@@ -328,18 +329,18 @@ void winograd_input(const WinogradTransformArgs& args) {
       float* v = args.to + (ty * args.tiles_w + tx) * ch;
       for (int64_t c = 0; c < ch; c += V::kLanes) {
         Vec e[4][4];  // e[a] = row a of d·B
-#pragma GCC unroll 4
+        TT_UNROLL(4)
         for (int64_t a = 0; a < 4; ++a) {
           const Vec in[4] = {V::load(d + a * row + c), V::load(d + a * row + ch + c),
                              V::load(d + a * row + 2 * ch + c), V::load(d + a * row + 3 * ch + c)};
           winograd_input_1d<V>(in, e[a]);
         }
-#pragma GCC unroll 4
+        TT_UNROLL(4)
         for (int64_t nu = 0; nu < 4; ++nu) {  // column ν of Bᵀ·e
           const Vec in[4] = {e[0][nu], e[1][nu], e[2][nu], e[3][nu]};
           Vec out[4];
           winograd_input_1d<V>(in, out);
-#pragma GCC unroll 4
+          TT_UNROLL(4)
           for (int64_t xi = 0; xi < 4; ++xi) V::store(v + (xi * 4 + nu) * plane + c, out[xi]);
         }
       }
@@ -365,7 +366,7 @@ void winograd_output(const WinogradTransformArgs& args) {
       float* y = args.to + 2 * ty * row + 2 * tx * ch;  // the tile's top-left output
       for (int64_t c = 0; c < ch; c += V::kLanes) {
         Vec s[2][4];  // s[i] = row i of Aᵀ·m
-#pragma GCC unroll 4
+        TT_UNROLL(4)
         for (int64_t nu = 0; nu < 4; ++nu) {
           const Vec in[4] = {V::load(m + nu * plane + c), V::load(m + (4 + nu) * plane + c),
                              V::load(m + (8 + nu) * plane + c), V::load(m + (12 + nu) * plane + c)};
@@ -374,7 +375,7 @@ void winograd_output(const WinogradTransformArgs& args) {
           s[0][nu] = out[0];
           s[1][nu] = out[1];
         }
-#pragma GCC unroll 2
+        TT_UNROLL(2)
         for (int64_t i = 0; i < 2; ++i) {
           Vec out[2];
           winograd_output_1d<V>(s[i], out);
@@ -406,17 +407,17 @@ void winograd_output_grad(const WinogradTransformArgs& args) {
       float* dm = args.to + (ty * args.tiles_w + tx) * ch;
       for (int64_t c = 0; c < ch; c += V::kLanes) {
         Vec h[2][4];  // h[i] = row i of gy·Aᵀ
-#pragma GCC unroll 2
+        TT_UNROLL(2)
         for (int64_t i = 0; i < 2; ++i) {
           const Vec in[2] = {V::load(g + i * row + c), V::load(g + i * row + ch + c)};
           winograd_output_grad_1d<V>(in, h[i]);
         }
-#pragma GCC unroll 4
+        TT_UNROLL(4)
         for (int64_t nu = 0; nu < 4; ++nu) {  // column ν of A·h
           const Vec in[2] = {h[0][nu], h[1][nu]};
           Vec out[4];
           winograd_output_grad_1d<V>(in, out);
-#pragma GCC unroll 4
+          TT_UNROLL(4)
           for (int64_t xi = 0; xi < 4; ++xi) V::store(dm + (xi * 4 + nu) * plane + c, out[xi]);
         }
       }
@@ -467,10 +468,10 @@ void to_channels_last(const LayoutCopyArgs& args) {
     channels_last_offsets<T>(args, j0, at);
     for (int64_t c0 = 0; c0 + 8 <= C; c0 += 8) {
       typename T::Vec r[8];  // r[i]: channel c0 + i at positions j0 ... j0 + 7, then transposed
-#pragma GCC unroll 8
+      TT_UNROLL(8)
       for (int64_t i = 0; i < 8; ++i) r[i] = T::load(args.from + (c0 + i) * HW + j0);
       T::transpose8x8(r);
-#pragma GCC unroll 8
+      TT_UNROLL(8)
       for (int64_t i = 0; i < 8; ++i) T::store(args.to + at[i] + c0, r[i]);
     }
   }
@@ -488,10 +489,10 @@ void to_channels_first(const LayoutCopyArgs& args) {
     for (int64_t c0 = 0; c0 + 8 <= C; c0 += 8) {
       const typename T::Vec bias = args.bias != nullptr ? T::load(args.bias + c0) : T::zero();
       typename T::Vec r[8];  // r[i]: position j0 + i, channels c0 ... c0 + 7, then transposed
-#pragma GCC unroll 8
+      TT_UNROLL(8)
       for (int64_t i = 0; i < 8; ++i) r[i] = T::add(T::load(args.from + at[i] + c0), bias);
       T::transpose8x8(r);
-#pragma GCC unroll 8
+      TT_UNROLL(8)
       for (int64_t i = 0; i < 8; ++i) T::store(args.to + (c0 + i) * HW + j0, r[i]);
     }
   }

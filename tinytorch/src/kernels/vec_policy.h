@@ -34,6 +34,7 @@
 
 #include "exp_simd.h"
 #include "log_simd.h"
+#include "unroll.h"
 #endif
 
 namespace tinytorch::kernels {
@@ -119,19 +120,19 @@ struct Avx2 {
     Vec t[8], u[8];
     // NOTE: fully unrolled (the pragmas), so t, u and r stay in registers; GCC's -O2 otherwise
     // keeps these short loops and the arrays on the stack.
-#pragma GCC unroll 4
+    TT_UNROLL(4)
     for (int i = 0; i < 8; i += 2) {
       t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
       t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
     }
-#pragma GCC unroll 2
+    TT_UNROLL(2)
     for (int h = 0; h < 8; h += 4) {  // rows 0–3, then rows 4–7
       u[h] = _mm256_shuffle_ps(t[h], t[h + 2], _MM_SHUFFLE(1, 0, 1, 0));
       u[h + 1] = _mm256_shuffle_ps(t[h], t[h + 2], _MM_SHUFFLE(3, 2, 3, 2));
       u[h + 2] = _mm256_shuffle_ps(t[h + 1], t[h + 3], _MM_SHUFFLE(1, 0, 1, 0));
       u[h + 3] = _mm256_shuffle_ps(t[h + 1], t[h + 3], _MM_SHUFFLE(3, 2, 3, 2));
     }
-#pragma GCC unroll 4
+    TT_UNROLL(4)
     for (int c = 0; c < 4; ++c) {
       r[c] = _mm256_permute2f128_ps(u[c], u[c + 4], 0x20);
       r[c + 4] = _mm256_permute2f128_ps(u[c], u[c + 4], 0x31);
@@ -284,7 +285,7 @@ struct Interleaved {
   template <class F>
   static Vec each(F f) {  // {f(0), …, f(U − 1)}
     Vec r;
-#pragma GCC unroll 16
+    TT_UNROLL(16)
     for (int u = 0; u < U; ++u) r.part[u] = f(u);
     return r;
   }
@@ -298,7 +299,7 @@ struct Interleaved {
     return each([p](int u) { return V::load(p + u * V::kLanes); });
   }
   static void store(float* p, Vec v) {
-#pragma GCC unroll 16
+    TT_UNROLL(16)
     for (int u = 0; u < U; ++u) V::store(p + u * V::kLanes, v.part[u]);
   }
   static Vec add(Vec x, Vec y) {
