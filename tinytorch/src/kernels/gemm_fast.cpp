@@ -323,6 +323,13 @@ void pack_slivers(int64_t kc, int64_t width, const T* src, int64_t w_stride, int
 // gemm_avx512.cpp (one template, gemm_simd.h).
 // ---------------------------------------------------------------------------------------------
 
+// bias + j, or null when there is no bias row: the part of the row a block of columns from j on
+// adds.
+template <typename T>
+const T* bias_from(const T* bias, int64_t j) {
+  return bias == nullptr ? nullptr : bias + j;
+}
+
 // c[j] = alpha * acc[j] + (beta * c[j] + bias[j]) for j < n, with only the terms there are: c is
 // not read when beta == 0, and bias (null: none) is what the product is added to — the same
 // additions, so the same bits, as when the bias had been copied into c and beta were 1. Every
@@ -513,8 +520,8 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const P* a_packed, gemm::A
   const int64_t depth = round_up(kc, KD);
   for (int64_t jr = 0; jr < nc; jr += NR) {
     const int64_t nr = std::min(NR, nc - jr);
-    const P* b_sliver = b + jr * b_col;                            // depth x NR
-    const T* bias_sliver = bias == nullptr ? nullptr : bias + jr;  // NR, or null
+    const P* b_sliver = b + jr * b_col;          // depth x NR
+    const T* bias_sliver = bias_from(bias, jr);  // NR, or null
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const int64_t mr = std::min(MR, mc - ir);
       T* c_tile = c + ir * ldc + jr;         // mr x nr
@@ -762,11 +769,9 @@ void gemm_one_row(int64_t N, int64_t K, T alpha, StridedView<T> a, StridedView<T
       for (int64_t pc = 0; pc < K; pc += KC) {
         const int64_t kc = std::min(KC, K - pc);
         row(kc, n, a_row + pc, b.at(pc, j0), b.rs, b.cs, acc);
-        if (pc == 0) {
-          store_row(n, acc, alpha, beta, bias == nullptr ? nullptr : bias + j0, C + j0);
-        } else {
-          store_row(n, acc, alpha, T(1), static_cast<const T*>(nullptr), C + j0);
-        }
+        // The first rank-KC update stores beta * C (+ bias); the others add onto C.
+        store_row(n, acc, alpha, pc == 0 ? beta : T(1), pc == 0 ? bias_from(bias, j0) : nullptr,
+                  C + j0);
       }
     }
   };
@@ -993,7 +998,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
       const int64_t depth = round_up(kc, Blk::KD);
       // The first rank-KC update stores beta * C (+ bias); the others add onto C.
       const T beta_pc = pc == 0 ? beta : T(1);
-      const T* bias_pc = pc == 0 && bias != nullptr ? bias + jc : nullptr;
+      const T* bias_pc = pc == 0 ? bias_from(bias, jc) : nullptr;
       // Columns [0, in_place) of the step are read in place, the rest from the packed panel.
       const int64_t in_place = b_in_place ? nc / NR * NR : 0;
       // kc x nc, in NR-column slivers
@@ -1060,16 +1065,16 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
             const int64_t split = std::clamp(in_place, jr, jr + nr);
             T* c_block = C + ic * ldc + jc;
             if (jr < split) {
-              macro_kernel<Blk::MR, NR, Blk::KD>(
-                  mc, split - jr, kc, a_block, a_read, a_ld,
-                  reinterpret_cast<const P*>(b.at(pc, jc + jr)), 1, b.rs, alpha, beta_pc,
-                  bias_pc == nullptr ? nullptr : bias_pc + jr, c_block + jr, ldc, kernels);
+              macro_kernel<Blk::MR, NR, Blk::KD>(mc, split - jr, kc, a_block, a_read, a_ld,
+                                                 reinterpret_cast<const P*>(b.at(pc, jc + jr)), 1,
+                                                 b.rs, alpha, beta_pc, bias_from(bias_pc, jr),
+                                                 c_block + jr, ldc, kernels);
             }
             if (split < jr + nr) {
-              macro_kernel<Blk::MR, NR, Blk::KD>(
-                  mc, jr + nr - split, kc, a_block, a_read, a_ld, b_packed + split * depth, depth,
-                  NR * Blk::KD, alpha, beta_pc, bias_pc == nullptr ? nullptr : bias_pc + split,
-                  c_block + split, ldc, kernels);
+              macro_kernel<Blk::MR, NR, Blk::KD>(mc, jr + nr - split, kc, a_block, a_read, a_ld,
+                                                 b_packed + split * depth, depth, NR * Blk::KD,
+                                                 alpha, beta_pc, bias_from(bias_pc, split),
+                                                 c_block + split, ldc, kernels);
             }
             shared.ranges[r].done.fetch_add(1, std::memory_order_release);
             took = true;
