@@ -128,6 +128,12 @@ const std::map<std::string, Op>& ops() {
       {"cumsum", [](const Inputs& x, const json& a) { return x[0].cumsum(a["dim"]); }},
       {"norm", [](const Inputs& x, const json&) { return x[0].norm(); }},
       {"var", [](const Inputs& x, const json& a) { return x[0].var({a["dim"].get<int64_t>()}); }},
+      {"floor", [](const Inputs& x, const json&) { return x[0].floor(); }},
+      {"ceil", [](const Inputs& x, const json&) { return x[0].ceil(); }},
+      {"round", [](const Inputs& x, const json&) { return x[0].round(); }},
+      {"trunc", [](const Inputs& x, const json&) { return x[0].trunc(); }},
+      {"frac", [](const Inputs& x, const json&) { return x[0].frac(); }},
+      {"sign", [](const Inputs& x, const json&) { return x[0].sign(); }},
   };
   return table;
 }

@@ -73,6 +73,10 @@ def mask(shape, seed):
     return lambda dt: pattern(shape, seed) > 0
 
 
+def halves(dt):  # -3, -2.5, ..., 2.5: round's ties, which go to the even neighbour
+    return (torch.arange(-6, 6) / 2).to(dt)
+
+
 OPS = [
     ("softmax", [floats([3, 5], 1, 4.0)], {"dim": -1}, lambda x: F.softmax(x, -1)),
     ("log_softmax", [floats([3, 5], 2, 4.0)], {"dim": 1}, lambda x: F.log_softmax(x, 1)),
@@ -129,6 +133,13 @@ OPS = [
     ("cumsum", [floats([3, 6], 53)], {"dim": 1}, lambda x: x.cumsum(1)),
     ("norm", [floats([3, 6], 54)], {}, lambda x: x.norm()),
     ("var", [floats([3, 6], 55)], {"dim": 1}, lambda x: x.var(1)),
+    # Rounding keeps the dtype: computed in float32, exact once rounded back.
+    ("floor", [floats([12], 56, 4.0)], {}, torch.floor),
+    ("ceil", [floats([12], 57, 4.0)], {}, torch.ceil),
+    ("round", [halves], {}, torch.round),
+    ("trunc", [floats([12], 58, 4.0)], {}, torch.trunc),
+    ("frac", [floats([12], 59, 4.0)], {}, torch.frac),
+    ("sign", [floats([12], 60)], {}, torch.sign),
 ]
 
 

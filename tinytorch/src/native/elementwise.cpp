@@ -71,39 +71,55 @@ std::vector<int64_t> broadcast_all(std::string_view op, std::initializer_list<co
   return shape;
 }
 
+// Each op compiles only the kernels it can run (most of this file's build time is these
+// instantiations: a loop per dtype, per broadcast pattern, per instruction set):
+//   Stores:   what a binary op writes — its compute dtype (arithmetic), or bool (comparisons,
+//             logical ops);
+//   Computes: the compute dtypes that can reach its kernel — all four (bool, int64, float32,
+//             float64), or float32/float64 alone for an op whose integer and bool inputs compute
+//             in the default float dtype (exp, div, erf, ...) or never reach a kernel (floor of
+//             an integer is that integer).
+enum class Stores { kCompute, kBool };
+enum class Computes { kAllTypes, kFloatingTypes };
+
+// dispatch_all_types, or dispatch_floating_types for Computes::kFloatingTypes.
+template <Computes kComputes, typename F>
+void dispatch_compute(ScalarType math, std::string_view op, F&& kernel) {
+  if constexpr (kComputes == Computes::kFloatingTypes) {
+    dispatch_floating_types(math, op, std::forward<F>(kernel));
+  } else {
+    dispatch_all_types(math, op, std::forward<F>(kernel));
+  }
+}
+
 // out = f(a, b) with broadcasting; a and b are converted to `compute` (the op's result_type) and
-// the result stored as `out_type` (bool for comparisons, else `compute`).
+// the result stored as `compute`, or as bool (Stores::kBool).
 // NOTE: int16/int32 and float16/bfloat16 have no kernels of their own: the kernel runs in their
 // opmath_type (int64, float32) and a `compute`-typed result is rounded back once at the end,
 // as PyTorch's CPU kernels do (bf16 + bf16 = the float32 sum rounded to bfloat16). Integer
 // results wrap: int64 arithmetic modulo 2^32 is int32 arithmetic.
-template <typename F>
-Tensor binary_op(std::string_view op, const Tensor& a, const Tensor& b, ScalarType compute,
-                 std::optional<ScalarType> out_type, F f) {
+template <Stores kStores = Stores::kCompute, Computes kComputes = Computes::kAllTypes, typename F>
+Tensor binary_op(std::string_view op, const Tensor& a, const Tensor& b, ScalarType compute, F f) {
+  constexpr bool kBoolOut = kStores == Stores::kBool;
   const std::vector<int64_t> shape = broadcast_all(op, {&a, &b});
   const ScalarType math = opmath_type(compute);
   const Tensor a2 = native::expand(a.to(compute).to(math), shape),
                b2 = native::expand(b.to(compute).to(math), shape);
-  Tensor out = empty(shape, out_type.value_or(math));
-  dispatch_all_types(math, op, [&]<typename scalar_t>() {
-    if (out.dtype() == kBool) {
-      elementwise_kernel<bool, scalar_t>(out, std::array{a2, b2},
-                                         f.template operator()<scalar_t>());
-    } else {
-      elementwise_kernel<scalar_t, scalar_t>(out, std::array{a2, b2},
-                                             f.template operator()<scalar_t>());
-    }
+  Tensor out = empty(shape, kBoolOut ? kBool : math);
+  dispatch_compute<kComputes>(math, op, [&]<typename scalar_t>() {
+    using out_t = std::conditional_t<kBoolOut, bool, scalar_t>;
+    elementwise_kernel<out_t, scalar_t>(out, std::array{a2, b2}, f.template operator()<scalar_t>());
   });
-  return out_type ? out : out.to(compute);
+  return kBoolOut ? out : out.to(compute);
 }
 
 // out = f(a) computed in `compute` (by way of its opmath_type, as binary_op).
-template <typename F>
+template <Computes kComputes = Computes::kAllTypes, typename F>
 Tensor unary_op(std::string_view op, const Tensor& a, ScalarType compute, F f) {
   const ScalarType math = opmath_type(compute);
   const Tensor a2 = a.to(compute).to(math);
   Tensor out = empty(a.sizes(), math);
-  dispatch_all_types(math, op, [&]<typename scalar_t>() {
+  dispatch_compute<kComputes>(math, op, [&]<typename scalar_t>() {
     elementwise_kernel<scalar_t, scalar_t>(out, std::array{a2}, f.template operator()<scalar_t>());
   });
   return out.to(compute);
@@ -150,7 +166,7 @@ void check_inplace_overlap(std::string_view op, const Tensor& self, const Tensor
 }
 
 // self = f(self, other) in place; other broadcasts to self's shape (never the reverse).
-template <typename F>
+template <Computes kComputes = Computes::kAllTypes, typename F>
 Tensor& binary_op_(std::string_view op, Tensor& self, const Tensor& other, ScalarType compute,
                    F f) {
   TT_CHECK(can_cast(compute, self.dtype()), op, ": result type ", compute,
@@ -161,23 +177,11 @@ Tensor& binary_op_(std::string_view op, Tensor& self, const Tensor& other, Scala
            " doesn't match the broadcast shape ", IntArrayRef(shape));
   check_inplace_overlap(op, self, other);
   if (compute != self.dtype() || opmath_type(compute) != compute) {
-    return self.copy_(binary_op(op, self, other, compute, {}, f));
+    return self.copy_(binary_op<Stores::kCompute, kComputes>(op, self, other, compute, f));
   }
   const Tensor other2 = native::expand(other.to(compute), shape);
-  dispatch_all_types(compute, op, [&]<typename scalar_t>() {
+  dispatch_compute<kComputes>(compute, op, [&]<typename scalar_t>() {
     elementwise_kernel<scalar_t, scalar_t>(self, std::array{self, other2},
-                                           f.template operator()<scalar_t>());
-  });
-  return self;
-}
-
-template <typename F>
-Tensor& unary_op_(std::string_view op, Tensor& self, F f) {
-  TT_CHECK(!has_internal_overlap(self), op,
-           ": unsupported operation: more than one element of the written-to tensor refers to a "
-           "single memory location. Please clone() the tensor before performing the operation.");
-  dispatch_all_types(self.dtype(), op, [&]<typename scalar_t>() {
-    elementwise_kernel<scalar_t, scalar_t>(self, std::array{self},
                                            f.template operator()<scalar_t>());
   });
   return self;
@@ -317,7 +321,7 @@ ScalarType div_type(ScalarType t) {
 Tensor native::add(const Tensor& self, const Tensor& other, const Scalar& alpha) {
   const ScalarType ct = result_type(self, other);
   check_alpha("add", ct, alpha);
-  return binary_op("add", self, other, ct, {}, add_fn(alpha));
+  return binary_op("add", self, other, ct, add_fn(alpha));
 }
 Tensor Tensor::add(const Scalar& other, const Scalar& alpha) const {
   const ScalarType ct = result_type(*this, other);
@@ -327,7 +331,7 @@ Tensor native::sub(const Tensor& self, const Tensor& other, const Scalar& alpha)
   const ScalarType ct = result_type(self, other);
   check_sub_bool(self.dtype(), other.dtype());
   check_alpha("sub", ct, alpha);
-  return binary_op("sub", self, other, ct, {},
+  return binary_op("sub", self, other, ct,
                    add_fn(alpha.is_floating_point() ? Scalar(-alpha.to<double>())
                                                     : Scalar(-alpha.to<int64_t>())));
 }
@@ -341,13 +345,14 @@ Tensor rsub(const Tensor& self, const Scalar& other) {
   return scalar_tensor(other, result_type(self, other)).sub(self);
 }
 Tensor native::mul(const Tensor& self, const Tensor& other) {
-  return binary_op("mul", self, other, result_type(self, other), {}, MulFn{});
+  return binary_op("mul", self, other, result_type(self, other), MulFn{});
 }
 Tensor Tensor::mul(const Scalar& other) const {
   return mul(scalar_tensor(other, result_type(*this, other)));
 }
 Tensor native::div(const Tensor& self, const Tensor& other) {
-  return binary_op("div", self, other, div_type(result_type(self, other)), {}, DivFn{});
+  return binary_op<Stores::kCompute, Computes::kFloatingTypes>(
+      "div", self, other, div_type(result_type(self, other)), DivFn{});
 }
 Tensor Tensor::div(const Scalar& other) const {
   return div(scalar_tensor(other, result_type(*this, other)));
@@ -355,7 +360,7 @@ Tensor Tensor::div(const Scalar& other) const {
 Tensor native::pow(const Tensor& self, const Tensor& exponent) {
   const ScalarType ct = result_type(self, exponent);
   check_pow_not_bool("pow", ct);
-  return binary_op("pow", self, exponent, ct, {}, PowFn{});
+  return binary_op("pow", self, exponent, ct, PowFn{});
 }
 Tensor Tensor::pow(const Scalar& exponent) const {
   const ScalarType ct = result_type(*this, exponent);
@@ -384,31 +389,37 @@ Tensor native::neg(const Tensor& self) {
 }
 
 Tensor native::exp(const Tensor& self) {
-  return unary_op("exp", self, float_compute_type(self),
-                  []<typename T>() { return [](T a) { return static_cast<T>(std::exp(a)); }; });
+  return unary_op<Computes::kFloatingTypes>(
+      "exp", self, float_compute_type(self),
+      []<typename T>() { return [](T a) { return static_cast<T>(std::exp(a)); }; });
 }
 Tensor native::log(const Tensor& self) {
-  return unary_op("log", self, float_compute_type(self),
-                  []<typename T>() { return [](T a) { return static_cast<T>(std::log(a)); }; });
+  return unary_op<Computes::kFloatingTypes>(
+      "log", self, float_compute_type(self),
+      []<typename T>() { return [](T a) { return static_cast<T>(std::log(a)); }; });
 }
 Tensor native::sqrt(const Tensor& self) {
-  return unary_op("sqrt", self, float_compute_type(self),
-                  []<typename T>() { return [](T a) { return static_cast<T>(std::sqrt(a)); }; });
+  return unary_op<Computes::kFloatingTypes>(
+      "sqrt", self, float_compute_type(self),
+      []<typename T>() { return [](T a) { return static_cast<T>(std::sqrt(a)); }; });
 }
 // sin, cos and log1p are libtorch's, beyond the chapters' ops; like exp and log, an integer or
 // bool input computes in the default float dtype. log1p(x) = ln(1 + x), but accurate for tiny x,
 // where 1 + x would round away x's digits.
 Tensor native::sin(const Tensor& self) {
-  return unary_op("sin", self, float_compute_type(self),
-                  []<typename T>() { return [](T a) { return static_cast<T>(std::sin(a)); }; });
+  return unary_op<Computes::kFloatingTypes>(
+      "sin", self, float_compute_type(self),
+      []<typename T>() { return [](T a) { return static_cast<T>(std::sin(a)); }; });
 }
 Tensor native::cos(const Tensor& self) {
-  return unary_op("cos", self, float_compute_type(self),
-                  []<typename T>() { return [](T a) { return static_cast<T>(std::cos(a)); }; });
+  return unary_op<Computes::kFloatingTypes>(
+      "cos", self, float_compute_type(self),
+      []<typename T>() { return [](T a) { return static_cast<T>(std::cos(a)); }; });
 }
 Tensor native::log1p(const Tensor& self) {
-  return unary_op("log1p", self, float_compute_type(self),
-                  []<typename T>() { return [](T a) { return static_cast<T>(std::log1p(a)); }; });
+  return unary_op<Computes::kFloatingTypes>(
+      "log1p", self, float_compute_type(self),
+      []<typename T>() { return [](T a) { return static_cast<T>(std::log1p(a)); }; });
 }
 Tensor native::abs(const Tensor& self) {
   check_not_bool("abs", self, "Convert it first, e.g. x.to(tinytorch::kInt64).");
@@ -447,10 +458,10 @@ Tensor native::clamp(const Tensor& self, std::optional<Scalar> min, std::optiona
 }
 
 Tensor native::maximum(const Tensor& self, const Tensor& other) {
-  return binary_op("maximum", self, other, result_type(self, other), {}, ExtremumFn<true>{});
+  return binary_op("maximum", self, other, result_type(self, other), ExtremumFn<true>{});
 }
 Tensor native::minimum(const Tensor& self, const Tensor& other) {
-  return binary_op("minimum", self, other, result_type(self, other), {}, ExtremumFn<false>{});
+  return binary_op("minimum", self, other, result_type(self, other), ExtremumFn<false>{});
 }
 
 // Comparing int8 / uint8 (storage dtypes, no kernels of their own) is exact in int64.
@@ -459,13 +470,13 @@ ScalarType comparison_compute_type(const Tensor& a, const Tensor& b) {
   return is_compute_type(opmath_type(t)) ? t : kInt64;
 }
 
-#define TT_DEFINE_COMPARISON(name, Cmp)                                                 \
-  Tensor Tensor::name(const Tensor& other) const {                                      \
-    return binary_op(#name, *this, other, comparison_compute_type(*this, other), kBool, \
-                     CompareFn<Cmp>{});                                                 \
-  }                                                                                     \
-  Tensor Tensor::name(const Scalar& other) const {                                      \
-    return name(scalar_tensor(other, result_type(*this, other)));                       \
+#define TT_DEFINE_COMPARISON(name, Cmp)                                                         \
+  Tensor Tensor::name(const Tensor& other) const {                                              \
+    return binary_op<Stores::kBool>(#name, *this, other, comparison_compute_type(*this, other), \
+                                    CompareFn<Cmp>{});                                          \
+  }                                                                                             \
+  Tensor Tensor::name(const Scalar& other) const {                                              \
+    return name(scalar_tensor(other, result_type(*this, other)));                               \
   }
 TT_DEFINE_COMPARISON(eq, std::equal_to<>)
 TT_DEFINE_COMPARISON(ne, std::not_equal_to<>)
@@ -525,12 +536,17 @@ Tensor native::unary_math(const Tensor& self, UnaryMath op) {
                                          : " (hint: convert first, e.g. x.to(tinytorch::kInt64))");
     if (op != UnaryMath::kSign || self.dtype() == kBool) return native::clone(self);
   }
-  // int8 / uint8 (storage dtypes, no kernels of their own) take sign's kernel in int64.
-  const ScalarType ct = !keeps_dtype                    ? float_compute_type(self)
-                        : is_compute_type(self.dtype()) ? self.dtype()
-                                                        : kInt64;
+  // A floating input computes in its own dtype (float16 / bfloat16 by way of float32, as every
+  // element-wise op), an integer or bool one in the default float dtype — but for sign, whose
+  // int8 ... int32 inputs (no kernels of their own) take its int64 kernel.
+  const ScalarType ct = !keeps_dtype || self.is_floating_point() ? float_compute_type(self)
+                        : is_compute_type(self.dtype())          ? self.dtype()
+                                                                 : kInt64;
+  // Every op but sign reaches its kernel in float32 or float64 only (an integer's floor is
+  // returned above; erf of an integer computes in the default float dtype).
   const auto run = [&](auto f) {
-    return unary_op(name, self, ct, f).to(keeps_dtype ? self.dtype() : ct);
+    return unary_op<Computes::kFloatingTypes>(name, self, ct, f)
+        .to(keeps_dtype ? self.dtype() : ct);
   };
   switch (op) {
     case UnaryMath::kFloor:
@@ -542,9 +558,12 @@ Tensor native::unary_math(const Tensor& self, UnaryMath op) {
           []<typename T>() { return [](T a) { return static_cast<T>(std::nearbyint(a)); }; });
     case UnaryMath::kTrunc:
       return run([]<typename T>() { return [](T a) { return static_cast<T>(std::trunc(a)); }; });
-    case UnaryMath::kSign:  // 0 for ±0 and NaN
-      return run(
-          []<typename T>() { return [](T a) { return static_cast<T>((T(0) < a) - (a < T(0))); }; });
+    case UnaryMath::kSign:  // 0 for ±0 and NaN; an int64 (or int8, ...) kernel too
+      return unary_op(name, self, ct,
+                      []<typename T>() {
+                        return [](T a) { return static_cast<T>((T(0) < a) - (a < T(0))); };
+                      })
+          .to(self.dtype());
     case UnaryMath::kFrac:
       return run(
           []<typename T>() { return [](T a) { return static_cast<T>(a - std::trunc(a)); }; });
@@ -611,7 +630,7 @@ Tensor mod_op(std::string_view op, const Tensor& self, const Tensor& other) {
     TT_CHECK_VALUE(!native::any(other.eq(0), std::nullopt, false).item<bool>(), op,
                    ": ZeroDivisionError: an integer divisor (other) is 0");
   }
-  return binary_op(op, self, other, ct, {}, ModFn<kPython>{});
+  return binary_op(op, self, other, ct, ModFn<kPython>{});
 }
 }  // namespace
 
@@ -657,7 +676,7 @@ Tensor native::floor_divide(const Tensor& self, const Tensor& other) {
     TT_CHECK_VALUE(!native::any(other.eq(0), std::nullopt, false).item<bool>(),
                    "floor_divide: ZeroDivisionError: an integer divisor (other) is 0");
   }
-  return binary_op("floor_divide", self, other, ct, {}, FloorDivFn{});
+  return binary_op("floor_divide", self, other, ct, FloorDivFn{});
 }
 
 Tensor native::fmod(const Tensor& self, const Tensor& other) {
@@ -667,9 +686,9 @@ Tensor native::remainder(const Tensor& self, const Tensor& other) {
   return mod_op<true>("remainder", self, other);
 }
 Tensor native::atan2(const Tensor& self, const Tensor& other) {
-  return binary_op("atan2", self, other, div_type(result_type(self, other)), {}, []<typename T>() {
-    return [](T a, T b) { return static_cast<T>(std::atan2(a, b)); };
-  });
+  return binary_op<Stores::kCompute, Computes::kFloatingTypes>(
+      "atan2", self, other, div_type(result_type(self, other)),
+      []<typename T>() { return [](T a, T b) { return static_cast<T>(std::atan2(a, b)); }; });
 }
 
 Tensor native::float_test(const Tensor& self, FloatTest test) {
@@ -716,13 +735,13 @@ Tensor native::logical(const Tensor& self, const Tensor& other, Logical op) {
   const char* name = op == Logical::kAnd  ? "logical_and"
                      : op == Logical::kOr ? "logical_or"
                                           : "logical_xor";
-  return binary_op(name, self, other, comparison_compute_type(self, other), kBool,
-                   [op]<typename T>() {
-                     return [op](T a, T b) {
-                       const bool x = a != T(0), y = b != T(0);
-                       return op == Logical::kAnd ? x && y : op == Logical::kOr ? x || y : x != y;
-                     };
-                   });
+  return binary_op<Stores::kBool>(
+      name, self, other, comparison_compute_type(self, other), [op]<typename T>() {
+        return [op](T a, T b) {
+          const bool x = a != T(0), y = b != T(0);
+          return op == Logical::kAnd ? x && y : op == Logical::kOr ? x || y : x != y;
+        };
+      });
 }
 
 // ── in-place ───────────────────────────────────────────────────────────────────────────────
@@ -754,7 +773,8 @@ Tensor& Tensor::mul_(const Scalar& other) const {
   return mul_(scalar_tensor(other, result_type(*this, other)));
 }
 Tensor& native::div_(Tensor& self, const Tensor& other) {
-  return binary_op_("div_", self, other, div_type(result_type(self, other)), DivFn{});
+  return binary_op_<Computes::kFloatingTypes>("div_", self, other,
+                                              div_type(result_type(self, other)), DivFn{});
 }
 Tensor& Tensor::div_(const Scalar& other) const {
   return div_(scalar_tensor(other, result_type(*this, other)));
