@@ -136,12 +136,19 @@ std::optional<double> cpu_busy_fraction() {
   return std::max(0.0, others / (after->total - before->total));
 }
 
-std::string openmp_wait_policy() {
+bool openmp_wait_policy_is_default() {
   const char* policy = std::getenv("OMP_WAIT_POLICY");
   const char* spin = std::getenv("GOMP_SPINCOUNT");
+  return (policy == nullptr || *policy == '\0') && (spin == nullptr || *spin == '\0');
+}
+
+std::string openmp_wait_policy() {
+  if (openmp_wait_policy_is_default()) {
+    return "default (idle threads spin for some milliseconds before they sleep)";
+  }
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
   if (policy != nullptr && *policy != '\0') return std::string("OMP_WAIT_POLICY=") + policy;
-  if (spin != nullptr && *spin != '\0') return std::string("GOMP_SPINCOUNT=") + spin;
-  return "default (idle threads spin for some milliseconds before they sleep)";
+  return std::string("GOMP_SPINCOUNT=") + std::getenv("GOMP_SPINCOUNT");
 }
 
 }  // namespace tinytorch::bench

@@ -87,7 +87,9 @@ void for_stream_blocks(int64_t n, const F& f) {
 // where there is no /proc/stat.
 std::optional<double> cpu_busy_fraction();
 
-// How idle OpenMP threads wait, as the environment sets it (libgomp reads it at start-up only).
+// How idle OpenMP threads wait, as the environment sets it (libgomp reads it at start-up only),
+// and whether it sets nothing (neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT).
 std::string openmp_wait_policy();
+bool openmp_wait_policy_is_default();
 
 }  // namespace tinytorch::bench
