@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <string>
@@ -35,6 +36,7 @@
 
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/spatial.h"
+#include "torch_baseline.h"
 
 namespace {
 
@@ -151,13 +153,17 @@ void measure_ours(int threads, bool quick, const std::string& only, Figures& fig
 
 // Runs conv_layers_torch.py and reads its JSON lines (only the fields it needs, by hand).
 bool measure_torch(int threads, bool quick, Figures& figures) {
-  // (Appended piece by piece, not a chain of std::string +: GCC 12 inlines that chain into a
-  // memcpy it then warns about, -Warray-bounds, a false positive.)
-  std::string command = "env -u OPENBLAS_CORETYPE /usr/bin/python3 ";
-  command += TINYTORCH_SOURCE_DIR;
-  command += "/bench/conv_layers_torch.py --threads ";
-  command += std::to_string(threads);
-  if (quick) command += " --quick";
+  // PyTorch's process as every benchmark against it starts it (torch_baseline.h: its thread
+  // counts and OpenMP policy), with OPENBLAS_CORETYPE cleared.
+  std::string command = "env -u OPENBLAS_CORETYPE";
+  const std::filesystem::path script =
+      std::filesystem::path(TINYTORCH_SOURCE_DIR) / "bench" / "conv_layers_torch.py";
+  for (const std::string& word : tinytorch::bench::torch_command(
+           "/usr/bin/python3", script, threads,
+           quick ? std::vector<std::string>{"--quick"} : std::vector<std::string>{})) {
+    command += ' ';
+    command += word;
+  }
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return false;
   char line[1024];
