@@ -94,7 +94,8 @@ void copy_torch_fields(const Json& config, Json& record);
 
 // The command that runs `script` at `threads` threads, followed by `args`. PyTorch's matrix
 // products run in OpenBLAS, whose own thread pool ignores torch.set_num_threads: its thread
-// count (and OpenMP's) is set through the environment.
+// count (and OpenMP's) is set through the environment, and so is ./tito's OpenMP spin limit
+// (GOMP_SPINCOUNT=10000) where the environment sets no OpenMP policy.
 std::vector<std::string> torch_command(const std::string& python,
                                        const std::filesystem::path& script, int threads,
                                        const std::vector<std::string>& args);
