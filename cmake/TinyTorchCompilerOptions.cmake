@@ -4,8 +4,9 @@
 #   tinytorch_warnings  INTERFACE target: -Wall -Wextra -Wpedantic [-Werror]. Link it from
 #                       every project target (PRIVATE).
 #   tinytorch_command_line  INTERFACE target for programs whose own code is command-line glue
-#                       around the library (the milestones, module 20's tools): -O0 in a
-#                       sanitized build (see below), nothing otherwise.
+#                       around the library (the milestones, module 20's tools, the course
+#                       tooling and its tests): -O0 in a sanitized build (see below), nothing
+#                       otherwise.
 #   tinytorch_openmp    INTERFACE target: OpenMP::OpenMP_CXX + TINYTORCH_HAVE_OPENMP=1 when
 #                       OpenMP is available and TINYTORCH_OPENMP is ON, empty otherwise.
 #   TINYTORCH_HAVE_OPENMP (cache, ON/OFF): whether OpenMP is used.
@@ -49,7 +50,8 @@ endif()
 # costs 16 s of compiler time per file under ASan + UBSan at -O1 (4.7 s at -O1 without them), and
 # milestone 1957's main.cpp took 43 s at -O1 against 20 s at -O0. The sanitizers check -O0 code
 # just as well, and what these programs spend their time on (training) runs in the library,
-# which keeps the build's optimisation level.
+# which keeps the build's optimisation level. The course tooling's code and tests (tito's
+# sources, the diagnose trace; tests/course) take the same rule: half the compiler time.
 add_library(tinytorch_command_line INTERFACE)
 if(TINYTORCH_SANITIZE)
   target_compile_options(tinytorch_command_line INTERFACE -O0)
