@@ -118,7 +118,7 @@ struct Avx2 {
   // (Also the GEMM's one-row path, gemm_avx2.cpp: exact, so it keeps the bits of its FMA chains.)
   static void transpose8x8(Vec r[8]) {
     Vec t[8], u[8];
-    // NOTE: fully unrolled (the pragmas), so t, u and r stay in registers; GCC's -O2 otherwise
+    // NOTE: fully unrolled (TT_UNROLL), so t, u and r stay in registers; GCC's -O2 otherwise
     // keeps these short loops and the arrays on the stack.
     TT_UNROLL(4)
     for (int i = 0; i < 8; i += 2) {
