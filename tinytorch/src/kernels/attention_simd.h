@@ -85,9 +85,11 @@ struct FlashAttention {
   // Row blocks with fewer rows than this (decoding) compute their scores as dot products with
   // the key rows: packing kᵀ would cost as much as using it once.
   static constexpr int64_t kDirectRows = 4;
-  // Keys per strip of the score products (causal rows skip the strips they cannot see): two
-  // vectors, so that a tile is kTileVectors / 2 rows tall.
-  static constexpr int64_t kStrip = 2 * W;
+  // Keys per strip of the score products. On the causal diagonal a strip is one vector: rows skip
+  // the strips they cannot see, and narrower strips skip more (a 64 × 64 block: 5,120 instead of
+  // 6,144 vector multiply-adds per product at 16 lanes). Where every row sees every key, two
+  // vectors: tiles kTileVectors / 2 rows tall, one broadcast for two multiply-adds.
+  static constexpr int64_t kCausalStrip = W, kFullStrip = 2 * W;
 
   static int64_t round_up(int64_t x) { return (x + W - 1) / W * W; }
   static int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -279,32 +281,41 @@ struct FlashAttention {
 
   // S [rows][kKeyBlock] = X [rows][K] · block, block [K][kKeyBlock] a packed, transposed key or
   // value block whose keys past n are zeros: the scores (X = Q·scale, block = Kᵀ) or dP (X = dO,
-  // block = Vᵀ). A strip of kStrip keys at a time, for the rows that see the strip's first key
+  // block = Vᵀ). A strip of keys at a time, for the rows that see the strip's first key
   // (r ≥ x0 − shift, when row r sees key x iff x ≤ r + shift): on the causal diagonal, about half
   // the products. Row r's entries past its visible keys are not meaningful.
   static void strip_products(const float* X, int64_t ldx, int64_t K, const float* block,
                              int64_t rows, int64_t n, int64_t shift, float* S) {
     const int64_t np = round_up(n);
-    for (int64_t x0 = 0; x0 < np; x0 += kStrip) {
+    const int64_t strip = shift >= n - 1 ? kFullStrip : kCausalStrip;  // row 0 sees every key?
+    for (int64_t x0 = 0; x0 < np; x0 += strip) {
       const int64_t r0 = clamp(x0 - shift, 0, rows);
       accumulate_band(
           {X + r0 * ldx, 1, ldx, block + x0, kKeyBlock, S + r0 * kKeyBlock + x0, kKeyBlock},
-          rows - r0, K, min(kStrip, np - x0), /*accumulate=*/false);
+          rows - r0, K, min(strip, np - x0), /*accumulate=*/false);
     }
   }
 
   // A row of scores s_row, in place: + mask_row for the `visible` (≥ 1) first keys, and −∞ for
   // the rest of the last vector that holds a visible key. Returns ⌈visible / W⌉, the vectors
   // that hold one: the callers read no further.
+  // NOTE: the last vector is rewritten whole (a partial load, one vector store), not lane by
+  // lane: the callers load it as a vector next, and a vector load that overlaps several recent
+  // scalar stores cannot take its data from them — it waits until they reach the cache (a
+  // "store-forwarding stall", ~20 cycles a row; the causal rows' ragged ends hit it every time).
   static int64_t mask_scores(int64_t visible, const float* mask_row, float* s_row) {
     const int64_t full = visible / W, live = (visible + W - 1) / W;
     if (mask_row != nullptr) {
       for (int64_t t = 0; t < full; ++t) {
         V::store(s_row + t * W, V::add(V::load(s_row + t * W), V::load(mask_row + t * W)));
       }
-      for (int64_t j = full * W; j < visible; ++j) s_row[j] += mask_row[j];
     }
-    for (int64_t j = visible; j < live * W; ++j) s_row[j] = -std::numeric_limits<float>::infinity();
+    if (live > full) {
+      const int64_t k = visible - full * W;  // visible lanes of the last vector, 1 ≤ k < W
+      Vec last = V::load_partial(s_row + full * W, k, -std::numeric_limits<float>::infinity());
+      if (mask_row != nullptr) last = V::add(last, V::load_partial(mask_row + full * W, k, 0.0f));
+      V::store(s_row + full * W, last);
+    }
     return live;
   }
 
@@ -324,7 +335,6 @@ struct FlashAttention {
       fill(p_row, kKeyBlock, 0.0f);
       return;
     }
-    const float alpha = __builtin_expf(m - m_new);  // 0 when m was −∞
     const Vec mn = V::set1(m_new);
     Vec sum = V::zero();
     for (int64_t t = 0; t < live; ++t) {
@@ -333,9 +343,15 @@ struct FlashAttention {
       V::store(p_row + t * W, p);
     }
     fill(p_row + live * W, kKeyBlock - live * W, 0.0f);
-    l = l * alpha + V::reduce_add(sum);  // the softmax's sum: before dropout
+    // acc and l rescale by e^(m − m_new) only when an earlier block added to them and the max
+    // grew: while m was −∞ they are zero (the one block of a short sequence never rescales).
+    if (m != neg_inf && m_new != m) {
+      const float alpha = __builtin_expf(m - m_new);
+      l *= alpha;
+      copy_rows(acc_row, Evp, 1, Evp, alpha, acc_row, Evp, Evp);
+    }
+    l += V::reduce_add(sum);  // the softmax's sum: before dropout
     m = m_new;
-    if (alpha != 1.0f) copy_rows(acc_row, Evp, 1, Evp, alpha, acc_row, Evp, Evp);
     if (keep_row != nullptr) {  // dropout: out accumulates (P ⊙ keep)·v
       for (int64_t j = 0; j < visible; ++j) p_row[j] *= keep_row[j];
     }
@@ -398,16 +414,23 @@ struct FlashAttention {
                                          : Product{P, 1, kKeyBlock, vp, Evp, acc, Evp};
       accumulate_band(pv, rows, n, Evp, /*accumulate=*/true, -kNoBand, shift + 1);
     }
+    // logsumexp = m + log l, a vector of rows at a time (l ≥ 1 wherever a key was visible: the
+    // row's max contributes e^0); rows with l = 0 get −∞ below.
+    float* lse = logsumexp + b * L + i0;  // [rows]
+    for (int64_t r = 0; r < rows; r += W) {
+      const int64_t k = min(W, rows - r);
+      const Vec x =
+          V::add(V::load_partial(m + r, k, 0.0f), V::log(V::load_partial(l + r, k, 1.0f)));
+      V::store_partial(lse + r, k, x);
+    }
     for (int64_t r = 0; r < rows; ++r) {
-      const int64_t i = i0 + r;
-      float* o = row(out, b, i);
+      float* o = row(out, b, i0 + r);
       if (l[r] == 0.0f) {  // no visible key
         fill(o, Ev, 0.0f);
-        logsumexp[b * L + i] = neg_inf;
+        lse[r] = neg_inf;
         continue;
       }
       copy_rows(acc + r * Evp, Evp, 1, Ev, 1.0f / l[r], o, Ev, Ev);
-      logsumexp[b * L + i] = m[r] + __builtin_logf(l[r]);
     }
   }
 
