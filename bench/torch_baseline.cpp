@@ -201,9 +201,10 @@ std::vector<std::string> torch_command(const std::string& python, const fs::path
   std::vector<std::string> argv{"env", "OPENBLAS_NUM_THREADS=" + t, "OMP_NUM_THREADS=" + t};
   // PyTorch's OpenMP threads and OpenBLAS's pool share the cores. With libgomp's default
   // spinning, PyTorch at 2 threads trained the 2017 GPT at 6.7-7.4k tokens/s on a 2-vCPU Zen 4
-  // against 20-22k with GOMP_SPINCOUNT=10000, the value ./tito exports when no policy is set. The
-  // child gets the same whether or not the program was started through ./tito, so that a ratio
-  // is never taken against a baseline slowed by its own threads; a policy the caller set stands.
+  // against 14.9-21.7k with GOMP_SPINCOUNT=10000, the value ./tito exports when no policy is
+  // set. The child gets the same whether or not the program was started through ./tito, so that
+  // a ratio is never taken against a baseline slowed by its own threads; a policy the caller set
+  // stands.
   if (openmp_wait_policy_is_default()) argv.emplace_back(kTorchSpinCount);
   argv.insert(argv.end(), {python, script.string(), "--threads", t});
   argv.insert(argv.end(), args.begin(), args.end());
