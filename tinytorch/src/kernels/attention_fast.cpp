@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "attention_simd.h"
@@ -50,11 +51,22 @@ const AttentionIsa& isa() {
 // generation moved within that VM's noise.
 constexpr int64_t kMinMultiplyAddsPerChunk = int64_t{1} << 15;
 
-// Per-thread scratch, grown as needed and kept.
+// Per-thread scratch, grown as needed and kept; it starts on a 64-byte line (kScratchAlign).
 float* scratch(int64_t floats) {
+  using attention_detail::kScratchAlign;
   thread_local std::vector<float> buffer;
-  if (static_cast<int64_t>(buffer.size()) < floats) buffer.resize(static_cast<size_t>(floats));
-  return buffer.data();
+  const int64_t needed = floats + kScratchAlign - 1;
+  if (static_cast<int64_t>(buffer.size()) < needed) buffer.resize(static_cast<size_t>(needed));
+  void* start = buffer.data();
+  auto space = buffer.size() * sizeof(float);
+  return static_cast<float*>(std::align(kScratchAlign * sizeof(float),
+                                        static_cast<size_t>(floats) * sizeof(float), start, space));
+}
+
+// floats rounded up to whole lines: what carve() (attention_simd.h) takes for a region.
+int64_t region(int64_t floats) {
+  using attention_detail::kScratchAlign;
+  return (floats + kScratchAlign - 1) / kScratchAlign * kScratchAlign;
 }
 
 }  // namespace
@@ -64,13 +76,16 @@ namespace attention_detail {
 // The scratch layouts are listed in attention_simd.h; keep these sums in step with them.
 int64_t forward_workspace(const AttentionShape& s, int64_t rows, int64_t lanes) {
   const int64_t E = s.head_dim, Evp = (s.value_dim + lanes - 1) / lanes * lanes;
-  return E * kKeyBlock + kKeyBlock * Evp + rows * (Evp + E + 2 + kKeyBlock);
+  return region(E * kKeyBlock) + region(kKeyBlock * Evp) + region(rows * Evp) + region(rows * E) +
+         2 * region(rows) + region(rows * kKeyBlock);
 }
 
 int64_t backward_workspace(const AttentionShape& s, int64_t lanes) {
   const int64_t L = s.q_len, E = s.head_dim, Ev = s.value_dim;
   const int64_t Ep = (E + lanes - 1) / lanes * lanes, Evp = (Ev + lanes - 1) / lanes * lanes;
-  return L * (2 * Ep + Evp + 1) + kKeyBlock * (E + Ev + 2 * Ep + Evp) + 2 * kQueryChunk * kKeyBlock;
+  return 2 * region(L * Ep) + region(L * Evp) + region(L) + region(E * kKeyBlock) +
+         region(Ev * kKeyBlock) + 2 * region(kKeyBlock * Ep) + region(kKeyBlock * Evp) +
+         2 * region(kQueryChunk * kKeyBlock);
 }
 
 }  // namespace attention_detail
@@ -83,11 +98,16 @@ void attention_forward_fast(const AttentionShape& s, const AttentionInputs<float
   const int64_t grain =
       std::max<int64_t>(1, kMinMultiplyAddsPerChunk / std::max<int64_t>(task_work, 1));
   parallel_for(0, s.batch * blocks, grain, [&](int64_t begin, int64_t end) {
-    for (int64_t task = begin; task < end; ++task) {
-      const int64_t b = task / blocks, i0 = (task % blocks) * kRowBlock;
-      const int64_t i1 = std::min(s.q_len, i0 + kRowBlock);
-      k.forward_rows(s, in, b, i0, i1, out, logsumexp,
-                     scratch(attention_detail::forward_workspace(s, i1 - i0, k.lanes)));
+    // Task t: problem t / blocks, row block t % blocks.
+    const auto task_of = [&](int64_t t) {
+      const int64_t i0 = (t % blocks) * kRowBlock;
+      return attention_detail::Task{t / blocks, i0, std::min(s.q_len, i0 + kRowBlock)};
+    };
+    for (int64_t t = begin; t < end; ++t) {
+      const attention_detail::Task task = task_of(t);
+      k.forward_rows(s, in, task.b, task.i0, task.i1, out, logsumexp,
+                     scratch(attention_detail::forward_workspace(s, task.i1 - task.i0, k.lanes)),
+                     t + 1 < end ? task_of(t + 1) : attention_detail::Task{});
     }
   });
 }
@@ -100,7 +120,8 @@ void attention_backward_fast(const AttentionShape& s, const AttentionInputs<floa
   parallel_for(0, s.batch, 1, [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
       k.backward_problem(s, in, b, out, logsumexp, grad_out, grad_query, grad_key, grad_value,
-                         scratch(attention_detail::backward_workspace(s, k.lanes)));
+                         scratch(attention_detail::backward_workspace(s, k.lanes)),
+                         b + 1 < end ? b + 1 : -1);
     }
   });
 }

@@ -67,8 +67,18 @@ inline constexpr int64_t kRowBlock = 64;
 // Query rows per P/dS tile of the backward: 2 · 16 KiB of tiles whatever the sequence length.
 inline constexpr int64_t kQueryChunk = 64;
 
-// The scratch floats the kernels need from their caller, for vectors of `lanes` floats (the
-// kernels below carve it up in this order: keep the two in step).
+// Each region of the kernels' scratch memory (below) starts on a 64-byte cache line (this many
+// floats), and so does the memory itself (attention_fast.cpp's scratch): every row of a tile is
+// then whole vectors within lines. A std::vector's memory is only 16-byte aligned, and where it
+// fell 16 or 48 bytes into a line, every 64-byte vector of P and the others had a 32-byte half
+// straddling two lines (Zen 4 moves such vectors in 32-byte halves), and the tiles' stores and the
+// softmax's loads of them were slower: the 2017 GPT's attention took 0.89-0.92 ms forward and
+// 1.88-1.97 backward at a 16-byte offset, 0.80-0.82 and 1.81-1.88 on whole lines, as at a 32-byte
+// offset (one thread, medians of 300 calls, 2-vCPU Zen 4).
+inline constexpr int64_t kScratchAlign = 16;
+
+// The scratch floats the kernels need from their caller, for vectors of `lanes` floats, each region
+// rounded up to whole lines (the kernels below carve it up in this order: keep the two in step).
 //   forward (one row block of `rows` rows):  kt [E][64], vp [64][Evp], acc [rows][Evp],
 //                                            q_scaled [rows][E], m, l [rows], P [rows][64]
 //   backward (one problem):  qp [L][Ep], dq [L][Ep], dop [L][Evp], D [L],
@@ -77,6 +87,12 @@ inline constexpr int64_t kQueryChunk = 64;
 // (Ep, Evp: E and Ev rounded up to whole vectors.) Defined in attention_fast.cpp only.
 int64_t forward_workspace(const AttentionShape& s, int64_t rows, int64_t lanes);
 int64_t backward_workspace(const AttentionShape& s, int64_t lanes);
+
+// The task a thread runs after the current one: problem b's query rows [i0, i1) (the backward's
+// tasks are whole problems: [0, L)); b < 0 when there is none.
+struct Task {
+  int64_t b = -1, i0 = 0, i1 = 0;
+};
 
 template <class V>
 struct FlashAttention {
@@ -90,6 +106,8 @@ struct FlashAttention {
   // 6,144 vector multiply-adds per product at 16 lanes). Where every row sees every key, two
   // vectors: tiles kTileVectors / 2 rows tall, one broadcast for two multiply-adds.
   static constexpr int64_t kCausalStrip = W, kFullStrip = 2 * W;
+  // Query rows per pass of the forward's softmax (see forward_rows).
+  static constexpr int64_t kSoftmaxRows = 8;
 
   static int64_t round_up(int64_t x) { return (x + W - 1) / W * W; }
   static int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -106,6 +124,13 @@ struct FlashAttention {
   template <typename T>
   static T* row(const Rows<T>& r, int64_t b, int64_t i) {
     return r.data + r.offsets[b] + i * r.ld;
+  }
+
+  // The next `floats` of the scratch memory at `at`, which moves on to the next whole line.
+  static float* carve(float*& at, int64_t floats) {
+    float* region = at;
+    at += (floats + kScratchAlign - 1) / kScratchAlign * kScratchAlign;
+    return region;
   }
 
   // p[0 .. n) = value, a vector at a time.
@@ -156,6 +181,61 @@ struct FlashAttention {
     for (; e < n; ++e) r += a[e] * b[e];
     return r;
   }
+
+  // ── Touching the next task's rows ahead of it ─────────────────────────────────────────────────
+  // A transformer's q, k and v are views of its one projection, and out and dO are rows of their
+  // own tensors: a task reads a few dozen KiB of rows scattered through memory (the 2017 GPT: 64
+  // rows of 128 bytes from each of q, k, v, 1,536 bytes apart, and from out and dO), which in a
+  // training step were written long before and have left the caches. The hardware prefetchers see
+  // short strided runs; each first touch of a line waited for memory. So a task touches the lines
+  // of the rows its thread's next task starts with, a few per query row of its softmax loop, well
+  // before they are needed:
+  //
+  //   task b:    copies │ score tiles │ softmax rows ···· │ P·V (dV, dK, dQ) tiles │ copies out
+  //                                     └ task b+1's rows, 6-10 lines a row ┘
+  //   task b+1:  copies (lines in L1/L2 by now) ...
+  //
+  // Spread out like this, the prefetches overlap the arithmetic. (Issued all at a task's start,
+  // into L2, they measured no gain.)
+  // NOTE: a prefetch never faults and never changes a value: the rows touched need not be the ones
+  // the next task reads in every case (a longer sequence reads more), only its first block's.
+  struct NextRows {
+    static constexpr int kMaxStreams = 5;
+    struct Stream {
+      const char* first;              // row 0's first byte
+      int64_t ld_bytes, rows, lines;  // lines: cache lines a row spans
+    };
+    Stream streams[kMaxStreams];
+    int count = 0;
+    // Where issue() goes on: stream, row, line.
+    int stream = 0;
+    int64_t row = 0, line = 0;
+
+    // `rows` rows of `width` floats, ld floats apart.
+    void add(const float* first, int64_t ld, int64_t rows, int64_t width) {
+      if (rows <= 0 || width <= 0 || count == kMaxStreams) return;
+      const auto offset = static_cast<int64_t>(reinterpret_cast<uintptr_t>(first) % 64);
+      streams[count++] = {reinterpret_cast<const char*>(first), ld * 4, rows,
+                          (offset + width * 4 + 63) / 64};
+    }
+    int64_t total_lines() const {
+      int64_t n = 0;
+      for (int i = 0; i < count; ++i) n += streams[i].rows * streams[i].lines;
+      return n;
+    }
+    // Touches the next `n` lines (fewer once all are done), stream by stream in the order added.
+    void issue(int64_t n) {
+      for (; n > 0 && stream < count; --n) {
+        const Stream& s = streams[stream];
+        __builtin_prefetch(s.first + row * s.ld_bytes + line * 64, 0, 3);
+        if (++line < s.lines) continue;
+        line = 0;
+        if (++row < s.rows) continue;
+        row = 0;
+        ++stream;
+      }
+    }
+  };
 
   // ── Register tiles: every product of both passes ──
   // One small matrix product, C [m][width] (+)= Σ_t a(t, x) · B[t][0 .. width) for every row
@@ -319,17 +399,22 @@ struct FlashAttention {
     return live;
   }
 
-  // One row's online-softmax step against one key block. p_row holds the row's scores s (the
-  // first `visible` valid) and becomes p = e^(s + mask − m_new) (⊙ keep), zero past `visible`;
-  // m, l move to the new block, and acc_row [Evp] is rescaled by e^(m − m_new), ready for
-  // acc += P·V.
-  static void online_softmax_row(int64_t visible, const float* mask_row, const float* keep_row,
-                                 float& m, float& l, float* acc_row, int64_t Evp, float* p_row) {
-    const float neg_inf = -std::numeric_limits<float>::infinity();
+  // The first half of a row's online-softmax step against one key block: p_row's scores s (the
+  // first `visible` valid) + mask (mask_scores), and their max (−∞ when none is visible).
+  static float masked_row_max(int64_t visible, const float* mask_row, float* p_row) {
     const int64_t live = visible > 0 ? mask_scores(visible, mask_row, p_row) : 0;
-    Vec mv = V::set1(neg_inf);
+    Vec mv = V::set1(-std::numeric_limits<float>::infinity());
     for (int64_t t = 0; t < live; ++t) mv = V::max(mv, V::load(p_row + t * W));
-    const float block_max = V::reduce_max(mv);
+    return V::reduce_max(mv);
+  }
+
+  // The second half, given that max: p_row becomes p = e^(s + mask − m_new) (⊙ keep), zero past
+  // `visible`; m, l move to the new block, and acc_row [Evp] is rescaled by e^(m − m_new), ready
+  // for acc += P·V.
+  static void online_softmax_row(int64_t visible, float block_max, const float* keep_row, float& m,
+                                 float& l, float* acc_row, int64_t Evp, float* p_row) {
+    const float neg_inf = -std::numeric_limits<float>::infinity();
+    const int64_t live = visible > 0 ? (visible + W - 1) / W : 0;
     const float m_new = block_max > m ? block_max : m;
     if (m_new == neg_inf) {  // every key so far masked: nothing to add yet
       fill(p_row, kKeyBlock, 0.0f);
@@ -361,7 +446,7 @@ struct FlashAttention {
   // read in place through its leading dimension, or packed into `work`.
   static void forward_rows(const AttentionShape& s, const AttentionInputs<float>& in, int64_t b,
                            int64_t i0, int64_t i1, const Rows<float>& out, float* logsumexp,
-                           float* work) {
+                           float* work, Task next) {
     const int64_t L = s.q_len, S = s.kv_len, E = s.head_dim, Ev = s.value_dim;
     const int64_t Evp = round_up(Ev), rows = i1 - i0;
     const float neg_inf = -std::numeric_limits<float>::infinity();
@@ -369,18 +454,26 @@ struct FlashAttention {
     const float* v = row(in.value, b, 0);  // [S][ldv]
     const int64_t ldk = in.key.ld, ldv = in.value.ld;
     const float* mask = in.mask != nullptr ? in.mask + in.mask_offsets[b] : nullptr;
-    float* kt = work;                    // [E][kKeyBlock]
-    float* vp = kt + E * kKeyBlock;      // [kKeyBlock][Evp]
-    float* acc = vp + kKeyBlock * Evp;   // [rows][Evp]
-    float* q_scaled = acc + rows * Evp;  // [rows][E]
-    float* m = q_scaled + rows * E;      // [rows]
-    float* l = m + rows;                 // [rows]
-    float* P = l + rows;                 // [rows][kKeyBlock]  s, then p
+    float* kt = carve(work, E * kKeyBlock);    // [E][kKeyBlock]
+    float* vp = carve(work, kKeyBlock * Evp);  // [kKeyBlock][Evp]
+    float* acc = carve(work, rows * Evp);      // [rows][Evp]
+    float* q_scaled = carve(work, rows * E);   // [rows][E]
+    float* m = carve(work, rows);              // [rows]
+    float* l = carve(work, rows);              // [rows]
+    float* P = carve(work, rows * kKeyBlock);  // [rows][kKeyBlock]  s, then p
     fill(acc, rows * Evp, 0.0f);
     fill(m, rows, neg_inf);
     fill(l, rows, 0.0f);
     copy_rows(row(in.query, b, i0), in.query.ld, rows, E, static_cast<float>(s.scale), q_scaled, E,
               E);
+    // The next task's query rows, and the keys and values of its first block.
+    NextRows ahead;
+    if (next.b >= 0) {
+      ahead.add(row(in.query, next.b, next.i0), in.query.ld, next.i1 - next.i0, E);
+      ahead.add(row(in.key, next.b, 0), in.key.ld, min(S, kKeyBlock), E);
+      ahead.add(row(in.value, next.b, 0), in.value.ld, min(S, kKeyBlock), Ev);
+    }
+    const int64_t lines_per_row = (ahead.total_lines() + rows - 1) / rows;
 
     // Under is_causal the row block's last row sees keys up to (i1 − 1) + S − L.
     const int64_t key_end = s.causal ? clamp(i1 + S - L, 0, S) : S;
@@ -401,12 +494,26 @@ struct FlashAttention {
         pack_transposed(k + j0 * ldk, ldk, n, E, kt);
         strip_products(q_scaled, E, E, kt, rows, n, shift, P);
       }
-      for (int64_t r = 0; r < rows; ++r) {
-        const int64_t i = i0 + r;
-        online_softmax_row(visible_in_block(s, i, j0, n),
-                           mask != nullptr ? mask + i * S + j0 : nullptr,
-                           in.keep != nullptr ? in.keep + (b * L + i) * S + j0 : nullptr, m[r],
-                           l[r], acc + r * Evp, Evp, P + r * kKeyBlock);
+      // The softmax in passes over kSoftmaxRows rows: every row's masked max, then every row's
+      // exponentials. Row by row, each step waited on the one before (the max's reduction across
+      // lanes, the exponentials, the sum's reduction); a pass gives the core several rows' chains
+      // at once (the 2017 GPT's forward: 0.81-0.83 → 0.79-0.81 ms, one thread, 2-vCPU Zen 4).
+      for (int64_t r0 = 0; r0 < rows; r0 += kSoftmaxRows) {
+        const int64_t r1 = min(rows, r0 + kSoftmaxRows);
+        float block_max[kSoftmaxRows];
+        for (int64_t r = r0; r < r1; ++r) {
+          ahead.issue(lines_per_row);
+          const int64_t i = i0 + r;
+          block_max[r - r0] =
+              masked_row_max(visible_in_block(s, i, j0, n),
+                             mask != nullptr ? mask + i * S + j0 : nullptr, P + r * kKeyBlock);
+        }
+        for (int64_t r = r0; r < r1; ++r) {
+          const int64_t i = i0 + r;
+          online_softmax_row(visible_in_block(s, i, j0, n), block_max[r - r0],
+                             in.keep != nullptr ? in.keep + (b * L + i) * S + j0 : nullptr, m[r],
+                             l[r], acc + r * Evp, Evp, P + r * kKeyBlock);
+        }
       }
       // acc [rows][Evp] += P·V: tiles of rows, summed over the keys x ≤ r + shift.
       if (!values_in_place) copy_rows(v + j0 * ldv, ldv, n, Ev, 1.0f, vp, Evp, Evp);
@@ -466,7 +573,7 @@ struct FlashAttention {
                                const Rows<const float>& out, const float* logsumexp,
                                const Rows<const float>& grad_out, const Rows<float>& grad_query,
                                const Rows<float>& grad_key, const Rows<float>& grad_value,
-                               float* work) {
+                               float* work, int64_t next_b) {
     const int64_t L = s.q_len, S = s.kv_len, E = s.head_dim, Ev = s.value_dim;
     const int64_t Ep = round_up(E), Evp = round_up(Ev);
     const float neg_inf = -std::numeric_limits<float>::infinity();
@@ -476,21 +583,34 @@ struct FlashAttention {
     const int64_t ldk = in.key.ld, ldv = in.value.ld;
     const float* mask = in.mask != nullptr ? in.mask + in.mask_offsets[b] : nullptr;
     const float* lse = logsumexp + b * L;
-    float* qp = work;                         // [L][Ep]   q·scale, padded (scores, dK)
-    float* dq = qp + L * Ep;                  // [L][Ep]   dQ, accumulated over the key blocks
-    float* dop = dq + L * Ep;                 // [L][Evp]  dO, padded (dp, dV)
-    float* D = dop + L * Evp;                 // [L]       D_i = dO_i·out_i
-    float* kt = D + L;                        // [E][kKeyBlock]
-    float* vt = kt + E * kKeyBlock;           // [Ev][kKeyBlock]
-    float* kp = vt + Ev * kKeyBlock;          // [kKeyBlock][Ep]  k·scale, padded (for dQ)
-    float* dk = kp + kKeyBlock * Ep;          // [kKeyBlock][Ep]
-    float* dv = dk + kKeyBlock * Ep;          // [kKeyBlock][Evp]
-    float* P = dv + kKeyBlock * Evp;          // [kQueryChunk][kKeyBlock]  s, then p (⊙ keep)
-    float* dS = P + kQueryChunk * kKeyBlock;  // [kQueryChunk][kKeyBlock]  dp, then ds
+    float* qp = carve(work, L * Ep);           // [L][Ep]   q·scale, padded (scores, dK)
+    float* dq = carve(work, L * Ep);           // [L][Ep]   dQ, summed over the key blocks
+    float* dop = carve(work, L * Evp);         // [L][Evp]  dO, padded (dp, dV)
+    float* D = carve(work, L);                 // [L]       D_i = dO_i·out_i
+    float* kt = carve(work, E * kKeyBlock);    // [E][kKeyBlock]
+    float* vt = carve(work, Ev * kKeyBlock);   // [Ev][kKeyBlock]
+    float* kp = carve(work, kKeyBlock * Ep);   // [kKeyBlock][Ep]  k·scale, padded (dQ)
+    float* dk = carve(work, kKeyBlock * Ep);   // [kKeyBlock][Ep]
+    float* dv = carve(work, kKeyBlock * Evp);  // [kKeyBlock][Evp]
+    // [kQueryChunk][kKeyBlock] each: P holds s, then p (⊙ keep); dS holds dp, then ds.
+    float* P = carve(work, kQueryChunk * kKeyBlock);
+    float* dS = carve(work, kQueryChunk * kKeyBlock);
     copy_rows(row(in.query, b, 0), in.query.ld, L, E, scale, qp, Ep, Ep);
     copy_rows(row(grad_out, b, 0), grad_out.ld, L, Ev, 1.0f, dop, Evp, Evp);
     for (int64_t i = 0; i < L; ++i) D[i] = dot(dop + i * Evp, row(out, b, i), Ev);
     fill(dq, L * Ep, 0.0f);
+    // The next problem's first query chunk (its q, dO and out rows) and first key block, in the
+    // order it reads them.
+    const int64_t chunk = min(L, kQueryChunk);
+    NextRows ahead;
+    if (next_b >= 0) {
+      ahead.add(row(in.query, next_b, 0), in.query.ld, chunk, E);
+      ahead.add(row(grad_out, next_b, 0), grad_out.ld, chunk, Ev);
+      ahead.add(row(out, next_b, 0), out.ld, chunk, Ev);
+      ahead.add(row(in.key, next_b, 0), in.key.ld, min(S, kKeyBlock), E);
+      ahead.add(row(in.value, next_b, 0), in.value.ld, min(S, kKeyBlock), Ev);
+    }
+    const int64_t lines_per_row = (ahead.total_lines() + chunk - 1) / chunk;
 
     for (int64_t j0 = 0; j0 < S; j0 += kKeyBlock) {
       const int64_t n = min(kKeyBlock, S - j0);
@@ -509,6 +629,7 @@ struct FlashAttention {
         strip_products(qp + c0 * Ep, Ep, E, kt, rows, n, shift, P);
         strip_products(dop + c0 * Evp, Evp, Ev, vt, rows, n, shift, dS);
         for (int64_t r = 0; r < rows; ++r) {
+          ahead.issue(lines_per_row);
           const int64_t i = c0 + r;
           const int64_t visible = visible_in_block(s, i, j0, n);
           float* p_row = P + r * kKeyBlock;
@@ -545,11 +666,12 @@ struct AttentionIsa {
   int64_t lanes;
   void (*forward_rows)(const AttentionShape& s, const AttentionInputs<float>& in, int64_t b,
                        int64_t i0, int64_t i1, const Rows<float>& out, float* logsumexp,
-                       float* work);
+                       float* work, Task next);
   void (*backward_problem)(const AttentionShape& s, const AttentionInputs<float>& in, int64_t b,
                            const Rows<const float>& out, const float* logsumexp,
                            const Rows<const float>& grad_out, const Rows<float>& grad_query,
-                           const Rows<float>& grad_key, const Rows<float>& grad_value, float* work);
+                           const Rows<float>& grad_key, const Rows<float>& grad_value, float* work,
+                           int64_t next_b);
 };
 
 template <class V>
