@@ -294,7 +294,10 @@ INSTANTIATE_TEST_SUITE_P(
                                          // chunks of 64, 64, 1 against key blocks 64, 64, 64, 8;
                                          // causal L < S with everything else on top
                                          AttnCase{1, 129, 200, 64, 48},
-                                         AttnCase{2, 100, 150, 24, 40, true, 2, 0.0, true})));
+                                         AttnCase{2, 100, 150, 24, 40, true, 2, 0.0, true},
+                                         // the 2017 GPT's heads: over 1 MiB of rows, so every
+                                         // task touches its next one's (kAheadMinBytes)
+                                         AttnCase{48, 64, 64, 32, 32, true})));
 
 }  // namespace
 }  // namespace tinytorch::kernels

@@ -466,9 +466,11 @@ struct FlashAttention {
     fill(l, rows, 0.0f);
     copy_rows(row(in.query, b, i0), in.query.ld, rows, E, static_cast<float>(s.scale), q_scaled, E,
               E);
-    // The next task's query rows, and the keys and values of its first block.
+    // The next task's query rows, and the keys and values of its first block — unless this is a
+    // decoding step's few rows, whose loop would issue them all at once (and whose cached keys
+    // and values the step before read last).
     NextRows ahead;
-    if (next.b >= 0) {
+    if (next.b >= 0 && rows >= kDirectRows) {
       ahead.add(row(in.query, next.b, next.i0), in.query.ld, next.i1 - next.i0, E);
       ahead.add(row(in.key, next.b, 0), in.key.ld, min(S, kKeyBlock), E);
       ahead.add(row(in.value, next.b, 0), in.value.ld, min(S, kKeyBlock), Ev);
