@@ -14,6 +14,7 @@
 #include <iterator>
 #include <limits>
 #include <map>
+#include <memory>
 #include <ostream>
 #include <random>
 #include <string>
@@ -564,6 +565,56 @@ TEST_P(GemmFastTest, BiasRowHasTheBitsOfTheBiasCopiedIntoC) {
       }
     }
   });
+}
+
+// A C written once (beta = 0, K within one rank-KC update) of at least 4 MiB is streamed around
+// the caches (gemm_fast.cpp, "Streaming C") where its rows start on vector boundaries, and stored
+// as usual where they do not. The same product into rows N apart on a 64-byte boundary
+// (streamed) and N + 1 apart (stored) gives the same bits, with and without a bias row, and
+// leaves the padding column alone.
+template <typename T>
+void check_streamed_c(bool trans_a, bool trans_b, Shape shape, bool with_bias) {
+  const auto [M, N, K] = shape;
+  SCOPED_TRACE("M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K) +
+               (trans_a ? ", A transposed" : "") + (trans_b ? ", B transposed" : "") +
+               (with_bias ? ", bias" : ""));
+  std::mt19937 rng(static_cast<uint32_t>(M * 31 + N * 7 + K));
+  std::uniform_real_distribution<T> u(-1, 1);
+  std::vector<T> A(M * K), B(K * N), bias(N);
+  for (T& x : A) x = u(rng);
+  for (T& x : B) x = u(rng);
+  for (T& x : bias) x = u(rng);
+  const int64_t lda = trans_a ? M : K, ldb = trans_b ? K : N;
+  // Room to put C's first row on a 64-byte boundary.
+  constexpr int64_t kAlign = 64 / static_cast<int64_t>(sizeof(T));
+  std::vector<T> lined(M * N + kAlign), apart(M * (N + 1));
+  void* start = lined.data();
+  size_t space = lined.size() * sizeof(T);
+  T* streamed = static_cast<T*>(std::align(64, M * N * sizeof(T), start, space));
+  ASSERT_NE(streamed, nullptr);
+  std::fill(streamed, streamed + M * N, std::numeric_limits<T>::quiet_NaN());  // never read
+  std::fill(apart.begin(), apart.end(), T(-7));
+  const T* b_row = with_bias ? bias.data() : nullptr;
+  gemm_fast(trans_a, trans_b, M, N, K, T(1), A.data(), lda, B.data(), ldb, T(0), b_row, streamed,
+            N);
+  gemm_fast(trans_a, trans_b, M, N, K, T(1), A.data(), lda, B.data(), ldb, T(0), b_row,
+            apart.data(), N + 1);
+  int64_t differ = 0, padding = 0;
+  for (int64_t i = 0; i < M; ++i) {
+    for (int64_t j = 0; j < N; ++j) differ += streamed[i * N + j] != apart[i * (N + 1) + j];
+    padding += apart[i * (N + 1) + N] != T(-7);
+  }
+  EXPECT_EQ(differ, 0) << "of " << M * N << " elements";
+  EXPECT_EQ(padding, 0) << "padding elements overwritten";
+}
+
+TEST_P(GemmFastTest, StreamedCHasTheBitsOfStoredC) {
+  for (const bool with_bias : {false, true}) {
+    check_streamed_c<float>(false, true, {1024, 1024, 16}, with_bias);  // a Linear's forward
+    check_streamed_c<float>(false, false, {1024, 1024, 16}, with_bias);
+    check_streamed_c<float>(true, false, {1030, 1030, 8}, with_bias);  // bottom and right edges
+    check_streamed_c<double>(false, true, {1024, 520, 12}, with_bias);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(KernelsAndThreads, GemmFastTest,

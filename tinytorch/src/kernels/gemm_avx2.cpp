@@ -24,6 +24,7 @@ struct Avx2<float> {
   static Vec load_b(const float* p) { return _mm256_loadu_ps(p); }
   static Vec load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+  static void stream(float* p, Vec v) { _mm256_stream_ps(p, v); }
   static Vec mul(Vec x, Vec y) { return _mm256_mul_ps(x, y); }
   static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm256_fmadd_ps(x, y, acc); }
   static float fma(float x, float y, float acc) { return __builtin_fmaf(x, y, acc); }
@@ -39,6 +40,7 @@ struct Avx2<double> {
   static Vec load_b(const double* p) { return _mm256_loadu_pd(p); }
   static Vec load(const double* p) { return _mm256_loadu_pd(p); }
   static void store(double* p, Vec v) { _mm256_storeu_pd(p, v); }
+  static void stream(double* p, Vec v) { _mm256_stream_pd(p, v); }
   static Vec mul(Vec x, Vec y) { return _mm256_mul_pd(x, y); }
   static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm256_fmadd_pd(x, y, acc); }
   static double fma(double x, double y, double acc) { return __builtin_fma(x, y, acc); }
@@ -188,16 +190,25 @@ void widen_run(const BFloat16* src, float* dst) {
 
 }  // namespace
 
-template <typename T, int64_t MR, int64_t NR>
+template <typename T, int64_t MR, int64_t NR, bool kStream>
 void microkernel_avx2(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta,
                       const T* bias, T* c, int64_t ldc) {
-  simd_microkernel<Avx2<T>, MR, NR>(kc, a, b, ldb, alpha, beta, bias, c, ldc);
+  simd_microkernel<Avx2<T>, MR, NR, T, T, kStream>(kc, a, b, ldb, alpha, beta, bias, c, ldc);
 }
 
-template void microkernel_avx2<float, 6, 16>(int64_t, const float*, const float*, int64_t, float,
-                                             float, const float*, float*, int64_t);
-template void microkernel_avx2<double, 6, 8>(int64_t, const double*, const double*, int64_t, double,
-                                             double, const double*, double*, int64_t);
+template void microkernel_avx2<float, 6, 16, false>(int64_t, const float*, const float*, int64_t,
+                                                    float, float, const float*, float*, int64_t);
+template void microkernel_avx2<float, 6, 16, true>(int64_t, const float*, const float*, int64_t,
+                                                   float, float, const float*, float*, int64_t);
+template void microkernel_avx2<double, 6, 8, false>(int64_t, const double*, const double*, int64_t,
+                                                    double, double, const double*, double*,
+                                                    int64_t);
+template void microkernel_avx2<double, 6, 8, true>(int64_t, const double*, const double*, int64_t,
+                                                   double, double, const double*, double*, int64_t);
+
+void stream_fence_x86() {
+  _mm_sfence();
+}
 
 template <typename T, int64_t MR, int64_t NR>
 void edge_microkernel_avx2(int64_t rows, int64_t kc, const T* a, const T* b, int64_t ldb, T alpha,

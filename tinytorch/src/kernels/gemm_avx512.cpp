@@ -30,6 +30,7 @@ struct Avx512<float> {
   static Vec load_b(const float* p) { return _mm512_loadu_ps(p); }
   static Vec load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+  static void stream(float* p, Vec v) { _mm512_stream_ps(p, v); }
   static Vec mul(Vec x, Vec y) { return _mm512_mul_ps(x, y); }
   static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm512_fmadd_ps(x, y, acc); }
   static float fma(float x, float y, float acc) { return __builtin_fmaf(x, y, acc); }
@@ -45,6 +46,7 @@ struct Avx512<double> {
   static Vec load_b(const double* p) { return _mm512_loadu_pd(p); }
   static Vec load(const double* p) { return _mm512_loadu_pd(p); }
   static void store(double* p, Vec v) { _mm512_storeu_pd(p, v); }
+  static void stream(double* p, Vec v) { _mm512_stream_pd(p, v); }
   static Vec mul(Vec x, Vec y) { return _mm512_mul_pd(x, y); }
   static Vec fmadd(Vec x, Vec y, Vec acc) { return _mm512_fmadd_pd(x, y, acc); }
   static double fma(double x, double y, double acc) { return __builtin_fma(x, y, acc); }
@@ -52,16 +54,22 @@ struct Avx512<double> {
 
 }  // namespace
 
-template <typename T, int64_t MR, int64_t NR>
+template <typename T, int64_t MR, int64_t NR, bool kStream>
 void microkernel_avx512(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta,
                         const T* bias, T* c, int64_t ldc) {
-  simd_microkernel<Avx512<T>, MR, NR>(kc, a, b, ldb, alpha, beta, bias, c, ldc);
+  simd_microkernel<Avx512<T>, MR, NR, T, T, kStream>(kc, a, b, ldb, alpha, beta, bias, c, ldc);
 }
 
-template void microkernel_avx512<float, 12, 32>(int64_t, const float*, const float*, int64_t, float,
-                                                float, const float*, float*, int64_t);
-template void microkernel_avx512<double, 12, 16>(int64_t, const double*, const double*, int64_t,
-                                                 double, double, const double*, double*, int64_t);
+template void microkernel_avx512<float, 12, 32, false>(int64_t, const float*, const float*, int64_t,
+                                                       float, float, const float*, float*, int64_t);
+template void microkernel_avx512<float, 12, 32, true>(int64_t, const float*, const float*, int64_t,
+                                                      float, float, const float*, float*, int64_t);
+template void microkernel_avx512<double, 12, 16, false>(int64_t, const double*, const double*,
+                                                        int64_t, double, double, const double*,
+                                                        double*, int64_t);
+template void microkernel_avx512<double, 12, 16, true>(int64_t, const double*, const double*,
+                                                       int64_t, double, double, const double*,
+                                                       double*, int64_t);
 
 template <typename T, int64_t MR, int64_t NR>
 void edge_microkernel_avx512(int64_t rows, int64_t kc, const T* a, const T* b, int64_t ldb, T alpha,

@@ -430,15 +430,24 @@ struct GemmKernels {
   // = Aᵀ (its columns) or op(A) = A (its rows).
   AInPlaceKernel<P, T> a_columns_in_place = nullptr;
   AInPlaceKernel<P, T> a_rows_in_place = nullptr;
+  // micro with C's full tiles streamed around the caches, and the fence after them (null: never
+  // streamed; see "Streaming C").
+  MicroKernel<P, T> micro_streamed = nullptr;
+  void (*stream_fence)() = nullptr;
 };
 
-template <typename T, CpuCapability kLevel>
+template <typename T, CpuCapability kLevel, bool kStream = false>
 MicroKernel<T> microkernel_for() {
   constexpr int64_t MR = Blocking<T, kLevel>::MR, NR = Blocking<T, kLevel>::NR;
 #ifdef TINYTORCH_GEMM_X86
-  if constexpr (kLevel == CpuCapability::kAvx2) return gemm::microkernel_avx2<T, MR, NR>;
-  if constexpr (kLevel == CpuCapability::kAvx512) return gemm::microkernel_avx512<T, MR, NR>;
+  if constexpr (kLevel == CpuCapability::kAvx2) {
+    return gemm::microkernel_avx2<T, MR, NR, kStream>;
+  }
+  if constexpr (kLevel == CpuCapability::kAvx512) {
+    return gemm::microkernel_avx512<T, MR, NR, kStream>;
+  }
 #endif
+  if constexpr (kStream) return nullptr;  // the portable level stores C through the caches
   return microkernel_portable<T, MR, NR>;
 }
 
@@ -469,12 +478,19 @@ AInPlaceKernel<T> a_in_place_microkernel_for() {
 template <typename T, CpuCapability kLevel>
 GemmKernels<T, T, T> kernels_for() {
   using Blk = Blocking<T, kLevel>;
+  MicroKernel<T> streamed = microkernel_for<T, kLevel, true>();
+  void (*fence)() = nullptr;
+#ifdef TINYTORCH_GEMM_X86
+  if (streamed != nullptr) fence = gemm::stream_fence_x86;
+#endif
   return {microkernel_for<T, kLevel>(),
           pack_slivers<T, Blk::MR, kLevel>,
           pack_slivers<T, Blk::NR, kLevel>,
           edge_microkernel_for<T, kLevel>(),
           a_in_place_microkernel_for<T, kLevel, gemm::ARead::kColumns>(),
-          a_in_place_microkernel_for<T, kLevel, gemm::ARead::kRows>()};
+          a_in_place_microkernel_for<T, kLevel, gemm::ARead::kRows>(),
+          streamed,
+          fence};
 }
 
 // The row kernel (M = 1, unpacked) of one level.
@@ -514,8 +530,10 @@ void merge_tile(int64_t mr, int64_t nr, const T* tile, T alpha, T beta, const T*
 template <int64_t MR, int64_t NR, int64_t KD, typename In, typename P, typename T>
 void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const P* a_packed, gemm::ARead a_read,
                   int64_t lda, const P* b, int64_t b_col, int64_t b_step, T alpha, T beta,
-                  const T* bias, T* c, int64_t ldc, const GemmKernels<In, P, T>& kernels) {
-  const MicroKernel<P, T> kernel = kernels.micro;
+                  const T* bias, T* c, int64_t ldc, const GemmKernels<In, P, T>& kernels,
+                  bool stream_c) {
+  // Full packed tiles stream C when asked (see "Streaming C"); the others store it.
+  const MicroKernel<P, T> kernel = stream_c ? kernels.micro_streamed : kernels.micro;
   const EdgeKernel<P, T> edge = kernels.edge;
   const int64_t depth = round_up(kc, KD);
   for (int64_t jr = 0; jr < nc; jr += NR) {
@@ -550,7 +568,7 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const P* a_packed, gemm::A
         continue;
       }
       alignas(64) T tile[MR * NR];
-      kernel(kc, a_sliver, b_sliver, b_step, T(1), T(0), nullptr, tile, NR);
+      kernels.micro(kc, a_sliver, b_sliver, b_step, T(1), T(0), nullptr, tile, NR);
       merge_tile<NR>(mr, nr, tile, alpha, beta, bias_sliver, c_tile, ldc);
     }
   }
@@ -840,6 +858,20 @@ constexpr int64_t kRowsInPlaceMaxN = 256;
 // apart map to the same set.
 constexpr int64_t kL1WayBytes = 4096;
 
+// ── Streaming C ─────────────────────────────────────────────────────────────────────────────
+// A store to a line that is not in the cache first reads it from memory (write-allocate), then
+// holds it there, evicting another. For a C written once (beta = 0, and K within one rank-KC
+// update, so that each element is stored once, by its tile) and several times the size of L2,
+// neither pays: the lines read are overwritten whole, and most of C has left the caches before
+// anything reads it. So its full tiles are streamed (non-temporal stores: written around the
+// caches, nothing read first). In the 2017 GPT's step that is fc's forward output and proj's input
+// gradient ([2048, 512], 4 MiB each), both read next by GELU, whose arithmetic hides the reads;
+// in-process A/B of the one-thread training step (medians of 60 interleaved steps, 2-vCPU Zen 4):
+// 1.2 and 1.8 ms less a 117-121 ms step with this 4 MiB threshold; 1.0 ms at 2 MiB (c_attn's 3
+// MiB forward output streamed too); 0.7 and 1.0 at 1 MiB; streaming only the outputs without a
+// bias row (the input gradients): 0.9-1.2 ms.
+constexpr double kStreamMinBytes = double{4 << 20};
+
 // ── Which CPUs read in place ────────────────────────────────────────────────────────────────
 // The rules above were measured faster on AMD (the 2-vCPU Zen 4 figures above) and slower on
 // Intel: on a 2-vCPU Xeon with AVX-512 (family 6, model 167) the 2017 GPT's training step at one
@@ -915,6 +947,11 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
     return gemm::ARead::kPacked;
   }();
   const bool a_in_place = a_read != gemm::ARead::kPacked;
+  // Whether C's full tiles are streamed around the caches (see "Streaming C").
+  const bool stream_c =
+      kernels.micro_streamed != nullptr && beta == T(0) && steps_k == 1 &&
+      static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(sizeof(T)) >=
+          kStreamMinBytes;
   // Whether the micro-kernel reads op(B) in place rather than from packed slivers (see "B in
   // place" below); then only a ragged last sliver of each step is packed.
   const bool b_in_place = std::is_same_v<In, P> && Blk::KD == 1 && in_place && b.cs == 1 &&
@@ -1068,13 +1105,13 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
               macro_kernel<Blk::MR, NR, Blk::KD>(mc, split - jr, kc, a_block, a_read, a_ld,
                                                  reinterpret_cast<const P*>(b.at(pc, jc + jr)), 1,
                                                  b.rs, alpha, beta_pc, bias_from(bias_pc, jr),
-                                                 c_block + jr, ldc, kernels);
+                                                 c_block + jr, ldc, kernels, stream_c);
             }
             if (split < jr + nr) {
               macro_kernel<Blk::MR, NR, Blk::KD>(mc, jr + nr - split, kc, a_block, a_read, a_ld,
                                                  b_packed + split * depth, depth, NR * Blk::KD,
                                                  alpha, beta_pc, bias_from(bias_pc, split),
-                                                 c_block + split, ldc, kernels);
+                                                 c_block + split, ldc, kernels, stream_c);
             }
             shared.ranges[r].done.fetch_add(1, std::memory_order_release);
             took = true;
@@ -1091,6 +1128,9 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
         }
       }
     }
+    // Streamed stores are not ordered with later ones: fence them before the member reports
+    // done (the caller reads C after every member has).
+    if (stream_c) kernels.stream_fence();
   });
 }
 

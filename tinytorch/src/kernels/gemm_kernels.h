@@ -67,10 +67,19 @@ using RowKernel = void (*)(int64_t kc, int64_t n, const T* a, const T* b, int64_
 template <typename T>
 using TransposePack = void (*)(int64_t kc, const T* src, int64_t w_stride, T* dst);
 
+// The micro-kernels below come in two stores: kStream = false stores the finished tile through the
+// caches; kStream = true streams it around them (non-temporal stores: no read of C's lines first,
+// no eviction of the caches' other lines), for a C written once and too large to stay cached (see
+// gemm_blocked's "Streaming C"). It falls back to the plain stores where beta != 0 or the rows are
+// not aligned to the vector. After streamed stores, stream_fence() orders them before whatever the
+// thread stores next (its "done" to the team).
+
 // gemm_avx2.cpp. Instantiated for (float, 6, 16) and (double, 6, 8).
-template <typename T, int64_t MR, int64_t NR>
+template <typename T, int64_t MR, int64_t NR, bool kStream = false>
 void microkernel_avx2(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta,
                       const T* bias, T* c, int64_t ldc);
+// gemm_avx2.cpp (sfence; AVX-512 CPUs use it too).
+void stream_fence_x86();
 template <typename T, int64_t MR, int64_t NR>
 void edge_microkernel_avx2(int64_t rows, int64_t kc, const T* a, const T* b, int64_t ldb, T alpha,
                            T beta, const T* bias, T* c, int64_t ldc);
@@ -101,7 +110,7 @@ void pack_widened_rows_avx2(int64_t kc, int64_t slivers, const BFloat16* src, in
                             float* dst);
 
 // gemm_avx512.cpp. Instantiated for (float, 12, 32) and (double, 12, 16).
-template <typename T, int64_t MR, int64_t NR>
+template <typename T, int64_t MR, int64_t NR, bool kStream = false>
 void microkernel_avx512(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta,
                         const T* bias, T* c, int64_t ldc);
 template <typename T, int64_t MR, int64_t NR>

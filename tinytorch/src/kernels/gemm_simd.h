@@ -10,6 +10,8 @@
 //   load_b(p)                      one step of a B sliver: packed (64-byte aligned) or, for float
 //                                  and double, read in place from B (any alignment)
 //   load(p), store(p, v)
+//   stream(p, v)                   a non-temporal store of a whole vector to p, aligned to it
+//                                  (only the kernels that stream C call it)
 //   mul(x, y), fmadd(x, y, acc)    x * y, x * y + acc (one rounding)
 //   fma(x, y, acc)                 the same for one scalar
 //
@@ -69,8 +71,11 @@ constexpr int64_t depth_of() {
 // kA: where the tile reads op(A)(i, p) (ARead, gemm_kernels.h): a packed sliver (a_step = MR), or
 // op(A) itself, a_step its leading dimension. The same FMAs in the same order whichever it is:
 // the same bits.
+//
+// kStream: C's rows streamed around the caches (gemm_kernels.h) where beta == 0 and every row of
+// the tile starts on a vector boundary; stored as usual otherwise. The same values either way.
 template <typename V, int64_t MR, int64_t NR, typename P, typename T, int64_t ROWS = MR,
-          ARead kA = ARead::kPacked>
+          ARead kA = ARead::kPacked, bool kStream = false>
 inline void simd_tile(int64_t kc, const P* a, int64_t a_step, const P* b, int64_t ldb, T alpha,
                       T beta, const T* bias, T* c, int64_t ldc) {
   static_assert(NR == 2 * V::kLanes, "the tile is two vectors wide");
@@ -82,12 +87,20 @@ inline void simd_tile(int64_t kc, const P* a, int64_t a_step, const P* b, int64_
   const int64_t a_next = kA == ARead::kPacked ? MR * D : kA == ARead::kColumns ? a_step : 1;
   const int64_t a_row = kA == ARead::kRows ? a_step : D;
 
+  const bool beta_is_zero = beta == T(0);
+  // Streamed only where the tile's every vector is aligned: c and the row stride in bytes.
+  const bool stream = kStream && beta_is_zero &&
+                      ((reinterpret_cast<uintptr_t>(c) | static_cast<uintptr_t>(ldc) * sizeof(T)) %
+                       sizeof(typename V::Vec)) == 0;
   // Start fetching the C tile now; it is only needed after the kc loop, by which time the
-  // (likely) cache misses have been served in the background.
-  TT_UNROLL(16)
-  for (int64_t i = 0; i < ROWS; ++i) {
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T0);
+  // (likely) cache misses have been served in the background. (Not when it is streamed: its
+  // lines are never read.)
+  if (!stream) {
+    TT_UNROLL(16)
+    for (int64_t i = 0; i < ROWS; ++i) {
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NR - 1), _MM_HINT_T0);
+    }
   }
 
   Vec acc[ROWS][2];
@@ -112,11 +125,24 @@ inline void simd_tile(int64_t kc, const P* a, int64_t a_step, const P* b, int64_
   // vanish), and the bias row (when there is one) is what alpha * acc is added to: the same FMA,
   // and so the same bits, as when the bias had been copied into c and beta were 1.
   const Vec valpha = V::set1(alpha), vbeta = V::set1(beta);
-  const bool beta_is_zero = beta == T(0);
   Vec bias_half[2] = {V::zero(), V::zero()};
   if (bias != nullptr) {
     bias_half[0] = V::load(bias);
     bias_half[1] = V::load(bias + V::kLanes);
+  }
+  if constexpr (kStream) {
+    if (stream) {  // c = alpha * acc (+ bias), the values of the stores below
+      TT_UNROLL(16)
+      for (int64_t i = 0; i < ROWS; ++i) {
+        TT_UNROLL(2)
+        for (int64_t half = 0; half < 2; ++half) {
+          V::stream(c + i * ldc + half * V::kLanes,
+                    bias == nullptr ? V::mul(valpha, acc[i][half])
+                                    : V::fmadd(valpha, acc[i][half], bias_half[half]));
+        }
+      }
+      return;
+    }
   }
   TT_UNROLL(16)
   for (int64_t i = 0; i < ROWS; ++i) {
@@ -137,10 +163,11 @@ inline void simd_tile(int64_t kc, const P* a, int64_t a_step, const P* b, int64_
 }
 
 // The MR x NR tile from a packed A sliver.
-template <typename V, int64_t MR, int64_t NR, typename P, typename T>
+template <typename V, int64_t MR, int64_t NR, typename P, typename T, bool kStream = false>
 inline void simd_microkernel(int64_t kc, const P* a, const P* b, int64_t ldb, T alpha, T beta,
                              const T* bias, T* c, int64_t ldc) {
-  simd_tile<V, MR, NR, P, T>(kc, a, MR, b, ldb, alpha, beta, bias, c, ldc);
+  simd_tile<V, MR, NR, P, T, MR, ARead::kPacked, kStream>(kc, a, MR, b, ldb, alpha, beta, bias, c,
+                                                          ldc);
 }
 
 // The first `rows` (1 ≤ rows ≤ ROWS) rows of a tile: simd_tile<…, rows>. The blocked GEMM's
