@@ -609,9 +609,12 @@ void check_streamed_c(bool trans_a, bool trans_b, Shape shape, bool with_bias) {
 }
 
 TEST_P(GemmFastTest, StreamedCHasTheBitsOfStoredC) {
+  if (std::get<0>(GetParam()) == CpuCapability::kDefault) {
+    GTEST_SKIP() << "the portable level stores every tile through the caches";
+  }
   for (const bool with_bias : {false, true}) {
-    check_streamed_c<float>(false, true, {1024, 1024, 16}, with_bias);  // a Linear's forward
-    check_streamed_c<float>(false, false, {1024, 1024, 16}, with_bias);
+    check_streamed_c<float>(false, true, {1024, 1024, 8}, with_bias);  // a Linear's forward
+    check_streamed_c<float>(false, false, {1024, 1024, 8}, with_bias);
     check_streamed_c<float>(true, false, {1030, 1030, 8}, with_bias);  // bottom and right edges
     check_streamed_c<double>(false, true, {1024, 520, 12}, with_bias);
   }
