@@ -197,39 +197,51 @@ struct FlashAttention {
   //
   // Spread out like this, the prefetches overlap the arithmetic. (Issued all at a task's start,
   // into L2, they measured no gain.)
-  // NOTE: a prefetch never faults and never changes a value: the rows touched need not be the ones
-  // the next task reads in every case (a longer sequence reads more), only its first block's.
+  // Only calls whose rows outgrow the caches, and never a decoding step's few rows (see
+  // attention_fast.cpp's kAheadMinBytes and forward_rows).
+  // NOTE: a prefetch never faults and never changes a value, so the rows touched need not be all
+  // the next task reads (a longer sequence reads more): its first block's are. Addresses are
+  // computed as integers: a row's first line may begin before it, its last end after it.
   struct NextRows {
     static constexpr int kMaxStreams = 5;
     struct Stream {
-      const char* first;              // row 0's first byte
-      int64_t ld_bytes, rows, lines;  // lines: cache lines a row spans
+      uintptr_t first;                // row 0's first byte
+      int64_t ld_bytes, rows, bytes;  // bytes: of a row's width
     };
     Stream streams[kMaxStreams];
     int count = 0;
-    // Where issue() goes on: stream, row, line.
+    // Where issue() goes on: stream, row, and the next line's address in that row (0: its first).
     int stream = 0;
-    int64_t row = 0, line = 0;
+    int64_t row = 0;
+    uintptr_t at = 0;
 
     // `rows` rows of `width` floats, ld floats apart.
     void add(const float* first, int64_t ld, int64_t rows, int64_t width) {
       if (rows <= 0 || width <= 0 || count == kMaxStreams) return;
-      const auto offset = static_cast<int64_t>(reinterpret_cast<uintptr_t>(first) % 64);
-      streams[count++] = {reinterpret_cast<const char*>(first), ld * 4, rows,
-                          (offset + width * 4 + 63) / 64};
+      streams[count++] = {reinterpret_cast<uintptr_t>(first), ld * 4, rows, width * 4};
     }
+    // The lines of all rows: exact where every row starts at the same offset in its line (ld a
+    // multiple of 64 bytes), at most one too many a row otherwise.
     int64_t total_lines() const {
       int64_t n = 0;
-      for (int i = 0; i < count; ++i) n += streams[i].rows * streams[i].lines;
+      for (int i = 0; i < count; ++i) {
+        const Stream& s = streams[i];
+        const auto offset = static_cast<int64_t>(s.first % 64);
+        n += s.rows *
+             (s.ld_bytes % 64 == 0 ? (offset + s.bytes + 63) / 64 : (s.bytes + 63) / 64 + 1);
+      }
       return n;
     }
     // Touches the next `n` lines (fewer once all are done), stream by stream in the order added.
     void issue(int64_t n) {
       for (; n > 0 && stream < count; --n) {
         const Stream& s = streams[stream];
-        __builtin_prefetch(s.first + row * s.ld_bytes + line * 64, 0, 3);
-        if (++line < s.lines) continue;
-        line = 0;
+        const uintptr_t start = s.first + static_cast<uintptr_t>(row * s.ld_bytes);
+        if (at == 0) at = start & ~uintptr_t{63};
+        __builtin_prefetch(reinterpret_cast<const void*>(at), 0, 3);
+        at += 64;
+        if (at < start + static_cast<uintptr_t>(s.bytes)) continue;
+        at = 0;
         if (++row < s.rows) continue;
         row = 0;
         ++stream;
