@@ -88,8 +88,8 @@ inline constexpr int64_t kScratchAlign = 16;
 int64_t forward_workspace(const AttentionShape& s, int64_t rows, int64_t lanes);
 int64_t backward_workspace(const AttentionShape& s, int64_t lanes);
 
-// The task a thread runs after the current one: problem b's query rows [i0, i1) (the backward's
-// tasks are whole problems: [0, L)); b < 0 when there is none.
+// A task of the forward: problem b's query rows [i0, i1). As the task a thread runs next (whose
+// rows the current one touches ahead), b < 0 means none.
 struct Task {
   int64_t b = -1, i0 = 0, i1 = 0;
 };

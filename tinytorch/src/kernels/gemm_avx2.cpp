@@ -206,10 +206,6 @@ template void microkernel_avx2<double, 6, 8, false>(int64_t, const double*, cons
 template void microkernel_avx2<double, 6, 8, true>(int64_t, const double*, const double*, int64_t,
                                                    double, double, const double*, double*, int64_t);
 
-void stream_fence_x86() {
-  _mm_sfence();
-}
-
 template <typename T, int64_t MR, int64_t NR>
 void edge_microkernel_avx2(int64_t rows, int64_t kc, const T* a, const T* b, int64_t ldb, T alpha,
                            T beta, const T* bias, T* c, int64_t ldc) {

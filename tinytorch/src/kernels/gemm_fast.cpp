@@ -430,10 +430,9 @@ struct GemmKernels {
   // = Aᵀ (its columns) or op(A) = A (its rows).
   AInPlaceKernel<P, T> a_columns_in_place = nullptr;
   AInPlaceKernel<P, T> a_rows_in_place = nullptr;
-  // micro with C's full tiles streamed around the caches, and the fence after them (null: never
-  // streamed; see "Streaming C").
+  // micro with C's full tiles streamed around the caches (null: never streamed; see "Streaming
+  // C").
   MicroKernel<P, T> micro_streamed = nullptr;
-  void (*stream_fence)() = nullptr;
 };
 
 template <typename T, CpuCapability kLevel, bool kStream = false>
@@ -478,19 +477,13 @@ AInPlaceKernel<T> a_in_place_microkernel_for() {
 template <typename T, CpuCapability kLevel>
 GemmKernels<T, T, T> kernels_for() {
   using Blk = Blocking<T, kLevel>;
-  MicroKernel<T> streamed = microkernel_for<T, kLevel, true>();
-  void (*fence)() = nullptr;
-#ifdef TINYTORCH_GEMM_X86
-  if (streamed != nullptr) fence = gemm::stream_fence_x86;
-#endif
   return {microkernel_for<T, kLevel>(),
           pack_slivers<T, Blk::MR, kLevel>,
           pack_slivers<T, Blk::NR, kLevel>,
           edge_microkernel_for<T, kLevel>(),
           a_in_place_microkernel_for<T, kLevel, gemm::ARead::kColumns>(),
           a_in_place_microkernel_for<T, kLevel, gemm::ARead::kRows>(),
-          streamed,
-          fence};
+          microkernel_for<T, kLevel, true>()};
 }
 
 // The row kernel (M = 1, unpacked) of one level.
@@ -1129,8 +1122,10 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
       }
     }
     // Streamed stores are not ordered with later ones: fence them before the member reports
-    // done (the caller reads C after every member has).
-    if (stream_c) kernels.stream_fence();
+    // done (the caller reads C after every member has). Only x86 levels stream.
+#ifdef TINYTORCH_GEMM_X86
+    if (stream_c) _mm_sfence();
+#endif
   });
 }
 

@@ -71,15 +71,13 @@ using TransposePack = void (*)(int64_t kc, const T* src, int64_t w_stride, T* ds
 // caches; kStream = true streams it around them (non-temporal stores: no read of C's lines first,
 // no eviction of the caches' other lines), for a C written once and too large to stay cached (see
 // gemm_blocked's "Streaming C"). It falls back to the plain stores where beta != 0 or the rows are
-// not aligned to the vector. After streamed stores, stream_fence() orders them before whatever the
+// not aligned to the vector. After streamed stores, the caller fences (sfence) before whatever the
 // thread stores next (its "done" to the team).
 
 // gemm_avx2.cpp. Instantiated for (float, 6, 16) and (double, 6, 8).
 template <typename T, int64_t MR, int64_t NR, bool kStream = false>
 void microkernel_avx2(int64_t kc, const T* a, const T* b, int64_t ldb, T alpha, T beta,
                       const T* bias, T* c, int64_t ldc);
-// gemm_avx2.cpp (sfence; AVX-512 CPUs use it too).
-void stream_fence_x86();
 template <typename T, int64_t MR, int64_t NR>
 void edge_microkernel_avx2(int64_t rows, int64_t kc, const T* a, const T* b, int64_t ldb, T alpha,
                            T beta, const T* bias, T* c, int64_t ldc);
