@@ -14,6 +14,9 @@
 namespace tinytorch::bench {
 
 inline constexpr const char* kClearedCoretypeVariable = "TINYTORCH_BENCH_CLEARED_OPENBLAS_CORETYPE";
+// Set by tito bench when it pinned the core because OpenBLAS fell back to an older CPU's kernels
+// (pin_openblas_core_when_fallen_back in tools/tito/src/cmd_bench.cpp): the fallback's name.
+inline constexpr const char* kFallbackCoreVariable = "TINYTORCH_BENCH_OPENBLAS_FALLBACK_CORE";
 
 // The variable's value in the user's environment (nullopt: unset) and whether tito cleared it.
 struct OpenBlasCoretype {
@@ -33,6 +36,9 @@ struct OpenBlasCoretype {
     if (!value) return "chosen for this CPU (OPENBLAS_CORETYPE unset)";
     if (cleared)
       return "chosen for this CPU (OPENBLAS_CORETYPE=" + *value + " was cleared by tito bench)";
+    if (const char* fallback = std::getenv(kFallbackCoreVariable))
+      return "named by OPENBLAS_CORETYPE=" + *value + " (set by tito bench: OpenBLAS's own pick, " +
+             fallback + ", is its fallback for a CPU it does not know)";
     return "named by OPENBLAS_CORETYPE=" + *value +
            " (pinned: not necessarily OpenBLAS's best kernels for this CPU)";
   }

@@ -11,13 +11,16 @@
 //
 // The baselines (OpenBLAS, PyTorch) run as a user gets them: OPENBLAS_CORETYPE, which would pin
 // OpenBLAS to one core's kernels, is cleared for the programs (clear_openblas_coretype), and their
-// records say which kernels ran ("openblas_core", "torch_blas", ...).
+// records say which kernels ran ("openblas_core", "torch_blas", ...). The one exception: a CPU
+// too new for the installed OpenBLAS, which then falls back to SSE3 kernels; tito pins the best
+// core it has for the CPU's features (pin_openblas_core_when_fallen_back).
 //
 // Adding a benchmark program is one entry in kPrograms (below): its name, its CMake target, what
 // it measures, the programs whose figures its table also needs, and its table (or the generic
 // one, which lists every figure). One target may serve several entries with different arguments
 // (gpt and gpt256: gpt_bench --config), and one entry may run several (amp: bf16_gemm_bench, then
 // gpt_bench at two configs, whose records make one table).
+#include <dlfcn.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -380,6 +383,65 @@ void clear_openblas_coretype() {
                "for this CPU\n";
 }
 
+// The core OpenBLAS picks for this CPU by itself ("Prescott", "SkylakeX", ...), or "" when no
+// OpenBLAS is installed. Asked in a child process: loading the library starts its threads, which
+// tito itself has no use for.
+std::string openblas_own_core() {
+  int fds[2];
+  if (pipe(fds) != 0) return "";
+  const pid_t child = fork();
+  if (child == 0) {
+    close(fds[0]);
+    for (const char* name : {"libopenblas.so.0", "libblas.so.3"}) {
+      void* lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+      if (lib == nullptr) continue;
+      using Corename = char* (*)();
+      if (auto* corename = reinterpret_cast<Corename>(dlsym(lib, "openblas_get_corename"))) {
+        const std::string core = corename();
+        (void)!write(fds[1], core.data(), core.size());
+        _exit(0);
+      }
+    }
+    _exit(1);
+  }
+  close(fds[1]);
+  std::string core;
+  char buffer[64];
+  for (ssize_t n; (n = read(fds[0], buffer, sizeof buffer)) > 0;) core.append(buffer, n);
+  close(fds[0]);
+  if (child > 0) waitpid(child, nullptr, 0);
+  return core;
+}
+
+// NOTE: OpenBLAS picks its kernels from the CPU's family and model; a model newer than the
+// library (OpenBLAS 0.3.21 on a 5th-generation Xeon, family 6 model 207) gets its fallback,
+// "Prescott": SSE3 kernels, on a CPU with AVX-512 (PyTorch's 1024^3 matmul at 1 thread: 102
+// GFLOP/s with OPENBLAS_CORETYPE=SkylakeX). A baseline must run at its best, so when the core
+// OpenBLAS picks has no AVX2 (ranked below) and the CPU has AVX2 and FMA, the benchmarks pin the
+// best core this OpenBLAS has for the CPU's features: SkylakeX with AVX-512 (F, BW, DQ, VL),
+// else Haswell. A core of the CPU's own generation (Zen, Haswell, SkylakeX, ...) is left alone.
+void pin_openblas_core_when_fallen_back() {
+  unsetenv("TINYTORCH_BENCH_OPENBLAS_FALLBACK_CORE");  // bench/openblas_coretype.h reads it
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;
+  const std::string core = openblas_own_core();
+  static const std::set<std::string> kBelowAvx2 = {
+      "Prescott", "Core2",     "Penryn", "Dunnington", "Nehalem",   "Sandybridge", "Atom",
+      "Katmai",   "Northwood", "Banias", "Opteron",    "Barcelona", "Bobcat",      "Bulldozer"};
+  __builtin_cpu_init();
+  if (core.empty() || kBelowAvx2.count(core) == 0 || !__builtin_cpu_supports("avx2") ||
+      !__builtin_cpu_supports("fma")) {
+    return;
+  }
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+  const char* pinned = avx512 ? "SkylakeX" : "Haswell";
+  setenv("OPENBLAS_CORETYPE", pinned, 1);
+  setenv("TINYTORCH_BENCH_OPENBLAS_FALLBACK_CORE", core.c_str(), 1);
+  std::cout << "OpenBLAS picks its fallback core " << core << " on this CPU, which has AVX2"
+            << (avx512 ? " and AVX-512" : "") << ": OPENBLAS_CORETYPE=" << pinned
+            << " set for the benchmarks, so that OpenBLAS and PyTorch run at their best\n";
+}
+
 int run_bench(const Options& opts) {
   // Fail before a minute of measuring, not after it, when the JSON cannot be written there.
   tito::fs::path json_path;
@@ -398,6 +460,7 @@ int run_bench(const Options& opts) {
   }
 
   clear_openblas_coretype();
+  pin_openblas_core_when_fallen_back();
   const auto root = tito::repo_root();
   tito::export_commit(root);
   const auto programs = resolve(opts.which.empty() ? std::vector<std::string>{"all"} : opts.which);
@@ -517,7 +580,8 @@ tito::CommandRunner setup(CLI::App& app) {
       "machine, TINYTORCH_BENCH_CLOCK=thread-cpu times 1-thread figures by the thread's CPU "
       "clock.\n"
       "The baselines run as a user gets them: OPENBLAS_CORETYPE is cleared for OpenBLAS and\n"
-      "PyTorch, and every run names the OpenBLAS core they ran.";
+      "PyTorch (pinned to SkylakeX or Haswell only where OpenBLAS falls back to SSE3 kernels on\n"
+      "a CPU it does not know), and every run names the OpenBLAS core they ran.";
   app.footer(footer);
   return [opts] { return run_bench(*opts); };
 }
