@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "capability_guard.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/gemm.h"
 #include "tinytorch/kernels/half.h"
@@ -26,15 +27,7 @@
 namespace {
 
 namespace tt = tinytorch;
-
-// TINYTORCH_CPU_CAPABILITY for the scope of a test (the kernels read it on every call).
-class CapabilityGuard {
- public:
-  explicit CapabilityGuard(const char* level) { setenv("TINYTORCH_CPU_CAPABILITY", level, 1); }
-  ~CapabilityGuard() { unsetenv("TINYTORCH_CPU_CAPABILITY"); }
-  CapabilityGuard(const CapabilityGuard&) = delete;
-  CapabilityGuard& operator=(const CapabilityGuard&) = delete;
-};
+using tt::amp_tests::CapabilityGuard;
 
 std::vector<const char*> levels() {
   std::vector<const char*> out = {"default"};
@@ -45,7 +38,7 @@ std::vector<const char*> levels() {
 }
 
 // Values in about [-4, 4] (GELU's curved part and both tails), rounded to dtype.
-tt::Tensor pattern(int64_t n, double seed, tt::ScalarType dtype) {
+tt::Tensor sine_row(int64_t n, double seed, tt::ScalarType dtype) {
   return tt::sin(tt::arange(n, tt::kFloat64).mul(0.37).add(seed)).mul(4.0).to(dtype);
 }
 
@@ -79,7 +72,7 @@ TEST_P(LowpFused, GeluIsTheFloat32KernelRoundedOnce) {
       for (const int64_t n : kSizes) {
         const std::string what =
             std::string(level) + ", approximate " + approximate + ", n " + std::to_string(n);
-        const tt::Tensor x = pattern(n, 0.1, dtype), g = pattern(n, 2.3, dtype);
+        const tt::Tensor x = sine_row(n, 0.1, dtype), g = sine_row(n, 2.3, dtype);
         const tt::Tensor x32 = x.to(tt::kFloat32), g32 = g.to(tt::kFloat32);
         expect_same_bits(tt::native::gelu(x, approximate),
                          tt::native::gelu(x32, approximate).to(dtype), "gelu, " + what);
@@ -89,8 +82,8 @@ TEST_P(LowpFused, GeluIsTheFloat32KernelRoundedOnce) {
       }
     }
     // A strided input (a transposed view) and a gradient of another dtype take their copies.
-    const tt::Tensor x = pattern(37 * 29, 0.5, dtype).reshape({37, 29}).t();
-    const tt::Tensor g32 = pattern(37 * 29, 1.7, tt::kFloat32).reshape({29, 37});
+    const tt::Tensor x = sine_row(37 * 29, 0.5, dtype).reshape({37, 29}).t();
+    const tt::Tensor g32 = sine_row(37 * 29, 1.7, tt::kFloat32).reshape({29, 37});
     expect_same_bits(tt::native::gelu(x, "none"),
                      tt::native::gelu(x.to(tt::kFloat32), "none").to(dtype),
                      std::string("gelu of a transposed view, ") + level);

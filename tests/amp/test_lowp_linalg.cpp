@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "capability_guard.h"
 #include "support/reference.h"
 #include "tinytorch/kernels/half.h"
 #include "tinytorch/kernels/registry.h"
@@ -33,6 +34,7 @@
 namespace {
 
 namespace tt = tinytorch;
+using tt::amp_tests::CapabilityGuard;
 namespace test = tinytorch::test;
 using I = std::vector<int64_t>;
 using json = nlohmann::json;
@@ -54,15 +56,6 @@ std::vector<float> floats(const tt::Tensor& t) {
   const std::vector<double> d = test::values_as_double(t);
   return {d.begin(), d.end()};
 }
-
-// TINYTORCH_CPU_CAPABILITY for the scope of a test (the GEMMs read it on every call).
-class CapabilityGuard {
- public:
-  explicit CapabilityGuard(const char* level) { setenv("TINYTORCH_CPU_CAPABILITY", level, 1); }
-  ~CapabilityGuard() { unsetenv("TINYTORCH_CPU_CAPABILITY"); }
-  CapabilityGuard(const CapabilityGuard&) = delete;
-  CapabilityGuard& operator=(const CapabilityGuard&) = delete;
-};
 
 float round_to(tt::ScalarType dtype, float v) {
   return dtype == tt::kBFloat16 ? static_cast<float>(tt::kernels::float_to_bf16(v))

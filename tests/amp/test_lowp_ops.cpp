@@ -177,7 +177,7 @@ struct GradCase {
   double offset = 0.0, scale = 2.0;  // x = offset + scale·sin(...), rounded to the dtype
 };
 
-tt::Tensor pattern(std::vector<int64_t> shape, double seed, double scale) {
+tt::Tensor sine_pattern(std::vector<int64_t> shape, double seed, double scale) {
   int64_t n = 1;
   for (int64_t s : shape) n *= s;
   return (tt::arange(n, tt::kFloat64) * 0.7 + (1.3 * seed + 0.1)).sin().mul(scale).reshape(shape);
@@ -189,7 +189,7 @@ tt::Tensor grad_of(const GradCase& c, const tt::Tensor& x64, tt::ScalarType dtyp
                    tt::ScalarType exact) {
   tt::Tensor x = x64.to(dtype).detach().requires_grad_(true);
   const tt::Tensor y = c.f(x);
-  const tt::Tensor g = pattern(y.sizes().vec(), 7, 1.0).to(exact).to(y.dtype());
+  const tt::Tensor g = sine_pattern(y.sizes().vec(), 7, 1.0).to(exact).to(y.dtype());
   (y * g).sum().backward();
   EXPECT_EQ(x.grad().dtype(), dtype) << c.name << ": a parameter's gradient has its dtype";
   return x.grad();
@@ -207,8 +207,8 @@ TEST(AmpLowpOps, GradientsMatchFloat64Autograd) {
     return tt::arange(x.numel(), x.dtype()).fmod(4).div(4).reshape(x.sizes());
   };
   // Keys and values exactly representable in both 16-bit formats (multiples of 2^-6 in [-2, 2]).
-  const tt::Tensor keys = pattern({2, 6, 8}, 5, 2.0).mul(64).round().div(64);
-  const tt::Tensor values = pattern({2, 6, 8}, 6, 2.0).mul(64).round().div(64);
+  const tt::Tensor keys = sine_pattern({2, 6, 8}, 5, 2.0).mul(64).round().div(64);
+  const tt::Tensor values = sine_pattern({2, 6, 8}, 6, 2.0).mul(64).round().div(64);
   // Bounds, with eps the format's and n_sum the terms a gradient element sums:
   // - one rounding of a float32 value computed from exact 16-bit inputs: ≤ 1 ulp ≤ eps·|ref|
   //   (the float32 arithmetic's own error, ~n·2^-24, is far below): rtol 1, atol ~0 (gelu,
@@ -332,7 +332,8 @@ TEST(AmpLowpOps, GradientsMatchFloat64Autograd) {
     for (const GradCase& c : cases) {
       SCOPED_TRACE(std::string(c.name) + " " + std::string(tt::to_string(dtype)));
       // Inputs exactly representable in the 16-bit dtype, so both runs see the same numbers.
-      const tt::Tensor x = (pattern(c.shape, 3, c.scale) + c.offset).to(dtype).to(tt::kFloat64);
+      const tt::Tensor x =
+          (sine_pattern(c.shape, 3, c.scale) + c.offset).to(dtype).to(tt::kFloat64);
       const tt::Tensor ref = grad_of(c, x, tt::kFloat64, dtype);
       const tt::Tensor got = grad_of(c, x, dtype, dtype).to(tt::kFloat64);
       // max|g| ≤ 1 (the pattern's scale), and |Σg| over a row ≤ 6 for the row ops.
@@ -357,7 +358,7 @@ TEST(AmpLowpOps, MixedDtypesRaiseNamingBoth) {
   // batch_norm: float32 statistics and parameters with a float32 input's 16-bit cousin are
   // PyTorch's one allowed mix (the output keeps the input's dtype, the parameters' gradients
   // theirs); the reverse mix raises.
-  const tt::Tensor xb = pattern({4, 3, 2}, 1, 2.0).to(tt::kBFloat16).requires_grad_(true);
+  const tt::Tensor xb = sine_pattern({4, 3, 2}, 1, 2.0).to(tt::kBFloat16).requires_grad_(true);
   tt::Tensor w = tt::ones({3}).requires_grad_(true);
   tt::Tensor rm = tt::zeros({3}), rv = tt::ones({3});
   const tt::Tensor y = tt::batch_norm(xb, w, tt::zeros({3}), rm, rv, true, 0.1, 1e-5);
@@ -373,7 +374,7 @@ TEST(AmpLowpOps, MixedDtypesRaiseNamingBoth) {
 
 // bf16 running statistics are updated through float32 and rounded once, in place.
 TEST(AmpLowpOps, BatchNormUpdatesBFloat16RunningStats) {
-  const tt::Tensor x = pattern({4, 3, 2}, 2, 2.0).to(tt::kBFloat16);
+  const tt::Tensor x = sine_pattern({4, 3, 2}, 2, 2.0).to(tt::kBFloat16);
   tt::Tensor rm = tt::zeros({3}, tt::kBFloat16), rv = tt::ones({3}, tt::kBFloat16);
   const tt::Tensor rm_ref = tt::zeros({3}, tt::kFloat32), rv_ref = tt::ones({3}, tt::kFloat32);
   tt::batch_norm(x, {}, {}, rm, rv, true, 0.1, 1e-5);

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel_test_values.h"
 #include "tinytorch/kernels/activation.h"
 #include "tinytorch/kernels/gemm.h"
 
@@ -27,7 +28,7 @@ void PrintTo(CpuCapability capability, std::ostream* os);
 
 namespace {
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
+using testing::kInf;
 
 // The references, in double.
 double phi_cdf(double x) {
@@ -67,8 +68,9 @@ std::vector<float> sweep() {
 // term: e^(−x²/2) takes x² rounded to float, whose rounding error (x² · 2⁻²⁴) becomes a relative
 // error of the result; 1.2e−7 · x² bounds it (1.7e−5 at x = −12, where gelu(x) ≈ −1.6e−32).
 // The SIMD exponentials flush results below e^−87.3 ≈ 1.2e−38 to 0: abs = 1e−35 allows that.
-void expect_close(const std::vector<float>& x, const std::vector<float>& got, double (*ref)(double),
-                  double rel, double abs, const char* what, double tail = 1.2e-7) {
+void expect_activation_close(const std::vector<float>& x, const std::vector<float>& got,
+                             double (*ref)(double), double rel, double abs, const char* what,
+                             double tail = 1.2e-7) {
   int bad = 0;
   for (size_t i = 0; i < x.size(); ++i) {
     const double want = ref(x[i]);
@@ -101,8 +103,8 @@ TEST_P(ActivationFast, ExactGeluAndItsGradientMatchErf) {
   gelu_fast(x.data(), y.data(), static_cast<int64_t>(x.size()));
   gelu_backward_fast(ones.data(), x.data(), dx.data(), static_cast<int64_t>(x.size()));
   // Relative accuracy everywhere, the negative tail included: gelu(−10) ≈ −7.7e−23.
-  expect_close(x, y, gelu_ref, 2e-6, 1e-35, "gelu");
-  expect_close(x, dx, gelu_grad_ref, 2e-6, 2e-6, "gelu_backward");
+  expect_activation_close(x, y, gelu_ref, 2e-6, 1e-35, "gelu");
+  expect_activation_close(x, dx, gelu_grad_ref, 2e-6, 2e-6, "gelu_backward");
 }
 
 TEST_P(ActivationFast, TanhGeluAndItsGradientMatchTheFormula) {
@@ -111,8 +113,8 @@ TEST_P(ActivationFast, TanhGeluAndItsGradientMatchTheFormula) {
   const std::vector<float> ones(x.size(), 1.0f);
   gelu_tanh_fast(x.data(), y.data(), static_cast<int64_t>(x.size()));
   gelu_tanh_backward_fast(ones.data(), x.data(), dx.data(), static_cast<int64_t>(x.size()));
-  expect_close(x, y, gelu_tanh_ref, 2e-6, 1e-35, "gelu_tanh");
-  expect_close(x, dx, gelu_tanh_grad_ref, 2e-6, 2e-6, "gelu_tanh_backward");
+  expect_activation_close(x, y, gelu_tanh_ref, 2e-6, 1e-35, "gelu_tanh");
+  expect_activation_close(x, dx, gelu_tanh_grad_ref, 2e-6, 2e-6, "gelu_tanh_backward");
 }
 
 TEST_P(ActivationFast, InfinitiesAndNanBehaveAsTheReference) {
@@ -151,8 +153,8 @@ TEST_P(ActivationFast, SigmoidAndTanhMatchTheFormulas) {
   sigmoid_fast(x.data(), s.data(), n);
   tanh_fast(x.data(), t.data(), n);
   // 4 ulp (2⁻²⁴ each) relative; sigmoid flushes what is below FLT_MIN (1.2e−38) to 0.
-  expect_close(x, s, sigmoid_ref, 2.4e-7, 1.2e-38, "sigmoid", 0.0);
-  expect_close(x, t, tanh_ref, 2.4e-7, 0.0, "tanh", 0.0);
+  expect_activation_close(x, s, sigmoid_ref, 2.4e-7, 1.2e-38, "sigmoid", 0.0);
+  expect_activation_close(x, t, tanh_ref, 2.4e-7, 0.0, "tanh", 0.0);
   for (size_t i = 0; i < x.size(); ++i) {
     EXPECT_GE(s[i], 0.0f) << x[i];
     EXPECT_LE(s[i], 1.0f) << x[i];

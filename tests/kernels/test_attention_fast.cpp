@@ -20,6 +20,7 @@
 #include <tuple>
 #include <vector>
 
+#include "kernel_test_values.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/attention.h"
 #include "tinytorch/kernels/gemm.h"
@@ -30,15 +31,9 @@ void PrintTo(CpuCapability capability, std::ostream* os);
 
 namespace {
 
-constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+using testing::random_values;
 
-std::vector<float> random_values(int64_t count, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> uniform(-scale, scale);
-  std::vector<float> v(static_cast<size_t>(count) + 1);  // + 1: data() never null
-  for (float& x : v) x = uniform(rng);
-  return v;
-}
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 struct AttnCase {
   int64_t batch, L, S, E, Ev;
@@ -55,12 +50,12 @@ std::ostream& operator<<(std::ostream& os, const AttnCase& c) {
             << (c.causal ? " causal" : "") << " mask " << c.mask << (c.dropout ? " dropout" : "");
 }
 
-struct Problem {
+struct AttentionProblem {
   AttentionShape shape;
   std::vector<float> q, k, v, mask, grad_out, keep;
   std::vector<int64_t> offsets;
 
-  explicit Problem(const AttnCase& c) {
+  explicit AttentionProblem(const AttnCase& c) {
     shape = {.batch = c.batch,
              .q_len = c.L,
              .kv_len = c.S,
@@ -113,16 +108,16 @@ struct Problem {
 };
 
 // What the kernels must compute, in double, with the definitions of kernels/attention.h.
-struct Expected {
+struct AttentionExpected {
   std::vector<double> out, lse, gq, gk, gv;
 };
 
-Expected naive(const Problem& p) {
+AttentionExpected naive_attention(const AttentionProblem& p) {
   const AttentionShape& s = p.shape;
   const int64_t L = s.q_len, S = s.kv_len, E = s.head_dim, Ev = s.value_dim;
-  Expected x{std::vector<double>(s.batch * L * Ev), std::vector<double>(s.batch * L),
-             std::vector<double>(s.batch * L * E), std::vector<double>(s.batch * S * E),
-             std::vector<double>(s.batch * S * Ev)};
+  AttentionExpected x{std::vector<double>(s.batch * L * Ev), std::vector<double>(s.batch * L),
+                      std::vector<double>(s.batch * L * E), std::vector<double>(s.batch * S * E),
+                      std::vector<double>(s.batch * S * Ev)};
   const double inf = std::numeric_limits<double>::infinity();
   const auto z = [&](int64_t b, int64_t i, int64_t j) {
     return p.keep.empty() ? 1.0 : double(p.keep[(b * L + i) * S + j]);
@@ -182,8 +177,8 @@ Expected naive(const Problem& p) {
   return x;
 }
 
-void expect_close(const std::vector<float>& got, const std::vector<double>& want, const char* what,
-                  double tol) {
+void expect_attention_close(const std::vector<float>& got, const std::vector<double>& want,
+                            const char* what, double tol) {
   int64_t bad = 0;
   for (size_t i = 0; i < want.size(); ++i) {
     const double g = got[i], w = want[i];
@@ -239,8 +234,8 @@ class AttentionFast : public ::testing::TestWithParam<std::tuple<CpuCapability, 
 
 TEST_P(AttentionFast, ForwardAndBackwardMatchPlainLoops) {
   const AttnCase& c = std::get<2>(GetParam());
-  const Problem p(c);
-  const Expected want = naive(p);
+  const AttentionProblem p(c);
+  const AttentionExpected want = naive_attention(p);
   const AttentionShape& s = p.shape;
   std::vector<float> out(s.batch * s.q_len * s.value_dim + 1, 123.0f);  // overwritten
   std::vector<float> lse(s.batch * s.q_len + 1, 123.0f);
@@ -248,8 +243,8 @@ TEST_P(AttentionFast, ForwardAndBackwardMatchPlainLoops) {
                          lse.data());
   out.pop_back();
   lse.pop_back();
-  expect_close(out, want.out, "out", 2e-5);
-  expect_close(lse, want.lse, "logsumexp", 2e-5);
+  expect_attention_close(out, want.out, "out", 2e-5);
+  expect_attention_close(lse, want.lse, "logsumexp", 2e-5);
   // The gradients go to rows kGap floats wider than they are (as a transformer's q, k and v
   // gradients go to rows of one [B, T, 3d] buffer): the kernel must write each row's values and
   // nothing between the rows.
@@ -265,9 +260,9 @@ TEST_P(AttentionFast, ForwardAndBackwardMatchPlainLoops) {
   attention_backward_fast(s, p.inputs(), {out.data(), p.out_offsets.data(), s.value_dim},
                           lse.data(), {p.grad_out.data(), p.out_offsets.data(), s.value_dim},
                           gq.as_rows(kGap), gk.as_rows(kGap), gv.as_rows(kGap));
-  expect_close(gq.values(kGap), want.gq, "grad_query", 1e-4);
-  expect_close(gk.values(kGap), want.gk, "grad_key", 1e-4);
-  expect_close(gv.values(kGap), want.gv, "grad_value", 1e-4);
+  expect_attention_close(gq.values(kGap), want.gq, "grad_query", 1e-4);
+  expect_attention_close(gk.values(kGap), want.gk, "grad_key", 1e-4);
+  expect_attention_close(gv.values(kGap), want.gv, "grad_value", 1e-4);
   for (const Strided* g : {&gq, &gk, &gv})
     EXPECT_EQ(g->gap_values(kGap), 0) << "written between rows";
 }

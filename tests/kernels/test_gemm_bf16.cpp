@@ -25,7 +25,7 @@
 namespace tinytorch::kernels {
 namespace {
 
-struct Problem {
+struct Bf16Problem {
   int64_t M, N, K;
   bool trans_a = false, trans_b = false;
   float alpha = 1.0f, beta = 0.0f;
@@ -50,7 +50,7 @@ class GemmBf16Test : public ::testing::TestWithParam<std::tuple<HalfIsa, int>> {
   void TearDown() override { set_num_threads(0); }
   static HalfIsa isa() { return std::get<0>(GetParam()); }
 
-  static void check(const Problem& p, uint32_t seed = 1) {
+  static void check(const Bf16Problem& p, uint32_t seed = 1) {
     std::mt19937 gen(seed);
     const auto [M, N, K] = std::tuple{p.M, p.N, p.K};
     // Stored shapes: A is M x K or K x M, B is K x N or N x K.
@@ -100,7 +100,7 @@ class GemmBf16Test : public ::testing::TestWithParam<std::tuple<HalfIsa, int>> {
     }
   }
 
-  static void check_all_transposes(Problem p) {
+  static void check_all_transposes(Bf16Problem p) {
     for (const bool trans_a : {false, true}) {
       for (const bool trans_b : {false, true}) {
         p.trans_a = trans_a;
@@ -126,11 +126,11 @@ TEST_P(GemmBf16Test, EdgeAndMultiBlockShapes) {
   // Around the block sizes (MR = 6 or 12, NR = 16 or 32, MC = 144, KC = 256, 512 or 1024, NC = 2048
   // or 4080): K odd (the pair packing's zero step) within one and across several rank-KC
   // updates, full tiles, several MC blocks, a second NC panel, large K, vector-like extremes.
-  const Problem shapes[] = {{1, 1, 1},      {12, 32, 2},    {12, 32, 3},  {25, 65, 31},
-                            {1, 100, 33},   {100, 1, 33},   {13, 37, 1},  {145, 17, 513},
-                            {64, 64, 1025}, {130, 70, 515}, {7, 2100, 5}, {3, 5, 3001},
-                            {156, 97, 300}, {48, 96, 256}};
-  for (const Problem& s : shapes) check_all_transposes({.M = s.M, .N = s.N, .K = s.K});
+  const Bf16Problem shapes[] = {{1, 1, 1},      {12, 32, 2},    {12, 32, 3},  {25, 65, 31},
+                                {1, 100, 33},   {100, 1, 33},   {13, 37, 1},  {145, 17, 513},
+                                {64, 64, 1025}, {130, 70, 515}, {7, 2100, 5}, {3, 5, 3001},
+                                {156, 97, 300}, {48, 96, 256}};
+  for (const Bf16Problem& s : shapes) check_all_transposes({.M = s.M, .N = s.N, .K = s.K});
 }
 
 TEST_P(GemmBf16Test, AlphaBetaAndStrides) {

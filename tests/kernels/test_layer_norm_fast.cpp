@@ -32,10 +32,10 @@ void PrintTo(CpuCapability capability, std::ostream* os);
 namespace {
 
 // M rows of N values drawn around `center` with spread `scale`, and everything the kernels read.
-struct Problem {
+struct LayerNormProblem {
   int64_t M, N;
   std::vector<float> x, gy, weight, bias;
-  Problem(int64_t m, int64_t n, float center, float scale, uint32_t seed) : M(m), N(n) {
+  LayerNormProblem(int64_t m, int64_t n, float center, float scale, uint32_t seed) : M(m), N(n) {
     std::mt19937 gen(seed);
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
     for (int64_t i = 0; i < M * N; ++i) {
@@ -50,11 +50,11 @@ struct Problem {
 };
 
 // The forward and backward of every row in double, from the same float inputs.
-struct Expected {
+struct LayerNormExpected {
   std::vector<double> y, mean, rstd, gx, gw, gb;
 };
-Expected in_double(const Problem& p, bool affine, double eps) {
-  Expected e;
+LayerNormExpected layer_norm_in_double(const LayerNormProblem& p, bool affine, double eps) {
+  LayerNormExpected e;
   const auto n = static_cast<double>(p.N);
   e.gw.assign(static_cast<size_t>(p.N), 0.0);
   e.gb.assign(static_cast<size_t>(p.N), 0.0);
@@ -87,8 +87,8 @@ Expected in_double(const Problem& p, bool affine, double eps) {
 
 // |got − want| ≤ tol · (1 + |want|), element by element.
 template <typename T>
-void expect_close(const std::vector<T>& got, const std::vector<double>& want, double tol,
-                  const char* what) {
+void expect_layer_norm_close(const std::vector<T>& got, const std::vector<double>& want, double tol,
+                             const char* what) {
   ASSERT_EQ(got.size(), want.size()) << what;
   int bad = 0;
   for (size_t i = 0; i < got.size(); ++i) {
@@ -116,9 +116,9 @@ class LayerNormFast : public ::testing::TestWithParam<std::tuple<CpuCapability, 
 
 // Runs both kernels on p (γ and β when affine) and checks every output against double, the
 // weight and bias accumulators starting from 1 (the kernels add into them).
-void check_against_double(const Problem& p, bool affine, double tol_y, double tol_grad) {
+void check_against_double(const LayerNormProblem& p, bool affine, double tol_y, double tol_grad) {
   constexpr double kEps = 1e-5;
-  const Expected want = in_double(p, affine, kEps);
+  const LayerNormExpected want = layer_norm_in_double(p, affine, kEps);
   const auto size = static_cast<size_t>(p.M * p.N);
   std::vector<float> y(size + 1, 123.0f), gx(size + 1, 123.0f);  // the last one must stay
   std::vector<double> mean(static_cast<size_t>(p.M)), rstd(static_cast<size_t>(p.M));
@@ -127,11 +127,11 @@ void check_against_double(const Problem& p, bool affine, double tol_y, double to
   layer_norm_forward_fast(p.M, p.N, p.x.data(), w, b, kEps, y.data(), mean.data(), rstd.data());
   EXPECT_EQ(y.back(), 123.0f) << "wrote past the end";
   y.pop_back();
-  expect_close(y, want.y, tol_y, "y");
-  expect_close(mean, want.mean, tol_y, "mean");
+  expect_layer_norm_close(y, want.y, tol_y, "y");
+  expect_layer_norm_close(mean, want.mean, tol_y, "mean");
   std::vector<double> rel_rstd(rstd.size()), ones(rstd.size(), 1.0);
   for (size_t m = 0; m < rstd.size(); ++m) rel_rstd[m] = rstd[m] / want.rstd[m];
-  expect_close(rel_rstd, ones, tol_y, "rstd / rstd in double");
+  expect_layer_norm_close(rel_rstd, ones, tol_y, "rstd / rstd in double");
 
   // The backward from the double statistics, so that only its own rounding is measured.
   std::vector<double> gw(static_cast<size_t>(p.N), 1.0), gb(static_cast<size_t>(p.N), 1.0);
@@ -139,14 +139,14 @@ void check_against_double(const Problem& p, bool affine, double tol_y, double to
                            gx.data(), gw.data(), gb.data());
   EXPECT_EQ(gx.back(), 123.0f) << "wrote past the end";
   gx.pop_back();
-  expect_close(gx, want.gx, tol_grad, "gx");
+  expect_layer_norm_close(gx, want.gx, tol_grad, "gx");
   for (int64_t i = 0; i < p.N; ++i) {
     gw[i] -= 1.0;
     gb[i] -= 1.0;
   }
   // gγ and gβ sum M rows: their rounding grows with the row count.
-  expect_close(gw, want.gw, tol_grad * static_cast<double>(p.M), "grad_weight");
-  expect_close(gb, want.gb, tol_grad * static_cast<double>(p.M), "grad_bias");
+  expect_layer_norm_close(gw, want.gw, tol_grad * static_cast<double>(p.M), "grad_weight");
+  expect_layer_norm_close(gb, want.gb, tol_grad * static_cast<double>(p.M), "grad_bias");
 
   // Each output on its own: gx alone, then the accumulators alone, give the same values.
   std::vector<float> gx_alone(size);
@@ -161,7 +161,7 @@ void check_against_double(const Problem& p, bool affine, double tol_y, double to
 
 TEST_P(LayerNormFast, RowsMatchDouble) {
   const auto [capability, rows, affine] = GetParam();
-  check_against_double(Problem(rows.M, rows.N, 0.0f, 2.0f, 18), affine, 2e-6, 1e-5);
+  check_against_double(LayerNormProblem(rows.M, rows.N, 0.0f, 2.0f, 18), affine, 2e-6, 1e-5);
 }
 
 // |mean| ≈ 500 · std: x − mean is formed before any product, and the float mean is corrected by
@@ -171,7 +171,7 @@ TEST_P(LayerNormFast, RowsMatchDouble) {
 // compute y as x·rstd + (−mean·rstd) in float, round at the same level.)
 TEST_P(LayerNormFast, RowsFarFromZeroKeepTheirPrecision) {
   const auto [capability, rows, affine] = GetParam();
-  check_against_double(Problem(rows.M, rows.N, 300.0f, 1.0f, 19), affine, 1e-4, 2e-4);
+  check_against_double(LayerNormProblem(rows.M, rows.N, 300.0f, 1.0f, 19), affine, 1e-4, 2e-4);
 }
 
 // A row holding a NaN or an infinity normalises to NaN, its statistics too, as in the reference
@@ -179,7 +179,7 @@ TEST_P(LayerNormFast, RowsFarFromZeroKeepTheirPrecision) {
 TEST_P(LayerNormFast, NonFiniteValuesSpoilOnlyTheirRow) {
   const auto [capability, rows, affine] = GetParam();
   if (rows.M < 3) GTEST_SKIP() << "needs three rows";
-  Problem p(rows.M, rows.N, 0.0f, 2.0f, 20);
+  LayerNormProblem p(rows.M, rows.N, 0.0f, 2.0f, 20);
   const std::vector<float> clean = p.x;
   p.x[1 * p.N + p.N / 2] = std::numeric_limits<float>::quiet_NaN();
   p.x[2 * p.N] = std::numeric_limits<float>::infinity();

@@ -28,7 +28,7 @@
 namespace tinytorch::kernels {
 namespace {
 
-struct Case {
+struct LstmCase {
   std::string name;
   int64_t layers = 1, batch = 3, seq = 5, input = 4, hidden = 6;
   bool batch_first = false, bidirectional = false, bias = true, states = false, unbatched = false;
@@ -41,7 +41,7 @@ struct Run {
   std::string grad_fn;  // the output's node, when its own
 };
 
-nn::LSTMOptions options_of(const Case& c) {
+nn::LSTMOptions options_of(const LstmCase& c) {
   return nn::LSTMOptions(c.input, c.hidden)
       .num_layers(c.layers)
       .batch_first(c.batch_first)
@@ -89,7 +89,7 @@ bool fast_tier_registered() {
 
 // The case on the fast tier and on the reference tier, same parameters and inputs; returns the
 // fast run's output node.
-std::string expect_tiers_agree(const Case& c, ScalarType dtype = ScalarType::Float32,
+std::string expect_tiers_agree(const LstmCase& c, ScalarType dtype = ScalarType::Float32,
                                int64_t proj_size = 0) {
   SCOPED_TRACE(c.name);
   manual_seed(7);
@@ -154,7 +154,7 @@ class LstmFast : public ::testing::TestWithParam<int> {
 };
 
 TEST_P(LstmFast, MatchesTheReferenceTierOverTheOptions) {
-  std::vector<Case> cases;
+  std::vector<LstmCase> cases;
   cases.push_back({.name = "one layer"});
   cases.push_back({.name = "two layers, h_0 and c_0 given", .layers = 2, .states = true});
   cases.push_back({.name = "batch_first", .layers = 2, .batch_first = true});
@@ -172,7 +172,7 @@ TEST_P(LstmFast, MatchesTheReferenceTierOverTheOptions) {
   // Wide enough for the GEMM's threads and for W_hhᵀ in four column blocks (H·4H floats > 1 MiB).
   cases.push_back({.name = "wide", .batch = 33, .seq = 3, .input = 20, .hidden = 520});
   cases.push_back({.name = "odd widths", .batch = 13, .seq = 7, .input = 17, .hidden = 37});
-  for (const Case& c : cases) {
+  for (const LstmCase& c : cases) {
     const std::string node = expect_tiers_agree(c);
     // The output is the fused node's own unless batch_first (laid out again), bidirectional
     // (the directions concatenated) or unbatched (squeezed).
@@ -183,7 +183,7 @@ TEST_P(LstmFast, MatchesTheReferenceTierOverTheOptions) {
 }
 
 TEST_P(LstmFast, ProjSizeAndFloat64TakeTheGeneralPath) {
-  const Case c{.name = "proj_size", .layers = 2, .states = true};
+  const LstmCase c{.name = "proj_size", .layers = 2, .states = true};
   EXPECT_EQ(expect_tiers_agree(c, ScalarType::Float32, /*proj_size=*/3).find("FusedLstmLayer"),
             std::string::npos);
   EXPECT_EQ(expect_tiers_agree({.name = "float64"}, ScalarType::Float64).find("FusedLstmLayer"),

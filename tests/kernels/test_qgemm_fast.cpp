@@ -25,8 +25,8 @@
 namespace tinytorch::kernels {
 namespace {
 
-std::vector<int32_t> naive(int64_t M, int64_t N, int64_t K, const std::vector<uint8_t>& A,
-                           int64_t lda, const std::vector<int8_t>& B) {
+std::vector<int32_t> naive_qgemm(int64_t M, int64_t N, int64_t K, const std::vector<uint8_t>& A,
+                                 int64_t lda, const std::vector<int8_t>& B) {
   std::vector<int32_t> C(static_cast<size_t>(M * N));
   for (int64_t m = 0; m < M; ++m) {
     for (int64_t n = 0; n < N; ++n) {
@@ -67,8 +67,9 @@ class QGemmFastTest : public ::testing::TestWithParam<std::tuple<CpuCapability, 
     const PackedInt8Weight packed = pack_int8_weight_fast(N, K, B.data(), K);
     std::vector<int32_t> C(static_cast<size_t>(M * N), -1);
     qgemm_packed(M, A.data(), lda, packed, C.data(), N);
-    EXPECT_EQ(C, naive(M, N, K, A, lda, B)) << "M=" << M << " N=" << N << " K=" << K
-                                            << " a_max=" << a_max << " isa=" << qgemm_fast_isa();
+    EXPECT_EQ(C, naive_qgemm(M, N, K, A, lda, B))
+        << "M=" << M << " N=" << N << " K=" << K << " a_max=" << a_max
+        << " isa=" << qgemm_fast_isa();
   }
 
  private:
@@ -207,7 +208,7 @@ TEST_P(QGemmFastTest, DynamicLinearEqualsThePlainPipelineForEveryBlocking) {
       correction[n] = qp.zero_point * std::accumulate(&q[n * K], &q[(n + 1) * K], 0);
       scale[n] = qp.scale * scales[n];
     }
-    const std::vector<int32_t> C = naive(M, N, K, qx, K, q);
+    const std::vector<int32_t> C = naive_qgemm(M, N, K, qx, K, q);
     std::vector<float> expected(static_cast<size_t>(M * N)), y(expected.size(), -1.0f);
     for (int64_t m = 0; m < M; ++m) {
       dequantize_plain(N, &C[m * N], scale.data(), correction.data(), bias.data(),

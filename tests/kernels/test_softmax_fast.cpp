@@ -29,6 +29,7 @@
 #include <tuple>
 #include <vector>
 
+#include "kernel_test_values.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/gemm.h"
 #include "tinytorch/kernels/registry.h"
@@ -42,7 +43,8 @@ void PrintTo(CpuCapability capability, std::ostream* os);
 
 namespace {
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
+using testing::kInf;
+
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 class SoftmaxFast : public ::testing::TestWithParam<CpuCapability> {
@@ -154,15 +156,15 @@ TEST_P(SoftmaxFast, ExpUnderflowsToZeroAndKeepsNaN) {
 // ── the kernels against double ──────────────────────────────────────────────────────────────
 
 // A contiguous [outer, n, inner] tensor and a gradient; softmax runs along n.
-struct Problem {
+struct SoftmaxProblem {
   int64_t outer, n, inner;
   std::vector<float> x, g;
   int64_t rows() const { return outer * inner; }
   int64_t at(int64_t r, int64_t j) const { return (r / inner) * n * inner + j * inner + r % inner; }
 };
 
-Problem random_problem(int64_t outer, int64_t n, int64_t inner, float scale, uint32_t seed) {
-  Problem p{outer, n, inner, {}, {}};
+SoftmaxProblem random_problem(int64_t outer, int64_t n, int64_t inner, float scale, uint32_t seed) {
+  SoftmaxProblem p{outer, n, inner, {}, {}};
   std::mt19937 gen(seed);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   for (int64_t i = 0; i < outer * n * inner; ++i) {
@@ -174,17 +176,18 @@ Problem random_problem(int64_t outer, int64_t n, int64_t inner, float scale, uin
 
 // The four results in double, from the float inputs: forward from p.x, backward from the float
 // outputs the kernels produced (y, log_y) and p.g, so that only each kernel's own rounding counts.
-struct Expected {
+struct SoftmaxExpected {
   std::vector<double> y, log_y, gx, log_gx;
   // Each element's scale for the backward tolerance: y·(|g| + Σ|g·y|) and |g| + e^y·Σ|g|.
   std::vector<double> gx_scale, log_gx_scale;
 };
 
-Expected in_double(const Problem& p, const std::vector<float>& y, const std::vector<float>& log_y) {
+SoftmaxExpected softmax_in_double(const SoftmaxProblem& p, const std::vector<float>& y,
+                                  const std::vector<float>& log_y) {
   const size_t size = p.x.size();
-  Expected e{std::vector<double>(size),     std::vector<double>(size),
-             std::vector<double>(size),     std::vector<double>(size),
-             std::vector<double>(size, 0.), std::vector<double>(size, 0.)};
+  SoftmaxExpected e{std::vector<double>(size),     std::vector<double>(size),
+                    std::vector<double>(size),     std::vector<double>(size),
+                    std::vector<double>(size, 0.), std::vector<double>(size, 0.)};
   for (int64_t r = 0; r < p.rows(); ++r) {
     double m = -std::numeric_limits<double>::infinity();
     for (int64_t j = 0; j < p.n; ++j) {
@@ -215,9 +218,9 @@ Expected in_double(const Problem& p, const std::vector<float>& y, const std::vec
 
 // got[i] within rel · scale[i] + abs of want[i] (scale = |want| when empty), with the same NaNs
 // and infinities.
-void expect_close(const std::vector<float>& got, const std::vector<double>& want,
-                  const std::vector<double>& scale, double rel, double abs,
-                  const std::string& what) {
+void expect_softmax_close(const std::vector<float>& got, const std::vector<double>& want,
+                          const std::vector<double>& scale, double rel, double abs,
+                          const std::string& what) {
   ASSERT_EQ(got.size(), want.size()) << what;
   int bad = 0;
   for (size_t i = 0; i < got.size(); ++i) {
@@ -233,7 +236,7 @@ void expect_close(const std::vector<float>& got, const std::vector<double>& want
 
 // Runs the four kernels on p, over all rows at once and over every split of the rows into
 // [0, cut) and [cut, rows) — the two must give the same bits — and checks them against double.
-void check_problem(const Problem& p, const std::string& what) {
+void check_problem(const SoftmaxProblem& p, const std::string& what) {
   const size_t size = p.x.size();
   const int64_t rows = p.rows();
   std::vector<float> y(size), log_y(size), gx(size), log_gx(size);
@@ -243,17 +246,18 @@ void check_problem(const Problem& p, const std::string& what) {
   log_softmax_backward_fast(p.g.data(), log_y.data(), log_gx.data(), p.outer, p.n, p.inner, 0,
                             rows);
 
-  const Expected e = in_double(p, y, log_y);
+  const SoftmaxExpected e = softmax_in_double(p, y, log_y);
   // Float sums of n terms in 4·W lanes, a 2-ulp exponential: a few 1e-7 relative, growing with n.
   const double rel = 4e-6 + 2e-9 * static_cast<double>(p.n);
   // Softmax values below e^−87.3 come out 0 (the exponential's flush); log_softmax is absolute
   // near 0, relative far from it.
-  expect_close(y, e.y, {}, rel, 1e-37, what + " softmax");
+  expect_softmax_close(y, e.y, {}, rel, 1e-37, what + " softmax");
   std::vector<double> one_plus(size);
   for (size_t i = 0; i < size; ++i) one_plus[i] = 1.0 + std::abs(e.log_y[i]);
-  expect_close(log_y, e.log_y, one_plus, rel, 0.0, what + " log_softmax");
-  expect_close(gx, e.gx, e.gx_scale, rel, 1e-37, what + " softmax_backward");
-  expect_close(log_gx, e.log_gx, e.log_gx_scale, rel, 1e-37, what + " log_softmax_backward");
+  expect_softmax_close(log_y, e.log_y, one_plus, rel, 0.0, what + " log_softmax");
+  expect_softmax_close(gx, e.gx, e.gx_scale, rel, 1e-37, what + " softmax_backward");
+  expect_softmax_close(log_gx, e.log_gx, e.log_gx_scale, rel, 1e-37,
+                       what + " log_softmax_backward");
 
   // Split at a few places (mid-vector, mid-outer): the same bits, nothing written outside.
   for (const int64_t cut : {int64_t{1}, rows / 3, rows / 2 + 1, rows - 1}) {
@@ -312,7 +316,7 @@ TEST_P(SoftmaxFast, RowsOfSixteenSixteenAtATime) {
     check_problem(random_problem(outer, 16, 1, 8.0f, static_cast<uint32_t>(outer)),
                   shape_name(outer, 16, 1));
   }
-  Problem p = random_problem(40, 16, 1, 3.0f, 40);
+  SoftmaxProblem p = random_problem(40, 16, 1, 3.0f, 40);
   for (const int64_t r : {0, 17, 34}) {
     p.x[p.at(r, 3)] = -kInf;
     for (int64_t j = 0; j < 16; ++j) {
@@ -374,7 +378,7 @@ TEST_P(SoftmaxFast, StreamedGradientsHaveTheBitsOfStoredOnes) {
   for (const auto& s : shapes) {
     const int64_t outer = s[0], n = s[1], inner = s[2], size = outer * n * inner;
     ASSERT_GE(size * 4, int64_t{8} << 20);  // streamed
-    Problem big = random_problem(outer, n, inner, 4.0f, static_cast<uint32_t>(n));
+    SoftmaxProblem big = random_problem(outer, n, inner, 4.0f, static_cast<uint32_t>(n));
     for (int64_t j = 0; j < n; ++j) big.x[big.at(1, j)] = -kInf;  // a fully masked row
     const std::string what = shape_name(outer, n, inner);
     check_problem(big, what);
@@ -425,7 +429,7 @@ TEST(SoftmaxFastSettings, BadStreamRowsSettingIsAnError) {
 TEST_P(SoftmaxFast, SpecialValuesBehaveAsTheReference) {
   for (const int64_t inner : {1, 5, 19, 260}) {
     for (const int64_t n : {3, 13, 40}) {
-      Problem p = random_problem(6, n, inner, 3.0f, static_cast<uint32_t>(n + inner));
+      SoftmaxProblem p = random_problem(6, n, inner, 3.0f, static_cast<uint32_t>(n + inner));
       for (int64_t i = 0; i < inner; ++i) {
         const int64_t r = i;               // rows of outer index 0, 1, …: row o·inner + i
         p.x[p.at(r, 0)] = -kInf;           // outer 0: one −∞ entry

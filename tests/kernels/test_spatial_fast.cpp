@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "held_helpers.h"
+#include "kernel_test_values.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/gemm.h"
 #include "tinytorch/kernels/spatial.h"
@@ -35,13 +36,7 @@ void PrintTo(CpuCapability capability, std::ostream* os);
 
 namespace {
 
-std::vector<float> random_values(int64_t count, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  std::vector<float> v(static_cast<size_t>(count) + 1);  // + 1: data() never null
-  for (float& x : v) x = uniform(rng);
-  return v;
-}
+using testing::random_values;
 
 // ---------------------------------------------------------------------------------------------
 // Convolution
@@ -111,8 +106,8 @@ void for_each_tap(const Conv2dShape& s, const F& f) {
 
 // |got − want| <= tol · (1 + scale) for every element, where scale is the sum of |terms| that
 // made want (passed per element).
-void expect_close(const std::vector<float>& got, const std::vector<double>& want,
-                  const std::vector<double>& magnitude, const char* what) {
+void expect_spatial_close(const std::vector<float>& got, const std::vector<double>& want,
+                          const std::vector<double>& magnitude, const char* what) {
   ASSERT_GE(got.size(), want.size());
   int reported = 0;
   for (size_t i = 0; i < want.size(); ++i) {
@@ -177,14 +172,14 @@ void check_conv(const ConvCase& cc) {
   std::vector<float> y_fast(y_size + 1, nan), gx_fast(x_size + 1, nan), gw_fast(w_size + 1, nan),
       gb_fast(s.out_channels + 1, nan);
   conv2d_forward_fast(s, x.data(), w.data(), cc.bias ? b.data() : nullptr, y_fast.data());
-  expect_close(y_fast, y, y_mag, "y");
+  expect_spatial_close(y_fast, y, y_mag, "y");
   conv2d_backward_input_fast(s, gy.data(), w.data(), gx_fast.data());
-  expect_close(gx_fast, gx, gx_mag, "gx");
+  expect_spatial_close(gx_fast, gx, gx_mag, "gx");
   conv2d_backward_weight_fast(s, gy.data(), x.data(), gw_fast.data(),
                               cc.bias ? gb_fast.data() : nullptr);
-  expect_close(gw_fast, gw, gw_mag, "gw");
+  expect_spatial_close(gw_fast, gw, gw_mag, "gw");
   if (cc.bias) {
-    expect_close(gb_fast, gb, gb_mag, "gb");
+    expect_spatial_close(gb_fast, gb, gb_mag, "gb");
   } else {
     EXPECT_TRUE(std::isnan(gb_fast[0])) << "gb was written though it was not wanted";
   }

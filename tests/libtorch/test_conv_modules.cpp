@@ -40,8 +40,8 @@ torch::Tensor leaf(const test::json& j) {
 
 // The op a reference case names, run as libtorch spells it. Returns the output (and, for
 // max_pool1d, the indices in `indices`).
-torch::Tensor run(const test::json& c, const torch::Tensor& x, const torch::Tensor& w,
-                  const torch::Tensor& b, torch::Tensor* indices = nullptr) {
+torch::Tensor run_conv(const test::json& c, const torch::Tensor& x, const torch::Tensor& w,
+                       const torch::Tensor& b, torch::Tensor* indices = nullptr) {
   const test::json& a = c.at("args");
   const std::string op = c.at("op");
   const auto one = [&](const char* key) { return test::int_list(a.at(key)).at(0); };
@@ -125,7 +125,7 @@ TEST(ConvModules, ForwardAndGradientsMatchPyTorch) {
       const bool f64 = x.dtype() == torch::kFloat64;
       const double rtol = f64 ? 1e-10 : 1e-4, atol = f64 ? 1e-10 : 2e-5;
       torch::Tensor indices;
-      const torch::Tensor y = run(c, x, w, b, &indices);
+      const torch::Tensor y = run_conv(c, x, w, b, &indices);
       EXPECT_TRUE(test::tensors_match(y, c.at("output"), rtol, atol));
       if (c.contains("indices")) {
         EXPECT_TRUE(test::tensors_match(indices, c.at("indices")));

@@ -189,8 +189,8 @@ TEST(RegisterHook, Errors) {
 
 // ── nn::Cloneable ───────────────────────────────────────────────────────────────────────────
 
-struct NetImpl : torch::nn::Cloneable<NetImpl> {
-  explicit NetImpl(int64_t hidden = 3) : hidden(hidden) { reset(); }
+struct CloneableNetImpl : torch::nn::Cloneable<CloneableNetImpl> {
+  explicit CloneableNetImpl(int64_t hidden = 3) : hidden(hidden) { reset(); }
   void reset() override {
     fc = register_module("fc", torch::nn::Linear(2, hidden));
     head = register_module("head",
@@ -204,7 +204,7 @@ struct NetImpl : torch::nn::Cloneable<NetImpl> {
   torch::nn::Sequential head{nullptr};
   torch::Tensor scale, count;
 };
-TORCH_MODULE(Net);
+TORCH_MODULE(CloneableNet);
 
 // The libtorch snippet, without a holder.
 struct Plain : torch::nn::Cloneable<Plain> {
@@ -229,10 +229,10 @@ TEST(Cloneable, CloneIsAnIndependentDeepCopy) {
 }
 
 TEST(Cloneable, WithATorchModuleHolder) {
-  Net net(4);
+  CloneableNet net(4);
   net->count.fill_(7);
   net->eval();
-  auto copy = std::dynamic_pointer_cast<NetImpl>(net->clone());
+  auto copy = std::dynamic_pointer_cast<CloneableNetImpl>(net->clone());
   ASSERT_NE(copy, nullptr);
   EXPECT_EQ(copy->hidden, 4);  // Derived's own members are copied
   EXPECT_EQ(copy->fc->weight.sizes(), (std::vector<int64_t>{4, 2}));
@@ -265,11 +265,11 @@ TEST(Cloneable, WithATorchModuleHolder) {
 
 TEST(Cloneable, EachModuleKeepsItsOwnTrainingMode) {
   // A frozen part in eval() inside a model in train(): libtorch's copies keep each module's flag.
-  Net net;
+  CloneableNet net;
   net->head->eval();
   for (const std::shared_ptr<torch::nn::Module>& copy :
        {net->clone(), torch::nn::Sequential(net)->clone()->children()[0]}) {
-    auto cloned = std::dynamic_pointer_cast<NetImpl>(copy);
+    auto cloned = std::dynamic_pointer_cast<CloneableNetImpl>(copy);
     ASSERT_NE(cloned, nullptr);
     EXPECT_TRUE(cloned->is_training());
     EXPECT_TRUE(cloned->fc->is_training());

@@ -21,8 +21,8 @@ using tinytorch::test::TempDir;
 
 // A model with parameters at two depths and buffers (BatchNorm: float running statistics and an
 // int64 step counter).
-struct NetImpl : torch::nn::Module {
-  explicit NetImpl(int64_t hidden = 5) {
+struct SavedNetImpl : torch::nn::Module {
+  explicit SavedNetImpl(int64_t hidden = 5) {
     fc1 = register_module("fc1", torch::nn::Linear(3, hidden));
     bn = register_module("bn", torch::nn::BatchNorm1d(hidden));
     fc2 = register_module("fc2", torch::nn::Linear(hidden, 2));
@@ -31,7 +31,7 @@ struct NetImpl : torch::nn::Module {
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
   torch::nn::BatchNorm1d bn{nullptr};
 };
-TORCH_MODULE(Net);
+TORCH_MODULE(SavedNet);
 
 std::string message_of(const std::function<void()>& f) {
   try {
@@ -103,13 +103,13 @@ TEST(Save, VectorsOfTensorsRoundTripAndLoadAppends) {
 TEST(Save, AModuleLoadedIntoAFreshInstanceGivesIdenticalOutputs) {
   const TempDir dir("ttser");
   torch::manual_seed(1);
-  Net saved;
+  SavedNet saved;
   (void)saved(torch::randn({8, 3}));  // training mode: the running statistics move
   saved->eval();
   torch::save(saved, dir.file("net.ttc"));
 
   torch::manual_seed(2);
-  auto fresh = std::make_shared<NetImpl>();  // libtorch's other spelling: a shared_ptr
+  auto fresh = std::make_shared<SavedNetImpl>();  // libtorch's other spelling: a shared_ptr
   const std::vector<torch::Tensor> params = fresh->parameters();
   torch::load(fresh, dir.file("net.ttc"));
   fresh->eval();
@@ -125,8 +125,8 @@ TEST(Save, AModuleLoadedIntoAFreshInstanceGivesIdenticalOutputs) {
 
 TEST(Save, LoadingAnotherModelNamesEveryMismatchAndChangesNothing) {
   const TempDir dir("ttser");
-  torch::save(Net(5), dir.file("net.ttc"));
-  Net wider(7);
+  torch::save(SavedNet(5), dir.file("net.ttc"));
+  SavedNet wider(7);
   const std::vector<torch::Tensor> live = wider->state_dict().values();
   std::vector<torch::Tensor> snapshot;
   for (const torch::Tensor& t : live) snapshot.push_back(t.clone());
@@ -147,11 +147,11 @@ TEST(Save, LoadingAnotherModelNamesEveryMismatchAndChangesNothing) {
 // Two steps, save model and optimizer, two more steps; then a fresh model and optimizer loaded
 // from the files take the same two steps: the weights must agree bit for bit.
 void expect_resumes_exactly(
-    const std::function<std::unique_ptr<torch::optim::Optimizer>(Net&)>& make) {
+    const std::function<std::unique_ptr<torch::optim::Optimizer>(SavedNet&)>& make) {
   const TempDir dir("ttser");
   const torch::Tensor x = torch::randn({6, 3});
   const torch::Tensor y = torch::randn({6, 2});
-  auto train = [&](Net& net, torch::optim::Optimizer& opt, int steps) {
+  auto train = [&](SavedNet& net, torch::optim::Optimizer& opt, int steps) {
     for (int i = 0; i < steps; ++i) {
       opt.zero_grad();
       torch::mse_loss(net(x), y).backward();
@@ -159,7 +159,7 @@ void expect_resumes_exactly(
     }
   };
   torch::manual_seed(3);
-  Net net;
+  SavedNet net;
   auto opt = make(net);
   train(net, *opt, 2);
   torch::save(net, dir.file("net.ttc"));
@@ -167,7 +167,7 @@ void expect_resumes_exactly(
   train(net, *opt, 2);
 
   torch::manual_seed(4);
-  Net resumed;
+  SavedNet resumed;
   auto resumed_opt = make(resumed);  // built before the load: load keeps the parameters
   torch::load(resumed, dir.file("net.ttc"));
   torch::load(*resumed_opt, dir.file("opt.ttc"));
@@ -178,18 +178,18 @@ void expect_resumes_exactly(
 }
 
 TEST(Save, OptimizersResumeExactly) {
-  expect_resumes_exactly([](Net& net) {
+  expect_resumes_exactly([](SavedNet& net) {
     return std::make_unique<torch::optim::SGD>(
         net->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9).nesterov(true));
   });
-  expect_resumes_exactly([](Net& net) {
+  expect_resumes_exactly([](SavedNet& net) {
     return std::make_unique<torch::optim::Adam>(net->parameters(), torch::optim::AdamOptions(1e-2));
   });
-  expect_resumes_exactly([](Net& net) {
+  expect_resumes_exactly([](SavedNet& net) {
     return std::make_unique<torch::optim::AdamW>(
         net->parameters(), torch::optim::AdamWOptions(1e-2).weight_decay(0.1));
   });
-  expect_resumes_exactly([](Net& net) {
+  expect_resumes_exactly([](SavedNet& net) {
     return std::make_unique<torch::optim::RMSprop>(
         net->parameters(), torch::optim::RMSpropOptions(1e-2).momentum(0.5).centered(true));
   });
@@ -197,7 +197,7 @@ TEST(Save, OptimizersResumeExactly) {
 
 TEST(Save, AnOptimizerOfAnotherTypeIsRefused) {
   const TempDir dir("ttser");
-  Net net;
+  SavedNet net;
   torch::optim::Adam adam(net->parameters());
   torch::save(adam, dir.file("opt.ttc"));
   torch::optim::SGD sgd(net->parameters(), 0.1);
@@ -211,7 +211,7 @@ TEST(Save, AnOptimizerOfAnotherTypeIsRefused) {
 TEST(Save, WrongTruncatedAndCorruptFilesAreErrorsNamingTheFile) {
   const TempDir dir("ttser");
   const std::string path = dir.file("net.ttc");
-  torch::save(Net(), path);
+  torch::save(SavedNet(), path);
   std::string bytes;
   {
     std::ifstream in(path, std::ios::binary);
@@ -221,7 +221,7 @@ TEST(Save, WrongTruncatedAndCorruptFilesAreErrorsNamingTheFile) {
     std::ofstream(dir.file(name), std::ios::binary) << content;
     return dir.file(name);
   };
-  Net net;
+  SavedNet net;
   const std::string text = write("text.ttc", "not an archive at all");
   EXPECT_TRUE(has(message_of([&] { torch::load(net, text); }), "not a tinytorch archive"));
   const std::string cut = write("cut.ttc", bytes.substr(0, bytes.size() / 2));
@@ -272,7 +272,7 @@ TEST(Archive, NestedArchivesWriteAndReadLikeLibtorchs) {
 
 TEST(ModuleTo, ConvertsFloatingEntriesInPlaceKeepingTheirIdentity) {
   torch::manual_seed(5);
-  Net net;
+  SavedNet net;
   net->fc1->weight.mutable_grad() = torch::ones({5, 3});
   const std::vector<torch::Tensor> params = net->parameters();
   torch::optim::SGD opt(params, 0.1);  // built before the conversion
@@ -302,7 +302,7 @@ TEST(ModuleTo, ConvertsFloatingEntriesInPlaceKeepingTheirIdentity) {
 }
 
 TEST(ModuleTo, OtherDevicesAndIntegerDtypesAreRefusedBeforeAnythingChanges) {
-  Net net;
+  SavedNet net;
   const std::string m = message_of([&] { net->to(torch::Device("cuda:1"), torch::kFloat64); });
   EXPECT_TRUE(has(m, "cuda:1")) << m;
   EXPECT_EQ(net->fc1->weight.dtype(), torch::kFloat32);

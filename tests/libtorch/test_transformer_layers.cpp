@@ -29,7 +29,7 @@ namespace {
 namespace nn = torch::nn;
 namespace test = tinytorch::test;
 
-const test::json& reference() {
+const test::json& transformer_reference() {
   return test::load_reference("transformer_layers_reference.json");
 }
 
@@ -92,7 +92,7 @@ torch::Tensor optional_tensor(const test::json& c, const char* key) {
 
 TEST(TransformerLayers, MatchPyTorchForwardAndInputGradients) {
   int checked = 0;
-  for (const auto& c : reference().at("cases")) {
+  for (const auto& c : transformer_reference().at("cases")) {
     SCOPED_TRACE(c.at("name").get<std::string>());
     const std::string kind = c.at("kind");
     const auto module = build(c);
@@ -377,7 +377,7 @@ TEST(ParameterDict, KeysErrorsAndUpdate) {
 }
 
 TEST(ParameterContainers, PrintLikePython) {
-  const auto& reprs = reference().at("repr");
+  const auto& reprs = transformer_reference().at("repr");
   nn::ParameterList list(torch::zeros({2, 3}), torch::zeros({4}, torch::kFloat64));
   EXPECT_EQ(list->to_string(), reprs.at(0).at("expected").get<std::string>());
   nn::ParameterDict dict;

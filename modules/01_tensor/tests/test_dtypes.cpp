@@ -32,7 +32,7 @@ class Dtypes : public ::testing::Test {
   kernels::TierGuard fast_{kernels::Tier::kFast};
 };
 
-const json& cases() {
+const json& dtype_cases() {
   return test::load_reference("dtypes_reference.json").at("cases");
 }
 
@@ -95,7 +95,7 @@ Tensor operand_tensor(const json& spec) {
 
 TEST_F(Dtypes, ConversionsMatchPyTorch) {
   int n = 0;
-  for (const json& c : cases()) {
+  for (const json& c : dtype_cases()) {
     if (c.at("op") != "to") continue;
     SCOPED_TRACE(c.at("name").get<std::string>());
     json in = {{"dtype", c.at("from")}, {"values", c.at("input")}};
@@ -112,7 +112,7 @@ TEST_F(Dtypes, ConversionsMatchPyTorch) {
 
 TEST_F(Dtypes, BinaryOpsPromoteAndRoundLikePyTorch) {
   int n = 0;
-  for (const json& c : cases()) {
+  for (const json& c : dtype_cases()) {
     if (c.at("op") != "binary") continue;
     SCOPED_TRACE(c.at("name").get<std::string>());
     const Tensor a = operand_tensor(c.at("a"));
@@ -146,7 +146,7 @@ TEST_F(Dtypes, BinaryOpsPromoteAndRoundLikePyTorch) {
 
 TEST_F(Dtypes, UnaryOpsComputeInFloat32AndRound) {
   int n = 0;
-  for (const json& c : cases()) {
+  for (const json& c : dtype_cases()) {
     if (c.at("op") != "unary") continue;
     SCOPED_TRACE(c.at("name").get<std::string>());
     const Tensor x = tensor_from_spec(c.at("x"));
@@ -165,7 +165,7 @@ TEST_F(Dtypes, UnaryOpsComputeInFloat32AndRound) {
 
 TEST_F(Dtypes, SumAndMeanAccumulateWideAndKeepPyTorchsDtype) {
   int n = 0;
-  for (const json& c : cases()) {
+  for (const json& c : dtype_cases()) {
     if (c.at("op") != "reduce") continue;
     SCOPED_TRACE(c.at("name").get<std::string>());
     const Tensor x = tensor_from_spec(c.at("x"));
@@ -185,7 +185,7 @@ TEST_F(Dtypes, SumAndMeanAccumulateWideAndKeepPyTorchsDtype) {
 }
 
 TEST_F(Dtypes, PrintLikePyTorch) {
-  for (const json& c : cases()) {
+  for (const json& c : dtype_cases()) {
     if (c.at("op") != "repr") continue;
     SCOPED_TRACE(c.at("name").get<std::string>());
     EXPECT_EQ(repr(tensor_from_spec(c.at("x"))), c.at("expected").get<std::string>());

@@ -325,14 +325,14 @@ TEST(TensorApi, UniqueFamily) {
 
 using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 
-void expect_gradcheck(const Fn& f, const std::vector<Tensor>& inputs) {
+void expect_first_order(const Fn& f, const std::vector<Tensor>& inputs) {
   std::vector<Tensor> leaves;
   for (const Tensor& x : inputs) leaves.push_back(x.detach().clone().requires_grad_());
   const auto result = autograd::gradcheck(f, leaves);
   EXPECT_TRUE(result.ok) << result.message;
 }
 
-void expect_gradgradcheck(const Fn& f, const std::vector<Tensor>& inputs) {
+void expect_second_order(const Fn& f, const std::vector<Tensor>& inputs) {
   manual_seed(7);  // the random grad_output
   std::vector<Tensor> leaves;
   for (const Tensor& x : inputs) leaves.push_back(x.detach().clone().requires_grad_());
@@ -342,8 +342,8 @@ void expect_gradgradcheck(const Fn& f, const std::vector<Tensor>& inputs) {
 
 // Both orders for each op: the first-order formula and the recorded one (create_graph).
 void expect_both(const Fn& f, const std::vector<Tensor>& inputs) {
-  expect_gradcheck(f, inputs);
-  expect_gradgradcheck(f, inputs);
+  expect_first_order(f, inputs);
+  expect_second_order(f, inputs);
 }
 
 TEST(TensorApiGradcheck, ShapeHelpers) {
@@ -395,8 +395,8 @@ TEST(TensorApiGradcheck, Reductions) {
   expect_both([](const auto& t) { return t[0].logsumexp({1}, true); }, {x * 300.0});
   // Zeros in the input: one zero (its gradient is the others' product), two (all zero).
   const Tensor z = tensor({{1.5, 0.0, 2.0, -1.0}, {0.0, 0.5, 0.0, 3.0}}, kFloat64);
-  expect_gradcheck([](const auto& t) { return t[0].prod(1); }, {z});
-  expect_gradcheck([](const auto& t) { return t[0].prod(); }, {z.narrow(0, 0, 1)});
+  expect_first_order([](const auto& t) { return t[0].prod(1); }, {z});
+  expect_first_order([](const auto& t) { return t[0].prod(); }, {z.narrow(0, 0, 1)});
 }
 
 TEST(TensorApiGradcheck, ProdGradientAtAZeroIsTheOthersProduct) {

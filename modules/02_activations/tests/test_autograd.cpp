@@ -26,7 +26,7 @@ namespace F = tinytorch::nn::functional;
 using test::json;
 using UnaryFn = std::function<Tensor(const Tensor&)>;
 
-Tensor random(IntArrayRef shape, uint64_t seed, double scale = 1.5) {
+Tensor random_input(IntArrayRef shape, uint64_t seed, double scale = 1.5) {
   Generator gen(seed);
   return randn(shape, kFloat64, &gen).mul(scale);
 }
@@ -77,7 +77,7 @@ std::vector<Op> native_twins() {
 }
 
 TEST(PublicApi, SameValuesAsTheNativeKernels) {
-  const Tensor x = random({3, 5}, 1).to(kFloat32);
+  const Tensor x = random_input({3, 5}, 1).to(kFloat32);
   const auto pub = public_ops();
   const auto nat = native_twins();
   ASSERT_EQ(pub.size(), nat.size());
@@ -89,7 +89,7 @@ TEST(PublicApi, SameValuesAsTheNativeKernels) {
 
 TEST(PublicApi, GradcheckEveryActivationInFloat64) {
   TT_SKIP_WITHOUT_AUTOGRAD();
-  Tensor x = random({3, 4}, 2);
+  Tensor x = random_input({3, 4}, 2);
   {
     // Move values that sit within 0.05 of relu's kink out of it.
     NoGradGuard no_grad;
@@ -106,7 +106,7 @@ TEST(PublicApi, GradcheckEveryActivationInFloat64) {
 
 TEST(PublicApi, GradcheckOnNonContiguousInputs) {
   TT_SKIP_WITHOUT_AUTOGRAD();
-  const Tensor base = random({4, 3}, 3).requires_grad_();
+  const Tensor base = random_input({4, 3}, 3).requires_grad_();
   for (const auto& op : public_ops()) {
     SCOPED_TRACE(op.name);
     if (op.name.find("relu") != std::string::npos) continue;  // kinks: covered above
@@ -119,7 +119,7 @@ TEST(PublicApi, GradcheckOnNonContiguousInputs) {
 TEST(PublicApi, GradcheckCanFail) {
   TT_SKIP_WITHOUT_AUTOGRAD();
   // A function whose backward is deliberately wrong (a detached factor) must be caught.
-  const Tensor x = random({3}, 4).requires_grad_();
+  const Tensor x = random_input({3}, 4).requires_grad_();
   const auto result = autograd::gradcheck(
       [](const std::vector<Tensor>& in) { return sigmoid(in[0]) * sigmoid(in[0]).detach(); }, {x});
   EXPECT_FALSE(result.ok);
@@ -156,7 +156,7 @@ TEST(PublicApi, GradientsMatchPyTorch) {
 
 TEST(PublicApi, NoGraphUnderNoGradGuard) {
   TT_SKIP_WITHOUT_AUTOGRAD();
-  const Tensor x = random({2, 3}, 5).requires_grad_();
+  const Tensor x = random_input({2, 3}, 5).requires_grad_();
   {
     NoGradGuard no_grad;
     for (const auto& op : public_ops()) EXPECT_FALSE(op.f(x).requires_grad()) << op.name;

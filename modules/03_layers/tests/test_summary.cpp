@@ -13,7 +13,7 @@
 namespace tinytorch {
 namespace {
 
-using Shape = std::vector<int64_t>;
+using Dims = std::vector<int64_t>;
 
 int64_t count_of(const nn::Module& m) {
   int64_t n = 0;
@@ -30,9 +30,9 @@ TEST(Summary, MlpRowsShapesAndTotals) {
   EXPECT_EQ(s.layers[0].type, "Sequential");
   EXPECT_EQ(s.layers[0].name, "");
   EXPECT_TRUE(s.layers[0].is_container);
-  EXPECT_EQ(s.layers[0].output_shape, (Shape{2, 10}));
+  EXPECT_EQ(s.layers[0].output_shape, (Dims{2, 10}));
   const std::vector<std::string> types = {"Linear", "ReLU", "Linear"};
-  const std::vector<Shape> shapes = {{2, 256}, {2, 256}, {2, 10}};
+  const std::vector<Dims> shapes = {{2, 256}, {2, 256}, {2, 10}};
   const std::vector<int64_t> params = {784 * 256 + 256, 0, 256 * 10 + 10};
   for (size_t i = 0; i < 3; ++i) {
     const nn::LayerSummary& l = s.layers[i + 1];
@@ -44,9 +44,9 @@ TEST(Summary, MlpRowsShapesAndTotals) {
     EXPECT_EQ(l.parameters, params[i]);
     EXPECT_EQ(l.trainable_parameters, params[i]);
   }
-  EXPECT_EQ(s.layers[1].input_shape, (Shape{2, 784}));
-  EXPECT_EQ(s.input_shape, (Shape{2, 784}));
-  EXPECT_EQ(s.output_shape, (Shape{2, 10}));
+  EXPECT_EQ(s.layers[1].input_shape, (Dims{2, 784}));
+  EXPECT_EQ(s.input_shape, (Dims{2, 784}));
+  EXPECT_EQ(s.output_shape, (Dims{2, 10}));
 
   const int64_t total = 203530;  // 200 960 + 2 570
   EXPECT_EQ(s.total_parameters, total);
@@ -86,9 +86,9 @@ TEST(Summary, NestedSequentialsAreWalkedWithDottedNames) {
   EXPECT_EQ(depths, (std::vector<int64_t>{0, 1, 1, 2, 2, 1}));
   // The row names are the state_dict's prefixes: "1.0.weight" belongs to row "1.0".
   EXPECT_TRUE(model->named_parameters().contains("1.0.weight"));
-  EXPECT_EQ(s.layers[1].output_shape, (Shape{3, 784}));
-  EXPECT_EQ(s.layers[2].output_shape, (Shape{3, 32}));  // the inner Sequential's output
-  EXPECT_EQ(s.layers[2].parameters, 784 * 32 + 32);     // counted with its children's
+  EXPECT_EQ(s.layers[1].output_shape, (Dims{3, 784}));
+  EXPECT_EQ(s.layers[2].output_shape, (Dims{3, 32}));  // the inner Sequential's output
+  EXPECT_EQ(s.layers[2].parameters, 784 * 32 + 32);    // counted with its children's
   EXPECT_EQ(s.total_parameters, count_of(*model));
   // Only the leaves' outputs are activations: the inner Sequential's output is its ReLU's.
   EXPECT_EQ(s.activation_bytes, (3 * 784 + 3 * 32 + 3 * 32 + 3 * 10) * 4);
@@ -137,7 +137,7 @@ TEST(Summary, LeavesTheModelAsItWas) {
   EXPECT_TRUE(model[3]->is_training());
   size_t i = 0;
   for (const auto& [key, value] : model->state_dict()) EXPECT_TRUE(value.equal(saved[i++])) << key;
-  EXPECT_EQ(s.output_shape, (Shape{5, 2}));
+  EXPECT_EQ(s.output_shape, (Dims{5, 2}));
 }
 
 TEST(Summary, ASharedLayerIsCountedOnceInTheTotals) {
@@ -172,7 +172,7 @@ TEST(Summary, ACustomModuleIsOneRow) {
   EXPECT_FALSE(s.layers[1].is_container);
   EXPECT_EQ(s.layers[1].parameters, 55 + 18);
   EXPECT_EQ(s.layers[1].trainable_parameters, 55 + 15);
-  EXPECT_EQ(s.layers[1].output_shape, (Shape{4, 3}));
+  EXPECT_EQ(s.layers[1].output_shape, (Dims{4, 3}));
   EXPECT_EQ(s.total_parameters, 73);
   EXPECT_EQ(s.trainable_parameters, 70);
   EXPECT_NE(s.to_string().find("Non-trainable params: 3"), std::string::npos) << s.to_string();
@@ -181,7 +181,7 @@ TEST(Summary, ACustomModuleIsOneRow) {
   const nn::ModelSummary alone = nn::summary(TwoLayer(), {4, 10});
   ASSERT_EQ(alone.layers.size(), 1u);
   EXPECT_EQ(alone.layers[0].type, "TwoLayer");
-  EXPECT_EQ(alone.output_shape, (Shape{4, 3}));
+  EXPECT_EQ(alone.output_shape, (Dims{4, 3}));
 }
 
 TEST(Summary, ALinearAfterFlattenWithTheWrongInFeaturesSaysWhatArrives) {

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "loss_test_helpers.h"
 #include "support/prerequisites.h"
 #include "support/reference.h"
 #include "tinytorch/autograd/grad_mode.h"
@@ -25,29 +26,15 @@
 namespace tinytorch {
 namespace {
 
+using loss_tests::item;
+using loss_tests::kAll;
+using loss_tests::name;
+using loss_tests::random;
+using loss_tests::reduction_arg;
+
 namespace F = tinytorch::nn::functional;
 using test::json;
 using test::values_as_double;
-
-Tensor random(IntArrayRef shape, uint64_t seed, ScalarType dtype = kFloat64, double scale = 1.0) {
-  Generator gen(seed);
-  return randn(shape, dtype, &gen).mul(scale);
-}
-
-double item(const Tensor& t) {
-  return values_as_double(t).at(0);
-}
-
-Reduction reduction_arg(const json& args) {
-  const auto r = args.value("reduction", std::string("mean"));
-  return r == "none" ? Reduction::None : r == "sum" ? Reduction::Sum : Reduction::Mean;
-}
-
-const Reduction kAll[] = {Reduction::None, Reduction::Mean, Reduction::Sum};
-
-std::string name(Reduction r) {
-  return r == Reduction::None ? "none" : r == Reduction::Mean ? "mean" : "sum";
-}
 
 // ── against PyTorch ──────────────────────────────────────────────────────────────────────────
 

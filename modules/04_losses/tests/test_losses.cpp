@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "loss_test_helpers.h"
 #include "support/numeric_grad.h"
 #include "support/reference.h"
 #include "tinytorch/core/parallel.h"
@@ -22,26 +23,15 @@
 namespace tinytorch {
 namespace {
 
+using loss_tests::item;
+using loss_tests::kAll;
+using loss_tests::name;
+using loss_tests::random;
+
 using test::values_as_double;
 
 Tensor vec(const std::vector<double>& v, ScalarType dtype = kFloat64) {
   return from_vector(v, {static_cast<int64_t>(v.size())}, dtype);
-}
-
-Tensor random(IntArrayRef shape, uint64_t seed, ScalarType dtype = kFloat64, double scale = 1.0) {
-  Generator gen(seed);
-  return randn(shape, dtype, &gen).mul(scale);
-}
-
-double item(const Tensor& t) {
-  EXPECT_EQ(t.dim(), 0) << "a reduced loss is 0-d";
-  return values_as_double(t).at(0);
-}
-
-const Reduction kAll[] = {Reduction::None, Reduction::Mean, Reduction::Sum};
-
-std::string name(Reduction r) {
-  return r == Reduction::None ? "none" : r == Reduction::Mean ? "mean" : "sum";
 }
 
 // ── Part 1: MSE, L1 and the three reductions ────────────────────────────────────────────────

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "loss_test_helpers.h"
 #include "support/kernel_cases.h"
 #include "tinytorch/native/loss.h"
 #include "tinytorch/tinytorch.h"
@@ -21,18 +22,12 @@
 namespace tinytorch {
 namespace {
 
+using loss_tests::reduction_arg;
+
 using test::json;
 
 const json& cases() {
   return test::load_reference("module04_reference.json").at("cases");
-}
-
-Reduction reduction_arg(const json& args) {
-  const auto r = args.value("reduction", std::string("mean"));
-  if (r == "none") return Reduction::None;
-  if (r == "sum") return Reduction::Sum;
-  if (r == "mean") return Reduction::Mean;
-  throw std::runtime_error("unknown reduction " + r);
 }
 
 int64_t ignore_index_arg(const json& args) {

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "loss_test_helpers.h"
 #include "support/op_cases.h"
 #include "support/prerequisites.h"
 #include "support/reference.h"
@@ -18,20 +19,12 @@
 namespace tinytorch {
 namespace {
 
+using loss_tests::kAll;
+using loss_tests::random;
+using loss_tests::reduction_arg;
+
 namespace F = tinytorch::nn::functional;
 using test::json;
-
-Tensor random(IntArrayRef shape, uint64_t seed, ScalarType dtype = kFloat64) {
-  Generator gen(seed);
-  return randn(shape, dtype, &gen);
-}
-
-Reduction reduction_arg(const json& args) {
-  const auto r = args.at("reduction").get<std::string>();
-  return r == "none" ? Reduction::None : r == "sum" ? Reduction::Sum : Reduction::Mean;
-}
-
-const Reduction kAll[] = {Reduction::None, Reduction::Mean, Reduction::Sum};
 
 // Every case through the F:: forms and their options, as a libtorch program writes them.
 std::vector<Tensor> run_loss(const std::string& op, const std::vector<Tensor>& in,

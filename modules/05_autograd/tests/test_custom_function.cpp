@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "autograd_test_helpers.h"
 #include "support/reference.h"
 #include "tinytorch/autograd/autograd_meta.h"
 #include "tinytorch/autograd/custom_function.h"
@@ -47,12 +48,9 @@ struct Exp : public tt::autograd::Function<Exp> {
 
 namespace {
 
-using custom_fn_test::Exp;
+using tinytorch::autograd_tests::leaf;
 
-Tensor leaf(std::vector<int64_t> shape, uint64_t seed) {
-  tt::Generator gen(seed);
-  return tt::rand(shape, tt::kFloat64, &gen).mul(2.0).sub(1.0).set_requires_grad(true);
-}
+using custom_fn_test::Exp;
 
 // ── the Functions of gen_custom_function.py ───────────────────────────────────────────────────
 
@@ -113,7 +111,8 @@ struct ReturnInput : public tt::autograd::Function<ReturnInput> {
 };
 
 // The case's outputs, computed from its inputs (in the JSON's order).
-const std::map<std::string, std::function<variable_list(const variable_list&)>>& expressions() {
+const std::map<std::string, std::function<variable_list(const variable_list&)>>&
+custom_expressions() {
   static const std::map<std::string, std::function<variable_list(const variable_list&)>> table = {
       {"linear",
        [](const variable_list& in) {
@@ -135,18 +134,18 @@ const std::map<std::string, std::function<variable_list(const variable_list&)>>&
 TEST(CustomFunctionReference, OutputsAndGradientsMatchPyTorch) {
   const tt::test::json& cases =
       tt::test::load_reference("custom_function_reference.json").at("cases");
-  ASSERT_EQ(cases.size(), expressions().size());
+  ASSERT_EQ(cases.size(), custom_expressions().size());
   for (const tt::test::json& c : cases) {
     const std::string name = c.at("name");
     SCOPED_TRACE(name);
-    ASSERT_TRUE(expressions().count(name)) << "no C++ twin for the case";
+    ASSERT_TRUE(custom_expressions().count(name)) << "no C++ twin for the case";
     variable_list inputs, leaves;
     for (const tt::test::json& in : c.at("inputs")) {
       Tensor t = tt::test::tensor_from_json(in);
       if (in.at("requires_grad").get<bool>()) leaves.push_back(t.set_requires_grad(true));
       inputs.push_back(t);
     }
-    const variable_list outs = expressions().at(name)(inputs);
+    const variable_list outs = custom_expressions().at(name)(inputs);
     ASSERT_EQ(outs.size(), c.at("outputs").size());
     variable_list roots, seeds;
     for (size_t k = 0; k < outs.size(); ++k) {

@@ -3,6 +3,7 @@
 #include <exception>
 #include <thread>
 
+#include "autograd_test_helpers.h"
 #include "support/reference.h"
 #include "tinytorch/autograd/engine.h"
 #include "tinytorch/autograd/grad_mode.h"
@@ -13,14 +14,12 @@ using tinytorch::test::expect_tensor_eq;
 using tt::Tensor;
 
 namespace {
+
+using tinytorch::autograd_tests::vec;
 Tensor param(std::initializer_list<double> values) {
   return tt::from_vector(std::vector<double>(values), {static_cast<int64_t>(values.size())},
                          tt::kFloat64)
       .set_requires_grad(true);
-}
-Tensor vec(std::initializer_list<double> values) {
-  return tt::from_vector(std::vector<double>(values), {static_cast<int64_t>(values.size())},
-                         tt::kFloat64);
 }
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd_test_helpers.h"
 #include "support/reference.h"
 #include "tinytorch/autograd/gradcheck.h"
 
@@ -14,17 +15,8 @@ using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 
 namespace {
 
-// A float64 leaf requiring grad with values in [lo, hi), from a fixed seed per call site.
-Tensor leaf(std::vector<int64_t> shape, uint64_t seed, double lo = -1.0, double hi = 1.0) {
-  tt::Generator gen(seed);
-  Tensor t = tt::rand(shape, tt::kFloat64, &gen).mul(hi - lo).add(lo);
-  return t.set_requires_grad(true);
-}
-
-void expect_gradcheck(const Fn& fn, const std::vector<Tensor>& inputs) {
-  const tt::autograd::GradcheckResult r = tt::autograd::gradcheck(fn, inputs);
-  EXPECT_TRUE(r.ok) << r.message;
-}
+using tinytorch::autograd_tests::expect_gradcheck;
+using tinytorch::autograd_tests::leaf;
 
 }  // namespace
 

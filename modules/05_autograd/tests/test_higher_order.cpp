@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "autograd_test_helpers.h"
 #include "support/prerequisites.h"
 #include "support/reference.h"
 #include "tinytorch/autograd/autograd_meta.h"
@@ -38,21 +39,12 @@ using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 
 namespace {
 
-// A float64 leaf requiring grad with values in [lo, hi), from a fixed seed per call site.
-Tensor leaf(std::vector<int64_t> shape, uint64_t seed, double lo = -1.0, double hi = 1.0) {
-  tt::Generator gen(seed);
-  Tensor t = tt::rand(shape, tt::kFloat64, &gen).mul(hi - lo).add(lo);
-  return t.set_requires_grad(true);
-}
+using tinytorch::autograd_tests::leaf;
+using tinytorch::autograd_tests::vec;
 
 // The same values without requires_grad: data the function does not differentiate.
 Tensor data(std::vector<int64_t> shape, uint64_t seed, double lo = -1.0, double hi = 1.0) {
   return leaf(std::move(shape), seed, lo, hi).detach();
-}
-
-Tensor vec(std::vector<double> values) {
-  const auto n = static_cast<int64_t>(values.size());
-  return tt::from_vector(values, {n}, tt::kFloat64);
 }
 
 Tensor grad1(const Tensor& y, const Tensor& x, bool create_graph) {

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "autograd_test_helpers.h"
 #include "support/indexing_reference.h"
 #include "support/reference.h"
 #include "tinytorch/autograd/derivatives.h"
@@ -26,24 +27,16 @@
 namespace tinytorch {
 namespace {
 
+using tinytorch::autograd_tests::expect_gradcheck;
+using tinytorch::autograd_tests::leaf;
+
 using namespace tinytorch::indexing;
 using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 using test::json;
 using Indices = std::vector<std::optional<Tensor>>;
 
-// A float64 leaf requiring grad with values in [-1, 1), from a fixed seed per call site.
-Tensor leaf(std::vector<int64_t> shape, uint64_t seed) {
-  Generator gen(seed);
-  return rand(shape, kFloat64, &gen).mul(2.0).sub(1.0).set_requires_grad(true);
-}
-
 Tensor idx(std::vector<int64_t> v) {
   return from_vector(v, {static_cast<int64_t>(v.size())}, kInt64);
-}
-
-void expect_gradcheck(const Fn& fn, const std::vector<Tensor>& inputs) {
-  const autograd::GradcheckResult r = autograd::gradcheck(fn, inputs);
-  EXPECT_TRUE(r.ok) << r.message;
 }
 
 // ── against PyTorch ───────────────────────────────────────────────────────────────────────────

@@ -8,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include "autograd_test_helpers.h"
 #include "support/reference.h"
 #include "tinytorch/autograd/derivatives.h"
 #include "tinytorch/autograd/engine.h"
@@ -21,23 +22,14 @@ using tt::Tensor;
 using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 
 namespace {
+
+using tinytorch::autograd_tests::expect_gradcheck;
+using tinytorch::autograd_tests::leaf;
+using tinytorch::autograd_tests::vec;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-Tensor vec(std::vector<double> values, std::vector<int64_t> shape = {}) {
-  if (shape.empty()) shape = {static_cast<int64_t>(values.size())};
-  return tt::from_vector(values, shape, tt::kFloat64);
-}
-Tensor param(std::vector<double> values, std::vector<int64_t> shape = {}) {
+Tensor view_param(std::vector<double> values, std::vector<int64_t> shape = {}) {
   return vec(std::move(values), std::move(shape)).set_requires_grad(true);
-}
-// A float64 leaf requiring grad with values in [lo, hi), from a fixed seed per call site.
-Tensor leaf(std::vector<int64_t> shape, uint64_t seed, double lo = -1.0, double hi = 1.0) {
-  tt::Generator gen(seed);
-  return tt::rand(shape, tt::kFloat64, &gen).mul(hi - lo).add(lo).set_requires_grad(true);
-}
-void expect_gradcheck(const Fn& fn, const std::vector<Tensor>& inputs) {
-  const tt::autograd::GradcheckResult r = tt::autograd::gradcheck(fn, inputs);
-  EXPECT_TRUE(r.ok) << r.message;
 }
 }  // namespace
 
@@ -46,8 +38,8 @@ void expect_gradcheck(const Fn& fn, const std::vector<Tensor>& inputs) {
 // `m[1] = y` on a tensor with history is copy_ into a view (libtorch's rvalue assignment), so the
 // gradient reaches y through the view and skips the overwritten row of m's input.
 TEST(InPlaceGradcheck, AssignmentToAViewIsRecorded) {
-  Tensor x = param({1, 2, 3, 4, 5, 6}, {3, 2});
-  Tensor y = param({10, 20});
+  Tensor x = view_param({1, 2, 3, 4, 5, 6}, {3, 2});
+  Tensor y = view_param({10, 20});
   Tensor m = x * 1.0;  // a non-leaf copy to write into
   m[1] = y;
   (m * m).sum().backward();
@@ -65,13 +57,13 @@ TEST(InPlaceGradcheck, AssignmentToAViewIsRecorded) {
 TEST(InPlace, UnaryOpsOnANonLeafKeepTheirSavedInput) {
   // log_/abs_/clamp_ used to copy into *this, which LogBackward0 (etc.) had saved: backward then
   // failed with "modified by an inplace operation ... is at version 1".
-  Tensor x = param({0.5, 2.0, 4.0});
+  Tensor x = view_param({0.5, 2.0, 4.0});
   Tensor y = x * 2.0;
   y.log_();
   y.sum().backward();
   expect_tensor_eq(x.grad(), vec({2.0, 0.5, 0.25}));  // d/dx ln(2x) = 1/x
 
-  Tensor a = param({-1.5, 0.5, 3.0});
+  Tensor a = view_param({-1.5, 0.5, 3.0});
   Tensor b = a * 1.0;
   b.abs_().clamp_(std::nullopt, 2.0);
   b.sum().backward();
@@ -98,8 +90,8 @@ TEST(InPlaceGradcheck, GradcheckOfEveryUnaryInPlaceOp) {
 // add_, sub_ and relu_ need none of self's old values: recorded, they write into self's own
 // buffer and self's grad_fn is their node (PyTorch's names), not CopyBackwards.
 TEST(InPlace, AddSubReluWriteInPlaceAndKeepTheirNode) {
-  Tensor x = param({-1, 2, -3, 4, 5, -6}, {3, 2});
-  Tensor b = param({10, -20});
+  Tensor x = view_param({-1, 2, -3, 4, 5, -6}, {3, 2});
+  Tensor b = view_param({10, -20});
   Tensor y = x * 2.0;
   const void* buffer = y.data_ptr();
   y.add_(b, 0.5).relu_();
@@ -139,7 +131,7 @@ TEST(InPlaceGradcheck, AddSubReluFirstAndSecondOrder) {
 
 TEST(InPlace, RecordedInPlaceWritesKeepTheVersionChecks) {
   // relu_ writes what exp saved; and what relu_ saved (its result) is written again.
-  Tensor x = param({1, -2, 3});
+  Tensor x = view_param({1, -2, 3});
   Tensor y = x.exp();
   y.relu_();
   TT_EXPECT_THROW_WITH(y.sum().backward(), tt::Error, "modified by an inplace operation",
@@ -150,7 +142,7 @@ TEST(InPlace, RecordedInPlaceWritesKeepTheVersionChecks) {
   TT_EXPECT_THROW_WITH(z.sum().backward(), tt::Error, "modified by an inplace operation",
                        "ReluBackward0");
   // A float32 tensor += a float64 one that requires grad: the gradient comes back as float64.
-  Tensor w = param({1, 2, 3});
+  Tensor w = view_param({1, 2, 3});
   Tensor f = tt::zeros({3}, tt::kFloat32);
   f.add_(w);
   EXPECT_EQ(f.dtype(), tt::kFloat32);
@@ -236,7 +228,7 @@ TEST(InPlace, SecondBackwardIntoAnEmptyLeaf) {
 // ── 8. binary_cross_entropy's gradient with respect to its target ─────────────────────────────
 
 TEST(InPlaceGradcheck, BinaryCrossEntropyTargetGradient) {
-  Tensor p = param({0.2, 0.7}), t = param({0.3, 0.9});
+  Tensor p = view_param({0.2, 0.7}), t = view_param({0.3, 0.9});
   tt::binary_cross_entropy(p, t).backward();
   expect_tensor_eq(t.grad(), vec({0.6931471805599453, -0.42364893019360184}));  // PyTorch 1.13
   expect_tensor_eq(p.grad(), vec({-0.3125, -0.47619047619047616}));
@@ -251,7 +243,7 @@ TEST(InPlaceGradcheck, BinaryCrossEntropyTargetGradient) {
 
 TEST(CopySlices, WriteThroughASelectRebasesTheBase) {
   // PyTorch 1.13: x.grad = [[8, 4], [24, 8]], y.grad_fn = CopySlices.
-  Tensor x = param({1, 2, 3, 4}, {2, 2});
+  Tensor x = view_param({1, 2, 3, 4}, {2, 2});
   Tensor y = x * 1.0;
   Tensor v = y.select(1, 0);
   v.mul_(2.0);
@@ -269,7 +261,7 @@ TEST(CopySlices, WriteThroughASelectRebasesTheBase) {
 // history is regenerated as its own select of the base's new history (PyTorch refuses such
 // writes; replaying the select gives the one right answer instead).
 TEST(CopySlicesGradcheck, WriteThroughAnUnbindOutput) {
-  Tensor x = param({1, 2, 3, 4}, {2, 2});
+  Tensor x = view_param({1, 2, 3, 4}, {2, 2});
   Tensor y = x * 1.0;
   std::vector<Tensor> rows = y.unbind(0);
   rows[0].mul_(3.0);
@@ -408,7 +400,7 @@ TEST(CopySlicesGradcheck, TheViewStaysUsableAfterItsBaseIsWritten) {
 TEST(CopySlicesGradcheck, AnInPlaceOpMakesTheBaseOfAPlainBufferRequireGrad) {
   // The KV cache of wave 2: a buffer that does not require grad, written slice by slice with
   // tensors that do. PyTorch 1.13: k.grad = [[20, 40]].
-  Tensor k = param({1, 2}, {1, 2});
+  Tensor k = view_param({1, 2}, {1, 2});
   Tensor cache = tt::zeros({2, 2}, tt::kFloat64);
   cache.slice(0, 0, 1).copy_(k);
   cache.select(0, 1).copy_(k.select(0, 0) * 3.0);
@@ -431,7 +423,7 @@ TEST(CopySlicesGradcheck, AnInPlaceOpMakesTheBaseOfAPlainBufferRequireGrad) {
 
 TEST(CopySlices, AViewOfABaseWrittenWithGradRequiresGrad) {
   // b.add_(w) where b has a view: the view's history is regenerated from b's new one.
-  Tensor w = param({1, 2, 3});
+  Tensor w = view_param({1, 2, 3});
   Tensor b = tt::zeros({3}, tt::kFloat64);
   Tensor v = b.slice(0, 0, 2);
   EXPECT_FALSE(v.requires_grad());
@@ -466,13 +458,13 @@ TEST(CopySlicesGradcheck, FillAndZeroThroughAView) {
 
 TEST(CopySlices, TheVersionCounterStillGuardsSavedTensors) {
   // exp saves its output; writing into a slice of it is a write to what was saved.
-  Tensor x = param({1, 2, 3});
+  Tensor x = view_param({1, 2, 3});
   Tensor y = x.exp();
   y.slice(0, 0, 1).mul_(2.0);
   TT_EXPECT_THROW_WITH(y.sum().backward(), tt::Error, "modified by an inplace operation",
                        "ExpBackward0");
   // A view that was saved (mul saves both factors) and then written through its base.
-  Tensor x2 = param({1, 2, 3});
+  Tensor x2 = view_param({1, 2, 3});
   Tensor base = x2 * 1.0;
   Tensor v = base.slice(0, 0, 2);
   Tensor z = v * v;
@@ -483,7 +475,7 @@ TEST(CopySlices, TheVersionCounterStillGuardsSavedTensors) {
 
 TEST(CopySlices, RefusedCases) {
   // A view of a leaf that requires grad (PyTorch's message).
-  Tensor x = param({1, 2, 3});
+  Tensor x = view_param({1, 2, 3});
   TT_EXPECT_THROW_WITH(x.slice(0, 0, 2).mul_(2.0), tt::Error,
                        "a view of a leaf Variable that requires grad");
   // A view made with grad mode off, written with grad mode on: ambiguous, refused.

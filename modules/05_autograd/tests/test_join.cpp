@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "autograd_test_helpers.h"
 #include "tinytorch/autograd/gradcheck.h"
 #include "tinytorch/autograd/node.h"
 #include "tinytorch/core/join.h"
@@ -15,16 +16,8 @@ using tt::Tensor;
 
 namespace {
 
-Tensor leaf(std::vector<int64_t> shape, uint64_t seed) {
-  tt::Generator gen(seed);
-  return tt::rand(shape, tt::kFloat64, &gen).set_requires_grad(true);
-}
-
-void expect_gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
-                      const std::vector<Tensor>& inputs) {
-  const tt::autograd::GradcheckResult r = tt::autograd::gradcheck(fn, inputs);
-  EXPECT_TRUE(r.ok) << r.message;
-}
+using tinytorch::autograd_tests::expect_gradcheck;
+using tinytorch::autograd_tests::leaf;
 
 TEST(Join, CatGradientsAlongEachDim) {
   const Tensor a = leaf({2, 3}, 1), b = leaf({4, 3}, 2), c = leaf({2, 5}, 3);

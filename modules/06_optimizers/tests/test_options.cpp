@@ -20,7 +20,7 @@ using optim::RMSpropOptions;
 using optim::SGD;
 using optim::SGDOptions;
 
-Tensor param(std::vector<int64_t> shape = {2, 3}) {
+Tensor shaped_param(std::vector<int64_t> shape = {2, 3}) {
   return ones(shape).set_requires_grad(true);
 }
 
@@ -98,7 +98,7 @@ TEST(Options, ByNameInterfaceRoundTrips) {
 }
 
 TEST(Options, InvalidHyperParametersAreRejectedWithPyTorchsMessages) {
-  const std::vector<Tensor> ps{param()};
+  const std::vector<Tensor> ps{shaped_param()};
   TT_EXPECT_THROW_WITH(SGD(ps, SGDOptions(-0.1)), ValueError, "Invalid learning rate: -0.1");
   TT_EXPECT_THROW_WITH(SGD(ps, SGDOptions(0.1).momentum(-1)), ValueError,
                        "Invalid momentum value: -1");
@@ -138,12 +138,12 @@ TEST(Options, InvalidHyperParametersAreRejectedWithPyTorchsMessages) {
 
 TEST(Options, InvalidGroupOptionsAreRejectedToo) {
   std::vector<OptimizerParamGroup> groups;
-  groups.emplace_back(std::vector<Tensor>{param()}, std::make_unique<SGDOptions>(-2.0));
+  groups.emplace_back(std::vector<Tensor>{shaped_param()}, std::make_unique<SGDOptions>(-2.0));
   TT_EXPECT_THROW_WITH(SGD(groups, SGDOptions(0.1)), ValueError, "Invalid learning rate: -2");
 }
 
 TEST(ParamGroups, GroupWithoutOptionsGetsACopyOfTheDefaults) {
-  Tensor a = param(), b = param({4});
+  Tensor a = shaped_param(), b = shaped_param({4});
   std::vector<OptimizerParamGroup> groups;
   groups.emplace_back(std::vector<Tensor>{a});
   groups.emplace_back(std::vector<Tensor>{b}, std::make_unique<SGDOptions>(0.01));
@@ -163,20 +163,20 @@ TEST(ParamGroups, GroupWithoutOptionsGetsACopyOfTheDefaults) {
 }
 
 TEST(ParamGroups, AddParamGroupLater) {
-  Tensor a = param(), b = param();
+  Tensor a = shaped_param(), b = shaped_param();
   SGD opt(std::vector<Tensor>{a}, SGDOptions(0.1));
   opt.add_param_group(OptimizerParamGroup({b}, std::make_unique<SGDOptions>(0.2)));
   ASSERT_EQ(opt.param_groups().size(), 2u);
   EXPECT_EQ(opt.param_groups()[1].options().get_lr(), 0.2);
   // Options of another optimizer type are a mistake, caught at once.
-  Tensor c = param();
+  Tensor c = shaped_param();
   TT_EXPECT_THROW_WITH(
       opt.add_param_group(OptimizerParamGroup({c}, std::make_unique<AdamOptions>())), TypeError,
       "SGD", "another optimizer type");
 }
 
 TEST(ParamGroups, ParametersMustBeDistinctFloatingLeaves) {
-  Tensor a = param();
+  Tensor a = shaped_param();
   TT_EXPECT_THROW_WITH(SGD(std::vector<Tensor>{a, a}, SGDOptions(0.1)), Error,
                        "more than one parameter group");
   std::vector<OptimizerParamGroup> groups;

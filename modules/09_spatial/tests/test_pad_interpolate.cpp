@@ -19,13 +19,10 @@
 namespace tinytorch {
 namespace {
 
+using test::random;
+
 namespace F = tinytorch::nn::functional;
 using test::json;
-
-Tensor random(IntArrayRef shape, uint64_t seed, ScalarType dtype = kFloat64) {
-  Generator gen(seed);
-  return randn(shape, dtype, &gen);
-}
 
 PadMode pad_mode(const std::string& mode) {
   if (mode == "reflect") return kReflect;

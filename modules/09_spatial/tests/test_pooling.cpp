@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pool_bn_test_util.h"
+#include "support/op_cases.h"
 #include "support/prerequisites.h"
 #include "support/reference.h"
 #include "tinytorch/autograd/gradcheck.h"
@@ -23,13 +24,10 @@
 namespace tinytorch {
 namespace {
 
+using test::random;
+
 namespace F = tinytorch::nn::functional;
 using test::json;
-
-Tensor random(IntArrayRef shape, uint64_t seed, ScalarType dtype = kFloat64) {
-  Generator gen(seed);
-  return randn(shape, dtype, &gen);
-}
 
 // ── against PyTorch ──────────────────────────────────────────────────────────────────────────
 

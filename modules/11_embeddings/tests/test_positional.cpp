@@ -18,7 +18,7 @@ namespace {
 
 using test::json;
 
-const json& cases() {
+const json& positional_cases() {
   return test::load_reference("module11_reference.json").at("cases");
 }
 
@@ -32,7 +32,7 @@ nn::SinusoidalPositionalEncoding make(const json& c, ScalarType dtype) {
 
 TEST(SinusoidalReference, TableAndForwardMatchPyTorch) {
   int n = 0;
-  for (const json& c : cases()) {
+  for (const json& c : positional_cases()) {
     if (c.at("op") != "sinusoidal") continue;
     SCOPED_TRACE("reference case " + c.at("name").get<std::string>());
     // float64: the table to ~1e-12 even at position 1023 (where sin's argument is ~1000).

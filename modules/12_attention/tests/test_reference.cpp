@@ -22,7 +22,7 @@ namespace {
 
 using test::json;
 
-const json& cases() {
+const json& reference_cases() {
   return test::load_reference("module12_reference.json").at("cases");
 }
 
@@ -41,14 +41,14 @@ double tol(const Tensor& t) {
 
 int count(const std::string& op) {
   int n = 0;
-  for (const json& c : cases()) n += c.at("op") == op;
+  for (const json& c : reference_cases()) n += c.at("op") == op;
   return n;
 }
 
 // The native forward (Part 3) and backward (Part 4) kernels, each against PyTorch's numbers.
 TEST(SdpaReference, ForwardKernelMatchesPyTorch) {
   int n = 0;
-  for (const json& c : cases()) {
+  for (const json& c : reference_cases()) {
     if (c.at("op") != "sdpa") continue;
     SCOPED_TRACE("reference case " + c.at("name").get<std::string>());
     const Tensor q = test::tensor_from_json(c.at("query"));
@@ -65,7 +65,7 @@ TEST(SdpaReference, ForwardKernelMatchesPyTorch) {
 
 TEST(SdpaReference, BackwardKernelMatchesPyTorch) {
   int n = 0;
-  for (const json& c : cases()) {
+  for (const json& c : reference_cases()) {
     if (c.at("op") != "sdpa") continue;
     SCOPED_TRACE("reference case " + c.at("name").get<std::string>());
     const Tensor q = test::tensor_from_json(c.at("query"));
@@ -90,7 +90,7 @@ TEST(SdpaReference, BackwardKernelMatchesPyTorch) {
 
 TEST(SdpaReference, AutogradGradientsMatchPyTorch) {
   TT_SKIP_WITHOUT_AUTOGRAD();
-  for (const json& c : cases()) {
+  for (const json& c : reference_cases()) {
     if (c.at("op") != "sdpa") continue;
     SCOPED_TRACE("reference case " + c.at("name").get<std::string>());
     const Tensor q = test::tensor_from_json(c.at("query")).requires_grad_();
@@ -108,7 +108,7 @@ TEST(SdpaReference, AutogradGradientsMatchPyTorch) {
 
 TEST(MaskedFillReference, ValuesAndGradientMatchPyTorch) {
   ASSERT_GE(count("masked_fill"), 3);
-  for (const json& c : cases()) {
+  for (const json& c : reference_cases()) {
     if (c.at("op") != "masked_fill") continue;
     SCOPED_TRACE("reference case " + c.at("name").get<std::string>());
     Tensor x = test::tensor_from_json(c.at("input"));
@@ -147,7 +147,7 @@ nn::MultiheadAttention mha_from(const json& c) {
 TEST(MultiheadAttentionReference, OutputWeightsAndGradientsMatchPyTorch) {
   TT_SKIP_WITHOUT_AUTOGRAD();
   int n = 0;
-  for (const json& c : cases()) {
+  for (const json& c : reference_cases()) {
     if (c.at("op") != "mha") continue;
     SCOPED_TRACE("reference case " + c.at("name").get<std::string>());
     nn::MultiheadAttention m = mha_from(c);

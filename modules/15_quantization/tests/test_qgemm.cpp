@@ -40,7 +40,7 @@ std::vector<float> floats(const json& values) {
   return out;
 }
 
-std::vector<const json*> cases(const std::string& op) {
+std::vector<const json*> qgemm_cases(const std::string& op) {
   std::vector<const json*> out;
   for (const json& c : load_reference("module15_qgemm.json")["cases"]) {
     if (c["op"] == op) out.push_back(&c);
@@ -49,7 +49,7 @@ std::vector<const json*> cases(const std::string& op) {
 }
 
 TEST(Module15QGemm, ReferenceLoopMatchesNumPyExactly) {
-  const auto all = cases("qgemm");
+  const auto all = qgemm_cases("qgemm");
   ASSERT_GE(all.size(), 7u);
   for (const json* c : all) {
     const int64_t M = (*c)["M"], N = (*c)["N"], K = (*c)["K"];
@@ -74,7 +74,7 @@ TEST(Module15QGemm, ReferenceLoopHonoursLeadingDimensions) {
 TEST(Module15QGemm, PackedWeightsOfBothTiersAreExact) {
   for (const Tier t : {Tier::kReference, Tier::kFast}) {
     const TierGuard guard(t);
-    for (const json* c : cases("qgemm")) {
+    for (const json* c : qgemm_cases("qgemm")) {
       const int64_t M = (*c)["M"], N = (*c)["N"], K = (*c)["K"];
       const auto A = ints<uint8_t>((*c)["A"]);
       const auto B = ints<int8_t>((*c)["B"]);
@@ -118,7 +118,7 @@ nn::Linear float_linear(int64_t N, int64_t K, const std::vector<float>& w,
 }
 
 TEST(Module15QGemm, DynamicLinearIsWithinTheQuantizationBound) {
-  const auto all = cases("dynamic_linear");
+  const auto all = qgemm_cases("dynamic_linear");
   ASSERT_GE(all.size(), 2u);
   for (const Tier t : {Tier::kReference, Tier::kFast}) {
     const TierGuard guard(t);

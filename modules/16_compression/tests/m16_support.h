@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -46,6 +47,11 @@ inline double max_abs_diff(const Tensor& a, const Tensor& b) {
 
 inline const nlohmann::json& cases() {
   return test::load_reference("module16_reference.json").at("cases");
+}
+
+// A float64 Conv2d (k×k kernel, stride 1) with the default initialisation.
+inline nn::Conv2d conv64(int64_t in, int64_t out, int64_t k, int64_t padding = 0) {
+  return nn::Conv2d(nn::Conv2dOptions(in, out, k).padding(padding).dtype(kFloat64));
 }
 
 }  // namespace tinytorch::m16

@@ -13,6 +13,7 @@ namespace tinytorch {
 namespace {
 
 namespace prune = nn::utils::prune;
+using m16::conv64;
 using m16::max_abs_diff;
 
 // [C] with 1 at the kept channels, 0 elsewhere, in float64.
@@ -39,10 +40,6 @@ void expect_blocks(const Tensor& small, const Tensor& orig, int64_t dim,
                            orig.narrow(dim, keep[i] * block, block)),
               0.0);
   }
-}
-
-nn::Conv2d conv64(int64_t in, int64_t out, int64_t k, int64_t padding = 0) {
-  return nn::Conv2d(nn::Conv2dOptions(in, out, k).padding(padding).dtype(kFloat64));
 }
 
 TEST(ChannelPrune, RankingIsLnStructuredOverWholeFilters) {

@@ -18,6 +18,7 @@ namespace tinytorch {
 namespace {
 
 namespace prune = nn::utils::prune;
+using m16::conv64;
 using m16::max_abs_diff;
 
 // The units of `orig` that `small` kept, found by their biases (copied unchanged, and distinct
@@ -46,9 +47,6 @@ void mask_units(const Tensor& weight, const Tensor& bias, const std::vector<int6
 
 nn::Linear linear64(int64_t in, int64_t out) {
   return nn::Linear(nn::LinearOptions(in, out).dtype(kFloat64));
-}
-nn::Conv2d conv64(int64_t in, int64_t out, int64_t k, int64_t padding = 0) {
-  return nn::Conv2d(nn::Conv2dOptions(in, out, k).padding(padding).dtype(kFloat64));
 }
 
 TEST(RemoveUnits, MlpLosesHalfOfEveryHiddenLayerAndKeepsTheMaskedOutput) {
