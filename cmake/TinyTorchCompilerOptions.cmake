@@ -5,8 +5,8 @@
 #                       every project target (PRIVATE).
 #   tinytorch_command_line  INTERFACE target for programs whose own code is command-line glue
 #                       around the library (the milestones, module 20's tools, the course
-#                       tooling and its tests): -O0 in a sanitized build (see below), nothing
-#                       otherwise.
+#                       tooling and its tests): -O0 in a sanitized build, -O1 in Release (see
+#                       below).
 #   tinytorch_openmp    INTERFACE target: OpenMP::OpenMP_CXX + TINYTORCH_HAVE_OPENMP=1 when
 #                       OpenMP is available and TINYTORCH_OPENMP is ON, empty otherwise.
 #   TINYTORCH_HAVE_OPENMP (cache, ON/OFF): whether OpenMP is used.
@@ -52,9 +52,15 @@ endif()
 # just as well, and what these programs spend their time on (training) runs in the library,
 # which keeps the build's optimisation level. The course tooling's code and tests (tito's
 # sources, the diagnose trace; tests/course) take the same rule: half the compiler time.
+# In Release the same code is compiled at -O1: milestone 1998's main.cpp took 28.3 s of compiler
+# time at -O2 and 20.5 s at -O1 (GCC 12, the 2-vCPU Xeon of docs/engineering/18_acceleration.md),
+# of which CLI11's validators alone take about 9 s at -O2. The programs' precompiled header,
+# compiled at the build's -O2, serves -O1 files too (both define __OPTIMIZE__; -O0 does not).
 add_library(tinytorch_command_line INTERFACE)
 if(TINYTORCH_SANITIZE)
   target_compile_options(tinytorch_command_line INTERFACE -O0)
+elseif(CMAKE_BUILD_TYPE STREQUAL "Release")
+  target_compile_options(tinytorch_command_line INTERFACE -O1)
 endif()
 
 # ---- libFuzzer (tests/fuzz) ------------------------------------------------------------
