@@ -153,8 +153,8 @@ endfunction()
 #
 # NOTE: the files of one program share a translation unit here, so two of them must not define
 # the same name at namespace scope, even in an anonymous namespace or as `static`.
-# The batch includes each file by its path from the repository root (the batch file's own folder
-# on the include path), so that a test's failure names its file as it does compiled alone, and
+# The batch includes each file by its path from the repository root (the root on the batch
+# file's include path), so that a test's failure names its file as it does compiled alone, and
 # two copies of the tree (the learner release) generate the same batch files: a compiler cache
 # shares their objects.
 set(TINYTORCH_TEST_BATCH 6 CACHE STRING
