@@ -27,6 +27,9 @@
 // --records PATH writes the figures as JSON records for tito, e.g.
 //   {"name": "cnn_epoch", "impl": "tinytorch-fast", "threads": 1, "seconds": 6.1, ...}
 //   {"name": "cnn_latency", "impl": "torch", "threads": 1, "ms": 0.11, "p90_ms": 0.16, ...}
+//   {"name": "cnn_latency", "impl": "tinytorch-fast", "threads": 2, "ms": 0.10, "p90_ms": 0.12,
+//    "one_thread_ms": 0.10, ...}   (ours above 1 thread: also timed at 1 thread, interleaved —
+//                                    bench/torch_baseline.h)
 //   {"name": "cnn_peak_rss", "impl": "torch", "threads": 2, "mib": 455.0, "bytes": 477118464}
 #include <chrono>
 #include <cstdint>
@@ -160,15 +163,13 @@ Json run_worker(const tt::bench::CommonOptions& o) {
   // Batch-1 inference with the trained model: eval mode, nothing recorded for backward, one
   // image at a time.
   model->eval();
-  std::vector<double> latencies;
+  tt::bench::Latencies latencies;
   {
     const tt::NoGradGuard no_grad;
-    for (int64_t i = 0; i < w.latency_warmup + w.latency_count; ++i) {
+    latencies = tt::bench::time_latencies(w.latency_warmup, w.latency_count, [&](int64_t i) {
       const tt::Tensor image = dataset.data().narrow(0, i % w.samples, 1);  // [1, 1, 28, 28]
-      const auto t0 = Clock::now();
       (void)model->forward(image).argmax(1).item<int64_t>();
-      if (i >= w.latency_warmup) latencies.push_back(seconds_since(t0));
-    }
+    });
   }
 
   Json r;
@@ -182,9 +183,7 @@ Json run_worker(const tt::bench::CommonOptions& o) {
   r["samples_per_second"] = static_cast<double>(w.samples) / epoch;
   r["mean_loss"] = loss_sum / static_cast<double>(batches);
   r["data"] = real ? "fashion-mnist" : "random";
-  r["latency_ms"] = 1e3 * tt::benchmark::median(latencies);
-  r["latency_p90_ms"] = 1e3 * tt::benchmark::percentile(latencies, 90);
-  r["latency_count"] = w.latency_count;
+  tt::bench::add_latency_fields(r, latencies);
   r["peak_rss_bytes"] = tt::bench::peak_rss_bytes();
   return r;
 }
@@ -216,6 +215,7 @@ std::vector<Json> make_records(const Json& r, const std::string& impl, int threa
   latency["ms"] = r["latency_ms"];  // the median
   latency["p90_ms"] = r["latency_p90_ms"];
   latency["count"] = r["latency_count"];
+  if (r.contains("latency_one_thread_ms")) latency["one_thread_ms"] = r["latency_one_thread_ms"];
   Json rss = record("cnn_peak_rss");
   rss["mib"] = r["peak_rss_bytes"].get<double>() / (1024.0 * 1024.0);
   rss["bytes"] = r["peak_rss_bytes"];
@@ -225,12 +225,19 @@ std::vector<Json> make_records(const Json& r, const std::string& impl, int threa
 int run_parent(const tt::bench::CommonOptions& o, const char* argv0) {
   tt::bench::SideBySide run("cnn_bench", o.python,
                             fs::path(TINYTORCH_SOURCE_DIR) / "bench" / "cnn_torch.py", argv0);
+  using Kind = tt::bench::Compared::Kind;
+  const std::vector<tt::bench::Compared> compared{
+      {"step_ms", "training step", Kind::kTime},
+      {"samples_per_second", "epoch", Kind::kRate},
+      {"latency_ms", "batch-1 latency", Kind::kTime, "latency_one_thread_ms"},
+      {"peak_rss_bytes", "peak RSS", Kind::kSize}};
   for (const int t : o.threads) {
     std::vector<std::string> args{"--data", o.data_dir};
     if (o.quick) args.emplace_back("--quick");
     const auto [mine, theirs] = run.run_both(t, t == o.threads.front(), args);
     run.add(make_records(mine, mine.value("impl", "tinytorch-fast"), t, Json()));
     run.add(make_records(theirs, "torch", t, run.torch_config()));
+    run.compare(mine, theirs, t, compared);
   }
   return run.finish(o.records_path);
 }

@@ -49,6 +49,9 @@
 //   {"name": "resnet_step", "impl": "tinytorch-fast", "threads": 1, "ms": 180.2, "batch": 128,
 //    "flops": 9.5e9, "fma_peak_gflops": 117.0, "fma_peak_isa": "AVX-512", "peak_fraction": 0.45}
 //   {"name": "resnet_inference", "impl": "torch", "threads": 2, "images_per_second": 2900, ...}
+//   {"name": "resnet_latency", "impl": "tinytorch-fast", "threads": 2, "ms": 0.42, "p90_ms": 0.5,
+//    "one_thread_ms": 0.42, ...}   (ours above 1 thread: also timed at 1 thread, interleaved —
+//                                   bench/torch_baseline.h)
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -248,10 +251,11 @@ Json run_worker(const tt::bench::CommonOptions& o) {
   // recorded for backward.
   nn::Sequential& model = fresh.model;
   model->eval();
-  std::vector<double> latencies, passes;
+  tt::bench::Latencies latencies;
+  std::vector<double> passes;
   {
     const tt::NoGradGuard no_grad;
-    latencies = time_calls(w.latency_warmup, w.latency_count, [&](int64_t i) {
+    latencies = tt::bench::time_latencies(w.latency_warmup, w.latency_count, [&](int64_t i) {
       const tt::Tensor image = x.narrow(0, i % w.samples, 1);  // [1, 3, 32, 32]
       (void)model->forward(image).argmax(1).item<int64_t>();
     });
@@ -270,9 +274,7 @@ Json run_worker(const tt::bench::CommonOptions& o) {
   r["batches"] = batches;
   r["samples_per_second"] = static_cast<double>(w.samples) / epoch;
   r["mean_loss"] = loss_sum / static_cast<double>(batches);
-  r["latency_ms"] = 1e3 * tt::benchmark::median(latencies);
-  r["latency_p90_ms"] = 1e3 * tt::benchmark::percentile(latencies, 90);
-  r["latency_count"] = w.latency_count;
+  tt::bench::add_latency_fields(r, latencies);
   r["inference_ms"] = 1e3 * tt::benchmark::median(passes);
   r["inference_images_per_second"] =
       static_cast<double>(w.inference_batch) / tt::benchmark::median(passes);
@@ -319,6 +321,7 @@ std::vector<Json> make_records(const Json& r, const std::string& impl, int threa
   latency["ms"] = r["latency_ms"];  // the median
   latency["p90_ms"] = r["latency_p90_ms"];
   latency["count"] = r["latency_count"];
+  if (r.contains("latency_one_thread_ms")) latency["one_thread_ms"] = r["latency_one_thread_ms"];
   tt::bench::add_peak_fraction(latency, forward, r["latency_ms"].get<double>() / 1e3, ours);
   Json inference = record("resnet_inference");
   inference["images_per_second"] = r["inference_images_per_second"];
@@ -347,7 +350,7 @@ int run_parent(const tt::bench::CommonOptions& o, const char* argv0) {
   const std::vector<tt::bench::Compared> compared{
       {"step_ms", "training step", Kind::kTime},
       {"samples_per_second", "epoch", Kind::kRate},
-      {"latency_ms", "batch-1 latency", Kind::kTime},
+      {"latency_ms", "batch-1 latency", Kind::kTime, "latency_one_thread_ms"},
       {"inference_images_per_second", "batch inference", Kind::kRate},
       {"peak_rss_bytes", "peak RSS", Kind::kSize}};
   for (const int t : o.threads) {

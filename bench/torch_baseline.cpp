@@ -20,6 +20,7 @@
 
 #include "machine_limits.h"
 #include "openblas_coretype.h"
+#include "tinytorch/benchmark/stats.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/kernels/gemm.h"
 #include "tinytorch/kernels/registry.h"
@@ -111,6 +112,38 @@ int64_t peak_rss_bytes() {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+Latencies time_latencies(int64_t warmup, int64_t count,
+                         const std::function<void(int64_t)>& forward) {
+  constexpr int64_t kBlock = 25;  // calls per block: short against the host's drift (seconds)
+  const int threads = get_num_threads();
+  int64_t i = 0;
+  for (; i < warmup; ++i) forward(i);
+  Latencies out;
+  const auto time_block = [&](int at, std::vector<double>& into) {
+    set_num_threads(at);
+    for (int64_t k = 0; k < kBlock && static_cast<int64_t>(into.size()) < count; ++k, ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      forward(i);
+      into.push_back(seconds_since(t0));
+    }
+  };
+  while (static_cast<int64_t>(out.seconds.size()) < count) {
+    if (threads > 1) time_block(1, out.one_thread_seconds);
+    time_block(threads, out.seconds);
+  }
+  set_num_threads(threads);
+  return out;
+}
+
+void add_latency_fields(Json& r, const Latencies& latencies) {
+  r["latency_ms"] = 1e3 * benchmark::median(latencies.seconds);
+  r["latency_p90_ms"] = 1e3 * benchmark::percentile(latencies.seconds, 90);
+  r["latency_count"] = latencies.seconds.size();
+  if (!latencies.one_thread_seconds.empty()) {
+    r["latency_one_thread_ms"] = 1e3 * benchmark::median(latencies.one_thread_seconds);
+  }
 }
 
 std::string capture(const std::vector<std::string>& argv, int& status) {
@@ -410,6 +443,11 @@ void print_scaling(const Json& first, int first_threads, const Json& ours, int t
   for (const Compared& c : figures) {
     if (c.kind == Compared::Kind::kSize) continue;
     speed << (speed.tellp() > 0 ? ", " : "") << c.label << " " << ratio_text(ours, first, c);
+    if (c.interleaved_one_thread_key != nullptr && ours.contains(c.interleaved_one_thread_key)) {
+      // ours' own 1-thread figure stands in for the first run's: the same ratio, in one process
+      Json one_thread = {{c.key, ours[c.interleaved_one_thread_key]}};
+      speed << " (interleaved in one process: " << ratio_text(ours, one_thread, c) << ")";
+    }
   }
   std::cout << "  ours at " << threads_text(threads) << " vs " << threads_text(first_threads)
             << ", speed (> 1x: " << threads_text(threads) << " are faster): " << speed.str() << "\n"

@@ -75,6 +75,34 @@ int64_t peak_rss_bytes();
 
 double seconds_since(std::chrono::steady_clock::time_point t0);
 
+// ── Batch-1 latency, and how it scales with threads ─────────────────────────────────────────
+// A batch-1 forward pass takes a fraction of a millisecond, so its median over a few hundred
+// calls is a figure of a fraction of a second: whatever the machine did in that moment. On a
+// shared VM that moment matters: one process, pinned to one core and never using a second
+// thread, can see its batch-1 latency move by half for seconds at a time (the host's other
+// guests). "Ours at 2 threads vs 1" from two worker processes a minute apart then says more
+// about the host than about threads. So a worker at more than one
+// thread also times the same forward pass at 1 thread, in alternating blocks of calls: a drift
+// of the machine's speed hits both halves alike, and their ratio is the threads' own effect.
+//
+//   worker --threads 2:  [25 calls @ 1 thread][25 @ 2][25 @ 1][25 @ 2] … (warm-up untimed first)
+//                           └ one_thread_seconds    └ seconds
+
+struct Latencies {
+  std::vector<double> seconds;             // each timed call at get_num_threads() threads
+  std::vector<double> one_thread_seconds;  // the interleaved ones at 1 thread; empty at 1 thread
+};
+
+// Times `count` calls forward(i) at get_num_threads() threads (and, above 1 thread, `count` more
+// at 1 thread, interleaved as drawn above) after `warmup` untimed ones; i counts every call, so
+// each call can take the next input. Leaves the thread count as it found it.
+Latencies time_latencies(int64_t warmup, int64_t count,
+                         const std::function<void(int64_t)>& forward);
+
+// Writes r["latency_ms"] (the median), r["latency_p90_ms"], r["latency_count"] and, when it was
+// measured, r["latency_one_thread_ms"] (the interleaved median at 1 thread).
+void add_latency_fields(Json& r, const Latencies& latencies);
+
 // Runs argv, returns its standard output; `status` receives the exit status (-1: not run).
 std::string capture(const std::vector<std::string>& argv, int& status);
 
@@ -147,6 +175,9 @@ struct Compared {
   const char* key;
   const char* label;
   Kind kind;
+  // The key of the same figure measured at 1 thread inside a worker at more threads, interleaved
+  // (time_latencies), or null: "ours at 2 threads vs 1" then also prints that in-process ratio.
+  const char* interleaved_one_thread_key = nullptr;
 };
 
 // One run of a benchmark against PyTorch: the two sides at each configuration, in turn; every
@@ -171,7 +202,9 @@ class SideBySide {
   // ours/PyTorch (< 1x: ours is smaller): peak RSS 0.30x" ("-" where a side lacks the figure)
   // and, from the second thread count of `series` on, "  ours at 2 threads vs 1 thread, speed
   // (> 1x: 2 threads are faster): training step 1.62x, …" against ours at the series' first
-  // (one series per configuration a run repeats; sizes are left out).
+  // (one series per configuration a run repeats; sizes are left out), followed for a figure with
+  // an interleaved_one_thread_key by its in-process ratio: "batch-1 latency 0.87x (interleaved
+  // in one process: 1.00x)".
   void compare(const Json& mine, const Json& theirs, int threads,
                const std::vector<Compared>& figures, const std::string& series = "");
 

@@ -232,6 +232,29 @@ TEST(BenchReport, ResnetTablesShowEachSidesPeakFractionAndRatios) {
   EXPECT_EQ(records.figure("resnet_inference", "torch", 0, 1), 200.0);  // images/s, not ms
 }
 
+// Ours' batch-1 latency above 1 thread carries its 1-thread twin timed interleaved in the same
+// worker; the report prints that ratio (1-thread time / 2-thread time), and nothing for a thread
+// count whose record lacks it.
+TEST(BenchReport, InterleavedLatencyRatioIsOneThreadTimeOverMoreThreadsTime) {
+  Records records;
+  records.add(record("resnet_latency", "tinytorch-fast", 1, "ms", 0.50));
+  Json two = record("resnet_latency", "tinytorch-fast", 2, "ms", 0.40);
+  two["one_thread_ms"] = 0.44;
+  records.add(two);
+  records.add(record("resnet_step", "tinytorch-fast", 1, "ms", 100.0));
+  records.add(record("resnet_step", "tinytorch-fast", 2, "ms", 60.0));
+  const std::string out = printed([&] { tito::bench::print_resnet(records); });
+  const std::string line = line_of(out, "ours, batch-1 latency at 2 threads vs 1 thread");
+  EXPECT_NE(line.find("0.440 / 0.400 ms = 1.10x"), std::string::npos) << out;
+  EXPECT_EQ(line_of(out, "ours, batch-1 latency at 1 threads"), "") << out;
+
+  Records without;
+  without.add(record("cnn_epoch", "tinytorch-fast", 2, "seconds", 5.0));
+  without.add(record("cnn_latency", "tinytorch-fast", 2, "ms", 0.10));
+  const std::string plain = printed([&] { tito::bench::print_cnn(without); });
+  EXPECT_EQ(plain.find("timed interleaved"), std::string::npos) << plain;
+}
+
 // The d_model-256 GPT: its own records, no generation columns and no targets (the issue sets
 // them for milestone 2017's model only).
 TEST(BenchReport, Gpt256HasItsOwnRecordsAndNoTargets) {

@@ -199,6 +199,21 @@ std::string latency_text(const Records& records, const std::string& name, const 
   return p90 ? median + " / " + fixed(*p90, 3) : median;
 }
 
+// Ours' batch-1 latency above 1 thread against 1 thread timed interleaved in the same worker
+// (bench/torch_baseline.h, time_latencies): one line per thread count whose record has it.
+void print_interleaved_latency(const Records& records, const std::string& name,
+                               const std::vector<int64_t>& threads) {
+  for (const int64_t t : threads) {
+    const auto at_t = records.figure(name, "tinytorch-fast", 0, t);
+    const auto at_one = figure_field(records, name, "tinytorch-fast", t, "one_thread_ms");
+    if (!at_t || !at_one || *at_t <= 0.0) continue;
+    std::cout << "  ours, batch-1 latency at " << t << " threads vs 1 thread, timed interleaved in "
+              << "one process: " << fixed(*at_one, 3) << " / " << fixed(*at_t, 3)
+              << " ms = " << fixed(*at_one / *at_t, 2) << "x (> 1x: " << t
+              << " threads are faster)\n";
+  }
+}
+
 // A BestRow's getter: the figure of the records `name` (key nullptr), or their field `key`.
 // (`records` must outlive it.)
 std::function<std::optional<double>(const std::string&, int64_t)> figure_getter(
@@ -520,6 +535,7 @@ void print_cnn(const Records& records) {
                latency_cell(torch, t), c("cnn_peak_rss", ours, 0), c("cnn_peak_rss", torch, 0)});
   }
   table.print(std::cout);
+  print_interleaved_latency(records, "cnn_latency", threads);
 
   // Each figure: PyTorch's best thread setting, and ours at every thread count against it.
   const auto figure = [&](const char* name, const char* key) {
@@ -983,6 +999,7 @@ void print_resnet(const Records& records) {
                records.cell("resnet_peak_rss", torch, 0, t, 0)});
   }
   table.print(std::cout);
+  print_interleaved_latency(records, "resnet_latency", threads);
 
   print_title("ResNet-8: FLOPs and fraction of the FMA peak");
   Table peak({"figure", "GFLOP", "threads", "% peak (ours)", "(torch)"});
