@@ -166,7 +166,7 @@ Json run_worker(const tt::bench::CommonOptions& o) {
   tt::bench::Latencies latencies;
   {
     const tt::NoGradGuard no_grad;
-    latencies = tt::bench::time_latencies(w.latency_warmup, w.latency_count, [&](int64_t i) {
+    latencies = tt::bench::time_latencies(w.latency_warmup, w.latency_count, 25, [&](int64_t i) {
       const tt::Tensor image = dataset.data().narrow(0, i % w.samples, 1);  // [1, 1, 28, 28]
       (void)model->forward(image).argmax(1).item<int64_t>();
     });

@@ -114,16 +114,15 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-Latencies time_latencies(int64_t warmup, int64_t count,
+Latencies time_latencies(int64_t warmup, int64_t count, int64_t block,
                          const std::function<void(int64_t)>& forward) {
-  constexpr int64_t kBlock = 25;  // calls per block: short against the host's drift (seconds)
   const int threads = get_num_threads();
   int64_t i = 0;
   for (; i < warmup; ++i) forward(i);
   Latencies out;
   const auto time_block = [&](int at, std::vector<double>& into) {
     set_num_threads(at);
-    for (int64_t k = 0; k < kBlock && static_cast<int64_t>(into.size()) < count; ++k, ++i) {
+    for (int64_t k = 0; k < block && static_cast<int64_t>(into.size()) < count; ++k, ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       forward(i);
       into.push_back(seconds_since(t0));

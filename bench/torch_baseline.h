@@ -94,9 +94,11 @@ struct Latencies {
 };
 
 // Times `count` calls forward(i) at get_num_threads() threads (and, above 1 thread, `count` more
-// at 1 thread, interleaved as drawn above) after `warmup` untimed ones; i counts every call, so
-// each call can take the next input. Leaves the thread count as it found it.
-Latencies time_latencies(int64_t warmup, int64_t count,
+// at 1 thread, interleaved in blocks of `block` calls as drawn above) after `warmup` untimed
+// ones; i counts every call, so each call can take the next input. A block should last well
+// under a second (a batch-1 forward: 25 calls; a whole generation of tokens: 1). Leaves the
+// thread count as it found it.
+Latencies time_latencies(int64_t warmup, int64_t count, int64_t block,
                          const std::function<void(int64_t)>& forward);
 
 // Writes r["latency_ms"] (the median), r["latency_p90_ms"], r["latency_count"] and, when it was
