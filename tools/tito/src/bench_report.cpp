@@ -562,10 +562,10 @@ void print_cnn(const Records& records) {
   print_not_measured(records, {"cnn_step", "cnn_epoch", "cnn_latency", "cnn_peak_rss"});
 }
 
-// Milestone 2017's GPT: training and generation tokens/s and peak memory, ours vs PyTorch per
-// thread count; then ours at each thread count against PyTorch's best thread setting of each
-// figure, with the targets (training >= 1.25x, KV-cache generation >= 2x, peak memory
-// <= 1x). gpt_generate's records differ by their "mode" (cache | nocache).
+// The dynamically quantized int8 Linear (bench/quant_bench.cpp): per layer, batch and thread
+// count, our int8 and float32 Linear and PyTorch's, their ratios, and our int8 time against the
+// same layer at this run's int8 peak; then the targets (int8 >= 2x our float32 Linear and
+// PyTorch's quantize_dynamic one at every row), and where even the peak could not reach 2x.
 void print_quant(const Records& records) {
   const std::string ours = "tinytorch-fast", torch = "torch";
   const auto find = [&](const char* name, const std::string& impl, int64_t in, int64_t out,
@@ -943,6 +943,10 @@ void print_gpt_tables(const Records& records, const std::string& prefix, const s
 
 }  // namespace
 
+// Milestone 2017's GPT: training and generation tokens/s and peak memory, ours vs PyTorch per
+// thread count; then ours at each thread count against PyTorch's best thread setting of each
+// figure, with the targets (training >= 1.25x, KV-cache generation >= 2x, peak memory
+// <= 1x). gpt_generate's records differ by their "mode" (cache | nocache).
 void print_gpt(const Records& records) {
   print_gpt_tables(records, "gpt",
                    "2017 GPT (4 layers, 4 heads, d 128, context 64; train batch 32, AdamW lr 3e-4; "
