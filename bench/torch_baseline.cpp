@@ -116,6 +116,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 Latencies time_latencies(int64_t warmup, int64_t count, int64_t block,
                          const std::function<void(int64_t)>& forward) {
+  if (block < 1) throw std::invalid_argument("time_latencies: block must be at least 1 call");
   const int threads = get_num_threads();
   int64_t i = 0;
   for (; i < warmup; ++i) forward(i);
