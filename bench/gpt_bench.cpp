@@ -155,7 +155,7 @@ struct BenchConfig {
   [[nodiscard]] int64_t new_tokens() const { return context - 1; }
 };
 constexpr BenchConfig kConfigs[] = {
-    {"2017", "gpt", 64, 4, 4, 128, {32, 10, 40, 7}, {32, 3, 5, 2}},
+    {"2017", "gpt", 64, 4, 4, 128, {32, 10, 40, 15}, {32, 3, 5, 2}},
     {"256", "gpt256", 128, 4, 4, 256, {16, 3, 15, 0}, {4, 1, 2, 0}},
 };
 

@@ -80,7 +80,7 @@ BENCH_LR = 3e-4
 # of a --quick run. --train uses milestone 2017's model (the constants above).
 CONFIGS = {
     "2017": {"context": CONTEXT, "n_layer": N_LAYER, "n_head": N_HEAD, "d": N_EMBD,
-             "full": (BATCH, 10, 40, 7), "quick": (BATCH, 3, 5, 2)},
+             "full": (BATCH, 10, 40, 15), "quick": (BATCH, 3, 5, 2)},
     "256": {"context": 128, "n_layer": 4, "n_head": 4, "d": 256,
             "full": (16, 3, 15, 0), "quick": (4, 1, 2, 0)},
 }
