@@ -71,10 +71,13 @@ inline void check_op_cases(std::string_view group, const OpRunner& run) {
   EXPECT_GT(n, 0) << "no reference case of group " << group;
 }
 
-// A float64 (default) normal tensor from its own seeded generator: the same values every run.
-inline Tensor random(IntArrayRef shape, uint64_t seed, ScalarType dtype = kFloat64) {
+// A float64 (default) normal tensor from its own seeded generator, times `scale` (values drawn
+// from N(0, scale²)): the same values every run.
+inline Tensor random(IntArrayRef shape, uint64_t seed, ScalarType dtype = kFloat64,
+                     double scale = 1.0) {
   Generator gen(seed);
-  return randn(shape, dtype, &gen);
+  const Tensor x = randn(shape, dtype, &gen);
+  return scale == 1.0 ? x : x.mul(scale);
 }
 
 // f's first derivatives by float64 finite differences, at a fresh leaf copy of x.

@@ -1,11 +1,11 @@
-// What module 04's test files share: their random inputs, the three reductions, a reference
-// case's reduction argument and a reduced loss's value. One definition each, inline: the files of
-// a test program may be compiled as one translation unit (cmake/TinyTorchModules.cmake).
+// What module 04's test files share besides tests/support (test::random draws their inputs): the
+// three reductions, a reference case's reduction argument and a reduced loss's value. One
+// definition each, inline: the files of a test program may be compiled as one translation unit
+// (cmake/TinyTorchModules.cmake).
 #pragma once
 
 #include <gtest/gtest.h>
 
-#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -13,13 +13,6 @@
 #include "tinytorch/tinytorch.h"
 
 namespace tinytorch::loss_tests {
-
-// shape values drawn from N(0, scale²), the same for the same seed.
-inline Tensor random(IntArrayRef shape, uint64_t seed, ScalarType dtype = kFloat64,
-                     double scale = 1.0) {
-  Generator gen(seed);
-  return randn(shape, dtype, &gen).mul(scale);
-}
 
 // The value of a reduced (0-d) loss.
 inline double item(const Tensor& t) {

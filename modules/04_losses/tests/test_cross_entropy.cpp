@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "loss_test_helpers.h"
+#include "support/op_cases.h"
 #include "support/prerequisites.h"
 #include "support/reference.h"
 #include "tinytorch/autograd/grad_mode.h"
@@ -29,8 +30,8 @@ namespace {
 using loss_tests::item;
 using loss_tests::kAll;
 using loss_tests::name;
-using loss_tests::random;
 using loss_tests::reduction_arg;
+using test::random;
 
 namespace F = tinytorch::nn::functional;
 using test::json;

@@ -14,6 +14,7 @@
 
 #include "loss_test_helpers.h"
 #include "support/numeric_grad.h"
+#include "support/op_cases.h"
 #include "support/reference.h"
 #include "tinytorch/core/parallel.h"
 #include "tinytorch/native/activation.h"
@@ -26,7 +27,7 @@ namespace {
 using loss_tests::item;
 using loss_tests::kAll;
 using loss_tests::name;
-using loss_tests::random;
+using test::random;
 
 using test::values_as_double;
 

@@ -20,8 +20,8 @@ namespace tinytorch {
 namespace {
 
 using loss_tests::kAll;
-using loss_tests::random;
 using loss_tests::reduction_arg;
+using test::random;
 
 namespace F = tinytorch::nn::functional;
 using test::json;
