@@ -19,6 +19,8 @@
 namespace tinytorch {
 namespace {
 
+using test::expect_gradcheck;
+using test::expect_gradgradcheck;
 using test::random;
 
 namespace F = tinytorch::nn::functional;
@@ -126,13 +128,6 @@ TEST(Interpolate, ErrorsFollowPyTorch) {
 
 // ── gradients (float64 gradcheck) ──────────────────────────────────────────────────────────────
 
-void expect_gradcheck(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
-  const Tensor leaf = x.detach().clone().requires_grad_();
-  const auto result =
-      autograd::gradcheck([&](const std::vector<Tensor>& in) { return f(in[0]); }, {leaf});
-  EXPECT_TRUE(result.ok) << result.message;
-}
-
 TEST(PadInterpolateGradcheck, EveryPadMode) {
   TT_SKIP_WITHOUT_AUTOGRAD();
   const Tensor seq = random({2, 2, 5}, 3), img = random({1, 2, 3, 4}, 4);
@@ -171,14 +166,6 @@ TEST(PadInterpolateGradcheck, NearestAndBilinear) {
     expect_gradcheck([&](const Tensor& t) { return upsample_bilinear2d(t, {2, 3}, align); }, x);
     expect_gradcheck([&](const Tensor& t) { return upsample_bilinear2d(t, {1, 1}, align); }, x);
   }
-}
-
-void expect_gradgradcheck(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
-  manual_seed(7);  // the random grad_output
-  const Tensor leaf = x.detach().clone().requires_grad_();
-  const auto result =
-      autograd::gradgradcheck([&](const std::vector<Tensor>& in) { return f(in[0]); }, {leaf});
-  EXPECT_TRUE(result.ok) << result.message;
 }
 
 // Pad and resize are linear in x: the second-order check covers the grad_output's Jacobian of
