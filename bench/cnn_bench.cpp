@@ -212,10 +212,7 @@ std::vector<Json> make_records(const Json& r, const std::string& impl, int threa
     epoch[key] = r[key];
   }
   Json latency = record("cnn_latency");
-  latency["ms"] = r["latency_ms"];  // the median
-  latency["p90_ms"] = r["latency_p90_ms"];
-  latency["count"] = r["latency_count"];
-  if (r.contains("latency_one_thread_ms")) latency["one_thread_ms"] = r["latency_one_thread_ms"];
+  tt::bench::copy_latency_fields(r, latency);
   Json rss = record("cnn_peak_rss");
   rss["mib"] = r["peak_rss_bytes"].get<double>() / (1024.0 * 1024.0);
   rss["bytes"] = r["peak_rss_bytes"];

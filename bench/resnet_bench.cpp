@@ -318,10 +318,7 @@ std::vector<Json> make_records(const Json& r, const std::string& impl, int threa
   tt::bench::add_peak_fraction(epoch, train * batch(w.samples), r["epoch_seconds"].get<double>(),
                                ours);
   Json latency = record("resnet_latency");
-  latency["ms"] = r["latency_ms"];  // the median
-  latency["p90_ms"] = r["latency_p90_ms"];
-  latency["count"] = r["latency_count"];
-  if (r.contains("latency_one_thread_ms")) latency["one_thread_ms"] = r["latency_one_thread_ms"];
+  tt::bench::copy_latency_fields(r, latency);
   tt::bench::add_peak_fraction(latency, forward, r["latency_ms"].get<double>() / 1e3, ours);
   Json inference = record("resnet_inference");
   inference["images_per_second"] = r["inference_images_per_second"];

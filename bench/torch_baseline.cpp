@@ -146,6 +146,13 @@ void add_latency_fields(Json& r, const Latencies& latencies) {
   }
 }
 
+void copy_latency_fields(const Json& r, Json& record) {
+  record["ms"] = r["latency_ms"];
+  record["p90_ms"] = r["latency_p90_ms"];
+  record["count"] = r["latency_count"];
+  if (r.contains("latency_one_thread_ms")) record["one_thread_ms"] = r["latency_one_thread_ms"];
+}
+
 std::string capture(const std::vector<std::string>& argv, int& status) {
   std::string command;
   for (const std::string& a : argv) {

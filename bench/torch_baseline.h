@@ -104,6 +104,9 @@ Latencies time_latencies(int64_t warmup, int64_t count, int64_t block,
 // Writes r["latency_ms"] (the median), r["latency_p90_ms"], r["latency_count"] and, when it was
 // measured, r["latency_one_thread_ms"] (the interleaved median at 1 thread).
 void add_latency_fields(Json& r, const Latencies& latencies);
+// A latency record's figures from a worker's result r (add_latency_fields' fields): "ms" (the
+// median), "p90_ms", "count" and, when r has it, "one_thread_ms".
+void copy_latency_fields(const Json& r, Json& record);
 
 // Runs argv, returns its standard output; `status` receives the exit status (-1: not run).
 std::string capture(const std::vector<std::string>& argv, int& status);
