@@ -10,6 +10,7 @@
 #   tinytorch_openmp    INTERFACE target: OpenMP::OpenMP_CXX + TINYTORCH_HAVE_OPENMP=1 when
 #                       OpenMP is available and TINYTORCH_OPENMP is ON, empty otherwise.
 #   TINYTORCH_HAVE_OPENMP (cache, ON/OFF): whether OpenMP is used.
+#   TINYTORCH_HAVE_LLD  (cache, ON/OFF): whether the project's programs are linked by lld.
 include_guard(GLOBAL)
 
 # ---- Warnings -------------------------------------------------------------------
@@ -86,6 +87,25 @@ if(TINYTORCH_FUZZ)
          ON)
   if(NOT TINYTORCH_FUZZ_TRACE_CMP)
     add_compile_options(-fno-sanitize-coverage=trace-cmp)
+  endif()
+endif()
+
+# ---- Linker ------------------------------------------------------------------------------
+# Every test program, milestone and tool is a link of the whole library with its own objects, and
+# a build has about sixty of them; a learner's edit of one library file relinks the module's test
+# program. GNU ld (Debian's default) spends seconds on each; LLVM's lld, Debian's `lld`, which
+# ./tito installs, reads the same objects and archives about four times as fast: CI's sanitized
+# test_kernels 4.2 -> 0.9 s, test_module01 4.7 -> 1.1 s, milestone_2017 5.1 -> 1.1 s (Clang 14,
+# ASan+UBSan, -g1; the 2-vCPU Xeon of docs/engineering/18_acceleration.md). Where the compiler
+# cannot link with it (lld missing, another platform) the default linker is kept. Directory scope:
+# the project's own targets only; an installed TinyTorch imposes no linker on its users.
+if(TINYTORCH_LLD)
+  include(CheckLinkerFlag)
+  check_linker_flag(CXX "-fuse-ld=lld" TINYTORCH_HAVE_LLD)
+  if(TINYTORCH_HAVE_LLD)
+    add_link_options(-fuse-ld=lld)
+  else()
+    message(STATUS "TinyTorch: lld not found, linking with the compiler's default linker")
   endif()
 endif()
 

@@ -208,6 +208,9 @@ int run_doctor() {
   checks.push_back(check_compiler());
   checks.push_back(check_versioned_tool("CMake >= 3.25", "cmake", {3, 25}, "cmake"));
   checks.push_back(check_versioned_tool("Ninja", "ninja", {1, 10}, "ninja-build"));
+  // Without lld the build links with the compiler's default linker, about four times slower
+  // (cmake/TinyTorchCompilerOptions.cmake); ./tito installs it with the build tools.
+  checks.push_back(check_package("lld (fast links)", false, "lld", "/usr/bin/ld.lld"));
   checks.push_back(check_package("GoogleTest", true, "libgtest-dev", "/usr/include/gtest/gtest.h"));
   checks.push_back(check_package("CLI11", true, "libcli11-dev", "/usr/include/CLI/CLI.hpp"));
   checks.push_back(
