@@ -10,7 +10,8 @@
 #   tinytorch_openmp    INTERFACE target: OpenMP::OpenMP_CXX + TINYTORCH_HAVE_OPENMP=1 when
 #                       OpenMP is available and TINYTORCH_OPENMP is ON, empty otherwise.
 #   TINYTORCH_HAVE_OPENMP (cache, ON/OFF): whether OpenMP is used.
-#   TINYTORCH_HAVE_LLD  (cache, ON/OFF): whether the project's programs are linked by lld.
+#   TINYTORCH_HAVE_LLD  (cache): whether the compiler links with lld (-fuse-ld=lld); checked, and
+#                       used, only where TINYTORCH_LLD is ON.
 include_guard(GLOBAL)
 
 # ---- Warnings -------------------------------------------------------------------
