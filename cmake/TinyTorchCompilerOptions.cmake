@@ -93,7 +93,7 @@ endif()
 
 # ---- Linker ------------------------------------------------------------------------------
 # Every test program, milestone and tool is a link of the whole library with its own objects, and
-# a build has about sixty of them; a learner's edit of one library file relinks the module's test
+# a release build has 113 of them; a learner's edit of one library file relinks the module's test
 # program. GNU ld (Debian's default) spends seconds on each; LLVM's lld, Debian's `lld`, which
 # ./tito installs, reads the same objects and archives about four times as fast: CI's sanitized
 # test_kernels 4.2 -> 0.9 s, test_module01 4.7 -> 1.1 s, milestone_2017 5.1 -> 1.1 s (Clang 14,
