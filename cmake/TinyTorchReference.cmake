@@ -108,17 +108,22 @@ function(tinytorch_use_reference_objects target)
   # (src/kernels/which_code.cpp); only that file is rebuilt when the choice changes.
   set_property(SOURCE "${CMAKE_CURRENT_SOURCE_DIR}/src/kernels/which_code.cpp" APPEND PROPERTY
     COMPILE_DEFINITIONS "TINYTORCH_REFERENCE_MODULES=\"${ids_args}\"")
+  set_property(SOURCE "${CMAKE_CURRENT_SOURCE_DIR}/src/kernels/which_code.cpp" PROPERTY
+    TINYTORCH_CONFIGURED_HERE TRUE)
   set_property(TARGET ${target} PROPERTY SOURCES ${absolute_sources} ${objects})
   message(STATUS "TinyTorch: module(s) ${ids_text} linked against the release's reference "
                  "implementation (tito module use-reference); your files of them are not compiled")
 endfunction()
 
-# tinytorch_use_library_objects(TARGET): tito grade's sandbox (tools/tito/src/cmd_grade.cpp).
-# With TINYTORCH_LIBRARY_OBJECTS_DIR set, every source of TARGET with an object
+# tinytorch_use_library_objects(TARGET): tito grade's sandbox (tools/tito/src/cmd_grade.cpp),
+# and the end-to-end test's learner release (tests/course/e2e_learner.sh). With
+# TINYTORCH_LIBRARY_OBJECTS_DIR set, every source of TARGET with an object
 # DIR/<its path in the tree>.o is linked from that object instead of being compiled: the grader
 # puts there the instructor's objects of the files no learner writes, compiled once in the
 # instructor's build/release by the same compiler, so the sandbox compiles the learner files
-# only.
+# only. NOTE: a source that this configuration compiles in its own way (TINYTORCH_CONFIGURED_HERE:
+# which_code.cpp, given the modules on the reference by tinytorch_use_reference_objects above) is
+# compiled here: the instructor's object was compiled without that.
 function(tinytorch_use_library_objects target)
   if(NOT TINYTORCH_LIBRARY_OBJECTS_DIR)
     return()
@@ -130,7 +135,8 @@ function(tinytorch_use_library_objects target)
     get_filename_component(path "${source}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
     file(RELATIVE_PATH relative "${PROJECT_SOURCE_DIR}" "${path}")
     set(object "${TINYTORCH_LIBRARY_OBJECTS_DIR}/${relative}.o")
-    if(EXISTS "${object}")
+    get_source_file_property(configured_here "${path}" TINYTORCH_CONFIGURED_HERE)
+    if(EXISTS "${object}" AND NOT configured_here)
       list(APPEND kept "${object}")
       set_source_files_properties("${object}" PROPERTIES EXTERNAL_OBJECT TRUE GENERATED FALSE)
       math(EXPR linked "${linked} + 1")

@@ -2,10 +2,12 @@
 # End-to-end test of the course tooling, run by .ci/run. It plays a learner and an instructor:
 #   1. instructor: ./tito release --out W/learner --no-build (stubs, leak check, reference
 #      objects). Not its build of every target: the learner tree differs from this one only in
-#      the stubbed library files, and the learner steps below compile the library with every
-#      stub (-Werror) and the test programs they run, as a learner's first commands do; every
-#      other target was built from the same sources by the release stage before this test (step
-#      3 links the other modules' test programs from its test objects);
+#      the stubbed library files, and the learner steps below compile every stub (-Werror) and
+#      the test programs they run, as a learner's first commands do; every other target was
+#      built from the same sources by the release stage before this test (step 2 links the
+#      library's other files from its objects, as the grader's sandbox does, and step 3 the
+#      other modules' test programs from its test objects, each once checked to be what the
+#      learner's tree would compile);
 #   2. learner: module 01's visible tests FAIL with the not-implemented message; status says
 #      "not started";
 #   3. learner: puts back module 01's reference files only; module 01's tests pass, every other
@@ -105,90 +107,17 @@ while IFS= read -r -d '' object; do  # the leak check of tito release scanned th
   if grep -q '\.debug' <<<"$(readelf -S "$object")"; then fail "$object keeps debug information"; fi
 done < <(find "$L/reference" -name '*.o' -print0)
 
-# ---------------------------------------------------------------------------------------------
-step "learner: the stubs build, and module 01's tests fail with the not-implemented message"
-cd "$L"
-out="$(./tito module status 2>&1)" || fail "tito module status failed"
-expect_in "$out" "^  01 +tensor +not started" "module 01 should be 'not started' in the release"
-if [[ -n "$LOCKED" ]]; then
-  expect_in "$out" "^  $LOCKED .*not yet available" "module $LOCKED should be 'not yet available'"
-fi
-if out="$(./tito module test 01 2>&1)"; then fail "module 01's tests passed on the stubs"; fi
-expect_in "$out" "not implemented yet — module 01 \(tensor\): implement [A-Za-z_:]+ in tinytorch/" \
-  "no not-implemented hint in the failures"
-expect_in "$out" "^tests: [0-9]+ passed, [1-9][0-9]* failed" "no test summary"
-awk '/^tests:|^  FAIL/ && n++ < 5' <<<"$out"  # not | head: SIGPIPE under pipefail
-# The summary's first entry is the function the most failed tests wait for.
-python3 - "$out" <<'PY' || fail "the not-implemented summary is not ordered by failed tests"
-import re, sys
-text = sys.argv[1].split("Not implemented yet", 1)[1]
-counts = [int(n) for n in re.findall(r"^  implement .*\((\d+) tests\)$", text, re.M)]
-assert counts and counts == sorted(counts, reverse=True), counts
-PY
-out="$(./tito test --module 01 2>&1)" && fail "tito test --module 01 passed on the stubs"
-expect_in "$out" "cmake --build --preset release -j 2 --target test_module01$" \
-  "tito test --module 01 should build module 01's test program only"
-
-step "learner: module start names every missing prerequisite once; unknown ids offer available ones"
-out="$(./tito module start 01 2>&1)" || fail "tito module start 01 failed: $out"
-python3 - "$out" <<'PY' || fail "module start 01 lists a function twice"
-import sys
-for line in sys.argv[1].splitlines():
-    if line.startswith("      "):  # the functions still to write, under each file
-        names = line.split(", ")
-        assert len(names) == len(set(names)), line
-PY
-# The available module with the longest chain of prerequisites, and that chain in map order.
-IFS='|' read -r DEEP PREREQS < <(json "
-ids = [m['id'] for m in d['modules']]
-pre = {m['id']: m['prerequisites'] for m in d['modules']}
-def chain(i):
-    seen, todo = set(), list(pre[i])
-    while todo:
-        p = todo.pop()
-        if p not in seen: seen.add(p); todo += pre[p]
-    return [j for j in ids if j in seen]
-deep = max((m['id'] for m in d['modules'] if m['status'] == 'available'), key=lambda i: len(chain(i)))
-print(deep + '|' + ', '.join(chain(deep)))")
-if [[ -n "$PREREQS" ]]; then
-  out="$(./tito module start "$DEEP" 2>&1)" && fail "module start $DEEP started without its prerequisites"
-  expect_in "$out" "needs modules? $PREREQS completed first" \
-    "module start $DEEP should name every missing prerequisite ($PREREQS)"
-  expect_in "$out" "\./tito module use-reference ${PREREQS//, / }" \
-    "module start $DEEP should offer the reference of its missing prerequisites"
-fi
-out="$(./tito module test 42 2>&1)" && fail "module test 42 succeeded"
-expect_in "$out" "unknown module '42' \(the modules you can work on: $(IFS=,; echo "${AVAILABLE[*]}" | sed 's/,/, /g')\)" \
-  "module test 42 should offer the available modules only"
-
-# ---------------------------------------------------------------------------------------------
-step "learner: puts back module 01's reference solution (module 01's files only)"
-for f in "${FILES01[@]}"; do cp "$ROOT/$f" "$L/$f"; done
-expect_in "$(./tito module status)" "^  01 +tensor +in progress" "module 01 should be 'in progress'"
-out="$(./tito module test 01 2>&1)" || { printf '%s\n' "$out" | tail -40; fail "module 01's tests fail with the reference solution"; }
-expect_in "$out" "^tests: [1-9][0-9]* passed, 0 failed" "module 01 summary"
-echo "$out" | grep -E "^tests:"
-expect_in "$(./tito module status)" "^  01 +tensor +tests passing" "module 01 should be 'tests passing'"
-others=()
-for id in "${AVAILABLE[@]}"; do [[ "$id" == 01 ]] || others+=("$id"); done
-# The other modules' tests must still fail. Their test programs are not compiled again here: the
-# release build ($ROOT/build/release, built by CI's release stage before this test) compiled the
-# same test sources with the same flags and headers, and a program is its test objects linked to
-# the library, where the learner's stubs are. So each program is linked again in $W/relinked from
-# the instructor's test objects and the learner's own archives (its link command, only the
-# objects' paths changed), after relink_plan (below) checked that this gives the program the
-# learner's build would give. A module that fails a check is built and tested here with `tito
-# module test`, as before, and the output says why: the fallback is the check as it always was,
-# only slower, where failing would turn a legitimate release change (a learner file that is a
-# header, say) or a stale local build into a red test of something else. Module 21 (MPI: its
-# program starts its tests on 2 ranks under mpirun) is also left to `tito module test`, as is a
-# module without a test program here (module 21 without MPI).
-#
-# relink_plan ROOT L OUT ID...: for each module ID with a test program in L, a line
+# reuse_plan programs ROOT L OUT ID... (relink_plan): for each module ID with a test program in
+# L, a line
 #   relink ID COMMAND  COMMAND, run in L/build/release, writes OUT/build/release/bin/test_moduleID
 #   here ID REASON     why its program is built in L instead
 # and one line "archives A..." (the learner's archives the COMMANDs link, to build first).
-# What is checked, against ROOT/build/release (the instructor's) and L/build/release:
+# reuse_plan library ROOT L OUT: copies the instructor's object of each library file that is no
+# learner file to OUT/<its path in the tree>.o (TINYTORCH_LIBRARY_OBJECTS_DIR: the learner's build
+# links it instead of compiling the file again), once checked as below; a line
+#   here FILE REASON   for each one compiled in L instead, and one line "reused N".
+# What is checked, against ROOT/build/release (the instructor's) and L/build/release (for a
+# program, all three; for a library file, the last two, of its object):
 #   - ROOT/build/release has the program, and the two trees link it with the same command (up to
 #     the trees' paths): the same objects, archives, libraries and flags. The archives of the tree
 #     (tinytorch/libtinytorch.a with the stubs, libtinytorch_test_support.a from tests/support)
@@ -205,11 +134,11 @@ for id in "${AVAILABLE[@]}"; do [[ "$id" == 01 ]] || others+=("$id"); done
 #     CONFIGURE_DEPENDS globs stop it at regenerating build.ninja.)
 # The program is written where OUT/build/release/bin mirrors ROOT/build/release/bin, OUT/tests
 # being L/tests: the tests find their data relative to their program (TT_TEST_DATA_DIR).
-relink_plan() {
+reuse_plan() {
   python3 - "$@" <<'PY'
-import filecmp, json, os, shlex, subprocess, sys
+import filecmp, json, os, shlex, shutil, subprocess, sys
 
-root, learner, out = sys.argv[1:4]
+mode, root, learner, out = sys.argv[1:5]
 
 def cache(build, name):
     for line in open(os.path.join(build, "CMakeCache.txt")):
@@ -245,11 +174,11 @@ class Tree:
         return lines[-1] if lines else ""
 
 I, L = Tree(root), Tree(learner)
-ids = sys.argv[4:]
+ids = sys.argv[5:]
 if not (I.ready and L.ready):
     where = root if not I.ready else learner
-    for id in ids:
-        print(f"here {id} no configured release build in {where}/build/release to relink from")
+    for id in ids if mode == "programs" else ["library"]:
+        print(f"here {id} no configured release build in {where}/build/release to reuse")
     sys.exit(0)
 
 mapping = json.load(open(os.path.join(root, "modules", "modules.json")))
@@ -320,6 +249,26 @@ def check(obj):
     checked[obj] = why
     return why
 
+if mode == "library":
+    reused = 0
+    for obj, command in sorted(I.commands.items()):
+        if not (obj.startswith("tinytorch/CMakeFiles/tinytorch.dir/") and obj.endswith(".o")):
+            continue
+        args = shlex.split(command)
+        source = os.path.relpath(args[args.index("-c") + 1], I.src) if "-c" in args else ".."
+        if source.startswith("..") or source in learner_files:
+            continue  # not a file of the tree, or the learner's: compiled in L
+        why = check(obj)
+        if why:
+            print(f"here {source} {why}")
+            continue
+        dest = os.path.join(out, source + ".o")
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.copyfile(os.path.join(I.bin, obj), dest)
+        reused += 1
+    print(f"reused {reused}")
+    sys.exit(0)
+
 os.makedirs(os.path.join(out, "build", "release", "bin"), exist_ok=True)
 if not os.path.islink(os.path.join(out, "tests")):
     os.symlink(os.path.join(learner, "tests"), os.path.join(out, "tests"))
@@ -351,6 +300,100 @@ for id in ids:
 print("archives " + " ".join(sorted(archives)))
 PY
 }
+relink_plan() { reuse_plan programs "$@"; }
+
+# ---------------------------------------------------------------------------------------------
+step "learner: the stubs build, and module 01's tests fail with the not-implemented message"
+cd "$L"
+out="$(./tito module status 2>&1)" || fail "tito module status failed"
+expect_in "$out" "^  01 +tensor +not started" "module 01 should be 'not started' in the release"
+if [[ -n "$LOCKED" ]]; then
+  expect_in "$out" "^  $LOCKED .*not yet available" "module $LOCKED should be 'not yet available'"
+fi
+# Its first command configured build/release (and built tito). The library's files that no learner
+# writes are the instructor's, compiled from the same commands and files by the release stage
+# before this test: linked from there (reuse_plan library, TINYTORCH_LIBRARY_OBJECTS_DIR), as the
+# grader's sandbox does, so the learner's build below compiles the learner files (every stub,
+# -Werror) and links. A file that fails a check is compiled here, and said so.
+plan="$(reuse_plan library "$ROOT" "$L" "$W/library-objects")" ||
+  fail "could not check the instructor's library objects"
+reused="$(awk '$1 == "reused" { print $2 }' <<<"$plan")"
+[[ -n "$reused" ]] || { printf '%s\n' "$plan"; fail "no reuse plan for the library's objects"; }
+echo "library: $reused files no learner writes linked from $ROOT/build/release's objects"
+awk '$1 == "here" { print "library: compiled here, not linked: " substr($0, 6) }' <<<"$plan"
+cmake -S . -B build/release -DTINYTORCH_LIBRARY_OBJECTS_DIR="$W/library-objects" >/dev/null ||
+  fail "the learner's build does not configure with the instructor's library objects"
+if out="$(./tito module test 01 2>&1)"; then fail "module 01's tests passed on the stubs"; fi
+expect_in "$out" "not implemented yet — module 01 \(tensor\): implement [A-Za-z_:]+ in tinytorch/" \
+  "no not-implemented hint in the failures"
+expect_in "$out" "^tests: [0-9]+ passed, [1-9][0-9]* failed" "no test summary"
+awk '/^tests:|^  FAIL/ && n++ < 5' <<<"$out"  # not | head: SIGPIPE under pipefail
+# The summary's first entry is the function the most failed tests wait for.
+python3 - "$out" <<'PY' || fail "the not-implemented summary is not ordered by failed tests"
+import re, sys
+text = sys.argv[1].split("Not implemented yet", 1)[1]
+counts = [int(n) for n in re.findall(r"^  implement .*\((\d+) tests\)$", text, re.M)]
+assert counts and counts == sorted(counts, reverse=True), counts
+PY
+out="$(./tito test --module 01 2>&1)" && fail "tito test --module 01 passed on the stubs"
+expect_in "$out" "cmake --build --preset release -j 2 --target test_module01$" \
+  "tito test --module 01 should build module 01's test program only"
+
+step "learner: module start names every missing prerequisite once; unknown ids offer available ones"
+out="$(./tito module start 01 2>&1)" || fail "tito module start 01 failed: $out"
+python3 - "$out" <<'PY' || fail "module start 01 lists a function twice"
+import sys
+for line in sys.argv[1].splitlines():
+    if line.startswith("      "):  # the functions still to write, under each file
+        names = line.split(", ")
+        assert len(names) == len(set(names)), line
+PY
+# The available module with the longest chain of prerequisites, and that chain in map order.
+IFS='|' read -r DEEP PREREQS < <(json "
+ids = [m['id'] for m in d['modules']]
+pre = {m['id']: m['prerequisites'] for m in d['modules']}
+def chain(i):
+    seen, todo = set(), list(pre[i])
+    while todo:
+        p = todo.pop()
+        if p not in seen: seen.add(p); todo += pre[p]
+    return [j for j in ids if j in seen]
+deep = max((m['id'] for m in d['modules'] if m['status'] == 'available'), key=lambda i: len(chain(i)))
+print(deep + '|' + ', '.join(chain(deep)))")
+if [[ -n "$PREREQS" ]]; then
+  out="$(./tito module start "$DEEP" 2>&1)" && fail "module start $DEEP started without its prerequisites"
+  expect_in "$out" "needs modules? $PREREQS completed first" \
+    "module start $DEEP should name every missing prerequisite ($PREREQS)"
+  expect_in "$out" "\./tito module use-reference ${PREREQS//, / }" \
+    "module start $DEEP should offer the reference of its missing prerequisites"
+fi
+out="$(./tito module test 42 2>&1)" && fail "module test 42 succeeded"
+expect_in "$out" "unknown module '42' \(the modules you can work on: $(IFS=,; echo "${AVAILABLE[*]}" | sed 's/,/, /g')\)" \
+  "module test 42 should offer the available modules only"
+
+# ---------------------------------------------------------------------------------------------
+step "learner: puts back module 01's reference solution (module 01's files only)"
+for f in "${FILES01[@]}"; do cp "$ROOT/$f" "$L/$f"; done
+expect_in "$(./tito module status)" "^  01 +tensor +in progress" "module 01 should be 'in progress'"
+out="$(./tito module test 01 2>&1)" || { printf '%s\n' "$out" | tail -40; fail "module 01's tests fail with the reference solution"; }
+expect_in "$out" "^tests: [1-9][0-9]* passed, 0 failed" "module 01 summary"
+echo "$out" | grep -E "^tests:"
+expect_in "$(./tito module status)" "^  01 +tensor +tests passing" "module 01 should be 'tests passing'"
+others=()
+for id in "${AVAILABLE[@]}"; do [[ "$id" == 01 ]] || others+=("$id"); done
+# The other modules' tests must still fail. Their test programs are not compiled again here: the
+# release build ($ROOT/build/release, built by CI's release stage before this test) compiled the
+# same test sources with the same flags and headers, and a program is its test objects linked to
+# the library, where the learner's stubs are. So each program is linked again in $W/relinked from
+# the instructor's test objects and the learner's own archives (its link command, only the
+# objects' paths changed), after relink_plan (defined above) checked that this gives the program
+# the learner's build would give. A module that fails a check is built and tested here with `tito
+# module test`, as before, and the output says why: the fallback is the check as it always was,
+# only slower, where failing would turn a legitimate release change (a learner file that is a
+# header, say) or a stale local build into a red test of something else. Module 21 (MPI: its
+# program starts its tests on 2 ranks under mpirun) is also left to `tito module test`, as is a
+# module without a test program here (module 21 without MPI).
+#
 
 if ((${#others[@]} > 0)); then
   targets="$(cmake --build build/release --target help)"
