@@ -33,6 +33,11 @@
 #       default TINYTORCH_TEST_BATCH: the test programs, the module ones above included; tito
 #       takes 12).
 #
+#   tinytorch_add_suite_tests(<target> PREFIX <prefix> LABELS <label>...)
+#     - a framework test program's tests (tests/kernels, libtorch, amp, utils: no module's, whose
+#       tests a learner runs and reads one by one), registered with ctest one per gtest test suite:
+#       "<prefix><Suite>", running `<target> --gtest_filter=<Suite>.*` (cmake/TinyTorchSuiteTests.cmake).
+#
 #   tinytorch_program_pch(<target>...)
 #     - a program built on the library (a lab, milestone, benchmark or tool) reuses the
 #       programs' precompiled header (the whole framework and nlohmann-json; TINYTORCH_PCH), where
@@ -250,6 +255,34 @@ endfunction()
 function(tinytorch_compile_like_module_tests target)
   _tinytorch_test_target_setup(${target} FALSE)
   _tinytorch_test_pch(${target} FALSE)
+endfunction()
+
+# The tests of a framework test program, one ctest test per gtest test suite, listed at ctest
+# time like gtest_discover_tests' PRE_TEST mode (the program runs under ctest, not at build
+# time). One process per suite instead of one per test: in the sanitized build, the kernels' 986
+# tests each paid 0.07-0.11 s to start and recomputed the references their suite shares.
+function(tinytorch_add_suite_tests target)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "PREFIX" "LABELS")
+  if(ARG_UNPARSED_ARGUMENTS OR NOT ARG_PREFIX OR NOT ARG_LABELS)
+    message(FATAL_ERROR "tinytorch_add_suite_tests(${target} PREFIX <prefix> LABELS <label>...): "
+                        "got ${ARGN}")
+  endif()
+  set(base "${CMAKE_CURRENT_BINARY_DIR}/${target}_suites")
+  file(GENERATE OUTPUT "${base}_include.cmake" CONTENT "\
+if(NOT EXISTS \"$<TARGET_FILE:${target}>\")
+  add_test(${target}_NOT_BUILT ${target}_NOT_BUILT)
+else()
+  if(NOT EXISTS \"${base}.cmake\" OR
+     NOT \"${base}.cmake\" IS_NEWER_THAN \"$<TARGET_FILE:${target}>\" OR
+     NOT \"${base}.cmake\" IS_NEWER_THAN \"\${CMAKE_CURRENT_LIST_FILE}\")
+    include(\"${TINYTORCH_SOURCE_ROOT}/cmake/TinyTorchSuiteTests.cmake\")
+    tinytorch_write_suite_tests(EXECUTABLE \"$<TARGET_FILE:${target}>\" OUTPUT \"${base}.cmake\"
+      PREFIX \"${ARG_PREFIX}\" LABELS \"${ARG_LABELS}\" TIMEOUT ${TINYTORCH_TEST_TIMEOUT})
+  endif()
+  include(\"${base}.cmake\")
+endif()
+")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${base}_include.cmake")
 endfunction()
 
 # Internal: one gtest executable + test discovery at ctest time. LABELS is a CMake list.
