@@ -68,10 +68,10 @@ file(RELATIVE_PATH TINYTORCH_TEST_DATA_DIR "${CMAKE_RUNTIME_OUTPUT_DIRECTORY}"
 # in the library. So the test programs are compiled at -O0 in both builds; the library keeps its
 # -O2 (Release) / -O1 (sanitized). Measured on the 2-vCPU model-207 Xeon (GCC 12, Release, the
 # files with their precompiled header): module 01's two batches 37.6 + 31.3 s of compiler time at
-# -O1, 17.0 + 12.5 at -O0; every module's, the hidden tests' and the suites' programs 140 s less
-# in all; their tests (ctest -j2, 1,621 tests) 32 s of CPU at -O1, 43 s at -O0 first, of which
-# module 06's 140 tests 6.0 -> 15.3 s, most of it parsing its reference JSON in every process:
-# hence reference.cpp at -O1 below (module 06: 10.4 s). Under ASan+UBSan, -O0 compiles several
+# -O1, 17.0 + 12.5 at -O0; every module's, the hidden tests' and the suites' programs ~140 s less
+# in all; their tests (ctest -j2, 1,621 tests) 20.7 s of user CPU at -O1, 41.3 s at -O0 first,
+# module 06's 140 tests 6.0 -> 15.3 s of test time, most of it parsing its reference JSON in every
+# process: hence reference.cpp at -O1 below (module 06: 10.4 s). Under ASan+UBSan, -O0 compiles several
 # times faster (test_elementwise.cpp: 74 s at -O1, 16 s at -O0) and keeps every check in the
 # test code itself.
 function(_tinytorch_test_compile_options target)
