@@ -46,6 +46,17 @@ if(TINYTORCH_SANITIZE)
   endif()
 endif()
 
+# tinytorch_build_by_name_when_sanitized(<target>...): the sanitized build builds what its tests
+# run. Programs no sanitized test runs (the tool ./tito runs from build/release, benchmarks, labs,
+# milestones whose tests train for real) and the libraries only they use are left out of its
+# `all` there: `cmake --build build/debug --target <name>` still builds one. In other builds it
+# does nothing.
+function(tinytorch_build_by_name_when_sanitized)
+  if(TINYTORCH_SANITIZE)
+    set_target_properties(${ARGN} PROPERTIES EXCLUDE_FROM_ALL ON)
+  endif()
+endfunction()
+
 # A program's command-line front end (CLI11, cpp-httplib) is compiled at -O0 under the sanitizers.
 # CLI11 2.1 defines its validators as objects in every file that includes it, so the compiler
 # instruments and optimises all of their code again for each program: including the header alone

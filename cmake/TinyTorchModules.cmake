@@ -422,7 +422,5 @@ function(tinytorch_add_lab)
     RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin")
   # Labs run from the release build (./tito lab); in the sanitized build they are built by name
   # only, so `./tito test --sanitize` does not compile programs it never runs.
-  if(TINYTORCH_SANITIZE)
-    set_target_properties(lab${ARG_ID} PROPERTIES EXCLUDE_FROM_ALL ON)
-  endif()
+  tinytorch_build_by_name_when_sanitized(lab${ARG_ID})
 endfunction()
