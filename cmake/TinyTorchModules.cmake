@@ -71,9 +71,9 @@ file(RELATIVE_PATH TINYTORCH_TEST_DATA_DIR "${CMAKE_RUNTIME_OUTPUT_DIRECTORY}"
 # -O1, 17.0 + 12.5 at -O0; every module's, the hidden tests' and the suites' programs ~140 s less
 # in all; their tests (ctest -j2, 1,621 tests) 20.7 s of user CPU at -O1, 41.3 s at -O0 first,
 # module 06's 140 tests 6.0 -> 15.3 s of test time, most of it parsing its reference JSON in every
-# process: hence reference.cpp at -O1 below (module 06: 10.4 s). Under ASan+UBSan, -O0 compiles several
-# times faster (test_elementwise.cpp: 74 s at -O1, 16 s at -O0) and keeps every check in the
-# test code itself.
+# process: hence reference.cpp at -O1 below (module 06: 10.4 s). Under ASan+UBSan, -O0 compiles
+# several times faster (test_elementwise.cpp: 74 s at -O1, 16 s at -O0) and keeps every check in
+# the test code itself.
 function(_tinytorch_test_compile_options target)
   target_compile_options(${target} PRIVATE -O0)
 endfunction()
