@@ -871,11 +871,21 @@ constexpr double kStreamMinBytes = double{4 << 20};
 // thread ran 6.6% faster with both operands packed (20,548 vs 19,271 tokens/s, mean of 3
 // alternating runs; 3-5% with either one alone packed), and Aᵀ·B at n = 512 reached 162-170
 // GFLOP/s packed against 142-147 in place. The prefetchers differ, and so does what pays; so a
-// one-thread call reads in place by default on an AMD CPU only. TINYTORCH_GEMM_IN_PLACE=1 or 0
-// forces the rules on or off (the tests check both paths on any CPU); the bits are the same
-// either way.
-bool reads_in_place() {
-  return amd_rule("TINYTORCH_GEMM_IN_PLACE");
+// one-thread call reads in place by default on an AMD CPU, and on others only where op(A) and
+// op(B) together fit in kInPlaceSmallBytes: after the first pass they sit in L2 (2 MiB on those
+// Xeons), whatever the prefetcher does, and packing is a large share of a product that small (a
+// 1×1 convolution's per-image products: w [128 x 64] times the image [64 x 256], 96 KiB). On a
+// 2-vCPU Xeon, family 6 model 207, `ops_bench` alternating default and packed three times each:
+// conv2d 64x64x16x16 with w 128x64x1x1 forward+backward 7.02-7.39 ms in place against 8.05-10.2
+// packed at one thread, 3.71-4.95 against 5.00-7.61 at two (its images are split over the
+// threads, each product on one); the forward 2.30-2.36 against 2.31-3.53; the GPTs of
+// `gpt_bench`, LeNet, the ResNet and the MLP within the noise either way (their products are
+// larger, or packed in a team). TINYTORCH_GEMM_IN_PLACE=1 or 0 forces the rules on or off for
+// every size (the tests check both paths on any CPU); the bits are the same either way.
+constexpr double kInPlaceSmallBytes = double{256 << 10};
+
+bool reads_in_place(double operand_bytes) {
+  return amd_rule("TINYTORCH_GEMM_IN_PLACE", operand_bytes <= kInPlaceSmallBytes);
 }
 
 // The whole GEMM with the kernels and block sizes Blk (a Blocking) of one level; M, N > 0, K > 0,
@@ -926,7 +936,9 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   const bool split_rows = team > 1 && rows_cheaper && m_blocks >= team;
 
   // Whether the tiles read op(A) in place rather than from packed slivers (see "A in place").
-  const bool in_place = team == 1 && reads_in_place();
+  const bool in_place =
+      team == 1 && reads_in_place((static_cast<double>(M) + static_cast<double>(N)) *
+                                  static_cast<double>(K) * static_cast<double>(sizeof(In)));
   const gemm::ARead a_read = [&] {
     if (!std::is_same_v<In, P> || !in_place) return gemm::ARead::kPacked;
     if (a.rs == 1 && kernels.a_columns_in_place != nullptr &&
@@ -1491,7 +1503,7 @@ CpuCapability get_cpu_capability() {
   return std::min(cpu_capability_of_this_cpu(), cpu_capability_from_env());
 }
 
-bool amd_rule(const char* variable) {
+bool amd_rule(const char* variable, bool elsewhere) {
   const char* env = std::getenv(variable);
   if (env != nullptr && *env != '\0') {
     const std::string v(env);
@@ -1504,9 +1516,9 @@ bool amd_rule(const char* variable) {
     __builtin_cpu_init();
     return __builtin_cpu_is("amd") != 0;
   }();
-  return amd;
+  return amd || elsewhere;
 #else
-  return false;
+  return elsewhere;
 #endif
 }
 
