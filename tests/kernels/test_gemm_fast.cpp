@@ -269,8 +269,8 @@ TEST_P(GemmFastTest, RandomShapesWithPaddedLeadingDimensions) {
 }
 
 // Runs body with the one-thread in-place rules forced on, then off (TINYTORCH_GEMM_IN_PLACE; by
-// default they hold on AMD CPUs, and elsewhere for small products only: gemm_fast.cpp, "Which
-// CPUs read in place"), then restores the default.
+// default A's rows are read in place on every CPU, the rest on AMD CPUs and elsewhere for small
+// products only: gemm_fast.cpp, "Which CPUs read in place"), then restores the default.
 template <class Body>
 void with_in_place_on_and_off(Body body) {
   for (const char* setting : {"1", "0"}) {

@@ -871,21 +871,37 @@ constexpr double kStreamMinBytes = double{4 << 20};
 // thread ran 6.6% faster with both operands packed (20,548 vs 19,271 tokens/s, mean of 3
 // alternating runs; 3-5% with either one alone packed), and Aᵀ·B at n = 512 reached 162-170
 // GFLOP/s packed against 142-147 in place. The prefetchers differ, and so does what pays; so a
-// one-thread call reads in place by default on an AMD CPU, and on others only where op(A) and
-// op(B) together fit in kInPlaceSmallBytes: after the first pass they sit in L2 (2 MiB on those
-// Xeons), whatever the prefetcher does, and packing is a large share of a product that small (a
-// 1×1 convolution's per-image products: w [128 x 64] times the image [64 x 256], 96 KiB). On a
-// 2-vCPU Xeon, family 6 model 207, `ops_bench` alternating default and packed three times each:
-// conv2d 64x64x16x16 with w 128x64x1x1 forward+backward 7.02-7.39 ms in place against 8.05-10.2
-// packed at one thread, 3.71-4.95 against 5.00-7.61 at two (its images are split over the
-// threads, each product on one); the forward 2.30-2.36 against 2.31-3.53; the GPTs of
-// `gpt_bench`, LeNet, the ResNet and the MLP within the noise either way (their products are
-// larger, or packed in a team). TINYTORCH_GEMM_IN_PLACE=1 or 0 forces the rules on or off for
-// every size (the tests check both paths on any CPU); the bits are the same either way.
+// one-thread call reads op(A) = Aᵀ by columns, and op(B), in place by default on an AMD CPU, and
+// on others only where op(A) and op(B) together fit in kInPlaceSmallBytes: after the first pass
+// they sit in L2 (2 MiB on those Xeons), whatever the prefetcher does, and packing is a large
+// share of a product that small (a 1×1 convolution's per-image products: w [128 x 64] times the
+// image [64 x 256], 96 KiB). On a 2-vCPU Xeon, family 6 model 207, `ops_bench` alternating default
+// and packed three times each: conv2d 64x64x16x16 with w 128x64x1x1 forward+backward 7.02-7.39 ms
+// in place against 8.05-10.2 packed at one thread, 3.71-4.95 against 5.00-7.61 at two (its images
+// are split over the threads, each product on one); the forward 2.30-2.36 against 2.31-3.53.
+//
+// A's rows where N is narrow (kRowsInPlaceMaxN) are read in place on every CPU: saving their
+// transposing pack paid on that Xeon too. Each rule alone forced on for every size there
+// (`gpt_bench --threads 1 --precision float32`, alternating): the 2017 GPT 18,476-19,627 tokens/s
+// with A's rows in place against 17,614-18,594 packed (7 runs each); the 1986 MLP's step (its
+// forward x · Wᵀ has N = 256 and 128) 0.745-0.772 ms against 0.978-0.982 with SGD; LeNet-5's
+// 2.89-3.00 against 3.07; the d_model-256 GPT and the ResNet within the noise either way; square
+// SGEMM at n = 256 144-149 against 141-143 GFLOP/s. A by columns: 17,355-18,870 against
+// 18,180-18,594; B: 18,195-18,770 — no gain, so those two keep the vendor rule.
+//
+// TINYTORCH_GEMM_IN_PLACE=1 or 0 forces every rule on or off for every size (the tests check both
+// paths on any CPU); the bits are the same either way.
 constexpr double kInPlaceSmallBytes = double{256 << 10};
 
-bool reads_in_place(double operand_bytes) {
-  return amd_rule("TINYTORCH_GEMM_IN_PLACE", operand_bytes <= kInPlaceSmallBytes);
+// Which in-place rules a one-thread call may use, for operands op(A) and op(B) of operand_bytes
+// together.
+struct InPlaceRules {
+  bool a_rows;           // op(A) = A, by rows (where N ≤ kRowsInPlaceMaxN)
+  bool a_columns_and_b;  // op(A) = Aᵀ by columns, and op(B)
+};
+InPlaceRules reads_in_place(double operand_bytes) {
+  return {amd_rule("TINYTORCH_GEMM_IN_PLACE", /*elsewhere=*/true),
+          amd_rule("TINYTORCH_GEMM_IN_PLACE", operand_bytes <= kInPlaceSmallBytes)};
 }
 
 // The whole GEMM with the kernels and block sizes Blk (a Blocking) of one level; M, N > 0, K > 0,
@@ -935,18 +951,20 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
   const int team = static_cast<int>(std::min<int64_t>(threads, m_blocks * ceil_div(nc_max, NR)));
   const bool split_rows = team > 1 && rows_cheaper && m_blocks >= team;
 
-  // Whether the tiles read op(A) in place rather than from packed slivers (see "A in place").
-  const bool in_place =
-      team == 1 && reads_in_place((static_cast<double>(M) + static_cast<double>(N)) *
-                                  static_cast<double>(K) * static_cast<double>(sizeof(In)));
+  // Whether the tiles read op(A) in place rather than from packed slivers (see "A in place"),
+  // and the micro-kernel op(B) ("B in place"): in a team of one only ("Which CPUs read in place").
+  const InPlaceRules in_place =
+      team == 1 ? reads_in_place((static_cast<double>(M) + static_cast<double>(N)) *
+                                 static_cast<double>(K) * static_cast<double>(sizeof(In)))
+                : InPlaceRules{false, false};
   const gemm::ARead a_read = [&] {
-    if (!std::is_same_v<In, P> || !in_place) return gemm::ARead::kPacked;
-    if (a.rs == 1 && kernels.a_columns_in_place != nullptr &&
+    if (!std::is_same_v<In, P>) return gemm::ARead::kPacked;
+    if (in_place.a_columns_and_b && a.rs == 1 && kernels.a_columns_in_place != nullptr &&
         kc_max * a.cs * static_cast<int64_t>(sizeof(In)) <= kAColumnsMaxSpanBytes) {
       return gemm::ARead::kColumns;
     }
-    if (a.cs == 1 && kernels.a_rows_in_place != nullptr && N <= kRowsInPlaceMaxN &&
-        a.rs * static_cast<int64_t>(sizeof(In)) % kL1WayBytes != 0) {
+    if (in_place.a_rows && a.cs == 1 && kernels.a_rows_in_place != nullptr &&
+        N <= kRowsInPlaceMaxN && a.rs * static_cast<int64_t>(sizeof(In)) % kL1WayBytes != 0) {
       return gemm::ARead::kRows;
     }
     return gemm::ARead::kPacked;
@@ -959,7 +977,8 @@ void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T
           kStreamMinBytes;
   // Whether the micro-kernel reads op(B) in place rather than from packed slivers (see "B in
   // place" below); then only a ragged last sliver of each step is packed.
-  const bool b_in_place = std::is_same_v<In, P> && Blk::KD == 1 && in_place && b.cs == 1 &&
+  const bool b_in_place = std::is_same_v<In, P> && Blk::KD == 1 && in_place.a_columns_and_b &&
+                          b.cs == 1 &&
                           kc_max * ldb * static_cast<int64_t>(sizeof(In)) <= kInPlaceMaxSpanBytes;
 
   // A unit is an (mc_step rows) x (unit_slivers * NR columns) block of C. A team of one takes
