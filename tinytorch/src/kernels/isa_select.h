@@ -30,8 +30,8 @@ const Isa& isa_for_cpu(const Isa& portable) {
 }
 
 // A tuning rule measured to pay on AMD CPUs and to cost time on Intel ones (their prefetchers and
-// store paths differ): on by default on an AMD CPU; on any other, `elsewhere` (the narrower case
-// measured to pay there too; none by default). The environment variable `variable` = 1 or 0
+// store paths differ): on by default on an AMD CPU; on any other, `elsewhere` (the cases measured
+// to pay there too; none by default). The environment variable `variable` = 1 or 0
 // forces it on or off, so that the tests run both paths on any CPU; it is read on every call. Any
 // other non-empty value throws ValueError naming the variable. (Defined in gemm_fast.cpp, by
 // get_cpu_capability.)
