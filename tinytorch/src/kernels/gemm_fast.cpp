@@ -52,6 +52,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -900,8 +901,11 @@ struct InPlaceRules {
   bool a_columns_and_b;  // op(A) = Aᵀ by columns, and op(B)
 };
 InPlaceRules reads_in_place(double operand_bytes) {
-  return {amd_rule("TINYTORCH_GEMM_IN_PLACE", /*elsewhere=*/true),
-          amd_rule("TINYTORCH_GEMM_IN_PLACE", operand_bytes <= kInPlaceSmallBytes)};
+  // (One read of the environment per call: a batch-1 forward makes a GEMM call per layer.)
+  if (const std::optional<bool> forced = forced_rule("TINYTORCH_GEMM_IN_PLACE")) {
+    return {*forced, *forced};
+  }
+  return {true, amd_cpu() || operand_bytes <= kInPlaceSmallBytes};
 }
 
 // The whole GEMM with the kernels and block sizes Blk (a Blocking) of one level; M, N > 0, K > 0,
@@ -1522,23 +1526,29 @@ CpuCapability get_cpu_capability() {
   return std::min(cpu_capability_of_this_cpu(), cpu_capability_from_env());
 }
 
-bool amd_rule(const char* variable, bool elsewhere) {
+std::optional<bool> forced_rule(const char* variable) {
   const char* env = std::getenv(variable);
-  if (env != nullptr && *env != '\0') {
-    const std::string v(env);
-    TT_CHECK_VALUE(v == "0" || v == "1", variable,
-                   " must be '0' or '1' (or unset: this CPU's default), got '", env, "'");
-    return v == "1";
-  }
+  if (env == nullptr || *env == '\0') return std::nullopt;
+  const std::string v(env);
+  TT_CHECK_VALUE(v == "0" || v == "1", variable,
+                 " must be '0' or '1' (or unset: this CPU's default), got '", env, "'");
+  return v == "1";
+}
+
+bool amd_cpu() {
 #ifdef TINYTORCH_GEMM_X86
   static const bool amd = [] {
     __builtin_cpu_init();
     return __builtin_cpu_is("amd") != 0;
   }();
-  return amd || elsewhere;
+  return amd;
 #else
-  return elsewhere;
+  return false;
 #endif
+}
+
+bool amd_rule(const char* variable) {
+  return forced_rule(variable).value_or(amd_cpu());
 }
 
 }  // namespace tinytorch::kernels

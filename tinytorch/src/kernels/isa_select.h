@@ -4,6 +4,8 @@
 // baseline x86-64.
 #pragma once
 
+#include <optional>
+
 #include "tinytorch/kernels/gemm.h"
 
 namespace tinytorch::kernels {
@@ -30,11 +32,15 @@ const Isa& isa_for_cpu(const Isa& portable) {
 }
 
 // A tuning rule measured to pay on AMD CPUs and to cost time on Intel ones (their prefetchers and
-// store paths differ): on by default on an AMD CPU; on any other, `elsewhere` (the cases measured
-// to pay there too; none by default). The environment variable `variable` = 1 or 0
-// forces it on or off, so that the tests run both paths on any CPU; it is read on every call. Any
-// other non-empty value throws ValueError naming the variable. (Defined in gemm_fast.cpp, by
-// get_cpu_capability.)
-bool amd_rule(const char* variable, bool elsewhere = false);
+// store paths differ): on by default on an AMD CPU only. The environment variable `variable` = 1
+// or 0 forces it on or off, so that the tests run both paths on any CPU; it is read on every call.
+// Any other non-empty value throws ValueError naming the variable. (Defined in gemm_fast.cpp, by
+// get_cpu_capability, as the two below.)
+bool amd_rule(const char* variable);
+// The setting `variable` forces (1: true, 0: false), or nullopt when it is unset or empty: for a
+// rule whose default is more than amd_cpu() (gemm_fast.cpp, "Which CPUs read in place").
+std::optional<bool> forced_rule(const char* variable);
+// Whether this is an AMD CPU (false where the x86 kernels are not built).
+bool amd_cpu();
 
 }  // namespace tinytorch::kernels
