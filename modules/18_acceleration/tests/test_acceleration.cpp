@@ -2,11 +2,14 @@
 // (tinytorch/src/kernels/fast_registry.cpp: every one of its 33 entries), the registry's report of
 // which code runs, switching between the reference and the fast tier,
 // matmul agreeing across tiers on awkward shapes and layouts, and the caching allocator's
-// statistics. The GEMM kernel itself is tested against naive loops in
+// statistics and its huge-page blocks. The GEMM kernel itself is tested against naive loops in
 // tests/kernels/test_gemm_fast.cpp.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -327,6 +330,50 @@ TEST(CachingAllocator, TensorsOnTheFastTierReuseFreedBlocks) {
   const CachingAllocatorStats after = caching_allocator().caching_stats();
   EXPECT_GE(after.hits - before.hits, 9) << "every allocation after the first reuses the block";
   EXPECT_LE(after.misses - before.misses, 1);
+}
+
+// The VmFlags of the mapping in /proc/self/smaps that holds address p ("" where there is none).
+std::string vm_flags_at(const void* p) {
+  const auto at = reinterpret_cast<uintptr_t>(p);
+  std::ifstream smaps("/proc/self/smaps");
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    uintptr_t begin = 0, end = 0;
+    char dash = 0;
+    std::istringstream head(line);
+    if (head >> std::hex >> begin >> dash >> end && dash == '-') {  // a mapping's first line
+      inside = begin <= at && at < end;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+
+TEST(CachingAllocator, LargeBlocksStartOnAHugePageAndAskForHugePages) {
+  CPUAllocator huge(/*huge_pages=*/true);
+  const size_t large = kHugePageBytes + kHugePageBytes / 2;  // one whole huge page and a half
+  void* big = huge.allocate(large);
+  void* small = huge.allocate(kHugePageBytes - 64);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(big) % kHugePageBytes, 0u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(small) % kAlignment, 0u);
+  EXPECT_EQ(huge.stats().live_bytes, static_cast<int64_t>(large + kHugePageBytes - 64));
+  std::fill_n(static_cast<char*>(big), large, 1);  // every byte is the block's
+  // Linux marks a mapping advised MADV_HUGEPAGE with "hg" (where the kernel has transparent huge
+  // pages at all: the sysfs file exists).
+  if (std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled").good()) {
+    const std::string flags = vm_flags_at(big);
+    EXPECT_NE(flags.find(" hg"), std::string::npos) << "no huge-page advice: " << flags;
+  }
+  huge.deallocate(big, large);
+  huge.deallocate(small, kHugePageBytes - 64);
+  EXPECT_EQ(huge.stats().live_bytes, 0);
+
+  // The fast tier's tensors come from such an allocator.
+  const TierGuard fast(Tier::kFast);
+  ASSERT_EQ(get_allocator(), &caching_allocator()) << kHint;
+  const Tensor t = empty({static_cast<int64_t>(large / sizeof(float))}, kFloat32);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(t.data_ptr<float>()) % kHugePageBytes, 0u);
 }
 
 }  // namespace

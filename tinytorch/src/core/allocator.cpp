@@ -2,6 +2,10 @@
 
 #include <new>
 
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
 #include "tinytorch/core/exception.h"
 #include "tinytorch/core/storage.h"
 #include "tinytorch/kernels/registry.h"
@@ -9,15 +13,44 @@
 
 namespace tinytorch {
 
+// ── Huge pages for large blocks ─────────────────────────────────────────────────────────────
+// Every load goes through the TLB, a small cache of page translations (on current x86 cores a
+// few dozen first-level entries and a couple of thousand second-level ones); a miss walks the
+// page tables. A GEMM packing a [2048, 1024] float operand by columns steps down its rows 4 KiB
+// apart: with 4 KiB pages each row is a page of its own, and a block of 512 rows needs 512
+// translations. With 2 MiB pages the same rows lie in one or two. So the allocator behind the fast
+// tier's caching allocator (huge_pages) starts each block of at least kHugePageBytes on a 2 MiB
+// boundary and asks Linux to back its whole 2 MiB pages with huge pages (madvise(MADV_HUGEPAGE),
+// honoured where transparent huge pages are "madvise", as on the course VMs, or "always"). The
+// block's tail past its last whole huge page keeps 4 KiB pages, so no block is backed by more
+// memory than it holds. The caching allocator keeps blocks for reuse, so the zeroing of a huge page
+// at its first touch is paid once per block, not per step. Measured on a 2-vCPU Xeon (family 6,
+// model 207), runs alternating without and with huge pages: `gpt_bench --threads 1 --precision
+// float32`, the 2017 GPT 18,914 / 18,947 against 19,537 / 19,762 tokens/s, the d_model-256 GPT
+// 5,875 / 6,007 / 5,929 against 5,995 / 6,087 / 5,988 (at 2 threads 10,976 / 10,751 against 11,264
+// / 11,285); `resnet_bench --threads 1`, the ResNet's batch-256 inference 78.9 / 78.3 against 74.4
+// / 73.0 ms, its training step 126.8 / 131.9 against 125.3 / 125.3 ms; LeNet-5 and the MLP within
+// the noise; peak RSS 0.5-1.2 MiB more. PyTorch 1.13 takes its CPU memory from malloc, with no such
+// advice.
+namespace {
+void advise_huge_pages([[maybe_unused]] void* block, [[maybe_unused]] size_t nbytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  // Advice only: a kernel without transparent huge pages refuses it, and the block works as is.
+  (void)madvise(block, nbytes / kHugePageBytes * kHugePageBytes, MADV_HUGEPAGE);
+#endif
+}
+}  // namespace
+
 void* CPUAllocator::allocate(size_t nbytes) {
   if (nbytes == 0) return nullptr;
   void* p = nullptr;
   try {
-    p = ::operator new (nbytes, std::align_val_t{kAlignment});
+    p = ::operator new (nbytes, std::align_val_t{huge(nbytes) ? kHugePageBytes : kAlignment});
   } catch (const std::bad_alloc&) {
     throw Error(detail::str("CPUAllocator: out of memory trying to allocate ", nbytes, " bytes (",
                             live_.load(), " bytes already live)"));
   }
+  if (huge(nbytes)) advise_huge_pages(p, nbytes);
   const int64_t live = live_.fetch_add(static_cast<int64_t>(nbytes)) + static_cast<int64_t>(nbytes);
   allocs_.fetch_add(1);
   // Raise the peak to `live` unless another thread already raised it higher.
@@ -29,7 +62,7 @@ void* CPUAllocator::allocate(size_t nbytes) {
 
 void CPUAllocator::deallocate(void* ptr, size_t nbytes) {
   if (ptr == nullptr) return;
-  ::operator delete (ptr, std::align_val_t{kAlignment});
+  ::operator delete (ptr, std::align_val_t{huge(nbytes) ? kHugePageBytes : kAlignment});
   live_.fetch_sub(static_cast<int64_t>(nbytes));
   frees_.fetch_add(1);
 }
@@ -45,6 +78,11 @@ void CPUAllocator::reset_peak() {
 CPUAllocator& cpu_allocator() {
   // Never destroyed: tensors in static storage may be freed after other statics are gone.
   static auto* instance = new CPUAllocator();
+  return *instance;
+}
+
+CPUAllocator& huge_page_cpu_allocator() {
+  static auto* instance = new CPUAllocator(/*huge_pages=*/true);  // never destroyed, as above
   return *instance;
 }
 

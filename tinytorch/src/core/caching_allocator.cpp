@@ -100,7 +100,7 @@ void CachingAllocator::empty_cache() {
 
 CachingAllocator& caching_allocator() {
   // Never destroyed: storages freed during static destruction may still come back to it.
-  static auto* instance = new CachingAllocator();
+  static auto* instance = new CachingAllocator(&huge_page_cpu_allocator());
   return *instance;
 }
 

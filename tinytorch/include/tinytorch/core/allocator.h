@@ -18,6 +18,9 @@
 namespace tinytorch {
 
 inline constexpr size_t kAlignment = 64;
+// A huge page on x86-64 Linux (transparent huge pages): blocks at least this large may be backed
+// by them (CPUAllocator's huge_pages).
+inline constexpr size_t kHugePageBytes = size_t{2} << 20;
 
 struct AllocatorStats {
   int64_t live_bytes = 0;        // bytes handed out and not yet returned
@@ -38,19 +41,29 @@ class Allocator {
 };
 
 // The plain CPU allocator: aligned operator new/delete, plus statistics (thread-safe counters).
+// With huge_pages, a block of kHugePageBytes or more starts on a huge-page boundary and its whole
+// huge pages are offered to the kernel as such (madvise(MADV_HUGEPAGE); allocator.cpp says why):
+// the allocator the fast tier's caching allocator draws from.
 class CPUAllocator final : public Allocator {
  public:
+  explicit CPUAllocator(bool huge_pages = false) : huge_pages_(huge_pages) {}
   void* allocate(size_t nbytes) override;
   void deallocate(void* ptr, size_t nbytes) override;
   AllocatorStats stats() const override;
   void reset_peak() override;
 
  private:
+  // Whether a block of nbytes is aligned for, and advised to use, huge pages.
+  bool huge(size_t nbytes) const { return huge_pages_ && nbytes >= kHugePageBytes; }
+
+  bool huge_pages_;
   std::atomic<int64_t> live_{0}, peak_{0}, allocs_{0}, frees_{0};
 };
 
 // The process-wide plain CPU allocator (what get_allocator() returns unless another was set).
 CPUAllocator& cpu_allocator();
+// The process-wide CPU allocator with huge pages for large blocks (the caching allocator's).
+CPUAllocator& huge_page_cpu_allocator();
 
 // The allocator new storages use: the CPU allocator, or the caching allocator when the fast
 // kernel tier registered it (kernels/registry.h). Storages remember the allocator that made

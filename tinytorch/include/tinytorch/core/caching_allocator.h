@@ -69,7 +69,9 @@ class CachingAllocator final : public Allocator {
   int64_t live_requested_ = 0, peak_requested_ = 0;
 };
 
-// The process-wide caching allocator used by the fast kernel tier (see kernels/registry.h).
+// The process-wide caching allocator used by the fast kernel tier (see kernels/registry.h). Its
+// blocks come from huge_page_cpu_allocator(): large ones are backed by huge pages where Linux
+// offers them (allocator.cpp says why).
 CachingAllocator& caching_allocator();
 
 }  // namespace tinytorch
