@@ -136,7 +136,7 @@ struct Gelu {
   [[gnu::always_inline]] static Vec backward(Vec g, Vec x) {
     const Vec z = z_of(x), t = t_of(z);
     const Vec gauss = V::exp(V::mul(V::sub(V::zero(), z), z));
-    // E(t) = e^(P(t)), Horner from the highest coefficient (bench/gelu_exp_poly.py).
+    // E(t) = e^(P(t)), Horner from the highest coefficient (gen_gelu_backward_poly.py).
     Vec e = V::set1(0.049920097f);
     e = V::fmadd(e, t, V::set1(-0.207128271f));
     e = V::fmadd(e, t, V::set1(0.324395567f));
