@@ -43,14 +43,15 @@ void advise_huge_pages([[maybe_unused]] void* block, [[maybe_unused]] size_t nby
 
 void* CPUAllocator::allocate(size_t nbytes) {
   if (nbytes == 0) return nullptr;
+  const bool huge_block = huge(nbytes);
   void* p = nullptr;
   try {
-    p = ::operator new (nbytes, std::align_val_t{huge(nbytes) ? kHugePageBytes : kAlignment});
+    p = ::operator new (nbytes, std::align_val_t{huge_block ? kHugePageBytes : kAlignment});
   } catch (const std::bad_alloc&) {
     throw Error(detail::str("CPUAllocator: out of memory trying to allocate ", nbytes, " bytes (",
                             live_.load(), " bytes already live)"));
   }
-  if (huge(nbytes)) advise_huge_pages(p, nbytes);
+  if (huge_block) advise_huge_pages(p, nbytes);
   const int64_t live = live_.fetch_add(static_cast<int64_t>(nbytes)) + static_cast<int64_t>(nbytes);
   allocs_.fetch_add(1);
   // Raise the peak to `live` unless another thread already raised it higher.
